@@ -1,0 +1,20 @@
+/**
+ * Stable error codes. Every code is documented in docs/errors.md; a code never changes meaning.
+ */
+export type ErrorCode =
+  | 'ERR_SIP_PARSE' // malformed SIP message or header value; the place says where
+  | 'ERR_SIP_LIMIT' // a message exceeded a configured limit (size, header count, line length)
+  | 'ERR_SIP_FRAMING' // a stream could not be split into messages (no Content-Length, oversized)
+  | 'ERR_INVALID_ARGUMENT'; // a programmer passed a bad argument to a library function
+
+/** Base class of Parley's errors: a stable code and a message for people. */
+export class ParleyError extends Error {
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+}

@@ -1,0 +1,66 @@
+import { HOSTCHAR, TOKEN } from './chars.js';
+import type { Scanner } from './scanner.js';
+
+/**
+ * Header parameters: `*( SEMI generic-param )`, generic-param = token [ EQUAL gen-value ],
+ * gen-value = token / host / quoted-string (RFC 3261 §25.1). Names are stored lower-case
+ * (parameter names are case-insensitive, §7.3.1); values exactly as written, quotes included,
+ * so that serialization gives back what was received. `null` is a parameter without a value.
+ */
+export type Params = Map<string, string | null>;
+
+/** Read `;name[=value]…` from the scanner until something that is not a parameter. */
+export function readParams(s: Scanner, into: Params = new Map()): Params {
+  while (s.eat(0x3b /* ; */)) {
+    const name = s.token('parameter name').toLowerCase();
+    let value: string | null = null;
+    if (s.eat(0x3d /* = */)) value = readGenValue(s);
+    if (!into.has(name)) into.set(name, value);
+  }
+  return into;
+}
+
+/** gen-value = token / host / quoted-string; the quoted form is returned with its quotes. */
+export function readGenValue(s: Scanner): string {
+  const c = s.peek();
+  if (c === 0x22) {
+    const start = s.pos;
+    s.quotedString();
+    return s.text.slice(start, s.pos);
+  }
+  if (c === 0x5b /* [ */) {
+    const end = s.text.indexOf(']', s.pos);
+    if (end < 0) s.fail('unterminated IPv6 reference');
+    const v = s.text.slice(s.pos, end + 1);
+    s.pos = end + 1;
+    return v;
+  }
+  const start = s.pos;
+  const t = s.text;
+  let p = start;
+  while (p < t.length) {
+    const ch = t.charCodeAt(p);
+    // ":" admits the unbracketed IPv6address of Via received (RFC 3261 §20.42)
+    if (ch > 127 || (TOKEN[ch] !== 1 && HOSTCHAR[ch] !== 1 && ch !== 0x3a)) break;
+    p++;
+  }
+  if (p === start) s.fail('expected parameter value');
+  s.pos = p;
+  return t.slice(start, p);
+}
+
+/** A parameter value without its surrounding quotes (and with quoted-pairs resolved). */
+export function unquote(v: string | null | undefined): string | undefined {
+  if (v === null || v === undefined) return undefined;
+  if (v.length >= 2 && v.charCodeAt(0) === 0x22 && v.charCodeAt(v.length - 1) === 0x22) {
+    return v.slice(1, -1).replace(/\\(.)/g, '$1');
+  }
+  return v;
+}
+
+/** `;a=b;c` — the serialized form of a parameter map. */
+export function formatParams(params: ReadonlyMap<string, string | null>): string {
+  let out = '';
+  for (const [k, v] of params) out += v === null ? `;${k}` : `;${k}=${v}`;
+  return out;
+}

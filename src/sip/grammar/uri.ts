@@ -1,0 +1,330 @@
+import { GrammarError } from '../errors.js';
+import { HNVCHAR, HOSTCHAR, PARAMCHAR, PASSWORD, URIC, USER } from './chars.js';
+import { unescape } from './scanner.js';
+
+/** How the host part of a URI or Via is written. */
+export type HostKind = 'name' | 'ipv4' | 'ipv6';
+
+const IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
+const IPV6 = /^[0-9a-fA-F:.]+$/;
+
+/** Classify and check a host (RFC 3261 §25.1: hostname / IPv4address / IPv6reference). */
+export function hostKind(host: string): HostKind | undefined {
+  if (host.length === 0) return undefined;
+  if (host.charCodeAt(0) === 0x5b) {
+    if (host.charCodeAt(host.length - 1) !== 0x5d) return undefined;
+    const inner = host.slice(1, -1);
+    return IPV6.test(inner) && inner.includes(':') ? 'ipv6' : undefined;
+  }
+  if (IPV4.test(host)) return 'ipv4';
+  for (let i = 0; i < host.length; i++) {
+    const c = host.charCodeAt(i);
+    // DEVIATION(RFC 3261 §25.1): "_" is accepted in host names; it appears in real deployments.
+    if (c > 127 || (HOSTCHAR[c] !== 1 && c !== 0x5f)) return undefined;
+  }
+  return 'name';
+}
+
+/**
+ * SIP or SIPS URI (RFC 3261 §19.1). Immutable: `with…` methods return a new URI. `raw` is the text
+ * it was parsed from (or built as), so an untouched URI serializes byte-exact. The user part is
+ * kept as written (escaped); `userUnescaped` resolves %HH.
+ */
+export class SipUri {
+  readonly kind = 'sip' as const;
+  private _raw: string | undefined;
+
+  constructor(
+    readonly scheme: 'sip' | 'sips',
+    readonly user: string | undefined,
+    readonly password: string | undefined,
+    readonly host: string,
+    readonly port: number | undefined,
+    readonly params: ReadonlyMap<string, string | null> = new Map(),
+    readonly headers: ReadonlyMap<string, string> = new Map(),
+    raw?: string,
+  ) {
+    this._raw = raw;
+  }
+
+  get hostKind(): HostKind {
+    return hostKind(this.host) ?? 'name';
+  }
+
+  get userUnescaped(): string | undefined {
+    return this.user === undefined ? undefined : unescape(this.user);
+  }
+
+  /** `transport` parameter, lower-case, if any. */
+  get transport(): string | undefined {
+    const t = this.params.get('transport');
+    return t ? t.toLowerCase() : undefined;
+  }
+
+  /** True when the `lr` parameter is present (a loose router, RFC 3261 §16.4). */
+  get lr(): boolean {
+    return this.params.has('lr');
+  }
+
+  param(name: string): string | null | undefined {
+    return this.params.get(name.toLowerCase());
+  }
+
+  withUser(user: string | undefined): SipUri {
+    return new SipUri(this.scheme, user, this.password, this.host, this.port, this.params, this.headers);
+  }
+
+  withHostPort(host: string, port: number | undefined): SipUri {
+    return new SipUri(this.scheme, this.user, this.password, host, port, this.params, this.headers);
+  }
+
+  withParam(name: string, value: string | null): SipUri {
+    const p = new Map(this.params);
+    p.set(name.toLowerCase(), value);
+    return new SipUri(this.scheme, this.user, this.password, this.host, this.port, p, this.headers);
+  }
+
+  withoutParam(name: string): SipUri {
+    const p = new Map(this.params);
+    p.delete(name.toLowerCase());
+    return new SipUri(this.scheme, this.user, this.password, this.host, this.port, p, this.headers);
+  }
+
+  withoutHeaders(): SipUri {
+    return new SipUri(this.scheme, this.user, this.password, this.host, this.port, this.params);
+  }
+
+  toString(): string {
+    if (this._raw !== undefined) return this._raw;
+    let s = this.scheme + ':';
+    if (this.user !== undefined) {
+      s += this.user;
+      if (this.password !== undefined) s += ':' + this.password;
+      s += '@';
+    }
+    s += this.host;
+    if (this.port !== undefined) s += ':' + this.port;
+    for (const [k, v] of this.params) s += v === null ? `;${k}` : `;${k}=${v}`;
+    let first = true;
+    for (const [k, v] of this.headers) {
+      s += (first ? '?' : '&') + k + '=' + v;
+      first = false;
+    }
+    this._raw = s;
+    return s;
+  }
+}
+
+/** tel URI (RFC 3966): the number and its parameters. */
+export class TelUri {
+  readonly kind = 'tel' as const;
+  readonly scheme = 'tel' as const;
+  constructor(
+    readonly number: string,
+    readonly params: ReadonlyMap<string, string | null>,
+    readonly raw: string,
+  ) {}
+  toString(): string {
+    return this.raw;
+  }
+}
+
+/** Any other absoluteURI (RFC 3261 §25.1, RFC 3986): kept opaque. */
+export class AbsoluteUri {
+  readonly kind = 'absolute' as const;
+  constructor(
+    readonly scheme: string,
+    readonly opaque: string,
+    readonly raw: string,
+  ) {}
+  toString(): string {
+    return this.raw;
+  }
+}
+
+export type Uri = SipUri | TelUri | AbsoluteUri;
+
+function fail(what: string, offset: number): never {
+  throw new GrammarError(what, offset);
+}
+
+function checkRun(s: string, from: number, to: number, table: Uint8Array, what: string): void {
+  for (let i = from; i < to; i++) {
+    const c = s.charCodeAt(i);
+    if (c > 127 || table[c] !== 1) fail(`bad character in ${what}`, i);
+    if (c === 0x25 /* % */) {
+      if (!isHex(s.charCodeAt(i + 1)) || !isHex(s.charCodeAt(i + 2)) || i + 2 >= to) fail(`bad escape in ${what}`, i);
+    }
+  }
+}
+
+function isHex(c: number): boolean {
+  return (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x46) || (c >= 0x61 && c <= 0x66);
+}
+
+/** Parse `sip:`/`sips:` URI text (the whole string). Throws GrammarError. */
+export function parseSipUri(text: string): SipUri {
+  let p: number;
+  let scheme: 'sip' | 'sips';
+  const c3 = text.charCodeAt(3);
+  if (c3 === 0x3a /* : */ && text.slice(0, 3).toLowerCase() === 'sip') {
+    scheme = 'sip';
+    p = 4;
+  } else if (text.charCodeAt(4) === 0x3a && text.slice(0, 4).toLowerCase() === 'sips') {
+    scheme = 'sips';
+    p = 5;
+  } else return fail('not a sip or sips URI', 0);
+
+  let user: string | undefined;
+  let password: string | undefined;
+  const at = text.indexOf('@', p);
+  if (at >= 0) {
+    const colon = text.indexOf(':', p);
+    if (colon >= 0 && colon < at) {
+      checkRun(text, p, colon, USER, 'user');
+      checkRun(text, colon + 1, at, PASSWORD, 'password');
+      user = text.slice(p, colon);
+      password = text.slice(colon + 1, at);
+    } else {
+      checkRun(text, p, at, USER, 'user');
+      user = text.slice(p, at);
+    }
+    if (user.length === 0) fail('empty user', p);
+    p = at + 1;
+  }
+
+  // hostport
+  let host: string;
+  const n = text.length;
+  if (text.charCodeAt(p) === 0x5b) {
+    const close = text.indexOf(']', p);
+    if (close < 0) fail('unterminated IPv6 reference', p);
+    host = text.slice(p, close + 1);
+    p = close + 1;
+  } else {
+    const start = p;
+    while (p < n) {
+      const c = text.charCodeAt(p);
+      if (c > 127 || (HOSTCHAR[c] !== 1 && c !== 0x5f)) break;
+      p++;
+    }
+    host = text.slice(start, p);
+  }
+  if (hostKind(host) === undefined) fail('bad host', p);
+  let port: number | undefined;
+  if (text.charCodeAt(p) === 0x3a) {
+    const start = ++p;
+    while (p < n && text.charCodeAt(p) >= 0x30 && text.charCodeAt(p) <= 0x39) p++;
+    if (p === start || p - start > 5) fail('bad port', start);
+    port = Number(text.slice(start, p));
+    if (port > 65535) fail('port out of range', start);
+  }
+
+  // uri-parameters
+  const params = new Map<string, string | null>();
+  while (p < n && text.charCodeAt(p) === 0x3b) {
+    const start = ++p;
+    while (p < n) {
+      const c = text.charCodeAt(p);
+      if (c === 0x3b || c === 0x3f) break;
+      p++;
+    }
+    const seg = text.slice(start, p);
+    const eq = seg.indexOf('=');
+    const name = eq < 0 ? seg : seg.slice(0, eq);
+    if (name.length === 0) fail('empty URI parameter', start);
+    checkRun(text, start, start + name.length, PARAMCHAR, 'URI parameter');
+    let value: string | null = null;
+    if (eq >= 0) {
+      value = seg.slice(eq + 1);
+      // maddr and other host-valued params may be IPv6 references; paramchar has [ ] :
+      checkRun(text, start + eq + 1, p, PARAMCHAR, 'URI parameter value');
+    }
+    const key = name.toLowerCase();
+    if (!params.has(key)) params.set(key, value);
+  }
+
+  // headers
+  const headers = new Map<string, string>();
+  if (p < n && text.charCodeAt(p) === 0x3f) {
+    p++;
+    while (p <= n) {
+      let end = text.indexOf('&', p);
+      if (end < 0) end = n;
+      const eq = text.indexOf('=', p);
+      if (eq <= p || eq >= end) fail('bad URI header', p);
+      checkRun(text, p, eq, HNVCHAR, 'URI header name');
+      checkRun(text, eq + 1, end, HNVCHAR, 'URI header value');
+      headers.set(text.slice(p, eq), text.slice(eq + 1, end));
+      p = end + 1;
+    }
+    p = n;
+  }
+  if (p !== n) fail('unexpected character in URI', p);
+  return new SipUri(scheme, user, password, host, port, params, headers, text);
+}
+
+/** Parse any URI the SIP grammar allows where a URI stands (SIP, SIPS, tel, absoluteURI). */
+export function parseUri(text: string): Uri {
+  const colon = text.indexOf(':');
+  if (colon <= 0) fail('URI without scheme', 0);
+  const scheme = text.slice(0, colon).toLowerCase();
+  if (scheme === 'sip' || scheme === 'sips') return parseSipUri(text);
+  // scheme = ALPHA *( ALPHA / DIGIT / "+" / "-" / "." )
+  if (!/^[a-z][a-z0-9+.-]*$/.test(scheme)) fail('bad URI scheme', 0);
+  const rest = text.slice(colon + 1);
+  if (rest.length === 0) fail('empty URI', colon + 1);
+  checkRun(text, colon + 1, text.length, URIC, 'URI');
+  if (scheme === 'tel') {
+    const parts = rest.split(';');
+    const params = new Map<string, string | null>();
+    for (const part of parts.slice(1)) {
+      const eq = part.indexOf('=');
+      params.set((eq < 0 ? part : part.slice(0, eq)).toLowerCase(), eq < 0 ? null : part.slice(eq + 1));
+    }
+    return new TelUri(parts[0]!, params, text);
+  }
+  return new AbsoluteUri(scheme, rest, text);
+}
+
+/** Default port of a SIP URI for comparison and targeting (RFC 3261 §19.1.2). */
+function paramsEqual(a: string | null | undefined, b: string | null | undefined): boolean {
+  if (a === b) return true;
+  if (a === undefined || b === undefined || a === null || b === null) return false;
+  return unescape(a).toLowerCase() === unescape(b).toLowerCase();
+}
+
+/**
+ * URI comparison (RFC 3261 §19.1.4): userinfo case-sensitive after unescaping, host
+ * case-insensitive, port and transport/user/ttl/method/maddr compared when either side has them,
+ * other parameters only when both do; headers must all match.
+ */
+export function uriEquals(a: Uri, b: Uri): boolean {
+  if (a.kind !== 'sip' || b.kind !== 'sip') {
+    if (a.kind === 'tel' && b.kind === 'tel') return a.number.replace(/[-.()]/g, '') === b.number.replace(/[-.()]/g, '');
+    return a.toString().toLowerCase() === b.toString().toLowerCase();
+  }
+  if (a.scheme !== b.scheme) return false;
+  // "Comparison of the userinfo of SIP and SIPS URIs is case-sensitive." (§19.1.4)
+  if (a.userUnescaped !== b.userUnescaped) return false;
+  if ((a.password === undefined ? undefined : unescape(a.password)) !== (b.password === undefined ? undefined : unescape(b.password))) return false;
+  if (a.host.toLowerCase() !== b.host.toLowerCase()) return false;
+  // "A URI omitting any component with a default value will not match a URI explicitly
+  //  containing that component with its default value." (§19.1.4)
+  if (a.port !== b.port) return false;
+  for (const name of ['user', 'ttl', 'method', 'maddr', 'transport']) {
+    if (!paramsEqual(a.params.get(name), b.params.get(name))) return false;
+  }
+  for (const [k, v] of a.params) {
+    if (b.params.has(k) && !paramsEqual(v, b.params.get(k))) return false;
+  }
+  if (a.headers.size !== b.headers.size) return false;
+  for (const [k, v] of a.headers) {
+    let found = false;
+    for (const [k2, v2] of b.headers) {
+      if (k2.toLowerCase() === k.toLowerCase() && unescape(v2) === unescape(v)) found = true;
+    }
+    if (!found) return false;
+  }
+  return true;
+}

@@ -1,0 +1,120 @@
+import { GrammarError } from '../errors.js';
+import { HOSTCHAR } from './chars.js';
+import { formatParams, readParams, type Params } from './params.js';
+import { Scanner } from './scanner.js';
+import { hostKind } from './uri.js';
+
+/** The magic cookie that marks an RFC 3261 branch (§8.1.1.7). */
+export const MAGIC_COOKIE = 'z9hG4bK';
+
+/**
+ * One Via value (RFC 3261 §20.42, §18.2.1; RFC 3581 rport):
+ *   sent-protocol LWS sent-by *( SEMI via-params )
+ */
+export class Via {
+  constructor(
+    /** Upper-case transport: UDP, TCP, TLS, SCTP, WS, WSS or an extension. */
+    readonly transport: string,
+    readonly host: string,
+    readonly port: number | undefined,
+    readonly params: Params,
+    readonly protocol = 'SIP/2.0',
+    readonly raw?: string,
+  ) {}
+
+  get branch(): string | undefined {
+    return this.params.get('branch') ?? undefined;
+  }
+
+  get received(): string | undefined {
+    return this.params.get('received') ?? undefined;
+  }
+
+  /** RFC 3581: `null` when the client asked for rport (no value yet), a number once filled in. */
+  get rport(): number | null | undefined {
+    if (!this.params.has('rport')) return undefined;
+    const v = this.params.get('rport');
+    return v === null || v === undefined ? null : Number(v);
+  }
+
+  get maddr(): string | undefined {
+    return this.params.get('maddr') ?? undefined;
+  }
+
+  /** True when the branch starts with the RFC 3261 magic cookie. */
+  get rfc3261Branch(): boolean {
+    const b = this.branch;
+    return b !== undefined && b.startsWith(MAGIC_COOKIE);
+  }
+
+  withParam(name: string, value: string | null): Via {
+    const p = new Map(this.params);
+    p.set(name.toLowerCase(), value);
+    return new Via(this.transport, this.host, this.port, p, this.protocol);
+  }
+
+  toString(): string {
+    if (this.raw !== undefined) return this.raw;
+    return `${this.protocol}/${this.transport} ${this.host}${this.port === undefined ? '' : ':' + this.port}${formatParams(this.params)}`;
+  }
+}
+
+const IPV4_OR_6 = (h: string): boolean => {
+  const k = hostKind(h.startsWith('[') ? h : h.includes(':') ? `[${h}]` : h);
+  return k === 'ipv4' || k === 'ipv6';
+};
+
+/** Parse one Via value (one element of the comma-separated list). Throws GrammarError. */
+export function parseVia(text: string): Via {
+  const s = new Scanner(text);
+  s.skipWs();
+  const name = s.token('protocol name');
+  s.expect(0x2f, '/');
+  const version = s.token('protocol version');
+  s.expect(0x2f, '/');
+  const transport = s.token('transport').toUpperCase();
+  s.skipWs();
+  // sent-by = host [ COLON port ]
+  let host: string;
+  const t = s.text;
+  if (s.peek() === 0x5b) {
+    const close = t.indexOf(']', s.pos);
+    if (close < 0) s.fail('unterminated IPv6 reference');
+    host = t.slice(s.pos, close + 1);
+    s.pos = close + 1;
+  } else {
+    const start = s.pos;
+    let p = start;
+    while (p < t.length) {
+      const c = t.charCodeAt(p);
+      if (c > 127 || (HOSTCHAR[c] !== 1 && c !== 0x5f)) break;
+      p++;
+    }
+    host = t.slice(start, p);
+    s.pos = p;
+  }
+  if (hostKind(host) === undefined) s.fail('bad sent-by host');
+  let port: number | undefined;
+  if (s.eat(0x3a)) {
+    const start = s.pos;
+    let p = start;
+    while (p < t.length && t.charCodeAt(p) >= 0x30 && t.charCodeAt(p) <= 0x39) p++;
+    if (p === start || p - start > 5) s.fail('bad sent-by port');
+    port = Number(t.slice(start, p));
+    if (port > 65535) s.fail('sent-by port out of range');
+    s.pos = p;
+  }
+  const params = readParams(s);
+  s.skipWs();
+  if (!s.done) s.fail('unexpected text in Via');
+  // via-received = "received" EQUAL (IPv4address / IPv6address); via-ttl = 0-255; rport digits
+  const received = params.get('received');
+  if (received !== undefined && (received === null || !IPV4_OR_6(received))) throw new GrammarError('bad received', 0);
+  const ttl = params.get('ttl');
+  if (ttl !== undefined && (ttl === null || !/^\d{1,3}$/.test(ttl) || Number(ttl) > 255)) throw new GrammarError('bad ttl', 0);
+  const rport = params.get('rport');
+  if (rport !== undefined && rport !== null && (!/^\d{1,5}$/.test(rport) || Number(rport) > 65535)) throw new GrammarError('bad rport', 0);
+  if (params.get('branch') === null) throw new GrammarError('branch without value', 0);
+  const protocol = name === 'SIP' && version === '2.0' ? 'SIP/2.0' : `${name}/${version}`;
+  return new Via(transport, host, port, params, protocol, text);
+}

@@ -1,0 +1,451 @@
+import { GrammarError, SipParseError } from '../errors.js';
+import { parseContact, type Contact, MAX_DELTA_SECONDS } from '../grammar/contact.js';
+import { parseCSeq, parseUnsigned, type CSeq } from '../grammar/cseq.js';
+import { parseAuthValue, type AuthValue } from '../grammar/digest.js';
+import { parseMediaType, type MediaType } from '../grammar/media-type.js';
+import { parseCallId, parseDate, parseTokenList } from '../grammar/misc.js';
+import { parseNameAddr, type NameAddr } from '../grammar/name-addr.js';
+import { splitList } from '../grammar/scanner.js';
+import { parseUri, type Uri } from '../grammar/uri.js';
+import { parseVia, type Via } from '../grammar/via.js';
+import { canonicalName, headerKey } from './header-names.js';
+
+/** One header field line as received or added. */
+export interface HeaderField {
+  /** The name as written (`v`, `Via`, `VIA`). */
+  readonly name: string;
+  /** Lower-case long form (`via`); compact forms resolved. */
+  readonly key: string;
+  /** The value with line folding replaced by one SP and surrounding whitespace trimmed. */
+  readonly value: string;
+  /** The field exactly as received (name, colon, value, folding), without the final CRLF; absent once edited. */
+  readonly raw?: string;
+}
+
+const EMPTY = new Uint8Array(0);
+
+/**
+ * What SIP requests and responses share (RFC 3261 §7): header fields in their order and a body.
+ * Typed accessors parse their header on first use and cache it; a malformed value makes the
+ * accessor throw SipParseError with the place `header/<Name>`. `parseMessage` has already checked
+ * the headers every element reads (top Via, From, To, Call-ID, CSeq, Max-Forwards,
+ * Content-Length), so those accessors do not throw on a parsed message.
+ */
+export abstract class SipMessage {
+  /** Header fields in order. Edit through the methods below so that caches stay right. */
+  readonly fields: HeaderField[];
+  body: Uint8Array;
+  private cache: Map<string, unknown> | undefined;
+
+  constructor(fields: HeaderField[] = [], body: Uint8Array = EMPTY) {
+    this.fields = fields;
+    this.body = body;
+  }
+
+  abstract readonly isRequest: boolean;
+  /** The start line as it will be serialized. */
+  abstract startLine(): string;
+
+  // ---- raw access -------------------------------------------------------------------------
+
+  /** The first field's value for `name` (any form: `Via`, `v`, `via`). */
+  get(name: string): string | undefined {
+    const key = headerKey(name);
+    for (const f of this.fields) if (f.key === key) return f.value;
+    return undefined;
+  }
+
+  /** Every field's value for `name`, in order (not split at commas). */
+  getAll(name: string): string[] {
+    return this.valuesOf(headerKey(name));
+  }
+
+  /** Every list element for `name`, split at separating commas across all its fields. */
+  list(name: string): string[] {
+    const out: string[] = [];
+    for (const v of this.valuesOf(headerKey(name))) for (const e of splitList(v)) out.push(e);
+    return out;
+  }
+
+  has(name: string): boolean {
+    const key = headerKey(name);
+    for (const f of this.fields) if (f.key === key) return true;
+    return false;
+  }
+
+  /** Add a field after the last one. */
+  append(name: string, value: string): this {
+    const key = headerKey(name);
+    this.fields.push({ name: outName(name, key), key, value });
+    this.invalidate(key);
+    return this;
+  }
+
+  /** Add a field before the first field of the same name (or at the top when there is none). */
+  prepend(name: string, value: string): this {
+    const key = headerKey(name);
+    let i = this.fields.findIndex((f) => f.key === key);
+    if (i < 0) i = 0;
+    this.fields.splice(i, 0, { name: outName(name, key), key, value });
+    this.invalidate(key);
+    return this;
+  }
+
+  /** Replace all fields of `name` by one (in the place of the first), or append it. */
+  set(name: string, value: string): this {
+    const key = headerKey(name);
+    const i = this.fields.findIndex((f) => f.key === key);
+    if (i < 0) return this.append(name, value);
+    this.fields[i] = { name: this.fields[i]!.name, key, value };
+    for (let j = this.fields.length - 1; j > i; j--) if (this.fields[j]!.key === key) this.fields.splice(j, 1);
+    this.invalidate(key);
+    return this;
+  }
+
+  /** Remove every field of `name`; returns how many were removed. */
+  remove(name: string): number {
+    const key = headerKey(name);
+    let n = 0;
+    for (let j = this.fields.length - 1; j >= 0; j--) {
+      if (this.fields[j]!.key === key) {
+        this.fields.splice(j, 1);
+        n++;
+      }
+    }
+    if (n > 0) this.invalidate(key);
+    return n;
+  }
+
+  /**
+   * Remove the first list element of `name` (top Via, top Route): the first field loses its first
+   * value, or goes when it had only one. Returns the removed element's text.
+   */
+  removeFirstValue(name: string): string | undefined {
+    const key = headerKey(name);
+    const i = this.fields.findIndex((f) => f.key === key);
+    if (i < 0) return undefined;
+    const f = this.fields[i]!;
+    const parts = splitList(f.value);
+    if (parts.length <= 1) this.fields.splice(i, 1);
+    else this.fields[i] = { name: f.name, key, value: parts.slice(1).join(', ') };
+    this.invalidate(key);
+    return parts[0];
+  }
+
+  protected invalidate(key: string): void {
+    this.cache?.delete(key);
+    if (key === 'via') this.cache?.delete('via#top');
+  }
+
+  protected valuesOf(key: string): string[] {
+    const out: string[] = [];
+    for (const f of this.fields) if (f.key === key) out.push(f.value);
+    return out;
+  }
+
+  /** Parse-once cache for typed values; `parse` gets the values of all fields of `key`. */
+  protected typed<T>(key: string, cacheKey: string, parse: (values: string[]) => T): T {
+    const c = (this.cache ??= new Map());
+    if (c.has(cacheKey)) return c.get(cacheKey) as T;
+    let v: T;
+    try {
+      v = parse(this.valuesOf(key));
+    } catch (e) {
+      if (e instanceof GrammarError) throw new SipParseError(`header/${canonicalName(key)}`, e.message);
+      throw e;
+    }
+    c.set(cacheKey, v);
+    return v;
+  }
+
+  // ---- typed access -----------------------------------------------------------------------
+
+  /** All Via values, top first (RFC 3261 §20.42). */
+  get via(): Via[] {
+    return this.typed('via', 'via', (vs) => vs.flatMap((v) => splitList(v)).map(parseVia));
+  }
+
+  /** The top Via; parsed without touching the others. */
+  get topVia(): Via | undefined {
+    return this.typed('via', 'via#top', (vs) => {
+      if (vs.length === 0) return undefined;
+      return parseVia(firstElement(vs[0]!));
+    });
+  }
+
+  get from(): NameAddr {
+    return this.typed('from', 'from', (vs) => parseNameAddr(required(vs, 'missing')));
+  }
+
+  get to(): NameAddr {
+    return this.typed('to', 'to', (vs) => parseNameAddr(required(vs, 'missing')));
+  }
+
+  get callId(): string {
+    return this.typed('call-id', 'call-id', (vs) => parseCallId(required(vs, 'missing')));
+  }
+
+  get cseq(): CSeq {
+    return this.typed('cseq', 'cseq', (vs) => parseCSeq(required(vs, 'missing')));
+  }
+
+  get maxForwards(): number | undefined {
+    return this.typed('max-forwards', 'max-forwards', (vs) => (vs.length === 0 ? undefined : parseUnsigned(vs[0]!, 255, 'Max-Forwards')));
+  }
+
+  get contentLength(): number | undefined {
+    return this.typed('content-length', 'content-length', (vs) =>
+      vs.length === 0 ? undefined : parseUnsigned(vs[0]!, 2 ** 31 - 1, 'Content-Length'),
+    );
+  }
+
+  get contentType(): MediaType | undefined {
+    return this.typed('content-type', 'content-type', (vs) => (vs.length === 0 ? undefined : parseMediaType(vs[0]!)));
+  }
+
+  /** Contact values (RFC 3261 §20.10); empty for `Contact: *` (see `contactStar`). */
+  get contact(): Contact[] {
+    return this.typed('contact', 'contact', (vs) => {
+      const els = vs.flatMap((v) => splitList(v));
+      if (els.length === 1 && els[0] === '*') return [];
+      if (els.includes('*')) throw new GrammarError('"*" must be the only Contact', 0);
+      return els.map(parseContact);
+    });
+  }
+
+  /** True for `Contact: *` (remove all bindings, §10.2.2). */
+  get contactStar(): boolean {
+    const vs = this.valuesOf('contact');
+    return vs.length === 1 && vs[0]!.trim() === '*';
+  }
+
+  get route(): NameAddr[] {
+    return this.typed('route', 'route', parseAddressList);
+  }
+
+  get recordRoute(): NameAddr[] {
+    return this.typed('record-route', 'record-route', parseAddressList);
+  }
+
+  /** Path (RFC 3327). */
+  get path(): NameAddr[] {
+    return this.typed('path', 'path', parseAddressList);
+  }
+
+  get expires(): number | undefined {
+    return this.typed('expires', 'expires', (vs) => (vs.length === 0 ? undefined : parseUnsigned(vs[0]!, MAX_DELTA_SECONDS, 'Expires')));
+  }
+
+  get minExpires(): number | undefined {
+    return this.typed('min-expires', 'min-expires', (vs) =>
+      vs.length === 0 ? undefined : parseUnsigned(vs[0]!, MAX_DELTA_SECONDS, 'Min-Expires'),
+    );
+  }
+
+  get require(): string[] {
+    return this.typed('require', 'require', parseTokenList);
+  }
+  get proxyRequire(): string[] {
+    return this.typed('proxy-require', 'proxy-require', parseTokenList);
+  }
+  get supported(): string[] {
+    return this.typed('supported', 'supported', parseTokenList);
+  }
+  get unsupported(): string[] {
+    return this.typed('unsupported', 'unsupported', parseTokenList);
+  }
+  get allow(): string[] {
+    return this.typed('allow', 'allow', parseTokenList);
+  }
+
+  get wwwAuthenticate(): AuthValue[] {
+    return this.typed('www-authenticate', 'www-authenticate', (vs) => vs.map(parseAuthValue));
+  }
+  get authorization(): AuthValue[] {
+    return this.typed('authorization', 'authorization', (vs) => vs.map(parseAuthValue));
+  }
+  get proxyAuthenticate(): AuthValue[] {
+    return this.typed('proxy-authenticate', 'proxy-authenticate', (vs) => vs.map(parseAuthValue));
+  }
+  get proxyAuthorization(): AuthValue[] {
+    return this.typed('proxy-authorization', 'proxy-authorization', (vs) => vs.map(parseAuthValue));
+  }
+
+  get userAgent(): string | undefined {
+    return this.get('user-agent');
+  }
+  get server(): string | undefined {
+    return this.get('server');
+  }
+
+  get date(): Date | undefined {
+    return this.typed('date', 'date', (vs) => (vs.length === 0 ? undefined : parseDate(vs[0]!)));
+  }
+
+  /**
+   * Check the headers named (lower-case long names), or every header Parley can type when
+   * `keys` is omitted. Returns the first error, or undefined when all parse.
+   */
+  validate(keys?: readonly string[]): SipParseError | undefined {
+    const all = keys ?? ['via', 'from', 'to', 'call-id', 'cseq', 'max-forwards', 'content-length', 'content-type', 'contact', 'route',
+      'record-route', 'path', 'expires', 'min-expires', 'require', 'proxy-require', 'supported', 'unsupported', 'allow',
+      'www-authenticate', 'authorization', 'proxy-authenticate', 'proxy-authorization', 'date'];
+    for (const k of all) {
+      const getter = ACCESSORS[k];
+      if (getter === undefined) continue;
+      try {
+        getter(this);
+      } catch (e) {
+        if (e instanceof SipParseError) return e;
+        throw e;
+      }
+    }
+    return undefined;
+  }
+}
+
+const ACCESSORS: Record<string, (m: SipMessage) => unknown> = {
+  via: (m) => m.via,
+  'via#top': (m) => m.topVia,
+  from: (m) => m.from,
+  to: (m) => m.to,
+  'call-id': (m) => m.callId,
+  cseq: (m) => m.cseq,
+  'max-forwards': (m) => m.maxForwards,
+  'content-length': (m) => m.contentLength,
+  'content-type': (m) => m.contentType,
+  contact: (m) => m.contact,
+  route: (m) => m.route,
+  'record-route': (m) => m.recordRoute,
+  path: (m) => m.path,
+  expires: (m) => m.expires,
+  'min-expires': (m) => m.minExpires,
+  require: (m) => m.require,
+  'proxy-require': (m) => m.proxyRequire,
+  supported: (m) => m.supported,
+  unsupported: (m) => m.unsupported,
+  allow: (m) => m.allow,
+  'www-authenticate': (m) => m.wwwAuthenticate,
+  authorization: (m) => m.authorization,
+  'proxy-authenticate': (m) => m.proxyAuthenticate,
+  'proxy-authorization': (m) => m.proxyAuthorization,
+  date: (m) => m.date,
+};
+
+function outName(name: string, key: string): string {
+  return name.length === 1 || name === key ? canonicalName(key) : name;
+}
+
+function required(vs: string[], what: string): string {
+  if (vs.length === 0) throw new GrammarError(what, 0);
+  return vs[0]!;
+}
+
+function parseAddressList(vs: string[]): NameAddr[] {
+  const out: NameAddr[] = [];
+  for (const v of vs) for (const e of splitList(v)) out.push(parseNameAddr(e));
+  return out;
+}
+
+/** The first element of a comma-separated value, without splitting the rest. */
+function firstElement(value: string): string {
+  let inQuote = false;
+  let angle = false;
+  for (let p = 0; p < value.length; p++) {
+    const c = value.charCodeAt(p);
+    if (inQuote) {
+      if (c === 0x5c) p++;
+      else if (c === 0x22) inQuote = false;
+    } else if (c === 0x22) inQuote = true;
+    else if (c === 0x3c) angle = true;
+    else if (c === 0x3e) angle = false;
+    else if (c === 0x2c && !angle) return value.slice(0, p).trim();
+  }
+  return value;
+}
+
+/** A SIP request (RFC 3261 §7.1). */
+export class SipRequest extends SipMessage {
+  readonly isRequest = true as const;
+  private _method: string;
+  private _uri: string;
+  private _parsedUri: Uri | undefined;
+  private _startLine: string | undefined;
+
+  constructor(method: string, uri: string | Uri, fields?: HeaderField[], body?: Uint8Array, startLine?: string) {
+    super(fields, body);
+    this._method = method;
+    this._uri = typeof uri === 'string' ? uri : uri.toString();
+    if (typeof uri !== 'string') this._parsedUri = uri;
+    this._startLine = startLine;
+  }
+
+  get method(): string {
+    return this._method;
+  }
+  set method(m: string) {
+    this._method = m;
+    this._startLine = undefined;
+  }
+
+  /** The Request-URI as text. */
+  get uri(): string {
+    return this._uri;
+  }
+
+  /** The Request-URI, parsed (checked by parseMessage, so this does not throw on a parsed request). */
+  get requestUri(): Uri {
+    if (this._parsedUri === undefined) {
+      try {
+        this._parsedUri = parseUri(this._uri);
+      } catch (e) {
+        throw new SipParseError('start-line/request-uri', (e as Error).message);
+      }
+    }
+    return this._parsedUri;
+  }
+
+  /** Rewrite the Request-URI (a proxy retargeting, §16.5). */
+  set requestUri(uri: Uri) {
+    this._parsedUri = uri;
+    this._uri = uri.toString();
+    this._startLine = undefined;
+  }
+
+  startLine(): string {
+    return (this._startLine ??= `${this._method} ${this._uri} SIP/2.0`);
+  }
+}
+
+/** A SIP response (RFC 3261 §7.2). */
+export class SipResponse extends SipMessage {
+  readonly isRequest = false as const;
+  private _status: number;
+  private _reason: string;
+  private _startLine: string | undefined;
+
+  constructor(status: number, reason: string, fields?: HeaderField[], body?: Uint8Array, startLine?: string) {
+    super(fields, body);
+    this._status = status;
+    this._reason = reason;
+    this._startLine = startLine;
+  }
+
+  get status(): number {
+    return this._status;
+  }
+  get reason(): string {
+    return this._reason;
+  }
+  setStatus(status: number, reason: string): void {
+    this._status = status;
+    this._reason = reason;
+    this._startLine = undefined;
+  }
+
+  startLine(): string {
+    return (this._startLine ??= `SIP/2.0 ${this._status} ${this._reason}`);
+  }
+}
+
+export type AnySipMessage = SipRequest | SipResponse;

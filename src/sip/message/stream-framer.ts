@@ -1,0 +1,155 @@
+import { SipParseError } from '../errors.js';
+import { DEFAULT_LIMITS } from './limits.js';
+
+/** What the framer found in a stream. */
+export type FrameEvent =
+  /** One complete SIP message's bytes (start line to the end of its body). */
+  | { readonly type: 'message'; readonly bytes: Uint8Array }
+  /** A double-CRLF keepalive "ping" between messages: answer with one CRLF (RFC 5626 §3.5.1). */
+  | { readonly type: 'ping' }
+  /** The stream cannot be framed any more (no Content-Length, oversized): close the connection. */
+  | { readonly type: 'error'; readonly error: SipParseError };
+
+export interface StreamFramerOptions {
+  /** Largest message accepted; a larger one, or a header section that grows past it, is an error. */
+  readonly maxMessageSize?: number;
+}
+
+/**
+ * Splits the bytes of a stream transport (TCP, TLS) into SIP messages using Content-Length
+ * (RFC 3261 §18.3: "In the case of stream-oriented transports such as TCP, the Content-Length
+ * header field indicates the size of the body."), whatever the chunking. CRLFs between messages
+ * are keepalives: a double CRLF is a ping, a single one a pong, and neither reaches the parser.
+ * Memory is bounded by `maxMessageSize`: after an error the framer refuses further input.
+ */
+export class StreamFramer {
+  private buf: Uint8Array = new Uint8Array(0);
+  private failed = false;
+  private readonly max: number;
+
+  constructor(options: StreamFramerOptions = {}) {
+    this.max = options.maxMessageSize ?? DEFAULT_LIMITS.maxMessageSize;
+  }
+
+  /** Bytes held while waiting for the rest of a message. */
+  get buffered(): number {
+    return this.buf.length;
+  }
+
+  /** Feed a chunk; returns the events it completed, in order. */
+  push(chunk: Uint8Array): FrameEvent[] {
+    if (this.failed) return [];
+    this.buf = this.buf.length === 0 ? chunk : concat(this.buf, chunk);
+    const events: FrameEvent[] = [];
+    for (;;) {
+      const b = this.buf;
+      // keepalives and stray line ends between messages
+      let p = 0;
+      while (p < b.length && (b[p] === 0x0d || b[p] === 0x0a)) {
+        const rest = b.length - p;
+        if (rest >= 4 && b[p] === 0x0d && b[p + 1] === 0x0a && b[p + 2] === 0x0d && b[p + 3] === 0x0a) {
+          events.push({ type: 'ping' });
+          p += 4;
+        } else if (rest < 4 && isPrefixOfPing(b, p)) {
+          break; // wait: this may become a ping
+        } else if (b[p] === 0x0d && b[p + 1] === 0x0a) {
+          p += 2; // a single CRLF: a pong, ignored
+        } else p += 1;
+      }
+      if (p > 0) this.buf = b.subarray(p);
+      const m = this.buf;
+      if (m.length === 0 || m[0] === 0x0d || m[0] === 0x0a) return events;
+
+      const headEnd = indexOfCrlfCrlf(m);
+      if (headEnd < 0) {
+        if (m.length > this.max) return this.fail(events, 'header section larger than the message size limit');
+        return events;
+      }
+      const cl = findContentLength(m, headEnd);
+      if (cl === undefined) return this.fail(events, 'message without Content-Length on a stream');
+      if (cl < 0) return this.fail(events, 'bad Content-Length');
+      const total = headEnd + 4 + cl;
+      if (total > this.max) return this.fail(events, 'message larger than the size limit');
+      if (m.length < total) return events;
+      events.push({ type: 'message', bytes: m.slice(0, total) });
+      this.buf = m.subarray(total);
+    }
+  }
+
+  private fail(events: FrameEvent[], detail: string): FrameEvent[] {
+    this.failed = true;
+    this.buf = new Uint8Array(0);
+    events.push({ type: 'error', error: new SipParseError('stream', detail, 'ERR_SIP_FRAMING') });
+    return events;
+  }
+}
+
+function isPrefixOfPing(b: Uint8Array, p: number): boolean {
+  const ping = [0x0d, 0x0a, 0x0d, 0x0a];
+  for (let i = 0; p + i < b.length; i++) if (b[p + i] !== ping[i]) return false;
+  return true;
+}
+
+function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
+  const out = new Uint8Array(a.length + b.length);
+  out.set(a, 0);
+  out.set(b, a.length);
+  return out;
+}
+
+function indexOfCrlfCrlf(b: Uint8Array): number {
+  for (let i = 3; i < b.length; i++) {
+    if (b[i] === 0x0a && b[i - 1] === 0x0d && b[i - 2] === 0x0a && b[i - 3] === 0x0d) return i - 3;
+  }
+  return -1;
+}
+
+/**
+ * Content-Length (or its compact form `l`) from the header section, without a full parse.
+ * undefined when absent, -1 when malformed or given twice with different values.
+ */
+function findContentLength(b: Uint8Array, headEnd: number): number | undefined {
+  let found: number | undefined;
+  let lineStart = 0;
+  for (let i = 0; i <= headEnd; i++) {
+    if (i === headEnd || (b[i] === 0x0d && b[i + 1] === 0x0a)) {
+      const v = contentLengthOfLine(b, lineStart, i);
+      if (v !== undefined) {
+        if (found !== undefined && found !== v) return -1;
+        found = v;
+      }
+      lineStart = i + 2;
+    }
+  }
+  return found;
+}
+
+function contentLengthOfLine(b: Uint8Array, start: number, end: number): number | undefined {
+  let p = start;
+  const lower = (c: number | undefined): number => (c !== undefined && c >= 0x41 && c <= 0x5a ? c + 32 : c ?? -1);
+  const name = 'content-length';
+  let k = 0;
+  if (lower(b[p]) === 0x6c /* l */ && (b[p + 1] === 0x3a || b[p + 1] === 0x20 || b[p + 1] === 0x09)) p += 1;
+  else {
+    while (k < name.length && lower(b[p]) === name.charCodeAt(k)) {
+      p++;
+      k++;
+    }
+    if (k !== name.length) return undefined;
+  }
+  while (b[p] === 0x20 || b[p] === 0x09) p++;
+  if (b[p] !== 0x3a) return undefined;
+  p++;
+  while (p < end && (b[p] === 0x20 || b[p] === 0x09)) p++;
+  let n = 0;
+  let digits = 0;
+  while (p < end && b[p]! >= 0x30 && b[p]! <= 0x39) {
+    n = n * 10 + (b[p]! - 0x30);
+    p++;
+    digits++;
+    if (n > 2 ** 31) return -1;
+  }
+  while (p < end && (b[p] === 0x20 || b[p] === 0x09)) p++;
+  if (digits === 0 || p !== end) return -1;
+  return n;
+}
