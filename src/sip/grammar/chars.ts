@@ -65,3 +65,15 @@ export function isWord(s: string): boolean {
 export function isWs(c: number): boolean {
   return c === 0x20 || c === 0x09;
 }
+
+/**
+ * Trim SP and HTAB only. `String.prototype.trim` also strips U+FEFF and other Unicode spaces,
+ * which are data in a SIP header value (RFC 4475 §3.1.1.2 has a header value starting with a BOM).
+ */
+export function trimWs(s: string): string {
+  let a = 0;
+  let b = s.length;
+  while (a < b && isWs(s.charCodeAt(a))) a++;
+  while (b > a && isWs(s.charCodeAt(b - 1))) b--;
+  return a === 0 && b === s.length ? s : s.slice(a, b);
+}

@@ -1,9 +1,9 @@
-import { isToken, isWord } from './chars.js';
+import { isToken, isWord, trimWs } from './chars.js';
 import { GrammarError } from '../errors.js';
 
 /** Call-ID (RFC 3261 §20.8): `word [ "@" word ]`. */
 export function parseCallId(text: string): string {
-  const v = text.trim();
+  const v = trimWs(text);
   const at = v.indexOf('@');
   const ok = at < 0 ? isWord(v) : isWord(v.slice(0, at)) && isWord(v.slice(at + 1));
   if (!ok) throw new GrammarError('Call-ID must be word["@"word]', 0);
@@ -16,7 +16,7 @@ export function parseTokenList(values: readonly string[]): string[] {
   for (const v of values) {
     if (v.length === 0) continue; // an empty Supported/Allow is legal
     for (const part of v.split(',')) {
-      const t = part.trim();
+      const t = trimWs(part);
       if (t.length === 0) continue;
       if (!isToken(t)) throw new GrammarError(`bad token "${t}"`, 0);
       out.push(t);
@@ -33,7 +33,7 @@ const MONTH = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'O
  * `wkday "," SP 2DIGIT SP month SP 4DIGIT SP 2DIGIT ":" 2DIGIT ":" 2DIGIT SP "GMT"`.
  */
 export function parseDate(text: string): Date {
-  const m = /^(\w{3}), (\d{2}) (\w{3}) (\d{4}) (\d{2}):(\d{2}):(\d{2}) GMT$/.exec(text.trim());
+  const m = /^(\w{3}), (\d{2}) (\w{3}) (\d{4}) (\d{2}):(\d{2}):(\d{2}) GMT$/.exec(trimWs(text));
   if (!m || !WKDAY.test(m[1]!) || !MONTH.includes(m[3]!)) throw new GrammarError('Date must be an RFC 1123 date in GMT', 0);
   const d = new Date(Date.UTC(Number(m[4]), MONTH.indexOf(m[3]!), Number(m[2]), Number(m[5]), Number(m[6]), Number(m[7])));
   if (Number.isNaN(d.getTime())) throw new GrammarError('bad Date', 0);

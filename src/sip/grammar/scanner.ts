@@ -1,5 +1,5 @@
 import { GrammarError } from '../errors.js';
-import { TOKEN } from './chars.js';
+import { TOKEN, trimWs } from './chars.js';
 
 /**
  * A cursor over one header value (folding already replaced by SP). The grammar functions of this
@@ -156,18 +156,18 @@ export function splitList(value: string, dropEmpty = false): string[] {
     else if (c === 0x3c) angle = true;
     else if (c === 0x3e) angle = false;
     else if (c === 0x2c && !angle) {
-      const part = value.slice(start, p).trim();
+      const part = trimWs(value.slice(start, p));
       if (part.length > 0 || !dropEmpty) out.push(part);
       start = p + 1;
     }
   }
   if (start === 0) {
     // fast path: no separator
-    const only = start === 0 && value.length > 0 ? value.trim() : '';
+    const only = start === 0 && value.length > 0 ? trimWs(value) : '';
     if (only.length > 0 || !dropEmpty) out.push(only);
     return out;
   }
-  const last = value.slice(start).trim();
+  const last = trimWs(value.slice(start));
   if (last.length > 0 || !dropEmpty) out.push(last);
   return out;
 }

@@ -1,5 +1,5 @@
 import { SipParseError } from '../errors.js';
-import { isToken } from '../grammar/chars.js';
+import { isToken, trimWs } from '../grammar/chars.js';
 import { isMethod } from '../grammar/cseq.js';
 import { parseUri } from '../grammar/uri.js';
 import { headerKey, SINGLE_HEADERS, canonicalName } from './header-names.js';
@@ -62,6 +62,9 @@ function parseUnsafe(input: Uint8Array | string, options: ParseOptions): ParseRe
   let body: Uint8Array;
   if (typeof input === 'string') {
     if (input.length > limits.maxMessageSize) return limitFail('message size');
+    // RFC 3261 §7.5: "Implementations processing SIP messages over stream-oriented transports MUST
+    // ignore any CRLF appearing before the start-line". Tolerated on datagrams too.
+    if (input.charCodeAt(0) === 0x0d || input.charCodeAt(0) === 0x0a) input = input.replace(/^[\r\n]+/, '');
     let end = findHeadEndText(input);
     if (end < 0) {
       // DEVIATION(RFC 3261 §7): a datagram whose last header line ends with CRLF but has no empty
@@ -74,6 +77,11 @@ function parseUnsafe(input: Uint8Array | string, options: ParseOptions): ParseRe
     body = bodyStart >= input.length ? new Uint8Array(0) : encoder.encode(input.slice(bodyStart));
   } else {
     if (input.length > limits.maxMessageSize) return limitFail('message size');
+    if (input[0] === 0x0d || input[0] === 0x0a) {
+      let p = 0;
+      while (input[p] === 0x0d || input[p] === 0x0a) p++;
+      input = input.subarray(p);
+    }
     let end = findHeadEndBytes(input);
     if (end < 0) {
       const n = input.length;
@@ -85,11 +93,7 @@ function parseUnsafe(input: Uint8Array | string, options: ParseOptions): ParseRe
     body = bodyStart >= input.length ? new Uint8Array(0) : input.subarray(bodyStart);
   }
 
-  // RFC 3261 §7.5: "Implementations processing SIP messages over stream-oriented transports MUST
-  // ignore any CRLF appearing before the start-line". Tolerated on datagrams too.
   let pos = 0;
-  while (head.charCodeAt(pos) === 0x0d || head.charCodeAt(pos) === 0x0a) pos++;
-
   let eol = head.indexOf('\n', pos);
   if (eol < 0) eol = head.length;
   const startLine = head.charCodeAt(eol - 1) === 0x0d ? head.slice(pos, eol - 1) : head.slice(pos, eol);
@@ -123,7 +127,7 @@ function parseUnsafe(input: Uint8Array | string, options: ParseOptions): ParseRe
     if (!isToken(name)) return fail('headers', `bad header name "${name.slice(0, 40)}"`);
     let value = raw.slice(colon + 1);
     if (value.indexOf('\n') >= 0) value = value.replace(/\r?\n[ \t]+/g, ' ');
-    fields.push({ name, key: headerKey(name), value: value.trim(), raw });
+    fields.push({ name, key: headerKey(name), value: trimWs(value), raw });
   }
 
   // ---- start line (§7.1, §7.2) ----

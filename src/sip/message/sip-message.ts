@@ -6,6 +6,7 @@ import { parseMediaType, type MediaType } from '../grammar/media-type.js';
 import { parseCallId, parseDate, parseTokenList } from '../grammar/misc.js';
 import { parseNameAddr, type NameAddr } from '../grammar/name-addr.js';
 import { splitList } from '../grammar/scanner.js';
+import { trimWs } from '../grammar/chars.js';
 import { parseUri, type Uri } from '../grammar/uri.js';
 import { parseVia, type Via } from '../grammar/via.js';
 import { canonicalName, headerKey } from './header-names.js';
@@ -216,7 +217,7 @@ export abstract class SipMessage {
   /** True for `Contact: *` (remove all bindings, §10.2.2). */
   get contactStar(): boolean {
     const vs = this.valuesOf('contact');
-    return vs.length === 1 && vs[0]!.trim() === '*';
+    return vs.length === 1 && trimWs(vs[0]!) === '*';
   }
 
   get route(): NameAddr[] {
@@ -359,7 +360,7 @@ function firstElement(value: string): string {
     } else if (c === 0x22) inQuote = true;
     else if (c === 0x3c) angle = true;
     else if (c === 0x3e) angle = false;
-    else if (c === 0x2c && !angle) return value.slice(0, p).trim();
+    else if (c === 0x2c && !angle) return trimWs(value.slice(0, p));
   }
   return value;
 }

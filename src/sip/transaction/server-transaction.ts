@@ -1,0 +1,70 @@
+import { ParleyError } from '../../lib/errors.js';
+import type { SipRequest, SipResponse } from '../message/sip-message.js';
+import { Transaction, type ActiveState, type TransactionEnvironment } from './transaction.js';
+import type { Flow } from './transaction-transport.js';
+import type { ServerTransactionUser } from './transaction-user.js';
+
+/**
+ * What the INVITE and non-INVITE server transactions share (RFC 3261 §17.2): the source flow,
+ * the TU delegate, the last response sent (resent on request retransmissions) and `respond`.
+ */
+export abstract class ServerTransaction<S extends ActiveState = ActiveState> extends Transaction<S> {
+  protected readonly user: ServerTransactionUser;
+  private last: SipResponse | undefined;
+
+  protected constructor(request: SipRequest, source: Flow, env: TransactionEnvironment, user: ServerTransactionUser, initial: S) {
+    super(request, source, env, initial);
+    this.user = user;
+  }
+
+  /** The flow the request arrived on; responses go back through it (§18.2.2 is the transport's). */
+  get source(): Flow {
+    return this.flow;
+  }
+
+  /** The most recent response sent: resent when the request is retransmitted. */
+  get lastResponse(): SipResponse | undefined {
+    return this.last;
+  }
+
+  /**
+   * Pass a response from the TU. The machine sends it and changes state (§17.2.1, §17.2.2), or
+   * discards it when it has no transition for it ("Any other final responses passed by the TU to
+   * the server transaction MUST be discarded while in the 'Completed' state", §17.2.2; Parley
+   * applies the same rule to the INVITE machine). Once terminated, nothing is sent.
+   * Throws ERR_INVALID_ARGUMENT for a status outside 100–699.
+   */
+  respond(response: SipResponse): void {
+    const { status } = response;
+    if (!Number.isInteger(status) || status < 100 || status > 699) {
+      throw new ParleyError('ERR_INVALID_ARGUMENT', `a response status is 100-699, not ${status}`);
+    }
+    if (this.state !== 'terminated') this.handleResponse(response);
+  }
+
+  protected abstract handleResponse(response: SipResponse): void;
+
+  /**
+   * Hand over a request that matched this transaction (§17.2.3): a retransmission, or an ACK of
+   * the INVITE. Returns true when the transaction absorbed it, false when it goes to the TU (an
+   * ACK while Accepted, RFC 6026 §7.1).
+   */
+  abstract receiveRequest(request: SipRequest): boolean;
+
+  protected send(response: SipResponse): void {
+    this.last = response;
+    this.env.transport.sendResponse(response, this.flow, (error) => this.transportError(error));
+  }
+
+  /** Resend the last response, if there is one. */
+  protected resend(): void {
+    if (this.last !== undefined) this.send(this.last);
+  }
+
+  /** A send failed, now or later: each machine decides by its state (§17.2.4). */
+  protected abstract transportError(error: Error): void;
+
+  protected notifyTerminated(): void {
+    this.user.onTerminated?.(this);
+  }
+}

@@ -1,0 +1,31 @@
+import type { SipRequest, SipResponse } from '../message/sip-message.js';
+
+/**
+ * Where a message goes to or came from: a transport and the remote address, plus, once the
+ * transport layer knows them, the local address and the connection (RFC 5626 flow).
+ */
+export interface Flow {
+  readonly transport: 'udp' | 'tcp' | 'tls' | 'ws' | 'wss';
+  readonly remoteAddress: string;
+  readonly remotePort: number;
+  readonly localAddress?: string;
+  readonly localPort?: number;
+  readonly connectionId?: number;
+}
+
+/**
+ * What the transaction layer needs from the transport layer (RFC 3261 §18), owned here so that
+ * the layer stays free of sockets. Sends never throw: failures come back through `onError`,
+ * synchronously or later, and the transaction treats them per §17.1.4 / §17.2.4.
+ */
+export interface TransactionTransport {
+  /** Send a request to a destination flow; report failure through onError (ICMP, connection refused…). */
+  sendRequest(request: SipRequest, destination: Flow, onError: (error: Error) => void): void;
+  /** Send a response for a request that arrived on `source` (the transport layer applies §18.2.2). */
+  sendResponse(response: SipResponse, source: Flow, onError: (error: Error) => void): void;
+}
+
+/** Reliable transports get no retransmission timers and zero-valued Timers D, I, J and K (§17). */
+export function isReliable(flow: Flow): boolean {
+  return flow.transport !== 'udp';
+}
