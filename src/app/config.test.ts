@@ -1,0 +1,47 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { ConfigError, configFromObject, parseConfigText } from './config.js';
+
+describe('configuration', () => {
+  it('fills every default for an empty file', () => {
+    const c = parseConfigText('');
+    assert.equal(c.dataDir, './parley-data');
+    assert.deepEqual(c.sip.listen.map((l) => `${l.transport}:${l.port}`), ['udp:5060', 'tcp:5060', 'tls:5061']);
+    assert.equal(c.sip.timers.t1, 500);
+    assert.equal(c.sip.limits.maxMessageSize, 65535);
+  });
+
+  it('reads YAML and JSON alike', () => {
+    const y = parseConfigText('sip:\n  listen:\n    - transport: udp\n      port: 5070\n');
+    const j = parseConfigText('{"sip": {"listen": [{"transport": "udp", "port": 5070}]}}');
+    assert.deepEqual(y, j);
+    assert.equal(y.sip.listen[0]!.address, '0.0.0.0');
+  });
+
+  it('names the line and key of an unknown key', () => {
+    assert.throws(() => parseConfigText('dataDir: /tmp/x\nsip:\n  listn: []\n', 'parley.yaml'), (e: unknown) => {
+      assert.ok(e instanceof ConfigError);
+      assert.equal(e.key, 'sip.listn');
+      assert.equal(e.line, 3);
+      assert.match(e.message, /^parley\.yaml:3: sip\.listn: unknown key/);
+      return true;
+    });
+  });
+
+  it('names the line and key of a bad value', () => {
+    assert.throws(() => parseConfigText('sip:\n  listen:\n    - transport: udp\n      port: 70000\n'), (e: unknown) => {
+      assert.ok(e instanceof ConfigError);
+      assert.equal(e.key, 'sip.listen[0].port');
+      assert.equal(e.line, 4);
+      return true;
+    });
+    assert.throws(() => parseConfigText('sip:\n  listen:\n    - transport: sctp\n      port: 5060\n'), /sip\.listen\[0\]\.transport: must be one of udp, tcp, tls/);
+    assert.throws(() => parseConfigText('log:\n  level: loud\n'), /config:2: log\.level/);
+    assert.throws(() => configFromObject({ sip: { timers: { t1: 'fast' } } }), /sip\.timers\.t1: must be an integer/);
+  });
+
+  it('reports a syntax error with its line, and a duplicate key', () => {
+    assert.throws(() => parseConfigText('sip:\n  listen: [\n'), (e: unknown) => e instanceof ConfigError && e.key === '(syntax)' && e.line !== undefined);
+    assert.throws(() => parseConfigText('dataDir: a\ndataDir: b\n'), /syntax/);
+  });
+});

@@ -1,0 +1,142 @@
+import { readFileSync } from 'node:fs';
+import { LineCounter, parseDocument } from 'yaml';
+import { ConfigError, describeSchema, validateConfig, type FieldSchema } from './config-schema.js';
+
+/** One SIP listener. */
+export interface ListenConfig {
+  readonly transport: 'udp' | 'tcp' | 'tls';
+  readonly address: string;
+  readonly port: number;
+}
+
+/** Parley's configuration after validation, with every default filled in. */
+export interface ParleyConfig {
+  readonly dataDir: string;
+  readonly log: { readonly level: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent' };
+  readonly sip: {
+    readonly listen: readonly ListenConfig[];
+    readonly tls: { readonly cert?: string; readonly key?: string };
+    readonly timers: { readonly t1: number; readonly t2: number; readonly t4: number };
+    readonly limits: {
+      readonly maxMessageSize: number;
+      readonly maxHeaders: number;
+      readonly maxConnections: number;
+      readonly maxConnectionsPerSource: number;
+      readonly idleTimeout: number;
+    };
+    readonly serverName: string;
+  };
+}
+
+const listenItem: FieldSchema & { kind: 'object' } = {
+  kind: 'object',
+  doc: 'A listener.',
+  fields: {
+    transport: { kind: 'string', enum: ['udp', 'tcp', 'tls'], doc: 'Transport of the listener.' },
+    address: { kind: 'string', default: '0.0.0.0', doc: 'Local address to bind (IPv4 or IPv6, e.g. `::`).' },
+    port: { kind: 'integer', min: 0, max: 65535, doc: 'Local port (5060 for UDP/TCP, 5061 for TLS by convention; 0 picks a free port).' },
+  },
+};
+
+export const CONFIG_SCHEMA: FieldSchema & { kind: 'object' } = {
+  kind: 'object',
+  doc: 'Parley configuration.',
+  fields: {
+    dataDir: { kind: 'string', default: './parley-data', doc: 'Directory for the database, the development TLS certificate and traces.' },
+    log: {
+      kind: 'object',
+      doc: 'Logging.',
+      fields: {
+        level: { kind: 'string', default: 'info', enum: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], doc: 'Least severe level written (JSON lines on stdout).' },
+      },
+    },
+    sip: {
+      kind: 'object',
+      doc: 'SIP.',
+      fields: {
+        listen: {
+          kind: 'list',
+          item: listenItem,
+          default: [
+            { transport: 'udp', address: '0.0.0.0', port: 5060 },
+            { transport: 'tcp', address: '0.0.0.0', port: 5060 },
+            { transport: 'tls', address: '0.0.0.0', port: 5061 },
+          ],
+          doc: 'SIP listeners; several may share a transport.',
+        },
+        tls: {
+          kind: 'object',
+          doc: 'TLS.',
+          fields: {
+            cert: { kind: 'string', doc: 'PEM certificate chain file. Without cert and key a development certificate is generated into `dataDir/tls/`.' },
+            key: { kind: 'string', doc: 'PEM private key file.' },
+          },
+        },
+        timers: {
+          kind: 'object',
+          doc: 'RFC 3261 timers.',
+          fields: {
+            t1: { kind: 'integer', min: 10, max: 60000, default: 500, doc: 'T1, the round-trip time estimate, in ms (RFC 3261 §17.1.1.1).' },
+            t2: { kind: 'integer', min: 100, max: 600000, default: 4000, doc: 'T2, the longest retransmit interval for non-INVITE requests and INVITE responses, in ms.' },
+            t4: { kind: 'integer', min: 100, max: 600000, default: 5000, doc: 'T4, the longest time a message stays in the network, in ms.' },
+          },
+        },
+        limits: {
+          kind: 'object',
+          doc: 'Limits.',
+          fields: {
+            maxMessageSize: { kind: 'integer', min: 1024, max: 1048576, default: 65535, doc: 'Largest SIP message accepted, in bytes; larger datagrams are dropped, larger stream messages close the connection.' },
+            maxHeaders: { kind: 'integer', min: 16, max: 4096, default: 256, doc: 'Most header fields in one message.' },
+            maxConnections: { kind: 'integer', min: 1, max: 1000000, default: 10000, doc: 'Most TCP/TLS connections open at once.' },
+            maxConnectionsPerSource: { kind: 'integer', min: 1, max: 1000000, default: 100, doc: 'Most TCP/TLS connections from one source address.' },
+            idleTimeout: { kind: 'integer', min: 1, max: 86400, default: 3600, doc: 'Seconds before an idle TCP/TLS connection is closed.' },
+          },
+        },
+        serverName: { kind: 'string', default: 'Parley', doc: 'Value of the Server header in responses (empty: no header).' },
+      },
+    },
+  },
+};
+
+/** Validate an already parsed configuration object (for tests and programmatic use). */
+export function configFromObject(input: unknown): ParleyConfig {
+  return validateConfig(CONFIG_SCHEMA, input ?? {}) as ParleyConfig;
+}
+
+/**
+ * Read a configuration file, JSON or YAML (YAML is a superset of JSON, so one parser serves both
+ * and gives line numbers for either). Throws ConfigError naming the file, line and key.
+ */
+export function loadConfigFile(file: string): ParleyConfig {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new ConfigError('(file)', (e as Error).message, undefined, file);
+  }
+  return parseConfigText(text, file);
+}
+
+export function parseConfigText(text: string, file = 'config'): ParleyConfig {
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter, uniqueKeys: true });
+  if (doc.errors.length > 0) {
+    const e = doc.errors[0]!;
+    throw new ConfigError('(syntax)', e.message.split('\n')[0]!, e.linePos?.[0]?.line, file);
+  }
+  const lineOf = (path: ReadonlyArray<string | number>): number | undefined => {
+    for (let n = path.length; n >= 0; n--) {
+      const node = doc.getIn(path.slice(0, n), true) as { range?: [number, number, number] } | undefined;
+      if (node?.range) return lineCounter.linePos(node.range[0]).line;
+    }
+    return undefined;
+  };
+  return validateConfig(CONFIG_SCHEMA, doc.toJS() ?? {}, lineOf, file) as ParleyConfig;
+}
+
+/** The documentation table of every key and its default (docs/configuration.md is made from it). */
+export function configReference(): string {
+  return ['| key | type | default | meaning |', '| --- | --- | --- | --- |', ...describeSchema(CONFIG_SCHEMA)].join('\n');
+}
+
+export { ConfigError };
