@@ -65,35 +65,74 @@ export function parseAuthValue(text: string): AuthValue {
   s.skipWs();
   const scheme = s.token('auth scheme');
   const params = new Map<string, string>();
-  const digest = scheme.toLowerCase() === 'digest';
+  const digest = scheme.length === 6 && scheme.toLowerCase() === 'digest';
+  const t = text;
+  const n = t.length;
+  let p = s.pos;
+  const fail = (what: string): never => {
+    s.pos = p;
+    return s.fail(what);
+  };
   try {
-    const before = s.pos;
-    s.skipWs();
-    if (s.pos === before && !s.done) s.fail('expected whitespace after scheme');
+    const afterScheme = p;
+    while (p < n && (t.charCodeAt(p) === 0x20 || t.charCodeAt(p) === 0x09)) p++;
+    if (p === afterScheme && p < n) fail('expected whitespace after scheme');
     let first = true;
-    while (!s.done) {
-      if (!first) s.expect(0x2c, ',');
+    while (p < n) {
+      if (!first) {
+        // COMMA = SWS "," SWS
+        if (t.charCodeAt(p) !== 0x2c) fail('expected ,');
+        p++;
+        while (p < n && (t.charCodeAt(p) === 0x20 || t.charCodeAt(p) === 0x09)) p++;
+      }
       first = false;
-      const name = s.token('auth-param name').toLowerCase();
-      s.expect(0x3d, '=');
+      const nameStart = p;
+      let upper = false;
+      while (p < n) {
+        const c = t.charCodeAt(p);
+        if (c > 127 || TOKEN[c] !== 1) break;
+        if (c >= 0x41 && c <= 0x5a) upper = true;
+        p++;
+      }
+      if (p === nameStart) fail('expected auth-param name');
+      let name = t.slice(nameStart, p);
+      if (upper) name = name.toLowerCase();
+      while (p < n && (t.charCodeAt(p) === 0x20 || t.charCodeAt(p) === 0x09)) p++;
+      if (t.charCodeAt(p) !== 0x3d) fail('expected =');
+      p++;
+      while (p < n && (t.charCodeAt(p) === 0x20 || t.charCodeAt(p) === 0x09)) p++;
       let value: string;
-      if (s.peek() === 0x22) value = s.quotedString();
-      else {
-        const t = s.text;
-        const start = s.pos;
-        let p = start;
-        // token, plus "/" and ":" which some clients leave unquoted in uri
-        while (p < t.length) {
+      if (t.charCodeAt(p) === 0x22) {
+        // quoted-string: take the run up to the closing quote; resolve quoted-pairs only if any
+        const vStart = p + 1;
+        let q = vStart;
+        let escaped = false;
+        while (q < n) {
+          const c = t.charCodeAt(q);
+          if (c === 0x22) break;
+          if (c === 0x5c) {
+            escaped = true;
+            q++;
+          }
+          q++;
+        }
+        if (q >= n) fail('unterminated quoted-string');
+        value = t.slice(vStart, q);
+        if (escaped) value = value.replace(/\\(.)/g, '$1');
+        p = q + 1;
+      } else {
+        const vStart = p;
+        // token, plus "/" ":" "@" which some clients leave unquoted in uri
+        while (p < n) {
           const c = t.charCodeAt(p);
           if (c > 127 || (TOKEN[c] !== 1 && c !== 0x2f && c !== 0x3a && c !== 0x40)) break;
           p++;
         }
-        if (p === start) s.fail('expected auth-param value');
-        value = t.slice(start, p);
-        s.pos = p;
+        if (p === vStart) fail('expected auth-param value');
+        value = t.slice(vStart, p);
       }
       if (!params.has(name)) params.set(name, value);
-      s.skipWs();
+      while (p < n && (t.charCodeAt(p) === 0x20 || t.charCodeAt(p) === 0x09)) p++;
     }
   } catch (e) {
     if (digest) throw e;

@@ -11,6 +11,7 @@ export type Params = Map<string, string | null>;
 
 /** Read `;name[=value]…` from the scanner until something that is not a parameter. */
 export function readParams(s: Scanner, into: Params = new Map()): Params {
+  readSimpleParams(s, into);
   while (s.eat(0x3b /* ; */)) {
     const name = s.token('parameter name').toLowerCase();
     let value: string | null = null;
@@ -18,6 +19,49 @@ export function readParams(s: Scanner, into: Params = new Map()): Params {
     if (!into.has(name)) into.set(name, value);
   }
   return into;
+}
+
+/**
+ * Fast path for the usual `;name=value;flag` with no whitespace and no quotes: consumes what it
+ * can and leaves the scanner at the first parameter it cannot read this way (the general loop
+ * goes on from there, so both paths give the same result).
+ */
+function readSimpleParams(s: Scanner, into: Params): void {
+  const t = s.text;
+  const n = t.length;
+  let p = s.pos;
+  while (p < n && t.charCodeAt(p) === 0x3b) {
+    const nameStart = p + 1;
+    let q = nameStart;
+    let upper = false;
+    while (q < n) {
+      const c = t.charCodeAt(q);
+      if (c > 127 || TOKEN[c] !== 1) break;
+      if (c >= 0x41 && c <= 0x5a) upper = true;
+      q++;
+    }
+    if (q === nameStart) return;
+    const nameEnd = q;
+    let value: string | null = null;
+    const c = q < n ? t.charCodeAt(q) : -1;
+    if (c === 0x3d /* = */) {
+      const vStart = ++q;
+      while (q < n) {
+        const d = t.charCodeAt(q);
+        if (d > 127 || (TOKEN[d] !== 1 && HOSTCHAR[d] !== 1 && d !== 0x3a)) break;
+        q++;
+      }
+      if (q === vStart) return;
+      const e = q < n ? t.charCodeAt(q) : -1;
+      if (e !== -1 && e !== 0x3b && e !== 0x2c && e !== 0x3e) return;
+      value = t.slice(vStart, q);
+    } else if (c !== -1 && c !== 0x3b && c !== 0x2c && c !== 0x3e) return;
+    let name = t.slice(nameStart, nameEnd);
+    if (upper) name = name.toLowerCase();
+    if (!into.has(name)) into.set(name, value);
+    p = q;
+    s.pos = p;
+  }
 }
 
 /** gen-value = token / host / quoted-string; the quoted form is returned with its quotes. */

@@ -27,7 +27,7 @@ describe('parseSipUri', () => {
   it('rejects malformed URIs', () => {
     for (const bad of ['sip:', 'sip:@host', 'sip:user@', 'sip:host:99999', 'sip:host:', 'sip:us er@host', 'sip:host;=x', 'sip:[::1', 'sip:host?x',
       'sip:user@ho st', 'sip:bad%zzuser@host', 'http']) {
-      assert.throws(() => parseUri(bad), undefined, bad);
+      assert.throws(() => parseUri(bad), Error, bad);
     }
   });
 

@@ -5,18 +5,26 @@ import { unescape } from './scanner.js';
 /** How the host part of a URI or Via is written. */
 export type HostKind = 'name' | 'ipv4' | 'ipv6';
 
-const IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
 const IPV6 = /^[0-9a-fA-F:.]+$/;
 
 /** Classify and check a host (RFC 3261 §25.1: hostname / IPv4address / IPv6reference). */
 export function hostKind(host: string): HostKind | undefined {
   if (host.length === 0) return undefined;
+  const c0 = host.charCodeAt(0);
+  if (c0 > 0x39 && c0 !== 0x5b) {
+    // starts with a letter: a host name (IPv4 starts with a digit, IPv6 with "[")
+    for (let i = 0; i < host.length; i++) {
+      const c = host.charCodeAt(i);
+      if (c > 127 || (HOSTCHAR[c] !== 1 && c !== 0x5f)) return undefined;
+    }
+    return 'name';
+  }
   if (host.charCodeAt(0) === 0x5b) {
     if (host.charCodeAt(host.length - 1) !== 0x5d) return undefined;
     const inner = host.slice(1, -1);
     return IPV6.test(inner) && inner.includes(':') ? 'ipv6' : undefined;
   }
-  if (IPV4.test(host)) return 'ipv4';
+  if (isIPv4(host)) return 'ipv4';
   for (let i = 0; i < host.length; i++) {
     const c = host.charCodeAt(i);
     // DEVIATION(RFC 3261 §25.1): "_" is accepted in host names; it appears in real deployments.
@@ -162,15 +170,48 @@ function isHex(c: number): boolean {
   return (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x46) || (c >= 0x61 && c <= 0x66);
 }
 
+/** Shared empty maps for URIs without parameters or headers (never mutated: the fields are readonly). */
+const NO_PARAMS: ReadonlyMap<string, string | null> = new Map();
+const NO_HEADERS: ReadonlyMap<string, string> = new Map();
+
+/** IPv4address = 1*3DIGIT "." 1*3DIGIT "." 1*3DIGIT "." 1*3DIGIT, each at most 255. */
+function isIPv4(s: string): boolean {
+  let parts = 0;
+  let v = -1;
+  let digits = 0;
+  for (let i = 0; i <= s.length; i++) {
+    const c = i < s.length ? s.charCodeAt(i) : 0x2e;
+    if (c === 0x2e) {
+      if (v < 0 || v > 255) return false;
+      parts++;
+      v = -1;
+      digits = 0;
+    } else if (c >= 0x30 && c <= 0x39) {
+      if (++digits > 3) return false;
+      v = v < 0 ? c - 0x30 : v * 10 + (c - 0x30);
+    } else return false;
+  }
+  return parts === 4;
+}
+
+function hasUpper(s: string): boolean {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c >= 0x41 && c <= 0x5a) return true;
+  }
+  return false;
+}
+
 /** Parse `sip:`/`sips:` URI text (the whole string). Throws GrammarError. */
 export function parseSipUri(text: string): SipUri {
   let p: number;
   let scheme: 'sip' | 'sips';
-  const c3 = text.charCodeAt(3);
-  if (c3 === 0x3a /* : */ && text.slice(0, 3).toLowerCase() === 'sip') {
+  // "sip" / "sips" in any case (schemes are case-insensitive, RFC 3261 §19.1.4)
+  const isSip = (text.charCodeAt(0) | 0x20) === 0x73 && (text.charCodeAt(1) | 0x20) === 0x69 && (text.charCodeAt(2) | 0x20) === 0x70;
+  if (isSip && text.charCodeAt(3) === 0x3a /* : */) {
     scheme = 'sip';
     p = 4;
-  } else if (text.charCodeAt(4) === 0x3a && text.slice(0, 4).toLowerCase() === 'sips') {
+  } else if (isSip && (text.charCodeAt(3) | 0x20) === 0x73 && text.charCodeAt(4) === 0x3a) {
     scheme = 'sips';
     p = 5;
   } else return fail('not a sip or sips URI', 0);
@@ -179,16 +220,23 @@ export function parseSipUri(text: string): SipUri {
   let password: string | undefined;
   const at = text.indexOf('@', p);
   if (at >= 0) {
-    const colon = text.indexOf(':', p);
-    if (colon >= 0 && colon < at) {
-      checkRun(text, p, colon, USER, 'user');
-      checkRun(text, colon + 1, at, PASSWORD, 'password');
+    // userinfo = ( user / telephone-subscriber ) [ ":" password ] "@"
+    let colon = -1;
+    let table = USER;
+    for (let i = p; i < at; i++) {
+      const c = text.charCodeAt(i);
+      if (c === 0x3a && colon < 0) {
+        colon = i;
+        table = PASSWORD;
+        continue;
+      }
+      if (c > 127 || table[c] !== 1) fail(colon < 0 ? 'bad character in user' : 'bad character in password', i);
+      if (c === 0x25 && (i + 2 >= at || !isHex(text.charCodeAt(i + 1)) || !isHex(text.charCodeAt(i + 2)))) fail('bad escape in userinfo', i);
+    }
+    if (colon >= 0) {
       user = text.slice(p, colon);
       password = text.slice(colon + 1, at);
-    } else {
-      checkRun(text, p, at, USER, 'user');
-      user = text.slice(p, at);
-    }
+    } else user = text.slice(p, at);
     if (user.length === 0) fail('empty user', p);
     p = at + 1;
   }
@@ -201,50 +249,68 @@ export function parseSipUri(text: string): SipUri {
     if (close < 0) fail('unterminated IPv6 reference', p);
     host = text.slice(p, close + 1);
     p = close + 1;
+    if (hostKind(host) !== 'ipv6') fail('bad IPv6 reference', p);
   } else {
     const start = p;
+    let numeric = true;
     while (p < n) {
       const c = text.charCodeAt(p);
       if (c > 127 || (HOSTCHAR[c] !== 1 && c !== 0x5f)) break;
+      if (c !== 0x2e && (c < 0x30 || c > 0x39)) numeric = false;
       p++;
     }
+    if (p === start) fail('missing host', p);
     host = text.slice(start, p);
+    // a host of digits and dots must be an IPv4address; a name must not start with "-" or "."
+    if (numeric ? !isIPv4(host) : host.charCodeAt(0) === 0x2d || host.charCodeAt(0) === 0x2e) fail('bad host', start);
   }
-  if (hostKind(host) === undefined) fail('bad host', p);
   let port: number | undefined;
   if (text.charCodeAt(p) === 0x3a) {
     const start = ++p;
-    while (p < n && text.charCodeAt(p) >= 0x30 && text.charCodeAt(p) <= 0x39) p++;
-    if (p === start || p - start > 5) fail('bad port', start);
-    port = Number(text.slice(start, p));
-    if (port > 65535) fail('port out of range', start);
-  }
-
-  // uri-parameters
-  const params = new Map<string, string | null>();
-  while (p < n && text.charCodeAt(p) === 0x3b) {
-    const start = ++p;
+    let v = 0;
     while (p < n) {
       const c = text.charCodeAt(p);
-      if (c === 0x3b || c === 0x3f) break;
+      if (c < 0x30 || c > 0x39) break;
+      v = v * 10 + (c - 0x30);
       p++;
     }
-    const seg = text.slice(start, p);
-    const eq = seg.indexOf('=');
-    const name = eq < 0 ? seg : seg.slice(0, eq);
-    if (name.length === 0) fail('empty URI parameter', start);
-    checkRun(text, start, start + name.length, PARAMCHAR, 'URI parameter');
-    let value: string | null = null;
-    if (eq >= 0) {
-      value = seg.slice(eq + 1);
-      // maddr and other host-valued params may be IPv6 references; paramchar has [ ] :
-      checkRun(text, start + eq + 1, p, PARAMCHAR, 'URI parameter value');
+    if (p === start || p - start > 5 || v > 65535) fail('bad port', start);
+    port = v;
+  }
+
+  // uri-parameters = *( ";" uri-parameter ); uri-parameter = pname [ "=" pvalue ]
+  if (p === n) return new SipUri(scheme, user, password, host, port, NO_PARAMS, NO_HEADERS, text);
+  const params = new Map<string, string | null>();
+  while (p < n && text.charCodeAt(p) === 0x3b) {
+    const nameStart = ++p;
+    let upper = false;
+    while (p < n) {
+      const c = text.charCodeAt(p);
+      if (c > 127 || PARAMCHAR[c] !== 1) break;
+      if (c >= 0x41 && c <= 0x5a) upper = true;
+      else if (c === 0x25 && (!isHex(text.charCodeAt(p + 1)) || !isHex(text.charCodeAt(p + 2)))) fail('bad escape in URI parameter', p);
+      p++;
     }
-    const key = name.toLowerCase();
-    if (!params.has(key)) params.set(key, value);
+    if (p === nameStart) fail('empty URI parameter', nameStart);
+    let name = text.slice(nameStart, p);
+    if (upper) name = name.toLowerCase();
+    let value: string | null = null;
+    if (text.charCodeAt(p) === 0x3d) {
+      const valueStart = ++p;
+      while (p < n) {
+        const c = text.charCodeAt(p);
+        if (c > 127 || PARAMCHAR[c] !== 1) break;
+        if (c === 0x25 && (!isHex(text.charCodeAt(p + 1)) || !isHex(text.charCodeAt(p + 2)))) fail('bad escape in URI parameter', p);
+        p++;
+      }
+      value = text.slice(valueStart, p);
+    }
+    if (p < n && text.charCodeAt(p) !== 0x3b && text.charCodeAt(p) !== 0x3f) fail('bad character in URI parameter', p);
+    if (!params.has(name)) params.set(name, value);
   }
 
   // headers
+  if (p === n) return new SipUri(scheme, user, password, host, port, params, NO_HEADERS, text);
   const headers = new Map<string, string>();
   if (p < n && text.charCodeAt(p) === 0x3f) {
     p++;
@@ -266,6 +332,12 @@ export function parseSipUri(text: string): SipUri {
 
 /** Parse any URI the SIP grammar allows where a URI stands (SIP, SIPS, tel, absoluteURI). */
 export function parseUri(text: string): Uri {
+  if ((text.charCodeAt(0) | 0x20) === 0x73 && (text.charCodeAt(3) === 0x3a || text.charCodeAt(4) === 0x3a)) {
+    const c3 = text.charCodeAt(3);
+    if ((text.charCodeAt(1) | 0x20) === 0x69 && (text.charCodeAt(2) | 0x20) === 0x70 && (c3 === 0x3a || (c3 | 0x20) === 0x73)) {
+      return parseSipUri(text);
+    }
+  }
   const colon = text.indexOf(':');
   if (colon <= 0) fail('URI without scheme', 0);
   const scheme = text.slice(0, colon).toLowerCase();

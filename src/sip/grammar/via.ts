@@ -59,6 +59,14 @@ export class Via {
   }
 }
 
+function hasLower(s: string): boolean {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c >= 0x61 && c <= 0x7a) return true;
+  }
+  return false;
+}
+
 const IPV4_OR_6 = (h: string): boolean => {
   const k = hostKind(h.startsWith('[') ? h : h.includes(':') ? `[${h}]` : h);
   return k === 'ipv4' || k === 'ipv6';
@@ -67,13 +75,25 @@ const IPV4_OR_6 = (h: string): boolean => {
 /** Parse one Via value (one element of the comma-separated list). Throws GrammarError. */
 export function parseVia(text: string): Via {
   const s = new Scanner(text);
+  let name = 'SIP';
+  let version = '2.0';
+  let transport: string;
+  if (text.startsWith('SIP/2.0/')) {
+    // the usual spelling, without whitespace around the slashes
+    s.pos = 8;
+    transport = s.token('transport');
+    if (hasLower(transport)) transport = transport.toUpperCase();
+  } else {
+    s.skipWs();
+    name = s.token('protocol name');
+    s.expect(0x2f, '/');
+    version = s.token('protocol version');
+    s.expect(0x2f, '/');
+    transport = s.token('transport').toUpperCase();
+  }
+  const before = s.pos;
   s.skipWs();
-  const name = s.token('protocol name');
-  s.expect(0x2f, '/');
-  const version = s.token('protocol version');
-  s.expect(0x2f, '/');
-  const transport = s.token('transport').toUpperCase();
-  s.skipWs();
+  if (s.pos === before) s.fail('expected whitespace before sent-by');
   // sent-by = host [ COLON port ]
   let host: string;
   const t = s.text;
@@ -108,6 +128,7 @@ export function parseVia(text: string): Via {
   s.skipWs();
   if (!s.done) s.fail('unexpected text in Via');
   // via-received = "received" EQUAL (IPv4address / IPv6address); via-ttl = 0-255; rport digits
+  if (params.size === 0) return new Via(transport, host, port, params, name === 'SIP' && version === '2.0' ? 'SIP/2.0' : `${name}/${version}`, text);
   const received = params.get('received');
   if (received !== undefined && (received === null || !IPV4_OR_6(received))) throw new GrammarError('bad received', 0);
   const ttl = params.get('ttl');

@@ -1,10 +1,10 @@
 import { SipParseError } from '../errors.js';
-import { isToken, trimWs } from '../grammar/chars.js';
+import { isToken } from '../grammar/chars.js';
 import { isMethod } from '../grammar/cseq.js';
 import { parseUri } from '../grammar/uri.js';
-import { headerKey, SINGLE_HEADERS, canonicalName } from './header-names.js';
+import { headerKey, canonicalName } from './header-names.js';
 import { DEFAULT_LIMITS, type ParseLimits } from './limits.js';
-import { SipRequest, SipResponse, type AnySipMessage, type HeaderField } from './sip-message.js';
+import { ReceivedField, SipRequest, SipResponse, type AnySipMessage, type HeaderField } from './sip-message.js';
 
 export interface ParseOptions {
   /**
@@ -26,10 +26,7 @@ export type ParseResult =
   | { readonly ok: false; readonly error: SipParseError; readonly message?: AnySipMessage };
 
 const decoder = new TextDecoder('utf-8');
-const encoder = new TextEncoder();
 
-/** Headers checked by parseMessage on every message, in this order of precedence. */
-const EAGER: ReadonlyArray<string> = ['via', 'from', 'to', 'call-id', 'cseq', 'max-forwards', 'content-length', 'expires', 'date'];
 
 /**
  * Parse one SIP message from bytes or text (RFC 3261 §7, §25). Never throws on any input: a
@@ -54,12 +51,54 @@ function fail(place: string, detail: string, message?: AnySipMessage): ParseResu
   return message === undefined ? { ok: false, error } : { ok: false, error, message };
 }
 
+// Bits for the headers the parser checks while splitting fields.
+const B_VIA = 1, B_FROM = 2, B_TO = 4, B_CALLID = 8, B_CSEQ = 16, B_MAXFWD = 32, B_CLEN = 64, B_CTYPE = 128;
+const B_EXPIRES = 256, B_MINEXP = 512, B_DATE = 1024;
+const MANDATORY: ReadonlyArray<[number, string]> = [[B_VIA, 'Via'], [B_FROM, 'From'], [B_TO, 'To'], [B_CALLID, 'Call-ID'], [B_CSEQ, 'CSeq']];
+
+/** Header names as they are usually written, for a lookup without slicing or hashing. */
+const KNOWN_NAMES = ['Via', 'v', 'From', 'f', 'To', 't', 'Call-ID', 'i', 'CSeq', 'Max-Forwards', 'Contact', 'm', 'Content-Length', 'l',
+  'Content-Type', 'c', 'Route', 'Record-Route', 'Allow', 'Supported', 'k', 'User-Agent', 'Server', 'Expires', 'Authorization',
+  'Proxy-Authorization', 'WWW-Authenticate', 'Proxy-Authenticate', 'Require', 'Proxy-Require', 'Path', 'Min-Expires', 'Accept',
+  'Date', 'Call-Id', 'Timestamp', 'Subject', 's', 'Event', 'o', 'Allow-Events', 'u'];
+const KNOWN_KEYS = KNOWN_NAMES.map(headerKey);
+const KNOWN_BY_LENGTH: number[][] = [];
+KNOWN_NAMES.forEach((n, i) => (KNOWN_BY_LENGTH[n.length] ??= []).push(i));
+
+/** Index in KNOWN_NAMES of the name at head[start, end), or -1. */
+function knownHeader(head: string, start: number, end: number): number {
+  const candidates = KNOWN_BY_LENGTH[end - start];
+  if (candidates === undefined) return -1;
+  for (let i = 0; i < candidates.length; i++) {
+    const k = candidates[i]!;
+    if (head.startsWith(KNOWN_NAMES[k]!, start)) return k;
+  }
+  return -1;
+}
+
+function bitOf(key: string): number {
+  switch (key) {
+    case 'via': return B_VIA;
+    case 'from': return B_FROM;
+    case 'to': return B_TO;
+    case 'call-id': return B_CALLID;
+    case 'cseq': return B_CSEQ;
+    case 'max-forwards': return B_MAXFWD;
+    case 'content-length': return B_CLEN;
+    case 'content-type': return B_CTYPE;
+    case 'expires': return B_EXPIRES;
+    case 'min-expires': return B_MINEXP;
+    case 'date': return B_DATE;
+    default: return 0;
+  }
+}
+
 function parseUnsafe(input: Uint8Array | string, options: ParseOptions): ParseResult {
   const limits = options.limits === undefined ? DEFAULT_LIMITS : { ...DEFAULT_LIMITS, ...options.limits };
   const datagram = options.datagram ?? true;
 
   let head: string;
-  let body: Uint8Array;
+  let body: Uint8Array | string;
   if (typeof input === 'string') {
     if (input.length > limits.maxMessageSize) return limitFail('message size');
     // RFC 3261 §7.5: "Implementations processing SIP messages over stream-oriented transports MUST
@@ -74,7 +113,7 @@ function parseUnsafe(input: Uint8Array | string, options: ParseOptions): ParseRe
     }
     head = input.slice(0, end);
     const bodyStart = input.charCodeAt(end) === 0x0d ? end + 4 : end + 2;
-    body = bodyStart >= input.length ? new Uint8Array(0) : encoder.encode(input.slice(bodyStart));
+    body = bodyStart >= input.length ? '' : input.slice(bodyStart);
   } else {
     if (input.length > limits.maxMessageSize) return limitFail('message size');
     if (input[0] === 0x0d || input[0] === 0x0a) {
@@ -89,45 +128,62 @@ function parseUnsafe(input: Uint8Array | string, options: ParseOptions): ParseRe
       end = n - 2;
     }
     head = decodeHead(input, end);
-    const bodyStart = input[end] === 0x0d ? end + 4 : end + 2;
+    const bodyStart = input[end] === 0x0d ? end + 4 : input[end + 1] === 0x0a ? end + 2 : end + 3;
     body = bodyStart >= input.length ? new Uint8Array(0) : input.subarray(bodyStart);
   }
 
-  let pos = 0;
-  let eol = head.indexOf('\n', pos);
+  let eol = head.indexOf('\n');
   if (eol < 0) eol = head.length;
-  const startLine = head.charCodeAt(eol - 1) === 0x0d ? head.slice(pos, eol - 1) : head.slice(pos, eol);
-  pos = eol + 1;
+  const startLine = head.charCodeAt(eol - 1) === 0x0d ? head.slice(0, eol - 1) : head.slice(0, eol);
+  let pos = eol + 1;
 
   // ---- header fields ----
   const fields: HeaderField[] = [];
-  while (pos < head.length) {
+  let seen = 0;
+  let duplicate: string | undefined;
+  const n = head.length;
+  while (pos < n) {
     const lineStart = pos;
     let valueEnd: number;
+    let folded = false;
     // a field ends at a line end not followed by SP/HTAB (§7.3.1 folding)
     for (;;) {
       let nl = head.indexOf('\n', pos);
-      if (nl < 0) nl = head.length;
+      if (nl < 0) nl = n;
       pos = nl + 1;
       valueEnd = nl;
-      if (pos >= head.length) break;
+      if (pos >= n) break;
       const c = head.charCodeAt(pos);
       if (c !== 0x20 && c !== 0x09) break;
+      folded = true;
     }
     const rawEnd = head.charCodeAt(valueEnd - 1) === 0x0d ? valueEnd - 1 : valueEnd;
     if (rawEnd - lineStart > limits.maxLineLength) return limitFail('header line length');
     if (fields.length >= limits.maxHeaders) return limitFail('header count');
-    const raw = head.slice(lineStart, rawEnd);
-    const colon = raw.indexOf(':');
-    if (colon <= 0) return fail('headers', `header field without a name and colon: "${raw.slice(0, 40)}"`);
+    const colon = head.indexOf(':', lineStart);
+    if (colon < 0 || colon >= rawEnd || colon === lineStart) {
+      return fail('headers', `header field without a name and colon: "${head.slice(lineStart, Math.min(rawEnd, lineStart + 40))}"`);
+    }
     // HCOLON = *( SP / HTAB ) ":" SWS
     let nameEnd = colon;
-    while (nameEnd > 0 && (raw.charCodeAt(nameEnd - 1) === 0x20 || raw.charCodeAt(nameEnd - 1) === 0x09)) nameEnd--;
-    const name = raw.slice(0, nameEnd);
-    if (!isToken(name)) return fail('headers', `bad header name "${name.slice(0, 40)}"`);
-    let value = raw.slice(colon + 1);
-    if (value.indexOf('\n') >= 0) value = value.replace(/\r?\n[ \t]+/g, ' ');
-    fields.push({ name, key: headerKey(name), value: trimWs(value), raw });
+    while (nameEnd > lineStart && (head.charCodeAt(nameEnd - 1) === 0x20 || head.charCodeAt(nameEnd - 1) === 0x09)) nameEnd--;
+    let name: string;
+    let key: string;
+    const known = knownHeader(head, lineStart, nameEnd);
+    if (known >= 0) {
+      name = KNOWN_NAMES[known]!;
+      key = KNOWN_KEYS[known]!;
+    } else {
+      name = head.slice(lineStart, nameEnd);
+      if (!isToken(name)) return fail('headers', `bad header name "${name.slice(0, 40)}"`);
+      key = headerKey(name);
+    }
+    const bit = bitOf(key);
+    if (bit !== 0) {
+      if (seen & bit && bit !== B_VIA && duplicate === undefined) duplicate = key;
+      seen |= bit;
+    }
+    fields.push(new ReceivedField(name, key, head, lineStart, rawEnd, colon + 1, folded));
   }
 
   // ---- start line (§7.1, §7.2) ----
@@ -144,17 +200,23 @@ function parseUnsafe(input: Uint8Array | string, options: ParseOptions): ParseRe
     if (!/^[1-6]\d\d$/.test(code)) return fail('start-line/status', `bad status code "${code.slice(0, 20)}"`);
     const reason = startLine.slice(sp2 + 1);
     if (/[\x00-\x08\x0a-\x1f\x7f]/.test(reason)) return fail('start-line/reason', 'control character in reason phrase');
-    if (version.toUpperCase() !== 'SIP/2.0') versionError = version;
+    if (version !== 'SIP/2.0' && version.toUpperCase() !== 'SIP/2.0') versionError = version;
     message = new SipResponse(Number(code), reason, fields, body, startLine);
   } else {
     // Request-Line = Method SP Request-URI SP SIP-Version CRLF
-    const parts = startLine.split(' ');
-    if (parts.length !== 3 || parts[0] === '' || parts[1] === '' || parts[2] === '') {
+    const sp1 = startLine.indexOf(' ');
+    const sp2 = sp1 < 0 ? -1 : startLine.indexOf(' ', sp1 + 1);
+    if (sp1 <= 0 || sp2 < 0 || sp2 === sp1 + 1 || sp2 === startLine.length - 1 || startLine.indexOf(' ', sp2 + 1) >= 0) {
       return fail('start-line', 'request line must be "Method SP Request-URI SP SIP-Version"');
     }
-    const [method, uri, version] = parts as [string, string, string];
+    const method = startLine.slice(0, sp1);
+    const uri = startLine.slice(sp1 + 1, sp2);
+    const version = startLine.slice(sp2 + 1);
     if (!isMethod(method)) return fail('start-line/method', `bad method "${method.slice(0, 40)}"`);
-    if (!/^SIP\/\d+\.\d+$/i.test(version)) return fail('start-line/version', `bad version "${version.slice(0, 20)}"`);
+    if (version !== 'SIP/2.0') {
+      if (!/^SIP\/\d+\.\d+$/i.test(version)) return fail('start-line/version', `bad version "${version.slice(0, 20)}"`);
+      if (version.toUpperCase() !== 'SIP/2.0') versionError = version;
+    }
     let parsedUri;
     try {
       parsedUri = parseUri(uri);
@@ -165,38 +227,42 @@ function parseUnsafe(input: Uint8Array | string, options: ParseOptions): ParseRe
     if (parsedUri.kind === 'sip' && parsedUri.headers.size > 0) {
       return fail('start-line/request-uri', 'headers are not allowed in a Request-URI');
     }
-    if (version.toUpperCase() !== 'SIP/2.0') versionError = version;
     message = new SipRequest(method, parsedUri, fields, body, startLine);
   }
 
-  // ---- headers every element reads ----
-  for (const key of ['via', 'from', 'to', 'call-id', 'cseq']) {
-    if (!fields.some((f) => f.key === key)) return fail(`header/${canonicalName(key)}`, 'missing', message);
-  }
-  for (const key of SINGLE_HEADERS) {
-    let n = 0;
-    for (const f of fields) if (f.key === key) n++;
-    if (n > 1) return fail(`header/${canonicalName(key)}`, 'appears more than once', message);
-  }
-  for (const key of EAGER) {
-    const err = message.validate([key === 'via' ? 'via#top' : key]);
-    if (err) return { ok: false, error: err, message };
-  }
-  if (message.isRequest && message.cseq.method !== message.method) {
-    return fail('header/CSeq', `method ${message.cseq.method} does not match the request method ${message.method}`, message);
+  // ---- headers every element reads (§8.1.1: the mandatory ones must be there) ----
+  for (const [bit, name] of MANDATORY) if ((seen & bit) === 0) return fail(`header/${name}`, 'missing', message);
+  if (duplicate !== undefined) return fail(`header/${canonicalName(duplicate)}`, 'appears more than once', message);
+  try {
+    void message.topVia;
+    void message.from;
+    void message.to;
+    void message.callId;
+    const cseq = message.cseq;
+    if (seen & B_MAXFWD) void message.maxForwards;
+    if (seen & B_CLEN) void message.contentLength;
+    if (seen & B_EXPIRES) void message.expires;
+    if (seen & B_DATE) void message.date;
+    if (message.isRequest && cseq.method !== message.method) {
+      return fail('header/CSeq', `method ${cseq.method} does not match the request method ${message.method}`, message);
+    }
+  } catch (e) {
+    if (e instanceof SipParseError) return { ok: false, error: e, message };
+    throw e;
   }
 
   // ---- body (§18.3) ----
   const cl = message.contentLength;
   if (cl === undefined) {
     if (!datagram) return fail('header/Content-Length', 'missing on a stream transport', message);
-  } else if (body.length > cl) {
-    message.body = body.subarray(0, cl);
-  } else if (body.length < cl) {
-    return fail('body', `Content-Length ${cl} is larger than the ${body.length} bytes of body`, message);
+  } else {
+    const have = message.bodyLength;
+    if (have > cl) message.body = message.body.subarray(0, cl);
+    else if (have < cl) return fail('body', `Content-Length ${cl} is larger than the ${have} bytes of body`, message);
   }
 
   if (versionError !== undefined) return fail('start-line/version', `unsupported version ${versionError.slice(0, 20)}`, message);
+  message.setPristine(head);
   return { ok: true, message };
 }
 
@@ -207,20 +273,17 @@ function limitFail(what: string): ParseResult {
 /** Index of the CRLF CRLF (or LF LF) that ends the header section; -1 when absent. */
 function findHeadEndText(s: string): number {
   const i = s.indexOf('\r\n\r\n');
-  if (i >= 0) {
-    const j = s.indexOf('\n\n');
-    return j >= 0 && j < i ? j : i;
-  }
-  return s.indexOf('\n\n');
+  return i >= 0 ? i : s.indexOf('\n\n');
 }
 
 function findHeadEndBytes(b: Uint8Array): number {
-  const n = b.length;
-  for (let i = 0; i + 1 < n; i++) {
-    if (b[i] === 0x0a) {
-      if (b[i + 1] === 0x0a) return i;
-      if (b[i + 1] === 0x0d && b[i + 2] === 0x0a) return i - 1 >= 0 && b[i - 1] === 0x0d ? i - 1 : -1;
-    }
+  // TypedArray.indexOf is a native scan: hop from LF to LF
+  let i = b.indexOf(0x0a);
+  while (i >= 0) {
+    const next = b[i + 1];
+    if (next === 0x0a) return i;
+    if (next === 0x0d && b[i + 2] === 0x0a) return i >= 1 && b[i - 1] === 0x0d ? i - 1 : i;
+    i = b.indexOf(0x0a, i + 1);
   }
   return -1;
 }

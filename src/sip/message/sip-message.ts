@@ -24,6 +24,42 @@ export interface HeaderField {
 }
 
 const EMPTY = new Uint8Array(0);
+const encoder = new TextEncoder();
+
+/**
+ * A field as the parser found it, kept as offsets into the received header text: the value is
+ * cut out (and unfolded) only when read, and the raw text only when serialized.
+ */
+export class ReceivedField implements HeaderField {
+  private _value: string | undefined;
+  constructor(
+    readonly name: string,
+    readonly key: string,
+    private readonly src: string,
+    private readonly start: number,
+    private readonly end: number,
+    private readonly valueStart: number,
+    private readonly folded: boolean,
+  ) {}
+
+  get raw(): string {
+    return this.src.slice(this.start, this.end);
+  }
+
+  get value(): string {
+    if (this._value === undefined) {
+      let a = this.valueStart;
+      let b = this.end;
+      const t = this.src;
+      while (a < b && (t.charCodeAt(a) === 0x20 || t.charCodeAt(a) === 0x09)) a++;
+      while (b > a && (t.charCodeAt(b - 1) === 0x20 || t.charCodeAt(b - 1) === 0x09)) b--;
+      let v = t.slice(a, b);
+      if (this.folded) v = trimWs(v.replace(/\r?\n[ \t]+/g, ' '));
+      this._value = v;
+    }
+    return this._value;
+  }
+}
 
 /**
  * What SIP requests and responses share (RFC 3261 §7): header fields in their order and a body.
@@ -35,12 +71,54 @@ const EMPTY = new Uint8Array(0);
 export abstract class SipMessage {
   /** Header fields in order. Edit through the methods below so that caches stay right. */
   readonly fields: HeaderField[];
-  body: Uint8Array;
+  private _body: Uint8Array | undefined;
+  private _bodyText: string | undefined;
+  /** The received start line and header fields, while nothing has been edited (fast serialization). */
+  protected pristine: string | undefined;
   private cache: Map<string, unknown> | undefined;
+  // parse-once slots of the headers every element reads (a Map lookup costs more than a field)
+  private _topVia: Via | undefined | null = null;
+  private _from: NameAddr | undefined;
+  private _to: NameAddr | undefined;
+  private _callId: string | undefined;
+  private _cseq: CSeq | undefined;
+  private _maxForwards: number | undefined | null = null;
+  private _contentLength: number | undefined | null = null;
 
-  constructor(fields: HeaderField[] = [], body: Uint8Array = EMPTY) {
+  constructor(fields: HeaderField[] = [], body: Uint8Array | string = EMPTY) {
     this.fields = fields;
-    this.body = body;
+    if (typeof body === 'string') this._bodyText = body;
+    else this._body = body;
+  }
+
+  /** The body bytes. */
+  get body(): Uint8Array {
+    if (this._body === undefined) this._body = this._bodyText ? encoder.encode(this._bodyText) : EMPTY;
+    return this._body;
+  }
+  set body(b: Uint8Array) {
+    this._body = b;
+    this._bodyText = undefined;
+    this.pristine = undefined;
+  }
+
+  /**
+   * The received header section (start line to the last field, without the empty line) when the
+   * message is unedited and carries a Content-Length equal to its body: it can be sent as it is.
+   */
+  pristineHead(): string | undefined {
+    if (this.pristine === undefined) return undefined;
+    return this.contentLength === this.bodyLength ? this.pristine : undefined;
+  }
+
+  /** Called by the parser: the text the fields point into, valid until the first edit. */
+  setPristine(head: string): void {
+    this.pristine = head;
+  }
+
+  /** Length of the body in bytes, without encoding a body that arrived as text. */
+  get bodyLength(): number {
+    return this._body !== undefined ? this._body.length : utf8Length(this._bodyText ?? '');
   }
 
   abstract readonly isRequest: boolean;
@@ -134,14 +212,62 @@ export abstract class SipMessage {
   }
 
   protected invalidate(key: string): void {
+    this.pristine = undefined;
     this.cache?.delete(key);
-    if (key === 'via') this.cache?.delete('via#top');
+    switch (key) {
+      case 'via':
+        this._topVia = null;
+        break;
+      case 'from':
+        this._from = undefined;
+        break;
+      case 'to':
+        this._to = undefined;
+        break;
+      case 'call-id':
+        this._callId = undefined;
+        break;
+      case 'cseq':
+        this._cseq = undefined;
+        break;
+      case 'max-forwards':
+        this._maxForwards = null;
+        break;
+      case 'content-length':
+        this._contentLength = null;
+        break;
+    }
   }
 
   protected valuesOf(key: string): string[] {
     const out: string[] = [];
     for (const f of this.fields) if (f.key === key) out.push(f.value);
     return out;
+  }
+
+  /** The first field's value for a lower-case long name, or undefined. */
+  private first(key: string): string | undefined {
+    const fs = this.fields;
+    for (let i = 0; i < fs.length; i++) if (fs[i]!.key === key) return fs[i]!.value;
+    return undefined;
+  }
+
+  /** Parse a single-valued header with `parse`, mapping grammar errors to the header's place. */
+  private single<T>(key: string, parse: (v: string) => T): T | undefined {
+    const v = this.first(key);
+    if (v === undefined) return undefined;
+    try {
+      return parse(v);
+    } catch (e) {
+      if (e instanceof GrammarError) throw new SipParseError(`header/${canonicalName(key)}`, e.message);
+      throw e;
+    }
+  }
+
+  private mandatory<T>(key: string, parse: (v: string) => T): T {
+    const v = this.single(key, parse);
+    if (v === undefined) throw new SipParseError(`header/${canonicalName(key)}`, 'missing');
+    return v;
   }
 
   /** Parse-once cache for typed values; `parse` gets the values of all fields of `key`. */
@@ -168,36 +294,34 @@ export abstract class SipMessage {
 
   /** The top Via; parsed without touching the others. */
   get topVia(): Via | undefined {
-    return this.typed('via', 'via#top', (vs) => {
-      if (vs.length === 0) return undefined;
-      return parseVia(firstElement(vs[0]!));
-    });
+    if (this._topVia === null) this._topVia = this.single('via', parseTopVia);
+    return this._topVia;
   }
 
   get from(): NameAddr {
-    return this.typed('from', 'from', (vs) => parseNameAddr(required(vs, 'missing')));
+    return (this._from ??= this.mandatory('from', parseNameAddr));
   }
 
   get to(): NameAddr {
-    return this.typed('to', 'to', (vs) => parseNameAddr(required(vs, 'missing')));
+    return (this._to ??= this.mandatory('to', parseNameAddr));
   }
 
   get callId(): string {
-    return this.typed('call-id', 'call-id', (vs) => parseCallId(required(vs, 'missing')));
+    return (this._callId ??= this.mandatory('call-id', parseCallId));
   }
 
   get cseq(): CSeq {
-    return this.typed('cseq', 'cseq', (vs) => parseCSeq(required(vs, 'missing')));
+    return (this._cseq ??= this.mandatory('cseq', parseCSeq));
   }
 
   get maxForwards(): number | undefined {
-    return this.typed('max-forwards', 'max-forwards', (vs) => (vs.length === 0 ? undefined : parseUnsigned(vs[0]!, 255, 'Max-Forwards')));
+    if (this._maxForwards === null) this._maxForwards = this.single('max-forwards', parseMaxForwards);
+    return this._maxForwards;
   }
 
   get contentLength(): number | undefined {
-    return this.typed('content-length', 'content-length', (vs) =>
-      vs.length === 0 ? undefined : parseUnsigned(vs[0]!, 2 ** 31 - 1, 'Content-Length'),
-    );
+    if (this._contentLength === null) this._contentLength = this.single('content-length', parseContentLength);
+    return this._contentLength;
   }
 
   get contentType(): MediaType | undefined {
@@ -206,12 +330,7 @@ export abstract class SipMessage {
 
   /** Contact values (RFC 3261 §20.10); empty for `Contact: *` (see `contactStar`). */
   get contact(): Contact[] {
-    return this.typed('contact', 'contact', (vs) => {
-      const els = vs.flatMap((v) => splitList(v));
-      if (els.length === 1 && els[0] === '*') return [];
-      if (els.includes('*')) throw new GrammarError('"*" must be the only Contact', 0);
-      return els.map(parseContact);
-    });
+    return this.typed('contact', 'contact', parseContacts);
   }
 
   /** True for `Contact: *` (remove all bindings, §10.2.2). */
@@ -333,6 +452,29 @@ const ACCESSORS: Record<string, (m: SipMessage) => unknown> = {
   date: (m) => m.date,
 };
 
+type ByteLength = (s: string, enc: 'utf8') => number;
+const nodeByteLength: ByteLength | undefined = (globalThis as { Buffer?: { byteLength: ByteLength } }).Buffer?.byteLength;
+
+const parseTopVia = (v: string): Via => parseVia(firstElement(v));
+const parseMaxForwards = (v: string): number => parseUnsigned(v, 255, 'Max-Forwards');
+const parseContentLength = (v: string): number => parseUnsigned(v, 2 ** 31 - 1, 'Content-Length');
+
+/** Bytes of the UTF-8 encoding of `s` (lone surrogates count as U+FFFD, as TextEncoder writes them). */
+export function utf8Length(s: string): number {
+  if (nodeByteLength !== undefined) return nodeByteLength(s, 'utf8');
+  let n = s.length;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x80) continue;
+    if (c < 0x800) n += 1;
+    else if (c >= 0xd800 && c <= 0xdbff && i + 1 < s.length && (s.charCodeAt(i + 1) & 0xfc00) === 0xdc00) {
+      n += 2;
+      i++;
+    } else n += 2;
+  }
+  return n;
+}
+
 function outName(name: string, key: string): string {
   return name.length === 1 || name === key ? canonicalName(key) : name;
 }
@@ -340,6 +482,19 @@ function outName(name: string, key: string): string {
 function required(vs: string[], what: string): string {
   if (vs.length === 0) throw new GrammarError(what, 0);
   return vs[0]!;
+}
+
+function parseContacts(vs: string[]): Contact[] {
+  const out: Contact[] = [];
+  let star = false;
+  for (const v of vs) {
+    for (const e of splitList(v)) {
+      if (e === '*') star = true;
+      else out.push(parseContact(e));
+    }
+  }
+  if (star && (out.length > 0 || vs.length > 1)) throw new GrammarError('"*" must be the only Contact', 0);
+  return out;
 }
 
 function parseAddressList(vs: string[]): NameAddr[] {
@@ -373,7 +528,7 @@ export class SipRequest extends SipMessage {
   private _parsedUri: Uri | undefined;
   private _startLine: string | undefined;
 
-  constructor(method: string, uri: string | Uri, fields?: HeaderField[], body?: Uint8Array, startLine?: string) {
+  constructor(method: string, uri: string | Uri, fields?: HeaderField[], body?: Uint8Array | string, startLine?: string) {
     super(fields, body);
     this._method = method;
     this._uri = typeof uri === 'string' ? uri : uri.toString();
@@ -387,6 +542,7 @@ export class SipRequest extends SipMessage {
   set method(m: string) {
     this._method = m;
     this._startLine = undefined;
+    this.pristine = undefined;
   }
 
   /** The Request-URI as text. */
@@ -411,6 +567,7 @@ export class SipRequest extends SipMessage {
     this._parsedUri = uri;
     this._uri = uri.toString();
     this._startLine = undefined;
+    this.pristine = undefined;
   }
 
   startLine(): string {
@@ -425,7 +582,7 @@ export class SipResponse extends SipMessage {
   private _reason: string;
   private _startLine: string | undefined;
 
-  constructor(status: number, reason: string, fields?: HeaderField[], body?: Uint8Array, startLine?: string) {
+  constructor(status: number, reason: string, fields?: HeaderField[], body?: Uint8Array | string, startLine?: string) {
     super(fields, body);
     this._status = status;
     this._reason = reason;
@@ -442,6 +599,7 @@ export class SipResponse extends SipMessage {
     this._status = status;
     this._reason = reason;
     this._startLine = undefined;
+    this.pristine = undefined;
   }
 
   startLine(): string {

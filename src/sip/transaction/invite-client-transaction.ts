@@ -10,35 +10,38 @@ export type InviteClientTransactionState = InviteClientTransaction['state'];
  * INVITE client transaction (RFC 3261 §17.1.1, as updated by RFC 6026 §7.2 and §8.4).
  *
  * ```
- *                     start(): send INVITE, Timer B, Timer A (UDP only)
- *                                   |
- *                                   v
- *   Timer A: resend INVITE   +-------------+   Timer B: TU onTimeout
- *   A = 2*A      +-----------|   calling   |   transport error: TU onTransportError
- *                +---------->|             |---------------------------------------+
- *                            +-------------+                                       |
- *                             |     |     |                                        |
- *               2xx: to TU    |     |     | 1xx: to TU                             |
- *              +--------------+     |     v                                        |
- *              |                    |  +-------------+ 1xx: to TU                  |
- *              |                    |  | proceeding  |--+                          |
- *              |                    |  |             |<-+                          |
- *              |                    |  +-------------+                             |
- *              |     2xx: to TU     |     |       |                                |
- *              +<-------------------|-----+       | 300-699: to TU, send ACK       |
- *              |                    +-------------+ (same from calling)            |
- *              v                                  v                                |
- *       +-------------+ 2xx: to TU         +-------------+ 300-699: resend ACK     |
- *       |  accepted   |--+                 |  completed  |--+                      |
- *       |             |<-+                 |             |<-+                      |
- *       +-------------+                    +-------------+                         |
- *              |                            |           |                          |
- *              | Timer M            Timer D |           | transport error (ACK):   |
- *              |                            |           | TU onTransportError      |
- *              v                            v           v                          |
- *       +------------------------------------------------------------+             |
- *       |                          terminated                        |<------------+
- *       +------------------------------------------------------------+
+ *                        start(): send INVITE, Timer B, Timer A (UDP only)
+ *                                        |
+ *                                        v
+ *   Timer A: resend INVITE        +-------------+   Timer B: TU onTimeout
+ *     A = 2*A                 +---|   calling   |   transport error: TU onTransportError
+ *                             +-->|             |-----------------------------------------------+
+ *                                 +-------------+                                               |
+ *                                   |    |    |                                                 |
+ *                     2xx: to TU    |    |    |  300-699: to TU, send ACK                       |
+ *            +----------------------+    |    +----------------------+                          |
+ *            |                1xx: to TU |                           |                          |
+ *            |                           v                           |                          |
+ *            |                    +-------------+                    |                          |
+ *            |     1xx: to TU +---| proceeding  |                    |                          |
+ *            |                +-->|             |                    |                          |
+ *            |                    +-------------+                    |                          |
+ *            |           2xx: to TU |        | 300-699: to TU,       |                          |
+ *            |<---------------------+        | send ACK              |                          |
+ *            |                               +---------------------->|                          |
+ *            v                                                       v                          |
+ *     +-------------+                                         +-------------+                   |
+ *     |  accepted   |--+ 2xx: to TU                           |  completed  |--+ 300-699:       |
+ *     |             |<-+                                      |             |<-+ resend ACK     |
+ *     +-------------+                                         +-------------+                   |
+ *            |                                                   |       |                      |
+ *            | Timer M                                   Timer D |       | transport error      |
+ *            |                                                   |       | on the ACK:          |
+ *            |                                                   |       | TU onTransportError  |
+ *            v                                                   v       v                      |
+ *     +------------------------------------------------------------------------------------+    |
+ *     |                                    terminated                                      |<---+
+ *     +------------------------------------------------------------------------------------+
  * ```
  *
  * The 2xx and its ACK belong to the TU: the transaction passes every 2xx up and never
@@ -108,15 +111,18 @@ export class InviteClientTransaction extends ClientTransaction<'calling' | 'proc
         if (status >= 200 && status < 300) this.user.onResponse(response, this);
         return;
       case 'completed':
-        // "Any retransmissions of the final response that are received while in the
-        //  'Completed' state MUST cause the ACK to be re-passed to the transport layer for
-        //  retransmission, but the newly received response MUST NOT be passed up to the TU."
-        //  (§17.1.1.2)
-        if (status >= 300) this.send(this.ack!);
-        // A 2xx after a non-2xx can only come from another branch of a downstream fork (a proxy
-        // forwards every 2xx to an INVITE, §16.7 step 5). The RFCs leave it unhandled here;
-        // Parley passes it up so that the TU can acknowledge it and end that session.
-        else if (status >= 200) this.user.onResponse(response, this);
+        if (status >= 300) {
+          // "Any retransmissions of the final response that are received while in the
+          //  'Completed' state MUST cause the ACK to be re-passed to the transport layer for
+          //  retransmission, but the newly received response MUST NOT be passed up to the TU."
+          //  (§17.1.1.2)
+          this.send(this.ack!);
+        } else if (status >= 200) {
+          // A 2xx after a non-2xx can only come from another branch of a downstream fork (a
+          // proxy forwards every 2xx to an INVITE, §16.7 step 5). The RFCs leave it unhandled
+          // here; Parley passes it up so that the TU can acknowledge it and end that session.
+          this.user.onResponse(response, this);
+        }
         return;
       case 'terminated':
         return;
