@@ -1,11 +1,15 @@
 import type { SipRequest, SipResponse } from '../message/sip-message.js';
 
+/** The transports Parley speaks (RFC 3261 §18, RFC 7118). */
+export type FlowTransport = 'udp' | 'tcp' | 'tls' | 'ws' | 'wss';
+
 /**
  * Where a message goes to or came from: a transport and the remote address, plus, once the
  * transport layer knows them, the local address and the connection (RFC 5626 flow).
  */
 export interface Flow {
-  readonly transport: 'udp' | 'tcp' | 'tls' | 'ws' | 'wss';
+  /** Lower-case transport token, as in a Via's sent-protocol. */
+  readonly transport: FlowTransport;
   readonly remoteAddress: string;
   readonly remotePort: number;
   readonly localAddress?: string;

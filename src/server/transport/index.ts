@@ -1,0 +1,16 @@
+/**
+ * Parley's SIP transport layer (RFC 3261 §18, RFC 3581, RFC 5626 §3.5.1 keepalives): UDP, TCP
+ * and TLS listeners behind TransportLayer, with a connection table others can follow.
+ * See README.md.
+ */
+export { TransportLayer, type TransportLayerDelegate, type TransportLayerOptions, type ListenerOptions, type TlsOptions } from './transport-layer.js';
+export { ConnectionTable, type SipConnection, type ConnectionTableEvents } from './connection-table.js';
+export { type Flow, type FlowTransport, type StreamTransport, isStreamTransport, defaultPort, normalizeAddress, flowTransportOf } from './flow.js';
+export type { ListenerInfo } from './listener-info.js';
+export { DEFAULT_TRANSPORT_LIMITS, type TransportLimits } from './transport-limits.js';
+export { TransportError } from './transport-error.js';
+export { silentLogger, type Logger, type LogFn } from '../../lib/logger.js';
+export { loadOrCreateCertificate, loadCertificateFiles, DEV_CERT_FILE, DEV_KEY_FILE, type TlsCertificate } from './tls-certificate.js';
+export { TLS_MIN_VERSION } from './tls-transport.js';
+export { responseTarget, type ResponseTarget } from './response-target.js';
+export { addReceivedParameters } from './received-parameters.js';

@@ -1,0 +1,117 @@
+import { X509Certificate } from 'node:crypto';
+import { chmod, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { hostname } from 'node:os';
+import { join } from 'node:path';
+import { generate } from 'selfsigned';
+import type { Logger } from '../../lib/logger.js';
+
+/** A certificate and its private key, PEM-encoded, ready for a TLS secure context. */
+export interface TlsCertificate {
+  /** The certificate (chain), PEM. */
+  readonly cert: string;
+  /** The private key, PEM. */
+  readonly key: string;
+  /** SHA-256 fingerprint of the certificate, colon-separated hex (as browsers and openssl show it). */
+  readonly fingerprint256: string;
+  /** True for the self-signed development certificate of `loadOrCreateCertificate`. */
+  readonly development: boolean;
+  readonly certPath?: string;
+  readonly keyPath?: string;
+}
+
+/** Where the development certificate lives inside the data directory. */
+export const DEV_CERT_FILE = join('tls', 'dev-cert.pem');
+export const DEV_KEY_FILE = join('tls', 'dev-key.pem');
+
+/**
+ * The self-signed development certificate of this data directory: loaded from
+ * `<dataDir>/tls/dev-cert.pem` and `dev-key.pem`, or generated there (key written with mode 0600)
+ * when absent or expired. Its subject alternative names are localhost, 127.0.0.1, ::1 and this
+ * machine's host name. The log says it is a development certificate and gives its SHA-256
+ * fingerprint, so that a user can check what a browser or phone shows.
+ */
+export async function loadOrCreateCertificate(dataDir: string, log: Logger): Promise<TlsCertificate> {
+  const certPath = join(dataDir, DEV_CERT_FILE);
+  const keyPath = join(dataDir, DEV_KEY_FILE);
+  const existing = await readPair(certPath, keyPath);
+  if (existing !== undefined) {
+    const x509 = parseCertificate(existing.cert);
+    if (x509 !== undefined && Date.parse(x509.validTo) > Date.now() + 86_400_000) {
+      const certificate = { ...existing, fingerprint256: x509.fingerprint256, development: true, certPath, keyPath };
+      log.warn(
+        { certPath, fingerprint256: certificate.fingerprint256 },
+        `TLS: using the self-signed development certificate (SHA-256 ${certificate.fingerprint256}); configure a real certificate for production`,
+      );
+      return certificate;
+    }
+    log.info({ certPath }, 'TLS: development certificate unreadable or about to expire; generating a new one');
+  }
+
+  const host = hostname();
+  const notBeforeDate = new Date(Date.now() - 60_000);
+  const notAfterDate = new Date(notBeforeDate.getTime() + 365 * 86_400_000);
+  const pems = await generate([{ name: 'commonName', value: 'Parley development certificate' }], {
+    keyType: 'rsa',
+    keySize: 2048,
+    algorithm: 'sha256',
+    notBeforeDate,
+    notAfterDate,
+    extensions: [
+      { name: 'basicConstraints', cA: false },
+      { name: 'keyUsage', digitalSignature: true, keyEncipherment: true, critical: true },
+      { name: 'extKeyUsage', serverAuth: true, clientAuth: true },
+      {
+        name: 'subjectAltName',
+        altNames: [
+          { type: 2, value: 'localhost' },
+          ...(host && host !== 'localhost' ? [{ type: 2 as const, value: host }] : []),
+          { type: 7, ip: '127.0.0.1' },
+          { type: 7, ip: '::1' },
+        ],
+      },
+    ],
+  });
+
+  await mkdir(join(dataDir, 'tls'), { recursive: true, mode: 0o700 });
+  await writePrivate(keyPath, pems.private, 0o600);
+  await writePrivate(certPath, pems.cert, 0o644);
+  const x509 = new X509Certificate(pems.cert);
+  log.warn(
+    { certPath, keyPath, fingerprint256: x509.fingerprint256 },
+    `TLS: generated a self-signed development certificate (SHA-256 ${x509.fingerprint256}); configure a real certificate for production`,
+  );
+  return { cert: pems.cert, key: pems.private, fingerprint256: x509.fingerprint256, development: true, certPath, keyPath };
+}
+
+/** A certificate (chain) and key from PEM files, as configured by the operator. */
+export async function loadCertificateFiles(certPath: string, keyPath: string): Promise<TlsCertificate> {
+  const [cert, key] = await Promise.all([readFile(certPath, 'utf8'), readFile(keyPath, 'utf8')]);
+  const x509 = parseCertificate(cert);
+  if (x509 === undefined) throw new TypeError(`${certPath}: not a PEM certificate`);
+  return { cert, key, fingerprint256: x509.fingerprint256, development: false, certPath, keyPath };
+}
+
+async function readPair(certPath: string, keyPath: string): Promise<{ cert: string; key: string } | undefined> {
+  try {
+    const [cert, key] = await Promise.all([readFile(certPath, 'utf8'), readFile(keyPath, 'utf8')]);
+    return { cert, key };
+  } catch {
+    return undefined;
+  }
+}
+
+function parseCertificate(pem: string): X509Certificate | undefined {
+  try {
+    return new X509Certificate(pem);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Write through a temporary file and rename, so a crash never leaves half a key behind. */
+async function writePrivate(path: string, text: string, mode: number): Promise<void> {
+  const tmp = `${path}.${process.pid}.tmp`;
+  await writeFile(tmp, text, { mode });
+  await chmod(tmp, mode); // the umask may have removed bits; never leaves more than `mode`
+  await rename(tmp, path);
+}

@@ -1,0 +1,119 @@
+import { createSocket, type Socket } from 'node:dgram';
+import { isIPv4, isIPv6 } from 'node:net';
+import { normalizeAddress, type Flow } from './flow.js';
+import { TransportError } from './transport-error.js';
+import type { ListenerInfo } from './listener-info.js';
+import type { Logger } from '../../lib/logger.js';
+
+/** What the UDP transport reports to its owner. */
+export interface UdpTransportDelegate {
+  /** One datagram as received, with the flow it came in on. */
+  onDatagram(bytes: Buffer, flow: Flow): void;
+}
+
+/** Where a datagram goes and, optionally, which listener sends it. */
+export interface DatagramDestination {
+  readonly address: string;
+  readonly port: number;
+  /** Send from the listener bound to this address/port (RFC 3581 §4: from where the request came in). */
+  readonly localAddress?: string;
+  readonly localPort?: number;
+}
+
+interface UdpListener {
+  readonly socket: Socket;
+  readonly address: string;
+  readonly port: number;
+  readonly family: 4 | 6;
+}
+
+/**
+ * SIP over UDP (RFC 3261 §18): one socket per configured listener, IPv4 or IPv6. Receives
+ * datagrams for the transport layer and sends from the listener that fits the destination,
+ * so that responses leave from the address and port requests came in on.
+ */
+export class UdpTransport {
+  readonly transport = 'udp' as const;
+  private readonly listeners: UdpListener[] = [];
+
+  constructor(
+    private readonly delegate: UdpTransportDelegate,
+    private readonly log: Logger,
+  ) {}
+
+  /** Bind a listener; resolves with the bound address and port. */
+  listen(address: string, port: number): Promise<ListenerInfo> {
+    const family = isIPv6(address) ? 6 : 4;
+    const socket = createSocket({ type: family === 6 ? 'udp6' : 'udp4' });
+    return new Promise((resolve, reject) => {
+      const onError = (e: Error): void => {
+        socket.close();
+        reject(e);
+      };
+      socket.once('error', onError);
+      socket.bind({ address, port }, () => {
+        socket.off('error', onError);
+        const bound = socket.address();
+        const listener: UdpListener = { socket, address: normalizeAddress(bound.address), port: bound.port, family };
+        this.listeners.push(listener);
+        socket.on('error', (e) => this.log.warn({ transport: 'udp', address: listener.address, port: listener.port, err: e.message }, 'UDP socket error'));
+        socket.on('message', (bytes, rinfo) => {
+          this.delegate.onDatagram(bytes, {
+            transport: 'udp',
+            remoteAddress: normalizeAddress(rinfo.address),
+            remotePort: rinfo.port,
+            localAddress: listener.address,
+            localPort: listener.port,
+          });
+        });
+        resolve({ transport: 'udp', address: listener.address, port: listener.port });
+      });
+    });
+  }
+
+  /** Listeners bound so far. */
+  get bound(): ListenerInfo[] {
+    return this.listeners.map((l) => ({ transport: 'udp', address: l.address, port: l.port }));
+  }
+
+  /** Send one datagram; `onError` is called at most once if it cannot be sent. */
+  send(bytes: Uint8Array, destination: DatagramDestination, onError: (error: TransportError) => void): void {
+    const address = normalizeAddress(destination.address);
+    const listener = this.pick(address, destination);
+    if (listener === undefined) {
+      onError(new TransportError(`no UDP listener can send to ${address}`));
+      return;
+    }
+    // a dual-stack IPv6 socket reaches IPv4 peers through IPv4-mapped addresses
+    const target = listener.family === 6 && isIPv4(address) ? `::ffff:${address}` : address;
+    try {
+      listener.socket.send(bytes, destination.port, target, (err) => {
+        if (err) onError(new TransportError(`UDP send to ${address}:${destination.port}: ${err.message}`, { cause: err }));
+      });
+    } catch (e) {
+      onError(new TransportError(`UDP send to ${address}:${destination.port}: ${(e as Error).message}`, { cause: e }));
+    }
+  }
+
+  /** Close every listener. */
+  async close(): Promise<void> {
+    const all = this.listeners.splice(0);
+    await Promise.all(all.map((l) => new Promise<void>((resolve) => l.socket.close(() => resolve()))));
+  }
+
+  /**
+   * The listener to send from: the one the flow names (RFC 3581 §4: a response leaves from where
+   * its request came in), else the first of the destination's family, else (IPv4 destination)
+   * a dual-stack `::` listener.
+   */
+  private pick(address: string, destination: DatagramDestination): UdpListener | undefined {
+    const v6 = isIPv6(address);
+    const canReach = (l: UdpListener): boolean => (v6 ? l.family === 6 : l.family === 4 || l.address === '::');
+    if (destination.localPort !== undefined) {
+      const local = destination.localAddress === undefined ? undefined : normalizeAddress(destination.localAddress);
+      const named = this.listeners.find((l) => l.port === destination.localPort && (local === undefined || l.address === local) && canReach(l));
+      if (named) return named;
+    }
+    return this.listeners.find((l) => l.family === (v6 ? 6 : 4)) ?? this.listeners.find(canReach);
+  }
+}
