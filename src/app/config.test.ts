@@ -45,3 +45,12 @@ describe('configuration', () => {
     assert.throws(() => parseConfigText('dataDir: a\ndataDir: b\n'), /syntax/);
   });
 });
+
+describe('docs/configuration.md', () => {
+  it('holds the table the code generates (run `parley config` to refresh it)', async () => {
+    const { readFileSync } = await import('node:fs');
+    const { configReference } = await import('./config.js');
+    const doc = readFileSync(new URL('../../docs/configuration.md', import.meta.url), 'utf8');
+    assert.ok(doc.includes(configReference()), 'docs/configuration.md is out of date');
+  });
+});

@@ -99,6 +99,7 @@ export class TransportLayer {
   /** Every open stream connection, with open/close events (the registrar binds flows to them). */
   readonly connections = new ConnectionTable();
   readonly limits: TransportLimits;
+  private readonly parseLimits: { readonly maxMessageSize: number; readonly maxHeaders: number };
   delegate: TransportLayerDelegate | undefined;
   private readonly options: TransportLayerOptions;
   private readonly log: Logger;
@@ -112,6 +113,7 @@ export class TransportLayer {
     this.options = options;
     this.delegate = options.delegate;
     this.limits = Object.freeze({ ...DEFAULT_TRANSPORT_LIMITS, ...options.limits });
+    this.parseLimits = { maxMessageSize: this.limits.maxMessageSize, maxHeaders: this.limits.maxHeaders };
     this.log = (options.log ?? silentLogger).child({ module: 'transport' });
     this.udp = new UdpTransport({ onDatagram: (bytes, flow) => this.onDatagram(bytes, flow) }, this.log);
     const streamOptions = { delegate: this.streamDelegate(), connections: this.connections, limits: this.limits, log: this.log };
@@ -238,14 +240,14 @@ export class TransportLayer {
       if (this.delegate?.onStunDatagram) this.safely('onStunDatagram', () => this.delegate!.onStunDatagram!(bytes, flow));
       return;
     }
-    this.deliver(parseMessage(bytes, { datagram: true, limits: { maxMessageSize: this.limits.maxMessageSize } }), flow);
+    this.deliver(parseMessage(bytes, { datagram: true, limits: this.parseLimits }), flow);
   }
 
   private streamDelegate(): StreamTransportDelegate {
     return {
       onMessage: (bytes, connection) => {
         // the framer has cut the message by Content-Length: parse it as a stream message
-        this.deliver(parseMessage(bytes, { datagram: false, limits: { maxMessageSize: this.limits.maxMessageSize } }), connection.flow());
+        this.deliver(parseMessage(bytes, { datagram: false, limits: this.parseLimits }), connection.flow());
       },
       onFramingError: (error, connection) => {
         const flow = connection.flow();

@@ -10,6 +10,8 @@ export interface TransportLimits {
    * closed, so a connection never buffers more than this. Default 65,535 (the largest datagram).
    */
   readonly maxMessageSize: number;
+  /** Most header fields in one message; more is a parse error (`ERR_SIP_LIMIT`). Default 256. */
+  readonly maxHeaders: number;
   /**
    * Most stream connections open at once, inbound and outbound together, over all listeners.
    * An inbound connection over the limit is closed at once; an outbound one fails the send.
@@ -57,6 +59,7 @@ export interface TransportLimits {
 /** The defaults of every transport limit (documented on each field of TransportLimits). */
 export const DEFAULT_TRANSPORT_LIMITS: TransportLimits = Object.freeze({
   maxMessageSize: 65535,
+  maxHeaders: 256,
   maxConnections: 10_000,
   maxConnectionsPerAddress: 100,
   inboundIdleTimeoutMs: 3_600_000,

@@ -65,7 +65,7 @@ export function createResponse(request: SipRequest, status: number, options: Res
         fields.push(f);
         break;
       case 'to':
-        if (status > 100 && options.toTag !== undefined && request.to.tag === undefined) {
+        if (status > 100 && options.toTag !== undefined && !hasTag(request)) {
           fields.push({ name: f.name, key: 'to', value: `${f.value};tag=${options.toTag}` });
         } else fields.push(f);
         break;
@@ -86,6 +86,15 @@ export function createResponse(request: SipRequest, status: number, options: Res
     for (const f of extra) response.append(f.name, f.value);
   }
   return response;
+}
+
+/** Whether the request's To has a tag; a To that does not parse is copied as it is, untagged. */
+function hasTag(request: SipRequest): boolean {
+  try {
+    return request.to.tag !== undefined;
+  } catch {
+    return true;
+  }
 }
 
 /** Add a Via on top (a proxy forwarding a request, §16.6 step 8). */

@@ -1,0 +1,3 @@
+export { SipServer, type SipServerOptions, type SipServerStats } from './sip-server.js';
+export type { RequestHandler } from './core/request-handler.js';
+export { BasicHandler } from './core/basic-handler.js';

@@ -1,0 +1,187 @@
+import { systemClock, type Clock } from '../lib/clock.js';
+import { silentLogger, type Logger } from '../lib/logger.js';
+import {
+  createResponse, newTag, TransactionLayer, type AnySipMessage, type Flow, type ResponseOptions, type ServerTransaction,
+  type SipParseError, type SipRequest, type SipResponse, type TimerConfig, SipResponse as SipResponseClass,
+} from '../sip/index.js';
+import { BasicHandler } from './core/basic-handler.js';
+import type { RequestHandler } from './core/request-handler.js';
+import { TransportLayer, type ListenerInfo, type ListenerOptions, type TlsOptions, type TransportLimits } from './transport/index.js';
+
+export interface SipServerOptions {
+  readonly listeners: readonly ListenerOptions[];
+  readonly tls?: TlsOptions;
+  readonly dataDir?: string;
+  readonly limits?: Partial<TransportLimits>;
+  readonly timers?: Partial<TimerConfig>;
+  /** Value of the Server header on responses Parley generates; empty for none. */
+  readonly serverName?: string;
+  readonly handler?: RequestHandler;
+  readonly log?: Logger;
+  readonly clock?: Clock;
+}
+
+/** Counters a metrics endpoint reads. */
+export interface SipServerStats {
+  requests: number;
+  responses: number;
+  absorbed: number;
+  parseErrors: number;
+  strayResponses: number;
+  repliesSent: Record<number, number>;
+}
+
+/**
+ * A SIP server: the transport layer below, the transaction layer above it, and a request handler
+ * (the transaction user) on top. It owns all their state, so several can run in one process.
+ *
+ *   socket → framing → parse → [parse error: 400/505 or drop] → transaction match
+ *   (retransmissions absorbed) → handler.onRequest(request, tx) → tx.respond → transport
+ */
+export class SipServer {
+  readonly transports: TransportLayer;
+  readonly transactions: TransactionLayer;
+  readonly log: Logger;
+  readonly stats: SipServerStats = { requests: 0, responses: 0, absorbed: 0, parseErrors: 0, strayResponses: 0, repliesSent: {} };
+  handler: RequestHandler;
+  private readonly serverName: string;
+
+  constructor(options: SipServerOptions) {
+    this.log = options.log ?? silentLogger;
+    this.handler = options.handler ?? new BasicHandler();
+    this.serverName = options.serverName ?? 'Parley';
+    this.transports = new TransportLayer({
+      listeners: options.listeners,
+      ...(options.tls === undefined ? {} : { tls: options.tls }),
+      ...(options.dataDir === undefined ? {} : { dataDir: options.dataDir }),
+      ...(options.limits === undefined ? {} : { limits: options.limits }),
+      log: this.log,
+      delegate: {
+        onMessage: (m, flow) => this.onMessage(m, flow),
+        onParseError: (e, partial, flow) => this.onParseError(e, partial, flow),
+      },
+    });
+    this.transactions = new TransactionLayer({
+      clock: options.clock ?? systemClock,
+      transport: this.transports,
+      ...(options.timers === undefined ? {} : { timers: options.timers }),
+      serverUser: {
+        onTimeout: (tx) => this.log.debug({ callId: tx.request.callId, method: tx.request.method }, 'no ACK for a final response (Timer H)'),
+        onTransportError: (err, tx) => this.log.warn({ err: err.message, callId: tx.request.callId }, 'could not send a response'),
+      },
+    });
+  }
+
+  /** Start every listener; resolves with the addresses actually bound. */
+  async start(): Promise<readonly ListenerInfo[]> {
+    return this.transports.start();
+  }
+
+  async stop(): Promise<void> {
+    this.transactions.close();
+    await this.transports.stop();
+  }
+
+  /**
+   * Build a response to the transaction's request (§8.2.6) with a To tag and the Server header,
+   * and send it through the transaction.
+   */
+  reply(tx: ServerTransaction, status: number, options: ResponseOptions = {}): SipResponse {
+    const response = this.buildResponse(tx.request, status, options);
+    tx.respond(response);
+    this.count(status);
+    return response;
+  }
+
+  /** A 200 to OPTIONS listing what the handler supports (RFC 3261 §11.2). */
+  replyOptions(tx: ServerTransaction, handler: RequestHandler): void {
+    const headers: Array<[string, string]> = [
+      ['Allow', handler.allow.join(', ')],
+      ['Accept', 'application/sdp'],
+    ];
+    if (handler.supported.length > 0) headers.push(['Supported', handler.supported.join(', ')]);
+    this.reply(tx, 200, { headers });
+  }
+
+  /**
+   * CANCEL (§9.2): "If the UAS did not find a matching transaction for the CANCEL according to
+   * the procedure above, it SHOULD respond to the CANCEL with a 481 (Call Leg/Transaction Does
+   * Not Exist)." When it finds one still proceeding, the CANCEL gets 200 and the INVITE 487.
+   * A proxy handler replaces this with §16.10 (cancel the branches).
+   */
+  handleCancel(cancel: SipRequest, tx: ServerTransaction): void {
+    const invite = this.transactions.findInviteForCancel(cancel);
+    if (invite === undefined) {
+      this.reply(tx, 481);
+      return;
+    }
+    this.reply(tx, 200);
+    if (invite.state === 'proceeding') this.reply(invite, 487);
+  }
+
+  private buildResponse(request: SipRequest, status: number, options: ResponseOptions): SipResponse {
+    const headers = this.serverName === '' ? options.headers : [...(options.headers ?? []), ['Server', this.serverName] as const];
+    return createResponse(request, status, { toTag: newTag(), ...options, ...(headers === undefined ? {} : { headers }) });
+  }
+
+  private count(status: number): void {
+    this.stats.repliesSent[status] = (this.stats.repliesSent[status] ?? 0) + 1;
+  }
+
+  private onMessage(message: AnySipMessage, flow: Flow): void {
+    if (message instanceof SipResponseClass) {
+      this.stats.responses++;
+      const r = this.transactions.receiveResponse(message);
+      if (r.kind === 'stray') {
+        // RFC 6026 §8.4 (updating §18.1.2): only a stateless proxy forwards stray responses.
+        this.stats.strayResponses++;
+        this.log.debug({ status: message.status, callId: message.callId }, 'stray response dropped');
+      }
+      return;
+    }
+    const request = message;
+    this.stats.requests++;
+    const r = this.transactions.receiveRequest(request, flow);
+    switch (r.kind) {
+      case 'absorbed':
+        this.stats.absorbed++;
+        return;
+      case 'ack':
+        this.handler.onAck?.(request, flow, this);
+        return;
+      case 'new':
+        try {
+          this.handler.onRequest(request, r.tx, this);
+        } catch (e) {
+          this.log.error({ err: e, callId: request.callId, method: request.method }, 'request handler failed');
+          if (r.tx.lastResponse === undefined || r.tx.lastResponse.status < 200) this.reply(r.tx, 500);
+        }
+    }
+  }
+
+  /**
+   * Malformed input. A request whose Via, From, To, Call-ID and CSeq can still be read gets a
+   * stateless 400 naming the fault in a Warning (505 for an unsupported version, §8.2.1 style);
+   * anything else is dropped: "no response is possible" without them, and a malformed response
+   * is never answered.
+   */
+  private onParseError(error: SipParseError, partial: AnySipMessage | undefined, flow: Flow): void {
+    this.stats.parseErrors++;
+    this.log.debug({ place: error.place, detail: error.detail, remote: `${flow.remoteAddress}:${flow.remotePort}`, transport: flow.transport }, 'malformed SIP message');
+    if (partial === undefined || !partial.isRequest || partial.method === 'ACK') return;
+    const status = error.place === 'start-line/version' ? 505 : 400;
+    let response: SipResponse;
+    try {
+      response = this.buildResponse(partial, status, {
+        reason: status === 400 ? `Bad Request (${error.place})` : undefined,
+        headers: [['Warning', `399 parley "${error.detail.replace(/["\\\r\n]/g, ' ').slice(0, 120)}"`]],
+      });
+      // the client matches the response by its top Via branch and CSeq (§17.1.3): those must parse
+      if (response.validate(['via#top', 'call-id', 'cseq']) !== undefined) return;
+    } catch {
+      return;
+    }
+    this.count(status);
+    this.transports.sendResponse(response, flow, (e) => this.log.debug({ err: e.message }, 'could not send 400'));
+  }
+}
