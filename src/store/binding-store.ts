@@ -1,0 +1,51 @@
+/**
+ * One registration: a contact bound to an address-of-record (RFC 3261 §10, RFC 5626, RFC 3327),
+ * with what a proxy needs to reach it.
+ */
+export interface ContactBinding {
+  /** The address-of-record, canonical: `user@domain` (domain lower-case). */
+  readonly aor: string;
+  /** The Contact URI as registered (text). */
+  readonly contact: string;
+  /** Absolute expiry, ms since the epoch. */
+  readonly expires: number;
+  /** q-value 0..1 (1 when the Contact had none). */
+  readonly q: number;
+  readonly callId: string;
+  readonly cseq: number;
+  /** Path header values (RFC 3327), top first; the proxy turns them into a Route set. */
+  readonly path: readonly string[];
+  /** `+sip.instance` (RFC 5626), when given. */
+  readonly instance?: string;
+  /** `reg-id` (RFC 5626), when given. */
+  readonly regId?: number;
+  /** Where the REGISTER came from: requests to this contact go there (NAT), over this transport. */
+  readonly received: {
+    readonly transport: 'udp' | 'tcp' | 'tls' | 'ws' | 'wss';
+    readonly address: string;
+    readonly port: number;
+    readonly localAddress?: string;
+    readonly localPort?: number;
+  };
+  /** The stream connection the binding is tied to (a flow), when it came over one. */
+  readonly connectionId?: number;
+  /** The node that holds that connection (several nodes share Redis later). */
+  readonly node: string;
+  readonly userAgent?: string;
+  /** ms since the epoch of the last REGISTER that refreshed it. */
+  readonly updatedAt: number;
+}
+
+/**
+ * Persistence of bindings. The location service keeps them in memory and writes through, so
+ * a restart reloads every registration. Keyed by (aor, contact).
+ */
+export interface BindingStore {
+  save(binding: ContactBinding): Promise<void>;
+  remove(aor: string, contact: string): Promise<void>;
+  removeAor(aor: string): Promise<void>;
+  /** Every binding not expired at `now`. */
+  loadAll(now: number): Promise<ContactBinding[]>;
+  /** Delete expired rows; returns how many. */
+  purgeExpired(now: number): Promise<number>;
+}
