@@ -6,6 +6,7 @@ export type ErrorCode =
   | 'ERR_SIP_LIMIT' // a message exceeded a configured limit (size, header count, line length)
   | 'ERR_SIP_FRAMING' // a stream could not be split into messages (no Content-Length, oversized)
   | 'ERR_SIP_TRANSPORT' // a send or connect failed; the transaction user treats it as 503 (RFC 3261 §8.1.3.1)
+  | 'ERR_STORE' // a store operation failed (StoreError.storeCode says which)
   | 'ERR_INVALID_ARGUMENT'; // a programmer passed a bad argument to a library function
 
 /** Base class of Parley's errors: a stable code and a message for people. */
