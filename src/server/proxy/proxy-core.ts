@@ -1,0 +1,278 @@
+import { createHash } from 'node:crypto';
+import type { Clock } from '../../lib/clock.js';
+import { silentLogger, type Logger } from '../../lib/logger.js';
+import {
+  MAGIC_COOKIE, SipRequest, type Flow, type ServerTransaction, type SipResponse, type Uri,
+} from '../../sip/index.js';
+import type { LocalIdentity } from '../core/local-identity.js';
+import type { SipServer } from '../sip-server.js';
+import { resolveSipUri, systemDns, type DnsLookup } from './dns-resolver.js';
+import { Branch, ResponseContext, type BranchLauncher, type ProxyTarget } from './response-context.js';
+
+export interface ProxyCoreOptions {
+  readonly clock: Clock;
+  /** Timer C in ms; RFC 3261 §16.6 step 11: "MUST be set for a value greater than 3 minutes". Default 181,000. */
+  readonly timerC?: number;
+  readonly dns?: DnsLookup;
+  readonly log?: Logger;
+}
+
+/** Methods that create a dialog, so the proxy records its route (§16.6 step 4). */
+const DIALOG_CREATING = new Set(['INVITE', 'SUBSCRIBE', 'REFER', 'NOTIFY']);
+
+/**
+ * The stateful proxy core of RFC 3261 §16: route information processing (§16.4), forwarding to
+ * targets with Record-Route, Via and Max-Forwards (§16.6), response contexts (§16.7), Timer C
+ * (§16.8), CANCEL (§16.10), and end-to-end forwarding of ACKs for 2xx. Policy — who may call
+ * whom, which targets — is the request handler's (and later the routing script's).
+ */
+export class ProxyCore implements BranchLauncher {
+  readonly clock: Clock;
+  readonly timerC: number;
+  private readonly dns: DnsLookup;
+  private readonly log: Logger;
+  private readonly contexts = new Map<ServerTransaction, ResponseContext>();
+  private readonly recordRouteFor = new WeakMap<ResponseContext, boolean>();
+  private seq = 0;
+
+  constructor(
+    private readonly server: SipServer,
+    private readonly identity: LocalIdentity,
+    options: ProxyCoreOptions,
+  ) {
+    this.clock = options.clock;
+    this.timerC = options.timerC ?? 181_000;
+    this.dns = options.dns ?? systemDns;
+    this.log = options.log ?? silentLogger;
+  }
+
+  /** Response contexts alive (for metrics and tests). */
+  get size(): number {
+    return this.contexts.size;
+  }
+
+  /**
+   * §16.4 route information preprocessing. "If the Request-URI of the request contains a value
+   * this proxy previously placed into a Record-Route header field … the proxy MUST replace the
+   * Request-URI in the request with the last value from the Route header field, and remove that
+   * value from the Route header field" (a strict router before us). "If the first value in the
+   * Route header field indicates this proxy, the proxy MUST remove that value from the request."
+   * Parley removes every consecutive top value naming it (its double Record-Route).
+   * Returns whether a Route value of ours was found (the request follows a recorded route).
+   */
+  processRoute(request: SipRequest): boolean {
+    let routed = false;
+    const routes = request.route;
+    if (routes.length > 0 && this.identity.isLocalUri(request.requestUri) && request.requestUri.kind === 'sip' && request.requestUri.lr) {
+      // a strict router put our Record-Route URI (with lr) into the Request-URI
+      const last = routes[routes.length - 1]!;
+      request.requestUri = last.uri;
+      const kept = routes.slice(0, -1).map((r) => r.toString());
+      request.remove('Route');
+      if (kept.length > 0) request.append('Route', kept.join(', '));
+      routed = true;
+    }
+    for (;;) {
+      const top = request.route[0];
+      if (top === undefined || !this.identity.isLocalUri(top.uri)) break;
+      request.removeFirstValue('route');
+      routed = true;
+    }
+    return routed;
+  }
+
+  /**
+   * §16.3 step 4 loop detection: "the proxy MUST check … the request contains a Via header field
+   * with a sent-by value that equals a value placed into previous requests by the proxy … the
+   * request has been previously forwarded by this element. The request has either looped or is
+   * legitimately spiraling": a loop when the branch's hash of the request's routing-relevant fields
+   * equals the one Parley computes now.
+   */
+  loopDetected(request: SipRequest): boolean {
+    const hash = loopHash(request);
+    for (const via of request.via) {
+      const b = via.branch;
+      if (b !== undefined && b.startsWith(MAGIC_COOKIE + 'P' + hash + '.')) return true;
+    }
+    return false;
+  }
+
+  /**
+   * Forward `request` statefully to `targets` (§16.5–16.7): highest q in parallel, lower q
+   * serially. `recordRoute` defaults to true for dialog-creating methods.
+   */
+  forward(request: SipRequest, tx: ServerTransaction, targets: readonly ProxyTarget[], options: { recordRoute?: boolean } = {}): ResponseContext {
+    const context = new ResponseContext(request, tx, targets, this);
+    this.recordRouteFor.set(context, options.recordRoute ?? DIALOG_CREATING.has(request.method));
+    this.contexts.set(tx, context);
+    context.start();
+    return context;
+  }
+
+  /** Forward along the route the request carries (in-dialog, after processRoute): one target, its Request-URI. */
+  relay(request: SipRequest, tx: ServerTransaction): ResponseContext {
+    return this.forward(request, tx, [{ uri: request.requestUri, q: 1 }], { recordRoute: false });
+  }
+
+  /**
+   * CANCEL from upstream (§16.10): "If a matching response context is found, the element MUST
+   * immediately return a 200 (OK) response to the CANCEL request … and generate CANCEL requests
+   * for all pending client transactions in the context". Without one, 481: Parley forwards every
+   * INVITE statefully, so a CANCEL it knows nothing about has nothing to cancel.
+   */
+  cancel(cancel: SipRequest, tx: ServerTransaction): void {
+    const invite = this.server.transactions.findInviteForCancel(cancel);
+    const context = invite === undefined ? undefined : this.contexts.get(invite);
+    if (invite === undefined || context === undefined) {
+      // DEVIATION(RFC 3261 §16.10): an unmatched CANCEL is answered 481, not forwarded statelessly.
+      this.server.reply(tx, invite === undefined ? 481 : 200);
+      return;
+    }
+    this.server.reply(tx, 200);
+    context.cancel();
+  }
+
+  /**
+   * An ACK for a 2xx travels end to end (§13.2.2.4, §16.7 step 5 note): forward it statelessly
+   * along its route, with a Via of ours (its branch need not match anything).
+   */
+  forwardAck(ack: SipRequest): void {
+    void this.nextHop(ack, undefined).then((dest) => {
+      if (dest === undefined) {
+        this.log.debug({ callId: ack.callId }, 'ACK dropped: next hop does not resolve');
+        return;
+      }
+      if (!this.prepare(ack, dest, false, undefined)) return;
+      this.server.transports.sendRequest(ack, dest, (e) => this.log.debug({ err: e.message }, 'ACK not sent'));
+    });
+  }
+
+  // ---- BranchLauncher ----------------------------------------------------------------------
+
+  launch(context: ResponseContext, target: ProxyTarget): void {
+    // §16.6 step 1: "Make a copy of the received request"; step 2: update the Request-URI.
+    const copy = copyRequest(context.request);
+    copy.requestUri = target.uri;
+    if (target.route && target.route.length > 0) copy.prepend('Route', target.route.join(', '));
+    const explicit = target.route && target.route.length > 0 ? undefined : target.flow;
+    void this.nextHop(copy, explicit).then(
+      (dest) => {
+        if (dest === undefined) {
+          context.onLaunchFailed(target, 503, 'Service Unavailable (next hop does not resolve)');
+          return;
+        }
+        if (!this.prepare(copy, dest, this.recordRouteFor.get(context) ?? false, context.serverTx.source)) {
+          context.onLaunchFailed(target, 483);
+          return;
+        }
+        const branch = new Branch(target, copy, dest);
+        context.add(branch);
+        try {
+          branch.tx = this.server.transactions.createClientTransaction(copy, dest, {
+            onResponse: (r: SipResponse) => context.onResponse(branch, r),
+            onTimeout: () => context.onTimeout(branch),
+            onTransportError: () => context.onTransportError(branch),
+          });
+        } catch (e) {
+          this.log.warn({ err: (e as Error).message }, 'could not create a client transaction');
+          context.onTransportError(branch);
+        }
+      },
+      (e: unknown) => {
+        this.log.warn({ err: e }, 'target resolution failed');
+        context.onLaunchFailed(target, 500);
+      },
+    );
+  }
+
+  cancelBranch(branch: Branch): void {
+    // §9.1: "The Request-URI, Call-ID, To, the numeric part of CSeq, and From header fields in
+    // the CANCEL request MUST be identical to those in the request being cancelled, including
+    // tags. … A CANCEL constructed by a client MUST have only a single Via header field value
+    // matching the top Via value in the request being cancelled." Route is copied too.
+    const inv = branch.request;
+    const cancel = new SipRequest('CANCEL', inv.requestUri);
+    cancel.append('Via', inv.topVia!.toString());
+    cancel.append('Max-Forwards', '70');
+    for (const name of ['To', 'From', 'Call-ID']) cancel.append(name, inv.get(name)!);
+    cancel.append('CSeq', `${inv.cseq.seq} CANCEL`);
+    for (const r of inv.getAll('route')) cancel.append('Route', r);
+    try {
+      this.server.transactions.createClientTransaction(cancel, branch.destination, {
+        onResponse: () => {},
+        onTimeout: () => {},
+        onTransportError: () => {},
+      });
+    } catch (e) {
+      this.log.debug({ err: (e as Error).message }, 'CANCEL not sent');
+    }
+  }
+
+  release(context: ResponseContext): void {
+    this.contexts.delete(context.serverTx);
+  }
+
+  // ---- forwarding mechanics ------------------------------------------------------------------
+
+  /**
+   * §16.6 steps 6–7: the next hop is the first Route value if there is one (a strict router
+   * among them is handled by §16.6 step 6's rewrite), else the Request-URI, else an explicit
+   * flow (a registered contact's connection).
+   */
+  private async nextHop(request: SipRequest, flow: Flow | undefined): Promise<Flow | undefined> {
+    if (flow !== undefined) return flow;
+    let hop: Uri = request.requestUri;
+    const top = request.route[0];
+    if (top !== undefined) {
+      if (top.uri.kind === 'sip' && !top.uri.lr) {
+        // §16.6 step 6 (strict routing): "the proxy MUST place the Request-URI into the Route
+        // header field as the last value and place the first Route header field value into the
+        // Request-URI"
+        const rest = request.route.slice(1).map((r) => r.toString());
+        rest.push(`<${request.uri}>`);
+        request.requestUri = top.uri;
+        request.remove('Route');
+        if (rest.length > 0) request.append('Route', rest.join(', '));
+      } else hop = top.uri;
+    }
+    const found = await resolveSipUri(hop, this.dns, new Set(['udp', 'tcp', 'tls'].filter((t) => this.identity.has(t as 'udp'))) as ReadonlySet<'udp'>);
+    const first = found[0];
+    if (first === undefined) return undefined;
+    return { transport: first.transport, remoteAddress: first.address, remotePort: first.port };
+  }
+
+  /**
+   * §16.6 steps 3, 4 and 8: Max-Forwards decremented (or set to 70), Record-Route added (twice
+   * when the transports on the two sides differ), and a Via with a new branch on top.
+   * Returns false when Max-Forwards is exhausted.
+   */
+  private prepare(request: SipRequest, dest: Flow, recordRoute: boolean, inbound: Flow | undefined): boolean {
+    const mf = request.maxForwards;
+    if (mf !== undefined && mf <= 0) return false;
+    const hash = loopHash(request);
+    request.set('Max-Forwards', String(mf === undefined ? 70 : mf - 1));
+    if (recordRoute) {
+      if (inbound !== undefined && inbound.transport !== dest.transport) request.prepend('Record-Route', this.identity.recordRoute(inbound.transport));
+      request.prepend('Record-Route', this.identity.recordRoute(dest.transport));
+    }
+    const { host, port } = this.identity.sentBy(dest.transport);
+    const branch = `${MAGIC_COOKIE}P${hash}.${(++this.seq).toString(36)}${Math.random().toString(36).slice(2, 8)}`;
+    request.prepend('Via', `SIP/2.0/${dest.transport.toUpperCase()} ${host}:${port};branch=${branch};rport`);
+    return true;
+  }
+}
+
+/** The copy a proxy forwards (§16.6 step 1): same start line, header fields and body. */
+function copyRequest(r: SipRequest): SipRequest {
+  return new SipRequest(r.method, r.requestUri, [...r.fields], r.body);
+}
+
+/** Hash of the fields RFC 3261 §16.6 step 8 names for loop detection (Via excluded, see loopDetected). */
+function loopHash(r: SipRequest): string {
+  const h = createHash('md5');
+  h.update(r.uri).update('\0').update(r.callId).update('\0').update(r.from.tag ?? '').update('\0').update(r.to.tag ?? '');
+  h.update('\0').update(String(r.cseq.seq)).update('\0').update(r.getAll('proxy-require').join(',')).update('\0');
+  h.update(r.getAll('proxy-authorization').join(','));
+  return h.digest('hex').slice(0, 12);
+}
+

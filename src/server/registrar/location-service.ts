@@ -1,0 +1,143 @@
+import type { Clock, TimerHandle } from '../../lib/clock.js';
+import { silentLogger, type Logger } from '../../lib/logger.js';
+import type { BindingStore, ContactBinding } from '../../store/binding-store.js';
+
+export interface LocationServiceOptions {
+  /** Where bindings are written through; none keeps them in memory only. */
+  readonly store?: BindingStore;
+  /** Wall-clock milliseconds (binding expiry is absolute time). Default Date.now. */
+  readonly now?: () => number;
+  /** Timer source for the expiry sweep. */
+  readonly clock: Clock;
+  /** How often expired bindings are removed, ms. Default 10 s. */
+  readonly sweepIntervalMs?: number;
+  readonly log?: Logger;
+}
+
+/**
+ * The location service (RFC 3261 §10): address-of-record → contact bindings. Held in memory for
+ * the hot path and written through to a BindingStore, so that a restart keeps registrations.
+ * An expiry sweeper removes stale bindings; a lookup never returns an expired one.
+ */
+export class LocationService {
+  private readonly bindings = new Map<string, ContactBinding[]>();
+  private readonly store: BindingStore | undefined;
+  private readonly now: () => number;
+  private readonly clock: Clock;
+  private readonly sweepMs: number;
+  private readonly log: Logger;
+  private sweepTimer: TimerHandle | undefined;
+  private closed = false;
+
+  constructor(options: LocationServiceOptions) {
+    this.store = options.store;
+    this.now = options.now ?? Date.now;
+    this.clock = options.clock;
+    this.sweepMs = options.sweepIntervalMs ?? 10_000;
+    this.log = options.log ?? silentLogger;
+  }
+
+  /** Load the stored bindings (those not expired) and start the sweeper. */
+  async start(): Promise<number> {
+    let n = 0;
+    if (this.store) {
+      for (const b of await this.store.loadAll(this.now())) {
+        this.put(b);
+        n++;
+      }
+    }
+    this.scheduleSweep();
+    return n;
+  }
+
+  stop(): void {
+    this.closed = true;
+    if (this.sweepTimer !== undefined) this.clock.clearTimeout(this.sweepTimer);
+  }
+
+  /** Current (unexpired) bindings of an AOR. */
+  lookup(aor: string): ContactBinding[] {
+    const list = this.bindings.get(aor);
+    if (list === undefined) return [];
+    const now = this.now();
+    return list.filter((b) => b.expires > now);
+  }
+
+  /** Number of AORs with at least one binding. */
+  get size(): number {
+    return this.bindings.size;
+  }
+
+  /** Number of bindings over all AORs. */
+  get bindingCount(): number {
+    let n = 0;
+    for (const l of this.bindings.values()) n += l.length;
+    return n;
+  }
+
+  /** Whether the AOR has ever been seen with a binding (still held, expired or not). */
+  known(aor: string): boolean {
+    return this.bindings.has(aor);
+  }
+
+  /**
+   * Replace the bindings of an AOR with `next` (the registrar computed them), writing the change
+   * through: saved ones upserted, dropped ones removed.
+   */
+  async update(aor: string, next: readonly ContactBinding[]): Promise<void> {
+    const before = this.bindings.get(aor) ?? [];
+    if (next.length === 0) this.bindings.delete(aor);
+    else this.bindings.set(aor, [...next]);
+    if (!this.store) return;
+    const keep = new Set(next.map((b) => b.contact));
+    for (const b of before) if (!keep.has(b.contact)) await this.store.remove(aor, b.contact);
+    for (const b of next) {
+      const old = before.find((x) => x.contact === b.contact);
+      if (old !== b) await this.store.save(b);
+    }
+  }
+
+  /** Remove every binding tied to a stream connection that has closed (flows, RFC 5626). */
+  async removeConnection(connectionId: number): Promise<number> {
+    let n = 0;
+    for (const [aor, list] of this.bindings) {
+      const keep = list.filter((b) => b.connectionId !== connectionId);
+      if (keep.length !== list.length) {
+        n += list.length - keep.length;
+        await this.update(aor, keep);
+      }
+    }
+    return n;
+  }
+
+  private put(b: ContactBinding): void {
+    const list = this.bindings.get(b.aor);
+    if (list === undefined) this.bindings.set(b.aor, [b]);
+    else list.push(b);
+  }
+
+  private scheduleSweep(): void {
+    if (this.closed) return;
+    this.sweepTimer = this.clock.setTimeout(() => {
+      this.sweep().catch((e: unknown) => this.log.error({ err: e }, 'binding sweep failed'));
+      this.scheduleSweep();
+    }, this.sweepMs);
+  }
+
+  /** Remove expired bindings now; returns how many went. */
+  async sweep(): Promise<number> {
+    const now = this.now();
+    let n = 0;
+    for (const [aor, list] of this.bindings) {
+      const keep = list.filter((b) => b.expires > now);
+      if (keep.length !== list.length) {
+        n += list.length - keep.length;
+        if (keep.length === 0) this.bindings.delete(aor);
+        else this.bindings.set(aor, keep);
+      }
+    }
+    if (this.store) await this.store.purgeExpired(now);
+    if (n > 0) this.log.debug({ expired: n }, 'expired bindings removed');
+    return n;
+  }
+}

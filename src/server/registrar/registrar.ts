@@ -1,0 +1,189 @@
+import type { ContactBinding } from '../../store/binding-store.js';
+import { parseUri, uriEquals, type Contact, type Flow, type SipRequest } from '../../sip/index.js';
+import type { LocalIdentity } from '../core/local-identity.js';
+import { addressOfRecord } from './address-of-record.js';
+import type { LocationService } from './location-service.js';
+
+export interface RegistrarOptions {
+  /** Shortest registration accepted, seconds; shorter ones get 423 with Min-Expires. Default 60. */
+  readonly minExpires?: number;
+  /** Longest registration granted, seconds; longer requests are cut to it. Default 86,400. */
+  readonly maxExpires?: number;
+  /** Used when neither the Contact nor the request says. Default 3,600. */
+  readonly defaultExpires?: number;
+  /** This node's name, stored with bindings made over its connections. */
+  readonly node?: string;
+  /** Wall clock, ms. Default Date.now. */
+  readonly now?: () => number;
+}
+
+/** What the registrar decided: a status and the header fields of the response. */
+export interface RegistrarResult {
+  readonly status: number;
+  readonly reason?: string;
+  readonly headers: ReadonlyArray<readonly [string, string]>;
+  /** The AOR whose bindings were queried or changed. */
+  readonly aor?: string;
+}
+
+/** Extensions the registrar understands in Require (RFC 3261 §10.3 step 2). */
+const SUPPORTED = new Set(['path', 'outbound']);
+
+/**
+ * The registrar of RFC 3261 §10.3, with Path (RFC 3327) and the instance/reg-id rule of
+ * RFC 5626 §6. Authentication and the From/To user check come before it (the request handler);
+ * it decides the bindings of the AOR in To and writes them through the location service.
+ */
+export class Registrar {
+  private readonly min: number;
+  private readonly max: number;
+  private readonly def: number;
+  private readonly node: string;
+  private readonly now: () => number;
+
+  constructor(
+    private readonly location: LocationService,
+    private readonly identity: LocalIdentity,
+    options: RegistrarOptions = {},
+  ) {
+    this.min = options.minExpires ?? 60;
+    this.max = options.maxExpires ?? 86_400;
+    this.def = options.defaultExpires ?? 3600;
+    this.node = options.node ?? 'local';
+    this.now = options.now ?? Date.now;
+  }
+
+  get minExpires(): number {
+    return this.min;
+  }
+
+  /** Process a REGISTER that has been authenticated (or needs none). */
+  async register(request: SipRequest, source: Flow): Promise<RegistrarResult> {
+    // Step 1: "the registrar inspects the Request-URI to determine whether it has access to
+    // bindings for the domain identified in the Request-URI."
+    const ruri = request.requestUri;
+    if (ruri.kind !== 'sip' || !this.identity.servesDomain(ruri.host)) {
+      return { status: 403, reason: 'Forbidden (domain not served)', headers: [] };
+    }
+    // Step 2: "the registrar MUST process the Require header field values as described for UASs"
+    const unsupported = request.require.filter((t) => !SUPPORTED.has(t.toLowerCase()));
+    if (unsupported.length > 0) return { status: 420, headers: [['Unsupported', unsupported.join(', ')]] };
+
+    // Step 5: "extract the address-of-record from the To header field … If the address-of-record
+    // is not valid for the domain in the Request-URI, the registrar MUST send a 404 (Not Found)"
+    const aor = addressOfRecord(request.to.uri);
+    if (aor === undefined || request.to.uri.kind !== 'sip' || !this.identity.servesDomain(request.to.uri.host)) {
+      return { status: 404, reason: 'Not Found (AOR not in a served domain)', headers: [] };
+    }
+
+    const now = this.now();
+    const current = this.location.lookup(aor);
+    const callId = request.callId;
+    const cseq = request.cseq.seq;
+
+    // Step 6: "Contact: *" with Expires: 0 removes every binding (Call-ID/CSeq rule below)
+    if (request.contactStar) {
+      if (request.expires !== 0 || request.getAll('contact').length !== 1) {
+        return { status: 400, reason: 'Bad Request (Contact: * needs Expires: 0 and no other Contact)', headers: [] };
+      }
+      for (const b of current) {
+        if (b.callId === callId && cseq <= b.cseq) return outOfOrder();
+      }
+      await this.location.update(aor, []);
+      return this.ok(aor, [], request);
+    }
+
+    const contacts = request.contact;
+    if (contacts.length === 0) return this.ok(aor, current, request); // a query (§10.2.3)
+
+    const headerExpires = request.expires;
+    const path = request.path.map((p) => p.toString());
+    let next = [...current];
+    for (const c of contacts) {
+      // Step 6: "the registrar determines the expiration interval": the Contact's expires
+      // parameter, else the Expires header field, else a locally-configured default.
+      let expires = c.expires ?? headerExpires ?? this.def;
+      // "If and only if the requested expiration interval is greater than zero AND smaller than
+      // one hour AND less than a registrar-configured minimum, the registrar MAY reject the
+      // registration with a response of 423 (Interval Too Brief)." Parley enforces its minimum.
+      if (expires > 0 && expires < this.min) {
+        return { status: 423, headers: [['Min-Expires', String(this.min)]], aor };
+      }
+      if (expires > this.max) expires = this.max;
+
+      // Step 7: the binding of this contact: the same URI, or (RFC 5626 §6) the same
+      // +sip.instance and reg-id, which replaces the earlier binding of that instance.
+      const existing = next.find((b) => sameBinding(b, c));
+      if (existing !== undefined && existing.callId === callId && cseq <= existing.cseq) return outOfOrder();
+      next = next.filter((b) => b !== existing);
+      if (expires === 0) continue;
+      next.push(this.binding(aor, c, expires, request, source, path, now));
+    }
+    await this.location.update(aor, next);
+    return this.ok(aor, next, request);
+  }
+
+  private binding(aor: string, c: Contact, expires: number, request: SipRequest, source: Flow, path: string[], now: number): ContactBinding {
+    const instance = c.instance;
+    const regId = c.regId;
+    const ua = request.userAgent;
+    return {
+      aor,
+      contact: c.uri.toString(),
+      expires: now + expires * 1000,
+      q: c.q ?? 1,
+      callId: request.callId,
+      cseq: request.cseq.seq,
+      path,
+      ...(instance === undefined ? {} : { instance }),
+      ...(regId === undefined ? {} : { regId }),
+      received: {
+        transport: source.transport,
+        address: source.remoteAddress,
+        port: source.remotePort,
+        ...(source.localAddress === undefined ? {} : { localAddress: source.localAddress }),
+        ...(source.localPort === undefined ? {} : { localPort: source.localPort }),
+      },
+      ...(source.connectionId === undefined ? {} : { connectionId: source.connectionId }),
+      node: this.node,
+      ...(ua === undefined ? {} : { userAgent: ua }),
+      updatedAt: now,
+    };
+  }
+
+  /**
+   * Step 8: "The registrar returns a 200 (OK) response. The response MUST contain Contact header
+   * field values enumerating all current bindings. Each Contact value MUST feature an "expires"
+   * parameter indicating its expiration interval chosen by the registrar. The response SHOULD
+   * include a Date header field." Path is echoed when the UA supports it (RFC 3327 §5.3).
+   */
+  private ok(aor: string, bindings: readonly ContactBinding[], request: SipRequest): RegistrarResult {
+    const now = this.now();
+    const headers: Array<[string, string]> = [];
+    for (const b of bindings) {
+      const left = Math.max(0, Math.round((b.expires - now) / 1000));
+      headers.push(['Contact', `<${b.contact}>;expires=${left}${b.q !== 1 ? `;q=${b.q}` : ''}`]);
+    }
+    if (request.supported.some((s) => s.toLowerCase() === 'path')) for (const p of request.getAll('path')) headers.push(['Path', p]);
+    headers.push(['Date', new Date(now).toUTCString()]);
+    return { status: 200, headers, aor };
+  }
+}
+
+function sameBinding(b: ContactBinding, c: Contact): boolean {
+  const instance = c.instance;
+  if (instance !== undefined && b.instance === instance && (b.regId ?? null) === (c.regId ?? null)) return true;
+  try {
+    return uriEquals(parseUri(b.contact), c.uri);
+  } catch {
+    return b.contact === c.uri.toString();
+  }
+}
+
+/**
+ * §10.3 step 6/7: "If not, the update MUST be aborted and the request fails." The RFC names no
+ * status; Parley answers 400 with a reason that says why (Kamailio's registrar does likewise).
+ */
+function outOfOrder(): RegistrarResult {
+  return { status: 400, reason: 'Bad Request (CSeq out of order for this Call-ID)', headers: [] };
+}
