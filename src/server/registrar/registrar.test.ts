@@ -1,0 +1,180 @@
+import assert from 'node:assert/strict';
+import { beforeEach, describe, it } from 'node:test';
+import { FakeClock } from '../../../test/support/fake-clock.js';
+import { parseMessage, SipRequest, type Flow } from '../../sip/index.js';
+import type { BindingStore, ContactBinding } from '../../store/binding-store.js';
+import { LocalIdentity } from '../core/local-identity.js';
+import { LocationService } from './location-service.js';
+import { Registrar } from './registrar.js';
+
+const UDP: Flow = { transport: 'udp', remoteAddress: '192.0.2.50', remotePort: 40000, localAddress: '127.0.0.1', localPort: 5060 };
+const TCP: Flow = { transport: 'tcp', remoteAddress: '192.0.2.51', remotePort: 40001, connectionId: 7 };
+
+function register(opts: { contacts?: string[]; expires?: number; callId?: string; cseq?: number; to?: string; ruri?: string; extra?: string[] } = {}): SipRequest {
+  const lines = [
+    `REGISTER ${opts.ruri ?? 'sip:example.com'} SIP/2.0`,
+    'Via: SIP/2.0/UDP 192.0.2.50:40000;branch=z9hG4bKreg',
+    'Max-Forwards: 70',
+    `To: <${opts.to ?? 'sip:bob@example.com'}>`,
+    `From: <${opts.to ?? 'sip:bob@example.com'}>;tag=1`,
+    `Call-ID: ${opts.callId ?? 'call-1'}`,
+    `CSeq: ${opts.cseq ?? 1} REGISTER`,
+    ...(opts.contacts ?? ['<sip:bob@192.0.2.50:40000>']).map((c) => `Contact: ${c}`),
+    ...(opts.expires === undefined ? [] : [`Expires: ${opts.expires}`]),
+    ...(opts.extra ?? []),
+    'Content-Length: 0',
+    '',
+    '',
+  ];
+  const r = parseMessage(lines.join('\r\n'));
+  assert.ok(r.ok, r.ok ? '' : r.error.message);
+  return r.message as SipRequest;
+}
+
+/** A BindingStore in memory that records writes (the SQLite one is tested on its own). */
+class MemoryBindings implements BindingStore {
+  rows = new Map<string, ContactBinding>();
+  async save(b: ContactBinding) {
+    this.rows.set(`${b.aor} ${b.contact}`, b);
+  }
+  async remove(aor: string, contact: string) {
+    this.rows.delete(`${aor} ${contact}`);
+  }
+  async removeAor(aor: string) {
+    for (const k of [...this.rows.keys()]) if (k.startsWith(aor + ' ')) this.rows.delete(k);
+  }
+  async loadAll(now: number) {
+    return [...this.rows.values()].filter((b) => b.expires > now);
+  }
+  async purgeExpired(now: number) {
+    let n = 0;
+    for (const [k, b] of this.rows) if (b.expires <= now) (this.rows.delete(k), n++);
+    return n;
+  }
+}
+
+let now = 1_700_000_000_000;
+let clock: FakeClock;
+let store: MemoryBindings;
+let location: LocationService;
+let registrar: Registrar;
+const identity = new LocalIdentity([{ transport: 'udp', address: '127.0.0.1', port: 5060 }], { domains: ['example.com'] });
+
+beforeEach(async () => {
+  clock = new FakeClock();
+  store = new MemoryBindings();
+  location = new LocationService({ clock, store, now: () => now });
+  registrar = new Registrar(location, identity, { now: () => now, minExpires: 60, maxExpires: 7200 });
+  await location.start();
+});
+
+const contactsOf = (headers: ReadonlyArray<readonly [string, string]>) => headers.filter(([n]) => n === 'Contact').map(([, v]) => v);
+
+describe('Registrar (RFC 3261 §10.3)', () => {
+  it('adds a binding and lists it with its expires in the 200', async () => {
+    const r = await registrar.register(register({ expires: 3600 }), UDP);
+    assert.equal(r.status, 200);
+    assert.deepEqual(contactsOf(r.headers), ['<sip:bob@192.0.2.50:40000>;expires=3600']);
+    assert.ok(r.headers.some(([n]) => n === 'Date'));
+    const [b] = location.lookup('bob@example.com');
+    assert.equal(b?.received.address, '192.0.2.50');
+    assert.equal(store.rows.size, 1, 'written through');
+  });
+
+  it('takes expires from the Contact parameter over the header, and the default without either', async () => {
+    await registrar.register(register({ contacts: ['<sip:a@192.0.2.1>;expires=120', '<sip:b@192.0.2.2>'], expires: 300 }), UDP);
+    const r = await registrar.register(register({ contacts: ['<sip:c@192.0.2.3>'], cseq: 2 }), UDP);
+    assert.deepEqual(contactsOf(r.headers).sort(), ['<sip:a@192.0.2.1>;expires=120', '<sip:b@192.0.2.2>;expires=300', '<sip:c@192.0.2.3>;expires=3600']);
+  });
+
+  it('refuses an interval below the minimum with 423 and Min-Expires, and cuts one above the maximum', async () => {
+    const r = await registrar.register(register({ expires: 30 }), UDP);
+    assert.equal(r.status, 423);
+    assert.deepEqual(r.headers, [['Min-Expires', '60']]);
+    const r2 = await registrar.register(register({ expires: 99999, cseq: 2 }), UDP);
+    assert.deepEqual(contactsOf(r2.headers), ['<sip:bob@192.0.2.50:40000>;expires=7200']);
+  });
+
+  it('refreshes a binding and removes it with expires 0', async () => {
+    await registrar.register(register({ expires: 600 }), UDP);
+    now += 100_000;
+    const r = await registrar.register(register({ expires: 600, cseq: 2 }), UDP);
+    assert.deepEqual(contactsOf(r.headers), ['<sip:bob@192.0.2.50:40000>;expires=600']);
+    const gone = await registrar.register(register({ expires: 0, cseq: 3 }), UDP);
+    assert.equal(gone.status, 200);
+    assert.deepEqual(contactsOf(gone.headers), []);
+    assert.deepEqual(location.lookup('bob@example.com'), []);
+    assert.equal(store.rows.size, 0);
+  });
+
+  it('keeps several contacts with their q values', async () => {
+    const r = await registrar.register(register({ contacts: ['<sip:bob@192.0.2.1>;q=0.5', '<sip:bob@192.0.2.2>;q=1.0'] }), UDP);
+    assert.deepEqual(contactsOf(r.headers).sort(), ['<sip:bob@192.0.2.1>;expires=3600;q=0.5', '<sip:bob@192.0.2.2>;expires=3600']);
+  });
+
+  it('removes every binding with Contact: * and Expires: 0, and refuses * otherwise', async () => {
+    await registrar.register(register({ contacts: ['<sip:bob@192.0.2.1>', '<sip:bob@192.0.2.2>'] }), UDP);
+    assert.equal((await registrar.register(register({ contacts: ['*'], expires: 60, callId: 'x' }), UDP)).status, 400);
+    const r = await registrar.register(register({ contacts: ['*'], expires: 0, callId: 'other' }), UDP);
+    assert.equal(r.status, 200);
+    assert.equal(location.lookup('bob@example.com').length, 0);
+  });
+
+  it('refuses an out-of-order CSeq for the same Call-ID, and accepts any CSeq from another Call-ID', async () => {
+    await registrar.register(register({ cseq: 5 }), UDP);
+    const stale = await registrar.register(register({ cseq: 5, expires: 0 }), UDP);
+    assert.equal(stale.status, 400);
+    assert.equal(location.lookup('bob@example.com').length, 1, 'unchanged');
+    const other = await registrar.register(register({ cseq: 1, callId: 'call-2', expires: 0 }), UDP);
+    assert.equal(other.status, 200);
+    assert.equal(location.lookup('bob@example.com').length, 0);
+  });
+
+  it('replaces the binding of the same +sip.instance and reg-id (RFC 5626) instead of adding one', async () => {
+    const inst = '+sip.instance="<urn:uuid:00000000-0000-1000-8000-000A95A0E128>";reg-id=1';
+    await registrar.register(register({ contacts: [`<sip:bob@192.0.2.1:5000;transport=tcp>;${inst}`] }), TCP);
+    const r = await registrar.register(register({ contacts: [`<sip:bob@192.0.2.9:6000;transport=tcp>;${inst}`], callId: 'after-reconnect' }), { ...TCP, connectionId: 8 });
+    assert.deepEqual(contactsOf(r.headers), ['<sip:bob@192.0.2.9:6000;transport=tcp>;expires=3600']);
+    const [b] = location.lookup('bob@example.com');
+    assert.equal(b?.connectionId, 8, 'tied to the new flow');
+  });
+
+  it('answers a query (no Contact) with the current bindings', async () => {
+    await registrar.register(register(), UDP);
+    const r = await registrar.register(register({ contacts: [], cseq: 2 }), UDP);
+    assert.equal(contactsOf(r.headers).length, 1);
+  });
+
+  it('refuses domains it does not serve: 403 for the Request-URI, 404 for the To', async () => {
+    assert.equal((await registrar.register(register({ ruri: 'sip:other.org' }), UDP)).status, 403);
+    assert.equal((await registrar.register(register({ to: 'sip:bob@other.org' }), UDP)).status, 404);
+  });
+
+  it('answers 420 for an unknown Require, accepts path', async () => {
+    const r = await registrar.register(register({ extra: ['Require: foo'] }), UDP);
+    assert.equal(r.status, 420);
+    assert.deepEqual(r.headers, [['Unsupported', 'foo']]);
+    const p = await registrar.register(register({ extra: ['Require: path', 'Supported: path', 'Path: <sip:edge.example.com;lr>'] }), UDP);
+    assert.equal(p.status, 200);
+    assert.ok(p.headers.some(([n, v]) => n === 'Path' && v === '<sip:edge.example.com;lr>'));
+    assert.deepEqual(location.lookup('bob@example.com')[0]?.path, ['<sip:edge.example.com;lr>']);
+  });
+
+  it('a stored binding survives a restart and an expired one is swept', async () => {
+    await registrar.register(register({ expires: 120 }), UDP);
+    const again = new LocationService({ clock, store, now: () => now });
+    assert.equal(await again.start(), 1);
+    assert.equal(again.lookup('bob@example.com').length, 1);
+    now += 121_000;
+    assert.deepEqual(again.lookup('bob@example.com'), [], 'an expired binding is never returned');
+    assert.equal(await again.sweep(), 1);
+    assert.equal(store.rows.size, 0);
+    again.stop();
+  });
+
+  it('removes the bindings of a closed connection', async () => {
+    await registrar.register(register(), TCP);
+    assert.equal(await location.removeConnection(7), 1);
+    assert.equal(location.lookup('bob@example.com').length, 0);
+  });
+});
