@@ -23,3 +23,4 @@ export type { MediaType } from './grammar/media-type.js';
 export type { Params } from './grammar/params.js';
 export { splitList, unescape } from './grammar/scanner.js';
 export * from './transaction/index.js';
+export * from './digest/index.js';

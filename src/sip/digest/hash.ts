@@ -17,3 +17,23 @@ export function digestHash(algorithm: DigestAlgorithm, data: string): string {
 export function computeHa1(algorithm: DigestAlgorithm, username: string, realm: string, password: string): string {
   return digestHash(algorithm, `${username}:${realm}:${password}`);
 }
+
+/** The algorithms of `DigestAlgorithm`, in the order Parley offers them (MD5 first, see README). */
+export const DIGEST_ALGORITHMS: readonly DigestAlgorithm[] = ['MD5', 'SHA-256'];
+
+/**
+ * The `DigestAlgorithm` an `algorithm` parameter names, or undefined for one Parley does not
+ * compute (`SHA-512-256`, the `-sess` variants, anything unknown). A missing parameter means MD5:
+ * "If the algorithm parameter is not present, it is assumed to be 'MD5'." (RFC 7616 §3.3)
+ * Names compare case-insensitively, as Kamailio and most clients do.
+ */
+export function digestAlgorithmOf(name: string | undefined): DigestAlgorithm | undefined {
+  if (name === undefined) return 'MD5';
+  const n = name.toUpperCase();
+  return n === 'MD5' || n === 'SHA-256' ? n : undefined;
+}
+
+/** Length in hex digits of H(…) for `algorithm` (32 for MD5, 64 for SHA-256). */
+export function digestHexLength(algorithm: DigestAlgorithm): number {
+  return algorithm === 'MD5' ? 32 : 64;
+}

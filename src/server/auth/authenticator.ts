@@ -1,0 +1,251 @@
+import { randomBytes } from 'node:crypto';
+import { ParleyError } from '../../lib/errors.js';
+import { parseUri, uriEquals, type AuthValue, type SipRequest, type Uri } from '../../sip/index.js';
+import {
+  buildChallenge, computeDigestResponse, digestHash, digestResponseEquals, parseDigestCredentials,
+  DIGEST_ALGORITHMS, type DigestAlgorithm,
+} from '../../sip/digest/index.js';
+import type { SubscriberStore } from '../../store/subscriber-store.js';
+import type { FailureLimiter } from './failure-limiter.js';
+import { NonceManager } from './nonce-manager.js';
+
+/** Which pair of headers a request is authenticated with. */
+export type ChallengeKind =
+  /** Authorization / 401 + WWW-Authenticate: a UAS or registrar (RFC 3261 §22.2). */
+  | 'www'
+  /** Proxy-Authorization / 407 + Proxy-Authenticate: a proxy (RFC 3261 §22.3). */
+  | 'proxy';
+
+export interface DigestAuthenticatorOptions {
+  /**
+   * Realms served, lower-cased (a realm is a subscriber's domain: HA1 = H(user:domain:password)).
+   * The first is the default. At least one.
+   */
+  readonly realms: readonly string[];
+  readonly subscribers: SubscriberStore;
+  /** Default: a NonceManager with a per-start random secret and a 300 s lifetime. */
+  readonly nonces?: NonceManager;
+  /** Counts wrong digests per source and blocks (403) sources that fail too often. Default: none. */
+  readonly limiter?: FailureLimiter;
+  /**
+   * True for a URI that names this server. A digest `uri` that is not the Request-URI is accepted
+   * when it names us: sipp 3.6 sends `uri="sip:HOST:PORT"` (see README). Default: none accepted.
+   */
+  readonly isLocalUri?: (uri: Uri) => boolean;
+  /**
+   * The realm to challenge a request in (one of `realms`). Default: the host of To (REGISTER) or
+   * From (other methods) when it is one of `realms`, else the first realm.
+   */
+  readonly realmOf?: (request: SipRequest) => string;
+  /** Default: `www` for REGISTER, `proxy` for every other method. */
+  readonly challengeKind?: (request: SipRequest) => ChallengeKind;
+  /** `opaque` to put in every challenge (clients echo it; Parley does not check it). Default: none. */
+  readonly opaque?: string;
+  /**
+   * Algorithms offered, one challenge each, in this order (RFC 8760: most preferred first) and
+   * accepted. Default `['MD5', 'SHA-256']`: see README on why MD5 comes first.
+   */
+  readonly algorithms?: readonly DigestAlgorithm[];
+}
+
+/** The source a request came from (a transport `Flow` is one). */
+export interface AuthSource {
+  readonly remoteAddress: string;
+}
+
+/** What `DigestAuthenticator.authenticate` decided. */
+export type AuthResult =
+  | {
+      readonly ok: true;
+      readonly username: string;
+      readonly realm: string;
+      readonly algorithm: DigestAlgorithm;
+    }
+  | {
+      readonly ok: false;
+      /**
+       * 401/407: send the challenges. 400: the credentials are improper (RFC 2617 §3.2.2).
+       * 403: the source is blocked by the failure limiter.
+       */
+      readonly status: 401 | 407 | 403 | 400;
+      /** Header values for 401/407, MD5 first, SHA-256 second; empty otherwise. */
+      readonly challenges: readonly string[];
+      /** The header the challenges go in, with 401/407. */
+      readonly challengeHeader?: 'WWW-Authenticate' | 'Proxy-Authenticate';
+      /** True with 403 from the failure limiter: the caller may drop the request instead. */
+      readonly blocked?: boolean;
+      /** Why, for logs only: never sent (it tells an unknown user from a wrong password). */
+      readonly reason: string;
+    };
+
+/** A failed `AuthResult`. */
+export type AuthFailure = Extract<AuthResult, { ok: false }>;
+
+/**
+ * Digest authentication policy for SIP requests (RFC 3261 §22; RFC 7616; RFC 8760): who is
+ * challenged and how, which credentials count, nonces, replay and brute-force protection. The
+ * mechanism (response computation, challenge syntax) is in `src/sip/digest`.
+ *
+ *   no credentials for our realm ─────────────────────────▶ 401/407 challenge
+ *   improper credentials, digest uri ≠ Request-URI ───────▶ 400
+ *   wrong digest (wrong password or unknown user) ────────▶ 401/407 challenge, counted as a failure
+ *   right digest, nonce expired/not ours/nc replayed ─────▶ 401/407 challenge with stale=TRUE
+ *   right digest, fresh nonce, nc above the last one ─────▶ ok
+ *   source blocked by the limiter ────────────────────────▶ 403, the store is not touched
+ *
+ * An unknown user and a wrong password get the same status and headers (only the fresh nonce
+ * differs), and the same hashing work: an unknown user's response is checked against a random
+ * HA1.
+ */
+export class DigestAuthenticator {
+  readonly realms: readonly string[];
+  readonly nonces: NonceManager;
+  private readonly subscribers: SubscriberStore;
+  private readonly limiter: FailureLimiter | undefined;
+  private readonly isLocalUri: (uri: Uri) => boolean;
+  private readonly realmOf: (request: SipRequest) => string;
+  private readonly kindOf: (request: SipRequest) => ChallengeKind;
+  private readonly opaque: string | undefined;
+  private readonly algorithms: readonly DigestAlgorithm[];
+  /** HA1 used for unknown users, so that they cost the same hashing as known ones. */
+  private readonly decoyHa1: Readonly<Record<DigestAlgorithm, string>>;
+
+  constructor(options: DigestAuthenticatorOptions) {
+    if (options.realms.length === 0) throw new ParleyError('ERR_INVALID_ARGUMENT', 'DigestAuthenticator: at least one realm');
+    this.realms = options.realms.map((r) => r.toLowerCase());
+    this.subscribers = options.subscribers;
+    this.nonces = options.nonces ?? new NonceManager();
+    this.limiter = options.limiter;
+    this.isLocalUri = options.isLocalUri ?? (() => false);
+    this.realmOf = options.realmOf ?? ((request) => this.defaultRealmOf(request));
+    this.kindOf = options.challengeKind ?? ((request) => (request.method === 'REGISTER' ? 'www' : 'proxy'));
+    this.opaque = options.opaque;
+    this.algorithms = options.algorithms ?? DIGEST_ALGORITHMS;
+    if (this.algorithms.length === 0) throw new ParleyError('ERR_INVALID_ARGUMENT', 'DigestAuthenticator: at least one algorithm');
+    const seed = randomBytes(32).toString('hex');
+    this.decoyHa1 = { MD5: digestHash('MD5', seed), 'SHA-256': digestHash('SHA-256', seed) };
+  }
+
+  /**
+   * Check the request's credentials. Rejects only through the result; a failing subscriber store
+   * rejects the promise (the caller answers 500).
+   */
+  async authenticate(request: SipRequest, source: AuthSource): Promise<AuthResult> {
+    const kind = this.kindOf(request);
+    if (this.limiter?.isBlocked(source.remoteAddress)) {
+      return { ok: false, status: 403, challenges: [], blocked: true, reason: 'source blocked after repeated authentication failures' };
+    }
+    const realm = this.realmOf(request).toLowerCase();
+    const headerName = kind === 'www' ? 'Authorization' : 'Proxy-Authorization';
+
+    let values: AuthValue[];
+    try {
+      values = kind === 'www' ? request.authorization : request.proxyAuthorization;
+    } catch (e) {
+      return bad(`malformed ${headerName}: ${(e as Error).message}`);
+    }
+    // "A Proxy-Authorization header field value applies only to the proxy whose realm is
+    //  identified in the "realm" parameter." (RFC 3261 §20.28) Credentials for another realm are
+    //  someone else's (a proxy further on): ignore them, for Authorization too.
+    const mine = values.find((v) => v.isDigest && v.realm !== undefined && v.realm.toLowerCase() === realm);
+    if (mine === undefined) {
+      return this.challenge(kind, realm, false, values.length === 0 ? 'no credentials' : `no ${headerName} for realm ${realm}`);
+    }
+
+    const parsed = parseDigestCredentials(mine);
+    if (!parsed.ok) return bad(`${headerName}: ${parsed.error.reason}`);
+    const c = parsed.value;
+    if (!this.algorithms.includes(c.algorithm)) return this.challenge(kind, realm, false, `algorithm ${c.algorithm} is not offered`);
+
+    // "The authenticating server must assure that the resource designated by the "uri" directive
+    //  is the same as the resource specified in the Request-Line; if they are not, the server
+    //  SHOULD return a 400 Bad Request error." (RFC 2617 §3.2.2.5)
+    let digestUri: Uri;
+    try {
+      digestUri = parseUri(c.uri);
+    } catch {
+      return bad(`${headerName}: digest uri ${c.uri} does not parse`);
+    }
+    // DEVIATION(RFC 2617 §3.2.2.5): a digest uri naming this server itself is accepted too; sipp
+    // 3.6 puts sip:HOST:PORT there instead of the Request-URI. The method and the nonce count
+    // still bind the credentials to one request.
+    if (!uriEquals(digestUri, request.requestUri) && !this.isLocalUri(digestUri)) {
+      return bad(`${headerName}: digest uri ${c.uri} is not the Request-URI ${request.uri}`);
+    }
+
+    const nonce = this.nonces.verify(c.nonce, realm);
+    const subscriber = await this.subscribers.get(c.username, realm);
+    const ha1 = subscriber === undefined ? this.decoyHa1[c.algorithm] : c.algorithm === 'MD5' ? subscriber.ha1Md5 : subscriber.ha1Sha256;
+    const expected = computeDigestResponse({
+      algorithm: c.algorithm,
+      ha1,
+      method: request.method,
+      digestUri: c.uri,
+      nonce: c.nonce,
+      qop: c.qop,
+      nc: c.nc,
+      cnonce: c.cnonce,
+    });
+    const digestOk = digestResponseEquals(expected, c.response);
+    if (!digestOk || subscriber === undefined) {
+      this.limiter?.recordFailure(source.remoteAddress);
+      return this.challenge(kind, realm, false, `${subscriber === undefined ? 'unknown user' : 'wrong password'} ${c.username}@${realm}`);
+    }
+
+    // "The server should only set stale to TRUE if it receives a request for which the nonce is
+    //  invalid but with a valid digest for that nonce (indicating that the client knows the
+    //  correct username/password)." (RFC 2617 §3.2.1) Hence the digest is checked first: a
+    //  client with the right password and an old nonce (expired, or from before a restart that
+    //  changed the secret) retries at once.
+    if (nonce.status !== 'valid') {
+      return this.challenge(kind, realm, true, nonce.status === 'stale' ? 'nonce expired' : `nonce not ours: ${nonce.reason}`);
+    }
+    // Without qop (RFC 2069 form) there is no nonce count: such a nonce is good for one request.
+    const counted = this.nonces.useNonceCount(c.nonce, nonce.issuedAt, c.ncValue ?? 1);
+    if (counted !== 'ok') {
+      return this.challenge(kind, realm, true, counted === 'replay' ? `nonce count ${c.nc ?? '(none)'} not above the last one` : 'nonce forgotten (table full)');
+    }
+    return { ok: true, username: c.username, realm, algorithm: c.algorithm };
+  }
+
+  /**
+   * A 401/407 with one challenge per offered algorithm (MD5 first by default), all on one fresh
+   * nonce. Public for callers that challenge without looking at credentials (a script's
+   * `auth.challenge`); `reason` is for logs.
+   */
+  challenge(kind: ChallengeKind, realm: string, stale: boolean, reason: string): AuthFailure {
+    const nonce = this.nonces.issue(realm);
+    // RFC 8760 has the UAS list one challenge per algorithm, most preferred first, and the UAC
+    // use the topmost one it supports. The default puts MD5 first because browsers (JsSIP) read
+    // only the first challenge and compute only MD5; so compliant SHA-256 clients use MD5 too.
+    const challenges = this.algorithms.map((algorithm) =>
+      buildChallenge({ realm, nonce, opaque: this.opaque, algorithm, qop: 'auth', stale }),
+    );
+    return kind === 'www'
+      ? { ok: false, status: 401, challenges, challengeHeader: 'WWW-Authenticate', reason }
+      : { ok: false, status: 407, challenges, challengeHeader: 'Proxy-Authenticate', reason };
+  }
+
+  private defaultRealmOf(request: SipRequest): string {
+    try {
+      const uri = (request.method === 'REGISTER' ? request.to : request.from).uri;
+      if (uri.kind === 'sip') {
+        const host = uri.host.toLowerCase();
+        if (this.realms.includes(host)) return host;
+      }
+    } catch {
+      // a malformed From/To: the default realm
+    }
+    return this.realms[0]!;
+  }
+}
+
+/** The header fields of a failed result, for `createResponse(request, result.status, { headers })`. */
+export function challengeHeaders(result: AuthFailure): Array<[string, string]> {
+  const name = result.challengeHeader;
+  return name === undefined ? [] : result.challenges.map((c) => [name, c]);
+}
+
+function bad(reason: string): AuthFailure {
+  return { ok: false, status: 400, challenges: [], reason };
+}

@@ -1,0 +1,7 @@
+export {
+  DigestAuthenticator, challengeHeaders,
+  type DigestAuthenticatorOptions, type AuthResult, type AuthFailure, type AuthSource, type ChallengeKind,
+} from './authenticator.js';
+export { NonceManager, type NonceManagerOptions, type NonceCheck, type NonceCountCheck } from './nonce-manager.js';
+export { FailureLimiter, type FailureLimiterOptions, type BlockedSource } from './failure-limiter.js';
+export { fromMatchesAuthUser, toMatchesAuthUser } from './from-matches-auth-user.js';
