@@ -7,7 +7,7 @@ export type FieldSchema =
   | { readonly kind: 'string'; readonly doc: string; readonly default?: string; readonly enum?: readonly string[] }
   | { readonly kind: 'integer'; readonly doc: string; readonly default?: number; readonly min: number; readonly max: number }
   | { readonly kind: 'boolean'; readonly doc: string; readonly default?: boolean }
-  | { readonly kind: 'strings'; readonly doc: string; readonly default?: readonly string[] }
+  | { readonly kind: 'strings'; readonly doc: string; readonly default?: readonly string[]; readonly enum?: readonly string[] }
   | { readonly kind: 'object'; readonly doc: string; readonly fields: Readonly<Record<string, FieldSchema>>; readonly optional?: boolean }
   | { readonly kind: 'list'; readonly doc: string; readonly item: FieldSchema & { kind: 'object' }; readonly default?: readonly unknown[] };
 
@@ -51,6 +51,7 @@ export function validateConfig(schema: FieldSchema & { kind: 'object' }, input: 
         return v;
       case 'strings':
         if (!Array.isArray(v) || v.some((x) => typeof x !== 'string')) fail(path, `must be a list of strings (got ${show(v)})`);
+        if (s.enum) (v as string[]).forEach((x, i) => s.enum!.includes(x) || fail([...path, i], `must be one of ${s.enum!.join(', ')} (got ${show(x)})`));
         return v;
       case 'list':
         if (!Array.isArray(v)) fail(path, `must be a list (got ${show(v)})`);

@@ -7,6 +7,8 @@ export interface ListenConfig {
   readonly transport: 'udp' | 'tcp' | 'tls';
   readonly address: string;
   readonly port: number;
+  /** Digest authentication for requests received here (false: a trusted interface). */
+  readonly auth?: boolean;
 }
 
 /** Parley's configuration after validation, with every default filled in. */
@@ -25,7 +27,17 @@ export interface ParleyConfig {
       readonly idleTimeout: number;
     };
     readonly serverName: string;
+    readonly domains: readonly string[];
+    readonly advertise?: string;
   };
+  readonly registrar: { readonly minExpires: number; readonly maxExpires: number; readonly defaultExpires: number };
+  readonly auth: {
+    readonly algorithms: ReadonlyArray<'MD5' | 'SHA-256'>;
+    readonly nonceLifetime: number;
+    readonly nonceSecret?: string;
+    readonly failureLimit: { readonly enabled: boolean; readonly maxFailures: number; readonly window: number; readonly blockTime: number };
+  };
+  readonly proxy: { readonly timerC: number; readonly outbound: ReadonlyArray<{ readonly domain: string; readonly uri: string }> };
 }
 
 const listenItem: FieldSchema & { kind: 'object' } = {
@@ -35,6 +47,7 @@ const listenItem: FieldSchema & { kind: 'object' } = {
     transport: { kind: 'string', enum: ['udp', 'tcp', 'tls'], doc: 'Transport of the listener.' },
     address: { kind: 'string', default: '0.0.0.0', doc: 'Local address to bind (IPv4 or IPv6, e.g. `::`).' },
     port: { kind: 'integer', min: 0, max: 65535, doc: 'Local port (5060 for UDP/TCP, 5061 for TLS by convention; 0 picks a free port).' },
+    auth: { kind: 'boolean', default: true, doc: 'Digest authentication of requests received on this listener; `false` makes it a trusted interface (a trunk, a benchmark).' },
   },
 };
 
@@ -93,6 +106,55 @@ export const CONFIG_SCHEMA: FieldSchema & { kind: 'object' } = {
           },
         },
         serverName: { kind: 'string', default: 'Parley', doc: 'Value of the Server header in responses (empty: no header).' },
+        domains: { kind: 'strings', default: [], doc: 'Domains Parley serves (AORs `user@domain`); empty: the host name and every local address.' },
+        advertise: { kind: 'string', doc: 'Host (name or IP) put in Via and Record-Route; default: the listener address, or the first external one for a wildcard listener.' },
+      },
+    },
+    registrar: {
+      kind: 'object',
+      doc: 'Registrar (RFC 3261 §10.3).',
+      fields: {
+        minExpires: { kind: 'integer', min: 1, max: 86400, default: 60, doc: 'Shortest registration accepted, seconds; shorter gets 423 with Min-Expires.' },
+        maxExpires: { kind: 'integer', min: 60, max: 604800, default: 86400, doc: 'Longest registration granted, seconds; longer requests are cut to it.' },
+        defaultExpires: { kind: 'integer', min: 60, max: 604800, default: 3600, doc: 'Registration time when neither the Contact nor Expires says.' },
+      },
+    },
+    auth: {
+      kind: 'object',
+      doc: 'Digest authentication (RFC 7616, RFC 8760).',
+      fields: {
+        algorithms: { kind: 'strings', default: ['MD5', 'SHA-256'], enum: ['MD5', 'SHA-256'], doc: 'Challenges offered, in order (MD5 first: browsers read only the first and do only MD5). Allowed: MD5, SHA-256.' },
+        nonceLifetime: { kind: 'integer', min: 10, max: 3600, default: 300, doc: 'Seconds a nonce stays valid; an older one gets a challenge with stale=TRUE.' },
+        nonceSecret: { kind: 'string', doc: 'Secret (16 bytes or more) that binds nonces to the server; several nodes share one. Default: random at each start.' },
+        failureLimit: {
+          kind: 'object',
+          doc: 'Brute-force protection.',
+          fields: {
+            enabled: { kind: 'boolean', default: true, doc: 'Block sources that fail authentication too often.' },
+            maxFailures: { kind: 'integer', min: 1, max: 100000, default: 10, doc: 'Failures (wrong password or unknown user) allowed per source in the window.' },
+            window: { kind: 'integer', min: 1, max: 86400, default: 60, doc: 'Seconds over which failures are counted.' },
+            blockTime: { kind: 'integer', min: 1, max: 86400, default: 300, doc: 'Seconds a source is answered 403 once over the limit (logged once per block).' },
+          },
+        },
+      },
+    },
+    proxy: {
+      kind: 'object',
+      doc: 'Stateful proxy (RFC 3261 §16).',
+      fields: {
+        timerC: { kind: 'integer', min: 181, max: 3600, default: 181, doc: 'Timer C, seconds an INVITE branch may stay without a final response (more than three minutes, §16.6).' },
+        outbound: {
+          kind: 'list',
+          doc: 'Where requests for domains Parley does not serve may go (only from local, authenticated users); without an entry they get 403 (no open relay).',
+          item: {
+            kind: 'object',
+            doc: 'An outbound route.',
+            fields: {
+              domain: { kind: 'string', doc: 'Request-URI domain, or `*` for any.' },
+              uri: { kind: 'string', doc: 'SIP URI of the outbound proxy or trunk, e.g. `sip:trunk.example.net;transport=tcp` (resolved with RFC 3263).' },
+            },
+          },
+        },
       },
     },
   },

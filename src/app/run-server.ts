@@ -1,13 +1,23 @@
 import { mkdirSync } from 'node:fs';
 import { pino, type Logger as PinoLogger } from 'pino';
-import { SipServer } from '../server/index.js';
+import { systemClock } from '../lib/clock.js';
+import { DigestAuthenticator, FailureLimiter, NonceManager, SipServer, challengeHeaders } from '../server/index.js';
+import { DefaultHandler } from '../server/core/default-handler.js';
+import { LocalIdentity } from '../server/core/local-identity.js';
+import { ProxyCore } from '../server/proxy/proxy-core.js';
+import { LocationService } from '../server/registrar/location-service.js';
+import { Registrar } from '../server/registrar/registrar.js';
 import type { ListenerInfo } from '../server/transport/index.js';
+import { SqliteBindingStore } from '../store/sqlite/sqlite-binding-store.js';
+import { SqliteDatabase } from '../store/sqlite/sqlite-database.js';
+import { SqliteSubscriberStore } from '../store/sqlite/sqlite-subscriber-store.js';
 import type { ListenConfig, ParleyConfig } from './config.js';
 
 export interface RunningServer {
   readonly sip: SipServer;
   readonly listeners: readonly ListenerInfo[];
   readonly log: PinoLogger;
+  readonly location: LocationService;
   stop(): Promise<void>;
 }
 
@@ -17,9 +27,15 @@ export interface RunningServer {
  */
 export async function runServer(config: ParleyConfig, log: PinoLogger = pino({ level: config.log.level })): Promise<RunningServer> {
   mkdirSync(config.dataDir, { recursive: true });
+  const db = SqliteDatabase.open(config.dataDir);
+  const subscribers = new SqliteSubscriberStore(db);
+  const clock = systemClock;
+  const location = new LocationService({ clock, store: new SqliteBindingStore(db), log: log.child({ module: 'location' }) });
+  const restored = await location.start();
+
   const { limits, timers } = config.sip;
   const sip = new SipServer({
-    listeners: config.sip.listen,
+    listeners: config.sip.listen.map(({ transport, address, port }) => ({ transport, address, port })),
     tls: { ...(config.sip.tls.cert ? { certFile: config.sip.tls.cert } : {}), ...(config.sip.tls.key ? { keyFile: config.sip.tls.key } : {}) },
     dataDir: config.dataDir,
     limits: {
@@ -33,25 +49,87 @@ export async function runServer(config: ParleyConfig, log: PinoLogger = pino({ l
     serverName: config.sip.serverName,
     log,
   });
-  const listeners = await sip.start();
-  log.info({ dataDir: config.dataDir, listeners: listeners.map((l) => `${l.transport}:${l.address}:${l.port}`) }, 'Parley is ready');
+  let listeners: readonly ListenerInfo[];
+  try {
+    listeners = await sip.start();
+  } catch (e) {
+    location.stop();
+    db.close();
+    throw e;
+  }
+
+  const identity = new LocalIdentity(listeners, {
+    ...(config.sip.domains.length > 0 ? { domains: config.sip.domains } : {}),
+    ...(config.sip.advertise ? { advertise: config.sip.advertise } : {}),
+  });
+  // a realm is a served domain: HA1 is stored per user@domain with realm = domain
+  const realms = identity.servedDomains;
+  const limiter = config.auth.failureLimit.enabled
+    ? new FailureLimiter({ maxFailures: config.auth.failureLimit.maxFailures, window: config.auth.failureLimit.window, blockTime: config.auth.failureLimit.blockTime, clock, logger: log.child({ module: 'auth' }) })
+    : undefined;
+  const authenticator = new DigestAuthenticator({
+    realms,
+    subscribers,
+    nonces: new NonceManager({ lifetime: config.auth.nonceLifetime, ...(config.auth.nonceSecret ? { secret: config.auth.nonceSecret } : {}) }),
+    ...(limiter ? { limiter } : {}),
+    isLocalUri: (uri) => identity.isLocalUri(uri),
+    // the realm is the domain of the identity claimed: any domain Parley serves
+    realmOf: (request) => {
+      const uri = request.method === 'REGISTER' ? request.to.uri : request.from.uri;
+      return uri.kind === 'sip' && identity.servesDomain(uri.host) ? uri.host.toLowerCase().replace(/^\[(.*)\]$/, '$1') : realms[0]!;
+    },
+    algorithms: config.auth.algorithms,
+  });
+  const proxy = new ProxyCore(sip, identity, { clock, timerC: config.proxy.timerC * 1000, log: log.child({ module: 'proxy' }) });
+  const registrar = new Registrar(location, identity, { ...config.registrar });
+  const trustedPorts = new Set(config.sip.listen.filter((l) => l.auth === false).map((l) => listeners.find((b) => b.transport === l.transport && (l.port === 0 || b.port === l.port))?.port ?? l.port));
+  sip.handler = new DefaultHandler({
+    identity,
+    registrar,
+    location,
+    proxy,
+    subscribers,
+    trustedPorts,
+    outbound: new Map(config.proxy.outbound.map((o) => [o.domain.toLowerCase(), o.uri])),
+    auth: {
+      authenticate: async (request, source) => {
+        const r = await authenticator.authenticate(request, source);
+        if (r.ok) return { ok: true, username: r.username, realm: r.realm };
+        if (r.status !== 401 && r.status !== 407) log.debug({ callId: request.callId, status: r.status, why: r.reason }, 'authentication refused');
+        return { ok: false, status: r.status, headers: challengeHeaders(r) };
+      },
+    },
+    log: log.child({ module: 'routing' }),
+  });
+  // a binding made over a connection goes with it (RFC 5626 flows)
+  sip.transports.connections.on('close', (connection: { id: number }) => {
+    void location.removeConnection(connection.id);
+  });
+
+  log.info(
+    { dataDir: config.dataDir, listeners: listeners.map((l) => `${l.transport}:${l.address}:${l.port}`), realms, restoredBindings: restored, subscribers: await subscribers.count() },
+    'Parley is ready',
+  );
   return {
     sip,
     listeners,
     log,
+    location,
     stop: async () => {
       await sip.stop();
+      location.stop();
+      db.close();
       log.info('Parley stopped');
     },
   };
 }
 
-/** `udp:127.0.0.1:5060`, `tls:[::1]:5061`, `tcp::5060` → a listener. */
+/** `udp:127.0.0.1:5060`, `tls:[::1]:5061`, `tcp::5060` (+ `;noauth`) → a listener. */
 export function parseListenSpec(spec: string): ListenConfig {
-  const m = /^(udp|tcp|tls):(\[[^\]]+\]|[^:]*):(\d+)$/.exec(spec);
-  if (!m) throw new Error(`bad --listen "${spec}": expected transport:address:port, e.g. udp:0.0.0.0:5060 or tls:[::]:5061`);
+  const m = /^(udp|tcp|tls):(\[[^\]]+\]|[^:]*):(\d+)(;noauth)?$/.exec(spec);
+  if (!m) throw new Error(`bad --listen "${spec}": expected transport:address:port[;noauth], e.g. udp:0.0.0.0:5060 or tls:[::]:5061`);
   const address = m[2]!.replace(/^\[(.*)\]$/, '$1') || '0.0.0.0';
   const port = Number(m[3]);
   if (port > 65535) throw new Error(`bad --listen "${spec}": port out of range`);
-  return { transport: m[1] as ListenConfig['transport'], address, port };
+  return { transport: m[1] as ListenConfig['transport'], address, port, ...(m[4] ? { auth: false } : {}) };
 }

@@ -39,6 +39,11 @@ export class LocalIdentity {
     }
   }
 
+  /** The domains served (lower-case; IPv6 without brackets). */
+  get servedDomains(): string[] {
+    return [...this.domains];
+  }
+
   /** True when Parley serves this domain (the host part of an AOR). */
   servesDomain(domain: string): boolean {
     return this.domains.has(normalizeAddress(domain));
