@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { Command, Option } from 'commander';
 import { ConfigError, configFromObject, configReference, loadConfigFile, type ParleyConfig } from '../app/config.js';
 import { parseListenSpec, runServer } from '../app/run-server.js';
+import { userCommand } from './user-command.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
 
@@ -70,5 +71,7 @@ program
   .action(() => {
     console.log(configReference());
   });
+
+program.addCommand(userCommand());
 
 await program.parseAsync(process.argv);

@@ -1,0 +1,158 @@
+import type BetterSqlite3 from 'better-sqlite3';
+import type { BindingStore, ContactBinding } from '../binding-store.js';
+import { StoreError } from '../store-error.js';
+import type { SqliteDatabase } from './sqlite-database.js';
+import { withStoreErrors } from './to-store-error.js';
+
+interface BindingRow {
+  aor: string;
+  contact: string;
+  expires: number;
+  q: number;
+  call_id: string;
+  cseq: number;
+  path: string;
+  instance: string | null;
+  reg_id: number | null;
+  received: string;
+  connection_id: number | null;
+  node: string;
+  user_agent: string | null;
+  updated_at: number;
+}
+
+const COLUMNS: readonly (keyof BindingRow)[] = [
+  'aor',
+  'contact',
+  'expires',
+  'q',
+  'call_id',
+  'cseq',
+  'path',
+  'instance',
+  'reg_id',
+  'received',
+  'connection_id',
+  'node',
+  'user_agent',
+  'updated_at',
+];
+
+const TRANSPORTS: ReadonlySet<string> = new Set(['udp', 'tcp', 'tls', 'ws', 'wss']);
+
+/**
+ * Location bindings in Parley's SQLite database, one row per (aor, contact): `save` replaces the
+ * row a refresh of the same contact finds (RFC 3261 §10.3 step 7). Path and received are JSON
+ * columns; optional fields are NULL when absent. The location service keeps bindings in memory and
+ * writes through, so these calls are off the hot path of a lookup.
+ */
+export class SqliteBindingStore implements BindingStore {
+  private readonly upsert: BetterSqlite3.Statement<[BindingRow]>;
+  private readonly deleteOne: BetterSqlite3.Statement<[string, string]>;
+  private readonly deleteAor: BetterSqlite3.Statement<[string]>;
+  private readonly selectLive: BetterSqlite3.Statement<[number], BindingRow>;
+  private readonly deleteExpired: BetterSqlite3.Statement<[number]>;
+
+  constructor(database: SqliteDatabase) {
+    const db = database.handle;
+    const keyed = new Set<string>(['aor', 'contact']);
+    this.upsert = db.prepare(
+      `INSERT INTO bindings (${COLUMNS.join(', ')}) VALUES (${COLUMNS.map((c) => `@${c}`).join(', ')})
+       ON CONFLICT (aor, contact) DO UPDATE SET ${COLUMNS.filter((c) => !keyed.has(c))
+         .map((c) => `${c} = excluded.${c}`)
+         .join(', ')}`,
+    );
+    this.deleteOne = db.prepare('DELETE FROM bindings WHERE aor = ? AND contact = ?');
+    this.deleteAor = db.prepare('DELETE FROM bindings WHERE aor = ?');
+    this.selectLive = db.prepare(`SELECT ${COLUMNS.join(', ')} FROM bindings WHERE expires > ? ORDER BY aor, contact`);
+    this.deleteExpired = db.prepare('DELETE FROM bindings WHERE expires <= ?');
+  }
+
+  /** Insert or replace the binding of (aor, contact). Throws StoreError ERR_STORE_INVALID naming a bad field. */
+  async save(binding: ContactBinding): Promise<void> {
+    const row = toRow(binding);
+    withStoreErrors(() => this.upsert.run(row));
+  }
+
+  async remove(aor: string, contact: string): Promise<void> {
+    withStoreErrors(() => this.deleteOne.run(aor, contact));
+  }
+
+  async removeAor(aor: string): Promise<void> {
+    withStoreErrors(() => this.deleteAor.run(aor));
+  }
+
+  /** Bindings with `expires > now`, ordered by aor then contact. */
+  async loadAll(now: number): Promise<ContactBinding[]> {
+    return withStoreErrors(() => this.selectLive.all(now)).map(toBinding);
+  }
+
+  async purgeExpired(now: number): Promise<number> {
+    return withStoreErrors(() => this.deleteExpired.run(now)).changes;
+  }
+}
+
+function invalid(field: string, problem: string): StoreError {
+  return new StoreError('ERR_STORE_INVALID', `${field}: ${problem}`);
+}
+
+function toRow(b: ContactBinding): BindingRow {
+  if (b.aor.length === 0) throw invalid('aor', 'must not be empty');
+  if (b.contact.length === 0) throw invalid('contact', 'must not be empty');
+  if (!Number.isFinite(b.expires)) throw invalid('expires', 'must be a finite number of ms since the epoch');
+  if (!Number.isFinite(b.updatedAt)) throw invalid('updatedAt', 'must be a finite number of ms since the epoch');
+  if (!(b.q >= 0 && b.q <= 1)) throw invalid('q', 'must be between 0 and 1');
+  if (!Number.isSafeInteger(b.cseq) || b.cseq < 0) throw invalid('cseq', 'must be a non-negative integer');
+  if (!TRANSPORTS.has(b.received.transport)) throw invalid('received.transport', `must be one of ${[...TRANSPORTS].join(', ')}`);
+  const received: ContactBinding['received'] = {
+    transport: b.received.transport,
+    address: b.received.address,
+    port: b.received.port,
+    ...(b.received.localAddress === undefined ? {} : { localAddress: b.received.localAddress }),
+    ...(b.received.localPort === undefined ? {} : { localPort: b.received.localPort }),
+  };
+  return {
+    aor: b.aor,
+    contact: b.contact,
+    expires: b.expires,
+    q: b.q,
+    call_id: b.callId,
+    cseq: b.cseq,
+    path: JSON.stringify(b.path),
+    instance: b.instance ?? null,
+    reg_id: b.regId ?? null,
+    received: JSON.stringify(received),
+    connection_id: b.connectionId ?? null,
+    node: b.node,
+    user_agent: b.userAgent ?? null,
+    updated_at: b.updatedAt,
+  };
+}
+
+function toBinding(row: BindingRow): ContactBinding {
+  let path: string[];
+  let received: ContactBinding['received'];
+  try {
+    path = JSON.parse(row.path) as string[];
+    received = JSON.parse(row.received) as ContactBinding['received'];
+  } catch (e) {
+    throw new StoreError('ERR_STORE_IO', `database: binding ${row.aor} ${row.contact} has a corrupt JSON column`, { cause: e });
+  }
+  return {
+    aor: row.aor,
+    contact: row.contact,
+    expires: row.expires,
+    q: row.q,
+    callId: row.call_id,
+    cseq: row.cseq,
+    path,
+    ...(row.instance === null ? {} : { instance: row.instance }),
+    ...(row.reg_id === null ? {} : { regId: row.reg_id }),
+    received,
+    ...(row.connection_id === null ? {} : { connectionId: row.connection_id }),
+    node: row.node,
+    ...(row.user_agent === null ? {} : { userAgent: row.user_agent }),
+    updatedAt: row.updated_at,
+  };
+}
+

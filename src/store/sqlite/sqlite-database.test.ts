@@ -1,0 +1,121 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, it } from 'node:test';
+import Database from 'better-sqlite3';
+import { StoreError } from '../store-error.js';
+import { IN_MEMORY, SqliteDatabase } from './sqlite-database.js';
+import { migrateSqliteSchema, SQLITE_SCHEMA_VERSION } from './sqlite-migrations.js';
+import { SqliteSubscriberStore } from './sqlite-subscriber-store.js';
+
+describe('SqliteDatabase', () => {
+  let dir: string;
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'parley-sqlite-'));
+  });
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('creates <dataDir>/parley.db (and the directory), in WAL mode with synchronous NORMAL', () => {
+    const dataDir = join(dir, 'nested', 'data');
+    const db = SqliteDatabase.open(dataDir);
+    try {
+      assert.equal(db.file, join(dataDir, 'parley.db'));
+      assert.equal(db.handle.pragma('journal_mode', { simple: true }), 'wal');
+      assert.equal(db.handle.pragma('synchronous', { simple: true }), 1); // NORMAL
+      assert.equal(db.handle.pragma('busy_timeout', { simple: true }), 5000);
+      assert.equal(db.schemaVersion, SQLITE_SCHEMA_VERSION);
+      if (process.platform !== 'win32') assert.equal(statSync(db.file).mode & 0o777, 0o600);
+      const tables = db.handle.prepare("SELECT name FROM sqlite_master WHERE type IN ('table', 'index') ORDER BY name").pluck().all();
+      assert.deepEqual(tables, ['bindings', 'bindings_expires', 'schema_version', 'sqlite_autoindex_bindings_1', 'subscribers']);
+    } finally {
+      db.close();
+    }
+  });
+
+  it('keeps data across close and reopen, and migrates only once', async () => {
+    const first = SqliteDatabase.open(dir);
+    await new SqliteSubscriberStore(first).add({ username: 'alice', domain: 'example.com', password: 'pw' });
+    first.close();
+    first.close(); // idempotent
+    assert.equal(first.isOpen, false);
+
+    const second = SqliteDatabase.open(dir);
+    try {
+      assert.equal((await new SqliteSubscriberStore(second).get('alice', 'example.com'))?.username, 'alice');
+      const versions = second.handle.prepare('SELECT version FROM schema_version').pluck().all();
+      assert.deepEqual(versions, [1]);
+      // running the migrations again on an up-to-date database changes nothing
+      assert.equal(migrateSqliteSchema(second.handle), SQLITE_SCHEMA_VERSION);
+      assert.equal(migrateSqliteSchema(second.handle), SQLITE_SCHEMA_VERSION);
+      assert.deepEqual(second.handle.prepare('SELECT version FROM schema_version').pluck().all(), [1]);
+      assert.equal(await new SqliteSubscriberStore(second).count(), 1);
+    } finally {
+      second.close();
+    }
+  });
+
+  it('applies later migrations in order on an existing database', () => {
+    const db = SqliteDatabase.open(dir);
+    try {
+      const next = [
+        { version: 1, description: 'already applied', sql: 'SELECT 1' },
+        { version: 2, description: 'a column', sql: 'ALTER TABLE subscribers ADD COLUMN note TEXT' },
+        { version: 3, description: 'an index', sql: 'CREATE INDEX subscribers_domain ON subscribers (domain)' },
+      ];
+      assert.equal(migrateSqliteSchema(db.handle, next), 3);
+      assert.equal(migrateSqliteSchema(db.handle, next), 3);
+      assert.deepEqual(db.handle.prepare('SELECT version FROM schema_version ORDER BY version').pluck().all(), [1, 2, 3]);
+    } finally {
+      db.close();
+    }
+  });
+
+  it('rolls back a migration that fails, leaving the version where it was', () => {
+    const db = SqliteDatabase.open(IN_MEMORY);
+    try {
+      const broken = [
+        { version: 1, description: 'v1', sql: 'SELECT 1' },
+        { version: 2, description: 'half done', sql: 'CREATE TABLE t2 (x); CREATE TABLE t2 (y)' },
+      ];
+      assert.throws(() => migrateSqliteSchema(db.handle, broken), /already exists/);
+      assert.equal(db.handle.prepare("SELECT count(*) FROM sqlite_master WHERE name = 't2'").pluck().get(), 0);
+      assert.deepEqual(db.handle.prepare('SELECT version FROM schema_version').pluck().all(), [1]);
+    } finally {
+      db.close();
+    }
+  });
+
+  it('refuses a database from a newer Parley', () => {
+    SqliteDatabase.open(dir).close();
+    const raw = new Database(join(dir, 'parley.db'));
+    raw.prepare("INSERT INTO schema_version VALUES (99, 0, 'from the future')").run();
+    raw.close();
+    assert.throws(
+      () => SqliteDatabase.open(dir),
+      (e: unknown) => e instanceof StoreError && e.storeCode === 'ERR_STORE_IO' && /version 99 is newer/.test(e.message),
+    );
+  });
+
+  it('reports a file that is not a database as ERR_STORE_IO', async () => {
+    const { writeFileSync } = await import('node:fs');
+    writeFileSync(join(dir, 'parley.db'), 'this is not SQLite '.repeat(100));
+    assert.throws(
+      () => SqliteDatabase.open(dir),
+      (e: unknown) => e instanceof StoreError && e.storeCode === 'ERR_STORE_IO' && e.message.includes('parley.db'),
+    );
+  });
+
+  it('opens a private database in memory', async () => {
+    const a = SqliteDatabase.open(IN_MEMORY);
+    const b = SqliteDatabase.open(IN_MEMORY);
+    try {
+      await new SqliteSubscriberStore(a).add({ username: 'alice', domain: 'example.com', password: 'pw' });
+      assert.equal(await new SqliteSubscriberStore(b).count(), 0);
+      assert.equal(a.file, ':memory:');
+    } finally {
+      a.close();
+      b.close();
+    }
+  });
+});

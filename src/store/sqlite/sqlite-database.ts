@@ -1,0 +1,82 @@
+import { closeSync, mkdirSync, openSync } from 'node:fs';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { StoreError } from '../store-error.js';
+import { migrateSqliteSchema } from './sqlite-migrations.js';
+
+/** Options of SqliteDatabase.open. */
+export interface SqliteDatabaseOptions {
+  /**
+   * How long a write waits for another connection's lock (PRAGMA busy_timeout), in ms: the
+   * server and `parley user …` may use the file at the same time. Default 5000.
+   */
+  readonly busyTimeoutMs?: number;
+}
+
+/** The data-directory value that opens a private in-memory database (for tests). */
+export const IN_MEMORY = ':memory:';
+
+/**
+ * Parley's embedded database: one SQLite file, `<dataDir>/parley.db`, shared by every SQLite store.
+ * Opened in WAL mode (readers never block the writer; a crash loses at most the last commits with
+ * `synchronous = NORMAL`, never the file's consistency) and migrated to the current schema on open.
+ * An instance owns its connection; stores prepare their statements once against `handle`.
+ */
+export class SqliteDatabase {
+  /** The file name inside the data directory. */
+  static readonly FILE_NAME = 'parley.db';
+
+  /** Where the database of `dataDir` lives (`:memory:` stays as it is). */
+  static fileIn(dataDir: string): string {
+    return dataDir === IN_MEMORY ? IN_MEMORY : join(dataDir, SqliteDatabase.FILE_NAME);
+  }
+
+  /**
+   * Open (creating the directory and the file when missing) and migrate. `dataDir` may be `:memory:`.
+   * Throws StoreError ERR_STORE_IO when the file cannot be opened or is not a Parley database.
+   */
+  static open(dataDir: string, options: SqliteDatabaseOptions = {}): SqliteDatabase {
+    const file = SqliteDatabase.fileIn(dataDir);
+    const busyTimeoutMs = options.busyTimeoutMs ?? 5000;
+    let handle: Database.Database | undefined;
+    try {
+      if (file !== IN_MEMORY) {
+        mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+        // The file holds HA1s, which are as good as passwords for digest: owner-only from the
+        // start. SQLite gives its -wal and -shm files the main file's permissions.
+        closeSync(openSync(file, 'a', 0o600));
+      }
+      handle = new Database(file, { timeout: busyTimeoutMs });
+      handle.pragma(`busy_timeout = ${Math.max(0, Math.trunc(busyTimeoutMs))}`);
+      if (file !== IN_MEMORY) {
+        const mode = handle.pragma('journal_mode = WAL', { simple: true });
+        if (mode !== 'wal') throw new Error(`could not switch to WAL mode (journal_mode is ${String(mode)})`);
+      }
+      handle.pragma('synchronous = NORMAL');
+      const version = migrateSqliteSchema(handle);
+      return new SqliteDatabase(handle, file, version);
+    } catch (e) {
+      handle?.close();
+      if (e instanceof StoreError) throw e;
+      throw new StoreError('ERR_STORE_IO', `cannot open database ${file}: ${(e as Error).message}`, { cause: e });
+    }
+  }
+
+  private constructor(
+    /** The better-sqlite3 connection, for the stores in this folder. */
+    readonly handle: Database.Database,
+    /** The database file, or `:memory:`. */
+    readonly file: string,
+    /** The schema version after migration. */
+    readonly schemaVersion: number,
+  ) {}
+
+  get isOpen(): boolean {
+    return this.handle.open;
+  }
+
+  /** Close the connection (checkpointing the WAL into the file). Idempotent. */
+  close(): void {
+    if (this.handle.open) this.handle.close();
+  }
+}

@@ -1,0 +1,81 @@
+import type BetterSqlite3 from 'better-sqlite3';
+import { StoreError } from '../store-error.js';
+
+/** One step of the schema. Steps are applied in order, each once, each in its own transaction. */
+export interface SqliteMigration {
+  readonly version: number;
+  readonly description: string;
+  readonly sql: string;
+}
+
+/**
+ * Parley's SQLite schema, oldest first. Never edit a step that has shipped: add the next one.
+ * Timestamps are integer milliseconds since the epoch; JSON columns hold text.
+ */
+export const SQLITE_MIGRATIONS: readonly SqliteMigration[] = [
+  {
+    version: 1,
+    description: 'subscribers and location bindings',
+    sql: `
+      CREATE TABLE subscribers (
+        username   TEXT    NOT NULL,
+        domain     TEXT    NOT NULL,
+        ha1_md5    TEXT    NOT NULL,
+        ha1_sha256 TEXT    NOT NULL,
+        created_at INTEGER NOT NULL,
+        PRIMARY KEY (username, domain)
+      ) WITHOUT ROWID;
+      CREATE TABLE bindings (
+        aor           TEXT    NOT NULL,
+        contact       TEXT    NOT NULL,
+        expires       INTEGER NOT NULL,
+        q             REAL    NOT NULL,
+        call_id       TEXT    NOT NULL,
+        cseq          INTEGER NOT NULL,
+        path          TEXT    NOT NULL, -- JSON array of strings
+        instance      TEXT,
+        reg_id        INTEGER,
+        received      TEXT    NOT NULL, -- JSON object
+        connection_id INTEGER,
+        node          TEXT    NOT NULL,
+        user_agent    TEXT,
+        updated_at    INTEGER NOT NULL,
+        PRIMARY KEY (aor, contact)
+      );
+      CREATE INDEX bindings_expires ON bindings (expires);
+    `,
+  },
+];
+
+/** The newest schema version this build knows. */
+export const SQLITE_SCHEMA_VERSION = SQLITE_MIGRATIONS[SQLITE_MIGRATIONS.length - 1]?.version ?? 0;
+
+/**
+ * Bring the schema of `handle` up to date and return its version. Safe to call any number of times
+ * and from several processes at once: each step runs in an IMMEDIATE transaction that re-reads the
+ * version first. A database written by a newer Parley (a version this build does not know) is
+ * refused with StoreError ERR_STORE_IO rather than used half-understood.
+ */
+export function migrateSqliteSchema(handle: BetterSqlite3.Database, migrations: readonly SqliteMigration[] = SQLITE_MIGRATIONS): number {
+  handle.exec(`CREATE TABLE IF NOT EXISTS schema_version (
+    version    INTEGER PRIMARY KEY,
+    applied_at INTEGER NOT NULL,
+    description TEXT NOT NULL
+  )`);
+  const current = handle.prepare<[], { v: number | null }>('SELECT max(version) AS v FROM schema_version');
+  const record = handle.prepare<[number, number, string]>('INSERT INTO schema_version (version, applied_at, description) VALUES (?, ?, ?)');
+  const newest = migrations[migrations.length - 1]?.version ?? 0;
+  const step = handle
+    .transaction((m: SqliteMigration): void => {
+      if ((current.get()?.v ?? 0) >= m.version) return; // another process got there first
+      handle.exec(m.sql);
+      record.run(m.version, Date.now(), m.description);
+    })
+    .immediate;
+  const found = current.get()?.v ?? 0;
+  if (found > newest) {
+    throw new StoreError('ERR_STORE_IO', `database schema version ${found} is newer than this Parley knows (${newest}); upgrade Parley`);
+  }
+  for (const m of migrations) if (m.version > found) step(m);
+  return current.get()?.v ?? 0;
+}
