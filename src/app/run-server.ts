@@ -12,12 +12,16 @@ import { SqliteBindingStore } from '../store/sqlite/sqlite-binding-store.js';
 import { SqliteDatabase } from '../store/sqlite/sqlite-database.js';
 import { SqliteSubscriberStore } from '../store/sqlite/sqlite-subscriber-store.js';
 import type { ListenConfig, ParleyConfig } from './config.js';
+import type { SubscriberStore } from '../store/subscriber-store.js';
 
 export interface RunningServer {
   readonly sip: SipServer;
   readonly listeners: readonly ListenerInfo[];
   readonly log: PinoLogger;
   readonly location: LocationService;
+  readonly subscribers: SubscriberStore;
+  /** The domain users are added under by default: the first configured, else this host's address. */
+  readonly domain: string;
   stop(): Promise<void>;
 }
 
@@ -115,6 +119,8 @@ export async function runServer(config: ParleyConfig, log: PinoLogger = pino({ l
     listeners,
     log,
     location,
+    subscribers,
+    domain: config.sip.domains[0]?.toLowerCase() ?? defaultDomain(identity, listeners),
     stop: async () => {
       await sip.stop();
       location.stop();
@@ -122,6 +128,13 @@ export async function runServer(config: ParleyConfig, log: PinoLogger = pino({ l
       log.info('Parley stopped');
     },
   };
+}
+
+/** A listener's own address when it has one, else the host's first external address. */
+function defaultDomain(identity: LocalIdentity, listeners: readonly ListenerInfo[]): string {
+  const specific = listeners.find((l) => l.address !== '0.0.0.0' && l.address !== '::');
+  if (specific) return specific.address;
+  return identity.sentBy(listeners[0]?.transport ?? 'udp').host.replace(/^\[(.*)\]$/, '$1');
 }
 
 /** `udp:127.0.0.1:5060`, `tls:[::1]:5061`, `tcp::5060` (+ `;noauth`) → a listener. */

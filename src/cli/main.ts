@@ -2,7 +2,8 @@
 import { readFileSync } from 'node:fs';
 import { Command, Option } from 'commander';
 import { ConfigError, configFromObject, configReference, loadConfigFile, type ParleyConfig } from '../app/config.js';
-import { parseListenSpec, runServer } from '../app/run-server.js';
+import { randomBytes } from 'node:crypto';
+import { parseListenSpec, runServer, type RunningServer } from '../app/run-server.js';
 import { userCommand } from './user-command.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -20,8 +21,9 @@ program
   .option('-d, --data-dir <dir>', 'data directory (overrides dataDir)')
   .option('-l, --listen <spec...>', 'listeners, replacing the configured ones: transport:address:port, e.g. udp:0.0.0.0:5060 tls:[::]:5061')
   .addOption(new Option('--log-level <level>', 'log level (overrides log.level)').choices(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']))
+  .option('--demo', 'create two demo users, alice and bob, with random passwords (if they do not exist) and print their credentials')
   .addHelpText('after', '\nExamples:\n  parley serve\n  parley serve --config parley.yaml\n  parley serve --listen udp:127.0.0.1:5080 tcp:127.0.0.1:5080 --data-dir /tmp/parley')
-  .action(async (opts: { config?: string; dataDir?: string; listen?: string[]; logLevel?: ParleyConfig['log']['level'] }) => {
+  .action(async (opts: { config?: string; dataDir?: string; listen?: string[]; logLevel?: ParleyConfig['log']['level']; demo?: boolean }) => {
     let config: ParleyConfig;
     try {
       config = opts.config ? loadConfigFile(opts.config) : configFromObject({});
@@ -46,6 +48,7 @@ program
       console.error(`parley: could not start: ${(e as Error).message}`);
       process.exit(1);
     }
+    await printWelcome(server, config, opts.demo === true);
     let stopping = false;
     const stop = (signal: string): void => {
       if (stopping) return;
@@ -64,6 +67,33 @@ program
     process.on('SIGINT', () => stop('SIGINT'));
     process.on('SIGTERM', () => stop('SIGTERM'));
   });
+
+/**
+ * What a newcomer needs after start: where to register, and how to add users (or, with --demo,
+ * two users to try). Written to stderr so that stdout stays JSON log lines.
+ */
+async function printWelcome(server: RunningServer, config: ParleyConfig, demo: boolean): Promise<void> {
+  const domain = server.domain;
+  const where = server.listeners.map((l) => `${l.transport} ${l.address}:${l.port}`).join(', ');
+  const lines = [`Parley is listening on ${where}; domain ${domain}; data in ${config.dataDir}`];
+  if (demo) {
+    for (const user of ['alice', 'bob']) {
+      const existing = await server.subscribers.get(user, domain);
+      if (existing !== undefined) {
+        lines.push(`  demo user ${user}@${domain} exists already (change its password: parley user passwd ${user}@${domain})`);
+        continue;
+      }
+      const password = randomBytes(9).toString('base64url');
+      await server.subscribers.add({ username: user, domain, password });
+      lines.push(`  demo user: username ${user}, password ${password}, domain ${domain}`);
+    }
+    lines.push(`  register a phone as one of them with server ${domain} and call the other (sip:bob@${domain})`);
+  } else if ((await server.subscribers.count()) === 0) {
+    lines.push(`  no users yet; add one:  npx parley user add alice@${domain} --data-dir ${config.dataDir}`);
+    lines.push('  (or restart with --demo to create alice and bob with random passwords)');
+  }
+  process.stderr.write(lines.join('\n') + '\n');
+}
 
 program
   .command('config')
