@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# REGISTER/s (with digest auth) and calls/s through the proxy, Parley against Kamailio in the
+# same run, measured by the shared sipp harness (../shared/bench/kamailio/run.sh) with the same
+# scenarios, steps and pass rule for both. Prints the ratios parley/kamailio.
+#
+#   bench/sip/proxy-bench.sh                       # QUICK=1 (one search, 8 s steps) for both servers
+#   QUICK=0 bench/sip/proxy-bench.sh               # the harness defaults (3 searches, 15 s steps; ~1 h)
+#   BENCHES="register_auth call" bench/sip/proxy-bench.sh
+#
+# Loopback only. Every sipp run is bounded by the harness. Parley runs on 127.0.0.1:5070
+# (no auth, the harness's TARGET) and :5071 (digest auth, TARGET_AUTH); Kamailio on the same ports
+# afterwards (never at the same time).
+set -euo pipefail
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+ROOT="$(cd "$HERE/../.." && pwd)"
+HARNESS="${HARNESS:-$ROOT/../shared/bench/kamailio}"
+[ -x "$HARNESS/run.sh" ] || { echo "proxy-bench: the shared harness is missing at $HARNESS" >&2; exit 1; }
+: "${QUICK:=1}" "${BENCHES:=register register_auth call call_auth}" "${USERS:=10000}"
+: "${WORK:=/tmp/parley-proxy-bench}"
+export QUICK BENCHES USERS
+mkdir -p "$WORK"
+RUN="$WORK/run-$(date +%Y%m%d-%H%M%S)"
+mkdir -p "$RUN"
+
+(cd "$ROOT" && npx tsc -p tsconfig.build.json)
+
+# subscribers: the harness's callers (user000001…) and callees (uas1…uas400), password benchpass
+DATA="$RUN/parley-data"
+{
+  for i in $(seq 1 "$USERS"); do printf 'user%06d@127.0.0.1,benchpass\n' "$i"; done
+  for i in $(seq 0 400); do printf 'uas%d@127.0.0.1,benchpass\n' "$i"; done
+} > "$RUN/users.csv"
+node "$ROOT/dist/cli/main.js" user import "$RUN/users.csv" --data-dir "$DATA" >&2
+
+node "$ROOT/dist/cli/main.js" serve --listen "udp:127.0.0.1:5070;noauth" "udp:127.0.0.1:5071" \
+  --data-dir "$DATA" --log-level warn > "$RUN/parley.log" 2>&1 &
+PARLEY=$!
+trap 'kill "$PARLEY" 2>/dev/null || true' EXIT
+for _ in $(seq 1 50); do grep -q "listening on udp 127.0.0.1:5071" "$RUN/parley.log" 2>/dev/null && break; sleep 0.2; done
+
+echo "== Parley (pid $PARLEY)" >&2
+SUT=external TARGET=127.0.0.1:5070 TARGET_AUTH=127.0.0.1:5071 SUT_PIDS="$PARLEY" RESULTS="$RUN/parley" \
+  "$HARNESS/run.sh" >&2 || echo "proxy-bench: the Parley run failed" >&2
+kill "$PARLEY" 2>/dev/null || true
+wait "$PARLEY" 2>/dev/null || true
+trap - EXIT
+
+echo "== Kamailio" >&2
+RESULTS="$RUN/kamailio" "$HARNESS/run.sh" >&2 || echo "proxy-bench: the Kamailio run failed" >&2
+
+# ratio table from the two summary.txt files
+node --input-type=module - "$RUN/parley/summary.txt" "$RUN/kamailio/summary.txt" <<'JS'
+import { readFileSync } from 'node:fs';
+const read = (f) => {
+  const out = {};
+  try {
+    for (const line of readFileSync(f, 'utf8').split('\n')) {
+      const m = /^(\w+)_(rps|cps)=(\S+)/.exec(line);
+      if (m) out[m[1]] = { unit: m[2], value: Number(m[3]), cpu: (/sut_cpu_pct=(\S+)/.exec(line) ?? [])[1] };
+    }
+  } catch {}
+  return out;
+};
+const [p, k] = [read(process.argv[2]), read(process.argv[3])];
+console.log('bench            parley      kamailio    ratio   (parley cpu% / kamailio cpu%)');
+for (const b of new Set([...Object.keys(p), ...Object.keys(k)])) {
+  const a = p[b], c = k[b];
+  const ratio = a && c && c.value > 0 ? (a.value / c.value).toFixed(2) + 'x' : 'n/a';
+  console.log(`${b.padEnd(16)} ${String(a?.value ?? 'n/a').padStart(7)} ${(a?.unit ?? '').padEnd(4)}${String(c?.value ?? 'n/a').padStart(8)} ${(c?.unit ?? '').padEnd(4)} ${ratio.padStart(6)}   (${a?.cpu ?? '-'} / ${c?.cpu ?? '-'})`);
+}
+JS
+echo "results: $RUN" >&2
