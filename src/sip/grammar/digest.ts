@@ -105,18 +105,21 @@ export function parseAuthValue(text: string): AuthValue {
       if (t.charCodeAt(p) === 0x22) {
         // quoted-string: take the run up to the closing quote; resolve quoted-pairs only if any
         const vStart = p + 1;
-        let q = vStart;
+        let q = t.indexOf('"', vStart);
+        const backslash = t.indexOf('\\', vStart);
         let escaped = false;
-        while (q < n) {
-          const c = t.charCodeAt(q);
-          if (c === 0x22) break;
-          if (c === 0x5c) {
-            escaped = true;
+        if (backslash >= 0 && (q < 0 || backslash < q)) {
+          // quoted-pairs: walk the value so that an escaped quote does not end it
+          escaped = true;
+          q = vStart;
+          while (q < n) {
+            const c = t.charCodeAt(q);
+            if (c === 0x22) break;
+            if (c === 0x5c) q++;
             q++;
           }
-          q++;
         }
-        if (q >= n) fail('unterminated quoted-string');
+        if (q < 0 || q >= n) fail('unterminated quoted-string');
         value = t.slice(vStart, q);
         if (escaped) value = value.replace(/\\(.)/g, '$1');
         p = q + 1;

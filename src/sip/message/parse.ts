@@ -62,12 +62,19 @@ const KNOWN_NAMES = ['Via', 'v', 'From', 'f', 'To', 't', 'Call-ID', 'i', 'CSeq',
   'Proxy-Authorization', 'WWW-Authenticate', 'Proxy-Authenticate', 'Require', 'Proxy-Require', 'Path', 'Min-Expires', 'Accept',
   'Date', 'Call-Id', 'Timestamp', 'Subject', 's', 'Event', 'o', 'Allow-Events', 'u'];
 const KNOWN_KEYS = KNOWN_NAMES.map(headerKey);
-const KNOWN_BY_LENGTH: number[][] = [];
-KNOWN_NAMES.forEach((n, i) => (KNOWN_BY_LENGTH[n.length] ??= []).push(i));
+/** Candidates by (length, first character): usually one, so one comparison. */
+const KNOWN_BY_SHAPE = new Map<number, number[]>();
+KNOWN_NAMES.forEach((n, i) => {
+  const shape = n.length * 128 + n.charCodeAt(0);
+  const list = KNOWN_BY_SHAPE.get(shape);
+  if (list) list.push(i);
+  else KNOWN_BY_SHAPE.set(shape, [i]);
+});
 
 /** Index in KNOWN_NAMES of the name at head[start, end), or -1. */
 function knownHeader(head: string, start: number, end: number): number {
-  const candidates = KNOWN_BY_LENGTH[end - start];
+  const c = head.charCodeAt(start);
+  const candidates = c < 128 ? KNOWN_BY_SHAPE.get((end - start) * 128 + c) : undefined;
   if (candidates === undefined) return -1;
   for (let i = 0; i < candidates.length; i++) {
     const k = candidates[i]!;
