@@ -176,8 +176,9 @@ export class SipServer {
         reason: status === 400 ? `Bad Request (${error.place})` : undefined,
         headers: [['Warning', `399 parley "${error.detail.replace(/["\\\r\n]/g, ' ').slice(0, 120)}"`]],
       });
-      // the client matches the response by its top Via branch and CSeq (§17.1.3): those must parse
-      if (response.validate(['via#top', 'call-id', 'cseq']) !== undefined) return;
+      // the response goes where the top Via says (§18.2.2): it must parse. Call-ID and CSeq are
+      // copied as they came, even when they are what is wrong (RFC 4475 §3.1.2.4 expects a 400)
+      if (response.validate(['via#top']) !== undefined) return;
     } catch {
       return;
     }

@@ -69,9 +69,10 @@ export class LocalIdentity {
   /** `<sip:host:port;transport=x;lr>` for a Record-Route naming this server on `transport`. */
   recordRoute(transport: FlowTransport): string {
     const { host, port } = this.sentBy(transport);
-    const scheme = transport === 'tls' || transport === 'wss' ? 'sips' : 'sip';
+    // sip: with transport=tls, as Kamailio writes it: a sips: Record-Route would claim TLS on
+    // every hop of the dialog (RFC 3261 §26.2.2), which a dialog bridged to UDP does not have
     const t = transport === 'udp' ? '' : `;transport=${transport}`;
-    return `<${scheme}:${host}:${port}${t};lr>`;
+    return `<sip:${host}:${port}${t};lr>`;
   }
 
   /** Transports we listen on. */

@@ -211,28 +211,34 @@ function parseUnsafe(input: Uint8Array | string, options: ParseOptions): ParseRe
     message = new SipResponse(Number(code), reason, fields, body, startLine);
   } else {
     // Request-Line = Method SP Request-URI SP SIP-Version CRLF
+    // A request whose line is malformed is still returned (as `message`) when its method can be
+    // read, so that a server can answer 400 (RFC 4475 §3.1.2.7–3.1.2.11 expect one).
+    const partial = (): SipRequest | undefined => {
+      const m = /^([^ ]+) +(.*?) *$/.exec(startLine);
+      return m && isMethod(m[1]!) ? new SipRequest(m[1]!, m[2]!.split(/ +/)[0] ?? '', fields, body, startLine) : undefined;
+    };
     const sp1 = startLine.indexOf(' ');
     const sp2 = sp1 < 0 ? -1 : startLine.indexOf(' ', sp1 + 1);
     if (sp1 <= 0 || sp2 < 0 || sp2 === sp1 + 1 || sp2 === startLine.length - 1 || startLine.indexOf(' ', sp2 + 1) >= 0) {
-      return fail('start-line', 'request line must be "Method SP Request-URI SP SIP-Version"');
+      return fail('start-line', 'request line must be "Method SP Request-URI SP SIP-Version"', partial());
     }
     const method = startLine.slice(0, sp1);
     const uri = startLine.slice(sp1 + 1, sp2);
     const version = startLine.slice(sp2 + 1);
     if (!isMethod(method)) return fail('start-line/method', `bad method "${method.slice(0, 40)}"`);
     if (version !== 'SIP/2.0') {
-      if (!/^SIP\/\d+\.\d+$/i.test(version)) return fail('start-line/version', `bad version "${version.slice(0, 20)}"`);
+      if (!/^SIP\/\d+\.\d+$/i.test(version)) return fail('start-line/version', `bad version "${version.slice(0, 20)}"`, partial());
       if (version.toUpperCase() !== 'SIP/2.0') versionError = version;
     }
     let parsedUri;
     try {
       parsedUri = parseUri(uri);
     } catch (e) {
-      return fail('start-line/request-uri', (e as Error).message);
+      return fail('start-line/request-uri', (e as Error).message, partial());
     }
     // RFC 3261 §19.1.1, Table 1: URI headers are "not allowed" in a Request-URI.
     if (parsedUri.kind === 'sip' && parsedUri.headers.size > 0) {
-      return fail('start-line/request-uri', 'headers are not allowed in a Request-URI');
+      return fail('start-line/request-uri', 'headers are not allowed in a Request-URI', partial());
     }
     message = new SipRequest(method, parsedUri, fields, body, startLine);
   }

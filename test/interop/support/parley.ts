@@ -4,6 +4,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
+import type { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { freePortBlock } from './ports.js';
 
@@ -26,16 +27,42 @@ export interface ParleyOptions {
 export type LogLine = Record<string, unknown> & { msg?: string; level?: number };
 
 /**
+ * Parley runs under a small sh guard: the guard starts it, reports its PID on fd 3, and SIGKILLs
+ * that PID if the guard's stdin (a pipe from this test process) reaches end-of-file, i.e. if the
+ * test process dies without stopping it (killed by the test runner, or `| head` closing its
+ * output), then removes its data directory. Otherwise the guard just waits for Parley and exits
+ * with its status. Parley itself is always stopped by its own PID.
+ */
+const GUARD = [
+  'exec 4<&0', // an asynchronous list's stdin would be /dev/null: keep the pipe on fd 4
+  '"$@" </dev/null 3>&- 4<&- &',
+  'pid=$!',
+  'echo "$pid" >&3',
+  // the guard's own stdout/stderr are Parley's pipes: write nothing there (sh reports a killed
+  // job on stderr, and a write to a closed pipe would kill the guard before its clean-up)
+  'exec 3>&- >/dev/null 2>&1',
+  "trap '' PIPE",
+  // on EOF: mark, then kill Parley
+  '( read -r _ <&4; : > "$PARLEY_GUARD_DATA_DIR/.orphaned"; kill -KILL "$pid" 2>/dev/null ) &',
+  'reader=$!',
+  'wait "$pid"; status=$?',
+  // killed by the reader: remove the data directory; a normal stop: end the reader
+  'if [ -e "$PARLEY_GUARD_DATA_DIR/.orphaned" ]; then rm -rf "$PARLEY_GUARD_DATA_DIR"; else kill "$reader" 2>/dev/null; fi',
+  'exit "$status"',
+].join('\n');
+
+/**
  * A Parley server started as a child process (`parley serve`) on loopback ports from the
  * interop range, with its own temporary data directory.
  */
 export class ParleyProcess {
-  exitCode: number | null = null;
-  exitSignal: NodeJS.Signals | null = null;
   private readonly exited: Promise<void>;
 
   private constructor(
-    private readonly child: ChildProcess,
+    /** The sh guard; it exits when Parley exits, with Parley's status. */
+    private readonly guard: ChildProcess,
+    /** Parley's own PID. */
+    readonly pid: number,
     readonly host: string,
     /** UDP and TCP port (undefined when neither was asked for). */
     readonly port: number | undefined,
@@ -49,22 +76,19 @@ export class ParleyProcess {
     readonly otherOutput: string[],
   ) {
     this.exited = new Promise((res) => {
-      if (child.exitCode !== null || child.signalCode !== null) res();
-      else child.once('exit', () => res());
-    });
-    child.once('exit', (code, signal) => {
-      this.exitCode = code;
-      this.exitSignal = signal;
+      if (guard.exitCode !== null || guard.signalCode !== null) res();
+      else guard.once('exit', () => res());
     });
   }
 
-  get pid(): number {
-    return this.child.pid!;
-  }
-
-  /** Still running (the process has not exited). */
+  /** Still running (its guard exits as soon as Parley does). */
   get alive(): boolean {
-    return this.child.exitCode === null && this.child.signalCode === null;
+    return this.guard.exitCode === null && this.guard.signalCode === null;
+  }
+
+  /** Parley's exit status once it has exited (128 + n after signal n), else null. */
+  get exitCode(): number | null {
+    return this.guard.exitCode;
   }
 
   /**
@@ -94,12 +118,25 @@ export class ParleyProcess {
     const listen = transports.map((t) => `${t}:${host}:${t === 'tls' ? tlsPort : port}`);
     const dataDir = await mkdtemp(join(tmpdir(), 'parley-interop-'));
     const args = [PARLEY_CLI, 'serve', '--listen', ...listen, '--data-dir', dataDir, '--log-level', options.logLevel ?? 'info'];
-    const child = spawn(process.execPath, args, { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    const guard = spawn('/bin/sh', ['-c', GUARD, 'parley-guard', process.execPath, ...args], {
+      cwd: REPO_ROOT,
+      env: { ...process.env, PARLEY_GUARD_DATA_DIR: dataDir },
+      stdio: ['pipe', 'pipe', 'pipe', 'pipe'],
+    });
+    // the guard's stdin stays open (and unwritten) for as long as this process lives
+    guard.stdin!.on('error', () => {});
+    const pidP = new Promise<number | undefined>((res) => {
+      let text = '';
+      const fd3 = guard.stdio[3] as Readable;
+      fd3.on('data', (d: Buffer) => (text += d.toString()));
+      fd3.on('end', () => res(/^\d+/.test(text) ? Number.parseInt(text, 10) : undefined));
+      fd3.on('error', () => res(undefined));
+    });
     const logs: LogLine[] = [];
     const other: string[] = [];
     let ready: ((listeners: string[]) => void) | undefined;
     const readyP = new Promise<string[]>((res) => (ready = res));
-    createInterface({ input: child.stdout! }).on('line', (line) => {
+    createInterface({ input: guard.stdout! }).on('line', (line) => {
       let parsed: LogLine;
       try {
         parsed = JSON.parse(line) as LogLine;
@@ -110,27 +147,35 @@ export class ParleyProcess {
       logs.push(parsed);
       if (parsed.msg === 'Parley is ready') ready?.((parsed.listeners as string[] | undefined) ?? []);
     });
-    createInterface({ input: child.stderr! }).on('line', (line) => other.push(line));
+    createInterface({ input: guard.stderr! }).on('line', (line) => other.push(line));
 
     const timeoutMs = options.readyTimeoutMs ?? 15_000;
     let timer: NodeJS.Timeout | undefined;
     const outcome = await Promise.race([
       readyP.then((l) => ({ kind: 'ready' as const, listeners: l })),
-      new Promise<{ kind: 'exit'; code: number | null }>((res) => child.once('exit', (code) => res({ kind: 'exit', code }))),
-      new Promise<{ kind: 'error'; err: Error }>((res) => child.once('error', (err) => res({ kind: 'error', err }))),
+      new Promise<{ kind: 'exit'; code: number | null }>((res) => guard.once('exit', (code) => res({ kind: 'exit', code }))),
+      new Promise<{ kind: 'error'; err: Error }>((res) => guard.once('error', (err) => res({ kind: 'error', err }))),
       new Promise<{ kind: 'timeout' }>((res) => (timer = setTimeout(() => res({ kind: 'timeout' }), timeoutMs))),
     ]);
     clearTimeout(timer);
-    if (outcome.kind === 'ready') return new ParleyProcess(child, host, port, tlsPort, dataDir, outcome.listeners, logs, other);
+    const pid = await Promise.race([pidP, new Promise<undefined>((res) => setTimeout(() => res(undefined), 2000))]);
+    if (outcome.kind === 'ready' && pid !== undefined) {
+      return new ParleyProcess(guard, pid, host, port, tlsPort, dataDir, outcome.listeners, logs, other);
+    }
 
-    // not ready: stop it (by pid) and report what it said
-    if (child.exitCode === null && child.signalCode === null && child.pid !== undefined) {
-      process.kill(child.pid, 'SIGKILL');
-      await new Promise((res) => child.once('exit', res));
+    // not ready: stop it (by PID) and report what it said
+    if (guard.exitCode === null && guard.signalCode === null) {
+      if (pid !== undefined) process.kill(pid, 'SIGKILL');
+      guard.stdin!.end(); // and the guard's own kill, should the PID be unknown
+      await new Promise((res) => guard.once('exit', res));
     }
     await rm(dataDir, { recursive: true, force: true });
     const said = [...logs.map((l) => JSON.stringify(l)), ...other].slice(-20).join('\n');
-    const why = outcome.kind === 'exit' ? `exited with code ${outcome.code}` : outcome.kind === 'error' ? `could not be spawned (${outcome.err.message})` : `not ready within ${timeoutMs} ms`;
+    const why =
+      outcome.kind === 'exit' ? `exited with code ${outcome.code}`
+      : outcome.kind === 'error' ? `could not be spawned (${outcome.err.message})`
+      : outcome.kind === 'timeout' ? `not ready within ${timeoutMs} ms`
+      : 'started, but its guard did not report its PID';
     throw new Error(`Parley (${args.slice(1).join(' ')}) ${why}; its output:\n${said}`);
   }
 
@@ -145,10 +190,10 @@ export class ParleyProcess {
   }
 
   /**
-   * SIGTERM by pid, wait for the exit (up to `graceMs`), then SIGKILL by pid; removes the data
-   * directory. Resolves with how it ended.
+   * SIGTERM to Parley's PID, wait for the exit (up to `graceMs`), then SIGKILL to that PID;
+   * removes the data directory. Resolves with Parley's exit status and whether it had to be killed.
    */
-  async stop(graceMs = 5000): Promise<{ code: number | null; signal: NodeJS.Signals | null; killed: boolean }> {
+  async stop(graceMs = 5000): Promise<{ code: number | null; killed: boolean }> {
     let killed = false;
     if (this.alive) {
       process.kill(this.pid, 'SIGTERM');
@@ -161,7 +206,8 @@ export class ParleyProcess {
         await this.exited;
       }
     }
+    this.guard.stdin!.end();
     await rm(this.dataDir, { recursive: true, force: true });
-    return { code: this.child.exitCode, signal: this.child.signalCode, killed };
+    return { code: this.guard.exitCode, killed };
   }
 }

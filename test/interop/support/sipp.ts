@@ -59,7 +59,12 @@ export interface SippOptions {
   readonly recvTimeoutMs?: number;
   /** -r: calls per second (sipp's default is 10). */
   readonly rate?: number;
-  /** -key NAME VALUE pairs for [NAME] in the scenario. */
+  /**
+   * -key NAME VALUE pairs for [NAME] in the scenario. Always set: [via_transport] (UDP, TCP or
+   * TLS: what the Via must say, also when sipp talks TCP to the TLS relay) and [sut_host],
+   * [sut_port] (the server's own address for Request-URIs; sipp's [remote_port] would name the
+   * relay).
+   */
   readonly keys?: Readonly<Record<string, string>>;
   readonly extraArgs?: readonly string[];
 }
@@ -176,8 +181,8 @@ export async function runSipp(o: SippOptions): Promise<SippResult> {
       t = 't1';
     }
   }
-  const viaTransport = o.transport.toUpperCase();
-  const keys = { via_transport: viaTransport, ...o.keys };
+  // [sut_host]:[sut_port] is the server itself, also when sipp's [remote_port] is the TLS relay's
+  const keys = { via_transport: o.transport.toUpperCase(), sut_host: o.host, sut_port: String(o.port), ...o.keys };
   const args = [
     target, '-sf', scenario, '-t', t,
     '-i', '127.0.0.1', '-bind_local', '-p', String(base), '-cp', String(base + 1), '-mp', String(base + 2),
