@@ -137,17 +137,14 @@ export class Scanner {
 }
 
 /**
- * Split a header value at the commas that separate list elements: a comma inside a
- * quoted-string or inside `<…>` is not a separator (RFC 3261 §7.3.1). Empty elements are dropped
- * only when `dropEmpty` (tolerated in lists like Allow); callers that must reject them keep them.
+ * Index of the next comma at or after `from` that separates list elements, or -1: a comma inside
+ * a quoted-string or inside `<…>` is not a separator (RFC 3261 §7.3.1).
  */
-export function splitList(value: string, dropEmpty = false): string[] {
-  const out: string[] = [];
-  let start = 0;
+export function nextSeparator(value: string, from = 0): number {
   let inQuote = false;
   let angle = false;
   const n = value.length;
-  for (let p = 0; p < n; p++) {
+  for (let p = from; p < n; p++) {
     const c = value.charCodeAt(p);
     if (inQuote) {
       if (c === 0x5c) p++;
@@ -155,21 +152,26 @@ export function splitList(value: string, dropEmpty = false): string[] {
     } else if (c === 0x22) inQuote = true;
     else if (c === 0x3c) angle = true;
     else if (c === 0x3e) angle = false;
-    else if (c === 0x2c && !angle) {
-      const part = trimWs(value.slice(start, p));
-      if (part.length > 0 || !dropEmpty) out.push(part);
-      start = p + 1;
-    }
+    else if (c === 0x2c && !angle) return p;
   }
-  if (start === 0) {
-    // fast path: no separator
-    const only = start === 0 && value.length > 0 ? trimWs(value) : '';
-    if (only.length > 0 || !dropEmpty) out.push(only);
-    return out;
+  return -1;
+}
+
+/**
+ * Split a header value into its list elements (see nextSeparator), trimmed. Empty elements are
+ * dropped only when `dropEmpty` (tolerated in lists like Allow); callers that must reject them
+ * keep them.
+ */
+export function splitList(value: string, dropEmpty = false): string[] {
+  const out: string[] = [];
+  let start = 0;
+  for (;;) {
+    const comma = nextSeparator(value, start);
+    const part = trimWs(comma < 0 ? (start === 0 ? value : value.slice(start)) : value.slice(start, comma));
+    if (part.length > 0 || !dropEmpty) out.push(part);
+    if (comma < 0) return out;
+    start = comma + 1;
   }
-  const last = trimWs(value.slice(start));
-  if (last.length > 0 || !dropEmpty) out.push(last);
-  return out;
 }
 
 /** Undo %HH escapes (RFC 3986 §2.1). Invalid escapes are left as they are. */

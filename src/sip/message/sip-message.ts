@@ -5,7 +5,7 @@ import { parseAuthValue, type AuthValue } from '../grammar/digest.js';
 import { parseMediaType, type MediaType } from '../grammar/media-type.js';
 import { parseCallId, parseDate, parseTokenList } from '../grammar/misc.js';
 import { parseNameAddr, type NameAddr } from '../grammar/name-addr.js';
-import { splitList } from '../grammar/scanner.js';
+import { nextSeparator, splitList } from '../grammar/scanner.js';
 import { trimWs } from '../grammar/chars.js';
 import { parseUri, type Uri } from '../grammar/uri.js';
 import { parseVia, type Via } from '../grammar/via.js';
@@ -505,19 +505,8 @@ function parseAddressList(vs: string[]): NameAddr[] {
 
 /** The first element of a comma-separated value, without splitting the rest. */
 function firstElement(value: string): string {
-  let inQuote = false;
-  let angle = false;
-  for (let p = 0; p < value.length; p++) {
-    const c = value.charCodeAt(p);
-    if (inQuote) {
-      if (c === 0x5c) p++;
-      else if (c === 0x22) inQuote = false;
-    } else if (c === 0x22) inQuote = true;
-    else if (c === 0x3c) angle = true;
-    else if (c === 0x3e) angle = false;
-    else if (c === 0x2c && !angle) return trimWs(value.slice(0, p));
-  }
-  return value;
+  const comma = nextSeparator(value);
+  return comma < 0 ? value : trimWs(value.slice(0, comma));
 }
 
 /** A SIP request (RFC 3261 §7.1). */
