@@ -1,5 +1,5 @@
 import { mkdirSync } from 'node:fs';
-import { pino, type Logger as PinoLogger } from 'pino';
+import { destination as pinoDestination, pino, type Logger as PinoLogger } from 'pino';
 import { systemClock } from '../lib/clock.js';
 import { DigestAuthenticator, FailureLimiter, NonceManager, SipServer, challengeHeaders } from '../server/index.js';
 import { DefaultHandler } from '../server/core/default-handler.js';
@@ -29,7 +29,7 @@ export interface RunningServer {
  * The composition root: build every part from the configuration and start it. Nothing else
  * reads the configuration; the parts get plain options.
  */
-export async function runServer(config: ParleyConfig, log: PinoLogger = pino({ level: config.log.level })): Promise<RunningServer> {
+export async function runServer(config: ParleyConfig, log: PinoLogger = stdoutLogger(config.log.level)): Promise<RunningServer> {
   mkdirSync(config.dataDir, { recursive: true });
   const db = SqliteDatabase.open(config.dataDir);
   const subscribers = new SqliteSubscriberStore(db);
@@ -128,6 +128,20 @@ export async function runServer(config: ParleyConfig, log: PinoLogger = pino({ l
       log.info('Parley stopped');
     },
   };
+}
+
+/**
+ * JSON lines on stdout, written asynchronously. If stdout goes away (the reader of a pipe exits),
+ * logging stops and the server keeps serving: a log line never blocks SIP.
+ */
+export function stdoutLogger(level: string): PinoLogger {
+  const destination = pinoDestination({ dest: 1, sync: false });
+  destination.on('error', () => {
+    // EPIPE and friends: nothing more can be written; drop further lines
+    log.level = 'silent';
+  });
+  const log = pino({ level }, destination);
+  return log;
 }
 
 /** A listener's own address when it has one, else the host's first external address. */

@@ -57,10 +57,7 @@ program
       const force = setTimeout(() => process.exit(1), 5000);
       force.unref();
       server.stop().then(
-        () => {
-          server.log.flush();
-          process.exit(0);
-        },
+        () => server.log.flush(() => process.exit(0)),
         () => process.exit(1),
       );
     };

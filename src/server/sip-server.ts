@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { systemClock, type Clock } from '../lib/clock.js';
 import { silentLogger, type Logger } from '../lib/logger.js';
 import {
@@ -29,6 +30,23 @@ export interface SipServerStats {
   parseErrors: number;
   strayResponses: number;
   repliesSent: Record<number, number>;
+}
+
+function optionsHeaders(handler: RequestHandler): Array<[string, string]> {
+  const headers: Array<[string, string]> = [
+    ['Allow', handler.allow.join(', ')],
+    ['Accept', 'application/sdp'],
+  ];
+  if (handler.supported.length > 0) headers.push(['Supported', handler.supported.join(', ')]);
+  return headers;
+}
+
+/** A To tag derived from what identifies the request (Kamailio's sl module does likewise). */
+function statelessTag(request: SipRequest): string {
+  return createHash('sha1')
+    .update(`${request.callId}\0${request.from.tag ?? ''}\0${request.cseq.seq}\0${request.topVia?.branch ?? ''}`)
+    .digest('hex')
+    .slice(0, 16);
 }
 
 /**
@@ -95,12 +113,23 @@ export class SipServer {
 
   /** A 200 to OPTIONS listing what the handler supports (RFC 3261 §11.2). */
   replyOptions(tx: ServerTransaction, handler: RequestHandler): void {
-    const headers: Array<[string, string]> = [
-      ['Allow', handler.allow.join(', ')],
-      ['Accept', 'application/sdp'],
-    ];
-    if (handler.supported.length > 0) headers.push(['Supported', handler.supported.join(', ')]);
-    this.reply(tx, 200, { headers });
+    this.reply(tx, 200, { headers: optionsHeaders(handler) });
+  }
+
+  /**
+   * The stateless 200 to an OPTIONS ping (RFC 3261 §8.2.7): no transaction, and a To tag that is a
+   * hash of the request, so that a retransmission gets the same response.
+   */
+  private replyStatelessOptions(request: SipRequest, flow: Flow): void {
+    let response: SipResponse;
+    try {
+      response = this.buildResponse(request, 200, { toTag: statelessTag(request), headers: optionsHeaders(this.handler) });
+    } catch (e) {
+      this.log.debug({ err: (e as Error).message }, 'could not answer OPTIONS');
+      return;
+    }
+    this.count(200);
+    this.transports.sendResponse(response, flow, (e) => this.log.debug({ err: e.message }, 'could not send 200 to OPTIONS'));
   }
 
   /**
@@ -121,7 +150,7 @@ export class SipServer {
 
   private buildResponse(request: SipRequest, status: number, options: ResponseOptions): SipResponse {
     const headers = this.serverName === '' ? options.headers : [...(options.headers ?? []), ['Server', this.serverName] as const];
-    return createResponse(request, status, { toTag: newTag(), ...options, ...(headers === undefined ? {} : { headers }) });
+    return createResponse(request, status, { toTag: options.toTag ?? newTag(), ...options, ...(headers === undefined ? {} : { headers }) });
   }
 
   private count(status: number): void {
@@ -141,6 +170,10 @@ export class SipServer {
     }
     const request = message;
     this.stats.requests++;
+    if (this.handler.answersStatelessly?.(request)) {
+      this.replyStatelessOptions(request, flow);
+      return;
+    }
     const r = this.transactions.receiveRequest(request, flow);
     switch (r.kind) {
       case 'absorbed':

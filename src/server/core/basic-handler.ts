@@ -11,6 +11,10 @@ export class BasicHandler implements RequestHandler {
   readonly allow = ['OPTIONS', 'CANCEL', 'ACK'] as const;
   readonly supported = [] as const;
 
+  answersStatelessly(request: SipRequest): boolean {
+    return request.method === 'OPTIONS';
+  }
+
   onRequest(request: SipRequest, tx: ServerTransaction, server: SipServer): void {
     switch (request.method) {
       case 'OPTIONS':

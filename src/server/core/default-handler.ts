@@ -63,6 +63,15 @@ export class DefaultHandler implements RequestHandler {
     });
   }
 
+  answersStatelessly(request: SipRequest): boolean {
+    // an OPTIONS ping to the server itself (no user part, no dialog, no Route)
+    const ruri = request.requestUri;
+    return (
+      request.method === 'OPTIONS' && ruri.kind === 'sip' && ruri.user === undefined && this.o.identity.isLocalUri(ruri) &&
+      request.to.tag === undefined && !request.has('route')
+    );
+  }
+
   onAck(ack: SipRequest, _source: Flow, _server: SipServer): void {
     // an ACK for a 2xx follows the route set like any in-dialog request
     if (this.o.proxy.processRoute(ack) && !this.o.identity.isLocalUri(ack.requestUri)) this.o.proxy.forwardAck(ack);

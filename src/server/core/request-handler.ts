@@ -14,6 +14,12 @@ export interface RequestHandler {
   /** A new request with its server transaction. CANCEL and OPTIONS to the server itself come here too. */
   onRequest(request: SipRequest, tx: ServerTransaction, server: SipServer): void;
   /**
+   * True for a request the server answers without a transaction (RFC 3261 §8.2.7 stateless UAS):
+   * OPTIONS pings to the server itself. The server then answers 200 with `replyOptions` content
+   * and a To tag derived from the request, so a retransmission gets the same response.
+   */
+  answersStatelessly?(request: SipRequest): boolean;
+  /**
    * An ACK that no INVITE server transaction absorbed: the ACK for a 2xx, which a proxy forwards
    * end to end (§16.7 step 6; RFC 6026 §7.1).
    */

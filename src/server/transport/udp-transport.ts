@@ -1,4 +1,7 @@
 import { createSocket, type Socket } from 'node:dgram';
+
+/** Bytes asked for as the UDP socket buffers (Kamailio asks for about as much). */
+const UDP_RECEIVE_BUFFER = 4 * 1024 * 1024;
 import { isIPv4, isIPv6 } from 'node:net';
 import { normalizeAddress, type Flow } from './flow.js';
 import { TransportError } from './transport-error.js';
@@ -53,6 +56,14 @@ export class UdpTransport {
       socket.once('error', onError);
       socket.bind({ address, port }, () => {
         socket.off('error', onError);
+        // A burst must not overflow the kernel's default buffer (about 200 KB); the kernel caps
+        // the request at net.core.rmem_max, so take what it gives.
+        try {
+          socket.setRecvBufferSize(UDP_RECEIVE_BUFFER);
+          socket.setSendBufferSize(UDP_RECEIVE_BUFFER);
+        } catch {
+          // not fatal: the default buffers still work
+        }
         const bound = socket.address();
         const listener: UdpListener = { socket, address: normalizeAddress(bound.address), port: bound.port, family };
         this.listeners.push(listener);

@@ -1,7 +1,11 @@
 import { isToken } from './chars.js';
 import { Scanner } from './scanner.js';
 
-/** CSeq (RFC 3261 §20.16): `1*DIGIT LWS Method`; the number "MUST be less than 2**31" (§8.1.1.5). */
+/**
+ * CSeq (RFC 3261 §20.16): `1*DIGIT LWS Method`; "The sequence number MUST be expressible as a
+ * 32-bit unsigned integer". (§8.1.1.5's "less than 2**31" binds the value a client starts with;
+ * a receiver accepts any 32-bit number.)
+ */
 export interface CSeq {
   readonly seq: number;
   readonly method: string;
@@ -12,7 +16,7 @@ export function parseCSeq(text: string): CSeq {
   s.skipWs();
   const digits = readDigits(s, 'sequence number');
   const seq = Number(digits);
-  if (digits.length > 10 || seq >= 2 ** 31) s.fail('sequence number must be less than 2**31');
+  if (digits.length > 10 || seq > 2 ** 32 - 1) s.fail('sequence number must be a 32-bit unsigned integer');
   const before = s.pos;
   s.skipWs();
   if (s.pos === before) s.fail('expected whitespace after sequence number');

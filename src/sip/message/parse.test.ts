@@ -207,7 +207,7 @@ describe('parseMessage: header fields', () => {
     const cases: Array<[string, string, string]> = [
       ['Max-Forwards: 70', 'Max-Forwards: 256', 'header/Max-Forwards'],
       ['Max-Forwards: 70', 'Max-Forwards: ten', 'header/Max-Forwards'],
-      ['CSeq: 314159 INVITE', 'CSeq: 2147483648 INVITE', 'header/CSeq'],
+      ['CSeq: 314159 INVITE', 'CSeq: 4294967296 INVITE', 'header/CSeq'],
       ['CSeq: 314159 INVITE', 'CSeq: 314159', 'header/CSeq'],
       ['Call-ID: a84b4c76e66710@pc33.example.com', 'Call-ID: a b', 'header/Call-ID'],
       ['Via: SIP/2.0/UDP 192.0.2.1:5060;branch=z9hG4bK776asdhds;rport', 'Via: SIP/2.0/UDP 192.0.2.1:70000', 'header/Via'],
@@ -215,7 +215,7 @@ describe('parseMessage: header fields', () => {
       ['From: "Alice" <sip:alice@example.com>;tag=1928301774', 'From: <sip:alice@example.com', 'header/From'],
     ];
     for (const [from, to, place] of cases) assert.equal(bad(req().replace(from, to)).place, place, to);
-    assert.equal(ok(req().replace('CSeq: 314159 INVITE', 'CSeq: 2147483647 INVITE')).cseq.seq, 2 ** 31 - 1);
+    assert.equal(ok(req().replace('CSeq: 314159 INVITE', 'CSeq: 4294967295 INVITE')).cseq.seq, 2 ** 32 - 1);
   });
 
   it('rejects a header line without a colon or with a bad name', () => {
