@@ -214,7 +214,8 @@ function parseUnsafe(input: Uint8Array | string, options: ParseOptions): ParseRe
     // A request whose line is malformed is still returned (as `message`) when its method can be
     // read, so that a server can answer 400 (RFC 4475 §3.1.2.7–3.1.2.11 expect one).
     const partial = (): SipRequest | undefined => {
-      const m = /^([^ ]+) +(.*?) *$/.exec(startLine);
+      // "Method … SIP/x.y": a request line with the fault inside, not any text at all
+      const m = /^([^ ]+) +(.*?) +SIP\/\d+\.\d+ *$/i.exec(startLine);
       return m && isMethod(m[1]!) ? new SipRequest(m[1]!, m[2]!.split(/ +/)[0] ?? '', fields, body, startLine) : undefined;
     };
     const sp1 = startLine.indexOf(' ');
