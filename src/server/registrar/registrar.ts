@@ -173,6 +173,8 @@ export class Registrar {
 function sameBinding(b: ContactBinding, c: Contact): boolean {
   const instance = c.instance;
   if (instance !== undefined && b.instance === instance && (b.regId ?? null) === (c.regId ?? null)) return true;
+  const text = c.uri.toString();
+  if (b.contact === text) return true; // a refresh from the same phone: the common case
   try {
     return uriEquals(parseUri(b.contact), c.uri);
   } catch {
