@@ -14,7 +14,7 @@ export interface ListenConfig {
 /** Parley's configuration after validation, with every default filled in. */
 export interface ParleyConfig {
   readonly dataDir: string;
-  readonly log: { readonly level: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent' };
+  readonly log: { readonly level: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent'; readonly statsInterval: number };
   readonly sip: {
     readonly listen: readonly ListenConfig[];
     readonly tls: { readonly cert?: string; readonly key?: string };
@@ -61,6 +61,7 @@ export const CONFIG_SCHEMA: FieldSchema & { kind: 'object' } = {
       doc: 'Logging.',
       fields: {
         level: { kind: 'string', default: 'info', enum: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], doc: 'Least severe level written (JSON lines on stdout).' },
+        statsInterval: { kind: 'integer', min: 1, max: 86400, default: 60, doc: 'Seconds between "stats" lines (transactions, proxy contexts, bindings, connections, counters, memory) at info level.' },
       },
     },
     sip: {

@@ -110,6 +110,26 @@ export async function runServer(config: ParleyConfig, log: PinoLogger = stdoutLo
     void location.removeConnection(connection.id);
   });
 
+  // a line of counters now and then: what an operator looks at first when something grows
+  const statsTimer = setInterval(() => {
+    const m = process.memoryUsage();
+    log.info(
+      {
+        transactions: sip.transactions.size,
+        proxyContexts: proxy.size,
+        bindings: location.bindingCount,
+        connections: sip.transports.connections.size,
+        requests: sip.stats.requests,
+        responses: sip.stats.responses,
+        parseErrors: sip.stats.parseErrors,
+        rssMB: Math.round(m.rss / 1048576),
+        heapUsedMB: Math.round(m.heapUsed / 1048576),
+      },
+      'stats',
+    );
+  }, config.log.statsInterval * 1000);
+  statsTimer.unref();
+
   log.info(
     { dataDir: config.dataDir, listeners: listeners.map((l) => `${l.transport}:${l.address}:${l.port}`), realms, restoredBindings: restored, subscribers: await subscribers.count() },
     'Parley is ready',
@@ -122,6 +142,7 @@ export async function runServer(config: ParleyConfig, log: PinoLogger = stdoutLo
     subscribers,
     domain: config.sip.domains[0]?.toLowerCase() ?? defaultDomain(identity, listeners),
     stop: async () => {
+      clearInterval(statsTimer);
       await sip.stop();
       location.stop();
       db.close();

@@ -30,7 +30,7 @@ program
       config = {
         ...config,
         ...(opts.dataDir ? { dataDir: opts.dataDir } : {}),
-        log: { level: opts.logLevel ?? config.log.level },
+        log: { ...config.log, level: opts.logLevel ?? config.log.level },
         sip: { ...config.sip, listen: opts.listen ? opts.listen.map(parseListenSpec) : config.sip.listen },
       };
     } catch (e) {
