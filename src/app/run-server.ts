@@ -57,7 +57,7 @@ export async function runServer(config: ParleyConfig, log: PinoLogger = stdoutLo
   try {
     listeners = await sip.start();
   } catch (e) {
-    location.stop();
+    await location.stop();
     db.close();
     throw e;
   }
@@ -102,6 +102,10 @@ export async function runServer(config: ParleyConfig, log: PinoLogger = stdoutLo
         if (r.status !== 401 && r.status !== 407) log.debug({ callId: request.callId, status: r.status, why: r.reason }, 'authentication refused');
         return { ok: false, status: r.status, headers: challengeHeaders(r) };
       },
+      precheck: (request, source) => {
+        const r = authenticator.precheck(request, source);
+        return r === undefined ? undefined : { ok: false, status: r.status, headers: challengeHeaders(r) };
+      },
     },
     log: log.child({ module: 'routing' }),
   });
@@ -144,7 +148,7 @@ export async function runServer(config: ParleyConfig, log: PinoLogger = stdoutLo
     stop: async () => {
       clearInterval(statsTimer);
       await sip.stop();
-      location.stop();
+      await location.stop();
       db.close();
       log.info('Parley stopped');
     },

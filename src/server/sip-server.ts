@@ -6,7 +6,8 @@ import {
   type SipParseError, type SipRequest, type SipResponse, type TimerConfig, SipResponse as SipResponseClass,
 } from '../sip/index.js';
 import { BasicHandler } from './core/basic-handler.js';
-import type { RequestHandler } from './core/request-handler.js';
+import type { RequestHandler, StatelessAnswer } from './core/request-handler.js';
+import { optionsHeaders } from './core/options-headers.js';
 import { TransportLayer, type ListenerInfo, type ListenerOptions, type TlsOptions, type TransportLimits } from './transport/index.js';
 
 export interface SipServerOptions {
@@ -30,15 +31,6 @@ export interface SipServerStats {
   parseErrors: number;
   strayResponses: number;
   repliesSent: Record<number, number>;
-}
-
-function optionsHeaders(handler: RequestHandler): Array<[string, string]> {
-  const headers: Array<[string, string]> = [
-    ['Allow', handler.allow.join(', ')],
-    ['Accept', 'application/sdp'],
-  ];
-  if (handler.supported.length > 0) headers.push(['Supported', handler.supported.join(', ')]);
-  return headers;
 }
 
 /** A To tag derived from what identifies the request (Kamailio's sl module does likewise). */
@@ -117,19 +109,23 @@ export class SipServer {
   }
 
   /**
-   * The stateless 200 to an OPTIONS ping (RFC 3261 §8.2.7): no transaction, and a To tag that is a
-   * hash of the request, so that a retransmission gets the same response.
+   * A response without a transaction (RFC 3261 §8.2.7): a To tag that is a hash of the request,
+   * so that a retransmission gets the same response.
    */
-  private replyStatelessOptions(request: SipRequest, flow: Flow): void {
+  private replyStateless(request: SipRequest, flow: Flow, answer: StatelessAnswer): void {
     let response: SipResponse;
     try {
-      response = this.buildResponse(request, 200, { toTag: statelessTag(request), headers: optionsHeaders(this.handler) });
+      response = this.buildResponse(request, answer.status, {
+        toTag: statelessTag(request),
+        headers: answer.headers,
+        ...(answer.reason === undefined ? {} : { reason: answer.reason }),
+      });
     } catch (e) {
-      this.log.debug({ err: (e as Error).message }, 'could not answer OPTIONS');
+      this.log.debug({ err: (e as Error).message }, 'could not answer statelessly');
       return;
     }
-    this.count(200);
-    this.transports.sendResponse(response, flow, (e) => this.log.debug({ err: e.message }, 'could not send 200 to OPTIONS'));
+    this.count(answer.status);
+    this.transports.sendResponse(response, flow, (e) => this.log.debug({ err: e.message }, 'could not send a stateless response'));
   }
 
   /**
@@ -170,8 +166,9 @@ export class SipServer {
     }
     const request = message;
     this.stats.requests++;
-    if (this.handler.answersStatelessly?.(request)) {
-      this.replyStatelessOptions(request, flow);
+    const stateless = this.handler.statelessAnswer?.(request, flow);
+    if (stateless !== undefined) {
+      this.replyStateless(request, flow, stateless);
       return;
     }
     const r = this.transactions.receiveRequest(request, flow);

@@ -42,6 +42,8 @@ export interface ContactBinding {
  */
 export interface BindingStore {
   save(binding: ContactBinding): Promise<void>;
+  /** Apply many changes at once (one transaction where the store has them): saves, then removals. */
+  apply(changes: { readonly save: readonly ContactBinding[]; readonly remove: ReadonlyArray<readonly [aor: string, contact: string]> }): Promise<void>;
   remove(aor: string, contact: string): Promise<void>;
   removeAor(aor: string): Promise<void>;
   /** Every binding not expired at `now`. */

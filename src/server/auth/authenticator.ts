@@ -209,6 +209,28 @@ export class DigestAuthenticator {
   }
 
   /**
+   * The answer that needs no subscriber lookup, if there is one: 403 for a blocked source, 400 for
+   * a malformed auth header, a challenge when the request carries no credentials for our realm.
+   * undefined when the credentials must be checked (`authenticate`). Synchronous, so that a
+   * server can send the challenge statelessly, as Kamailio's auth_challenge does.
+   */
+  precheck(request: SipRequest, source: AuthSource): AuthFailure | undefined {
+    const kind = this.kindOf(request);
+    if (this.limiter?.isBlocked(source.remoteAddress)) {
+      return { ok: false, status: 403, challenges: [], blocked: true, reason: 'source blocked after repeated authentication failures' };
+    }
+    const realm = this.realmOf(request).toLowerCase();
+    let values: AuthValue[];
+    try {
+      values = kind === 'www' ? request.authorization : request.proxyAuthorization;
+    } catch (e) {
+      return bad(`malformed ${kind === 'www' ? 'Authorization' : 'Proxy-Authorization'}: ${(e as Error).message}`);
+    }
+    const mine = values.some((v) => v.isDigest && v.realm !== undefined && v.realm.toLowerCase() === realm);
+    return mine ? undefined : this.challenge(kind, realm, false, values.length === 0 ? 'no credentials' : `no credentials for realm ${realm}`);
+  }
+
+  /**
    * A 401/407 with one challenge per offered algorithm (MD5 first by default), all on one fresh
    * nonce. Public for callers that challenge without looking at credentials (a script's
    * `auth.challenge`); `reason` is for logs.

@@ -1,6 +1,7 @@
 import type { ServerTransaction, SipRequest } from '../../sip/index.js';
 import type { SipServer } from '../sip-server.js';
-import type { RequestHandler } from './request-handler.js';
+import type { RequestHandler, StatelessAnswer } from './request-handler.js';
+import { optionsHeaders } from './options-headers.js';
 
 /**
  * The handler of a server with no registrar or proxy: OPTIONS gets 200 with what the server
@@ -11,8 +12,8 @@ export class BasicHandler implements RequestHandler {
   readonly allow = ['OPTIONS', 'CANCEL', 'ACK'] as const;
   readonly supported = [] as const;
 
-  answersStatelessly(request: SipRequest): boolean {
-    return request.method === 'OPTIONS';
+  statelessAnswer(request: SipRequest): StatelessAnswer | undefined {
+    return request.method === 'OPTIONS' ? { status: 200, headers: optionsHeaders(this) } : undefined;
   }
 
   onRequest(request: SipRequest, tx: ServerTransaction, server: SipServer): void {

@@ -9,7 +9,8 @@ import type { LocationService } from '../registrar/location-service.js';
 import type { Registrar } from '../registrar/registrar.js';
 import type { SipServer } from '../sip-server.js';
 import type { LocalIdentity } from './local-identity.js';
-import type { RequestHandler } from './request-handler.js';
+import type { RequestHandler, StatelessAnswer } from './request-handler.js';
+import { optionsHeaders } from './options-headers.js';
 
 /** The outcome of checking a request's credentials (the auth module implements it). */
 export type AuthOutcome =
@@ -19,6 +20,8 @@ export type AuthOutcome =
 /** Digest authentication as the handler uses it (policy lives in src/server/auth). */
 export interface RequestAuthenticator {
   authenticate(request: SipRequest, source: Flow): Promise<AuthOutcome>;
+  /** The refusal that needs no store lookup (no credentials: a challenge), or undefined. */
+  precheck?(request: SipRequest, source: Flow): (AuthOutcome & { ok: false }) | undefined;
 }
 
 export interface DefaultHandlerOptions {
@@ -63,13 +66,27 @@ export class DefaultHandler implements RequestHandler {
     });
   }
 
-  answersStatelessly(request: SipRequest): boolean {
-    // an OPTIONS ping to the server itself (no user part, no dialog, no Route)
+  /**
+   * Answered without a transaction: an OPTIONS ping to the server itself, and the challenge (or
+   * refusal) of an initial request that needs authentication but carries no credentials — the
+   * same answers the stateful path gives, only cheaper. Anything the stateful path would check
+   * first (483, 482, 420, 416, in-dialog, CANCEL, Route) goes the stateful way.
+   */
+  statelessAnswer(request: SipRequest, source: Flow): StatelessAnswer | undefined {
+    const { identity } = this.o;
+    const method = request.method;
+    if (method === 'ACK' || method === 'CANCEL' || request.to.tag !== undefined || request.has('route')) return undefined;
+    if (request.maxForwards === 0 || request.has('proxy-require') || request.via.length > 1) return undefined;
     const ruri = request.requestUri;
-    return (
-      request.method === 'OPTIONS' && ruri.kind === 'sip' && ruri.user === undefined && this.o.identity.isLocalUri(ruri) &&
-      request.to.tag === undefined && !request.has('route')
-    );
+    if (ruri.kind !== 'sip') return undefined;
+    if (method === 'OPTIONS' && ruri.user === undefined && identity.isLocalUri(ruri)) return { status: 200, headers: optionsHeaders(this) };
+    if (this.o.auth?.precheck === undefined || (this.o.trustedPorts?.has(source.localPort ?? -1) ?? false)) return undefined;
+    if (method !== 'REGISTER') {
+      const from = request.from.uri;
+      if (from.kind !== 'sip' || !identity.servesDomain(from.host)) return undefined;
+    }
+    const refusal = this.o.auth.precheck(request, source);
+    return refusal === undefined ? undefined : { status: refusal.status, headers: refusal.headers, ...(refusal.reason === undefined ? {} : { reason: refusal.reason }) };
   }
 
   onAck(ack: SipRequest, _source: Flow, _server: SipServer): void {

@@ -1,6 +1,13 @@
 import type { Flow, ServerTransaction, SipRequest } from '../../sip/index.js';
 import type { SipServer } from '../sip-server.js';
 
+/** A response the server sends without a transaction. */
+export interface StatelessAnswer {
+  readonly status: number;
+  readonly reason?: string;
+  readonly headers: ReadonlyArray<readonly [string, string]>;
+}
+
 /**
  * The transaction user for new requests: what the server does with a request once the
  * transaction layer has created its server transaction. The registrar/proxy core and, later,
@@ -14,11 +21,13 @@ export interface RequestHandler {
   /** A new request with its server transaction. CANCEL and OPTIONS to the server itself come here too. */
   onRequest(request: SipRequest, tx: ServerTransaction, server: SipServer): void;
   /**
-   * True for a request the server answers without a transaction (RFC 3261 §8.2.7 stateless UAS):
-   * OPTIONS pings to the server itself. The server then answers 200 with `replyOptions` content
-   * and a To tag derived from the request, so a retransmission gets the same response.
+   * The answer to a request that the server sends without a transaction (RFC 3261 §8.2.7,
+   * stateless UAS), or undefined to go on statefully: OPTIONS pings to the server itself, and the
+   * digest challenge to a request without credentials (as Kamailio's auth_challenge does). The
+   * server derives the To tag from the request, so a retransmission gets the same response.
+   * Synchronous: it runs before the transaction layer.
    */
-  answersStatelessly?(request: SipRequest): boolean;
+  statelessAnswer?(request: SipRequest, source: Flow): StatelessAnswer | undefined;
   /**
    * An ACK that no INVITE server transaction absorbed: the ACK for a 2xx, which a proxy forwards
    * end to end (§16.7 step 6; RFC 6026 §7.1).

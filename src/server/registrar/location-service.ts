@@ -11,12 +11,18 @@ export interface LocationServiceOptions {
   readonly clock: Clock;
   /** How often expired bindings are removed, ms. Default 10 s. */
   readonly sweepIntervalMs?: number;
+  /**
+   * Changes are written to the store in batches this often, ms (one transaction per batch);
+   * 0 writes each change at once. A crash loses at most this much. Default 50.
+   */
+  readonly writeBehindMs?: number;
   readonly log?: Logger;
 }
 
 /**
  * The location service (RFC 3261 §10): address-of-record → contact bindings. Held in memory for
- * the hot path and written through to a BindingStore, so that a restart keeps registrations.
+ * the hot path and written behind to a BindingStore in batches (every `writeBehindMs`, one
+ * transaction each), so that a restart keeps registrations and a REGISTER costs no commit.
  * An expiry sweeper removes stale bindings; a lookup never returns an expired one.
  */
 export class LocationService {
@@ -28,6 +34,11 @@ export class LocationService {
   private readonly log: Logger;
   private sweepTimer: TimerHandle | undefined;
   private closed = false;
+  private readonly writeBehindMs: number;
+  /** Pending writes: key `aor\0contact` → the binding to save, or null to remove. */
+  private pending = new Map<string, ContactBinding | null>();
+  private flushTimer: TimerHandle | undefined;
+  private flushing: Promise<void> = Promise.resolve();
 
   constructor(options: LocationServiceOptions) {
     this.store = options.store;
@@ -35,6 +46,7 @@ export class LocationService {
     this.clock = options.clock;
     this.sweepMs = options.sweepIntervalMs ?? 10_000;
     this.log = options.log ?? silentLogger;
+    this.writeBehindMs = options.writeBehindMs ?? 50;
   }
 
   /** Load the stored bindings (those not expired) and start the sweeper. */
@@ -50,9 +62,34 @@ export class LocationService {
     return n;
   }
 
-  stop(): void {
+  /** Stop the sweeper and write what is pending. */
+  async stop(): Promise<void> {
     this.closed = true;
     if (this.sweepTimer !== undefined) this.clock.clearTimeout(this.sweepTimer);
+    await this.flush();
+  }
+
+  /** Write the pending changes now (one batch). */
+  async flush(): Promise<void> {
+    if (this.flushTimer !== undefined) this.clock.clearTimeout(this.flushTimer);
+    this.flushTimer = undefined;
+    if (!this.store || this.pending.size === 0) return this.flushing;
+    const batch = this.pending;
+    this.pending = new Map();
+    const save: ContactBinding[] = [];
+    const remove: Array<[string, string]> = [];
+    for (const [key, b] of batch) {
+      if (b !== null) save.push(b);
+      else {
+        const i = key.indexOf('\0');
+        remove.push([key.slice(0, i), key.slice(i + 1)]);
+      }
+    }
+    const store = this.store;
+    this.flushing = this.flushing.then(() => store.apply({ save, remove })).catch((e: unknown) => {
+      this.log.error({ err: e, bindings: save.length + remove.length }, 'could not write bindings');
+    });
+    return this.flushing;
   }
 
   /** Current (unexpired) bindings of an AOR. */
@@ -90,11 +127,13 @@ export class LocationService {
     else this.bindings.set(aor, [...next]);
     if (!this.store) return;
     const keep = new Set(next.map((b) => b.contact));
-    for (const b of before) if (!keep.has(b.contact)) await this.store.remove(aor, b.contact);
+    for (const b of before) if (!keep.has(b.contact)) this.pending.set(`${aor}\0${b.contact}`, null);
     for (const b of next) {
       const old = before.find((x) => x.contact === b.contact);
-      if (old !== b) await this.store.save(b);
+      if (old !== b) this.pending.set(`${aor}\0${b.contact}`, b);
     }
+    if (this.writeBehindMs === 0) await this.flush();
+    else if (this.flushTimer === undefined) this.flushTimer = this.clock.setTimeout(() => void this.flush(), this.writeBehindMs);
   }
 
   /** Remove every binding tied to a stream connection that has closed (flows, RFC 5626). */
@@ -136,7 +175,10 @@ export class LocationService {
         else this.bindings.set(aor, keep);
       }
     }
-    if (this.store) await this.store.purgeExpired(now);
+    if (this.store) {
+      await this.flush();
+      await this.store.purgeExpired(now);
+    }
     if (n > 0) this.log.debug({ expired: n }, 'expired bindings removed');
     return n;
   }

@@ -40,6 +40,12 @@ class MemoryBindings implements BindingStore {
   async remove(aor: string, contact: string) {
     this.rows.delete(`${aor} ${contact}`);
   }
+  applied = 0;
+  async apply(changes: { save: readonly ContactBinding[]; remove: ReadonlyArray<readonly [string, string]> }) {
+    this.applied++;
+    for (const b of changes.save) await this.save(b);
+    for (const [aor, contact] of changes.remove) await this.remove(aor, contact);
+  }
   async removeAor(aor: string) {
     for (const k of [...this.rows.keys()]) if (k.startsWith(aor + ' ')) this.rows.delete(k);
   }
@@ -63,7 +69,7 @@ const identity = new LocalIdentity([{ transport: 'udp', address: '127.0.0.1', po
 beforeEach(async () => {
   clock = new FakeClock();
   store = new MemoryBindings();
-  location = new LocationService({ clock, store, now: () => now });
+  location = new LocationService({ clock, store, now: () => now, writeBehindMs: 0 });
   registrar = new Registrar(location, identity, { now: () => now, minExpires: 60, maxExpires: 7200 });
   await location.start();
 });
@@ -162,14 +168,30 @@ describe('Registrar (RFC 3261 §10.3)', () => {
 
   it('a stored binding survives a restart and an expired one is swept', async () => {
     await registrar.register(register({ expires: 120 }), UDP);
-    const again = new LocationService({ clock, store, now: () => now });
+    const again = new LocationService({ clock, store, now: () => now, writeBehindMs: 0 });
     assert.equal(await again.start(), 1);
     assert.equal(again.lookup('bob@example.com').length, 1);
     now += 121_000;
     assert.deepEqual(again.lookup('bob@example.com'), [], 'an expired binding is never returned');
     assert.equal(await again.sweep(), 1);
     assert.equal(store.rows.size, 0);
-    again.stop();
+    await again.stop();
+  });
+
+  it('writes behind in batches: one store transaction for many changes, none before the timer', async () => {
+    const batched = new LocationService({ clock, store, now: () => now, writeBehindMs: 50 });
+    await batched.start();
+    const r2 = new Registrar(batched, identity, { now: () => now });
+    for (let i = 0; i < 5; i++) await r2.register(register({ to: `sip:u${i}@example.com` }), UDP);
+    assert.equal(store.rows.size, 0, 'nothing written yet');
+    assert.equal(batched.lookup('u3@example.com').length, 1, 'but served from memory at once');
+    clock.advance(50);
+    await batched.flush();
+    assert.equal(store.rows.size, 5);
+    assert.equal(store.applied, 1, 'one batch');
+    await r2.register(register({ to: 'sip:u0@example.com', expires: 0, cseq: 2 }), UDP);
+    await batched.stop();
+    assert.equal(store.rows.size, 4, 'stop writes what is pending');
   });
 
   it('removes the bindings of a closed connection', async () => {

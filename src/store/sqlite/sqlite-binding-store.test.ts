@@ -55,6 +55,14 @@ describe('SqliteBindingStore', () => {
     assert.ok(!('instance' in all[0]!) && !('regId' in all[0]!) && !('connectionId' in all[0]!) && !('userAgent' in all[0]!));
   });
 
+  it('applies a batch of saves and removals in one transaction, all or nothing', async () => {
+    await store.save(binding({ contact: 'sip:old@192.0.2.1' }));
+    await store.apply({ save: [binding({ contact: 'sip:a@192.0.2.2' }), binding({ contact: 'sip:b@192.0.2.3' })], remove: [[binding().aor, 'sip:old@192.0.2.1']] });
+    assert.deepEqual((await store.loadAll(T0)).map((b) => b.contact), ['sip:a@192.0.2.2', 'sip:b@192.0.2.3']);
+    await assert.rejects(store.apply({ save: [binding({ contact: 'sip:c@192.0.2.4' }), binding({ contact: 'sip:d@192.0.2.5', q: 7 })], remove: [] }), StoreError);
+    assert.equal((await store.loadAll(T0)).length, 2, 'the bad row rolled the batch back');
+  });
+
   it('upserts by (aor, contact): a refresh replaces the row', async () => {
     await store.save(binding());
     await store.save(binding({ contact: 'sip:alice@192.0.2.11' }));

@@ -53,8 +53,11 @@ export class SqliteBindingStore implements BindingStore {
   private readonly selectLive: BetterSqlite3.Statement<[number], BindingRow>;
   private readonly deleteExpired: BetterSqlite3.Statement<[number]>;
 
+  private readonly db: BetterSqlite3.Database;
+
   constructor(database: SqliteDatabase) {
     const db = database.handle;
+    this.db = db;
     const keyed = new Set<string>(['aor', 'contact']);
     this.upsert = db.prepare(
       `INSERT INTO bindings (${COLUMNS.join(', ')}) VALUES (${COLUMNS.map((c) => `@${c}`).join(', ')})
@@ -72,6 +75,17 @@ export class SqliteBindingStore implements BindingStore {
   async save(binding: ContactBinding): Promise<void> {
     const row = toRow(binding);
     withStoreErrors(() => this.upsert.run(row));
+  }
+
+  /** Saves and removals in one SQLite transaction: one commit for a whole batch. */
+  async apply(changes: { readonly save: readonly ContactBinding[]; readonly remove: ReadonlyArray<readonly [string, string]> }): Promise<void> {
+    const rows = changes.save.map(toRow);
+    withStoreErrors(() =>
+      this.db.transaction(() => {
+        for (const row of rows) this.upsert.run(row);
+        for (const [aor, contact] of changes.remove) this.deleteOne.run(aor, contact);
+      })(),
+    );
   }
 
   async remove(aor: string, contact: string): Promise<void> {
