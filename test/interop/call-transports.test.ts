@@ -5,38 +5,33 @@
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { assertBasicCall, call, registerPhone, startUas } from './support/calls.js';
-import { ParleyServer } from './support/parley-server.js';
-import { PortPool } from './support/port-pool.js';
+import { ParleyServer, stopCleanly } from './support/parley.js';
+import { portPool } from './support/ports.js';
 import { clearBindings } from './support/registration.js';
 import { received, recordRoutes } from './support/sip-trace.js';
 import { sippInfo, skipWithoutSipp } from './support/sipp.js';
 
 const ALICE = { user: 'alice', password: 'secret1' };
 const BOB = { user: 'bob', password: 'secret2' };
-const pool = new PortPool('callTransports');
+const pool = portPool(import.meta.url);
 
 describe('calls across transports: alice over TCP or TLS, bob over UDP', { skip: skipWithoutSipp(), timeout: 90_000 }, () => {
   let parley: ParleyServer;
 
   before(async () => {
-    parley = await ParleyServer.start({ pool, transports: ['udp', 'tcp', 'tls'], subscribers: [ALICE, BOB] });
+    parley = await ParleyServer.start({ pool, logLevel: 'debug', transports: ['udp', 'tcp', 'tls'], subscribers: [ALICE, BOB] });
   });
 
   beforeEach(async () => {
-    if (parley !== undefined) await clearBindings(parley, pool, BOB);
+    if (parley !== undefined) await clearBindings(parley, BOB);
   });
 
-  after(async () => {
-    if (parley === undefined) return;
-    const exit = await parley.stop();
-    assert.equal(exit.killed, false, 'Parley did not stop on SIGTERM within 5 s');
-    assert.equal(exit.code, 0, `Parley exited with ${exit.code}:\n${parley.outputTail()}`);
-  });
+  after(() => stopCleanly(parley));
 
   it('alice over TCP calls bob over UDP: bob sees two Record-Route entries (UDP side, TCP side)', async () => {
-    const bob = await registerPhone(parley, pool, BOB, 'udp');
-    const uas = await startUas(parley, pool, bob.endpoint, 'uas-answer.xml');
-    const uac = await call(parley, pool, 'call-basic.xml', { caller: ALICE, callee: 'bob', transport: 'tcp' });
+    const bob = await registerPhone(parley, BOB, 'udp');
+    const uas = await startUas(parley, bob.endpoint, 'uas-answer.xml');
+    const uac = await call(parley, 'call-basic.xml', { caller: ALICE, callee: 'bob', transport: 'tcp' });
     const bobRun = await uas.done;
     assertBasicCall({ parley, uac, uas: bobRun, callee: bob.endpoint, callerTransport: 'tcp', calleeTransport: 'udp' });
     assert.ok(uac.trace.every((e) => e.transport === 'TCP'), 'alice spoke TCP only');
@@ -46,16 +41,16 @@ describe('calls across transports: alice over TCP or TLS, bob over UDP', { skip:
   });
 
   it('alice over TLS calls bob over UDP: two Record-Route entries (UDP side, TLS side)', async () => {
-    const bob = await registerPhone(parley, pool, BOB, 'udp');
-    const uas = await startUas(parley, pool, bob.endpoint, 'uas-answer.xml');
-    const uac = await call(parley, pool, 'call-basic.xml', { caller: ALICE, callee: 'bob', transport: 'tls' });
+    const bob = await registerPhone(parley, BOB, 'udp');
+    const uas = await startUas(parley, bob.endpoint, 'uas-answer.xml');
+    const uac = await call(parley, 'call-basic.xml', { caller: ALICE, callee: 'bob', transport: 'tls' });
     const bobRun = await uas.done;
     assertBasicCall({ parley, uac, uas: bobRun, callee: bob.endpoint, callerTransport: 'tls', calleeTransport: 'udp' });
     if (uac.tlsRelay !== undefined) {
       // this sipp has no OpenSSL: it spoke TCP to a local relay that carried it over TLS to Parley
       assert.deepEqual(uac.tlsRelay.errors, []);
-      assert.equal(uac.tlsRelay.protocols.length, 1, 'one TLS connection carried the whole call');
-      assert.match(uac.tlsRelay.protocols[0] ?? '', /^TLSv1\.[23]$/);
+      assert.equal(uac.tlsRelay.sessions.length, 1, 'one TLS connection carried the whole call');
+      assert.match(uac.tlsRelay.sessions[0]!.protocol ?? '', /^TLSv1\.[23]$/);
     } else {
       assert.ok(sippInfo().tls);
       assert.ok(uac.trace.every((e) => e.transport === 'TLS'), 'alice spoke TLS only');

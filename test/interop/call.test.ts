@@ -5,15 +5,15 @@
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { assertBasicCall, call, describeCall, registerPhone, startUas } from './support/calls.js';
-import { ParleyServer } from './support/parley-server.js';
-import { PortPool } from './support/port-pool.js';
+import { ParleyServer, stopCleanly } from './support/parley.js';
+import { portPool } from './support/ports.js';
 import { clearBindings } from './support/registration.js';
-import { contacts, flow, received, sent, vias } from './support/sip-trace.js';
-import { header, skipWithoutSipp, tagOf } from './support/sipp.js';
+import { contacts, flow, header, received, sent, tagOf, vias } from './support/sip-trace.js';
+import { skipWithoutSipp } from './support/sipp.js';
 
 const ALICE = { user: 'alice', password: 'secret1' };
 const BOB = { user: 'bob', password: 'secret2' };
-const pool = new PortPool('call');
+const pool = portPool(import.meta.url);
 
 /** The caller's flow up to the authenticated INVITE. */
 const CHALLENGED = ['> INVITE', '< 407', '> ACK', '> INVITE'];
@@ -22,33 +22,28 @@ describe('calls through Parley between sipp phones over UDP', { skip: skipWithou
   let parley: ParleyServer;
 
   before(async () => {
-    parley = await ParleyServer.start({ pool, transports: ['udp'], subscribers: [ALICE, BOB] });
+    parley = await ParleyServer.start({ pool, logLevel: 'debug', transports: ['udp'], subscribers: [ALICE, BOB] });
   });
 
   // each test starts with bob not registered anywhere (Contact: *, Expires: 0)
   beforeEach(async () => {
-    if (parley !== undefined) await clearBindings(parley, pool, BOB);
+    if (parley !== undefined) await clearBindings(parley, BOB);
   });
 
-  after(async () => {
-    if (parley === undefined) return;
-    const exit = await parley.stop();
-    assert.equal(exit.killed, false, 'Parley did not stop on SIGTERM within 5 s');
-    assert.equal(exit.code, 0, `Parley exited with ${exit.code}:\n${parley.outputTail()}`);
-  });
+  after(() => stopCleanly(parley));
 
   it('alice calls bob: INVITE/407/ACK/INVITE/180/200/ACK, then BYE along the Record-Route through Parley', async () => {
-    const bob = await registerPhone(parley, pool, BOB);
-    const uas = await startUas(parley, pool, bob.endpoint, 'uas-answer.xml');
-    const uac = await call(parley, pool, 'call-basic.xml', { caller: ALICE, callee: 'bob' });
+    const bob = await registerPhone(parley, BOB);
+    const uas = await startUas(parley, bob.endpoint, 'uas-answer.xml');
+    const uac = await call(parley, 'call-basic.xml', { caller: ALICE, callee: 'bob' });
     const bobRun = await uas.done;
     assertBasicCall({ parley, uac, uas: bobRun, callee: bob.endpoint, callerTransport: 'udp', calleeTransport: 'udp' });
   });
 
   it('486 Busy Here from bob reaches alice; Parley ACKs it toward bob', async () => {
-    const bob = await registerPhone(parley, pool, BOB);
-    const uas = await startUas(parley, pool, bob.endpoint, 'uas-busy.xml');
-    const uac = await call(parley, pool, 'call-busy.xml', { caller: ALICE, callee: 'bob' });
+    const bob = await registerPhone(parley, BOB);
+    const uas = await startUas(parley, bob.endpoint, 'uas-busy.xml');
+    const uac = await call(parley, 'call-busy.xml', { caller: ALICE, callee: 'bob' });
     const bobRun = await uas.done;
     const both = describeCall(uac, bobRun);
     assert.equal(uac.code, 0, `alice's sipp failed:\n${both}`);
@@ -69,9 +64,9 @@ describe('calls through Parley between sipp phones over UDP', { skip: skipWithou
   });
 
   it('alice CANCELs while bob rings: 200 for the CANCEL and 487 for the INVITE; bob got the CANCEL', async () => {
-    const bob = await registerPhone(parley, pool, BOB);
-    const uas = await startUas(parley, pool, bob.endpoint, 'uas-ring-cancel.xml');
-    const uac = await call(parley, pool, 'call-cancel.xml', { caller: ALICE, callee: 'bob' });
+    const bob = await registerPhone(parley, BOB);
+    const uas = await startUas(parley, bob.endpoint, 'uas-ring-cancel.xml');
+    const uac = await call(parley, 'call-cancel.xml', { caller: ALICE, callee: 'bob' });
     const bobRun = await uas.done;
     const both = describeCall(uac, bobRun);
     assert.equal(uac.code, 0, `alice's sipp failed:\n${both}`);
@@ -93,15 +88,15 @@ describe('calls through Parley between sipp phones over UDP', { skip: skipWithou
   });
 
   it('bob registered twice: both phones ring, one answers, the other gets CANCEL and answers 487', async () => {
-    const first = await registerPhone(parley, pool, BOB);
-    const second = await registerPhone(parley, pool, BOB);
+    const first = await registerPhone(parley, BOB);
+    const second = await registerPhone(parley, BOB);
     const [ok] = received(second.run.trace, { status: 200 });
     assert.equal(contacts(ok!).length, 2, `bob has two bindings:\n${ok!.text}`);
 
     // the answering phone rings for 500 ms first, so that the other one has rung too
-    const answering = await startUas(parley, pool, first.endpoint, 'uas-answer.xml', { pauseMs: 500 });
-    const ringing = await startUas(parley, pool, second.endpoint, 'uas-ring-cancel.xml', { recvTimeoutMs: 8000 });
-    const uac = await call(parley, pool, 'call-basic.xml', { caller: ALICE, callee: 'bob' });
+    const answering = await startUas(parley, first.endpoint, 'uas-answer.xml', { pauseMs: 500 });
+    const ringing = await startUas(parley, second.endpoint, 'uas-ring-cancel.xml', { recvTimeoutMs: 8000 });
+    const uac = await call(parley, 'call-basic.xml', { caller: ALICE, callee: 'bob' });
     const [answered, cancelled] = await Promise.all([answering.done, ringing.done]);
     const all = describeCall(uac, answered, cancelled);
 
@@ -123,13 +118,13 @@ describe('calls through Parley between sipp phones over UDP', { skip: skipWithou
   });
 
   it('bob with no binding: alice gets 480 Temporarily Unavailable', async () => {
-    const uac = await call(parley, pool, 'call-unavailable.xml', { caller: ALICE, callee: 'bob' });
+    const uac = await call(parley, 'call-unavailable.xml', { caller: ALICE, callee: 'bob' });
     assert.equal(uac.code, 0, `alice's sipp failed:\n${uac.describe()}`);
     assert.deepEqual(flow(uac.trace), [...CHALLENGED, '< 480', '> ACK'], uac.describe());
   });
 
   it('a callee the domain does not have: alice gets 404 Not Found', async () => {
-    const uac = await call(parley, pool, 'call-unknown.xml', { caller: ALICE, callee: 'nobody' });
+    const uac = await call(parley, 'call-unknown.xml', { caller: ALICE, callee: 'nobody' });
     assert.equal(uac.code, 0, `alice's sipp failed:\n${uac.describe()}`);
     assert.deepEqual(flow(uac.trace), [...CHALLENGED, '< 404', '> ACK'], uac.describe());
   });

@@ -2,29 +2,26 @@
 // with Allow (RFC 3261 §11.2). Run by `npm run test:interop` (builds dist/ first).
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { ParleyProcess } from './support/parley.js';
-import { header, runSipp, sippInfo, skipWithoutSipp, type SippTransport } from './support/sipp.js';
+import { ParleyServer, stopCleanly } from './support/parley.js';
+import { portPool } from './support/ports.js';
+import { header } from './support/sip-trace.js';
+import { runSipp, sippInfo, skipWithoutSipp, type SippTransport } from './support/sipp.js';
 
 const N = 20;
+const pool = portPool(import.meta.url);
 
 describe('OPTIONS from sipp', { skip: skipWithoutSipp() }, () => {
-  let parley: ParleyProcess;
+  let parley: ParleyServer;
 
   before(async () => {
-    parley = await ParleyProcess.start();
+    parley = await ParleyServer.start({ pool });
   });
 
-  after(async () => {
-    if (parley === undefined) return;
-    const stopped = await parley.stop();
-    assert.equal(stopped.killed, false, 'Parley did not stop on SIGTERM within 5 s');
-    assert.equal(stopped.code, 0, `Parley exited with ${stopped.code}:\n${parley.outputTail()}`);
-  });
+  after(() => stopCleanly(parley));
 
   for (const transport of ['udp', 'tcp', 'tls'] as const satisfies readonly SippTransport[]) {
     it(`answers ${N} OPTIONS over ${transport.toUpperCase()} with 200 and Allow`, async () => {
-      const port = transport === 'tls' ? parley.tlsPort! : parley.port!;
-      const r = await runSipp({ scenario: 'options.xml', host: parley.host, port, transport, calls: N, rate: 50, timeoutSecs: 20 });
+      const r = await runSipp({ ...parley.sippTarget(transport), scenario: 'options.xml', calls: N, rate: 50, timeoutSecs: 20 });
       assert.equal(r.code, 0, `sipp failed:\n${r.describe()}`);
 
       const sent = r.trace.filter((e) => e.direction === 'sent' && e.method === 'OPTIONS');
@@ -42,12 +39,12 @@ describe('OPTIONS from sipp', { skip: skipWithoutSipp() }, () => {
       assert.equal(callIds.size, N, 'one 200 per OPTIONS (distinct Call-IDs)');
 
       if (transport === 'tls') {
-        if (r.tlsBridge !== undefined) {
+        if (r.tlsRelay !== undefined) {
           // sipp without OpenSSL: the relay carried sipp's TCP over TLS; check what it negotiated
-          assert.deepEqual(r.tlsBridge.errors, []);
-          assert.ok(r.tlsBridge.sessions.length >= 1, 'no TLS session was opened');
+          assert.deepEqual(r.tlsRelay.errors, []);
+          assert.ok(r.tlsRelay.sessions.length >= 1, 'no TLS session was opened');
           const tlsLog = parley.logs.find((l) => typeof l.fingerprint256 === 'string');
-          for (const s of r.tlsBridge.sessions) {
+          for (const s of r.tlsRelay.sessions) {
             assert.match(s.protocol ?? '', /^TLSv1\.[23]$/);
             if (tlsLog !== undefined) assert.equal(s.peerFingerprint256, tlsLog.fingerprint256, 'Parley served another certificate than the one it logged');
           }

@@ -4,19 +4,18 @@
 // Run by `npm run test:interop` (builds dist/ first).
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { ParleyServer } from './support/parley-server.js';
-import { PortPool } from './support/port-pool.js';
-import { clearBindings, queryBindings, register } from './support/registration.js';
-import { contacts, digestParams, flow, headerFields, received, sent, type NameAddr } from './support/sip-trace.js';
-import { reserveEndpoint, runSippPeer, type SippEndpoint, type SippPeerResult } from './support/sipp-peer.js';
-import { header, headers, skipWithoutSipp, tagOf, type SippTraceEntry } from './support/sipp.js';
+import { ParleyServer, stopCleanly } from './support/parley.js';
+import { portPool } from './support/ports.js';
+import { clearBindings, queryBindings, register, registrationRun } from './support/registration.js';
+import { contacts, digestParams, flow, header, headerFields, headers, received, sent, tagOf, type NameAddr, type SippTraceEntry } from './support/sip-trace.js';
+import { reserveEndpoint, skipWithoutSipp, type SippEndpoint, type SippResult } from './support/sipp.js';
 
 const ALICE = { user: 'alice', password: 'secret1' };
 const CAROL = { user: 'carol', password: 'secret3' };
-const pool = new PortPool('registrar');
+const pool = portPool(import.meta.url);
 
 /** The one 200 of a registration run, or a failure that shows the run. */
-function the200(r: SippPeerResult): SippTraceEntry {
+function the200(r: SippResult): SippTraceEntry {
   const oks = received(r.trace, { status: 200 });
   assert.equal(oks.length, 1, `expected one 200:\n${r.describe()}`);
   return oks[0]!;
@@ -35,19 +34,14 @@ describe('registrar with sipp over UDP', { skip: skipWithoutSipp(), timeout: 120
   const aliceCallId = `alice-${process.pid}-${Date.now()}@127.0.0.1`;
 
   before(async () => {
-    parley = await ParleyServer.start({ pool, transports: ['udp'], subscribers: [ALICE, CAROL] });
+    parley = await ParleyServer.start({ pool, logLevel: 'debug', transports: ['udp'], subscribers: [ALICE, CAROL] });
     alicePhone = await reserveEndpoint(pool);
   });
 
-  after(async () => {
-    if (parley === undefined) return;
-    const exit = await parley.stop();
-    assert.equal(exit.killed, false, 'Parley did not stop on SIGTERM within 5 s');
-    assert.equal(exit.code, 0, `Parley exited with ${exit.code}:\n${parley.outputTail()}`);
-  });
+  after(() => stopCleanly(parley));
 
   it('REGISTER: 401 with an MD5 then a SHA-256 challenge, then 200 listing the contact with its expiry', async () => {
-    const r = await register(parley, pool, ALICE, { endpoint: alicePhone, expires: 3600, callId: aliceCallId, baseCseq: 1 });
+    const r = await register(parley, ALICE, { endpoint: alicePhone, expires: 3600, callId: aliceCallId, baseCseq: 1 });
     assert.equal(r.code, 0, `sipp failed:\n${r.describe()}`);
     assert.deepEqual(flow(r.trace), ['> REGISTER', '< 401', '> REGISTER', '< 200'], r.describe());
 
@@ -75,7 +69,7 @@ describe('registrar with sipp over UDP', { skip: skipWithoutSipp(), timeout: 120
   });
 
   it('refresh (same Call-ID, higher CSeq, another Expires): 200, still one binding, with the new expiry', async () => {
-    const r = await register(parley, pool, ALICE, { endpoint: alicePhone, expires: 1800, callId: aliceCallId, baseCseq: 11 });
+    const r = await register(parley, ALICE, { endpoint: alicePhone, expires: 1800, callId: aliceCallId, baseCseq: 11 });
     assert.equal(r.code, 0, `sipp failed:\n${r.describe()}`);
     assert.deepEqual(flow(r.trace), ['> REGISTER', '< 401', '> REGISTER', '< 200'], r.describe());
     const ok = the200(r);
@@ -86,26 +80,23 @@ describe('registrar with sipp over UDP', { skip: skipWithoutSipp(), timeout: 120
     const expires = expiresOf(bound[0]!);
     assert.ok(expires > 1790 && expires <= 1800, `expires=${expires} after a refresh asking 1800`);
 
-    const { bindings } = await queryBindings(parley, pool, ALICE);
+    const { bindings } = await queryBindings(parley, ALICE);
     assert.deepEqual(bindings.map((b) => b.uri), [`sip:alice@127.0.0.1:${alicePhone.port};transport=UDP`], 'a query lists the one binding');
   });
 
   it('un-REGISTER (Expires: 0): 200 without that contact, and a query lists nothing', async () => {
-    const r = await register(parley, pool, ALICE, { endpoint: alicePhone, expires: 0, callId: aliceCallId, baseCseq: 21 });
+    const r = await register(parley, ALICE, { endpoint: alicePhone, expires: 0, callId: aliceCallId, baseCseq: 21 });
     assert.equal(r.code, 0, `sipp failed:\n${r.describe()}`);
     assert.deepEqual(flow(r.trace), ['> REGISTER', '< 401', '> REGISTER', '< 200'], r.describe());
     const ok = the200(r);
     assert.deepEqual(headers(ok, 'Contact'), [], `no Contact left:\n${ok.text}`);
-    const { bindings } = await queryBindings(parley, pool, ALICE);
+    const { bindings } = await queryBindings(parley, ALICE);
     assert.deepEqual(bindings, []);
   });
 
   /** reg-wrong-password.xml for one user: REGISTER -> 401 -> REGISTER + Authorization -> 401. */
-  async function refused(user: string, password: string): Promise<{ run: SippPeerResult; request: SippTraceEntry; response: SippTraceEntry }> {
-    const run = await runSippPeer({
-      scenario: 'reg-wrong-password.xml', host: parley.host, port: parley.port!, transport: 'udp', pool,
-      calls: 1, timeoutSecs: 10, recvTimeoutMs: 3000, credentials: [{ user, password }], keys: { expires: '3600' },
-    });
+  async function refused(user: string, password: string): Promise<{ run: SippResult; request: SippTraceEntry; response: SippTraceEntry }> {
+    const run = await registrationRun(parley, 'reg-wrong-password.xml', { user, password }, { expires: 3600 });
     assert.equal(run.code, 0, `sipp did not see REGISTER/401/REGISTER/401:\n${run.describe()}`);
     assert.deepEqual(flow(run.trace), ['> REGISTER', '< 401', '> REGISTER', '< 401'], run.describe());
     const request = sent(run.trace, { method: 'REGISTER' })[1]!;
@@ -117,7 +108,7 @@ describe('registrar with sipp over UDP', { skip: skipWithoutSipp(), timeout: 120
     const { response } = await refused('carol', 'not-her-password');
     assert.equal(headers(response, 'WWW-Authenticate').length, 2, `a fresh challenge:\n${response.text}`);
     assert.deepEqual(headers(response, 'Contact'), []);
-    const { bindings } = await queryBindings(parley, pool, CAROL);
+    const { bindings } = await queryBindings(parley, CAROL);
     assert.deepEqual(bindings, [], 'the refused REGISTER stored a binding');
   });
 
@@ -154,27 +145,24 @@ describe('registrar with sipp over UDP', { skip: skipWithoutSipp(), timeout: 120
   });
 
   it('Expires below 60 s gets 423 Interval Too Brief with Min-Expires: 60, and no binding', async () => {
-    const r = await runSippPeer({
-      scenario: 'reg-too-brief.xml', host: parley.host, port: parley.port!, transport: 'udp', pool,
-      calls: 1, timeoutSecs: 10, recvTimeoutMs: 3000, credentials: [ALICE], keys: { expires: '30' },
-    });
+    const r = await registrationRun(parley, 'reg-too-brief.xml', ALICE, { expires: 30 });
     assert.equal(r.code, 0, `sipp failed:\n${r.describe()}`);
     assert.deepEqual(flow(r.trace), ['> REGISTER', '< 401', '> REGISTER', '< 423'], r.describe());
     const [brief] = received(r.trace, { status: 423 });
     assert.equal(header(brief!, 'Min-Expires'), '60', brief!.text);
-    const { bindings } = await queryBindings(parley, pool, ALICE);
+    const { bindings } = await queryBindings(parley, ALICE);
     assert.deepEqual(bindings, []);
   });
 
   it('Contact: * with Expires: 0 removes every binding of the AOR', async () => {
-    const first = await register(parley, pool, CAROL, { expires: 600 });
-    const second = await register(parley, pool, CAROL, { expires: 600 });
+    const first = await register(parley, CAROL, { expires: 600 });
+    const second = await register(parley, CAROL, { expires: 600 });
     assert.equal(first.code, 0, first.describe());
     assert.equal(second.code, 0, second.describe());
     assert.equal(contacts(the200(second)).length, 2, `two phones, two bindings:\n${the200(second).text}`);
-    const cleared = await clearBindings(parley, pool, CAROL);
+    const cleared = await clearBindings(parley, CAROL);
     assert.deepEqual(headers(the200(cleared), 'Contact'), []);
-    const { bindings } = await queryBindings(parley, pool, CAROL);
+    const { bindings } = await queryBindings(parley, CAROL);
     assert.deepEqual(bindings, []);
   });
 

@@ -4,8 +4,12 @@
 // response it builds, so only a resent response carries the first one's tag.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { ParleyProcess } from './support/parley.js';
-import { header, runSipp, skipWithoutSipp, tagOf, type SippTraceEntry } from './support/sipp.js';
+import { ParleyServer, stopCleanly } from './support/parley.js';
+import { portPool } from './support/ports.js';
+import { header, tagOf, type SippTraceEntry } from './support/sip-trace.js';
+import { runSipp, skipWithoutSipp } from './support/sipp.js';
+
+const pool = portPool(import.meta.url);
 
 /** "> INVITE sip:..." for a request sipp sent, "< 483" for a response it received. */
 function line(e: SippTraceEntry): string {
@@ -13,28 +17,21 @@ function line(e: SippTraceEntry): string {
 }
 
 describe('retransmissions from sipp over UDP', { skip: skipWithoutSipp() }, () => {
-  let parley: ParleyProcess;
+  let parley: ParleyServer;
 
   before(async () => {
-    parley = await ParleyProcess.start({ transports: ['udp'] });
+    parley = await ParleyServer.start({ pool, transports: ['udp'] });
   });
 
-  after(async () => {
-    if (parley === undefined) return;
-    const stopped = await parley.stop();
-    assert.equal(stopped.code, 0, `Parley exited with ${stopped.code}:\n${parley.outputTail()}`);
-  });
+  after(() => stopCleanly(parley));
+
+  /** One call of a scenario over UDP, with -nr: sipp retransmits nothing by itself, every copy in the trace is deliberate. */
+  function runScenario(scenario: string): ReturnType<typeof runSipp> {
+    return runSipp({ ...parley.sippTarget('udp'), scenario, calls: 1, timeoutSecs: 15, extraArgs: ['-nr'] });
+  }
 
   it('INVITE: the retransmission gets the same final response (483); the ACK and a later retransmission get nothing', async () => {
-    const r = await runSipp({
-      scenario: 'invite-retransmission.xml',
-      host: parley.host,
-      port: parley.port!,
-      transport: 'udp',
-      calls: 1,
-      timeoutSecs: 15,
-      extraArgs: ['-nr'], // sipp retransmits nothing by itself: every INVITE in the trace is deliberate
-    });
+    const r = await runScenario('invite-retransmission.xml');
     // exit 0: sipp got exactly the messages the scenario expects, and no unexpected one (an answer
     // to the ACK or to the third INVITE, during the 1-s pause, would have failed the call)
     assert.equal(r.code, 0, `sipp failed:\n${r.describe()}`);
@@ -70,15 +67,7 @@ describe('retransmissions from sipp over UDP', { skip: skipWithoutSipp() }, () =
   });
 
   it('OPTIONS: the retransmission gets the same 200 (same To tag)', async () => {
-    const r = await runSipp({
-      scenario: 'options-retransmission.xml',
-      host: parley.host,
-      port: parley.port!,
-      transport: 'udp',
-      calls: 1,
-      timeoutSecs: 15,
-      extraArgs: ['-nr'],
-    });
+    const r = await runScenario('options-retransmission.xml');
     assert.equal(r.code, 0, `sipp failed:\n${r.describe()}`);
     assert.deepEqual(r.trace.map(line), [
       `> OPTIONS sip:${parley.host}:${parley.port} SIP/2.0`,

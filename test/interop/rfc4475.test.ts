@@ -14,12 +14,15 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it, type TestContext } from 'node:test';
-import { ParleyProcess, REPO_ROOT } from './support/parley.js';
-import { header, runSipp, skipWithoutSipp, tagOf } from './support/sipp.js';
+import { ParleyServer, REPO_ROOT } from './support/parley.js';
+import { portPool } from './support/ports.js';
+import { header, tagOf } from './support/sip-trace.js';
+import { runSipp, skipWithoutSipp } from './support/sipp.js';
 import { openUdpProbe } from './support/udp-probe.js';
 
 const TESTDATA = join(REPO_ROOT, 'src/sip/message/testdata/rfc4475');
 const WAIT_MS = 300;
+const pool = portPool(import.meta.url);
 
 /**
  * A status code, or `accepted`: the message got past the parser and sanity checks and was
@@ -182,10 +185,10 @@ function callIdOf(text: string): string | undefined {
 }
 
 describe('RFC 4475 torture messages over UDP', () => {
-  let parley: ParleyProcess;
+  let parley: ParleyServer;
 
   before(async () => {
-    parley = await ParleyProcess.start({ transports: ['udp'] });
+    parley = await ParleyServer.start({ pool, transports: ['udp'] });
   });
 
   after(async () => {
@@ -194,7 +197,7 @@ describe('RFC 4475 torture messages over UDP', () => {
   });
 
   async function check(c: TortureCase, t: TestContext): Promise<void> {
-    const probe = await openUdpProbe();
+    const probe = await openUdpProbe(pool);
     try {
       const payload = prepare(c, `127.0.0.1:${probe.port}`);
       const request = payload.toString('latin1');
@@ -245,7 +248,7 @@ describe('RFC 4475 torture messages over UDP', () => {
 
   describe('afterwards', { skip: skipWithoutSipp() }, () => {
     it('still answers a sipp OPTIONS with 200', async () => {
-      const r = await runSipp({ scenario: 'options.xml', host: parley.host, port: parley.port!, transport: 'udp', calls: 1, timeoutSecs: 10 });
+      const r = await runSipp({ ...parley.sippTarget('udp'), scenario: 'options.xml', calls: 1, timeoutSecs: 10 });
       assert.equal(r.code, 0, `sipp failed:\n${r.describe()}`);
       assert.deepEqual(r.trace.filter((e) => e.direction === 'received').map((e) => e.status), [200]);
     });

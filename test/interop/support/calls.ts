@@ -1,80 +1,60 @@
 // Calls between sipp phones through Parley, for the call, call-transports and restart suites:
 // a callee registered from the port its sipp UAS then listens on, a caller running a UAC
-// scenario, and the checks every completed call must pass.
+// scenario, and the checks every completed call must pass. sipp's ports come from Parley's pool.
 import assert from 'node:assert/strict';
-import type { ParleyServer } from './parley-server.js';
-import type { PortPool } from './port-pool.js';
-import { register, type Registrant } from './registration.js';
-import { contacts, flow, parseNameAddr, received, recordRoutes, sent, values, vias, type NameAddr } from './sip-trace.js';
-import { reserveEndpoint, runSippPeer, startSipp, type SippEndpoint, type SippPeerResult, type SippRun } from './sipp-peer.js';
-import { header, headers, type SippTransport } from './sipp.js';
-
-function portFor(parley: ParleyServer, transport: SippTransport): number {
-  const port = transport === 'tls' ? parley.tlsPort : parley.port;
-  if (port === undefined) throw new Error(`Parley does not listen on ${transport}`);
-  return port;
-}
+import type { ParleyServer } from './parley.js';
+import { register } from './registration.js';
+import { contacts, flow, header, headers, parseNameAddr, received, recordRoutes, sent, values, vias, type NameAddr } from './sip-trace.js';
+import { reserveEndpoint, runSipp, startSipp, type SippEndpoint, type SippOptions, type SippResult, type SippRun, type SippTransport } from './sipp.js';
+import type { Credentials } from './subscribers.js';
 
 /** A phone registered as `who` from a new endpoint (its SIP port is the contact). */
-export async function registerPhone(parley: ParleyServer, pool: PortPool, who: Registrant, transport: SippTransport = 'udp'): Promise<{ endpoint: SippEndpoint; run: SippPeerResult }> {
-  const endpoint = await reserveEndpoint(pool);
-  const run = await register(parley, pool, who, { endpoint, transport, expires: 3600 });
+export async function registerPhone(parley: ParleyServer, who: Credentials, transport: SippTransport = 'udp'): Promise<{ endpoint: SippEndpoint; run: SippResult }> {
+  const endpoint = await reserveEndpoint(parley.pool);
+  const run = await register(parley, who, { endpoint, transport, expires: 3600 });
   assert.equal(run.code, 0, `${who.user} could not register:\n${run.describe()}`);
   assert.equal(received(run.trace, { status: 200 }).length, 1, run.describe());
   return { endpoint, run };
 }
 
-export interface UasOptions {
-  readonly transport?: SippTransport;
-  /** -d: the scenario's <pause/> (ring time before answering). */
-  readonly pauseMs?: number;
-  readonly recvTimeoutMs?: number;
-  readonly timeoutSecs?: number;
-}
+/** For a UAS, -d (`pauseMs`) is the scenario's <pause/>: the ring time before answering. */
+export type UasOptions = Partial<Pick<SippOptions, 'transport' | 'pauseMs' | 'recvTimeoutMs' | 'timeoutSecs'>>;
 
 /** A sipp UAS on the endpoint a registration came from, for one call; resolves once it listens. */
-export function startUas(parley: ParleyServer, pool: PortPool, endpoint: SippEndpoint, scenario: string, o: UasOptions = {}): Promise<SippRun> {
-  const transport = o.transport ?? 'udp';
-  return startSipp({
-    scenario, host: parley.host, port: portFor(parley, transport), transport, pool, endpoint,
-    calls: 1, timeoutSecs: o.timeoutSecs ?? 15, recvTimeoutMs: o.recvTimeoutMs ?? 5000,
-    ...(o.pauseMs === undefined ? {} : { pauseMs: o.pauseMs }),
-  });
+export function startUas(parley: ParleyServer, endpoint: SippEndpoint, scenario: string, o: UasOptions = {}): Promise<SippRun> {
+  const { transport, timeoutSecs = 15, recvTimeoutMs = 5000, pauseMs } = o;
+  return startSipp({ ...parley.sippTarget(transport), scenario, endpoint, calls: 1, timeoutSecs, recvTimeoutMs, pauseMs });
 }
 
-export interface CallOptions {
-  readonly caller: Registrant;
+/** For a UAC, -d (`pauseMs`, default 100 ms) is the hold time between ACK and BYE. */
+export type CallOptions = Partial<Pick<SippOptions, 'transport' | 'pauseMs' | 'recvTimeoutMs'>> & {
+  readonly caller: Credentials;
+  /** The user part of the Request-URI (-s). */
   readonly callee: string;
-  readonly transport?: SippTransport;
-  /** -d: the hold time between ACK and BYE. */
-  readonly pauseMs?: number;
-  readonly recvTimeoutMs?: number;
-}
+};
 
 /** A sipp UAC (a call-*.xml scenario) from a new endpoint, run to its end. */
-export function call(parley: ParleyServer, pool: PortPool, scenario: string, o: CallOptions): Promise<SippPeerResult> {
-  const transport = o.transport ?? 'udp';
-  return runSippPeer({
-    scenario, host: parley.host, port: portFor(parley, transport), transport, pool,
-    calls: 1, timeoutSecs: 15, recvTimeoutMs: o.recvTimeoutMs ?? 5000,
+export function call(parley: ParleyServer, scenario: string, o: CallOptions): Promise<SippResult> {
+  return runSipp({
+    ...parley.sippTarget(o.transport), scenario, calls: 1, timeoutSecs: 15, recvTimeoutMs: o.recvTimeoutMs ?? 5000,
     credentials: [o.caller], service: o.callee, pauseMs: o.pauseMs ?? 100,
   });
 }
 
 /** Both sides of a call, for failure messages. */
-export function describeCall(uac: SippPeerResult, ...uas: SippPeerResult[]): string {
+export function describeCall(uac: SippResult, ...uas: SippResult[]): string {
   return [`--- caller (UAC):`, uac.describe(), ...uas.flatMap((u, i) => [`--- callee ${i + 1} (UAS):`, u.describe()])].join('\n');
 }
 
 /** Is this Record-Route / Route entry Parley's own (host and port of one of its listeners)? */
 export function isParley(parley: ParleyServer, a: NameAddr, transport: SippTransport): boolean {
-  return a.host === parley.host && a.port === portFor(parley, transport) && a.uriParams.has('lr');
+  return a.host === parley.host && a.port === parley.portFor(transport) && a.uriParams.has('lr');
 }
 
 export interface BasicCallExpectation {
   readonly parley: ParleyServer;
-  readonly uac: SippPeerResult;
-  readonly uas: SippPeerResult;
+  readonly uac: SippResult;
+  readonly uas: SippResult;
   /** The endpoint the callee registered from (its contact). */
   readonly callee: SippEndpoint;
   /** How the caller reached Parley, and how Parley reached the callee. */

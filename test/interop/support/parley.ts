@@ -1,12 +1,18 @@
+// Parley under test: `parley serve` started from the built CLI on loopback ports of the test
+// file's pool, with its own data directory (subscribers imported first), stopped and restarted
+// by its PID, and killed by a guard should the test process die without stopping it.
+import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { constants, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
-import { freePortBlock } from './ports.js';
+import { signalPid, spawnBounded } from './child.js';
+import type { PortPool } from './ports.js';
+import { subscribersCsv, type Subscriber } from './subscribers.js';
 
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 /** The built CLI: the suites test what `npm run build` produced (`npm run test:interop` builds first). */
@@ -15,9 +21,13 @@ export const PARLEY_CLI = join(REPO_ROOT, 'dist/cli/main.js');
 export type ParleyTransport = 'udp' | 'tcp' | 'tls';
 
 export interface ParleyOptions {
-  /** Listeners to open (default all three); UDP and TCP share a port, TLS has its own. */
+  /** Where the listening ports come from: the test file's slice (support/ports.ts). */
+  readonly pool: PortPool;
+  /** Subscribers imported (`parley user import`) into the new data directory before the first start. */
+  readonly subscribers?: readonly Subscriber[];
+  /** Listeners to open (default all three); UDP and TCP share a port, TLS has the next one. */
   readonly transports?: readonly ParleyTransport[];
-  /** --log-level (default info). */
+  /** --log-level (default info; debug makes a failing call test print what Parley decided). */
   readonly logLevel?: string;
   /** How long to wait for "Parley is ready" (default 15 s). */
   readonly readyTimeoutMs?: number;
@@ -25,6 +35,16 @@ export interface ParleyOptions {
 
 /** One JSON log line Parley printed. */
 export type LogLine = Record<string, unknown> & { msg?: string; level?: number };
+
+/** How one Parley process ended. */
+export interface ParleyExit {
+  /** Its exit status as sh reports it: 128 + n after signal n. */
+  readonly code: number | null;
+  /** The signal that ended it (read from a status above 128). */
+  readonly signal: NodeJS.Signals | null;
+  /** SIGTERM did not end it within the grace time: it was SIGKILLed. */
+  readonly killed: boolean;
+}
 
 /**
  * Parley runs under a small sh guard: the guard starts it, reports its PID on fd 3, and SIGKILLs
@@ -51,80 +71,142 @@ const GUARD = [
   'exit "$status"',
 ].join('\n');
 
+/** One Parley process and its guard. */
+interface Run {
+  /** The sh guard; it exits when Parley exits, with Parley's status. */
+  readonly guard: ChildProcess;
+  /** Parley's own PID (known once the guard has reported it). */
+  pid: number | undefined;
+  readonly exited: Promise<void>;
+}
+
+function signalOf(status: number | null): NodeJS.Signals | null {
+  if (status === null || status <= 128) return null;
+  const found = Object.entries(constants.signals).find(([, n]) => n === status - 128);
+  return found === undefined ? null : (found[0] as NodeJS.Signals);
+}
+
+/** Add subscribers to a data directory with `parley user import FILE.csv` (all or nothing). */
+export async function importSubscribers(dataDir: string, subscribers: readonly Subscriber[]): Promise<void> {
+  const csv = join(dataDir, 'subscribers.csv');
+  await writeFile(csv, subscribersCsv(subscribers), { mode: 0o600 });
+  const args = [PARLEY_CLI, 'user', 'import', csv, '--data-dir', dataDir];
+  try {
+    const r = await spawnBounded(process.execPath, args, { cwd: REPO_ROOT, timeoutMs: 30_000 }).done;
+    if (r.code !== 0) throw new Error(`parley ${args.slice(1).join(' ')} exited with ${r.code ?? r.signal}:\n${r.stdout}${r.stderr}`);
+  } finally {
+    await rm(csv, { force: true });
+  }
+}
+
 /**
- * A Parley server started as a child process (`parley serve`) on loopback ports from the
- * interop range, with its own temporary data directory.
+ * `parley serve` as a child process on 127.0.0.1: ports from the test file's pool, a temporary
+ * data directory, and a restart (SIGTERM, then a new process on the same ports and data
+ * directory). Logs of every process it ran are kept in order.
  */
-export class ParleyProcess {
-  private readonly exited: Promise<void>;
+export class ParleyServer {
+  readonly host = '127.0.0.1';
+  /** Every JSON log line Parley printed on stdout, of every process, in order. */
+  readonly logs: LogLine[] = [];
+  /** stdout lines that were not JSON, and all of stderr. */
+  readonly otherOutput: string[] = [];
+  /** The "Parley is ready" line of the current process. */
+  readyLine: LogLine | undefined;
+  private run: Run | undefined;
 
   private constructor(
-    /** The sh guard; it exits when Parley exits, with Parley's status. */
-    private readonly guard: ChildProcess,
-    /** Parley's own PID. */
-    readonly pid: number,
-    readonly host: string,
-    /** UDP and TCP port (undefined when neither was asked for). */
+    /** UDP and TCP port (undefined when neither listens). */
     readonly port: number | undefined,
     readonly tlsPort: number | undefined,
     readonly dataDir: string,
-    /** The listeners as Parley reported them in its ready line. */
-    readonly listeners: readonly string[],
-    /** Every JSON log line Parley printed on stdout (filled as they arrive). */
-    readonly logs: LogLine[],
-    /** stdout lines that were not JSON, and all of stderr. */
-    readonly otherOutput: string[],
-  ) {
-    this.exited = new Promise((res) => {
-      if (guard.exitCode !== null || guard.signalCode !== null) res();
-      else guard.once('exit', () => res());
-    });
+    /** The pool the ports came from; sipp peers of the same test file take theirs from it too. */
+    readonly pool: PortPool,
+    private readonly listen: readonly string[],
+    private readonly options: ParleyOptions,
+  ) {}
+
+  /**
+   * Import the subscribers, start Parley and wait until it logs "Parley is ready". Retries on
+   * other ports if a port was taken in the meantime; fails with Parley's own output when it
+   * cannot start.
+   */
+  static async start(options: ParleyOptions): Promise<ParleyServer> {
+    if (!existsSync(PARLEY_CLI)) throw new Error(`${PARLEY_CLI} is missing: run "npm run build" first (npm run test:interop does)`);
+    const dataDir = await mkdtemp(join(tmpdir(), 'parley-interop-'));
+    try {
+      if (options.subscribers !== undefined && options.subscribers.length > 0) await importSubscribers(dataDir, options.subscribers);
+      const transports = options.transports ?? ['udp', 'tcp', 'tls'];
+      let lastError: Error | undefined;
+      for (let attempt = 0; attempt < 3; attempt++) {
+        const base = await options.pool.block(2);
+        const port = transports.includes('udp') || transports.includes('tcp') ? base : undefined;
+        const tlsPort = transports.includes('tls') ? base + 1 : undefined;
+        const listen = transports.map((t) => `${t}:127.0.0.1:${t === 'tls' ? tlsPort : port}`);
+        const server = new ParleyServer(port, tlsPort, dataDir, options.pool, listen, options);
+        try {
+          await server.spawn();
+          return server;
+        } catch (e) {
+          lastError = e as Error;
+          if (!/EADDRINUSE|address already in use/i.test(lastError.message)) throw lastError;
+        }
+      }
+      throw lastError!;
+    } catch (e) {
+      await rm(dataDir, { recursive: true, force: true });
+      throw e;
+    }
   }
 
-  /** Still running (its guard exits as soon as Parley does). */
+  /** The current process's PID. */
+  get pid(): number | undefined {
+    return this.run?.pid;
+  }
+
+  /** The current process is still running (its guard exits as soon as Parley does). */
   get alive(): boolean {
-    return this.guard.exitCode === null && this.guard.signalCode === null;
+    const guard = this.run?.guard;
+    return guard !== undefined && guard.exitCode === null && guard.signalCode === null;
   }
 
-  /** Parley's exit status once it has exited (128 + n after signal n), else null. */
+  /** The current process's exit status once it has exited (128 + n after signal n), else null. */
   get exitCode(): number | null {
-    return this.guard.exitCode;
+    return this.run?.guard.exitCode ?? null;
+  }
+
+  /** The listeners as the current process reported them in its ready line. */
+  get listeners(): readonly string[] {
+    return (this.readyLine?.listeners as string[] | undefined) ?? [];
+  }
+
+  /** The port a peer reaches Parley on over `transport`. */
+  portFor(transport: ParleyTransport): number {
+    const port = transport === 'tls' ? this.tlsPort : this.port;
+    if (port === undefined) throw new Error(`Parley does not listen on ${transport}`);
+    return port;
   }
 
   /**
-   * Start Parley and wait until it logs "Parley is ready". Retries on other ports if a port
-   * was taken in the meantime; fails with Parley's own output when it cannot start.
+   * Where a sipp peer reaches Parley over `transport` (default UDP), and the pool its own ports
+   * come from: spread into support/sipp.ts's options.
    */
-  static async start(options: ParleyOptions = {}): Promise<ParleyProcess> {
-    if (!existsSync(PARLEY_CLI)) throw new Error(`${PARLEY_CLI} is missing: run "npm run build" first (npm run test:interop does)`);
-    let lastError: Error | undefined;
-    for (let attempt = 0; attempt < 3; attempt++) {
-      try {
-        return await ParleyProcess.startOnce(options);
-      } catch (e) {
-        lastError = e as Error;
-        if (!/EADDRINUSE|address already in use/i.test(lastError.message)) throw lastError;
-      }
-    }
-    throw lastError!;
+  sippTarget(transport: ParleyTransport = 'udp'): { host: string; port: number; transport: ParleyTransport; pool: PortPool } {
+    return { host: this.host, port: this.portFor(transport), transport, pool: this.pool };
   }
 
-  private static async startOnce(options: ParleyOptions): Promise<ParleyProcess> {
-    const transports = options.transports ?? ['udp', 'tcp', 'tls'];
-    const host = '127.0.0.1';
-    const base = await freePortBlock(2);
-    const port = transports.includes('udp') || transports.includes('tcp') ? base : undefined;
-    const tlsPort = transports.includes('tls') ? base + 1 : undefined;
-    const listen = transports.map((t) => `${t}:${host}:${t === 'tls' ? tlsPort : port}`);
-    const dataDir = await mkdtemp(join(tmpdir(), 'parley-interop-'));
-    const args = [PARLEY_CLI, 'serve', '--listen', ...listen, '--data-dir', dataDir, '--log-level', options.logLevel ?? 'info'];
+  /** Start a process (under its guard) on this server's ports and data directory; wait until it is ready. */
+  private async spawn(): Promise<void> {
+    const args = [PARLEY_CLI, 'serve', '--listen', ...this.listen, '--data-dir', this.dataDir, '--log-level', this.options.logLevel ?? 'info'];
     const guard = spawn('/bin/sh', ['-c', GUARD, 'parley-guard', process.execPath, ...args], {
       cwd: REPO_ROOT,
-      env: { ...process.env, PARLEY_GUARD_DATA_DIR: dataDir },
+      env: { ...process.env, PARLEY_GUARD_DATA_DIR: this.dataDir },
       stdio: ['pipe', 'pipe', 'pipe', 'pipe'],
     });
     // the guard's stdin stays open (and unwritten) for as long as this process lives
     guard.stdin!.on('error', () => {});
+    const run: Run = { guard, pid: undefined, exited: new Promise((res) => guard.once('exit', () => res())) };
+    this.run = run;
+    this.readyLine = undefined;
     const pidP = new Promise<number | undefined>((res) => {
       let text = '';
       const fd3 = guard.stdio[3] as Readable;
@@ -132,55 +214,91 @@ export class ParleyProcess {
       fd3.on('end', () => res(/^\d+/.test(text) ? Number.parseInt(text, 10) : undefined));
       fd3.on('error', () => res(undefined));
     });
-    const logs: LogLine[] = [];
-    const other: string[] = [];
-    let ready: ((listeners: string[]) => void) | undefined;
-    const readyP = new Promise<string[]>((res) => (ready = res));
+    let ready: ((line: LogLine) => void) | undefined;
+    const readyP = new Promise<LogLine>((res) => (ready = res));
     createInterface({ input: guard.stdout! }).on('line', (line) => {
       let parsed: LogLine;
       try {
         parsed = JSON.parse(line) as LogLine;
       } catch {
-        other.push(line);
+        this.otherOutput.push(line);
         return;
       }
-      logs.push(parsed);
-      if (parsed.msg === 'Parley is ready') ready?.((parsed.listeners as string[] | undefined) ?? []);
+      this.logs.push(parsed);
+      if (parsed.msg === 'Parley is ready') ready?.(parsed);
     });
-    createInterface({ input: guard.stderr! }).on('line', (line) => other.push(line));
+    createInterface({ input: guard.stderr! }).on('line', (line) => this.otherOutput.push(line));
 
-    const timeoutMs = options.readyTimeoutMs ?? 15_000;
+    const timeoutMs = this.options.readyTimeoutMs ?? 15_000;
     let timer: NodeJS.Timeout | undefined;
     const outcome = await Promise.race([
-      readyP.then((l) => ({ kind: 'ready' as const, listeners: l })),
-      new Promise<{ kind: 'exit'; code: number | null }>((res) => guard.once('exit', (code) => res({ kind: 'exit', code }))),
+      readyP.then((line) => ({ kind: 'ready' as const, line })),
+      run.exited.then(() => ({ kind: 'exit' as const })),
       new Promise<{ kind: 'error'; err: Error }>((res) => guard.once('error', (err) => res({ kind: 'error', err }))),
       new Promise<{ kind: 'timeout' }>((res) => (timer = setTimeout(() => res({ kind: 'timeout' }), timeoutMs))),
     ]);
     clearTimeout(timer);
-    const pid = await Promise.race([pidP, new Promise<undefined>((res) => setTimeout(() => res(undefined), 2000))]);
-    if (outcome.kind === 'ready' && pid !== undefined) {
-      return new ParleyProcess(guard, pid, host, port, tlsPort, dataDir, outcome.listeners, logs, other);
+    run.pid = await Promise.race([pidP, new Promise<undefined>((res) => setTimeout(() => res(undefined), 2000))]);
+    if (outcome.kind === 'ready' && run.pid !== undefined) {
+      this.readyLine = outcome.line;
+      return;
     }
 
     // not ready: stop it (by PID) and report what it said
-    if (guard.exitCode === null && guard.signalCode === null) {
-      if (pid !== undefined) process.kill(pid, 'SIGKILL');
+    if (this.alive) {
+      if (run.pid !== undefined) signalPid(run.pid, 'SIGKILL');
       guard.stdin!.end(); // and the guard's own kill, should the PID be unknown
-      await new Promise((res) => guard.once('exit', res));
+      await run.exited;
     }
-    await rm(dataDir, { recursive: true, force: true });
-    const said = [...logs.map((l) => JSON.stringify(l)), ...other].slice(-20).join('\n');
     const why =
-      outcome.kind === 'exit' ? `exited with code ${outcome.code}`
+      outcome.kind === 'exit' ? `exited with code ${guard.exitCode}`
       : outcome.kind === 'error' ? `could not be spawned (${outcome.err.message})`
       : outcome.kind === 'timeout' ? `not ready within ${timeoutMs} ms`
       : 'started, but its guard did not report its PID';
-    throw new Error(`Parley (${args.slice(1).join(' ')}) ${why}; its output:\n${said}`);
+    throw new Error(`Parley (${args.slice(1).join(' ')}) ${why}; its output:\n${this.outputTail(20)}`);
+  }
+
+  /** SIGTERM to Parley's PID, wait for the exit (up to `graceMs`), then SIGKILL to that PID. */
+  private async terminate(graceMs: number): Promise<ParleyExit> {
+    const run = this.run;
+    if (run === undefined) return { code: null, signal: null, killed: false };
+    let killed = false;
+    if (this.alive && run.pid !== undefined) {
+      signalPid(run.pid, 'SIGTERM');
+      let timer: NodeJS.Timeout | undefined;
+      const inTime = await Promise.race([run.exited.then(() => true), new Promise<boolean>((res) => (timer = setTimeout(() => res(false), graceMs)))]);
+      clearTimeout(timer);
+      if (!inTime && this.alive) {
+        killed = true;
+        signalPid(run.pid, 'SIGKILL');
+        await run.exited;
+      }
+    }
+    // the guard has exited with Parley: closing its stdin now kills nothing
+    run.guard.stdin!.end();
+    const code = run.guard.exitCode;
+    return { code, signal: signalOf(code) ?? run.guard.signalCode, killed };
+  }
+
+  /**
+   * Stop the process with SIGTERM (the data directory stays), then start a new one on the same
+   * ports and data directory. Resolves with how the old one ended.
+   */
+  async restart(graceMs = 5000): Promise<ParleyExit> {
+    const exit = await this.terminate(graceMs);
+    await this.spawn();
+    return exit;
+  }
+
+  /** SIGTERM (SIGKILL after `graceMs`) and remove the data directory. */
+  async stop(graceMs = 5000): Promise<ParleyExit> {
+    const exit = await this.terminate(graceMs);
+    await rm(this.dataDir, { recursive: true, force: true });
+    return exit;
   }
 
   /** Output so far (log lines as JSON text, then other lines), for failure messages. */
-  outputTail(lines = 30): string {
+  outputTail(lines = 40): string {
     return [...this.logs.map((l) => JSON.stringify(l)), ...this.otherOutput].slice(-lines).join('\n');
   }
 
@@ -188,26 +306,15 @@ export class ParleyProcess {
   problems(): LogLine[] {
     return this.logs.filter((l) => (l.level ?? 0) >= 40 && !/development certificate/.test(l.msg ?? ''));
   }
+}
 
-  /**
-   * SIGTERM to Parley's PID, wait for the exit (up to `graceMs`), then SIGKILL to that PID;
-   * removes the data directory. Resolves with Parley's exit status and whether it had to be killed.
-   */
-  async stop(graceMs = 5000): Promise<{ code: number | null; killed: boolean }> {
-    let killed = false;
-    if (this.alive) {
-      process.kill(this.pid, 'SIGTERM');
-      let timer: NodeJS.Timeout | undefined;
-      const inTime = await Promise.race([this.exited.then(() => true), new Promise<boolean>((res) => (timer = setTimeout(() => res(false), graceMs)))]);
-      clearTimeout(timer);
-      if (!inTime && this.alive) {
-        killed = true;
-        process.kill(this.pid, 'SIGKILL');
-        await this.exited;
-      }
-    }
-    this.guard.stdin!.end();
-    await rm(this.dataDir, { recursive: true, force: true });
-    return { code: this.guard.exitCode, killed };
-  }
+/** A process of `server` ended with status 0 on SIGTERM, within the grace time. */
+export function assertCleanExit(server: ParleyServer, exit: ParleyExit): void {
+  assert.equal(exit.killed, false, 'Parley did not stop on SIGTERM within 5 s');
+  assert.equal(exit.code, 0, `Parley exited with ${exit.code}:\n${server.outputTail()}`);
+}
+
+/** Stop `server` (when it was started) and assert that it ended cleanly on SIGTERM. */
+export async function stopCleanly(server: ParleyServer | undefined): Promise<void> {
+  if (server !== undefined) assertCleanExit(server, await server.stop());
 }

@@ -1,8 +1,32 @@
+// The loopback ports of the interop suites, and the one allocator every helper takes them from.
+//
+// Scheme: the suites use 127.0.0.1 ports 26000-27999 only (never 5060/5061). The range is cut in
+// eight slices of 250 ports, and each test file owns one (PORT_SLICES, keyed by the file's name).
+// Node's test runner runs each file in a process of its own, in parallel with the others: as no
+// two files share a slice, they never hand out the same port. Inside a file one PortPool hands
+// out every port (Parley's listeners, sipp's -p/-cp/-mp, the TLS relay, UDP probes), each once.
+// A port is also checked free for UDP and TCP before it is handed out, for what runs beside the
+// suites (bench/sip uses 26000-26999). A new test file needs a slice here: portPool() fails for
+// a file that has none.
 import { createSocket } from 'node:dgram';
 import { createServer } from 'node:net';
+import { basename } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
-/** The loopback ports the interop suites may use (never 5060/5061). */
-export const PORT_RANGE = { first: 26000, last: 26999 } as const;
+export const PORT_RANGE = { first: 26000, last: 27999 } as const;
+export const SLICE_SIZE = 250;
+
+/** The slice of each test file: slice i is 26000 + 250 i ... 26000 + 250 i + 249. */
+export const PORT_SLICES: Readonly<Record<string, number>> = {
+  'options.test.ts': 0, // 26000-26249
+  'retransmission.test.ts': 1, // 26250-26499
+  'rfc4475.test.ts': 2, // 26500-26749
+  'registrar.test.ts': 3, // 26750-26999
+  'call.test.ts': 4, // 27000-27249
+  'call-transports.test.ts': 5, // 27250-27499
+  'restart.test.ts': 6, // 27500-27749
+  // 7: 27750-27999, free for the next file
+};
 
 /**
  * Is `port` free on 127.0.0.1 for UDP and (when asked) TCP? Binds and releases at once; another
@@ -25,22 +49,49 @@ export async function portIsFree(port: number, tcp = true): Promise<boolean> {
   });
 }
 
-const handedOut = new Set<number>();
+/** Hands out blocks of consecutive ports, free for UDP and TCP on 127.0.0.1, from one slice. */
+export class PortPool {
+  private readonly handedOut = new Set<number>();
+  /** Where the next search starts, as an offset in the slice. */
+  private next: number;
 
-/**
- * `count` consecutive ports, free for UDP and TCP on 127.0.0.1, inside PORT_RANGE. The start is
- * random so that test files running in parallel processes rarely collide; ports handed out by
- * this process are never handed out again.
- */
-export async function freePortBlock(count: number): Promise<number> {
-  const span = PORT_RANGE.last - PORT_RANGE.first + 1 - count;
-  for (let attempt = 0; attempt < 200; attempt++) {
-    const start = PORT_RANGE.first + Math.floor(Math.random() * span);
-    let ok = true;
-    for (let p = start; p < start + count && ok; p++) ok = !handedOut.has(p) && (await portIsFree(p));
-    if (!ok) continue;
-    for (let p = start; p < start + count; p++) handedOut.add(p);
-    return start;
+  constructor(
+    readonly first: number,
+    readonly last: number,
+    /** For error messages: whose slice this is. */
+    readonly owner = `${first}-${last}`,
+  ) {
+    if (first < PORT_RANGE.first || last > PORT_RANGE.last || first > last) throw new Error(`ports ${first}-${last} are outside ${PORT_RANGE.first}-${PORT_RANGE.last}`);
+    // a random start: a run right after another does not reuse its ports at once (a TCP
+    // connection sipp made from a port may still be in TIME_WAIT, which a bind does not see)
+    this.next = Math.floor(Math.random() * (last - first + 1));
   }
-  throw new Error(`no block of ${count} free ports in ${PORT_RANGE.first}-${PORT_RANGE.last}`);
+
+  /**
+   * `count` consecutive free ports, never handed out before by this pool. The search goes on
+   * from the end of the last block and wraps around, so the slice does not fragment.
+   */
+  async block(count: number): Promise<number> {
+    const size = this.last - this.first + 1;
+    for (let i = 0; i < size; i++) {
+      const start = this.first + ((this.next + i) % size);
+      if (start + count - 1 > this.last) continue;
+      let ok = true;
+      for (let p = start; p < start + count && ok; p++) ok = !this.handedOut.has(p) && (await portIsFree(p));
+      if (!ok) continue;
+      for (let p = start; p < start + count; p++) this.handedOut.add(p);
+      this.next = (start - this.first + count) % size;
+      return start;
+    }
+    throw new Error(`no block of ${count} free ports in ${this.first}-${this.last} (${this.owner})`);
+  }
+}
+
+/** The pool of a test file, from its slice: `const pool = portPool(import.meta.url)`. */
+export function portPool(testFileUrl: string): PortPool {
+  const file = basename(testFileUrl.startsWith('file:') ? fileURLToPath(testFileUrl) : testFileUrl);
+  const slice = PORT_SLICES[file];
+  if (slice === undefined) throw new Error(`${file} has no port slice: give it one in test/interop/support/ports.ts (PORT_SLICES)`);
+  const first = PORT_RANGE.first + slice * SLICE_SIZE;
+  return new PortPool(first, first + SLICE_SIZE - 1, file);
 }

@@ -1,6 +1,79 @@
-// Reading sipp message traces (parsed by support/sipp.ts) for assertions: the message flow, Via,
-// Record-Route and Contact values, and a header-by-header comparison of two responses.
-import { headers, type SippTraceEntry } from './sipp.js';
+// sipp's message traces (-trace_msg, written by every run of support/sipp.ts): parsing, and
+// reading them for assertions: headers, the message flow, Via, Record-Route and Contact values,
+// and a header-by-header comparison of two responses.
+
+/** One message from sipp's -trace_msg file. */
+export interface SippTraceEntry {
+  readonly direction: 'sent' | 'received';
+  /** As sipp names it: UDP, TCP, TLS. */
+  readonly transport: string;
+  readonly time: string;
+  /** The message, CRLF normalised to LF, trailing blank lines removed. */
+  readonly text: string;
+  readonly startLine: string;
+  /** Responses: the status code. */
+  readonly status?: number;
+  /** Requests: the method. */
+  readonly method?: string;
+}
+
+/** Parse a -trace_msg file. */
+export function parseSippTrace(content: string): SippTraceEntry[] {
+  const entries: SippTraceEntry[] = [];
+  const chunks = content.replace(/\r\n/g, '\n').split(/^-{20,}[ \t]*(.*)$/m);
+  // split with a capture group: [before, time1, body1, time2, body2, ...]
+  for (let i = 1; i + 1 < chunks.length; i += 2) {
+    const time = chunks[i]!.trim();
+    const body = chunks[i + 1]!.replace(/^\n/, '');
+    const m = /^(\w+) message (sent|received)[^\n]*\n/.exec(body);
+    if (m === null) continue;
+    const text = body.slice(m[0].length).replace(/^\n+/, '').replace(/\n+$/, '');
+    const startLine = text.split('\n')[0] ?? '';
+    const status = /^SIP\/2\.0 (\d{3})\b/.exec(startLine);
+    const method = /^([A-Za-z]+) \S+ SIP\/2\.0$/.exec(startLine);
+    entries.push({
+      direction: m[2] as 'sent' | 'received',
+      transport: m[1]!,
+      time,
+      text,
+      startLine,
+      ...(status ? { status: Number(status[1]) } : {}),
+      ...(method ? { method: method[1] } : {}),
+    });
+  }
+  return entries;
+}
+
+/**
+ * The header fields of a message (a traced one, or raw text) in order, as [lower-case name,
+ * value], continuation lines unfolded (RFC 3261 §7.3.1).
+ */
+export function headerFields(entry: SippTraceEntry | string): Array<[string, string]> {
+  const text = (typeof entry === 'string' ? entry : entry.text).replace(/\r\n/g, '\n');
+  const head = (text.split('\n\n')[0] ?? '').replace(/\n[ \t]+/g, ' ');
+  const out: Array<[string, string]> = [];
+  for (const line of head.split('\n').slice(1)) {
+    const i = line.indexOf(':');
+    if (i > 0) out.push([line.slice(0, i).trim().toLowerCase(), line.slice(i + 1).trim()]);
+  }
+  return out;
+}
+
+/** Every value of the header `name` (full name, case-insensitive; one per header line, not split at commas). */
+export function headers(entry: SippTraceEntry | string, name: string): string[] {
+  const want = name.toLowerCase();
+  return headerFields(entry).filter(([n]) => n === want).map(([, v]) => v);
+}
+
+/** Value of the first header `name` of a message. */
+export function header(entry: SippTraceEntry | string, name: string): string | undefined {
+  return headers(entry, name)[0];
+}
+
+/** The tag parameter of a To/From value. */
+export function tagOf(value: string | undefined): string | undefined {
+  return value === undefined ? undefined : /;\s*tag\s*=\s*([^;,\s>]+)/i.exec(value)?.[1];
+}
 
 /** "> INVITE" for a request sipp sent, "< 407" for a response it received (and "< INVITE", "> 200"). */
 export function step(e: SippTraceEntry): string {
@@ -123,17 +196,6 @@ export function contacts(entry: SippTraceEntry): NameAddr[] {
 
 export function recordRoutes(entry: SippTraceEntry): NameAddr[] {
   return values(entry, 'Record-Route').map(parseNameAddr);
-}
-
-/** The header fields of a message in order, as [lower-case name, value], continuation lines unfolded. */
-export function headerFields(entry: SippTraceEntry): Array<[string, string]> {
-  const head = (entry.text.split('\n\n')[0] ?? '').replace(/\n[ \t]+/g, ' ');
-  const out: Array<[string, string]> = [];
-  for (const line of head.split('\n').slice(1)) {
-    const i = line.indexOf(':');
-    if (i > 0) out.push([line.slice(0, i).trim().toLowerCase(), line.slice(i + 1).trim()]);
-  }
-  return out;
 }
 
 /** The digest parameters of one challenge (WWW-Authenticate / Proxy-Authenticate value). */

@@ -1,10 +1,17 @@
-import { spawn, spawnSync } from 'node:child_process';
+// Running sipp, the real SIP peer of the interop suites: is it installed (skip or fail without it),
+// and one bounded run, either to its end (a UAC, a registration) or in the background (a UAS,
+// which resolves once it listens). Its message trace is parsed by support/sip-trace.ts.
+import { spawnSync } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { freePortBlock } from './ports.js';
-import { startTlsBridge, type TlsBridge } from './tls-bridge.js';
+import { signalPid, spawnBounded } from './child.js';
+import type { ParleyTransport } from './parley.js';
+import type { PortPool } from './ports.js';
+import { parseSippTrace, type SippTraceEntry } from './sip-trace.js';
+import { writeInjectionFile, type Credentials } from './subscribers.js';
+import { startTlsRelay, type TlsRelay } from './tls-relay.js';
 
 export const SCENARIOS = resolve(dirname(fileURLToPath(import.meta.url)), '../scenarios');
 
@@ -43,49 +50,62 @@ export function skipWithoutSipp(): string | false {
   return process.env.CI ? false : `${SIPP_MISSING}; skipped outside CI`;
 }
 
-export type SippTransport = 'udp' | 'tcp' | 'tls';
+/** What sipp speaks to Parley: one of Parley's transports. */
+export type SippTransport = ParleyTransport;
+
+/**
+ * The local ports of one sipp "phone": -p port (SIP), -cp port+1 (control), -mp port+2 (media;
+ * sipp also binds port+4). Reserve one to run several sipp processes one after the other from
+ * the same SIP port: a REGISTER from the port a UAS will then listen on.
+ */
+export interface SippEndpoint {
+  readonly port: number;
+}
+
+export async function reserveEndpoint(pool: PortPool): Promise<SippEndpoint> {
+  return { port: await pool.block(5) };
+}
 
 export interface SippOptions {
   /** Scenario file: a name in test/interop/scenarios or a path. */
   readonly scenario: string;
+  /** Parley's address (for a UAS too: sipp sends its responses back where requests came from). */
   readonly host: string;
   readonly port: number;
   readonly transport: SippTransport;
+  /** The test file's pool (support/ports.ts): sipp's ports and the TLS relay's come from it. */
+  readonly pool: PortPool;
+  /** Local ports; a fresh endpoint from the pool when absent. */
+  readonly endpoint?: SippEndpoint;
   /** -m: calls to run before sipp exits (the run is always bounded). */
   readonly calls: number;
-  /** -timeout: the whole run's bound, in seconds (with -timeout_error, reaching it fails). */
+  /** -timeout: the whole run's bound, in seconds (default 20; with -timeout_error, reaching it fails). */
   readonly timeoutSecs?: number;
   /** -recv_timeout, ms (default 5000): a call waiting longer for a message fails. */
   readonly recvTimeoutMs?: number;
   /** -r: calls per second (sipp's default is 10). */
   readonly rate?: number;
+  /** Credentials for an injection file (-inf): field0 = user, field1 = [authentication ...]. */
+  readonly credentials?: readonly Credentials[];
+  /** -s: the user part of the Request-URI ([service]). */
+  readonly service?: string;
+  /** -cid_str: a fixed Call-ID (a refresh REGISTER reuses the first one's). */
+  readonly callId?: string;
+  /** -base_cseq: the first [cseq]. */
+  readonly baseCseq?: number;
+  /** -d: length of a <pause/> without milliseconds, ms. */
+  readonly pauseMs?: number;
   /**
    * -key NAME VALUE pairs for [NAME] in the scenario. Always set: [via_transport] (UDP, TCP or
    * TLS: what the Via must say, also when sipp talks TCP to the TLS relay) and [sut_host],
-   * [sut_port] (the server's own address for Request-URIs; sipp's [remote_port] would name the
-   * relay).
+   * [sut_port] (Parley's address, as [remote_ip]:[remote_port] are).
    */
   readonly keys?: Readonly<Record<string, string>>;
   readonly extraArgs?: readonly string[];
 }
 
-/** One message from sipp's -trace_msg file. */
-export interface SippTraceEntry {
-  readonly direction: 'sent' | 'received';
-  /** As sipp names it: UDP, TCP, TLS. */
-  readonly transport: string;
-  readonly time: string;
-  /** The message, CRLF normalised to LF, trailing blank lines removed. */
-  readonly text: string;
-  readonly startLine: string;
-  /** Responses: the status code. */
-  readonly status?: number;
-  /** Requests: the method. */
-  readonly method?: string;
-}
-
 export interface SippResult {
-  /** sipp's exit code: 0 = every call succeeded; 1 = at least one failed; 97/99 = aborted/error. */
+  /** sipp's exit code: 0 = every call succeeded; 1 = at least one failed; 97/99 = aborted/error; null: killed. */
   readonly code: number | null;
   readonly signal: NodeJS.Signals | null;
   readonly stdout: string;
@@ -94,144 +114,154 @@ export interface SippResult {
   readonly errors: string;
   readonly trace: readonly SippTraceEntry[];
   readonly args: readonly string[];
-  /** The TLS bridge used when sipp cannot speak TLS itself. */
-  readonly tlsBridge?: TlsBridge;
-  /** A one-paragraph summary for assertion messages. */
+  readonly endpoint: SippEndpoint;
+  /** Set when sipp had no TLS and spoke TCP to a local TLS relay. */
+  readonly tlsRelay?: TlsRelay;
+  /** A summary (command, exit, errors, message flow) for assertion messages. */
   describe(): string;
 }
 
-/** Value of the first header `name` (full name, case-insensitive) of a traced message. */
-export function header(entry: SippTraceEntry | string, name: string): string | undefined {
-  return headers(entry, name)[0];
-}
-
-/** Every value of the header `name` (one per header line, not split at commas). */
-export function headers(entry: SippTraceEntry | string, name: string): string[] {
-  const text = (typeof entry === 'string' ? entry : entry.text).replace(/\r\n/g, '\n');
-  // unfold continuation lines (RFC 3261 §7.3.1) before splitting the head into fields
-  const head = (text.split('\n\n')[0] ?? '').replace(/\n[ \t]+/g, ' ');
-  const out: string[] = [];
-  const want = name.toLowerCase();
-  for (const line of head.split('\n').slice(1)) {
-    const i = line.indexOf(':');
-    if (i > 0 && line.slice(0, i).trim().toLowerCase() === want) out.push(line.slice(i + 1).trim());
-  }
-  return out;
-}
-
-/** The tag parameter of a To/From value. */
-export function tagOf(value: string | undefined): string | undefined {
-  return value === undefined ? undefined : /;\s*tag\s*=\s*([^;,\s>]+)/i.exec(value)?.[1];
-}
-
-/** Parse a -trace_msg file. */
-export function parseSippTrace(content: string): SippTraceEntry[] {
-  const entries: SippTraceEntry[] = [];
-  const chunks = content.replace(/\r\n/g, '\n').split(/^-{20,}[ \t]*(.*)$/m);
-  // split with a capture group: [before, time1, body1, time2, body2, ...]
-  for (let i = 1; i + 1 < chunks.length; i += 2) {
-    const time = chunks[i]!.trim();
-    const body = chunks[i + 1]!.replace(/^\n/, '');
-    const m = /^(\w+) message (sent|received)[^\n]*\n/.exec(body);
-    if (m === null) continue;
-    const text = body.slice(m[0].length).replace(/^\n+/, '').replace(/\n+$/, '');
-    const startLine = text.split('\n')[0] ?? '';
-    const status = /^SIP\/2\.0 (\d{3})\b/.exec(startLine);
-    const method = /^([A-Za-z]+) \S+ SIP\/2\.0$/.exec(startLine);
-    entries.push({
-      direction: m[2] as 'sent' | 'received',
-      transport: m[1]!,
-      time,
-      text,
-      startLine,
-      ...(status ? { status: Number(status[1]) } : {}),
-      ...(method ? { method: method[1] } : {}),
-    });
-  }
-  return entries;
+/** A sipp started in the background (a UAS waiting for calls). */
+export interface SippRun {
+  readonly endpoint: SippEndpoint;
+  readonly pid: number;
+  /** Resolves when sipp has exited. */
+  readonly done: Promise<SippResult>;
 }
 
 /**
- * Run one bounded sipp: -m calls, -timeout with -timeout_error, -recv_timeout, loopback
- * addresses, every port from the interop range (-p SIP, -cp control, -mp media), messages traced
- * with -trace_msg. A TLS run uses `-t l1` when sipp has TLS; otherwise sipp speaks TCP to a
- * local TLS bridge (see tls-bridge.ts) and its Via says TLS. A watchdog SIGKILLs sipp (by pid)
- * if it outlives its own -timeout by 10 s.
+ * Start one bounded sipp: -m calls, -timeout with -timeout_error, -recv_timeout, a watchdog
+ * that SIGKILLs it by pid 10 s after its own timeout; loopback addresses, every port from the
+ * pool (-p SIP, -cp control, -mp media); messages traced (-trace_msg).
+ * With `waitListening` (the default, for a UAS) it resolves once sipp listens on its SIP port,
+ * read from /proc/net, so a call can be sent to it at once.
+ * TLS: `-t l1` with an openssl certificate when sipp was built with OpenSSL; otherwise sipp
+ * speaks TCP, through `-rsa`, to a local TLS relay (support/tls-relay.ts), with TLS in its Via
+ * and Contact ([via_transport]) and Parley's TLS address in [remote_ip]:[remote_port].
  */
-export async function runSipp(o: SippOptions): Promise<SippResult> {
+export async function startSipp(o: SippOptions, waitListening = true): Promise<SippRun> {
   const info = sippInfo();
   if (!info.installed) throw new Error(SIPP_MISSING);
   const dir = await mkdtemp(join(tmpdir(), 'parley-sipp-'));
-  const base = await freePortBlock(5); // -p base, -cp base+1, -mp base+2 (sipp also binds base+4)
-  const timeoutSecs = o.timeoutSecs ?? 30;
+  const endpoint = o.endpoint ?? (await reserveEndpoint(o.pool));
+  const base = endpoint.port;
+  const timeoutSecs = o.timeoutSecs ?? 20;
   const messageFile = join(dir, 'messages.log');
   const errorFile = join(dir, 'errors.log');
   const scenario = o.scenario.includes('/') ? o.scenario : join(SCENARIOS, o.scenario);
 
-  let bridge: TlsBridge | undefined;
-  let target = `${o.host}:${o.port}`;
+  let relay: TlsRelay | undefined;
   let t = o.transport === 'udp' ? 'u1' : o.transport === 'tcp' ? 't1' : 'l1';
   const tlsArgs: string[] = [];
   if (o.transport === 'tls') {
     if (info.tls) {
-      tlsArgs.push(...(await sippTlsCredentials(dir)));
+      tlsArgs.push(...sippTlsCredentials(dir));
     } else {
-      bridge = await startTlsBridge({ host: o.host, port: o.port });
-      target = `127.0.0.1:${bridge.port}`;
+      // the scenario still names Parley ([remote_ip]:[remote_port] in the Request-URI, and in
+      // the digest uri sipp computes); -rsa only changes where sipp sends: to the relay
+      relay = await startTlsRelay({ host: o.host, port: o.port }, o.pool);
+      tlsArgs.push('-rsa', `127.0.0.1:${relay.port}`);
       t = 't1';
     }
   }
-  // [sut_host]:[sut_port] is the server itself, also when sipp's [remote_port] is the TLS relay's
+  const inf = o.credentials === undefined ? [] : ['-inf', await writeInjectionFile(join(dir, 'credentials.csv'), o.credentials)];
   const keys = { via_transport: o.transport.toUpperCase(), sut_host: o.host, sut_port: String(o.port), ...o.keys };
   const args = [
-    target, '-sf', scenario, '-t', t,
+    `${o.host}:${o.port}`, '-sf', scenario, '-t', t,
     '-i', '127.0.0.1', '-bind_local', '-p', String(base), '-cp', String(base + 1), '-mp', String(base + 2),
     '-m', String(o.calls), '-timeout', `${timeoutSecs}s`, '-timeout_error', '-recv_timeout', String(o.recvTimeoutMs ?? 5000),
     '-nostdin', '-trace_msg', '-message_file', messageFile, '-trace_err', '-error_file', errorFile,
+    ...inf,
     ...(o.rate === undefined ? [] : ['-r', String(o.rate)]),
+    ...(o.service === undefined ? [] : ['-s', o.service]),
+    ...(o.callId === undefined ? [] : ['-cid_str', o.callId]),
+    ...(o.baseCseq === undefined ? [] : ['-base_cseq', String(o.baseCseq)]),
+    ...(o.pauseMs === undefined ? [] : ['-d', String(o.pauseMs)]),
     ...Object.entries(keys).flatMap(([k, v]) => ['-key', k, v]),
     ...tlsArgs,
     ...(o.extraArgs ?? []),
   ];
-  let stdout = '';
-  let stderr = '';
-  let code: number | null = null;
-  let signal: NodeJS.Signals | null = null;
-  try {
-    const child = spawn('sipp', args, { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString('latin1')));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString('latin1')));
-    const watchdog = setTimeout(() => {
-      if (child.pid !== undefined && child.exitCode === null) process.kill(child.pid, 'SIGKILL');
-    }, (timeoutSecs + 10) * 1000);
-    [code, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((res, rej) => {
-      child.once('error', rej);
-      child.once('close', (c, s) => res([c, s]));
-    });
-    clearTimeout(watchdog);
-  } finally {
-    await bridge?.stop();
-  }
-  const trace = parseSippTrace(await readFile(messageFile, 'latin1').catch(() => ''));
-  const errors = await readFile(errorFile, 'latin1').catch(() => '');
-  if (!process.env.PARLEY_KEEP_SIPP_FILES) await rm(dir, { recursive: true, force: true });
-  const result: SippResult = {
-    code, signal, stdout, stderr, errors, trace, args,
-    ...(bridge === undefined ? {} : { tlsBridge: bridge }),
-    describe: () =>
-      [
-        `sipp ${args.join(' ')}`,
-        `exit ${code}${signal ? ` (${signal})` : ''}`,
-        errors.trim() ? `errors:\n${errors.trim().slice(-2000)}` : '',
-        stderr.trim() ? `stderr:\n${stderr.trim().slice(-1000)}` : '',
-        `trace: ${trace.map((e) => `${e.direction === 'sent' ? '>' : '<'} ${e.startLine}`).join(' | ')}`,
-      ].filter(Boolean).join('\n'),
+  const child = spawnBounded('sipp', args, { cwd: dir, timeoutMs: (timeoutSecs + 10) * 1000, encoding: 'latin1' });
+  const cleanUp = async (): Promise<void> => {
+    await relay?.stop();
+    if (!process.env.PARLEY_KEEP_SIPP_FILES) await rm(dir, { recursive: true, force: true });
   };
-  return result;
+  const done = child.done.then(
+    async ({ code, signal, stdout, stderr }) => {
+      const trace = parseSippTrace(await readFile(messageFile, 'latin1').catch(() => ''));
+      const errors = await readFile(errorFile, 'latin1').catch(() => '');
+      await cleanUp();
+      const result: SippResult = {
+        code, signal, stdout, stderr, errors, trace, args, endpoint,
+        ...(relay === undefined ? {} : { tlsRelay: relay }),
+        describe: () => describeRun(args, code, signal, errors, stderr, trace),
+      };
+      return result;
+    },
+    async (e: unknown) => {
+      await cleanUp();
+      throw e;
+    },
+  );
+  if (child.pid === undefined) {
+    await done; // rejects with the reason spawn gave
+    throw new Error(`sipp could not be started: sipp ${args.join(' ')}`);
+  }
+  // a UAS is useful once it listens: wait for its socket (or for an early exit)
+  if (waitListening) {
+    const exited = done.then(() => 'exited' as const, () => 'exited' as const);
+    const bound = await Promise.race([waitBound(base, o.transport === 'udp' ? 'udp' : 'tcp', 5000), exited]);
+    if (bound === false) {
+      signalPid(child.pid, 'SIGKILL');
+      const r = await done.catch(() => undefined);
+      throw new Error(`sipp did not open its SIP port ${base} within 5 s:\n${r?.describe() ?? `sipp ${args.join(' ')}`}`);
+    }
+  }
+  return { endpoint, pid: child.pid, done };
 }
 
-/** A throwaway self-signed certificate and key for a TLS-capable sipp (-tls_cert/-tls_key). */
-async function sippTlsCredentials(dir: string): Promise<string[]> {
+/** Run one bounded sipp to its end (see startSipp). */
+export async function runSipp(o: SippOptions): Promise<SippResult> {
+  return (await startSipp(o, false)).done;
+}
+
+function describeRun(args: readonly string[], code: number | null, signal: NodeJS.Signals | null, errors: string, stderr: string, trace: readonly SippTraceEntry[]): string {
+  return [
+    `sipp ${args.join(' ')}`,
+    `exit ${code}${signal ? ` (${signal})` : ''}`,
+    errors.trim() ? `errors:\n${errors.trim().slice(-2500)}` : '',
+    stderr.trim() ? `stderr:\n${stderr.trim().slice(-1000)}` : '',
+    `flow: ${trace.map((e) => `${e.direction === 'sent' ? '>' : '<'} ${e.startLine}`).join(' | ')}`,
+  ].filter(Boolean).join('\n');
+}
+
+/**
+ * Wait until something listens on 127.0.0.1:port (UDP: a bound socket; TCP: LISTEN), read
+ * from /proc/net so that the check never binds the port itself. Without /proc it waits 500 ms.
+ */
+async function waitBound(port: number, kind: 'udp' | 'tcp', timeoutMs: number): Promise<boolean> {
+  const want = `0100007F:${port.toString(16).toUpperCase().padStart(4, '0')}`;
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    let table: string;
+    try {
+      table = await readFile(`/proc/net/${kind}`, 'utf8');
+    } catch {
+      await new Promise((r) => setTimeout(r, 500));
+      return true;
+    }
+    const found = table.split('\n').some((line) => {
+      const cols = line.trim().split(/\s+/);
+      return cols[1] === want && (kind === 'udp' || cols[3] === '0A');
+    });
+    if (found) return true;
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  return false;
+}
+
+/** A throwaway self-signed certificate and key for a TLS-capable sipp (-tls_cert / -tls_key). */
+function sippTlsCredentials(dir: string): string[] {
   const cert = join(dir, 'sipp-cert.pem');
   const key = join(dir, 'sipp-key.pem');
   const r = spawnSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-days', '2', '-subj', '/CN=sipp.invalid'], { encoding: 'utf8', timeout: 30_000 });

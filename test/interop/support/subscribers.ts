@@ -1,33 +1,22 @@
-import { spawn } from 'node:child_process';
-import { rm, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
-import { PARLEY_CLI, REPO_ROOT } from './parley.js';
+// The test domain's subscribers: the CSV `parley user import` reads (support/parley.ts imports it
+// before Parley starts) and the sipp injection file that carries their credentials (support/sipp.ts).
+import { writeFile } from 'node:fs/promises';
 
-/** A subscriber of the test domain: `user@domain` with a clear password (the store keeps HA1). */
-export interface Subscriber {
+/** A user name and clear password, as a sipp phone sends them. */
+export interface Credentials {
   readonly user: string;
   readonly password: string;
+}
+
+/** A subscriber of the test domain: `user@domain` with a clear password (the store keeps HA1). */
+export interface Subscriber extends Credentials {
   /** Default 127.0.0.1, the domain the suites' sipp scenarios use ([remote_ip]). */
   readonly domain?: string;
 }
 
-/** Add subscribers to a data directory with `parley user import FILE.csv` (all or nothing). */
-export async function importSubscribers(dataDir: string, subscribers: readonly Subscriber[]): Promise<void> {
-  const csv = join(dataDir, 'subscribers.csv');
-  await writeFile(csv, subscribers.map((s) => `${s.user}@${s.domain ?? '127.0.0.1'},${s.password}\n`).join(''), { mode: 0o600 });
-  const args = [PARLEY_CLI, 'user', 'import', csv, '--data-dir', dataDir];
-  const child = spawn(process.execPath, args, { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (out += d.toString()));
-  const watchdog = setTimeout(() => child.pid !== undefined && child.exitCode === null && process.kill(child.pid, 'SIGKILL'), 30_000);
-  const code = await new Promise<number | null>((res, rej) => {
-    child.once('error', rej);
-    child.once('close', (c) => res(c));
-  });
-  clearTimeout(watchdog);
-  await rm(csv, { force: true });
-  if (code !== 0) throw new Error(`parley ${args.slice(1).join(' ')} exited with ${code}:\n${out}`);
+/** The lines of a `parley user import` file: `user@domain,password`. */
+export function subscribersCsv(subscribers: readonly Subscriber[]): string {
+  return subscribers.map((s) => `${s.user}@${s.domain ?? '127.0.0.1'},${s.password}\n`).join('');
 }
 
 /**
@@ -36,7 +25,7 @@ export async function importSubscribers(dataDir: string, subscribers: readonly S
  * inside [authentication], so the whole keyword is a field). Read in order (SEQUENTIAL): call
  * N uses line N.
  */
-export async function writeInjectionFile(path: string, credentials: ReadonlyArray<{ readonly user: string; readonly password: string }>): Promise<string> {
+export async function writeInjectionFile(path: string, credentials: readonly Credentials[]): Promise<string> {
   for (const c of credentials) {
     if (/[;\s\]\[]/.test(c.user + c.password)) throw new Error(`"${c.user}" / "${c.password}": no ; [ ] or space in an injection field`);
   }

@@ -1,23 +1,37 @@
 import { createServer, type Socket } from 'node:net';
 import { connect as tlsConnect, type TLSSocket } from 'node:tls';
-import type { PortPool } from './port-pool.js';
+import type { PortPool } from './ports.js';
+
+/** What one relayed connection negotiated with the server. */
+export interface TlsSession {
+  readonly protocol: string | null;
+  readonly cipher: string;
+  /** SHA-256 fingerprint of the server's certificate (colon-separated hex). */
+  readonly peerFingerprint256: string;
+}
 
 export interface TlsRelay {
   readonly port: number;
-  /** TLS versions negotiated with the server, one per connection. */
-  readonly protocols: ReadonlyArray<string | null>;
+  /** One per TLS connection made to the server, in order. */
+  readonly sessions: readonly TlsSession[];
+  /** TLS or socket errors seen on either side. */
   readonly errors: readonly string[];
   stop(): Promise<void>;
 }
 
 /**
- * The TCP-to-TLS relay of support/tls-bridge.ts (same behaviour: each TCP connection accepted on
- * `port` is carried over a new TLS connection to the target, bytes unchanged, the server's
- * certificate not verified), listening on a port of the caller's pool (27000-27999) instead
- * of the 26000 range. Used when sipp is built without OpenSSL and cannot run `-t l1`.
+ * A TCP-to-TLS relay on 127.0.0.1, on a port of the caller's pool: every TCP connection
+ * accepted on `port` is carried over a new TLS connection to host:port, bytes copied both ways
+ * unchanged.
+ *
+ * Why: Debian's sip-tester 3.6.1 is built without OpenSSL ("To use a TLS transport you must
+ * compile SIPp with OpenSSL"), so `sipp -t l1` cannot run. sipp then speaks SIP over TCP to
+ * this relay, with `SIP/2.0/TLS` in its Via, and Parley sees a real TLS client. The server's
+ * (self-signed development) certificate is not verified; its fingerprint is recorded so a test
+ * can compare it with the one Parley logs.
  */
 export async function startTlsRelay(target: { host: string; port: number }, pool: PortPool): Promise<TlsRelay> {
-  const protocols: Array<string | null> = [];
+  const sessions: TlsSession[] = [];
   const errors: string[] = [];
   const open = new Set<Socket | TLSSocket>();
   const server = createServer((client) => {
@@ -26,7 +40,11 @@ export async function startTlsRelay(target: { host: string; port: number }, pool
     const upstream = tlsConnect({ host: target.host, port: target.port, rejectUnauthorized: false });
     open.add(upstream);
     upstream.once('secureConnect', () => {
-      protocols.push(upstream.getProtocol());
+      sessions.push({
+        protocol: upstream.getProtocol(),
+        cipher: upstream.getCipher().name,
+        peerFingerprint256: upstream.getPeerCertificate().fingerprint256,
+      });
       client.pipe(upstream);
       upstream.pipe(client);
       client.resume();
@@ -55,7 +73,7 @@ export async function startTlsRelay(target: { host: string; port: number }, pool
   });
   return {
     port,
-    protocols,
+    sessions,
     errors,
     stop: () =>
       new Promise<void>((res) => {

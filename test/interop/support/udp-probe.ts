@@ -1,17 +1,17 @@
 import { createSocket } from 'node:dgram';
-import { freePortBlock } from './ports.js';
+import type { PortPool } from './ports.js';
 
 export interface UdpProbe {
-  /** The local port (in the interop range) the datagram is sent from. */
+  /** The local port (from the test file's pool) the datagram is sent from. */
   readonly port: number;
   /** Send one datagram to host:port and collect every datagram that comes back within `waitMs`. */
   exchange(payload: Buffer, host: string, port: number, waitMs: number): Promise<Buffer[]>;
   close(): Promise<void>;
 }
 
-/** A UDP socket on 127.0.0.1, on a port from the interop range, that sends raw datagrams. */
-export async function openUdpProbe(): Promise<UdpProbe> {
-  const port = await freePortBlock(1);
+/** A UDP socket on 127.0.0.1, on a port of the caller's pool, that sends raw datagrams. */
+export async function openUdpProbe(pool: PortPool): Promise<UdpProbe> {
+  const port = await pool.block(1);
   const socket = createSocket('udp4');
   await new Promise<void>((res, rej) => {
     socket.once('error', rej);
