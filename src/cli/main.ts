@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { Command, Option } from 'commander';
 import { ConfigError, configFromObject, configReference, loadConfigFile, type ParleyConfig } from '../app/config.js';
 import { randomBytes } from 'node:crypto';
+import { relative } from 'node:path';
 import { parseListenSpec, runServer, type RunningServer } from '../app/run-server.js';
 import { userCommand } from './user-command.js';
 
@@ -77,7 +78,7 @@ async function printWelcome(server: RunningServer, config: ParleyConfig, demo: b
     for (const user of ['alice', 'bob']) {
       const existing = await server.subscribers.get(user, domain);
       if (existing !== undefined) {
-        lines.push(`  demo user ${user}@${domain} exists already (change its password: parley user passwd ${user}@${domain})`);
+        lines.push(`  demo user ${user}@${domain} exists already (change its password: ${selfCommand()} user passwd ${user}@${domain} --data-dir ${config.dataDir})`);
         continue;
       }
       const password = randomBytes(9).toString('base64url');
@@ -86,10 +87,18 @@ async function printWelcome(server: RunningServer, config: ParleyConfig, demo: b
     }
     lines.push(`  register a phone as one of them with server ${domain} and call the other (sip:bob@${domain})`);
   } else if ((await server.subscribers.count()) === 0) {
-    lines.push(`  no users yet; add one:  npx parley user add alice@${domain} --data-dir ${config.dataDir}`);
+    lines.push(`  no users yet; add one:  ${selfCommand()} user add alice@${domain} --data-dir ${config.dataDir}`);
     lines.push('  (or restart with --demo to create alice and bob with random passwords)');
   }
   process.stderr.write(lines.join('\n') + '\n');
+}
+
+/** How to run this CLI again: `parley` when installed as a command, else `node <path to main.js>`. */
+function selfCommand(): string {
+  const script = process.argv[1] ?? 'parley';
+  if (/(^|[\\/])parley$/.test(script)) return 'parley';
+  const rel = relative(process.cwd(), script);
+  return `node ${rel.startsWith('..') ? script : rel}`;
 }
 
 program
