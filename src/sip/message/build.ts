@@ -30,11 +30,23 @@ export function newTag(): string {
   return randomHex(8);
 }
 
+/** Random bytes are drawn from the CSPRNG 4 KiB at a time: one call per few hundred tags. */
+const POOL = new Uint8Array(4096);
+let poolPos = POOL.length;
+
 /** Hex of `n` random bytes from the platform's CSPRNG (Web Crypto: Node and browsers alike). */
 function randomHex(n: number): string {
-  const b = globalThis.crypto.getRandomValues(new Uint8Array(n));
+  if (poolPos + n > POOL.length) {
+    globalThis.crypto.getRandomValues(POOL);
+    poolPos = 0;
+  }
   let s = '';
-  for (const x of b) s += (x < 16 ? '0' : '') + x.toString(16);
+  for (let i = 0; i < n; i++) {
+    const x = POOL[poolPos + i]!;
+    s += (x < 16 ? '0' : '') + x.toString(16);
+  }
+  // each byte is used once: a tag or branch never shares randomness with another
+  poolPos += n;
   return s;
 }
 
