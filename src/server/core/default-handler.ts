@@ -4,7 +4,7 @@ import { parseUri, type Flow, type ServerTransaction, type SipRequest } from '..
 import type { SubscriberStore } from '../../store/subscriber-store.js';
 import type { ProxyCore } from '../proxy/proxy-core.js';
 import type { ProxyTarget } from '../proxy/response-context.js';
-import { addressOfRecord } from '../registrar/address-of-record.js';
+import { addressOfRecord, splitAor } from '../registrar/address-of-record.js';
 import type { LocationService } from '../registrar/location-service.js';
 import type { Registrar } from '../registrar/registrar.js';
 import type { SipServer } from '../sip-server.js';
@@ -174,7 +174,7 @@ export class DefaultHandler implements RequestHandler {
     if (aor !== undefined) {
       const bindings = this.o.location.lookup(aor);
       if (bindings.length === 0) {
-        const [user, domain] = splitAt(aor);
+        const { user, domain } = splitAor(aor);
         const known = (await this.o.subscribers.get(user, domain)) !== undefined || this.o.location.known(aor);
         server.reply(tx, known ? 480 : 404);
         return;
@@ -230,11 +230,6 @@ export class DefaultHandler implements RequestHandler {
     if (kind === 'request') request.remove('Proxy-Authorization');
     return r.username;
   }
-}
-
-function splitAt(aor: string): [string, string] {
-  const at = aor.lastIndexOf('@');
-  return [aor.slice(0, at), aor.slice(at + 1)];
 }
 
 function flowOf(received: { transport: Flow['transport']; address: string; port: number; localAddress?: string; localPort?: number }, connectionId: number | undefined): Flow {

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type { Clock } from '../../lib/clock.js';
 import { silentLogger, type Logger } from '../../lib/logger.js';
 import {
-  MAGIC_COOKIE, SipRequest, type Flow, type ServerTransaction, type SipResponse, type Uri,
+  MAGIC_COOKIE, SipRequest, type Flow, type FlowTransport, type ServerTransaction, type SipResponse, type Uri,
 } from '../../sip/index.js';
 import type { LocalIdentity } from '../core/local-identity.js';
 import type { SipServer } from '../sip-server.js';
@@ -34,6 +34,8 @@ export class ProxyCore implements BranchLauncher {
   private readonly contexts = new Map<ServerTransaction, ResponseContext>();
   private readonly recordRouteFor = new WeakMap<ResponseContext, boolean>();
   private seq = 0;
+  /** Transports Parley listens on, hence can send over (RFC 3263 picks among them). */
+  private readonly transports: ReadonlySet<FlowTransport>;
 
   constructor(
     private readonly server: SipServer,
@@ -44,6 +46,7 @@ export class ProxyCore implements BranchLauncher {
     this.timerC = options.timerC ?? 181_000;
     this.dns = options.dns ?? systemDns;
     this.log = options.log ?? silentLogger;
+    this.transports = new Set((['udp', 'tcp', 'tls'] as const).filter((t) => identity.has(t)));
   }
 
   /** Response contexts alive (for metrics and tests). */
@@ -158,11 +161,11 @@ export class ProxyCore implements BranchLauncher {
     void this.nextHop(copy, explicit).then(
       (dest) => {
         if (dest === undefined) {
-          context.onLaunchFailed(target, 503, 'Service Unavailable (next hop does not resolve)');
+          context.onLaunchFailed(503, 'Service Unavailable (next hop does not resolve)');
           return;
         }
         if (!this.prepare(copy, dest, this.recordRouteFor.get(context) ?? false, context.serverTx.source)) {
-          context.onLaunchFailed(target, 483);
+          context.onLaunchFailed(483);
           return;
         }
         const branch = new Branch(target, copy, dest);
@@ -180,7 +183,7 @@ export class ProxyCore implements BranchLauncher {
       },
       (e: unknown) => {
         this.log.warn({ err: e }, 'target resolution failed');
-        context.onLaunchFailed(target, 500);
+        context.onLaunchFailed(500);
       },
     );
   }
@@ -235,7 +238,7 @@ export class ProxyCore implements BranchLauncher {
         if (rest.length > 0) request.append('Route', rest.join(', '));
       } else hop = top.uri;
     }
-    const found = await resolveSipUri(hop, this.dns, new Set(['udp', 'tcp', 'tls'].filter((t) => this.identity.has(t as 'udp'))) as ReadonlySet<'udp'>);
+    const found = await resolveSipUri(hop, this.dns, this.transports);
     const first = found[0];
     if (first === undefined) return undefined;
     return { transport: first.transport, remoteAddress: first.address, remotePort: first.port };

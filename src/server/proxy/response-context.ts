@@ -138,7 +138,7 @@ export class ResponseContext {
   }
 
   /** No target could even be tried (resolution failed): a branch-less final. */
-  onLaunchFailed(target: ProxyTarget, status: number, reason?: string): void {
+  onLaunchFailed(status: number, reason?: string): void {
     if (this.finalSent) return;
     this.finals.push(createResponse(this.request, status, reason === undefined ? {} : { reason }));
     this.maybeFinish();

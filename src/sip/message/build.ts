@@ -88,15 +88,9 @@ export function createResponse(request: SipRequest, status: number, options: Res
         break;
     }
   }
-  for (const [name, value] of options.headers ?? []) {
-    fields.push({ name, key: name.toLowerCase(), value });
-  }
   const response = new SipResponse(status, options.reason ?? REASON_PHRASES[status] ?? 'Unknown', fields, options.body);
-  // field keys added above may be compact or mixed case: normalise through the public API
-  if (options.headers?.length) {
-    const extra = response.fields.splice(response.fields.length - options.headers.length);
-    for (const f of extra) response.append(f.name, f.value);
-  }
+  // append() resolves compact and mixed-case names to their keys
+  for (const [name, value] of options.headers ?? []) response.append(name, value);
   return response;
 }
 

@@ -407,9 +407,7 @@ export abstract class SipMessage {
    * `keys` is omitted. Returns the first error, or undefined when all parse.
    */
   validate(keys?: readonly string[]): SipParseError | undefined {
-    const all = keys ?? ['via', 'from', 'to', 'call-id', 'cseq', 'max-forwards', 'content-length', 'content-type', 'contact', 'route',
-      'record-route', 'path', 'expires', 'min-expires', 'require', 'proxy-require', 'supported', 'unsupported', 'allow',
-      'www-authenticate', 'authorization', 'proxy-authenticate', 'proxy-authorization', 'date'];
+    const all = keys ?? ALL_TYPED;
     for (const k of all) {
       const getter = ACCESSORS[k];
       if (getter === undefined) continue;
@@ -474,6 +472,9 @@ export function utf8Length(s: string): number {
   }
   return n;
 }
+
+/** Every typed header (the top Via is covered by `via`). */
+const ALL_TYPED = Object.keys(ACCESSORS).filter((k) => k !== 'via#top');
 
 function outName(name: string, key: string): string {
   return name.length === 1 || name === key ? canonicalName(key) : name;
