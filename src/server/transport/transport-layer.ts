@@ -1,13 +1,11 @@
 import { lookup } from 'node:dns';
 import { isIP } from 'node:net';
-import {
-  parseMessage, serialize, type AnySipMessage, type ParseResult, type SipParseError, type SipRequest, type SipResponse, type Via,
-} from '../../sip/index.js';
+import type { SipParseError, SipRequest, SipResponse, Via } from '../../sip/index.js';
 import { ConnectionTable } from './connection-table.js';
 import { defaultPort, isStreamTransport, normalizeAddress, type Flow, type StreamTransport } from './flow.js';
 import type { ListenerInfo } from './listener-info.js';
-import { addReceivedParameters } from './received-parameters.js';
-import { responseTarget } from './response-target.js';
+import { flowLog, formatHostPort, MessagePath, type TransportLayerDelegate } from './message-path.js';
+import type { ResponseTarget } from './response-target.js';
 import { TcpTransport, type StreamTransportDelegate } from './tcp-transport.js';
 import { loadCertificateFiles, loadOrCreateCertificate, type TlsCertificate } from './tls-certificate.js';
 import { TlsTransport, type TlsTransportSettings } from './tls-transport.js';
@@ -15,26 +13,18 @@ import { TransportError } from './transport-error.js';
 import { DEFAULT_TRANSPORT_LIMITS, type TransportLimits } from './transport-limits.js';
 import { silentLogger, type Logger } from '../../lib/logger.js';
 import { UdpTransport } from './udp-transport.js';
+import type { Wire } from './wire.js';
 
-/** What the transport layer hands up (to the transaction layer, RFC 3261 §18.1.2, §18.2.1). */
-export interface TransportLayerDelegate {
-  /**
-   * A well-formed message. A request's top Via already carries `received`/`rport`
-   * (RFC 3261 §18.2.1, RFC 3581 §4). `flow` is where it came from (with `connectionId` on streams).
-   */
-  onMessage(message: AnySipMessage, flow: Flow): void;
-  /**
-   * Input that is not a well-formed message. `partial` is the message as far as it could be
-   * split (start line and header fields) when that was possible, so the server can answer
-   * 400 (505 for a version); it is undefined for framing errors, after which a stream
-   * connection is closed.
-   */
-  onParseError(error: SipParseError, partial: AnySipMessage | undefined, flow: Flow): void;
-  /**
-   * A UDP datagram that is not SIP but STUN (first byte 0-3, RFC 7983 §7): RFC 5626 §3.5.1
-   * keepalives on UDP flows. Dropped when absent; a STUN server can answer with `sendRaw`.
-   */
-  onStunDatagram?(bytes: Uint8Array, flow: Flow): void;
+export type { TransportLayerDelegate } from './message-path.js';
+
+/**
+ * Where bytes go when the SIP core runs elsewhere (worker threads): every UDP datagram and every
+ * framed stream message, unparsed, with its flow.
+ */
+export interface RawReceiver {
+  onBytes(bytes: Uint8Array, flow: Flow, datagram: boolean): void;
+  /** A stream could not be framed; its connection is closed right after. */
+  onFramingError(error: SipParseError, flow: Flow): void;
 }
 
 /** One listener to start. */
@@ -81,6 +71,11 @@ export interface TransportLayerOptions {
    * response whose top Via fails this test is dropped; when absent, every response is handed up.
    */
   readonly isOwnSentBy?: (via: Via) => boolean;
+  /**
+   * Hand every received datagram and framed stream message to this instead of parsing it here
+   * (the SIP core runs in worker threads; see server/workers). `delegate` is then unused.
+   */
+  readonly receiver?: RawReceiver;
 }
 
 /**
@@ -95,12 +90,13 @@ export interface TransportLayerOptions {
  *
  * Never throws on network input; exceptions of the delegate are caught and logged.
  */
-export class TransportLayer {
+export class TransportLayer implements Wire {
   /** Every open stream connection, with open/close events (the registrar binds flows to them). */
   readonly connections = new ConnectionTable();
   readonly limits: TransportLimits;
-  private readonly parseLimits: { readonly maxMessageSize: number; readonly maxHeaders: number };
-  delegate: TransportLayerDelegate | undefined;
+  /** The SIP half: parsing what comes in, serializing what goes out. */
+  readonly path: MessagePath;
+  private readonly receiver: RawReceiver;
   private readonly options: TransportLayerOptions;
   private readonly log: Logger;
   private readonly udp: UdpTransport;
@@ -111,14 +107,33 @@ export class TransportLayer {
 
   constructor(options: TransportLayerOptions) {
     this.options = options;
-    this.delegate = options.delegate;
     this.limits = Object.freeze({ ...DEFAULT_TRANSPORT_LIMITS, ...options.limits });
-    this.parseLimits = { maxMessageSize: this.limits.maxMessageSize, maxHeaders: this.limits.maxHeaders };
     this.log = (options.log ?? silentLogger).child({ module: 'transport' });
-    this.udp = new UdpTransport({ onDatagram: (bytes, flow) => this.onDatagram(bytes, flow) }, this.log);
+    this.path = new MessagePath({
+      wire: this,
+      limits: this.limits,
+      log: this.log,
+      ...(options.delegate === undefined ? {} : { delegate: options.delegate }),
+      ...(options.isOwnSentBy === undefined ? {} : { isOwnSentBy: options.isOwnSentBy }),
+    });
+    const path = this.path;
+    this.receiver = options.receiver ?? {
+      onBytes: (bytes, flow, datagram) => (datagram ? path.receiveDatagram(bytes, flow) : path.receiveStreamMessage(bytes, flow)),
+      onFramingError: (error, flow) => path.receiveFramingError(error, flow),
+    };
+    this.udp = new UdpTransport({ onDatagram: (bytes, flow) => this.receiver.onBytes(bytes, flow, true) }, this.log);
     const streamOptions = { delegate: this.streamDelegate(), connections: this.connections, limits: this.limits, log: this.log };
     this.tcp = new TcpTransport(streamOptions);
     this.tls = new TlsTransport(streamOptions, this.tlsSettings());
+  }
+
+  /** Receives the messages (can be set after construction, before start). */
+  get delegate(): TransportLayerDelegate | undefined {
+    return this.path.delegate;
+  }
+
+  set delegate(delegate: TransportLayerDelegate | undefined) {
+    this.path.delegate = delegate;
   }
 
   /** The bound listeners (real ports when 0 was configured). */
@@ -163,47 +178,41 @@ export class TransportLayer {
     this.bound.splice(0);
   }
 
-  /**
-   * Send a request (RFC 3261 §18.1.1). Streams: over the connection `destination.connectionId`
-   * names when it is open, else over an open connection to the same remote address, port and
-   * transport ("If a connection is open to that address and port, the client SHOULD use that
-   * connection"), else over a new connection (with `connectTimeoutMs`). UDP: from the listener
-   * `destination.localAddress`/`localPort` names, or one of the right address family.
-   * The caller has set the top Via. `onError` is called at most once, possibly after this returns.
-   */
+  /** Send a request (RFC 3261 §18.1.1); see MessagePath.sendRequest. */
   sendRequest(request: SipRequest, destination: Flow, onError: (error: TransportError) => void): void {
-    // DEVIATION(RFC 3261 §18.1.1): a request over 1300 bytes is not switched from UDP to TCP
-    // here; the Via (and so the choice of transport) belongs to the caller.
-    const bytes = this.serializeOrFail(request, onError);
-    if (bytes !== undefined) this.sendBytes(bytes, destination, onError);
+    this.path.sendRequest(request, destination, onError);
+  }
+
+  /** Send a response (RFC 3261 §18.2.2, RFC 3581 §4); see MessagePath.sendResponse. */
+  sendResponse(response: SipResponse, source: Flow, onError: (error: TransportError) => void): void {
+    this.path.sendResponse(response, source, onError);
   }
 
   /**
-   * Send a response (RFC 3261 §18.2.2, RFC 3581 §4) for a request that came in on `source`:
-   * reliable transports over the request's connection when it is still open, else to
-   * `received` (or sent-by) and the sent-by port; unreliable ones to maddr, else received and
-   * rport, else received (or sent-by) and the sent-by port (default 5060), from the listener the
-   * request came in on.
+   * Send bytes that are not a SIP message (a STUN answer, a keepalive) over a flow, with the
+   * same connection reuse as sendRequest. `destination.remoteAddress` may be a host name (resolved with
+   * A/AAAA).
    */
-  sendResponse(response: SipResponse, source: Flow, onError: (error: TransportError) => void): void {
-    let via: Via | undefined;
-    try {
-      via = response.topVia;
-    } catch (e) {
-      onError(new TransportError(`response has a malformed top Via: ${(e as Error).message}`, { cause: e }));
-      return;
-    }
-    if (via === undefined) {
-      onError(new TransportError('response has no Via'));
-      return;
-    }
-    const target = responseTarget(via, source);
-    if (target === undefined) {
-      onError(new TransportError(`response Via names transport ${via.transport}, which Parley does not speak`));
-      return;
-    }
-    const bytes = this.serializeOrFail(response, onError);
-    if (bytes === undefined) return;
+  sendRaw(bytes: Uint8Array, destination: Flow, onError: (error: TransportError) => void): void {
+    this.sendBytes(bytes, destination, onError);
+  }
+
+  private streamDelegate(): StreamTransportDelegate {
+    return {
+      // the framer has cut the message by Content-Length
+      onMessage: (bytes, connection) => this.receiver.onBytes(bytes, connection.flow(), false),
+      onFramingError: (error, connection) => {
+        const flow = connection.flow();
+        this.log.info({ ...flowLog(flow), err: error.message }, 'closing connection: stream cannot be framed');
+        this.receiver.onFramingError(error, flow);
+      },
+    };
+  }
+
+  // ---- sending --------------------------------------------------------------------------
+
+  /** Bytes of a response to its §18.2.2 target: the request's connection while it is open, else the address. */
+  sendToTarget(bytes: Uint8Array, target: ResponseTarget, onError: (error: TransportError) => void): void {
     if (target.connectionId !== undefined) {
       const connection = this.connections.get(target.connectionId);
       if (connection !== undefined) {
@@ -218,95 +227,8 @@ export class TransportLayer {
     );
   }
 
-  /**
-   * Send bytes that are not a SIP message (a STUN answer, a keepalive) over a flow, with the
-   * same connection reuse as sendRequest. `destination.remoteAddress` may be a host name (resolved with
-   * A/AAAA).
-   */
-  sendRaw(bytes: Uint8Array, destination: Flow, onError: (error: TransportError) => void): void {
-    this.sendBytes(bytes, destination, onError);
-  }
-
-  // ---- receiving ------------------------------------------------------------------------
-
-  private onDatagram(bytes: Buffer, flow: Flow): void {
-    if (isOnlyLineEnds(bytes)) {
-      // CRLF keepalives sent over UDP by many phones: not SIP, never reach the parser (as for
-      // streams, RFC 3261 §7.5: "ignore any CRLF appearing before the start-line").
-      return;
-    }
-    if (bytes[0]! <= 3) {
-      // RFC 7983 §7: a first byte 0-3 is STUN; RFC 5626 §3.5.1 keepalives on UDP are STUN Binding requests.
-      if (this.delegate?.onStunDatagram) this.safely('onStunDatagram', () => this.delegate!.onStunDatagram!(bytes, flow));
-      return;
-    }
-    this.deliver(parseMessage(bytes, { datagram: true, limits: this.parseLimits }), flow);
-  }
-
-  private streamDelegate(): StreamTransportDelegate {
-    return {
-      onMessage: (bytes, connection) => {
-        // the framer has cut the message by Content-Length: parse it as a stream message
-        this.deliver(parseMessage(bytes, { datagram: false, limits: this.parseLimits }), connection.flow());
-      },
-      onFramingError: (error, connection) => {
-        const flow = connection.flow();
-        this.log.info({ ...flowLog(flow), err: error.message }, 'closing connection: stream cannot be framed');
-        this.reportParseError(error, undefined, flow);
-      },
-    };
-  }
-
-  private deliver(result: ParseResult, flow: Flow): void {
-    if (!result.ok) {
-      this.reportParseError(result.error, result.message, flow);
-      return;
-    }
-    const message = result.message;
-    if (message.isRequest) {
-      addReceivedParameters(message, flow);
-    } else if (this.options.isOwnSentBy !== undefined) {
-      const via = message.topVia;
-      if (via === undefined || !this.options.isOwnSentBy(via)) {
-        this.log.debug({ ...flowLog(flow), via: via?.toString() }, 'response discarded: top Via is not ours (RFC 3261 §18.1.2)');
-        return;
-      }
-    }
-    const delegate = this.delegate;
-    if (delegate === undefined) {
-      this.log.debug(flowLog(flow), 'message dropped: no delegate');
-      return;
-    }
-    this.safely('onMessage', () => delegate.onMessage(message, flow));
-  }
-
-  private reportParseError(error: SipParseError, partial: AnySipMessage | undefined, flow: Flow): void {
-    this.log.debug({ ...flowLog(flow), place: error.place, err: error.detail }, 'malformed input');
-    const delegate = this.delegate;
-    if (delegate !== undefined) this.safely('onParseError', () => delegate.onParseError(error, partial, flow));
-  }
-
-  /** Run a delegate callback; an exception is logged, never thrown into a socket's event loop. */
-  private safely(what: string, fn: () => void): void {
-    try {
-      fn();
-    } catch (e) {
-      this.log.error({ err: e instanceof Error ? (e.stack ?? e.message) : String(e) }, `transport delegate ${what} threw`);
-    }
-  }
-
-  // ---- sending --------------------------------------------------------------------------
-
-  private serializeOrFail(message: AnySipMessage, onError: (error: TransportError) => void): Uint8Array | undefined {
-    try {
-      return serialize(message);
-    } catch (e) {
-      onError(new TransportError(`cannot serialize message: ${(e as Error).message}`, { cause: e }));
-      return undefined;
-    }
-  }
-
-  private sendBytes(bytes: Uint8Array, destination: Flow, onError: (error: TransportError) => void): void {
+  /** Bytes to a flow (see Wire.sendBytes). */
+  sendBytes(bytes: Uint8Array, destination: Flow, onError: (error: TransportError) => void): void {
     const fail = once(onError);
     if (this.state === 'stopped') {
       fail(new TransportError('transport layer stopped'));
@@ -397,19 +319,6 @@ export class TransportLayer {
       requireClientCertificate: tls?.requireClientCertificate ?? false,
     };
   }
-}
-
-function isOnlyLineEnds(bytes: Uint8Array): boolean {
-  for (const b of bytes) if (b !== 0x0d && b !== 0x0a) return false;
-  return true;
-}
-
-function formatHostPort(address: string, port: number): string {
-  return address.includes(':') ? `[${address}]:${port}` : `${address}:${port}`;
-}
-
-function flowLog(flow: Flow): Record<string, unknown> {
-  return { transport: flow.transport, remote: formatHostPort(flow.remoteAddress, flow.remotePort), connectionId: flow.connectionId };
 }
 
 function once(fn: (error: TransportError) => void): (error: TransportError) => void {
