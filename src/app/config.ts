@@ -29,6 +29,7 @@ export interface ParleyConfig {
     readonly serverName: string;
     readonly domains: readonly string[];
     readonly advertise?: string;
+    readonly workers: number;
   };
   readonly registrar: { readonly minExpires: number; readonly maxExpires: number; readonly defaultExpires: number };
   readonly auth: {
@@ -109,6 +110,7 @@ export const CONFIG_SCHEMA: FieldSchema & { kind: 'object' } = {
         serverName: { kind: 'string', default: 'Parley', doc: 'Value of the Server header in responses (empty: no header).' },
         domains: { kind: 'strings', default: [], doc: 'Domains Parley serves (AORs `user@domain`); empty: the host name and every local address.' },
         advertise: { kind: 'string', doc: 'Host (name or IP) put in Via and Record-Route; default: the listener address, or the first external one for a wildcard listener.' },
+        workers: { kind: 'integer', min: 0, max: 64, default: 0, doc: 'SIP worker threads. 0: one per CPU core (1 on a single core). 1: all SIP work in the main thread. With more, the main thread keeps the sockets and connections and hands each message to the worker its Call-ID hashes to; each worker has its own transactions and a replica of the registrations.' },
       },
     },
     registrar: {

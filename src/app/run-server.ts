@@ -1,172 +1,182 @@
+import { randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
-import { destination as pinoDestination, pino, type Logger as PinoLogger } from 'pino';
+import { availableParallelism } from 'node:os';
+import type { Logger as PinoLogger } from 'pino';
 import { systemClock } from '../lib/clock.js';
-import { DigestAuthenticator, FailureLimiter, NonceManager, SipServer, challengeHeaders } from '../server/index.js';
-import { DefaultHandler } from '../server/core/default-handler.js';
+import { FailureLimiter, SipServer } from '../server/index.js';
 import { LocalIdentity } from '../server/core/local-identity.js';
-import { ProxyCore } from '../server/proxy/proxy-core.js';
 import { LocationService } from '../server/registrar/location-service.js';
-import { Registrar } from '../server/registrar/registrar.js';
-import type { ListenerInfo } from '../server/transport/index.js';
+import { DEFAULT_TRANSPORT_LIMITS, TransportLayer, type ListenerInfo, type ListenerOptions, type TransportLimits } from '../server/transport/index.js';
+import { SipWorkerPool } from '../server/workers/sip-worker-pool.js';
 import { SqliteBindingStore } from '../store/sqlite/sqlite-binding-store.js';
 import { SqliteDatabase } from '../store/sqlite/sqlite-database.js';
 import { SqliteSubscriberStore } from '../store/sqlite/sqlite-subscriber-store.js';
 import type { ListenConfig, ParleyConfig } from './config.js';
+import { stdoutLogger } from './logger.js';
+import { buildSipCore } from './sip-core.js';
+import type { SipWorkerData } from './sip-worker.js';
 import type { SubscriberStore } from '../store/subscriber-store.js';
 
+export { stdoutLogger } from './logger.js';
+
 export interface RunningServer {
-  readonly sip: SipServer;
   readonly listeners: readonly ListenerInfo[];
   readonly log: PinoLogger;
-  readonly location: LocationService;
   readonly subscribers: SubscriberStore;
   /** The domain users are added under by default: the first configured, else this host's address. */
   readonly domain: string;
+  /** SIP worker threads (1: the SIP core runs in the main thread). */
+  readonly workers: number;
   stop(): Promise<void>;
+}
+
+/** Worker threads for `sip.workers` (0: one per core, and no threads on a single core). */
+export function workerCount(configured: number): number {
+  return configured === 0 ? Math.max(1, availableParallelism()) : configured;
 }
 
 /**
  * The composition root: build every part from the configuration and start it. Nothing else
  * reads the configuration; the parts get plain options.
+ *
+ * One worker: sockets and SIP core in this thread. Several: this thread keeps the sockets and
+ * connections (TransportLayer with a SipWorkerPool as its receiver) and each worker thread builds
+ * the SIP core (src/app/sip-worker.ts) around a replica of the registrations.
  */
 export async function runServer(config: ParleyConfig, log: PinoLogger = stdoutLogger(config.log.level)): Promise<RunningServer> {
   mkdirSync(config.dataDir, { recursive: true });
   const db = SqliteDatabase.open(config.dataDir);
   const subscribers = new SqliteSubscriberStore(db);
-  const clock = systemClock;
-  const location = new LocationService({ clock, store: new SqliteBindingStore(db), log: log.child({ module: 'location' }) });
-  const restored = await location.start();
+  const workers = workerCount(config.sip.workers);
+  // nonces of every worker verify everywhere: one secret for all of them
+  const nonceSecret = config.auth.nonceSecret ?? randomBytes(32);
+  const limiter = config.auth.failureLimit.enabled
+    ? new FailureLimiter({ maxFailures: config.auth.failureLimit.maxFailures, window: config.auth.failureLimit.window, blockTime: config.auth.failureLimit.blockTime, clock: systemClock, logger: log.child({ module: 'auth' }) })
+    : undefined;
+  const listenerOptions: ListenerOptions[] = config.sip.listen.map(({ transport, address, port }) => ({ transport, address, port }));
+  const tls = { ...(config.sip.tls.cert ? { certFile: config.sip.tls.cert } : {}), ...(config.sip.tls.key ? { keyFile: config.sip.tls.key } : {}) };
+  const limits = transportLimits(config);
 
-  const { limits, timers } = config.sip;
-  const sip = new SipServer({
-    listeners: config.sip.listen.map(({ transport, address, port }) => ({ transport, address, port })),
-    tls: { ...(config.sip.tls.cert ? { certFile: config.sip.tls.cert } : {}), ...(config.sip.tls.key ? { keyFile: config.sip.tls.key } : {}) },
-    dataDir: config.dataDir,
-    limits: {
-      maxMessageSize: limits.maxMessageSize,
-      maxHeaders: limits.maxHeaders,
-      maxConnections: limits.maxConnections,
-      maxConnectionsPerAddress: limits.maxConnectionsPerSource,
-      inboundIdleTimeoutMs: limits.idleTimeout * 1000,
-    },
-    timers: { T1: timers.t1, T2: timers.t2, T4: timers.t4 },
-    serverName: config.sip.serverName,
-    log,
-  });
+  let stats: () => Record<string, unknown>;
+  let stopCore: () => Promise<void>;
   let listeners: readonly ListenerInfo[];
-  try {
-    listeners = await sip.start();
-  } catch (e) {
-    await location.stop();
-    db.close();
-    throw e;
+  let restoredBindings: number;
+
+  if (workers === 1) {
+    const clock = systemClock;
+    const location = new LocationService({ clock, store: new SqliteBindingStore(db), log: log.child({ module: 'location' }) });
+    restoredBindings = await location.start();
+    const { timers } = config.sip;
+    const sip = new SipServer({ listeners: listenerOptions, tls, dataDir: config.dataDir, limits, timers: { T1: timers.t1, T2: timers.t2, T4: timers.t4 }, serverName: config.sip.serverName, log });
+    try {
+      listeners = await sip.start();
+    } catch (e) {
+      await location.stop();
+      db.close();
+      throw e;
+    }
+    const { proxy } = buildSipCore({ config, sip, listeners, subscribers, location, clock, log, nonceSecret, ...(limiter ? { limiter } : {}) });
+    const transports = sip.transports!;
+    // a binding made over a connection goes with it (RFC 5626 flows)
+    transports.connections.on('close', (connection: { id: number }) => {
+      void location.removeConnection(connection.id);
+    });
+    stats = () => ({
+      transactions: sip.transactions.size,
+      proxyContexts: proxy.size,
+      bindings: location.bindingCount,
+      connections: transports.connections.size,
+      requests: sip.stats.requests,
+      responses: sip.stats.responses,
+      parseErrors: sip.stats.parseErrors,
+    });
+    stopCore = async () => {
+      await sip.stop();
+      await location.stop();
+    };
+  } else {
+    const pool = new SipWorkerPool({
+      count: workers,
+      entry: new URL(`./sip-worker${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url),
+      workerData: (index): SipWorkerData => ({
+        index,
+        count: workers,
+        config,
+        listeners,
+        nonceSecret: typeof nonceSecret === 'string' ? new TextEncoder().encode(nonceSecret) : nonceSecret,
+        streamFailureWindowMs: limits.connectTimeoutMs + limits.handshakeTimeoutMs + 1000,
+        limits: { maxMessageSize: limits.maxMessageSize, maxHeaders: limits.maxHeaders },
+      }),
+      ...(limiter ? { limiter } : {}),
+      log: log.child({ module: 'workers' }),
+    });
+    const transports = new TransportLayer({ listeners: listenerOptions, tls, dataDir: config.dataDir, limits, log, receiver: pool });
+    try {
+      listeners = await transports.start();
+      const ready = await pool.start(transports);
+      // every worker loads the same bindings from the store
+      restoredBindings = ready[0]?.restoredBindings ?? 0;
+    } catch (e) {
+      await transports.stop();
+      db.close();
+      throw e;
+    }
+    stats = () => ({ workers, connections: transports.connections.size });
+    stopCore = async () => {
+      await transports.stop();
+      await pool.stop();
+    };
   }
+
+  // a line of counters now and then: what an operator looks at first when something grows
+  // (with worker threads each worker writes its own, with its transactions and bindings)
+  const statsTimer = setInterval(() => {
+    const m = process.memoryUsage();
+    log.info({ ...stats(), rssMB: Math.round(m.rss / 1048576), heapUsedMB: Math.round(m.heapUsed / 1048576) }, 'stats');
+  }, config.log.statsInterval * 1000);
+  statsTimer.unref();
 
   const identity = new LocalIdentity(listeners, {
     ...(config.sip.domains.length > 0 ? { domains: config.sip.domains } : {}),
     ...(config.sip.advertise ? { advertise: config.sip.advertise } : {}),
   });
-  // a realm is a served domain: HA1 is stored per user@domain with realm = domain
-  const realms = identity.servedDomains;
-  const limiter = config.auth.failureLimit.enabled
-    ? new FailureLimiter({ maxFailures: config.auth.failureLimit.maxFailures, window: config.auth.failureLimit.window, blockTime: config.auth.failureLimit.blockTime, clock, logger: log.child({ module: 'auth' }) })
-    : undefined;
-  const authenticator = new DigestAuthenticator({
-    realms,
-    subscribers,
-    nonces: new NonceManager({ lifetime: config.auth.nonceLifetime, ...(config.auth.nonceSecret ? { secret: config.auth.nonceSecret } : {}) }),
-    ...(limiter ? { limiter } : {}),
-    isLocalUri: (uri) => identity.isLocalUri(uri),
-    // the realm is the domain of the identity claimed: any domain Parley serves
-    realmOf: (request) => {
-      const uri = request.method === 'REGISTER' ? request.to.uri : request.from.uri;
-      return uri.kind === 'sip' && identity.servesDomain(uri.host) ? uri.host.toLowerCase().replace(/^\[(.*)\]$/, '$1') : realms[0]!;
-    },
-    algorithms: config.auth.algorithms,
-  });
-  const proxy = new ProxyCore(sip, identity, { clock, timerC: config.proxy.timerC * 1000, log: log.child({ module: 'proxy' }) });
-  const registrar = new Registrar(location, identity, { ...config.registrar });
-  const trustedPorts = new Set(config.sip.listen.filter((l) => l.auth === false).map((l) => listeners.find((b) => b.transport === l.transport && (l.port === 0 || b.port === l.port))?.port ?? l.port));
-  sip.handler = new DefaultHandler({
-    identity,
-    registrar,
-    location,
-    proxy,
-    subscribers,
-    trustedPorts,
-    outbound: new Map(config.proxy.outbound.map((o) => [o.domain.toLowerCase(), o.uri])),
-    auth: {
-      authenticate: async (request, source) => {
-        const r = await authenticator.authenticate(request, source);
-        if (r.ok) return { ok: true, username: r.username, realm: r.realm };
-        if (r.status !== 401 && r.status !== 407) log.debug({ callId: request.callId, status: r.status, why: r.reason }, 'authentication refused');
-        return { ok: false, status: r.status, headers: challengeHeaders(r) };
-      },
-      precheck: (request, source) => {
-        const r = authenticator.precheck(request, source);
-        return r === undefined ? undefined : { ok: false, status: r.status, headers: challengeHeaders(r) };
-      },
-    },
-    log: log.child({ module: 'routing' }),
-  });
-  // a binding made over a connection goes with it (RFC 5626 flows)
-  sip.transports.connections.on('close', (connection: { id: number }) => {
-    void location.removeConnection(connection.id);
-  });
-
-  // a line of counters now and then: what an operator looks at first when something grows
-  const statsTimer = setInterval(() => {
-    const m = process.memoryUsage();
-    log.info(
-      {
-        transactions: sip.transactions.size,
-        proxyContexts: proxy.size,
-        bindings: location.bindingCount,
-        connections: sip.transports.connections.size,
-        requests: sip.stats.requests,
-        responses: sip.stats.responses,
-        parseErrors: sip.stats.parseErrors,
-        rssMB: Math.round(m.rss / 1048576),
-        heapUsedMB: Math.round(m.heapUsed / 1048576),
-      },
-      'stats',
-    );
-  }, config.log.statsInterval * 1000);
-  statsTimer.unref();
-
   log.info(
-    { dataDir: config.dataDir, listeners: listeners.map((l) => `${l.transport}:${l.address}:${l.port}`), realms, restoredBindings: restored, subscribers: await subscribers.count() },
+    {
+      dataDir: config.dataDir,
+      listeners: listeners.map((l) => `${l.transport}:${l.address}:${l.port}`),
+      realms: identity.servedDomains,
+      restoredBindings,
+      subscribers: await subscribers.count(),
+      workers,
+    },
     'Parley is ready',
   );
   return {
-    sip,
     listeners,
     log,
-    location,
     subscribers,
+    workers,
     domain: config.sip.domains[0]?.toLowerCase() ?? defaultDomain(identity, listeners),
     stop: async () => {
       clearInterval(statsTimer);
-      await sip.stop();
-      await location.stop();
+      await stopCore();
       db.close();
       log.info('Parley stopped');
     },
   };
 }
 
-/**
- * JSON lines on stdout, written asynchronously. If stdout goes away (the reader of a pipe exits),
- * logging stops and the server keeps serving: a log line never blocks SIP.
- */
-export function stdoutLogger(level: string): PinoLogger {
-  const destination = pinoDestination({ dest: 1, sync: false });
-  destination.on('error', () => {
-    // EPIPE and friends: nothing more can be written; drop further lines
-    log.level = 'silent';
-  });
-  const log = pino({ level }, destination);
-  return log;
+function transportLimits(config: ParleyConfig): Partial<TransportLimits> & Pick<TransportLimits, 'maxMessageSize' | 'maxHeaders' | 'connectTimeoutMs' | 'handshakeTimeoutMs'> {
+  const { limits } = config.sip;
+  return {
+    maxMessageSize: limits.maxMessageSize,
+    maxHeaders: limits.maxHeaders,
+    maxConnections: limits.maxConnections,
+    maxConnectionsPerAddress: limits.maxConnectionsPerSource,
+    inboundIdleTimeoutMs: limits.idleTimeout * 1000,
+    connectTimeoutMs: DEFAULT_TRANSPORT_LIMITS.connectTimeoutMs,
+    handshakeTimeoutMs: DEFAULT_TRANSPORT_LIMITS.handshakeTimeoutMs,
+  };
 }
 
 /** A listener's own address when it has one, else the host's first external address. */

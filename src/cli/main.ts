@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import { readFileSync } from 'node:fs';
-import { Command, Option } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
 import { ConfigError, configFromObject, configReference, loadConfigFile, type ParleyConfig } from '../app/config.js';
 import { randomBytes } from 'node:crypto';
 import { relative } from 'node:path';
@@ -22,9 +22,13 @@ program
   .option('-d, --data-dir <dir>', 'data directory (overrides dataDir)')
   .option('-l, --listen <spec...>', 'listeners, replacing the configured ones: transport:address:port, e.g. udp:0.0.0.0:5060 tls:[::]:5061')
   .addOption(new Option('--log-level <level>', 'log level (overrides log.level)').choices(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']))
+  .option('-w, --workers <n>', 'SIP worker threads (overrides sip.workers; 0 = one per core, 1 = main thread only)', (v) => {
+    if (!/^\d+$/.test(v) || Number(v) > 64) throw new InvalidArgumentError('a number 0-64');
+    return Number(v);
+  })
   .option('--demo', 'create two demo users, alice and bob, with random passwords (if they do not exist) and print their credentials')
   .addHelpText('after', '\nExamples:\n  parley serve\n  parley serve --config parley.yaml\n  parley serve --listen udp:127.0.0.1:5080 tcp:127.0.0.1:5080 --data-dir /tmp/parley')
-  .action(async (opts: { config?: string; dataDir?: string; listen?: string[]; logLevel?: ParleyConfig['log']['level']; demo?: boolean }) => {
+  .action(async (opts: { config?: string; dataDir?: string; listen?: string[]; logLevel?: ParleyConfig['log']['level']; demo?: boolean; workers?: number }) => {
     let config: ParleyConfig;
     try {
       config = opts.config ? loadConfigFile(opts.config) : configFromObject({});
@@ -32,7 +36,7 @@ program
         ...config,
         ...(opts.dataDir ? { dataDir: opts.dataDir } : {}),
         log: { ...config.log, level: opts.logLevel ?? config.log.level },
-        sip: { ...config.sip, listen: opts.listen ? opts.listen.map(parseListenSpec) : config.sip.listen },
+        sip: { ...config.sip, listen: opts.listen ? opts.listen.map(parseListenSpec) : config.sip.listen, workers: opts.workers ?? config.sip.workers },
       };
     } catch (e) {
       if (e instanceof ConfigError) {

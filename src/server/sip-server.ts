@@ -8,10 +8,16 @@ import {
 import { BasicHandler } from './core/basic-handler.js';
 import type { RequestHandler, StatelessAnswer } from './core/request-handler.js';
 import { optionsHeaders } from './core/options-headers.js';
-import { TransportLayer, type ListenerInfo, type ListenerOptions, type TlsOptions, type TransportLimits } from './transport/index.js';
+import { MessagePath, TransportLayer, type ListenerInfo, type ListenerOptions, type TlsOptions, type TransportLimits } from './transport/index.js';
 
 export interface SipServerOptions {
-  readonly listeners: readonly ListenerOptions[];
+  /** Sockets to open. Give either these or `path`. */
+  readonly listeners?: readonly ListenerOptions[];
+  /**
+   * A message path fed by another thread that owns the sockets (server/workers): this server
+   * then opens none, and `transports` is undefined.
+   */
+  readonly path?: MessagePath;
   readonly tls?: TlsOptions;
   readonly dataDir?: string;
   readonly limits?: Partial<TransportLimits>;
@@ -49,7 +55,10 @@ function statelessTag(request: SipRequest): string {
  *   (retransmissions absorbed) → handler.onRequest(request, tx) → tx.respond → transport
  */
 export class SipServer {
-  readonly transports: TransportLayer;
+  /** The sockets, when this server owns them (not in a worker thread). */
+  readonly transports: TransportLayer | undefined;
+  /** Where messages come in and go out (parse, serialize, §18.2.2). */
+  readonly messages: MessagePath;
   readonly transactions: TransactionLayer;
   readonly log: Logger;
   readonly stats: SipServerStats = { requests: 0, responses: 0, absorbed: 0, parseErrors: 0, strayResponses: 0, repliesSent: {} };
@@ -60,20 +69,29 @@ export class SipServer {
     this.log = options.log ?? silentLogger;
     this.handler = options.handler ?? new BasicHandler();
     this.serverName = options.serverName ?? 'Parley';
-    this.transports = new TransportLayer({
-      listeners: options.listeners,
-      ...(options.tls === undefined ? {} : { tls: options.tls }),
-      ...(options.dataDir === undefined ? {} : { dataDir: options.dataDir }),
-      ...(options.limits === undefined ? {} : { limits: options.limits }),
-      log: this.log,
-      delegate: {
-        onMessage: (m, flow) => this.onMessage(m, flow),
-        onParseError: (e, partial, flow) => this.onParseError(e, partial, flow),
-      },
-    });
+    const delegate = {
+      onMessage: (m: AnySipMessage, flow: Flow) => this.onMessage(m, flow),
+      onParseError: (e: SipParseError, partial: AnySipMessage | undefined, flow: Flow) => this.onParseError(e, partial, flow),
+    };
+    if (options.path !== undefined) {
+      if (options.listeners !== undefined) throw new TypeError('SipServer: give listeners or path, not both');
+      this.transports = undefined;
+      this.messages = options.path;
+      this.messages.delegate = delegate;
+    } else {
+      this.transports = new TransportLayer({
+        listeners: options.listeners ?? [],
+        ...(options.tls === undefined ? {} : { tls: options.tls }),
+        ...(options.dataDir === undefined ? {} : { dataDir: options.dataDir }),
+        ...(options.limits === undefined ? {} : { limits: options.limits }),
+        log: this.log,
+        delegate,
+      });
+      this.messages = this.transports.path;
+    }
     this.transactions = new TransactionLayer({
       clock: options.clock ?? systemClock,
-      transport: this.transports,
+      transport: this.messages,
       ...(options.timers === undefined ? {} : { timers: options.timers }),
       serverUser: {
         onTimeout: (tx) => this.log.debug({ callId: tx.request.callId, method: tx.request.method }, 'no ACK for a final response (Timer H)'),
@@ -84,12 +102,12 @@ export class SipServer {
 
   /** Start every listener; resolves with the addresses actually bound. */
   async start(): Promise<readonly ListenerInfo[]> {
-    return this.transports.start();
+    return this.transports === undefined ? [] : this.transports.start();
   }
 
   async stop(): Promise<void> {
     this.transactions.close();
-    await this.transports.stop();
+    await this.transports?.stop();
   }
 
   /**
@@ -125,7 +143,7 @@ export class SipServer {
       return;
     }
     this.count(answer.status);
-    this.transports.sendResponse(response, flow, (e) => this.log.debug({ err: e.message }, 'could not send a stateless response'));
+    this.messages.sendResponse(response, flow, (e) => this.log.debug({ err: e.message }, 'could not send a stateless response'));
   }
 
   /**
@@ -213,6 +231,6 @@ export class SipServer {
       return;
     }
     this.count(status);
-    this.transports.sendResponse(response, flow, (e) => this.log.debug({ err: e.message }, 'could not send 400'));
+    this.messages.sendResponse(response, flow, (e) => this.log.debug({ err: e.message }, 'could not send 400'));
   }
 }

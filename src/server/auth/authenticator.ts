@@ -26,7 +26,7 @@ export interface DigestAuthenticatorOptions {
   /** Default: a NonceManager with a per-start random secret and a 300 s lifetime. */
   readonly nonces?: NonceManager;
   /** Counts wrong digests per source and blocks (403) sources that fail too often. Default: none. */
-  readonly limiter?: FailureLimiter;
+  readonly limiter?: Pick<FailureLimiter, 'isBlocked' | 'recordFailure'>;
   /**
    * True for a URI that names this server. A digest `uri` that is not the Request-URI is accepted
    * when it names us: sipp 3.6 sends `uri="sip:HOST:PORT"` (see README). Default: none accepted.
@@ -101,7 +101,7 @@ export class DigestAuthenticator {
   readonly realms: readonly string[];
   readonly nonces: NonceManager;
   private readonly subscribers: SubscriberStore;
-  private readonly limiter: FailureLimiter | undefined;
+  private readonly limiter: Pick<FailureLimiter, 'isBlocked' | 'recordFailure'> | undefined;
   private readonly isLocalUri: (uri: Uri) => boolean;
   private readonly realmOf: (request: SipRequest) => string;
   private readonly kindOf: (request: SipRequest) => ChallengeKind;

@@ -104,3 +104,21 @@ describe('FailureLimiter', () => {
     assert.ok(!limiter.unblock('192.0.2.9'));
   });
 });
+
+describe('FailureLimiter.blockFor (a block decided by another thread)', () => {
+  it('blocks the source (and its IPv6 /64) for the given time without counting, then lets it go', () => {
+    const clock = new FakeClock();
+    const limiter = new FailureLimiter({ clock, maxFailures: 1 });
+    assert.equal(limiter.isBlocked('192.0.2.7'), false);
+    limiter.blockFor('192.0.2.7', 5_000);
+    limiter.blockFor('2001:db8:1:2::9', 5_000);
+    assert.equal(limiter.isBlocked('192.0.2.7'), true);
+    assert.equal(limiter.isBlocked('192.0.2.8'), false);
+    assert.equal(limiter.isBlocked('2001:db8:1:2::ffff'), true);
+    clock.advance(4_999);
+    assert.equal(limiter.isBlocked('192.0.2.7'), true);
+    clock.advance(2);
+    assert.equal(limiter.isBlocked('192.0.2.7'), false);
+    assert.equal(new FailureLimiter({ blockTime: 7 }).blockDurationMs, 7_000);
+  });
+});

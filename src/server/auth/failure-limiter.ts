@@ -111,6 +111,21 @@ export class FailureLimiter {
     return true;
   }
 
+  /**
+   * Block `address` for `ms` milliseconds without counting: a block decided by the limiter of
+   * another thread (server/workers), applied here so that this thread refuses the source too.
+   */
+  blockFor(address: string, ms: number): void {
+    const key = this.keyOf(address);
+    this.evict(this.blocked);
+    this.blocked.set(key, this.clock.now() + ms);
+  }
+
+  /** How long a block lasts, ms. */
+  get blockDurationMs(): number {
+    return this.blockMs;
+  }
+
   /** End a block early (an operator's decision). Returns false when the source was not blocked. */
   unblock(address: string): boolean {
     const key = this.keyOf(address);

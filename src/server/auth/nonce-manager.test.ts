@@ -132,3 +132,28 @@ describe('NonceManager.useNonceCount', () => {
     assert.equal(nonces.useNonceCount(d, T0 + 20_000, 1), 'ok');
   });
 });
+
+describe('NonceManager issuer (worker threads sharing a secret)', () => {
+  it('accepts its own nonces and calls those of another issuer with the same secret stale, so the client retries here', () => {
+    const now = () => T0;
+    const secret = 'a shared secret of the workers';
+    const w0 = new NonceManager({ secret, now, issuer: 0 });
+    const w1 = new NonceManager({ secret, now, issuer: 1 });
+    const n0 = w0.issue('example.com');
+    const n1 = w1.issue('example.com');
+    assert.deepEqual(w0.verify(n0, 'example.com'), { status: 'valid', issuedAt: T0 });
+    assert.deepEqual(w1.verify(n1, 'example.com'), { status: 'valid', issuedAt: T0 });
+    assert.deepEqual(w0.verify(n1, 'example.com'), { status: 'stale', issuedAt: T0 });
+    assert.deepEqual(w1.verify(n0, 'example.com'), { status: 'stale', issuedAt: T0 });
+    // a manager without an issuer (one thread) takes both; a forged one is still invalid
+    const single = new NonceManager({ secret, now });
+    assert.equal(single.verify(n1, 'example.com').status, 'valid');
+    assert.equal(w0.verify(n1.slice(0, -2) + (n1.endsWith('AA') ? 'BA' : 'AA'), 'example.com').status, 'invalid');
+  });
+
+  it('refuses an issuer outside 0-255', () => {
+    assert.throws(() => new NonceManager({ issuer: 256 }), ParleyError);
+    assert.throws(() => new NonceManager({ issuer: -1 }), ParleyError);
+    assert.throws(() => new NonceManager({ issuer: 1.5 }), ParleyError);
+  });
+});

@@ -17,6 +17,13 @@ export interface NonceManagerOptions {
   readonly maxTracked?: number;
   /** Milliseconds a nonce's timestamp may lie in the future (clock skew between nodes). Default 5,000. */
   readonly maxSkew?: number;
+  /**
+   * This manager's number (0-255) among several that share the secret but not their
+   * nonce-count tables (the worker threads of one server). It is written into every nonce, and a
+   * nonce of another issuer is answered as stale: the client retries at once with a fresh nonce
+   * from this one, so a nonce-count is never checked against a table that has not seen it.
+   */
+  readonly issuer?: number;
 }
 
 /** What `verify` found. */
@@ -70,6 +77,7 @@ export class NonceManager {
   private readonly now: () => number;
   private readonly maxTracked: number;
   private readonly maxSkew: number;
+  private readonly issuer: number | undefined;
   /** nonce → highest accepted nc; Map order is least recently used first. */
   private readonly nc = new Map<string, NcEntry>();
   /** Latest issue time of an evicted, unexpired nonce: older nonces missing from `nc` are refused. */
@@ -85,6 +93,10 @@ export class NonceManager {
     this.now = options.now ?? Date.now;
     this.maxTracked = Math.max(1, options.maxTracked ?? 65_536);
     this.maxSkew = options.maxSkew ?? 5_000;
+    if (options.issuer !== undefined && !(Number.isInteger(options.issuer) && options.issuer >= 0 && options.issuer <= 255)) {
+      throw new ParleyError('ERR_INVALID_ARGUMENT', 'NonceManager: issuer must be an integer 0-255');
+    }
+    this.issuer = options.issuer;
   }
 
   /** Seconds a nonce stays valid. */
@@ -102,6 +114,7 @@ export class NonceManager {
     const head = Buffer.alloc(TIMESTAMP_BYTES + RANDOM_BYTES);
     head.writeBigUInt64BE(BigInt(Math.max(0, Math.floor(this.now()))), 0);
     randomBytes(RANDOM_BYTES).copy(head, TIMESTAMP_BYTES);
+    if (this.issuer !== undefined) head[TIMESTAMP_BYTES] = this.issuer;
     return Buffer.concat([head, this.mac(head, realm)]).toString('base64url');
   }
 
@@ -120,6 +133,7 @@ export class NonceManager {
     const age = this.now() - issuedAt;
     if (age < -this.maxSkew) return { status: 'invalid', reason: 'nonce issued in the future' };
     if (age > this.lifetimeMs) return { status: 'stale', issuedAt };
+    if (this.issuer !== undefined && bytes[TIMESTAMP_BYTES] !== this.issuer) return { status: 'stale', issuedAt };
     return { status: 'valid', issuedAt };
   }
 

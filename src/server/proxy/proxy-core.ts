@@ -146,7 +146,7 @@ export class ProxyCore implements BranchLauncher {
         return;
       }
       if (!this.prepare(ack, dest, false, undefined)) return;
-      this.server.transports.sendRequest(ack, dest, (e) => this.log.debug({ err: e.message }, 'ACK not sent'));
+      this.server.messages.sendRequest(ack, dest, (e) => this.log.debug({ err: e.message }, 'ACK not sent'));
     });
   }
 

@@ -17,6 +17,20 @@ export interface LocationServiceOptions {
    */
   readonly writeBehindMs?: number;
   readonly log?: Logger;
+  /**
+   * Told of every change `update` makes, for replicas of this service in other threads
+   * (server/workers), which apply it with `applyRemote`. Not called for expiry or for
+   * `removeConnection`, which every replica does for itself.
+   */
+  readonly onChange?: (delta: BindingDelta) => void;
+}
+
+/** One change of an AOR's bindings: upserted by contact, removed by contact. */
+export interface BindingDelta {
+  readonly aor: string;
+  readonly save: readonly ContactBinding[];
+  /** Contact URIs (as registered) whose bindings went. */
+  readonly remove: readonly string[];
 }
 
 /**
@@ -39,6 +53,7 @@ export class LocationService {
   private pending = new Map<string, ContactBinding | null>();
   private flushTimer: TimerHandle | undefined;
   private flushing: Promise<void> = Promise.resolve();
+  private readonly onChange: ((delta: BindingDelta) => void) | undefined;
 
   constructor(options: LocationServiceOptions) {
     this.store = options.store;
@@ -47,6 +62,7 @@ export class LocationService {
     this.sweepMs = options.sweepIntervalMs ?? 10_000;
     this.log = options.log ?? silentLogger;
     this.writeBehindMs = options.writeBehindMs ?? 50;
+    this.onChange = options.onChange;
   }
 
   /** Load the stored bindings (those not expired) and start the sweeper. */
@@ -122,16 +138,40 @@ export class LocationService {
    * through: saved ones upserted, dropped ones removed.
    */
   async update(aor: string, next: readonly ContactBinding[]): Promise<void> {
+    await this.change(aor, next, true);
+  }
+
+  /**
+   * A change made by a replica in another thread (it has written it to the store): applied to
+   * memory only. Changes of different contacts commute, so replicas that apply each other's
+   * deltas in any order agree.
+   */
+  applyRemote(delta: BindingDelta): void {
+    const list = (this.bindings.get(delta.aor) ?? []).filter(
+      (b) => !delta.remove.includes(b.contact) && !delta.save.some((s) => s.contact === b.contact),
+    );
+    list.push(...delta.save);
+    if (list.length === 0) this.bindings.delete(delta.aor);
+    else this.bindings.set(delta.aor, list);
+  }
+
+  private async change(aor: string, next: readonly ContactBinding[], replicate: boolean): Promise<void> {
     const before = this.bindings.get(aor) ?? [];
     if (next.length === 0) this.bindings.delete(aor);
     else this.bindings.set(aor, [...next]);
-    if (!this.store) return;
+    if (!this.store && this.onChange === undefined) return;
     const keep = new Set(next.map((b) => b.contact));
-    for (const b of before) if (!keep.has(b.contact)) this.pending.set(`${aor}\0${b.contact}`, null);
+    const remove: string[] = [];
+    const save: ContactBinding[] = [];
+    for (const b of before) if (!keep.has(b.contact)) remove.push(b.contact);
     for (const b of next) {
       const old = before.find((x) => x.contact === b.contact);
-      if (old !== b) this.pending.set(`${aor}\0${b.contact}`, b);
+      if (old !== b) save.push(b);
     }
+    if (replicate && this.onChange !== undefined && (save.length > 0 || remove.length > 0)) this.onChange({ aor, save, remove });
+    if (!this.store) return;
+    for (const c of remove) this.pending.set(`${aor}\0${c}`, null);
+    for (const b of save) this.pending.set(`${aor}\0${b.contact}`, b);
     if (this.writeBehindMs === 0) await this.flush();
     else if (this.flushTimer === undefined) this.flushTimer = this.clock.setTimeout(() => void this.flush(), this.writeBehindMs);
   }
@@ -143,7 +183,7 @@ export class LocationService {
       const keep = list.filter((b) => b.connectionId !== connectionId);
       if (keep.length !== list.length) {
         n += list.length - keep.length;
-        await this.update(aor, keep);
+        await this.change(aor, keep, false);
       }
     }
     return n;

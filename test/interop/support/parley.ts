@@ -31,6 +31,8 @@ export interface ParleyOptions {
   readonly logLevel?: string;
   /** How long to wait for "Parley is ready" (default 15 s). */
   readonly readyTimeoutMs?: number;
+  /** --workers (default: Parley's own, one SIP worker thread per core). */
+  readonly workers?: number;
 }
 
 /** One JSON log line Parley printed. */
@@ -197,6 +199,7 @@ export class ParleyServer {
   /** Start a process (under its guard) on this server's ports and data directory; wait until it is ready. */
   private async spawn(): Promise<void> {
     const args = [PARLEY_CLI, 'serve', '--listen', ...this.listen, '--data-dir', this.dataDir, '--log-level', this.options.logLevel ?? 'info'];
+    if (this.options.workers !== undefined) args.push('--workers', String(this.options.workers));
     const guard = spawn('/bin/sh', ['-c', GUARD, 'parley-guard', process.execPath, ...args], {
       cwd: REPO_ROOT,
       env: { ...process.env, PARLEY_GUARD_DATA_DIR: this.dataDir },

@@ -1,0 +1,95 @@
+import type { Logger as PinoLogger } from 'pino';
+import type { Clock } from '../lib/clock.js';
+import { DigestAuthenticator, NonceManager, challengeHeaders, type FailureLimiter, type SipServer } from '../server/index.js';
+import { DefaultHandler } from '../server/core/default-handler.js';
+import { LocalIdentity } from '../server/core/local-identity.js';
+import { ProxyCore } from '../server/proxy/proxy-core.js';
+import type { LocationService } from '../server/registrar/location-service.js';
+import { Registrar } from '../server/registrar/registrar.js';
+import type { ListenerInfo } from '../server/transport/index.js';
+import type { SubscriberStore } from '../store/subscriber-store.js';
+import type { ParleyConfig } from './config.js';
+
+export interface SipCoreParts {
+  readonly config: ParleyConfig;
+  readonly sip: SipServer;
+  /** The listeners as bound (real ports), wherever the sockets are. */
+  readonly listeners: readonly ListenerInfo[];
+  readonly subscribers: SubscriberStore;
+  readonly location: LocationService;
+  readonly clock: Clock;
+  readonly log: PinoLogger;
+  /** Counts failed authentications per source; none when the config disables it. */
+  readonly limiter?: Pick<FailureLimiter, 'isBlocked' | 'recordFailure'>;
+  /** Key of the nonce HMAC, shared by every worker (random per start unless configured). */
+  readonly nonceSecret: Uint8Array | string;
+  /** This worker's number, written into its nonces (see NonceManager.issuer); none in one thread. */
+  readonly nonceIssuer?: number;
+}
+
+export interface SipCore {
+  readonly identity: LocalIdentity;
+  readonly proxy: ProxyCore;
+}
+
+/**
+ * The SIP core's routing, wired from the configuration: local identity, digest authentication,
+ * registrar, proxy and the default routing policy, installed as the server's handler. The same
+ * in the main thread (one thread) and in each worker thread.
+ */
+export function buildSipCore(p: SipCoreParts): SipCore {
+  const { config, sip, listeners, subscribers, location, clock, log } = p;
+  const identity = new LocalIdentity(listeners, {
+    ...(config.sip.domains.length > 0 ? { domains: config.sip.domains } : {}),
+    ...(config.sip.advertise ? { advertise: config.sip.advertise } : {}),
+  });
+  // a realm is a served domain: HA1 is stored per user@domain with realm = domain
+  const realms = identity.servedDomains;
+  const authenticator = new DigestAuthenticator({
+    realms,
+    subscribers,
+    nonces: new NonceManager({
+      lifetime: config.auth.nonceLifetime,
+      secret: p.nonceSecret,
+      ...(p.nonceIssuer === undefined ? {} : { issuer: p.nonceIssuer }),
+    }),
+    ...(p.limiter ? { limiter: p.limiter } : {}),
+    isLocalUri: (uri) => identity.isLocalUri(uri),
+    // the realm is the domain of the identity claimed: any domain Parley serves
+    realmOf: (request) => {
+      const uri = request.method === 'REGISTER' ? request.to.uri : request.from.uri;
+      return uri.kind === 'sip' && identity.servesDomain(uri.host) ? uri.host.toLowerCase().replace(/^\[(.*)\]$/, '$1') : realms[0]!;
+    },
+    algorithms: config.auth.algorithms,
+  });
+  const proxy = new ProxyCore(sip, identity, { clock, timerC: config.proxy.timerC * 1000, log: log.child({ module: 'proxy' }) });
+  const registrar = new Registrar(location, identity, { ...config.registrar });
+  const trustedPorts = new Set(
+    config.sip.listen
+      .filter((l) => l.auth === false)
+      .map((l) => listeners.find((b) => b.transport === l.transport && (l.port === 0 || b.port === l.port))?.port ?? l.port),
+  );
+  sip.handler = new DefaultHandler({
+    identity,
+    registrar,
+    location,
+    proxy,
+    subscribers,
+    trustedPorts,
+    outbound: new Map(config.proxy.outbound.map((o) => [o.domain.toLowerCase(), o.uri])),
+    auth: {
+      authenticate: async (request, source) => {
+        const r = await authenticator.authenticate(request, source);
+        if (r.ok) return { ok: true, username: r.username, realm: r.realm };
+        if (r.status !== 401 && r.status !== 407) log.debug({ callId: request.callId, status: r.status, why: r.reason }, 'authentication refused');
+        return { ok: false, status: r.status, headers: challengeHeaders(r) };
+      },
+      precheck: (request, source) => {
+        const r = authenticator.precheck(request, source);
+        return r === undefined ? undefined : { ok: false, status: r.status, headers: challengeHeaders(r) };
+      },
+    },
+    log: log.child({ module: 'routing' }),
+  });
+  return { identity, proxy };
+}

@@ -1,0 +1,74 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { FakeClock } from '../../../test/support/fake-clock.js';
+import type { ContactBinding } from '../../store/binding-store.js';
+import { LocationService, type BindingDelta } from './location-service.js';
+
+const NOW = 1_700_000_000_000;
+
+function binding(aor: string, contact: string, extra: Partial<ContactBinding> = {}): ContactBinding {
+  return {
+    aor, contact, expires: NOW + 3_600_000, q: 1, callId: `cid-${contact}`, cseq: 1, path: [],
+    received: { transport: 'udp', address: '192.0.2.1', port: 5060 }, node: 'test', updatedAt: NOW, ...extra,
+  };
+}
+
+/** Replicas that hand each other their deltas only when `deliver` is called (as threads do, later). */
+function replicas(n: number) {
+  const queues: BindingDelta[][] = Array.from({ length: n }, () => []);
+  const services = Array.from({ length: n }, (_, i) => new LocationService({
+    clock: new FakeClock(), now: () => NOW,
+    onChange: (d) => queues.forEach((q, j) => j !== i && q.push(structuredClone(d))),
+  }));
+  const deliver = (): void => queues.forEach((q, j) => q.splice(0).forEach((d) => services[j]!.applyRemote(d)));
+  return { services, deliver };
+}
+
+const contactsOf = (s: LocationService, aor: string): string[] => s.lookup(aor).map((b) => b.contact).sort();
+
+describe('LocationService replicas (worker threads)', () => {
+  it('reports every change update makes as a delta: saved and removed contacts', async () => {
+    const deltas: BindingDelta[] = [];
+    const s = new LocationService({ clock: new FakeClock(), now: () => NOW, onChange: (d) => deltas.push(d) });
+    const a = binding('bob@x', 'sip:a@h');
+    const b = binding('bob@x', 'sip:b@h');
+    await s.update('bob@x', [a, b]);
+    await s.update('bob@x', [b]);
+    await s.update('bob@x', [b]); // nothing changed: no delta
+    assert.deepEqual(deltas, [
+      { aor: 'bob@x', save: [a, b], remove: [] },
+      { aor: 'bob@x', save: [], remove: ['sip:a@h'] },
+    ]);
+  });
+
+  it('converges when two replicas change the same AOR at once (different contacts), in either delivery order', async () => {
+    const { services: [w0, w1], deliver } = replicas(2);
+    // bob's two phones register at the same moment, each through another worker
+    await w0!.update('bob@x', [binding('bob@x', 'sip:desk@h')]);
+    await w1!.update('bob@x', [binding('bob@x', 'sip:mobile@h')]);
+    deliver();
+    assert.deepEqual(contactsOf(w0!, 'bob@x'), ['sip:desk@h', 'sip:mobile@h']);
+    assert.deepEqual(contactsOf(w1!, 'bob@x'), ['sip:desk@h', 'sip:mobile@h']);
+    // a refresh replaces the binding (same contact) everywhere; an un-REGISTER removes it everywhere
+    const refreshed = binding('bob@x', 'sip:desk@h', { cseq: 2, expires: NOW + 7_200_000 });
+    await w1!.update('bob@x', [refreshed, ...w1!.lookup('bob@x').filter((b) => b.contact !== 'sip:desk@h')]);
+    deliver();
+    assert.equal(w0!.lookup('bob@x').find((b) => b.contact === 'sip:desk@h')?.cseq, 2);
+    await w0!.update('bob@x', w0!.lookup('bob@x').filter((b) => b.contact !== 'sip:mobile@h'));
+    deliver();
+    assert.deepEqual(contactsOf(w1!, 'bob@x'), ['sip:desk@h']);
+    await w1!.update('bob@x', []);
+    deliver();
+    assert.equal(w0!.known('bob@x'), false);
+  });
+
+  it('does not replicate what every replica does for itself: connection close and expiry', async () => {
+    const deltas: BindingDelta[] = [];
+    const s = new LocationService({ clock: new FakeClock(), now: () => NOW, onChange: (d) => deltas.push(d) });
+    await s.update('bob@x', [binding('bob@x', 'sip:ws@h', { connectionId: 7 })]);
+    deltas.length = 0;
+    assert.equal(await s.removeConnection(7), 1);
+    assert.equal(s.known('bob@x'), false);
+    assert.deepEqual(deltas, []);
+  });
+});

@@ -1,0 +1,204 @@
+import { MessageChannel, Worker } from 'node:worker_threads';
+import type { SipParseError } from '../../sip/index.js';
+import { silentLogger, type Logger } from '../../lib/logger.js';
+import type { FailureLimiter } from '../auth/failure-limiter.js';
+import type { Flow } from '../transport/flow.js';
+import { flowLog } from '../transport/message-path.js';
+import type { RawReceiver, TransportLayer } from '../transport/transport-layer.js';
+import { Batcher } from './batcher.js';
+import { workerOf } from './call-id-hash.js';
+import { exactBytes } from './exact-bytes.js';
+import type { FromWorker, ToWorker, WorkerFailed, WorkerReady } from './worker-messages.js';
+
+export interface SipWorkerPoolOptions {
+  /** Worker threads to run (2 or more; one thread needs no pool). */
+  readonly count: number;
+  /** The worker's module (an ES module that builds the SIP core from its workerData). */
+  readonly entry: URL;
+  /** What each worker is given at start (structured-cloneable). */
+  readonly workerData: (index: number) => unknown;
+  /** Counts failed authentications reported by every worker; blocks go to all of them. */
+  readonly limiter?: FailureLimiter;
+  readonly log?: Logger;
+  /** Most restarts of crashed workers in a minute before the pool gives up (and says so). Default 5. */
+  readonly maxRestartsPerMinute?: number;
+}
+
+interface Slot {
+  worker: Worker;
+  readonly inbox: Batcher<ToWorker>;
+  ready: boolean;
+}
+
+/**
+ * The socket thread's side of running the SIP core in worker threads (Node's dgram has no
+ * SO_REUSEPORT on Node 20, and a UDP peer such as sipp talks to one socket anyway, so the
+ * kernel cannot spread the load: this thread does).
+ *
+ *   sockets (TransportLayer, receiver = this) ─ Call-ID hash ─▶ worker k: parse, transactions,
+ *   auth, registrar, proxy ─ serialized bytes ─▶ this thread ─▶ sockets
+ *
+ * Every message of a call and every refresh of a registration carries one Call-ID, so it meets its
+ * transactions and proxy context in the same worker. Registrations are replicated between
+ * workers (each sends its binding changes to the others over a channel of their own), and each
+ * writes its own changes to the store. Stream connections stay here; a closed one is announced to
+ * every worker. Failed authentications are counted here, so a source that spreads its guesses
+ * over several Call-IDs is still blocked everywhere.
+ */
+export class SipWorkerPool implements RawReceiver {
+  private readonly slots: Slot[] = [];
+  private readonly log: Logger;
+  private transports: TransportLayer | undefined;
+  private stopping = false;
+  private restarts: number[] = [];
+
+  constructor(private readonly options: SipWorkerPoolOptions) {
+    if (options.count < 2) throw new RangeError('SipWorkerPool: at least two workers');
+    this.log = options.log ?? silentLogger;
+  }
+
+  get size(): number {
+    return this.options.count;
+  }
+
+  /**
+   * Start every worker over these sockets; resolves with what each restored once all are ready,
+   * rejects (with every worker stopped) if one fails.
+   */
+  async start(transports: TransportLayer): Promise<WorkerReady[]> {
+    this.transports = transports;
+    transports.connections.on('close', (connection) => this.broadcast({ k: 'closed', id: connection.id }));
+    const started: Array<Promise<WorkerReady>> = [];
+    for (let i = 0; i < this.options.count; i++) started.push(this.spawn(i));
+    let ready: WorkerReady[];
+    try {
+      ready = await Promise.all(started);
+    } catch (e) {
+      await this.stop();
+      throw e;
+    }
+    for (let i = 0; i < this.slots.length; i++) for (let j = i + 1; j < this.slots.length; j++) this.connectPeers(i, j);
+    return ready;
+  }
+
+  /** Ask every worker to finish (write pending registrations), then end them. */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    await Promise.all(
+      this.slots.map(
+        (slot) =>
+          new Promise<void>((resolve) => {
+            const done = (): void => {
+              clearTimeout(timer);
+              resolve();
+            };
+            const timer = setTimeout(() => void slot.worker.terminate().then(done, done), 3000);
+            slot.worker.once('exit', done);
+            slot.worker.postMessage({ k: 'stop' });
+          }),
+      ),
+    );
+  }
+
+  // ---- RawReceiver: bytes from the sockets ------------------------------------------------
+
+  onBytes(bytes: Uint8Array, flow: Flow, datagram: boolean): void {
+    const slot = this.slots[workerOf(bytes, this.slots.length)];
+    if (slot === undefined) return;
+    slot.inbox.push({ k: 'in', b: exactBytes(bytes), f: flow, d: datagram });
+  }
+
+  onFramingError(error: SipParseError, flow: Flow): void {
+    this.log.debug({ ...flowLog(flow), place: error.place, err: error.detail }, 'stream cannot be framed');
+  }
+
+  // ---- workers -----------------------------------------------------------------------------
+
+  private spawn(index: number): Promise<WorkerReady> {
+    const worker = new Worker(this.options.entry, { workerData: this.options.workerData(index), name: `sip-worker-${index}` });
+    const slot: Slot = {
+      worker,
+      inbox: new Batcher<ToWorker>((items) => slot.worker.postMessage(items)),
+      ready: false,
+    };
+    this.slots[index] = slot;
+    return new Promise<WorkerReady>((resolve, reject) => {
+      worker.on('message', (m: FromWorker[] | WorkerReady | WorkerFailed) => {
+        if (Array.isArray(m)) {
+          this.fromWorker(index, m);
+          return;
+        }
+        if (m.k === 'ready') {
+          slot.ready = true;
+          resolve(m);
+        } else if (m.k === 'failed') {
+          reject(new Error(`SIP worker ${index}: ${m.error}`));
+        }
+      });
+      worker.on('error', (e) => {
+        this.log.error({ worker: index, err: e.stack ?? e.message }, 'SIP worker failed');
+        if (!slot.ready) reject(e);
+      });
+      worker.on('exit', (code) => {
+        if (!slot.ready) reject(new Error(`SIP worker ${index} exited with ${code} before it was ready`));
+        else if (!this.stopping) this.restart(index, code);
+      });
+    });
+  }
+
+  /** A worker died: start another in its place (its calls in progress are lost, registrations are not). */
+  private restart(index: number, code: number): void {
+    const now = Date.now();
+    this.restarts = this.restarts.filter((t) => t > now - 60_000);
+    if (this.restarts.length >= (this.options.maxRestartsPerMinute ?? 5)) {
+      this.log.error({ worker: index, code }, 'SIP worker keeps failing; not restarting it again');
+      return;
+    }
+    this.restarts.push(now);
+    this.log.error({ worker: index, code }, 'SIP worker exited; starting a new one');
+    this.spawn(index).then(
+      () => {
+        for (let j = 0; j < this.slots.length; j++) if (j !== index) this.connectPeers(index, j);
+      },
+      (e: unknown) => this.log.error({ worker: index, err: (e as Error).message }, 'SIP worker could not be restarted'),
+    );
+  }
+
+  /** A channel between workers i and j for their registration changes. */
+  private connectPeers(i: number, j: number): void {
+    const { port1, port2 } = new MessageChannel();
+    this.slots[i]!.worker.postMessage({ k: 'peer', i: j, port: port1 }, [port1]);
+    this.slots[j]!.worker.postMessage({ k: 'peer', i, port: port2 }, [port2]);
+  }
+
+  private broadcast(m: ToWorker): void {
+    for (const slot of this.slots) slot.inbox.push(m);
+  }
+
+  private fromWorker(index: number, items: FromWorker[]): void {
+    const transports = this.transports;
+    if (transports === undefined) return;
+    for (const m of items) {
+      switch (m.k) {
+        case 'send':
+          transports.sendBytes(m.b, m.f, this.onSendError(index, m.s));
+          break;
+        case 'reply':
+          transports.sendToTarget(m.b, m.t, this.onSendError(index, m.s));
+          break;
+        case 'auth-failure': {
+          const limiter = this.options.limiter;
+          if (limiter?.recordFailure(m.a)) this.broadcast({ k: 'block', a: m.a, ms: limiter.blockDurationMs });
+          break;
+        }
+      }
+    }
+  }
+
+  private onSendError(index: number, seq: number): (e: Error) => void {
+    return (e) => {
+      this.log.debug({ worker: index, err: e.message }, 'send failed');
+      if (seq !== 0) this.slots[index]?.inbox.push({ k: 'send-error', s: seq, m: e.message });
+    };
+  }
+}

@@ -1,0 +1,44 @@
+import type { Flow } from '../transport/flow.js';
+import type { ResponseTarget } from '../transport/response-target.js';
+import type { BindingDelta } from '../registrar/location-service.js';
+
+/**
+ * What the socket thread and the SIP workers tell each other (server/workers). Messages travel in
+ * arrays, one postMessage per event-loop turn and direction, so that a busy second costs a few
+ * thousand postMessage calls, not one per SIP message.
+ */
+
+/** Socket thread → worker. */
+export type ToWorker =
+  /** Bytes received: a UDP datagram (`d`) or one framed stream message. */
+  | { readonly k: 'in'; readonly b: Uint8Array; readonly f: Flow; readonly d: boolean }
+  /** A stream connection closed: its bindings go (RFC 5626 flows). */
+  | { readonly k: 'closed'; readonly id: number }
+  /** A send the worker asked for failed. */
+  | { readonly k: 'send-error'; readonly s: number; readonly m: string }
+  /** A source is blocked by the failure limiter for `ms`. */
+  | { readonly k: 'block'; readonly a: string; readonly ms: number };
+
+/** Worker → socket thread. */
+export type FromWorker =
+  /** Bytes to a flow (Wire.sendBytes); `s` names the error callback, 0 for none. */
+  | { readonly k: 'send'; readonly b: Uint8Array; readonly f: Flow; readonly s: number }
+  /** Bytes to a response target (Wire.sendToTarget). */
+  | { readonly k: 'reply'; readonly b: Uint8Array; readonly t: ResponseTarget; readonly s: number }
+  /** A failed authentication from this address (the socket thread's limiter counts them all). */
+  | { readonly k: 'auth-failure'; readonly a: string };
+
+/** Worker → worker (over their own channels): binding changes for the other replicas. */
+export type ToPeer = { readonly k: 'bindings'; readonly d: BindingDelta };
+
+/** The first message of a worker, once it is ready to take traffic. */
+export interface WorkerReady {
+  readonly k: 'ready';
+  readonly restoredBindings: number;
+}
+
+/** A worker that could not start. */
+export interface WorkerFailed {
+  readonly k: 'failed';
+  readonly error: string;
+}
