@@ -5,7 +5,7 @@ import type { Logger as PinoLogger } from 'pino';
 import { systemClock } from '../lib/clock.js';
 import { FailureLimiter, SipServer } from '../server/index.js';
 import { LocalIdentity } from '../server/core/local-identity.js';
-import { LocationService } from '../server/registrar/location-service.js';
+import { LocationService, type BindingDelta } from '../server/registrar/location-service.js';
 import { DEFAULT_TRANSPORT_LIMITS, TransportLayer, type ListenerInfo, type ListenerOptions, type TransportLimits } from '../server/transport/index.js';
 import { SipWorkerPool } from '../server/workers/sip-worker-pool.js';
 import { SqliteBindingStore } from '../store/sqlite/sqlite-binding-store.js';
@@ -39,9 +39,9 @@ export function workerCount(configured: number): number {
  * The composition root: build every part from the configuration and start it. Nothing else
  * reads the configuration; the parts get plain options.
  *
- * One worker: sockets and SIP core in this thread. Several: this thread keeps the sockets and
- * connections (TransportLayer with a SipWorkerPool as its receiver) and each worker thread builds
- * the SIP core (src/app/sip-worker.ts) around a replica of the registrations.
+ * One core: sockets and SIP core in this thread. N cores: this thread keeps the sockets and
+ * connections (TransportLayer with a SipWorkerPool as its receiver) and runs core 0; N-1 worker
+ * threads each build a core (src/app/sip-worker.ts) around a replica of the registrations.
  */
 export async function runServer(config: ParleyConfig, log: PinoLogger = stdoutLogger(config.log.level)): Promise<RunningServer> {
   mkdirSync(config.dataDir, { recursive: true });
@@ -57,79 +57,95 @@ export async function runServer(config: ParleyConfig, log: PinoLogger = stdoutLo
   const tls = { ...(config.sip.tls.cert ? { certFile: config.sip.tls.cert } : {}), ...(config.sip.tls.key ? { keyFile: config.sip.tls.key } : {}) };
   const limits = transportLimits(config);
 
-  let stats: () => Record<string, unknown>;
-  let stopCore: () => Promise<void>;
+  const clock = systemClock;
+  // several cores: this thread runs core 0 beside the sockets, worker threads the others
+  let pool: SipWorkerPool | undefined;
+  const location = new LocationService({
+    clock,
+    store: new SqliteBindingStore(db),
+    log: log.child({ module: 'location' }),
+    ...(workers > 1 ? { onChange: (d: BindingDelta) => pool?.publishBindings(d) } : {}),
+  });
+  const restoredBindings = await location.start();
+  const transports = new TransportLayer({
+    listeners: listenerOptions,
+    tls,
+    dataDir: config.dataDir,
+    limits,
+    log,
+    ...(workers > 1 ? { receiver: { onBytes: (b, f, d) => pool?.onBytes(b, f, d), onFramingError: (e, f) => pool?.onFramingError(e, f) } } : {}),
+  });
+  const { timers } = config.sip;
+  const sip = new SipServer({ path: transports.path, timers: { T1: timers.t1, T2: timers.t2, T4: timers.t4 }, serverName: config.sip.serverName, log });
   let listeners: readonly ListenerInfo[];
-  let restoredBindings: number;
-
-  if (workers === 1) {
-    const clock = systemClock;
-    const location = new LocationService({ clock, store: new SqliteBindingStore(db), log: log.child({ module: 'location' }) });
-    restoredBindings = await location.start();
-    const { timers } = config.sip;
-    const sip = new SipServer({ listeners: listenerOptions, tls, dataDir: config.dataDir, limits, timers: { T1: timers.t1, T2: timers.t2, T4: timers.t4 }, serverName: config.sip.serverName, log });
-    try {
-      listeners = await sip.start();
-    } catch (e) {
-      await location.stop();
-      db.close();
-      throw e;
-    }
-    const { proxy } = buildSipCore({ config, sip, listeners, subscribers, location, clock, log, nonceSecret, ...(limiter ? { limiter } : {}) });
-    const transports = sip.transports!;
-    // a binding made over a connection goes with it (RFC 5626 flows)
-    transports.connections.on('close', (connection: { id: number }) => {
-      void location.removeConnection(connection.id);
-    });
-    stats = () => ({
-      transactions: sip.transactions.size,
-      proxyContexts: proxy.size,
-      bindings: location.bindingCount,
-      connections: transports.connections.size,
-      requests: sip.stats.requests,
-      responses: sip.stats.responses,
-      parseErrors: sip.stats.parseErrors,
-    });
-    stopCore = async () => {
-      await sip.stop();
-      await location.stop();
-    };
-  } else {
-    const pool = new SipWorkerPool({
-      count: workers,
-      entry: new URL(`./sip-worker${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url),
-      workerData: (index): SipWorkerData => ({
-        index,
+  try {
+    listeners = await transports.start();
+    if (workers > 1) {
+      pool = new SipWorkerPool({
         count: workers,
-        config,
-        listeners,
-        nonceSecret: typeof nonceSecret === 'string' ? new TextEncoder().encode(nonceSecret) : nonceSecret,
-        streamFailureWindowMs: limits.connectTimeoutMs + limits.handshakeTimeoutMs + 1000,
-        limits: { maxMessageSize: limits.maxMessageSize, maxHeaders: limits.maxHeaders },
-      }),
-      ...(limiter ? { limiter } : {}),
-      log: log.child({ module: 'workers' }),
-    });
-    const transports = new TransportLayer({ listeners: listenerOptions, tls, dataDir: config.dataDir, limits, log, receiver: pool });
-    try {
-      listeners = await transports.start();
-      const ready = await pool.start(transports);
-      // every worker loads the same bindings from the store
-      restoredBindings = ready[0]?.restoredBindings ?? 0;
-    } catch (e) {
-      await transports.stop();
-      db.close();
-      throw e;
+        local: {
+          receive: (bytes, flow, datagram) => (datagram ? transports.path.receiveDatagram(bytes, flow) : transports.path.receiveStreamMessage(bytes, flow)),
+          applyBindings: (d) => location.applyRemote(d),
+        },
+        entry: new URL(`./sip-worker${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url),
+        workerData: (index): SipWorkerData => ({
+          index,
+          count: workers,
+          config,
+          listeners,
+          nonceSecret: typeof nonceSecret === 'string' ? new TextEncoder().encode(nonceSecret) : nonceSecret,
+          streamFailureWindowMs: limits.connectTimeoutMs + limits.handshakeTimeoutMs + 1000,
+          limits: { maxMessageSize: limits.maxMessageSize, maxHeaders: limits.maxHeaders },
+        }),
+        ...(limiter ? { limiter } : {}),
+        log: log.child({ module: 'workers' }),
+      });
+      await pool.start(transports);
     }
-    stats = () => ({ workers, connections: transports.connections.size });
-    stopCore = async () => {
-      await transports.stop();
-      await pool.stop();
-    };
+  } catch (e) {
+    await sip.stop();
+    await transports.stop();
+    await location.stop();
+    db.close();
+    throw e;
   }
+  const localPool = pool;
+  const { proxy } = buildSipCore({
+    config,
+    sip,
+    listeners,
+    subscribers,
+    location,
+    clock,
+    log,
+    nonceSecret,
+    // with worker threads, failures are counted over every core and blocks reach them all
+    ...(limiter ? { limiter: localPool ? { isBlocked: (a: string) => limiter.isBlocked(a), recordFailure: (a: string) => localPool.recordFailure(a) } : limiter } : {}),
+    ...(localPool ? { nonceIssuer: 0 } : {}),
+  });
+  // a binding made over a connection goes with it (RFC 5626 flows); the pool tells the workers
+  transports.connections.on('close', (connection: { id: number }) => {
+    void location.removeConnection(connection.id);
+  });
+  const stats = (): Record<string, unknown> => ({
+    workers,
+    transactions: sip.transactions.size,
+    proxyContexts: proxy.size,
+    bindings: location.bindingCount,
+    connections: transports.connections.size,
+    requests: sip.stats.requests,
+    responses: sip.stats.responses,
+    parseErrors: sip.stats.parseErrors,
+  });
+  const stopCore = async (): Promise<void> => {
+    await transports.stop();
+    await pool?.stop();
+    await sip.stop();
+    await location.stop();
+  };
 
   // a line of counters now and then: what an operator looks at first when something grows
-  // (with worker threads each worker writes its own, with its transactions and bindings)
+  // (counters of this thread's core; each worker thread writes its own line)
   const statsTimer = setInterval(() => {
     const m = process.memoryUsage();
     log.info({ ...stats(), rssMB: Math.round(m.rss / 1048576), heapUsedMB: Math.round(m.heapUsed / 1048576) }, 'stats');

@@ -98,9 +98,11 @@ export class UdpTransport {
     // a dual-stack IPv6 socket reaches IPv4 peers through IPv4-mapped addresses
     const target = listener.family === 6 && isIPv4(address) ? `::ffff:${address}` : address;
     try {
-      listener.socket.send(bytes, destination.port, target, (err) => {
-        if (err) onError(new TransportError(`UDP send to ${address}:${destination.port}: ${err.message}`, { cause: err }));
-      });
+      // No completion callback: without one Node tries the send at once (uv_udp_try_send) and
+      // skips a request object and a callback into JavaScript per datagram. What a callback could
+      // report on an unconnected UDP socket is local (no route, a firewall's EPERM), and
+      // synchronous failures still throw here; ICMP errors never come back to such a socket.
+      listener.socket.send(bytes, destination.port, target);
     } catch (e) {
       onError(new TransportError(`UDP send to ${address}:${destination.port}: ${(e as Error).message}`, { cause: e }));
     }

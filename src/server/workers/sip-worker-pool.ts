@@ -1,4 +1,4 @@
-import { MessageChannel, Worker } from 'node:worker_threads';
+import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
 import type { SipParseError } from '../../sip/index.js';
 import { silentLogger, type Logger } from '../../lib/logger.js';
 import type { FailureLimiter } from '../auth/failure-limiter.js';
@@ -8,11 +8,24 @@ import type { RawReceiver, TransportLayer } from '../transport/transport-layer.j
 import { Batcher } from './batcher.js';
 import { workerOf } from './call-id-hash.js';
 import { exactBytes } from './exact-bytes.js';
-import type { FromWorker, ToWorker, WorkerFailed, WorkerReady } from './worker-messages.js';
+import type { BindingDelta } from '../registrar/location-service.js';
+import type { FromWorker, ToPeer, ToWorker, WorkerFailed, WorkerReady } from './worker-messages.js';
+
+/** The SIP core that runs in the socket thread itself: it takes the messages that hash to 0. */
+export interface LocalCore {
+  /** Bytes for this thread's core (not copied). */
+  receive(bytes: Uint8Array, flow: Flow, datagram: boolean): void;
+  /** A registration change made by a worker thread's core. */
+  applyBindings(delta: BindingDelta): void;
+}
 
 export interface SipWorkerPoolOptions {
-  /** Worker threads to run (2 or more; one thread needs no pool). */
+  /**
+   * SIP cores in all (2 or more; one needs no pool): this thread's own (`local`, number 0) and
+   * `count - 1` worker threads (numbers 1 …).
+   */
   readonly count: number;
+  readonly local: LocalCore;
   /** The worker's module (an ES module that builds the SIP core from its workerData). */
   readonly entry: URL;
   /** What each worker is given at start (structured-cloneable). */
@@ -25,35 +38,44 @@ export interface SipWorkerPoolOptions {
 }
 
 interface Slot {
+  readonly index: number;
   worker: Worker;
   readonly inbox: Batcher<ToWorker>;
   ready: boolean;
 }
 
 /**
- * The socket thread's side of running the SIP core in worker threads (Node's dgram has no
+ * The socket thread's side of running SIP cores in several threads (Node's dgram has no
  * SO_REUSEPORT on Node 20, and a UDP peer such as sipp talks to one socket anyway, so the
- * kernel cannot spread the load: this thread does).
+ * kernel cannot spread the load: this thread does). This thread runs core 0 itself, beside the
+ * sockets; worker threads run cores 1 … count-1.
  *
- *   sockets (TransportLayer, receiver = this) ─ Call-ID hash ─▶ worker k: parse, transactions,
+ *   sockets (TransportLayer, receiver = this) ─ Call-ID hash k ─┬─ k = 0: the local core
+ *                                                              └─ k > 0: worker k: parse, transactions,
  *   auth, registrar, proxy ─ serialized bytes ─▶ this thread ─▶ sockets
  *
  * Every message of a call and every refresh of a registration carries one Call-ID, so it meets its
- * transactions and proxy context in the same worker. Registrations are replicated between
- * workers (each sends its binding changes to the others over a channel of their own), and each
+ * transactions and proxy context in the same core. Registrations are replicated between
+ * cores (each sends its binding changes to the others over a channel of their own), and each
  * writes its own changes to the store. Stream connections stay here; a closed one is announced to
  * every worker. Failed authentications are counted here, so a source that spreads its guesses
  * over several Call-IDs is still blocked everywhere.
  */
 export class SipWorkerPool implements RawReceiver {
+  /** Worker threads by core number (index 0, the local core, has none). */
   private readonly slots: Slot[] = [];
   private readonly log: Logger;
+  /** This thread's ends of the channels to every worker, for the local core's registration changes. */
+  private readonly localPeers = new Map<number, MessagePort>();
+  private readonly toPeers = new Batcher<ToPeer>((items) => {
+    for (const port of this.localPeers.values()) port.postMessage(items);
+  });
   private transports: TransportLayer | undefined;
   private stopping = false;
   private restarts: number[] = [];
 
   constructor(private readonly options: SipWorkerPoolOptions) {
-    if (options.count < 2) throw new RangeError('SipWorkerPool: at least two workers');
+    if (options.count < 2) throw new RangeError('SipWorkerPool: at least two cores');
     this.log = options.log ?? silentLogger;
   }
 
@@ -69,7 +91,7 @@ export class SipWorkerPool implements RawReceiver {
     this.transports = transports;
     transports.connections.on('close', (connection) => this.broadcast({ k: 'closed', id: connection.id }));
     const started: Array<Promise<WorkerReady>> = [];
-    for (let i = 0; i < this.options.count; i++) started.push(this.spawn(i));
+    for (let i = 1; i < this.options.count; i++) started.push(this.spawn(i));
     let ready: WorkerReady[];
     try {
       ready = await Promise.all(started);
@@ -77,15 +99,16 @@ export class SipWorkerPool implements RawReceiver {
       await this.stop();
       throw e;
     }
-    for (let i = 0; i < this.slots.length; i++) for (let j = i + 1; j < this.slots.length; j++) this.connectPeers(i, j);
+    for (let i = 0; i < this.options.count; i++) for (let j = i + 1; j < this.options.count; j++) this.connectPeers(i, j);
     return ready;
   }
 
   /** Ask every worker to finish (write pending registrations), then end them. */
   async stop(): Promise<void> {
     this.stopping = true;
+    for (const port of this.localPeers.values()) port.close();
     await Promise.all(
-      this.slots.map(
+      this.workers().map(
         (slot) =>
           new Promise<void>((resolve) => {
             const done = (): void => {
@@ -103,9 +126,30 @@ export class SipWorkerPool implements RawReceiver {
   // ---- RawReceiver: bytes from the sockets ------------------------------------------------
 
   onBytes(bytes: Uint8Array, flow: Flow, datagram: boolean): void {
-    const slot = this.slots[workerOf(bytes, this.slots.length)];
-    if (slot === undefined) return;
-    slot.inbox.push({ k: 'in', b: exactBytes(bytes), f: flow, d: datagram });
+    const k = workerOf(bytes, this.options.count);
+    if (k === 0) {
+      this.options.local.receive(bytes, flow, datagram);
+      return;
+    }
+    this.slots[k]?.inbox.push({ k: 'in', b: exactBytes(bytes), f: flow, d: datagram });
+  }
+
+  // ---- the local core ------------------------------------------------------------------------
+
+  /** A registration change of the local core, for every worker's replica. */
+  publishBindings(delta: BindingDelta): void {
+    if (this.localPeers.size > 0) this.toPeers.push({ k: 'bindings', d: delta });
+  }
+
+  /**
+   * Count a failed authentication (of the local core or reported by a worker); when it blocks
+   * the source, every worker is told. True when this failure blocks the source.
+   */
+  recordFailure(address: string): boolean {
+    const limiter = this.options.limiter;
+    if (limiter === undefined || !limiter.recordFailure(address)) return false;
+    this.broadcast({ k: 'block', a: address, ms: limiter.blockDurationMs });
+    return true;
   }
 
   onFramingError(error: SipParseError, flow: Flow): void {
@@ -117,8 +161,9 @@ export class SipWorkerPool implements RawReceiver {
   private spawn(index: number): Promise<WorkerReady> {
     const worker = new Worker(this.options.entry, { workerData: this.options.workerData(index), name: `sip-worker-${index}` });
     const slot: Slot = {
+      index,
       worker,
-      inbox: new Batcher<ToWorker>((items) => slot.worker.postMessage(items)),
+      inbox: new Batcher<ToWorker>((items) => slot.worker.postMessage(items), Number(process.env.PARLEY_BATCH_MS ?? 0)),
       ready: false,
     };
     this.slots[index] = slot;
@@ -158,21 +203,37 @@ export class SipWorkerPool implements RawReceiver {
     this.log.error({ worker: index, code }, 'SIP worker exited; starting a new one');
     this.spawn(index).then(
       () => {
-        for (let j = 0; j < this.slots.length; j++) if (j !== index) this.connectPeers(index, j);
+        for (let j = 0; j < this.options.count; j++) if (j !== index) this.connectPeers(index, j);
       },
       (e: unknown) => this.log.error({ worker: index, err: (e as Error).message }, 'SIP worker could not be restarted'),
     );
   }
 
-  /** A channel between workers i and j for their registration changes. */
+  /** A channel between cores i and j (0: this thread) for their registration changes. */
   private connectPeers(i: number, j: number): void {
     const { port1, port2 } = new MessageChannel();
-    this.slots[i]!.worker.postMessage({ k: 'peer', i: j, port: port1 }, [port1]);
-    this.slots[j]!.worker.postMessage({ k: 'peer', i, port: port2 }, [port2]);
+    this.givePeer(i, j, port1);
+    this.givePeer(j, i, port2);
+  }
+
+  private givePeer(core: number, other: number, port: MessagePort): void {
+    if (core !== 0) {
+      this.slots[core]!.worker.postMessage({ k: 'peer', i: other, port }, [port]);
+      return;
+    }
+    this.localPeers.get(other)?.close();
+    this.localPeers.set(other, port);
+    port.on('message', (items: ToPeer[]) => {
+      for (const m of items) this.options.local.applyBindings(m.d);
+    });
+  }
+
+  private workers(): Slot[] {
+    return this.slots.filter((s): s is Slot => s !== undefined);
   }
 
   private broadcast(m: ToWorker): void {
-    for (const slot of this.slots) slot.inbox.push(m);
+    for (const slot of this.workers()) slot.inbox.push(m);
   }
 
   private fromWorker(index: number, items: FromWorker[]): void {
@@ -186,11 +247,9 @@ export class SipWorkerPool implements RawReceiver {
         case 'reply':
           transports.sendToTarget(m.b, m.t, this.onSendError(index, m.s));
           break;
-        case 'auth-failure': {
-          const limiter = this.options.limiter;
-          if (limiter?.recordFailure(m.a)) this.broadcast({ k: 'block', a: m.a, ms: limiter.blockDurationMs });
+        case 'auth-failure':
+          this.recordFailure(m.a);
           break;
-        }
       }
     }
   }
