@@ -50,7 +50,7 @@ async function main(port: MessagePort, data: SipWorkerData): Promise<void> {
   });
   const restoredBindings = await location.start();
 
-  const out = new Batcher<FromWorker>((items) => port.postMessage(items), Number(process.env.PARLEY_BATCH_MS ?? 0));
+  const out = new Batcher<FromWorker>((items) => port.postMessage(items));
   const wire = new WorkerWire(out, data.streamFailureWindowMs);
   const path = new MessagePath({ wire, limits: data.limits, log: log.child({ module: 'transport' }) });
   const { timers } = config.sip;

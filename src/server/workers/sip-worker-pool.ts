@@ -163,7 +163,7 @@ export class SipWorkerPool implements RawReceiver {
     const slot: Slot = {
       index,
       worker,
-      inbox: new Batcher<ToWorker>((items) => slot.worker.postMessage(items), Number(process.env.PARLEY_BATCH_MS ?? 0)),
+      inbox: new Batcher<ToWorker>((items) => slot.worker.postMessage(items)),
       ready: false,
     };
     this.slots[index] = slot;
