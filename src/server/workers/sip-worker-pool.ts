@@ -159,7 +159,16 @@ export class SipWorkerPool implements RawReceiver {
   // ---- workers -----------------------------------------------------------------------------
 
   private spawn(index: number): Promise<WorkerReady> {
-    const worker = new Worker(this.options.entry, { workerData: this.options.workerData(index), name: `sip-worker-${index}` });
+    // From TypeScript sources (tests under tsx) the worker must register tsx's loader itself
+    // before it imports its entry: the parent's loader hooks do not reach worker threads.
+    const entry = this.options.entry;
+    const options = { workerData: this.options.workerData(index), name: `sip-worker-${index}` };
+    const worker = entry.pathname.endsWith('.ts')
+      ? new Worker(
+          `import(${JSON.stringify(import.meta.resolve('tsx/esm/api'))}).then((m) => { m.register(); return import(${JSON.stringify(entry.href)}); })`,
+          { ...options, eval: true },
+        )
+      : new Worker(entry, options);
     const slot: Slot = {
       index,
       worker,
