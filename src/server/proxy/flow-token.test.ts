@@ -10,7 +10,7 @@ describe('FlowTokens (RFC 5626 §5.2)', () => {
     for (const id of [1, 42, 123456789, 2 ** 40]) {
       const t = tokens.encode(id);
       assert.equal(tokens.decode(t), id);
-      const uri = parseUri(`sip:${t}@127.0.0.1:8443;transport=wss;lr`);
+      const uri = parseUri(`sip:${t}@127.0.0.1:8443;transport=ws;lr`);
       assert.ok(uri.kind === 'sip' && uri.user === t);
     }
   });
