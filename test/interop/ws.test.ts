@@ -11,12 +11,14 @@ import { spawnBounded } from './support/child.js';
 import { ParleyServer, REPO_ROOT, stopCleanly } from './support/parley.js';
 import { portPool } from './support/ports.js';
 import { startJsSip } from './support/jssip-ua.js';
+import { startSipJs } from './support/sipjs-ua.js';
 import { WsPhone, type WsPhoneOptions } from './support/ws-phone.js';
 
 const ALICE = { user: 'alice', password: 'secret-a1' };
 const BOB = { user: 'bob', password: 'secret-b2' };
 const CAROL = { user: 'carol', password: 'secret-c3' };
 const DAVE = { user: 'dave', password: 'secret-d4' };
+const ERIN = { user: 'erin', password: 'secret-e5' };
 const WS_CHECK = '/work/shared/bench/kamailio/ws_check.mjs';
 const pool = portPool(import.meta.url);
 
@@ -44,7 +46,7 @@ describe('SIP over WebSocket: registrations and calls between WebSocket phones',
   }
 
   before(async () => {
-    parley = await ParleyServer.start({ pool, transports: ['udp'], webSockets: { wss: 'auth', ws: 'noauth' }, subscribers: [ALICE, BOB, CAROL, DAVE], logLevel: 'debug' });
+    parley = await ParleyServer.start({ pool, transports: ['udp'], webSockets: { wss: 'auth', ws: 'noauth' }, subscribers: [ALICE, BOB, CAROL, DAVE, ERIN], logLevel: 'debug' });
     ca = await parley.developmentCertificate();
   });
 
@@ -157,6 +159,24 @@ describe('SIP over WebSocket: registrations and calls between WebSocket phones',
       assert.equal(after[0]!.replace(/;expires=\d+$/, ''), first[0]!.replace(/;expires=\d+$/, ''), 'the same contact (JsSIP keeps it across reconnects)');
     } finally {
       jssip.stop();
+    }
+  });
+
+  it('SIP.js registers over WSS, its CRLF keepalives get CRLF answers (RFC 5626 §3.5.1), and it unregisters on stop', async () => {
+    const sipjs = await startSipJs({ url: parley.webSocketUrl('wss'), ca, ...ERIN, keepAliveInterval: 1 });
+    let stopped = false;
+    try {
+      const erin = await phone(ERIN);
+      const bindings = await erin.bindings();
+      assert.equal(bindings.length, 1, bindings.join(' | '));
+      assert.match(bindings[0]!, /\.invalid;transport=ws>;expires=\d+$/);
+      await until(() => sipjs.received.filter((m) => m === '\r\n').length >= 2, 'two CRLF pongs', 8000);
+      await sipjs.stop();
+      stopped = true;
+      await until(() => sipjs.received.some((m) => /^SIP\/2\.0 200 OK\r\n[\s\S]*CSeq: \d+ REGISTER/.test(m) && !/Contact:/i.test(m)), 'the 200 to the un-REGISTER');
+      assert.deepEqual(await erin.bindings(), []);
+    } finally {
+      if (!stopped) await sipjs.stop();
     }
   });
 
