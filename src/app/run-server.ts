@@ -11,8 +11,9 @@ import { SipWorkerPool } from '../server/workers/sip-worker-pool.js';
 import { SqliteBindingStore } from '../store/sqlite/sqlite-binding-store.js';
 import { SqliteDatabase } from '../store/sqlite/sqlite-database.js';
 import { SqliteSubscriberStore } from '../store/sqlite/sqlite-subscriber-store.js';
-import type { ListenConfig, ParleyConfig } from './config.js';
+import type { HttpListenConfig, ListenConfig, ParleyConfig } from './config.js';
 import { stdoutLogger } from './logger.js';
+import { startWebServer, type WebServer } from './web-server.js';
 import { buildSipCore } from './sip-core.js';
 import type { SipWorkerData } from './sip-worker.js';
 import type { SubscriberStore } from '../store/subscriber-store.js';
@@ -20,7 +21,10 @@ import type { SubscriberStore } from '../store/subscriber-store.js';
 export { stdoutLogger } from './logger.js';
 
 export interface RunningServer {
+  /** SIP listeners, then the web server's as `wss`/`ws` (SIP over WebSocket). */
   readonly listeners: readonly ListenerInfo[];
+  /** The web server (HTTPS/HTTP, SIP over WebSocket), when `http.listen` has listeners. */
+  readonly web: WebServer | undefined;
   readonly log: PinoLogger;
   readonly subscribers: SubscriberStore;
   /** The domain users are added under by default: the first configured, else this host's address. */
@@ -48,8 +52,9 @@ export async function runServer(config: ParleyConfig, log: PinoLogger = stdoutLo
   const db = SqliteDatabase.open(config.dataDir);
   const subscribers = new SqliteSubscriberStore(db);
   const workers = workerCount(config.sip.workers);
-  // nonces of every worker verify everywhere: one secret for all of them
+  // nonces and flow tokens of every core verify everywhere: one secret each for all of them
   const nonceSecret = config.auth.nonceSecret ?? randomBytes(32);
+  const flowTokenSecret = randomBytes(32);
   const limiter = config.auth.failureLimit.enabled
     ? new FailureLimiter({ maxFailures: config.auth.failureLimit.maxFailures, window: config.auth.failureLimit.window, blockTime: config.auth.failureLimit.blockTime, clock: systemClock, logger: log.child({ module: 'auth' }) })
     : undefined;
@@ -78,8 +83,12 @@ export async function runServer(config: ParleyConfig, log: PinoLogger = stdoutLo
   const { timers } = config.sip;
   const sip = new SipServer({ path: transports.path, timers: { T1: timers.t1, T2: timers.t2, T4: timers.t4 }, serverName: config.sip.serverName, log });
   let listeners: readonly ListenerInfo[];
+  let web: WebServer | undefined;
   try {
+    // SIP listeners first, then the web server's (SIP over WebSocket) as `wss`/`ws`
     listeners = await transports.start();
+    web = await startWebServer(config, transports, log);
+    listeners = [...listeners, ...(web?.listeners ?? [])];
     if (workers > 1) {
       pool = new SipWorkerPool({
         count: workers,
@@ -94,6 +103,8 @@ export async function runServer(config: ParleyConfig, log: PinoLogger = stdoutLo
           config,
           listeners,
           nonceSecret: typeof nonceSecret === 'string' ? new TextEncoder().encode(nonceSecret) : nonceSecret,
+          flowTokenSecret,
+          trustedPorts: web?.trustedPorts ?? [],
           streamFailureWindowMs: limits.connectTimeoutMs + limits.handshakeTimeoutMs + 1000,
           limits: { maxMessageSize: limits.maxMessageSize, maxHeaders: limits.maxHeaders },
         }),
@@ -103,6 +114,7 @@ export async function runServer(config: ParleyConfig, log: PinoLogger = stdoutLo
       await pool.start(transports);
     }
   } catch (e) {
+    await web?.stop();
     await sip.stop();
     await transports.stop();
     await location.stop();
@@ -119,6 +131,9 @@ export async function runServer(config: ParleyConfig, log: PinoLogger = stdoutLo
     clock,
     log,
     nonceSecret,
+    flowTokenSecret,
+    trustedPorts: web?.trustedPorts ?? [],
+    connectionFlow: (id) => transports.connections.get(id)?.flow(),
     // with worker threads, failures are counted over every core and blocks reach them all
     ...(limiter ? { limiter: localPool ? { isBlocked: (a: string) => limiter.isBlocked(a), recordFailure: (a: string) => localPool.recordFailure(a) } : limiter } : {}),
     ...(localPool ? { nonceIssuer: 0 } : {}),
@@ -138,6 +153,7 @@ export async function runServer(config: ParleyConfig, log: PinoLogger = stdoutLo
     parseErrors: sip.stats.parseErrors,
   });
   const stopCore = async (): Promise<void> => {
+    await web?.stop();
     await transports.stop();
     await pool?.stop();
     await sip.stop();
@@ -169,6 +185,7 @@ export async function runServer(config: ParleyConfig, log: PinoLogger = stdoutLo
   );
   return {
     listeners,
+    web,
     log,
     subscribers,
     workers,
@@ -202,12 +219,25 @@ function defaultDomain(identity: LocalIdentity, listeners: readonly ListenerInfo
   return identity.sentBy(listeners[0]?.transport ?? 'udp').host.replace(/^\[(.*)\]$/, '$1');
 }
 
-/** `udp:127.0.0.1:5060`, `tls:[::1]:5061`, `tcp::5060` (+ `;noauth`) → a listener. */
-export function parseListenSpec(spec: string): ListenConfig {
-  const m = /^(udp|tcp|tls):(\[[^\]]+\]|[^:]*):(\d+)(;noauth)?$/.exec(spec);
-  if (!m) throw new Error(`bad --listen "${spec}": expected transport:address:port[;noauth], e.g. udp:0.0.0.0:5060 or tls:[::]:5061`);
+/**
+ * `udp:127.0.0.1:5060`, `tls:[::1]:5061`, `tcp::5060` (+ `;noauth`) → a SIP listener;
+ * `wss:[::]:8443`, `ws:127.0.0.1:8080` (or `https:`, `http:`) → an HTTP listener carrying SIP
+ * over WebSocket.
+ */
+export function parseListenSpec(spec: string): ListenConfig | HttpListenConfig {
+  const m = /^(udp|tcp|tls|wss|ws|https|http):(\[[^\]]+\]|[^:]*):(\d+)(;noauth)?$/.exec(spec);
+  if (!m) throw new Error(`bad --listen "${spec}": expected transport:address:port[;noauth], e.g. udp:0.0.0.0:5060, tls:[::]:5061 or wss:0.0.0.0:8443`);
   const address = m[2]!.replace(/^\[(.*)\]$/, '$1') || '0.0.0.0';
   const port = Number(m[3]);
   if (port > 65535) throw new Error(`bad --listen "${spec}": port out of range`);
-  return { transport: m[1] as ListenConfig['transport'], address, port, ...(m[4] ? { auth: false } : {}) };
+  const auth = m[4] ? { auth: false } : {};
+  const t = m[1]!;
+  if (t === 'wss' || t === 'https') return { transport: 'https', address, port, ...auth };
+  if (t === 'ws' || t === 'http') return { transport: 'http', address, port, ...auth };
+  return { transport: t as ListenConfig['transport'], address, port, ...auth };
+}
+
+/** Is this parsed --listen spec an HTTP (WebSocket) listener? */
+export function isHttpListen(l: ListenConfig | HttpListenConfig): l is HttpListenConfig {
+  return l.transport === 'https' || l.transport === 'http';
 }

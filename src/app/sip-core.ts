@@ -6,7 +6,7 @@ import { LocalIdentity } from '../server/core/local-identity.js';
 import { ProxyCore } from '../server/proxy/proxy-core.js';
 import type { LocationService } from '../server/registrar/location-service.js';
 import { Registrar } from '../server/registrar/registrar.js';
-import type { ListenerInfo } from '../server/transport/index.js';
+import type { Flow, ListenerInfo } from '../server/transport/index.js';
 import type { SubscriberStore } from '../store/subscriber-store.js';
 import type { ParleyConfig } from './config.js';
 
@@ -25,6 +25,12 @@ export interface SipCoreParts {
   readonly nonceSecret: Uint8Array | string;
   /** This worker's number, written into its nonces (see NonceManager.issuer); none in one thread. */
   readonly nonceIssuer?: number;
+  /** Key of the flow tokens in Record-Route (RFC 5626), shared by every core. */
+  readonly flowTokenSecret: Uint8Array;
+  /** Open stream connections by id (a worker's view of the socket thread's table); default: the server's own. */
+  readonly connectionFlow?: (id: number) => Flow | undefined;
+  /** Ports of other trusted listeners (the web server's with `auth: false`). */
+  readonly trustedPorts?: readonly number[];
 }
 
 export interface SipCore {
@@ -62,13 +68,14 @@ export function buildSipCore(p: SipCoreParts): SipCore {
     },
     algorithms: config.auth.algorithms,
   });
-  const proxy = new ProxyCore(sip, identity, { clock, timerC: config.proxy.timerC * 1000, log: log.child({ module: 'proxy' }) });
+  const proxy = new ProxyCore(sip, identity, { clock, timerC: config.proxy.timerC * 1000, flowTokenSecret: p.flowTokenSecret, ...(p.connectionFlow ? { connectionFlow: p.connectionFlow } : {}), log: log.child({ module: 'proxy' }) });
   const registrar = new Registrar(location, identity, { ...config.registrar });
   const trustedPorts = new Set(
     config.sip.listen
       .filter((l) => l.auth === false)
       .map((l) => listeners.find((b) => b.transport === l.transport && (l.port === 0 || b.port === l.port))?.port ?? l.port),
   );
+  for (const port of p.trustedPorts ?? []) trustedPorts.add(port);
   sip.handler = new DefaultHandler({
     identity,
     registrar,

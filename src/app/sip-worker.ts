@@ -7,7 +7,7 @@ import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
 import { systemClock } from '../lib/clock.js';
 import { FailureLimiter, SipServer } from '../server/index.js';
 import { LocationService } from '../server/registrar/location-service.js';
-import { MessagePath, type ListenerInfo } from '../server/transport/index.js';
+import { MessagePath, type Flow, type ListenerInfo } from '../server/transport/index.js';
 import { Batcher } from '../server/workers/batcher.js';
 import type { FromWorker, ToPeer, ToWorker } from '../server/workers/worker-messages.js';
 import { WorkerWire } from '../server/workers/worker-wire.js';
@@ -25,6 +25,9 @@ export interface SipWorkerData {
   readonly config: ParleyConfig;
   readonly listeners: readonly ListenerInfo[];
   readonly nonceSecret: Uint8Array;
+  readonly flowTokenSecret: Uint8Array;
+  /** Ports of the web server's trusted listeners. */
+  readonly trustedPorts: readonly number[];
   /** How long a stream send may take to fail, ms. */
   readonly streamFailureWindowMs: number;
   readonly limits: { readonly maxMessageSize: number; readonly maxHeaders: number };
@@ -50,6 +53,8 @@ async function main(port: MessagePort, data: SipWorkerData): Promise<void> {
   });
   const restoredBindings = await location.start();
 
+  /** The socket thread's open connections, as it announces them. */
+  const connections = new Map<number, Flow>();
   const out = new Batcher<FromWorker>((items) => port.postMessage(items));
   const wire = new WorkerWire(out, data.streamFailureWindowMs);
   const path = new MessagePath({ wire, limits: data.limits, log: log.child({ module: 'transport' }) });
@@ -74,7 +79,10 @@ async function main(port: MessagePort, data: SipWorkerData): Promise<void> {
     clock,
     log,
     nonceSecret: data.nonceSecret,
+    flowTokenSecret: data.flowTokenSecret,
+    trustedPorts: data.trustedPorts,
     nonceIssuer: index,
+    connectionFlow: (id) => connections.get(id),
     ...(limiter ? { limiter } : {}),
   });
 
@@ -85,7 +93,11 @@ async function main(port: MessagePort, data: SipWorkerData): Promise<void> {
           if (m.d) path.receiveDatagram(m.b, m.f);
           else path.receiveStreamMessage(m.b, m.f);
           break;
+        case 'opened':
+          connections.set(m.id, m.f);
+          break;
         case 'closed':
+          connections.delete(m.id);
           void location.removeConnection(m.id);
           break;
         case 'send-error':

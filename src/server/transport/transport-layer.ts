@@ -2,11 +2,11 @@ import { lookup } from 'node:dns';
 import { isIP } from 'node:net';
 import type { SipParseError, SipRequest, SipResponse, Via } from '../../sip/index.js';
 import { ConnectionTable } from './connection-table.js';
-import { defaultPort, isStreamTransport, normalizeAddress, type Flow, type StreamTransport } from './flow.js';
+import { defaultPort, isStreamTransport, isWebSocketTransport, normalizeAddress, type Flow, type StreamTransport } from './flow.js';
 import type { ListenerInfo } from './listener-info.js';
 import { flowLog, formatHostPort, MessagePath, type TransportLayerDelegate } from './message-path.js';
 import type { ResponseTarget } from './response-target.js';
-import { TcpTransport, type StreamTransportDelegate } from './tcp-transport.js';
+import { TcpTransport, type StreamTransportDelegate, type StreamTransportOptions } from './tcp-transport.js';
 import { loadCertificateFiles, loadOrCreateCertificate, type TlsCertificate } from './tls-certificate.js';
 import { TlsTransport, type TlsTransportSettings } from './tls-transport.js';
 import { TransportError } from './transport-error.js';
@@ -142,6 +142,15 @@ export class TransportLayer implements Wire {
   }
 
   /**
+   * What a transport living outside this layer (SIP over WebSocket, whose sockets the HTTP
+   * server accepts) needs so that its connections join the table and deliver their messages
+   * like TCP and TLS ones.
+   */
+  connectionSink(): StreamTransportOptions {
+    return { delegate: this.streamDelegate(), connections: this.connections, limits: this.limits, log: this.log };
+  }
+
+  /**
    * Bind every configured listener (and load or create the TLS certificate when a TLS listener
    * needs one). Rejects, with nothing left bound, if any listener fails.
    */
@@ -199,8 +208,10 @@ export class TransportLayer implements Wire {
 
   private streamDelegate(): StreamTransportDelegate {
     return {
-      // the framer has cut the message by Content-Length
-      onMessage: (bytes, connection) => this.receiver.onBytes(bytes, connection.flow(), false),
+      // TCP/TLS: the framer has cut the message by Content-Length, which a stream message must
+      // have. WebSocket: the message is the whole WebSocket message (RFC 7118 §5.1), framed
+      // like a datagram (Content-Length optional: early JsSIP versions left it out).
+      onMessage: (bytes, connection) => this.receiver.onBytes(bytes, connection.flow(), isWebSocketTransport(connection.transport)),
       onFramingError: (error, connection) => {
         const flow = connection.flow();
         this.log.info({ ...flowLog(flow), err: error.message }, 'closing connection: stream cannot be framed');

@@ -89,6 +89,8 @@ export class SipWorkerPool implements RawReceiver {
    */
   async start(transports: TransportLayer): Promise<WorkerReady[]> {
     this.transports = transports;
+    // every worker keeps a view of the open connections (flow tokens name them, RFC 5626)
+    transports.connections.on('open', (connection) => this.broadcast({ k: 'opened', id: connection.id, f: connection.flow() }));
     transports.connections.on('close', (connection) => this.broadcast({ k: 'closed', id: connection.id }));
     const started: Array<Promise<WorkerReady>> = [];
     for (let i = 1; i < this.options.count; i++) started.push(this.spawn(i));
@@ -184,6 +186,8 @@ export class SipWorkerPool implements RawReceiver {
         }
         if (m.k === 'ready') {
           slot.ready = true;
+          // a worker started late (a restart) learns of the connections open now
+          for (const c of this.transports?.connections.values() ?? []) slot.inbox.push({ k: 'opened', id: c.id, f: c.flow() });
           resolve(m);
         } else if (m.k === 'failed') {
           reject(new Error(`SIP worker ${index}: ${m.error}`));

@@ -12,6 +12,8 @@ import type { BindingDelta } from '../registrar/location-service.js';
 export type ToWorker =
   /** Bytes received: a UDP datagram (`d`) or one framed stream message. */
   | { readonly k: 'in'; readonly b: Uint8Array; readonly f: Flow; readonly d: boolean }
+  /** A stream connection opened (accepted, or opened by a core). */
+  | { readonly k: 'opened'; readonly id: number; readonly f: Flow }
   /** A stream connection closed: its bindings go (RFC 5626 flows). */
   | { readonly k: 'closed'; readonly id: number }
   /** A send the worker asked for failed. */

@@ -25,8 +25,10 @@ export const PORT_SLICES: Readonly<Record<string, number>> = {
   'call.test.ts': 4, // 27000-27249
   'call-transports.test.ts': 5, // 27250-27499
   'restart.test.ts': 6, // 27500-27749
-  'workers.test.ts': 7, // 27750-27999
-  // 8-9 (28000-28499): WebSocket transport suites · 10-11 (28500-28999): browser phone suites
+  'workers.test.ts': 7, // 27750-27999: SIP cores in worker threads
+  'ws.test.ts': 8, // 28000-28249: SIP over WebSocket
+  'ws-bridge.test.ts': 9, // 28250-28499: WebSocket <-> UDP calls
+  // 10-11 (28500-28999): browser phone suites
   // 12-13 (29000-29499): load tool suites · 14-15: free
 };
 
