@@ -91,6 +91,13 @@ function clearError(): void {
   ui.error.hidden = true;
 }
 
+/** The tab's title says who this phone is and whether someone calls: two tabs side by side stay apart. */
+function updateTitle(): void {
+  const who = registrationState === 'registered' ? aor.replace(/^sip:/, '').replace(/@.*/, '') : '';
+  const what = callState === 'incoming' ? `${peer} is calling` : callState === 'in-call' ? `in a call with ${peer}` : '';
+  document.title = [who, what, 'Parley phone'].filter(Boolean).join(' · ');
+}
+
 function setRegistration(state: RegistrationState, text: string): void {
   registrationState = state;
   ui.registrationState.dataset.state = state;
@@ -98,6 +105,7 @@ function setRegistration(state: RegistrationState, text: string): void {
   const active = state !== 'unregistered' && state !== 'failed';
   ui.unregister.disabled = !active;
   updateCallButtons();
+  updateTitle();
 }
 
 function setCall(state: CallState, text: string, code?: number): void {
@@ -109,6 +117,7 @@ function setCall(state: CallState, text: string, code?: number): void {
   ui.incoming.hidden = state !== 'incoming';
   ui.inCall.hidden = state !== 'in-call' && state !== 'connecting';
   updateCallButtons();
+  updateTitle();
 }
 
 function updateCallButtons(): void {
