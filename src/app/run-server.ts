@@ -13,6 +13,7 @@ import { SqliteDatabase } from '../store/sqlite/sqlite-database.js';
 import { SqliteSubscriberStore } from '../store/sqlite/sqlite-subscriber-store.js';
 import type { HttpListenConfig, ListenConfig, ParleyConfig } from './config.js';
 import { startWebServer, type WebServer } from './web-server.js';
+import { phonePagePlugin } from '../web/phone-page.js';
 import type { SubscriberStore } from '../store/subscriber-store.js';
 
 export interface RunningServer {
@@ -59,9 +60,11 @@ export async function runServer(config: ParleyConfig, log: PinoLogger = stdoutLo
   });
   let listeners: readonly ListenerInfo[];
   let web: WebServer | undefined;
+  let domain = '';
   try {
     listeners = await sip.start();
-    web = await startWebServer(config, sip, log);
+    // the browser phone at /phone; its domain is known once every listener is bound (below)
+    web = await startWebServer(config, sip, log, [phonePagePlugin({ domain: () => domain, iceServers: config.phone.iceServers })]);
   } catch (e) {
     await sip.stop();
     await location.stop();
@@ -76,6 +79,7 @@ export async function runServer(config: ParleyConfig, log: PinoLogger = stdoutLo
   });
   // a realm is a served domain: HA1 is stored per user@domain with realm = domain
   const realms = identity.servedDomains;
+  domain = config.sip.domains[0]?.toLowerCase() ?? defaultDomain(identity, listeners);
   const limiter = config.auth.failureLimit.enabled
     ? new FailureLimiter({ maxFailures: config.auth.failureLimit.maxFailures, window: config.auth.failureLimit.window, blockTime: config.auth.failureLimit.blockTime, clock, logger: log.child({ module: 'auth' }) })
     : undefined;
@@ -154,7 +158,7 @@ export async function runServer(config: ParleyConfig, log: PinoLogger = stdoutLo
     log,
     location,
     subscribers,
-    domain: config.sip.domains[0]?.toLowerCase() ?? defaultDomain(identity, listeners),
+    domain,
     stop: async () => {
       clearInterval(statsTimer);
       await web?.stop();

@@ -15,7 +15,7 @@ import { readFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import fastifyStatic from '@fastify/static';
-import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { FastifyInstance, FastifyPluginAsync, FastifyReply } from 'fastify';
 
 /** An ICE server as RTCPeerConnection takes it (RTCIceServer). */
 export interface PhoneIceServer {
@@ -25,8 +25,11 @@ export interface PhoneIceServer {
 }
 
 export interface PhonePageOptions {
-  /** The SIP domain the page registers users under (sip:user@domain). */
-  readonly domain: string;
+  /**
+   * The SIP domain the page registers users under (sip:user@domain); a function when it is known
+   * only once the listeners are bound (it is read at each request for config.json).
+   */
+  readonly domain: string | (() => string);
   /** ICE servers for the page's RTCPeerConnection (`phone.iceServers`). */
   readonly iceServers: readonly PhoneIceServer[];
   /** The built page (index.html, phone.js, phone.css); default: dist/web/phone. */
@@ -79,8 +82,8 @@ function pageHeaders(set: (name: string, value: string) => void): void {
 /** Register the phone's routes on `app` (call before `app.listen`). */
 export async function registerPhonePage(app: FastifyInstance, o: PhonePageOptions): Promise<void> {
   const root = o.root ?? defaultPhoneRoot();
-  const clientConfig: PhoneClientConfig = {
-    domain: o.domain,
+  const domainOf = typeof o.domain === 'function' ? o.domain : () => o.domain as string;
+  const clientConfig: Omit<PhoneClientConfig, 'domain'> = {
     wsPath: '/sip',
     iceServers: o.iceServers.map((s) => ({
       urls: [...s.urls],
@@ -129,7 +132,7 @@ export async function registerPhonePage(app: FastifyInstance, o: PhonePageOption
         },
       },
     },
-    (_req, reply) => reply.header('Cache-Control', 'no-store').send(clientConfig),
+    (_req, reply) => reply.header('Cache-Control', 'no-store').send({ domain: domainOf(), ...clientConfig } satisfies PhoneClientConfig),
   );
 
   // phone.js, phone.css, phone.js.map: content types, ETag and Last-Modified from @fastify/static
@@ -145,4 +148,9 @@ export async function registerPhonePage(app: FastifyInstance, o: PhonePageOption
       res.setHeader('X-Content-Type-Options', 'nosniff');
     },
   });
+}
+
+/** The phone's routes as a fastify plugin, for HttpServer's `plugins` (src/app/web-server.ts). */
+export function phonePagePlugin(o: PhonePageOptions): FastifyPluginAsync {
+  return async (app) => registerPhonePage(app, o);
 }

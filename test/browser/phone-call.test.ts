@@ -45,7 +45,7 @@ describe('the browser phone: two browsers calling each other through Parley', { 
   /** A new browser context (a separate person) with the phone page open from a link. */
   async function openPhone(name: string, link: Parameters<PhonePage['open']>[1]): Promise<PhonePage> {
     const u = await chromium!.newUser(name);
-    const phone = new PhonePage(name, u.page, u.log);
+    const phone = new PhonePage(name, u.page, u.log, () => `--- Parley (last 25 lines):\n${parley?.outputTail(25) ?? ''}`);
     await phone.open(origin, link);
     return phone;
   }
@@ -62,7 +62,7 @@ describe('the browser phone: two browsers calling each other through Parley', { 
   }
 
   const describeBoth = async (...phones: PhonePage[]): Promise<string> =>
-    [...(await Promise.all(phones.map((p) => p.describe()))), '--- Parley:', parley!.outputTail(30)].join('\n');
+    [...(await Promise.all(phones.map((p) => p.describe(false)))), '--- Parley:', parley!.outputTail(30)].join('\n');
 
   it('alice calls bob, bob answers: audio and video flow both ways, DTMF and mute work, alice hangs up and both see the end', async () => {
     const alice = await registered(ALICE, 'Alice Liddell');
@@ -175,7 +175,6 @@ describe('the browser phone: two browsers calling each other through Parley', { 
     assert.equal(before.bindings.length, 1, `bob's bindings: ${before.bindings.map((b) => b.uri).join(', ')}`);
     const contact = before.bindings[0]!;
     assert.match(contact.uri, /^sip:[^@]+@[^;]+\.invalid;transport=ws$/i, 'JsSIP registers a contact with an .invalid host and transport=ws');
-    assert.ok(contact.params.has('+sip.instance') && contact.params.get('reg-id') === '1', `RFC 5626 instance and reg-id: ${JSON.stringify([...contact.params])}`);
 
     await closePhone(bob);
     const gone = await pollUntil(async () => (await queryBindings(parley!, BOB)).bindings.length, (n) => n === 0, 5_000);

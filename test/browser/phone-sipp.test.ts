@@ -45,7 +45,7 @@ describe('the browser phone and a SIP phone over UDP, through Parley', { skip, t
 
   async function aliceInBrowser(): Promise<PhonePage> {
     const u = await chromium!.newUser('alice');
-    const alice = new PhonePage('alice', u.page, u.log);
+    const alice = new PhonePage('alice', u.page, u.log, () => `--- Parley (last 25 lines):\n${parley?.outputTail(25) ?? ''}`);
     await alice.open(origin, { username: ALICE.user, password: ALICE.password, autoRegister: true });
     await alice.waitRegistration('registered', 15_000);
     return alice;

@@ -4,13 +4,17 @@
  * RFC 7118) and WebRTC for the media. Bundled by scripts/build-web.mjs (esbuild) into
  * dist/web/phone/phone.js; no CDN.
  *
+ * (ws:// when the page itself is plain http, which browsers allow for localhost.)
+ *
  * What tests and people read: `#registration-state` and `#call-state` (a sentence each, and a
  * stable `data-state`), `#error` (a sentence), `data-testid` on every control, and
  * `window.parleyPhone` (the current RTCPeerConnection, for getStats()).
  */
 import * as JsSIP from 'jssip';
 import type { IncomingDTMFEvent, OutgoingDTMFEvent, RTCSession } from 'jssip/lib/RTCSession';
+import type { Socket } from 'jssip/lib/Socket';
 import type { RTCSessionEvent, UA } from 'jssip/lib/UA';
+import { keepMd5Challenges } from './challenge-filter.js';
 import { callEndText, callFailureText, disconnectedText, formatDuration, registrationFailureText, type Outcome } from './messages.js';
 import { hashWithoutPassword, isValidHost, isValidUser, parsePhoneParams, targetToUri, uriHost } from './params.js';
 
@@ -65,7 +69,9 @@ const ui = {
   version: $<HTMLElement>('version'),
 };
 
-const serverUrl = `wss://${location.host}/sip`;
+/** SIP over WebSocket on the page's own origin: wss for an https page (ws for a plain-http development page). */
+const wsUrl = (path: string): string => `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}${path}`;
+let serverUrl = wsUrl('/sip');
 let config: PhoneConfig = { domain: location.hostname, iceServers: [] };
 let ua: UA | undefined;
 /** The AOR registered (or being registered), e.g. sip:alice@example.com. */
@@ -135,6 +141,62 @@ function outcome(e: { cause?: string; originator?: string; message?: unknown; re
 
 // --- registration ---------------------------------------------------------------------------
 
+/** The digest algorithms of the last challenge received (for a sentence when none is MD5). */
+let lastChallengeAlgorithms: readonly string[] = [];
+
+/**
+ * JsSIP's WebSocket with one change on the way in: a 401/407 keeps its MD5 challenges only
+ * (challenge-filter.ts says why). Everything else passes as it is.
+ */
+class Md5ChallengeSocket implements Socket {
+  private readonly inner: Socket;
+
+  constructor(url: string) {
+    this.inner = new JsSIP.WebSocketInterface(url);
+  }
+
+  get via_transport(): string {
+    return this.inner.via_transport;
+  }
+  set via_transport(value: string) {
+    this.inner.via_transport = value;
+  }
+  get url(): string {
+    return this.inner.url;
+  }
+  get sip_uri(): string {
+    return this.inner.sip_uri;
+  }
+  connect(): void {
+    // JsSIP's Transport sets onconnect/ondisconnect/ondata on this object: forward at call time
+    this.inner.onconnect = () => this.onconnect();
+    this.inner.ondisconnect = (error: boolean, code?: number, reason?: string) => this.ondisconnect(error, code, reason);
+    this.inner.ondata = <T>(data: T) => {
+      const text = typeof data === 'string' ? data : data instanceof ArrayBuffer ? new TextDecoder().decode(data) : undefined;
+      if (text === undefined) return this.ondata(data);
+      const filtered = keepMd5Challenges(text);
+      if (filtered.offered.length > 0) lastChallengeAlgorithms = filtered.offered;
+      this.ondata(filtered.message);
+    };
+    this.inner.connect();
+  }
+  disconnect(): void {
+    this.inner.disconnect();
+  }
+  send(message: string | ArrayBufferLike | Blob | ArrayBufferView): boolean {
+    return this.inner.send(message);
+  }
+  isConnected(): boolean {
+    return this.inner.isConnected();
+  }
+  isConnecting(): boolean {
+    return this.inner.isConnecting();
+  }
+  onconnect(): void {}
+  ondisconnect(_error: boolean, _code?: number, _reason?: string): void {}
+  ondata<T>(_data: T): void {}
+}
+
 /**
  * The +sip.instance of this tab (RFC 5626 §4.1): kept in sessionStorage so a reload of the same
  * tab replaces its own binding instead of adding a second one, while two tabs stay two devices.
@@ -176,7 +238,7 @@ function register(): void {
   aor = `sip:${user}@${uriHost(domain)}`;
   const displayName = ui.displayName.value.trim();
   const agent = new JsSIP.UA({
-    sockets: [new JsSIP.WebSocketInterface(serverUrl)],
+    sockets: [new Md5ChallengeSocket(serverUrl)],
     uri: aor,
     authorization_user: user,
     password: ui.password.value,
@@ -208,13 +270,19 @@ function register(): void {
     setRegistration('registered', `Registered as ${user} (${aor}). Others can call you at ${user}.`);
   });
   agent.on('unregistered', () => {
-    if (ua === agent) setRegistration('unregistered', 'Not registered.');
+    // JsSIP says "unregistered" after "disconnected" too: keep saying why
+    if (ua === agent && agent.isConnected()) setRegistration('unregistered', 'Not registered.');
   });
   agent.on('registrationFailed', (e) => {
     if (ua !== agent) return;
     const o = outcome(e);
     setRegistration('failed', 'Not registered.');
-    showError(registrationFailureText(o, serverUrl));
+    const md5 = lastChallengeAlgorithms.length === 0 || lastChallengeAlgorithms.includes('MD5');
+    showError(
+      o.cause === 'Authentication Error' && !md5
+        ? `The server asks for ${lastChallengeAlgorithms.join(' or ')} digest authentication; this phone (JsSIP) can do MD5 only. Add MD5 to auth.algorithms in Parley's configuration.`
+        : registrationFailureText(o, serverUrl),
+    );
     // a refused password would be refused again: stop, instead of retrying into the server's
     // failure limit; a connection problem is retried by JsSIP itself
     if (o.cause !== 'Connection Error' && o.cause !== 'Request Timeout') stopUa();
@@ -476,10 +544,12 @@ async function loadConfig(): Promise<void> {
       domain: typeof c.domain === 'string' && c.domain !== '' ? c.domain : location.hostname,
       iceServers: Array.isArray(c.iceServers) ? c.iceServers : [],
     };
+    if (typeof c.wsPath === 'string' && c.wsPath.startsWith('/')) serverUrl = wsUrl(c.wsPath);
   } catch (e) {
     showError(`Cannot reach the server at ${location.origin} to read the phone's settings (${(e as Error).message}). Reload the page when Parley runs.`);
   }
   ui.domain.textContent = config.domain;
+  ui.server.textContent = serverUrl;
 }
 
 async function main(): Promise<void> {
@@ -493,7 +563,6 @@ async function main(): Promise<void> {
   ui.displayName.value = params.displayName;
   ui.target.value = params.target;
   ui.password.value = params.password;
-  ui.server.textContent = serverUrl;
   ui.version.textContent = `JsSIP ${JsSIP.version}`;
 
   ui.registerForm.addEventListener('submit', (e) => {

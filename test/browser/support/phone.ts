@@ -43,6 +43,8 @@ export class PhonePage {
     readonly name: string,
     readonly page: Page,
     readonly log: PageLog,
+    /** More context for failure messages (the server's log). */
+    private readonly context: () => string = () => '',
   ) {}
 
   async open(origin: string, link: PhoneLink): Promise<void> {
@@ -75,7 +77,14 @@ export class PhonePage {
 
   /** Wait until the registration line is in `state` (fails, with the page's account, otherwise). */
   async waitRegistration(state: RegistrationState, timeoutMs = 10_000): Promise<void> {
-    await this.waitFor(`registration state "${state}"`, async () => (await this.registrationState()) === state, timeoutMs);
+    await this.waitFor(`registration state "${state}"`, async () => {
+      const now = await this.registrationState();
+      // waiting to be registered: a refusal is final, say so at once
+      if (state === 'registered' && now === 'failed' && (await this.error()) !== '' && !/Cannot reach/.test(await this.error())) {
+        throw new Error(`${this.name}: registration failed\n${await this.describe()}`);
+      }
+      return now === state;
+    }, timeoutMs);
   }
 
   async waitCall(state: CallState | readonly CallState[], timeoutMs = 10_000): Promise<void> {
@@ -147,16 +156,14 @@ export class PhonePage {
       const transport = [...all.values()].find((r) => r.type === 'transport' && r.selectedCandidatePairId);
       const pair = transport ? all.get(transport.selectedCandidatePairId!) : undefined;
       if (pair === undefined) return undefined;
-      const addr = (id: string | undefined): string => {
-        const c = id ? all.get(id) : undefined;
-        return c ? `${c.protocol} ${c.address}:${c.port}` : '?';
-      };
-      return { local: addr(pair.localCandidateId), remote: addr(pair.remoteCandidateId), state: pair.state ?? '?' };
+      // no named inner functions here: the test's transpiler would wrap them in a helper the page lacks
+      const ends = [pair.localCandidateId, pair.remoteCandidateId].map((id) => (id ? all.get(id) : undefined)).map((c) => (c ? `${c.protocol} ${c.address}:${c.port}` : '?'));
+      return { local: ends[0]!, remote: ends[1]!, state: pair.state ?? '?' };
     });
   }
 
   /** What the page shows and printed: for assertion messages. */
-  async describe(): Promise<string> {
+  async describe(withContext = true): Promise<string> {
     const read = async (f: () => Promise<unknown>): Promise<string> => {
       try {
         return String(await f());
@@ -171,13 +178,20 @@ export class PhonePage {
       `error: ${await read(() => this.error())}`,
       `console (last 40 lines):`,
       ...this.log.lines.slice(-40),
-    ].join('\n');
+      withContext ? this.context() : '',
+    ].filter((l) => l !== '').join('\n');
   }
 
   private async waitFor(what: string, check: () => Promise<boolean>, timeoutMs: number): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
-      if (await check().catch(() => false)) return;
+      let done = false;
+      try {
+        done = await check();
+      } catch (e) {
+        if (e instanceof Error && e.message.startsWith(`${this.name}: `)) throw e;
+      }
+      if (done) return;
       if (Date.now() > deadline) throw new Error(`${this.name}: no ${what} within ${timeoutMs} ms\n${await this.describe()}`);
       await new Promise((r) => setTimeout(r, 50));
     }

@@ -27,6 +27,8 @@ export interface ParleyOptions {
   readonly subscribers?: readonly Subscriber[];
   /** Listeners to open (default all three); UDP and TCP share a port, TLS has the next one. */
   readonly transports?: readonly ParleyTransport[];
+  /** Also an HTTPS listener (SIP over WSS at /sip, the web pages), on the port after TLS's. */
+  readonly wss?: boolean;
   /** --log-level (default info; debug makes a failing call test print what Parley decided). */
   readonly logLevel?: string;
   /** How long to wait for "Parley is ready" (default 15 s). */
@@ -118,6 +120,8 @@ export class ParleyServer {
     /** UDP and TCP port (undefined when neither listens). */
     readonly port: number | undefined,
     readonly tlsPort: number | undefined,
+    /** The HTTPS (WSS) port, when asked for (`wss: true`). */
+    readonly wssPort: number | undefined,
     readonly dataDir: string,
     /** The pool the ports came from; sipp peers of the same test file take theirs from it too. */
     readonly pool: PortPool,
@@ -138,11 +142,12 @@ export class ParleyServer {
       const transports = options.transports ?? ['udp', 'tcp', 'tls'];
       let lastError: Error | undefined;
       for (let attempt = 0; attempt < 3; attempt++) {
-        const base = await options.pool.block(2);
+        const base = await options.pool.block(options.wss ? 3 : 2);
         const port = transports.includes('udp') || transports.includes('tcp') ? base : undefined;
         const tlsPort = transports.includes('tls') ? base + 1 : undefined;
-        const listen = transports.map((t) => `${t}:127.0.0.1:${t === 'tls' ? tlsPort : port}`);
-        const server = new ParleyServer(port, tlsPort, dataDir, options.pool, listen, options);
+        const wssPort = options.wss ? base + 2 : undefined;
+        const listen = [...transports.map((t) => `${t}:127.0.0.1:${t === 'tls' ? tlsPort : port}`), ...(wssPort === undefined ? [] : [`wss:127.0.0.1:${wssPort}`])];
+        const server = new ParleyServer(port, tlsPort, wssPort, dataDir, options.pool, listen, options);
         try {
           await server.spawn();
           return server;
@@ -156,6 +161,12 @@ export class ParleyServer {
       await rm(dataDir, { recursive: true, force: true });
       throw e;
     }
+  }
+
+  /** https://127.0.0.1:<wssPort>: where a browser opens Parley's pages (its WebSocket is wss://…/sip). */
+  get httpsOrigin(): string {
+    if (this.wssPort === undefined) throw new Error('Parley was started without wss: true');
+    return `https://${this.host}:${this.wssPort}`;
   }
 
   /** The current process's PID. */
