@@ -71,6 +71,7 @@ describe('the browser phone: two browsers calling each other through Parley', { 
       // the link put the password in the fragment; the page took it out of the address bar
       assert.doesNotMatch(alice.page.url(), /password/, 'the password stayed in the address bar');
       assert.match(await alice.registrationText(), /Registered as alice/);
+      assert.equal(await alice.page.title(), 'alice · Parley phone', 'the tab title names the user, so two tabs stay apart');
 
       await alice.call('bob');
       await bob.waitCall('incoming', 10_000);
@@ -104,12 +105,31 @@ describe('the browser phone: two browsers calling each other through Parley', { 
       const dtmf = await pollUntil(() => bob.page.getByTestId('dtmf-received').innerText(), (t) => t === '12#', 5_000);
       assert.equal(dtmf.value, '12#', `bob received the tones ${JSON.stringify(dtmf.value)}\n${await describeBoth(alice, bob)}`);
 
-      // mute: alice's microphone off, then on again (the button says which)
+      // mute: alice's microphone and camera off, then on again. Bob hears silence (the audio
+      // energy stops growing) and gets black frames (a trickle of video bytes), then both again.
+      const received = async (ms: number): Promise<{ audioEnergy: number; videoBytes: number }> => {
+        const a = await bob.mediaReceived();
+        await new Promise((r) => setTimeout(r, ms));
+        const b = await bob.mediaReceived();
+        return { audioEnergy: b.audioEnergy - a.audioEnergy, videoBytes: b.videoBytes - a.videoBytes };
+      };
+      const live = await received(2000);
+      assert.ok(live.audioEnergy > 0.05 && live.videoBytes > 20_000, `before mute, bob gets sound and pictures: ${JSON.stringify(live)}`);
       await alice.page.getByTestId('mute-audio').click();
+      await alice.page.getByTestId('mute-video').click();
       assert.equal(await alice.page.getByTestId('mute-audio').getAttribute('aria-pressed'), 'true');
       assert.equal(await alice.page.getByTestId('mute-audio').innerText(), 'Unmute microphone');
+      assert.equal(await alice.page.getByTestId('mute-video').innerText(), 'Start camera');
+      await new Promise((r) => setTimeout(r, 500));
+      const muted = await received(2000);
+      assert.ok(muted.audioEnergy < live.audioEnergy / 20, `muted, bob still hears alice: ${JSON.stringify({ live, muted })}`);
+      assert.ok(muted.videoBytes < live.videoBytes / 5, `camera stopped, bob still gets full video: ${JSON.stringify({ live, muted })}`);
       await alice.page.getByTestId('mute-audio').click();
+      await alice.page.getByTestId('mute-video').click();
       assert.equal(await alice.page.getByTestId('mute-audio').getAttribute('aria-pressed'), 'false');
+      await new Promise((r) => setTimeout(r, 500));
+      const back = await received(2000);
+      assert.ok(back.audioEnergy > live.audioEnergy / 5 && back.videoBytes > live.videoBytes / 3, `unmuted, bob gets sound and pictures again: ${JSON.stringify({ live, muted, back })}`);
 
       await alice.hangup();
       await Promise.all([alice.waitCall('ended', 10_000), bob.waitCall('ended', 10_000)]);

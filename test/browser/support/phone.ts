@@ -144,6 +144,22 @@ export class PhonePage {
     });
   }
 
+  /** What has arrived so far: the audio energy (silence adds nothing) and the video bytes (black frames are few). */
+  mediaReceived(): Promise<{ audioEnergy: number; videoBytes: number }> {
+    return this.page.evaluate(async () => {
+      const pc = window.parleyPhone.peerConnection;
+      const got = { audioEnergy: 0, videoBytes: 0 };
+      if (pc === undefined) return got;
+      const report = await pc.getStats();
+      report.forEach((r: { type: string; kind?: string; totalAudioEnergy?: number; bytesReceived?: number }) => {
+        if (r.type !== 'inbound-rtp') return;
+        if (r.kind === 'audio') got.audioEnergy += r.totalAudioEnergy ?? 0;
+        if (r.kind === 'video') got.videoBytes += r.bytesReceived ?? 0;
+      });
+      return got;
+    });
+  }
+
   /** The ICE candidate pair in use: both addresses, for "media stayed on loopback". */
   selectedCandidatePair(): Promise<{ local: string; remote: string; state: string } | undefined> {
     return this.page.evaluate(async () => {
