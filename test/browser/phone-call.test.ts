@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
-import { stopCleanly, type ParleyServer } from '../interop/support/parley.js';
+import { ParleyServer, stopCleanly } from '../interop/support/parley.js';
 import { portPool } from '../interop/support/ports.js';
 import { queryBindings } from '../interop/support/registration.js';
 import { skipWithoutSipp } from '../interop/support/sipp.js';
@@ -219,6 +219,54 @@ describe('the browser phone: two browsers calling each other through Parley', { 
       assert.equal(await alice.registrationState(), 'failed');
     } finally {
       await closePhone(alice);
+    }
+  });
+});
+
+describe("the README's two tabs: `parley serve --demo` prints two links, and they make a video call", { skip, timeout: 120_000 }, () => {
+  let parley: ParleyServer | undefined;
+  let chromium: TestBrowser | undefined;
+
+  before(async () => {
+    parley = await ParleyServer.start({ pool, transports: ['udp'], wss: true, demo: true });
+    chromium = await launchChromium();
+  });
+
+  after(async () => {
+    await chromium?.close();
+    await stopCleanly(parley);
+  });
+
+  it('alice opens her link and calls (bob is preset as the target); bob opens his and answers', async () => {
+    // the welcome text comes on stderr right after "Parley is ready"
+    const linkOf = (user: string): string | undefined =>
+      parley!.otherOutput.map((l) => new RegExp(`^\\s+${user}: (https://\\S+/phone\\?\\S+#password=\\S+)$`).exec(l)?.[1]).find((x) => x !== undefined);
+    const found = await pollUntil(async () => [linkOf('alice'), linkOf('bob')], (l) => l.every((x) => x !== undefined), 5_000, 50);
+    assert.ok(found.ok, `--demo printed no links:\n${parley!.otherOutput.join('\n')}`);
+    const [aliceLink, bobLink] = found.value as [string, string];
+    assert.ok(aliceLink.startsWith(`${parley!.httpsOrigin}/phone?username=alice&target=bob&autoregister=1#password=`), aliceLink);
+
+    const tabs: PhonePage[] = [];
+    try {
+      for (const [name, link] of [['alice', aliceLink], ['bob', bobLink]] as const) {
+        const u = await chromium!.newUser(name);
+        const tab = new PhonePage(name, u.page, u.log, () => `--- Parley (last 25 lines):\n${parley?.outputTail(25) ?? ''}`);
+        tabs.push(tab);
+        await u.page.goto(link);
+        await tab.waitRegistration('registered', 15_000);
+      }
+      const [alice, bob] = tabs as [PhonePage, PhonePage];
+      assert.equal(await alice.page.getByTestId('target').inputValue(), 'bob');
+      await alice.page.getByTestId('call').click();
+      await bob.waitCall('incoming', 10_000);
+      await bob.answer();
+      await Promise.all([alice.waitCall('in-call', 15_000), bob.waitCall('in-call', 15_000)]);
+      const video = await pollUntil(() => alice.rtpCounts(), (c) => c.inbound.video > 0 && c.inbound.audio > 0, 15_000);
+      assert.ok(video.ok, `alice gets no audio or video from bob: ${JSON.stringify(video.value)}`);
+      await bob.hangup();
+      await alice.waitCall('ended', 10_000);
+    } finally {
+      for (const t of tabs) await t.page.context().close();
     }
   });
 });

@@ -29,6 +29,8 @@ export interface ParleyOptions {
   readonly transports?: readonly ParleyTransport[];
   /** Also an HTTPS listener (SIP over WSS at /sip, the web pages), on the port after TLS's. */
   readonly wss?: boolean;
+  /** `serve --demo`: alice and bob with random passwords, printed on stderr (`otherOutput`). */
+  readonly demo?: boolean;
   /** --log-level (default info; debug makes a failing call test print what Parley decided). */
   readonly logLevel?: string;
   /** How long to wait for "Parley is ready" (default 15 s). */
@@ -207,7 +209,7 @@ export class ParleyServer {
 
   /** Start a process (under its guard) on this server's ports and data directory; wait until it is ready. */
   private async spawn(): Promise<void> {
-    const args = [PARLEY_CLI, 'serve', '--listen', ...this.listen, '--data-dir', this.dataDir, '--log-level', this.options.logLevel ?? 'info'];
+    const args = [PARLEY_CLI, 'serve', '--listen', ...this.listen, '--data-dir', this.dataDir, '--log-level', this.options.logLevel ?? 'info', ...(this.options.demo ? ['--demo'] : [])];
     const guard = spawn('/bin/sh', ['-c', GUARD, 'parley-guard', process.execPath, ...args], {
       cwd: REPO_ROOT,
       env: { ...process.env, PARLEY_GUARD_DATA_DIR: this.dataDir },
