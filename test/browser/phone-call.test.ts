@@ -228,7 +228,7 @@ describe("the README's two tabs: `parley serve --demo` prints two links, and the
   let chromium: TestBrowser | undefined;
 
   before(async () => {
-    parley = await ParleyServer.start({ pool, transports: ['udp'], wss: true, demo: true });
+    parley = await ParleyServer.start({ pool, transports: ['udp'], webSockets: { wss: 'auth' }, demo: true });
     chromium = await launchChromium();
   });
 

@@ -12,6 +12,6 @@ export interface PhoneServer {
 }
 
 export async function startPhoneServer(o: { pool: PortPool; subscribers: readonly Subscriber[] }): Promise<PhoneServer> {
-  const parley = await ParleyServer.start({ pool: o.pool, transports: ['udp'], wss: true, subscribers: o.subscribers, logLevel: 'debug' });
+  const parley = await ParleyServer.start({ pool: o.pool, transports: ['udp'], webSockets: { wss: 'auth' }, subscribers: o.subscribers, logLevel: 'debug' });
   return { parley, origin: parley.httpsOrigin };
 }

@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { constants, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -27,8 +27,11 @@ export interface ParleyOptions {
   readonly subscribers?: readonly Subscriber[];
   /** Listeners to open (default all three); UDP and TCP share a port, TLS has the next one. */
   readonly transports?: readonly ParleyTransport[];
-  /** Also an HTTPS listener (SIP over WSS at /sip, the web pages), on the port after TLS's. */
-  readonly wss?: boolean;
+  /**
+   * HTTP listeners carrying SIP over WebSocket (`--listen ws:` / `wss:`), on the two ports after
+   * TLS's: `auth` (digest authentication, the default of Parley) or `noauth` (trusted).
+   */
+  readonly webSockets?: Readonly<Partial<Record<'ws' | 'wss', 'auth' | 'noauth'>>>;
   /** `serve --demo`: alice and bob with random passwords, printed on stderr (`otherOutput`). */
   readonly demo?: boolean;
   /** --log-level (default info; debug makes a failing call test print what Parley decided). */
@@ -122,14 +125,33 @@ export class ParleyServer {
     /** UDP and TCP port (undefined when neither listens). */
     readonly port: number | undefined,
     readonly tlsPort: number | undefined,
-    /** The HTTPS (WSS) port, when asked for (`wss: true`). */
-    readonly wssPort: number | undefined,
     readonly dataDir: string,
     /** The pool the ports came from; sipp peers of the same test file take theirs from it too. */
     readonly pool: PortPool,
     private readonly listen: readonly string[],
     private readonly options: ParleyOptions,
+    /** Ports of the SIP over WebSocket listeners (ParleyOptions.webSockets). */
+    readonly webPorts: Readonly<Partial<Record<'ws' | 'wss', number>>> = {},
   ) {}
+
+  /** `ws://127.0.0.1:PORT/sip` or `wss://…`: where a WebSocket SIP client connects. */
+  webSocketUrl(transport: 'ws' | 'wss', path = '/sip'): string {
+    const port = this.webPorts[transport];
+    if (port === undefined) throw new Error(`Parley does not listen on ${transport}`);
+    return `${transport}://${this.host}:${port}${path}`;
+  }
+
+  /** https://127.0.0.1:PORT: where a browser opens Parley's pages on the wss listener (/phone). */
+  get httpsOrigin(): string {
+    const port = this.webPorts.wss;
+    if (port === undefined) throw new Error('Parley does not listen on wss');
+    return `https://${this.host}:${port}`;
+  }
+
+  /** The development certificate Parley generated in its data directory (trust it for wss). */
+  developmentCertificate(): Promise<string> {
+    return readFile(join(this.dataDir, 'tls', 'dev-cert.pem'), 'utf8');
+  }
 
   /**
    * Import the subscribers, start Parley and wait until it logs "Parley is ready". Retries on
@@ -144,12 +166,14 @@ export class ParleyServer {
       const transports = options.transports ?? ['udp', 'tcp', 'tls'];
       let lastError: Error | undefined;
       for (let attempt = 0; attempt < 3; attempt++) {
-        const base = await options.pool.block(options.wss ? 3 : 2);
+        const web = options.webSockets ?? {};
+        const base = await options.pool.block(web.ws !== undefined || web.wss !== undefined ? 4 : 2);
         const port = transports.includes('udp') || transports.includes('tcp') ? base : undefined;
         const tlsPort = transports.includes('tls') ? base + 1 : undefined;
-        const wssPort = options.wss ? base + 2 : undefined;
-        const listen = [...transports.map((t) => `${t}:127.0.0.1:${t === 'tls' ? tlsPort : port}`), ...(wssPort === undefined ? [] : [`wss:127.0.0.1:${wssPort}`])];
-        const server = new ParleyServer(port, tlsPort, wssPort, dataDir, options.pool, listen, options);
+        const listen = transports.map((t) => `${t}:127.0.0.1:${t === 'tls' ? tlsPort : port}`);
+        const webPorts = { ...(web.ws === undefined ? {} : { ws: base + 2 }), ...(web.wss === undefined ? {} : { wss: base + 3 }) };
+        for (const t of ['ws', 'wss'] as const) if (web[t] !== undefined) listen.push(`${t}:127.0.0.1:${webPorts[t]}${web[t] === 'noauth' ? ';noauth' : ''}`);
+        const server = new ParleyServer(port, tlsPort, dataDir, options.pool, listen, options, webPorts);
         try {
           await server.spawn();
           return server;
@@ -163,12 +187,6 @@ export class ParleyServer {
       await rm(dataDir, { recursive: true, force: true });
       throw e;
     }
-  }
-
-  /** https://127.0.0.1:<wssPort>: where a browser opens Parley's pages (its WebSocket is wss://…/sip). */
-  get httpsOrigin(): string {
-    if (this.wssPort === undefined) throw new Error('Parley was started without wss: true');
-    return `https://${this.host}:${this.wssPort}`;
   }
 
   /** The current process's PID. */

@@ -26,7 +26,8 @@ export const PORT_SLICES: Readonly<Record<string, number>> = {
   'call-transports.test.ts': 5, // 27250-27499
   'restart.test.ts': 6, // 27500-27749
   // 7: 27750-27999, free for the next file
-  // 8-9 (28000-28499): WebSocket transport suites
+  'ws.test.ts': 8, // 28000-28249: SIP over WebSocket
+  'ws-bridge.test.ts': 9, // 28250-28499: WebSocket <-> UDP calls
   'phone-call.test.ts': 10, // 28500-28749 (test/browser: browser to browser)
   'phone-sipp.test.ts': 11, // 28750-28999 (test/browser: browser and sipp)
   // 12-13 (29000-29499): load tool suites · 14-15: free
