@@ -75,7 +75,7 @@ describe('the browser phone: two browsers calling each other through Parley', { 
 
       await alice.call('bob');
       await bob.waitCall('incoming', 10_000);
-      assert.match(await bob.page.getByTestId('incoming-text').innerText(), /Alice Liddell \(alice\) is calling you/);
+      assert.match(await bob.callText(), /Alice Liddell \(alice\) is calling you/);
       await alice.waitCall('ringing', 5_000);
       await bob.answer();
       await Promise.all([alice.waitCall('in-call', 15_000), bob.waitCall('in-call', 15_000)]);
@@ -134,7 +134,7 @@ describe('the browser phone: two browsers calling each other through Parley', { 
       await alice.hangup();
       await Promise.all([alice.waitCall('ended', 10_000), bob.waitCall('ended', 10_000)]);
       assert.match(await alice.callText(), /You hung up/);
-      assert.match(await bob.callText(), /alice hung up|Alice Liddell hung up/);
+      assert.match(await bob.callText(), /Alice Liddell hung up/);
       assert.equal(await alice.error(), '', 'no error after a normal call');
       assert.equal(await bob.error(), '', 'no error after a normal call');
       assert.deepEqual(parley!.problems(), [], 'Parley logged warnings or errors');

@@ -100,7 +100,7 @@ describe('the browser phone and a SIP phone over UDP, through Parley', { skip, t
         credentials: [CAROL], service: 'alice', pauseMs: 1500,
       });
       await alice.waitCall('incoming', 15_000);
-      assert.match(await alice.page.getByTestId('incoming-text').innerText(), /carol is calling you/);
+      assert.match(await alice.callText(), /carol is calling you/);
       await alice.answer();
       await alice.waitCall('in-call', 15_000);
       await alice.waitCall('ended', 15_000);

@@ -51,6 +51,7 @@ const ui = {
   call: $<HTMLButtonElement>('call'),
   hangup: $<HTMLButtonElement>('hangup'),
   callState: $<HTMLParagraphElement>('call-state'),
+  callTimer: $<HTMLParagraphElement>('call-timer'),
   incoming: $<HTMLDivElement>('incoming'),
   incomingText: $<HTMLParagraphElement>('incoming-text'),
   answer: $<HTMLButtonElement>('answer'),
@@ -399,7 +400,7 @@ function incomingCall(s: RTCSession): void {
   peer = id.display_name || id.uri.user || id.uri.toString();
   ui.remoteCaption.textContent = peer;
   attachSession(s);
-  ui.incomingText.textContent = `${who} is calling you.`;
+  ui.incomingText.textContent = 'Answer turns on your camera and microphone; Reject tells the caller you are busy.';
   setCall('incoming', `${who} is calling you.`);
   ui.answer.focus();
 }
@@ -415,13 +416,17 @@ function attachSession(s: RTCSession): void {
   });
   s.on('confirmed', () => {
     if (session !== s) return;
+    // the duration ticks in its own line, outside the live region (a screen reader announces
+    // the state once, not every second)
     const started = Date.now();
-    const text = (): string => `In a call with ${peer} (${formatDuration((Date.now() - started) / 1000)}).`;
-    setCall('in-call', text());
+    const tick = (): void => {
+      ui.callTimer.textContent = `Duration ${formatDuration((Date.now() - started) / 1000)}`;
+    };
+    setCall('in-call', `In a call with ${peer}.`);
+    tick();
+    ui.callTimer.hidden = false;
     window.clearInterval(callTimer);
-    callTimer = window.setInterval(() => {
-      if (callState === 'in-call') ui.callState.textContent = text();
-    }, 1000);
+    callTimer = window.setInterval(tick, 1000);
     startStats(s);
   });
   s.on('ended', (e) => {
@@ -453,6 +458,8 @@ function endSession(): void {
   window.clearInterval(statsTimer);
   callTimer = undefined;
   statsTimer = undefined;
+  ui.callTimer.hidden = true;
+  ui.callTimer.textContent = '';
   localStream?.getTracks().forEach((t) => t.stop());
   localStream = undefined;
   ui.localVideo.srcObject = null;
