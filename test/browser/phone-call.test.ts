@@ -14,6 +14,8 @@ import { launchChromium, type TestBrowser } from './support/browser.js';
 import { loopbackOnly } from './support/netns.js';
 import { PhonePage, pollUntil, type RtpCounts } from './support/phone.js';
 import { startPhoneServer } from './support/phone-server.js';
+import { startStunResponder, type StunResponder } from './support/stun-responder.js';
+import { createSocket, type Socket } from 'node:dgram';
 
 const pool = portPool(import.meta.url);
 const password = (): string => randomBytes(9).toString('base64url');
@@ -28,9 +30,18 @@ describe('the browser phone: two browsers calling each other through Parley', { 
   let parley: ParleyServer | undefined;
   let origin: string;
   let chromium: TestBrowser | undefined;
+  /** The ICE servers of phone.iceServers: a STUN server that answers, and one that never does. */
+  let stun: StunResponder | undefined;
+  let blackHole: Socket | undefined;
+  let iceServers: Array<{ urls: string[] }>;
 
   before(async () => {
-    const started = await startPhoneServer({ pool, subscribers: [ALICE, BOB, CAROL] });
+    stun = await startStunResponder(pool);
+    const holePort = await pool.block(1);
+    blackHole = createSocket('udp4');
+    await new Promise<void>((res) => blackHole!.bind(holePort, '127.0.0.1', () => res()));
+    iceServers = [{ urls: [`stun:127.0.0.1:${stun.port}`] }, { urls: [`stun:127.0.0.1:${holePort}`] }];
+    const started = await startPhoneServer({ pool, subscribers: [ALICE, BOB, CAROL], config: { phone: { iceServers } } });
     parley = started.parley;
     origin = started.origin;
     chromium = await launchChromium();
@@ -40,6 +51,8 @@ describe('the browser phone: two browsers calling each other through Parley', { 
     await chromium?.close();
     // the last test stops Parley itself
     if (parley?.alive) await stopCleanly(parley);
+    await stun?.close();
+    blackHole?.close();
   });
 
   /** A new browser context (a separate person) with the phone page open from a link. */
@@ -73,9 +86,15 @@ describe('the browser phone: two browsers calling each other through Parley', { 
       assert.match(await alice.registrationText(), /Registered as alice/);
       assert.equal(await alice.page.title(), 'alice · Parley phone', 'the tab title names the user, so two tabs stay apart');
 
+      // the ICE servers of the configuration reach the page; the one that never answers does not
+      // hold the call (JsSIP alone would wait ~40 s for ICE gathering to complete)
+      const dialled = Date.now();
       await alice.call('bob');
       await bob.waitCall('incoming', 10_000);
+      assert.ok(Date.now() - dialled < 8_000, `the INVITE took ${Date.now() - dialled} ms to reach bob`);
       assert.match(await bob.callText(), /Alice Liddell \(alice\) is calling you/);
+      assert.deepEqual(await alice.iceServerUrls(), iceServers.map((i) => i.urls), 'the RTCPeerConnection uses phone.iceServers');
+      assert.ok(stun!.requests.length > 0, 'the browser sent no STUN Binding request to the configured STUN server');
       await alice.waitCall('ringing', 5_000);
       await bob.answer();
       await Promise.all([alice.waitCall('in-call', 15_000), bob.waitCall('in-call', 15_000)]);

@@ -405,8 +405,27 @@ function incomingCall(s: RTCSession): void {
   ui.answer.focus();
 }
 
+/**
+ * How long the offer or answer waits for more ICE candidates once the first one is there. JsSIP
+ * sends its SDP when ICE gathering completes, and a STUN/TURN server that does not answer holds
+ * that for ~40 s (Chromium's STUN retransmissions): the call is placed with the candidates found
+ * by then (host ones come at once, server-reflexive and relayed ones within a round trip).
+ */
+const ICE_GATHERING_WAIT_MS = 2000;
+
 function attachSession(s: RTCSession): void {
   session = s;
+  let gathering: number | undefined;
+  s.on('icecandidate', (e) => {
+    if (gathering === undefined) gathering = window.setTimeout(() => e.ready(), ICE_GATHERING_WAIT_MS);
+  });
+  // a re-offer (session refresh, renegotiation) gathers again
+  s.on('sdp', (e) => {
+    if (e.originator === 'local') {
+      window.clearTimeout(gathering);
+      gathering = undefined;
+    }
+  });
   s.on('peerconnection', (e) => watchTracks(e.peerconnection));
   s.on('progress', () => {
     if (session === s && s.direction === 'outgoing') setCall('ringing', `Ringing at ${peer}…`);

@@ -11,7 +11,9 @@ export interface PhoneServer {
   readonly origin: string;
 }
 
-export async function startPhoneServer(o: { pool: PortPool; subscribers: readonly Subscriber[] }): Promise<PhoneServer> {
-  const parley = await ParleyServer.start({ pool: o.pool, transports: ['udp'], webSockets: { wss: 'auth' }, subscribers: o.subscribers, logLevel: 'debug' });
+export async function startPhoneServer(o: { pool: PortPool; subscribers: readonly Subscriber[]; config?: Readonly<Record<string, unknown>> }): Promise<PhoneServer> {
+  const parley = await ParleyServer.start({
+    pool: o.pool, transports: ['udp'], webSockets: { wss: 'auth' }, subscribers: o.subscribers, logLevel: 'debug', ...(o.config === undefined ? {} : { config: o.config }),
+  });
   return { parley, origin: parley.httpsOrigin };
 }

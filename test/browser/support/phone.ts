@@ -8,7 +8,9 @@ import type { PageLog } from './browser.js';
 interface StatsReport {
   forEach(cb: (r: never) => void): void;
 }
-declare const window: { readonly parleyPhone: { readonly peerConnection: { getStats(): Promise<StatsReport> } | undefined } };
+declare const window: {
+  readonly parleyPhone: { readonly peerConnection: { getStats(): Promise<StatsReport>; getConfiguration(): { iceServers?: Array<{ urls: string | string[] }> } } | undefined };
+};
 
 export type RegistrationState = 'unregistered' | 'connecting' | 'registering' | 'registered' | 'failed';
 export type CallState = 'idle' | 'calling' | 'ringing' | 'incoming' | 'connecting' | 'in-call' | 'ended' | 'failed';
@@ -142,6 +144,11 @@ export class PhonePage {
       });
       return counts;
     });
+  }
+
+  /** The URLs of the ICE servers the current call's RTCPeerConnection was configured with. */
+  iceServerUrls(): Promise<Array<string | string[]> | undefined> {
+    return this.page.evaluate(() => window.parleyPhone.peerConnection?.getConfiguration().iceServers?.map((i) => i.urls));
   }
 
   /** What has arrived so far: the audio energy (silence adds nothing) and the video bytes (black frames are few). */

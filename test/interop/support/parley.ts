@@ -34,6 +34,8 @@ export interface ParleyOptions {
   readonly webSockets?: Readonly<Partial<Record<'ws' | 'wss', 'auth' | 'noauth'>>>;
   /** `serve --demo`: alice and bob with random passwords, printed on stderr (`otherOutput`). */
   readonly demo?: boolean;
+  /** A configuration (written as JSON into the data directory, `--config`); `--listen` still sets the listeners. */
+  readonly config?: Readonly<Record<string, unknown>>;
   /** --log-level (default info; debug makes a failing call test print what Parley decided). */
   readonly logLevel?: string;
   /** How long to wait for "Parley is ready" (default 15 s). */
@@ -163,6 +165,7 @@ export class ParleyServer {
     const dataDir = await mkdtemp(join(tmpdir(), 'parley-interop-'));
     try {
       if (options.subscribers !== undefined && options.subscribers.length > 0) await importSubscribers(dataDir, options.subscribers);
+      if (options.config !== undefined) await writeFile(join(dataDir, 'parley.json'), JSON.stringify(options.config));
       const transports = options.transports ?? ['udp', 'tcp', 'tls'];
       let lastError: Error | undefined;
       for (let attempt = 0; attempt < 3; attempt++) {
@@ -227,7 +230,7 @@ export class ParleyServer {
 
   /** Start a process (under its guard) on this server's ports and data directory; wait until it is ready. */
   private async spawn(): Promise<void> {
-    const args = [PARLEY_CLI, 'serve', '--listen', ...this.listen, '--data-dir', this.dataDir, '--log-level', this.options.logLevel ?? 'info', ...(this.options.demo ? ['--demo'] : [])];
+    const args = [PARLEY_CLI, 'serve', '--listen', ...this.listen, '--data-dir', this.dataDir, '--log-level', this.options.logLevel ?? 'info', ...(this.options.demo ? ['--demo'] : []), ...(this.options.config ? ['--config', join(this.dataDir, 'parley.json')] : [])];
     const guard = spawn('/bin/sh', ['-c', GUARD, 'parley-guard', process.execPath, ...args], {
       cwd: REPO_ROOT,
       env: { ...process.env, PARLEY_GUARD_DATA_DIR: this.dataDir },
