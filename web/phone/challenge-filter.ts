@@ -2,9 +2,10 @@
  * Digest challenges as JsSIP can answer them. JsSIP 3.13 (like SIP.js 0.21) keeps only the LAST
  * `WWW-Authenticate` / `Proxy-Authenticate` header field of a response (its parser replaces the
  * header at each occurrence) and computes MD5 only: a server that offers MD5 and then SHA-256
- * (RFC 8760 §2.4, as Parley does by default) would get no answer at all. The phone therefore
- * removes, from a 401/407 it receives, the challenges of other algorithms whenever an MD5 one is
- * there, before JsSIP parses the response. Pure string work (no DOM), tested under Node.
+ * (RFC 8760 §2.4) would get no answer at all. Parley puts MD5 last on WebSockets; the phone does
+ * not rely on that order and removes, from a 401/407 it receives, the challenges of other
+ * algorithms whenever an MD5 one is there, before JsSIP parses the response. Pure string work
+ * (no DOM), tested under Node.
  */
 
 export interface FilteredMessage {
