@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Runs Parley's tests with Node's test runner. Node 20 does not expand globs for --test, so the
 // files are listed here; finding no test file is a failure, never a silent pass.
-//   node scripts/run-tests.mjs                 unit + integration tests (src/**, test/integration/**)
+//   node scripts/run-tests.mjs                 unit + integration tests (src/**, web/**, test/integration/**)
 //   node scripts/run-tests.mjs test/interop     the interop suites (need sipp and friends)
 //   node scripts/run-tests.mjs test/interop/ws.test.ts   one file (or several)
 import { spawnSync } from 'node:child_process';
@@ -10,7 +10,7 @@ import { join } from 'node:path';
 
 const roots = process.argv.slice(2).filter((a) => !a.startsWith('-'));
 const passthrough = process.argv.slice(2).filter((a) => a.startsWith('-'));
-const dirs = roots.length > 0 ? roots : ['src', 'test/integration'];
+const dirs = roots.length > 0 ? roots : ['src', 'web', 'test/integration'];
 
 function walk(dir, out) {
   if (dir.endsWith('.test.ts')) {

@@ -4,10 +4,10 @@
  * key (and the line) of the first problem; `describeSchema` writes the documentation of defaults.
  */
 export type FieldSchema =
-  | { readonly kind: 'string'; readonly doc: string; readonly default?: string; readonly enum?: readonly string[] }
+  | { readonly kind: 'string'; readonly doc: string; readonly default?: string; readonly enum?: readonly string[]; readonly required?: boolean }
   | { readonly kind: 'integer'; readonly doc: string; readonly default?: number; readonly min: number; readonly max: number }
   | { readonly kind: 'boolean'; readonly doc: string; readonly default?: boolean }
-  | { readonly kind: 'strings'; readonly doc: string; readonly default?: readonly string[]; readonly enum?: readonly string[] }
+  | { readonly kind: 'strings'; readonly doc: string; readonly default?: readonly string[]; readonly enum?: readonly string[]; readonly required?: boolean }
   | { readonly kind: 'object'; readonly doc: string; readonly fields: Readonly<Record<string, FieldSchema>>; readonly optional?: boolean }
   | { readonly kind: 'list'; readonly doc: string; readonly item: FieldSchema & { kind: 'object' }; readonly default?: readonly unknown[] };
 
@@ -35,6 +35,7 @@ export function validateConfig(schema: FieldSchema & { kind: 'object' }, input: 
     if (v === undefined || v === null) {
       if (s.kind === 'object') return visit(s, {}, path);
       if (s.kind === 'list') return (s.default ?? []).map((x, i) => visit(s.item, x, [...path, i]));
+      if ((s.kind === 'string' || s.kind === 'strings') && s.required === true) fail(path, 'is required');
       return 'default' in s ? s.default : undefined;
     }
     switch (s.kind) {
@@ -92,6 +93,6 @@ export function describeSchema(schema: FieldSchema, prefix = ''): string[] {
     return [head, ...describeSchema(schema.item, `${prefix}[]`)];
   }
   const type = schema.kind === 'integer' ? `integer ${schema.min}–${schema.max}` : schema.kind === 'string' && schema.enum ? schema.enum.join(' \\| ') : schema.kind;
-  const def = 'default' in schema && schema.default !== undefined ? '`' + JSON.stringify(schema.default) + '`' : '—';
+  const def = 'default' in schema && schema.default !== undefined ? '`' + JSON.stringify(schema.default) + '`' : 'required' in schema && schema.required === true ? '(required)' : '—';
   return [`| \`${prefix}\` | ${type} | ${def} | ${schema.doc} |`];
 }

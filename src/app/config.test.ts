@@ -46,6 +46,25 @@ describe('configuration', () => {
   });
 });
 
+describe('phone.iceServers', () => {
+  it('is empty by default', () => {
+    assert.deepEqual(parseConfigText('').phone.iceServers, []);
+  });
+
+  it('reads STUN and TURN servers', () => {
+    const c = parseConfigText('phone:\n  iceServers:\n    - urls: [stun:stun.example.net]\n    - urls: [turn:turn.example.net?transport=tcp]\n      username: u\n      credential: p\n');
+    assert.deepEqual(c.phone.iceServers, [
+      { urls: ['stun:stun.example.net'], username: undefined, credential: undefined },
+      { urls: ['turn:turn.example.net?transport=tcp'], username: 'u', credential: 'p' },
+    ]);
+  });
+
+  it('needs urls, as a list', () => {
+    assert.throws(() => parseConfigText('phone:\n  iceServers:\n    - username: u\n'), /config:3: phone\.iceServers\[0\]\.urls: is required/);
+    assert.throws(() => parseConfigText('phone:\n  iceServers:\n    - urls: stun:x\n'), /phone\.iceServers\[0\]\.urls: must be a list of strings/);
+  });
+});
+
 describe('docs/configuration.md', () => {
   it('holds the table the code generates (run `parley config` to refresh it)', async () => {
     const { readFileSync } = await import('node:fs');

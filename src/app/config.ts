@@ -54,6 +54,14 @@ export interface ParleyConfig {
     readonly failureLimit: { readonly enabled: boolean; readonly maxFailures: number; readonly window: number; readonly blockTime: number };
   };
   readonly proxy: { readonly timerC: number; readonly outbound: ReadonlyArray<{ readonly domain: string; readonly uri: string }> };
+  readonly phone: { readonly iceServers: readonly IceServerConfig[] };
+}
+
+/** One ICE server for the browser phone, as RTCPeerConnection's RTCIceServer takes it. */
+export interface IceServerConfig {
+  readonly urls: readonly string[];
+  readonly username?: string;
+  readonly credential?: string;
 }
 
 const listenItem: FieldSchema & { kind: 'object' } = {
@@ -199,6 +207,25 @@ export const CONFIG_SCHEMA: FieldSchema & { kind: 'object' } = {
             fields: {
               domain: { kind: 'string', doc: 'Request-URI domain, or `*` for any.' },
               uri: { kind: 'string', doc: 'SIP URI of the outbound proxy or trunk, e.g. `sip:trunk.example.net;transport=tcp` (resolved with RFC 3263).' },
+            },
+          },
+        },
+      },
+    },
+    phone: {
+      kind: 'object',
+      doc: 'The browser phone at `/phone` (served over HTTPS).',
+      fields: {
+        iceServers: {
+          kind: 'list',
+          doc: 'STUN/TURN servers the phone page gives its RTCPeerConnection (sent to the browser in `/phone/config.json`); empty: host candidates only, enough on one machine or one LAN.',
+          item: {
+            kind: 'object',
+            doc: 'An ICE server.',
+            fields: {
+              urls: { kind: 'strings', required: true, doc: 'Its URLs, e.g. `[stun:stun.example.net:3478]` or `[turn:turn.example.net:3478?transport=udp]` (RFC 7064, RFC 7065).' },
+              username: { kind: 'string', doc: 'TURN user name.' },
+              credential: { kind: 'string', doc: 'TURN password; every visitor of the page can read it, so use a TURN account meant for that.' },
             },
           },
         },

@@ -14,6 +14,7 @@ import { SqliteSubscriberStore } from '../store/sqlite/sqlite-subscriber-store.j
 import type { HttpListenConfig, ListenConfig, ParleyConfig } from './config.js';
 import { stdoutLogger } from './logger.js';
 import { startWebServer, type WebServer } from './web-server.js';
+import { phonePagePlugin } from '../web/phone-page.js';
 import { buildSipCore } from './sip-core.js';
 import type { SipWorkerData } from './sip-worker.js';
 import type { SubscriberStore } from '../store/subscriber-store.js';
@@ -84,10 +85,12 @@ export async function runServer(config: ParleyConfig, log: PinoLogger = stdoutLo
   const sip = new SipServer({ path: transports.path, timers: { T1: timers.t1, T2: timers.t2, T4: timers.t4 }, serverName: config.sip.serverName, log });
   let listeners: readonly ListenerInfo[];
   let web: WebServer | undefined;
+  let domain = '';
   try {
-    // SIP listeners first, then the web server's (SIP over WebSocket) as `wss`/`ws`
+    // SIP listeners first, then the web server's (SIP over WebSocket) as `wss`/`ws`, with the
+    // browser phone at /phone (its domain is known once every listener is bound, below)
     listeners = await transports.start();
-    web = await startWebServer(config, transports, log);
+    web = await startWebServer(config, transports, log, [phonePagePlugin({ domain: () => domain, iceServers: config.phone.iceServers })]);
     listeners = [...listeners, ...(web?.listeners ?? [])];
     if (workers > 1) {
       pool = new SipWorkerPool({
@@ -122,7 +125,7 @@ export async function runServer(config: ParleyConfig, log: PinoLogger = stdoutLo
     throw e;
   }
   const localPool = pool;
-  const { proxy } = buildSipCore({
+  const { proxy, identity } = buildSipCore({
     config,
     sip,
     listeners,
@@ -138,6 +141,7 @@ export async function runServer(config: ParleyConfig, log: PinoLogger = stdoutLo
     ...(limiter ? { limiter: localPool ? { isBlocked: (a: string) => limiter.isBlocked(a), recordFailure: (a: string) => localPool.recordFailure(a) } : limiter } : {}),
     ...(localPool ? { nonceIssuer: 0 } : {}),
   });
+  domain = config.sip.domains[0]?.toLowerCase() ?? defaultDomain(identity, listeners);
   // a binding made over a connection goes with it (RFC 5626 flows); the pool tells the workers
   transports.connections.on('close', (connection: { id: number }) => {
     void location.removeConnection(connection.id);
@@ -168,10 +172,6 @@ export async function runServer(config: ParleyConfig, log: PinoLogger = stdoutLo
   }, config.log.statsInterval * 1000);
   statsTimer.unref();
 
-  const identity = new LocalIdentity(listeners, {
-    ...(config.sip.domains.length > 0 ? { domains: config.sip.domains } : {}),
-    ...(config.sip.advertise ? { advertise: config.sip.advertise } : {}),
-  });
   log.info(
     {
       dataDir: config.dataDir,
@@ -189,7 +189,7 @@ export async function runServer(config: ParleyConfig, log: PinoLogger = stdoutLo
     log,
     subscribers,
     workers,
-    domain: config.sip.domains[0]?.toLowerCase() ?? defaultDomain(identity, listeners),
+    domain,
     stop: async () => {
       clearInterval(statsTimer);
       await stopCore();

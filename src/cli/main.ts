@@ -86,18 +86,30 @@ async function printWelcome(server: RunningServer, config: ParleyConfig, demo: b
     const urls = ws.map((l) => `${l.transport}://${l.address === '0.0.0.0' || l.address === '::' ? domain : l.address.includes(':') ? `[${l.address}]` : l.address}:${l.port}${config.http.sipPaths[0] ?? '/sip'}`);
     lines.push(`  browsers (JsSIP, SIP.js): WebSocket server ${urls.join(' or ')}`);
   }
+  // the browser phone, on the first HTTPS listener (else the first plain one, fine for localhost)
+  const web = server.listeners.find((l) => l.transport === 'wss') ?? server.listeners.find((l) => l.transport === 'ws');
+  const phone = web === undefined ? undefined : `${web.transport === 'wss' ? 'https' : 'http'}://${web.address === '0.0.0.0' || web.address === '::' ? 'localhost' : web.address.includes(':') ? `[${web.address}]` : web.address}:${web.port}/phone`;
+  if (phone !== undefined) lines.push(`  browser phone: ${phone}`);
   if (demo) {
-    for (const user of ['alice', 'bob']) {
+    const links: string[] = [];
+    for (const [user, other] of [['alice', 'bob'], ['bob', 'alice']] as const) {
       const existing = await server.subscribers.get(user, domain);
+      // a demo link carries the password after # (never sent to the server; the page removes it)
+      const link = (password?: string): string => `${phone}?username=${user}&target=${other}&autoregister=1${password === undefined ? '' : `#password=${encodeURIComponent(password)}`}`;
       if (existing !== undefined) {
         lines.push(`  demo user ${user}@${domain} exists already (change its password: ${selfCommand()} user passwd ${user}@${domain} --data-dir ${config.dataDir})`);
+        if (phone !== undefined) links.push(`    ${user}: ${link()}  (type the password)`);
         continue;
       }
       const password = randomBytes(9).toString('base64url');
       await server.subscribers.add({ username: user, domain, password });
       lines.push(`  demo user: username ${user}, password ${password}, domain ${domain}`);
+      if (phone !== undefined) links.push(`    ${user}: ${link(password)}`);
     }
     lines.push(`  register a phone as one of them with server ${domain} and call the other (sip:bob@${domain})`);
+    if (links.length > 0) {
+      lines.push('  or open these two links in two browser tabs (accept the development certificate once), then call:', ...links);
+    }
   } else if ((await server.subscribers.count()) === 0) {
     lines.push(`  no users yet; add one:  ${selfCommand()} user add alice@${domain} --data-dir ${config.dataDir}`);
     lines.push('  (or restart with --demo to create alice and bob with random passwords)');

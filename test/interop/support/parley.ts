@@ -32,6 +32,10 @@ export interface ParleyOptions {
    * TLS's: `auth` (digest authentication, the default of Parley) or `noauth` (trusted).
    */
   readonly webSockets?: Readonly<Partial<Record<'ws' | 'wss', 'auth' | 'noauth'>>>;
+  /** `serve --demo`: alice and bob with random passwords, printed on stderr (`otherOutput`). */
+  readonly demo?: boolean;
+  /** A configuration (written as JSON into the data directory, `--config`); `--listen` still sets the listeners. */
+  readonly config?: Readonly<Record<string, unknown>>;
   /** --log-level (default info; debug makes a failing call test print what Parley decided). */
   readonly logLevel?: string;
   /** How long to wait for "Parley is ready" (default 15 s). */
@@ -141,6 +145,13 @@ export class ParleyServer {
     return `${transport}://${this.host}:${port}${path}`;
   }
 
+  /** https://127.0.0.1:PORT: where a browser opens Parley's pages on the wss listener (/phone). */
+  get httpsOrigin(): string {
+    const port = this.webPorts.wss;
+    if (port === undefined) throw new Error('Parley does not listen on wss');
+    return `https://${this.host}:${port}`;
+  }
+
   /** The development certificate Parley generated in its data directory (trust it for wss). */
   developmentCertificate(): Promise<string> {
     return readFile(join(this.dataDir, 'tls', 'dev-cert.pem'), 'utf8');
@@ -156,6 +167,7 @@ export class ParleyServer {
     const dataDir = await mkdtemp(join(tmpdir(), 'parley-interop-'));
     try {
       if (options.subscribers !== undefined && options.subscribers.length > 0) await importSubscribers(dataDir, options.subscribers);
+      if (options.config !== undefined) await writeFile(join(dataDir, 'parley.json'), JSON.stringify(options.config));
       const transports = options.transports ?? ['udp', 'tcp', 'tls'];
       let lastError: Error | undefined;
       for (let attempt = 0; attempt < 3; attempt++) {
@@ -220,7 +232,7 @@ export class ParleyServer {
 
   /** Start a process (under its guard) on this server's ports and data directory; wait until it is ready. */
   private async spawn(): Promise<void> {
-    const args = [PARLEY_CLI, 'serve', '--listen', ...this.listen, '--data-dir', this.dataDir, '--log-level', this.options.logLevel ?? 'info'];
+    const args = [PARLEY_CLI, 'serve', '--listen', ...this.listen, '--data-dir', this.dataDir, '--log-level', this.options.logLevel ?? 'info', ...(this.options.demo ? ['--demo'] : []), ...(this.options.config ? ['--config', join(this.dataDir, 'parley.json')] : [])];
     if (this.options.workers !== undefined) args.push('--workers', String(this.options.workers));
     const guard = spawn('/bin/sh', ['-c', GUARD, 'parley-guard', process.execPath, ...args], {
       cwd: REPO_ROOT,

@@ -28,7 +28,8 @@ export const PORT_SLICES: Readonly<Record<string, number>> = {
   'workers.test.ts': 7, // 27750-27999: SIP cores in worker threads
   'ws.test.ts': 8, // 28000-28249: SIP over WebSocket
   'ws-bridge.test.ts': 9, // 28250-28499: WebSocket <-> UDP calls
-  // 10-11 (28500-28999): browser phone suites
+  'phone-call.test.ts': 10, // 28500-28749 (test/browser: browser to browser)
+  'phone-sipp.test.ts': 11, // 28750-28999 (test/browser: browser and sipp)
   // 12-13 (29000-29499): load tool suites · 14-15: free
 };
 

@@ -1,0 +1,156 @@
+/**
+ * The browser phone's routes on Parley's HTTPS server (fastify):
+ *
+ *   GET /phone              the page (also /phone/ and /phone/index.html); URL parameters are read by the page
+ *   GET /phone/phone.js     the bundle (JsSIP included), phone.css, source map
+ *   GET /phone/config.json  what the page needs from the server's configuration: the SIP domain
+ *                           and the ICE servers (`phone.iceServers`)
+ *
+ * The files are the build's (`npm run build` bundles web/phone into dist/web/phone, beside this
+ * module's compiled file). The page talks SIP over `wss://<same host>/sip`, the WebSocket route
+ * of the same server.
+ */
+import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import fastifyStatic from '@fastify/static';
+import type { FastifyInstance, FastifyPluginAsync, FastifyReply } from 'fastify';
+
+/** An ICE server as RTCPeerConnection takes it (RTCIceServer). */
+export interface PhoneIceServer {
+  readonly urls: readonly string[];
+  readonly username?: string | undefined;
+  readonly credential?: string | undefined;
+}
+
+export interface PhonePageOptions {
+  /**
+   * The SIP domain the page registers users under (sip:user@domain); a function when it is known
+   * only once the listeners are bound (it is read at each request for config.json).
+   */
+  readonly domain: string | (() => string);
+  /** ICE servers for the page's RTCPeerConnection (`phone.iceServers`). */
+  readonly iceServers: readonly PhoneIceServer[];
+  /** The built page (index.html, phone.js, phone.css); default: dist/web/phone. */
+  readonly root?: string;
+}
+
+/** The body of GET /phone/config.json. */
+export interface PhoneClientConfig {
+  readonly domain: string;
+  readonly wsPath: string;
+  readonly iceServers: ReadonlyArray<{ urls: readonly string[]; username?: string; credential?: string }>;
+}
+
+/**
+ * Where the built page is: dist/web/phone beside the compiled module (dist/web/phone-page.js),
+ * or, when running from the sources (tests with tsx), the repository's dist/web/phone.
+ */
+export function defaultPhoneRoot(): string {
+  const here = dirname(fileURLToPath(import.meta.url));
+  const candidates = [join(here, 'phone'), resolve(here, '../../dist/web/phone')];
+  return candidates.find((c) => existsSync(join(c, 'index.html'))) ?? candidates[0]!;
+}
+
+/**
+ * Content-Security-Policy of the page: its own scripts, styles and connections only (a
+ * `wss:` to its own host is `'self'` in CSP Level 3); camera streams are `blob:`/`mediastream:`.
+ */
+export const PHONE_CSP = [
+  "default-src 'self'",
+  "script-src 'self'",
+  "style-src 'self'",
+  "connect-src 'self'",
+  "media-src 'self' blob: mediastream:",
+  "img-src 'self' data:",
+  "object-src 'none'",
+  "base-uri 'none'",
+  "form-action 'none'",
+  "frame-ancestors 'none'",
+].join('; ');
+
+function pageHeaders(set: (name: string, value: string) => void): void {
+  set('Content-Security-Policy', PHONE_CSP);
+  // a test link may carry a password in its fragment: never send the page's address anywhere
+  set('Referrer-Policy', 'no-referrer');
+  set('X-Content-Type-Options', 'nosniff');
+  set('Cache-Control', 'no-cache');
+  set('Permissions-Policy', 'camera=(self), microphone=(self)');
+}
+
+/** Register the phone's routes on `app` (call before `app.listen`). */
+export async function registerPhonePage(app: FastifyInstance, o: PhonePageOptions): Promise<void> {
+  const root = o.root ?? defaultPhoneRoot();
+  const domainOf = typeof o.domain === 'function' ? o.domain : () => o.domain as string;
+  const clientConfig: Omit<PhoneClientConfig, 'domain'> = {
+    wsPath: '/sip',
+    iceServers: o.iceServers.map((s) => ({
+      urls: [...s.urls],
+      ...(s.username === undefined ? {} : { username: s.username }),
+      ...(s.credential === undefined ? {} : { credential: s.credential }),
+    })),
+  };
+
+  const sendIndex = async (reply: FastifyReply): Promise<FastifyReply> => {
+    let html: Buffer;
+    try {
+      html = await readFile(join(root, 'index.html'));
+    } catch {
+      return reply.code(503).type('text/plain; charset=utf-8').send(`The phone page is not built (${join(root, 'index.html')} is missing): run "npm run build".\n`);
+    }
+    pageHeaders((k, v) => void reply.header(k, v));
+    return reply.type('text/html; charset=utf-8').send(html);
+  };
+
+  app.get('/phone', (_req, reply) => sendIndex(reply));
+  app.get('/phone/', (_req, reply) => sendIndex(reply));
+  app.get('/phone/index.html', (_req, reply) => sendIndex(reply));
+
+  app.get(
+    '/phone/config.json',
+    {
+      schema: {
+        description: "The browser phone's settings: SIP domain, WebSocket path, ICE servers (phone.iceServers).",
+        response: {
+          200: {
+            type: 'object',
+            required: ['domain', 'wsPath', 'iceServers'],
+            properties: {
+              domain: { type: 'string' },
+              wsPath: { type: 'string' },
+              iceServers: {
+                type: 'array',
+                items: {
+                  type: 'object',
+                  required: ['urls'],
+                  properties: { urls: { type: 'array', items: { type: 'string' } }, username: { type: 'string' }, credential: { type: 'string' } },
+                },
+              },
+            },
+          },
+        },
+      },
+    },
+    (_req, reply) => reply.header('Cache-Control', 'no-store').send({ domain: domainOf(), ...clientConfig } satisfies PhoneClientConfig),
+  );
+
+  // phone.js, phone.css, phone.js.map: content types, ETag and Last-Modified from @fastify/static
+  await app.register(fastifyStatic, {
+    root,
+    prefix: '/phone/',
+    decorateReply: false,
+    index: false,
+    dotfiles: 'deny',
+    cacheControl: false,
+    setHeaders: (res) => {
+      res.setHeader('Cache-Control', 'no-cache');
+      res.setHeader('X-Content-Type-Options', 'nosniff');
+    },
+  });
+}
+
+/** The phone's routes as a fastify plugin, for HttpServer's `plugins` (src/app/web-server.ts). */
+export function phonePagePlugin(o: PhonePageOptions): FastifyPluginAsync {
+  return async (app) => registerPhonePage(app, o);
+}
