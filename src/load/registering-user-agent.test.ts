@@ -1,0 +1,357 @@
+/**
+ * RegisteringUserAgent against a registrar in this file whose digest policy is Parley's own
+ * server-side DigestAuthenticator (nonces, nonce counts, stale=TRUE), on a fake clock and an
+ * in-memory flow. The interop suites run the same user agent against Kamailio and Parley.
+ */
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { describe, it } from 'node:test';
+import { FakeClock } from '../../test/support/fake-clock.js';
+import { DigestAuthenticator } from '../server/auth/authenticator.js';
+import { NonceManager } from '../server/auth/nonce-manager.js';
+import { createResponse, parseMessage, serializeToString, SipRequest, type AnySipMessage } from '../sip/index.js';
+import type { NewSubscriber, Subscriber, SubscriberStore } from '../store/subscriber-store.js';
+import type { ClientConnection, ClientConnectionDelegate } from './client-connection.js';
+import { RegisteringUserAgent, type RegistrationDelegate, type UserAgentConfig } from './registering-user-agent.js';
+
+const DOMAIN = 'example.com';
+const hash = (alg: 'md5' | 'sha256', s: string): string => createHash(alg).update(s, 'utf8').digest('hex');
+
+/** Subscribers in memory (HA1 computed here with node:crypto). */
+class MemoryStore implements SubscriberStore {
+  private readonly rows = new Map<string, Subscriber>();
+  constructor(users: Record<string, string>) {
+    for (const [u, p] of Object.entries(users)) {
+      this.rows.set(u, { username: u, domain: DOMAIN, ha1Md5: hash('md5', `${u}:${DOMAIN}:${p}`), ha1Sha256: hash('sha256', `${u}:${DOMAIN}:${p}`), createdAt: 0 });
+    }
+  }
+  async get(username: string): Promise<Subscriber | undefined> {
+    return this.rows.get(username);
+  }
+  async add(_s: NewSubscriber): Promise<Subscriber> {
+    throw new Error('not used');
+  }
+  async addMany(): Promise<number> {
+    throw new Error('not used');
+  }
+  async remove(): Promise<boolean> {
+    return false;
+  }
+  async setPassword(): Promise<boolean> {
+    return false;
+  }
+  async list(): Promise<Subscriber[]> {
+    return [...this.rows.values()];
+  }
+  async count(): Promise<number> {
+    return this.rows.size;
+  }
+}
+
+/**
+ * What the registrar does with each REGISTER: `auth` (challenge or accept with Parley's
+ * authenticator, then 200 echoing the Contact with expires), a fixed status, or silence.
+ */
+type Behaviour = 'auth' | 'no-auth' | 'silent' | { status: number; headers?: Array<[string, string]> };
+
+/** A flow whose far end is the test registrar. */
+class TestFlow implements ClientConnection {
+  readonly viaTransport = 'WSS' as const;
+  readonly localHost = 'k3j4h5.invalid';
+  readonly contactTransport = 'ws';
+  delegate: ClientConnectionDelegate | undefined;
+  readonly requests: SipRequest[] = [];
+  readonly sentResponses: AnySipMessage[] = [];
+  pings = 0;
+  closed = false;
+  open = true;
+  /** One behaviour per REGISTER, in order; the last one repeats. */
+  script: Behaviour[] = ['auth'];
+  granted = 600;
+
+  constructor(
+    private readonly auth: DigestAuthenticator,
+    private readonly clock: FakeClock,
+  ) {}
+
+  send(text: string): boolean {
+    if (!this.open) return false;
+    const r = parseMessage(text);
+    assert.ok(r.ok, `the user agent sent a message that does not parse: ${text}`);
+    if (!r.message.isRequest) {
+      this.sentResponses.push(r.message);
+      return true;
+    }
+    const req = r.message;
+    this.requests.push(req);
+    const b = this.script.length > 1 ? this.script.shift()! : this.script[0]!;
+    void this.answer(req, b);
+    return true;
+  }
+
+  ping(): boolean {
+    this.pings++;
+    return this.open;
+  }
+
+  close(): void {
+    this.closed = true;
+    this.open = false;
+  }
+
+  /** Deliver a message from the server. */
+  deliver(text: string): void {
+    const r = parseMessage(text);
+    assert.ok(r.ok);
+    this.delegate?.onMessage(r.message);
+  }
+
+  private async answer(req: SipRequest, b: Behaviour): Promise<void> {
+    if (b === 'silent') return;
+    let response;
+    if (typeof b === 'object') {
+      response = createResponse(req, b.status, { toTag: 'srv', headers: b.headers ?? [] });
+    } else {
+      const result = b === 'auth' ? await this.auth.authenticate(req, { remoteAddress: '192.0.2.1' }) : ({ ok: true } as const);
+      if (!result.ok) {
+        response = createResponse(req, result.status, { toTag: 'srv', headers: result.challenges.map((c) => [result.challengeHeader!, c] as [string, string]) });
+      } else {
+        const expires = Math.min(Number(req.get('Expires')), this.granted);
+        response = createResponse(req, 200, { toTag: 'srv', headers: expires === 0 ? [] : [['Contact', `${req.get('Contact')};expires=${expires}`]] });
+      }
+    }
+    // the answer arrives in a later turn, as over a socket
+    await Promise.resolve();
+    this.delegate?.onMessage(parseMessage(serializeToString(response)).message as AnySipMessage);
+  }
+}
+
+/** Everything the user agent reported, in order. */
+class Events implements RegistrationDelegate {
+  readonly log: string[] = [];
+  readonly latencies: number[] = [];
+  onRegistered(_ua: RegisteringUserAgent, refresh: boolean, latencyMs: number, granted: number): void {
+    this.log.push(`${refresh ? 'refreshed' : 'registered'} ${granted}`);
+    this.latencies.push(latencyMs);
+  }
+  onRegistrationFailed(_ua: RegisteringUserAgent, refresh: boolean, reason: string): void {
+    this.log.push(`${refresh ? 'refresh' : 'register'} failed: ${reason}`);
+  }
+  onChallenged(_ua: RegisteringUserAgent, stale: boolean): void {
+    this.log.push(stale ? 'stale' : 'challenged');
+  }
+  onUnregistered(_ua: RegisteringUserAgent, ok: boolean, reason: string): void {
+    this.log.push(`unregistered ${ok} ${reason}`);
+  }
+  onConnectionLost(_ua: RegisteringUserAgent, reason: string): void {
+    this.log.push(`lost: ${reason}`);
+  }
+  onPong(): void {
+    this.log.push('pong');
+  }
+  onUnexpected(_ua: RegisteringUserAgent, what: string): void {
+    this.log.push(`unexpected: ${what}`);
+  }
+}
+
+function setup(options: { password?: string | undefined; users?: Record<string, string>; nonceLifetime?: number; expires?: number } = {}) {
+  const clock = new FakeClock();
+  const wall = 1_700_000_000_000;
+  const auth = new DigestAuthenticator({
+    realms: [DOMAIN],
+    subscribers: new MemoryStore(options.users ?? { alice: 's3cret' }),
+    nonces: new NonceManager({ lifetime: options.nonceLifetime ?? 300, now: () => wall + clock.now() }),
+  });
+  const flow = new TestFlow(auth, clock);
+  const config: UserAgentConfig = {
+    user: 'alice',
+    domain: DOMAIN,
+    password: 'password' in options ? options.password : 's3cret',
+    expires: options.expires ?? 600,
+    transactionTimeoutMs: 32_000,
+    userAgent: 'parley-load-test',
+  };
+  const ua = new RegisteringUserAgent(config, flow, clock, () => 0);
+  const events = new Events();
+  ua.delegate = events;
+  return { clock, flow, ua, events };
+}
+
+/** Let the test registrar's async answers (authenticator, then delivery) run. */
+async function settle(): Promise<void> {
+  for (let i = 0; i < 20; i++) await new Promise((r) => setImmediate(r));
+}
+
+describe('RegisteringUserAgent', () => {
+  it('registers through a 401 with RFC 7118 / RFC 5626 headers, one Call-ID, CSeq + 1', async () => {
+    const { flow, ua, events } = setup();
+    ua.register();
+    await settle();
+    assert.deepEqual(events.log, ['challenged', 'registered 600']);
+    assert.equal(ua.state, 'registered');
+    const [first, second] = flow.requests;
+    assert.ok(first && second);
+    assert.equal(first.uri, `sip:${DOMAIN}`);
+    assert.match(first.get('Via')!, /^SIP\/2\.0\/WSS k3j4h5\.invalid;branch=z9hG4bK[0-9a-f]+$/);
+    assert.equal(first.to.uri.toString(), `sip:alice@${DOMAIN}`);
+    assert.equal(first.from.uri.toString(), `sip:alice@${DOMAIN}`);
+    assert.ok(first.from.tag);
+    const contact = first.contact[0]!;
+    assert.equal(contact.uri.toString(), 'sip:alice@k3j4h5.invalid;transport=ws');
+    assert.match(contact.instance!, /^<urn:uuid:[0-9a-f-]{36}>$/);
+    assert.equal(contact.regId, 1);
+    assert.deepEqual(first.supported, ['path', 'outbound']);
+    assert.equal(first.expires, 600);
+    assert.equal(first.has('Authorization'), false);
+    assert.equal(second.callId, first.callId);
+    assert.equal(second.cseq.seq, first.cseq.seq + 1);
+    assert.notEqual(second.topVia!.branch, first.topVia!.branch);
+    assert.equal(second.authorization[0]!.nc, '00000001');
+    assert.equal(second.authorization[0]!.qop, 'auth');
+    assert.equal(second.authorization[0]!.algorithm, 'MD5', 'the topmost challenge (Parley offers MD5 first)');
+  });
+
+  it('refreshes at 80 % of the granted time with the same nonce and nc 2 (no challenge)', async () => {
+    const { clock, flow, ua, events } = setup({ expires: 200 });
+    ua.register();
+    await settle();
+    clock.advance(159_000);
+    ua.tick(clock.now());
+    assert.equal(flow.requests.length, 2, 'not yet');
+    clock.advance(1000);
+    ua.tick(clock.now());
+    await settle();
+    assert.deepEqual(events.log, ['challenged', 'registered 200', 'refreshed 200']);
+    const refresh = flow.requests[2]!;
+    assert.equal(refresh.authorization[0]!.nc, '00000002');
+    assert.equal(refresh.authorization[0]!.nonce, flow.requests[1]!.authorization[0]!.nonce);
+  });
+
+  it('answers stale=TRUE on an expired nonce with the new nonce, silently (not a failure)', async () => {
+    const { clock, flow, ua, events } = setup({ nonceLifetime: 60, expires: 600 });
+    ua.register();
+    await settle();
+    clock.advance(480_000);
+    ua.tick(clock.now());
+    await settle();
+    assert.deepEqual(events.log, ['challenged', 'registered 600', 'stale', 'refreshed 600']);
+    const [, , old, fresh] = flow.requests;
+    assert.ok(old && fresh);
+    assert.notEqual(fresh.authorization[0]!.nonce, old.authorization[0]!.nonce);
+    assert.equal(fresh.authorization[0]!.nc, '00000001');
+  });
+
+  it('a wrong password fails with the status and says so', async () => {
+    const { ua, events, flow } = setup({ password: 'wrong' });
+    ua.register();
+    await settle();
+    assert.deepEqual(events.log, ['challenged', 'register failed: 401 Unauthorized (credentials refused: wrong password or unknown user)']);
+    assert.equal(ua.state, 'failed');
+    assert.equal(flow.requests.length, 2, 'no third attempt');
+  });
+
+  it('a challenge without a password fails', async () => {
+    const { ua, events } = setup({ password: undefined });
+    ua.register();
+    await settle();
+    assert.deepEqual(events.log, ['register failed: 401 Unauthorized (challenged, but no password was given)']);
+  });
+
+  it('423 Interval Too Brief: retries once with Min-Expires', async () => {
+    const { ua, events, flow } = setup({ expires: 30 });
+    flow.script = [{ status: 423, headers: [['Min-Expires', '120']] }, 'no-auth'];
+    ua.register();
+    await settle();
+    assert.deepEqual(events.log, ['registered 120']);
+    assert.equal(flow.requests[1]!.expires, 120);
+  });
+
+  it('a final error status fails the registration with its status line', async () => {
+    const { ua, events, flow } = setup();
+    flow.script = [{ status: 403 }];
+    ua.register();
+    await settle();
+    assert.deepEqual(events.log, ['register failed: 403 Forbidden']);
+  });
+
+  it('no final response within the timeout: "timeout", on tick()', async () => {
+    const { clock, ua, events, flow } = setup();
+    flow.script = ['silent'];
+    ua.register();
+    await settle();
+    clock.advance(31_999);
+    ua.tick(clock.now());
+    assert.deepEqual(events.log, []);
+    clock.advance(1);
+    ua.tick(clock.now());
+    assert.deepEqual(events.log, ['register failed: timeout (no final response in 32 s)']);
+  });
+
+  it('a 200 without our binding is a failure; a 100 is ignored', async () => {
+    const { ua, events, flow } = setup();
+    flow.script = [{ status: 100 }];
+    ua.register();
+    await settle();
+    assert.deepEqual(events.log, []);
+    const req = flow.requests[0]!;
+    flow.deliver(serializeToString(createResponse(req, 200, { toTag: 'x', headers: [['Expires', '0']] })));
+    assert.deepEqual(events.log, ['register failed: 200 OK without our binding']);
+  });
+
+  it('a response to another transaction is reported as stray and changes nothing', async () => {
+    const { ua, events, flow } = setup();
+    flow.script = ['silent'];
+    ua.register();
+    const req = flow.requests[0]!;
+    const other = new SipRequest('REGISTER', req.uri, req.fields.map((f) => (f.key === 'via' ? { ...f, value: 'SIP/2.0/WSS k3j4h5.invalid;branch=z9hG4bKother', raw: undefined } : f)));
+    flow.deliver(serializeToString(createResponse(other, 200, { toTag: 'x' })));
+    assert.deepEqual(events.log, ['unexpected: stray response 200']);
+    assert.equal(ua.state, 'registering');
+  });
+
+  it('unregisters with Expires: 0 (reusing the nonce)', async () => {
+    const { ua, events, flow } = setup();
+    ua.register();
+    await settle();
+    ua.unregister();
+    await settle();
+    assert.deepEqual(events.log, ['challenged', 'registered 600', 'unregistered true 200 OK']);
+    assert.equal(flow.requests[2]!.expires, 0);
+    assert.equal(flow.requests[2]!.authorization[0]!.nc, '00000002');
+    assert.equal(ua.state, 'unregistered');
+  });
+
+  it('a lost connection is reported, and fails the transaction in progress', async () => {
+    const { ua, events, flow } = setup();
+    flow.script = ['silent'];
+    ua.register();
+    flow.delegate!.onClose('connection reset by the server');
+    assert.deepEqual(events.log, ['register failed: connection lost: connection reset by the server', 'lost: connection reset by the server']);
+    assert.equal(ua.state, 'lost');
+  });
+
+  it('answers an OPTIONS from the server with 200 and other requests with 480; ACK gets nothing', () => {
+    const { flow } = setup();
+    const req = (method: string): string =>
+      `${method} sip:alice@k3j4h5.invalid;transport=ws SIP/2.0\r\nVia: SIP/2.0/WSS 127.0.0.1:8443;branch=z9hG4bK${method}\r\n` +
+      `From: <sip:${DOMAIN}>;tag=s1\r\nTo: <sip:alice@${DOMAIN}>\r\nCall-ID: o1\r\nCSeq: 1 ${method}\r\nMax-Forwards: 70\r\nContent-Length: 0\r\n\r\n`;
+    flow.deliver(req('OPTIONS'));
+    flow.deliver(req('ACK'));
+    flow.deliver(req('INVITE'));
+    assert.deepEqual(
+      flow.sentResponses.map((r) => (r.isRequest ? r.method : r.status)),
+      [200, 480],
+    );
+  });
+
+  it('keepalive: the ping is outstanding until its pong', () => {
+    const { clock, flow, ua, events } = setup();
+    clock.advance(5000);
+    assert.ok(ua.sendKeepalive('ping'));
+    assert.equal(flow.pings, 1);
+    assert.equal(ua.pingOutstandingSince, 5000);
+    flow.delegate!.onPong();
+    assert.equal(ua.pingOutstandingSince, undefined);
+    assert.deepEqual(events.log, ['pong']);
+  });
+});
