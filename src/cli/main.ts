@@ -5,6 +5,7 @@ import { ConfigError, configFromObject, configReference, loadConfigFile, type Pa
 import { randomBytes } from 'node:crypto';
 import { relative } from 'node:path';
 import { parseListenSpec, runServer, type RunningServer } from '../app/run-server.js';
+import { loadCommand } from './load-command.js';
 import { userCommand } from './user-command.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -109,5 +110,6 @@ program
   });
 
 program.addCommand(userCommand());
+program.addCommand(loadCommand());
 
 await program.parseAsync(process.argv);

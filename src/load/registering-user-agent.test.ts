@@ -1,130 +1,16 @@
 /**
- * RegisteringUserAgent against a registrar in this file whose digest policy is Parley's own
- * server-side DigestAuthenticator (nonces, nonce counts, stale=TRUE), on a fake clock and an
- * in-memory flow. The interop suites run the same user agent against Kamailio and Parley.
+ * RegisteringUserAgent against an in-memory registrar whose digest policy is Parley's own
+ * server-side DigestAuthenticator (nonces, nonce counts, stale=TRUE), on a fake clock
+ * (testdata/memory-registrar.ts). The interop suites run it against Kamailio and Parley.
  */
 import assert from 'node:assert/strict';
-import { createHash } from 'node:crypto';
 import { describe, it } from 'node:test';
 import { FakeClock } from '../../test/support/fake-clock.js';
-import { DigestAuthenticator } from '../server/auth/authenticator.js';
-import { NonceManager } from '../server/auth/nonce-manager.js';
-import { createResponse, parseMessage, serializeToString, SipRequest, type AnySipMessage } from '../sip/index.js';
-import type { NewSubscriber, Subscriber, SubscriberStore } from '../store/subscriber-store.js';
-import type { ClientConnection, ClientConnectionDelegate } from './client-connection.js';
+import { createResponse, serializeToString, SipRequest } from '../sip/index.js';
+import { MemoryRegistrar } from './testdata/memory-registrar.js';
 import { RegisteringUserAgent, type RegistrationDelegate, type UserAgentConfig } from './registering-user-agent.js';
 
 const DOMAIN = 'example.com';
-const hash = (alg: 'md5' | 'sha256', s: string): string => createHash(alg).update(s, 'utf8').digest('hex');
-
-/** Subscribers in memory (HA1 computed here with node:crypto). */
-class MemoryStore implements SubscriberStore {
-  private readonly rows = new Map<string, Subscriber>();
-  constructor(users: Record<string, string>) {
-    for (const [u, p] of Object.entries(users)) {
-      this.rows.set(u, { username: u, domain: DOMAIN, ha1Md5: hash('md5', `${u}:${DOMAIN}:${p}`), ha1Sha256: hash('sha256', `${u}:${DOMAIN}:${p}`), createdAt: 0 });
-    }
-  }
-  async get(username: string): Promise<Subscriber | undefined> {
-    return this.rows.get(username);
-  }
-  async add(_s: NewSubscriber): Promise<Subscriber> {
-    throw new Error('not used');
-  }
-  async addMany(): Promise<number> {
-    throw new Error('not used');
-  }
-  async remove(): Promise<boolean> {
-    return false;
-  }
-  async setPassword(): Promise<boolean> {
-    return false;
-  }
-  async list(): Promise<Subscriber[]> {
-    return [...this.rows.values()];
-  }
-  async count(): Promise<number> {
-    return this.rows.size;
-  }
-}
-
-/**
- * What the registrar does with each REGISTER: `auth` (challenge or accept with Parley's
- * authenticator, then 200 echoing the Contact with expires), a fixed status, or silence.
- */
-type Behaviour = 'auth' | 'no-auth' | 'silent' | { status: number; headers?: Array<[string, string]> };
-
-/** A flow whose far end is the test registrar. */
-class TestFlow implements ClientConnection {
-  readonly viaTransport = 'WSS' as const;
-  readonly localHost = 'k3j4h5.invalid';
-  readonly contactTransport = 'ws';
-  delegate: ClientConnectionDelegate | undefined;
-  readonly requests: SipRequest[] = [];
-  readonly sentResponses: AnySipMessage[] = [];
-  pings = 0;
-  closed = false;
-  open = true;
-  /** One behaviour per REGISTER, in order; the last one repeats. */
-  script: Behaviour[] = ['auth'];
-  granted = 600;
-
-  constructor(
-    private readonly auth: DigestAuthenticator,
-    private readonly clock: FakeClock,
-  ) {}
-
-  send(text: string): boolean {
-    if (!this.open) return false;
-    const r = parseMessage(text);
-    assert.ok(r.ok, `the user agent sent a message that does not parse: ${text}`);
-    if (!r.message.isRequest) {
-      this.sentResponses.push(r.message);
-      return true;
-    }
-    const req = r.message;
-    this.requests.push(req);
-    const b = this.script.length > 1 ? this.script.shift()! : this.script[0]!;
-    void this.answer(req, b);
-    return true;
-  }
-
-  ping(): boolean {
-    this.pings++;
-    return this.open;
-  }
-
-  close(): void {
-    this.closed = true;
-    this.open = false;
-  }
-
-  /** Deliver a message from the server. */
-  deliver(text: string): void {
-    const r = parseMessage(text);
-    assert.ok(r.ok);
-    this.delegate?.onMessage(r.message);
-  }
-
-  private async answer(req: SipRequest, b: Behaviour): Promise<void> {
-    if (b === 'silent') return;
-    let response;
-    if (typeof b === 'object') {
-      response = createResponse(req, b.status, { toTag: 'srv', headers: b.headers ?? [] });
-    } else {
-      const result = b === 'auth' ? await this.auth.authenticate(req, { remoteAddress: '192.0.2.1' }) : ({ ok: true } as const);
-      if (!result.ok) {
-        response = createResponse(req, result.status, { toTag: 'srv', headers: result.challenges.map((c) => [result.challengeHeader!, c] as [string, string]) });
-      } else {
-        const expires = Math.min(Number(req.get('Expires')), this.granted);
-        response = createResponse(req, 200, { toTag: 'srv', headers: expires === 0 ? [] : [['Contact', `${req.get('Contact')};expires=${expires}`]] });
-      }
-    }
-    // the answer arrives in a later turn, as over a socket
-    await Promise.resolve();
-    this.delegate?.onMessage(parseMessage(serializeToString(response)).message as AnySipMessage);
-  }
-}
 
 /** Everything the user agent reported, in order. */
 class Events implements RegistrationDelegate {
@@ -156,13 +42,8 @@ class Events implements RegistrationDelegate {
 
 function setup(options: { password?: string | undefined; users?: Record<string, string>; nonceLifetime?: number; expires?: number } = {}) {
   const clock = new FakeClock();
-  const wall = 1_700_000_000_000;
-  const auth = new DigestAuthenticator({
-    realms: [DOMAIN],
-    subscribers: new MemoryStore(options.users ?? { alice: 's3cret' }),
-    nonces: new NonceManager({ lifetime: options.nonceLifetime ?? 300, now: () => wall + clock.now() }),
-  });
-  const flow = new TestFlow(auth, clock);
+  const registrar = new MemoryRegistrar({ domain: DOMAIN, users: options.users ?? { alice: 's3cret' }, clock, nonceLifetime: options.nonceLifetime ?? 300 });
+  const flow = registrar.connect();
   const config: UserAgentConfig = {
     user: 'alice',
     domain: DOMAIN,
@@ -192,12 +73,12 @@ describe('RegisteringUserAgent', () => {
     const [first, second] = flow.requests;
     assert.ok(first && second);
     assert.equal(first.uri, `sip:${DOMAIN}`);
-    assert.match(first.get('Via')!, /^SIP\/2\.0\/WSS k3j4h5\.invalid;branch=z9hG4bK[0-9a-f]+$/);
+    assert.match(first.get('Via')!, /^SIP\/2\.0\/WSS flow0\.invalid;branch=z9hG4bK[0-9a-f]+$/);
     assert.equal(first.to.uri.toString(), `sip:alice@${DOMAIN}`);
     assert.equal(first.from.uri.toString(), `sip:alice@${DOMAIN}`);
     assert.ok(first.from.tag);
     const contact = first.contact[0]!;
-    assert.equal(contact.uri.toString(), 'sip:alice@k3j4h5.invalid;transport=ws');
+    assert.equal(contact.uri.toString(), 'sip:alice@flow0.invalid;transport=ws');
     assert.match(contact.instance!, /^<urn:uuid:[0-9a-f-]{36}>$/);
     assert.equal(contact.regId, 1);
     assert.deepEqual(first.supported, ['path', 'outbound']);
@@ -303,7 +184,7 @@ describe('RegisteringUserAgent', () => {
     flow.script = ['silent'];
     ua.register();
     const req = flow.requests[0]!;
-    const other = new SipRequest('REGISTER', req.uri, req.fields.map((f) => (f.key === 'via' ? { ...f, value: 'SIP/2.0/WSS k3j4h5.invalid;branch=z9hG4bKother', raw: undefined } : f)));
+    const other = new SipRequest('REGISTER', req.uri, req.fields.map((f) => (f.key === 'via' ? { ...f, value: 'SIP/2.0/WSS flow0.invalid;branch=z9hG4bKother', raw: undefined } : f)));
     flow.deliver(serializeToString(createResponse(other, 200, { toTag: 'x' })));
     assert.deepEqual(events.log, ['unexpected: stray response 200']);
     assert.equal(ua.state, 'registering');
@@ -325,7 +206,7 @@ describe('RegisteringUserAgent', () => {
     const { ua, events, flow } = setup();
     flow.script = ['silent'];
     ua.register();
-    flow.delegate!.onClose('connection reset by the server');
+    flow.drop('connection reset by the server');
     assert.deepEqual(events.log, ['register failed: connection lost: connection reset by the server', 'lost: connection reset by the server']);
     assert.equal(ua.state, 'lost');
   });
@@ -333,7 +214,7 @@ describe('RegisteringUserAgent', () => {
   it('answers an OPTIONS from the server with 200 and other requests with 480; ACK gets nothing', () => {
     const { flow } = setup();
     const req = (method: string): string =>
-      `${method} sip:alice@k3j4h5.invalid;transport=ws SIP/2.0\r\nVia: SIP/2.0/WSS 127.0.0.1:8443;branch=z9hG4bK${method}\r\n` +
+      `${method} sip:alice@flow0.invalid;transport=ws SIP/2.0\r\nVia: SIP/2.0/WSS 127.0.0.1:8443;branch=z9hG4bK${method}\r\n` +
       `From: <sip:${DOMAIN}>;tag=s1\r\nTo: <sip:alice@${DOMAIN}>\r\nCall-ID: o1\r\nCSeq: 1 ${method}\r\nMax-Forwards: 70\r\nContent-Length: 0\r\n\r\n`;
     flow.deliver(req('OPTIONS'));
     flow.deliver(req('ACK'));
