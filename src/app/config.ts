@@ -11,6 +11,15 @@ export interface ListenConfig {
   readonly auth?: boolean;
 }
 
+/** One HTTP listener: HTTPS (WSS) or plain HTTP (WS, for development). */
+export interface HttpListenConfig {
+  readonly transport: 'https' | 'http';
+  readonly address: string;
+  readonly port: number;
+  /** Digest authentication for SIP requests received over WebSockets here (false: trusted). */
+  readonly auth?: boolean;
+}
+
 /** Parley's configuration after validation, with every default filled in. */
 export interface ParleyConfig {
   readonly dataDir: string;
@@ -30,6 +39,12 @@ export interface ParleyConfig {
     readonly domains: readonly string[];
     readonly advertise?: string;
   };
+  readonly http: {
+    readonly listen: readonly HttpListenConfig[];
+    readonly origins: readonly string[];
+    readonly sipPaths: readonly string[];
+    readonly pingInterval: number;
+  };
   readonly registrar: { readonly minExpires: number; readonly maxExpires: number; readonly defaultExpires: number };
   readonly auth: {
     readonly algorithms: ReadonlyArray<'MD5' | 'SHA-256'>;
@@ -48,6 +63,17 @@ const listenItem: FieldSchema & { kind: 'object' } = {
     address: { kind: 'string', default: '0.0.0.0', doc: 'Local address to bind (IPv4 or IPv6, e.g. `::`).' },
     port: { kind: 'integer', min: 0, max: 65535, doc: 'Local port (5060 for UDP/TCP, 5061 for TLS by convention; 0 picks a free port).' },
     auth: { kind: 'boolean', default: true, doc: 'Digest authentication of requests received on this listener; `false` makes it a trusted interface (a trunk, a benchmark).' },
+  },
+};
+
+const httpListenItem: FieldSchema & { kind: 'object' } = {
+  kind: 'object',
+  doc: 'An HTTP listener.',
+  fields: {
+    transport: { kind: 'string', enum: ['https', 'http'], doc: '`https` (TLS 1.2+, the certificate of `sip.tls`; WebSockets on it are WSS) or `http` (plain; WS, for development).' },
+    address: { kind: 'string', default: '0.0.0.0', doc: 'Local address to bind (IPv4 or IPv6, e.g. `::`).' },
+    port: { kind: 'integer', min: 0, max: 65535, doc: 'Local port (0 picks a free port).' },
+    auth: { kind: 'boolean', default: true, doc: 'Digest authentication of SIP requests received over WebSockets on this listener; `false` trusts them (tests, a gateway in front).' },
   },
 };
 
@@ -99,16 +125,34 @@ export const CONFIG_SCHEMA: FieldSchema & { kind: 'object' } = {
           kind: 'object',
           doc: 'Limits.',
           fields: {
-            maxMessageSize: { kind: 'integer', min: 1024, max: 1048576, default: 65535, doc: 'Largest SIP message accepted, in bytes; larger datagrams are dropped, larger stream messages close the connection.' },
+            maxMessageSize: { kind: 'integer', min: 1024, max: 1048576, default: 65535, doc: 'Largest SIP message accepted, in bytes; larger datagrams are dropped, larger stream messages close the connection (WebSocket: close code 1009).' },
             maxHeaders: { kind: 'integer', min: 16, max: 4096, default: 256, doc: 'Most header fields in one message.' },
-            maxConnections: { kind: 'integer', min: 1, max: 1000000, default: 10000, doc: 'Most TCP/TLS connections open at once.' },
-            maxConnectionsPerSource: { kind: 'integer', min: 1, max: 1000000, default: 100, doc: 'Most TCP/TLS connections from one source address.' },
-            idleTimeout: { kind: 'integer', min: 1, max: 86400, default: 3600, doc: 'Seconds before an idle TCP/TLS connection is closed.' },
+            maxConnections: { kind: 'integer', min: 1, max: 1000000, default: 10000, doc: 'Most TCP/TLS/WebSocket connections open at once.' },
+            maxConnectionsPerSource: { kind: 'integer', min: 1, max: 1000000, default: 100, doc: 'Most TCP/TLS/WebSocket connections from one source address.' },
+            idleTimeout: { kind: 'integer', min: 1, max: 86400, default: 3600, doc: 'Seconds before an idle TCP/TLS/WebSocket connection is closed (WebSocket pings do not count as activity, SIP messages and CRLF keepalives do).' },
           },
         },
         serverName: { kind: 'string', default: 'Parley', doc: 'Value of the Server header in responses (empty: no header).' },
         domains: { kind: 'strings', default: [], doc: 'Domains Parley serves (AORs `user@domain`); empty: the host name and every local address.' },
         advertise: { kind: 'string', doc: 'Host (name or IP) put in Via and Record-Route; default: the listener address, or the first external one for a wildcard listener.' },
+      },
+    },
+    http: {
+      kind: 'object',
+      doc: 'The web server: SIP over WebSocket (RFC 7118), later the REST API and the pages.',
+      fields: {
+        listen: {
+          kind: 'list',
+          item: httpListenItem,
+          default: [
+            { transport: 'https', address: '0.0.0.0', port: 8443 },
+            { transport: 'http', address: '127.0.0.1', port: 8080 },
+          ],
+          doc: 'HTTP listeners. Browsers connect their SIP stack to `wss://HOST:8443/sip`; the plain one on loopback serves development (`ws://127.0.0.1:8080/sip`; browsers treat localhost pages as secure).',
+        },
+        origins: { kind: 'strings', default: [], doc: 'Origins of web pages (`https://phone.example.com`) allowed to open WebSockets besides the same origin as Parley\'s own pages; `*` allows any. Clients that send no Origin (not browsers) are allowed.' },
+        sipPaths: { kind: 'strings', default: ['/sip', '/'], doc: 'URL paths where a WebSocket upgrade with the subprotocol `sip` becomes a SIP connection (`/` for clients configured with a bare `wss://host:port`).' },
+        pingInterval: { kind: 'integer', min: 0, max: 3600, default: 30, doc: 'Seconds between WebSocket pings; a connection that sends nothing, not even a pong, between two pings is closed (0: no pings).' },
       },
     },
     registrar: {

@@ -11,12 +11,16 @@ import type { ListenerInfo } from '../server/transport/index.js';
 import { SqliteBindingStore } from '../store/sqlite/sqlite-binding-store.js';
 import { SqliteDatabase } from '../store/sqlite/sqlite-database.js';
 import { SqliteSubscriberStore } from '../store/sqlite/sqlite-subscriber-store.js';
-import type { ListenConfig, ParleyConfig } from './config.js';
+import type { HttpListenConfig, ListenConfig, ParleyConfig } from './config.js';
+import { startWebServer, type WebServer } from './web-server.js';
 import type { SubscriberStore } from '../store/subscriber-store.js';
 
 export interface RunningServer {
   readonly sip: SipServer;
+  /** SIP listeners, then the web server's as `wss`/`ws` (SIP over WebSocket). */
   readonly listeners: readonly ListenerInfo[];
+  /** The web server (HTTPS/HTTP, SIP over WebSocket), when `http.listen` has listeners. */
+  readonly web: WebServer | undefined;
   readonly log: PinoLogger;
   readonly location: LocationService;
   readonly subscribers: SubscriberStore;
@@ -54,15 +58,19 @@ export async function runServer(config: ParleyConfig, log: PinoLogger = stdoutLo
     log,
   });
   let listeners: readonly ListenerInfo[];
+  let web: WebServer | undefined;
   try {
     listeners = await sip.start();
+    web = await startWebServer(config, sip, log);
   } catch (e) {
+    await sip.stop();
     await location.stop();
     db.close();
     throw e;
   }
+  const allListeners = [...listeners, ...(web?.listeners ?? [])];
 
-  const identity = new LocalIdentity(listeners, {
+  const identity = new LocalIdentity(allListeners, {
     ...(config.sip.domains.length > 0 ? { domains: config.sip.domains } : {}),
     ...(config.sip.advertise ? { advertise: config.sip.advertise } : {}),
   });
@@ -87,6 +95,7 @@ export async function runServer(config: ParleyConfig, log: PinoLogger = stdoutLo
   const proxy = new ProxyCore(sip, identity, { clock, timerC: config.proxy.timerC * 1000, log: log.child({ module: 'proxy' }) });
   const registrar = new Registrar(location, identity, { ...config.registrar });
   const trustedPorts = new Set(config.sip.listen.filter((l) => l.auth === false).map((l) => listeners.find((b) => b.transport === l.transport && (l.port === 0 || b.port === l.port))?.port ?? l.port));
+  for (const port of web?.trustedPorts ?? []) trustedPorts.add(port);
   sip.handler = new DefaultHandler({
     identity,
     registrar,
@@ -135,18 +144,20 @@ export async function runServer(config: ParleyConfig, log: PinoLogger = stdoutLo
   statsTimer.unref();
 
   log.info(
-    { dataDir: config.dataDir, listeners: listeners.map((l) => `${l.transport}:${l.address}:${l.port}`), realms, restoredBindings: restored, subscribers: await subscribers.count() },
+    { dataDir: config.dataDir, listeners: allListeners.map((l) => `${l.transport}:${l.address}:${l.port}`), realms, restoredBindings: restored, subscribers: await subscribers.count() },
     'Parley is ready',
   );
   return {
     sip,
-    listeners,
+    listeners: allListeners,
+    web,
     log,
     location,
     subscribers,
     domain: config.sip.domains[0]?.toLowerCase() ?? defaultDomain(identity, listeners),
     stop: async () => {
       clearInterval(statsTimer);
+      await web?.stop();
       await sip.stop();
       await location.stop();
       db.close();
@@ -176,12 +187,25 @@ function defaultDomain(identity: LocalIdentity, listeners: readonly ListenerInfo
   return identity.sentBy(listeners[0]?.transport ?? 'udp').host.replace(/^\[(.*)\]$/, '$1');
 }
 
-/** `udp:127.0.0.1:5060`, `tls:[::1]:5061`, `tcp::5060` (+ `;noauth`) → a listener. */
-export function parseListenSpec(spec: string): ListenConfig {
-  const m = /^(udp|tcp|tls):(\[[^\]]+\]|[^:]*):(\d+)(;noauth)?$/.exec(spec);
-  if (!m) throw new Error(`bad --listen "${spec}": expected transport:address:port[;noauth], e.g. udp:0.0.0.0:5060 or tls:[::]:5061`);
+/**
+ * `udp:127.0.0.1:5060`, `tls:[::1]:5061`, `tcp::5060` (+ `;noauth`) → a SIP listener;
+ * `wss:[::]:8443`, `ws:127.0.0.1:8080` (or `https:`, `http:`) → an HTTP listener carrying SIP
+ * over WebSocket.
+ */
+export function parseListenSpec(spec: string): ListenConfig | HttpListenConfig {
+  const m = /^(udp|tcp|tls|wss|ws|https|http):(\[[^\]]+\]|[^:]*):(\d+)(;noauth)?$/.exec(spec);
+  if (!m) throw new Error(`bad --listen "${spec}": expected transport:address:port[;noauth], e.g. udp:0.0.0.0:5060, tls:[::]:5061 or wss:0.0.0.0:8443`);
   const address = m[2]!.replace(/^\[(.*)\]$/, '$1') || '0.0.0.0';
   const port = Number(m[3]);
   if (port > 65535) throw new Error(`bad --listen "${spec}": port out of range`);
-  return { transport: m[1] as ListenConfig['transport'], address, port, ...(m[4] ? { auth: false } : {}) };
+  const auth = m[4] ? { auth: false } : {};
+  const t = m[1]!;
+  if (t === 'wss' || t === 'https') return { transport: 'https', address, port, ...auth };
+  if (t === 'ws' || t === 'http') return { transport: 'http', address, port, ...auth };
+  return { transport: t as ListenConfig['transport'], address, port, ...auth };
+}
+
+/** Is this parsed --listen spec an HTTP (WebSocket) listener? */
+export function isHttpListen(l: ListenConfig | HttpListenConfig): l is HttpListenConfig {
+  return l.transport === 'https' || l.transport === 'http';
 }

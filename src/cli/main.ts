@@ -4,7 +4,7 @@ import { Command, Option } from 'commander';
 import { ConfigError, configFromObject, configReference, loadConfigFile, type ParleyConfig } from '../app/config.js';
 import { randomBytes } from 'node:crypto';
 import { relative } from 'node:path';
-import { parseListenSpec, runServer, type RunningServer } from '../app/run-server.js';
+import { isHttpListen, parseListenSpec, runServer, type RunningServer } from '../app/run-server.js';
 import { loadCommand } from './load-command.js';
 import { userCommand } from './user-command.js';
 
@@ -21,7 +21,7 @@ program
   .description('Start the server. Without --config it runs with the embedded defaults: SIP on UDP and TCP 5060 and TLS 5061, data in ./parley-data.')
   .option('-c, --config <file>', 'configuration file (YAML or JSON); see docs/configuration.md')
   .option('-d, --data-dir <dir>', 'data directory (overrides dataDir)')
-  .option('-l, --listen <spec...>', 'listeners, replacing the configured ones: transport:address:port, e.g. udp:0.0.0.0:5060 tls:[::]:5061')
+  .option('-l, --listen <spec...>', 'listeners, replacing the configured ones (SIP and HTTP): transport:address:port[;noauth], e.g. udp:0.0.0.0:5060 tls:[::]:5061 wss:0.0.0.0:8443 ws:127.0.0.1:8080')
   .addOption(new Option('--log-level <level>', 'log level (overrides log.level)').choices(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']))
   .option('--demo', 'create two demo users, alice and bob, with random passwords (if they do not exist) and print their credentials')
   .addHelpText('after', '\nExamples:\n  parley serve\n  parley serve --config parley.yaml\n  parley serve --listen udp:127.0.0.1:5080 tcp:127.0.0.1:5080 --data-dir /tmp/parley')
@@ -29,11 +29,14 @@ program
     let config: ParleyConfig;
     try {
       config = opts.config ? loadConfigFile(opts.config) : configFromObject({});
+      // --listen replaces every listener, SIP and HTTP: only what is named opens
+      const listen = opts.listen?.map(parseListenSpec);
       config = {
         ...config,
         ...(opts.dataDir ? { dataDir: opts.dataDir } : {}),
         log: { ...config.log, level: opts.logLevel ?? config.log.level },
-        sip: { ...config.sip, listen: opts.listen ? opts.listen.map(parseListenSpec) : config.sip.listen },
+        sip: { ...config.sip, listen: listen ? listen.filter((l) => !isHttpListen(l)) : config.sip.listen },
+        http: { ...config.http, listen: listen ? listen.filter(isHttpListen) : config.http.listen },
       };
     } catch (e) {
       if (e instanceof ConfigError) {
@@ -75,6 +78,11 @@ async function printWelcome(server: RunningServer, config: ParleyConfig, demo: b
   const domain = server.domain;
   const where = server.listeners.map((l) => `${l.transport} ${l.address}:${l.port}`).join(', ');
   const lines = [`Parley is listening on ${where}; domain ${domain}; data in ${config.dataDir}`];
+  const ws = server.listeners.filter((l) => l.transport === 'wss' || l.transport === 'ws');
+  if (ws.length > 0) {
+    const urls = ws.map((l) => `${l.transport}://${l.address === '0.0.0.0' || l.address === '::' ? domain : l.address.includes(':') ? `[${l.address}]` : l.address}:${l.port}${config.http.sipPaths[0] ?? '/sip'}`);
+    lines.push(`  browsers (JsSIP, SIP.js): WebSocket server ${urls.join(' or ')}`);
+  }
   if (demo) {
     for (const user of ['alice', 'bob']) {
       const existing = await server.subscribers.get(user, domain);

@@ -89,9 +89,9 @@ export class DefaultHandler implements RequestHandler {
     return refusal === undefined ? undefined : { status: refusal.status, headers: refusal.headers, ...(refusal.reason === undefined ? {} : { reason: refusal.reason }) };
   }
 
-  onAck(ack: SipRequest, _source: Flow, _server: SipServer): void {
+  onAck(ack: SipRequest, source: Flow, _server: SipServer): void {
     // an ACK for a 2xx follows the route set like any in-dialog request
-    if (this.o.proxy.processRoute(ack) && !this.o.identity.isLocalUri(ack.requestUri)) this.o.proxy.forwardAck(ack);
+    if (this.o.proxy.processRoute(ack, source) && !this.o.identity.isLocalUri(ack.requestUri)) this.o.proxy.forwardAck(ack);
   }
 
   private async route(request: SipRequest, tx: ServerTransaction, server: SipServer): Promise<void> {
@@ -125,7 +125,7 @@ export class DefaultHandler implements RequestHandler {
     }
 
     // in-dialog requests (a To tag) follow the route Parley recorded
-    const routed = proxy.processRoute(request);
+    const routed = proxy.processRoute(request, tx.source);
     if (request.to.tag !== undefined) {
       if (routed && !identity.isLocalUri(request.requestUri)) {
         proxy.relay(request, tx);

@@ -66,13 +66,18 @@ export class LocalIdentity {
     return this.byTransport.get(transport) ?? this.byTransport.values().next().value ?? { host: '127.0.0.1', port: 5060 };
   }
 
-  /** `<sip:host:port;transport=x;lr>` for a Record-Route naming this server on `transport`. */
-  recordRoute(transport: FlowTransport): string {
+  /**
+   * `<sip:[user@]host:port;transport=x;lr>` for a Record-Route naming this server on `transport`;
+   * `user` is a flow token (RFC 5626 §5.2) when the entry faces a WebSocket client.
+   */
+  recordRoute(transport: FlowTransport, user?: string): string {
     const { host, port } = this.sentBy(transport);
     // sip: with transport=tls, as Kamailio writes it: a sips: Record-Route would claim TLS on
-    // every hop of the dialog (RFC 3261 §26.2.2), which a dialog bridged to UDP does not have
+    // every hop of the dialog (RFC 3261 §26.2.2), which a dialog bridged to UDP does not have.
+    // WebSocket sides get transport=ws or transport=wss, as OverSIP (by RFC 7118's author) writes
+    // them; browsers never connect to it (their requests all go over their one WebSocket).
     const t = transport === 'udp' ? '' : `;transport=${transport}`;
-    return `<sip:${host}:${port}${t};lr>`;
+    return `<sip:${user === undefined ? '' : `${user}@`}${host}:${port}${t};lr>`;
   }
 
   /** Transports we listen on. */

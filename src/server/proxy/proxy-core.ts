@@ -7,6 +7,7 @@ import {
 import type { LocalIdentity } from '../core/local-identity.js';
 import type { SipServer } from '../sip-server.js';
 import { resolveSipUri, systemDns, type DnsLookup } from './dns-resolver.js';
+import { FlowTokens } from './flow-token.js';
 import { Branch, ResponseContext, type BranchLauncher, type ProxyTarget } from './response-context.js';
 
 export interface ProxyCoreOptions {
@@ -15,6 +16,8 @@ export interface ProxyCoreOptions {
   readonly timerC?: number;
   readonly dns?: DnsLookup;
   readonly log?: Logger;
+  /** Key of the flow tokens in Record-Route (RFC 5626 §5.2); nodes sharing dialogs share it. Default: random. */
+  readonly flowTokenSecret?: Uint8Array;
 }
 
 /** Methods that create a dialog, so the proxy records its route (§16.6 step 4). */
@@ -34,6 +37,12 @@ export class ProxyCore implements BranchLauncher {
   private readonly contexts = new Map<ServerTransaction, ResponseContext>();
   private readonly recordRouteFor = new WeakMap<ResponseContext, boolean>();
   private seq = 0;
+  private readonly flowTokens: FlowTokens;
+  /**
+   * The connection an in-dialog request must leave on, read from the flow token of the last
+   * Route value of ours it carried (processRoute), for relay and forwardAck.
+   */
+  private readonly routeFlows = new WeakMap<SipRequest, number>();
   /** Transports Parley listens on, hence can send over (RFC 3263 picks among them). */
   private readonly transports: ReadonlySet<FlowTransport>;
 
@@ -46,6 +55,7 @@ export class ProxyCore implements BranchLauncher {
     this.timerC = options.timerC ?? 181_000;
     this.dns = options.dns ?? systemDns;
     this.log = options.log ?? silentLogger;
+    this.flowTokens = new FlowTokens(options.flowTokenSecret);
     this.transports = new Set((['udp', 'tcp', 'tls'] as const).filter((t) => identity.has(t)));
   }
 
@@ -62,8 +72,12 @@ export class ProxyCore implements BranchLauncher {
    * Route header field indicates this proxy, the proxy MUST remove that value from the request."
    * Parley removes every consecutive top value naming it (its double Record-Route).
    * Returns whether a Route value of ours was found (the request follows a recorded route).
+   *
+   * When the last value of ours carries a flow token (Parley's side towards a WebSocket client),
+   * the request is to leave over that connection (RFC 5626 §5.3, see outgoingFlow); `source`, the
+   * flow the request came in on, tells a request from that client from one towards it.
    */
-  processRoute(request: SipRequest): boolean {
+  processRoute(request: SipRequest, source?: Flow): boolean {
     let routed = false;
     const routes = request.route;
     if (routes.length > 0 && this.identity.isLocalUri(request.requestUri) && request.requestUri.kind === 'sip' && request.requestUri.lr) {
@@ -75,13 +89,35 @@ export class ProxyCore implements BranchLauncher {
       if (kept.length > 0) request.append('Route', kept.join(', '));
       routed = true;
     }
+    const ours: Uri[] = [];
     for (;;) {
       const top = request.route[0];
       if (top === undefined || !this.identity.isLocalUri(top.uri)) break;
       request.removeFirstValue('route');
+      ours.push(top.uri);
       routed = true;
     }
+    const flow = this.outgoingFlow(ours, source);
+    if (flow !== undefined) this.routeFlows.set(request, flow);
     return routed;
+  }
+
+  /**
+   * The connection named by the flow token of the last Route value of ours, if the request is
+   * going towards that flow. Parley's two Record-Route entries are met in dialog order: the
+   * first names the side the request arrives from, the last the side it leaves on. RFC 5626
+   * §5.3 tells an "outgoing" request (from the flow's own client: routed on as usual) from an
+   * "incoming" one (towards the client: sent over the flow) by comparing the token's flow with
+   * the request's source; with a single value of ours, a token naming the arrival connection
+   * marks an outgoing request, routed on by its Request-URI.
+   */
+  private outgoingFlow(ours: readonly Uri[], source: Flow | undefined): number | undefined {
+    const last = ours[ours.length - 1];
+    if (last === undefined || last.kind !== 'sip') return undefined;
+    const id = this.flowTokens.decode(last.user);
+    if (id === undefined) return undefined;
+    if (ours.length === 1 && source?.connectionId === id) return undefined;
+    return id;
   }
 
   /**
@@ -112,9 +148,21 @@ export class ProxyCore implements BranchLauncher {
     return context;
   }
 
-  /** Forward along the route the request carries (in-dialog, after processRoute): one target, its Request-URI. */
-  relay(request: SipRequest, tx: ServerTransaction): ResponseContext {
-    return this.forward(request, tx, [{ uri: request.requestUri, q: 1 }], { recordRoute: false });
+  /**
+   * Forward along the route the request carries (in-dialog, after processRoute): one target, its
+   * Request-URI, over the flow a flow token of ours named. When that flow has closed, the
+   * request gets 430 (Flow Failed), as RFC 5626 §5.3 has an edge proxy answer (and undefined is
+   * returned).
+   */
+  relay(request: SipRequest, tx: ServerTransaction): ResponseContext | undefined {
+    const id = this.routeFlows.get(request);
+    if (id === undefined) return this.forward(request, tx, [{ uri: request.requestUri, q: 1 }], { recordRoute: false });
+    const connection = this.server.transports.connections.get(id);
+    if (connection === undefined) {
+      this.server.reply(tx, 430);
+      return undefined;
+    }
+    return this.forward(request, tx, [{ uri: request.requestUri, q: 1, flow: connection.flow() }], { recordRoute: false });
   }
 
   /**
@@ -140,7 +188,16 @@ export class ProxyCore implements BranchLauncher {
    * along its route, with a Via of ours (its branch need not match anything).
    */
   forwardAck(ack: SipRequest): void {
-    void this.nextHop(ack, undefined).then((dest) => {
+    let flow: Flow | undefined;
+    const id = this.routeFlows.get(ack);
+    if (id !== undefined) {
+      flow = this.server.transports.connections.get(id)?.flow();
+      if (flow === undefined) {
+        this.log.debug({ callId: ack.callId, connectionId: id }, 'ACK dropped: its flow is closed');
+        return;
+      }
+    }
+    void this.nextHop(ack, flow).then((dest) => {
       if (dest === undefined) {
         this.log.debug({ callId: ack.callId }, 'ACK dropped: next hop does not resolve');
         return;
@@ -245,9 +302,13 @@ export class ProxyCore implements BranchLauncher {
   }
 
   /**
-   * §16.6 steps 3, 4 and 8: Max-Forwards decremented (or set to 70), Record-Route added (twice
-   * when the transports on the two sides differ), and a Via with a new branch on top.
-   * Returns false when Max-Forwards is exhausted.
+   * §16.6 steps 3, 4 and 8: Max-Forwards decremented (or set to 70), Record-Route added, and a
+   * Via with a new branch on top. Returns false when Max-Forwards is exhausted.
+   *
+   * Record-Route gets two entries, one per side (RFC 5658 §3.2 double Record-Route), when the
+   * transports on the two sides differ, or when a side is a WebSocket client: that side's entry
+   * carries the flow token of the client's connection (RFC 5626 §5.2; RFC 7118 clients cannot be
+   * reached any other way), so that requests coming back along the route find the connection.
    */
   private prepare(request: SipRequest, dest: Flow, recordRoute: boolean, inbound: Flow | undefined): boolean {
     const mf = request.maxForwards;
@@ -255,14 +316,27 @@ export class ProxyCore implements BranchLauncher {
     const hash = loopHash(request);
     request.set('Max-Forwards', String(mf === undefined ? 70 : mf - 1));
     if (recordRoute) {
-      if (inbound !== undefined && inbound.transport !== dest.transport) request.prepend('Record-Route', this.identity.recordRoute(inbound.transport));
-      request.prepend('Record-Route', this.identity.recordRoute(dest.transport));
+      const destToken = this.flowTokenOf(dest);
+      const inboundToken = inbound === undefined ? undefined : this.flowTokenOf(inbound);
+      if (inbound !== undefined && (inbound.transport !== dest.transport || destToken !== undefined || inboundToken !== undefined)) {
+        request.prepend('Record-Route', this.identity.recordRoute(inbound.transport, inboundToken));
+      }
+      request.prepend('Record-Route', this.identity.recordRoute(dest.transport, destToken));
     }
     const { host, port } = this.identity.sentBy(dest.transport);
     const branch = `${MAGIC_COOKIE}P${hash}.${(++this.seq).toString(36)}${Math.random().toString(36).slice(2, 8)}`;
     request.prepend('Via', `SIP/2.0/${dest.transport.toUpperCase()} ${host}:${port};branch=${branch};rport`);
     return true;
   }
+
+  private flowTokenOf(flow: Flow): string | undefined {
+    return isConnectionOnly(flow) ? this.flowTokens.encode(flow.connectionId!) : undefined;
+  }
+}
+
+/** A flow reached only over its own connection (a WebSocket client) has a flow token; others none. */
+function isConnectionOnly(flow: Flow): boolean {
+  return flow.connectionId !== undefined && (flow.transport === 'ws' || flow.transport === 'wss');
 }
 
 /** The copy a proxy forwards (§16.6 step 1): same start line, header fields and body. */

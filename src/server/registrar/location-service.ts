@@ -49,14 +49,31 @@ export class LocationService {
     this.writeBehindMs = options.writeBehindMs ?? 50;
   }
 
-  /** Load the stored bindings (those not expired) and start the sweeper. */
+  /**
+   * Load the stored bindings (those not expired) and start the sweeper. The connections of the
+   * process that stored them are gone, and their ids will be reused by this one for other
+   * peers: a binding keeps where it came from (a TCP/TLS phone can be reached again there) but
+   * not its `connectionId`, and a binding made over a WebSocket is dropped, as its client can be
+   * reached over that connection only (it registers again when it reconnects). Returns how many
+   * bindings were kept.
+   */
   async start(): Promise<number> {
     let n = 0;
     if (this.store) {
-      for (const b of await this.store.loadAll(this.now())) {
-        this.put(b);
+      for (const stored of await this.store.loadAll(this.now())) {
+        if (stored.connectionId === undefined) {
+          this.put(stored);
+        } else if (stored.received.transport === 'ws' || stored.received.transport === 'wss') {
+          this.pending.set(`${stored.aor}\0${stored.contact}`, null);
+          continue;
+        } else {
+          const { connectionId: _gone, ...kept } = stored;
+          this.put(kept);
+          this.pending.set(`${kept.aor}\0${kept.contact}`, kept);
+        }
         n++;
       }
+      if (this.pending.size > 0) await this.flush();
     }
     this.scheduleSweep();
     return n;

@@ -178,6 +178,23 @@ describe('Registrar (RFC 3261 §10.3)', () => {
     await again.stop();
   });
 
+  it('after a restart, forgets connection ids (reused by the new process) and drops WebSocket bindings', async () => {
+    const WS: Flow = { transport: 'wss', remoteAddress: '192.0.2.52', remotePort: 40002, connectionId: 3 };
+    await registrar.register(register({ to: 'sip:carol@example.com', contacts: ['<sip:carol@192.0.2.51:40001;transport=tcp>'] }), TCP);
+    await registrar.register(register({ to: 'sip:dave@example.com', contacts: ['<sip:dave@df7jal23ls0d.invalid;transport=ws>'] }), WS);
+    assert.equal(location.lookup('dave@example.com')[0]?.connectionId, 3);
+    const again = new LocationService({ clock, store, now: () => now, writeBehindMs: 0 });
+    assert.equal(await again.start(), 1);
+    const [carol] = again.lookup('carol@example.com');
+    assert.equal(carol?.received.transport, 'tcp');
+    assert.equal(carol?.received.address, '192.0.2.51', 'still reachable where it came from');
+    assert.equal(carol?.connectionId, undefined, 'but not over a connection id of the old process');
+    assert.deepEqual(again.lookup('dave@example.com'), [], 'a WebSocket client is reachable over its own connection only');
+    assert.equal(store.rows.size, 1, 'the store follows');
+    assert.equal([...store.rows.values()][0]?.connectionId, undefined);
+    await again.stop();
+  });
+
   it('writes behind in batches: one store transaction for many changes, none before the timer', async () => {
     const batched = new LocationService({ clock, store, now: () => now, writeBehindMs: 50 });
     await batched.start();

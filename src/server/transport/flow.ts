@@ -15,6 +15,11 @@ export function isStreamTransport(transport: FlowTransport): transport is Stream
   return transport !== 'udp';
 }
 
+/** True for SIP over WebSocket (RFC 7118): one SIP message per WebSocket message, no connecting back. */
+export function isWebSocketTransport(transport: FlowTransport): transport is 'ws' | 'wss' {
+  return transport === 'ws' || transport === 'wss';
+}
+
 /** The transport of a Via sent-protocol (`UDP`, `TLS`, …), or undefined for one Parley does not speak. */
 export function flowTransportOf(viaTransport: string): FlowTransport | undefined {
   const t = viaTransport.toLowerCase();

@@ -1,5 +1,5 @@
 import type { Via } from '../../sip/index.js';
-import { defaultPort, flowTransportOf, isStreamTransport, type Flow, type FlowTransport } from './flow.js';
+import { defaultPort, flowTransportOf, isStreamTransport, isWebSocketTransport, type Flow, type FlowTransport } from './flow.js';
 
 /** Where a response goes, as decided from its top Via (RFC 3261 §18.2.2, RFC 3581 §4). */
 export interface ResponseTarget {
@@ -22,6 +22,13 @@ export interface ResponseTarget {
  * transport Parley does not speak.
  */
 export function responseTarget(via: Via, source: Flow): ResponseTarget | undefined {
+  if (source.connectionId !== undefined && isWebSocketTransport(source.transport)) {
+    // A WebSocket client accepts no connection (RFC 7118 §5: its Via host is a made-up
+    // `.invalid` name), so the only way back is the connection the request came over, whatever
+    // transport its Via names: JsSIP writes WS or WSS from its URL, other stacks WSS always, and
+    // SIP.js can write TCP (hackViaTcp).
+    return { transport: source.transport, connectionId: source.connectionId, host: stripBrackets(via.received ?? via.host), port: via.port ?? defaultPort(source.transport), rule: 'connection' };
+  }
   const transport = flowTransportOf(via.transport);
   if (transport === undefined) return undefined;
 

@@ -1,6 +1,6 @@
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import type { SipParseError } from '../../sip/index.js';
-import type { ConnectionTable } from './connection-table.js';
+import type { ConnectionTable, SipConnection } from './connection-table.js';
 import { normalizeAddress } from './flow.js';
 import type { ListenerInfo } from './listener-info.js';
 import { StreamConnection, type StreamConnectionDelegate } from './stream-connection.js';
@@ -8,12 +8,15 @@ import { TransportError } from './transport-error.js';
 import type { TransportLimits } from './transport-limits.js';
 import type { Logger } from '../../lib/logger.js';
 
-/** What a stream transport reports to its owner (the transport layer). */
+/**
+ * What a stream transport reports to its owner (the transport layer). WebSocket connections
+ * (ws-transport.ts) report through it too: each WebSocket message is one message.
+ */
 export interface StreamTransportDelegate {
   /** One framed message from a connection. */
-  onMessage(bytes: Uint8Array, connection: StreamConnection): void;
+  onMessage(bytes: Uint8Array, connection: SipConnection): void;
   /** A connection's stream could not be framed; the connection is closed right after. */
-  onFramingError(error: SipParseError, connection: StreamConnection): void;
+  onFramingError(error: SipParseError, connection: SipConnection): void;
 }
 
 export interface StreamTransportOptions {

@@ -83,6 +83,21 @@ export async function loadOrCreateCertificate(dataDir: string, log: Logger): Pro
   return { cert: pems.cert, key: pems.private, fingerprint256: x509.fingerprint256, development: true, certPath, keyPath };
 }
 
+/**
+ * The certificate of a TLS server of Parley (SIP over TLS, HTTPS): from the configured files when
+ * there are some (both needed), else the development certificate of `dataDir`.
+ */
+export async function loadServerCertificate(files: { readonly certFile?: string; readonly keyFile?: string }, dataDir: string | undefined, log: Logger): Promise<TlsCertificate> {
+  if (files.certFile !== undefined || files.keyFile !== undefined) {
+    if (files.certFile === undefined || files.keyFile === undefined) throw new TypeError('tls.certFile and tls.keyFile go together');
+    const c = await loadCertificateFiles(files.certFile, files.keyFile);
+    log.info({ certPath: c.certPath, fingerprint256: c.fingerprint256 }, 'TLS certificate loaded');
+    return c;
+  }
+  if (dataDir !== undefined) return loadOrCreateCertificate(dataDir, log);
+  throw new TypeError('a TLS listener needs tls.certFile and tls.keyFile, or a dataDir for a development certificate');
+}
+
 /** A certificate (chain) and key from PEM files, as configured by the operator. */
 export async function loadCertificateFiles(certPath: string, keyPath: string): Promise<TlsCertificate> {
   const [cert, key] = await Promise.all([readFile(certPath, 'utf8'), readFile(keyPath, 'utf8')]);

@@ -4,11 +4,11 @@ import {
   parseMessage, serialize, type AnySipMessage, type ParseResult, type SipParseError, type SipRequest, type SipResponse, type Via,
 } from '../../sip/index.js';
 import { ConnectionTable } from './connection-table.js';
-import { defaultPort, isStreamTransport, normalizeAddress, type Flow, type StreamTransport } from './flow.js';
+import { defaultPort, isStreamTransport, isWebSocketTransport, normalizeAddress, type Flow, type StreamTransport } from './flow.js';
 import type { ListenerInfo } from './listener-info.js';
 import { addReceivedParameters } from './received-parameters.js';
 import { responseTarget } from './response-target.js';
-import { TcpTransport, type StreamTransportDelegate } from './tcp-transport.js';
+import { TcpTransport, type StreamTransportDelegate, type StreamTransportOptions } from './tcp-transport.js';
 import { loadCertificateFiles, loadOrCreateCertificate, type TlsCertificate } from './tls-certificate.js';
 import { TlsTransport, type TlsTransportSettings } from './tls-transport.js';
 import { TransportError } from './transport-error.js';
@@ -124,6 +124,15 @@ export class TransportLayer {
   /** The bound listeners (real ports when 0 was configured). */
   get listeners(): readonly ListenerInfo[] {
     return this.bound;
+  }
+
+  /**
+   * What a transport living outside this layer (SIP over WebSocket, whose sockets the HTTP
+   * server accepts) needs so that its connections join the table and deliver their messages
+   * like TCP and TLS ones.
+   */
+  connectionSink(): StreamTransportOptions {
+    return { delegate: this.streamDelegate(), connections: this.connections, limits: this.limits, log: this.log };
   }
 
   /**
@@ -246,8 +255,11 @@ export class TransportLayer {
   private streamDelegate(): StreamTransportDelegate {
     return {
       onMessage: (bytes, connection) => {
-        // the framer has cut the message by Content-Length: parse it as a stream message
-        this.deliver(parseMessage(bytes, { datagram: false, limits: this.parseLimits }), connection.flow());
+        // TCP/TLS: the framer has cut the message by Content-Length, which a stream message must
+        // have. WebSocket: the message is the whole WebSocket message (RFC 7118 §5.1), framed
+        // like a datagram (Content-Length optional; JsSIP omits it in places).
+        const datagram = isWebSocketTransport(connection.transport);
+        this.deliver(parseMessage(bytes, { datagram, limits: this.parseLimits }), connection.flow());
       },
       onFramingError: (error, connection) => {
         const flow = connection.flow();
