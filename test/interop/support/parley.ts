@@ -31,6 +31,10 @@ export interface ParleyOptions {
   readonly logLevel?: string;
   /** How long to wait for "Parley is ready" (default 15 s). */
   readonly readyTimeoutMs?: number;
+  /** More --listen specs, e.g. `wss:127.0.0.1:PORT` (ports taken from the pool by the caller). */
+  readonly extraListen?: readonly string[];
+  /** A configuration (written as JSON into the data directory and passed with --config). */
+  readonly config?: Record<string, unknown>;
 }
 
 /** One JSON log line Parley printed. */
@@ -141,7 +145,7 @@ export class ParleyServer {
         const base = await options.pool.block(2);
         const port = transports.includes('udp') || transports.includes('tcp') ? base : undefined;
         const tlsPort = transports.includes('tls') ? base + 1 : undefined;
-        const listen = transports.map((t) => `${t}:127.0.0.1:${t === 'tls' ? tlsPort : port}`);
+        const listen = [...transports.map((t) => `${t}:127.0.0.1:${t === 'tls' ? tlsPort : port}`), ...(options.extraListen ?? [])];
         const server = new ParleyServer(port, tlsPort, dataDir, options.pool, listen, options);
         try {
           await server.spawn();
@@ -197,6 +201,11 @@ export class ParleyServer {
   /** Start a process (under its guard) on this server's ports and data directory; wait until it is ready. */
   private async spawn(): Promise<void> {
     const args = [PARLEY_CLI, 'serve', '--listen', ...this.listen, '--data-dir', this.dataDir, '--log-level', this.options.logLevel ?? 'info'];
+    if (this.options.config !== undefined) {
+      const file = join(this.dataDir, 'parley.json');
+      await writeFile(file, JSON.stringify(this.options.config));
+      args.push('--config', file);
+    }
     const guard = spawn('/bin/sh', ['-c', GUARD, 'parley-guard', process.execPath, ...args], {
       cwd: REPO_ROOT,
       env: { ...process.env, PARLEY_GUARD_DATA_DIR: this.dataDir },
