@@ -3,6 +3,7 @@
 // files are listed here; finding no test file is a failure, never a silent pass.
 //   node scripts/run-tests.mjs                 unit + integration tests (src/**, test/integration/**)
 //   node scripts/run-tests.mjs test/interop     the interop suites (need sipp and friends)
+//   node scripts/run-tests.mjs test/interop/ws.test.ts   one file (or several)
 import { spawnSync } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -12,6 +13,15 @@ const passthrough = process.argv.slice(2).filter((a) => a.startsWith('-'));
 const dirs = roots.length > 0 ? roots : ['src', 'test/integration'];
 
 function walk(dir, out) {
+  if (dir.endsWith('.test.ts')) {
+    // a test file named on the command line: run just it (it must exist)
+    try {
+      if (statSync(dir).isFile()) out.push(dir);
+    } catch {
+      /* missing: "no test files found" below */
+    }
+    return out;
+  }
   let entries;
   try {
     entries = readdirSync(dir);

@@ -25,14 +25,12 @@ interface BindingRow {
 
 describe('parley load against Parley over WSS', { timeout: 150_000 }, () => {
   let parley: ParleyServer;
-  let wssPort: number;
 
   before(async () => {
-    wssPort = await pool.block(1);
     parley = await ParleyServer.start({
       pool,
       transports: ['udp'],
-      extraListen: [`wss:127.0.0.1:${wssPort}`],
+      webSockets: { wss: 'auth' },
       subscribers: Array.from({ length: 120 }, (_, i) => ({ user: user(i + 1), password: PASSWORD })),
       // short nonces and registrations: stale nonces and re-registrations within seconds
       config: { auth: { nonceLifetime: 10 }, registrar: { minExpires: 1 } },
@@ -40,7 +38,7 @@ describe('parley load against Parley over WSS', { timeout: 150_000 }, () => {
   });
   after(() => stopCleanly(parley));
 
-  const target = (): string => `wss://127.0.0.1:${wssPort}/sip`;
+  const target = (): string => parley.webSocketUrl('wss');
 
   /** Parley's bindings of the AORs user(first)..user(first+count-1), from its database. */
   function bindings(first: number, count: number): BindingRow[] {
@@ -109,7 +107,7 @@ describe('parley load against Parley over WSS', { timeout: 150_000 }, () => {
   });
 
   it('a path that is not a SIP WebSocket path: the HTTP status of the refused upgrade, in words', async () => {
-    const r = await runLoadTool(['--target', `wss://127.0.0.1:${wssPort}/not-sip`, '--insecure', '--users', '2', '--password', PASSWORD], 30_000);
+    const r = await runLoadTool(['--target', parley.webSocketUrl('wss', '/not-sip'), '--insecure', '--users', '2', '--password', PASSWORD], 30_000);
     assert.equal(r.code, 1, r.describe());
     const failures = Object.keys(r.report!.connections.failures);
     assert.equal(failures.length, 1, failures.join('\n'));

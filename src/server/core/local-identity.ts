@@ -74,9 +74,11 @@ export class LocalIdentity {
     const { host, port } = this.sentBy(transport);
     // sip: with transport=tls, as Kamailio writes it: a sips: Record-Route would claim TLS on
     // every hop of the dialog (RFC 3261 §26.2.2), which a dialog bridged to UDP does not have.
-    // WebSocket sides get transport=ws or transport=wss, as OverSIP (by RFC 7118's author) writes
-    // them; browsers never connect to it (their requests all go over their one WebSocket).
-    const t = transport === 'udp' ? '' : `;transport=${transport}`;
+    // RFC 7118 §5.2: "This document defines the value "ws" as the transport parameter value for
+    // a SIP URI [RFC3986] to be contacted using the SIP WebSocket subprotocol as transport." It
+    // defines no "wss" (WS and WSS differ in Via only), so a WSS side is transport=ws too, as
+    // Kamailio writes it. No client connects to it: its requests all go over its one WebSocket.
+    const t = transport === 'udp' ? '' : `;transport=${transport === 'wss' ? 'ws' : transport}`;
     return `<sip:${user === undefined ? '' : `${user}@`}${host}:${port}${t};lr>`;
   }
 

@@ -23,10 +23,11 @@ export interface ResponseTarget {
  */
 export function responseTarget(via: Via, source: Flow): ResponseTarget | undefined {
   if (source.connectionId !== undefined && isWebSocketTransport(source.transport)) {
-    // A WebSocket client accepts no connection (RFC 7118 §5: its Via host is a made-up
-    // `.invalid` name), so the only way back is the connection the request came over, whatever
-    // transport its Via names: JsSIP writes WS or WSS from its URL, other stacks WSS always, and
-    // SIP.js can write TCP (hackViaTcp).
+    // DEVIATION(RFC 3261 §18.2.2): the transport of the Via is not what decides here. A
+    // WebSocket client accepts no connection (RFC 7118: its Via host is a made-up `.invalid`
+    // name), so the only way back is the connection the request came over, whatever transport
+    // its Via names: JsSIP writes WS or WSS from its URL, other stacks WSS always, and SIP.js
+    // can write TCP (hackViaTcp). Kamailio answers over the connection likewise.
     return { transport: source.transport, connectionId: source.connectionId, host: stripBrackets(via.received ?? via.host), port: via.port ?? defaultPort(source.transport), rule: 'connection' };
   }
   const transport = flowTransportOf(via.transport);

@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { constants, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -27,12 +27,15 @@ export interface ParleyOptions {
   readonly subscribers?: readonly Subscriber[];
   /** Listeners to open (default all three); UDP and TCP share a port, TLS has the next one. */
   readonly transports?: readonly ParleyTransport[];
+  /**
+   * HTTP listeners carrying SIP over WebSocket (`--listen ws:` / `wss:`), on the two ports after
+   * TLS's: `auth` (digest authentication, the default of Parley) or `noauth` (trusted).
+   */
+  readonly webSockets?: Readonly<Partial<Record<'ws' | 'wss', 'auth' | 'noauth'>>>;
   /** --log-level (default info; debug makes a failing call test print what Parley decided). */
   readonly logLevel?: string;
   /** How long to wait for "Parley is ready" (default 15 s). */
   readonly readyTimeoutMs?: number;
-  /** More --listen specs, e.g. `wss:127.0.0.1:PORT` (ports taken from the pool by the caller). */
-  readonly extraListen?: readonly string[];
   /** A configuration (written as JSON into the data directory and passed with --config). */
   readonly config?: Record<string, unknown>;
 }
@@ -127,7 +130,21 @@ export class ParleyServer {
     readonly pool: PortPool,
     private readonly listen: readonly string[],
     private readonly options: ParleyOptions,
+    /** Ports of the SIP over WebSocket listeners (ParleyOptions.webSockets). */
+    readonly webPorts: Readonly<Partial<Record<'ws' | 'wss', number>>> = {},
   ) {}
+
+  /** `ws://127.0.0.1:PORT/sip` or `wss://…`: where a WebSocket SIP client connects. */
+  webSocketUrl(transport: 'ws' | 'wss', path = '/sip'): string {
+    const port = this.webPorts[transport];
+    if (port === undefined) throw new Error(`Parley does not listen on ${transport}`);
+    return `${transport}://${this.host}:${port}${path}`;
+  }
+
+  /** The development certificate Parley generated in its data directory (trust it for wss). */
+  developmentCertificate(): Promise<string> {
+    return readFile(join(this.dataDir, 'tls', 'dev-cert.pem'), 'utf8');
+  }
 
   /**
    * Import the subscribers, start Parley and wait until it logs "Parley is ready". Retries on
@@ -142,11 +159,14 @@ export class ParleyServer {
       const transports = options.transports ?? ['udp', 'tcp', 'tls'];
       let lastError: Error | undefined;
       for (let attempt = 0; attempt < 3; attempt++) {
-        const base = await options.pool.block(2);
+        const web = options.webSockets ?? {};
+        const base = await options.pool.block(web.ws !== undefined || web.wss !== undefined ? 4 : 2);
         const port = transports.includes('udp') || transports.includes('tcp') ? base : undefined;
         const tlsPort = transports.includes('tls') ? base + 1 : undefined;
-        const listen = [...transports.map((t) => `${t}:127.0.0.1:${t === 'tls' ? tlsPort : port}`), ...(options.extraListen ?? [])];
-        const server = new ParleyServer(port, tlsPort, dataDir, options.pool, listen, options);
+        const listen = transports.map((t) => `${t}:127.0.0.1:${t === 'tls' ? tlsPort : port}`);
+        const webPorts = { ...(web.ws === undefined ? {} : { ws: base + 2 }), ...(web.wss === undefined ? {} : { wss: base + 3 }) };
+        for (const t of ['ws', 'wss'] as const) if (web[t] !== undefined) listen.push(`${t}:127.0.0.1:${webPorts[t]}${web[t] === 'noauth' ? ';noauth' : ''}`);
+        const server = new ParleyServer(port, tlsPort, dataDir, options.pool, listen, options, webPorts);
         try {
           await server.spawn();
           return server;

@@ -26,11 +26,13 @@ export const PORT_SLICES: Readonly<Record<string, number>> = {
   'call-transports.test.ts': 5, // 27250-27499
   'restart.test.ts': 6, // 27500-27749
   // 7: 27750-27999, free for the next file
-  // 8-9 (28000-28499): WebSocket transport suites · 10-11 (28500-28999): browser phone suites
+  'ws.test.ts': 8, // 28000-28249: SIP over WebSocket
+  'ws-bridge.test.ts': 9, // 28250-28499: WebSocket <-> UDP calls
+  // 10-11 (28500-28999): browser phone suites
   // 12-13 (29000-29499): load tool suites
   'load-kamailio.test.ts': 12, // 29000-29249
   'load-parley.test.ts': 13, // 29250-29499
-  // 14-15 (29500-29999): bench/ws (capacity.sh)
+  // 14-15 (29500-29999): bench/ws (capacity.ts)
 };
 
 /**
