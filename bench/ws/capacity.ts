@@ -33,7 +33,7 @@ if (argv.includes('--help') || argv.includes('-h')) {
   console.log(`usage: node --import tsx bench/ws/capacity.ts [options]   (build first: npm run build; npm run bench:ws does)
 
   --users N            connections = registered users per server (default 10000)
-  --rate R             new connections and registrations per second (default 200)
+  --rate R             new connections and registrations per second (default 150)
   --hold SECS          how long all users stay registered after the last one (default 60)
   --servers LIST       comma-separated, in this order: parley-wss, parley-ws, kamailio-ws
                        (default all three)
@@ -55,7 +55,7 @@ const num = (name: string, dflt: number): number => {
   return n;
 };
 const USERS = Math.round(num('users', 10_000));
-const RATE = num('rate', 200);
+const RATE = num('rate', 150);
 const HOLD = num('hold', 60);
 const SERVERS = (option('servers') ?? 'parley-wss,parley-ws,kamailio-ws').split(',').map((s) => s.trim());
 for (const s of SERVERS) if (!['parley-wss', 'parley-ws', 'kamailio-ws'].includes(s)) die(`unknown server "${s}" in --servers`);
@@ -275,8 +275,9 @@ async function startKamailio(): Promise<Server> {
   const ctl = join(dir, 'ctl');
   const args = [
     '-f', cfgFile, '-DD', '-E', '-Y', dir, '-P', join(dir, 'kamailio.pid'),
-    // the harness's sizes (run.sh): 1 GiB shared memory (reserved, touched as used), 16 MiB per process
-    '-m', '1024', '-M', '16', '-n', '2', '-N', '2',
+    // run.sh's sizes but 2 GiB of shared memory (reserved, touched only as used): every WebSocket
+    // connection lives in shared memory, 10,000 of them need more than the harness's 1 GiB
+    '-m', '2048', '-M', '16', '-n', '2', '-N', '2',
     '-A', `SIP_PORT=${PORTS.kamSip}`, '-A', `AUTH_PORT=${PORTS.kamAuth}`, '-A', `WS_PORT=${PORTS.kamWs}`,
     '-A', `CTL_SOCKET="unix:${ctl}"`, '-A', 'WITH_AUTH',
   ];
@@ -314,7 +315,7 @@ async function startKamailio(): Promise<Server> {
       const used = Number(/real_used:\s*(\d+)/.exec(r.stdout)?.[1] ?? NaN);
       return { shmRealUsedKiB: Math.round(used / 1024) };
     },
-    describe: `${version}, shared cfg with tcp_max_connections=${USERS + 1000}, -m 1024 -M 16 -n 2 -N 2 -A WITH_AUTH, ws:${HOST}:${PORTS.kamWs}`,
+    describe: `${version}, shared cfg with tcp_max_connections=${USERS + 1000}, -m 2048 -M 16 -n 2 -N 2 -A WITH_AUTH, ws:${HOST}:${PORTS.kamWs}`,
   };
 }
 
