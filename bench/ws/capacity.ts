@@ -306,7 +306,8 @@ async function startKamailio(): Promise<Server> {
       return t;
     },
     stop: async () => {
-      await stopPid(pid);
+      // closing 10,000 connections takes Kamailio's TCP main process a while
+      await stopPid(pid, 30_000);
       await sleep(300);
       for (const c of children) if (alive(c) && readFileSync(`/proc/${c}/comm`, 'utf8').trim() === 'kamailio') process.kill(c, 'SIGKILL');
     },
