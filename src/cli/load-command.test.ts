@@ -51,7 +51,7 @@ describe('parley load (command line)', () => {
     ['zero users', ['--target', 'ws://127.0.0.1:8070', '--users', '0'], /parley load: --users 0: must be from 1/],
     ['an unknown option', ['--target', 'ws://127.0.0.1:8070', '--userz', '5'], /unknown option '--userz'/],
     ['a bad keepalive', ['--target', 'ws://127.0.0.1:8070', '--keepalive', 'tcp'], /argument 'tcp' is invalid.*ping, crlf, none/],
-    ['an http target', ['--target', 'http://127.0.0.1:8070'], /the scheme must be ws: or wss:/],
+    ['an http target', ['--target', 'http://127.0.0.1:8070'], /the scheme must be wss: or ws:/],
   ];
   for (const [name, args, message] of usage) {
     it(`${name}: a clear error, the usage line, exit 2`, async () => {

@@ -7,6 +7,7 @@ import { fdLimitProblem, readFdLimit, type FdLimit } from '../load/fd-limit.js';
 import { LoadRun, type LoadProgress } from '../load/load-run.js';
 import { LOAD_DEFAULTS, LoadUsageError, parseLoadOptions, type LoadOptions, type RawLoadOptions } from '../load/load-options.js';
 import { nonLoopbackReason, type AddressLookup } from '../load/loopback.js';
+import { UdpSipConnection } from '../load/udp-sip-connection.js';
 import { WsSipConnection } from '../load/ws-sip-connection.js';
 
 /** The streams and hooks `parley load` uses (the process's own, or a test's). */
@@ -52,6 +53,9 @@ all in --domain (default: the target's host:port, which Kamailio's "uri==myself"
 one password (--password or --password-file, first line). Import the same users into Parley with
 "parley user import" (CSV user@domain,password).
 
+UDP (--target udp://HOST:PORT): one socket per user, Via and Contact with its address and port,
+retransmissions as RFC 3261 §17.1.2.2 (Timer E from 500 ms to 4 s), no keepalive.
+
 Safety: the target must be a loopback address (127.0.0.0/8, ::1, or a name resolving only to
 them) unless --allow-remote: a load tool should not hammer a machine on the network by a typo.
 Every run is bounded: --users connections, --duration seconds in all (default: twice the ramp
@@ -67,6 +71,7 @@ Examples:
   parley load --target wss://127.0.0.1:8443/sip --insecure --users 10000 --rate 500 \\
                --user-pattern 'user%06d' --first 1 --password-file pw.txt --hold 120 --json > run.json
   parley load --target wss://localhost:8443/sip --insecure --users 1 --hold 5m --expires 60 --keepalive crlf
+  parley load --transport udp --target 127.0.0.1:5060 --users 1000 --rate 500 --password benchpass
 
 Exit status: 0 every user registered (and stayed registered through the hold); 1 some connection
 or registration failed, or a connection was lost; 2 bad usage; 130 interrupted (Ctrl-C; the
@@ -92,7 +97,8 @@ export function loadCommand(options: LoadCommandOptions = {}): Command {
     })
     .exitOverride((e: CommanderError) => exit(e.exitCode === 0 ? LOAD_EXIT.ok : LOAD_EXIT.usage))
     .showHelpAfterError(`${USAGE_LINE}\n(run "parley load --help" for every option and examples)`)
-    .option('-t, --target <url>', 'the SIP WebSocket server: wss://HOST:PORT/PATH or ws://HOST:PORT/PATH')
+    .option('-t, --target <url>', 'the SIP WebSocket server: wss://HOST:PORT/PATH or ws://HOST:PORT/PATH (or a SIP server over UDP: udp://HOST:PORT)')
+    .addOption(new Option('--transport <name>', 'wss, ws or udp: the scheme of a --target given as HOST:PORT').choices(['wss', 'ws', 'udp']))
     .option('-u, --users <n>', 'users (connections) to register', String(LOAD_DEFAULTS.users))
     .option('-r, --rate <per-second>', 'new connections and registrations per second (e.g. 200 or 200/s)', String(LOAD_DEFAULTS.rate))
     .option('--user-pattern <pattern>', 'user names: one %d, with optional zero padding', LOAD_DEFAULTS.userPattern)
@@ -104,7 +110,7 @@ export function loadCommand(options: LoadCommandOptions = {}): Command {
     .option('--hold <seconds>', 'keep everyone registered this long after the last registration (90, 90s, 15m, 1h)', String(LOAD_DEFAULTS.hold))
     .option('--duration <seconds>', 'cap on the whole run (default: twice the ramp time + hold + 120 s)')
     .option('--expires <seconds>', 'registration time asked for; re-registration at 80-90 % of the time granted', String(LOAD_DEFAULTS.expires))
-    .addOption(new Option('--keepalive <kind>', 'keepalive on each connection').choices(['ping', 'crlf', 'none']).default(LOAD_DEFAULTS.keepalive))
+    .addOption(new Option('--keepalive <kind>', 'keepalive on each connection (default ping; none over UDP)').choices(['ping', 'crlf', 'none']))
     .option('--keepalive-interval <seconds>', 'seconds between keepalives of one connection', String(LOAD_DEFAULTS.keepaliveInterval))
     .option('--timeout <seconds>', 'wait for a final response (and for a connection to open)', String(LOAD_DEFAULTS.timeout))
     .option('--max-pending <n>', 'most users connecting or registering at once', String(LOAD_DEFAULTS.maxPending))
@@ -143,7 +149,12 @@ async function runLoad(raw: RawLoadOptions, cmd: Command, io: LoadCommandIo, hoo
     return LOAD_EXIT.usage;
   }
 
-  const connect = hooks.connect ?? ((opts: LoadOptions) => WsSipConnection.open({ url: opts.target, insecure: opts.insecure, timeoutMs: opts.timeoutSeconds * 1000 }));
+  const connect =
+    hooks.connect ??
+    ((opts: LoadOptions): Promise<ClientConnection> =>
+      opts.transport === 'udp'
+        ? UdpSipConnection.open({ host: opts.host, port: opts.port })
+        : WsSipConnection.open({ url: opts.target, insecure: opts.insecure, timeoutMs: opts.timeoutSeconds * 1000 }));
   const run = new LoadRun(
     {
       target: o.target,

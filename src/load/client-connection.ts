@@ -32,6 +32,8 @@ export interface ClientConnection {
   readonly localHost: string;
   /** The Contact URI's transport parameter (`ws` for WebSocket, RFC 7118 §5.2), or undefined. */
   readonly contactTransport: string | undefined;
+  /** False for UDP: the user agent retransmits requests (RFC 3261 §17.1.2.2). */
+  readonly reliable: boolean;
   delegate: ClientConnectionDelegate | undefined;
   /** Send one SIP message (one WebSocket message). False when the connection is not open. */
   send(text: string): boolean;

@@ -73,10 +73,28 @@ describe('parseLoadOptions', () => {
     assert.equal(parse({ target: 'ws://[::1]:8080' }).domain, '[::1]:8080');
   });
 
+  it('UDP: udp://HOST:PORT, or --transport udp with HOST:PORT; port 5060 by default; no keepalive', () => {
+    const a = parse({ target: 'udp://127.0.0.1:5080' });
+    assert.equal(a.transport, 'udp');
+    assert.equal(a.port, 5080);
+    assert.equal(a.domain, '127.0.0.1:5080');
+    assert.equal(a.keepalive, 'none');
+    assert.equal(a.target, 'udp://127.0.0.1:5080');
+    const b = parse({ target: '127.0.0.1', transport: 'udp' });
+    assert.equal(b.transport, 'udp');
+    assert.equal(b.port, 5060);
+    assert.equal(b.target, 'udp://127.0.0.1');
+    assert.equal(parse({ target: 'localhost:8443/sip', transport: 'wss' }).transport, 'wss');
+  });
+
   const bad: Array<[string, RawLoadOptions, RegExp]> = [
+    ['a transport that does not match the target', { target: 'wss://127.0.0.1/sip', transport: 'udp' }, /--transport udp does not match/],
+    ['an unknown transport', { target: '127.0.0.1:5060', transport: 'sctp' }, /--transport "sctp"/],
+    ['a keepalive over UDP', { target: 'udp://127.0.0.1:5060', keepalive: 'ping' }, /over UDP, RFC 5626 §4.4.2 keeps flows alive with STUN/],
+    ['a path on a UDP target', { target: 'udp://127.0.0.1:5060/sip' }, /a udp:\/\/ target has no path/],
     ['no target', {}, /--target is required/],
-    ['not a URL', { target: 'localhost:8443' }, /scheme must be ws: or wss:|not a URL/],
-    ['http scheme', { target: 'https://127.0.0.1/sip' }, /scheme must be ws: or wss:/],
+    ['not a URL', { target: 'localhost:8443' }, /scheme must be wss: or ws:|not a URL/],
+    ['http scheme', { target: 'https://127.0.0.1/sip' }, /scheme must be wss: or ws: .* or udp:/],
     ['credentials in the URL', { target: 'wss://a:b@127.0.0.1/sip' }, /must not carry credentials/],
     ['zero users', { ...T, users: '0' }, /--users 0: must be from 1 to 1000000/],
     ['users not a number', { ...T, users: 'ten' }, /--users "ten": expected a whole number/],

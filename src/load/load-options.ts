@@ -6,6 +6,7 @@ import { UserPattern } from './user-pattern.js';
 /** The options of `parley load` as commander hands them over (strings and flags). */
 export interface RawLoadOptions {
   readonly target?: string;
+  readonly transport?: string;
   readonly users?: string;
   readonly rate?: string;
   readonly userPattern?: string;
@@ -29,7 +30,7 @@ export interface RawLoadOptions {
 
 /** A checked `parley load` configuration. */
 export interface LoadOptions {
-  /** The WebSocket URL as given (ws:// or wss://). */
+  /** The target URL: ws://, wss:// (a WebSocket URL) or udp://HOST:PORT. */
   readonly target: string;
   readonly transport: LoadTransport;
   /** Host of the target, without brackets. */
@@ -85,19 +86,28 @@ export const MAX_USERS = 1_000_000;
  */
 export function parseLoadOptions(raw: RawLoadOptions, readFile: (path: string) => string = (p) => readFileSync(p, 'utf8')): LoadOptions {
   if (raw.target === undefined) throw new LoadUsageError('--target is required, e.g. --target wss://127.0.0.1:8443/sip');
+  if (raw.transport !== undefined && !['ws', 'wss', 'udp'].includes(raw.transport)) {
+    throw new LoadUsageError(`--transport "${raw.transport}": expected wss, ws or udp`);
+  }
+  // "--transport udp --target 127.0.0.1:5060" is "--target udp://127.0.0.1:5060"
+  const targetText = raw.transport !== undefined && !raw.target.includes('://') ? `${raw.transport}://${raw.target}` : raw.target;
   let url: URL;
   try {
-    url = new URL(raw.target);
+    url = new URL(targetText);
   } catch {
-    throw new LoadUsageError(`--target "${raw.target}" is not a URL; expected ws://HOST:PORT/PATH or wss://HOST:PORT/PATH`);
+    throw new LoadUsageError(`--target "${raw.target}" is not a URL; expected wss://HOST:PORT/PATH, ws://HOST:PORT/PATH or udp://HOST:PORT`);
   }
-  if (url.protocol !== 'ws:' && url.protocol !== 'wss:') {
-    throw new LoadUsageError(`--target "${raw.target}": the scheme must be ws: or wss: (SIP over WebSocket, RFC 7118), not ${url.protocol}`);
+  if (url.protocol !== 'ws:' && url.protocol !== 'wss:' && url.protocol !== 'udp:') {
+    throw new LoadUsageError(`--target "${raw.target}": the scheme must be wss: or ws: (SIP over WebSocket, RFC 7118) or udp:, not ${url.protocol}`);
   }
   if (url.hostname === '') throw new LoadUsageError(`--target "${raw.target}" has no host`);
   if (url.username !== '' || url.password !== '') throw new LoadUsageError('--target must not carry credentials; use --password or --password-file');
-  const transport: LoadTransport = url.protocol === 'wss:' ? 'wss' : 'ws';
-  const port = url.port === '' ? (transport === 'wss' ? 443 : 80) : Number(url.port);
+  const transport: LoadTransport = url.protocol === 'wss:' ? 'wss' : url.protocol === 'ws:' ? 'ws' : 'udp';
+  if (raw.transport !== undefined && raw.transport !== transport) {
+    throw new LoadUsageError(`--transport ${raw.transport} does not match --target ${raw.target} (${transport})`);
+  }
+  if (transport === 'udp' && url.pathname !== '' && url.pathname !== '/') throw new LoadUsageError(`--target "${raw.target}": a udp:// target has no path`);
+  const port = url.port === '' ? (transport === 'wss' ? 443 : transport === 'ws' ? 80 : 5060) : Number(url.port);
   const host = url.hostname.replace(/^\[|\]$/g, '');
 
   const users = integer('--users', raw.users, LOAD_DEFAULTS.users, 1, MAX_USERS);
@@ -133,9 +143,12 @@ export function parseLoadOptions(raw: RawLoadOptions, readFile: (path: string) =
 
   const holdSeconds = seconds('--hold', raw.hold, LOAD_DEFAULTS.hold, 0);
   const expires = integer('--expires', raw.expires, LOAD_DEFAULTS.expires, 1, 86_400);
-  const keepalive = raw.keepalive ?? LOAD_DEFAULTS.keepalive;
+  const keepalive = raw.keepalive ?? (transport === 'udp' ? 'none' : LOAD_DEFAULTS.keepalive);
   if (keepalive !== 'ping' && keepalive !== 'crlf' && keepalive !== 'none') {
     throw new LoadUsageError(`--keepalive "${keepalive}": expected ping (WebSocket Ping), crlf (RFC 5626 CRLF) or none`);
+  }
+  if (transport === 'udp' && keepalive !== 'none') {
+    throw new LoadUsageError(`--keepalive ${keepalive} is for connections; over UDP, RFC 5626 §4.4.2 keeps flows alive with STUN, which parley load does not send (use --keepalive none)`);
   }
   const keepaliveIntervalSeconds = seconds('--keepalive-interval', raw.keepaliveInterval, LOAD_DEFAULTS.keepaliveInterval, 1, 3600);
   const timeoutSeconds = seconds('--timeout', raw.timeout, LOAD_DEFAULTS.timeout, 1, 300);
@@ -150,7 +163,7 @@ export function parseLoadOptions(raw: RawLoadOptions, readFile: (path: string) =
   }
 
   return {
-    target: raw.target,
+    target: url.protocol === 'udp:' ? `udp://${url.host}` : raw.target,
     transport,
     host,
     port,

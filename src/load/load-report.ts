@@ -84,6 +84,8 @@ export class LoadReport {
     failed: new ReasonCounts(),
     challenges: 0,
     staleChallenges: 0,
+    /** Requests sent again over UDP (Timer E). */
+    retransmissions: 0,
     /** First REGISTER to the 2xx, challenge round trip included. */
     latency: new LatencyHistogram(),
     /** Clock ms of the first REGISTER and of the last initial 2xx. */
@@ -174,6 +176,7 @@ export class LoadReport {
         failures: this.registrations.failed.toJSON(),
         challenges: this.registrations.challenges,
         staleChallenges: this.registrations.staleChallenges,
+        retransmissions: this.registrations.retransmissions,
         perSecond: rate === undefined ? null : round(rate, 1),
         rampSeconds: ramp === undefined ? null : round(ramp, 3),
         latencyMs: summarize(this.registrations.latency),
@@ -208,7 +211,7 @@ export class LoadReport {
     lines.push(
       `registrations  ok ${r.ok} of ${s.users}, failed ${r.failed.total}` +
         (rate === undefined ? '' : `, ${fmt(rate, 1)}/s over ${fmt(this.rampSeconds ?? 0, 2)} s`) +
-        ` (${r.challenges} challenges answered, ${r.staleChallenges} stale)`,
+        ` (${r.challenges} challenges answered, ${r.staleChallenges} stale${r.retransmissions > 0 ? `, ${r.retransmissions} retransmissions` : ''})`,
     );
     lines.push(`  latency      ${latencyLine(r.latency)}`);
     if (this.refreshes.ok + this.refreshes.failed.total > 0 || s.holdSeconds > 0) {

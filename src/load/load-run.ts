@@ -307,6 +307,10 @@ export class LoadRun implements RegistrationDelegate {
     this.report.keepalive.pongs++;
   }
 
+  onRetransmission(): void {
+    this.report.registrations.retransmissions++;
+  }
+
   onUnexpected(_ua: RegisteringUserAgent, what: string): void {
     this.report.unexpected.add(what);
   }

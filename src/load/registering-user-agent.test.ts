@@ -235,4 +235,64 @@ describe('RegisteringUserAgent', () => {
     assert.equal(ua.pingOutstandingSince, undefined);
     assert.deepEqual(events.log, ['pong']);
   });
+
+  it('over UDP retransmits the same request (Timer E: 500 ms, doubling to 4 s) until a final response', async () => {
+    const { clock, flow, ua, events } = setup();
+    flow.reliable = false;
+    flow.script = ['silent', 'silent', 'auth'];
+    ua.register();
+    const at: number[] = [];
+    const step = async (ms: number): Promise<void> => {
+      for (let t = 0; t < ms; t += 50) {
+        const before = flow.requests.length;
+        clock.advance(50);
+        await settle();
+        for (let i = before; i < flow.requests.length; i++) at.push(clock.now());
+      }
+    };
+    await step(2000);
+    // 0: first send; 500: E = T1; 1500: E = 2 T1, answered with a 401; the answer goes at once
+    assert.equal(flow.requests.length, 4);
+    assert.deepEqual(at, [500, 1500, 1500]);
+    assert.equal(flow.requests[1]!.topVia!.branch, flow.requests[0]!.topVia!.branch, 'a retransmission is the same request');
+    assert.equal(flow.requests[2]!.topVia!.branch, flow.requests[0]!.topVia!.branch);
+    assert.notEqual(flow.requests[3]!.topVia!.branch, flow.requests[0]!.topVia!.branch, 'the answer to the 401 is a new transaction');
+    assert.deepEqual(events.log, ['challenged', 'registered 600']);
+    await step(10_000);
+    assert.equal(flow.requests.length, 4, 'no retransmission after the final response');
+  });
+
+  it('over UDP with no answer: retransmissions every 4 s at most, then the timeout', async () => {
+    const { clock, flow, ua, events } = setup();
+    flow.reliable = false;
+    flow.script = ['silent'];
+    ua.register();
+    const at: number[] = [];
+    for (let t = 0; t < 33_000; t += 50) {
+      const before = flow.requests.length;
+      clock.advance(50);
+      ua.tick(clock.now());
+      await settle();
+      for (let i = before; i < flow.requests.length; i++) at.push(clock.now());
+    }
+    // 0.5, 1.5, 3.5, 7.5, then every 4 s (T2) until 32 s (Timer F)
+    assert.deepEqual(at, [500, 1500, 3500, 7500, 11_500, 15_500, 19_500, 23_500, 27_500, 31_500]);
+    assert.deepEqual(events.log, ['register failed: timeout (no final response in 32 s)']);
+  });
+
+  it('over UDP a provisional response sets the interval to T2', async () => {
+    const { clock, flow, ua } = setup();
+    flow.reliable = false;
+    flow.script = [{ status: 100 }, 'silent'];
+    ua.register();
+    await settle();
+    const at: number[] = [];
+    for (let t = 0; t < 9000; t += 50) {
+      const before = flow.requests.length;
+      clock.advance(50);
+      await settle();
+      for (let i = before; i < flow.requests.length; i++) at.push(clock.now());
+    }
+    assert.deepEqual(at, [4000, 8000]);
+  });
 });

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { Clock } from '../lib/clock.js';
+import type { Clock, TimerHandle } from '../lib/clock.js';
 import type { DigestAlgorithm } from '../sip/digest/hash.js';
 import type { SipParseError } from '../sip/errors.js';
 import { createResponse, newBranch, newTag } from '../sip/message/build.js';
@@ -46,6 +46,8 @@ export interface RegistrationDelegate {
   onPong(ua: RegisteringUserAgent): void;
   /** Something arrived that the user agent could not use (unparsable, or a stray response). */
   onUnexpected(ua: RegisteringUserAgent, what: string): void;
+  /** A request was sent again over UDP (Timer E). */
+  onRetransmission?(ua: RegisteringUserAgent): void;
 }
 
 export type RegistrationState = 'idle' | 'registering' | 'registered' | 'failed' | 'unregistering' | 'unregistered' | 'lost';
@@ -67,7 +69,16 @@ interface Attempt {
   challenges: number;
   /** A 423 was answered (once). */
   intervalRaised: boolean;
+  /** The request as sent (retransmitted as it is over UDP). */
+  text: string;
+  /** Over UDP: Timer E, and its current interval. */
+  retransmitTimer: TimerHandle | undefined;
+  retransmitInterval: number;
 }
+
+/** RFC 3261 §17.1.1.1: T1 (RTT estimate) and T2 (longest retransmit interval of a non-INVITE request). */
+const T1 = 500;
+const T2 = 4000;
 
 /** At most this many 401/407 per attempt: the first one, then stale nonces. */
 const MAX_CHALLENGES = 3;
@@ -163,7 +174,7 @@ export class RegisteringUserAgent implements ClientConnectionDelegate {
 
   /** Close the flow; nothing more is reported. */
   close(): void {
-    this.attempt = undefined;
+    this.endAttempt();
     this.refreshAt = Infinity;
     this.connection.close();
   }
@@ -176,7 +187,7 @@ export class RegisteringUserAgent implements ClientConnectionDelegate {
     const a = this.attempt;
     if (a !== undefined) {
       if (now - a.sentAt >= this.config.transactionTimeoutMs) {
-        this.attempt = undefined;
+        this.endAttempt();
         this.finish(a, `timeout (no final response in ${Math.round(this.config.transactionTimeoutMs / 1000)} s)`);
       }
       return;
@@ -212,7 +223,7 @@ export class RegisteringUserAgent implements ClientConnectionDelegate {
 
   onClose(reason: string): void {
     const a = this.attempt;
-    this.attempt = undefined;
+    this.endAttempt();
     this.refreshAt = Infinity;
     this._state = 'lost';
     if (a !== undefined) this.finish(a, `connection lost: ${reason}`, true);
@@ -223,7 +234,10 @@ export class RegisteringUserAgent implements ClientConnectionDelegate {
 
   private begin(kind: Attempt['kind'], expires: number): void {
     const now = this.clock.now();
-    this.attempt = { kind, startedAt: now, expires, branch: '', cseq: 0, sentAt: now, withCredentials: false, challenges: 0, intervalRaised: false };
+    this.attempt = {
+      kind, startedAt: now, expires, branch: '', cseq: 0, sentAt: now, withCredentials: false, challenges: 0, intervalRaised: false,
+      text: '', retransmitTimer: undefined, retransmitInterval: T1,
+    };
     this.send(this.attempt);
   }
 
@@ -250,10 +264,40 @@ export class RegisteringUserAgent implements ClientConnectionDelegate {
     const credentials = this.digest?.authorization('REGISTER', this.requestUri);
     a.withCredentials = credentials !== undefined;
     if (credentials !== undefined) req.append(credentials[0], credentials[1]);
-    if (!c.send(serializeToString(req))) {
-      this.attempt = undefined;
+    a.text = serializeToString(req);
+    if (!c.send(a.text)) {
+      this.endAttempt();
       this.finish(a, 'connection not open');
+      return;
     }
+    if (!c.reliable) this.armTimerE(a, T1);
+  }
+
+  /**
+   * Timer E (RFC 3261 §17.1.2.2): "If an unreliable transport is in use, the client transaction
+   * MUST set timer E to fire in T1 seconds. If timer E fires while still in this state, the timer
+   * is reset, but this time with a value of MIN(2*T1, T2)." A provisional response does not stop
+   * it (the interval becomes T2). The final response, Timer F (the transaction timeout) or the
+   * end of the attempt do.
+   */
+  private armTimerE(a: Attempt, interval: number): void {
+    if (a.retransmitTimer !== undefined) this.clock.clearTimeout(a.retransmitTimer);
+    a.retransmitInterval = interval;
+    a.retransmitTimer = this.clock.setTimeout(() => {
+      a.retransmitTimer = undefined;
+      if (this.attempt !== a) return;
+      if (!this.connection.send(a.text)) return;
+      this.delegate?.onRetransmission?.(this);
+      this.armTimerE(a, Math.min(2 * a.retransmitInterval, T2));
+    }, interval);
+  }
+
+  /** The attempt is over: no more retransmissions. */
+  private endAttempt(): void {
+    const a = this.attempt;
+    if (a?.retransmitTimer !== undefined) this.clock.clearTimeout(a.retransmitTimer);
+    if (a !== undefined) a.retransmitTimer = undefined;
+    this.attempt = undefined;
   }
 
   private onResponse(r: SipResponse): void {
@@ -271,7 +315,14 @@ export class RegisteringUserAgent implements ClientConnectionDelegate {
       return;
     }
     const status = r.status;
-    if (status < 200) return;
+    if (status < 200) {
+      // §17.1.2.2 Proceeding: retransmissions go on, every T2
+      if (a.retransmitTimer !== undefined) this.armTimerE(a, T2);
+      return;
+    }
+    // a final response: this request's retransmissions end (a resend below starts its own)
+    if (a.retransmitTimer !== undefined) this.clock.clearTimeout(a.retransmitTimer);
+    a.retransmitTimer = undefined;
     if (status === 401 || status === 407) return this.onChallenge(a, r);
     if (status === 423 && !a.intervalRaised) {
       // §10.2.8: "the UA MAY retry the registration … with an expiration interval greater than or
@@ -284,7 +335,7 @@ export class RegisteringUserAgent implements ClientConnectionDelegate {
         return;
       }
     }
-    this.attempt = undefined;
+    this.endAttempt();
     if (status >= 300) {
       this.finish(a, `${status} ${r.reason}`);
       return;
@@ -307,12 +358,12 @@ export class RegisteringUserAgent implements ClientConnectionDelegate {
 
   private onChallenge(a: Attempt, r: SipResponse): void {
     if (this.digest === undefined) {
-      this.attempt = undefined;
+      this.endAttempt();
       this.finish(a, `${r.status} ${r.reason} (challenged, but no password was given)`);
       return;
     }
     if (a.challenges >= MAX_CHALLENGES) {
-      this.attempt = undefined;
+      this.endAttempt();
       this.finish(a, `${r.status} ${r.reason} (challenged ${a.challenges} times in a row)`);
       return;
     }
@@ -323,13 +374,13 @@ export class RegisteringUserAgent implements ClientConnectionDelegate {
       outcome = { ok: false as const, reason: `malformed challenge: ${(e as Error).message}` };
     }
     if (!outcome.ok) {
-      this.attempt = undefined;
+      this.endAttempt();
       this.finish(a, `${r.status} ${r.reason} (${outcome.reason})`);
       return;
     }
     // credentials refused on a nonce the server still accepts: the password (or user) is wrong
     if (a.withCredentials && !outcome.stale) {
-      this.attempt = undefined;
+      this.endAttempt();
       this.finish(a, `${r.status} ${r.reason} (credentials refused: wrong password or unknown user)`);
       return;
     }

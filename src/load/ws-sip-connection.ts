@@ -34,6 +34,7 @@ export class WsSipConnection implements ClientConnection {
   readonly viaTransport: 'WS' | 'WSS';
   readonly localHost: string;
   readonly contactTransport = 'ws';
+  readonly reliable = true;
   delegate: ClientConnectionDelegate | undefined;
   private closedByUs = false;
 

@@ -99,6 +99,20 @@ describe('parley load against Kamailio over WebSocket', { skip: skipWithoutKamai
       assert.equal(bound.length, 10, 'still registered in Kamailio after the run');
     });
 
+    it('over UDP too (--transport udp): 30 users with digest, each from its own socket, retransmissions ready', async () => {
+      const r = await runLoadTool(
+        ['--transport', 'udp', '--target', `127.0.0.1:${kamailio.sipPort}`, '--domain', kamailio.domain, '--users', '30', '--first', '501', '--password', KAMAILIO_PASSWORD],
+        30_000,
+      );
+      assert.equal(r.code, 0, r.describe());
+      assert.equal(r.report!.registrations.ok, 30);
+      assert.equal(r.report!.registrations.challenges, 30);
+      const bound = (await kamailio.bindings()).filter((b) => b.aor.startsWith('user0005'));
+      assert.equal(bound.length, 30);
+      for (const b of bound) assert.match(b.address, new RegExp(`^sip:${b.aor}@127\\.0\\.0\\.1:\\d+$`), b.address);
+      assert.equal(new Set(bound.map((b) => b.address.replace(/^sip:[^@]+@/, ''))).size, 30, 'a socket per user');
+    });
+
     it('CRLF keepalives over the WebSocket are answered (RFC 5626 §4.4.1 pong)', async () => {
       const r = await runLoadTool(
         ['--target', kamailio.wsUrl, '--users', '5', '--first', '401', '--password', KAMAILIO_PASSWORD, '--hold', '5', '--keepalive', 'crlf', '--keepalive-interval', '1'],

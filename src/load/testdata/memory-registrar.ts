@@ -95,6 +95,7 @@ export class MemoryFlow implements ClientConnection {
   readonly viaTransport = 'WSS' as const;
   readonly localHost: string;
   readonly contactTransport = 'ws';
+  reliable = true;
   delegate: ClientConnectionDelegate | undefined;
   readonly requests: SipRequest[] = [];
   readonly sentResponses: AnySipMessage[] = [];
