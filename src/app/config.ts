@@ -168,7 +168,7 @@ export const CONFIG_SCHEMA: FieldSchema & { kind: 'object' } = {
       kind: 'object',
       doc: 'Digest authentication (RFC 7616, RFC 8760).',
       fields: {
-        algorithms: { kind: 'strings', default: ['MD5', 'SHA-256'], enum: ['MD5', 'SHA-256'], doc: 'Challenges offered, in order (MD5 first: browsers read only the first and do only MD5). Allowed: MD5, SHA-256.' },
+        algorithms: { kind: 'strings', default: ['MD5', 'SHA-256'], enum: ['MD5', 'SHA-256'], doc: 'Challenges offered, in order (MD5 first: simple clients such as sipp read only the first and do only MD5); over WebSockets MD5 is moved last, as browsers\' SIP stacks read only the last. Allowed: MD5, SHA-256.' },
         nonceLifetime: { kind: 'integer', min: 10, max: 3600, default: 300, doc: 'Seconds a nonce stays valid; an older one gets a challenge with stale=TRUE.' },
         nonceSecret: { kind: 'string', doc: 'Secret (16 bytes or more) that binds nonces to the server; several nodes share one. Default: random at each start.' },
         failureLimit: {

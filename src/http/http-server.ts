@@ -173,6 +173,9 @@ export class HttpServer {
       this.sockets.add(socket);
       socket.once('close', () => this.sockets.delete(socket));
     });
+    // the listener's real port is known once bound; upgrades are handled from the first one
+    let info: HttpListenerInfo = { transport: l.transport, address: normalizeAddress(l.address), port: l.port };
+    server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => this.onUpgrade(req, socket, head, info));
     await new Promise<void>((resolve, reject) => {
       const onError = (e: Error): void => {
         server.close();
@@ -187,12 +190,11 @@ export class HttpServer {
     });
     this.servers.push(server);
     const a = server.address();
-    const info: HttpListenerInfo = {
+    info = {
       transport: l.transport,
       address: normalizeAddress(typeof a === 'object' && a !== null ? a.address : l.address),
       port: typeof a === 'object' && a !== null ? a.port : l.port,
     };
-    server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => this.onUpgrade(req, socket, head, info));
     return info;
   }
 

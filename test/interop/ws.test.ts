@@ -10,11 +10,15 @@ import { after, afterEach, before, describe, it } from 'node:test';
 import { spawnBounded } from './support/child.js';
 import { ParleyServer, REPO_ROOT, stopCleanly } from './support/parley.js';
 import { portPool } from './support/ports.js';
+import { startJsSip } from './support/jssip-ua.js';
+import { startSipJs } from './support/sipjs-ua.js';
 import { WsPhone, type WsPhoneOptions } from './support/ws-phone.js';
 
 const ALICE = { user: 'alice', password: 'secret-a1' };
 const BOB = { user: 'bob', password: 'secret-b2' };
 const CAROL = { user: 'carol', password: 'secret-c3' };
+const DAVE = { user: 'dave', password: 'secret-d4' };
+const ERIN = { user: 'erin', password: 'secret-e5' };
 const WS_CHECK = '/work/shared/bench/kamailio/ws_check.mjs';
 const pool = portPool(import.meta.url);
 
@@ -42,7 +46,7 @@ describe('SIP over WebSocket: registrations and calls between WebSocket phones',
   }
 
   before(async () => {
-    parley = await ParleyServer.start({ pool, transports: ['udp'], webSockets: { wss: 'auth', ws: 'noauth' }, subscribers: [ALICE, BOB, CAROL], logLevel: 'debug' });
+    parley = await ParleyServer.start({ pool, transports: ['udp'], webSockets: { wss: 'auth', ws: 'noauth' }, subscribers: [ALICE, BOB, CAROL, DAVE, ERIN], logLevel: 'debug' });
     ca = await parley.developmentCertificate();
   });
 
@@ -136,6 +140,44 @@ describe('SIP over WebSocket: registrations and calls between WebSocket phones',
     assert.ok(second.incoming.some((m) => m.method === 'INVITE' && m.callId === call.dialog!.callId), 'the call reached the new WebSocket');
     assert.equal(first.incoming.filter((m) => m.method === 'INVITE').length, 0);
     assert.equal((await alice.bye(call.dialog!)).status, 200);
+  });
+
+  it('JsSIP registers over WSS (digest: it answers the last challenge), and after its WebSocket drops it reconnects and re-registers: one binding, never two', async () => {
+    const jssip = startJsSip({ url: parley.webSocketUrl('wss'), ca, ...DAVE });
+    try {
+      await jssip.registered(1);
+      const dave = await phone(DAVE);
+      const first = await dave.bindings();
+      assert.equal(first.length, 1, first.join(' | '));
+      assert.match(first[0]!, /^<sip:[^@]+@[a-z0-9]+\.invalid;transport=ws>;expires=\d+$/);
+      // the network drops JsSIP's connection; JsSIP notices, reconnects and registers again
+      jssip.sockets.at(-1)!.terminate();
+      await jssip.registered(2);
+      assert.equal(jssip.sockets.length, 2, 'a new WebSocket');
+      const after = await dave.bindings();
+      assert.equal(after.length, 1, `one binding after the reconnect: ${after.join(' | ')}`);
+      assert.equal(after[0]!.replace(/;expires=\d+$/, ''), first[0]!.replace(/;expires=\d+$/, ''), 'the same contact (JsSIP keeps it across reconnects)');
+    } finally {
+      jssip.stop();
+    }
+  });
+
+  it('SIP.js registers over WSS, its CRLF keepalives get CRLF answers (RFC 5626 §3.5.1), and it unregisters on stop', async () => {
+    const sipjs = await startSipJs({ url: parley.webSocketUrl('wss'), ca, ...ERIN, keepAliveInterval: 1 });
+    let stopped = false;
+    try {
+      const erin = await phone(ERIN);
+      const bindings = await erin.bindings();
+      assert.equal(bindings.length, 1, bindings.join(' | '));
+      assert.match(bindings[0]!, /\.invalid;transport=ws>;expires=\d+$/);
+      await until(() => sipjs.received.filter((m) => m === '\r\n').length >= 2, 'two CRLF pongs', 8000);
+      await sipjs.stop();
+      stopped = true;
+      await until(() => sipjs.received.some((m) => /^SIP\/2\.0 200 OK\r\n[\s\S]*CSeq: \d+ REGISTER/.test(m) && !/Contact:/i.test(m)), 'the 200 to the un-REGISTER');
+      assert.deepEqual(await erin.bindings(), []);
+    } finally {
+      if (!stopped) await sipjs.stop();
+    }
   });
 
   it('refuses a WebSocket from a foreign web page (Origin) and one without the "sip" subprotocol', async () => {

@@ -167,6 +167,21 @@ describe('DigestAuthenticator: challenge and answer', () => {
     assert.equal(s.limiter.size.tracked, 0, 'missing credentials are not a failure');
   });
 
+  it('puts the MD5 challenge last for a request that came over a WebSocket (browsers read the last one), in precheck too', async () => {
+    const s = await setup();
+    for (const transport of ['ws', 'wss']) {
+      const source = { remoteAddress: '192.0.2.10', transport };
+      const r = failure(await s.auth.authenticate(request('REGISTER', 'sip:example.com'), source));
+      assert.deepEqual(r.challenges.map((c) => parseAuthValue(c).algorithm), ['SHA-256', 'MD5'], transport);
+      const p = s.auth.precheck(request('REGISTER', 'sip:example.com'), source);
+      assert.deepEqual(p?.challenges.map((c) => parseAuthValue(c).algorithm), ['SHA-256', 'MD5'], `${transport} precheck`);
+    }
+    for (const transport of ['udp', 'tcp', 'tls', undefined]) {
+      const r = failure(await s.auth.authenticate(request('REGISTER', 'sip:example.com'), { remoteAddress: '192.0.2.10', ...(transport ? { transport } : {}) }));
+      assert.deepEqual(r.challenges.map((c) => parseAuthValue(c).algorithm), ['MD5', 'SHA-256'], String(transport));
+    }
+  });
+
   it('accepts the MD5 answer to a REGISTER challenge', async () => {
     const s = await setup();
     const { result } = await registerRound(s);

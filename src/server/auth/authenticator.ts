@@ -43,7 +43,8 @@ export interface DigestAuthenticatorOptions {
   readonly opaque?: string;
   /**
    * Algorithms offered, one challenge each, in this order (RFC 8760: most preferred first) and
-   * accepted. Default `['MD5', 'SHA-256']`: see README on why MD5 comes first.
+   * accepted. Default `['MD5', 'SHA-256']`: see README on why MD5 comes first (and last over a
+   * WebSocket: `challenge`).
    */
   readonly algorithms?: readonly DigestAlgorithm[];
 }
@@ -51,6 +52,8 @@ export interface DigestAuthenticatorOptions {
 /** The source a request came from (a transport `Flow` is one). */
 export interface AuthSource {
   readonly remoteAddress: string;
+  /** The transport it came over (`ws`/`wss`: a WebSocket, where browsers are; see challenge order). */
+  readonly transport?: string;
 }
 
 /** What `DigestAuthenticator.authenticate` decided. */
@@ -68,7 +71,7 @@ export type AuthResult =
        * 403: the source is blocked by the failure limiter.
        */
       readonly status: 401 | 407 | 403 | 400;
-      /** Header values for 401/407, MD5 first, SHA-256 second; empty otherwise. */
+      /** Header values for 401/407, MD5 first, SHA-256 second (the reverse over a WebSocket); empty otherwise. */
       readonly challenges: readonly string[];
       /** The header the challenges go in, with 401/407. */
       readonly challengeHeader?: 'WWW-Authenticate' | 'Proxy-Authenticate';
@@ -149,13 +152,13 @@ export class DigestAuthenticator {
     //  someone else's (a proxy further on): ignore them, for Authorization too.
     const mine = values.find((v) => v.isDigest && v.realm !== undefined && v.realm.toLowerCase() === realm);
     if (mine === undefined) {
-      return this.challenge(kind, realm, false, values.length === 0 ? 'no credentials' : `no ${headerName} for realm ${realm}`);
+      return this.challenge(kind, realm, false, values.length === 0 ? 'no credentials' : `no ${headerName} for realm ${realm}`, source);
     }
 
     const parsed = parseDigestCredentials(mine);
     if (!parsed.ok) return bad(`${headerName}: ${parsed.error.reason}`);
     const c = parsed.value;
-    if (!this.algorithms.includes(c.algorithm)) return this.challenge(kind, realm, false, `algorithm ${c.algorithm} is not offered`);
+    if (!this.algorithms.includes(c.algorithm)) return this.challenge(kind, realm, false, `algorithm ${c.algorithm} is not offered`, source);
 
     // "The authenticating server must assure that the resource designated by the "uri" directive
     //  is the same as the resource specified in the Request-Line; if they are not, the server
@@ -189,7 +192,7 @@ export class DigestAuthenticator {
     const digestOk = digestResponseEquals(expected, c.response);
     if (!digestOk || subscriber === undefined) {
       this.limiter?.recordFailure(source.remoteAddress);
-      return this.challenge(kind, realm, false, `${subscriber === undefined ? 'unknown user' : 'wrong password'} ${c.username}@${realm}`);
+      return this.challenge(kind, realm, false, `${subscriber === undefined ? 'unknown user' : 'wrong password'} ${c.username}@${realm}`, source);
     }
 
     // "The server should only set stale to TRUE if it receives a request for which the nonce is
@@ -198,12 +201,12 @@ export class DigestAuthenticator {
     //  client with the right password and an old nonce (expired, or from before a restart that
     //  changed the secret) retries at once.
     if (nonce.status !== 'valid') {
-      return this.challenge(kind, realm, true, nonce.status === 'stale' ? 'nonce expired' : `nonce not ours: ${nonce.reason}`);
+      return this.challenge(kind, realm, true, nonce.status === 'stale' ? 'nonce expired' : `nonce not ours: ${nonce.reason}`, source);
     }
     // Without qop (RFC 2069 form) there is no nonce count: such a nonce is good for one request.
     const counted = this.nonces.useNonceCount(c.nonce, nonce.issuedAt, c.ncValue ?? 1);
     if (counted !== 'ok') {
-      return this.challenge(kind, realm, true, counted === 'replay' ? `nonce count ${c.nc ?? '(none)'} not above the last one` : 'nonce forgotten (table full)');
+      return this.challenge(kind, realm, true, counted === 'replay' ? `nonce count ${c.nc ?? '(none)'} not above the last one` : 'nonce forgotten (table full)', source);
     }
     return { ok: true, username: c.username, realm, algorithm: c.algorithm };
   }
@@ -227,20 +230,25 @@ export class DigestAuthenticator {
       return bad(`malformed ${kind === 'www' ? 'Authorization' : 'Proxy-Authorization'}: ${(e as Error).message}`);
     }
     const mine = values.some((v) => v.isDigest && v.realm !== undefined && v.realm.toLowerCase() === realm);
-    return mine ? undefined : this.challenge(kind, realm, false, values.length === 0 ? 'no credentials' : `no credentials for realm ${realm}`);
+    return mine ? undefined : this.challenge(kind, realm, false, values.length === 0 ? 'no credentials' : `no credentials for realm ${realm}`, source);
   }
 
   /**
-   * A 401/407 with one challenge per offered algorithm (MD5 first by default), all on one fresh
-   * nonce. Public for callers that challenge without looking at credentials (a script's
-   * `auth.challenge`); `reason` is for logs.
+   * A 401/407 with one challenge per offered algorithm (MD5 first by default; last over a
+   * WebSocket, see below), all on one fresh nonce. Public for callers that challenge without
+   * looking at credentials (a script's `auth.challenge`); `reason` is for logs; `source`, when
+   * given, decides the order.
    */
-  challenge(kind: ChallengeKind, realm: string, stale: boolean, reason: string): AuthFailure {
+  challenge(kind: ChallengeKind, realm: string, stale: boolean, reason: string, source?: AuthSource): AuthFailure {
     const nonce = this.nonces.issue(realm);
     // RFC 8760 has the UAS list one challenge per algorithm, most preferred first, and the UAC
-    // use the topmost one it supports. The default puts MD5 first because browsers (JsSIP) read
-    // only the first challenge and compute only MD5; so compliant SHA-256 clients use MD5 too.
-    const challenges = this.algorithms.map((algorithm) =>
+    // use the topmost one it supports. Clients that do MD5 only do not all follow it: sipp 3.6
+    // reads the first challenge and gives up unless it is MD5, while the SIP stacks of browsers
+    // (JsSIP 3.13, SIP.js 0.21) keep only the last WWW-/Proxy-Authenticate field and give up
+    // unless it is MD5. So MD5 comes first by default, and last for requests that came over a
+    // WebSocket, where browsers are (a client that follows RFC 8760 picks its algorithm either way).
+    const order = source?.transport === 'ws' || source?.transport === 'wss' ? [...this.algorithms.filter((a) => a !== 'MD5'), ...this.algorithms.filter((a) => a === 'MD5')] : this.algorithms;
+    const challenges = order.map((algorithm) =>
       buildChallenge({ realm, nonce, opaque: this.opaque, algorithm, qop: 'auth', stale }),
     );
     return kind === 'www'

@@ -257,7 +257,7 @@ export class TransportLayer {
       onMessage: (bytes, connection) => {
         // TCP/TLS: the framer has cut the message by Content-Length, which a stream message must
         // have. WebSocket: the message is the whole WebSocket message (RFC 7118 §5.1), framed
-        // like a datagram (Content-Length optional; JsSIP omits it in places).
+        // like a datagram (Content-Length optional: early JsSIP versions left it out).
         const datagram = isWebSocketTransport(connection.transport);
         this.deliver(parseMessage(bytes, { datagram, limits: this.parseLimits }), connection.flow());
       },

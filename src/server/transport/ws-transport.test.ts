@@ -181,7 +181,7 @@ describe('WsTransport: SIP over WebSocket (RFC 7118)', () => {
     const c = await client();
     const n = s.delegate.messages.length;
     const errors = s.delegate.parseErrors.length;
-    // JsSIP writes requests without Content-Length in places (RFC 7118 §5.1: the message ends with the WebSocket message)
+    // Content-Length may be missing (early JsSIP left it out; RFC 7118 §5.1: the message ends with the WebSocket message)
     const noLength = wsRequest('ws-no-length', { body: SAMPLE_SDP }).replace(/Content-Length: \d+\r\n/, '');
     await c.sendText(noLength);
     const { message } = await s.delegate.message(n + 1);
@@ -260,6 +260,32 @@ describe('WsTransport: SIP over WebSocket (RFC 7118)', () => {
     assert.equal(badText.closeCode, 1007);
     const fine = await client();
     assert.equal(fine.status, 101, 'the transport still accepts connections');
+  });
+
+  it('survives garbage: random bytes instead of frames, and random payloads in valid messages', async () => {
+    // a deterministic generator, so that a failure can be replayed
+    let seed = 7;
+    const random = (n: number): number => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) % n);
+    const bytesOf = (n: number): Buffer => Buffer.from(Array.from({ length: n }, () => random(256)));
+    for (let i = 0; i < 20; i++) {
+      const c = await client();
+      await c.write(bytesOf(1 + random(300))).catch(() => {});
+      await c.waitClosed().catch(() => c.destroy());
+    }
+    const c = await client();
+    const sip = wsRequest('ws-garbage');
+    for (let i = 0; i < 100; i++) {
+      // a SIP message with random bytes written over a random stretch of it, as text or binary
+      const m = Buffer.from(sip);
+      const at = random(m.length);
+      bytesOf(1 + random(40)).copy(m, at);
+      await c.sendFrame(random(2) === 0 ? OP_BINARY : OP_TEXT, m).catch(() => {});
+      if (c.closed) break; // invalid UTF-8 in a text frame closes (1007): that is allowed
+    }
+    const after = await client();
+    await after.sendText(wsRequest('ws-after-garbage'));
+    await until(() => s.delegate.messages.some((r) => r.message.callId === 'ws-after-garbage'), 'a message after the garbage');
+    assert.equal(after.closed, false);
   });
 
   it('leaves the table and emits close when the client closes', async () => {

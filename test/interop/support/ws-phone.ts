@@ -165,6 +165,26 @@ export class WsPhone {
     return r;
   }
 
+  /** The AOR's current bindings: an authenticated REGISTER without Contact (RFC 3261 §10.2.3). */
+  async bindings(): Promise<string[]> {
+    const build = (authorization?: string): string =>
+      this.request('REGISTER', `sip:${this.domain}`, {
+        callId: this.regCallId,
+        cseq: ++this.regCseq,
+        from: `<${this.aor}>;tag=${rand()}`,
+        to: `<${this.aor}>`,
+        extra: authorization ? [`Authorization: ${authorization}`] : [],
+      });
+    this.send(build());
+    let r = await this.finalResponse(this.regCallId, this.regCseq, 'REGISTER');
+    if (r.status === 401) {
+      this.send(build(this.credentials(r, 'REGISTER', `sip:${this.domain}`, 'www-authenticate')));
+      r = await this.finalResponse(this.regCallId, this.regCseq, 'REGISTER');
+    }
+    assert.equal(r.status, 200, `the bindings query got ${r.status}`);
+    return r.getAll('contact').flatMap(splitValues);
+  }
+
   /**
    * Call `callee` (a user of the domain): INVITE, 407 → ACK → INVITE with Proxy-Authorization,
    * then the final response; a 2xx is acknowledged along the route set and its dialog returned.
@@ -252,10 +272,14 @@ export class WsPhone {
     ].join('\r\n');
   }
 
-  /** Digest credentials answering the first (MD5) challenge of `response` (RFC 7616, qop=auth). */
+  /**
+   * Digest credentials (RFC 7616, qop=auth) answering the challenge of `response` the way the
+   * browsers' stacks do: JsSIP and SIP.js keep only the last WWW-/Proxy-Authenticate field and
+   * compute MD5 only, giving up otherwise.
+   */
   private credentials(response: SipResponse, method: string, uri: string, header: 'www-authenticate' | 'proxy-authenticate'): string {
-    const challenge = (header === 'www-authenticate' ? response.wwwAuthenticate : response.proxyAuthenticate).find((c) => c.algorithm.toUpperCase() === 'MD5');
-    assert.ok(challenge !== undefined, `no MD5 challenge in the ${response.status}`);
+    const challenge = (header === 'www-authenticate' ? response.wwwAuthenticate : response.proxyAuthenticate).at(-1);
+    assert.ok(challenge !== undefined && challenge.algorithm.toUpperCase() === 'MD5', `the last challenge of the ${response.status} is not MD5 (a browser would give up): ${response.getAll(header).join(' | ')}`);
     const realm = challenge.realm ?? '';
     const nonce = challenge.nonce ?? '';
     const cnonce = rand(8);
