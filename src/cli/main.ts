@@ -5,6 +5,7 @@ import { ConfigError, configFromObject, configReference, loadConfigFile, type Pa
 import { randomBytes } from 'node:crypto';
 import { relative } from 'node:path';
 import { isHttpListen, parseListenSpec, runServer, type RunningServer } from '../app/run-server.js';
+import { loadCommand } from './load-command.js';
 import { userCommand } from './user-command.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -133,5 +134,6 @@ program
   });
 
 program.addCommand(userCommand());
+program.addCommand(loadCommand());
 
 await program.parseAsync(process.argv);

@@ -30,7 +30,9 @@ export const PORT_SLICES: Readonly<Record<string, number>> = {
   'ws-bridge.test.ts': 9, // 28250-28499: WebSocket <-> UDP calls
   'phone-call.test.ts': 10, // 28500-28749 (test/browser: browser to browser)
   'phone-sipp.test.ts': 11, // 28750-28999 (test/browser: browser and sipp)
-  // 12-13 (29000-29499): load tool suites · 14-15: free
+  'load-kamailio.test.ts': 12, // 29000-29249
+  'load-parley.test.ts': 13, // 29250-29499
+  // 14-15 (29500-29999): bench/ws (capacity.ts)
 };
 
 /**
