@@ -6,7 +6,7 @@
 #   bench/sip/proxy-bench.sh                       # QUICK=1 (one search, 8 s steps) for both servers
 #   QUICK=0 bench/sip/proxy-bench.sh               # the harness defaults (3 searches, 15 s steps; ~1 h)
 #   BENCHES="register_auth call" bench/sip/proxy-bench.sh
-#   WORKERS=1 bench/sip/proxy-bench.sh             # Parley's SIP core in the main thread only (default 0: one worker per core)
+#   WORKERS=0 bench/sip/proxy-bench.sh             # Parley's SIP core in the main thread only (default auto: one worker thread per core)
 #   SKIP_KAMAILIO=1 bench/sip/proxy-bench.sh       # Parley only (for quick iterations; no ratios)
 #
 # Loopback only. Every sipp run is bounded by the harness. Parley runs on 127.0.0.1:5070
@@ -17,7 +17,7 @@ HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 ROOT="$(cd "$HERE/../.." && pwd)"
 HARNESS="${HARNESS:-$ROOT/../shared/bench/kamailio}"
 [ -x "$HARNESS/run.sh" ] || { echo "proxy-bench: the shared harness is missing at $HARNESS" >&2; exit 1; }
-: "${QUICK:=1}" "${BENCHES:=register register_auth call call_auth}" "${USERS:=10000}" "${WORKERS:=0}" "${SKIP_KAMAILIO:=0}"
+: "${QUICK:=1}" "${BENCHES:=register register_auth call call_auth}" "${USERS:=10000}" "${WORKERS:=auto}" "${SKIP_KAMAILIO:=0}"
 : "${WORK:=/tmp/parley-proxy-bench}"
 export QUICK BENCHES USERS
 mkdir -p "$WORK"

@@ -144,7 +144,7 @@ export const CONFIG_SCHEMA: FieldSchema & { kind: 'object' } = {
         serverName: { kind: 'string', default: 'Parley', doc: 'Value of the Server header in responses (empty: no header).' },
         domains: { kind: 'strings', default: [], doc: 'Domains Parley serves (AORs `user@domain`); empty: the host name and every local address.' },
         advertise: { kind: 'string', doc: 'Host (name or IP) put in Via and Record-Route; default: the listener address, or the first external one for a wildcard listener.' },
-        workers: { kind: 'integer', min: 0, max: 64, default: 0, doc: 'SIP cores. 0: one per CPU core. 1: all SIP work in the main thread. N: the main thread keeps the sockets and connections and runs core 0, and N-1 worker threads run the others; each message goes to the core its Call-ID hashes to, and each core has its own transactions and a replica of the registrations.' },
+        workers: { kind: 'integer', min: -1, max: 64, default: -1, doc: 'SIP worker threads. -1: one per CPU core (none on a single core). 0: none, all SIP work in the main thread. N: the main thread keeps the sockets and connections and hands each message to the worker its Call-ID hashes to; each worker has its own transactions and a replica of the registrations.' },
       },
     },
     http: {

@@ -5,7 +5,7 @@ import type { Logger as PinoLogger } from 'pino';
 import { systemClock } from '../lib/clock.js';
 import { FailureLimiter, SipServer } from '../server/index.js';
 import { LocalIdentity } from '../server/core/local-identity.js';
-import { LocationService, type BindingDelta } from '../server/registrar/location-service.js';
+import { LocationService } from '../server/registrar/location-service.js';
 import { DEFAULT_TRANSPORT_LIMITS, TransportLayer, type ListenerInfo, type ListenerOptions, type TransportLimits } from '../server/transport/index.js';
 import { SipWorkerPool } from '../server/workers/sip-worker-pool.js';
 import { SqliteBindingStore } from '../store/sqlite/sqlite-binding-store.js';
@@ -30,29 +30,29 @@ export interface RunningServer {
   readonly subscribers: SubscriberStore;
   /** The domain users are added under by default: the first configured, else this host's address. */
   readonly domain: string;
-  /** SIP worker threads (1: the SIP core runs in the main thread). */
+  /** SIP worker threads (0: the SIP core runs in the main thread). */
   readonly workers: number;
   stop(): Promise<void>;
 }
 
-/** Worker threads for `sip.workers` (0: one per core, and no threads on a single core). */
-export function workerCount(configured: number): number {
-  return configured === 0 ? Math.max(1, availableParallelism()) : configured;
+/** Worker threads for `sip.workers`: -1 (auto) is one per core, none on a single core. */
+export function workerCount(configured: number, cores = availableParallelism()): number {
+  if (configured >= 0) return configured;
+  return cores > 1 ? cores : 0;
 }
 
 /**
  * The composition root: build every part from the configuration and start it. Nothing else
  * reads the configuration; the parts get plain options.
  *
- * One core: sockets and SIP core in this thread. N cores: this thread keeps the sockets and
- * connections (TransportLayer with a SipWorkerPool as its receiver) and runs core 0; N-1 worker
- * threads each build a core (src/app/sip-worker.ts) around a replica of the registrations.
+ * No worker threads: sockets and SIP core in this thread. N worker threads: this thread keeps the
+ * sockets and connections (TransportLayer with a SipWorkerPool as its receiver) and each worker
+ * builds a SIP core (src/app/sip-worker.ts) around a replica of the registrations.
  */
 export async function runServer(config: ParleyConfig, log: PinoLogger = stdoutLogger(config.log.level)): Promise<RunningServer> {
   mkdirSync(config.dataDir, { recursive: true });
   const db = SqliteDatabase.open(config.dataDir);
   const subscribers = new SqliteSubscriberStore(db);
-  const workers = workerCount(config.sip.workers);
   // nonces and flow tokens of every core verify everywhere: one secret each for all of them
   const nonceSecret = config.auth.nonceSecret ?? randomBytes(32);
   const flowTokenSecret = randomBytes(32);
@@ -64,25 +64,22 @@ export async function runServer(config: ParleyConfig, log: PinoLogger = stdoutLo
   const limits = transportLimits(config);
 
   const clock = systemClock;
-  // several cores: this thread runs core 0 beside the sockets, worker threads the others
+  const threads = workerCount(config.sip.workers);
   let pool: SipWorkerPool | undefined;
-  const location = new LocationService({
-    clock,
-    store: new SqliteBindingStore(db),
-    log: log.child({ module: 'location' }),
-    ...(workers > 1 ? { onChange: (d: BindingDelta) => pool?.publishBindings(d) } : {}),
-  });
-  const restoredBindings = await location.start();
   const transports = new TransportLayer({
     listeners: listenerOptions,
     tls,
     dataDir: config.dataDir,
     limits,
     log,
-    ...(workers > 1 ? { receiver: { onBytes: (b, f, d) => pool?.onBytes(b, f, d), onFramingError: (e, f) => pool?.onFramingError(e, f) } } : {}),
+    // with worker threads this thread keeps the sockets and hands every message to a worker
+    ...(threads > 0 ? { receiver: { onBytes: (b, f, d) => pool?.onBytes(b, f, d), onFramingError: (e, f) => pool?.onFramingError(e, f) } } : {}),
   });
+  // without worker threads, the SIP core runs here
+  const location = threads > 0 ? undefined : new LocationService({ clock, store: new SqliteBindingStore(db), log: log.child({ module: 'location' }) });
+  let restoredBindings = (await location?.start()) ?? 0;
   const { timers } = config.sip;
-  const sip = new SipServer({ path: transports.path, timers: { T1: timers.t1, T2: timers.t2, T4: timers.t4 }, serverName: config.sip.serverName, log });
+  const sip = threads > 0 ? undefined : new SipServer({ path: transports.path, timers: { T1: timers.t1, T2: timers.t2, T4: timers.t4 }, serverName: config.sip.serverName, log });
   let listeners: readonly ListenerInfo[];
   let web: WebServer | undefined;
   let domain = '';
@@ -92,17 +89,13 @@ export async function runServer(config: ParleyConfig, log: PinoLogger = stdoutLo
     listeners = await transports.start();
     web = await startWebServer(config, transports, log, [phonePagePlugin({ domain: () => domain, iceServers: config.phone.iceServers })]);
     listeners = [...listeners, ...(web?.listeners ?? [])];
-    if (workers > 1) {
+    if (threads > 0) {
       pool = new SipWorkerPool({
-        count: workers,
-        local: {
-          receive: (bytes, flow, datagram) => (datagram ? transports.path.receiveDatagram(bytes, flow) : transports.path.receiveStreamMessage(bytes, flow)),
-          applyBindings: (d) => location.applyRemote(d),
-        },
+        count: threads,
         entry: new URL(`./sip-worker${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url),
         workerData: (index): SipWorkerData => ({
           index,
-          count: workers,
+          count: threads,
           config,
           listeners,
           nonceSecret: typeof nonceSecret === 'string' ? new TextEncoder().encode(nonceSecret) : nonceSecret,
@@ -114,58 +107,69 @@ export async function runServer(config: ParleyConfig, log: PinoLogger = stdoutLo
         ...(limiter ? { limiter } : {}),
         log: log.child({ module: 'workers' }),
       });
-      await pool.start(transports);
+      // every worker loads the same bindings from the store
+      restoredBindings = (await pool.start(transports))[0]?.restoredBindings ?? 0;
     }
   } catch (e) {
     await web?.stop();
-    await sip.stop();
+    await pool?.stop();
+    await sip?.stop();
     await transports.stop();
-    await location.stop();
+    await location?.stop();
     db.close();
     throw e;
   }
-  const localPool = pool;
-  const { proxy, identity } = buildSipCore({
-    config,
-    sip,
-    listeners,
-    subscribers,
-    location,
-    clock,
-    log,
-    nonceSecret,
-    flowTokenSecret,
-    trustedPorts: web?.trustedPorts ?? [],
-    connectionFlow: (id) => transports.connections.get(id)?.flow(),
-    // with worker threads, failures are counted over every core and blocks reach them all
-    ...(limiter ? { limiter: localPool ? { isBlocked: (a: string) => limiter.isBlocked(a), recordFailure: (a: string) => localPool.recordFailure(a) } : limiter } : {}),
-    ...(localPool ? { nonceIssuer: 0 } : {}),
-  });
+
+  let stats: () => Record<string, unknown>;
+  let identity: LocalIdentity;
+  if (sip !== undefined && location !== undefined) {
+    const core = buildSipCore({
+      config,
+      sip,
+      listeners,
+      subscribers,
+      location,
+      clock,
+      log,
+      nonceSecret,
+      flowTokenSecret,
+      trustedPorts: web?.trustedPorts ?? [],
+      connectionFlow: (id) => transports.connections.get(id)?.flow(),
+      ...(limiter ? { limiter } : {}),
+    });
+    identity = core.identity;
+    // a binding made over a connection goes with it (RFC 5626 flows)
+    transports.connections.on('close', (connection: { id: number }) => {
+      void location.removeConnection(connection.id);
+    });
+    stats = () => ({
+      transactions: sip.transactions.size,
+      proxyContexts: core.proxy.size,
+      bindings: location.bindingCount,
+      connections: transports.connections.size,
+      requests: sip.stats.requests,
+      responses: sip.stats.responses,
+      parseErrors: sip.stats.parseErrors,
+    });
+  } else {
+    identity = new LocalIdentity(listeners, {
+      ...(config.sip.domains.length > 0 ? { domains: config.sip.domains } : {}),
+      ...(config.sip.advertise ? { advertise: config.sip.advertise } : {}),
+    });
+    // the SIP counters are in each worker's own stats line
+    stats = () => ({ workers: threads, connections: transports.connections.size });
+  }
   domain = config.sip.domains[0]?.toLowerCase() ?? defaultDomain(identity, listeners);
-  // a binding made over a connection goes with it (RFC 5626 flows); the pool tells the workers
-  transports.connections.on('close', (connection: { id: number }) => {
-    void location.removeConnection(connection.id);
-  });
-  const stats = (): Record<string, unknown> => ({
-    workers,
-    transactions: sip.transactions.size,
-    proxyContexts: proxy.size,
-    bindings: location.bindingCount,
-    connections: transports.connections.size,
-    requests: sip.stats.requests,
-    responses: sip.stats.responses,
-    parseErrors: sip.stats.parseErrors,
-  });
   const stopCore = async (): Promise<void> => {
     await web?.stop();
     await transports.stop();
     await pool?.stop();
-    await sip.stop();
-    await location.stop();
+    await sip?.stop();
+    await location?.stop();
   };
 
   // a line of counters now and then: what an operator looks at first when something grows
-  // (counters of this thread's core; each worker thread writes its own line)
+  // (with worker threads, each writes its own line with its transactions and bindings)
   const statsTimer = setInterval(() => {
     const m = process.memoryUsage();
     log.info({ ...stats(), rssMB: Math.round(m.rss / 1048576), heapUsedMB: Math.round(m.heapUsed / 1048576) }, 'stats');
@@ -179,7 +183,7 @@ export async function runServer(config: ParleyConfig, log: PinoLogger = stdoutLo
       realms: identity.servedDomains,
       restoredBindings,
       subscribers: await subscribers.count(),
-      workers,
+      workers: threads,
     },
     'Parley is ready',
   );
@@ -188,7 +192,7 @@ export async function runServer(config: ParleyConfig, log: PinoLogger = stdoutLo
     web,
     log,
     subscribers,
-    workers,
+    workers: threads,
     domain,
     stop: async () => {
       clearInterval(statsTimer);

@@ -23,8 +23,9 @@ program
   .option('-d, --data-dir <dir>', 'data directory (overrides dataDir)')
   .option('-l, --listen <spec...>', 'listeners, replacing the configured ones (SIP and HTTP): transport:address:port[;noauth], e.g. udp:0.0.0.0:5060 tls:[::]:5061 wss:0.0.0.0:8443 ws:127.0.0.1:8080')
   .addOption(new Option('--log-level <level>', 'log level (overrides log.level)').choices(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']))
-  .option('-w, --workers <n>', 'SIP worker threads (overrides sip.workers; 0 = one per core, 1 = main thread only)', (v) => {
-    if (!/^\d+$/.test(v) || Number(v) > 64) throw new InvalidArgumentError('a number 0-64');
+  .option('-w, --workers <n>', 'SIP worker threads (overrides sip.workers): auto = one per core, 0 = all SIP work in the main thread', (v) => {
+    if (v === 'auto') return -1;
+    if (!/^\d+$/.test(v) || Number(v) > 64) throw new InvalidArgumentError('auto or a number 0-64');
     return Number(v);
   })
   .option('--demo', 'create two demo users, alice and bob, with random passwords (if they do not exist) and print their credentials')

@@ -1,6 +1,6 @@
-// Parley with two SIP cores (`--workers 2`), against sipp: the main thread keeps the sockets, runs
-// core 0 and hands the messages whose Call-ID hashes to 1 to a worker thread. What must hold
-// whatever core a message lands in: a registration made in one worker routes the calls every
+// Parley with two SIP worker threads (`--workers 2`), against sipp: the main thread keeps the
+// sockets and hands each message to the worker its Call-ID hashes to. What must hold whatever
+// worker a message lands in: a registration made in one worker routes the calls every
 // worker handles (bindings are replicated); a closed TCP connection takes its binding away in
 // every worker; failed authentications are counted over all workers. Each check also shows, from
 // the Call-IDs sipp used, that both workers really took part.

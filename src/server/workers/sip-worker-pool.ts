@@ -8,24 +8,11 @@ import type { RawReceiver, TransportLayer } from '../transport/transport-layer.j
 import { Batcher } from './batcher.js';
 import { workerOf } from './call-id-hash.js';
 import { exactBytes } from './exact-bytes.js';
-import type { BindingDelta } from '../registrar/location-service.js';
-import type { FromWorker, ToPeer, ToWorker, WorkerFailed, WorkerReady } from './worker-messages.js';
-
-/** The SIP core that runs in the socket thread itself: it takes the messages that hash to 0. */
-export interface LocalCore {
-  /** Bytes for this thread's core (not copied). */
-  receive(bytes: Uint8Array, flow: Flow, datagram: boolean): void;
-  /** A registration change made by a worker thread's core. */
-  applyBindings(delta: BindingDelta): void;
-}
+import type { FromWorker, ToWorker, WorkerFailed, WorkerReady } from './worker-messages.js';
 
 export interface SipWorkerPoolOptions {
-  /**
-   * SIP cores in all (2 or more; one needs no pool): this thread's own (`local`, number 0) and
-   * `count - 1` worker threads (numbers 1 …).
-   */
+  /** Worker threads (1 or more), each a SIP core, numbered 0 … count-1. */
   readonly count: number;
-  readonly local: LocalCore;
   /** The worker's module (an ES module that builds the SIP core from its workerData). */
   readonly entry: URL;
   /** What each worker is given at start (structured-cloneable). */
@@ -45,13 +32,13 @@ interface Slot {
 }
 
 /**
- * The socket thread's side of running SIP cores in several threads (Node's dgram has no
+ * The socket thread's side of running the SIP core in worker threads (Node's dgram has no
  * SO_REUSEPORT on Node 20, and a UDP peer such as sipp talks to one socket anyway, so the
- * kernel cannot spread the load: this thread does). This thread runs core 0 itself, beside the
- * sockets; worker threads run cores 1 … count-1.
+ * kernel cannot spread the load: this thread does). This thread does the socket work only:
+ * receiving and sending cost about as much as all the SIP processing of a message, so it is a
+ * full share of the work (measured: a SIP core beside the sockets made this thread the bottleneck).
  *
- *   sockets (TransportLayer, receiver = this) ─ Call-ID hash k ─┬─ k = 0: the local core
- *                                                              └─ k > 0: worker k: parse, transactions,
+ *   sockets (TransportLayer, receiver = this) ─ Call-ID hash k ─▶ worker k: parse, transactions,
  *   auth, registrar, proxy ─ serialized bytes ─▶ this thread ─▶ sockets
  *
  * Every message of a call and every refresh of a registration carries one Call-ID, so it meets its
@@ -62,20 +49,15 @@ interface Slot {
  * over several Call-IDs is still blocked everywhere.
  */
 export class SipWorkerPool implements RawReceiver {
-  /** Worker threads by core number (index 0, the local core, has none). */
+  /** Worker threads by core number. */
   private readonly slots: Slot[] = [];
   private readonly log: Logger;
-  /** This thread's ends of the channels to every worker, for the local core's registration changes. */
-  private readonly localPeers = new Map<number, MessagePort>();
-  private readonly toPeers = new Batcher<ToPeer>((items) => {
-    for (const port of this.localPeers.values()) port.postMessage(items);
-  });
   private transports: TransportLayer | undefined;
   private stopping = false;
   private restarts: number[] = [];
 
   constructor(private readonly options: SipWorkerPoolOptions) {
-    if (options.count < 2) throw new RangeError('SipWorkerPool: at least two cores');
+    if (options.count < 1) throw new RangeError('SipWorkerPool: at least one worker');
     this.log = options.log ?? silentLogger;
   }
 
@@ -93,7 +75,7 @@ export class SipWorkerPool implements RawReceiver {
     transports.connections.on('open', (connection) => this.broadcast({ k: 'opened', id: connection.id, f: connection.flow() }));
     transports.connections.on('close', (connection) => this.broadcast({ k: 'closed', id: connection.id }));
     const started: Array<Promise<WorkerReady>> = [];
-    for (let i = 1; i < this.options.count; i++) started.push(this.spawn(i));
+    for (let i = 0; i < this.options.count; i++) started.push(this.spawn(i));
     let ready: WorkerReady[];
     try {
       ready = await Promise.all(started);
@@ -108,7 +90,6 @@ export class SipWorkerPool implements RawReceiver {
   /** Ask every worker to finish (write pending registrations), then end them. */
   async stop(): Promise<void> {
     this.stopping = true;
-    for (const port of this.localPeers.values()) port.close();
     await Promise.all(
       this.workers().map(
         (slot) =>
@@ -128,24 +109,12 @@ export class SipWorkerPool implements RawReceiver {
   // ---- RawReceiver: bytes from the sockets ------------------------------------------------
 
   onBytes(bytes: Uint8Array, flow: Flow, datagram: boolean): void {
-    const k = workerOf(bytes, this.options.count);
-    if (k === 0) {
-      this.options.local.receive(bytes, flow, datagram);
-      return;
-    }
-    this.slots[k]?.inbox.push({ k: 'in', b: exactBytes(bytes), f: flow, d: datagram });
-  }
-
-  // ---- the local core ------------------------------------------------------------------------
-
-  /** A registration change of the local core, for every worker's replica. */
-  publishBindings(delta: BindingDelta): void {
-    if (this.localPeers.size > 0) this.toPeers.push({ k: 'bindings', d: delta });
+    this.slots[workerOf(bytes, this.options.count)]?.inbox.push({ k: 'in', b: exactBytes(bytes), f: flow, d: datagram });
   }
 
   /**
-   * Count a failed authentication (of the local core or reported by a worker); when it blocks
-   * the source, every worker is told. True when this failure blocks the source.
+   * Count a failed authentication reported by a worker; when it blocks the source, every worker
+   * is told. True when this failure blocks the source.
    */
   recordFailure(address: string): boolean {
     const limiter = this.options.limiter;
@@ -222,7 +191,7 @@ export class SipWorkerPool implements RawReceiver {
     );
   }
 
-  /** A channel between cores i and j (0: this thread) for their registration changes. */
+  /** A channel between workers i and j for their registration changes. */
   private connectPeers(i: number, j: number): void {
     const { port1, port2 } = new MessageChannel();
     this.givePeer(i, j, port1);
@@ -230,15 +199,7 @@ export class SipWorkerPool implements RawReceiver {
   }
 
   private givePeer(core: number, other: number, port: MessagePort): void {
-    if (core !== 0) {
-      this.slots[core]!.worker.postMessage({ k: 'peer', i: other, port }, [port]);
-      return;
-    }
-    this.localPeers.get(other)?.close();
-    this.localPeers.set(other, port);
-    port.on('message', (items: ToPeer[]) => {
-      for (const m of items) this.options.local.applyBindings(m.d);
-    });
+    this.slots[core]!.worker.postMessage({ k: 'peer', i: other, port }, [port]);
   }
 
   private workers(): Slot[] {
