@@ -9,7 +9,7 @@ import { FailureLimiter, SipServer } from '../server/index.js';
 import { LocationService } from '../server/registrar/location-service.js';
 import { MessagePath, type Flow, type ListenerInfo } from '../server/transport/index.js';
 import { Batcher } from '../server/workers/batcher.js';
-import type { FromWorker, ToPeer, ToWorker } from '../server/workers/worker-messages.js';
+import { MAX_DATAGRAM_QUEUE_MS, type FromWorker, type ToPeer, type ToWorker } from '../server/workers/worker-messages.js';
 import { WorkerWire } from '../server/workers/worker-wire.js';
 import { SqliteBindingStore } from '../store/sqlite/sqlite-binding-store.js';
 import { SqliteDatabase } from '../store/sqlite/sqlite-database.js';
@@ -86,12 +86,15 @@ async function main(port: MessagePort, data: SipWorkerData): Promise<void> {
     ...(limiter ? { limiter } : {}),
   });
 
+  /** Datagrams dropped because they waited too long for this worker (overload). */
+  let shed = 0;
   const onBatch = (items: ToWorker[]): void => {
     for (const m of items) {
       switch (m.k) {
         case 'in':
-          if (m.d) path.receiveDatagram(m.b, m.f);
-          else path.receiveStreamMessage(m.b, m.f);
+          if (!m.d) path.receiveStreamMessage(m.b, m.f);
+          else if (Date.now() - m.t <= MAX_DATAGRAM_QUEUE_MS) path.receiveDatagram(m.b, m.f);
+          else shed++;
           break;
         case 'opened':
           connections.set(m.id, m.f);
@@ -119,6 +122,7 @@ async function main(port: MessagePort, data: SipWorkerData): Promise<void> {
         requests: sip.stats.requests,
         responses: sip.stats.responses,
         parseErrors: sip.stats.parseErrors,
+        shedDatagrams: shed,
         heapUsedMB: Math.round(process.memoryUsage().heapUsed / 1048576),
       },
       'stats',

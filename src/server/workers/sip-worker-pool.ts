@@ -109,7 +109,7 @@ export class SipWorkerPool implements RawReceiver {
   // ---- RawReceiver: bytes from the sockets ------------------------------------------------
 
   onBytes(bytes: Uint8Array, flow: Flow, datagram: boolean): void {
-    this.slots[workerOf(bytes, this.options.count)]?.inbox.push({ k: 'in', b: exactBytes(bytes), f: flow, d: datagram });
+    this.slots[workerOf(bytes, this.options.count)]?.inbox.push({ k: 'in', b: exactBytes(bytes), f: flow, d: datagram, t: Date.now() });
   }
 
   /**

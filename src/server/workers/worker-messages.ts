@@ -10,8 +10,11 @@ import type { BindingDelta } from '../registrar/location-service.js';
 
 /** Socket thread → worker. */
 export type ToWorker =
-  /** Bytes received: a UDP datagram (`d`) or one framed stream message. */
-  | { readonly k: 'in'; readonly b: Uint8Array; readonly f: Flow; readonly d: boolean }
+  /**
+   * Bytes received: a UDP datagram (`d`) or one framed stream message; `t`: when, ms since the
+   * epoch (Date.now: the same clock in every thread).
+   */
+  | { readonly k: 'in'; readonly b: Uint8Array; readonly f: Flow; readonly d: boolean; readonly t: number }
   /** A stream connection opened (accepted, or opened by a core). */
   | { readonly k: 'opened'; readonly id: number; readonly f: Flow }
   /** A stream connection closed: its bindings go (RFC 5626 flows). */
@@ -20,6 +23,14 @@ export type ToWorker =
   | { readonly k: 'send-error'; readonly s: number; readonly m: string }
   /** A source is blocked by the failure limiter for `ms`. */
   | { readonly k: 'block'; readonly a: string; readonly ms: number };
+
+/**
+ * A UDP datagram that waited longer than this for its worker (the worker is overloaded) is
+ * dropped unread, as the kernel drops datagrams from a full socket buffer: its sender has
+ * retransmitted it by then (T1 = 500 ms), and working through a stale backlog only makes the
+ * next one longer. Messages of streams are never dropped.
+ */
+export const MAX_DATAGRAM_QUEUE_MS = 500;
 
 /** Worker → socket thread. */
 export type FromWorker =
