@@ -16,6 +16,10 @@ import { stdoutLogger } from './logger.js';
 import { buildSipCore } from './sip-core.js';
 import type { SipWorkerData } from './sip-worker.js';
 import type { SubscriberStore } from '../store/subscriber-store.js';
+import { ScriptHost, type ReloadOutcome } from '../routing/script-host.js';
+import { ControlSocket } from './control-socket.js';
+import { rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 
 export { stdoutLogger } from './logger.js';
 
@@ -27,6 +31,9 @@ export interface RunningServer {
   readonly domain: string;
   /** SIP worker threads (1: the SIP core runs in the main thread). */
   readonly workers: number;
+  /** The routing script: its active version, and a reload (as `parley reload` and SIGHUP do). */
+  readonly script: { readonly version: number; readonly source: string };
+  reload(trigger?: 'command' | 'signal' | 'watch'): Promise<ReloadOutcome>;
   stop(): Promise<void>;
 }
 
@@ -58,6 +65,20 @@ export async function runServer(config: ParleyConfig, log: PinoLogger = stdoutLo
   const limits = transportLimits(config);
 
   const clock = systemClock;
+  // the routing script: compiled and checked before anything listens (a bad one stops the start)
+  const scripts = new ScriptHost({
+    ...(config.routing.script === undefined ? {} : { file: config.routing.script }),
+    outDir: join(config.dataDir, 'routing'),
+    watch: config.routing.watch,
+    log: log.child({ module: 'routing' }),
+  });
+  let initialScript;
+  try {
+    initialScript = await scripts.start();
+  } catch (e) {
+    db.close();
+    throw e;
+  }
   // several cores: this thread runs core 0 beside the sockets, worker threads the others
   let pool: SipWorkerPool | undefined;
   const location = new LocationService({
@@ -96,6 +117,8 @@ export async function runServer(config: ParleyConfig, log: PinoLogger = stdoutLo
           nonceSecret: typeof nonceSecret === 'string' ? new TextEncoder().encode(nonceSecret) : nonceSecret,
           streamFailureWindowMs: limits.connectTimeoutMs + limits.handshakeTimeoutMs + 1000,
           limits: { maxMessageSize: limits.maxMessageSize, maxHeaders: limits.maxHeaders },
+          // a worker started (or restarted) now runs the version every other core runs
+          script: scripts.active,
         }),
         ...(limiter ? { limiter } : {}),
         log: log.child({ module: 'workers' }),
@@ -103,6 +126,7 @@ export async function runServer(config: ParleyConfig, log: PinoLogger = stdoutLo
       await pool.start(transports);
     }
   } catch (e) {
+    scripts.close();
     await sip.stop();
     await transports.stop();
     await location.stop();
@@ -110,7 +134,9 @@ export async function runServer(config: ParleyConfig, log: PinoLogger = stdoutLo
     throw e;
   }
   const localPool = pool;
-  const { proxy } = buildSipCore({
+  const { proxy, routing } = buildSipCore({
+    script: initialScript,
+    core: 0,
     config,
     sip,
     listeners,
@@ -123,6 +149,29 @@ export async function runServer(config: ParleyConfig, log: PinoLogger = stdoutLo
     ...(limiter ? { limiter: localPool ? { isBlocked: (a: string) => limiter.isBlocked(a), recordFailure: (a: string) => localPool.recordFailure(a) } : limiter } : {}),
     ...(localPool ? { nonceIssuer: 0 } : {}),
   });
+  // every core switches script versions together: all load it, then all switch (script-host.ts)
+  scripts.attach({
+    prepare: async (v, loaded) => {
+      routing.prepare(loaded);
+      if (localPool) await localPool.prepareScript(v);
+    },
+    commit: async (version) => {
+      const others = localPool?.commitScript(version);
+      routing.commit(version);
+      await others;
+    },
+    abort: (version) => {
+      routing.abort(version);
+      localPool?.abortScript(version);
+    },
+  });
+  const control = await ControlSocket.open(
+    config.dataDir,
+    async (request) => (request.cmd === 'reload' ? { ...(await scripts.reload('command')) } : { ok: true, pid: process.pid, workers, script: scripts.active.version, source: scripts.active.source }),
+    log,
+  );
+  const pidFile = join(config.dataDir, 'parley.pid');
+  writeFileSync(pidFile, `${process.pid}\n`);
   // a binding made over a connection goes with it (RFC 5626 flows); the pool tells the workers
   transports.connections.on('close', (connection: { id: number }) => {
     void location.removeConnection(connection.id);
@@ -136,8 +185,13 @@ export async function runServer(config: ParleyConfig, log: PinoLogger = stdoutLo
     requests: sip.stats.requests,
     responses: sip.stats.responses,
     parseErrors: sip.stats.parseErrors,
+    script: routing.script.version,
+    handledByScript: Object.fromEntries(routing.handled),
   });
   const stopCore = async (): Promise<void> => {
+    scripts.close();
+    await control?.close();
+    rmSync(pidFile, { force: true });
     await transports.stop();
     await pool?.stop();
     await sip.stop();
@@ -164,6 +218,9 @@ export async function runServer(config: ParleyConfig, log: PinoLogger = stdoutLo
       restoredBindings,
       subscribers: await subscribers.count(),
       workers,
+      script: scripts.active.version,
+      scriptSource: scripts.active.source,
+      ...(config.routing.traceCallIdPrefix === undefined ? {} : { traceCallIdPrefix: config.routing.traceCallIdPrefix }),
     },
     'Parley is ready',
   );
@@ -172,6 +229,10 @@ export async function runServer(config: ParleyConfig, log: PinoLogger = stdoutLo
     log,
     subscribers,
     workers,
+    get script() {
+      return scripts.active;
+    },
+    reload: (trigger = 'command') => scripts.reload(trigger),
     domain: config.sip.domains[0]?.toLowerCase() ?? defaultDomain(identity, listeners),
     stop: async () => {
       clearInterval(statsTimer);

@@ -6,6 +6,8 @@ import { randomBytes } from 'node:crypto';
 import { relative } from 'node:path';
 import { parseListenSpec, runServer, type RunningServer } from '../app/run-server.js';
 import { userCommand } from './user-command.js';
+import { reloadCommand } from './reload-command.js';
+import { traceCommand } from './trace-command.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
 
@@ -26,9 +28,10 @@ program
     if (!/^\d+$/.test(v) || Number(v) > 64) throw new InvalidArgumentError('a number 0-64');
     return Number(v);
   })
+  .option('-s, --script <file>', 'routing script (TypeScript or JavaScript; overrides routing.script); see docs/routing.md')
   .option('--demo', 'create two demo users, alice and bob, with random passwords (if they do not exist) and print their credentials')
-  .addHelpText('after', '\nExamples:\n  parley serve\n  parley serve --config parley.yaml\n  parley serve --listen udp:127.0.0.1:5080 tcp:127.0.0.1:5080 --data-dir /tmp/parley')
-  .action(async (opts: { config?: string; dataDir?: string; listen?: string[]; logLevel?: ParleyConfig['log']['level']; demo?: boolean; workers?: number }) => {
+  .addHelpText('after', '\nExamples:\n  parley serve\n  parley serve --config parley.yaml\n  parley serve --script routes.ts\n  parley serve --listen udp:127.0.0.1:5080 tcp:127.0.0.1:5080 --data-dir /tmp/parley')
+  .action(async (opts: { config?: string; dataDir?: string; listen?: string[]; logLevel?: ParleyConfig['log']['level']; demo?: boolean; workers?: number; script?: string }) => {
     let config: ParleyConfig;
     try {
       config = opts.config ? loadConfigFile(opts.config) : configFromObject({});
@@ -37,6 +40,7 @@ program
         ...(opts.dataDir ? { dataDir: opts.dataDir } : {}),
         log: { ...config.log, level: opts.logLevel ?? config.log.level },
         sip: { ...config.sip, listen: opts.listen ? opts.listen.map(parseListenSpec) : config.sip.listen, workers: opts.workers ?? config.sip.workers },
+        routing: { ...config.routing, ...(opts.script === undefined ? {} : { script: opts.script }) },
       };
     } catch (e) {
       if (e instanceof ConfigError) {
@@ -68,6 +72,10 @@ program
     };
     process.on('SIGINT', () => stop('SIGINT'));
     process.on('SIGTERM', () => stop('SIGTERM'));
+    // SIGHUP reloads the routing script (the outcome is logged; `parley reload` also prints it)
+    process.on('SIGHUP', () => {
+      if (!stopping) void server.reload('signal');
+    });
   });
 
 /**
@@ -113,5 +121,7 @@ program
   });
 
 program.addCommand(userCommand());
+program.addCommand(reloadCommand());
+program.addCommand(traceCommand());
 
 await program.parseAsync(process.argv);

@@ -9,7 +9,7 @@ import { Batcher } from './batcher.js';
 import { workerOf } from './call-id-hash.js';
 import { exactBytes } from './exact-bytes.js';
 import type { BindingDelta } from '../registrar/location-service.js';
-import type { FromWorker, ToPeer, ToWorker, WorkerFailed, WorkerReady } from './worker-messages.js';
+import type { FromWorker, ScriptAck, ScriptControl, ToPeer, ToWorker, WorkerFailed, WorkerReady } from './worker-messages.js';
 
 /** The SIP core that runs in the socket thread itself: it takes the messages that hash to 0. */
 export interface LocalCore {
@@ -72,6 +72,8 @@ export class SipWorkerPool implements RawReceiver {
   });
   private transports: TransportLayer | undefined;
   private stopping = false;
+  /** Script steps waiting for a worker's answer, by `step:version:worker`. */
+  private readonly scriptWaits = new Map<string, (ack: ScriptAck | Error) => void>();
   private restarts: number[] = [];
 
   constructor(private readonly options: SipWorkerPoolOptions) {
@@ -123,6 +125,62 @@ export class SipWorkerPool implements RawReceiver {
     );
   }
 
+  // ---- the routing script ---------------------------------------------------------------------
+
+  /**
+   * Have every worker load a script version and keep it aside (the first step of a switch).
+   * Rejects with the first worker's error, or when one does not answer within `timeoutMs`.
+   */
+  async prepareScript(v: { readonly version: number; readonly source: string; readonly url?: string }, timeoutMs = 15_000): Promise<void> {
+    const acks = await this.toEveryWorker({ k: 'script-prepare', v: v.version, source: v.source, ...(v.url === undefined ? {} : { url: v.url }) }, 'script-prepared', timeoutMs);
+    for (const [index, ack] of acks) {
+      if (ack instanceof Error) throw new Error(`SIP worker ${index}: ${ack.message}`);
+      if (ack.k === 'script-prepared' && ack.error !== undefined) throw new Error(`SIP worker ${index} could not load it: ${ack.error}`);
+    }
+  }
+
+  /** Have every worker switch to a prepared version; resolves once all have (or `timeoutMs` passed, rejecting). */
+  async commitScript(version: number, timeoutMs = 15_000): Promise<void> {
+    const acks = await this.toEveryWorker({ k: 'script-commit', v: version }, 'script-committed', timeoutMs);
+    for (const [index, ack] of acks) {
+      if (ack instanceof Error) throw new Error(`SIP worker ${index}: ${ack.message}`);
+      if (ack.k === 'script-committed' && !ack.ok) throw new Error(`SIP worker ${index} had not prepared version ${version}`);
+    }
+  }
+
+  /** Tell every worker to forget a prepared version. */
+  abortScript(version: number): void {
+    for (const slot of this.workers()) slot.worker.postMessage({ k: 'script-abort', v: version } satisfies ScriptControl);
+  }
+
+  /**
+   * A control message to every worker, in the same channel as (so, in order with) its SIP
+   * batches; each worker's answer, or an Error when it gave none in time.
+   */
+  private toEveryWorker(m: ScriptControl, answer: ScriptAck['k'], timeoutMs: number): Promise<Map<number, ScriptAck | Error>> {
+    const out = new Map<number, ScriptAck | Error>();
+    const waits = this.workers().map(
+      (slot) =>
+        new Promise<void>((resolve) => {
+          const key = `${answer}:${m.v}:${slot.index}`;
+          const timer = setTimeout(() => {
+            this.scriptWaits.delete(key);
+            out.set(slot.index, new Error(`no answer to ${m.k} ${m.v} within ${timeoutMs} ms`));
+            resolve();
+          }, timeoutMs);
+          this.scriptWaits.set(key, (ack) => {
+            clearTimeout(timer);
+            out.set(slot.index, ack);
+            resolve();
+          });
+          // pending SIP messages first: the switch takes effect between two of this worker's batches
+          slot.inbox.flush();
+          slot.worker.postMessage(m);
+        }),
+    );
+    return Promise.all(waits).then(() => out);
+  }
+
   // ---- RawReceiver: bytes from the sockets ------------------------------------------------
 
   onBytes(bytes: Uint8Array, flow: Flow, datagram: boolean): void {
@@ -168,9 +226,16 @@ export class SipWorkerPool implements RawReceiver {
     };
     this.slots[index] = slot;
     return new Promise<WorkerReady>((resolve, reject) => {
-      worker.on('message', (m: FromWorker[] | WorkerReady | WorkerFailed) => {
+      worker.on('message', (m: FromWorker[] | WorkerReady | WorkerFailed | ScriptAck) => {
         if (Array.isArray(m)) {
           this.fromWorker(index, m);
+          return;
+        }
+        if (m.k === 'script-prepared' || m.k === 'script-committed') {
+          const key = `${m.k}:${m.v}:${index}`;
+          const wait = this.scriptWaits.get(key);
+          this.scriptWaits.delete(key);
+          wait?.(m);
           return;
         }
         if (m.k === 'ready') {
