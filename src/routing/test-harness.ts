@@ -17,7 +17,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pino } from 'pino';
+import { pino, type Logger as PinoLogger } from 'pino';
 import { configFromObject } from '../app/config.js';
 import { buildSipCore } from '../app/sip-core.js';
 import { systemClock } from '../lib/clock.js';
@@ -52,6 +52,8 @@ export interface HarnessOptions {
   readonly hosts?: Readonly<Record<string, string>>;
   /** Server log level (default `silent`; `debug` to see what the core did). */
   readonly logLevel?: string;
+  /** A pino logger to write to instead (to assert on log lines). */
+  readonly logger?: PinoLogger;
 }
 
 /** What `send` may take besides the request. */
@@ -298,7 +300,7 @@ export class RoutingHarness {
       proxy: { outbound: o.outbound ?? [] },
     });
     const listeners: ListenerInfo[] = config.sip.listen.map((l) => ({ transport: l.transport, address: l.address, port: l.port }));
-    const log = pino({ level: o.logLevel ?? 'silent' });
+    const log = o.logger ?? pino({ level: o.logLevel ?? 'silent' });
     const wire = new RecordingWire();
     const path = new MessagePath({ wire, limits: { maxMessageSize: 65535, maxHeaders: 256 } });
     const sip = new SipServer({ path, log });
