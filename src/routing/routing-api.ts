@@ -225,9 +225,6 @@ export interface RoutingScript {
   readonly dumpVars?: readonly string[];
 }
 
-/** Names a script may export besides the handlers: anything else is a typo worth reporting. */
-export const SCRIPT_EXPORTS = ['onRequest', 'onInDialog', 'onResponse', 'onFailure', 'onStateless', 'dumpVars'] as const;
-
 /** `export default defineScript({ … })`: the object's handlers get their context types inferred. */
 export function defineScript<S extends RoutingScript>(script: S): S {
   return script;

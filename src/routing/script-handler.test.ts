@@ -154,6 +154,43 @@ describe('ScriptHandler: a script that throws or decides nothing', () => {
   });
 });
 
+describe('ScriptHandler: a CANCEL while onFailure is still running', () => {
+  let release: () => void = () => {};
+  const gate = (): Promise<void> => new Promise((r) => (release = r));
+  let h: RoutingHarness;
+  before(async () => {
+    h = await RoutingHarness.start({
+      script: {
+        onRequest(ctx: RequestContext): void {
+          ctx.relay('sip:198.51.100.70:5060');
+        },
+        async onFailure(ctx: FailureContext): Promise<void> {
+          await gate();
+          ctx.relay('sip:198.51.100.71:5060');
+        },
+      },
+    });
+  });
+  after(() => h.close());
+
+  it("the caller gets 487 at once; the failure route's late relay starts nothing (RFC 3261 §16.10)", async () => {
+    const invite = await h.send(h.request('INVITE', 'sip:x@example.com', { from: 'sip:y@elsewhere.example.org', callId: 'cancel-in-failure' }));
+    await invite.respond(180);
+    await invite.respond(503, { settle: false });
+    const cancel = h.request('CANCEL', 'sip:x@example.com', { callId: 'cancel-in-failure', cseq: invite.request.cseq.seq })
+      .replace(/^Via: .*$/m, `Via: ${invite.request.topVia!.toString()}`)
+      .replace(/^From: .*$/m, `From: ${invite.request.get('from')}`);
+    const c = await h.send(cancel);
+    assert.equal(c.status, 200);
+    await new Promise((r) => setTimeout(r, 50));
+    assert.equal(invite.status, 487);
+    release();
+    await new Promise((r) => setTimeout(r, 50));
+    assert.equal(invite.branches.length, 1, 'no branch after the CANCEL');
+    assert.deepEqual([...new Set(invite.replies.filter((x) => x.status >= 200).map((x) => x.status))], [487], 'one final answer (retransmitted until ACKed)');
+  });
+});
+
 describe('ScriptHandler: versions', () => {
   const version = (n: number, target: string) => ({
     onRequest(ctx: RequestContext): void {
