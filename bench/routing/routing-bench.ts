@@ -262,7 +262,8 @@ async function parleyServer(name: string, cli: string, probeBase: number): Promi
     async start(tag, extra = []) {
       const logFile = join(outDir, `${tag}.log`);
       const fd = openSync(logFile, 'w');
-      const [cmd, args] = pinned('0', process.execPath, [cli, 'serve', '--listen', `udp:${HOST}:${port};noauth`, `udp:${HOST}:${port + 1}`, '--data-dir', dataDir, '--log-level', 'warn', '--workers', pin ? '1' : '0', ...extra]);
+      const profile = option('profile');
+      const [cmd, args] = pinned('0', process.execPath, [...(profile === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', join(profile, tag)]), cli, 'serve', '--listen', `udp:${HOST}:${port};noauth`, `udp:${HOST}:${port + 1}`, '--data-dir', dataDir, '--log-level', 'warn', '--workers', pin ? '1' : '0', ...extra]);
       const child = track(spawn(cmd, args, { cwd: outDir, stdio: ['ignore', fd, fd] }));
       closeSync(fd);
       await waitReady(port, probeBase, child, name);
@@ -505,7 +506,7 @@ async function main(): Promise<void> {
   const probeBase = await portBlock(5);
   log(`routing-bench: Parley ${rev} (dist copied to ${PARLEY}); ${pin ? 'server on CPU 0, sipp on CPU 1, Parley --workers 1' : 'not pinned, Parley --workers 0'}; steps ${cfg.stepSecs} s; results in ${outDir}`);
   const lines: string[] = [];
-  if (only !== 'reload') {
+  if (only !== 'reload' && option('ab') === undefined) {
     const servers: Server[] = [];
     for (const name of serverNames) {
       if (name === 'script') servers.push(await parleyServer('script', PARLEY, probeBase));
@@ -535,7 +536,35 @@ async function main(): Promise<void> {
       }
     }
   }
-  if (only !== 'calls') {
+  const ab = option('ab');
+  if (ab !== undefined) {
+    // the same rate through each server, round after round: CPU per call, medians (steadier than the pass/fail search on a shared machine)
+    const [rateText, roundsText] = ab.split(',');
+    const rate = Number(rateText);
+    const rounds = Number(roundsText ?? 3);
+    const servers: Server[] = [];
+    for (const name of serverNames) {
+      if (name === 'script') servers.push(await parleyServer('script', PARLEY, probeBase));
+      else if (name === 'builtin') servers.push(await parleyServer('builtin', baseline!, probeBase));
+      else if (name === 'kamailio') servers.push(await kamailioServer(probeBase));
+    }
+    for (const bench of benches) {
+      const perCall = new Map<string, number[]>();
+      for (let round = 0; round < rounds; round++) {
+        for (const server of servers) {
+          const st = await runStep(server, bench, rate);
+          if (st.pass) perCall.set(server.name, [...(perCall.get(server.name) ?? []), (st.serverCpu / 100 / st.achieved) * 1e6]);
+        }
+      }
+      const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? NaN;
+      lines.push(`${bench} at ${rate} calls/s, ${rounds} rounds: server CPU µs per call (median of passing rounds)`);
+      for (const server of servers) lines.push(`  ${server.name.padEnd(10)} ${median(perCall.get(server.name) ?? []).toFixed(0).padStart(6)} µs  (${(perCall.get(server.name) ?? []).map((x) => x.toFixed(0)).join(', ')})`);
+      const m = (n: string): number => median(perCall.get(n) ?? []);
+      if (serverNames.includes('script') && serverNames.includes('builtin')) lines.push(`  script/builtin CPU per call: ${(m('script') / m('builtin')).toFixed(3)}`);
+      if (serverNames.includes('script') && serverNames.includes('kamailio')) lines.push(`  script/kamailio CPU per call: ${(m('script') / m('kamailio')).toFixed(3)}`);
+    }
+  }
+  if (only !== 'calls' && ab === undefined) {
     log(`reload cost: ${cfg.reloadRate} calls/s for ${cfg.reloadSecs} s without, then with a reload every second`);
     const { quiet, reloading } = await reloadCost();
     const fmt = (p: ReloadPhase): string =>
