@@ -79,6 +79,8 @@ export class TraceReport {
   private readonly wall: number;
   private readonly received: TraceMessage;
   closed = false;
+  /** ms from reception to the end of its routing (set when the report is written). */
+  private duration: number | undefined;
 
   constructor(
     private readonly recorder: TraceRecorder,
@@ -123,7 +125,11 @@ export class TraceReport {
   close(): void {
     if (this.closed) return;
     this.closed = true;
-    setImmediate(() => this.recorder.finish(this));
+    setImmediate(() => {
+      // after what was being sent when routing ended (a stateless answer goes right after its handler)
+      this.duration = this.elapsed();
+      this.recorder.finish(this);
+    });
   }
 
   toJSON(): TraceReportJson {
@@ -140,7 +146,7 @@ export class TraceReport {
       steps: this.steps,
       sent: this.sent,
       responses: this.responses,
-      durationMs: this.elapsed(),
+      durationMs: this.duration ?? this.elapsed(),
     };
   }
 }
