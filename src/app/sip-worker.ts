@@ -176,7 +176,7 @@ async function main(port: MessagePort, data: SipWorkerData): Promise<void> {
       stop().catch((e: unknown) => log.error({ err: e }, 'SIP worker did not stop cleanly'));
     }
   });
-  port.postMessage({ k: 'ready', restoredBindings });
+  port.postMessage({ k: 'ready', restoredBindings, script: script.version });
 }
 
 if (parentPort !== null) {

@@ -91,7 +91,8 @@ export class ScriptHost {
   private queue: Promise<unknown> = Promise.resolve();
   private cores: ScriptCores | undefined;
   private watchers: FSWatcher[] = [];
-  private watched = new Set<string>();
+  /** The files watched now, as one string (the watch is renewed only when they change). */
+  private watchKey = '';
   private debounce: NodeJS.Timeout | undefined;
   private closed = false;
 
@@ -173,7 +174,13 @@ export class ScriptHost {
           cores.abort(built.version.version);
           throw e;
         }
-        await cores.commit(built.version.version);
+        try {
+          await cores.commit(built.version.version);
+        } catch (e) {
+          // the switch went out to every core; one did not confirm it (it died meanwhile: a
+          // restarted worker catches up with the active version by itself)
+          this.log.error({ script: built.version.version, err: (e as Error).message }, 'routing script switched, but not every SIP core confirmed it');
+        }
       }
     } catch (e) {
       const error = errorJson(e);
@@ -215,11 +222,11 @@ export class ScriptHost {
   private follow(inputs: readonly string[]): void {
     const files = new Set(inputs);
     const dirs = new Set([...files].map((f) => dirname(f)));
-    const key = [...dirs].sort().join('\0') + '\u0001' + [...files].sort().join('\0');
-    if (key === [...this.watched].join('')) return;
+    const key = [...files].sort().join('\0');
+    if (key === this.watchKey) return;
     for (const w of this.watchers) w.close();
     this.watchers = [];
-    this.watched = new Set([key]);
+    this.watchKey = key;
     for (const dir of dirs) {
       try {
         const w = watch(dir, (_event, name) => {

@@ -37,6 +37,13 @@ export interface SipWorkerPoolOptions {
   readonly maxRestartsPerMinute?: number;
 }
 
+/** A routing script version as the workers load it (a compiled module's URL; none: the built-in default). */
+export interface ScriptVersionRef {
+  readonly version: number;
+  readonly source: string;
+  readonly url?: string;
+}
+
 interface Slot {
   readonly index: number;
   worker: Worker;
@@ -74,6 +81,9 @@ export class SipWorkerPool implements RawReceiver {
   private stopping = false;
   /** Script steps waiting for a worker's answer, by `step:version:worker`. */
   private readonly scriptWaits = new Map<string, (ack: ScriptAck | Error) => void>();
+  /** Versions prepared, and the one every worker was told to switch to (for workers that restart). */
+  private readonly preparedScripts = new Map<number, ScriptVersionRef>();
+  private activeScript: ScriptVersionRef | undefined;
   private restarts: number[] = [];
 
   constructor(private readonly options: SipWorkerPoolOptions) {
@@ -131,7 +141,8 @@ export class SipWorkerPool implements RawReceiver {
    * Have every worker load a script version and keep it aside (the first step of a switch).
    * Rejects with the first worker's error, or when one does not answer within `timeoutMs`.
    */
-  async prepareScript(v: { readonly version: number; readonly source: string; readonly url?: string }, timeoutMs = 15_000): Promise<void> {
+  async prepareScript(v: ScriptVersionRef, timeoutMs = 15_000): Promise<void> {
+    this.preparedScripts.set(v.version, v);
     const acks = await this.toEveryWorker({ k: 'script-prepare', v: v.version, source: v.source, ...(v.url === undefined ? {} : { url: v.url }) }, 'script-prepared', timeoutMs);
     for (const [index, ack] of acks) {
       if (ack instanceof Error) throw new Error(`SIP worker ${index}: ${ack.message}`);
@@ -141,6 +152,8 @@ export class SipWorkerPool implements RawReceiver {
 
   /** Have every worker switch to a prepared version; resolves once all have (or `timeoutMs` passed, rejecting). */
   async commitScript(version: number, timeoutMs = 15_000): Promise<void> {
+    this.activeScript = this.preparedScripts.get(version) ?? this.activeScript;
+    this.preparedScripts.clear();
     const acks = await this.toEveryWorker({ k: 'script-commit', v: version }, 'script-committed', timeoutMs);
     for (const [index, ack] of acks) {
       if (ack instanceof Error) throw new Error(`SIP worker ${index}: ${ack.message}`);
@@ -150,6 +163,7 @@ export class SipWorkerPool implements RawReceiver {
 
   /** Tell every worker to forget a prepared version. */
   abortScript(version: number): void {
+    this.preparedScripts.delete(version);
     for (const slot of this.workers()) slot.worker.postMessage({ k: 'script-abort', v: version } satisfies ScriptControl);
   }
 
@@ -267,8 +281,16 @@ export class SipWorkerPool implements RawReceiver {
     this.restarts.push(now);
     this.log.error({ worker: index, code }, 'SIP worker exited; starting a new one');
     this.spawn(index).then(
-      () => {
+      (ready) => {
         for (let j = 0; j < this.options.count; j++) if (j !== index) this.connectPeers(index, j);
+        // a switch that happened while it was starting: it catches up with the others
+        const active = this.activeScript;
+        const slot = this.slots[index];
+        if (active !== undefined && ready.script !== active.version && slot !== undefined) {
+          this.log.info({ worker: index, script: active.version, started: ready.script }, 'restarted SIP worker switches to the active routing script');
+          slot.worker.postMessage({ k: 'script-prepare', v: active.version, source: active.source, ...(active.url === undefined ? {} : { url: active.url }) } satisfies ScriptControl);
+          slot.worker.postMessage({ k: 'script-commit', v: active.version } satisfies ScriptControl);
+        }
       },
       (e: unknown) => this.log.error({ worker: index, err: (e as Error).message }, 'SIP worker could not be restarted'),
     );

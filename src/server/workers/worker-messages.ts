@@ -35,6 +35,8 @@ export type ToPeer = { readonly k: 'bindings'; readonly d: BindingDelta };
 export interface WorkerReady {
   readonly k: 'ready';
   readonly restoredBindings: number;
+  /** The routing script version it started with. */
+  readonly script: number;
 }
 
 /** A worker that could not start. */
