@@ -4,7 +4,7 @@
  * key (and the line) of the first problem; `describeSchema` writes the documentation of defaults.
  */
 export type FieldSchema =
-  | { readonly kind: 'string'; readonly doc: string; readonly default?: string; readonly enum?: readonly string[]; readonly required?: boolean }
+  | { readonly kind: 'string'; readonly doc: string; readonly default?: string; readonly enum?: readonly string[]; readonly required?: boolean; readonly minLength?: number }
   | { readonly kind: 'integer'; readonly doc: string; readonly default?: number; readonly min: number; readonly max: number }
   | { readonly kind: 'boolean'; readonly doc: string; readonly default?: boolean }
   | { readonly kind: 'strings'; readonly doc: string; readonly default?: readonly string[]; readonly enum?: readonly string[]; readonly required?: boolean }
@@ -42,6 +42,7 @@ export function validateConfig(schema: FieldSchema & { kind: 'object' }, input: 
       case 'string':
         if (typeof v !== 'string') fail(path, `must be a string (got ${show(v)})`);
         if (s.enum && !s.enum.includes(v as string)) fail(path, `must be one of ${s.enum.join(', ')} (got ${show(v)})`);
+        if (s.minLength !== undefined && (v as string).length < s.minLength) fail(path, `must be at least ${s.minLength} character${s.minLength === 1 ? '' : 's'} long`);
         return v;
       case 'integer':
         if (typeof v !== 'number' || !Number.isInteger(v)) fail(path, `must be an integer (got ${show(v)})`);

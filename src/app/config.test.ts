@@ -40,6 +40,13 @@ describe('configuration', () => {
     assert.throws(() => configFromObject({ sip: { timers: { t1: 'fast' } } }), /sip\.timers\.t1: must be an integer/);
   });
 
+  it('routing: a script file, watch on by default, a trace prefix that is not empty', () => {
+    const c = parseConfigText('routing:\n  script: routes.ts\n  traceCallIdPrefix: TEST-\n');
+    assert.deepEqual(c.routing, { script: 'routes.ts', watch: true, traceCallIdPrefix: 'TEST-' });
+    assert.deepEqual(parseConfigText('').routing, { script: undefined, watch: true, traceCallIdPrefix: undefined });
+    assert.throws(() => parseConfigText('routing:\n  traceCallIdPrefix: ""\n'), /config:2: routing\.traceCallIdPrefix: must be at least 1 character long/);
+  });
+
   it('reports a syntax error with its line, and a duplicate key', () => {
     assert.throws(() => parseConfigText('sip:\n  listen: [\n'), (e: unknown) => e instanceof ConfigError && e.key === '(syntax)' && e.line !== undefined);
     assert.throws(() => parseConfigText('dataDir: a\ndataDir: b\n'), /syntax/);

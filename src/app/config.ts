@@ -55,6 +55,7 @@ export interface ParleyConfig {
   };
   readonly proxy: { readonly timerC: number; readonly outbound: ReadonlyArray<{ readonly domain: string; readonly uri: string }> };
   readonly phone: { readonly iceServers: readonly IceServerConfig[] };
+  readonly routing: { readonly script?: string; readonly watch: boolean; readonly traceCallIdPrefix?: string };
 }
 
 /** One ICE server for the browser phone, as RTCPeerConnection's RTCIceServer takes it. */
@@ -229,6 +230,15 @@ export const CONFIG_SCHEMA: FieldSchema & { kind: 'object' } = {
             },
           },
         },
+      },
+    },
+    routing: {
+      kind: 'object',
+      doc: 'Routing script (docs/routing.md).',
+      fields: {
+        script: { kind: 'string', doc: 'Routing script file (TypeScript or JavaScript module, relative to the working directory); default: the built-in default script (the stock Kamailio behaviour). `--script` overrides it.' },
+        watch: { kind: 'boolean', default: true, doc: 'Reload the script when one of its files changes (besides `parley reload` and SIGHUP).' },
+        traceCallIdPrefix: { kind: 'string', minLength: 1, doc: 'Trace requests whose Call-ID starts with this prefix: a JSON report per request in `dataDir/traces/` (`parley trace show CALL-ID`). Unset: nothing is traced.' },
       },
     },
   },

@@ -18,6 +18,10 @@ import { phonePagePlugin } from '../web/phone-page.js';
 import { buildSipCore } from './sip-core.js';
 import type { SipWorkerData } from './sip-worker.js';
 import type { SubscriberStore } from '../store/subscriber-store.js';
+import { ScriptHost, type ReloadOutcome } from '../routing/script-host.js';
+import { ControlSocket } from './control-socket.js';
+import { rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 
 export { stdoutLogger } from './logger.js';
 
@@ -32,6 +36,9 @@ export interface RunningServer {
   readonly domain: string;
   /** SIP worker threads (0: the SIP core runs in the main thread). */
   readonly workers: number;
+  /** The routing script: its active version, and a reload (as `parley reload` and SIGHUP do). */
+  readonly script: { readonly version: number; readonly source: string };
+  reload(trigger?: 'command' | 'signal' | 'watch'): Promise<ReloadOutcome>;
   stop(): Promise<void>;
 }
 
@@ -65,6 +72,20 @@ export async function runServer(config: ParleyConfig, log: PinoLogger = stdoutLo
 
   const clock = systemClock;
   const threads = workerCount(config.sip.workers);
+  // the routing script: compiled and checked before anything listens (a bad one stops the start)
+  const scripts = new ScriptHost({
+    ...(config.routing.script === undefined ? {} : { file: config.routing.script }),
+    outDir: join(config.dataDir, 'routing'),
+    watch: config.routing.watch,
+    log: log.child({ module: 'routing' }),
+  });
+  let initialScript;
+  try {
+    initialScript = await scripts.start();
+  } catch (e) {
+    db.close();
+    throw e;
+  }
   let pool: SipWorkerPool | undefined;
   const transports = new TransportLayer({
     listeners: listenerOptions,
@@ -103,6 +124,8 @@ export async function runServer(config: ParleyConfig, log: PinoLogger = stdoutLo
           trustedPorts: web?.trustedPorts ?? [],
           streamFailureWindowMs: limits.connectTimeoutMs + limits.handshakeTimeoutMs + 1000,
           limits: { maxMessageSize: limits.maxMessageSize, maxHeaders: limits.maxHeaders },
+          // a worker started (or restarted) now runs the version every other core runs
+          script: scripts.active,
         }),
         ...(limiter ? { limiter } : {}),
         log: log.child({ module: 'workers' }),
@@ -111,6 +134,7 @@ export async function runServer(config: ParleyConfig, log: PinoLogger = stdoutLo
       restoredBindings = (await pool.start(transports))[0]?.restoredBindings ?? 0;
     }
   } catch (e) {
+    scripts.close();
     await web?.stop();
     await pool?.stop();
     await sip?.stop();
@@ -124,6 +148,8 @@ export async function runServer(config: ParleyConfig, log: PinoLogger = stdoutLo
   let identity: LocalIdentity;
   if (sip !== undefined && location !== undefined) {
     const core = buildSipCore({
+      script: initialScript,
+      core: 0,
       config,
       sip,
       listeners,
@@ -138,6 +164,15 @@ export async function runServer(config: ParleyConfig, log: PinoLogger = stdoutLo
       ...(limiter ? { limiter } : {}),
     });
     identity = core.identity;
+    const { routing } = core;
+    // a new script version: loaded, then switched to (script-host.ts)
+    scripts.attach({
+      prepare: async (_v, loaded) => routing.prepare(loaded),
+      commit: async (version) => {
+        routing.commit(version);
+      },
+      abort: (version) => routing.abort(version),
+    });
     // a binding made over a connection goes with it (RFC 5626 flows)
     transports.connections.on('close', (connection: { id: number }) => {
       void location.removeConnection(connection.id);
@@ -150,17 +185,36 @@ export async function runServer(config: ParleyConfig, log: PinoLogger = stdoutLo
       requests: sip.stats.requests,
       responses: sip.stats.responses,
       parseErrors: sip.stats.parseErrors,
+      script: routing.script.version,
+      handledByScript: Object.fromEntries(routing.handled),
     });
   } else {
+    // every worker loads a new version, then all switch to it (script-host.ts, sip-worker-pool.ts)
+    const workerPool = pool!;
+    scripts.attach({
+      prepare: (v) => workerPool.prepareScript(v),
+      commit: (version) => workerPool.commitScript(version),
+      abort: (version) => workerPool.abortScript(version),
+    });
     identity = new LocalIdentity(listeners, {
       ...(config.sip.domains.length > 0 ? { domains: config.sip.domains } : {}),
       ...(config.sip.advertise ? { advertise: config.sip.advertise } : {}),
     });
     // the SIP counters are in each worker's own stats line
-    stats = () => ({ workers: threads, connections: transports.connections.size });
+    stats = () => ({ workers: threads, connections: transports.connections.size, script: scripts.active.version });
   }
+  const control = await ControlSocket.open(
+    config.dataDir,
+    async (request) => (request.cmd === 'reload' ? { ...(await scripts.reload('command')) } : { ok: true, pid: process.pid, workers: threads, script: scripts.active.version, source: scripts.active.source }),
+    log,
+  );
+  const pidFile = join(config.dataDir, 'parley.pid');
+  writeFileSync(pidFile, `${process.pid}\n`);
   domain = config.sip.domains[0]?.toLowerCase() ?? defaultDomain(identity, listeners);
   const stopCore = async (): Promise<void> => {
+    scripts.close();
+    await control?.close();
+    rmSync(pidFile, { force: true });
     await web?.stop();
     await transports.stop();
     await pool?.stop();
@@ -184,6 +238,9 @@ export async function runServer(config: ParleyConfig, log: PinoLogger = stdoutLo
       restoredBindings,
       subscribers: await subscribers.count(),
       workers: threads,
+      script: scripts.active.version,
+      scriptSource: scripts.active.source,
+      ...(config.routing.traceCallIdPrefix === undefined ? {} : { traceCallIdPrefix: config.routing.traceCallIdPrefix }),
     },
     'Parley is ready',
   );
@@ -193,6 +250,10 @@ export async function runServer(config: ParleyConfig, log: PinoLogger = stdoutLo
     log,
     subscribers,
     workers: threads,
+    get script() {
+      return scripts.active;
+    },
+    reload: (trigger = 'command') => scripts.reload(trigger),
     domain,
     stop: async () => {
       clearInterval(statsTimer);

@@ -1,13 +1,20 @@
+import { join } from 'node:path';
 import type { Logger as PinoLogger } from 'pino';
+import type { SipRequest } from '../sip/index.js';
 import type { Clock } from '../lib/clock.js';
 import { DigestAuthenticator, NonceManager, challengeHeaders, type FailureLimiter, type SipServer } from '../server/index.js';
-import { DefaultHandler } from '../server/core/default-handler.js';
 import { LocalIdentity } from '../server/core/local-identity.js';
 import { ProxyCore } from '../server/proxy/proxy-core.js';
 import type { LocationService } from '../server/registrar/location-service.js';
 import { Registrar } from '../server/registrar/registrar.js';
 import type { Flow, ListenerInfo } from '../server/transport/index.js';
 import type { SubscriberStore } from '../store/subscriber-store.js';
+import type { LoadedScript } from '../routing/loaded-script.js';
+import { RateCounter } from '../routing/rate-counter.js';
+import { ScriptHandler } from '../routing/script-handler.js';
+import { TraceRecorder } from '../routing/trace-recorder.js';
+import type { DnsLookup } from '../server/proxy/dns-resolver.js';
+import { TraceFileSink } from '../routing/trace-store.js';
 import type { ParleyConfig } from './config.js';
 
 export interface SipCoreParts {
@@ -18,30 +25,40 @@ export interface SipCoreParts {
   readonly subscribers: SubscriberStore;
   readonly location: LocationService;
   readonly clock: Clock;
-  readonly log: PinoLogger;
+  readonly log: Pick<PinoLogger, 'child' | 'debug' | 'info' | 'warn' | 'error' | 'isLevelEnabled'>;
   /** Counts failed authentications per source; none when the config disables it. */
   readonly limiter?: Pick<FailureLimiter, 'isBlocked' | 'recordFailure'>;
   /** Key of the nonce HMAC, shared by every worker (random per start unless configured). */
   readonly nonceSecret: Uint8Array | string;
   /** This worker's number, written into its nonces (see NonceManager.issuer); none in one thread. */
   readonly nonceIssuer?: number;
-  /** Key of the flow tokens in Record-Route (RFC 5626), shared by every core. */
-  readonly flowTokenSecret: Uint8Array;
+  /** Key of the flow tokens in Record-Route (RFC 5626), shared by every core; default: random. */
+  readonly flowTokenSecret?: Uint8Array;
   /** Open stream connections by id (a worker's view of the socket thread's table); default: the server's own. */
   readonly connectionFlow?: (id: number) => Flow | undefined;
   /** Ports of other trusted listeners (the web server's with `auth: false`). */
   readonly trustedPorts?: readonly number[];
+  /** The routing script version to start with (the same in every core). */
+  readonly script: LoadedScript;
+  /** This core's number (0: the main thread), for traces. */
+  readonly core?: number;
+  /** Traces of test calls; default: files in `<dataDir>/traces` when routing.traceCallIdPrefix is set. */
+  readonly tracer?: TraceRecorder;
+  /** DNS for the proxy's RFC 3263 lookups (the test harness gives a table). */
+  readonly dns?: DnsLookup;
 }
 
 export interface SipCore {
   readonly identity: LocalIdentity;
   readonly proxy: ProxyCore;
+  /** The request handler running the routing script; its versions are swapped by the script host. */
+  readonly routing: ScriptHandler;
 }
 
 /**
  * The SIP core's routing, wired from the configuration: local identity, digest authentication,
- * registrar, proxy and the default routing policy, installed as the server's handler. The same
- * in the main thread (one thread) and in each worker thread.
+ * registrar, proxy, and the routing script's handler (with the traces of test calls) installed as
+ * the server's handler. The same in the main thread (one thread) and in each worker thread.
  */
 export function buildSipCore(p: SipCoreParts): SipCore {
   const { config, sip, listeners, subscribers, location, clock, log } = p;
@@ -51,6 +68,11 @@ export function buildSipCore(p: SipCoreParts): SipCore {
   });
   // a realm is a served domain: HA1 is stored per user@domain with realm = domain
   const realms = identity.servedDomains;
+  // the realm is the domain of the identity claimed: any domain Parley serves
+  const realmOf = (request: SipRequest): string => {
+    const uri = request.method === 'REGISTER' ? request.to.uri : request.from.uri;
+    return uri.kind === 'sip' && identity.servesDomain(uri.host) ? uri.host.toLowerCase().replace(/^\[(.*)\]$/, '$1') : realms[0]!;
+  };
   const authenticator = new DigestAuthenticator({
     realms,
     subscribers,
@@ -61,14 +83,10 @@ export function buildSipCore(p: SipCoreParts): SipCore {
     }),
     ...(p.limiter ? { limiter: p.limiter } : {}),
     isLocalUri: (uri) => identity.isLocalUri(uri),
-    // the realm is the domain of the identity claimed: any domain Parley serves
-    realmOf: (request) => {
-      const uri = request.method === 'REGISTER' ? request.to.uri : request.from.uri;
-      return uri.kind === 'sip' && identity.servesDomain(uri.host) ? uri.host.toLowerCase().replace(/^\[(.*)\]$/, '$1') : realms[0]!;
-    },
+    realmOf,
     algorithms: config.auth.algorithms,
   });
-  const proxy = new ProxyCore(sip, identity, { clock, timerC: config.proxy.timerC * 1000, flowTokenSecret: p.flowTokenSecret, ...(p.connectionFlow ? { connectionFlow: p.connectionFlow } : {}), log: log.child({ module: 'proxy' }) });
+  const proxy = new ProxyCore(sip, identity, { clock, timerC: config.proxy.timerC * 1000, ...(p.flowTokenSecret ? { flowTokenSecret: p.flowTokenSecret } : {}), ...(p.connectionFlow ? { connectionFlow: p.connectionFlow } : {}), log: log.child({ module: 'proxy' }), ...(p.dns === undefined ? {} : { dns: p.dns }) });
   const registrar = new Registrar(location, identity, { ...config.registrar });
   const trustedPorts = new Set(
     config.sip.listen
@@ -76,27 +94,42 @@ export function buildSipCore(p: SipCoreParts): SipCore {
       .map((l) => listeners.find((b) => b.transport === l.transport && (l.port === 0 || b.port === l.port))?.port ?? l.port),
   );
   for (const port of p.trustedPorts ?? []) trustedPorts.add(port);
-  sip.handler = new DefaultHandler({
-    identity,
-    registrar,
-    location,
-    proxy,
-    subscribers,
-    trustedPorts,
-    outbound: new Map(config.proxy.outbound.map((o) => [o.domain.toLowerCase(), o.uri])),
-    auth: {
-      authenticate: async (request, source) => {
-        const r = await authenticator.authenticate(request, source);
-        if (r.ok) return { ok: true, username: r.username, realm: r.realm };
-        if (r.status !== 401 && r.status !== 407) log.debug({ callId: request.callId, status: r.status, why: r.reason }, 'authentication refused');
-        return { ok: false, status: r.status, headers: challengeHeaders(r) };
+  const routingLog = log.child({ module: 'routing' });
+  const prefix = config.routing.traceCallIdPrefix;
+  const tracer = p.tracer ?? (prefix === undefined ? undefined : new TraceRecorder(prefix, new TraceFileSink(join(config.dataDir, 'traces'), routingLog), p.core ?? 0));
+  if (tracer !== undefined) sip.messages.observer = tracer;
+  const routing = new ScriptHandler(
+    {
+      server: sip,
+      identity,
+      registrar,
+      location,
+      proxy,
+      subscribers,
+      trustedPorts,
+      outbound: new Map(config.proxy.outbound.map((o) => [o.domain.toLowerCase(), o.uri])),
+      rates: new RateCounter(),
+      auth: {
+        authenticate: async (request, source) => {
+          const r = await authenticator.authenticate(request, source);
+          if (r.ok) return { ok: true, username: r.username, realm: r.realm };
+          if (r.status !== 401 && r.status !== 407) log.debug({ callId: request.callId, status: r.status, why: r.reason }, 'authentication refused');
+          return { ok: false, status: r.status, headers: challengeHeaders(r) };
+        },
+        precheck: (request, source) => {
+          const r = authenticator.precheck(request, source);
+          return r === undefined ? undefined : { ok: false, status: r.status, headers: challengeHeaders(r) };
+        },
+        challenge: (request) => {
+          const r = authenticator.challenge(request.method === 'REGISTER' ? 'www' : 'proxy', realmOf(request), false, 'challenged by the routing script');
+          return { ok: false, status: r.status, headers: challengeHeaders(r) };
+        },
       },
-      precheck: (request, source) => {
-        const r = authenticator.precheck(request, source);
-        return r === undefined ? undefined : { ok: false, status: r.status, headers: challengeHeaders(r) };
-      },
+      log: routingLog,
     },
-    log: log.child({ module: 'routing' }),
-  });
-  return { identity, proxy };
+    p.script,
+    { ...(tracer === undefined ? {} : { tracer }), logEachRequest: log.isLevelEnabled('debug') },
+  );
+  sip.handler = routing;
+  return { identity, proxy, routing };
 }

@@ -9,11 +9,13 @@ import { FailureLimiter, SipServer } from '../server/index.js';
 import { LocationService } from '../server/registrar/location-service.js';
 import { MessagePath, type Flow, type ListenerInfo } from '../server/transport/index.js';
 import { Batcher } from '../server/workers/batcher.js';
-import { MAX_DATAGRAM_QUEUE_MS, type FromWorker, type ToPeer, type ToWorker } from '../server/workers/worker-messages.js';
+import { MAX_DATAGRAM_QUEUE_MS, type FromWorker, type ScriptAck, type ScriptControl, type ToPeer, type ToWorker } from '../server/workers/worker-messages.js';
 import { WorkerWire } from '../server/workers/worker-wire.js';
 import { SqliteBindingStore } from '../store/sqlite/sqlite-binding-store.js';
 import { SqliteDatabase } from '../store/sqlite/sqlite-database.js';
 import { SqliteSubscriberStore } from '../store/sqlite/sqlite-subscriber-store.js';
+import { LoadedScript } from '../routing/loaded-script.js';
+import { builtinDefault, type ScriptVersion } from '../routing/script-host.js';
 import type { ParleyConfig } from './config.js';
 import { stdoutLogger } from './logger.js';
 import { buildSipCore } from './sip-core.js';
@@ -31,6 +33,15 @@ export interface SipWorkerData {
   /** How long a stream send may take to fail, ms. */
   readonly streamFailureWindowMs: number;
   readonly limits: { readonly maxMessageSize: number; readonly maxHeaders: number };
+  /** The routing script version active when the worker starts. */
+  readonly script: ScriptVersion;
+}
+
+/** A version as this worker loads it: the compiled module the main thread wrote, or the built-in default. */
+async function loadVersion(v: { readonly version: number; readonly source: string; readonly url?: string }): Promise<LoadedScript> {
+  if (v.url === undefined) return builtinDefault();
+  process.setSourceMapsEnabled(true);
+  return LoadedScript.import(v.url, v.version, v.source);
 }
 
 type Control = { readonly k: 'peer'; readonly i: number; readonly port: MessagePort } | { readonly k: 'stop' };
@@ -70,7 +81,10 @@ async function main(port: MessagePort, data: SipWorkerData): Promise<void> {
       return false;
     },
   };
-  const { proxy } = buildSipCore({
+  const script = await loadVersion(data.script);
+  const { proxy, routing } = buildSipCore({
+    script,
+    core: index,
     config,
     sip,
     listeners: data.listeners,
@@ -124,6 +138,8 @@ async function main(port: MessagePort, data: SipWorkerData): Promise<void> {
         parseErrors: sip.stats.parseErrors,
         shedDatagrams: shed,
         heapUsedMB: Math.round(process.memoryUsage().heapUsed / 1048576),
+        script: routing.script.version,
+        handledByScript: Object.fromEntries(routing.handled),
       },
       'stats',
     );
@@ -140,9 +156,30 @@ async function main(port: MessagePort, data: SipWorkerData): Promise<void> {
     port.close();
   };
 
-  port.on('message', (m: ToWorker[] | Control) => {
+  const scriptStep = (m: ScriptControl): void => {
+    const reply = (ack: ScriptAck): void => port.postMessage(ack);
+    if (m.k === 'script-prepare') {
+      loadVersion({ version: m.v, source: m.source, ...(m.url === undefined ? {} : { url: m.url }) }).then(
+        (loaded) => {
+          routing.prepare(loaded);
+          reply({ k: 'script-prepared', v: m.v });
+        },
+        (e: unknown) => reply({ k: 'script-prepared', v: m.v, error: (e as Error).message }),
+      );
+    } else if (m.k === 'script-commit') {
+      const ok = routing.commit(m.v);
+      if (ok) log.debug({ script: m.v }, 'routing script version active in this worker');
+      reply({ k: 'script-committed', v: m.v, ok });
+    } else routing.abort(m.v);
+  };
+
+  port.on('message', (m: ToWorker[] | Control | ScriptControl) => {
     if (Array.isArray(m)) {
       onBatch(m);
+      return;
+    }
+    if (m.k === 'script-prepare' || m.k === 'script-commit' || m.k === 'script-abort') {
+      scriptStep(m);
       return;
     }
     if (m.k === 'peer') {
@@ -155,7 +192,7 @@ async function main(port: MessagePort, data: SipWorkerData): Promise<void> {
       stop().catch((e: unknown) => log.error({ err: e }, 'SIP worker did not stop cleanly'));
     }
   });
-  port.postMessage({ k: 'ready', restoredBindings });
+  port.postMessage({ k: 'ready', restoredBindings, script: script.version });
 }
 
 if (parentPort !== null) {

@@ -7,6 +7,8 @@ import { relative } from 'node:path';
 import { isHttpListen, parseListenSpec, runServer, type RunningServer } from '../app/run-server.js';
 import { loadCommand } from './load-command.js';
 import { userCommand } from './user-command.js';
+import { reloadCommand } from './reload-command.js';
+import { traceCommand } from './trace-command.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
 
@@ -28,9 +30,10 @@ program
     if (!/^\d+$/.test(v) || Number(v) > 64) throw new InvalidArgumentError('auto or a number 0-64');
     return Number(v);
   })
+  .option('-s, --script <file>', 'routing script (TypeScript or JavaScript; overrides routing.script); see docs/routing.md')
   .option('--demo', 'create two demo users, alice and bob, with random passwords (if they do not exist) and print their credentials')
-  .addHelpText('after', '\nExamples:\n  parley serve\n  parley serve --config parley.yaml\n  parley serve --listen udp:127.0.0.1:5080 tcp:127.0.0.1:5080 --data-dir /tmp/parley')
-  .action(async (opts: { config?: string; dataDir?: string; listen?: string[]; logLevel?: ParleyConfig['log']['level']; demo?: boolean; workers?: number }) => {
+  .addHelpText('after', '\nExamples:\n  parley serve\n  parley serve --config parley.yaml\n  parley serve --script routes.ts\n  parley serve --listen udp:127.0.0.1:5080 tcp:127.0.0.1:5080 --data-dir /tmp/parley')
+  .action(async (opts: { config?: string; dataDir?: string; listen?: string[]; logLevel?: ParleyConfig['log']['level']; demo?: boolean; workers?: number; script?: string }) => {
     let config: ParleyConfig;
     try {
       config = opts.config ? loadConfigFile(opts.config) : configFromObject({});
@@ -42,6 +45,7 @@ program
         log: { ...config.log, level: opts.logLevel ?? config.log.level },
         sip: { ...config.sip, listen: listen ? listen.filter((l) => !isHttpListen(l)) : config.sip.listen, workers: opts.workers ?? config.sip.workers },
         http: { ...config.http, listen: listen ? listen.filter(isHttpListen) : config.http.listen },
+        routing: { ...config.routing, ...(opts.script === undefined ? {} : { script: opts.script }) },
       };
     } catch (e) {
       if (e instanceof ConfigError) {
@@ -73,6 +77,10 @@ program
     };
     process.on('SIGINT', () => stop('SIGINT'));
     process.on('SIGTERM', () => stop('SIGTERM'));
+    // SIGHUP reloads the routing script (the outcome is logged; `parley reload` also prints it)
+    process.on('SIGHUP', () => {
+      if (!stopping) void server.reload('signal');
+    });
   });
 
 /**
@@ -136,5 +144,7 @@ program
 
 program.addCommand(userCommand());
 program.addCommand(loadCommand());
+program.addCommand(reloadCommand());
+program.addCommand(traceCommand());
 
 await program.parseAsync(process.argv);

@@ -7,6 +7,8 @@ export type ErrorCode =
   | 'ERR_SIP_FRAMING' // a stream could not be split into messages (no Content-Length, oversized)
   | 'ERR_SIP_TRANSPORT' // a send or connect failed; the transaction user treats it as 503 (RFC 3261 §8.1.3.1)
   | 'ERR_STORE' // a store operation failed (StoreError.storeCode says which)
+  | 'ERR_SCRIPT_COMPILE' // a routing script did not compile (syntax, an import that does not resolve)
+  | 'ERR_SCRIPT_LOAD' // a routing script compiled but could not be loaded, or does not export the handlers
   | 'ERR_INVALID_ARGUMENT'; // a programmer passed a bad argument to a library function
 
 /** Base class of Parley's errors: a stable code and a message for people. */

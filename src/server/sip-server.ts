@@ -162,7 +162,8 @@ export class SipServer {
     if (invite.state === 'proceeding') this.reply(invite, 487);
   }
 
-  private buildResponse(request: SipRequest, status: number, options: ResponseOptions): SipResponse {
+  /** A response to `request` as this server makes them (§8.2.6): a To tag unless given, the Server header. */
+  buildResponse(request: SipRequest, status: number, options: ResponseOptions): SipResponse {
     const headers = this.serverName === '' ? options.headers : [...(options.headers ?? []), ['Server', this.serverName] as const];
     return createResponse(request, status, { toTag: options.toTag ?? newTag(), ...options, ...(headers === undefined ? {} : { headers }) });
   }
@@ -193,6 +194,7 @@ export class SipServer {
     switch (r.kind) {
       case 'absorbed':
         this.stats.absorbed++;
+        this.handler.onAbsorbed?.(request);
         return;
       case 'ack':
         this.handler.onAck?.(request, flow, this);

@@ -33,4 +33,6 @@ export interface RequestHandler {
    * end to end (§16.7 step 6; RFC 6026 §7.1).
    */
   onAck?(ack: SipRequest, source: Flow, server: SipServer): void;
+  /** A retransmission the transaction layer absorbed, after `statelessAnswer` let it through. */
+  onAbsorbed?(request: SipRequest): void;
 }

@@ -8,7 +8,7 @@ import type { LocalIdentity } from '../core/local-identity.js';
 import type { SipServer } from '../sip-server.js';
 import { resolveSipUri, systemDns, type DnsLookup } from './dns-resolver.js';
 import { FlowTokens } from './flow-token.js';
-import { Branch, ResponseContext, type BranchLauncher, type ProxyTarget } from './response-context.js';
+import { Branch, ResponseContext, type BranchLauncher, type ProxyTarget, type ResponseObserver } from './response-context.js';
 
 export interface ProxyCoreOptions {
   readonly clock: Clock;
@@ -27,7 +27,13 @@ export interface ProxyCoreOptions {
 }
 
 /** Methods that create a dialog, so the proxy records its route (§16.6 step 4). */
-const DIALOG_CREATING = new Set(['INVITE', 'SUBSCRIBE', 'REFER', 'NOTIFY']);
+export const DIALOG_CREATING: ReadonlySet<string> = new Set(['INVITE', 'SUBSCRIBE', 'REFER', 'NOTIFY']);
+
+export interface ForwardOptions {
+  /** Add Record-Route (§16.6 step 4); default: for dialog-creating methods. */
+  readonly recordRoute?: boolean;
+  readonly observer?: ResponseObserver;
+}
 
 /**
  * The stateful proxy core of RFC 3261 §16: route information processing (§16.4), forwarding to
@@ -146,10 +152,11 @@ export class ProxyCore implements BranchLauncher {
 
   /**
    * Forward `request` statefully to `targets` (§16.5–16.7): highest q in parallel, lower q
-   * serially. `recordRoute` defaults to true for dialog-creating methods.
+   * serially. `recordRoute` defaults to true for dialog-creating methods; `observer` hears the
+   * branches' responses and runs the failure route (a routing script).
    */
-  forward(request: SipRequest, tx: ServerTransaction, targets: readonly ProxyTarget[], options: { recordRoute?: boolean } = {}): ResponseContext {
-    const context = new ResponseContext(request, tx, targets, this);
+  forward(request: SipRequest, tx: ServerTransaction, targets: readonly ProxyTarget[], options: ForwardOptions = {}): ResponseContext {
+    const context = new ResponseContext(request, tx, targets, this, options.observer);
     this.recordRouteFor.set(context, options.recordRoute ?? DIALOG_CREATING.has(request.method));
     this.contexts.set(tx, context);
     context.start();
@@ -162,6 +169,17 @@ export class ProxyCore implements BranchLauncher {
    * request gets 430 (Flow Failed), as RFC 5626 §5.3 has an edge proxy answer (and undefined is
    * returned).
    */
+  /**
+   * The flow an in-dialog request must leave on, named by a flow token of ours in its route
+   * (processRoute); null when that connection has closed (the request gets 430), undefined when
+   * no token named one.
+   */
+  routeFlowOf(request: SipRequest): Flow | null | undefined {
+    const id = this.routeFlows.get(request);
+    if (id === undefined) return undefined;
+    return this.connectionFlow(id) ?? null;
+  }
+
   relay(request: SipRequest, tx: ServerTransaction): ResponseContext | undefined {
     const id = this.routeFlows.get(request);
     if (id === undefined) return this.forward(request, tx, [{ uri: request.requestUri, q: 1 }], { recordRoute: false });
@@ -193,26 +211,27 @@ export class ProxyCore implements BranchLauncher {
 
   /**
    * An ACK for a 2xx travels end to end (§13.2.2.4, §16.7 step 5 note): forward it statelessly
-   * along its route, with a Via of ours (its branch need not match anything).
+   * along its route, with a Via of ours (its branch need not match anything). Resolves once it
+   * is handed to the transport (or dropped); never rejects.
    */
-  forwardAck(ack: SipRequest): void {
+  forwardAck(ack: SipRequest): Promise<void> {
     let flow: Flow | undefined;
     const id = this.routeFlows.get(ack);
     if (id !== undefined) {
       flow = this.connectionFlow(id);
       if (flow === undefined) {
         this.log.debug({ callId: ack.callId, connectionId: id }, 'ACK dropped: its flow is closed');
-        return;
+        return Promise.resolve();
       }
     }
-    void this.nextHop(ack, flow).then((dest) => {
+    return this.nextHop(ack, flow).then((dest) => {
       if (dest === undefined) {
         this.log.debug({ callId: ack.callId }, 'ACK dropped: next hop does not resolve');
         return;
       }
       if (!this.prepare(ack, dest, false, undefined)) return;
       this.server.messages.sendRequest(ack, dest, (e) => this.log.debug({ err: e.message }, 'ACK not sent'));
-    });
+    }, (e: unknown) => this.log.debug({ err: (e as Error).message }, 'ACK dropped: next hop resolution failed'));
   }
 
   // ---- BranchLauncher ----------------------------------------------------------------------

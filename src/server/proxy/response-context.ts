@@ -29,6 +29,33 @@ export interface BranchLauncher {
   release(context: ResponseContext): void;
 }
 
+/**
+ * What the routing layer above the proxy core hears of a forwarded request (a routing script's
+ * onResponse and onFailure handlers; Kamailio's onreply_route and failure_route). One observer
+ * per context; its calls never throw (the routing layer catches what its handlers throw).
+ */
+export interface ResponseObserver {
+  /** A response from a branch (any but 100), before the §16.7 rules forward or keep it. It may edit the response. */
+  onBranchResponse?(context: ResponseContext, branch: Branch, response: SipResponse): void;
+  /**
+   * Every branch has ended without a 2xx and `best` (§16.7 step 6) is about to go upstream: the
+   * failure route. Return true to take over; the observer then calls `context.resume(…)` once,
+   * now or later. Not called once the request was cancelled upstream.
+   */
+  onFailure?(context: ResponseContext, best: SipResponse): boolean;
+  /** The context is done: its final response is sent and no branch is pending. */
+  onRelease?(context: ResponseContext): void;
+}
+
+/** How a failure route ends: new targets, a response of its own, or the best response as chosen. */
+export type FailureOutcome =
+  | { readonly kind: 'targets'; readonly targets: readonly ProxyTarget[] }
+  | { readonly kind: 'response'; readonly response: SipResponse }
+  | { readonly kind: 'best' };
+
+/** Failure routes one context may run: a script that relays forever still ends. */
+export const MAX_FAILURE_ROUNDS = 16;
+
 /** A client transaction of the proxy and what it has seen (§16.7). */
 export class Branch {
   tx: ClientTransaction | undefined;
@@ -58,17 +85,36 @@ export class ResponseContext {
   private finalSent = false;
   private cancelled = false;
   private sixxx = false;
+  /** A failure route is running: no final response yet, none pending either. */
+  private suspended = false;
+  private failureRounds = 0;
+  /** Targets handed to the launcher whose branch does not exist yet (the next hop is being resolved). */
+  private launching = 0;
+  private released = false;
 
   constructor(
     readonly request: SipRequest,
     readonly serverTx: ServerTransaction,
     targets: readonly ProxyTarget[],
     private readonly launcher: BranchLauncher,
+    private readonly observer?: ResponseObserver,
   ) {
-    // §16.6 "parallel or sequential": highest q first; equal q in parallel
-    const byQ = new Map<number, ProxyTarget[]>();
-    for (const t of targets) byQ.set(t.q, [...(byQ.get(t.q) ?? []), t]);
-    this.groups = [...byQ.entries()].sort((a, b) => b[0] - a[0]).map(([, g]) => g);
+    this.groups = groupByQ(targets);
+  }
+
+  /** The request was cancelled upstream (§16.10): no new branch may start. */
+  get isCancelled(): boolean {
+    return this.cancelled;
+  }
+
+  /** A 6xx arrived: "it MUST NOT create any new branches" (§16.7 step 5). */
+  get sawGlobalFailure(): boolean {
+    return this.sixxx;
+  }
+
+  /** The final response went upstream. */
+  get finished(): boolean {
+    return this.finalSent;
   }
 
   get isInvite(): boolean {
@@ -82,15 +128,20 @@ export class ResponseContext {
 
   /** Add a branch the launcher created (it sends the request right after). */
   add(branch: Branch): void {
+    if (this.launching > 0) this.launching--;
     this.branches.push(branch);
     if (this.isInvite) this.armTimerC(branch);
+    // resolved after a CANCEL, a 6xx or a 2xx elsewhere: it goes out only to be cancelled (§9.1:
+    // once it has had a provisional response)
+    if (this.cancelled || this.sixxx || this.finalSent) this.cancelBranch(branch);
   }
 
   /** A response from a branch's client transaction. */
   onResponse(branch: Branch, response: SipResponse): void {
     const status = response.status;
+    if (status === 100) return; // §16.7 step 5: a 100 is not forwarded (the server sent its own)
+    this.observer?.onBranchResponse?.(this, branch, response);
     if (status < 200) {
-      if (status === 100) return; // §16.7 step 5: a 100 is not forwarded (the server sent its own)
       branch.provisional = true;
       if (this.isInvite) this.armTimerC(branch); // §16.7 step 2: reset Timer C on a provisional
       if (branch.cancelPending) {
@@ -139,7 +190,11 @@ export class ResponseContext {
 
   /** No target could even be tried (resolution failed): a branch-less final. */
   onLaunchFailed(status: number, reason?: string): void {
-    if (this.finalSent) return;
+    if (this.launching > 0) this.launching--;
+    if (this.finalSent) {
+      this.maybeRelease();
+      return;
+    }
     this.finals.push(createResponse(this.request, status, reason === undefined ? {} : { reason }));
     this.maybeFinish();
   }
@@ -149,7 +204,32 @@ export class ResponseContext {
     this.cancelled = true;
     this.groups = [];
     for (const b of this.branches) if (b.final === undefined) this.cancelBranch(b);
+    // a failure route still running is overtaken: the request ends now (its resume is ignored)
+    this.suspended = false;
     this.maybeFinish();
+  }
+
+  /**
+   * The end of a failure route (ResponseObserver.onFailure returned true). New targets start
+   * as a new serial step (grouped by q like the first ones); the responses of the earlier
+   * branches still take part in choosing the best one. Ignored once the context has finished
+   * (a CANCEL overtook the failure route).
+   */
+  resume(outcome: FailureOutcome): void {
+    if (!this.suspended || this.finalSent) return;
+    this.suspended = false;
+    if (outcome.kind === 'targets' && !this.cancelled && !this.sixxx && outcome.targets.length > 0) {
+      this.groups = groupByQ(outcome.targets);
+      this.nextGroup();
+      if (this.pending() > 0 || this.finalSent) return;
+    }
+    if (outcome.kind === 'response' && !this.cancelled) {
+      this.finalSent = true;
+      this.serverTx.respond(outcome.response);
+      this.maybeRelease();
+      return;
+    }
+    this.maybeFinish(true);
   }
 
   private synthesize(branch: Branch, status: number): void {
@@ -178,18 +258,26 @@ export class ResponseContext {
   }
 
   private pending(): number {
-    let n = 0;
+    // a target still being resolved counts: its branch is on its way
+    let n = this.launching;
     for (const b of this.branches) if (b.final === undefined) n++;
     return n;
   }
 
-  private maybeFinish(): void {
-    if (this.finalSent || this.pending() > 0) return;
+  private maybeFinish(afterFailureRoute = false): void {
+    if (this.finalSent || this.suspended || this.pending() > 0) return;
     if (!this.sixxx && !this.cancelled && this.groups.length > 0) {
       this.nextGroup();
       if (this.pending() > 0 || this.finalSent) return;
     }
     const best = chooseBestResponse(this.finals);
+    const onFailure = this.observer?.onFailure;
+    if (!afterFailureRoute && onFailure !== undefined && best !== undefined && !this.cancelled && this.failureRounds < MAX_FAILURE_ROUNDS) {
+      this.failureRounds++;
+      this.suspended = true;
+      if (onFailure.call(this.observer, this, best)) return;
+      this.suspended = false;
+    }
     let out: SipResponse;
     if (best === undefined || (this.cancelled && (best.status === 408 || best.status === 503))) {
       // every branch was cancelled before it answered: the request was terminated
@@ -210,6 +298,7 @@ export class ResponseContext {
   private nextGroup(): void {
     const group = this.groups.shift();
     if (group === undefined) return;
+    this.launching += group.length;
     for (const t of group) this.launcher.launch(this, t);
   }
 
@@ -247,6 +336,21 @@ export class ResponseContext {
     if (this.finalSent && this.pending() === 0) {
       for (const b of this.branches) this.stopTimerC(b);
       this.launcher.release(this);
+      if (!this.released) {
+        this.released = true;
+        this.observer?.onRelease?.(this);
+      }
     }
   }
+}
+
+/** §16.6 "parallel or sequential": highest q first; equal q in parallel. */
+function groupByQ(targets: readonly ProxyTarget[]): ProxyTarget[][] {
+  const byQ = new Map<number, ProxyTarget[]>();
+  for (const t of targets) {
+    const group = byQ.get(t.q);
+    if (group === undefined) byQ.set(t.q, [t]);
+    else group.push(t);
+  }
+  return [...byQ.entries()].sort((a, b) => b[0] - a[0]).map(([, g]) => g);
 }

@@ -4,7 +4,7 @@
  * See README.md.
  */
 export { TransportLayer, type TransportLayerDelegate, type TransportLayerOptions, type ListenerOptions, type TlsOptions, type RawReceiver } from './transport-layer.js';
-export { MessagePath, type MessagePathOptions } from './message-path.js';
+export { MessagePath, type MessagePathOptions, type MessageObserver } from './message-path.js';
 export type { Wire } from './wire.js';
 export { ConnectionTable, type SipConnection, type ConnectionTableEvents } from './connection-table.js';
 export { type Flow, type FlowTransport, type StreamTransport, isStreamTransport, isWebSocketTransport, defaultPort, normalizeAddress, flowTransportOf } from './flow.js';

@@ -29,6 +29,17 @@ export interface TransportLayerDelegate {
   onStunDatagram?(bytes: Uint8Array, flow: Flow): void;
 }
 
+/**
+ * Sees every well-formed message that passes through a MessagePath (the traces of test calls,
+ * src/routing/trace-recorder.ts). Absent unless tracing is configured; it filters for itself
+ * (a Call-ID prefix), so that other messages cost one property check.
+ */
+export interface MessageObserver {
+  onReceived(message: AnySipMessage, flow: Flow): void;
+  /** After serialization, before the bytes go to the wire: where to, as `transport:host:port`. */
+  onSent(message: AnySipMessage, bytes: Uint8Array, to: { readonly transport: string; readonly host: string; readonly port: number }): void;
+}
+
 export interface MessagePathOptions {
   readonly wire: Wire;
   readonly limits: { readonly maxMessageSize: number; readonly maxHeaders: number };
@@ -54,6 +65,7 @@ export interface MessagePathOptions {
  */
 export class MessagePath {
   delegate: TransportLayerDelegate | undefined;
+  observer: MessageObserver | undefined;
   private readonly wire: Wire;
   private readonly limits: { readonly maxMessageSize: number; readonly maxHeaders: number };
   private readonly log: Logger;
@@ -110,6 +122,8 @@ export class MessagePath {
         return;
       }
     }
+    const observer = this.observer;
+    if (observer !== undefined) this.safely('observer', () => observer.onReceived(message, flow));
     const delegate = this.delegate;
     if (delegate === undefined) {
       this.log.debug(flowLog(flow), 'message dropped: no delegate');
@@ -147,7 +161,12 @@ export class MessagePath {
     // DEVIATION(RFC 3261 §18.1.1): a request over 1300 bytes is not switched from UDP to TCP
     // here; the Via (and so the choice of transport) belongs to the caller.
     const bytes = serializeOrFail(request, onError);
-    if (bytes !== undefined) this.wire.sendBytes(bytes, destination, onError);
+    if (bytes === undefined) return;
+    const observer = this.observer;
+    if (observer !== undefined) {
+      this.safely('observer', () => observer.onSent(request, bytes, { transport: destination.transport, host: destination.remoteAddress, port: destination.remotePort }));
+    }
+    this.wire.sendBytes(bytes, destination, onError);
   }
 
   /**
@@ -175,7 +194,10 @@ export class MessagePath {
       return;
     }
     const bytes = serializeOrFail(response, onError);
-    if (bytes !== undefined) this.wire.sendToTarget(bytes, target, onError);
+    if (bytes === undefined) return;
+    const observer = this.observer;
+    if (observer !== undefined) this.safely('observer', () => observer.onSent(response, bytes, target));
+    this.wire.sendToTarget(bytes, target, onError);
   }
 
   /**

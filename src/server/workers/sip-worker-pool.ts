@@ -8,7 +8,7 @@ import type { RawReceiver, TransportLayer } from '../transport/transport-layer.j
 import { Batcher } from './batcher.js';
 import { workerOf } from './call-id-hash.js';
 import { exactBytes } from './exact-bytes.js';
-import type { FromWorker, ToWorker, WorkerFailed, WorkerReady } from './worker-messages.js';
+import type { FromWorker, ScriptAck, ScriptControl, ToWorker, WorkerFailed, WorkerReady } from './worker-messages.js';
 
 export interface SipWorkerPoolOptions {
   /** Worker threads (1 or more), each a SIP core, numbered 0 … count-1. */
@@ -22,6 +22,13 @@ export interface SipWorkerPoolOptions {
   readonly log?: Logger;
   /** Most restarts of crashed workers in a minute before the pool gives up (and says so). Default 5. */
   readonly maxRestartsPerMinute?: number;
+}
+
+/** A routing script version as the workers load it (a compiled module's URL; none: the built-in default). */
+export interface ScriptVersionRef {
+  readonly version: number;
+  readonly source: string;
+  readonly url?: string;
 }
 
 interface Slot {
@@ -54,6 +61,11 @@ export class SipWorkerPool implements RawReceiver {
   private readonly log: Logger;
   private transports: TransportLayer | undefined;
   private stopping = false;
+  /** Script steps waiting for a worker's answer, by `step:version:worker`. */
+  private readonly scriptWaits = new Map<string, (ack: ScriptAck | Error) => void>();
+  /** Versions prepared, and the one every worker was told to switch to (for workers that restart). */
+  private readonly preparedScripts = new Map<number, ScriptVersionRef>();
+  private activeScript: ScriptVersionRef | undefined;
   private restarts: number[] = [];
 
   constructor(private readonly options: SipWorkerPoolOptions) {
@@ -106,6 +118,66 @@ export class SipWorkerPool implements RawReceiver {
     );
   }
 
+  // ---- the routing script ---------------------------------------------------------------------
+
+  /**
+   * Have every worker load a script version and keep it aside (the first step of a switch).
+   * Rejects with the first worker's error, or when one does not answer within `timeoutMs`.
+   */
+  async prepareScript(v: ScriptVersionRef, timeoutMs = 15_000): Promise<void> {
+    this.preparedScripts.set(v.version, v);
+    const acks = await this.toEveryWorker({ k: 'script-prepare', v: v.version, source: v.source, ...(v.url === undefined ? {} : { url: v.url }) }, 'script-prepared', timeoutMs);
+    for (const [index, ack] of acks) {
+      if (ack instanceof Error) throw new Error(`SIP worker ${index}: ${ack.message}`);
+      if (ack.k === 'script-prepared' && ack.error !== undefined) throw new Error(`SIP worker ${index} could not load it: ${ack.error}`);
+    }
+  }
+
+  /** Have every worker switch to a prepared version; resolves once all have (or `timeoutMs` passed, rejecting). */
+  async commitScript(version: number, timeoutMs = 15_000): Promise<void> {
+    this.activeScript = this.preparedScripts.get(version) ?? this.activeScript;
+    this.preparedScripts.clear();
+    const acks = await this.toEveryWorker({ k: 'script-commit', v: version }, 'script-committed', timeoutMs);
+    for (const [index, ack] of acks) {
+      if (ack instanceof Error) throw new Error(`SIP worker ${index}: ${ack.message}`);
+      if (ack.k === 'script-committed' && !ack.ok) throw new Error(`SIP worker ${index} had not prepared version ${version}`);
+    }
+  }
+
+  /** Tell every worker to forget a prepared version. */
+  abortScript(version: number): void {
+    this.preparedScripts.delete(version);
+    for (const slot of this.workers()) slot.worker.postMessage({ k: 'script-abort', v: version } satisfies ScriptControl);
+  }
+
+  /**
+   * A control message to every worker, in the same channel as (so, in order with) its SIP
+   * batches; each worker's answer, or an Error when it gave none in time.
+   */
+  private toEveryWorker(m: ScriptControl, answer: ScriptAck['k'], timeoutMs: number): Promise<Map<number, ScriptAck | Error>> {
+    const out = new Map<number, ScriptAck | Error>();
+    const waits = this.workers().map(
+      (slot) =>
+        new Promise<void>((resolve) => {
+          const key = `${answer}:${m.v}:${slot.index}`;
+          const timer = setTimeout(() => {
+            this.scriptWaits.delete(key);
+            out.set(slot.index, new Error(`no answer to ${m.k} ${m.v} within ${timeoutMs} ms`));
+            resolve();
+          }, timeoutMs);
+          this.scriptWaits.set(key, (ack) => {
+            clearTimeout(timer);
+            out.set(slot.index, ack);
+            resolve();
+          });
+          // pending SIP messages first: the switch takes effect between two of this worker's batches
+          slot.inbox.flush();
+          slot.worker.postMessage(m);
+        }),
+    );
+    return Promise.all(waits).then(() => out);
+  }
+
   // ---- RawReceiver: bytes from the sockets ------------------------------------------------
 
   onBytes(bytes: Uint8Array, flow: Flow, datagram: boolean): void {
@@ -148,9 +220,16 @@ export class SipWorkerPool implements RawReceiver {
     };
     this.slots[index] = slot;
     return new Promise<WorkerReady>((resolve, reject) => {
-      worker.on('message', (m: FromWorker[] | WorkerReady | WorkerFailed) => {
+      worker.on('message', (m: FromWorker[] | WorkerReady | WorkerFailed | ScriptAck) => {
         if (Array.isArray(m)) {
           this.fromWorker(index, m);
+          return;
+        }
+        if (m.k === 'script-prepared' || m.k === 'script-committed') {
+          const key = `${m.k}:${m.v}:${index}`;
+          const wait = this.scriptWaits.get(key);
+          this.scriptWaits.delete(key);
+          wait?.(m);
           return;
         }
         if (m.k === 'ready') {
@@ -184,8 +263,16 @@ export class SipWorkerPool implements RawReceiver {
     this.restarts.push(now);
     this.log.error({ worker: index, code }, 'SIP worker exited; starting a new one');
     this.spawn(index).then(
-      () => {
+      (ready) => {
         for (let j = 0; j < this.options.count; j++) if (j !== index) this.connectPeers(index, j);
+        // a switch that happened while it was starting: it catches up with the others
+        const active = this.activeScript;
+        const slot = this.slots[index];
+        if (active !== undefined && ready.script !== active.version && slot !== undefined) {
+          this.log.info({ worker: index, script: active.version, started: ready.script }, 'restarted SIP worker switches to the active routing script');
+          slot.worker.postMessage({ k: 'script-prepare', v: active.version, source: active.source, ...(active.url === undefined ? {} : { url: active.url }) } satisfies ScriptControl);
+          slot.worker.postMessage({ k: 'script-commit', v: active.version } satisfies ScriptControl);
+        }
       },
       (e: unknown) => this.log.error({ worker: index, err: (e as Error).message }, 'SIP worker could not be restarted'),
     );

@@ -48,6 +48,8 @@ export type ToPeer = { readonly k: 'bindings'; readonly d: BindingDelta };
 export interface WorkerReady {
   readonly k: 'ready';
   readonly restoredBindings: number;
+  /** The routing script version it started with. */
+  readonly script: number;
 }
 
 /** A worker that could not start. */
@@ -55,3 +57,17 @@ export interface WorkerFailed {
   readonly k: 'failed';
   readonly error: string;
 }
+
+/**
+ * Socket thread → worker, outside the batches: the routing script's two-step switch
+ * (src/routing/script-host.ts). `url` undefined: the built-in default script.
+ */
+export type ScriptControl =
+  | { readonly k: 'script-prepare'; readonly v: number; readonly source: string; readonly url?: string }
+  | { readonly k: 'script-commit'; readonly v: number }
+  | { readonly k: 'script-abort'; readonly v: number };
+
+/** Worker → socket thread: how a script step went (`error`: the version could not be loaded there). */
+export type ScriptAck =
+  | { readonly k: 'script-prepared'; readonly v: number; readonly error?: string }
+  | { readonly k: 'script-committed'; readonly v: number; readonly ok: boolean };

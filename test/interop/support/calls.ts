@@ -27,7 +27,7 @@ export function startUas(parley: ParleyServer, endpoint: SippEndpoint, scenario:
 }
 
 /** For a UAC, -d (`pauseMs`, default 100 ms) is the hold time between ACK and BYE. */
-export type CallOptions = Partial<Pick<SippOptions, 'transport' | 'pauseMs' | 'recvTimeoutMs'>> & {
+export type CallOptions = Partial<Pick<SippOptions, 'transport' | 'pauseMs' | 'recvTimeoutMs' | 'callId'>> & {
   readonly caller: Credentials;
   /** The user part of the Request-URI (-s). */
   readonly callee: string;
@@ -38,6 +38,7 @@ export function call(parley: ParleyServer, scenario: string, o: CallOptions): Pr
   return runSipp({
     ...parley.sippTarget(o.transport), scenario, calls: 1, timeoutSecs: 15, recvTimeoutMs: o.recvTimeoutMs ?? 5000,
     credentials: [o.caller], service: o.callee, pauseMs: o.pauseMs ?? 100,
+    ...(o.callId === undefined ? {} : { callId: o.callId }),
   });
 }
 

@@ -42,6 +42,8 @@ export interface ParleyOptions {
   readonly readyTimeoutMs?: number;
   /** --workers (default: Parley's own, one SIP worker thread per core). */
   readonly workers?: number;
+  /** --script: a routing script file (default: the built-in default script). */
+  readonly script?: string;
 }
 
 /** One JSON log line Parley printed. */
@@ -167,7 +169,7 @@ export class ParleyServer {
     const dataDir = await mkdtemp(join(tmpdir(), 'parley-interop-'));
     try {
       if (options.subscribers !== undefined && options.subscribers.length > 0) await importSubscribers(dataDir, options.subscribers);
-      if (options.config !== undefined) await writeFile(join(dataDir, 'parley.json'), JSON.stringify(options.config));
+      if (options.config !== undefined) await writeFile(join(dataDir, 'parley.json'), JSON.stringify(options.config, null, 2));
       const transports = options.transports ?? ['udp', 'tcp', 'tls'];
       let lastError: Error | undefined;
       for (let attempt = 0; attempt < 3; attempt++) {
@@ -234,6 +236,7 @@ export class ParleyServer {
   private async spawn(): Promise<void> {
     const args = [PARLEY_CLI, 'serve', '--listen', ...this.listen, '--data-dir', this.dataDir, '--log-level', this.options.logLevel ?? 'info', ...(this.options.demo ? ['--demo'] : []), ...(this.options.config ? ['--config', join(this.dataDir, 'parley.json')] : [])];
     if (this.options.workers !== undefined) args.push('--workers', String(this.options.workers));
+    if (this.options.script !== undefined) args.push('--script', this.options.script);
     const guard = spawn('/bin/sh', ['-c', GUARD, 'parley-guard', process.execPath, ...args], {
       cwd: REPO_ROOT,
       env: { ...process.env, PARLEY_GUARD_DATA_DIR: this.dataDir },
@@ -337,6 +340,15 @@ export class ParleyServer {
   /** Output so far (log lines as JSON text, then other lines), for failure messages. */
   outputTail(lines = 40): string {
     return [...this.logs.map((l) => JSON.stringify(l)), ...this.otherOutput].slice(-lines).join('\n');
+  }
+
+  /**
+   * Run `parley <args>` against this server's data directory (e.g. `reload`, `trace show ID`),
+   * bounded; resolves with its exit and output.
+   */
+  async cli(args: readonly string[], timeoutMs = 30_000): Promise<{ code: number | null; stdout: string; stderr: string }> {
+    const r = await spawnBounded(process.execPath, [PARLEY_CLI, ...args, '--data-dir', this.dataDir], { cwd: REPO_ROOT, timeoutMs }).done;
+    return { code: r.code, stdout: r.stdout, stderr: r.stderr };
   }
 
   /** Log lines at level warn (40) or above: a clean run has none besides the dev-certificate notice. */

@@ -1,7 +1,7 @@
 // The loopback ports of the interop suites, and the one allocator every helper takes them from.
 //
-// Scheme: the suites use 127.0.0.1 ports 26000-29999 only (never 5060/5061). The range is cut in
-// sixteen slices of 250 ports, and each test file owns one (PORT_SLICES, keyed by the file's name).
+// Scheme: the suites use 127.0.0.1 ports 26000-30499 only (never 5060/5061). The range is cut in
+// eighteen slices of 250 ports, and each test file owns one (PORT_SLICES, keyed by the file's name).
 // Node's test runner runs each file in a process of its own, in parallel with the others: as no
 // two files share a slice, they never hand out the same port. Inside a file one PortPool hands
 // out every port (Parley's listeners, sipp's -p/-cp/-mp, the TLS relay, UDP probes), each once.
@@ -13,7 +13,7 @@ import { createServer } from 'node:net';
 import { basename } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-export const PORT_RANGE = { first: 26000, last: 29999 } as const;
+export const PORT_RANGE = { first: 26000, last: 30499 } as const;
 export const SLICE_SIZE = 250;
 
 /** The slice of each test file: slice i is 26000 + 250 i ... 26000 + 250 i + 249. */
@@ -33,6 +33,8 @@ export const PORT_SLICES: Readonly<Record<string, number>> = {
   'load-kamailio.test.ts': 12, // 29000-29249
   'load-parley.test.ts': 13, // 29250-29499
   // 14-15 (29500-29999): bench/ws (capacity.ts)
+  'routing-reload.test.ts': 16, // 30000-30249
+  'routing-trace.test.ts': 17, // 30250-30499
 };
 
 /**

@@ -1,0 +1,138 @@
+import { chmodSync, existsSync, unlinkSync } from 'node:fs';
+import { connect, createServer, type Server, type Socket } from 'node:net';
+import { join } from 'node:path';
+import type { Logger } from '../lib/logger.js';
+
+/** The control socket of a server, in its data directory. */
+export function controlSocketPath(dataDir: string): string {
+  return join(dataDir, 'parley.sock');
+}
+
+/** Longest unix socket path Linux accepts (sun_path is 108 bytes with its NUL). */
+const MAX_SOCKET_PATH = 107;
+
+/** A command and its answer, one JSON line each way. */
+export type ControlRequest = { readonly cmd: 'reload' } | { readonly cmd: 'status' };
+export type ControlHandler = (request: ControlRequest) => Promise<Record<string, unknown>>;
+
+/**
+ * The server side of `parley reload` (and `parley status`): a unix socket in the data directory,
+ * readable by the server's user only (mode 0600). One JSON line in, one JSON line out. Works
+ * without the REST API and reports the outcome (unlike SIGHUP, which only logs it).
+ */
+export class ControlSocket {
+  private constructor(
+    private readonly server: Server,
+    readonly path: string,
+  ) {}
+
+  /**
+   * Listen at `<dataDir>/parley.sock`. Resolves undefined (and logs why) when it cannot: the path
+   * is too long for a unix socket, or another server of the same data directory answers there.
+   */
+  static async open(dataDir: string, handle: ControlHandler, log: Logger): Promise<ControlSocket | undefined> {
+    const path = controlSocketPath(dataDir);
+    if (Buffer.byteLength(path) > MAX_SOCKET_PATH) {
+      log.warn({ path }, 'control socket path too long for a unix socket: `parley reload` will not reach this server (SIGHUP still reloads)');
+      return undefined;
+    }
+    if (existsSync(path)) {
+      if (await answers(path)) {
+        log.error({ path }, 'another Parley answers on this data directory\'s control socket: `parley reload` reaches that one');
+        return undefined;
+      }
+      unlinkSync(path); // left by a server that did not stop cleanly
+    }
+    const server = createServer((socket) => serve(socket, handle, log));
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(path, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+    chmodSync(path, 0o600);
+    server.unref();
+    return new ControlSocket(server, path);
+  }
+
+  async close(): Promise<void> {
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+    try {
+      unlinkSync(this.path);
+    } catch {
+      // already gone
+    }
+  }
+}
+
+function serve(socket: Socket, handle: ControlHandler, log: Logger): void {
+  let buffered = '';
+  socket.setEncoding('utf8');
+  socket.on('error', () => {});
+  socket.on('data', (chunk: string) => {
+    buffered += chunk;
+    if (buffered.length > 4096) socket.destroy();
+    const nl = buffered.indexOf('\n');
+    if (nl < 0) return;
+    const line = buffered.slice(0, nl);
+    buffered = '';
+    let request: ControlRequest;
+    try {
+      request = JSON.parse(line) as ControlRequest;
+      if (request.cmd !== 'reload' && request.cmd !== 'status') throw new Error(`unknown command ${JSON.stringify((request as { cmd?: unknown }).cmd)}`);
+    } catch (e) {
+      socket.end(JSON.stringify({ ok: false, error: { message: `bad control request: ${(e as Error).message}` } }) + '\n');
+      return;
+    }
+    handle(request).then(
+      (answer) => socket.end(JSON.stringify(answer) + '\n'),
+      (e: unknown) => {
+        log.error({ err: (e as Error).message, cmd: request.cmd }, 'control command failed');
+        socket.end(JSON.stringify({ ok: false, error: { message: (e as Error).message } }) + '\n');
+      },
+    );
+  });
+}
+
+function answers(path: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = connect(path);
+    const done = (alive: boolean): void => {
+      s.destroy();
+      resolve(alive);
+    };
+    s.once('connect', () => done(true));
+    s.once('error', () => done(false));
+    s.setTimeout(1000, () => done(false));
+  });
+}
+
+/**
+ * The client side: send one command to the server of `dataDir` and resolve its answer. Rejects
+ * with a message for people when no server listens there.
+ */
+export function sendControl(dataDir: string, request: ControlRequest, timeoutMs = 60_000): Promise<Record<string, unknown>> {
+  const path = controlSocketPath(dataDir);
+  return new Promise((resolve, reject) => {
+    const s = connect(path);
+    let text = '';
+    s.setEncoding('utf8');
+    s.setTimeout(timeoutMs, () => {
+      s.destroy();
+      reject(new Error(`no answer from the server at ${path} within ${timeoutMs / 1000} s`));
+    });
+    s.once('connect', () => s.write(JSON.stringify(request) + '\n'));
+    s.on('data', (d: string) => (text += d));
+    s.once('end', () => {
+      try {
+        resolve(JSON.parse(text) as Record<string, unknown>);
+      } catch {
+        reject(new Error(`unreadable answer from ${path}: ${text.slice(0, 200)}`));
+      }
+    });
+    s.once('error', (e: NodeJS.ErrnoException) => {
+      reject(new Error(e.code === 'ENOENT' || e.code === 'ECONNREFUSED' ? `no Parley is running with data directory ${dataDir} (no control socket at ${path})` : `${path}: ${e.message}`));
+    });
+  });
+}

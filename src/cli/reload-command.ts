@@ -1,0 +1,57 @@
+import { Command } from 'commander';
+import { ConfigError, loadConfigFile } from '../app/config.js';
+import { sendControl } from '../app/control-socket.js';
+import type { ReloadOutcome } from '../routing/script-host.js';
+
+/** The data directory a command talks about: --data-dir, else the configuration file's, else the default. */
+export function dataDirOf(opts: { dataDir?: string; config?: string }): string {
+  if (opts.dataDir !== undefined) return opts.dataDir;
+  if (opts.config !== undefined) {
+    try {
+      return loadConfigFile(opts.config).dataDir;
+    } catch (e) {
+      if (e instanceof ConfigError) throw new Error(`bad configuration: ${e.message}`);
+      throw e;
+    }
+  }
+  return './parley-data';
+}
+
+/** What `parley reload` prints for an outcome, and its exit status (0 loaded or unchanged, 1 refused). */
+export function describeReload(o: ReloadOutcome): { text: string; code: number } {
+  if (o.ok) {
+    return o.changed
+      ? { text: `routing script version ${o.version} active on every SIP core (${o.source}, ${o.ms} ms)`, code: 0 }
+      : { text: `routing script unchanged: version ${o.version} stays (${o.source})`, code: 0 };
+  }
+  return { text: `routing script refused: ${o.error.message}\nversion ${o.version} keeps serving (${o.source})`, code: 1 };
+}
+
+/**
+ * `parley reload`: ask the running server (through the control socket in its data directory)
+ * to compile, check and switch to its routing script again; prints the version now active, or
+ * the error with its file:line:column.
+ */
+export function reloadCommand(): Command {
+  return new Command('reload')
+    .description('Reload the routing script of the running server: compile, check, and switch every SIP core to it; prints the new version or the error (file:line:column).')
+    .option('-d, --data-dir <dir>', 'the server\'s data directory (default ./parley-data)')
+    .option('-c, --config <file>', 'the server\'s configuration file (for its dataDir)')
+    .addHelpText('after', '\nExit status: 0 loaded (or unchanged); 1 refused (the running version keeps serving) or no server answered.\nSIGHUP to the server\'s PID (<data-dir>/parley.pid) reloads too, with the outcome in its log.')
+    .action(async (opts: { dataDir?: string; config?: string }) => {
+      try {
+        const answer = (await sendControl(dataDirOf(opts), { cmd: 'reload' })) as unknown as ReloadOutcome | { ok: false; error: { message: string }; version?: undefined };
+        if (answer.version === undefined) {
+          console.error(`parley reload: ${answer.error.message}`);
+          process.exitCode = 1;
+          return;
+        }
+        const { text, code } = describeReload(answer as ReloadOutcome);
+        (code === 0 ? console.log : console.error)(text);
+        process.exitCode = code;
+      } catch (e) {
+        console.error(`parley reload: ${(e as Error).message}`);
+        process.exitCode = 1;
+      }
+    });
+}

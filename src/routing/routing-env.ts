@@ -1,0 +1,35 @@
+import type { Logger } from '../lib/logger.js';
+import type { AuthOutcome, RequestAuthenticator } from '../server/core/request-authenticator.js';
+import type { LocalIdentity } from '../server/core/local-identity.js';
+import type { ProxyCore } from '../server/proxy/proxy-core.js';
+import type { LocationService } from '../server/registrar/location-service.js';
+import type { Registrar } from '../server/registrar/registrar.js';
+import type { SipServer } from '../server/sip-server.js';
+import type { SubscriberStore } from '../store/subscriber-store.js';
+import type { RateCounter } from './rate-counter.js';
+
+export type { AuthOutcome };
+
+/**
+ * What the actions of a routing script act on, in one SIP core: the server (answers), the proxy
+ * core, the registrar and location service, digest authentication, and the configuration a
+ * script may read (trusted listeners, outbound routes). Built once per core (src/app/sip-core.ts,
+ * or the test harness); shared by every script version.
+ */
+export interface RoutingEnv {
+  readonly server: SipServer;
+  readonly identity: LocalIdentity;
+  readonly proxy: ProxyCore;
+  readonly registrar: Registrar;
+  readonly location: LocationService;
+  readonly subscribers: SubscriberStore;
+  /** Digest authentication; none: every request counts as authenticated (as user `anonymous`). */
+  readonly auth?: RequestAuthenticator;
+  /** Local ports of listeners whose requests are not authenticated (`auth: false`). */
+  readonly trustedPorts: ReadonlySet<number>;
+  /** `proxy.outbound`: domain (lower-case) or `*` → proxy URI. */
+  readonly outbound: ReadonlyMap<string, string>;
+  /** Per-key request counters of `rateLimited` (shared by every version, so a reload keeps the counts). */
+  readonly rates: RateCounter;
+  readonly log: Logger;
+}

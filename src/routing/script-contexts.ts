@@ -1,0 +1,723 @@
+/**
+ * The contexts a routing script's handlers get (the types are in routing-api.ts): the request,
+ * the actions, and the bookkeeping behind them — what was decided, the targets `lookup` found,
+ * the transaction's variables, the trace. A RequestCtx lives as long as its request's
+ * transaction: it is also the proxy's ResponseObserver, so that onResponse and onFailure run on
+ * the script version, variables and trace the request started with.
+ */
+import { createResponse, newTag, parseUri, type SipRequest, type Flow, type ServerTransaction, type SipResponse, type Uri } from '../sip/index.js';
+import type { StatelessAnswer } from '../server/core/request-handler.js';
+import type { Branch, FailureOutcome, ProxyTarget, ResponseContext, ResponseObserver } from '../server/proxy/response-context.js';
+import { addressOfRecord, splitAor } from '../server/registrar/address-of-record.js';
+import { bindingTarget } from '../server/registrar/binding-target.js';
+import type { LoadedScript } from './loaded-script.js';
+import type {
+  AuthCheck, FailureContext, LogLevel, RelayOptions, RelayTarget, ReplyContext, RequestContext, StatelessContext,
+} from './routing-api.js';
+import type { RoutingEnv } from './routing-env.js';
+import { SipReply } from './sip-reply.js';
+import type { HandlerName, TraceReport } from './trace-recorder.js';
+
+type Headers = ReadonlyArray<readonly [string, string]>;
+
+/** How a request context ended (or not yet). */
+export type Decision = 'open' | 'replied' | 'relayed' | 'dropped';
+
+/** Calls back the handler's owner (ScriptHandler) when a request's routing has ended. */
+export interface RoutingDone {
+  requestDone(ctx: RequestCtx): void;
+}
+
+function toUri(u: string | Uri): Uri {
+  return typeof u === 'string' ? parseUri(u) : u;
+}
+
+function headerValueList(values: Headers | undefined): Headers {
+  return values ?? [];
+}
+
+/**
+ * Turn what a script passed to relay() into proxy targets: text URIs parsed; with `serial`, q
+ * falls with the position so that each target gets its own serial step; an outbound proxy
+ * becomes a Route on each.
+ */
+function proxyTargets(targets: RelayTarget | readonly RelayTarget[], options: RelayOptions | undefined): ProxyTarget[] {
+  const list: readonly RelayTarget[] = Array.isArray(targets) ? targets : [targets as RelayTarget];
+  const n = list.length;
+  const route = options?.outboundProxy === undefined ? undefined : [`<${options.outboundProxy};lr>`];
+  return list.map((t, i) => {
+    const spec = typeof t === 'string' || !('uri' in t) ? { uri: t as string | Uri } : t;
+    const q = options?.serial === true ? (n - i) / n : (spec.q ?? 1);
+    return { uri: toUri(spec.uri), q, ...(route === undefined ? {} : { route }) };
+  });
+}
+
+function describeTargets(targets: readonly ProxyTarget[]): string[] {
+  return targets.map((t) => `${t.uri.toString()}${t.q === 1 ? '' : `;q=${Math.round(t.q * 1000) / 1000}`}${t.route ? ` via ${t.route.join(', ')}` : ''}`);
+}
+
+/** What every context shares: the script version, the environment, the trace. */
+abstract class BaseCtx {
+  abstract readonly handler: HandlerName;
+
+  constructor(
+    readonly script: LoadedScript,
+    readonly env: RoutingEnv,
+    readonly trace: TraceReport | undefined,
+  ) {}
+
+  get version(): number {
+    return this.script.version;
+  }
+
+  abstract readonly callId: string;
+
+  log(level: LogLevel, message: string, fields?: Record<string, unknown>): void {
+    const log = this.env.log;
+    const line = { callId: this.callId, script: this.script.version, handler: this.handler, ...fields };
+    if (level === 'debug') log.debug(line, message);
+    else if (level === 'info') log.info(line, message);
+    else if (level === 'warn') log.warn(line, message);
+    else log.error(line, message);
+    this.trace?.step(this.handler, 'log', [level, message, ...(fields === undefined ? [] : [fields])]);
+  }
+}
+
+/** onRequest / onInDialog (and the parent of onResponse / onFailure). */
+export class RequestCtx extends BaseCtx implements RequestContext, ResponseObserver {
+  readonly handler: HandlerName;
+  decision: Decision = 'open';
+  /** The request went to the proxy core: its routing ends when the response context is released. */
+  forwarded = false;
+  /** An ACK sent on statelessly: the trace waits for it. */
+  pendingSend: Promise<void> | undefined;
+  private targets: ProxyTarget[] | undefined;
+  private rr = false;
+  private _vars: Record<string, unknown> | undefined;
+
+  constructor(
+    script: LoadedScript,
+    env: RoutingEnv,
+    trace: TraceReport | undefined,
+    readonly request: SipRequest,
+    /** Undefined for an ACK (no transaction). */
+    readonly tx: ServerTransaction | undefined,
+    readonly source: Flow,
+    private readonly done: RoutingDone,
+  ) {
+    super(script, env, trace);
+    // every ACK that reaches routing is one for a 2xx: onInDialog, like the requests of a dialog
+    this.handler = request.to.tag === undefined && tx !== undefined ? 'onRequest' : 'onInDialog';
+  }
+
+  get callId(): string {
+    return this.request.callId;
+  }
+
+  get vars(): Record<string, unknown> {
+    return (this._vars ??= {});
+  }
+
+  /** The variables if any were set (for traces, without creating them). */
+  get varsIfAny(): Record<string, unknown> | undefined {
+    return this._vars;
+  }
+
+  get method(): string {
+    return this.request.method;
+  }
+
+  get ruri(): Uri {
+    return this.request.requestUri;
+  }
+
+  get inDialog(): boolean {
+    return this.request.to.tag !== undefined;
+  }
+
+  get trusted(): boolean {
+    return this.env.trustedPorts.has(this.source.localPort ?? -1);
+  }
+
+  isLocal(uri: Uri): boolean {
+    return this.env.identity.isLocalUri(uri);
+  }
+
+  servesDomain(host: string): boolean {
+    return this.env.identity.servesDomain(host);
+  }
+
+  // ---- checks ---------------------------------------------------------------------------
+
+  sanityCheck(): boolean {
+    const { request, env } = this;
+    const ruri = request.requestUri;
+    let refusal: [number, Headers?] | undefined;
+    // §16.3 step 3: Max-Forwards; an OPTIONS to the server itself is answered here anyway
+    if (request.maxForwards === 0 && !(request.method === 'OPTIONS' && env.identity.isLocalUri(ruri))) refusal = [483];
+    // §16.3 step 4
+    else if (request.via.length > 1 && env.proxy.loopDetected(request)) refusal = [482];
+    else {
+      // §16.3 step 6: Proxy-Require lists extensions the proxy must support; Parley supports none there
+      const unsupported = request.proxyRequire;
+      if (unsupported.length > 0) refusal = [420, [['Unsupported', unsupported.join(', ')]]];
+      else if (ruri.kind !== 'sip' && ruri.kind !== 'tel') refusal = [416];
+    }
+    if (refusal !== undefined && this.tx !== undefined) this.answer(refusal[0], undefined, refusal[1]);
+    this.trace?.step(this.handler, 'sanityCheck', undefined, refusal === undefined ? true : refusal[0]);
+    return refusal === undefined;
+  }
+
+  looseRoute(): boolean {
+    const routed = this.env.proxy.processRoute(this.request, this.source);
+    this.trace?.step(this.handler, 'looseRoute', undefined, routed);
+    return routed;
+  }
+
+  rateLimited(max: number, perSeconds: number, key: string = this.source.remoteAddress): boolean {
+    const over = this.env.rates.hit(key, max, perSeconds);
+    this.trace?.step(this.handler, 'rateLimited', [max, perSeconds, key], over);
+    return over;
+  }
+
+  // ---- Request-URI and header fields ------------------------------------------------------
+
+  setRuri(uri: string | Uri): void {
+    this.request.requestUri = toUri(uri);
+    this.trace?.step(this.handler, 'setRuri', [uri], this.request.uri);
+  }
+
+  setRuriUser(user: string): void {
+    const ruri = this.request.requestUri;
+    if (ruri.kind !== 'sip') throw new TypeError(`setRuriUser: the Request-URI ${ruri.toString()} is not a sip/sips URI`);
+    this.request.requestUri = ruri.withUser(user);
+    this.trace?.step(this.handler, 'setRuriUser', [user], this.request.uri);
+  }
+
+  setRuriHost(host: string, port?: number): void {
+    const ruri = this.request.requestUri;
+    if (ruri.kind !== 'sip') throw new TypeError(`setRuriHost: the Request-URI ${ruri.toString()} is not a sip/sips URI`);
+    this.request.requestUri = ruri.withHostPort(host, port);
+    this.trace?.step(this.handler, 'setRuriHost', port === undefined ? [host] : [host, port], this.request.uri);
+  }
+
+  header(name: string): string | undefined {
+    return this.request.get(name);
+  }
+
+  headers(name: string): string[] {
+    return this.request.getAll(name);
+  }
+
+  addHeader(name: string, value: string): void {
+    this.request.append(name, value);
+    this.trace?.step(this.handler, 'addHeader', [name, value]);
+  }
+
+  setHeader(name: string, value: string): void {
+    this.request.set(name, value);
+    this.trace?.step(this.handler, 'setHeader', [name, value]);
+  }
+
+  removeHeader(name: string): number {
+    const n = this.request.remove(name);
+    this.trace?.step(this.handler, 'removeHeader', [name], n);
+    return n;
+  }
+
+  // ---- authentication -----------------------------------------------------------------------
+
+  async authenticate(): Promise<string | undefined> {
+    const { request, env } = this;
+    const auth = env.auth;
+    if (auth === undefined) {
+      this.trace?.step(this.handler, 'authenticate', undefined, 'anonymous (no authentication configured)');
+      return 'anonymous';
+    }
+    const r = await auth.authenticate(request, this.source);
+    if (!r.ok) {
+      this.answer(r.status, r.reason, r.headers);
+      this.trace?.step(this.handler, 'authenticate', undefined, { ok: false, status: r.status });
+      return undefined;
+    }
+    // the identity claimed in From (and To for REGISTER) must be the authenticated user's
+    const register = request.method === 'REGISTER';
+    const claimed = register ? [request.from.uri, request.to.uri] : [request.from.uri];
+    for (const uri of claimed) {
+      const aor = addressOfRecord(uri);
+      if (aor === undefined || aor !== `${r.username}@${r.realm.toLowerCase()}`) {
+        this.answer(403, 'Forbidden (identity does not match the credentials)');
+        this.trace?.step(this.handler, 'authenticate', undefined, { ok: false, status: 403, user: r.username });
+        return undefined;
+      }
+    }
+    // the credentials were for this proxy: consume them (RFC 3261 §22.3 — a proxy forwards only
+    // credentials meant for others)
+    if (!register) request.remove('Proxy-Authorization');
+    this.trace?.step(this.handler, 'authenticate', undefined, { ok: true, user: r.username });
+    return r.username;
+  }
+
+  async checkAuth(): Promise<AuthCheck> {
+    const auth = this.env.auth;
+    let out: AuthCheck;
+    if (auth === undefined) out = { ok: true, user: 'anonymous', realm: '' };
+    else {
+      const r = await auth.authenticate(this.request, this.source);
+      out = r.ok ? { ok: true, user: r.username, realm: r.realm } : { ok: false, status: r.status, ...(r.reason === undefined ? {} : { reason: r.reason }) };
+    }
+    this.trace?.step(this.handler, 'checkAuth', undefined, out);
+    return out;
+  }
+
+  challenge(): void {
+    const auth = this.env.auth;
+    if (auth === undefined) throw new Error('challenge: no authentication is configured');
+    const c = auth.challenge(this.request);
+    this.answer(c.status, c.reason, c.headers);
+    this.trace?.step(this.handler, 'challenge', undefined, c.status);
+  }
+
+  // ---- registrar and location -----------------------------------------------------------
+
+  async save(): Promise<number> {
+    const tx = this.requireTx('save');
+    const r = await this.env.registrar.register(this.request, tx.source);
+    this.answer(r.status, r.reason, r.headers);
+    this.trace?.step(this.handler, 'save', undefined, r.status);
+    return r.status;
+  }
+
+  lookup(aor?: string): number {
+    const key = aor ?? this.defaultAor();
+    const bindings = key === undefined ? [] : this.env.location.lookup(key);
+    this.targets = bindings.length === 0 ? undefined : bindings.map(bindingTarget);
+    this.trace?.step(this.handler, 'lookup', aor === undefined ? undefined : [aor], this.targets === undefined ? [] : describeTargets(this.targets));
+    return bindings.length;
+  }
+
+  async userExists(aor?: string): Promise<boolean> {
+    const key = aor ?? this.defaultAor();
+    let known = false;
+    if (key !== undefined) {
+      const { user, domain } = splitAor(key);
+      known = (await this.env.subscribers.get(user, domain)) !== undefined || this.env.location.known(key);
+    }
+    this.trace?.step(this.handler, 'userExists', aor === undefined ? undefined : [aor], known);
+    return known;
+  }
+
+  outboundRoute(domain: string): string | undefined {
+    const out = this.env.outbound;
+    const route = out.get(domain.toLowerCase()) ?? out.get('*');
+    this.trace?.step(this.handler, 'outboundRoute', [domain], route ?? null);
+    return route;
+  }
+
+  // ---- answers ----------------------------------------------------------------------------
+
+  recordRoute(): void {
+    this.rr = true;
+    this.trace?.step(this.handler, 'recordRoute');
+  }
+
+  relay(targets?: RelayTarget | readonly RelayTarget[], options?: RelayOptions): void {
+    this.open('relay');
+    const { request, env, tx } = this;
+    if (request.method === 'CANCEL' && tx !== undefined) {
+      // §16.10: matched to the INVITE's response context; 200 to the CANCEL and its branches cancelled (481 when none)
+      env.proxy.cancel(request, tx);
+      this.decision = 'replied';
+      this.trace?.step(this.handler, 'relay', undefined, `CANCEL → ${tx.lastResponse?.status ?? '?'}`);
+      return;
+    }
+    if (tx === undefined) {
+      // an ACK for a 2xx: on along its route, statelessly (§16.7 step 5 note, RFC 6026 §7.1)
+      if (targets !== undefined) request.requestUri = proxyTargets(targets, undefined)[0]!.uri;
+      this.pendingSend = env.proxy.forwardAck(request);
+      this.decision = 'relayed';
+      this.trace?.step(this.handler, 'relay', targets === undefined ? undefined : [targets], `ACK → ${request.uri}`);
+      return;
+    }
+    let list: ProxyTarget[];
+    if (targets !== undefined) list = proxyTargets(targets, options);
+    else if (this.targets !== undefined) {
+      const route = options?.outboundProxy === undefined ? undefined : [`<${options.outboundProxy};lr>`];
+      list = route === undefined ? this.targets : this.targets.map((t) => ({ ...t, route }));
+    } else {
+      // in dialog: the Request-URI, over the flow a flow token of ours names (RFC 5626 §5.3)
+      const flow = env.proxy.routeFlowOf(request);
+      if (flow === null) {
+        this.trace?.step(this.handler, 'relay', undefined, '430: the flow is closed');
+        this.answer(430);
+        return;
+      }
+      list = proxyTargets(request.requestUri, options).map((t) => (flow === undefined ? t : { ...t, flow }));
+    }
+    if (list.length === 0) throw new Error('relay: no target');
+    this.trace?.step(this.handler, 'relay', targets === undefined ? (options === undefined ? undefined : [null, options]) : [targets, ...(options === undefined ? [] : [options])], describeTargets(list));
+    this.forwarded = true;
+    this.decision = 'relayed';
+    env.proxy.forward(request, tx, list, { recordRoute: this.rr, observer: this });
+  }
+
+  reply(status: number, reason?: string, headers?: Headers): void {
+    if (this.tx === undefined) {
+      this.trace?.step(this.handler, 'reply', [status], 'ignored: an ACK gets no response');
+      this.decision = 'dropped';
+      return;
+    }
+    if (status >= 200) this.open('reply');
+    this.answer(status, reason, headers);
+    this.trace?.step(this.handler, 'reply', reason === undefined && headers === undefined ? [status] : [status, reason ?? null, ...(headers === undefined ? [] : [headers])]);
+  }
+
+  replyOptions(): void {
+    const tx = this.requireTx('replyOptions');
+    this.open('replyOptions');
+    this.env.server.replyOptions(tx, this.env.server.handler);
+    this.decision = 'replied';
+    this.trace?.step(this.handler, 'replyOptions', undefined, 200);
+  }
+
+  drop(): void {
+    this.open('drop');
+    this.decision = 'dropped';
+    this.trace?.step(this.handler, 'drop');
+  }
+
+  // ---- for the handler ----------------------------------------------------------------------
+
+  /** A response went (or goes) out: final ones decide the request. */
+  answer(status: number, reason?: string, headers?: Headers): void {
+    const tx = this.tx;
+    if (tx === undefined) return;
+    this.env.server.reply(tx, status, { ...(reason === undefined ? {} : { reason }), headers: headerValueList(headers) });
+    if (status >= 200) this.decision = 'replied';
+  }
+
+  /** A final response has gone out for this request. */
+  get answered(): boolean {
+    const last = this.tx?.lastResponse;
+    return last !== undefined && last.status >= 200;
+  }
+
+  private open(action: string): void {
+    if (this.decision !== 'open') throw new Error(`${action}: this request was already ${this.decision}`);
+  }
+
+  private requireTx(action: string): ServerTransaction {
+    if (this.tx === undefined) throw new Error(`${action}: an ACK has no transaction`);
+    return this.tx;
+  }
+
+  /** The AOR of the Request-URI when Parley serves its domain. */
+  private defaultAor(): string | undefined {
+    const ruri = this.request.requestUri;
+    return ruri.kind === 'sip' && this.env.identity.servesDomain(ruri.host) ? addressOfRecord(ruri) : undefined;
+  }
+
+  // ---- ResponseObserver: the script's onResponse and onFailure for this request -------------------
+
+  onBranchResponse(_context: ResponseContext, branch: Branch, response: SipResponse): void {
+    const fn = this.script.onResponse;
+    if (fn === undefined) return;
+    const ctx = new ReplyCtx(this, response, branch);
+    this.trace?.mark('onResponse', 'start', this._vars, this.script.dumpVars, response.status);
+    try {
+      fn(ctx);
+      this.trace?.mark('onResponse', 'end', this._vars, this.script.dumpVars);
+    } catch (e) {
+      // the response goes on unchanged; the script's mistake is logged
+      this.scriptThrew('onResponse', e);
+    }
+  }
+
+  onFailure(context: ResponseContext, best: SipResponse): boolean {
+    const fn = this.script.onFailure;
+    if (fn === undefined) return false;
+    const ctx = new FailureCtx(this, context, best);
+    this.trace?.mark('onFailure', 'start', this._vars, this.script.dumpVars, best.status);
+    let r: void | Promise<void>;
+    try {
+      r = fn(ctx);
+    } catch (e) {
+      ctx.threw(e);
+      return true;
+    }
+    if (r !== undefined && typeof (r as Promise<void>).then === 'function') {
+      (r as Promise<void>).then(
+        () => ctx.end(),
+        (e: unknown) => ctx.threw(e),
+      );
+    } else ctx.end();
+    return true;
+  }
+
+  onRelease(): void {
+    this.done.requestDone(this);
+  }
+
+  /** Log a script's exception with its stack and the version, and trace it. */
+  scriptThrew(handler: HandlerName, e: unknown): void {
+    const err = e instanceof Error ? e : new Error(String(e));
+    this.env.log.error({ callId: this.callId, method: this.request.method, script: this.script.version, source: this.script.source, handler, err: err.stack ?? err.message }, 'routing script threw');
+    this.trace?.mark(handler, 'throw', this._vars, this.script.dumpVars, { error: err.name, message: err.message });
+  }
+}
+
+/** onStateless: before the transaction layer; an answer here is sent without state. */
+export class StatelessCtx extends BaseCtx implements StatelessContext {
+  readonly handler = 'onStateless' as const;
+  answer: StatelessAnswer | undefined;
+
+  constructor(
+    script: LoadedScript,
+    env: RoutingEnv,
+    trace: TraceReport | undefined,
+    readonly request: SipRequest,
+    readonly source: Flow,
+    private readonly allowAndSupported: () => Headers,
+  ) {
+    super(script, env, trace);
+  }
+
+  get callId(): string {
+    return this.request.callId;
+  }
+
+  get method(): string {
+    return this.request.method;
+  }
+
+  get ruri(): Uri {
+    return this.request.requestUri;
+  }
+
+  get trusted(): boolean {
+    return this.env.trustedPorts.has(this.source.localPort ?? -1);
+  }
+
+  header(name: string): string | undefined {
+    return this.request.get(name);
+  }
+
+  isLocal(uri: Uri): boolean {
+    return this.env.identity.isLocalUri(uri);
+  }
+
+  servesDomain(host: string): boolean {
+    return this.env.identity.servesDomain(host);
+  }
+
+  reply(status: number, reason?: string, headers?: Headers): void {
+    if (this.request.method === 'ACK') {
+      this.trace?.step(this.handler, 'reply', [status], 'ignored: an ACK gets no response');
+      return;
+    }
+    if (this.answer !== undefined) throw new Error('reply: this request was already answered');
+    this.answer = { status, headers: headerValueList(headers), ...(reason === undefined ? {} : { reason }) };
+    this.trace?.step(this.handler, 'reply', reason === undefined && headers === undefined ? [status] : [status, reason ?? null, ...(headers === undefined ? [] : [headers])]);
+  }
+
+  replyOptions(): void {
+    if (this.answer !== undefined) throw new Error('replyOptions: this request was already answered');
+    this.answer = { status: 200, headers: this.allowAndSupported() };
+    this.trace?.step(this.handler, 'replyOptions', undefined, 200);
+  }
+
+  requireCredentials(): boolean {
+    const auth = this.env.auth;
+    const refusal = auth?.precheck(this.request, this.source);
+    if (refusal !== undefined && this.request.method !== 'ACK') {
+      if (this.answer !== undefined) throw new Error('requireCredentials: this request was already answered');
+      this.answer = { status: refusal.status, headers: refusal.headers, ...(refusal.reason === undefined ? {} : { reason: refusal.reason }) };
+    }
+    this.trace?.step(this.handler, 'requireCredentials', undefined, refusal === undefined ? false : refusal.status);
+    return refusal !== undefined;
+  }
+
+  rateLimited(max: number, perSeconds: number, key: string = this.source.remoteAddress): boolean {
+    const over = this.env.rates.hit(key, max, perSeconds);
+    this.trace?.step(this.handler, 'rateLimited', [max, perSeconds, key], over);
+    return over;
+  }
+}
+
+/** onResponse: one branch's response. */
+export class ReplyCtx extends BaseCtx implements ReplyContext {
+  readonly handler = 'onResponse' as const;
+
+  constructor(
+    private readonly parent: RequestCtx,
+    readonly response: SipResponse,
+    private readonly branch: Branch,
+  ) {
+    super(parent.script, parent.env, parent.trace);
+  }
+
+  get callId(): string {
+    return this.parent.callId;
+  }
+
+  get vars(): Record<string, unknown> {
+    return this.parent.vars;
+  }
+
+  get request(): SipRequest {
+    return this.parent.request;
+  }
+
+  get status(): number {
+    return this.response.status;
+  }
+
+  get target(): Uri {
+    return this.branch.target.uri;
+  }
+
+  header(name: string): string | undefined {
+    return this.response.get(name);
+  }
+
+  headers(name: string): string[] {
+    return this.response.getAll(name);
+  }
+
+  addHeader(name: string, value: string): void {
+    this.response.append(name, value);
+    this.trace?.step(this.handler, 'addHeader', [name, value]);
+  }
+
+  removeHeader(name: string): number {
+    const n = this.response.remove(name);
+    this.trace?.step(this.handler, 'removeHeader', [name], n);
+    return n;
+  }
+}
+
+/** onFailure: every branch failed; relay to other targets, answer, or let the best response go. */
+export class FailureCtx extends BaseCtx implements FailureContext {
+  readonly handler = 'onFailure' as const;
+  private outcome: FailureOutcome | undefined;
+  private ended = false;
+
+  constructor(
+    private readonly parent: RequestCtx,
+    private readonly context: ResponseContext,
+    readonly response: SipResponse,
+  ) {
+    super(parent.script, parent.env, parent.trace);
+  }
+
+  get callId(): string {
+    return this.parent.callId;
+  }
+
+  get vars(): Record<string, unknown> {
+    return this.parent.vars;
+  }
+
+  get request(): SipRequest {
+    return this.context.request;
+  }
+
+  get status(): number {
+    return this.response.status;
+  }
+
+  get ruri(): Uri {
+    return this.context.request.requestUri;
+  }
+
+  get canRelay(): boolean {
+    return !this.context.isCancelled && !this.context.sawGlobalFailure;
+  }
+
+  setRuri(uri: string | Uri): void {
+    this.request.requestUri = toUri(uri);
+    this.trace?.step(this.handler, 'setRuri', [uri], this.request.uri);
+  }
+
+  setRuriUser(user: string): void {
+    const ruri = this.request.requestUri;
+    if (ruri.kind !== 'sip') throw new TypeError(`setRuriUser: the Request-URI ${ruri.toString()} is not a sip/sips URI`);
+    this.request.requestUri = ruri.withUser(user);
+    this.trace?.step(this.handler, 'setRuriUser', [user], this.request.uri);
+  }
+
+  setRuriHost(host: string, port?: number): void {
+    const ruri = this.request.requestUri;
+    if (ruri.kind !== 'sip') throw new TypeError(`setRuriHost: the Request-URI ${ruri.toString()} is not a sip/sips URI`);
+    this.request.requestUri = ruri.withHostPort(host, port);
+    this.trace?.step(this.handler, 'setRuriHost', port === undefined ? [host] : [host, port], this.request.uri);
+  }
+
+  header(name: string): string | undefined {
+    return this.request.get(name);
+  }
+
+  headers(name: string): string[] {
+    return this.request.getAll(name);
+  }
+
+  addHeader(name: string, value: string): void {
+    this.request.append(name, value);
+    this.trace?.step(this.handler, 'addHeader', [name, value]);
+  }
+
+  setHeader(name: string, value: string): void {
+    this.request.set(name, value);
+    this.trace?.step(this.handler, 'setHeader', [name, value]);
+  }
+
+  removeHeader(name: string): number {
+    const n = this.request.remove(name);
+    this.trace?.step(this.handler, 'removeHeader', [name], n);
+    return n;
+  }
+
+  relay(targets?: RelayTarget | readonly RelayTarget[], options?: RelayOptions): void {
+    if (this.outcome !== undefined) throw new Error(`relay: the failure route already chose ${this.outcome.kind === 'targets' ? 'new targets' : 'a response'}`);
+    if (!this.canRelay) {
+      // §16.7 step 5 (6xx) and §16.10 (cancelled): no new branch
+      this.log('warn', 'relay refused in onFailure: the request was cancelled or a 6xx arrived (RFC 3261 §16.7)');
+      this.trace?.step(this.handler, 'relay', targets === undefined ? undefined : [targets], 'refused');
+      return;
+    }
+    const list = proxyTargets(targets ?? this.request.requestUri, options);
+    this.outcome = { kind: 'targets', targets: list };
+    this.trace?.step(this.handler, 'relay', targets === undefined ? undefined : [targets, ...(options === undefined ? [] : [options])], describeTargets(list));
+  }
+
+  reply(status: number, reason?: string, headers?: Headers): void {
+    if (this.outcome !== undefined) throw new Error(`reply: the failure route already chose ${this.outcome.kind === 'targets' ? 'new targets' : 'a response'}`);
+    if (status < 200) throw new RangeError('reply in onFailure: a final status');
+    const server = this.parent.env.server;
+    this.outcome = { kind: 'response', response: server.buildResponse(this.context.request, status, { toTag: newTag(), ...(reason === undefined ? {} : { reason }), headers: headerValueList(headers) }) };
+    this.trace?.step(this.handler, 'reply', reason === undefined && headers === undefined ? [status] : [status, reason ?? null, ...(headers === undefined ? [] : [headers])]);
+  }
+
+  /** The handler returned: go on with what it chose. */
+  end(): void {
+    if (this.ended) return;
+    this.ended = true;
+    this.trace?.mark('onFailure', 'end', this.parent.varsIfAny, this.script.dumpVars);
+    this.context.resume(this.outcome ?? { kind: 'best' });
+  }
+
+  /** The handler threw: a SipReply answers with it, anything else with 500 (and is logged). */
+  threw(e: unknown): void {
+    if (this.ended) return;
+    this.ended = true;
+    if (SipReply.is(e)) {
+      this.trace?.step(this.handler, 'throw', [e.status, e.reason ?? null]);
+      this.outcome = { kind: 'response', response: this.parent.env.server.buildResponse(this.context.request, e.status, { toTag: newTag(), ...(e.reason === undefined ? {} : { reason: e.reason }), headers: e.headers }) };
+    } else {
+      this.parent.scriptThrew('onFailure', e);
+      this.outcome = { kind: 'response', response: createResponse(this.context.request, 500, { toTag: newTag() }) };
+    }
+    this.context.resume(this.outcome);
+  }
+}
+

@@ -1,0 +1,251 @@
+import { watch, type FSWatcher } from 'node:fs';
+import { mkdir, readdir, rm, writeFile } from 'node:fs/promises';
+import { basename, dirname, join, resolve } from 'node:path';
+import { silentLogger, type Logger } from '../lib/logger.js';
+import { LoadedScript } from './loaded-script.js';
+import { compileScript, moduleUrl } from './script-compiler.js';
+import { ScriptError, type ScriptLocation } from './script-error.js';
+import * as defaultScript from './scripts/default.js';
+
+/** The name of the built-in default script in logs, traces and reload answers. */
+export const BUILTIN_DEFAULT = 'builtin:default';
+
+/** What a SIP core is told to load: a compiled module (`url`) or, without one, the built-in default. */
+export interface ScriptVersion {
+  readonly version: number;
+  readonly source: string;
+  readonly url?: string;
+}
+
+/**
+ * The SIP cores a host keeps on one version (src/app: the main thread's core and the worker
+ * threads'). Two steps: every core loads and checks the version (`prepare`), then every core
+ * switches to it (`commit`), so that a version some core cannot load is never active anywhere.
+ */
+export interface ScriptCores {
+  /** Load `v` in every core, keeping the active one running; rejects with the first failure. */
+  prepare(v: ScriptVersion, loaded: LoadedScript): Promise<void>;
+  /** Switch every core to `v`; resolves once each has. */
+  commit(version: number): Promise<void>;
+  /** Forget `v` where it was prepared. */
+  abort(version: number): void;
+}
+
+/** What `reload` did: the version now active, or why the new one was refused (the old one still runs). */
+export type ReloadOutcome =
+  | { readonly ok: true; readonly version: number; readonly source: string; readonly changed: boolean; readonly ms: number }
+  | { readonly ok: false; readonly version: number; readonly source: string; readonly error: ScriptErrorJson; readonly ms: number };
+
+/** A ScriptError as JSON (for `parley reload`). */
+export interface ScriptErrorJson {
+  readonly code: string;
+  readonly message: string;
+  readonly detail: string;
+  readonly location?: ScriptLocation;
+}
+
+export interface ScriptHostOptions {
+  /** The script file; none: the built-in default script (nothing to reload). */
+  readonly file?: string;
+  /** Where compiled versions are written (`<dataDir>/routing`). */
+  readonly outDir: string;
+  readonly log?: Logger;
+  /** Reload when a file of the script changes. Default true. */
+  readonly watch?: boolean;
+  /** Quiet time after a change before reloading, ms (editors write in several steps). Default 200. */
+  readonly debounceMs?: number;
+}
+
+interface Built {
+  readonly loaded: LoadedScript;
+  readonly version: ScriptVersion;
+  readonly hash: string;
+  readonly inputs: readonly string[];
+}
+
+/** The built-in default script, as version 1. */
+export function builtinDefault(): LoadedScript {
+  return LoadedScript.fromObject(defaultScript, 1, BUILTIN_DEFAULT);
+}
+
+function errorJson(e: unknown): ScriptErrorJson {
+  if (e instanceof ScriptError) return { code: e.code, message: e.message, detail: e.detail, ...(e.location === undefined ? {} : { location: e.location }) };
+  const err = e instanceof Error ? e : new Error(String(e));
+  return { code: 'ERR_SCRIPT_LOAD', message: err.message, detail: err.message };
+}
+
+/**
+ * The routing script of a server (main thread): compiles the file with esbuild, imports and checks
+ * it, numbers its versions and hands them to the SIP cores, on a file change (watch), on
+ * `parley reload` and on SIGHUP. One reload at a time; a version that does not compile, does not
+ * load or lacks the handlers is refused with its place (file:line:column) and the running one
+ * keeps serving. Each version is written to `<outDir>/<name>.v<N>.mjs` and imported from there
+ * (a module cannot be unloaded: each version costs its code's memory until the server restarts).
+ */
+export class ScriptHost {
+  private readonly log: Logger;
+  private readonly file: string | undefined;
+  private activeVersion: ScriptVersion;
+  private activeHash: string | undefined;
+  private counter = 0;
+  private queue: Promise<unknown> = Promise.resolve();
+  private cores: ScriptCores | undefined;
+  private watchers: FSWatcher[] = [];
+  /** The files watched now, as one string (the watch is renewed only when they change). */
+  private watchKey = '';
+  private debounce: NodeJS.Timeout | undefined;
+  private closed = false;
+
+  constructor(private readonly options: ScriptHostOptions) {
+    this.log = options.log ?? silentLogger;
+    this.file = options.file === undefined ? undefined : resolve(options.file);
+    this.activeVersion = { version: 0, source: this.file ?? BUILTIN_DEFAULT };
+    // stack traces of script errors name the script's own files and lines
+    if (this.file !== undefined) process.setSourceMapsEnabled(true);
+  }
+
+  /** The version every core runs. */
+  get active(): ScriptVersion {
+    return this.activeVersion;
+  }
+
+  /**
+   * Load the first version (1): the file, or the built-in default. Throws ScriptError when the
+   * file cannot be used (the server does not start). Old compiled versions are removed first.
+   */
+  async start(): Promise<LoadedScript> {
+    await mkdir(this.options.outDir, { recursive: true });
+    for (const f of await readdir(this.options.outDir)) if (f.endsWith('.mjs')) await rm(join(this.options.outDir, f), { force: true });
+    if (this.file === undefined) {
+      const loaded = builtinDefault();
+      this.counter = 1;
+      this.activeVersion = { version: 1, source: BUILTIN_DEFAULT };
+      return loaded;
+    }
+    const { loaded, version, hash, inputs } = (await this.build())!;
+    this.activeVersion = version;
+    this.activeHash = hash;
+    if (this.options.watch ?? true) this.follow(inputs);
+    this.log.info({ script: version.version, source: version.source }, 'routing script loaded');
+    return loaded;
+  }
+
+  /** The cores to keep on the active version (set once they exist). */
+  attach(cores: ScriptCores): void {
+    this.cores = cores;
+  }
+
+  /**
+   * Compile, load and check the script again and make it active on every core. Never rejects:
+   * the outcome says what happened. Reloads queue behind each other.
+   */
+  reload(trigger: 'watch' | 'command' | 'signal' = 'command'): Promise<ReloadOutcome> {
+    const run = this.queue.then(() => this.reloadNow(trigger));
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  close(): void {
+    this.closed = true;
+    clearTimeout(this.debounce);
+    for (const w of this.watchers) w.close();
+    this.watchers = [];
+  }
+
+  private async reloadNow(trigger: string): Promise<ReloadOutcome> {
+    const started = performance.now();
+    const ms = (): number => Math.round((performance.now() - started) * 10) / 10;
+    const current = this.activeVersion;
+    if (this.file === undefined) {
+      return { ok: false, version: current.version, source: current.source, ms: ms(), error: { code: 'ERR_SCRIPT_LOAD', message: 'no routing script file is configured (routing.script / --script): the built-in default cannot be reloaded', detail: 'no routing script file configured' } };
+    }
+    let built: Built | undefined;
+    try {
+      built = await this.build(this.activeHash);
+      if (built === undefined) {
+        this.log.info({ script: current.version, source: current.source, trigger }, 'routing script unchanged');
+        return { ok: true, version: current.version, source: current.source, changed: false, ms: ms() };
+      }
+      const cores = this.cores;
+      if (cores !== undefined) {
+        try {
+          await cores.prepare(built.version, built.loaded);
+        } catch (e) {
+          cores.abort(built.version.version);
+          throw e;
+        }
+        try {
+          await cores.commit(built.version.version);
+        } catch (e) {
+          // the switch went out to every core; one did not confirm it (it died meanwhile: a
+          // restarted worker catches up with the active version by itself)
+          this.log.error({ script: built.version.version, err: (e as Error).message }, 'routing script switched, but not every SIP core confirmed it');
+        }
+      }
+    } catch (e) {
+      const error = errorJson(e);
+      this.log.error({ script: current.version, source: this.file, trigger, err: error.message, code: error.code, location: error.location }, 'routing script refused; the running version keeps serving');
+      if (built !== undefined) await rm(new URL(built.version.url!), { force: true }).catch(() => undefined);
+      return { ok: false, version: current.version, source: current.source, error, ms: ms() };
+    }
+    this.activeVersion = built.version;
+    this.activeHash = built.hash;
+    if (this.options.watch ?? true) this.follow(built.inputs);
+    this.log.info({ script: built.version.version, previous: current.version, source: built.version.source, trigger, ms: ms() }, 'routing script reloaded');
+    return { ok: true, version: built.version.version, source: built.version.source, changed: true, ms: ms() };
+  }
+
+  /**
+   * Compile the file, write it as the next version and import it here (which checks its exports).
+   * Undefined when it compiles to `unlessHash` (nothing changed).
+   */
+  private async build(unlessHash?: string): Promise<Built | undefined> {
+    const file = this.file!;
+    const next = this.counter + 1;
+    const out = join(this.options.outDir, `${basename(file).replace(/\.[^.]*$/, '')}.v${next}.mjs`);
+    const compiled = await compileScript(file, out);
+    if (unlessHash !== undefined && compiled.hash === unlessHash) return undefined;
+    this.counter = next;
+    await writeFile(out, compiled.code);
+    const url = moduleUrl(out);
+    let loaded: LoadedScript;
+    try {
+      loaded = await LoadedScript.import(url, next, file);
+    } catch (e) {
+      await rm(out, { force: true });
+      throw e;
+    }
+    return { loaded, version: { version: next, source: file, url }, hash: compiled.hash, inputs: compiled.inputs };
+  }
+
+  /** Watch the directories of the script's files; a change to one of them reloads (debounced). */
+  private follow(inputs: readonly string[]): void {
+    const files = new Set(inputs);
+    const dirs = new Set([...files].map((f) => dirname(f)));
+    const key = [...files].sort().join('\0');
+    if (key === this.watchKey) return;
+    for (const w of this.watchers) w.close();
+    this.watchers = [];
+    this.watchKey = key;
+    for (const dir of dirs) {
+      try {
+        const w = watch(dir, (_event, name) => {
+          if (name === null || !files.has(join(dir, name.toString()))) return;
+          this.changed();
+        });
+        w.on('error', (e) => this.log.warn({ dir, err: e.message }, 'cannot watch the routing script any more'));
+        this.watchers.push(w);
+      } catch (e) {
+        this.log.warn({ dir, err: (e as Error).message }, 'cannot watch the routing script (reload with `parley reload`)');
+      }
+    }
+  }
+
+  private changed(): void {
+    if (this.closed) return;
+    clearTimeout(this.debounce);
+    this.debounce = setTimeout(() => {
+      void this.reload('watch');
+    }, this.options.debounceMs ?? 200);
+  }
+}

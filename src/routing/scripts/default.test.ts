@@ -1,0 +1,248 @@
+/**
+ * The default routing script on the test harness: every rule of the stock behaviour (what the
+ * built-in DefaultHandler did before routing became a script), request by request, with the
+ * actions taken and the messages sent. The interop suites run the same script against sipp.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { RoutingHarness, type RoutedRequest } from '../test-harness.js';
+import * as defaultScript from './default.js';
+
+const ALICE = { user: 'alice', password: 'alice-secret' };
+const BOB = { user: 'bob', password: 'bob-secret' };
+const CAROL = { user: 'carol', password: 'carol-secret' };
+
+function recordRoutes(r: RoutedRequest, branch = 0): string[] {
+  return r.branches[branch]?.getAll('record-route') ?? [];
+}
+
+describe('default routing script (harness)', () => {
+  let h: RoutingHarness;
+
+  before(async () => {
+    h = await RoutingHarness.start({
+      script: defaultScript,
+      domains: ['example.com'],
+      subscribers: [ALICE, BOB, CAROL],
+      outbound: [{ domain: 'carrier.example.net', uri: 'sip:198.51.100.99:5060' }],
+    });
+  });
+  after(() => h.close());
+
+  describe('answered without a transaction (onStateless)', () => {
+    it('OPTIONS to the server: 200 with Allow, Accept and Supported', async () => {
+      const r = await h.send(h.request('OPTIONS', 'sip:192.0.2.1:5060'));
+      assert.equal(r.status, 200);
+      assert.deepEqual(r.handlerActions, ['onStateless.replyOptions']);
+      assert.match(r.final!.get('allow')!, /INVITE.*REGISTER/);
+      assert.equal(r.final!.get('supported'), 'path');
+    });
+
+    it('REGISTER without credentials: 401 with MD5 and SHA-256 challenges', async () => {
+      const r = await h.send(h.request('REGISTER', 'sip:example.com', { from: 'sip:alice@example.com', to: 'sip:alice@example.com' }));
+      assert.equal(r.status, 401);
+      assert.deepEqual(r.handlerActions, ['onStateless.requireCredentials']);
+      assert.deepEqual(r.final!.getAll('www-authenticate').map((v) => /algorithm=([\w-]+)/.exec(v)?.[1]), ['MD5', 'SHA-256']);
+    });
+
+    it('an INVITE from a local user without credentials: 407', async () => {
+      const r = await h.send(h.request('INVITE', 'sip:bob@example.com'));
+      assert.equal(r.status, 407);
+      assert.deepEqual(r.handlerActions, ['onStateless.requireCredentials']);
+    });
+
+    it('what onRequest checks first goes on to it: Max-Forwards 0 gets 483', async () => {
+      const r = await h.send(h.request('INVITE', 'sip:bob@example.com', { maxForwards: 0 }));
+      assert.equal(r.status, 483);
+      assert.deepEqual(r.handlerActions, ['onRequest.sanityCheck']);
+      assert.equal(r.step('sanityCheck')!.result, 483);
+    });
+  });
+
+  describe('REGISTER', () => {
+    it('authenticated: saved, 200 with the contact and its expiry', async () => {
+      const r = await h.send(h.request('REGISTER', 'sip:example.com', { from: 'sip:carol@example.com', to: 'sip:carol@example.com', contact: 'sip:carol@198.51.100.3:5072', headers: [['Expires', '600']] }), { credentials: CAROL });
+      assert.equal(r.challenged?.status, 401);
+      assert.equal(r.status, 200, r.actions.join());
+      assert.deepEqual(r.handlerActions, ['onStateless.requireCredentials', 'onRequest.sanityCheck', 'onRequest.looseRoute', 'onRequest.authenticate', 'onRequest.save']);
+      assert.match(r.final!.get('contact')!, /sip:carol@198\.51\.100\.3:5072.*expires=600/);
+      assert.equal(h.location.lookup('carol@example.com').length, 1);
+    });
+
+    it('credentials of another user than the AOR in To: 403', async () => {
+      const r = await h.send(h.request('REGISTER', 'sip:example.com', { from: 'sip:bob@example.com', to: 'sip:bob@example.com' }), { credentials: ALICE });
+      assert.equal(r.status, 403);
+      assert.deepEqual(r.step('authenticate')!.result, { ok: false, status: 403, user: 'alice' });
+    });
+
+    it('a wrong password: challenged again', async () => {
+      const r = await h.send(h.request('REGISTER', 'sip:example.com', { from: 'sip:alice@example.com', to: 'sip:alice@example.com' }), { credentials: { user: 'alice', password: 'wrong' } });
+      assert.equal(r.status, 401);
+      assert.equal(r.actions.at(-1), 'authenticate');
+    });
+
+    it('from the trusted listener: saved without authentication', async () => {
+      const r = await h.send(h.request('REGISTER', 'sip:example.com', { from: 'sip:dave@example.com', to: 'sip:dave@example.com', contact: 'sip:dave@198.51.100.4:5070' }), { trusted: true });
+      assert.equal(r.status, 200);
+      assert.deepEqual(r.actions, ['sanityCheck', 'looseRoute', 'save']);
+    });
+  });
+
+  describe('calls to local users', () => {
+    it('authenticated: looked up, record-routed and relayed to the contact, credentials consumed', async () => {
+      h.register('bob@example.com', 'sip:bob@198.51.100.7:5062');
+      const r = await h.send(h.request('INVITE', 'sip:bob@example.com'), { credentials: ALICE });
+      assert.equal(r.challenged?.status, 407);
+      assert.deepEqual(r.handlerActions, [
+        'onStateless.requireCredentials', 'onRequest.sanityCheck', 'onRequest.looseRoute', 'onRequest.authenticate', 'onRequest.lookup', 'onRequest.recordRoute', 'onRequest.relay',
+      ]);
+      assert.deepEqual(r.step('lookup')!.result, ['sip:bob@198.51.100.7:5062']);
+      assert.equal(r.branches.length, 1);
+      const branch = r.branches[0]!;
+      assert.equal(branch.uri, 'sip:bob@198.51.100.7:5062');
+      assert.deepEqual(r.destinations, ['udp:198.51.100.7:5062']);
+      assert.equal(branch.get('proxy-authorization'), undefined, 'credentials for Parley are consumed (RFC 3261 §22.3)');
+      assert.equal(branch.get('max-forwards'), '69');
+      assert.equal(recordRoutes(r).length, 1);
+      assert.match(recordRoutes(r)[0]!, /^<sip:192\.0\.2\.1:5060;lr>$/);
+      assert.equal(r.status, undefined, 'no final answer before bob answers');
+      await r.respond(180);
+      await r.respond(200);
+      assert.deepEqual(r.replies.map((x) => x.status).filter((s) => s !== 100), [180, 200]);
+    });
+
+    it('a busy callee: 486 goes upstream', async () => {
+      h.register('bob@example.com', 'sip:bob@198.51.100.7:5062');
+      const r = await h.send(h.request('INVITE', 'sip:bob@example.com'), { credentials: ALICE });
+      await r.respond(486);
+      assert.equal(r.status, 486);
+    });
+
+    it('two contacts of different q: the lower one is tried after the higher one fails (serial forking)', async () => {
+      h.register('erin@example.com', 'sip:erin@198.51.100.31:5062', { q: 1 });
+      h.register('erin@example.com', 'sip:erin@198.51.100.32:5062', { q: 0.5 });
+      const r = await h.send(h.request('INVITE', 'sip:erin@example.com'), { credentials: ALICE });
+      assert.equal(r.branches.length, 1);
+      assert.deepEqual(r.destinations, ['udp:198.51.100.31:5062']);
+      await r.respond(480);
+      assert.equal(r.status, undefined, 'no answer upstream while the q=0.5 contact has not answered');
+      assert.deepEqual(r.destinations, ['udp:198.51.100.31:5062', 'udp:198.51.100.32:5062']);
+      await r.respond(200);
+      assert.equal(r.status, 200);
+    });
+
+    it('an unknown user: 404; a known user with no contact: 480', async () => {
+      const unknown = await h.send(h.request('INVITE', 'sip:nobody@example.com'), { credentials: ALICE });
+      assert.equal(unknown.status, 404);
+      assert.deepEqual(unknown.actions.slice(-3), ['lookup', 'userExists', 'reply']);
+      assert.equal(unknown.step('userExists')!.result, false);
+      const known = await h.send(h.request('INVITE', 'sip:alice@example.com', { from: 'sip:bob@example.com' }), { credentials: BOB });
+      assert.equal(known.status, 480);
+      assert.equal(known.step('userExists')!.result, true);
+    });
+
+    it('a caller claiming a local user with credentials of another: 403', async () => {
+      const r = await h.send(h.request('INVITE', 'sip:bob@example.com', { from: 'sip:alice@example.com' }), { credentials: BOB });
+      assert.equal(r.status, 403);
+    });
+
+    it('a caller from another domain is not challenged', async () => {
+      h.register('bob@example.com', 'sip:bob@198.51.100.7:5062');
+      const r = await h.send(h.request('INVITE', 'sip:bob@example.com', { from: 'sip:someone@elsewhere.example.org' }));
+      assert.equal(r.branches.length, 1);
+      assert.equal(r.actions.includes('authenticate'), false);
+    });
+  });
+
+  describe('the checks of RFC 3261 §16.3 and no open relay', () => {
+    it('Proxy-Require: 420 with Unsupported', async () => {
+      const r = await h.send(h.request('INVITE', 'sip:bob@example.com', { headers: [['Proxy-Require', 'foo']] }));
+      assert.equal(r.status, 420);
+      assert.equal(r.final!.get('unsupported'), 'foo');
+    });
+
+    it('a Request-URI scheme that cannot be routed: 416', async () => {
+      const r = await h.send(h.request('MESSAGE', 'im:bob@example.com', { from: 'sip:x@elsewhere.example.org', to: 'sip:bob@example.com' }));
+      assert.equal(r.status, 416);
+    });
+
+    it('a preloaded Route that is not ours: 403', async () => {
+      const r = await h.send(h.request('INVITE', 'sip:bob@example.com', { from: 'sip:x@elsewhere.example.org', headers: [['Route', '<sip:198.51.100.200;lr>']] }));
+      assert.equal(r.status, 403);
+      assert.equal(r.final!.reason, 'Forbidden (preloaded Route)');
+    });
+
+    it('another domain without an outbound route: 403; with one, for a local caller: relayed through it', async () => {
+      const denied = await h.send(h.request('INVITE', 'sip:someone@elsewhere.example.org'), { credentials: ALICE });
+      assert.equal(denied.status, 403);
+      assert.equal(denied.final!.reason, 'Forbidden (relaying denied)');
+      const out = await h.send(h.request('INVITE', 'sip:+15551234@carrier.example.net'), { credentials: ALICE });
+      assert.deepEqual(out.destinations, ['udp:198.51.100.99:5060']);
+      assert.equal(out.branches[0]!.uri, 'sip:+15551234@carrier.example.net');
+      assert.equal(out.branches[0]!.get('route'), '<sip:198.51.100.99:5060;lr>');
+      const foreign = await h.send(h.request('INVITE', 'sip:+15551234@carrier.example.net', { from: 'sip:x@elsewhere.example.org' }));
+      assert.equal(foreign.status, 403, 'a caller who is not ours may not use the outbound route');
+    });
+
+    it('a request that loops back to Parley unchanged: 482', async () => {
+      // through an outbound route that names Parley itself: the copy comes back with our Via
+      const out = await h.send(h.request('MESSAGE', 'sip:x@carrier.example.net', { from: 'sip:x@elsewhere.example.org' }), { trusted: true });
+      assert.equal(out.branches.length, 1);
+      const copy = out.branches[0]!;
+      copy.set('Route', '<sip:192.0.2.1:5060;lr>');
+      const again = await h.send(copy, { trusted: true });
+      assert.equal(again.status, 482);
+    });
+  });
+
+  describe('in-dialog requests (onInDialog)', () => {
+    it('a BYE along our Record-Route is relayed to its Request-URI, without Record-Route', async () => {
+      const r = await h.send(h.request('BYE', 'sip:bob@198.51.100.7:5062', { toTag: 'b1', headers: [['Route', '<sip:192.0.2.1:5060;lr>']] }));
+      assert.deepEqual(r.handlerActions, ['onInDialog.sanityCheck', 'onInDialog.looseRoute', 'onInDialog.relay']);
+      assert.equal(r.step('looseRoute')!.result, true);
+      assert.deepEqual(r.destinations, ['udp:198.51.100.7:5062']);
+      assert.equal(r.branches[0]!.get('route'), undefined, 'our Route entry is consumed');
+      assert.equal(r.branches[0]!.get('record-route'), undefined);
+      await r.respond(200);
+      assert.equal(r.status, 200);
+    });
+
+    it('without our Route: 404 Not Here; an OPTIONS to the server: 200', async () => {
+      const r = await h.send(h.request('BYE', 'sip:bob@198.51.100.7:5062', { toTag: 'b1' }));
+      assert.equal(r.status, 404);
+      assert.equal(r.final!.reason, 'Not Here');
+      const o = await h.send(h.request('OPTIONS', 'sip:192.0.2.1', { toTag: 'o1' }));
+      assert.equal(o.status, 200);
+    });
+
+    it('the ACK of a 2xx goes on statelessly along the route', async () => {
+      const r = await h.send(h.request('ACK', 'sip:bob@198.51.100.7:5062', { toTag: 'b1', headers: [['Route', '<sip:192.0.2.1:5060;lr>']] }));
+      assert.deepEqual(r.handlerActions, ['onInDialog.looseRoute', 'onInDialog.relay']);
+      assert.deepEqual(r.destinations, ['udp:198.51.100.7:5062']);
+      assert.deepEqual(r.replies, []);
+    });
+  });
+
+  describe('CANCEL', () => {
+    it('for nothing: 481', async () => {
+      const r = await h.send(h.request('CANCEL', 'sip:bob@example.com'));
+      assert.equal(r.status, 481);
+    });
+
+    it('for a ringing INVITE: 200, the branch cancelled, 487 upstream', async () => {
+      h.register('bob@example.com', 'sip:bob@198.51.100.7:5062');
+      const invite = await h.send(h.request('INVITE', 'sip:bob@example.com', { from: 'sip:x@elsewhere.example.org', callId: 'cancel-me' }));
+      await invite.respond(180);
+      const via = invite.request.topVia!.toString();
+      const cancel = h.request('CANCEL', 'sip:bob@example.com', { from: 'sip:x@elsewhere.example.org', callId: 'cancel-me', cseq: invite.request.cseq.seq })
+        .replace(/^Via: .*$/m, `Via: ${via}`)
+        .replace(/^From: .*$/m, `From: ${invite.request.get('from')}`);
+      const r = await h.send(cancel);
+      assert.equal(r.status, 200);
+      assert.deepEqual(r.handlerActions, ['onRequest.sanityCheck', 'onRequest.relay']);
+      assert.ok(r.sent.some((m) => m.isRequest && m.method === 'CANCEL'), 'the branch got a CANCEL');
+      await invite.respond(487);
+      assert.equal(invite.status, 487);
+    });
+  });
+});

@@ -1,0 +1,123 @@
+/**
+ * Parley's default routing script: what a stock Kamailio configuration does (kamailio.cfg's
+ * request_route with REQINIT, WITHINDLG, AUTH, REGISTRAR, LOCATION), and what Parley did before
+ * routing became a script. Copy it to start your own: `parley serve --script my-routes.ts`.
+ *
+ *   every request   onStateless: OPTIONS pings to the server and digest challenges to requests
+ *                   without credentials, answered before any transaction exists
+ *   new request     sanity (483, 482, 420, 416) → CANCEL → our Route entries → no preloaded Route (403)
+ *                   → OPTIONS to the server → REGISTER: authenticate (401), save
+ *                   → calls from a local user: authenticate (407, From must be the user)
+ *                   → a served domain: location (404 unknown user, 480 no contact), fork by q
+ *                   → the server itself: 404 (200 for OPTIONS) → another domain: outbound route or 403
+ *   in dialog       sanity → CANCEL → along the recorded route → OPTIONS to the server → 404
+ */
+import type { RequestContext, StatelessContext } from 'parley/routing';
+
+/** Methods that create a dialog: their route is recorded (RFC 3261 §16.6 step 4). */
+const DIALOG_CREATING = new Set(['INVITE', 'SUBSCRIBE', 'REFER', 'NOTIFY']);
+
+/**
+ * Answered without a transaction: an OPTIONS ping to the server itself, and the challenge of an
+ * initial request that needs authentication but carries no credentials — the answers onRequest
+ * would give, only cheaper. Whatever onRequest checks first (483, 482, 420, 416, in-dialog,
+ * CANCEL, Route) is left to it.
+ */
+export function onStateless(ctx: StatelessContext): void {
+  const { request, method } = ctx;
+  if (method === 'ACK' || method === 'CANCEL' || request.to.tag !== undefined || request.has('route')) return;
+  if (request.maxForwards === 0 || request.has('proxy-require') || request.via.length > 1) return;
+  const ruri = ctx.ruri;
+  if (ruri.kind !== 'sip') return;
+  if (method === 'OPTIONS' && ruri.user === undefined && ctx.isLocal(ruri)) {
+    ctx.replyOptions();
+    return;
+  }
+  if (ctx.trusted) return;
+  if (method !== 'REGISTER') {
+    // only a caller who claims to be a local user is challenged
+    const from = request.from.uri;
+    if (from.kind !== 'sip' || !ctx.servesDomain(from.host)) return;
+  }
+  ctx.requireCredentials();
+}
+
+/** A request outside a dialog. */
+export async function onRequest(ctx: RequestContext): Promise<void> {
+  if (!ctx.sanityCheck()) return;
+  if (ctx.method === 'CANCEL') {
+    ctx.relay();
+    return;
+  }
+  // our own Route entries go; any other on an initial request was not put there by us (no open relay)
+  ctx.looseRoute();
+  if (ctx.request.route.length > 0) {
+    ctx.reply(403, 'Forbidden (preloaded Route)');
+    return;
+  }
+  const ruri = ctx.ruri;
+  if (ctx.method === 'OPTIONS' && ctx.isLocal(ruri) && (ruri.kind !== 'sip' || ruri.user === undefined)) {
+    ctx.replyOptions();
+    return;
+  }
+
+  if (ctx.method === 'REGISTER') {
+    if (!ctx.trusted && (await ctx.authenticate()) === undefined) return;
+    await ctx.save();
+    return;
+  }
+
+  // a caller who claims to be a local user must prove it
+  const from = ctx.request.from.uri;
+  const fromLocal = from.kind === 'sip' && ctx.servesDomain(from.host);
+  if (fromLocal && !ctx.trusted && (await ctx.authenticate()) === undefined) return;
+
+  // a user of a served domain: the location service
+  if (ruri.kind === 'sip' && ruri.user !== undefined && ctx.servesDomain(ruri.host)) {
+    if (ctx.lookup() === 0) {
+      ctx.reply((await ctx.userExists()) ? 480 : 404);
+      return;
+    }
+    if (DIALOG_CREATING.has(ctx.method)) ctx.recordRoute();
+    ctx.relay();
+    return;
+  }
+  if (ruri.kind === 'sip' && ctx.isLocal(ruri)) {
+    // a request for the server itself that it does not handle
+    ctx.reply(ctx.method === 'OPTIONS' ? 200 : 404);
+    return;
+  }
+
+  // another domain: only through a configured outbound route, and only for local, authenticated callers
+  const outbound = ctx.outboundRoute(ruri.kind === 'sip' ? ruri.host : '');
+  if (outbound !== undefined && (fromLocal || ctx.trusted)) {
+    if (DIALOG_CREATING.has(ctx.method)) ctx.recordRoute();
+    ctx.relay(ruri, { outboundProxy: outbound });
+    return;
+  }
+  ctx.reply(403, 'Forbidden (relaying denied)');
+}
+
+/** A request inside a dialog (a To tag), and the ACK of a 2xx: along the route we recorded. */
+export function onInDialog(ctx: RequestContext): void {
+  if (ctx.method === 'ACK') {
+    // end to end, statelessly (RFC 3261 §16.7 step 5 note); one for the server itself is dropped
+    if (ctx.looseRoute() && !ctx.isLocal(ctx.ruri)) ctx.relay();
+    else ctx.drop();
+    return;
+  }
+  if (!ctx.sanityCheck()) return;
+  if (ctx.method === 'CANCEL') {
+    ctx.relay();
+    return;
+  }
+  if (ctx.looseRoute() && !ctx.isLocal(ctx.ruri)) {
+    ctx.relay();
+    return;
+  }
+  if (ctx.method === 'OPTIONS' && ctx.isLocal(ctx.ruri)) {
+    ctx.replyOptions();
+    return;
+  }
+  ctx.reply(404, 'Not Here');
+}
