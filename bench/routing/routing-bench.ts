@@ -263,7 +263,7 @@ async function parleyServer(name: string, cli: string, probeBase: number): Promi
       const logFile = join(outDir, `${tag}.log`);
       const fd = openSync(logFile, 'w');
       const profile = option('profile');
-      const [cmd, args] = pinned('0', process.execPath, [...(profile === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', join(profile, tag)]), cli, 'serve', '--listen', `udp:${HOST}:${port};noauth`, `udp:${HOST}:${port + 1}`, '--data-dir', dataDir, '--log-level', 'warn', '--workers', pin ? '1' : '0', ...extra]);
+      const [cmd, args] = pinned('0', process.execPath, [...(profile === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', join(profile, tag)]), cli, 'serve', '--listen', `udp:${HOST}:${port};noauth`, `udp:${HOST}:${port + 1}`, '--data-dir', dataDir, '--log-level', 'warn', '--workers', pin ? '0' : 'auto', ...extra]);
       const child = track(spawn(cmd, args, { cwd: outDir, stdio: ['ignore', fd, fd] }));
       closeSync(fd);
       await waitReady(port, probeBase, child, name);
@@ -504,7 +504,7 @@ async function main(): Promise<void> {
   uasBase = await portBlock(5);
   uacBase = await portBlock(5);
   const probeBase = await portBlock(5);
-  log(`routing-bench: Parley ${rev} (dist copied to ${PARLEY}); ${pin ? 'server on CPU 0, sipp on CPU 1, Parley --workers 1' : 'not pinned, Parley --workers 0'}; steps ${cfg.stepSecs} s; results in ${outDir}`);
+  log(`routing-bench: Parley ${rev} (dist copied to ${PARLEY}); ${pin ? 'server on CPU 0, sipp on CPU 1, Parley --workers 0' : 'not pinned, Parley --workers auto'}; steps ${cfg.stepSecs} s; results in ${outDir}`);
   const lines: string[] = [];
   if (only !== 'reload' && option('ab') === undefined) {
     const servers: Server[] = [];
