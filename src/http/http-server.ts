@@ -6,6 +6,7 @@ import { fastify, type FastifyInstance, type FastifyPluginAsync } from 'fastify'
 import { refuseUpgrade } from '../lib/http-refusal.js';
 import { silentLogger, type Logger } from '../lib/logger.js';
 import { normalizeAddress } from '../server/transport/flow.js';
+import { formatHostPort } from '../server/transport/message-path.js';
 import type { TlsCertificate } from '../server/transport/tls-certificate.js';
 import { TLS_MIN_VERSION } from '../server/transport/tls-transport.js';
 import { OriginPolicy } from './origin-policy.js';
@@ -136,7 +137,7 @@ export class HttpServer {
       for (const l of this.options.listeners) {
         const info = await this.listen(l);
         this.bound.push(info);
-        this.log.info({ transport: info.transport, address: info.address, port: info.port }, `listening on ${info.transport} ${hostPort(info.address, info.port)}`);
+        this.log.info({ transport: info.transport, address: info.address, port: info.port }, `listening on ${info.transport} ${formatHostPort(info.address, info.port)}`);
       }
     } catch (e) {
       this.state = 'started';
@@ -258,8 +259,4 @@ function pathOf(url: string | undefined): string | undefined {
   } catch {
     return undefined;
   }
-}
-
-function hostPort(address: string, port: number): string {
-  return address.includes(':') ? `[${address}]:${port}` : `${address}:${port}`;
 }

@@ -83,8 +83,56 @@ abstract class BaseCtx {
   }
 }
 
+/** A context whose handler may edit the request: its Request-URI and header fields. */
+abstract class EditingCtx extends BaseCtx {
+  abstract readonly request: SipRequest;
+
+  setRuri(uri: string | Uri): void {
+    this.request.requestUri = toUri(uri);
+    this.trace?.step(this.handler, 'setRuri', [uri], this.request.uri);
+  }
+
+  setRuriUser(user: string): void {
+    const ruri = this.request.requestUri;
+    if (ruri.kind !== 'sip') throw new TypeError(`setRuriUser: the Request-URI ${ruri.toString()} is not a sip/sips URI`);
+    this.request.requestUri = ruri.withUser(user);
+    this.trace?.step(this.handler, 'setRuriUser', [user], this.request.uri);
+  }
+
+  setRuriHost(host: string, port?: number): void {
+    const ruri = this.request.requestUri;
+    if (ruri.kind !== 'sip') throw new TypeError(`setRuriHost: the Request-URI ${ruri.toString()} is not a sip/sips URI`);
+    this.request.requestUri = ruri.withHostPort(host, port);
+    this.trace?.step(this.handler, 'setRuriHost', port === undefined ? [host] : [host, port], this.request.uri);
+  }
+
+  header(name: string): string | undefined {
+    return this.request.get(name);
+  }
+
+  headers(name: string): string[] {
+    return this.request.getAll(name);
+  }
+
+  addHeader(name: string, value: string): void {
+    this.request.append(name, value);
+    this.trace?.step(this.handler, 'addHeader', [name, value]);
+  }
+
+  setHeader(name: string, value: string): void {
+    this.request.set(name, value);
+    this.trace?.step(this.handler, 'setHeader', [name, value]);
+  }
+
+  removeHeader(name: string): number {
+    const n = this.request.remove(name);
+    this.trace?.step(this.handler, 'removeHeader', [name], n);
+    return n;
+  }
+}
+
 /** onRequest / onInDialog (and the parent of onResponse / onFailure). */
-export class RequestCtx extends BaseCtx implements RequestContext, ResponseObserver {
+export class RequestCtx extends EditingCtx implements RequestContext, ResponseObserver {
   readonly handler: HandlerName;
   decision: Decision = 'open';
   /** The request went to the proxy core: its routing ends when the response context is released. */
@@ -178,51 +226,6 @@ export class RequestCtx extends BaseCtx implements RequestContext, ResponseObser
     const over = this.env.rates.hit(key, max, perSeconds);
     this.trace?.step(this.handler, 'rateLimited', [max, perSeconds, key], over);
     return over;
-  }
-
-  // ---- Request-URI and header fields ------------------------------------------------------
-
-  setRuri(uri: string | Uri): void {
-    this.request.requestUri = toUri(uri);
-    this.trace?.step(this.handler, 'setRuri', [uri], this.request.uri);
-  }
-
-  setRuriUser(user: string): void {
-    const ruri = this.request.requestUri;
-    if (ruri.kind !== 'sip') throw new TypeError(`setRuriUser: the Request-URI ${ruri.toString()} is not a sip/sips URI`);
-    this.request.requestUri = ruri.withUser(user);
-    this.trace?.step(this.handler, 'setRuriUser', [user], this.request.uri);
-  }
-
-  setRuriHost(host: string, port?: number): void {
-    const ruri = this.request.requestUri;
-    if (ruri.kind !== 'sip') throw new TypeError(`setRuriHost: the Request-URI ${ruri.toString()} is not a sip/sips URI`);
-    this.request.requestUri = ruri.withHostPort(host, port);
-    this.trace?.step(this.handler, 'setRuriHost', port === undefined ? [host] : [host, port], this.request.uri);
-  }
-
-  header(name: string): string | undefined {
-    return this.request.get(name);
-  }
-
-  headers(name: string): string[] {
-    return this.request.getAll(name);
-  }
-
-  addHeader(name: string, value: string): void {
-    this.request.append(name, value);
-    this.trace?.step(this.handler, 'addHeader', [name, value]);
-  }
-
-  setHeader(name: string, value: string): void {
-    this.request.set(name, value);
-    this.trace?.step(this.handler, 'setHeader', [name, value]);
-  }
-
-  removeHeader(name: string): number {
-    const n = this.request.remove(name);
-    this.trace?.step(this.handler, 'removeHeader', [name], n);
-    return n;
   }
 
   // ---- authentication -----------------------------------------------------------------------
@@ -597,7 +600,7 @@ export class ReplyCtx extends BaseCtx implements ReplyContext {
 }
 
 /** onFailure: every branch failed; relay to other targets, answer, or let the best response go. */
-export class FailureCtx extends BaseCtx implements FailureContext {
+export class FailureCtx extends EditingCtx implements FailureContext {
   readonly handler = 'onFailure' as const;
   private outcome: FailureOutcome | undefined;
   private ended = false;
@@ -632,49 +635,6 @@ export class FailureCtx extends BaseCtx implements FailureContext {
 
   get canRelay(): boolean {
     return !this.context.isCancelled && !this.context.sawGlobalFailure;
-  }
-
-  setRuri(uri: string | Uri): void {
-    this.request.requestUri = toUri(uri);
-    this.trace?.step(this.handler, 'setRuri', [uri], this.request.uri);
-  }
-
-  setRuriUser(user: string): void {
-    const ruri = this.request.requestUri;
-    if (ruri.kind !== 'sip') throw new TypeError(`setRuriUser: the Request-URI ${ruri.toString()} is not a sip/sips URI`);
-    this.request.requestUri = ruri.withUser(user);
-    this.trace?.step(this.handler, 'setRuriUser', [user], this.request.uri);
-  }
-
-  setRuriHost(host: string, port?: number): void {
-    const ruri = this.request.requestUri;
-    if (ruri.kind !== 'sip') throw new TypeError(`setRuriHost: the Request-URI ${ruri.toString()} is not a sip/sips URI`);
-    this.request.requestUri = ruri.withHostPort(host, port);
-    this.trace?.step(this.handler, 'setRuriHost', port === undefined ? [host] : [host, port], this.request.uri);
-  }
-
-  header(name: string): string | undefined {
-    return this.request.get(name);
-  }
-
-  headers(name: string): string[] {
-    return this.request.getAll(name);
-  }
-
-  addHeader(name: string, value: string): void {
-    this.request.append(name, value);
-    this.trace?.step(this.handler, 'addHeader', [name, value]);
-  }
-
-  setHeader(name: string, value: string): void {
-    this.request.set(name, value);
-    this.trace?.step(this.handler, 'setHeader', [name, value]);
-  }
-
-  removeHeader(name: string): number {
-    const n = this.request.remove(name);
-    this.trace?.step(this.handler, 'removeHeader', [name], n);
-    return n;
   }
 
   relay(targets?: RelayTarget | readonly RelayTarget[], options?: RelayOptions): void {

@@ -3,10 +3,11 @@ import type { RequestHandler, StatelessAnswer } from '../server/core/request-han
 import { optionsHeaders } from '../server/core/options-headers.js';
 import type { SipServer } from '../server/sip-server.js';
 import type { LoadedScript } from './loaded-script.js';
-import type { RequestContext } from './routing-api.js';
 import type { RoutingEnv } from './routing-env.js';
 import { RequestCtx, StatelessCtx, type RoutingDone } from './script-contexts.js';
 import { SipReply } from './sip-reply.js';
+// a script without onInDialog follows the default script's rule for in-dialog requests
+import * as defaultScript from './scripts/default.js';
 import type { TraceRecorder, TraceReport } from './trace-recorder.js';
 
 const METHODS = ['INVITE', 'ACK', 'CANCEL', 'BYE', 'OPTIONS', 'REGISTER', 'MESSAGE', 'INFO', 'UPDATE', 'PRACK', 'SUBSCRIBE', 'NOTIFY', 'REFER'];
@@ -133,7 +134,7 @@ export class ScriptHandler implements RequestHandler, RoutingDone {
     this.count(script.version);
     const trace = this.traceFor(request, source, script);
     const ctx = new RequestCtx(script, this.env, trace, request, tx, source, this);
-    const fn = ctx.handler === 'onRequest' ? script.onRequest : (script.onInDialog ?? followRecordedRoute);
+    const fn = ctx.handler === 'onRequest' ? script.onRequest : (script.onInDialog ?? defaultScript.onInDialog);
     trace?.mark(ctx.handler, 'start', undefined, script.dumpVars);
     let r: void | Promise<void>;
     try {
@@ -198,30 +199,4 @@ export class ScriptHandler implements RequestHandler, RoutingDone {
   private count(version: number): void {
     this.handled.set(version, (this.handled.get(version) ?? 0) + 1);
   }
-}
-
-/**
- * In-dialog requests of a script without onInDialog: the default script's rule. Sanity checks,
- * CANCEL to its INVITE, along the route Parley recorded, OPTIONS to the server itself, else 404.
- */
-export function followRecordedRoute(ctx: RequestContext): void {
-  if (ctx.method === 'ACK') {
-    if (ctx.looseRoute() && !ctx.isLocal(ctx.ruri)) ctx.relay();
-    else ctx.drop();
-    return;
-  }
-  if (!ctx.sanityCheck()) return;
-  if (ctx.method === 'CANCEL') {
-    ctx.relay();
-    return;
-  }
-  if (ctx.looseRoute() && !ctx.isLocal(ctx.ruri)) {
-    ctx.relay();
-    return;
-  }
-  if (ctx.method === 'OPTIONS' && ctx.isLocal(ctx.ruri)) {
-    ctx.replyOptions();
-    return;
-  }
-  ctx.reply(404, 'Not Here');
 }

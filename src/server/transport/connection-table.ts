@@ -31,6 +31,18 @@ export interface SipConnection {
   flow(): Flow;
 }
 
+/** The flow of a connection, with its `connectionId` (what SipConnection.flow returns). */
+export function connectionFlow(c: Pick<SipConnection, 'id' | 'transport' | 'remoteAddress' | 'remotePort' | 'localAddress' | 'localPort'>): Flow {
+  return {
+    transport: c.transport,
+    remoteAddress: c.remoteAddress,
+    remotePort: c.remotePort,
+    localAddress: c.localAddress,
+    localPort: c.localPort,
+    connectionId: c.id,
+  };
+}
+
 /** Events of a ConnectionTable. */
 export interface ConnectionTableEvents {
   /** A connection entered the table (accepted, or connecting outbound). */

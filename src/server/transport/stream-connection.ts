@@ -1,8 +1,9 @@
 import type { Socket } from 'node:net';
 import { StreamFramer, type SipParseError } from '../../sip/index.js';
-import type { SipConnection } from './connection-table.js';
+import { connectionFlow, type SipConnection } from './connection-table.js';
 import { normalizeAddress, type Flow } from './flow.js';
 import { TransportError } from './transport-error.js';
+import { onceError } from './once-error.js';
 import type { TransportLimits } from './transport-limits.js';
 import type { Logger } from '../../lib/logger.js';
 
@@ -130,18 +131,11 @@ export class StreamConnection implements SipConnection {
   }
 
   flow(): Flow {
-    return {
-      transport: this.transport,
-      remoteAddress: this.remoteAddress,
-      remotePort: this.remotePort,
-      localAddress: this.localAddress,
-      localPort: this.localPort,
-      connectionId: this.id,
-    };
+    return connectionFlow(this);
   }
 
   send(bytes: Uint8Array, onError?: (error: TransportError) => void): void {
-    const fail = once(onError);
+    const fail = onceError(onError);
     if (this.state === 'closed') {
       fail(new TransportError(`connection ${this.id} is closed (${this.closeReason ?? 'closed'})`));
       return;
@@ -261,13 +255,4 @@ export class StreamConnection implements SipConnection {
     this.queue = [];
     this.queuedBytes = 0;
   }
-}
-
-function once(fn: ((error: TransportError) => void) | undefined): (error: TransportError) => void {
-  let called = false;
-  return (error) => {
-    if (called || fn === undefined) return;
-    called = true;
-    fn(error);
-  };
 }

@@ -7,9 +7,10 @@ import type { ListenerInfo } from './listener-info.js';
 import { flowLog, formatHostPort, MessagePath, type TransportLayerDelegate } from './message-path.js';
 import type { ResponseTarget } from './response-target.js';
 import { TcpTransport, type StreamTransportDelegate, type StreamTransportOptions } from './tcp-transport.js';
-import { loadCertificateFiles, loadOrCreateCertificate, type TlsCertificate } from './tls-certificate.js';
+import { loadServerCertificate, type TlsCertificate } from './tls-certificate.js';
 import { TlsTransport, type TlsTransportSettings } from './tls-transport.js';
 import { TransportError } from './transport-error.js';
+import { onceError } from './once-error.js';
 import { DEFAULT_TRANSPORT_LIMITS, type TransportLimits } from './transport-limits.js';
 import { silentLogger, type Logger } from '../../lib/logger.js';
 import { UdpTransport } from './udp-transport.js';
@@ -240,7 +241,7 @@ export class TransportLayer implements Wire {
 
   /** Bytes to a flow (see Wire.sendBytes). */
   sendBytes(bytes: Uint8Array, destination: Flow, onError: (error: TransportError) => void): void {
-    const fail = once(onError);
+    const fail = onceError(onError);
     if (this.state === 'stopped') {
       fail(new TransportError('transport layer stopped'));
       return;
@@ -312,14 +313,7 @@ export class TransportLayer implements Wire {
 
   private async loadCertificate(): Promise<TlsCertificate> {
     const tls = this.options.tls;
-    if (tls?.certFile !== undefined || tls?.keyFile !== undefined) {
-      if (tls.certFile === undefined || tls.keyFile === undefined) throw new TypeError('tls.certFile and tls.keyFile go together');
-      const c = await loadCertificateFiles(tls.certFile, tls.keyFile);
-      this.log.info({ certPath: c.certPath, fingerprint256: c.fingerprint256 }, 'TLS certificate loaded');
-      return c;
-    }
-    if (this.options.dataDir !== undefined) return loadOrCreateCertificate(this.options.dataDir, this.log);
-    throw new TypeError('a TLS listener needs tls.certFile and tls.keyFile, or a dataDir for a development certificate');
+    return loadServerCertificate({ ...(tls?.certFile === undefined ? {} : { certFile: tls.certFile }), ...(tls?.keyFile === undefined ? {} : { keyFile: tls.keyFile }) }, this.options.dataDir, this.log);
   }
 
   private tlsSettings(): TlsTransportSettings {
@@ -330,13 +324,4 @@ export class TransportLayer implements Wire {
       requireClientCertificate: tls?.requireClientCertificate ?? false,
     };
   }
-}
-
-function once(fn: (error: TransportError) => void): (error: TransportError) => void {
-  let called = false;
-  return (error) => {
-    if (called) return;
-    called = true;
-    fn(error);
-  };
 }

@@ -98,6 +98,7 @@ export class UdpTransport {
     // a dual-stack IPv6 socket reaches IPv4 peers through IPv4-mapped addresses
     const target = listener.family === 6 && isIPv4(address) ? `::ffff:${address}` : address;
     try {
+      // DEVIATION(RFC 3261 §17.1.4): only a send that fails at once is reported (see below).
       // No completion callback: without one Node tries the send at once (uv_udp_try_send) and
       // skips a request object and a callback into JavaScript per datagram. What a callback could
       // report on an unconnected UDP socket is local (no route, a firewall's EPERM), and

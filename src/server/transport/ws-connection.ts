@@ -1,8 +1,9 @@
 import { isUtf8 } from 'node:buffer';
 import type { WebSocket } from 'ws';
-import type { SipConnection } from './connection-table.js';
+import { connectionFlow, type SipConnection } from './connection-table.js';
 import { normalizeAddress, type Flow } from './flow.js';
 import { TransportError } from './transport-error.js';
+import { onceError } from './once-error.js';
 import type { TransportLimits } from './transport-limits.js';
 import type { Logger } from '../../lib/logger.js';
 
@@ -104,14 +105,7 @@ export class WsConnection implements SipConnection {
   }
 
   flow(): Flow {
-    return {
-      transport: this.transport,
-      remoteAddress: this.remoteAddress,
-      remotePort: this.remotePort,
-      localAddress: this.localAddress,
-      localPort: this.localPort,
-      connectionId: this.id,
-    };
+    return connectionFlow(this);
   }
 
   /**
@@ -120,7 +114,7 @@ export class WsConnection implements SipConnection {
    * else a binary one (RFC 7118 §5.1 allows both).
    */
   send(bytes: Uint8Array, onError?: (error: TransportError) => void): void {
-    const fail = once(onError);
+    const fail = onceError(onError);
     if (this.closedBecause !== undefined) {
       fail(new TransportError(`connection ${this.id} is closed (${this.closedBecause})`));
       return;
@@ -227,13 +221,4 @@ export class WsConnection implements SipConnection {
 function isOnlyLineEnds(bytes: Uint8Array): boolean {
   for (const b of bytes) if (b !== 0x0d && b !== 0x0a) return false;
   return true;
-}
-
-function once(fn: ((error: TransportError) => void) | undefined): (error: TransportError) => void {
-  let called = false;
-  return (error) => {
-    if (called || fn === undefined) return;
-    called = true;
-    fn(error);
-  };
 }
