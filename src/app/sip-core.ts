@@ -16,6 +16,7 @@ import { TraceRecorder } from '../routing/trace-recorder.js';
 import type { DnsLookup } from '../server/proxy/dns-resolver.js';
 import { TraceFileSink } from '../routing/trace-store.js';
 import type { ParleyConfig } from './config.js';
+import { CachedSubscriberStore } from '../store/cached-subscriber-store.js';
 
 export interface SipCoreParts {
   readonly config: ParleyConfig;
@@ -61,7 +62,9 @@ export interface SipCore {
  * the server's handler. The same in the main thread (one thread) and in each worker thread.
  */
 export function buildSipCore(p: SipCoreParts): SipCore {
-  const { config, sip, listeners, subscribers, location, clock, log } = p;
+  const { config, sip, listeners, location, clock, log } = p;
+  // the subscriber of every answered challenge: remembered for auth.subscriberCache seconds
+  const subscribers = config.auth.subscriberCache > 0 ? new CachedSubscriberStore(p.subscribers, { ttlMs: config.auth.subscriberCache * 1000 }) : p.subscribers;
   const identity = new LocalIdentity(listeners, {
     ...(config.sip.domains.length > 0 ? { domains: config.sip.domains } : {}),
     ...(config.sip.advertise ? { advertise: config.sip.advertise } : {}),

@@ -331,7 +331,7 @@ export class RequestCtx extends EditingCtx implements RequestContext, ResponseOb
       // §16.10: matched to the INVITE's response context; 200 to the CANCEL and its branches cancelled (481 when none)
       env.proxy.cancel(request, tx);
       this.decision = 'replied';
-      this.trace?.step(this.handler, 'relay', undefined, `CANCEL → ${tx.lastResponse?.status ?? '?'}`);
+      this.trace?.step(this.handler, 'relay', undefined, `CANCEL → ${tx.lastStatus ?? '?'}`);
       return;
     }
     if (tx === undefined) {
@@ -401,8 +401,8 @@ export class RequestCtx extends EditingCtx implements RequestContext, ResponseOb
 
   /** A final response has gone out for this request. */
   get answered(): boolean {
-    const last = this.tx?.lastResponse;
-    return last !== undefined && last.status >= 200;
+    const last = this.tx?.lastStatus;
+    return last !== undefined && last >= 200;
   }
 
   private open(action: string): void {

@@ -183,7 +183,7 @@ export class ScriptHandler implements RequestHandler, RoutingDone {
   }
 
   private settled(ctx: RequestCtx): void {
-    if (this.logEach) this.env.log.debug({ callId: ctx.callId, method: ctx.method, script: ctx.script.version, decision: ctx.decision, status: ctx.tx?.lastResponse?.status }, 'routed');
+    if (this.logEach) this.env.log.debug({ callId: ctx.callId, method: ctx.method, script: ctx.script.version, decision: ctx.decision, status: ctx.tx?.lastStatus }, 'routed');
     // a relayed request's routing ends when its response context is released (requestDone)
     if (!ctx.forwarded) this.requestDone(ctx);
   }

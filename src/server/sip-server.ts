@@ -204,7 +204,7 @@ export class SipServer {
           this.handler.onRequest(request, r.tx, this);
         } catch (e) {
           this.log.error({ err: e, callId: request.callId, method: request.method }, 'request handler failed');
-          if (r.tx.lastResponse === undefined || r.tx.lastResponse.status < 200) this.reply(r.tx, 500);
+          if (r.tx.lastStatus === undefined || r.tx.lastStatus < 200) this.reply(r.tx, 500);
         }
     }
   }

@@ -1,4 +1,4 @@
-import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHmac, randomBytes, randomFillSync, timingSafeEqual } from 'node:crypto';
 import { ParleyError } from '../../lib/errors.js';
 
 export interface NonceManagerOptions {
@@ -113,7 +113,7 @@ export class NonceManager {
   issue(realm: string): string {
     const head = Buffer.alloc(TIMESTAMP_BYTES + RANDOM_BYTES);
     head.writeBigUInt64BE(BigInt(Math.max(0, Math.floor(this.now()))), 0);
-    randomBytes(RANDOM_BYTES).copy(head, TIMESTAMP_BYTES);
+    randomInto(head, TIMESTAMP_BYTES, RANDOM_BYTES);
     if (this.issuer !== undefined) head[TIMESTAMP_BYTES] = this.issuer;
     return Buffer.concat([head, this.mac(head, realm)]).toString('base64url');
   }
@@ -186,4 +186,17 @@ export class NonceManager {
   private mac(head: Buffer, realm: string): Buffer {
     return createHmac('sha256', this.secret).update(head).update(realm, 'utf8').digest();
   }
+}
+
+/** Random bytes are drawn from the CSPRNG 4 KiB at a time (one call per few hundred nonces); each byte is used once. */
+const POOL = Buffer.alloc(4096);
+let poolPos = POOL.length;
+
+function randomInto(target: Buffer, offset: number, n: number): void {
+  if (poolPos + n > POOL.length) {
+    randomFillSync(POOL);
+    poolPos = 0;
+  }
+  POOL.copy(target, offset, poolPos, poolPos + n);
+  poolPos += n;
 }

@@ -1,10 +1,10 @@
 import {
-  parseMessage, serialize, type AnySipMessage, type ParseResult, type SipParseError, type SipRequest, type SipResponse, type Via,
+  parseMessage, serialize, type AnySipMessage, type ParseResult, type SentResponse, type SipParseError, type SipRequest, type SipResponse, type Via,
 } from '../../sip/index.js';
 import { silentLogger, type Logger } from '../../lib/logger.js';
 import type { Flow } from './flow.js';
 import { addReceivedParameters } from './received-parameters.js';
-import { responseTarget } from './response-target.js';
+import { responseTarget, type ResponseTarget } from './response-target.js';
 import { TransportError } from './transport-error.js';
 import type { Wire } from './wire.js';
 
@@ -176,27 +176,38 @@ export class MessagePath {
    * rport, else received (or sent-by) and the sent-by port (default 5060), from the listener the
    * request came in on.
    */
-  sendResponse(response: SipResponse, source: Flow, onError: (error: TransportError) => void): void {
+  sendResponse(response: SipResponse, source: Flow, onError: (error: TransportError) => void): SentResponse | undefined {
     let via: Via | undefined;
     try {
       via = response.topVia;
     } catch (e) {
       onError(new TransportError(`response has a malformed top Via: ${(e as Error).message}`, { cause: e }));
-      return;
+      return undefined;
     }
     if (via === undefined) {
       onError(new TransportError('response has no Via'));
-      return;
+      return undefined;
     }
     const target = responseTarget(via, source);
     if (target === undefined) {
       onError(new TransportError(`response Via names transport ${via.transport}, which Parley does not speak`));
-      return;
+      return undefined;
     }
     const bytes = serializeOrFail(response, onError);
-    if (bytes === undefined) return;
+    if (bytes === undefined) return undefined;
     const observer = this.observer;
     if (observer !== undefined) this.safely('observer', () => observer.onSent(response, bytes, target));
+    this.wire.sendToTarget(bytes, target, onError);
+    // the message itself is kept only for an observer (traces record retransmissions too)
+    const sent: PathSentResponse = { sentResponse: true, bytes, target, message: observer === undefined ? undefined : response };
+    return sent;
+  }
+
+  /** Send the bytes of an earlier `sendResponse` again, to the same target (RFC 3261 §17.2). */
+  resendResponse(sent: SentResponse, onError: (error: TransportError) => void): void {
+    const { bytes, target, message } = sent as PathSentResponse;
+    const observer = this.observer;
+    if (observer !== undefined && message !== undefined) this.safely('observer', () => observer.onSent(message, bytes, target));
     this.wire.sendToTarget(bytes, target, onError);
   }
 
@@ -207,6 +218,13 @@ export class MessagePath {
   sendRaw(bytes: Uint8Array, destination: Flow, onError: (error: TransportError) => void): void {
     this.wire.sendBytes(bytes, destination, onError);
   }
+}
+
+/** What a MessagePath keeps of a response it sent, to send it again. */
+interface PathSentResponse extends SentResponse {
+  readonly bytes: Uint8Array;
+  readonly target: ResponseTarget;
+  readonly message: SipResponse | undefined;
 }
 
 function serializeOrFail(message: AnySipMessage, onError: (error: TransportError) => void): Uint8Array | undefined {

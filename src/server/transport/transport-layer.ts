@@ -1,6 +1,6 @@
 import { lookup } from 'node:dns';
 import { isIP } from 'node:net';
-import type { SipParseError, SipRequest, SipResponse, Via } from '../../sip/index.js';
+import type { SentResponse, SipParseError, SipRequest, SipResponse, Via } from '../../sip/index.js';
 import { ConnectionTable } from './connection-table.js';
 import { defaultPort, isStreamTransport, isWebSocketTransport, normalizeAddress, type Flow, type StreamTransport } from './flow.js';
 import type { ListenerInfo } from './listener-info.js';
@@ -194,8 +194,13 @@ export class TransportLayer implements Wire {
   }
 
   /** Send a response (RFC 3261 §18.2.2, RFC 3581 §4); see MessagePath.sendResponse. */
-  sendResponse(response: SipResponse, source: Flow, onError: (error: TransportError) => void): void {
-    this.path.sendResponse(response, source, onError);
+  sendResponse(response: SipResponse, source: Flow, onError: (error: TransportError) => void): SentResponse | undefined {
+    return this.path.sendResponse(response, source, onError);
+  }
+
+  /** Send a response again (see MessagePath.resendResponse). */
+  resendResponse(sent: SentResponse, onError: (error: TransportError) => void): void {
+    this.path.resendResponse(sent, onError);
   }
 
   /**

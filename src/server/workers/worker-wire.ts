@@ -20,7 +20,7 @@ type OnError = (error: TransportError) => void;
  */
 export class WorkerWire implements Wire {
   private seq = 0;
-  private readonly short = new Generations(2_000);
+  private readonly short = new Generations(500);
   private readonly long: Generations;
 
   constructor(

@@ -30,11 +30,8 @@ export abstract class ClientTransaction<S extends ActiveState = ActiveState> ext
   abstract receiveResponse(response: SipResponse): void;
 
   protected send(request: SipRequest): void {
-    this.env.transport.sendRequest(request, this.flow, (error) => this.transportError(error));
+    this.env.transport.sendRequest(request, this.flow, this.onSendError);
   }
-
-  /** A send failed, now or later: each machine decides by its state (§17.1.4). */
-  protected abstract transportError(error: Error): void;
 
   /** Timer B or F: "inform the TU that a timeout has occurred", then Terminated (§17.1.1.2, §17.1.2.2). */
   protected timeout(): void {

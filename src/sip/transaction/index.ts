@@ -26,5 +26,5 @@ export {
   type TransactionDump,
 } from './transaction.js';
 export type { ClientTransactionUser, ServerTransactionUser } from './transaction-user.js';
-export { isReliable, type Flow, type FlowTransport, type TransactionTransport } from './transaction-transport.js';
+export { isReliable, type Flow, type FlowTransport, type SentResponse, type TransactionTransport } from './transaction-transport.js';
 export { Timers, DEFAULT_TIMER_CONFIG, type TimerConfig } from './timers.js';

@@ -61,7 +61,17 @@ export class NonInviteServerTransaction extends ServerTransaction<'trying' | 'pr
       //  enters the 'Completed' state, it MUST set Timer J to fire in 64*T1 seconds for
       //  unreliable transports, and zero seconds for reliable transports." (§17.2.2)
       this.setState('completed');
+      this.send(response);
+      if (this.terminated) return; // the send failed at once (§17.2.4)
+      // Over UDP the layer may keep the Completed state for us, as the key and the response's
+      // bytes, and this object (with the request and the TU's state) goes now.
+      const sent = this.sent;
+      if (!this.reliable && sent !== undefined && this.env.keepCompleted?.(this, sent) === true) {
+        this.terminate();
+        return;
+      }
       this.startTimer('J', this.env.timers.timerJ(this.reliable), () => this.terminate());
+      return;
     }
     this.send(response);
   }

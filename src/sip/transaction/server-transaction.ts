@@ -1,16 +1,20 @@
 import { ParleyError } from '../../lib/errors.js';
 import type { SipRequest, SipResponse } from '../message/sip-message.js';
 import { Transaction, type ActiveState, type TransactionEnvironment } from './transaction.js';
-import type { Flow } from './transaction-transport.js';
+import type { Flow, SentResponse } from './transaction-transport.js';
 import type { ServerTransactionUser } from './transaction-user.js';
 
 /**
  * What the INVITE and non-INVITE server transactions share (RFC 3261 §17.2): the source flow,
  * the TU delegate, the last response sent (resent on request retransmissions) and `respond`.
+ * The last response is kept as the transport sent it (bytes and target), not as a message
+ * object: a transaction waiting for retransmissions holds little.
  */
 export abstract class ServerTransaction<S extends ActiveState = ActiveState> extends Transaction<S> {
   protected readonly user: ServerTransactionUser;
-  private last: SipResponse | undefined;
+  private last: SentResponse | undefined;
+  private status: number | undefined;
+  private tag: string | undefined;
 
   protected constructor(request: SipRequest, source: Flow, env: TransactionEnvironment, user: ServerTransactionUser, initial: S) {
     super(request, source, env, initial);
@@ -22,9 +26,14 @@ export abstract class ServerTransaction<S extends ActiveState = ActiveState> ext
     return this.flow;
   }
 
-  /** The most recent response sent: resent when the request is retransmitted. */
-  get lastResponse(): SipResponse | undefined {
-    return this.last;
+  /** The status of the most recent response passed to the transport (undefined before any). */
+  get lastStatus(): number | undefined {
+    return this.status;
+  }
+
+  /** The To tag of the most recent response (RFC 2543 ACK matching, §17.2.3). */
+  get lastToTag(): string | undefined {
+    return this.tag;
   }
 
   /**
@@ -52,17 +61,21 @@ export abstract class ServerTransaction<S extends ActiveState = ActiveState> ext
   abstract receiveRequest(request: SipRequest): boolean;
 
   protected send(response: SipResponse): void {
-    this.last = response;
-    this.env.transport.sendResponse(response, this.flow, (error) => this.transportError(error));
+    this.status = response.status;
+    if (!this.request.topVia!.rfc3261Branch) this.tag = response.to.tag;
+    this.last = this.env.transport.sendResponse(response, this.flow, this.onSendError);
   }
 
   /** Resend the last response, if there is one. */
   protected resend(): void {
-    if (this.last !== undefined) this.send(this.last);
+    if (this.last !== undefined) this.env.transport.resendResponse(this.last, this.onSendError);
   }
 
-  /** A send failed, now or later: each machine decides by its state (§17.2.4). */
-  protected abstract transportError(error: Error): void;
+  /** The last response as sent (for the layer's table of completed transactions). */
+  protected get sent(): SentResponse | undefined {
+    return this.last;
+  }
+
 
   protected notifyTerminated(): void {
     this.user.onTerminated?.(this);

@@ -205,7 +205,8 @@ test('TransactionLayer routes a response the transport delivers during the first
     serverUser: new RecordingUser(),
     transport: {
       sendRequest: (req) => assert.equal(layer.receiveResponse(response(req, 100)).kind, 'matched'),
-      sendResponse: () => {},
+      sendResponse: () => undefined,
+      resendResponse: () => {},
     },
   });
   const tx = layer.createClientTransaction(request(), TCP, user);
@@ -264,4 +265,78 @@ test('TransactionLayer derives the transactions\' timers from its T1, T2 and T4'
   clock.advance(6400);
   assert.deepEqual(transport.times, [0, 100, 300, 700, 1500, 3100, 6300]);
   assert.equal(layer.size, 0);
+});
+
+// ---- Completed non-INVITE server transactions over UDP (CompletedTable) ------------------------
+
+test('TransactionLayer keeps a completed non-INVITE UDP transaction as its response until Timer J: retransmissions get it again', () => {
+  const { clock, layer, transport, serverUser } = setup();
+  const first = layer.receiveRequest(request({ method: 'REGISTER' }), UDP);
+  assert.equal(first.kind, 'new');
+  const tx = first.tx!;
+  tx.respond(createResponse(tx.request, 401, { toTag: 'x' }));
+  // the object is done with: the TU hears onTerminated now, not after Timer J
+  assert.equal(tx.state, 'terminated');
+  assert.deepEqual(serverUser.events, ['terminated']);
+  assert.equal(layer.size, 1);
+  // §17.2.2: a retransmission in Completed gets the final response again, the same bytes
+  clock.advance(31_000);
+  assert.deepEqual(layer.receiveRequest(request({ method: 'REGISTER' }), UDP), { kind: 'absorbed' });
+  assert.deepEqual(transport.lines, ['401', '401']);
+  assert.equal(transport.sent[1]!.message, transport.sent[0]!.message);
+  // a later final response from the TU is discarded, as in Completed
+  tx.respond(createResponse(tx.request, 200, { toTag: 'x' }));
+  assert.deepEqual(transport.lines, ['401', '401']);
+  // Timer J (64*T1 = 32 s) ends it: the same branch is then a new transaction
+  clock.advance(1_500);
+  assert.equal(layer.size, 0);
+  assert.equal(layer.receiveRequest(request({ method: 'REGISTER' }), UDP).kind, 'new');
+});
+
+test('TransactionLayer expires completed UDP transactions in order, each after its own Timer J', () => {
+  const { clock, layer, transport } = setup({ timers: { T1: 100 } }); // Timer J = 6.4 s
+  for (const branch of ['z9hG4bKa', 'z9hG4bKb', 'z9hG4bKc']) {
+    const r = layer.receiveRequest(request({ method: 'OPTIONS', branch }), UDP);
+    r.tx!.respond(createResponse(r.tx!.request, 200, { toTag: 't' }));
+    clock.advance(2_000);
+  }
+  // a at 0 s, b at 2 s, c at 4 s; now 6 s
+  assert.equal(layer.size, 3);
+  clock.advance(1_000); // 7 s: a has expired (at 6.4 s)
+  assert.equal(layer.receiveRequest(request({ method: 'OPTIONS', branch: 'z9hG4bKa' }), UDP).kind, 'new');
+  assert.deepEqual(layer.receiveRequest(request({ method: 'OPTIONS', branch: 'z9hG4bKb' }), UDP), { kind: 'absorbed' });
+  clock.advance(4_000); // 11 s: b (8.4 s) and c (10.4 s) have expired
+  assert.equal(layer.receiveRequest(request({ method: 'OPTIONS', branch: 'z9hG4bKc' }), UDP).kind, 'new');
+  assert.deepEqual(transport.lines, ['200', '200', '200', '200']);
+});
+
+test('TransactionLayer keeps reliable, RFC 2543 and INVITE transactions as objects in Completed', () => {
+  const { layer } = setup();
+  const tcp = layer.receiveRequest(request({ method: 'OPTIONS', branch: 'z9hG4bKtcp' }), TCP);
+  const legacy = layer.receiveRequest(request({ method: 'OPTIONS', via: LEGACY_VIA }), UDP);
+  const invite = layer.receiveRequest(request({ branch: 'z9hG4bKinv' }), UDP);
+  for (const r of [tcp, legacy, invite]) r.tx!.respond(createResponse(r.tx!.request, 486, { toTag: 't' }));
+  assert.equal(tcp.tx!.state, 'completed');
+  assert.equal(legacy.tx!.state, 'completed');
+  assert.equal(invite.tx!.state, 'completed');
+  assert.deepEqual(layer.receiveRequest(request({ method: 'OPTIONS', via: LEGACY_VIA }), UDP), { kind: 'absorbed', tx: legacy.tx });
+});
+
+test('TransactionLayer does not keep a UDP transaction whose final response could not be sent', () => {
+  const { layer, transport, serverUser } = setup();
+  transport.failure = new Error('unreachable');
+  const r = layer.receiveRequest(request({ method: 'REGISTER' }), UDP);
+  r.tx!.respond(createResponse(r.tx!.request, 200, { toTag: 't' }));
+  assert.equal(r.tx!.state, 'terminated');
+  assert.equal(layer.size, 0);
+  assert.deepEqual(serverUser.events, ['transport error: unreachable', 'terminated']);
+});
+
+test('TransactionLayer.close forgets completed UDP transactions', () => {
+  const { clock, layer } = setup();
+  const r = layer.receiveRequest(request({ method: 'REGISTER' }), UDP);
+  r.tx!.respond(createResponse(r.tx!.request, 200, { toTag: 't' }));
+  layer.close();
+  assert.equal(layer.size, 0);
+  assert.equal(clock.size, 0);
 });

@@ -4,6 +4,7 @@ import { uriEquals } from '../grammar/uri.js';
 import type { Via } from '../grammar/via.js';
 import type { SipRequest, SipResponse } from '../message/sip-message.js';
 import { ClientTransaction } from './client-transaction.js';
+import { CompletedTable } from './completed-table.js';
 import { InviteClientTransaction } from './invite-client-transaction.js';
 import { InviteServerTransaction } from './invite-server-transaction.js';
 import { NonInviteClientTransaction } from './non-invite-client-transaction.js';
@@ -29,8 +30,11 @@ export interface TransactionLayerOptions {
 export type ReceiveRequestResult =
   /** No transaction matched: a new server transaction was created; the request is the TU's. */
   | { readonly kind: 'new'; readonly tx: ServerTransaction }
-  /** A retransmission, or an ACK for a non-2xx final response: the transaction dealt with it. */
-  | { readonly kind: 'absorbed'; readonly tx: ServerTransaction }
+  /**
+   * A retransmission, or an ACK for a non-2xx final response: the transaction dealt with it.
+   * `tx` is absent when the transaction was a Completed non-INVITE one in the CompletedTable.
+   */
+  | { readonly kind: 'absorbed'; readonly tx?: ServerTransaction }
   /**
    * An ACK for a 2xx: not part of the INVITE transaction (§17), so it goes to the TU (a UAS
    * core, or a proxy core that forwards it, §16). `tx` is the INVITE server transaction in
@@ -69,13 +73,23 @@ export class TransactionLayer {
   private readonly servers = new Map<string, ServerTransaction>();
   /** RFC 2543 server transactions (no magic cookie), by Call-ID and CSeq number. */
   private readonly legacy = new Map<string, ServerTransaction[]>();
+  /** Completed non-INVITE server transactions over UDP with RFC 3261 branches, until Timer J. */
+  private readonly completed: CompletedTable;
 
   constructor(options: TransactionLayerOptions) {
+    const timers = new Timers(options.timers);
+    this.completed = new CompletedTable(options.clock, options.transport, timers.timerJ(false));
     this.env = {
       clock: options.clock,
       transport: options.transport,
-      timers: new Timers(options.timers),
+      timers,
       onTerminated: (tx) => this.forget(tx),
+      keepCompleted: (tx, sent) => {
+        const via = tx.request.topVia!;
+        if (!via.rfc3261Branch) return false;
+        this.completed.add(serverKey(via, tx.request.method), sent);
+        return true;
+      },
     };
     this.serverUser = options.serverUser;
     this.autoTrying = options.autoTrying ?? true;
@@ -87,8 +101,9 @@ export class TransactionLayer {
    */
   receiveRequest(request: SipRequest, source: Flow): ReceiveRequestResult {
     const via = topVia(request);
-    const match = via.rfc3261Branch
-      ? this.servers.get(serverKey(via, request.method))
+    const key = via.rfc3261Branch ? serverKey(via, request.method) : undefined;
+    const match = key !== undefined
+      ? this.servers.get(key)
       : this.legacy.get(legacyKey(request))?.find((tx) => legacyMatch(tx, request, request.method));
     if (request.method === 'ACK') {
       // The key of an ACK names the INVITE, so a match is an INVITE server transaction.
@@ -99,12 +114,13 @@ export class TransactionLayer {
       match.receiveRequest(request);
       return { kind: 'absorbed', tx: match };
     }
+    if (key !== undefined && this.completed.absorb(key)) return { kind: 'absorbed' };
     const tx =
       request.method === 'INVITE'
         ? new InviteServerTransaction(request, source, this.env, this.serverUser, this.autoTrying)
         : new NonInviteServerTransaction(request, source, this.env, this.serverUser);
-    if (via.rfc3261Branch) {
-      this.servers.set(serverKey(via, request.method), tx);
+    if (key !== undefined) {
+      this.servers.set(key, tx);
     } else {
       const key = legacyKey(request);
       const list = this.legacy.get(key);
@@ -169,9 +185,9 @@ export class TransactionLayer {
     return tx instanceof InviteServerTransaction ? tx : undefined;
   }
 
-  /** Transactions in the tables, client and server. */
+  /** Transactions in the tables, client and server (the CompletedTable's entries too). */
   get size(): number {
-    let n = this.clients.size + this.servers.size;
+    let n = this.clients.size + this.servers.size + this.completed.size;
     for (const list of this.legacy.values()) n += list.length;
     return n;
   }
@@ -186,6 +202,7 @@ export class TransactionLayer {
   /** Terminate every transaction without telling the TUs, clearing every timer (shutdown). */
   close(): void {
     for (const tx of [...this.clients.values(), ...this.servers.values(), ...[...this.legacy.values()].flat()]) tx.close();
+    this.completed.close();
   }
 
   /** Drop a terminated transaction from the tables. */
@@ -254,7 +271,7 @@ function legacyMatch(tx: ServerTransaction, request: SipRequest, method: string)
   const created = tx.request;
   if (!uriEquals(created.requestUri, request.requestUri)) return false;
   if (created.from.tag !== request.from.tag || !viaEquals(created.topVia!, request.topVia!)) return false;
-  if (method === 'ACK') return created.method === 'INVITE' && tx.lastResponse?.to.tag === request.to.tag;
+  if (method === 'ACK') return created.method === 'INVITE' && tx.lastToTag === request.to.tag;
   return created.method === method && created.to.tag === request.to.tag;
 }
 

@@ -25,8 +25,23 @@ export interface Flow {
 export interface TransactionTransport {
   /** Send a request to a destination flow; report failure through onError (ICMP, connection refused…). */
   sendRequest(request: SipRequest, destination: Flow, onError: (error: Error) => void): void;
-  /** Send a response for a request that arrived on `source` (the transport layer applies §18.2.2). */
-  sendResponse(response: SipResponse, source: Flow, onError: (error: Error) => void): void;
+  /**
+   * Send a response for a request that arrived on `source` (the transport layer applies §18.2.2).
+   * Returns what `resendResponse` needs to send the same bytes again (undefined when nothing
+   * went out: the failure was reported through onError).
+   */
+  sendResponse(response: SipResponse, source: Flow, onError: (error: Error) => void): SentResponse | undefined;
+  /**
+   * Send a response again, as it went out the first time (a request retransmission, Timer G):
+   * the serialized bytes and their §18.2.2 target, so that a transaction need not keep the
+   * message object while it waits.
+   */
+  resendResponse(sent: SentResponse, onError: (error: Error) => void): void;
+}
+
+/** A response as the transport sent it (its bytes and target), opaque to the transaction layer. */
+export interface SentResponse {
+  readonly sentResponse: true;
 }
 
 /** Reliable transports get no retransmission timers and zero-valued Timers D, I, J and K (§17). */

@@ -1,7 +1,7 @@
 import type { Clock, TimerHandle } from '../../lib/clock.js';
 import type { SipRequest } from '../message/sip-message.js';
 import type { Timers } from './timers.js';
-import { isReliable, type Flow, type TransactionTransport } from './transaction-transport.js';
+import { isReliable, type Flow, type SentResponse, type TransactionTransport } from './transaction-transport.js';
 
 /** The states of the four machines of RFC 3261 §17 and RFC 6026 (`accepted`). */
 export type TransactionState = 'calling' | 'trying' | 'proceeding' | 'accepted' | 'completed' | 'confirmed' | 'terminated';
@@ -21,6 +21,12 @@ export interface TransactionEnvironment {
   readonly timers: Timers;
   /** The owner's hook, called as a transaction terminates, before its TU hears of it (the layer drops it from its tables). */
   readonly onTerminated?: (tx: Transaction) => void;
+  /**
+   * The owner's offer to keep a non-INVITE server transaction that entered Completed over an
+   * unreliable transport in a lighter form until Timer J (the layer's CompletedTable). True when
+   * it took it: the transaction object then terminates at once.
+   */
+  readonly keepCompleted?: (tx: Transaction, sent: SentResponse) => boolean;
 }
 
 /** One transaction, for metrics and debugging. */
@@ -52,6 +58,14 @@ export abstract class Transaction<S extends ActiveState = ActiveState> {
   protected readonly env: TransactionEnvironment;
   private current: S | 'terminated';
   private readonly running = new Map<TimerName, TimerHandle>();
+  private readonly relay: SendErrorRelay;
+  /**
+   * The failure callback given to the transport with every send. It reaches this transaction
+   * only until it terminates: a transport that keeps callbacks for a while (a worker thread's
+   * wire waits to hear of failures from the socket thread) then keeps a small relay, not the
+   * transaction with its request.
+   */
+  protected readonly onSendError: (error: Error) => void;
 
   protected constructor(request: SipRequest, flow: Flow, env: TransactionEnvironment, initial: S) {
     this.request = request;
@@ -59,10 +73,17 @@ export abstract class Transaction<S extends ActiveState = ActiveState> {
     this.reliable = isReliable(flow);
     this.env = env;
     this.current = initial;
+    this.relay = { fail: (error) => this.transportError(error) };
+    this.onSendError = relayTo(this.relay);
   }
 
   get state(): S | 'terminated' {
     return this.current;
+  }
+
+  /** True once in Terminated (a read that TypeScript does not narrow away after a state check). */
+  get terminated(): boolean {
+    return this.current === 'terminated';
   }
 
   protected setState(state: S): void {
@@ -100,6 +121,9 @@ export abstract class Transaction<S extends ActiveState = ActiveState> {
   /** Tell the TU that the transaction terminated (`onTerminated`). */
   protected abstract notifyTerminated(): void;
 
+  /** A send failed, now or later: each machine decides by its state (§17.1.4, §17.2.4). */
+  protected abstract transportError(error: Error): void;
+
   /**
    * Enter Terminated without telling the TU: every timer stops and the layer forgets the
    * transaction. For shutdown (`TransactionLayer.close`).
@@ -109,6 +133,7 @@ export abstract class Transaction<S extends ActiveState = ActiveState> {
     for (const handle of this.running.values()) this.env.clock.clearTimeout(handle);
     this.running.clear();
     this.current = 'terminated';
+    this.relay.fail = undefined;
     this.env.onTerminated?.(this);
   }
 
@@ -123,4 +148,13 @@ export abstract class Transaction<S extends ActiveState = ActiveState> {
       timers: [...this.running.keys()],
     };
   }
+}
+
+interface SendErrorRelay {
+  fail: ((error: Error) => void) | undefined;
+}
+
+/** A callback that holds only the relay (made outside any method, so it closes over nothing else). */
+function relayTo(relay: SendErrorRelay): (error: Error) => void {
+  return (error) => relay.fail?.(error);
 }

@@ -5,7 +5,7 @@ import type { Clock } from '../../../lib/clock.js';
 import type { ClientTransactionUser, ServerTransactionUser } from '../transaction-user.js';
 import { Timers, type TimerConfig } from '../timers.js';
 import type { TransactionEnvironment } from '../transaction.js';
-import type { Flow, TransactionTransport } from '../transaction-transport.js';
+import type { Flow, SentResponse, TransactionTransport } from '../transaction-transport.js';
 
 export const UDP: Flow = { transport: 'udp', remoteAddress: '192.0.2.4', remotePort: 5060 };
 export const TCP: Flow = { transport: 'tcp', remoteAddress: '192.0.2.4', remotePort: 5060, connectionId: 1 };
@@ -59,6 +59,11 @@ interface Sent {
   readonly at: number;
 }
 
+interface RecordedResponse extends SentResponse {
+  readonly response: SipResponse;
+  readonly source: Flow;
+}
+
 /** An in-memory TransactionTransport that records what is sent, and when, and fails on request. */
 export class RecordingTransport implements TransactionTransport {
   readonly sent: Sent[] = [];
@@ -72,7 +77,14 @@ export class RecordingTransport implements TransactionTransport {
     this.record(request, destination, onError);
   }
 
-  sendResponse(response: SipResponse, source: Flow, onError: (error: Error) => void): void {
+  sendResponse(response: SipResponse, source: Flow, onError: (error: Error) => void): SentResponse | undefined {
+    this.record(response, source, onError);
+    const sent: RecordedResponse = { sentResponse: true, response, source };
+    return this.failure === undefined ? sent : undefined;
+  }
+
+  resendResponse(sent: SentResponse, onError: (error: Error) => void): void {
+    const { response, source } = sent as RecordedResponse;
     this.record(response, source, onError);
   }
 
