@@ -10,13 +10,6 @@ import { workerOf } from './call-id-hash.js';
 import { exactBytes } from './exact-bytes.js';
 import type { FromWorker, ScriptAck, ScriptControl, ToWorker, WorkerFailed, WorkerReady } from './worker-messages.js';
 
-/**
- * Young generation of each worker's heap, MB (V8's default is 16 MB of semi-spaces on 64-bit):
- * a SIP core allocates a few kilobytes per message, almost all of it dead within milliseconds,
- * and a small young generation makes V8 copy (and then promote) what is merely in flight.
- */
-const YOUNG_GENERATION_MB = Number(process.env.PARLEY_YOUNG_MB ?? 64);
-
 export interface SipWorkerPoolOptions {
   /** Worker threads (1 or more), each a SIP core, numbered 0 … count-1. */
   readonly count: number;
@@ -212,11 +205,7 @@ export class SipWorkerPool implements RawReceiver {
     // From TypeScript sources (tests under tsx) the worker must register tsx's loader itself
     // before it imports its entry: the parent's loader hooks do not reach worker threads.
     const entry = this.options.entry;
-    const options = {
-      workerData: this.options.workerData(index),
-      name: `sip-worker-${index}`,
-      resourceLimits: { maxYoungGenerationSizeMb: YOUNG_GENERATION_MB },
-    };
+    const options = { workerData: this.options.workerData(index), name: `sip-worker-${index}` };
     const worker = entry.pathname.endsWith('.ts')
       ? new Worker(
           `import(${JSON.stringify(import.meta.resolve('tsx/esm/api'))}).then((m) => { m.register(); return import(${JSON.stringify(entry.href)}); })`,
