@@ -183,7 +183,7 @@ export const CONFIG_SCHEMA: FieldSchema & { kind: 'object' } = {
         algorithms: { kind: 'strings', default: ['MD5', 'SHA-256'], enum: ['MD5', 'SHA-256'], doc: 'Challenges offered, in order (MD5 first: simple clients such as sipp read only the first and do only MD5); over WebSockets MD5 is moved last, as browsers\' SIP stacks read only the last. Allowed: MD5, SHA-256.' },
         nonceLifetime: { kind: 'integer', min: 10, max: 3600, default: 300, doc: 'Seconds a nonce stays valid; an older one gets a challenge with stale=TRUE.' },
         nonceSecret: { kind: 'string', doc: 'Secret (16 bytes or more) that binds nonces to the server; several nodes share one. Default: random at each start.' },
-        subscriberCache: { kind: 'integer', min: 0, max: 3600, default: 2, doc: 'Seconds a subscriber read for authentication (or found absent) is reused by a SIP thread; a password changed or a user added elsewhere (`parley user`) counts after at most this long. 0: read the store every time.' },
+        subscriberCache: { kind: 'integer', min: 0, max: 3600, default: 60, doc: 'Seconds a subscriber read for authentication (or found absent) is reused by a SIP thread. `parley user add/remove/passwd/import` tells a running server at once (control socket); a change made any other way counts after at most this long. 0: read the store every time.' },
         failureLimit: {
           kind: 'object',
           doc: 'Brute-force protection.',

@@ -37,4 +37,22 @@ describe('control socket (parley reload)', () => {
     await second.close();
     await rm(d, { recursive: true, force: true });
   });
+
+  it('passes subscriber-changed on with its names, and refuses one whose names are not strings', async () => {
+    const d = await mkdtemp(join(tmpdir(), 'parley-ctl-'));
+    const seen: unknown[] = [];
+    const socket = await ControlSocket.open(d, async (r) => {
+      seen.push(r);
+      return { ok: true };
+    }, silentLogger);
+    assert.ok(socket);
+    assert.deepEqual(await sendControl(d, { cmd: 'subscriber-changed', username: 'alice', domain: 'example.com' }), { ok: true });
+    assert.deepEqual(await sendControl(d, { cmd: 'subscriber-changed' }), { ok: true });
+    const bad = await sendControl(d, { cmd: 'subscriber-changed', username: 7 } as never);
+    assert.equal(bad.ok, false);
+    assert.match(String((bad.error as { message: string }).message), /username and domain are strings/);
+    assert.deepEqual(seen, [{ cmd: 'subscriber-changed', username: 'alice', domain: 'example.com' }, { cmd: 'subscriber-changed' }]);
+    await socket.close();
+    await rm(d, { recursive: true, force: true });
+  });
 });

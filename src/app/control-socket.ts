@@ -12,7 +12,11 @@ export function controlSocketPath(dataDir: string): string {
 const MAX_SOCKET_PATH = 107;
 
 /** A command and its answer, one JSON line each way. */
-export type ControlRequest = { readonly cmd: 'reload' } | { readonly cmd: 'status' };
+export type ControlRequest =
+  | { readonly cmd: 'reload' }
+  | { readonly cmd: 'status' }
+  /** `parley user` changed a subscriber (`username`@`domain`; neither: many) in the database. */
+  | { readonly cmd: 'subscriber-changed'; readonly username?: string; readonly domain?: string };
 export type ControlHandler = (request: ControlRequest) => Promise<Record<string, unknown>>;
 
 /**
@@ -80,7 +84,12 @@ function serve(socket: Socket, handle: ControlHandler, log: Logger): void {
     let request: ControlRequest;
     try {
       request = JSON.parse(line) as ControlRequest;
-      if (request.cmd !== 'reload' && request.cmd !== 'status') throw new Error(`unknown command ${JSON.stringify((request as { cmd?: unknown }).cmd)}`);
+      if (request.cmd !== 'reload' && request.cmd !== 'status' && request.cmd !== 'subscriber-changed') {
+        throw new Error(`unknown command ${JSON.stringify((request as { cmd?: unknown }).cmd)}`);
+      }
+      if (request.cmd === 'subscriber-changed' && (!optionalString(request.username) || !optionalString(request.domain))) {
+        throw new Error('subscriber-changed: username and domain are strings');
+      }
     } catch (e) {
       socket.end(JSON.stringify({ ok: false, error: { message: `bad control request: ${(e as Error).message}` } }) + '\n');
       return;
@@ -93,6 +102,10 @@ function serve(socket: Socket, handle: ControlHandler, log: Logger): void {
       },
     );
   });
+}
+
+function optionalString(v: unknown): boolean {
+  return v === undefined || (typeof v === 'string' && v.length <= 512);
 }
 
 function answers(path: string): Promise<boolean> {

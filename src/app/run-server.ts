@@ -146,6 +146,7 @@ export async function runServer(config: ParleyConfig, log: PinoLogger = stdoutLo
 
   let stats: () => Record<string, unknown>;
   let identity: LocalIdentity;
+  let subscriberChanged: (username?: string, domain?: string) => void;
   if (sip !== undefined && location !== undefined) {
     const core = buildSipCore({
       script: initialScript,
@@ -164,6 +165,7 @@ export async function runServer(config: ParleyConfig, log: PinoLogger = stdoutLo
       ...(limiter ? { limiter } : {}),
     });
     identity = core.identity;
+    subscriberChanged = core.subscriberChanged;
     const { routing } = core;
     // a new script version: loaded, then switched to (script-host.ts)
     scripts.attach({
@@ -200,12 +202,23 @@ export async function runServer(config: ParleyConfig, log: PinoLogger = stdoutLo
       ...(config.sip.domains.length > 0 ? { domains: config.sip.domains } : {}),
       ...(config.sip.advertise ? { advertise: config.sip.advertise } : {}),
     });
+    subscriberChanged = (username, domain) => pool?.subscriberChanged(username, domain);
     // the SIP counters are in each worker's own stats line
     stats = () => ({ workers: threads, connections: transports.connections.size, script: scripts.active.version });
   }
   const control = await ControlSocket.open(
     config.dataDir,
-    async (request) => (request.cmd === 'reload' ? { ...(await scripts.reload('command')) } : { ok: true, pid: process.pid, workers: threads, script: scripts.active.version, source: scripts.active.source }),
+    async (request) => {
+      switch (request.cmd) {
+        case 'reload':
+          return { ...(await scripts.reload('command')) };
+        case 'subscriber-changed':
+          subscriberChanged(request.username, request.domain);
+          return { ok: true };
+        case 'status':
+          return { ok: true, pid: process.pid, workers: threads, script: scripts.active.version, source: scripts.active.source };
+      }
+    },
     log,
   );
   const pidFile = join(config.dataDir, 'parley.pid');

@@ -54,6 +54,8 @@ export interface SipCore {
   readonly proxy: ProxyCore;
   /** The request handler running the routing script; its versions are swapped by the script host. */
   readonly routing: ScriptHandler;
+  /** A subscriber (or every one, without arguments) changed in the store: forget the cached copy. */
+  subscriberChanged(username?: string, domain?: string): void;
 }
 
 /**
@@ -63,7 +65,8 @@ export interface SipCore {
  */
 export function buildSipCore(p: SipCoreParts): SipCore {
   const { config, sip, listeners, location, clock, log } = p;
-  // the subscriber of every answered challenge: remembered for auth.subscriberCache seconds
+  // the subscriber of every answered challenge: remembered for auth.subscriberCache seconds, or
+  // until `parley user` says it changed (subscriberChanged)
   const subscribers = config.auth.subscriberCache > 0 ? new CachedSubscriberStore(p.subscribers, { ttlMs: config.auth.subscriberCache * 1000 }) : p.subscribers;
   const identity = new LocalIdentity(listeners, {
     ...(config.sip.domains.length > 0 ? { domains: config.sip.domains } : {}),
@@ -134,5 +137,8 @@ export function buildSipCore(p: SipCoreParts): SipCore {
     { ...(tracer === undefined ? {} : { tracer }), logEachRequest: log.isLevelEnabled('debug') },
   );
   sip.handler = routing;
-  return { identity, proxy, routing };
+  const subscriberChanged = (username?: string, domain?: string): void => {
+    if (subscribers instanceof CachedSubscriberStore) subscribers.invalidate(username, domain);
+  };
+  return { identity, proxy, routing, subscriberChanged };
 }

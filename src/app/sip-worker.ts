@@ -82,7 +82,7 @@ async function main(port: MessagePort, data: SipWorkerData): Promise<void> {
     },
   };
   const script = await loadVersion(data.script);
-  const { proxy, routing } = buildSipCore({
+  const { proxy, routing, subscriberChanged } = buildSipCore({
     script,
     core: index,
     config,
@@ -122,6 +122,9 @@ async function main(port: MessagePort, data: SipWorkerData): Promise<void> {
           break;
         case 'block':
           blocks?.blockFor(m.a, m.ms);
+          break;
+        case 'subscriber':
+          subscriberChanged(m.u, m.d);
           break;
       }
     }

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { Command, CommanderError, Option } from 'commander';
+import { controlSocketPath, sendControl } from '../app/control-socket.js';
 import { StoreError } from '../store/store-error.js';
 import type { NewSubscriber } from '../store/subscriber-store.js';
 import { checkDomain, checkPassword, checkSubscriber, checkUsername } from '../store/check-subscriber.js';
@@ -168,6 +169,7 @@ export function userCommand(options: UserCommandOptions = {}): Command {
           if (await store.get(username, domain)) throw new CommandFailure(`${username}@${domain} already exists`, EXIT_USAGE);
           const { password, generated } = await obtainPassword(opts, io);
           const added = await store.add({ username, domain, password });
+          await tellServer(opts.dataDir, username, domain);
           io.stdout.write(`added ${added.username}@${added.domain}\n`);
           if (generated) io.stdout.write(`password: ${password}\n`);
         });
@@ -216,6 +218,7 @@ export function userCommand(options: UserCommandOptions = {}): Command {
         const { username, domain } = parseAddress(address);
         await withStore(opts.dataDir, 'existing', async (store) => {
           if (!(await store.remove(username, domain))) throw new CommandFailure(`no such user ${username}@${domain}`, EXIT_USAGE);
+          await tellServer(opts.dataDir, username, domain);
           io.stdout.write(`removed ${username}@${domain}\n`);
         });
       }),
@@ -236,6 +239,7 @@ export function userCommand(options: UserCommandOptions = {}): Command {
           if (!(await store.get(username, domain))) throw new CommandFailure(`no such user ${username}@${domain}`, EXIT_USAGE);
           const { password, generated } = await obtainPassword(opts, io);
           if (!(await store.setPassword(username, domain, password))) throw new CommandFailure(`no such user ${username}@${domain}`, EXIT_USAGE);
+          await tellServer(opts.dataDir, username, domain);
           io.stdout.write(`changed the password of ${username}@${domain}\n`);
           if (generated) io.stdout.write(`password: ${password}\n`);
         });
@@ -288,6 +292,7 @@ export function userCommand(options: UserCommandOptions = {}): Command {
         } finally {
           progress?.clear();
         }
+        await tellServer(opts.dataDir);
         const seconds = (performance.now() - started) / 1000;
         io.stdout.write(`imported ${added} subscriber${added === 1 ? '' : 's'} from ${file} in ${seconds.toFixed(2)} s\n`);
       });
@@ -463,6 +468,21 @@ function stripScheme(text: string): string {
 function checked(field: string, result: { ok: true; value: string } | { ok: false; error: string }): string {
   if (!result.ok) throw new CommandFailure(`${field}: ${result.error}`, EXIT_USAGE);
   return result.value;
+}
+
+/**
+ * Tell the server running on this data directory, if any, that a subscriber (or, without a
+ * name, many) changed, so that its SIP threads stop using cached copies at once
+ * (auth.subscriberCache). No server, or no answer within 2 s: nothing to do (a server started
+ * later reads the database).
+ */
+async function tellServer(dataDir: string, username?: string, domain?: string): Promise<void> {
+  if (!existsSync(controlSocketPath(dataDir))) return;
+  try {
+    await sendControl(dataDir, { cmd: 'subscriber-changed', ...(username === undefined || domain === undefined ? {} : { username, domain }) }, 2000);
+  } catch {
+    // a stale socket file, or a server that stopped meanwhile
+  }
 }
 
 /** Open the subscriber store of a data directory for the length of `body`. */

@@ -21,8 +21,8 @@ interface Entry {
  * too, so that guessing at unknown users costs no more than a wrong password.
  *
  * Changes made through this store drop the entries they touch at once. Changes made elsewhere
- * (another process such as `parley user passwd`, another worker thread) are seen once the entry
- * expires, within `ttlMs`.
+ * are announced with `invalidate` (`parley user` tells a running server over its control socket,
+ * which tells every SIP thread); anything else is seen once the entry expires, within `ttlMs`.
  */
 export class CachedSubscriberStore implements SubscriberStore {
   private readonly entries = new Map<string, Entry>();
@@ -77,6 +77,15 @@ export class CachedSubscriberStore implements SubscriberStore {
 
   count(): Promise<number> {
     return this.inner.count();
+  }
+
+  /**
+   * Forget what is remembered of one subscriber, or of all (no arguments): the store was changed
+   * elsewhere (`parley user`, over the control socket).
+   */
+  invalidate(username?: string, domain?: string): void {
+    if (username === undefined || domain === undefined) this.entries.clear();
+    else this.forget(username, domain);
   }
 
   private forget(username: string, domain: string): void {

@@ -8,7 +8,8 @@ import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { workerOf } from '../../src/server/workers/call-id-hash.js';
 import { describeCall, registerPhone } from './support/calls.js';
-import { ParleyServer, stopCleanly } from './support/parley.js';
+import { spawnBounded } from './support/child.js';
+import { PARLEY_CLI, ParleyServer, REPO_ROOT, stopCleanly } from './support/parley.js';
 import { portPool } from './support/ports.js';
 import { clearBindings, registrationRun } from './support/registration.js';
 import { header, received, sent, type SippTraceEntry } from './support/sip-trace.js';
@@ -102,5 +103,49 @@ describe('failed authentications are counted over every worker', { skip: skipWit
     }
     assert.deepEqual([...refusedIn].sort(), [0, 1], 'the block was not seen in both workers');
     assert.ok(parley.logs.some((l) => l.msg === 'auth: too many failed authentications; source blocked'), 'the block was not logged');
+  });
+});
+
+describe('`parley user` changes count at once in every worker (auth.subscriberCache)', { skip: skipWithoutSipp(), timeout: 120_000 }, () => {
+  let parley: ParleyServer;
+  const CAROL = { user: 'carol', password: 'first-pw' };
+  /** A fresh Call-ID (each registration needs one: sipp starts at CSeq 1) that hashes to worker `w`. */
+  const callIdIn = (w: number, tag: string): string => {
+    for (let i = 0; ; i++) {
+      const id = `cache-${tag}-${i}@interop`;
+      if (workerOf(new TextEncoder().encode(`X\r\nCall-ID: ${id}\r\n\r\n`), WORKERS) === w) return id;
+    }
+  };
+  const registerIn = async (who: { user: string; password: string }, w: number, tag: string) =>
+    registrationRun(parley, 'reg-register.xml', who, { expires: 60, callId: callIdIn(w, tag) });
+  const parleyUser = async (...args: string[]) => {
+    const r = await spawnBounded(process.execPath, [PARLEY_CLI, 'user', ...args, '--data-dir', parley.dataDir], { cwd: REPO_ROOT, timeoutMs: 30_000 }).done;
+    assert.equal(r.code, 0, `parley user ${args.join(' ')}:\n${r.stdout}${r.stderr}`);
+  };
+
+  before(async () => {
+    // a cache far longer than the test: only the control socket's message can make it forget
+    parley = await ParleyServer.start({ pool, transports: ['udp'], subscribers: [CAROL], workers: WORKERS, config: { auth: { subscriberCache: 3600 } } });
+  });
+
+  after(() => stopCleanly(parley));
+
+  it('a new password is required, and a removed user refused, in both workers right after the command', async () => {
+    for (const w of [0, 1]) {
+      const run = await registerIn(CAROL, w, 'first');
+      assert.equal(run.code, 0, `carol could not register in worker ${w} (her subscriber is now cached there):\n${run.describe()}`);
+    }
+    await parleyUser('passwd', 'carol@127.0.0.1', '--password', 'second-pw');
+    for (const w of [0, 1]) {
+      const old = await registerIn(CAROL, w, 'old');
+      assert.equal(received(old.trace, { status: 200 }).length, 0, `the old password still worked in worker ${w}:\n${old.describe()}`);
+      const fresh = await registerIn({ ...CAROL, password: 'second-pw' }, w, 'new');
+      assert.equal(fresh.code, 0, `the new password did not work in worker ${w}:\n${fresh.describe()}`);
+    }
+    await parleyUser('remove', 'carol@127.0.0.1');
+    for (const w of [0, 1]) {
+      const gone = await registerIn({ ...CAROL, password: 'second-pw' }, w, 'gone');
+      assert.equal(received(gone.trace, { status: 200 }).length, 0, `a removed user registered in worker ${w}:\n${gone.describe()}`);
+    }
   });
 });

@@ -1,4 +1,5 @@
-import { createHmac, randomBytes, randomFillSync, timingSafeEqual } from 'node:crypto';
+import { randomBytes, randomFillSync, timingSafeEqual } from 'node:crypto';
+import { HmacSha256 } from './hmac-sha256.js';
 import { ParleyError } from '../../lib/errors.js';
 
 export interface NonceManagerOptions {
@@ -72,7 +73,9 @@ interface NcEntry {
  * (§3.4.5, §5.5).
  */
 export class NonceManager {
-  private readonly secret: Buffer;
+  private readonly hmac: HmacSha256;
+  /** Realms as UTF-8 bytes (MAC input), for the few realms a server has. */
+  private readonly realmBytes = new Map<string, Buffer>();
   private readonly lifetimeMs: number;
   private readonly now: () => number;
   private readonly maxTracked: number;
@@ -86,7 +89,7 @@ export class NonceManager {
   constructor(options: NonceManagerOptions = {}) {
     const secret = options.secret === undefined ? randomBytes(32) : Buffer.from(options.secret as Uint8Array | string);
     if (secret.length < 16) throw new ParleyError('ERR_INVALID_ARGUMENT', 'NonceManager: secret must have at least 16 bytes');
-    this.secret = secret;
+    this.hmac = new HmacSha256(secret);
     const lifetime = options.lifetime ?? 300;
     if (!(lifetime > 0)) throw new ParleyError('ERR_INVALID_ARGUMENT', 'NonceManager: lifetime must be positive');
     this.lifetimeMs = lifetime * 1000;
@@ -184,7 +187,12 @@ export class NonceManager {
   }
 
   private mac(head: Buffer, realm: string): Buffer {
-    return createHmac('sha256', this.secret).update(head).update(realm, 'utf8').digest();
+    let realmBytes = this.realmBytes.get(realm);
+    if (realmBytes === undefined) {
+      realmBytes = Buffer.from(realm, 'utf8');
+      if (this.realmBytes.size < 1024) this.realmBytes.set(realm, realmBytes);
+    }
+    return this.hmac.mac(head, realmBytes);
   }
 }
 

@@ -339,6 +339,14 @@ export class ResponseContext {
       if (!this.released) {
         this.released = true;
         this.observer?.onRelease?.(this);
+        // The INVITE transactions outlive the context by Timers L and M (32 s, RFC 6026), and
+        // keep its messages: only their text, from here on.
+        this.request.dropParsed();
+        for (const b of this.branches) {
+          b.request.dropParsed();
+          b.final?.dropParsed();
+        }
+        this.finals.length = 0;
       }
     }
   }

@@ -195,6 +195,11 @@ export class SipWorkerPool implements RawReceiver {
     return true;
   }
 
+  /** A subscriber (or any, without arguments) changed in the store: every worker forgets its cached copy. */
+  subscriberChanged(username?: string, domain?: string): void {
+    this.broadcast(username === undefined || domain === undefined ? { k: 'subscriber' } : { k: 'subscriber', u: username, d: domain });
+  }
+
   onFramingError(error: SipParseError, flow: Flow): void {
     this.log.debug({ ...flowLog(flow), place: error.place, err: error.detail }, 'stream cannot be framed');
   }

@@ -22,7 +22,9 @@ export type ToWorker =
   /** A send the worker asked for failed. */
   | { readonly k: 'send-error'; readonly s: number; readonly m: string }
   /** A source is blocked by the failure limiter for `ms`. */
-  | { readonly k: 'block'; readonly a: string; readonly ms: number };
+  | { readonly k: 'block'; readonly a: string; readonly ms: number }
+  /** A subscriber changed in the store (`u`@`d`; neither: any): drop cached copies. */
+  | { readonly k: 'subscriber'; readonly u?: string; readonly d?: string };
 
 /**
  * A UDP datagram that waited longer than this for its worker (the worker is overloaded) is

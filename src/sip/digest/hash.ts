@@ -1,13 +1,13 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 
 /** Digest algorithms Parley computes (RFC 7616 §3.2; RFC 8760 for SIP). */
 export type DigestAlgorithm = 'MD5' | 'SHA-256';
 
 const NODE_HASH: Record<DigestAlgorithm, string> = { MD5: 'md5', 'SHA-256': 'sha256' };
 
-/** H(data) as lower-case hex (RFC 7616 §3.4.1). */
+/** H(data) as lower-case hex (RFC 7616 §3.4.1); `crypto.hash` is one call, without a Hash object. */
 export function digestHash(algorithm: DigestAlgorithm, data: string): string {
-  return createHash(NODE_HASH[algorithm]).update(data, 'utf8').digest('hex');
+  return hash(NODE_HASH[algorithm], data, 'hex');
 }
 
 /**

@@ -211,6 +211,20 @@ export abstract class SipMessage {
     return parts[0];
   }
 
+  /**
+   * Forget the parsed forms of the header fields (Via, From, To and the typed caches; they are
+   * parsed again if read). For a message kept long after it was handled, such as the request of
+   * a transaction waiting out Timer L or M: its text stays, its object graph goes.
+   */
+  dropParsed(): void {
+    this._topVia = null;
+    this._from = undefined;
+    this._to = undefined;
+    this._maxForwards = null;
+    this._contentLength = null;
+    this.cache = undefined;
+  }
+
   protected invalidate(key: string): void {
     this.pristine = undefined;
     this.cache?.delete(key);

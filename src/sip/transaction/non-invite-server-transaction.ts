@@ -63,8 +63,10 @@ export class NonInviteServerTransaction extends ServerTransaction<'trying' | 'pr
       this.setState('completed');
       this.send(response);
       if (this.terminated) return; // the send failed at once (§17.2.4)
-      // Over UDP the layer may keep the Completed state for us, as the key and the response's
-      // bytes, and this object (with the request and the TU's state) goes now.
+      // DEVIATION(RFC 3261 §17.2.2, §17.2.4): over UDP the layer may keep the Completed state for
+      // us, as the key and the response's bytes (CompletedTable), and this object (with the
+      // request and the TU's state) terminates now: the TU hears onTerminated before Timer J,
+      // and a failed resend in Completed is not reported to it.
       const sent = this.sent;
       if (!this.reliable && sent !== undefined && this.env.keepCompleted?.(this, sent) === true) {
         this.terminate();
