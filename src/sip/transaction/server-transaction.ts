@@ -76,7 +76,6 @@ export abstract class ServerTransaction<S extends ActiveState = ActiveState> ext
     return this.last;
   }
 
-
   protected notifyTerminated(): void {
     this.user.onTerminated?.(this);
   }
