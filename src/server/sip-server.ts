@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { systemClock, type Clock } from '../lib/clock.js';
 import { silentLogger, type Logger } from '../lib/logger.js';
 import {
@@ -41,10 +41,7 @@ export interface SipServerStats {
 
 /** A To tag derived from what identifies the request (Kamailio's sl module does likewise). */
 function statelessTag(request: SipRequest): string {
-  return createHash('sha1')
-    .update(`${request.callId}\0${request.from.tag ?? ''}\0${request.cseq.seq}\0${request.topVia?.branch ?? ''}`)
-    .digest('hex')
-    .slice(0, 16);
+  return hash('sha1', `${request.callId}\0${request.from.tag ?? ''}\0${request.cseq.seq}\0${request.topVia?.branch ?? ''}`, 'hex').slice(0, 16);
 }
 
 /**

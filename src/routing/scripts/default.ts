@@ -26,7 +26,8 @@ const DIALOG_CREATING = new Set(['INVITE', 'SUBSCRIBE', 'REFER', 'NOTIFY']);
 export function onStateless(ctx: StatelessContext): void {
   const { request, method } = ctx;
   if (method === 'ACK' || method === 'CANCEL' || request.to.tag !== undefined || request.has('route')) return;
-  if (request.maxForwards === 0 || request.has('proxy-require') || request.via.length > 1) return;
+  // list('via') counts the Via values without parsing them (request.via would parse every one)
+  if (request.maxForwards === 0 || request.has('proxy-require') || request.list('via').length > 1) return;
   const ruri = ctx.ruri;
   if (ruri.kind !== 'sip') return;
   if (method === 'OPTIONS' && ruri.user === undefined && ctx.isLocal(ruri)) {
