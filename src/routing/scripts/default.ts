@@ -26,8 +26,7 @@ const DIALOG_CREATING = new Set(['INVITE', 'SUBSCRIBE', 'REFER', 'NOTIFY']);
 export function onStateless(ctx: StatelessContext): void {
   const { request, method } = ctx;
   if (method === 'ACK' || method === 'CANCEL' || request.to.tag !== undefined || request.has('route')) return;
-  // list('via') counts the Via values without parsing them (request.via would parse every one)
-  if (request.maxForwards === 0 || request.has('proxy-require') || request.list('via').length > 1) return;
+  if (request.maxForwards === 0 || request.has('proxy-require') || hasSeveralVias(request)) return;
   const ruri = ctx.ruri;
   if (ruri.kind !== 'sip') return;
   if (method === 'OPTIONS' && ruri.user === undefined && ctx.isLocal(ruri)) {
@@ -121,4 +120,12 @@ export function onInDialog(ctx: RequestContext): void {
     return;
   }
   ctx.reply(404, 'Not Here');
+}
+
+/** More than one Via value, found without parsing any (request.via would parse every one). */
+function hasSeveralVias(request: RequestContext['request']): boolean {
+  const fields = request.getAll('via');
+  if (fields.length !== 1) return fields.length > 1;
+  // one field: several values only if it has a comma (then split it, minding quoted strings)
+  return fields[0]!.includes(',') && request.list('via').length > 1;
 }
