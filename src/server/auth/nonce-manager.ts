@@ -1,4 +1,5 @@
-import { randomBytes, randomFillSync, timingSafeEqual } from 'node:crypto';
+import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { randomBytesFromPool } from '../../lib/random-pool.js';
 import { HmacSha256 } from './hmac-sha256.js';
 import { ParleyError } from '../../lib/errors.js';
 
@@ -116,7 +117,7 @@ export class NonceManager {
   issue(realm: string): string {
     const head = Buffer.alloc(TIMESTAMP_BYTES + RANDOM_BYTES);
     head.writeBigUInt64BE(BigInt(Math.max(0, Math.floor(this.now()))), 0);
-    randomInto(head, TIMESTAMP_BYTES, RANDOM_BYTES);
+    head.set(randomBytesFromPool(RANDOM_BYTES), TIMESTAMP_BYTES);
     if (this.issuer !== undefined) head[TIMESTAMP_BYTES] = this.issuer;
     return Buffer.concat([head, this.mac(head, realm)]).toString('base64url');
   }
@@ -194,17 +195,4 @@ export class NonceManager {
     }
     return this.hmac.mac(head, realmBytes);
   }
-}
-
-/** Random bytes are drawn from the CSPRNG 4 KiB at a time (one call per few hundred nonces); each byte is used once. */
-const POOL = Buffer.alloc(4096);
-let poolPos = POOL.length;
-
-function randomInto(target: Buffer, offset: number, n: number): void {
-  if (poolPos + n > POOL.length) {
-    randomFillSync(POOL);
-    poolPos = 0;
-  }
-  POOL.copy(target, offset, poolPos, poolPos + n);
-  poolPos += n;
 }

@@ -1,4 +1,5 @@
-import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { HmacSha256 } from '../auth/hmac-sha256.js';
 
 const PREFIX = 'fl';
 const MAC_HEX = 16;
@@ -16,10 +17,10 @@ const TOKEN = /^fl([1-9][0-9]{0,14})-([0-9a-f]{16})$/;
  * also keeps a connection id reused by the new process from receiving old dialogs.
  */
 export class FlowTokens {
-  private readonly secret: Buffer;
+  private readonly hmac: HmacSha256;
 
   constructor(secret: Uint8Array = randomBytes(32)) {
-    this.secret = Buffer.from(secret);
+    this.hmac = new HmacSha256(secret);
   }
 
   /** The token naming this connection: `fl<id>-<mac>` (characters valid in a SIP URI user part). */
@@ -39,6 +40,6 @@ export class FlowTokens {
   }
 
   private mac(connectionId: number): string {
-    return createHmac('sha256', this.secret).update(String(connectionId)).digest('hex').slice(0, MAC_HEX);
+    return this.hmac.mac(Buffer.from(String(connectionId), 'latin1')).toString('hex').slice(0, MAC_HEX);
   }
 }

@@ -1,3 +1,4 @@
+import { randomBytesFromPool } from '../../lib/random-pool.js';
 import { MAGIC_COOKIE, type Via } from '../grammar/via.js';
 import type { NameAddr } from '../grammar/name-addr.js';
 import { SipRequest, SipResponse, type HeaderField } from './sip-message.js';
@@ -30,23 +31,14 @@ export function newTag(): string {
   return randomHex(8);
 }
 
-/** Random bytes are drawn from the CSPRNG 4 KiB at a time: one call per few hundred tags. */
-const POOL = new Uint8Array(4096);
-let poolPos = POOL.length;
-
-/** Hex of `n` random bytes from the platform's CSPRNG (Web Crypto: Node and browsers alike). */
+/** Hex of `n` random bytes (each tag or branch has randomness of its own). */
 function randomHex(n: number): string {
-  if (poolPos + n > POOL.length) {
-    globalThis.crypto.getRandomValues(POOL);
-    poolPos = 0;
-  }
+  const bytes = randomBytesFromPool(n);
   let s = '';
   for (let i = 0; i < n; i++) {
-    const x = POOL[poolPos + i]!;
+    const x = bytes[i]!;
     s += (x < 16 ? '0' : '') + x.toString(16);
   }
-  // each byte is used once: a tag or branch never shares randomness with another
-  poolPos += n;
   return s;
 }
 

@@ -15,10 +15,13 @@ export abstract class ServerTransaction<S extends ActiveState = ActiveState> ext
   private last: SentResponse | undefined;
   private status: number | undefined;
   private tag: string | undefined;
+  /** RFC 2543 (no magic cookie): ACKs are matched by the To tag of the response (§17.2.3). */
+  private readonly legacy: boolean;
 
   protected constructor(request: SipRequest, source: Flow, env: TransactionEnvironment, user: ServerTransactionUser, initial: S) {
     super(request, source, env, initial);
     this.user = user;
+    this.legacy = !request.topVia!.rfc3261Branch;
   }
 
   /** The flow the request arrived on; responses go back through it (§18.2.2 is the transport's). */
@@ -62,7 +65,7 @@ export abstract class ServerTransaction<S extends ActiveState = ActiveState> ext
 
   protected send(response: SipResponse): void {
     this.status = response.status;
-    if (!this.request.topVia!.rfc3261Branch) this.tag = response.to.tag;
+    if (this.legacy) this.tag = response.to.tag;
     this.last = this.env.transport.sendResponse(response, this.flow, this.onSendError);
   }
 
