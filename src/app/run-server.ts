@@ -16,6 +16,7 @@ import { stdoutLogger } from './logger.js';
 import { startWebServer, type WebServer } from './web-server.js';
 import { phonePagePlugin } from '../web/phone-page.js';
 import { buildSipCore } from './sip-core.js';
+import type { BindingWriterData } from './binding-writer.js';
 import type { SipWorkerData } from './sip-worker.js';
 import type { SubscriberStore } from '../store/subscriber-store.js';
 import { ScriptHost, type ReloadOutcome } from '../routing/script-host.js';
@@ -114,7 +115,7 @@ export async function runServer(config: ParleyConfig, log: PinoLogger = stdoutLo
       pool = new SipWorkerPool({
         count: threads,
         entry: new URL(`./sip-worker${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url),
-        workerData: (index): SipWorkerData => ({
+        workerData: (index, writer): SipWorkerData => ({
           index,
           count: threads,
           config,
@@ -126,7 +127,12 @@ export async function runServer(config: ParleyConfig, log: PinoLogger = stdoutLo
           limits: { maxMessageSize: limits.maxMessageSize, maxHeaders: limits.maxHeaders },
           // a worker started (or restarted) now runs the version every other core runs
           script: scripts.active,
+          ...(writer === undefined ? {} : { writer }),
         }),
+        writer: {
+          entry: new URL(`./binding-writer${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url),
+          workerData: { dataDir: config.dataDir, logLevel: config.log.level } satisfies BindingWriterData,
+        },
         ...(limiter ? { limiter } : {}),
         log: log.child({ module: 'workers' }),
       });

@@ -11,6 +11,7 @@ import { MessagePath, type Flow, type ListenerInfo } from '../server/transport/i
 import { Batcher } from '../server/workers/batcher.js';
 import { MAX_DATAGRAM_QUEUE_MS, type FromWorker, type ScriptAck, type ScriptControl, type ToPeer, type ToWorker } from '../server/workers/worker-messages.js';
 import { WorkerWire } from '../server/workers/worker-wire.js';
+import { ForwardingBindingStore } from '../server/workers/forwarding-binding-store.js';
 import { SqliteBindingStore } from '../store/sqlite/sqlite-binding-store.js';
 import { SqliteDatabase } from '../store/sqlite/sqlite-database.js';
 import { SqliteSubscriberStore } from '../store/sqlite/sqlite-subscriber-store.js';
@@ -35,6 +36,8 @@ export interface SipWorkerData {
   readonly limits: { readonly maxMessageSize: number; readonly maxHeaders: number };
   /** The routing script version active when the worker starts. */
   readonly script: ScriptVersion;
+  /** The channel to the binding writer thread; none: this worker writes its bindings itself. */
+  readonly writer?: MessagePort;
 }
 
 /** A version as this worker loads it: the compiled module the main thread wrote, or the built-in default. */
@@ -44,7 +47,14 @@ async function loadVersion(v: { readonly version: number; readonly source: strin
   return LoadedScript.import(v.url, v.version, v.source);
 }
 
-type Control = { readonly k: 'peer'; readonly i: number; readonly port: MessagePort } | { readonly k: 'stop' };
+/** Items per postMessage to the socket thread (see `out` in main). */
+const OUT_BATCH_MAX = 1;
+
+type Control =
+  | { readonly k: 'peer'; readonly i: number; readonly port: MessagePort }
+  /** A new channel to the binding writer (it was restarted). */
+  | { readonly k: 'writer'; readonly port: MessagePort }
+  | { readonly k: 'stop' };
 
 async function main(port: MessagePort, data: SipWorkerData): Promise<void> {
   const { config, index } = data;
@@ -53,20 +63,30 @@ async function main(port: MessagePort, data: SipWorkerData): Promise<void> {
   const db = SqliteDatabase.open(config.dataDir);
   const subscribers = new SqliteSubscriberStore(db);
   const peers = new Map<number, MessagePort>();
+  /** The socket thread's open connections, as it announces them, and the highest id announced. */
+  const connections = new Map<number, Flow>();
+  let lastOpened = 0;
+  let writer = data.writer;
+  const bindingStore = writer === undefined ? new SqliteBindingStore(db) : new ForwardingBindingStore(new SqliteBindingStore(db), (m) => writer!.postMessage(m));
   const toPeers = new Batcher<ToPeer>((items) => {
     for (const p of peers.values()) p.postMessage(items);
   });
   const location = new LocationService({
     clock,
-    store: new SqliteBindingStore(db),
+    store: bindingStore,
     log: log.child({ module: 'location' }),
     onChange: (d) => toPeers.push({ k: 'bindings', d }),
+    // connection ids only grow: one this worker was told of and is not open any more has closed
+    isConnectionOpen: (id) => connections.has(id) || id > lastOpened,
   });
   const restoredBindings = await location.start();
 
-  /** The socket thread's open connections, as it announces them. */
-  const connections = new Map<number, Flow>();
-  const out = new Batcher<FromWorker>((items) => port.postMessage(items));
+
+  // Responses and requests go to the socket thread one by one, as they are made, and leave as
+  // they come. Handed over per event-loop turn, they left in bursts (up to 256 datagrams to one
+  // peer at 5,000 REGISTER/s): more than a peer's default socket buffer holds (sipp's 128 KiB
+  // takes ~100 datagrams), so the peer dropped the end of each burst and retransmitted.
+  const out = new Batcher<FromWorker>((items) => port.postMessage(items), 0, OUT_BATCH_MAX);
   const wire = new WorkerWire(out, data.streamFailureWindowMs);
   const path = new MessagePath({ wire, limits: data.limits, log: log.child({ module: 'transport' }) });
   const { timers } = config.sip;
@@ -112,6 +132,7 @@ async function main(port: MessagePort, data: SipWorkerData): Promise<void> {
           break;
         case 'opened':
           connections.set(m.id, m.f);
+          if (m.id > lastOpened) lastOpened = m.id;
           break;
         case 'closed':
           connections.delete(m.id);
@@ -191,6 +212,9 @@ async function main(port: MessagePort, data: SipWorkerData): Promise<void> {
       m.port.on('message', (items: ToPeer[]) => {
         for (const d of items) location.applyRemote(d.d);
       });
+    } else if (m.k === 'writer') {
+      writer?.close();
+      writer = m.port;
     } else if (m.k === 'stop') {
       stop().catch((e: unknown) => log.error({ err: e }, 'SIP worker did not stop cleanly'));
     }

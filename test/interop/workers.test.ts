@@ -9,7 +9,7 @@ import { after, before, beforeEach, describe, it } from 'node:test';
 import { workerOf } from '../../src/server/workers/call-id-hash.js';
 import { describeCall, registerPhone } from './support/calls.js';
 import { spawnBounded } from './support/child.js';
-import { PARLEY_CLI, ParleyServer, REPO_ROOT, stopCleanly } from './support/parley.js';
+import { assertCleanExit, PARLEY_CLI, ParleyServer, REPO_ROOT, stopCleanly } from './support/parley.js';
 import { portPool } from './support/ports.js';
 import { clearBindings, registrationRun } from './support/registration.js';
 import { header, received, sent, type SippTraceEntry } from './support/sip-trace.js';
@@ -23,6 +23,14 @@ const WORKERS = 2;
 /** The workers the Call-IDs of these messages hash to. */
 function workersOf(trace: readonly SippTraceEntry[]): Set<number> {
   return new Set(trace.map((e) => workerOf(new TextEncoder().encode(`X\r\nCall-ID: ${header(e, 'Call-ID') ?? ''}\r\n\r\n`), WORKERS)));
+}
+
+/** A fresh Call-ID (each registration needs one: sipp starts at CSeq 1) that hashes to worker `w`. */
+function callIdIn(w: number, tag: string): string {
+  for (let i = 0; ; i++) {
+    const id = `cache-${tag}-${i}@interop`;
+    if (workerOf(new TextEncoder().encode(`X\r\nCall-ID: ${id}\r\n\r\n`), WORKERS) === w) return id;
+  }
 }
 
 describe('Parley with two SIP worker threads', { skip: skipWithoutSipp(), timeout: 120_000 }, () => {
@@ -109,13 +117,6 @@ describe('failed authentications are counted over every worker', { skip: skipWit
 describe('`parley user` changes count at once in every worker (auth.subscriberCache)', { skip: skipWithoutSipp(), timeout: 120_000 }, () => {
   let parley: ParleyServer;
   const CAROL = { user: 'carol', password: 'first-pw' };
-  /** A fresh Call-ID (each registration needs one: sipp starts at CSeq 1) that hashes to worker `w`. */
-  const callIdIn = (w: number, tag: string): string => {
-    for (let i = 0; ; i++) {
-      const id = `cache-${tag}-${i}@interop`;
-      if (workerOf(new TextEncoder().encode(`X\r\nCall-ID: ${id}\r\n\r\n`), WORKERS) === w) return id;
-    }
-  };
   const registerIn = async (who: { user: string; password: string }, w: number, tag: string) =>
     registrationRun(parley, 'reg-register.xml', who, { expires: 60, callId: callIdIn(w, tag) });
   const parleyUser = async (...args: string[]) => {
@@ -147,5 +148,27 @@ describe('`parley user` changes count at once in every worker (auth.subscriberCa
       const gone = await registerIn({ ...CAROL, password: 'second-pw' }, w, 'gone');
       assert.equal(received(gone.trace, { status: 200 }).length, 0, `a removed user registered in worker ${w}:\n${gone.describe()}`);
     }
+  });
+});
+
+describe('one binding writer stores the registrations of every worker', { skip: skipWithoutSipp(), timeout: 120_000 }, () => {
+  let parley: ParleyServer;
+  const DAVE = { user: 'dave', password: 'pw-dave' };
+  const ERIN = { user: 'erin', password: 'pw-erin' };
+
+  before(async () => {
+    parley = await ParleyServer.start({ pool, transports: ['udp'], subscribers: [DAVE, ERIN], workers: WORKERS });
+  });
+
+  after(() => stopCleanly(parley));
+
+  it('dave registers in worker 0 and erin in worker 1; after SIGTERM and a new process both bindings are restored', async () => {
+    for (const [who, w] of [[DAVE, 0], [ERIN, 1]] as const) {
+      const run = await registrationRun(parley, 'reg-register.xml', who, { expires: 600, callId: callIdIn(w, `writer-${who.user}`) });
+      assert.equal(run.code, 0, `${who.user} could not register in worker ${w}:\n${run.describe()}`);
+    }
+    assertCleanExit(parley, await parley.restart());
+    assert.equal(parley.readyLine?.restoredBindings, 2, `both bindings should be restored:\n${JSON.stringify(parley.readyLine)}`);
+    assert.deepEqual(parley.logs.filter((l) => (l.level ?? 0) >= 50), [], 'errors were logged');
   });
 });

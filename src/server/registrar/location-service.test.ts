@@ -71,4 +71,19 @@ describe('LocationService replicas (worker threads)', () => {
     assert.equal(s.known('bob@x'), false);
     assert.deepEqual(deltas, []);
   });
+
+  it('a delta that arrives after the close of its connection does not bring the binding back', async () => {
+    const open = new Set<number>([7]);
+    const w1 = new LocationService({ clock: new FakeClock(), now: () => NOW, isConnectionOpen: (id) => open.has(id) });
+    await w1.update('bob@x', [binding('bob@x', 'sip:old@h', { connectionId: 7 })]);
+    // bob's phone registered over connection 9 in another worker, then hung up; this replica
+    // heard of the close (and removed what it had) before the other worker's delta came
+    open.delete(9);
+    assert.equal(await w1.removeConnection(9), 0);
+    w1.applyRemote({ aor: 'bob@x', save: [binding('bob@x', 'sip:tcp@h', { connectionId: 9 }), binding('bob@x', 'sip:old@h', { connectionId: 9 })], remove: [] });
+    assert.deepEqual(contactsOf(w1, 'bob@x'), [], 'the dead binding replaced the old one of its contact and was not kept');
+    // a binding over an open connection, or over UDP, is kept
+    w1.applyRemote({ aor: 'bob@x', save: [binding('bob@x', 'sip:live@h', { connectionId: 7 }), binding('bob@x', 'sip:udp@h')], remove: [] });
+    assert.deepEqual(contactsOf(w1, 'bob@x'), ['sip:live@h', 'sip:udp@h']);
+  });
 });

@@ -23,6 +23,12 @@ export interface LocationServiceOptions {
    * `removeConnection`, which every replica does for itself.
    */
   readonly onChange?: (delta: BindingDelta) => void;
+  /**
+   * Whether a stream connection is still open, as this thread knows it (server/workers): a
+   * replica's delta can arrive after the close of the connection its binding is tied to (the two
+   * travel on different channels), and such a binding is not kept. Default: every one is.
+   */
+  readonly isConnectionOpen?: (connectionId: number) => boolean;
 }
 
 /** One change of an AOR's bindings: upserted by contact, removed by contact. */
@@ -54,6 +60,7 @@ export class LocationService {
   private flushTimer: TimerHandle | undefined;
   private flushing: Promise<void> = Promise.resolve();
   private readonly onChange: ((delta: BindingDelta) => void) | undefined;
+  private readonly isConnectionOpen: (connectionId: number) => boolean;
 
   constructor(options: LocationServiceOptions) {
     this.store = options.store;
@@ -63,6 +70,7 @@ export class LocationService {
     this.log = options.log ?? silentLogger;
     this.writeBehindMs = options.writeBehindMs ?? 50;
     this.onChange = options.onChange;
+    this.isConnectionOpen = options.isConnectionOpen ?? (() => true);
   }
 
   /**
@@ -161,13 +169,14 @@ export class LocationService {
   /**
    * A change made by a replica in another thread (it has written it to the store): applied to
    * memory only. Changes of different contacts commute, so replicas that apply each other's
-   * deltas in any order agree.
+   * deltas in any order agree. A saved binding tied to a connection that has closed meanwhile
+   * replaces the earlier one of its contact but is not kept (the close came first here).
    */
   applyRemote(delta: BindingDelta): void {
     const list = (this.bindings.get(delta.aor) ?? []).filter(
       (b) => !delta.remove.includes(b.contact) && !delta.save.some((s) => s.contact === b.contact),
     );
-    list.push(...delta.save);
+    for (const b of delta.save) if (b.connectionId === undefined || this.isConnectionOpen(b.connectionId)) list.push(b);
     if (list.length === 0) this.bindings.delete(delta.aor);
     else this.bindings.set(delta.aor, list);
   }

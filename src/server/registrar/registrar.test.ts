@@ -118,6 +118,20 @@ describe('Registrar (RFC 3261 §10.3)', () => {
     assert.deepEqual(contactsOf(r.headers).sort(), ['<sip:bob@192.0.2.1>;expires=3600;q=0.5', '<sip:bob@192.0.2.2>;expires=3600']);
   });
 
+
+  it('refreshes a binding whose contact is equal by §19.1.4 but not in text, again and again; another port is another binding', async () => {
+    await registrar.register(register({ contacts: ['<sip:bob@Phone.Example.com:5062;transport=udp;lr>'], expires: 600 }), UDP);
+    await registrar.register(register({ contacts: ['<sip:bob@192.0.2.9:5062>'], expires: 600, cseq: 2 }), UDP);
+    // host case and parameter order differ: the same binding; the other binding's URI, parsed at
+    // the first comparison, is kept and compared again at the second
+    for (const [cseq, contact] of [[3, '<sip:bob@phone.example.com:5062;lr;transport=UDP>'], [4, '<sip:bob@PHONE.example.com:5062;transport=udp;lr>']] as const) {
+      const r = await registrar.register(register({ contacts: [contact], expires: 300, cseq }), UDP);
+      assert.equal(r.status, 200);
+      assert.equal(contactsOf(r.headers).length, 2, contactsOf(r.headers).join(' | '));
+    }
+    const other = await registrar.register(register({ contacts: ['<sip:bob@phone.example.com:5063;lr;transport=udp>'], expires: 300, cseq: 5 }), UDP);
+    assert.equal(contactsOf(other.headers).length, 3, contactsOf(other.headers).join(' | '));
+  });
   it('removes every binding with Contact: * and Expires: 0, and refuses * otherwise', async () => {
     await registrar.register(register({ contacts: ['<sip:bob@192.0.2.1>', '<sip:bob@192.0.2.2>'] }), UDP);
     assert.equal((await registrar.register(register({ contacts: ['*'], expires: 60, callId: 'x' }), UDP)).status, 400);

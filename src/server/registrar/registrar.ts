@@ -1,5 +1,5 @@
 import type { ContactBinding } from '../../store/binding-store.js';
-import { parseUri, uriEquals, type Contact, type Flow, type SipRequest } from '../../sip/index.js';
+import { parseUri, uriEquals, type Contact, type Flow, type SipRequest, type Uri } from '../../sip/index.js';
 import type { LocalIdentity } from '../core/local-identity.js';
 import { addressOfRecord } from './address-of-record.js';
 import type { LocationService } from './location-service.js';
@@ -113,7 +113,8 @@ export class Registrar {
 
       // Step 7: the binding of this contact: the same URI, or (RFC 5626 §6) the same
       // +sip.instance and reg-id, which replaces the earlier binding of that instance.
-      const existing = next.find((b) => sameBinding(b, c));
+      const text = c.uri.toString();
+      const existing = next.find((b) => sameBinding(b, c, text));
       if (existing !== undefined && existing.callId === callId && cseq <= existing.cseq) return outOfOrder();
       next = next.filter((b) => b !== existing);
       if (expires === 0) continue;
@@ -170,16 +171,33 @@ export class Registrar {
   }
 }
 
-function sameBinding(b: ContactBinding, c: Contact): boolean {
+function sameBinding(b: ContactBinding, c: Contact, text: string): boolean {
   const instance = c.instance;
   if (instance !== undefined && b.instance === instance && (b.regId ?? null) === (c.regId ?? null)) return true;
-  const text = c.uri.toString();
   if (b.contact === text) return true; // a refresh from the same phone: the common case
-  try {
-    return uriEquals(parseUri(b.contact), c.uri);
-  } catch {
-    return b.contact === c.uri.toString();
+  const stored = storedUri(b);
+  return stored === null ? false : uriEquals(stored, c.uri);
+}
+
+/**
+ * The parsed URI of a stored binding, parsed once per binding object (a binding is replaced, not
+ * changed, when it is refreshed): a REGISTER compares its contact with every binding of the AOR
+ * (§10.3 step 7, URI equality of §19.1.4), and an AOR with several phones would otherwise have
+ * each of their URIs parsed again at every refresh of any of them. null: not parseable (it can
+ * then only match textually).
+ */
+const storedUris = new WeakMap<ContactBinding, Uri | null>();
+function storedUri(b: ContactBinding): Uri | null {
+  let uri = storedUris.get(b);
+  if (uri === undefined) {
+    try {
+      uri = parseUri(b.contact);
+    } catch {
+      uri = null;
+    }
+    storedUris.set(b, uri);
   }
+  return uri;
 }
 
 /**

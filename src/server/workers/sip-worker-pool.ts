@@ -1,4 +1,4 @@
-import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
+import { MessageChannel, Worker, type MessagePort, type WorkerOptions } from 'node:worker_threads';
 import type { SipParseError } from '../../sip/index.js';
 import { silentLogger, type Logger } from '../../lib/logger.js';
 import type { FailureLimiter } from '../auth/failure-limiter.js';
@@ -8,15 +8,23 @@ import type { RawReceiver, TransportLayer } from '../transport/transport-layer.j
 import { Batcher } from './batcher.js';
 import { workerOf } from './call-id-hash.js';
 import { exactBytes } from './exact-bytes.js';
-import type { FromWorker, ScriptAck, ScriptControl, ToWorker, WorkerFailed, WorkerReady } from './worker-messages.js';
+import type { FromWorker, ScriptAck, ScriptControl, ToWorker, WorkerFailed, WorkerReady, WriterControl } from './worker-messages.js';
 
 export interface SipWorkerPoolOptions {
   /** Worker threads (1 or more), each a SIP core, numbered 0 … count-1. */
   readonly count: number;
   /** The worker's module (an ES module that builds the SIP core from its workerData). */
   readonly entry: URL;
-  /** What each worker is given at start (structured-cloneable). */
-  readonly workerData: (index: number) => unknown;
+  /**
+   * What each worker is given at start (structured-cloneable); `writer`: its channel to the
+   * binding writer, when there is one (transferred with the data).
+   */
+  readonly workerData: (index: number, writer: MessagePort | undefined) => unknown;
+  /**
+   * The binding writer thread (app/binding-writer.ts): the one thread that writes bindings to
+   * the store. Started before the workers, each of which gets a channel to it; stopped after them.
+   */
+  readonly writer?: { readonly entry: URL; readonly workerData: unknown };
   /** Counts failed authentications reported by every worker; blocks go to all of them. */
   readonly limiter?: FailureLimiter;
   readonly log?: Logger;
@@ -50,8 +58,8 @@ interface Slot {
  *
  * Every message of a call and every refresh of a registration carries one Call-ID, so it meets its
  * transactions and proxy context in the same core. Registrations are replicated between
- * cores (each sends its binding changes to the others over a channel of their own), and each
- * writes its own changes to the store. Stream connections stay here; a closed one is announced to
+ * cores (each sends its binding changes to the others over a channel of their own), and one
+ * binding writer thread (options.writer) writes every core's changes to the store. Stream connections stay here; a closed one is announced to
  * every worker. Failed authentications are counted here, so a source that spreads its guesses
  * over several Call-IDs is still blocked everywhere.
  */
@@ -67,6 +75,7 @@ export class SipWorkerPool implements RawReceiver {
   private readonly preparedScripts = new Map<number, ScriptVersionRef>();
   private activeScript: ScriptVersionRef | undefined;
   private restarts: number[] = [];
+  private writer: Worker | undefined;
 
   constructor(private readonly options: SipWorkerPoolOptions) {
     if (options.count < 1) throw new RangeError('SipWorkerPool: at least one worker');
@@ -86,10 +95,11 @@ export class SipWorkerPool implements RawReceiver {
     // every worker keeps a view of the open connections (flow tokens name them, RFC 5626)
     transports.connections.on('open', (connection) => this.broadcast({ k: 'opened', id: connection.id, f: connection.flow() }));
     transports.connections.on('close', (connection) => this.broadcast({ k: 'closed', id: connection.id }));
-    const started: Array<Promise<WorkerReady>> = [];
-    for (let i = 0; i < this.options.count; i++) started.push(this.spawn(i));
     let ready: WorkerReady[];
     try {
+      if (this.options.writer) await this.spawnWriter(this.options.writer.entry, this.options.writer.workerData);
+      const started: Array<Promise<WorkerReady>> = [];
+      for (let i = 0; i < this.options.count; i++) started.push(this.spawn(i));
       ready = await Promise.all(started);
     } catch (e) {
       await this.stop();
@@ -116,6 +126,82 @@ export class SipWorkerPool implements RawReceiver {
           }),
       ),
     );
+    // the workers have handed over their last writes: the writer applies them and ends
+    const writer = this.writer;
+    this.writer = undefined;
+    if (writer !== undefined)
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(() => void writer.terminate().then(() => resolve(), () => resolve()), 5000);
+        writer.once('exit', () => {
+          clearTimeout(timer);
+          resolve();
+        });
+        writer.postMessage({ k: 'stop' } satisfies WriterControl);
+      });
+  }
+
+  /** Start the binding writer; resolves once it has opened the store. */
+  private spawnWriter(entry: URL, workerData: unknown): Promise<void> {
+    const writer = this.newWorker(entry, { workerData, name: 'binding-writer' });
+    this.writer = writer;
+    return new Promise<void>((resolve, reject) => {
+      let ready = false;
+      writer.on('message', (m: { k: 'ready' } | WorkerFailed) => {
+        if (m.k === 'ready') {
+          ready = true;
+          resolve();
+        } else reject(new Error(`binding writer: ${m.error}`));
+      });
+      writer.on('error', (e) => {
+        this.log.error({ err: e.stack ?? e.message }, 'binding writer failed');
+        if (!ready) reject(e);
+      });
+      writer.on('exit', (code) => {
+        if (!ready) reject(new Error(`binding writer exited with ${code} before it was ready`));
+        else if (!this.stopping && this.writer === writer) this.restartWriter(entry, workerData, code);
+      });
+    });
+  }
+
+  /**
+   * The writer died: start another and give every worker a new channel to it. Writes sent to the
+   * old one and not yet applied are lost (the workers still hold those bindings in memory, and
+   * their next refresh writes them again).
+   */
+  private restartWriter(entry: URL, workerData: unknown, code: number): void {
+    if (!this.mayRestart()) {
+      this.log.error({ code }, 'binding writer keeps failing; registrations are no longer written to the store');
+      return;
+    }
+    this.log.error({ code }, 'binding writer exited; starting a new one');
+    this.spawnWriter(entry, workerData).then(
+      () => {
+        for (const slot of this.workers()) {
+          const port = this.writerChannel();
+          if (port !== undefined) slot.worker.postMessage({ k: 'writer', port }, [port]);
+        }
+      },
+      (e: unknown) => this.log.error({ err: (e as Error).message }, 'binding writer could not be restarted; registrations are no longer written to the store'),
+    );
+  }
+
+  /** A new channel to the writer: one end given to it, the other returned (for a worker). */
+  private writerChannel(): MessagePort | undefined {
+    if (this.writer === undefined) return undefined;
+    const { port1, port2 } = new MessageChannel();
+    this.writer.postMessage({ k: 'port', port: port1 } satisfies WriterControl, [port1]);
+    return port2;
+  }
+
+  private newWorker(entry: URL, options: WorkerOptions): Worker {
+    // From TypeScript sources (tests under tsx) the worker must register tsx's loader itself
+    // before it imports its entry: the parent's loader hooks do not reach worker threads.
+    return entry.pathname.endsWith('.ts')
+      ? new Worker(
+          `import(${JSON.stringify(import.meta.resolve('tsx/esm/api'))}).then((m) => { m.register(); return import(${JSON.stringify(entry.href)}); })`,
+          { ...options, eval: true },
+        )
+      : new Worker(entry, options);
   }
 
   // ---- the routing script ---------------------------------------------------------------------
@@ -207,16 +293,12 @@ export class SipWorkerPool implements RawReceiver {
   // ---- workers -----------------------------------------------------------------------------
 
   private spawn(index: number): Promise<WorkerReady> {
-    // From TypeScript sources (tests under tsx) the worker must register tsx's loader itself
-    // before it imports its entry: the parent's loader hooks do not reach worker threads.
-    const entry = this.options.entry;
-    const options = { workerData: this.options.workerData(index), name: `sip-worker-${index}` };
-    const worker = entry.pathname.endsWith('.ts')
-      ? new Worker(
-          `import(${JSON.stringify(import.meta.resolve('tsx/esm/api'))}).then((m) => { m.register(); return import(${JSON.stringify(entry.href)}); })`,
-          { ...options, eval: true },
-        )
-      : new Worker(entry, options);
+    const writer = this.writerChannel();
+    const worker = this.newWorker(this.options.entry, {
+      workerData: this.options.workerData(index, writer),
+      ...(writer === undefined ? {} : { transferList: [writer] }),
+      name: `sip-worker-${index}`,
+    });
     const slot: Slot = {
       index,
       worker,
@@ -259,13 +341,10 @@ export class SipWorkerPool implements RawReceiver {
 
   /** A worker died: start another in its place (its calls in progress are lost, registrations are not). */
   private restart(index: number, code: number): void {
-    const now = Date.now();
-    this.restarts = this.restarts.filter((t) => t > now - 60_000);
-    if (this.restarts.length >= (this.options.maxRestartsPerMinute ?? 5)) {
+    if (!this.mayRestart()) {
       this.log.error({ worker: index, code }, 'SIP worker keeps failing; not restarting it again');
       return;
     }
-    this.restarts.push(now);
     this.log.error({ worker: index, code }, 'SIP worker exited; starting a new one');
     this.spawn(index).then(
       (ready) => {
@@ -281,6 +360,15 @@ export class SipWorkerPool implements RawReceiver {
       },
       (e: unknown) => this.log.error({ worker: index, err: (e as Error).message }, 'SIP worker could not be restarted'),
     );
+  }
+
+  /** Within the budget of restarts (workers and writer together) per minute; counts this one. */
+  private mayRestart(): boolean {
+    const now = Date.now();
+    this.restarts = this.restarts.filter((t) => t > now - 60_000);
+    if (this.restarts.length >= (this.options.maxRestartsPerMinute ?? 5)) return false;
+    this.restarts.push(now);
+    return true;
   }
 
   /** A channel between workers i and j for their registration changes. */

@@ -1,11 +1,14 @@
+import type { MessagePort } from 'node:worker_threads';
 import type { Flow } from '../transport/flow.js';
 import type { ResponseTarget } from '../transport/response-target.js';
 import type { BindingDelta } from '../registrar/location-service.js';
+import type { ContactBinding } from '../../store/binding-store.js';
 
 /**
  * What the socket thread and the SIP workers tell each other (server/workers). Messages travel in
- * arrays, one postMessage per event-loop turn and direction, so that a busy second costs a few
- * thousand postMessage calls, not one per SIP message.
+ * arrays: towards a worker one postMessage per event-loop turn, so that a busy second costs a few
+ * thousand postMessage calls, not one per SIP message; from a worker one array per item, sent as
+ * it is made, so that what a worker sends leaves at the pace it is made (app/sip-worker.ts).
  */
 
 /** Socket thread → worker. */
@@ -45,6 +48,18 @@ export type FromWorker =
 
 /** Worker → worker (over their own channels): binding changes for the other replicas. */
 export type ToPeer = { readonly k: 'bindings'; readonly d: BindingDelta };
+
+/**
+ * Worker → the binding writer thread (app/binding-writer.ts), over a channel of each worker's
+ * own: the writes of its location service, in order.
+ */
+export type ToWriter =
+  | { readonly k: 'apply'; readonly save: readonly ContactBinding[]; readonly remove: ReadonlyArray<readonly [string, string]> }
+  | { readonly k: 'remove-aor'; readonly aor: string }
+  | { readonly k: 'purge'; readonly now: number };
+
+/** Socket thread → the binding writer: a worker's channel, or stop (after the workers did). */
+export type WriterControl = { readonly k: 'port'; readonly port: MessagePort } | { readonly k: 'stop' };
 
 /** The first message of a worker, once it is ready to take traffic. */
 export interface WorkerReady {
