@@ -13,7 +13,7 @@ export {
   createResponse, pushVia, popVia, pushRecordRoute, popRoute, decrementMaxForwards, newBranch, newTag,
   REASON_PHRASES, type ResponseOptions,
 } from './message/build.js';
-export { SipUri, TelUri, AbsoluteUri, parseUri, parseSipUri, uriEquals, hostKind, type Uri, type HostKind } from './grammar/uri.js';
+export { SipUri, TelUri, AbsoluteUri, parseUri, parseSipUri, uriEquals, uriMatchKey, hostKind, type Uri, type HostKind } from './grammar/uri.js';
 export { NameAddr, parseNameAddr } from './grammar/name-addr.js';
 export { Via, parseVia, MAGIC_COOKIE } from './grammar/via.js';
 export { Contact, parseContact } from './grammar/contact.js';

@@ -1,5 +1,5 @@
 import type { ContactBinding } from '../../store/binding-store.js';
-import { parseUri, uriEquals, type Contact, type Flow, type SipRequest, type Uri } from '../../sip/index.js';
+import { parseUri, uriEquals, uriMatchKey, type Contact, type Flow, type SipRequest } from '../../sip/index.js';
 import type { LocalIdentity } from '../core/local-identity.js';
 import { addressOfRecord } from './address-of-record.js';
 import type { LocationService } from './location-service.js';
@@ -114,11 +114,14 @@ export class Registrar {
       // Step 7: the binding of this contact: the same URI, or (RFC 5626 §6) the same
       // +sip.instance and reg-id, which replaces the earlier binding of that instance.
       const text = c.uri.toString();
-      const existing = next.find((b) => sameBinding(b, c, text));
+      const key = uriMatchKey(c.uri);
+      const existing = next.find((b) => sameBinding(b, c, text, key));
       if (existing !== undefined && existing.callId === callId && cseq <= existing.cseq) return outOfOrder();
       next = next.filter((b) => b !== existing);
       if (expires === 0) continue;
-      next.push(this.binding(aor, c, expires, request, source, path, now));
+      const made = this.binding(aor, c, expires, request, source, path, now);
+      matchKeys.set(made, key);
+      next.push(made);
     }
     await this.location.update(aor, next);
     return this.ok(aor, next, request);
@@ -171,33 +174,37 @@ export class Registrar {
   }
 }
 
-function sameBinding(b: ContactBinding, c: Contact, text: string): boolean {
+function sameBinding(b: ContactBinding, c: Contact, text: string, key: string): boolean {
   const instance = c.instance;
   if (instance !== undefined && b.instance === instance && (b.regId ?? null) === (c.regId ?? null)) return true;
   if (b.contact === text) return true; // a refresh from the same phone: the common case
-  const stored = storedUri(b);
-  return stored === null ? false : uriEquals(stored, c.uri);
+  if (matchKey(b) !== key) return false; // another user, host or port: not the same URI
+  try {
+    return uriEquals(parseUri(b.contact), c.uri);
+  } catch {
+    return false;
+  }
 }
 
 /**
- * The parsed URI of a stored binding, parsed once per binding object (a binding is replaced, not
- * changed, when it is refreshed): a REGISTER compares its contact with every binding of the AOR
- * (§10.3 step 7, URI equality of §19.1.4), and an AOR with several phones would otherwise have
- * each of their URIs parsed again at every refresh of any of them. null: not parseable (it can
- * then only match textually).
+ * The uriMatchKey of each binding's contact, kept beside the binding (a binding is replaced, not
+ * changed, when refreshed): a REGISTER compares its contact with every binding of the AOR (§10.3
+ * step 7, URI equality of §19.1.4), and without the key an AOR with several phones had each of
+ * their URIs parsed again at every refresh of any of them. A binding made here gets its key from
+ * the contact parsed for it; one from another worker or from the store is parsed once.
  */
-const storedUris = new WeakMap<ContactBinding, Uri | null>();
-function storedUri(b: ContactBinding): Uri | null {
-  let uri = storedUris.get(b);
-  if (uri === undefined) {
+const matchKeys = new WeakMap<ContactBinding, string>();
+function matchKey(b: ContactBinding): string {
+  let key = matchKeys.get(b);
+  if (key === undefined) {
     try {
-      uri = parseUri(b.contact);
+      key = uriMatchKey(parseUri(b.contact));
     } catch {
-      uri = null;
+      key = `\u0001${b.contact}`; // matches no parsed URI's key: compared as text only
     }
-    storedUris.set(b, uri);
+    matchKeys.set(b, key);
   }
-  return uri;
+  return key;
 }
 
 /**

@@ -7,8 +7,8 @@ import type { ContactBinding } from '../../store/binding-store.js';
 /**
  * What the socket thread and the SIP workers tell each other (server/workers). Messages travel in
  * arrays: towards a worker one postMessage per event-loop turn, so that a busy second costs a few
- * thousand postMessage calls, not one per SIP message; from a worker one array per item, sent as
- * it is made, so that what a worker sends leaves at the pace it is made (app/sip-worker.ts).
+ * thousand postMessage calls, not one per SIP message; from a worker one array per two items, sent as
+ * they are made, so that what a worker sends leaves at the pace it is made (app/sip-worker.ts).
  */
 
 /** Socket thread → worker. */

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { parseUri, parseSipUri, SipUri, uriEquals } from '../index.js';
+import { parseUri, parseSipUri, SipUri, uriEquals, uriMatchKey } from '../index.js';
 
 describe('parseSipUri', () => {
   it('reads every part of a SIP URI (RFC 3261 §19.1.1)', () => {
@@ -71,6 +71,7 @@ describe('uriEquals (RFC 3261 §19.1.4)', () => {
     it(`${a} = ${b}`, () => {
       assert.equal(uriEquals(parseUri(a), parseUri(b)), true);
       assert.equal(uriEquals(parseUri(b), parseUri(a)), true);
+      assert.equal(uriMatchKey(parseUri(a)), uriMatchKey(parseUri(b)), 'equal URIs must have one match key');
     });
   }
   for (const [a, b] of different) {
@@ -80,5 +81,18 @@ describe('uriEquals (RFC 3261 §19.1.4)', () => {
   }
   it('sip and sips never match', () => {
     assert.equal(uriEquals(parseUri('sip:a@b.com'), parseUri('sips:a@b.com')), false);
+  });
+  it('uriMatchKey tells apart URIs with another scheme, user, password, host or port (parameters and headers it leaves to uriEquals)', () => {
+    const key = (u: string) => uriMatchKey(parseUri(u));
+    for (const [a, b] of [
+      ['SIP:ALICE@AtLanTa.CoM;Transport=udp', 'sip:alice@AtLanTa.CoM;Transport=UDP'],
+      ['sip:bob@biloxi.com', 'sip:bob@biloxi.com:5060'],
+      ['sip:bob@phone21.boxesbybob.com', 'sip:bob@192.0.2.4'],
+      ['sip:a@b.com', 'sips:a@b.com'],
+      ['sip:a:x@b.com', 'sip:a:y@b.com'],
+      ['tel:+1-201-555-0123', 'tel:+12015550124'],
+    ]) assert.notEqual(key(a!), key(b!), `${a} / ${b}`);
+    assert.equal(key('sip:bob@biloxi.com'), key('sip:bob@biloxi.com;transport=udp'));
+    assert.equal(key('tel:+1-201-555-0123'), key('tel:+1.201.555.0123'));
   });
 });

@@ -371,6 +371,19 @@ function paramsEqual(a: string | null | undefined, b: string | null | undefined)
  * case-insensitive, port and transport/user/ttl/method/maddr compared when either side has them,
  * other parameters only when both do; headers must all match.
  */
+/**
+ * A string that is the same for any two URIs `uriEquals` finds equal (a necessary condition, not
+ * a sufficient one: parameters and headers are left out): two URIs whose keys differ are not
+ * equal. Cheap to compare, and small to keep beside a URI held as text.
+ */
+export function uriMatchKey(u: Uri): string {
+  if (u.kind === 'tel') return `tel:${u.number.replace(/[-.()]/g, '')}`;
+  if (u.kind !== 'sip') return u.toString().toLowerCase();
+  const user = u.user === undefined ? '' : `u${u.userUnescaped!}`;
+  const password = u.password === undefined ? '' : `p${unescape(u.password)}`;
+  return `${u.scheme}\0${user}\0${password}\0${u.host.toLowerCase()}\0${u.port ?? ''}`;
+}
+
 export function uriEquals(a: Uri, b: Uri): boolean {
   if (a.kind !== 'sip' || b.kind !== 'sip') {
     if (a.kind === 'tel' && b.kind === 'tel') return a.number.replace(/[-.()]/g, '') === b.number.replace(/[-.()]/g, '');
