@@ -3,12 +3,13 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { MessageChannel, Worker } from 'node:worker_threads';
+import { MessageChannel } from 'node:worker_threads';
 import type { ContactBinding } from '../store/binding-store.js';
 import { SqliteBindingStore } from '../store/sqlite/sqlite-binding-store.js';
 import { SqliteDatabase } from '../store/sqlite/sqlite-database.js';
 import type { ToWriter, WriterControl } from '../server/workers/worker-messages.js';
 import { ForwardingBindingStore } from '../server/workers/forwarding-binding-store.js';
+import { startWorker } from '../server/workers/start-worker.js';
 import type { BindingWriterData } from './binding-writer.js';
 
 const binding = (user: string, expires: number): ContactBinding => ({
@@ -24,14 +25,7 @@ const binding = (user: string, expires: number): ContactBinding => ({
   updatedAt: 1,
 });
 
-/** The writer thread, started from its TypeScript source (the parent's tsx hooks do not reach workers). */
-function startWriter(data: BindingWriterData): Worker {
-  const entry = new URL('./binding-writer.ts', import.meta.url);
-  return new Worker(
-    `import(${JSON.stringify(import.meta.resolve('tsx/esm/api'))}).then((m) => { m.register(); return import(${JSON.stringify(entry.href)}); })`,
-    { eval: true, workerData: data },
-  );
-}
+const startWriter = (data: BindingWriterData) => startWorker(new URL('./binding-writer.ts', import.meta.url), { workerData: data });
 
 describe('the binding writer thread', () => {
   let dir: string;

@@ -57,6 +57,11 @@ export function workerCount(configured: number, cores = availableParallelism()):
  * sockets and connections (TransportLayer with a SipWorkerPool as its receiver) and each worker
  * builds a SIP core (src/app/sip-worker.ts) around a replica of the registrations.
  */
+/** A module beside this one, as the thread entries are run: `.ts` under tsx, `.js` from dist/. */
+function siblingModule(name: string): URL {
+  return new URL(`./${name}${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url);
+}
+
 export async function runServer(config: ParleyConfig, log: PinoLogger = stdoutLogger(config.log.level)): Promise<RunningServer> {
   mkdirSync(config.dataDir, { recursive: true });
   const db = SqliteDatabase.open(config.dataDir);
@@ -114,7 +119,7 @@ export async function runServer(config: ParleyConfig, log: PinoLogger = stdoutLo
     if (threads > 0) {
       pool = new SipWorkerPool({
         count: threads,
-        entry: new URL(`./sip-worker${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url),
+        entry: siblingModule('sip-worker'),
         workerData: (index, writer): SipWorkerData => ({
           index,
           count: threads,
@@ -130,7 +135,7 @@ export async function runServer(config: ParleyConfig, log: PinoLogger = stdoutLo
           ...(writer === undefined ? {} : { writer }),
         }),
         writer: {
-          entry: new URL(`./binding-writer${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url),
+          entry: siblingModule('binding-writer'),
           workerData: { dataDir: config.dataDir, logLevel: config.log.level } satisfies BindingWriterData,
         },
         ...(limiter ? { limiter } : {}),

@@ -81,7 +81,6 @@ async function main(port: MessagePort, data: SipWorkerData): Promise<void> {
   });
   const restoredBindings = await location.start();
 
-
   // Responses and requests go to the socket thread two at a time, as they are made, and leave as
   // they come. Handed over per event-loop turn, they left in bursts (up to 256 datagrams to one
   // peer at 5,000 REGISTER/s): more than a peer's default socket buffer holds (sipp's 128 KiB

@@ -1,4 +1,4 @@
-import { MessageChannel, Worker, type MessagePort, type WorkerOptions } from 'node:worker_threads';
+import { MessageChannel, type MessagePort, type Worker } from 'node:worker_threads';
 import type { SipParseError } from '../../sip/index.js';
 import { silentLogger, type Logger } from '../../lib/logger.js';
 import type { FailureLimiter } from '../auth/failure-limiter.js';
@@ -8,6 +8,7 @@ import type { RawReceiver, TransportLayer } from '../transport/transport-layer.j
 import { Batcher } from './batcher.js';
 import { workerOf } from './call-id-hash.js';
 import { exactBytes } from './exact-bytes.js';
+import { startWorker } from './start-worker.js';
 import type { FromWorker, ScriptAck, ScriptControl, ToWorker, WorkerFailed, WorkerReady, WriterControl } from './worker-messages.js';
 
 export interface SipWorkerPoolOptions {
@@ -59,8 +60,8 @@ interface Slot {
  * Every message of a call and every refresh of a registration carries one Call-ID, so it meets its
  * transactions and proxy context in the same core. Registrations are replicated between
  * cores (each sends its binding changes to the others over a channel of their own), and one
- * binding writer thread (options.writer) writes every core's changes to the store. Stream connections stay here; a closed one is announced to
- * every worker. Failed authentications are counted here, so a source that spreads its guesses
+ * binding writer thread (options.writer) writes every core's changes to the store. Stream
+ * connections stay here; a closed one is announced to every worker. Failed authentications are counted here, so a source that spreads its guesses
  * over several Call-IDs is still blocked everywhere.
  */
 export class SipWorkerPool implements RawReceiver {
@@ -142,7 +143,7 @@ export class SipWorkerPool implements RawReceiver {
 
   /** Start the binding writer; resolves once it has opened the store. */
   private spawnWriter(entry: URL, workerData: unknown): Promise<void> {
-    const writer = this.newWorker(entry, { workerData, name: 'binding-writer' });
+    const writer = startWorker(entry, { workerData, name: 'binding-writer' });
     this.writer = writer;
     return new Promise<void>((resolve, reject) => {
       let ready = false;
@@ -193,16 +194,6 @@ export class SipWorkerPool implements RawReceiver {
     return port2;
   }
 
-  private newWorker(entry: URL, options: WorkerOptions): Worker {
-    // From TypeScript sources (tests under tsx) the worker must register tsx's loader itself
-    // before it imports its entry: the parent's loader hooks do not reach worker threads.
-    return entry.pathname.endsWith('.ts')
-      ? new Worker(
-          `import(${JSON.stringify(import.meta.resolve('tsx/esm/api'))}).then((m) => { m.register(); return import(${JSON.stringify(entry.href)}); })`,
-          { ...options, eval: true },
-        )
-      : new Worker(entry, options);
-  }
 
   // ---- the routing script ---------------------------------------------------------------------
 
@@ -294,7 +285,7 @@ export class SipWorkerPool implements RawReceiver {
 
   private spawn(index: number): Promise<WorkerReady> {
     const writer = this.writerChannel();
-    const worker = this.newWorker(this.options.entry, {
+    const worker = startWorker(this.options.entry, {
       workerData: this.options.workerData(index, writer),
       ...(writer === undefined ? {} : { transferList: [writer] }),
       name: `sip-worker-${index}`,

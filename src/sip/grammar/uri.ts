@@ -371,22 +371,9 @@ function paramsEqual(a: string | null | undefined, b: string | null | undefined)
  * case-insensitive, port and transport/user/ttl/method/maddr compared when either side has them,
  * other parameters only when both do; headers must all match.
  */
-/**
- * A string that is the same for any two URIs `uriEquals` finds equal (a necessary condition, not
- * a sufficient one: parameters and headers are left out): two URIs whose keys differ are not
- * equal. Cheap to compare, and small to keep beside a URI held as text.
- */
-export function uriMatchKey(u: Uri): string {
-  if (u.kind === 'tel') return `tel:${u.number.replace(/[-.()]/g, '')}`;
-  if (u.kind !== 'sip') return u.toString().toLowerCase();
-  const user = u.user === undefined ? '' : `u${u.userUnescaped!}`;
-  const password = u.password === undefined ? '' : `p${unescape(u.password)}`;
-  return `${u.scheme}\0${user}\0${password}\0${u.host.toLowerCase()}\0${u.port ?? ''}`;
-}
-
 export function uriEquals(a: Uri, b: Uri): boolean {
   if (a.kind !== 'sip' || b.kind !== 'sip') {
-    if (a.kind === 'tel' && b.kind === 'tel') return a.number.replace(/[-.()]/g, '') === b.number.replace(/[-.()]/g, '');
+    if (a.kind === 'tel' && b.kind === 'tel') return telDigits(a) === telDigits(b);
     return a.toString().toLowerCase() === b.toString().toLowerCase();
   }
   if (a.scheme !== b.scheme) return false;
@@ -412,4 +399,22 @@ export function uriEquals(a: Uri, b: Uri): boolean {
     if (!found) return false;
   }
   return true;
+}
+
+/**
+ * A string that is the same for any two URIs `uriEquals` finds equal (a necessary condition, not
+ * a sufficient one: parameters and headers are left out): two URIs whose keys differ are not
+ * equal. Cheap to compare, and small to keep beside a URI held as text.
+ */
+export function uriMatchKey(u: Uri): string {
+  if (u.kind === 'tel') return `tel:${telDigits(u)}`;
+  if (u.kind !== 'sip') return u.toString().toLowerCase();
+  const user = u.user === undefined ? '' : `u${u.userUnescaped!}`;
+  const password = u.password === undefined ? '' : `p${unescape(u.password)}`;
+  return `${u.scheme}\0${user}\0${password}\0${u.host.toLowerCase()}\0${u.port ?? ''}`;
+}
+
+/** A tel number without its visual separators (RFC 3966 `visual-separator`). */
+function telDigits(u: TelUri): string {
+  return u.number.replace(/[-.()]/g, '');
 }

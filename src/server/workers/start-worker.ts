@@ -1,0 +1,15 @@
+import { Worker, type WorkerOptions } from 'node:worker_threads';
+
+/**
+ * A worker thread running the ES module `entry`. From TypeScript sources (tests under tsx) the
+ * worker registers tsx's loader itself before it imports its entry: the parent's loader hooks do
+ * not reach worker threads.
+ */
+export function startWorker(entry: URL, options: WorkerOptions): Worker {
+  return entry.pathname.endsWith('.ts')
+    ? new Worker(
+        `import(${JSON.stringify(import.meta.resolve('tsx/esm/api'))}).then((m) => { m.register(); return import(${JSON.stringify(entry.href)}); })`,
+        { ...options, eval: true },
+      )
+    : new Worker(entry, options);
+}
