@@ -62,7 +62,6 @@ program
       console.error(`parley: could not start: ${(e as Error).message}`);
       process.exit(1);
     }
-    await printWelcome(server, config, opts.demo === true);
     let stopping = false;
     const stop = (signal: string): void => {
       if (stopping) return;
@@ -81,6 +80,9 @@ program
     process.on('SIGHUP', () => {
       if (!stopping) void server.reload('signal');
     });
+    // after the handlers: "Parley is ready" is already logged, and a supervisor (or a test) may
+    // stop Parley as soon as it reads it, while the welcome text is still being put together
+    await printWelcome(server, config, opts.demo === true);
   });
 
 /**
