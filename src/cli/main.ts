@@ -55,22 +55,25 @@ program
       console.error(`parley: ${(e as Error).message}`);
       process.exit(2);
     }
-    let server;
-    try {
-      server = await runServer(config);
-    } catch (e) {
-      console.error(`parley: could not start: ${(e as Error).message}`);
-      process.exit(1);
-    }
-    let stopping = false;
+    // the handlers come before the server: "Parley is ready" may reach a supervisor (or a test)
+    // that stops Parley at once, before this thread has run another line; a signal that arrives
+    // while the server starts stops it as soon as it is up
+    let server: RunningServer | undefined;
+    let stopping: string | undefined;
     const stop = (signal: string): void => {
-      if (stopping) return;
-      stopping = true;
-      server.log.info({ signal }, 'shutting down');
+      if (stopping !== undefined) {
+        // a second signal while still starting (a start that hangs): give up at once
+        if (server === undefined) process.exit(1);
+        return;
+      }
+      stopping = signal;
+      if (server === undefined) return; // still starting: stopped right after
+      const running = server;
+      running.log.info({ signal }, 'shutting down');
       const force = setTimeout(() => process.exit(1), 5000);
       force.unref();
-      server.stop().then(
-        () => server.log.flush(() => process.exit(0)),
+      running.stop().then(
+        () => running.log.flush(() => process.exit(0)),
         () => process.exit(1),
       );
     };
@@ -78,10 +81,20 @@ program
     process.on('SIGTERM', () => stop('SIGTERM'));
     // SIGHUP reloads the routing script (the outcome is logged; `parley reload` also prints it)
     process.on('SIGHUP', () => {
-      if (!stopping) void server.reload('signal');
+      if (server !== undefined && stopping === undefined) void server.reload('signal');
     });
-    // after the handlers: "Parley is ready" is already logged, and a supervisor (or a test) may
-    // stop Parley as soon as it reads it, while the welcome text is still being put together
+    try {
+      server = await runServer(config);
+    } catch (e) {
+      console.error(`parley: could not start: ${(e as Error).message}`);
+      process.exit(1);
+    }
+    if (stopping !== undefined) {
+      const signal = stopping;
+      stopping = undefined;
+      stop(signal);
+      return;
+    }
     await printWelcome(server, config, opts.demo === true);
   });
 
