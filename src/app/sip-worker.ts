@@ -141,6 +141,9 @@ async function main(port: MessagePort, data: SipWorkerData): Promise<void> {
         case 'send-error':
           wire.failed(m.s, m.m);
           break;
+        case 'sent':
+          wire.handled(m.s);
+          break;
         case 'block':
           blocks?.blockFor(m.a, m.ms);
           break;

@@ -1,5 +1,6 @@
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { randomBytesFromPool } from '../../lib/random-pool.js';
+import { ownString } from '../../lib/own-string.js';
 import { HmacSha256 } from './hmac-sha256.js';
 import { ParleyError } from '../../lib/errors.js';
 
@@ -54,6 +55,8 @@ const BASE64URL = /^[A-Za-z0-9_-]+$/;
 const SWEEP = 16;
 
 interface NcEntry {
+  /** The nonce as kept (its own string: the request's would keep that request's text alive). */
+  readonly nonce: string;
   highest: number;
   readonly expiresAt: number;
 }
@@ -162,12 +165,13 @@ export class NonceManager {
       if (nc <= entry.highest) return 'replay';
       entry.highest = nc;
       this.nc.delete(nonce);
-      this.nc.set(nonce, entry);
+      this.nc.set(entry.nonce, entry);
       return 'ok';
     }
     if (issuedAt <= this.horizon) return 'forgotten';
     this.sweep(now);
-    this.nc.set(nonce, { highest: nc, expiresAt: issuedAt + this.lifetimeMs });
+    const kept = ownString(nonce);
+    this.nc.set(kept, { nonce: kept, highest: nc, expiresAt: issuedAt + this.lifetimeMs });
     return 'ok';
   }
 

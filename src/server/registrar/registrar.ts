@@ -1,3 +1,4 @@
+import { ownString } from '../../lib/own-string.js';
 import type { ContactBinding } from '../../store/binding-store.js';
 import { parseUri, uriEquals, uriMatchKey, type Contact, type Flow, type SipRequest } from '../../sip/index.js';
 import type { LocalIdentity } from '../core/local-identity.js';
@@ -25,6 +26,9 @@ export interface RegistrarResult {
   /** The AOR whose bindings were queried or changed. */
   readonly aor?: string;
 }
+
+/** The Path of bindings made without one: one empty array for all of them. */
+const NO_PATH: readonly string[] = [];
 
 /** Extensions the registrar understands in Require (RFC 3261 §10.3 step 2). */
 const SUPPORTED = new Set(['path', 'outbound']);
@@ -71,7 +75,8 @@ export class Registrar {
 
     // Step 5: "extract the address-of-record from the To header field … If the address-of-record
     // is not valid for the domain in the Request-URI, the registrar MUST send a 404 (Not Found)"
-    const aor = addressOfRecord(request.to.uri);
+    const found = addressOfRecord(request.to.uri);
+    const aor = found === undefined ? undefined : ownString(found);
     if (aor === undefined || request.to.uri.kind !== 'sip' || !this.identity.servesDomain(request.to.uri.host)) {
       return { status: 404, reason: 'Not Found (AOR not in a served domain)', headers: [] };
     }
@@ -97,7 +102,7 @@ export class Registrar {
     if (contacts.length === 0) return this.ok(aor, current, request); // a query (§10.2.3)
 
     const headerExpires = request.expires;
-    const path = request.path.map((p) => p.toString());
+    const path = request.path.length === 0 ? NO_PATH : request.path.map((p) => ownString(p.toString()));
     let next = [...current];
     for (const c of contacts) {
       // Step 6: "the registrar determines the expiration interval": the Contact's expires
@@ -127,19 +132,23 @@ export class Registrar {
     return this.ok(aor, next, request);
   }
 
-  private binding(aor: string, c: Contact, expires: number, request: SipRequest, source: Flow, path: string[], now: number): ContactBinding {
+  /**
+   * The binding of contact `c`. Its strings are copies of their own (ownString): cut from the
+   * request, each would keep the request's whole text alive for as long as the binding lives.
+   */
+  private binding(aor: string, c: Contact, expires: number, request: SipRequest, source: Flow, path: readonly string[], now: number): ContactBinding {
     const instance = c.instance;
     const regId = c.regId;
     const ua = request.userAgent;
     return {
       aor,
-      contact: c.uri.toString(),
+      contact: ownString(c.uri.toString()),
       expires: now + expires * 1000,
       q: c.q ?? 1,
-      callId: request.callId,
+      callId: ownString(request.callId),
       cseq: request.cseq.seq,
       path,
-      ...(instance === undefined ? {} : { instance }),
+      ...(instance === undefined ? {} : { instance: ownString(instance) }),
       ...(regId === undefined ? {} : { regId }),
       received: {
         transport: source.transport,
@@ -150,7 +159,7 @@ export class Registrar {
       },
       ...(source.connectionId === undefined ? {} : { connectionId: source.connectionId }),
       node: this.node,
-      ...(ua === undefined ? {} : { userAgent: ua }),
+      ...(ua === undefined ? {} : { userAgent: ownString(ua) }),
       updatedAt: now,
     };
   }

@@ -2,6 +2,7 @@ import {
   parseMessage, serialize, type AnySipMessage, type ParseResult, type SentResponse, type SipParseError, type SipRequest, type SipResponse, type Via,
 } from '../../sip/index.js';
 import { silentLogger, type Logger } from '../../lib/logger.js';
+import { ownString } from '../../lib/own-string.js';
 import type { Flow } from './flow.js';
 import { addReceivedParameters } from './received-parameters.js';
 import { responseTarget, type ResponseTarget } from './response-target.js';
@@ -199,7 +200,10 @@ export class MessagePath {
     if (observer !== undefined) this.safely('observer', () => observer.onSent(response, bytes, target));
     this.wire.sendToTarget(bytes, target, onError);
     // the message itself is kept only for an observer (traces record retransmissions too)
-    const sent: PathSentResponse = { sentResponse: true, bytes, target, message: observer === undefined ? undefined : response };
+    // kept by a transaction until its Timer J or K: a host cut from the request's Via would keep
+    // the request's text alive as long
+    const kept = target.host.length < 13 ? target : { ...target, host: ownString(target.host) };
+    const sent: PathSentResponse = { sentResponse: true, bytes, target: kept, message: observer === undefined ? undefined : response };
     return sent;
   }
 

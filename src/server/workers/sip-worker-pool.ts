@@ -9,7 +9,7 @@ import { Batcher } from './batcher.js';
 import { workerOf } from './call-id-hash.js';
 import { exactBytes } from './exact-bytes.js';
 import { startWorker } from './start-worker.js';
-import type { FromWorker, ScriptAck, ScriptControl, ToWorker, WorkerFailed, WorkerReady, WriterControl } from './worker-messages.js';
+import type { FromWorker, ScriptAck, ScriptControl, SendsHandled, ToWorker, WorkerFailed, WorkerReady, WriterControl } from './worker-messages.js';
 
 export interface SipWorkerPoolOptions {
   /** Worker threads (1 or more), each a SIP core, numbered 0 … count-1. */
@@ -45,6 +45,8 @@ interface Slot {
   worker: Worker;
   readonly inbox: Batcher<ToWorker>;
   ready: boolean;
+  /** The "sends handled" item in the inbox now, raised while nothing else follows it. */
+  handled: SendsHandled | undefined;
 }
 
 /**
@@ -293,8 +295,12 @@ export class SipWorkerPool implements RawReceiver {
     const slot: Slot = {
       index,
       worker,
-      inbox: new Batcher<ToWorker>((items) => slot.worker.postMessage(items)),
+      inbox: new Batcher<ToWorker>((items) => {
+        slot.handled = undefined;
+        slot.worker.postMessage(items);
+      }),
       ready: false,
+      handled: undefined,
     };
     this.slots[index] = slot;
     return new Promise<WorkerReady>((resolve, reject) => {
@@ -384,25 +390,45 @@ export class SipWorkerPool implements RawReceiver {
   private fromWorker(index: number, items: FromWorker[]): void {
     const transports = this.transports;
     if (transports === undefined) return;
+    let last = 0;
     for (const m of items) {
       switch (m.k) {
         case 'send':
           transports.sendBytes(m.b, m.f, this.onSendError(index, m.s));
+          last = m.s;
           break;
         case 'reply':
           transports.sendToTarget(m.b, m.t, this.onSendError(index, m.s));
+          last = m.s;
           break;
         case 'auth-failure':
           this.recordFailure(m.a);
           break;
       }
     }
+    if (last !== 0) this.sendsHandled(index, last);
+  }
+
+  /** Tell worker `index` that its sends up to `seq` are handled (one item per inbox batch when it can). */
+  private sendsHandled(index: number, seq: number): void {
+    const slot = this.slots[index];
+    if (slot === undefined) return;
+    if (slot.handled !== undefined) {
+      slot.handled.s = seq;
+      return;
+    }
+    slot.handled = { k: 'sent', s: seq };
+    slot.inbox.push(slot.handled);
   }
 
   private onSendError(index: number, seq: number): (e: Error) => void {
     return (e) => {
       this.log.debug({ worker: index, err: e.message }, 'send failed');
-      if (seq !== 0) this.slots[index]?.inbox.push({ k: 'send-error', s: seq, m: e.message });
+      const slot = this.slots[index];
+      if (seq === 0 || slot === undefined) return;
+      slot.inbox.push({ k: 'send-error', s: seq, m: e.message });
+      // a later "handled" must come after this failure, not move the one before it
+      slot.handled = undefined;
     };
   }
 }

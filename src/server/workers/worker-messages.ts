@@ -24,10 +24,22 @@ export type ToWorker =
   | { readonly k: 'closed'; readonly id: number }
   /** A send the worker asked for failed. */
   | { readonly k: 'send-error'; readonly s: number; readonly m: string }
+  | SendsHandled
   /** A source is blocked by the failure limiter for `ms`. */
   | { readonly k: 'block'; readonly a: string; readonly ms: number }
   /** A subscriber changed in the store (`u`@`d`; neither: any): drop cached copies. */
   | { readonly k: 'subscriber'; readonly u?: string; readonly d?: string };
+
+/**
+ * Socket thread → worker: every send of the worker numbered up to `s` has been handled (sent,
+ * or its failure reported before this item). Sends whose outcome is known then (UDP to an IP
+ * address) drop their error callbacks (WorkerWire). The socket thread raises `s` of an item not
+ * yet posted rather than adding another, as long as no failure was queued after it.
+ */
+export interface SendsHandled {
+  readonly k: 'sent';
+  s: number;
+}
 
 /**
  * A UDP datagram that waited longer than this for its worker (the worker is overloaded) is

@@ -1,4 +1,5 @@
 import type { Clock, TimerHandle } from '../../lib/clock.js';
+import { ownString } from '../../lib/own-string.js';
 import type { SentResponse, TransactionTransport } from './transaction-transport.js';
 
 /** Entries expire this much after their time at most, so that one timer serves many of them. */
@@ -41,8 +42,10 @@ export class CompletedTable {
 
   /** Keep a completed transaction until Timer J: `sent` is its final response. */
   add(key: string, sent: SentResponse): void {
-    const entry: Entry = { key, sent, expires: this.clock.now() + this.lifetime };
-    this.entries.set(key, entry);
+    // the key is made of the request's Via values: kept as is, it would keep the request's text
+    // alive for all of Timer J
+    const entry: Entry = { key: ownString(key), sent, expires: this.clock.now() + this.lifetime };
+    this.entries.set(entry.key, entry);
     this.queue.push(entry);
     if (this.timer === undefined) this.arm();
   }
