@@ -134,6 +134,7 @@ export async function runServer(config: ParleyConfig, log: PinoLogger = stdoutLo
           script: scripts.active,
           ...(writer === undefined ? {} : { writer }),
         }),
+        ...(config.sip.workerYoungGeneration > 0 ? { resourceLimits: { maxYoungGenerationSizeMb: config.sip.workerYoungGeneration } } : {}),
         writer: {
           entry: siblingModule('binding-writer'),
           workerData: { dataDir: config.dataDir, logLevel: config.log.level } satisfies BindingWriterData,

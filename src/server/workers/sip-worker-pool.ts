@@ -1,4 +1,4 @@
-import { MessageChannel, type MessagePort, type Worker } from 'node:worker_threads';
+import { MessageChannel, type MessagePort, type ResourceLimits, type Worker } from 'node:worker_threads';
 import type { SipParseError } from '../../sip/index.js';
 import { silentLogger, type Logger } from '../../lib/logger.js';
 import type { FailureLimiter } from '../auth/failure-limiter.js';
@@ -26,6 +26,8 @@ export interface SipWorkerPoolOptions {
    * the store. Started before the workers, each of which gets a channel to it; stopped after them.
    */
   readonly writer?: { readonly entry: URL; readonly workerData: unknown };
+  /** Heap limits of each SIP worker (e.g. its young generation); none: V8's defaults. */
+  readonly resourceLimits?: ResourceLimits;
   /** Counts failed authentications reported by every worker; blocks go to all of them. */
   readonly limiter?: FailureLimiter;
   readonly log?: Logger;
@@ -290,6 +292,7 @@ export class SipWorkerPool implements RawReceiver {
     const worker = startWorker(this.options.entry, {
       workerData: this.options.workerData(index, writer),
       ...(writer === undefined ? {} : { transferList: [writer] }),
+      ...(this.options.resourceLimits === undefined ? {} : { resourceLimits: this.options.resourceLimits }),
       name: `sip-worker-${index}`,
     });
     const slot: Slot = {
