@@ -1,0 +1,63 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { BroadcastChannel } from 'node:worker_threads';
+import type { Flow } from '../transport/flow.js';
+import type { ResponseTarget } from '../transport/response-target.js';
+import type { TransportLayer } from '../transport/transport-layer.js';
+import { TransportError } from '../transport/transport-error.js';
+import { SipWorkerPool } from './sip-worker-pool.js';
+
+/** Sockets that fail at once every send to port 13 (as a UDP send fails: synchronously). */
+const transports = {
+  connections: { on: () => undefined, values: () => [] },
+  sendToTarget: (_bytes: Uint8Array, target: ResponseTarget, onError: (e: TransportError) => void) => {
+    if (target.port === 13) onError(new TransportError('EPERM'));
+  },
+  sendBytes: () => undefined,
+} as unknown as TransportLayer;
+
+const FLOW: Flow = { transport: 'udp', remoteAddress: '192.0.2.1', remotePort: 5060, localAddress: '127.0.0.1', localPort: 5060 };
+
+describe('SipWorkerPool: what a worker learns of its sends', () => {
+  let pool: SipWorkerPool;
+  let channel: BroadcastChannel;
+  let got: Array<{ k: string; s: number }> = [];
+
+  before(async () => {
+    channel = new BroadcastChannel('sends-worker');
+    channel.onmessage = (e) => got.push((e as MessageEvent<{ k: string; s: number }>).data);
+    pool = new SipWorkerPool({ count: 1, entry: new URL('./testdata/sends-worker.ts', import.meta.url), workerData: () => ({}) });
+    await pool.start(transports);
+  });
+  after(async () => {
+    await pool.stop();
+    channel.close();
+  });
+
+  /** Hand the worker a message whose body is `body`; resolve once it has reported `count` items. */
+  async function exchange(body: string, count: number): Promise<Array<{ k: string; s: number }>> {
+    got = [];
+    pool.onBytes(new TextEncoder().encode(`MESSAGE sip:a@b SIP/2.0\r\nCall-ID: x\r\n\r\n${body}`), FLOW, true);
+    for (let i = 0; i < 200 && got.length < count; i++) await new Promise((r) => setTimeout(r, 10));
+    await new Promise((r) => setTimeout(r, 50)); // and nothing more
+    return got;
+  }
+
+  it('a failure in a batch comes before the "handled" that covers it', async () => {
+    assert.deepEqual(await exchange('5060 13 5060', 2), [{ k: 'send-error', s: 2 }, { k: 'sent', s: 3 }]);
+  });
+
+  it('a batch without failures: one "handled" with its last number', async () => {
+    assert.deepEqual(await exchange('5060 5060', 1), [{ k: 'sent', s: 5 }]);
+  });
+
+  it('batches handled in one turn share one "handled", raised to the last number; a failure splits it', async () => {
+    const items = await exchange('split 5060 5060 13 5060', 3);
+    assert.deepEqual(items.at(-1), { k: 'sent', s: 9 });
+    const error = items.findIndex((m) => m.k === 'send-error');
+    assert.deepEqual(items[error], { k: 'send-error', s: 8 });
+    // what was handled before the failure is said before it, and never past it
+    assert.ok(items.slice(0, error).every((m) => m.k === 'sent' && m.s < 8), JSON.stringify(items));
+    assert.ok(items.length <= 4, `at most one "handled" per batch: ${JSON.stringify(items)}`);
+  });
+});
