@@ -25,7 +25,7 @@ describe('SipWorkerPool: what a worker learns of its sends', () => {
 
   before(async () => {
     channel = new BroadcastChannel('sends-worker');
-    channel.onmessage = (e) => got.push((e as MessageEvent<{ k: string; s: number }>).data);
+    channel.onmessage = (e) => got.push((e as { data: { k: string; s: number } }).data);
     pool = new SipWorkerPool({ count: 1, entry: new URL('./testdata/sends-worker.ts', import.meta.url), workerData: () => ({}) });
     await pool.start(transports);
   });
