@@ -59,16 +59,9 @@ program
     // that stops Parley at once, before this thread has run another line; a signal that arrives
     // while the server starts stops it as soon as it is up
     let server: RunningServer | undefined;
-    let stopping: string | undefined;
-    const stop = (signal: string): void => {
-      if (stopping !== undefined) {
-        // a second signal while still starting (a start that hangs): give up at once
-        if (server === undefined) process.exit(1);
-        return;
-      }
-      stopping = signal;
-      if (server === undefined) return; // still starting: stopped right after
-      const running = server;
+    /** The first SIGINT/SIGTERM, once one came. */
+    let signalled: string | undefined;
+    const shutdown = (running: RunningServer, signal: string): void => {
       running.log.info({ signal }, 'shutting down');
       const force = setTimeout(() => process.exit(1), 5000);
       force.unref();
@@ -77,11 +70,20 @@ program
         () => process.exit(1),
       );
     };
+    const stop = (signal: string): void => {
+      if (signalled !== undefined) {
+        // a second signal while still starting (a start that hangs): give up at once
+        if (server === undefined) process.exit(1);
+        return;
+      }
+      signalled = signal;
+      if (server !== undefined) shutdown(server, signal); // else once it has started, below
+    };
     process.on('SIGINT', () => stop('SIGINT'));
     process.on('SIGTERM', () => stop('SIGTERM'));
     // SIGHUP reloads the routing script (the outcome is logged; `parley reload` also prints it)
     process.on('SIGHUP', () => {
-      if (server !== undefined && stopping === undefined) void server.reload('signal');
+      if (server !== undefined && signalled === undefined) void server.reload('signal');
     });
     try {
       server = await runServer(config);
@@ -89,10 +91,8 @@ program
       console.error(`parley: could not start: ${(e as Error).message}`);
       process.exit(1);
     }
-    if (stopping !== undefined) {
-      const signal = stopping;
-      stopping = undefined;
-      stop(signal);
+    if (signalled !== undefined) {
+      shutdown(server, signalled);
       return;
     }
     await printWelcome(server, config, opts.demo === true);

@@ -2,7 +2,7 @@ import {
   parseMessage, serialize, type AnySipMessage, type ParseResult, type SentResponse, type SipParseError, type SipRequest, type SipResponse, type Via,
 } from '../../sip/index.js';
 import { silentLogger, type Logger } from '../../lib/logger.js';
-import { ownString } from '../../lib/own-string.js';
+import { mayKeepParent, ownString } from '../../lib/own-string.js';
 import type { Flow } from './flow.js';
 import { addReceivedParameters } from './received-parameters.js';
 import { responseTarget, type ResponseTarget } from './response-target.js';
@@ -202,7 +202,7 @@ export class MessagePath {
     // the message itself is kept only for an observer (traces record retransmissions too)
     // kept by a transaction until its Timer J or K: a host cut from the request's Via would keep
     // the request's text alive as long
-    const kept = target.host.length < 13 ? target : { ...target, host: ownString(target.host) };
+    const kept = mayKeepParent(target.host) ? { ...target, host: ownString(target.host) } : target;
     const sent: PathSentResponse = { sentResponse: true, bytes, target: kept, message: observer === undefined ? undefined : response };
     return sent;
   }

@@ -59,7 +59,7 @@ export class WorkerWire implements Wire {
     onError?.(new TransportError(message));
   }
 
-  /** Callbacks kept now (for tests and stats). */
+  /** Callbacks kept now (tests). */
   get pending(): number {
     return this.prompt.size + this.short.size + this.long.size;
   }
