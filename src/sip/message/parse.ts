@@ -214,9 +214,8 @@ function parseUnsafe(input: Uint8Array | string, options: ParseOptions): ParseRe
     // A request whose line is malformed is still returned (as `message`) when its method can be
     // read, so that a server can answer 400 (RFC 4475 §3.1.2.7–3.1.2.11 expect one).
     const partial = (): SipRequest | undefined => {
-      // "Method … SIP/x.y": a request line with the fault inside, not any text at all
-      const m = /^([^ ]+) +(.*?) +SIP\/\d+\.\d+ *$/i.exec(startLine);
-      return m && isMethod(m[1]!) ? new SipRequest(m[1]!, m[2]!.split(/ +/)[0] ?? '', fields, body, startLine) : undefined;
+      const uri = partialRequestUri(startLine);
+      return uri === undefined ? undefined : new SipRequest(startLine.slice(0, startLine.indexOf(' ')), uri, fields, body, startLine);
     };
     const sp1 = startLine.indexOf(' ');
     const sp2 = sp1 < 0 ? -1 : startLine.indexOf(' ', sp1 + 1);
@@ -228,7 +227,7 @@ function parseUnsafe(input: Uint8Array | string, options: ParseOptions): ParseRe
     const version = startLine.slice(sp2 + 1);
     if (!isMethod(method)) return fail('start-line/method', `bad method "${method.slice(0, 40)}"`);
     if (version !== 'SIP/2.0') {
-      if (!/^SIP\/\d+\.\d+$/i.test(version)) return fail('start-line/version', `bad version "${version.slice(0, 20)}"`, partial());
+      if (!isSipVersionShape(version, 0, version.length)) return fail('start-line/version', `bad version "${version.slice(0, 20)}"`, partial());
       if (version.toUpperCase() !== 'SIP/2.0') versionError = version;
     }
     let parsedUri;
@@ -278,6 +277,41 @@ function parseUnsafe(input: Uint8Array | string, options: ParseOptions): ParseRe
   if (versionError !== undefined) return fail('start-line/version', `unsupported version ${versionError.slice(0, 20)}`, message);
   message.setPristine(head);
   return { ok: true, message };
+}
+
+/**
+ * The Request-URI of a malformed request line of the shape "Method SP… X SP… SIP/d.d SP…" (a
+ * method, then the first word after it, then a SIP version as the last word), or undefined when
+ * the line does not have that shape: a request line with the fault inside, not any text at all.
+ * A single left-to-right and right-to-left scan; a regular expression with two runs of spaces
+ * around a lazy middle backtracked cubically on a line of spaces (issue 14).
+ */
+function partialRequestUri(line: string): string | undefined {
+  const sp1 = line.indexOf(' ');
+  if (sp1 <= 0 || !isMethod(line.slice(0, sp1))) return undefined;
+  let end = line.length;
+  while (end > sp1 && line.charCodeAt(end - 1) === 0x20) end--;
+  const lastSp = line.lastIndexOf(' ', end - 1);
+  if (lastSp <= sp1 || !isSipVersionShape(line, lastSp + 1, end)) return undefined;
+  let start = sp1 + 1;
+  while (start < lastSp && line.charCodeAt(start) === 0x20) start++;
+  if (start >= lastSp) return '';
+  const wordEnd = line.indexOf(' ', start);
+  return line.slice(start, wordEnd < 0 || wordEnd > lastSp ? lastSp : wordEnd);
+}
+
+/** line[start, end) is "SIP/" 1*DIGIT "." 1*DIGIT, "SIP" in any case. */
+function isSipVersionShape(line: string, start: number, end: number): boolean {
+  if (end - start < 7 || line.slice(start, start + 4).toUpperCase() !== 'SIP/') return false;
+  let p = start + 4;
+  const digits = (): boolean => {
+    const from = p;
+    while (p < end && line.charCodeAt(p) >= 0x30 && line.charCodeAt(p) <= 0x39) p++;
+    return p > from;
+  };
+  if (!digits() || line.charCodeAt(p) !== 0x2e) return false;
+  p++;
+  return digits() && p === end;
 }
 
 function limitFail(what: string): ParseResult {
