@@ -1,7 +1,7 @@
 // The loopback ports of the interop suites, and the one allocator every helper takes them from.
 //
-// Scheme: the suites use 127.0.0.1 ports 26000-30499 only (never 5060/5061). The range is cut in
-// eighteen slices of 250 ports, and each test file owns one (PORT_SLICES, keyed by the file's name).
+// Scheme: the suites use 127.0.0.1 ports 26000-32499 only (never 5060/5061; below Linux's ephemeral
+// ports, 32768 up). The range is cut in twenty-six slices of 250 ports, and each test file owns one (PORT_SLICES, keyed by the file's name).
 // Node's test runner runs each file in a process of its own, in parallel with the others: as no
 // two files share a slice, they never hand out the same port. Inside a file one PortPool hands
 // out every port (Parley's listeners, sipp's -p/-cp/-mp, the TLS relay, UDP probes), each once.
@@ -13,7 +13,7 @@ import { createServer } from 'node:net';
 import { basename } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-export const PORT_RANGE = { first: 26000, last: 30499 } as const;
+export const PORT_RANGE = { first: 26000, last: 32499 } as const;
 export const SLICE_SIZE = 250;
 
 /** The slice of each test file: slice i is 26000 + 250 i ... 26000 + 250 i + 249. */
@@ -35,6 +35,14 @@ export const PORT_SLICES: Readonly<Record<string, number>> = {
   // 14-15 (29500-29999): bench/ws (capacity.ts)
   'routing-reload.test.ts': 16, // 30000-30249
   'routing-trace.test.ts': 17, // 30250-30499
+  'fuzz.test.ts': 18, // 30500-30749: mutation fuzzing over UDP, TCP and WSS
+  'worker-watchdog.test.ts': 19, // 30750-30999: bounded worker queues, a hung worker replaced
+  'in-dialog-relay.test.ts': 20, // 31000-31249: signed Record-Route, forged routes refused
+  'enumeration.test.ts': 21, // 31250-31499: unknown and known users answered alike
+  'malformed.test.ts': 22, // 31500-31749: malformed requests answered statelessly
+  'durability.test.ts': 23, // 31750-31999: kill -9 under REGISTER load
+  'connection-limits.test.ts': 24, // 32000-32249
+  'tls-profile.test.ts': 25, // 32250-32499
 };
 
 /**
