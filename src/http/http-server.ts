@@ -8,7 +8,7 @@ import { silentLogger, type Logger } from '../lib/logger.js';
 import { normalizeAddress } from '../server/transport/flow.js';
 import { formatHostPort } from '../server/transport/message-path.js';
 import type { TlsCertificate } from '../server/transport/tls-certificate.js';
-import { TLS_MIN_VERSION } from '../server/transport/tls-transport.js';
+import { TLS_MIN_VERSION, TLS_SERVER_CIPHERS } from '../server/transport/tls-transport.js';
 import { OriginPolicy } from './origin-policy.js';
 
 /** One HTTP listener: `https` (TLS 1.2+, the SIP TLS certificate) or plain `http` (development). */
@@ -165,7 +165,7 @@ export class HttpServer {
     const c = this.options.certificate;
     const server =
       l.transport === 'https'
-        ? createHttpsServer({ cert: c!.cert, key: c!.key, minVersion: TLS_MIN_VERSION, handshakeTimeout: HEADERS_TIMEOUT_MS }, handler)
+        ? createHttpsServer({ cert: c!.cert, key: c!.key, minVersion: TLS_MIN_VERSION, ciphers: TLS_SERVER_CIPHERS, handshakeTimeout: HEADERS_TIMEOUT_MS }, handler)
         : createHttpServer(handler);
     server.headersTimeout = HEADERS_TIMEOUT_MS;
     server.requestTimeout = REQUEST_TIMEOUT_MS;

@@ -23,6 +23,34 @@ export interface TlsTransportSettings {
 export const TLS_MIN_VERSION = 'TLSv1.2';
 
 /**
+ * The cipher suites Parley's TLS listeners (SIP over TLS, HTTPS/WSS) accept: Mozilla's
+ * "intermediate" profile (https://wiki.mozilla.org/Security/Server_Side_TLS, version 5.7). TLS 1.3
+ * keeps its three suites (all AEAD with forward secrecy). TLS 1.2 takes only ECDHE key exchange
+ * with an AEAD cipher (AES-GCM, ChaCha20-Poly1305): Node's default list also accepted static RSA
+ * key exchange (no forward secrecy: one stolen key decrypts every recorded session), AES-CCM and
+ * ARIA, and ECDHE with CBC and SHA-1 (the padding-oracle family).
+ *
+ * Mozilla's list adds DHE-RSA with AES-GCM and ChaCha20; they are left out: Node sets no
+ * Diffie-Hellman parameters unless given `dhparam`, so it would never offer them anyway, and every
+ * TLS 1.2 client of the last decade has ECDHE.
+ *
+ * Outbound connections (Parley as the TLS client, to trunks and proxies) keep Node's default list:
+ * the peer picks from what the client offers, and an old trunk that speaks only CBC or static RSA
+ * would otherwise be unreachable, with nothing an operator could do about it.
+ */
+export const TLS_SERVER_CIPHERS = [
+  'TLS_AES_128_GCM_SHA256',
+  'TLS_AES_256_GCM_SHA384',
+  'TLS_CHACHA20_POLY1305_SHA256',
+  'ECDHE-ECDSA-AES128-GCM-SHA256',
+  'ECDHE-RSA-AES128-GCM-SHA256',
+  'ECDHE-ECDSA-AES256-GCM-SHA384',
+  'ECDHE-RSA-AES256-GCM-SHA384',
+  'ECDHE-ECDSA-CHACHA20-POLY1305',
+  'ECDHE-RSA-CHACHA20-POLY1305',
+].join(':');
+
+/**
  * SIP over TLS over TCP (RFC 3261 §18, §26.2): TcpTransport with sockets wrapped in TLS 1.2+.
  * Framing, limits and the connection table are the same as for TCP. An inbound connection counts
  * against the limits from its TCP accept, before the handshake, which has `handshakeTimeoutMs`.
@@ -45,6 +73,7 @@ export class TlsTransport extends TcpTransport {
       cert: certificate.cert,
       key: certificate.key,
       minVersion: TLS_MIN_VERSION,
+      ciphers: TLS_SERVER_CIPHERS,
       ca: this.settings.ca as string[] | string | undefined,
     });
     this.settings = { ...this.settings, certificate };
