@@ -33,6 +33,7 @@ export interface ParleyConfig {
       readonly maxHeaders: number;
       readonly maxConnections: number;
       readonly maxConnectionsPerSource: number;
+      readonly authenticatedReserve: number;
       readonly idleTimeout: number;
     };
     readonly serverName: string;
@@ -140,7 +141,8 @@ export const CONFIG_SCHEMA: FieldSchema & { kind: 'object' } = {
             maxMessageSize: { kind: 'integer', min: 1024, max: 1048576, default: 65535, doc: 'Largest SIP message accepted, in bytes; larger datagrams are dropped, larger stream messages close the connection (WebSocket: close code 1009).' },
             maxHeaders: { kind: 'integer', min: 16, max: 4096, default: 256, doc: 'Most header fields in one message.' },
             maxConnections: { kind: 'integer', min: 1, max: 1000000, default: 10000, doc: 'Most TCP/TLS/WebSocket connections open at once.' },
-            maxConnectionsPerSource: { kind: 'integer', min: 1, max: 1000000, default: 100, doc: 'Most TCP/TLS/WebSocket connections from one source address.' },
+            maxConnectionsPerSource: { kind: 'integer', min: 1, max: 1000000, default: 100, doc: 'Most TCP/TLS/WebSocket connections from one source: an IPv4 address (IPv4-mapped IPv6 addresses count as IPv4), or an IPv6 /64 (a host usually has a whole /64 and can use a new address for every connection).' },
+            authenticatedReserve: { kind: 'integer', min: 0, max: 90, default: 20, doc: 'Percent of `maxConnections` kept for sources that have authenticated: once the rest is taken, a new connection is accepted only from an IPv4 address or IPv6 /64 from which a request passed digest authentication within `registrar.maxExpires` seconds (so a phone that holds a registration still gets in while strangers fill the table). Connections Parley opens itself may use the whole table. 0: no reserve.' },
             idleTimeout: { kind: 'integer', min: 1, max: 86400, default: 3600, doc: 'Seconds before an idle TCP/TLS/WebSocket connection is closed (WebSocket pings do not count as activity, SIP messages and CRLF keepalives do).' },
           },
         },

@@ -98,6 +98,9 @@ export async function runServer(config: ParleyConfig, log: PinoLogger = stdoutLo
     tls,
     dataDir: config.dataDir,
     limits,
+    // a source that authenticated keeps its place in the connection reserve as long as a
+    // registration it made can last
+    authenticatedSourceTtlMs: config.registrar.maxExpires * 1000,
     log,
     // with worker threads this thread keeps the sockets and hands every message to a worker
     ...(threads > 0 ? { receiver: { onBytes: (b, f, d) => pool?.onBytes(b, f, d), onFramingError: (e, f) => pool?.onFramingError(e, f) } } : {}),
@@ -175,6 +178,7 @@ export async function runServer(config: ParleyConfig, log: PinoLogger = stdoutLo
       trustedPorts: web?.trustedPorts ?? [],
       connectionFlow: (id) => transports.connections.get(id)?.flow(),
       ...(limiter ? { limiter } : {}),
+      onAuthenticated: (address) => transports.connections.authenticatedSources.mark(address),
     });
     identity = core.identity;
     subscriberChanged = core.subscriberChanged;
@@ -296,6 +300,7 @@ function transportLimits(config: ParleyConfig): Partial<TransportLimits> & Pick<
     maxHeaders: limits.maxHeaders,
     maxConnections: limits.maxConnections,
     maxConnectionsPerAddress: limits.maxConnectionsPerSource,
+    authenticatedReserve: limits.authenticatedReserve / 100,
     inboundIdleTimeoutMs: limits.idleTimeout * 1000,
     connectTimeoutMs: DEFAULT_TRANSPORT_LIMITS.connectTimeoutMs,
     handshakeTimeoutMs: DEFAULT_TRANSPORT_LIMITS.handshakeTimeoutMs,

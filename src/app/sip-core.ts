@@ -29,6 +29,11 @@ export interface SipCoreParts {
   readonly log: Pick<PinoLogger, 'child' | 'debug' | 'info' | 'warn' | 'error' | 'isLevelEnabled'>;
   /** Counts failed authentications per source; none when the config disables it. */
   readonly limiter?: Pick<FailureLimiter, 'isBlocked' | 'recordFailure'>;
+  /**
+   * Told of each source address a request passed digest authentication from (the connection
+   * table's reserve for authenticated sources); a worker passes it on to the socket thread.
+   */
+  readonly onAuthenticated?: (address: string) => void;
   /** Key of the nonce HMAC, shared by every worker (random per start unless configured). */
   readonly nonceSecret: Uint8Array | string;
   /** This worker's number, written into its nonces (see NonceManager.issuer); none in one thread. */
@@ -88,6 +93,7 @@ export function buildSipCore(p: SipCoreParts): SipCore {
       ...(p.nonceIssuer === undefined ? {} : { issuer: p.nonceIssuer }),
     }),
     ...(p.limiter ? { limiter: p.limiter } : {}),
+    ...(p.onAuthenticated ? { onAuthenticated: p.onAuthenticated } : {}),
     isLocalUri: (uri) => identity.isLocalUri(uri),
     realmOf,
     algorithms: config.auth.algorithms,

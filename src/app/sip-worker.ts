@@ -7,7 +7,8 @@ import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
 import { systemClock } from '../lib/clock.js';
 import { FailureLimiter, SipServer } from '../server/index.js';
 import { LocationService } from '../server/registrar/location-service.js';
-import { MessagePath, type Flow, type ListenerInfo } from '../server/transport/index.js';
+import { MessagePath, sourcePrefix, type Flow, type ListenerInfo } from '../server/transport/index.js';
+import { OncePerWindow } from '../server/workers/once-per-window.js';
 import { Batcher } from '../server/workers/batcher.js';
 import { MAX_DATAGRAM_QUEUE_MS, type FromWorker, type ScriptAck, type ScriptControl, type ToPeer, type ToWorker } from '../server/workers/worker-messages.js';
 import { WorkerWire } from '../server/workers/worker-wire.js';
@@ -101,6 +102,11 @@ async function main(port: MessagePort, data: SipWorkerData): Promise<void> {
       return false;
     },
   };
+  // sources that authenticated, for the socket thread's connection reserve: once a minute each
+  const successes = new OncePerWindow(60_000, clock);
+  const onAuthenticated = (address: string): void => {
+    if (successes.first(sourcePrefix(address))) out.push({ k: 'auth-success', a: address });
+  };
   const script = await loadVersion(data.script);
   const { proxy, routing, subscriberChanged } = buildSipCore({
     script,
@@ -118,6 +124,7 @@ async function main(port: MessagePort, data: SipWorkerData): Promise<void> {
     nonceIssuer: index,
     connectionFlow: (id) => connections.get(id),
     ...(limiter ? { limiter } : {}),
+    onAuthenticated,
   });
 
   /** Datagrams dropped because they waited too long for this worker (overload). */

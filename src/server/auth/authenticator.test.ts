@@ -60,6 +60,8 @@ interface Setup {
   wall: { now: number };
   clock: FakeClock;
   limiter: FailureLimiter;
+  /** Sources told to onAuthenticated, in order. */
+  authenticated: string[];
 }
 
 async function setup(options: { realms?: string[]; isLocalUri?: (u: Uri) => boolean; nonces?: NonceManager; maxFailures?: number } = {}): Promise<Setup> {
@@ -69,14 +71,16 @@ async function setup(options: { realms?: string[]; isLocalUri?: (u: Uri) => bool
   const wall = { now: T0 };
   const clock = new FakeClock();
   const limiter = new FailureLimiter({ clock, maxFailures: options.maxFailures ?? 10 });
+  const authenticated: string[] = [];
   const auth = new DigestAuthenticator({
+    onAuthenticated: (address) => authenticated.push(address),
     realms: options.realms ?? ['example.com'],
     subscribers: store,
     nonces: options.nonces ?? new NonceManager({ now: () => wall.now, secret: 'test secret, thirty-two bytes!!' }),
     limiter,
     isLocalUri: options.isLocalUri,
   });
-  return { auth, store, wall, clock, limiter };
+  return { auth, store, wall, clock, limiter, authenticated };
 }
 
 function request(method: string, ruri: string, extra: string[] = [], from = '<sip:alice@example.com>;tag=1', to = '<sip:alice@example.com>'): SipRequest {
@@ -186,6 +190,7 @@ describe('DigestAuthenticator: challenge and answer', () => {
     const s = await setup();
     const { result } = await registerRound(s);
     assert.deepEqual(result, { ok: true, username: 'alice', realm: 'example.com', algorithm: 'MD5' });
+    assert.deepEqual(s.authenticated, [SOURCE.remoteAddress], 'the success is told (the connection reserve), the challenge is not');
   });
 
   it('accepts the SHA-256 answer to a REGISTER challenge', async () => {
@@ -250,6 +255,7 @@ describe('DigestAuthenticator: failures look alike', () => {
     assert.match(a.reason, /wrong password/);
     assert.match(b.reason, /unknown user/);
     assert.equal(s.store.gets, 2, 'the unknown user was looked up too');
+    assert.deepEqual(s.authenticated, [], 'a failure is no success');
   });
 
   it('counts wrong digests in the limiter, then answers 403 without touching the store', async () => {

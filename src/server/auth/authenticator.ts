@@ -47,6 +47,11 @@ export interface DigestAuthenticatorOptions {
    * WebSocket: `challenge`).
    */
   readonly algorithms?: readonly DigestAlgorithm[];
+  /**
+   * Told of every request that passes authentication, with its source address: the connection
+   * table keeps a reserve of connections for such sources (ConnectionTable.admitInbound).
+   */
+  readonly onAuthenticated?: (address: string) => void;
 }
 
 /** The source a request came from (a transport `Flow` is one). */
@@ -110,6 +115,7 @@ export class DigestAuthenticator {
   private readonly kindOf: (request: SipRequest) => ChallengeKind;
   private readonly opaque: string | undefined;
   private readonly algorithms: readonly DigestAlgorithm[];
+  private readonly onAuthenticated: ((address: string) => void) | undefined;
   /** HA1 used for unknown users, so that they cost the same hashing as known ones. */
   private readonly decoyHa1: Readonly<Record<DigestAlgorithm, string>>;
 
@@ -124,6 +130,7 @@ export class DigestAuthenticator {
     this.kindOf = options.challengeKind ?? ((request) => (request.method === 'REGISTER' ? 'www' : 'proxy'));
     this.opaque = options.opaque;
     this.algorithms = options.algorithms ?? DIGEST_ALGORITHMS;
+    this.onAuthenticated = options.onAuthenticated;
     if (this.algorithms.length === 0) throw new ParleyError('ERR_INVALID_ARGUMENT', 'DigestAuthenticator: at least one algorithm');
     const seed = randomBytes(32).toString('hex');
     this.decoyHa1 = { MD5: digestHash('MD5', seed), 'SHA-256': digestHash('SHA-256', seed) };
@@ -208,6 +215,7 @@ export class DigestAuthenticator {
     if (counted !== 'ok') {
       return this.challenge(kind, realm, true, counted === 'replay' ? `nonce count ${c.nc ?? '(none)'} not above the last one` : 'nonce forgotten (table full)', source);
     }
+    this.onAuthenticated?.(source.remoteAddress);
     return { ok: true, username: c.username, realm, algorithm: c.algorithm };
   }
 

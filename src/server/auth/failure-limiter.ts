@@ -1,7 +1,7 @@
 import { systemClock, type Clock } from '../../lib/clock.js';
 import { ParleyError } from '../../lib/errors.js';
 import { silentLogger, type Logger } from '../../lib/logger.js';
-import { normalizeAddress } from '../transport/flow.js';
+import { sourcePrefix } from '../transport/source-prefix.js';
 
 export interface FailureLimiterOptions {
   /** Failures within `window` that block a source. Default 10. */
@@ -170,57 +170,6 @@ export class FailureLimiter {
 
   /** The counted key of an address: normalized, IPv6 cut to its prefix. */
   private keyOf(address: string): string {
-    const a = normalizeAddress(address);
-    if (!a.includes(':') || this.ipv6PrefixLength === 128) return a;
-    const groups = expandIpv6(a);
-    if (groups === undefined) return a;
-    const bits = this.ipv6PrefixLength;
-    const out: number[] = [];
-    for (let i = 0; i < 8; i++) {
-      const keep = Math.max(0, Math.min(16, bits - i * 16));
-      out.push(keep === 0 ? 0 : groups[i]! & ((0xffff << (16 - keep)) & 0xffff));
-    }
-    return `${compressIpv6(out)}/${bits}`;
+    return sourcePrefix(address, this.ipv6PrefixLength);
   }
-}
-
-/** The eight 16-bit groups of an IPv6 address (an embedded IPv4 tail included), or undefined. */
-function expandIpv6(a: string): number[] | undefined {
-  let s = a;
-  const v4 = /(\d+)\.(\d+)\.(\d+)\.(\d+)$/.exec(s);
-  if (v4) {
-    const [b0, b1, b2, b3] = v4.slice(1).map(Number) as [number, number, number, number];
-    s = s.slice(0, v4.index) + `${((b0 << 8) | b1).toString(16)}:${((b2 << 8) | b3).toString(16)}`;
-  }
-  const halves = s.split('::');
-  if (halves.length > 2) return undefined;
-  const head = halves[0] ? halves[0].split(':') : [];
-  const tail = halves.length === 2 && halves[1] ? halves[1].split(':') : [];
-  const missing = 8 - head.length - tail.length;
-  if (halves.length === 1 ? missing !== 0 : missing < 1) return undefined;
-  const parts = [...head, ...Array<string>(halves.length === 2 ? missing : 0).fill('0'), ...tail];
-  const groups = parts.map((p) => (/^[0-9a-f]{1,4}$/i.test(p) ? parseInt(p, 16) : NaN));
-  return groups.some(Number.isNaN) ? undefined : groups;
-}
-
-/** RFC 5952 text of eight groups (the longest run of two or more zero groups as `::`). */
-function compressIpv6(groups: number[]): string {
-  let bestStart = -1;
-  let bestLen = 1;
-  for (let i = 0; i < 8; ) {
-    if (groups[i] !== 0) {
-      i++;
-      continue;
-    }
-    let j = i;
-    while (j < 8 && groups[j] === 0) j++;
-    if (j - i > bestLen) {
-      bestStart = i;
-      bestLen = j - i;
-    }
-    i = j;
-  }
-  const hex = groups.map((g) => g.toString(16));
-  if (bestStart < 0) return hex.join(':');
-  return `${hex.slice(0, bestStart).join(':')}::${hex.slice(bestStart + bestLen).join(':')}`;
 }

@@ -1,7 +1,11 @@
 import { EventEmitter } from 'node:events';
+import type { Clock } from '../../lib/clock.js';
+import { AuthenticatedSources } from './authenticated-sources.js';
 import type { Flow, StreamTransport } from './flow.js';
 import { normalizeAddress } from './flow.js';
+import { sourcePrefix } from './source-prefix.js';
 import type { TransportError } from './transport-error.js';
+import type { TransportLimits } from './transport-limits.js';
 
 /**
  * One stream connection as the rest of the server sees it, whatever carries it (TCP, TLS, and
@@ -51,15 +55,49 @@ export interface ConnectionTableEvents {
   close: [connection: SipConnection, reason: string];
 }
 
+/** Why an inbound connection is refused (ConnectionTable.admitInbound). */
+export interface ConnectionRefusal {
+  /** The limit reached: the table is full, its unreserved part is (for a source that has not authenticated), or the source's share. */
+  readonly limit: 'maxConnections' | 'authenticatedReserve' | 'maxConnectionsPerSource';
+  /** The number that was reached. */
+  readonly value: number;
+  /** For logs and HTTP refusals. */
+  readonly reason: string;
+}
+
+export interface ConnectionTableOptions {
+  /** How long a source counts as authenticated after its last success, ms. Default 86,400,000 (a day). */
+  readonly authenticatedSourceTtlMs?: number;
+  readonly clock?: Clock;
+}
+
 /**
  * Every open stream connection of a server, by id and by remote (transport, address, port).
  * Emits `open` and `close` so that others (registrar, metrics) can follow connections.
+ *
+ * It also decides whether an inbound connection may open (admitInbound), for TCP, TLS and
+ * WebSocket alike. Inbound connections are counted per source (sourcePrefix: an IPv4 address, an
+ * IPv6 /64), and a share of the table (`authenticatedReserve`) is kept for sources that have
+ * authenticated recently (`authenticatedSources`, told by the SIP cores): with 10,000 connections
+ * and 100 per source, 100 strangers (or one host with a /64) would otherwise fill the table and
+ * lock every phone out.
  */
 export class ConnectionTable extends EventEmitter<ConnectionTableEvents> {
   private lastId = 0;
   private readonly byId = new Map<number, SipConnection>();
   private readonly byRemote = new Map<string, SipConnection[]>();
-  private readonly inboundByAddress = new Map<string, number>();
+  /** Inbound connections by source (sourcePrefix). */
+  private readonly inboundBySource = new Map<string, number>();
+  /** Sources from which a request passed digest authentication recently. */
+  readonly authenticatedSources: AuthenticatedSources;
+
+  constructor(options: ConnectionTableOptions = {}) {
+    super();
+    this.authenticatedSources = new AuthenticatedSources({
+      ttlMs: options.authenticatedSourceTtlMs ?? 86_400_000,
+      ...(options.clock === undefined ? {} : { clock: options.clock }),
+    });
+  }
 
   /** A new connection id (ids start at 1 and are never reused). */
   allocateId(): number {
@@ -80,7 +118,8 @@ export class ConnectionTable extends EventEmitter<ConnectionTableEvents> {
     if (list) list.push(connection);
     else this.byRemote.set(key, [connection]);
     if (connection.direction === 'inbound') {
-      this.inboundByAddress.set(connection.remoteAddress, (this.inboundByAddress.get(connection.remoteAddress) ?? 0) + 1);
+      const source = sourcePrefix(connection.remoteAddress);
+      this.inboundBySource.set(source, (this.inboundBySource.get(source) ?? 0) + 1);
     }
     this.emit('open', connection);
   }
@@ -97,9 +136,10 @@ export class ConnectionTable extends EventEmitter<ConnectionTableEvents> {
       if (list.length === 0) this.byRemote.delete(key);
     }
     if (connection.direction === 'inbound') {
-      const n = (this.inboundByAddress.get(connection.remoteAddress) ?? 1) - 1;
-      if (n <= 0) this.inboundByAddress.delete(connection.remoteAddress);
-      else this.inboundByAddress.set(connection.remoteAddress, n);
+      const source = sourcePrefix(connection.remoteAddress);
+      const n = (this.inboundBySource.get(source) ?? 1) - 1;
+      if (n <= 0) this.inboundBySource.delete(source);
+      else this.inboundBySource.set(source, n);
     }
     this.emit('close', connection, reason);
   }
@@ -122,15 +162,43 @@ export class ConnectionTable extends EventEmitter<ConnectionTableEvents> {
     return undefined;
   }
 
-  /** Inbound connections from this remote IP address (for the per-address limit). */
+  /** Inbound connections from this address's source: its IPv4 address, or its IPv6 /64. */
   inboundCount(address: string): number {
-    return this.inboundByAddress.get(normalizeAddress(address)) ?? 0;
+    return this.inboundBySource.get(sourcePrefix(address)) ?? 0;
+  }
+
+  /**
+   * May a new inbound connection from `address` open? undefined: yes. Refused when the table is
+   * full (`maxConnections`), when the source has its share (`maxConnectionsPerAddress`, per IPv4
+   * address or IPv6 /64), or when only the reserve is left (the last `authenticatedReserve` share
+   * of `maxConnections`) and the source has not authenticated recently. Connections Parley opens
+   * itself are not counted against the reserve: they may use the whole table.
+   */
+  admitInbound(address: string, limits: Pick<TransportLimits, 'maxConnections' | 'maxConnectionsPerAddress' | 'authenticatedReserve'>): ConnectionRefusal | undefined {
+    const size = this.byId.size;
+    if (size >= limits.maxConnections) {
+      return { limit: 'maxConnections', value: limits.maxConnections, reason: `${limits.maxConnections} connections open (maxConnections)` };
+    }
+    const perSource = this.inboundCount(address);
+    if (perSource >= limits.maxConnectionsPerAddress) {
+      return { limit: 'maxConnectionsPerSource', value: limits.maxConnectionsPerAddress, reason: `${perSource} connections from ${sourcePrefix(address)} (maxConnectionsPerSource)` };
+    }
+    const unreserved = limits.maxConnections - reservedConnections(limits);
+    if (size >= unreserved && !this.authenticatedSources.has(address)) {
+      return { limit: 'authenticatedReserve', value: unreserved, reason: `${size} connections open; the rest is kept for sources that have authenticated (authenticatedReserve)` };
+    }
+    return undefined;
   }
 
   /** Every connection in the table. */
   values(): IterableIterator<SipConnection> {
     return this.byId.values();
   }
+}
+
+/** Connections of the table only sources that have authenticated may take. */
+export function reservedConnections(limits: Pick<TransportLimits, 'maxConnections' | 'authenticatedReserve'>): number {
+  return Math.floor(limits.maxConnections * Math.min(1, Math.max(0, limits.authenticatedReserve)));
 }
 
 function remoteKey(transport: string, address: string, port: number): string {

@@ -6,14 +6,16 @@
 export { TransportLayer, type TransportLayerDelegate, type TransportLayerOptions, type ListenerOptions, type TlsOptions, type RawReceiver } from './transport-layer.js';
 export { MessagePath, type MessagePathOptions, type MessageObserver } from './message-path.js';
 export type { Wire } from './wire.js';
-export { ConnectionTable, type SipConnection, type ConnectionTableEvents } from './connection-table.js';
+export { ConnectionTable, reservedConnections, type SipConnection, type ConnectionTableEvents, type ConnectionRefusal } from './connection-table.js';
+export { AuthenticatedSources } from './authenticated-sources.js';
+export { sourcePrefix } from './source-prefix.js';
 export { type Flow, type FlowTransport, type StreamTransport, isStreamTransport, isWebSocketTransport, defaultPort, normalizeAddress, flowTransportOf } from './flow.js';
 export type { ListenerInfo } from './listener-info.js';
 export { DEFAULT_TRANSPORT_LIMITS, type TransportLimits } from './transport-limits.js';
 export { TransportError } from './transport-error.js';
 export { silentLogger, type Logger, type LogFn } from '../../lib/logger.js';
 export { loadOrCreateCertificate, loadCertificateFiles, loadServerCertificate, DEV_CERT_FILE, DEV_KEY_FILE, type TlsCertificate } from './tls-certificate.js';
-export { TLS_MIN_VERSION } from './tls-transport.js';
+export { TLS_MIN_VERSION, TLS_SERVER_CIPHERS } from './tls-transport.js';
 export { responseTarget, type ResponseTarget } from './response-target.js';
 export { addReceivedParameters } from './received-parameters.js';
 export { WsTransport, SIP_SUBPROTOCOL, type WsTransportOptions } from './ws-transport.js';

@@ -36,7 +36,8 @@ export interface PreparedSocket {
 /**
  * SIP over TCP (RFC 3261 §18): listeners on any number of addresses (IPv4 and IPv6), and
  * outbound connections. Every connection is a StreamConnection (the single framing path) and is
- * entered in the connection table. Enforces the total and per-address connection limits on accept.
+ * entered in the connection table. Enforces the connection limits on accept (ConnectionTable.admitInbound:
+ * the total, the share of each source, the reserve for sources that have authenticated).
  * TlsTransport extends it, changing only how sockets are wrapped and opened.
  */
 export class TcpTransport {
@@ -159,16 +160,9 @@ export class TcpTransport {
       socket.destroy(); // already gone
       return;
     }
-    if (connections.size >= limits.maxConnections) {
-      log.warn({ transport: this.transport, remote: `${remoteAddress}:${remotePort}`, limit: limits.maxConnections }, 'connection refused: maxConnections reached');
-      socket.destroy();
-      return;
-    }
-    if (connections.inboundCount(remoteAddress) >= limits.maxConnectionsPerAddress) {
-      log.warn(
-        { transport: this.transport, remote: `${remoteAddress}:${remotePort}`, limit: limits.maxConnectionsPerAddress },
-        'connection refused: maxConnectionsPerAddress reached',
-      );
+    const refused = connections.admitInbound(remoteAddress, limits);
+    if (refused !== undefined) {
+      log.warn({ transport: this.transport, remote: `${remoteAddress}:${remotePort}`, limit: refused.limit, value: refused.value }, `connection refused: ${refused.reason}`);
       socket.destroy();
       return;
     }

@@ -77,6 +77,11 @@ export interface TransportLayerOptions {
    * (the SIP core runs in worker threads; see server/workers). `delegate` is then unused.
    */
   readonly receiver?: RawReceiver;
+  /**
+   * How long a source counts as authenticated for the connection reserve after its last digest
+   * success (ConnectionTable.authenticatedSources), ms. Default a day.
+   */
+  readonly authenticatedSourceTtlMs?: number;
 }
 
 /**
@@ -93,7 +98,7 @@ export interface TransportLayerOptions {
  */
 export class TransportLayer implements Wire {
   /** Every open stream connection, with open/close events (the registrar binds flows to them). */
-  readonly connections = new ConnectionTable();
+  readonly connections: ConnectionTable;
   readonly limits: TransportLimits;
   /** The SIP half: parsing what comes in, serializing what goes out. */
   readonly path: MessagePath;
@@ -109,6 +114,7 @@ export class TransportLayer implements Wire {
   constructor(options: TransportLayerOptions) {
     this.options = options;
     this.limits = Object.freeze({ ...DEFAULT_TRANSPORT_LIMITS, ...options.limits });
+    this.connections = new ConnectionTable(options.authenticatedSourceTtlMs === undefined ? {} : { authenticatedSourceTtlMs: options.authenticatedSourceTtlMs });
     this.log = (options.log ?? silentLogger).child({ module: 'transport' });
     this.path = new MessagePath({
       wire: this,

@@ -19,10 +19,18 @@ export interface TransportLimits {
    */
   readonly maxConnections: number;
   /**
-   * Most inbound stream connections from one remote IP address. Over it, a new connection is
-   * closed at once. Default 100 (enough for a NATed office, not for one host to take them all).
+   * Most inbound stream connections from one source: an IPv4 address (IPv4-mapped IPv6 included),
+   * or an IPv6 /64 (a host usually owns a whole /64 and can use a new address for every
+   * connection). Over it, a new connection is closed at once. Default 100 (enough for a NATed
+   * office, not for one host to take them all).
    */
   readonly maxConnectionsPerAddress: number;
+  /**
+   * The share of `maxConnections` (0–1) kept for sources that have authenticated recently (a
+   * request passed digest authentication from that IPv4 address or IPv6 /64): once the rest is
+   * taken, a new inbound connection from any other source is refused. Default 0.2.
+   */
+  readonly authenticatedReserve: number;
   /**
    * An inbound connection on which nothing is sent or received for this long is closed, in ms.
    * 0 disables. Default 3,600,000 (1 h): longer than the usual registration interval, so that a
@@ -62,6 +70,7 @@ export const DEFAULT_TRANSPORT_LIMITS: TransportLimits = Object.freeze({
   maxHeaders: 256,
   maxConnections: 10_000,
   maxConnectionsPerAddress: 100,
+  authenticatedReserve: 0.2,
   inboundIdleTimeoutMs: 3_600_000,
   outboundIdleTimeoutMs: 600_000,
   connectTimeoutMs: 10_000,

@@ -27,11 +27,11 @@ export interface WsTransportOptions extends StreamTransportOptions {
  * `sip` subprotocol, and turns each WebSocket into a WsConnection in the transport layer's
  * connection table, delivering to the same delegate as TCP and TLS.
  *
- *   upgrade ─ no "sip" subprotocol? 400 ─ over maxConnections / per-address? 503 ─ handshake (101, "sip")
+ *   upgrade ─ no "sip" subprotocol? 400 ─ over maxConnections / per source / into the reserve? 503 ─ handshake (101, "sip")
  *     ─ WsConnection: one WebSocket message = one SIP message ─▶ delegate.onMessage(bytes, connection)
  *
  * Limits: `maxMessageSize` is the WebSocket maxPayload (a larger message closes with 1009),
- * `maxConnections`/`maxConnectionsPerAddress` count WebSockets with TCP and TLS connections,
+ * `maxConnections`/`maxConnectionsPerAddress`/`authenticatedReserve` count WebSockets with TCP and TLS connections,
  * the idle timeout and write buffer apply per connection, pings find dead peers. No
  * permessage-deflate: SIP messages are small and compression would let a small frame cost much
  * memory.
@@ -90,14 +90,10 @@ export class WsTransport {
       refuseUpgrade(socket, 400, 'SIP over WebSocket needs the subprotocol "sip" (Sec-WebSocket-Protocol: sip, RFC 7118)');
       return;
     }
-    if (connections.size >= limits.maxConnections) {
-      log.warn({ transport, remote, limit: limits.maxConnections }, 'connection refused: maxConnections reached');
-      refuseUpgrade(socket, 503, 'too many connections', { 'Retry-After': '30' });
-      return;
-    }
-    if (connections.inboundCount(remoteAddress) >= limits.maxConnectionsPerAddress) {
-      log.warn({ transport, remote, limit: limits.maxConnectionsPerAddress }, 'connection refused: maxConnectionsPerAddress reached');
-      refuseUpgrade(socket, 503, 'too many connections from this address', { 'Retry-After': '30' });
+    const refused = connections.admitInbound(remoteAddress, limits);
+    if (refused !== undefined) {
+      log.warn({ transport, remote, limit: refused.limit, value: refused.value }, `connection refused: ${refused.reason}`);
+      refuseUpgrade(socket, 503, refused.limit === 'maxConnectionsPerSource' ? 'too many connections from this address' : 'too many connections', { 'Retry-After': '30' });
       return;
     }
     this.server.handleUpgrade(request, socket, head, (ws) => this.accept(ws, tcp, transport, remoteAddress, remotePort));

@@ -66,7 +66,8 @@ interface Slot {
  * cores (each sends its binding changes to the others over a channel of their own), and one
  * binding writer thread (options.writer) writes every core's changes to the store. Stream
  * connections stay here; a closed one is announced to every worker. Failed authentications are counted here, so a source that spreads its guesses
- * over several Call-IDs is still blocked everywhere.
+ * over several Call-IDs is still blocked everywhere. Successes are reported here too (once per
+ * source and minute by each worker), for the connection table's reserve for authenticated sources.
  */
 export class SipWorkerPool implements RawReceiver {
   /** Worker threads by core number. */
@@ -406,6 +407,9 @@ export class SipWorkerPool implements RawReceiver {
           break;
         case 'auth-failure':
           this.recordFailure(m.a);
+          break;
+        case 'auth-success':
+          transports.connections.authenticatedSources.mark(m.a);
           break;
       }
     }

@@ -56,7 +56,12 @@ export type FromWorker =
   /** Bytes to a response target (Wire.sendToTarget). */
   | { readonly k: 'reply'; readonly b: Uint8Array; readonly t: ResponseTarget; readonly s: number }
   /** A failed authentication from this address (the socket thread's limiter counts them all). */
-  | { readonly k: 'auth-failure'; readonly a: string };
+  | { readonly k: 'auth-failure'; readonly a: string }
+  /**
+   * A request from this address passed digest authentication (the first per source and minute of
+   * this worker): the connection table keeps a reserve of connections for such sources.
+   */
+  | { readonly k: 'auth-success'; readonly a: string };
 
 /** Worker → worker (over their own channels): binding changes for the other replicas. */
 export type ToPeer = { readonly k: 'bindings'; readonly d: BindingDelta };
