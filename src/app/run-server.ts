@@ -72,7 +72,7 @@ export async function runServer(config: ParleyConfig, log: PinoLogger = stdoutLo
   const limiter = config.auth.failureLimit.enabled
     ? new FailureLimiter({ maxFailures: config.auth.failureLimit.maxFailures, window: config.auth.failureLimit.window, blockTime: config.auth.failureLimit.blockTime, clock: systemClock, logger: log.child({ module: 'auth' }) })
     : undefined;
-  const listenerOptions: ListenerOptions[] = config.sip.listen.map(({ transport, address, port }) => ({ transport, address, port }));
+  const listenerOptions: ListenerOptions[] = config.sip.listen.map(({ transport, address, port, auth }) => ({ transport, address, port, ...(auth === false ? { trusted: true } : {}) }));
   const tls = { ...(config.sip.tls.cert ? { certFile: config.sip.tls.cert } : {}), ...(config.sip.tls.key ? { keyFile: config.sip.tls.key } : {}) };
   const limits = transportLimits(config);
 

@@ -40,7 +40,11 @@ export async function startWebServer(config: ParleyConfig, transports: Transport
     plugins,
     log,
   });
-  for (const path of config.http.sipPaths) http.addUpgradeRoute(path, (request, socket, head, context) => ws.handleUpgrade(request, socket, head, context.secure));
+  // listeners with `auth: false` (known once bound): their sources may use the connection reserve
+  const trustedPorts: number[] = [];
+  for (const path of config.http.sipPaths) {
+    http.addUpgradeRoute(path, (request, socket, head, context) => ws.handleUpgrade(request, socket, head, context.secure, trustedPorts.includes(context.listener.port)));
+  }
   let bound;
   try {
     bound = await http.start();
@@ -49,7 +53,7 @@ export async function startWebServer(config: ParleyConfig, transports: Transport
     throw e;
   }
   const listeners: ListenerInfo[] = bound.map((b) => ({ transport: b.transport === 'https' ? 'wss' : 'ws', address: b.address, port: b.port }));
-  const trustedPorts = listen.flatMap((l, i) => (l.auth === false ? [bound[i]!.port] : []));
+  trustedPorts.push(...listen.flatMap((l, i) => (l.auth === false ? [bound[i]!.port] : [])));
   return {
     http,
     ws,

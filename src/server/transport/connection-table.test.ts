@@ -155,6 +155,15 @@ describe('ConnectionTable', () => {
     assert.equal(t.admitInbound('203.0.113.50', limits)?.limit, 'authenticatedReserve');
   });
 
+  it('lets a source on a trusted interface (auth: false) use the reserve', () => {
+    const t = new ConnectionTable();
+    for (let i = 0; i < 80; i++) t.add(fake(t, 'tcp', `10.0.0.${i}`, 1));
+    assert.equal(t.admitInbound('192.0.2.50', limits)?.limit, 'authenticatedReserve');
+    assert.equal(t.admitInbound('192.0.2.50', limits, true), undefined);
+    for (let i = 0; i < 20; i++) t.add(fake(t, 'tcp', `10.0.1.${i}`, 1));
+    assert.equal(t.admitInbound('192.0.2.50', limits, true)?.limit, 'maxConnections');
+  });
+
   it('has no reserve with authenticatedReserve 0', () => {
     const t = new ConnectionTable();
     const open = { ...limits, authenticatedReserve: 0 };

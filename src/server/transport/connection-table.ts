@@ -171,10 +171,11 @@ export class ConnectionTable extends EventEmitter<ConnectionTableEvents> {
    * May a new inbound connection from `address` open? undefined: yes. Refused when the table is
    * full (`maxConnections`), when the source has its share (`maxConnectionsPerAddress`, per IPv4
    * address or IPv6 /64), or when only the reserve is left (the last `authenticatedReserve` share
-   * of `maxConnections`) and the source has not authenticated recently. Connections Parley opens
-   * itself are not counted against the reserve: they may use the whole table.
+   * of `maxConnections`) and the source has not authenticated recently. `trusted`: it came to a
+   * trusted interface (`auth: false`), where nobody authenticates; such a source may use the
+   * reserve. Connections Parley opens itself may use the whole table too.
    */
-  admitInbound(address: string, limits: Pick<TransportLimits, 'maxConnections' | 'maxConnectionsPerAddress' | 'authenticatedReserve'>): ConnectionRefusal | undefined {
+  admitInbound(address: string, limits: Pick<TransportLimits, 'maxConnections' | 'maxConnectionsPerAddress' | 'authenticatedReserve'>, trusted = false): ConnectionRefusal | undefined {
     const size = this.byId.size;
     if (size >= limits.maxConnections) {
       return { limit: 'maxConnections', value: limits.maxConnections, reason: `${limits.maxConnections} connections open (maxConnections)` };
@@ -184,7 +185,7 @@ export class ConnectionTable extends EventEmitter<ConnectionTableEvents> {
       return { limit: 'maxConnectionsPerSource', value: limits.maxConnectionsPerAddress, reason: `${perSource} connections from ${sourcePrefix(address)} (maxConnectionsPerSource)` };
     }
     const unreserved = limits.maxConnections - reservedConnections(limits);
-    if (size >= unreserved && !this.authenticatedSources.has(address)) {
+    if (size >= unreserved && !trusted && !this.authenticatedSources.has(address)) {
       return { limit: 'authenticatedReserve', value: unreserved, reason: `${size} connections open; the rest is kept for sources that have authenticated (authenticatedReserve)` };
     }
     return undefined;

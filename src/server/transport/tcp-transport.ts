@@ -56,9 +56,12 @@ export class TcpTransport {
     };
   }
 
-  /** Listen on `address`:`port` (0 for an ephemeral port); resolves with the bound address and port. */
-  listen(address: string, port: number): Promise<ListenerInfo> {
-    const server = createServer({ noDelay: true }, (socket) => this.accept(socket));
+  /**
+   * Listen on `address`:`port` (0 for an ephemeral port); resolves with the bound address and port.
+   * `trusted`: a trusted interface, whose sources may use the connections kept for authenticated ones.
+   */
+  listen(address: string, port: number, trusted = false): Promise<ListenerInfo> {
+    const server = createServer({ noDelay: true }, (socket) => this.accept(socket, trusted));
     return new Promise((resolve, reject) => {
       const onError = (e: Error): void => {
         server.close();
@@ -150,7 +153,7 @@ export class TcpTransport {
     return { socket: connect({ host: address, port, localAddress, noDelay: true }), readyEvent: 'connect' };
   }
 
-  private accept(socket: Socket): void {
+  private accept(socket: Socket, trusted: boolean): void {
     const { connections, limits, log } = this.options;
     socket.on('error', () => {}); // until a StreamConnection owns it (reset before the limit checks)
     this.track(socket);
@@ -160,7 +163,7 @@ export class TcpTransport {
       socket.destroy(); // already gone
       return;
     }
-    const refused = connections.admitInbound(remoteAddress, limits);
+    const refused = connections.admitInbound(remoteAddress, limits, trusted);
     if (refused !== undefined) {
       log.warn({ transport: this.transport, remote: `${remoteAddress}:${remotePort}`, limit: refused.limit, value: refused.value }, `connection refused: ${refused.reason}`);
       socket.destroy();

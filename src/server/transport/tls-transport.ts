@@ -79,9 +79,9 @@ export class TlsTransport extends TcpTransport {
     this.settings = { ...this.settings, certificate };
   }
 
-  override listen(address: string, port: number): Promise<ListenerInfo> {
+  override listen(address: string, port: number, trusted = false): Promise<ListenerInfo> {
     if (this.serverContext === undefined) return Promise.reject(new TypeError('a TLS listener needs a certificate and key'));
-    return super.listen(address, port);
+    return super.listen(address, port, trusted);
   }
 
   protected override wrapInbound(socket: Socket): PreparedSocket {

@@ -35,6 +35,12 @@ export interface ListenerOptions {
   readonly address: string;
   /** Port; 0 for an ephemeral one. Default 5060 (5061 for TLS). */
   readonly port?: number;
+  /**
+   * A trusted interface (`auth: false` in the configuration: a trunk, a gateway): its sources are
+   * never asked to authenticate, so they may use the connections kept for authenticated ones
+   * (ConnectionTable.admitInbound). Default false.
+   */
+  readonly trusted?: boolean;
 }
 
 /** TLS configuration (certificate from files; else a development certificate in `dataDir`). */
@@ -171,7 +177,7 @@ export class TransportLayer implements Wire {
       for (const l of this.options.listeners) {
         const port = l.port ?? defaultPort(l.transport);
         const transport = l.transport === 'udp' ? this.udp : l.transport === 'tcp' ? this.tcp : this.tls;
-        const info = await transport.listen(l.address, port);
+        const info = transport === this.udp ? await this.udp.listen(l.address, port) : await transport.listen(l.address, port, l.trusted === true);
         this.bound.push(info);
         this.log.info({ transport: info.transport, address: info.address, port: info.port }, `listening on ${info.transport} ${formatHostPort(info.address, info.port)}`);
       }

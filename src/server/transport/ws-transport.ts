@@ -66,14 +66,15 @@ export class WsTransport {
 
   /**
    * Take an HTTP upgrade request (the HTTP server has checked the path and the Origin). `secure`:
-   * it came over TLS, and the connection is `wss`.
+   * it came over TLS, and the connection is `wss`. `trusted`: to a listener with `auth: false`
+   * (its sources may use the connections kept for authenticated ones).
    *
    * RFC 7118 §4.1: the client asks for the subprotocol `sip` in Sec-WebSocket-Protocol, and the
    * server that accepts answers with it. A handshake without it is refused with 400 rather than
    * completed without a subprotocol (which RFC 6455 §4.2.2 would allow, leaving the client to
    * fail it): nothing but SIP may use this endpoint.
    */
-  handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer, secure: boolean): void {
+  handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer, secure: boolean, trusted = false): void {
     const { connections, limits, log } = this.options;
     const transport = secure ? 'wss' : 'ws';
     const tcp = socket as Socket;
@@ -90,7 +91,7 @@ export class WsTransport {
       refuseUpgrade(socket, 400, 'SIP over WebSocket needs the subprotocol "sip" (Sec-WebSocket-Protocol: sip, RFC 7118)');
       return;
     }
-    const refused = connections.admitInbound(remoteAddress, limits);
+    const refused = connections.admitInbound(remoteAddress, limits, trusted);
     if (refused !== undefined) {
       log.warn({ transport, remote, limit: refused.limit, value: refused.value }, `connection refused: ${refused.reason}`);
       refuseUpgrade(socket, 503, refused.limit === 'maxConnectionsPerSource' ? 'too many connections from this address' : 'too many connections', { 'Retry-After': '30' });
