@@ -1,6 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ConfigError, configFromObject, parseConfigText } from './config.js';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ConfigError, configFromObject, parseConfigText, readConfigFile } from './config.js';
 
 describe('configuration', () => {
   it('fills every default for an empty file', () => {
@@ -26,6 +29,22 @@ describe('configuration', () => {
       assert.match(e.message, /^parley\.yaml:3: sip\.listn: unknown key/);
       return true;
     });
+  });
+
+  it('locates a key for start-time errors: its line when the file sets it, else the default', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'parley-config-'));
+    try {
+      const file = join(dir, 'parley.yaml');
+      writeFileSync(file, 'sip:\n  tls:\n    cert: /x/cert.pem\n    key: /x/key.pem\n  listen:\n    - { transport: udp, port: 5060 }\n    - transport: tcp\n      address: example.invalid\n      port: 5060\n');
+      const { config, locate } = readConfigFile(file);
+      assert.equal(config.sip.listen.length, 2);
+      assert.equal(locate(['sip', 'tls', 'key']), `${file}:4: sip.tls.key`);
+      assert.equal(locate(['sip', 'listen', 1]), `${file}:7: sip.listen[1]`);
+      assert.equal(locate(['sip', 'listen', 1, 'address']), `${file}:8: sip.listen[1].address`);
+      assert.equal(locate(['http', 'listen', 0]), `${file}: http.listen[0] (default)`);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('names the line and key of a bad value', () => {

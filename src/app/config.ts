@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { LineCounter, parseDocument } from 'yaml';
-import { ConfigError, describeSchema, validateConfig, type FieldSchema } from './config-schema.js';
+import { ConfigError, describeSchema, formatPath, validateConfig, type FieldSchema } from './config-schema.js';
 
 /** One SIP listener. */
 export interface ListenConfig {
@@ -260,30 +260,62 @@ export function configFromObject(input: unknown): ParleyConfig {
  * and gives line numbers for either). Throws ConfigError naming the file, line and key.
  */
 export function loadConfigFile(file: string): ParleyConfig {
+  return readConfigFile(file).config;
+}
+
+/**
+ * A configuration file read and validated, with `locate`, which names where a key was set
+ * (`parley.yaml:7: sip.tls.cert`), for the errors found only when the server starts (a port in
+ * use, a certificate that cannot be read). Throws ConfigError like loadConfigFile.
+ */
+export function readConfigFile(file: string): { config: ParleyConfig; locate: ConfigLocator } {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
   } catch (e) {
     throw new ConfigError('(file)', (e as Error).message, undefined, file);
   }
-  return parseConfigText(text, file);
+  return readConfigText(text, file);
 }
 
 export function parseConfigText(text: string, file = 'config'): ParleyConfig {
+  return readConfigText(text, file).config;
+}
+
+/**
+ * Names where a configuration key came from, for a message: `parley.yaml:7: sip.tls.cert` when the
+ * file sets it, `parley.yaml: sip.listen[0] (default)` when the default applies, or what the
+ * command line gave instead (`--listen udp:127.0.0.1:5060`).
+ */
+export type ConfigLocator = (path: ReadonlyArray<string | number>) => string;
+
+/** Without a file: the key alone. */
+export const keyOnly: ConfigLocator = (path) => formatPath(path);
+
+function readConfigText(text: string, file: string): { config: ParleyConfig; locate: ConfigLocator } {
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, uniqueKeys: true });
   if (doc.errors.length > 0) {
     const e = doc.errors[0]!;
     throw new ConfigError('(syntax)', e.message.split('\n')[0]!, e.linePos?.[0]?.line, file);
   }
+  const lineAt = (path: ReadonlyArray<string | number>): number | undefined => {
+    const node = doc.getIn(path, true) as { range?: [number, number, number] } | undefined;
+    return node?.range ? lineCounter.linePos(node.range[0]).line : undefined;
+  };
   const lineOf = (path: ReadonlyArray<string | number>): number | undefined => {
     for (let n = path.length; n >= 0; n--) {
-      const node = doc.getIn(path.slice(0, n), true) as { range?: [number, number, number] } | undefined;
-      if (node?.range) return lineCounter.linePos(node.range[0]).line;
+      const line = lineAt(path.slice(0, n));
+      if (line !== undefined) return line;
     }
     return undefined;
   };
-  return validateConfig(CONFIG_SCHEMA, doc.toJS() ?? {}, lineOf, file) as ParleyConfig;
+  const config = validateConfig(CONFIG_SCHEMA, doc.toJS() ?? {}, lineOf, file) as ParleyConfig;
+  const locate: ConfigLocator = (path) => {
+    const line = path.length > 0 ? lineAt(path) : undefined;
+    return line === undefined ? `${file}: ${formatPath(path)} (default)` : `${file}:${line}: ${formatPath(path)}`;
+  };
+  return { config, locate };
 }
 
 /** The documentation table of every key and its default (docs/configuration.md is made from it). */

@@ -11,7 +11,8 @@ import { SipWorkerPool } from '../server/workers/sip-worker-pool.js';
 import { SqliteBindingStore } from '../store/sqlite/sqlite-binding-store.js';
 import { SqliteDatabase } from '../store/sqlite/sqlite-database.js';
 import { SqliteSubscriberStore } from '../store/sqlite/sqlite-subscriber-store.js';
-import type { HttpListenConfig, ListenConfig, ParleyConfig } from './config.js';
+import { keyOnly, type ConfigLocator, type HttpListenConfig, type ListenConfig, type ParleyConfig } from './config.js';
+import { locateStartError, StartError } from './start-error.js';
 import { stdoutLogger } from './logger.js';
 import { startWebServer, type WebServer } from './web-server.js';
 import { phonePagePlugin } from '../web/phone-page.js';
@@ -62,9 +63,24 @@ function siblingModule(name: string): URL {
   return new URL(`./${name}${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url);
 }
 
-export async function runServer(config: ParleyConfig, log: PinoLogger = stdoutLogger(config.log.level)): Promise<RunningServer> {
-  mkdirSync(config.dataDir, { recursive: true });
-  const db = SqliteDatabase.open(config.dataDir);
+export interface RunServerOptions {
+  /**
+   * Names where a configuration key was set (the file and line, or a command-line option), for
+   * errors found at start (StartError). Default: the key alone.
+   */
+  readonly locate?: ConfigLocator;
+}
+
+export async function runServer(config: ParleyConfig, log: PinoLogger = stdoutLogger(config.log.level), options: RunServerOptions = {}): Promise<RunningServer> {
+  const locate = options.locate ?? keyOnly;
+  let db: SqliteDatabase;
+  try {
+    mkdirSync(config.dataDir, { recursive: true });
+    db = SqliteDatabase.open(config.dataDir);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new StartError(locate(['dataDir']), code === undefined ? (e as Error).message : `cannot create ${config.dataDir} (${code})`, { cause: e });
+  }
   const subscribers = new SqliteSubscriberStore(db);
   // nonces and flow tokens of every core verify everywhere: one secret each for all of them
   const nonceSecret = config.auth.nonceSecret ?? randomBytes(32);
@@ -116,8 +132,10 @@ export async function runServer(config: ParleyConfig, log: PinoLogger = stdoutLo
   try {
     // SIP listeners first, then the web server's (SIP over WebSocket) as `wss`/`ws`, with the
     // browser phone at /phone (its domain is known once every listener is bound, below)
-    listeners = await transports.start();
-    web = await startWebServer(config, transports, log, [phonePagePlugin({ domain: () => domain, iceServers: config.phone.iceServers })]);
+    listeners = await transports.start().catch((e: unknown) => Promise.reject(locateStartError(e, 'sip', locate)));
+    web = await startWebServer(config, transports, log, [phonePagePlugin({ domain: () => domain, iceServers: config.phone.iceServers })]).catch((e: unknown) =>
+      Promise.reject(locateStartError(e, 'http', locate)),
+    );
     listeners = [...listeners, ...(web?.listeners ?? [])];
     if (threads > 0) {
       pool = new SipWorkerPool({

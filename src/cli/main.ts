@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import { readFileSync } from 'node:fs';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { ConfigError, configFromObject, configReference, loadConfigFile, type ParleyConfig } from '../app/config.js';
+import { ConfigError, configFromObject, configReference, keyOnly, readConfigFile, type ConfigLocator, type HttpListenConfig, type ListenConfig, type ParleyConfig } from '../app/config.js';
 import { randomBytes } from 'node:crypto';
 import { relative } from 'node:path';
 import { isHttpListen, parseListenSpec, runServer, type RunningServer } from '../app/run-server.js';
@@ -35,10 +35,13 @@ program
   .addHelpText('after', '\nExamples:\n  parley serve\n  parley serve --config parley.yaml\n  parley serve --script routes.ts\n  parley serve --listen udp:127.0.0.1:5080 tcp:127.0.0.1:5080 --data-dir /tmp/parley')
   .action(async (opts: { config?: string; dataDir?: string; listen?: string[]; logLevel?: ParleyConfig['log']['level']; demo?: boolean; workers?: number; script?: string }) => {
     let config: ParleyConfig;
+    let locate: ConfigLocator = keyOnly;
     try {
-      config = opts.config ? loadConfigFile(opts.config) : configFromObject({});
+      const read = opts.config ? readConfigFile(opts.config) : { config: configFromObject({}), locate: keyOnly };
+      config = read.config;
       // --listen replaces every listener, SIP and HTTP: only what is named opens
       const listen = opts.listen?.map(parseListenSpec);
+      locate = commandLineLocator(read.locate, opts, listen);
       config = {
         ...config,
         ...(opts.dataDir ? { dataDir: opts.dataDir } : {}),
@@ -86,7 +89,7 @@ program
       if (server !== undefined && signalled === undefined) void server.reload('signal');
     });
     try {
-      server = await runServer(config);
+      server = await runServer(config, undefined, { locate });
     } catch (e) {
       console.error(`parley: could not start: ${(e as Error).message}`);
       process.exit(1);
@@ -140,6 +143,29 @@ async function printWelcome(server: RunningServer, config: ParleyConfig, demo: b
     lines.push('  (or restart with --demo to create alice and bob with random passwords)');
   }
   process.stderr.write(lines.join('\n') + '\n');
+}
+
+/**
+ * Where a key of the running configuration came from: the command-line option that replaced it
+ * (`--listen SPEC` for the listener it made, `--data-dir`, `--script`), else the file (`fromFile`).
+ */
+function commandLineLocator(
+  fromFile: ConfigLocator,
+  opts: { dataDir?: string; listen?: string[]; script?: string },
+  listen: ReadonlyArray<ListenConfig | HttpListenConfig> | undefined,
+): ConfigLocator {
+  const specs = opts.listen ?? [];
+  const sipSpecs = specs.filter((_, i) => !isHttpListen(listen![i]!));
+  const httpSpecs = specs.filter((_, i) => isHttpListen(listen![i]!));
+  return (path) => {
+    if (listen !== undefined && path[1] === 'listen' && (path[0] === 'sip' || path[0] === 'http')) {
+      const spec = (path[0] === 'sip' ? sipSpecs : httpSpecs)[path[2] as number];
+      return spec === undefined ? '--listen' : `--listen ${spec}`;
+    }
+    if (path[0] === 'dataDir' && opts.dataDir !== undefined) return `--data-dir ${opts.dataDir}`;
+    if (path[0] === 'routing' && path[1] === 'script' && opts.script !== undefined) return `--script ${opts.script}`;
+    return fromFile(path);
+  };
 }
 
 /** How to run this CLI again: `parley` when installed as a command, else `node <path to main.js>`. */

@@ -6,6 +6,7 @@ import { fastify, type FastifyInstance, type FastifyPluginAsync } from 'fastify'
 import { refuseUpgrade } from '../lib/http-refusal.js';
 import { silentLogger, type Logger } from '../lib/logger.js';
 import { normalizeAddress } from '../server/transport/flow.js';
+import { listenError } from '../server/transport/listen-error.js';
 import { formatHostPort } from '../server/transport/message-path.js';
 import type { TlsCertificate } from '../server/transport/tls-certificate.js';
 import { TLS_MIN_VERSION, TLS_SERVER_CIPHERS } from '../server/transport/tls-transport.js';
@@ -128,14 +129,19 @@ export class HttpServer {
     this.upgradeRoutes.set(path, { handler, checkOrigin: options.checkOrigin ?? true });
   }
 
-  /** Bind every listener; rejects, with nothing left bound, if one fails. */
+  /** Bind every listener; rejects, with nothing left bound, if one fails (a ListenError naming it). */
   async start(): Promise<readonly HttpListenerInfo[]> {
     if (this.state !== 'new') throw new Error(`HttpServer.start: already ${this.state}`);
     this.state = 'starting';
     try {
       await this.app.ready();
-      for (const l of this.options.listeners) {
-        const info = await this.listen(l);
+      for (const [index, l] of this.options.listeners.entries()) {
+        let info: HttpListenerInfo;
+        try {
+          info = await this.listen(l);
+        } catch (e) {
+          throw listenError(index, l, e);
+        }
         this.bound.push(info);
         this.log.info({ transport: info.transport, address: info.address, port: info.port }, `listening on ${info.transport} ${formatHostPort(info.address, info.port)}`);
       }

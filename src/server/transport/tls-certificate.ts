@@ -1,9 +1,26 @@
-import { X509Certificate } from 'node:crypto';
+import { createPrivateKey, X509Certificate, type KeyObject } from 'node:crypto';
 import { chmod, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { generate } from 'selfsigned';
 import type { Logger } from '../../lib/logger.js';
+
+/**
+ * A configured certificate or key file that cannot be used: `which` of the two, the file, and why
+ * (`detail`, in words); the system error, if any, is `cause`. The composition root names the
+ * configuration key (`sip.tls.cert`, `sip.tls.key`) it came from.
+ */
+export class CertificateFileError extends Error {
+  constructor(
+    readonly which: 'cert' | 'key',
+    readonly file: string | undefined,
+    readonly detail: string,
+    options?: ErrorOptions,
+  ) {
+    super(detail, options);
+    this.name = 'CertificateFileError';
+  }
+}
 
 /** A certificate and its private key, PEM-encoded, ready for a TLS secure context. */
 export interface TlsCertificate {
@@ -89,7 +106,8 @@ export async function loadOrCreateCertificate(dataDir: string, log: Logger): Pro
  */
 export async function loadServerCertificate(files: { readonly certFile?: string; readonly keyFile?: string }, dataDir: string | undefined, log: Logger): Promise<TlsCertificate> {
   if (files.certFile !== undefined || files.keyFile !== undefined) {
-    if (files.certFile === undefined || files.keyFile === undefined) throw new TypeError('tls.certFile and tls.keyFile go together');
+    if (files.certFile === undefined) throw new CertificateFileError('cert', undefined, 'a key file is configured without its certificate');
+    if (files.keyFile === undefined) throw new CertificateFileError('key', undefined, 'a certificate file is configured without its key');
     const c = await loadCertificateFiles(files.certFile, files.keyFile);
     log.info({ certPath: c.certPath, fingerprint256: c.fingerprint256 }, 'TLS certificate loaded');
     return c;
@@ -98,11 +116,28 @@ export async function loadServerCertificate(files: { readonly certFile?: string;
   throw new TypeError('a TLS listener needs tls.certFile and tls.keyFile, or a dataDir for a development certificate');
 }
 
-/** A certificate (chain) and key from PEM files, as configured by the operator. */
+/**
+ * A certificate (chain) and key from PEM files, as configured by the operator. Rejects with a
+ * CertificateFileError when a file cannot be read, is not PEM, or the key is not the certificate's.
+ */
 export async function loadCertificateFiles(certPath: string, keyPath: string): Promise<TlsCertificate> {
-  const [cert, key] = await Promise.all([readFile(certPath, 'utf8'), readFile(keyPath, 'utf8')]);
+  const read = async (which: 'cert' | 'key', path: string): Promise<string> => {
+    try {
+      return await readFile(path, 'utf8');
+    } catch (e) {
+      throw new CertificateFileError(which, path, `cannot read ${path} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, { cause: e });
+    }
+  };
+  const [cert, key] = await Promise.all([read('cert', certPath), read('key', keyPath)]);
   const x509 = parseCertificate(cert);
-  if (x509 === undefined) throw new TypeError(`${certPath}: not a PEM certificate`);
+  if (x509 === undefined) throw new CertificateFileError('cert', certPath, `${certPath} is not a PEM certificate`);
+  let privateKey: KeyObject;
+  try {
+    privateKey = createPrivateKey(key);
+  } catch (e) {
+    throw new CertificateFileError('key', keyPath, `${keyPath} is not a PEM private key (or it is encrypted)`, { cause: e });
+  }
+  if (!x509.checkPrivateKey(privateKey)) throw new CertificateFileError('key', keyPath, `${keyPath} is not the key of the certificate in ${certPath}`);
   return { cert, key, fingerprint256: x509.fingerprint256, development: false, certPath, keyPath };
 }
 

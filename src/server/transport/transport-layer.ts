@@ -5,6 +5,7 @@ import { ConnectionTable } from './connection-table.js';
 import { defaultPort, isStreamTransport, isWebSocketTransport, normalizeAddress, type Flow, type StreamTransport } from './flow.js';
 import type { ListenerInfo } from './listener-info.js';
 import { flowLog, formatHostPort, MessagePath, type TransportLayerDelegate } from './message-path.js';
+import { listenError } from './listen-error.js';
 import type { ResponseTarget } from './response-target.js';
 import { TcpTransport, type StreamTransportDelegate, type StreamTransportOptions } from './tcp-transport.js';
 import { loadServerCertificate, type TlsCertificate } from './tls-certificate.js';
@@ -165,7 +166,8 @@ export class TransportLayer implements Wire {
 
   /**
    * Bind every configured listener (and load or create the TLS certificate when a TLS listener
-   * needs one). Rejects, with nothing left bound, if any listener fails.
+   * needs one). Rejects, with nothing left bound, if any listener fails: a ListenError naming
+   * the listener, or a CertificateFileError naming the file.
    */
   async start(): Promise<readonly ListenerInfo[]> {
     if (this.state !== 'new') throw new Error(`TransportLayer.start: already ${this.state}`);
@@ -174,10 +176,15 @@ export class TransportLayer implements Wire {
       if (this.options.listeners.some((l) => l.transport === 'tls') || this.options.tls?.certFile !== undefined) {
         this.tls.useCertificate(await this.loadCertificate());
       }
-      for (const l of this.options.listeners) {
+      for (const [index, l] of this.options.listeners.entries()) {
         const port = l.port ?? defaultPort(l.transport);
         const transport = l.transport === 'udp' ? this.udp : l.transport === 'tcp' ? this.tcp : this.tls;
-        const info = transport === this.udp ? await this.udp.listen(l.address, port) : await transport.listen(l.address, port, l.trusted === true);
+        let info: ListenerInfo;
+        try {
+          info = transport === this.udp ? await this.udp.listen(l.address, port) : await transport.listen(l.address, port, l.trusted === true);
+        } catch (e) {
+          throw listenError(index, { transport: l.transport, address: l.address, port }, e);
+        }
         this.bound.push(info);
         this.log.info({ transport: info.transport, address: info.address, port: info.port }, `listening on ${info.transport} ${formatHostPort(info.address, info.port)}`);
       }
