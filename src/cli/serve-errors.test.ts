@@ -82,13 +82,13 @@ describe('parley serve: start-time errors name the key and where it was set', ()
       ['sip:', '  listen:', '    - { transport: tcp, address: 127.0.0.1, port: 0 }', `    - { transport: udp, address: 127.0.0.1, port: ${udpPort} }`, 'http:', '  listen: []', ''].join('\n'),
     );
     const r = await serve(['--config', file]);
-    assertFails(r, new RegExp(`^parley: could not start: ${escape(file)}:5: sip\\.listen\\[1\\]: port ${udpPort} \\(udp 127\\.0\\.0\\.1\\) is in use$`));
+    assertFails(r, new RegExp(`^parley: could not start: ${escape(file)}:5: sip\\.listen\\[1\\]: port ${udpPort} \\(udp 127\\.0\\.0\\.1\\) is in use \\(EADDRINUSE\\)$`));
   });
 
   it('an HTTP listener whose port is in use', async () => {
     const file = await config('http-in-use.yaml', ['sip:', '  listen: []', 'http:', '  listen:', `    - { transport: http, address: 127.0.0.1, port: ${tcpPort} }`, ''].join('\n'));
     const r = await serve(['--config', file]);
-    assertFails(r, new RegExp(`^parley: could not start: ${escape(file)}:6: http\\.listen\\[0\\]: port ${tcpPort} \\(http 127\\.0\\.0\\.1\\) is in use$`));
+    assertFails(r, new RegExp(`^parley: could not start: ${escape(file)}:6: http\\.listen\\[0\\]: port ${tcpPort} \\(http 127\\.0\\.0\\.1\\) is in use \\(EADDRINUSE\\)$`));
   });
 
   it('a listener address that does not resolve, and one that is not of this host', async () => {
@@ -117,9 +117,9 @@ describe('parley serve: start-time errors name the key and where it was set', ()
     const file = await config('plain.yaml', 'log:\n  level: info\n');
     const spec = `udp:127.0.0.1:${udpPort}`;
     const r = await serve(['--config', file, '--listen', 'tcp:127.0.0.1:0', spec]);
-    assertFails(r, new RegExp(`^parley: could not start: --listen ${escape(spec)}: port ${udpPort} \\(udp 127\\.0\\.0\\.1\\) is in use$`));
+    assertFails(r, new RegExp(`^parley: could not start: --listen ${escape(spec)}: port ${udpPort} \\(udp 127\\.0\\.0\\.1\\) is in use \\(EADDRINUSE\\)$`));
     const web = await serve(['--data-dir', join(dir, 'data-cli'), '--listen', `ws:127.0.0.1:${tcpPort}`]);
-    assertFails(web, new RegExp(`^parley: could not start: --listen ws:127\\.0\\.0\\.1:${tcpPort}: port ${tcpPort} \\(http 127\\.0\\.0\\.1\\) is in use$`));
+    assertFails(web, new RegExp(`^parley: could not start: --listen ws:127\\.0\\.0\\.1:${tcpPort}: port ${tcpPort} \\(http 127\\.0\\.0\\.1\\) is in use \\(EADDRINUSE\\)$`));
   });
 
   it('a data directory that cannot be made', async () => {

@@ -26,9 +26,9 @@ export function listenError(index: number, listener: { readonly transport: strin
   const what = `${transport} ${address}`;
   switch (err.code) {
     case 'EADDRINUSE':
-      return new ListenError(index, listener, undefined, `port ${port} (${what}) is in use`, { cause: e });
+      return new ListenError(index, listener, undefined, `port ${port} (${what}) is in use (EADDRINUSE)`, { cause: e });
     case 'EACCES':
-      return new ListenError(index, listener, undefined, `port ${port} (${what}) needs privileges Parley does not have`, { cause: e });
+      return new ListenError(index, listener, undefined, `port ${port} (${what}) needs privileges Parley does not have (EACCES)`, { cause: e });
     case 'EADDRNOTAVAIL':
       return new ListenError(index, listener, 'address', `${address} is not an address of this host (EADDRNOTAVAIL)`, { cause: e });
     case 'ENOTFOUND':
