@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { FakeClock } from '../../../test/support/fake-clock.js';
-import { ConnectionTable, reservedConnections, type SipConnection } from './connection-table.js';
+import { ConnectionTable, REFUSAL_LOG_INTERVAL_MS, reservedConnections, type SipConnection } from './connection-table.js';
 import type { StreamTransport } from './flow.js';
 import { sourcePrefix } from './source-prefix.js';
 import { DEFAULT_TRANSPORT_LIMITS } from './transport-limits.js';
@@ -162,6 +162,19 @@ describe('ConnectionTable', () => {
     assert.equal(t.admitInbound('192.0.2.50', limits, true), undefined);
     for (let i = 0; i < 20; i++) t.add(fake(t, 'tcp', `10.0.1.${i}`, 1));
     assert.equal(t.admitInbound('192.0.2.50', limits, true)?.limit, 'maxConnections');
+  });
+
+  it('logs refusals of each limit once per interval, with the count of those not logged', () => {
+    const clock = new FakeClock();
+    const t = new ConnectionTable({ clock });
+    const reserve = { limit: 'authenticatedReserve', value: 80, reason: '' } as const;
+    const total = { limit: 'maxConnections', value: 100, reason: '' } as const;
+    assert.deepEqual(t.shouldLogRefusal(reserve), { log: true, suppressed: 0 });
+    assert.deepEqual(t.shouldLogRefusal(total), { log: true, suppressed: 0 }, 'each limit has its own interval');
+    for (let i = 0; i < 500; i++) assert.equal(t.shouldLogRefusal(reserve).log, false);
+    clock.advance(REFUSAL_LOG_INTERVAL_MS);
+    assert.deepEqual(t.shouldLogRefusal(reserve), { log: true, suppressed: 500 });
+    assert.deepEqual(t.shouldLogRefusal(reserve), { log: false, suppressed: 0 });
   });
 
   it('has no reserve with authenticatedReserve 0', () => {

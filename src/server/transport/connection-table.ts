@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events';
-import type { Clock } from '../../lib/clock.js';
+import { systemClock, type Clock } from '../../lib/clock.js';
 import { AuthenticatedSources } from './authenticated-sources.js';
 import type { Flow, StreamTransport } from './flow.js';
 import { normalizeAddress } from './flow.js';
@@ -90,9 +90,13 @@ export class ConnectionTable extends EventEmitter<ConnectionTableEvents> {
   private readonly inboundBySource = new Map<string, number>();
   /** Sources from which a request passed digest authentication recently. */
   readonly authenticatedSources: AuthenticatedSources;
+  private readonly clock: Pick<Clock, 'now'>;
+  /** Per limit: when its refusals were last logged, and how many since. */
+  private readonly refusals = new Map<ConnectionRefusal['limit'], { loggedAt: number; since: number }>();
 
   constructor(options: ConnectionTableOptions = {}) {
     super();
+    this.clock = options.clock ?? systemClock;
     this.authenticatedSources = new AuthenticatedSources({
       ttlMs: options.authenticatedSourceTtlMs ?? 86_400_000,
       ...(options.clock === undefined ? {} : { clock: options.clock }),
@@ -191,11 +195,30 @@ export class ConnectionTable extends EventEmitter<ConnectionTableEvents> {
     return undefined;
   }
 
+  /**
+   * Count a refusal of admitInbound and say whether to log it: the first of each limit, then at
+   * most one line per limit every REFUSAL_LOG_INTERVAL_MS carrying how many were not logged
+   * (`suppressed`), so that a flood of connections does not become a flood of log lines.
+   */
+  shouldLogRefusal(refusal: ConnectionRefusal): { log: boolean; suppressed: number } {
+    const now = this.clock.now();
+    const r = this.refusals.get(refusal.limit);
+    if (r === undefined || now - r.loggedAt >= REFUSAL_LOG_INTERVAL_MS) {
+      this.refusals.set(refusal.limit, { loggedAt: now, since: 0 });
+      return { log: true, suppressed: r?.since ?? 0 };
+    }
+    r.since++;
+    return { log: false, suppressed: 0 };
+  }
+
   /** Every connection in the table. */
   values(): IterableIterator<SipConnection> {
     return this.byId.values();
   }
 }
+
+/** Refusals of one limit are logged at most once in this many ms (ConnectionTable.shouldLogRefusal). */
+export const REFUSAL_LOG_INTERVAL_MS = 10_000;
 
 /** Connections of the table only sources that have authenticated may take. */
 export function reservedConnections(limits: Pick<TransportLimits, 'maxConnections' | 'authenticatedReserve'>): number {

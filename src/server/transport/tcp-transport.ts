@@ -165,7 +165,10 @@ export class TcpTransport {
     }
     const refused = connections.admitInbound(remoteAddress, limits, trusted);
     if (refused !== undefined) {
-      log.warn({ transport: this.transport, remote: `${remoteAddress}:${remotePort}`, limit: refused.limit, value: refused.value }, `connection refused: ${refused.reason}`);
+      const { log: logIt, suppressed } = connections.shouldLogRefusal(refused);
+      if (logIt) {
+        log.warn({ transport: this.transport, remote: `${remoteAddress}:${remotePort}`, limit: refused.limit, value: refused.value, suppressed }, `connection refused: ${refused.reason}`);
+      }
       socket.destroy();
       return;
     }

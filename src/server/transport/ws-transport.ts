@@ -93,7 +93,8 @@ export class WsTransport {
     }
     const refused = connections.admitInbound(remoteAddress, limits, trusted);
     if (refused !== undefined) {
-      log.warn({ transport, remote, limit: refused.limit, value: refused.value }, `connection refused: ${refused.reason}`);
+      const { log: logIt, suppressed } = connections.shouldLogRefusal(refused);
+      if (logIt) log.warn({ transport, remote, limit: refused.limit, value: refused.value, suppressed }, `connection refused: ${refused.reason}`);
       refuseUpgrade(socket, 503, refused.limit === 'maxConnectionsPerSource' ? 'too many connections from this address' : 'too many connections', { 'Retry-After': '30' });
       return;
     }
