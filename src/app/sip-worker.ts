@@ -9,7 +9,8 @@ import { FailureLimiter, SipServer } from '../server/index.js';
 import { LocationService } from '../server/registrar/location-service.js';
 import { MessagePath, type Flow, type ListenerInfo } from '../server/transport/index.js';
 import { Batcher } from '../server/workers/batcher.js';
-import { MAX_DATAGRAM_QUEUE_MS, type FromWorker, type ScriptAck, type ScriptControl, type ToPeer, type ToWorker } from '../server/workers/worker-messages.js';
+import { MAX_DATAGRAM_QUEUE_MS, type FromWorker, type ScriptAck, type ScriptControl, type ToPeer, type ToWorker, type Took } from '../server/workers/worker-messages.js';
+import { beat, type Heartbeat } from '../server/workers/worker-watchdog.js';
 import { WorkerWire } from '../server/workers/worker-wire.js';
 import { ForwardingBindingStore } from '../server/workers/forwarding-binding-store.js';
 import { SqliteBindingStore } from '../store/sqlite/sqlite-binding-store.js';
@@ -54,6 +55,7 @@ type Control =
   | { readonly k: 'peer'; readonly i: number; readonly port: MessagePort }
   /** A new channel to the binding writer (it was restarted). */
   | { readonly k: 'writer'; readonly port: MessagePort }
+  | Heartbeat
   | { readonly k: 'stop' };
 
 async function main(port: MessagePort, data: SipWorkerData): Promise<void> {
@@ -86,7 +88,16 @@ async function main(port: MessagePort, data: SipWorkerData): Promise<void> {
   // peer at 5,000 REGISTER/s): more than a peer's default socket buffer holds (sipp's 128 KiB
   // takes ~100 datagrams), so the peer dropped the end of each burst and retransmitted. One per
   // postMessage smooths as well but costs more (postMessage was 14 % of a worker's time).
-  const out = new Batcher<FromWorker>((items) => port.postMessage(items), 0, OUT_BATCH_MAX);
+  // What this worker has taken of what the socket thread handed it (it bounds what is in flight,
+  // server/workers/in-flight.ts): one item after each batch, raised in place while it waits in
+  // `out`, so it mostly rides in a postMessage that carries sends anyway.
+  let took: Took | undefined;
+  let takenMessages = 0;
+  let takenBytes = 0;
+  const out = new Batcher<FromWorker>((items) => {
+    took = undefined;
+    port.postMessage(items);
+  }, 0, OUT_BATCH_MAX);
   const wire = new WorkerWire(out, data.streamFailureWindowMs);
   const path = new MessagePath({ wire, limits: data.limits, log: log.child({ module: 'transport' }) });
   const { timers } = config.sip;
@@ -123,9 +134,12 @@ async function main(port: MessagePort, data: SipWorkerData): Promise<void> {
   /** Datagrams dropped because they waited too long for this worker (overload). */
   let shed = 0;
   const onBatch = (items: ToWorker[]): void => {
+    const before = takenMessages;
     for (const m of items) {
       switch (m.k) {
         case 'in':
+          takenMessages++;
+          takenBytes += m.b.byteLength;
           if (!m.d) path.receiveStreamMessage(m.b, m.f);
           else if (Date.now() - m.t <= MAX_DATAGRAM_QUEUE_MS) path.receiveDatagram(m.b, m.f);
           else shed++;
@@ -152,6 +166,14 @@ async function main(port: MessagePort, data: SipWorkerData): Promise<void> {
           break;
       }
     }
+    if (takenMessages === before) return;
+    if (took !== undefined) {
+      took.n = takenMessages;
+      took.b = takenBytes;
+    } else {
+      took = { k: 'took', n: takenMessages, b: takenBytes };
+      out.push(took);
+    }
   };
 
   const statsTimer = setInterval(() => {
@@ -173,8 +195,10 @@ async function main(port: MessagePort, data: SipWorkerData): Promise<void> {
   }, config.log.statsInterval * 1000);
   statsTimer.unref();
 
+  let heartbeat: NodeJS.Timeout | undefined;
   const stop = async (): Promise<void> => {
     clearInterval(statsTimer);
+    clearInterval(heartbeat);
     await sip.stop();
     await location.stop();
     wire.close();
@@ -218,6 +242,10 @@ async function main(port: MessagePort, data: SipWorkerData): Promise<void> {
     } else if (m.k === 'writer') {
       writer?.close();
       writer = m.port;
+    } else if (m.k === 'heartbeat') {
+      // the socket thread's watchdog: a timer of this event loop advances a shared counter
+      clearInterval(heartbeat);
+      heartbeat = beat(m);
     } else if (m.k === 'stop') {
       stop().catch((e: unknown) => log.error({ err: e }, 'SIP worker did not stop cleanly'));
     }

@@ -162,6 +162,14 @@ export class StreamConnection implements SipConnection {
     this.touch();
   }
 
+  pauseReading(): void {
+    if (this.state !== 'closed') this.socket.pause();
+  }
+
+  resumeReading(): void {
+    if (this.state !== 'closed') this.socket.resume();
+  }
+
   close(reason = 'closed locally'): void {
     this.shutdown(reason, true);
   }
