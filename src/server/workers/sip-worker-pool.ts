@@ -74,6 +74,8 @@ interface Slot {
   readonly inFlight: InFlight;
   /** The worker exited or is being terminated: nothing more goes to it. */
   gone: boolean;
+  /** Connections paused for this worker when it went: they read again once its successor is there. */
+  pausedWhenGone: readonly number[];
 }
 
 /**
@@ -363,6 +365,7 @@ export class SipWorkerPool implements RawReceiver {
       handled: undefined,
       inFlight: new InFlight(this.options.queue ?? DEFAULT_QUEUE_LIMITS),
       gone: false,
+      pausedWhenGone: [],
     };
     this.slots[index] = slot;
     // the worker beats from its event loop once it listens (right before it says it is ready)
@@ -398,6 +401,8 @@ export class SipWorkerPool implements RawReceiver {
         this.retire(slot);
         if (!slot.ready) reject(new Error(`SIP worker ${index} exited with ${code} before it was ready`));
         else if (!this.stopping) this.restart(index, code);
+        // after the restart (its successor takes their messages), or without one (they are lost)
+        this.resume(slot.pausedWhenGone);
       });
     });
   }
@@ -419,8 +424,8 @@ export class SipWorkerPool implements RawReceiver {
 
   /**
    * A worker exited or is being terminated: nothing more goes to it; what was in flight to it is
-   * lost (counted), and the connections paused for it read again (their next messages go to its
-   * successor).
+   * lost (counted). The connections paused for it stay paused until its successor is started
+   * (its exit), so that what they carry is not read in between and lost.
    */
   private retire(slot: Slot): void {
     if (slot.gone) return;
@@ -429,7 +434,10 @@ export class SipWorkerPool implements RawReceiver {
     const { lost, episode } = slot.inFlight.retire();
     this.lostMessages += lost;
     if (lost > 0) this.log.warn({ worker: slot.index, lost }, `${lost} messages queued for SIP worker ${slot.index} are lost`);
-    if (episode !== undefined) this.episodeEnds(slot, episode);
+    if (episode !== undefined) {
+      slot.pausedWhenGone = episode.paused;
+      this.logEpisodeEnd(slot, episode);
+    }
   }
 
   /** The first message beyond a worker's bound in an episode: one line (not one per message). */
@@ -441,9 +449,17 @@ export class SipWorkerPool implements RawReceiver {
     );
   }
 
-  /** A worker worked its queue down (or is gone): the paused connections read again; one line. */
+  /** A worker worked its queue down: the paused connections read again; one line. */
   private episodeEnds(slot: Slot, end: EpisodeEnd): void {
-    for (const id of end.paused) this.transports?.connections.get(id)?.resumeReading?.();
+    this.resume(end.paused);
+    this.logEpisodeEnd(slot, end);
+  }
+
+  private resume(connections: readonly number[]): void {
+    for (const id of connections) this.transports?.connections.get(id)?.resumeReading?.();
+  }
+
+  private logEpisodeEnd(slot: Slot, end: EpisodeEnd): void {
     this.log.info(
       { worker: slot.index, shedDatagrams: end.shed, pausedConnections: end.paused.length, ms: end.ms },
       `SIP worker ${slot.index} queue drained: ${end.shed} datagrams shed, ${end.paused.length} connections paused`,
