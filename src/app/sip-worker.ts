@@ -9,7 +9,8 @@ import { FailureLimiter, SipServer } from '../server/index.js';
 import { LocationService } from '../server/registrar/location-service.js';
 import { MessagePath, type Flow, type ListenerInfo } from '../server/transport/index.js';
 import { Batcher } from '../server/workers/batcher.js';
-import { MAX_DATAGRAM_QUEUE_MS, type FromWorker, type ScriptAck, type ScriptControl, type ToPeer, type ToWorker, type Took } from '../server/workers/worker-messages.js';
+import { MAX_DATAGRAM_QUEUE_MS, type FromWorker, type ScriptAck, type ScriptControl, type ToPeer, type ToWorker } from '../server/workers/worker-messages.js';
+import { TookReport } from '../server/workers/took-report.js';
 import { beat, type Heartbeat } from '../server/workers/worker-watchdog.js';
 import { WorkerWire } from '../server/workers/worker-wire.js';
 import { ForwardingBindingStore } from '../server/workers/forwarding-binding-store.js';
@@ -88,16 +89,13 @@ async function main(port: MessagePort, data: SipWorkerData): Promise<void> {
   // peer at 5,000 REGISTER/s): more than a peer's default socket buffer holds (sipp's 128 KiB
   // takes ~100 datagrams), so the peer dropped the end of each burst and retransmitted. One per
   // postMessage smooths as well but costs more (postMessage was 14 % of a worker's time).
-  // What this worker has taken of what the socket thread handed it (it bounds what is in flight,
-  // server/workers/in-flight.ts): one item after each batch, raised in place while it waits in
-  // `out`, so it mostly rides in a postMessage that carries sends anyway.
-  let took: Took | undefined;
-  let takenMessages = 0;
-  let takenBytes = 0;
   const out = new Batcher<FromWorker>((items) => {
-    took = undefined;
+    took.posted();
     port.postMessage(items);
   }, 0, OUT_BATCH_MAX);
+  // what this worker has taken of what the socket thread handed it (the bound on its queue),
+  // reported with the sends when it can
+  const took = new TookReport(out);
   const wire = new WorkerWire(out, data.streamFailureWindowMs);
   const path = new MessagePath({ wire, limits: data.limits, log: log.child({ module: 'transport' }) });
   const { timers } = config.sip;
@@ -134,12 +132,10 @@ async function main(port: MessagePort, data: SipWorkerData): Promise<void> {
   /** Datagrams dropped because they waited too long for this worker (overload). */
   let shed = 0;
   const onBatch = (items: ToWorker[]): void => {
-    const before = takenMessages;
     for (const m of items) {
       switch (m.k) {
         case 'in':
-          takenMessages++;
-          takenBytes += m.b.byteLength;
+          took.take(m.b.byteLength);
           if (!m.d) path.receiveStreamMessage(m.b, m.f);
           else if (Date.now() - m.t <= MAX_DATAGRAM_QUEUE_MS) path.receiveDatagram(m.b, m.f);
           else shed++;
@@ -166,14 +162,7 @@ async function main(port: MessagePort, data: SipWorkerData): Promise<void> {
           break;
       }
     }
-    if (takenMessages === before) return;
-    if (took !== undefined) {
-      took.n = takenMessages;
-      took.b = takenBytes;
-    } else {
-      took = { k: 'took', n: takenMessages, b: takenBytes };
-      out.push(took);
-    }
+    took.batchDone();
   };
 
   const statsTimer = setInterval(() => {
@@ -199,6 +188,7 @@ async function main(port: MessagePort, data: SipWorkerData): Promise<void> {
   const stop = async (): Promise<void> => {
     clearInterval(statsTimer);
     clearInterval(heartbeat);
+    took.close();
     await sip.stop();
     await location.stop();
     wire.close();
