@@ -132,7 +132,16 @@ describe('SipWorkerPool: the watchdog', () => {
   let pool: SipWorkerPool;
 
   before(async () => {
-    pool = new SipWorkerPool({ count: 1, entry: ENTRY, workerData: () => ({ gate: gate.buffer }), watchdogMs: 1000, queue: { maxMessages: 4, maxBytes: 1 << 20 }, log });
+    pool = new SipWorkerPool({
+      count: 1,
+      entry: ENTRY,
+      workerData: () => ({ gate: gate.buffer }),
+      watchdogMs: 1000,
+      queue: { maxMessages: 4, maxBytes: 1 << 20 },
+      // no restarts after crashes: a worker the watchdog ended is replaced all the same
+      maxRestartsPerMinute: 0,
+      log,
+    });
     await pool.start(side.transports);
   });
   after(() => pool.stop());
@@ -163,5 +172,14 @@ describe('SipWorkerPool: the watchdog', () => {
     pool.onBytes(message('echo'), UDP, true);
     pool.onBytes(message('echo'), tcp(9), false);
     await until('the new worker answers', () => side.replies() === before + 2);
+  });
+
+  it('hung again, it is replaced again (the budget of restarts is for crash loops)', async () => {
+    pool.onBytes(message('hang'), UDP, true);
+    await until('the second report', () => pool.queueStats().silentWorkers === 2);
+    await until('a new worker started', () => lines.filter(([, m]) => /SIP worker exited; starting a new one/.test(m)).length === 2);
+    const before = side.replies();
+    pool.onBytes(message('echo'), UDP, true);
+    await until('the new worker answers', () => side.replies() === before + 1);
   });
 });

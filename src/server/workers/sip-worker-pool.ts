@@ -76,6 +76,8 @@ interface Slot {
   gone: boolean;
   /** Connections paused for this worker when it went: they read again once its successor is there. */
   pausedWhenGone: readonly number[];
+  /** Terminated by the watchdog. */
+  silent: boolean;
 }
 
 /**
@@ -366,6 +368,7 @@ export class SipWorkerPool implements RawReceiver {
       inFlight: new InFlight(this.options.queue ?? DEFAULT_QUEUE_LIMITS),
       gone: false,
       pausedWhenGone: [],
+      silent: false,
     };
     this.slots[index] = slot;
     // the worker beats from its event loop once it listens (right before it says it is ready)
@@ -400,7 +403,7 @@ export class SipWorkerPool implements RawReceiver {
       worker.on('exit', (code) => {
         this.retire(slot);
         if (!slot.ready) reject(new Error(`SIP worker ${index} exited with ${code} before it was ready`));
-        else if (!this.stopping) this.restart(index, code);
+        else if (!this.stopping) this.restart(index, code, slot.silent);
         // after the restart (its successor takes their messages), or without one (they are lost)
         this.resume(slot.pausedWhenGone);
       });
@@ -417,6 +420,7 @@ export class SipWorkerPool implements RawReceiver {
     const slot = this.slots[index];
     if (slot === undefined || slot.gone || this.stopping) return;
     this.silentWorkers++;
+    slot.silent = true;
     this.log.error({ worker: index, silentMs: ms, inFlight: slot.inFlight.messages }, `SIP worker ${index} silent for ${(ms / 1000).toFixed(1)} s; terminating it and starting a new one`);
     this.retire(slot);
     void slot.worker.terminate();
@@ -467,8 +471,11 @@ export class SipWorkerPool implements RawReceiver {
   }
 
   /** A worker died: start another in its place (its calls in progress are lost, registrations are not). */
-  private restart(index: number, code: number): void {
-    if (!this.mayRestart()) {
+  private restart(index: number, code: number, silent: boolean): void {
+    // A worker the watchdog ended had been ready and then silent for seconds: such restarts cannot
+    // spin, and giving up would leave its Call-IDs unanswered for good (a routing script that
+    // hangs on some request would take its slot down after five). The budget is for crash loops.
+    if (!silent && !this.mayRestart()) {
       this.log.error({ worker: index, code }, 'SIP worker keeps failing; not restarting it again');
       return;
     }
