@@ -437,7 +437,8 @@ export class SipWorkerPool implements RawReceiver {
     this.watchdog?.forget(slot.index);
     const { lost, episode } = slot.inFlight.retire();
     this.lostMessages += lost;
-    if (lost > 0) this.log.warn({ worker: slot.index, lost }, `${lost} messages queued for SIP worker ${slot.index} are lost`);
+    // (on stop, the workers were told to finish: what they had not taken is not news)
+    if (lost > 0 && !this.stopping) this.log.warn({ worker: slot.index, lost }, `${lost} messages queued for SIP worker ${slot.index} are lost`);
     if (episode !== undefined) {
       slot.pausedWhenGone = episode.paused;
       this.logEpisodeEnd(slot, episode);
