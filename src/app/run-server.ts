@@ -161,6 +161,8 @@ export async function runServer(config: ParleyConfig, log: PinoLogger = stdoutLo
           workerData: { dataDir: config.dataDir, logLevel: config.log.level } satisfies BindingWriterData,
         },
         ...(limiter ? { limiter } : {}),
+        queue: config.sip.workerQueue,
+        watchdogMs: config.sip.workerWatchdog * 1000,
         log: log.child({ module: 'workers' }),
       });
       // every worker loads the same bindings from the store
@@ -238,7 +240,7 @@ export async function runServer(config: ParleyConfig, log: PinoLogger = stdoutLo
     });
     subscriberChanged = (username, domain) => pool?.subscriberChanged(username, domain);
     // the SIP counters are in each worker's own stats line
-    stats = () => ({ workers: threads, connections: transports.connections.size, script: scripts.active.version });
+    stats = () => ({ workers: threads, connections: transports.connections.size, script: scripts.active.version, ...pool?.queueStats() });
   }
   const control = await ControlSocket.open(
     config.dataDir,

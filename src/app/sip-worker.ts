@@ -11,6 +11,8 @@ import { MessagePath, sourcePrefix, type Flow, type ListenerInfo } from '../serv
 import { OncePerWindow } from '../server/workers/once-per-window.js';
 import { Batcher } from '../server/workers/batcher.js';
 import { MAX_DATAGRAM_QUEUE_MS, type FromWorker, type ScriptAck, type ScriptControl, type ToPeer, type ToWorker } from '../server/workers/worker-messages.js';
+import { TookReport } from '../server/workers/took-report.js';
+import { beat, type Heartbeat } from '../server/workers/worker-watchdog.js';
 import { WorkerWire } from '../server/workers/worker-wire.js';
 import { ForwardingBindingStore } from '../server/workers/forwarding-binding-store.js';
 import { SqliteBindingStore } from '../store/sqlite/sqlite-binding-store.js';
@@ -55,6 +57,7 @@ type Control =
   | { readonly k: 'peer'; readonly i: number; readonly port: MessagePort }
   /** A new channel to the binding writer (it was restarted). */
   | { readonly k: 'writer'; readonly port: MessagePort }
+  | Heartbeat
   | { readonly k: 'stop' };
 
 async function main(port: MessagePort, data: SipWorkerData): Promise<void> {
@@ -87,7 +90,13 @@ async function main(port: MessagePort, data: SipWorkerData): Promise<void> {
   // peer at 5,000 REGISTER/s): more than a peer's default socket buffer holds (sipp's 128 KiB
   // takes ~100 datagrams), so the peer dropped the end of each burst and retransmitted. One per
   // postMessage smooths as well but costs more (postMessage was 14 % of a worker's time).
-  const out = new Batcher<FromWorker>((items) => port.postMessage(items), 0, OUT_BATCH_MAX);
+  const out = new Batcher<FromWorker>((items) => {
+    took.posted();
+    port.postMessage(items);
+  }, 0, OUT_BATCH_MAX);
+  // what this worker has taken of what the socket thread handed it (the bound on its queue),
+  // reported with the sends when it can
+  const took = new TookReport(out);
   const wire = new WorkerWire(out, data.streamFailureWindowMs);
   const path = new MessagePath({ wire, limits: data.limits, log: log.child({ module: 'transport' }) });
   const { timers } = config.sip;
@@ -133,6 +142,7 @@ async function main(port: MessagePort, data: SipWorkerData): Promise<void> {
     for (const m of items) {
       switch (m.k) {
         case 'in':
+          took.take(m.b.byteLength);
           if (!m.d) path.receiveStreamMessage(m.b, m.f);
           else if (Date.now() - m.t <= MAX_DATAGRAM_QUEUE_MS) path.receiveDatagram(m.b, m.f);
           else shed++;
@@ -159,6 +169,7 @@ async function main(port: MessagePort, data: SipWorkerData): Promise<void> {
           break;
       }
     }
+    took.batchDone();
   };
 
   const statsTimer = setInterval(() => {
@@ -180,8 +191,11 @@ async function main(port: MessagePort, data: SipWorkerData): Promise<void> {
   }, config.log.statsInterval * 1000);
   statsTimer.unref();
 
+  let heartbeat: NodeJS.Timeout | undefined;
   const stop = async (): Promise<void> => {
     clearInterval(statsTimer);
+    clearInterval(heartbeat);
+    took.close();
     await sip.stop();
     await location.stop();
     wire.close();
@@ -225,6 +239,10 @@ async function main(port: MessagePort, data: SipWorkerData): Promise<void> {
     } else if (m.k === 'writer') {
       writer?.close();
       writer = m.port;
+    } else if (m.k === 'heartbeat') {
+      // the socket thread's watchdog: a timer of this event loop advances a shared counter
+      clearInterval(heartbeat);
+      heartbeat = beat(m);
     } else if (m.k === 'stop') {
       stop().catch((e: unknown) => log.error({ err: e }, 'SIP worker did not stop cleanly'));
     }

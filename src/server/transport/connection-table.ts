@@ -33,6 +33,13 @@ export interface SipConnection {
   destroy(reason?: string): void;
   /** The flow of this connection, with its `connectionId`. */
   flow(): Flow;
+  /**
+   * Stop reading from the peer (the SIP worker its messages go to is not keeping up): TCP's
+   * receive window fills and the peer waits. Messages already framed are still delivered.
+   */
+  pauseReading?(): void;
+  /** Read again after pauseReading. */
+  resumeReading?(): void;
 }
 
 /** The flow of a connection, with its `connectionId` (what SipConnection.flow returns). */

@@ -68,6 +68,8 @@ export class StreamConnection implements SipConnection {
   private incompleteTimer: NodeJS.Timeout | undefined;
   private lastError: Error | undefined;
   private closeReason: string | undefined;
+  /** Not reading (pauseReading). */
+  private paused = false;
 
   constructor(options: StreamConnectionOptions) {
     this.id = options.id;
@@ -162,6 +164,27 @@ export class StreamConnection implements SipConnection {
     this.touch();
   }
 
+  /**
+   * Stop reading (the SIP worker this connection's messages go to is not keeping up). While paused,
+   * a message begun and not finished is not the peer's fault: its timer stops, and runs again
+   * from the resume.
+   */
+  pauseReading(): void {
+    if (this.state === 'closed' || this.paused) return;
+    this.paused = true;
+    this.socket.pause();
+    clearTimeout(this.incompleteTimer);
+    this.incompleteTimer = undefined;
+  }
+
+  resumeReading(): void {
+    if (this.state === 'closed' || !this.paused) return;
+    this.paused = false;
+    this.socket.resume();
+    this.touch();
+    this.startIncompleteTimer();
+  }
+
   close(reason = 'closed locally'): void {
     this.shutdown(reason, true);
   }
@@ -212,6 +235,10 @@ export class StreamConnection implements SipConnection {
       clearTimeout(this.incompleteTimer);
       this.incompleteTimer = undefined;
     }
+    if (!this.paused) this.startIncompleteTimer();
+  }
+
+  private startIncompleteTimer(): void {
     if (this.framer.buffered > 0 && this.incompleteTimer === undefined && this.limits.incompleteMessageTimeoutMs > 0) {
       this.incompleteTimer = setTimeout(() => this.shutdown('incomplete message timeout', false), this.limits.incompleteMessageTimeoutMs).unref();
     }

@@ -155,6 +155,28 @@ describe('TransportLayer over TCP', () => {
     assert.ok(Date.now() - started >= 200, 'not before the timeout');
   });
 
+  it('a paused connection reads nothing until resumed, loses no byte, and its unfinished message does not time out meanwhile', async () => {
+    const peer = await StreamPeer.tcp(port);
+    try {
+      const n = delegate.messages.length;
+      const c2 = sampleRequest({ transport: 'TCP', callId: 'paused-2' });
+      // the first message, and the start of the second: the framer holds it and its timer runs
+      await peer.write(sampleRequest({ transport: 'TCP', callId: 'paused-1' }) + c2.slice(0, 40));
+      const { flow } = await delegate.message(n + 1);
+      const connection = layer.connections.get(flow.connectionId!)!;
+      connection.pauseReading!();
+      await peer.write(c2.slice(40) + sampleRequest({ transport: 'TCP', callId: 'paused-3' }));
+      await delay(700); // more than twice incompleteMessageTimeoutMs
+      assert.equal(delegate.messages.length, n + 1, 'a paused connection delivered a message');
+      assert.ok(connection.isOpen, 'the unfinished message timed out while the connection was paused');
+      connection.resumeReading!();
+      assert.equal((await delegate.message(n + 2)).message.callId, 'paused-2');
+      assert.equal((await delegate.message(n + 3)).message.callId, 'paused-3');
+    } finally {
+      peer.destroy();
+    }
+  });
+
   it('sends a response over the connection the request came in on (§18.2.2)', async () => {
     const peer = await StreamPeer.tcp(port);
     try {

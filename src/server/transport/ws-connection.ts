@@ -135,6 +135,14 @@ export class WsConnection implements SipConnection {
     this.touch();
   }
 
+  pauseReading(): void {
+    if (this.closedBecause === undefined) this.socket.pause();
+  }
+
+  resumeReading(): void {
+    if (this.closedBecause === undefined) this.socket.resume();
+  }
+
   /** Close with a WebSocket close handshake (1000) and leave the table. */
   close(reason = 'closed locally'): void {
     this.shutdown(reason, true);

@@ -156,6 +156,22 @@ describe('WsTransport: SIP over WebSocket (RFC 7118)', () => {
     assert.equal(s.delegate.messages.length, n + 1, 'one message, not one per fragment');
   });
 
+  it('a paused connection hands up no message until resumed, and then every one in order', async () => {
+    const c = await client();
+    const n = s.delegate.messages.length;
+    await c.sendText(wsRequest('ws-paused-1'));
+    const { flow } = await s.delegate.message(n + 1);
+    const connection = s.layer.connections.get(flow.connectionId!)!;
+    connection.pauseReading!();
+    await c.sendText(wsRequest('ws-paused-2'));
+    await c.sendText(wsRequest('ws-paused-3'));
+    await delay(200);
+    assert.equal(s.delegate.messages.length, n + 1, 'a paused connection handed up a message');
+    connection.resumeReading!();
+    await s.delegate.message(n + 3);
+    assert.deepEqual(s.delegate.messages.slice(n).map((r) => r.message.callId), ['ws-paused-1', 'ws-paused-2', 'ws-paused-3']);
+  });
+
   it('takes two WebSocket messages in one TCP write as two SIP messages', async () => {
     const c = await client();
     const n = s.delegate.messages.length;

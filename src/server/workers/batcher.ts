@@ -30,6 +30,11 @@ export class Batcher<T> {
     }
   }
 
+  /** Items collected and not yet handed over. */
+  get pending(): number {
+    return this.items.length;
+  }
+
   /** Hand over what is collected now. */
   readonly flush = (): void => {
     if (this.timer !== undefined) {

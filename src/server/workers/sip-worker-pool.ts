@@ -8,8 +8,10 @@ import type { RawReceiver, TransportLayer } from '../transport/transport-layer.j
 import { Batcher } from './batcher.js';
 import { workerOf } from './call-id-hash.js';
 import { exactBytes } from './exact-bytes.js';
+import { DEFAULT_QUEUE_LIMITS, InFlight, type EpisodeEnd, type QueueLimits } from './in-flight.js';
 import { startWorker } from './start-worker.js';
 import type { FromWorker, ScriptAck, ScriptControl, SendsHandled, ToWorker, WorkerFailed, WorkerReady, WriterControl } from './worker-messages.js';
+import { WorkerWatchdog } from './worker-watchdog.js';
 
 export interface SipWorkerPoolOptions {
   /** Worker threads (1 or more), each a SIP core, numbered 0 … count-1. */
@@ -33,6 +35,25 @@ export interface SipWorkerPoolOptions {
   readonly log?: Logger;
   /** Most restarts of crashed workers in a minute before the pool gives up (and says so). Default 5. */
   readonly maxRestartsPerMinute?: number;
+  /** The bound on what is in flight to each worker (in-flight.ts). Default DEFAULT_QUEUE_LIMITS. */
+  readonly queue?: QueueLimits;
+  /**
+   * A worker whose event loop has not turned for this long (ms) is terminated and replaced
+   * (worker-watchdog.ts); 0 or absent: no watchdog.
+   */
+  readonly watchdogMs?: number;
+}
+
+/** The socket thread's counters of the worker queues (in the main thread's stats line). */
+export interface QueueStats {
+  /** Datagrams dropped because their worker's queue was full, since the start. */
+  readonly shedDatagrams: number;
+  /** Messages that were in flight to a worker that died or was terminated, since the start. */
+  readonly lostMessages: number;
+  /** Workers terminated by the watchdog, since the start. */
+  readonly silentWorkers: number;
+  /** Connections paused now because a worker's queue is full. */
+  readonly pausedConnections: number;
 }
 
 /** A routing script version as the workers load it (a compiled module's URL; none: the built-in default). */
@@ -49,6 +70,14 @@ interface Slot {
   ready: boolean;
   /** The "sends handled" item in the inbox now, raised while nothing else follows it. */
   handled: SendsHandled | undefined;
+  /** Received messages handed to this worker and not yet taken (the bound). */
+  readonly inFlight: InFlight;
+  /** The worker exited or is being terminated: nothing more goes to it. */
+  gone: boolean;
+  /** Connections paused for this worker when it went: they read again once its successor is there. */
+  pausedWhenGone: readonly number[];
+  /** Terminated by the watchdog. */
+  silent: boolean;
 }
 
 /**
@@ -82,10 +111,23 @@ export class SipWorkerPool implements RawReceiver {
   private activeScript: ScriptVersionRef | undefined;
   private restarts: number[] = [];
   private writer: Worker | undefined;
+  private readonly watchdog: WorkerWatchdog | undefined;
+  private shedDatagrams = 0;
+  private lostMessages = 0;
+  private silentWorkers = 0;
 
   constructor(private readonly options: SipWorkerPoolOptions) {
     if (options.count < 1) throw new RangeError('SipWorkerPool: at least one worker');
     this.log = options.log ?? silentLogger;
+    const silentMs = options.watchdogMs ?? 0;
+    this.watchdog = silentMs > 0 ? new WorkerWatchdog(silentMs, (index, ms) => this.onSilent(index, ms)) : undefined;
+  }
+
+  /** The counters of the worker queues. */
+  queueStats(): QueueStats {
+    let paused = 0;
+    for (const slot of this.workers()) paused += slot.inFlight.pausedConnections;
+    return { shedDatagrams: this.shedDatagrams, lostMessages: this.lostMessages, silentWorkers: this.silentWorkers, pausedConnections: paused };
   }
 
   get size(): number {
@@ -118,6 +160,7 @@ export class SipWorkerPool implements RawReceiver {
   /** Ask every worker to finish (write pending registrations), then end them. */
   async stop(): Promise<void> {
     this.stopping = true;
+    this.watchdog?.close();
     await Promise.all(
       this.workers().map(
         (slot) =>
@@ -263,7 +306,25 @@ export class SipWorkerPool implements RawReceiver {
   // ---- RawReceiver: bytes from the sockets ------------------------------------------------
 
   onBytes(bytes: Uint8Array, flow: Flow, datagram: boolean): void {
-    this.slots[workerOf(bytes, this.options.count)]?.inbox.push({ k: 'in', b: exactBytes(bytes), f: flow, d: datagram, t: Date.now() });
+    const slot = this.slots[workerOf(bytes, this.options.count)];
+    if (slot === undefined) return;
+    if (slot.gone) {
+      // its worker is being replaced (or could not be): as lost as what was queued for it
+      this.lostMessages++;
+      return;
+    }
+    const connectionId = flow.connectionId;
+    const admit = slot.inFlight.admit(bytes.byteLength, connectionId);
+    if (admit !== 'take') {
+      if (slot.inFlight.announce()) this.episodeStarts(slot);
+      if (admit === 'shed') {
+        this.shedDatagrams++;
+        return;
+      }
+      // a stream's bytes are not dropped: this message goes on, and its connection stops reading
+      if (connectionId !== undefined) this.transports?.connections.get(connectionId)?.pauseReading?.();
+    }
+    slot.inbox.push({ k: 'in', b: exactBytes(bytes), f: flow, d: datagram, t: Date.now() });
   }
 
   /**
@@ -305,12 +366,18 @@ export class SipWorkerPool implements RawReceiver {
       }),
       ready: false,
       handled: undefined,
+      inFlight: new InFlight(this.options.queue ?? DEFAULT_QUEUE_LIMITS),
+      gone: false,
+      pausedWhenGone: [],
+      silent: false,
     };
     this.slots[index] = slot;
+    // the worker beats from its event loop once it listens (right before it says it is ready)
+    if (this.watchdog !== undefined) worker.postMessage(this.watchdog.heartbeat(index));
     return new Promise<WorkerReady>((resolve, reject) => {
       worker.on('message', (m: FromWorker[] | WorkerReady | WorkerFailed | ScriptAck) => {
         if (Array.isArray(m)) {
-          this.fromWorker(index, m);
+          this.fromWorker(index, m, slot);
           return;
         }
         if (m.k === 'script-prepared' || m.k === 'script-committed') {
@@ -322,6 +389,7 @@ export class SipWorkerPool implements RawReceiver {
         }
         if (m.k === 'ready') {
           slot.ready = true;
+          if (!slot.gone) this.watchdog?.start(index);
           // a worker started late (a restart) learns of the connections open now
           for (const c of this.transports?.connections.values() ?? []) slot.inbox.push({ k: 'opened', id: c.id, f: c.flow() });
           resolve(m);
@@ -334,15 +402,82 @@ export class SipWorkerPool implements RawReceiver {
         if (!slot.ready) reject(e);
       });
       worker.on('exit', (code) => {
+        this.retire(slot);
         if (!slot.ready) reject(new Error(`SIP worker ${index} exited with ${code} before it was ready`));
-        else if (!this.stopping) this.restart(index, code);
+        else if (!this.stopping) this.restart(index, code, slot.silent);
+        // after the restart (its successor takes their messages), or without one (they are lost)
+        this.resume(slot.pausedWhenGone);
       });
     });
   }
 
+  /**
+   * Worker `index` has not turned its event loop for `ms`: it is stuck (an endless loop in a
+   * routing script, a regular expression backtracking). Terminate it; its exit starts another
+   * in its place, as when a worker crashes. Its transactions are lost; the registrations it held
+   * are in the other replicas and in the store, and the new worker loads them as it starts.
+   */
+  private onSilent(index: number, ms: number): void {
+    const slot = this.slots[index];
+    if (slot === undefined || slot.gone || this.stopping) return;
+    this.silentWorkers++;
+    slot.silent = true;
+    this.log.error({ worker: index, silentMs: ms, inFlight: slot.inFlight.messages }, `SIP worker ${index} silent for ${(ms / 1000).toFixed(1)} s; terminating it and starting a new one`);
+    this.retire(slot);
+    void slot.worker.terminate();
+  }
+
+  /**
+   * A worker exited or is being terminated: nothing more goes to it; what was in flight to it is
+   * lost (counted). The connections paused for it stay paused until its successor is started
+   * (its exit), so that what they carry is not read in between and lost.
+   */
+  private retire(slot: Slot): void {
+    if (slot.gone) return;
+    slot.gone = true;
+    this.watchdog?.forget(slot.index);
+    const { lost, episode } = slot.inFlight.retire();
+    this.lostMessages += lost;
+    // (on stop, the workers were told to finish: what they had not taken is not news)
+    if (lost > 0 && !this.stopping) this.log.warn({ worker: slot.index, lost }, `${lost} messages queued for SIP worker ${slot.index} are lost`);
+    if (episode !== undefined) {
+      slot.pausedWhenGone = episode.paused;
+      this.logEpisodeEnd(slot, episode);
+    }
+  }
+
+  /** The first message beyond a worker's bound in an episode: one line (not one per message). */
+  private episodeStarts(slot: Slot): void {
+    const q = this.options.queue ?? DEFAULT_QUEUE_LIMITS;
+    this.log.warn(
+      { worker: slot.index, inFlight: slot.inFlight.messages, inFlightBytes: slot.inFlight.bytes, maxMessages: q.maxMessages, maxBytes: q.maxBytes },
+      `SIP worker ${slot.index} is not keeping up: shedding its datagrams and pausing its connections`,
+    );
+  }
+
+  /** A worker worked its queue down: the paused connections read again; one line. */
+  private episodeEnds(slot: Slot, end: EpisodeEnd): void {
+    this.resume(end.paused);
+    this.logEpisodeEnd(slot, end);
+  }
+
+  private resume(connections: readonly number[]): void {
+    for (const id of connections) this.transports?.connections.get(id)?.resumeReading?.();
+  }
+
+  private logEpisodeEnd(slot: Slot, end: EpisodeEnd): void {
+    this.log.info(
+      { worker: slot.index, shedDatagrams: end.shed, pausedConnections: end.paused.length, ms: end.ms },
+      `SIP worker ${slot.index} queue drained: ${end.shed} datagrams shed, ${end.paused.length} connections paused`,
+    );
+  }
+
   /** A worker died: start another in its place (its calls in progress are lost, registrations are not). */
-  private restart(index: number, code: number): void {
-    if (!this.mayRestart()) {
+  private restart(index: number, code: number, silent: boolean): void {
+    // A worker the watchdog ended had been ready and then silent for seconds: such restarts cannot
+    // spin, and giving up would leave its Call-IDs unanswered for good (a routing script that
+    // hangs on some request would take its slot down after five). The budget is for crash loops.
+    if (!silent && !this.mayRestart()) {
       this.log.error({ worker: index, code }, 'SIP worker keeps failing; not restarting it again');
       return;
     }
@@ -391,7 +526,7 @@ export class SipWorkerPool implements RawReceiver {
     for (const slot of this.workers()) slot.inbox.push(m);
   }
 
-  private fromWorker(index: number, items: FromWorker[]): void {
+  private fromWorker(index: number, items: FromWorker[], slot: Slot): void {
     const transports = this.transports;
     if (transports === undefined) return;
     let last = 0;
@@ -411,6 +546,12 @@ export class SipWorkerPool implements RawReceiver {
         case 'auth-success':
           transports.connections.authenticatedSources.mark(m.a);
           break;
+        case 'took': {
+          // `slot`, not slots[index]: a report of a worker already replaced is not its successor's
+          const end = slot.gone ? undefined : slot.inFlight.took(m.n, m.b);
+          if (end !== undefined) this.episodeEnds(slot, end);
+          break;
+        }
       }
     }
     if (last !== 0) this.sendsHandled(index, last);

@@ -61,7 +61,20 @@ export type FromWorker =
    * A request from this address passed digest authentication (the first per source and minute of
    * this worker): the connection table keeps a reserve of connections for such sources.
    */
-  | { readonly k: 'auth-success'; readonly a: string };
+  | { readonly k: 'auth-success'; readonly a: string }
+  | Took;
+
+/**
+ * Worker → socket thread, after a batch: the received messages (`in` items) the worker has taken
+ * since it started, `n`, and their bytes, `b` (cumulative; server/workers/in-flight.ts bounds what
+ * is handed over and not yet taken). The worker raises `n` and `b` of an item not yet posted
+ * rather than adding another, so it rides with the sends of the batch.
+ */
+export interface Took {
+  readonly k: 'took';
+  n: number;
+  b: number;
+}
 
 /** Worker → worker (over their own channels): binding changes for the other replicas. */
 export type ToPeer = { readonly k: 'bindings'; readonly d: BindingDelta };
