@@ -98,6 +98,7 @@ export async function runServer(config: ParleyConfig, log: PinoLogger = stdoutLo
     tls,
     dataDir: config.dataDir,
     limits,
+    serverName: config.sip.serverName,
     log,
     // with worker threads this thread keeps the sockets and hands every message to a worker
     ...(threads > 0 ? { receiver: { onBytes: (b, f, d) => pool?.onBytes(b, f, d), onFramingError: (e, f) => pool?.onFramingError(e, f) } } : {}),
