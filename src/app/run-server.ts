@@ -200,6 +200,7 @@ export async function runServer(config: ParleyConfig, log: PinoLogger = stdoutLo
       requests: sip.stats.requests,
       responses: sip.stats.responses,
       parseErrors: sip.stats.parseErrors,
+      lateParseErrors: sip.stats.lateParseErrors,
       script: routing.script.version,
       handledByScript: Object.fromEntries(routing.handled),
     });

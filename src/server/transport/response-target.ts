@@ -29,6 +29,7 @@ export interface ResponseTarget {
  * whether asked or not, so that the answer never goes anywhere the request did not come from.
  */
 export function sourceTarget(source: Flow): ResponseTarget {
+  // DEVIATION(RFC 3261 §18.2.2, RFC 3581 §4): not where the Via points, but where the request came from
   return {
     transport: source.transport,
     ...(source.connectionId === undefined ? {} : { connectionId: source.connectionId }),
