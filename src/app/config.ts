@@ -137,8 +137,8 @@ export const CONFIG_SCHEMA: FieldSchema & { kind: 'object' } = {
           kind: 'object',
           doc: 'Limits.',
           fields: {
-            maxMessageSize: { kind: 'integer', min: 1024, max: 1048576, default: 65535, doc: 'Largest SIP message accepted, in bytes. A larger request whose header section fits is answered 513 Message Too Large (over a stream, then its connection is closed); otherwise a datagram is dropped and a stream connection closed (WebSocket: close code 1009).' },
-            maxHeaders: { kind: 'integer', min: 16, max: 4096, default: 256, doc: 'Most header fields in one message (more: 513). One header field may have at most 16,384 characters (fixed).' },
+            maxMessageSize: { kind: 'integer', min: 1024, max: 1048576, default: 65535, doc: 'Largest SIP message accepted, in bytes. A larger request whose header section fits is answered `513 Message Too Large` (over a stream, then its connection is closed); otherwise a datagram is dropped and a stream connection closed (WebSocket: close code 1009, no SIP answer).' },
+            maxHeaders: { kind: 'integer', min: 16, max: 4096, default: 256, doc: 'Most header fields in one message; a request with more is answered `513 Message Too Large`. One header field (folded lines joined) may have at most 16,384 characters, a fixed limit: a longer one is left out and the request answered 513.' },
             maxConnections: { kind: 'integer', min: 1, max: 1000000, default: 10000, doc: 'Most TCP/TLS/WebSocket connections open at once.' },
             maxConnectionsPerSource: { kind: 'integer', min: 1, max: 1000000, default: 100, doc: 'Most TCP/TLS/WebSocket connections from one source address.' },
             idleTimeout: { kind: 'integer', min: 1, max: 86400, default: 3600, doc: 'Seconds before an idle TCP/TLS/WebSocket connection is closed (WebSocket pings do not count as activity, SIP messages and CRLF keepalives do).' },
