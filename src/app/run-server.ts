@@ -117,6 +117,7 @@ export async function runServer(config: ParleyConfig, log: PinoLogger = stdoutLo
     // a source that authenticated keeps its place in the connection reserve as long as a
     // registration it made can last
     authenticatedSourceTtlMs: config.registrar.maxExpires * 1000,
+    serverName: config.sip.serverName,
     log,
     // with worker threads this thread keeps the sockets and hands every message to a worker
     ...(threads > 0 ? { receiver: { onBytes: (b, f, d) => pool?.onBytes(b, f, d), onFramingError: (e, f) => pool?.onFramingError(e, f) } } : {}),
@@ -223,6 +224,7 @@ export async function runServer(config: ParleyConfig, log: PinoLogger = stdoutLo
       requests: sip.stats.requests,
       responses: sip.stats.responses,
       parseErrors: sip.stats.parseErrors,
+      lateParseErrors: sip.stats.lateParseErrors,
       script: routing.script.version,
       handledByScript: Object.fromEntries(routing.handled),
     });

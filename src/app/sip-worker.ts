@@ -181,6 +181,7 @@ async function main(port: MessagePort, data: SipWorkerData): Promise<void> {
         requests: sip.stats.requests,
         responses: sip.stats.responses,
         parseErrors: sip.stats.parseErrors,
+        lateParseErrors: sip.stats.lateParseErrors,
         shedDatagrams: shed,
         heapUsedMB: Math.round(process.memoryUsage().heapUsed / 1048576),
         script: routing.script.version,

@@ -112,8 +112,10 @@ export interface RequestContext extends ScriptContextBase, HeaderActions {
   // ---- checks ---------------------------------------------------------------------------
   /**
    * RFC 3261 §16.3: Max-Forwards (483; an OPTIONS to the server itself is let through), loops
-   * (482), Proxy-Require (420 with Unsupported), a Request-URI scheme Parley cannot route (416).
-   * Answers and returns false when the request fails one [maxfwd, sanity, loop checks].
+   * (482), Proxy-Require (420 with Unsupported), a Request-URI scheme Parley cannot route (416);
+   * where Parley is the UAS (a REGISTER, or a request to the server's own address): Require with
+   * an option tag it does not support (420 with Unsupported, §8.2.2.3), a method it does not know
+   * (501, §21.5.2). Answers and returns false when the request fails one [maxfwd, sanity, loop checks].
    */
   sanityCheck(): boolean;
   /**

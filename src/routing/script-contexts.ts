@@ -210,10 +210,40 @@ export class RequestCtx extends EditingCtx implements RequestContext, ResponseOb
       const unsupported = request.proxyRequire;
       if (unsupported.length > 0) refusal = [420, [['Unsupported', unsupported.join(', ')]]];
       else if (ruri.kind !== 'sip' && ruri.kind !== 'tel') refusal = [416];
+      else refusal = this.uasRefusal();
     }
     if (refusal !== undefined && this.tx !== undefined) this.answer(refusal[0], undefined, refusal[1]);
     this.trace?.step(this.handler, 'sanityCheck', undefined, refusal === undefined ? true : refusal[0]);
     return refusal === undefined;
+  }
+
+  /**
+   * What Parley refuses where it is the UAS itself: a REGISTER (the registrar) or a request to the
+   * server's own address (no user part).
+   *
+   * "If a UAS does not understand an option-tag listed in a Require header field, it MUST respond
+   *  by generating a response with status code 420 (Bad Extension). The UAS MUST add an
+   *  Unsupported header field, and list in it those options it does not understand amongst those
+   *  in the Require header field of the request." (RFC 3261 §8.2.2.3; not for CANCEL, nor ACK.)
+   * 501: "This is the appropriate response when a UAS does not recognize the request method and
+   *  is not capable of supporting it for any user. (Proxies forward all requests regardless of
+   *  method.)" (RFC 3261 §21.5.2): a method Parley does not know, sent to the server itself.
+   */
+  private uasRefusal(): [number, Headers?] | undefined {
+    const { request, env } = this;
+    const method = request.method;
+    if (method === 'ACK' || method === 'CANCEL') return undefined;
+    const ruri = request.requestUri;
+    const toServer = ruri.kind === 'sip' && ruri.user === undefined && env.identity.isLocalUri(ruri);
+    if (method !== 'REGISTER' && !toServer) return undefined;
+    const handler = env.server.handler;
+    if (request.has('require')) {
+      const supported = new Set(handler.supported.map((t) => t.toLowerCase()));
+      const unknown = request.require.filter((t) => !supported.has(t.toLowerCase()));
+      if (unknown.length > 0) return [420, [['Unsupported', unknown.join(', ')]]];
+    }
+    if (toServer && !handler.allow.includes(method)) return [501];
+    return undefined;
   }
 
   looseRoute(): boolean {

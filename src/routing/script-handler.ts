@@ -1,4 +1,4 @@
-import type { Flow, ServerTransaction, SipRequest } from '../sip/index.js';
+import { SipParseError, type Flow, type ServerTransaction, type SipRequest } from '../sip/index.js';
 import type { RequestHandler, StatelessAnswer } from '../server/core/request-handler.js';
 import { optionsHeaders } from '../server/core/options-headers.js';
 import type { SipServer } from '../server/sip-server.js';
@@ -93,6 +93,12 @@ export class ScriptHandler implements RequestHandler, RoutingDone {
       fn(ctx);
       trace?.mark('onStateless', 'end', undefined, undefined);
     } catch (e) {
+      if (e instanceof SipParseError) {
+        // a malformed header the script read: the server answers 400 (SipServer.answerLateParseError)
+        trace?.mark('onStateless', 'throw', undefined, undefined, { error: e.name, message: e.message });
+        trace?.close();
+        throw e;
+      }
       if (SipReply.is(e) && request.method !== 'ACK') {
         trace?.step('onStateless', 'throw', [e.status, e.reason ?? null]);
         ctx.answer = { status: e.status, headers: e.headers, ...(e.reason === undefined ? {} : { reason: e.reason }) };
@@ -112,13 +118,13 @@ export class ScriptHandler implements RequestHandler, RoutingDone {
     return answer;
   }
 
-  onRequest(request: SipRequest, tx: ServerTransaction, _server: SipServer): void {
-    this.route(request, tx, tx.source);
+  onRequest(request: SipRequest, tx: ServerTransaction, server: SipServer): void {
+    this.route(request, tx, tx.source, server);
   }
 
   /** An ACK no INVITE server transaction absorbed (for a 2xx): onInDialog, without a transaction. */
-  onAck(ack: SipRequest, source: Flow, _server: SipServer): void {
-    this.route(ack, undefined, source);
+  onAck(ack: SipRequest, source: Flow, server: SipServer): void {
+    this.route(ack, undefined, source, server);
   }
 
   onAbsorbed(request: SipRequest): void {
@@ -129,7 +135,7 @@ export class ScriptHandler implements RequestHandler, RoutingDone {
     this.tracer.discard(begun);
   }
 
-  private route(request: SipRequest, tx: ServerTransaction | undefined, source: Flow): void {
+  private route(request: SipRequest, tx: ServerTransaction | undefined, source: Flow, server: SipServer): void {
     const script = this.current;
     this.count(script.version);
     const trace = this.traceFor(request, source, script);
@@ -140,13 +146,13 @@ export class ScriptHandler implements RequestHandler, RoutingDone {
     try {
       r = fn(ctx);
     } catch (e) {
-      this.failed(ctx, e);
+      this.failed(ctx, e, server);
       return;
     }
     if (r !== undefined && typeof (r as Promise<void>).then === 'function') {
       (r as Promise<void>).then(
         () => this.ended(ctx),
-        (e: unknown) => this.failed(ctx, e),
+        (e: unknown) => this.failed(ctx, e, server),
       );
     } else this.ended(ctx);
   }
@@ -170,9 +176,17 @@ export class ScriptHandler implements RequestHandler, RoutingDone {
     this.settled(ctx);
   }
 
-  /** The handler threw: a SipReply answers with its status; anything else 500, logged with the script's stack. */
-  private failed(ctx: RequestCtx, e: unknown): void {
-    if (SipReply.is(e)) {
+  /**
+   * The handler threw: a SipReply answers with its status; a parse error (a malformed header the
+   * script read, e.g. in sanityCheck) 400 naming it, logged at debug level and counted by the
+   * server (network input, not a fault of the script); anything else 500, logged with the
+   * script's stack.
+   */
+  private failed(ctx: RequestCtx, e: unknown, server: SipServer): void {
+    if (e instanceof SipParseError) {
+      ctx.trace?.mark(ctx.handler, 'throw', ctx.varsIfAny, ctx.script.dumpVars, { error: e.name, message: e.message });
+      if (!ctx.answered && ctx.decision !== 'relayed') server.answerLateParseError(ctx.request, e, ctx.tx, ctx.source);
+    } else if (SipReply.is(e)) {
       ctx.trace?.step(ctx.handler, 'throw', [e.status, e.reason ?? null]);
       if (!ctx.answered && ctx.decision !== 'relayed') ctx.answer(e.status, e.reason, e.headers);
     } else {

@@ -3,12 +3,12 @@ import { systemClock, type Clock } from '../lib/clock.js';
 import { silentLogger, type Logger } from '../lib/logger.js';
 import {
   createResponse, newTag, TransactionLayer, type AnySipMessage, type Flow, type ResponseOptions, type ServerTransaction,
-  type SipParseError, type SipRequest, type SipResponse, type TimerConfig, SipResponse as SipResponseClass,
+  type SipParseError, type SipRequest, type SipResponse, type TimerConfig, SipResponse as SipResponseClass, SipParseError as SipParseErrorClass,
 } from '../sip/index.js';
 import { BasicHandler } from './core/basic-handler.js';
 import type { RequestHandler, StatelessAnswer } from './core/request-handler.js';
 import { optionsHeaders } from './core/options-headers.js';
-import { MessagePath, TransportLayer, type ListenerInfo, type ListenerOptions, type TlsOptions, type TransportLimits } from './transport/index.js';
+import { MessagePath, TransportLayer, malformedResponse, malformedStatus, malformedWarning, type ListenerInfo, type ListenerOptions, type TlsOptions, type TransportLimits } from './transport/index.js';
 
 export interface SipServerOptions {
   /** Sockets to open. Give either these or `path`. */
@@ -34,7 +34,10 @@ export interface SipServerStats {
   requests: number;
   responses: number;
   absorbed: number;
+  /** Input that did not parse (answered when a response is possible). */
   parseErrors: number;
+  /** Requests whose fault was found after dispatch (a header read on demand), answered 400. */
+  lateParseErrors: number;
   strayResponses: number;
   repliesSent: Record<number, number>;
 }
@@ -58,7 +61,7 @@ export class SipServer {
   readonly messages: MessagePath;
   readonly transactions: TransactionLayer;
   readonly log: Logger;
-  readonly stats: SipServerStats = { requests: 0, responses: 0, absorbed: 0, parseErrors: 0, strayResponses: 0, repliesSent: {} };
+  readonly stats: SipServerStats = { requests: 0, responses: 0, absorbed: 0, parseErrors: 0, lateParseErrors: 0, strayResponses: 0, repliesSent: {} };
   handler: RequestHandler;
   private readonly serverName: string;
 
@@ -81,6 +84,7 @@ export class SipServer {
         ...(options.tls === undefined ? {} : { tls: options.tls }),
         ...(options.dataDir === undefined ? {} : { dataDir: options.dataDir }),
         ...(options.limits === undefined ? {} : { limits: options.limits }),
+        serverName: this.serverName,
         log: this.log,
         delegate,
       });
@@ -182,7 +186,14 @@ export class SipServer {
     }
     const request = message;
     this.stats.requests++;
-    const stateless = this.handler.statelessAnswer?.(request, flow);
+    let stateless: StatelessAnswer | undefined;
+    try {
+      stateless = this.handler.statelessAnswer?.(request, flow);
+    } catch (e) {
+      if (!(e instanceof SipParseErrorClass)) throw e;
+      this.answerLateParseError(request, e, undefined, flow);
+      return;
+    }
     if (stateless !== undefined) {
       this.replyStateless(request, flow, stateless);
       return;
@@ -200,6 +211,10 @@ export class SipServer {
         try {
           this.handler.onRequest(request, r.tx, this);
         } catch (e) {
+          if (e instanceof SipParseErrorClass) {
+            this.answerLateParseError(request, e, r.tx, flow);
+            return;
+          }
           this.log.error({ err: e, callId: request.callId, method: request.method }, 'request handler failed');
           if (r.tx.lastStatus === undefined || r.tx.lastStatus < 200) this.reply(r.tx, 500);
         }
@@ -207,29 +222,46 @@ export class SipServer {
   }
 
   /**
-   * Malformed input. A request whose Via, From, To, Call-ID and CSeq can still be read gets a
-   * stateless 400 naming the fault in a Warning (505 for an unsupported version, §8.2.1 style);
-   * anything else is dropped: "no response is possible" without them, and a malformed response
-   * is never answered.
+   * Malformed input (RFC 4475 §3.1.2, §3.3). A request whose top Via can be read gets a stateless
+   * 400 naming the place of the fault (reason phrase) and the fault (Warning), 505 for a version
+   * other than 2.0, 513 past a size limit; From, To, Call-ID and CSeq are copied as raw text, even
+   * when they are what is broken. The answer goes back over the transport and connection the
+   * request came on, to its source address and port, never where its Via points (sourceTarget).
+   * Anything else is dropped: "no response is possible" without a Via, and a malformed response
+   * or ACK is never answered.
    */
   private onParseError(error: SipParseError, partial: AnySipMessage | undefined, flow: Flow): void {
     this.stats.parseErrors++;
     this.log.debug({ place: error.place, detail: error.detail, remote: `${flow.remoteAddress}:${flow.remotePort}`, transport: flow.transport }, 'malformed SIP message');
-    if (partial === undefined || !partial.isRequest || partial.method === 'ACK') return;
-    const status = error.place === 'start-line/version' ? 505 : 400;
-    let response: SipResponse;
-    try {
-      response = this.buildResponse(partial, status, {
-        reason: status === 400 ? `Bad Request (${error.place})` : undefined,
-        headers: [['Warning', `399 parley "${error.detail.replace(/["\\\r\n]/g, ' ').slice(0, 120)}"`]],
-      });
-      // the response goes where the top Via says (§18.2.2): it must parse. Call-ID and CSeq are
-      // copied as they came, even when they are what is wrong (RFC 4475 §3.1.2.4 expects a 400)
-      if (response.validate(['via#top']) !== undefined) return;
-    } catch {
+    if (partial === undefined || !partial.isRequest) return;
+    this.answerMalformed(partial, error, flow);
+  }
+
+  /**
+   * Answer a request whose fault was found after it was parsed (a header read on demand by the
+   * routing or the registrar threw a parse error): the same answer as for a parse error, through
+   * the request's transaction when it has one and has not answered yet, else statelessly to the
+   * source. Logged at debug level and counted (`stats.lateParseErrors`): network input, not a
+   * fault of Parley's.
+   */
+  answerLateParseError(request: SipRequest, error: SipParseError, tx: ServerTransaction | undefined, flow: Flow): void {
+    this.stats.lateParseErrors++;
+    this.log.debug({ place: error.place, detail: error.detail, callId: request.callId, method: request.method }, 'malformed header found while routing');
+    if (tx === undefined) {
+      this.answerMalformed(request, error, flow);
       return;
     }
-    this.count(status);
-    this.messages.sendResponse(response, flow, (e) => this.log.debug({ err: e.message }, 'could not send 400'));
+    if (tx.lastStatus !== undefined && tx.lastStatus >= 200) return;
+    const { status, reason } = malformedStatus(error);
+    this.reply(tx, status, { reason, headers: [malformedWarning(error)] });
+  }
+
+  private answerMalformed(request: SipRequest, error: SipParseError, flow: Flow): void {
+    const extra: Array<readonly [string, string]> = [malformedWarning(error)];
+    if (this.serverName !== '') extra.push(['Server', this.serverName]);
+    const response = malformedResponse(request, malformedStatus(error), extra);
+    if (response === undefined) return;
+    this.count(response.status);
+    this.messages.sendToSource(response, flow, (e) => this.log.debug({ err: e.message }, 'could not answer a malformed request'));
   }
 }

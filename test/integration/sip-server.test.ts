@@ -125,6 +125,13 @@ describe('SipServer over loopback', () => {
     assert.equal(r?.status, 505);
   });
 
+  it('answers a malformed request to its source, whatever its Via says (no rport, another port, TCP)', async () => {
+    const text = request('OPTIONS', { cseqMethod: 'INVITE' }).replace(`SIP/2.0/UDP 127.0.0.1:${clientPort};branch=`, `SIP/2.0/TCP 127.0.0.1:${tcpPort + 1};branch=`).replace(';rport', '');
+    const [r] = await send(text);
+    assert.equal(r?.status, 400);
+    assert.equal(r!.topVia?.transport, 'TCP', 'the Via is copied as it came');
+  });
+
   it('drops what it cannot answer (garbage, a malformed response) and keeps serving', async () => {
     assert.deepEqual(await send('\x00\x01garbage\r\n\r\n', 0), []);
     assert.deepEqual(await send('SIP/2.0 999 Nope\r\nVia: SIP/2.0/UDP x\r\n\r\n', 0), []);

@@ -48,11 +48,11 @@ interface TortureCase {
 
 const INVALID: readonly TortureCase[] = [
   // 3.1.2.1 badinv01: the fault is in the top Via itself ("192.0.2.15;;,;,,": empty parameters and
-  // empty comma-separated values). RFC 4475 would like a 400, but a response is routed and matched
-  // by that very Via (RFC 3261 §18.2.2, §17.1.3), so with no readable top Via no response is
-  // possible, and Parley drops the request (DESIGN.md: "malformed → 400, or drop where no response
-  // is possible").
-  { file: '3.1.2.1-badinv01.sip', via: [['192.0.2.15;;', '{addr};;']], expect: [] },
+  // empty comma-separated values): "An element receiving this request should respond with a 400
+  // Bad Request error." Its sent-protocol and sent-by can still be read, so Parley answers, to the
+  // request's source (a malformed request is never answered where its Via points), with the Via
+  // copied as it came: the client matches the 400 by it.
+  { file: '3.1.2.1-badinv01.sip', via: [['192.0.2.15;;', '{addr};;']], expect: [400] },
   // 3.1.2.2 clerr: Content-Length 9999 but a shorter body, in a UDP datagram: "When sent over UDP
   // ... the receiving element should respond with a 400 Bad Request error." Via, Call-ID and CSeq
   // are fine, so the 400 can be sent.

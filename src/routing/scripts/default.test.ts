@@ -51,6 +51,33 @@ describe('default routing script (harness)', () => {
       assert.deepEqual(r.handlerActions, ['onStateless.requireCredentials']);
     });
 
+    it('a REGISTER with a Require Parley does not support: 420 with Unsupported, before any challenge (§10.3 step 2)', async () => {
+      const r = await h.send(h.request('REGISTER', 'sip:example.com', { from: 'sip:alice@example.com', to: 'sip:alice@example.com', headers: [['Require', 'path, frobnication']] }));
+      assert.equal(r.status, 420);
+      assert.equal(r.final!.get('unsupported'), 'frobnication');
+      assert.deepEqual(r.handlerActions, ['onRequest.sanityCheck']);
+    });
+
+    it('Require is left alone where Parley is a proxy (end to end)', async () => {
+      const r = await h.send(h.request('OPTIONS', 'sip:bob@example.com', { headers: [['Require', 'frobnication']] }));
+      assert.equal(r.status, 407);
+    });
+
+    it('a method Parley does not know, to the server itself: 501 (§21.5.2); to a user it is routed', async () => {
+      const r = await h.send(h.request('FROBNICATE', 'sip:192.0.2.1:5060', { from: 'sip:someone@example.org' }));
+      assert.equal(r.status, 501);
+      assert.equal(r.step('sanityCheck')!.result, 501);
+      const u = await h.send(h.request('FROBNICATE', 'sip:nobody@example.com', { from: 'sip:someone@example.org' }));
+      assert.equal(u.status, 404);
+    });
+
+    it('a header that does not parse, found by the script (a second Via): 400 naming it', async () => {
+      const r = await h.send(h.request('OPTIONS', 'sip:bob@example.com', { from: 'sip:someone@example.org', headers: [['Via', 'SIP/2.0/UDP ;;;'], ['Proxy-Require', 'x']] }));
+      assert.equal(r.status, 400);
+      assert.equal(r.final!.reason, 'Bad Request (header/Via)');
+      assert.match(r.final!.get('warning') ?? '', /^399 parley "/);
+    });
+
     it('what onRequest checks first goes on to it: Max-Forwards 0 gets 483', async () => {
       const r = await h.send(h.request('INVITE', 'sip:bob@example.com', { maxForwards: 0 }));
       assert.equal(r.status, 483);

@@ -5,7 +5,8 @@
  *
  *   every request   onStateless: OPTIONS pings to the server and digest challenges to requests
  *                   without credentials, answered before any transaction exists
- *   new request     sanity (483, 482, 420, 416) → CANCEL → our Route entries → no preloaded Route (403)
+ *   new request     sanity (483, 482, 420, 416; 420 for Require and 501 for an unknown method where
+ *                   Parley is the UAS) → CANCEL → our Route entries → no preloaded Route (403)
  *                   → OPTIONS to the server → REGISTER: authenticate (401), save
  *                   → calls from a local user: authenticate (407, From must be the user)
  *                   → a served domain: location (404 unknown user, 480 no contact), fork by q
@@ -26,7 +27,9 @@ const DIALOG_CREATING = new Set(['INVITE', 'SUBSCRIBE', 'REFER', 'NOTIFY']);
 export function onStateless(ctx: StatelessContext): void {
   const { request, method } = ctx;
   if (method === 'ACK' || method === 'CANCEL' || request.to.tag !== undefined || request.has('route')) return;
-  if (request.maxForwards === 0 || request.has('proxy-require') || hasSeveralVias(request)) return;
+  // what sanityCheck refuses (420 for Require and Proxy-Require among others) comes before any
+  // challenge: the client learns what to drop before it is asked for credentials
+  if (request.maxForwards === 0 || request.has('proxy-require') || request.has('require') || hasSeveralVias(request)) return;
   const ruri = ctx.ruri;
   if (ruri.kind !== 'sip') return;
   if (method === 'OPTIONS' && ruri.user === undefined && ctx.isLocal(ruri)) {

@@ -5,7 +5,7 @@ import { silentLogger, type Logger } from '../../lib/logger.js';
 import { mayKeepParent, ownString } from '../../lib/own-string.js';
 import type { Flow } from './flow.js';
 import { addReceivedParameters } from './received-parameters.js';
-import { responseTarget, type ResponseTarget } from './response-target.js';
+import { responseTarget, sourceTarget, type ResponseTarget } from './response-target.js';
 import { TransportError } from './transport-error.js';
 import type { Wire } from './wire.js';
 
@@ -205,6 +205,20 @@ export class MessagePath {
     const kept = mayKeepParent(target.host) ? { ...target, host: ownString(target.host) } : target;
     const sent: PathSentResponse = { sentResponse: true, bytes, target: kept, message: observer === undefined ? undefined : response };
     return sent;
+  }
+
+  /**
+   * Send a stateless answer to a malformed request back where the request came from: its
+   * connection, or its source address and port from the listener it came in on, never where its
+   * Via points (see sourceTarget). The response's Via is not read.
+   */
+  sendToSource(response: SipResponse, source: Flow, onError: (error: TransportError) => void): void {
+    const bytes = serializeOrFail(response, onError);
+    if (bytes === undefined) return;
+    const target = sourceTarget(source);
+    const observer = this.observer;
+    if (observer !== undefined) this.safely('observer', () => observer.onSent(response, bytes, target));
+    this.wire.sendToTarget(bytes, target, onError);
   }
 
   /** Send the bytes of an earlier `sendResponse` again, to the same target (RFC 3261 §17.2). */

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { parseVia } from '../../sip/index.js';
 import type { Flow } from './flow.js';
-import { responseTarget } from './response-target.js';
+import { responseTarget, sourceTarget } from './response-target.js';
 
 const udpSource: Flow = { transport: 'udp', remoteAddress: '192.0.2.7', remotePort: 40000, localAddress: '0.0.0.0', localPort: 5060 };
 const tcpSource: Flow = { transport: 'tcp', remoteAddress: '192.0.2.7', remotePort: 40001, connectionId: 12 };
@@ -59,6 +59,16 @@ const cases: Record<string, { via: string; source: Flow; expect: Record<string, 
     source: { transport: 'tls', remoteAddress: '192.0.2.7', remotePort: 40001 },
     expect: { transport: 'tls', host: '192.0.2.7', port: 5061, rule: 'received' },
   },
+  'a UDP request whose Via says TCP is answered over UDP, no connection opened (DEVIATION)': {
+    via: 'SIP/2.0/TCP 192.0.2.7:5070;branch=z9hG4bK1;rport=40000;received=192.0.2.7',
+    source: udpSource,
+    expect: { transport: 'udp', host: '192.0.2.7', port: 40000, rule: 'rport', connectionId: undefined },
+  },
+  'a TCP request whose Via says UDP is answered over its connection (DEVIATION)': {
+    via: 'SIP/2.0/UDP pc.example.com:5070;branch=z9hG4bK1;received=192.0.2.7',
+    source: tcpSource,
+    expect: { transport: 'tcp', connectionId: 12, rule: 'connection' },
+  },
   'WSS keeps the connection': {
     via: 'SIP/2.0/WSS df7jal23ls0d.invalid;branch=z9hG4bK1;received=192.0.2.7',
     source: { transport: 'wss', remoteAddress: '192.0.2.7', remotePort: 40001, connectionId: 3 },
@@ -74,6 +84,11 @@ describe('responseTarget (RFC 3261 §18.2.2, RFC 3581 §4)', () => {
       for (const [k, v] of Object.entries(c.expect)) assert.equal((target as unknown as Record<string, unknown>)[k], v, k);
     });
   }
+
+  it('sourceTarget: the source address and port over the arrival transport and connection, whatever the Via', () => {
+    assert.deepEqual(sourceTarget(udpSource), { transport: 'udp', host: '192.0.2.7', port: 40000, localAddress: '0.0.0.0', localPort: 5060, rule: 'source' });
+    assert.deepEqual(sourceTarget(tcpSource), { transport: 'tcp', connectionId: 12, host: '192.0.2.7', port: 40001, rule: 'source' });
+  });
 
   it('gives undefined for a transport Parley does not speak (SCTP)', () => {
     assert.equal(responseTarget(parseVia('SIP/2.0/SCTP pc.example.com;branch=z9hG4bK1'), udpSource), undefined);

@@ -12,8 +12,32 @@ export interface ResponseTarget {
   /** Unreliable transports: send from the address and port the request came in on. */
   readonly localAddress?: string;
   readonly localPort?: number;
-  /** The §18.2.2 / RFC 3581 rule that chose the target (for logs and tests). */
-  readonly rule: 'connection' | 'maddr' | 'rport' | 'received' | 'sent-by';
+  /**
+   * The §18.2.2 / RFC 3581 rule that chose the target (for logs and tests); `source`: the
+   * request's own source address and port over its own transport and connection, and nothing
+   * else (no connection is opened, no name resolved): see sourceTarget.
+   */
+  readonly rule: 'connection' | 'maddr' | 'rport' | 'received' | 'sent-by' | 'source';
+}
+
+/**
+ * Where a stateless answer to a malformed request goes: back where the request came from, over
+ * the transport and connection it came on, to its source address and port. Such a request's Via
+ * is not to be trusted (it may not even parse), and following it could make Parley a reflector:
+ * a UDP request whose Via says TCP made Parley open a TCP connection to whatever host and port it
+ * named. RFC 3581 §4 sends to the source port when asked (rport); here the source port is used
+ * whether asked or not, so that the answer never goes anywhere the request did not come from.
+ */
+export function sourceTarget(source: Flow): ResponseTarget {
+  // DEVIATION(RFC 3261 §18.2.2, RFC 3581 §4): not where the Via points, but where the request came from
+  return {
+    transport: source.transport,
+    ...(source.connectionId === undefined ? {} : { connectionId: source.connectionId }),
+    host: source.remoteAddress,
+    port: source.remotePort,
+    ...(source.transport === 'udp' ? { localAddress: source.localAddress, localPort: source.localPort } : {}),
+    rule: 'source',
+  };
 }
 
 /**
@@ -30,8 +54,14 @@ export function responseTarget(via: Via, source: Flow): ResponseTarget | undefin
     // can write TCP (hackViaTcp). Kamailio answers over the connection likewise.
     return { transport: source.transport, connectionId: source.connectionId, host: stripBrackets(via.received ?? via.host), port: via.port ?? defaultPort(source.transport), rule: 'connection' };
   }
-  const transport = flowTransportOf(via.transport);
-  if (transport === undefined) return undefined;
+  const named = flowTransportOf(via.transport);
+  if (named === undefined) return undefined;
+  // DEVIATION(RFC 3261 §18.2.2): when the top Via names another transport than the one the
+  // request came over, the response takes the request's own: a client that switches transport
+  // rewrites its Via (§18.1.1), so a mismatch is a mistake or a lie, and following it let one UDP
+  // datagram whose Via says TCP make Parley open a TCP connection to any port of its source (a
+  // connect reflector). Kamailio answers over the arrival transport likewise (reply_to_via=0).
+  const transport = named === source.transport ? named : source.transport;
 
   if (isStreamTransport(transport)) {
     // "If the "sent-protocol" is a reliable transport protocol such as TCP or SCTP, or TLS over

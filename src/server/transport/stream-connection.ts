@@ -11,8 +11,12 @@ import type { Logger } from '../../lib/logger.js';
 export interface StreamConnectionDelegate {
   /** One complete message's bytes, framed by Content-Length (RFC 3261 §18.3). */
   onMessage(bytes: Uint8Array, connection: StreamConnection): void;
-  /** The stream could not be framed (no Content-Length, over the size limit); the connection closes next. */
-  onFramingError(error: SipParseError, connection: StreamConnection): void;
+  /**
+   * The stream could not be framed (no Content-Length, over the size limit); the connection
+   * closes next, gracefully, so that what is sent now (an answer built from `head`, the header
+   * section when it was read) still goes out first.
+   */
+  onFramingError(error: SipParseError, connection: StreamConnection, head: Uint8Array | undefined): void;
   /** The connection closed (called once); `reason` is for logs. */
   onClose(connection: StreamConnection, reason: string): void;
 }
@@ -222,7 +226,7 @@ export class StreamConnection implements SipConnection {
         //  [...] MUST send a single CRLF ("pong") in response" (RFC 5626 §4.4.1, §3.5.1)
         this.send(CRLF);
       } else {
-        this.delegate.onFramingError(ev.error, this);
+        this.delegate.onFramingError(ev.error, this, ev.head);
         this.shutdown('framing error', true);
         return;
       }

@@ -123,15 +123,19 @@ describe('TransportLayer over TCP', () => {
     assert.equal(failure.error.code, 'ERR_SIP_FRAMING');
     assert.equal(failure.partial, undefined);
     await peer.waitClosed();
+    // answered over the connection before it closed, from the header section
+    assert.match(peer.data, /^SIP\/2\.0 400 Bad Request \(header\/Content-Length\)\r\n/);
+    assert.match(peer.data, /\r\nWarning: 399 parley "message without Content-Length on a stream"\r\n/);
     await assertStillServing(port, delegate);
   });
 
-  it('closes the connection on a message over maxMessageSize', async () => {
+  it('closes the connection on a message over maxMessageSize, after answering 513', async () => {
     const peer = await StreamPeer.tcp(port);
     const e = delegate.parseErrors.length + 1;
     await peer.write(sampleRequest({ transport: 'TCP' }).replace(/^Content-Length: 0/m, 'Content-Length: 100000'));
     assert.equal((await delegate.parseError(e)).error.code, 'ERR_SIP_FRAMING');
     await peer.waitClosed();
+    assert.match(peer.data, /^SIP\/2\.0 513 Message Too Large/);
     await assertStillServing(port, delegate);
   });
 
@@ -144,6 +148,7 @@ describe('TransportLayer over TCP', () => {
     }
     assert.match((await delegate.parseError(e)).error.message, /header section larger than the message size limit/);
     await peer.waitClosed();
+    assert.equal(peer.data, '', 'no Via among the lines read: no answer');
     await assertStillServing(port, delegate);
   });
 

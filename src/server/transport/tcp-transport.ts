@@ -16,7 +16,7 @@ export interface StreamTransportDelegate {
   /** One framed message from a connection. */
   onMessage(bytes: Uint8Array, connection: SipConnection): void;
   /** A connection's stream could not be framed; the connection is closed right after. */
-  onFramingError(error: SipParseError, connection: SipConnection): void;
+  onFramingError(error: SipParseError, connection: SipConnection, head?: Uint8Array): void;
 }
 
 export interface StreamTransportOptions {
@@ -51,7 +51,7 @@ export class TcpTransport {
   constructor(protected readonly options: StreamTransportOptions) {
     this.connectionDelegate = {
       onMessage: (bytes, connection) => options.delegate.onMessage(bytes, connection),
-      onFramingError: (error, connection) => options.delegate.onFramingError(error, connection),
+      onFramingError: (error, connection, head) => options.delegate.onFramingError(error, connection, head),
       onClose: (connection, reason) => options.connections.remove(connection, reason),
     };
   }

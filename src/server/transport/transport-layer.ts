@@ -1,7 +1,8 @@
 import { lookup } from 'node:dns';
 import { isIP } from 'node:net';
-import type { SentResponse, SipParseError, SipRequest, SipResponse, Via } from '../../sip/index.js';
-import { ConnectionTable } from './connection-table.js';
+import { parseMessage, serialize, type SentResponse, type SipParseError, type SipRequest, type SipResponse, type Via } from '../../sip/index.js';
+import { ConnectionTable, type SipConnection } from './connection-table.js';
+import { malformedResponse, malformedStatus, malformedWarning } from './malformed-answer.js';
 import { defaultPort, isStreamTransport, isWebSocketTransport, normalizeAddress, type Flow, type StreamTransport } from './flow.js';
 import type { ListenerInfo } from './listener-info.js';
 import { flowLog, formatHostPort, MessagePath, type TransportLayerDelegate } from './message-path.js';
@@ -89,6 +90,8 @@ export interface TransportLayerOptions {
    * success (ConnectionTable.authenticatedSources), ms. Default a day.
    */
   readonly authenticatedSourceTtlMs?: number;
+  /** Value of the Server header on the answers the transport layer makes itself; empty for none. Default `Parley`. */
+  readonly serverName?: string;
 }
 
 /**
@@ -112,6 +115,7 @@ export class TransportLayer implements Wire {
   private readonly receiver: RawReceiver;
   private readonly options: TransportLayerOptions;
   private readonly log: Logger;
+  private readonly serverName: string;
   private readonly udp: UdpTransport;
   private readonly tcp: TcpTransport;
   private readonly tls: TlsTransport;
@@ -123,6 +127,7 @@ export class TransportLayer implements Wire {
     this.limits = Object.freeze({ ...DEFAULT_TRANSPORT_LIMITS, ...options.limits });
     this.connections = new ConnectionTable(options.authenticatedSourceTtlMs === undefined ? {} : { authenticatedSourceTtlMs: options.authenticatedSourceTtlMs });
     this.log = (options.log ?? silentLogger).child({ module: 'transport' });
+    this.serverName = options.serverName ?? 'Parley';
     this.path = new MessagePath({
       wire: this,
       limits: this.limits,
@@ -237,12 +242,36 @@ export class TransportLayer implements Wire {
       // have. WebSocket: the message is the whole WebSocket message (RFC 7118 §5.1), framed
       // like a datagram (Content-Length optional: early JsSIP versions left it out).
       onMessage: (bytes, connection) => this.receiver.onBytes(bytes, connection.flow(), isWebSocketTransport(connection.transport)),
-      onFramingError: (error, connection) => {
+      onFramingError: (error, connection, head) => {
         const flow = connection.flow();
         this.log.info({ ...flowLog(flow), err: error.message }, 'closing connection: stream cannot be framed');
+        if (head !== undefined) this.answerFramingError(error, head, connection);
         this.receiver.onFramingError(error, flow);
       },
     };
+  }
+
+  /**
+   * A stream message that cannot be framed but whose header section was read (no or a bad
+   * Content-Length, larger than maxMessageSize): answered over its connection before the
+   * connection closes (400, or 513 Message Too Large), when its top Via can be read. Here, in
+   * the thread that owns the socket, because the connection closes right after.
+   */
+  private answerFramingError(error: SipParseError, head: Uint8Array, connection: SipConnection): void {
+    const r = parseMessage(head, { datagram: true, limits: this.limits });
+    const request = r.message;
+    if (request === undefined || !request.isRequest) return;
+    const extra: Array<readonly [string, string]> = [malformedWarning(error)];
+    if (this.serverName !== '') extra.push(['Server', this.serverName]);
+    const response = malformedResponse(request, malformedStatus(error), extra);
+    if (response === undefined) return;
+    let bytes: Uint8Array;
+    try {
+      bytes = serialize(response);
+    } catch {
+      return;
+    }
+    connection.send(bytes, (e) => this.log.debug({ err: e.message }, 'could not answer a message that cannot be framed'));
   }
 
   // ---- sending --------------------------------------------------------------------------
@@ -255,6 +284,11 @@ export class TransportLayer implements Wire {
         connection.send(bytes, onError);
         return;
       }
+    }
+    if (target.rule === 'source' && isStreamTransport(target.transport)) {
+      // an answer to a malformed request never opens a connection (see sourceTarget)
+      onError(new TransportError(`connection ${target.connectionId ?? '?'} is closed: the answer to a malformed request is dropped`));
+      return;
     }
     this.sendBytes(
       bytes,

@@ -276,4 +276,25 @@ describe('parseMessage: limits', () => {
     assert.equal(!r2.ok && r2.error.code, 'ERR_SIP_LIMIT');
     assert.equal(parseMessage(req(many)).ok, true, 'within the defaults');
   });
+
+  it('still gives the message as far as it was read, so that a server can answer 513', () => {
+    const size = parseMessage(req([], 'MESSAGE sip:bob@example.com SIP/2.0', 'x'.repeat(2000)).replace('CSeq: 314159 INVITE', 'CSeq: 1 MESSAGE'), { limits: { maxMessageSize: 1000 } });
+    assert.equal(!size.ok && size.error.code, 'ERR_SIP_LIMIT');
+    assert.equal(!size.ok && size.message?.callId, 'a84b4c76e66710@pc33.example.com');
+    const many = Array.from({ length: 50 }, (_, i) => `X-H${i}: ${i}`);
+    // the fields an answer copies are kept past the count (here CSeq and Content-Length come last)
+    const count = parseMessage(crlf(['INVITE sip:bob@example.com SIP/2.0', ...many, ...BASE, 'Content-Length: 0', '', '']), { limits: { maxHeaders: 40 } });
+    assert.equal(!count.ok && count.error.detail, 'exceeds the header count limit');
+    assert.equal(!count.ok && count.message?.get('cseq'), '314159 INVITE');
+    const line = parseMessage(req(['X-Long: ' + 'b'.repeat(300)]), { limits: { maxLineLength: 200 } });
+    assert.equal(!line.ok && line.error.detail, 'exceeds the header line length limit');
+    assert.equal(!line.ok && line.message?.get('x-long'), undefined, 'the long line is left out');
+    assert.equal(!line.ok && line.message?.get('via'), BASE[0]!.slice(5));
+  });
+
+  it('gives no message when the header section does not end within the size limit', () => {
+    const r = parseMessage(req(['X-Pad: ' + 'a'.repeat(2000)]), { limits: { maxMessageSize: 1000 } });
+    assert.equal(!r.ok && r.error.code, 'ERR_SIP_LIMIT');
+    assert.equal(!r.ok && r.message, undefined);
+  });
 });

@@ -106,8 +106,14 @@ function parseUnsafe(input: Uint8Array | string, options: ParseOptions): ParseRe
 
   let head: string;
   let body: Uint8Array | string;
+  // a limit passed while the header section could still be read: the message is returned with
+  // the error (as far as it was read), so that a server can answer 513 (RFC 3261 §21.5.7)
+  let limitError: string | undefined;
   if (typeof input === 'string') {
-    if (input.length > limits.maxMessageSize) return limitFail('message size');
+    if (input.length > limits.maxMessageSize) {
+      limitError = 'message size';
+      input = input.slice(0, limits.maxMessageSize);
+    }
     // RFC 3261 §7.5: "Implementations processing SIP messages over stream-oriented transports MUST
     // ignore any CRLF appearing before the start-line". Tolerated on datagrams too.
     if (input.charCodeAt(0) === 0x0d || input.charCodeAt(0) === 0x0a) input = input.replace(/^[\r\n]+/, '');
@@ -115,6 +121,7 @@ function parseUnsafe(input: Uint8Array | string, options: ParseOptions): ParseRe
     if (end < 0) {
       // DEVIATION(RFC 3261 §7): a datagram whose last header line ends with CRLF but has no empty
       // line after it is taken as having no body (seen in the RFC 4475 archive's baddn).
+      if (limitError !== undefined) return limitFail(limitError);
       if (!datagram || !input.endsWith('\r\n')) return fail('headers', 'no empty line after the header fields');
       end = input.length - 2;
     }
@@ -122,7 +129,11 @@ function parseUnsafe(input: Uint8Array | string, options: ParseOptions): ParseRe
     const bodyStart = input.charCodeAt(end) === 0x0d ? end + 4 : end + 2;
     body = bodyStart >= input.length ? '' : input.slice(bodyStart);
   } else {
-    if (input.length > limits.maxMessageSize) return limitFail('message size');
+    if (input.length > limits.maxMessageSize) {
+      // the header section may still be read, within the limit, so that a server can answer 513
+      limitError = 'message size';
+      input = input.subarray(0, limits.maxMessageSize);
+    }
     if (input[0] === 0x0d || input[0] === 0x0a) {
       let p = 0;
       while (input[p] === 0x0d || input[p] === 0x0a) p++;
@@ -131,6 +142,7 @@ function parseUnsafe(input: Uint8Array | string, options: ParseOptions): ParseRe
     let end = findHeadEndBytes(input);
     if (end < 0) {
       const n = input.length;
+      if (limitError !== undefined) return limitFail(limitError);
       if (!datagram || n < 2 || input[n - 2] !== 0x0d || input[n - 1] !== 0x0a) return fail('headers', 'no empty line after the header fields');
       end = n - 2;
     }
@@ -165,8 +177,16 @@ function parseUnsafe(input: Uint8Array | string, options: ParseOptions): ParseRe
       folded = true;
     }
     const rawEnd = head.charCodeAt(valueEnd - 1) === 0x0d ? valueEnd - 1 : valueEnd;
-    if (rawEnd - lineStart > limits.maxLineLength) return limitFail('header line length');
-    if (fields.length >= limits.maxHeaders) return limitFail('header count');
+    if (rawEnd - lineStart > limits.maxLineLength) {
+      // the field is left out; the others are still read (for an answer, 513)
+      limitError ??= 'header line length';
+      continue;
+    }
+    if (fields.length >= limits.maxHeaders) {
+      // past the count, only the fields an answer copies are kept (bounded: twice the limit)
+      limitError ??= 'header count';
+      if (fields.length >= 2 * limits.maxHeaders || !isAnswerField(head, lineStart, rawEnd)) continue;
+    }
     const colon = head.indexOf(':', lineStart);
     if (colon < 0 || colon >= rawEnd || colon === lineStart) {
       return fail('headers', `header field without a name and colon: "${head.slice(lineStart, Math.min(rawEnd, lineStart + 40))}"`);
@@ -243,6 +263,8 @@ function parseUnsafe(input: Uint8Array | string, options: ParseOptions): ParseRe
     message = new SipRequest(method, parsedUri, fields, body, startLine);
   }
 
+  if (limitError !== undefined) return { ok: false, error: limitExceeded(limitError), message };
+
   // ---- headers every element reads (§8.1.1: the mandatory ones must be there) ----
   for (const [bit, name] of MANDATORY) if ((seen & bit) === 0) return fail(`header/${name}`, 'missing', message);
   if (duplicate !== undefined) return fail(`header/${canonicalName(duplicate)}`, 'appears more than once', message);
@@ -315,7 +337,25 @@ function isSipVersionShape(line: string, start: number, end: number): boolean {
 }
 
 function limitFail(what: string): ParseResult {
-  return { ok: false, error: new SipParseError('message', `exceeds the ${what} limit`, 'ERR_SIP_LIMIT') };
+  return { ok: false, error: limitExceeded(what) };
+}
+
+function limitExceeded(what: string): SipParseError {
+  return new SipParseError('message', `exceeds the ${what} limit`, 'ERR_SIP_LIMIT');
+}
+
+/**
+ * The field at head[start, end) is one an answer copies (Via, From, To, Call-ID, CSeq, full or
+ * compact name). The colon is looked for in the first 16 characters only: a scan to the next
+ * colon anywhere would make many fields without one cost quadratic time.
+ */
+function isAnswerField(head: string, start: number, end: number): boolean {
+  const stop = Math.min(end, start + 16);
+  let colon = start;
+  while (colon < stop && head.charCodeAt(colon) !== 0x3a) colon++;
+  if (colon >= stop) return false;
+  const key = headerKey(head.slice(start, colon).trim());
+  return key === 'via' || key === 'from' || key === 'to' || key === 'call-id' || key === 'cseq';
 }
 
 /** Index of the CRLF CRLF (or LF LF) that ends the header section; -1 when absent. */

@@ -85,6 +85,24 @@ describe('StreamFramer', () => {
     assert.deepEqual(summarize(new StreamFramer().push(enc.encode(message(1).replace('l: 0', 'l: 0\r\nContent-Length: 4')))), ['error']);
   });
 
+  it('gives the header section with a framing error, so that the message can be answered', () => {
+    const dec = new TextDecoder();
+    const headOf = (ev: FrameEvent[]): string | undefined => {
+      const e = ev.find((x) => x.type === 'error');
+      return e?.type === 'error' && e.head !== undefined ? dec.decode(e.head) : undefined;
+    };
+    const noLength = message(1).replace('l: 0\r\n', '');
+    const a = new StreamFramer().push(enc.encode(noLength));
+    assert.equal(headOf(a), noLength);
+    assert.equal(a[0]?.type === 'error' && a[0].error.place, 'header/Content-Length');
+    const big = message(1).replace('l: 0', 'l: 100000');
+    assert.equal(headOf(new StreamFramer({ maxMessageSize: 2000 }).push(enc.encode(big))), big);
+    // a header section that outgrows the limit: its complete lines
+    const lines = Array.from({ length: 40 }, (_, i) => `X-Filler-${i}: ${'a'.repeat(40)}\r\n`).join('');
+    const head = headOf(new StreamFramer({ maxMessageSize: 1000 }).push(enc.encode(lines)));
+    assert.ok(head !== undefined && head.endsWith('\r\n') && head.length <= 1000 && lines.startsWith(head), head);
+  });
+
   it('ignores a single CRLF (pong) and waits on a partial ping', () => {
     const f = new StreamFramer();
     assert.deepEqual(f.push(enc.encode('\r\n')), []);

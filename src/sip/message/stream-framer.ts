@@ -7,8 +7,13 @@ export type FrameEvent =
   | { readonly type: 'message'; readonly bytes: Uint8Array }
   /** A double-CRLF keepalive "ping" between messages: answer with one CRLF (RFC 5626 §3.5.1). */
   | { readonly type: 'ping' }
-  /** The stream cannot be framed any more (no Content-Length, oversized): close the connection. */
-  | { readonly type: 'error'; readonly error: SipParseError };
+  /**
+   * The stream cannot be framed any more (no Content-Length, oversized): close the connection.
+   * `head` is the message's header section when it was read (ending with its empty line), or
+   * the complete header lines of a header section that outgrew the size limit (ending with a
+   * CRLF): enough to answer (400, 513) before closing.
+   */
+  | { readonly type: 'error'; readonly error: SipParseError; readonly head?: Uint8Array };
 
 export interface StreamFramerOptions {
   /** Largest message accepted; a larger one, or a header section that grows past it, is an error. */
@@ -62,26 +67,35 @@ export class StreamFramer {
 
       const headEnd = indexOfCrlfCrlf(m);
       if (headEnd < 0) {
-        if (m.length > this.max) return this.fail(events, 'header section larger than the message size limit');
+        if (m.length > this.max) return this.fail(events, 'header section larger than the message size limit', completeLines(m, this.max));
         return events;
       }
+      const head = (): Uint8Array => m.slice(0, headEnd + 4);
       const cl = findContentLength(m, headEnd);
-      if (cl === undefined) return this.fail(events, 'message without Content-Length on a stream');
-      if (cl < 0) return this.fail(events, 'bad Content-Length');
+      if (cl === undefined) return this.fail(events, 'message without Content-Length on a stream', head(), 'header/Content-Length');
+      if (cl < 0) return this.fail(events, 'bad Content-Length', head(), 'header/Content-Length');
       const total = headEnd + 4 + cl;
-      if (total > this.max) return this.fail(events, 'message larger than the size limit');
+      if (total > this.max) return this.fail(events, 'message larger than the size limit', head());
       if (m.length < total) return events;
       events.push({ type: 'message', bytes: m.slice(0, total) });
       this.buf = m.subarray(total);
     }
   }
 
-  private fail(events: FrameEvent[], detail: string): FrameEvent[] {
+  private fail(events: FrameEvent[], detail: string, head?: Uint8Array, place = 'stream'): FrameEvent[] {
     this.failed = true;
     this.buf = new Uint8Array(0);
-    events.push({ type: 'error', error: new SipParseError('stream', detail, 'ERR_SIP_FRAMING') });
+    const error = new SipParseError(place, detail, 'ERR_SIP_FRAMING');
+    events.push(head === undefined || head.length === 0 ? { type: 'error', error } : { type: 'error', error, head });
     return events;
   }
+}
+
+/** A copy of the complete lines (up to and including the last CRLF) of the first `max` bytes. */
+function completeLines(b: Uint8Array, max: number): Uint8Array {
+  const within = b.subarray(0, max);
+  const lf = within.lastIndexOf(0x0a);
+  return lf > 0 && within[lf - 1] === 0x0d ? b.slice(0, lf + 1) : new Uint8Array(0);
 }
 
 function isPrefixOfPing(b: Uint8Array, p: number): boolean {
