@@ -55,7 +55,11 @@ export interface ParleyConfig {
     readonly subscriberCache: number;
     readonly failureLimit: { readonly enabled: boolean; readonly maxFailures: number; readonly window: number; readonly blockTime: number };
   };
-  readonly proxy: { readonly timerC: number; readonly outbound: ReadonlyArray<{ readonly domain: string; readonly uri: string }> };
+  readonly proxy: {
+    readonly timerC: number;
+    readonly outbound: ReadonlyArray<{ readonly domain: string; readonly uri: string }>;
+    readonly recordRouteSecret?: string;
+  };
   readonly phone: { readonly iceServers: readonly IceServerConfig[] };
   readonly routing: { readonly script?: string; readonly watch: boolean; readonly traceCallIdPrefix?: string };
 }
@@ -203,6 +207,7 @@ export const CONFIG_SCHEMA: FieldSchema & { kind: 'object' } = {
       doc: 'Stateful proxy (RFC 3261 §16).',
       fields: {
         timerC: { kind: 'integer', min: 181, max: 3600, default: 181, doc: 'Timer C, seconds an INVITE branch may stay without a final response (more than three minutes, §16.6).' },
+        recordRouteSecret: { kind: 'string', minLength: 16, doc: 'Key (16 characters or more) of the signature in Parley\'s Record-Route entries, which in-dialog requests must bring back to be relayed; nodes that share dialogs share one. Default: a random key made on first start and kept in `dataDir/record-route.key` (mode 0600), so that calls outlive a restart.' },
         outbound: {
           kind: 'list',
           doc: 'Where requests for domains Parley does not serve may go (only from local, authenticated users); without an entry they get 403 (no open relay).',
