@@ -30,7 +30,10 @@ const QUIET_MS = 600;
 
 /** A host Parley must never be made to send to: a UDP socket and a TCP listener on one loopback port. */
 class ForeignHost {
-  readonly received: string[] = [];
+  /** What arrived since the last `reset` (each test starts with none). */
+  received: string[] = [];
+  /** What arrived since it opened. */
+  readonly all: string[] = [];
   private readonly sockets: Socket[] = [];
 
   private constructor(
@@ -38,10 +41,10 @@ class ForeignHost {
     private readonly udp: UdpSocket,
     private readonly tcp: Server,
   ) {
-    udp.on('message', (m) => this.received.push(`udp: ${m.toString('latin1').split('\r\n')[0]}`));
+    udp.on('message', (m) => this.record(`udp: ${m.toString('latin1').split('\r\n')[0]}`));
     tcp.on('connection', (s) => {
       this.sockets.push(s);
-      s.on('data', (d) => this.received.push(`tcp: ${d.toString('latin1').split('\r\n')[0]}`));
+      s.on('data', (d) => this.record(`tcp: ${d.toString('latin1').split('\r\n')[0]}`));
       s.on('error', () => {});
     });
   }
@@ -59,6 +62,15 @@ class ForeignHost {
       tcp.listen(port, '127.0.0.1', () => resolve());
     });
     return new ForeignHost(port, udp, tcp);
+  }
+
+  private record(line: string): void {
+    this.received.push(line);
+    this.all.push(line);
+  }
+
+  reset(): void {
+    this.received = [];
   }
 
   uri(transport: 'udp' | 'tcp' = 'udp'): string {
@@ -264,6 +276,7 @@ describe('in-dialog requests through Parley: relayed along the route it signed, 
   });
 
   afterEach(async () => {
+    foreign?.reset();
     await Promise.all(phones.splice(0).map((p) => p.close().catch(() => p.terminate())));
     await Promise.all(clients.splice(0).map((c) => c.close()));
     if (parley !== undefined) await clearBindings(parley, BOB);
@@ -302,13 +315,13 @@ describe('in-dialog requests through Parley: relayed along the route it signed, 
       const bobRun = await bob.done;
       assertDialogUsedBothWays(uac, bobRun);
       const dialog = dialogOf(bobRun);
+      dialogs.push(dialog);
       assert.equal(dialog.recordRoute.length, callerTransport === calleeTransport ? 1 : 2, dialog.recordRoute.join(' | '));
       assertSigned(dialog.recordRoute, 'the INVITE bob got');
       // the caller's route set (the 200's Record-Route, reversed) carries the same signatures
       const [ok] = received(uac.trace, { status: 200 });
       assertSigned(values(ok!, 'Record-Route'), 'the 200 alice got');
       for (const r of received(bobRun.trace).filter((e) => e.method !== undefined)) assert.deepEqual(values(r, 'Route'), [], `Parley consumed its Route values:\n${r.text}`);
-      dialogs.push(dialog);
     });
   }
 
@@ -399,7 +412,7 @@ describe('in-dialog requests through Parley: relayed along the route it signed, 
 
   it('the foreign host received nothing at all; Parley logged no error and is still running', async () => {
     await new Promise((r) => setTimeout(r, QUIET_MS));
-    assert.deepEqual(foreign.received, []);
+    assert.deepEqual(foreign.all, []);
     assert.equal(parley.alive, true);
     assert.deepEqual(parley.logs.filter((l) => (l.level ?? 0) >= 50), []);
   });
