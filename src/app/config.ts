@@ -195,7 +195,7 @@ export const CONFIG_SCHEMA: FieldSchema & { kind: 'object' } = {
           doc: 'Brute-force protection.',
           fields: {
             enabled: { kind: 'boolean', default: true, doc: 'Block sources that fail authentication too often.' },
-            maxFailures: { kind: 'integer', min: 1, max: 100000, default: 10, doc: 'Failures (wrong password or unknown user) allowed per source in the window.' },
+            maxFailures: { kind: 'integer', min: 1, max: 100000, default: 10, doc: 'Failures allowed per source in the window: wrong passwords and unknown users in credentials, and what the routing script counts (the default script: requests from callers in other domains for users that do not exist).' },
             window: { kind: 'integer', min: 1, max: 86400, default: 60, doc: 'Seconds over which failures are counted.' },
             blockTime: { kind: 'integer', min: 1, max: 86400, default: 300, doc: 'Seconds a source is answered 403 once over the limit (logged once per block).' },
           },

@@ -186,7 +186,11 @@ export interface RequestContext extends ScriptContextBase, HeaderActions {
    * of the next `relay()`, by q; returns how many [lookup].
    */
   lookup(aor?: string): number;
-  /** The user exists: a subscriber, or an AOR with registrations now or earlier (for 404 vs 480). */
+  /**
+   * The user exists: a subscriber, or an AOR with registrations now or earlier (for 404 vs 480).
+   * Both are looked up whatever the first says, so that the time taken does not tell. Tell the
+   * answer only to callers who may know it (docs/routing.md, "Users that do not exist").
+   */
   userExists(aor?: string): Promise<boolean>;
   /** The configured outbound route (`proxy.outbound`) for a domain Parley does not serve, or for `*`. */
   outboundRoute(domain: string): string | undefined;
