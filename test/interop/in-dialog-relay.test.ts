@@ -9,6 +9,8 @@
 // Run by `npm run test:interop` (builds dist/ first).
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
+import { statSync } from 'node:fs';
+import { join } from 'node:path';
 import { createSocket, type Socket as UdpSocket } from 'node:dgram';
 import { createServer, connect, type Server, type Socket } from 'node:net';
 import { after, afterEach, before, describe, it } from 'node:test';
@@ -407,6 +409,31 @@ describe('in-dialog requests through Parley: relayed along the route it signed, 
         assert.deepEqual(client.receivedFor(callId), [], `an ACK is never answered (${client.transport})`);
         assert.deepEqual(foreign.received, [], `ACK over ${client.transport} with Route ${route.join(', ')}`);
       }
+    }
+  });
+
+  it('the signing key is kept in the data directory (mode 0600): a dialog\'s route still holds after a restart', async () => {
+    assert.equal(statSync(join(parley.dataDir, 'record-route.key')).mode & 0o777, 0o600);
+    const a = dialogs[0]!;
+    // a phone of that dialog (a loopback socket of the test), reached along the route before and after
+    const peer = createSocket('udp4');
+    const peerPort = await pool.block(1);
+    await new Promise<void>((resolve) => peer.bind(peerPort, '127.0.0.1', () => resolve()));
+    const got: string[] = [];
+    peer.on('message', (m) => got.push(m.toString('latin1')));
+    try {
+      for (const when of ['before', 'after']) {
+        if (when === 'after') await parley.restart();
+        const client = await udpClient(parley);
+        clients.push(client);
+        const cseqs = got.length;
+        client.send(inDialogRequest(client, { method: 'INFO', ruri: `sip:bob@127.0.0.1:${peerPort}`, routes: a.recordRoute, callId: a.callId, fromTag: a.callerTag, toTag: a.calleeTag }));
+        const end = Date.now() + ANSWER_MS;
+        while (got.length === cseqs && Date.now() < end) await new Promise((r) => setTimeout(r, 20));
+        assert.match(got[cseqs] ?? '(nothing)', /^INFO sip:bob@127\.0\.0\.1:\d+ SIP\/2\.0\r\n/, `${when} the restart`);
+      }
+    } finally {
+      await new Promise<void>((resolve) => peer.close(() => resolve()));
     }
   });
 
