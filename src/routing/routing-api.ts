@@ -42,6 +42,8 @@ export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
  *
  *   none      no Route value names Parley
  *   signed    Parley's entries, signed by Parley for this request's dialog: a route Parley recorded
+ *             (an unsigned Route of Parley's in front of them, preloaded by a phone that has Parley
+ *             as its outbound proxy, is allowed)
  *   unsigned  Parley's entries without a signature: a preloaded Route (a phone that has Parley as
  *             its outbound proxy sends one on initial requests), or one written by hand
  *   invalid   a signature that does not verify: forged, cut short, or recorded for another dialog

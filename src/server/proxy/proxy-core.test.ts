@@ -231,6 +231,15 @@ describe('ProxyCore: flow tokens towards WebSocket clients (RFC 5626 §5.2, §5.
       assert.equal(proxy.processRoute(request('BYE', bobUri, { routes: [ourUdp('d-6'), ourWs(bob, 'd-6')], callId: 'd-6', toTag: 'b1' }), phoneFlow), 'signed');
     });
 
+    it('signed: an unsigned Route of ours in front of the signed ones (a phone with Parley as its outbound proxy preloads it)', () => {
+      const preloaded = `<sip:127.0.0.1:${udpPort};lr>`;
+      const r = request('BYE', bobUri, { routes: [preloaded, ourUdp('d-9')], callId: 'd-9', toTag: 'b1' });
+      assert.equal(proxy.processRoute(r, phoneFlow), 'signed');
+      assert.deepEqual(r.getAll('route'), []);
+      // in front of another dialog's signed entry it changes nothing
+      assert.equal(proxy.processRoute(request('BYE', bobUri, { routes: [preloaded, ourUdp('d-10')], callId: 'd-9', toTag: 'b1' }), phoneFlow), 'invalid');
+    });
+
     it('a strict router before us: the signature in the Request-URI is checked too', () => {
       const ours = `sip:127.0.0.1:${udpPort};lr${rrsig('d-8')}`;
       const r = request('BYE', ours, { routes: [`<${bobUri}>`], callId: 'd-8', toTag: 'b1' });

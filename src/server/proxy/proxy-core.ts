@@ -128,24 +128,29 @@ export class ProxyCore implements BranchLauncher {
   }
 
   /**
-   * Were Parley's Route values signed by Parley for this request's dialog? Every one must carry a
-   * signature that verifies (both entries of a double Record-Route carry one); values without
-   * any are `unsigned`, anything else `invalid`.
+   * Were Parley's Route values signed by Parley for this request's dialog? Every entry Parley
+   * recorded carries a signature (both of a double Record-Route), and every signature must
+   * verify. Entries without one are allowed only in front of the signed ones: a phone that has
+   * Parley as its outbound proxy may put that Route before the dialog's route set on every
+   * request; they add nothing an attacker could use (the signed entries decide, and the flow
+   * token is read from the last entry, a signed one). Without any signature: `unsigned`.
    */
   private checkSignatures(ours: readonly Uri[], request: SipRequest): RouteCheck {
     if (ours.length === 0) return 'none';
     let signed = 0;
-    let unsigned = 0;
     const callId = request.callId;
     const fromTag = request.from.tag;
     const toTag = request.to.tag;
     for (const uri of ours) {
       const sig = uri.kind === 'sip' ? uri.param(ROUTE_SIGNATURE_PARAM) : undefined;
-      if (sig === undefined) unsigned++;
-      else if (sig !== null && this.routeSignature.verify(sig, callId, fromTag, toTag)) signed++;
+      if (sig === undefined) {
+        if (signed > 0) return 'invalid'; // an unsigned entry after a signed one: not a route we recorded
+        continue;
+      }
+      if (sig === null || !this.routeSignature.verify(sig, callId, fromTag, toTag)) return 'invalid';
+      signed++;
     }
-    if (signed === ours.length) return 'signed';
-    return unsigned === ours.length ? 'unsigned' : 'invalid';
+    return signed === 0 ? 'unsigned' : 'signed';
   }
 
   /**

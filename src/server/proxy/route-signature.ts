@@ -8,7 +8,9 @@ import { HmacSha256 } from '../auth/hmac-sha256.js';
  *   unsigned  none carries a signature: a preloaded Route (an initial request to its outbound
  *             proxy), or one written by hand
  *   invalid   a signature that does not verify: forged, cut short, or made for another dialog
- *             (another Call-ID, or a Call-ID with other tags); or signed and unsigned mixed
+ *             (another Call-ID, or a Call-ID with other tags); or an unsigned entry after a
+ *             signed one (unsigned entries in front of the signed ones are a preloaded Route
+ *             and count as nothing)
  */
 export type RouteCheck = 'none' | 'signed' | 'unsigned' | 'invalid';
 
