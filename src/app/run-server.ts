@@ -48,7 +48,7 @@ export interface RunningServer {
  * The key of the Record-Route signatures: `proxy.recordRouteSecret` when configured (nodes that
  * share dialogs), else the data directory's key file, made on the first start.
  */
-function recordRouteKey(config: ParleyConfig, log: PinoLogger): Uint8Array {
+export function recordRouteKey(config: ParleyConfig, log: Pick<PinoLogger, 'info' | 'warn'>): Uint8Array {
   const configured = config.proxy.recordRouteSecret;
   if (configured !== undefined) return new TextEncoder().encode(configured);
   const k = loadOrCreateRouteKey(config.dataDir);

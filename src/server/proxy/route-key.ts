@@ -37,7 +37,16 @@ export function loadOrCreateRouteKey(dataDir: string): RouteKey {
   try {
     linkSync(temporary, path);
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw routeKeyError(path, e);
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'EPERM' || code === 'ENOTSUP' || code === 'EOPNOTSUPP') {
+      // a file system without hard links: create it in place (exclusively) instead
+      try {
+        writeFileSync(path, `${key.toString('hex')}\n`, { mode: 0o600, flag: 'wx' });
+        return { key, path, created: true, readableByOthers: false };
+      } catch (e2) {
+        if ((e2 as NodeJS.ErrnoException).code !== 'EEXIST') throw routeKeyError(path, e2);
+      }
+    } else if (code !== 'EEXIST') throw routeKeyError(path, e);
     // another process made it first: use its key
     const theirs = readKey(path);
     if (theirs === undefined) throw new ParleyError('ERR_ROUTE_KEY', `${path}: vanished while being created`);
