@@ -58,7 +58,11 @@ export interface ParleyConfig {
     readonly subscriberCache: number;
     readonly failureLimit: { readonly enabled: boolean; readonly maxFailures: number; readonly window: number; readonly blockTime: number };
   };
-  readonly proxy: { readonly timerC: number; readonly outbound: ReadonlyArray<{ readonly domain: string; readonly uri: string }> };
+  readonly proxy: {
+    readonly timerC: number;
+    readonly outbound: ReadonlyArray<{ readonly domain: string; readonly uri: string }>;
+    readonly recordRouteSecret?: string;
+  };
   readonly phone: { readonly iceServers: readonly IceServerConfig[] };
   readonly routing: { readonly script?: string; readonly watch: boolean; readonly traceCallIdPrefix?: string };
 }
@@ -204,7 +208,7 @@ export const CONFIG_SCHEMA: FieldSchema & { kind: 'object' } = {
           doc: 'Brute-force protection.',
           fields: {
             enabled: { kind: 'boolean', default: true, doc: 'Block sources that fail authentication too often.' },
-            maxFailures: { kind: 'integer', min: 1, max: 100000, default: 10, doc: 'Failures (wrong password or unknown user) allowed per source in the window.' },
+            maxFailures: { kind: 'integer', min: 1, max: 100000, default: 10, doc: 'Failures allowed per source in the window: wrong passwords and unknown users in credentials, and what the routing script counts (the default script: requests from callers in other domains for users that do not exist).' },
             window: { kind: 'integer', min: 1, max: 86400, default: 60, doc: 'Seconds over which failures are counted.' },
             blockTime: { kind: 'integer', min: 1, max: 86400, default: 300, doc: 'Seconds a source is answered 403 once over the limit (logged once per block).' },
           },
@@ -216,6 +220,7 @@ export const CONFIG_SCHEMA: FieldSchema & { kind: 'object' } = {
       doc: 'Stateful proxy (RFC 3261 §16).',
       fields: {
         timerC: { kind: 'integer', min: 181, max: 3600, default: 181, doc: 'Timer C, seconds an INVITE branch may stay without a final response (more than three minutes, §16.6).' },
+        recordRouteSecret: { kind: 'string', minLength: 16, doc: 'Key (16 characters or more) of the signature in Parley\'s Record-Route entries, which in-dialog requests must bring back to be relayed; nodes that share dialogs share one. Default: a random key made on first start and kept in `dataDir/record-route.key` (mode 0600), so that calls outlive a restart.' },
         outbound: {
           kind: 'list',
           doc: 'Where requests for domains Parley does not serve may go (only from local, authenticated users); without an entry they get 403 (no open relay).',

@@ -1,6 +1,11 @@
 import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { isHttpListen, parseListenSpec } from './run-server.js';
+import { ROUTE_KEY_FILE } from '../server/proxy/route-key.js';
+import { configFromObject } from './config.js';
+import { isHttpListen, parseListenSpec, recordRouteKey } from './run-server.js';
 
 describe('parseListenSpec (--listen)', () => {
   it('reads SIP listeners', () => {
@@ -22,5 +27,36 @@ describe('parseListenSpec (--listen)', () => {
     assert.throws(() => parseListenSpec('sctp:127.0.0.1:5060'), /bad --listen/);
     assert.throws(() => parseListenSpec('wss:127.0.0.1:70000'), /port out of range/);
     assert.throws(() => parseListenSpec('wss:127.0.0.1'), /bad --listen/);
+  });
+});
+
+describe('recordRouteKey (the key of the Record-Route signatures)', () => {
+  const quiet = { info: () => {}, warn: () => {} };
+
+  it('proxy.recordRouteSecret when configured (nodes sharing dialogs): no key file is made', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'parley-rr-'));
+    try {
+      const config = configFromObject({ dataDir: dir, proxy: { recordRouteSecret: 'shared-by-every-node' } });
+      assert.deepEqual(Buffer.from(recordRouteKey(config, quiet)), Buffer.from('shared-by-every-node'));
+      assert.equal(existsSync(join(dir, ROUTE_KEY_FILE)), false);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('otherwise the data directory\'s key file, the same key at the next start', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'parley-rr-'));
+    try {
+      const config = configFromObject({ dataDir: dir });
+      const first = Buffer.from(recordRouteKey(config, quiet));
+      assert.equal(existsSync(join(dir, ROUTE_KEY_FILE)), true);
+      assert.deepEqual(Buffer.from(recordRouteKey(config, quiet)), first);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('a secret shorter than 16 characters is a configuration error', () => {
+    assert.throws(() => configFromObject({ proxy: { recordRouteSecret: 'short' } }), /proxy\.recordRouteSecret/);
   });
 });

@@ -8,6 +8,7 @@ import { LocalIdentity } from '../server/core/local-identity.js';
 import { LocationService } from '../server/registrar/location-service.js';
 import { DEFAULT_TRANSPORT_LIMITS, TransportLayer, type ListenerInfo, type ListenerOptions, type TransportLimits } from '../server/transport/index.js';
 import { SipWorkerPool } from '../server/workers/sip-worker-pool.js';
+import { loadOrCreateRouteKey } from '../server/proxy/route-key.js';
 import { SqliteBindingStore } from '../store/sqlite/sqlite-binding-store.js';
 import { SqliteDatabase } from '../store/sqlite/sqlite-database.js';
 import { SqliteSubscriberStore } from '../store/sqlite/sqlite-subscriber-store.js';
@@ -42,6 +43,19 @@ export interface RunningServer {
   readonly script: { readonly version: number; readonly source: string };
   reload(trigger?: 'command' | 'signal' | 'watch'): Promise<ReloadOutcome>;
   stop(): Promise<void>;
+}
+
+/**
+ * The key of the Record-Route signatures: `proxy.recordRouteSecret` when configured (nodes that
+ * share dialogs), else the data directory's key file, made on the first start.
+ */
+export function recordRouteKey(config: ParleyConfig, log: Pick<PinoLogger, 'info' | 'warn'>): Uint8Array {
+  const configured = config.proxy.recordRouteSecret;
+  if (configured !== undefined) return new TextEncoder().encode(configured);
+  const k = loadOrCreateRouteKey(config.dataDir);
+  if (k.created) log.info({ path: k.path }, 'Record-Route signing key created');
+  if (k.readableByOthers) log.warn({ path: k.path }, 'the Record-Route signing key can be read by other users: chmod 600 it');
+  return k.key;
 }
 
 /** Worker threads for `sip.workers`: -1 (auto) is one per core, none on a single core. */
@@ -81,6 +95,8 @@ export async function runServer(config: ParleyConfig, log: PinoLogger = stdoutLo
     const code = (e as NodeJS.ErrnoException).code;
     throw new StartError(locate(['dataDir']), code === undefined ? (e as Error).message : `cannot create ${config.dataDir} (${code})`, { cause: e });
   }
+  // Record-Route signatures must verify after a restart (calls outlive it) and on every core
+  const routeSecret = recordRouteKey(config, log);
   const subscribers = new SqliteSubscriberStore(db);
   // nonces and flow tokens of every core verify everywhere: one secret each for all of them
   const nonceSecret = config.auth.nonceSecret ?? randomBytes(32);
@@ -149,6 +165,7 @@ export async function runServer(config: ParleyConfig, log: PinoLogger = stdoutLo
           listeners,
           nonceSecret: typeof nonceSecret === 'string' ? new TextEncoder().encode(nonceSecret) : nonceSecret,
           flowTokenSecret,
+          routeSecret,
           trustedPorts: web?.trustedPorts ?? [],
           streamFailureWindowMs: limits.connectTimeoutMs + limits.handshakeTimeoutMs + 1000,
           limits: { maxMessageSize: limits.maxMessageSize, maxHeaders: limits.maxHeaders },
@@ -196,6 +213,7 @@ export async function runServer(config: ParleyConfig, log: PinoLogger = stdoutLo
       log,
       nonceSecret,
       flowTokenSecret,
+      routeSecret,
       trustedPorts: web?.trustedPorts ?? [],
       connectionFlow: (id) => transports.connections.get(id)?.flow(),
       ...(limiter ? { limiter } : {}),

@@ -40,6 +40,8 @@ export interface SipCoreParts {
   readonly nonceIssuer?: number;
   /** Key of the flow tokens in Record-Route (RFC 5626), shared by every core; default: random. */
   readonly flowTokenSecret?: Uint8Array;
+  /** Key of the Record-Route signatures, shared by every core and kept across restarts; default: random. */
+  readonly routeSecret?: Uint8Array;
   /** Open stream connections by id (a worker's view of the socket thread's table); default: the server's own. */
   readonly connectionFlow?: (id: number) => Flow | undefined;
   /** Ports of other trusted listeners (the web server's with `auth: false`). */
@@ -98,7 +100,7 @@ export function buildSipCore(p: SipCoreParts): SipCore {
     realmOf,
     algorithms: config.auth.algorithms,
   });
-  const proxy = new ProxyCore(sip, identity, { clock, timerC: config.proxy.timerC * 1000, ...(p.flowTokenSecret ? { flowTokenSecret: p.flowTokenSecret } : {}), ...(p.connectionFlow ? { connectionFlow: p.connectionFlow } : {}), log: log.child({ module: 'proxy' }), ...(p.dns === undefined ? {} : { dns: p.dns }) });
+  const proxy = new ProxyCore(sip, identity, { clock, timerC: config.proxy.timerC * 1000, ...(p.flowTokenSecret ? { flowTokenSecret: p.flowTokenSecret } : {}), ...(p.routeSecret ? { routeSecret: p.routeSecret } : {}), ...(p.connectionFlow ? { connectionFlow: p.connectionFlow } : {}), log: log.child({ module: 'proxy' }), ...(p.dns === undefined ? {} : { dns: p.dns }) });
   const registrar = new Registrar(location, identity, { ...config.registrar });
   const trustedPorts = new Set(
     config.sip.listen
@@ -119,6 +121,7 @@ export function buildSipCore(p: SipCoreParts): SipCore {
       proxy,
       subscribers,
       trustedPorts,
+      ...(p.limiter ? { limiter: p.limiter } : {}),
       outbound: new Map(config.proxy.outbound.map((o) => [o.domain.toLowerCase(), o.uri])),
       rates: new RateCounter(),
       auth: {

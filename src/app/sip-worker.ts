@@ -32,6 +32,8 @@ export interface SipWorkerData {
   readonly listeners: readonly ListenerInfo[];
   readonly nonceSecret: Uint8Array;
   readonly flowTokenSecret: Uint8Array;
+  /** Key of the Record-Route signatures (the same in every core, kept across restarts). */
+  readonly routeSecret: Uint8Array;
   /** Ports of the web server's trusted listeners. */
   readonly trustedPorts: readonly number[];
   /** How long a stream send may take to fail, ms. */
@@ -129,6 +131,7 @@ async function main(port: MessagePort, data: SipWorkerData): Promise<void> {
     log,
     nonceSecret: data.nonceSecret,
     flowTokenSecret: data.flowTokenSecret,
+    routeSecret: data.routeSecret,
     trustedPorts: data.trustedPorts,
     nonceIssuer: index,
     connectionFlow: (id) => connections.get(id),

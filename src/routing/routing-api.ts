@@ -34,6 +34,22 @@ export type AuthCheck =
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 
+/**
+ * What `looseRoute()` found among the Route values naming Parley (`ctx.routeCheck`). Parley signs
+ * its Record-Route entries for the dialog they are recorded in (an HMAC of the Call-ID and the
+ * caller's tag in a `rrsig` URI parameter); a request that comes back along that route carries
+ * the signature, which is checked against its Call-ID and its From or To tag.
+ *
+ *   none      no Route value names Parley
+ *   signed    Parley's entries, signed by Parley for this request's dialog: a route Parley recorded
+ *             (an unsigned Route of Parley's in front of them, preloaded by a phone that has Parley
+ *             as its outbound proxy, is allowed)
+ *   unsigned  Parley's entries without a signature: a preloaded Route (a phone that has Parley as
+ *             its outbound proxy sends one on initial requests), or one written by hand
+ *   invalid   a signature that does not verify: forged, cut short, or recorded for another dialog
+ */
+export type RouteCheck = 'none' | 'signed' | 'unsigned' | 'invalid';
+
 /** What every context has. */
 export interface ScriptContextBase {
   /** The script version running this handler (it stays the same for a request's whole transaction). */
@@ -120,10 +136,29 @@ export interface RequestContext extends ScriptContextBase, HeaderActions {
   sanityCheck(): boolean;
   /**
    * RFC 3261 §16.4: remove the Route values naming Parley (and undo a strict router's rewrite).
-   * True when the request followed a route Parley recorded [loose_route].
+   * True when the request followed a route Parley recorded for its dialog: Parley's entries
+   * carry the signature Parley made for this Call-ID and the request's From or To tag. A Route
+   * naming Parley without it — anyone can write one in front of any Request-URI — gives false;
+   * `routeCheck` then says what was there [loose_route, with a check Kamailio leaves to the
+   * dialog module].
    */
   looseRoute(): boolean;
+  /** What `looseRoute()` found: `none`, `signed`, `unsigned` or `invalid` (RouteCheck); `none` before it runs. */
+  readonly routeCheck: RouteCheck;
   rateLimited(max: number, perSeconds: number, key?: string): boolean;
+  /**
+   * The source address is blocked by the failure limiter (`auth.failureLimit`: too many wrong
+   * passwords, or `countFailure` calls). `authenticate` refuses blocked sources itself (403);
+   * this is for requests that are not authenticated [pike / htable ban check].
+   */
+  isBlocked(): boolean;
+  /**
+   * Count this request as a failure of its source in the failure limiter, as a wrong password
+   * counts: `auth.failureLimit.maxFailures` of them within the window block the source. For
+   * probes that authentication does not see, such as requests for users that do not exist from
+   * unauthenticated callers (a scanner enumerating users). No-op without a limiter.
+   */
+  countFailure(): void;
 
   // ---- Request-URI --------------------------------------------------------------------------
   /** Replace the Request-URI [$ru = …]. */
@@ -155,7 +190,11 @@ export interface RequestContext extends ScriptContextBase, HeaderActions {
    * of the next `relay()`, by q; returns how many [lookup].
    */
   lookup(aor?: string): number;
-  /** The user exists: a subscriber, or an AOR with registrations now or earlier (for 404 vs 480). */
+  /**
+   * The user exists: a subscriber, or an AOR with registrations now or earlier (for 404 vs 480).
+   * Both are looked up whatever the first says, so that the time taken does not tell. Tell the
+   * answer only to callers who may know it (docs/routing.md, "Users that do not exist").
+   */
   userExists(aor?: string): Promise<boolean>;
   /** The configured outbound route (`proxy.outbound`) for a domain Parley does not serve, or for `*`. */
   outboundRoute(domain: string): string | undefined;

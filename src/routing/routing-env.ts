@@ -5,6 +5,7 @@ import type { ProxyCore } from '../server/proxy/proxy-core.js';
 import type { LocationService } from '../server/registrar/location-service.js';
 import type { Registrar } from '../server/registrar/registrar.js';
 import type { SipServer } from '../server/sip-server.js';
+import type { FailureLimiter } from '../server/auth/failure-limiter.js';
 import type { SubscriberStore } from '../store/subscriber-store.js';
 import type { RateCounter } from './rate-counter.js';
 
@@ -25,6 +26,8 @@ export interface RoutingEnv {
   readonly subscribers: SubscriberStore;
   /** Digest authentication; none: every request counts as authenticated (as user `anonymous`). */
   readonly auth?: RequestAuthenticator;
+  /** Failed authentications and other failures per source (`auth.failureLimit`); none: nothing is counted or blocked. */
+  readonly limiter?: Pick<FailureLimiter, 'isBlocked' | 'recordFailure'>;
   /** Local ports of listeners whose requests are not authenticated (`auth: false`). */
   readonly trustedPorts: ReadonlySet<number>;
   /** `proxy.outbound`: domain (lower-case) or `*` → proxy URI. */

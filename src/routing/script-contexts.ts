@@ -12,7 +12,7 @@ import { addressOfRecord, splitAor } from '../server/registrar/address-of-record
 import { bindingTarget } from '../server/registrar/binding-target.js';
 import type { LoadedScript } from './loaded-script.js';
 import type {
-  AuthCheck, FailureContext, LogLevel, RelayOptions, RelayTarget, ReplyContext, RequestContext, StatelessContext,
+  AuthCheck, FailureContext, LogLevel, RelayOptions, RelayTarget, ReplyContext, RequestContext, RouteCheck, StatelessContext,
 } from './routing-api.js';
 import type { RoutingEnv } from './routing-env.js';
 import { SipReply } from './sip-reply.js';
@@ -141,6 +141,7 @@ export class RequestCtx extends EditingCtx implements RequestContext, ResponseOb
   pendingSend: Promise<void> | undefined;
   private targets: ProxyTarget[] | undefined;
   private rr = false;
+  private _routeCheck: RouteCheck = 'none';
   private _vars: Record<string, unknown> | undefined;
 
   constructor(
@@ -247,9 +248,26 @@ export class RequestCtx extends EditingCtx implements RequestContext, ResponseOb
   }
 
   looseRoute(): boolean {
-    const routed = this.env.proxy.processRoute(this.request, this.source);
-    this.trace?.step(this.handler, 'looseRoute', undefined, routed);
-    return routed;
+    const check = this.env.proxy.processRoute(this.request, this.source);
+    this._routeCheck = check;
+    // traced as true / false, or why a Route naming Parley was not followed
+    this.trace?.step(this.handler, 'looseRoute', undefined, check === 'signed' ? true : check === 'none' ? false : check);
+    return check === 'signed';
+  }
+
+  get routeCheck(): RouteCheck {
+    return this._routeCheck;
+  }
+
+  isBlocked(): boolean {
+    const blocked = this.env.limiter?.isBlocked(this.source.remoteAddress) ?? false;
+    this.trace?.step(this.handler, 'isBlocked', undefined, blocked);
+    return blocked;
+  }
+
+  countFailure(): void {
+    this.env.limiter?.recordFailure(this.source.remoteAddress);
+    this.trace?.step(this.handler, 'countFailure', undefined, this.env.limiter === undefined ? 'no limiter' : this.source.remoteAddress);
   }
 
   rateLimited(max: number, perSeconds: number, key: string = this.source.remoteAddress): boolean {
@@ -334,7 +352,10 @@ export class RequestCtx extends EditingCtx implements RequestContext, ResponseOb
     let known = false;
     if (key !== undefined) {
       const { user, domain } = splitAor(key);
-      known = (await this.env.subscribers.get(user, domain)) !== undefined || this.env.location.known(key);
+      // both lookups whatever the first says: the same work for a user who exists and one who does not
+      const subscriber = await this.env.subscribers.get(user, domain);
+      const registered = this.env.location.known(key);
+      known = subscriber !== undefined || registered;
     }
     this.trace?.step(this.handler, 'userExists', aor === undefined ? undefined : [aor], known);
     return known;

@@ -26,6 +26,9 @@ import {
   SipRequest, type AnySipMessage, type Flow, type SipResponse,
 } from '../sip/index.js';
 import { SipServer } from '../server/sip-server.js';
+import { FailureLimiter } from '../server/auth/failure-limiter.js';
+import type { LocalIdentity } from '../server/core/local-identity.js';
+import { RouteSignature } from '../server/proxy/route-signature.js';
 import type { DnsLookup } from '../server/proxy/dns-resolver.js';
 import { LocationService } from '../server/registrar/location-service.js';
 import { MessagePath, type ListenerInfo, type ResponseTarget, type Wire } from '../server/transport/index.js';
@@ -54,6 +57,11 @@ export interface HarnessOptions {
   readonly logLevel?: string;
   /** A pino logger to write to instead (to assert on log lines). */
   readonly logger?: PinoLogger;
+  /**
+   * A failure limiter as `auth.failureLimit` makes one (wrong passwords and `countFailure` block a
+   * source after `maxFailures` within `window` seconds); none by default.
+   */
+  readonly failureLimit?: { readonly maxFailures?: number; readonly window?: number; readonly blockTime?: number };
 }
 
 /** What `send` may take besides the request. */
@@ -74,6 +82,8 @@ export interface RequestOptions {
   readonly to?: string;
   /** To tag: makes it an in-dialog request. */
   readonly toTag?: string;
+  /** From tag (default: a random one). */
+  readonly fromTag?: string;
   readonly callId?: string;
   readonly cseq?: number;
   readonly maxForwards?: number;
@@ -272,6 +282,10 @@ export class RoutingHarness {
     readonly location: LocationService,
     readonly handler: ScriptHandler,
     readonly domains: readonly string[],
+    private readonly identity: LocalIdentity,
+    private readonly routeSignature: RouteSignature,
+    /** The failure limiter (HarnessOptions.failureLimit), if any. */
+    readonly limiter: FailureLimiter | undefined,
     private readonly cleanUp: () => Promise<void>,
   ) {}
 
@@ -311,7 +325,9 @@ export class RoutingHarness {
     await location.start();
     const sink = new MemorySink();
     const recorder = new HarnessRecorder('', sink);
-    const { routing } = buildSipCore({
+    const routeSecret = randomBytes(32);
+    const limiter = o.failureLimit === undefined ? undefined : new FailureLimiter({ ...o.failureLimit, clock: systemClock });
+    const { routing, identity } = buildSipCore({
       config,
       sip,
       listeners,
@@ -320,12 +336,14 @@ export class RoutingHarness {
       clock: systemClock,
       log,
       nonceSecret: randomBytes(32),
+      routeSecret,
+      ...(limiter === undefined ? {} : { limiter }),
       script,
       dns: tableDns(Object.fromEntries(Object.entries(o.hosts ?? {}).map(([k, v]) => [k.toLowerCase(), v]))),
       // every request is traced: its steps are what the harness reports
       tracer: recorder,
     });
-    return new RoutingHarness(sip, path, wire, recorder, location, routing, domains, async () => {
+    return new RoutingHarness(sip, path, wire, recorder, location, routing, domains, identity, new RouteSignature(routeSecret), limiter, async () => {
       await sip.stop();
       await location.stop();
       if (dir !== undefined) await rm(dir, { recursive: true, force: true });
@@ -363,6 +381,16 @@ export class RoutingHarness {
   }
 
   /**
+   * The Record-Route entry Parley writes for a dialog-creating request with this Call-ID and From
+   * tag (signed for that dialog: `;rrsig=…`), facing `transport`: what an in-dialog request
+   * carries back in its Route when it follows the route Parley recorded. Something else in that
+   * place (no signature, another dialog's) is a Route Parley did not record.
+   */
+  recordRoute(callId: string, fromTag: string, transport: 'udp' | 'tcp' | 'tls' = 'udp'): string {
+    return this.identity.recordRoute(transport, undefined, this.routeSignature.sign(callId, fromTag));
+  }
+
+  /**
    * A request as text: Via from the source (default udp 198.51.100.1:5070) with a fresh branch,
    * From with a tag, To (a tag makes it in-dialog), Call-ID, CSeq, Max-Forwards, Contact.
    */
@@ -374,7 +402,7 @@ export class RoutingHarness {
       `${method} ${ruri} SIP/2.0`,
       `Via: SIP/2.0/UDP 198.51.100.1:5070;branch=z9hG4bK${randomBytes(6).toString('hex')};rport`,
       `Max-Forwards: ${o.maxForwards ?? 70}`,
-      `From: <${from}>;tag=${randomBytes(4).toString('hex')}`,
+      `From: <${from}>;tag=${o.fromTag ?? randomBytes(4).toString('hex')}`,
       `To: <${to}>${o.toTag === undefined ? '' : `;tag=${o.toTag}`}`,
       `Call-ID: ${o.callId ?? `harness-${randomBytes(6).toString('hex')}`}`,
       `CSeq: ${o.cseq ?? this.cseq++} ${method}`,

@@ -18,8 +18,8 @@ const ALICE = { user: 'alice', password: 'secret-a1' };
 const BOB = { user: 'bob', password: 'secret-b2' };
 const pool = portPool(import.meta.url);
 
-/** A Record-Route entry of Parley's WSS listener carrying a flow token. */
-const WSS_ENTRY = (port: number): RegExp => new RegExp(`^sip:fl\\d+-[0-9a-f]{16}@127\\.0\\.0\\.1:${port};transport=ws;lr$`);
+/** A Record-Route entry of Parley's WSS listener carrying a flow token (and the dialog's signature, in-dialog-relay.test.ts). */
+const WSS_ENTRY = (port: number): RegExp => new RegExp(`^sip:fl\\d+-[0-9a-f]{16}@127\\.0\\.0\\.1:${port};transport=ws;lr;rrsig=[0-9a-f]{24}$`);
 
 describe('calls between a WebSocket phone and a UDP phone (sipp)', { skip: skipWithoutSipp(), timeout: 120_000 }, () => {
   let parley: ParleyServer;
@@ -91,7 +91,7 @@ describe('calls between a WebSocket phone and a UDP phone (sipp)', { skip: skipW
     const rr = invite.recordRoute.map((r) => r.uri.toString());
     assert.equal(rr.length, 2, rr.join(' '));
     assert.match(rr[0]!, WSS_ENTRY(parley.webPorts.wss!), 'the top entry faces bob (WSS) with his flow token');
-    assert.equal(rr[1], `sip:127.0.0.1:${parley.port};lr`, 'the second faces alice (UDP)');
+    assert.match(rr[1]!, new RegExp(`^sip:127\\.0\\.0\\.1:${parley.port};lr;rrsig=[0-9a-f]{24}$`), 'the second faces alice (UDP)');
     assert.match(invite.get('via')!, new RegExp(`^SIP/2\\.0/WSS 127\\.0\\.0\\.1:${parley.webPorts.wss};`));
 
     // alice (sipp) sent the ACK and BYE along the route set (the 200's Record-Route reversed)

@@ -89,7 +89,7 @@ describe('SIP over WebSocket: registrations and calls between WebSocket phones',
     // two Record-Route entries, each naming a WebSocket flow (RFC 5626 flow tokens): bob's side on top
     const rr = invite.recordRoute.map((r) => r.uri.toString());
     assert.equal(rr.length, 2, rr.join(' '));
-    for (const u of rr) assert.match(u, new RegExp(`^sip:fl\\d+-[0-9a-f]{16}@127\\.0\\.0\\.1:${parley.webPorts.wss};transport=ws;lr$`));
+    for (const u of rr) assert.match(u, new RegExp(`^sip:fl\\d+-[0-9a-f]{16}@127\\.0\\.0\\.1:${parley.webPorts.wss};transport=ws;lr;rrsig=[0-9a-f]{24}$`));
     assert.notEqual(rr[0], rr[1]);
 
     await until(() => bob.incoming.some((r) => r.method === 'ACK' && r.callId === call.dialog!.callId), 'the ACK at bob');
@@ -198,7 +198,7 @@ describe('SIP over WebSocket: registrations and calls between WebSocket phones',
     const r = await spawnBounded(process.execPath, [WS_CHECK, `127.0.0.1:${parley.webPorts.ws}`], { cwd: REPO_ROOT, timeoutMs: 30_000 }).done;
     assert.equal(r.code, 0, `ws_check failed:\n${r.stdout}${r.stderr}`);
     assert.match(r.stdout, /ws REGISTER -> 200 OK/);
-    assert.match(r.stdout, /ws INVITE -> 200 OK via proxy \(Record-Route: <sip:fl\d+-[0-9a-f]+@127\.0\.0\.1:\d+;transport=ws;lr>, <sip:fl\d+/);
+    assert.match(r.stdout, /ws INVITE -> 200 OK via proxy \(Record-Route: <sip:fl\d+-[0-9a-f]+@127\.0\.0\.1:\d+;transport=ws;lr;rrsig=[0-9a-f]{24}>, <sip:fl\d+/);
     assert.match(r.stdout, /ws ACK \+ BYE -> 200 OK/);
   });
 

@@ -42,4 +42,16 @@ describe('domains example (harness)', () => {
     const r = await h.send(h.request('INVITE', 'sip:nobody@example.com'), { credentials: ALICE });
     assert.equal(r.status, 404);
   });
+
+  it('in-dialog requests follow the default script: a BYE from the PBX along the route Parley signed; an unsigned one: 403', async () => {
+    const call = await h.send(h.request('INVITE', 'sip:100@sales.example.com', { from: 'sip:customer@elsewhere.example.org', fromTag: 'cust-1' }));
+    await call.respond(200, { toTag: 'pbx-1' });
+    const rr = call.branches[0]!.get('record-route')!;
+    // the PBX hangs up: its tag in From, the caller's in To
+    const bye = await h.send(h.request('BYE', 'sip:customer@198.51.100.1:5070', { callId: call.request.callId, from: 'sip:100@sales.example.com', fromTag: 'pbx-1', to: 'sip:customer@elsewhere.example.org', toTag: 'cust-1', headers: [['Route', rr]] }), { source: { address: '203.0.113.5', port: 5080 } });
+    assert.deepEqual(bye.destinations, ['udp:198.51.100.1:5070']);
+    const forged = await h.send(h.request('MESSAGE', 'sip:someone@203.0.113.77', { from: 'sip:customer@elsewhere.example.org', toTag: 'z', headers: [['Route', '<sip:192.0.2.1:5060;lr>']] }));
+    assert.equal(forged.status, 403);
+    assert.deepEqual(forged.branches, []);
+  });
 });

@@ -109,4 +109,16 @@ describe('trunks example (harness)', () => {
     assert.deepEqual(r.destinations, ['udp:198.51.100.7:5062']);
     assert.ok(r.actions.includes('lookup'));
   });
+
+  it('in-dialog requests follow the default script: the BYE of a trunk call along the route Parley signed; a forged route to a trunk: 403', async () => {
+    const call = await h.send(h.request('INVITE', 'sip:+15551230000@example.com', { fromTag: 'trunk-a' }), { credentials: ALICE });
+    await call.respond(200, { toTag: 'trunk-b' });
+    const branch = call.branches[0]!;
+    const bye = await h.send(h.request('BYE', branch.uri, { callId: call.request.callId, fromTag: 'trunk-a', toTag: 'trunk-b', headers: [['Route', branch.get('record-route')!]] }));
+    assert.deepEqual(bye.destinations, call.destinations);
+    // toll fraud: an in-dialog INVITE for a premium number at the trunk, with a Route naming Parley
+    const fraud = await h.send(h.request('INVITE', 'sip:+19005550000@198.51.100.10:5060', { from: 'sip:x@elsewhere.example.org', toTag: 'x', headers: [['Route', '<sip:192.0.2.1:5060;lr>']] }));
+    assert.equal(fraud.status, 403);
+    assert.deepEqual(fraud.branches, []);
+  });
 });

@@ -131,7 +131,9 @@ describe('default routing script (harness)', () => {
       assert.equal(branch.get('proxy-authorization'), undefined, 'credentials for Parley are consumed (RFC 3261 §22.3)');
       assert.equal(branch.get('max-forwards'), '69');
       assert.equal(recordRoutes(r).length, 1);
-      assert.match(recordRoutes(r)[0]!, /^<sip:192\.0\.2\.1:5060;lr>$/);
+      // signed for the dialog (its Call-ID and alice's tag): what the in-dialog requests bring back
+      assert.equal(recordRoutes(r)[0]!, h.recordRoute(r.request.callId, r.request.from.tag!));
+      assert.match(recordRoutes(r)[0]!, /^<sip:192\.0\.2\.1:5060;lr;rrsig=[0-9a-f]{24}>$/);
       assert.equal(r.status, undefined, 'no final answer before bob answers');
       await r.respond(180);
       await r.respond(200);
@@ -158,7 +160,7 @@ describe('default routing script (harness)', () => {
       assert.equal(r.status, 200);
     });
 
-    it('an unknown user: 404; a known user with no contact: 480', async () => {
+    it('for an authenticated local caller: an unknown user 404, a known user with no contact 480', async () => {
       const unknown = await h.send(h.request('INVITE', 'sip:nobody@example.com'), { credentials: ALICE });
       assert.equal(unknown.status, 404);
       assert.deepEqual(unknown.actions.slice(-3), ['lookup', 'userExists', 'reply']);
@@ -223,8 +225,16 @@ describe('default routing script (harness)', () => {
   });
 
   describe('in-dialog requests (onInDialog)', () => {
-    it('a BYE along our Record-Route is relayed to its Request-URI, without Record-Route', async () => {
-      const r = await h.send(h.request('BYE', 'sip:bob@198.51.100.7:5062', { toTag: 'b1', headers: [['Route', '<sip:192.0.2.1:5060;lr>']] }));
+    /** An in-dialog request of the dialog alice (tag a1) started with Call-ID `callId`, from alice or (swapped) from bob. */
+    const inDialog = (method: string, ruri: string, callId: string, routes: string[], swapped = false): string =>
+      h.request(method, ruri, {
+        callId,
+        ...(swapped ? { from: 'sip:bob@example.com', to: 'sip:alice@example.com', fromTag: 'b1', toTag: 'a1' } : { fromTag: 'a1', toTag: 'b1' }),
+        headers: routes.map((r) => ['Route', r] as const),
+      });
+
+    it('a BYE along the Record-Route Parley signed for the dialog is relayed to its Request-URI, without Record-Route', async () => {
+      const r = await h.send(inDialog('BYE', 'sip:bob@198.51.100.7:5062', 'dlg-1', [h.recordRoute('dlg-1', 'a1')]));
       assert.deepEqual(r.handlerActions, ['onInDialog.sanityCheck', 'onInDialog.looseRoute', 'onInDialog.relay']);
       assert.equal(r.step('looseRoute')!.result, true);
       assert.deepEqual(r.destinations, ['udp:198.51.100.7:5062']);
@@ -232,6 +242,53 @@ describe('default routing script (harness)', () => {
       assert.equal(r.branches[0]!.get('record-route'), undefined);
       await r.respond(200);
       assert.equal(r.status, 200);
+    });
+
+    it('the callee\'s requests (tags swapped) follow the same signed route: re-INVITE, BYE', async () => {
+      for (const method of ['INVITE', 'BYE']) {
+        const r = await h.send(inDialog(method, 'sip:alice@198.51.100.1:5070', 'dlg-2', [h.recordRoute('dlg-2', 'a1')], true));
+        assert.equal(r.step('looseRoute')!.result, true, method);
+        assert.deepEqual(r.destinations, ['udp:198.51.100.1:5070'], method);
+        await r.respond(200);
+      }
+    });
+
+    it('a dialog Parley record-routed: the route of the relayed INVITE brings the BYE through', async () => {
+      h.register('bob@example.com', 'sip:bob@198.51.100.7:5062');
+      const invite = await h.send(h.request('INVITE', 'sip:bob@example.com', { fromTag: 'a-live' }), { credentials: ALICE });
+      await invite.respond(200, { toTag: 'b-live' });
+      const rr = invite.branches[0]!.get('record-route')!;
+      const bye = await h.send(h.request('BYE', 'sip:alice@198.51.100.1:5070', { callId: invite.request.callId, from: 'sip:bob@example.com', fromTag: 'b-live', to: 'sip:alice@example.com', toTag: 'a-live', headers: [['Route', rr]] }));
+      assert.deepEqual(bye.destinations, ['udp:198.51.100.1:5070']);
+    });
+
+    it('a Route naming Parley without its signature, to a foreign Request-URI: 403, nothing relayed (no open relay)', async () => {
+      for (const method of ['BYE', 'MESSAGE', 'INVITE', 'INFO']) {
+        const r = await h.send(inDialog(method, 'sip:victim@203.0.113.66', 'dlg-3', ['<sip:192.0.2.1:5060;lr>']));
+        assert.equal(r.status, 403, method);
+        assert.equal(r.final!.reason, 'Forbidden (Route not recorded for this dialog)');
+        assert.equal(r.step('looseRoute')!.result, 'unsigned');
+        assert.deepEqual(r.branches, [], method);
+      }
+    });
+
+    it('a forged, cut, replayed (another Call-ID) or cross-dialog (other tags) signature: 403, nothing relayed', async () => {
+      const good = h.recordRoute('dlg-4', 'a1');
+      const routes = {
+        forged: good.replace(/rrsig=[0-9a-f]+/, 'rrsig=0123456789abcdef01234567'),
+        truncated: good.replace(/(rrsig=[0-9a-f]{16})[0-9a-f]+/, '$1'),
+        replayed: h.recordRoute('dlg-4-other', 'a1'),
+      };
+      for (const [what, route] of Object.entries(routes)) {
+        const r = await h.send(inDialog('MESSAGE', 'sip:victim@203.0.113.66', 'dlg-4', [route]));
+        assert.equal(r.status, 403, what);
+        assert.equal(r.step('looseRoute')!.result, 'invalid', what);
+        assert.deepEqual(r.branches, [], what);
+      }
+      // the right Call-ID, but tags of neither side of the signed dialog
+      const cross = await h.send(h.request('MESSAGE', 'sip:victim@203.0.113.66', { callId: 'dlg-4', fromTag: 'mallory', toTag: 'b1', headers: [['Route', good]] }));
+      assert.equal(cross.status, 403);
+      assert.deepEqual(cross.branches, []);
     });
 
     it('without our Route: 404 Not Here; an OPTIONS to the server: 200', async () => {
@@ -242,11 +299,16 @@ describe('default routing script (harness)', () => {
       assert.equal(o.status, 200);
     });
 
-    it('the ACK of a 2xx goes on statelessly along the route', async () => {
-      const r = await h.send(h.request('ACK', 'sip:bob@198.51.100.7:5062', { toTag: 'b1', headers: [['Route', '<sip:192.0.2.1:5060;lr>']] }));
+    it('the ACK of a 2xx goes on statelessly along the signed route; with a forged one it is dropped, unanswered', async () => {
+      const r = await h.send(inDialog('ACK', 'sip:bob@198.51.100.7:5062', 'dlg-5', [h.recordRoute('dlg-5', 'a1')]));
       assert.deepEqual(r.handlerActions, ['onInDialog.looseRoute', 'onInDialog.relay']);
       assert.deepEqual(r.destinations, ['udp:198.51.100.7:5062']);
       assert.deepEqual(r.replies, []);
+      for (const route of ['<sip:192.0.2.1:5060;lr>', h.recordRoute('dlg-5-other', 'a1')]) {
+        const forged = await h.send(inDialog('ACK', 'sip:victim@203.0.113.66', 'dlg-5', [route]));
+        assert.deepEqual(forged.handlerActions, ['onInDialog.looseRoute', 'onInDialog.drop'], route);
+        assert.deepEqual(forged.sent, [], route);
+      }
     });
   });
 
@@ -271,5 +333,66 @@ describe('default routing script (harness)', () => {
       await invite.respond(487);
       assert.equal(invite.status, 487);
     });
+  });
+});
+
+describe('default routing script: no user enumeration by callers from other domains', () => {
+  let h: RoutingHarness;
+  before(async () => {
+    h = await RoutingHarness.start({ script: defaultScript, domains: ['example.com'], subscribers: [ALICE, BOB], failureLimit: { maxFailures: 3, window: 60, blockTime: 300 } });
+  });
+  after(() => h.close());
+  const from = 'sip:scanner@elsewhere.example.org';
+  const source = (n: number) => ({ source: { address: `198.51.100.${n}` } });
+
+  it('a user who exists but has no contact and one who does not exist get the same answer (480), after the same lookups', async () => {
+    for (const method of ['INVITE', 'OPTIONS', 'MESSAGE']) {
+      const known = await h.send(h.request(method, 'sip:alice@example.com', { from }), source(10));
+      const unknown = await h.send(h.request(method, 'sip:nosuchuser@example.com', { from }), source(11));
+      assert.equal(known.status, 480, method);
+      assert.equal(unknown.status, 480, method);
+      assert.equal(unknown.final!.reason, known.final!.reason);
+      assert.deepEqual(known.actions, ['sanityCheck', 'looseRoute', 'isBlocked', 'lookup', 'userExists', 'reply'], method);
+      // the same lookups; the probe for nobody is counted against its source
+      assert.deepEqual(unknown.actions, ['sanityCheck', 'looseRoute', 'isBlocked', 'lookup', 'userExists', 'countFailure', 'reply'], method);
+    }
+  });
+
+  it('probes for users who do not exist block their source, as wrong passwords do; other sources are not affected', async () => {
+    const scanner = source(20);
+    for (const user of ['100', '101', '102']) {
+      const r = await h.send(h.request('OPTIONS', `sip:${user}@example.com`, { from }), scanner);
+      assert.equal(r.status, 480, user);
+    }
+    // blocked now: whoever it asks for, even a registered user, and a REGISTER with the right password
+    h.register('bob@example.com', 'sip:bob@198.51.100.7:5062');
+    for (const user of ['103', 'alice', 'bob']) {
+      const r = await h.send(h.request('INVITE', `sip:${user}@example.com`, { from }), scanner);
+      assert.equal(r.status, 403, user);
+      assert.deepEqual(r.branches, []);
+    }
+    const register = await h.send(h.request('REGISTER', 'sip:example.com', { from: 'sip:alice@example.com', to: 'sip:alice@example.com' }), { ...scanner, credentials: ALICE });
+    assert.equal(register.status, 403);
+    assert.equal(h.limiter!.isBlocked('198.51.100.20'), true);
+    // another caller from elsewhere still reaches bob
+    const other = await h.send(h.request('INVITE', 'sip:bob@example.com', { from }), source(21));
+    assert.equal(other.branches.length, 1);
+  });
+
+  it('an authenticated local caller still tells an unknown user (404) from an offline one (480), and is not counted', async () => {
+    for (let i = 0; i < 4; i++) {
+      const r = await h.send(h.request('MESSAGE', `sip:typo${i}@example.com`, { from: 'sip:bob@example.com' }), { ...source(30), credentials: BOB });
+      assert.equal(r.status, 404);
+      assert.equal(r.actions.includes('countFailure'), false);
+    }
+    assert.equal(h.limiter!.isBlocked('198.51.100.30'), false);
+  });
+
+  it('the trusted listener is not counted either', async () => {
+    for (let i = 0; i < 4; i++) {
+      const r = await h.send(h.request('OPTIONS', `sip:none${i}@example.com`, { from }), { ...source(40), trusted: true });
+      assert.equal(r.status, 404);
+    }
+    assert.equal(h.limiter!.isBlocked('198.51.100.40'), false);
   });
 });

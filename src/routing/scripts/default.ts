@@ -9,9 +9,12 @@
  *                   Parley is the UAS) → CANCEL → our Route entries → no preloaded Route (403)
  *                   → OPTIONS to the server → REGISTER: authenticate (401), save
  *                   → calls from a local user: authenticate (407, From must be the user)
- *                   → a served domain: location (404 unknown user, 480 no contact), fork by q
+ *                   → a served domain: location, fork by q; no contact: 480, or 404 for a user that
+ *                     does not exist when the caller is authenticated (others get 480 for both, and
+ *                     their probes for users that do not exist count as failures: enumeration)
  *                   → the server itself: 404 (200 for OPTIONS) → another domain: outbound route or 403
- *   in dialog       sanity → CANCEL → along the recorded route → OPTIONS to the server → 404
+ *   in dialog       sanity → CANCEL → along a route we recorded and signed for the dialog
+ *                   (a Route naming us without our signature: 403) → OPTIONS to the server → 404
  */
 import type { RequestContext, StatelessContext } from 'parley/routing';
 
@@ -77,8 +80,27 @@ export async function onRequest(ctx: RequestContext): Promise<void> {
 
   // a user of a served domain: the location service
   if (ruri.kind === 'sip' && ruri.user !== undefined && ctx.servesDomain(ruri.host)) {
+    // a caller who has not shown who they are (From in another domain) learns nothing of who
+    // our users are: a source blocked for failing too often is refused before the lookup
+    const authenticated = fromLocal || ctx.trusted;
+    if (!authenticated && ctx.isBlocked()) {
+      ctx.reply(403);
+      return;
+    }
     if (ctx.lookup() === 0) {
-      ctx.reply((await ctx.userExists()) ? 480 : 404);
+      const exists = await ctx.userExists();
+      if (authenticated) {
+        // our own users may tell a mistyped name (404) from someone offline (480)
+        ctx.reply(exists ? 480 : 404);
+        return;
+      }
+      // RFC 3261 §16.5: "If the target set remains empty after applying all of the above, the
+      // proxy MUST return an error response, which SHOULD be the 480 (Temporarily Unavailable)
+      // response." The same answer for a user who does not exist (404 would name the users who
+      // do), after the same lookups; the probe counts against its source, as a wrong password
+      // does, so that a scanner walking through names gets blocked.
+      if (!exists) ctx.countFailure();
+      ctx.reply(480);
       return;
     }
     if (DIALOG_CREATING.has(ctx.method)) ctx.recordRoute();
@@ -101,24 +123,39 @@ export async function onRequest(ctx: RequestContext): Promise<void> {
   ctx.reply(403, 'Forbidden (relaying denied)');
 }
 
-/** A request inside a dialog (a To tag), and the ACK of a 2xx: along the route we recorded. */
+/**
+ * A request inside a dialog (a To tag), and the ACK of a 2xx: along the route we recorded, and
+ * only that. A Route naming Parley is relayed only when it carries the signature Parley put in
+ * its Record-Route for this dialog (`looseRoute()` is true): otherwise anyone could put
+ * `Route: <sip:parley;lr>` and a To tag on a request to any Request-URI and have Parley send it
+ * there (an open relay: spam, toll fraud from Parley's address). Such a request gets 403; one
+ * that carries no Route of ours at all gets 404 (the dialog does not pass through Parley).
+ */
 export function onInDialog(ctx: RequestContext): void {
   if (ctx.method === 'ACK') {
-    // end to end, statelessly (RFC 3261 §16.7 step 5 note); one for the server itself is dropped
+    // end to end, statelessly (RFC 3261 §16.7 step 5 note); one for the server itself, or along
+    // a route we did not record, is dropped (an ACK gets no response)
     if (ctx.looseRoute() && !ctx.isLocal(ctx.ruri)) ctx.relay();
     else ctx.drop();
     return;
   }
   if (!ctx.sanityCheck()) return;
   if (ctx.method === 'CANCEL') {
+    // not routed by Route: it goes where its INVITE went (RFC 3261 §16.10)
     ctx.relay();
     return;
   }
-  if (ctx.looseRoute() && !ctx.isLocal(ctx.ruri)) {
-    ctx.relay();
-    return;
-  }
-  if (ctx.method === 'OPTIONS' && ctx.isLocal(ctx.ruri)) {
+  const followed = ctx.looseRoute();
+  if (!ctx.isLocal(ctx.ruri)) {
+    if (followed) {
+      ctx.relay();
+      return;
+    }
+    if (ctx.routeCheck !== 'none') {
+      ctx.reply(403, 'Forbidden (Route not recorded for this dialog)');
+      return;
+    }
+  } else if (ctx.method === 'OPTIONS') {
     ctx.replyOptions();
     return;
   }

@@ -33,7 +33,8 @@ export interface BlockedSource {
 
 /**
  * Counts failed authentications (wrong password, unknown user) per source address in a sliding
- * window and blocks a source that fails too often, the way Kamailio's pike + htable ban or
+ * window — and the other failures a routing script reports (`ctx.countFailure()`: the default
+ * script's probes for users that do not exist) — and blocks a source that fails too often, the way Kamailio's pike + htable ban or
  * fail2ban on a SIP log does. A blocked source's requests are refused before any credential is
  * looked at (the authenticator answers 403 without touching the subscriber store).
  *

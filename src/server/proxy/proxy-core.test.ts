@@ -16,10 +16,15 @@ import type { TransportError } from '../transport/transport-error.js';
 import { UdpPeer, until } from '../transport/testdata/loopback.js';
 import { FlowTokens } from './flow-token.js';
 import { ProxyCore } from './proxy-core.js';
+import { RouteSignature } from './route-signature.js';
 
 const SECRET = Buffer.alloc(32, 3);
+const ROUTE_SECRET = Buffer.alloc(32, 4);
 const WS_PORT = 8080;
 const tokens = new FlowTokens(SECRET);
+const signatures = new RouteSignature(ROUTE_SECRET);
+/** The `;rrsig=` Parley puts in its Record-Route for a dialog-creating request from alice (From tag a1). */
+const rrsig = (callId: string, fromTag = 'a1'): string => `;rrsig=${signatures.sign(callId, fromTag)}`;
 
 /** A WebSocket client's connection as the table sees it, recording what is sent over it. */
 class RecordingConnection implements SipConnection {
@@ -52,14 +57,17 @@ class RecordingConnection implements SipConnection {
 let branches = 0;
 /** The UDP phone's Via (set once its socket is bound): responses go back to it (§18.2.2). */
 let phoneVia = 'SIP/2.0/UDP 127.0.0.1:5999';
-function request(method: string, ruri: string, o: { routes?: string[]; callId: string; toTag?: string; via?: string }): SipRequest {
+function request(method: string, ruri: string, o: { routes?: string[]; callId: string; toTag?: string; via?: string; fromTag?: string; swapped?: boolean }): SipRequest {
+  // a request from the callee (swapped) has bob in From with his tag, alice in To with hers
+  const alice = `<sip:alice@example.com>;tag=${o.fromTag ?? 'a1'}`;
+  const bob = `<sip:bob@example.com>${o.toTag ? `;tag=${o.toTag}` : ''}`;
   const lines = [
     `${method} ${ruri} SIP/2.0`,
     `Via: ${o.via ?? phoneVia};branch=z9hG4bKtest${++branches}`,
     'Max-Forwards: 70',
     ...(o.routes ?? []).map((r) => `Route: ${r}`),
-    `From: <sip:alice@example.com>;tag=a1`,
-    `To: <sip:bob@example.com>${o.toTag ? `;tag=${o.toTag}` : ''}`,
+    `From: ${o.swapped ? bob : alice}`,
+    `To: ${o.swapped ? alice : bob}`,
     `Call-ID: ${o.callId}`,
     `CSeq: ${method === 'ACK' ? 1 : 2} ${method}`,
     'Contact: <sip:alice@127.0.0.1:5999>',
@@ -87,7 +95,7 @@ describe('ProxyCore: flow tokens towards WebSocket clients (RFC 5626 §5.2, §5.
     const [udp] = await server.start();
     udpPort = udp!.port;
     const identity = new LocalIdentity([udp!, { transport: 'ws', address: '127.0.0.1', port: WS_PORT }], { domains: ['example.com'] });
-    proxy = new ProxyCore(server, identity, { clock: systemClock, flowTokenSecret: SECRET, dns: noDns });
+    proxy = new ProxyCore(server, identity, { clock: systemClock, flowTokenSecret: SECRET, routeSecret: ROUTE_SECRET, dns: noDns });
     phone = await UdpPeer.open();
     phoneVia = `SIP/2.0/UDP 127.0.0.1:${phone.port}`;
     phoneFlow = { transport: 'udp', remoteAddress: '127.0.0.1', remotePort: phone.port, localAddress: '127.0.0.1', localPort: udpPort };
@@ -108,15 +116,15 @@ describe('ProxyCore: flow tokens towards WebSocket clients (RFC 5626 §5.2, §5.
     return got.tx!;
   }
 
-  const ourUdp = (): string => `<sip:127.0.0.1:${udpPort};lr>`;
-  const ourWs = (c: RecordingConnection): string => `<sip:${tokens.encode(c.id)}@127.0.0.1:${WS_PORT};transport=ws;lr>`;
+  const ourUdp = (callId: string): string => `<sip:127.0.0.1:${udpPort};lr${rrsig(callId)}>`;
+  const ourWs = (c: RecordingConnection, callId: string): string => `<sip:${tokens.encode(c.id)}@127.0.0.1:${WS_PORT};transport=ws;lr${rrsig(callId)}>`;
 
   it('an INVITE from UDP to a WebSocket client gets two Record-Route entries, the WebSocket one with its flow token', async () => {
     const invite = request('INVITE', 'sip:bob@example.com', { callId: 'rr-1' });
     proxy.forward(invite, receive(invite, phoneFlow), [{ uri: parseUri('sip:bob@df7jal23ls0d.invalid;transport=ws'), q: 1, flow: bob.flow() }]);
     await until(() => bob.sent.length === 1, 'the INVITE over the WebSocket');
     const sent = bob.sent[0]!;
-    assert.deepEqual(sent.getAll('record-route'), [ourWs(bob), ourUdp()]);
+    assert.deepEqual(sent.getAll('record-route'), [ourWs(bob, 'rr-1'), ourUdp('rr-1')]);
     assert.equal(tokens.decode(sent.recordRoute[0]!.uri.kind === 'sip' ? sent.recordRoute[0]!.uri.user : undefined), bob.id);
     assert.match(sent.get('via')!, new RegExp(`^SIP/2\\.0/WS 127\\.0\\.0\\.1:${WS_PORT};branch=`));
   });
@@ -125,12 +133,12 @@ describe('ProxyCore: flow tokens towards WebSocket clients (RFC 5626 §5.2, §5.
     const invite = request('INVITE', 'sip:carol@example.com', { callId: 'rr-2', via: 'SIP/2.0/WSS bob.invalid' });
     proxy.forward(invite, receive(invite, bob.flow()), [{ uri: parseUri('sip:carol@c.invalid;transport=ws'), q: 1, flow: carol.flow() }]);
     await until(() => carol.sent.length === 1, 'the INVITE to carol');
-    assert.deepEqual(carol.sent[0]!.getAll('record-route'), [ourWs(carol), ourWs(bob)]);
+    assert.deepEqual(carol.sent[0]!.getAll('record-route'), [ourWs(carol, 'rr-2'), ourWs(bob, 'rr-2')]);
   });
 
   it('a BYE from the UDP side follows the token of its last Route of ours to the WebSocket', async () => {
-    const bye = request('BYE', 'sip:bob@df7jal23ls0d.invalid;transport=ws', { routes: [ourUdp(), ourWs(bob)], callId: 'in-dialog-1', toTag: 'b1' });
-    assert.equal(proxy.processRoute(bye, phoneFlow), true);
+    const bye = request('BYE', 'sip:bob@df7jal23ls0d.invalid;transport=ws', { routes: [ourUdp('in-dialog-1'), ourWs(bob, 'in-dialog-1')], callId: 'in-dialog-1', toTag: 'b1' });
+    assert.equal(proxy.processRoute(bye, phoneFlow), 'signed');
     proxy.relay(bye, receive(bye, phoneFlow));
     await until(() => bob.sent.some((r) => r.callId === 'in-dialog-1'), 'the BYE over the WebSocket');
     const sent = bob.sent.find((r) => r.callId === 'in-dialog-1')!;
@@ -140,16 +148,17 @@ describe('ProxyCore: flow tokens towards WebSocket clients (RFC 5626 §5.2, §5.
   });
 
   it('an ACK for a 2xx from the UDP side goes over the WebSocket too', async () => {
-    const ack = request('ACK', 'sip:bob@df7jal23ls0d.invalid;transport=ws', { routes: [ourUdp(), ourWs(bob)], callId: 'in-dialog-ack', toTag: 'b1' });
-    assert.equal(proxy.processRoute(ack, phoneFlow), true);
+    const ack = request('ACK', 'sip:bob@df7jal23ls0d.invalid;transport=ws', { routes: [ourUdp('in-dialog-ack'), ourWs(bob, 'in-dialog-ack')], callId: 'in-dialog-ack', toTag: 'b1' });
+    assert.equal(proxy.processRoute(ack, phoneFlow), 'signed');
     proxy.forwardAck(ack);
     await until(() => bob.sent.some((r) => r.callId === 'in-dialog-ack' && r.method === 'ACK'), 'the ACK over the WebSocket');
   });
 
   it('a BYE from the WebSocket client itself is routed on by its Request-URI (its own token comes first)', async () => {
-    const bye = request('BYE', `sip:alice@127.0.0.1:${phone.port}`, { routes: [ourWs(bob), ourUdp()], callId: 'in-dialog-2', toTag: 'b1', via: 'SIP/2.0/WSS df7jal23ls0d.invalid' });
+    // bob, the callee, sends it: his tag in From, alice's (the one signed) in To
+    const bye = request('BYE', `sip:alice@127.0.0.1:${phone.port}`, { routes: [ourWs(bob, 'in-dialog-2'), ourUdp('in-dialog-2')], callId: 'in-dialog-2', toTag: 'b1', swapped: true, via: 'SIP/2.0/WSS df7jal23ls0d.invalid' });
     const sentBefore = bob.sent.length;
-    assert.equal(proxy.processRoute(bye, bob.flow()), true);
+    assert.equal(proxy.processRoute(bye, bob.flow()), 'signed');
     proxy.relay(bye, receive(bye, bob.flow()));
     const text = await phone.datagram(1);
     assert.match(text, /^BYE sip:alice@127\.0\.0\.1:\d+ SIP\/2\.0\r\n/);
@@ -161,7 +170,7 @@ describe('ProxyCore: flow tokens towards WebSocket clients (RFC 5626 §5.2, §5.
     const gone = new RecordingConnection(server.transports!.connections.allocateId(), 40003);
     server.transports!.connections.add(gone);
     server.transports!.connections.remove(gone, 'closed by the test');
-    const bye = request('BYE', 'sip:dave@d.invalid;transport=ws', { routes: [ourUdp(), ourWs(gone)], callId: 'in-dialog-3', toTag: 'd1' });
+    const bye = request('BYE', 'sip:dave@d.invalid;transport=ws', { routes: [ourUdp('in-dialog-3'), ourWs(gone, 'in-dialog-3')], callId: 'in-dialog-3', toTag: 'd1' });
     proxy.processRoute(bye, phoneFlow);
     proxy.relay(bye, receive(bye, phoneFlow));
     await until(() => phone.received.some((d) => /^SIP\/2\.0 430 Flow Failed\r\n/.test(d.toString()) && d.toString().includes('in-dialog-3')), 'the 430');
@@ -169,13 +178,87 @@ describe('ProxyCore: flow tokens towards WebSocket clients (RFC 5626 §5.2, §5.
   });
 
   it('ignores a forged token: nothing goes over the connection it claims', async () => {
-    const forged = `<sip:fl${bob.id}-0123456789abcdef@127.0.0.1:${WS_PORT};transport=ws;lr>`;
-    const bye = request('BYE', 'sip:bob@df7jal23ls0d.invalid;transport=ws', { routes: [ourUdp(), forged], callId: 'in-dialog-4', toTag: 'b1' });
+    const forged = `<sip:fl${bob.id}-0123456789abcdef@127.0.0.1:${WS_PORT};transport=ws;lr${rrsig('in-dialog-4')}>`;
+    const bye = request('BYE', 'sip:bob@df7jal23ls0d.invalid;transport=ws', { routes: [ourUdp('in-dialog-4'), forged], callId: 'in-dialog-4', toTag: 'b1' });
     const sentBefore = bob.sent.length;
     proxy.processRoute(bye, phoneFlow);
     proxy.relay(bye, receive(bye, phoneFlow));
     // the .invalid Request-URI does not resolve: the branch fails with 503, sent upstream as 500 (§16.7 step 6)
     await until(() => phone.received.some((d) => /^SIP\/2\.0 500 /.test(d.toString()) && d.toString().includes('in-dialog-4')), 'the 500');
     assert.equal(bob.sent.length, sentBefore);
+  });
+
+  describe('processRoute: was the route recorded by Parley for this dialog? (the signature of its Record-Route)', () => {
+    const bobUri = 'sip:bob@198.51.100.7:5062';
+    it('signed: a request from the caller (its From tag signed), and from the callee (tags swapped)', () => {
+      assert.equal(proxy.processRoute(request('BYE', bobUri, { routes: [ourUdp('d-1')], callId: 'd-1', toTag: 'b1' }), phoneFlow), 'signed');
+      assert.equal(proxy.processRoute(request('BYE', bobUri, { routes: [ourUdp('d-1')], callId: 'd-1', toTag: 'b1', swapped: true }), phoneFlow), 'signed');
+      // forking: another callee's dialog of the same INVITE (another To tag) has the same route
+      assert.equal(proxy.processRoute(request('BYE', bobUri, { routes: [ourUdp('d-1')], callId: 'd-1', toTag: 'other-fork' }), phoneFlow), 'signed');
+    });
+
+    it('none: no Route value names Parley (only other proxies\' are left as they are)', () => {
+      const r = request('BYE', bobUri, { routes: ['<sip:198.51.100.9;lr>'], callId: 'd-2', toTag: 'b1' });
+      assert.equal(proxy.processRoute(r, phoneFlow), 'none');
+      assert.equal(r.getAll('route').length, 1);
+    });
+
+    it('unsigned: our address without a signature (written by hand, or a preloaded Route); removed all the same (§16.4)', () => {
+      const r = request('BYE', bobUri, { routes: [`<sip:127.0.0.1:${udpPort};lr>`], callId: 'd-3', toTag: 'b1' });
+      assert.equal(proxy.processRoute(r, phoneFlow), 'unsigned');
+      assert.deepEqual(r.getAll('route'), []);
+    });
+
+    it('invalid: a made-up, cut, lengthened or empty signature', () => {
+      const good = signatures.sign('d-4', 'a1');
+      for (const sig of ['000000000000000000000000', good.slice(0, -2), `${good}00`, '', 'zz' + good.slice(2)]) {
+        const r = request('BYE', bobUri, { routes: [`<sip:127.0.0.1:${udpPort};lr;rrsig=${sig}>`], callId: 'd-4', toTag: 'b1' });
+        assert.equal(proxy.processRoute(r, phoneFlow), 'invalid', sig);
+      }
+      const bare = request('BYE', bobUri, { routes: [`<sip:127.0.0.1:${udpPort};lr;rrsig>`], callId: 'd-4', toTag: 'b1' });
+      assert.equal(proxy.processRoute(bare, phoneFlow), 'invalid');
+    });
+
+    it('invalid: a route recorded for another Call-ID (replayed), or for this Call-ID with other tags (another dialog)', () => {
+      assert.equal(proxy.processRoute(request('MESSAGE', bobUri, { routes: [ourUdp('d-5')], callId: 'd-5-replayed', toTag: 'b1' }), phoneFlow), 'invalid');
+      assert.equal(proxy.processRoute(request('MESSAGE', bobUri, { routes: [ourUdp('d-5')], callId: 'd-5', fromTag: 'mallory', toTag: 'b1' }), phoneFlow), 'invalid');
+    });
+
+    it('invalid: one of two entries of ours unsigned, or signed for another dialog', () => {
+      const unsignedWs = `<sip:${tokens.encode(bob.id)}@127.0.0.1:${WS_PORT};transport=ws;lr>`;
+      assert.equal(proxy.processRoute(request('BYE', bobUri, { routes: [ourUdp('d-6'), unsignedWs], callId: 'd-6', toTag: 'b1' }), phoneFlow), 'invalid');
+      assert.equal(proxy.processRoute(request('BYE', bobUri, { routes: [ourUdp('d-6'), ourWs(bob, 'd-7')], callId: 'd-6', toTag: 'b1' }), phoneFlow), 'invalid');
+      assert.equal(proxy.processRoute(request('BYE', bobUri, { routes: [ourUdp('d-6'), ourWs(bob, 'd-6')], callId: 'd-6', toTag: 'b1' }), phoneFlow), 'signed');
+    });
+
+    it('signed: an unsigned Route of ours in front of the signed ones (a phone with Parley as its outbound proxy preloads it)', () => {
+      const preloaded = `<sip:127.0.0.1:${udpPort};lr>`;
+      const r = request('BYE', bobUri, { routes: [preloaded, ourUdp('d-9')], callId: 'd-9', toTag: 'b1' });
+      assert.equal(proxy.processRoute(r, phoneFlow), 'signed');
+      assert.deepEqual(r.getAll('route'), []);
+      // in front of another dialog's signed entry it changes nothing
+      assert.equal(proxy.processRoute(request('BYE', bobUri, { routes: [preloaded, ourUdp('d-10')], callId: 'd-9', toTag: 'b1' }), phoneFlow), 'invalid');
+    });
+
+    it('a strict router before us: the signature in the Request-URI is checked too', () => {
+      const ours = `sip:127.0.0.1:${udpPort};lr${rrsig('d-8')}`;
+      const r = request('BYE', ours, { routes: [`<${bobUri}>`], callId: 'd-8', toTag: 'b1' });
+      assert.equal(proxy.processRoute(r, phoneFlow), 'signed');
+      assert.equal(r.uri, bobUri);
+      const forged = request('BYE', `sip:127.0.0.1:${udpPort};lr;rrsig=000000000000000000000000`, { routes: [`<${bobUri}>`], callId: 'd-8', toTag: 'b1' });
+      assert.equal(proxy.processRoute(forged, phoneFlow), 'invalid');
+    });
+
+    it('an INVITE that is record-routed gets a signature that verifies for its dialog', async () => {
+      const invite = request('INVITE', 'sip:bob@example.com', { callId: 'rr-sig' });
+      proxy.forward(invite, receive(invite, phoneFlow), [{ uri: parseUri('sip:bob@x.invalid;transport=ws'), q: 1, flow: bob.flow() }]);
+      await until(() => bob.sent.some((r) => r.callId === 'rr-sig'), 'the INVITE');
+      const rr = bob.sent.find((r) => r.callId === 'rr-sig')!.recordRoute;
+      assert.equal(rr.length, 2);
+      for (const entry of rr) {
+        const sig = entry.uri.kind === 'sip' ? entry.uri.param('rrsig') : undefined;
+        assert.ok(typeof sig === 'string' && signatures.verify(sig, 'rr-sig', 'b1', 'a1'), entry.toString());
+      }
+    });
   });
 });

@@ -8,6 +8,7 @@ import type { LocalIdentity } from '../core/local-identity.js';
 import type { SipServer } from '../sip-server.js';
 import { resolveSipUri, systemDns, type DnsLookup } from './dns-resolver.js';
 import { FlowTokens } from './flow-token.js';
+import { ROUTE_SIGNATURE_PARAM, RouteSignature, type RouteCheck } from './route-signature.js';
 import { Branch, ResponseContext, type BranchLauncher, type ProxyTarget, type ResponseObserver } from './response-context.js';
 
 export interface ProxyCoreOptions {
@@ -18,6 +19,11 @@ export interface ProxyCoreOptions {
   readonly log?: Logger;
   /** Key of the flow tokens in Record-Route (RFC 5626 §5.2); nodes sharing dialogs share it. Default: random. */
   readonly flowTokenSecret?: Uint8Array;
+  /**
+   * Key of the signatures in Parley's Record-Route entries (route-signature.ts); it must outlive
+   * restarts (calls do) and be shared by the nodes that share dialogs. Default: random.
+   */
+  readonly routeSecret?: Uint8Array;
   /**
    * The flow of an open stream connection by its id, undefined once it has closed. Default: the
    * server's own connection table; a SIP core in a worker thread passes its view of the socket
@@ -50,6 +56,7 @@ export class ProxyCore implements BranchLauncher {
   private readonly recordRouteFor = new WeakMap<ResponseContext, boolean>();
   private seq = 0;
   private readonly flowTokens: FlowTokens;
+  private readonly routeSignature: RouteSignature;
   /**
    * The connection an in-dialog request must leave on, read from the flow token of the last
    * Route value of ours it carried (processRoute), for relay and forwardAck.
@@ -69,6 +76,7 @@ export class ProxyCore implements BranchLauncher {
     this.dns = options.dns ?? systemDns;
     this.log = options.log ?? silentLogger;
     this.flowTokens = new FlowTokens(options.flowTokenSecret);
+    this.routeSignature = new RouteSignature(options.routeSecret);
     this.connectionFlow = options.connectionFlow ?? ((id) => server.transports?.connections.get(id)?.flow());
     this.transports = new Set((['udp', 'tcp', 'tls'] as const).filter((t) => identity.has(t)));
   }
@@ -85,35 +93,64 @@ export class ProxyCore implements BranchLauncher {
    * value from the Route header field" (a strict router before us). "If the first value in the
    * Route header field indicates this proxy, the proxy MUST remove that value from the request."
    * Parley removes every consecutive top value naming it (its double Record-Route).
-   * Returns whether a Route value of ours was found (the request follows a recorded route).
+   *
+   * Returns what those values were (RouteCheck): none; entries Parley signed for this request's
+   * dialog (its Call-ID and its From or To tag, route-signature.ts) — a route Parley recorded;
+   * entries without a signature (a preloaded Route, or made up); or a signature that does not
+   * verify (forged, cut, another dialog's). Only `signed` shows that Parley recorded the route:
+   * a Route naming Parley is otherwise something anyone can write in front of any Request-URI.
    *
    * When the last value of ours carries a flow token (Parley's side towards a WebSocket client),
    * the request is to leave over that connection (RFC 5626 §5.3, see outgoingFlow); `source`, the
    * flow the request came in on, tells a request from that client from one towards it.
    */
-  processRoute(request: SipRequest, source?: Flow): boolean {
-    let routed = false;
+  processRoute(request: SipRequest, source?: Flow): RouteCheck {
+    const ours: Uri[] = [];
     const routes = request.route;
     if (routes.length > 0 && this.identity.isLocalUri(request.requestUri) && request.requestUri.kind === 'sip' && request.requestUri.lr) {
       // a strict router put our Record-Route URI (with lr) into the Request-URI
+      ours.push(request.requestUri);
       const last = routes[routes.length - 1]!;
       request.requestUri = last.uri;
       const kept = routes.slice(0, -1).map((r) => r.toString());
       request.remove('Route');
       if (kept.length > 0) request.append('Route', kept.join(', '));
-      routed = true;
     }
-    const ours: Uri[] = [];
     for (;;) {
       const top = request.route[0];
       if (top === undefined || !this.identity.isLocalUri(top.uri)) break;
       request.removeFirstValue('route');
       ours.push(top.uri);
-      routed = true;
     }
     const flow = this.outgoingFlow(ours, source);
     if (flow !== undefined) this.routeFlows.set(request, flow);
-    return routed;
+    return this.checkSignatures(ours, request);
+  }
+
+  /**
+   * Were Parley's Route values signed by Parley for this request's dialog? Every entry Parley
+   * recorded carries a signature (both of a double Record-Route), and every signature must
+   * verify. Entries without one are allowed only in front of the signed ones: a phone that has
+   * Parley as its outbound proxy may put that Route before the dialog's route set on every
+   * request; they add nothing an attacker could use (the signed entries decide, and the flow
+   * token is read from the last entry, a signed one). Without any signature: `unsigned`.
+   */
+  private checkSignatures(ours: readonly Uri[], request: SipRequest): RouteCheck {
+    if (ours.length === 0) return 'none';
+    let signed = 0;
+    const callId = request.callId;
+    const fromTag = request.from.tag;
+    const toTag = request.to.tag;
+    for (const uri of ours) {
+      const sig = uri.kind === 'sip' ? uri.param(ROUTE_SIGNATURE_PARAM) : undefined;
+      if (sig === undefined) {
+        if (signed > 0) return 'invalid'; // an unsigned entry after a signed one: not a route we recorded
+        continue;
+      }
+      if (sig === null || !this.routeSignature.verify(sig, callId, fromTag, toTag)) return 'invalid';
+      signed++;
+    }
+    return signed === 0 ? 'unsigned' : 'signed';
   }
 
   /**
@@ -336,6 +373,8 @@ export class ProxyCore implements BranchLauncher {
    * transports on the two sides differ, or when a side is a WebSocket client: that side's entry
    * carries the flow token of the client's connection (RFC 5626 §5.2; RFC 7118 clients cannot be
    * reached any other way), so that requests coming back along the route find the connection.
+   * Each entry carries the route signature of the dialog (`;rrsig=`, route-signature.ts), which
+   * processRoute checks when the dialog's requests come back.
    */
   private prepare(request: SipRequest, dest: Flow, recordRoute: boolean, inbound: Flow | undefined): boolean {
     const mf = request.maxForwards;
@@ -345,10 +384,12 @@ export class ProxyCore implements BranchLauncher {
     if (recordRoute) {
       const destToken = this.flowTokenOf(dest);
       const inboundToken = inbound === undefined ? undefined : this.flowTokenOf(inbound);
+      // both entries signed for the dialog (Call-ID and the caller's tag: all that is known yet)
+      const signature = this.routeSignature.sign(request.callId, request.from.tag);
       if (inbound !== undefined && (inbound.transport !== dest.transport || destToken !== undefined || inboundToken !== undefined)) {
-        request.prepend('Record-Route', this.identity.recordRoute(inbound.transport, inboundToken));
+        request.prepend('Record-Route', this.identity.recordRoute(inbound.transport, inboundToken, signature));
       }
-      request.prepend('Record-Route', this.identity.recordRoute(dest.transport, destToken));
+      request.prepend('Record-Route', this.identity.recordRoute(dest.transport, destToken, signature));
     }
     const { host, port } = this.identity.sentBy(dest.transport);
     const branch = `${MAGIC_COOKIE}P${hash}.${(++this.seq).toString(36)}${Math.random().toString(36).slice(2, 8)}`;

@@ -49,6 +49,8 @@ const rand = (n = 6): string => randomBytes(n).toString('hex');
 export class WsPhone {
   /** Every SIP message received, in order. */
   readonly inbox: AnySipMessage[] = [];
+  /** The same as received (text), parsed or not. */
+  readonly texts: string[] = [];
   /** Requests the phone answered (INVITE, ACK, BYE as they arrived). */
   readonly incoming: SipRequest[] = [];
   /** The dialog of the last call answered. */
@@ -236,6 +238,16 @@ export class WsPhone {
     return { status: r.status, response: r, dialog };
   }
 
+  /** A re-INVITE in `dialog` (an offer again), acknowledged when it gets a 2xx; resolves with the final response. */
+  async reinvite(dialog: Dialog): Promise<SipResponse> {
+    dialog.cseq++;
+    const cseq = dialog.cseq;
+    this.send(this.inDialog('INVITE', dialog, cseq, [`Contact: <sip:${this.options.user}@${this.contactHost};transport=ws;ob>`, 'Content-Type: application/sdp'], SDP));
+    const r = await this.finalResponse(dialog.callId, cseq, 'INVITE');
+    if (r.status < 300) this.send(this.inDialog('ACK', dialog, cseq));
+    return r;
+  }
+
   /** BYE in `dialog`; resolves with the final response. */
   async bye(dialog: Dialog): Promise<SipResponse> {
     dialog.cseq++;
@@ -243,14 +255,15 @@ export class WsPhone {
     return this.finalResponse(dialog.callId, dialog.cseq, 'BYE');
   }
 
-  private inDialog(method: string, d: Dialog, cseq: number): string {
+  private inDialog(method: string, d: Dialog, cseq: number, extra: string[] = [], body?: string): string {
     return this.request(method, d.target, {
       callId: d.callId,
       cseq,
       from: `<${d.localUri}>;tag=${d.localTag}`,
       to: `<${d.remoteUri}>;tag=${d.remoteTag}`,
-      extra: d.routes.map((r) => `Route: ${r}`),
+      extra: [...d.routes.map((r) => `Route: ${r}`), ...extra],
       ack: method === 'ACK',
+      ...(body === undefined ? {} : { body }),
     });
   }
 
@@ -291,6 +304,7 @@ export class WsPhone {
   }
 
   private onMessage(text: string): void {
+    this.texts.push(text);
     const r = parseMessage(text);
     if (!r.ok) return;
     const m = r.message;
@@ -301,10 +315,14 @@ export class WsPhone {
     wake?.();
   }
 
-  /** The callee's side: 180 and 200 to an INVITE (keeping its dialog), 200 to a BYE. */
+  /** The callee's side: 180 and 200 to an INVITE (keeping its dialog), 200 to a re-INVITE and a BYE. */
   private answer(request: SipRequest): void {
     const method = request.method;
-    if (method === 'INVITE') {
+    if (method === 'INVITE' && request.to.tag !== undefined) {
+      // a re-INVITE in a dialog of ours (either side's): the answer only, the dialog unchanged
+      this.incoming.push(request);
+      this.send(this.response(request, 200, 'OK', undefined, SDP));
+    } else if (method === 'INVITE') {
       this.incoming.push(request);
       const tag = rand();
       this.send(this.response(request, 180, 'Ringing', tag));
