@@ -328,10 +328,13 @@ describe('fuzzing Parley over UDP, TCP and WSS (issue 14)', { timeout: FUZZ_MS +
     const deadline = Date.now() + FUZZ_MS;
     let rssWarm = NaN;
     let rssPeak = 0;
+    const rssEvery10s: number[] = [];
+    let tick = 0;
     const rssTimer = setInterval(() => {
       if (!parley.alive) return;
       const r = rssMb(pid);
       rssPeak = Math.max(rssPeak, r);
+      if (tick++ % 10 === 0) rssEvery10s.push(Math.round(r));
       if (Number.isNaN(rssWarm) && Date.now() > deadline - FUZZ_MS + 10_000) rssWarm = r;
     }, 1000);
     cleanup.push(() => clearInterval(rssTimer));
@@ -431,8 +434,9 @@ describe('fuzzing Parley over UDP, TCP and WSS (issue 14)', { timeout: FUZZ_MS +
         `fuzz: ${total} messages in ${fuzzSeconds.toFixed(0)} s (UDP ${counts.udp}, TCP ${counts.tcp} over ${counts.tcpConnections} connections, WSS ${counts.wss} over ${counts.wssConnections} connections), ${(counts.bytes / 1e6).toFixed(0)} MB, ${counts.responses} responses`,
         `probes answered: UDP ${probes.udp.answered}/${probes.udp.sent} (${probes.udp.retransmitted} retransmissions, slowest answer ${probes.udp.slowestMs} ms), TCP ${probes.tcp.answered}/${probes.tcp.sent} (slowest ${probes.tcp.slowestMs} ms); probe connection closed ${tcpClosed} times; answers other than 200: ${probes.odd.length}`,
         `UDP datagrams dropped for a full receive buffer on this machine (all sockets): ${udpDrops() - dropsBefore}`,
-        `Parley RSS: ${rssBefore.toFixed(0)} MB at start, ${start.toFixed(0)} MB after 10 s of fuzzing, ${rssEnd.toFixed(0)} MB at the end (peak ${rssPeak.toFixed(0)} MB); ${alive ? 'alive' : 'DEAD'}`,
-        `lines logged by Parley at warn or above: ${parley.problems().length} (${[...new Set(parley.problems().map((l) => `${l.level} ${l.msg}`))].slice(0, 10).join('; ')})`,
+        `Parley RSS: ${rssBefore.toFixed(0)} MB at start, ${start.toFixed(0)} MB after 10 s of fuzzing, ${rssEnd.toFixed(0)} MB at the end (peak ${rssPeak.toFixed(0)} MB; every 10 s: ${rssEvery10s.join(', ')}); ${alive ? 'alive' : 'DEAD'}`,
+        `lines logged by Parley at warn or above: ${parley.problems().length}; one of each kind:`,
+        ...[...new Map(parley.problems().map((l) => [l.msg, l])).values()].slice(0, 10).map((l) => `  ${JSON.stringify(l).slice(0, 400)}`),
       ].join('\n'),
     );
 
