@@ -2,8 +2,9 @@
  * A deterministic measure of the work a parser does on one input, by counting rather than timing
  * (issue 14): while `measureWork` runs its function, the string, byte-array and regular-expression
  * primitives the parsers are written with are wrapped so that each call adds the characters it
- * touches: charCodeAt 1; indexOf/lastIndexOf/includes the distance scanned; slice, substring,
- * case mapping, trim, split, string replace and concatenation the length they read; TextDecoder
+ * touches: charCodeAt 1; indexOf/lastIndexOf/includes the distance scanned (strings and byte
+ * arrays); slice, substring, case mapping, trim, split, string replace and concatenation the
+ * length they read; bytes copied into or out of a byte array (set, slice); TextDecoder
  * and Buffer decoding the bytes; a regular expression execution the length of its subject from
  * lastIndex (the pattern's own backtracking is held linear by src/regex-audit.test.ts). The same
  * input always gives the same count; a parser that rescans its input (quadratic) shows it at once.
@@ -104,6 +105,8 @@ function install(): () => void {
     wrapExec(),
     wrap(Uint8Array.prototype, 'indexOf', scanForward),
     wrap(Uint8Array.prototype, 'subarray', () => 0),
+    wrap(Uint8Array.prototype, 'set', (_s, args) => len(args[0])),
+    wrap(Uint8Array.prototype, 'slice', readsResult),
     wrap(TextDecoder.prototype, 'decode', (_s, args) => len(args[0])),
     wrap(Buffer.prototype, 'toString', readsResult),
     ...(typeof (Buffer.prototype as unknown as Record<string, unknown>).utf8Slice === 'function' ? [wrap(Buffer.prototype, 'utf8Slice', readsResult)] : []),
