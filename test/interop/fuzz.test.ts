@@ -8,7 +8,8 @@
 //   credentials), byte flips, truncations, duplicated headers, huge Content-Length, oversize
 //   lines, random binary; over UDP from four sockets, over four TCP connections (most messages
 //   re-framed with a true Content-Length so that the stream goes on; the rest as they come, which
-//   closes the connection: the fuzzer reconnects), and over four WSS connections;
+//   closes the connection: the fuzzer reconnects), over one more TCP connection at a time that
+//   trickles 60 kB messages in 64-byte writes, and over four WSS connections;
 // - issue 14's own reproductions: a 4 kB UDP datagram whose request line is a run of spaces; over
 //   TCP a 3 kB start line pipelined after a valid message; two such datagrams with Call-IDs that
 //   land in different workers;
@@ -388,6 +389,30 @@ describe('fuzzing Parley over UDP, TCP and WSS (issue 14)', { timeout: FUZZ_MS +
       }),
     );
 
+    // a TCP peer trickling large messages in small writes (the framer must not rescan what it holds)
+    const trickleRun = (async () => {
+      let sentMessages = 0;
+      while (Date.now() < deadline && sentMessages < 200) {
+        const s = await openTcp(port);
+        counts.tcpConnections++;
+        s.setNoDelay(true);
+        s.on('data', () => counts.responses++);
+        let closed = false;
+        s.on('close', () => (closed = true));
+        const base = seedsFor(`127.0.0.1:${s.localPort}`, 'trickle')[0]!.replace('SIP/2.0/UDP', 'SIP/2.0/TCP');
+        const msg = reframe(Buffer.from(base.replace('\r\nMax-Forwards', `\r\nX-Pad: ${'p'.repeat(60_000)}\r\nMax-Forwards`), 'latin1'));
+        for (let i = 0; i < msg.length && !closed && Date.now() < deadline; i += 64) {
+          s.write(msg.subarray(i, i + 64));
+          if (i % 4096 === 0) await sleep(1);
+        }
+        counts.bytes += msg.length;
+        counts.tcp++;
+        sentMessages++;
+        await sleep(50);
+        s.destroy();
+      }
+    })();
+
     const ca = await parley.developmentCertificate();
     const wssRnd = prng(SEED + 2);
     const wssRun = Promise.all(
@@ -419,7 +444,7 @@ describe('fuzzing Parley over UDP, TCP and WSS (issue 14)', { timeout: FUZZ_MS +
       }),
     );
 
-    await Promise.all([udpRun, tcpRun, wssRun]);
+    await Promise.all([udpRun, tcpRun, wssRun, trickleRun]);
     const fuzzSeconds = (Date.now() - (deadline - FUZZ_MS)) / 1000;
     const { tcpClosed } = await probes.stop();
     for (const c of cleanup.splice(0)) c();
