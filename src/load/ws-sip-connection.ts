@@ -92,7 +92,8 @@ export class WsSipConnection implements ClientConnection {
         resolve(new WsSipConnection(socket, secure));
       });
       socket.once('unexpected-response', (_req: unknown, res: IncomingMessage) => {
-        fail(`HTTP ${res.statusCode} ${res.statusMessage ?? ''} instead of a WebSocket upgrade`.replace(/ +instead/, ' instead'));
+        const reason = (res.statusMessage ?? '').trimEnd();
+        fail(`HTTP ${res.statusCode} ${reason === '' ? '' : `${reason} `}instead of a WebSocket upgrade`);
         res.resume();
       });
       socket.once('error', (e: Error) => fail(describeSocketError(e)));

@@ -91,12 +91,46 @@ export class LoadedScript {
  */
 export function scriptFrame(err: Error, fallbackFile: string): ScriptLocation | undefined {
   for (const line of (err.stack ?? '').split('\n').slice(1)) {
-    const m = /\(?((?:file:\/\/)?\/[^():]+):(\d+):(\d+)\)?\s*$/.exec(line.trim());
-    if (m === null) continue;
-    const file = m[1]!.startsWith('file://') ? fileURLToPath(m[1]!) : m[1]!;
+    const m = stackFrameLocation(line.trim());
+    if (m === undefined) continue;
+    const file = m.file.startsWith('file://') ? fileURLToPath(m.file) : m.file;
     if (file.startsWith(PARLEY_ROOT + '/') && !file.startsWith(resolve(PARLEY_ROOT, 'routing/scripts')) && !file.startsWith(resolve(PARLEY_ROOT, 'routing/examples'))) continue;
     if (file.includes('/node_modules/')) continue;
-    return { file, line: Number(m[2]), column: Number(m[3]) };
+    return { file, line: m.line, column: m.column };
   }
   return fallbackFile.startsWith('/') ? { file: fallbackFile, line: 1, column: 1 } : undefined;
+}
+
+/**
+ * The location at the end of a V8 stack frame line ("at f (/a/b.js:1:2)", "at /a/b.js:1:2",
+ * "at file:///a/b.js:1:2"): an absolute path or file URL, a line and a column. Read by a scan from
+ * the end; the regular expression it replaces (/\(?((?:file:\/\/)?\/[^():]+):(\d+):(\d+)\)?\s*$/)
+ * retried every start in a long path-like run (quadratic).
+ */
+export function stackFrameLocation(frame: string): ScriptLocation | undefined {
+  const end = frame.endsWith(')') ? frame.length - 1 : frame.length;
+  const c2 = frame.lastIndexOf(':', end - 1);
+  const c1 = c2 <= 0 ? -1 : frame.lastIndexOf(':', c2 - 1);
+  if (c1 < 0 || !isDigits(frame, c2 + 1, end) || !isDigits(frame, c1 + 1, c2)) return undefined;
+  // the path: within the run of characters other than "():" that ends at c1, from its first "/"
+  let runStart = c1;
+  while (runStart > 0 && !isFrameDelimiter(frame.charCodeAt(runStart - 1))) runStart--;
+  const slash = frame.indexOf('/', runStart);
+  if (slash < 0 || slash >= c1 - 1) return undefined;
+  const path = frame.slice(slash, c1);
+  const isUrl = slash === runStart && path.startsWith('///') && frame.startsWith('file:', runStart - 5);
+  return { file: isUrl ? `file:${path}` : path, line: Number(frame.slice(c1 + 1, c2)), column: Number(frame.slice(c2 + 1, end)) };
+}
+
+function isFrameDelimiter(c: number): boolean {
+  return c === 0x28 || c === 0x29 || c === 0x3a; // ( ) :
+}
+
+function isDigits(s: string, start: number, end: number): boolean {
+  if (end <= start) return false;
+  for (let i = start; i < end; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x30 || c > 0x39) return false;
+  }
+  return true;
 }

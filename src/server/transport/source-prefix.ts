@@ -25,10 +25,13 @@ export function sourcePrefix(address: string, ipv6PrefixLength = 64): string {
 /** The eight 16-bit groups of an IPv6 address (an embedded IPv4 tail included), or undefined. */
 function expandIpv6(a: string): number[] | undefined {
   let s = a;
-  const v4 = /(\d+)\.(\d+)\.(\d+)\.(\d+)$/.exec(s);
+  // the last group may be an IPv4 address; matched anchored on the text after the last colon (an
+  // unanchored /(\d+)\.…$/ retried every start in a run of digits: quadratic)
+  const tailStart = s.lastIndexOf(':') + 1;
+  const v4 = /^(\d+)\.(\d+)\.(\d+)\.(\d+)$/.exec(s.slice(tailStart));
   if (v4) {
     const [b0, b1, b2, b3] = v4.slice(1).map(Number) as [number, number, number, number];
-    s = s.slice(0, v4.index) + `${((b0 << 8) | b1).toString(16)}:${((b2 << 8) | b3).toString(16)}`;
+    s = s.slice(0, tailStart) + `${((b0 << 8) | b1).toString(16)}:${((b2 << 8) | b3).toString(16)}`;
   }
   const halves = s.split('::');
   if (halves.length > 2) return undefined;

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { StreamFramer, parseMessage, type FrameEvent } from '../index.js';
+import { measureWork } from './testdata/work-meter.js';
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();
@@ -108,5 +109,25 @@ describe('StreamFramer', () => {
     assert.deepEqual(f.push(enc.encode('\r\n')), []);
     assert.deepEqual(summarize(f.push(enc.encode('\r\n'))), ['ping']);
     assert.deepEqual(summarize(f.push(enc.encode('\r\n' + message(1)))), [`msg:${message(1).length}`]);
+  });
+
+  it('does linear work on a message that trickles in byte by byte (issue 14: counted, not timed)', () => {
+    // a large header section, then a large body, one byte per push: each byte copied and scanned
+    // a bounded number of times, not the whole buffer again at every push
+    const trickle = (size: number): number => {
+      const body = 'b'.repeat(size);
+      const bytes = enc.encode(message(1, body).replace('Content-Type: text/plain', `X-Pad: ${'p'.repeat(size)}\r\nContent-Type: text/plain`));
+      const f = new StreamFramer();
+      const { result, work } = measureWork(() => {
+        const events: FrameEvent[] = [];
+        for (let i = 0; i < bytes.length; i++) events.push(...f.push(bytes.subarray(i, i + 1)));
+        return events;
+      });
+      assert.deepEqual(summarize(result), [`msg:${bytes.length}`]);
+      return work;
+    };
+    const small = trickle(3000);
+    const large = trickle(12_000);
+    assert.ok(large <= 5 * small, `${small} units of work for 6 kB, ${large} for 24 kB`);
   });
 });

@@ -29,6 +29,16 @@ export interface StreamFramerOptions {
  */
 export class StreamFramer {
   private buf: Uint8Array = new Uint8Array(0);
+  /**
+   * Our own backing store for `buf` while a message arrives in pieces: grown by doubling, so that
+   * bytes pushed one at a time are copied a bounded number of times, not the whole buffer again
+   * at every push (quadratic, issue 14). Dropped whenever the buffer empties.
+   */
+  private store: Uint8Array | undefined;
+  /** Where the search for the end of the header section resumes: no CRLFCRLF ends before it. */
+  private searchFrom = 0;
+  /** The length of the message at the front of `buf` once its header section has been read, else -1. */
+  private total = -1;
   private failed = false;
   private readonly max: number;
 
@@ -44,7 +54,7 @@ export class StreamFramer {
   /** Feed a chunk; returns the events it completed, in order. */
   push(chunk: Uint8Array): FrameEvent[] {
     if (this.failed) return [];
-    this.buf = this.buf.length === 0 ? chunk : concat(this.buf, chunk);
+    this.append(chunk);
     const events: FrameEvent[] = [];
     for (;;) {
       const b = this.buf;
@@ -61,30 +71,69 @@ export class StreamFramer {
           p += 2; // a single CRLF: a pong, ignored
         } else p += 1;
       }
-      if (p > 0) this.buf = b.subarray(p);
+      if (p > 0) this.advance(p);
       const m = this.buf;
       if (m.length === 0 || m[0] === 0x0d || m[0] === 0x0a) return events;
 
-      const headEnd = indexOfCrlfCrlf(m);
-      if (headEnd < 0) {
-        if (m.length > this.max) return this.fail(events, 'header section larger than the message size limit', completeLines(m, this.max));
-        return events;
+      if (this.total < 0) {
+        const headEnd = indexOfCrlfCrlf(m, this.searchFrom);
+        if (headEnd < 0) {
+          this.searchFrom = m.length;
+          if (m.length > this.max) return this.fail(events, 'header section larger than the message size limit', completeLines(m, this.max));
+          return events;
+        }
+        const head = (): Uint8Array => m.slice(0, headEnd + 4);
+        const cl = findContentLength(m, headEnd);
+        if (cl === undefined) return this.fail(events, 'message without Content-Length on a stream', head(), 'header/Content-Length');
+        if (cl < 0) return this.fail(events, 'bad Content-Length', head(), 'header/Content-Length');
+        const total = headEnd + 4 + cl;
+        if (total > this.max) return this.fail(events, 'message larger than the size limit', head());
+        this.total = total;
       }
-      const head = (): Uint8Array => m.slice(0, headEnd + 4);
-      const cl = findContentLength(m, headEnd);
-      if (cl === undefined) return this.fail(events, 'message without Content-Length on a stream', head(), 'header/Content-Length');
-      if (cl < 0) return this.fail(events, 'bad Content-Length', head(), 'header/Content-Length');
-      const total = headEnd + 4 + cl;
-      if (total > this.max) return this.fail(events, 'message larger than the size limit', head());
-      if (m.length < total) return events;
-      events.push({ type: 'message', bytes: m.slice(0, total) });
-      this.buf = m.subarray(total);
+      if (m.length < this.total) return events;
+      events.push({ type: 'message', bytes: m.slice(0, this.total) });
+      this.advance(this.total);
     }
+  }
+
+  /** Drop `n` bytes from the front of the buffer: a new message starts there. */
+  private advance(n: number): void {
+    this.buf = this.buf.subarray(n);
+    this.searchFrom = 0;
+    this.total = -1;
+    if (this.buf.length === 0) this.store = undefined;
+  }
+
+  /** buf += chunk, in our own store with room to grow (a chunk alone is kept as it is, uncopied). */
+  private append(chunk: Uint8Array): void {
+    const b = this.buf;
+    if (b.length === 0) {
+      this.store = undefined;
+      this.buf = chunk;
+      return;
+    }
+    const store = this.store;
+    if (store !== undefined && b.buffer === store.buffer) {
+      // buf is a view of the store that ends where the store's written part ends
+      const start = b.byteOffset - store.byteOffset;
+      const end = start + b.length;
+      if (end + chunk.length <= store.length) {
+        store.set(chunk, end);
+        this.buf = store.subarray(start, end + chunk.length);
+        return;
+      }
+    }
+    const next = new Uint8Array(Math.max(4096, 2 * (b.length + chunk.length)));
+    next.set(b, 0);
+    next.set(chunk, b.length);
+    this.store = next;
+    this.buf = next.subarray(0, b.length + chunk.length);
   }
 
   private fail(events: FrameEvent[], detail: string, head?: Uint8Array, place = 'stream'): FrameEvent[] {
     this.failed = true;
     this.buf = new Uint8Array(0);
+    this.store = undefined;
     const error = new SipParseError(place, detail, 'ERR_SIP_FRAMING');
     events.push(head === undefined || head.length === 0 ? { type: 'error', error } : { type: 'error', error, head });
     return events;
@@ -104,16 +153,15 @@ function isPrefixOfPing(b: Uint8Array, p: number): boolean {
   return true;
 }
 
-function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
-  const out = new Uint8Array(a.length + b.length);
-  out.set(a, 0);
-  out.set(b, a.length);
-  return out;
-}
-
-function indexOfCrlfCrlf(b: Uint8Array): number {
-  for (let i = 3; i < b.length; i++) {
-    if (b[i] === 0x0a && b[i - 1] === 0x0d && b[i - 2] === 0x0a && b[i - 3] === 0x0d) return i - 3;
+/**
+ * Index of the first CRLFCRLF in b whose last byte is at or after `from` (the bytes before were
+ * searched already), or -1. Hops from LF to LF with the native indexOf.
+ */
+function indexOfCrlfCrlf(b: Uint8Array, from: number): number {
+  let i = b.indexOf(0x0a, Math.max(3, from));
+  while (i >= 0) {
+    if (b[i - 1] === 0x0d && b[i - 2] === 0x0a && b[i - 3] === 0x0d) return i - 3;
+    i = b.indexOf(0x0a, i + 1);
   }
   return -1;
 }
