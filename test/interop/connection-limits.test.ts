@@ -96,6 +96,13 @@ async function openTcp(parley: ParleyServer, local: string, open: Socket[]): Pro
   });
 }
 
+/** The limits named by Parley's "connection refused" lines, once all of `expected` are there or after 5 s. */
+async function loggedRefusals(parley: ParleyServer, expected: readonly string[]): Promise<unknown[]> {
+  const limits = (): unknown[] => parley.logs.filter((l) => /^connection refused/.test(l.msg ?? '')).map((l) => l.limit);
+  for (let waited = 0; waited < 5000 && !expected.every((e) => limits().includes(e)); waited += 50) await new Promise((r) => setTimeout(r, 50));
+  return limits();
+}
+
 /** A SIP WebSocket from `local`: open, or the HTTP status of the refused upgrade. */
 function openWebSocket(parley: ParleyServer, local: string, open: WebSocket[]): Promise<'accepted' | number> {
   const ws = new WebSocket(parley.webSocketUrl('ws'), 'sip', { localAddress: local });
@@ -164,7 +171,8 @@ for (const workers of [2, 0]) {
       assert.equal(await openTcp(parley, '127.0.0.9', sockets), 'accepted');
       // 10 open: the table is full for everyone
       assert.equal(await openTcp(parley, '127.0.0.10', sockets), 'refused');
-      const refusals = parley.logs.filter((l) => /^connection refused/.test(l.msg ?? '')).map((l) => l.limit);
+      // the refusal's log line comes over Parley's stdout, which may trail the socket's close
+      const refusals = await loggedRefusals(parley, ['authenticatedReserve', 'maxConnectionsPerSource', 'maxConnections']);
       assert.ok(refusals.includes('authenticatedReserve'), `no refusal logged for the reserve: ${JSON.stringify(refusals)}`);
       assert.ok(refusals.includes('maxConnectionsPerSource'));
       assert.ok(refusals.includes('maxConnections'));
