@@ -64,7 +64,7 @@ function siblingModule(name: string): URL {
 
 export async function runServer(config: ParleyConfig, log: PinoLogger = stdoutLogger(config.log.level)): Promise<RunningServer> {
   mkdirSync(config.dataDir, { recursive: true });
-  const db = SqliteDatabase.open(config.dataDir);
+  const db = SqliteDatabase.open(config.dataDir, { synchronous: config.registrar.synchronous });
   const subscribers = new SqliteSubscriberStore(db);
   // nonces and flow tokens of every core verify everywhere: one secret each for all of them
   const nonceSecret = config.auth.nonceSecret ?? randomBytes(32);
@@ -137,7 +137,7 @@ export async function runServer(config: ParleyConfig, log: PinoLogger = stdoutLo
         ...(config.sip.workerYoungGeneration > 0 ? { resourceLimits: { maxYoungGenerationSizeMb: config.sip.workerYoungGeneration } } : {}),
         writer: {
           entry: siblingModule('binding-writer'),
-          workerData: { dataDir: config.dataDir, logLevel: config.log.level } satisfies BindingWriterData,
+          workerData: { dataDir: config.dataDir, logLevel: config.log.level, synchronous: config.registrar.synchronous } satisfies BindingWriterData,
         },
         ...(limiter ? { limiter } : {}),
         log: log.child({ module: 'workers' }),

@@ -7,11 +7,11 @@
 // the last 0-50 ms before the kill were gone.
 // Run by `npm run test:interop` (builds dist/ first).
 import assert from 'node:assert/strict';
-import { after, describe, it } from 'node:test';
+import { after, describe, it, type TestContext } from 'node:test';
 import { signalPid } from './support/child.js';
 import { ParleyServer, stopCleanly } from './support/parley.js';
 import { portPool } from './support/ports.js';
-import { contacts, header, received } from './support/sip-trace.js';
+import { contacts, header, received, type SippTraceEntry } from './support/sip-trace.js';
 import { runSipp, skipWithoutSipp, startSipp, type SippResult } from './support/sipp.js';
 import type { Credentials } from './support/subscribers.js';
 
@@ -25,7 +25,7 @@ const users: Credentials[] = Array.from({ length: USERS }, (_, i) => ({ user: `d
 const byName = new Map(users.map((u) => [u.user, u]));
 
 /** The user of a traced message's To header (`<sip:USER@host>`). */
-function userOf(entry: { text: string }): string {
+function userOf(entry: SippTraceEntry): string {
   const to = header(entry, 'To') ?? '';
   const m = /sip:([^@>;]+)@/.exec(to);
   assert.ok(m, `no user in To: ${to}`);
@@ -73,10 +73,10 @@ async function queryAll(parley: ParleyServer, who: readonly Credentials[]): Prom
   return { run, bound };
 }
 
-function killTest(workers: number): () => Promise<void> {
+function killTest(workers: number): (t: TestContext) => Promise<void> {
   let parley: ParleyServer | undefined;
   after(() => stopCleanly(parley));
-  return async () => {
+  return async (t) => {
     parley = await ParleyServer.start({ pool, transports: ['udp'], workers, subscribers: users, readyTimeoutMs: 30_000 });
     // somewhere in the middle of the load (it lasts USERS / RATE = 5 s)
     const killAfterMs = 1500 + Math.floor(Math.random() * 2000);
@@ -92,6 +92,7 @@ function killTest(workers: number): () => Promise<void> {
     assert.deepEqual(unanswered, [], `queries not answered 200:\n${query.describe().slice(0, 3000)}`);
     const lost = [...acknowledged].filter(([user, contact]) => !(bound.get(user) ?? []).includes(contact)).map(([user]) => user);
     assert.deepEqual(lost, [], `${lost.length} of ${acknowledged.size} registrations answered 200 were gone after kill -9 (${killAfterMs} ms into the load) and restart`);
+    t.diagnostic(`killed ${killAfterMs} ms into the load: ${acknowledged.size} of ${USERS} registrations answered 200, all found after the restart`);
     const restored = Number(parley.readyLine?.restoredBindings);
     assert.ok(restored >= acknowledged.size, `restoredBindings ${restored} < ${acknowledged.size} registrations answered 200`);
   };
