@@ -49,6 +49,8 @@ class Batch {
   readonly done: Promise<void>;
   /** Deltas for the replicas, told once the batch has settled. */
   readonly deltas: BindingDelta[] = [];
+  /** The AORs it changes. */
+  readonly aors: string[] = [];
   settle!: (error?: unknown) => void;
   constructor() {
     this.done = new Promise<void>((resolve, reject) => {
@@ -161,13 +163,18 @@ export class LocationService {
     return this.uncommitted.get(aor)?.done ?? Promise.resolve();
   }
 
-  /** The batch pending changes go to, opened (and its commit scheduled) when there is none. */
+  /**
+   * The batch pending changes go to, opened when there is none. Its commit is scheduled at the
+   * end of the turn, or, while a batch is being committed, when that one settles: one batch in
+   * the store's hands at a time, so the slower the commits, the larger the batches (and a
+   * worker's round trips to the binding writer do not grow with the load).
+   */
   private openBatch(): Batch {
     let batch = this.open;
     if (batch === undefined) {
       const opened = new Batch();
       this.open = batch = opened;
-      this.schedule(() => this.commit(opened));
+      if (this.inFlight.size === 0) this.schedule(() => this.commit(opened));
     }
     return batch;
   }
@@ -189,18 +196,20 @@ export class LocationService {
     this.inFlight.add(batch);
     const settled = (error?: unknown): void => {
       this.inFlight.delete(batch);
-      for (const [aor, b] of this.uncommitted) if (b === batch) this.uncommitted.delete(aor);
+      for (const aor of batch.aors) if (this.uncommitted.get(aor) === batch) this.uncommitted.delete(aor);
       if (error !== undefined && this.failures++ % 1000 === 0) {
         this.log.error({ err: error, bindings: save.length + remove.length, failures: this.failures }, 'could not commit bindings; the REGISTERs that made them are answered 500');
       }
       // this replica keeps the changes either way; the others learn of them now
       if (this.onChange !== undefined) for (const d of batch.deltas) this.onChange(d);
       batch.settle(error);
+      // the changes made meanwhile: their turn now
+      const next = this.open;
+      if (next !== undefined && this.inFlight.size === 0) this.schedule(() => this.commit(next));
     };
     let applied: Promise<void>;
     try {
-      // BindingStore.apply commits in call order: batches are not chained here (one round trip
-      // to the binding writer each would add up), they settle in order
+      // BindingStore.apply commits in call order: batches handed over together (flush) settle in order
       applied = this.store!.apply({ save, remove });
     } catch (e) {
       applied = Promise.reject(e);
@@ -281,7 +290,10 @@ export class LocationService {
     for (const b of save) this.pending.set(`${aor}\0${b.contact}`, b);
     const batch = this.openBatch();
     if (delta !== undefined) batch.deltas.push(delta);
-    this.uncommitted.set(aor, batch);
+    if (this.uncommitted.get(aor) !== batch) {
+      this.uncommitted.set(aor, batch);
+      batch.aors.push(aor);
+    }
   }
 
   /** Remove every binding tied to a stream connection that has closed (flows, RFC 5626). */

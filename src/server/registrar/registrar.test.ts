@@ -268,24 +268,28 @@ describe('Registrar: no 200 (OK) before the commit (group commit)', () => {
     await loc.start();
   });
 
-  it('a registration is answered only once the batch that holds it is committed; one batch per turn', async () => {
+  it('a registration is answered only once the batch that holds it is committed; one batch per turn, one batch at a time', async () => {
     const a = watch(reg.register(register({ to: 'sip:a@example.com' }), UDP));
     const b = watch(reg.register(register({ to: 'sip:b@example.com' }), UDP));
     await turns();
     assert.equal(held.waiting.length, 1, 'the two REGISTERs of one turn share one batch');
     assert.deepEqual([a.state, b.state], ['waiting', 'waiting'], 'no answer before the commit');
     assert.equal(loc.lookup('a@example.com').length, 1, 'memory has it at once (the proxy may route to it)');
-    // a REGISTER of the next turn: its own batch, committed after the first
+    // a REGISTER of a later turn, while the first batch is being committed: the next batch,
+    // handed over once the first has settled (one batch in the store's hands at a time)
     const c = watch(reg.register(register({ to: 'sip:c@example.com' }), UDP));
+    const d = watch(reg.register(register({ to: 'sip:d@example.com' }), UDP));
     await turns();
-    assert.equal(held.waiting.length, 2);
+    assert.equal(held.waiting.length, 1, 'the next batch waits for the first');
     await held.commitNext();
     await turns();
-    assert.deepEqual([a.state, b.state, c.state], [200, 200, 'waiting']);
+    assert.deepEqual([a.state, b.state, c.state, d.state], [200, 200, 'waiting', 'waiting']);
     assert.deepEqual([...held.rows.keys()].sort(), ['a@example.com sip:bob@192.0.2.50:40000', 'b@example.com sip:bob@192.0.2.50:40000']);
+    assert.equal(held.waiting.length, 1, 'c and d together');
+    assert.deepEqual(held.waiting[0]!.changes.save.map((x) => x.aor), ['c@example.com', 'd@example.com']);
     await held.commitNext();
     await turns();
-    assert.equal(c.state, 200);
+    assert.deepEqual([c.state, d.state], [200, 200]);
   });
 
   it('an un-REGISTER (Expires: 0) and a Contact: * removal wait for their commit too', async () => {
