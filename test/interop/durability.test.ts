@@ -2,9 +2,10 @@
 // digest authentication at a few hundred a second; Parley is killed with SIGKILL in the middle of
 // the load, then started again on the same data directory; every registration sipp saw answered
 // 200 (read from its message trace) must be there, as a query REGISTER (no Contact) to the new
-// process shows. With and without SIP worker threads (the binding writer thread, or the main
-// thread writing SQLite itself). With the former 50 ms write-behind, the registrations answered in
-// the last 0-50 ms before the kill were gone.
+// process shows; likewise no removal (Expires: 0) answered 200 may come back. With and without SIP
+// worker threads (the binding writer thread, or the main thread writing SQLite itself). With the
+// former 50 ms write-behind, the registrations answered in the last 0-50 ms before the kill were
+// gone.
 // Run by `npm run test:interop` (builds dist/ first).
 import assert from 'node:assert/strict';
 import { after, describe, it, type TestContext } from 'node:test';
@@ -12,7 +13,7 @@ import { signalPid } from './support/child.js';
 import { ParleyServer, stopCleanly } from './support/parley.js';
 import { portPool } from './support/ports.js';
 import { contacts, header, received, type SippTraceEntry } from './support/sip-trace.js';
-import { runSipp, skipWithoutSipp, startSipp, type SippResult } from './support/sipp.js';
+import { reserveEndpoint, runSipp, skipWithoutSipp, startSipp, type SippEndpoint, type SippResult } from './support/sipp.js';
 import type { Credentials } from './support/subscribers.js';
 
 const pool = portPool(import.meta.url);
@@ -33,35 +34,34 @@ function userOf(entry: SippTraceEntry): string {
 }
 
 /**
- * Register every user (reg-register.xml, one call each) while Parley is killed with SIGKILL
- * `killAfterMs` into the run; returns sipp's run and the contact of each registration answered 200.
+ * Register every user (reg-register.xml, one call each; `expires` 0: remove the contact) from one
+ * sipp endpoint; with `killAfterMs`, Parley is killed with SIGKILL that long into the run.
+ * Returns sipp's run and the Contact values of each 200.
  */
-async function registerUnderKill(parley: ParleyServer, killAfterMs: number): Promise<{ run: SippResult; acknowledged: Map<string, string> }> {
+async function registerAll(parley: ParleyServer, endpoint: SippEndpoint, expires: number, killAfterMs?: number): Promise<{ run: SippResult; acknowledged: Map<string, string[]> }> {
   const sipp = await startSipp(
     {
       ...parley.sippTarget('udp'),
       scenario: 'reg-register.xml',
+      endpoint,
       calls: USERS,
       rate: RATE,
       credentials: users,
       timeoutSecs: 40,
       recvTimeoutMs: 2000,
-      keys: { expires: '3600' },
+      keys: { expires: String(expires) },
     },
     false,
   );
-  await new Promise((r) => setTimeout(r, killAfterMs));
-  const pid = parley.pid;
-  assert.ok(pid !== undefined && parley.alive, 'Parley runs');
-  signalPid(pid, 'SIGKILL');
-  const run = await sipp.done;
-  const acknowledged = new Map<string, string>();
-  for (const ok of received(run.trace, { status: 200 })) {
-    const user = userOf(ok);
-    const bound = contacts(ok);
-    assert.equal(bound.length, 1, `the 200 of ${user} lists its one binding:\n${ok.text}`);
-    acknowledged.set(user, bound[0]!.uri);
+  if (killAfterMs !== undefined) {
+    await new Promise((r) => setTimeout(r, killAfterMs));
+    const pid = parley.pid;
+    assert.ok(pid !== undefined && parley.alive, 'Parley runs');
+    signalPid(pid, 'SIGKILL');
   }
+  const run = await sipp.done;
+  const acknowledged = new Map<string, string[]>();
+  for (const ok of received(run.trace, { status: 200 })) acknowledged.set(userOf(ok), contacts(ok).map((c) => c.uri));
   return { run, acknowledged };
 }
 
@@ -73,16 +73,19 @@ async function queryAll(parley: ParleyServer, who: readonly Credentials[]): Prom
   return { run, bound };
 }
 
+/** Somewhere in the middle of the load (it lasts USERS / RATE = 5 s). */
+const killMoment = (): number => 1500 + Math.floor(Math.random() * 2000);
+
 function killTest(workers: number): (t: TestContext) => Promise<void> {
   let parley: ParleyServer | undefined;
   after(() => stopCleanly(parley));
   return async (t) => {
     parley = await ParleyServer.start({ pool, transports: ['udp'], workers, subscribers: users, readyTimeoutMs: 30_000 });
-    // somewhere in the middle of the load (it lasts USERS / RATE = 5 s)
-    const killAfterMs = 1500 + Math.floor(Math.random() * 2000);
-    const { run, acknowledged } = await registerUnderKill(parley, killAfterMs);
+    const killAfterMs = killMoment();
+    const { run, acknowledged } = await registerAll(parley, await reserveEndpoint(pool), 3600, killAfterMs);
     assert.ok(acknowledged.size >= 100, `sipp saw only ${acknowledged.size} registrations answered 200 before the kill:\n${run.describe().slice(0, 3000)}`);
     assert.ok(acknowledged.size < USERS, `the kill (${killAfterMs} ms in) came after the whole load: every one of ${USERS} was answered`);
+    for (const [user, bound] of acknowledged) assert.equal(bound.length, 1, `the 200 of ${user} lists its one binding: ${bound.join(', ')}`);
 
     // a new process on the same ports and data directory (the old one is gone: nothing to stop)
     await parley.restart();
@@ -90,7 +93,7 @@ function killTest(workers: number): (t: TestContext) => Promise<void> {
     const { run: query, bound } = await queryAll(parley, asked);
     const unanswered = asked.filter((u) => !bound.has(u.user)).map((u) => u.user);
     assert.deepEqual(unanswered, [], `queries not answered 200:\n${query.describe().slice(0, 3000)}`);
-    const lost = [...acknowledged].filter(([user, contact]) => !(bound.get(user) ?? []).includes(contact)).map(([user]) => user);
+    const lost = [...acknowledged].filter(([user, [contact]]) => !(bound.get(user) ?? []).includes(contact!)).map(([user]) => user);
     assert.deepEqual(lost, [], `${lost.length} of ${acknowledged.size} registrations answered 200 were gone after kill -9 (${killAfterMs} ms into the load) and restart`);
     t.diagnostic(`killed ${killAfterMs} ms into the load: ${acknowledged.size} of ${USERS} registrations answered 200, all found after the restart`);
     const restored = Number(parley.readyLine?.restoredBindings);
@@ -101,4 +104,29 @@ function killTest(workers: number): (t: TestContext) => Promise<void> {
 describe('kill -9 under REGISTER load loses no acknowledged registration', { skip: skipWithoutSipp(), timeout: 180_000 }, () => {
   it('with two SIP worker threads (the binding writer thread commits)', killTest(2));
   it('without worker threads (sip.workers 0: the main thread commits)', killTest(0));
+});
+
+describe('kill -9 under un-REGISTER load brings no acknowledged removal back', { skip: skipWithoutSipp(), timeout: 180_000 }, () => {
+  let parley: ParleyServer | undefined;
+  after(() => stopCleanly(parley));
+
+  it('every user registered, then removed (Expires: 0) under load with a kill -9: a removal answered 200 stays removed after the restart (two SIP workers)', async (t) => {
+    parley = await ParleyServer.start({ pool, transports: ['udp'], workers: 2, subscribers: users, readyTimeoutMs: 30_000 });
+    const phone = await reserveEndpoint(pool);
+    const first = await registerAll(parley, phone, 3600);
+    assert.equal(first.acknowledged.size, USERS, `every user registered:\n${first.run.describe().slice(0, 3000)}`);
+    const killAfterMs = killMoment();
+    const { run, acknowledged: removed } = await registerAll(parley, phone, 0, killAfterMs);
+    assert.ok(removed.size >= 100 && removed.size < USERS, `${removed.size} removals answered 200 with the kill ${killAfterMs} ms in:\n${run.describe().slice(0, 3000)}`);
+    for (const [user, bound] of removed) assert.deepEqual(bound, [], `the 200 of ${user}'s removal lists no binding`);
+
+    await parley.restart();
+    const asked = [...removed.keys()].map((u) => byName.get(u)!);
+    const { run: query, bound } = await queryAll(parley, asked);
+    const unanswered = asked.filter((u) => !bound.has(u.user)).map((u) => u.user);
+    assert.deepEqual(unanswered, [], `queries not answered 200:\n${query.describe().slice(0, 3000)}`);
+    const back = [...bound].filter(([, contacts]) => contacts.length > 0).map(([user]) => user);
+    assert.deepEqual(back, [], `${back.length} of ${removed.size} removals answered 200 were undone by kill -9 (${killAfterMs} ms into the load) and restart`);
+    t.diagnostic(`killed ${killAfterMs} ms into the removals: ${removed.size} of ${USERS} answered 200, none came back`);
+  });
 });
