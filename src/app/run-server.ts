@@ -195,6 +195,7 @@ export async function runServer(config: ParleyConfig, log: PinoLogger = stdoutLo
       transactions: sip.transactions.size,
       proxyContexts: core.proxy.size,
       bindings: location.bindingCount,
+      bindingCommits: location.commits,
       connections: transports.connections.size,
       requests: sip.stats.requests,
       responses: sip.stats.responses,

@@ -160,6 +160,7 @@ async function main(port: MessagePort, data: SipWorkerData): Promise<void> {
         transactions: sip.transactions.size,
         proxyContexts: proxy.size,
         bindings: location.bindingCount,
+        bindingCommits: location.commits,
         requests: sip.stats.requests,
         responses: sip.stats.responses,
         parseErrors: sip.stats.parseErrors,

@@ -88,6 +88,8 @@ export class LocationService {
   /** The batch holding the latest uncommitted change of each AOR. */
   private readonly uncommitted = new Map<string, Batch>();
   private failures = 0;
+  /** Batches handed to the store so far (the stats line: commits per second against REGISTERs). */
+  commits = 0;
   private readonly onChange: ((delta: BindingDelta) => void) | undefined;
   private readonly isConnectionOpen: (connectionId: number) => boolean;
 
@@ -194,6 +196,7 @@ export class LocationService {
       }
     }
     this.inFlight.add(batch);
+    this.commits++;
     const settled = (error?: unknown): void => {
       this.inFlight.delete(batch);
       for (const aor of batch.aors) if (this.uncommitted.get(aor) === batch) this.uncommitted.delete(aor);
