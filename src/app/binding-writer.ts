@@ -1,51 +1,95 @@
 /**
  * The entry of the binding writer thread (server/workers): with SIP worker threads, the one
  * thread that writes location bindings to SQLite. Every worker sends it the writes of its
- * location service over a channel of its own (ForwardingBindingStore); it applies each as it
- * comes, one transaction per batch, so the workers never wait for SQLite's write lock or for a
- * checkpoint. On `stop` (sent once the workers have stopped and handed over their last writes)
- * it applies what is still queued on every channel, closes the database and ends.
+ * location service over a channel of its own (ForwardingBindingStore) and waits for the answer
+ * before it says 200 to a REGISTER. Group commit: when a write arrives, the writer takes every
+ * write waiting on every channel and commits them in one transaction, then answers each channel
+ * once (the highest number it committed of that channel's). A transaction that fails is tried
+ * again write by write, so that one bad write fails alone. The workers never wait for SQLite's
+ * write lock or for a checkpoint. On `stop` (sent once the workers have stopped and had their
+ * last writes answered) it commits what is still queued, closes the database and ends.
  */
 import { parentPort, receiveMessageOnPort, workerData, type MessagePort } from 'node:worker_threads';
-import type { ToWriter, WriterControl } from '../server/workers/worker-messages.js';
+import type { FromWriter, ToWriter, WriterControl } from '../server/workers/worker-messages.js';
 import { SqliteBindingStore } from '../store/sqlite/sqlite-binding-store.js';
-import { SqliteDatabase } from '../store/sqlite/sqlite-database.js';
+import { SqliteDatabase, type Synchronous } from '../store/sqlite/sqlite-database.js';
 import { stdoutLogger } from './logger.js';
 
 /** What the socket thread gives the writer. */
 export interface BindingWriterData {
   readonly dataDir: string;
   readonly logLevel: string;
+  /** PRAGMA synchronous of the writer's connection (`store.synchronous`). */
+  readonly synchronous: Synchronous;
 }
 
 function main(control: MessagePort, data: BindingWriterData): void {
   const log = stdoutLogger(data.logLevel).child({ module: 'binding-writer' });
-  const db = SqliteDatabase.open(data.dataDir);
+  const db = SqliteDatabase.open(data.dataDir, { synchronous: data.synchronous });
   const store = new SqliteBindingStore(db);
   const channels = new Set<MessagePort>();
   let failures = 0;
 
-  const write = (m: ToWriter): void => {
-    // the store's calls are synchronous underneath (better-sqlite3): an error surfaces as a rejection
-    const done = m.k === 'apply' ? store.apply(m) : m.k === 'remove-aor' ? store.removeAor(m.aor) : store.purgeExpired(m.now);
-    done.catch((e: unknown) => {
-      // logged, not fatal: the bindings stay in every worker's memory, and their next refresh writes again
-      if (failures++ % 1000 === 0) log.error({ err: e, failures }, 'could not write bindings');
-    });
+  const run = (m: ToWriter): void => {
+    if (m.k === 'apply') store.applyRows(m);
+    else if (m.k === 'remove-aor') store.removeAorRows(m.aor);
+    else store.purgeRows(m.now);
+  };
+
+  /** Commit these writes (in order) and answer their channels. */
+  const commit = (writes: ReadonlyArray<readonly [MessagePort, ToWriter]>): void => {
+    try {
+      store.transaction(() => {
+        for (const [, m] of writes) run(m);
+      });
+      const last = new Map<MessagePort, number>();
+      for (const [port, m] of writes) last.set(port, m.n);
+      for (const [port, n] of last) port.postMessage({ k: 'done', n } satisfies FromWriter);
+      return;
+    } catch (e) {
+      if (writes.length === 1) {
+        answerFailure(writes[0]![0], writes[0]![1], e);
+        return;
+      }
+    }
+    // one write made the whole transaction fail: each on its own, so the others are committed
+    for (const [port, m] of writes) {
+      try {
+        store.transaction(() => run(m));
+        port.postMessage({ k: 'done', n: m.n } satisfies FromWriter);
+      } catch (e) {
+        answerFailure(port, m, e);
+      }
+    }
+  };
+
+  const answerFailure = (port: MessagePort, m: ToWriter, e: unknown): void => {
+    // the REGISTERs that made it are answered 500; their bindings stay in the workers' memory
+    if (failures++ % 1000 === 0) log.error({ err: e, failures }, 'could not write bindings');
+    port.postMessage({ k: 'done', n: m.n, error: e instanceof Error ? e.message : String(e) } satisfies FromWriter);
+  };
+
+  /** The writes waiting on every channel now, after `first`. */
+  const collect = (first?: readonly [MessagePort, ToWriter]): Array<readonly [MessagePort, ToWriter]> => {
+    const writes: Array<readonly [MessagePort, ToWriter]> = first === undefined ? [] : [first];
+    for (const port of channels) {
+      for (let next = receiveMessageOnPort(port); next !== undefined; next = receiveMessageOnPort(port)) writes.push([port, next.message as ToWriter]);
+    }
+    return writes;
   };
 
   control.on('message', (m: WriterControl) => {
     if (m.k === 'port') {
-      channels.add(m.port);
-      m.port.on('message', write);
-      m.port.on('close', () => channels.delete(m.port));
+      const port = m.port;
+      channels.add(port);
+      port.on('message', (w: ToWriter) => commit(collect([port, w])));
+      port.on('close', () => channels.delete(port));
       return;
     }
     // stop: what the workers sent last may still be queued on their channels
-    for (const port of channels) {
-      for (let next = receiveMessageOnPort(port); next !== undefined; next = receiveMessageOnPort(port)) write(next.message as ToWriter);
-      port.close();
-    }
+    const writes = collect();
+    if (writes.length > 0) commit(writes);
+    for (const port of channels) port.close();
     db.close();
     control.close();
   });

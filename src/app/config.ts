@@ -50,7 +50,7 @@ export interface ParleyConfig {
     readonly sipPaths: readonly string[];
     readonly pingInterval: number;
   };
-  readonly registrar: { readonly minExpires: number; readonly maxExpires: number; readonly defaultExpires: number };
+  readonly registrar: { readonly minExpires: number; readonly maxExpires: number; readonly defaultExpires: number; readonly synchronous: 'normal' | 'full' };
   readonly auth: {
     readonly algorithms: ReadonlyArray<'MD5' | 'SHA-256'>;
     readonly nonceLifetime: number;
@@ -193,6 +193,7 @@ export const CONFIG_SCHEMA: FieldSchema & { kind: 'object' } = {
         minExpires: { kind: 'integer', min: 1, max: 86400, default: 60, doc: 'Shortest registration accepted, seconds; shorter gets 423 with Min-Expires.' },
         maxExpires: { kind: 'integer', min: 60, max: 604800, default: 86400, doc: 'Longest registration granted, seconds; longer requests are cut to it.' },
         defaultExpires: { kind: 'integer', min: 60, max: 604800, default: 3600, doc: 'Registration time when neither the Contact nor Expires says.' },
+        synchronous: { kind: 'string', enum: ['normal', 'full'], default: 'normal', doc: 'How a batch of registrations is committed before the REGISTERs in it are answered 200 (SQLite `PRAGMA synchronous`, WAL): `normal` survives a crash of Parley (kill -9, out of memory) but a power loss or an OS crash may undo the last commits; `full` also fsyncs the log at every commit, so a power loss undoes none either, at the cost of an fsync per batch.' },
       },
     },
     auth: {

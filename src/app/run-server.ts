@@ -90,7 +90,7 @@ export async function runServer(config: ParleyConfig, log: PinoLogger = stdoutLo
   let db: SqliteDatabase;
   try {
     mkdirSync(config.dataDir, { recursive: true });
-    db = SqliteDatabase.open(config.dataDir);
+    db = SqliteDatabase.open(config.dataDir, { synchronous: config.registrar.synchronous });
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     throw new StartError(locate(['dataDir']), code === undefined ? (e as Error).message : `cannot create ${config.dataDir} (${code})`, { cause: e });
@@ -176,7 +176,7 @@ export async function runServer(config: ParleyConfig, log: PinoLogger = stdoutLo
         ...(config.sip.workerYoungGeneration > 0 ? { resourceLimits: { maxYoungGenerationSizeMb: config.sip.workerYoungGeneration } } : {}),
         writer: {
           entry: siblingModule('binding-writer'),
-          workerData: { dataDir: config.dataDir, logLevel: config.log.level } satisfies BindingWriterData,
+          workerData: { dataDir: config.dataDir, logLevel: config.log.level, synchronous: config.registrar.synchronous } satisfies BindingWriterData,
         },
         ...(limiter ? { limiter } : {}),
         queue: config.sip.workerQueue,
@@ -238,6 +238,7 @@ export async function runServer(config: ParleyConfig, log: PinoLogger = stdoutLo
       transactions: sip.transactions.size,
       proxyContexts: core.proxy.size,
       bindings: location.bindingCount,
+      bindingCommits: location.commits,
       connections: transports.connections.size,
       requests: sip.stats.requests,
       responses: sip.stats.responses,

@@ -57,8 +57,8 @@ const OUT_BATCH_MAX = 2;
 
 type Control =
   | { readonly k: 'peer'; readonly i: number; readonly port: MessagePort }
-  /** A new channel to the binding writer (it was restarted). */
-  | { readonly k: 'writer'; readonly port: MessagePort }
+  /** A new channel to the binding writer (it was restarted); none: it could not be (writes fail). */
+  | { readonly k: 'writer'; readonly port?: MessagePort }
   | Heartbeat
   | { readonly k: 'stop' };
 
@@ -66,14 +66,14 @@ async function main(port: MessagePort, data: SipWorkerData): Promise<void> {
   const { config, index } = data;
   const log = stdoutLogger(config.log.level).child({ worker: index });
   const clock = systemClock;
-  const db = SqliteDatabase.open(config.dataDir);
+  const db = SqliteDatabase.open(config.dataDir, { synchronous: config.registrar.synchronous });
   const subscribers = new SqliteSubscriberStore(db);
   const peers = new Map<number, MessagePort>();
   /** The socket thread's open connections, as it announces them, and the highest id announced. */
   const connections = new Map<number, Flow>();
   let lastOpened = 0;
-  let writer = data.writer;
-  const bindingStore = writer === undefined ? new SqliteBindingStore(db) : new ForwardingBindingStore(new SqliteBindingStore(db), (m) => writer!.postMessage(m));
+  const forwarding = data.writer === undefined ? undefined : new ForwardingBindingStore(new SqliteBindingStore(db), data.writer);
+  const bindingStore = forwarding ?? new SqliteBindingStore(db);
   const toPeers = new Batcher<ToPeer>((items) => {
     for (const p of peers.values()) p.postMessage(items);
   });
@@ -181,6 +181,7 @@ async function main(port: MessagePort, data: SipWorkerData): Promise<void> {
         transactions: sip.transactions.size,
         proxyContexts: proxy.size,
         bindings: location.bindingCount,
+        bindingCommits: location.commits,
         requests: sip.stats.requests,
         responses: sip.stats.responses,
         parseErrors: sip.stats.parseErrors,
@@ -202,6 +203,7 @@ async function main(port: MessagePort, data: SipWorkerData): Promise<void> {
     took.close();
     await sip.stop();
     await location.stop();
+    forwarding?.close();
     wire.close();
     db.close();
     for (const p of peers.values()) p.close();
@@ -241,8 +243,8 @@ async function main(port: MessagePort, data: SipWorkerData): Promise<void> {
         for (const d of items) location.applyRemote(d.d);
       });
     } else if (m.k === 'writer') {
-      writer?.close();
-      writer = m.port;
+      // a new writer: the writes the old one left unanswered go to it
+      forwarding?.setWriter(m.port);
     } else if (m.k === 'heartbeat') {
       // the socket thread's watchdog: a timer of this event loop advances a shared counter
       clearInterval(heartbeat);

@@ -87,3 +87,61 @@ describe('LocationService replicas (worker threads)', () => {
     assert.deepEqual(contactsOf(w1, 'bob@x'), ['sip:live@h', 'sip:udp@h']);
   });
 });
+
+describe('LocationService group commit', () => {
+  /** A store whose batches wait until the test commits or fails them; `scheduled` runs the commits of a turn. */
+  function heldStore() {
+    const batches: Array<{ save: readonly ContactBinding[]; remove: ReadonlyArray<readonly [string, string]>; done: (e?: Error) => void }> = [];
+    const store = {
+      batches,
+      save: async () => {},
+      remove: async () => {},
+      removeAor: async () => {},
+      loadAll: async () => [],
+      purgeExpired: async () => 0,
+      apply: (c: { save: readonly ContactBinding[]; remove: ReadonlyArray<readonly [string, string]> }) =>
+        new Promise<void>((resolve, reject) => batches.push({ ...c, done: (e) => (e === undefined ? resolve() : reject(e)) })),
+    };
+    return store;
+  }
+  const runs: Array<() => void> = [];
+  const turn = (): void => runs.splice(0).forEach((r) => r());
+  const settle = () => new Promise((r) => setImmediate(r));
+
+  it('batches the changes of a turn, resolves update once committed, and tells the replicas only then', async () => {
+    const store = heldStore();
+    const deltas: BindingDelta[] = [];
+    const s = new LocationService({ clock: new FakeClock(), now: () => NOW, store, schedule: (r) => runs.push(r), onChange: (d) => deltas.push(d) });
+    let done = 0;
+    void s.update('a@x', [binding('a@x', 'sip:a@h')]).then(() => done++);
+    void s.update('b@x', [binding('b@x', 'sip:b@h')]).then(() => done++);
+    assert.equal(store.batches.length, 0, 'nothing handed over before the end of the turn');
+    turn();
+    assert.equal(store.batches.length, 1, 'one batch for both');
+    assert.deepEqual(store.batches[0]!.save.map((b) => b.aor), ['a@x', 'b@x']);
+    await settle();
+    assert.deepEqual([done, deltas.length], [0, 0], 'neither the registrar nor the replicas hear of it before the commit');
+    store.batches[0]!.done();
+    await settle();
+    assert.deepEqual([done, deltas.map((d) => d.aor)], [2, ['a@x', 'b@x']]);
+  });
+
+  it('a failed commit rejects update; memory and the replicas keep the change; the next batch is separate', async () => {
+    const store = heldStore();
+    const deltas: BindingDelta[] = [];
+    const s = new LocationService({ clock: new FakeClock(), now: () => NOW, store, schedule: (r) => runs.push(r), onChange: (d) => deltas.push(d) });
+    const failed = s.update('a@x', [binding('a@x', 'sip:a@h')]);
+    turn();
+    store.batches[0]!.done(new Error('disk full'));
+    await assert.rejects(failed, /disk full/);
+    assert.equal(s.lookup('a@x').length, 1);
+    assert.equal(deltas.length, 1);
+    await s.committed('a@x'); // settled: nothing waits any more
+    const next = s.update('a@x', []);
+    turn();
+    assert.deepEqual(store.batches[1]!.remove, [['a@x', 'sip:a@h']]);
+    store.batches[1]!.done();
+    await next;
+  });
+});
+

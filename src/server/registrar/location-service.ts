@@ -12,15 +12,19 @@ export interface LocationServiceOptions {
   /** How often expired bindings are removed, ms. Default 10 s. */
   readonly sweepIntervalMs?: number;
   /**
-   * Changes are written to the store in batches this often, ms (one transaction per batch);
-   * 0 writes each change at once. A crash loses at most this much. Default 50.
+   * When a batch of changes is committed: `run` is called once for the changes made since the
+   * last batch. Default: at the end of the event-loop turn (setImmediate), so the REGISTERs of one
+   * turn share one commit (group commit). Tests pass their own.
    */
-  readonly writeBehindMs?: number;
+  readonly schedule?: (run: () => void) => void;
   readonly log?: Logger;
   /**
    * Told of every change `update` makes, for replicas of this service in other threads
-   * (server/workers), which apply it with `applyRemote`. Not called for expiry or for
-   * `removeConnection`, which every replica does for itself.
+   * (server/workers), which apply it with `applyRemote`: once the batch that holds it is
+   * committed (or has failed: this replica keeps the change, so the others do too). A replica
+   * never learns of a binding before it is on disk, so nothing it does with it (a removal
+   * through another worker) can reach the store before the binding does. Not called for expiry
+   * or for `removeConnection`, which every replica does for itself.
    */
   readonly onChange?: (delta: BindingDelta) => void;
   /**
@@ -39,11 +43,31 @@ export interface BindingDelta {
   readonly remove: readonly string[];
 }
 
+/** Changes committed together: one `BindingStore.apply`, one transaction. */
+class Batch {
+  /** Settles once the store has committed the batch (rejects when it could not). */
+  readonly done: Promise<void>;
+  /** Deltas for the replicas, told once the batch has settled. */
+  readonly deltas: BindingDelta[] = [];
+  /** The AORs it changes. */
+  readonly aors: string[] = [];
+  settle!: (error?: unknown) => void;
+  constructor() {
+    this.done = new Promise<void>((resolve, reject) => {
+      this.settle = (error) => (error === undefined ? resolve() : reject(error));
+    });
+    // a batch nobody waits for (expiry, a closed connection) must not be an unhandled rejection
+    this.done.catch(() => {});
+  }
+}
+
 /**
  * The location service (RFC 3261 §10): address-of-record → contact bindings. Held in memory for
- * the hot path and written behind to a BindingStore in batches (every `writeBehindMs`, one
- * transaction each), so that a restart keeps registrations and a REGISTER costs no commit.
- * An expiry sweeper removes stale bindings; a lookup never returns an expired one.
+ * the hot path and committed to a BindingStore before the registrar answers: `update` resolves
+ * once the change is committed (group commit: the changes of one event-loop turn go to the store
+ * as one batch, one transaction), so a 200 (OK) never names a binding a crash can lose, and a
+ * REGISTER costs no commit of its own. An expiry sweeper removes stale bindings; a lookup never
+ * returns an expired one.
  */
 export class LocationService {
   private readonly bindings = new Map<string, ContactBinding[]>();
@@ -54,11 +78,18 @@ export class LocationService {
   private readonly log: Logger;
   private sweepTimer: TimerHandle | undefined;
   private closed = false;
-  private readonly writeBehindMs: number;
-  /** Pending writes: key `aor\0contact` → the binding to save, or null to remove. */
+  private readonly schedule: (run: () => void) => void;
+  /** Changes not yet handed to the store: key `aor\0contact` → the binding to save, or null to remove. */
   private pending = new Map<string, ContactBinding | null>();
-  private flushTimer: TimerHandle | undefined;
-  private flushing: Promise<void> = Promise.resolve();
+  /** The batch the pending changes will be committed in (undefined: nothing pending). */
+  private open: Batch | undefined;
+  /** Batches handed to the store and not settled yet, oldest first. */
+  private readonly inFlight = new Set<Batch>();
+  /** The batch holding the latest uncommitted change of each AOR. */
+  private readonly uncommitted = new Map<string, Batch>();
+  private failures = 0;
+  /** Batches handed to the store so far (the stats line: commits per second against REGISTERs). */
+  commits = 0;
   private readonly onChange: ((delta: BindingDelta) => void) | undefined;
   private readonly isConnectionOpen: (connectionId: number) => boolean;
 
@@ -68,7 +99,7 @@ export class LocationService {
     this.clock = options.clock;
     this.sweepMs = options.sweepIntervalMs ?? 10_000;
     this.log = options.log ?? silentLogger;
-    this.writeBehindMs = options.writeBehindMs ?? 50;
+    this.schedule = options.schedule ?? setImmediate;
     this.onChange = options.onChange;
     this.isConnectionOpen = options.isConnectionOpen ?? (() => true);
   }
@@ -97,40 +128,96 @@ export class LocationService {
         }
         n++;
       }
-      if (this.pending.size > 0) await this.flush();
+      if (this.pending.size > 0) {
+        this.openBatch();
+        await this.flush();
+      }
     }
     this.scheduleSweep();
     return n;
   }
 
-  /** Stop the sweeper and write what is pending. */
+  /** Stop the sweeper and commit what is pending. */
   async stop(): Promise<void> {
     this.closed = true;
     if (this.sweepTimer !== undefined) this.clock.clearTimeout(this.sweepTimer);
-    await this.flush();
+    await this.flush().catch(() => {}); // logged by commit
   }
 
-  /** Write the pending changes now (one batch). */
+  /**
+   * Hand the pending changes to the store now (one batch); resolves once every batch handed
+   * over so far has settled, rejects when this one could not be committed.
+   */
   async flush(): Promise<void> {
-    if (this.flushTimer !== undefined) this.clock.clearTimeout(this.flushTimer);
-    this.flushTimer = undefined;
-    if (!this.store || this.pending.size === 0) return this.flushing;
-    const batch = this.pending;
+    const batch = this.open;
+    if (batch !== undefined) this.commit(batch);
+    const all = [...this.inFlight].map((b) => b.done.catch(() => {}));
+    await Promise.all(all);
+    if (batch !== undefined) await batch.done;
+  }
+
+  /**
+   * Resolves once every change of `aor` made so far is committed (at once when none waits);
+   * rejects when the batch that holds the latest could not be. A query REGISTER waits for it, so
+   * that its 200 (OK) lists no binding that is not yet stored.
+   */
+  committed(aor: string): Promise<void> {
+    return this.uncommitted.get(aor)?.done ?? Promise.resolve();
+  }
+
+  /**
+   * The batch pending changes go to, opened when there is none. Its commit is scheduled at the
+   * end of the turn, or, while a batch is being committed, when that one settles: one batch in
+   * the store's hands at a time, so the slower the commits, the larger the batches (and a
+   * worker's round trips to the binding writer do not grow with the load).
+   */
+  private openBatch(): Batch {
+    let batch = this.open;
+    if (batch === undefined) {
+      const opened = new Batch();
+      this.open = batch = opened;
+      if (this.inFlight.size === 0) this.schedule(() => this.commit(opened));
+    }
+    return batch;
+  }
+
+  private commit(batch: Batch): void {
+    if (this.open !== batch) return; // committed already (flush came first)
+    this.open = undefined;
+    const changes = this.pending;
     this.pending = new Map();
     const save: ContactBinding[] = [];
     const remove: Array<[string, string]> = [];
-    for (const [key, b] of batch) {
+    for (const [key, b] of changes) {
       if (b !== null) save.push(b);
       else {
         const i = key.indexOf('\0');
         remove.push([key.slice(0, i), key.slice(i + 1)]);
       }
     }
-    const store = this.store;
-    this.flushing = this.flushing.then(() => store.apply({ save, remove })).catch((e: unknown) => {
-      this.log.error({ err: e, bindings: save.length + remove.length }, 'could not write bindings');
-    });
-    return this.flushing;
+    this.inFlight.add(batch);
+    this.commits++;
+    const settled = (error?: unknown): void => {
+      this.inFlight.delete(batch);
+      for (const aor of batch.aors) if (this.uncommitted.get(aor) === batch) this.uncommitted.delete(aor);
+      if (error !== undefined && this.failures++ % 1000 === 0) {
+        this.log.error({ err: error, bindings: save.length + remove.length, failures: this.failures }, 'could not commit bindings; the REGISTERs that made them are answered 500');
+      }
+      // this replica keeps the changes either way; the others learn of them now
+      if (this.onChange !== undefined) for (const d of batch.deltas) this.onChange(d);
+      batch.settle(error);
+      // the changes made meanwhile: their turn now
+      const next = this.open;
+      if (next !== undefined && this.inFlight.size === 0) this.schedule(() => this.commit(next));
+    };
+    let applied: Promise<void>;
+    try {
+      // BindingStore.apply commits in call order: batches handed over together (flush) settle in order
+      applied = this.store!.apply({ save, remove });
+    } catch (e) {
+      applied = Promise.reject(e);
+    }
+    applied.then(() => settled(), (e: unknown) => settled(e ?? new Error('the binding store failed')));
   }
 
   /** Current (unexpired) bindings of an AOR. */
@@ -159,11 +246,13 @@ export class LocationService {
   }
 
   /**
-   * Replace the bindings of an AOR with `next` (the registrar computed them), writing the change
-   * through: saved ones upserted, dropped ones removed.
+   * Replace the bindings of an AOR with `next` (the registrar computed them): memory at once, the
+   * store in the next batch (saved ones upserted, dropped ones removed). Resolves once every
+   * change of the AOR so far is committed; rejects when it could not be (memory keeps the change).
    */
-  async update(aor: string, next: readonly ContactBinding[]): Promise<void> {
-    await this.change(aor, next, true);
+  update(aor: string, next: readonly ContactBinding[]): Promise<void> {
+    this.change(aor, next, true);
+    return this.committed(aor);
   }
 
   /**
@@ -181,7 +270,7 @@ export class LocationService {
     else this.bindings.set(delta.aor, list);
   }
 
-  private async change(aor: string, next: readonly ContactBinding[], replicate: boolean): Promise<void> {
+  private change(aor: string, next: readonly ContactBinding[], replicate: boolean): void {
     const before = this.bindings.get(aor) ?? [];
     if (next.length === 0) this.bindings.delete(aor);
     else this.bindings.set(aor, [...next]);
@@ -194,12 +283,20 @@ export class LocationService {
       const old = before.find((x) => x.contact === b.contact);
       if (old !== b) save.push(b);
     }
-    if (replicate && this.onChange !== undefined && (save.length > 0 || remove.length > 0)) this.onChange({ aor, save, remove });
-    if (!this.store) return;
+    if (save.length === 0 && remove.length === 0) return;
+    const delta = replicate && this.onChange !== undefined ? { aor, save, remove } : undefined;
+    if (!this.store) {
+      if (delta !== undefined) this.onChange!(delta);
+      return;
+    }
     for (const c of remove) this.pending.set(`${aor}\0${c}`, null);
     for (const b of save) this.pending.set(`${aor}\0${b.contact}`, b);
-    if (this.writeBehindMs === 0) await this.flush();
-    else if (this.flushTimer === undefined) this.flushTimer = this.clock.setTimeout(() => void this.flush(), this.writeBehindMs);
+    const batch = this.openBatch();
+    if (delta !== undefined) batch.deltas.push(delta);
+    if (this.uncommitted.get(aor) !== batch) {
+      this.uncommitted.set(aor, batch);
+      batch.aors.push(aor);
+    }
   }
 
   /** Remove every binding tied to a stream connection that has closed (flows, RFC 5626). */
@@ -209,7 +306,7 @@ export class LocationService {
       const keep = list.filter((b) => b.connectionId !== connectionId);
       if (keep.length !== list.length) {
         n += list.length - keep.length;
-        await this.change(aor, keep, false);
+        this.change(aor, keep, false);
       }
     }
     return n;

@@ -69,7 +69,7 @@ const identity = new LocalIdentity([{ transport: 'udp', address: '127.0.0.1', po
 beforeEach(async () => {
   clock = new FakeClock();
   store = new MemoryBindings();
-  location = new LocationService({ clock, store, now: () => now, writeBehindMs: 0 });
+  location = new LocationService({ clock, store, now: () => now });
   registrar = new Registrar(location, identity, { now: () => now, minExpires: 60, maxExpires: 7200 });
   await location.start();
 });
@@ -182,7 +182,7 @@ describe('Registrar (RFC 3261 §10.3)', () => {
 
   it('a stored binding survives a restart and an expired one is swept', async () => {
     await registrar.register(register({ expires: 120 }), UDP);
-    const again = new LocationService({ clock, store, now: () => now, writeBehindMs: 0 });
+    const again = new LocationService({ clock, store, now: () => now });
     assert.equal(await again.start(), 1);
     assert.equal(again.lookup('bob@example.com').length, 1);
     now += 121_000;
@@ -197,7 +197,7 @@ describe('Registrar (RFC 3261 §10.3)', () => {
     await registrar.register(register({ to: 'sip:carol@example.com', contacts: ['<sip:carol@192.0.2.51:40001;transport=tcp>'] }), TCP);
     await registrar.register(register({ to: 'sip:dave@example.com', contacts: ['<sip:dave@df7jal23ls0d.invalid;transport=ws>'] }), WS);
     assert.equal(location.lookup('dave@example.com')[0]?.connectionId, 3);
-    const again = new LocationService({ clock, store, now: () => now, writeBehindMs: 0 });
+    const again = new LocationService({ clock, store, now: () => now });
     assert.equal(await again.start(), 1);
     const [carol] = again.lookup('carol@example.com');
     assert.equal(carol?.received.transport, 'tcp');
@@ -209,25 +209,147 @@ describe('Registrar (RFC 3261 §10.3)', () => {
     await again.stop();
   });
 
-  it('writes behind in batches: one store transaction for many changes, none before the timer', async () => {
-    const batched = new LocationService({ clock, store, now: () => now, writeBehindMs: 50 });
-    await batched.start();
-    const r2 = new Registrar(batched, identity, { now: () => now });
-    for (let i = 0; i < 5; i++) await r2.register(register({ to: `sip:u${i}@example.com` }), UDP);
-    assert.equal(store.rows.size, 0, 'nothing written yet');
-    assert.equal(batched.lookup('u3@example.com').length, 1, 'but served from memory at once');
-    clock.advance(50);
-    await batched.flush();
+  it('commits the changes of one event-loop turn together: one store transaction for many REGISTERs', async () => {
+    const results = await Promise.all(Array.from({ length: 5 }, (_, i) => registrar.register(register({ to: `sip:u${i}@example.com` }), UDP)));
+    assert.deepEqual(results.map((r) => r.status), [200, 200, 200, 200, 200]);
     assert.equal(store.rows.size, 5);
     assert.equal(store.applied, 1, 'one batch');
-    await r2.register(register({ to: 'sip:u0@example.com', expires: 0, cseq: 2 }), UDP);
-    await batched.stop();
-    assert.equal(store.rows.size, 4, 'stop writes what is pending');
+    await registrar.register(register({ to: 'sip:u0@example.com', expires: 0, cseq: 2 }), UDP);
+    assert.equal(store.rows.size, 4);
+    assert.equal(store.applied, 2);
   });
 
   it('removes the bindings of a closed connection', async () => {
     await registrar.register(register(), TCP);
     assert.equal(await location.removeConnection(7), 1);
     assert.equal(location.lookup('bob@example.com').length, 0);
+  });
+});
+
+/** A BindingStore whose commits the test completes (`commitNext`) or fails (`failNext`), one batch at a time. */
+class HeldBindings extends MemoryBindings {
+  readonly waiting: Array<{ changes: { save: readonly ContactBinding[]; remove: ReadonlyArray<readonly [string, string]> }; done: (e?: Error) => void }> = [];
+  override apply(changes: { save: readonly ContactBinding[]; remove: ReadonlyArray<readonly [string, string]> }): Promise<void> {
+    return new Promise((resolve, reject) => this.waiting.push({ changes, done: (e) => (e === undefined ? resolve() : reject(e)) }));
+  }
+  async commitNext(): Promise<void> {
+    const w = this.waiting.shift();
+    assert.ok(w, 'a batch waits for its commit');
+    await super.apply(w.changes);
+    w.done();
+  }
+  failNext(): void {
+    const w = this.waiting.shift();
+    assert.ok(w, 'a batch waits for its commit');
+    w.done(new Error('disk I/O error'));
+  }
+}
+
+/** Let timers of the next turns run (setImmediate: where the location service commits). */
+const turns = async (n = 3): Promise<void> => {
+  for (let i = 0; i < n; i++) await new Promise((r) => setImmediate(r));
+};
+
+/** The status of a register() once it settles, or 'waiting'. */
+function watch(p: Promise<{ status: number }>): { readonly state: number | 'waiting' } {
+  const w = { state: 'waiting' as number | 'waiting' };
+  void p.then((r) => (w.state = r.status));
+  return w;
+}
+
+describe('Registrar: no 200 (OK) before the commit (group commit)', () => {
+  let held: HeldBindings;
+  let reg: Registrar;
+  let loc: LocationService;
+  beforeEach(async () => {
+    held = new HeldBindings();
+    loc = new LocationService({ clock, store: held, now: () => now });
+    reg = new Registrar(loc, identity, { now: () => now, minExpires: 60 });
+    await loc.start();
+  });
+
+  it('a registration is answered only once the batch that holds it is committed; one batch per turn, one batch at a time', async () => {
+    const a = watch(reg.register(register({ to: 'sip:a@example.com' }), UDP));
+    const b = watch(reg.register(register({ to: 'sip:b@example.com' }), UDP));
+    await turns();
+    assert.equal(held.waiting.length, 1, 'the two REGISTERs of one turn share one batch');
+    assert.deepEqual([a.state, b.state], ['waiting', 'waiting'], 'no answer before the commit');
+    assert.equal(loc.lookup('a@example.com').length, 1, 'memory has it at once (the proxy may route to it)');
+    // a REGISTER of a later turn, while the first batch is being committed: the next batch,
+    // handed over once the first has settled (one batch in the store's hands at a time)
+    const c = watch(reg.register(register({ to: 'sip:c@example.com' }), UDP));
+    const d = watch(reg.register(register({ to: 'sip:d@example.com' }), UDP));
+    await turns();
+    assert.equal(held.waiting.length, 1, 'the next batch waits for the first');
+    await held.commitNext();
+    await turns();
+    assert.deepEqual([a.state, b.state, c.state, d.state], [200, 200, 'waiting', 'waiting']);
+    assert.deepEqual([...held.rows.keys()].sort(), ['a@example.com sip:bob@192.0.2.50:40000', 'b@example.com sip:bob@192.0.2.50:40000']);
+    assert.equal(held.waiting.length, 1, 'c and d together');
+    assert.deepEqual(held.waiting[0]!.changes.save.map((x) => x.aor), ['c@example.com', 'd@example.com']);
+    await held.commitNext();
+    await turns();
+    assert.deepEqual([c.state, d.state], [200, 200]);
+  });
+
+  it('an un-REGISTER (Expires: 0) and a Contact: * removal wait for their commit too', async () => {
+    const first = reg.register(register({ contacts: ['<sip:bob@192.0.2.50:40000>', '<sip:bob@192.0.2.60:5060>'] }), UDP);
+    await turns();
+    await held.commitNext();
+    assert.equal((await first).status, 200);
+    const one = watch(reg.register(register({ contacts: ['<sip:bob@192.0.2.60:5060>'], expires: 0, cseq: 2 }), UDP));
+    await turns();
+    assert.equal(one.state, 'waiting', 'a removal is acknowledged once committed');
+    await held.commitNext();
+    await turns();
+    assert.equal(one.state, 200);
+    assert.equal(held.rows.size, 1);
+    const star = watch(reg.register(register({ contacts: ['*'], expires: 0, cseq: 3 }), UDP));
+    await turns();
+    assert.equal(star.state, 'waiting');
+    await held.commitNext();
+    await turns();
+    assert.equal(star.state, 200);
+    assert.equal(held.rows.size, 0);
+  });
+
+  it('a query (no Contact) waits for the commit of the AOR\'s latest change, and lists it then', async () => {
+    const made = watch(reg.register(register(), UDP));
+    const query = reg.register(register({ contacts: [], cseq: 2 }), UDP);
+    const q = watch(query);
+    await turns();
+    assert.deepEqual([made.state, q.state], ['waiting', 'waiting']);
+    await held.commitNext();
+    const r = await query;
+    assert.equal(r.status, 200);
+    assert.deepEqual(contactsOf(r.headers), ['<sip:bob@192.0.2.50:40000>;expires=3600']);
+    // nothing uncommitted: a query is answered at once
+    const again = reg.register(register({ contacts: [], cseq: 3 }), UDP);
+    assert.equal((await again).status, 200);
+  });
+
+  it('a commit that fails answers 500 with Retry-After to every REGISTER of the batch, and the next batch is answered 200', async () => {
+    const a = reg.register(register({ to: 'sip:a@example.com' }), UDP);
+    const b = reg.register(register({ to: 'sip:b@example.com' }), UDP);
+    await turns();
+    held.failNext();
+    for (const r of [await a, await b]) {
+      assert.equal(r.status, 500);
+      assert.equal(r.reason, 'Server Internal Error (bindings not stored)');
+      assert.deepEqual(r.headers, [['Retry-After', '5']]);
+    }
+    assert.equal(held.rows.size, 0, 'nothing stored');
+    // a query of an AOR whose change failed: 500 as well while it is the latest change
+    const q = reg.register(register({ to: 'sip:c@example.com' }), UDP);
+    const query = reg.register(register({ to: 'sip:c@example.com', contacts: [], cseq: 2 }), UDP);
+    await turns();
+    held.failNext();
+    assert.deepEqual([(await q).status, (await query).status], [500, 500]);
+    // the store is back: the phone's retry is stored and acknowledged
+    const retry = reg.register(register({ to: 'sip:a@example.com', cseq: 2 }), UDP);
+    await turns();
+    await held.commitNext();
+    assert.equal((await retry).status, 200);
+    assert.equal(held.rows.size, 1);
   });
 });

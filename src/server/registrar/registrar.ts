@@ -94,12 +94,19 @@ export class Registrar {
       for (const b of current) {
         if (b.callId === callId && cseq <= b.cseq) return outOfOrder();
       }
-      await this.location.update(aor, []);
-      return this.ok(aor, [], request);
+      return this.store(aor, [], request);
     }
 
     const contacts = request.contact;
-    if (contacts.length === 0) return this.ok(aor, current, request); // a query (§10.2.3)
+    if (contacts.length === 0) {
+      // a query (§10.2.3): what it lists is on disk, too (a change of this AOR may be committing)
+      try {
+        await this.location.committed(aor);
+      } catch {
+        return notStored(aor);
+      }
+      return this.ok(aor, this.location.lookup(aor), request);
+    }
 
     const headerExpires = request.expires;
     const path = request.path.length === 0 ? NO_PATH : request.path.map((p) => ownString(p.toString()));
@@ -128,7 +135,23 @@ export class Registrar {
       matchKeys.set(made, key);
       next.push(made);
     }
-    await this.location.update(aor, next);
+    return this.store(aor, next, request);
+  }
+
+  /**
+   * Step 8's 200 (OK) once the bindings are committed to the store, not before: a registration
+   * acknowledged and then lost in a crash (kill -9, out of memory) is a phone that believes itself
+   * reachable and is not, until its next refresh (up to an hour later). The same for a removal:
+   * a binding removed with 200 that comes back after a crash is as false. The changes of one
+   * event-loop turn share one commit (LocationService). When the commit fails, 500 with
+   * Retry-After (notStored): the registrar does not say 200 for what it did not store.
+   */
+  private async store(aor: string, next: readonly ContactBinding[], request: SipRequest): Promise<RegistrarResult> {
+    try {
+      await this.location.update(aor, next);
+    } catch {
+      return notStored(aor);
+    }
     return this.ok(aor, next, request);
   }
 
@@ -214,6 +237,20 @@ function matchKey(b: ContactBinding): string {
     matchKeys.set(b, key);
   }
   return key;
+}
+
+/** Seconds a client is asked to wait before it tries again after a commit that failed. */
+export const NOT_STORED_RETRY_AFTER = 5;
+
+/**
+ * The bindings could not be committed (the database failed, or the binding writer did not answer
+ * in time; the location service logs why). RFC 3261 §21.5.1: "The server encountered an
+ * unexpected condition that prevented it from fulfilling the request. The client MAY display the
+ * specific error condition and MAY retry the request after several seconds." Retry-After says
+ * how many (§20.33).
+ */
+function notStored(aor: string): RegistrarResult {
+  return { status: 500, reason: 'Server Internal Error (bindings not stored)', headers: [['Retry-After', String(NOT_STORED_RETRY_AFTER)]], aor };
 }
 
 /**

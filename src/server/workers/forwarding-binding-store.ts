@@ -1,5 +1,27 @@
+import type { MessagePort } from 'node:worker_threads';
 import type { BindingStore, ContactBinding } from '../../store/binding-store.js';
-import type { ToWriter } from './worker-messages.js';
+import { StoreError } from '../../store/store-error.js';
+import type { FromWriter, ToWriter } from './worker-messages.js';
+
+/** Options of a ForwardingBindingStore. */
+export interface ForwardingBindingStoreOptions {
+  /**
+   * A write the writer has not answered within this many ms fails (its REGISTERs get 500): a
+   * writer that hangs must not hold their transactions forever. It is still resent to a new
+   * writer. Default 10,000 (the writer's SQLite busy timeout is 5 s).
+   */
+  readonly timeoutMs?: number;
+}
+
+/** A write sent to the writer and not answered yet. */
+interface Unanswered {
+  readonly message: ToWriter;
+  /** Settled already (it timed out, or the writer is gone): the answer only removes it. */
+  settled: boolean;
+  readonly resolve: () => void;
+  readonly reject: (e: Error) => void;
+  timer: NodeJS.Timeout | undefined;
+}
 
 /**
  * The BindingStore of a SIP worker thread: writes go to the binding writer thread
@@ -10,30 +32,69 @@ import type { ToWriter } from './worker-messages.js';
  * that commits, too. Measured with two workers at 4,000 REGISTER/s: batch commits of 5-15 ms
  * every few hundred ms in each worker, and a burst of late responses after each.
  *
- * A write resolves once it is handed over, not once it is on disk: the location service writes
- * behind anyway (every 50 ms), and the writer commits what it got within one batch.
- * A `post` that fails (the writer is gone) throws, and the location service logs it.
+ * A write resolves once the writer has committed it (it answers by number over the same
+ * channel), so the registrar's 200 (OK) follows the commit. When the writer dies, the socket
+ * thread starts another and gives this store a new channel (`setWriter`): every write not yet
+ * answered is sent again, in order (the writes are upserts and deletes by key, and no other
+ * worker knows of these changes before they are committed: sending one twice is harmless).
+ * Without a writer (it could not be restarted) every write fails (500 to the REGISTER).
  */
 export class ForwardingBindingStore implements BindingStore {
+  private port: MessagePort | undefined;
+  private next = 1;
+  /** By number, in the order sent. */
+  private readonly unanswered = new Map<number, Unanswered>();
+  private readonly timeoutMs: number;
+
   constructor(
     private readonly reader: Pick<BindingStore, 'loadAll'>,
-    private readonly post: (message: ToWriter) => void,
-  ) {}
-
-  async save(binding: ContactBinding): Promise<void> {
-    this.post({ k: 'apply', save: [binding], remove: [] });
+    writer: MessagePort | undefined,
+    options: ForwardingBindingStoreOptions = {},
+  ) {
+    this.timeoutMs = options.timeoutMs ?? 10_000;
+    this.setWriter(writer);
   }
 
-  async apply(changes: { readonly save: readonly ContactBinding[]; readonly remove: ReadonlyArray<readonly [string, string]> }): Promise<void> {
-    this.post({ k: 'apply', save: changes.save, remove: changes.remove });
+  /** Writes sent and not answered yet (tests, stats). */
+  get waiting(): number {
+    return this.unanswered.size;
+  }
+
+  /**
+   * The channel to a (new) binding writer: unanswered writes are sent to it again, in order.
+   * `undefined`: there is no writer any more; unanswered and later writes fail.
+   */
+  setWriter(port: MessagePort | undefined): void {
+    this.port?.close();
+    this.port = port;
+    if (port === undefined) {
+      for (const [n, u] of this.unanswered) this.fail(n, u, new StoreError('ERR_STORE_IO', 'no binding writer'));
+      return;
+    }
+    port.on('message', (m: FromWriter) => this.answered(m));
+    for (const u of this.unanswered.values()) port.postMessage(u.message);
+  }
+
+  /** Close the channel (the worker stops; its last writes have been answered). */
+  close(): void {
+    this.port?.close();
+    this.port = undefined;
+  }
+
+  async save(binding: ContactBinding): Promise<void> {
+    return this.send({ k: 'apply', n: this.next++, save: [binding], remove: [] });
+  }
+
+  apply(changes: { readonly save: readonly ContactBinding[]; readonly remove: ReadonlyArray<readonly [string, string]> }): Promise<void> {
+    return this.send({ k: 'apply', n: this.next++, save: changes.save, remove: changes.remove });
   }
 
   async remove(aor: string, contact: string): Promise<void> {
-    this.post({ k: 'apply', save: [], remove: [[aor, contact]] });
+    return this.send({ k: 'apply', n: this.next++, save: [], remove: [[aor, contact]] });
   }
 
   async removeAor(aor: string): Promise<void> {
-    this.post({ k: 'remove-aor', aor });
+    return this.send({ k: 'remove-aor', n: this.next++, aor });
   }
 
   loadAll(now: number): Promise<ContactBinding[]> {
@@ -42,7 +103,41 @@ export class ForwardingBindingStore implements BindingStore {
 
   /** The writer purges; how many rows went is not known here (0). */
   async purgeExpired(now: number): Promise<number> {
-    this.post({ k: 'purge', now });
+    await this.send({ k: 'purge', n: this.next++, now });
     return 0;
+  }
+
+  private send(message: ToWriter): Promise<void> {
+    const port = this.port;
+    if (port === undefined) return Promise.reject(new StoreError('ERR_STORE_IO', 'no binding writer'));
+    return new Promise<void>((resolve, reject) => {
+      const u: Unanswered = { message, settled: false, resolve, reject, timer: undefined };
+      u.timer = setTimeout(() => this.fail(message.n, u, new StoreError('ERR_STORE_IO', `the binding writer did not answer within ${this.timeoutMs} ms`), false), this.timeoutMs);
+      u.timer.unref();
+      this.unanswered.set(message.n, u);
+      port.postMessage(message);
+    });
+  }
+
+  /** Every write up to `m.n` is committed, but `m.n` itself when the writer says why not. */
+  private answered(m: FromWriter): void {
+    for (const [n, u] of this.unanswered) {
+      if (n > m.n) break;
+      this.unanswered.delete(n);
+      clearTimeout(u.timer);
+      if (u.settled) continue;
+      u.settled = true;
+      if (n === m.n && m.error !== undefined) u.reject(new StoreError('ERR_STORE_IO', m.error));
+      else u.resolve();
+    }
+  }
+
+  /** Settle `u` as failed; `forget`: drop it too (no writer will get it), else keep it for a new writer. */
+  private fail(n: number, u: Unanswered, e: Error, forget = true): void {
+    clearTimeout(u.timer);
+    if (forget) this.unanswered.delete(n);
+    if (u.settled) return;
+    u.settled = true;
+    u.reject(e);
   }
 }

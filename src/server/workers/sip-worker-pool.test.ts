@@ -1,6 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { BroadcastChannel } from 'node:worker_threads';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { BroadcastChannel, type Worker } from 'node:worker_threads';
 import type { Flow } from '../transport/flow.js';
 import type { ResponseTarget } from '../transport/response-target.js';
 import type { TransportLayer } from '../transport/transport-layer.js';
@@ -61,3 +64,73 @@ describe('SipWorkerPool: what a worker learns of its sends', () => {
     assert.ok(items.length <= 4, `at most one "handled" per batch: ${JSON.stringify(items)}`);
   });
 });
+
+describe('SipWorkerPool: a binding writer that dies', () => {
+  let dir: string;
+  let reports: Array<{ k: string; user?: string; n?: number; hang?: boolean; error?: string }>;
+  let channels: BroadcastChannel[];
+  before(() => {
+    dir = mkdtempSync(join(tmpdir(), 'parley-writer-restart-'));
+  });
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  async function startPool(maxRestartsPerMinute: number): Promise<SipWorkerPool> {
+    reports = [];
+    channels = ['binding-worker', 'hanging-writer'].map((name) => {
+      const c = new BroadcastChannel(name);
+      c.onmessage = (e) => reports.push((e as { data: (typeof reports)[number] }).data);
+      return c;
+    });
+    const pool = new SipWorkerPool({
+      count: 1,
+      entry: new URL('./testdata/binding-worker.ts', import.meta.url),
+      workerData: (_index, writer) => ({ writer }),
+      writer: { entry: new URL('./testdata/hanging-writer.ts', import.meta.url), workerData: { dataDir: dir } },
+      maxRestartsPerMinute,
+    });
+    await pool.start(transports);
+    return pool;
+  }
+  async function until(what: string, cond: () => boolean): Promise<void> {
+    for (let i = 0; i < 500 && !cond(); i++) await new Promise((r) => setTimeout(r, 10));
+    assert.ok(cond(), `${what}: ${JSON.stringify(reports)}`);
+  }
+  const register = (pool: SipWorkerPool, user: string): void => pool.onBytes(new TextEncoder().encode(`REGISTER sip:b SIP/2.0\r\nCall-ID: ${user}\r\n\r\n${user}`), FLOW, true);
+  const writerOf = (pool: SipWorkerPool): Worker => (pool as unknown as { writer: Worker }).writer;
+
+  it('is restarted, and the write it left unanswered is sent to the new one, which answers it', async () => {
+    writeFileSync(join(dir, 'hang'), '');
+    const pool = await startPool(5);
+    try {
+      register(pool, 'alice');
+      await until('the writer got the write', () => reports.some((r) => r.k === 'got' && r.hang === true));
+      assert.ok(!reports.some((r) => r.k === 'committed'), 'not answered while the writer hangs');
+      rmSync(join(dir, 'hang'));
+      await writerOf(pool).terminate();
+      await until('the write answered by the new writer', () => reports.some((r) => r.k === 'committed' && r.user === 'alice'));
+      assert.deepEqual(reports.filter((r) => r.k === 'got').map((r) => [r.n, r.hang]), [[1, true], [1, false]], 'the same write, sent again');
+    } finally {
+      await pool.stop();
+      for (const c of channels) c.close();
+    }
+  });
+
+  it('that cannot be restarted fails the writes waiting for it (their REGISTERs get 500, not 200)', async () => {
+    writeFileSync(join(dir, 'hang'), '');
+    const pool = await startPool(0);
+    try {
+      register(pool, 'bob');
+      await until('the writer got the write', () => reports.some((r) => r.k === 'got'));
+      await writerOf(pool).terminate();
+      await until('the write failed', () => reports.some((r) => r.k === 'failed' && r.user === 'bob'));
+      assert.match(reports.find((r) => r.k === 'failed')!.error ?? '', /no binding writer/);
+      register(pool, 'carol');
+      await until('a later write fails too', () => reports.some((r) => r.k === 'failed' && r.user === 'carol'));
+    } finally {
+      rmSync(join(dir, 'hang'), { force: true });
+      await pool.stop();
+      for (const c of channels) c.close();
+    }
+  });
+});
+

@@ -213,13 +213,19 @@ export class SipWorkerPool implements RawReceiver {
   }
 
   /**
-   * The writer died: start another and give every worker a new channel to it. Writes sent to the
-   * old one and not yet applied are lost (the workers still hold those bindings in memory, and
-   * their next refresh writes them again).
+   * The writer died: start another and give every worker a new channel to it. The workers send
+   * the writes the old one left unanswered again (their REGISTERs still wait for the commit).
+   * When it cannot be restarted, the workers are told: their waiting and later writes fail, and
+   * REGISTERs are answered 500 rather than 200 for bindings that are not stored.
    */
   private restartWriter(entry: URL, workerData: unknown, code: number): void {
+    const giveUp = (): void => {
+      this.writer = undefined;
+      for (const slot of this.workers()) slot.worker.postMessage({ k: 'writer' });
+    };
     if (!this.mayRestart()) {
-      this.log.error({ code }, 'binding writer keeps failing; registrations are no longer written to the store');
+      this.log.error({ code }, 'binding writer keeps failing; registrations are no longer stored (REGISTERs are answered 500)');
+      giveUp();
       return;
     }
     this.log.error({ code }, 'binding writer exited; starting a new one');
@@ -230,7 +236,10 @@ export class SipWorkerPool implements RawReceiver {
           if (port !== undefined) slot.worker.postMessage({ k: 'writer', port }, [port]);
         }
       },
-      (e: unknown) => this.log.error({ err: (e as Error).message }, 'binding writer could not be restarted; registrations are no longer written to the store'),
+      (e: unknown) => {
+        this.log.error({ err: (e as Error).message }, 'binding writer could not be restarted; registrations are no longer stored (REGISTERs are answered 500)');
+        giveUp();
+      },
     );
   }
 

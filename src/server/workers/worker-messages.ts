@@ -81,12 +81,23 @@ export type ToPeer = { readonly k: 'bindings'; readonly d: BindingDelta };
 
 /**
  * Worker → the binding writer thread (app/binding-writer.ts), over a channel of each worker's
- * own: the writes of its location service, in order.
+ * own: the writes of its location service, in order, numbered (`n`, growing) for the answer.
  */
 export type ToWriter =
-  | { readonly k: 'apply'; readonly save: readonly ContactBinding[]; readonly remove: ReadonlyArray<readonly [string, string]> }
-  | { readonly k: 'remove-aor'; readonly aor: string }
-  | { readonly k: 'purge'; readonly now: number };
+  | { readonly k: 'apply'; readonly n: number; readonly save: readonly ContactBinding[]; readonly remove: ReadonlyArray<readonly [string, string]> }
+  | { readonly k: 'remove-aor'; readonly n: number; readonly aor: string }
+  | { readonly k: 'purge'; readonly n: number; readonly now: number };
+
+/**
+ * The binding writer → a worker, over the same channel: every write numbered up to `n` has been
+ * committed, but write `n` itself when `error` says why it could not be (it was rolled back).
+ * Writes are answered in the order they were sent.
+ */
+export interface FromWriter {
+  readonly k: 'done';
+  readonly n: number;
+  readonly error?: string;
+}
 
 /** Socket thread → the binding writer: a worker's channel, or stop (after the workers did). */
 export type WriterControl = { readonly k: 'port'; readonly port: MessagePort } | { readonly k: 'stop' };

@@ -79,13 +79,7 @@ export class SqliteBindingStore implements BindingStore {
 
   /** Saves and removals in one SQLite transaction: one commit for a whole batch. */
   async apply(changes: { readonly save: readonly ContactBinding[]; readonly remove: ReadonlyArray<readonly [string, string]> }): Promise<void> {
-    const rows = changes.save.map(toRow);
-    withStoreErrors(() =>
-      this.db.transaction(() => {
-        for (const row of rows) this.upsert.run(row);
-        for (const [aor, contact] of changes.remove) this.deleteOne.run(aor, contact);
-      })(),
-    );
+    this.transaction(() => this.applyRows(changes));
   }
 
   async remove(aor: string, contact: string): Promise<void> {
@@ -93,7 +87,34 @@ export class SqliteBindingStore implements BindingStore {
   }
 
   async removeAor(aor: string): Promise<void> {
+    this.removeAorRows(aor);
+  }
+
+  /**
+   * Run `fn` in one transaction, synchronously (the binding writer commits the writes of several
+   * workers at once this way); rolled back when it throws, as a StoreError.
+   */
+  transaction<T>(fn: () => T): T {
+    return withStoreErrors(() => this.db.transaction(fn)());
+  }
+
+  /** The writes of `apply`, synchronously, in the caller's transaction (`transaction`). Throws StoreError. */
+  applyRows(changes: { readonly save: readonly ContactBinding[]; readonly remove: ReadonlyArray<readonly [string, string]> }): void {
+    const rows = changes.save.map(toRow);
+    withStoreErrors(() => {
+      for (const row of rows) this.upsert.run(row);
+      for (const [aor, contact] of changes.remove) this.deleteOne.run(aor, contact);
+    });
+  }
+
+  /** `removeAor`, synchronously. */
+  removeAorRows(aor: string): void {
     withStoreErrors(() => this.deleteAor.run(aor));
+  }
+
+  /** `purgeExpired`, synchronously. */
+  purgeRows(now: number): number {
+    return withStoreErrors(() => this.deleteExpired.run(now)).changes;
   }
 
   /** Bindings with `expires > now`, ordered by aor then contact. */
@@ -102,7 +123,7 @@ export class SqliteBindingStore implements BindingStore {
   }
 
   async purgeExpired(now: number): Promise<number> {
-    return withStoreErrors(() => this.deleteExpired.run(now)).changes;
+    return this.purgeRows(now);
   }
 }
 

@@ -33,6 +33,16 @@ describe('SqliteDatabase', () => {
     }
   });
 
+  it('synchronous FULL when asked (registrar.synchronous: full, power-loss durability)', () => {
+    const db = SqliteDatabase.open(dir, { synchronous: 'full' });
+    try {
+      assert.equal(db.handle.pragma('synchronous', { simple: true }), 2); // FULL
+      assert.equal(db.handle.pragma('journal_mode', { simple: true }), 'wal');
+    } finally {
+      db.close();
+    }
+  });
+
   it('keeps data across close and reopen, and migrates only once', async () => {
     const first = SqliteDatabase.open(dir);
     await new SqliteSubscriberStore(first).add({ username: 'alice', domain: 'example.com', password: 'pw' });

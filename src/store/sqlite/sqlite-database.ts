@@ -11,15 +11,26 @@ export interface SqliteDatabaseOptions {
    * server and `parley user …` may use the file at the same time. Default 5000.
    */
   readonly busyTimeoutMs?: number;
+  /**
+   * PRAGMA synchronous of this connection. `normal` (the default): in WAL mode a commit is a
+   * write() into the log without fsync, so a committed transaction survives a crash of the process
+   * (kill -9, out of memory) but a power loss or an OS crash may take the last commits back
+   * (never the file's consistency). `full`: the log is fsynced at every commit, which a power loss
+   * does not undo either, at the cost of an fsync per commit.
+   */
+  readonly synchronous?: Synchronous;
 }
+
+/** How a connection's commits reach the disk (SqliteDatabaseOptions.synchronous). */
+export type Synchronous = 'normal' | 'full';
 
 /** The data-directory value that opens a private in-memory database (for tests). */
 export const IN_MEMORY = ':memory:';
 
 /**
  * Parley's embedded database: one SQLite file, `<dataDir>/parley.db`, shared by every SQLite store.
- * Opened in WAL mode (readers never block the writer; a crash loses at most the last commits with
- * `synchronous = NORMAL`, never the file's consistency) and migrated to the current schema on open.
+ * Opened in WAL mode (readers never block the writer; with `synchronous = NORMAL` a crash of the
+ * process loses no commit, a power loss at most the last commits, never the file's consistency) and migrated to the current schema on open.
  * An instance owns its connection; stores prepare their statements once against `handle`.
  */
 export class SqliteDatabase {
@@ -52,7 +63,10 @@ export class SqliteDatabase {
         const mode = handle.pragma('journal_mode = WAL', { simple: true });
         if (mode !== 'wal') throw new Error(`could not switch to WAL mode (journal_mode is ${String(mode)})`);
       }
-      handle.pragma('synchronous = NORMAL');
+      // "A transaction committed in WAL mode with synchronous=NORMAL might roll back following a
+      // power loss or system crash." (sqlite.org/pragma.html#pragma_synchronous): a crash of the
+      // process alone loses nothing committed. FULL syncs the log at each commit.
+      handle.pragma(`synchronous = ${options.synchronous === 'full' ? 'FULL' : 'NORMAL'}`);
       const version = migrateSqliteSchema(handle);
       return new SqliteDatabase(handle, file, version);
     } catch (e) {
