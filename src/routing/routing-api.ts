@@ -187,7 +187,8 @@ export interface RequestContext extends ScriptContextBase, HeaderActions {
   save(): Promise<number>;
   /**
    * The contacts registered for `aor` (default: the Request-URI's user@host) become the targets
-   * of the next `relay()`, by q; returns how many [lookup].
+   * of the next `relay()`, by q; at most 16 of them (MAX_LOOKUP_TARGETS: the highest q, then the
+   * latest refreshed), so that an AOR with hundreds of contacts is no fork bomb; returns how many [lookup].
    */
   lookup(aor?: string): number;
   /**

@@ -161,6 +161,17 @@ describe('default routing script (harness)', () => {
       assert.equal(r.status, 200);
     });
 
+    it('an AOR with many contacts: one INVITE forks to at most 16 of them, the highest q and the freshest first (no fork bomb)', async () => {
+      // 40 contacts (what one REGISTER can carry): each branch is a client transaction and up to
+      // 7 INVITE retransmissions over UDP, so one stranger's INVITE would make 280 datagrams
+      for (let i = 0; i < 40; i++) h.register('frank@example.com', `sip:frank${i}@198.51.100.${100 + i}:5062`, { q: i === 39 ? 0.5 : 1 });
+      const r = await h.send(h.request('INVITE', 'sip:frank@example.com', { from: 'sip:someone@elsewhere.example.org' }));
+      assert.equal((r.step('lookup')!.result as unknown[]).length, 16);
+      assert.equal(r.branches.length, 16);
+      assert.equal(r.destinations.includes('udp:198.51.100.139:5062'), false, 'the q=0.5 contact is among the dropped');
+      await r.respond(486);
+    });
+
     it('for an authenticated local caller: an unknown user 404, a known user with no contact 480', async () => {
       const unknown = await h.send(h.request('INVITE', 'sip:nobody@example.com'), { credentials: ALICE });
       assert.equal(unknown.status, 404);
