@@ -2,13 +2,13 @@ import { createHash } from 'node:crypto';
 import type { Clock } from '../../lib/clock.js';
 import { silentLogger, type Logger } from '../../lib/logger.js';
 import {
-  MAGIC_COOKIE, SipRequest, type Flow, type FlowTransport, type ServerTransaction, type SipResponse, type Uri,
+  MAGIC_COOKIE, parseNameAddr, SipRequest, splitList, type Flow, type FlowTransport, type SipMessage, type ServerTransaction, type SipResponse, type Uri,
 } from '../../sip/index.js';
 import type { LocalIdentity } from '../core/local-identity.js';
 import type { SipServer } from '../sip-server.js';
 import { resolveSipUri, systemDns, type DnsLookup } from './dns-resolver.js';
 import { FlowTokens } from './flow-token.js';
-import { ROUTE_SIGNATURE_PARAM, RouteSignature, type RouteCheck } from './route-signature.js';
+import { ROUTE_SIGNATURE_PARAM, RouteSignature, routeTarget, type RouteCheck } from './route-signature.js';
 import { Branch, ResponseContext, type BranchLauncher, type ProxyTarget, type ResponseObserver } from './response-context.js';
 
 export interface ProxyCoreOptions {
@@ -141,13 +141,15 @@ export class ProxyCore implements BranchLauncher {
     const callId = request.callId;
     const fromTag = request.from.tag;
     const toTag = request.to.tag;
+    // the signature names where the dialog's requests through this entry go (route-signature.ts)
+    const target = routeTarget(request.requestUri);
     for (const uri of ours) {
       const sig = uri.kind === 'sip' ? uri.param(ROUTE_SIGNATURE_PARAM) : undefined;
       if (sig === undefined) {
         if (signed > 0) return 'invalid'; // an unsigned entry after a signed one: not a route we recorded
         continue;
       }
-      if (sig === null || !this.routeSignature.verify(sig, callId, fromTag, toTag)) return 'invalid';
+      if (sig === null || !this.routeSignature.verify(sig, callId, fromTag, toTag, target)) return 'invalid';
       signed++;
     }
     return signed === 0 ? 'unsigned' : 'signed';
@@ -273,6 +275,37 @@ export class ProxyCore implements BranchLauncher {
 
   // ---- BranchLauncher ----------------------------------------------------------------------
 
+  /**
+   * Parley's Record-Route entries in a response going upstream to the caller get a signature for
+   * the callee's Contact in that response: the caller's requests in the dialog go there
+   * (route-signature.ts). RFC 3261 §16.7 step 6: "If the selected response contains a
+   * Record-Route header field value originally provided by this proxy, the proxy MAY choose to
+   * rewrite the value before forwarding the response. This allows the proxy to provide different
+   * URIs for itself to the next upstream and downstream elements."
+   */
+  signResponseRoute(context: ResponseContext, response: SipResponse): void {
+    if (this.recordRouteFor.get(context) !== true || response.status <= 100 || response.status >= 300 || !response.has('record-route')) return;
+    let fields: string[];
+    try {
+      const signature = this.routeSignature.sign(response.callId, response.from.tag, contactTarget(response));
+      let changed = false;
+      // field by field, each value in its place: the fields as the UAS wrote them (some UAs read
+      // one Record-Route value per field)
+      fields = response.getAll('record-route').map((field) => splitList(field, true).map((text) => {
+        const entry = parseNameAddr(text);
+        const uri = entry.uri;
+        if (uri.kind !== 'sip' || uri.param(ROUTE_SIGNATURE_PARAM) === undefined || !this.identity.isLocalUri(uri)) return text;
+        changed = true;
+        return entry.withUri(uri.withParam(ROUTE_SIGNATURE_PARAM, signature)).toString();
+      }).join(', '));
+      if (!changed) return;
+    } catch {
+      return; // a Record-Route or Contact that does not parse: passed on as it is, its route will not verify
+    }
+    response.set('Record-Route', fields[0]!);
+    for (const field of fields.slice(1)) response.append('Record-Route', field);
+  }
+
   launch(context: ResponseContext, target: ProxyTarget): void {
     // §16.6 step 1: "Make a copy of the received request"; step 2: update the Request-URI.
     const copy = copyRequest(context.request);
@@ -385,7 +418,9 @@ export class ProxyCore implements BranchLauncher {
       const destToken = this.flowTokenOf(dest);
       const inboundToken = inbound === undefined ? undefined : this.flowTokenOf(inbound);
       // both entries signed for the dialog (Call-ID and the caller's tag: all that is known yet)
-      const signature = this.routeSignature.sign(request.callId, request.from.tag);
+      // and for the caller's Contact: where the callee's requests along this route go; the
+      // caller's copy is signed for the callee's Contact in each response (signResponseRoute)
+      const signature = this.routeSignature.sign(request.callId, request.from.tag, contactTarget(request));
       if (inbound !== undefined && (inbound.transport !== dest.transport || destToken !== undefined || inboundToken !== undefined)) {
         request.prepend('Record-Route', this.identity.recordRoute(inbound.transport, inboundToken, signature));
       }
@@ -421,3 +456,12 @@ function loopHash(r: SipRequest): string {
   return h.digest('hex').slice(0, 12);
 }
 
+
+/** routeTarget of a message's first Contact ('' without one, or when it does not parse). */
+function contactTarget(message: SipMessage): string {
+  try {
+    return routeTarget(message.contact[0]?.uri);
+  } catch {
+    return '';
+  }
+}
