@@ -245,6 +245,21 @@ describe('ProxyCore: flow tokens towards WebSocket clients (RFC 5626 §5.2, §5.
       assert.equal(proxy.processRoute(request('BYE', bobUri, { routes: [preloaded, ourUdp('d-10', bobUri)], callId: 'd-9', toTag: 'b1' }), phoneFlow), 'invalid');
     });
 
+    it('thousands of Route values naming Parley are removed in one pass (the Route list parsed once, not once per value)', () => {
+      // a 48 kB in-dialog request with 1,920 of them took 855 ms of a worker: the list was parsed
+      // again and the first field split again for each value removed (quadratic)
+      const own = `<sip:127.0.0.1:${udpPort};lr>`;
+      const line = Array(640).fill(own).join(',');
+      const r = request('MESSAGE', 'sip:victim@203.0.113.66', { routes: [line, line, line, `<sip:198.51.100.9;lr>, ${own}`], callId: 'd-many', toTag: 'b1' });
+      let parses = 0;
+      const getter = Object.getOwnPropertyDescriptor(Object.getPrototypeOf(Object.getPrototypeOf(r)), 'route')!.get!;
+      Object.defineProperty(r, 'route', { get: () => (parses++, getter.call(r)) });
+      assert.equal(proxy.processRoute(r, phoneFlow), 'unsigned');
+      assert.ok(parses <= 2, `the Route list was parsed ${parses} times`);
+      // only the values naming Parley at the top went; the rest is as it was, in order
+      assert.deepEqual(r.list('route'), ['<sip:198.51.100.9;lr>', own]);
+    });
+
     it('a strict router before us: the signature in the Request-URI is checked too', () => {
       const ours = `sip:127.0.0.1:${udpPort};lr${rrsig('d-8', 'a1', bobUri)}`;
       const r = request('BYE', ours, { routes: [`<${bobUri}>`], callId: 'd-8', toTag: 'b1' });
