@@ -425,6 +425,12 @@ export class RequestCtx extends EditingCtx implements RequestContext, ResponseOb
       list = proxyTargets(request.requestUri, options).map((t) => (flow === undefined ? t : { ...t, flow }));
     }
     if (list.length === 0) throw new Error('relay: no target');
+    if (!env.proxy.admits(tx)) {
+      // RFC 3261 §21.5.4: "The server MAY indicate when the client should retry the request in a Retry-After header field."
+      this.trace?.step(this.handler, 'relay', undefined, '503: too many requests in progress from this source');
+      this.answer(503, 'Service Unavailable (too many requests in progress from this source)', [['Retry-After', '10']]);
+      return;
+    }
     this.trace?.step(this.handler, 'relay', targets === undefined ? (options === undefined ? undefined : [null, options]) : [targets, ...(options === undefined ? [] : [options])], describeTargets(list));
     this.forwarded = true;
     this.decision = 'relayed';

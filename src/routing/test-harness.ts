@@ -51,6 +51,8 @@ export interface HarnessOptions {
   readonly subscribers?: ReadonlyArray<{ readonly user: string; readonly password: string; readonly domain?: string }>;
   /** `proxy.outbound` routes. */
   readonly outbound?: ReadonlyArray<{ readonly domain: string; readonly uri: string }>;
+  /** `proxy.maxContextsPerSource` (default: the configuration's). */
+  readonly maxContextsPerSource?: number;
   /** Host names the proxy may resolve (A records); any other name does not resolve. */
   readonly hosts?: Readonly<Record<string, string>>;
   /** Server log level (default `silent`; `debug` to see what the core did). */
@@ -312,7 +314,7 @@ export class RoutingHarness {
           { transport: 'udp', address: HARNESS_ADDRESS, port: HARNESS_TRUSTED_PORT, auth: false },
         ],
       },
-      proxy: { outbound: o.outbound ?? [] },
+      proxy: { outbound: o.outbound ?? [], ...(o.maxContextsPerSource === undefined ? {} : { maxContextsPerSource: o.maxContextsPerSource }) },
     });
     const listeners: ListenerInfo[] = config.sip.listen.map((l) => ({ transport: l.transport, address: l.address, port: l.port }));
     const log = o.logger ?? pino({ level: o.logLevel ?? 'silent' });

@@ -434,3 +434,31 @@ describe('default routing script: no user enumeration by callers from other doma
     assert.equal(h.limiter!.isBlocked('198.51.100.40'), false);
   });
 });
+
+describe('default routing script: requests in progress per source are bounded (proxy.maxContextsPerSource)', () => {
+  let h: RoutingHarness;
+  before(async () => {
+    h = await RoutingHarness.start({ script: defaultScript, domains: ['example.com'], subscribers: [BOB], maxContextsPerSource: 2 });
+  });
+  after(() => h.close());
+
+  it('a stranger\'s INVITEs to a phone that does not answer: two relayed, the third 503 with Retry-After; a final response frees a share', async () => {
+    // 20,000 INVITEs from one stranger to a user whose phone did not answer took 380 MB: each
+    // holds its context and branch until Timer B (Timer C once the phone rings)
+    h.register('bob@example.com', 'sip:bob@198.51.100.7:5062');
+    const stranger = { from: 'sip:eve@elsewhere.example.org' };
+    const first = await h.send(h.request('INVITE', 'sip:bob@example.com', stranger));
+    const second = await h.send(h.request('INVITE', 'sip:bob@example.com', stranger));
+    assert.equal(first.branches.length, 1);
+    assert.equal(second.branches.length, 1);
+    const third = await h.send(h.request('INVITE', 'sip:bob@example.com', stranger));
+    assert.equal(third.status, 503);
+    assert.equal(third.final!.get('retry-after'), '10');
+    assert.deepEqual(third.branches, []);
+    await first.respond(486);
+    const fourth = await h.send(h.request('INVITE', 'sip:bob@example.com', stranger));
+    assert.equal(fourth.branches.length, 1);
+    await second.respond(486);
+    await fourth.respond(486);
+  });
+});

@@ -5,6 +5,7 @@ import {
   MAGIC_COOKIE, parseNameAddr, SipRequest, splitList, type Flow, type FlowTransport, type SipMessage, type ServerTransaction, type SipResponse, type Uri,
 } from '../../sip/index.js';
 import type { LocalIdentity } from '../core/local-identity.js';
+import { sourcePrefix } from '../transport/source-prefix.js';
 import type { SipServer } from '../sip-server.js';
 import { resolveSipUri, systemDns, type DnsLookup } from './dns-resolver.js';
 import { FlowTokens } from './flow-token.js';
@@ -15,6 +16,8 @@ export interface ProxyCoreOptions {
   readonly clock: Clock;
   /** Timer C in ms; RFC 3261 §16.6 step 11: "MUST be set for a value greater than 3 minutes". Default 181,000. */
   readonly timerC?: number;
+  /** Most response contexts open at once for requests from one source (sourcePrefix); 0: no limit. Default 1,000. */
+  readonly maxContextsPerSource?: number;
   readonly dns?: DnsLookup;
   readonly log?: Logger;
   /** Key of the flow tokens in Record-Route (RFC 5626 §5.2); nodes sharing dialogs share it. Default: random. */
@@ -54,6 +57,10 @@ export class ProxyCore implements BranchLauncher {
   private readonly log: Logger;
   private readonly contexts = new Map<ServerTransaction, ResponseContext>();
   private readonly recordRouteFor = new WeakMap<ResponseContext, boolean>();
+  private readonly maxContextsPerSource: number;
+  /** Open response contexts by the source of their request (sourcePrefix), and each context's source. */
+  private readonly contextsBySource = new Map<string, number>();
+  private readonly sourceOf = new WeakMap<ResponseContext, string>();
   private seq = 0;
   private readonly flowTokens: FlowTokens;
   private readonly routeSignature: RouteSignature;
@@ -73,6 +80,7 @@ export class ProxyCore implements BranchLauncher {
   ) {
     this.clock = options.clock;
     this.timerC = options.timerC ?? 181_000;
+    this.maxContextsPerSource = options.maxContextsPerSource ?? 1000;
     this.dns = options.dns ?? systemDns;
     this.log = options.log ?? silentLogger;
     this.flowTokens = new FlowTokens(options.flowTokenSecret);
@@ -194,8 +202,22 @@ export class ProxyCore implements BranchLauncher {
    * serially. `recordRoute` defaults to true for dialog-creating methods; `observer` hears the
    * branches' responses and runs the failure route (a routing script).
    */
+  /**
+   * May a request that came in over `tx` be relayed now? Not when its source already has
+   * maxContextsPerSource requests being relayed (each holds its context, branches and their
+   * retransmissions until its final response: without a bound, one stranger's INVITEs to a phone
+   * that never answers fill the memory). The caller answers 503 instead.
+   */
+  admits(tx: ServerTransaction): boolean {
+    if (this.maxContextsPerSource === 0) return true;
+    return (this.contextsBySource.get(sourcePrefix(tx.source.remoteAddress)) ?? 0) < this.maxContextsPerSource;
+  }
+
   forward(request: SipRequest, tx: ServerTransaction, targets: readonly ProxyTarget[], options: ForwardOptions = {}): ResponseContext {
     const context = new ResponseContext(request, tx, targets, this, options.observer);
+    const source = sourcePrefix(tx.source.remoteAddress);
+    this.sourceOf.set(context, source);
+    this.contextsBySource.set(source, (this.contextsBySource.get(source) ?? 0) + 1);
     this.recordRouteFor.set(context, options.recordRoute ?? DIALOG_CREATING.has(request.method));
     this.contexts.set(tx, context);
     context.start();
@@ -367,6 +389,12 @@ export class ProxyCore implements BranchLauncher {
 
   release(context: ResponseContext): void {
     this.contexts.delete(context.serverTx);
+    const source = this.sourceOf.get(context);
+    if (source === undefined) return;
+    this.sourceOf.delete(context);
+    const n = (this.contextsBySource.get(source) ?? 1) - 1;
+    if (n <= 0) this.contextsBySource.delete(source);
+    else this.contextsBySource.set(source, n);
   }
 
   // ---- forwarding mechanics ------------------------------------------------------------------
