@@ -60,6 +60,7 @@ export interface ParleyConfig {
   };
   readonly proxy: {
     readonly timerC: number;
+    readonly maxContextsPerSource: number;
     readonly outbound: ReadonlyArray<{ readonly domain: string; readonly uri: string }>;
     readonly recordRouteSecret?: string;
   };
@@ -147,7 +148,7 @@ export const CONFIG_SCHEMA: FieldSchema & { kind: 'object' } = {
             maxMessageSize: { kind: 'integer', min: 1024, max: 1048576, default: 65535, doc: 'Largest SIP message accepted, in bytes. A larger request whose header section fits is answered `513 Message Too Large` (over a stream, then its connection is closed); otherwise a datagram is dropped and a stream connection closed (WebSocket: close code 1009, no SIP answer).' },
             maxHeaders: { kind: 'integer', min: 16, max: 4096, default: 256, doc: 'Most header fields in one message; a request with more is answered `513 Message Too Large`. One header field (folded lines joined) may have at most 16,384 characters, a fixed limit: a longer one is left out and the request answered 513.' },
             maxConnections: { kind: 'integer', min: 1, max: 1000000, default: 10000, doc: 'Most TCP/TLS/WebSocket connections open at once.' },
-            maxConnectionsPerSource: { kind: 'integer', min: 1, max: 1000000, default: 100, doc: 'Most TCP/TLS/WebSocket connections from one source: an IPv4 address (IPv4-mapped IPv6 addresses count as IPv4), or an IPv6 /64 (a host usually has a whole /64 and can use a new address for every connection).' },
+            maxConnectionsPerSource: { kind: 'integer', min: 1, max: 1000000, default: 100, doc: 'Most TCP/TLS/WebSocket connections from one source: an IPv4 address (IPv4-mapped IPv6 addresses count as IPv4), or an IPv6 /64 (a host usually has a whole /64 and can use a new address for every connection). The HTTP/HTTPS listeners hold at most as many sockets from one source (before and after a WebSocket upgrade), over all of them; one more is closed at once.' },
             authenticatedReserve: { kind: 'integer', min: 0, max: 90, default: 20, doc: 'Percent of `maxConnections` kept for sources that have authenticated: once the rest is taken, a new connection is accepted only from an IPv4 address or IPv6 /64 from which a request passed digest authentication within `registrar.maxExpires` seconds (so a phone that holds a registration still gets in while strangers fill the table), or that connects to a listener with `auth: false` (a trusted interface). Connections Parley opens itself may use the whole table. 0: no reserve.' },
             idleTimeout: { kind: 'integer', min: 1, max: 86400, default: 3600, doc: 'Seconds before an idle TCP/TLS/WebSocket connection is closed (WebSocket pings do not count as activity, SIP messages and CRLF keepalives do).' },
           },
@@ -221,6 +222,7 @@ export const CONFIG_SCHEMA: FieldSchema & { kind: 'object' } = {
       doc: 'Stateful proxy (RFC 3261 §16).',
       fields: {
         timerC: { kind: 'integer', min: 181, max: 3600, default: 181, doc: 'Timer C, seconds an INVITE branch may stay without a final response (more than three minutes, §16.6).' },
+        maxContextsPerSource: { kind: 'integer', min: 0, max: 1000000, default: 1000, doc: 'Most requests from one source (an IPv4 address, an IPv6 /64) being relayed at once by each SIP core (worker thread), from the request until its final response; one more is answered `503 Service Unavailable` with `Retry-After`. A relayed INVITE holds about 40 kB until its final response (up to Timer C with a ringing phone): 20,000 INVITEs from one stranger to a user whose phone does not answer took 380 MB. 0: no limit.' },
         recordRouteSecret: { kind: 'string', minLength: 16, doc: 'Key (16 characters or more) of the signature in Parley\'s Record-Route entries, which in-dialog requests must bring back to be relayed; nodes that share dialogs share one. Default: a random key made on first start and kept in `dataDir/record-route.key` (mode 0600), so that calls outlive a restart.' },
         outbound: {
           kind: 'list',

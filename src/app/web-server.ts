@@ -37,6 +37,7 @@ export async function startWebServer(config: ParleyConfig, transports: Transport
     ...(certificate === undefined ? {} : { certificate }),
     origins: config.http.origins,
     maxSockets: config.sip.limits.maxConnections,
+    maxSocketsPerSource: config.sip.limits.maxConnectionsPerSource,
     plugins,
     log,
   });

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { request as httpsRequest } from 'node:https';
-import { createServer } from 'node:net';
+import { connect, createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect as tlsConnect } from 'node:tls';
@@ -199,6 +199,45 @@ describe('HttpServer', () => {
     assert.equal(c.status, 101);
     await other.stop();
     await c.waitClosed();
+  });
+
+  it('holds at most maxSocketsPerSource sockets from one source, over all its listeners; a socket that closes frees its share', async () => {
+    // one host trickling headers (slowloris) held 10,000 sockets, the whole listener: every
+    // browser was refused until its sockets timed out, and it reconnects as they do
+    const other = new HttpServer({
+      listeners: [
+        { transport: 'http', address: '127.0.0.1', port: 0 },
+        { transport: 'http', address: '127.0.0.1', port: 0 },
+      ],
+      maxSocketsPerSource: 3,
+    });
+    const [a, b] = await other.start();
+    const open = (port: number): Promise<Socket> =>
+      new Promise((resolve, reject) => {
+        const s = connect(port, '127.0.0.1', () => resolve(s));
+        s.on('error', reject);
+      });
+    const closed = (s: Socket): Promise<boolean> =>
+      within(new Promise<boolean>((resolve) => (s.destroyed ? resolve(true) : s.once('close', () => resolve(true)))), 'the socket closed');
+    try {
+      // three slow clients: headers begun, never finished
+      const slow = [await open(a!.port), await open(a!.port), await open(b!.port)];
+      for (const s of slow) s.write('GET /healthz HTTP/1.1\r\nHost: x\r\n');
+      await new Promise((r) => setTimeout(r, 100));
+      const fourth = await open(b!.port);
+      fourth.write('GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n');
+      assert.equal(await closed(fourth), true);
+      slow[0]!.destroy();
+      let status = 0;
+      for (let i = 0; i < 50 && status !== 200; i++) {
+        await new Promise((r) => setTimeout(r, 20));
+        status = await fetch(`http://127.0.0.1:${a!.port}/healthz`, { headers: { connection: 'close' } }).then((r) => r.status, () => 0);
+      }
+      assert.equal(status, 200, 'the share of the closed socket is free again');
+      for (const s of slow) s.destroy();
+    } finally {
+      await other.stop();
+    }
   });
 
   it('needs a certificate for an https listener', () => {

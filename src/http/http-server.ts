@@ -7,6 +7,7 @@ import { refuseUpgrade } from '../lib/http-refusal.js';
 import { silentLogger, type Logger } from '../lib/logger.js';
 import { normalizeAddress } from '../server/transport/flow.js';
 import { listenError } from '../server/transport/listen-error.js';
+import { sourcePrefix } from '../server/transport/source-prefix.js';
 import { formatHostPort } from '../server/transport/message-path.js';
 import type { TlsCertificate } from '../server/transport/tls-certificate.js';
 import { TLS_MIN_VERSION, TLS_SERVER_CIPHERS } from '../server/transport/tls-transport.js';
@@ -57,6 +58,13 @@ export interface HttpServerOptions {
   /** Most sockets (HTTP keep-alive and upgraded) open at once on each listener. Default 10,000. */
   readonly maxSockets?: number;
   /**
+   * Most sockets open at once from one source (an IPv4 address, an IPv6 /64: sourcePrefix), over
+   * all listeners; a socket beyond it is closed at once. Default 100. Without it one host that
+   * trickles its headers (slowloris: each socket lives up to the 10-s headers timeout, checked
+   * every 30 s by Node) held every socket of the listener, and every browser was refused.
+   */
+  readonly maxSocketsPerSource?: number;
+  /**
    * Fastify plugins registered before start, e.g. the pages of the browser phone. Modules can
    * also call `httpServer.app.register(…)` / `httpServer.app.get(…)` themselves before start().
    */
@@ -79,7 +87,8 @@ const REQUEST_TIMEOUT_MS = 30_000;
  *   upgrade ─▶ path known? (404) ─ Upgrade: websocket? (400) ─ Origin allowed? (403) ─▶ handler
  *
  * HTTPS is TLS 1.2 or later with the certificate SIP over TLS uses. Headers must arrive within
- * 10 s and a request within 30 s; each listener holds at most `maxSockets` sockets.
+ * 10 s and a request within 30 s; each listener holds at most `maxSockets` sockets, and one
+ * source (an IPv4 address, an IPv6 /64) at most `maxSocketsPerSource` over all listeners.
  */
 export class HttpServer {
   /** The fastify application: add routes and plugins here before start(). */
@@ -90,11 +99,15 @@ export class HttpServer {
   private readonly upgradeRoutes = new Map<string, { handler: UpgradeHandler; checkOrigin: boolean }>();
   private readonly servers: Server[] = [];
   private readonly sockets = new Set<Socket>();
+  /** Open sockets by source (sourcePrefix), for maxSocketsPerSource. */
+  private readonly bySource = new Map<string, number>();
+  private readonly maxPerSource: number;
   private readonly bound: HttpListenerInfo[] = [];
   private state: 'new' | 'starting' | 'started' | 'stopped' = 'new';
 
   constructor(options: HttpServerOptions) {
     this.options = options;
+    this.maxPerSource = options.maxSocketsPerSource ?? 100;
     this.log = (options.log ?? silentLogger).child({ module: 'http' });
     this.origins = new OriginPolicy({ allowed: options.origins ?? [] });
     if (options.listeners.some((l) => l.transport === 'https') && options.certificate === undefined) {
@@ -177,8 +190,21 @@ export class HttpServer {
     server.requestTimeout = REQUEST_TIMEOUT_MS;
     server.maxConnections = this.options.maxSockets ?? 10_000;
     server.on('connection', (socket: Socket) => {
+      const source = sourcePrefix(socket.remoteAddress ?? '');
+      const held = this.bySource.get(source) ?? 0;
+      if (held >= this.maxPerSource) {
+        this.log.debug({ source, held }, 'HTTP socket refused: too many from its source (maxConnectionsPerSource)');
+        socket.destroy();
+        return;
+      }
+      this.bySource.set(source, held + 1);
       this.sockets.add(socket);
-      socket.once('close', () => this.sockets.delete(socket));
+      socket.once('close', () => {
+        this.sockets.delete(socket);
+        const n = (this.bySource.get(source) ?? 1) - 1;
+        if (n <= 0) this.bySource.delete(source);
+        else this.bySource.set(source, n);
+      });
     });
     // the listener's real port is known once bound; upgrades are handled from the first one
     let info: HttpListenerInfo = { transport: l.transport, address: normalizeAddress(l.address), port: l.port };

@@ -36,9 +36,10 @@ export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 
 /**
  * What `looseRoute()` found among the Route values naming Parley (`ctx.routeCheck`). Parley signs
- * its Record-Route entries for the dialog they are recorded in (an HMAC of the Call-ID and the
- * caller's tag in a `rrsig` URI parameter); a request that comes back along that route carries
- * the signature, which is checked against its Call-ID and its From or To tag.
+ * its Record-Route entries for the dialog they are recorded in and the target its requests go to
+ * (an HMAC of the Call-ID, the caller's tag and the other party's Contact in a `rrsig` URI
+ * parameter); a request that comes back along that route carries the signature, which is checked
+ * against its Call-ID, its From or To tag and its Request-URI.
  *
  *   none      no Route value names Parley
  *   signed    Parley's entries, signed by Parley for this request's dialog: a route Parley recorded
@@ -46,7 +47,7 @@ export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
  *             as its outbound proxy, is allowed)
  *   unsigned  Parley's entries without a signature: a preloaded Route (a phone that has Parley as
  *             its outbound proxy sends one on initial requests), or one written by hand
- *   invalid   a signature that does not verify: forged, cut short, or recorded for another dialog
+ *   invalid   a signature that does not verify: forged, cut short, or recorded for another dialog or another target
  */
 export type RouteCheck = 'none' | 'signed' | 'unsigned' | 'invalid';
 
@@ -137,7 +138,9 @@ export interface RequestContext extends ScriptContextBase, HeaderActions {
   /**
    * RFC 3261 §16.4: remove the Route values naming Parley (and undo a strict router's rewrite).
    * True when the request followed a route Parley recorded for its dialog: Parley's entries
-   * carry the signature Parley made for this Call-ID and the request's From or To tag. A Route
+   * carry the signature Parley made for this Call-ID, the request's From or To tag and its
+   * Request-URI (the Contact the route was recorded for: a stranger who got the route from one
+   * ring cannot point the dialog's requests elsewhere). A Route
    * naming Parley without it — anyone can write one in front of any Request-URI — gives false;
    * `routeCheck` then says what was there [loose_route, with a check Kamailio leaves to the
    * dialog module].
@@ -187,7 +190,8 @@ export interface RequestContext extends ScriptContextBase, HeaderActions {
   save(): Promise<number>;
   /**
    * The contacts registered for `aor` (default: the Request-URI's user@host) become the targets
-   * of the next `relay()`, by q; returns how many [lookup].
+   * of the next `relay()`, by q; at most 16 of them (MAX_LOOKUP_TARGETS: the highest q, then the
+   * latest refreshed), so that an AOR with hundreds of contacts is no fork bomb; returns how many [lookup].
    */
   lookup(aor?: string): number;
   /**

@@ -10,6 +10,7 @@ import type { StatelessAnswer } from '../server/core/request-handler.js';
 import type { Branch, FailureOutcome, ProxyTarget, ResponseContext, ResponseObserver } from '../server/proxy/response-context.js';
 import { addressOfRecord, splitAor } from '../server/registrar/address-of-record.js';
 import { bindingTarget } from '../server/registrar/binding-target.js';
+import type { ContactBinding } from '../store/binding-store.js';
 import type { LoadedScript } from './loaded-script.js';
 import type {
   AuthCheck, FailureContext, LogLevel, RelayOptions, RelayTarget, ReplyContext, RequestContext, RouteCheck, StatelessContext,
@@ -17,6 +18,20 @@ import type {
 import type { RoutingEnv } from './routing-env.js';
 import { SipReply } from './sip-reply.js';
 import type { HandlerName, TraceReport } from './trace-recorder.js';
+
+/**
+ * The most contacts of one AOR that `lookup` makes targets of. Nothing else bounds what one
+ * request costs: the registrar keeps every contact a REGISTER carries, each target is a branch
+ * (a client transaction, and up to 7 INVITE retransmissions over UDP), so an AOR holding
+ * hundreds of contacts turned one unauthenticated INVITE into hundreds of branches — a fork bomb
+ * and an amplifier towards wherever the contacts lead. 16 is more devices than a person has.
+ */
+export const MAX_LOOKUP_TARGETS = 16;
+
+/** The MAX_LOOKUP_TARGETS bindings tried first: highest q, then the latest refreshed (latest expiry). */
+function mostWanted(bindings: readonly ContactBinding[]): ContactBinding[] {
+  return [...bindings].sort((a, b) => b.q - a.q || b.expires - a.expires).slice(0, MAX_LOOKUP_TARGETS);
+}
 
 type Headers = ReadonlyArray<readonly [string, string]>;
 
@@ -341,7 +356,8 @@ export class RequestCtx extends EditingCtx implements RequestContext, ResponseOb
 
   lookup(aor?: string): number {
     const key = aor ?? this.defaultAor();
-    const bindings = key === undefined ? [] : this.env.location.lookup(key);
+    const found = key === undefined ? [] : this.env.location.lookup(key);
+    const bindings = found.length > MAX_LOOKUP_TARGETS ? mostWanted(found) : found;
     this.targets = bindings.length === 0 ? undefined : bindings.map(bindingTarget);
     this.trace?.step(this.handler, 'lookup', aor === undefined ? undefined : [aor], this.targets === undefined ? [] : describeTargets(this.targets));
     return bindings.length;
@@ -409,6 +425,12 @@ export class RequestCtx extends EditingCtx implements RequestContext, ResponseOb
       list = proxyTargets(request.requestUri, options).map((t) => (flow === undefined ? t : { ...t, flow }));
     }
     if (list.length === 0) throw new Error('relay: no target');
+    if (!env.proxy.admits(tx)) {
+      // RFC 3261 §21.5.4: "The server MAY indicate when the client should retry the request in a Retry-After header field."
+      this.trace?.step(this.handler, 'relay', undefined, '503: too many requests in progress from this source');
+      this.answer(503, 'Service Unavailable (too many requests in progress from this source)', [['Retry-After', '10']]);
+      return;
+    }
     this.trace?.step(this.handler, 'relay', targets === undefined ? (options === undefined ? undefined : [null, options]) : [targets, ...(options === undefined ? [] : [options])], describeTargets(list));
     this.forwarded = true;
     this.decision = 'relayed';

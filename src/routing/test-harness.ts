@@ -22,13 +22,13 @@ import { configFromObject } from '../app/config.js';
 import { buildSipCore } from '../app/sip-core.js';
 import { systemClock } from '../lib/clock.js';
 import {
-  computeDigestResponse, computeHa1, createResponse, digestAlgorithmOf, parseAuthValue, parseMessage, serializeToString,
+  computeDigestResponse, computeHa1, createResponse, digestAlgorithmOf, parseAuthValue, parseMessage, parseUri, serializeToString,
   SipRequest, type AnySipMessage, type Flow, type SipResponse,
 } from '../sip/index.js';
 import { SipServer } from '../server/sip-server.js';
 import { FailureLimiter } from '../server/auth/failure-limiter.js';
 import type { LocalIdentity } from '../server/core/local-identity.js';
-import { RouteSignature } from '../server/proxy/route-signature.js';
+import { RouteSignature, routeTarget } from '../server/proxy/route-signature.js';
 import type { DnsLookup } from '../server/proxy/dns-resolver.js';
 import { LocationService } from '../server/registrar/location-service.js';
 import { MessagePath, type ListenerInfo, type ResponseTarget, type Wire } from '../server/transport/index.js';
@@ -51,6 +51,8 @@ export interface HarnessOptions {
   readonly subscribers?: ReadonlyArray<{ readonly user: string; readonly password: string; readonly domain?: string }>;
   /** `proxy.outbound` routes. */
   readonly outbound?: ReadonlyArray<{ readonly domain: string; readonly uri: string }>;
+  /** `proxy.maxContextsPerSource` (default: the configuration's). */
+  readonly maxContextsPerSource?: number;
   /** Host names the proxy may resolve (A records); any other name does not resolve. */
   readonly hosts?: Readonly<Record<string, string>>;
   /** Server log level (default `silent`; `debug` to see what the core did). */
@@ -312,7 +314,7 @@ export class RoutingHarness {
           { transport: 'udp', address: HARNESS_ADDRESS, port: HARNESS_TRUSTED_PORT, auth: false },
         ],
       },
-      proxy: { outbound: o.outbound ?? [] },
+      proxy: { outbound: o.outbound ?? [], ...(o.maxContextsPerSource === undefined ? {} : { maxContextsPerSource: o.maxContextsPerSource }) },
     });
     const listeners: ListenerInfo[] = config.sip.listen.map((l) => ({ transport: l.transport, address: l.address, port: l.port }));
     const log = o.logger ?? pino({ level: o.logLevel ?? 'silent' });
@@ -382,12 +384,13 @@ export class RoutingHarness {
 
   /**
    * The Record-Route entry Parley writes for a dialog-creating request with this Call-ID and From
-   * tag (signed for that dialog: `;rrsig=…`), facing `transport`: what an in-dialog request
-   * carries back in its Route when it follows the route Parley recorded. Something else in that
-   * place (no signature, another dialog's) is a Route Parley did not record.
+   * tag, for the dialog's requests to `target` (the other party's Contact; signed for both:
+   * `;rrsig=…`), facing `transport`: what an in-dialog request to `target` carries back in its
+   * Route when it follows the route Parley recorded. Something else in that place (no signature,
+   * another dialog's, another target's) is a Route Parley did not record.
    */
-  recordRoute(callId: string, fromTag: string, transport: 'udp' | 'tcp' | 'tls' = 'udp'): string {
-    return this.identity.recordRoute(transport, undefined, this.routeSignature.sign(callId, fromTag));
+  recordRoute(callId: string, fromTag: string, target: string, transport: 'udp' | 'tcp' | 'tls' = 'udp'): string {
+    return this.identity.recordRoute(transport, undefined, this.routeSignature.sign(callId, fromTag, routeTarget(parseUri(target))));
   }
 
   /**

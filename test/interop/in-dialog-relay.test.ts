@@ -18,7 +18,7 @@ import { call, describeCall, registerPhone, startUas } from './support/calls.js'
 import { ParleyServer, stopCleanly } from './support/parley.js';
 import { portPool, type PortPool } from './support/ports.js';
 import { clearBindings, queryBindings } from './support/registration.js';
-import { flow, header, parseNameAddr, received, sent, tagOf, values } from './support/sip-trace.js';
+import { flow, header, headers, parseNameAddr, received, sent, tagOf, values } from './support/sip-trace.js';
 import { skipWithoutSipp, startSipp, type SippResult, type SippTransport } from './support/sipp.js';
 import { WsPhone } from './support/ws-phone.js';
 
@@ -207,6 +207,8 @@ interface SeenDialog {
   readonly calleeTag: string;
   /** Parley's Record-Route values in the INVITE, in order (the callee's route set). */
   readonly recordRoute: string[];
+  /** The caller's Contact in that INVITE: where the callee's requests go (what recordRoute is signed for). */
+  readonly callerContact: { host: string; port: number | undefined };
 }
 
 function dialogOf(callee: SippResult): SeenDialog {
@@ -217,6 +219,7 @@ function dialogOf(callee: SippResult): SeenDialog {
     callerTag: tagOf(header(invite, 'From'))!,
     calleeTag: tagOf(header(ok, 'To'))!,
     recordRoute: values(invite, 'Record-Route'),
+    callerContact: parseNameAddr(header(invite, 'Contact')!),
   };
 }
 
@@ -415,9 +418,12 @@ describe('in-dialog requests through Parley: relayed along the route it signed, 
   it('the signing key is kept in the data directory (mode 0600): a dialog\'s route still holds after a restart', async () => {
     assert.equal(statSync(join(parley.dataDir, 'record-route.key')).mode & 0o777, 0o600);
     const a = dialogs[0]!;
-    // a phone of that dialog (a loopback socket of the test), reached along the route before and after
+    // a phone of that dialog (a loopback socket of the test), reached along the route before and
+    // after: the caller, at the Contact of its INVITE (its sipp has ended: the socket takes its
+    // port), for the route is signed for requests to that Contact only
     const peer = createSocket('udp4');
-    const peerPort = await pool.block(1);
+    const peerPort = a.callerContact.port!;
+    assert.equal(a.callerContact.host, '127.0.0.1');
     await new Promise<void>((resolve) => peer.bind(peerPort, '127.0.0.1', () => resolve()));
     const got: string[] = [];
     peer.on('message', (m) => got.push(m.toString('latin1')));
@@ -427,14 +433,62 @@ describe('in-dialog requests through Parley: relayed along the route it signed, 
         const client = await udpClient(parley);
         clients.push(client);
         const cseqs = got.length;
-        client.send(inDialogRequest(client, { method: 'INFO', ruri: `sip:bob@127.0.0.1:${peerPort}`, routes: a.recordRoute, callId: a.callId, fromTag: a.callerTag, toTag: a.calleeTag }));
+        // bob's INFO to alice (From: his tag)
+        client.send(inDialogRequest(client, { method: 'INFO', ruri: `sip:alice@127.0.0.1:${peerPort}`, routes: a.recordRoute, callId: a.callId, fromTag: a.calleeTag, toTag: a.callerTag }));
         const end = Date.now() + ANSWER_MS;
         while (got.length === cseqs && Date.now() < end) await new Promise((r) => setTimeout(r, 20));
-        assert.match(got[cseqs] ?? '(nothing)', /^INFO sip:bob@127\.0\.0\.1:\d+ SIP\/2\.0\r\n/, `${when} the restart`);
+        assert.match(got[cseqs] ?? '(nothing)', /^INFO sip:alice@127\.0\.0\.1:\d+ SIP\/2\.0\r\n/, `${when} the restart`);
       }
     } finally {
       await new Promise<void>((resolve) => peer.close(() => resolve()));
     }
+  });
+
+  it('a stranger who rang a phone once holds a signed route, but only to that phone: to any other Request-URI 403, nothing relayed', async () => {
+    // before the signature named the target, the 180 of any registered phone gave its caller a
+    // route that Parley relayed to any Request-URI, for as long as the key lives
+    const bob = await registerPhone(parley, BOB, 'udp');
+    const uas = await startUas(parley, bob.endpoint, 'uas-ring-cancel.xml');
+    const client = await udpClient(parley);
+    clients.push(client);
+    const callId = `ring-${randomBytes(6).toString('hex')}`;
+    const via = client.via();
+    const invite = (method: 'INVITE' | 'CANCEL'): string => [
+      `${method} sip:bob@127.0.0.1:${parley.port} SIP/2.0`,
+      `Via: ${via}`,
+      'Max-Forwards: 70',
+      'From: <sip:mallory@evil.example.org>;tag=m-ring',
+      `To: <sip:bob@127.0.0.1:${parley.port}>`,
+      `Call-ID: ${callId}`,
+      `CSeq: 1 ${method}`,
+      'Contact: <sip:mallory@192.0.2.66:5060>',
+      'Content-Length: 0',
+      '',
+      '',
+    ].join('\r\n');
+    client.send(invite('INVITE'));
+    let ring: string | undefined;
+    for (const end = Date.now() + ANSWER_MS; ring === undefined && Date.now() < end; await new Promise((r) => setTimeout(r, 20))) {
+      ring = client.receivedFor(callId).find((m) => m.startsWith('SIP/2.0 180 '));
+    }
+    assert.ok(ring !== undefined, `no 180 from bob:\n${client.receivedFor(callId).join('\n')}`);
+    const route = headers(ring, 'Record-Route').flatMap((v) => v.split(/,\s*(?=<)/)).reverse();
+    assertSigned(route, 'the 180 mallory got');
+    const bobTag = tagOf(/\r\nTo:[^\r]*/.exec(ring)![0])!;
+    for (const method of ['MESSAGE', 'BYE', 'INVITE', 'INFO']) {
+      for (const ruri of [foreign.uri(), foreign.uri('tcp'), `sip:bob@127.0.0.1:${bob.endpoint.port};maddr=127.0.0.2`]) {
+        // one Call-ID and CSeq for all: each answer is the next final response to the method
+        const finals = (): string[] => client.receivedFor(callId).filter((m) => /^SIP\/2\.0 [2-6]/.test(m) && new RegExp(`\\r\\nCSeq: 7 ${method}\\r\\n`).test(m));
+        const before = finals().length;
+        client.send(inDialogRequest(client, { method, ruri, routes: route, callId, fromTag: 'm-ring', toTag: bobTag }));
+        for (const end = Date.now() + ANSWER_MS; finals().length === before && Date.now() < end; ) await new Promise((r) => setTimeout(r, 20));
+        assert.match(finals()[before]?.split('\r\n')[0] ?? '(none)', /^SIP\/2\.0 403 /, `${method} ${ruri}; the foreign host got: ${foreign.received.join(' | ')}`);
+        assert.deepEqual(foreign.received, [], `${method} ${ruri}`);
+      }
+    }
+    client.send(invite('CANCEL'));
+    const run = await uas.done;
+    assert.equal(run.code, 0, run.describe());
   });
 
   it('the foreign host received nothing at all; Parley logged no error and is still running', async () => {

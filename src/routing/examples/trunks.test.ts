@@ -112,9 +112,13 @@ describe('trunks example (harness)', () => {
 
   it('in-dialog requests follow the default script: the BYE of a trunk call along the route Parley signed; a forged route to a trunk: 403', async () => {
     const call = await h.send(h.request('INVITE', 'sip:+15551230000@example.com', { fromTag: 'trunk-a' }), { credentials: ALICE });
-    await call.respond(200, { toTag: 'trunk-b' });
+    // the trunk answers with its Contact and the Record-Route of the INVITE (§12.1.1); the
+    // caller's BYE goes to that Contact along the route of the 200 (signed for that Contact)
     const branch = call.branches[0]!;
-    const bye = await h.send(h.request('BYE', branch.uri, { callId: call.request.callId, fromTag: 'trunk-a', toTag: 'trunk-b', headers: [['Route', branch.get('record-route')!]] }));
+    const trunkContact = 'sip:gw@198.51.100.10:5060';
+    await call.respond(200, { toTag: 'trunk-b', headers: [...branch.getAll('record-route').map((v) => ['Record-Route', v] as const), ['Contact', `<${trunkContact}>`]] });
+    const ok = call.replies.find((r) => r.status === 200)!;
+    const bye = await h.send(h.request('BYE', trunkContact, { callId: call.request.callId, fromTag: 'trunk-a', toTag: 'trunk-b', headers: [['Route', ok.get('record-route')!]] }));
     assert.deepEqual(bye.destinations, call.destinations);
     // toll fraud: an in-dialog INVITE for a premium number at the trunk, with a Route naming Parley
     const fraud = await h.send(h.request('INVITE', 'sip:+19005550000@198.51.100.10:5060', { from: 'sip:x@elsewhere.example.org', toTag: 'x', headers: [['Route', '<sip:192.0.2.1:5060;lr>']] }));

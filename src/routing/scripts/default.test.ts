@@ -133,7 +133,7 @@ describe('default routing script (harness)', () => {
       assert.equal(branch.get('max-forwards'), '69');
       assert.equal(recordRoutes(r).length, 1);
       // signed for the dialog (its Call-ID and alice's tag): what the in-dialog requests bring back
-      assert.equal(recordRoutes(r)[0]!, h.recordRoute(r.request.callId, r.request.from.tag!));
+      assert.equal(recordRoutes(r)[0]!, h.recordRoute(r.request.callId, r.request.from.tag!, r.request.contact[0]!.uri.toString()));
       assert.match(recordRoutes(r)[0]!, /^<sip:192\.0\.2\.1:5060;lr;rrsig=[0-9a-f]{24}>$/);
       assert.equal(r.status, undefined, 'no final answer before bob answers');
       await r.respond(180);
@@ -159,6 +159,17 @@ describe('default routing script (harness)', () => {
       assert.deepEqual(r.destinations, ['udp:198.51.100.31:5062', 'udp:198.51.100.32:5062']);
       await r.respond(200);
       assert.equal(r.status, 200);
+    });
+
+    it('an AOR with many contacts: one INVITE forks to at most 16 of them, the highest q and the freshest first (no fork bomb)', async () => {
+      // 40 contacts (what one REGISTER can carry): each branch is a client transaction and up to
+      // 7 INVITE retransmissions over UDP, so one stranger's INVITE would make 280 datagrams
+      for (let i = 0; i < 40; i++) h.register('frank@example.com', `sip:frank${i}@198.51.100.${100 + i}:5062`, { q: i === 39 ? 0.5 : 1 });
+      const r = await h.send(h.request('INVITE', 'sip:frank@example.com', { from: 'sip:someone@elsewhere.example.org' }));
+      assert.equal((r.step('lookup')!.result as unknown[]).length, 16);
+      assert.equal(r.branches.length, 16);
+      assert.equal(r.destinations.includes('udp:198.51.100.139:5062'), false, 'the q=0.5 contact is among the dropped');
+      await r.respond(486);
     });
 
     it('for an authenticated local caller: an unknown user 404, a known user with no contact 480', async () => {
@@ -235,7 +246,7 @@ describe('default routing script (harness)', () => {
       });
 
     it('a BYE along the Record-Route Parley signed for the dialog is relayed to its Request-URI, without Record-Route', async () => {
-      const r = await h.send(inDialog('BYE', 'sip:bob@198.51.100.7:5062', 'dlg-1', [h.recordRoute('dlg-1', 'a1')]));
+      const r = await h.send(inDialog('BYE', 'sip:bob@198.51.100.7:5062', 'dlg-1', [h.recordRoute('dlg-1', 'a1', 'sip:bob@198.51.100.7:5062')]));
       assert.deepEqual(r.handlerActions, ['onInDialog.sanityCheck', 'onInDialog.looseRoute', 'onInDialog.relay']);
       assert.equal(r.step('looseRoute')!.result, true);
       assert.deepEqual(r.destinations, ['udp:198.51.100.7:5062']);
@@ -247,7 +258,7 @@ describe('default routing script (harness)', () => {
 
     it('the callee\'s requests (tags swapped) follow the same signed route: re-INVITE, BYE', async () => {
       for (const method of ['INVITE', 'BYE']) {
-        const r = await h.send(inDialog(method, 'sip:alice@198.51.100.1:5070', 'dlg-2', [h.recordRoute('dlg-2', 'a1')], true));
+        const r = await h.send(inDialog(method, 'sip:alice@198.51.100.1:5070', 'dlg-2', [h.recordRoute('dlg-2', 'a1', 'sip:alice@198.51.100.1:5070')], true));
         assert.equal(r.step('looseRoute')!.result, true, method);
         assert.deepEqual(r.destinations, ['udp:198.51.100.1:5070'], method);
         await r.respond(200);
@@ -274,11 +285,11 @@ describe('default routing script (harness)', () => {
     });
 
     it('a forged, cut, replayed (another Call-ID) or cross-dialog (other tags) signature: 403, nothing relayed', async () => {
-      const good = h.recordRoute('dlg-4', 'a1');
+      const good = h.recordRoute('dlg-4', 'a1', 'sip:victim@203.0.113.66');
       const routes = {
         forged: good.replace(/rrsig=[0-9a-f]+/, 'rrsig=0123456789abcdef01234567'),
         truncated: good.replace(/(rrsig=[0-9a-f]{16})[0-9a-f]+/, '$1'),
-        replayed: h.recordRoute('dlg-4-other', 'a1'),
+        replayed: h.recordRoute('dlg-4-other', 'a1', 'sip:victim@203.0.113.66'),
       };
       for (const [what, route] of Object.entries(routes)) {
         const r = await h.send(inDialog('MESSAGE', 'sip:victim@203.0.113.66', 'dlg-4', [route]));
@@ -292,6 +303,32 @@ describe('default routing script (harness)', () => {
       assert.deepEqual(cross.branches, []);
     });
 
+    it('a stranger who got the signed route from one ring cannot send the dialog\'s requests anywhere else (signed for the target)', async () => {
+      h.register('bob@example.com', 'sip:bob@198.51.100.7:5062');
+      const invite = await h.send(h.request('INVITE', 'sip:bob@example.com', { from: 'sip:eve@elsewhere.example.org', fromTag: 'e1', contact: 'sip:eve@198.51.100.66:5070' }));
+      // bob's phone copies the Record-Route of the INVITE into its 180 (§12.1.1)
+      const recorded = invite.branches[0]!.getAll('record-route').map((v) => ['Record-Route', v] as const);
+      await invite.respond(180, { toTag: 'b-ring', headers: [...recorded, ['Contact', '<sip:bob@198.51.100.7:5062>']] });
+      const ring = invite.replies.find((x) => x.status === 180)!;
+      const rr = ring.get('record-route')!;
+      // towards the caller, Parley's entry is signed for bob's Contact in the 180: the requests
+      // of the dialog go there, and only there
+      assert.equal(rr, h.recordRoute(invite.request.callId, 'e1', 'sip:bob@198.51.100.7:5062'));
+      assert.notEqual(rr, invite.branches[0]!.get('record-route'), 'the callee\'s copy is signed for the caller\'s Contact');
+      for (const method of ['MESSAGE', 'INVITE', 'BYE', 'INFO']) {
+        for (const ruri of ['sip:victim@203.0.113.66', 'sip:+15551234@trunk.example.net', 'sip:bob@198.51.100.7:5063', 'sip:bob@198.51.100.7:5062;maddr=203.0.113.66']) {
+          const r = await h.send(h.request(method, ruri, { from: 'sip:eve@elsewhere.example.org', fromTag: 'e1', toTag: 'b-ring', callId: invite.request.callId, headers: [['Route', rr]] }));
+          assert.equal(r.status, 403, `${method} ${ruri}`);
+          assert.deepEqual(r.branches, [], `${method} ${ruri}`);
+        }
+      }
+      // the dialog's own requests still go through
+      const msg = await h.send(h.request('MESSAGE', 'sip:bob@198.51.100.7:5062', { from: 'sip:eve@elsewhere.example.org', fromTag: 'e1', toTag: 'b-ring', callId: invite.request.callId, headers: [['Route', rr]] }));
+      assert.deepEqual(msg.destinations, ['udp:198.51.100.7:5062']);
+      await msg.respond(200);
+      await invite.respond(487);
+    });
+
     it('without our Route: 404 Not Here; an OPTIONS to the server: 200', async () => {
       const r = await h.send(h.request('BYE', 'sip:bob@198.51.100.7:5062', { toTag: 'b1' }));
       assert.equal(r.status, 404);
@@ -301,11 +338,11 @@ describe('default routing script (harness)', () => {
     });
 
     it('the ACK of a 2xx goes on statelessly along the signed route; with a forged one it is dropped, unanswered', async () => {
-      const r = await h.send(inDialog('ACK', 'sip:bob@198.51.100.7:5062', 'dlg-5', [h.recordRoute('dlg-5', 'a1')]));
+      const r = await h.send(inDialog('ACK', 'sip:bob@198.51.100.7:5062', 'dlg-5', [h.recordRoute('dlg-5', 'a1', 'sip:bob@198.51.100.7:5062')]));
       assert.deepEqual(r.handlerActions, ['onInDialog.looseRoute', 'onInDialog.relay']);
       assert.deepEqual(r.destinations, ['udp:198.51.100.7:5062']);
       assert.deepEqual(r.replies, []);
-      for (const route of ['<sip:192.0.2.1:5060;lr>', h.recordRoute('dlg-5-other', 'a1')]) {
+      for (const route of ['<sip:192.0.2.1:5060;lr>', h.recordRoute('dlg-5-other', 'a1', 'sip:victim@203.0.113.66')]) {
         const forged = await h.send(inDialog('ACK', 'sip:victim@203.0.113.66', 'dlg-5', [route]));
         assert.deepEqual(forged.handlerActions, ['onInDialog.looseRoute', 'onInDialog.drop'], route);
         assert.deepEqual(forged.sent, [], route);
@@ -395,5 +432,33 @@ describe('default routing script: no user enumeration by callers from other doma
       assert.equal(r.status, 404);
     }
     assert.equal(h.limiter!.isBlocked('198.51.100.40'), false);
+  });
+});
+
+describe('default routing script: requests in progress per source are bounded (proxy.maxContextsPerSource)', () => {
+  let h: RoutingHarness;
+  before(async () => {
+    h = await RoutingHarness.start({ script: defaultScript, domains: ['example.com'], subscribers: [BOB], maxContextsPerSource: 2 });
+  });
+  after(() => h.close());
+
+  it('a stranger\'s INVITEs to a phone that does not answer: two relayed, the third 503 with Retry-After; a final response frees a share', async () => {
+    // 20,000 INVITEs from one stranger to a user whose phone did not answer took 380 MB: each
+    // holds its context and branch until Timer B (Timer C once the phone rings)
+    h.register('bob@example.com', 'sip:bob@198.51.100.7:5062');
+    const stranger = { from: 'sip:eve@elsewhere.example.org' };
+    const first = await h.send(h.request('INVITE', 'sip:bob@example.com', stranger));
+    const second = await h.send(h.request('INVITE', 'sip:bob@example.com', stranger));
+    assert.equal(first.branches.length, 1);
+    assert.equal(second.branches.length, 1);
+    const third = await h.send(h.request('INVITE', 'sip:bob@example.com', stranger));
+    assert.equal(third.status, 503);
+    assert.equal(third.final!.get('retry-after'), '10');
+    assert.deepEqual(third.branches, []);
+    await first.respond(486);
+    const fourth = await h.send(h.request('INVITE', 'sip:bob@example.com', stranger));
+    assert.equal(fourth.branches.length, 1);
+    await second.respond(486);
+    await fourth.respond(486);
   });
 });

@@ -13,7 +13,7 @@
  *                     does not exist when the caller is authenticated (others get 480 for both, and
  *                     their probes for users that do not exist count as failures: enumeration)
  *                   → the server itself: 404 (200 for OPTIONS) → another domain: outbound route or 403
- *   in dialog       sanity → CANCEL → along a route we recorded and signed for the dialog
+ *   in dialog       sanity → CANCEL → along a route we recorded and signed for the dialog and its target
  *                   (a Route naming us without our signature: 403) → OPTIONS to the server → 404
  */
 import type { RequestContext, StatelessContext } from 'parley/routing';

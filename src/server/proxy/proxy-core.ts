@@ -2,19 +2,22 @@ import { createHash } from 'node:crypto';
 import type { Clock } from '../../lib/clock.js';
 import { silentLogger, type Logger } from '../../lib/logger.js';
 import {
-  MAGIC_COOKIE, SipRequest, type Flow, type FlowTransport, type ServerTransaction, type SipResponse, type Uri,
+  MAGIC_COOKIE, parseNameAddr, SipRequest, splitList, type Flow, type FlowTransport, type SipMessage, type ServerTransaction, type SipResponse, type Uri,
 } from '../../sip/index.js';
 import type { LocalIdentity } from '../core/local-identity.js';
+import { sourcePrefix } from '../transport/source-prefix.js';
 import type { SipServer } from '../sip-server.js';
 import { resolveSipUri, systemDns, type DnsLookup } from './dns-resolver.js';
 import { FlowTokens } from './flow-token.js';
-import { ROUTE_SIGNATURE_PARAM, RouteSignature, type RouteCheck } from './route-signature.js';
+import { ROUTE_SIGNATURE_PARAM, RouteSignature, routeTarget, type RouteCheck } from './route-signature.js';
 import { Branch, ResponseContext, type BranchLauncher, type ProxyTarget, type ResponseObserver } from './response-context.js';
 
 export interface ProxyCoreOptions {
   readonly clock: Clock;
   /** Timer C in ms; RFC 3261 §16.6 step 11: "MUST be set for a value greater than 3 minutes". Default 181,000. */
   readonly timerC?: number;
+  /** Most response contexts open at once for requests from one source (sourcePrefix); 0: no limit. Default 1,000. */
+  readonly maxContextsPerSource?: number;
   readonly dns?: DnsLookup;
   readonly log?: Logger;
   /** Key of the flow tokens in Record-Route (RFC 5626 §5.2); nodes sharing dialogs share it. Default: random. */
@@ -54,6 +57,10 @@ export class ProxyCore implements BranchLauncher {
   private readonly log: Logger;
   private readonly contexts = new Map<ServerTransaction, ResponseContext>();
   private readonly recordRouteFor = new WeakMap<ResponseContext, boolean>();
+  private readonly maxContextsPerSource: number;
+  /** Open response contexts by the source of their request (sourcePrefix), and each context's source. */
+  private readonly contextsBySource = new Map<string, number>();
+  private readonly sourceOf = new WeakMap<ResponseContext, string>();
   private seq = 0;
   private readonly flowTokens: FlowTokens;
   private readonly routeSignature: RouteSignature;
@@ -73,6 +80,7 @@ export class ProxyCore implements BranchLauncher {
   ) {
     this.clock = options.clock;
     this.timerC = options.timerC ?? 181_000;
+    this.maxContextsPerSource = options.maxContextsPerSource ?? 1000;
     this.dns = options.dns ?? systemDns;
     this.log = options.log ?? silentLogger;
     this.flowTokens = new FlowTokens(options.flowTokenSecret);
@@ -116,12 +124,12 @@ export class ProxyCore implements BranchLauncher {
       request.remove('Route');
       if (kept.length > 0) request.append('Route', kept.join(', '));
     }
-    for (;;) {
-      const top = request.route[0];
-      if (top === undefined || !this.identity.isLocalUri(top.uri)) break;
-      request.removeFirstValue('route');
-      ours.push(top.uri);
-    }
+    // the list parsed once and the values of ours removed in one pass (request.route and
+    // removeFirstValue per value were quadratic: 1,920 values of ours took 855 ms of a worker)
+    const list = request.route;
+    let top = 0;
+    while (top < list.length && this.identity.isLocalUri(list[top]!.uri)) ours.push(list[top++]!.uri);
+    if (top > 0) request.removeFirstValues('route', top);
     const flow = this.outgoingFlow(ours, source);
     if (flow !== undefined) this.routeFlows.set(request, flow);
     return this.checkSignatures(ours, request);
@@ -141,13 +149,15 @@ export class ProxyCore implements BranchLauncher {
     const callId = request.callId;
     const fromTag = request.from.tag;
     const toTag = request.to.tag;
+    // the signature names where the dialog's requests through this entry go (route-signature.ts)
+    const target = routeTarget(request.requestUri);
     for (const uri of ours) {
       const sig = uri.kind === 'sip' ? uri.param(ROUTE_SIGNATURE_PARAM) : undefined;
       if (sig === undefined) {
         if (signed > 0) return 'invalid'; // an unsigned entry after a signed one: not a route we recorded
         continue;
       }
-      if (sig === null || !this.routeSignature.verify(sig, callId, fromTag, toTag)) return 'invalid';
+      if (sig === null || !this.routeSignature.verify(sig, callId, fromTag, toTag, target)) return 'invalid';
       signed++;
     }
     return signed === 0 ? 'unsigned' : 'signed';
@@ -192,8 +202,22 @@ export class ProxyCore implements BranchLauncher {
    * serially. `recordRoute` defaults to true for dialog-creating methods; `observer` hears the
    * branches' responses and runs the failure route (a routing script).
    */
+  /**
+   * May a request that came in over `tx` be relayed now? Not when its source already has
+   * maxContextsPerSource requests being relayed (each holds its context, branches and their
+   * retransmissions until its final response: without a bound, one stranger's INVITEs to a phone
+   * that never answers fill the memory). The caller answers 503 instead.
+   */
+  admits(tx: ServerTransaction): boolean {
+    if (this.maxContextsPerSource === 0) return true;
+    return (this.contextsBySource.get(sourcePrefix(tx.source.remoteAddress)) ?? 0) < this.maxContextsPerSource;
+  }
+
   forward(request: SipRequest, tx: ServerTransaction, targets: readonly ProxyTarget[], options: ForwardOptions = {}): ResponseContext {
     const context = new ResponseContext(request, tx, targets, this, options.observer);
+    const source = sourcePrefix(tx.source.remoteAddress);
+    this.sourceOf.set(context, source);
+    this.contextsBySource.set(source, (this.contextsBySource.get(source) ?? 0) + 1);
     this.recordRouteFor.set(context, options.recordRoute ?? DIALOG_CREATING.has(request.method));
     this.contexts.set(tx, context);
     context.start();
@@ -273,6 +297,37 @@ export class ProxyCore implements BranchLauncher {
 
   // ---- BranchLauncher ----------------------------------------------------------------------
 
+  /**
+   * Parley's Record-Route entries in a response going upstream to the caller get a signature for
+   * the callee's Contact in that response: the caller's requests in the dialog go there
+   * (route-signature.ts). RFC 3261 §16.7 step 6: "If the selected response contains a
+   * Record-Route header field value originally provided by this proxy, the proxy MAY choose to
+   * rewrite the value before forwarding the response. This allows the proxy to provide different
+   * URIs for itself to the next upstream and downstream elements."
+   */
+  signResponseRoute(context: ResponseContext, response: SipResponse): void {
+    if (this.recordRouteFor.get(context) !== true || response.status <= 100 || response.status >= 300 || !response.has('record-route')) return;
+    let fields: string[];
+    try {
+      const signature = this.routeSignature.sign(response.callId, response.from.tag, contactTarget(response));
+      let changed = false;
+      // field by field, each value in its place: the fields as the UAS wrote them (some UAs read
+      // one Record-Route value per field)
+      fields = response.getAll('record-route').map((field) => splitList(field, true).map((text) => {
+        const entry = parseNameAddr(text);
+        const uri = entry.uri;
+        if (uri.kind !== 'sip' || uri.param(ROUTE_SIGNATURE_PARAM) === undefined || !this.identity.isLocalUri(uri)) return text;
+        changed = true;
+        return entry.withUri(uri.withParam(ROUTE_SIGNATURE_PARAM, signature)).toString();
+      }).join(', '));
+      if (!changed) return;
+    } catch {
+      return; // a Record-Route or Contact that does not parse: passed on as it is, its route will not verify
+    }
+    response.set('Record-Route', fields[0]!);
+    for (const field of fields.slice(1)) response.append('Record-Route', field);
+  }
+
   launch(context: ResponseContext, target: ProxyTarget): void {
     // §16.6 step 1: "Make a copy of the received request"; step 2: update the Request-URI.
     const copy = copyRequest(context.request);
@@ -334,6 +389,12 @@ export class ProxyCore implements BranchLauncher {
 
   release(context: ResponseContext): void {
     this.contexts.delete(context.serverTx);
+    const source = this.sourceOf.get(context);
+    if (source === undefined) return;
+    this.sourceOf.delete(context);
+    const n = (this.contextsBySource.get(source) ?? 1) - 1;
+    if (n <= 0) this.contextsBySource.delete(source);
+    else this.contextsBySource.set(source, n);
   }
 
   // ---- forwarding mechanics ------------------------------------------------------------------
@@ -385,7 +446,9 @@ export class ProxyCore implements BranchLauncher {
       const destToken = this.flowTokenOf(dest);
       const inboundToken = inbound === undefined ? undefined : this.flowTokenOf(inbound);
       // both entries signed for the dialog (Call-ID and the caller's tag: all that is known yet)
-      const signature = this.routeSignature.sign(request.callId, request.from.tag);
+      // and for the caller's Contact: where the callee's requests along this route go; the
+      // caller's copy is signed for the callee's Contact in each response (signResponseRoute)
+      const signature = this.routeSignature.sign(request.callId, request.from.tag, contactTarget(request));
       if (inbound !== undefined && (inbound.transport !== dest.transport || destToken !== undefined || inboundToken !== undefined)) {
         request.prepend('Record-Route', this.identity.recordRoute(inbound.transport, inboundToken, signature));
       }
@@ -421,3 +484,12 @@ function loopHash(r: SipRequest): string {
   return h.digest('hex').slice(0, 12);
 }
 
+
+/** routeTarget of a message's first Contact ('' without one, or when it does not parse). */
+function contactTarget(message: SipMessage): string {
+  try {
+    return routeTarget(message.contact[0]?.uri);
+  } catch {
+    return '';
+  }
+}

@@ -27,6 +27,8 @@ export interface BranchLauncher {
   readonly timerC: number;
   /** Called once the context has sent its final response (or the last 2xx) and holds no branch. */
   release(context: ResponseContext): void;
+  /** A response is about to go upstream: the proxy may rewrite its Record-Route entries in it (§16.7 step 6). */
+  signResponseRoute?(context: ResponseContext, response: SipResponse): void;
 }
 
 /**
@@ -305,6 +307,7 @@ export class ResponseContext {
   /** Forward a response upstream: remove our Via (§16.7 step 3) unless we built it ourselves. */
   private sendUpstream(response: SipResponse): void {
     if (response.topVia !== undefined && this.isOurBranchResponse(response)) popVia(response);
+    this.launcher.signResponseRoute?.(this, response);
     this.serverTx.respond(response);
   }
 

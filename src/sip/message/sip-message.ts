@@ -212,6 +212,34 @@ export abstract class SipMessage {
   }
 
   /**
+   * Remove the first `count` list elements of `name` (the top Route values naming this proxy):
+   * what `count` calls of removeFirstValue do, in one pass over the fields, each split once (one
+   * call per value split the first field again each time: quadratic on thousands of values).
+   * Returns how many were removed.
+   */
+  removeFirstValues(name: string, count: number): number {
+    const key = headerKey(name);
+    let left = count;
+    for (let i = 0; left > 0 && i < this.fields.length; ) {
+      const f = this.fields[i]!;
+      if (f.key !== key) {
+        i++;
+        continue;
+      }
+      const parts = splitList(f.value);
+      if (parts.length <= left) {
+        this.fields.splice(i, 1);
+        left -= parts.length;
+      } else {
+        this.fields[i] = { name: f.name, key, value: parts.slice(left).join(', ') };
+        left = 0;
+      }
+    }
+    if (left !== count) this.invalidate(key);
+    return count - left;
+  }
+
+  /**
    * Forget the parsed forms of the header fields (Via, From, To and the typed caches; they are
    * parsed again if read). For a message kept long after it was handled, such as the request of
    * a transaction waiting out Timer L or M: its text stays, its object graph goes.
