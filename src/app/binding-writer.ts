@@ -15,6 +15,9 @@ import { SqliteBindingStore } from '../store/sqlite/sqlite-binding-store.js';
 import { SqliteDatabase, type Synchronous } from '../store/sqlite/sqlite-database.js';
 import { stdoutLogger } from './logger.js';
 
+/** Least time between two commits of the writer, ms (see commitSoon). */
+const MIN_COMMIT_INTERVAL_MS = 2;
+
 /** What the socket thread gives the writer. */
 export interface BindingWriterData {
   readonly dataDir: string;
@@ -69,9 +72,29 @@ function main(control: MessagePort, data: BindingWriterData): void {
     port.postMessage({ k: 'done', n: m.n, error: e instanceof Error ? e.message : String(e) } satisfies FromWriter);
   };
 
+  // Writes that arrived, committed together at most every MIN_COMMIT_INTERVAL_MS: each commit
+  // writes whole pages to the log and checkpoints come every thousand pages, so a commit per
+  // arriving write (a few rows each under load) cost far more per row than one every few ms.
+  // When the writer has been idle that long, a write is committed at once (no added latency).
+  const waiting: Array<readonly [MessagePort, ToWriter]> = [];
+  let lastCommit = 0;
+  let scheduled: NodeJS.Timeout | undefined;
+  const commitWaiting = (): void => {
+    scheduled = undefined;
+    lastCommit = performance.now();
+    const writes = collect(waiting.splice(0));
+    if (writes.length > 0) commit(writes);
+  };
+  const commitSoon = (): void => {
+    if (scheduled !== undefined) return;
+    const wait = lastCommit + MIN_COMMIT_INTERVAL_MS - performance.now();
+    if (wait <= 0) commitWaiting();
+    else scheduled = setTimeout(commitWaiting, wait);
+  };
+
   /** The writes waiting on every channel now, after `first`. */
-  const collect = (first?: readonly [MessagePort, ToWriter]): Array<readonly [MessagePort, ToWriter]> => {
-    const writes: Array<readonly [MessagePort, ToWriter]> = first === undefined ? [] : [first];
+  const collect = (first: ReadonlyArray<readonly [MessagePort, ToWriter]> = []): Array<readonly [MessagePort, ToWriter]> => {
+    const writes: Array<readonly [MessagePort, ToWriter]> = [...first];
     for (const port of channels) {
       for (let next = receiveMessageOnPort(port); next !== undefined; next = receiveMessageOnPort(port)) writes.push([port, next.message as ToWriter]);
     }
@@ -82,12 +105,16 @@ function main(control: MessagePort, data: BindingWriterData): void {
     if (m.k === 'port') {
       const port = m.port;
       channels.add(port);
-      port.on('message', (w: ToWriter) => commit(collect([port, w])));
+      port.on('message', (w: ToWriter) => {
+        waiting.push([port, w]);
+        commitSoon();
+      });
       port.on('close', () => channels.delete(port));
       return;
     }
     // stop: what the workers sent last may still be queued on their channels
-    const writes = collect();
+    if (scheduled !== undefined) clearTimeout(scheduled);
+    const writes = collect(waiting.splice(0));
     if (writes.length > 0) commit(writes);
     for (const port of channels) port.close();
     db.close();
