@@ -2,23 +2,13 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ParleyError } from '../lib/errors.js';
 import { LatencyHistogram } from './latency-histogram.js';
+import { prng } from '../../test/support/prng.js';
 
 /** Nearest-rank percentile of the exact samples: the value at rank ceil(p/100 n), sorted. */
 function exactPercentile(sorted: readonly number[], p: number): number {
   return sorted[Math.max(1, Math.ceil((p / 100) * sorted.length)) - 1]!;
 }
 
-/** A small seeded PRNG (mulberry32), so that a failure can be replayed. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** `got` is the exact value or above it by at most the resolution, 1/128. */
 function assertNear(got: number | undefined, exact: number): void {

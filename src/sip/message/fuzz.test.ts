@@ -15,17 +15,8 @@ import { describe, it } from 'node:test';
 import { parseDigestCredentials, parseMessage, serialize, StreamFramer, SipParseError, type AnySipMessage } from '../index.js';
 import { fuzzMessage, insertRun, RUN_UNITS, seedMessages } from './testdata/pathological.js';
 import { measureWork } from './testdata/work-meter.js';
+import { prng } from '../../../test/support/prng.js';
 
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const corpusDir = new URL('./testdata/rfc4475/', import.meta.url);
 const corpus: Uint8Array[] = readdirSync(corpusDir)

@@ -7,17 +7,7 @@
  * Used by src/sip/message/fuzz.test.ts and test/interop/fuzz.test.ts.
  */
 
-/** mulberry32: a small seeded generator, uniform in [0, 1). */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { prng } from '../../../../test/support/prng.js';
 
 /** What a run is made of: the characters the grammar gives meaning to, alone and in pairs. */
 export const RUN_UNITS: readonly string[] = [
