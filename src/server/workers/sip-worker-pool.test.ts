@@ -61,7 +61,9 @@ describe('SipWorkerPool: what a worker learns of its sends', () => {
     assert.deepEqual(items[error], { k: 'send-error', s: 8 });
     // what was handled before the failure is said before it, and never past it
     assert.ok(items.slice(0, error).every((m) => m.k === 'sent' && m.s < 8), JSON.stringify(items));
-    assert.ok(items.length <= 4, `at most one "handled" per batch: ${JSON.stringify(items)}`);
+    // four batches: however the socket thread's turns fall (under load, one batch a turn), never
+    // more than one "handled" for each
+    assert.ok(items.filter((m) => m.k === 'sent').length <= 4, `at most one "handled" per batch: ${JSON.stringify(items)}`);
   });
 });
 
