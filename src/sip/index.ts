@@ -22,5 +22,6 @@ export { parseCSeq, type CSeq } from './grammar/cseq.js';
 export type { MediaType } from './grammar/media-type.js';
 export type { Params } from './grammar/params.js';
 export { splitList, unescape } from './grammar/scanner.js';
+export { TOKEN } from './grammar/chars.js';
 export * from './transaction/index.js';
 export * from './digest/index.js';

@@ -1,5 +1,5 @@
 import { hash } from 'node:crypto';
-import { REASON_PHRASES, SipResponse, type HeaderField, type SipParseError, type SipRequest } from '../../sip/index.js';
+import { REASON_PHRASES, SipResponse, TOKEN, type HeaderField, type SipParseError, type SipRequest } from '../../sip/index.js';
 
 /**
  * The stateless answer to a request that is not well formed (RFC 3261 §8.2, §21.4.1 400, §21.5.6
@@ -118,9 +118,9 @@ function statelessTag(request: SipRequest): string {
   return hash('sha1', s, 'hex').slice(0, 16);
 }
 
-/** token characters (RFC 3261 §25.1): alphanum / "-" / "." / "!" / "%" / "*" / "_" / "+" / "`" / "'" / "~" */
+/** A token character (RFC 3261 §25.1), by the grammar's own table. */
 function isTokenChar(c: number): boolean {
-  return (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a) || '-.!%*_+`\'~'.includes(String.fromCharCode(c));
+  return c < 128 && TOKEN[c] === 1;
 }
 
 /** Characters of a host or host:port (names, IPv4, bracketed IPv6, the port). */
