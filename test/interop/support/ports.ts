@@ -13,7 +13,7 @@ import { createServer } from 'node:net';
 import { basename } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-export const PORT_RANGE = { first: 26000, last: 32499 } as const;
+export const PORT_RANGE = { first: 26000, last: 32749 } as const;
 export const SLICE_SIZE = 250;
 
 /** The slice of each test file: slice i is 26000 + 250 i ... 26000 + 250 i + 249. */
@@ -32,6 +32,8 @@ export const PORT_SLICES: Readonly<Record<string, number>> = {
   'phone-sipp.test.ts': 11, // 28750-28999 (test/browser: browser and sipp)
   'load-kamailio.test.ts': 12, // 29000-29249
   'load-parley.test.ts': 13, // 29250-29499
+  'packaging.test.ts': 14, // 29500-29749: npm pack, installed parley, signals
+  'nat-contact.test.ts': 15, // 29750-29999: source address or Contact for UDP bindings
   // 14-15 (29500-29999): bench/ws (capacity.ts)
   'routing-reload.test.ts': 16, // 30000-30249
   'routing-trace.test.ts': 17, // 30250-30499
@@ -43,6 +45,7 @@ export const PORT_SLICES: Readonly<Record<string, number>> = {
   'durability.test.ts': 23, // 31750-31999: kill -9 under REGISTER load
   'connection-limits.test.ts': 24, // 32000-32249
   'tls-profile.test.ts': 25, // 32250-32499
+  'baresip.test.ts': 26, // 32500-32749: Debian baresip registers and calls (UDP, TCP, TLS)
 };
 
 /**
