@@ -1,6 +1,6 @@
 // The loopback ports of the interop suites, and the one allocator every helper takes them from.
 //
-// Scheme: the suites use 127.0.0.1 ports 26000-32499 only (never 5060/5061; below Linux's ephemeral
+// Scheme: the suites use 127.0.0.1 ports 26000-32749 only (never 5060/5061; below Linux's ephemeral
 // ports, 32768 up). The range is cut in twenty-six slices of 250 ports, and each test file owns one (PORT_SLICES, keyed by the file's name).
 // Node's test runner runs each file in a process of its own, in parallel with the others: as no
 // two files share a slice, they never hand out the same port. Inside a file one PortPool hands
