@@ -157,6 +157,8 @@ export class RequestCtx extends EditingCtx implements RequestContext, ResponseOb
   private targets: ProxyTarget[] | undefined;
   private rr = false;
   private _routeCheck: RouteCheck = 'none';
+  /** The request's credentials were verified (authenticate or checkAuth succeeded with digest). */
+  private authenticated = false;
   private _vars: Record<string, unknown> | undefined;
 
   constructor(
@@ -320,6 +322,7 @@ export class RequestCtx extends EditingCtx implements RequestContext, ResponseOb
     // the credentials were for this proxy: consume them (RFC 3261 §22.3 — a proxy forwards only
     // credentials meant for others)
     if (!register) request.remove('Proxy-Authorization');
+    this.authenticated = true;
     this.trace?.step(this.handler, 'authenticate', undefined, { ok: true, user: r.username });
     return r.username;
   }
@@ -331,6 +334,7 @@ export class RequestCtx extends EditingCtx implements RequestContext, ResponseOb
     else {
       const r = await auth.authenticate(this.request, this.source);
       out = r.ok ? { ok: true, user: r.username, realm: r.realm } : { ok: false, status: r.status, ...(r.reason === undefined ? {} : { reason: r.reason }) };
+      if (r.ok) this.authenticated = true;
     }
     this.trace?.step(this.handler, 'checkAuth', undefined, out);
     return out;
@@ -425,7 +429,9 @@ export class RequestCtx extends EditingCtx implements RequestContext, ResponseOb
       list = proxyTargets(request.requestUri, options).map((t) => (flow === undefined ? t : { ...t, flow }));
     }
     if (list.length === 0) throw new Error('relay: no target');
-    if (!env.proxy.admits(tx)) {
+    // the bound on requests in progress per source is for strangers (ProxyCore.admits)
+    const perSource = !this.authenticated && !this.trusted;
+    if (perSource && !env.proxy.admits(tx)) {
       // RFC 3261 §21.5.4: "The server MAY indicate when the client should retry the request in a Retry-After header field."
       this.trace?.step(this.handler, 'relay', undefined, '503: too many requests in progress from this source');
       this.answer(503, 'Service Unavailable (too many requests in progress from this source)', [['Retry-After', '10']]);
@@ -434,7 +440,7 @@ export class RequestCtx extends EditingCtx implements RequestContext, ResponseOb
     this.trace?.step(this.handler, 'relay', targets === undefined ? (options === undefined ? undefined : [null, options]) : [targets, ...(options === undefined ? [] : [options])], describeTargets(list));
     this.forwarded = true;
     this.decision = 'relayed';
-    env.proxy.forward(request, tx, list, { recordRoute: this.rr, observer: this });
+    env.proxy.forward(request, tx, list, { recordRoute: this.rr, observer: this, perSource });
   }
 
   reply(status: number, reason?: string, headers?: Headers): void {

@@ -461,4 +461,26 @@ describe('default routing script: requests in progress per source are bounded (p
     await second.respond(486);
     await fourth.respond(486);
   });
+
+  it('INVITEs over a trusted listener, and authenticated ones, are not bounded per source (a trunk: many calls from one address)', async () => {
+    // counted for everyone, one load spike from a trunk left hundreds of ringing contexts until
+    // Timer C, and every new call from that address was refused with 503 for three minutes
+    h.register('bob@example.com', 'sip:bob@198.51.100.7:5062');
+    const trunk = { from: 'sip:+15550100@trunk.example.net' };
+    const trusted = [];
+    for (let i = 0; i < 4; i++) trusted.push(await h.send(h.request('INVITE', 'sip:bob@example.com', trunk), { trusted: true }));
+    assert.deepEqual(trusted.map((r) => r.branches.length), [1, 1, 1, 1]);
+    const local = [];
+    for (let i = 0; i < 4; i++) {
+      local.push(await h.send(h.request('INVITE', 'sip:bob@example.com', { from: 'sip:bob@example.com' }), { credentials: BOB }));
+    }
+    assert.deepEqual(local.map((r) => r.branches.length), [1, 1, 1, 1]);
+    // strangers from that address are still bounded, and the trusted calls took no share
+    const stranger = { from: 'sip:eve@elsewhere.example.org' };
+    const s1 = await h.send(h.request('INVITE', 'sip:bob@example.com', stranger));
+    const s2 = await h.send(h.request('INVITE', 'sip:bob@example.com', stranger));
+    const s3 = await h.send(h.request('INVITE', 'sip:bob@example.com', stranger));
+    assert.deepEqual([s1.branches.length, s2.branches.length, s3.status], [1, 1, 503]);
+    for (const r of [...trusted, ...local, s1, s2]) await r.respond(486);
+  });
 });

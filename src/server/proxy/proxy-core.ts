@@ -42,6 +42,12 @@ export interface ForwardOptions {
   /** Add Record-Route (§16.6 step 4); default: for dialog-creating methods. */
   readonly recordRoute?: boolean;
   readonly observer?: ResponseObserver;
+  /**
+   * Count the context against its source's share (maxContextsPerSource, see admits); default
+   * true. The routing layer passes false for a request that is not a stranger's: it came over a
+   * trusted listener, or its credentials were verified.
+   */
+  readonly perSource?: boolean;
 }
 
 /**
@@ -207,6 +213,12 @@ export class ProxyCore implements BranchLauncher {
    * maxContextsPerSource requests being relayed (each holds its context, branches and their
    * retransmissions until its final response: without a bound, one stranger's INVITEs to a phone
    * that never answers fill the memory). The caller answers 503 instead.
+   *
+   * The bound is for strangers: the routing layer neither asks nor counts (ForwardOptions.perSource)
+   * for a request that came over a trusted listener (a trunk, an SBC, a benchmark: thousands of
+   * calls in progress from one address) or whose credentials were verified. Counted for everyone,
+   * one load spike from a trunk left hundreds of ringing contexts until Timer C and every new
+   * call from it refused with 503 for three minutes.
    */
   admits(tx: ServerTransaction): boolean {
     if (this.maxContextsPerSource === 0) return true;
@@ -215,9 +227,11 @@ export class ProxyCore implements BranchLauncher {
 
   forward(request: SipRequest, tx: ServerTransaction, targets: readonly ProxyTarget[], options: ForwardOptions = {}): ResponseContext {
     const context = new ResponseContext(request, tx, targets, this, options.observer);
-    const source = sourcePrefix(tx.source.remoteAddress);
-    this.sourceOf.set(context, source);
-    this.contextsBySource.set(source, (this.contextsBySource.get(source) ?? 0) + 1);
+    if (this.maxContextsPerSource !== 0 && options.perSource !== false) {
+      const source = sourcePrefix(tx.source.remoteAddress);
+      this.sourceOf.set(context, source);
+      this.contextsBySource.set(source, (this.contextsBySource.get(source) ?? 0) + 1);
+    }
     this.recordRouteFor.set(context, options.recordRoute ?? DIALOG_CREATING.has(request.method));
     this.contexts.set(tx, context);
     context.start();
