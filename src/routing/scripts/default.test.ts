@@ -329,6 +329,31 @@ describe('default routing script (harness)', () => {
       await invite.respond(487);
     });
 
+    it('each response of a call is signed for its own Contact, also when the callee rewrote the entry (RRSIG, its own parameter)', async () => {
+      h.register('bob@example.com', 'sip:bob@198.51.100.7:5062');
+      const invite = await h.send(h.request('INVITE', 'sip:bob@example.com', { from: 'sip:eve@elsewhere.example.org', fromTag: 'e2', contact: 'sip:eve@198.51.100.66:5070' }));
+      const callId = invite.request.callId;
+      const recorded = invite.branches[0]!.get('record-route')!;
+      const contactHeader = (uri: string) => ['Contact', `<${uri}>`] as const;
+      // the 180 echoes the entry as written; the 200 names another Contact (signed anew, not the 180's)
+      await invite.respond(180, { toTag: 'b2', headers: [['Record-Route', recorded], contactHeader('sip:bob@198.51.100.7:5062')] });
+      await invite.respond(200, { toTag: 'b2', headers: [['Record-Route', recorded], contactHeader('sip:bob@198.51.100.8:5064')] });
+      const ring = invite.replies.find((x) => x.status === 180)!;
+      const ok = invite.replies.find((x) => x.status === 200)!;
+      assert.equal(ring.get('record-route'), h.recordRoute(callId, 'e2', 'sip:bob@198.51.100.7:5062'));
+      assert.equal(ok.get('record-route'), h.recordRoute(callId, 'e2', 'sip:bob@198.51.100.8:5064'));
+      // a callee that wrote the parameter in capitals and added one of its own: parsed, signed all the same
+      const again = await h.send(h.request('INVITE', 'sip:bob@example.com', { from: 'sip:eve@elsewhere.example.org', fromTag: 'e3', contact: 'sip:eve@198.51.100.66:5070' }));
+      const altered = again.branches[0]!.get('record-route')!.replace(';rrsig=', ';x=1;RRSIG=');
+      await again.respond(180, { toTag: 'b3', headers: [['Record-Route', altered], contactHeader('sip:bob@198.51.100.7:5062')] });
+      const rr = again.replies.find((x) => x.status === 180)!.get('record-route')!;
+      assert.notEqual(rr, altered);
+      const msg = await h.send(h.request('MESSAGE', 'sip:bob@198.51.100.7:5062', { from: 'sip:eve@elsewhere.example.org', fromTag: 'e3', toTag: 'b3', callId: again.request.callId, headers: [['Route', rr]] }));
+      assert.deepEqual(msg.destinations, ['udp:198.51.100.7:5062']);
+      await msg.respond(200);
+      await again.respond(487);
+    });
+
     it('without our Route: 404 Not Here; an OPTIONS to the server: 200', async () => {
       const r = await h.send(h.request('BYE', 'sip:bob@198.51.100.7:5062', { toTag: 'b1' }));
       assert.equal(r.status, 404);

@@ -24,3 +24,13 @@ test('HmacSha256 agrees with createHmac for keys and texts of many lengths', () 
     }
   }
 });
+
+test('HmacSha256.macText agrees with createHmac over UTF-8 text, also past its buffer and after a longer text', () => {
+  const key = Buffer.alloc(32, 3);
+  const h = new HmacSha256(key);
+  for (const text of ['', 'a', 'call-id\0tag\0sip:127.0.0.1:5060', 'é€😀\0x', 'x'.repeat(300), 'short again', 'y'.repeat(5000), 'z']) {
+    const want = createHmac('sha256', key).update(text, 'utf8').digest('hex');
+    assert.equal(h.macText(text), want);
+    assert.equal(h.macText(text, 24), want.slice(0, 24));
+  }
+});

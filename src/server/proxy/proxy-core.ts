@@ -62,7 +62,8 @@ export class ProxyCore implements BranchLauncher {
   private readonly dns: DnsLookup;
   private readonly log: Logger;
   private readonly contexts = new Map<ServerTransaction, ResponseContext>();
-  private readonly recordRouteFor = new WeakMap<ResponseContext, boolean>();
+  /** The Record-Route state of each context that records the route (absent: it does not). */
+  private readonly recordRouteFor = new WeakMap<ResponseContext, RecordRouteState>();
   private readonly maxContextsPerSource: number;
   /** Open response contexts by the source of their request (sourcePrefix), and each context's source. */
   private readonly contextsBySource = new Map<string, number>();
@@ -232,7 +233,7 @@ export class ProxyCore implements BranchLauncher {
       this.sourceOf.set(context, source);
       this.contextsBySource.set(source, (this.contextsBySource.get(source) ?? 0) + 1);
     }
-    this.recordRouteFor.set(context, options.recordRoute ?? DIALOG_CREATING.has(request.method));
+    if (options.recordRoute ?? DIALOG_CREATING.has(request.method)) this.recordRouteFor.set(context, new RecordRouteState());
     this.contexts.set(tx, context);
     context.start();
     return context;
@@ -304,7 +305,7 @@ export class ProxyCore implements BranchLauncher {
         this.log.debug({ callId: ack.callId }, 'ACK dropped: next hop does not resolve');
         return;
       }
-      if (!this.prepare(ack, dest, false, undefined)) return;
+      if (!this.prepare(ack, dest, undefined, undefined)) return;
       this.server.messages.sendRequest(ack, dest, (e) => this.log.debug({ err: e.message }, 'ACK not sent'));
     }, (e: unknown) => this.log.debug({ err: (e as Error).message }, 'ACK dropped: next hop resolution failed'));
   }
@@ -320,10 +321,18 @@ export class ProxyCore implements BranchLauncher {
    * URIs for itself to the next upstream and downstream elements."
    */
   signResponseRoute(context: ResponseContext, response: SipResponse): void {
-    if (this.recordRouteFor.get(context) !== true || response.status <= 100 || response.status >= 300 || !response.has('record-route')) return;
+    const state = this.recordRouteFor.get(context);
+    if (state === undefined || response.status <= 100 || response.status >= 300 || !response.has('record-route')) return;
     let fields: string[];
     try {
-      const signature = this.routeSignature.sign(response.callId, response.from.tag, contactTarget(response));
+      // the 180 and the 200 of a branch name the same Contact: signed once
+      const target = contactTarget(response);
+      if (state.responseSignature === undefined || state.responseTarget !== target) {
+        state.responseTarget = target;
+        state.responseSignature = this.routeSignature.sign(response.callId, response.from.tag, target);
+      }
+      const signature = state.responseSignature;
+      if (state.requestSignature !== undefined && resignInPlace(response, state.requestSignature, signature)) return;
       let changed = false;
       // field by field, each value in its place: the fields as the UAS wrote them (some UAs read
       // one Record-Route value per field)
@@ -354,7 +363,7 @@ export class ProxyCore implements BranchLauncher {
           context.onLaunchFailed(503, 'Service Unavailable (next hop does not resolve)');
           return;
         }
-        if (!this.prepare(copy, dest, this.recordRouteFor.get(context) ?? false, context.serverTx.source)) {
+        if (!this.prepare(copy, dest, this.recordRouteFor.get(context), context.serverTx.source)) {
           context.onLaunchFailed(483);
           return;
         }
@@ -451,18 +460,19 @@ export class ProxyCore implements BranchLauncher {
    * Each entry carries the route signature of the dialog (`;rrsig=`, route-signature.ts), which
    * processRoute checks when the dialog's requests come back.
    */
-  private prepare(request: SipRequest, dest: Flow, recordRoute: boolean, inbound: Flow | undefined): boolean {
+  private prepare(request: SipRequest, dest: Flow, recordRoute: RecordRouteState | undefined, inbound: Flow | undefined): boolean {
     const mf = request.maxForwards;
     if (mf !== undefined && mf <= 0) return false;
     const hash = loopHash(request);
     request.set('Max-Forwards', String(mf === undefined ? 70 : mf - 1));
-    if (recordRoute) {
+    if (recordRoute !== undefined) {
       const destToken = this.flowTokenOf(dest);
       const inboundToken = inbound === undefined ? undefined : this.flowTokenOf(inbound);
       // both entries signed for the dialog (Call-ID and the caller's tag: all that is known yet)
       // and for the caller's Contact: where the callee's requests along this route go; the
       // caller's copy is signed for the callee's Contact in each response (signResponseRoute)
-      const signature = this.routeSignature.sign(request.callId, request.from.tag, contactTarget(request));
+      // (every branch copies the same request: signed once per context)
+      const signature = (recordRoute.requestSignature ??= this.routeSignature.sign(request.callId, request.from.tag, contactTarget(request)));
       if (inbound !== undefined && (inbound.transport !== dest.transport || destToken !== undefined || inboundToken !== undefined)) {
         request.prepend('Record-Route', this.identity.recordRoute(inbound.transport, inboundToken, signature));
       }
@@ -477,6 +487,49 @@ export class ProxyCore implements BranchLauncher {
   private flowTokenOf(flow: Flow): string | undefined {
     return isConnectionOnly(flow) ? this.flowTokens.encode(flow.connectionId!) : undefined;
   }
+}
+
+/** What a context that records the route keeps of its signatures (route-signature.ts). */
+class RecordRouteState {
+  /** The signature in the Record-Route entries of the requests it forwards (the caller's Contact). */
+  requestSignature: string | undefined = undefined;
+  /** The Contact target of the last response signed, and its signature (the callee's Contact). */
+  responseTarget: string | undefined = undefined;
+  responseSignature: string | undefined = undefined;
+}
+
+/**
+ * The common case of signResponseRoute without parsing: the UAS echoed Parley's entries as Parley
+ * wrote them, so each carries `;rrsig=` and the request's signature. When every `rrsig` in the
+ * response's Record-Route fields is one of those, each is replaced in the text (the rest of every
+ * field as the UAS wrote it) and true is returned; otherwise (an entry changed on the way, a
+ * parameter in other case, another signature) nothing is touched and false is returned, for the
+ * parsing path. An entry not naming Parley that carried the request's signature would get the new
+ * one too: harmless, a signature is only ever checked in entries naming Parley (processRoute).
+ */
+function resignInPlace(response: SipResponse, requestSignature: string, signature: string): boolean {
+  const fields = response.getAll('record-route');
+  const ours = `;${ROUTE_SIGNATURE_PARAM}=${requestSignature}`;
+  let found = 0;
+  for (const field of fields) {
+    const all = countOf(field.toLowerCase(), ROUTE_SIGNATURE_PARAM);
+    if (all === 0) continue;
+    if (countOf(field, ours) !== all) return false;
+    found += all;
+  }
+  if (found === 0) return false;
+  if (signature === requestSignature) return true;
+  const mine = `;${ROUTE_SIGNATURE_PARAM}=${signature}`;
+  response.set('Record-Route', fields[0]!.replaceAll(ours, mine));
+  for (let i = 1; i < fields.length; i++) response.append('Record-Route', fields[i]!.replaceAll(ours, mine));
+  return true;
+}
+
+/** Occurrences of `part` in `text`. */
+function countOf(text: string, part: string): number {
+  let n = 0;
+  for (let i = text.indexOf(part); i !== -1; i = text.indexOf(part, i + part.length)) n++;
+  return n;
 }
 
 /** A flow reached only over its own connection (a WebSocket client) has a flow token; others none. */

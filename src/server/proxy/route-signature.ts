@@ -19,12 +19,10 @@ export type RouteCheck = 'none' | 'signed' | 'unsigned' | 'invalid';
 export const ROUTE_SIGNATURE_PARAM = 'rrsig';
 
 /** Bytes of HMAC-SHA-256 kept: 96 bits, 24 hex digits. */
-const MAC_BYTES = 12;
-const MAC_HEX = MAC_BYTES * 2;
+const MAC_HEX = 12 * 2;
 const HEX = /^[0-9a-f]+$/;
 /** Domain separation: this key signs nothing else, but the text says what it is for. */
-const LABEL = Buffer.from('parley-record-route-2\0', 'latin1');
-const NUL = Buffer.from([0]);
+const LABEL = 'parley-record-route-2\0';
 
 /**
  * The signature Parley puts in its Record-Route entries (`;rrsig=…`), so that an in-dialog
@@ -72,8 +70,7 @@ export class RouteSignature {
    * `target` (routeTarget of the Contact they will be sent to).
    */
   sign(callId: string, fromTag: string | undefined, target: string): string {
-    const parts = [LABEL, Buffer.from(callId, 'utf8'), NUL, Buffer.from(fromTag ?? '', 'utf8'), NUL, Buffer.from(target, 'utf8')];
-    return this.hmac.mac(...parts).subarray(0, MAC_BYTES).toString('hex');
+    return this.hmac.macText(`${LABEL}${callId}\0${fromTag ?? ''}\0${target}`, MAC_HEX);
   }
 
   /**
