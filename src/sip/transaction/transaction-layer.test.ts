@@ -233,6 +233,24 @@ test('TransactionLayer drops transactions from its tables as they terminate, bef
   assert.deepEqual(layer.receiveResponse(response(client.request, 200)), { kind: 'stray' });
 });
 
+test('TransactionLayer drops a terminated transaction by its key, without reading its request again (a proxy drops the parsed forms of what it has done with)', () => {
+  const { clock, layer } = setup();
+  const user = new RecordingUser();
+  const client = layer.createClientTransaction(request({ method: 'INVITE', branch: 'z9hG4bKclient' }), UDP, user);
+  const server = layer.receiveRequest(request(), UDP);
+  layer.receiveResponse(response(client.request, 200));
+  server.tx!.respond(createResponse(server.tx!.request, 200, { toTag: 'x' }));
+  // both wait out Timer M / L (RFC 6026) with their requests as text only; reading the top Via
+  // again would parse the header section anew
+  for (const r of [client.request, server.tx!.request]) {
+    r.dropParsed();
+    Object.defineProperty(r, 'topVia', { get: () => assert.fail('the request was read again to leave the table') });
+  }
+  assert.equal(layer.size, 2);
+  clock.advance(64 * 500);
+  assert.equal(layer.size, 0);
+});
+
 test('TransactionLayer.close terminates every transaction without telling the TUs and clears every timer', () => {
   const { clock, layer, serverUser } = setup();
   const user = new RecordingUser();

@@ -85,9 +85,9 @@ export class TransactionLayer {
       timers,
       onTerminated: (tx) => this.forget(tx),
       keepCompleted: (tx, sent) => {
-        const via = tx.request.topVia!;
-        if (!via.rfc3261Branch) return false;
-        this.completed.add(serverKey(via, tx.request.method), sent);
+        // only RFC 3261 server transactions have a key (receiveRequest)
+        if (tx.tableKey === undefined) return false;
+        this.completed.add(tx.tableKey, sent);
         return true;
       },
     };
@@ -120,6 +120,7 @@ export class TransactionLayer {
         ? new InviteServerTransaction(request, source, this.env, this.serverUser, this.autoTrying)
         : new NonInviteServerTransaction(request, source, this.env, this.serverUser);
     if (key !== undefined) {
+      tx.tableKey = key;
       this.servers.set(key, tx);
     } else {
       const key = legacyKey(request);
@@ -166,6 +167,7 @@ export class TransactionLayer {
         ? new InviteClientTransaction(request, destination, this.env, user)
         : new NonInviteClientTransaction(request, destination, this.env, user);
     // In the table before the first send, so that a response delivered at once finds it.
+    tx.tableKey = key;
     this.clients.set(key, tx);
     tx.start();
     return tx;
@@ -207,12 +209,10 @@ export class TransactionLayer {
 
   /** Drop a terminated transaction from the tables. */
   private forget(tx: Transaction): void {
-    const via = tx.request.topVia!;
+    const key = tx.tableKey;
     if (tx instanceof ClientTransaction) {
-      const key = clientKey(via.branch!, tx.request.method);
-      if (this.clients.get(key) === tx) this.clients.delete(key);
-    } else if (via.rfc3261Branch) {
-      const key = serverKey(via, tx.request.method);
+      if (key !== undefined && this.clients.get(key) === tx) this.clients.delete(key);
+    } else if (key !== undefined) {
       if (this.servers.get(key) === tx) this.servers.delete(key);
     } else {
       const key = legacyKey(tx.request);

@@ -56,6 +56,13 @@ export abstract class Transaction<S extends ActiveState = ActiveState> {
   /** TCP, TLS, WS, WSS: no retransmission timers, and zero-valued Timers D, I, J and K. */
   readonly reliable: boolean;
   protected readonly env: TransactionEnvironment;
+  /**
+   * Its key in the TransactionLayer's table (set by the layer; undefined for an RFC 2543 server
+   * transaction), so that it leaves the table without its request being read again: the proxy
+   * drops the parsed forms of a request it has finished with (SipMessage.dropParsed), and reading
+   * the top Via at Timer L or M parsed the message's header section anew.
+   */
+  tableKey: string | undefined = undefined;
   private current: S | 'terminated';
   private readonly running = new Map<TimerName, TimerHandle>();
   private readonly relay: SendErrorRelay;
