@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import type { Clock } from '../../lib/clock.js';
 import { silentLogger, type Logger } from '../../lib/logger.js';
 import {
@@ -544,11 +544,9 @@ function copyRequest(r: SipRequest): SipRequest {
 
 /** Hash of the fields RFC 3261 §16.6 step 8 names for loop detection (Via excluded, see loopDetected). */
 function loopHash(r: SipRequest): string {
-  const h = createHash('md5');
-  h.update(r.uri).update('\0').update(r.callId).update('\0').update(r.from.tag ?? '').update('\0').update(r.to.tag ?? '');
-  h.update('\0').update(String(r.cseq.seq)).update('\0').update(r.getAll('proxy-require').join(',')).update('\0');
-  h.update(r.getAll('proxy-authorization').join(','));
-  return h.digest('hex').slice(0, 12);
+  // one string, one call: a Hash object and its eight updates cost more than the hashing
+  const text = `${r.uri}\0${r.callId}\0${r.from.tag ?? ''}\0${r.to.tag ?? ''}\0${r.cseq.seq}\0${r.getAll('proxy-require').join(',')}\0${r.getAll('proxy-authorization').join(',')}`;
+  return hash('md5', text, 'hex').slice(0, 12);
 }
 
 
