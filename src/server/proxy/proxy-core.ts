@@ -2,7 +2,7 @@ import { hash } from 'node:crypto';
 import type { Clock } from '../../lib/clock.js';
 import { silentLogger, type Logger } from '../../lib/logger.js';
 import {
-  MAGIC_COOKIE, parseNameAddr, SipRequest, splitList, type Flow, type FlowTransport, type SipMessage, type ServerTransaction, type SipResponse, type Uri,
+  MAGIC_COOKIE, parseNameAddr, SipRequest, splitList, type ClientTransactionUser, type Flow, type FlowTransport, type SipMessage, type ServerTransaction, type SipResponse, type Uri,
 } from '../../sip/index.js';
 import type { LocalIdentity } from '../core/local-identity.js';
 import { sourcePrefix } from '../transport/source-prefix.js';
@@ -370,11 +370,7 @@ export class ProxyCore implements BranchLauncher {
         const branch = new Branch(target, copy, dest);
         context.add(branch);
         try {
-          branch.tx = this.server.transactions.createClientTransaction(copy, dest, {
-            onResponse: (r: SipResponse) => context.onResponse(branch, r),
-            onTimeout: () => context.onTimeout(branch),
-            onTransportError: () => context.onTransportError(branch),
-          });
+          branch.tx = this.server.transactions.createClientTransaction(copy, dest, new BranchUser(context, branch));
         } catch (e) {
           this.log.warn({ err: (e as Error).message }, 'could not create a client transaction');
           context.onTransportError(branch);
@@ -400,11 +396,7 @@ export class ProxyCore implements BranchLauncher {
     cancel.append('CSeq', `${inv.cseq.seq} CANCEL`);
     for (const r of inv.getAll('route')) cancel.append('Route', r);
     try {
-      this.server.transactions.createClientTransaction(cancel, branch.destination, {
-        onResponse: () => {},
-        onTimeout: () => {},
-        onTransportError: () => {},
-      });
+      this.server.transactions.createClientTransaction(cancel, branch.destination, IGNORING_USER);
     } catch (e) {
       this.log.debug({ err: (e as Error).message }, 'CANCEL not sent');
     }
@@ -488,6 +480,29 @@ export class ProxyCore implements BranchLauncher {
     return isConnectionOnly(flow) ? this.flowTokens.encode(flow.connectionId!) : undefined;
   }
 }
+
+/** The TU of a branch's client transaction: what it hears goes to the branch's context (methods, not three closures per branch). */
+class BranchUser implements ClientTransactionUser {
+  constructor(
+    private readonly context: ResponseContext,
+    private readonly branch: Branch,
+  ) {}
+
+  onResponse(response: SipResponse): void {
+    this.context.onResponse(this.branch, response);
+  }
+
+  onTimeout(): void {
+    this.context.onTimeout(this.branch);
+  }
+
+  onTransportError(): void {
+    this.context.onTransportError(this.branch);
+  }
+}
+
+/** The TU of a CANCEL's client transaction: nothing depends on its outcome. */
+const IGNORING_USER: ClientTransactionUser = { onResponse() {}, onTimeout() {}, onTransportError() {} };
 
 /** What a context that records the route keeps of its signatures (route-signature.ts). */
 class RecordRouteState {

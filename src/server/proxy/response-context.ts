@@ -357,6 +357,7 @@ export class ResponseContext {
 
 /** §16.6 "parallel or sequential": highest q first; equal q in parallel. */
 function groupByQ(targets: readonly ProxyTarget[]): ProxyTarget[][] {
+  if (targets.length === 1) return [[targets[0]!]]; // one contact, every in-dialog request
   const byQ = new Map<number, ProxyTarget[]>();
   for (const t of targets) {
     const group = byQ.get(t.q);
