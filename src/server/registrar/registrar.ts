@@ -3,6 +3,7 @@ import type { ContactBinding } from '../../store/binding-store.js';
 import { parseUri, uriEquals, uriMatchKey, type Contact, type Flow, type SipRequest } from '../../sip/index.js';
 import type { LocalIdentity } from '../core/local-identity.js';
 import { addressOfRecord } from './address-of-record.js';
+import { sendToOf, type NatDetection } from './nat-detection.js';
 import type { LocationService } from './location-service.js';
 
 export interface RegistrarOptions {
@@ -16,6 +17,12 @@ export interface RegistrarOptions {
   readonly node?: string;
   /** Wall clock, ms. Default Date.now. */
   readonly now?: () => number;
+  /**
+   * For contacts registered over UDP without RFC 5626 outbound: requests go to the REGISTER's
+   * source when NAT is detected (`auto`, the default), always (`always`), or never (`never`: the
+   * Contact). See nat-detection.ts.
+   */
+  readonly natDetection?: NatDetection;
 }
 
 /** What the registrar decided: a status and the header fields of the response. */
@@ -44,6 +51,7 @@ export class Registrar {
   private readonly def: number;
   private readonly node: string;
   private readonly now: () => number;
+  private readonly natDetection: NatDetection;
 
   constructor(
     private readonly location: LocationService,
@@ -55,6 +63,7 @@ export class Registrar {
     this.def = options.defaultExpires ?? 3600;
     this.node = options.node ?? 'local';
     this.now = options.now ?? Date.now;
+    this.natDetection = options.natDetection ?? 'auto';
   }
 
   get minExpires(): number {
@@ -180,6 +189,9 @@ export class Registrar {
         ...(source.localAddress === undefined ? {} : { localAddress: source.localAddress }),
         ...(source.localPort === undefined ? {} : { localPort: source.localPort }),
       },
+      // where requests to it go: the source when NAT is detected, the flow of a connection or of
+      // RFC 5626 outbound, the Contact otherwise (nat-detection.ts)
+      sendTo: sendToOf(request, c, source, this.natDetection),
       ...(source.connectionId === undefined ? {} : { connectionId: source.connectionId }),
       node: this.node,
       ...(ua === undefined ? {} : { userAgent: ownString(ua) }),

@@ -6,7 +6,7 @@ import { afterEach, beforeEach, describe, it } from 'node:test';
 import Database from 'better-sqlite3';
 import { StoreError } from '../store-error.js';
 import { IN_MEMORY, SqliteDatabase } from './sqlite-database.js';
-import { migrateSqliteSchema, SQLITE_SCHEMA_VERSION } from './sqlite-migrations.js';
+import { migrateSqliteSchema, SQLITE_MIGRATIONS, SQLITE_SCHEMA_VERSION } from './sqlite-migrations.js';
 import { SqliteSubscriberStore } from './sqlite-subscriber-store.js';
 
 describe('SqliteDatabase', () => {
@@ -54,11 +54,11 @@ describe('SqliteDatabase', () => {
     try {
       assert.equal((await new SqliteSubscriberStore(second).get('alice', 'example.com'))?.username, 'alice');
       const versions = second.handle.prepare('SELECT version FROM schema_version').pluck().all();
-      assert.deepEqual(versions, [1]);
+      assert.deepEqual(versions, SQLITE_MIGRATIONS.map((m) => m.version));
       // running the migrations again on an up-to-date database changes nothing
       assert.equal(migrateSqliteSchema(second.handle), SQLITE_SCHEMA_VERSION);
       assert.equal(migrateSqliteSchema(second.handle), SQLITE_SCHEMA_VERSION);
-      assert.deepEqual(second.handle.prepare('SELECT version FROM schema_version').pluck().all(), [1]);
+      assert.deepEqual(second.handle.prepare('SELECT version FROM schema_version').pluck().all(), SQLITE_MIGRATIONS.map((m) => m.version));
       assert.equal(await new SqliteSubscriberStore(second).count(), 1);
     } finally {
       second.close();
@@ -85,12 +85,12 @@ describe('SqliteDatabase', () => {
     const db = SqliteDatabase.open(IN_MEMORY);
     try {
       const broken = [
-        { version: 1, description: 'v1', sql: 'SELECT 1' },
-        { version: 2, description: 'half done', sql: 'CREATE TABLE t2 (x); CREATE TABLE t2 (y)' },
+        ...SQLITE_MIGRATIONS,
+        { version: SQLITE_SCHEMA_VERSION + 1, description: 'half done', sql: 'CREATE TABLE t2 (x); CREATE TABLE t2 (y)' },
       ];
       assert.throws(() => migrateSqliteSchema(db.handle, broken), /already exists/);
       assert.equal(db.handle.prepare("SELECT count(*) FROM sqlite_master WHERE name = 't2'").pluck().get(), 0);
-      assert.deepEqual(db.handle.prepare('SELECT version FROM schema_version').pluck().all(), [1]);
+      assert.deepEqual(db.handle.prepare('SELECT version FROM schema_version').pluck().all(), SQLITE_MIGRATIONS.map((m) => m.version));
     } finally {
       db.close();
     }
