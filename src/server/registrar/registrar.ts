@@ -70,8 +70,11 @@ export class Registrar {
     return this.min;
   }
 
-  /** Process a REGISTER that has been authenticated (or needs none). */
-  async register(request: SipRequest, source: Flow): Promise<RegistrarResult> {
+  /**
+   * Process a REGISTER that has been authenticated (or needs none). `natDetection`: this
+   * REGISTER's mode (a routing script's `save({ natDetection })`), instead of the registrar's.
+   */
+  async register(request: SipRequest, source: Flow, natDetection: NatDetection = this.natDetection): Promise<RegistrarResult> {
     // Step 1: "the registrar inspects the Request-URI to determine whether it has access to
     // bindings for the domain identified in the Request-URI."
     const ruri = request.requestUri;
@@ -140,7 +143,7 @@ export class Registrar {
       if (existing !== undefined && existing.callId === callId && cseq <= existing.cseq) return outOfOrder();
       next = next.filter((b) => b !== existing);
       if (expires === 0) continue;
-      const made = this.binding(aor, c, expires, request, source, path, now);
+      const made = this.binding(aor, c, expires, request, source, path, now, natDetection);
       matchKeys.set(made, key);
       next.push(made);
     }
@@ -168,7 +171,7 @@ export class Registrar {
    * The binding of contact `c`. Its strings are copies of their own (ownString): cut from the
    * request, each would keep the request's whole text alive for as long as the binding lives.
    */
-  private binding(aor: string, c: Contact, expires: number, request: SipRequest, source: Flow, path: readonly string[], now: number): ContactBinding {
+  private binding(aor: string, c: Contact, expires: number, request: SipRequest, source: Flow, path: readonly string[], now: number, natDetection: NatDetection): ContactBinding {
     const instance = c.instance;
     const regId = c.regId;
     const ua = request.userAgent;
@@ -191,7 +194,7 @@ export class Registrar {
       },
       // where requests to it go: the source when NAT is detected, the flow of a connection or of
       // RFC 5626 outbound, the Contact otherwise (nat-detection.ts)
-      sendTo: sendToOf(request, c, source, this.natDetection),
+      sendTo: sendToOf(request, c, source, natDetection),
       ...(source.connectionId === undefined ? {} : { connectionId: source.connectionId }),
       node: this.node,
       ...(ua === undefined ? {} : { userAgent: ownString(ua) }),
