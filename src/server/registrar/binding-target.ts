@@ -13,6 +13,10 @@ import type { ProxyTarget } from '../proxy/response-context.js';
 export function bindingTarget(b: ContactBinding): ProxyTarget {
   const target = { uri: parseUri(b.contact), q: b.q, ...(b.path.length > 0 ? { route: b.path } : {}) };
   if (b.sendTo === 'contact' && b.connectionId === undefined) return target;
+  // DEVIATION(RFC 3261 §16.5): the Contact stays the Request-URI but the request goes to the flow
+  // the REGISTER came from (its connection, or its source address and port), not to the host and
+  // port the Contact names: behind a NAT that address is unreachable (Kamailio's
+  // fix_nated_register and lookup do the same with the `received` column).
   const r = b.received;
   const flow: Flow = {
     transport: r.transport,

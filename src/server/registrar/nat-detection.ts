@@ -93,8 +93,9 @@ export function wantsOutbound(c: Contact): boolean {
 /**
  * Where requests to contact `c` of `request` (received from `source`) go:
  *  - `source` for a binding made over a connection (TCP, TLS, WebSocket): the flow is the only
- *    way back to most such phones, and RFC 5626 §6 has the registrar "store enough information to
- *    uniquely identify the network flow over which the request arrived";
+ *    way back to most such phones (a phone behind a NAT or a firewall accepts no connection, a
+ *    browser has no address at all), and a registrar of RFC 5626 §6 keeps the flow a REGISTER
+ *    came over with its binding;
  *  - `source` when the contact asks for outbound (wantsOutbound), for the same reason;
  *  - over UDP otherwise, by `mode`: `always` the source, `never` the Contact, `auto` the source
  *    when natSigns finds any sign, else the Contact (RFC 3261 §10.3 binds the Contact URI, and
