@@ -46,7 +46,7 @@ describe('NAT detection (nat_uac_test 1, 2, 16) for UDP bindings', () => {
     const tool = flow({ remotePort: 40000 });
     assert.equal(sendTo({ via: `SIP/2.0/UDP ${PUBLIC}:40000;branch=z9hG4bKt`, contact: `<sip:bob@${PUBLIC}:5062>`, source: tool }), 'contact');
     const signs = natSigns(register(), register().contact[0]!, flow());
-    assert.deepEqual(signs, { privateContact: false, viaAddress: false, viaPort: false });
+    assert.deepEqual(signs, { privateContact: false, localContact: false, viaAddress: false, viaPort: false });
   });
 
   describe('flag 1: a private Contact address while the source is not private', () => {
@@ -73,6 +73,20 @@ describe('NAT detection (nat_uac_test 1, 2, 16) for UDP bindings', () => {
       assert.equal(isPrivateAddress('[::ffff:198.51.100.7]'), false);
       const mapped = flow({ remoteAddress: '::ffff:10.9.9.9' });
       assert.equal(sendTo({ via: 'SIP/2.0/UDP 10.9.9.9:5062;branch=z9hG4bKm', contact: '<sip:bob@10.0.0.5:5062>', source: mapped }), 'contact');
+    });
+  });
+
+  describe('a Contact on this host (loopback) from another host, or on an address nothing can be sent to', () => {
+    for (const host of ['127.0.0.1', '127.8.9.10', '[::1]', '0.0.0.0', '224.0.0.1', '255.255.255.255', '[::]', '[ff02::1]']) {
+      it(`${host} from ${PUBLIC} (Via and source agree): the source`, () => {
+        const request = register({ contact: `<sip:bob@${host}:5062>` });
+        assert.equal(natSigns(request, request.contact[0]!, flow()).localContact, true);
+        assert.equal(sendTo({ contact: `<sip:bob@${host}:5062>` }), 'source');
+      });
+    }
+    it('a loopback Contact from a loopback source (a phone on Parley\'s own host): no sign', () => {
+      const local = flow({ remoteAddress: '127.0.0.1' });
+      assert.equal(sendTo({ via: 'SIP/2.0/UDP 127.0.0.1:5062;branch=z9hG4bKo', contact: '<sip:bob@127.0.0.1:5064>', source: local }), 'contact');
     });
   });
 

@@ -21,8 +21,8 @@ export type SendTo = NonNullable<ContactBinding['sendTo']>;
  * RFC 6598 carrier-grade NAT, RFC 7335 192.0.0.0/29, with nat_addr_mode 1 the whole of
  * 192.0.0.0/24), and what no one outside a site or a link can reach either: link-local IPv4
  * (RFC 3927), IPv6 unique local (RFC 4193, fc00::/7) and link-local (fe80::/10) addresses.
- * Loopback is not in the list (nor is it in Kamailio's): a Contact of 127.0.0.1 from another
- * host is caught by the Via test, as its Via says the same.
+ * Loopback is not in the list (nor is it in Kamailio's): a loopback source is not a private one,
+ * and a loopback Contact from another host is a sign of its own (NatSigns.localContact).
  */
 const PRIVATE = new BlockList();
 for (const [net, bits] of [['10.0.0.0', 8], ['172.16.0.0', 12], ['192.168.0.0', 16], ['100.64.0.0', 10], ['192.0.0.0', 24], ['169.254.0.0', 16]] as const) {
@@ -33,16 +33,43 @@ PRIVATE.addSubnet('fe80::', 10, 'ipv6');
 
 /** True for an IP address (IPv4, IPv6 with or without brackets, IPv4-mapped IPv6) in a private network (see PRIVATE); false for names. */
 export function isPrivateAddress(address: string): boolean {
+  return inList(PRIVATE, address);
+}
+
+/** This host: loopback (RFC 1122 127/8, RFC 4291 ::1). */
+const LOOPBACK = new BlockList();
+LOOPBACK.addSubnet('127.0.0.0', 8, 'ipv4');
+LOOPBACK.addAddress('::1', 'ipv6');
+
+/** Addresses no request can be sent to: unspecified, "this network", multicast, reserved (RFC 6890). */
+const NOWHERE = new BlockList();
+for (const [net, bits] of [['0.0.0.0', 8], ['224.0.0.0', 4], ['240.0.0.0', 4]] as const) NOWHERE.addSubnet(net, bits, 'ipv4');
+NOWHERE.addAddress('::', 'ipv6');
+NOWHERE.addSubnet('ff00::', 8, 'ipv6');
+
+/** True for a loopback address (127/8, ::1). */
+export function isLoopbackAddress(address: string): boolean {
+  return inList(LOOPBACK, address);
+}
+
+function inList(list: BlockList, address: string): boolean {
   const a = normalizeAddress(address);
-  if (isIPv4(a)) return PRIVATE.check(a, 'ipv4');
-  if (isIPv6(a)) return PRIVATE.check(a, 'ipv6');
+  if (isIPv4(a)) return list.check(a, 'ipv4');
+  if (isIPv6(a)) return list.check(a, 'ipv6');
   return false;
 }
 
 /** The signs of NAT nat_uac_test looks for, each true when seen. */
 export interface NatSigns {
-  /** nat_uac_test 1 (as the brief's rule: only while the source itself is not private): the Contact's host is a private address. */
+  /** nat_uac_test 1 (only while the source itself is not private): the Contact's host is a private address. */
   readonly privateContact: boolean;
+  /**
+   * Parley's own: the Contact's host is loopback while the source is not (a Contact naming "this
+   * host" from another host), or an address nothing can be sent to (unspecified, multicast,
+   * reserved). Called at its Contact, such a binding would have Parley send requests to its own
+   * host's services, or nowhere.
+   */
+  readonly localContact: boolean;
   /** nat_uac_test 2: the top Via's sent-by host is not the source address (a name counts as different, as in RFC 3261 §18.2.1). */
   readonly viaAddress: boolean;
   /** nat_uac_test 16: the top Via's sent-by port (5060, 5061 for TLS, when absent) is not the source port. */
@@ -53,7 +80,8 @@ export interface NatSigns {
  * What Kamailio's nat_uac_test(19) finds for contact `c` of `request`, received from `source`:
  * a private Contact address while the source address is not private (flag 1; a phone on the same
  * private network as Parley shows no NAT by its address), a top Via whose sent-by differs from
- * the source address (flag 2) or port (flag 16). Flag 128 (Contact port differs from the source
+ * the source address (flag 2) or port (flag 16); and, Parley's own, a Contact on loopback from
+ * another host or on an address nothing can be sent to (localContact). Flag 128 (Contact port differs from the source
  * port) is deliberately left out: a phone registered by a provisioning tool, or a UA that sends
  * from another socket than it listens on, shows it without any NAT. The top Via read here is the
  * one Parley tagged with received/rport (RFC 3581) on arrival; its sent-by is the sender's own.
@@ -61,7 +89,9 @@ export interface NatSigns {
 export function natSigns(request: SipRequest, c: Contact, source: Flow): NatSigns {
   const from = normalizeAddress(source.remoteAddress);
   const uri = c.uri;
-  const privateContact = uri.kind === 'sip' && isPrivateAddress(uri.host) && !isPrivateAddress(from);
+  const host = uri.kind === 'sip' ? uri.host : '';
+  const privateContact = isPrivateAddress(host) && !isPrivateAddress(from);
+  const localContact = (isLoopbackAddress(host) && !isLoopbackAddress(from)) || inList(NOWHERE, host);
   let viaAddress = false;
   let viaPort = false;
   let via;
@@ -76,7 +106,7 @@ export function natSigns(request: SipRequest, c: Contact, source: Flow): NatSign
     viaAddress = normalizeAddress(via.host) !== from;
     viaPort = (via.port ?? defaultPort(source.transport)) !== source.remotePort;
   }
-  return { privateContact, viaAddress, viaPort };
+  return { privateContact, localContact, viaAddress, viaPort };
 }
 
 /**
@@ -107,5 +137,5 @@ export function sendToOf(request: SipRequest, c: Contact, source: Flow, mode: Na
   if (mode === 'always') return 'source';
   if (mode === 'never') return 'contact';
   const s = natSigns(request, c, source);
-  return s.privateContact || s.viaAddress || s.viaPort ? 'source' : 'contact';
+  return s.privateContact || s.localContact || s.viaAddress || s.viaPort ? 'source' : 'contact';
 }
