@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, it } from 'node:test';
-import Database from 'better-sqlite3';
+import { DatabaseSync } from 'node:sqlite';
 import type { ContactBinding } from '../binding-store.js';
 import { StoreError } from '../store-error.js';
 import { IN_MEMORY, SqliteDatabase } from './sqlite-database.js';
@@ -98,7 +98,7 @@ describe('SqliteBindingStore', () => {
     assert.equal((await store.loadAll(T0)).length, 3); // loadAll does not delete
     assert.equal(await store.purgeExpired(T0 + 2000), 2);
     assert.equal(await store.purgeExpired(T0 + 2000), 0);
-    assert.equal(db.handle.prepare('SELECT count(*) FROM bindings').pluck().get(), 1);
+    assert.equal((db.handle.prepare('SELECT count(*) AS n FROM bindings').get() as { n: number }).n, 1);
   });
 
   it('refuses a binding with a bad field, naming it', async () => {
@@ -130,7 +130,7 @@ describe('SqliteBindingStore', () => {
   it('a binding stored before sendTo existed (schema 1) loads with sendTo source once migrated', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'parley-bindings-'));
     try {
-      const old = new Database(join(dir, 'parley.db'));
+      const old = new DatabaseSync(join(dir, 'parley.db'));
       migrateSqliteSchema(old, SQLITE_MIGRATIONS.filter((m) => m.version === 1));
       old.prepare(`INSERT INTO bindings (aor, contact, expires, q, call_id, cseq, path, received, node, updated_at)
         VALUES ('alice@example.com', 'sip:alice@192.0.2.10:5060', ?, 1, 'c1', 1, '[]', '{"transport":"udp","address":"192.0.2.10","port":5060}', 'node-a', ?)`).run(T0 + 3600_000, T0);
