@@ -51,6 +51,30 @@ async function listen(port: number): Promise<{ socket: Socket; got: Buffer[] }> 
 
 const close = (s: Socket): Promise<void> => new Promise((res) => s.close(() => res()));
 
+/** How many bindings bob has (a REGISTER without Contact, from `admin`). */
+async function bobsBindings(parley: ParleyServer, admin: SippEndpoint): Promise<number> {
+  const run = await registrationRun(parley, 'reg-query.xml', BOB, { endpoint: admin });
+  assert.equal(run.code, 0, run.describe());
+  const ok = received(run.trace, { status: 200 });
+  return ok.length === 1 ? contacts(ok[0]!).length : 0;
+}
+
+/**
+ * A phone on `endpoint` that registers `r` and then waits, on the same socket or connection,
+ * for a call it answers 486 (reg-contact-busy.xml); resolves once bob's binding is listed.
+ */
+async function registeredPhone(parley: ParleyServer, admin: SippEndpoint, endpoint: SippEndpoint, r: Registration, callId: string): Promise<SippRun> {
+  const run = await startSipp({
+    ...parley.sippTarget(r.transport ?? 'udp'), scenario: 'reg-contact-busy.xml', endpoint, callId, calls: 1, timeoutSecs: 25, recvTimeoutMs: 15_000,
+    credentials: [BOB], keys: keys(r),
+  });
+  for (let i = 0; i < 40; i++) {
+    if ((await bobsBindings(parley, admin)) > 0) return run;
+    await new Promise((res) => setTimeout(res, 100));
+  }
+  throw new Error(`bob did not register:\n${(await run.done).describe()}`);
+}
+
 describe('NAT detection: a UDP binding is called at its Contact, or at its source when NAT is detected', { skip: skipWithoutSipp(), timeout: 180_000 }, () => {
   let parley: ParleyServer;
   let seq = 0;
@@ -69,32 +93,7 @@ describe('NAT detection: a UDP binding is called at its Contact, or at its sourc
     assert.equal(run.code, 0, `removing bob's bindings failed:\n${run.describe()}`);
   });
 
-  /** How many bindings bob has (a REGISTER without Contact). */
-  async function bobsBindings(): Promise<number> {
-    const run = await registrationRun(parley, 'reg-query.xml', BOB, { endpoint: admin });
-    const ok = received(run.trace, { status: 200 });
-    assert.equal(run.code, 0, run.describe());
-    return ok.length === 1 ? contacts(ok[0]!).length : 0;
-  }
-
   after(() => stopCleanly(parley));
-
-  /**
-   * A phone on `endpoint` that registers `r` and then waits, on the same socket or connection,
-   * for a call it answers 486 (reg-contact-busy.xml); resolves once bob's binding is listed.
-   */
-  async function registeredPhone(endpoint: SippEndpoint, r: Registration, callId: string): Promise<SippRun> {
-    const run = await startSipp({
-      ...parley.sippTarget(r.transport ?? 'udp'), scenario: 'reg-contact-busy.xml', endpoint, callId, calls: 1, timeoutSecs: 25, recvTimeoutMs: 15_000,
-      credentials: [BOB], keys: keys(r),
-    });
-    for (let i = 0; i < 40; i++) {
-      if ((await bobsBindings()) > 0) return run;
-      await new Promise((res) => setTimeout(res, 100));
-    }
-    const r2 = await run.done;
-    throw new Error(`bob did not register:\n${r2.describe()}`);
-  }
 
   /** alice calls bob (call-busy.xml) with the Call-ID the phone's call waits on. */
   function aliceCalls(callId: string) {
@@ -142,7 +141,7 @@ describe('NAT detection: a UDP binding is called at its Contact, or at its sourc
       const callId = nextCallId();
       const atB = await listen(b.port);
       try {
-        const phone = await registeredPhone(a, registration(a, b), callId);
+        const phone = await registeredPhone(parley, admin, a, registration(a, b), callId);
         const uac = await aliceCalls(callId);
         const bob = await phone.done;
         const both = describeCall(uac, bob);
@@ -160,7 +159,7 @@ describe('NAT detection: a UDP binding is called at its Contact, or at its sourc
     const a = await reserveEndpoint(pool);
     const b = await reserveEndpoint(pool);
     const callId = nextCallId();
-    const phone = await registeredPhone(a, { transport: 'tcp', viaSentBy: `127.0.0.1:${a.port}`, contact: `<sip:bob@127.0.0.1:${b.port};transport=TCP>` }, callId);
+    const phone = await registeredPhone(parley, admin, a, { transport: 'tcp', viaSentBy: `127.0.0.1:${a.port}`, contact: `<sip:bob@127.0.0.1:${b.port};transport=TCP>` }, callId);
     const uac = await aliceCalls(callId);
     const bob = await phone.done;
     const both = describeCall(uac, bob);
@@ -173,5 +172,35 @@ describe('NAT detection: a UDP binding is called at its Contact, or at its sourc
   it('Parley logged no error and is still running', () => {
     assert.equal(parley.alive, true);
     assert.deepEqual(parley.logs.filter((l) => (l.level ?? 0) >= 50), []);
+  });
+});
+
+describe('registrar.natDetection: always (every UDP binding called at its source)', { skip: skipWithoutSipp(), timeout: 90_000 }, () => {
+  let parley: ParleyServer;
+  let admin: SippEndpoint;
+
+  before(async () => {
+    parley = await ParleyServer.start({ pool, transports: ['udp'], subscribers: [ALICE, BOB], config: { registrar: { natDetection: 'always' } } });
+    admin = await reserveEndpoint(pool);
+  });
+
+  after(() => stopCleanly(parley));
+
+  it('no sign of NAT, Contact port B: the call still goes to the source A', async () => {
+    const a = await reserveEndpoint(pool);
+    const b = await reserveEndpoint(pool);
+    const callId = `nat-always-${process.pid}`;
+    const atB = await listen(b.port);
+    try {
+      const phone = await registeredPhone(parley, admin, a, { viaSentBy: `127.0.0.1:${a.port}`, contact: `<sip:bob@127.0.0.1:${b.port};transport=UDP>` }, callId);
+      const uac = await call(parley, 'call-busy.xml', { caller: ALICE, callee: 'bob', callId, recvTimeoutMs: 12_000 });
+      const bob = await phone.done;
+      const both = describeCall(uac, bob);
+      assert.deepEqual(flow(bob.trace), REGISTERED_BUSY, both);
+      assert.deepEqual(flow(uac.trace), BUSY, both);
+      assert.equal(atB.got.length, 0, `the Contact's port got ${atB.got.length} datagrams`);
+    } finally {
+      await close(atB.socket);
+    }
   });
 });
