@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { parseMessage, type Flow, type SipRequest } from '../../sip/index.js';
 import { addReceivedParameters } from '../transport/received-parameters.js';
-import { isPrivateAddress, natSigns, sendToOf, wantsOutbound, type NatDetection } from './nat-detection.js';
+import { addressClass, isPrivateAddress, natSigns, sendToOf, wantsOutbound, type NatDetection } from './nat-detection.js';
 
 /** A phone on a public address, sending from the port it names. */
 const PUBLIC = '198.51.100.7';
@@ -38,6 +38,26 @@ function sendTo(o: { via?: string; contact?: string; source?: Flow } = {}, mode?
   const request = register(o);
   return sendToOf(request, request.contact[0]!, o.source ?? flow(), mode);
 }
+
+describe('addressClass', () => {
+  it('classes IPv4 at the edges of each network, IPv6, IPv4-mapped IPv6 and names', () => {
+    const cases: Array<[string, string]> = [
+      ['10.0.0.0', 'private'], ['9.255.255.255', 'public'], ['11.0.0.0', 'public'],
+      ['172.16.0.0', 'private'], ['172.31.255.255', 'private'], ['172.15.255.255', 'public'], ['172.32.0.0', 'public'],
+      ['192.168.0.0', 'private'], ['192.167.255.255', 'public'], ['192.169.0.0', 'public'],
+      ['100.64.0.0', 'private'], ['100.127.255.255', 'private'], ['100.63.255.255', 'public'], ['100.128.0.0', 'public'],
+      ['192.0.0.0', 'private'], ['192.0.0.255', 'private'], ['192.0.1.0', 'public'], ['192.0.2.1', 'public'],
+      ['169.254.0.1', 'private'], ['169.255.0.1', 'public'],
+      ['127.0.0.1', 'loopback'], ['127.255.255.254', 'loopback'], ['128.0.0.1', 'public'],
+      ['0.0.0.0', 'nowhere'], ['0.1.2.3', 'nowhere'], ['224.0.0.1', 'nowhere'], ['255.255.255.255', 'nowhere'], ['223.255.255.255', 'public'],
+      ['fd00::1', 'private'], ['[FC00::1]', 'private'], ['fe80::1', 'private'], ['febf::1', 'private'], ['fec0::1', 'public'],
+      ['::1', 'loopback'], ['[::]', 'nowhere'], ['ff02::1', 'nowhere'], ['2001:db8::1', 'public'],
+      ['::ffff:10.1.2.3', 'private'], ['[::ffff:127.0.0.1]', 'loopback'], ['::ffff:198.51.100.7', 'public'],
+      ['phone.example.com', 'name'], ['1.2.3', 'name'], ['256.1.1.1', 'name'], ['1.2.3.4.5', 'name'], ['.1.2.3', 'name'], ['', 'name'],
+    ];
+    for (const [address, expected] of cases) assert.equal(addressClass(address), expected, address);
+  });
+});
 
 describe('NAT detection (nat_uac_test 1, 2, 16) for UDP bindings', () => {
   it('no sign of NAT: the Contact (also when its port is not the source port: flag 128 is not a sign)', () => {

@@ -17,46 +17,82 @@ export type NatDetection = 'auto' | 'always' | 'never';
 export type SendTo = NonNullable<ContactBinding['sendTo']>;
 
 /**
- * The private networks of Kamailio's nat_uac_test flag 1 (nathelper's default list: RFC 1918,
- * RFC 6598 carrier-grade NAT, RFC 7335 192.0.0.0/29, with nat_addr_mode 1 the whole of
- * 192.0.0.0/24), and what no one outside a site or a link can reach either: link-local IPv4
- * (RFC 3927), IPv6 unique local (RFC 4193, fc00::/7) and link-local (fe80::/10) addresses.
- * Loopback is not in the list (nor is it in Kamailio's): a loopback source is not a private one,
- * and a loopback Contact from another host is a sign of its own (NatSigns.localContact).
+ * What an address is, for NAT detection:
+ *  - `private`: the private networks of Kamailio's nat_uac_test flag 1 (nathelper's default list:
+ *    RFC 1918 10/8, 172.16/12, 192.168/16; RFC 6598 carrier-grade NAT 100.64/10; RFC 7335
+ *    192.0.0.0/29, with nat_addr_mode 1 the whole of 192.0.0.0/24), and what no one outside a site
+ *    or a link can reach either: link-local IPv4 (RFC 3927, 169.254/16), IPv6 unique local
+ *    (RFC 4193, fc00::/7) and link-local (fe80::/10) addresses;
+ *  - `loopback`: this host (127/8, ::1); not private (nor is it in Kamailio's list): a loopback
+ *    source is not a private one, and a loopback Contact from another host is a sign of its own;
+ *  - `nowhere`: what no request can be sent to: "this network" 0/8, multicast 224/4, reserved
+ *    240/4 (RFC 6890), ::, ff00::/8;
+ *  - `public`: any other IP address; `name`: not an IP address.
  */
-const PRIVATE = new BlockList();
-for (const [net, bits] of [['10.0.0.0', 8], ['172.16.0.0', 12], ['192.168.0.0', 16], ['100.64.0.0', 10], ['192.0.0.0', 24], ['169.254.0.0', 16]] as const) {
-  PRIVATE.addSubnet(net, bits, 'ipv4');
-}
-PRIVATE.addSubnet('fc00::', 7, 'ipv6');
-PRIVATE.addSubnet('fe80::', 10, 'ipv6');
+export type AddressClass = 'private' | 'loopback' | 'nowhere' | 'public' | 'name';
 
-/** True for an IP address (IPv4, IPv6 with or without brackets, IPv4-mapped IPv6) in a private network (see PRIVATE); false for names. */
-export function isPrivateAddress(address: string): boolean {
-  return inList(PRIVATE, address);
-}
-
-/** This host: loopback (RFC 1122 127/8, RFC 4291 ::1). */
-const LOOPBACK = new BlockList();
-LOOPBACK.addSubnet('127.0.0.0', 8, 'ipv4');
-LOOPBACK.addAddress('::1', 'ipv6');
-
-/** Addresses no request can be sent to: unspecified, "this network", multicast, reserved (RFC 6890). */
-const NOWHERE = new BlockList();
-for (const [net, bits] of [['0.0.0.0', 8], ['224.0.0.0', 4], ['240.0.0.0', 4]] as const) NOWHERE.addSubnet(net, bits, 'ipv4');
-NOWHERE.addAddress('::', 'ipv6');
-NOWHERE.addSubnet('ff00::', 8, 'ipv6');
-
-/** True for a loopback address (127/8, ::1). */
-export function isLoopbackAddress(address: string): boolean {
-  return inList(LOOPBACK, address);
+const V6 = new Map<AddressClass, BlockList>();
+{
+  const add = (c: AddressClass, net: string, bits: number): void => {
+    let list = V6.get(c);
+    if (list === undefined) V6.set(c, (list = new BlockList()));
+    list.addSubnet(net, bits, 'ipv6');
+  };
+  add('private', 'fc00::', 7);
+  add('private', 'fe80::', 10);
+  add('loopback', '::1', 128);
+  add('nowhere', '::', 128);
+  add('nowhere', 'ff00::', 8);
 }
 
-function inList(list: BlockList, address: string): boolean {
+/** The class of an address: IPv4, IPv6 (brackets or not, IPv4-mapped ones as IPv4) or a name. */
+export function addressClass(address: string): AddressClass {
+  const v4 = ipv4(address);
+  if (v4 !== undefined) return ipv4Class(v4);
   const a = normalizeAddress(address);
-  if (isIPv4(a)) return list.check(a, 'ipv4');
-  if (isIPv6(a)) return list.check(a, 'ipv6');
-  return false;
+  if (isIPv4(a)) return ipv4Class(ipv4(a)!);
+  if (!isIPv6(a)) return 'name';
+  for (const [c, list] of V6) if (list.check(a, 'ipv6')) return c;
+  return 'public';
+}
+
+/** A dotted-quad IPv4 address as a 32-bit number; undefined for anything else. No allocation: it runs per REGISTER. */
+function ipv4(a: string): number | undefined {
+  let n = 0;
+  let part = -1;
+  let parts = 0;
+  for (let i = 0; i <= a.length; i++) {
+    const c = i < a.length ? a.charCodeAt(i) : 0x2e;
+    if (c === 0x2e) {
+      if (part < 0 || part > 255) return undefined;
+      n = n * 256 + part;
+      part = -1;
+      if (++parts > 4) return undefined;
+    } else if (c >= 0x30 && c <= 0x39) {
+      part = part < 0 ? c - 0x30 : part * 10 + (c - 0x30);
+      if (part > 255) return undefined;
+    } else {
+      return undefined;
+    }
+  }
+  return parts === 4 ? n : undefined;
+}
+
+function ipv4Class(n: number): AddressClass {
+  const a = Math.floor(n / 0x1000000);
+  const b = Math.floor(n / 0x10000) % 256;
+  const c = Math.floor(n / 0x100) % 256;
+  if (a === 10 || (a === 172 && b >= 16 && b <= 31) || (a === 192 && b === 168) || (a === 100 && b >= 64 && b <= 127) || (a === 192 && b === 0 && c === 0) || (a === 169 && b === 254)) {
+    return 'private';
+  }
+  if (a === 127) return 'loopback';
+  if (a === 0 || a >= 224) return 'nowhere';
+  return 'public';
+}
+
+/** True for an IP address in a private network (addressClass `private`); false for names. */
+export function isPrivateAddress(address: string): boolean {
+  return addressClass(address) === 'private';
 }
 
 /** The signs of NAT nat_uac_test looks for, each true when seen. */
@@ -89,9 +125,10 @@ export interface NatSigns {
 export function natSigns(request: SipRequest, c: Contact, source: Flow): NatSigns {
   const from = normalizeAddress(source.remoteAddress);
   const uri = c.uri;
-  const host = uri.kind === 'sip' ? uri.host : '';
-  const privateContact = isPrivateAddress(host) && !isPrivateAddress(from);
-  const localContact = (isLoopbackAddress(host) && !isLoopbackAddress(from)) || inList(NOWHERE, host);
+  const contactClass = uri.kind === 'sip' ? addressClass(uri.host) : 'name';
+  const sourceClass = addressClass(from);
+  const privateContact = contactClass === 'private' && sourceClass !== 'private';
+  const localContact = (contactClass === 'loopback' && sourceClass !== 'loopback') || contactClass === 'nowhere';
   let viaAddress = false;
   let viaPort = false;
   let via;
