@@ -104,6 +104,11 @@ describe('NAT detection (nat_uac_test 1, 2, 16) for UDP bindings', () => {
         assert.equal(sendTo({ contact: `<sip:bob@${host}:5062>` }), 'source');
       });
     }
+    it('the Contact\'s maddr is where a request would go: its address is the one classed', () => {
+      assert.equal(sendTo({ contact: `<sip:bob@${PUBLIC}:5062;maddr=127.0.0.1>` }), 'source');
+      assert.equal(sendTo({ contact: `<sip:bob@${PUBLIC}:5062;maddr=10.0.0.1>` }), 'source');
+      assert.equal(sendTo({ contact: `<sip:bob@10.0.0.1:5062;maddr=${PUBLIC}>` }), 'contact');
+    });
     it('a loopback Contact from a loopback source (a phone on Parley\'s own host): no sign', () => {
       const local = flow({ remoteAddress: '127.0.0.1' });
       assert.equal(sendTo({ via: 'SIP/2.0/UDP 127.0.0.1:5062;branch=z9hG4bKo', contact: '<sip:bob@127.0.0.1:5064>', source: local }), 'contact');

@@ -117,15 +117,17 @@ export interface NatSigns {
  * a private Contact address while the source address is not private (flag 1; a phone on the same
  * private network as Parley shows no NAT by its address), a top Via whose sent-by differs from
  * the source address (flag 2) or port (flag 16); and, Parley's own, a Contact on loopback from
- * another host or on an address nothing can be sent to (localContact). Flag 128 (Contact port differs from the source
- * port) is deliberately left out: a phone registered by a provisioning tool, or a UA that sends
- * from another socket than it listens on, shows it without any NAT. The top Via read here is the
- * one Parley tagged with received/rport (RFC 3581) on arrival; its sent-by is the sender's own.
+ * another host or on an address nothing can be sent to (localContact). The Contact's address is
+ * its `maddr` when it has one (RFC 3263 §4: the request would go there). Flag 128 (Contact port
+ * differs from the source port) is deliberately left out: a phone registered by a provisioning
+ * tool, or a UA that sends from another socket than it listens on, shows it without any NAT. The
+ * top Via read here is the one Parley tagged with received/rport (RFC 3581) on arrival; its
+ * sent-by is the sender's own.
  */
 export function natSigns(request: SipRequest, c: Contact, source: Flow): NatSigns {
   const from = normalizeAddress(source.remoteAddress);
   const uri = c.uri;
-  const contactClass = uri.kind === 'sip' ? addressClass(uri.host) : 'name';
+  const contactClass = uri.kind === 'sip' ? addressClass(uri.params.get('maddr') ?? uri.host) : 'name';
   const sourceClass = addressClass(from);
   const privateContact = contactClass === 'private' && sourceClass !== 'private';
   const localContact = (contactClass === 'loopback' && sourceClass !== 'loopback') || contactClass === 'nowhere';
