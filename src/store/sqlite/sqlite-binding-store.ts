@@ -1,8 +1,9 @@
-import type BetterSqlite3 from 'better-sqlite3';
+import type { DatabaseSync, SQLInputValue, StatementSync } from 'node:sqlite';
 import type { BindingStore, ContactBinding } from '../binding-store.js';
 import { StoreError } from '../store-error.js';
 import type { SqliteDatabase } from './sqlite-database.js';
 import { withStoreErrors } from './to-store-error.js';
+import { inTransaction } from './transaction.js';
 
 interface BindingRow {
   aor: string;
@@ -15,6 +16,7 @@ interface BindingRow {
   instance: string | null;
   reg_id: number | null;
   received: string;
+  send_to: string;
   connection_id: number | null;
   node: string;
   user_agent: string | null;
@@ -32,6 +34,7 @@ const COLUMNS: readonly (keyof BindingRow)[] = [
   'instance',
   'reg_id',
   'received',
+  'send_to',
   'connection_id',
   'node',
   'user_agent',
@@ -39,6 +42,7 @@ const COLUMNS: readonly (keyof BindingRow)[] = [
 ];
 
 const TRANSPORTS: ReadonlySet<string> = new Set(['udp', 'tcp', 'tls', 'ws', 'wss']);
+const SEND_TO: ReadonlySet<string> = new Set(['source', 'contact']);
 
 /**
  * Location bindings in Parley's SQLite database, one row per (aor, contact): `save` replaces the
@@ -47,13 +51,13 @@ const TRANSPORTS: ReadonlySet<string> = new Set(['udp', 'tcp', 'tls', 'ws', 'wss
  * writes through, so these calls are off the hot path of a lookup.
  */
 export class SqliteBindingStore implements BindingStore {
-  private readonly upsert: BetterSqlite3.Statement<[BindingRow]>;
-  private readonly deleteOne: BetterSqlite3.Statement<[string, string]>;
-  private readonly deleteAor: BetterSqlite3.Statement<[string]>;
-  private readonly selectLive: BetterSqlite3.Statement<[number], BindingRow>;
-  private readonly deleteExpired: BetterSqlite3.Statement<[number]>;
+  private readonly upsert: StatementSync;
+  private readonly deleteOne: StatementSync;
+  private readonly deleteAor: StatementSync;
+  private readonly selectLive: StatementSync;
+  private readonly deleteExpired: StatementSync;
 
-  private readonly db: BetterSqlite3.Database;
+  private readonly db: DatabaseSync;
 
   constructor(database: SqliteDatabase) {
     const db = database.handle;
@@ -74,7 +78,7 @@ export class SqliteBindingStore implements BindingStore {
   /** Insert or replace the binding of (aor, contact). Throws StoreError ERR_STORE_INVALID naming a bad field. */
   async save(binding: ContactBinding): Promise<void> {
     const row = toRow(binding);
-    withStoreErrors(() => this.upsert.run(row));
+    withStoreErrors(() => this.upsert.run(row as unknown as Record<string, SQLInputValue>));
   }
 
   /** Saves and removals in one SQLite transaction: one commit for a whole batch. */
@@ -95,14 +99,14 @@ export class SqliteBindingStore implements BindingStore {
    * workers at once this way); rolled back when it throws, as a StoreError.
    */
   transaction<T>(fn: () => T): T {
-    return withStoreErrors(() => this.db.transaction(fn)());
+    return withStoreErrors(() => inTransaction(this.db, fn));
   }
 
   /** The writes of `apply`, synchronously, in the caller's transaction (`transaction`). Throws StoreError. */
   applyRows(changes: { readonly save: readonly ContactBinding[]; readonly remove: ReadonlyArray<readonly [string, string]> }): void {
     const rows = changes.save.map(toRow);
     withStoreErrors(() => {
-      for (const row of rows) this.upsert.run(row);
+      for (const row of rows) this.upsert.run(row as unknown as Record<string, SQLInputValue>);
       for (const [aor, contact] of changes.remove) this.deleteOne.run(aor, contact);
     });
   }
@@ -114,12 +118,12 @@ export class SqliteBindingStore implements BindingStore {
 
   /** `purgeExpired`, synchronously. */
   purgeRows(now: number): number {
-    return withStoreErrors(() => this.deleteExpired.run(now)).changes;
+    return Number(withStoreErrors(() => this.deleteExpired.run(now)).changes);
   }
 
   /** Bindings with `expires > now`, ordered by aor then contact. */
   async loadAll(now: number): Promise<ContactBinding[]> {
-    return withStoreErrors(() => this.selectLive.all(now)).map(toBinding);
+    return (withStoreErrors(() => this.selectLive.all(now)) as unknown as BindingRow[]).map(toBinding);
   }
 
   async purgeExpired(now: number): Promise<number> {
@@ -139,6 +143,7 @@ function toRow(b: ContactBinding): BindingRow {
   if (!(b.q >= 0 && b.q <= 1)) throw invalid('q', 'must be between 0 and 1');
   if (!Number.isSafeInteger(b.cseq) || b.cseq < 0) throw invalid('cseq', 'must be a non-negative integer');
   if (!TRANSPORTS.has(b.received.transport)) throw invalid('received.transport', `must be one of ${[...TRANSPORTS].join(', ')}`);
+  if (b.sendTo !== undefined && !SEND_TO.has(b.sendTo)) throw invalid('sendTo', `must be one of ${[...SEND_TO].join(', ')}`);
   const received: ContactBinding['received'] = {
     transport: b.received.transport,
     address: b.received.address,
@@ -157,6 +162,7 @@ function toRow(b: ContactBinding): BindingRow {
     instance: b.instance ?? null,
     reg_id: b.regId ?? null,
     received: JSON.stringify(received),
+    send_to: b.sendTo ?? 'source',
     connection_id: b.connectionId ?? null,
     node: b.node,
     user_agent: b.userAgent ?? null,
@@ -184,6 +190,7 @@ function toBinding(row: BindingRow): ContactBinding {
     ...(row.instance === null ? {} : { instance: row.instance }),
     ...(row.reg_id === null ? {} : { regId: row.reg_id }),
     received,
+    sendTo: row.send_to === 'contact' ? 'contact' : 'source',
     ...(row.connection_id === null ? {} : { connectionId: row.connection_id }),
     node: row.node,
     ...(row.user_agent === null ? {} : { userAgent: row.user_agent }),
