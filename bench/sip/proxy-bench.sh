@@ -28,6 +28,15 @@ mkdir -p "$RUN"
 
 (cd "$ROOT" && npx tsc -p tsconfig.build.json)
 
+# Another server on 5070/5071 (a second bench on this machine) would answer the harness's probe
+# and be measured in Parley's place: refuse to start, and stop if Parley did not start.
+for port in 5070 5071; do
+  if ss -Hlnu "sport = :$port" 2>/dev/null | grep -q .; then
+    echo "proxy-bench: UDP port $port is in use (another benchmark?): $(ss -Hlnup "sport = :$port" | head -1)" >&2
+    exit 1
+  fi
+done
+
 # subscribers: the harness's callers (user000001…) and callees (uas1…uas400), password benchpass
 DATA="$RUN/parley-data"
 {
@@ -40,7 +49,12 @@ node "$ROOT/dist/cli/main.js" serve --listen "udp:127.0.0.1:5070;noauth" "udp:12
   --data-dir "$DATA" --log-level warn --workers "$WORKERS" > "$RUN/parley.log" 2>&1 &
 PARLEY=$!
 trap 'kill "$PARLEY" 2>/dev/null || true' EXIT
-for _ in $(seq 1 100); do grep -q "Parley is listening" "$RUN/parley.log" 2>/dev/null && break; sleep 0.2; done
+for _ in $(seq 1 100); do grep -q "Parley is listening" "$RUN/parley.log" 2>/dev/null && break; kill -0 "$PARLEY" 2>/dev/null || break; sleep 0.2; done
+if ! kill -0 "$PARLEY" 2>/dev/null || ! grep -q "Parley is listening" "$RUN/parley.log"; then
+  echo "proxy-bench: Parley did not start (nothing measured):" >&2
+  cat "$RUN/parley.log" >&2
+  exit 1
+fi
 
 echo "== Parley (pid $PARLEY)" >&2
 SUT=external TARGET=127.0.0.1:5070 TARGET_AUTH=127.0.0.1:5071 SUT_PIDS="$PARLEY" RESULTS="$RUN/parley" \
