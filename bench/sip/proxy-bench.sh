@@ -9,8 +9,8 @@
 #   WORKERS=0 bench/sip/proxy-bench.sh             # Parley's SIP core in the main thread only (default auto: one worker thread per core)
 #   SKIP_KAMAILIO=1 bench/sip/proxy-bench.sh       # Parley only (for quick iterations; no ratios)
 #
-# Loopback only. Every sipp run is bounded by the harness. Parley runs on 127.0.0.1:5070
-# (no auth, the harness's TARGET) and :5071 (digest auth, TARGET_AUTH); Kamailio on the same ports
+# Loopback only. Every sipp run is bounded by the harness. Parley runs on 127.0.0.1:5070 (SIP_PORT)
+# (no auth, the harness's TARGET) and :5071 (AUTH_PORT; digest auth, TARGET_AUTH); Kamailio on the same ports
 # afterwards (never at the same time).
 set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -21,6 +21,9 @@ export PATH="$ROOT/node_modules/.bin:$PATH"
 [ -x "$HARNESS/run.sh" ] || { echo "proxy-bench: the shared harness is missing at $HARNESS" >&2; exit 1; }
 : "${QUICK:=1}" "${BENCHES:=register register_auth call call_auth}" "${USERS:=10000}" "${WORKERS:=auto}" "${SKIP_KAMAILIO:=0}"
 : "${WORK:=/tmp/parley-proxy-bench}"
+# Ports of the two listeners (Parley's, then Kamailio's); another benchmark on this machine can
+# use others, with the harness's sipp ports moved too (UAS_PORT_BASE, UAC_PORT_BASE, REG_PORT).
+: "${SIP_PORT:=5070}" "${AUTH_PORT:=5071}"
 export QUICK BENCHES USERS
 mkdir -p "$WORK"
 RUN="$WORK/run-$(date +%Y%m%d-%H%M%S)"
@@ -28,9 +31,9 @@ mkdir -p "$RUN"
 
 (cd "$ROOT" && npx tsc -p tsconfig.build.json)
 
-# Another server on 5070/5071 (a second bench on this machine) would answer the harness's probe
+# Another server on these ports (a second bench on this machine) would answer the harness's probe
 # and be measured in Parley's place: refuse to start, and stop if Parley did not start.
-for port in 5070 5071; do
+for port in "$SIP_PORT" "$AUTH_PORT"; do
   if ss -Hlnu "sport = :$port" 2>/dev/null | grep -q .; then
     echo "proxy-bench: UDP port $port is in use (another benchmark?): $(ss -Hlnup "sport = :$port" | head -1)" >&2
     exit 1
@@ -45,7 +48,7 @@ DATA="$RUN/parley-data"
 } > "$RUN/users.csv"
 node "$ROOT/dist/cli/main.js" user import "$RUN/users.csv" --data-dir "$DATA" >&2
 
-node "$ROOT/dist/cli/main.js" serve --listen "udp:127.0.0.1:5070;noauth" "udp:127.0.0.1:5071" \
+node "$ROOT/dist/cli/main.js" serve --listen "udp:127.0.0.1:$SIP_PORT;noauth" "udp:127.0.0.1:$AUTH_PORT" \
   --data-dir "$DATA" --log-level warn --workers "$WORKERS" > "$RUN/parley.log" 2>&1 &
 PARLEY=$!
 trap 'kill "$PARLEY" 2>/dev/null || true' EXIT
@@ -57,7 +60,7 @@ if ! kill -0 "$PARLEY" 2>/dev/null || ! grep -q "Parley is listening" "$RUN/parl
 fi
 
 echo "== Parley (pid $PARLEY)" >&2
-SUT=external TARGET=127.0.0.1:5070 TARGET_AUTH=127.0.0.1:5071 SUT_PIDS="$PARLEY" RESULTS="$RUN/parley" \
+SUT=external TARGET="127.0.0.1:$SIP_PORT" TARGET_AUTH="127.0.0.1:$AUTH_PORT" SUT_PIDS="$PARLEY" RESULTS="$RUN/parley" \
   "$HARNESS/run.sh" >&2 || echo "proxy-bench: the Parley run failed" >&2
 kill "$PARLEY" 2>/dev/null || true
 wait "$PARLEY" 2>/dev/null || true
@@ -65,7 +68,7 @@ trap - EXIT
 
 if [ "$SKIP_KAMAILIO" != 1 ]; then
   echo "== Kamailio" >&2
-  RESULTS="$RUN/kamailio" "$HARNESS/run.sh" >&2 || echo "proxy-bench: the Kamailio run failed" >&2
+  TARGET="127.0.0.1:$SIP_PORT" TARGET_AUTH="127.0.0.1:$AUTH_PORT" RESULTS="$RUN/kamailio" "$HARNESS/run.sh" >&2 || echo "proxy-bench: the Kamailio run failed" >&2
 fi
 
 # ratio table from the two summary.txt files
