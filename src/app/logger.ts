@@ -36,10 +36,10 @@ function mute(stream: Destination): void {
  * JSON lines on stdout, written asynchronously. If stdout goes away (the reader of a pipe exits,
  * the terminal closes), logging stops and the server keeps serving: a log line never blocks SIP,
  * and never keeps the process from exiting (see `mute`). Worker threads make their own (fd 1 is
- * the process's).
+ * the process's). `fd`: another descriptor than stdout (tests).
  */
-export function stdoutLogger(level: string): PinoLogger {
-  const destination = pinoDestination({ dest: 1, sync: false }) as unknown as Destination;
+export function stdoutLogger(level: string, fd = 1): PinoLogger {
+  const destination = pinoDestination({ dest: fd, sync: false }) as unknown as Destination;
   destination.on('error', () => {
     // EPIPE, EIO and friends: nothing more can be written; drop this and further lines (also
     // those of child loggers, which share the destination but not the level)
