@@ -64,9 +64,9 @@ program
     // while the server starts stops it as soon as it is up
     const signals = new ServeSignals({ foreground: startedInTerminal() });
     signals.install();
-    // a closed terminal or a gone reader of a pipe: a failed write to stdout or stderr is no
-    // reason to stop serving (the log stream mutes itself, src/app/logger.ts)
-    process.stdout.on('error', () => {});
+    // a closed terminal or a gone reader of a pipe: a failed write to stderr (the welcome lines)
+    // is no reason to stop serving; the log stream on fd 1 mutes itself (src/app/logger.ts), and
+    // process.stdout is left unmade (making it would change fd 1's mode under the logger)
     process.stderr.on('error', () => {});
     let server: RunningServer;
     try {
