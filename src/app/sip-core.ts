@@ -159,7 +159,7 @@ export function buildSipCore(p: SipCoreParts): SipCore {
  * sets. A bound listener is paired with its entry by position when the transports agree, else
  * by transport and configured port.
  */
-function configuredListeners(config: ParleyConfig, listeners: readonly ListenerInfo[]): ListenerAlgorithms[] {
+export function configuredListeners(config: ParleyConfig, listeners: readonly ListenerInfo[]): ListenerAlgorithms[] {
   const entries = [
     ...config.sip.listen.map((l) => ({ transport: l.transport, port: l.port, algorithms: l.algorithms })),
     ...config.http.listen.map((l) => ({ transport: l.transport === 'https' ? ('wss' as const) : ('ws' as const), port: l.port, algorithms: l.algorithms })),
