@@ -93,7 +93,7 @@ export type AuthResult =
        * 403: the source is blocked by the failure limiter.
        */
       readonly status: 401 | 407 | 403 | 400;
-      /** Header values for 401/407, one per offered algorithm (MD5 first, but last over a WebSocket); empty otherwise. */
+      /** Header values for 401/407, one per offered algorithm in the configured order (MD5 moved last over a WebSocket); empty otherwise. */
       readonly challenges: readonly string[];
       /** The header the challenges go in, with 401/407. */
       readonly challengeHeader?: 'WWW-Authenticate' | 'Proxy-Authenticate';
@@ -261,8 +261,8 @@ export class DigestAuthenticator {
   }
 
   /**
-   * A 401/407 with one challenge per offered algorithm (MD5 first when several are; last over a
-   * WebSocket, see below), all on one fresh nonce. Public for callers that challenge without
+   * A 401/407 with one challenge per offered algorithm, in the configured order (MD5 moved last
+   * over a WebSocket, see below), all on one fresh nonce. Public for callers that challenge without
    * looking at credentials (a script's `auth.challenge`); `reason` is for logs; `source`, when
    * given, decides which algorithms (`algorithmsFor`) and their order.
    */

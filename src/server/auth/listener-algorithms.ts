@@ -50,8 +50,12 @@ function isWildcard(address: string): boolean {
   return address === '0.0.0.0' || address === '::' || address === '';
 }
 
-/** Equal addresses, an IPv4-mapped IPv6 address (`::ffff:127.0.0.1`) counting as its IPv4 one. */
+/** Equal addresses (as sockets write them), an IPv4-mapped IPv6 address (`::ffff:127.0.0.1`) counting as its IPv4 one. */
 function sameAddress(a: string, b: string): boolean {
-  const plain = (x: string): string => x.toLowerCase().replace(/^\[(.*)\]$/, '$1').replace(/^::ffff:(\d+\.\d+\.\d+\.\d+)$/, '$1');
-  return plain(a) === plain(b);
+  return unmapped(a) === unmapped(b);
+}
+
+function unmapped(address: string): string {
+  const x = address.toLowerCase();
+  return x.startsWith('::ffff:') && x.includes('.') ? x.slice(7) : x;
 }
