@@ -27,11 +27,12 @@ const PACKETS = 25;
 
 const skip = skipWithoutBaresip() || skipWithoutSipp();
 
-/** The algorithms of the WWW-Authenticate fields of every 401 baresip received. */
-function challengesSeen(messages: readonly TracedMessage[]): string[][] {
+/** The algorithms of the WWW-Authenticate fields of every 401 (or Proxy-Authenticate of every 407) baresip received. */
+function challengesSeen(messages: readonly TracedMessage[], status: 401 | 407 = 401): string[][] {
+  const header = status === 401 ? 'www-authenticate' : 'proxy-authenticate';
   return messages
-    .filter((m) => m.startLine.startsWith('SIP/2.0 401 '))
-    .map((m) => m.headers.filter(([n]) => n === 'www-authenticate').map(([, v]) => /algorithm=([\w-]+)/i.exec(v)?.[1] ?? '(none)'));
+    .filter((m) => m.startLine.startsWith(`SIP/2.0 ${status} `))
+    .map((m) => m.headers.filter(([n]) => n === header).map(([, v]) => /algorithm=([\w-]+)/i.exec(v)?.[1] ?? '(none)'));
 }
 
 /** Start a baresip for `who`, registering with Parley over `transport`; resolves once it is registered. */
@@ -93,6 +94,10 @@ describe('Debian baresip against Parley with the defaults', { skip, timeout: 300
           assert.ok(registers.some((m) => m.headers.some(([n, v]) => n === 'authorization' && /^Digest /.test(v))), `${p.aor} answered the challenge`);
           assert.ok(messages.some((m) => /^SIP\/2\.0 200 /.test(m.startLine) && m.headers.some(([n, v]) => n === 'cseq' && / REGISTER$/.test(v))), `${p.aor}: a REGISTER got 200`);
         }
+        // alice's INVITE was challenged (407) the same way, and she answered
+        const proxyChallenges = challengesSeen(alice.messages(), 407);
+        assert.ok(proxyChallenges.length >= 1 && proxyChallenges.every((c) => c.length === 1 && c[0] === 'MD5'), `alice's INVITE: one MD5 challenge per 407: ${JSON.stringify(proxyChallenges)}`);
+        assert.ok(alice.messages().some((m) => m.startLine.startsWith('INVITE ') && m.headers.some(([n]) => n === 'proxy-authorization')), 'alice answered the 407');
         // bob's INVITE came through Parley, which record-routed it over the same transport
         const invite = bob.messages().find((m) => m.startLine.startsWith('INVITE '));
         assert.ok(invite !== undefined, bob.describe());
