@@ -55,7 +55,7 @@ export interface ParleyConfig {
     readonly sipPaths: readonly string[];
     readonly pingInterval: number;
   };
-  readonly registrar: { readonly minExpires: number; readonly maxExpires: number; readonly defaultExpires: number; readonly synchronous: 'normal' | 'full' };
+  readonly registrar: { readonly minExpires: number; readonly maxExpires: number; readonly defaultExpires: number; readonly synchronous: 'normal' | 'full'; readonly natDetection: 'auto' | 'always' | 'never' };
   readonly auth: {
     readonly algorithms: ReadonlyArray<DigestAlgorithm>;
     readonly nonceLifetime: number;
@@ -202,6 +202,7 @@ export const CONFIG_SCHEMA: FieldSchema & { kind: 'object' } = {
         maxExpires: { kind: 'integer', min: 60, max: 604800, default: 86400, doc: 'Longest registration granted, seconds; longer requests are cut to it.' },
         defaultExpires: { kind: 'integer', min: 60, max: 604800, default: 3600, doc: 'Registration time when neither the Contact nor Expires says.' },
         synchronous: { kind: 'string', enum: ['normal', 'full'], default: 'normal', doc: 'How a batch of registrations is committed before the REGISTERs in it are answered 200 (SQLite `PRAGMA synchronous`, WAL): `normal` survives a crash of Parley (kill -9, out of memory) but a power loss or an OS crash may undo the last commits; `full` also fsyncs the log at every commit, so a power loss undoes none either, at the cost of an fsync per batch.' },
+        natDetection: { kind: 'string', enum: ['auto', 'always', 'never'], default: 'auto', doc: 'Where calls to a phone registered over UDP go. `auto`: to the address and port its REGISTER came from when NAT is detected (as Kamailio\'s nat_uac_test 19: a private Contact address such as 10/8, 172.16/12, 192.168/16, 100.64/10 or fc00::/7 while the source address is not private, or a top Via whose sent-by differs from the source address or port; also a loopback Contact from another host, or a multicast or unspecified one), to its Contact otherwise; `always`: always to the source address and port (Kamailio\'s fix_nated_register on every REGISTER); `never`: always to the Contact. Phones registered over TCP, TLS or WebSocket, or with RFC 5626 outbound (`+sip.instance` with `reg-id`, or `;ob` in the Contact), are reached over the flow they registered from in every mode.' },
       },
     },
     auth: {

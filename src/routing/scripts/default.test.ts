@@ -113,6 +113,23 @@ describe('default routing script (harness)', () => {
       assert.equal(h.location.lookup('carol@example.com').length, 1);
     });
 
+    it('a phone called at its Contact when nothing says NAT, at the REGISTER\'s source when its Via differs from the source (nat-detection.ts)', async () => {
+      await h.location.update('carol@example.com', []); // carol's earlier registrations
+      // Via and source agree (198.51.100.1:5070); the Contact names another port: the Contact
+      const plain = await h.send(h.request('REGISTER', 'sip:example.com', { from: 'sip:carol@example.com', to: 'sip:carol@example.com', contact: 'sip:carol@198.51.100.1:5072' }), { credentials: CAROL });
+      assert.equal(plain.status, 200);
+      const toContact = await h.send(h.request('INVITE', 'sip:carol@example.com'), { credentials: ALICE });
+      assert.deepEqual(toContact.destinations, ['udp:198.51.100.1:5072']);
+      await toContact.respond(486);
+      // the same REGISTER from another address than its Via says (a NAT): the same binding, now to the source
+      const nated = await h.send(h.request('REGISTER', 'sip:example.com', { from: 'sip:carol@example.com', to: 'sip:carol@example.com', contact: 'sip:carol@198.51.100.1:5072' }), { credentials: CAROL, source: { address: '203.0.113.9', port: 40000 } });
+      assert.equal(nated.status, 200);
+      const toSource = await h.send(h.request('INVITE', 'sip:carol@example.com'), { credentials: ALICE });
+      assert.deepEqual(toSource.destinations, ['udp:203.0.113.9:40000']);
+      await toSource.respond(486);
+      await h.location.update('carol@example.com', []);
+    });
+
     it('credentials of another user than the AOR in To: 403', async () => {
       const r = await h.send(h.request('REGISTER', 'sip:example.com', { from: 'sip:bob@example.com', to: 'sip:bob@example.com' }), { credentials: ALICE });
       assert.equal(r.status, 403);
