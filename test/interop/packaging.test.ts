@@ -250,7 +250,7 @@ describe('packed and installed Parley', { timeout: 900_000 }, () => {
     const d = await startDaemon('second', ['--script', script, '--workers', '1']);
     assert.match((await ask(probe, d.port)) ?? 'no answer', /^SIP\/2\.0 200 /);
     // the worker's event loop stops turning: the stop waits for it (3 s, then terminates it)
-    await probe.exchange(options(d.port, probe.port, 'block'), '127.0.0.1', d.port, 300);
+    await probe.exchange(options(d.port, probe.port, 'block'), '127.0.0.1', d.port, 1000);
     signalPid(d.pid, 'SIGTERM');
     await until('shutting down', EXIT_BOUND_MS, () => d.logs.some((l) => l.msg === 'shutting down'), d.output);
     signalPid(d.pid, 'SIGTERM');
