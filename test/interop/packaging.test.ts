@@ -119,7 +119,7 @@ describe('packed and installed Parley', { timeout: 900_000 }, () => {
   before(async () => {
     if (!existsSync(PARLEY_CLI)) throw new Error(`${PARLEY_CLI} is missing: run "npm run build" first (npm run test:interop does)`);
     dir = await mkdtemp(join(tmpdir(), 'parley-pack-'));
-    const packed = JSON.parse(execFileSync('npm', ['pack', '--json', '--pack-destination', dir], { cwd: REPO_ROOT, encoding: 'utf8', env: ENV, timeout: 120_000 })) as Array<{ filename: string }>;
+    const packed = JSON.parse(execFileSync('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', dir], { cwd: REPO_ROOT, encoding: 'utf8', env: ENV, timeout: 120_000 })) as Array<{ filename: string }>;
     const tarball = join(dir, packed[0]!.filename);
     const inst = join(dir, 'inst');
     execFileSync('mkdir', ['-p', inst]);
