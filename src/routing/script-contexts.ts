@@ -343,7 +343,7 @@ export class RequestCtx extends EditingCtx implements RequestContext, ResponseOb
   challenge(): void {
     const auth = this.env.auth;
     if (auth === undefined) throw new Error('challenge: no authentication is configured');
-    const c = auth.challenge(this.request);
+    const c = auth.challenge(this.request, this.source);
     this.answer(c.status, c.reason, c.headers);
     this.trace?.step(this.handler, 'challenge', undefined, c.status);
   }

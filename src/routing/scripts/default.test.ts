@@ -25,6 +25,8 @@ describe('default routing script (harness)', () => {
       domains: ['example.com'],
       subscribers: [ALICE, BOB, CAROL],
       outbound: [{ domain: 'carrier.example.net', uri: 'sip:198.51.100.99:5060' }],
+      // the TCP listener offers SHA-256 too (sip.listen[].algorithms); the others the default, MD5
+      tcpAlgorithms: ['SHA-256', 'MD5'],
     });
   });
   after(() => h.close());
@@ -38,11 +40,25 @@ describe('default routing script (harness)', () => {
       assert.equal(r.final!.get('supported'), 'path');
     });
 
-    it('REGISTER without credentials: 401 with MD5 and SHA-256 challenges', async () => {
+    it('REGISTER without credentials: 401 with one MD5 challenge (the default, auth.algorithms)', async () => {
       const r = await h.send(h.request('REGISTER', 'sip:example.com', { from: 'sip:alice@example.com', to: 'sip:alice@example.com' }));
       assert.equal(r.status, 401);
       assert.deepEqual(r.handlerActions, ['onStateless.requireCredentials']);
-      assert.deepEqual(r.final!.getAll('www-authenticate').map((v) => /algorithm=([\w-]+)/.exec(v)?.[1]), ['MD5', 'SHA-256']);
+      assert.deepEqual(r.final!.getAll('www-authenticate').map((v) => /algorithm=([\w-]+)/.exec(v)?.[1]), ['MD5']);
+    });
+
+    it('REGISTER without credentials on a listener with algorithms [SHA-256, MD5]: both challenges, in that order; a SHA-256 answer registers', async () => {
+      const register = h.request('REGISTER', 'sip:example.com', { from: 'sip:alice@example.com', to: 'sip:alice@example.com' });
+      const r = await h.send(register, { source: { transport: 'tcp' } });
+      assert.equal(r.status, 401);
+      assert.deepEqual(r.final!.getAll('www-authenticate').map((v) => /algorithm=([\w-]+)/.exec(v)?.[1]), ['SHA-256', 'MD5']);
+      const ok = await h.send(h.request('REGISTER', 'sip:example.com', { from: 'sip:alice@example.com', to: 'sip:alice@example.com' }), { source: { transport: 'tcp' }, credentials: ALICE });
+      assert.equal(ok.status, 200);
+      assert.match(ok.challenged!.final!.getAll('www-authenticate')[0]!, /algorithm=SHA-256/, 'the harness answered the first challenge, SHA-256');
+      assert.match(ok.request.get('authorization') ?? '', /algorithm=SHA-256/);
+      // removed again: later tests count on alice having no contact
+      const removed = await h.send(h.request('REGISTER', 'sip:example.com', { from: 'sip:alice@example.com', to: 'sip:alice@example.com', headers: [['Expires', '0']] }), { source: { transport: 'tcp' }, credentials: ALICE });
+      assert.equal(removed.status, 200);
     });
 
     it('an INVITE from a local user without credentials: 407', async () => {
