@@ -43,6 +43,7 @@ export interface ParleyConfig {
     readonly workerYoungGeneration: number;
     readonly workerQueue: { readonly maxMessages: number; readonly maxBytes: number };
     readonly workerWatchdog: number;
+    readonly workerUdp: boolean;
   };
   readonly http: {
     readonly listen: readonly HttpListenConfig[];
@@ -167,6 +168,7 @@ export const CONFIG_SCHEMA: FieldSchema & { kind: 'object' } = {
           },
         },
         workerWatchdog: { kind: 'integer', min: 0, max: 3600, default: 5, doc: "Seconds a SIP worker's event loop may go without turning (its heartbeat, a timer, stops) before the socket thread logs it, terminates it and starts another in its place (its transactions are lost; registrations are kept by the other workers and the store). 0: no watchdog. A legitimate burst (a garbage collection, a large batch) lasts milliseconds." },
+        workerUdp: { kind: 'boolean', default: true, doc: "With SIP workers on Linux: each worker binds its own socket to every UDP listener's address and port (SO_REUSEPORT) and receives and sends its datagrams itself; the kernel picks the socket by the sender's address and port, and a datagram whose Call-ID belongs to another worker is handed to that worker directly. The main thread keeps the TCP, TLS and WebSocket connections. `false` (and other systems): the main thread reads every datagram and hands it to its worker, and sends what the workers send." },
       },
     },
     http: {
