@@ -1,7 +1,9 @@
 /**
  * The entry of a SIP worker thread (server/workers): it builds the SIP core from the
  * configuration it is given — transactions, authentication, registrar with a replica of the
- * registrations, proxy — and serves the messages the socket thread hands it.
+ * registrations, proxy — and serves the messages the socket thread hands it, and, with sockets of
+ * its own on the UDP listeners (SO_REUSEPORT, server/workers/worker-udp.ts), the datagrams of its
+ * Call-IDs that it or another worker reads.
  */
 import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
 import { systemClock } from '../lib/clock.js';

@@ -92,11 +92,12 @@ interface Slot {
 }
 
 /**
- * The socket thread's side of running the SIP core in worker threads (Node's dgram has no
- * SO_REUSEPORT on Node 20, and a UDP peer such as sipp talks to one socket anyway, so the
- * kernel cannot spread the load: this thread does). This thread does the socket work only:
- * receiving and sending cost about as much as all the SIP processing of a message, so it is a
- * full share of the work (measured: a SIP core beside the sockets made this thread the bottleneck).
+ * The socket thread's side of running the SIP core in worker threads. With `ownUdp` (Linux,
+ * SO_REUSEPORT) each worker reads and writes its own UDP sockets and hands datagrams of other
+ * workers' Call-IDs to them directly (worker-udp.ts): this thread keeps the stream connections
+ * (TCP, TLS, WebSocket) and watches what the workers hand each other (hand-off-bound.ts). Without
+ * it, this thread does the socket work of UDP too: receiving and sending cost about as much as all
+ * the SIP processing of a message, so it is a full share of the work.
  *
  *   sockets (TransportLayer, receiver = this) ─ Call-ID hash k ─▶ worker k: parse, transactions,
  *   auth, registrar, proxy ─ serialized bytes ─▶ this thread ─▶ sockets
