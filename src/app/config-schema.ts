@@ -7,7 +7,7 @@ export type FieldSchema =
   | { readonly kind: 'string'; readonly doc: string; readonly default?: string; readonly enum?: readonly string[]; readonly required?: boolean; readonly minLength?: number }
   | { readonly kind: 'integer'; readonly doc: string; readonly default?: number; readonly min: number; readonly max: number }
   | { readonly kind: 'boolean'; readonly doc: string; readonly default?: boolean }
-  | { readonly kind: 'strings'; readonly doc: string; readonly default?: readonly string[]; readonly enum?: readonly string[]; readonly required?: boolean }
+  | { readonly kind: 'strings'; readonly doc: string; readonly default?: readonly string[]; readonly enum?: readonly string[]; readonly required?: boolean; readonly minItems?: number; readonly unique?: boolean }
   | { readonly kind: 'object'; readonly doc: string; readonly fields: Readonly<Record<string, FieldSchema>>; readonly optional?: boolean }
   | { readonly kind: 'list'; readonly doc: string; readonly item: FieldSchema & { kind: 'object' }; readonly default?: readonly unknown[] };
 
@@ -54,6 +54,8 @@ export function validateConfig(schema: FieldSchema & { kind: 'object' }, input: 
       case 'strings':
         if (!Array.isArray(v) || v.some((x) => typeof x !== 'string')) fail(path, `must be a list of strings (got ${show(v)})`);
         if (s.enum) (v as string[]).forEach((x, i) => s.enum!.includes(x) || fail([...path, i], `must be one of ${s.enum!.join(', ')} (got ${show(x)})`));
+        if (s.minItems !== undefined && (v as string[]).length < s.minItems) fail(path, `must list at least ${s.minItems} value${s.minItems === 1 ? '' : 's'}`);
+        if (s.unique === true) (v as string[]).forEach((x, i) => (v as string[]).indexOf(x) === i || fail([...path, i], `${show(x)} is listed twice`));
         return v;
       case 'list':
         if (!Array.isArray(v)) fail(path, `must be a list (got ${show(v)})`);

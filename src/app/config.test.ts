@@ -72,6 +72,26 @@ describe('configuration', () => {
   });
 });
 
+describe('digest algorithms: auth.algorithms and per listener', () => {
+  it('offers MD5 alone by default, and no listener has algorithms of its own', () => {
+    const c = parseConfigText('');
+    assert.deepEqual(c.auth.algorithms, ['MD5']);
+    for (const l of [...c.sip.listen, ...c.http.listen]) assert.equal(l.algorithms, undefined);
+  });
+
+  it('reads algorithms for a SIP and an HTTP listener', () => {
+    const c = parseConfigText('sip:\n  listen:\n    - { transport: udp, port: 5060 }\n    - { transport: tls, port: 5061, algorithms: [SHA-256, MD5] }\nhttp:\n  listen:\n    - { transport: https, port: 8443, algorithms: [MD5, SHA-256] }\nauth:\n  algorithms: [MD5]\n');
+    assert.deepEqual(c.sip.listen.map((l) => l.algorithms), [undefined, ['SHA-256', 'MD5']]);
+    assert.deepEqual(c.http.listen[0]!.algorithms, ['MD5', 'SHA-256']);
+  });
+
+  it('refuses an unknown algorithm, an empty list and a repeated one, naming the key', () => {
+    assert.throws(() => parseConfigText('auth:\n  algorithms: [MD5, SHA-512-256]\n'), /config:2: auth\.algorithms\[1\]: must be one of MD5, SHA-256/);
+    assert.throws(() => parseConfigText('auth:\n  algorithms: []\n'), /auth\.algorithms: must list at least 1 value/);
+    assert.throws(() => parseConfigText('sip:\n  listen:\n    - { transport: udp, port: 5060, algorithms: [MD5, MD5] }\n'), /sip\.listen\[0\]\.algorithms\[1\]: "MD5" is listed twice/);
+  });
+});
+
 describe('phone.iceServers', () => {
   it('is empty by default', () => {
     assert.deepEqual(parseConfigText('').phone.iceServers, []);

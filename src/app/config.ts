@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { LineCounter, parseDocument } from 'yaml';
+import type { DigestAlgorithm } from '../sip/digest/index.js';
 import { ConfigError, describeSchema, formatPath, validateConfig, type FieldSchema } from './config-schema.js';
 
 /** One SIP listener. */
@@ -9,6 +10,8 @@ export interface ListenConfig {
   readonly port: number;
   /** Digest authentication for requests received here (false: a trusted interface). */
   readonly auth?: boolean;
+  /** Digest algorithms offered here, in order; default `auth.algorithms`. */
+  readonly algorithms?: ReadonlyArray<DigestAlgorithm>;
 }
 
 /** One HTTP listener: HTTPS (WSS) or plain HTTP (WS, for development). */
@@ -18,6 +21,8 @@ export interface HttpListenConfig {
   readonly port: number;
   /** Digest authentication for SIP requests received over WebSockets here (false: trusted). */
   readonly auth?: boolean;
+  /** Digest algorithms offered to SIP requests received over WebSockets here; default `auth.algorithms`. */
+  readonly algorithms?: ReadonlyArray<DigestAlgorithm>;
 }
 
 /** Parley's configuration after validation, with every default filled in. */
@@ -51,9 +56,9 @@ export interface ParleyConfig {
     readonly sipPaths: readonly string[];
     readonly pingInterval: number;
   };
-  readonly registrar: { readonly minExpires: number; readonly maxExpires: number; readonly defaultExpires: number; readonly synchronous: 'normal' | 'full' };
+  readonly registrar: { readonly minExpires: number; readonly maxExpires: number; readonly defaultExpires: number; readonly synchronous: 'normal' | 'full'; readonly natDetection: 'auto' | 'always' | 'never' };
   readonly auth: {
-    readonly algorithms: ReadonlyArray<'MD5' | 'SHA-256'>;
+    readonly algorithms: ReadonlyArray<DigestAlgorithm>;
     readonly nonceLifetime: number;
     readonly nonceSecret?: string;
     readonly subscriberCache: number;
@@ -84,6 +89,7 @@ const listenItem: FieldSchema & { kind: 'object' } = {
     address: { kind: 'string', default: '0.0.0.0', doc: 'Local address to bind (IPv4 or IPv6, e.g. `::`).' },
     port: { kind: 'integer', min: 0, max: 65535, doc: 'Local port (5060 for UDP/TCP, 5061 for TLS by convention; 0 picks a free port).' },
     auth: { kind: 'boolean', default: true, doc: 'Digest authentication of requests received on this listener; `false` makes it a trusted interface (a trunk, a benchmark).' },
+    algorithms: { kind: 'strings', enum: ['MD5', 'SHA-256'], minItems: 1, unique: true, doc: 'Digest challenges offered to requests received on this listener, in order, instead of `auth.algorithms` (e.g. `[MD5, SHA-256]` on a port for phones that answer SHA-256; see `auth.algorithms`). Default: `auth.algorithms`.' },
   },
 };
 
@@ -95,6 +101,7 @@ const httpListenItem: FieldSchema & { kind: 'object' } = {
     address: { kind: 'string', default: '0.0.0.0', doc: 'Local address to bind (IPv4 or IPv6, e.g. `::`).' },
     port: { kind: 'integer', min: 0, max: 65535, doc: 'Local port (0 picks a free port).' },
     auth: { kind: 'boolean', default: true, doc: 'Digest authentication of SIP requests received over WebSockets on this listener; `false` trusts them (tests, a gateway in front).' },
+    algorithms: { kind: 'strings', enum: ['MD5', 'SHA-256'], minItems: 1, unique: true, doc: 'Digest challenges offered to SIP requests received over WebSockets on this listener, instead of `auth.algorithms` (MD5 is put last there: browsers\' SIP stacks read only the last challenge). Default: `auth.algorithms`.' },
   },
 };
 
@@ -197,13 +204,14 @@ export const CONFIG_SCHEMA: FieldSchema & { kind: 'object' } = {
         maxExpires: { kind: 'integer', min: 60, max: 604800, default: 86400, doc: 'Longest registration granted, seconds; longer requests are cut to it.' },
         defaultExpires: { kind: 'integer', min: 60, max: 604800, default: 3600, doc: 'Registration time when neither the Contact nor Expires says.' },
         synchronous: { kind: 'string', enum: ['normal', 'full'], default: 'normal', doc: 'How a batch of registrations is committed before the REGISTERs in it are answered 200 (SQLite `PRAGMA synchronous`, WAL): `normal` survives a crash of Parley (kill -9, out of memory) but a power loss or an OS crash may undo the last commits; `full` also fsyncs the log at every commit, so a power loss undoes none either, at the cost of an fsync per batch.' },
+        natDetection: { kind: 'string', enum: ['auto', 'always', 'never'], default: 'auto', doc: 'Where calls to a phone registered over UDP go. `auto`: to the address and port its REGISTER came from when NAT is detected (as Kamailio\'s nat_uac_test 19: a private Contact address such as 10/8, 172.16/12, 192.168/16, 100.64/10 or fc00::/7 while the source address is not private, or a top Via whose sent-by differs from the source address or port; also a loopback Contact from another host, or a multicast or unspecified one), to its Contact otherwise; `always`: always to the source address and port (Kamailio\'s fix_nated_register on every REGISTER); `never`: always to the Contact. Phones registered over TCP, TLS or WebSocket, or with RFC 5626 outbound (`+sip.instance` with `reg-id`, or `;ob` in the Contact), are reached over the flow they registered from in every mode.' },
       },
     },
     auth: {
       kind: 'object',
       doc: 'Digest authentication (RFC 7616, RFC 8760).',
       fields: {
-        algorithms: { kind: 'strings', default: ['MD5', 'SHA-256'], enum: ['MD5', 'SHA-256'], doc: 'Challenges offered, in order (MD5 first: simple clients such as sipp read only the first and do only MD5); over WebSockets MD5 is moved last, as browsers\' SIP stacks read only the last. Allowed: MD5, SHA-256.' },
+        algorithms: { kind: 'strings', default: ['MD5'], enum: ['MD5', 'SHA-256'], minItems: 1, unique: true, doc: 'Digest challenges offered (one per algorithm, on one nonce), in order, on every listener that does not set its own `algorithms`. MD5 alone by default, so that every common client registers: Debian\'s baresip (libre 1.x) gives up on any 401/407 that names SHA-256, whatever the order, and sipp reads only the first challenge. With `[MD5, SHA-256]` clients that follow RFC 8760 still take MD5 (the topmost they support); `[SHA-256, MD5]` has them take SHA-256, but sipp and older pjsip fail. Over WebSockets MD5 is moved last, as browsers\' SIP stacks read only the last challenge. Allowed: MD5, SHA-256.' },
         nonceLifetime: { kind: 'integer', min: 10, max: 3600, default: 300, doc: 'Seconds a nonce stays valid; an older one gets a challenge with stale=TRUE.' },
         nonceSecret: { kind: 'string', doc: 'Secret (16 bytes or more) that binds nonces to the server; several nodes share one. Default: random at each start.' },
         subscriberCache: { kind: 'integer', min: 0, max: 3600, default: 60, doc: 'Seconds a subscriber read for authentication (or found absent) is reused by a SIP thread. `parley user add/remove/passwd/import` tells a running server at once (control socket); a change made any other way counts after at most this long. 0: read the store every time.' },

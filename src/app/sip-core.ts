@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import type { Logger as PinoLogger } from 'pino';
 import type { SipRequest } from '../sip/index.js';
 import type { Clock } from '../lib/clock.js';
-import { DigestAuthenticator, NonceManager, challengeHeaders, type FailureLimiter, type SipServer } from '../server/index.js';
+import { DigestAuthenticator, NonceManager, challengeHeaders, listenerAlgorithms, type FailureLimiter, type ListenerAlgorithms, type SipServer } from '../server/index.js';
 import { LocalIdentity } from '../server/core/local-identity.js';
 import { ProxyCore } from '../server/proxy/proxy-core.js';
 import type { LocationService } from '../server/registrar/location-service.js';
@@ -99,6 +99,7 @@ export function buildSipCore(p: SipCoreParts): SipCore {
     isLocalUri: (uri) => identity.isLocalUri(uri),
     realmOf,
     algorithms: config.auth.algorithms,
+    algorithmsFor: listenerAlgorithms(configuredListeners(config, listeners), config.auth.algorithms),
   });
   const proxy = new ProxyCore(sip, identity, { clock, timerC: config.proxy.timerC * 1000, maxContextsPerSource: config.proxy.maxContextsPerSource, ...(p.flowTokenSecret ? { flowTokenSecret: p.flowTokenSecret } : {}), ...(p.routeSecret ? { routeSecret: p.routeSecret } : {}), ...(p.connectionFlow ? { connectionFlow: p.connectionFlow } : {}), log: log.child({ module: 'proxy' }), ...(p.dns === undefined ? {} : { dns: p.dns }) });
   const registrar = new Registrar(location, identity, { ...config.registrar });
@@ -135,8 +136,8 @@ export function buildSipCore(p: SipCoreParts): SipCore {
           const r = authenticator.precheck(request, source);
           return r === undefined ? undefined : { ok: false, status: r.status, headers: challengeHeaders(r) };
         },
-        challenge: (request) => {
-          const r = authenticator.challenge(request.method === 'REGISTER' ? 'www' : 'proxy', realmOf(request), false, 'challenged by the routing script');
+        challenge: (request, source) => {
+          const r = authenticator.challenge(request.method === 'REGISTER' ? 'www' : 'proxy', realmOf(request), false, 'challenged by the routing script', source);
           return { ok: false, status: r.status, headers: challengeHeaders(r) };
         },
       },
@@ -150,4 +151,21 @@ export function buildSipCore(p: SipCoreParts): SipCore {
     if (subscribers instanceof CachedSubscriberStore) subscribers.invalidate(username, domain);
   };
   return { identity, proxy, routing, subscriberChanged };
+}
+
+/**
+ * The listeners as bound (`listeners`: the SIP ones in the order of `sip.listen`, then the web
+ * server's in the order of `http.listen`), each with the `algorithms` its configuration entry
+ * sets. A bound listener is paired with its entry by position when the transports agree, else
+ * by transport and configured port.
+ */
+export function configuredListeners(config: ParleyConfig, listeners: readonly ListenerInfo[]): ListenerAlgorithms[] {
+  const entries = [
+    ...config.sip.listen.map((l) => ({ transport: l.transport, port: l.port, algorithms: l.algorithms })),
+    ...config.http.listen.map((l) => ({ transport: l.transport === 'https' ? ('wss' as const) : ('ws' as const), port: l.port, algorithms: l.algorithms })),
+  ];
+  return listeners.map((bound, i) => {
+    const entry = entries[i]?.transport === bound.transport ? entries[i] : entries.find((e) => e.transport === bound.transport && e.port === bound.port);
+    return { transport: bound.transport, address: bound.address, port: bound.port, ...(entry?.algorithms === undefined ? {} : { algorithms: entry.algorithms }) };
+  });
 }

@@ -7,6 +7,6 @@ export { SipReply } from './sip-reply.js';
 export { defineScript } from './routing-api.js';
 export type {
   AuthCheck, FailureContext, HeaderActions, LogLevel, RelayOptions, RelayTarget, RelayTargetSpec, ReplyContext, RequestContext,
-  RouteCheck, RoutingScript, ScriptContextBase, StatelessContext,
+  RouteCheck, RoutingScript, SaveOptions, ScriptContextBase, StatelessContext,
 } from './routing-api.js';
 export type { Flow, SipRequest, SipResponse, Uri, SipUri, TelUri, NameAddr, Via } from '../sip/index.js';

@@ -28,6 +28,17 @@ export interface RelayOptions {
 }
 
 /** The outcome of checking credentials without answering (`checkAuth`). */
+/** Options of `ctx.save()`. */
+export interface SaveOptions {
+  /**
+   * Where requests to this REGISTER's contacts registered over UDP without RFC 5626 outbound go:
+   * `auto` to the REGISTER's source address and port when NAT is detected (a private Contact
+   * address from a public source, a top Via whose sent-by is not the source), to the Contact
+   * otherwise; `always` to the source; `never` to the Contact. Default: `registrar.natDetection`.
+   */
+  readonly natDetection?: 'auto' | 'always' | 'never';
+}
+
 export type AuthCheck =
   | { readonly ok: true; readonly user: string; readonly realm: string }
   | { readonly ok: false; readonly status: number; readonly reason?: string };
@@ -186,8 +197,12 @@ export interface RequestContext extends ScriptContextBase, HeaderActions {
   challenge(): void;
 
   // ---- registrar and location -----------------------------------------------------------------
-  /** RFC 3261 §10.3: store the REGISTER's bindings and answer it (200 with the contacts, or 4xx) [save]. Resolves the status sent. */
-  save(): Promise<number>;
+  /**
+   * RFC 3261 §10.3: store the REGISTER's bindings and answer it (200 with the contacts, or 4xx)
+   * [save]. Resolves the status sent. `natDetection` overrides `registrar.natDetection` for this
+   * REGISTER: where requests to its UDP contacts go (`always`: Kamailio's fix_nated_register).
+   */
+  save(options?: SaveOptions): Promise<number>;
   /**
    * The contacts registered for `aor` (default: the Request-URI's user@host) become the targets
    * of the next `relay()`, by q; at most 16 of them (MAX_LOOKUP_TARGETS: the highest q, then the

@@ -13,7 +13,7 @@ import { bindingTarget } from '../server/registrar/binding-target.js';
 import type { ContactBinding } from '../store/binding-store.js';
 import type { LoadedScript } from './loaded-script.js';
 import type {
-  AuthCheck, FailureContext, LogLevel, RelayOptions, RelayTarget, ReplyContext, RequestContext, RouteCheck, StatelessContext,
+  AuthCheck, FailureContext, LogLevel, RelayOptions, RelayTarget, ReplyContext, RequestContext, RouteCheck, SaveOptions, StatelessContext,
 } from './routing-api.js';
 import type { RoutingEnv } from './routing-env.js';
 import { SipReply } from './sip-reply.js';
@@ -339,16 +339,16 @@ export class RequestCtx extends EditingCtx implements RequestContext, ResponseOb
   challenge(): void {
     const auth = this.env.auth;
     if (auth === undefined) throw new Error('challenge: no authentication is configured');
-    const c = auth.challenge(this.request);
+    const c = auth.challenge(this.request, this.source);
     this.answer(c.status, c.reason, c.headers);
     this.trace?.step(this.handler, 'challenge', undefined, c.status);
   }
 
   // ---- registrar and location -----------------------------------------------------------
 
-  async save(): Promise<number> {
+  async save(options?: SaveOptions): Promise<number> {
     const tx = this.requireTx('save');
-    const r = await this.env.registrar.register(this.request, tx.source);
+    const r = await this.env.registrar.register(this.request, tx.source, options?.natDetection);
     this.answer(r.status, r.reason, r.headers);
     this.trace?.step(this.handler, 'save', undefined, r.status);
     return r.status;

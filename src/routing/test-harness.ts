@@ -64,6 +64,10 @@ export interface HarnessOptions {
    * source after `maxFailures` within `window` seconds); none by default.
    */
   readonly failureLimit?: { readonly maxFailures?: number; readonly window?: number; readonly blockTime?: number };
+  /** `auth.algorithms` (default: the configuration's, MD5 alone). */
+  readonly algorithms?: ReadonlyArray<'MD5' | 'SHA-256'>;
+  /** The `algorithms` of the harness's TCP listener (default: none of its own). */
+  readonly tcpAlgorithms?: ReadonlyArray<'MD5' | 'SHA-256'>;
 }
 
 /** What `send` may take besides the request. */
@@ -310,10 +314,11 @@ export class RoutingHarness {
         domains,
         listen: [
           { transport: 'udp', address: HARNESS_ADDRESS, port: HARNESS_PORT },
-          { transport: 'tcp', address: HARNESS_ADDRESS, port: HARNESS_PORT },
+          { transport: 'tcp', address: HARNESS_ADDRESS, port: HARNESS_PORT, ...(o.tcpAlgorithms === undefined ? {} : { algorithms: o.tcpAlgorithms }) },
           { transport: 'udp', address: HARNESS_ADDRESS, port: HARNESS_TRUSTED_PORT, auth: false },
         ],
       },
+      ...(o.algorithms === undefined ? {} : { auth: { algorithms: o.algorithms } }),
       proxy: { outbound: o.outbound ?? [], ...(o.maxContextsPerSource === undefined ? {} : { maxContextsPerSource: o.maxContextsPerSource }) },
     });
     const listeners: ListenerInfo[] = config.sip.listen.map((l) => ({ transport: l.transport, address: l.address, port: l.port }));

@@ -32,8 +32,9 @@ describe('parley load against Parley over WSS', { timeout: 150_000 }, () => {
       transports: ['udp'],
       webSockets: { wss: 'auth' },
       subscribers: Array.from({ length: 120 }, (_, i) => ({ user: user(i + 1), password: PASSWORD })),
-      // short nonces and registrations: stale nonces and re-registrations within seconds
-      config: { auth: { nonceLifetime: 10 }, registrar: { minExpires: 1 } },
+      // short nonces and registrations: stale nonces and re-registrations within seconds; SHA-256
+      // offered besides MD5 (the default is MD5 alone), for the --algorithm test
+      config: { auth: { nonceLifetime: 10, algorithms: ['MD5', 'SHA-256'] }, registrar: { minExpires: 1 } },
     });
   });
   after(() => stopCleanly(parley));

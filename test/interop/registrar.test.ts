@@ -34,7 +34,8 @@ describe('registrar with sipp over UDP', { skip: skipWithoutSipp(), timeout: 120
   const aliceCallId = `alice-${process.pid}-${Date.now()}@127.0.0.1`;
 
   before(async () => {
-    parley = await ParleyServer.start({ pool, logLevel: 'debug', transports: ['udp'], subscribers: [ALICE, CAROL] });
+    // SHA-256 offered besides MD5 (the default is MD5 alone): sipp answers the first, MD5
+    parley = await ParleyServer.start({ pool, logLevel: 'debug', transports: ['udp'], subscribers: [ALICE, CAROL], config: { auth: { algorithms: ['MD5', 'SHA-256'] } } });
     alicePhone = await reserveEndpoint(pool);
   });
 

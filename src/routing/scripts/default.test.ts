@@ -25,6 +25,8 @@ describe('default routing script (harness)', () => {
       domains: ['example.com'],
       subscribers: [ALICE, BOB, CAROL],
       outbound: [{ domain: 'carrier.example.net', uri: 'sip:198.51.100.99:5060' }],
+      // the TCP listener offers SHA-256 too (sip.listen[].algorithms); the others the default, MD5
+      tcpAlgorithms: ['SHA-256', 'MD5'],
     });
   });
   after(() => h.close());
@@ -38,11 +40,25 @@ describe('default routing script (harness)', () => {
       assert.equal(r.final!.get('supported'), 'path');
     });
 
-    it('REGISTER without credentials: 401 with MD5 and SHA-256 challenges', async () => {
+    it('REGISTER without credentials: 401 with one MD5 challenge (the default, auth.algorithms)', async () => {
       const r = await h.send(h.request('REGISTER', 'sip:example.com', { from: 'sip:alice@example.com', to: 'sip:alice@example.com' }));
       assert.equal(r.status, 401);
       assert.deepEqual(r.handlerActions, ['onStateless.requireCredentials']);
-      assert.deepEqual(r.final!.getAll('www-authenticate').map((v) => /algorithm=([\w-]+)/.exec(v)?.[1]), ['MD5', 'SHA-256']);
+      assert.deepEqual(r.final!.getAll('www-authenticate').map((v) => /algorithm=([\w-]+)/.exec(v)?.[1]), ['MD5']);
+    });
+
+    it('REGISTER without credentials on a listener with algorithms [SHA-256, MD5]: both challenges, in that order; a SHA-256 answer registers', async () => {
+      const register = h.request('REGISTER', 'sip:example.com', { from: 'sip:alice@example.com', to: 'sip:alice@example.com' });
+      const r = await h.send(register, { source: { transport: 'tcp' } });
+      assert.equal(r.status, 401);
+      assert.deepEqual(r.final!.getAll('www-authenticate').map((v) => /algorithm=([\w-]+)/.exec(v)?.[1]), ['SHA-256', 'MD5']);
+      const ok = await h.send(h.request('REGISTER', 'sip:example.com', { from: 'sip:alice@example.com', to: 'sip:alice@example.com' }), { source: { transport: 'tcp' }, credentials: ALICE });
+      assert.equal(ok.status, 200);
+      assert.match(ok.challenged!.final!.getAll('www-authenticate')[0]!, /algorithm=SHA-256/, 'the harness answered the first challenge, SHA-256');
+      assert.match(ok.request.get('authorization') ?? '', /algorithm=SHA-256/);
+      // removed again: later tests count on alice having no contact
+      const removed = await h.send(h.request('REGISTER', 'sip:example.com', { from: 'sip:alice@example.com', to: 'sip:alice@example.com', headers: [['Expires', '0']] }), { source: { transport: 'tcp' }, credentials: ALICE });
+      assert.equal(removed.status, 200);
     });
 
     it('an INVITE from a local user without credentials: 407', async () => {
@@ -95,6 +111,23 @@ describe('default routing script (harness)', () => {
       assert.deepEqual(r.handlerActions, ['onStateless.requireCredentials', 'onRequest.sanityCheck', 'onRequest.looseRoute', 'onRequest.authenticate', 'onRequest.save']);
       assert.match(r.final!.get('contact')!, /sip:carol@198\.51\.100\.3:5072.*expires=600/);
       assert.equal(h.location.lookup('carol@example.com').length, 1);
+    });
+
+    it('a phone called at its Contact when nothing says NAT, at the REGISTER\'s source when its Via differs from the source (nat-detection.ts)', async () => {
+      await h.location.update('carol@example.com', []); // carol's earlier registrations
+      // Via and source agree (198.51.100.1:5070); the Contact names another port: the Contact
+      const plain = await h.send(h.request('REGISTER', 'sip:example.com', { from: 'sip:carol@example.com', to: 'sip:carol@example.com', contact: 'sip:carol@198.51.100.1:5072' }), { credentials: CAROL });
+      assert.equal(plain.status, 200);
+      const toContact = await h.send(h.request('INVITE', 'sip:carol@example.com'), { credentials: ALICE });
+      assert.deepEqual(toContact.destinations, ['udp:198.51.100.1:5072']);
+      await toContact.respond(486);
+      // the same REGISTER from another address than its Via says (a NAT): the same binding, now to the source
+      const nated = await h.send(h.request('REGISTER', 'sip:example.com', { from: 'sip:carol@example.com', to: 'sip:carol@example.com', contact: 'sip:carol@198.51.100.1:5072' }), { credentials: CAROL, source: { address: '203.0.113.9', port: 40000 } });
+      assert.equal(nated.status, 200);
+      const toSource = await h.send(h.request('INVITE', 'sip:carol@example.com'), { credentials: ALICE });
+      assert.deepEqual(toSource.destinations, ['udp:203.0.113.9:40000']);
+      await toSource.respond(486);
+      await h.location.update('carol@example.com', []);
     });
 
     it('credentials of another user than the AOR in To: 403', async () => {

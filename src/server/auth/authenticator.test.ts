@@ -8,7 +8,7 @@ import { describe, it } from 'node:test';
 import { FakeClock } from '../../../test/support/fake-clock.js';
 import { createResponse, parseAuthValue, parseMessage, serializeToString, SipRequest, type Uri } from '../../sip/index.js';
 import type { NewSubscriber, Subscriber, SubscriberStore } from '../../store/subscriber-store.js';
-import { challengeHeaders, DigestAuthenticator, type AuthFailure, type AuthResult } from './authenticator.js';
+import { challengeHeaders, DigestAuthenticator, type AuthFailure, type AuthResult, type DigestAuthenticatorOptions } from './authenticator.js';
 import { FailureLimiter } from './failure-limiter.js';
 import { NonceManager } from './nonce-manager.js';
 
@@ -64,7 +64,8 @@ interface Setup {
   authenticated: string[];
 }
 
-async function setup(options: { realms?: string[]; isLocalUri?: (u: Uri) => boolean; nonces?: NonceManager; maxFailures?: number } = {}): Promise<Setup> {
+/** Both algorithms offered unless `algorithms` says otherwise (the default, MD5 alone, has its own tests). */
+async function setup(options: { realms?: string[]; isLocalUri?: (u: Uri) => boolean; nonces?: NonceManager; maxFailures?: number; algorithms?: Array<'MD5' | 'SHA-256'>; algorithmsFor?: DigestAuthenticatorOptions['algorithmsFor'] } = {}): Promise<Setup> {
   const store = new MemoryStore();
   await store.add({ username: 'alice', domain: 'example.com', password: 'wonderland' });
   await store.add({ username: 'bob', domain: 'example.org', password: 'builder' });
@@ -79,6 +80,8 @@ async function setup(options: { realms?: string[]; isLocalUri?: (u: Uri) => bool
     nonces: options.nonces ?? new NonceManager({ now: () => wall.now, secret: 'test secret, thirty-two bytes!!' }),
     limiter,
     isLocalUri: options.isLocalUri,
+    algorithms: options.algorithms ?? ['MD5', 'SHA-256'],
+    ...(options.algorithmsFor === undefined ? {} : { algorithmsFor: options.algorithmsFor }),
   });
   return { auth, store, wall, clock, limiter, authenticated };
 }
@@ -412,6 +415,43 @@ describe('DigestAuthenticator: what credentials count', () => {
     }
     assert.equal(s.store.gets, 0);
     assert.equal(s.limiter.size.tracked, 0);
+  });
+
+  it('offers MD5 alone by default (libre 1.x gives up on any SHA-256 challenge), and accepts only it', async () => {
+    const store = new MemoryStore();
+    await store.add({ username: 'alice', domain: 'example.com', password: 'wonderland' });
+    const auth = new DigestAuthenticator({ realms: ['example.com'], subscribers: store });
+    for (const transport of ['udp', 'tcp', 'tls', 'wss']) {
+      const c = failure(await auth.authenticate(request('REGISTER', 'sip:example.com'), { remoteAddress: '192.0.2.10', transport }));
+      assert.deepEqual(c.challenges.map((v) => parseAuthValue(v).algorithm), ['MD5'], transport);
+    }
+    const c = failure(await auth.authenticate(request('REGISTER', 'sip:example.com'), SOURCE));
+    const sha = credentials(c.challenges[0]!, { algorithm: 'SHA-256', requestUri: 'sip:example.com', method: 'REGISTER' });
+    const r = failure(await auth.authenticate(request('REGISTER', 'sip:example.com', [`Authorization: ${sha}`]), SOURCE));
+    assert.equal(r.status, 401, 'SHA-256 credentials are re-challenged where SHA-256 is not offered');
+    const md5 = credentials(c.challenges[0]!, { algorithm: 'MD5', requestUri: 'sip:example.com', method: 'REGISTER' });
+    const ok = await auth.authenticate(request('REGISTER', 'sip:example.com', [`Authorization: ${md5}`]), SOURCE);
+    assert.deepEqual(ok, { ok: true, username: 'alice', realm: 'example.com', algorithm: 'MD5' });
+  });
+
+  it('offers and accepts per source what algorithmsFor says (a listener of its own), the rest gets `algorithms`', async () => {
+    const s = await setup({
+      algorithms: ['MD5'],
+      algorithmsFor: (source) => (source.localPort === 5062 ? ['SHA-256', 'MD5'] : ['MD5']),
+    });
+    const modern = { remoteAddress: '192.0.2.10', transport: 'udp', localPort: 5062 };
+    const plain = { remoteAddress: '192.0.2.10', transport: 'udp', localPort: 5060 };
+    const c = failure(await s.auth.authenticate(request('REGISTER', 'sip:example.com'), modern));
+    assert.deepEqual(c.challenges.map((v) => parseAuthValue(v).algorithm), ['SHA-256', 'MD5']);
+    assert.deepEqual(s.auth.precheck(request('REGISTER', 'sip:example.com'), modern)?.challenges.map((v) => parseAuthValue(v).algorithm), ['SHA-256', 'MD5'], 'precheck');
+    assert.deepEqual(failure(await s.auth.authenticate(request('REGISTER', 'sip:example.com'), plain)).challenges.map((v) => parseAuthValue(v).algorithm), ['MD5']);
+    assert.deepEqual(s.auth.challenge('proxy', 'example.com', false, 'script', modern).challenges.map((v) => parseAuthValue(v).algorithm), ['SHA-256', 'MD5'], 'challenge(source)');
+    assert.deepEqual(s.auth.challenge('proxy', 'example.com', false, 'script').challenges.map((v) => parseAuthValue(v).algorithm), ['MD5'], 'challenge() without a source');
+
+    const sha = credentials(c.challenges[0]!, { algorithm: 'SHA-256', requestUri: 'sip:example.com', method: 'REGISTER' });
+    assert.equal(failure(await s.auth.authenticate(request('REGISTER', 'sip:example.com', [`Authorization: ${sha}`]), plain)).status, 401, 'SHA-256 refused where only MD5 is offered');
+    const r = await s.auth.authenticate(request('REGISTER', 'sip:example.com', [`Authorization: ${sha}`]), modern);
+    assert.deepEqual(r, { ok: true, username: 'alice', realm: 'example.com', algorithm: 'SHA-256' });
   });
 
   it('re-challenges credentials with an algorithm that is not offered', async () => {

@@ -3,11 +3,19 @@ import { ParleyError } from '../../lib/errors.js';
 import { parseUri, uriEquals, type AuthValue, type SipRequest, type Uri } from '../../sip/index.js';
 import {
   buildChallenge, computeDigestResponse, digestHash, digestResponseEquals, parseDigestCredentials,
-  DIGEST_ALGORITHMS, type DigestAlgorithm,
+  type DigestAlgorithm,
 } from '../../sip/digest/index.js';
 import type { SubscriberStore } from '../../store/subscriber-store.js';
 import type { FailureLimiter } from './failure-limiter.js';
 import { NonceManager } from './nonce-manager.js';
+
+/**
+ * What is offered when nothing says otherwise: MD5 alone. libre 1.x (Debian's baresip 1.0) gives
+ * up on a 401/407 as soon as one of its challenges names an algorithm other than MD5, whatever
+ * their order (src/sip/auth.c, `auth_handler`: ENOSYS), and older pjsip and sipp read a single
+ * challenge; SHA-256 is offered where configured (`auth.algorithms`, a listener's `algorithms`).
+ */
+export const DEFAULT_ALGORITHMS: readonly DigestAlgorithm[] = ['MD5'];
 
 /** Which pair of headers a request is authenticated with. */
 export type ChallengeKind =
@@ -43,10 +51,16 @@ export interface DigestAuthenticatorOptions {
   readonly opaque?: string;
   /**
    * Algorithms offered, one challenge each, in this order (RFC 8760: most preferred first) and
-   * accepted. Default `['MD5', 'SHA-256']`: see README on why MD5 comes first (and last over a
-   * WebSocket: `challenge`).
+   * accepted. Default `['MD5']`: clients built on libre 1.x (Debian's baresip) give up on any
+   * challenge list that names SHA-256, and older ones read only one challenge (see README). With
+   * both, MD5 first suits sipp, and over a WebSocket MD5 is moved last (`challenge`).
    */
   readonly algorithms?: readonly DigestAlgorithm[];
+  /**
+   * The algorithms for a request by where it came in (`listenerAlgorithms`: a listener's own
+   * `algorithms`), in place of `algorithms`. Default: `algorithms` for every request.
+   */
+  readonly algorithmsFor?: (source: AuthSource) => readonly DigestAlgorithm[];
   /**
    * Told of every request that passes authentication, with its source address: the connection
    * table keeps a reserve of connections for such sources (ConnectionTable.admitInbound).
@@ -59,6 +73,9 @@ export interface AuthSource {
   readonly remoteAddress: string;
   /** The transport it came over (`ws`/`wss`: a WebSocket, where browsers are; see challenge order). */
   readonly transport?: string;
+  /** The local end of its flow: which listener it came in on (`algorithmsFor`). */
+  readonly localAddress?: string;
+  readonly localPort?: number;
 }
 
 /** What `DigestAuthenticator.authenticate` decided. */
@@ -76,7 +93,7 @@ export type AuthResult =
        * 403: the source is blocked by the failure limiter.
        */
       readonly status: 401 | 407 | 403 | 400;
-      /** Header values for 401/407, MD5 first, SHA-256 second (the reverse over a WebSocket); empty otherwise. */
+      /** Header values for 401/407, one per offered algorithm in the configured order (MD5 moved last over a WebSocket); empty otherwise. */
       readonly challenges: readonly string[];
       /** The header the challenges go in, with 401/407. */
       readonly challengeHeader?: 'WWW-Authenticate' | 'Proxy-Authenticate';
@@ -114,7 +131,7 @@ export class DigestAuthenticator {
   private readonly realmOf: (request: SipRequest) => string;
   private readonly kindOf: (request: SipRequest) => ChallengeKind;
   private readonly opaque: string | undefined;
-  private readonly algorithms: readonly DigestAlgorithm[];
+  private readonly algorithmsFor: (source: AuthSource | undefined) => readonly DigestAlgorithm[];
   private readonly onAuthenticated: ((address: string) => void) | undefined;
   /** HA1 used for unknown users, so that they cost the same hashing as known ones. */
   private readonly decoyHa1: Readonly<Record<DigestAlgorithm, string>>;
@@ -129,9 +146,11 @@ export class DigestAuthenticator {
     this.realmOf = options.realmOf ?? ((request) => this.defaultRealmOf(request));
     this.kindOf = options.challengeKind ?? ((request) => (request.method === 'REGISTER' ? 'www' : 'proxy'));
     this.opaque = options.opaque;
-    this.algorithms = options.algorithms ?? DIGEST_ALGORITHMS;
+    const algorithms = options.algorithms ?? DEFAULT_ALGORITHMS;
+    if (algorithms.length === 0) throw new ParleyError('ERR_INVALID_ARGUMENT', 'DigestAuthenticator: at least one algorithm');
+    const perSource = options.algorithmsFor;
+    this.algorithmsFor = perSource === undefined ? () => algorithms : (source) => (source === undefined ? algorithms : perSource(source));
     this.onAuthenticated = options.onAuthenticated;
-    if (this.algorithms.length === 0) throw new ParleyError('ERR_INVALID_ARGUMENT', 'DigestAuthenticator: at least one algorithm');
     const seed = randomBytes(32).toString('hex');
     this.decoyHa1 = { MD5: digestHash('MD5', seed), 'SHA-256': digestHash('SHA-256', seed) };
   }
@@ -165,7 +184,7 @@ export class DigestAuthenticator {
     const parsed = parseDigestCredentials(mine);
     if (!parsed.ok) return bad(`${headerName}: ${parsed.error.reason}`);
     const c = parsed.value;
-    if (!this.algorithms.includes(c.algorithm)) return this.challenge(kind, realm, false, `algorithm ${c.algorithm} is not offered`, source);
+    if (!this.algorithmsFor(source).includes(c.algorithm)) return this.challenge(kind, realm, false, `algorithm ${c.algorithm} is not offered`, source);
 
     // "The authenticating server must assure that the resource designated by the "uri" directive
     //  is the same as the resource specified in the Request-Line; if they are not, the server
@@ -242,10 +261,10 @@ export class DigestAuthenticator {
   }
 
   /**
-   * A 401/407 with one challenge per offered algorithm (MD5 first by default; last over a
-   * WebSocket, see below), all on one fresh nonce. Public for callers that challenge without
+   * A 401/407 with one challenge per offered algorithm, in the configured order (MD5 moved last
+   * over a WebSocket, see below), all on one fresh nonce. Public for callers that challenge without
    * looking at credentials (a script's `auth.challenge`); `reason` is for logs; `source`, when
-   * given, decides the order.
+   * given, decides which algorithms (`algorithmsFor`) and their order.
    */
   challenge(kind: ChallengeKind, realm: string, stale: boolean, reason: string, source?: AuthSource): AuthFailure {
     const nonce = this.nonces.issue(realm);
@@ -255,7 +274,8 @@ export class DigestAuthenticator {
     // (JsSIP 3.13, SIP.js 0.21) keep only the last WWW-/Proxy-Authenticate field and give up
     // unless it is MD5. So MD5 comes first by default, and last for requests that came over a
     // WebSocket, where browsers are (a client that follows RFC 8760 picks its algorithm either way).
-    const order = source?.transport === 'ws' || source?.transport === 'wss' ? [...this.algorithms.filter((a) => a !== 'MD5'), ...this.algorithms.filter((a) => a === 'MD5')] : this.algorithms;
+    const offered = this.algorithmsFor(source);
+    const order = source?.transport === 'ws' || source?.transport === 'wss' ? [...offered.filter((a) => a !== 'MD5'), ...offered.filter((a) => a === 'MD5')] : offered;
     const challenges = order.map((algorithm) =>
       buildChallenge({ realm, nonce, opaque: this.opaque, algorithm, qop: 'auth', stale }),
     );

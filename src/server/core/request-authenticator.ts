@@ -10,6 +10,9 @@ export interface RequestAuthenticator {
   authenticate(request: SipRequest, source: Flow): Promise<AuthOutcome>;
   /** The refusal that needs no store lookup (no credentials: a challenge), or undefined. */
   precheck(request: SipRequest, source: Flow): (AuthOutcome & { ok: false }) | undefined;
-  /** A fresh challenge for this request (401 for REGISTER, 407 otherwise), whatever it carries. */
-  challenge(request: SipRequest): AuthOutcome & { ok: false };
+  /**
+   * A fresh challenge for this request (401 for REGISTER, 407 otherwise), whatever it carries;
+   * `source` (where it came in) decides the algorithms offered and their order.
+   */
+  challenge(request: SipRequest, source?: Flow): AuthOutcome & { ok: false };
 }

@@ -87,6 +87,22 @@ describe('Registrar (RFC 3261 §10.3)', () => {
     assert.equal(store.rows.size, 1, 'written through');
   });
 
+  it('decides where requests to each contact go (nat-detection.ts) and stores it: the Contact without a NAT sign, the source with one', async () => {
+    // Via and source agree (192.0.2.50:40000): the Contact, whatever its port
+    const r = await registrar.register(register({ contacts: ['<sip:bob@192.0.2.50:5062>', '<sip:bob@10.0.0.8:5062>'] }), UDP);
+    assert.equal(r.status, 200);
+    const sendTo = Object.fromEntries(location.lookup('bob@example.com').map((b) => [b.contact, b.sendTo]));
+    assert.deepEqual(sendTo, { 'sip:bob@192.0.2.50:5062': 'contact', 'sip:bob@10.0.0.8:5062': 'source' });
+    assert.deepEqual([...store.rows.values()].map((b) => b.sendTo).sort(), ['contact', 'source'], 'stored');
+    // over TCP: the connection
+    await registrar.register(register({ contacts: ['<sip:carol@192.0.2.51:5062>'], to: 'sip:carol@example.com' }), TCP);
+    assert.equal(location.lookup('carol@example.com')[0]?.sendTo, 'source');
+    // registrar.natDetection: always
+    const always = new Registrar(location, identity, { now: () => now, natDetection: 'always' });
+    await always.register(register({ contacts: ['<sip:dave@192.0.2.50:5062>'], to: 'sip:dave@example.com' }), UDP);
+    assert.equal(location.lookup('dave@example.com')[0]?.sendTo, 'source');
+  });
+
   it('takes expires from the Contact parameter over the header, and the default without either', async () => {
     await registrar.register(register({ contacts: ['<sip:a@192.0.2.1>;expires=120', '<sip:b@192.0.2.2>'], expires: 300 }), UDP);
     const r = await registrar.register(register({ contacts: ['<sip:c@192.0.2.3>'], cseq: 2 }), UDP);

@@ -3,6 +3,7 @@ import type { ContactBinding } from '../../store/binding-store.js';
 import { parseUri, uriEquals, uriMatchKey, type Contact, type Flow, type SipRequest } from '../../sip/index.js';
 import type { LocalIdentity } from '../core/local-identity.js';
 import { addressOfRecord } from './address-of-record.js';
+import { sendToOf, type NatDetection } from './nat-detection.js';
 import type { LocationService } from './location-service.js';
 
 export interface RegistrarOptions {
@@ -16,6 +17,12 @@ export interface RegistrarOptions {
   readonly node?: string;
   /** Wall clock, ms. Default Date.now. */
   readonly now?: () => number;
+  /**
+   * For contacts registered over UDP without RFC 5626 outbound: requests go to the REGISTER's
+   * source when NAT is detected (`auto`, the default), always (`always`), or never (`never`: the
+   * Contact). See nat-detection.ts.
+   */
+  readonly natDetection?: NatDetection;
 }
 
 /** What the registrar decided: a status and the header fields of the response. */
@@ -44,6 +51,7 @@ export class Registrar {
   private readonly def: number;
   private readonly node: string;
   private readonly now: () => number;
+  private readonly natDetection: NatDetection;
 
   constructor(
     private readonly location: LocationService,
@@ -55,14 +63,18 @@ export class Registrar {
     this.def = options.defaultExpires ?? 3600;
     this.node = options.node ?? 'local';
     this.now = options.now ?? Date.now;
+    this.natDetection = options.natDetection ?? 'auto';
   }
 
   get minExpires(): number {
     return this.min;
   }
 
-  /** Process a REGISTER that has been authenticated (or needs none). */
-  async register(request: SipRequest, source: Flow): Promise<RegistrarResult> {
+  /**
+   * Process a REGISTER that has been authenticated (or needs none). `natDetection`: this
+   * REGISTER's mode (a routing script's `save({ natDetection })`), instead of the registrar's.
+   */
+  async register(request: SipRequest, source: Flow, natDetection: NatDetection = this.natDetection): Promise<RegistrarResult> {
     // Step 1: "the registrar inspects the Request-URI to determine whether it has access to
     // bindings for the domain identified in the Request-URI."
     const ruri = request.requestUri;
@@ -131,7 +143,7 @@ export class Registrar {
       if (existing !== undefined && existing.callId === callId && cseq <= existing.cseq) return outOfOrder();
       next = next.filter((b) => b !== existing);
       if (expires === 0) continue;
-      const made = this.binding(aor, c, expires, request, source, path, now);
+      const made = this.binding(aor, c, expires, request, source, path, now, natDetection);
       matchKeys.set(made, key);
       next.push(made);
     }
@@ -159,7 +171,7 @@ export class Registrar {
    * The binding of contact `c`. Its strings are copies of their own (ownString): cut from the
    * request, each would keep the request's whole text alive for as long as the binding lives.
    */
-  private binding(aor: string, c: Contact, expires: number, request: SipRequest, source: Flow, path: readonly string[], now: number): ContactBinding {
+  private binding(aor: string, c: Contact, expires: number, request: SipRequest, source: Flow, path: readonly string[], now: number, natDetection: NatDetection): ContactBinding {
     const instance = c.instance;
     const regId = c.regId;
     const ua = request.userAgent;
@@ -180,6 +192,9 @@ export class Registrar {
         ...(source.localAddress === undefined ? {} : { localAddress: source.localAddress }),
         ...(source.localPort === undefined ? {} : { localPort: source.localPort }),
       },
+      // where requests to it go: the source when NAT is detected, the flow of a connection or of
+      // RFC 5626 outbound, the Contact otherwise (nat-detection.ts)
+      sendTo: sendToOf(request, c, source, natDetection),
       ...(source.connectionId === undefined ? {} : { connectionId: source.connectionId }),
       node: this.node,
       ...(ua === undefined ? {} : { userAgent: ownString(ua) }),

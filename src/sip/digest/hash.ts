@@ -18,7 +18,7 @@ export function computeHa1(algorithm: DigestAlgorithm, username: string, realm: 
   return digestHash(algorithm, `${username}:${realm}:${password}`);
 }
 
-/** The algorithms of `DigestAlgorithm`, in the order Parley offers them (MD5 first, see README). */
+/** The algorithms of `DigestAlgorithm` (which ones Parley offers, and in which order, is configured: `auth.algorithms`). */
 export const DIGEST_ALGORITHMS: readonly DigestAlgorithm[] = ['MD5', 'SHA-256'];
 
 /**

@@ -3,10 +3,12 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, it } from 'node:test';
+import { DatabaseSync } from 'node:sqlite';
 import type { ContactBinding } from '../binding-store.js';
 import { StoreError } from '../store-error.js';
 import { IN_MEMORY, SqliteDatabase } from './sqlite-database.js';
 import { SqliteBindingStore } from './sqlite-binding-store.js';
+import { migrateSqliteSchema, SQLITE_MIGRATIONS } from './sqlite-migrations.js';
 
 const T0 = 1_800_000_000_000;
 
@@ -20,6 +22,7 @@ function binding(overrides: Partial<ContactBinding> = {}): ContactBinding {
     cseq: 1,
     path: [],
     received: { transport: 'udp', address: '192.0.2.10', port: 5060 },
+    sendTo: 'source',
     node: 'node-a',
     updatedAt: T0,
     ...overrides,
@@ -107,11 +110,42 @@ describe('SqliteBindingStore', () => {
       [{ expires: Number.POSITIVE_INFINITY }, /^expires: /],
       [{ cseq: -1 }, /^cseq: /],
       [{ received: { transport: 'sctp' as 'udp', address: '192.0.2.1', port: 5060 } }, /^received\.transport: /],
+      [{ sendTo: 'flow' as 'source' }, /^sendTo: /],
     ];
     for (const [o, message] of cases) {
       await assert.rejects(store.save(binding(o)), (e: unknown) => e instanceof StoreError && e.storeCode === 'ERR_STORE_INVALID' && message.test(e.message));
     }
     assert.deepEqual(await store.loadAll(0), []);
+  });
+
+  it('keeps where requests go: the source, or the Contact (sendTo); a binding without it is stored as source', async () => {
+    const toContact = binding({ contact: 'sip:alice@192.0.2.10:5062', sendTo: 'contact' });
+    const { sendTo: _absent, ...unsaid } = binding({ contact: 'sip:alice@192.0.2.10:5064' });
+    await store.save(toContact);
+    await store.save(unsaid);
+    const all = await store.loadAll(T0);
+    assert.deepEqual(all, [toContact, { ...unsaid, sendTo: 'source' }]);
+  });
+
+  it('a binding stored before sendTo existed (schema 1) loads with sendTo source once migrated', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'parley-bindings-'));
+    try {
+      const old = new DatabaseSync(join(dir, 'parley.db'));
+      migrateSqliteSchema(old, SQLITE_MIGRATIONS.filter((m) => m.version === 1));
+      old.prepare(`INSERT INTO bindings (aor, contact, expires, q, call_id, cseq, path, received, node, updated_at)
+        VALUES ('alice@example.com', 'sip:alice@192.0.2.10:5060', ?, 1, 'c1', 1, '[]', '{"transport":"udp","address":"192.0.2.10","port":5060}', 'node-a', ?)`).run(T0 + 3600_000, T0);
+      old.close();
+      const db = SqliteDatabase.open(dir);
+      try {
+        const [b] = await new SqliteBindingStore(db).loadAll(T0);
+        assert.equal(b?.sendTo, 'source');
+        assert.equal(b?.contact, 'sip:alice@192.0.2.10:5060');
+      } finally {
+        db.close();
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('keeps bindings across a restart (file database)', async () => {

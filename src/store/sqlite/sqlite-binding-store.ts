@@ -16,6 +16,7 @@ interface BindingRow {
   instance: string | null;
   reg_id: number | null;
   received: string;
+  send_to: string;
   connection_id: number | null;
   node: string;
   user_agent: string | null;
@@ -33,6 +34,7 @@ const COLUMNS: readonly (keyof BindingRow)[] = [
   'instance',
   'reg_id',
   'received',
+  'send_to',
   'connection_id',
   'node',
   'user_agent',
@@ -40,6 +42,7 @@ const COLUMNS: readonly (keyof BindingRow)[] = [
 ];
 
 const TRANSPORTS: ReadonlySet<string> = new Set(['udp', 'tcp', 'tls', 'ws', 'wss']);
+const SEND_TO: ReadonlySet<string> = new Set(['source', 'contact']);
 
 /**
  * Location bindings in Parley's SQLite database, one row per (aor, contact): `save` replaces the
@@ -140,6 +143,7 @@ function toRow(b: ContactBinding): BindingRow {
   if (!(b.q >= 0 && b.q <= 1)) throw invalid('q', 'must be between 0 and 1');
   if (!Number.isSafeInteger(b.cseq) || b.cseq < 0) throw invalid('cseq', 'must be a non-negative integer');
   if (!TRANSPORTS.has(b.received.transport)) throw invalid('received.transport', `must be one of ${[...TRANSPORTS].join(', ')}`);
+  if (b.sendTo !== undefined && !SEND_TO.has(b.sendTo)) throw invalid('sendTo', `must be one of ${[...SEND_TO].join(', ')}`);
   const received: ContactBinding['received'] = {
     transport: b.received.transport,
     address: b.received.address,
@@ -158,6 +162,7 @@ function toRow(b: ContactBinding): BindingRow {
     instance: b.instance ?? null,
     reg_id: b.regId ?? null,
     received: JSON.stringify(received),
+    send_to: b.sendTo ?? 'source',
     connection_id: b.connectionId ?? null,
     node: b.node,
     user_agent: b.userAgent ?? null,
@@ -185,6 +190,7 @@ function toBinding(row: BindingRow): ContactBinding {
     ...(row.instance === null ? {} : { instance: row.instance }),
     ...(row.reg_id === null ? {} : { regId: row.reg_id }),
     received,
+    sendTo: row.send_to === 'contact' ? 'contact' : 'source',
     ...(row.connection_id === null ? {} : { connectionId: row.connection_id }),
     node: row.node,
     ...(row.user_agent === null ? {} : { userAgent: row.user_agent }),

@@ -6,7 +6,7 @@ import { afterEach, beforeEach, describe, it } from 'node:test';
 import { DatabaseSync } from 'node:sqlite';
 import { StoreError } from '../store-error.js';
 import { IN_MEMORY, SqliteDatabase } from './sqlite-database.js';
-import { migrateSqliteSchema, SQLITE_SCHEMA_VERSION } from './sqlite-migrations.js';
+import { migrateSqliteSchema, SQLITE_MIGRATIONS, SQLITE_SCHEMA_VERSION } from './sqlite-migrations.js';
 import { SqliteSubscriberStore } from './sqlite-subscriber-store.js';
 
 /** The first column of every row `sql` returns. */
@@ -59,11 +59,11 @@ describe('SqliteDatabase', () => {
     try {
       assert.equal((await new SqliteSubscriberStore(second).get('alice', 'example.com'))?.username, 'alice');
       const versions = column(second.handle, 'SELECT version FROM schema_version');
-      assert.deepEqual(versions, [1]);
+      assert.deepEqual(versions, SQLITE_MIGRATIONS.map((m) => m.version));
       // running the migrations again on an up-to-date database changes nothing
       assert.equal(migrateSqliteSchema(second.handle), SQLITE_SCHEMA_VERSION);
       assert.equal(migrateSqliteSchema(second.handle), SQLITE_SCHEMA_VERSION);
-      assert.deepEqual(column(second.handle, 'SELECT version FROM schema_version'), [1]);
+      assert.deepEqual(column(second.handle, 'SELECT version FROM schema_version'), SQLITE_MIGRATIONS.map((m) => m.version));
       assert.equal(await new SqliteSubscriberStore(second).count(), 1);
     } finally {
       second.close();
@@ -90,12 +90,12 @@ describe('SqliteDatabase', () => {
     const db = SqliteDatabase.open(IN_MEMORY);
     try {
       const broken = [
-        { version: 1, description: 'v1', sql: 'SELECT 1' },
-        { version: 2, description: 'half done', sql: 'CREATE TABLE t2 (x); CREATE TABLE t2 (y)' },
+        ...SQLITE_MIGRATIONS,
+        { version: SQLITE_SCHEMA_VERSION + 1, description: 'half done', sql: 'CREATE TABLE t2 (x); CREATE TABLE t2 (y)' },
       ];
       assert.throws(() => migrateSqliteSchema(db.handle, broken), /already exists/);
       assert.equal(column(db.handle, "SELECT count(*) FROM sqlite_master WHERE name = 't2'")[0], 0);
-      assert.deepEqual(column(db.handle, 'SELECT version FROM schema_version'), [1]);
+      assert.deepEqual(column(db.handle, 'SELECT version FROM schema_version'), SQLITE_MIGRATIONS.map((m) => m.version));
     } finally {
       db.close();
     }

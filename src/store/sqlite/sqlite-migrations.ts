@@ -46,6 +46,12 @@ export const SQLITE_MIGRATIONS: readonly SqliteMigration[] = [
       CREATE INDEX bindings_expires ON bindings (expires);
     `,
   },
+  {
+    version: 2,
+    description: 'bindings.send_to: source address or Contact URI',
+    // 'source' for the rows already stored: they keep going where they went (ContactBinding.sendTo)
+    sql: `ALTER TABLE bindings ADD COLUMN send_to TEXT NOT NULL DEFAULT 'source';`,
+  },
 ];
 
 /** The newest schema version this build knows. */
