@@ -1,21 +1,33 @@
-// Debian's baresip (1.0, libre 1.1), the softphone a Debian user installs first, against Parley
-// with its defaults: it registers (one MD5 challenge: libre 1.x gives up on a 401 that names
-// SHA-256, whatever the order, which is why SHA-256 is not offered by default, see
-// docs/configuration.md), and calls over UDP, TCP and TLS, baresip to baresip and baresip to a
-// sipp phone (on UDP), with RTP flowing both ways (counted by baresip, `audio_debug`). baresip runs headless
-// (a sine tone as its source, no player), driven through its ctrl_tcp socket.
-// TLS: baresip is given Parley's development certificate (`sip_cafile`), but libre 1.1's SIP
-// transport never verifies a server's certificate (no `sip_verify_server` yet), so it would
-// connect to any; what is tested is SIP over TLS, not baresip's certificate checks.
+// The common clients a new user tries first, against Parley with its defaults (MD5 digest
+// challenges alone, see docs/configuration.md), each a real Debian program:
+// - baresip (1.0, libre 1.1): registers (one MD5 challenge: libre 1.x gives up on a 401 that
+//   names SHA-256, whatever the order, which is why SHA-256 is not offered by default), and calls
+//   over UDP, TCP and TLS, baresip to baresip and baresip to a sipp phone (on UDP), with RTP
+//   flowing both ways (counted by baresip, `audio_debug`). baresip runs headless (a sine tone as
+//   its source, no player), driven through its ctrl_tcp socket. TLS: baresip is given Parley's
+//   development certificate (`sip_cafile`), but libre 1.1's SIP transport never verifies a
+//   server's certificate (no `sip_verify_server` yet), so it would connect to any; what is tested
+//   is SIP over TLS, not baresip's certificate checks.
+// - sipsak (0.9.8.1): registers over UDP, TCP and TLS (`-U`, `-a`, `-C`), refreshes and
+//   unregisters; a wrong password gets its 401 (exit code 2). Bindings checked with a sipp query.
+//   Its own bugs, worked around in support/sipsak.ts: the port in `-r`, the user in `-u`, TLS 1.2.
+// - linphone (linphone-daemon 5.1, liblinphone and belle-sip): registers over UDP, TCP and TLS
+//   (verifying Parley's development certificate, reached by the name localhost), unregisters,
+//   and calls a baresip, RTP both ways (a WAV file played into the call: there is no sound card).
+// And with SHA-256 offered as well (`auth.algorithms`), what each of them does: the findings of
+// src/server/auth/README.md's client table.
 // Run by `npm run test:interop` (builds dist/ first).
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Baresip, skipWithoutBaresip, type TracedMessage } from './support/baresip.js';
 import { registerPhone } from './support/calls.js';
+import { Linphone, skipWithoutLinphone } from './support/linphone.js';
 import { ParleyServer, stopCleanly, type ParleyTransport } from './support/parley.js';
 import { portPool } from './support/ports.js';
-import { flow, received, recordRoutes } from './support/sip-trace.js';
+import { queryBindings } from './support/registration.js';
+import { flow, parseNameAddr, received, recordRoutes, type NameAddr } from './support/sip-trace.js';
+import { sipsakRegister, skipWithoutSipsak, type SipsakRegisterOptions } from './support/sipsak.js';
 import { skipWithoutSipp, startSipp } from './support/sipp.js';
 
 const ALICE = { user: 'alice', password: 'secret-alice' };
@@ -26,6 +38,10 @@ const pool = portPool(import.meta.url);
 const PACKETS = 25;
 
 const skip = skipWithoutBaresip() || skipWithoutSipp();
+const skipSipsak = skipWithoutSipsak() || skipWithoutSipp();
+const skipLinphone = skipWithoutLinphone() || skipWithoutSipp();
+/** linphone's audio source in a call: a WAV file of Debian's linphone-common (no sound card here). */
+const LINPHONE_WAV = '/usr/share/sounds/linphone/hello8000.wav';
 
 /** The algorithms of the WWW-Authenticate fields of every 401 (or Proxy-Authenticate of every 407) baresip received. */
 function challengesSeen(messages: readonly TracedMessage[], status: 401 | 407 = 401): string[][] {
@@ -33,6 +49,31 @@ function challengesSeen(messages: readonly TracedMessage[], status: 401 | 407 = 
   return messages
     .filter((m) => m.startLine.startsWith(`SIP/2.0 ${status} `))
     .map((m) => m.headers.filter(([n]) => n === header).map(([, v]) => /algorithm=([\w-]+)/i.exec(v)?.[1] ?? '(none)'));
+}
+
+/** The algorithm of each Authorization (or Proxy-Authorization) field a client sent, in order. */
+function answeredWith(messages: readonly TracedMessage[], header: 'authorization' | 'proxy-authorization' = 'authorization'): string[] {
+  return messages.flatMap((m) => m.headers.filter(([n]) => n === header).map(([, v]) => /algorithm=([\w-]+)/i.exec(v)?.[1] ?? '(none)'));
+}
+
+/** The Contact values of a message (the 200 to a REGISTER lists the AOR's bindings). */
+function contactsOf(m: TracedMessage): NameAddr[] {
+  return m.headers.filter(([n]) => n === 'contact' || n === 'm').flatMap(([, v]) => v.split(/,(?![^<>]*>)/)).filter((v) => v.trim() !== '*').map(parseNameAddr);
+}
+
+/** The 200s to REGISTER requests in `messages`. */
+function register200s(messages: readonly TracedMessage[]): TracedMessage[] {
+  return messages.filter((m) => /^SIP\/2\.0 200 /.test(m.startLine) && m.headers.some(([n, v]) => n === 'cseq' && / REGISTER$/.test(v)));
+}
+
+/** The binding at 127.0.0.1:`port` among `bindings`, if any. */
+function bindingAt(bindings: readonly NameAddr[], port: number): NameAddr | undefined {
+  return bindings.find((b) => b.host === '127.0.0.1' && b.port === port);
+}
+
+/** Its expires parameter, as a number. */
+function expiresOf(b: NameAddr | undefined): number {
+  return Number(b?.params.get('expires') ?? Number.NaN);
 }
 
 /** Start a baresip for `who`, registering with Parley over `transport`; resolves once it is registered. */
@@ -137,24 +178,206 @@ describe('Debian baresip against Parley with the defaults', { skip, timeout: 300
   }
 });
 
-describe('Debian baresip against Parley offering SHA-256 besides MD5', { skip, timeout: 60_000 }, () => {
+
+describe('Debian sipsak against Parley with the defaults', { skip: skipSipsak, timeout: 120_000 }, () => {
   let parley: ParleyServer;
   before(async () => {
-    parley = await ParleyServer.start({ pool, subscribers: [ALICE], transports: ['udp'], config: { auth: { algorithms: ['MD5', 'SHA-256'] } } });
+    parley = await ParleyServer.start({ pool, subscribers: [ALICE, BOB], logLevel: 'debug' });
   });
   after(() => stopCleanly(parley));
 
-  it('cannot register, although MD5 comes first: why MD5 alone is the default', async () => {
-    const alice = await Baresip.start({ pool, account: ALICE, registrar: { host: parley.host, port: parley.portFor('udp'), transport: 'udp' }, lifetimeSecs: 30 });
-    try {
-      await assert.rejects(alice.registered(10_000), /could not register|not registered/);
-    } finally {
-      await alice.stop();
-    }
-    const challenges = challengesSeen(alice.messages());
-    assert.ok(challenges.length >= 1, alice.describe());
-    assert.deepEqual(challenges[0], ['MD5', 'SHA-256']);
-    assert.equal(alice.messages().filter((m) => m.startLine.startsWith('REGISTER ') && m.headers.some(([n]) => n === 'authorization')).length, 0, 'baresip never answered');
-    assert.match(alice.describe(), /Register: Function not implemented/, "libre: ENOSYS for the SHA-256 challenge");
+  function account(transport: ParleyTransport): Omit<SipsakRegisterOptions, 'localPort' | 'expires'> {
+    return { registrar: { host: parley.host, port: parley.portFor(transport), transport }, user: ALICE.user, password: ALICE.password, cafile: join(parley.dataDir, 'tls', 'dev-cert.pem') };
+  }
+
+  for (const transport of ['udp', 'tcp', 'tls'] as const) {
+    it(`${transport}: sipsak -U registers (one MD5 challenge, answered MD5), refreshes and unregisters`, async () => {
+      const port = await pool.block(3);
+      const reg = await sipsakRegister({ ...account(transport), localPort: port, expires: 60 });
+      assert.equal(reg.code, 0, `sipsak registers: ${reg.describe()}`);
+      const challenges = challengesSeen(reg.messages);
+      assert.ok(challenges.length >= 1, reg.describe());
+      for (const c of challenges) assert.deepEqual(c, ['MD5'], `each 401 carries one challenge, MD5: ${reg.describe()}`);
+      assert.ok(answeredWith(reg.messages).length >= 1 && answeredWith(reg.messages).every((a) => a === 'MD5'), reg.describe());
+      // Parley's 200 lists the binding it made, for the time asked
+      const ok = register200s(reg.messages).at(-1);
+      assert.ok(ok !== undefined, reg.describe());
+      const made = bindingAt(contactsOf(ok), port);
+      assert.ok(made !== undefined && expiresOf(made) > 0 && expiresOf(made) <= 60, `the 200 lists ${reg.contact} with expires <= 60: ${reg.describe()}`);
+      if (transport === 'udp') {
+        // the registrar kept it (a TCP or TLS binding goes with its connection, which sipsak closes on exit)
+        let { bindings } = await queryBindings(parley, ALICE);
+        assert.equal(bindings.length, 1, JSON.stringify(bindings));
+        assert.ok(bindingAt(bindings, port) !== undefined && expiresOf(bindings[0]) <= 60, JSON.stringify(bindings));
+        // a refresh: the same Contact again (a new Call-ID: sipsak makes one per run), for longer
+        const refresh = await sipsakRegister({ ...account(transport), localPort: port, expires: 300 });
+        assert.equal(refresh.code, 0, refresh.describe());
+        ({ bindings } = await queryBindings(parley, ALICE));
+        assert.equal(bindings.length, 1, `still one binding: ${JSON.stringify(bindings)}`);
+        assert.ok(expiresOf(bindingAt(bindings, port)) > 60, `refreshed to 300 s: ${JSON.stringify(bindings)}`);
+      }
+      // unregister: Expires 0 for the same Contact (over TCP from another port: sipsak cannot bind
+      // the first again while its connection from there is in TIME_WAIT)
+      const unreg = await sipsakRegister({ ...account(transport), localPort: transport === 'udp' ? port : port + 1, contactPort: port, expires: 0 });
+      assert.equal(unreg.code, 0, unreg.describe());
+      const cleared = register200s(unreg.messages).at(-1);
+      assert.ok(cleared !== undefined && bindingAt(contactsOf(cleared), port) === undefined, `the 200 to Expires: 0 no longer lists ${unreg.contact}: ${unreg.describe()}`);
+      if (transport === 'udp') assert.deepEqual((await queryBindings(parley, ALICE)).bindings, [], 'no binding left');
+    });
+  }
+
+  it('udp: a wrong password: the answered REGISTER gets 401 again, sipsak exits 2, no binding', async () => {
+    const port = await pool.block(1);
+    const r = await sipsakRegister({ ...account('udp'), password: 'not-the-password', localPort: port, expires: 60 });
+    assert.equal(r.code, 2, `sipsak's exit code for a refused REGISTER: ${r.describe()}`);
+    assert.match(r.output, /authorization failed/, r.describe());
+    const answered = r.messages.filter((m) => m.startLine.startsWith('REGISTER ') && m.headers.some(([n]) => n === 'authorization'));
+    assert.ok(answered.length >= 1, r.describe());
+    assert.ok(r.messages.filter((m) => m.startLine.startsWith('SIP/2.0 401 ')).length >= 2, `401, then 401 to the answer: ${r.describe()}`);
+    assert.equal(register200s(r.messages).length, 0, r.describe());
+    assert.deepEqual((await queryBindings(parley, ALICE)).bindings, [], 'no binding');
   });
 });
+
+describe('Debian linphone (linphone-daemon) against Parley with the defaults', { skip: skipLinphone || skip, timeout: 300_000 }, () => {
+  let parley: ParleyServer;
+  let started: Array<Linphone | Baresip> = [];
+  before(async () => {
+    parley = await ParleyServer.start({ pool, subscribers: [ALICE, BOB], logLevel: 'debug' });
+  });
+  after(() => stopCleanly(parley));
+
+  async function stopAll(): Promise<void> {
+    await Promise.all(started.map((p) => p.stop()));
+    started = [];
+  }
+
+  async function linphone(transport: ParleyTransport): Promise<Linphone> {
+    const l = await Linphone.start({ pool, account: ALICE, registrar: { host: parley.host, port: parley.portFor(transport), transport }, cafile: join(parley.dataDir, 'tls', 'dev-cert.pem'), lifetimeSecs: 90 });
+    started.push(l);
+    await l.registered();
+    return l;
+  }
+
+  for (const transport of ['udp', 'tcp', 'tls'] as const) {
+    it(`${transport}: linphone registers (one MD5 challenge, answered MD5) and unregisters`, async () => {
+      try {
+        const l = await linphone(transport);
+        if (transport === 'udp') {
+          const { bindings } = await queryBindings(parley, ALICE);
+          assert.ok(bindingAt(bindings, l.sipPort) !== undefined, `Parley's binding of linphone: ${JSON.stringify(bindings)}`);
+        }
+        await l.unregister();
+        if (transport === 'udp') assert.deepEqual((await queryBindings(parley, ALICE)).bindings, [], 'no binding left');
+        const messages = await l.messages();
+        const challenges = challengesSeen(messages);
+        assert.ok(challenges.length >= 1, await l.logTail());
+        for (const c of challenges) assert.deepEqual(c, ['MD5'], 'each 401 carries one challenge, MD5');
+        assert.ok(answeredWith(messages).length >= 1 && answeredWith(messages).every((a) => a === 'MD5'), JSON.stringify(answeredWith(messages)));
+        const oks = register200s(messages);
+        assert.ok(oks.length >= 2, 'a 200 to the REGISTER and to the un-REGISTER');
+        // its Contact: its SIP port over UDP; over TCP and TLS the port of its connection, which
+        // linphone puts in its Contact once a response's Via told it (received, rport)
+        const listed = contactsOf(oks[0]!).filter((c) => c.user === ALICE.user);
+        assert.equal(listed.length, 1, `the 200 lists linphone's Contact: ${JSON.stringify(contactsOf(oks[0]!))}`);
+        if (transport === 'udp') assert.equal(listed[0]!.port, l.sipPort);
+        else assert.equal(listed[0]!.uriParams.get('transport'), transport);
+      } finally {
+        await stopAll();
+      }
+    });
+
+    it(`${transport}: linphone calls a baresip (on UDP), baresip answers, RTP both ways, linphone hangs up`, async () => {
+      let l: Linphone | undefined;
+      try {
+        const bob = await phone(parley, BOB, 'udp', started as Baresip[]);
+        l = await linphone(transport);
+        const from = bob.events.length;
+        await l.command('call sip:bob@127.0.0.1');
+        const incoming = await bob.waitEvent((e) => e.type === 'CALL_INCOMING', 15_000, from);
+        assert.match(String(incoming.peeruri ?? incoming.param), /^sip:alice@127\.0\.0\.1/, 'bob sees alice as the caller');
+        await bob.command('accept');
+        await l.waitCallState('LinphoneCallStreamsRunning');
+        await bob.waitEvent((e) => e.type === 'CALL_ESTABLISHED', 15_000, from);
+        // linphone has no sound card: a WAV file is its source (without it, it sends no RTP at all)
+        await l.command(`incall-player-start ${LINPHONE_WAV}`);
+        const counts = await bob.rtpFlowing(PACKETS);
+        await l.command('terminate');
+        await bob.waitEvent((e) => e.type === 'CALL_CLOSED', 15_000, from);
+        await l.waitCallState('LinphoneCallReleased');
+        const stats = await l.rtpStats();
+        assert.ok(counts.tx >= PACKETS && counts.rx >= PACKETS, `baresip's RTP: ${JSON.stringify(counts)}`);
+        assert.ok(stats !== undefined && stats.sent >= PACKETS && stats.received >= PACKETS, `linphone's RTP: ${JSON.stringify(stats)}`);
+        // linphone's INVITE was challenged (407, one MD5 challenge) and answered
+        const messages = await l.messages();
+        const proxyChallenges = challengesSeen(messages, 407);
+        assert.ok(proxyChallenges.length >= 1 && proxyChallenges.every((c) => c.length === 1 && c[0] === 'MD5'), `one MD5 challenge per 407: ${JSON.stringify(proxyChallenges)}`);
+        assert.deepEqual([...new Set(answeredWith(messages, 'proxy-authorization'))], ['MD5'], 'linphone answered the 407 with MD5');
+        assert.ok(messages.some((m) => m.startLine.startsWith('BYE ')), 'linphone hung up (BYE)');
+        // through Parley, over the account's transport
+        const invite = messages.find((m) => m.startLine.startsWith('INVITE '));
+        assert.match(invite?.headers.find(([n]) => n === 'via')?.[1] ?? '', new RegExp(`^SIP/2\\.0/${transport.toUpperCase()} `), 'linphone sent its INVITE over the transport of its account');
+      } catch (e) {
+        if (l !== undefined) await l.stop();
+        throw new Error(`${(e as Error).message}\n${l === undefined ? '' : await l.logTail(30_000)}\n--- Parley\n${parley.outputTail(30)}`, { cause: e });
+      } finally {
+        await stopAll();
+      }
+    });
+  }
+});
+
+// What each client does when SHA-256 is offered as well: the reason for the default, and the
+// client table of src/server/auth/README.md.
+for (const algorithms of [['MD5', 'SHA-256'], ['SHA-256', 'MD5']] as const) {
+  const topmost = algorithms[0];
+  describe(`The clients against Parley offering ${algorithms.join(', ')} (auth.algorithms)`, { timeout: 120_000 }, () => {
+    let parley: ParleyServer;
+    before(async () => {
+      parley = await ParleyServer.start({ pool, subscribers: [ALICE], transports: ['udp'], config: { auth: { algorithms } } });
+    });
+    after(() => stopCleanly(parley));
+
+    it(`baresip cannot register, whatever the order: why MD5 alone is the default`, { skip }, async () => {
+      const alice = await Baresip.start({ pool, account: ALICE, registrar: { host: parley.host, port: parley.portFor('udp'), transport: 'udp' }, lifetimeSecs: 30 });
+      try {
+        await assert.rejects(alice.registered(10_000), /could not register|not registered/);
+      } finally {
+        await alice.stop();
+      }
+      const challenges = challengesSeen(alice.messages());
+      assert.ok(challenges.length >= 1, alice.describe());
+      assert.deepEqual(challenges[0], [...algorithms]);
+      assert.equal(answeredWith(alice.messages()).length, 0, 'baresip never answered');
+      assert.match(alice.describe(), /Register: Function not implemented/, 'libre: ENOSYS for the SHA-256 challenge');
+    });
+
+    it(topmost === 'MD5' ? 'sipsak registers: it reads the first challenge only, MD5' : 'sipsak cannot register: it reads the first challenge only, SHA-256, which it does not know', { skip: skipSipsak }, async () => {
+      const port = await pool.block(1);
+      const r = await sipsakRegister({ registrar: { host: parley.host, port: parley.portFor('udp'), transport: 'udp' }, user: ALICE.user, password: ALICE.password, localPort: port, expires: 60 });
+      assert.deepEqual(challengesSeen(r.messages)[0], [...algorithms], r.describe());
+      if (topmost === 'MD5') {
+        assert.equal(r.code, 0, r.describe());
+        assert.deepEqual([...new Set(answeredWith(r.messages))], ['MD5'], r.describe());
+        assert.equal(register200s(r.messages).length, 1, r.describe());
+      } else {
+        assert.equal(r.code, 2, r.describe());
+        assert.match(r.output, /unsupported authentication algorithm/, r.describe());
+        assert.equal(answeredWith(r.messages).length, 0, 'sipsak never answered');
+      }
+    });
+
+    it(`linphone registers, answering the topmost challenge (RFC 8760): ${topmost}`, { skip: skipLinphone }, async () => {
+      const l = await Linphone.start({ pool, account: ALICE, registrar: { host: parley.host, port: parley.portFor('udp'), transport: 'udp' }, lifetimeSecs: 60 });
+      try {
+        await l.registered();
+      } finally {
+        await l.stop();
+      }
+      const messages = await l.messages();
+      assert.deepEqual(challengesSeen(messages)[0], [...algorithms]);
+      assert.deepEqual([...new Set(answeredWith(messages))], [topmost]);
+      assert.ok(register200s(messages).length >= 1);
+    });
+  });
+}
