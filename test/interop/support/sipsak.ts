@@ -10,10 +10,13 @@
 //   so `sip:alice@127.0.0.1:32700` becomes the domain `127.0.0.1:3270`;
 // - the digest username goes in `-u`: usrloc mode appends `@` to the user of the URI (to build
 //   `user@domain`), and the Authorization then carries `username="alice@"`;
-// - over TLS it must not negotiate TLS 1.3: after the handshake its receive path takes the
-//   server's NewSessionTicket for an error ("nothing received, select returned error", exit 2).
-//   Node (OpenSSL) sends tickets in TLS 1.3, so sipsak is limited to TLS 1.2 through GnuTLS's
-//   own configuration (`GNUTLS_SYSTEM_PRIORITY_FILE`: `disabled-version = tls1.3`).
+// - over TLS it must not negotiate TLS 1.3: its first read after the handshake fails ("nothing
+//   received, select returned error", exit 2; most likely on the NewSessionTicket that Node's
+//   OpenSSL sends in TLS 1.3, which its receive path takes for an error), while TLS 1.2 works.
+//   So sipsak is limited to TLS 1.2 through GnuTLS's own configuration
+//   (`GNUTLS_SYSTEM_PRIORITY_FILE`: `disabled-version = tls1.3`). It does not refuse a server
+//   whose certificate its CA file (`--tls-ca-cert`) does not vouch for: what is tested is SIP
+//   over TLS, not sipsak's certificate checks.
 // It sends from another port than the one it binds (`-l`) unless `--symmetric` is given: the
 // runs here give it, as a phone sends and receives on one port.
 import { spawnSync } from 'node:child_process';
