@@ -54,8 +54,8 @@ export interface LinphoneEvent {
   readonly fields: Readonly<Record<string, string>>;
 }
 
-/** Ports of one linphone: SIP over UDP and TCP at `base`, TLS at base + 1, audio RTP/RTCP at base + 2/3, video base + 4/5 (disabled). */
-const BLOCK = 6;
+/** Ports of one linphone: SIP over UDP and TCP at `base`, TLS at base + 1, audio RTP/RTCP at base + 2/3 (video is disabled: no port). */
+const BLOCK = 4;
 
 let counter = 0;
 
@@ -73,6 +73,8 @@ export class Linphone {
     readonly options: LinphoneOptions,
     readonly sipPort: number,
     private readonly dir: string,
+    /** The command socket, /tmp/NAME: removed by `stop` should linphone not have (killed). */
+    private readonly socketPath: string,
     private readonly child: BoundedChild,
     private readonly control: Socket,
   ) {
@@ -92,9 +94,9 @@ export class Linphone {
 
   /** Start linphone-daemon with a fresh configuration and HOME (the account registers at once); resolves once its command socket answers. */
   static async start(o: LinphoneOptions): Promise<Linphone> {
+    const base = await o.pool.block(BLOCK);
     const dir = await mkdtemp(join(tmpdir(), 'parley-linphone-'));
     await mkdir(join(dir, 'home', '.local', 'share', 'linphone'), { recursive: true });
-    const base = await o.pool.block(BLOCK);
     const { user, password, domain = '127.0.0.1' } = o.account;
     const { host, port, transport } = o.registrar;
     // over TLS by the name `localhost`: belle-sip's mbedTLS 2.28 skips IP addresses in the
@@ -113,7 +115,6 @@ export class Linphone {
       ...(o.cafile === undefined ? [] : [`root_ca=${o.cafile}`, 'verify_server_certs=1', 'verify_server_cn=1']),
       '[rtp]',
       `audio_rtp_port=${base + 2}`,
-      `video_rtp_port=${base + 4}`,
       '[net]',
       'firewall_policy=0',
       '[video]',
@@ -151,6 +152,7 @@ export class Linphone {
       if (!child.running()) {
         const r = await child.done;
         await rm(dir, { recursive: true, force: true });
+        await rm(socketPath, { force: true });
         throw new Error(`linphone-daemon exited at start (${r.code ?? r.signal}):\n${r.stdout}${r.stderr}`);
       }
       control = await new Promise<Socket | undefined>((resolve) => {
@@ -166,12 +168,13 @@ export class Linphone {
           child.kill();
           const r = await child.done;
           await rm(dir, { recursive: true, force: true });
+          await rm(socketPath, { force: true });
           throw new Error(`linphone-daemon's socket ${socketPath} did not open in 15 s:\n${r.stdout}${r.stderr}`);
         }
         await new Promise((r) => setTimeout(r, 100));
       }
     }
-    const l = new Linphone(o, base, dir, child, control);
+    const l = new Linphone(o, base, dir, socketPath, child, control);
     void child.done.then((r) => (l.output = `${r.stdout}${r.stderr}`));
     return l;
   }
@@ -342,5 +345,6 @@ export class Linphone {
     if (r !== undefined) this.output = `${r.stdout}${r.stderr}`;
     this.log = await this.readLog();
     await rm(this.dir, { recursive: true, force: true });
+    await rm(this.socketPath, { force: true });
   }
 }
