@@ -1,13 +1,23 @@
-import { isToken, isWord, trimWs } from './chars.js';
+import { isToken, trimWs, WORD } from './chars.js';
 import { GrammarError } from '../errors.js';
 
 /** Call-ID (RFC 3261 §20.8): `word [ "@" word ]`. */
 export function parseCallId(text: string): string {
   const v = trimWs(text);
   const at = v.indexOf('@');
-  const ok = at < 0 ? isWord(v) : isWord(v.slice(0, at)) && isWord(v.slice(at + 1));
+  const ok = at < 0 ? isWordRange(v, 0, v.length) : isWordRange(v, 0, at) && isWordRange(v, at + 1, v.length);
   if (!ok) throw new GrammarError('Call-ID must be word["@"word]', 0);
   return v;
+}
+
+/** s[from, to) is a word: one or more word characters. */
+function isWordRange(s: string, from: number, to: number): boolean {
+  if (to <= from) return false;
+  for (let i = from; i < to; i++) {
+    const c = s.charCodeAt(i);
+    if (c > 127 || WORD[c] !== 1) return false;
+  }
+  return true;
 }
 
 /** A comma-separated list of tokens (Allow, Supported, Require, Proxy-Require, Unsupported). */

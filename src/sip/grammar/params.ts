@@ -2,23 +2,121 @@ import { HOSTCHAR, TOKEN } from './chars.js';
 import type { Scanner } from './scanner.js';
 
 /**
- * Header parameters: `*( SEMI generic-param )`, generic-param = token [ EQUAL gen-value ],
- * gen-value = token / host / quoted-string (RFC 3261 §25.1). Names are stored lower-case
- * (parameter names are case-insensitive, §7.3.1); values exactly as written, quotes included,
- * so that serialization gives back what was received. `null` is a parameter without a value.
+ * Parameters of a header value or URI (RFC 3261 §7.3.1, §19.1.1, §25.1), in the order received.
+ * Names are stored lower-case (parameter names are case-insensitive); values exactly as written,
+ * quotes included, so that serialization gives back what was received. `null` is a parameter
+ * without a value. When a name appears twice the first one counts.
+ *
+ * Held as one flat array `[name, value, name, value, …]`: a value has a handful of parameters,
+ * and a linear search of a short array costs less to build and to read than a Map (the parsers
+ * build one per URI and per header value). Read it as a `ReadonlyMap`; it never changes once
+ * built (`with` / `without` return a copy).
  */
-export type Params = Map<string, string | null>;
+export class Params<V extends string | null = string | null> implements ReadonlyMap<string, V> {
+  /** `[name0, value0, name1, value1, …]`: names lower-case and distinct. Do not modify. */
+  readonly list: ReadonlyArray<string | V>;
+
+  constructor(list: ReadonlyArray<string | V> = []) {
+    this.list = list;
+  }
+
+  /** From `[name, value]` pairs (names lower-cased; the first of a name counts). */
+  static of<V extends string | null = string | null>(entries: Iterable<readonly [string, V]>): Params<V> {
+    const list: Array<string | V> = [];
+    for (const [k, v] of entries) addParam(list, k.toLowerCase(), v);
+    return new Params<V>(list);
+  }
+
+  get size(): number {
+    return this.list.length >> 1;
+  }
+
+  /** The value of `name` (lower-case), `null` for a parameter without a value, undefined when absent. */
+  get(name: string): V | undefined {
+    const l = this.list;
+    for (let i = 0; i < l.length; i += 2) if (l[i] === name) return l[i + 1] as V;
+    return undefined;
+  }
+
+  has(name: string): boolean {
+    const l = this.list;
+    for (let i = 0; i < l.length; i += 2) if (l[i] === name) return true;
+    return false;
+  }
+
+  /** A copy with `name` set to `value` (in its place when present, else last). */
+  with(name: string, value: V): Params<V> {
+    const key = name.toLowerCase();
+    const l = this.list.slice();
+    for (let i = 0; i < l.length; i += 2) {
+      if (l[i] === key) {
+        l[i + 1] = value;
+        return new Params<V>(l);
+      }
+    }
+    l.push(key, value);
+    return new Params<V>(l);
+  }
+
+  /** A copy without `name`. */
+  without(name: string): Params<V> {
+    const key = name.toLowerCase();
+    const l: Array<string | V> = [];
+    const src = this.list;
+    for (let i = 0; i < src.length; i += 2) if (src[i] !== key) l.push(src[i]!, src[i + 1] as V);
+    return new Params<V>(l);
+  }
+
+  forEach(fn: (value: V, key: string, map: ReadonlyMap<string, V>) => void, thisArg?: unknown): void {
+    const l = this.list;
+    for (let i = 0; i < l.length; i += 2) fn.call(thisArg, l[i + 1] as V, l[i] as string, this);
+  }
+
+  *entries(): MapIterator<[string, V]> {
+    const l = this.list;
+    for (let i = 0; i < l.length; i += 2) yield [l[i] as string, l[i + 1] as V];
+  }
+
+  *keys(): MapIterator<string> {
+    const l = this.list;
+    for (let i = 0; i < l.length; i += 2) yield l[i] as string;
+  }
+
+  *values(): MapIterator<V> {
+    const l = this.list;
+    for (let i = 0; i < l.length; i += 2) yield l[i + 1] as V;
+  }
+
+  [Symbol.iterator](): MapIterator<[string, V]> {
+    return this.entries();
+  }
+
+  /** `;a=b;c`, the serialized form. */
+  toString(): string {
+    return formatParams(this);
+  }
+}
+
+/** The parameters of a value that has none (shared: a Params never changes). */
+export const NO_PARAMS: Params = new Params([]);
+
+/** Append `name = value` to a list under construction unless `name` is already there. */
+export function addParam<V>(list: Array<string | V>, name: string, value: V): void {
+  for (let i = 0; i < list.length; i += 2) if (list[i] === name) return;
+  list.push(name, value);
+}
 
 /** Read `;name[=value]…` from the scanner until something that is not a parameter. */
-export function readParams(s: Scanner, into: Params = new Map()): Params {
-  readSimpleParams(s, into);
+export function readParams(s: Scanner): Params {
+  const list: Array<string | null> = [];
+  readSimpleParams(s, list);
   while (s.eat(0x3b /* ; */)) {
     const name = s.token('parameter name').toLowerCase();
     let value: string | null = null;
     if (s.eat(0x3d /* = */)) value = readGenValue(s);
-    if (!into.has(name)) into.set(name, value);
+    addParam(list, name, value);
   }
-  return into;
+  return list.length === 0 ? NO_PARAMS : new Params(list);
 }
 
 /**
@@ -26,7 +124,7 @@ export function readParams(s: Scanner, into: Params = new Map()): Params {
  * can and leaves the scanner at the first parameter it cannot read this way (the general loop
  * goes on from there, so both paths give the same result).
  */
-function readSimpleParams(s: Scanner, into: Params): void {
+function readSimpleParams(s: Scanner, into: Array<string | null>): void {
   const t = s.text;
   const n = t.length;
   let p = s.pos;
@@ -58,7 +156,7 @@ function readSimpleParams(s: Scanner, into: Params): void {
     } else if (c !== -1 && c !== 0x3b && c !== 0x2c && c !== 0x3e) return;
     let name = t.slice(nameStart, nameEnd);
     if (upper) name = name.toLowerCase();
-    if (!into.has(name)) into.set(name, value);
+    addParam(into, name, value);
     p = q;
     s.pos = p;
   }
@@ -102,9 +200,14 @@ export function unquote(v: string | null | undefined): string | undefined {
   return v;
 }
 
-/** `;a=b;c` — the serialized form of a parameter map. */
+/** `;a=b;c` — the serialized form of parameters. */
 export function formatParams(params: ReadonlyMap<string, string | null>): string {
   let out = '';
+  if (params instanceof Params) {
+    const l = params.list;
+    for (let i = 0; i < l.length; i += 2) out += l[i + 1] === null ? `;${l[i]}` : `;${l[i]}=${l[i + 1]}`;
+    return out;
+  }
   for (const [k, v] of params) out += v === null ? `;${k}` : `;${k}=${v}`;
   return out;
 }

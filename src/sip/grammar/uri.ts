@@ -1,5 +1,6 @@
 import { GrammarError } from '../errors.js';
 import { HNVCHAR, HOSTCHAR, PARAMCHAR, PASSWORD, URIC, USER } from './chars.js';
+import { addParam, formatParams, NO_PARAMS, Params } from './params.js';
 import { unescape } from './scanner.js';
 
 /** How the host part of a URI or Via is written. */
@@ -48,8 +49,8 @@ export class SipUri {
     readonly password: string | undefined,
     readonly host: string,
     readonly port: number | undefined,
-    readonly params: ReadonlyMap<string, string | null> = new Map(),
-    readonly headers: ReadonlyMap<string, string> = new Map(),
+    readonly params: Params = NO_PARAMS,
+    readonly headers: ReadonlyMap<string, string> = NO_HEADERS,
     raw?: string,
   ) {
     this._raw = raw;
@@ -87,15 +88,11 @@ export class SipUri {
   }
 
   withParam(name: string, value: string | null): SipUri {
-    const p = new Map(this.params);
-    p.set(name.toLowerCase(), value);
-    return new SipUri(this.scheme, this.user, this.password, this.host, this.port, p, this.headers);
+    return new SipUri(this.scheme, this.user, this.password, this.host, this.port, this.params.with(name, value), this.headers);
   }
 
   withoutParam(name: string): SipUri {
-    const p = new Map(this.params);
-    p.delete(name.toLowerCase());
-    return new SipUri(this.scheme, this.user, this.password, this.host, this.port, p, this.headers);
+    return new SipUri(this.scheme, this.user, this.password, this.host, this.port, this.params.without(name), this.headers);
   }
 
   withoutHeaders(): SipUri {
@@ -112,7 +109,7 @@ export class SipUri {
     }
     s += this.host;
     if (this.port !== undefined) s += ':' + this.port;
-    for (const [k, v] of this.params) s += v === null ? `;${k}` : `;${k}=${v}`;
+    s += formatParams(this.params);
     let first = true;
     for (const [k, v] of this.headers) {
       s += (first ? '?' : '&') + k + '=' + v;
@@ -129,7 +126,7 @@ export class TelUri {
   readonly scheme = 'tel' as const;
   constructor(
     readonly number: string,
-    readonly params: ReadonlyMap<string, string | null>,
+    readonly params: Params,
     readonly raw: string,
   ) {}
   toString(): string {
@@ -152,6 +149,9 @@ export class AbsoluteUri {
 
 export type Uri = SipUri | TelUri | AbsoluteUri;
 
+/** Shared empty headers for URIs without any (never mutated: the field is readonly). */
+const NO_HEADERS: ReadonlyMap<string, string> = new Map();
+
 function fail(what: string, offset: number): never {
   throw new GrammarError(what, offset);
 }
@@ -170,9 +170,6 @@ function isHex(c: number): boolean {
   return (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x46) || (c >= 0x61 && c <= 0x66);
 }
 
-/** Shared empty maps for URIs without parameters or headers (never mutated: the fields are readonly). */
-const NO_PARAMS: ReadonlyMap<string, string | null> = new Map();
-const NO_HEADERS: ReadonlyMap<string, string> = new Map();
 
 /** IPv4address = 1*3DIGIT "." 1*3DIGIT "." 1*3DIGIT "." 1*3DIGIT, each at most 255. */
 function isIPv4(s: string): boolean {
@@ -280,7 +277,7 @@ export function parseSipUri(text: string): SipUri {
 
   // uri-parameters = *( ";" uri-parameter ); uri-parameter = pname [ "=" pvalue ]
   if (p === n) return new SipUri(scheme, user, password, host, port, NO_PARAMS, NO_HEADERS, text);
-  const params = new Map<string, string | null>();
+  const list: Array<string | null> = [];
   while (p < n && text.charCodeAt(p) === 0x3b) {
     const nameStart = ++p;
     let upper = false;
@@ -306,8 +303,9 @@ export function parseSipUri(text: string): SipUri {
       value = text.slice(valueStart, p);
     }
     if (p < n && text.charCodeAt(p) !== 0x3b && text.charCodeAt(p) !== 0x3f) fail('bad character in URI parameter', p);
-    if (!params.has(name)) params.set(name, value);
+    addParam(list, name, value);
   }
+  const params = list.length === 0 ? NO_PARAMS : new Params(list);
 
   // headers
   if (p === n) return new SipUri(scheme, user, password, host, port, params, NO_HEADERS, text);
@@ -349,12 +347,12 @@ export function parseUri(text: string): Uri {
   checkRun(text, colon + 1, text.length, URIC, 'URI');
   if (scheme === 'tel') {
     const parts = rest.split(';');
-    const params = new Map<string, string | null>();
+    const list: Array<string | null> = [];
     for (const part of parts.slice(1)) {
       const eq = part.indexOf('=');
-      params.set((eq < 0 ? part : part.slice(0, eq)).toLowerCase(), eq < 0 ? null : part.slice(eq + 1));
+      addParam(list, (eq < 0 ? part : part.slice(0, eq)).toLowerCase(), eq < 0 ? null : part.slice(eq + 1));
     }
-    return new TelUri(parts[0]!, params, text);
+    return new TelUri(parts[0]!, new Params(list), text);
   }
   return new AbsoluteUri(scheme, rest, text);
 }

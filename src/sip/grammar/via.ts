@@ -1,6 +1,6 @@
 import { GrammarError } from '../errors.js';
 import { HOSTCHAR } from './chars.js';
-import { formatParams, readParams, type Params } from './params.js';
+import { formatParams, Params, readParams } from './params.js';
 import { Scanner } from './scanner.js';
 import { hostKind } from './uri.js';
 
@@ -48,15 +48,23 @@ export class Via {
   }
 
   withParam(name: string, value: string | null): Via {
-    const p = new Map(this.params);
-    p.set(name.toLowerCase(), value);
-    return new Via(this.transport, this.host, this.port, p, this.protocol);
+    return new Via(this.transport, this.host, this.port, this.params.with(name, value), this.protocol);
   }
 
   toString(): string {
     if (this.raw !== undefined) return this.raw;
     return `${this.protocol}/${this.transport} ${this.host}${this.port === undefined ? '' : ':' + this.port}${formatParams(this.params)}`;
   }
+}
+
+/** 1 to `max` decimal digits and nothing else. */
+function isDigits(s: string, max: number): boolean {
+  if (s.length === 0 || s.length > max) return false;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x30 || c > 0x39) return false;
+  }
+  return true;
 }
 
 function hasLower(s: string): boolean {
@@ -132,9 +140,9 @@ export function parseVia(text: string): Via {
   const received = params.get('received');
   if (received !== undefined && (received === null || !IPV4_OR_6(received))) throw new GrammarError('bad received', 0);
   const ttl = params.get('ttl');
-  if (ttl !== undefined && (ttl === null || !/^\d{1,3}$/.test(ttl) || Number(ttl) > 255)) throw new GrammarError('bad ttl', 0);
+  if (ttl !== undefined && (ttl === null || !isDigits(ttl, 3) || Number(ttl) > 255)) throw new GrammarError('bad ttl', 0);
   const rport = params.get('rport');
-  if (rport !== undefined && rport !== null && (!/^\d{1,5}$/.test(rport) || Number(rport) > 65535)) throw new GrammarError('bad rport', 0);
+  if (rport !== undefined && rport !== null && (!isDigits(rport, 5) || Number(rport) > 65535)) throw new GrammarError('bad rport', 0);
   if (params.get('branch') === null) throw new GrammarError('branch without value', 0);
   const protocol = name === 'SIP' && version === '2.0' ? 'SIP/2.0' : `${name}/${version}`;
   return new Via(transport, host, port, params, protocol, text);

@@ -73,6 +73,10 @@ export abstract class SipMessage {
   readonly fields: HeaderField[];
   private _body: Uint8Array | undefined;
   private _bodyText: string | undefined;
+  // a received body as a range of the datagram or frame: the view is made only when read
+  private _bodySrc: Uint8Array | undefined;
+  private _bodyStart = 0;
+  private _bodyEnd = 0;
   /** The received start line and header fields, while nothing has been edited (fast serialization). */
   protected pristine: string | undefined;
   private cache: Map<string, unknown> | undefined;
@@ -84,6 +88,12 @@ export abstract class SipMessage {
   private _cseq: CSeq | undefined;
   private _maxForwards: number | undefined | null = null;
   private _contentLength: number | undefined | null = null;
+  // parse-once slots of the list headers a proxy or registrar reads on most requests
+  private _contact: Contact[] | undefined;
+  private _route: NameAddr[] | undefined;
+  private _recordRoute: NameAddr[] | undefined;
+  private _authorization: AuthValue[] | undefined;
+  private _proxyAuthorization: AuthValue[] | undefined;
 
   constructor(fields: HeaderField[] = [], body: Uint8Array | string = EMPTY) {
     this.fields = fields;
@@ -93,12 +103,17 @@ export abstract class SipMessage {
 
   /** The body bytes. */
   get body(): Uint8Array {
-    if (this._body === undefined) this._body = this._bodyText ? encoder.encode(this._bodyText) : EMPTY;
+    if (this._body === undefined) {
+      const src = this._bodySrc;
+      if (src !== undefined) this._body = this._bodyEnd > this._bodyStart ? src.subarray(this._bodyStart, this._bodyEnd) : EMPTY;
+      else this._body = this._bodyText ? encoder.encode(this._bodyText) : EMPTY;
+    }
     return this._body;
   }
   set body(b: Uint8Array) {
     this._body = b;
     this._bodyText = undefined;
+    this._bodySrc = undefined;
     this.pristine = undefined;
   }
 
@@ -118,7 +133,24 @@ export abstract class SipMessage {
 
   /** Length of the body in bytes, without encoding a body that arrived as text. */
   get bodyLength(): number {
-    return this._body !== undefined ? this._body.length : utf8Length(this._bodyText ?? '');
+    if (this._body !== undefined) return this._body.length;
+    if (this._bodySrc !== undefined) return this._bodyEnd - this._bodyStart;
+    return utf8Length(this._bodyText ?? '');
+  }
+
+  /** Called by the parser: the body is `src[start, end)`, not copied, viewed when first read. */
+  setReceivedBody(src: Uint8Array, start: number, end: number): void {
+    this._body = undefined;
+    this._bodyText = undefined;
+    this._bodySrc = src;
+    this._bodyStart = start;
+    this._bodyEnd = end;
+  }
+
+  /** Called by the parser: a datagram's body cut to its Content-Length (RFC 3261 §18.3). */
+  cutBody(length: number): void {
+    if (this._body === undefined && this._bodySrc !== undefined) this._bodyEnd = Math.min(this._bodyEnd, this._bodyStart + length);
+    else this.body = this.body.subarray(0, length);
   }
 
   abstract readonly isRequest: boolean;
@@ -250,6 +282,11 @@ export abstract class SipMessage {
     this._to = undefined;
     this._maxForwards = null;
     this._contentLength = null;
+    this._contact = undefined;
+    this._route = undefined;
+    this._recordRoute = undefined;
+    this._authorization = undefined;
+    this._proxyAuthorization = undefined;
     this.cache = undefined;
   }
 
@@ -277,6 +314,21 @@ export abstract class SipMessage {
         break;
       case 'content-length':
         this._contentLength = null;
+        break;
+      case 'contact':
+        this._contact = undefined;
+        break;
+      case 'route':
+        this._route = undefined;
+        break;
+      case 'record-route':
+        this._recordRoute = undefined;
+        break;
+      case 'authorization':
+        this._authorization = undefined;
+        break;
+      case 'proxy-authorization':
+        this._proxyAuthorization = undefined;
         break;
     }
   }
@@ -310,6 +362,49 @@ export abstract class SipMessage {
     const v = this.single(key, parse);
     if (v === undefined) throw new SipParseError(`header/${canonicalName(key)}`, 'missing');
     return v;
+  }
+
+  /**
+   * Parse every list element of every field of `key` with `parse` (a `*` Contact is left to the
+   * caller), without the intermediate arrays of `valuesOf` and `splitList`.
+   */
+  private elements<T>(key: string, parse: (element: string) => T): T[] {
+    const out: T[] = [];
+    const fs = this.fields;
+    try {
+      for (let i = 0; i < fs.length; i++) {
+        const f = fs[i]!;
+        if (f.key !== key) continue;
+        const v = f.value;
+        let start = 0;
+        for (;;) {
+          const comma = nextSeparator(v, start);
+          if (comma < 0) {
+            out.push(parse(trimWs(start === 0 ? v : v.slice(start))));
+            break;
+          }
+          out.push(parse(trimWs(v.slice(start, comma))));
+          start = comma + 1;
+        }
+      }
+    } catch (e) {
+      if (e instanceof GrammarError) throw new SipParseError(`header/${canonicalName(key)}`, e.message);
+      throw e;
+    }
+    return out;
+  }
+
+  /** Every field of `key` parsed whole with `parse` (headers whose values hold commas, like credentials). */
+  private wholeValues<T>(key: string, parse: (value: string) => T): T[] {
+    const out: T[] = [];
+    const fs = this.fields;
+    try {
+      for (let i = 0; i < fs.length; i++) if (fs[i]!.key === key) out.push(parse(fs[i]!.value));
+    } catch (e) {
+      if (e instanceof GrammarError) throw new SipParseError(`header/${canonicalName(key)}`, e.message);
+      throw e;
+    }
+    return out;
   }
 
   /** Parse-once cache for typed values; `parse` gets the values of all fields of `key`. */
@@ -372,7 +467,21 @@ export abstract class SipMessage {
 
   /** Contact values (RFC 3261 §20.10); empty for `Contact: *` (see `contactStar`). */
   get contact(): Contact[] {
-    return this.typed('contact', 'contact', parseContacts);
+    return (this._contact ??= this.contacts());
+  }
+
+  private contacts(): Contact[] {
+    // `Contact: *` (§10.2.2) must stand alone: values with a "*" anywhere take the checking path
+    const fs = this.fields;
+    let star = false;
+    for (let i = 0; i < fs.length && !star; i++) if (fs[i]!.key === 'contact' && fs[i]!.value.indexOf('*') >= 0) star = true;
+    if (!star) return this.elements('contact', parseContact);
+    try {
+      return parseContacts(this.valuesOf('contact'));
+    } catch (e) {
+      if (e instanceof GrammarError) throw new SipParseError('header/Contact', e.message);
+      throw e;
+    }
   }
 
   /** True for `Contact: *` (remove all bindings, §10.2.2). */
@@ -382,11 +491,11 @@ export abstract class SipMessage {
   }
 
   get route(): NameAddr[] {
-    return this.typed('route', 'route', parseAddressList);
+    return (this._route ??= this.elements('route', parseNameAddr));
   }
 
   get recordRoute(): NameAddr[] {
-    return this.typed('record-route', 'record-route', parseAddressList);
+    return (this._recordRoute ??= this.elements('record-route', parseNameAddr));
   }
 
   /** Path (RFC 3327). */
@@ -424,13 +533,13 @@ export abstract class SipMessage {
     return this.typed('www-authenticate', 'www-authenticate', (vs) => vs.map(parseAuthValue));
   }
   get authorization(): AuthValue[] {
-    return this.typed('authorization', 'authorization', (vs) => vs.map(parseAuthValue));
+    return (this._authorization ??= this.wholeValues('authorization', parseAuthValue));
   }
   get proxyAuthenticate(): AuthValue[] {
     return this.typed('proxy-authenticate', 'proxy-authenticate', (vs) => vs.map(parseAuthValue));
   }
   get proxyAuthorization(): AuthValue[] {
-    return this.typed('proxy-authorization', 'proxy-authorization', (vs) => vs.map(parseAuthValue));
+    return (this._proxyAuthorization ??= this.wholeValues('proxy-authorization', parseAuthValue));
   }
 
   get userAgent(): string | undefined {
