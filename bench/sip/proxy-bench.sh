@@ -16,6 +16,8 @@ set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 ROOT="$(cd "$HERE/../.." && pwd)"
 HARNESS="${HARNESS:-$ROOT/../shared/bench/kamailio}"
+# The project's Node.js (24, the `node` dev dependency) first, also when run outside `npm run`.
+export PATH="$ROOT/node_modules/.bin:$PATH"
 [ -x "$HARNESS/run.sh" ] || { echo "proxy-bench: the shared harness is missing at $HARNESS" >&2; exit 1; }
 : "${QUICK:=1}" "${BENCHES:=register register_auth call call_auth}" "${USERS:=10000}" "${WORKERS:=auto}" "${SKIP_KAMAILIO:=0}"
 : "${WORK:=/tmp/parley-proxy-bench}"

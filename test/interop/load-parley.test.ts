@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import Database from 'better-sqlite3';
+import { DatabaseSync } from 'node:sqlite';
 import { runLoadTool } from './support/load-tool.js';
 import { ParleyServer, stopCleanly } from './support/parley.js';
 import { portPool } from './support/ports.js';
@@ -42,10 +42,10 @@ describe('parley load against Parley over WSS', { timeout: 150_000 }, () => {
 
   /** Parley's bindings of the AORs user(first)..user(first+count-1), from its database. */
   function bindings(first: number, count: number): BindingRow[] {
-    const db = new Database(join(parley.dataDir, 'parley.db'), { readonly: true, fileMustExist: true });
+    const db = new DatabaseSync(join(parley.dataDir, 'parley.db'), { readOnly: true });
     try {
       const aors = Array.from({ length: count }, (_, i) => `${user(first + i)}@127.0.0.1`);
-      const rows = db.prepare('SELECT aor, contact, instance, reg_id, received FROM bindings').all() as BindingRow[];
+      const rows = db.prepare('SELECT aor, contact, instance, reg_id, received FROM bindings').all() as unknown as BindingRow[];
       return rows.filter((r) => aors.includes(r.aor));
     } finally {
       db.close();

@@ -95,7 +95,7 @@ describe('SqliteBindingStore', () => {
     assert.equal((await store.loadAll(T0)).length, 3); // loadAll does not delete
     assert.equal(await store.purgeExpired(T0 + 2000), 2);
     assert.equal(await store.purgeExpired(T0 + 2000), 0);
-    assert.equal(db.handle.prepare('SELECT count(*) FROM bindings').pluck().get(), 1);
+    assert.equal((db.handle.prepare('SELECT count(*) AS n FROM bindings').get() as { n: number }).n, 1);
   });
 
   it('refuses a binding with a bad field, naming it', async () => {

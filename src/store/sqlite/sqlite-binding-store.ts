@@ -1,8 +1,9 @@
-import type BetterSqlite3 from 'better-sqlite3';
+import type { DatabaseSync, SQLInputValue, StatementSync } from 'node:sqlite';
 import type { BindingStore, ContactBinding } from '../binding-store.js';
 import { StoreError } from '../store-error.js';
 import type { SqliteDatabase } from './sqlite-database.js';
 import { withStoreErrors } from './to-store-error.js';
+import { inTransaction } from './transaction.js';
 
 interface BindingRow {
   aor: string;
@@ -47,13 +48,13 @@ const TRANSPORTS: ReadonlySet<string> = new Set(['udp', 'tcp', 'tls', 'ws', 'wss
  * writes through, so these calls are off the hot path of a lookup.
  */
 export class SqliteBindingStore implements BindingStore {
-  private readonly upsert: BetterSqlite3.Statement<[BindingRow]>;
-  private readonly deleteOne: BetterSqlite3.Statement<[string, string]>;
-  private readonly deleteAor: BetterSqlite3.Statement<[string]>;
-  private readonly selectLive: BetterSqlite3.Statement<[number], BindingRow>;
-  private readonly deleteExpired: BetterSqlite3.Statement<[number]>;
+  private readonly upsert: StatementSync;
+  private readonly deleteOne: StatementSync;
+  private readonly deleteAor: StatementSync;
+  private readonly selectLive: StatementSync;
+  private readonly deleteExpired: StatementSync;
 
-  private readonly db: BetterSqlite3.Database;
+  private readonly db: DatabaseSync;
 
   constructor(database: SqliteDatabase) {
     const db = database.handle;
@@ -74,7 +75,7 @@ export class SqliteBindingStore implements BindingStore {
   /** Insert or replace the binding of (aor, contact). Throws StoreError ERR_STORE_INVALID naming a bad field. */
   async save(binding: ContactBinding): Promise<void> {
     const row = toRow(binding);
-    withStoreErrors(() => this.upsert.run(row));
+    withStoreErrors(() => this.upsert.run(row as unknown as Record<string, SQLInputValue>));
   }
 
   /** Saves and removals in one SQLite transaction: one commit for a whole batch. */
@@ -95,14 +96,14 @@ export class SqliteBindingStore implements BindingStore {
    * workers at once this way); rolled back when it throws, as a StoreError.
    */
   transaction<T>(fn: () => T): T {
-    return withStoreErrors(() => this.db.transaction(fn)());
+    return withStoreErrors(() => inTransaction(this.db, fn));
   }
 
   /** The writes of `apply`, synchronously, in the caller's transaction (`transaction`). Throws StoreError. */
   applyRows(changes: { readonly save: readonly ContactBinding[]; readonly remove: ReadonlyArray<readonly [string, string]> }): void {
     const rows = changes.save.map(toRow);
     withStoreErrors(() => {
-      for (const row of rows) this.upsert.run(row);
+      for (const row of rows) this.upsert.run(row as unknown as Record<string, SQLInputValue>);
       for (const [aor, contact] of changes.remove) this.deleteOne.run(aor, contact);
     });
   }
@@ -114,12 +115,12 @@ export class SqliteBindingStore implements BindingStore {
 
   /** `purgeExpired`, synchronously. */
   purgeRows(now: number): number {
-    return withStoreErrors(() => this.deleteExpired.run(now)).changes;
+    return Number(withStoreErrors(() => this.deleteExpired.run(now)).changes);
   }
 
   /** Bindings with `expires > now`, ordered by aor then contact. */
   async loadAll(now: number): Promise<ContactBinding[]> {
-    return withStoreErrors(() => this.selectLive.all(now)).map(toBinding);
+    return (withStoreErrors(() => this.selectLive.all(now)) as unknown as BindingRow[]).map(toBinding);
   }
 
   async purgeExpired(now: number): Promise<number> {

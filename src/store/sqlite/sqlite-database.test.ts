@@ -3,11 +3,16 @@ import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, it } from 'node:test';
-import Database from 'better-sqlite3';
+import { DatabaseSync } from 'node:sqlite';
 import { StoreError } from '../store-error.js';
 import { IN_MEMORY, SqliteDatabase } from './sqlite-database.js';
 import { migrateSqliteSchema, SQLITE_SCHEMA_VERSION } from './sqlite-migrations.js';
 import { SqliteSubscriberStore } from './sqlite-subscriber-store.js';
+
+/** The first column of every row `sql` returns. */
+function column(db: DatabaseSync, sql: string): unknown[] {
+  return db.prepare(sql).all().map((row) => Object.values(row)[0]);
+}
 
 describe('SqliteDatabase', () => {
   let dir: string;
@@ -21,12 +26,12 @@ describe('SqliteDatabase', () => {
     const db = SqliteDatabase.open(dataDir);
     try {
       assert.equal(db.file, join(dataDir, 'parley.db'));
-      assert.equal(db.handle.pragma('journal_mode', { simple: true }), 'wal');
-      assert.equal(db.handle.pragma('synchronous', { simple: true }), 1); // NORMAL
-      assert.equal(db.handle.pragma('busy_timeout', { simple: true }), 5000);
+      assert.equal(column(db.handle, 'PRAGMA journal_mode')[0], 'wal');
+      assert.equal(column(db.handle, 'PRAGMA synchronous')[0], 1); // NORMAL
+      assert.equal(column(db.handle, 'PRAGMA busy_timeout')[0], 5000);
       assert.equal(db.schemaVersion, SQLITE_SCHEMA_VERSION);
       if (process.platform !== 'win32') assert.equal(statSync(db.file).mode & 0o777, 0o600);
-      const tables = db.handle.prepare("SELECT name FROM sqlite_master WHERE type IN ('table', 'index') ORDER BY name").pluck().all();
+      const tables = column(db.handle, "SELECT name FROM sqlite_master WHERE type IN ('table', 'index') ORDER BY name");
       assert.deepEqual(tables, ['bindings', 'bindings_expires', 'schema_version', 'sqlite_autoindex_bindings_1', 'subscribers']);
     } finally {
       db.close();
@@ -36,8 +41,8 @@ describe('SqliteDatabase', () => {
   it('synchronous FULL when asked (registrar.synchronous: full, power-loss durability)', () => {
     const db = SqliteDatabase.open(dir, { synchronous: 'full' });
     try {
-      assert.equal(db.handle.pragma('synchronous', { simple: true }), 2); // FULL
-      assert.equal(db.handle.pragma('journal_mode', { simple: true }), 'wal');
+      assert.equal(column(db.handle, 'PRAGMA synchronous')[0], 2); // FULL
+      assert.equal(column(db.handle, 'PRAGMA journal_mode')[0], 'wal');
     } finally {
       db.close();
     }
@@ -53,12 +58,12 @@ describe('SqliteDatabase', () => {
     const second = SqliteDatabase.open(dir);
     try {
       assert.equal((await new SqliteSubscriberStore(second).get('alice', 'example.com'))?.username, 'alice');
-      const versions = second.handle.prepare('SELECT version FROM schema_version').pluck().all();
+      const versions = column(second.handle, 'SELECT version FROM schema_version');
       assert.deepEqual(versions, [1]);
       // running the migrations again on an up-to-date database changes nothing
       assert.equal(migrateSqliteSchema(second.handle), SQLITE_SCHEMA_VERSION);
       assert.equal(migrateSqliteSchema(second.handle), SQLITE_SCHEMA_VERSION);
-      assert.deepEqual(second.handle.prepare('SELECT version FROM schema_version').pluck().all(), [1]);
+      assert.deepEqual(column(second.handle, 'SELECT version FROM schema_version'), [1]);
       assert.equal(await new SqliteSubscriberStore(second).count(), 1);
     } finally {
       second.close();
@@ -75,7 +80,7 @@ describe('SqliteDatabase', () => {
       ];
       assert.equal(migrateSqliteSchema(db.handle, next), 3);
       assert.equal(migrateSqliteSchema(db.handle, next), 3);
-      assert.deepEqual(db.handle.prepare('SELECT version FROM schema_version ORDER BY version').pluck().all(), [1, 2, 3]);
+      assert.deepEqual(column(db.handle, 'SELECT version FROM schema_version ORDER BY version'), [1, 2, 3]);
     } finally {
       db.close();
     }
@@ -89,8 +94,8 @@ describe('SqliteDatabase', () => {
         { version: 2, description: 'half done', sql: 'CREATE TABLE t2 (x); CREATE TABLE t2 (y)' },
       ];
       assert.throws(() => migrateSqliteSchema(db.handle, broken), /already exists/);
-      assert.equal(db.handle.prepare("SELECT count(*) FROM sqlite_master WHERE name = 't2'").pluck().get(), 0);
-      assert.deepEqual(db.handle.prepare('SELECT version FROM schema_version').pluck().all(), [1]);
+      assert.equal(column(db.handle, "SELECT count(*) FROM sqlite_master WHERE name = 't2'")[0], 0);
+      assert.deepEqual(column(db.handle, 'SELECT version FROM schema_version'), [1]);
     } finally {
       db.close();
     }
@@ -98,7 +103,7 @@ describe('SqliteDatabase', () => {
 
   it('refuses a database from a newer Parley', () => {
     SqliteDatabase.open(dir).close();
-    const raw = new Database(join(dir, 'parley.db'));
+    const raw = new DatabaseSync(join(dir, 'parley.db'));
     raw.prepare("INSERT INTO schema_version VALUES (99, 0, 'from the future')").run();
     raw.close();
     assert.throws(

@@ -1,6 +1,6 @@
 import { closeSync, mkdirSync, openSync } from 'node:fs';
 import { join } from 'node:path';
-import Database from 'better-sqlite3';
+import { DatabaseSync } from 'node:sqlite';
 import { StoreError } from '../store-error.js';
 import { migrateSqliteSchema } from './sqlite-migrations.js';
 
@@ -49,7 +49,7 @@ export class SqliteDatabase {
   static open(dataDir: string, options: SqliteDatabaseOptions = {}): SqliteDatabase {
     const file = SqliteDatabase.fileIn(dataDir);
     const busyTimeoutMs = options.busyTimeoutMs ?? 5000;
-    let handle: Database.Database | undefined;
+    let handle: DatabaseSync | undefined;
     try {
       if (file !== IN_MEMORY) {
         mkdirSync(dataDir, { recursive: true, mode: 0o700 });
@@ -57,16 +57,16 @@ export class SqliteDatabase {
         // start. SQLite gives its -wal and -shm files the main file's permissions.
         closeSync(openSync(file, 'a', 0o600));
       }
-      handle = new Database(file, { timeout: busyTimeoutMs });
-      handle.pragma(`busy_timeout = ${Math.max(0, Math.trunc(busyTimeoutMs))}`);
+      handle = new DatabaseSync(file, { timeout: Math.max(0, Math.trunc(busyTimeoutMs)) });
       if (file !== IN_MEMORY) {
-        const mode = handle.pragma('journal_mode = WAL', { simple: true });
+        const row = handle.prepare('PRAGMA journal_mode = WAL').get() as { journal_mode?: unknown } | undefined;
+        const mode = row?.journal_mode;
         if (mode !== 'wal') throw new Error(`could not switch to WAL mode (journal_mode is ${String(mode)})`);
       }
       // "A transaction committed in WAL mode with synchronous=NORMAL might roll back following a
       // power loss or system crash." (sqlite.org/pragma.html#pragma_synchronous): a crash of the
       // process alone loses nothing committed. FULL syncs the log at each commit.
-      handle.pragma(`synchronous = ${options.synchronous === 'full' ? 'FULL' : 'NORMAL'}`);
+      handle.exec(`PRAGMA synchronous = ${options.synchronous === 'full' ? 'FULL' : 'NORMAL'}`);
       const version = migrateSqliteSchema(handle);
       return new SqliteDatabase(handle, file, version);
     } catch (e) {
@@ -77,8 +77,8 @@ export class SqliteDatabase {
   }
 
   private constructor(
-    /** The better-sqlite3 connection, for the stores in this folder. */
-    readonly handle: Database.Database,
+    /** The node:sqlite connection, for the stores in this folder. */
+    readonly handle: DatabaseSync,
     /** The database file, or `:memory:`. */
     readonly file: string,
     /** The schema version after migration. */
@@ -86,11 +86,11 @@ export class SqliteDatabase {
   ) {}
 
   get isOpen(): boolean {
-    return this.handle.open;
+    return this.handle.isOpen;
   }
 
   /** Close the connection (checkpointing the WAL into the file). Idempotent. */
   close(): void {
-    if (this.handle.open) this.handle.close();
+    if (this.handle.isOpen) this.handle.close();
   }
 }

@@ -1,5 +1,6 @@
-import type BetterSqlite3 from 'better-sqlite3';
+import type { DatabaseSync } from 'node:sqlite';
 import { StoreError } from '../store-error.js';
+import { inTransaction } from './transaction.js';
 
 /** One step of the schema. Steps are applied in order, each once, each in its own transaction. */
 export interface SqliteMigration {
@@ -56,26 +57,30 @@ export const SQLITE_SCHEMA_VERSION = SQLITE_MIGRATIONS[SQLITE_MIGRATIONS.length 
  * version first. A database written by a newer Parley (a version this build does not know) is
  * refused with StoreError ERR_STORE_IO rather than used half-understood.
  */
-export function migrateSqliteSchema(handle: BetterSqlite3.Database, migrations: readonly SqliteMigration[] = SQLITE_MIGRATIONS): number {
+export function migrateSqliteSchema(handle: DatabaseSync, migrations: readonly SqliteMigration[] = SQLITE_MIGRATIONS): number {
   handle.exec(`CREATE TABLE IF NOT EXISTS schema_version (
     version    INTEGER PRIMARY KEY,
     applied_at INTEGER NOT NULL,
     description TEXT NOT NULL
   )`);
-  const current = handle.prepare<[], { v: number | null }>('SELECT max(version) AS v FROM schema_version');
-  const record = handle.prepare<[number, number, string]>('INSERT INTO schema_version (version, applied_at, description) VALUES (?, ?, ?)');
+  const currentStatement = handle.prepare('SELECT max(version) AS v FROM schema_version');
+  const current = (): number => Number((currentStatement.get() as { v: number | null } | undefined)?.v ?? 0);
+  const record = handle.prepare('INSERT INTO schema_version (version, applied_at, description) VALUES (?, ?, ?)');
   const newest = migrations[migrations.length - 1]?.version ?? 0;
-  const step = handle
-    .transaction((m: SqliteMigration): void => {
-      if ((current.get()?.v ?? 0) >= m.version) return; // another process got there first
-      handle.exec(m.sql);
-      record.run(m.version, Date.now(), m.description);
-    })
-    .immediate;
-  const found = current.get()?.v ?? 0;
+  const step = (m: SqliteMigration): void =>
+    inTransaction(
+      handle,
+      () => {
+        if (current() >= m.version) return; // another process got there first
+        handle.exec(m.sql);
+        record.run(m.version, Date.now(), m.description);
+      },
+      'immediate',
+    );
+  const found = current();
   if (found > newest) {
     throw new StoreError('ERR_STORE_IO', `database schema version ${found} is newer than this Parley knows (${newest}); upgrade Parley`);
   }
   for (const m of migrations) if (m.version > found) step(m);
-  return current.get()?.v ?? 0;
+  return current();
 }

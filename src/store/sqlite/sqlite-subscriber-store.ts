@@ -1,10 +1,11 @@
-import type BetterSqlite3 from 'better-sqlite3';
+import type { StatementSync } from 'node:sqlite';
 import { computeHa1 } from '../../sip/digest/hash.js';
 import { StoreError } from '../store-error.js';
 import type { NewSubscriber, Subscriber, SubscriberStore } from '../subscriber-store.js';
 import { checkDomain, checkPassword, checkSubscriber } from '../check-subscriber.js';
 import type { SqliteDatabase } from './sqlite-database.js';
 import { toStoreError, withStoreErrors } from './to-store-error.js';
+import { inTransaction } from './transaction.js';
 
 /** Options of SqliteSubscriberStore. */
 export interface SqliteSubscriberStoreOptions {
@@ -36,13 +37,13 @@ const PROGRESS_EVERY = 1000;
  */
 export class SqliteSubscriberStore implements SubscriberStore {
   private readonly now: () => number;
-  private readonly selectOne: BetterSqlite3.Statement<[string, string], SubscriberRow>;
-  private readonly insert: BetterSqlite3.Statement<InsertParams>;
-  private readonly deleteOne: BetterSqlite3.Statement<[string, string]>;
-  private readonly updateHa1: BetterSqlite3.Statement<[string, string, string, string]>;
-  private readonly selectPage: BetterSqlite3.Statement<[number, number], SubscriberRow>;
-  private readonly selectDomainPage: BetterSqlite3.Statement<[string, number, number], SubscriberRow>;
-  private readonly countAll: BetterSqlite3.Statement<[], { n: number }>;
+  private readonly selectOne: StatementSync;
+  private readonly insert: StatementSync;
+  private readonly deleteOne: StatementSync;
+  private readonly updateHa1: StatementSync;
+  private readonly selectPage: StatementSync;
+  private readonly selectDomainPage: StatementSync;
+  private readonly countAll: StatementSync;
   private readonly insertAll: (rows: readonly InsertParams[], onProgress?: AddManyProgress) => void;
 
   constructor(database: SqliteDatabase, options: SqliteSubscriberStoreOptions = {}) {
@@ -56,21 +57,26 @@ export class SqliteSubscriberStore implements SubscriberStore {
     this.selectPage = db.prepare(`SELECT ${COLUMNS} FROM subscribers ORDER BY domain, username LIMIT ? OFFSET ?`);
     this.selectDomainPage = db.prepare(`SELECT ${COLUMNS} FROM subscribers WHERE domain = ? ORDER BY username LIMIT ? OFFSET ?`);
     this.countAll = db.prepare('SELECT count(*) AS n FROM subscribers');
-    this.insertAll = db.transaction((rows: readonly InsertParams[], onProgress?: AddManyProgress) => {
-      for (let i = 0; i < rows.length; i++) {
-        const row = rows[i]!;
-        try {
-          this.insert.run(...row);
-        } catch (e) {
-          throw toStoreError(e, `${row[0]}@${row[1]}` + (rows.length > 1 ? ` (item ${i + 1})` : ''));
-        }
-        if (onProgress && (i + 1) % PROGRESS_EVERY === 0 && i + 1 < rows.length) onProgress(i + 1, rows.length);
-      }
-    }).immediate;
+    this.insertAll = (rows: readonly InsertParams[], onProgress?: AddManyProgress): void =>
+      inTransaction(
+        db,
+        () => {
+          for (let i = 0; i < rows.length; i++) {
+            const row = rows[i]!;
+            try {
+              this.insert.run(...row);
+            } catch (e) {
+              throw toStoreError(e, `${row[0]}@${row[1]}` + (rows.length > 1 ? ` (item ${i + 1})` : ''));
+            }
+            if (onProgress && (i + 1) % PROGRESS_EVERY === 0 && i + 1 < rows.length) onProgress(i + 1, rows.length);
+          }
+        },
+        'immediate',
+      );
   }
 
   async get(username: string, domain: string): Promise<Subscriber | undefined> {
-    const row = withStoreErrors(() => this.selectOne.get(username, canonicalOrAsIs(domain)));
+    const row = withStoreErrors(() => this.selectOne.get(username, canonicalOrAsIs(domain))) as SubscriberRow | undefined;
     return row && toSubscriber(row);
   }
 
@@ -99,7 +105,7 @@ export class SqliteSubscriberStore implements SubscriberStore {
   }
 
   async remove(username: string, domain: string): Promise<boolean> {
-    return withStoreErrors(() => this.deleteOne.run(username, canonicalOrAsIs(domain))).changes > 0;
+    return Number(withStoreErrors(() => this.deleteOne.run(username, canonicalOrAsIs(domain))).changes) > 0;
   }
 
   /** Throws StoreError ERR_STORE_INVALID (`password: …`) for an unacceptable password. */
@@ -109,7 +115,7 @@ export class SqliteSubscriberStore implements SubscriberStore {
     const d = canonicalOrAsIs(domain);
     const md5 = computeHa1('MD5', username, d, password);
     const sha256 = computeHa1('SHA-256', username, d, password);
-    return withStoreErrors(() => this.updateHa1.run(md5, sha256, username, d)).changes > 0;
+    return Number(withStoreErrors(() => this.updateHa1.run(md5, sha256, username, d)).changes) > 0;
   }
 
   async list(options: { readonly domain?: string; readonly limit?: number; readonly offset?: number } = {}): Promise<Subscriber[]> {
@@ -118,11 +124,11 @@ export class SqliteSubscriberStore implements SubscriberStore {
     const rows = withStoreErrors(() =>
       options.domain === undefined ? this.selectPage.all(limit, offset) : this.selectDomainPage.all(canonicalOrAsIs(options.domain), limit, offset),
     );
-    return rows.map(toSubscriber);
+    return (rows as unknown as SubscriberRow[]).map(toSubscriber);
   }
 
   async count(): Promise<number> {
-    return withStoreErrors(() => this.countAll.get())?.n ?? 0;
+    return Number((withStoreErrors(() => this.countAll.get()) as { n: number } | undefined)?.n ?? 0);
   }
 
   private hashed(subscriber: NewSubscriber, index: number, total: number): InsertParams {
