@@ -1,5 +1,5 @@
 import { GrammarError } from '../errors.js';
-import { NameAddr, parseAddressAs } from './name-addr.js';
+import { addressIn, NameAddr } from './name-addr.js';
 import { unquote } from './params.js';
 
 /** Largest delta-seconds value (RFC 3261 §20.19: "between 0 and (2**32)-1"). */
@@ -63,7 +63,12 @@ function isDigitRun(v: string, max: number): boolean {
 }
 
 export function parseContact(text: string): Contact {
-  const c = parseAddressAs(text, Contact);
+  return contactIn(text, 0, text.length, text);
+}
+
+/** Parse the Contact value at `src[start, end)` in place; `raw` is its text when the caller has it. */
+export function contactIn(src: string, start: number, end: number, raw?: string): Contact {
+  const c = addressIn(src, start, end, Contact, raw);
   const params = c.params;
   if (params.size === 0) return c;
   const q = params.get('q');

@@ -1,7 +1,7 @@
 import { TOKEN } from './chars.js';
-import { formatParams, Params, readParams } from './params.js';
+import { formatParams, indexIn, Params, readParams } from './params.js';
 import { Scanner } from './scanner.js';
-import { parseUri, type Uri } from './uri.js';
+import { parseUriIn, type Uri } from './uri.js';
 
 /**
  * A name-addr or addr-spec with header parameters, as in From, To, Contact, Route,
@@ -60,10 +60,15 @@ export function parseNameAddr(text: string): NameAddr {
  * comma, semicolon or question mark.
  */
 export function parseAddressAs<T extends NameAddr>(text: string, make: AddressClass<T>): T {
-  const s = new Scanner(text);
-  const t = text;
+  return addressIn(text, 0, text.length, make, text);
+}
+
+/** Parse the element at `src[start, end)` in place, as parseAddressAs; `raw` is its text when the caller has it. */
+export function addressIn<T extends NameAddr>(src: string, start: number, end: number, make: AddressClass<T>, raw?: string): T {
+  const s = new Scanner(src, start, end);
+  const t = src;
   let displayName: string | undefined;
-  let c = t.charCodeAt(0);
+  let c = s.peek();
   if (c === 0x20 || c === 0x09) {
     s.skipWs();
     c = s.peek();
@@ -78,17 +83,17 @@ export function parseAddressAs<T extends NameAddr>(text: string, make: AddressCl
     let p = s.pos;
     let lastTokenEnd = -1;
     for (;;) {
-      const start = p;
-      while (p < t.length) {
+      const tokenStart = p;
+      while (p < end) {
         const d = t.charCodeAt(p);
         if (d > 127 || TOKEN[d] !== 1) break;
         p++;
       }
-      if (p === start) break;
+      if (p === tokenStart) break;
       lastTokenEnd = p;
-      while (p < t.length && (t.charCodeAt(p) === 0x20 || t.charCodeAt(p) === 0x09)) p++;
+      while (p < end && (t.charCodeAt(p) === 0x20 || t.charCodeAt(p) === 0x09)) p++;
     }
-    if (lastTokenEnd > 0 && t.charCodeAt(p) === 0x3c) {
+    if (lastTokenEnd > start && p < end && t.charCodeAt(p) === 0x3c) {
       displayName = t.slice(save, lastTokenEnd);
       s.pos = p;
     }
@@ -97,37 +102,36 @@ export function parseAddressAs<T extends NameAddr>(text: string, make: AddressCl
   if (s.peek() === 0x3c) {
     // LAQUOT = SWS "<" and RAQUOT = ">" SWS: no whitespace inside the brackets.
     const open = s.pos + 1;
-    const close = t.indexOf('>', open);
+    const close = indexIn(t, 0x3e /* > */, open, end);
     if (close < 0) s.fail('unterminated <');
-    uri = uriAt(s, t.slice(open, close), open);
+    uri = uriAt(s, open, close);
     s.pos = close + 1;
   } else {
     // addr-spec
-    const start = s.pos;
-    let p = start;
-    while (p < t.length) {
+    const specStart = s.pos;
+    let p = specStart;
+    while (p < end) {
       const d = t.charCodeAt(p);
       if (d === 0x3b || d === 0x20 || d === 0x09 || d === 0x2c) break;
+      if (d === 0x3f) s.fail('an addr-spec with headers must be enclosed in <>');
       p++;
     }
-    const spec = t.slice(start, p);
     s.pos = p;
-    if (spec.includes('?')) s.fail('an addr-spec with headers must be enclosed in <>');
-    uri = uriAt(s, spec, start);
+    uri = uriAt(s, specStart, p);
   }
   const params = readParams(s);
-  if (s.pos < t.length) {
+  if (s.pos < end) {
     s.skipWs();
     if (!s.done) s.fail('unexpected text after address');
   }
-  return new make(uri, displayName, params, text);
+  return new make(uri, displayName, params, raw ?? src.slice(start, end));
 }
 
-function uriAt(s: Scanner, text: string, offset: number): Uri {
+function uriAt(s: Scanner, start: number, end: number): Uri {
   try {
-    return parseUri(text);
+    return parseUriIn(s.text, start, end);
   } catch (e) {
-    s.pos = offset;
+    s.pos = start;
     s.fail(`bad URI: ${(e as Error).message}`);
   }
 }

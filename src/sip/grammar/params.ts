@@ -126,7 +126,7 @@ export function readParams(s: Scanner): Params {
  */
 function readSimpleParams(s: Scanner, into: Array<string | null>): void {
   const t = s.text;
-  const n = t.length;
+  const n = s.end;
   let p = s.pos;
   while (p < n && t.charCodeAt(p) === 0x3b) {
     const nameStart = p + 1;
@@ -171,7 +171,7 @@ export function readGenValue(s: Scanner): string {
     return s.text.slice(start, s.pos);
   }
   if (c === 0x5b /* [ */) {
-    const end = s.text.indexOf(']', s.pos);
+    const end = indexIn(s.text, 0x5d /* ] */, s.pos, s.end);
     if (end < 0) s.fail('unterminated IPv6 reference');
     const v = s.text.slice(s.pos, end + 1);
     s.pos = end + 1;
@@ -180,7 +180,7 @@ export function readGenValue(s: Scanner): string {
   const start = s.pos;
   const t = s.text;
   let p = start;
-  while (p < t.length) {
+  while (p < s.end) {
     const ch = t.charCodeAt(p);
     // ":" admits the unbracketed IPv6address of Via received (RFC 3261 §20.42)
     if (ch > 127 || (TOKEN[ch] !== 1 && HOSTCHAR[ch] !== 1 && ch !== 0x3a)) break;
@@ -189,6 +189,15 @@ export function readGenValue(s: Scanner): string {
   if (p === start) s.fail('expected parameter value');
   s.pos = p;
   return t.slice(start, p);
+}
+
+/**
+ * Index of the character `c` in `t[from, end)`, or -1. A loop rather than indexOf: a value read in
+ * place ends before the text does, and a search past its end could cross the whole message.
+ */
+export function indexIn(t: string, c: number, from: number, end: number): number {
+  for (let p = from; p < end; p++) if (t.charCodeAt(p) === c) return p;
+  return -1;
 }
 
 /** A parameter value without its surrounding quotes (and with quoted-pairs resolved). */

@@ -1,14 +1,15 @@
 import { GrammarError, SipParseError } from '../errors.js';
-import { parseContact, type Contact, MAX_DELTA_SECONDS } from '../grammar/contact.js';
+import { contactIn, parseContact, type Contact, MAX_DELTA_SECONDS } from '../grammar/contact.js';
 import { parseCSeq, parseUnsigned, type CSeq } from '../grammar/cseq.js';
 import { parseAuthValue, type AuthValue } from '../grammar/digest.js';
 import { parseMediaType, type MediaType } from '../grammar/media-type.js';
 import { parseCallId, parseDate, parseTokenList } from '../grammar/misc.js';
-import { parseNameAddr, type NameAddr } from '../grammar/name-addr.js';
+import { addressIn, NameAddr, parseNameAddr } from '../grammar/name-addr.js';
+import { indexIn } from '../grammar/params.js';
 import { nextSeparator, splitList } from '../grammar/scanner.js';
 import { trimWs } from '../grammar/chars.js';
 import { parseUri, type Uri } from '../grammar/uri.js';
-import { parseVia, type Via } from '../grammar/via.js';
+import { parseVia, viaIn, type Via } from '../grammar/via.js';
 import { canonicalName, headerKey } from './header-names.js';
 
 /** One header field line as received or added. */
@@ -35,12 +36,30 @@ export class ReceivedField implements HeaderField {
   constructor(
     readonly name: string,
     readonly key: string,
-    private readonly src: string,
+    /** The received header text the offsets point into. */
+    readonly src: string,
     private readonly start: number,
     private readonly end: number,
     private readonly valueStart: number,
-    private readonly folded: boolean,
+    /** True when the value spans folded lines (then it is read from its unfolded copy, `value`). */
+    readonly folded: boolean,
   ) {}
+
+  /** Where the trimmed value starts in `src` (for reading it in place; not meaningful when folded). */
+  get valueFrom(): number {
+    let a = this.valueStart;
+    const t = this.src;
+    while (a < this.end && (t.charCodeAt(a) === 0x20 || t.charCodeAt(a) === 0x09)) a++;
+    return a;
+  }
+
+  /** Where the trimmed value ends in `src`. */
+  get valueTo(): number {
+    let b = this.end;
+    const t = this.src;
+    while (b > this.valueStart && (t.charCodeAt(b - 1) === 0x20 || t.charCodeAt(b - 1) === 0x09)) b--;
+    return b;
+  }
 
   get raw(): string {
     return this.src.slice(this.start, this.end);
@@ -365,26 +384,40 @@ export abstract class SipMessage {
   }
 
   /**
-   * Parse every list element of every field of `key` with `parse` (a `*` Contact is left to the
-   * caller), without the intermediate arrays of `valuesOf` and `splitList`.
+   * Parse every list element of every field of `key` (a `*` Contact is left to the caller),
+   * without the intermediate arrays of `valuesOf` and `splitList`: a received field is read in
+   * place with `parseIn`, any other from its value with `parse`.
    */
-  private elements<T>(key: string, parse: (element: string) => T): T[] {
+  private elements<T>(key: string, parseIn: (src: string, start: number, end: number) => T): T[] {
     const out: T[] = [];
     const fs = this.fields;
     try {
       for (let i = 0; i < fs.length; i++) {
         const f = fs[i]!;
         if (f.key !== key) continue;
-        const v = f.value;
-        let start = 0;
+        let src: string;
+        let from: number;
+        let to: number;
+        if (f instanceof ReceivedField && !f.folded) {
+          src = f.src;
+          from = f.valueFrom;
+          to = Math.max(from, f.valueTo);
+        } else {
+          src = f.value;
+          from = 0;
+          to = src.length;
+        }
         for (;;) {
-          const comma = nextSeparator(v, start);
-          if (comma < 0) {
-            out.push(parse(trimWs(start === 0 ? v : v.slice(start))));
-            break;
-          }
-          out.push(parse(trimWs(v.slice(start, comma))));
-          start = comma + 1;
+          const comma = nextSeparator(src, from, to);
+          const elementEnd = comma < 0 ? to : comma;
+          // list elements are trimmed (LWS around COMMA, §7.3.1)
+          let a = from;
+          let b = elementEnd;
+          while (a < b && (src.charCodeAt(a) === 0x20 || src.charCodeAt(a) === 0x09)) a++;
+          while (b > a && (src.charCodeAt(b - 1) === 0x20 || src.charCodeAt(b - 1) === 0x09)) b--;
+          out.push(parseIn(src, a, b));
+          if (comma < 0) break;
+          from = comma + 1;
         }
       }
     } catch (e) {
@@ -392,6 +425,27 @@ export abstract class SipMessage {
       throw e;
     }
     return out;
+  }
+
+  /** The first field of `key` parsed with `parseIn`, in place when it was received unfolded; undefined when absent. */
+  private firstIn<T>(key: string, parseIn: (src: string, start: number, end: number) => T): T | undefined {
+    const fs = this.fields;
+    for (let i = 0; i < fs.length; i++) {
+      const f = fs[i]!;
+      if (f.key !== key) continue;
+      try {
+        if (f instanceof ReceivedField && !f.folded) {
+          const from = f.valueFrom;
+          return parseIn(f.src, from, Math.max(from, f.valueTo));
+        }
+        const v = f.value;
+        return parseIn(v, 0, v.length);
+      } catch (e) {
+        if (e instanceof GrammarError) throw new SipParseError(`header/${canonicalName(key)}`, e.message);
+        throw e;
+      }
+    }
+    return undefined;
   }
 
   /** Every field of `key` parsed whole with `parse` (headers whose values hold commas, like credentials). */
@@ -431,16 +485,16 @@ export abstract class SipMessage {
 
   /** The top Via; parsed without touching the others. */
   get topVia(): Via | undefined {
-    if (this._topVia === null) this._topVia = this.single('via', parseTopVia);
+    if (this._topVia === null) this._topVia = this.firstIn('via', topViaIn);
     return this._topVia;
   }
 
   get from(): NameAddr {
-    return (this._from ??= this.mandatory('from', parseNameAddr));
+    return (this._from ??= this.firstIn('from', nameAddrIn) ?? missing('from'));
   }
 
   get to(): NameAddr {
-    return (this._to ??= this.mandatory('to', parseNameAddr));
+    return (this._to ??= this.firstIn('to', nameAddrIn) ?? missing('to'));
   }
 
   get callId(): string {
@@ -474,8 +528,13 @@ export abstract class SipMessage {
     // `Contact: *` (§10.2.2) must stand alone: values with a "*" anywhere take the checking path
     const fs = this.fields;
     let star = false;
-    for (let i = 0; i < fs.length && !star; i++) if (fs[i]!.key === 'contact' && fs[i]!.value.indexOf('*') >= 0) star = true;
-    if (!star) return this.elements('contact', parseContact);
+    for (let i = 0; i < fs.length && !star; i++) {
+      const f = fs[i]!;
+      if (f.key !== 'contact') continue;
+      if (f instanceof ReceivedField && !f.folded) star = indexIn(f.src, 0x2a /* * */, f.valueFrom, f.valueTo) >= 0;
+      else star = f.value.indexOf('*') >= 0;
+    }
+    if (!star) return this.elements('contact', contactIn);
     try {
       return parseContacts(this.valuesOf('contact'));
     } catch (e) {
@@ -491,11 +550,11 @@ export abstract class SipMessage {
   }
 
   get route(): NameAddr[] {
-    return (this._route ??= this.elements('route', parseNameAddr));
+    return (this._route ??= this.elements('route', nameAddrIn));
   }
 
   get recordRoute(): NameAddr[] {
-    return (this._recordRoute ??= this.elements('record-route', parseNameAddr));
+    return (this._recordRoute ??= this.elements('record-route', nameAddrIn));
   }
 
   /** Path (RFC 3327). */
@@ -604,7 +663,20 @@ const ACCESSORS: Record<string, (m: SipMessage) => unknown> = {
 type ByteLength = (s: string, enc: 'utf8') => number;
 const nodeByteLength: ByteLength | undefined = (globalThis as { Buffer?: { byteLength: ByteLength } }).Buffer?.byteLength;
 
-const parseTopVia = (v: string): Via => parseVia(firstElement(v));
+/** The first Via value of a field, read in place. */
+function topViaIn(src: string, start: number, end: number): Via {
+  if (indexIn(src, 0x2c /* , */, start, end) < 0) return viaIn(src, start, end);
+  let b = nextSeparator(src, start, end);
+  if (b < 0) b = end;
+  while (b > start && (src.charCodeAt(b - 1) === 0x20 || src.charCodeAt(b - 1) === 0x09)) b--;
+  return viaIn(src, start, b);
+}
+
+const nameAddrIn = (src: string, start: number, end: number): NameAddr => addressIn(src, start, end, NameAddr);
+
+function missing(key: string): never {
+  throw new SipParseError(`header/${canonicalName(key)}`, 'missing');
+}
 const parseMaxForwards = (v: string): number => parseUnsigned(v, 255, 'Max-Forwards');
 const parseContentLength = (v: string): number => parseUnsigned(v, 2 ** 31 - 1, 'Content-Length');
 
@@ -653,12 +725,6 @@ function parseAddressList(vs: string[]): NameAddr[] {
   const out: NameAddr[] = [];
   for (const v of vs) for (const e of splitList(v)) out.push(parseNameAddr(e));
   return out;
-}
-
-/** The first element of a comma-separated value, without splitting the rest. */
-function firstElement(value: string): string {
-  const comma = nextSeparator(value);
-  return comma < 0 ? value : trimWs(value.slice(0, comma));
 }
 
 /** A SIP request (RFC 3261 §7.1). */
