@@ -82,6 +82,31 @@ const KNOWN_BITS = KNOWN.map((k) => k[2]);
 const KNOWN_BY_LENGTH: number[][] = [];
 KNOWN_NAMES.forEach((n, i) => (KNOWN_BY_LENGTH[n.length] ??= []).push(i));
 
+/** Candidates by first character (ASCII). */
+const KNOWN_BY_FIRST: number[][] = [];
+KNOWN_NAMES.forEach((n, i) => (KNOWN_BY_FIRST[n.charCodeAt(0)] ??= []).push(i));
+
+/**
+ * Index in KNOWN of the name that starts a field at text[start] and is followed by the colon or
+ * whitespace, or -1: the usual field is recognised in one pass over its name.
+ */
+function knownAt(text: string, start: number, end: number): number {
+  const candidates = KNOWN_BY_FIRST[text.charCodeAt(start)];
+  if (candidates === undefined) return -1;
+  for (let i = 0; i < candidates.length; i++) {
+    const k = candidates[i]!;
+    const name = KNOWN_NAMES[k]!;
+    const len = name.length;
+    if (start + len >= end) continue;
+    let j = 1;
+    while (j < len && text.charCodeAt(start + j) === name.charCodeAt(j)) j++;
+    if (j < len) continue;
+    const c = text.charCodeAt(start + len);
+    if (c === 0x3a || c === 0x20 || c === 0x09) return k;
+  }
+  return -1;
+}
+
 /** Index in KNOWN of the name at head[start, end), or -1 (compared by character: startsWith with a position is a slow call). */
 function knownHeader(head: string, start: number, end: number): number {
   const candidates = KNOWN_BY_LENGTH[end - start];
@@ -170,32 +195,36 @@ function parseUnsafe(input: Uint8Array | string, options: ParseOptions): ParseRe
     bodyBytes = input;
   }
 
-  let eol = head.indexOf('\n');
-  if (eol < 0) eol = head.length;
-  const startLine = head.charCodeAt(eol - 1) === 0x0d ? head.slice(0, eol - 1) : head.slice(0, eol);
+  // Fields are read from `text`, the received string itself for string input (a slice of it
+  // would make every character read go through the slice), the decoded header section for bytes;
+  // either way only its first head.length characters are the header section.
+  const text = typeof input === 'string' ? input : head;
+  const n = head.length;
+  let eol = text.indexOf('\n');
+  if (eol < 0 || eol > n) eol = n;
+  const startLine = text.charCodeAt(eol - 1) === 0x0d ? text.slice(0, eol - 1) : text.slice(0, eol);
   let pos = eol + 1;
 
   // ---- header fields ----
   const fields: HeaderField[] = [];
   let seen = 0;
   let duplicate: string | undefined;
-  const n = head.length;
   while (pos < n) {
     const lineStart = pos;
     let valueEnd: number;
     let folded = false;
     // a field ends at a line end not followed by SP/HTAB (§7.3.1 folding)
     for (;;) {
-      let nl = head.indexOf('\n', pos);
-      if (nl < 0) nl = n;
+      let nl = text.indexOf('\n', pos);
+      if (nl < 0 || nl > n) nl = n;
       pos = nl + 1;
       valueEnd = nl;
       if (pos >= n) break;
-      const c = head.charCodeAt(pos);
+      const c = text.charCodeAt(pos);
       if (c !== 0x20 && c !== 0x09) break;
       folded = true;
     }
-    const rawEnd = head.charCodeAt(valueEnd - 1) === 0x0d ? valueEnd - 1 : valueEnd;
+    const rawEnd = text.charCodeAt(valueEnd - 1) === 0x0d ? valueEnd - 1 : valueEnd;
     if (rawEnd - lineStart > limits.maxLineLength) {
       // the field is left out; the others are still read (for an answer, 513)
       limitError ??= 'header line length';
@@ -204,36 +233,40 @@ function parseUnsafe(input: Uint8Array | string, options: ParseOptions): ParseRe
     if (fields.length >= limits.maxHeaders) {
       // past the count, only the fields an answer copies are kept (bounded: twice the limit)
       limitError ??= 'header count';
-      if (fields.length >= 2 * limits.maxHeaders || !isAnswerField(head, lineStart, rawEnd)) continue;
+      if (fields.length >= 2 * limits.maxHeaders || !isAnswerField(text, lineStart, rawEnd)) continue;
     }
     // field-name HCOLON, HCOLON = *( SP / HTAB ) ":" SWS. The usual shape (a token, then the
     // colon) is read in one pass; anything else takes the checks below.
+    let known = knownAt(text, lineStart, rawEnd);
     let nameEnd = lineStart;
-    while (nameEnd < rawEnd) {
-      const c = head.charCodeAt(nameEnd);
-      if (c > 127 || TOKEN[c] !== 1) break;
-      nameEnd++;
+    if (known >= 0) nameEnd += KNOWN_NAMES[known]!.length;
+    else {
+      while (nameEnd < rawEnd) {
+        const c = text.charCodeAt(nameEnd);
+        if (c > 127 || TOKEN[c] !== 1) break;
+        nameEnd++;
+      }
     }
     let colon = nameEnd;
-    while (colon < rawEnd && (head.charCodeAt(colon) === 0x20 || head.charCodeAt(colon) === 0x09)) colon++;
-    if (nameEnd === lineStart || colon >= rawEnd || head.charCodeAt(colon) !== 0x3a) {
-      colon = head.indexOf(':', lineStart);
+    while (colon < rawEnd && (text.charCodeAt(colon) === 0x20 || text.charCodeAt(colon) === 0x09)) colon++;
+    if (nameEnd === lineStart || colon >= rawEnd || text.charCodeAt(colon) !== 0x3a) {
+      colon = text.indexOf(':', lineStart);
       if (colon < 0 || colon >= rawEnd || colon === lineStart) {
-        return fail('headers', `header field without a name and colon: "${head.slice(lineStart, Math.min(rawEnd, lineStart + 40))}"`);
+        return fail('headers', `header field without a name and colon: "${text.slice(lineStart, Math.min(rawEnd, lineStart + 40))}"`);
       }
       nameEnd = colon;
-      while (nameEnd > lineStart && (head.charCodeAt(nameEnd - 1) === 0x20 || head.charCodeAt(nameEnd - 1) === 0x09)) nameEnd--;
+      while (nameEnd > lineStart && (text.charCodeAt(nameEnd - 1) === 0x20 || text.charCodeAt(nameEnd - 1) === 0x09)) nameEnd--;
+      known = knownHeader(text, lineStart, nameEnd);
     }
     let name: string;
     let key: string;
     let bit: number;
-    const known = knownHeader(head, lineStart, nameEnd);
     if (known >= 0) {
       name = KNOWN_NAMES[known]!;
       key = KNOWN_KEYS[known]!;
       bit = KNOWN_BITS[known]!;
     } else {
-      name = head.slice(lineStart, nameEnd);
+      name = text.slice(lineStart, nameEnd);
       if (!isToken(name)) return fail('headers', `bad header name "${name.slice(0, 40)}"`);
       key = headerKey(name);
       bit = bitOf(key);
@@ -242,7 +275,7 @@ function parseUnsafe(input: Uint8Array | string, options: ParseOptions): ParseRe
       if (seen & bit && bit !== B_VIA && duplicate === undefined) duplicate = key;
       seen |= bit;
     }
-    fields.push(new ReceivedField(name, key, head, lineStart, rawEnd, colon + 1, folded));
+    fields.push(new ReceivedField(name, key, text, lineStart, rawEnd, colon + 1, folded));
   }
 
   // ---- start line (§7.1, §7.2) ----
