@@ -62,9 +62,14 @@ export class AuthValue {
  * for other schemes the text is kept as it is (RFC 4475 §3.3.8: an unknown scheme is not malformed).
  */
 export function parseAuthValue(text: string): AuthValue {
-  const t = text;
-  const n = t.length;
-  let p = 0;
+  return authIn(text, 0, text.length, text);
+}
+
+/** Parse the credentials or challenge at `src[start, end)` in place; `raw` is its text when the caller has it. */
+export function authIn(src: string, start: number, end: number, raw?: string): AuthValue {
+  const t = src;
+  const n = end;
+  let p = start;
   while (p < n && (t.charCodeAt(p) === 0x20 || t.charCodeAt(p) === 0x09)) p++;
   const schemeStart = p;
   while (p < n) {
@@ -76,9 +81,10 @@ export function parseAuthValue(text: string): AuthValue {
   const scheme = t.slice(schemeStart, p);
   const digest = scheme.length === 6 && scheme.toLowerCase() === 'digest';
   const list: string[] = [];
-  const at = readAuthParams(t, p, list);
+  const at = readAuthParams(t, p, n, list);
+  const text = raw ?? src.slice(start, end);
   if (at >= 0) {
-    if (digest) throw new GrammarError(AUTH_ERRORS[authError]!, at);
+    if (digest) throw new GrammarError(AUTH_ERRORS[authError]!, at - start);
     return new AuthValue(scheme, new Params<string>([]), text);
   }
   return new AuthValue(scheme, new Params<string>(list), text);
@@ -94,12 +100,11 @@ function fault(kind: number, at: number): number {
 }
 
 /**
- * `LWS auth-param *(COMMA auth-param)` from `p` to the end of `t`, into `list` (names lower-case,
+ * `LWS auth-param *(COMMA auth-param)` from `p` to `n` in `t`, into `list` (names lower-case,
  * values unquoted, the first of a name kept). Returns -1, or the offset of the first fault (its
  * kind in `authError`).
  */
-function readAuthParams(t: string, p: number, list: string[]): number {
-  const n = t.length;
+function readAuthParams(t: string, p: number, n: number, list: string[]): number {
   const afterScheme = p;
   while (p < n && (t.charCodeAt(p) === 0x20 || t.charCodeAt(p) === 0x09)) p++;
   if (p === afterScheme && p < n) return fault(0, p);
@@ -124,11 +129,11 @@ function readAuthParams(t: string, p: number, list: string[]): number {
     let name = t.slice(nameStart, p);
     if (upper) name = name.toLowerCase();
     while (p < n && (t.charCodeAt(p) === 0x20 || t.charCodeAt(p) === 0x09)) p++;
-    if (t.charCodeAt(p) !== 0x3d) return fault(3, p);
+    if (p >= n || t.charCodeAt(p) !== 0x3d) return fault(3, p);
     p++;
     while (p < n && (t.charCodeAt(p) === 0x20 || t.charCodeAt(p) === 0x09)) p++;
     let value: string;
-    if (t.charCodeAt(p) === 0x22) {
+    if (p < n && t.charCodeAt(p) === 0x22) {
       // quoted-string: one walk to the closing quote; a quoted-pair's second character does not end it
       const vStart = p + 1;
       let q = vStart;

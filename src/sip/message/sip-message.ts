@@ -1,7 +1,7 @@
 import { GrammarError, SipParseError } from '../errors.js';
 import { contactIn, parseContact, type Contact, MAX_DELTA_SECONDS } from '../grammar/contact.js';
 import { parseCSeq, parseUnsigned, type CSeq } from '../grammar/cseq.js';
-import { parseAuthValue, type AuthValue } from '../grammar/digest.js';
+import { authIn, parseAuthValue, type AuthValue } from '../grammar/digest.js';
 import { parseMediaType, type MediaType } from '../grammar/media-type.js';
 import { parseCallId, parseDate, parseTokenList } from '../grammar/misc.js';
 import { addressIn, NameAddr, parseNameAddr } from '../grammar/name-addr.js';
@@ -448,12 +448,22 @@ export abstract class SipMessage {
     return undefined;
   }
 
-  /** Every field of `key` parsed whole with `parse` (headers whose values hold commas, like credentials). */
-  private wholeValues<T>(key: string, parse: (value: string) => T): T[] {
+  /** Every field of `key` parsed whole with `parseIn` (headers whose values hold commas, like credentials), in place when received unfolded. */
+  private wholeValues<T>(key: string, parseIn: (src: string, start: number, end: number) => T): T[] {
     const out: T[] = [];
     const fs = this.fields;
     try {
-      for (let i = 0; i < fs.length; i++) if (fs[i]!.key === key) out.push(parse(fs[i]!.value));
+      for (let i = 0; i < fs.length; i++) {
+        const f = fs[i]!;
+        if (f.key !== key) continue;
+        if (f instanceof ReceivedField && !f.folded) {
+          const from = f.valueFrom;
+          out.push(parseIn(f.src, from, Math.max(from, f.valueTo)));
+        } else {
+          const v = f.value;
+          out.push(parseIn(v, 0, v.length));
+        }
+      }
     } catch (e) {
       if (e instanceof GrammarError) throw new SipParseError(`header/${canonicalName(key)}`, e.message);
       throw e;
@@ -592,13 +602,13 @@ export abstract class SipMessage {
     return this.typed('www-authenticate', 'www-authenticate', (vs) => vs.map(parseAuthValue));
   }
   get authorization(): AuthValue[] {
-    return (this._authorization ??= this.wholeValues('authorization', parseAuthValue));
+    return (this._authorization ??= this.wholeValues('authorization', authIn));
   }
   get proxyAuthenticate(): AuthValue[] {
     return this.typed('proxy-authenticate', 'proxy-authenticate', (vs) => vs.map(parseAuthValue));
   }
   get proxyAuthorization(): AuthValue[] {
-    return (this._proxyAuthorization ??= this.wholeValues('proxy-authorization', parseAuthValue));
+    return (this._proxyAuthorization ??= this.wholeValues('proxy-authorization', authIn));
   }
 
   get userAgent(): string | undefined {
