@@ -1,6 +1,6 @@
 import { GrammarError } from '../errors.js';
 import { TOKEN } from './chars.js';
-import { addParam, Params } from './params.js';
+import { Params, paramsOf } from './params.js';
 
 /**
  * Credentials or a challenge from an authentication header (RFC 3261 §20.7, §20.27, §20.28,
@@ -87,7 +87,7 @@ export function authIn(src: string, start: number, end: number, raw?: string): A
     if (digest) throw new GrammarError(AUTH_ERRORS[authError]!, at - start);
     return new AuthValue(scheme, new Params<string>([]), text);
   }
-  return new AuthValue(scheme, new Params<string>(list), text);
+  return new AuthValue(scheme, paramsOf(list), text);
 }
 
 const AUTH_ERRORS = ['expected whitespace after scheme', 'expected ,', 'expected auth-param name', 'expected =', 'unterminated quoted-string', 'expected auth-param value'];
@@ -162,7 +162,7 @@ function readAuthParams(t: string, p: number, n: number, list: string[]): number
       if (p === vStart) return fault(5, p);
       value = t.slice(vStart, p);
     }
-    addParam(list, name, value);
+    list.push(name, value);
     while (p < n && (t.charCodeAt(p) === 0x20 || t.charCodeAt(p) === 0x09)) p++;
   }
   return -1;

@@ -23,8 +23,8 @@ export class Params<V extends string | null = string | null> implements Readonly
   /** From `[name, value]` pairs (names lower-cased; the first of a name counts). */
   static of<V extends string | null = string | null>(entries: Iterable<readonly [string, V]>): Params<V> {
     const list: Array<string | V> = [];
-    for (const [k, v] of entries) addParam(list, k.toLowerCase(), v);
-    return new Params<V>(list);
+    for (const [k, v] of entries) list.push(k.toLowerCase(), v);
+    return paramsOf(list);
   }
 
   get size(): number {
@@ -100,10 +100,33 @@ export class Params<V extends string | null = string | null> implements Readonly
 /** The parameters of a value that has none (shared: a Params never changes). */
 export const NO_PARAMS: Params = new Params([]);
 
-/** Append `name = value` to a list under construction unless `name` is already there. */
-export function addParam<V>(list: Array<string | V>, name: string, value: V): void {
-  for (let i = 0; i < list.length; i += 2) if (list[i] === name) return;
-  list.push(name, value);
+/**
+ * The Params of a list the parsers built by pushing `name, value` pairs as they read them: when a
+ * name appears twice the first one is kept. Duplicates are looked for once, at the end: pairwise
+ * for a few parameters, with a Set beyond (a line of thousands of parameters stays linear).
+ */
+export function paramsOf<V extends string | null>(list: Array<string | V>): Params<V> {
+  const n = list.length;
+  if (n === 0) return NO_PARAMS as Params<V>;
+  let duplicate = false;
+  if (n <= 32) {
+    for (let i = 2; i < n && !duplicate; i += 2) for (let j = 0; j < i; j += 2) if (list[i] === list[j]) duplicate = true;
+  } else {
+    const seen = new Set<string | V>();
+    for (let i = 0; i < n && !duplicate; i += 2) {
+      if (seen.has(list[i]!)) duplicate = true;
+      seen.add(list[i]!);
+    }
+  }
+  if (!duplicate) return new Params<V>(list);
+  const seen = new Set<string | V>();
+  const kept: Array<string | V> = [];
+  for (let i = 0; i < n; i += 2) {
+    if (seen.has(list[i]!)) continue;
+    seen.add(list[i]!);
+    kept.push(list[i]!, list[i + 1] as V);
+  }
+  return new Params<V>(kept);
 }
 
 /** Read `;name[=value]…` from the scanner until something that is not a parameter. */
@@ -111,12 +134,12 @@ export function readParams(s: Scanner): Params {
   const list: Array<string | null> = [];
   readSimpleParams(s, list);
   while (s.eat(0x3b /* ; */)) {
-    const name = s.token('parameter name').toLowerCase();
+    const name = lowerCase(s.token('parameter name'));
     let value: string | null = null;
     if (s.eat(0x3d /* = */)) value = readGenValue(s);
-    addParam(list, name, value);
+    list.push(name, value);
   }
-  return list.length === 0 ? NO_PARAMS : new Params(list);
+  return paramsOf(list);
 }
 
 /**
@@ -156,7 +179,7 @@ function readSimpleParams(s: Scanner, into: Array<string | null>): void {
     } else if (c !== -1 && c !== 0x3b && c !== 0x2c && c !== 0x3e) return;
     let name = t.slice(nameStart, nameEnd);
     if (upper) name = name.toLowerCase();
-    addParam(into, name, value);
+    into.push(name, value);
     p = q;
     s.pos = p;
   }
@@ -167,7 +190,7 @@ export function readGenValue(s: Scanner): string {
   const c = s.peek();
   if (c === 0x22) {
     const start = s.pos;
-    s.quotedString();
+    s.skipQuotedString();
     return s.text.slice(start, s.pos);
   }
   if (c === 0x5b /* [ */) {
@@ -198,6 +221,15 @@ export function readGenValue(s: Scanner): string {
 export function indexIn(t: string, c: number, from: number, end: number): number {
   for (let p = from; p < end; p++) if (t.charCodeAt(p) === c) return p;
   return -1;
+}
+
+/** `s` in lower case, the same string when it has no upper-case letter (no copy). */
+export function lowerCase(s: string): string {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c >= 0x41 && c <= 0x5a) return s.toLowerCase();
+  }
+  return s;
 }
 
 /** A parameter value without its surrounding quotes (and with quoted-pairs resolved). */

@@ -122,6 +122,30 @@ export class Scanner {
     this.fail('unterminated quoted-string');
   }
 
+  /** Step over a quoted-string (as quotedString reads it) without building its content. */
+  skipQuotedString(): void {
+    this.skipWs();
+    const t = this.text;
+    if (this.peek() !== 0x22) this.fail('expected quoted-string');
+    let p = this.pos + 1;
+    while (p < this.end) {
+      const c = t.charCodeAt(p);
+      if (c === 0x22) {
+        this.pos = p + 1;
+        return;
+      }
+      if (c === 0x5c) {
+        if (p + 1 >= this.end) break;
+        const n = t.charCodeAt(p + 1);
+        if (n === 0x0a || n === 0x0d) this.fail('bad quoted-pair');
+        p += 2;
+        continue;
+      }
+      p++;
+    }
+    this.fail('unterminated quoted-string');
+  }
+
   /** Read up to (not including) the next unquoted, un-bracketed `stop` char, or the end. */
   untilUnquoted(stop: number): string {
     const t = this.text;

@@ -1,6 +1,6 @@
 import { GrammarError } from '../errors.js';
 import { HNVCHAR, HOSTCHAR, PARAMCHAR, PASSWORD, URIC, USER } from './chars.js';
-import { addParam, formatParams, NO_PARAMS, Params } from './params.js';
+import { formatParams, NO_PARAMS, Params, paramsOf } from './params.js';
 import { unescape } from './scanner.js';
 
 /** How the host part of a URI or Via is written. */
@@ -327,9 +327,9 @@ export function sipUriIn(src: string, start: number, end: number, raw?: string):
       value = text.slice(valueStart, p);
     }
     if (p < n && text.charCodeAt(p) !== 0x3b && text.charCodeAt(p) !== 0x3f) fail('bad character in URI parameter', p - start);
-    addParam(list, name, value);
+    list.push(name, value);
   }
-  const params = list.length === 0 ? NO_PARAMS : new Params(list);
+  const params = paramsOf(list);
 
   if (p === n) return new SipUri(scheme, user, password, host, port, params, NO_HEADERS, raw ?? text.slice(start, end));
   // headers: rare, read from their own copy
@@ -390,9 +390,9 @@ export function parseUri(text: string): Uri {
     const list: Array<string | null> = [];
     for (const part of parts.slice(1)) {
       const eq = part.indexOf('=');
-      addParam(list, (eq < 0 ? part : part.slice(0, eq)).toLowerCase(), eq < 0 ? null : part.slice(eq + 1));
+      list.push((eq < 0 ? part : part.slice(0, eq)).toLowerCase(), eq < 0 ? null : part.slice(eq + 1));
     }
-    return new TelUri(parts[0]!, new Params(list), text);
+    return new TelUri(parts[0]!, paramsOf(list), text);
   }
   return new AbsoluteUri(scheme, rest, text);
 }

@@ -388,7 +388,10 @@ export abstract class SipMessage {
    * without the intermediate arrays of `valuesOf` and `splitList`: a received field is read in
    * place with `parseIn`, any other from its value with `parse`.
    */
-  private elements<T>(key: string, parseIn: (src: string, start: number, end: number) => T): T[] {
+  private elements<T>(key: string, parseIn: (src: string, start: number, end: number) => T): T[];
+  private elements<T>(key: string, parseIn: (src: string, start: number, end: number) => T, star: true): T[] | undefined;
+  /** With `star`, an element that is `*` stops the reading: undefined (the caller checks `Contact: *`). */
+  private elements<T>(key: string, parseIn: (src: string, start: number, end: number) => T, star = false): T[] | undefined {
     const out: T[] = [];
     const fs = this.fields;
     try {
@@ -415,6 +418,7 @@ export abstract class SipMessage {
           let b = elementEnd;
           while (a < b && (src.charCodeAt(a) === 0x20 || src.charCodeAt(a) === 0x09)) a++;
           while (b > a && (src.charCodeAt(b - 1) === 0x20 || src.charCodeAt(b - 1) === 0x09)) b--;
+          if (star && b === a + 1 && src.charCodeAt(a) === 0x2a) return undefined;
           out.push(parseIn(src, a, b));
           if (comma < 0) break;
           from = comma + 1;
@@ -535,16 +539,9 @@ export abstract class SipMessage {
   }
 
   private contacts(): Contact[] {
-    // `Contact: *` (§10.2.2) must stand alone: values with a "*" anywhere take the checking path
-    const fs = this.fields;
-    let star = false;
-    for (let i = 0; i < fs.length && !star; i++) {
-      const f = fs[i]!;
-      if (f.key !== 'contact') continue;
-      if (f instanceof ReceivedField && !f.folded) star = indexIn(f.src, 0x2a /* * */, f.valueFrom, f.valueTo) >= 0;
-      else star = f.value.indexOf('*') >= 0;
-    }
-    if (!star) return this.elements('contact', contactIn);
+    // `Contact: *` (§10.2.2) must stand alone: a `*` element sends the values to the checking path
+    const contacts = this.elements('contact', contactIn, true);
+    if (contacts !== undefined) return contacts;
     try {
       return parseContacts(this.valuesOf('contact'));
     } catch (e) {
