@@ -23,7 +23,7 @@ describe('Params (parameters as a flat array)', () => {
   });
 
   it('with / without return copies; the original does not change', () => {
-    const p = Params.of([['A', '1'], ['b', null]]);
+    const p = Params.of<string | null>([['A', '1'], ['b', null]]);
     const q = p.with('B', '2').with('c', '3');
     assert.deepEqual([...q], [['a', '1'], ['b', '2'], ['c', '3']]);
     assert.deepEqual([...q.without('A')], [['b', '2'], ['c', '3']]);

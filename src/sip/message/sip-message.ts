@@ -3,7 +3,7 @@ import { contactIn, parseContact, type Contact, MAX_DELTA_SECONDS } from '../gra
 import { parseCSeq, parseUnsigned, type CSeq } from '../grammar/cseq.js';
 import { authIn, parseAuthValue, type AuthValue } from '../grammar/digest.js';
 import { parseMediaType, type MediaType } from '../grammar/media-type.js';
-import { parseCallId, parseDate, parseTokenList } from '../grammar/misc.js';
+import { callIdIn, parseDate, parseTokenList } from '../grammar/misc.js';
 import { addressIn, NameAddr, parseNameAddr } from '../grammar/name-addr.js';
 import { indexIn } from '../grammar/params.js';
 import { nextSeparator, splitList } from '../grammar/scanner.js';
@@ -512,7 +512,7 @@ export abstract class SipMessage {
   }
 
   get callId(): string {
-    return (this._callId ??= this.mandatory('call-id', parseCallId));
+    return (this._callId ??= this.firstIn('call-id', callIdIn) ?? missing('call-id'));
   }
 
   get cseq(): CSeq {
