@@ -27,6 +27,7 @@ export type ParseResult =
 
 const decoder = new TextDecoder('utf-8');
 const EMPTY_BODY = new Uint8Array(0);
+const NO_OPTIONS: ParseOptions = Object.freeze({});
 
 
 /**
@@ -38,7 +39,7 @@ const EMPTY_BODY = new Uint8Array(0);
  * Date); single-valued headers that appear twice; the mandatory headers of §8.1.1; Content-Length
  * against the body. Every other header is parsed on first access.
  */
-export function parseMessage(input: Uint8Array | string, options: ParseOptions = {}): ParseResult {
+export function parseMessage(input: Uint8Array | string, options: ParseOptions = NO_OPTIONS): ParseResult {
   try {
     return parseUnsafe(input, options);
   } catch (e) {

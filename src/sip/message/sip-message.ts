@@ -106,6 +106,7 @@ export abstract class SipMessage {
   private _callId: string | undefined;
   private _cseq: CSeq | undefined;
   private _maxForwards: number | undefined | null = null;
+  private _expires: number | undefined | null = null;
   private _contentLength: number | undefined | null = null;
   // parse-once slots of the list headers a proxy or registrar reads on most requests
   private _contact: Contact[] | undefined;
@@ -300,6 +301,7 @@ export abstract class SipMessage {
     this._from = undefined;
     this._to = undefined;
     this._maxForwards = null;
+    this._expires = null;
     this._contentLength = null;
     this._contact = undefined;
     this._route = undefined;
@@ -330,6 +332,9 @@ export abstract class SipMessage {
         break;
       case 'max-forwards':
         this._maxForwards = null;
+        break;
+      case 'expires':
+        this._expires = null;
         break;
       case 'content-length':
         this._contentLength = null;
@@ -570,7 +575,8 @@ export abstract class SipMessage {
   }
 
   get expires(): number | undefined {
-    return this.typed('expires', 'expires', (vs) => (vs.length === 0 ? undefined : parseUnsigned(vs[0]!, MAX_DELTA_SECONDS, 'Expires')));
+    if (this._expires === null) this._expires = this.single('expires', parseExpires);
+    return this._expires;
   }
 
   get minExpires(): number | undefined {
@@ -685,6 +691,7 @@ function missing(key: string): never {
   throw new SipParseError(`header/${canonicalName(key)}`, 'missing');
 }
 const parseMaxForwards = (v: string): number => parseUnsigned(v, 255, 'Max-Forwards');
+const parseExpires = (v: string): number => parseUnsigned(v, MAX_DELTA_SECONDS, 'Expires');
 const parseContentLength = (v: string): number => parseUnsigned(v, 2 ** 31 - 1, 'Content-Length');
 
 /** Bytes of the UTF-8 encoding of `s` (lone surrogates count as U+FFFD, as TextEncoder writes them). */
