@@ -1,6 +1,6 @@
 import { GrammarError } from '../errors.js';
 import { TOKEN } from './chars.js';
-import { Params, paramsOf } from './params.js';
+import { paramName, Params, paramsOf } from './params.js';
 
 /**
  * Credentials or a challenge from an authentication header (RFC 3261 §20.7, §20.27, §20.28,
@@ -126,8 +126,7 @@ function readAuthParams(t: string, p: number, n: number, list: string[]): number
       p++;
     }
     if (p === nameStart) return fault(2, p);
-    let name = t.slice(nameStart, p);
-    if (upper) name = name.toLowerCase();
+    const name = upper ? t.slice(nameStart, p).toLowerCase() : paramName(t, nameStart, p);
     while (p < n && (t.charCodeAt(p) === 0x20 || t.charCodeAt(p) === 0x09)) p++;
     if (p >= n || t.charCodeAt(p) !== 0x3d) return fault(3, p);
     p++;

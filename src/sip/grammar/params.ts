@@ -177,9 +177,7 @@ function readSimpleParams(s: Scanner, into: Array<string | null>): void {
       if (e !== -1 && e !== 0x3b && e !== 0x2c && e !== 0x3e) return;
       value = t.slice(vStart, q);
     } else if (c !== -1 && c !== 0x3b && c !== 0x2c && c !== 0x3e) return;
-    let name = t.slice(nameStart, nameEnd);
-    if (upper) name = name.toLowerCase();
-    into.push(name, value);
+    into.push(upper ? t.slice(nameStart, nameEnd).toLowerCase() : paramName(t, nameStart, nameEnd), value);
     p = q;
     s.pos = p;
   }
@@ -221,6 +219,30 @@ export function readGenValue(s: Scanner): string {
 export function indexIn(t: string, c: number, from: number, end: number): number {
   for (let p = from; p < end; p++) if (t.charCodeAt(p) === c) return p;
   return -1;
+}
+
+/** Parameter names common enough to be worth sharing, by length. */
+const COMMON_NAMES: string[][] = [];
+for (const n of ['tag', 'lr', 'branch', 'rport', 'received', 'transport', 'expires', 'q', 'maddr', 'reg-id', 'user', 'ttl',
+  'username', 'realm', 'nonce', 'uri', 'response', 'algorithm', 'qop', 'nc', 'cnonce', 'opaque', 'ob', '+sip.instance']) {
+  (COMMON_NAMES[n.length] ??= []).push(n);
+}
+
+/**
+ * The lower-case parameter name at t[start, end): a common one is the shared literal (no string
+ * made per parameter, and a lookup by that literal compares by identity), any other a slice.
+ */
+export function paramName(t: string, start: number, end: number): string {
+  const candidates = COMMON_NAMES[end - start];
+  if (candidates !== undefined) {
+    for (let i = 0; i < candidates.length; i++) {
+      const n = candidates[i]!;
+      let j = 0;
+      while (j < n.length && t.charCodeAt(start + j) === n.charCodeAt(j)) j++;
+      if (j === n.length) return n;
+    }
+  }
+  return t.slice(start, end);
 }
 
 /** `s` in lower case, the same string when it has no upper-case letter (no copy). */

@@ -1,6 +1,6 @@
 import { GrammarError } from '../errors.js';
 import { HNVCHAR, HOSTCHAR, PARAMCHAR, PASSWORD, URIC, USER } from './chars.js';
-import { formatParams, NO_PARAMS, Params, paramsOf } from './params.js';
+import { formatParams, NO_PARAMS, paramName, Params, paramsOf } from './params.js';
 import { unescape } from './scanner.js';
 
 /** How the host part of a URI or Via is written. */
@@ -313,8 +313,7 @@ export function sipUriIn(src: string, start: number, end: number, raw?: string):
       p++;
     }
     if (p === nameStart) fail('empty URI parameter', nameStart - start);
-    let name = text.slice(nameStart, p);
-    if (upper) name = name.toLowerCase();
+    const name = upper ? text.slice(nameStart, p).toLowerCase() : paramName(text, nameStart, p);
     let value: string | null = null;
     if (p < n && text.charCodeAt(p) === 0x3d) {
       const valueStart = ++p;

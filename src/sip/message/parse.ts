@@ -99,11 +99,12 @@ function knownAt(text: string, start: number, end: number): number {
     const name = KNOWN_NAMES[k]!;
     const len = name.length;
     if (start + len >= end) continue;
+    // the character after the name first: it rules out the other candidates of the same initial
+    const c = text.charCodeAt(start + len);
+    if (c !== 0x3a && c !== 0x20 && c !== 0x09) continue;
     let j = 1;
     while (j < len && text.charCodeAt(start + j) === name.charCodeAt(j)) j++;
-    if (j < len) continue;
-    const c = text.charCodeAt(start + len);
-    if (c === 0x3a || c === 0x20 || c === 0x09) return k;
+    if (j === len) return k;
   }
   return -1;
 }
