@@ -1,0 +1,81 @@
+// The stdout logger when its output fails for good (EIO from a closed terminal, here EBADF from a
+// descriptor open for reading only): it mutes itself, so that pino's exit hook — a synchronous
+// flush that retries a failed write every 100 ms for as long as it fails — returns.
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { closeSync, openSync } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { symbols } from 'pino';
+import { flushThenMute, stdoutLogger } from './logger.js';
+
+async function unwritableFd(): Promise<{ fd: number; done: () => Promise<void> }> {
+  const dir = await mkdtemp(join(tmpdir(), 'parley-logger-'));
+  const file = join(dir, 'read-only');
+  await writeFile(file, '');
+  const fd = openSync(file, 'r');
+  return {
+    fd,
+    done: async () => {
+      closeSync(fd);
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+describe('stdoutLogger: an output that fails for good', () => {
+  it('a failed write mutes the stream: lines of the logger and its children are dropped', async () => {
+    const { fd, done } = await unwritableFd();
+    try {
+      const log = stdoutLogger('info', fd);
+      const child = log.child({ module: 'x' });
+      const stream = (log as unknown as Record<symbol, { on(e: string, f: () => void): void }>)[symbols.streamSym]!;
+      const failed = new Promise<void>((res) => stream.on('error', () => res()));
+      log.info('first line');
+      await failed;
+      child.info('a line of a child logger, still at level info');
+      assert.equal(log.level, 'silent');
+    } finally {
+      await done();
+    }
+  });
+
+  it('process.exit() returns after a failed write (pino flushes synchronously on exit)', async () => {
+    // in a process of its own: before the fix, its exit never ended (a loop without an event loop)
+    const { fd, done } = await unwritableFd();
+    try {
+      const code = `
+        import { stdoutLogger } from ${JSON.stringify(new URL('./logger.ts', import.meta.url).href)};
+        const log = stdoutLogger('info', 3);
+        log.info('a line that fails');
+        setTimeout(() => { log.info('another'); process.exit(0); }, 200);
+      `;
+      const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', code], { stdio: ['ignore', 'ignore', 'pipe', fd] });
+      let stderr = '';
+      child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+      const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
+      const [status, signal] = (await once(child, 'exit')) as [number | null, string | null];
+      clearTimeout(timer);
+      assert.equal(signal, null, `the process did not exit: killed after 20 s\n${stderr}`);
+      assert.equal(status, 0, stderr);
+    } finally {
+      await done();
+    }
+  });
+
+  it('flushThenMute calls back within its bound, also when nothing can be written', async () => {
+    const { fd, done } = await unwritableFd();
+    try {
+      const log = stdoutLogger('info', fd);
+      log.info('a line');
+      await new Promise<void>((res) => flushThenMute(log, 200, res));
+      const stream = (log as unknown as Record<symbol, { flushSync(): void }>)[symbols.streamSym]!;
+      stream.flushSync();
+    } finally {
+      await done();
+    }
+  });
+});
