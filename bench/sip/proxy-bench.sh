@@ -8,6 +8,7 @@
 #   BENCHES="register_auth call" bench/sip/proxy-bench.sh
 #   WORKERS=0 bench/sip/proxy-bench.sh             # Parley's SIP core in the main thread only (default auto: one worker thread per core)
 #   SKIP_KAMAILIO=1 bench/sip/proxy-bench.sh       # Parley only (for quick iterations; no ratios)
+#   PARLEY_CONFIG=/tmp/p.json bench/sip/proxy-bench.sh  # Parley with a configuration file (e.g. {"sip":{"workerUdp":false}})
 #
 # Loopback only. Every sipp run is bounded by the harness. Parley runs on 127.0.0.1:5070 (SIP_PORT)
 # (no auth, the harness's TARGET) and :5071 (AUTH_PORT; digest auth, TARGET_AUTH); Kamailio on the same ports
@@ -49,7 +50,7 @@ DATA="$RUN/parley-data"
 node "$ROOT/dist/cli/main.js" user import "$RUN/users.csv" --data-dir "$DATA" >&2
 
 node "$ROOT/dist/cli/main.js" serve --listen "udp:127.0.0.1:$SIP_PORT;noauth" "udp:127.0.0.1:$AUTH_PORT" \
-  --data-dir "$DATA" --log-level warn --workers "$WORKERS" > "$RUN/parley.log" 2>&1 &
+  --data-dir "$DATA" --log-level warn --workers "$WORKERS" ${PARLEY_CONFIG:+--config "$PARLEY_CONFIG"} > "$RUN/parley.log" 2>&1 &
 PARLEY=$!
 trap 'kill "$PARLEY" 2>/dev/null || true' EXIT
 for _ in $(seq 1 100); do grep -q "Parley is listening" "$RUN/parley.log" 2>/dev/null && break; kill -0 "$PARLEY" 2>/dev/null || break; sleep 0.2; done

@@ -48,6 +48,7 @@ export interface ParleyConfig {
     readonly workerYoungGeneration: number;
     readonly workerQueue: { readonly maxMessages: number; readonly maxBytes: number };
     readonly workerWatchdog: number;
+    readonly workerUdp: boolean;
   };
   readonly http: {
     readonly listen: readonly HttpListenConfig[];
@@ -163,17 +164,18 @@ export const CONFIG_SCHEMA: FieldSchema & { kind: 'object' } = {
         serverName: { kind: 'string', default: 'Parley', doc: 'Value of the Server header in responses (empty: no header).' },
         domains: { kind: 'strings', default: [], doc: 'Domains Parley serves (AORs `user@domain`); empty: the host name and every local address.' },
         advertise: { kind: 'string', doc: 'Host (name or IP) put in Via and Record-Route; default: the listener address, or the first external one for a wildcard listener.' },
-        workers: { kind: 'integer', min: -1, max: 64, default: -1, doc: 'SIP worker threads. -1: one per CPU core (none on a single core). 0: none, all SIP work in the main thread. N: the main thread keeps the sockets and connections and hands each message to the worker its Call-ID hashes to; each worker has its own transactions and a replica of the registrations.' },
+        workers: { kind: 'integer', min: -1, max: 64, default: -1, doc: 'SIP worker threads. -1: one per CPU core (none on a single core). 0: none, all SIP work in the main thread. N: the main thread keeps the connections (and the UDP sockets without `workerUdp`) and hands each message to the worker its Call-ID hashes to; each worker has its own transactions and a replica of the registrations.' },
         workerYoungGeneration: { kind: 'integer', min: 0, max: 4096, default: 96, doc: "MB of young generation (V8's nursery) for each SIP worker thread; 0: V8's default (48). A message's objects live for a few milliseconds, a registration's or completed transaction's for seconds or more: with a small nursery, many of the short-lived ones are still alive at a collection and get copied and promoted. Measured with two workers at 5,000 REGISTER/s: scavenging took 12 % of each worker with the default, 5 % with 96." },
         workerQueue: {
           kind: 'object',
           doc: 'The bound on what the socket thread hands one SIP worker and the worker has not yet taken.',
           fields: {
-            maxMessages: { kind: 'integer', min: 16, max: 10000000, default: 10000, doc: 'Most received messages in flight to one SIP worker (handed to it by the socket thread and not yet taken). Beyond this or `maxBytes`, UDP datagrams for that worker are dropped and counted (`shedDatagrams` in the main stats line) and stream connections (TCP, TLS, WebSocket) whose messages go to it are not read until it has worked its queue down to half; one warning when this starts for a worker, one info line when it ends.' },
+            maxMessages: { kind: 'integer', min: 16, max: 10000000, default: 10000, doc: 'Most received messages in flight to one SIP worker (handed to it by the socket thread, or by the other workers with `workerUdp`, and not yet taken). Beyond this or `maxBytes`, UDP datagrams for that worker are dropped and counted (`shedDatagrams` in the main stats line) and stream connections (TCP, TLS, WebSocket) whose messages go to it are not read until it has worked its queue down to half; one warning when this starts for a worker, one info line when it ends.' },
             maxBytes: { kind: 'integer', min: 1048576, max: 1073741824, default: 16777216, doc: 'Most bytes of received messages in flight to one SIP worker.' },
           },
         },
         workerWatchdog: { kind: 'integer', min: 0, max: 3600, default: 5, doc: "Seconds a SIP worker's event loop may go without turning (its heartbeat, a timer, stops) before the socket thread logs it, terminates it and starts another in its place (its transactions are lost; registrations are kept by the other workers and the store). 0: no watchdog. A legitimate burst (a garbage collection, a large batch) lasts milliseconds." },
+        workerUdp: { kind: 'boolean', default: true, doc: "With SIP workers on Linux: each worker binds its own socket to every UDP listener's address and port (SO_REUSEPORT) and receives and sends its datagrams itself; the kernel picks the socket by the sender's address and port, and a datagram whose Call-ID belongs to another worker is handed to that worker directly. The main thread keeps the TCP, TLS and WebSocket connections. `false` (and other systems): the main thread reads every datagram and hands it to its worker, and sends what the workers send." },
       },
     },
     http: {

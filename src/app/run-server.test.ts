@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { ROUTE_KEY_FILE } from '../server/proxy/route-key.js';
 import { configFromObject } from './config.js';
-import { isHttpListen, parseListenSpec, recordRouteKey } from './run-server.js';
+import { isHttpListen, parseListenSpec, recordRouteKey, reusePortAvailable } from './run-server.js';
 
 describe('parseListenSpec (--listen)', () => {
   it('reads SIP listeners', () => {
@@ -58,5 +58,18 @@ describe('recordRouteKey (the key of the Record-Route signatures)', () => {
 
   it('a secret shorter than 16 characters is a configuration error', () => {
     assert.throws(() => configFromObject({ proxy: { recordRouteSecret: 'short' } }), /proxy\.recordRouteSecret/);
+  });
+});
+
+describe('reusePortAvailable: the workers read their own UDP sockets where SO_REUSEPORT spreads datagrams', () => {
+  it('on Linux with Node 22.12+, 23.1+, 24 and later; not on Node 20 or other systems', () => {
+    assert.equal(reusePortAvailable('linux', '24.21.0'), true);
+    assert.equal(reusePortAvailable('linux', '26.0.0'), true);
+    assert.equal(reusePortAvailable('linux', '22.12.0'), true);
+    assert.equal(reusePortAvailable('linux', '23.1.0'), true);
+    assert.equal(reusePortAvailable('linux', '23.0.0'), false);
+    assert.equal(reusePortAvailable('linux', '22.11.0'), false);
+    assert.equal(reusePortAvailable('linux', '20.20.2'), false);
+    assert.equal(reusePortAvailable('darwin', '24.21.0'), false);
   });
 });

@@ -58,6 +58,16 @@ export function recordRouteKey(config: ParleyConfig, log: Pick<PinoLogger, 'info
   return k.key;
 }
 
+/**
+ * Can the SIP workers share the UDP ports (SO_REUSEPORT, dgram's `reusePort`, Node >= 22.12 and
+ * 23.1)? Linux spreads the datagrams over the sockets of a port; elsewhere the option is refused
+ * or does not spread them, and the main thread keeps reading them.
+ */
+export function reusePortAvailable(platform = process.platform, version = process.versions.node): boolean {
+  const [major = 0, minor = 0] = version.split('.').map(Number);
+  return platform === 'linux' && (major > 23 || (major === 23 && minor >= 1) || (major === 22 && minor >= 12));
+}
+
 /** Worker threads for `sip.workers`: -1 (auto) is one per core, none on a single core. */
 export function workerCount(configured: number, cores = availableParallelism()): number {
   if (configured >= 0) return configured;
@@ -125,6 +135,8 @@ export async function runServer(config: ParleyConfig, log: PinoLogger = stdoutLo
     throw e;
   }
   let pool: SipWorkerPool | undefined;
+  // each worker reads and writes its own UDP sockets (SO_REUSEPORT), this thread only the streams
+  const ownUdp = threads > 0 && config.sip.workerUdp && reusePortAvailable();
   const transports = new TransportLayer({
     listeners: listenerOptions,
     tls,
@@ -135,6 +147,7 @@ export async function runServer(config: ParleyConfig, log: PinoLogger = stdoutLo
     authenticatedSourceTtlMs: config.registrar.maxExpires * 1000,
     serverName: config.sip.serverName,
     log,
+    udpReusePort: ownUdp,
     // with worker threads this thread keeps the sockets and hands every message to a worker
     ...(threads > 0 ? { receiver: { onBytes: (b, f, d) => pool?.onBytes(b, f, d), onFramingError: (e, f) => pool?.onFramingError(e, f) } } : {}),
   });
@@ -158,7 +171,8 @@ export async function runServer(config: ParleyConfig, log: PinoLogger = stdoutLo
       pool = new SipWorkerPool({
         count: threads,
         entry: siblingModule('sip-worker'),
-        workerData: (index, writer): SipWorkerData => ({
+        ownUdp,
+        workerData: (index, writer, udp): SipWorkerData => ({
           index,
           count: threads,
           config,
@@ -172,6 +186,7 @@ export async function runServer(config: ParleyConfig, log: PinoLogger = stdoutLo
           // a worker started (or restarted) now runs the version every other core runs
           script: scripts.active,
           ...(writer === undefined ? {} : { writer }),
+          ...(udp === undefined ? {} : { udp }),
         }),
         ...(config.sip.workerYoungGeneration > 0 ? { resourceLimits: { maxYoungGenerationSizeMb: config.sip.workerYoungGeneration } } : {}),
         writer: {
@@ -185,6 +200,9 @@ export async function runServer(config: ParleyConfig, log: PinoLogger = stdoutLo
       });
       // every worker loads the same bindings from the store
       restoredBindings = (await pool.start(transports))[0]?.restoredBindings ?? 0;
+      // the workers' sockets take every datagram from now on (a socket of this thread left in the
+      // group would get its share from the kernel)
+      if (ownUdp) await transports.releaseUdp();
     }
   } catch (e) {
     scripts.close();

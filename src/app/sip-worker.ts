@@ -1,7 +1,9 @@
 /**
  * The entry of a SIP worker thread (server/workers): it builds the SIP core from the
  * configuration it is given — transactions, authentication, registrar with a replica of the
- * registrations, proxy — and serves the messages the socket thread hands it.
+ * registrations, proxy — and serves the messages the socket thread hands it, and, with sockets of
+ * its own on the UDP listeners (SO_REUSEPORT, server/workers/worker-udp.ts), the datagrams of its
+ * Call-IDs that it or another worker reads.
  */
 import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
 import { systemClock } from '../lib/clock.js';
@@ -14,6 +16,9 @@ import { MAX_DATAGRAM_QUEUE_MS, type FromWorker, type ScriptAck, type ScriptCont
 import { TookReport } from '../server/workers/took-report.js';
 import { beat, type Heartbeat } from '../server/workers/worker-watchdog.js';
 import { WorkerWire } from '../server/workers/worker-wire.js';
+import { HandOffBound } from '../server/workers/hand-off-bound.js';
+import type { QueueLimits } from '../server/workers/in-flight.js';
+import { WorkerUdp, type HandedDatagrams } from '../server/workers/worker-udp.js';
 import { ForwardingBindingStore } from '../server/workers/forwarding-binding-store.js';
 import { SqliteBindingStore } from '../store/sqlite/sqlite-binding-store.js';
 import { SqliteDatabase } from '../store/sqlite/sqlite-database.js';
@@ -43,6 +48,13 @@ export interface SipWorkerData {
   readonly script: ScriptVersion;
   /** The channel to the binding writer thread; none: this worker writes its bindings itself. */
   readonly writer?: MessagePort;
+  /**
+   * The counters of the datagrams the workers hand each other (hand-off-bound.ts), and their
+   * bound; present when this worker binds its own UDP sockets (SO_REUSEPORT) to the UDP listeners
+   * and receives and sends its datagrams itself. Absent: every datagram comes from, and goes
+   * through, the socket thread.
+   */
+  readonly udp?: { readonly counters: SharedArrayBuffer; readonly queue: QueueLimits };
 }
 
 /** A version as this worker loads it: the compiled module the main thread wrote, or the built-in default. */
@@ -99,7 +111,20 @@ async function main(port: MessagePort, data: SipWorkerData): Promise<void> {
   // what this worker has taken of what the socket thread handed it (the bound on its queue),
   // reported with the sends when it can
   const took = new TookReport(out);
-  const wire = new WorkerWire(out, data.streamFailureWindowMs);
+  // this worker's own UDP sockets, when it has them: datagrams of its Call-IDs go to `path`,
+  // the others to their workers (peers below); what it sends over UDP leaves from them
+  const udp =
+    data.udp === undefined
+      ? undefined
+      : new WorkerUdp({
+          index,
+          count: data.count,
+          listeners: data.listeners,
+          bound: new HandOffBound(data.udp.counters, data.udp.queue),
+          receive: (bytes, flow) => path.receiveDatagram(bytes, flow),
+          log: log.child({ module: 'transport' }),
+        });
+  const wire = new WorkerWire(out, data.streamFailureWindowMs, udp);
   const path = new MessagePath({ wire, limits: data.limits, log: log.child({ module: 'transport' }) });
   const { timers } = config.sip;
   const sip = new SipServer({ path, timers: { T1: timers.t1, T2: timers.t2, T4: timers.t4 }, serverName: config.sip.serverName, log });
@@ -186,7 +211,8 @@ async function main(port: MessagePort, data: SipWorkerData): Promise<void> {
         responses: sip.stats.responses,
         parseErrors: sip.stats.parseErrors,
         lateParseErrors: sip.stats.lateParseErrors,
-        shedDatagrams: shed,
+        shedDatagrams: shed + (udp?.stale ?? 0),
+        ...(udp === undefined ? {} : { handedOff: udp.handedOff, takenOver: udp.takenOver }),
         heapUsedMB: Math.round(process.memoryUsage().heapUsed / 1048576),
         script: routing.script.version,
         handledByScript: Object.fromEntries(routing.handled),
@@ -201,6 +227,7 @@ async function main(port: MessagePort, data: SipWorkerData): Promise<void> {
     clearInterval(statsTimer);
     clearInterval(heartbeat);
     took.close();
+    await udp?.close();
     await sip.stop();
     await location.stop();
     forwarding?.close();
@@ -239,8 +266,18 @@ async function main(port: MessagePort, data: SipWorkerData): Promise<void> {
     if (m.k === 'peer') {
       peers.get(m.i)?.close();
       peers.set(m.i, m.port);
-      m.port.on('message', (items: ToPeer[]) => {
-        for (const d of items) location.applyRemote(d.d);
+      udp?.setPeer(m.i, m.port);
+      const peer = m.port;
+      peer.on('message', (items: ToPeer[] | HandedDatagrams) => {
+        if (Array.isArray(items)) for (const d of items) location.applyRemote(d.d);
+        else udp?.takeOver(items);
+      });
+      // the other worker is gone: nothing more is handed to it until its successor's channel comes
+      peer.once('close', () => {
+        if (peers.get(m.i) === peer) {
+          peers.delete(m.i);
+          udp?.dropPeer(m.i);
+        }
       });
     } else if (m.k === 'writer') {
       // a new writer: the writes the old one left unanswered go to it
@@ -253,6 +290,8 @@ async function main(port: MessagePort, data: SipWorkerData): Promise<void> {
       stop().catch((e: unknown) => log.error({ err: e }, 'SIP worker did not stop cleanly'));
     }
   });
+  // bound last: a datagram is taken from the kernel only once the core can answer it
+  await udp?.start();
   port.postMessage({ k: 'ready', restoredBindings, script: script.version });
 }
 

@@ -20,7 +20,7 @@ export { Contact, parseContact } from './grammar/contact.js';
 export { AuthValue, parseAuthValue } from './grammar/digest.js';
 export { parseCSeq, type CSeq } from './grammar/cseq.js';
 export type { MediaType } from './grammar/media-type.js';
-export type { Params } from './grammar/params.js';
+export { Params } from './grammar/params.js';
 export { splitList, unescape } from './grammar/scanner.js';
 export { TOKEN } from './grammar/chars.js';
 export * from './transaction/index.js';

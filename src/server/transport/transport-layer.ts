@@ -1,5 +1,3 @@
-import { lookup } from 'node:dns';
-import { isIP } from 'node:net';
 import { parseMessage, serialize, type SentResponse, type SipParseError, type SipRequest, type SipResponse, type Via } from '../../sip/index.js';
 import { ConnectionTable, type SipConnection } from './connection-table.js';
 import { malformedResponse, malformedStatus, malformedWarning } from './malformed-answer.js';
@@ -16,6 +14,7 @@ import { onceError } from './once-error.js';
 import { DEFAULT_TRANSPORT_LIMITS, type TransportLimits } from './transport-limits.js';
 import { silentLogger, type Logger } from '../../lib/logger.js';
 import { UdpTransport } from './udp-transport.js';
+import { resolveHost } from './resolve-host.js';
 import type { Wire } from './wire.js';
 
 export type { TransportLayerDelegate } from './message-path.js';
@@ -90,6 +89,13 @@ export interface TransportLayerOptions {
    * success (ConnectionTable.authenticatedSources), ms. Default a day.
    */
   readonly authenticatedSourceTtlMs?: number;
+  /**
+   * Bind the UDP listeners with SO_REUSEPORT: the SIP workers bind sockets of their own to the
+   * same addresses and ports and take the datagrams from there; this layer binds first (a port 0
+   * becomes a real one, a port in use fails the start here) and gives its sockets up once the
+   * workers listen (`releaseUdp`). Default false.
+   */
+  readonly udpReusePort?: boolean;
   /** Value of the Server header on the answers the transport layer makes itself; empty for none. Default `Parley`. */
   readonly serverName?: string;
 }
@@ -186,7 +192,7 @@ export class TransportLayer implements Wire {
         const transport = l.transport === 'udp' ? this.udp : l.transport === 'tcp' ? this.tcp : this.tls;
         let info: ListenerInfo;
         try {
-          info = transport === this.udp ? await this.udp.listen(l.address, port) : await transport.listen(l.address, port, l.trusted === true);
+          info = transport === this.udp ? await this.udp.listen(l.address, port, { reusePort: this.options.udpReusePort === true }) : await transport.listen(l.address, port, l.trusted === true);
         } catch (e) {
           throw listenError(index, { transport: l.transport, address: l.address, port }, e);
         }
@@ -200,6 +206,16 @@ export class TransportLayer implements Wire {
     }
     this.state = 'started';
     return this.bound;
+  }
+
+  /**
+   * Close the UDP sockets of this thread, keeping the listeners as bound (`listeners`): the SIP
+   * workers' sockets on the same addresses and ports (SO_REUSEPORT) receive and send every
+   * datagram from now on. A socket of this thread left in the group would be given its share of
+   * datagrams by the kernel, for this thread to read and hand on.
+   */
+  async releaseUdp(): Promise<void> {
+    await this.udp.close();
   }
 
   /** Close every listener and connection. Safe to call more than once. */
@@ -319,7 +335,7 @@ export class TransportLayer implements Wire {
         return;
       }
     }
-    this.resolve(destination.remoteAddress, (address, error) => {
+    resolveHost(destination.remoteAddress, (address, error) => {
       if (address === undefined) {
         fail(new TransportError(`cannot resolve ${destination.remoteAddress}: ${error?.message ?? 'no address'}`, { cause: error }));
         return;
@@ -351,20 +367,6 @@ export class TransportLayer implements Wire {
       return;
     }
     connection.send(bytes, fail);
-  }
-
-  /** An IP address as is (synchronously, keeping send order); a name through A/AAAA lookup. */
-  private resolve(host: string, then: (address: string | undefined, error?: Error) => void): void {
-    if (isIP(host) !== 0) {
-      then(normalizeAddress(host));
-      return;
-    }
-    const name = host.startsWith('[') && host.endsWith(']') ? host.slice(1, -1) : host;
-    if (isIP(name) !== 0) {
-      then(normalizeAddress(name));
-      return;
-    }
-    lookup(name, (err, address) => (err ? then(undefined, err) : then(normalizeAddress(address))));
   }
 
   // ---- TLS ------------------------------------------------------------------------------

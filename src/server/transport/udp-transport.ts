@@ -44,10 +44,15 @@ export class UdpTransport {
     private readonly log: Logger,
   ) {}
 
-  /** Bind a listener; resolves with the bound address and port. */
-  listen(address: string, port: number): Promise<ListenerInfo> {
+  /**
+   * Bind a listener; resolves with the bound address and port. `reusePort`: SO_REUSEPORT (Linux),
+   * so that every SIP worker binds a socket of its own to the same address and port and the kernel
+   * spreads the datagrams over them (server/workers/worker-udp.ts); every socket of the group must
+   * set it.
+   */
+  listen(address: string, port: number, options: { readonly reusePort?: boolean } = {}): Promise<ListenerInfo> {
     const family = isIPv6(address) ? 6 : 4;
-    const socket = createSocket({ type: family === 6 ? 'udp6' : 'udp4' });
+    const socket = createSocket({ type: family === 6 ? 'udp6' : 'udp4', ...(options.reusePort === true ? { reusePort: true } : {}) });
     return new Promise((resolve, reject) => {
       const onError = (e: Error): void => {
         socket.close();

@@ -61,16 +61,21 @@ export class InFlight {
   constructor(
     private readonly limits: QueueLimits,
     private readonly now: () => number = Date.now,
+    /**
+     * What else waits for the worker, counted elsewhere (the datagrams other workers handed it,
+     * hand-off-bound.ts): part of the bound, and of the episode's end.
+     */
+    private readonly elsewhere?: { messages(): number; bytes(): number },
   ) {}
 
   /** Messages handed over and not yet taken. */
   get messages(): number {
-    return this.handedMessages - this.takenMessages;
+    return this.handedMessages - this.takenMessages + (this.elsewhere?.messages() ?? 0);
   }
 
   /** Bytes handed over and not yet taken. */
   get bytes(): number {
-    return this.handedBytes - this.takenBytes;
+    return this.handedBytes - this.takenBytes + (this.elsewhere?.bytes() ?? 0);
   }
 
   /** In an episode (the bound was reached and the queue has not drained to half since). */
@@ -103,6 +108,20 @@ export class InFlight {
     return 'pause';
   }
 
+  /** `n` datagrams for the worker were shed elsewhere (by the workers that hand it datagrams): an episode. */
+  shedElsewhere(n: number): void {
+    if (n <= 0) return;
+    this.since ??= this.now();
+    this.shedNow += n;
+  }
+
+  /** The episode that ends now that the queue is down to half, if one does (what is counted elsewhere drains without a report here). */
+  check(): EpisodeEnd | undefined {
+    if (this.since === undefined) return undefined;
+    if (this.messages * 2 > this.limits.maxMessages || this.bytes * 2 > this.limits.maxBytes) return undefined;
+    return this.endEpisode();
+  }
+
   /** True once per episode, the first time it is asked during one (the pool logs the start then). */
   announce(): boolean {
     if (this.since === undefined || this.announced) return false;
@@ -126,7 +145,7 @@ export class InFlight {
 
   /** The worker is gone: what was in flight to it is lost; the paused connections go on. */
   retire(): { readonly lost: number; readonly episode: EpisodeEnd | undefined } {
-    const lost = this.messages;
+    const lost = this.handedMessages - this.takenMessages;
     this.takenMessages = this.handedMessages;
     this.takenBytes = this.handedBytes;
     return { lost, episode: this.since === undefined ? undefined : this.endEpisode() };

@@ -12,6 +12,10 @@ import { DEFAULT_QUEUE_LIMITS, InFlight, type EpisodeEnd, type QueueLimits } fro
 import { startWorker } from './start-worker.js';
 import type { FromWorker, ScriptAck, ScriptControl, SendsHandled, ToWorker, WorkerFailed, WorkerReady, WriterControl } from './worker-messages.js';
 import { WorkerWatchdog } from './worker-watchdog.js';
+import { HandOffBound } from './hand-off-bound.js';
+
+/** How often the socket thread reads the hand-off counters for its episodes (ms). */
+const HAND_OFF_CHECK_MS = 250;
 
 export interface SipWorkerPoolOptions {
   /** Worker threads (1 or more), each a SIP core, numbered 0 … count-1. */
@@ -20,9 +24,16 @@ export interface SipWorkerPoolOptions {
   readonly entry: URL;
   /**
    * What each worker is given at start (structured-cloneable); `writer`: its channel to the
-   * binding writer, when there is one (transferred with the data).
+   * binding writer, when there is one (transferred with the data); `udp`: with `ownUdp`, what the
+   * worker needs to bind its own UDP sockets and hand datagrams to the others (SipWorkerData.udp).
    */
-  readonly workerData: (index: number, writer: MessagePort | undefined) => unknown;
+  readonly workerData: (index: number, writer: MessagePort | undefined, udp: { readonly counters: SharedArrayBuffer; readonly queue: QueueLimits } | undefined) => unknown;
+  /**
+   * Each worker binds its own UDP sockets to the UDP listeners (SO_REUSEPORT) and receives and
+   * sends its datagrams itself, handing those of other workers' Call-IDs to them directly
+   * (worker-udp.ts); this thread then sees only stream messages. Default false.
+   */
+  readonly ownUdp?: boolean;
   /**
    * The binding writer thread (app/binding-writer.ts): the one thread that writes bindings to
    * the store. Started before the workers, each of which gets a channel to it; stopped after them.
@@ -81,11 +92,12 @@ interface Slot {
 }
 
 /**
- * The socket thread's side of running the SIP core in worker threads (Node's dgram has no
- * SO_REUSEPORT on Node 20, and a UDP peer such as sipp talks to one socket anyway, so the
- * kernel cannot spread the load: this thread does). This thread does the socket work only:
- * receiving and sending cost about as much as all the SIP processing of a message, so it is a
- * full share of the work (measured: a SIP core beside the sockets made this thread the bottleneck).
+ * The socket thread's side of running the SIP core in worker threads. With `ownUdp` (Linux,
+ * SO_REUSEPORT) each worker reads and writes its own UDP sockets and hands datagrams of other
+ * workers' Call-IDs to them directly (worker-udp.ts): this thread keeps the stream connections
+ * (TCP, TLS, WebSocket) and watches what the workers hand each other (hand-off-bound.ts). Without
+ * it, this thread does the socket work of UDP too: receiving and sending cost about as much as all
+ * the SIP processing of a message, so it is a full share of the work.
  *
  *   sockets (TransportLayer, receiver = this) ─ Call-ID hash k ─▶ worker k: parse, transactions,
  *   auth, registrar, proxy ─ serialized bytes ─▶ this thread ─▶ sockets
@@ -115,10 +127,16 @@ export class SipWorkerPool implements RawReceiver {
   private shedDatagrams = 0;
   private lostMessages = 0;
   private silentWorkers = 0;
+  /** The counters of the datagrams the workers hand each other (with `ownUdp`). */
+  private readonly handOff: HandOffBound | undefined;
+  /** Per worker, the hand-off sheds already taken into its episode. */
+  private readonly shedSeen: number[] = [];
+  private episodeTimer: NodeJS.Timeout | undefined;
 
   constructor(private readonly options: SipWorkerPoolOptions) {
     if (options.count < 1) throw new RangeError('SipWorkerPool: at least one worker');
     this.log = options.log ?? silentLogger;
+    if (options.ownUdp === true) this.handOff = new HandOffBound(HandOffBound.allocate(options.count), options.queue ?? DEFAULT_QUEUE_LIMITS);
     const silentMs = options.watchdogMs ?? 0;
     this.watchdog = silentMs > 0 ? new WorkerWatchdog(silentMs, (index, ms) => this.onSilent(index, ms)) : undefined;
   }
@@ -127,7 +145,14 @@ export class SipWorkerPool implements RawReceiver {
   queueStats(): QueueStats {
     let paused = 0;
     for (const slot of this.workers()) paused += slot.inFlight.pausedConnections;
-    return { shedDatagrams: this.shedDatagrams, lostMessages: this.lostMessages, silentWorkers: this.silentWorkers, pausedConnections: paused };
+    let shed = this.shedDatagrams;
+    let lost = this.lostMessages;
+    if (this.handOff !== undefined)
+      for (let k = 0; k < this.options.count; k++) {
+        shed += this.handOff.shed(k);
+        lost += this.handOff.lostCount(k);
+      }
+    return { shedDatagrams: shed, lostMessages: lost, silentWorkers: this.silentWorkers, pausedConnections: paused };
   }
 
   get size(): number {
@@ -154,13 +179,39 @@ export class SipWorkerPool implements RawReceiver {
       throw e;
     }
     for (let i = 0; i < this.options.count; i++) for (let j = i + 1; j < this.options.count; j++) this.connectPeers(i, j);
+    if (this.handOff !== undefined) {
+      this.episodeTimer = setInterval(() => this.watchHandOffs(), HAND_OFF_CHECK_MS);
+      this.episodeTimer.unref();
+    }
     return ready;
+  }
+
+  /**
+   * The workers shed datagrams they would hand to a worker that does not keep up: that is this
+   * worker's episode too (one warning when it starts, one line when it ends), read from the
+   * shared counters every HAND_OFF_CHECK_MS.
+   */
+  private watchHandOffs(): void {
+    const handOff = this.handOff!;
+    for (const slot of this.workers()) {
+      if (slot.gone) continue;
+      const shed = handOff.shed(slot.index);
+      const seen = this.shedSeen[slot.index] ?? 0;
+      if (shed !== seen) {
+        this.shedSeen[slot.index] = shed;
+        slot.inFlight.shedElsewhere((shed - seen) >>> 0);
+        if (slot.inFlight.announce()) this.episodeStarts(slot);
+      }
+      const end = slot.inFlight.check();
+      if (end !== undefined) this.episodeEnds(slot, end);
+    }
   }
 
   /** Ask every worker to finish (write pending registrations), then end them. */
   async stop(): Promise<void> {
     this.stopping = true;
     this.watchdog?.close();
+    clearInterval(this.episodeTimer);
     await Promise.all(
       this.workers().map(
         (slot) =>
@@ -360,8 +411,9 @@ export class SipWorkerPool implements RawReceiver {
 
   private spawn(index: number): Promise<WorkerReady> {
     const writer = this.writerChannel();
+    const handOff = this.handOff;
     const worker = startWorker(this.options.entry, {
-      workerData: this.options.workerData(index, writer),
+      workerData: this.options.workerData(index, writer, handOff === undefined ? undefined : { counters: handOff.buffer, queue: this.options.queue ?? DEFAULT_QUEUE_LIMITS }),
       ...(writer === undefined ? {} : { transferList: [writer] }),
       ...(this.options.resourceLimits === undefined ? {} : { resourceLimits: this.options.resourceLimits }),
       name: `sip-worker-${index}`,
@@ -375,7 +427,11 @@ export class SipWorkerPool implements RawReceiver {
       }),
       ready: false,
       handled: undefined,
-      inFlight: new InFlight(this.options.queue ?? DEFAULT_QUEUE_LIMITS),
+      inFlight: new InFlight(
+        this.options.queue ?? DEFAULT_QUEUE_LIMITS,
+        Date.now,
+        handOff === undefined ? undefined : { messages: () => handOff.waitingMessages(index), bytes: () => handOff.waitingBytes(index) },
+      ),
       gone: false,
       pausedWhenGone: [],
       silent: false,
@@ -445,7 +501,11 @@ export class SipWorkerPool implements RawReceiver {
     if (slot.gone) return;
     slot.gone = true;
     this.watchdog?.forget(slot.index);
-    const { lost, episode } = slot.inFlight.retire();
+    // what the other workers handed it first (InFlight counts it as waiting until then)
+    const handedLost = this.handOff?.retire(slot.index) ?? 0;
+    const retired = slot.inFlight.retire();
+    const lost = retired.lost + handedLost;
+    const episode = retired.episode;
     this.lostMessages += lost;
     // (on stop, the workers were told to finish: what they had not taken is not news)
     if (lost > 0 && !this.stopping) this.log.warn({ worker: slot.index, lost }, `${lost} messages queued for SIP worker ${slot.index} are lost`);

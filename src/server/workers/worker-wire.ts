@@ -1,6 +1,7 @@
 import { isIP } from 'node:net';
 import type { Flow, FlowTransport } from '../transport/flow.js';
 import type { ResponseTarget } from '../transport/response-target.js';
+import { onceError } from '../transport/once-error.js';
 import { TransportError } from '../transport/transport-error.js';
 import type { Wire } from '../transport/wire.js';
 import type { Batcher } from './batcher.js';
@@ -8,6 +9,11 @@ import { exactBytes } from './exact-bytes.js';
 import type { FromWorker } from './worker-messages.js';
 
 type OnError = (error: TransportError) => void;
+
+/** Sends datagrams from the worker's own sockets (WorkerUdp). */
+export interface UdpSender {
+  send(bytes: Uint8Array, destination: Flow, onError: OnError): void;
+}
 
 /**
  * A Wire for a SIP worker thread: serialized messages go to the socket thread, which sends them
@@ -36,15 +42,30 @@ export class WorkerWire implements Wire {
     private readonly out: Batcher<FromWorker>,
     /** How long a stream send may take to fail, ms (connect + handshake timeouts). */
     streamFailureWindowMs: number,
+    /**
+     * The worker's own UDP sockets (worker-udp.ts): datagrams leave from there, with no trip
+     * through the socket thread, and their failures are known at once. None: UDP goes through the
+     * socket thread like the streams.
+     */
+    private readonly udp?: UdpSender,
   ) {
     this.long = new Generations(streamFailureWindowMs);
   }
 
   sendBytes(bytes: Uint8Array, destination: Flow, onError: OnError): void {
+    if (destination.transport === 'udp' && this.udp !== undefined) {
+      this.udp.send(bytes, destination, onceError(onError));
+      return;
+    }
     this.out.push({ k: 'send', b: exactBytes(bytes), f: destination, s: this.register(destination.transport, destination.remoteAddress, onError) });
   }
 
   sendToTarget(bytes: Uint8Array, target: ResponseTarget, onError: OnError): void {
+    // RFC 3261 §18.2.2 over UDP: to the target's address, from the listener the request came in on
+    if (target.transport === 'udp' && this.udp !== undefined) {
+      this.udp.send(bytes, { transport: 'udp', remoteAddress: target.host, remotePort: target.port, localAddress: target.localAddress, localPort: target.localPort }, onceError(onError));
+      return;
+    }
     this.out.push({ k: 'reply', b: exactBytes(bytes), t: target, s: this.register(target.transport, target.host, onError) });
   }
 

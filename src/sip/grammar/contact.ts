@@ -1,5 +1,5 @@
 import { GrammarError } from '../errors.js';
-import { NameAddr, parseNameAddr } from './name-addr.js';
+import { addressIn, NameAddr } from './name-addr.js';
 import { unquote } from './params.js';
 
 /** Largest delta-seconds value (RFC 3261 §20.19: "between 0 and (2**32)-1"). */
@@ -36,17 +36,49 @@ export class Contact extends NameAddr {
   }
 }
 
-const QVALUE = /^(0(\.\d{0,3})?|1(\.0{0,3})?)$/;
+/** qvalue = ( "0" [ "." 0*3DIGIT ] ) / ( "1" [ "." 0*3("0") ] ) (RFC 3261 §25.1). */
+function isQValue(v: string): boolean {
+  const n = v.length;
+  const c0 = v.charCodeAt(0);
+  if ((c0 !== 0x30 && c0 !== 0x31) || n > 5) return false;
+  if (n === 1) return true;
+  if (v.charCodeAt(1) !== 0x2e) return false;
+  for (let i = 2; i < n; i++) {
+    const c = v.charCodeAt(i);
+    if (c0 === 0x31 ? c !== 0x30 : c < 0x30 || c > 0x39) return false;
+  }
+  return true;
+}
+
+/** 1*DIGIT, at most `max` digits after leading zeros. */
+function isDigitRun(v: string, max: number): boolean {
+  if (v.length === 0) return false;
+  let zeros = 0;
+  while (zeros < v.length - 1 && v.charCodeAt(zeros) === 0x30) zeros++;
+  for (let i = zeros; i < v.length; i++) {
+    const c = v.charCodeAt(i);
+    if (c < 0x30 || c > 0x39) return false;
+  }
+  return v.length - zeros <= max;
+}
 
 export function parseContact(text: string): Contact {
-  const c = Contact.from(parseNameAddr(text));
-  const q = c.params.get('q');
-  if (q !== undefined && (q === null || !QVALUE.test(q))) throw new GrammarError('bad q-value', 0);
-  const e = c.params.get('expires');
-  if (e !== undefined && (e === null || !/^\d+$/.test(e) || e.replace(/^0+(?=\d)/, '').length > 10 || Number(e) > MAX_DELTA_SECONDS)) {
+  return contactIn(text, 0, text.length, text);
+}
+
+/** Parse the Contact value at `src[start, end)` in place; `raw` is its text when the caller has it. */
+export function contactIn(src: string, start: number, end: number, raw?: string): Contact {
+  const c = addressIn(src, start, end, Contact, raw);
+  const params = c.params;
+  if (params.size === 0) return c;
+  const q = params.get('q');
+  if (q !== undefined && (q === null || !isQValue(q))) throw new GrammarError('bad q-value', 0);
+  const e = params.get('expires');
+  if (e !== undefined && (e === null || !isDigitRun(e, 10) || Number(e) > MAX_DELTA_SECONDS)) {
     throw new GrammarError('bad expires parameter', 0);
   }
-  const r = c.params.get('reg-id');
-  if (r !== undefined && (r === null || !/^\d{1,10}$/.test(r))) throw new GrammarError('bad reg-id', 0);
+  const r = params.get('reg-id');
+  // reg-id = 1*DIGIT (RFC 5626 §4.1), held to 10 digits as before
+  if (r !== undefined && (r === null || r.length > 10 || !isDigitRun(r, 10))) throw new GrammarError('bad reg-id', 0);
   return c;
 }

@@ -1,4 +1,5 @@
-import { isToken } from './chars.js';
+import { GrammarError } from '../errors.js';
+import { isToken, TOKEN } from './chars.js';
 import { Scanner } from './scanner.js';
 
 /**
@@ -12,18 +13,41 @@ export interface CSeq {
 }
 
 export function parseCSeq(text: string): CSeq {
-  const s = new Scanner(text);
-  s.skipWs();
-  const digits = readDigits(s, 'sequence number');
-  const seq = Number(digits);
-  if (digits.length > 10 || seq > 2 ** 32 - 1) s.fail('sequence number must be a 32-bit unsigned integer');
-  const before = s.pos;
-  s.skipWs();
-  if (s.pos === before) s.fail('expected whitespace after sequence number');
-  const method = s.token('method');
-  s.skipWs();
-  if (!s.done) s.fail('unexpected text after method');
+  const t = text;
+  const n = t.length;
+  let p = skipWsAt(t, 0);
+  const digitsStart = p;
+  let seq = 0;
+  while (p < n) {
+    const c = t.charCodeAt(p);
+    if (c < 0x30 || c > 0x39) break;
+    seq = seq * 10 + (c - 0x30);
+    p++;
+  }
+  if (p === digitsStart) throw new GrammarError('expected sequence number', p);
+  if (p - digitsStart > 10 || seq > 2 ** 32 - 1) throw new GrammarError('sequence number must be a 32-bit unsigned integer', p);
+  const before = p;
+  p = skipWsAt(t, p);
+  if (p === before) throw new GrammarError('expected whitespace after sequence number', p);
+  const methodStart = p;
+  while (p < n) {
+    const c = t.charCodeAt(p);
+    if (c > 127 || TOKEN[c] !== 1) break;
+    p++;
+  }
+  if (p === methodStart) throw new GrammarError('expected method', p);
+  const method = t.slice(methodStart, p);
+  if (skipWsAt(t, p) !== n) throw new GrammarError('unexpected text after method', p);
   return { seq, method };
+}
+
+function skipWsAt(t: string, p: number): number {
+  while (p < t.length) {
+    const c = t.charCodeAt(p);
+    if (c !== 0x20 && c !== 0x09) break;
+    p++;
+  }
+  return p;
 }
 
 /** 1*DIGIT, returned as text (callers check the range). */
@@ -42,16 +66,29 @@ export function readDigits(s: Scanner, what: string): string {
  * no larger than `max` (Max-Forwards ≤ 255, Content-Length, delta-seconds ≤ 2**32-1).
  */
 export function parseUnsigned(text: string, max: number, what: string): number {
-  const s = new Scanner(text);
-  s.skipWs();
-  const digits = readDigits(s, what);
-  s.skipWs();
-  if (!s.done) s.fail(`unexpected text after ${what}`);
-  // strip leading zeros before the length check: "0068" is 68 (RFC 4475 §3.1.1.1)
-  const trimmed = digits.replace(/^0+(?=\d)/, '');
-  const n = Number(trimmed);
-  if (trimmed.length > 16 || n > max) s.fail(`${what} out of range (at most ${max})`);
-  return n;
+  const t = text;
+  const n = t.length;
+  let p = skipWsAt(t, 0);
+  const digitsStart = p;
+  // leading zeros do not count towards the length: "0068" is 68 (RFC 4475 §3.1.1.1)
+  while (p < n - 1 && t.charCodeAt(p) === 0x30) {
+    const d = t.charCodeAt(p + 1);
+    if (d < 0x30 || d > 0x39) break;
+    p++;
+  }
+  const significant = p;
+  let v = 0;
+  while (p < n) {
+    const c = t.charCodeAt(p);
+    if (c < 0x30 || c > 0x39) break;
+    v = v * 10 + (c - 0x30);
+    p++;
+  }
+  if (p === digitsStart) throw new GrammarError(`expected ${what}`, p);
+  const digitsEnd = p;
+  if (skipWsAt(t, p) !== n) throw new GrammarError(`unexpected text after ${what}`, p);
+  if (digitsEnd - significant > 16 || v > max) throw new GrammarError(`${what} out of range (at most ${max})`, n);
+  return v;
 }
 
 /** A Method token check for the start line and CSeq. */

@@ -1,5 +1,6 @@
+import { GrammarError } from '../errors.js';
 import { TOKEN } from './chars.js';
-import { Scanner } from './scanner.js';
+import { paramName, Params, paramsOf } from './params.js';
 
 /**
  * Credentials or a challenge from an authentication header (RFC 3261 §20.7, §20.27, §20.28,
@@ -9,7 +10,7 @@ import { Scanner } from './scanner.js';
 export class AuthValue {
   constructor(
     readonly scheme: string,
-    readonly params: ReadonlyMap<string, string>,
+    readonly params: Params<string>,
     readonly raw: string,
   ) {}
 
@@ -61,85 +62,107 @@ export class AuthValue {
  * for other schemes the text is kept as it is (RFC 4475 §3.3.8: an unknown scheme is not malformed).
  */
 export function parseAuthValue(text: string): AuthValue {
-  const s = new Scanner(text);
-  s.skipWs();
-  const scheme = s.token('auth scheme');
-  const params = new Map<string, string>();
+  return authIn(text, 0, text.length, text);
+}
+
+/** Parse the credentials or challenge at `src[start, end)` in place; `raw` is its text when the caller has it. */
+export function authIn(src: string, start: number, end: number, raw?: string): AuthValue {
+  const t = src;
+  const n = end;
+  let p = start;
+  while (p < n && (t.charCodeAt(p) === 0x20 || t.charCodeAt(p) === 0x09)) p++;
+  const schemeStart = p;
+  while (p < n) {
+    const c = t.charCodeAt(p);
+    if (c > 127 || TOKEN[c] !== 1) break;
+    p++;
+  }
+  if (p === schemeStart) throw new GrammarError('expected auth scheme', p);
+  const scheme = t.slice(schemeStart, p);
   const digest = scheme.length === 6 && scheme.toLowerCase() === 'digest';
-  const t = text;
-  const n = t.length;
-  let p = s.pos;
-  const fail = (what: string): never => {
-    s.pos = p;
-    return s.fail(what);
-  };
-  try {
-    const afterScheme = p;
-    while (p < n && (t.charCodeAt(p) === 0x20 || t.charCodeAt(p) === 0x09)) p++;
-    if (p === afterScheme && p < n) fail('expected whitespace after scheme');
-    let first = true;
-    while (p < n) {
-      if (!first) {
-        // COMMA = SWS "," SWS
-        if (t.charCodeAt(p) !== 0x2c) fail('expected ,');
-        p++;
-        while (p < n && (t.charCodeAt(p) === 0x20 || t.charCodeAt(p) === 0x09)) p++;
-      }
-      first = false;
-      const nameStart = p;
-      let upper = false;
-      while (p < n) {
-        const c = t.charCodeAt(p);
-        if (c > 127 || TOKEN[c] !== 1) break;
-        if (c >= 0x41 && c <= 0x5a) upper = true;
-        p++;
-      }
-      if (p === nameStart) fail('expected auth-param name');
-      let name = t.slice(nameStart, p);
-      if (upper) name = name.toLowerCase();
-      while (p < n && (t.charCodeAt(p) === 0x20 || t.charCodeAt(p) === 0x09)) p++;
-      if (t.charCodeAt(p) !== 0x3d) fail('expected =');
+  const list: string[] = [];
+  const at = readAuthParams(t, p, n, list);
+  const text = raw ?? src.slice(start, end);
+  if (at >= 0) {
+    if (digest) throw new GrammarError(AUTH_ERRORS[authError]!, at - start);
+    return new AuthValue(scheme, new Params<string>([]), text);
+  }
+  return new AuthValue(scheme, paramsOf(list), text);
+}
+
+const AUTH_ERRORS = ['expected whitespace after scheme', 'expected ,', 'expected auth-param name', 'expected =', 'unterminated quoted-string', 'expected auth-param value'];
+/** Which of AUTH_ERRORS the last readAuthParams that failed met. */
+let authError = 0;
+
+function fault(kind: number, at: number): number {
+  authError = kind;
+  return at;
+}
+
+/**
+ * `LWS auth-param *(COMMA auth-param)` from `p` to `n` in `t`, into `list` (names lower-case,
+ * values unquoted, the first of a name kept). Returns -1, or the offset of the first fault (its
+ * kind in `authError`).
+ */
+function readAuthParams(t: string, p: number, n: number, list: string[]): number {
+  const afterScheme = p;
+  while (p < n && (t.charCodeAt(p) === 0x20 || t.charCodeAt(p) === 0x09)) p++;
+  if (p === afterScheme && p < n) return fault(0, p);
+  let first = true;
+  while (p < n) {
+    if (!first) {
+      // COMMA = SWS "," SWS
+      if (t.charCodeAt(p) !== 0x2c) return fault(1, p);
       p++;
       while (p < n && (t.charCodeAt(p) === 0x20 || t.charCodeAt(p) === 0x09)) p++;
-      let value: string;
-      if (t.charCodeAt(p) === 0x22) {
-        // quoted-string: take the run up to the closing quote; resolve quoted-pairs only if any
-        const vStart = p + 1;
-        let q = t.indexOf('"', vStart);
-        const backslash = t.indexOf('\\', vStart);
-        let escaped = false;
-        if (backslash >= 0 && (q < 0 || backslash < q)) {
-          // quoted-pairs: walk the value so that an escaped quote does not end it
-          escaped = true;
-          q = vStart;
-          while (q < n) {
-            const c = t.charCodeAt(q);
-            if (c === 0x22) break;
-            if (c === 0x5c) q++;
-            q++;
-          }
-        }
-        if (q < 0 || q >= n) fail('unterminated quoted-string');
-        value = t.slice(vStart, q);
-        if (escaped) value = value.replace(/\\(.)/g, '$1');
-        p = q + 1;
-      } else {
-        const vStart = p;
-        // token, plus "/" ":" "@" which some clients leave unquoted in uri
-        while (p < n) {
-          const c = t.charCodeAt(p);
-          if (c > 127 || (TOKEN[c] !== 1 && c !== 0x2f && c !== 0x3a && c !== 0x40)) break;
-          p++;
-        }
-        if (p === vStart) fail('expected auth-param value');
-        value = t.slice(vStart, p);
-      }
-      if (!params.has(name)) params.set(name, value);
-      while (p < n && (t.charCodeAt(p) === 0x20 || t.charCodeAt(p) === 0x09)) p++;
     }
-  } catch (e) {
-    if (digest) throw e;
-    return new AuthValue(scheme, new Map(), text);
+    first = false;
+    const nameStart = p;
+    let upper = false;
+    while (p < n) {
+      const c = t.charCodeAt(p);
+      if (c > 127 || TOKEN[c] !== 1) break;
+      if (c >= 0x41 && c <= 0x5a) upper = true;
+      p++;
+    }
+    if (p === nameStart) return fault(2, p);
+    const name = upper ? t.slice(nameStart, p).toLowerCase() : paramName(t, nameStart, p);
+    while (p < n && (t.charCodeAt(p) === 0x20 || t.charCodeAt(p) === 0x09)) p++;
+    if (p >= n || t.charCodeAt(p) !== 0x3d) return fault(3, p);
+    p++;
+    while (p < n && (t.charCodeAt(p) === 0x20 || t.charCodeAt(p) === 0x09)) p++;
+    let value: string;
+    if (p < n && t.charCodeAt(p) === 0x22) {
+      // quoted-string: one walk to the closing quote; a quoted-pair's second character does not end it
+      const vStart = p + 1;
+      let q = vStart;
+      let escaped = false;
+      while (q < n) {
+        const c = t.charCodeAt(q);
+        if (c === 0x22) break;
+        if (c === 0x5c) {
+          escaped = true;
+          q++;
+        }
+        q++;
+      }
+      if (q >= n) return fault(4, p);
+      value = t.slice(vStart, q);
+      if (escaped) value = value.replace(/\\(.)/g, '$1');
+      p = q + 1;
+    } else {
+      const vStart = p;
+      // token, plus "/" ":" "@" which some clients leave unquoted in uri
+      while (p < n) {
+        const c = t.charCodeAt(p);
+        if (c > 127 || (TOKEN[c] !== 1 && c !== 0x2f && c !== 0x3a && c !== 0x40)) break;
+        p++;
+      }
+      if (p === vStart) return fault(5, p);
+      value = t.slice(vStart, p);
+    }
+    list.push(name, value);
+    while (p < n && (t.charCodeAt(p) === 0x20 || t.charCodeAt(p) === 0x09)) p++;
   }
-  return new AuthValue(scheme, params, text);
+  return -1;
 }

@@ -1,13 +1,35 @@
-import { isToken, isWord, trimWs } from './chars.js';
+import { isToken, trimWs, WORD } from './chars.js';
 import { GrammarError } from '../errors.js';
 
 /** Call-ID (RFC 3261 §20.8): `word [ "@" word ]`. */
 export function parseCallId(text: string): string {
   const v = trimWs(text);
-  const at = v.indexOf('@');
-  const ok = at < 0 ? isWord(v) : isWord(v.slice(0, at)) && isWord(v.slice(at + 1));
-  if (!ok) throw new GrammarError('Call-ID must be word["@"word]', 0);
+  callIdIn(v, 0, v.length);
   return v;
+}
+
+/** Check the Call-ID at `src[start, end)` (trimmed) in place and return its text. */
+export function callIdIn(src: string, start: number, end: number): string {
+  let at = -1;
+  for (let i = start; i < end; i++) {
+    if (src.charCodeAt(i) === 0x40) {
+      at = i;
+      break;
+    }
+  }
+  const ok = at < 0 ? isWordRange(src, start, end) : isWordRange(src, start, at) && isWordRange(src, at + 1, end);
+  if (!ok) throw new GrammarError('Call-ID must be word["@"word]', 0);
+  return start === 0 && end === src.length ? src : src.slice(start, end);
+}
+
+/** s[from, to) is a word: one or more word characters. */
+function isWordRange(s: string, from: number, to: number): boolean {
+  if (to <= from) return false;
+  for (let i = from; i < to; i++) {
+    const c = s.charCodeAt(i);
+    if (c > 127 || WORD[c] !== 1) return false;
+  }
+  return true;
 }
 
 /** A comma-separated list of tokens (Allow, Supported, Require, Proxy-Require, Unsupported). */

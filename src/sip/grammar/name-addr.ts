@@ -1,7 +1,7 @@
 import { TOKEN } from './chars.js';
-import { formatParams, readParams, type Params } from './params.js';
+import { formatParams, indexIn, Params, readParams } from './params.js';
 import { Scanner } from './scanner.js';
-import { parseUri, type Uri } from './uri.js';
+import { parseUriIn, type Uri } from './uri.js';
 
 /**
  * A name-addr or addr-spec with header parameters, as in From, To, Contact, Route,
@@ -29,9 +29,7 @@ export class NameAddr {
   }
 
   withParam(name: string, value: string | null): NameAddr {
-    const p = new Map(this.params);
-    p.set(name.toLowerCase(), value);
-    return new NameAddr(this.uri, this.displayName, p);
+    return new NameAddr(this.uri, this.displayName, this.params.with(name, value));
   }
 
   withUri(uri: Uri): NameAddr {
@@ -47,79 +45,93 @@ export class NameAddr {
   }
 }
 
+/** The constructor shape of NameAddr and its subclasses (Contact), so that one parser builds either. */
+type AddressClass<T extends NameAddr> = new (uri: Uri, displayName: string | undefined, params: Params, raw?: string) => T;
+
+/** Parse one element: `( name-addr / addr-spec ) *( SEMI generic-param )`, the whole string. */
+export function parseNameAddr(text: string): NameAddr {
+  return parseAddressAs(text, NameAddr);
+}
+
 /**
- * Read a name-addr or addr-spec (without the parameters after it). `displayName` is unquoted.
- * In the addr-spec form the URI ends at the first ";" or whitespace: RFC 3261 §20.10 requires
- * the angle brackets when the URI has a comma, semicolon or question mark.
+ * Parse one element as `parseNameAddr` does, building a `T` (a Contact is built directly, not
+ * copied from a NameAddr). The display name is unquoted. In the addr-spec form the URI ends at
+ * the first ";" or whitespace: RFC 3261 §20.10 requires the angle brackets when the URI has a
+ * comma, semicolon or question mark.
  */
-export function readAddress(s: Scanner): { uri: Uri; displayName: string | undefined } {
-  s.skipWs();
-  const t = s.text;
+export function parseAddressAs<T extends NameAddr>(text: string, make: AddressClass<T>): T {
+  return addressIn(text, 0, text.length, make, text);
+}
+
+/** Parse the element at `src[start, end)` in place, as parseAddressAs; `raw` is its text when the caller has it. */
+export function addressIn<T extends NameAddr>(src: string, start: number, end: number, make: AddressClass<T>, raw?: string): T {
+  const s = new Scanner(src, start, end);
+  const t = src;
   let displayName: string | undefined;
-  if (s.peek() === 0x22) {
+  let c = s.peek();
+  if (c === 0x20 || c === 0x09) {
+    s.skipWs();
+    c = s.peek();
+  }
+  if (c === 0x22) {
     displayName = s.quotedString();
     s.skipWs();
     if (s.peek() !== 0x3c) s.fail('expected < after display name');
-  } else if (s.peek() !== 0x3c) {
+  } else if (c !== 0x3c) {
     // display-name = *(token LWS): try tokens up to "<"; otherwise this is an addr-spec.
     const save = s.pos;
     let p = s.pos;
     let lastTokenEnd = -1;
     for (;;) {
-      const start = p;
-      while (p < t.length) {
-        const c = t.charCodeAt(p);
-        if (c > 127 || TOKEN[c] !== 1) break;
+      const tokenStart = p;
+      while (p < end) {
+        const d = t.charCodeAt(p);
+        if (d > 127 || TOKEN[d] !== 1) break;
         p++;
       }
-      if (p === start) break;
+      if (p === tokenStart) break;
       lastTokenEnd = p;
-      while (p < t.length && (t.charCodeAt(p) === 0x20 || t.charCodeAt(p) === 0x09)) p++;
+      while (p < end && (t.charCodeAt(p) === 0x20 || t.charCodeAt(p) === 0x09)) p++;
     }
-    if (lastTokenEnd > 0 && t.charCodeAt(p) === 0x3c) {
+    if (lastTokenEnd > start && p < end && t.charCodeAt(p) === 0x3c) {
       displayName = t.slice(save, lastTokenEnd);
       s.pos = p;
-    } else {
-      s.pos = save;
     }
   }
+  let uri: Uri;
   if (s.peek() === 0x3c) {
     // LAQUOT = SWS "<" and RAQUOT = ">" SWS: no whitespace inside the brackets.
-    const close = t.indexOf('>', s.pos);
+    const open = s.pos + 1;
+    const close = indexIn(t, 0x3e /* > */, open, end);
     if (close < 0) s.fail('unterminated <');
-    const text = t.slice(s.pos + 1, close);
+    uri = uriAt(s, open, close);
     s.pos = close + 1;
-    return { uri: uriAt(s, text, close - text.length), displayName };
+  } else {
+    // addr-spec
+    const specStart = s.pos;
+    let p = specStart;
+    while (p < end) {
+      const d = t.charCodeAt(p);
+      if (d === 0x3b || d === 0x20 || d === 0x09 || d === 0x2c) break;
+      if (d === 0x3f) s.fail('an addr-spec with headers must be enclosed in <>');
+      p++;
+    }
+    s.pos = p;
+    uri = uriAt(s, specStart, p);
   }
-  // addr-spec
-  const start = s.pos;
-  let p = start;
-  while (p < t.length) {
-    const c = t.charCodeAt(p);
-    if (c === 0x3b || c === 0x20 || c === 0x09 || c === 0x2c) break;
-    p++;
+  const params = readParams(s);
+  if (s.pos < end) {
+    s.skipWs();
+    if (!s.done) s.fail('unexpected text after address');
   }
-  const text = t.slice(start, p);
-  s.pos = p;
-  if (text.includes('?')) s.fail('an addr-spec with headers must be enclosed in <>');
-  return { uri: uriAt(s, text, start), displayName };
+  return new make(uri, displayName, params, raw ?? src.slice(start, end));
 }
 
-function uriAt(s: Scanner, text: string, offset: number): Uri {
+function uriAt(s: Scanner, start: number, end: number): Uri {
   try {
-    return parseUri(text);
+    return parseUriIn(s.text, start, end);
   } catch (e) {
-    s.pos = offset;
+    s.pos = start;
     s.fail(`bad URI: ${(e as Error).message}`);
   }
-}
-
-/** Parse one element: `( name-addr / addr-spec ) *( SEMI generic-param )`, the whole string. */
-export function parseNameAddr(text: string): NameAddr {
-  const s = new Scanner(text);
-  const { uri, displayName } = readAddress(s);
-  const params = readParams(s);
-  s.skipWs();
-  if (!s.done) s.fail('unexpected text after address');
-  return new NameAddr(uri, displayName, params, text);
 }

@@ -2,23 +2,144 @@ import { HOSTCHAR, TOKEN } from './chars.js';
 import type { Scanner } from './scanner.js';
 
 /**
- * Header parameters: `*( SEMI generic-param )`, generic-param = token [ EQUAL gen-value ],
- * gen-value = token / host / quoted-string (RFC 3261 §25.1). Names are stored lower-case
- * (parameter names are case-insensitive, §7.3.1); values exactly as written, quotes included,
- * so that serialization gives back what was received. `null` is a parameter without a value.
+ * Parameters of a header value or URI (RFC 3261 §7.3.1, §19.1.1, §25.1), in the order received.
+ * Names are stored lower-case (parameter names are case-insensitive); values exactly as written,
+ * quotes included, so that serialization gives back what was received. `null` is a parameter
+ * without a value. When a name appears twice the first one counts.
+ *
+ * Held as one flat array `[name, value, name, value, …]`: a value has a handful of parameters,
+ * and a linear search of a short array costs less to build and to read than a Map (the parsers
+ * build one per URI and per header value). Read it as a `ReadonlyMap`; it never changes once
+ * built (`with` / `without` return a copy).
  */
-export type Params = Map<string, string | null>;
+export class Params<V extends string | null = string | null> implements ReadonlyMap<string, V> {
+  /** `[name0, value0, name1, value1, …]`: names lower-case and distinct. Do not modify. */
+  readonly list: ReadonlyArray<string | V>;
+
+  constructor(list: ReadonlyArray<string | V> = []) {
+    this.list = list;
+  }
+
+  /** From `[name, value]` pairs (names lower-cased; the first of a name counts). */
+  static of<V extends string | null = string | null>(entries: Iterable<readonly [string, V]>): Params<V> {
+    const list: Array<string | V> = [];
+    for (const [k, v] of entries) list.push(k.toLowerCase(), v);
+    return paramsOf(list);
+  }
+
+  get size(): number {
+    return this.list.length >> 1;
+  }
+
+  /** The value of `name` (lower-case), `null` for a parameter without a value, undefined when absent. */
+  get(name: string): V | undefined {
+    const l = this.list;
+    for (let i = 0; i < l.length; i += 2) if (l[i] === name) return l[i + 1] as V;
+    return undefined;
+  }
+
+  has(name: string): boolean {
+    const l = this.list;
+    for (let i = 0; i < l.length; i += 2) if (l[i] === name) return true;
+    return false;
+  }
+
+  /** A copy with `name` set to `value` (in its place when present, else last). */
+  with(name: string, value: V): Params<V> {
+    const key = name.toLowerCase();
+    const l = this.list.slice();
+    for (let i = 0; i < l.length; i += 2) {
+      if (l[i] === key) {
+        l[i + 1] = value;
+        return new Params<V>(l);
+      }
+    }
+    l.push(key, value);
+    return new Params<V>(l);
+  }
+
+  /** A copy without `name`. */
+  without(name: string): Params<V> {
+    const key = name.toLowerCase();
+    const l: Array<string | V> = [];
+    const src = this.list;
+    for (let i = 0; i < src.length; i += 2) if (src[i] !== key) l.push(src[i]!, src[i + 1] as V);
+    return new Params<V>(l);
+  }
+
+  forEach(fn: (value: V, key: string, map: ReadonlyMap<string, V>) => void, thisArg?: unknown): void {
+    const l = this.list;
+    for (let i = 0; i < l.length; i += 2) fn.call(thisArg, l[i + 1] as V, l[i] as string, this);
+  }
+
+  *entries(): MapIterator<[string, V]> {
+    const l = this.list;
+    for (let i = 0; i < l.length; i += 2) yield [l[i] as string, l[i + 1] as V];
+  }
+
+  *keys(): MapIterator<string> {
+    const l = this.list;
+    for (let i = 0; i < l.length; i += 2) yield l[i] as string;
+  }
+
+  *values(): MapIterator<V> {
+    const l = this.list;
+    for (let i = 0; i < l.length; i += 2) yield l[i + 1] as V;
+  }
+
+  [Symbol.iterator](): MapIterator<[string, V]> {
+    return this.entries();
+  }
+
+  /** `;a=b;c`, the serialized form. */
+  toString(): string {
+    return formatParams(this);
+  }
+}
+
+/** The parameters of a value that has none (shared: a Params never changes). */
+export const NO_PARAMS: Params = new Params([]);
+
+/**
+ * The Params of a list the parsers built by pushing `name, value` pairs as they read them: when a
+ * name appears twice the first one is kept. Duplicates are looked for once, at the end: pairwise
+ * for a few parameters, with a Set beyond (a line of thousands of parameters stays linear).
+ */
+export function paramsOf<V extends string | null>(list: Array<string | V>): Params<V> {
+  const n = list.length;
+  if (n === 0) return NO_PARAMS as Params<V>;
+  let duplicate = false;
+  if (n <= 32) {
+    for (let i = 2; i < n && !duplicate; i += 2) for (let j = 0; j < i; j += 2) if (list[i] === list[j]) duplicate = true;
+  } else {
+    const seen = new Set<string | V>();
+    for (let i = 0; i < n && !duplicate; i += 2) {
+      if (seen.has(list[i]!)) duplicate = true;
+      seen.add(list[i]!);
+    }
+  }
+  if (!duplicate) return new Params<V>(list);
+  const seen = new Set<string | V>();
+  const kept: Array<string | V> = [];
+  for (let i = 0; i < n; i += 2) {
+    if (seen.has(list[i]!)) continue;
+    seen.add(list[i]!);
+    kept.push(list[i]!, list[i + 1] as V);
+  }
+  return new Params<V>(kept);
+}
 
 /** Read `;name[=value]…` from the scanner until something that is not a parameter. */
-export function readParams(s: Scanner, into: Params = new Map()): Params {
-  readSimpleParams(s, into);
+export function readParams(s: Scanner): Params {
+  const list: Array<string | null> = [];
+  readSimpleParams(s, list);
   while (s.eat(0x3b /* ; */)) {
-    const name = s.token('parameter name').toLowerCase();
+    const name = lowerCase(s.token('parameter name'));
     let value: string | null = null;
     if (s.eat(0x3d /* = */)) value = readGenValue(s);
-    if (!into.has(name)) into.set(name, value);
+    list.push(name, value);
   }
-  return into;
+  return paramsOf(list);
 }
 
 /**
@@ -26,9 +147,9 @@ export function readParams(s: Scanner, into: Params = new Map()): Params {
  * can and leaves the scanner at the first parameter it cannot read this way (the general loop
  * goes on from there, so both paths give the same result).
  */
-function readSimpleParams(s: Scanner, into: Params): void {
+function readSimpleParams(s: Scanner, into: Array<string | null>): void {
   const t = s.text;
-  const n = t.length;
+  const n = s.end;
   let p = s.pos;
   while (p < n && t.charCodeAt(p) === 0x3b) {
     const nameStart = p + 1;
@@ -56,9 +177,7 @@ function readSimpleParams(s: Scanner, into: Params): void {
       if (e !== -1 && e !== 0x3b && e !== 0x2c && e !== 0x3e) return;
       value = t.slice(vStart, q);
     } else if (c !== -1 && c !== 0x3b && c !== 0x2c && c !== 0x3e) return;
-    let name = t.slice(nameStart, nameEnd);
-    if (upper) name = name.toLowerCase();
-    if (!into.has(name)) into.set(name, value);
+    into.push(upper ? t.slice(nameStart, nameEnd).toLowerCase() : paramName(t, nameStart, nameEnd), value);
     p = q;
     s.pos = p;
   }
@@ -69,11 +188,11 @@ export function readGenValue(s: Scanner): string {
   const c = s.peek();
   if (c === 0x22) {
     const start = s.pos;
-    s.quotedString();
+    s.skipQuotedString();
     return s.text.slice(start, s.pos);
   }
   if (c === 0x5b /* [ */) {
-    const end = s.text.indexOf(']', s.pos);
+    const end = indexIn(s.text, 0x5d /* ] */, s.pos, s.end);
     if (end < 0) s.fail('unterminated IPv6 reference');
     const v = s.text.slice(s.pos, end + 1);
     s.pos = end + 1;
@@ -82,7 +201,7 @@ export function readGenValue(s: Scanner): string {
   const start = s.pos;
   const t = s.text;
   let p = start;
-  while (p < t.length) {
+  while (p < s.end) {
     const ch = t.charCodeAt(p);
     // ":" admits the unbracketed IPv6address of Via received (RFC 3261 §20.42)
     if (ch > 127 || (TOKEN[ch] !== 1 && HOSTCHAR[ch] !== 1 && ch !== 0x3a)) break;
@@ -91,6 +210,48 @@ export function readGenValue(s: Scanner): string {
   if (p === start) s.fail('expected parameter value');
   s.pos = p;
   return t.slice(start, p);
+}
+
+/**
+ * Index of the character `c` in `t[from, end)`, or -1. A loop rather than indexOf: a value read in
+ * place ends before the text does, and a search past its end could cross the whole message.
+ */
+export function indexIn(t: string, c: number, from: number, end: number): number {
+  for (let p = from; p < end; p++) if (t.charCodeAt(p) === c) return p;
+  return -1;
+}
+
+/** Parameter names common enough to be worth sharing, by length. */
+const COMMON_NAMES: string[][] = [];
+for (const n of ['tag', 'lr', 'branch', 'rport', 'received', 'transport', 'expires', 'q', 'maddr', 'reg-id', 'user', 'ttl',
+  'username', 'realm', 'nonce', 'uri', 'response', 'algorithm', 'qop', 'nc', 'cnonce', 'opaque', 'ob', '+sip.instance']) {
+  (COMMON_NAMES[n.length] ??= []).push(n);
+}
+
+/**
+ * The lower-case parameter name at t[start, end): a common one is the shared literal (no string
+ * made per parameter, and a lookup by that literal compares by identity), any other a slice.
+ */
+export function paramName(t: string, start: number, end: number): string {
+  const candidates = COMMON_NAMES[end - start];
+  if (candidates !== undefined) {
+    for (let i = 0; i < candidates.length; i++) {
+      const n = candidates[i]!;
+      let j = 0;
+      while (j < n.length && t.charCodeAt(start + j) === n.charCodeAt(j)) j++;
+      if (j === n.length) return n;
+    }
+  }
+  return t.slice(start, end);
+}
+
+/** `s` in lower case, the same string when it has no upper-case letter (no copy). */
+export function lowerCase(s: string): string {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c >= 0x41 && c <= 0x5a) return s.toLowerCase();
+  }
+  return s;
 }
 
 /** A parameter value without its surrounding quotes (and with quoted-pairs resolved). */
@@ -102,9 +263,14 @@ export function unquote(v: string | null | undefined): string | undefined {
   return v;
 }
 
-/** `;a=b;c` — the serialized form of a parameter map. */
+/** `;a=b;c` — the serialized form of parameters. */
 export function formatParams(params: ReadonlyMap<string, string | null>): string {
   let out = '';
+  if (params instanceof Params) {
+    const l = params.list;
+    for (let i = 0; i < l.length; i += 2) out += l[i + 1] === null ? `;${l[i]}` : `;${l[i]}=${l[i + 1]}`;
+    return out;
+  }
   for (const [k, v] of params) out += v === null ? `;${k}` : `;${k}=${v}`;
   return out;
 }

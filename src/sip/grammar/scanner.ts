@@ -8,15 +8,24 @@ import { TOKEN, trimWs } from './chars.js';
  * stand around the separators (HCOLON, SEMI, COMMA, EQUAL, SLASH, LAQUOT, RAQUOT).
  */
 export class Scanner {
-  pos = 0;
-  constructor(readonly text: string) {}
+  pos: number;
+  /** Where the value ends in `text` (a value may be read in place, inside the header section). */
+  readonly end: number;
+  constructor(
+    readonly text: string,
+    start = 0,
+    end = text.length,
+  ) {
+    this.pos = start;
+    this.end = end;
+  }
 
   get done(): boolean {
-    return this.pos >= this.text.length;
+    return this.pos >= this.end;
   }
 
   peek(): number {
-    return this.pos < this.text.length ? this.text.charCodeAt(this.pos) : -1;
+    return this.pos < this.end ? this.text.charCodeAt(this.pos) : -1;
   }
 
   fail(what: string): never {
@@ -26,7 +35,7 @@ export class Scanner {
   skipWs(): void {
     const t = this.text;
     let p = this.pos;
-    while (p < t.length) {
+    while (p < this.end) {
       const c = t.charCodeAt(p);
       if (c !== 0x20 && c !== 0x09) break;
       p++;
@@ -56,7 +65,7 @@ export class Scanner {
     const t = this.text;
     const start = this.pos;
     let p = start;
-    while (p < t.length) {
+    while (p < this.end) {
       const c = t.charCodeAt(p);
       if (c > 127 || TOKEN[c] !== 1) break;
       p++;
@@ -71,7 +80,7 @@ export class Scanner {
     const t = this.text;
     const start = this.pos;
     let p = start;
-    while (p < t.length) {
+    while (p < this.end) {
       const c = t.charCodeAt(p);
       if (c > 127 || table[c] !== 1) break;
       p++;
@@ -87,11 +96,11 @@ export class Scanner {
   quotedString(): string {
     this.skipWs();
     const t = this.text;
-    if (t.charCodeAt(this.pos) !== 0x22) this.fail('expected quoted-string');
+    if (this.peek() !== 0x22) this.fail('expected quoted-string');
     let p = this.pos + 1;
     let out = '';
     let runStart = p;
-    while (p < t.length) {
+    while (p < this.end) {
       const c = t.charCodeAt(p);
       if (c === 0x22) {
         out += t.slice(runStart, p);
@@ -100,12 +109,36 @@ export class Scanner {
       }
       if (c === 0x5c) {
         out += t.slice(runStart, p);
-        if (p + 1 >= t.length) break;
+        if (p + 1 >= this.end) break;
         const n = t.charCodeAt(p + 1);
         if (n === 0x0a || n === 0x0d) this.fail('bad quoted-pair');
         out += t[p + 1];
         p += 2;
         runStart = p;
+        continue;
+      }
+      p++;
+    }
+    this.fail('unterminated quoted-string');
+  }
+
+  /** Step over a quoted-string (as quotedString reads it) without building its content. */
+  skipQuotedString(): void {
+    this.skipWs();
+    const t = this.text;
+    if (this.peek() !== 0x22) this.fail('expected quoted-string');
+    let p = this.pos + 1;
+    while (p < this.end) {
+      const c = t.charCodeAt(p);
+      if (c === 0x22) {
+        this.pos = p + 1;
+        return;
+      }
+      if (c === 0x5c) {
+        if (p + 1 >= this.end) break;
+        const n = t.charCodeAt(p + 1);
+        if (n === 0x0a || n === 0x0d) this.fail('bad quoted-pair');
+        p += 2;
         continue;
       }
       p++;
@@ -120,7 +153,7 @@ export class Scanner {
     let p = start;
     let inQuote = false;
     let angle = 0;
-    while (p < t.length) {
+    while (p < this.end) {
       const c = t.charCodeAt(p);
       if (inQuote) {
         if (c === 0x5c) p++;
@@ -140,10 +173,10 @@ export class Scanner {
  * Index of the next comma at or after `from` that separates list elements, or -1: a comma inside
  * a quoted-string or inside `<…>` is not a separator (RFC 3261 §7.3.1).
  */
-export function nextSeparator(value: string, from = 0): number {
+export function nextSeparator(value: string, from = 0, end = value.length): number {
   let inQuote = false;
   let angle = false;
-  const n = value.length;
+  const n = end;
   for (let p = from; p < n; p++) {
     const c = value.charCodeAt(p);
     if (inQuote) {

@@ -1,5 +1,6 @@
 import { GrammarError } from '../errors.js';
 import { HNVCHAR, HOSTCHAR, PARAMCHAR, PASSWORD, URIC, USER } from './chars.js';
+import { formatParams, NO_PARAMS, paramName, Params, paramsOf } from './params.js';
 import { unescape } from './scanner.js';
 
 /** How the host part of a URI or Via is written. */
@@ -48,8 +49,8 @@ export class SipUri {
     readonly password: string | undefined,
     readonly host: string,
     readonly port: number | undefined,
-    readonly params: ReadonlyMap<string, string | null> = new Map(),
-    readonly headers: ReadonlyMap<string, string> = new Map(),
+    readonly params: Params = NO_PARAMS,
+    readonly headers: ReadonlyMap<string, string> = NO_HEADERS,
     raw?: string,
   ) {
     this._raw = raw;
@@ -87,15 +88,11 @@ export class SipUri {
   }
 
   withParam(name: string, value: string | null): SipUri {
-    const p = new Map(this.params);
-    p.set(name.toLowerCase(), value);
-    return new SipUri(this.scheme, this.user, this.password, this.host, this.port, p, this.headers);
+    return new SipUri(this.scheme, this.user, this.password, this.host, this.port, this.params.with(name, value), this.headers);
   }
 
   withoutParam(name: string): SipUri {
-    const p = new Map(this.params);
-    p.delete(name.toLowerCase());
-    return new SipUri(this.scheme, this.user, this.password, this.host, this.port, p, this.headers);
+    return new SipUri(this.scheme, this.user, this.password, this.host, this.port, this.params.without(name), this.headers);
   }
 
   withoutHeaders(): SipUri {
@@ -112,7 +109,7 @@ export class SipUri {
     }
     s += this.host;
     if (this.port !== undefined) s += ':' + this.port;
-    for (const [k, v] of this.params) s += v === null ? `;${k}` : `;${k}=${v}`;
+    s += formatParams(this.params);
     let first = true;
     for (const [k, v] of this.headers) {
       s += (first ? '?' : '&') + k + '=' + v;
@@ -129,7 +126,7 @@ export class TelUri {
   readonly scheme = 'tel' as const;
   constructor(
     readonly number: string,
-    readonly params: ReadonlyMap<string, string | null>,
+    readonly params: Params,
     readonly raw: string,
   ) {}
   toString(): string {
@@ -152,6 +149,9 @@ export class AbsoluteUri {
 
 export type Uri = SipUri | TelUri | AbsoluteUri;
 
+/** Shared empty headers for URIs without any (never mutated: the field is readonly). */
+const NO_HEADERS: ReadonlyMap<string, string> = new Map();
+
 function fail(what: string, offset: number): never {
   throw new GrammarError(what, offset);
 }
@@ -170,9 +170,6 @@ function isHex(c: number): boolean {
   return (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x46) || (c >= 0x61 && c <= 0x66);
 }
 
-/** Shared empty maps for URIs without parameters or headers (never mutated: the fields are readonly). */
-const NO_PARAMS: ReadonlyMap<string, string | null> = new Map();
-const NO_HEADERS: ReadonlyMap<string, string> = new Map();
 
 /** IPv4address = 1*3DIGIT "." 1*3DIGIT "." 1*3DIGIT "." 1*3DIGIT, each at most 255. */
 function isIPv4(s: string): boolean {
@@ -204,21 +201,40 @@ function hasUpper(s: string): boolean {
 
 /** Parse `sip:`/`sips:` URI text (the whole string). Throws GrammarError. */
 export function parseSipUri(text: string): SipUri {
+  return sipUriIn(text, 0, text.length, text);
+}
+
+/**
+ * Parse the SIP or SIPS URI at `src[start, end)` in place (inside a header value or the header
+ * section: no copy is scanned). `raw` is its text when the caller has it already.
+ */
+export function sipUriIn(src: string, start: number, end: number, raw?: string): SipUri {
+  const text = src;
   let p: number;
   let scheme: 'sip' | 'sips';
   // "sip" / "sips" in any case (schemes are case-insensitive, RFC 3261 §19.1.4)
-  const isSip = (text.charCodeAt(0) | 0x20) === 0x73 && (text.charCodeAt(1) | 0x20) === 0x69 && (text.charCodeAt(2) | 0x20) === 0x70;
-  if (isSip && text.charCodeAt(3) === 0x3a /* : */) {
+  const n = end;
+  const isSip = n - start >= 4 && (text.charCodeAt(start) | 0x20) === 0x73 && (text.charCodeAt(start + 1) | 0x20) === 0x69 && (text.charCodeAt(start + 2) | 0x20) === 0x70;
+  if (isSip && text.charCodeAt(start + 3) === 0x3a /* : */) {
     scheme = 'sip';
-    p = 4;
-  } else if (isSip && (text.charCodeAt(3) | 0x20) === 0x73 && text.charCodeAt(4) === 0x3a) {
+    p = start + 4;
+  } else if (isSip && n - start >= 5 && (text.charCodeAt(start + 3) | 0x20) === 0x73 && text.charCodeAt(start + 4) === 0x3a) {
     scheme = 'sips';
-    p = 5;
+    p = start + 5;
   } else return fail('not a sip or sips URI', 0);
 
   let user: string | undefined;
   let password: string | undefined;
-  const at = text.indexOf('@', p);
+  let at = -1;
+  // the "@" of userinfo: "@" is in no character class of hostport, parameters or headers but the
+  // headers' (a "?" before it: headers, not userinfo)
+  for (let i = p; i < n; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0x40) {
+      at = i;
+      break;
+    }
+  }
   if (at >= 0) {
     // userinfo = ( user / telephone-subscriber ) [ ":" password ] "@"
     let colon = -1;
@@ -230,28 +246,33 @@ export function parseSipUri(text: string): SipUri {
         table = PASSWORD;
         continue;
       }
-      if (c > 127 || table[c] !== 1) fail(colon < 0 ? 'bad character in user' : 'bad character in password', i);
-      if (c === 0x25 && (i + 2 >= at || !isHex(text.charCodeAt(i + 1)) || !isHex(text.charCodeAt(i + 2)))) fail('bad escape in userinfo', i);
+      if (c > 127 || table[c] !== 1) fail(colon < 0 ? 'bad character in user' : 'bad character in password', i - start);
+      if (c === 0x25 && (i + 2 >= at || !isHex(text.charCodeAt(i + 1)) || !isHex(text.charCodeAt(i + 2)))) fail('bad escape in userinfo', i - start);
     }
     if (colon >= 0) {
       user = text.slice(p, colon);
       password = text.slice(colon + 1, at);
     } else user = text.slice(p, at);
-    if (user.length === 0) fail('empty user', p);
+    if (user.length === 0) fail('empty user', p - start);
     p = at + 1;
   }
 
   // hostport
   let host: string;
-  const n = text.length;
-  if (text.charCodeAt(p) === 0x5b) {
-    const close = text.indexOf(']', p);
-    if (close < 0) fail('unterminated IPv6 reference', p);
+  if (text.charCodeAt(p) === 0x5b && p < n) {
+    let close = -1;
+    for (let i = p; i < n; i++) {
+      if (text.charCodeAt(i) === 0x5d) {
+        close = i;
+        break;
+      }
+    }
+    if (close < 0) fail('unterminated IPv6 reference', p - start);
     host = text.slice(p, close + 1);
     p = close + 1;
-    if (hostKind(host) !== 'ipv6') fail('bad IPv6 reference', p);
+    if (hostKind(host) !== 'ipv6') fail('bad IPv6 reference', p - start);
   } else {
-    const start = p;
+    const hostStart = p;
     let numeric = true;
     while (p < n) {
       const c = text.charCodeAt(p);
@@ -259,14 +280,14 @@ export function parseSipUri(text: string): SipUri {
       if (c !== 0x2e && (c < 0x30 || c > 0x39)) numeric = false;
       p++;
     }
-    if (p === start) fail('missing host', p);
-    host = text.slice(start, p);
+    if (p === hostStart) fail('missing host', p - start);
+    host = text.slice(hostStart, p);
     // a host of digits and dots must be an IPv4address; a name must not start with "-" or "."
-    if (numeric ? !isIPv4(host) : host.charCodeAt(0) === 0x2d || host.charCodeAt(0) === 0x2e) fail('bad host', start);
+    if (numeric ? !isIPv4(host) : host.charCodeAt(0) === 0x2d || host.charCodeAt(0) === 0x2e) fail('bad host', hostStart - start);
   }
   let port: number | undefined;
-  if (text.charCodeAt(p) === 0x3a) {
-    const start = ++p;
+  if (p < n && text.charCodeAt(p) === 0x3a) {
+    const portStart = ++p;
     let v = 0;
     while (p < n) {
       const c = text.charCodeAt(p);
@@ -274,13 +295,13 @@ export function parseSipUri(text: string): SipUri {
       v = v * 10 + (c - 0x30);
       p++;
     }
-    if (p === start || p - start > 5 || v > 65535) fail('bad port', start);
+    if (p === portStart || p - portStart > 5 || v > 65535) fail('bad port', portStart - start);
     port = v;
   }
 
   // uri-parameters = *( ";" uri-parameter ); uri-parameter = pname [ "=" pvalue ]
-  if (p === n) return new SipUri(scheme, user, password, host, port, NO_PARAMS, NO_HEADERS, text);
-  const params = new Map<string, string | null>();
+  if (p === n) return new SipUri(scheme, user, password, host, port, NO_PARAMS, NO_HEADERS, raw ?? text.slice(start, end));
+  const list: Array<string | null> = [];
   while (p < n && text.charCodeAt(p) === 0x3b) {
     const nameStart = ++p;
     let upper = false;
@@ -288,46 +309,62 @@ export function parseSipUri(text: string): SipUri {
       const c = text.charCodeAt(p);
       if (c > 127 || PARAMCHAR[c] !== 1) break;
       if (c >= 0x41 && c <= 0x5a) upper = true;
-      else if (c === 0x25 && (!isHex(text.charCodeAt(p + 1)) || !isHex(text.charCodeAt(p + 2)))) fail('bad escape in URI parameter', p);
+      else if (c === 0x25 && (p + 2 >= n || !isHex(text.charCodeAt(p + 1)) || !isHex(text.charCodeAt(p + 2)))) fail('bad escape in URI parameter', p - start);
       p++;
     }
-    if (p === nameStart) fail('empty URI parameter', nameStart);
-    let name = text.slice(nameStart, p);
-    if (upper) name = name.toLowerCase();
+    if (p === nameStart) fail('empty URI parameter', nameStart - start);
+    const name = upper ? text.slice(nameStart, p).toLowerCase() : paramName(text, nameStart, p);
     let value: string | null = null;
-    if (text.charCodeAt(p) === 0x3d) {
+    if (p < n && text.charCodeAt(p) === 0x3d) {
       const valueStart = ++p;
       while (p < n) {
         const c = text.charCodeAt(p);
         if (c > 127 || PARAMCHAR[c] !== 1) break;
-        if (c === 0x25 && (!isHex(text.charCodeAt(p + 1)) || !isHex(text.charCodeAt(p + 2)))) fail('bad escape in URI parameter', p);
+        if (c === 0x25 && (p + 2 >= n || !isHex(text.charCodeAt(p + 1)) || !isHex(text.charCodeAt(p + 2)))) fail('bad escape in URI parameter', p - start);
         p++;
       }
       value = text.slice(valueStart, p);
     }
-    if (p < n && text.charCodeAt(p) !== 0x3b && text.charCodeAt(p) !== 0x3f) fail('bad character in URI parameter', p);
-    if (!params.has(name)) params.set(name, value);
+    if (p < n && text.charCodeAt(p) !== 0x3b && text.charCodeAt(p) !== 0x3f) fail('bad character in URI parameter', p - start);
+    list.push(name, value);
   }
+  const params = paramsOf(list);
 
-  // headers
-  if (p === n) return new SipUri(scheme, user, password, host, port, params, NO_HEADERS, text);
+  if (p === n) return new SipUri(scheme, user, password, host, port, params, NO_HEADERS, raw ?? text.slice(start, end));
+  // headers: rare, read from their own copy
+  const rest = text.slice(p, n);
+  const uriText = raw ?? text.slice(start, end);
+  const headers = readUriHeaders(rest, p - start);
+  return new SipUri(scheme, user, password, host, port, params, headers, uriText);
+}
+
+/** `[ "?" header *( "&" header ) ]` to the end of `text`; `offset` places errors in the URI. */
+function readUriHeaders(text: string, offset: number): ReadonlyMap<string, string> {
+  const n = text.length;
+  let p = 0;
+  if (text.charCodeAt(0) !== 0x3f) fail('unexpected character in URI', offset);
   const headers = new Map<string, string>();
-  if (p < n && text.charCodeAt(p) === 0x3f) {
-    p++;
-    while (p <= n) {
-      let end = text.indexOf('&', p);
-      if (end < 0) end = n;
-      const eq = text.indexOf('=', p);
-      if (eq <= p || eq >= end) fail('bad URI header', p);
-      checkRun(text, p, eq, HNVCHAR, 'URI header name');
-      checkRun(text, eq + 1, end, HNVCHAR, 'URI header value');
-      headers.set(text.slice(p, eq), text.slice(eq + 1, end));
-      p = end + 1;
-    }
-    p = n;
+  p++;
+  while (p <= n) {
+    let end = text.indexOf('&', p);
+    if (end < 0) end = n;
+    const eq = text.indexOf('=', p);
+    if (eq <= p || eq >= end) fail('bad URI header', offset + p);
+    checkRun(text, p, eq, HNVCHAR, 'URI header name');
+    checkRun(text, eq + 1, end, HNVCHAR, 'URI header value');
+    headers.set(text.slice(p, eq), text.slice(eq + 1, end));
+    p = end + 1;
   }
-  if (p !== n) fail('unexpected character in URI', p);
-  return new SipUri(scheme, user, password, host, port, params, headers, text);
+  return headers;
+}
+
+/** Parse the URI at `src[start, end)` in place (see sipUriIn); other schemes from their own copy. */
+export function parseUriIn(src: string, start: number, end: number): Uri {
+  if (end - start >= 4 && (src.charCodeAt(start) | 0x20) === 0x73 && (src.charCodeAt(start + 1) | 0x20) === 0x69 && (src.charCodeAt(start + 2) | 0x20) === 0x70) {
+    const c3 = src.charCodeAt(start + 3);
+    if (c3 === 0x3a || ((c3 | 0x20) === 0x73 && end - start >= 5 && src.charCodeAt(start + 4) === 0x3a)) return sipUriIn(src, start, end);
+  }
+  return parseUri(src.slice(start, end));
 }
 
 /** Parse any URI the SIP grammar allows where a URI stands (SIP, SIPS, tel, absoluteURI). */
@@ -349,12 +386,12 @@ export function parseUri(text: string): Uri {
   checkRun(text, colon + 1, text.length, URIC, 'URI');
   if (scheme === 'tel') {
     const parts = rest.split(';');
-    const params = new Map<string, string | null>();
+    const list: Array<string | null> = [];
     for (const part of parts.slice(1)) {
       const eq = part.indexOf('=');
-      params.set((eq < 0 ? part : part.slice(0, eq)).toLowerCase(), eq < 0 ? null : part.slice(eq + 1));
+      list.push((eq < 0 ? part : part.slice(0, eq)).toLowerCase(), eq < 0 ? null : part.slice(eq + 1));
     }
-    return new TelUri(parts[0]!, params, text);
+    return new TelUri(parts[0]!, paramsOf(list), text);
   }
   return new AbsoluteUri(scheme, rest, text);
 }

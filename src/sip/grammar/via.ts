@@ -1,6 +1,6 @@
 import { GrammarError } from '../errors.js';
 import { HOSTCHAR } from './chars.js';
-import { formatParams, readParams, type Params } from './params.js';
+import { formatParams, indexIn, Params, readParams } from './params.js';
 import { Scanner } from './scanner.js';
 import { hostKind } from './uri.js';
 
@@ -48,15 +48,23 @@ export class Via {
   }
 
   withParam(name: string, value: string | null): Via {
-    const p = new Map(this.params);
-    p.set(name.toLowerCase(), value);
-    return new Via(this.transport, this.host, this.port, p, this.protocol);
+    return new Via(this.transport, this.host, this.port, this.params.with(name, value), this.protocol);
   }
 
   toString(): string {
     if (this.raw !== undefined) return this.raw;
     return `${this.protocol}/${this.transport} ${this.host}${this.port === undefined ? '' : ':' + this.port}${formatParams(this.params)}`;
   }
+}
+
+/** 1 to `max` decimal digits and nothing else. */
+function isDigits(s: string, max: number): boolean {
+  if (s.length === 0 || s.length > max) return false;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x30 || c > 0x39) return false;
+  }
+  return true;
 }
 
 function hasLower(s: string): boolean {
@@ -74,13 +82,27 @@ const IPV4_OR_6 = (h: string): boolean => {
 
 /** Parse one Via value (one element of the comma-separated list). Throws GrammarError. */
 export function parseVia(text: string): Via {
-  const s = new Scanner(text);
+  return viaIn(text, 0, text.length, text);
+}
+
+/** "SIP/2.0/" at src[p]. */
+function sip20At(src: string, p: number, end: number): boolean {
+  return (
+    end - p > 8 && src.charCodeAt(p) === 0x53 && src.charCodeAt(p + 1) === 0x49 && src.charCodeAt(p + 2) === 0x50 &&
+    src.charCodeAt(p + 3) === 0x2f && src.charCodeAt(p + 4) === 0x32 && src.charCodeAt(p + 5) === 0x2e &&
+    src.charCodeAt(p + 6) === 0x30 && src.charCodeAt(p + 7) === 0x2f
+  );
+}
+
+/** Parse the Via value at `src[start, end)` in place; `raw` is its text when the caller has it. */
+export function viaIn(src: string, start: number, end: number, raw?: string): Via {
+  const s = new Scanner(src, start, end);
   let name = 'SIP';
   let version = '2.0';
   let transport: string;
-  if (text.startsWith('SIP/2.0/')) {
+  if (sip20At(src, start, end)) {
     // the usual spelling, without whitespace around the slashes
-    s.pos = 8;
+    s.pos = start + 8;
     transport = s.token('transport');
     if (hasLower(transport)) transport = transport.toUpperCase();
   } else {
@@ -98,43 +120,51 @@ export function parseVia(text: string): Via {
   let host: string;
   const t = s.text;
   if (s.peek() === 0x5b) {
-    const close = t.indexOf(']', s.pos);
+    const close = indexIn(t, 0x5d /* ] */, s.pos, end);
     if (close < 0) s.fail('unterminated IPv6 reference');
     host = t.slice(s.pos, close + 1);
     s.pos = close + 1;
   } else {
-    const start = s.pos;
-    let p = start;
-    while (p < t.length) {
+    const hostStart = s.pos;
+    let p = hostStart;
+    while (p < end) {
       const c = t.charCodeAt(p);
       if (c > 127 || (HOSTCHAR[c] !== 1 && c !== 0x5f)) break;
       p++;
     }
-    host = t.slice(start, p);
+    host = t.slice(hostStart, p);
     s.pos = p;
   }
-  if (hostKind(host) === undefined) s.fail('bad sent-by host');
+  // a host read by the loop above that starts with a letter is a host name: no second check
+  if (host.length === 0 || (host.charCodeAt(0) <= 0x39 && hostKind(host) === undefined)) s.fail('bad sent-by host');
   let port: number | undefined;
   if (s.eat(0x3a)) {
-    const start = s.pos;
-    let p = start;
-    while (p < t.length && t.charCodeAt(p) >= 0x30 && t.charCodeAt(p) <= 0x39) p++;
-    if (p === start || p - start > 5) s.fail('bad sent-by port');
-    port = Number(t.slice(start, p));
-    if (port > 65535) s.fail('sent-by port out of range');
+    const portStart = s.pos;
+    let p = portStart;
+    let v = 0;
+    while (p < end) {
+      const c = t.charCodeAt(p);
+      if (c < 0x30 || c > 0x39) break;
+      v = v * 10 + (c - 0x30);
+      p++;
+    }
+    if (p === portStart || p - portStart > 5) s.fail('bad sent-by port');
+    if (v > 65535) s.fail('sent-by port out of range');
+    port = v;
     s.pos = p;
   }
   const params = readParams(s);
   s.skipWs();
   if (!s.done) s.fail('unexpected text in Via');
   // via-received = "received" EQUAL (IPv4address / IPv6address); via-ttl = 0-255; rport digits
+  const text = raw ?? src.slice(start, end);
   if (params.size === 0) return new Via(transport, host, port, params, name === 'SIP' && version === '2.0' ? 'SIP/2.0' : `${name}/${version}`, text);
   const received = params.get('received');
   if (received !== undefined && (received === null || !IPV4_OR_6(received))) throw new GrammarError('bad received', 0);
   const ttl = params.get('ttl');
-  if (ttl !== undefined && (ttl === null || !/^\d{1,3}$/.test(ttl) || Number(ttl) > 255)) throw new GrammarError('bad ttl', 0);
+  if (ttl !== undefined && (ttl === null || !isDigits(ttl, 3) || Number(ttl) > 255)) throw new GrammarError('bad ttl', 0);
   const rport = params.get('rport');
-  if (rport !== undefined && rport !== null && (!/^\d{1,5}$/.test(rport) || Number(rport) > 65535)) throw new GrammarError('bad rport', 0);
+  if (rport !== undefined && rport !== null && (!isDigits(rport, 5) || Number(rport) > 65535)) throw new GrammarError('bad rport', 0);
   if (params.get('branch') === null) throw new GrammarError('branch without value', 0);
   const protocol = name === 'SIP' && version === '2.0' ? 'SIP/2.0' : `${name}/${version}`;
   return new Via(transport, host, port, params, protocol, text);

@@ -1,5 +1,5 @@
 import { SipParseError } from '../errors.js';
-import { isToken } from '../grammar/chars.js';
+import { isToken, TOKEN } from '../grammar/chars.js';
 import { isMethod } from '../grammar/cseq.js';
 import { parseUri } from '../grammar/uri.js';
 import { headerKey, canonicalName } from './header-names.js';
@@ -26,6 +26,8 @@ export type ParseResult =
   | { readonly ok: false; readonly error: SipParseError; readonly message?: AnySipMessage };
 
 const decoder = new TextDecoder('utf-8');
+const EMPTY_BODY = new Uint8Array(0);
+const NO_OPTIONS: ParseOptions = Object.freeze({});
 
 
 /**
@@ -37,7 +39,7 @@ const decoder = new TextDecoder('utf-8');
  * Date); single-valued headers that appear twice; the mandatory headers of §8.1.1; Content-Length
  * against the body. Every other header is parsed on first access.
  */
-export function parseMessage(input: Uint8Array | string, options: ParseOptions = {}): ParseResult {
+export function parseMessage(input: Uint8Array | string, options: ParseOptions = NO_OPTIONS): ParseResult {
   try {
     return parseUnsafe(input, options);
   } catch (e) {
@@ -56,29 +58,69 @@ const B_VIA = 1, B_FROM = 2, B_TO = 4, B_CALLID = 8, B_CSEQ = 16, B_MAXFWD = 32,
 const B_EXPIRES = 256, B_MINEXP = 512, B_DATE = 1024;
 const MANDATORY: ReadonlyArray<[number, string]> = [[B_VIA, 'Via'], [B_FROM, 'From'], [B_TO, 'To'], [B_CALLID, 'Call-ID'], [B_CSEQ, 'CSeq']];
 
-/** Header names as they are usually written, for a lookup without slicing or hashing. */
-const KNOWN_NAMES = ['Via', 'v', 'From', 'f', 'To', 't', 'Call-ID', 'i', 'CSeq', 'Max-Forwards', 'Contact', 'm', 'Content-Length', 'l',
-  'Content-Type', 'c', 'Route', 'Record-Route', 'Allow', 'Supported', 'k', 'User-Agent', 'Server', 'Expires', 'Authorization',
-  'Proxy-Authorization', 'WWW-Authenticate', 'Proxy-Authenticate', 'Require', 'Proxy-Require', 'Path', 'Min-Expires', 'Accept',
-  'Date', 'Call-Id', 'Timestamp', 'Subject', 's', 'Event', 'o', 'Allow-Events', 'u'];
-const KNOWN_KEYS = KNOWN_NAMES.map(headerKey);
-/** Candidates by (length, first character): usually one, so one comparison. */
-const KNOWN_BY_SHAPE = new Map<number, number[]>();
-KNOWN_NAMES.forEach((n, i) => {
-  const shape = n.length * 128 + n.charCodeAt(0);
-  const list = KNOWN_BY_SHAPE.get(shape);
-  if (list) list.push(i);
-  else KNOWN_BY_SHAPE.set(shape, [i]);
-});
+/**
+ * Header names as they are usually written, with their key (literals, so that the keys are the
+ * same string objects as the accessors' and compare by identity) and their bit, for a lookup
+ * without slicing or hashing.
+ */
+const KNOWN: ReadonlyArray<readonly [name: string, key: string, bit: number]> = [
+  ['Via', 'via', B_VIA], ['v', 'via', B_VIA], ['From', 'from', B_FROM], ['f', 'from', B_FROM], ['To', 'to', B_TO],
+  ['t', 'to', B_TO], ['Call-ID', 'call-id', B_CALLID], ['i', 'call-id', B_CALLID], ['CSeq', 'cseq', B_CSEQ],
+  ['Max-Forwards', 'max-forwards', B_MAXFWD], ['Contact', 'contact', 0], ['m', 'contact', 0],
+  ['Content-Length', 'content-length', B_CLEN], ['l', 'content-length', B_CLEN], ['Content-Type', 'content-type', B_CTYPE],
+  ['c', 'content-type', B_CTYPE], ['Route', 'route', 0], ['Record-Route', 'record-route', 0], ['Allow', 'allow', 0],
+  ['Supported', 'supported', 0], ['k', 'supported', 0], ['User-Agent', 'user-agent', 0], ['Server', 'server', 0],
+  ['Expires', 'expires', B_EXPIRES], ['Authorization', 'authorization', 0], ['Proxy-Authorization', 'proxy-authorization', 0],
+  ['WWW-Authenticate', 'www-authenticate', 0], ['Proxy-Authenticate', 'proxy-authenticate', 0], ['Require', 'require', 0],
+  ['Proxy-Require', 'proxy-require', 0], ['Path', 'path', 0], ['Min-Expires', 'min-expires', B_MINEXP], ['Accept', 'accept', 0],
+  ['Date', 'date', B_DATE], ['Call-Id', 'call-id', B_CALLID], ['Timestamp', 'timestamp', 0], ['Subject', 'subject', 0],
+  ['s', 'subject', 0], ['Event', 'event', 0], ['o', 'event', 0], ['Allow-Events', 'allow-events', 0], ['u', 'allow-events', 0],
+];
+const KNOWN_NAMES = KNOWN.map((k) => k[0]);
+const KNOWN_KEYS = KNOWN.map((k) => k[1]);
+const KNOWN_BITS = KNOWN.map((k) => k[2]);
+/** Candidates by name length, then first character: usually one, so one comparison. */
+const KNOWN_BY_LENGTH: number[][] = [];
+KNOWN_NAMES.forEach((n, i) => (KNOWN_BY_LENGTH[n.length] ??= []).push(i));
 
-/** Index in KNOWN_NAMES of the name at head[start, end), or -1. */
-function knownHeader(head: string, start: number, end: number): number {
-  const c = head.charCodeAt(start);
-  const candidates = c < 128 ? KNOWN_BY_SHAPE.get((end - start) * 128 + c) : undefined;
+/** Candidates by first character (ASCII). */
+const KNOWN_BY_FIRST: number[][] = [];
+KNOWN_NAMES.forEach((n, i) => (KNOWN_BY_FIRST[n.charCodeAt(0)] ??= []).push(i));
+
+/**
+ * Index in KNOWN of the name that starts a field at text[start] and is followed by the colon or
+ * whitespace, or -1: the usual field is recognised in one pass over its name.
+ */
+function knownAt(text: string, start: number, end: number): number {
+  const candidates = KNOWN_BY_FIRST[text.charCodeAt(start)];
   if (candidates === undefined) return -1;
   for (let i = 0; i < candidates.length; i++) {
     const k = candidates[i]!;
-    if (head.startsWith(KNOWN_NAMES[k]!, start)) return k;
+    const name = KNOWN_NAMES[k]!;
+    const len = name.length;
+    if (start + len >= end) continue;
+    // the character after the name first: it rules out the other candidates of the same initial
+    const c = text.charCodeAt(start + len);
+    if (c !== 0x3a && c !== 0x20 && c !== 0x09) continue;
+    let j = 1;
+    while (j < len && text.charCodeAt(start + j) === name.charCodeAt(j)) j++;
+    if (j === len) return k;
+  }
+  return -1;
+}
+
+/** Index in KNOWN of the name at head[start, end), or -1 (compared by character: startsWith with a position is a slow call). */
+function knownHeader(head: string, start: number, end: number): number {
+  const candidates = KNOWN_BY_LENGTH[end - start];
+  if (candidates === undefined) return -1;
+  const c = head.charCodeAt(start);
+  for (let i = 0; i < candidates.length; i++) {
+    const k = candidates[i]!;
+    const name = KNOWN_NAMES[k]!;
+    if (name.charCodeAt(0) !== c) continue;
+    let j = 1;
+    while (j < name.length && head.charCodeAt(start + j) === name.charCodeAt(j)) j++;
+    if (j === name.length) return k;
   }
   return -1;
 }
@@ -106,6 +148,9 @@ function parseUnsafe(input: Uint8Array | string, options: ParseOptions): ParseRe
 
   let head: string;
   let body: Uint8Array | string;
+  // a body received as bytes: its range in `input`, handed to the message without a view
+  let bodyBytes: Uint8Array | undefined;
+  let bodyStart = 0;
   // a limit passed while the header section could still be read: the message is returned with
   // the error (as far as it was read), so that a server can answer 513 (RFC 3261 §21.5.7)
   let limitError: string | undefined;
@@ -147,36 +192,41 @@ function parseUnsafe(input: Uint8Array | string, options: ParseOptions): ParseRe
       end = n - 2;
     }
     head = decodeHead(input, end);
-    const bodyStart = input[end] === 0x0d ? end + 4 : input[end + 1] === 0x0a ? end + 2 : end + 3;
-    body = bodyStart >= input.length ? new Uint8Array(0) : input.subarray(bodyStart);
+    bodyStart = input[end] === 0x0d ? end + 4 : input[end + 1] === 0x0a ? end + 2 : end + 3;
+    body = EMPTY_BODY;
+    bodyBytes = input;
   }
 
-  let eol = head.indexOf('\n');
-  if (eol < 0) eol = head.length;
-  const startLine = head.charCodeAt(eol - 1) === 0x0d ? head.slice(0, eol - 1) : head.slice(0, eol);
+  // Fields are read from `text`, the received string itself for string input (a slice of it
+  // would make every character read go through the slice), the decoded header section for bytes;
+  // either way only its first head.length characters are the header section.
+  const text = typeof input === 'string' ? input : head;
+  const n = head.length;
+  let eol = text.indexOf('\n');
+  if (eol < 0 || eol > n) eol = n;
+  const startLine = text.charCodeAt(eol - 1) === 0x0d ? text.slice(0, eol - 1) : text.slice(0, eol);
   let pos = eol + 1;
 
   // ---- header fields ----
   const fields: HeaderField[] = [];
   let seen = 0;
   let duplicate: string | undefined;
-  const n = head.length;
   while (pos < n) {
     const lineStart = pos;
     let valueEnd: number;
     let folded = false;
     // a field ends at a line end not followed by SP/HTAB (§7.3.1 folding)
     for (;;) {
-      let nl = head.indexOf('\n', pos);
-      if (nl < 0) nl = n;
+      let nl = text.indexOf('\n', pos);
+      if (nl < 0 || nl > n) nl = n;
       pos = nl + 1;
       valueEnd = nl;
       if (pos >= n) break;
-      const c = head.charCodeAt(pos);
+      const c = text.charCodeAt(pos);
       if (c !== 0x20 && c !== 0x09) break;
       folded = true;
     }
-    const rawEnd = head.charCodeAt(valueEnd - 1) === 0x0d ? valueEnd - 1 : valueEnd;
+    const rawEnd = text.charCodeAt(valueEnd - 1) === 0x0d ? valueEnd - 1 : valueEnd;
     if (rawEnd - lineStart > limits.maxLineLength) {
       // the field is left out; the others are still read (for an answer, 513)
       limitError ??= 'header line length';
@@ -185,32 +235,49 @@ function parseUnsafe(input: Uint8Array | string, options: ParseOptions): ParseRe
     if (fields.length >= limits.maxHeaders) {
       // past the count, only the fields an answer copies are kept (bounded: twice the limit)
       limitError ??= 'header count';
-      if (fields.length >= 2 * limits.maxHeaders || !isAnswerField(head, lineStart, rawEnd)) continue;
+      if (fields.length >= 2 * limits.maxHeaders || !isAnswerField(text, lineStart, rawEnd)) continue;
     }
-    const colon = head.indexOf(':', lineStart);
-    if (colon < 0 || colon >= rawEnd || colon === lineStart) {
-      return fail('headers', `header field without a name and colon: "${head.slice(lineStart, Math.min(rawEnd, lineStart + 40))}"`);
+    // field-name HCOLON, HCOLON = *( SP / HTAB ) ":" SWS. The usual shape (a token, then the
+    // colon) is read in one pass; anything else takes the checks below.
+    let known = knownAt(text, lineStart, rawEnd);
+    let nameEnd = lineStart;
+    if (known >= 0) nameEnd += KNOWN_NAMES[known]!.length;
+    else {
+      while (nameEnd < rawEnd) {
+        const c = text.charCodeAt(nameEnd);
+        if (c > 127 || TOKEN[c] !== 1) break;
+        nameEnd++;
+      }
     }
-    // HCOLON = *( SP / HTAB ) ":" SWS
-    let nameEnd = colon;
-    while (nameEnd > lineStart && (head.charCodeAt(nameEnd - 1) === 0x20 || head.charCodeAt(nameEnd - 1) === 0x09)) nameEnd--;
+    let colon = nameEnd;
+    while (colon < rawEnd && (text.charCodeAt(colon) === 0x20 || text.charCodeAt(colon) === 0x09)) colon++;
+    if (nameEnd === lineStart || colon >= rawEnd || text.charCodeAt(colon) !== 0x3a) {
+      colon = text.indexOf(':', lineStart);
+      if (colon < 0 || colon >= rawEnd || colon === lineStart) {
+        return fail('headers', `header field without a name and colon: "${text.slice(lineStart, Math.min(rawEnd, lineStart + 40))}"`);
+      }
+      nameEnd = colon;
+      while (nameEnd > lineStart && (text.charCodeAt(nameEnd - 1) === 0x20 || text.charCodeAt(nameEnd - 1) === 0x09)) nameEnd--;
+      known = knownHeader(text, lineStart, nameEnd);
+    }
     let name: string;
     let key: string;
-    const known = knownHeader(head, lineStart, nameEnd);
+    let bit: number;
     if (known >= 0) {
       name = KNOWN_NAMES[known]!;
       key = KNOWN_KEYS[known]!;
+      bit = KNOWN_BITS[known]!;
     } else {
-      name = head.slice(lineStart, nameEnd);
+      name = text.slice(lineStart, nameEnd);
       if (!isToken(name)) return fail('headers', `bad header name "${name.slice(0, 40)}"`);
       key = headerKey(name);
+      bit = bitOf(key);
     }
-    const bit = bitOf(key);
     if (bit !== 0) {
       if (seen & bit && bit !== B_VIA && duplicate === undefined) duplicate = key;
       seen |= bit;
     }
-    fields.push(new ReceivedField(name, key, head, lineStart, rawEnd, colon + 1, folded));
+    fields.push(new ReceivedField(name, key, text, lineStart, rawEnd, colon + 1, folded));
   }
 
   // ---- start line (§7.1, §7.2) ----
@@ -223,46 +290,52 @@ function parseUnsafe(input: Uint8Array | string, options: ParseOptions): ParseRe
     const version = startLine.slice(0, sp1);
     let sp2 = startLine.indexOf(' ', sp1 + 1);
     if (sp2 < 0) sp2 = startLine.length; // tolerate a missing SP before an empty reason
-    const code = startLine.slice(sp1 + 1, sp2);
-    if (!/^[1-6]\d\d$/.test(code)) return fail('start-line/status', `bad status code "${code.slice(0, 20)}"`);
-    const reason = startLine.slice(sp2 + 1);
-    if (/[\x00-\x08\x0a-\x1f\x7f]/.test(reason)) return fail('start-line/reason', 'control character in reason phrase');
+    // Status-Code = 3DIGIT, 100 to 699 (§7.2, §21)
+    const c0 = startLine.charCodeAt(sp1 + 1) - 0x30;
+    const c1 = startLine.charCodeAt(sp1 + 2) - 0x30;
+    const c2 = startLine.charCodeAt(sp1 + 3) - 0x30;
+    if (sp2 !== sp1 + 4 || !(c0 >= 1 && c0 <= 6) || !(c1 >= 0 && c1 <= 9) || !(c2 >= 0 && c2 <= 9)) {
+      return fail('start-line/status', `bad status code "${startLine.slice(sp1 + 1, sp2).slice(0, 20)}"`);
+    }
+    const reason = sp2 + 1 >= startLine.length ? '' : startLine.slice(sp2 + 1);
+    // Reason-Phrase = *(reserved / unreserved / escaped / UTF8-NONASCII / UTF8-CONT / SP / HTAB): no control characters
+    for (let i = 0; i < reason.length; i++) {
+      const c = reason.charCodeAt(i);
+      if ((c < 0x20 && c !== 0x09) || c === 0x7f) return fail('start-line/reason', 'control character in reason phrase');
+    }
     if (version !== 'SIP/2.0' && version.toUpperCase() !== 'SIP/2.0') versionError = version;
-    message = new SipResponse(Number(code), reason, fields, body, startLine);
+    message = new SipResponse(c0 * 100 + c1 * 10 + c2, reason, fields, body, startLine);
   } else {
     // Request-Line = Method SP Request-URI SP SIP-Version CRLF
     // A request whose line is malformed is still returned (as `message`) when its method can be
     // read, so that a server can answer 400 (RFC 4475 §3.1.2.7–3.1.2.11 expect one).
-    const partial = (): SipRequest | undefined => {
-      const uri = partialRequestUri(startLine);
-      return uri === undefined ? undefined : new SipRequest(startLine.slice(0, startLine.indexOf(' ')), uri, fields, body, startLine);
-    };
     const sp1 = startLine.indexOf(' ');
     const sp2 = sp1 < 0 ? -1 : startLine.indexOf(' ', sp1 + 1);
     if (sp1 <= 0 || sp2 < 0 || sp2 === sp1 + 1 || sp2 === startLine.length - 1 || startLine.indexOf(' ', sp2 + 1) >= 0) {
-      return fail('start-line', 'request line must be "Method SP Request-URI SP SIP-Version"', partial());
+      return fail('start-line', 'request line must be "Method SP Request-URI SP SIP-Version"', partialRequest(startLine, fields, body, bodyBytes, bodyStart));
     }
     const method = startLine.slice(0, sp1);
     const uri = startLine.slice(sp1 + 1, sp2);
     const version = startLine.slice(sp2 + 1);
     if (!isMethod(method)) return fail('start-line/method', `bad method "${method.slice(0, 40)}"`);
     if (version !== 'SIP/2.0') {
-      if (!isSipVersionShape(version, 0, version.length)) return fail('start-line/version', `bad version "${version.slice(0, 20)}"`, partial());
+      if (!isSipVersionShape(version, 0, version.length)) return fail('start-line/version', `bad version "${version.slice(0, 20)}"`, partialRequest(startLine, fields, body, bodyBytes, bodyStart));
       if (version.toUpperCase() !== 'SIP/2.0') versionError = version;
     }
     let parsedUri;
     try {
       parsedUri = parseUri(uri);
     } catch (e) {
-      return fail('start-line/request-uri', (e as Error).message, partial());
+      return fail('start-line/request-uri', (e as Error).message, partialRequest(startLine, fields, body, bodyBytes, bodyStart));
     }
     // RFC 3261 §19.1.1, Table 1: URI headers are "not allowed" in a Request-URI.
     if (parsedUri.kind === 'sip' && parsedUri.headers.size > 0) {
-      return fail('start-line/request-uri', 'headers are not allowed in a Request-URI', partial());
+      return fail('start-line/request-uri', 'headers are not allowed in a Request-URI', partialRequest(startLine, fields, body, bodyBytes, bodyStart));
     }
     message = new SipRequest(method, parsedUri, fields, body, startLine);
   }
 
+  if (bodyBytes !== undefined) message.setReceivedBody(bodyBytes, bodyStart, Math.max(bodyStart, bodyBytes.length));
   if (limitError !== undefined) return { ok: false, error: limitExceeded(limitError), message };
 
   // ---- headers every element reads (§8.1.1: the mandatory ones must be there) ----
@@ -292,13 +365,24 @@ function parseUnsafe(input: Uint8Array | string, options: ParseOptions): ParseRe
     if (!datagram) return fail('header/Content-Length', 'missing on a stream transport', message);
   } else {
     const have = message.bodyLength;
-    if (have > cl) message.body = message.body.subarray(0, cl);
+    if (have > cl) message.cutBody(cl);
     else if (have < cl) return fail('body', `Content-Length ${cl} is larger than the ${have} bytes of body`, message);
   }
 
   if (versionError !== undefined) return fail('start-line/version', `unsupported version ${versionError.slice(0, 20)}`, message);
   message.setPristine(head);
   return { ok: true, message };
+}
+
+/** The request with a malformed request line, for an answer (see partialRequestUri), or undefined. */
+function partialRequest(
+  startLine: string, fields: HeaderField[], body: Uint8Array | string, bodyBytes: Uint8Array | undefined, bodyStart: number,
+): SipRequest | undefined {
+  const uri = partialRequestUri(startLine);
+  if (uri === undefined) return undefined;
+  const request = new SipRequest(startLine.slice(0, startLine.indexOf(' ')), uri, fields, body, startLine);
+  if (bodyBytes !== undefined) request.setReceivedBody(bodyBytes, bodyStart, Math.max(bodyStart, bodyBytes.length));
+  return request;
 }
 
 /**

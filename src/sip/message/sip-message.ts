@@ -1,14 +1,15 @@
 import { GrammarError, SipParseError } from '../errors.js';
-import { parseContact, type Contact, MAX_DELTA_SECONDS } from '../grammar/contact.js';
+import { contactIn, parseContact, type Contact, MAX_DELTA_SECONDS } from '../grammar/contact.js';
 import { parseCSeq, parseUnsigned, type CSeq } from '../grammar/cseq.js';
-import { parseAuthValue, type AuthValue } from '../grammar/digest.js';
+import { authIn, parseAuthValue, type AuthValue } from '../grammar/digest.js';
 import { parseMediaType, type MediaType } from '../grammar/media-type.js';
-import { parseCallId, parseDate, parseTokenList } from '../grammar/misc.js';
-import { parseNameAddr, type NameAddr } from '../grammar/name-addr.js';
+import { callIdIn, parseDate, parseTokenList } from '../grammar/misc.js';
+import { addressIn, NameAddr, parseNameAddr } from '../grammar/name-addr.js';
+import { indexIn } from '../grammar/params.js';
 import { nextSeparator, splitList } from '../grammar/scanner.js';
 import { trimWs } from '../grammar/chars.js';
 import { parseUri, type Uri } from '../grammar/uri.js';
-import { parseVia, type Via } from '../grammar/via.js';
+import { parseVia, viaIn, type Via } from '../grammar/via.js';
 import { canonicalName, headerKey } from './header-names.js';
 
 /** One header field line as received or added. */
@@ -35,12 +36,30 @@ export class ReceivedField implements HeaderField {
   constructor(
     readonly name: string,
     readonly key: string,
-    private readonly src: string,
+    /** The received header text the offsets point into. */
+    readonly src: string,
     private readonly start: number,
     private readonly end: number,
     private readonly valueStart: number,
-    private readonly folded: boolean,
+    /** True when the value spans folded lines (then it is read from its unfolded copy, `value`). */
+    readonly folded: boolean,
   ) {}
+
+  /** Where the trimmed value starts in `src` (for reading it in place; not meaningful when folded). */
+  get valueFrom(): number {
+    let a = this.valueStart;
+    const t = this.src;
+    while (a < this.end && (t.charCodeAt(a) === 0x20 || t.charCodeAt(a) === 0x09)) a++;
+    return a;
+  }
+
+  /** Where the trimmed value ends in `src`. */
+  get valueTo(): number {
+    let b = this.end;
+    const t = this.src;
+    while (b > this.valueStart && (t.charCodeAt(b - 1) === 0x20 || t.charCodeAt(b - 1) === 0x09)) b--;
+    return b;
+  }
 
   get raw(): string {
     return this.src.slice(this.start, this.end);
@@ -73,6 +92,10 @@ export abstract class SipMessage {
   readonly fields: HeaderField[];
   private _body: Uint8Array | undefined;
   private _bodyText: string | undefined;
+  // a received body as a range of the datagram or frame: the view is made only when read
+  private _bodySrc: Uint8Array | undefined;
+  private _bodyStart = 0;
+  private _bodyEnd = 0;
   /** The received start line and header fields, while nothing has been edited (fast serialization). */
   protected pristine: string | undefined;
   private cache: Map<string, unknown> | undefined;
@@ -83,7 +106,14 @@ export abstract class SipMessage {
   private _callId: string | undefined;
   private _cseq: CSeq | undefined;
   private _maxForwards: number | undefined | null = null;
+  private _expires: number | undefined | null = null;
   private _contentLength: number | undefined | null = null;
+  // parse-once slots of the list headers a proxy or registrar reads on most requests
+  private _contact: Contact[] | undefined;
+  private _route: NameAddr[] | undefined;
+  private _recordRoute: NameAddr[] | undefined;
+  private _authorization: AuthValue[] | undefined;
+  private _proxyAuthorization: AuthValue[] | undefined;
 
   constructor(fields: HeaderField[] = [], body: Uint8Array | string = EMPTY) {
     this.fields = fields;
@@ -93,12 +123,17 @@ export abstract class SipMessage {
 
   /** The body bytes. */
   get body(): Uint8Array {
-    if (this._body === undefined) this._body = this._bodyText ? encoder.encode(this._bodyText) : EMPTY;
+    if (this._body === undefined) {
+      const src = this._bodySrc;
+      if (src !== undefined) this._body = this._bodyEnd > this._bodyStart ? src.subarray(this._bodyStart, this._bodyEnd) : EMPTY;
+      else this._body = this._bodyText ? encoder.encode(this._bodyText) : EMPTY;
+    }
     return this._body;
   }
   set body(b: Uint8Array) {
     this._body = b;
     this._bodyText = undefined;
+    this._bodySrc = undefined;
     this.pristine = undefined;
   }
 
@@ -118,7 +153,24 @@ export abstract class SipMessage {
 
   /** Length of the body in bytes, without encoding a body that arrived as text. */
   get bodyLength(): number {
-    return this._body !== undefined ? this._body.length : utf8Length(this._bodyText ?? '');
+    if (this._body !== undefined) return this._body.length;
+    if (this._bodySrc !== undefined) return this._bodyEnd - this._bodyStart;
+    return utf8Length(this._bodyText ?? '');
+  }
+
+  /** Called by the parser: the body is `src[start, end)`, not copied, viewed when first read. */
+  setReceivedBody(src: Uint8Array, start: number, end: number): void {
+    this._body = undefined;
+    this._bodyText = undefined;
+    this._bodySrc = src;
+    this._bodyStart = start;
+    this._bodyEnd = end;
+  }
+
+  /** Called by the parser: a datagram's body cut to its Content-Length (RFC 3261 §18.3). */
+  cutBody(length: number): void {
+    if (this._body === undefined && this._bodySrc !== undefined) this._bodyEnd = Math.min(this._bodyEnd, this._bodyStart + length);
+    else this.body = this.body.subarray(0, length);
   }
 
   abstract readonly isRequest: boolean;
@@ -249,7 +301,13 @@ export abstract class SipMessage {
     this._from = undefined;
     this._to = undefined;
     this._maxForwards = null;
+    this._expires = null;
     this._contentLength = null;
+    this._contact = undefined;
+    this._route = undefined;
+    this._recordRoute = undefined;
+    this._authorization = undefined;
+    this._proxyAuthorization = undefined;
     this.cache = undefined;
   }
 
@@ -275,8 +333,26 @@ export abstract class SipMessage {
       case 'max-forwards':
         this._maxForwards = null;
         break;
+      case 'expires':
+        this._expires = null;
+        break;
       case 'content-length':
         this._contentLength = null;
+        break;
+      case 'contact':
+        this._contact = undefined;
+        break;
+      case 'route':
+        this._route = undefined;
+        break;
+      case 'record-route':
+        this._recordRoute = undefined;
+        break;
+      case 'authorization':
+        this._authorization = undefined;
+        break;
+      case 'proxy-authorization':
+        this._proxyAuthorization = undefined;
         break;
     }
   }
@@ -312,6 +388,98 @@ export abstract class SipMessage {
     return v;
   }
 
+  /**
+   * Parse every list element of every field of `key` (a `*` Contact is left to the caller),
+   * without the intermediate arrays of `valuesOf` and `splitList`: a received field is read in
+   * place with `parseIn`, any other from its value with `parse`.
+   */
+  private elements<T>(key: string, parseIn: (src: string, start: number, end: number) => T): T[];
+  private elements<T>(key: string, parseIn: (src: string, start: number, end: number) => T, star: true): T[] | undefined;
+  /** With `star`, an element that is `*` stops the reading: undefined (the caller checks `Contact: *`). */
+  private elements<T>(key: string, parseIn: (src: string, start: number, end: number) => T, star = false): T[] | undefined {
+    const out: T[] = [];
+    const fs = this.fields;
+    try {
+      for (let i = 0; i < fs.length; i++) {
+        const f = fs[i]!;
+        if (f.key !== key) continue;
+        let src: string;
+        let from: number;
+        let to: number;
+        if (f instanceof ReceivedField && !f.folded) {
+          src = f.src;
+          from = f.valueFrom;
+          to = Math.max(from, f.valueTo);
+        } else {
+          src = f.value;
+          from = 0;
+          to = src.length;
+        }
+        for (;;) {
+          const comma = nextSeparator(src, from, to);
+          const elementEnd = comma < 0 ? to : comma;
+          // list elements are trimmed (LWS around COMMA, §7.3.1)
+          let a = from;
+          let b = elementEnd;
+          while (a < b && (src.charCodeAt(a) === 0x20 || src.charCodeAt(a) === 0x09)) a++;
+          while (b > a && (src.charCodeAt(b - 1) === 0x20 || src.charCodeAt(b - 1) === 0x09)) b--;
+          if (star && b === a + 1 && src.charCodeAt(a) === 0x2a) return undefined;
+          out.push(parseIn(src, a, b));
+          if (comma < 0) break;
+          from = comma + 1;
+        }
+      }
+    } catch (e) {
+      if (e instanceof GrammarError) throw new SipParseError(`header/${canonicalName(key)}`, e.message);
+      throw e;
+    }
+    return out;
+  }
+
+  /** The first field of `key` parsed with `parseIn`, in place when it was received unfolded; undefined when absent. */
+  private firstIn<T>(key: string, parseIn: (src: string, start: number, end: number) => T): T | undefined {
+    const fs = this.fields;
+    for (let i = 0; i < fs.length; i++) {
+      const f = fs[i]!;
+      if (f.key !== key) continue;
+      try {
+        if (f instanceof ReceivedField && !f.folded) {
+          const from = f.valueFrom;
+          return parseIn(f.src, from, Math.max(from, f.valueTo));
+        }
+        const v = f.value;
+        return parseIn(v, 0, v.length);
+      } catch (e) {
+        if (e instanceof GrammarError) throw new SipParseError(`header/${canonicalName(key)}`, e.message);
+        throw e;
+      }
+    }
+    return undefined;
+  }
+
+  /** Every field of `key` parsed whole with `parseIn` (headers whose values hold commas, like credentials), in place when received unfolded. */
+  private wholeValues<T>(key: string, parseIn: (src: string, start: number, end: number) => T): T[] {
+    const out: T[] = [];
+    const fs = this.fields;
+    try {
+      for (let i = 0; i < fs.length; i++) {
+        const f = fs[i]!;
+        if (f.key !== key) continue;
+        if (f instanceof ReceivedField && !f.folded) {
+          const from = f.valueFrom;
+          out.push(parseIn(f.src, from, Math.max(from, f.valueTo)));
+        } else {
+          const v = f.value;
+          out.push(parseIn(v, 0, v.length));
+        }
+      }
+    } catch (e) {
+      if (e instanceof GrammarError) throw new SipParseError(`header/${canonicalName(key)}`, e.message);
+      throw e;
+    }
+    return out;
+  }
+
   /** Parse-once cache for typed values; `parse` gets the values of all fields of `key`. */
   protected typed<T>(key: string, cacheKey: string, parse: (values: string[]) => T): T {
     const c = (this.cache ??= new Map());
@@ -336,20 +504,20 @@ export abstract class SipMessage {
 
   /** The top Via; parsed without touching the others. */
   get topVia(): Via | undefined {
-    if (this._topVia === null) this._topVia = this.single('via', parseTopVia);
+    if (this._topVia === null) this._topVia = this.firstIn('via', topViaIn);
     return this._topVia;
   }
 
   get from(): NameAddr {
-    return (this._from ??= this.mandatory('from', parseNameAddr));
+    return (this._from ??= this.firstIn('from', nameAddrIn) ?? missing('from'));
   }
 
   get to(): NameAddr {
-    return (this._to ??= this.mandatory('to', parseNameAddr));
+    return (this._to ??= this.firstIn('to', nameAddrIn) ?? missing('to'));
   }
 
   get callId(): string {
-    return (this._callId ??= this.mandatory('call-id', parseCallId));
+    return (this._callId ??= this.firstIn('call-id', callIdIn) ?? missing('call-id'));
   }
 
   get cseq(): CSeq {
@@ -372,7 +540,19 @@ export abstract class SipMessage {
 
   /** Contact values (RFC 3261 §20.10); empty for `Contact: *` (see `contactStar`). */
   get contact(): Contact[] {
-    return this.typed('contact', 'contact', parseContacts);
+    return (this._contact ??= this.contacts());
+  }
+
+  private contacts(): Contact[] {
+    // `Contact: *` (§10.2.2) must stand alone: a `*` element sends the values to the checking path
+    const contacts = this.elements('contact', contactIn, true);
+    if (contacts !== undefined) return contacts;
+    try {
+      return parseContacts(this.valuesOf('contact'));
+    } catch (e) {
+      if (e instanceof GrammarError) throw new SipParseError('header/Contact', e.message);
+      throw e;
+    }
   }
 
   /** True for `Contact: *` (remove all bindings, §10.2.2). */
@@ -382,11 +562,11 @@ export abstract class SipMessage {
   }
 
   get route(): NameAddr[] {
-    return this.typed('route', 'route', parseAddressList);
+    return (this._route ??= this.elements('route', nameAddrIn));
   }
 
   get recordRoute(): NameAddr[] {
-    return this.typed('record-route', 'record-route', parseAddressList);
+    return (this._recordRoute ??= this.elements('record-route', nameAddrIn));
   }
 
   /** Path (RFC 3327). */
@@ -395,7 +575,8 @@ export abstract class SipMessage {
   }
 
   get expires(): number | undefined {
-    return this.typed('expires', 'expires', (vs) => (vs.length === 0 ? undefined : parseUnsigned(vs[0]!, MAX_DELTA_SECONDS, 'Expires')));
+    if (this._expires === null) this._expires = this.single('expires', parseExpires);
+    return this._expires;
   }
 
   get minExpires(): number | undefined {
@@ -424,13 +605,13 @@ export abstract class SipMessage {
     return this.typed('www-authenticate', 'www-authenticate', (vs) => vs.map(parseAuthValue));
   }
   get authorization(): AuthValue[] {
-    return this.typed('authorization', 'authorization', (vs) => vs.map(parseAuthValue));
+    return (this._authorization ??= this.wholeValues('authorization', authIn));
   }
   get proxyAuthenticate(): AuthValue[] {
     return this.typed('proxy-authenticate', 'proxy-authenticate', (vs) => vs.map(parseAuthValue));
   }
   get proxyAuthorization(): AuthValue[] {
-    return this.typed('proxy-authorization', 'proxy-authorization', (vs) => vs.map(parseAuthValue));
+    return (this._proxyAuthorization ??= this.wholeValues('proxy-authorization', authIn));
   }
 
   get userAgent(): string | undefined {
@@ -495,8 +676,22 @@ const ACCESSORS: Record<string, (m: SipMessage) => unknown> = {
 type ByteLength = (s: string, enc: 'utf8') => number;
 const nodeByteLength: ByteLength | undefined = (globalThis as { Buffer?: { byteLength: ByteLength } }).Buffer?.byteLength;
 
-const parseTopVia = (v: string): Via => parseVia(firstElement(v));
+/** The first Via value of a field, read in place. */
+function topViaIn(src: string, start: number, end: number): Via {
+  if (indexIn(src, 0x2c /* , */, start, end) < 0) return viaIn(src, start, end);
+  let b = nextSeparator(src, start, end);
+  if (b < 0) b = end;
+  while (b > start && (src.charCodeAt(b - 1) === 0x20 || src.charCodeAt(b - 1) === 0x09)) b--;
+  return viaIn(src, start, b);
+}
+
+const nameAddrIn = (src: string, start: number, end: number): NameAddr => addressIn(src, start, end, NameAddr);
+
+function missing(key: string): never {
+  throw new SipParseError(`header/${canonicalName(key)}`, 'missing');
+}
 const parseMaxForwards = (v: string): number => parseUnsigned(v, 255, 'Max-Forwards');
+const parseExpires = (v: string): number => parseUnsigned(v, MAX_DELTA_SECONDS, 'Expires');
 const parseContentLength = (v: string): number => parseUnsigned(v, 2 ** 31 - 1, 'Content-Length');
 
 /** Bytes of the UTF-8 encoding of `s` (lone surrogates count as U+FFFD, as TextEncoder writes them). */
@@ -544,12 +739,6 @@ function parseAddressList(vs: string[]): NameAddr[] {
   const out: NameAddr[] = [];
   for (const v of vs) for (const e of splitList(v)) out.push(parseNameAddr(e));
   return out;
-}
-
-/** The first element of a comma-separated value, without splitting the rest. */
-function firstElement(value: string): string {
-  const comma = nextSeparator(value);
-  return comma < 0 ? value : trimWs(value.slice(0, comma));
 }
 
 /** A SIP request (RFC 3261 §7.1). */

@@ -45,7 +45,7 @@ export const PORT_SLICES: Readonly<Record<string, number>> = {
   'durability.test.ts': 23, // 31750-31999: kill -9 under REGISTER load
   'connection-limits.test.ts': 24, // 32000-32249
   'tls-profile.test.ts': 25, // 32250-32499
-  'baresip.test.ts': 26, // 32500-32749: Debian baresip registers and calls (UDP, TCP, TLS)
+  'clients.test.ts': 26, // 32500-32749: Debian's baresip, sipsak and linphone register (and call) with the defaults
 };
 
 /**
