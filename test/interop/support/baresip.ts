@@ -14,6 +14,7 @@ import { spawnBounded, type BoundedChild } from './child.js';
 import type { ParleyTransport } from './parley.js';
 import type { PortPool } from './ports.js';
 import type { Credentials } from './subscribers.js';
+import { parseSipTrace, type TracedMessage } from './client-trace.js';
 
 export const BARESIP_MISSING = 'baresip is not installed (Debian packages baresip / baresip-core: apt-get install baresip)';
 const MODULES = '/usr/lib/baresip/modules';
@@ -53,10 +54,7 @@ export interface BaresipOptions {
 }
 
 /** A SIP message baresip printed with `-s` (its SIP trace), start line and header fields. */
-export interface TracedMessage {
-  readonly startLine: string;
-  readonly headers: ReadonlyArray<readonly [string, string]>;
-}
+export type { TracedMessage } from './client-trace.js';
 
 /** RTP packets a call sent and received (`audio_debug`). */
 export interface RtpCounts {
@@ -257,20 +255,7 @@ export class Baresip {
    * message starts at a line `METHOD uri SIP/2.0` or `SIP/2.0 CODE reason` and ends at a blank line.
    */
   messages(): TracedMessage[] {
-    const out: TracedMessage[] = [];
-    let current: { startLine: string; headers: Array<[string, string]> } | undefined;
-    for (const raw of plain(this.output).split(/\r?\n/)) {
-      const line = raw.trimEnd();
-      if (/^SIP\/2\.0 \d{3} /.test(line) || /^[A-Z]+ \S+ SIP\/2\.0$/.test(line)) {
-        current = { startLine: line, headers: [] };
-        out.push(current);
-      } else if (current !== undefined) {
-        const colon = line.indexOf(':');
-        if (line === '' || colon <= 0) current = undefined;
-        else current.headers.push([line.slice(0, colon).trim().toLowerCase(), line.slice(colon + 1).trim()]);
-      }
-    }
-    return out;
+    return parseSipTrace(plain(this.output));
   }
 
   /** Its output so far (complete once it has exited) and its events, for failure messages. */

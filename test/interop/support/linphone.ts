@@ -19,6 +19,7 @@ import { spawnBounded, type BoundedChild } from './child.js';
 import type { ParleyTransport } from './parley.js';
 import type { PortPool } from './ports.js';
 import type { Credentials } from './subscribers.js';
+import { parseSipTrace, type TracedMessage } from './client-trace.js';
 
 export const LINPHONE_MISSING = 'linphone-daemon is not installed (Debian package linphone-cli: apt-get install linphone-cli)';
 
@@ -247,7 +248,7 @@ export class Linphone {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const messages = await this.messages();
-      const cseqOf = (m: { headers: Array<[string, string]> }): string | undefined => m.headers.find(([n]) => n === 'cseq')?.[1];
+      const cseqOf = (m: TracedMessage): string | undefined => m.headers.find(([n]) => n === 'cseq')?.[1];
       const removals = messages
         .filter((m) => m.startLine.startsWith('REGISTER ') && m.headers.some(([n, v]) => (n === 'expires' && v === '0') || (n === 'contact' && /;\s*expires=0\b/.test(v))))
         .map(cseqOf);
@@ -308,22 +309,8 @@ export class Linphone {
   }
 
   /** The SIP messages linphone logged (belle-sip prints each one it sends or receives), start lines and header fields. */
-  async messages(): Promise<Array<{ startLine: string; headers: Array<[string, string]> }>> {
-    const log = await this.readLog();
-    const out: Array<{ startLine: string; headers: Array<[string, string]> }> = [];
-    let current: { startLine: string; headers: Array<[string, string]> } | undefined;
-    for (const raw of log.split(/\r?\n/)) {
-      const line = raw.trimEnd();
-      if (/^SIP\/2\.0 \d{3} /.test(line) || /^[A-Z]+ \S+ SIP\/2\.0$/.test(line)) {
-        current = { startLine: line, headers: [] };
-        out.push(current);
-      } else if (current !== undefined) {
-        const colon = line.indexOf(':');
-        if (line === '' || colon <= 0) current = undefined;
-        else current.headers.push([line.slice(0, colon).trim().toLowerCase(), line.slice(colon + 1).trim()]);
-      }
-    }
-    return out;
+  async messages(): Promise<TracedMessage[]> {
+    return parseSipTrace(await this.readLog());
   }
 
   /** Its log file (kept in memory once `stop` removed its directory). */

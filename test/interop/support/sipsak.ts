@@ -25,7 +25,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnBounded } from './child.js';
 import type { ParleyTransport } from './parley.js';
-import type { TracedMessage } from './baresip.js';
+import { parseSipTrace, type TracedMessage } from './client-trace.js';
 
 export const SIPSAK_MISSING = 'sipsak is not installed (Debian package sipsak: apt-get install sipsak)';
 
@@ -127,18 +127,5 @@ export async function sipsakRegister(o: SipsakRegisterOptions): Promise<SipsakRe
  * reprints appears again, so callers count distinct CSeq numbers, not messages.
  */
 function parseMessages(output: string): TracedMessage[] {
-  const out: TracedMessage[] = [];
-  let current: { startLine: string; headers: Array<[string, string]> } | undefined;
-  for (const raw of output.split(/\r?\n/)) {
-    const line = raw.trimEnd();
-    if (/^SIP\/2\.0 \d{3} /.test(line) || /^[A-Z]+ \S+ SIP\/2\.0$/.test(line)) {
-      current = { startLine: line, headers: [] };
-      out.push(current);
-    } else if (current !== undefined) {
-      const colon = line.indexOf(':');
-      if (line === '' || colon <= 0) current = undefined;
-      else current.headers.push([line.slice(0, colon).trim().toLowerCase(), line.slice(colon + 1).trim()]);
-    }
-  }
-  return out;
+  return parseSipTrace(output);
 }
