@@ -443,12 +443,7 @@ export abstract class SipMessage {
       const f = fs[i]!;
       if (f.key !== key) continue;
       try {
-        if (f instanceof ReceivedField && !f.folded) {
-          const from = f.valueFrom;
-          return parseIn(f.src, from, Math.max(from, f.valueTo));
-        }
-        const v = f.value;
-        return parseIn(v, 0, v.length);
+        return parseField(f, parseIn);
       } catch (e) {
         if (e instanceof GrammarError) throw new SipParseError(`header/${canonicalName(key)}`, e.message);
         throw e;
@@ -464,14 +459,7 @@ export abstract class SipMessage {
     try {
       for (let i = 0; i < fs.length; i++) {
         const f = fs[i]!;
-        if (f.key !== key) continue;
-        if (f instanceof ReceivedField && !f.folded) {
-          const from = f.valueFrom;
-          out.push(parseIn(f.src, from, Math.max(from, f.valueTo)));
-        } else {
-          const v = f.value;
-          out.push(parseIn(v, 0, v.length));
-        }
+        if (f.key === key) out.push(parseField(f, parseIn));
       }
     } catch (e) {
       if (e instanceof GrammarError) throw new SipParseError(`header/${canonicalName(key)}`, e.message);
@@ -686,6 +674,16 @@ function topViaIn(src: string, start: number, end: number): Via {
 }
 
 const nameAddrIn = (src: string, start: number, end: number): NameAddr => addressIn(src, start, end, NameAddr);
+
+/** `f` parsed whole with `parseIn`: in place in the received text when it came unfolded, else its value. */
+function parseField<T>(f: HeaderField, parseIn: (src: string, start: number, end: number) => T): T {
+  if (f instanceof ReceivedField && !f.folded) {
+    const from = f.valueFrom;
+    return parseIn(f.src, from, Math.max(from, f.valueTo));
+  }
+  const v = f.value;
+  return parseIn(v, 0, v.length);
+}
 
 function missing(key: string): never {
   throw new SipParseError(`header/${canonicalName(key)}`, 'missing');

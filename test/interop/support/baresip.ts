@@ -7,7 +7,8 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { connect, type Socket } from 'node:net';
+import type { Socket } from 'node:net';
+import { tryConnect } from './try-connect.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnBounded, type BoundedChild } from './child.js';
@@ -144,14 +145,7 @@ export class Baresip {
         await rm(dir, { recursive: true, force: true });
         throw new Error(`baresip exited at start (${r.code ?? r.signal}):\n${r.stdout}${r.stderr}`);
       }
-      control = await new Promise<Socket | undefined>((resolve) => {
-        const s = connect({ host: '127.0.0.1', port: base + 2 });
-        s.once('connect', () => resolve(s));
-        s.once('error', () => {
-          s.destroy();
-          resolve(undefined);
-        });
-      });
+      control = await tryConnect({ host: '127.0.0.1', port: base + 2 });
       if (control === undefined) {
         if (Date.now() > deadline) {
           child.kill();

@@ -12,7 +12,8 @@
 // and `quit` on the command socket when the test is done.
 import { spawnSync } from 'node:child_process';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { connect, type Socket } from 'node:net';
+import type { Socket } from 'node:net';
+import { tryConnect } from './try-connect.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnBounded, type BoundedChild } from './child.js';
@@ -156,14 +157,7 @@ export class Linphone {
         await rm(socketPath, { force: true });
         throw new Error(`linphone-daemon exited at start (${r.code ?? r.signal}):\n${r.stdout}${r.stderr}`);
       }
-      control = await new Promise<Socket | undefined>((resolve) => {
-        const s = connect(socketPath);
-        s.once('connect', () => resolve(s));
-        s.once('error', () => {
-          s.destroy();
-          resolve(undefined);
-        });
-      });
+      control = await tryConnect(socketPath);
       if (control === undefined) {
         if (Date.now() > deadline) {
           child.kill();
