@@ -39,7 +39,7 @@ const ROOT = fileURLToPath(new URL('..', import.meta.url));
  * (which read request text), the load tool (which reads the answers of the server it tests).
  * Configuration parsing (src/app, src/cli) is exempt.
  */
-const NETWORK_FOLDERS = ['src/sip', 'src/server', 'src/http', 'src/routing', 'src/load'];
+const NETWORK_FOLDERS = ['src/sip', 'src/sip-server', 'src/http', 'src/routing', 'src/load'];
 
 /** file → its regular expressions, as written, with what they see. Reviewed for issue 14. */
 const AUDITED: Record<string, Record<string, string>> = {
@@ -96,21 +96,21 @@ const AUDITED: Record<string, Record<string, string>> = {
     '/;rport=\\d+/': 'Via we built',
   },
   'src/routing/trace-store.ts': { '/^\\./': 'Call-ID (encoded)', '/[^A-Za-z0-9_-]/g': 'method: one class' },
-  'src/server/transport/source-prefix.ts': {
+  'src/sip-server/transport/source-prefix.ts': {
     '/^(\\d+)\\.(\\d+)\\.(\\d+)\\.(\\d+)$/': 'source address tail: anchored (was unanchored: quadratic)',
     '/^[0-9a-f]{1,4}$/i': 'IPv6 group: bounded',
   },
-  'src/server/auth/nonce-manager.ts': { '/^[A-Za-z0-9_-]+$/': 'nonce from Authorization: one run' },
-  'src/server/proxy/dns-resolver.ts': { '/^\\[(.*)\\]$/': 'host of a URI: anchored, one run' },
-  'src/server/proxy/route-key.ts': { '/^[0-9a-f]{64}$/': 'key file contents: bounded' },
-  'src/server/proxy/route-signature.ts': { '/^[0-9a-f]+$/': 'rrsig parameter of a Route: anchored, one run' },
-  'src/server/proxy/flow-token.ts': { '/^fl([1-9][0-9]{0,14})-([0-9a-f]{16})$/': 'Route user part: bounded' },
-  'src/server/registrar/address-of-record.ts': { '/^\\[(.*)\\]$/': 'host of a To URI: anchored, one run' },
-  'src/server/transport/malformed-answer.ts': {
+  'src/sip-server/auth/nonce-manager.ts': { '/^[A-Za-z0-9_-]+$/': 'nonce from Authorization: one run' },
+  'src/sip-server/proxy/dns-resolver.ts': { '/^\\[(.*)\\]$/': 'host of a URI: anchored, one run' },
+  'src/sip-server/proxy/route-key.ts': { '/^[0-9a-f]{64}$/': 'key file contents: bounded' },
+  'src/sip-server/proxy/route-signature.ts': { '/^[0-9a-f]+$/': 'rrsig parameter of a Route: anchored, one run' },
+  'src/sip-server/proxy/flow-token.ts': { '/^fl([1-9][0-9]{0,14})-([0-9a-f]{16})$/': 'Route user part: bounded' },
+  'src/sip-server/registrar/address-of-record.ts': { '/^\\[(.*)\\]$/': 'host of a To URI: anchored, one run' },
+  'src/sip-server/transport/malformed-answer.ts': {
     '/size limit/': 'parse error detail: literal',
     '/["\\\\\\r\\n\\x00-\\x1f\\x7f]/g': 'parse error detail: one class',
   },
-  'src/server/transport/flow.ts': { '/^::ffff:([0-9a-f]{1,4}):([0-9a-f]{1,4})$/': 'source address: bounded' },
+  'src/sip-server/transport/flow.ts': { '/^::ffff:([0-9a-f]{1,4}):([0-9a-f]{1,4})$/': 'source address: bounded' },
   'src/sip/digest/challenge.ts': { '/[\\r\\n]/': 'realm, nonce we send', '/(["\\\\])/g': 'realm, nonce we send' },
   'src/sip/digest/digest-credentials.ts': { '/^[0-9a-fA-F]{8}$/': 'nc: bounded', '/^[0-9a-fA-F]+$/': 'response, cnonce: one run' },
   'src/sip/grammar/digest.ts': { '/\\\\(.)/g': 'quoted auth-param value: one pair at a time' },

@@ -7,10 +7,10 @@ import { MessageChannel, type MessagePort, type Worker } from 'node:worker_threa
 import type { ContactBinding } from '../store/binding-store.js';
 import { SqliteBindingStore } from '../store/sqlite/sqlite-binding-store.js';
 import { SqliteDatabase } from '../store/sqlite/sqlite-database.js';
-import type { FromWriter, ToWriter, WriterControl } from '../server/workers/worker-messages.js';
+import type { FromWriter, ToWriter, WriterControl } from '../sip-server/workers/worker-messages.js';
 import { StoreError } from '../store/store-error.js';
-import { ForwardingBindingStore } from '../server/workers/forwarding-binding-store.js';
-import { startWorker } from '../server/workers/start-worker.js';
+import { ForwardingBindingStore } from '../sip-server/workers/forwarding-binding-store.js';
+import { startWorker } from '../sip-server/workers/start-worker.js';
 import type { BindingWriterData } from './binding-writer.js';
 
 const binding = (user: string, expires: number): ContactBinding => ({

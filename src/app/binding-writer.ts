@@ -1,5 +1,5 @@
 /**
- * The entry of the binding writer thread (server/workers): with SIP worker threads, the one
+ * The entry of the binding writer thread (sip-server/workers): with SIP worker threads, the one
  * thread that writes location bindings to SQLite. Every worker sends it the writes of its
  * location service over a channel of its own (ForwardingBindingStore) and waits for the answer
  * before it says 200 to a REGISTER. Group commit: when a write arrives, the writer takes every
@@ -10,7 +10,7 @@
  * last writes answered) it commits what is still queued, closes the database and ends.
  */
 import { parentPort, receiveMessageOnPort, workerData, type MessagePort } from 'node:worker_threads';
-import type { FromWriter, ToWriter, WriterControl } from '../server/workers/worker-messages.js';
+import type { FromWriter, ToWriter, WriterControl } from '../sip-server/workers/worker-messages.js';
 import { SqliteBindingStore } from '../store/sqlite/sqlite-binding-store.js';
 import { SqliteDatabase, type Synchronous } from '../store/sqlite/sqlite-database.js';
 import { stdoutLogger } from './logger.js';

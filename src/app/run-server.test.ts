@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { ROUTE_KEY_FILE } from '../server/proxy/route-key.js';
+import { ROUTE_KEY_FILE } from '../sip-server/proxy/route-key.js';
 import { configFromObject } from './config.js';
 import { isHttpListen, parseListenSpec, recordRouteKey, reusePortAvailable } from './run-server.js';
 

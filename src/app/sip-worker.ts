@@ -1,25 +1,25 @@
 /**
- * The entry of a SIP worker thread (server/workers): it builds the SIP core from the
+ * The entry of a SIP worker thread (sip-server/workers): it builds the SIP core from the
  * configuration it is given — transactions, authentication, registrar with a replica of the
  * registrations, proxy — and serves the messages the socket thread hands it, and, with sockets of
- * its own on the UDP listeners (SO_REUSEPORT, server/workers/worker-udp.ts), the datagrams of its
+ * its own on the UDP listeners (SO_REUSEPORT, sip-server/workers/worker-udp.ts), the datagrams of its
  * Call-IDs that it or another worker reads.
  */
 import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
 import { systemClock } from '../lib/clock.js';
-import { FailureLimiter, SipServer } from '../server/index.js';
-import { LocationService } from '../server/registrar/location-service.js';
-import { MessagePath, sourcePrefix, type Flow, type ListenerInfo } from '../server/transport/index.js';
-import { OncePerWindow } from '../server/workers/once-per-window.js';
-import { Batcher } from '../server/workers/batcher.js';
-import { MAX_DATAGRAM_QUEUE_MS, type FromWorker, type ScriptAck, type ScriptControl, type ToPeer, type ToWorker } from '../server/workers/worker-messages.js';
-import { TookReport } from '../server/workers/took-report.js';
-import { beat, type Heartbeat } from '../server/workers/worker-watchdog.js';
-import { WorkerWire } from '../server/workers/worker-wire.js';
-import { HandOffBound } from '../server/workers/hand-off-bound.js';
-import type { QueueLimits } from '../server/workers/in-flight.js';
-import { WorkerUdp, type HandedDatagrams } from '../server/workers/worker-udp.js';
-import { ForwardingBindingStore } from '../server/workers/forwarding-binding-store.js';
+import { FailureLimiter, SipServer } from '../sip-server/index.js';
+import { LocationService } from '../sip-server/registrar/location-service.js';
+import { MessagePath, sourcePrefix, type Flow, type ListenerInfo } from '../sip-server/transport/index.js';
+import { OncePerWindow } from '../sip-server/workers/once-per-window.js';
+import { Batcher } from '../sip-server/workers/batcher.js';
+import { MAX_DATAGRAM_QUEUE_MS, type FromWorker, type ScriptAck, type ScriptControl, type ToPeer, type ToWorker } from '../sip-server/workers/worker-messages.js';
+import { TookReport } from '../sip-server/workers/took-report.js';
+import { beat, type Heartbeat } from '../sip-server/workers/worker-watchdog.js';
+import { WorkerWire } from '../sip-server/workers/worker-wire.js';
+import { HandOffBound } from '../sip-server/workers/hand-off-bound.js';
+import type { QueueLimits } from '../sip-server/workers/in-flight.js';
+import { WorkerUdp, type HandedDatagrams } from '../sip-server/workers/worker-udp.js';
+import { ForwardingBindingStore } from '../sip-server/workers/forwarding-binding-store.js';
 import { SqliteBindingStore } from '../store/sqlite/sqlite-binding-store.js';
 import { SqliteDatabase } from '../store/sqlite/sqlite-database.js';
 import { SqliteSubscriberStore } from '../store/sqlite/sqlite-subscriber-store.js';

@@ -1,4 +1,4 @@
-import { CertificateFileError, ListenError } from '../server/transport/index.js';
+import { CertificateFileError, ListenError } from '../sip-server/transport/index.js';
 import type { ConfigLocator } from './config.js';
 
 /**

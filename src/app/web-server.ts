@@ -1,8 +1,8 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { HttpServer } from '../http/http-server.js';
 import type { Logger } from '../lib/logger.js';
-import { loadServerCertificate, type ListenerInfo, type TlsCertificate, type TransportLayer } from '../server/transport/index.js';
-import { WsTransport } from '../server/transport/ws-transport.js';
+import { loadServerCertificate, type ListenerInfo, type TlsCertificate, type TransportLayer } from '../sip-server/transport/index.js';
+import { WsTransport } from '../sip-server/transport/ws-transport.js';
 import type { ParleyConfig } from './config.js';
 
 /** The started web server and what the rest of the composition root needs from it. */

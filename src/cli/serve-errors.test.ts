@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
-import { loadOrCreateCertificate } from '../server/transport/tls-certificate.js';
+import { loadOrCreateCertificate } from '../sip-server/transport/tls-certificate.js';
 import { silentLogger } from '../lib/logger.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));

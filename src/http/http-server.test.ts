@@ -12,11 +12,11 @@ import { join } from 'node:path';
 import { connect as tlsConnect } from 'node:tls';
 import { after, before, describe, it } from 'node:test';
 import type { FastifyPluginAsync } from 'fastify';
-import { loadOrCreateCertificate, type TlsCertificate } from '../server/transport/tls-certificate.js';
-import { TransportLayer } from '../server/transport/transport-layer.js';
-import { WsTransport } from '../server/transport/ws-transport.js';
-import { RecordingDelegate, RecordingLogger, until, within } from '../server/transport/testdata/loopback.js';
-import { RawWsClient } from '../server/transport/testdata/ws-client.js';
+import { loadOrCreateCertificate, type TlsCertificate } from '../sip-server/transport/tls-certificate.js';
+import { TransportLayer } from '../sip-server/transport/transport-layer.js';
+import { WsTransport } from '../sip-server/transport/ws-transport.js';
+import { RecordingDelegate, RecordingLogger, until, within } from '../sip-server/transport/testdata/loopback.js';
+import { RawWsClient } from '../sip-server/transport/testdata/ws-client.js';
 import { HttpServer } from './http-server.js';
 
 /** GET over HTTPS trusting `ca` (fetch in Node 20 cannot be given a CA). */

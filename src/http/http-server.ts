@@ -5,12 +5,12 @@ import type { Duplex } from 'node:stream';
 import { fastify, type FastifyInstance, type FastifyPluginAsync } from 'fastify';
 import { refuseUpgrade } from '../lib/http-refusal.js';
 import { silentLogger, type Logger } from '../lib/logger.js';
-import { normalizeAddress } from '../server/transport/flow.js';
-import { listenError } from '../server/transport/listen-error.js';
-import { sourcePrefix } from '../server/transport/source-prefix.js';
-import { formatHostPort } from '../server/transport/message-path.js';
-import type { TlsCertificate } from '../server/transport/tls-certificate.js';
-import { TLS_MIN_VERSION, TLS_SERVER_CIPHERS } from '../server/transport/tls-transport.js';
+import { normalizeAddress } from '../sip-server/transport/flow.js';
+import { listenError } from '../sip-server/transport/listen-error.js';
+import { sourcePrefix } from '../sip-server/transport/source-prefix.js';
+import { formatHostPort } from '../sip-server/transport/message-path.js';
+import type { TlsCertificate } from '../sip-server/transport/tls-certificate.js';
+import { TLS_MIN_VERSION, TLS_SERVER_CIPHERS } from '../sip-server/transport/tls-transport.js';
 import { OriginPolicy } from './origin-policy.js';
 
 /** One HTTP listener: `https` (TLS 1.2+, the SIP TLS certificate) or plain `http` (development). */

@@ -1,11 +1,11 @@
 import type { Logger } from '../lib/logger.js';
-import type { AuthOutcome, RequestAuthenticator } from '../server/core/request-authenticator.js';
-import type { LocalIdentity } from '../server/core/local-identity.js';
-import type { ProxyCore } from '../server/proxy/proxy-core.js';
-import type { LocationService } from '../server/registrar/location-service.js';
-import type { Registrar } from '../server/registrar/registrar.js';
-import type { SipServer } from '../server/sip-server.js';
-import type { FailureLimiter } from '../server/auth/failure-limiter.js';
+import type { AuthOutcome, RequestAuthenticator } from '../sip-server/core/request-authenticator.js';
+import type { LocalIdentity } from '../sip-server/core/local-identity.js';
+import type { ProxyCore } from '../sip-server/proxy/proxy-core.js';
+import type { LocationService } from '../sip-server/registrar/location-service.js';
+import type { Registrar } from '../sip-server/registrar/registrar.js';
+import type { SipServer } from '../sip-server/sip-server.js';
+import type { FailureLimiter } from '../sip-server/auth/failure-limiter.js';
 import type { SubscriberStore } from '../store/subscriber-store.js';
 import type { RateCounter } from './rate-counter.js';
 

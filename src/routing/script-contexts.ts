@@ -6,10 +6,10 @@
  * the script version, variables and trace the request started with.
  */
 import { createResponse, newTag, parseUri, type SipRequest, type Flow, type ServerTransaction, type SipResponse, type Uri } from '../sip/index.js';
-import type { StatelessAnswer } from '../server/core/request-handler.js';
-import type { Branch, FailureOutcome, ProxyTarget, ResponseContext, ResponseObserver } from '../server/proxy/response-context.js';
-import { addressOfRecord, splitAor } from '../server/registrar/address-of-record.js';
-import { bindingTarget } from '../server/registrar/binding-target.js';
+import type { StatelessAnswer } from '../sip-server/core/request-handler.js';
+import type { Branch, FailureOutcome, ProxyTarget, ResponseContext, ResponseObserver } from '../sip-server/proxy/response-context.js';
+import { addressOfRecord, splitAor } from '../sip-server/registrar/address-of-record.js';
+import { bindingTarget } from '../sip-server/registrar/binding-target.js';
 import type { ContactBinding } from '../store/binding-store.js';
 import type { LoadedScript } from './loaded-script.js';
 import type {

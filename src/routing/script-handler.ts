@@ -1,7 +1,7 @@
 import { SipParseError, type Flow, type ServerTransaction, type SipRequest } from '../sip/index.js';
-import type { RequestHandler, StatelessAnswer } from '../server/core/request-handler.js';
-import { optionsHeaders } from '../server/core/options-headers.js';
-import type { SipServer } from '../server/sip-server.js';
+import type { RequestHandler, StatelessAnswer } from '../sip-server/core/request-handler.js';
+import { optionsHeaders } from '../sip-server/core/options-headers.js';
+import type { SipServer } from '../sip-server/sip-server.js';
 import type { LoadedScript } from './loaded-script.js';
 import type { RoutingEnv } from './routing-env.js';
 import { RequestCtx, StatelessCtx, type RoutingDone } from './script-contexts.js';

@@ -25,13 +25,13 @@ import {
   computeDigestResponse, computeHa1, createResponse, digestAlgorithmOf, parseAuthValue, parseMessage, parseUri, serializeToString,
   SipRequest, type AnySipMessage, type Flow, type SipResponse,
 } from '../sip/index.js';
-import { SipServer } from '../server/sip-server.js';
-import { FailureLimiter } from '../server/auth/failure-limiter.js';
-import type { LocalIdentity } from '../server/core/local-identity.js';
-import { RouteSignature, routeTarget } from '../server/proxy/route-signature.js';
-import type { DnsLookup } from '../server/proxy/dns-resolver.js';
-import { LocationService } from '../server/registrar/location-service.js';
-import { MessagePath, type ListenerInfo, type ResponseTarget, type Wire } from '../server/transport/index.js';
+import { SipServer } from '../sip-server/sip-server.js';
+import { FailureLimiter } from '../sip-server/auth/failure-limiter.js';
+import type { LocalIdentity } from '../sip-server/core/local-identity.js';
+import { RouteSignature, routeTarget } from '../sip-server/proxy/route-signature.js';
+import type { DnsLookup } from '../sip-server/proxy/dns-resolver.js';
+import { LocationService } from '../sip-server/registrar/location-service.js';
+import { MessagePath, type ListenerInfo, type ResponseTarget, type Wire } from '../sip-server/transport/index.js';
 import { MemorySubscriberStore } from '../store/memory-subscriber-store.js';
 import type { ContactBinding } from '../store/binding-store.js';
 import { LoadedScript } from './loaded-script.js';

@@ -1,5 +1,5 @@
 import { serializeToString, type AnySipMessage, type Flow, type SipRequest } from '../sip/index.js';
-import type { MessageObserver } from '../server/transport/index.js';
+import type { MessageObserver } from '../sip-server/transport/index.js';
 
 /** The handlers of a routing script, as traces name them. */
 export type HandlerName = 'onStateless' | 'onRequest' | 'onInDialog' | 'onResponse' | 'onFailure';

@@ -31,7 +31,7 @@ export interface ContactBinding {
    * Where requests to this contact go: `source`, the flow it registered from (`received`, and its
    * connection when it came over one: behind a NAT, or a flow of RFC 5626), or `contact`, the
    * Contact URI itself (RFC 3261 §16.5), resolved like any URI. The registrar decides when the
-   * REGISTER comes (server/registrar/nat-detection.ts). Absent: `source` (bindings stored before
+   * REGISTER comes (sip-server/registrar/nat-detection.ts). Absent: `source` (bindings stored before
    * the field existed keep going where they went).
    */
   readonly sendTo?: 'source' | 'contact';

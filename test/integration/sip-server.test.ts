@@ -7,7 +7,7 @@ import { createSocket, type Socket } from 'node:dgram';
 import { after, before, describe, it } from 'node:test';
 import { connect } from 'node:net';
 import { parseMessage, SipResponse } from '../../src/sip/index.js';
-import { SipServer } from '../../src/server/index.js';
+import { SipServer } from '../../src/sip-server/index.js';
 
 let server: SipServer;
 let udpPort: number;

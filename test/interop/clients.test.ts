@@ -15,7 +15,7 @@
 //   (verifying Parley's development certificate, reached by the name localhost), unregisters,
 //   and calls a baresip, RTP both ways (a WAV file played into the call: there is no sound card).
 // And with SHA-256 offered as well (`auth.algorithms`), what each of them does: the findings of
-// src/server/auth/README.md's client table.
+// src/sip-server/auth/README.md's client table.
 // Run by `npm run test:interop` (builds dist/ first).
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
@@ -352,7 +352,7 @@ describe('Debian linphone (linphone-daemon) against Parley with the defaults', {
 });
 
 // What each client does when SHA-256 is offered as well: the reason for the default, and the
-// client table of src/server/auth/README.md.
+// client table of src/sip-server/auth/README.md.
 for (const algorithms of [['MD5', 'SHA-256'], ['SHA-256', 'MD5']] as const) {
   const topmost = algorithms[0];
   describe(`The clients against Parley offering ${algorithms.join(', ')} (auth.algorithms)`, { timeout: 120_000 }, () => {

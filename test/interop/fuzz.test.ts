@@ -29,7 +29,7 @@ import { after, before, describe, it } from 'node:test';
 import { WebSocket } from 'ws';
 import { parseMessage, StreamFramer } from '../../src/sip/index.js';
 import { fuzzMessage, prng, seedMessages } from '../../src/sip/message/testdata/pathological.js';
-import { workerOf } from '../../src/server/workers/call-id-hash.js';
+import { workerOf } from '../../src/sip-server/workers/call-id-hash.js';
 import { ParleyServer, stopCleanly } from './support/parley.js';
 import { portPool } from './support/ports.js';
 

@@ -12,7 +12,7 @@ import { mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { workerOf } from '../../src/server/workers/call-id-hash.js';
+import { workerOf } from '../../src/sip-server/workers/call-id-hash.js';
 import { signalPid } from './support/child.js';
 import { ParleyServer, stopCleanly } from './support/parley.js';
 import { portPool } from './support/ports.js';

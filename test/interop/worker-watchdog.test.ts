@@ -23,7 +23,7 @@ import { readFile, rm, mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { workerOf } from '../../src/server/workers/call-id-hash.js';
+import { workerOf } from '../../src/sip-server/workers/call-id-hash.js';
 import { ParleyServer, stopCleanly, type LogLine } from './support/parley.js';
 import { portPool } from './support/ports.js';
 import { runSipp, skipWithoutSipp } from './support/sipp.js';

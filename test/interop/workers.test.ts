@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { createSocket, type Socket } from 'node:dgram';
 import { after, before, beforeEach, describe, it } from 'node:test';
-import { workerOf } from '../../src/server/workers/call-id-hash.js';
+import { workerOf } from '../../src/sip-server/workers/call-id-hash.js';
 import { describeCall, registerPhone } from './support/calls.js';
 import { spawnBounded } from './support/child.js';
 import { assertCleanExit, PARLEY_CLI, ParleyServer, REPO_ROOT, stopCleanly, type LogLine } from './support/parley.js';

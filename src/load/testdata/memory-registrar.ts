@@ -4,8 +4,8 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import type { Clock } from '../../lib/clock.js';
-import { DigestAuthenticator } from '../../server/auth/authenticator.js';
-import { NonceManager } from '../../server/auth/nonce-manager.js';
+import { DigestAuthenticator } from '../../sip-server/auth/authenticator.js';
+import { NonceManager } from '../../sip-server/auth/nonce-manager.js';
 import { createResponse, parseMessage, serializeToString, type AnySipMessage, type SipRequest } from '../../sip/index.js';
 import type { NewSubscriber, Subscriber, SubscriberStore } from '../../store/subscriber-store.js';
 import type { ClientConnection, ClientConnectionDelegate } from '../client-connection.js';

@@ -1,7 +1,9 @@
 // The loopback ports of the interop suites, and the one allocator every helper takes them from.
 //
-// Scheme: the suites use 127.0.0.1 ports 26000-32749 only (never 5060/5061; below Linux's ephemeral
-// ports, 32768 up). The range is cut in twenty-six slices of 250 ports, and each test file owns one (PORT_SLICES, keyed by the file's name).
+// Scheme: the suites use 127.0.0.1 ports 20000-32749 only (never 5060/5061, 3478/5349; below Linux's
+// ephemeral ports, 32768 up). The range is cut in slices of 250 ports, and each test file owns one
+// (PORT_SLICES, keyed by the file's name): slices 0-26 are 26000-32749, slices 27-50 are
+// 20000-25999 (sliceFirst).
 // Node's test runner runs each file in a process of its own, in parallel with the others: as no
 // two files share a slice, they never hand out the same port. Inside a file one PortPool hands
 // out every port (Parley's listeners, sipp's -p/-cp/-mp, the TLS relay, UDP probes), each once.
@@ -13,10 +15,16 @@ import { createServer } from 'node:net';
 import { basename } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-export const PORT_RANGE = { first: 26000, last: 32749 } as const;
+export const PORT_RANGE = { first: 20000, last: 32749 } as const;
 export const SLICE_SIZE = 250;
 
-/** The slice of each test file: slice i is 26000 + 250 i ... 26000 + 250 i + 249. */
+/** The first port of slice i: 26000 + 250 i for slices 0-26, 20000 + 250 (i - 27) for slices 27-50. */
+export function sliceFirst(slice: number): number {
+  if (!Number.isInteger(slice) || slice < 0 || slice > 50) throw new Error(`port slice ${slice} does not exist (0-50)`);
+  return slice < 27 ? 26000 + slice * SLICE_SIZE : 20000 + (slice - 27) * SLICE_SIZE;
+}
+
+/** The slice of each test file (sliceFirst gives its ports). */
 export const PORT_SLICES: Readonly<Record<string, number>> = {
   'options.test.ts': 0, // 26000-26249
   'retransmission.test.ts': 1, // 26250-26499
@@ -46,6 +54,13 @@ export const PORT_SLICES: Readonly<Record<string, number>> = {
   'connection-limits.test.ts': 24, // 32000-32249
   'tls-profile.test.ts': 25, // 32250-32499
   'clients.test.ts': 26, // 32500-32749: Debian's baresip, sipsak and linphone register (and call) with the defaults
+  'stun-keepalive.test.ts': 27, // 20000-20249: STUN Binding on the SIP UDP port (RFC 5626 keepalive)
+  'turn.test.ts': 28, // 20250-20499: the TURN server against coturn's clients (listeners; relay ports in 29)
+  'turn-relay-ports.test.ts': 29, // 20500-20749: reserved: relayed-address ports of turn.test.ts
+  'turn-coturn.test.ts': 30, // 20750-20999: coturn's turnserver, the same commands for comparison
+  'turn-security.test.ts': 31, // 21000-21249: denied peers, quotas, amplification
+  'turn-check.test.ts': 32, // 21250-21499: parley turn-check
+  'turn-browser.test.ts': 33, // 21500-21749 (test/browser: two phone pages over a TURN relay)
 };
 
 /**
@@ -112,6 +127,6 @@ export function portPool(testFileUrl: string): PortPool {
   const file = basename(testFileUrl.startsWith('file:') ? fileURLToPath(testFileUrl) : testFileUrl);
   const slice = PORT_SLICES[file];
   if (slice === undefined) throw new Error(`${file} has no port slice: give it one in test/interop/support/ports.ts (PORT_SLICES)`);
-  const first = PORT_RANGE.first + slice * SLICE_SIZE;
+  const first = sliceFirst(slice);
   return new PortPool(first, first + SLICE_SIZE - 1, file);
 }

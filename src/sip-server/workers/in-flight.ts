@@ -1,6 +1,6 @@
 /**
  * What the socket thread has handed one SIP worker and the worker has not yet taken: the bound on
- * a worker's queue (server/workers/sip-worker-pool.ts).
+ * a worker's queue (sip-server/workers/sip-worker-pool.ts).
  *
  * The socket thread counts every received message it hands the worker (count and bytes, from the
  * moment it enters the worker's batch); the worker reports, after each batch it has worked

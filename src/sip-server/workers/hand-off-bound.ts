@@ -14,7 +14,7 @@ const LOST = 5;
 const HANDED_TOTAL = 6;
 
 /**
- * The bound on the datagrams SIP workers hand each other (server/workers, worker-udp.ts): each
+ * The bound on the datagrams SIP workers hand each other (sip-server/workers, worker-udp.ts): each
  * worker reads its own UDP socket (SO_REUSEPORT, the kernel picks the socket by the sender's
  * address and port) and hands a datagram whose Call-ID belongs to another worker to that worker
  * directly. Nothing in between sees these hand-offs, so their count lives in shared memory, one

@@ -14,7 +14,7 @@ export interface SipServerOptions {
   /** Sockets to open. Give either these or `path`. */
   readonly listeners?: readonly ListenerOptions[];
   /**
-   * A message path fed by another thread that owns the sockets (server/workers): this server
+   * A message path fed by another thread that owns the sockets (sip-server/workers): this server
    * then opens none, and `transports` is undefined.
    */
   readonly path?: MessagePath;

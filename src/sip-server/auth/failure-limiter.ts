@@ -114,7 +114,7 @@ export class FailureLimiter {
 
   /**
    * Block `address` for `ms` milliseconds without counting: a block decided by the limiter of
-   * another thread (server/workers), applied here so that this thread refuses the source too.
+   * another thread (sip-server/workers), applied here so that this thread refuses the source too.
    */
   blockFor(address: string, ms: number): void {
     const key = this.keyOf(address);

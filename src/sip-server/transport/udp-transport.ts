@@ -47,7 +47,7 @@ export class UdpTransport {
   /**
    * Bind a listener; resolves with the bound address and port. `reusePort`: SO_REUSEPORT (Linux),
    * so that every SIP worker binds a socket of its own to the same address and port and the kernel
-   * spreads the datagrams over them (server/workers/worker-udp.ts); every socket of the group must
+   * spreads the datagrams over them (sip-server/workers/worker-udp.ts); every socket of the group must
    * set it.
    */
   listen(address: string, port: number, options: { readonly reusePort?: boolean } = {}): Promise<ListenerInfo> {

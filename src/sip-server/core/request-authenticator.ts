@@ -5,7 +5,7 @@ export type AuthOutcome =
   | { readonly ok: true; readonly username: string; readonly realm: string }
   | { readonly ok: false; readonly status: number; readonly reason?: string; readonly headers: ReadonlyArray<readonly [string, string]> };
 
-/** Digest authentication as routing uses it (policy lives in src/server/auth). */
+/** Digest authentication as routing uses it (policy lives in src/sip-server/auth). */
 export interface RequestAuthenticator {
   authenticate(request: SipRequest, source: Flow): Promise<AuthOutcome>;
   /** The refusal that needs no store lookup (no credentials: a challenge), or undefined. */

@@ -17,7 +17,7 @@ export interface UdpSender {
 
 /**
  * A Wire for a SIP worker thread: serialized messages go to the socket thread, which sends them
- * (server/workers/sip-worker-pool.ts). A send that fails there comes back by its number.
+ * (sip-server/workers/sip-worker-pool.ts). A send that fails there comes back by its number.
  *
  * An error callback usually holds its transaction, and with it the request and everything its
  * handling made: kept for long, each would outlive the young generation and make the garbage

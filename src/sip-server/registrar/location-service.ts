@@ -20,7 +20,7 @@ export interface LocationServiceOptions {
   readonly log?: Logger;
   /**
    * Told of every change `update` makes, for replicas of this service in other threads
-   * (server/workers), which apply it with `applyRemote`: once the batch that holds it is
+   * (sip-server/workers), which apply it with `applyRemote`: once the batch that holds it is
    * committed (or has failed: this replica keeps the change, so the others do too). A replica
    * never learns of a binding before it is on disk, so nothing it does with it (a removal
    * through another worker) can reach the store before the binding does. Not called for expiry
@@ -28,7 +28,7 @@ export interface LocationServiceOptions {
    */
   readonly onChange?: (delta: BindingDelta) => void;
   /**
-   * Whether a stream connection is still open, as this thread knows it (server/workers): a
+   * Whether a stream connection is still open, as this thread knows it (sip-server/workers): a
    * replica's delta can arrive after the close of the connection its binding is tied to (the two
    * travel on different channels), and such a binding is not kept. Default: every one is.
    */

@@ -81,7 +81,7 @@ export interface TransportLayerOptions {
   readonly isOwnSentBy?: (via: Via) => boolean;
   /**
    * Hand every received datagram and framed stream message to this instead of parsing it here
-   * (the SIP core runs in worker threads; see server/workers). `delegate` is then unused.
+   * (the SIP core runs in worker threads; see sip-server/workers). `delegate` is then unused.
    */
   readonly receiver?: RawReceiver;
   /**

@@ -1,5 +1,5 @@
 /**
- * Notices a SIP worker whose event loop has stopped turning (server/workers/sip-worker-pool.ts):
+ * Notices a SIP worker whose event loop has stopped turning (sip-server/workers/sip-worker-pool.ts):
  * a routing script in an endless loop, a regular expression backtracking for hours. Such a worker
  * takes nothing more; its Call-IDs go unanswered and, without the queue bound, its queue grows
  * until the process runs out of memory.

@@ -5,7 +5,7 @@ import type { BindingDelta } from '../registrar/location-service.js';
 import type { ContactBinding } from '../../store/binding-store.js';
 
 /**
- * What the socket thread and the SIP workers tell each other (server/workers). Messages travel in
+ * What the socket thread and the SIP workers tell each other (sip-server/workers). Messages travel in
  * arrays: towards a worker one postMessage per event-loop turn, so that a busy second costs a few
  * thousand postMessage calls, not one per SIP message; from a worker one array per two items, sent as
  * they are made, so that what a worker sends leaves at the pace it is made (app/sip-worker.ts).
@@ -66,7 +66,7 @@ export type FromWorker =
 
 /**
  * Worker → socket thread, after a batch: the received messages (`in` items) the worker has taken
- * since it started, `n`, and their bytes, `b` (cumulative; server/workers/in-flight.ts bounds what
+ * since it started, `n`, and their bytes, `b` (cumulative; sip-server/workers/in-flight.ts bounds what
  * is handed over and not yet taken). The worker raises `n` and `b` of an item not yet posted
  * rather than adding another, so it rides with the sends of the batch.
  */
