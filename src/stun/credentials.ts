@@ -74,9 +74,9 @@ export const NONCE_COOKIE = 'obMatJos2';
 export const SecurityFeature = { PasswordAlgorithms: 0x000001, UsernameAnonymity: 0x000002 } as const;
 
 /**
- * The start of a nonce with the cookie and `features`: RFC 8489 §9.2: "the nonce cookie ...
- * followed by the 24-bit Security Feature set encoded in Base64 (4 characters)"; the server puts its
- * own nonce text after these 13 characters.
+ * The start of a nonce with the cookie and `features` (RFC 8489 §9.2: the cookie, then the 24-bit
+ * Security Feature set in base64, 4 characters); the server puts its own nonce text after these
+ * 13 characters.
  */
 export function nonceCookie(features: number): string {
   const bytes = Buffer.of((features >>> 16) & 0xff, (features >>> 8) & 0xff, features & 0xff);
