@@ -126,10 +126,10 @@ export class UdpTransport {
 
   /** A STUN datagram: the answer goes back from the socket it came in on, to where it came from. */
   private answerStun(socket: Socket, bytes: Uint8Array, address: string, port: number): void {
-    const answer = answerStun(bytes, normalizeAddress(address), port, this.stun);
-    if (answer === undefined) return;
+    // nothing thrown here may reach the socket's event handler (it would end the process)
     try {
-      socket.send(answer, port, address);
+      const answer = answerStun(bytes, normalizeAddress(address), port, this.stun);
+      if (answer !== undefined) socket.send(answer, port, address);
     } catch (e) {
       this.log.debug({ transport: 'udp', address, port, err: (e as Error).message }, 'STUN answer not sent');
     }
