@@ -36,8 +36,8 @@ const ROOT = fileURLToPath(new URL('..', import.meta.url));
 /**
  * Folders whose code sees text from the network: SIP messages and their grammar, digest, the
  * server (transport, WebSocket, auth, proxy, registrar, core), HTTP, the routing API and scripts
- * (which read request text), the load tool (which reads the answers of the server it tests), the TURN server (peer addresses,
- * usernames).
+ * (which read request text), the load tool (which reads the answers of the server it tests),
+ * the TURN server (peer addresses, usernames).
  * Configuration parsing (src/app, src/cli) is exempt.
  */
 const NETWORK_FOLDERS = ['src/sip', 'src/sip-server', 'src/http', 'src/routing', 'src/load', 'src/turn'];

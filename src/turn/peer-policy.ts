@@ -1,6 +1,12 @@
 /**
- * Which peers a TURN allocation may relay to (RFC 8656 §21.3, "Preventing relay to internal
- * addresses"), checked on CreatePermission, ChannelBind, Send and RFC 6062 Connect alike.
+ * Which peers a TURN allocation may relay to, checked on CreatePermission, ChannelBind, Send and
+ * RFC 6062 Connect alike. RFC 8656 §9.2 (and §11.2 for ChannelBind):
+ *
+ *   The server MAY impose restrictions on the IP address allowed in the XOR-PEER-ADDRESS
+ *   attribute; if a value is not allowed, the server rejects the request with a 403 (Forbidden)
+ *   error.
+ *
+ * A Send indication to a denied peer is dropped silently (indications get no answer).
  *
  * Every peer address is canonicalised before it is checked: the spellings that name the same host
  * (IPv4-mapped ::ffff:a.b.c.d and IPv4-compatible ::a.b.c.d) become the IPv4 address, and an IPv6
