@@ -1,12 +1,14 @@
 /**
  * Which peers a TURN allocation may relay to, checked on CreatePermission, ChannelBind, Send and
- * RFC 6062 Connect alike. RFC 8656 §9.2 (and §11.2 for ChannelBind):
+ * RFC 6062 Connect alike. RFC 8656 §12.2 (Receiving a ChannelBind Request; CreatePermission,
+ * §10.2, says the same of its XOR-PEER-ADDRESS attributes):
  *
- *   The server MAY impose restrictions on the IP address allowed in the XOR-PEER-ADDRESS
- *   attribute; if a value is not allowed, the server rejects the request with a 403 (Forbidden)
- *   error.
+ *   The server MAY impose restrictions on the IP address and port values allowed in the
+ *   XOR-PEER-ADDRESS attribute; if a value is not allowed, the server rejects the request with a
+ *   403 (Forbidden) error.
  *
- * A Send indication to a denied peer is dropped silently (indications get no answer).
+ * and §11.2 (Receiving a Send Indication): "if a value is not allowed, the server silently
+ * discards the Send indication."
  *
  * Every peer address is canonicalised before it is checked: the spellings that name the same host
  * (IPv4-mapped ::ffff:a.b.c.d and IPv4-compatible ::a.b.c.d) become the IPv4 address, and an IPv6
@@ -31,6 +33,11 @@
  * denies 10.1.2.3 and allows 10.2.3.4, and `allow 127.0.0.0/8` lets tests relay on loopback.
  * An address with an embedded IPv4 address is allowed only if both the address and the embedded one
  * are allowed.
+ *
+ * For the server: the verdict's address of ::ffff:a.b.c.d is a.b.c.d, so whether the peer's family
+ * matches the allocation's (443 Peer Address Family Mismatch) is decided from the attribute's
+ * family, not from the canonical text; and the own addresses must be the real ones (a wildcard
+ * listener 0.0.0.0 or :: names every local address: pass the interfaces' addresses).
  */
 
 /** An address: IPv4 as 4 bytes, IPv6 as 16. */
