@@ -36,8 +36,6 @@ describe('coturn clients against coturn', { skip }, () => {
   let peer: TurnPeer;
 
   before(async () => {
-    // one after the other: PortPool.block is not safe to call concurrently (two calls can hand out
-    // the same ports)
     lt = await Coturn.start({ pool, auth: { kind: 'long-term', users: [ALICE] }, tls: true, relayPorts: 80 });
     rest = await Coturn.start({ pool, auth: { kind: 'rest', secrets: SECRETS } });
     peer = await startTurnPeer(pool);
@@ -145,6 +143,15 @@ describe('coturn refusing: what the harness sees', { skip }, () => {
     } finally {
       await Promise.all([server.stop(), peer.stop()]);
     }
+  });
+});
+
+describe('the port pool of the harness', () => {
+  it('hands out distinct ports to calls made at the same time', async () => {
+    const sizes = [3, 1, 2, 3];
+    const firsts = await Promise.all(sizes.map((n) => pool.block(n)));
+    const ports = firsts.flatMap((first, i) => Array.from({ length: sizes[i]! }, (_, k) => first + k));
+    assert.equal(new Set(ports).size, ports.length, `overlapping blocks: ${firsts.join(', ')}`);
   });
 });
 

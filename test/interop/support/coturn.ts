@@ -21,9 +21,8 @@
 //   It does not deallocate at the end: its allocations hold their relay ports until they expire
 //   (10 minutes), so a server that many runs use needs a wide relay range (about four ports a
 //   run: uclient asks for EVEN-PORT with the next port reserved).
-// Ports: start servers and peers one after the other (PortPool.block is not safe to call
-// concurrently: two calls can hand out the same ports, and a relay range over the peer's port
-// makes uclient loop on `unknown allocate response` until its watchdog). `-m N` starts N
+// Ports: a relay range over the peer's port makes uclient loop on `unknown allocate response`
+// until its watchdog (seen when PortPool.block handed the same ports to two concurrent calls). `-m N` starts N
 //   clients, each with its own allocations (two per client: uclient pairs an RTP and an RTCP
 //   socket, `-c` leaves the RTCP one out of the traffic but not always out of the allocations).
 // - turnutils_peer: a UDP echo server, silent; it is ready when it echoes a datagram.
