@@ -40,6 +40,8 @@
  * listener 0.0.0.0 or :: names every local address: pass the interfaces' addresses).
  */
 
+import { ParleyError } from '../lib/errors.js';
+
 /** An address: IPv4 as 4 bytes, IPv6 as 16. */
 type Bytes = Uint8Array;
 
@@ -105,7 +107,7 @@ const DEFAULT_DENIED: readonly (readonly [string, string])[] = [
 
 const DEFAULT_RULES: readonly Rule[] = DEFAULT_DENIED.map(([cidr, why]) => {
   const parsed = parseCidr(cidr);
-  if (parsed === undefined) throw new Error(`peer-policy: bad default range ${cidr}`);
+  if (parsed === undefined) throw new ParleyError('ERR_INVALID_ARGUMENT', `peer-policy: bad default range ${cidr}`);
   return { ...parsed, why: `${why}: ${cidr}` };
 });
 
@@ -160,7 +162,7 @@ export function canonicalPeerAddress(address: string): string | undefined {
 function rules(cidrs: readonly string[], why: string): Rule[] {
   return cidrs.map((c) => {
     const parsed = parseCidr(c);
-    if (parsed === undefined) throw new Error(`peer policy: "${c}" is not an address or CIDR`);
+    if (parsed === undefined) throw new ParleyError('ERR_INVALID_ARGUMENT', `peer policy: "${c}" is not an address or CIDR`);
     return { ...parsed, why: `${why}: ${c}` };
   });
 }
