@@ -2,7 +2,7 @@
 // Parley (test/interop/turn.test.ts), proven here against the reference server first, so that a
 // failure against Parley is Parley's. turnutils_stunclient (Binding), turnutils_uclient over UDP,
 // TCP and TLS, with channels and with Send indications, to a turnutils_peer echo and client to
-// client, with long-term and REST credentials (uclient's own -W, and the credentials of
+// client, RFC 6062 TCP relaying, with long-term and REST credentials (uclient's own -W, and the credentials of
 // src/turn/rest-credentials.ts, so coturn vouches for them); and the failures the harness must
 // see: a wrong password, expired REST credentials, a relay to a loopback peer that the server
 // refuses, a per-user quota; and which spellings of a loopback peer coturn 4.6.1 refuses on an
@@ -81,6 +81,12 @@ describe('coturn clients against coturn', { skip }, () => {
   it('uclient client to client (-y): two relays talk to each other', async () => {
     const r = await runUclient(longTerm({ peer: undefined, clients: 2 }));
     assert.ok(r.allEchoed, r.describe());
+  });
+
+  it('uclient with RFC 6062 TCP relaying (-T): Connect, ConnectionBind, data both ways', async () => {
+    const r = await runUclient({ ...longTerm({ transport: 'tcp', tcpRelay: true }), retryCoalesced: true });
+    assert.ok(r.allEchoed, r.describe());
+    assert.equal(r.received, 20, r.describe()); // two clients (one per relay), ten messages each
   });
 
   it('uclient with several clients and larger packets', async () => {

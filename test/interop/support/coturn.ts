@@ -327,6 +327,11 @@ export interface UclientOptions {
   readonly clients?: number;
   /** Milliseconds between a client's messages (`-z`, default 5 over UDP, 20 over TCP and TLS: see the top). */
   readonly intervalMs?: number;
+  /**
+   * RFC 6062 TCP relaying (`-T`: TCP to the server, a TCP allocation, Connect/ConnectionBind,
+   * client to client through two relays; `peer` and `channels` do not apply).
+   */
+  readonly tcpRelay?: boolean;
   /** An IPv6 relayed address (`-x`). */
   readonly ipv6Relay?: boolean;
   readonly extra?: readonly string[];
@@ -370,9 +375,10 @@ export function uclientArgs(o: UclientOptions): string[] {
   if (o.user !== undefined) args.push('-u', o.user);
   if (o.secret !== undefined) args.push('-W', o.secret);
   else if (o.password !== undefined) args.push('-w', o.password);
-  if (o.peer !== undefined) args.push('-e', o.peerAddress ?? o.peer.host, '-r', String(o.peer.port));
+  if (o.tcpRelay) args.push('-T');
+  else if (o.peer !== undefined) args.push('-e', o.peerAddress ?? o.peer.host, '-r', String(o.peer.port));
   else args.push('-y');
-  if (o.channels === false) args.push('-s');
+  if (o.channels === false && !o.tcpRelay) args.push('-s');
   if (o.ipv6Relay) args.push('-x');
   args.push(...(o.extra ?? []), o.host);
   return args;
