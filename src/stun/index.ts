@@ -1,0 +1,16 @@
+/**
+ * Parley's STUN/TURN message library (RFC 8489, RFC 8656, RFC 6062, RFC 6156 attributes,
+ * RFC 7983 demultiplexing). Bytes in, typed values out, and back. No sockets, no configuration.
+ * See README.md.
+ */
+export {
+  MAGIC_COOKIE, STUN_HEADER_SIZE, StunMethod, parseStunMessage, isStunMessage, messageType, methodOf, classOf,
+  type StunClass, type StunAttribute, type StunMessage, type StunParseError,
+} from './message.js';
+export { StunAttr, attributeName, isComprehensionRequired, unknownComprehensionRequired, type StunAttrName } from './attribute-types.js';
+export { StunMessageBuilder } from './builder.js';
+export { readAddress, readXorAddress, FAMILY_IPV4, FAMILY_IPV6, type TransportAddress } from './address.js';
+export { ipv4Bytes, ipv6Bytes, formatIpv4, formatIpv6 } from './ip-address.js';
+export { verifyMessageIntegrity, verifyMessageIntegritySha256, MESSAGE_INTEGRITY_SIZE, MESSAGE_INTEGRITY_SHA256_SIZE } from './integrity.js';
+export { verifyFingerprint, FINGERPRINT_XOR } from './fingerprint.js';
+export { readErrorCode, STUN_REASONS } from './error-code.js';
