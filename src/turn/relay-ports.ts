@@ -20,6 +20,7 @@ export interface RelayPortsOptions {
   /** The local address of each family relayed transport addresses are taken on. */
   readonly addresses: { readonly 4?: string; readonly 6?: string };
   readonly minPort: number;
+  /** Highest port; 0 (with minPort 0): whatever port the system gives. */
   readonly maxPort: number;
   /** Random integer in [0, n) (tests make it predictable). */
   readonly random?: (n: number) => number;
@@ -49,6 +50,11 @@ export class RelayPorts {
     const address = this.options.addresses[family];
     if (address === undefined) return undefined;
     const { minPort, maxPort } = this.options;
+    // 0-0: any port the system gives (tests; the configuration starts at 1024)
+    if (maxPort === 0) {
+      const socket = await bindRelay(family, address, 0);
+      return socket === undefined ? undefined : { socket };
+    }
     let first = minPort;
     let count = maxPort - minPort + 1;
     if (even) {
@@ -83,6 +89,7 @@ function bindRelay(family: 4 | 6, address: string, port: number): Promise<RelayS
     socket.once('error', onError);
     socket.bind({ port, address, exclusive: true }, () => {
       socket.off('error', onError);
+      port = socket.address().port;
       // a send error (ICMP unreachable from a peer) must not throw in the event loop
       socket.on('error', () => {});
       resolve({

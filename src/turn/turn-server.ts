@@ -600,7 +600,8 @@ export class TurnServer {
       t.listener.send([header, data], t.clientPort, t.clientAddress);
       return;
     }
-    const indication = new StunMessageBuilder(StunMethod.Data, 'indication', randomBytesFromPool(12))
+    // header, XOR-PEER-ADDRESS (IPv6: 24 bytes), DATA header and padded data: one buffer, no growth
+    const indication = new StunMessageBuilder(StunMethod.Data, 'indication', randomBytesFromPool(12), 52 + data.length)
       .addXorAddress(StunAttr.XOR_PEER_ADDRESS, { family: a.family, address, port })
       .add(StunAttr.DATA, data)
       .build();
