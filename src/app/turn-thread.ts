@@ -33,14 +33,14 @@ export interface TurnThread {
 }
 
 /** The listeners: `turn.listen`, or UDP 3478 on each distinct address of the SIP listeners. */
-export function turnListeners(config: ParleyConfig, sipAddresses: readonly string[]): { readonly listeners: readonly TurnListenConfig[]; readonly required: boolean } {
+export function turnListeners(config: ParleyConfig, sipAddresses: readonly string[], defaultPort = TURN_PORT): { readonly listeners: readonly TurnListenConfig[]; readonly required: boolean } {
   if (config.turn.listen.length > 0) return { listeners: config.turn.listen, required: true };
   const addresses = [...new Set(sipAddresses)];
   // a wildcard covers the specific addresses of its family
   const v4Any = addresses.includes('0.0.0.0');
   const v6Any = addresses.includes('::');
   const kept = addresses.filter((a) => WILDCARDS.has(a) || (a.includes(':') ? !v6Any : !v4Any));
-  return { listeners: (kept.length > 0 ? kept : ['0.0.0.0']).map((address) => ({ transport: 'udp' as const, address, port: TURN_PORT })), required: false };
+  return { listeners: (kept.length > 0 ? kept : ['0.0.0.0']).map((address) => ({ transport: 'udp' as const, address, port: defaultPort })), required: false };
 }
 
 /**
@@ -91,14 +91,16 @@ export interface StartTurnOptions {
   readonly domain: string;
   readonly nonceSecret: Uint8Array;
   readonly locate: ConfigLocator;
-  readonly log: PinoLogger;
+  readonly log: Pick<PinoLogger, 'info' | 'warn' | 'error'>;
+  /** The port of the default listeners (TURN_PORT; tests take another). */
+  readonly defaultPort?: number;
 }
 
 /** Start the TURN thread; undefined when TURN is off, or its default port was taken. */
 export async function startTurnThread(o: StartTurnOptions): Promise<TurnThread | undefined> {
   const { config, log } = o;
   if (!config.turn.enabled) return undefined;
-  const { listeners, required } = turnListeners(config, o.sipAddresses);
+  const { listeners, required } = turnListeners(config, o.sipAddresses, o.defaultPort);
   if (config.turn.minPort > config.turn.maxPort) throw new StartError(o.locate(['turn', 'minPort']), `is above turn.maxPort (${config.turn.minPort} > ${config.turn.maxPort})`);
   const relays = relayAddresses(config, listeners);
   const external: { 4?: string; 6?: string } = {};
