@@ -85,7 +85,7 @@ export interface TurnListenConfig {
 /** The STUN/TURN server (src/turn), on a thread of its own. */
 export interface TurnConfig {
   readonly enabled: boolean;
-  /** Empty: UDP 3478 on each address of the SIP listeners, and off with a warning when taken. */
+  /** Empty: UDP and TCP 3478 (TLS 5349 with a certificate) on each address of the SIP listeners, and off with a warning when taken. */
   readonly listen: readonly TurnListenConfig[];
   readonly realm?: string;
   readonly relayAddresses: readonly string[];
@@ -305,12 +305,12 @@ export const CONFIG_SCHEMA: FieldSchema & { kind: 'object' } = {
             kind: 'object',
             doc: 'A TURN listener.',
             fields: {
-              transport: { kind: 'string', enum: ['udp', 'tcp', 'tls'], doc: 'Transport of the listener (only `udp` for now: `tcp` and `tls` are refused at start).' },
+              transport: { kind: 'string', enum: ['udp', 'tcp', 'tls'], doc: 'Transport of the listener: `udp`, `tcp`, or `tls` (the certificate of `sip.tls`, or the development one).' },
               address: { kind: 'string', default: '0.0.0.0', doc: 'Local address to bind (IPv4 or IPv6, e.g. `::`).' },
               port: { kind: 'integer', min: 0, max: 65535, doc: 'Local port (3478 for UDP/TCP, 5349 for TLS by convention; 0 picks a free port).' },
             },
           },
-          doc: 'TURN listeners. Empty (the default): UDP 3478 on each address the SIP listeners bind (`0.0.0.0` when SIP listens on every address, `127.0.0.1` when only on loopback); when such a default port is taken (another TURN server on the host, a second Parley) Parley logs a warning and runs without TURN. Listeners named here are required: one that cannot be bound stops the start, naming its key.',
+          doc: 'TURN listeners. Empty (the default): UDP and TCP 3478, and TLS 5349 when `sip.tls.cert` is set, on each address the SIP listeners bind (`0.0.0.0` when SIP listens on every address, `127.0.0.1` when only on loopback); when such a default port is taken (another TURN server on the host, a second Parley) Parley logs a warning and runs without TURN. Listeners named here are required: one that cannot be bound stops the start, naming its key.',
         },
         realm: { kind: 'string', minLength: 1, doc: 'REALM of the long-term credentials (RFC 8489 §9.2). Default: the SIP domain (`sip.domains[0]`, else the host\'s address), so that a subscriber\'s stored HA1 (MD5 of `user:domain:password`) is its TURN key and phones log in to TURN with their SIP password.' },
         relayAddresses: { kind: 'strings', default: [], doc: 'Local addresses the relayed transport addresses are taken on, at most one IPv4 and one IPv6. Default: the listener\'s own address when it has one, else the host\'s first external address of each family.' },

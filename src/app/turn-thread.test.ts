@@ -14,16 +14,20 @@ import { ownAddresses, relayAddresses, startTurnThread, turnListeners, TURN_PORT
 const ENTRY = new URL('./turn-worker.ts', import.meta.url);
 
 describe('TURN thread: listeners and addresses', () => {
-  it('defaults to UDP 3478 on each address of the SIP listeners, a wildcard covering its family', () => {
+  it('defaults to UDP and TCP 3478 (TLS 5349 with a certificate) on each address of the SIP listeners, a wildcard covering its family', () => {
     const c = configFromObject({});
     assert.deepEqual(turnListeners(c, ['127.0.0.1', '127.0.0.1', '::1']), {
       listeners: [
         { transport: 'udp', address: '127.0.0.1', port: TURN_PORT },
+        { transport: 'tcp', address: '127.0.0.1', port: TURN_PORT },
         { transport: 'udp', address: '::1', port: TURN_PORT },
+        { transport: 'tcp', address: '::1', port: TURN_PORT },
       ],
       required: false,
     });
-    assert.deepEqual(turnListeners(c, ['0.0.0.0', '10.0.0.1']).listeners.map((l) => l.address), ['0.0.0.0']);
+    assert.deepEqual(turnListeners(c, ['0.0.0.0', '10.0.0.1']).listeners.map((l) => `${l.transport}:${l.address}`), ['udp:0.0.0.0', 'tcp:0.0.0.0']);
+    const withCert = configFromObject({ sip: { tls: { cert: '/x/cert.pem', key: '/x/key.pem' } } });
+    assert.deepEqual(turnListeners(withCert, ['0.0.0.0']).listeners.map((l) => `${l.transport}:${l.port}`), ['udp:3478', 'tcp:3478', 'tls:5349']);
     const explicit = configFromObject({ turn: { listen: [{ transport: 'udp', address: '127.0.0.1', port: 3479 }] } });
     assert.deepEqual(turnListeners(explicit, ['0.0.0.0']), { listeners: [{ transport: 'udp', address: '127.0.0.1', port: 3479 }], required: true });
   });

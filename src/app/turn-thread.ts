@@ -3,8 +3,9 @@
  * addresses it gets, starting it, and stopping it.
  *
  * Listeners: `turn.listen` when it names some (required: one that cannot be bound stops the
- * start, naming its key); else UDP 3478 on each address a SIP listener binds (optional: a port
- * in use, e.g. by a coturn on the host or a second Parley, gives a warning and no TURN).
+ * start, naming its key); else UDP and TCP 3478 (and TLS 5349 with `sip.tls.cert`) on each address
+ * a SIP listener binds (optional: a port in use, e.g. by a coturn on the host or a second Parley,
+ * gives a warning and no TURN).
  */
 import { networkInterfaces } from 'node:os';
 import type { Worker } from 'node:worker_threads';
@@ -15,8 +16,9 @@ import type { ConfigLocator, ParleyConfig, TurnListenConfig } from './config.js'
 import { StartError } from './start-error.js';
 import type { FromTurnWorker, ToTurnWorker, TurnWorkerData } from './turn-worker.js';
 
-/** RFC 8656 §3.1: "the default port for TURN over UDP and TCP is 3478". */
+/** RFC 8656 §3.1: the default port of TURN over UDP and TCP (3478) and over TLS (5349). */
 export const TURN_PORT = 3478;
+export const TURNS_PORT = 5349;
 
 const WILDCARDS = new Set(['0.0.0.0', '::']);
 
@@ -32,7 +34,7 @@ export interface TurnThread {
   stop(): Promise<void>;
 }
 
-/** The listeners: `turn.listen`, or UDP 3478 on each distinct address of the SIP listeners. */
+/** The listeners: `turn.listen`, or UDP and TCP 3478 (TLS 5349) on each distinct address of the SIP listeners. */
 export function turnListeners(config: ParleyConfig, sipAddresses: readonly string[], defaultPort = TURN_PORT): { readonly listeners: readonly TurnListenConfig[]; readonly required: boolean } {
   if (config.turn.listen.length > 0) return { listeners: config.turn.listen, required: true };
   const addresses = [...new Set(sipAddresses)];
@@ -40,7 +42,14 @@ export function turnListeners(config: ParleyConfig, sipAddresses: readonly strin
   const v4Any = addresses.includes('0.0.0.0');
   const v6Any = addresses.includes('::');
   const kept = addresses.filter((a) => WILDCARDS.has(a) || (a.includes(':') ? !v6Any : !v4Any));
-  return { listeners: (kept.length > 0 ? kept : ['0.0.0.0']).map((address) => ({ transport: 'udp' as const, address, port: defaultPort })), required: false };
+  // TLS only with a certificate of the operator's: a development certificate is no use to a client that checks
+  const tls = config.sip.tls.cert !== undefined;
+  const listeners = (kept.length > 0 ? kept : ['0.0.0.0']).flatMap((address): TurnListenConfig[] => [
+    { transport: 'udp', address, port: defaultPort },
+    { transport: 'tcp', address, port: defaultPort },
+    ...(tls ? [{ transport: 'tls' as const, address, port: defaultPort === TURN_PORT ? TURNS_PORT : defaultPort + 1 }] : []),
+  ]);
+  return { listeners, required: false };
 }
 
 /**

@@ -6,9 +6,14 @@
  * credentials when `turn.restSecrets` has secrets.
  */
 import { createSocket, type Socket } from 'node:dgram';
+import { createServer, type AddressInfo, type Server } from 'node:net';
+import { createServer as createTlsServer } from 'node:tls';
 import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
 import { systemClock } from '../lib/clock.js';
 import { FailureLimiter } from '../sip-server/index.js';
+import { TLS_MIN_VERSION, TLS_SERVER_CIPHERS } from '../sip-server/transport/index.js';
+import { loadServerCertificate, type TlsCertificate } from '../sip-server/transport/tls-certificate.js';
+import { StreamListener } from '../turn/stream-listener.js';
 import { CachedSubscriberStore } from '../store/cached-subscriber-store.js';
 import { SqliteDatabase } from '../store/sqlite/sqlite-database.js';
 import { SqliteSubscriberStore } from '../store/sqlite/sqlite-subscriber-store.js';
@@ -60,6 +65,16 @@ export function turnCredentials(subscribers: Pick<SqliteSubscriberStore, 'get'>,
   };
 }
 
+function listen(srv: Server, l: TurnListenConfig): Promise<void> {
+  return new Promise((resolve, reject) => {
+    srv.once('error', reject);
+    srv.listen({ port: l.port, host: l.address, exclusive: true }, () => {
+      srv.off('error', reject);
+      resolve();
+    });
+  });
+}
+
 function bindListener(l: TurnListenConfig): Promise<Socket> {
   return new Promise((resolve, reject) => {
     const socket = createSocket(l.address.includes(':') ? { type: 'udp6', ipv6Only: l.address !== '::' ? true : false } : { type: 'udp4' });
@@ -75,35 +90,6 @@ async function main(port: MessagePort, data: TurnWorkerData): Promise<void> {
   const { config } = data;
   const turn = config.turn;
   const log = stdoutLogger(config.log.level).child({ module: 'turn' });
-  const sockets: Socket[] = [];
-  const listeners: TurnListener[] = [];
-  for (let i = 0; i < data.listeners.length; i++) {
-    const l = data.listeners[i]!;
-    if (l.transport !== 'udp') {
-      port.postMessage({ k: 'listen-failed', index: i, message: `TURN over ${l.transport} is not supported yet (udp only)` } satisfies FromTurnWorker);
-      for (const s of sockets) s.close();
-      return;
-    }
-    let socket: Socket;
-    try {
-      socket = await bindListener(l);
-    } catch (e) {
-      const err = e as NodeJS.ErrnoException;
-      for (const s of sockets) s.close();
-      port.postMessage({ k: 'listen-failed', index: i, ...(err.code === undefined ? {} : { code: err.code }), message: err.message } satisfies FromTurnWorker);
-      return;
-    }
-    sockets.push(socket);
-    const bound = socket.address();
-    listeners.push({
-      id: i,
-      transport: 'udp',
-      address: bound.address,
-      port: bound.port,
-      send: (bytes, p, a) => socket.send(bytes as Uint8Array, p, a),
-    });
-  }
-
   const db = SqliteDatabase.open(config.dataDir, { synchronous: config.registrar.synchronous });
   const subscribers = new CachedSubscriberStore(new SqliteSubscriberStore(db), { ttlMs: config.auth.subscriberCache * 1000 });
   const rest = turn.restSecrets.length > 0 ? new RestSecrets(turn.restSecrets) : undefined;
@@ -123,12 +109,49 @@ async function main(port: MessagePort, data: TurnWorkerData): Promise<void> {
     clock: systemClock,
     log,
   });
-  sockets.forEach((socket, i) => {
-    const listener = listeners[i]!;
-    socket.on('message', (msg, rinfo) => server.receive(listener, msg, rinfo.address, rinfo.port));
-    // an ICMP error from a client's address must not end the thread
-    socket.on('error', (e) => log.debug({ err: e }, 'TURN listener socket error'));
-  });
+
+  // the listeners, once the server can answer what they read
+  const sockets: Socket[] = [];
+  const streams: StreamListener[] = [];
+  const bound: TurnListenConfig[] = [];
+  const closeAll = (): void => {
+    for (const s of sockets) s.close();
+    for (const s of streams) s.close();
+    server.close();
+    db.close();
+  };
+  let certificate: TlsCertificate | undefined;
+  for (let i = 0; i < data.listeners.length; i++) {
+    const l = data.listeners[i]!;
+    try {
+      if (l.transport === 'udp') {
+        const socket = await bindListener(l);
+        sockets.push(socket);
+        const a = socket.address();
+        const listener: TurnListener = { id: i, transport: 'udp', address: a.address, port: a.port, send: (bytes, p, addr) => socket.send(bytes as Uint8Array, p, addr) };
+        socket.on('message', (msg, rinfo) => server.receive(listener, msg, rinfo.address, rinfo.port));
+        // an ICMP error from a client's address must not end the thread
+        socket.on('error', (e) => log.debug({ err: e }, 'TURN listener socket error'));
+        bound.push({ transport: 'udp', address: a.address, port: a.port });
+      } else {
+        if (l.transport === 'tls') certificate ??= await loadServerCertificate({ ...(config.sip.tls.cert ? { certFile: config.sip.tls.cert } : {}), ...(config.sip.tls.key ? { keyFile: config.sip.tls.key } : {}) }, config.dataDir, log);
+        const srv =
+          l.transport === 'tls'
+            ? createTlsServer({ cert: certificate!.cert, key: certificate!.key, minVersion: TLS_MIN_VERSION, ciphers: TLS_SERVER_CIPHERS, handshakeTimeout: 10_000 })
+            : createServer();
+        await listen(srv, l);
+        const a = srv.address() as AddressInfo;
+        // connection 5-tuples get ids of their own, apart from the listeners' indexes
+        streams.push(new StreamListener({ server: srv, transport: l.transport, turn: server, firstId: 1_000_000 * (i + 1), maxConnections: 10_000, idleTimeoutMs: turn.lifetime.max * 1000, log }));
+        bound.push({ transport: l.transport, address: a.address, port: a.port });
+      }
+    } catch (e) {
+      const err = e as NodeJS.ErrnoException;
+      closeAll();
+      port.postMessage({ k: 'listen-failed', index: i, ...(err.code === undefined ? {} : { code: err.code }), message: err.message } satisfies FromTurnWorker);
+      return;
+    }
+  }
   const tick = setInterval(() => server.tick(), 1000);
   const statsTimer = setInterval(() => {
     let up = 0;
@@ -145,9 +168,7 @@ async function main(port: MessagePort, data: TurnWorkerData): Promise<void> {
     if (m.k === 'stop') {
       clearInterval(tick);
       clearInterval(statsTimer);
-      server.close();
-      for (const s of sockets) s.close();
-      db.close();
+      closeAll();
       port.close();
     } else if (m.k === 'subscriber') {
       subscribers.invalidate(m.u, m.d);
@@ -155,7 +176,7 @@ async function main(port: MessagePort, data: TurnWorkerData): Promise<void> {
       port.postMessage({ k: 'allocations', id: m.id, allocations: server.allocations() } satisfies FromTurnWorker);
     }
   });
-  port.postMessage({ k: 'ready', listeners: listeners.map((l) => ({ transport: l.transport, address: l.address, port: l.port })) } satisfies FromTurnWorker);
+  port.postMessage({ k: 'ready', listeners: bound } satisfies FromTurnWorker);
 }
 
 if (parentPort !== null) {

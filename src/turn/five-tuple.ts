@@ -10,6 +10,8 @@ export interface TurnListener {
   readonly transport: 'udp' | 'tcp' | 'tls';
   readonly address: string;
   readonly port: number;
+  /** A TCP/TLS connection: ChannelData to it is padded to a multiple of 4 (RFC 8656 §12.5). */
+  readonly stream?: boolean;
   /** Send bytes (several buffers: one datagram, gathered) to a client. */
   send(data: Uint8Array | readonly Uint8Array[], port: number, address: string): void;
 }

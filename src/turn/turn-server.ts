@@ -70,6 +70,8 @@ export interface TurnServerOptions {
   readonly log?: Logger;
 }
 
+/** Zeros for the padding of ChannelData over streams. */
+const PADDING = new Uint8Array(3);
 /** RFC 8656 §14.7: REQUESTED-TRANSPORT protocol number of UDP. */
 const UDP_PROTOCOL = 17;
 /** RFC 8656 §7.2: a reserved port is kept "for at least 30 seconds". */
@@ -175,6 +177,12 @@ export class TurnServer {
         this.reservations.delete(token);
       }
     }
+  }
+
+  /** A TCP/TLS connection closed: the allocation on it goes (its 5-tuple is gone). */
+  closeConnection(listener: TurnListener, address: string, port: number): void {
+    const a = this.table.get(fiveTupleKey(listener, address, port));
+    if (a !== undefined) this.release(a);
   }
 
   /** Release every allocation and reservation (server stop). */
@@ -593,11 +601,13 @@ export class TurnServer {
     const t = a.fiveTuple;
     const binding = a.channels.forPeer(peerKey(address, port), this.now);
     if (binding !== undefined) {
-      // RFC 8656 §12.4: channel number and length in front; over UDP no padding
+      // RFC 8656 §12.4: channel number and length in front; over UDP no padding, over TCP and TLS
+      // "the ChannelData message MUST be padded to a multiple of four bytes"
       const header = Buffer.allocUnsafe(4);
       header.writeUInt16BE(binding.number, 0);
       header.writeUInt16BE(data.length, 2);
-      t.listener.send([header, data], t.clientPort, t.clientAddress);
+      const pad = t.listener.stream === true ? (4 - (data.length & 3)) & 3 : 0;
+      t.listener.send(pad === 0 ? [header, data] : [header, data, PADDING.subarray(0, pad)], t.clientPort, t.clientAddress);
       return;
     }
     // header, XOR-PEER-ADDRESS (IPv6: 24 bytes), DATA header and padded data: one buffer, no growth

@@ -1,6 +1,6 @@
 // Parley's TURN server against coturn's own clients (Debian's coturn package): turnutils_stunclient
-// for Binding, turnutils_uclient over UDP with a subscriber's long-term credentials and with REST
-// credentials, with channels and with Send indications, echoed by turnutils_peer; and the
+// for Binding, turnutils_uclient over UDP, TCP and TLS with a subscriber's long-term credentials
+// and with REST credentials, with channels and with Send indications, echoed by turnutils_peer; and the
 // denials: a loopback peer without `turn.peers.allow` (403), a wrong password and an unknown user
 // (401 alike). Listeners from slice 28, relayed ports from slice 29 (turn-relay-ports.test.ts).
 import assert from 'node:assert/strict';
@@ -78,7 +78,8 @@ function errorCode(m: StunMessage | undefined): number | undefined {
 
 /** A Parley with TURN on a UDP port of slice 28 and relayed ports of slice 29. */
 async function startParley(peers: Record<string, unknown>): Promise<{ parley: ParleyServer; turnPort: number }> {
-  const turnPort = await pool.block(1);
+  // UDP and TCP on turnPort, TLS on the next one
+  const turnPort = await pool.block(2);
   const relayFirst = await relayPool.block(60);
   const parley = await ParleyServer.start({
     pool,
@@ -88,7 +89,14 @@ async function startParley(peers: Record<string, unknown>): Promise<{ parley: Pa
     config: {
       // wrong passwords are tried on purpose below: the limiter must not block the test's address
       auth: { failureLimit: { maxFailures: 10000 } },
-      turn: { listen: [{ transport: 'udp', address: '127.0.0.1', port: turnPort }], peers, minPort: relayFirst, maxPort: relayFirst + 59, restSecrets: [REST_SECRET] },
+      turn: {
+        listen: [
+          { transport: 'udp', address: '127.0.0.1', port: turnPort },
+          { transport: 'tcp', address: '127.0.0.1', port: turnPort },
+          { transport: 'tls', address: '127.0.0.1', port: turnPort + 1 },
+        ],
+        peers, minPort: relayFirst, maxPort: relayFirst + 59, restSecrets: [REST_SECRET],
+      },
     },
   });
   return { parley, turnPort };
@@ -123,14 +131,22 @@ describe('TURN server against coturn\'s clients', { skip }, () => {
     ['REST credentials (expiry:user, HMAC-SHA1 of the shared secret), channels', ['-W', REST_SECRET, '-u', 'carol']],
     ['REST credentials, Send and Data indications', ['-s', '-W', REST_SECRET, '-u', 'carol']],
   ];
+  const relays = async (port: number, args: readonly string[]): Promise<void> => {
+    const r = await uclient(port, [...args, '-e', '127.0.0.1', '-r', String(peerPort), '-n', '20', '-l', '172', '-m', '2', '-z', '5']);
+    assert.ok(r.sent > 0, r.output);
+    assert.equal(r.received, r.sent, r.output);
+    assert.equal(r.lost, 0, r.output);
+  };
   for (const [name, args] of cases) {
-    it(`turnutils_uclient relays through Parley over UDP with ${name}`, async () => {
-      const r = await uclient(turnPort, [...args, '-e', '127.0.0.1', '-r', String(peerPort), '-n', '20', '-l', '172', '-m', '2', '-z', '5']);
-      assert.ok(r.sent > 0, r.output);
-      assert.equal(r.received, r.sent, r.output);
-      assert.equal(r.lost, 0, r.output);
-    });
+    it(`turnutils_uclient relays through Parley over UDP with ${name}`, () => relays(turnPort, args));
   }
+  it('turnutils_uclient relays through Parley over TCP (STUN framed in the stream), Send and Data indications', () => relays(turnPort, ['-t', '-s', '-u', ALICE.user, '-w', ALICE.password]));
+  it('turnutils_uclient relays through Parley over TLS, Send and Data indications, REST credentials', () => relays(turnPort + 1, ['-t', '-S', '-s', '-W', REST_SECRET, '-u', 'carol']));
+  it(
+    'turnutils_uclient relays through Parley over TCP with channels (ChannelData padded in the stream)',
+    { todo: "src/stun's StunStreamFramer closes the stream on channel numbers above 0x4FFF, which uclient picks 3 times in 4 (the UDP path accepts them: DEVIATION in src/turn/channels.ts)" },
+    () => relays(turnPort, ['-t', '-u', ALICE.user, '-w', ALICE.password]),
+  );
 
   it('answers a wrong password and an unknown user alike: 401, 401 (turnutils_uclient cannot allocate with either)', async () => {
     for (const [user, password] of [
