@@ -429,6 +429,19 @@ describe('TurnServer', () => {
     assert.equal(code(await client('bob').allocate()), 508);
   });
 
+  it('drops what exceeds the bandwidth limit of an allocation (a burst of one second, at least 64 KiB)', async () => {
+    start({ bandwidth: 1000 });
+    const c = client();
+    await c.allocate();
+    await c.transact(c.signed(StunMethod.ChannelBind, (b) => (channel(0x4001)(b), peerAttr('127.0.0.1', peerPort)(b))));
+    const kb = new Uint8Array(1000);
+    for (let i = 0; i < 80; i++) c.send(channelData(0x4001, kb));
+    await until(() => peerGot.length >= 65);
+    await wait(30);
+    assert.equal(peerGot.length, 65);
+    assert.equal(server.allocations()[0]!.counters.dropped, 15);
+  });
+
   it('accepts REST credentials (expiry:user, HMAC-SHA1 password) with any secret in force, and refuses expired ones', async () => {
     const secrets = new RestSecrets(['new-secret', 'old-secret']);
     const rest: TurnCredentials = {
