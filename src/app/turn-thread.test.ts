@@ -26,6 +26,7 @@ describe('TURN thread: listeners and addresses', () => {
       required: false,
     });
     assert.deepEqual(turnListeners(c, ['0.0.0.0', '10.0.0.1']).listeners.map((l) => `${l.transport}:${l.address}`), ['udp:0.0.0.0', 'tcp:0.0.0.0']);
+    assert.deepEqual(turnListeners(c, ['::']).listeners.map((l) => `${l.transport}:${l.address}`), ['udp:0.0.0.0', 'tcp:0.0.0.0', 'udp:::', 'tcp:::']);
     const withCert = configFromObject({ sip: { tls: { cert: '/x/cert.pem', key: '/x/key.pem' } } });
     assert.deepEqual(turnListeners(withCert, ['0.0.0.0']).listeners.map((l) => `${l.transport}:${l.port}`), ['udp:3478', 'tcp:3478', 'tls:5349']);
     const explicit = configFromObject({ turn: { listen: [{ transport: 'udp', address: '127.0.0.1', port: 3479 }] } });

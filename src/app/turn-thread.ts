@@ -37,7 +37,9 @@ export interface TurnThread {
 /** The listeners: `turn.listen`, or UDP and TCP 3478 (TLS 5349) on each distinct address of the SIP listeners. */
 export function turnListeners(config: ParleyConfig, sipAddresses: readonly string[], defaultPort = TURN_PORT): { readonly listeners: readonly TurnListenConfig[]; readonly required: boolean } {
   if (config.turn.listen.length > 0) return { listeners: config.turn.listen, required: true };
-  const addresses = [...new Set(sipAddresses)];
+  // '::' stands for every address of both families (as SIP's dual-stack sockets take it): TURN's
+  // sockets are of one family each, so 0.0.0.0 is bound beside it
+  const addresses = [...new Set(sipAddresses.flatMap((a) => (a === '::' ? ['0.0.0.0', '::'] : [a])))];
   // a wildcard covers the specific addresses of its family
   const v4Any = addresses.includes('0.0.0.0');
   const v6Any = addresses.includes('::');
