@@ -34,8 +34,8 @@ interface Uclient {
 }
 
 /** turnutils_uclient against host:port, bounded; its totals read from what it prints. */
-async function uclient(port: number, args: readonly string[], timeoutMs = 30_000): Promise<Uclient> {
-  const all = ['-p', String(port), ...args, '127.0.0.1'];
+async function uclient(port: number, args: readonly string[], timeoutMs = 30_000, host = '127.0.0.1'): Promise<Uclient> {
+  const all = ['-p', String(port), ...args, host];
   const r = await spawnBounded('turnutils_uclient', all, { cwd: tmpdir(), timeoutMs }).done;
   const output = r.stdout + r.stderr;
   const totals = /tot_send_msgs=(\d+), tot_recv_msgs=(\d+)\s*$/m.exec(output.split('\n').filter((l) => l.includes('start_mclient: tot_send_msgs')).at(-1) ?? '');
@@ -76,6 +76,16 @@ function errorCode(m: StunMessage | undefined): number | undefined {
   return r.ok ? r.value.code : undefined;
 }
 
+/** Can this host bind UDP on ::1? (Containers without IPv6 cannot.) */
+async function ipv6Loopback(): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = createSocket({ type: 'udp6', ipv6Only: true });
+    s.once('error', () => resolve(false));
+    s.bind(0, '::1', () => s.close(() => resolve(true)));
+  });
+}
+const IPV6 = await ipv6Loopback();
+
 /** A Parley with TURN on a UDP port of slice 28 and relayed ports of slice 29. */
 async function startParley(peers: Record<string, unknown>): Promise<{ parley: ParleyServer; turnPort: number }> {
   // UDP and TCP on turnPort, TLS on the next one
@@ -94,6 +104,7 @@ async function startParley(peers: Record<string, unknown>): Promise<{ parley: Pa
           { transport: 'udp', address: '127.0.0.1', port: turnPort },
           { transport: 'tcp', address: '127.0.0.1', port: turnPort },
           { transport: 'tls', address: '127.0.0.1', port: turnPort + 1 },
+          ...(IPV6 ? [{ transport: 'udp', address: '::1', port: turnPort }] : []),
         ],
         peers, minPort: relayFirst, maxPort: relayFirst + 59, restSecrets: [REST_SECRET],
       },
@@ -109,7 +120,7 @@ describe('TURN server against coturn\'s clients', { skip }, () => {
   let peer: ReturnType<typeof spawnBounded> | undefined;
 
   before(async () => {
-    ({ parley, turnPort } = await startParley({ allow: ['127.0.0.1/32'] }));
+    ({ parley, turnPort } = await startParley({ allow: ['127.0.0.1/32', '::1/128'] }));
     peerPort = await pool.block(1);
     peer = spawnBounded('turnutils_peer', ['-p', String(peerPort), '-L', '127.0.0.1'], { cwd: tmpdir(), timeoutMs: 300_000 });
   });
@@ -147,6 +158,18 @@ describe('TURN server against coturn\'s clients', { skip }, () => {
     { todo: "src/stun's StunStreamFramer closes the stream on channel numbers above 0x4FFF, which uclient picks 3 times in 4 (the UDP path accepts them: DEVIATION in src/turn/channels.ts)" },
     () => relays(turnPort, ['-t', '-u', ALICE.user, '-w', ALICE.password]),
   );
+
+  it('turnutils_uclient relays through Parley over IPv6 (::1, an IPv6 relayed address), channels', { skip: IPV6 ? false : 'no IPv6 loopback here' }, async () => {
+    const peer6Port = await pool.block(1);
+    const peer6 = spawnBounded('turnutils_peer', ['-p', String(peer6Port), '-L', '::1'], { cwd: tmpdir(), timeoutMs: 60_000 });
+    try {
+      const r = await uclient(turnPort, ['-u', ALICE.user, '-w', ALICE.password, '-e', '::1', '-r', String(peer6Port), '-n', '20', '-l', '172', '-m', '2', '-z', '5'], 30_000, '::1');
+      assert.ok(r.sent > 0, r.output);
+      assert.equal(r.received, r.sent, r.output);
+    } finally {
+      peer6.kill();
+    }
+  });
 
   it('answers a wrong password and an unknown user alike: 401, 401 (turnutils_uclient cannot allocate with either)', async () => {
     for (const [user, password] of [
