@@ -78,6 +78,13 @@ describe('TURN thread: a port in use', () => {
     );
   });
 
+  it('a peer CIDR that does not parse and an empty REST secret: the start fails, naming the key', async () => {
+    const start = (turn: Record<string, unknown>) =>
+      startTurnThread({ config: configFromObject({ dataDir: dir, turn }), entry: ENTRY, sipAddresses: ['127.0.0.1'], domain: 'example.test', nonceSecret: new Uint8Array(32), locate: keyOnly, log });
+    await assert.rejects(start({ peers: { allow: ['10.0.0.0/8', '10.0.0.0/33'] } }), (e: unknown) => e instanceof StartError && e.message === 'turn.peers.allow[1]: "10.0.0.0/33" is not an IP address or CIDR');
+    await assert.rejects(start({ restSecrets: [''] }), (e: unknown) => e instanceof StartError && e.message === 'turn.restSecrets[0]: is empty');
+  });
+
   it('a free configured port: the thread starts, reports the bound port and stops', async () => {
     const config = configFromObject({ dataDir: dir, turn: { listen: [{ transport: 'udp', address: '127.0.0.1', port: 0 }] } });
     const t = await startTurnThread({ config, entry: ENTRY, sipAddresses: ['127.0.0.1'], domain: 'example.test', nonceSecret: new Uint8Array(32), locate: keyOnly, log });
