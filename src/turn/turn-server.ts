@@ -161,8 +161,8 @@ export class TurnServer {
   }
 
   /**
-   * Once a second: expire allocations, permissions, channels and reservations, refill the
-   * bandwidth budgets. Time-driven state changes all happen here, so the relay path reads no clock.
+   * Once a second: expire allocations, permissions, channels and reservations, and take the time
+   * the relay path compares expiries with and refills the bandwidth limiters by (it reads no clock).
    */
   tick(): void {
     const now = (this.now = this.o.clock.now());
