@@ -216,8 +216,20 @@ describe("Parley's own addresses", () => {
     denied('2606:4700:0:0:0:0:6810:0001', 'own listening address', p);
     allowed('198.41.0.5', p);
   });
-  it('an own address is allowed when the operator allows it', () => {
-    const p = new PeerPolicy({ ownAddresses: ['127.0.0.1'], allow: ['127.0.0.0/8'] });
+  it('an own address is allowed when the operator allows it by itself', () => {
+    const p = new PeerPolicy({ ownAddresses: ['127.0.0.1'], allow: ['127.0.0.0/8', '127.0.0.1'] });
     allowed('127.0.0.1', p);
+    allowed('::ffff:127.0.0.1', p);
+  });
+  it('allowing a range around an own address does not allow the own address', () => {
+    const p = new PeerPolicy({ ownAddresses: ['10.0.0.5', '127.0.0.1'], allow: ['10.0.0.0/8', '127.0.0.0/8'] });
+    denied('10.0.0.5', 'own listening address', p);
+    denied('127.0.0.1', 'own listening address', p);
+    allowed('10.0.0.6', p);
+    allowed('127.0.0.2', p);
+  });
+  it('a deny of an own address is a deny', () => {
+    const p = new PeerPolicy({ ownAddresses: ['127.0.0.1'], allow: ['127.0.0.1'], deny: ['127.0.0.1'] });
+    denied('127.0.0.1', 'denied by configuration', p);
   });
 });

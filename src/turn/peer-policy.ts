@@ -29,9 +29,11 @@
  *
  * Order (decided here; coturn lets allowed-peer-ip win over denied-peer-ip but checks loopback,
  * multicast and 0.0.0.0 before either): the operator's rules first, longest prefix wins, and on a
- * tie between allow and deny, deny. When no operator rule matches, the default-denied ranges and
- * the own addresses deny; anything else is allowed. So `allow 10.0.0.0/8` with `deny 10.1.0.0/16`
- * denies 10.1.2.3 and allows 10.2.3.4, and `allow 127.0.0.0/8` lets tests relay on loopback.
+ * tie between allow and deny, deny. So `allow 10.0.0.0/8` with `deny 10.1.0.0/16` denies 10.1.2.3
+ * and allows 10.2.3.4, and `allow 127.0.0.0/8` lets tests relay on loopback. Parley's own
+ * addresses are denied unless an allow names them at least as narrowly (`allow 127.0.0.1` for
+ * own address 127.0.0.1): allowing the LAN (10.0.0.0/8) does not open Parley's own ports on it to
+ * relayed traffic. Then the default-denied ranges deny; anything else is allowed.
  * An address with an embedded IPv4 address is allowed only if both the address and the embedded one
  * are allowed.
  *
@@ -61,7 +63,10 @@ export interface PeerPolicyOptions {
   readonly allow?: readonly string[];
   /** Extra CIDRs (or addresses) denied. A deny beats an allow of the same length, a longer allow beats it. */
   readonly deny?: readonly string[];
-  /** Parley's own listening addresses (denied unless allowed). Wildcards (0.0.0.0, ::) are denied anyway. */
+  /**
+   * Parley's own listening addresses (denied unless an allow names them as narrowly: a /32 or
+   * /128 for a single address). Wildcards (0.0.0.0, ::) are denied anyway: pass the interfaces' addresses.
+   */
   readonly ownAddresses?: readonly string[];
 }
 
@@ -134,9 +139,10 @@ export class PeerPolicy {
   check(address: string): PeerVerdict {
     const hit = this.#cache.get(address);
     if (hit !== undefined) return hit;
-    const verdict = this.#decide(address);
+    const own = ownString(address); // kept: no view into a larger string
+    const verdict = this.#decide(own);
     if (this.#cache.size >= CACHE_SIZE) this.#cache.clear();
-    this.#cache.set(ownString(address), verdict);
+    this.#cache.set(own, verdict);
     return verdict;
   }
 
@@ -160,8 +166,10 @@ export class PeerPolicy {
     const allow = longestMatch(this.#allow, a);
     const deny = longestMatch(this.#deny, a);
     if (deny !== undefined && (allow === undefined || deny.prefix >= allow.prefix)) return deny.why;
+    const own = longestMatch(this.#own, a);
+    if (own !== undefined && (allow === undefined || own.prefix > allow.prefix)) return own.why;
     if (allow !== undefined) return undefined;
-    return (longestMatch(this.#own, a) ?? longestMatch(DEFAULT_RULES, a))?.why;
+    return longestMatch(DEFAULT_RULES, a)?.why;
   }
 }
 

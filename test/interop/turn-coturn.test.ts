@@ -11,7 +11,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { makeRestCredentials } from '../../src/turn/rest-credentials.js';
-import { Coturn, readUclient, runStunclient, runUclient, skipWithoutCoturn, startTurnPeer, type TurnPeer, type UclientOptions } from './support/coturn.js';
+import { Coturn, readUclient, relayScenarios, runStunclient, runUclient, skipWithoutCoturn, startTurnPeer, type TurnPeer, type UclientOptions } from './support/coturn.js';
 import { portPool } from './support/ports.js';
 
 // 250 ports: the servers' relay ranges below add up to 160 (uclient takes about four a run and
@@ -21,6 +21,11 @@ const skip = skipWithoutCoturn();
 const ALICE = { user: 'alice', password: 'secret-alice' };
 const SECRETS = ['new-secret', 'old-secret'];
 const nowS = (): number => Math.floor(Date.now() / 1000);
+
+/** The names of relayScenarios (for a server with TLS), known before any server runs. */
+function scenarioNames(): string[] {
+  return relayScenarios({ host: '', port: 0, tlsPort: 0 }, ALICE, { host: '', port: 0 }).map((s) => s.name);
+}
 
 /** The relayed addresses are on the server's loopback address, in its relay port range. */
 function assertRelayedInRange(relayed: readonly string[], server: Coturn, describe: () => string): void {
@@ -62,38 +67,18 @@ describe('coturn clients against coturn', { skip }, () => {
     assert.ok(r.reflexive?.startsWith('127.0.0.1:'), r.describe());
   });
 
-  for (const transport of ['udp', 'tcp', 'tls'] as const) {
-    it(`uclient over ${transport.toUpperCase()}, long-term credentials, channels: every packet echoed by the peer`, async () => {
-      const r = await runUclient({ ...longTerm({ transport, port: transport === 'tls' ? lt.tlsPort! : lt.port }), retryCoalesced: true });
+  // the runs Parley's suite makes too (relayScenarios), built when the servers are up
+  for (const [i, name] of scenarioNames().entries()) {
+    it(`uclient: ${name}: every packet echoed`, async () => {
+      const s = relayScenarios(lt, ALICE, peer)[i]!;
+      const r = await runUclient(s.options);
       assert.equal(r.code, 0, r.describe());
       assert.ok(r.allEchoed, r.describe());
-      assert.equal(r.received, 10, r.describe());
-      assert.equal(r.receivedBytes, 10 * 172, r.describe());
+      assert.equal(r.received, s.echoed, r.describe());
+      assert.equal(r.receivedBytes, s.echoed * (s.options.length ?? 172), r.describe());
       assertRelayedInRange(r.relayed, lt, r.describe);
     });
   }
-
-  it('uclient over UDP with Send and Data indications (no channels)', async () => {
-    const r = await runUclient(longTerm({ channels: false }));
-    assert.ok(r.allEchoed, r.describe());
-  });
-
-  it('uclient client to client (-y): two relays talk to each other', async () => {
-    const r = await runUclient(longTerm({ peer: undefined, clients: 2 }));
-    assert.ok(r.allEchoed, r.describe());
-  });
-
-  it('uclient with RFC 6062 TCP relaying (-T): Connect, ConnectionBind, data both ways', async () => {
-    const r = await runUclient({ ...longTerm({ transport: 'tcp', tcpRelay: true }), retryCoalesced: true });
-    assert.ok(r.allEchoed, r.describe());
-    assert.equal(r.received, 20, r.describe()); // two clients (one per relay), ten messages each
-  });
-
-  it('uclient with several clients and larger packets', async () => {
-    const r = await runUclient(longTerm({ clients: 4, messages: 20, length: 1000 }));
-    assert.ok(r.allEchoed, r.describe());
-    assert.equal(r.received, 80, r.describe());
-  });
 
   it('a wrong password: the Allocate fails, uclient exits non-zero and relays nothing', async () => {
     const r = await runUclient(longTerm({ password: 'wrong' }));

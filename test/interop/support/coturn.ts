@@ -486,3 +486,46 @@ function numberAfter(line: string, label: string): number | undefined {
   const n = Number.parseFloat(v);
   return Number.isFinite(n) ? n : undefined;
 }
+
+/** A TURN server under test as the client runs need it: coturn's (Coturn) or Parley's. */
+export interface TurnTarget {
+  readonly host: string;
+  /** UDP and TCP. */
+  readonly port: number;
+  /** TLS, when it listens. */
+  readonly tlsPort?: number | undefined;
+}
+
+export interface UclientScenario {
+  readonly name: string;
+  readonly options: UclientOptions & { readonly retryCoalesced?: boolean };
+  /** Messages echoed when every one came back. */
+  readonly echoed: number;
+}
+
+/**
+ * The relay runs every TURN server must pass with long-term credentials and loopback peers
+ * allowed: coturn in test/interop/turn-coturn.test.ts, Parley in its own suite. Each passes when
+ * `allEchoed` and `received === echoed`.
+ */
+export function relayScenarios(
+  target: TurnTarget,
+  credentials: { readonly user: string; readonly password: string },
+  peer: { readonly host: string; readonly port: number },
+): UclientScenario[] {
+  const base: UclientOptions = { host: target.host, port: target.port, transport: 'udp', ...credentials, peer: { host: peer.host, port: peer.port } };
+  const list: UclientScenario[] = [
+    { name: 'UDP, channels, to a peer', options: base, echoed: 10 },
+    { name: 'TCP, channels, to a peer', options: { ...base, transport: 'tcp', retryCoalesced: true }, echoed: 10 },
+  ];
+  if (target.tlsPort !== undefined) {
+    list.push({ name: 'TLS, channels, to a peer', options: { ...base, transport: 'tls', port: target.tlsPort, retryCoalesced: true }, echoed: 10 });
+  }
+  list.push(
+    { name: 'UDP, Send and Data indications (no channels), to a peer', options: { ...base, channels: false }, echoed: 10 },
+    { name: 'UDP, client to client (-y): two relays talk to each other', options: { ...base, peer: undefined, clients: 2 }, echoed: 20 },
+    { name: 'RFC 6062 TCP relaying (-T): Connect, ConnectionBind, data both ways', options: { ...base, transport: 'tcp', tcpRelay: true, retryCoalesced: true }, echoed: 20 },
+    { name: 'UDP, four clients, 1000-byte packets', options: { ...base, clients: 4, messages: 20, length: 1000 }, echoed: 80 },
+  );
+  return list;
+}
