@@ -330,7 +330,7 @@ export const CONFIG_SCHEMA: FieldSchema & { kind: 'object' } = {
           kind: 'object',
           doc: 'Which peer addresses may be relayed to (checked on CreatePermission, ChannelBind and Send, after the address is put in canonical form: IPv4-mapped, -compatible, NAT64 and 6to4 forms of an IPv4 address count as that address).',
           fields: {
-            allow: { kind: 'strings', default: [], doc: 'CIDRs allowed although denied by default (loopback, private, link-local, unspecified, multicast, broadcast and Parley\'s own addresses are denied by default), e.g. `[10.0.0.0/8]` for a LAN behind the server, `[127.0.0.1/32]` for tests on one host.' },
+            allow: { kind: 'strings', default: [], doc: 'CIDRs allowed although denied by default (loopback, private, link-local, unspecified, multicast, broadcast and Parley\'s own addresses are denied by default), e.g. `[10.0.0.0/8]` for a LAN behind the server, `[127.0.0.1/32]` for tests on one host. Parley\'s own addresses stay denied under a wider allow: only one as narrow as the address (`/32`, `/128`) opens it.' },
             deny: { kind: 'strings', default: [], doc: 'CIDRs denied besides the defaults.' },
           },
         },
