@@ -97,6 +97,10 @@ async function printWelcome(server: RunningServer, config: ParleyConfig, demo: b
   const web = server.listeners.find((l) => l.transport === 'wss') ?? server.listeners.find((l) => l.transport === 'ws');
   const phone = web === undefined ? undefined : `${web.transport === 'wss' ? 'https' : 'http'}://${web.address === '0.0.0.0' || web.address === '::' ? 'localhost' : web.address.includes(':') ? `[${web.address}]` : web.address}:${web.port}/phone`;
   if (phone !== undefined) lines.push(`  browser phone: ${phone}`);
+  if (server.turn !== undefined) {
+    const turn = server.turn.listeners.map((l) => `${l.transport} ${l.address.includes(':') ? `[${l.address}]` : l.address}:${l.port}`).join(', ');
+    lines.push(`  STUN/TURN: ${turn} (realm ${server.turn.realm}; subscribers log in with their SIP password)`);
+  }
   if (demo) {
     const links: string[] = [];
     for (const [user, other] of [['alice', 'bob'], ['bob', 'alice']] as const) {
