@@ -85,6 +85,15 @@ describe('parley serve: start-time errors name the key and where it was set', ()
     assertFails(r, new RegExp(`^parley: could not start: ${escape(file)}:5: sip\\.listen\\[1\\]: port ${udpPort} \\(udp 127\\.0\\.0\\.1\\) is in use \\(EADDRINUSE\\)$`));
   });
 
+  it('a TURN listener whose port is in use: file, line of the list item, key', async () => {
+    const file = await config(
+      'turn-in-use.yaml',
+      ['sip:', '  listen:', '    - { transport: udp, address: 127.0.0.1, port: 0 }', 'http:', '  listen: []', 'turn:', '  listen:', `    - { transport: udp, address: 127.0.0.1, port: ${udpPort} }`, ''].join('\n'),
+    );
+    const r = await serve(['--config', file]);
+    assertFails(r, new RegExp(`^parley: could not start: ${escape(file)}:9: turn\\.listen\\[0\\]: port ${udpPort} \\(udp 127\\.0\\.0\\.1\\) is in use \\(EADDRINUSE\\)$`));
+  });
+
   it('an HTTP listener whose port is in use', async () => {
     const file = await config('http-in-use.yaml', ['sip:', '  listen: []', 'http:', '  listen:', `    - { transport: http, address: 127.0.0.1, port: ${tcpPort} }`, ''].join('\n'));
     const r = await serve(['--config', file]);
