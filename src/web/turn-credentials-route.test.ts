@@ -111,7 +111,6 @@ describe(`POST ${TURN_CREDENTIALS_PATH}`, () => {
   let app: FastifyInstance;
   let base: string;
   let turnOn = true;
-  let clock = 0;
   let limiter: FailureLimiter;
   const store = new MemorySubscriberStore();
   const secrets = new RestSecrets([SECRET]);
@@ -135,7 +134,7 @@ describe(`POST ${TURN_CREDENTIALS_PATH}`, () => {
   });
   beforeEach(() => {
     turnOn = true;
-    limiter = new FailureLimiter({ maxFailures: 4, window: 60, blockTime: 300, clock: { now: () => clock } });
+    limiter = new FailureLimiter({ maxFailures: 4, window: 60, blockTime: 300 });
   });
   after(async () => {
     await app.close();
