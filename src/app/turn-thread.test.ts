@@ -26,6 +26,7 @@ describe('TURN thread: listeners and addresses', () => {
       required: false,
     });
     assert.deepEqual(turnListeners(c, ['0.0.0.0', '10.0.0.1']).listeners.map((l) => `${l.transport}:${l.address}`), ['udp:0.0.0.0', 'tcp:0.0.0.0']);
+    assert.deepEqual(turnListeners(c, ['::']).listeners.map((l) => `${l.transport}:${l.address}`), ['udp:0.0.0.0', 'tcp:0.0.0.0', 'udp:::', 'tcp:::']);
     const withCert = configFromObject({ sip: { tls: { cert: '/x/cert.pem', key: '/x/key.pem' } } });
     assert.deepEqual(turnListeners(withCert, ['0.0.0.0']).listeners.map((l) => `${l.transport}:${l.port}`), ['udp:3478', 'tcp:3478', 'tls:5349']);
     const explicit = configFromObject({ turn: { listen: [{ transport: 'udp', address: '127.0.0.1', port: 3479 }] } });
@@ -75,6 +76,13 @@ describe('TURN thread: a port in use', () => {
       startTurnThread({ config, entry: ENTRY, sipAddresses: ['127.0.0.1'], domain: 'example.test', nonceSecret: new Uint8Array(32), locate: keyOnly, log }),
       (e: unknown) => e instanceof StartError && e.message === `turn.listen[1]: port ${port} (udp 127.0.0.1) is in use (EADDRINUSE)`,
     );
+  });
+
+  it('a peer CIDR that does not parse and an empty REST secret: the start fails, naming the key', async () => {
+    const start = (turn: Record<string, unknown>) =>
+      startTurnThread({ config: configFromObject({ dataDir: dir, turn }), entry: ENTRY, sipAddresses: ['127.0.0.1'], domain: 'example.test', nonceSecret: new Uint8Array(32), locate: keyOnly, log });
+    await assert.rejects(start({ peers: { allow: ['10.0.0.0/8', '10.0.0.0/33'] } }), (e: unknown) => e instanceof StartError && e.message === 'turn.peers.allow[1]: "10.0.0.0/33" is not an IP address or CIDR');
+    await assert.rejects(start({ restSecrets: [''] }), (e: unknown) => e instanceof StartError && e.message === 'turn.restSecrets[0]: is empty');
   });
 
   it('a free configured port: the thread starts, reports the bound port and stops', async () => {

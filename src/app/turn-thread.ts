@@ -13,6 +13,7 @@ import type { Logger as PinoLogger } from 'pino';
 import { startWorker } from '../sip-server/workers/start-worker.js';
 import { listenError } from '../sip-server/transport/listen-error.js';
 import type { ConfigLocator, ParleyConfig, TurnListenConfig } from './config.js';
+import { PeerPolicy } from '../turn/peer-policy.js';
 import { StartError } from './start-error.js';
 import type { FromTurnWorker, ToTurnWorker, TurnWorkerData } from './turn-worker.js';
 
@@ -37,7 +38,9 @@ export interface TurnThread {
 /** The listeners: `turn.listen`, or UDP and TCP 3478 (TLS 5349) on each distinct address of the SIP listeners. */
 export function turnListeners(config: ParleyConfig, sipAddresses: readonly string[], defaultPort = TURN_PORT): { readonly listeners: readonly TurnListenConfig[]; readonly required: boolean } {
   if (config.turn.listen.length > 0) return { listeners: config.turn.listen, required: true };
-  const addresses = [...new Set(sipAddresses)];
+  // '::' stands for every address of both families (as SIP's dual-stack sockets take it): TURN's
+  // sockets are of one family each, so 0.0.0.0 is bound beside it
+  const addresses = [...new Set(sipAddresses.flatMap((a) => (a === '::' ? ['0.0.0.0', '::'] : [a])))];
   // a wildcard covers the specific addresses of its family
   const v4Any = addresses.includes('0.0.0.0');
   const v6Any = addresses.includes('::');
@@ -111,6 +114,19 @@ export async function startTurnThread(o: StartTurnOptions): Promise<TurnThread |
   if (!config.turn.enabled) return undefined;
   const { listeners, required } = turnListeners(config, o.sipAddresses, o.defaultPort);
   if (config.turn.minPort > config.turn.maxPort) throw new StartError(o.locate(['turn', 'minPort']), `is above turn.maxPort (${config.turn.minPort} > ${config.turn.maxPort})`);
+  // what the TURN thread would refuse, named here by its key: each CIDR, each secret
+  for (const list of ['allow', 'deny'] as const) {
+    config.turn.peers[list].forEach((cidr, i) => {
+      try {
+        new PeerPolicy({ [list]: [cidr] });
+      } catch {
+        throw new StartError(o.locate(['turn', 'peers', list, i]), `"${cidr}" is not an IP address or CIDR`);
+      }
+    });
+  }
+  config.turn.restSecrets.forEach((secret, i) => {
+    if (secret.length === 0) throw new StartError(o.locate(['turn', 'restSecrets', i]), 'is empty');
+  });
   const relays = relayAddresses(config, listeners);
   const external: { 4?: string; 6?: string } = {};
   for (const a of config.turn.externalAddresses) external[a.includes(':') ? 6 : 4] ??= a;

@@ -19,7 +19,7 @@ import { SqliteDatabase } from '../store/sqlite/sqlite-database.js';
 import { SqliteSubscriberStore } from '../store/sqlite/sqlite-subscriber-store.js';
 import { NonceIssuer } from '../turn/nonce.js';
 import { PeerPolicy } from '../turn/peer-policy.js';
-import { RelayPorts } from '../turn/relay-ports.js';
+import { ipLiteralLookup, RelayPorts } from '../turn/relay-ports.js';
 import { RestSecrets } from '../turn/rest-credentials.js';
 import type { TurnCredentials, TurnKeys } from '../turn/turn-credentials.js';
 import { TurnServer, type TurnListener } from '../turn/turn-server.js';
@@ -68,7 +68,7 @@ export function turnCredentials(subscribers: Pick<SqliteSubscriberStore, 'get'>,
 function listen(srv: Server, l: TurnListenConfig): Promise<void> {
   return new Promise((resolve, reject) => {
     srv.once('error', reject);
-    srv.listen({ port: l.port, host: l.address, exclusive: true }, () => {
+    srv.listen({ port: l.port, host: l.address, exclusive: true, ipv6Only: l.address.includes(':') }, () => {
       srv.off('error', reject);
       resolve();
     });
@@ -77,7 +77,9 @@ function listen(srv: Server, l: TurnListenConfig): Promise<void> {
 
 function bindListener(l: TurnListenConfig): Promise<Socket> {
   return new Promise((resolve, reject) => {
-    const socket = createSocket(l.address.includes(':') ? { type: 'udp6', ipv6Only: l.address !== '::' ? true : false } : { type: 'udp4' });
+    // IPv6 only: a dual-stack socket would see IPv4 clients as ::ffff:a.b.c.d (a wildcard listener
+    // of each family is bound, turn-thread.ts)
+    const socket = createSocket(l.address.includes(':') ? { type: 'udp6', ipv6Only: true, lookup: ipLiteralLookup } : { type: 'udp4', lookup: ipLiteralLookup });
     socket.once('error', reject);
     socket.bind({ port: l.port, address: l.address, exclusive: true }, () => {
       socket.off('error', reject);

@@ -78,10 +78,19 @@ export class RelayPorts {
   }
 }
 
+/**
+ * The `lookup` of the TURN server's UDP sockets: every address they send to is an IP literal, so
+ * it is its own answer, given at once. Node's default runs dns.lookup, which answers an IP literal
+ * on the next tick: a deferred call and its closures for every relayed packet.
+ */
+export function ipLiteralLookup(address: string, family: unknown, callback: (err: Error | null, address: string, family: number) => void): void {
+  callback(null, address, address.includes(':') ? 6 : 4);
+}
+
 /** A UDP socket bound to address:port, or undefined when the port is taken. */
 function bindRelay(family: 4 | 6, address: string, port: number): Promise<RelaySocket | undefined> {
   return new Promise((resolve) => {
-    const socket = createSocket(family === 4 ? { type: 'udp4' } : { type: 'udp6', ipv6Only: true });
+    const socket = createSocket(family === 4 ? { type: 'udp4', lookup: ipLiteralLookup } : { type: 'udp6', ipv6Only: true, lookup: ipLiteralLookup });
     const onError = (): void => {
       socket.close();
       resolve(undefined);

@@ -429,6 +429,34 @@ describe('TurnServer', () => {
     assert.equal(code(await client('bob').allocate()), 508);
   });
 
+  it('EVEN-PORT with R: an even relayed port, the next one held for the RESERVATION-TOKEN, which a later Allocate takes (an unknown token: 508)', async () => {
+    start({ relays: new RelayPorts({ addresses: { 4: '127.0.0.1' }, minPort: 45000, maxPort: 45999 }) });
+    const rtp = await client().allocate((b) => (udp(b), b.add(StunAttr.EVEN_PORT, Uint8Array.of(0x80))));
+    assert.equal(code(rtp), 200);
+    const even = xor(rtp, StunAttr.XOR_RELAYED_ADDRESS).port;
+    assert.equal(even % 2, 0);
+    const token = rtp.get(StunAttr.RESERVATION_TOKEN)!.value;
+    assert.equal(token.length, 8);
+    const rtcp = await client().allocate((b) => (udp(b), b.add(StunAttr.RESERVATION_TOKEN, token)));
+    assert.equal(code(rtcp), 200);
+    assert.equal(xor(rtcp, StunAttr.XOR_RELAYED_ADDRESS).port, even + 1);
+    const again = await client().allocate((b) => (udp(b), b.add(StunAttr.RESERVATION_TOKEN, token)));
+    assert.equal(code(again), 508);
+  });
+
+  it('answers 508 when no relay port can be bound', async () => {
+    const holder = createSocket('udp4');
+    await new Promise<void>((r) => holder.bind(0, '127.0.0.1', () => r()));
+    const taken = holder.address().port;
+    try {
+      start({ relays: new RelayPorts({ addresses: { 4: '127.0.0.1' }, minPort: taken, maxPort: taken }) });
+      assert.equal(code(await client().allocate()), 508);
+      assert.equal(code(await client().allocate((b) => (udp(b), b.add(StunAttr.REQUESTED_ADDRESS_FAMILY, Uint8Array.of(2, 0, 0, 0))))), 440);
+    } finally {
+      holder.close();
+    }
+  });
+
   it('drops what exceeds the bandwidth limit of an allocation (a burst of one second, at least 64 KiB)', async () => {
     start({ bandwidth: 1000 });
     const c = client();

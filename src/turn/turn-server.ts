@@ -119,6 +119,8 @@ export interface TurnStats {
   dropped: number;
   /** Answers to unauthenticated requests not sent because they were larger than the request. */
   amplificationDrops: number;
+  /** Packets of allocations not relayed: no permission or channel, peer denied, over the bandwidth limit. */
+  relayDropped: number;
   allocationsMade: number;
   allocationsExpired: number;
   /** Error responses sent, by code. */
@@ -128,7 +130,7 @@ export interface TurnStats {
 type ErrorAnswer = readonly [code: number, reason: string];
 
 export class TurnServer {
-  readonly stats: TurnStats = { requests: 0, dropped: 0, amplificationDrops: 0, allocationsMade: 0, allocationsExpired: 0, errors: {} };
+  readonly stats: TurnStats = { requests: 0, dropped: 0, amplificationDrops: 0, relayDropped: 0, allocationsMade: 0, allocationsExpired: 0, errors: {} };
   private readonly table = new AllocationTable();
   private readonly quotas: AllocationQuotas;
   /** 5-tuples with an Allocate waiting for its credentials (a retransmission meanwhile is dropped). */
@@ -552,11 +554,13 @@ export class TurnServer {
     const read = readXorAddress(peerAttr, m.transactionId);
     if (!read.ok || read.value.family !== a.family) {
       a.counters.dropped++;
+      this.stats.relayDropped++;
       return;
     }
     const verdict = this.o.peers.check(read.value.address);
     if (!verdict.ok || !a.permissions.has(verdict.address, this.now) || !a.mayRelayToPeer(data.value.length, this.now)) {
       a.counters.dropped++;
+      this.stats.relayDropped++;
       return;
     }
     a.counters.bytesToPeer += data.value.length;
@@ -579,6 +583,7 @@ export class TurnServer {
     const binding = a.channels.byChannel((msg[0]! << 8) | msg[1]!, this.now);
     if (binding === undefined || 4 + length > msg.length || !a.permissions.has(binding.peer.address, this.now) || !a.mayRelayToPeer(length, this.now)) {
       a.counters.dropped++;
+      this.stats.relayDropped++;
       return;
     }
     a.counters.bytesToPeer += length;
@@ -594,6 +599,7 @@ export class TurnServer {
   private fromPeer(a: Allocation, data: Buffer, address: string, port: number): void {
     if (!a.permissions.has(address, this.now) || !a.mayRelayFromPeer(data.length, this.now)) {
       a.counters.dropped++;
+      this.stats.relayDropped++;
       return;
     }
     a.counters.bytesFromPeer += data.length;

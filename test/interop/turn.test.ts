@@ -1,23 +1,22 @@
-// Parley's TURN server against coturn's own clients (Debian's coturn package): turnutils_stunclient
-// for Binding, turnutils_uclient over UDP, TCP and TLS with a subscriber's long-term credentials
-// and with REST credentials, with channels and with Send indications, echoed by turnutils_peer; and the
-// denials: a loopback peer without `turn.peers.allow` (403), a wrong password and an unknown user
-// (401 alike). Listeners from slice 28, relayed ports from slice 29 (turn-relay-ports.test.ts).
+// Parley's TURN server against coturn's own clients (Debian's coturn package), and the same
+// commands against coturn's turnserver in the same run, so that a difference shows:
+// turnutils_stunclient (Binding); turnutils_uclient over UDP, TCP and TLS with a subscriber's
+// long-term credentials and with REST credentials, with channels and with Send indications,
+// echoed by turnutils_peer; a loopback peer the server does not allow (403); a wrong password and
+// an unknown user (401 alike, checked on the wire against Parley). Parley's listeners from slice
+// 28, its relayed ports from slice 29 (turn-relay-ports.test.ts); coturn's from slice 28.
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { createSocket } from 'node:dgram';
 import { tmpdir } from 'node:os';
 import { after, before, describe, it } from 'node:test';
 import { parseStunMessage, readErrorCode, StunAttr, StunMessageBuilder, StunMethod, type StunMessage } from '../../src/stun/index.js';
 import { spawnBounded } from './support/child.js';
+import { Coturn, readUclient, runStunclient, runUclient, skipWithoutCoturn, startTurnPeer, uclientArgs, type TurnPeer, type UclientOptions, type UclientResult } from './support/coturn.js';
 import { ParleyServer, stopCleanly } from './support/parley.js';
 import { PortPool, portPool, sliceFirst } from './support/ports.js';
 
-const TOOLS = ['turnutils_uclient', 'turnutils_stunclient', 'turnutils_peer'];
-const missing = TOOLS.filter((t) => spawnSync('sh', ['-c', `command -v ${t}`]).status !== 0);
-const skip = missing.length === 0 ? false : process.env.CI ? false : `coturn's clients are missing (${missing.join(', ')}; Debian package coturn); skipped outside CI`;
-
+const skip = skipWithoutCoturn();
 const pool = portPool(import.meta.url);
 /** The relayed transport addresses of the Parleys of this file (slice 29, reserved for them). */
 const relayPool = new PortPool(sliceFirst(29), sliceFirst(29) + 249, 'turn relay');
@@ -25,28 +24,21 @@ const relayPool = new PortPool(sliceFirst(29), sliceFirst(29) + 249, 'turn relay
 const ALICE = { user: 'alice', password: 'alice-pw' };
 const REST_SECRET = 'turn-rest-secret';
 
-interface Uclient {
-  readonly code: number | null;
-  readonly sent: number;
-  readonly received: number;
-  readonly lost: number | undefined;
-  readonly output: string;
+/** Can this host bind UDP on ::1? (Containers without IPv6 cannot.) */
+async function ipv6Loopback(): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = createSocket({ type: 'udp6', ipv6Only: true });
+    s.once('error', () => resolve(false));
+    s.bind(0, '::1', () => s.close(() => resolve(true)));
+  });
 }
+const IPV6 = await ipv6Loopback();
 
-/** turnutils_uclient against host:port, bounded; its totals read from what it prints. */
-async function uclient(port: number, args: readonly string[], timeoutMs = 30_000): Promise<Uclient> {
-  const all = ['-p', String(port), ...args, '127.0.0.1'];
-  const r = await spawnBounded('turnutils_uclient', all, { cwd: tmpdir(), timeoutMs }).done;
-  const output = r.stdout + r.stderr;
-  const totals = /tot_send_msgs=(\d+), tot_recv_msgs=(\d+)\s*$/m.exec(output.split('\n').filter((l) => l.includes('start_mclient: tot_send_msgs')).at(-1) ?? '');
-  const lost = /Total lost packets (\d+)/.exec(output);
-  return {
-    code: r.code,
-    sent: totals ? Number(totals[1]) : 0,
-    received: totals ? Number(totals[2]) : 0,
-    lost: lost ? Number(lost[1]) : undefined,
-    output: `turnutils_uclient ${all.join(' ')}\n${output.split('\n').slice(-15).join('\n')}`,
-  };
+async function until(cond: () => boolean, timeoutMs = 5000): Promise<void> {
+  for (let waited = 0; !cond(); waited += 50) {
+    if (waited > timeoutMs) throw new Error('timed out');
+    await new Promise((r) => setTimeout(r, 50));
+  }
 }
 
 /** One STUN transaction over UDP from a fresh socket: the answer, or undefined after `waitMs`. */
@@ -76,10 +68,9 @@ function errorCode(m: StunMessage | undefined): number | undefined {
   return r.ok ? r.value.code : undefined;
 }
 
-/** A Parley with TURN on a UDP port of slice 28 and relayed ports of slice 29. */
-async function startParley(peers: Record<string, unknown>): Promise<{ parley: ParleyServer; turnPort: number }> {
-  // UDP and TCP on turnPort, TLS on the next one
-  const turnPort = await pool.block(2);
+/** A Parley with TURN on UDP and TCP (TLS on the next port, UDP on ::1 too) and relayed ports of slice 29. */
+async function startParley(peers: Record<string, unknown>): Promise<{ parley: ParleyServer; port: number }> {
+  const port = await pool.block(2);
   const relayFirst = await relayPool.block(60);
   const parley = await ParleyServer.start({
     pool,
@@ -89,87 +80,158 @@ async function startParley(peers: Record<string, unknown>): Promise<{ parley: Pa
     config: {
       // wrong passwords are tried on purpose below: the limiter must not block the test's address
       auth: { failureLimit: { maxFailures: 10000 } },
+      // the TURN thread's counters every second (relays() reads them)
+      log: { statsInterval: 1 },
       turn: {
         listen: [
-          { transport: 'udp', address: '127.0.0.1', port: turnPort },
-          { transport: 'tcp', address: '127.0.0.1', port: turnPort },
-          { transport: 'tls', address: '127.0.0.1', port: turnPort + 1 },
+          { transport: 'udp', address: '127.0.0.1', port },
+          { transport: 'tcp', address: '127.0.0.1', port },
+          { transport: 'tls', address: '127.0.0.1', port: port + 1 },
+          ...(IPV6 ? [{ transport: 'udp', address: '::1', port }] : []),
         ],
-        peers, minPort: relayFirst, maxPort: relayFirst + 59, restSecrets: [REST_SECRET],
+        peers,
+        minPort: relayFirst,
+        maxPort: relayFirst + 59,
+        restSecrets: [REST_SECRET],
       },
     },
   });
-  return { parley, turnPort };
+  return { parley, port };
 }
 
-describe('TURN server against coturn\'s clients', { skip }, () => {
+type Target = 'Parley' | 'coturn';
+type Auth = 'long-term' | 'rest';
+
+describe("TURN server against coturn's clients, beside coturn", { skip }, () => {
   let parley: ParleyServer | undefined;
-  let turnPort = 0;
-  let peerPort = 0;
-  let peer: ReturnType<typeof spawnBounded> | undefined;
+  let parleyPort = 0;
+  let coturnLt: Coturn | undefined;
+  let coturnRest: Coturn | undefined;
+  let peer: TurnPeer | undefined;
 
   before(async () => {
-    ({ parley, turnPort } = await startParley({ allow: ['127.0.0.1/32'] }));
-    peerPort = await pool.block(1);
-    peer = spawnBounded('turnutils_peer', ['-p', String(peerPort), '-L', '127.0.0.1'], { cwd: tmpdir(), timeoutMs: 300_000 });
+    ({ parley, port: parleyPort } = await startParley({ allow: ['127.0.0.1/32', '::1/128'] }));
+    coturnLt = await Coturn.start({ pool, auth: { kind: 'long-term', users: [ALICE] }, tls: true, relayPorts: 60 });
+    coturnRest = await Coturn.start({ pool, auth: { kind: 'rest', secrets: [REST_SECRET] }, tls: true, relayPorts: 60 });
+    peer = await startTurnPeer(pool);
   });
 
   after(async () => {
-    peer?.kill();
+    await Promise.all([coturnLt?.stop(), coturnRest?.stop(), peer?.stop()]);
     await stopCleanly(parley);
   });
 
-  it('turnutils_stunclient gets its reflexive address (Binding)', async () => {
-    const r = await spawnBounded('turnutils_stunclient', ['-p', String(turnPort), '127.0.0.1'], { cwd: tmpdir(), timeoutMs: 10_000 }).done;
-    const out = r.stdout + r.stderr;
-    assert.match(out, /UDP reflexive addr: 127\.0\.0\.1:\d+/, out);
+  /** The uclient options of a run against `target` over `transport` with `auth` credentials. */
+  const options = (target: Target, transport: 'udp' | 'tcp' | 'tls', auth: Auth, o: Partial<UclientOptions> = {}): UclientOptions => {
+    const coturn = auth === 'rest' ? coturnRest! : coturnLt!;
+    const port = target === 'Parley' ? (transport === 'tls' ? parleyPort + 1 : parleyPort) : transport === 'tls' ? coturn.tlsPort! : coturn.port;
+    return {
+      host: '127.0.0.1',
+      port,
+      transport,
+      ...(auth === 'rest' ? { user: 'carol', secret: REST_SECRET } : ALICE),
+      peer: { host: peer!.host, port: peer!.port },
+      messages: 20,
+      clients: 2,
+      ...o,
+    };
+  };
+
+  /**
+   * Every packet uclient sent came back. On a loaded machine uclient may give up on the last few
+   * before they are back (it counts them lost): then, against Parley, its own count must show it
+   * relayed every packet it got (the TURN stats line, every second here, has relayDropped 0).
+   */
+  const assertRelayed = async (target: Target, r: UclientResult): Promise<void> => {
+    assert.ok(r.sent !== undefined && r.sent > 0, r.describe());
+    assert.deepEqual(r.errors, [], r.describe());
+    if (r.allEchoed) return;
+    // coturn is the reference, not under test: that it relayed at all is enough here
+    if (target === 'coturn') {
+      assert.ok((r.received ?? 0) > 0, r.describe());
+      return;
+    }
+    assert.ok((r.received ?? 0) >= r.sent! * 0.9, r.describe());
+    const before = parley!.logs.length;
+    await until(() => parley!.logs.slice(before).some((l) => l.module === 'turn' && l.msg === 'stats'));
+    const stats = parley!.logs.slice(before).find((l) => l.module === 'turn' && l.msg === 'stats')!;
+    assert.equal(stats.relayDropped, 0, `${r.describe()}\n${JSON.stringify(stats)}`);
+  };
+
+  for (const target of ['Parley', 'coturn'] as const) {
+    it(`${target}: turnutils_stunclient gets its reflexive address (Binding)`, async () => {
+      const r = await runStunclient({ host: '127.0.0.1', port: target === 'Parley' ? parleyPort : coturnLt!.port });
+      assert.ok(r.reflexive?.startsWith('127.0.0.1:'), r.describe());
+    });
+
+    const cases: ReadonlyArray<readonly [string, 'udp' | 'tcp' | 'tls', Auth, boolean, string | undefined]> = [
+      ['UDP, long-term credentials, channels', 'udp', 'long-term', true, undefined],
+      ['UDP, long-term credentials, Send and Data indications', 'udp', 'long-term', false, undefined],
+      ['UDP, REST credentials (expiry:user, HMAC-SHA1 of the shared secret), channels', 'udp', 'rest', true, undefined],
+      ['UDP, REST credentials, Send and Data indications', 'udp', 'rest', false, undefined],
+      ['TCP, long-term credentials, Send and Data indications', 'tcp', 'long-term', false, undefined],
+      ['TLS, REST credentials, Send and Data indications', 'tls', 'rest', false, undefined],
+      ['TLS, long-term credentials, Send and Data indications', 'tls', 'long-term', false, undefined],
+      [
+        'TCP, long-term credentials, channels (ChannelData padded in the stream)',
+        'tcp',
+        'long-term',
+        true,
+        target === 'Parley' ? "src/stun's StunStreamFramer closes the stream on channel numbers above 0x4FFF, which uclient picks 3 times in 4 (UDP accepts them: DEVIATION in src/turn/channels.ts)" : undefined,
+      ],
+    ];
+    for (const [name, transport, auth, channels, todo] of cases) {
+      it(`${target}: turnutils_uclient relays over ${name}`, todo === undefined ? {} : { todo }, async () => {
+        await assertRelayed(target, await runUclient(options(target, transport, auth, { channels })));
+      });
+    }
+
+    it(`${target}: turnutils_uclient relays RTP/RTCP pairs (EVEN-PORT with R, then RESERVATION-TOKEN) over UDP`, async () => {
+      // uclientArgs always asks for no RTCP (-c): without it uclient allocates pairs
+      const args = uclientArgs(options(target, 'udp', 'long-term')).filter((a) => a !== '-c');
+      const run = await spawnBounded('turnutils_uclient', args, { cwd: tmpdir(), timeoutMs: 30_000 }).done;
+      const r = readUclient(run.stdout + run.stderr, run.code, run.signal, args);
+      // (uclient prints three relayed addresses for two clients: the pair's, then the second's)
+      const ports = new Set(r.relayed.map((a) => Number(a.slice(a.lastIndexOf(':') + 1))));
+      assert.ok([...ports].some((p) => p % 2 === 0 && ports.has(p + 1)), `an even RTP port and the next for RTCP: ${r.relayed.join(' ')}\n${r.describe()}`);
+      await assertRelayed(target, r);
+    });
+
+    it(`${target}: turnutils_uclient cannot allocate with a wrong password nor as an unknown user`, async () => {
+      for (const credentials of [
+        { user: ALICE.user, password: 'not-alices-password' },
+        { user: 'nobody', password: ALICE.password },
+      ]) {
+        const r = await runUclient({ ...options(target, 'udp', 'long-term'), ...credentials, messages: 2, clients: 1, timeoutMs: 8000 });
+        assert.ok(!r.allEchoed && (r.received ?? 0) === 0, r.describe());
+        assert.ok(r.errors.some((e) => e.includes('Cannot complete Allocation')), r.describe());
+      }
+    });
+  }
+
+  it('Parley: turnutils_uclient relays over IPv6 (::1, an IPv6 relayed address), channels', { skip: IPV6 ? false : 'no IPv6 loopback here' }, async () => {
+    const peer6Port = await pool.block(1);
+    const peer6 = spawnBounded('turnutils_peer', ['-p', String(peer6Port), '-L', '::1'], { cwd: tmpdir(), timeoutMs: 60_000 });
+    try {
+      await new Promise((r) => setTimeout(r, 300));
+      await assertRelayed('Parley', await runUclient({ ...options('Parley', 'udp', 'long-term'), host: '::1', peer: { host: '::1', port: peer6Port } }));
+    } finally {
+      peer6.kill();
+    }
   });
 
-  const cases: ReadonlyArray<readonly [string, readonly string[]]> = [
-    ['a subscriber\'s long-term credentials, channels (RTP/RTCP pairs: EVEN-PORT with a reservation)', ['-u', ALICE.user, '-w', ALICE.password]],
-    ['a subscriber\'s long-term credentials, Send and Data indications', ['-s', '-u', ALICE.user, '-w', ALICE.password]],
-    ['REST credentials (expiry:user, HMAC-SHA1 of the shared secret), channels', ['-W', REST_SECRET, '-u', 'carol']],
-    ['REST credentials, Send and Data indications', ['-s', '-W', REST_SECRET, '-u', 'carol']],
-  ];
-  const relays = async (port: number, args: readonly string[]): Promise<void> => {
-    const r = await uclient(port, [...args, '-e', '127.0.0.1', '-r', String(peerPort), '-n', '20', '-l', '172', '-m', '2', '-z', '5']);
-    assert.ok(r.sent > 0, r.output);
-    assert.equal(r.received, r.sent, r.output);
-    assert.equal(r.lost, 0, r.output);
-  };
-  for (const [name, args] of cases) {
-    it(`turnutils_uclient relays through Parley over UDP with ${name}`, () => relays(turnPort, args));
-  }
-  it('turnutils_uclient relays through Parley over TCP (STUN framed in the stream), Send and Data indications', () => relays(turnPort, ['-t', '-s', '-u', ALICE.user, '-w', ALICE.password]));
-  it('turnutils_uclient relays through Parley over TLS, Send and Data indications, REST credentials', () => relays(turnPort + 1, ['-t', '-S', '-s', '-W', REST_SECRET, '-u', 'carol']));
-  it(
-    'turnutils_uclient relays through Parley over TCP with channels (ChannelData padded in the stream)',
-    { todo: "src/stun's StunStreamFramer closes the stream on channel numbers above 0x4FFF, which uclient picks 3 times in 4 (the UDP path accepts them: DEVIATION in src/turn/channels.ts)" },
-    () => relays(turnPort, ['-t', '-u', ALICE.user, '-w', ALICE.password]),
-  );
-
-  it('answers a wrong password and an unknown user alike: 401, 401 (turnutils_uclient cannot allocate with either)', async () => {
-    for (const [user, password] of [
-      [ALICE.user, 'not-alices-password'],
-      ['nobody', ALICE.password],
-    ] as const) {
-      const r = await uclient(turnPort, ['-u', user, '-w', password, '-e', '127.0.0.1', '-r', String(peerPort), '-n', '2', '-m', '1'], 8000);
-      assert.equal(r.received, 0, r.output);
-      assert.match(r.output, /Cannot complete Allocation/, r.output);
-    }
-    // on the wire: the first Allocate is challenged, the second (credentials) refused, alike
+  it('Parley: a wrong password and an unknown user get the same answers on the wire (401 challenge, then 401)', async () => {
     const answers: Array<readonly [number | undefined, number[]]> = [];
     for (const [user, password] of [
       [ALICE.user, 'not-alices-password'],
       ['nobody', ALICE.password],
     ] as const) {
-      const challenge = await transact(turnPort, (t) => new StunMessageBuilder(StunMethod.Allocate, 'request', t).add(StunAttr.REQUESTED_TRANSPORT, Uint8Array.of(17, 0, 0, 0)).build());
+      const challenge = await transact(parleyPort, (t) => new StunMessageBuilder(StunMethod.Allocate, 'request', t).add(StunAttr.REQUESTED_TRANSPORT, Uint8Array.of(17, 0, 0, 0)).build());
       assert.equal(errorCode(challenge), 401);
       const realm = new TextDecoder().decode(challenge!.get(StunAttr.REALM)!.value);
       const nonce = new TextDecoder().decode(challenge!.get(StunAttr.NONCE)!.value);
-      const { createHash } = await import('node:crypto');
       const key = createHash('md5').update(`${user}:${realm}:${password}`).digest();
-      const refused = await transact(turnPort, (t) =>
+      const refused = await transact(parleyPort, (t) =>
         new StunMessageBuilder(StunMethod.Allocate, 'request', t)
           .add(StunAttr.REQUESTED_TRANSPORT, Uint8Array.of(17, 0, 0, 0))
           .addString(StunAttr.USERNAME, user)
@@ -185,22 +247,27 @@ describe('TURN server against coturn\'s clients', { skip }, () => {
   });
 });
 
-describe('TURN server: a loopback peer without turn.peers.allow', { skip }, () => {
+describe('TURN server: a loopback peer the server does not allow, beside coturn', { skip }, () => {
   let parley: ParleyServer | undefined;
-  let turnPort = 0;
+  let parleyPort = 0;
+  let coturn: Coturn | undefined;
 
   before(async () => {
-    ({ parley, turnPort } = await startParley({}));
+    ({ parley, port: parleyPort } = await startParley({}));
+    coturn = await Coturn.start({ pool, auth: { kind: 'long-term', users: [ALICE] }, allowLoopbackPeers: false, relayPorts: 10 });
   });
 
   after(async () => {
+    await coturn?.stop();
     await stopCleanly(parley);
   });
 
-  it('refuses to relay to 127.0.0.1: 403 to CreatePermission and ChannelBind, nothing relayed by turnutils_uclient', async () => {
-    const peerPort = await pool.block(1);
-    const r = await uclient(turnPort, ['-u', ALICE.user, '-w', ALICE.password, '-e', '127.0.0.1', '-r', String(peerPort), '-n', '5', '-m', '1'], 10_000);
-    assert.equal(r.received, 0, r.output);
-    assert.match(r.output, /error 403/, r.output);
-  });
+  for (const target of ['Parley', 'coturn'] as const) {
+    it(`${target}: refuses to relay to 127.0.0.1 (403 to CreatePermission or ChannelBind), nothing relayed`, async () => {
+      const peerPort = await pool.block(1);
+      const r = await runUclient({ host: '127.0.0.1', port: target === 'Parley' ? parleyPort : coturn!.port, transport: 'udp', ...ALICE, peer: { host: '127.0.0.1', port: peerPort }, messages: 5, timeoutMs: 10_000 });
+      assert.equal(r.received ?? 0, 0, r.describe());
+      assert.ok(r.errors.some((e) => e.includes('error 403')), r.describe());
+    });
+  }
 });
