@@ -10,6 +10,7 @@
 #   RATES="100 200 400" SECS=10 bench/turn/turn-bench.sh
 #   QUICK=1 bench/turn/turn-bench.sh                   # one 2-s step at 200/s per client, 200 held allocations: shows it works
 #   STRACE=1 bench/turn/turn-bench.sh                  # + system calls per relayed packet (strace -c -f; slows the server)
+#   PROCS=2 bench/turn/turn-bench.sh                   # the clients split over 2 uclient processes (one is one thread)
 #   PARLEY=1 bench/turn/turn-bench.sh                  # Parley too, once its TURN server exists (see parley_start)
 #
 # Figures per step and server:
@@ -19,8 +20,8 @@
 #               (client -> peer as ChannelData in, UDP out; peer -> client as UDP in, ChannelData
 #               out), so 2 x echoed per second, from uclient's once-a-second progress lines (whole
 #               seconds: +-1 s over the step, so use SECS >= 10 for figures);
-#   loss      - uclient's "Total lost packets" (%), plus its "send dropped";
-#   rtt       - uclient's average round trip (whole milliseconds: 0 means under 1 ms);
+#   loss      - (sent - echoed) / sent over every uclient process (%), plus uclient's "send dropped";
+#   rtt       - uclient's average round trip (whole milliseconds: 0 means under 1 ms), averaged over the processes;
 #   cpu/pkt   - the server's user+system CPU (/proc/PID/stat, all its threads) over the step,
 #               per relayed packet, in microseconds;
 #   rss       - the server's resident set (VmRSS) after the step.
@@ -36,7 +37,7 @@ ROOT="$(cd "$HERE/../.." && pwd)"
 : "${QUICK:=0}"
 if [ "$QUICK" = 1 ]; then : "${RATES:=200}" "${SECS:=2}" "${ALLOCS:=200}"; fi
 : "${CLIENTS:=50}" "${SIZE:=172}" "${SECS:=5}" "${RATES:=50 100 200}" "${ALLOCS:=500}" "${PORT:=19478}"
-: "${PARLEY:=0}" "${STRACE:=0}"
+: "${PARLEY:=0}" "${STRACE:=0}" "${PROCS:=1}"
 : "${OUT:=/tmp/parley-turn-bench/run-$(date +%Y%m%d-%H%M%S)}"
 RELAY_MIN=61000 RELAY_MAX=65000 PEER_PORT=$((PORT + 10)) USER=bench PASS=bench-pass REALM=example.org
 for cmd in turnserver turnutils_uclient turnutils_peer timeout; do
@@ -109,27 +110,39 @@ for server in $SERVERS; do
   sleep 0.5
   for rate in $RATES; do
     n=$((rate * SECS)) z=$((1000 / rate))
-    log="$OUT/$server-rate$rate.log"
+    log="$OUT/$server-rate$rate"
     t0=$(cpu_ticks "$pid")
-    timeout $((SECS * 4 + 30)) turnutils_uclient -p "$port" -u "$USER" -w "$PASS" -e 127.0.0.1 -r "$PEER_PORT" \
-      -m "$CLIENTS" -n "$n" -l "$SIZE" -z "$z" -c 127.0.0.1 > "$log" 2>&1 || true
+    # PROCS uclient processes at once, CLIENTS/PROCS clients each (one uclient is one thread)
+    procs=()
+    for i in $(seq 1 "$PROCS"); do
+      timeout $((SECS * 4 + 30)) turnutils_uclient -p "$port" -u "$USER" -w "$PASS" -e 127.0.0.1 -r "$PEER_PORT" \
+        -m $((CLIENTS / PROCS)) -n "$n" -l "$SIZE" -z "$z" -c 127.0.0.1 > "$log.$i.log" 2>&1 &
+      procs+=($!)
+    done
+    for p in "${procs[@]}"; do wait "$p" || true; done
     t1=$(cpu_ticks "$pid")
-    sent=$(awk -F'tot_send_msgs=' '/start_mclient: tot_send_msgs=/ { split($2, a, ","); v = a[1] } END { print v + 0 }' "$log")
-    recv=$(awk -F'tot_recv_msgs=' '/start_mclient: tot_send_msgs=/ { v = $2 } END { print v + 0 }' "$log")
-    loss=$(awk '/Total lost packets/ { s = $0; sub(/.*\(/, "", s); sub(/%.*/, "", s); v = s } END { print v == "" ? "n/a" : v }' "$log")
-    dropped=$(awk '/total send dropped/ { s = $0; sub(/.*total send dropped /, "", s); sub(/ .*/, "", s); v = s } END { print v == "" ? "n/a" : v }' "$log")
-    rtt=$(awk '/Average round trip delay/ { s = $0; sub(/.*delay /, "", s); sub(/ .*/, "", s); v = s } END { print v == "" ? "n/a" : v }' "$log")
+    logs=("$log".*.log)
+    sent=$(awk -F'tot_send_msgs=' '/start_mclient: tot_send_msgs=/ { split($2, a, ","); v += a[1] } END { print v + 0 }' "${logs[@]}")
+    recv=$(awk -F'tot_recv_msgs=' '/start_mclient: tot_send_msgs=/ { v += $2 } END { print v + 0 }' "${logs[@]}")
+    loss=$(awk -v s="$sent" -v r="$recv" 'BEGIN { x = 100; if (s > 0) x = 100 * (s - r) / s; printf "%.4f", x }')
+    dropped=$(awk '/total send dropped/ { s = $0; sub(/.*total send dropped /, "", s); sub(/ .*/, "", s); v += s; seen = 1 } END { print seen ? v : "n/a" }' "${logs[@]}")
+    rtt=$(awk '/Average round trip delay/ { s = $0; sub(/.*delay /, "", s); sub(/ .*/, "", s); v += s; k++ } END { if (k) printf "%.3f", v / k; else print "n/a" }' "${logs[@]}")
     offered=$((rate * CLIENTS))
     # echoed per second from uclient's once-a-second progress lines ("T: : start_mclient: msz=...,
     # tot_recv_msgs=R, ..."): from the first line with R > 0 to the final total, whole seconds
-    relayed=$(awk '
-      /start_mclient: msz=/ { t = $1 + 0; s = $0; sub(/.*tot_recv_msgs=/, "", s); r = s + 0; if (r > 0 && !seen) { seen = 1; ta = t; ra = r } }
-      /start_mclient: tot_send_msgs=/ { t = $1 + 0; s = $0; sub(/.*tot_recv_msgs=/, "", s); te = t; re = s + 0 }
-      END { x = 0; if (seen && te > ta) x = 2 * (re - ra) / (te - ta); printf "%d", x }' "$log")
+    # (per process, then summed)
+    relayed=0
+    for f in "${logs[@]}"; do
+      r=$(awk '
+        /start_mclient: msz=/ { t = $1 + 0; s = $0; sub(/.*tot_recv_msgs=/, "", s); r = s + 0; if (r > 0 && !seen) { seen = 1; ta = t; ra = r } }
+        /start_mclient: tot_send_msgs=/ { t = $1 + 0; s = $0; sub(/.*tot_recv_msgs=/, "", s); te = t; re = s + 0 }
+        END { x = 0; if (seen && te > ta) x = 2 * (re - ra) / (te - ta); printf "%d", x }' "$f")
+      relayed=$((relayed + r))
+    done
     cpu_us=$(awk -v t=$((t1 - t0)) -v hz="$CLK_TCK" -v r="$recv" 'BEGIN { x = 0; if (r > 0) x = t / hz * 1e6 / (2 * r); printf "%.1f", x }')
     rss=$(awk -v k="$(rss_kb "$pid")" 'BEGIN { printf "%.1f", k / 1024 }')
     printf '%-7s %6s %8s %9s %10s %8s %7s %9s %8s\n' "$server" "$rate" "$offered" "$relayed" "$loss" "$dropped" "$rtt" "$cpu_us" "$rss" | tee -a "$OUT/summary.txt"
-    [ "$sent" -gt 0 ] || echo "  ($server: uclient sent nothing, see $log)" | tee -a "$OUT/summary.txt"
+    [ "$sent" -gt 0 ] || echo "  ($server: uclient sent nothing, see $log.*.log)" | tee -a "$OUT/summary.txt"
   done
 
   if [ "$STRACE" = 1 ] && command -v strace >/dev/null; then

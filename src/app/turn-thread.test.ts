@@ -94,4 +94,28 @@ describe('TURN thread: a port in use', () => {
     assert.deepEqual(await t.allocations(), []);
     await t.stop();
   });
+
+  it('a TURN thread that dies is started again on the same ports', async () => {
+    const config = configFromObject({ dataDir: dir, turn: { listen: [{ transport: 'udp', address: '127.0.0.1', port: 0 }] } });
+    const t = await startTurnThread({ config, entry: ENTRY, sipAddresses: ['127.0.0.1'], domain: 'example.test', nonceSecret: new Uint8Array(32), locate: keyOnly, log });
+    assert.ok(t !== undefined);
+    try {
+      const first = t.worker;
+      await first.terminate();
+      for (let i = 0; i < 100 && t.worker === first; i++) await new Promise((r) => setTimeout(r, 50));
+      assert.notEqual(t.worker, first);
+      assert.deepEqual(await t.allocations(), []);
+      // the same port answers STUN again
+      const port = t.listeners[0]!.port;
+      const answer = await new Promise<Buffer | undefined>((resolve) => {
+        const s = createSocket('udp4');
+        const timer = setTimeout(() => (s.close(), resolve(undefined)), 2000);
+        s.on('message', (m) => (clearTimeout(timer), s.close(), resolve(m)));
+        s.send(Buffer.from('000100002112a442' + '00'.repeat(12), 'hex'), port, '127.0.0.1');
+      });
+      assert.equal(answer?.readUInt16BE(0), 0x0101);
+    } finally {
+      await t.stop();
+    }
+  });
 });

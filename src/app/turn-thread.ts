@@ -23,11 +23,16 @@ export const TURNS_PORT = 5349;
 
 const WILDCARDS = new Set(['0.0.0.0', '::']);
 
+/** Restarts of a TURN thread that died, within a minute, before TURN stays off. */
+const RESTARTS_PER_MINUTE = 5;
+
 /** The running TURN thread. */
 export interface TurnThread {
   /** The listeners as bound (port 0 resolved). */
   readonly listeners: readonly TurnListenConfig[];
   readonly realm: string;
+  /** The thread now running (for diagnostics and tests). */
+  readonly worker: Worker;
   /** Snapshots of the allocations (user, counters, duration), from the TURN thread. */
   allocations(): Promise<unknown[]>;
   /** A subscriber changed (`parley user`): its cached key is dropped. */
@@ -164,22 +169,60 @@ export async function startTurnThread(o: StartTurnOptions): Promise<TurnThread |
   log.info({ module: 'turn', listeners: bound.map((l) => `${l.transport}:${l.address}:${l.port}`), realm, relayAddresses: relays }, 'TURN server ready');
   let nextId = 0;
   const waiting = new Map<number, (a: unknown[]) => void>();
-  worker.on('message', (m: FromTurnWorker) => {
-    if (m.k === 'allocations') {
-      waiting.get(m.id)?.(m.allocations);
-      waiting.delete(m.id);
-    }
-  });
-  const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
+  let current = worker;
+  let exited: Promise<void> = Promise.resolve();
   let stopping = false;
-  worker.on('error', (e) => log.error({ module: 'turn', err: e }, 'the TURN thread failed'));
-  void exited.then(() => {
-    if (!stopping) log.error({ module: 'turn' }, 'the TURN thread exited: TURN is off');
-  });
-  const post = (m: ToTurnWorker): void => worker.postMessage(m);
+  /** When the thread was restarted within the last minute (at most RESTARTS_PER_MINUTE). */
+  let restarts: number[] = [];
+  const attach = (w: Worker): void => {
+    current = w;
+    w.on('message', (m: FromTurnWorker) => {
+      if (m.k === 'allocations') {
+        waiting.get(m.id)?.(m.allocations);
+        waiting.delete(m.id);
+      }
+    });
+    w.on('error', (e) => log.error({ module: 'turn', err: e }, 'the TURN thread failed'));
+    exited = new Promise<void>((resolve) => w.once('exit', () => resolve()));
+    void exited.then(() => {
+      // what the dead thread was asked and did not answer
+      for (const resolve of waiting.values()) resolve([]);
+      waiting.clear();
+      if (!stopping) void restart();
+    });
+  };
+  // a TURN thread that dies (it should not: a packet's fault is caught) is started again on the
+  // same ports; its allocations are lost, clients allocate again
+  const restart = async (): Promise<void> => {
+    const now = Date.now();
+    restarts = restarts.filter((t) => now - t < 60_000);
+    if (restarts.length >= RESTARTS_PER_MINUTE) {
+      log.error({ module: 'turn' }, `the TURN thread exited ${RESTARTS_PER_MINUTE + 1} times within a minute: TURN is off until Parley restarts`);
+      return;
+    }
+    restarts.push(now);
+    log.error({ module: 'turn' }, 'the TURN thread exited: starting another on the same ports (its allocations are lost)');
+    const w = startWorker(o.entry, { workerData: { ...data, listeners: bound } satisfies TurnWorkerData });
+    const again = await new Promise<FromTurnWorker | { k: 'exit' }>((resolve) => {
+      w.once('message', resolve);
+      w.once('exit', () => resolve({ k: 'exit' }));
+    });
+    if (again.k === 'ready' && !stopping) {
+      attach(w);
+      log.info({ module: 'turn' }, 'TURN thread restarted');
+    } else {
+      await w.terminate();
+      if (!stopping) log.error({ module: 'turn', outcome: again }, 'the TURN thread could not be restarted: TURN is off');
+    }
+  };
+  attach(worker);
+  const post = (m: ToTurnWorker): void => current.postMessage(m);
   return {
     listeners: bound,
     realm,
+    get worker() {
+      return current;
+    },
     allocations: () =>
       new Promise((resolve) => {
         const id = nextId++;
@@ -193,7 +236,7 @@ export async function startTurnThread(o: StartTurnOptions): Promise<TurnThread |
       let timer: NodeJS.Timeout | undefined;
       const inTime = await Promise.race([exited.then(() => true), new Promise<boolean>((r) => (timer = setTimeout(() => r(false), 2000)))]);
       clearTimeout(timer);
-      if (!inTime) await worker.terminate();
+      if (!inTime) await current.terminate();
     },
   };
 }

@@ -198,6 +198,16 @@ describe('operator lists', () => {
   });
 });
 
+describe('verdicts kept', () => {
+  it('a second check of the same text gives the same verdict, past the size of the cache too', () => {
+    const p = new PeerPolicy({ allow: ['10.1.0.0/16'] });
+    const first = [p.check('10.1.2.3'), p.check('10.2.3.4'), p.check('::ffff:10.1.2.3')];
+    for (let i = 0; i < 5000; i++) p.check(`2606:4700::${i.toString(16)}`);
+    assert.deepEqual([p.check('10.1.2.3'), p.check('10.2.3.4'), p.check('::ffff:10.1.2.3')], first);
+    assert.deepEqual(first.map((v) => v.ok), [true, false, true]);
+  });
+});
+
 describe("Parley's own addresses", () => {
   it('a public own address is denied, in every spelling', () => {
     const p = new PeerPolicy({ ownAddresses: ['198.41.0.4', '2606:4700::6810:1'] });

@@ -42,6 +42,7 @@
  */
 
 import { ParleyError } from '../lib/errors.js';
+import { ownString } from '../lib/own-string.js';
 
 /** An address: IPv4 as 4 bytes, IPv6 as 16. */
 type Bytes = Uint8Array;
@@ -112,10 +113,15 @@ const DEFAULT_RULES: readonly Rule[] = DEFAULT_DENIED.map(([cidr, why]) => {
   return { ...parsed, why: `${why}: ${cidr}` };
 });
 
+/** Verdicts kept per PeerPolicy (then the cache starts again): a relay checks the same few peers over and over. */
+const CACHE_SIZE = 4096;
+
 export class PeerPolicy {
   readonly #allow: readonly Rule[];
   readonly #deny: readonly Rule[];
   readonly #own: readonly Rule[];
+  /** address as given → verdict: parsing and matching cost 0.4-1.5 µs, a hit ~0.05 µs. */
+  readonly #cache = new Map<string, PeerVerdict>();
 
   /** Throws on a CIDR that does not parse (configuration, not network input). */
   constructor(o: PeerPolicyOptions = {}) {
@@ -126,6 +132,15 @@ export class PeerPolicy {
 
   /** Whether a peer may be relayed to; `address` is the canonical spelling (see canonicalPeerAddress). */
   check(address: string): PeerVerdict {
+    const hit = this.#cache.get(address);
+    if (hit !== undefined) return hit;
+    const verdict = this.#decide(address);
+    if (this.#cache.size >= CACHE_SIZE) this.#cache.clear();
+    this.#cache.set(ownString(address), verdict);
+    return verdict;
+  }
+
+  #decide(address: string): PeerVerdict {
     const bytes = parseAddress(address);
     if (bytes === undefined) return { ok: false, address, reason: 'not an IP address' };
     const canonical = canonicalBytes(bytes);

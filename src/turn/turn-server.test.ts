@@ -372,6 +372,15 @@ describe('TurnServer', () => {
     assert.equal(peerGot.length, 0);
   });
 
+  it('counts a packet whose handling throws and goes on serving', async () => {
+    start({ peers: { check: () => { throw new Error('a bug'); } } });
+    const c = client();
+    await c.allocate();
+    assert.equal(await c.transact(c.signed(StunMethod.CreatePermission, peerAttr('127.0.0.1', 9))), undefined);
+    assert.equal(server.stats.faults, 1);
+    assert.equal(code(await c.transact(c.signed(StunMethod.Refresh))), 200);
+  });
+
   it('answers 443 for a peer of the other family', async () => {
     const c = client();
     await c.allocate();

@@ -121,6 +121,8 @@ export interface TurnStats {
   amplificationDrops: number;
   /** Packets of allocations not relayed: no permission or channel, peer denied, over the bandwidth limit. */
   relayDropped: number;
+  /** Packets whose handling threw (a bug): counted, logged now and then, and the thread goes on. */
+  faults: number;
   allocationsMade: number;
   allocationsExpired: number;
   /** Error responses sent, by code. */
@@ -130,7 +132,7 @@ export interface TurnStats {
 type ErrorAnswer = readonly [code: number, reason: string];
 
 export class TurnServer {
-  readonly stats: TurnStats = { requests: 0, dropped: 0, amplificationDrops: 0, relayDropped: 0, allocationsMade: 0, allocationsExpired: 0, errors: {} };
+  readonly stats: TurnStats = { requests: 0, dropped: 0, amplificationDrops: 0, relayDropped: 0, faults: 0, allocationsMade: 0, allocationsExpired: 0, errors: {} };
   private readonly table = new AllocationTable();
   private readonly quotas: AllocationQuotas;
   /** 5-tuples with an Allocate waiting for its credentials (a retransmission meanwhile is dropped). */
@@ -195,8 +197,25 @@ export class TurnServer {
     this.reservations.clear();
   }
 
-  /** A datagram from a client on one of the listeners. */
+  /**
+   * A datagram (or a message cut from a stream) from a client on one of the listeners. Never
+   * throws: a fault in handling one packet is counted and logged, and the thread goes on relaying.
+   */
   receive(listener: TurnListener, msg: Uint8Array, address: string, port: number): void {
+    try {
+      this.receiveOne(listener, msg, address, port);
+    } catch (e) {
+      this.fault(e);
+    }
+  }
+
+  private fault(e: unknown): void {
+    this.stats.faults++;
+    // one line per thousand: a packet that breaks a handler may come in a flood
+    if (this.stats.faults % 1000 === 1) this.log.error({ err: e, faults: this.stats.faults }, 'TURN: a packet could not be handled');
+  }
+
+  private receiveOne(listener: TurnListener, msg: Uint8Array, address: string, port: number): void {
     const first = msg[0]!;
     // RFC 7983 §7: 64-79 is a TURN channel, 0-3 STUN; nothing else is for a TURN server
     // (0x50-0x7F too: channels of RFC 5766's range, see MAX_CHANNEL)
@@ -395,7 +414,13 @@ export class TurnServer {
     const response = this.sign(b, m, auth);
     const now = this.o.clock.now();
     const a = new Allocation(tuple, auth.username, auth.user, auth.key, relay, relayed, hex(m.transactionId), response, now, now + lifetime * 1000, this.o.bandwidth, lease);
-    relay.socket.on('message', (data: Buffer, rinfo: { address: string; port: number }) => this.fromPeer(a, data, rinfo.address, rinfo.port));
+    relay.socket.on('message', (data: Buffer, rinfo: { address: string; port: number }) => {
+      try {
+        this.fromPeer(a, data, rinfo.address, rinfo.port);
+      } catch (e) {
+        this.fault(e);
+      }
+    });
     this.table.add(a);
     this.stats.allocationsMade++;
     this.log.debug({ client: `${src.address}:${src.port}`, relayed: `${relayed.address}:${relayed.port}`, user: auth.user, lifetime }, 'TURN allocation made');

@@ -2,10 +2,11 @@
 // Parley (test/interop/turn.test.ts), proven here against the reference server first, so that a
 // failure against Parley is Parley's. turnutils_stunclient (Binding), turnutils_uclient over UDP,
 // TCP and TLS, with channels and with Send indications, to a turnutils_peer echo and client to
-// client, with long-term and REST credentials (uclient's own -W, and the credentials of
+// client, RFC 6062 TCP relaying, with long-term and REST credentials (uclient's own -W, and the credentials of
 // src/turn/rest-credentials.ts, so coturn vouches for them); and the failures the harness must
 // see: a wrong password, expired REST credentials, a relay to a loopback peer that the server
-// refuses, a per-user quota.
+// refuses, a per-user quota; and which spellings of a loopback peer coturn 4.6.1 refuses on an
+// IPv6 allocation (not ::ffff:127.0.0.1 nor ::127.0.0.1: CVE-2026-27624).
 // Run by `npm run test:interop` (builds dist/ first).
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
@@ -13,6 +14,8 @@ import { makeRestCredentials } from '../../src/turn/rest-credentials.js';
 import { Coturn, readUclient, runStunclient, runUclient, skipWithoutCoturn, startTurnPeer, type TurnPeer, type UclientOptions } from './support/coturn.js';
 import { portPool } from './support/ports.js';
 
+// 250 ports: the servers' relay ranges below add up to 160 (uclient takes about four a run and
+// gives none back), listening ports and peers about 20, the port pool's own test 9.
 const pool = portPool(import.meta.url);
 const skip = skipWithoutCoturn();
 const ALICE = { user: 'alice', password: 'secret-alice' };
@@ -36,8 +39,8 @@ describe('coturn clients against coturn', { skip }, () => {
   let peer: TurnPeer;
 
   before(async () => {
-    lt = await Coturn.start({ pool, auth: { kind: 'long-term', users: [ALICE] }, tls: true, relayPorts: 80 });
-    rest = await Coturn.start({ pool, auth: { kind: 'rest', secrets: SECRETS } });
+    lt = await Coturn.start({ pool, auth: { kind: 'long-term', users: [ALICE] }, tls: true, relayPorts: 60 });
+    rest = await Coturn.start({ pool, auth: { kind: 'rest', secrets: SECRETS }, relayPorts: 30 });
     peer = await startTurnPeer(pool);
   });
   after(async () => {
@@ -61,7 +64,7 @@ describe('coturn clients against coturn', { skip }, () => {
 
   for (const transport of ['udp', 'tcp', 'tls'] as const) {
     it(`uclient over ${transport.toUpperCase()}, long-term credentials, channels: every packet echoed by the peer`, async () => {
-      const r = await runUclient(longTerm({ transport, port: transport === 'tls' ? lt.tlsPort! : lt.port }));
+      const r = await runUclient({ ...longTerm({ transport, port: transport === 'tls' ? lt.tlsPort! : lt.port }), retryCoalesced: true });
       assert.equal(r.code, 0, r.describe());
       assert.ok(r.allEchoed, r.describe());
       assert.equal(r.received, 10, r.describe());
@@ -78,6 +81,12 @@ describe('coturn clients against coturn', { skip }, () => {
   it('uclient client to client (-y): two relays talk to each other', async () => {
     const r = await runUclient(longTerm({ peer: undefined, clients: 2 }));
     assert.ok(r.allEchoed, r.describe());
+  });
+
+  it('uclient with RFC 6062 TCP relaying (-T): Connect, ConnectionBind, data both ways', async () => {
+    const r = await runUclient({ ...longTerm({ transport: 'tcp', tcpRelay: true }), retryCoalesced: true });
+    assert.ok(r.allEchoed, r.describe());
+    assert.equal(r.received, 20, r.describe()); // two clients (one per relay), ten messages each
   });
 
   it('uclient with several clients and larger packets', async () => {
@@ -101,7 +110,7 @@ describe('coturn clients against coturn', { skip }, () => {
 
   it('REST credentials made by src/turn/rest-credentials.ts are accepted by coturn', async () => {
     const c = makeRestCredentials(SECRETS[0]!, 'bob', 600, nowS());
-    const r = await runUclient({ host: rest.host, port: rest.port, transport: 'tcp', user: c.username, password: c.password, peer });
+    const r = await runUclient({ host: rest.host, port: rest.port, transport: 'tcp', user: c.username, password: c.password, peer, retryCoalesced: true });
     assert.ok(r.allEchoed, r.describe());
   });
 
@@ -121,7 +130,7 @@ describe('coturn clients against coturn', { skip }, () => {
 
 describe('coturn refusing: what the harness sees', { skip }, () => {
   it('without --allow-loopback-peers a loopback peer is refused (403) and gets nothing', async () => {
-    const server = await Coturn.start({ pool, auth: { kind: 'long-term', users: [ALICE] }, allowLoopbackPeers: false, relayPorts: 30 });
+    const server = await Coturn.start({ pool, auth: { kind: 'long-term', users: [ALICE] }, allowLoopbackPeers: false, relayPorts: 20 });
     const peer = await startTurnPeer(pool);
     try {
       const r = await runUclient({ host: server.host, port: server.port, transport: 'udp', ...ALICE, peer, messages: 5 });
@@ -134,7 +143,7 @@ describe('coturn refusing: what the harness sees', { skip }, () => {
   });
 
   it('a per-user quota of 1: a second client of the same user cannot allocate', async () => {
-    const server = await Coturn.start({ pool, auth: { kind: 'long-term', users: [ALICE] }, extra: ['--user-quota', '1'], relayPorts: 30 });
+    const server = await Coturn.start({ pool, auth: { kind: 'long-term', users: [ALICE] }, extra: ['--user-quota', '1'], relayPorts: 20 });
     const peer = await startTurnPeer(pool);
     try {
       const r = await runUclient({ host: server.host, port: server.port, transport: 'udp', ...ALICE, peer, clients: 2, messages: 5 });
@@ -144,6 +153,39 @@ describe('coturn refusing: what the harness sees', { skip }, () => {
       await Promise.all([server.stop(), peer.stop()]);
     }
   });
+});
+
+describe('coturn 4.6 and the spellings of a loopback peer (loopback peers not allowed, IPv6 allocation)', { skip }, () => {
+  let server: Coturn;
+  let peer: TurnPeer;
+  before(async () => {
+    server = await Coturn.start({ pool, auth: { kind: 'long-term', users: [ALICE] }, allowLoopbackPeers: false, ipv6: true, relayPorts: 30 });
+    peer = await startTurnPeer(pool, { ipv6: true });
+  });
+  after(async () => {
+    await Promise.all([server?.stop(), peer?.stop()]);
+  });
+  const run = (peerAddress: string, timeoutMs = 15_000) =>
+    runUclient({ host: server.host, port: server.port, transport: 'udp', ...ALICE, peer, peerAddress, ipv6Relay: true, messages: 3, timeoutMs });
+
+  // CVE-2020-26262's spellings: coturn 4.6 refuses them (403) as Parley must
+  for (const spelling of ['127.0.0.1', '::1', '0.0.0.0', '::']) {
+    it(`${spelling}: the ChannelBind is refused with 403`, async () => {
+      const r = await run(spelling);
+      assert.ok(r.errors.some((e) => e.includes('error 403')), r.describe());
+      assert.equal(r.received ?? 0, 0, r.describe());
+    });
+  }
+  // CVE-2026-27624's spellings: Debian's coturn 4.6.1 installs the permission (no 403: the
+  // spelling slips past its loopback check); nothing comes back here because its relay socket on
+  // ::1 cannot send to an IPv4-mapped address. Parley must answer 403 (its TURN security suite).
+  for (const spelling of ['::ffff:127.0.0.1', '::127.0.0.1']) {
+    it(`${spelling}: nothing reaches the loopback peer (coturn 4.6.1 does not refuse it: see the diagnostic)`, async (t) => {
+      const r = await run(spelling, 8000);
+      assert.equal(r.received ?? 0, 0, r.describe());
+      t.diagnostic(`coturn ${r.errors.some((e) => e.includes('error 403')) ? 'refused it with 403' : 'did not refuse it (no 403)'}`);
+    });
+  }
 });
 
 describe('the port pool of the harness', () => {
