@@ -2,13 +2,18 @@
 // Builds Parley's web pages into dist/web/: each page's TypeScript entry bundled by esbuild
 // (JsSIP included, no CDN), with its HTML and CSS copied beside it. Run by `npm run build`.
 //   web/phone/{index.html, phone.css, phone.ts}  ->  dist/web/phone/{index.html, phone.css, phone.js}
+//   web/ice/{index.html, ice.css, ice.ts}        ->  dist/web/ice/{index.html, ice.css, ice.js}
 import { build } from 'esbuild';
 import { copyFile, mkdir, rm } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const pages = [{ name: 'phone', entry: 'phone.ts', assets: ['index.html', 'phone.css'] }];
+const pages = [
+  { name: 'phone', entry: 'phone.ts', assets: ['index.html', 'phone.css'] },
+  // the ICE check page: no JsSIP, its own small bundle
+  { name: 'ice', entry: 'ice.ts', assets: ['index.html', 'ice.css'] },
+];
 
 for (const page of pages) {
   const src = join(root, 'web', page.name);

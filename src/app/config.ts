@@ -99,6 +99,8 @@ export interface TurnConfig {
   readonly bandwidth: number;
   readonly restSecrets: readonly string[];
   readonly restTtl: number;
+  /** TURN URLs handed to Parley's pages with their credentials; empty: made from the listeners. */
+  readonly urls: readonly string[];
 }
 
 /** One ICE server for the browser phone, as RTCPeerConnection's RTCIceServer takes it. */
@@ -343,8 +345,9 @@ export const CONFIG_SCHEMA: FieldSchema & { kind: 'object' } = {
           },
         },
         bandwidth: { kind: 'integer', min: 0, max: 1000000000, default: 1250000, doc: 'Most bytes per second relayed for one allocation, both ways together (10 Mbit/s by default: several HD video streams); packets beyond it are dropped. 0: no limit.' },
-        restSecrets: { kind: 'strings', default: [], doc: 'Shared secrets of time-limited REST credentials (username `expiry:user`, password base64(HMAC-SHA1(secret, username)), as coturn\'s `use-auth-secret`); several for rotation (the first signs new credentials, every one is accepted). Empty: subscribers\' long-term credentials only.' },
+        restSecrets: { kind: 'strings', default: [], doc: 'Shared secrets of time-limited REST credentials (username `expiry:user`, password base64(HMAC-SHA1(secret, username)), as coturn\'s `use-auth-secret`); several for rotation (the first signs new credentials, every one is accepted). Empty: Parley makes a secret of its own at the first start and keeps it in `dataDir/turn-rest.secret` (mode 0600), so that the phone page gets TURN credentials with no configuration.' },
         restTtl: { kind: 'integer', min: 60, max: 604800, default: 86400, doc: 'Seconds the REST credentials Parley hands out stay valid.' },
+        urls: { kind: 'strings', default: [], doc: 'TURN URLs the phone page gets with its credentials (`POST /phone/turn-credentials`, docs/turn.md), e.g. `[turn:turn.example.net:3478?transport=udp, turns:turn.example.net:5349?transport=tcp]`: the public names and ports when the server is behind NAT or a load balancer. Empty: one URL per TURN listener, named by its address, or by the host the page was loaded from when the listener binds a wildcard address.' },
       },
     },
     routing: {

@@ -17,6 +17,10 @@ import { locateStartError, StartError } from './start-error.js';
 import { stdoutLogger } from './logger.js';
 import { startWebServer, type WebServer } from './web-server.js';
 import { phonePagePlugin } from '../web/phone-page.js';
+import { icePagePlugin } from '../web/ice-page.js';
+import { turnCredentialsPlugin, turnUris, type TurnCredentialSource } from '../web/turn-credentials-route.js';
+import { RestSecrets } from '../turn/rest-credentials.js';
+import { loadOrCreateRestSecret } from '../turn/rest-secret-file.js';
 import { buildSipCore } from './sip-core.js';
 import type { BindingWriterData } from './binding-writer.js';
 import type { SipWorkerData } from './sip-worker.js';
@@ -46,6 +50,19 @@ export interface RunningServer {
   readonly script: { readonly version: number; readonly source: string };
   reload(trigger?: 'command' | 'signal' | 'watch'): Promise<ReloadOutcome>;
   stop(): Promise<void>;
+}
+
+/**
+ * The configuration the TURN thread gets: `turn.restSecrets` as configured, or, when empty and
+ * TURN is on, the secret of `<dataDir>/turn-rest.secret` (made at the first start), which the web
+ * server signs the phone page's credentials with too. Throws ParleyError ERR_TURN_SECRET.
+ */
+export function withTurnRestSecrets(config: ParleyConfig, log: Pick<PinoLogger, 'info' | 'warn'>): ParleyConfig {
+  if (!config.turn.enabled || config.turn.restSecrets.length > 0) return config;
+  const s = loadOrCreateRestSecret(config.dataDir);
+  if (s.created) log.info({ path: s.path }, 'TURN REST secret created (the phone page\'s TURN credentials are signed with it)');
+  if (s.readableByOthers) log.warn({ path: s.path }, 'the TURN REST secret can be read by other users: chmod 600 it');
+  return { ...config, turn: { ...config.turn, restSecrets: [s.secret] } };
 }
 
 /**
@@ -162,11 +179,34 @@ export async function runServer(config: ParleyConfig, log: PinoLogger = stdoutLo
   let listeners: readonly ListenerInfo[];
   let web: WebServer | undefined;
   let domain = '';
+  // the REST secrets the TURN thread checks and the web server signs with (turnRestSecrets)
+  let turnConfig: ParleyConfig;
+  try {
+    turnConfig = withTurnRestSecrets(config, log);
+  } catch (e) {
+    scripts.close();
+    await location?.stop();
+    db.close();
+    throw new StartError(locate(['turn', 'restSecrets']), (e as Error).message, { cause: e });
+  }
+  // what the web server's TURN credentials route needs, once the TURN thread runs
+  let turnSource: TurnCredentialSource | undefined;
+  const webPlugins = [
+    phonePagePlugin({ domain: () => domain, iceServers: config.phone.iceServers }),
+    icePagePlugin(),
+    turnCredentialsPlugin({
+      subscribers,
+      domain: () => domain,
+      turn: () => turnSource,
+      // the limiter SIP counts in; with workers, a block decided here reaches every worker
+      ...(limiter === undefined ? {} : { limiter: { isBlocked: (a: string) => limiter.isBlocked(a), recordFailure: (a: string) => (pool ? pool.recordFailure(a) : limiter.recordFailure(a)) } }),
+    }),
+  ];
   try {
     // SIP listeners first, then the web server's (SIP over WebSocket) as `wss`/`ws`, with the
     // browser phone at /phone (its domain is known once every listener is bound, below)
     listeners = await transports.start().catch((e: unknown) => Promise.reject(locateStartError(e, 'sip', locate)));
-    web = await startWebServer(config, transports, log, [phonePagePlugin({ domain: () => domain, iceServers: config.phone.iceServers })]).catch((e: unknown) =>
+    web = await startWebServer(config, transports, log, webPlugins).catch((e: unknown) =>
       Promise.reject(locateStartError(e, 'http', locate)),
     );
     listeners = [...listeners, ...(web?.listeners ?? [])];
@@ -321,7 +361,7 @@ export async function runServer(config: ParleyConfig, log: PinoLogger = stdoutLo
   // the STUN/TURN server, on a thread of its own (its relayed packets never wait behind SIP)
   try {
     turn = await startTurnThread({
-      config,
+      config: turnConfig,
       entry: siblingModule('turn-worker'),
       sipAddresses: listeners.map((l) => l.address),
       domain,
@@ -333,6 +373,14 @@ export async function runServer(config: ParleyConfig, log: PinoLogger = stdoutLo
     await stopCore();
     db.close();
     throw e;
+  }
+  if (turn !== undefined) {
+    const secrets = new RestSecrets(turnConfig.turn.restSecrets);
+    const running = turn;
+    turnSource = {
+      make: (user) => secrets.make(user, config.turn.restTtl, Date.now() / 1000),
+      uris: (host) => (config.turn.urls.length > 0 ? config.turn.urls : turnUris(running.listeners, host)),
+    };
   }
 
   // a line of counters now and then: what an operator looks at first when something grows

@@ -10,6 +10,7 @@ export type ErrorCode =
   | 'ERR_SCRIPT_COMPILE' // a routing script did not compile (syntax, an import that does not resolve)
   | 'ERR_SCRIPT_LOAD' // a routing script compiled but could not be loaded, or does not export the handlers
   | 'ERR_ROUTE_KEY' // the Record-Route signing key file of the data directory cannot be read or written, or holds no key
+  | 'ERR_TURN_SECRET' // the TURN REST secret file of the data directory cannot be read or written, or holds no secret
   | 'ERR_INVALID_ARGUMENT'; // a programmer passed a bad argument to a library function
 
 /** Base class of Parley's errors: a stable code and a message for people. */

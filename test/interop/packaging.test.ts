@@ -144,7 +144,7 @@ describe('packed and installed Parley', { timeout: 900_000 }, () => {
 
   it('holds what an installed Parley reads: the CLI, the web page, the routing scripts, the docs', () => {
     const pkg = join(dir, 'inst', 'node_modules', 'parley');
-    for (const f of ['dist/cli/main.js', 'dist/app/sip-worker.js', 'dist/app/binding-writer.js', 'dist/web/phone/index.html', 'dist/web/phone/phone.js', 'dist/routing/index.d.ts', 'src/routing/scripts/default.ts', 'src/routing/examples/trunks.ts', 'README.md', 'docs/configuration.md']) {
+    for (const f of ['dist/cli/main.js', 'dist/app/sip-worker.js', 'dist/app/binding-writer.js', 'dist/web/phone/index.html', 'dist/web/phone/phone.js', 'dist/web/ice/index.html', 'dist/web/ice/ice.js', 'dist/routing/index.d.ts', 'src/routing/scripts/default.ts', 'src/routing/examples/trunks.ts', 'README.md', 'docs/configuration.md']) {
       assert.ok(existsSync(join(pkg, f)), `${f} is not in the package`);
     }
     assert.ok(!existsSync(join(pkg, 'dist/cli/main.test.js')) && !existsSync(join(pkg, 'src/routing/scripts/default.test.ts')), 'tests are packed');

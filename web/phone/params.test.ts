@@ -5,7 +5,7 @@ import { hashWithoutPassword, isValidHost, parsePhoneParams, targetToUri } from 
 describe('phone URL parameters', () => {
   it('reads username, displayname, target and autoregister from the query, the password from the fragment', () => {
     const p = parsePhoneParams('?username=alice&displayname=Alice%20Liddell&target=bob&autoregister=1', '#password=s3cret');
-    assert.deepEqual(p, { username: 'alice', displayName: 'Alice Liddell', target: 'bob', autoRegister: true, password: 's3cret', passwordInQuery: false });
+    assert.deepEqual(p, { username: 'alice', displayName: 'Alice Liddell', target: 'bob', autoRegister: true, password: 's3cret', passwordInQuery: false, iceTransportPolicy: 'all' });
   });
 
   it('ignores a password in the query string and says so', () => {
@@ -18,6 +18,12 @@ describe('phone URL parameters', () => {
     for (const v of ['', '1', 'true', 'YES', 'on']) assert.equal(parsePhoneParams(`?autoregister=${v}`, '').autoRegister, true, v);
     for (const v of ['0', 'false', 'no', 'off']) assert.equal(parsePhoneParams(`?autoregister=${v}`, '').autoRegister, false, v);
     assert.equal(parsePhoneParams('?username=a', '').autoRegister, false);
+  });
+
+  it('ice=relay asks for relayed candidates only; anything else is the default policy', () => {
+    assert.equal(parsePhoneParams('?ice=relay', '').iceTransportPolicy, 'relay');
+    assert.equal(parsePhoneParams('?username=a&ice=RELAY', '').iceTransportPolicy, 'relay');
+    for (const q of ['', '?ice=all', '?ice=', '?ice=host', '?relay=1']) assert.equal(parsePhoneParams(q, '').iceTransportPolicy, 'all', q);
   });
 
   it('keeps a plus and decodes percent escapes in the fragment', () => {

@@ -3,6 +3,8 @@
  * no DOM, no JsSIP, so the Node tests run them as they are.
  *
  *   /phone?username=alice&displayname=Alice&target=bob&autoregister=1#password=secret
+ *   /phone?ice=relay            media through a TURN relay only (iceTransportPolicy "relay": tests, and
+ *                               people who want their address kept from the other side)
  *
  * The password is read only from the fragment (`#password=`): a fragment never leaves the
  * browser (not in the request line, not in server logs, not in a Referer), and the page removes
@@ -21,6 +23,8 @@ export interface PhoneParams {
   readonly password: string;
   /** A `password` was given in the query string (ignored: see above). */
   readonly passwordInQuery: boolean;
+  /** RTCPeerConnection's iceTransportPolicy: `relay` from `?ice=relay`, else `all`. */
+  readonly iceTransportPolicy: 'all' | 'relay';
 }
 
 const TRUE = new Set(['', '1', 'true', 'yes', 'on']);
@@ -37,6 +41,7 @@ export function parsePhoneParams(search: string, hash: string): PhoneParams {
     autoRegister: auto !== null && TRUE.has(auto.trim().toLowerCase()),
     password: h.get('password') ?? '',
     passwordInQuery: q.has('password'),
+    iceTransportPolicy: (q.get('ice') ?? '').trim().toLowerCase() === 'relay' ? 'relay' : 'all',
   };
 }
 

@@ -17,6 +17,7 @@ import type { RTCSessionEvent, UA } from 'jssip/lib/UA';
 import { keepMd5Challenges } from './challenge-filter.js';
 import { callEndText, callFailureText, disconnectedText, formatDuration, registrationFailureText, type Outcome } from './messages.js';
 import { hashWithoutPassword, isValidHost, isValidUser, parsePhoneParams, targetToUri, uriHost } from './params.js';
+import { fetchTurnCredentials, turnIceServer } from './turn-credentials.js';
 
 /** What the server tells the page (GET /phone/config.json). */
 interface PhoneConfig {
@@ -85,6 +86,13 @@ let callState: CallState = 'idle';
 let localStream: MediaStream | undefined;
 let callTimer: number | undefined;
 let statsTimer: number | undefined;
+/** `?ice=relay`: relayed candidates only. */
+let iceTransportPolicy: RTCIceTransportPolicy = 'all';
+/**
+ * Parley's own TURN server, with credentials the page fetched for the registered account
+ * (turn-credentials.ts); added to `phone.iceServers`. `login` is what they are fetched with.
+ */
+let turn: { login: { user: string; password: string }; server?: RTCIceServer; expiresAt?: number } | undefined;
 
 // --- small helpers --------------------------------------------------------------------------
 
@@ -237,6 +245,7 @@ function register(): void {
   }
   stopUa();
   aor = `sip:${user}@${uriHost(domain)}`;
+  turn = { login: { user: domain === config.domain ? user : `${user}@${domain}`, password: ui.password.value } };
   const displayName = ui.displayName.value.trim();
   const agent = new JsSIP.UA({
     sockets: [new Md5ChallengeSocket(serverUrl)],
@@ -269,6 +278,8 @@ function register(): void {
     if (ua !== agent) return;
     clearError();
     setRegistration('registered', `Registered as ${user} (${aor}). Others can call you at ${user}.`);
+    // the TURN credentials now, so that a call needs not wait for them
+    void refreshTurn();
   });
   agent.on('unregistered', () => {
     // JsSIP says "unregistered" after "disconnected" too: keep saying why
@@ -305,6 +316,7 @@ function register(): void {
 function stopUa(): void {
   const old = ua;
   ua = undefined;
+  turn = undefined;
   if (old !== undefined) old.stop();
   if (session !== undefined) endSession();
 }
@@ -358,8 +370,29 @@ function watchTracks(pc: RTCPeerConnection): void {
   });
 }
 
+/** Fetch TURN credentials for the registered account when there are none or they expire within a minute. */
+async function refreshTurn(): Promise<void> {
+  const t = turn;
+  if (t === undefined || (t.expiresAt !== undefined && t.expiresAt - Date.now() > 60_000)) return;
+  const r = await fetchTurnCredentials(t.login.user, t.login.password);
+  if (turn !== t) return;
+  if (r.ok) {
+    t.server = turnIceServer(r.credentials);
+    t.expiresAt = r.expiresAt;
+  } else if (r.reason === 'off') {
+    // no TURN server at Parley: phone.iceServers alone; asked again at the next registration
+    t.expiresAt = Number.POSITIVE_INFINITY;
+  } else {
+    console.warn(`Parley phone: no TURN credentials (${r.detail}); calls use phone.iceServers only`);
+  }
+}
+
 function pcConfig(): RTCConfiguration {
-  return { iceServers: config.iceServers, rtcpMuxPolicy: 'require', bundlePolicy: 'max-bundle' };
+  const iceServers = turn?.server === undefined ? config.iceServers : [...config.iceServers, turn.server];
+  if (iceTransportPolicy === 'relay' && turn?.server === undefined && !iceServers.some((s) => [s.urls].flat().some((u) => u.startsWith('turn')))) {
+    showError('This page was opened with ?ice=relay, but there is no TURN server to relay through: the call will have no media.');
+  }
+  return { iceServers, iceTransportPolicy, rtcpMuxPolicy: 'require', bundlePolicy: 'max-bundle' };
 }
 
 async function placeCall(): Promise<void> {
@@ -374,6 +407,7 @@ async function placeCall(): Promise<void> {
   const agent = ua;
   setCall('calling', `Calling ${t.label}…`);
   ui.call.disabled = true;
+  await refreshTurn();
   const stream = await getMedia();
   if (stream === undefined || ua !== agent) {
     stream?.getTracks().forEach((tr) => tr.stop());
@@ -510,6 +544,11 @@ async function answer(): Promise<void> {
   }
   showLocal(stream);
   setCall('connecting', `Connecting the call with ${peer}…`);
+  await refreshTurn();
+  if (session !== s) {
+    stream.getTracks().forEach((t) => t.stop());
+    return;
+  }
   s.answer({ mediaStream: stream, pcConfig: pcConfig() });
 }
 
@@ -580,6 +619,7 @@ async function loadConfig(): Promise<void> {
 
 async function main(): Promise<void> {
   const params = parsePhoneParams(location.search, location.hash);
+  iceTransportPolicy = params.iceTransportPolicy;
   // the password stays in memory only: off the address bar and out of the history entry
   if (params.password !== '' || location.hash.includes('password')) {
     history.replaceState(history.state, '', location.pathname + location.search + hashWithoutPassword(location.hash));

@@ -21,6 +21,8 @@ export interface PhoneLink {
   readonly displayName?: string;
   readonly target?: string;
   readonly autoRegister?: boolean;
+  /** `relay`: the page's RTCPeerConnection takes relayed candidates only (`?ice=relay`). */
+  readonly ice?: 'relay';
 }
 
 /** The link of the README: /phone?username=…&displayname=…&target=…&autoregister=1#password=… */
@@ -30,6 +32,7 @@ export function phoneUrl(origin: string, l: PhoneLink): string {
   if (l.displayName !== undefined) q.set('displayname', l.displayName);
   if (l.target !== undefined) q.set('target', l.target);
   if (l.autoRegister) q.set('autoregister', '1');
+  if (l.ice !== undefined) q.set('ice', l.ice);
   const hash = l.password === undefined ? '' : `#${new URLSearchParams({ password: l.password }).toString()}`;
   return `${origin}/phone${q.size > 0 ? `?${q.toString()}` : ''}${hash}`;
 }
@@ -182,6 +185,57 @@ export class PhonePage {
       // no named inner functions here: the test's transpiler would wrap them in a helper the page lacks
       const ends = [pair.localCandidateId, pair.remoteCandidateId].map((id) => (id ? all.get(id) : undefined)).map((c) => (c ? `${c.protocol} ${c.address}:${c.port}` : '?'));
       return { local: ends[0]!, remote: ends[1]!, state: pair.state ?? '?' };
+    });
+  }
+
+  /**
+   * The selected ICE candidate pair with both candidates' types (host, srflx, prflx, relay) and the
+   * pair's counters; undefined before one is selected.
+   */
+  selectedPairDetail(): Promise<{ localType: string; remoteType: string; local: string; remote: string; state: string; relayProtocol: string; bytesReceived: number } | undefined> {
+    return this.page.evaluate(async () => {
+      const pc = window.parleyPhone.peerConnection;
+      if (pc === undefined) return undefined;
+      const report = await pc.getStats();
+      type Stat = { type: string; id: string; selectedCandidatePairId?: string; localCandidateId?: string; remoteCandidateId?: string; state?: string; address?: string; port?: number; protocol?: string; candidateType?: string; relayProtocol?: string; bytesReceived?: number };
+      const all = new Map<string, Stat>();
+      report.forEach((r: Stat) => all.set(r.id, r));
+      const transport = [...all.values()].find((r) => r.type === 'transport' && r.selectedCandidatePairId);
+      const pair = transport ? all.get(transport.selectedCandidatePairId!) : undefined;
+      if (pair === undefined) return undefined;
+      const l = pair.localCandidateId ? all.get(pair.localCandidateId) : undefined;
+      const r = pair.remoteCandidateId ? all.get(pair.remoteCandidateId) : undefined;
+      return {
+        localType: l?.candidateType ?? '?',
+        remoteType: r?.candidateType ?? '?',
+        local: l ? `${l.protocol} ${l.address}:${l.port}` : '?',
+        remote: r ? `${r.protocol} ${r.address}:${r.port}` : '?',
+        state: pair.state ?? '?',
+        relayProtocol: l?.relayProtocol ?? '',
+        bytesReceived: pair.bytesReceived ?? 0,
+      };
+    });
+  }
+
+  /** Every candidate pair's state and its two candidates' types, and the local candidates' types. */
+  iceSummary(): Promise<{ pairs: Array<{ state: string; local: string; remote: string }>; localTypes: string[]; connectionState: string }> {
+    return this.page.evaluate(async () => {
+      const pc = window.parleyPhone.peerConnection as unknown as { getStats(): Promise<StatsReport>; iceConnectionState: string } | undefined;
+      const out = { pairs: [] as Array<{ state: string; local: string; remote: string }>, localTypes: [] as string[], connectionState: pc?.iceConnectionState ?? 'none' };
+      if (pc === undefined) return out;
+      const report = await pc.getStats();
+      type Stat = { type: string; id: string; localCandidateId?: string; remoteCandidateId?: string; state?: string; candidateType?: string; address?: string; port?: number };
+      const all = new Map<string, Stat>();
+      report.forEach((r: Stat) => all.set(r.id, r));
+      for (const r of all.values()) {
+        if (r.type === 'local-candidate') out.localTypes.push(`${r.candidateType} ${r.address}:${r.port}`);
+        if (r.type === 'candidate-pair') {
+          const l = r.localCandidateId ? all.get(r.localCandidateId) : undefined;
+          const m = r.remoteCandidateId ? all.get(r.remoteCandidateId) : undefined;
+          out.pairs.push({ state: r.state ?? '?', local: `${l?.candidateType} ${l?.address}:${l?.port}`, remote: `${m?.candidateType} ${m?.address}:${m?.port}` });
+        }
+      }
+      return out;
     });
   }
 
