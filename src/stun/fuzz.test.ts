@@ -11,7 +11,11 @@ import { StunMessageBuilder } from './builder.js';
 import { readErrorCode } from './error-code.js';
 import { verifyFingerprint } from './fingerprint.js';
 import { verifyMessageIntegrity, verifyMessageIntegritySha256 } from './integrity.js';
+import { parseChannelData } from './channel-data.js';
 import { parseStunMessage, StunMethod } from './message.js';
+import { StunStreamFramer } from './stream-framer.js';
+import { readAddressErrorCode, readText, readUnknownAttributes } from './attribute-values.js';
+import { readPasswordAlgorithms, nonceFeatures } from './credentials.js';
 import { hex, SAMPLE_IPV4_RESPONSE, SAMPLE_IPV6_RESPONSE, SAMPLE_LONG_TERM_REQUEST, SAMPLE_REQUEST } from './testdata/rfc5769.js';
 
 /** xorshift32: a small deterministic generator */
@@ -49,6 +53,11 @@ function exercise(bytes: Uint8Array): void {
     readAddress(a);
     readXorAddress(a, m.transactionId);
     readErrorCode(a);
+    readAddressErrorCode(a);
+    readUnknownAttributes(a);
+    readText(a);
+    readPasswordAlgorithms(a);
+    nonceFeatures(a.value);
   }
   verifyMessageIntegrity(m, key);
   verifyMessageIntegritySha256(m, key);
@@ -69,5 +78,27 @@ describe('fuzz: truncations and byte flips of valid messages', () => {
       if (parseStunMessage(bytes).ok) parsedCount++;
     }
     assert.ok(parsedCount > 1000, `only ${parsedCount} inputs parsed: the fuzz would not reach the readers`);
+  });
+});
+
+describe('fuzz: ChannelData and the stream framer', () => {
+  it('never throw on random bytes cut at random (2 000 streams)', () => {
+    const next = generator(0xc0ffee);
+    for (let i = 0; i < 2000; i++) {
+      // mostly plausible frames: a STUN vector, or a header with a channel number, then noise
+      const seed = SEEDS[next() % SEEDS.length]!;
+      const noise = new Uint8Array(next() % 300).map(() => next() & 0xff);
+      if (noise.length >= 2 && next() % 2 === 0) noise[0] = 0x40 | (next() & 0x0f);
+      const stream = Uint8Array.from([...(next() % 2 === 0 ? seed : []), ...noise]);
+      parseChannelData(noise);
+      const framer = new StunStreamFramer({ onStun: (b) => exercise(b), onChannelData: () => {} });
+      let pos = 0;
+      while (pos < stream.length) {
+        const n = 1 + (next() % 64);
+        const e = framer.push(stream.subarray(pos, pos + n));
+        if (e) assert.ok(e.offset >= 0 && e.offset <= stream.length, `offset ${e.offset} of ${stream.length}`);
+        pos += n;
+      }
+    }
   });
 });

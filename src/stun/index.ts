@@ -14,3 +14,16 @@ export { ipv4Bytes, ipv6Bytes, formatIpv4, formatIpv6 } from './ip-address.js';
 export { verifyMessageIntegrity, verifyMessageIntegritySha256, MESSAGE_INTEGRITY_SIZE, MESSAGE_INTEGRITY_SHA256_SIZE } from './integrity.js';
 export { verifyFingerprint, FINGERPRINT_XOR } from './fingerprint.js';
 export { readErrorCode, STUN_REASONS } from './error-code.js';
+export {
+  longTermKey, keyFromHa1, userHash, opaqueString, NONCE_COOKIE, SecurityFeature, nonceCookie, nonceFeatures,
+  PasswordAlgorithm, readPasswordAlgorithms, readPasswordAlgorithm, passwordAlgorithmsValue, type PasswordAlgorithmEntry,
+} from './credentials.js';
+export {
+  MIN_CHANNEL_NUMBER, MAX_CHANNEL_NUMBER, isChannelNumber, readChannelNumber, channelNumberValue, readUint32, readLifetime,
+  readConnectionId, TransportProtocol, readRequestedTransport, requestedTransportValue, readAddressFamily, addressFamilyValue,
+  readAddressErrorCode, addressErrorCodeValue, readEvenPort, evenPortValue, readReservationToken, readDontFragment, readIcmp,
+  icmpValue, readUnknownAttributes, unknownAttributesValue, TEXT_LIMITS, readText, readUserHash,
+} from './attribute-values.js';
+export { CHANNEL_DATA_HEADER_SIZE, parseChannelData, buildChannelData, writeChannelDataHeader } from './channel-data.js';
+export { StunStreamFramer, type StunStreamHandlers } from './stream-framer.js';
+export { packetKind, type PacketKind } from './demux.js';
