@@ -14,6 +14,21 @@ describe('configuration', () => {
     assert.equal(c.sip.limits.maxMessageSize, 65535);
   });
 
+  it('turns TURN on by default: UDP 3478 derived from the SIP listeners, RFC lifetimes, peers denied by default, no REST secret', () => {
+    const c = parseConfigText('');
+    assert.equal(c.turn.enabled, true);
+    assert.deepEqual(c.turn.listen, []);
+    assert.equal(c.turn.realm, undefined);
+    assert.deepEqual([c.turn.minPort, c.turn.maxPort], [49152, 65535]);
+    assert.deepEqual(c.turn.lifetime, { default: 600, max: 3600 });
+    assert.deepEqual(c.turn.peers, { allow: [], deny: [] });
+    assert.deepEqual(c.turn.restSecrets, []);
+    const off = parseConfigText('turn:\n  enabled: false\n  listen:\n    - { transport: udp, port: 3479 }\n');
+    assert.equal(off.turn.enabled, false);
+    assert.deepEqual(off.turn.listen, [{ transport: 'udp', address: '0.0.0.0', port: 3479 }]);
+    assert.throws(() => parseConfigText('turn:\n  listen:\n    - { transport: sctp, port: 3478 }\n'), /turn\.listen\[0\]\.transport: must be one of udp, tcp, tls/);
+  });
+
   it('reads YAML and JSON alike', () => {
     const y = parseConfigText('sip:\n  listen:\n    - transport: udp\n      port: 5070\n');
     const j = parseConfigText('{"sip": {"listen": [{"transport": "udp", "port": 5070}]}}');

@@ -72,6 +72,33 @@ export interface ParleyConfig {
   };
   readonly phone: { readonly iceServers: readonly IceServerConfig[] };
   readonly routing: { readonly script?: string; readonly watch: boolean; readonly traceCallIdPrefix?: string };
+  readonly turn: TurnConfig;
+}
+
+/** One TURN listener (RFC 8656 §3.1: UDP and TCP 3478, TLS 5349). */
+export interface TurnListenConfig {
+  readonly transport: 'udp' | 'tcp' | 'tls';
+  readonly address: string;
+  readonly port: number;
+}
+
+/** The STUN/TURN server (src/turn), on a thread of its own. */
+export interface TurnConfig {
+  readonly enabled: boolean;
+  /** Empty: UDP 3478 on each address of the SIP listeners, and off with a warning when taken. */
+  readonly listen: readonly TurnListenConfig[];
+  readonly realm?: string;
+  readonly relayAddresses: readonly string[];
+  readonly externalAddresses: readonly string[];
+  readonly minPort: number;
+  readonly maxPort: number;
+  readonly lifetime: { readonly default: number; readonly max: number };
+  readonly nonceLifetime: number;
+  readonly peers: { readonly allow: readonly string[]; readonly deny: readonly string[] };
+  readonly quotas: { readonly perUser: number; readonly total: number };
+  readonly bandwidth: number;
+  readonly restSecrets: readonly string[];
+  readonly restTtl: number;
 }
 
 /** One ICE server for the browser phone, as RTCPeerConnection's RTCIceServer takes it. */
@@ -265,6 +292,59 @@ export const CONFIG_SCHEMA: FieldSchema & { kind: 'object' } = {
             },
           },
         },
+      },
+    },
+    turn: {
+      kind: 'object',
+      doc: 'The STUN/TURN server (RFC 8489, RFC 8656), on a thread of its own beside SIP.',
+      fields: {
+        enabled: { kind: 'boolean', default: true, doc: 'Run the STUN/TURN server. `false`: no TURN thread, no TURN port.' },
+        listen: {
+          kind: 'list',
+          item: {
+            kind: 'object',
+            doc: 'A TURN listener.',
+            fields: {
+              transport: { kind: 'string', enum: ['udp', 'tcp', 'tls'], doc: 'Transport of the listener (only `udp` for now: `tcp` and `tls` are refused at start).' },
+              address: { kind: 'string', default: '0.0.0.0', doc: 'Local address to bind (IPv4 or IPv6, e.g. `::`).' },
+              port: { kind: 'integer', min: 0, max: 65535, doc: 'Local port (3478 for UDP/TCP, 5349 for TLS by convention; 0 picks a free port).' },
+            },
+          },
+          doc: 'TURN listeners. Empty (the default): UDP 3478 on each address the SIP listeners bind (`0.0.0.0` when SIP listens on every address, `127.0.0.1` when only on loopback); when such a default port is taken (another TURN server on the host, a second Parley) Parley logs a warning and runs without TURN. Listeners named here are required: one that cannot be bound stops the start, naming its key.',
+        },
+        realm: { kind: 'string', minLength: 1, doc: 'REALM of the long-term credentials (RFC 8489 §9.2). Default: the SIP domain (`sip.domains[0]`, else the host\'s address), so that a subscriber\'s stored HA1 (MD5 of `user:domain:password`) is its TURN key and phones log in to TURN with their SIP password.' },
+        relayAddresses: { kind: 'strings', default: [], doc: 'Local addresses the relayed transport addresses are taken on, at most one IPv4 and one IPv6. Default: the listener\'s own address when it has one, else the host\'s first external address of each family.' },
+        externalAddresses: { kind: 'strings', default: [], doc: 'Public addresses put in XOR-RELAYED-ADDRESS instead of the relay address of the same family, for a server behind a 1:1 NAT (coturn\'s `external-ip`). Default: the relay addresses themselves.' },
+        minPort: { kind: 'integer', min: 1024, max: 65535, default: 49152, doc: 'Lowest port of relayed transport addresses (RFC 8656 §7.2: 49152-65535 by default).' },
+        maxPort: { kind: 'integer', min: 1024, max: 65535, default: 65535, doc: 'Highest port of relayed transport addresses; an Allocate finding no free port gets `508 Insufficient Capacity`.' },
+        lifetime: {
+          kind: 'object',
+          doc: 'Allocation lifetimes (RFC 8656 §7.2).',
+          fields: {
+            default: { kind: 'integer', min: 60, max: 86400, default: 600, doc: 'Seconds an allocation lasts when the client asks for no LIFETIME or a shorter one (the RFC\'s 10 minutes).' },
+            max: { kind: 'integer', min: 60, max: 86400, default: 3600, doc: 'Longest lifetime granted, seconds; a longer request is cut to it.' },
+          },
+        },
+        nonceLifetime: { kind: 'integer', min: 10, max: 86400, default: 600, doc: 'Seconds a TURN nonce stays valid; a request with an older one is answered `438 Stale Nonce` with a new one (RFC 8489 §9.2.4).' },
+        peers: {
+          kind: 'object',
+          doc: 'Which peer addresses may be relayed to (checked on CreatePermission, ChannelBind and Send, after the address is put in canonical form: IPv4-mapped, -compatible, NAT64 and 6to4 forms of an IPv4 address count as that address).',
+          fields: {
+            allow: { kind: 'strings', default: [], doc: 'CIDRs allowed although denied by default (loopback, private, link-local, unspecified, multicast, broadcast and Parley\'s own addresses are denied by default), e.g. `[10.0.0.0/8]` for a LAN behind the server, `[127.0.0.1/32]` for tests on one host.' },
+            deny: { kind: 'strings', default: [], doc: 'CIDRs denied besides the defaults.' },
+          },
+        },
+        quotas: {
+          kind: 'object',
+          doc: 'Allocation quotas; one more is answered `486 Allocation Quota Reached`.',
+          fields: {
+            perUser: { kind: 'integer', min: 0, max: 1000000, default: 100, doc: 'Most allocations one user holds at once (a REST user counts by the name after the expiry). 0: no limit.' },
+            total: { kind: 'integer', min: 0, max: 10000000, default: 10000, doc: 'Most allocations the server holds at once. 0: no limit (the port range still bounds them).' },
+          },
+        },
+        bandwidth: { kind: 'integer', min: 0, max: 1000000000, default: 1250000, doc: 'Most bytes per second relayed for one allocation, both ways together (10 Mbit/s by default: several HD video streams); packets beyond it are dropped. 0: no limit.' },
+        restSecrets: { kind: 'strings', default: [], doc: 'Shared secrets of time-limited REST credentials (username `expiry:user`, password base64(HMAC-SHA1(secret, username)), as coturn\'s `use-auth-secret`); several for rotation (the first signs new credentials, every one is accepted). Empty: subscribers\' long-term credentials only.' },
+        restTtl: { kind: 'integer', min: 60, max: 604800, default: 86400, doc: 'Seconds the REST credentials Parley hands out stay valid.' },
       },
     },
     routing: {

@@ -24,6 +24,7 @@ import type { SubscriberStore } from '../store/subscriber-store.js';
 import { ScriptHost, type ReloadOutcome } from '../routing/script-host.js';
 import { ControlSocket } from './control-socket.js';
 import { rmSync, writeFileSync } from 'node:fs';
+import { startTurnThread, type TurnThread } from './turn-thread.js';
 import { join } from 'node:path';
 
 export { stdoutLogger } from './logger.js';
@@ -39,6 +40,8 @@ export interface RunningServer {
   readonly domain: string;
   /** SIP worker threads (0: the SIP core runs in the main thread). */
   readonly workers: number;
+  /** The STUN/TURN server's thread, when it runs (`turn.enabled`, and its default port was free). */
+  readonly turn: TurnThread | undefined;
   /** The routing script: its active version, and a reload (as `parley reload` and SIGHUP do). */
   readonly script: { readonly version: number; readonly source: string };
   reload(trigger?: 'command' | 'signal' | 'watch'): Promise<ReloadOutcome>;
@@ -289,6 +292,7 @@ export async function runServer(config: ParleyConfig, log: PinoLogger = stdoutLo
           return { ...(await scripts.reload('command')) };
         case 'subscriber-changed':
           subscriberChanged(request.username, request.domain);
+          turn?.subscriberChanged(request.username, request.domain);
           return { ok: true };
         case 'status':
           return { ok: true, pid: process.pid, workers: threads, script: scripts.active.version, source: scripts.active.source };
@@ -299,7 +303,9 @@ export async function runServer(config: ParleyConfig, log: PinoLogger = stdoutLo
   const pidFile = join(config.dataDir, 'parley.pid');
   writeFileSync(pidFile, `${process.pid}\n`);
   domain = config.sip.domains[0]?.toLowerCase() ?? defaultDomain(identity, listeners);
+  let turn: TurnThread | undefined;
   const stopCore = async (): Promise<void> => {
+    await turn?.stop();
     scripts.close();
     await control?.close();
     rmSync(pidFile, { force: true });
@@ -309,6 +315,23 @@ export async function runServer(config: ParleyConfig, log: PinoLogger = stdoutLo
     await sip?.stop();
     await location?.stop();
   };
+
+  // the STUN/TURN server, on a thread of its own (its relayed packets never wait behind SIP)
+  try {
+    turn = await startTurnThread({
+      config,
+      entry: siblingModule('turn-worker'),
+      sipAddresses: listeners.map((l) => l.address),
+      domain,
+      nonceSecret: randomBytes(32),
+      locate,
+      log,
+    });
+  } catch (e) {
+    await stopCore();
+    db.close();
+    throw e;
+  }
 
   // a line of counters now and then: what an operator looks at first when something grows
   // (with worker threads, each writes its own line with its transactions and bindings)
@@ -326,6 +349,7 @@ export async function runServer(config: ParleyConfig, log: PinoLogger = stdoutLo
       restoredBindings,
       subscribers: await subscribers.count(),
       workers: threads,
+      turn: turn?.listeners.map((l) => `${l.transport}:${l.address}:${l.port}`) ?? [],
       script: scripts.active.version,
       scriptSource: scripts.active.source,
       ...(config.routing.traceCallIdPrefix === undefined ? {} : { traceCallIdPrefix: config.routing.traceCallIdPrefix }),
@@ -338,6 +362,7 @@ export async function runServer(config: ParleyConfig, log: PinoLogger = stdoutLo
     log,
     subscribers,
     workers: threads,
+    turn,
     get script() {
       return scripts.active;
     },

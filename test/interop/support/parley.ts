@@ -34,7 +34,11 @@ export interface ParleyOptions {
   readonly webSockets?: Readonly<Partial<Record<'ws' | 'wss', 'auth' | 'noauth'>>>;
   /** `serve --demo`: alice and bob with random passwords, printed on stderr (`otherOutput`). */
   readonly demo?: boolean;
-  /** A configuration (written as JSON into the data directory, `--config`); `--listen` still sets the listeners. */
+  /**
+   * A configuration (written as JSON into the data directory, `--config`); `--listen` still sets
+   * the SIP listeners. Its `turn` section is the TURN server's; without one, TURN is off
+   * (`turn.enabled: false`): parallel test Parleys would all ask for UDP 3478 on 127.0.0.1.
+   */
   readonly config?: Readonly<Record<string, unknown>>;
   /** --log-level (default info; debug makes a failing call test print what Parley decided). */
   readonly logLevel?: string;
@@ -169,7 +173,8 @@ export class ParleyServer {
     const dataDir = await mkdtemp(join(tmpdir(), 'parley-interop-'));
     try {
       if (options.subscribers !== undefined && options.subscribers.length > 0) await importSubscribers(dataDir, options.subscribers);
-      if (options.config !== undefined) await writeFile(join(dataDir, 'parley.json'), JSON.stringify(options.config, null, 2));
+      const config = { ...options.config, turn: options.config?.turn ?? { enabled: false } };
+      await writeFile(join(dataDir, 'parley.json'), JSON.stringify(config, null, 2));
       const transports = options.transports ?? ['udp', 'tcp', 'tls'];
       let lastError: Error | undefined;
       for (let attempt = 0; attempt < 3; attempt++) {
@@ -234,7 +239,7 @@ export class ParleyServer {
 
   /** Start a process (under its guard) on this server's ports and data directory; wait until it is ready. */
   private async spawn(): Promise<void> {
-    const args = [PARLEY_CLI, 'serve', '--listen', ...this.listen, '--data-dir', this.dataDir, '--log-level', this.options.logLevel ?? 'info', ...(this.options.demo ? ['--demo'] : []), ...(this.options.config ? ['--config', join(this.dataDir, 'parley.json')] : [])];
+    const args = [PARLEY_CLI, 'serve', '--listen', ...this.listen, '--data-dir', this.dataDir, '--log-level', this.options.logLevel ?? 'info', ...(this.options.demo ? ['--demo'] : []), '--config', join(this.dataDir, 'parley.json')];
     if (this.options.workers !== undefined) args.push('--workers', String(this.options.workers));
     if (this.options.script !== undefined) args.push('--script', this.options.script);
     const guard = spawn('/bin/sh', ['-c', GUARD, 'parley-guard', process.execPath, ...args], {

@@ -1,0 +1,172 @@
+/**
+ * The main thread's side of the TURN thread (turn-worker.ts): which listeners and relay
+ * addresses it gets, starting it, and stopping it.
+ *
+ * Listeners: `turn.listen` when it names some (required: one that cannot be bound stops the
+ * start, naming its key); else UDP 3478 on each address a SIP listener binds (optional: a port
+ * in use, e.g. by a coturn on the host or a second Parley, gives a warning and no TURN).
+ */
+import { networkInterfaces } from 'node:os';
+import type { Worker } from 'node:worker_threads';
+import type { Logger as PinoLogger } from 'pino';
+import { startWorker } from '../sip-server/workers/start-worker.js';
+import { listenError } from '../sip-server/transport/listen-error.js';
+import type { ConfigLocator, ParleyConfig, TurnListenConfig } from './config.js';
+import { StartError } from './start-error.js';
+import type { FromTurnWorker, ToTurnWorker, TurnWorkerData } from './turn-worker.js';
+
+/** RFC 8656 §3.1: "the default port for TURN over UDP and TCP is 3478". */
+export const TURN_PORT = 3478;
+
+const WILDCARDS = new Set(['0.0.0.0', '::']);
+
+/** The running TURN thread. */
+export interface TurnThread {
+  /** The listeners as bound (port 0 resolved). */
+  readonly listeners: readonly TurnListenConfig[];
+  readonly realm: string;
+  /** Snapshots of the allocations (user, counters, duration), from the TURN thread. */
+  allocations(): Promise<unknown[]>;
+  /** A subscriber changed (`parley user`): its cached key is dropped. */
+  subscriberChanged(username?: string, domain?: string): void;
+  stop(): Promise<void>;
+}
+
+/** The listeners: `turn.listen`, or UDP 3478 on each distinct address of the SIP listeners. */
+export function turnListeners(config: ParleyConfig, sipAddresses: readonly string[]): { readonly listeners: readonly TurnListenConfig[]; readonly required: boolean } {
+  if (config.turn.listen.length > 0) return { listeners: config.turn.listen, required: true };
+  const addresses = [...new Set(sipAddresses)];
+  // a wildcard covers the specific addresses of its family
+  const v4Any = addresses.includes('0.0.0.0');
+  const v6Any = addresses.includes('::');
+  const kept = addresses.filter((a) => WILDCARDS.has(a) || (a.includes(':') ? !v6Any : !v4Any));
+  return { listeners: (kept.length > 0 ? kept : ['0.0.0.0']).map((address) => ({ transport: 'udp' as const, address, port: TURN_PORT })), required: false };
+}
+
+/**
+ * The local relay address of each family: `turn.relayAddresses`, else a listener's own specific
+ * address, else the host's first external address of that family (a wildcard listener).
+ */
+export function relayAddresses(config: ParleyConfig, listeners: readonly TurnListenConfig[], interfaces = networkInterfaces()): { 4?: string; 6?: string } {
+  const out: { 4?: string; 6?: string } = {};
+  for (const a of config.turn.relayAddresses) {
+    const f = a.includes(':') ? 6 : 4;
+    out[f] ??= a;
+  }
+  for (const l of listeners) {
+    if (WILDCARDS.has(l.address)) continue;
+    const f = l.address.includes(':') ? 6 : 4;
+    out[f] ??= l.address;
+  }
+  const anyV4 = listeners.some((l) => l.address === '0.0.0.0' || l.address === '::');
+  const anyV6 = listeners.some((l) => l.address === '::');
+  const external = Object.values(interfaces).flatMap((list) => list ?? []).filter((i) => !i.internal);
+  if (anyV4 && out[4] === undefined) {
+    const v4 = external.find((i) => i.family === 'IPv4');
+    if (v4 !== undefined) out[4] = v4.address;
+  }
+  if (anyV6 && out[6] === undefined) {
+    const v6 = external.find((i) => i.family === 'IPv6' && !i.address.toLowerCase().startsWith('fe80'));
+    if (v6 !== undefined) out[6] = v6.address;
+  }
+  return out;
+}
+
+/** Parley's own addresses: every listener's, and every address of the host for a wildcard one. */
+export function ownAddresses(addresses: readonly string[], interfaces = networkInterfaces()): string[] {
+  const own = new Set<string>();
+  for (const a of addresses) {
+    if (WILDCARDS.has(a)) for (const list of Object.values(interfaces)) for (const i of list ?? []) own.add(i.address);
+    else own.add(a);
+  }
+  return [...own].map((a) => (a.includes(':') ? `${a.split('%')[0]}/128` : `${a}/32`));
+}
+
+export interface StartTurnOptions {
+  readonly config: ParleyConfig;
+  readonly entry: URL;
+  /** Addresses the SIP listeners (and the HTTP ones) bound. */
+  readonly sipAddresses: readonly string[];
+  /** The SIP domain: the default realm. */
+  readonly domain: string;
+  readonly nonceSecret: Uint8Array;
+  readonly locate: ConfigLocator;
+  readonly log: PinoLogger;
+}
+
+/** Start the TURN thread; undefined when TURN is off, or its default port was taken. */
+export async function startTurnThread(o: StartTurnOptions): Promise<TurnThread | undefined> {
+  const { config, log } = o;
+  if (!config.turn.enabled) return undefined;
+  const { listeners, required } = turnListeners(config, o.sipAddresses);
+  if (config.turn.minPort > config.turn.maxPort) throw new StartError(o.locate(['turn', 'minPort']), `is above turn.maxPort (${config.turn.minPort} > ${config.turn.maxPort})`);
+  const relays = relayAddresses(config, listeners);
+  const external: { 4?: string; 6?: string } = {};
+  for (const a of config.turn.externalAddresses) external[a.includes(':') ? 6 : 4] ??= a;
+  const realm = config.turn.realm ?? o.domain;
+  const data: TurnWorkerData = {
+    config,
+    listeners,
+    realm,
+    relayAddresses: relays,
+    externalAddresses: external,
+    ownAddresses: ownAddresses([...o.sipAddresses, ...listeners.map((l) => l.address), ...Object.values(relays), ...config.turn.externalAddresses]),
+    nonceSecret: o.nonceSecret,
+  };
+  const worker: Worker = startWorker(o.entry, { workerData: data });
+  const outcome = await new Promise<FromTurnWorker | { k: 'exit'; code: number } | { k: 'error'; error: Error }>((resolve) => {
+    worker.once('message', resolve);
+    worker.once('error', (error) => resolve({ k: 'error', error }));
+    worker.once('exit', (code) => resolve({ k: 'exit', code }));
+  });
+  if (outcome.k !== 'ready') {
+    await worker.terminate();
+    if (outcome.k === 'listen-failed') {
+      const l = listeners[outcome.index]!;
+      const e = listenError(outcome.index, l, Object.assign(new Error(outcome.message), outcome.code === undefined ? {} : { code: outcome.code }));
+      if (!required && (outcome.code === 'EADDRINUSE' || outcome.code === 'EACCES' || outcome.code === 'EADDRNOTAVAIL')) {
+        log.warn({ module: 'turn', listener: `${l.transport}:${l.address}:${l.port}`, detail: e.detail }, 'TURN is off: its default port cannot be bound (set turn.listen to another port, or turn.enabled: false)');
+        return undefined;
+      }
+      throw new StartError(o.locate(required ? ['turn', 'listen', outcome.index, ...(e.field === undefined ? [] : [e.field])] : ['turn', 'listen']), e.detail, { cause: e });
+    }
+    const why = outcome.k === 'failed' ? outcome.error : outcome.k === 'error' ? outcome.error.message : outcome.k === 'exit' ? `exited with code ${outcome.code}` : 'it answered out of turn';
+    throw new StartError(o.locate(['turn']), `the TURN thread did not start: ${why}`);
+  }
+  const bound = outcome.listeners;
+  log.info({ module: 'turn', listeners: bound.map((l) => `${l.transport}:${l.address}:${l.port}`), realm, relayAddresses: relays }, 'TURN server ready');
+  let nextId = 0;
+  const waiting = new Map<number, (a: unknown[]) => void>();
+  worker.on('message', (m: FromTurnWorker) => {
+    if (m.k === 'allocations') {
+      waiting.get(m.id)?.(m.allocations);
+      waiting.delete(m.id);
+    }
+  });
+  const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
+  let stopping = false;
+  worker.on('error', (e) => log.error({ module: 'turn', err: e }, 'the TURN thread failed'));
+  void exited.then(() => {
+    if (!stopping) log.error({ module: 'turn' }, 'the TURN thread exited: TURN is off');
+  });
+  const post = (m: ToTurnWorker): void => worker.postMessage(m);
+  return {
+    listeners: bound,
+    realm,
+    allocations: () =>
+      new Promise((resolve) => {
+        const id = nextId++;
+        waiting.set(id, resolve);
+        post({ k: 'allocations', id });
+      }),
+    subscriberChanged: (u, d) => post({ k: 'subscriber', ...(u === undefined ? {} : { u }), ...(d === undefined ? {} : { d }) }),
+    stop: async () => {
+      stopping = true;
+      post({ k: 'stop' });
+      let timer: NodeJS.Timeout | undefined;
+      const inTime = await Promise.race([exited.then(() => true), new Promise<boolean>((r) => (timer = setTimeout(() => r(false), 2000)))]);
+      clearTimeout(timer);
+      if (!inTime) await worker.terminate();
+    },
+  };
+}
