@@ -5,7 +5,7 @@
  */
 import type { IceServerUrl } from './ice-server-url.js';
 import type { StunRefusal } from './turn-client.js';
-import { ConnectError } from './server-connection.js';
+import { ConnectError, UDP_PORT_UNREACHABLE } from './server-connection.js';
 import { ConnectionLost, TransactionTimeout } from './stun-transactions.js';
 
 export interface ExplainContext {
@@ -27,6 +27,9 @@ export function explainTransportError(e: unknown, c: ExplainContext): string {
       return `no answer from ${where(c)} over UDP after ${e.sends} tries in ${(e.waitedMs / 1000).toFixed(1)} s: nothing listens on UDP port ${c.url.port} there, or a firewall drops UDP to or from it (try turn:...?transport=tcp to tell which).`;
     }
     return `the server accepted the ${transportName(c)} connection but did not answer the STUN request within ${(e.waitedMs / 1000).toFixed(1)} s: is it a STUN/TURN server on that port?`;
+  }
+  if (e instanceof ConnectionLost && e.message === UDP_PORT_UNREACHABLE) {
+    return `nothing listens on UDP port ${c.url.port} at ${c.url.host}: its host answered "port unreachable" (ICMP).`;
   }
   if (e instanceof ConnectionLost) return `the server closed the ${transportName(c)} connection (${e.message}) before it answered.`;
   if (e instanceof ConnectError) {
@@ -104,7 +107,7 @@ export function explainAllocateRefusal(r: StunRefusal, c: ExplainContext, realm:
 /** An error response to CreatePermission or ChannelBind for the check's own peer address. */
 export function explainPeerRefusal(r: StunRefusal, peer: string, method: string): string {
   if (r.code === 403) {
-    return `relay to peer denied: the server refuses to relay to ${peer} (403 ${r.reason}). TURN servers deny loopback, private and link-local peers by default, and this check uses this machine as the peer: run it from a public address, or allow the range on the server (Parley: turn.allowPeers; coturn: allowed-peer-ip).`;
+    return `relay to peer denied: the server refuses to relay to ${peer} (403 ${r.reason}). TURN servers deny loopback, private and link-local peers by default, and this check uses this machine as the peer: run it from a public address, or allow the range on the server (Parley: turn.peers.allow; coturn: allowed-peer-ip).`;
   }
   if (r.code === 400 && method === 'ChannelBind') return `the server refused the channel binding (400 ${r.reason}).`;
   if (r.code === 508) return `the server has no room for another permission or channel (508 ${r.reason}).`;

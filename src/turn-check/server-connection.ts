@@ -21,7 +21,7 @@ export interface Endpoint {
 export interface ServerPacketHandlers {
   onStun(bytes: Uint8Array): void;
   onChannelData(channel: number, data: Uint8Array): void;
-  /** The connection ended (stream closed, reset, or framing lost); never for UDP. */
+  /** The connection ended (stream closed, reset, or framing lost; over UDP, an ICMP port unreachable). */
   onClosed(reason: string): void;
 }
 
@@ -69,19 +69,18 @@ function connectUdp(o: ConnectOptions): Promise<ServerConnection> {
   return new Promise((resolve, reject) => {
     const socket: UdpSocket = createSocket(isIP(o.remote.address) === 6 ? 'udp6' : 'udp4');
     socket.once('error', (e: NodeJS.ErrnoException) => reject(new ConnectError(e.message, e.code, 'connect')));
-    socket.on('message', (bytes, from) => {
-      if (from.port !== o.remote.port || from.address !== o.remote.address) return;
-      dispatchDatagram(bytes, o.handlers);
-    });
-    socket.bind(0, () => {
+    socket.on('message', (bytes) => dispatchDatagram(bytes, o.handlers));
+    // connected: the kernel keeps only the server's datagrams, and an ICMP port unreachable
+    // comes back as ECONNREFUSED on the socket (nothing listens on that UDP port)
+    socket.connect(o.remote.port, o.remote.address, () => {
       socket.removeAllListeners('error');
-      socket.on('error', () => {}); // ICMP unreachable and the like: the request times out, and explain.ts says so
+      socket.on('error', (e: NodeJS.ErrnoException) => o.handlers.onClosed(e.code === 'ECONNREFUSED' ? UDP_PORT_UNREACHABLE : (e.code ?? e.message)));
       const a = socket.address();
       resolve({
         transport: 'udp',
         local: { address: a.address, port: a.port },
         remote: o.remote,
-        send: (bytes) => socket.send(bytes, o.remote.port, o.remote.address),
+        send: (bytes) => socket.send(bytes),
         close: () => {
           try {
             socket.close();
@@ -93,6 +92,9 @@ function connectUdp(o: ConnectOptions): Promise<ServerConnection> {
     });
   });
 }
+
+/** What onClosed says over UDP when the server's host answered ICMP port unreachable. */
+export const UDP_PORT_UNREACHABLE = 'ICMP port unreachable';
 
 function dispatchDatagram(bytes: Uint8Array, h: ServerPacketHandlers): void {
   if (bytes.length === 0) return;

@@ -209,7 +209,7 @@ export async function runTurnCheck(o: CheckOptions): Promise<CheckReport> {
             const family = allocation!.relayed.family;
             peerSocket = await openPeerSocket(family, (bytes, from) => peerData.deliver({ bytes: new Uint8Array(bytes), from }));
             peer = await peerAddress(peerSocket, family, remote!, o.url.port, timeoutMs);
-            return `${fmt(peer)} (a UDP socket of this check${peer.address === (peerSocket.address().address) ? '' : ', as the server sees it'})`;
+            return `${fmt(peer)} (a UDP socket of this check, ${peer.port === peerSocket.address().port ? 'at its own address' : 'as a NAT in between maps it'})`;
           });
           break;
         case 'permission':
