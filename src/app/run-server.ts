@@ -265,6 +265,8 @@ export async function runServer(config: ParleyConfig, log: PinoLogger = stdoutLo
       responses: sip.stats.responses,
       parseErrors: sip.stats.parseErrors,
       lateParseErrors: sip.stats.lateParseErrors,
+      stunAnswered: transports.stun.answered,
+      stunDropped: transports.stun.dropped,
       script: routing.script.version,
       handledByScript: Object.fromEntries(routing.handled),
     });

@@ -212,7 +212,7 @@ async function main(port: MessagePort, data: SipWorkerData): Promise<void> {
         parseErrors: sip.stats.parseErrors,
         lateParseErrors: sip.stats.lateParseErrors,
         shedDatagrams: shed + (udp?.stale ?? 0),
-        ...(udp === undefined ? {} : { handedOff: udp.handedOff, takenOver: udp.takenOver }),
+        ...(udp === undefined ? {} : { handedOff: udp.handedOff, takenOver: udp.takenOver, stunAnswered: udp.stun.answered, stunDropped: udp.stun.dropped }),
         heapUsedMB: Math.round(process.memoryUsage().heapUsed / 1048576),
         script: routing.script.version,
         handledByScript: Object.fromEntries(routing.handled),

@@ -46,12 +46,12 @@ export function readUint32(a: StunAttribute, name = 'attribute'): Result<number,
   return ok(((v[0]! << 24) | (v[1]! << 16) | (v[2]! << 8) | v[3]!) >>> 0);
 }
 
-/** LIFETIME (RFC 8656 §18.2): "the number of seconds remaining until expiration". */
+/** LIFETIME (RFC 8656 §18.2): seconds until the allocation expires. */
 export function readLifetime(a: StunAttribute): Result<number, StunParseError> {
   return readUint32(a, 'LIFETIME');
 }
 
-/** CONNECTION-ID (RFC 6062 §6.2.1): "a 32-bit unsigned integer value that uniquely identifies a peer data connection". */
+/** CONNECTION-ID (RFC 6062 §6.2.1): a 32-bit number naming a peer data connection. */
 export function readConnectionId(a: StunAttribute): Result<number, StunParseError> {
   return readUint32(a, 'CONNECTION-ID');
 }
@@ -59,7 +59,7 @@ export function readConnectionId(a: StunAttribute): Result<number, StunParseErro
 /** RFC 8656 §18.7: IANA protocol numbers, UDP; RFC 6062 §6.1: TCP. */
 export const TransportProtocol = { UDP: 17, TCP: 6 } as const;
 
-/** REQUESTED-TRANSPORT (RFC 8656 §18.7): "the protocol ... 8 bits ... followed by 24 bits of RFFU". */
+/** REQUESTED-TRANSPORT (RFC 8656 §18.7): the IANA protocol number in 8 bits, then 24 bits reserved. */
 export function readRequestedTransport(a: StunAttribute): Result<number, StunParseError> {
   const e = sized(a, 'REQUESTED-TRANSPORT', 4);
   return e ? err(e) : ok(a.value[0]!);
@@ -70,10 +70,9 @@ export function requestedTransportValue(protocol: number): Uint8Array {
 }
 
 /**
- * REQUESTED-ADDRESS-FAMILY (RFC 8656 §18.8) and ADDITIONAL-ADDRESS-FAMILY (§18.11): "Family: there
- * are two values defined for this field and specified in Section 14.1 of [RFC8489]: 0x01 for IPv4
- * addresses and 0x02 for IPv6 addresses", then 24 reserved bits. Another family gives the raw
- * number, for the server's 440.
+ * REQUESTED-ADDRESS-FAMILY (RFC 8656 §18.8) and ADDITIONAL-ADDRESS-FAMILY (§18.11): the family in
+ * 8 bits, 0x01 IPv4 or 0x02 IPv6 as in RFC 8489 §14.1, then 24 reserved bits. Another family gives
+ * the raw number, for the server's 440.
  */
 export function readAddressFamily(a: StunAttribute): Result<4 | 6 | number, StunParseError> {
   const e = sized(a, 'address family attribute', 4);
@@ -125,8 +124,8 @@ export function addressErrorCodeValue(family: 4 | 6, code: number, reason: strin
 }
 
 /**
- * EVEN-PORT (RFC 8656 §18.6): one byte, "R: If 1, the server is requested to reserve the next-higher
- * port number (on the same IP address) for a subsequent allocation", 7 bits RFFU.
+ * EVEN-PORT (RFC 8656 §18.6): one byte, its high bit R asking the server to reserve the next-higher
+ * port as well (for a later allocation with the RESERVATION-TOKEN), 7 bits reserved.
  */
 export function readEvenPort(a: StunAttribute): Result<{ reserveNext: boolean }, StunParseError> {
   const e = sized(a, 'EVEN-PORT', 1);
@@ -137,7 +136,7 @@ export function evenPortValue(reserveNext: boolean): Uint8Array {
   return Uint8Array.of(reserveNext ? 0x80 : 0);
 }
 
-/** RESERVATION-TOKEN (RFC 8656 §18.9): "contains a token that uniquely identifies a relayed transport address being held in reserve by the server ... 8 bytes". A view. */
+/** RESERVATION-TOKEN (RFC 8656 §18.9): 8 bytes naming a relayed address the server holds in reserve. A view. */
 export function readReservationToken(a: StunAttribute): Result<Uint8Array, StunParseError> {
   const e = sized(a, 'RESERVATION-TOKEN', 8);
   return e ? err(e) : ok(a.value);
@@ -164,7 +163,7 @@ export function icmpValue(type: number, code: number, data: number): Uint8Array 
   return Uint8Array.of(0, 0, type, code, data >>> 24, (data >>> 16) & 0xff, (data >>> 8) & 0xff, data & 0xff);
 }
 
-/** UNKNOWN-ATTRIBUTES (RFC 8489 §14.9): "a list of 16-bit values, each of which represents an attribute type". */
+/** UNKNOWN-ATTRIBUTES (RFC 8489 §14.9): a list of 16-bit attribute types. */
 export function readUnknownAttributes(a: StunAttribute): Result<number[], StunParseError> {
   const v = a.value;
   if (v.length % 2 !== 0) return fail(`UNKNOWN-ATTRIBUTES of ${v.length} bytes is not a list of 16-bit types`, a.offset + 2);
@@ -183,10 +182,9 @@ export function unknownAttributesValue(types: readonly number[]): Uint8Array {
 }
 
 /**
- * Limits of the text attributes, in bytes of UTF-8: USERNAME "fewer than 509 bytes" (RFC 8489
- * §14.3); REALM, NONCE and SOFTWARE "fewer than 128 characters (which can be as long as 763 bytes
- * when encoding them)" (§14.9, §14.10, §14.14); ALTERNATE-DOMAIN "a valid DNS name ... up to 255
- * bytes" (§14.16).
+ * Limits of the text attributes, in bytes of UTF-8: USERNAME fewer than 509 bytes (RFC 8489 §14.3);
+ * REALM, NONCE and SOFTWARE fewer than 128 characters, up to 763 bytes (§14.9, §14.10, §14.14);
+ * ALTERNATE-DOMAIN a DNS name, at most 255 bytes (§14.16).
  */
 export const TEXT_LIMITS: Readonly<Record<number, number>> = {
   0x0006: 508, // USERNAME

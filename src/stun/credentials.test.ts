@@ -5,7 +5,7 @@ import { StunAttr } from './attribute-types.js';
 import { StunMessageBuilder } from './builder.js';
 import {
   keyFromHa1, longTermKey, nonceCookie, nonceFeatures, opaqueString, PasswordAlgorithm, passwordAlgorithmsValue,
-  readPasswordAlgorithm, readPasswordAlgorithms, SecurityFeature, userHash,
+  readPasswordAlgorithm, readPasswordAlgorithms, SecurityFeature, selectPasswordAlgorithm, userHash,
 } from './credentials.js';
 import { verifyMessageIntegrity, verifyMessageIntegritySha256 } from './integrity.js';
 import { parseStunMessage, StunMethod, type StunMessage } from './message.js';
@@ -104,5 +104,34 @@ describe('PASSWORD-ALGORITHMS (RFC 8489 §14.11)', () => {
     assert.deepEqual(over.ok ? undefined : over.error.offset, 44);
     const one = readPasswordAlgorithm({ type: StunAttr.PASSWORD_ALGORITHM, value: hex('0001'), offset: 40 });
     assert.deepEqual(one.ok ? undefined : one.error.offset, 42);
+  });
+});
+
+describe('selectPasswordAlgorithm (RFC 8489 §9.2.4)', () => {
+  const offered = passwordAlgorithmsValue([PasswordAlgorithm.SHA256, PasswordAlgorithm.MD5]);
+  const request = (algorithm?: number, list?: Uint8Array): StunMessage => {
+    const b = new StunMessageBuilder(StunMethod.Allocate, 'request', hex('0102030405060708090a0b0c'));
+    if (algorithm !== undefined) b.add(StunAttr.PASSWORD_ALGORITHM, passwordAlgorithmsValue([algorithm]));
+    if (list !== undefined) b.add(StunAttr.PASSWORD_ALGORITHMS, list);
+    return parsed(b.build());
+  };
+  it('MD5 without either attribute; the chosen one when both are there and the list is what was offered', () => {
+    assert.deepEqual(selectPasswordAlgorithm(request(), offered), { ok: true, value: 'md5' });
+    assert.deepEqual(selectPasswordAlgorithm(request(PasswordAlgorithm.SHA256, offered), offered), { ok: true, value: 'sha256' });
+    assert.deepEqual(selectPasswordAlgorithm(request(PasswordAlgorithm.MD5, offered), offered), { ok: true, value: 'md5' });
+  });
+  it('400 when one comes without the other, the list differs from the offer (bid-down), or the choice is not in it', () => {
+    for (const m of [
+      request(PasswordAlgorithm.SHA256),
+      request(undefined, offered),
+      request(PasswordAlgorithm.MD5, passwordAlgorithmsValue([PasswordAlgorithm.MD5])),
+      request(PasswordAlgorithm.SHA256, passwordAlgorithmsValue([PasswordAlgorithm.SHA256])),
+      request(0x0003, offered),
+    ]) {
+      const r = selectPasswordAlgorithm(m, offered);
+      assert.equal(r.ok, false);
+      if (!r.ok) assert.equal(r.error.code, 400);
+    }
+    assert.equal(selectPasswordAlgorithm(request(PasswordAlgorithm.SHA256, offered), undefined).ok, false);
   });
 });

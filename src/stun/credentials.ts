@@ -74,9 +74,9 @@ export const NONCE_COOKIE = 'obMatJos2';
 export const SecurityFeature = { PasswordAlgorithms: 0x000001, UsernameAnonymity: 0x000002 } as const;
 
 /**
- * The start of a nonce with the cookie and `features`: RFC 8489 §9.2: "the nonce cookie ...
- * followed by the 24-bit Security Feature set encoded in Base64 (4 characters)"; the server puts its
- * own nonce text after these 13 characters.
+ * The start of a nonce with the cookie and `features` (RFC 8489 §9.2: the cookie, then the 24-bit
+ * Security Feature set in base64, 4 characters); the server puts its own nonce text after these
+ * 13 characters.
  */
 export function nonceCookie(features: number): string {
   const bytes = Buffer.of((features >>> 16) & 0xff, (features >>> 8) & 0xff, features & 0xff);
@@ -149,4 +149,46 @@ export function passwordAlgorithmsValue(entries: readonly (number | PasswordAlgo
     i += 4 + ((parameters.length + 3) & ~3);
   }
   return out;
+}
+
+/** A request's password algorithm could not be accepted: the server answers 400. */
+export interface PasswordAlgorithmError {
+  readonly code: 400;
+  readonly reason: string;
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+/**
+ * The algorithm a server derives the long-term key with for request `m` (RFC 8489 §9.2.4), given
+ * the PASSWORD-ALGORITHMS value it sent with the nonce (`offered`; undefined when it sent none):
+ * neither PASSWORD-ALGORITHM nor PASSWORD-ALGORITHMS in the request means MD5 (a client of RFC
+ * 5389); otherwise both must be there, PASSWORD-ALGORITHMS must be byte for byte what the server
+ * offered (a bid-down check), and PASSWORD-ALGORITHM one of its entries, else 400. An algorithm
+ * other than MD5 and SHA-256 is a 400 too, as the server never offers one.
+ */
+export function selectPasswordAlgorithm(
+  m: { get(type: number): StunAttribute | undefined },
+  offered: Uint8Array | undefined,
+): Result<'md5' | 'sha256', PasswordAlgorithmError> {
+  const one = m.get(0x001d); // PASSWORD-ALGORITHM
+  const list = m.get(0x8002); // PASSWORD-ALGORITHMS
+  if (one === undefined && list === undefined) return ok('md5');
+  const refuse = (reason: string): { readonly ok: false; readonly error: PasswordAlgorithmError } => err({ code: 400, reason });
+  if (one === undefined || list === undefined) return refuse('PASSWORD-ALGORITHM and PASSWORD-ALGORITHMS go together');
+  if (offered === undefined || !sameBytes(list.value, offered)) return refuse('PASSWORD-ALGORITHMS is not the list this server sent');
+  const chosen = readPasswordAlgorithm(one);
+  const entries = readPasswordAlgorithms(list);
+  if (!chosen.ok || !entries.ok) return refuse('malformed PASSWORD-ALGORITHM(S)');
+  const c = chosen.value;
+  if (!entries.value.some((e) => e.algorithm === c.algorithm && sameBytes(e.parameters, c.parameters))) {
+    return refuse('PASSWORD-ALGORITHM is not one of PASSWORD-ALGORITHMS');
+  }
+  if (c.algorithm === PasswordAlgorithm.MD5) return ok('md5');
+  if (c.algorithm === PasswordAlgorithm.SHA256) return ok('sha256');
+  return refuse(`password algorithm ${c.algorithm} is not supported`);
 }

@@ -4,7 +4,7 @@
  * See README.md.
  */
 export {
-  MAGIC_COOKIE, STUN_HEADER_SIZE, StunMethod, parseStunMessage, isStunMessage, messageType, methodOf, classOf,
+  MAGIC_COOKIE, STUN_HEADER_SIZE, StunMethod, parseStunMessage, newTransactionId, isStunMessage, messageType, methodOf, classOf,
   type StunClass, type StunAttribute, type StunMessage, type StunParseError,
 } from './message.js';
 export { StunAttr, attributeName, isComprehensionRequired, unknownComprehensionRequired, type StunAttrName } from './attribute-types.js';
@@ -16,7 +16,7 @@ export { verifyFingerprint, FINGERPRINT_XOR } from './fingerprint.js';
 export { readErrorCode, STUN_REASONS } from './error-code.js';
 export {
   longTermKey, keyFromHa1, userHash, opaqueString, NONCE_COOKIE, SecurityFeature, nonceCookie, nonceFeatures,
-  PasswordAlgorithm, readPasswordAlgorithms, readPasswordAlgorithm, passwordAlgorithmsValue, type PasswordAlgorithmEntry,
+  PasswordAlgorithm, selectPasswordAlgorithm, type PasswordAlgorithmError, readPasswordAlgorithms, readPasswordAlgorithm, passwordAlgorithmsValue, type PasswordAlgorithmEntry,
 } from './credentials.js';
 export {
   MIN_CHANNEL_NUMBER, MAX_CHANNEL_NUMBER, isChannelNumber, readChannelNumber, channelNumberValue, readUint32, readLifetime,

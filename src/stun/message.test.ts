@@ -5,7 +5,7 @@ import { StunAttr, attributeName, isComprehensionRequired, unknownComprehensionR
 import { StunMessageBuilder } from './builder.js';
 import { verifyFingerprint } from './fingerprint.js';
 import { verifyMessageIntegrity, verifyMessageIntegritySha256 } from './integrity.js';
-import { classOf, isStunMessage, messageType, methodOf, parseStunMessage, StunMethod, type StunClass, type StunMessage } from './message.js';
+import { classOf, isStunMessage, messageType, methodOf, newTransactionId, parseStunMessage, StunMethod, type StunClass, type StunMessage } from './message.js';
 import { hex, SAMPLE_IPV4_RESPONSE, SAMPLE_REQUEST } from './testdata/rfc5769.js';
 
 const TID = hex('0102030405060708090a0b0c');
@@ -181,5 +181,16 @@ describe('StunMessageBuilder', () => {
     assert.throws(() => b.addErrorCode(700, 'x'), TypeError);
     assert.throws(() => b.addErrorCode(299, 'x'), TypeError);
     assert.throws(() => b.add(StunAttr.DATA, new Uint8Array(65536)), TypeError);
+  });
+});
+
+describe('newTransactionId', () => {
+  it('gives 12 bytes of their own, different each time', () => {
+    const a = newTransactionId();
+    const b = newTransactionId();
+    assert.equal(a.length, 12);
+    assert.equal(a.byteOffset, 0);
+    assert.equal(a.buffer.byteLength, 12); // not a view of the pool
+    assert.notDeepEqual([...a], [...b]);
   });
 });

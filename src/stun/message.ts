@@ -17,6 +17,7 @@
  * Parsing never throws and never copies: the message, its transaction ID and every attribute value
  * are views of the bytes given.
  */
+import { randomBytesFromPool } from '../lib/random-pool.js';
 import { err, ok, type Result } from '../lib/result.js';
 
 /** RFC 8489 §5: "The Magic Cookie field MUST contain the fixed value 0x2112A442 in network byte order." */
@@ -196,4 +197,12 @@ export function parseStunMessage(bytes: Uint8Array): Result<StunMessage, StunPar
     offset = next;
   }
   return ok(new ParsedStunMessage(methodOf(type), classOf(type), bytes.subarray(8, STUN_HEADER_SIZE), attributes, bytes));
+}
+
+/**
+ * A new transaction ID, 12 bytes of its own. RFC 8489 §5: "The transaction ID MUST be uniformly and
+ * randomly chosen from the interval 0 .. 2**96-1, and MUST be cryptographically random."
+ */
+export function newTransactionId(): Uint8Array {
+  return randomBytesFromPool(12).slice();
 }

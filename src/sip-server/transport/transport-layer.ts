@@ -104,7 +104,7 @@ export interface TransportLayerOptions {
  * The SIP transport layer (RFC 3261 §18, RFC 3581, RFC 5626 §3.5.1 keepalives): UDP, TCP and
  * TLS listeners behind one interface.
  *
- *   datagram ─ CRLF-only? drop ─ STUN? onStunDatagram ─┐
+ *   datagram ─ first byte 0-3 (STUN)? answered or dropped in udp-transport ─ CRLF-only? drop ─┐
  *   stream ─ StreamFramer (Content-Length; CRLFCRLF → CRLF) ─┴─ parseMessage ─┬─ ok: received/rport ─▶ onMessage
  *                                                                            └─ error ─▶ onParseError
  *   sendRequest:  connectionId │ open connection to the peer │ new connection (connect timeout) │ UDP
@@ -159,6 +159,11 @@ export class TransportLayer implements Wire {
 
   set delegate(delegate: TransportLayerDelegate | undefined) {
     this.path.delegate = delegate;
+  }
+
+  /** STUN datagrams this thread's UDP sockets answered and dropped (RFC 5626 keepalives, udp-transport.ts). */
+  get stun(): { readonly answered: number; readonly dropped: number } {
+    return this.udp.stun;
   }
 
   /** The bound listeners (real ports when 0 was configured). */

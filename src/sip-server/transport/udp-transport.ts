@@ -4,6 +4,7 @@ import { createSocket, type Socket } from 'node:dgram';
 const UDP_RECEIVE_BUFFER = 4 * 1024 * 1024;
 import { isIPv4, isIPv6 } from 'node:net';
 import { normalizeAddress, type Flow } from './flow.js';
+import { answerStun, newStunKeepaliveStats, type StunKeepaliveStats } from './stun-keepalive.js';
 import { TransportError } from './transport-error.js';
 import type { ListenerInfo } from './listener-info.js';
 import type { Logger } from '../../lib/logger.js';
@@ -33,11 +34,16 @@ interface UdpListener {
 /**
  * SIP over UDP (RFC 3261 §18): one socket per configured listener, IPv4 or IPv6. Receives
  * datagrams for the transport layer and sends from the listener that fits the destination,
- * so that responses leave from the address and port requests came in on.
+ * so that responses leave from the address and port requests came in on. A datagram whose first
+ * byte is 0-3 is STUN, not SIP (RFC 7983 §7): a Binding request (an RFC 5626 keepalive) is
+ * answered here, from the socket that read it, and the rest dropped (stun-keepalive.ts); none of
+ * it goes up to SIP.
  */
 export class UdpTransport {
   readonly transport = 'udp' as const;
   private readonly listeners: UdpListener[] = [];
+  /** STUN datagrams answered and dropped by this thread's sockets. */
+  readonly stun: StunKeepaliveStats = newStunKeepaliveStats();
 
   constructor(
     private readonly delegate: UdpTransportDelegate,
@@ -74,6 +80,10 @@ export class UdpTransport {
         this.listeners.push(listener);
         socket.on('error', (e) => this.log.warn({ transport: 'udp', address: listener.address, port: listener.port, err: e.message }, 'UDP socket error'));
         socket.on('message', (bytes, rinfo) => {
+          if (bytes.length > 0 && bytes[0]! <= 3) {
+            this.answerStun(socket, bytes, rinfo.address, rinfo.port);
+            return;
+          }
           this.delegate.onDatagram(bytes, {
             transport: 'udp',
             remoteAddress: normalizeAddress(rinfo.address),
@@ -111,6 +121,17 @@ export class UdpTransport {
       listener.socket.send(bytes, destination.port, target);
     } catch (e) {
       onError(new TransportError(`UDP send to ${address}:${destination.port}: ${(e as Error).message}`, { cause: e }));
+    }
+  }
+
+  /** A STUN datagram: the answer goes back from the socket it came in on, to where it came from. */
+  private answerStun(socket: Socket, bytes: Uint8Array, address: string, port: number): void {
+    // nothing thrown here may reach the socket's event handler (it would end the process)
+    try {
+      const answer = answerStun(bytes, normalizeAddress(address), port, this.stun);
+      if (answer !== undefined) socket.send(answer, port, address);
+    } catch (e) {
+      this.log.debug({ transport: 'udp', address, port, err: (e as Error).message }, 'STUN answer not sent');
     }
   }
 

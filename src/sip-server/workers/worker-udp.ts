@@ -64,6 +64,11 @@ export class WorkerUdp {
     this.udp = new UdpTransport({ onDatagram: (bytes, flow) => this.onDatagram(bytes, flow) }, options.log);
   }
 
+  /** STUN datagrams this worker's sockets answered and dropped (RFC 5626 keepalives, udp-transport.ts). */
+  get stun(): { readonly answered: number; readonly dropped: number } {
+    return this.udp.stun;
+  }
+
   /** Bind a socket to every UDP listener (in the order given, the same in every worker). */
   async start(): Promise<void> {
     for (const l of this.options.listeners) {
