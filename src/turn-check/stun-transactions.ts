@@ -8,8 +8,7 @@
  * Over TCP and TLS it is sent once and waits `streamTimeoutMs` (§6.2.2).
  * Indications from the server (Data, ConnectionAttempt) go to `onIndication`.
  */
-import { randomBytes } from 'node:crypto';
-import { parseStunMessage, type StunMessage } from '../stun/message.js';
+import { newTransactionId, parseStunMessage, type StunMessage } from '../stun/message.js';
 import type { ServerConnection } from './server-connection.js';
 
 export interface TransactionOptions {
@@ -103,16 +102,11 @@ export class StunTransactions {
     }
   }
 
-  /** A fresh transaction ID (96 random bits, RFC 8489 §5). */
-  static newTransactionId(): Uint8Array {
-    return randomBytes(12);
-  }
-
   /** Send the request `build` makes for a new transaction ID, until its response or the timeout. */
   request(build: (transactionId: Uint8Array) => Uint8Array): Promise<TransactionResult> {
     const connection = this.connection;
     if (connection === undefined) return Promise.reject(new ConnectionLost('not connected'));
-    const id = StunTransactions.newTransactionId();
+    const id = newTransactionId();
     const bytes = build(id);
     const key = Buffer.from(id).toString('hex');
     return new Promise<TransactionResult>((resolve, reject) => {

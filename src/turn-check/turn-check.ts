@@ -14,7 +14,7 @@ import { randomBytes } from 'node:crypto';
 import type { TransportAddress } from '../stun/address.js';
 import { StunAttr } from '../stun/attribute-types.js';
 import { readXorAddress } from '../stun/address.js';
-import { parseStunMessage, StunMethod } from '../stun/message.js';
+import { newTransactionId, parseStunMessage, StunMethod } from '../stun/message.js';
 import { StunMessageBuilder } from '../stun/builder.js';
 import type { IceServerUrl } from './ice-server-url.js';
 import { connectToServer, type ServerConnection } from './server-connection.js';
@@ -327,7 +327,7 @@ function openPeerSocket(family: 4 | 6, onData: (bytes: Buffer, from: string) => 
  */
 async function peerAddress(s: UdpSocket, family: 4 | 6, server: { address: string; family: number }, port: number, timeoutMs: number): Promise<TransportAddress> {
   if ((server.family === 6) === (family === 6)) {
-    const id = StunTransactions.newTransactionId();
+    const id = newTransactionId();
     const request = new StunMessageBuilder(StunMethod.Binding, 'request', id).addFingerprint().build();
     const answer = await new Promise<TransportAddress | undefined>((resolve) => {
       const onMessage = (b: Buffer): void => {

@@ -21,7 +21,7 @@ import { buildChannelData } from '../stun/channel-data.js';
 import { longTermKey, nonceFeatures, PasswordAlgorithm, passwordAlgorithmsValue, readPasswordAlgorithms, SecurityFeature } from '../stun/credentials.js';
 import { readErrorCode } from '../stun/error-code.js';
 import { verifyMessageIntegrity, verifyMessageIntegritySha256 } from '../stun/integrity.js';
-import { StunMethod, type StunMessage } from '../stun/message.js';
+import { newTransactionId, StunMethod, type StunMessage } from '../stun/message.js';
 import type { StunTransactions, TransactionResult } from './stun-transactions.js';
 
 export interface Credentials {
@@ -132,8 +132,7 @@ export class TurnClient {
 
   /** A Send indication (RFC 8656 §10.1): no credentials, no answer. */
   sendIndication(peer: TransportAddress, data: Uint8Array): void {
-    const id = new Uint8Array(12);
-    crypto.getRandomValues(id);
+    const id = newTransactionId();
     this.tx.send(new StunMessageBuilder(StunMethod.Send, 'indication', id).addXorAddress(StunAttr.XOR_PEER_ADDRESS, peer).add(StunAttr.DATA, data).build());
   }
 
