@@ -94,6 +94,8 @@ describe('denied IPv4 addresses in IPv6 spellings', () => {
   it('6to4 2002:c0a8:101::1 carries 192.168.1.1', () => denied('2002:c0a8:101::1', 'embedded 192.168.1.1'));
   it('6to4 of a public address is allowed', () => allowed('2002:808:808::1'));
   it('Teredo 2001:0:…:80ff:fffe carries 127.0.0.1 (inverted)', () => denied('2001:0:4136:e378:8000:63bf:80ff:fffe', 'embedded 127.0.0.1'));
+  it('IPv4-translated (SIIT) ::ffff:0:127.0.0.1 carries 127.0.0.1', () => denied('::ffff:0:127.0.0.1', 'embedded 127.0.0.1'));
+  it('IPv4-translated of a public address is allowed', () => allowed('::ffff:0:8.8.8.8'));
   it('Teredo of a public address is allowed', () => allowed('2001:0:4136:e378:8000:63bf:f7f7:f7f7'));
 });
 

@@ -13,7 +13,8 @@
  * Every peer address is canonicalised before it is checked: the spellings that name the same host
  * (IPv4-mapped ::ffff:a.b.c.d and IPv4-compatible ::a.b.c.d) become the IPv4 address, and an IPv6
  * address that carries an IPv4 address inside (NAT64 64:ff9b::/96 and 64:ff9b:1::/48, 6to4
- * 2002::/16, Teredo 2001::/32) is checked for the embedded address too. coturn's CVE-2020-26262
+ * 2002::/16, Teredo 2001::/32, IPv4-translated ::ffff:0:0:0/96) is checked for the embedded
+ * address too. coturn's CVE-2020-26262
  * (0.0.0.0 and [::1]) and CVE-2026-27624 (::ffff:127.0.0.1 on an IPv6 allocation) were spellings
  * that slipped past a deny list; here every spelling reaches the same ranges.
  *
@@ -39,6 +40,8 @@
  * family, not from the canonical text; and the own addresses must be the real ones (a wildcard
  * listener 0.0.0.0 or :: names every local address: pass the interfaces' addresses).
  */
+
+import { ParleyError } from '../lib/errors.js';
 
 /** An address: IPv4 as 4 bytes, IPv6 as 16. */
 type Bytes = Uint8Array;
@@ -105,7 +108,7 @@ const DEFAULT_DENIED: readonly (readonly [string, string])[] = [
 
 const DEFAULT_RULES: readonly Rule[] = DEFAULT_DENIED.map(([cidr, why]) => {
   const parsed = parseCidr(cidr);
-  if (parsed === undefined) throw new Error(`peer-policy: bad default range ${cidr}`);
+  if (parsed === undefined) throw new ParleyError('ERR_INVALID_ARGUMENT', `peer-policy: bad default range ${cidr}`);
   return { ...parsed, why: `${why}: ${cidr}` };
 });
 
@@ -160,7 +163,7 @@ export function canonicalPeerAddress(address: string): string | undefined {
 function rules(cidrs: readonly string[], why: string): Rule[] {
   return cidrs.map((c) => {
     const parsed = parseCidr(c);
-    if (parsed === undefined) throw new Error(`peer policy: "${c}" is not an address or CIDR`);
+    if (parsed === undefined) throw new ParleyError('ERR_INVALID_ARGUMENT', `peer policy: "${c}" is not an address or CIDR`);
     return { ...parsed, why: `${why}: ${c}` };
   });
 }
@@ -207,8 +210,10 @@ function canonicalBytes(a: Bytes): Bytes {
 
 /**
  * IPv4 addresses carried inside an IPv6 address that is routed towards them: NAT64 (RFC 6052,
- * 64:ff9b::/96, and 64:ff9b:1::/48 in its /96 form), 6to4 (RFC 3056, 2002:AABB:CCDD::/48) and
- * Teredo (RFC 4380, 2001:0::/32: the client's address, inverted, in the last 32 bits).
+ * 64:ff9b::/96, and 64:ff9b:1::/48 in its /96 form), 6to4 (RFC 3056, 2002:AABB:CCDD::/48),
+ * Teredo (RFC 4380, 2001:0::/32: the client's address, inverted, in the last 32 bits) and SIIT's
+ * IPv4-translated form (::ffff:0:a.b.c.d). Not looked into: ISATAP interface identifiers
+ * (…:0:5efe:a.b.c.d under any prefix), which name a host on the prefix's own network.
  */
 function embeddedIPv4(a: Bytes): Bytes[] {
   if (a.length !== 16) return [];
@@ -217,6 +222,8 @@ function embeddedIPv4(a: Bytes): Bytes[] {
   if (w0 === 0x64 && w1 === 0xff9b && isZero(a, 4, 12)) return [a.slice(12)];
   if (w0 === 0x64 && w1 === 0xff9b && a[4] === 0 && a[5] === 1) return [a.slice(12)];
   if (w0 === 0x2002) return [a.slice(2, 6)];
+  // IPv4-translated (SIIT, RFC 2765 §2.1: ::ffff:0:a.b.c.d), which a translator maps to IPv4
+  if (isZero(a, 0, 8) && a[8] === 0xff && a[9] === 0xff && a[10] === 0 && a[11] === 0) return [a.slice(12)];
   if (w0 === 0x2001 && w1 === 0) return [Uint8Array.from(a.subarray(12), (b) => b ^ 0xff)];
   return [];
 }

@@ -18,6 +18,7 @@
  * The bandwidth limit is a token bucket on bytes, one per direction of an allocation (as coturn's
  * max-bps treats input and output separately); time is passed in, no timers.
  */
+import { ParleyError } from '../lib/errors.js';
 import { err, ok, type Result } from '../lib/result.js';
 
 export interface AllocationQuotaOptions {
@@ -108,8 +109,8 @@ export class BandwidthLimiter {
 
   /** Throws on a rate or burst that is not positive (configuration). */
   constructor(o: BandwidthLimitOptions, nowMs: number) {
-    if (!(o.bytesPerSecond > 0) || !Number.isFinite(o.bytesPerSecond)) throw new Error(`bandwidth limit: ${o.bytesPerSecond} bytes/s is not positive`);
-    if (o.burstBytes !== undefined && !(o.burstBytes > 0)) throw new Error(`bandwidth limit: burst ${o.burstBytes} is not positive`);
+    if (!(o.bytesPerSecond > 0) || !Number.isFinite(o.bytesPerSecond)) throw new ParleyError('ERR_INVALID_ARGUMENT', `bandwidth limit: ${o.bytesPerSecond} bytes/s is not positive`);
+    if (o.burstBytes !== undefined && !(o.burstBytes > 0)) throw new ParleyError('ERR_INVALID_ARGUMENT', `bandwidth limit: burst ${o.burstBytes} is not positive`);
     this.#rate = o.bytesPerSecond;
     this.#burst = Math.max(o.burstBytes ?? o.bytesPerSecond, LARGEST_PACKET);
     this.#tokens = this.#burst;
@@ -138,6 +139,6 @@ export class BandwidthLimiter {
 
 function limit(v: number | undefined, name: string): number {
   if (v === undefined) return 0;
-  if (!Number.isInteger(v) || v < 0) throw new Error(`allocation quota ${name}: ${v} is not a whole number >= 0`);
+  if (!Number.isInteger(v) || v < 0) throw new ParleyError('ERR_INVALID_ARGUMENT', `allocation quota ${name}: ${v} is not a whole number >= 0`);
   return v;
 }

@@ -25,6 +25,7 @@
  * the one new credentials are made with.
  */
 import { createHash, createHmac } from 'node:crypto';
+import { ParleyError } from '../lib/errors.js';
 import { err, ok, type Result } from '../lib/result.js';
 
 export interface RestCredentials {
@@ -57,9 +58,9 @@ const MAX_EXPIRY_DIGITS = 12;
  * argument (this is called with our own values, never with network input).
  */
 export function makeRestCredentials(secret: string, user: string, ttlS: number, nowS: number, uris?: readonly string[]): RestCredentials {
-  if (secret.length === 0) throw new Error('REST credentials: the secret is empty');
-  if (user.length === 0) throw new Error('REST credentials: the user is empty');
-  if (!Number.isInteger(ttlS) || ttlS <= 0) throw new Error(`REST credentials: ttl ${ttlS} is not a positive whole number of seconds`);
+  if (secret.length === 0) throw new ParleyError('ERR_INVALID_ARGUMENT', 'REST credentials: the secret is empty');
+  if (user.length === 0) throw new ParleyError('ERR_INVALID_ARGUMENT', 'REST credentials: the user is empty');
+  if (!Number.isInteger(ttlS) || ttlS <= 0) throw new ParleyError('ERR_INVALID_ARGUMENT', `REST credentials: ttl ${ttlS} is not a positive whole number of seconds`);
   const expiry = Math.floor(nowS) + ttlS;
   const username = `${expiry}${REST_SEPARATOR}${user}`;
   const password = restPassword(secret, username);
@@ -109,8 +110,8 @@ export class RestSecrets {
 
   /** Throws on an empty list or an empty secret (configuration). */
   constructor(secrets: readonly string[]) {
-    if (secrets.length === 0) throw new Error('REST credentials: no secret');
-    if (secrets.some((s) => s.length === 0)) throw new Error('REST credentials: an empty secret');
+    if (secrets.length === 0) throw new ParleyError('ERR_INVALID_ARGUMENT', 'REST credentials: no secret');
+    if (secrets.some((s) => s.length === 0)) throw new ParleyError('ERR_INVALID_ARGUMENT', 'REST credentials: an empty secret');
     this.#secrets = [...secrets];
   }
 

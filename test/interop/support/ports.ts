@@ -102,11 +102,22 @@ export class PortPool {
     this.next = Math.floor(Math.random() * (last - first + 1));
   }
 
+  /** The block() call in progress: calls run one after the other. */
+  private queue: Promise<unknown> = Promise.resolve();
+
   /**
    * `count` consecutive free ports, never handed out before by this pool. The search goes on
-   * from the end of the last block and wraps around, so the slice does not fragment.
+   * from the end of the last block and wraps around, so the slice does not fragment. Calls made
+   * at the same time (Promise.all of two starts) are served one after the other: each search
+   * awaits the free-port checks, and two searches at once could pick the same ports.
    */
-  async block(count: number): Promise<number> {
+  block(count: number): Promise<number> {
+    const next = this.queue.then(() => this.search(count));
+    this.queue = next.catch(() => undefined);
+    return next;
+  }
+
+  private async search(count: number): Promise<number> {
     const size = this.last - this.first + 1;
     for (let i = 0; i < size; i++) {
       const start = this.first + ((this.next + i) % size);
