@@ -263,7 +263,12 @@ export async function runTurnCheck(o: CheckOptions): Promise<CheckReport> {
   } catch (e) {
     if (!isStep(e)) throw e;
     // the failed step is recorded; the rest are skipped
-    for (const name of plan) if (!steps.some((s) => s.name === name)) steps.push({ name, title: TITLES[name], status: 'skipped', detail: 'not run: an earlier step failed' });
+    for (const name of plan) {
+      if (steps.some((s) => s.name === name)) continue;
+      const skipped: CheckStep = { name, title: TITLES[name], status: 'skipped', detail: 'not run: an earlier step failed' };
+      steps.push(skipped);
+      o.onStep?.(skipped);
+    }
     if (allocation !== undefined) await client.refresh(0).catch(() => undefined);
   } finally {
     connection?.close();
