@@ -9,6 +9,7 @@ import { loadCommand } from './load-command.js';
 import { userCommand } from './user-command.js';
 import { reloadCommand } from './reload-command.js';
 import { traceCommand } from './trace-command.js';
+import { turnCheckCommand } from './turn-check-command.js';
 import { ServeSignals, startedInTerminal } from './serve-signals.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -173,5 +174,6 @@ program.addCommand(userCommand());
 program.addCommand(loadCommand());
 program.addCommand(reloadCommand());
 program.addCommand(traceCommand());
+program.addCommand(turnCheckCommand());
 
 await program.parseAsync(process.argv);

@@ -12,6 +12,7 @@ import { spawnBounded, signalPid } from './support/child.js';
 import { ParleyServer, REPO_ROOT, stopCleanly } from './support/parley.js';
 import { portPool } from './support/ports.js';
 import { openUdpProbe } from './support/udp-probe.js';
+import { Coturn, skipWithoutCoturn } from './support/coturn.js';
 
 const pool = portPool(import.meta.url);
 /** The client binds this loopback address (-L), so the mapped address cannot be a constant 127.0.0.1. */
@@ -21,7 +22,7 @@ function has(command: string): boolean {
   return spawnSync('sh', ['-c', `command -v ${command}`]).status === 0;
 }
 
-const skipWithoutStunclient = has('turnutils_stunclient') ? false : 'turnutils_stunclient (Debian coturn) is not installed';
+const skipWithoutStunclient = skipWithoutCoturn();
 
 /** A tshark capture of UDP datagrams to `port` on loopback: source address and port of each. */
 async function captureTo(port: number): Promise<{ stop: () => Promise<string[]> } | undefined> {
@@ -148,7 +149,7 @@ for (const workers of [2, 0]) {
 // parse and check out (MESSAGE-INTEGRITY, FINGERPRINT), and coturn must accept ours. This file's
 // port slice is the library's too, so that it needs no other.
 
-const skipWithoutTurnserver = has('turnserver') ? false : 'turnserver (Debian coturn) is not installed';
+const skipWithoutTurnserver = skipWithoutCoturn();
 const REALM = 'example.org';
 const USER = 'alice';
 const PASSWORD = 'secret';
@@ -183,56 +184,22 @@ async function take<T>(inbox: T[], match: (item: T) => boolean, what: string, ti
 
 describe('the STUN message library against coturn turnserver', { skip: skipWithoutTurnserver }, () => {
   let stun: typeof import('../../src/stun/index.js');
+  let coturn: Coturn;
   let turnPort = 0;
   let relayFirst = 0;
-  const RELAY_PORTS = 20;
-  let server: import('node:child_process').ChildProcess | undefined;
-  let serverLog = '';
-  let dataDir = '';
+  let RELAY_PORTS = 0;
+  const serverLog = (): string => coturn.log();
 
   before(async () => {
     stun = await import('../../src/stun/index.js');
-    const { mkdtemp } = await import('node:fs/promises');
-    const { tmpdir } = await import('node:os');
-    dataDir = await mkdtemp(`${tmpdir()}/parley-coturn-`);
-    turnPort = await pool.block(1);
-    relayFirst = await pool.block(RELAY_PORTS);
-    server = spawn(
-      'turnserver',
-      [
-        '-n', '--listening-ip', '127.0.0.1', '--listening-port', String(turnPort), '--relay-ip', '127.0.0.1',
-        '--min-port', String(relayFirst), '--max-port', String(relayFirst + RELAY_PORTS - 1),
-        '-a', '-r', REALM, '--user', `${USER}:${PASSWORD}`, '--allow-loopback-peers', '-f',
-        '--no-tls', '--no-dtls', '--no-cli', '--no-rfc5780', '--userdb', `${dataDir}/turndb`, '--pidfile', `${dataDir}/turnserver.pid`,
-        '--log-file', 'stdout', '--simple-log',
-      ],
-      { stdio: ['ignore', 'pipe', 'pipe'] },
-    );
-    server.stdout!.on('data', (d: Buffer) => (serverLog += d.toString('utf8')));
-    server.stderr!.on('data', (d: Buffer) => (serverLog += d.toString('utf8')));
-    // ready when it answers a Binding request (bounded)
-    const probe = await udpSocket();
-    try {
-      const deadline = Date.now() + 10_000;
-      while (probe.inbox.length === 0) {
-        if (Date.now() > deadline) throw new Error(`turnserver did not answer:\n${serverLog.slice(-2000)}`);
-        probe.socket.send(new stun.StunMessageBuilder(stun.StunMethod.Binding, 'request', stun.newTransactionId()).build(), turnPort, '127.0.0.1');
-        await new Promise((res) => setTimeout(res, 200));
-      }
-    } finally {
-      await probe.close();
-    }
+    coturn = await Coturn.start({ pool, realm: REALM, auth: { kind: 'long-term', users: [{ user: USER, password: PASSWORD }] }, relayPorts: 20 });
+    turnPort = coturn.port;
+    relayFirst = coturn.relayRange.min;
+    RELAY_PORTS = coturn.relayRange.max - coturn.relayRange.min + 1;
   });
 
   after(async () => {
-    if (server?.pid !== undefined && server.exitCode === null) {
-      const closed = new Promise<void>((res) => server!.once('close', () => res()));
-      signalPid(server.pid, 'SIGTERM');
-      const killer = setTimeout(() => server?.pid !== undefined && server.exitCode === null && signalPid(server.pid, 'SIGKILL'), 5000);
-      await closed;
-      clearTimeout(killer);
-    }
-    if (dataDir !== '') await (await import('node:fs/promises')).rm(dataDir, { recursive: true, force: true });
+    await coturn?.stop();
   });
 
   /** Sends `request` and waits for the response with its transaction ID, parsed. */
@@ -310,7 +277,7 @@ describe('the STUN message library against coturn turnserver', { skip: skipWitho
   it('Allocate with long-term credentials: coturn accepts our MESSAGE-INTEGRITY, and its answer checks out under our key', async () => {
     const { client, key, relayed, answer } = await allocate();
     try {
-      assert.equal(answer.class, 'success', `${JSON.stringify(stun.readErrorCode(answer.get(stun.StunAttr.ERROR_CODE) ?? { type: 9, value: new Uint8Array(4), offset: 0 }))}\n${serverLog.slice(-2000)}`);
+      assert.equal(answer.class, 'success', `${JSON.stringify(stun.readErrorCode(answer.get(stun.StunAttr.ERROR_CODE) ?? { type: 9, value: new Uint8Array(4), offset: 0 }))}\n${serverLog().slice(-2000)}`);
       assert.equal(stun.verifyMessageIntegrity(answer, key), true);
       assert.equal(stun.verifyFingerprint(answer), true);
       assert.equal(relayed.address, '127.0.0.1');

@@ -94,6 +94,8 @@ export class Coturn {
     readonly tlsPort: number | undefined,
     readonly relayRange: { readonly min: number; readonly max: number },
     readonly realm: string,
+    /** The TLS listener's self-signed certificate (PEM), to trust it in a client. */
+    readonly certificatePem: string | undefined,
     private readonly dir: string,
     private readonly output: { text: string },
     private readonly exited: Promise<void>,
@@ -107,6 +109,7 @@ export class Coturn {
     const realm = o.realm ?? 'example.org';
     const port = await o.pool.block(2);
     const tlsPort = o.tls ? port + 1 : undefined;
+    let certificatePem: string | undefined;
     const relayCount = o.relayPorts ?? 40;
     const min = await o.pool.block(relayCount);
     const args = [
@@ -141,6 +144,7 @@ export class Coturn {
         extensions: [{ name: 'subjectAltName', altNames: [{ type: 2, value: 'localhost' }, { type: 7, ip: host }] }],
       });
       await writeFile(join(dir, 'cert.pem'), pems.cert);
+      certificatePem = pems.cert;
       await writeFile(join(dir, 'key.pem'), pems.private, { mode: 0o600 });
       args.push('--tls-listening-port', String(tlsPort), '--cert', join(dir, 'cert.pem'), '--pkey', join(dir, 'key.pem'));
     }
@@ -173,7 +177,7 @@ export class Coturn {
       if (child.exitCode === null && child.signalCode === null) signalPid(pid, 'SIGKILL');
     }, o.lifetimeMs ?? 600_000);
     watchdog.unref();
-    const server = new Coturn(pid, host, port, tlsPort, { min, max: min + relayCount - 1 }, realm, dir, output, exited, watchdog);
+    const server = new Coturn(pid, host, port, tlsPort, { min, max: min + relayCount - 1 }, realm, certificatePem, dir, output, exited, watchdog);
 
     const deadline = Date.now() + 15_000;
     for (;;) {
