@@ -103,7 +103,6 @@ const AUDITED: Record<string, Record<string, string>> = {
   },
   'src/sip-server/auth/nonce-manager.ts': { '/^[A-Za-z0-9_-]+$/': 'nonce from Authorization: one run' },
   'src/sip-server/proxy/dns-resolver.ts': { '/^\\[(.*)\\]$/': 'host of a URI: anchored, one run' },
-  'src/sip-server/proxy/route-key.ts': { '/^[0-9a-f]{64}$/': 'key file contents: bounded' },
   'src/sip-server/proxy/route-signature.ts': { '/^[0-9a-f]+$/': 'rrsig parameter of a Route: anchored, one run' },
   'src/sip-server/proxy/flow-token.ts': { '/^fl([1-9][0-9]{0,14})-([0-9a-f]{16})$/': 'Route user part: bounded' },
   'src/sip-server/registrar/address-of-record.ts': { '/^\\[(.*)\\]$/': 'host of a To URI: anchored, one run' },

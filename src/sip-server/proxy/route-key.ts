@@ -1,12 +1,14 @@
-import { randomBytes } from 'node:crypto';
-import { linkSync, mkdirSync, readFileSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { ParleyError } from '../../lib/errors.js';
+import { loadOrCreateSecretFile, type SecretFileKind } from '../../lib/secret-file.js';
 
 /** The key file of the Record-Route signatures, in the data directory. */
 export const ROUTE_KEY_FILE = 'record-route.key';
 
-const KEY_TEXT = /^[0-9a-f]{64}$/;
+const ROUTE_KEY_KIND: SecretFileKind = {
+  file: ROUTE_KEY_FILE,
+  code: 'ERR_ROUTE_KEY',
+  what: 'a Record-Route key',
+  lost: 'dialogs in progress then lose their route',
+};
 
 /** The key of the Record-Route signatures and where it came from. */
 export interface RouteKey {
@@ -22,56 +24,10 @@ export interface RouteKey {
  * The key Parley signs its Record-Route entries with (route-signature.ts), kept in
  * `<dataDir>/record-route.key` (32 random bytes as 64 hex digits, mode 0600) so that the dialogs
  * of calls in progress keep working across a restart, as the development TLS key is kept. The
- * file is created on first use, atomically (written under a temporary name, then linked to its
- * name, so that two processes starting at once end up with the same key). A file that is there
- * but does not hold a key is an error (ERR_ROUTE_KEY): a new key would cut every dialog off.
+ * file is made on first use as every secret file is (lib/secret-file.ts); a file that is there but
+ * does not hold a key is an error (ERR_ROUTE_KEY): a new key would cut every dialog off.
  */
 export function loadOrCreateRouteKey(dataDir: string): RouteKey {
-  const path = join(dataDir, ROUTE_KEY_FILE);
-  const existing = readKey(path);
-  if (existing !== undefined) return { ...existing, path, created: false };
-  mkdirSync(dataDir, { recursive: true });
-  const key = randomBytes(32);
-  const temporary = `${path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
-  writeFileSync(temporary, `${key.toString('hex')}\n`, { mode: 0o600, flag: 'wx' });
-  try {
-    linkSync(temporary, path);
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'EPERM' || code === 'ENOTSUP' || code === 'EOPNOTSUPP') {
-      // a file system without hard links: create it in place (exclusively) instead
-      try {
-        writeFileSync(path, `${key.toString('hex')}\n`, { mode: 0o600, flag: 'wx' });
-        return { key, path, created: true, readableByOthers: false };
-      } catch (e2) {
-        if ((e2 as NodeJS.ErrnoException).code !== 'EEXIST') throw routeKeyError(path, e2);
-      }
-    } else if (code !== 'EEXIST') throw routeKeyError(path, e);
-    // another process made it first: use its key
-    const theirs = readKey(path);
-    if (theirs === undefined) throw new ParleyError('ERR_ROUTE_KEY', `${path}: vanished while being created`);
-    return { ...theirs, path, created: false };
-  } finally {
-    unlinkSync(temporary);
-  }
-  return { key, path, created: true, readableByOthers: false };
-}
-
-/** The key in `path`; undefined when there is no such file; ERR_ROUTE_KEY when it holds no key. */
-function readKey(path: string): { key: Uint8Array; readableByOthers: boolean } | undefined {
-  let text: string;
-  try {
-    text = readFileSync(path, 'latin1');
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw routeKeyError(path, e);
-  }
-  const hex = text.trim().toLowerCase();
-  if (!KEY_TEXT.test(hex)) throw new ParleyError('ERR_ROUTE_KEY', `${path}: not a Record-Route key (64 hex digits expected); restore it, or remove it to make a new one (dialogs in progress then lose their route)`);
-  const mode = statSync(path).mode;
-  return { key: Buffer.from(hex, 'hex'), readableByOthers: (mode & 0o077) !== 0 };
-}
-
-function routeKeyError(path: string, cause: unknown): ParleyError {
-  return new ParleyError('ERR_ROUTE_KEY', `${path}: ${(cause as Error).message}`, { cause });
+  const f = loadOrCreateSecretFile(dataDir, ROUTE_KEY_KIND);
+  return { key: Buffer.from(f.hex, 'hex'), path: f.path, created: f.created, readableByOthers: f.readableByOthers };
 }
