@@ -11,7 +11,7 @@ import { after, before, describe, it } from 'node:test';
 import { spawnBounded, signalPid } from './support/child.js';
 import { ParleyServer, REPO_ROOT, stopCleanly } from './support/parley.js';
 import { portPool } from './support/ports.js';
-import { openUdpProbe } from './support/udp-probe.js';
+import { openUdpProbe, type UdpProbe } from './support/udp-probe.js';
 import { Coturn, skipWithoutCoturn } from './support/coturn.js';
 
 const pool = portPool(import.meta.url);
@@ -155,21 +155,7 @@ const USER = 'alice';
 const PASSWORD = 'secret';
 
 /** A UDP socket on a pool port that collects what it receives. */
-async function udpSocket(): Promise<{ port: number; socket: import('node:dgram').Socket; inbox: Buffer[]; close: () => Promise<void> }> {
-  const { createSocket } = await import('node:dgram');
-  const port = await pool.block(1);
-  const socket = createSocket('udp4');
-  await new Promise<void>((res, rej) => {
-    socket.once('error', rej);
-    socket.bind(port, '127.0.0.1', () => {
-      socket.off('error', rej);
-      res();
-    });
-  });
-  const inbox: Buffer[] = [];
-  socket.on('message', (m) => inbox.push(m));
-  return { port, socket, inbox, close: () => new Promise<void>((res) => socket.close(() => res())) };
-}
+const udpSocket = (): Promise<UdpProbe> => openUdpProbe(pool);
 
 /** Waits (bounded) until `inbox` holds an item `match` accepts, and takes it out. */
 async function take<T>(inbox: T[], match: (item: T) => boolean, what: string, timeoutMs = 5000): Promise<T> {

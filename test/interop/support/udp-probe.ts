@@ -1,4 +1,4 @@
-import { createSocket } from 'node:dgram';
+import { createSocket, type Socket } from 'node:dgram';
 import type { PortPool } from './ports.js';
 
 export interface UdpProbe {
@@ -7,6 +7,10 @@ export interface UdpProbe {
   /** Send one datagram to host:port and collect every datagram that comes back within `waitMs`. */
   exchange(payload: Buffer, host: string, port: number, waitMs: number): Promise<Buffer[]>;
   close(): Promise<void>;
+  /** The socket, for tests that send and read on their own. */
+  readonly socket: Socket;
+  /** Every datagram received since the last `exchange` (or since it opened), oldest first. */
+  readonly inbox: Buffer[];
 }
 
 /** A UDP socket on 127.0.0.1, on a port of the caller's pool, that sends raw datagrams. */
@@ -20,17 +24,17 @@ export async function openUdpProbe(pool: PortPool): Promise<UdpProbe> {
       res();
     });
   });
-  let inbox: Buffer[] = [];
+  const inbox: Buffer[] = [];
   socket.on('message', (m) => inbox.push(m));
   return {
     port,
+    socket,
+    inbox,
     exchange: async (payload, host, toPort, waitMs) => {
-      inbox = [];
+      inbox.length = 0;
       await new Promise<void>((res, rej) => socket.send(payload, toPort, host, (e) => (e ? rej(e) : res())));
       await new Promise((res) => setTimeout(res, waitMs));
-      const got = inbox;
-      inbox = [];
-      return got;
+      return inbox.splice(0);
     },
     close: () => new Promise<void>((res) => socket.close(() => res())),
   };
