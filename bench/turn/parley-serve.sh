@@ -5,6 +5,7 @@
 # bench's 50 clients are one user), SIP on an ephemeral loopback port, no HTTP, no SIP workers.
 #   PARLEY=1 PARLEY_CMD=bench/turn/parley-serve.sh bench/turn/turn-bench.sh
 # Runs dist/ (npm run build first); the data directory is a fresh temporary one, removed after Parley exits.
+# NODE_FLAGS: flags for node, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof" (profiles of every thread).
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 : "${TURN_PORT:?}" "${RELAY_MIN:?}" "${RELAY_MAX:?}" "${TURN_USER:?}" "${TURN_PASS:?}" "${TURN_REALM:?}"
@@ -28,4 +29,4 @@ JSON
 # goes once that PID has ended (a watcher in the background, bounded by Parley's life)
 pid=$$
 ( while kill -0 "$pid" 2>/dev/null; do sleep 1; done; rm -rf "$DATA" ) >/dev/null 2>&1 &
-exec "$NODE" "$ROOT/dist/cli/main.js" serve --config "$DATA/parley.json" --data-dir "$DATA" --listen udp:127.0.0.1:0 --workers 0
+exec "$NODE" ${NODE_FLAGS:-} "$ROOT/dist/cli/main.js" serve --config "$DATA/parley.json" --data-dir "$DATA" --listen udp:127.0.0.1:0 --workers 0

@@ -71,15 +71,11 @@ coturn_start() { # $1: port; echoes the PID
   echo $!
 }
 
-# Parley's TURN server, when this checkout has one: `parley serve` with the TURN listener on
-# 127.0.0.1:$1, the same relay range, the same user, loopback peers allowed. The configuration keys
-# are the TURN server's (src/app/config.ts); until they exist, PARLEY=1 stops here.
+# Parley's TURN server: `parley serve` (dist/, built first) with the TURN listener on 127.0.0.1:$1,
+# the same relay range, the same user, loopback peers allowed, no quota or bandwidth limit
+# (parley-serve.sh); PARLEY_CMD replaces that command.
 parley_start() {
-  if [ ! -d "$ROOT/src/turn" ] || ! ls "$ROOT"/src/turn/*server*.ts >/dev/null 2>&1; then
-    echo "turn-bench: Parley's TURN server is not in this checkout (src/turn/*server*.ts); run without PARLEY=1" >&2
-    return 1
-  fi
-  : "${PARLEY_CMD:?turn-bench: set PARLEY_CMD to the command that starts Parley with TURN on 127.0.0.1:\$TURN_PORT (relay $RELAY_MIN-$RELAY_MAX, user $USER/$PASS, realm $REALM, loopback peers allowed)}"
+  : "${PARLEY_CMD:=$HERE/parley-serve.sh}"
   TURN_PORT="$1" RELAY_MIN="$RELAY_MIN" RELAY_MAX="$RELAY_MAX" TURN_USER="$USER" TURN_PASS="$PASS" TURN_REALM="$REALM" \
     bash -c "exec $PARLEY_CMD" > "$OUT/parley.log" 2>&1 &
   echo $!
