@@ -266,9 +266,10 @@ describe('TurnServer', () => {
     assert.equal(Buffer.from(long.get(StunAttr.LIFETIME)!.value).readUInt32BE(0), 3600);
   });
 
-  it('refuses what it does not do: 400 without REQUESTED-TRANSPORT, 442 for TCP, 420 for DONT-FRAGMENT and an unknown comprehension-required attribute (listed in UNKNOWN-ATTRIBUTES)', async () => {
+  it('refuses what it does not do: 400 without REQUESTED-TRANSPORT, 442 for SCTP, 400 for TCP over UDP (RFC 6062 §5.1), 420 for DONT-FRAGMENT and an unknown comprehension-required attribute (listed in UNKNOWN-ATTRIBUTES)', async () => {
     assert.equal(code(await client().allocate(() => {})), 400);
-    assert.equal(code(await client().allocate((b) => b.add(StunAttr.REQUESTED_TRANSPORT, Uint8Array.of(6, 0, 0, 0)))), 442);
+    assert.equal(code(await client().allocate((b) => b.add(StunAttr.REQUESTED_TRANSPORT, Uint8Array.of(132, 0, 0, 0)))), 442);
+    assert.equal(code(await client().allocate((b) => b.add(StunAttr.REQUESTED_TRANSPORT, Uint8Array.of(6, 0, 0, 0)))), 400);
     const df = await client().allocate((b) => {
       udp(b);
       b.add(StunAttr.DONT_FRAGMENT, new Uint8Array(0));
