@@ -333,14 +333,14 @@ export class TurnServer {
       return fail([400, 'RESERVATION-TOKEN with EVEN-PORT or an address family']);
     }
     const families = this.families(familyAttr, additionalAttr, evenPort, token);
-    if (!Array.isArray(families)) return fail(families as ErrorAnswer);
+    if ('error' in families) return fail(families.error);
     // 7. quotas: "the server rejects the request with a 486 (Allocation Quota Reached) error"
     // (this user), 508 for the server's total (quotas.ts)
     const lease = this.quotas.acquire(auth.user);
     if (!lease.ok) return fail([lease.error.code, lease.error.code === 486 ? 'Allocation Quota Reached' : 'Insufficient Capacity']);
     let done = false;
     try {
-      done = await this.makeAllocation(src, m, auth, tuple, { tcp, families: families as Families, token, evenPort }, lease.value);
+      done = await this.makeAllocation(src, m, auth, tuple, { tcp, families: families.families, token, evenPort }, lease.value);
     } finally {
       if (!done) lease.value.release();
     }
@@ -351,25 +351,30 @@ export class TurnServer {
    * server has a relay address of it: the first must be served (440 when it cannot), the second
    * (ADDITIONAL-ADDRESS-FAMILY) is served when it can be, else named in ADDRESS-ERROR-CODE.
    */
-  private families(familyAttr: StunAttribute | undefined, additionalAttr: StunAttribute | undefined, evenPort: StunAttribute | undefined, token: StunAttribute | undefined): Families | ErrorAnswer {
+  private families(
+    familyAttr: StunAttribute | undefined,
+    additionalAttr: StunAttribute | undefined,
+    evenPort: StunAttribute | undefined,
+    token: StunAttribute | undefined,
+  ): { readonly families: Families } | { readonly error: ErrorAnswer } {
     // 6. "The server checks if the request contains both REQUESTED-ADDRESS-FAMILY and
     //    ADDITIONAL-ADDRESS-FAMILY attributes. If yes, then the server rejects the request with
     //    a 400 (Bad Request) error."
-    if (familyAttr !== undefined && additionalAttr !== undefined) return [400, 'Both REQUESTED-ADDRESS-FAMILY and ADDITIONAL-ADDRESS-FAMILY'];
+    if (familyAttr !== undefined && additionalAttr !== undefined) return { error: [400, 'Both REQUESTED-ADDRESS-FAMILY and ADDITIONAL-ADDRESS-FAMILY'] };
     if (additionalAttr !== undefined) {
       // "If yes, and the attribute value is 0x01 (IPv4 address family), then the server rejects
       // the request with a 400 (Bad Request) error."; RFC 8656 §18.11: "The attribute value of
       // 0x02 (IPv6 address) is the only valid value in Allocate request."
       const f = additionalAttr.value.length === 4 ? additionalAttr.value[0] : undefined;
-      if (f !== 0x02) return [400, 'ADDITIONAL-ADDRESS-FAMILY other than IPv6'];
+      if (f !== 0x02) return { error: [400, 'ADDITIONAL-ADDRESS-FAMILY other than IPv6'] };
       // 8. "The server checks if the request contains an EVEN-PORT attribute with the R bit set
       //    to 1. If yes, and the request also contains an ADDITIONAL-ADDRESS-FAMILY attribute,
       //    the server rejects the request with a 400 (Bad Request) error."
-      if (evenPort !== undefined && evenPort.value.length >= 1 && (evenPort.value[0]! & 0x80) !== 0) return [400, 'EVEN-PORT with R and ADDITIONAL-ADDRESS-FAMILY'];
+      if (evenPort !== undefined && evenPort.value.length >= 1 && (evenPort.value[0]! & 0x80) !== 0) return { error: [400, 'EVEN-PORT with R and ADDITIONAL-ADDRESS-FAMILY'] };
       // 7. without REQUESTED-ADDRESS-FAMILY IPv4 is asked; a dual allocation is served when at
       //    least one of its families is, the other named in ADDRESS-ERROR-CODE (below)
-      if (!this.o.relays.supports(4) && !this.o.relays.supports(6)) return [440, 'Address Family not Supported'];
-      return [4, 6];
+      if (!this.o.relays.supports(4) && !this.o.relays.supports(6)) return { error: [440, 'Address Family not Supported'] };
+      return { families: [4, 6] };
     }
     // RFC 8656 §7.2: without REQUESTED-ADDRESS-FAMILY, "the server MUST allocate an IPv4 relayed
     // transport address"
@@ -379,13 +384,13 @@ export class TurnServer {
       const f = familyAttr.value.length === 4 ? familyAttr.value[0] : undefined;
       if (f === 0x01) family = 4;
       else if (f === 0x02) family = 6;
-      else return [440, 'Address Family not Supported'];
+      else return { error: [440, 'Address Family not Supported'] };
     }
     // 7. "If the server does not support the address family requested by the client in
     //    REQUESTED-ADDRESS-FAMILY, or if the allocation of the requested address family is
     //    disabled by local policy, it MUST generate an Allocate error response [...] 440"
-    if (token === undefined && !this.o.relays.supports(family)) return [440, 'Address Family not Supported'];
-    return [family];
+    if (token === undefined && !this.o.relays.supports(family)) return { error: [440, 'Address Family not Supported'] };
+    return { families: [family] };
   }
 
   /** Steps 5, 6 and the success of RFC 8656 §7.2 (RFC 6062 §5.1 for TCP); true when the allocation was made. */
