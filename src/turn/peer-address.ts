@@ -29,8 +29,9 @@ export function checkPeerAddress(peers: PeerCheck, log: Logger, m: StunMessage, 
   }
   // ::ffff:a.b.c.d on an IPv6 allocation is an IPv4 peer: not reachable from an IPv6 relay (a
   // dual allocation reaches it from its IPv4 relayed address)
-  if (!allocation.hasFamily(verdict.address.includes(':') ? 6 : 4)) return [443, 'Peer Address Family Mismatch'];
-  return { family: peer.family, address: verdict.address, port: peer.port };
+  const family = verdict.address.includes(':') ? 6 : 4;
+  if (!allocation.hasFamily(family)) return [443, 'Peer Address Family Mismatch'];
+  return { family, address: verdict.address, port: peer.port };
 }
 
 export function isErrorAnswer(x: TransportAddress | ErrorAnswer): x is ErrorAnswer {

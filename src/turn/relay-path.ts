@@ -49,15 +49,17 @@ export class RelayPath {
       return;
     }
     const read = readXorAddress(peerAttr, m.transactionId);
-    // the relay socket of the peer's family (a dual allocation has two; a TCP allocation none)
-    const relay = read.ok ? a.udpRelay(read.value.family) : undefined;
-    if (!read.ok || relay === undefined) {
+    if (!read.ok) {
       a.counters.dropped++;
       this.stats.relayDropped++;
       return;
     }
     const verdict = this.o.peers.check(read.value.address);
-    if (!verdict.ok || !a.permissions.has(verdict.address, this.now) || !a.mayRelayToPeer(data.value.length, this.now)) {
+    // the relay socket of the peer's family in canonical form (::ffff:a.b.c.d is an IPv4 peer;
+    // a dual allocation has two sockets, a TCP allocation none); the family as spelled must be
+    // one of the allocation's too (443 for CreatePermission)
+    const relay = verdict.ok ? a.udpRelay(verdict.address.includes(':') ? 6 : 4) : undefined;
+    if (!verdict.ok || relay === undefined || a.udpRelay(read.value.family) === undefined || !a.permissions.has(verdict.address, this.now) || !a.mayRelayToPeer(data.value.length, this.now)) {
       a.counters.dropped++;
       this.stats.relayDropped++;
       return;

@@ -198,6 +198,8 @@ describe('TCP relaying (RFC 6062)', () => {
     const id = connectionId(ok);
     // "the same XOR-PEER-ADDRESS, and the resulting [...] connections are either pending or active": 446
     assert.equal(code(await control.transact(signed(StunMethod.Connect, peerAt('127.0.0.1', echoPort)))), 446);
+    // the control connection cannot become a data connection: 400, and it stays a control connection
+    assert.equal(code(await control.transact(signed(StunMethod.ConnectionBind, (b) => b.addUint32(StunAttr.CONNECTION_ID, id)))), 400);
     // an id that is no pending connection: 400, on its own connection
     assert.equal(code((await bind(id + 1)).answer), 400);
     const { client, answer } = await bind(id);

@@ -430,6 +430,11 @@ describe('TurnServer', () => {
       assert.ok(data.ok && data.value.method === StunMethod.Data);
       assert.deepEqual(xor(data.value, StunAttr.XOR_PEER_ADDRESS), { family: 6, address: '::1', port: peer6Port });
       assert.equal(Buffer.from(data.value.get(StunAttr.DATA)!.value).toString(), 'from ::1');
+      // ::ffff:127.0.0.1 is the IPv4 peer: its channel relays from the IPv4 relayed address
+      assert.equal(code(await c.transact(c.signed(StunMethod.ChannelBind, (b) => (channel(0x4001)(b), peerAttr('::ffff:127.0.0.1', peerPort)(b))))), 200);
+      c.send(channelData(0x4001, Buffer.from('mapped')));
+      for (let i = 0; i < 100 && peerGot.length < 2; i++) await wait(5);
+      assert.deepEqual([peerGot[1]?.data.toString(), peerGot[1]?.port], ['mapped', relayed[0]!.ok ? relayed[0]!.value.port : -1]);
     } finally {
       peer6.close();
     }

@@ -235,7 +235,10 @@ export class TurnServer {
         this.onAllocation(src, m);
         return;
       case StunMethod.ConnectionBind:
-        this.tcpRequests.connectionBind(src, m);
+        // RFC 6062 §4.4: a ConnectionBind comes on a new connection; one that holds an allocation
+        // is a control connection, and stays one (400)
+        if (this.table.get(fiveTupleKey(listener, address, port)) !== undefined) this.answers.unauthenticatedError(src, m, [400, 'ConnectionBind on a control connection']);
+        else this.tcpRequests.connectionBind(src, m);
         return;
       default:
         // RFC 8489 §6.3.1: "If the request is for an unknown method [...] 400 (Bad Request)"
