@@ -3,7 +3,8 @@
 // turnutils_stunclient (Binding); turnutils_uclient over UDP, TCP and TLS with a subscriber's
 // long-term credentials and with REST credentials, with channels and with Send indications,
 // echoed by turnutils_peer; a loopback peer the server does not allow (403); a wrong password and
-// an unknown user (401 alike, checked on the wire against Parley). Parley's listeners from slice
+// an unknown user (401 alike, checked on the wire against Parley); RFC 6062 TCP relaying
+// (uclient -T, relayScenarios' run). Parley's listeners from slice
 // 28, its relayed ports from slice 29 (turn-relay-ports.test.ts); coturn's from slice 28.
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
