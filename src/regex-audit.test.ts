@@ -37,10 +37,10 @@ const ROOT = fileURLToPath(new URL('..', import.meta.url));
  * Folders whose code sees text from the network: SIP messages and their grammar, digest, STUN/TURN messages, the
  * server (transport, WebSocket, auth, proxy, registrar, core), HTTP, the routing API and scripts
  * (which read request text), the load tool (which reads the answers of the server it tests),
- * the TURN server (peer addresses, usernames).
+ * the TURN server (peer addresses, usernames), and src/lib (source addresses, shared by both servers).
  * Configuration parsing (src/app, src/cli) is exempt.
  */
-const NETWORK_FOLDERS = ['src/sip', 'src/stun', 'src/sip-server', 'src/http', 'src/routing', 'src/load', 'src/turn', 'src/turn-check'];
+const NETWORK_FOLDERS = ['src/sip', 'src/stun', 'src/sip-server', 'src/http', 'src/routing', 'src/load', 'src/turn', 'src/turn-check', 'src/lib'];
 
 /** file → its regular expressions, as written, with what they see. Reviewed for issue 14. */
 const AUDITED: Record<string, Record<string, string>> = {
