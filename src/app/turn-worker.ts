@@ -192,7 +192,29 @@ async function main(port: MessagePort, data: TurnWorkerData): Promise<void> {
       up += a.counters.packetsToPeer;
       down += a.counters.packetsFromPeer;
     }
-    log.info({ allocations: server.allocationCount, packetsToPeers: up, packetsFromPeers: down, ...server.stats, heapUsedMB: Math.round(process.memoryUsage().heapUsed / 1048576) }, 'stats');
+    // stream connections: open, closed at once (max, perSource), closed late (messageTimeout), unframable
+    let streamConnections = 0;
+    const streamsRefused = { total: 0, perSource: 0 };
+    let streamTimeouts = 0;
+    let streamFramingErrors = 0;
+    for (const s of streams) {
+      streamConnections += s.size;
+      streamsRefused.total += s.refused.total;
+      streamsRefused.perSource += s.refused.perSource;
+      streamTimeouts += s.messageTimeouts;
+      streamFramingErrors += s.framingErrors;
+    }
+    log.info(
+      {
+        allocations: server.allocationCount,
+        packetsToPeers: up,
+        packetsFromPeers: down,
+        ...server.stats,
+        ...(streams.length > 0 ? { streamConnections, streamsRefused, streamTimeouts, streamFramingErrors } : {}),
+        heapUsedMB: Math.round(process.memoryUsage().heapUsed / 1048576),
+      },
+      'stats',
+    );
   }, config.log.statsInterval * 1000);
   statsTimer.unref();
 

@@ -343,6 +343,9 @@ describe('TURN and SIP share one failed-auth limiter (auth.failureLimit)', () =>
   });
 });
 
+/** The TURN thread's stats lines so far (every second here: log.statsInterval 1). */
+const turnStats = (parley: ParleyServer): Array<Record<string, unknown>> => parley.logs.filter((l) => l.module === 'turn' && l.msg === 'stats');
+
 /** Opens a TCP connection from `local` to the server; `closed` resolves when the server closes it. */
 async function tcpOpen(local: string, port: number): Promise<{ socket: Socket; closed: Promise<void>; isClosed: () => boolean; data: Buffer[] }> {
   const socket = connect({ host: '127.0.0.1', port, localAddress: local });
@@ -382,6 +385,8 @@ describe('TURN over TCP: connections per source and the message deadline (slowlo
     await until(() => other.data.length > 0, 'another source is answered');
     assert.equal(other.isClosed(), false);
     assert.ok(held.every((c) => !c.isClosed()), 'the connections held stay open');
+    // the TURN thread counts it
+    await until(() => turnStats(parley!).some((l) => (l.streamsRefused as { perSource?: number } | undefined)?.perSource === 1), 'a stats line counting the connection refused');
     for (const c of [...held, other]) c.socket.destroy();
   });
 
@@ -413,6 +418,7 @@ describe('TURN over TCP: connections per source and the message deadline (slowlo
     assert.equal(trickle.data.length, 0, 'the trickler got no answer');
     assert.equal(silent.data.length, 0);
     await until(() => goodAnswers() >= n, 'every Binding of the good connection is answered');
+    await until(() => turnStats(parley!).some((l) => l.streamTimeouts === 2), 'a stats line counting 2 connections closed late');
     assert.equal(good.isClosed(), false);
     good.socket.destroy();
   });
@@ -525,9 +531,8 @@ describe('TURN peer policy on the wire: every denied spelling on CreatePermissio
     );
     // nothing was relayed: the TURN thread's counters say so (every Send dropped, packets to peers
     // 0; they are logged every second) and the sink got nothing
-    const turnStats = (): Array<Record<string, unknown>> => parley!.logs.filter((l) => l.module === 'turn' && l.msg === 'stats');
-    await until(() => turnStats().some((l) => Number(l.relayDropped) >= cases.length), `a TURN stats line counting ${cases.length} Sends dropped`);
-    const stats = turnStats().find((l) => Number(l.relayDropped) >= cases.length)!;
+    await until(() => turnStats(parley!).some((l) => Number(l.relayDropped) >= cases.length), `a TURN stats line counting ${cases.length} Sends dropped`);
+    const stats = turnStats(parley!).find((l) => Number(l.relayDropped) >= cases.length)!;
     assert.equal(stats.packetsToPeers, 0, JSON.stringify(stats));
     assert.deepEqual(received, []);
   });
