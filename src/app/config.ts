@@ -248,12 +248,12 @@ export const CONFIG_SCHEMA: FieldSchema & { kind: 'object' } = {
         subscriberCache: { kind: 'integer', min: 0, max: 3600, default: 60, doc: 'Seconds a subscriber read for authentication (or found absent) is reused by a SIP thread. `parley user add/remove/passwd/import` tells a running server at once (control socket); a change made any other way counts after at most this long. 0: read the store every time.' },
         failureLimit: {
           kind: 'object',
-          doc: 'Brute-force protection.',
+          doc: 'Brute-force protection, one limiter for SIP, `POST /phone/turn-credentials` and the TURN server: failures on any of them count together, and a blocked source is refused by all.',
           fields: {
             enabled: { kind: 'boolean', default: true, doc: 'Block sources that fail authentication too often.' },
-            maxFailures: { kind: 'integer', min: 1, max: 100000, default: 10, doc: 'Failures allowed per source in the window: wrong passwords and unknown users in credentials, and what the routing script counts (the default script: requests from callers in other domains for users that do not exist).' },
+            maxFailures: { kind: 'integer', min: 1, max: 100000, default: 10, doc: 'Failures allowed per source in the window: wrong passwords and unknown users in credentials (SIP digest, the TURN credentials route\'s Basic login, TURN long-term and REST credentials), and what the routing script counts (the default script: requests from callers in other domains for users that do not exist).' },
             window: { kind: 'integer', min: 1, max: 86400, default: 60, doc: 'Seconds over which failures are counted.' },
-            blockTime: { kind: 'integer', min: 1, max: 86400, default: 300, doc: 'Seconds a source is answered 403 once over the limit (logged once per block).' },
+            blockTime: { kind: 'integer', min: 1, max: 86400, default: 300, doc: 'Seconds a source is refused once over the limit (logged once per block): SIP answers 403, the TURN credentials route 429, the TURN server nothing at all.' },
           },
         },
       },
