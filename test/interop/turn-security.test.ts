@@ -13,6 +13,7 @@ import { connect, type Socket } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { computeDigestResponse } from '../../src/sip/index.js';
 import { parseStunMessage, readErrorCode, StunAttr, StunMessageBuilder, StunMethod, type StunMessage } from '../../src/stun/index.js';
+import { runUclient, skipWithoutCoturn, startTurnPeer, type TurnPeer } from './support/coturn.js';
 import { ParleyServer, stopCleanly } from './support/parley.js';
 import { portPool } from './support/ports.js';
 import { digestParams } from './support/sip-trace.js';
@@ -536,6 +537,32 @@ describe('TURN peer policy on the wire: every denied spelling on CreatePermissio
     assert.equal(stats.packetsToPeers, 0, JSON.stringify(stats));
     assert.deepEqual(received, []);
   });
+});
+
+describe("TURN peer policy against coturn's turnutils_uclient: the spellings of CVE-2020-26262 and CVE-2026-27624", { skip: skipWithoutCoturn() }, () => {
+  let parley: ParleyServer | undefined;
+  let turnPort = 0;
+  let peer: TurnPeer | undefined;
+
+  before(async () => {
+    ({ parley, turnPort } = await startParley({}));
+    peer = await startTurnPeer(pool, { ipv6: IPV6 });
+  });
+  after(async () => {
+    await peer?.stop();
+    await stopCleanly(parley);
+  });
+
+  // the commands turn-coturn.test.ts runs against coturn 4.6.1, which lets ::ffff:127.0.0.1 and
+  // ::127.0.0.1 through on an IPv6 allocation; Parley refuses every one with 403
+  for (const spelling of ['127.0.0.1', '0.0.0.0', '::1', '::', '::ffff:127.0.0.1', '::127.0.0.1']) {
+    const v6 = spelling.includes(':');
+    it(`${spelling}${v6 ? ' (IPv6 allocation, -x)' : ''}: refused with 403, nothing relayed`, { skip: v6 && !IPV6 ? 'no IPv6 loopback here' : false }, async () => {
+      const r = await runUclient({ host: '127.0.0.1', port: turnPort, transport: 'udp', ...ALICE, peer: peer!, peerAddress: spelling, ...(v6 ? { ipv6Relay: true } : {}), messages: 3, timeoutMs: 10_000 });
+      assert.ok(r.errors.some((e) => e.includes('error 403')), r.describe());
+      assert.equal(r.received ?? 0, 0, r.describe());
+    });
+  }
 });
 
 describe("TURN peer policy on the wire: Parley's own listening address stays denied under a wider allow", () => {
