@@ -5,7 +5,8 @@
 // every denied peer spelling the issue names, on CreatePermission, ChannelBind and Send; and no
 // unauthenticated answer larger than its request but the documented exceptions. The attacker is a
 // raw client built from src/stun (and a raw SIP REGISTER), bound to its own loopback address
-// (127.0.0.2 ...) so that each test is a source of its own. Ports from slice 31.
+// (127.0.0.2 ...) so that each test is a source of its own, and coturn's turnutils_uclient for the
+// CVE spellings (the commands turn-coturn.test.ts runs against coturn). Ports from slice 31.
 import assert from 'node:assert/strict';
 import { createHash, createHmac, randomBytes, randomUUID } from 'node:crypto';
 import { createSocket, type Socket as UdpSocket } from 'node:dgram';
