@@ -25,5 +25,5 @@ export {
   icmpValue, readUnknownAttributes, unknownAttributesValue, TEXT_LIMITS, readText, readUserHash,
 } from './attribute-values.js';
 export { CHANNEL_DATA_HEADER_SIZE, parseChannelData, buildChannelData, writeChannelDataHeader } from './channel-data.js';
-export { StunStreamFramer, type StunStreamHandlers } from './stream-framer.js';
+export { RFC5766_MAX_CHANNEL_NUMBER, StunStreamFramer, type StunStreamFramerOptions, type StunStreamHandlers } from './stream-framer.js';
 export { packetKind, type PacketKind } from './demux.js';
