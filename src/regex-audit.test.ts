@@ -97,11 +97,6 @@ const AUDITED: Record<string, Record<string, string>> = {
     '/;rport=\\d+/': 'Via we built',
   },
   'src/routing/trace-store.ts': { '/^\\./': 'Call-ID (encoded)', '/[^A-Za-z0-9_-]/g': 'method: one class' },
-  'src/lib/source-prefix.ts': {
-    '/^(\\d+)\\.(\\d+)\\.(\\d+)\\.(\\d+)$/': 'source address tail: anchored (was unanchored: quadratic)',
-    '/^[0-9a-f]{1,4}$/i': 'IPv6 group: bounded',
-    '/^::ffff:([0-9a-f]{1,4}):([0-9a-f]{1,4})$/': 'source address: bounded',
-  },
   'src/sip-server/auth/nonce-manager.ts': { '/^[A-Za-z0-9_-]+$/': 'nonce from Authorization: one run' },
   'src/sip-server/proxy/dns-resolver.ts': { '/^\\[(.*)\\]$/': 'host of a URI: anchored, one run' },
   'src/sip-server/proxy/route-signature.ts': { '/^[0-9a-f]+$/': 'rrsig parameter of a Route: anchored, one run' },

@@ -10,7 +10,7 @@ export {
 export { StunAttr, attributeName, isComprehensionRequired, unknownComprehensionRequired, type StunAttrName } from './attribute-types.js';
 export { StunMessageBuilder } from './builder.js';
 export { readAddress, readXorAddress, FAMILY_IPV4, FAMILY_IPV6, type TransportAddress } from './address.js';
-export { ipv4Bytes, ipv6Bytes, formatIpv4, formatIpv6 } from './ip-address.js';
+export { ipv4Bytes, ipv6Bytes, formatIpv4, formatIpv6 } from '../lib/ip-address.js';
 export { verifyMessageIntegrity, verifyMessageIntegritySha256, MESSAGE_INTEGRITY_SIZE, MESSAGE_INTEGRITY_SHA256_SIZE } from './integrity.js';
 export { verifyFingerprint, FINGERPRINT_XOR } from './fingerprint.js';
 export { readErrorCode, STUN_REASONS } from './error-code.js';
