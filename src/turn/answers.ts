@@ -66,8 +66,8 @@ export class Answers {
     // DEVIATION(issue 16 "no amplification"): a challenge (401, 438) is sent even when it is
     // larger than the request: its REALM and NONCE are what a client needs to authenticate at
     // all, and turnutils_uclient's first Allocate (60 bytes) or a browser's (28) is smaller than
-    // any challenge that carries them. It is 20 + 20 (ERROR-CODE) + 4 + realm + 44 (NONCE) + 12
-    // (PASSWORD-ALGORITHMS) bytes (+8 with FINGERPRINT), the realm padded to 4: 112 for a realm
+    // any challenge that carries them. It is 20 + 20 (ERROR-CODE) + 4 + realm + 48 (NONCE) + 12
+    // (PASSWORD-ALGORITHMS) bytes (+8 with FINGERPRINT), the realm padded to 4: 116 for a realm
     // of 12 characters. No SOFTWARE, and a source that keeps failing is blocked (limiter).
     if (!challenge && bytes.length > m.bytes.length) {
       this.stats.amplificationDrops++;

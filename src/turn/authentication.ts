@@ -103,7 +103,7 @@ export class RequestAuthentication {
     // "If the NONCE is no longer valid, the server MUST generate an error response with an error
     // code of 438 (Stale Nonce). This response MUST include NONCE, REALM, and PASSWORD-ALGORITHMS
     // attributes"
-    if (this.o.nonces.check(utf8(nonce.value), src.address, src.port) !== 'valid') {
+    if (this.o.nonces.check(utf8(nonce.value), src.address) !== 'valid') {
       this.answers.challenge(src, m, 438, 'Stale Nonce');
       return undefined;
     }

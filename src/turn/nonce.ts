@@ -1,14 +1,19 @@
 /**
  * Nonces of the long-term credential mechanism (RFC 8489 §9.2), stateless: the nonce cookie with
- * this server's security features, the expiry time, and an HMAC of both with the client's address
- * and port under a secret of this server, so that any nonce this server made for this client is
- * recognised without a table, and an old one is stale.
+ * this server's security features, the expiry time, the client's port, and an HMAC of these with
+ * the client's address under a secret of this server, so that any nonce this server made for this
+ * client is recognised without a table, and an old one is stale.
  *
  * RFC 8489 §9.2: "the nonce [...] is used to enable the server to detect that a request is
  * recent and [...] should be valid for a limited time."
  *
- *   obMatJos2AAAD  0000a1b2  0123456789abcdef
- *   cookie+features expiry   MAC(cookie, features, expiry, address, port)
+ *   obMatJos2AAAD  6a1b2c3d  c350  0123456789abcdef
+ *   cookie+features expiry   port  MAC(cookie+features, expiry, port, address)
+ *
+ * RFC 8489 §9.2.4: "The server MUST NOT choose the same NONCE for two requests unless they have
+ * the same source IP address and port": the port is in the nonce. It is not checked against the
+ * port of a later request: a client may take its nonce from one socket to another of the same
+ * address (as before RFC 8489), and a 5-tuple's allocation is bound by the 5-tuple anyway.
  *
  * The MAC covers the cookie and its feature bits: a nonce whose bits were changed on the way (to
  * make the client believe SHA-256 or USERHASH are not offered, a bid-down) is not one of ours and
@@ -17,10 +22,12 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { nonceCookie, PasswordAlgorithm, passwordAlgorithmsValue, SecurityFeature } from '../stun/credentials.js';
 
-/** Characters of a nonce after the 13 of the cookie: 8 hex digits of the expiry (seconds), 16 of the MAC. */
+/** Characters of a nonce: 13 of the cookie, 8 hex digits of the expiry (seconds), 4 of the port, 16 of the MAC. */
 const COOKIE_CHARS = 13;
 const EXPIRY_DIGITS = 8;
+const PORT_DIGITS = 4;
 const MAC_DIGITS = 16;
+const NONCE_CHARS = COOKIE_CHARS + EXPIRY_DIGITS + PORT_DIGITS + MAC_DIGITS;
 
 /**
  * The security features of this server's nonces (RFC 8489 §18.1): password algorithms
@@ -53,34 +60,31 @@ export class NonceIssuer {
     this.cookie = nonceCookie(features);
   }
 
-  /**
-   * A fresh nonce for a client at `address`:`port`. RFC 8489 §9.2.4: "The server MUST NOT choose
-   * the same NONCE for two requests unless they have the same source IP address and port."
-   */
+  /** A fresh nonce for a client at `address`:`port`. */
   issue(address: string, port: number): string {
     const expiry = Math.ceil((this.now() + this.lifetimeMs) / 1000)
       .toString(16)
       .padStart(EXPIRY_DIGITS, '0');
-    return this.cookie + expiry + this.mac(this.cookie, expiry, address, port);
+    const p = (port & 0xffff).toString(16).padStart(PORT_DIGITS, '0');
+    return this.cookie + expiry + p + this.mac(this.cookie + expiry + p, address);
   }
 
   /**
-   * `valid` for a nonce this server issued to this address and port that has not expired;
-   * `stale` otherwise (expired, made for another client, changed, or not one of ours): RFC 8489
-   * §9.2.4 answers both with 438 and a new nonce, and the client retries with it.
+   * `valid` for a nonce this server issued to this address that has not expired; `stale`
+   * otherwise (expired, made for another address, changed, or not one of ours): RFC 8489 §9.2.4
+   * answers both with 438 and a new nonce, and the client retries with it.
    */
-  check(nonce: string, address: string, port: number): NonceCheck {
-    if (nonce.length !== COOKIE_CHARS + EXPIRY_DIGITS + MAC_DIGITS) return 'stale';
-    const cookie = nonce.slice(0, COOKIE_CHARS);
-    const expiry = nonce.slice(COOKIE_CHARS, COOKIE_CHARS + EXPIRY_DIGITS);
-    const expected = Buffer.from(this.mac(cookie, expiry, address, port));
-    const given = Buffer.from(nonce.slice(COOKIE_CHARS + EXPIRY_DIGITS));
+  check(nonce: string, address: string): NonceCheck {
+    if (nonce.length !== NONCE_CHARS) return 'stale';
+    const signed = nonce.slice(0, NONCE_CHARS - MAC_DIGITS);
+    const expected = Buffer.from(this.mac(signed, address));
+    const given = Buffer.from(nonce.slice(NONCE_CHARS - MAC_DIGITS));
     if (given.length !== expected.length || !timingSafeEqual(given, expected)) return 'stale';
-    const seconds = Number.parseInt(expiry, 16);
+    const seconds = Number.parseInt(nonce.slice(COOKIE_CHARS, COOKIE_CHARS + EXPIRY_DIGITS), 16);
     return Number.isFinite(seconds) && seconds * 1000 > this.now() ? 'valid' : 'stale';
   }
 
-  private mac(cookie: string, expiry: string, address: string, port: number): string {
-    return createHmac('sha256', this.secret).update(cookie).update(expiry).update('\0').update(address).update('\0').update(String(port)).digest('hex').slice(0, MAC_DIGITS);
+  private mac(signed: string, address: string): string {
+    return createHmac('sha256', this.secret).update(signed).update('\0').update(address).digest('hex').slice(0, MAC_DIGITS);
   }
 }
