@@ -72,6 +72,8 @@ export function turnCredentials(
         return r.ok ? { keys: r.value.keys, user: r.value.user } : undefined;
       }
       const s = await subscribers.get(username, realm);
+      // DEVIATION(RFC 8489 §9.2.2): the stored HA1 hashed the password as typed, not its
+      // OpaqueString (RFC 8265): the same key but for non-ASCII spaces or non-NFC text
       const key = s === undefined ? undefined : keyFromHa1(algorithm === 'sha256' ? s.ha1Sha256 : s.ha1Md5);
       return key === undefined ? undefined : { keys: [key], user: username };
     },
