@@ -14,22 +14,24 @@ export interface PeerCheck {
 }
 
 /** The peer in canonical form, or the error to answer. */
-export function checkPeerAddress(peers: PeerCheck, log: Logger, m: StunMessage, attr: StunAttribute, family: 4 | 6): TransportAddress | ErrorAnswer {
+export function checkPeerAddress(peers: PeerCheck, log: Logger, m: StunMessage, attr: StunAttribute, allocation: { hasFamily(family: 4 | 6): boolean }): TransportAddress | ErrorAnswer {
   const read = readXorAddress(attr, m.transactionId);
   if (!read.ok) return [400, 'Malformed XOR-PEER-ADDRESS'];
   const peer = read.value;
   // RFC 8656 §9.2: "If the XOR-PEER-ADDRESS attribute contains an address of an address family
   // that is not the same as that of a relayed transport address for the allocation, the server
   // MUST generate an error response with the 443 (Peer Address Family Mismatch) response code."
-  if (peer.family !== family) return [443, 'Peer Address Family Mismatch'];
+  if (!allocation.hasFamily(peer.family)) return [443, 'Peer Address Family Mismatch'];
   const verdict = peers.check(peer.address);
   if (!verdict.ok) {
     log.debug({ peer: peer.address, canonical: verdict.address, reason: verdict.reason }, 'TURN peer denied');
     return [403, 'Forbidden'];
   }
-  // ::ffff:a.b.c.d on an IPv6 allocation is an IPv4 peer: not reachable from an IPv6 relay
-  if ((verdict.address.includes(':') ? 6 : 4) !== family) return [443, 'Peer Address Family Mismatch'];
-  return { family: peer.family, address: verdict.address, port: peer.port };
+  // ::ffff:a.b.c.d on an IPv6 allocation is an IPv4 peer: not reachable from an IPv6 relay (a
+  // dual allocation reaches it from its IPv4 relayed address)
+  const family = verdict.address.includes(':') ? 6 : 4;
+  if (!allocation.hasFamily(family)) return [443, 'Peer Address Family Mismatch'];
+  return { family, address: verdict.address, port: peer.port };
 }
 
 export function isErrorAnswer(x: TransportAddress | ErrorAnswer): x is ErrorAnswer {

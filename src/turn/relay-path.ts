@@ -49,20 +49,24 @@ export class RelayPath {
       return;
     }
     const read = readXorAddress(peerAttr, m.transactionId);
-    if (!read.ok || read.value.family !== a.family) {
+    if (!read.ok) {
       a.counters.dropped++;
       this.stats.relayDropped++;
       return;
     }
     const verdict = this.o.peers.check(read.value.address);
-    if (!verdict.ok || !a.permissions.has(verdict.address, this.now) || !a.mayRelayToPeer(data.value.length, this.now)) {
+    // the relay socket of the peer's family in canonical form (::ffff:a.b.c.d is an IPv4 peer;
+    // a dual allocation has two sockets, a TCP allocation none); the family as spelled must be
+    // one of the allocation's too (443 for CreatePermission)
+    const relay = verdict.ok ? a.udpRelay(verdict.address.includes(':') ? 6 : 4) : undefined;
+    if (!verdict.ok || relay === undefined || a.udpRelay(read.value.family) === undefined || !a.permissions.has(verdict.address, this.now) || !a.mayRelayToPeer(data.value.length, this.now)) {
       a.counters.dropped++;
       this.stats.relayDropped++;
       return;
     }
     a.counters.bytesToPeer += data.value.length;
     a.counters.packetsToPeer++;
-    a.relay.socket.send(data.value, read.value.port, verdict.address);
+    relay.socket.send(data.value, read.value.port, verdict.address);
   }
 
   /**
@@ -78,14 +82,15 @@ export class RelayPath {
     }
     const length = (msg[2]! << 8) | msg[3]!;
     const binding = a.channels.byChannel((msg[0]! << 8) | msg[1]!, this.now);
-    if (binding === undefined || 4 + length > msg.length || !a.permissions.has(binding.peer.address, this.now) || !a.mayRelayToPeer(length, this.now)) {
+    const relay = binding === undefined ? undefined : a.udpRelay(binding.peer.family);
+    if (binding === undefined || relay === undefined || 4 + length > msg.length || !a.permissions.has(binding.peer.address, this.now) || !a.mayRelayToPeer(length, this.now)) {
       a.counters.dropped++;
       this.stats.relayDropped++;
       return;
     }
     a.counters.bytesToPeer += length;
     a.counters.packetsToPeer++;
-    a.relay.socket.send(msg.subarray(4, 4 + length), binding.peer.port, binding.peer.address);
+    relay.socket.send(msg.subarray(4, 4 + length), binding.peer.port, binding.peer.address);
   }
 
   /**
@@ -93,7 +98,7 @@ export class RelayPath {
    * address; as ChannelData when a channel is bound to the peer's transport address, else in a
    * Data indication (XOR-PEER-ADDRESS, DATA).
    */
-  fromPeer(a: Allocation, data: Buffer, address: string, port: number): void {
+  fromPeer(a: Allocation, family: 4 | 6, data: Buffer, address: string, port: number): void {
     if (!a.permissions.has(address, this.now) || !a.mayRelayFromPeer(data.length, this.now)) {
       a.counters.dropped++;
       this.stats.relayDropped++;
@@ -115,7 +120,7 @@ export class RelayPath {
     }
     // header, XOR-PEER-ADDRESS (IPv6: 24 bytes), DATA header and padded data: one buffer, no growth
     const indication = new StunMessageBuilder(StunMethod.Data, 'indication', randomBytesFromPool(12), 52 + data.length)
-      .addXorAddress(StunAttr.XOR_PEER_ADDRESS, { family: a.family, address, port })
+      .addXorAddress(StunAttr.XOR_PEER_ADDRESS, { family, address, port })
       .add(StunAttr.DATA, data)
       .build();
     t.listener.send(indication, t.clientPort, t.clientAddress);

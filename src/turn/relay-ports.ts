@@ -5,6 +5,7 @@
  * client asks for EVEN-PORT, and with the next port held for a later allocation when it sets R.
  */
 import { createSocket, type Socket } from 'node:dgram';
+import { createServer, type Server } from 'node:net';
 
 /** One relay socket: the relayed transport address of an allocation, on this host. */
 export interface RelaySocket {
@@ -24,6 +25,16 @@ export interface RelayPortsOptions {
   readonly maxPort: number;
   /** Random integer in [0, n) (tests make it predictable). */
   readonly random?: (n: number) => number;
+}
+
+/** The relayed transport address of a TCP allocation (RFC 6062): a listening socket. */
+export interface TcpRelaySocket {
+  readonly family: 4 | 6;
+  readonly address: string;
+  readonly port: number;
+  /** The listening server (the TCP relay sets its 'connection' listener). */
+  readonly server: Server;
+  close(): void;
 }
 
 /** Ports tried before an Allocate is answered 508 (Insufficient Capacity). */
@@ -76,6 +87,25 @@ export class RelayPorts {
     }
     return undefined;
   }
+
+  /**
+   * A TCP listening socket on a random free port of the range, for an RFC 6062 allocation (its
+   * relayed transport address: peers connect to it, and Connect dials out from its IP address).
+   * Undefined when none could be bound.
+   */
+  async openTcp(family: 4 | 6): Promise<TcpRelaySocket | undefined> {
+    const address = this.options.addresses[family];
+    if (address === undefined) return undefined;
+    const { minPort, maxPort } = this.options;
+    if (maxPort === 0) return bindTcpRelay(family, address, 0);
+    const count = maxPort - minPort + 1;
+    const start = this.random(count);
+    for (let i = 0; i < Math.min(ATTEMPTS, count); i++) {
+      const socket = await bindTcpRelay(family, address, minPort + ((start + i) % count));
+      if (socket !== undefined) return socket;
+    }
+    return undefined;
+  }
 }
 
 /**
@@ -114,6 +144,24 @@ function bindRelay(family: 4 | 6, address: string, port: number): Promise<RelayS
           }
         },
       });
+    });
+  });
+}
+
+/** A TCP server listening on address:port, or undefined when the port is taken. */
+function bindTcpRelay(family: 4 | 6, address: string, port: number): Promise<TcpRelaySocket | undefined> {
+  return new Promise((resolve) => {
+    const server = createServer({ pauseOnConnect: true });
+    const onError = (): void => {
+      server.close();
+      resolve(undefined);
+    };
+    server.once('error', onError);
+    server.listen({ port, host: address, exclusive: true, ipv6Only: family === 6, backlog: 16 }, () => {
+      server.off('error', onError);
+      server.on('error', () => {});
+      const a = server.address();
+      resolve({ family, address, port: typeof a === 'object' && a !== null ? a.port : port, server, close: () => server.close() });
     });
   });
 }

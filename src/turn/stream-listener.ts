@@ -55,12 +55,20 @@ export class StreamListener {
     this.connections.add(socket);
     socket.setNoDelay(true);
     socket.setTimeout(this.o.idleTimeoutMs, () => socket.destroy());
+    /** RFC 6062 §5.4: a client data connection now; its bytes are no longer framed here. */
+    let data = false;
     const listener: TurnListener = {
       id: this.nextId++,
       transport: this.o.transport,
       address: socket.localAddress ?? '',
       port: socket.localPort ?? 0,
       stream: true,
+      dataConnection: () => {
+        data = true;
+        // a data connection may be as quiet as the TCP session it carries
+        socket.setTimeout(0);
+        return socket;
+      },
       send: (data) => {
         if (socket.destroyed) return;
         if (Array.isArray(data)) {
@@ -78,6 +86,7 @@ export class StreamListener {
       onChannelData: (_channel, data) => turn.receive(listener, new Uint8Array(data.buffer, data.byteOffset - 4, data.length + 4), address, port),
     });
     socket.on('data', (chunk: Buffer) => {
+      if (data) return;
       const error = framer.push(chunk);
       if (error !== undefined) {
         this.framingErrors++;

@@ -8,6 +8,7 @@ import { afterEach, beforeEach, describe, it } from 'node:test';
 import { FakeClock } from '../../test/support/fake-clock.js';
 import {
   parseStunMessage,
+  readAddressErrorCode,
   readErrorCode,
   readXorAddress,
   StunAttr,
@@ -298,9 +299,10 @@ describe('TurnServer', () => {
     assert.equal(Buffer.from(long.get(StunAttr.LIFETIME)!.value).readUInt32BE(0), 3600);
   });
 
-  it('refuses what it does not do: 400 without REQUESTED-TRANSPORT, 442 for TCP, 420 for DONT-FRAGMENT and an unknown comprehension-required attribute (listed in UNKNOWN-ATTRIBUTES)', async () => {
+  it('refuses what it does not do: 400 without REQUESTED-TRANSPORT, 442 for SCTP, 400 for TCP over UDP (RFC 6062 §5.1), 420 for DONT-FRAGMENT and an unknown comprehension-required attribute (listed in UNKNOWN-ATTRIBUTES)', async () => {
     assert.equal(code(await client().allocate(() => {})), 400);
-    assert.equal(code(await client().allocate((b) => b.add(StunAttr.REQUESTED_TRANSPORT, Uint8Array.of(6, 0, 0, 0)))), 442);
+    assert.equal(code(await client().allocate((b) => b.add(StunAttr.REQUESTED_TRANSPORT, Uint8Array.of(132, 0, 0, 0)))), 442);
+    assert.equal(code(await client().allocate((b) => b.add(StunAttr.REQUESTED_TRANSPORT, Uint8Array.of(6, 0, 0, 0)))), 400);
     const df = await client().allocate((b) => {
       udp(b);
       b.add(StunAttr.DONT_FRAGMENT, new Uint8Array(0));
@@ -417,6 +419,81 @@ describe('TurnServer', () => {
     const c = client();
     await c.allocate();
     assert.equal(code(await c.transact(c.signed(StunMethod.CreatePermission, peerAttr('::1', 9)))), 443);
+  });
+
+  it('ADDITIONAL-ADDRESS-FAMILY (RFC 8656 §7.2): an IPv4 and an IPv6 relayed address in one allocation, each family relayed from its own, both ways', async () => {
+    const dual = (b: StunMessageBuilder): void => void (udp(b), b.add(StunAttr.ADDITIONAL_ADDRESS_FAMILY, Uint8Array.of(2, 0, 0, 0)));
+    const c = client();
+    const ok = await c.allocate(dual);
+    assert.equal(code(ok), 200);
+    const relayed = ok.attributes.filter((a) => a.type === StunAttr.XOR_RELAYED_ADDRESS).map((a) => readXorAddress(a, ok.transactionId));
+    assert.deepEqual(
+      relayed.map((r) => (r.ok ? [r.value.family, r.value.address] : undefined)),
+      [
+        [4, '127.0.0.1'],
+        [6, '::1'],
+      ],
+    );
+    assert.equal(ok.get(StunAttr.ADDRESS_ERROR_CODE), undefined);
+    assert.match(server.allocations()[0]!.relayed, /^127\.0\.0\.1:\d+ \[::1\]:\d+$/);
+    const peer6 = createSocket({ type: 'udp6', ipv6Only: true });
+    const peer6Got: Array<{ data: Buffer; port: number }> = [];
+    peer6.on('message', (data, rinfo) => peer6Got.push({ data, port: rinfo.port }));
+    await new Promise<void>((r) => peer6.bind(0, '::1', () => r()));
+    try {
+      const peer6Port = peer6.address().port;
+      assert.equal(code(await c.transact(c.signed(StunMethod.CreatePermission, (b) => (peerAttr('127.0.0.1', peerPort)(b), peerAttr('::1', peer6Port)(b))))), 200);
+      for (const [address, port] of [
+        ['127.0.0.1', peerPort],
+        ['::1', peer6Port],
+      ] as const) {
+        const b = new StunMessageBuilder(StunMethod.Send, 'indication', randomBytes(12));
+        peerAttr(address, port)(b);
+        c.send(b.add(StunAttr.DATA, Buffer.from(`to ${address}`)).build());
+      }
+      for (let i = 0; i < 100 && (peerGot.length === 0 || peer6Got.length === 0); i++) await wait(5);
+      assert.deepEqual([peerGot[0]?.data.toString(), peerGot[0]?.port], ['to 127.0.0.1', relayed[0]!.ok ? relayed[0]!.value.port : -1]);
+      assert.deepEqual([peer6Got[0]?.data.toString(), peer6Got[0]?.port], ['to ::1', relayed[1]!.ok ? relayed[1]!.value.port : -1]);
+      // the IPv6 peer answers to the IPv6 relayed address: a Data indication naming it
+      const before = c.got.length;
+      peer6.send(Buffer.from('from ::1'), peer6Got[0]!.port, '::1');
+      for (let i = 0; i < 100 && c.got.length === before; i++) await wait(5);
+      const data = parseStunMessage(c.got[before]!);
+      assert.ok(data.ok && data.value.method === StunMethod.Data);
+      assert.deepEqual(xor(data.value, StunAttr.XOR_PEER_ADDRESS), { family: 6, address: '::1', port: peer6Port });
+      assert.equal(Buffer.from(data.value.get(StunAttr.DATA)!.value).toString(), 'from ::1');
+      // ::ffff:127.0.0.1 is the IPv4 peer: its channel relays from the IPv4 relayed address
+      assert.equal(code(await c.transact(c.signed(StunMethod.ChannelBind, (b) => (channel(0x4001)(b), peerAttr('::ffff:127.0.0.1', peerPort)(b))))), 200);
+      c.send(channelData(0x4001, Buffer.from('mapped')));
+      for (let i = 0; i < 100 && peerGot.length < 2; i++) await wait(5);
+      assert.deepEqual([peerGot[1]?.data.toString(), peerGot[1]?.port], ['mapped', relayed[0]!.ok ? relayed[0]!.value.port : -1]);
+    } finally {
+      peer6.close();
+    }
+  });
+
+  it('ADDITIONAL-ADDRESS-FAMILY: 400 with REQUESTED-ADDRESS-FAMILY, for IPv4, with EVEN-PORT R or a RESERVATION-TOKEN; a family the server has no relay address for is named in ADDRESS-ERROR-CODE (440), the other served', async () => {
+    const additional = (value: number) => (b: StunMessageBuilder) => void b.add(StunAttr.ADDITIONAL_ADDRESS_FAMILY, Uint8Array.of(value, 0, 0, 0));
+    const refused = async (add: (b: StunMessageBuilder) => void): Promise<number | undefined> => code(await client().allocate((b) => (udp(b), add(b))));
+    assert.equal(await refused((b) => (additional(2)(b), b.add(StunAttr.REQUESTED_ADDRESS_FAMILY, Uint8Array.of(1, 0, 0, 0)))), 400);
+    assert.equal(await refused(additional(1)), 400);
+    assert.equal(await refused((b) => (additional(2)(b), b.add(StunAttr.EVEN_PORT, Uint8Array.of(0x80)))), 400);
+    assert.equal(await refused((b) => (additional(2)(b), b.add(StunAttr.RESERVATION_TOKEN, new Uint8Array(8)))), 400);
+    for (const [served, missing] of [
+      [4, 6],
+      [6, 4],
+    ] as const) {
+      start({ relays: new RelayPorts({ addresses: served === 4 ? { 4: '127.0.0.1' } : { 6: '::1' }, minPort: 0, maxPort: 0 }) });
+      const ok = await client().allocate((b) => (udp(b), additional(2)(b)));
+      assert.equal(code(ok), 200, `only IPv${served}`);
+      const relayed = ok.attributes.filter((a) => a.type === StunAttr.XOR_RELAYED_ADDRESS);
+      assert.equal(relayed.length, 1);
+      assert.equal(xor(ok, StunAttr.XOR_RELAYED_ADDRESS).family, served);
+      assert.deepEqual(readAddressErrorCode(ok.get(StunAttr.ADDRESS_ERROR_CODE)!), { ok: true, value: { family: missing, code: 440, reason: 'Address Family not Supported' } });
+    }
+    // no relay address at all: 440
+    start({ relays: new RelayPorts({ addresses: {}, minPort: 0, maxPort: 0 }) });
+    assert.equal(code(await client().allocate((b) => (udp(b), additional(2)(b)))), 440);
   });
 
   it('binds channels 0x4000-0x7FFF only, and refuses to rebind a number or a peer to another', async () => {

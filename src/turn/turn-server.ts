@@ -15,7 +15,7 @@
 import type { Clock } from '../lib/clock.js';
 import { silentLogger, type Logger } from '../lib/logger.js';
 import { randomBytesFromPool } from '../lib/random-pool.js';
-import { StunAttr, StunMessageBuilder, StunMethod, parseStunMessage, unknownComprehensionRequired, type StunAttribute, type StunMessage, type TransportAddress } from '../stun/index.js';
+import { addressErrorCodeValue, StunAttr, StunMessageBuilder, StunMethod, parseStunMessage, unknownComprehensionRequired, type StunAttribute, type StunMessage, type TransportAddress } from '../stun/index.js';
 import { Allocation, type AllocationInfo } from './allocation.js';
 import { AllocationTable } from './allocation-table.js';
 import { Answers, type Authenticated, type ErrorAnswer, type Source } from './answers.js';
@@ -24,11 +24,14 @@ import { MAX_CHANNEL, MIN_CHANNEL, peerKey } from './channels.js';
 import { fiveTuple, fiveTupleKey, type FiveTuple, type TurnListener } from './five-tuple.js';
 import type { NonceIssuer } from './nonce.js';
 import { checkPeerAddress, isErrorAnswer, type PeerCheck } from './peer-address.js';
-import type { RelayPorts, RelaySocket } from './relay-ports.js';
+import type { RelayPorts, RelaySocket, TcpRelaySocket } from './relay-ports.js';
 import { RelayPath } from './relay-path.js';
 import { AllocationQuotas, type QuotaLease } from './quotas.js';
 import { newTurnStats, type TurnStats } from './server-stats.js';
+import { ConnectionIds, TcpRelay } from './tcp-relay.js';
+import { TcpRequests } from './tcp-requests.js';
 import type { TurnCredentials } from './turn-credentials.js';
+import type { Socket } from 'node:net';
 
 export type { AuthFailureLimit, PeerCheck, TurnStats };
 
@@ -48,12 +51,16 @@ export interface TurnServerOptions {
   /** Bytes per second per allocation, each way; 0: no limit. */
   readonly bandwidth: number;
   readonly limiter?: AuthFailureLimit;
+  /** RFC 6062 Connect: milliseconds to wait for the peer before 447 (default and least: 30 s; tests shorten it). */
+  readonly tcpConnectTimeoutMs?: number;
   readonly clock: Clock;
   readonly log?: Logger;
 }
 
 /** RFC 8656 §14.7: REQUESTED-TRANSPORT protocol number of UDP. */
 const UDP_PROTOCOL = 17;
+/** RFC 6062 §6.1: REQUESTED-TRANSPORT "the value 6 (TCP)". */
+const TCP_PROTOCOL = 6;
 /** RFC 8656 §7.2: a reserved port is kept "for at least 30 seconds". */
 const RESERVATION_MS = 30_000;
 /** The request attributes this server understands (RFC 8489 §14, RFC 8656 §18). */
@@ -73,10 +80,26 @@ const KNOWN = new Set<number>([
   StunAttr.XOR_PEER_ADDRESS,
   StunAttr.DATA,
   StunAttr.CHANNEL_NUMBER,
+  StunAttr.CONNECTION_ID,
+  StunAttr.ADDITIONAL_ADDRESS_FAMILY,
+  // answered apart: 400 in a TCP Allocate (RFC 6062 §5.1), 420 in a UDP one (RFC 8656 §7.2)
+  StunAttr.DONT_FRAGMENT,
   // RFC 8445 §16.1: ICE agents' attributes in Binding requests (Binding needs none of them)
   StunAttr.PRIORITY,
   StunAttr.USE_CANDIDATE,
 ]);
+/** The families of the relayed addresses an Allocate asks for: one, or IPv4 then IPv6 (ADDITIONAL-ADDRESS-FAMILY). */
+type Families = readonly [4 | 6] | readonly [4, 6];
+
+/** What an Allocate asks for, once checked. */
+interface AllocateAsk {
+  /** RFC 6062: a TCP relayed address. */
+  readonly tcp: boolean;
+  readonly families: Families;
+  readonly token: StunAttribute | undefined;
+  readonly evenPort: StunAttribute | undefined;
+}
+
 export class TurnServer {
   readonly stats: TurnStats = newTurnStats();
   private readonly table = new AllocationTable();
@@ -90,6 +113,9 @@ export class TurnServer {
   private readonly auth: RequestAuthentication;
   /** The relay path (relay-path.ts); its `now` is the clock's time at the last tick. */
   private readonly relay: RelayPath;
+  /** RFC 6062: the CONNECTION-IDs of every TCP allocation's peer data connections, and the requests. */
+  private readonly connectionIds = new ConnectionIds();
+  private readonly tcpRequests: TcpRequests;
   private closed = false;
 
   constructor(private readonly o: TurnServerOptions) {
@@ -97,6 +123,7 @@ export class TurnServer {
     this.answers = new Answers(o, this.stats);
     this.auth = new RequestAuthentication(o, this.answers, this.stats);
     this.relay = new RelayPath(this.table, o, this.stats, o.clock.now());
+    this.tcpRequests = new TcpRequests({ peers: o.peers, clock: o.clock, log: this.log, connectTimeoutMs: o.tcpConnectTimeoutMs }, this.answers, this.auth, this.connectionIds, this.stats);
     this.quotas = new AllocationQuotas(o.quotas);
   }
 
@@ -124,6 +151,7 @@ export class TurnServer {
       }
       a.permissions.sweep(now);
       a.channels.sweep(now);
+      a.tcp?.sweep(now);
     }
     for (const [token, r] of this.reservations) {
       if (r.expiresAt <= now) {
@@ -205,12 +233,18 @@ export class TurnServer {
       case StunMethod.Refresh:
       case StunMethod.CreatePermission:
       case StunMethod.ChannelBind:
+      case StunMethod.Connect:
         this.onAllocation(src, m);
         return;
+      case StunMethod.ConnectionBind:
+        // RFC 6062 §4.4: a ConnectionBind comes on a new connection; one that holds an allocation
+        // is a control connection, and stays one (400)
+        if (this.table.get(fiveTupleKey(listener, address, port)) !== undefined) this.answers.unauthenticatedError(src, m, [400, 'ConnectionBind on a control connection']);
+        else this.tcpRequests.connectionBind(src, m);
+        return;
       default:
-        // RFC 8489 §6.3.1: "If the request is for an unknown method [...] 400 (Bad Request)";
-        // RFC 6062 Connect and ConnectionBind need a TCP allocation, which this server does not make
-        this.answers.unauthenticatedError(src, m, [400, m.method === StunMethod.Connect || m.method === StunMethod.ConnectionBind ? 'TCP relaying is not supported' : 'Unknown method']);
+        // RFC 8489 §6.3.1: "If the request is for an unknown method [...] 400 (Bad Request)"
+        this.answers.unauthenticatedError(src, m, [400, 'Unknown method']);
     }
   }
 
@@ -270,9 +304,27 @@ export class TurnServer {
     //    REQUESTED-TRANSPORT attribute is not included or is malformed, the server rejects the
     //    request with a 400 (Bad Request) error. Otherwise, if the attribute indicates an
     //    unsupported transport protocol, the server rejects the request with a 442"
+    // RFC 6062 §5.1: "If the REQUESTED-TRANSPORT attribute is included and specifies a protocol
+    // other than UDP or TCP, the server MUST reject the request with a 442"
     const transport = m.get(StunAttr.REQUESTED_TRANSPORT);
     if (transport === undefined || transport.value.length !== 4) return fail([400, 'Missing or malformed REQUESTED-TRANSPORT']);
-    if (transport.value[0] !== UDP_PROTOCOL) return fail([442, 'Unsupported Transport Protocol']);
+    const protocol = transport.value[0];
+    if (protocol !== UDP_PROTOCOL && protocol !== TCP_PROTOCOL) return fail([442, 'Unsupported Transport Protocol']);
+    const tcp = protocol === TCP_PROTOCOL;
+    const token = m.get(StunAttr.RESERVATION_TOKEN);
+    const evenPort = m.get(StunAttr.EVEN_PORT);
+    const familyAttr = m.get(StunAttr.REQUESTED_ADDRESS_FAMILY);
+    const additionalAttr = m.get(StunAttr.ADDITIONAL_ADDRESS_FAMILY);
+    if (tcp) {
+      // RFC 6062 §5.1: "If the client connection transport is not TCP or TLS, the server MUST
+      // reject the request with a 400 (Bad Request) error." "If the request contains the
+      // DONT-FRAGMENT, EVEN-PORT, or RESERVATION-TOKEN attribute, the server MUST reject the
+      // request with a 400 (Bad Request) error."
+      if (src.listener.stream !== true) return fail([400, 'TCP allocations need a TCP or TLS connection']);
+      if (m.get(StunAttr.DONT_FRAGMENT) !== undefined || evenPort !== undefined || token !== undefined) return fail([400, 'DONT-FRAGMENT, EVEN-PORT or RESERVATION-TOKEN in a TCP Allocate']);
+      // RFC 6062 predates dual allocations: a TCP allocation has one relayed address (our choice)
+      if (additionalAttr !== undefined) return fail([400, 'ADDITIONAL-ADDRESS-FAMILY in a TCP Allocate']);
+    }
     // 4. DONT-FRAGMENT: "If the server does not support sending UDP datagrams with the DF bit set
     //    to 1 [...], then the server treats the DONT-FRAGMENT attribute in the Allocate request as
     //    an unknown comprehension-required attribute." Node cannot set DF per socket.
@@ -280,12 +332,56 @@ export class TurnServer {
       this.answers.unknownAttributes(src, m, auth, [StunAttr.DONT_FRAGMENT]);
       return;
     }
-    const token = m.get(StunAttr.RESERVATION_TOKEN);
-    const evenPort = m.get(StunAttr.EVEN_PORT);
-    const familyAttr = m.get(StunAttr.REQUESTED_ADDRESS_FAMILY);
     // 5. "If the request contains a RESERVATION-TOKEN [...] and the request also contains an
-    //    EVEN-PORT attribute or a REQUESTED-ADDRESS-FAMILY [...], reject with 400"
-    if (token !== undefined && (evenPort !== undefined || familyAttr !== undefined)) return fail([400, 'RESERVATION-TOKEN with EVEN-PORT or REQUESTED-ADDRESS-FAMILY']);
+    //    EVEN-PORT attribute or a REQUESTED-ADDRESS-FAMILY [...], reject with 400" (and with
+    //    ADDITIONAL-ADDRESS-FAMILY: a reserved port is one address of one family)
+    if (token !== undefined && (evenPort !== undefined || familyAttr !== undefined || additionalAttr !== undefined)) {
+      return fail([400, 'RESERVATION-TOKEN with EVEN-PORT or an address family']);
+    }
+    const families = this.families(familyAttr, additionalAttr, evenPort, token);
+    if ('error' in families) return fail(families.error);
+    // 7. quotas: "the server rejects the request with a 486 (Allocation Quota Reached) error"
+    // (this user), 508 for the server's total (quotas.ts)
+    const lease = this.quotas.acquire(auth.user);
+    if (!lease.ok) return fail([lease.error.code, lease.error.code === 486 ? 'Allocation Quota Reached' : 'Insufficient Capacity']);
+    let done = false;
+    try {
+      done = await this.makeAllocation(src, m, auth, tuple, { tcp, families: families.families, token, evenPort }, lease.value);
+    } finally {
+      if (!done) lease.value.release();
+    }
+  }
+
+  /**
+   * The families of the relayed addresses asked for (RFC 8656 §7.2), each with whether this
+   * server has a relay address of it: the first must be served (440 when it cannot), the second
+   * (ADDITIONAL-ADDRESS-FAMILY) is served when it can be, else named in ADDRESS-ERROR-CODE.
+   */
+  private families(
+    familyAttr: StunAttribute | undefined,
+    additionalAttr: StunAttribute | undefined,
+    evenPort: StunAttribute | undefined,
+    token: StunAttribute | undefined,
+  ): { readonly families: Families } | { readonly error: ErrorAnswer } {
+    // 6. "The server checks if the request contains both REQUESTED-ADDRESS-FAMILY and
+    //    ADDITIONAL-ADDRESS-FAMILY attributes. If yes, then the server rejects the request with
+    //    a 400 (Bad Request) error."
+    if (familyAttr !== undefined && additionalAttr !== undefined) return { error: [400, 'Both REQUESTED-ADDRESS-FAMILY and ADDITIONAL-ADDRESS-FAMILY'] };
+    if (additionalAttr !== undefined) {
+      // "If yes, and the attribute value is 0x01 (IPv4 address family), then the server rejects
+      // the request with a 400 (Bad Request) error."; RFC 8656 §18.11: "The attribute value of
+      // 0x02 (IPv6 address) is the only valid value in Allocate request."
+      const f = additionalAttr.value.length === 4 ? additionalAttr.value[0] : undefined;
+      if (f !== 0x02) return { error: [400, 'ADDITIONAL-ADDRESS-FAMILY other than IPv6'] };
+      // 8. "The server checks if the request contains an EVEN-PORT attribute with the R bit set
+      //    to 1. If yes, and the request also contains an ADDITIONAL-ADDRESS-FAMILY attribute,
+      //    the server rejects the request with a 400 (Bad Request) error."
+      if (evenPort !== undefined && evenPort.value.length >= 1 && (evenPort.value[0]! & 0x80) !== 0) return { error: [400, 'EVEN-PORT with R and ADDITIONAL-ADDRESS-FAMILY'] };
+      // 7. without REQUESTED-ADDRESS-FAMILY IPv4 is asked; a dual allocation is served when at
+      //    least one of its families is, the other named in ADDRESS-ERROR-CODE (below)
+      if (!this.o.relays.supports(4) && !this.o.relays.supports(6)) return { error: [440, 'Address Family not Supported'] };
+      return { families: [4, 6] };
+    }
     // RFC 8656 §7.2: without REQUESTED-ADDRESS-FAMILY, "the server MUST allocate an IPv4 relayed
     // transport address"
     let family: 4 | 6 = 4;
@@ -294,87 +390,104 @@ export class TurnServer {
       const f = familyAttr.value.length === 4 ? familyAttr.value[0] : undefined;
       if (f === 0x01) family = 4;
       else if (f === 0x02) family = 6;
-      else return fail([440, 'Address Family not Supported']);
+      else return { error: [440, 'Address Family not Supported'] };
     }
-    if (token === undefined && !this.o.relays.supports(family)) return fail([440, 'Address Family not Supported']);
-    // 7. quotas: "the server rejects the request with a 486 (Allocation Quota Reached) error"
-    // (this user), 508 for the server's total (quotas.ts)
-    const lease = this.quotas.acquire(auth.user);
-    if (!lease.ok) return fail([lease.error.code, lease.error.code === 486 ? 'Allocation Quota Reached' : 'Insufficient Capacity']);
-    let done = false;
-    try {
-      done = await this.makeAllocation(src, m, auth, tuple, family, token, evenPort, lease.value);
-    } finally {
-      if (!done) lease.value.release();
-    }
+    // 7. "If the server does not support the address family requested by the client in
+    //    REQUESTED-ADDRESS-FAMILY, or if the allocation of the requested address family is
+    //    disabled by local policy, it MUST generate an Allocate error response [...] 440"
+    if (token === undefined && !this.o.relays.supports(family)) return { error: [440, 'Address Family not Supported'] };
+    return { families: [family] };
   }
 
-  /** Steps 5, 6 and the success of RFC 8656 §7.2; true when the allocation was made. */
-  private async makeAllocation(
-    src: Source,
-    m: StunMessage,
-    auth: Authenticated,
-    tuple: FiveTuple,
-    family: 4 | 6,
-    token: StunAttribute | undefined,
-    evenPort: StunAttribute | undefined,
-    lease: QuotaLease,
-  ): Promise<boolean> {
+  /** Steps 5, 6 and the success of RFC 8656 §7.2 (RFC 6062 §5.1 for TCP); true when the allocation was made. */
+  private async makeAllocation(src: Source, m: StunMessage, auth: Authenticated, tuple: FiveTuple, ask: AllocateAsk, lease: QuotaLease): Promise<boolean> {
     const fail = (e: ErrorAnswer): false => {
       this.answers.authenticatedError(src, m, auth, e);
       return false;
     };
 
-    let relay: RelaySocket | undefined;
+    const relays: RelaySocket[] = [];
+    let tcpSocket: TcpRelaySocket | undefined;
     let reserved: { readonly token: Uint8Array; readonly socket: RelaySocket } | undefined;
-    if (token !== undefined) {
+    /** RFC 8656 §18.12, ADDRESS-ERROR-CODE: "used by servers to signal the reason for not allocating the requested address family". */
+    const addressErrors: Array<readonly [4 | 6, number, string]> = [];
+    if (ask.tcp) {
+      tcpSocket = await this.o.relays.openTcp(ask.families[0]);
+      if (tcpSocket === undefined) return fail([508, 'Insufficient Capacity']);
+    } else if (ask.token !== undefined) {
       // 5. "[...] checks that the RESERVATION-TOKEN is valid [...]; if the token is not valid for
       //    some reason, the server rejects the request with a 508 (Insufficient Capacity) error"
-      const r = token.value.length === 8 ? this.reservations.get(hex(token.value)) : undefined;
+      const r = ask.token.value.length === 8 ? this.reservations.get(hex(ask.token.value)) : undefined;
       if (r === undefined) return fail([508, 'Insufficient Capacity (unknown RESERVATION-TOKEN)']);
-      this.reservations.delete(hex(token.value));
-      relay = r.socket;
+      this.reservations.delete(hex(ask.token.value));
+      relays.push(r.socket);
     } else {
       // 6. EVEN-PORT: "the server checks that it can satisfy the request (i.e., can allocate a
       //    relayed transport address as described below). If the server cannot satisfy the
       //    request, then the server rejects the request with a 508 (Insufficient Capacity) error."
-      const even = evenPort !== undefined;
-      const reserve = even && evenPort.value.length >= 1 && (evenPort.value[0]! & 0x80) !== 0;
-      const opened = await this.o.relays.open(family, even, reserve);
-      if (opened === undefined) return fail([508, 'Insufficient Capacity']);
-      relay = opened.socket;
-      if (opened.next !== undefined) reserved = { token: new Uint8Array(randomBytesFromPool(8)), socket: opened.next };
+      const even = ask.evenPort !== undefined;
+      const reserve = even && ask.evenPort.value.length >= 1 && (ask.evenPort.value[0]! & 0x80) !== 0;
+      for (const family of ask.families) {
+        if (!this.o.relays.supports(family)) {
+          addressErrors.push([family, 440, 'Address Family not Supported']);
+          continue;
+        }
+        const opened = await this.o.relays.open(family, even, reserve);
+        if (opened === undefined) {
+          addressErrors.push([family, 508, 'Insufficient Capacity']);
+          continue;
+        }
+        relays.push(opened.socket);
+        if (opened.next !== undefined) reserved = { token: new Uint8Array(randomBytesFromPool(8)), socket: opened.next };
+      }
+      if (relays.length === 0) {
+        // nothing served: the one family's error is the answer's (a dual request that got
+        // neither: 440 when no family is supported, else 508)
+        const [, code, reason] = addressErrors.find((e) => e[1] === 508) ?? addressErrors[0]!;
+        return fail([code, reason]);
+      }
     }
     if (this.closed || this.table.get(tuple.key) !== undefined) {
-      relay.close();
+      for (const r of relays) r.close();
+      tcpSocket?.close();
       reserved?.socket.close();
       return false;
     }
     if (reserved !== undefined) this.reservations.set(hex(reserved.token), { socket: reserved.socket, expiresAt: this.o.clock.now() + RESERVATION_MS });
 
     const lifetime = this.grantedLifetime(m);
-    const external = this.o.externalAddresses?.[relay.family];
-    const relayed: TransportAddress = { family: relay.family, address: external ?? relay.address, port: relay.port };
+    const relayed: TransportAddress[] = [...relays, ...(tcpSocket === undefined ? [] : [tcpSocket])].map((r) => ({
+      family: r.family,
+      address: this.o.externalAddresses?.[r.family] ?? r.address,
+      port: r.port,
+    }));
     // "the server MUST include [...] XOR-RELAYED-ADDRESS, LIFETIME, [RESERVATION-TOKEN when R
-    // was set], XOR-MAPPED-ADDRESS"
-    const b = new StunMessageBuilder(StunMethod.Allocate, 'success', m.transactionId)
-      .addXorAddress(StunAttr.XOR_RELAYED_ADDRESS, relayed)
-      .addUint32(StunAttr.LIFETIME, lifetime)
-      .addXorAddress(StunAttr.XOR_MAPPED_ADDRESS, addressOf(src.address, src.port));
+    // was set], XOR-MAPPED-ADDRESS"; a dual allocation gives both relayed addresses, IPv4 first
+    const b = new StunMessageBuilder(StunMethod.Allocate, 'success', m.transactionId);
+    for (const r of relayed) b.addXorAddress(StunAttr.XOR_RELAYED_ADDRESS, r);
+    for (const [family, code, reason] of addressErrors) b.add(StunAttr.ADDRESS_ERROR_CODE, addressErrorCodeValue(family, code, reason));
+    b.addUint32(StunAttr.LIFETIME, lifetime).addXorAddress(StunAttr.XOR_MAPPED_ADDRESS, addressOf(src.address, src.port));
     if (reserved !== undefined) b.add(StunAttr.RESERVATION_TOKEN, reserved.token);
     const response = this.answers.sign(b, m, auth);
     const now = this.o.clock.now();
-    const a = new Allocation(tuple, auth.username, auth.user, auth.key, relay, relayed, hex(m.transactionId), response, now, now + lifetime * 1000, this.o.bandwidth, lease);
-    relay.socket.on('message', (data: Buffer, rinfo: { address: string; port: number }) => {
-      try {
-        this.relay.fromPeer(a, data, rinfo.address, rinfo.port);
-      } catch (e) {
-        this.fault(e);
-      }
-    });
+    const tcp = tcpSocket === undefined ? undefined : new TcpRelay(tcpSocket, this.connectionIds);
+    const a = new Allocation(tuple, auth.username, auth.user, auth.key, relays, tcp, relayed, hex(m.transactionId), response, now, now + lifetime * 1000, this.o.bandwidth, lease);
+    for (const relay of relays) {
+      relay.socket.on('message', (data: Buffer, rinfo: { address: string; port: number }) => {
+        try {
+          this.relay.fromPeer(a, relay.family, data, rinfo.address, rinfo.port);
+        } catch (e) {
+          this.fault(e);
+        }
+      });
+    }
+    if (tcp !== undefined) {
+      tcp.owner = a;
+      tcp.socket.server.on('connection', (socket: Socket) => this.tcpRequests.peerConnected(a, tcp, socket));
+    }
     this.table.add(a);
     this.stats.allocationsMade++;
-    this.log.debug({ client: `${src.address}:${src.port}`, relayed: `${relayed.address}:${relayed.port}`, user: auth.user, lifetime }, 'TURN allocation made');
+    this.log.debug({ client: `${src.address}:${src.port}`, relayed: a.info(now).relayed, transport: tcp === undefined ? 'udp' : 'tcp', user: auth.user, lifetime }, 'TURN allocation made');
     src.listener.send(response, src.port, src.address);
     return true;
   }
@@ -422,6 +535,7 @@ export class TurnServer {
     }
     if (m.method === StunMethod.Refresh) this.refresh(src, m, a, auth);
     else if (m.method === StunMethod.CreatePermission) this.createPermission(src, m, a, auth);
+    else if (m.method === StunMethod.Connect) this.tcpRequests.connect(src, m, a, auth);
     else this.channelBind(src, m, a, auth);
   }
 
@@ -430,8 +544,12 @@ export class TurnServer {
     // "If the request contains a REQUESTED-ADDRESS-FAMILY attribute and the attribute value does
     // not match the address family of the allocation, the server MUST reply with a 443 (Peer
     // Address Family Mismatch) error response."
+    // DEVIATION(RFC 8656 §7.3): a dual allocation (ADDITIONAL-ADDRESS-FAMILY) has one lifetime for
+    // both its relayed addresses: a Refresh naming either family refreshes (or with LIFETIME 0
+    // deletes) the whole allocation, where the RFC would keep a lifetime per family.
     const familyAttr = m.get(StunAttr.REQUESTED_ADDRESS_FAMILY);
-    if (familyAttr !== undefined && familyAttr.value[0] !== (a.family === 4 ? 0x01 : 0x02)) {
+    const asks = familyAttr === undefined ? undefined : familyAttr.value[0] === 0x01 ? 4 : familyAttr.value[0] === 0x02 ? 6 : 0;
+    if (asks !== undefined && (asks === 0 || !a.hasFamily(asks))) {
       this.answers.authenticatedError(src, m, auth, [443, 'Peer Address Family Mismatch']);
       return;
     }
@@ -450,7 +568,7 @@ export class TurnServer {
     const peers: string[] = [];
     for (const attr of m.attributes) {
       if (attr.type !== StunAttr.XOR_PEER_ADDRESS) continue;
-      const peer = checkPeerAddress(this.o.peers, this.log, m, attr, a.family);
+      const peer = checkPeerAddress(this.o.peers, this.log, m, attr, a);
       if (isErrorAnswer(peer)) {
         this.answers.authenticatedError(src, m, auth, peer);
         return;
@@ -470,6 +588,9 @@ export class TurnServer {
   /** RFC 8656 §11.2. */
   private channelBind(src: Source, m: StunMessage, a: Allocation, auth: Authenticated): void {
     const fail = (e: ErrorAnswer): void => this.answers.authenticatedError(src, m, auth, e);
+    // a TCP allocation (RFC 6062) relays over its connections, not over channels (our choice:
+    // RFC 6062 is silent; coturn answers 400 too)
+    if (a.tcp !== undefined) return fail([400, 'ChannelBind on a TCP allocation']);
     const channelAttr = m.get(StunAttr.CHANNEL_NUMBER);
     const peerAttr = m.get(StunAttr.XOR_PEER_ADDRESS);
     // "The request contains both a CHANNEL-NUMBER and an XOR-PEER-ADDRESS attribute"; "The
@@ -477,7 +598,7 @@ export class TurnServer {
     if (channelAttr === undefined || channelAttr.value.length !== 4 || peerAttr === undefined) return fail([400, 'Missing CHANNEL-NUMBER or XOR-PEER-ADDRESS']);
     const number = (channelAttr.value[0]! << 8) | channelAttr.value[1]!;
     if (number < MIN_CHANNEL || number > MAX_CHANNEL) return fail([400, 'Channel number out of range']);
-    const peer = checkPeerAddress(this.o.peers, this.log, m, peerAttr, a.family);
+    const peer = checkPeerAddress(this.o.peers, this.log, m, peerAttr, a);
     if (isErrorAnswer(peer)) return fail(peer);
     const p = peer;
     const now = this.o.clock.now();
@@ -493,8 +614,7 @@ export class TurnServer {
   private release(a: Allocation): void {
     if (!this.table.delete(a)) return;
     a.lease.release();
-    a.relay.socket.removeAllListeners('message');
-    a.relay.close();
+    a.closeRelays();
     this.log.debug({ client: `${a.fiveTuple.clientAddress}:${a.fiveTuple.clientPort}`, user: a.user, ...a.counters }, 'TURN allocation released');
   }
 }

@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { after, before, describe, it } from 'node:test';
 import { parseStunMessage, readErrorCode, StunAttr, StunMessageBuilder, StunMethod, type StunMessage } from '../../src/stun/index.js';
 import { spawnBounded } from './support/child.js';
-import { Coturn, readUclient, runStunclient, runUclient, skipWithoutCoturn, startTurnPeer, uclientArgs, type TurnPeer, type UclientOptions, type UclientResult } from './support/coturn.js';
+import { Coturn, readUclient, relayScenarios, runStunclient, runUclient, skipWithoutCoturn, startTurnPeer, uclientArgs, type TurnPeer, type UclientOptions, type UclientResult } from './support/coturn.js';
 import { ParleyServer, stopCleanly } from './support/parley.js';
 import { PortPool, portPool, sliceFirst } from './support/ports.js';
 
@@ -197,6 +197,19 @@ describe("TURN server against coturn's clients, beside coturn", { skip }, () => 
       const ports = new Set(r.relayed.map((a) => Number(a.slice(a.lastIndexOf(':') + 1))));
       assert.ok([...ports].some((p) => p % 2 === 0 && ports.has(p + 1)), `an even RTP port and the next for RTCP: ${r.relayed.join(' ')}\n${r.describe()}`);
       await assertRelayed(target, r);
+    });
+
+    // relayScenarios' RFC 6062 run, the command turn-coturn.test.ts proves against coturn: two
+    // uclients over TCP, each with a TCP allocation, one Connects to the other's relayed address
+    // (the other gets a ConnectionAttempt), both ConnectionBind a data connection, bytes echoed
+    it(`${target}: turnutils_uclient relays over TCP allocations (RFC 6062 -T: Connect, ConnectionAttempt, ConnectionBind, data both ways)`, async () => {
+      const port = target === 'Parley' ? parleyPort : coturnLt!.port;
+      const scenario = relayScenarios({ host: '127.0.0.1', port }, ALICE, { host: peer!.host, port: peer!.port }).find((s) => s.name.startsWith('RFC 6062'))!;
+      const r = await runUclient(scenario.options);
+      assert.equal(r.code, 0, r.describe());
+      assert.deepEqual(r.errors, [], r.describe());
+      assert.ok(r.allEchoed, r.describe());
+      assert.equal(r.received, scenario.echoed, r.describe());
     });
 
     it(`${target}: turnutils_uclient cannot allocate with a wrong password nor as an unknown user`, async () => {
