@@ -55,6 +55,26 @@ describe('UserHashIndex', () => {
     assert.deepEqual(lists, [REALM, REALM]);
   });
 
+  it('a subscriber announced while the index is being made is in it', async () => {
+    let release: () => void = () => {};
+    const listed = new Promise<void>((r) => (release = r));
+    const i = new UserHashIndex({
+      realm: REALM,
+      list: async () => {
+        await listed;
+        return ['alice'];
+      },
+      maxAgeMs: 60_000,
+      now: () => 0,
+    });
+    const first = i.find(userHash('alice', REALM), REALM);
+    await new Promise((r) => setImmediate(r));
+    i.invalidate('gina', REALM); // added after the store was read
+    release();
+    assert.equal(await first, 'alice');
+    assert.equal(await i.find(userHash('gina', REALM), REALM), 'gina');
+  });
+
   it('a miss remakes the index only when it is older than maxAgeMs (random hashes cannot make it list the store each time)', async () => {
     const users = ['alice'];
     const { i, lists, now } = index(users);

@@ -34,6 +34,8 @@ export class UserHashIndex {
   private byHash: Map<string, string> | undefined;
   private madeAt = 0;
   private making: Promise<Map<string, string>> | undefined;
+  /** Subscribers announced while an index is being made. */
+  private madeMeanwhile: string[] = [];
 
   constructor(private readonly o: UserHashIndexOptions) {}
 
@@ -53,7 +55,10 @@ export class UserHashIndex {
       this.byHash = undefined;
       return;
     }
-    if (domain.toLowerCase() === this.o.realm.toLowerCase()) this.byHash?.set(hex(userHash(username, this.o.realm)), username);
+    if (domain.toLowerCase() !== this.o.realm.toLowerCase()) return;
+    this.byHash?.set(hex(userHash(username, this.o.realm)), username);
+    // an index being made may have listed the store before this change: it takes it too
+    if (this.making !== undefined) this.madeMeanwhile.push(username);
   }
 
   /** How many hashes are kept (0 before first use). */
@@ -71,6 +76,7 @@ export class UserHashIndex {
           // a few µs a hash: let relayed packets through every thousand (100,000 subscribers: ~0.3 s in all)
           if (i % HASHES_PER_TURN === HASHES_PER_TURN - 1) await new Promise<void>((r) => setImmediate(r));
         }
+        for (const u of this.madeMeanwhile.splice(0)) index.set(hex(userHash(u, this.o.realm)), u);
         this.byHash = index;
         this.madeAt = this.o.now();
         return index;
