@@ -95,8 +95,10 @@ export interface TurnConfig {
   readonly lifetime: { readonly default: number; readonly max: number };
   readonly nonceLifetime: number;
   readonly peers: { readonly allow: readonly string[]; readonly deny: readonly string[] };
-  readonly quotas: { readonly perUser: number; readonly total: number };
+  readonly quotas: { readonly perUser: number; readonly perSource: number; readonly total: number };
   readonly bandwidth: number;
+  /** TCP/TLS connections of the TURN listeners. */
+  readonly connections: { readonly max: number; readonly perSource: number; readonly messageTimeout: number };
   readonly restSecrets: readonly string[];
   readonly restTtl: number;
   /** TURN URLs handed to Parley's pages with their credentials; empty: made from the listeners. */
@@ -246,12 +248,12 @@ export const CONFIG_SCHEMA: FieldSchema & { kind: 'object' } = {
         subscriberCache: { kind: 'integer', min: 0, max: 3600, default: 60, doc: 'Seconds a subscriber read for authentication (or found absent) is reused by a SIP thread. `parley user add/remove/passwd/import` tells a running server at once (control socket); a change made any other way counts after at most this long. 0: read the store every time. The TURN thread\'s USERHASH index (docs/turn.md) is remade for a hash it does not know at most once per this many seconds (60 at least).' },
         failureLimit: {
           kind: 'object',
-          doc: 'Brute-force protection.',
+          doc: 'Brute-force protection, one limiter for SIP, `POST /phone/turn-credentials` and the TURN server: failures on any of them count together, and a blocked source is refused by all.',
           fields: {
             enabled: { kind: 'boolean', default: true, doc: 'Block sources that fail authentication too often.' },
-            maxFailures: { kind: 'integer', min: 1, max: 100000, default: 10, doc: 'Failures allowed per source in the window: wrong passwords and unknown users in credentials, and what the routing script counts (the default script: requests from callers in other domains for users that do not exist).' },
+            maxFailures: { kind: 'integer', min: 1, max: 100000, default: 10, doc: 'Failures allowed per source in the window: wrong passwords and unknown users in credentials (SIP digest, the TURN credentials route\'s Basic login, TURN long-term and REST credentials), and what the routing script counts (the default script: requests from callers in other domains for users that do not exist).' },
             window: { kind: 'integer', min: 1, max: 86400, default: 60, doc: 'Seconds over which failures are counted.' },
-            blockTime: { kind: 'integer', min: 1, max: 86400, default: 300, doc: 'Seconds a source is answered 403 once over the limit (logged once per block).' },
+            blockTime: { kind: 'integer', min: 1, max: 86400, default: 300, doc: 'Seconds a source is refused once over the limit (logged once per block): SIP answers 403, the TURN credentials route 429, the TURN server nothing at all.' },
           },
         },
       },
@@ -341,7 +343,17 @@ export const CONFIG_SCHEMA: FieldSchema & { kind: 'object' } = {
           doc: 'Allocation quotas; one more is answered `486 Allocation Quota Reached`.',
           fields: {
             perUser: { kind: 'integer', min: 0, max: 1000000, default: 100, doc: 'Most allocations one user holds at once (a REST user counts by the name after the expiry). 0: no limit.' },
+            perSource: { kind: 'integer', min: 0, max: 1000000, default: 100, doc: 'Most allocations held at once from one source, over UDP, TCP and TLS: an IPv4 address (whatever its ports), or an IPv6 /64 (as `sip.limits.maxConnectionsPerSource` counts), so that one host cannot take the server\'s share with many usernames (REST credentials make them cheap). 0: no limit.' },
             total: { kind: 'integer', min: 0, max: 10000000, default: 10000, doc: 'Most allocations the server holds at once. 0: no limit (the port range still bounds them).' },
+          },
+        },
+        connections: {
+          kind: 'object',
+          doc: 'TCP and TLS connections of the TURN listeners (each one a client\'s 5-tuple, RFC 8656 §3.1); a connection silent for `lifetime.max` seconds is closed.',
+          fields: {
+            max: { kind: 'integer', min: 1, max: 1000000, default: 10000, doc: 'Most TCP/TLS connections open at once, per listener; one more is closed at once.' },
+            perSource: { kind: 'integer', min: 1, max: 1000000, default: 100, doc: 'Most TCP/TLS connections open at once from one source, per listener: an IPv4 address (IPv4-mapped IPv6 addresses count as IPv4), or an IPv6 /64, the rule of `sip.limits.maxConnectionsPerSource`; one more is closed at once.' },
+            messageTimeout: { kind: 'integer', min: 1, max: 3600, default: 10, doc: 'Seconds within which a STUN or ChannelData message must come whole once its first byte is in, and the first message once the connection is open (after the TLS handshake); a connection that sends nothing or trickles a message a byte at a time (slowloris) is closed.' },
           },
         },
         bandwidth: { kind: 'integer', min: 0, max: 1000000000, default: 1250000, doc: 'Most bytes per second relayed for one allocation, both ways together (10 Mbit/s by default: several HD video streams); packets beyond it are dropped. 0: no limit.' },

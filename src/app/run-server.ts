@@ -131,8 +131,19 @@ export async function runServer(config: ParleyConfig, log: PinoLogger = stdoutLo
   // nonces and flow tokens of every core verify everywhere: one secret each for all of them
   const nonceSecret = config.auth.nonceSecret ?? randomBytes(32);
   const flowTokenSecret = randomBytes(32);
+  // One failed-auth limiter for SIP, the TURN credentials route and TURN (issue 16): every failure
+  // is counted here (SIP workers' and the TURN thread's by message); a block it decides reaches the
+  // SIP workers (pool) and the TURN thread (onBlock), so a source that fails on one is refused by all
+  let blockOnTurn: ((address: string, ms: number) => void) | undefined;
   const limiter = config.auth.failureLimit.enabled
-    ? new FailureLimiter({ maxFailures: config.auth.failureLimit.maxFailures, window: config.auth.failureLimit.window, blockTime: config.auth.failureLimit.blockTime, clock: systemClock, logger: log.child({ module: 'auth' }) })
+    ? new FailureLimiter({
+        maxFailures: config.auth.failureLimit.maxFailures,
+        window: config.auth.failureLimit.window,
+        blockTime: config.auth.failureLimit.blockTime,
+        clock: systemClock,
+        logger: log.child({ module: 'auth' }),
+        onBlock: (address, ms) => blockOnTurn?.(address, ms),
+      })
     : undefined;
   const listenerOptions: ListenerOptions[] = config.sip.listen.map(({ transport, address, port, auth }) => ({ transport, address, port, ...(auth === false ? { trusted: true } : {}) }));
   const tls = { ...(config.sip.tls.cert ? { certFile: config.sip.tls.cert } : {}), ...(config.sip.tls.key ? { keyFile: config.sip.tls.key } : {}) };
@@ -368,7 +379,15 @@ export async function runServer(config: ParleyConfig, log: PinoLogger = stdoutLo
       nonceSecret: randomBytes(32),
       locate,
       log,
+      // a TURN failure counts as a SIP one (with workers, a block it decides reaches every worker)
+      ...(limiter === undefined ? {} : { onAuthFailure: (a: string) => (pool ? pool.recordFailure(a) : limiter.recordFailure(a)), blocked: () => limiter.blockedSources() }),
     });
+    const running = turn;
+    if (running !== undefined && limiter !== undefined) {
+      blockOnTurn = (a, ms) => running.block(a, ms);
+      // blocks decided while the TURN thread started
+      for (const b of limiter.blockedSources()) running.block(b.source, b.remainingMs);
+    }
   } catch (e) {
     await stopCore();
     db.close();

@@ -2,11 +2,13 @@
 // what a port in use does (a default listener: a warning and no TURN; a configured one: the start
 // fails naming the key).
 import assert from 'node:assert/strict';
+import { createHash, randomBytes } from 'node:crypto';
 import { createSocket, type Socket } from 'node:dgram';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { parseStunMessage, readErrorCode, StunAttr, StunMessageBuilder, StunMethod, type StunMessage } from '../stun/index.js';
 import { configFromObject, keyOnly } from './config.js';
 import { StartError } from './start-error.js';
 import { ownAddresses, relayAddresses, startTurnThread, turnListeners, TURN_PORT } from './turn-thread.js';
@@ -114,6 +116,84 @@ describe('TURN thread: a port in use', () => {
         s.send(Buffer.from('000100002112a442' + '00'.repeat(12), 'hex'), port, '127.0.0.1');
       });
       assert.equal(answer?.readUInt16BE(0), 0x0101);
+    } finally {
+      await t.stop();
+    }
+  });
+});
+
+/** One STUN transaction over UDP to 127.0.0.1:port from a fresh socket: the answer, or undefined after 1 s. */
+function stunTransact(port: number, bytes: Uint8Array): Promise<StunMessage | undefined> {
+  return new Promise((resolve) => {
+    const s = createSocket('udp4');
+    const timer = setTimeout(() => (s.close(), resolve(undefined)), 1000);
+    s.on('message', (m) => {
+      const r = parseStunMessage(m);
+      clearTimeout(timer);
+      s.close();
+      resolve(r.ok ? r.value : undefined);
+    });
+    s.send(bytes, port, '127.0.0.1');
+  });
+}
+
+describe('TURN thread: the failed-auth limiter it shares with SIP', () => {
+  let dir: string;
+  const log = { info: () => {}, error: () => {}, warn: () => {} } as never;
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'parley-turn-thread-'));
+  });
+  after(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('reports a failed TURN authentication to the main thread (onAuthFailure), drops a source the main thread blocks, and gets the blocks in force when it is restarted', async () => {
+    const failures: string[] = [];
+    let blocked: Array<{ source: string; remainingMs: number }> = [];
+    const config = configFromObject({ dataDir: dir, turn: { listen: [{ transport: 'udp', address: '127.0.0.1', port: 0 }] } });
+    const t = await startTurnThread({
+      config,
+      entry: ENTRY,
+      sipAddresses: ['127.0.0.1'],
+      domain: 'example.test',
+      nonceSecret: new Uint8Array(32),
+      locate: keyOnly,
+      log,
+      onAuthFailure: (a) => failures.push(a),
+      blocked: () => blocked,
+    });
+    assert.ok(t !== undefined);
+    const port = t.listeners[0]!.port;
+    const allocate = (): StunMessageBuilder => new StunMessageBuilder(StunMethod.Allocate, 'request', randomBytes(12)).add(StunAttr.REQUESTED_TRANSPORT, Uint8Array.of(17, 0, 0, 0));
+    const code = (m: StunMessage | undefined): number | undefined => {
+      const a = m?.get(StunAttr.ERROR_CODE);
+      const r = a && readErrorCode(a);
+      return r?.ok ? r.value.code : undefined;
+    };
+    const binding = new StunMessageBuilder(StunMethod.Binding, 'request', randomBytes(12)).build();
+    try {
+      const challenge = await stunTransact(port, allocate().build());
+      assert.equal(code(challenge), 401);
+      const nonce = new TextDecoder().decode(challenge!.get(StunAttr.NONCE)!.value);
+      // an unknown user: a failure as a wrong password is
+      const key = createHash('md5').update('nobody:example.test:pw').digest();
+      const refused = await stunTransact(port, allocate().addString(StunAttr.USERNAME, 'nobody').addString(StunAttr.REALM, 'example.test').addString(StunAttr.NONCE, nonce).addMessageIntegrity(key).build());
+      assert.equal(code(refused), 401);
+      for (let i = 0; i < 100 && failures.length === 0; i++) await new Promise((r) => setTimeout(r, 20));
+      assert.deepEqual(failures, ['127.0.0.1']);
+      // blocked by the main thread: no answer, not even a challenge
+      t.block('127.0.0.1', 60_000);
+      let answer: StunMessage | undefined = challenge;
+      for (let i = 0; i < 20 && answer !== undefined; i++) answer = await stunTransact(port, allocate().build());
+      assert.equal(answer, undefined);
+      // a restarted thread gets the blocks in force
+      blocked = [{ source: '127.0.0.1', remainingMs: 60_000 }];
+      const first = t.worker;
+      await first.terminate();
+      for (let i = 0; i < 100 && t.worker === first; i++) await new Promise((r) => setTimeout(r, 50));
+      assert.notEqual(t.worker, first);
+      assert.equal((await stunTransact(port, binding))?.class, 'success', 'the new thread serves');
+      assert.equal(await stunTransact(port, allocate().build()), undefined, 'and drops the blocked source');
     } finally {
       await t.stop();
     }

@@ -37,6 +37,8 @@ export interface TurnThread {
   allocations(): Promise<unknown[]>;
   /** A subscriber changed (`parley user`): its cached key is dropped. */
   subscriberChanged(username?: string, domain?: string): void;
+  /** The shared failed-auth limiter blocked `address`'s source for `ms`: TURN refuses it too. */
+  block(address: string, ms: number): void;
   stop(): Promise<void>;
 }
 
@@ -111,6 +113,10 @@ export interface StartTurnOptions {
   readonly log: Pick<PinoLogger, 'info' | 'warn' | 'error'>;
   /** The port of the default listeners (TURN_PORT; tests take another). */
   readonly defaultPort?: number;
+  /** A failed TURN authentication from `address`, for the failed-auth limiter SIP shares. */
+  readonly onAuthFailure?: (address: string) => void;
+  /** The sources blocked now (the shared limiter's), given to a TURN thread that is restarted. */
+  readonly blocked?: () => ReadonlyArray<{ readonly source: string; readonly remainingMs: number }>;
 }
 
 /** Start the TURN thread; undefined when TURN is off, or its default port was taken. */
@@ -180,6 +186,8 @@ export async function startTurnThread(o: StartTurnOptions): Promise<TurnThread |
       if (m.k === 'allocations') {
         waiting.get(m.id)?.(m.allocations);
         waiting.delete(m.id);
+      } else if (m.k === 'auth-failure') {
+        o.onAuthFailure?.(m.a);
       }
     });
     w.on('error', (e) => log.error({ module: 'turn', err: e }, 'the TURN thread failed'));
@@ -209,6 +217,8 @@ export async function startTurnThread(o: StartTurnOptions): Promise<TurnThread |
     });
     if (again.k === 'ready' && !stopping) {
       attach(w);
+      // the blocks the dead thread applied (a source key, an IPv4 address or an IPv6 prefix, blocks as itself)
+      for (const b of o.blocked?.() ?? []) w.postMessage({ k: 'block', a: b.source, ms: b.remainingMs } satisfies ToTurnWorker);
       log.info({ module: 'turn' }, 'TURN thread restarted');
     } else {
       await w.terminate();
@@ -230,6 +240,7 @@ export async function startTurnThread(o: StartTurnOptions): Promise<TurnThread |
         post({ k: 'allocations', id });
       }),
     subscriberChanged: (u, d) => post({ k: 'subscriber', ...(u === undefined ? {} : { u }), ...(d === undefined ? {} : { d }) }),
+    block: (a, ms) => post({ k: 'block', a, ms }),
     stop: async () => {
       stopping = true;
       post({ k: 'stop' });

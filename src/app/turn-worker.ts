@@ -48,10 +48,17 @@ export type FromTurnWorker =
   | { readonly k: 'ready'; readonly listeners: readonly TurnListenConfig[] }
   | { readonly k: 'listen-failed'; readonly index: number; readonly code?: string; readonly message: string }
   | { readonly k: 'failed'; readonly error: string }
-  | { readonly k: 'allocations'; readonly id: number; readonly allocations: unknown[] };
+  | { readonly k: 'allocations'; readonly id: number; readonly allocations: unknown[] }
+  /** A failed authentication from this address: the main thread's limiter (SIP's) counts it. */
+  | { readonly k: 'auth-failure'; readonly a: string };
 
 /** Main thread → TURN thread. */
-export type ToTurnWorker = { readonly k: 'stop' } | { readonly k: 'subscriber'; readonly u?: string; readonly d?: string } | { readonly k: 'allocations'; readonly id: number };
+export type ToTurnWorker =
+  | { readonly k: 'stop' }
+  | { readonly k: 'subscriber'; readonly u?: string; readonly d?: string }
+  | { readonly k: 'allocations'; readonly id: number }
+  /** The shared limiter blocked this address's source for `ms` (failures on SIP, HTTP or TURN). */
+  | { readonly k: 'block'; readonly a: string; readonly ms: number };
 
 /**
  * Subscribers' long-term keys (their stored HA1: MD5 for the MD5 key, SHA-256 for the SHA-256
@@ -118,8 +125,15 @@ async function main(port: MessagePort, data: TurnWorkerData): Promise<void> {
     now: () => performance.now(),
   });
   const rest = turn.restSecrets.length > 0 ? new RestSecrets(turn.restSecrets) : undefined;
-  const fl = config.auth.failureLimit;
-  const limiter = fl.enabled ? new FailureLimiter({ maxFailures: fl.maxFailures, window: fl.window, blockTime: fl.blockTime, clock: systemClock, logger: log }) : undefined;
+  // one failed-auth limiter for SIP, the TURN credentials route and TURN (issue 16): the main
+  // thread's counts every failure, this thread reports its own and applies the blocks it is told of
+  // (as a SIP worker does), so that a source blocked for SIP digest failures gets no TURN answer
+  // and TURN failures block SIP
+  const blocks = config.auth.failureLimit.enabled ? new FailureLimiter({ clock: systemClock, maxFailures: 1 }) : undefined;
+  const limiter = blocks && {
+    isBlocked: (address: string) => blocks.isBlocked(address),
+    recordFailure: (address: string) => port.postMessage({ k: 'auth-failure', a: address } satisfies FromTurnWorker),
+  };
   const server = new TurnServer({
     realm: data.realm,
     credentials: turnCredentials(subscribers, rest, undefined, userHashes),
@@ -167,7 +181,20 @@ async function main(port: MessagePort, data: TurnWorkerData): Promise<void> {
         await listen(srv, l);
         const a = srv.address() as AddressInfo;
         // connection 5-tuples get ids of their own, apart from the listeners' indexes
-        streams.push(new StreamListener({ server: srv, transport: l.transport, turn: server, firstId: 1_000_000 * (i + 1), maxConnections: 10_000, idleTimeoutMs: turn.lifetime.max * 1000, log }));
+        streams.push(
+          new StreamListener({
+            server: srv,
+            transport: l.transport,
+            turn: server,
+            firstId: 1_000_000 * (i + 1),
+            maxConnections: turn.connections.max,
+            maxConnectionsPerSource: turn.connections.perSource,
+            idleTimeoutMs: turn.lifetime.max * 1000,
+            messageTimeoutMs: turn.connections.messageTimeout * 1000,
+            clock: systemClock,
+            log,
+          }),
+        );
         bound.push({ transport: l.transport, address: a.address, port: a.port });
       }
     } catch (e) {
@@ -177,7 +204,10 @@ async function main(port: MessagePort, data: TurnWorkerData): Promise<void> {
       return;
     }
   }
-  const tick = setInterval(() => server.tick(), 1000);
+  const tick = setInterval(() => {
+    server.tick();
+    for (const s of streams) s.tick();
+  }, 1000);
   const statsTimer = setInterval(() => {
     let up = 0;
     let down = 0;
@@ -185,7 +215,29 @@ async function main(port: MessagePort, data: TurnWorkerData): Promise<void> {
       up += a.counters.packetsToPeer;
       down += a.counters.packetsFromPeer;
     }
-    log.info({ allocations: server.allocationCount, packetsToPeers: up, packetsFromPeers: down, ...server.stats, heapUsedMB: Math.round(process.memoryUsage().heapUsed / 1048576) }, 'stats');
+    // stream connections: open, closed at once (max, perSource), closed late (messageTimeout), unframable
+    let streamConnections = 0;
+    const streamsRefused = { total: 0, perSource: 0 };
+    let streamTimeouts = 0;
+    let streamFramingErrors = 0;
+    for (const s of streams) {
+      streamConnections += s.size;
+      streamsRefused.total += s.refused.total;
+      streamsRefused.perSource += s.refused.perSource;
+      streamTimeouts += s.messageTimeouts;
+      streamFramingErrors += s.framingErrors;
+    }
+    log.info(
+      {
+        allocations: server.allocationCount,
+        packetsToPeers: up,
+        packetsFromPeers: down,
+        ...server.stats,
+        ...(streams.length > 0 ? { streamConnections, streamsRefused, streamTimeouts, streamFramingErrors } : {}),
+        heapUsedMB: Math.round(process.memoryUsage().heapUsed / 1048576),
+      },
+      'stats',
+    );
   }, config.log.statsInterval * 1000);
   statsTimer.unref();
 
@@ -198,6 +250,8 @@ async function main(port: MessagePort, data: TurnWorkerData): Promise<void> {
     } else if (m.k === 'subscriber') {
       subscribers.invalidate(m.u, m.d);
       userHashes.invalidate(m.u, m.d);
+    } else if (m.k === 'block') {
+      blocks?.blockFor(m.a, m.ms);
     } else if (m.k === 'allocations') {
       port.postMessage({ k: 'allocations', id: m.id, allocations: server.allocations() } satisfies FromTurnWorker);
     }

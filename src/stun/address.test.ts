@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import { readAddress, readXorAddress, type TransportAddress } from './address.js';
 import { StunAttr } from './attribute-types.js';
 import { StunMessageBuilder } from './builder.js';
-import { formatIpv6, ipv4Bytes, ipv6Bytes } from './ip-address.js';
+import { formatIpv6, ipv4Bytes, ipv6Bytes } from '../lib/ip-address.js';
 import { parseStunMessage, StunMethod, type StunAttribute } from './message.js';
 import { hex } from './testdata/rfc5769.js';
 

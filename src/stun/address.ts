@@ -13,7 +13,7 @@
  * ```
  */
 import { err, ok, type Result } from '../lib/result.js';
-import { formatIpv4, formatIpv6 } from './ip-address.js';
+import { formatIpv4, formatIpv6 } from '../lib/ip-address.js';
 import type { StunAttribute, StunParseError } from './message.js';
 
 /** An IP address and port. `address` is text as Node's sockets use it ("192.0.2.1", "2001:db8::1"). */

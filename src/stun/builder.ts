@@ -12,7 +12,7 @@ import { FAMILY_IPV4, FAMILY_IPV6, type TransportAddress } from './address.js';
 import { MAX_REASON_BYTES_SENT } from './error-code.js';
 import { fingerprintValue } from './fingerprint.js';
 import { integrityHmac, MESSAGE_INTEGRITY_SHA256_SIZE, MESSAGE_INTEGRITY_SIZE } from './integrity.js';
-import { ipv4Bytes, ipv6Bytes } from './ip-address.js';
+import { ipv4Bytes, ipv6Bytes } from '../lib/ip-address.js';
 import { MAGIC_COOKIE, messageType, STUN_HEADER_SIZE, type StunClass } from './message.js';
 
 const encoder = new TextEncoder();

@@ -10,7 +10,7 @@ export {
 export { StunAttr, attributeName, isComprehensionRequired, unknownComprehensionRequired, type StunAttrName } from './attribute-types.js';
 export { StunMessageBuilder } from './builder.js';
 export { readAddress, readXorAddress, FAMILY_IPV4, FAMILY_IPV6, type TransportAddress } from './address.js';
-export { ipv4Bytes, ipv6Bytes, formatIpv4, formatIpv6 } from './ip-address.js';
+export { ipv4Bytes, ipv6Bytes, formatIpv4, formatIpv6 } from '../lib/ip-address.js';
 export { verifyMessageIntegrity, verifyMessageIntegritySha256, MESSAGE_INTEGRITY_SIZE, MESSAGE_INTEGRITY_SHA256_SIZE } from './integrity.js';
 export { verifyFingerprint, FINGERPRINT_XOR } from './fingerprint.js';
 export { readErrorCode, STUN_REASONS } from './error-code.js';
@@ -25,5 +25,5 @@ export {
   icmpValue, readUnknownAttributes, unknownAttributesValue, TEXT_LIMITS, readText, readUserHash,
 } from './attribute-values.js';
 export { CHANNEL_DATA_HEADER_SIZE, parseChannelData, buildChannelData, writeChannelDataHeader } from './channel-data.js';
-export { StunStreamFramer, type StunStreamHandlers } from './stream-framer.js';
+export { RFC5766_MAX_CHANNEL_NUMBER, StunStreamFramer, type StunStreamFramerOptions, type StunStreamHandlers } from './stream-framer.js';
 export { packetKind, type PacketKind } from './demux.js';

@@ -4,7 +4,7 @@ import { StunAttr } from './attribute-types.js';
 import { StunMessageBuilder } from './builder.js';
 import { buildChannelData } from './channel-data.js';
 import { parseStunMessage, StunMethod } from './message.js';
-import { StunStreamFramer } from './stream-framer.js';
+import { RFC5766_MAX_CHANNEL_NUMBER, StunStreamFramer } from './stream-framer.js';
 import { hex, SAMPLE_IPV6_RESPONSE, SAMPLE_REQUEST } from './testdata/rfc5769.js';
 
 type Frame = string; // 'stun:<hex>' or 'cd:<channel>:<hex>'
@@ -116,6 +116,28 @@ describe('StunStreamFramer (RFC 8656 §12.5 over TCP/TLS)', () => {
       assert.equal(fresh.framer.push(Uint8Array.from([...good, ...c.bytes]))?.offset, 8 + c.offset);
     });
   }
+
+  it('with maxChannel 0x7fff (RFC 5766), frames channels 0x5000-0x7fff the strict framer fails on', () => {
+    const frames: string[] = [];
+    const framer = new StunStreamFramer(
+      { onStun: () => frames.push('stun'), onChannelData: (channel, data) => frames.push(`cd:${channel.toString(16)}:${Buffer.from(data).toString('hex')}`) },
+      { maxChannel: RFC5766_MAX_CHANNEL_NUMBER },
+    );
+    // (buildChannelData keeps to RFC 8656's range: the frames by hand, padded to 4)
+    const stream = hex('50000001 01000000 7fff0002 02030000 40000001 04000000');
+    // whole, then byte by byte: the same frames
+    assert.equal(framer.push(stream), undefined);
+    for (const b of stream) assert.equal(framer.push(Uint8Array.of(b)), undefined);
+    assert.deepEqual(frames, ['cd:5000:01', 'cd:7fff:0203', 'cd:4000:04', 'cd:5000:01', 'cd:7fff:0203', 'cd:4000:04']);
+    // the strict framer (the default) fails on the first
+    const strict = collector();
+    assert.equal(strict.framer.push(stream)?.offset, 0);
+    // a maxChannel between: 0x5000 passes, 0x7fff fails at its offset (8)
+    const mid = new StunStreamFramer({ onStun: () => {}, onChannelData: () => {} }, { maxChannel: 0x5fff });
+    assert.equal(mid.push(stream)?.offset, 8);
+    assert.throws(() => new StunStreamFramer({ onStun: () => {}, onChannelData: () => {} }, { maxChannel: 0x8000 }), /maxChannel/);
+    assert.throws(() => new StunStreamFramer({ onStun: () => {}, onChannelData: () => {} }, { maxChannel: 0x3fff }), /maxChannel/);
+  });
 
   it('delivers STUN messages that parse', () => {
     const { framer } = collector();

@@ -14,8 +14,9 @@
  * is valid until the next `push`, and the buffer it lies in is never written again (so a send
  * still queued with it is safe).
  */
+import { ParleyError } from '../lib/errors.js';
 import { CHANNEL_DATA_HEADER_SIZE } from './channel-data.js';
-import { isChannelNumber } from './attribute-values.js';
+import { MAX_CHANNEL_NUMBER, MIN_CHANNEL_NUMBER } from './attribute-values.js';
 import { STUN_HEADER_SIZE, type StunParseError } from './message.js';
 
 export interface StunStreamHandlers {
@@ -24,6 +25,19 @@ export interface StunStreamHandlers {
   /** One ChannelData message: its channel number and its data, without padding. */
   onChannelData(channel: number, data: Uint8Array): void;
 }
+
+export interface StunStreamFramerOptions {
+  /**
+   * The highest channel number a ChannelData frame may carry; a higher one fails the stream.
+   * Default MAX_CHANNEL_NUMBER (0x4FFF, RFC 8656 §12). A TURN server that binds RFC 5766's range
+   * (0x4000-0x7FFF, as coturn's clients pick them) passes 0x7FFF: every frame whose first two
+   * bits are 0b01 is then ChannelData.
+   */
+  readonly maxChannel?: number;
+}
+
+/** RFC 5766 §11: "Channel numbers 0x4000 through 0x7FFF"; the most a ChannelData header can carry. */
+export const RFC5766_MAX_CHANNEL_NUMBER = 0x7fff;
 
 export class StunStreamFramer {
   private buf = new Uint8Array(0);
@@ -37,7 +51,16 @@ export class StunStreamFramer {
   /** Bytes copied into buffers so far (for the linearity test). */
   copiedBytes = 0;
 
-  constructor(private readonly handlers: StunStreamHandlers) {}
+  private readonly maxChannel: number;
+
+  constructor(
+    private readonly handlers: StunStreamHandlers,
+    options: StunStreamFramerOptions = {},
+  ) {
+    const max = options.maxChannel ?? MAX_CHANNEL_NUMBER;
+    if (!Number.isInteger(max) || max < MIN_CHANNEL_NUMBER || max > RFC5766_MAX_CHANNEL_NUMBER) throw new ParleyError('ERR_INVALID_ARGUMENT', `StunStreamFramer: maxChannel ${max} is not between 0x4000 and 0x7fff`);
+    this.maxChannel = max;
+  }
 
   /** The error that ended framing, if any. */
   get error(): StunParseError | undefined {
@@ -121,7 +144,8 @@ export class StunStreamFramer {
         pos += size;
       } else if (top === 1) {
         const channel = (b0 << 8) | src[pos + 1]!;
-        if (!isChannelNumber(channel)) return this.fail(`channel number 0x${channel.toString(16)} is not between 0x4000 and 0x4fff`, pos, src === this.buf);
+        // top === 1: channel >= 0x4000 and <= 0x7fff
+        if (channel > this.maxChannel) return this.fail(`channel number 0x${channel.toString(16)} is not between 0x4000 and 0x${this.maxChannel.toString(16)}`, pos, src === this.buf);
         const length = (src[pos + 2]! << 8) | src[pos + 3]!;
         const size = CHANNEL_DATA_HEADER_SIZE + ((length + 3) & ~3);
         if (end - pos < size) break;

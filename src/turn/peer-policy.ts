@@ -44,6 +44,7 @@
  */
 
 import { ParleyError } from '../lib/errors.js';
+import { formatIpv4, formatIpv6, ipv4Bytes, ipv6Bytes } from '../lib/ip-address.js';
 import { ownString } from '../lib/own-string.js';
 
 /** An address: IPv4 as 4 bytes, IPv6 as 16. */
@@ -208,6 +209,18 @@ function inPrefix(a: Bytes, net: Bytes, prefix: number): boolean {
   return (a[whole]! & mask) === (net[whole]! & mask);
 }
 
+/** A prefix length: decimal, at most 3 digits, no sign, no leading zero, at most `max`. */
+function parsePrefixLength(s: string, max: number): number | undefined {
+  if (s.length === 0 || s.length > 3 || (s.length > 1 && s[0] === '0')) return undefined;
+  let v = 0;
+  for (let i = 0; i < s.length; i++) {
+    const d = s.charCodeAt(i) - 48;
+    if (d < 0 || d > 9) return undefined;
+    v = v * 10 + d;
+  }
+  return v <= max ? v : undefined;
+}
+
 /** `a.b.c.d/n`, `x::/n` or a bare address (a host route). IPv4-mapped CIDRs of /96 or longer become IPv4 ones. */
 function parseCidr(text: string): Cidr | undefined {
   const slash = text.indexOf('/');
@@ -215,7 +228,7 @@ function parseCidr(text: string): Cidr | undefined {
   if (bytes === undefined) return undefined;
   let prefix = bytes.length * 8;
   if (slash >= 0) {
-    const p = parseDecimal(text.slice(slash + 1), prefix);
+    const p = parsePrefixLength(text.slice(slash + 1), prefix);
     if (p === undefined) return undefined;
     prefix = p;
   }
@@ -264,109 +277,16 @@ function isZero(a: Bytes, from: number, to: number): boolean {
 function parseAddress(text: string): Bytes | undefined {
   let s = text;
   if (s.length >= 2 && s[0] === '[' && s[s.length - 1] === ']') s = s.slice(1, -1);
-  if (s.indexOf(':') < 0) return parseIPv4(s);
+  if (s.indexOf(':') < 0) return ipv4Bytes(s);
   const zone = s.indexOf('%');
   if (zone >= 0) {
     if (zone === s.length - 1) return undefined;
     s = s.slice(0, zone);
   }
-  return parseIPv6(s);
-}
-
-function parseIPv4(s: string): Bytes | undefined {
-  const parts = s.split('.');
-  if (parts.length !== 4) return undefined;
-  const out = new Uint8Array(4);
-  for (let i = 0; i < 4; i++) {
-    const v = parseDecimal(parts[i]!, 255);
-    if (v === undefined) return undefined;
-    out[i] = v;
-  }
-  return out;
-}
-
-/** A decimal number of at most 3 digits, no sign, no leading zero, at most `max`. */
-function parseDecimal(s: string, max: number): number | undefined {
-  if (s.length === 0 || s.length > 3 || (s.length > 1 && s[0] === '0')) return undefined;
-  let v = 0;
-  for (let i = 0; i < s.length; i++) {
-    const d = s.charCodeAt(i) - 48;
-    if (d < 0 || d > 9) return undefined;
-    v = v * 10 + d;
-  }
-  return v <= max ? v : undefined;
-}
-
-function parseIPv6(s: string): Bytes | undefined {
-  const gap = s.indexOf('::');
-  if (gap >= 0 && s.indexOf('::', gap + 1) >= 0) return undefined;
-  const head = gap < 0 ? s : s.slice(0, gap);
-  const tail = gap < 0 ? '' : s.slice(gap + 2);
-  const h = parseGroups(head, gap < 0);
-  const t = parseGroups(tail, true);
-  if (h === undefined || t === undefined) return undefined;
-  const n = h.length + t.length;
-  if (gap < 0 ? n !== 16 : n > 14) return undefined;
-  const out = new Uint8Array(16);
-  out.set(h, 0);
-  out.set(t, 16 - t.length);
-  return out;
-}
-
-/** Colon-separated hex groups as bytes; the last may be a dotted quad when `lastMayBeIPv4`. */
-function parseGroups(s: string, lastMayBeIPv4: boolean): number[] | undefined {
-  if (s === '') return [];
-  const groups = s.split(':');
-  const out: number[] = [];
-  for (let i = 0; i < groups.length; i++) {
-    const g = groups[i]!;
-    if (lastMayBeIPv4 && i === groups.length - 1 && g.indexOf('.') >= 0) {
-      const v4 = parseIPv4(g);
-      if (v4 === undefined) return undefined;
-      out.push(...v4);
-      continue;
-    }
-    if (g.length === 0 || g.length > 4) return undefined;
-    let v = 0;
-    for (let j = 0; j < g.length; j++) {
-      const d = hexDigit(g.charCodeAt(j));
-      if (d < 0) return undefined;
-      v = v * 16 + d;
-    }
-    out.push(v >> 8, v & 0xff);
-  }
-  return out;
-}
-
-function hexDigit(c: number): number {
-  if (c >= 48 && c <= 57) return c - 48;
-  if (c >= 97 && c <= 102) return c - 87;
-  if (c >= 65 && c <= 70) return c - 55;
-  return -1;
+  return ipv6Bytes(s);
 }
 
 /** Dotted decimal, or RFC 5952 §4 text for IPv6. */
 function formatAddress(a: Bytes): string {
-  if (a.length === 4) return `${a[0]}.${a[1]}.${a[2]}.${a[3]}`;
-  const groups: number[] = [];
-  for (let i = 0; i < 16; i += 2) groups.push((a[i]! << 8) | a[i + 1]!);
-  // §4.2.3: the longest run of two or more zero groups, the first one on a tie.
-  let bestAt = -1;
-  let bestLen = 1;
-  for (let i = 0; i < 8; ) {
-    if (groups[i] !== 0) {
-      i++;
-      continue;
-    }
-    let j = i;
-    while (j < 8 && groups[j] === 0) j++;
-    if (j - i > bestLen) {
-      bestAt = i;
-      bestLen = j - i;
-    }
-    i = j;
-  }
-  const hex = (g: number[]): string => g.map((x) => x.toString(16)).join(':');
-  if (bestAt < 0) return hex(groups);
-  return `${hex(groups.slice(0, bestAt))}::${hex(groups.slice(bestAt + bestLen))}`;
+  return a.length === 4 ? formatIpv4(a) : formatIpv6(a);
 }

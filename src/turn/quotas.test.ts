@@ -6,8 +6,8 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { AllocationQuotas, BandwidthLimiter, type QuotaLease } from './quotas.js';
 
-function lease(q: AllocationQuotas, user: string): QuotaLease {
-  const r = q.acquire(user);
+function lease(q: AllocationQuotas, user: string, from?: string): QuotaLease {
+  const r = q.acquire(user, from);
   assert.equal(r.ok, true, `${user} should get an allocation`);
   if (!r.ok) throw new Error('unreachable');
   return r.value;
@@ -24,6 +24,23 @@ describe('AllocationQuotas', () => {
     lease(q, 'bob');
     assert.equal(q.held('alice'), 2);
     assert.equal(q.held(), 3);
+  });
+  it('per-source quota: 486 when one IPv4 address (any port) or IPv6 /64 holds the most allowed, whatever the usernames; a release frees the place', () => {
+    const q = new AllocationQuotas({ perSource: 2 });
+    const first = lease(q, '1700000000:a', '192.0.2.1');
+    lease(q, '1700000000:b', '::ffff:192.0.2.1'); // the same source, IPv4-mapped
+    const r = q.acquire('1700000000:c', '192.0.2.1');
+    assert.equal(!r.ok && r.error.code, 486);
+    assert.match(!r.ok ? r.error.reason : '', /source 192\.0\.2\.1/);
+    lease(q, '1700000000:c', '192.0.2.2'); // another source
+    lease(q, 'v6a', '2001:db8:1:2::1');
+    lease(q, 'v6b', '2001:db8:1:2:ffff::9'); // the same /64
+    assert.equal(!q.acquire('v6c', '2001:db8:1:2::77').ok, true);
+    lease(q, 'v6c', '2001:db8:1:3::1'); // the next /64
+    assert.equal(q.heldFrom('192.0.2.1'), 2);
+    first.release();
+    assert.equal(q.heldFrom('192.0.2.1'), 1);
+    lease(q, '1700000000:d', '192.0.2.1');
   });
   it('total quota: 508 (capacity) when the server holds the most allowed', () => {
     const q = new AllocationQuotas({ total: 2 });

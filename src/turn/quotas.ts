@@ -9,7 +9,10 @@
  *   define it based on the username used to authenticate the request, and not on the client's
  *   transport address.
  *
- * So the per-user quota answers 486. The total is not a quota of the username but the server's
+ * So the per-user quota answers 486. A quota per source (an IPv4 address whatever its ports, an
+ * IPv6 /64: src/lib/source-prefix.ts) is kept besides, not instead: a UDP 5-tuple holds one
+ * allocation, but one host has 65,535 ports and, with REST credentials, as many usernames as it
+ * likes; it answers 486 too. The total is not a quota of the username but the server's
  * capacity, for which RFC 8656 names 508 (Insufficient Capacity: "some capacity limit being
  * reached"); coturn answers 486 for both
  * its user-quota and total-quota, which tells a client to try another username when no username
@@ -20,10 +23,13 @@
  */
 import { ParleyError } from '../lib/errors.js';
 import { err, ok, type Result } from '../lib/result.js';
+import { sourcePrefix } from '../lib/source-prefix.js';
 
 export interface AllocationQuotaOptions {
   /** Concurrent allocations one user may hold (0 or absent: no limit). */
   readonly perUser?: number;
+  /** Concurrent allocations from one source (sourcePrefix of the client's address; 0 or absent: no limit). */
+  readonly perSource?: number;
   /** Concurrent allocations on the whole server (0 or absent: no limit). */
   readonly total?: number;
 }
@@ -42,26 +48,35 @@ export interface QuotaRefusal {
 
 export class AllocationQuotas {
   readonly #perUser: number;
+  readonly #perSource: number;
   readonly #total: number;
   readonly #byUser = new Map<string, number>();
+  readonly #bySource = new Map<string, number>();
   #held = 0;
 
   /** Throws on a limit that is not a whole number >= 0 (configuration). */
   constructor(o: AllocationQuotaOptions = {}) {
     this.#perUser = limit(o.perUser, 'perUser');
+    this.#perSource = limit(o.perSource, 'perSource');
     this.#total = limit(o.total, 'total');
   }
 
-  /** Takes one allocation for `user`, or says why not. */
-  acquire(user: string): Result<QuotaLease, QuotaRefusal> {
+  /** Takes one allocation for `user`, asked for from `clientAddress` (when given), or says why not. */
+  acquire(user: string, clientAddress?: string): Result<QuotaLease, QuotaRefusal> {
     const mine = this.#byUser.get(user) ?? 0;
     if (this.#perUser > 0 && mine >= this.#perUser) {
       return err({ code: 486, reason: `user ${user} holds ${mine} allocations, the most allowed` });
+    }
+    const source = clientAddress === undefined || this.#perSource === 0 ? undefined : sourcePrefix(clientAddress);
+    const fromSource = source === undefined ? 0 : (this.#bySource.get(source) ?? 0);
+    if (source !== undefined && fromSource >= this.#perSource) {
+      return err({ code: 486, reason: `source ${source} holds ${fromSource} allocations, the most allowed` });
     }
     if (this.#total > 0 && this.#held >= this.#total) {
       return err({ code: 508, reason: `the server holds ${this.#held} allocations, the most allowed` });
     }
     this.#byUser.set(user, mine + 1);
+    if (source !== undefined) this.#bySource.set(source, fromSource + 1);
     this.#held++;
     let released = false;
     return ok({
@@ -73,8 +88,18 @@ export class AllocationQuotas {
         const n = (this.#byUser.get(user) ?? 1) - 1;
         if (n === 0) this.#byUser.delete(user);
         else this.#byUser.set(user, n);
+        if (source !== undefined) {
+          const m = (this.#bySource.get(source) ?? 1) - 1;
+          if (m === 0) this.#bySource.delete(source);
+          else this.#bySource.set(source, m);
+        }
       },
     });
+  }
+
+  /** Allocations held from the source of `clientAddress` (counted only with a perSource quota). */
+  heldFrom(clientAddress: string): number {
+    return this.#bySource.get(sourcePrefix(clientAddress)) ?? 0;
   }
 
   /** Allocations held by `user`, or by everyone. */

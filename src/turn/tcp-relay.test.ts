@@ -11,6 +11,7 @@ import { NonceIssuer } from './nonce.js';
 import { PeerPolicy } from './peer-policy.js';
 import { RelayPorts } from './relay-ports.js';
 import { StreamListener } from './stream-listener.js';
+import { MAX_CONNECTIONS_PER_ALLOCATION } from './tcp-relay.js';
 import { TurnServer, type TurnServerOptions } from './turn-server.js';
 
 const REALM = 'example.test';
@@ -209,6 +210,10 @@ describe('TCP relaying (RFC 6062)', () => {
     client.socket.write(payload);
     await until(() => client.raw.length >= payload.length, 'the echo');
     assert.deepEqual(client.raw, payload);
+    // counted in the allocation's counters, both ways
+    const counters = server.allocations()[0]!.counters;
+    assert.equal(counters.bytesToPeer, payload.length);
+    assert.equal(counters.bytesFromPeer, payload.length);
     // a second ConnectionBind for the same id: it is bound, not pending
     assert.equal(code((await bind(id)).answer), 400);
     // the peer data connection is still there: 446 still
@@ -237,6 +242,23 @@ describe('TCP relaying (RFC 6062)', () => {
     assert.equal(code(await udpControl.transact(signed(StunMethod.Connect, peerAt('127.0.0.1', echoPort)))), 400);
     // and ChannelBind on the TCP allocation: 400
     assert.equal(code(await control.transact(signed(StunMethod.ChannelBind, (b) => (b.add(StunAttr.CHANNEL_NUMBER, Uint8Array.of(0x40, 0, 0, 0)), peerAt('127.0.0.1', echoPort)(b))))), 400);
+  });
+
+  it(`holds at most ${MAX_CONNECTIONS_PER_ALLOCATION} peer data connections per allocation: one more Connect gets 508`, async () => {
+    await allocate();
+    const peers: Server[] = [];
+    try {
+      for (let i = 0; i <= MAX_CONNECTIONS_PER_ALLOCATION; i++) {
+        const p = createServer((s) => (s.on('error', () => {}), others.push(s)));
+        peers.push(p);
+        await new Promise<void>((r) => p.listen(0, '127.0.0.1', () => r()));
+      }
+      const answers: number[] = [];
+      for (const p of peers) answers.push(code(await control.transact(signed(StunMethod.Connect, peerAt('127.0.0.1', (p.address() as AddressInfo).port)))));
+      assert.deepEqual(answers, [...Array<number>(MAX_CONNECTIONS_PER_ALLOCATION).fill(200), 508]);
+    } finally {
+      for (const p of peers) p.close();
+    }
   });
 
   it('a peer connecting to the relayed address: closed without a permission; with one, a ConnectionAttempt (XOR-PEER-ADDRESS, CONNECTION-ID), then ConnectionBind and bytes both ways', async () => {

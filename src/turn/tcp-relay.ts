@@ -27,6 +27,11 @@ export const CONNECT_TIMEOUT_MS = 30_000;
  * received after 30 seconds, the peer data connection MUST be closed."
  */
 export const BIND_TIMEOUT_MS = 30_000;
+/**
+ * Peer data connections an allocation may hold at once, in progress, pending or bound (our
+ * choice: RFC 6062 sets no limit; each is a socket). One more Connect: 508; one more peer: closed.
+ */
+export const MAX_CONNECTIONS_PER_ALLOCATION = 64;
 
 /** A peer data connection (RFC 6062 §3). */
 export interface PeerConnection {
@@ -151,6 +156,11 @@ export class TcpRelay {
   }
 
   /** Is a Connect in progress, or a peer data connection pending or bound, for this peer address? (446) */
+  /** Has the allocation as many peer data connections as it may hold? */
+  get full(): boolean {
+    return this.byPeer.size >= MAX_CONNECTIONS_PER_ALLOCATION;
+  }
+
   hasPeer(peer: TransportAddress): boolean {
     return this.byPeer.has(tcpPeerKey(peer.address, peer.port));
   }
@@ -171,6 +181,18 @@ export class TcpRelay {
     // corresponding peer data connection. When a peer data connection is closed or times out,
     // the server MUST close the corresponding client data connection."
     client.once('close', () => this.drop(c));
+    // the allocation's counters (a chunk counts as a packet)
+    const counters = this.owner?.counters;
+    if (counters !== undefined) {
+      client.on('data', (d: Buffer) => {
+        counters.bytesToPeer += d.length;
+        counters.packetsToPeer++;
+      });
+      peer.on('data', (d: Buffer) => {
+        counters.bytesFromPeer += d.length;
+        counters.packetsFromPeer++;
+      });
+    }
     client.pipe(peer);
     peer.pipe(client);
     peer.resume();

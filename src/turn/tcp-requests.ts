@@ -54,6 +54,7 @@ export class TcpRequests {
     // with the same XOR-PEER-ADDRESS, and the resulting client and peer data connections are
     // either pending or active, it MUST return a 446 (Connection Already Exists) error."
     if (tcp.hasPeer(peer)) return fail(446, 'Connection Already Exists');
+    if (tcp.full) return fail(508, 'Insufficient Capacity (connections of this allocation)');
     tcp.connect(
       peer,
       () => this.o.clock.now(),
@@ -92,7 +93,8 @@ export class TcpRequests {
     }
     const family = verdict.address.includes(':') ? 6 : 4;
     const peer = { family, address: verdict.address, port } as const;
-    if (tcp.hasPeer(peer)) {
+    if (tcp.hasPeer(peer) || tcp.full) {
+      this.stats.relayDropped++;
       socket.destroy();
       return;
     }

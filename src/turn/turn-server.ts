@@ -47,7 +47,7 @@ export interface TurnServerOptions {
   readonly lifetime: { readonly default: number; readonly max: number };
   readonly nonces: NonceIssuer;
   /** Most allocations per user (486) and in total (508); 0: no limit. */
-  readonly quotas: { readonly perUser: number; readonly total: number };
+  readonly quotas: { readonly perUser: number; readonly perSource?: number; readonly total: number };
   /** Bytes per second per allocation, each way; 0: no limit. */
   readonly bandwidth: number;
   readonly limiter?: AuthFailureLimit;
@@ -342,7 +342,7 @@ export class TurnServer {
     if ('error' in families) return fail(families.error);
     // 7. quotas: "the server rejects the request with a 486 (Allocation Quota Reached) error"
     // (this user), 508 for the server's total (quotas.ts)
-    const lease = this.quotas.acquire(auth.user);
+    const lease = this.quotas.acquire(auth.user, src.address);
     if (!lease.ok) return fail([lease.error.code, lease.error.code === 486 ? 'Allocation Quota Reached' : 'Insufficient Capacity']);
     let done = false;
     try {

@@ -29,6 +29,17 @@ describe('FailureLimiter', () => {
     assert.deepEqual((warnings[0]!.obj as { source: string }).source, '192.0.2.7');
   });
 
+  it('tells onBlock of each block it decides (once, with the address and the block time), not of blockFor', () => {
+    const blocks: Array<[string, number]> = [];
+    const limiter = new FailureLimiter({ clock: new FakeClock(), maxFailures: 2, blockTime: 30, onBlock: (a, ms) => blocks.push([a, ms]) });
+    limiter.recordFailure('2001:db8::1');
+    assert.deepEqual(blocks, []);
+    limiter.recordFailure('2001:db8::2');
+    limiter.recordFailure('2001:db8::3'); // blocked already: no second call
+    limiter.blockFor('192.0.2.9', 1000);
+    assert.deepEqual(blocks, [['2001:db8::2', 30_000]]);
+  });
+
   it('unblocks after the block time', () => {
     const clock = new FakeClock();
     const limiter = new FailureLimiter({ clock, maxFailures: 3, window: 60, blockTime: 300 });

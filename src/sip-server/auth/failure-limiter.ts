@@ -21,6 +21,12 @@ export interface FailureLimiterOptions {
   readonly clock?: Clock;
   /** Receives one warning per block, naming the source. */
   readonly logger?: Logger;
+  /**
+   * Called once per block this limiter decides (not for blockFor), with the address whose failure
+   * blocked its source and the block's length: how other threads that refuse the same sources
+   * (SIP workers, the TURN thread) learn of it.
+   */
+  readonly onBlock?: (address: string, ms: number) => void;
 }
 
 /** A blocked source, for dumps and the REST API. */
@@ -53,6 +59,7 @@ export class FailureLimiter {
   private readonly ipv6PrefixLength: number;
   private readonly clock: Clock;
   private readonly logger: Logger;
+  private readonly onBlock: ((address: string, ms: number) => void) | undefined;
   /** source → failure times within the window, oldest first; Map order is least recently failed first. */
   private readonly failures = new Map<string, number[]>();
   /** source → end of its block; Map order is oldest block first. */
@@ -72,6 +79,7 @@ export class FailureLimiter {
     }
     this.clock = options.clock ?? systemClock;
     this.logger = options.logger ?? silentLogger;
+    this.onBlock = options.onBlock;
   }
 
   /** True while `address` (or its IPv6 prefix) is blocked. */
@@ -109,6 +117,7 @@ export class FailureLimiter {
       { source: key, failures: times.length, windowSeconds: this.windowMs / 1000, blockSeconds: this.blockMs / 1000 },
       'auth: too many failed authentications; source blocked',
     );
+    this.onBlock?.(address, this.blockMs);
     return true;
   }
 

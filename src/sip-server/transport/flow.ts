@@ -43,27 +43,5 @@ export function defaultPort(transport: FlowTransport): number {
   }
 }
 
-/**
- * An address as Parley compares and stores it: brackets removed, IPv4-mapped IPv6 turned into
- * IPv4, IPv6 in the canonical (RFC 5952) form, names lower-cased. `[::FFFF:192.0.2.1]` → `192.0.2.1`.
- */
-export function normalizeAddress(address: string): string {
-  let a = address;
-  if (a.startsWith('[') && a.endsWith(']')) a = a.slice(1, -1);
-  if (a.includes(':')) {
-    try {
-      // WHATWG URL serializes IPv6 hosts in RFC 5952 form
-      a = new URL(`http://[${a}]/`).hostname.slice(1, -1);
-    } catch {
-      return a.toLowerCase();
-    }
-    const mapped = /^::ffff:([0-9a-f]{1,4}):([0-9a-f]{1,4})$/.exec(a);
-    if (mapped) {
-      const hi = parseInt(mapped[1]!, 16);
-      const lo = parseInt(mapped[2]!, 16);
-      return `${hi >> 8}.${hi & 255}.${lo >> 8}.${lo & 255}`;
-    }
-    return a;
-  }
-  return a.toLowerCase();
-}
+// (moved to src/lib: the TURN server counts its sources the same way)
+export { normalizeAddress } from '../../lib/source-prefix.js';

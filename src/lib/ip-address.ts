@@ -1,6 +1,9 @@
 /**
- * IP addresses between their text form (as Node's sockets give and take them) and the bytes STUN
- * address attributes carry. No regular expressions: these run on every relayed address.
+ * IP addresses between their text form (as Node's sockets give and take them) and their bytes:
+ * the one parser and printer of addresses for STUN's address attributes, the TURN peer policy and
+ * the per-source counts. No regular expressions: these run on every relayed address. The text
+ * accepted is what Node's `net.isIP` accepts: dotted quads without leading zeros (`010.0.0.1`
+ * would be octal to some parsers, decimal to others), RFC 4291 §2.2 IPv6 with an optional zone.
  */
 
 /** The 4 bytes of a dotted-quad IPv4 address, or undefined when `text` is not one. */
@@ -11,6 +14,7 @@ export function ipv4Bytes(text: string, out: Uint8Array = new Uint8Array(4), at 
   for (let i = 0; i <= text.length; i++) {
     const c = i < text.length ? text.charCodeAt(i) : 0x2e; // a final '.' closes the last part
     if (c >= 0x30 && c <= 0x39) {
+      if (digits === 1 && value === 0) return undefined; // a leading zero
       value = value * 10 + (c - 0x30);
       digits++;
       if (digits > 3 || value > 255) return undefined;
