@@ -2,8 +2,9 @@
  * The entry of the TURN thread (src/turn): it binds the TURN listeners and serves STUN and TURN
  * on them, with relay sockets of its own, so that relayed packets never wait behind SIP work (and
  * SIP never behind them). Credentials: Parley's subscribers, read from the SQLite store like the
- * SIP workers do (the stored MD5 HA1 is the long-term key when realm = the SIP domain), and REST
- * credentials when `turn.restSecrets` has secrets.
+ * SIP workers do (the stored MD5 and SHA-256 HA1s are the long-term keys when realm = the SIP
+ * domain; USERHASH finds them through an index made on first use), and REST credentials when
+ * `turn.restSecrets` has secrets.
  */
 import { createSocket, type Socket } from 'node:dgram';
 import { createServer, type AddressInfo, type Server } from 'node:net';
@@ -21,7 +22,9 @@ import { NonceIssuer } from '../turn/nonce.js';
 import { PeerPolicy } from '../turn/peer-policy.js';
 import { ipLiteralLookup, RelayPorts } from '../turn/relay-ports.js';
 import { RestSecrets } from '../turn/rest-credentials.js';
-import type { TurnCredentials, TurnKeys } from '../turn/turn-credentials.js';
+import type { KeyAlgorithm, TurnCredentials, TurnKeys } from '../turn/turn-credentials.js';
+import { UserHashIndex } from '../turn/user-hashes.js';
+import { keyFromHa1 } from '../stun/credentials.js';
 import { TurnServer, type TurnListener } from '../turn/turn-server.js';
 import type { ParleyConfig, TurnListenConfig } from './config.js';
 import { stdoutLogger } from './logger.js';
@@ -57,18 +60,31 @@ export type ToTurnWorker =
   /** The shared limiter blocked this address's source for `ms` (failures on SIP, HTTP or TURN). */
   | { readonly k: 'block'; readonly a: string; readonly ms: number };
 
-/** Subscribers' long-term keys (their MD5 HA1) and REST credentials, as TurnCredentials. */
-export function turnCredentials(subscribers: Pick<SqliteSubscriberStore, 'get'>, rest: RestSecrets | undefined, nowS: () => number = () => Date.now() / 1000): TurnCredentials {
+/**
+ * Subscribers' long-term keys (their stored HA1: MD5 for the MD5 key, SHA-256 for the SHA-256
+ * key, RFC 8489 §9.2.2 and RFC 7616 §3.4.2 hash the same `user:realm:password`), REST credentials,
+ * and the USERHASH index of the subscribers, as TurnCredentials.
+ */
+export function turnCredentials(
+  subscribers: Pick<SqliteSubscriberStore, 'get'>,
+  rest: RestSecrets | undefined,
+  nowS: () => number = () => Date.now() / 1000,
+  userHashes?: UserHashIndex,
+): TurnCredentials {
   return {
-    async keys(username: string, realm: string): Promise<TurnKeys | undefined> {
+    async keys(username: string, realm: string, algorithm: KeyAlgorithm): Promise<TurnKeys | undefined> {
       // a SIP username has no ':' (RFC 3261 user), a REST username always has one
       if (rest !== undefined && username.includes(':')) {
-        const r = rest.keys(username, realm, nowS());
+        const r = rest.keys(username, realm, nowS(), algorithm === 'sha256' ? 'SHA-256' : 'MD5');
         return r.ok ? { keys: r.value.keys, user: r.value.user } : undefined;
       }
       const s = await subscribers.get(username, realm);
-      return s === undefined ? undefined : { keys: [Buffer.from(s.ha1Md5, 'hex')], user: username };
+      // DEVIATION(RFC 8489 §9.2.2): the stored HA1 hashed the password as typed, not its
+      // OpaqueString (RFC 8265): the same key but for non-ASCII spaces or non-NFC text
+      const key = s === undefined ? undefined : keyFromHa1(algorithm === 'sha256' ? s.ha1Sha256 : s.ha1Md5);
+      return key === undefined ? undefined : { keys: [key], user: username };
     },
+    ...(userHashes === undefined ? {} : { usernameOfHash: (hash: Uint8Array, realm: string) => userHashes.find(hash, realm) }),
   };
 }
 
@@ -101,6 +117,13 @@ async function main(port: MessagePort, data: TurnWorkerData): Promise<void> {
   const log = stdoutLogger(config.log.level).child({ module: 'turn' });
   const db = SqliteDatabase.open(config.dataDir, { synchronous: config.registrar.synchronous });
   const subscribers = new CachedSubscriberStore(new SqliteSubscriberStore(db), { ttlMs: config.auth.subscriberCache * 1000 });
+  const userHashes = new UserHashIndex({
+    realm: data.realm,
+    list: async (realm) => (await subscribers.list({ domain: realm })).map((x) => x.username),
+    // a hash not found remakes the index at most once a minute (or per subscriber-cache period)
+    maxAgeMs: Math.max(config.auth.subscriberCache, 60) * 1000,
+    now: () => performance.now(),
+  });
   const rest = turn.restSecrets.length > 0 ? new RestSecrets(turn.restSecrets) : undefined;
   // one failed-auth limiter for SIP, the TURN credentials route and TURN (issue 16): the main
   // thread's counts every failure, this thread reports its own and applies the blocks it is told of
@@ -113,7 +136,7 @@ async function main(port: MessagePort, data: TurnWorkerData): Promise<void> {
   };
   const server = new TurnServer({
     realm: data.realm,
-    credentials: turnCredentials(subscribers, rest),
+    credentials: turnCredentials(subscribers, rest, undefined, userHashes),
     peers: new PeerPolicy({ allow: turn.peers.allow, deny: turn.peers.deny, ownAddresses: data.ownAddresses }),
     relays: new RelayPorts({ addresses: data.relayAddresses, minPort: turn.minPort, maxPort: turn.maxPort }),
     externalAddresses: data.externalAddresses,
@@ -226,6 +249,7 @@ async function main(port: MessagePort, data: TurnWorkerData): Promise<void> {
       port.close();
     } else if (m.k === 'subscriber') {
       subscribers.invalidate(m.u, m.d);
+      userHashes.invalidate(m.u, m.d);
     } else if (m.k === 'block') {
       blocks?.blockFor(m.a, m.ms);
     } else if (m.k === 'allocations') {

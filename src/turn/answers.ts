@@ -6,7 +6,7 @@
  */
 import { StunAttr, StunMessageBuilder, type StunMessage } from '../stun/index.js';
 import type { TurnListener } from './five-tuple.js';
-import type { NonceIssuer } from './nonce.js';
+import { OFFERED_PASSWORD_ALGORITHMS, type NonceIssuer } from './nonce.js';
 import type { TurnStats } from './server-stats.js';
 
 /** Where a request came from: the listener it reached and the client's address. */
@@ -34,12 +34,20 @@ export class Answers {
     private readonly stats: TurnStats,
   ) {}
 
-  /** A 401 or 438 with REALM and a new NONCE (RFC 8489 §9.2.4). */
+  /**
+   * A 401 or 438 with REALM, a new NONCE and PASSWORD-ALGORITHMS (RFC 8489 §9.2.4: "If the server
+   * adds a PASSWORD-ALGORITHMS attribute, it MUST set the STUN Security Feature "Password
+   * algorithms" bit to 1"; a 438 "MUST include NONCE, REALM, and PASSWORD-ALGORITHMS"). Every
+   * 401 is this one, whatever was wrong (no credentials, unknown user, wrong password, other
+   * realm): the same attributes in the same order, sizes that depend on the client's address and
+   * port only.
+   */
   challenge(src: Source, m: StunMessage, code: 401 | 438, reason: string): void {
     const b = new StunMessageBuilder(m.method, 'error', m.transactionId)
       .addErrorCode(code, reason)
       .addString(StunAttr.REALM, this.o.realm)
-      .addString(StunAttr.NONCE, this.o.nonces.issue(src.address));
+      .addString(StunAttr.NONCE, this.o.nonces.issue(src.address, src.port))
+      .add(StunAttr.PASSWORD_ALGORITHMS, OFFERED_PASSWORD_ALGORITHMS);
     this.sendUnauthenticated(src, m, b, code, true);
   }
 
@@ -58,8 +66,9 @@ export class Answers {
     // DEVIATION(issue 16 "no amplification"): a challenge (401, 438) is sent even when it is
     // larger than the request: its REALM and NONCE are what a client needs to authenticate at
     // all, and turnutils_uclient's first Allocate (60 bytes) or a browser's (28) is smaller than
-    // any challenge that carries them. It is at most 20 + 8 + 16 + 4 + realm + 24 (+8) bytes,
-    // with no SOFTWARE, and a source that keeps failing is blocked (limiter).
+    // any challenge that carries them. It is 20 + 20 (ERROR-CODE) + 4 + realm + 48 (NONCE) + 12
+    // (PASSWORD-ALGORITHMS) bytes (+8 with FINGERPRINT), the realm padded to 4: 116 for a realm
+    // of 12 characters. No SOFTWARE, and a source that keeps failing is blocked (limiter).
     if (!challenge && bytes.length > m.bytes.length) {
       this.stats.amplificationDrops++;
       return;

@@ -110,7 +110,8 @@ export class TcpRequests {
   /**
    * RFC 6062 §5.4, a ConnectionBind request on a new client connection (no allocation on its
    * 5-tuple). Authenticated with the allocation's key (RFC 6062 §4.4: the client authenticates it
-   * "using the same credentials" as the allocation; another USERNAME: 441).
+   * "using the same credentials" as the allocation; another USERNAME, USERHASH or password
+   * algorithm: 441).
    */
   connectionBind(src: Source, m: StunMessage): void {
     // "If the client connection transport is not TCP or TLS, the server MUST return a 400 (Bad
@@ -131,11 +132,12 @@ export class TcpRequests {
       this.answers.unauthenticatedError(src, m, [400, 'No pending connection with this CONNECTION-ID']);
       return;
     }
-    if (pre.username !== a.username) {
+    // the same user (USERNAME or USERHASH) and password algorithm as the allocation (authentication.ts)
+    if (!this.auth.sameCredentials(pre, a)) {
       this.answers.unauthenticatedError(src, m, [441, 'Wrong Credentials']);
       return;
     }
-    const auth = this.auth.verify(src, m, pre, { keys: [a.key], user: a.user });
+    const auth = this.auth.verify(src, m, pre, a.username, { keys: [a.key], user: a.user });
     if (auth === undefined) return;
     this.answers.signed(src, m, auth, new StunMessageBuilder(StunMethod.ConnectionBind, 'success', m.transactionId));
     // "Otherwise, the client connection is now called a client data connection": no more STUN

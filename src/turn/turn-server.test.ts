@@ -15,9 +15,11 @@ import {
   StunMessageBuilder,
   StunMethod,
   verifyMessageIntegrity,
+  verifyMessageIntegritySha256,
   type StunMessage,
   type TransportAddress,
 } from '../stun/index.js';
+import { nonceCookie, nonceFeatures, PasswordAlgorithm, passwordAlgorithmsValue, readPasswordAlgorithms, userHash } from '../stun/credentials.js';
 import type { TurnListener } from './five-tuple.js';
 import { NonceIssuer } from './nonce.js';
 import { PeerPolicy } from './peer-policy.js';
@@ -28,13 +30,34 @@ import { TurnServer, type TurnServerOptions } from './turn-server.js';
 
 const REALM = 'example.test';
 const PASSWORDS: Record<string, string> = { alice: 'alice-pw', bob: 'bob-pw' };
-const key = (user: string, password = PASSWORDS[user]!): Uint8Array => createHash('md5').update(`${user}:${REALM}:${password}`).digest();
+const key = (user: string, password = PASSWORDS[user]!, algorithm: 'md5' | 'sha256' = 'md5'): Uint8Array => createHash(algorithm).update(`${user}:${REALM}:${password}`).digest();
 
 const credentials: TurnCredentials = {
-  async keys(username) {
-    return PASSWORDS[username] === undefined ? undefined : { keys: [key(username)], user: username };
+  async keys(username, _realm, algorithm) {
+    return PASSWORDS[username] === undefined ? undefined : { keys: [key(username, undefined, algorithm)], user: username };
+  },
+  async usernameOfHash(hash) {
+    return Object.keys(PASSWORDS).find((u) => Buffer.from(userHash(u, REALM)).equals(hash));
   },
 };
+
+/** How a request is signed: RFC 5389 (MD5 key, MESSAGE-INTEGRITY) unless told otherwise. */
+interface Signing {
+  readonly password?: string;
+  readonly user?: string;
+  readonly txid?: Uint8Array;
+  /** The key's algorithm; sha256 adds PASSWORD-ALGORITHM SHA-256 and the offered list. */
+  readonly algorithm?: 'md5' | 'sha256';
+  /** PASSWORD-ALGORITHM and PASSWORD-ALGORITHMS as sent (null: left out), instead of the above. */
+  readonly one?: Uint8Array | null;
+  readonly list?: Uint8Array | null;
+  /** MESSAGE-INTEGRITY-SHA256 instead of MESSAGE-INTEGRITY (default: with the SHA-256 key). */
+  readonly integrity?: 'sha1' | 'sha256';
+  /** USERHASH instead of USERNAME. */
+  readonly userhash?: boolean;
+}
+
+const OFFERED = passwordAlgorithmsValue([PasswordAlgorithm.SHA256, PasswordAlgorithm.MD5]);
 
 const wait = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
@@ -71,21 +94,30 @@ class Client {
   }
 
   /** A request signed with this client's credentials (and its last nonce). */
-  signed(method: number, add: (b: StunMessageBuilder) => void = () => {}, o: { readonly password?: string; readonly user?: string; readonly txid?: Uint8Array } = {}): Uint8Array {
+  signed(method: number, add: (b: StunMessageBuilder) => void = () => {}, o: Signing = {}): Uint8Array {
     const b = new StunMessageBuilder(method, 'request', o.txid ?? randomBytes(12));
     add(b);
-    b.addString(StunAttr.USERNAME, o.user ?? this.user).addString(StunAttr.REALM, REALM).addString(StunAttr.NONCE, this.nonce ?? 'none');
-    return b.addMessageIntegrity(key(o.user ?? this.user, o.password ?? this.password)).build();
+    const user = o.user ?? this.user;
+    if (o.userhash === true) b.add(StunAttr.USERHASH, userHash(user, REALM));
+    else b.addString(StunAttr.USERNAME, user);
+    b.addString(StunAttr.REALM, REALM).addString(StunAttr.NONCE, this.nonce ?? 'none');
+    const algorithm = o.algorithm ?? 'md5';
+    const one = o.one !== undefined ? o.one : algorithm === 'sha256' ? passwordAlgorithmsValue([PasswordAlgorithm.SHA256]) : null;
+    const list = o.list !== undefined ? o.list : algorithm === 'sha256' ? OFFERED : null;
+    if (one !== null) b.add(StunAttr.PASSWORD_ALGORITHM, one);
+    if (list !== null) b.add(StunAttr.PASSWORD_ALGORITHMS, list);
+    const k = key(user, o.password ?? this.password, algorithm);
+    return (o.integrity ?? (algorithm === 'sha256' ? 'sha256' : 'sha1')) === 'sha256' ? b.addMessageIntegritySha256(k).build() : b.addMessageIntegrity(k).build();
   }
 
   /** Allocate as a client does: unauthenticated first, then with the nonce of the 401. */
-  async allocate(add: (b: StunMessageBuilder) => void = udp): Promise<StunMessage> {
+  async allocate(add: (b: StunMessageBuilder) => void = udp, signing: Signing = {}): Promise<StunMessage> {
     const first = new StunMessageBuilder(StunMethod.Allocate, 'request', randomBytes(12));
     add(first);
     const challenge = await this.transact(first.build());
     assert.equal(code(challenge), 401);
     this.nonce = text(challenge!, StunAttr.NONCE);
-    const answer = await this.transact(this.signed(StunMethod.Allocate, add));
+    const answer = await this.transact(this.signed(StunMethod.Allocate, add, signing));
     assert.ok(answer !== undefined, 'no answer to the authenticated Allocate');
     return answer;
   }
@@ -592,6 +624,132 @@ describe('TurnServer', () => {
     const answer = await c.transact(c.signed(StunMethod.CreatePermission, peerAttr('127.0.0.1', 9)));
     assert.equal(code(answer), 437);
     assert.ok(answer!.bytes.length <= signed.length);
+  });
+
+  // --- RFC 8489 §9.2: password algorithms and USERHASH ---------------------------------------
+
+  it('challenges with the nonce cookie (password algorithms and username anonymity bits) and PASSWORD-ALGORITHMS SHA-256 then MD5, in 401 and 438 alike', async () => {
+    const c = client();
+    const challenge = await c.transact(new StunMessageBuilder(StunMethod.Allocate, 'request', randomBytes(12)).add(StunAttr.REQUESTED_TRANSPORT, Uint8Array.of(17, 0, 0, 0)).build());
+    assert.equal(code(challenge), 401);
+    const nonce = text(challenge!, StunAttr.NONCE);
+    assert.ok(nonce.startsWith('obMatJos2'), nonce);
+    assert.equal(nonceFeatures(nonce), 0b11);
+    const list = readPasswordAlgorithms(challenge!.get(StunAttr.PASSWORD_ALGORITHMS)!);
+    assert.ok(list.ok);
+    assert.deepEqual(list.value.map((e) => e.algorithm), [PasswordAlgorithm.SHA256, PasswordAlgorithm.MD5]);
+    c.nonce = nonce;
+    wall += 601_000;
+    const stale = await c.transact(c.signed(StunMethod.Allocate, udp, { algorithm: 'sha256' }));
+    assert.equal(code(stale), 438);
+    assert.equal(nonceFeatures(text(stale!, StunAttr.NONCE)), 0b11);
+    assert.deepEqual(Buffer.from(stale!.get(StunAttr.PASSWORD_ALGORITHMS)!.value), Buffer.from(OFFERED));
+  });
+
+  it('SHA-256: PASSWORD-ALGORITHM SHA-256 with the list echoed and MESSAGE-INTEGRITY-SHA256 over the SHA-256 key allocates, signed the same way; requests on the allocation keep that key (an MD5 one is 441)', async () => {
+    const c = client();
+    const ok = await c.allocate(udp, { algorithm: 'sha256' });
+    assert.equal(code(ok), 200);
+    assert.equal(ok.get(StunAttr.MESSAGE_INTEGRITY), undefined);
+    assert.ok(verifyMessageIntegritySha256(ok, key('alice', undefined, 'sha256')));
+    const refresh = await c.transact(c.signed(StunMethod.Refresh, () => {}, { algorithm: 'sha256' }));
+    assert.equal(code(refresh), 200);
+    assert.ok(verifyMessageIntegritySha256(refresh!, key('alice', undefined, 'sha256')));
+    const md5 = await c.transact(c.signed(StunMethod.Refresh));
+    assert.equal(code(md5), 441);
+    // the SHA-256 key with HMAC-SHA1 (MESSAGE-INTEGRITY) is accepted as well, and answered so
+    const sha1 = await c.transact(c.signed(StunMethod.CreatePermission, peerAttr('127.0.0.1', peerPort), { algorithm: 'sha256', integrity: 'sha1' }));
+    assert.equal(code(sha1), 200);
+    assert.ok(verifyMessageIntegrity(sha1!, key('alice', undefined, 'sha256')));
+  });
+
+  it('MD5 for clients of RFC 5389 (no PASSWORD-ALGORITHM, MESSAGE-INTEGRITY only): allocates and answers with MESSAGE-INTEGRITY over the MD5 key; the SHA-256 key without PASSWORD-ALGORITHM is a wrong password', async () => {
+    const c = client();
+    const ok = await c.allocate();
+    assert.equal(code(ok), 200);
+    assert.equal(ok.get(StunAttr.MESSAGE_INTEGRITY_SHA256), undefined);
+    assert.ok(verifyMessageIntegrity(ok, key('alice')));
+    const d = client();
+    const wrong = await d.allocate(udp, { algorithm: 'sha256', one: null, list: null });
+    assert.equal(code(wrong), 401);
+  });
+
+  it('400 when the password algorithms are not what the server offered: PASSWORD-ALGORITHMS changed or left out, PASSWORD-ALGORITHM alone or not in the list (RFC 8489 §9.2.4)', async () => {
+    const sha256 = passwordAlgorithmsValue([PasswordAlgorithm.SHA256]);
+    const cases: Signing[] = [
+      { algorithm: 'sha256', list: passwordAlgorithmsValue([PasswordAlgorithm.MD5, PasswordAlgorithm.SHA256]) }, // reordered
+      { algorithm: 'sha256', list: passwordAlgorithmsValue([PasswordAlgorithm.SHA256]) }, // MD5 dropped
+      { algorithm: 'sha256', list: null },
+      { algorithm: 'md5', one: null, list: OFFERED },
+      { algorithm: 'sha256', one: passwordAlgorithmsValue([3]), list: OFFERED },
+      { algorithm: 'sha256', one: sha256.subarray(0, 2), list: OFFERED }, // malformed
+    ];
+    for (const signing of cases) {
+      const c = client();
+      const answer = await c.allocate(udp, signing);
+      assert.equal(code(answer), 400, JSON.stringify(signing));
+    }
+    assert.equal(server.allocationCount, 0);
+    assert.deepEqual(failures, []);
+  });
+
+  it('the same 401 for an unknown user and a wrong password with either algorithm and either integrity: same attributes, same size; each counted', async () => {
+    const port = 47000;
+    const answers: StunMessage[] = [];
+    for (const signing of [{}, { algorithm: 'sha256' }, { algorithm: 'sha256', integrity: 'sha1' }, { integrity: 'sha256' }] as Signing[]) {
+      for (const [user, password] of [['alice', 'not-her-password'], ['mallory', 'whatever']] as const) {
+        // the same client address and port, so that the nonces have the same size too
+        const c = new Client(server, listener, '127.0.0.1', port, user, password);
+        clients.set(`127.0.0.1:${port}`, c);
+        const answer = await c.allocate(udp, signing);
+        assert.equal(code(answer), 401, JSON.stringify({ user, signing }));
+        answers.push(answer);
+      }
+    }
+    for (const a of answers) {
+      assert.deepEqual(a.attributes.map((x) => x.type), answers[0]!.attributes.map((x) => x.type));
+      assert.equal(a.bytes.length, answers[0]!.bytes.length);
+    }
+    assert.equal(failures.length, 8);
+  });
+
+  it('a nonce changed on the way (its feature bits cleared: a bid-down) or given to another address is stale: 438; another port gets another nonce', async () => {
+    const c = client();
+    const challenge = await c.transact(new StunMessageBuilder(StunMethod.Allocate, 'request', randomBytes(12)).build());
+    const nonce = text(challenge!, StunAttr.NONCE);
+    c.nonce = nonceCookie(0) + nonce.slice(13);
+    assert.equal(code(await c.transact(c.signed(StunMethod.Allocate, udp))), 438);
+    const elsewhere = new Client(server, listener, '127.0.0.2', 40000);
+    clients.set('127.0.0.2:40000', elsewhere);
+    elsewhere.nonce = nonce;
+    assert.equal(code(await elsewhere.transact(elsewhere.signed(StunMethod.Allocate, udp))), 438);
+    // RFC 8489 §9.2.4: "The server MUST NOT choose the same NONCE for two requests unless they
+    // have the same source IP address and port"
+    const other = client();
+    const otherChallenge = await other.transact(new StunMessageBuilder(StunMethod.Allocate, 'request', randomBytes(12)).build());
+    assert.notEqual(text(otherChallenge!, StunAttr.NONCE), nonce);
+    c.nonce = nonce;
+    assert.equal(code(await c.transact(c.signed(StunMethod.Allocate, udp))), 200);
+  });
+
+  it('USERHASH instead of USERNAME finds the user (SHA-256 of username:realm); an unknown hash is an unknown user (401); requests on the allocation with USERHASH or USERNAME of its user pass, another user\'s USERHASH is 441', async () => {
+    const c = client();
+    const ok = await c.allocate(udp, { algorithm: 'sha256', userhash: true });
+    assert.equal(code(ok), 200);
+    assert.ok(verifyMessageIntegritySha256(ok, key('alice', undefined, 'sha256')));
+    assert.equal(server.allocations()[0]!.user, 'alice');
+    assert.equal(code(await c.transact(c.signed(StunMethod.Refresh, () => {}, { algorithm: 'sha256', userhash: true }))), 200);
+    assert.equal(code(await c.transact(c.signed(StunMethod.Refresh, () => {}, { algorithm: 'sha256' }))), 200);
+    assert.equal(code(await c.transact(c.signed(StunMethod.Refresh, () => {}, { algorithm: 'sha256', userhash: true, user: 'bob' }))), 441);
+    const nobody = client('mallory', 'x');
+    const unknown = await nobody.allocate(udp, { algorithm: 'sha256', userhash: true });
+    assert.equal(code(unknown), 401);
+    // a USERHASH that is not 32 bytes: 400
+    const d = client();
+    const bad = new StunMessageBuilder(StunMethod.Allocate, 'request', randomBytes(12));
+    udp(bad);
+    bad.add(StunAttr.USERHASH, new Uint8Array(16)).addString(StunAttr.REALM, REALM).addString(StunAttr.NONCE, text(unknown, StunAttr.NONCE)).addMessageIntegrity(key('alice'));
+    assert.equal(code(await d.transact(bad.build())), 400);
   });
 });
 

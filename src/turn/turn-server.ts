@@ -19,7 +19,7 @@ import { addressErrorCodeValue, StunAttr, StunMessageBuilder, StunMethod, parseS
 import { Allocation, type AllocationInfo } from './allocation.js';
 import { AllocationTable } from './allocation-table.js';
 import { Answers, type Authenticated, type ErrorAnswer, type Source } from './answers.js';
-import { RequestAuthentication, type AuthFailureLimit } from './authentication.js';
+import { RequestAuthentication, type AuthFailureLimit, type Precheck } from './authentication.js';
 import { MAX_CHANNEL, MIN_CHANNEL, peerKey } from './channels.js';
 import { fiveTuple, fiveTupleKey, type FiveTuple, type TurnListener } from './five-tuple.js';
 import type { NonceIssuer } from './nonce.js';
@@ -66,6 +66,8 @@ const RESERVATION_MS = 30_000;
 /** The request attributes this server understands (RFC 8489 §14, RFC 8656 §18). */
 const KNOWN = new Set<number>([
   StunAttr.USERNAME,
+  StunAttr.USERHASH,
+  StunAttr.PASSWORD_ALGORITHM,
   StunAttr.MESSAGE_INTEGRITY,
   StunAttr.MESSAGE_INTEGRITY_SHA256,
   StunAttr.REALM,
@@ -287,8 +289,9 @@ export class TurnServer {
     }
   }
 
-  private async allocateAuthenticated(src: Source, m: StunMessage, tuple: FiveTuple, pre: { readonly username: string }): Promise<void> {
-    const auth = this.auth.verify(src, m, pre, await this.o.credentials.keys(pre.username, this.o.realm));
+  private async allocateAuthenticated(src: Source, m: StunMessage, tuple: FiveTuple, pre: Precheck): Promise<void> {
+    const { username, found } = await this.auth.lookUp(pre);
+    const auth = this.auth.verify(src, m, pre, username, found);
     if (auth === undefined || this.closed) return;
     const unknown = unknownComprehensionRequired(m, KNOWN);
     if (unknown.length > 0) {
@@ -515,13 +518,15 @@ export class TurnServer {
       this.answers.unauthenticatedError(src, m, [437, 'Allocation Mismatch']);
       return;
     }
-    // RFC 8656 §5: "the server MUST verify that the USERNAME [...] is the same as the one used to
-    // create the allocation; if not, 441 (Wrong Credentials)"
-    if (pre.username !== a.username) {
+    // RFC 8656 §5: "the server MUST verify that the USERNAME or USERHASH attribute in the request
+    // is the same as the one used to create the allocation. If not, the server MUST reject the
+    // request with a 441 (Wrong Credentials) error." (and the same password algorithm: the
+    // allocation keeps one key)
+    if (!this.auth.sameCredentials(pre, a)) {
       this.answers.unauthenticatedError(src, m, [441, 'Wrong Credentials']);
       return;
     }
-    const auth = this.auth.verify(src, m, pre, { keys: [a.key], user: a.user });
+    const auth = this.auth.verify(src, m, pre, a.username, { keys: [a.key], user: a.user });
     if (auth === undefined) return;
     const unknown = unknownComprehensionRequired(m, KNOWN);
     if (unknown.length > 0) {

@@ -13,6 +13,10 @@ import { PARLEY_CLI, ParleyServer, REPO_ROOT } from './support/parley.js';
 import { portPool } from './support/ports.js';
 import { runTurnCheck, type CheckReport } from '../../src/turn-check/turn-check.js';
 import { parseIceServerUrl } from '../../src/turn-check/ice-server-url.js';
+import { randomBytes } from 'node:crypto';
+import { longTermKey, PasswordAlgorithm, passwordAlgorithmsValue, userHash } from '../../src/stun/credentials.js';
+import { parseStunMessage, StunAttr, StunMessageBuilder, StunMethod, verifyMessageIntegritySha256, type StunMessage } from '../../src/stun/index.js';
+import { openUdpProbe } from './support/udp-probe.js';
 
 const pool = portPool(import.meta.url);
 const skip = skipWithoutCoturn();
@@ -75,6 +79,8 @@ describe('parley turn-check against coturn', { skip }, () => {
       ['resolve', 'binding', 'challenge', 'allocate', 'peer', 'permission', 'relay-out', 'relay-in', 'channel', 'release'],
     );
     assert.equal(r.report!.realm, 'example.org');
+    // coturn's turnserver answers as RFC 5389 does (no PASSWORD-ALGORITHMS): the MD5 key
+    assert.match(step(r, 'allocate')!.detail, /, MD5 key$/, r.text);
     const relayPort = Number(r.report!.candidates.relay!.split(':')[1]);
     assert.ok(relayPort >= coturn.relayRange.min && relayPort <= coturn.relayRange.max, r.text);
     assert.match(r.report!.candidates.srflx!, /^127\.0\.0\.1:\d+$/);
@@ -183,11 +189,59 @@ describe("parley turn-check against Parley's TURN server", { skip }, () => {
     await Promise.all([open?.stop(), closed?.stop()]);
   });
 
-  it("a subscriber's long-term credentials (realm = SIP domain) and REST credentials pass every step", async () => {
+  it("a subscriber's long-term credentials (realm = SIP domain) and REST credentials pass every step, with the SHA-256 key Parley offers first", async () => {
     const r = await turnCheck([`turn:127.0.0.1:${openTurn}`, '--user', 'alice', '--password', 'looking-glass']);
     passed(r);
     assert.equal(r.report!.realm, '127.0.0.1');
-    passed(await turnCheck([`turn:127.0.0.1:${openTurn}`, '--user', 'alice', '--secret', 'parley-rest']));
+    // RFC 8489 §9.2: the nonce cookie and PASSWORD-ALGORITHMS (SHA-256, MD5): the client takes
+    // SHA-256, and Parley checks it against the subscriber's stored SHA-256 HA1
+    assert.match(step(r, 'allocate')!.detail, /, SHA-256 key$/, r.text);
+    const rest = await turnCheck([`turn:127.0.0.1:${openTurn}`, '--user', 'alice', '--secret', 'parley-rest']);
+    passed(rest);
+    assert.match(step(rest, 'allocate')!.detail, /, SHA-256 key$/, rest.text);
+  });
+
+  it('USERHASH (RFC 8489 §14.4) instead of USERNAME: the subscriber is found by SHA-256(username:realm), on a raw UDP exchange', async () => {
+    const probe = await openUdpProbe(pool);
+    try {
+      const allocate = (signed?: { nonce: string; user: string; password: string }): Buffer => {
+        const b = new StunMessageBuilder(StunMethod.Allocate, 'request', randomBytes(12)).add(StunAttr.REQUESTED_TRANSPORT, Uint8Array.of(17, 0, 0, 0));
+        if (signed === undefined) return Buffer.from(b.build());
+        b.add(StunAttr.USERHASH, userHash(signed.user, '127.0.0.1'))
+          .addString(StunAttr.REALM, '127.0.0.1')
+          .addString(StunAttr.NONCE, signed.nonce)
+          .add(StunAttr.PASSWORD_ALGORITHM, passwordAlgorithmsValue([PasswordAlgorithm.SHA256]))
+          .add(StunAttr.PASSWORD_ALGORITHMS, passwordAlgorithmsValue([PasswordAlgorithm.SHA256, PasswordAlgorithm.MD5]));
+        return Buffer.from(b.addMessageIntegritySha256(longTermKey(signed.user, '127.0.0.1', signed.password, 'sha256')).build());
+      };
+      const answer = async (bytes: Buffer): Promise<StunMessage> => {
+        const got = await probe.exchange(bytes, '127.0.0.1', openTurn, 500);
+        const m = got.length === 1 ? parseStunMessage(got[0]!) : undefined;
+        assert.ok(m?.ok, `one STUN answer expected, got ${got.length}`);
+        return m.value;
+      };
+      const nonceOf = (m: StunMessage): string => new TextDecoder().decode(m.get(StunAttr.NONCE)!.value);
+      const challenge = await answer(allocate());
+      assert.equal(challenge.class, 'error');
+      const unknown = await answer(allocate({ nonce: nonceOf(challenge), user: 'nobody', password: 'x' }));
+      assert.equal(unknown.class, 'error', 'an unknown USERHASH is refused');
+      const ok = await answer(allocate({ nonce: nonceOf(unknown), user: ALICE.user, password: ALICE.password }));
+      assert.equal(ok.class, 'success');
+      assert.ok(verifyMessageIntegritySha256(ok, longTermKey(ALICE.user, '127.0.0.1', ALICE.password, 'sha256')));
+      // released: a Refresh with LIFETIME 0 under the same USERHASH
+      const refresh = new StunMessageBuilder(StunMethod.Refresh, 'request', randomBytes(12))
+        .addUint32(StunAttr.LIFETIME, 0)
+        .add(StunAttr.USERHASH, userHash(ALICE.user, '127.0.0.1'))
+        .addString(StunAttr.REALM, '127.0.0.1')
+        .addString(StunAttr.NONCE, nonceOf(unknown))
+        .add(StunAttr.PASSWORD_ALGORITHM, passwordAlgorithmsValue([PasswordAlgorithm.SHA256]))
+        .add(StunAttr.PASSWORD_ALGORITHMS, passwordAlgorithmsValue([PasswordAlgorithm.SHA256, PasswordAlgorithm.MD5]))
+        .addMessageIntegritySha256(longTermKey(ALICE.user, '127.0.0.1', ALICE.password, 'sha256'))
+        .build();
+      assert.equal((await answer(Buffer.from(refresh))).class, 'success');
+    } finally {
+      await probe.close();
+    }
   });
 
   it("--config takes the URL and the REST secret from Parley's configuration", async () => {

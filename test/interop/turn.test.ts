@@ -255,7 +255,8 @@ describe("TURN server against coturn's clients, beside coturn", { skip }, () => 
       );
       answers.push([errorCode(refused), refused?.attributes.map((a) => a.type) ?? []]);
     }
-    assert.deepEqual(answers[0], [401, [StunAttr.ERROR_CODE, StunAttr.REALM, StunAttr.NONCE]]);
+    // RFC 8489 §9.2.4: every 401 carries PASSWORD-ALGORITHMS (the nonce has the password-algorithms bit)
+    assert.deepEqual(answers[0], [401, [StunAttr.ERROR_CODE, StunAttr.REALM, StunAttr.NONCE, StunAttr.PASSWORD_ALGORITHMS]]);
     assert.deepEqual(answers[1], answers[0]);
   });
 });
