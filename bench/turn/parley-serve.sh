@@ -19,7 +19,7 @@ cat > "$DATA/parley.json" <<JSON
     "listen": [{ "transport": "udp", "address": "127.0.0.1", "port": $TURN_PORT }],
     "minPort": $RELAY_MIN, "maxPort": $RELAY_MAX,
     "peers": { "allow": ["127.0.0.1/32"] },
-    "quotas": { "perUser": 0, "total": 0 },
+    "quotas": { "perUser": 0, "perSource": 0, "total": 0 },
     "bandwidth": 0
   }
 }

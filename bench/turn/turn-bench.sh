@@ -90,14 +90,16 @@ wait_listening() { # $1: port, $2: pid
   return 1
 }
 
-turnutils_peer -p "$PEER_PORT" -L 127.0.0.1 >/dev/null 2>&1 &
-PIDS+=($!)
-wait_listening "$PEER_PORT" "${PIDS[-1]}" || { echo "turn-bench: turnutils_peer did not start" >&2; exit 1; }
-
 SERVERS="coturn"
 [ "$PARLEY" = 1 ] && SERVERS="coturn parley"
 printf '%-7s %6s %8s %9s %10s %8s %7s %9s %8s\n' server rate/c offered relayed/s loss% dropped rtt_ms cpu/pkt_us rss_MB | tee "$OUT/summary.txt"
 for server in $SERVERS; do
+  # a fresh echo peer per server: one that served the other server's held allocations (hundreds of
+  # relayed addresses) left the next server's steps hanging in uclient (seen with coturn, then Parley)
+  turnutils_peer -p "$PEER_PORT" -L 127.0.0.1 >/dev/null 2>&1 &
+  peer_pid=$!
+  PIDS+=("$peer_pid")
+  wait_listening "$PEER_PORT" "$peer_pid" || { echo "turn-bench: turnutils_peer did not start" >&2; exit 1; }
   port=$PORT
   [ "$server" = parley ] && port=$((PORT + 1))
   if [ "$server" = coturn ]; then pid=$(coturn_start "$port"); else pid=$(parley_start "$port") || exit 1; fi
@@ -111,7 +113,7 @@ for server in $SERVERS; do
     # PROCS uclient processes at once, CLIENTS/PROCS clients each (one uclient is one thread)
     procs=()
     for i in $(seq 1 "$PROCS"); do
-      timeout $((SECS * 4 + 30)) turnutils_uclient -p "$port" -u "$USER" -w "$PASS" -e 127.0.0.1 -r "$PEER_PORT" \
+      timeout $((SECS * 4 + 30)) stdbuf -oL turnutils_uclient -p "$port" -u "$USER" -w "$PASS" -e 127.0.0.1 -r "$PEER_PORT" \
         -m $((CLIENTS / PROCS)) -n "$n" -l "$SIZE" -z "$z" -c 127.0.0.1 > "$log.$i.log" 2>&1 &
       procs+=($!)
     done
@@ -185,5 +187,7 @@ for server in $SERVERS; do
   fi
   kill "$pid" 2>/dev/null || true
   for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+  kill "$peer_pid" 2>/dev/null || true
+  wait "$peer_pid" 2>/dev/null || true
 done
 echo "turn-bench: logs and summary in $OUT"

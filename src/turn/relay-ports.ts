@@ -117,6 +117,9 @@ export function ipLiteralLookup(address: string, family: unknown, callback: (err
   callback(null, address, address.includes(':') ? 6 : 4);
 }
 
+/** Receive and send buffers of a relay socket, bytes (a limit, not memory taken up front). */
+const RELAY_BUFFER = 1024 * 1024;
+
 /** A UDP socket bound to address:port, or undefined when the port is taken. */
 function bindRelay(family: 4 | 6, address: string, port: number): Promise<RelaySocket | undefined> {
   return new Promise((resolve) => {
@@ -129,6 +132,13 @@ function bindRelay(family: 4 | 6, address: string, port: number): Promise<RelayS
     socket.bind({ port, address, exclusive: true }, () => {
       socket.off('error', onError);
       port = socket.address().port;
+      // one allocation's peers queue here: room for a pause of the thread at a video call's rate
+      try {
+        socket.setRecvBufferSize(RELAY_BUFFER);
+        socket.setSendBufferSize(RELAY_BUFFER);
+      } catch {
+        // not fatal: the default buffers still work
+      }
       // a send error (ICMP unreachable from a peer) must not throw in the event loop
       socket.on('error', () => {});
       resolve({
