@@ -10,6 +10,13 @@ import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { nonceFeatures, SecurityFeature, selectPasswordAlgorithm, userHash } from '../stun/credentials.js';
 import { StunAttr, verifyMessageIntegrity, verifyMessageIntegritySha256, type StunMessage } from '../stun/index.js';
 import type { Answers, Authenticated, Source } from './answers.js';
+
+/** What an allocation keeps of the credentials it was made with. */
+interface AllocationCredentials {
+  readonly username: string;
+  readonly user: string;
+  readonly key: Uint8Array;
+}
 import { OFFERED_PASSWORD_ALGORITHMS, type NonceIssuer } from './nonce.js';
 import type { TurnStats } from './server-stats.js';
 import { KEY_BYTES, type KeyAlgorithm, type TurnCredentials, type TurnKeys } from './turn-credentials.js';
@@ -129,11 +136,24 @@ export class RequestAuthentication {
    * used to create the allocation") and chose the password algorithm of its key (a key of
    * another algorithm is other credentials: 441 too).
    */
-  sameCredentials(pre: Precheck, allocation: { readonly username: string; readonly key: Uint8Array }): boolean {
+  private sameCredentials(pre: Precheck, allocation: AllocationCredentials): boolean {
     if (allocation.key.length !== KEY_BYTES[pre.algorithm]) return false;
     if (pre.username !== undefined) return pre.username === allocation.username;
     return timingSafeEqual(pre.userhash, userHash(allocation.username, this.o.realm));
   }
+  /**
+   * A request on an allocation: 441 (Wrong Credentials) unless it names the allocation's user with
+   * its password algorithm (`sameCredentials`), then checked with the allocation's key (`verify`).
+   * Undefined when it was answered.
+   */
+  verifyForAllocation(src: Source, m: StunMessage, pre: Precheck, allocation: AllocationCredentials): Authenticated | undefined {
+    if (!this.sameCredentials(pre, allocation)) {
+      this.answers.unauthenticatedError(src, m, [441, 'Wrong Credentials']);
+      return undefined;
+    }
+    return this.verify(src, m, pre, allocation.username, { keys: [allocation.key], user: allocation.user });
+  }
+
 
   /**
    * "Using the password associated with the username [...], compute the value for the message

@@ -133,11 +133,7 @@ export class TcpRequests {
       return;
     }
     // the same user (USERNAME or USERHASH) and password algorithm as the allocation (authentication.ts)
-    if (!this.auth.sameCredentials(pre, a)) {
-      this.answers.unauthenticatedError(src, m, [441, 'Wrong Credentials']);
-      return;
-    }
-    const auth = this.auth.verify(src, m, pre, a.username, { keys: [a.key], user: a.user });
+    const auth = this.auth.verifyForAllocation(src, m, pre, a);
     if (auth === undefined) return;
     this.answers.signed(src, m, auth, new StunMessageBuilder(StunMethod.ConnectionBind, 'success', m.transactionId));
     // "Otherwise, the client connection is now called a client data connection": no more STUN

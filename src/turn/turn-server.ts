@@ -522,11 +522,7 @@ export class TurnServer {
     // is the same as the one used to create the allocation. If not, the server MUST reject the
     // request with a 441 (Wrong Credentials) error." (and the same password algorithm: the
     // allocation keeps one key)
-    if (!this.auth.sameCredentials(pre, a)) {
-      this.answers.unauthenticatedError(src, m, [441, 'Wrong Credentials']);
-      return;
-    }
-    const auth = this.auth.verify(src, m, pre, a.username, { keys: [a.key], user: a.user });
+    const auth = this.auth.verifyForAllocation(src, m, pre, a);
     if (auth === undefined) return;
     const unknown = unknownComprehensionRequired(m, KNOWN);
     if (unknown.length > 0) {

@@ -17,6 +17,7 @@ import { parseStunMessage, readErrorCode, StunAttr, StunMessageBuilder, StunMeth
 import { runUclient, skipWithoutCoturn, startTurnPeer, type TurnPeer } from './support/coturn.js';
 import { ParleyServer, stopCleanly } from './support/parley.js';
 import { portPool } from './support/ports.js';
+import { ipv6Loopback } from './support/udp-probe.js';
 import { digestParams } from './support/sip-trace.js';
 
 const pool = portPool(import.meta.url);
@@ -24,14 +25,6 @@ const ALICE = { user: 'alice', password: 'alice-pw' };
 const REST_SECRET = 'turn-security-secret';
 const MAX_FAILURES = 3;
 
-/** Can this host bind UDP on ::1? (Containers without IPv6 cannot.) */
-async function ipv6Loopback(): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = createSocket({ type: 'udp6', ipv6Only: true });
-    s.once('error', () => resolve(false));
-    s.bind(0, '::1', () => s.close(() => resolve(true)));
-  });
-}
 const IPV6 = await ipv6Loopback();
 
 const wait = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));

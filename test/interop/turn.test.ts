@@ -16,6 +16,7 @@ import { spawnBounded } from './support/child.js';
 import { Coturn, readUclient, relayScenarios, runStunclient, runUclient, skipWithoutCoturn, startTurnPeer, uclientArgs, type TurnPeer, type UclientOptions, type UclientResult } from './support/coturn.js';
 import { ParleyServer, stopCleanly } from './support/parley.js';
 import { PortPool, portPool, sliceFirst } from './support/ports.js';
+import { ipv6Loopback } from './support/udp-probe.js';
 
 const skip = skipWithoutCoturn();
 const pool = portPool(import.meta.url);
@@ -25,14 +26,6 @@ const relayPool = new PortPool(sliceFirst(29), sliceFirst(29) + 249, 'turn relay
 const ALICE = { user: 'alice', password: 'alice-pw' };
 const REST_SECRET = 'turn-rest-secret';
 
-/** Can this host bind UDP on ::1? (Containers without IPv6 cannot.) */
-async function ipv6Loopback(): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = createSocket({ type: 'udp6', ipv6Only: true });
-    s.once('error', () => resolve(false));
-    s.bind(0, '::1', () => s.close(() => resolve(true)));
-  });
-}
 const IPV6 = await ipv6Loopback();
 
 async function until(cond: () => boolean, timeoutMs = 5000): Promise<void> {

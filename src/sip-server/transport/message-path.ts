@@ -23,11 +23,6 @@ export interface TransportLayerDelegate {
    * connection is closed.
    */
   onParseError(error: SipParseError, partial: AnySipMessage | undefined, flow: Flow): void;
-  /**
-   * A UDP datagram that is not SIP but STUN (first byte 0-3, RFC 7983 §7): RFC 5626 §3.5.1
-   * keepalives on UDP flows. Dropped when absent; a STUN server can answer with `sendRaw`.
-   */
-  onStunDatagram?(bytes: Uint8Array, flow: Flow): void;
 }
 
 /**
@@ -90,9 +85,8 @@ export class MessagePath {
       return;
     }
     if (bytes[0]! <= 3) {
-      // RFC 7983 §7: a first byte 0-3 is STUN; RFC 5626 §3.5.1 keepalives on UDP are STUN Binding requests.
-      const delegate = this.delegate;
-      if (delegate?.onStunDatagram) this.safely('onStunDatagram', () => delegate.onStunDatagram!(bytes, flow));
+      // RFC 7983 §7: a first byte 0-3 is STUN, never SIP. The UDP socket that read it answered it
+      // already (udp-transport.ts, stun-keepalive.ts); one that reaches here is dropped unparsed.
       return;
     }
     this.deliver(parseMessage(bytes, { datagram: true, limits: this.limits }), flow);

@@ -39,3 +39,12 @@ export async function openUdpProbe(pool: PortPool): Promise<UdpProbe> {
     close: () => new Promise<void>((res) => socket.close(() => res())),
   };
 }
+
+/** Can this host bind UDP on ::1? (Containers without IPv6 cannot.) */
+export function ipv6Loopback(): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = createSocket({ type: 'udp6', ipv6Only: true });
+    s.once('error', () => resolve(false));
+    s.bind(0, '::1', () => s.close(() => resolve(true)));
+  });
+}
