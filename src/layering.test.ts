@@ -19,10 +19,13 @@ const MAY_IMPORT: Readonly<Record<string, readonly string[]>> = {
   // protocol libraries: bytes in, typed values out
   sip: ['lib'],
   stun: ['lib'],
+  sdp: ['lib'],
   store: ['lib', 'sip'],
   // the servers, one per plane; neither imports the other
   'sip-server': ['lib', 'sip', 'stun', 'store'],
   turn: ['lib', 'stun'],
+  // the media plane (rtpengine's job): sockets, ICE-lite, DTLS-SRTP, relay, transcoding
+  media: ['lib', 'stun', 'sdp'],
   routing: ['lib', 'sip', 'sip-server', 'store'],
   http: ['lib', 'sip-server'],
   web: ['lib', 'store'],
@@ -30,8 +33,8 @@ const MAY_IMPORT: Readonly<Record<string, readonly string[]>> = {
   load: ['lib', 'sip'],
   'turn-check': ['lib', 'stun'],
   // the composition root wires the planes; the command line sits on top
-  app: ['lib', 'sip', 'stun', 'store', 'sip-server', 'turn', 'routing', 'http', 'web'],
-  cli: ['lib', 'sip', 'stun', 'store', 'sip-server', 'turn', 'routing', 'http', 'web', 'load', 'turn-check', 'app'],
+  app: ['lib', 'sip', 'stun', 'sdp', 'store', 'sip-server', 'turn', 'media', 'routing', 'http', 'web'],
+  cli: ['lib', 'sip', 'stun', 'sdp', 'store', 'sip-server', 'turn', 'media', 'routing', 'http', 'web', 'load', 'turn-check', 'app'],
 };
 
 /**

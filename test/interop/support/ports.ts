@@ -61,6 +61,12 @@ export const PORT_SLICES: Readonly<Record<string, number>> = {
   'turn-security.test.ts': 31, // 21000-21249: denied peers, quotas, amplification
   'turn-check.test.ts': 32, // 21250-21499: parley turn-check
   'turn-browser.test.ts': 33, // 21500-21749 (test/browser: two phone pages over a TURN relay)
+  'media-gateway.test.ts': 34, // 21750-21999: anchored calls between SIP peers (sipp RTP), ports freed, bad SDP
+  'media-ng.test.ts': 35, // 22000-22249: the media plane's ng control protocol (rtpengine's), Kamailio's rtpengine module
+  'media-rtpengine.test.ts': 36, // 22250-22499: the same calls through Kamailio + rtpengine (the reference)
+  'media-baresip.test.ts': 37, // 22500-22749 (test/browser: the phone page and baresip through the media gateway)
+  'media-sipp.test.ts': 38, // 22750-22999 (test/browser: the phone page and sipp with RTP; transcoding; DTMF)
+  'phone-layout.test.ts': 39, // 23000-23249 (test/browser: the phone page's layout at phone and laptop sizes)
 };
 
 /**
