@@ -267,6 +267,40 @@ describe('media anchoring (the proxy and a media plane, default script)', () => 
     assert.deepEqual(media.names('m-plain'), []);
   });
 
+  it('an answer the media plane refuses: the 183 goes on without its SDP, the 200 with the callee\'s SDP as it came', async () => {
+    const r = await call(h, 'm-answer-refused');
+    media.answerResult = () => ({ ok: false, status: 488, warnCode: 305, warning: 'Incompatible media format' });
+    await r.respond(183, { body: CALLEE_SDP, toTag: 'b-ar' });
+    await r.respond(200, { body: CALLEE_SDP, toTag: 'b-ar' });
+    const [early, ok] = r.replies;
+    assert.equal(early!.status, 183);
+    assert.equal(early!.bodyLength, 0);
+    assert.equal(early!.get('content-type'), undefined);
+    assert.equal(ok!.status, 200);
+    assert.equal(text(ok!), CALLEE_SDP);
+  });
+
+  it('no offer in the INVITE, a reliable 183 with the callee\'s offer: the PRACK carries the answer, rewritten', async () => {
+    const r = await call(h, 'm-prack', '');
+    const branch = viaBranch(r.branches[0]!);
+    await r.respond(183, { body: CALLEE_SDP, toTag: 'b-prack', headers: [['Require', '100rel'], ['RSeq', '1']] });
+    assert.equal(text(r.replies[0]!), rewritten('offer', branch));
+    const prack = await h.send(
+      h.request('PRACK', BOB_CONTACT, { callId: 'm-prack', fromTag: 'a-m-prack', toTag: 'b-prack', to: 'sip:bob@example.com', body: CALLER_SDP, headers: [['Route', h.recordRoute('m-prack', 'a-m-prack', BOB_CONTACT)], ['RAck', `1 ${r.request.cseq.seq} INVITE`]] }),
+      { trusted: true },
+    );
+    assert.equal(prack.branches.length, 1);
+    assert.equal(text(prack.branches[0]!), rewritten('answer', branch));
+    assert.deepEqual(media.of('m-prack')[1], { command: 'answer', request: { callId: 'm-prack', fromTag: 'b-prack', toTag: 'a-m-prack', branch, sdp: CALLER_SDP, source: { transport: 'udp', address: '198.51.100.1', port: 5070 } } });
+  });
+
+  it('a Content-Type that does not parse: the body is not read as SDP, and the call goes on', async () => {
+    const r = await h.send(h.request('INVITE', 'sip:bob@example.com', { callId: 'm-badtype', body: CALLER_SDP, headers: [['Content-Type', 'application']] }), { trusted: true });
+    assert.equal(r.branches.length, 1);
+    assert.equal(text(r.branches[0]!), CALLER_SDP);
+    assert.deepEqual(media.names('m-badtype'), []);
+  });
+
   it('a body that is not SDP (multipart) is left alone', async () => {
     const body = '--b\r\nContent-Type: application/sdp\r\n\r\n' + CALLER_SDP + '\r\n--b--\r\n';
     const r = await h.send(h.request('INVITE', 'sip:bob@example.com', { callId: 'm-multi', body, headers: [['Content-Type', 'multipart/mixed;boundary=b']] }), { trusted: true });
