@@ -276,6 +276,8 @@ export class MediaAnchor {
     }
     this.log.warn({ callId: message.callId, status: r.status, warning: r.warning }, refused === 'drop' ? 'media plane refused the SDP: forwarded without it' : 'media plane refused the SDP: forwarded as it came');
     if (refused === 'drop') {
+      // DEVIATION(RFC 3264 §6): the callee's answer is dropped from the 18x: the caller's offer was
+      // rewritten, so it names what the caller was never offered (a 2xx keeps it: it cannot be taken back)
       message.body = EMPTY;
       message.remove('Content-Type');
     }
