@@ -183,6 +183,21 @@ describe('media anchoring (the proxy and a media plane, default script)', () => 
     ]);
   });
 
+  it('forking: a branch that fails while another still rings is deleted alone; the call is deleted once the last one fails', async () => {
+    h.register('dave@example.com', 'sip:dave@198.51.100.31:5062');
+    h.register('dave@example.com', 'sip:dave@198.51.100.32:5062');
+    const r = await call(h, 'm-fork-fail', CALLER_SDP, 'sip:dave@example.com');
+    const [one, two] = r.branches.map(viaBranch) as [string, string];
+    await r.respond(180, { branch: 0, toTag: 'd1' });
+    await r.respond(486, { branch: 1, toTag: 'd2' });
+    assert.equal(r.status, undefined, 'the call goes on');
+    assert.deepEqual(media.of('m-fork-fail').slice(2), [{ command: 'delete', request: { callId: 'm-fork-fail', branch: two, reason: 'failure 486' } }]);
+    await r.respond(480, { branch: 0, toTag: 'd1' });
+    assert.equal(r.status, 486, 'the best response (§16.7 step 6: the first of the class)');
+    assert.deepEqual(media.of('m-fork-fail').slice(3), [{ command: 'delete', request: { callId: 'm-fork-fail', reason: 'failure 486' } }], 'the call, not the branch');
+    assert.ok(one);
+  });
+
   it('no offer in the INVITE: the 200\'s SDP is the callee\'s offer (towards the caller), the ACK\'s SDP its answer, both rewritten', async () => {
     const r = await call(h, 'm-late', '');
     const branch = viaBranch(r.branches[0]!);
@@ -358,6 +373,30 @@ describe('media anchoring: the routing decides (RelayOptions.media, media.anchor
       const always = await h.send(h.request('INVITE', 'sip:bob@example.com', { callId: 'r-always', body: CALLER_SDP, headers: [['X-Media', 'always']] }));
       assert.deepEqual(media.of('r-always').map((c) => [c.command, (c.request as MediaOfferRequest).mode]), [['offer', 'always']]);
       assert.equal(text(always.branches[0]!), rewritten('offer', viaBranch(always.branches[0]!)));
+    } finally {
+      await h.close();
+    }
+  });
+
+  it('a failure route that tries another target: the new branch gets its own offer, the failed one is deleted alone', async () => {
+    const failover = {
+      onRequest(ctx: RequestContext): void {
+        ctx.relay('sip:bob@198.51.100.7:5062');
+      },
+      onFailure(ctx: { relay(t: string): void }): void {
+        ctx.relay('sip:bob@198.51.100.8:5062');
+      },
+    };
+    const h = await RoutingHarness.start({ script: failover, media });
+    try {
+      const r = await h.send(h.request('INVITE', 'sip:bob@example.com', { callId: 'r-failover', fromTag: 'a-fo', body: CALLER_SDP }));
+      await r.respond(503, { toTag: 'b1' });
+      assert.equal(r.branches.length, 2);
+      const [first, second] = r.branches.map(viaBranch) as [string, string];
+      assert.deepEqual(media.of('r-failover').map((c) => [c.command, c.request.branch]), [['offer', first], ['delete', first], ['offer', second]]);
+      assert.equal(text(r.branches[1]!), rewritten('offer', second));
+      await r.respond(200, { toTag: 'b2', body: CALLEE_SDP });
+      assert.equal(text(r.final!), rewritten('answer', second));
     } finally {
       await h.close();
     }
