@@ -116,11 +116,6 @@ export class ProxyCore implements BranchLauncher {
     this.media = options.media === undefined ? undefined : new MediaAnchor(options.media, this.clock, this.log, (flow) => identity.sentBy(flow.transport).host);
   }
 
-  /** The proxy asks a media plane (ProxyCoreOptions.media). */
-  get anchorsMedia(): boolean {
-    return this.media !== undefined;
-  }
-
   /** Response contexts alive (for metrics and tests). */
   get size(): number {
     return this.contexts.size;
@@ -315,7 +310,9 @@ export class ProxyCore implements BranchLauncher {
   /**
    * An ACK for a 2xx travels end to end (§13.2.2.4, §16.7 step 5 note): forward it statelessly
    * along its route, with a Via of ours (its branch need not match anything). Resolves once it
-   * is handed to the transport (or dropped); never rejects.
+   * is handed to the transport (or dropped); never rejects. An ACK with the answer to an offer its
+   * 2xx carried goes to the media plane first (unless `media` is false; `source`: where it came
+   * from), and on with the SDP it returns.
    */
   forwardAck(ack: SipRequest, source?: Flow, media = true): Promise<void> {
     // the answer to an offer its 2xx carried (an INVITE without one) goes to the media plane first
@@ -412,8 +409,8 @@ export class ProxyCore implements BranchLauncher {
 
   /**
    * A branch of a call whose media goes to the media plane: its offer first (one per branch, named
-   * by the branch's Via branch), the answer to the media plane's SDP in place of the body; a
-   * refusal fails the branch with its status and a Warning (RFC 3261 §20.43). An anchored call, or
+   * by the branch's Via branch), the media plane's SDP in place of the body; a refusal fails the
+   * branch with its status and a Warning (RFC 3261 §20.43). An anchored call, or
    * one that may be (an INVITE without an offer), is record-routed with the media flag.
    */
   private async anchorAndSend(context: ResponseContext, target: ProxyTarget, copy: SipRequest, dest: Flow, media: MediaAnchor, cm: ContextMedia): Promise<void> {
