@@ -13,7 +13,7 @@ import {
   SDES_OFFER,
   SIPP_OFFER,
 } from '../sdp/testdata/real-sdps.js';
-import { OriginState, readCandidate, readCrypto, readSide, writeSide, type SdpRefusal } from './sdp-side.js';
+import { OriginState, readCandidate, readCrypto, readSdpText, readSide, writeSide, type SdpRefusal } from './sdp-side.js';
 import type { LocalSide, RemoteSide } from './side.js';
 
 function sdp(text: string): SessionDescription {
@@ -158,6 +158,21 @@ describe('readSide: refusals carry the RFC 3261 §20.43 warning code', () => {
   }
 });
 
+describe('readSdpText', () => {
+  it('parses and reads; a body that does not parse is a 399 with the line', () => {
+    const read = readSdpText(SIPP_OFFER);
+    assert.ok(read.ok);
+    assert.equal(read.value.side.port, 6000);
+    assert.equal(read.value.sdp.media.length, 1);
+    assert.deepEqual(readSdpText('v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4\r\n'), {
+      ok: false,
+      error: { warnCode: 399, warning: 'bad SDP: line 4: c= needs "IN IP4|IP6 <address>"' },
+    });
+    const refused = readSdpText(SIPP_OFFER.replace('RTP/AVP', 'TCP/MSRP'));
+    assert.ok(!refused.ok && refused.error.warnCode === 302);
+  });
+});
+
 describe('attribute readers', () => {
   it('readCandidate takes RFC 8839 lines and skips what does not read', () => {
     assert.deepEqual(readCandidate('1 1 UDP 2130706431 192.0.2.1 5000 typ host'), { foundation: '1', component: 1, protocol: 'udp', priority: 2130706431, address: '192.0.2.1', port: 5000, type: 'host' });
@@ -250,6 +265,13 @@ describe('writeSide', () => {
     assert.equal(back.value.profile, 'webrtc');
     assert.equal(back.value.ice?.lite, true);
     assert.equal(back.value.dtls?.setup, 'passive');
+  });
+
+  it('no BUNDLE group in an answer to an offer that had none (RFC 8843)', () => {
+    const unbundled = CHROMIUM_OFFER.replace('a=group:BUNDLE 0 1\r\n', '');
+    const answer = sdp(writeSide(WEBRTC_LOCAL, { kind: 'answer', origin, offer: sdp(unbundled), mIndex: 0 }));
+    assert.equal(getAttribute(answer, 'group'), undefined);
+    assert.equal(getAttribute(answer.media[0]!, 'mid'), '0');
   });
 
   it('offers to a browser: one audio m-line with mid 0, actpass', () => {

@@ -8,6 +8,7 @@ import type { MediaProfile } from '../lib/media-control.js';
 import { ipv4Bytes, ipv6Bytes } from '../lib/ip-address.js';
 import { err, ok, type Result } from '../lib/result.js';
 import { getAttribute, getAttributes, hasAttribute } from '../sdp/attributes.js';
+import { parseSdp } from '../sdp/parse.js';
 import type { MediaDescription, SdpConnection, SdpLine, SessionDescription } from '../sdp/session-description.js';
 import { serializeSdp } from '../sdp/serialize.js';
 import { STATIC_PAYLOAD_TYPES } from '../sdp/static-payload-types.js';
@@ -309,6 +310,18 @@ export function readSide(sdp: SessionDescription, role: 'offer' | 'answer' = 'of
   return ok(side);
 }
 
+/**
+ * An SDP body as received: parsed and read, or the refusal. A body that does not parse is a 399
+ * whose warning is the parser's (`bad SDP: line 4: c= needs "IN IP4|IP6 <address>"`).
+ */
+export function readSdpText(text: string, role: 'offer' | 'answer' = 'offer'): Result<{ sdp: SessionDescription; side: RemoteSide }, SdpRefusal> {
+  const parsed = parseSdp(text);
+  if (!parsed.ok) return refuse(399, `bad SDP: ${parsed.error.message}`);
+  const side = readSide(parsed.value, role);
+  if (!side.ok) return side;
+  return ok({ sdp: parsed.value, side: side.value });
+}
+
 /** The o= line Parley writes (RFC 8866 §5.2): `o=parley <sess-id> <sess-version> IN IP4|IP6 <address>`. */
 export interface Origin {
   readonly username: string;
@@ -472,6 +485,7 @@ export function writeSide(local: LocalSide, shape: SdpShape): string {
   };
 
   let mid: string | undefined;
+  let bundle = local.profile === 'webrtc';
   if (shape.kind === 'offer') {
     if (local.profile === 'webrtc') mid = '0';
     session.media.push(anchoredMedia(local, protoFor(local.profile, undefined), mid));
@@ -479,6 +493,11 @@ export function writeSide(local: LocalSide, shape: SdpShape): string {
     const offered = shape.offer.media[shape.mIndex];
     mid = offered === undefined ? undefined : getAttribute(offered, 'mid');
     if (mid === '') mid = undefined;
+    // RFC 8843 §7.3: the answerer bundles only what the offer put in a BUNDLE group.
+    bundle &&= getAttributes(shape.offer, 'group').some((g) => {
+      const f = splitSpace(g);
+      return f[0] === 'BUNDLE' && mid !== undefined && f.includes(mid);
+    });
     shape.offer.media.forEach((m, index) => {
       if (index === shape.mIndex) {
         session.media.push(anchoredMedia(local, protoFor(local.profile, m.proto), mid));
@@ -499,7 +518,7 @@ export function writeSide(local: LocalSide, shape: SdpShape): string {
     // RFC 8839 §5.3: a=ice-lite, a session-level attribute, says the agent is a lite implementation
     // (RFC 8445 §2.5: it answers connectivity checks and never sends its own).
     if (local.ice?.lite ?? true) session.lines.push(a('ice-lite'));
-    if (mid !== undefined) session.lines.push(a(`group:BUNDLE ${mid}`));
+    if (bundle && mid !== undefined) session.lines.push(a(`group:BUNDLE ${mid}`));
     session.lines.push(a(`msid-semantic: WMS ${MSID_STREAM}`));
   }
   return serializeSdp(session);
