@@ -4,7 +4,7 @@ import { getAttribute, getAttributes } from './attributes.js';
 import { parseSdp, SDP_LIMITS } from './parse.js';
 import { serializeSdp } from './serialize.js';
 import type { SessionDescription } from './session-description.js';
-import { BARESIP_OFFER, CHROMIUM_OFFER, IPV6_OFFER, LINPHONE_OFFER, REAL_SDPS, SDES_OFFER, SIPP_OFFER } from './testdata/real-sdps.js';
+import { BARESIP_DTLS_OFFER, BARESIP_OFFER, BARESIP_SDES_OFFER, CHROMIUM_OFFER, IPV6_OFFER, LINPHONE_OFFER, REAL_SDPS, SDES_OFFER, SIPP_OFFER } from './testdata/real-sdps.js';
 
 function parsed(text: string): SessionDescription {
   const result = parseSdp(text);
@@ -23,7 +23,7 @@ const MINIMAL = ['v=0', 'o=- 1 1 IN IP4 127.0.0.1', 's=-', 'c=IN IP4 127.0.0.1',
 describe('parseSdp: real descriptions', () => {
   it('reads a Chromium offer: BUNDLE, two m-lines, attributes in order, nothing lost', () => {
     const sdp = parsed(CHROMIUM_OFFER);
-    assert.equal(sdp.origin.sessionId, '4611731400430051336');
+    assert.equal(sdp.origin.sessionId, '1720219046095758084');
     assert.equal(sdp.origin.sessionVersion, '2');
     assert.equal(sdp.connection, undefined);
     assert.equal(getAttribute(sdp, 'group'), 'BUNDLE 0 1');
@@ -38,19 +38,19 @@ describe('parseSdp: real descriptions', () => {
     assert.equal(getAttributes(audio!, 'extmap').length, 4);
     assert.equal(getAttributes(audio!, 'ssrc').length, 2);
     assert.equal(video!.media, 'video');
-    assert.equal(getAttribute(video!, 'ssrc-group'), 'FID 2231627014 632943048');
+    assert.equal(getAttribute(video!, 'ssrc-group'), 'FID 3889758735 1782594669');
+    assert.equal(video!.formats.length, 23);
     assert.equal(serializeSdp(sdp), CHROMIUM_OFFER, 'written back byte for byte');
   });
 
-  it('reads baresip, sipp, SDES and IPv6 offers and writes each back unchanged', () => {
-    for (const text of [BARESIP_OFFER, SIPP_OFFER, SDES_OFFER, IPV6_OFFER]) assert.equal(serializeSdp(parsed(text)), text);
+  it('reads baresip (plain, SDES, DTLS), sipp, SDES and IPv6 offers and writes each back unchanged', () => {
+    for (const text of [BARESIP_OFFER, BARESIP_SDES_OFFER, BARESIP_DTLS_OFFER, SIPP_OFFER, SDES_OFFER, IPV6_OFFER]) assert.equal(serializeSdp(parsed(text)), text);
     assert.deepEqual(parsed(IPV6_OFFER).media[0]!.connection, { netType: 'IN', addrType: 'IP6', address: '2001:db8::15' });
     assert.equal(getAttributes(parsed(SDES_OFFER).media[0]!, 'crypto').length, 2);
-    assert.deepEqual(
-      parsed(BARESIP_OFFER).media[0]!.lines.filter((l) => l.type === 'b'),
-      [{ type: 'b', value: 'AS:96' }],
-      'b= kept in the media description',
-    );
+    assert.deepEqual(parsed(BARESIP_OFFER).lines, [{ type: 't', value: '0 0' }, { type: 'a', value: 'tool:baresip 1.0.0' }], 'session-level lines in order');
+    const dtls = parsed(BARESIP_DTLS_OFFER);
+    assert.equal(getAttribute(dtls, 'ice-ufrag'), '1pQCTzv', 'ICE at session level');
+    assert.equal(getAttributes(dtls.media[0]!, 'candidate').length, 4);
   });
 
   it('reads Linphone with bare LF line ends and writes it with CRLF', () => {
