@@ -1,6 +1,9 @@
 /**
  * Opus (RFC 6716) through libopus 1.4 compiled to WebAssembly (the npm package `opusscript`): one
- * encoder and one decoder at 48 kHz, mono.
+ * encoder and one decoder, mono, with PCM at 48 kHz or at a lower rate libopus offers (8, 12, 16,
+ * 24 kHz). The RTP clock of Opus is 48 kHz whatever the PCM rate (RFC 7587 §4.1); at 8 kHz libopus
+ * resamples inside the codec (its encoder then codes the 4 kHz band only; its decoder drops the
+ * bands above 4 kHz before it decimates), which costs less than feeding it 48 kHz.
  *
  * RFC 7587 names every Opus stream `opus/48000/2` in SDP whatever it carries; a decoder made for one
  * channel decodes a stereo stream as its downmix (libopus does this for any Opus packet), and
@@ -50,11 +53,14 @@ export function opusHeapBytes(): number {
   return opusNative().HEAPU8.byteLength;
 }
 
+/** Opus's RTP clock rate, and its PCM rate at full band. */
 export const OPUS_RATE = 48000;
 /** 20 ms at 48 kHz. */
 export const OPUS_FRAME = 960;
 /** libopus's largest frame: 120 ms at 48 kHz (also what concealment returns at once). */
 const MAX_FRAME = 5760;
+
+export type OpusPcmRate = 8000 | 12000 | 16000 | 24000 | 48000;
 /** RFC 6716 §3.4 allows 1275 bytes per frame; 3 × 1276 covers any packet libopus writes. */
 const MAX_PACKET = 1276 * 3;
 
@@ -70,16 +76,25 @@ const OPUS_SIGNAL_VOICE = 3001;
 export const OPUS_BANDWIDTH = { narrowband: 1101, mediumband: 1102, wideband: 1103, superwideband: 1104, fullband: 1105 } as const;
 
 export interface OpusOptions {
+  /** The PCM rate of encode's input and decode's output (default 48,000). */
+  readonly rate?: OpusPcmRate;
   /** Bits per second (default 32,000). */
   readonly bitrate?: number;
-  /** 0..10, libopus's default 10 (the cost per frame falls with it). */
+  /**
+   * 0..10 (libopus's own default 10). Default here 5: a 20 ms frame of speech costs about a third
+   * of what it costs at 10 (bench/media/codec-cost.ts), for a G.711 source whose band is 4 kHz.
+   */
   readonly complexity?: number;
   /** The widest band the encoder codes (default: wideband; G.711 audio carries nothing above 4 kHz). */
   readonly maxBandwidth?: (typeof OPUS_BANDWIDTH)[keyof typeof OPUS_BANDWIDTH];
 }
 
-/** An Opus encoder and decoder pair (mono, 48 kHz). Not thread-safe; one per direction of a call is typical. */
+/** An Opus encoder and decoder pair (mono). One per direction of a call. */
 export class OpusCodec {
+  /** PCM samples per second. */
+  readonly rate: OpusPcmRate;
+  /** Samples in 20 ms at `rate`. */
+  readonly frame: number;
   private readonly mod: OpusNative;
   private handler: OpusHandler | undefined;
   /** PCM in: two 16-bit slots per sample (one byte in each). */
@@ -90,15 +105,17 @@ export class OpusCodec {
   private readonly packetOut: number;
 
   constructor(options: OpusOptions = {}) {
+    this.rate = options.rate ?? OPUS_RATE;
+    this.frame = this.rate / 50;
     this.mod = opusNative();
-    this.handler = new this.mod.OpusScriptHandler(OPUS_RATE, 1, OPUS_APPLICATION_VOIP);
+    this.handler = new this.mod.OpusScriptHandler(this.rate, 1, OPUS_APPLICATION_VOIP);
     this.pcmIn = this.mod._malloc(MAX_FRAME * 4);
     this.pcmOut = this.mod._malloc(MAX_FRAME * 4);
     this.packetIn = this.mod._malloc(MAX_PACKET);
     this.packetOut = this.mod._malloc(MAX_PACKET);
     const h = this.handler;
     h._encoder_ctl(OPUS_SET_BITRATE, options.bitrate ?? 32000);
-    h._encoder_ctl(OPUS_SET_COMPLEXITY, options.complexity ?? 10);
+    h._encoder_ctl(OPUS_SET_COMPLEXITY, options.complexity ?? 5);
     h._encoder_ctl(OPUS_SET_MAX_BANDWIDTH, options.maxBandwidth ?? OPUS_BANDWIDTH.wideband);
     h._encoder_ctl(OPUS_SET_SIGNAL, OPUS_SIGNAL_VOICE);
     // In-band FEC off (it costs bits and our G.711 side cannot use it) and no DTX: one packet per frame.
@@ -107,10 +124,10 @@ export class OpusCodec {
   }
 
   /**
-   * Encode one frame of `count` samples (2.5, 5, 10, 20, 40 or 60 ms at 48 kHz) from `pcm` at
+   * Encode one frame of `count` samples (2.5, 5, 10, 20, 40 or 60 ms; default 20) from `pcm` at
    * `offset`. Returns a copy of the packet, or undefined when libopus refuses (a bad frame size).
    */
-  encode(pcm: Int16Array, count = OPUS_FRAME, offset = 0): Buffer | undefined {
+  encode(pcm: Int16Array, count = this.frame, offset = 0): Buffer | undefined {
     const h = this.handler;
     if (!h || count > MAX_FRAME) return undefined;
     const slots = this.mod.HEAPU16;
@@ -126,11 +143,12 @@ export class OpusCodec {
   }
 
   /**
-   * Decode one packet into `out` (room for 5,760 samples); returns the samples written, or -1 for
-   * an invalid packet. Without a packet (`undefined`), conceals a lost one: libopus extrapolates
-   * 120 ms from what it last decoded, and the first `concealSamples` of it are returned.
+   * Decode one packet into `out` (room for 120 ms: 5,760 samples at 48 kHz); returns the samples
+   * written, or -1 for an invalid packet. Without a packet (`undefined`), conceals a lost one:
+   * libopus extrapolates 120 ms from what it last decoded, and the first `concealSamples` (default
+   * 20 ms) of it are returned.
    */
-  decode(packet: Uint8Array | undefined, out: Int16Array, concealSamples = OPUS_FRAME): number {
+  decode(packet: Uint8Array | undefined, out: Int16Array, concealSamples = this.frame): number {
     const h = this.handler;
     if (!h) return -1;
     let n: number;

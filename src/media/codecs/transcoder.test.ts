@@ -57,10 +57,10 @@ describe('createTranscoder', () => {
   });
 });
 
-describe('Transcoder PCMU → opus → PCMU', () => {
+for (const opusRate of [8000, 48000] as const) describe(`Transcoder PCMU → opus → PCMU, Opus at ${opusRate} Hz`, () => {
   it('keeps a 440 Hz tone’s frequency and its level within 3 dB', () => {
-    const up = createTranscoder(PCMU, OPUS)!;
-    const down = createTranscoder(OPUS, PCMU)!;
+    const up = createTranscoder(PCMU, OPUS, { opusRate })!;
+    const down = createTranscoder(OPUS, PCMU, { opusRate })!;
     const input = sine(440, 8000, 8000, 8000); // 1 s
     const opus = run(up, pcmuPackets(input));
     assert.equal(opus.length, 50);
@@ -77,8 +77,8 @@ describe('Transcoder PCMU → opus → PCMU', () => {
   });
 
   it('keeps silence silent', () => {
-    const up = createTranscoder(PCMU, OPUS)!;
-    const down = createTranscoder(OPUS, PCMU)!;
+    const up = createTranscoder(PCMU, OPUS, { opusRate })!;
+    const down = createTranscoder(OPUS, PCMU, { opusRate })!;
     const pcm = decodePcmu(run(down, run(up, pcmuPackets(new Int16Array(8000)))));
     assert.ok(rms(pcm) < 10, `rms ${rms(pcm)}`);
     up.close();
@@ -86,7 +86,7 @@ describe('Transcoder PCMU → opus → PCMU', () => {
   });
 
   it('writes its own stream: own SSRC, continuous sequence numbers, 960 / 160 per 20 ms, the marker kept', () => {
-    const up = createTranscoder(PCMU, OPUS)!;
+    const up = createTranscoder(PCMU, OPUS, { opusRate })!;
     const opus = run(up, pcmuPackets(sine(440, 8000, 1600)));
     const hs = opus.map((p) => readRtpHeader(p)!);
     assert.equal(hs.length, 10);
@@ -101,7 +101,7 @@ describe('Transcoder PCMU → opus → PCMU', () => {
       }
     }
     assert.equal(hs[0]!.timestamp, up.timestampFor(4_000_000));
-    const down = createTranscoder(OPUS, PCMU)!;
+    const down = createTranscoder(OPUS, PCMU, { opusRate })!;
     const back = run(down, opus).map((p) => readRtpHeader(p)!);
     for (let i = 1; i < back.length; i++) assert.equal(back[i]!.timestamp, (back[i - 1]!.timestamp + 160) >>> 0);
     assert.equal(back[0]!.marker, true);
@@ -110,7 +110,7 @@ describe('Transcoder PCMU → opus → PCMU', () => {
   });
 
   it('carries a gap in the input’s timestamps over as the same gap in the output’s, across a wrap', () => {
-    const up = createTranscoder(PCMU, OPUS)!;
+    const up = createTranscoder(PCMU, OPUS, { opusRate })!;
     const tone = sine(440, 8000, 800);
     // 5 packets, then silence suppression for 1 s (8000 units, sequence numbers continuous), then 5 more
     const first = pcmuPackets(tone, 65533, 0xffffff00);
@@ -123,8 +123,8 @@ describe('Transcoder PCMU → opus → PCMU', () => {
   });
 
   it('passes over packets of other payload types without taking them for lost ones, and drops what is not RTP', () => {
-    const down = createTranscoder(OPUS, PCMU)!;
-    const up = createTranscoder(PCMU, OPUS)!;
+    const down = createTranscoder(OPUS, PCMU, { opusRate })!;
+    const up = createTranscoder(PCMU, OPUS, { opusRate })!;
     const opus = run(up, pcmuPackets(sine(440, 8000, 800))).map((p, i) => {
       const copy = Buffer.from(p);
       copy.writeUInt16BE(i * 2, 2); // leave every other sequence number to a DTMF packet
@@ -147,8 +147,8 @@ describe('Transcoder PCMU → opus → PCMU', () => {
   });
 
   it('conceals lost Opus packets: the PCMU side gets a frame for each, on the timeline, and the tone goes on', () => {
-    const up = createTranscoder(PCMU, OPUS)!;
-    const down = createTranscoder(OPUS, PCMU)!;
+    const up = createTranscoder(PCMU, OPUS, { opusRate })!;
+    const down = createTranscoder(OPUS, PCMU, { opusRate })!;
     const opus = run(up, pcmuPackets(sine(440, 8000, 8000, 8000)));
     const kept = opus.filter((_, i) => i !== 30 && i !== 31);
     const out = run(down, kept);

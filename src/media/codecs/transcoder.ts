@@ -4,9 +4,10 @@
  * the packets to send the other side, in the other side's payload type and clock, as a stream of
  * Parley's own (its own SSRC, continuous sequence numbers, timestamps on the output clock).
  *
- * Opus ↔ G.711 goes through 16-bit PCM: decode, resample 48 kHz ↔ 8 kHz (resampler.ts), then
- * encode 20 ms frames (RFC 7587's and RFC 3551's usual packet time); PCM waits in a small queue
- * when input and output frames differ in length. PCMU ↔ PCMA is a byte-for-byte table, one packet
+ * Opus ↔ G.711 goes through 16-bit PCM at 8 kHz: libopus encodes from and decodes to 8 kHz itself
+ * (the cheaper way, measured in bench/media/codec-cost.ts), or, with `opusRate: 48000`, Opus works
+ * at 48 kHz and resampler.ts converts. Output frames are 20 ms (RFC 7587's and RFC 3551's usual
+ * packet time); PCM waits in a small queue when input and output frames differ in length. PCMU ↔ PCMA is a byte-for-byte table, one packet
  * out for each packet in.
  *
  * Timestamps: each output frame carries the input timeline mapped onto the output clock
@@ -17,7 +18,7 @@
  */
 import type { CodecSpec } from '../side.js';
 import { g711Convert, g711Decode, g711Encode, type G711Law } from './g711.js';
-import { OPUS_FRAME, OPUS_RATE, OpusCodec, type OpusOptions } from './opus-codec.js';
+import { OPUS_RATE, OpusCodec, type OpusOptions } from './opus-codec.js';
 import { Downsampler, Upsampler } from './resampler.js';
 import { random16, random32, readRtpHeader, RTP_HEADER_BYTES, writeRtpHeader } from './rtp-header.js';
 import { TimestampMap } from './timestamp-map.js';
@@ -64,8 +65,13 @@ export function canTranscode(from: CodecSpec, to: CodecSpec): boolean {
 }
 
 export interface TranscoderOptions {
-  /** Opus encoder settings (bitrate, complexity, band). */
-  readonly opus?: OpusOptions;
+  /** Opus encoder settings (bitrate, complexity, band); `rate` is `opusRate`'s. */
+  readonly opus?: Omit<OpusOptions, 'rate'>;
+  /**
+   * The PCM rate Opus encodes from and decodes to: 8000 (default: libopus resamples inside) or
+   * 48000 (resampler.ts's FIR between 8 and 48 kHz).
+   */
+  readonly opusRate?: 8000 | 48000;
 }
 
 /** A Transcoder for the pair, or undefined when the pair is not one of those supported. */
@@ -74,8 +80,9 @@ export function createTranscoder(from: CodecSpec, to: CodecSpec, options: Transc
   const b = kindOf(to);
   if (a === undefined || b === undefined || a === b) return undefined;
   if (a !== 'opus' && b !== 'opus') return new G711Transcoder(from, to, a, b);
-  if (a === 'opus' && b !== 'opus') return new PcmTranscoder(from, to, new OpusSource(), new G711Sink(b));
-  if (a !== 'opus' && b === 'opus') return new PcmTranscoder(from, to, new G711Source(a), new OpusSink(options.opus));
+  const opus: OpusOptions = { ...options.opus, rate: options.opusRate ?? 8000 };
+  if (a === 'opus' && b !== 'opus') return new PcmTranscoder(from, to, new OpusSource(opus), new G711Sink(b));
+  if (a !== 'opus' && b === 'opus') return new PcmTranscoder(from, to, new G711Source(a), new OpusSink(opus));
   return undefined;
 }
 
@@ -177,9 +184,15 @@ interface PcmSink {
 }
 
 class OpusSource implements PcmSource {
-  readonly rate = OPUS_RATE;
-  private readonly codec = new OpusCodec();
-  private lastSamples = OPUS_FRAME;
+  readonly rate: number;
+  private readonly codec: OpusCodec;
+  private lastSamples: number;
+
+  constructor(options: OpusOptions) {
+    this.codec = new OpusCodec(options);
+    this.rate = this.codec.rate;
+    this.lastSamples = this.codec.frame;
+  }
 
   decode(payload: Uint8Array, out: Int16Array): number {
     const n = this.codec.decode(payload, out);
@@ -190,7 +203,7 @@ class OpusSource implements PcmSource {
   conceal(lost: number, out: Int16Array): number {
     // libopus conceals up to 120 ms in one call; a longer gap is a gap.
     const wanted = lost * this.lastSamples;
-    if (lost <= 0 || wanted > out.length || wanted > 5760) return 0;
+    if (lost <= 0 || wanted > out.length || wanted > (this.rate * 120) / 1000) return 0;
     return Math.max(0, this.codec.decode(undefined, out, wanted));
   }
 
@@ -216,11 +229,13 @@ class G711Source implements PcmSource {
 }
 
 class OpusSink implements PcmSink {
-  readonly rate = OPUS_RATE;
-  readonly frame = OPUS_FRAME;
+  readonly rate: number;
+  readonly frame: number;
   private readonly codec: OpusCodec;
-  constructor(options: OpusOptions | undefined) {
+  constructor(options: OpusOptions) {
     this.codec = new OpusCodec(options);
+    this.rate = this.codec.rate;
+    this.frame = this.codec.frame;
   }
   encode(pcm: Int16Array, offset: number): Buffer | undefined {
     return this.codec.encode(pcm, this.frame, offset);
@@ -261,6 +276,8 @@ class PcmTranscoder extends StreamTranscoder {
   private queued = 0;
   /** Output-clock offset (from the timeline's base) of queue[0]. */
   private queueOffset = 0;
+  /** Output-clock units per queued sample: 6 when Opus works at 8 kHz on its 48 kHz clock, else 1. */
+  private readonly unitsPerSample: number;
   private queueMarker = false;
   private closed = false;
 
@@ -268,6 +285,7 @@ class PcmTranscoder extends StreamTranscoder {
     super(from, to);
     this.source = source;
     this.sink = sink;
+    this.unitsPerSample = to.clockRate / sink.rate;
     // 8 kHz ↔ 48 kHz: the only rates of the pairs supported.
     if (sink.rate > source.rate) this.up = new Upsampler(6);
     else if (sink.rate < source.rate) this.down = new Downsampler(6);
@@ -289,7 +307,7 @@ class PcmTranscoder extends StreamTranscoder {
     }
     // A discontinuity (a timestamp gap, a jump) starts the queue afresh: the part-frame waiting is
     // dropped rather than sent with a timestamp that is no longer its own.
-    if (this.queued === 0 || this.queueOffset + this.queued !== offset || this.queued + n > QUEUE_ROOM) {
+    if (this.queued === 0 || this.queueOffset + this.queued * this.unitsPerSample !== offset || this.queued + n > QUEUE_ROOM) {
       this.queued = 0;
       this.queueOffset = offset;
       this.queueMarker = false;
@@ -304,7 +322,7 @@ class PcmTranscoder extends StreamTranscoder {
     let used = 0;
     while (this.queued - used >= frame) {
       const payload = this.sink.encode(this.queue, used);
-      const ts = this.timeline.wrap(this.queueOffset + used);
+      const ts = this.timeline.wrap(this.queueOffset + used * this.unitsPerSample);
       used += frame;
       if (!payload) continue;
       const packet = writeRtpHeader(this.to.pt, this.queueMarker, this.nextSequence(), ts, this.ssrc, payload.length);
@@ -315,7 +333,7 @@ class PcmTranscoder extends StreamTranscoder {
     if (used > 0) {
       this.queue.copyWithin(0, used, this.queued);
       this.queued -= used;
-      this.queueOffset += used;
+      this.queueOffset += used * this.unitsPerSample;
     }
   }
 
@@ -326,8 +344,7 @@ class PcmTranscoder extends StreamTranscoder {
     if (lost > 0) {
       const concealed = this.source.conceal(lost, this.decoded);
       if (concealed > 0) {
-        const concealedOut = (concealed * this.sink.rate) / this.source.rate;
-        this.enqueue(concealed, offset - concealedOut, false);
+        this.enqueue(concealed, offset - (concealed * this.to.clockRate) / this.source.rate, false);
         this.drain(out);
       }
     }
