@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { createRequire } from 'node:module';
 import { OPUS_FRAME, OpusCodec, opusHeapBytes } from './opus-codec.js';
 import { db, goertzel, rms, sine } from './testdata/audio.js';
 
@@ -37,6 +38,33 @@ describe('OpusCodec (libopus in wasm)', () => {
     codec.close();
     assert.equal(codec.decode(undefined, out), -1);
     assert.equal(codec.encode(input), undefined);
+  });
+
+  it('decodes a stereo stream (what opus/48000/2 with stereo=1 may carry) as its mono downmix, at 48 and at 8 kHz', () => {
+    // a stereo encoder from opusscript's own wrapper (a test may use it; Parley does not: see opus-codec.ts)
+    const OpusScript = createRequire(import.meta.url)('opusscript') as new (rate: number, channels: number, app: number) => {
+      encode(pcm: Buffer, frame: number): Buffer;
+      delete(): void;
+    };
+    const stereo = new OpusScript(48000, 2, 2048);
+    const left = sine(440, 48000, OPUS_FRAME * 20, 6000);
+    const packets: Buffer[] = [];
+    for (let f = 0; f < 20; f++) {
+      const pcm = Buffer.alloc(OPUS_FRAME * 4);
+      for (let i = 0; i < OPUS_FRAME; i++) pcm.writeInt16LE(left[f * OPUS_FRAME + i]!, i * 4); // right channel silent
+      packets.push(stereo.encode(pcm, OPUS_FRAME));
+    }
+    stereo.delete();
+    for (const rate of [48000, 8000] as const) {
+      const codec = new OpusCodec({ rate });
+      const out = new Int16Array(rate / 50 * 20);
+      const frame = new Int16Array(5760);
+      packets.forEach((p, f) => out.set(frame.subarray(0, codec.decode(p, frame)), (f * rate) / 50));
+      codec.close();
+      // the downmix of a tone on one channel: the tone at about half its level (−6 dB)
+      const level = db(goertzel(out, 440, rate, rate / 5) / 6000);
+      assert.ok(level > -9 && level < -3, `${rate}: ${level.toFixed(1)} dB`);
+    }
   });
 
   it('frees its wasm memory on close: 1,000 codecs created and closed leave the heap as it was', () => {

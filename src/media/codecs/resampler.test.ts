@@ -41,6 +41,18 @@ describe('resampler', () => {
     assert.ok(db(goertzel(high, 2000, 8000, 160, 1600) / 10000) < -50, `alias ${db(goertzel(high, 2000, 8000, 160, 1600) / 10000).toFixed(1)} dB`);
   });
 
+  it('16 ↔ 48 kHz (×3): a 5 kHz tone survives both ways, a 10 kHz one is removed going down', () => {
+    const up = new Upsampler(3);
+    const high = inFrames((f, o) => up.process(f, o), sine(5000, 16000, 3200, 10000), 320, 3);
+    assert.ok(Math.abs(db(goertzel(high, 5000, 48000, 960) / 10000)) < 0.5);
+    const down = new Downsampler(3);
+    const low = inFrames((f, o) => down.process(f, o), high, 960, 1 / 3);
+    assert.ok(Math.abs(db(goertzel(low, 5000, 16000, 640) / 10000)) < 0.5);
+    const down2 = new Downsampler(3);
+    const alias = inFrames((f, o) => down2.process(f, o), sine(10000, 48000, 9600, 10000), 960, 1 / 3);
+    assert.ok(db(goertzel(alias, 6000, 16000, 640) / 10000) < -50); // 10 kHz folds onto 6 kHz at 16 kHz
+  });
+
   it('frame by frame equals all at once: the history carries across frame edges', () => {
     const input = sine(440, 8000, 800, 12000);
     const whole = new Int16Array(4800);
