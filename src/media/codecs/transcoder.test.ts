@@ -166,6 +166,25 @@ for (const opusRate of [8000, 48000] as const) describe(`Transcoder PCMU → opu
   });
 });
 
+describe('Transcoder on bad input', () => {
+  it('never throws: random bytes, random RTP payloads of every size up to a jumbo datagram, for every pair and both Opus rates', () => {
+    let seed = 7;
+    const rand = () => (seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff;
+    for (const opusRate of [8000, 48000] as const) {
+      for (const [a, b] of [[OPUS, PCMU], [PCMU, OPUS], [OPUS, PCMA], [PCMA, OPUS], [PCMU, PCMA]] as const) {
+        const t = createTranscoder(a, b, { opusRate })!;
+        for (let i = 0; i < 300; i++) {
+          const size = i === 299 ? 65_000 : Math.floor(rand() * (i % 10 === 0 ? 4000 : 400));
+          const payload = Uint8Array.from({ length: size }, () => Math.floor(rand() * 256));
+          t.transcode(rtp(a.pt, i, i * 960, payload, false));
+          t.transcode(Buffer.from(payload.subarray(0, 40)));
+        }
+        t.close();
+      }
+    }
+  });
+});
+
 describe('Transcoder PCMA ↔ PCMU', () => {
   it('round-trips a tone, one packet out for each in, with the input’s packet time', () => {
     const toA = createTranscoder(PCMU, PCMA)!;

@@ -305,6 +305,7 @@ class PcmTranscoder extends StreamTranscoder {
       n = count;
       pcm = this.decoded;
     }
+    if (n > QUEUE_ROOM) return; // a packet of over 480 ms: not audio Parley relays
     // A discontinuity (a timestamp gap, a jump) starts the queue afresh: the part-frame waiting is
     // dropped rather than sent with a timestamp that is no longer its own.
     if (this.queued === 0 || this.queueOffset + this.queued * this.unitsPerSample !== offset || this.queued + n > QUEUE_ROOM) {
