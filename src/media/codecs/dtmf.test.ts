@@ -19,10 +19,11 @@ function rtp(pt: number, seq: number, ts: number, payload: Uint8Array, marker = 
 }
 
 /**
- * The packets of one DTMF digit as RFC 4733 §2.5.1 has a sender write them: the first with the
- * marker bit (§2.5.1.1), every one with the event's start as its timestamp and the duration so far
- * (§2.5.1.2), the last with the E bit, sent three times with the same duration (§2.5.1.4).
- * Digit 9 (event code 9, §3.2) at volume 10 (−10 dBm0), 50 ms updates at 8 kHz, 200 ms long.
+ * The packets of one DTMF digit as RFC 4733's sender procedures (§2.5.1) have a sender write them:
+ * the first with the marker bit, every one with the event's start as its timestamp and the
+ * duration so far (§2.5.1.2), the last with the E bit, sent three times with the same duration
+ * (§2.5.1.4). Digit 9 (event code 9, §3.2) at volume 10 (−10 dBm0), 50 ms updates at 8 kHz,
+ * 200 ms long: fields built by these rules, not copied from the RFC's examples.
  */
 function digitNine(pt: number, seq0: number, start: number, step: number): Buffer[] {
   const packets: Buffer[] = [];

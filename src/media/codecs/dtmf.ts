@@ -14,7 +14,7 @@
  * timestamp units (RFC 4733 §2.3.5), so it is scaled to the output clock. The RTP timestamp marks
  * the event's start and stays the same in every packet of the event, the end packet's
  * retransmissions included (§2.5.1.2, §2.5.1.4): each packet is mapped on its own, so the
- * retransmissions come out alike too. The marker bit (the event's first packet, §2.5.1.1) is kept.
+ * retransmissions come out alike too. The marker bit (the event's first packet, §2.5.1.2) is kept.
  *
  * Browsers offer telephone-event/48000 beside Opus and telephone-event/8000 beside G.711; phones
  * /8000. In a transcoded call the events join the transcoder's output stream (its SSRC, its
