@@ -13,6 +13,8 @@ export class TimestampMap {
   private readonly toRate: number;
   private readonly outBase: number;
   private inBase = 0;
+  /** Output offset of inBase (0, until a rebase). */
+  private shift = 0;
   private last = 0;
   private lastExtended = 0;
   private started = false;
@@ -43,7 +45,22 @@ export class TimestampMap {
 
   /** Output-clock units since the base for an unwrapped input timestamp (not wrapped). */
   offsetOf(extended: number): number {
-    return Math.floor(((extended - this.inBase) * this.toRate) / this.fromRate);
+    return this.shift + Math.floor(((extended - this.inBase) * this.toRate) / this.fromRate);
+  }
+
+  /** The output offset of the last input timestamp observed. */
+  currentOffset(): number {
+    return this.offsetOf(this.lastExtended);
+  }
+
+  /** A new input timeline from `timestamp` on, which maps to output offset `offset`. */
+  rebase(timestamp: number, offset: number): void {
+    const ts = timestamp >>> 0;
+    this.started = true;
+    this.inBase = ts;
+    this.last = ts;
+    this.lastExtended = ts;
+    this.shift = offset;
   }
 
   /** An output offset as a 32-bit RTP timestamp. */

@@ -166,6 +166,45 @@ for (const opusRate of [8000, 48000] as const) describe(`Transcoder PCMU → opu
   });
 });
 
+describe('Transcoder when the input starts over', () => {
+  it('takes a new SSRC with sequence numbers and timestamps of its own, and goes on on its own stream', () => {
+    for (const [from, to, step] of [[PCMU, OPUS, 960], [PCMU, PCMA, 160]] as const) {
+      const t = createTranscoder(from, to)!;
+      const before = run(t, pcmuPackets(sine(440, 8000, 800), 30000, 1_000_000)).map((p) => readRtpHeader(p)!);
+      // the new stream's sequence numbers lie "behind" the old ones, its timestamps elsewhere
+      const restarted = pcmuPackets(sine(440, 8000, 800), 20000, 5).map((p) => {
+        p.writeUInt32BE(0x55667788, 8);
+        return p;
+      });
+      const after = run(t, restarted).map((p) => readRtpHeader(p)!);
+      assert.equal(after.length, 5, `${from.name} → ${to.name}`);
+      const last = before[before.length - 1]!;
+      assert.equal(after[0]!.ssrc, last.ssrc);
+      assert.equal(after[0]!.sequence, (last.sequence + 1) & 0xffff);
+      assert.equal(after[0]!.timestamp, (last.timestamp + step) >>> 0);
+      t.close();
+    }
+  });
+
+  it('drops a late or repeated packet, and takes a far jump in sequence numbers as a restart, not as loss', () => {
+    const t = createTranscoder(PCMU, PCMA)!;
+    const packets = pcmuPackets(sine(440, 8000, 1600), 100, 0);
+    assert.equal(run(t, packets.slice(0, 5)).length, 5);
+    assert.deepEqual(t.transcode(packets[3]!), []); // late
+    assert.deepEqual(t.transcode(packets[4]!), []); // repeated
+    const back = Buffer.from(packets[5]!);
+    back.writeUInt16BE((100 + 5 - 20000) & 0xffff, 2); // far behind: the sender started over
+    assert.equal(t.transcode(back).length, 1);
+    const next = Buffer.from(packets[6]!);
+    next.writeUInt16BE((100 + 6 - 20000) & 0xffff, 2);
+    assert.equal(t.transcode(next).length, 1);
+    const ahead = Buffer.from(packets[7]!);
+    ahead.writeUInt16BE((100 + 7 + 20000) & 0xffff, 2);
+    assert.equal(t.transcode(ahead).length, 1);
+    t.close();
+  });
+});
+
 describe('Transcoder on bad input', () => {
   it('never throws: random bytes, random RTP payloads of every size up to a jumbo datagram, for every pair and both Opus rates', () => {
     let seed = 7;

@@ -86,6 +86,11 @@ export function createTranscoder(from: CodecSpec, to: CodecSpec, options: Transc
   return undefined;
 }
 
+/** Packets a packet may come behind the last one and still be dropped as late rather than taken as a restart. */
+const MISORDER = 100;
+/** A larger forward jump in sequence numbers is a restart, not loss (and gets no concealment). */
+const MAX_LOSS = 3000;
+
 /** What the transcoders share: the output stream's identity, sequence numbers and timeline. */
 abstract class StreamTranscoder implements Transcoder {
   readonly from: CodecSpec;
@@ -97,6 +102,8 @@ abstract class StreamTranscoder implements Transcoder {
   protected readonly timeline: TimestampMap;
   /** The last sequence number seen on the input (any payload type), for loss detection. */
   protected lastInputSequence = -1;
+  /** The input's SSRC: a new one (the sender restarted its stream) starts the input afresh. */
+  private inputSsrc = -1;
 
   constructor(from: CodecSpec, to: CodecSpec) {
     this.from = from;
@@ -116,28 +123,43 @@ abstract class StreamTranscoder implements Transcoder {
 
   /**
    * How many packets were lost before this one (0 when none or unknown), or -1 for a duplicate or
-   * late packet (its sequence number at or behind the last one seen), which is dropped.
+   * a late packet (at most MISORDER behind the last one seen), which is dropped. A larger jump
+   * either way is the sender starting over: taken as it comes.
    */
   protected advance(sequence: number): number {
     const last = this.lastInputSequence;
-    this.lastInputSequence = sequence;
-    if (last < 0) return 0;
-    const d = (sequence - last) & 0xffff;
-    if (d === 0 || d >= 0x8000) {
-      this.lastInputSequence = last;
-      return -1;
+    if (last < 0) {
+      this.lastInputSequence = sequence;
+      return 0;
     }
-    return d - 1;
+    const d = (sequence - last) & 0xffff;
+    if (d === 0 || (d >= 0x8000 && 0x10000 - d <= MISORDER)) return -1;
+    this.lastInputSequence = sequence;
+    return d < 0x8000 && d <= MAX_LOSS ? d - 1 : 0;
   }
 
   transcode(rtp: Buffer): Buffer[] {
     const h = readRtpHeader(rtp);
     if (!h) return [];
+    if (h.ssrc !== this.inputSsrc) {
+      // A new input stream (a re-INVITE, a restarted sender): its sequence numbers and timestamps
+      // are its own. Parley's output stream goes on with its SSRC and sequence numbers, its
+      // timeline resumed one 20 ms frame after where the old input stood.
+      if (this.inputSsrc !== -1) {
+        this.timeline.rebase(h.timestamp, this.timeline.currentOffset() + this.to.clockRate / 50);
+        this.restart();
+      }
+      this.inputSsrc = h.ssrc;
+      this.lastInputSequence = -1;
+    }
     const lost = this.advance(h.sequence);
     if (h.payloadType !== this.from.pt || lost < 0) return [];
     const extended = this.timeline.extend(h.timestamp, true);
     return this.media(rtp.subarray(h.payloadStart, h.payloadEnd), extended, h.marker, lost);
   }
+
+  /** The input stream starts over (new SSRC): drop what waits for the old one. */
+  protected restart(): void {}
 
   protected abstract media(payload: Buffer, extendedTimestamp: number, marker: boolean, lost: number): Buffer[];
 
@@ -316,6 +338,10 @@ class PcmTranscoder extends StreamTranscoder {
     this.queue.set(pcm.subarray(0, n), this.queued);
     this.queued += n;
     if (marker) this.queueMarker = true;
+  }
+
+  protected override restart(): void {
+    this.queued = 0;
   }
 
   private drain(out: Buffer[]): void {
