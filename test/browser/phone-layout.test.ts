@@ -42,7 +42,7 @@ const skip = where.run ? skipWithoutSipp() : where.skip;
 /** What runs inside the page (page.evaluate). */
 declare const window: { readonly parleyPhone: { readonly ringer: { readonly audioState: string }; readonly peerConnection: { readonly currentRemoteDescription: { readonly sdp: string } | null } | undefined } };
 declare const document: { readonly activeElement: { getAttribute(name: string): string | null } | null };
-declare function getComputedStyle(e: unknown): { readonly transform: string };
+declare function getComputedStyle(e: unknown): { readonly transform: string; readonly backgroundColor: string };
 
 type Box = { x: number; y: number; width: number; height: number };
 
@@ -130,7 +130,13 @@ describe('the phone page at phone and laptop sizes', { skip, timeout: 300_000 },
         assert.equal(await alice.page.getByTestId('register-form').isVisible(), true);
         await alice.page.getByTestId('account-change').click();
         assert.equal(await alice.page.getByTestId('register-form').isVisible(), false);
-        if (SHOTS) await bob.page.screenshot({ path: join(SHOTS, `phone-${size.name}-idle.png`) });
+        if (SHOTS) await bob.page.screenshot({ path: join(SHOTS, `phone-page-${size.name}-idle.png`) });
+        // dark mode follows the system's
+        const background = (): Promise<string> => bob.page.locator('body').evaluate((b) => getComputedStyle(b).backgroundColor);
+        await bob.page.emulateMedia({ colorScheme: 'dark' });
+        assert.equal(await background(), 'rgb(22, 22, 22)', 'no dark mode');
+        await bob.page.emulateMedia({ colorScheme: 'light' });
+        assert.equal(await background(), 'rgb(253, 253, 253)');
 
         // bob has used the page (browsers let a page make sound only after that); alice calls
         await bob.page.getByRole('heading', { name: 'Parley phone' }).click();
@@ -168,7 +174,7 @@ describe('the phone page at phone and laptop sizes', { skip, timeout: 300_000 },
           // nothing of the idle page shows through
           assert.equal(await p.page.getByTestId('call').isVisible(), false);
         }
-        if (SHOTS) await bob.page.screenshot({ path: join(SHOTS, `phone-${size.name}-video-call.png`) });
+        if (SHOTS) await bob.page.screenshot({ path: join(SHOTS, `phone-page-${size.name}-video-call.png`) });
 
         // the keypad behind its toggle; RFC 4733 events (the browser's RTCDTMFSender plays them:
         // alice's page lists a tone when it starts), so no SIP INFO reaches bob's page
@@ -193,7 +199,7 @@ describe('the phone page at phone and laptop sizes', { skip, timeout: 300_000 },
         assert.match(await aliceFirst.innerText(), /^bob\s+Outgoing · \d+:\d\d · /);
         assert.match(await bob.page.getByTestId('history-entry').first().innerText(), /^Alice Liddell\s+Incoming · \d+:\d\d · /);
         assert.equal(await aliceFirst.getByTestId('call-again').getAttribute('aria-label'), 'Call bob again');
-        if (SHOTS) await alice.page.screenshot({ path: join(SHOTS, `phone-${size.name}-history.png`) });
+        if (SHOTS) await alice.page.screenshot({ path: join(SHOTS, `phone-page-${size.name}-history.png`) });
         // it survives a reload (localStorage), before registering again (the password is not kept)
         await alice.page.reload();
         await alice.page.locator('#version').filter({ hasText: 'JsSIP' }).waitFor({ timeout: 10_000 });
@@ -228,7 +234,7 @@ describe('the phone page at phone and laptop sizes', { skip, timeout: 300_000 },
         const viewport = { x: 0, y: 0, width: size.width, height: size.height };
         for (const id of ['peer-name', 'call-timer']) assert.ok(inside((await box(alice.page, id))!, viewport), `${id} is off screen`);
         await assertControls(alice.page, 'in-call', size, await alice.describe());
-        if (SHOTS) await alice.page.screenshot({ path: join(SHOTS, `phone-${size.name}-audio-call.png`) });
+        if (SHOTS) await alice.page.screenshot({ path: join(SHOTS, `phone-page-${size.name}-audio-call.png`) });
 
         await alice.page.getByTestId('hold').click();
         const held = await pollUntil(() => alice.page.getByTestId('hold').getAttribute('aria-pressed'), (v) => v === 'true', 5_000);

@@ -622,13 +622,16 @@ async function placeCall(): Promise<void> {
     return;
   }
   showLocal(stream);
-  // receive video even when this side has no camera. JsSIP keeps this object for its re-offers
-  // (hold, resume): once the answer is in, it asks for video only if the other side took it,
-  // or a re-offer to a SIP phone would add an m-line that the phone's answer lacks.
-  const offerConstraints = { offerToReceiveAudio: true, offerToReceiveVideo: stream.getVideoTracks().length === 0 };
+  // receive video even when this side has no camera (with a camera the video transceiver is
+  // sendrecv already; the legacy `offerToReceiveVideo: false` would make it sendonly). JsSIP keeps
+  // this object for its re-offers (hold, resume): once the answer is in, the option goes unless
+  // the other side took the video, or a re-offer to a SIP phone would add an m-line that the
+  // phone's answer lacks.
+  const offerConstraints: { offerToReceiveAudio: boolean; offerToReceiveVideo?: boolean } = { offerToReceiveAudio: true };
+  if (stream.getVideoTracks().length === 0) offerConstraints.offerToReceiveVideo = true;
   const s = agent.call(t.uri, { mediaStream: stream, pcConfig: pcConfig(), rtcOfferConstraints: offerConstraints });
   s.on('confirmed', () => {
-    if (s.connection) offerConstraints.offerToReceiveVideo &&= negotiatedVideo(s.connection, 'recv');
+    if (s.connection && !negotiatedVideo(s.connection, 'recv')) delete offerConstraints.offerToReceiveVideo;
   });
   record = { who: t.label, uri: t.uri, direction: 'outgoing', at: Date.now() };
   attachSession(s);
