@@ -571,7 +571,10 @@ function updateMediaView(): void {
   ui.callView.dataset.media = mode;
   ui.audioOnly.hidden = mode !== 'audio';
   const camera = localStream?.getVideoTracks().some((t) => t.readyState === 'live') ?? false;
-  ui.localVideo.hidden = mode === 'none' || !camera || (answered && !negotiatedVideo(pc, 'send'));
+  const sending = camera && !(answered && !negotiatedVideo(pc, 'send'));
+  ui.localVideo.hidden = mode === 'none' || !sending;
+  // no camera button in a call that carries no video of ours
+  ui.muteVideo.hidden = !sending;
 }
 
 /** Fetch TURN credentials for the registered account when there are none or they expire within a minute. */
