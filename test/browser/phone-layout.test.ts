@@ -175,6 +175,28 @@ describe('the phone page at phone and laptop sizes', { skip, timeout: 300_000 },
         }
         if (SHOTS) await bob.page.screenshot({ path: join(SHOTS, `phone-page-${size.name}-video-call.png`) });
 
+        // the devices in the call: a panel behind the gear, inside the viewport; another
+        // microphone replaces the one the call sends (replaceTrack) at once
+        await alice.page.getByTestId('devices-toggle').click();
+        const viewport = { x: 0, y: 0, width: size.width, height: size.height };
+        const panel = await box(alice.page, 'call-devices');
+        assert.ok(panel !== null && inside(panel, viewport), `the devices panel is off screen: ${JSON.stringify(panel)}`);
+        const toggle = (await box(alice.page, 'devices-toggle'))!;
+        assert.ok(toggle.width >= 44 && toggle.height >= 44 && inside(toggle, viewport), `the devices toggle: ${JSON.stringify(toggle)}`);
+        const mics = await alice.page.getByTestId('call-microphone-select').locator('option').evaluateAll((os) => os.map((o) => ({ value: (o as unknown as { value: string }).value, label: (o as unknown as { text: string }).text })));
+        // Chromium's fake devices are several microphones: the last one, not the one in use
+        const other = mics.length > 2 ? mics.at(-1) : undefined;
+        assert.ok(other !== undefined, `no second microphone to choose: ${JSON.stringify(mics)}`);
+        {
+          await alice.page.getByTestId('call-microphone-select').selectOption(other.value);
+          const sending = await pollUntil(
+            () => alice.page.evaluate(() => (window.parleyPhone.peerConnection as unknown as { getSenders(): Array<{ track: { kind: string; label: string } | null }> }).getSenders().find((x) => x.track?.kind === 'audio')?.track?.label ?? ''),
+            (l) => l === other.label, 5_000);
+          assert.ok(sending.ok, `the call sends the microphone "${sending.value}", not the chosen "${other.label}" (of ${JSON.stringify(mics)})`);
+        }
+        await alice.page.getByTestId('devices-toggle').click();
+        assert.equal(await alice.page.getByTestId('call-devices').isVisible(), false);
+
         // the keypad behind its toggle; RFC 4733 events (the browser's RTCDTMFSender plays them:
         // alice's page lists a tone when it starts), so no SIP INFO reaches bob's page
         await alice.page.getByTestId('keypad-toggle').click();

@@ -88,6 +88,10 @@ const ui = {
   historyEmpty: $<HTMLParagraphElement>('history-empty'),
   cameraSelect: $<HTMLSelectElement>('camera-select'),
   microphoneSelect: $<HTMLSelectElement>('microphone-select'),
+  devicesToggle: $<HTMLButtonElement>('devices-toggle'),
+  callDevices: $<HTMLDivElement>('call-devices'),
+  callCameraSelect: $<HTMLSelectElement>('call-camera-select'),
+  callMicrophoneSelect: $<HTMLSelectElement>('call-microphone-select'),
   devicesHint: $<HTMLParagraphElement>('devices-hint'),
   server: $<HTMLElement>('server'),
   domain: $<HTMLElement>('domain'),
@@ -192,6 +196,8 @@ function setCall(state: CallState, text: string, code?: number): void {
   ui.hold.disabled = state !== 'in-call';
   ui.keypadToggle.disabled = state !== 'in-call';
   if (state !== 'in-call') setKeypad(false);
+  if (!active || state === 'incoming') setDevicesPanel(false);
+  ui.devicesToggle.hidden = !active || state === 'incoming';
   // ringtone while someone calls; ringback from the 180 until the answer (progress())
   if (state === 'incoming') ring('ringtone');
   else if (state !== 'ringing') ring(undefined);
@@ -434,9 +440,12 @@ async function listDevices(): Promise<void> {
     return;
   }
   let named = false;
+  // the same lists on the page and in the call's panel
   for (const [select, kind, deviceKind, fallback] of [
     [ui.cameraSelect, 'video', 'videoinput', 'Camera'],
     [ui.microphoneSelect, 'audio', 'audioinput', 'Microphone'],
+    [ui.callCameraSelect, 'video', 'videoinput', 'Camera'],
+    [ui.callMicrophoneSelect, 'audio', 'audioinput', 'Microphone'],
   ] as const) {
     const chosen = chosenDevice(kind);
     const options = [new Option(`Default ${fallback.toLowerCase()}`, '')];
@@ -464,6 +473,7 @@ async function chooseDevice(kind: 'audio' | 'video', deviceId: string): Promise<
   } catch {
     // storage refused: the choice holds for this call only
   }
+  for (const select of kind === 'audio' ? [ui.microphoneSelect, ui.callMicrophoneSelect] : [ui.cameraSelect, ui.callCameraSelect]) select.value = deviceId;
   const pc = session?.connection;
   const stream = localStream;
   const old = stream?.getTracks().find((t) => t.kind === kind);
@@ -917,6 +927,13 @@ function toggleHold(): void {
   if (!ok) showError('The call cannot be put on hold or resumed right now (a renegotiation is under way); try again in a moment.');
 }
 
+/** The device lists in the call (the page's own are under the call view). */
+function setDevicesPanel(open: boolean): void {
+  ui.callDevices.hidden = !open;
+  ui.devicesToggle.setAttribute('aria-expanded', String(open));
+  if (open) void listDevices();
+}
+
 function setKeypad(open: boolean): void {
   ui.keypad.hidden = !open;
   ui.keypadToggle.setAttribute('aria-expanded', String(open));
@@ -1033,6 +1050,9 @@ async function main(): Promise<void> {
   ui.remoteVideo.addEventListener('loadeddata', updateMediaView);
   ui.cameraSelect.addEventListener('change', () => void chooseDevice('video', ui.cameraSelect.value));
   ui.microphoneSelect.addEventListener('change', () => void chooseDevice('audio', ui.microphoneSelect.value));
+  ui.callCameraSelect.addEventListener('change', () => void chooseDevice('video', ui.callCameraSelect.value));
+  ui.callMicrophoneSelect.addEventListener('change', () => void chooseDevice('audio', ui.callMicrophoneSelect.value));
+  ui.devicesToggle.addEventListener('click', () => setDevicesPanel(ui.callDevices.hidden));
   navigator.mediaDevices?.addEventListener?.('devicechange', () => void listDevices());
   void listDevices();
   // browsers let a page make sound once a person has interacted with it: the first click or key
