@@ -3,7 +3,8 @@
 // registered, the account is one line; in a browser-to-browser video call the other side's video
 // covers the viewport with the self-view inside it and one bar of controls, every button at least
 // 44x44 px; the ringtone plays until Answer and ringback until the answer; the keypad sends RFC
-// 4733 events; the call goes into the history. An audio-only call to a SIP phone (sipp, no media)
+// 4733 events; the devices panel replaces the microphone in the call; hold shows on the other
+// page; dark mode follows the system; the call goes into the history. An audio-only call to a SIP phone (sipp, no media)
 // shows the name and a running timer and no video boxes, and hold/resume send re-INVITEs with
 // a=sendonly then a=sendrecv (read in sipp's trace).
 // PARLEY_SCREENSHOTS=<dir> also saves each size idle and in a call (docs/images/ holds them).
@@ -209,6 +210,17 @@ describe('the phone page at phone and laptop sizes', { skip, timeout: 300_000 },
         assert.equal(await bob.page.getByTestId('dtmf-received').innerText(), '', 'RFC 4733 tones came as SIP INFO');
         await alice.page.getByTestId('keypad-toggle').click();
         assert.equal(await alice.page.getByTestId('keypad').isVisible(), false);
+
+        // hold between two pages: bob's page reads alice's a=sendonly re-INVITE as "on hold"
+        await alice.page.getByTestId('hold').click();
+        const heldByAlice = await pollUntil(() => bob.page.getByTestId('call-view').getAttribute('data-hold'), (h) => h === 'remote', 5_000);
+        assert.ok(heldByAlice.ok, `bob's page does not show the hold (${heldByAlice.value})\n${await bob.describe()}`);
+        assert.equal(await bob.callText(), 'On hold: Alice Liddell put you on hold.');
+        assert.equal(await alice.page.getByTestId('call-view').getAttribute('data-hold'), 'local');
+        await alice.page.getByTestId('hold').click();
+        const resumed = await pollUntil(() => bob.page.getByTestId('call-view').getAttribute('data-hold'), (h) => h === null, 5_000);
+        assert.ok(resumed.ok, `bob's page still shows a hold (${resumed.value})`);
+        assert.equal(await bob.callText(), 'In a call with Alice Liddell.');
 
         await alice.hangup();
         await Promise.all([alice.waitCall('ended', 10_000), bob.waitCall('ended', 10_000)]);
