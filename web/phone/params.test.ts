@@ -5,7 +5,7 @@ import { hashWithoutPassword, isValidHost, parsePhoneParams, targetToUri } from 
 describe('phone URL parameters', () => {
   it('reads username, displayname, target and autoregister from the query, the password from the fragment', () => {
     const p = parsePhoneParams('?username=alice&displayname=Alice%20Liddell&target=bob&autoregister=1', '#password=s3cret');
-    assert.deepEqual(p, { username: 'alice', displayName: 'Alice Liddell', target: 'bob', autoRegister: true, password: 's3cret', passwordInQuery: false, iceTransportPolicy: 'all' });
+    assert.deepEqual(p, { username: 'alice', displayName: 'Alice Liddell', target: 'bob', autoRegister: true, password: 's3cret', passwordInQuery: false, iceTransportPolicy: 'all', dtmf: 'rfc4733' });
   });
 
   it('ignores a password in the query string and says so', () => {
@@ -24,6 +24,12 @@ describe('phone URL parameters', () => {
     assert.equal(parsePhoneParams('?ice=relay', '').iceTransportPolicy, 'relay');
     assert.equal(parsePhoneParams('?username=a&ice=RELAY', '').iceTransportPolicy, 'relay');
     for (const q of ['', '?ice=all', '?ice=', '?ice=host', '?relay=1']) assert.equal(parsePhoneParams(q, '').iceTransportPolicy, 'all', q);
+  });
+
+  it('?dtmf=info makes the keypad send SIP INFO; RFC 4733 otherwise', () => {
+    assert.equal(parsePhoneParams('?dtmf=info', '').dtmf, 'info');
+    assert.equal(parsePhoneParams('?dtmf=INFO', '').dtmf, 'info');
+    for (const q of ['', '?dtmf=rfc4733', '?dtmf=', '?dtmf=inband']) assert.equal(parsePhoneParams(q, '').dtmf, 'rfc4733', q);
   });
 
   it('keeps a plus and decodes percent escapes in the fragment', () => {

@@ -5,6 +5,8 @@
  *   /phone?username=alice&displayname=Alice&target=bob&autoregister=1#password=secret
  *   /phone?ice=relay            media through a TURN relay only (iceTransportPolicy "relay": tests, and
  *                               people who want their address kept from the other side)
+ *   /phone?dtmf=info            the keypad sends SIP INFO (application/dtmf-relay) instead of RFC 4733
+ *                               events in the audio
  *
  * The password is read only from the fragment (`#password=`): a fragment never leaves the
  * browser (not in the request line, not in server logs, not in a Referer), and the page removes
@@ -25,7 +27,11 @@ export interface PhoneParams {
   readonly passwordInQuery: boolean;
   /** RTCPeerConnection's iceTransportPolicy: `relay` from `?ice=relay`, else `all`. */
   readonly iceTransportPolicy: 'all' | 'relay';
+  /** How the keypad sends tones: RFC 4733 events in the audio (default), or SIP INFO from `?dtmf=info`. */
+  readonly dtmf: DtmfMode;
 }
+
+export type DtmfMode = 'rfc4733' | 'info';
 
 const TRUE = new Set(['', '1', 'true', 'yes', 'on']);
 
@@ -42,6 +48,7 @@ export function parsePhoneParams(search: string, hash: string): PhoneParams {
     password: h.get('password') ?? '',
     passwordInQuery: q.has('password'),
     iceTransportPolicy: (q.get('ice') ?? '').trim().toLowerCase() === 'relay' ? 'relay' : 'all',
+    dtmf: (q.get('dtmf') ?? '').trim().toLowerCase() === 'info' ? 'info' : 'rfc4733',
   };
 }
 

@@ -1,22 +1,30 @@
 /**
  * The Parley phone: a page a person opens at https://<server>/phone to register, call, answer,
- * reject, hang up, mute and send DTMF, with JsSIP over the same origin's WebSocket (`/sip`,
+ * reject, hang up, mute, hold and send DTMF, with JsSIP over the same origin's WebSocket (`/sip`,
  * RFC 7118) and WebRTC for the media. Bundled by scripts/build-web.mjs (esbuild) into
  * dist/web/phone/phone.js; no CDN.
+ *
+ * Idle, the page is the account (one line once registered), the dial field, the recent calls and
+ * the device choice. From the moment a call rings until it ends, `#call-view` takes the whole
+ * viewport: the other side's video (or, when the other side sends none, its name and the call's
+ * duration), the self-view as picture-in-picture and one bar of controls.
  *
  * (ws:// when the page itself is plain http, which browsers allow for localhost.)
  *
  * What tests and people read: `#registration-state` and `#call-state` (a sentence each, and a
- * stable `data-state`), `#error` (a sentence), `data-testid` on every control, and
- * `window.parleyPhone` (the current RTCPeerConnection, for getStats()).
+ * stable `data-state`), `#error` (a sentence), `data-testid` on every control, `#call-view`'s
+ * `data-active` and `data-media` (`video`, `audio`, `none`), `body[data-ringing]` (`ringtone`,
+ * `ringback`) and `window.parleyPhone` (the current RTCPeerConnection, for getStats(); the ringer).
  */
 import * as JsSIP from 'jssip';
 import type { IncomingDTMFEvent, OutgoingDTMFEvent, RTCSession } from 'jssip/lib/RTCSession';
 import type { Socket } from 'jssip/lib/Socket';
 import type { RTCSessionEvent, UA } from 'jssip/lib/UA';
 import { keepMd5Challenges } from './challenge-filter.js';
+import { addToHistory, describeEntry, outcomeOf, readHistory, type Direction, type HistoryEntry } from './history.js';
 import { callEndText, callFailureText, disconnectedText, formatDuration, registrationFailureText, type Outcome } from './messages.js';
-import { hashWithoutPassword, isValidHost, isValidUser, parsePhoneParams, targetToUri, uriHost } from './params.js';
+import { hashWithoutPassword, isValidHost, isValidUser, parsePhoneParams, targetToUri, uriHost, type DtmfMode } from './params.js';
+import { Ringer, type RingKind } from './ringer.js';
 import { fetchTurnCredentials, turnIceServer } from './turn-credentials.js';
 
 /** What the server tells the page (GET /phone/config.json). */
@@ -46,12 +54,20 @@ const ui = {
   displayName: $<HTMLInputElement>('displayname'),
   register: $<HTMLButtonElement>('register'),
   unregister: $<HTMLButtonElement>('unregister'),
-  registrationState: $<HTMLParagraphElement>('registration-state'),
+  registrationState: $<HTMLSpanElement>('registration-state'),
+  accountUser: $<HTMLElement>('account-user'),
+  accountSep: $<HTMLElement>('account-sep'),
+  accountChange: $<HTMLButtonElement>('account-change'),
+  accountChangeSep: $<HTMLElement>('account-change-sep'),
   callForm: $<HTMLFormElement>('call-form'),
   target: $<HTMLInputElement>('target'),
   call: $<HTMLButtonElement>('call'),
   hangup: $<HTMLButtonElement>('hangup'),
+  callView: $<HTMLElement>('call-view'),
   callState: $<HTMLParagraphElement>('call-state'),
+  peerName: $<HTMLParagraphElement>('peer-name'),
+  peerInitial: $<HTMLDivElement>('peer-initial'),
+  audioOnly: $<HTMLDivElement>('audio-only'),
   callTimer: $<HTMLParagraphElement>('call-timer'),
   incoming: $<HTMLDivElement>('incoming'),
   incomingText: $<HTMLParagraphElement>('incoming-text'),
@@ -60,12 +76,23 @@ const ui = {
   inCall: $<HTMLDivElement>('in-call'),
   muteAudio: $<HTMLButtonElement>('mute-audio'),
   muteVideo: $<HTMLButtonElement>('mute-video'),
+  hold: $<HTMLButtonElement>('hold'),
+  keypadToggle: $<HTMLButtonElement>('keypad-toggle'),
+  keypad: $<HTMLDivElement>('keypad'),
   dtmfSent: $<HTMLOutputElement>('dtmf-sent'),
   dtmfReceived: $<HTMLOutputElement>('dtmf-received'),
   remoteVideo: $<HTMLVideoElement>('remote-video'),
-  remoteCaption: $<HTMLElement>('remote-caption'),
   localVideo: $<HTMLVideoElement>('local-video'),
   mediaState: $<HTMLParagraphElement>('media-state'),
+  history: $<HTMLOListElement>('history'),
+  historyEmpty: $<HTMLParagraphElement>('history-empty'),
+  cameraSelect: $<HTMLSelectElement>('camera-select'),
+  microphoneSelect: $<HTMLSelectElement>('microphone-select'),
+  devicesToggle: $<HTMLButtonElement>('devices-toggle'),
+  callDevices: $<HTMLDivElement>('call-devices'),
+  callCameraSelect: $<HTMLSelectElement>('call-camera-select'),
+  callMicrophoneSelect: $<HTMLSelectElement>('call-microphone-select'),
+  devicesHint: $<HTMLParagraphElement>('devices-hint'),
   server: $<HTMLElement>('server'),
   domain: $<HTMLElement>('domain'),
   version: $<HTMLElement>('version'),
@@ -93,6 +120,15 @@ let iceTransportPolicy: RTCIceTransportPolicy = 'all';
  * (turn-credentials.ts); added to `phone.iceServers`. `login` is what they are fetched with.
  */
 let turn: { login: { user: string; password: string }; server?: RTCIceServer; expiresAt?: number } | undefined;
+/** How the keypad sends tones (`?dtmf=info`: SIP INFO). RFC 4733 falls back to INFO when the call negotiated no telephone-event. */
+let dtmfMode: DtmfMode = 'rfc4733';
+/** The current call as the history will record it. */
+let record: { who: string; uri: string; direction: Direction; at: number; answeredAt?: number } | undefined;
+/** Who put the call on hold: this side, the other, both. */
+let hold = { local: false, remote: false };
+const ringer = new Ringer();
+/** The registered user's name, for the account line ("alice · registered · change"). */
+let accountName = '';
 
 // --- small helpers --------------------------------------------------------------------------
 
@@ -113,15 +149,36 @@ function updateTitle(): void {
   document.title = [who, what, 'Parley phone'].filter(Boolean).join(' · ');
 }
 
-function setRegistration(state: RegistrationState, text: string): void {
+/**
+ * The account line: the state sentence while not registered (the form below it), and once
+ * registered one line, "alice · registered · change", the form folded away until "change".
+ */
+function setRegistration(state: RegistrationState, text: string, title = ''): void {
   registrationState = state;
   ui.registrationState.dataset.state = state;
-  ui.registrationState.textContent = text;
+  const registered = state === 'registered';
+  ui.registrationState.textContent = registered ? 'registered' : text;
+  ui.registrationState.title = registered ? text : '';
+  ui.accountUser.textContent = registered ? accountName : '';
+  for (const el of [ui.accountUser, ui.accountSep, ui.accountChange, ui.accountChangeSep]) el.hidden = !registered;
+  ui.registerForm.hidden = registered && ui.accountChange.getAttribute('aria-expanded') !== 'true';
+  if (title !== '') ui.registrationState.title = title;
   const active = state !== 'unregistered' && state !== 'failed';
   ui.unregister.disabled = !active;
   updateCallButtons();
   updateTitle();
 }
+
+/** "change": the form again (to register as someone else, or unregister); "change" again folds it. */
+function toggleAccountForm(): void {
+  const open = ui.accountChange.getAttribute('aria-expanded') !== 'true';
+  ui.accountChange.setAttribute('aria-expanded', String(open));
+  ui.registerForm.hidden = !open;
+  if (open) ui.username.focus();
+}
+
+/** States in which the call takes the whole viewport. */
+const ACTIVE: ReadonlySet<CallState> = new Set(['calling', 'ringing', 'incoming', 'connecting', 'in-call']);
 
 function setCall(state: CallState, text: string, code?: number): void {
   callState = state;
@@ -129,16 +186,41 @@ function setCall(state: CallState, text: string, code?: number): void {
   if (code === undefined) delete ui.callState.dataset.code;
   else ui.callState.dataset.code = String(code);
   ui.callState.textContent = text;
+  const active = ACTIVE.has(state);
+  ui.callView.dataset.active = String(active);
+  if (active) document.body.dataset.callActive = '';
+  else delete document.body.dataset.callActive;
   ui.incoming.hidden = state !== 'incoming';
-  ui.inCall.hidden = state !== 'in-call' && state !== 'connecting';
+  ui.inCall.hidden = !active || state === 'incoming';
+  // hold and the keypad need an established dialog
+  ui.hold.disabled = state !== 'in-call';
+  ui.keypadToggle.disabled = state !== 'in-call';
+  if (state !== 'in-call') setKeypad(false);
+  if (!active || state === 'incoming') setDevicesPanel(false);
+  ui.devicesToggle.hidden = !active || state === 'incoming';
+  // ringtone while someone calls; ringback from the 180 until the answer (progress())
+  if (state === 'incoming') ring('ringtone');
+  else if (state !== 'ringing') ring(undefined);
+  updateMediaView();
   updateCallButtons();
   updateTitle();
+}
+
+function ring(kind: RingKind | undefined): void {
+  if (kind === undefined) {
+    ringer.stop();
+    delete document.body.dataset.ringing;
+  } else {
+    ringer.start(kind);
+    document.body.dataset.ringing = kind;
+  }
 }
 
 function updateCallButtons(): void {
   const busy = session !== undefined;
   ui.call.disabled = registrationState !== 'registered' || busy;
   ui.hangup.disabled = !busy || callState === 'incoming';
+  for (const b of ui.history.querySelectorAll<HTMLButtonElement>('button')) b.disabled = ui.call.disabled;
 }
 
 /** JsSIP's cause and the status of the response that caused it, if any. */
@@ -277,7 +359,10 @@ function register(): void {
   agent.on('registered', () => {
     if (ua !== agent) return;
     clearError();
+    accountName = user;
+    ui.accountChange.setAttribute('aria-expanded', 'false');
     setRegistration('registered', `Registered as ${user} (${aor}). Others can call you at ${user}.`);
+    renderHistory();
     // the TURN credentials now, so that a call needs not wait for them
     void refreshTurn();
   });
@@ -327,6 +412,94 @@ function unregister(): void {
   setRegistration('unregistered', 'Not registered.');
 }
 
+// --- devices --------------------------------------------------------------------------------
+
+const DEVICE_KEY = { audio: 'parley-phone.microphone', video: 'parley-phone.camera' } as const;
+
+function chosenDevice(kind: 'audio' | 'video'): string {
+  try {
+    return localStorage.getItem(DEVICE_KEY[kind]) ?? '';
+  } catch {
+    return '';
+  }
+}
+
+/** What getUserMedia is asked for one kind: the chosen device when there is one. */
+function constraint(kind: 'audio' | 'video'): MediaTrackConstraints | true {
+  const id = chosenDevice(kind);
+  return id === '' ? true : { deviceId: { exact: id } };
+}
+
+/** Fill the two lists from enumerateDevices() (names come once the page has been allowed the devices). */
+async function listDevices(): Promise<void> {
+  if (navigator.mediaDevices?.enumerateDevices === undefined) return;
+  let devices: MediaDeviceInfo[];
+  try {
+    devices = await navigator.mediaDevices.enumerateDevices();
+  } catch {
+    return;
+  }
+  let named = false;
+  // the same lists on the page and in the call's panel
+  for (const [select, kind, deviceKind, fallback] of [
+    [ui.cameraSelect, 'video', 'videoinput', 'Camera'],
+    [ui.microphoneSelect, 'audio', 'audioinput', 'Microphone'],
+    [ui.callCameraSelect, 'video', 'videoinput', 'Camera'],
+    [ui.callMicrophoneSelect, 'audio', 'audioinput', 'Microphone'],
+  ] as const) {
+    const chosen = chosenDevice(kind);
+    const options = [new Option(`Default ${fallback.toLowerCase()}`, '')];
+    let n = 0;
+    for (const d of devices) {
+      if (d.kind !== deviceKind || d.deviceId === '' || d.deviceId === 'default') continue;
+      n += 1;
+      if (d.label !== '') named = true;
+      options.push(new Option(d.label || `${fallback} ${n}`, d.deviceId));
+    }
+    select.replaceChildren(...options);
+    select.value = options.some((o) => o.value === chosen) ? chosen : '';
+  }
+  ui.devicesHint.hidden = named;
+}
+
+/**
+ * A device chosen: remembered for the next calls, and in a call the track is swapped for one from
+ * the new device (RTCRtpSender.replaceTrack: no renegotiation).
+ */
+async function chooseDevice(kind: 'audio' | 'video', deviceId: string): Promise<void> {
+  try {
+    if (deviceId === '') localStorage.removeItem(DEVICE_KEY[kind]);
+    else localStorage.setItem(DEVICE_KEY[kind], deviceId);
+  } catch {
+    // storage refused: the choice holds for this call only
+  }
+  for (const select of kind === 'audio' ? [ui.microphoneSelect, ui.callMicrophoneSelect] : [ui.cameraSelect, ui.callCameraSelect]) select.value = deviceId;
+  const pc = session?.connection;
+  const stream = localStream;
+  const old = stream?.getTracks().find((t) => t.kind === kind);
+  if (pc === undefined || pc === null || stream === undefined || old === undefined) return;
+  let track: MediaStreamTrack | undefined;
+  try {
+    const fresh = await navigator.mediaDevices.getUserMedia({ [kind]: constraint(kind) });
+    track = fresh.getTracks()[0];
+  } catch (e) {
+    showError(`That ${kind === 'audio' ? 'microphone' : 'camera'} could not be used (${(e as DOMException).name}).`);
+    return;
+  }
+  if (track === undefined) return;
+  if (localStream !== stream) {
+    track.stop();
+    return;
+  }
+  track.enabled = old.enabled;
+  const sender = pc.getSenders().find((x) => x.track === old);
+  await sender?.replaceTrack(track);
+  stream.removeTrack(old);
+  old.stop();
+  stream.addTrack(track);
+  ui.localVideo.srcObject = stream;
+}
+
 // --- calls ----------------------------------------------------------------------------------
 
 /** Camera and microphone; audio alone when there is no camera; undefined (and a sentence) when refused. */
@@ -335,13 +508,25 @@ async function getMedia(): Promise<MediaStream | undefined> {
     showError('This browser cannot use a camera or microphone here: open the page over https.');
     return undefined;
   }
+  const ask = async (video: boolean): Promise<MediaStream> => {
+    const want = { audio: constraint('audio'), video: video ? constraint('video') : false };
+    try {
+      return await navigator.mediaDevices.getUserMedia(want);
+    } catch (e) {
+      // a chosen device that is gone: the default one instead
+      if ((e as DOMException).name !== 'OverconstrainedError') throw e;
+      return navigator.mediaDevices.getUserMedia({ audio: true, video });
+    }
+  };
   try {
-    return await navigator.mediaDevices.getUserMedia({ audio: true, video: true });
+    const stream = await ask(true);
+    void listDevices();
+    return stream;
   } catch (e) {
     const name = (e as DOMException).name;
     if (name === 'NotFoundError' || name === 'OverconstrainedError' || name === 'NotReadableError') {
       try {
-        const audio = await navigator.mediaDevices.getUserMedia({ audio: true });
+        const audio = await ask(false);
         showError('No camera could be used: the call is audio only.');
         return audio;
       } catch {
@@ -360,14 +545,46 @@ async function getMedia(): Promise<MediaStream | undefined> {
 function showLocal(stream: MediaStream): void {
   localStream = stream;
   ui.localVideo.srcObject = stream;
+  updateMediaView();
 }
 
-/** Remote tracks go to the remote video element as they arrive. */
+/** Remote tracks go to the remote video element as they arrive; the view follows whether video comes. */
 function watchTracks(pc: RTCPeerConnection): void {
   pc.addEventListener('track', (ev) => {
     const stream = ev.streams[0] ?? new MediaStream([ev.track]);
     if (ui.remoteVideo.srcObject !== stream) ui.remoteVideo.srcObject = stream;
+    // a remote track is muted until its first packet, and again when packets stop (hold)
+    ev.track.addEventListener('mute', updateMediaView);
+    ev.track.addEventListener('unmute', updateMediaView);
+    updateMediaView();
   });
+  pc.addEventListener('signalingstatechange', updateMediaView);
+}
+
+/** Whether the negotiated call carries video in `dir` ('recv': the other side sends it; 'send': we do). */
+function negotiatedVideo(pc: RTCPeerConnection, dir: 'recv' | 'send'): boolean {
+  return pc.getTransceivers().some((t) => t.receiver.track.kind === 'video' && t.currentDirection !== null && t.currentDirection !== 'stopped' &&
+    (t.currentDirection === 'sendrecv' || t.currentDirection === (dir === 'recv' ? 'recvonly' : 'sendonly')));
+}
+
+/**
+ * Video or the audio card: the other side's video fills the view once its pictures arrive; until
+ * then, and for a call without video (a SIP phone), its name and the call's duration. The
+ * self-view shows while this side's camera goes out (or may: before the answer).
+ */
+function updateMediaView(): void {
+  const pc = session?.connection ?? undefined;
+  const answered = pc !== undefined && pc.signalingState === 'stable' && pc.currentRemoteDescription !== null;
+  const remoteTrack = (ui.remoteVideo.srcObject as MediaStream | null)?.getVideoTracks()[0];
+  const remoteVideo = answered && negotiatedVideo(pc, 'recv') && remoteTrack !== undefined && !remoteTrack.muted && ui.remoteVideo.videoWidth > 0;
+  const mode = !ACTIVE.has(callState) ? 'none' : remoteVideo ? 'video' : 'audio';
+  ui.callView.dataset.media = mode;
+  ui.audioOnly.hidden = mode !== 'audio';
+  const camera = localStream?.getVideoTracks().some((t) => t.readyState === 'live') ?? false;
+  const sending = camera && !(answered && !negotiatedVideo(pc, 'send'));
+  ui.localVideo.hidden = mode === 'none' || !sending;
+  // no camera button in a call that carries no video of ours
+  ui.muteVideo.hidden = !sending;
 }
 
 /** Fetch TURN credentials for the registered account when there are none or they expire within a minute. */
@@ -405,6 +622,9 @@ async function placeCall(): Promise<void> {
     return;
   }
   const agent = ua;
+  ringer.unlock();
+  peer = t.label;
+  showPeer(t.label);
   setCall('calling', `Calling ${t.label}…`);
   ui.call.disabled = true;
   await refreshTurn();
@@ -415,26 +635,38 @@ async function placeCall(): Promise<void> {
     return;
   }
   showLocal(stream);
-  peer = t.label;
-  ui.remoteCaption.textContent = t.label;
-  const s = agent.call(t.uri, {
-    mediaStream: stream,
-    pcConfig: pcConfig(),
-    // receive video even when this side has no camera
-    rtcOfferConstraints: { offerToReceiveAudio: true, offerToReceiveVideo: true },
+  // receive video even when this side has no camera (with a camera the video transceiver is
+  // sendrecv already; the legacy `offerToReceiveVideo: false` would make it sendonly). JsSIP keeps
+  // this object for its re-offers (hold, resume): once the answer is in, the option goes unless
+  // the other side took the video, or a re-offer to a SIP phone would add an m-line that the
+  // phone's answer lacks.
+  const offerConstraints: { offerToReceiveAudio: boolean; offerToReceiveVideo?: boolean } = { offerToReceiveAudio: true };
+  if (stream.getVideoTracks().length === 0) offerConstraints.offerToReceiveVideo = true;
+  const s = agent.call(t.uri, { mediaStream: stream, pcConfig: pcConfig(), rtcOfferConstraints: offerConstraints });
+  s.on('confirmed', () => {
+    if (s.connection && !negotiatedVideo(s.connection, 'recv')) delete offerConstraints.offerToReceiveVideo;
   });
+  record = { who: t.label, uri: t.uri, direction: 'outgoing', at: Date.now() };
   attachSession(s);
   if (s.connection) watchTracks(s.connection);
   setCall('calling', `Calling ${peer}…`);
+  ui.hangup.focus();
+}
+
+/** The other side's name on the audio card (and its first letter as the avatar). */
+function showPeer(name: string): void {
+  ui.peerName.textContent = name;
+  ui.peerInitial.textContent = [...name.trim()][0] ?? '?';
 }
 
 function incomingCall(s: RTCSession): void {
   const id = s.remote_identity;
   const who = id.display_name ? `${id.display_name} (${id.uri.user ?? id.uri.toString()})` : (id.uri.user ?? id.uri.toString());
   peer = id.display_name || id.uri.user || id.uri.toString();
-  ui.remoteCaption.textContent = peer;
+  showPeer(peer);
+  record = { who: peer, uri: id.uri.toString(), direction: 'incoming', at: Date.now() };
   attachSession(s);
-  ui.incomingText.textContent = 'Answer turns on your camera and microphone; Reject tells the caller you are busy.';
+  ui.incomingText.textContent = 'Answer turns on your camera and microphone; Decline tells the caller you are busy.';
   setCall('incoming', `${who} is calling you.`);
   ui.answer.focus();
 }
@@ -449,6 +681,7 @@ const ICE_GATHERING_WAIT_MS = 2000;
 
 function attachSession(s: RTCSession): void {
   session = s;
+  hold = { local: false, remote: false };
   let gathering: number | undefined;
   s.on('icecandidate', (e) => {
     if (gathering === undefined) gathering = window.setTimeout(() => e.ready(), ICE_GATHERING_WAIT_MS);
@@ -461,8 +694,12 @@ function attachSession(s: RTCSession): void {
     }
   });
   s.on('peerconnection', (e) => watchTracks(e.peerconnection));
-  s.on('progress', () => {
-    if (session === s && s.direction === 'outgoing') setCall('ringing', `Ringing at ${peer}…`);
+  s.on('progress', (e: { response?: unknown }) => {
+    if (session !== s || s.direction !== 'outgoing') return;
+    setCall('ringing', `Ringing at ${peer}…`);
+    // ringback, unless the other side plays its own (early media: a 183 with an answer)
+    const body = (e.response as { body?: string } | undefined)?.body;
+    ring(typeof body === 'string' && body.length > 0 ? undefined : 'ringback');
   });
   s.on('accepted', () => {
     if (session === s) setCall('connecting', `Connecting the call with ${peer}…`);
@@ -472,25 +709,38 @@ function attachSession(s: RTCSession): void {
     // the duration ticks in its own line, outside the live region (a screen reader announces
     // the state once, not every second)
     const started = Date.now();
+    if (record !== undefined) record.answeredAt = started;
     const tick = (): void => {
-      ui.callTimer.textContent = `Duration ${formatDuration((Date.now() - started) / 1000)}`;
+      ui.callTimer.textContent = formatDuration((Date.now() - started) / 1000);
     };
-    setCall('in-call', `In a call with ${peer}.`);
+    setCall('in-call', inCallText());
     tick();
     ui.callTimer.hidden = false;
     window.clearInterval(callTimer);
     callTimer = window.setInterval(tick, 1000);
     startStats(s);
   });
+  s.on('hold', (e) => {
+    if (session !== s) return;
+    hold[e.originator === 'local' ? 'local' : 'remote'] = true;
+    showHold();
+  });
+  s.on('unhold', (e) => {
+    if (session !== s) return;
+    hold[e.originator === 'local' ? 'local' : 'remote'] = false;
+    showHold();
+  });
   s.on('ended', (e) => {
     if (session !== s) return;
     const o = outcome(e);
+    remember(o);
     endSession();
     setCall('ended', `Call ended. ${callEndText(o, peer)}`);
   });
   s.on('failed', (e) => {
     if (session !== s) return;
     const o = outcome(e);
+    remember(o);
     endSession();
     const text = callFailureText(o, peer);
     // a call this side cancelled or rejected is not an error
@@ -503,10 +753,93 @@ function attachSession(s: RTCSession): void {
     if (e.originator === 'remote') ui.dtmfReceived.value += e.dtmf.tone;
   });
   s.on('getusermediafailed', () => showError('The browser did not let this page use the camera and microphone.'));
+  // what the browser said when an offer or answer was refused: in the console, for whoever debugs
+  for (const ev of ['peerconnection:createofferfailed', 'peerconnection:createanswerfailed', 'peerconnection:setlocaldescriptionfailed', 'peerconnection:setremotedescriptionfailed'] as const) {
+    s.on(ev, (e: unknown) => console.warn(`Parley phone: ${ev.slice('peerconnection:'.length)}: ${String((e as Error | undefined)?.message ?? e)}`));
+  }
+}
+
+function inCallText(): string {
+  if (hold.local && hold.remote) return `On hold: you and ${peer} both put the call on hold.`;
+  if (hold.local) return `On hold: you put ${peer} on hold.`;
+  if (hold.remote) return `On hold: ${peer} put you on hold.`;
+  return `In a call with ${peer}.`;
+}
+
+function showHold(): void {
+  ui.hold.setAttribute('aria-pressed', String(hold.local));
+  ui.hold.setAttribute('aria-label', hold.local ? 'Resume' : 'Hold');
+  ui.hold.querySelector('.caption')!.textContent = hold.local ? 'Resume' : 'Hold';
+  if (hold.local || hold.remote) ui.callView.dataset.hold = hold.local ? (hold.remote ? 'both' : 'local') : 'remote';
+  else delete ui.callView.dataset.hold;
+  if (callState === 'in-call') setCall('in-call', inCallText());
+}
+
+/** The call just ended goes into the history (newest first, the last 20). */
+function remember(o: Outcome): void {
+  const r = record;
+  record = undefined;
+  if (r === undefined || aor === '') return;
+  const answered = r.answeredAt !== undefined;
+  const entry: HistoryEntry = {
+    who: r.who, uri: r.uri, direction: r.direction, at: r.at,
+    duration: answered ? Math.round((Date.now() - r.answeredAt!) / 1000) : 0,
+    outcome: outcomeOf({ answered, direction: r.direction, cause: o.cause, status: o.status, originator: o.originator }),
+  };
+  addToHistory(localStorage, aor, entry);
+  renderHistory();
+}
+
+/** Whose history shows: the registered account, else the one typed or given in the link. */
+function historyAor(): string {
+  if (aor !== '') return aor;
+  const user = ui.username.value.trim();
+  if (user === '') return '';
+  return user.includes('@') ? `sip:${user}` : `sip:${user}@${uriHost(config.domain)}`;
+}
+
+function renderHistory(): void {
+  const whose = historyAor();
+  const list = whose === '' ? [] : readHistory(localStorage, whose);
+  const when = new Intl.DateTimeFormat(undefined, { dateStyle: 'short', timeStyle: 'short' });
+  ui.history.replaceChildren(
+    ...list.map((e) => {
+      const li = document.createElement('li');
+      li.dataset.testid = 'history-entry';
+      const entry = document.createElement('div');
+      entry.className = 'entry';
+      const who = document.createElement('span');
+      who.className = 'who';
+      who.textContent = e.who;
+      const what = document.createElement('span');
+      what.className = 'what hint';
+      what.dataset.outcome = e.outcome;
+      const time = document.createElement('time');
+      time.dateTime = new Date(e.at).toISOString();
+      time.textContent = when.format(e.at);
+      what.append(`${describeEntry(e, formatDuration)} · `, time);
+      entry.append(who, what);
+      const again = document.createElement('button');
+      again.type = 'button';
+      again.textContent = 'Call again';
+      again.setAttribute('aria-label', `Call ${e.who} again`);
+      again.dataset.testid = 'call-again';
+      again.disabled = ui.call.disabled;
+      again.addEventListener('click', () => {
+        ui.target.value = e.uri;
+        void placeCall();
+      });
+      li.append(entry, again);
+      return li;
+    }),
+  );
+  ui.historyEmpty.hidden = list.length > 0;
 }
 
 function endSession(): void {
   session = undefined;
+  hold = { local: false, remote: false };
+  ring(undefined);
   window.clearInterval(callTimer);
   window.clearInterval(statsTimer);
   callTimer = undefined;
@@ -517,11 +850,10 @@ function endSession(): void {
   localStream = undefined;
   ui.localVideo.srcObject = null;
   ui.remoteVideo.srcObject = null;
-  ui.remoteCaption.textContent = 'The other side';
   ui.mediaState.textContent = '';
-  for (const b of [ui.muteAudio, ui.muteVideo]) b.setAttribute('aria-pressed', 'false');
-  ui.muteAudio.textContent = 'Mute microphone';
-  ui.muteVideo.textContent = 'Stop camera';
+  for (const b of [ui.muteAudio, ui.muteVideo, ui.hold]) b.setAttribute('aria-pressed', 'false');
+  setMuteLabels();
+  showHold();
   ui.dtmfSent.value = '';
   ui.dtmfReceived.value = '';
   updateCallButtons();
@@ -531,6 +863,7 @@ async function answer(): Promise<void> {
   const s = session;
   if (s === undefined || callState !== 'incoming') return;
   clearError();
+  ring(undefined);
   ui.answer.disabled = true;
   const stream = await getMedia();
   ui.answer.disabled = false;
@@ -544,6 +877,7 @@ async function answer(): Promise<void> {
   }
   showLocal(stream);
   setCall('connecting', `Connecting the call with ${peer}…`);
+  ui.hangup.focus();
   await refreshTurn();
   if (session !== s) {
     stream.getTracks().forEach((t) => t.stop());
@@ -562,6 +896,15 @@ function hangup(): void {
   if (session !== undefined) session.terminate();
 }
 
+function setMuteLabels(): void {
+  const audio = ui.muteAudio.getAttribute('aria-pressed') === 'true';
+  const video = ui.muteVideo.getAttribute('aria-pressed') === 'true';
+  ui.muteAudio.setAttribute('aria-label', audio ? 'Unmute microphone' : 'Mute microphone');
+  ui.muteAudio.querySelector('.caption')!.textContent = audio ? 'Unmute' : 'Mute';
+  ui.muteVideo.setAttribute('aria-label', video ? 'Start camera' : 'Stop camera');
+  ui.muteVideo.querySelector('.caption')!.textContent = video ? 'Camera on' : 'Camera';
+}
+
 function toggleMute(kind: 'audio' | 'video'): void {
   if (session === undefined) return;
   const button = kind === 'audio' ? ui.muteAudio : ui.muteVideo;
@@ -569,15 +912,60 @@ function toggleMute(kind: 'audio' | 'video'): void {
   if (muted) session.unmute({ [kind]: true });
   else session.mute({ [kind]: true });
   button.setAttribute('aria-pressed', String(!muted));
-  button.textContent = kind === 'audio' ? (muted ? 'Mute microphone' : 'Unmute microphone') : muted ? 'Stop camera' : 'Start camera';
+  setMuteLabels();
+}
+
+/** Hold: JsSIP re-offers with a=sendonly (RFC 3264 §8.4); resume re-offers with a=sendrecv. */
+function toggleHold(): void {
+  const s = session;
+  if (s === undefined || callState !== 'in-call') return;
+  const done = (): void => {
+    // JsSIP says "hold"/"unhold" when it sends the re-INVITE; this is its answer
+    if (session === s) showHold();
+  };
+  const ok = hold.local ? s.unhold({}, done) : s.hold({}, done);
+  if (!ok) showError('The call cannot be put on hold or resumed right now (a renegotiation is under way); try again in a moment.');
+}
+
+/** The device lists in the call (the page's own are under the call view). */
+function setDevicesPanel(open: boolean): void {
+  ui.callDevices.hidden = !open;
+  ui.devicesToggle.setAttribute('aria-expanded', String(open));
+  if (open) void listDevices();
+}
+
+function setKeypad(open: boolean): void {
+  ui.keypad.hidden = !open;
+  ui.keypadToggle.setAttribute('aria-expanded', String(open));
+}
+
+/** The audio sender's RTCDTMFSender when the call negotiated telephone-event (RFC 4733). */
+function dtmfSender(): RTCDTMFSender | undefined {
+  const pc = session?.connection;
+  const sender = pc?.getSenders().find((x) => x.track?.kind === 'audio');
+  return sender?.dtmf?.canInsertDTMF ? sender.dtmf : undefined;
 }
 
 function sendDtmf(tone: string): void {
   if (session === undefined || !session.isEstablished()) return;
-  // SIP INFO (application/dtmf-relay), JsSIP's default: visible in the signalling, through the proxy
+  const rfc4733 = dtmfMode === 'rfc4733' ? dtmfSender() : undefined;
+  if (rfc4733 !== undefined) {
+    // RFC 4733 telephone-events in the audio stream (the browser's RTCDTMFSender); the tone is
+    // shown as sent when the sender starts playing it (its tonechange event)
+    if (!watchedDtmf.has(rfc4733)) {
+      watchedDtmf.add(rfc4733);
+      rfc4733.addEventListener('tonechange', (e) => {
+        if (e.tone !== '' && dtmfSender() === rfc4733) ui.dtmfSent.value += e.tone;
+      });
+    }
+    session.sendDTMF(tone, { transportType: JsSIP.C.DTMF_TRANSPORT.RFC2833 });
+    return;
+  }
+  // SIP INFO (application/dtmf-relay): asked for with ?dtmf=info, or the call has no telephone-event
   session.sendDTMF(tone);
   ui.dtmfSent.value += tone;
 }
+const watchedDtmf = new WeakSet<RTCDTMFSender>();
 
 /** Packets received and sent, once a second: a person sees that media flows. */
 function startStats(s: RTCSession): void {
@@ -620,6 +1008,7 @@ async function loadConfig(): Promise<void> {
 async function main(): Promise<void> {
   const params = parsePhoneParams(location.search, location.hash);
   iceTransportPolicy = params.iceTransportPolicy;
+  dtmfMode = params.dtmf;
   // the password stays in memory only: off the address bar and out of the history entry
   if (params.password !== '' || location.hash.includes('password')) {
     history.replaceState(history.state, '', location.pathname + location.search + hashWithoutPassword(location.hash));
@@ -645,9 +1034,30 @@ async function main(): Promise<void> {
   ui.reject.addEventListener('click', reject);
   ui.muteAudio.addEventListener('click', () => toggleMute('audio'));
   ui.muteVideo.addEventListener('click', () => toggleMute('video'));
+  ui.hold.addEventListener('click', toggleHold);
+  ui.keypadToggle.addEventListener('click', () => setKeypad(ui.keypad.hidden));
+  ui.accountChange.addEventListener('click', toggleAccountForm);
   for (const b of document.querySelectorAll<HTMLButtonElement>('button[data-tone]')) {
     b.addEventListener('click', () => sendDtmf(b.dataset.tone!));
   }
+  // the keypad answers the keyboard's digits too while it is open
+  document.addEventListener('keydown', (e) => {
+    if (ui.keypad.hidden || e.ctrlKey || e.metaKey || e.altKey || (e.target as HTMLElement | null)?.tagName === 'INPUT') return;
+    if (e.key === 'Escape') setKeypad(false);
+    else if (e.key.length === 1 && '0123456789*#'.includes(e.key)) sendDtmf(e.key);
+  });
+  ui.remoteVideo.addEventListener('resize', updateMediaView);
+  ui.remoteVideo.addEventListener('loadeddata', updateMediaView);
+  ui.cameraSelect.addEventListener('change', () => void chooseDevice('video', ui.cameraSelect.value));
+  ui.microphoneSelect.addEventListener('change', () => void chooseDevice('audio', ui.microphoneSelect.value));
+  ui.callCameraSelect.addEventListener('change', () => void chooseDevice('video', ui.callCameraSelect.value));
+  ui.callMicrophoneSelect.addEventListener('change', () => void chooseDevice('audio', ui.callMicrophoneSelect.value));
+  ui.devicesToggle.addEventListener('click', () => setDevicesPanel(ui.callDevices.hidden));
+  navigator.mediaDevices?.addEventListener?.('devicechange', () => void listDevices());
+  void listDevices();
+  // browsers let a page make sound once a person has interacted with it: the first click or key
+  // press readies the ringtone for calls that come later
+  for (const ev of ['pointerdown', 'keydown'] as const) document.addEventListener(ev, () => ringer.unlock(), { once: true, capture: true });
   // closing the tab ends a call with a BYE; the registration goes with the WebSocket (the
   // server removes a binding when the connection it came over closes, RFC 5626)
   window.addEventListener('pagehide', () => ua?.terminateSessions());
@@ -655,6 +1065,7 @@ async function main(): Promise<void> {
   setRegistration('unregistered', 'Not registered.');
   setCall('idle', 'No call.');
   await loadConfig();
+  renderHistory();
   if (params.passwordInQuery) {
     showError('The link had a password in its query string (?password=): it was ignored, because the server and every proxy on the way log query strings. Type the password, or put it after # (#password=…) in links you make for tests.');
   }
@@ -677,6 +1088,8 @@ declare global {
       readonly callState: CallState;
       /** The RTCPeerConnection of the current call (getStats()). */
       readonly peerConnection: RTCPeerConnection | undefined;
+      /** What rings (ringtone, ringback) and whether its AudioContext is running. */
+      readonly ringer: { readonly kind: RingKind | undefined; readonly audioState: string };
     };
   }
 }
@@ -690,6 +1103,7 @@ window.parleyPhone = {
   get peerConnection() {
     return session?.connection ?? undefined;
   },
+  ringer,
 };
 
 void main();

@@ -23,6 +23,8 @@ export interface PhoneLink {
   readonly autoRegister?: boolean;
   /** `relay`: the page's RTCPeerConnection takes relayed candidates only (`?ice=relay`). */
   readonly ice?: 'relay';
+  /** `info`: the keypad sends SIP INFO instead of RFC 4733 events (`?dtmf=info`). */
+  readonly dtmf?: 'info';
 }
 
 /** The link of the README: /phone?username=…&displayname=…&target=…&autoregister=1#password=… */
@@ -33,6 +35,7 @@ export function phoneUrl(origin: string, l: PhoneLink): string {
   if (l.target !== undefined) q.set('target', l.target);
   if (l.autoRegister) q.set('autoregister', '1');
   if (l.ice !== undefined) q.set('ice', l.ice);
+  if (l.dtmf !== undefined) q.set('dtmf', l.dtmf);
   const hash = l.password === undefined ? '' : `#${new URLSearchParams({ password: l.password }).toString()}`;
   return `${origin}/phone${q.size > 0 ? `?${q.toString()}` : ''}${hash}`;
 }
@@ -128,7 +131,10 @@ export class PhonePage {
     await this.page.getByTestId('hangup').click();
   }
 
+  /** Open the keypad (behind its toggle in the call's control bar) and press `tones`. */
   async pressKeys(tones: string): Promise<void> {
+    const toggle = this.page.getByTestId('keypad-toggle');
+    if ((await toggle.getAttribute('aria-expanded')) !== 'true') await toggle.click();
     const ids: Record<string, string> = { '*': 'star', '#': 'hash' };
     for (const t of tones) await this.page.getByTestId(`dtmf-${ids[t] ?? t}`).click();
   }
