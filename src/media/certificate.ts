@@ -24,10 +24,35 @@ const ECDSA_SHA256: SignatureHash = { hash: HashAlgorithm.sha256_4, signature: S
 
 /** `AB:CD:...` of the SHA-256 of `der` (RFC 8122 §5: "UPPER case hex, colon-separated"). */
 export function sha256Fingerprint(der: Uint8Array): string {
-  const digest = createHash('sha256').update(der).digest('hex').toUpperCase();
+  return certificateFingerprint(der, 'sha-256')!;
+}
+
+/**
+ * The fingerprint of a DER certificate under the hash function SDP names (`sha-1`, `sha-256`,
+ * `sha-384`, `sha-512`; RFC 8122 §5 "hash-func"), or undefined for a name Parley does not
+ * compute (`md5`, `md2`, unknown ones).
+ */
+export function certificateFingerprint(der: Uint8Array, algorithm: string): string | undefined {
+  const name = HASHES.get(algorithm.toLowerCase());
+  if (name === undefined) return undefined;
+  const digest = createHash(name).update(der).digest('hex').toUpperCase();
   let out = '';
   for (let i = 0; i < digest.length; i += 2) out += (i === 0 ? '' : ':') + digest.slice(i, i + 2);
   return out;
+}
+
+const HASHES = new Map([['sha-1', 'sha1'], ['sha-224', 'sha224'], ['sha-256', 'sha256'], ['sha-384', 'sha384'], ['sha-512', 'sha512']]);
+
+/**
+ * True when `der` matches one of the a=fingerprint lines (RFC 8122 §5, compared without regard
+ * to case). An SDP may carry several (RFC 8122 §5); a match under any supported hash of at
+ * least SHA-256 is enough, and SHA-1 counts only when nothing stronger is offered.
+ */
+export function fingerprintMatches(der: Uint8Array, fingerprints: readonly { readonly algorithm: string; readonly value: string }[]): boolean {
+  const usable = fingerprints.filter((f) => HASHES.has(f.algorithm.toLowerCase()));
+  const strong = usable.filter((f) => f.algorithm.toLowerCase() !== 'sha-1');
+  const candidates = strong.length > 0 ? strong : usable;
+  return candidates.some((f) => certificateFingerprint(der, f.algorithm) === f.value.toUpperCase());
 }
 
 /** The certificate of `certPem` with `keyPem` (both PEM), its fingerprint computed. */
