@@ -3,7 +3,7 @@
  * media plane starts (or read from files when the operator keeps one), and its fingerprint as
  * SDP writes it (RFC 8122 §5: `a=fingerprint:sha-256 AB:CD:...`).
  *
- * RFC 5763 §5: "the certificate ... MAY be self-signed": the peer checks it against the
+ * RFC 5763 §5: the certificates are self-signed; each end checks the other's against the
  * fingerprint in the signaling, not against a certificate authority. RFC 8827 §6.5 asks for a
  * fresh key per browsing context; a media gateway keeps one per process, as rtpengine does.
  */
@@ -22,7 +22,7 @@ export interface DtlsCertificate {
 
 const ECDSA_SHA256: SignatureHash = { hash: HashAlgorithm.sha256_4, signature: SignatureAlgorithm.ecdsa_3 };
 
-/** `AB:CD:...` of the SHA-256 of `der` (RFC 8122 §5: "UPPER case hex, colon-separated"). */
+/** `AB:CD:...` of the SHA-256 of `der` (RFC 8122 §5: upper-case hex, pairs separated by colons). */
 export function sha256Fingerprint(der: Uint8Array): string {
   return certificateFingerprint(der, 'sha-256')!;
 }

@@ -4,8 +4,8 @@
  * browser nominates (a check with USE-CANDIDATE) is where media goes; consent to send there lasts
  * 30 seconds after the last valid check (RFC 7675 §5.1), the browser's consent checks renewing it.
  *
- * RFC 8445 §2.5: "lite agents only need to respond to incoming ICE checks"; §6.1.1: "a lite agent
- * MUST NOT take the controlling role" (the browser is controlling).
+ * RFC 8445 §6.1.1: "The full agent MUST take the controlling role, and the lite agent MUST take
+ * the controlled role."
  */
 import { StunAttr, unknownComprehensionRequired } from '../stun/attribute-types.js';
 import type { TransportAddress } from '../stun/address.js';
@@ -25,7 +25,7 @@ export interface IceLiteOptions {
   readonly remoteUfrag?: string;
   /** Milliseconds, monotonic (performance.now() by default). */
   readonly now?: () => number;
-  /** RFC 7675 §5.1: "Consent expires after 30 seconds". */
+  /** RFC 7675 §5.1: "Consent expires after 30 seconds." */
   readonly consentMs?: number;
 }
 
@@ -142,17 +142,18 @@ export class IceLiteAgent {
       .addFingerprint()
       .build()
       .slice();
-    // RFC 8445 §7.3.1.5: "If the controlled agent receives a Binding request with the
-    // USE-CANDIDATE attribute set, and if the ICE agent is not in the controlling role ... the
-    // agent ... sets the nominated flag"; a lite agent's selected pair is the nominated one
-    // (§8.2). A later nomination (the browser moving to another path) moves it.
+    // RFC 8445 §7.3.1.5: a valid check with USE-CANDIDATE nominates its pair, and the selected
+    // pair is the nominated one.
+    // DEVIATION(RFC 8445 §8.1.1): with two nominated pairs the RFC uses the one of highest
+    // priority; we follow the latest nomination, as libwebrtc moves a call to another pair (a
+    // network change) by nominating it after the first.
     let nominated = false;
     if (m.get(StunAttr.USE_CANDIDATE) !== undefined) {
       nominated = this.selectedAddress === undefined || !sameAddress(this.selectedAddress, source);
       if (nominated) this.selectedAddress = { family: source.family, address: source.address, port: source.port };
     }
-    // RFC 7675 §5.1: "Consent for a particular candidate pair is ... granted ... when a valid
-    // response or request" comes; for a lite agent, the browser's checks on the selected pair.
+    // RFC 7675: consent is renewed by a valid check on the pair; a lite agent sends none, so the
+    // browser's consent checks on the selected pair (every 5 s or so) renew it.
     if (this.selectedAddress !== undefined && sameAddress(this.selectedAddress, source)) this.lastConsent = this.now();
     return { response, valid: true, nominated };
   }

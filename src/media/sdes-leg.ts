@@ -44,8 +44,8 @@ export function newSdesCrypto(suite: SrtpSuite = 'AES_CM_128_HMAC_SHA1_80', tag 
 
 /**
  * The master key and salt of an a=crypto Parley can use, or undefined: a suite of srtp.ts, an
- * inline key of exactly 30 bytes, no MKI (RFC 4568 §6.1: "MKI ... is OPTIONAL"; Parley refuses
- * it, as its packets would carry a field it does not write).
+ * inline key of exactly 30 bytes, no MKI (RFC 4568 §6.1 makes the MKI optional; Parley refuses
+ * one, as its packets would carry a field srtp.ts does not read).
  */
 export function sdesMasterKey(crypto: SdesCrypto): SrtpMasterKey | undefined {
   if (!isSrtpSuite(crypto.suite)) return undefined;

@@ -49,7 +49,7 @@ const LABEL_RTCP_ENCRYPTION = 0x03;
 const LABEL_RTCP_AUTH = 0x04;
 const LABEL_RTCP_SALT = 0x05;
 
-/** n_a: RFC 3711 §4.2.1, "the session authentication key length n_a: 160 bits". */
+/** n_a, the session authentication key length: 160 bits for HMAC-SHA1 (RFC 3711 §8.2). */
 const AUTH_KEY_LENGTH = 20;
 /** SRTCP's E flag and 31-bit index (RFC 3711 §3.4). */
 const SRTCP_INDEX_LENGTH = 4;
@@ -57,15 +57,15 @@ const SRTCP_INDEX_LENGTH = 4;
 const SRTCP_TAG_LENGTH = 10;
 const RTP_HEADER_LENGTH = 12;
 const RTCP_HEADER_LENGTH = 8;
-/** RFC 3711 §3.3.2: "A replay list of size 64 is RECOMMENDED"; we keep the 64 indices below the highest. */
+/** The replay list of RFC 3711 §3.3.2 as a window of 64 indices (the size §3.3.2 and libsrtp use). */
 const REPLAY_WINDOW = 64;
 /** SSRCs remembered per direction; beyond it the oldest is forgotten (only authenticated packets add one). */
 const MAX_STREAMS = 64;
 
 /**
  * AES in counter mode (RFC 3711 §4.1.1) from a reused ECB cipher. The keystream for IV is
- * E(k, IV) ‖ E(k, IV + 1) ‖ ...; "the IV is formed ... the 16 least significant bits are the
- * block counter", which never overflows into the rest for packets under 2^20 bytes.
+ * E(k, IV) ‖ E(k, IV + 1) ‖ ...: the low 16 bits of the IV count the blocks, which never
+ * overflows into the rest for packets under 2^20 bytes.
  */
 class AesCounterMode {
   private readonly ecb: Cipheriv;
@@ -134,8 +134,8 @@ class HmacSha1 {
 }
 
 /**
- * RFC 3711 §4.3.1: "Let key_id = <label> || r" and "x = key_id XOR master_salt", with r = 0
- * (key derivation rate 0: §4.3.1 "r = 0 for all ... if key_derivation_rate = 0"); the session
+ * RFC 3711 §4.3.1: key_id = <label> || r and x = key_id XOR master_salt, with r = 0 (a key
+ * derivation rate of 0, the default, derives the session keys once); the session
  * key is the AES-CM keystream of the master key at IV = x * 2^16 (§4.3.3).
  */
 export function deriveSessionKey(master: SrtpMasterKey, label: number, length: number): Buffer {
@@ -328,15 +328,15 @@ export class SrtpContext {
     out.set(packet.subarray(0, h));
     counterIv(this.iv, this.out.rtpSalt, ssrc, v >>> 16, ((v & 0xffff) * 65536 + seq) >>> 0);
     this.out.rtpCipher.xor(this.iv, packet, h, out, h, packet.length - h);
-    // §4.2: "the authenticated portion of an SRTP packet ... concatenated with the ROC"
+    // §4.2: the tag covers the header and encrypted payload, with the ROC appended
     const tag = this.out.rtpAuth.mac(out.subarray(0, packet.length), v);
     tag.copy(out, packet.length, 0, tagLength);
     return out;
   }
 
   /**
-   * RFC 3711 §3.3: estimate the index, refuse a replay (§3.3.2), check the tag ("if the result is
-   * 'AUTHENTICATION FAILURE' ... the packet MUST be discarded"), decrypt, then update ROC, s_l and
+   * RFC 3711 §3.3: estimate the index, refuse a replay (§3.3.2), check the tag ("If the result is
+   * "AUTHENTICATION FAILURE" ..., the packet MUST be discarded"), decrypt, then update ROC, s_l and
    * the replay list. Undefined for anything that does not pass.
    */
   unprotectRtp(packet: Uint8Array): Buffer | undefined {
@@ -360,7 +360,7 @@ export class SrtpContext {
     counterIv(this.iv, this.in.rtpSalt, ssrc, v >>> 16, ((v & 0xffff) * 65536 + seq) >>> 0);
     this.in.rtpCipher.xor(this.iv, body, h, out, h, body.length - h);
     const s = known ?? getStream(this.recvRtp, ssrc, () => new RtpStream());
-    // §3.3.1: "if v = ROC + 1 ... ROC = v and s_l = SEQ"; "if v = ROC and SEQ > s_l, set s_l := SEQ"
+    // §3.3.1: a packet of the next ROC sets ROC and s_l; one of the same ROC past s_l sets s_l
     if (s.seq < 0 || v > s.roc) {
       s.roc = v;
       s.seq = seq;
@@ -381,7 +381,7 @@ export class SrtpContext {
     const ssrc = ((packet[4]! << 24) | (packet[5]! << 16) | (packet[6]! << 8) | packet[7]!) >>> 0;
     const s = getStream(this.sendRtcp, ssrc, () => new RtcpStream());
     const index = s.nextIndex;
-    // §3.3.1 for SRTCP: "the SRTCP index ... MUST be ... incremented by one ... modulo 2^31"
+    // §3.4: the SRTCP index counts the packets sent, modulo 2^31
     s.nextIndex = (index + 1) & 0x7fffffff;
     const n = packet.length;
     const out = Buffer.allocUnsafe(n + SRTCP_INDEX_LENGTH + SRTCP_TAG_LENGTH);

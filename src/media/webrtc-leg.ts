@@ -8,9 +8,8 @@
  * offers `actpass` itself, which browsers answer with `active`: in both cases the browser is the
  * DTLS client and Parley the server. A side that says `passive` makes Parley the client.
  *
- * The remote certificate must match an a=fingerprint of the remote SDP (RFC 5763 §5: "the
- * endpoint MUST ... verify that the certificate ... matches the fingerprint"); when it does not,
- * the leg closes.
+ * The remote certificate must match an a=fingerprint of the remote SDP (RFC 5763 §5, RFC 8122
+ * §5); when it does not, the leg closes.
  */
 import type { Socket, RemoteInfo } from 'node:dgram';
 import {
@@ -260,8 +259,8 @@ class WebRtcLegImpl implements WebRtcLeg {
       srtpProfiles: [ProtectionProfileAes128CmHmacSha1_80],
       extendedMasterSecret: true,
     };
-    // RFC 5763 §5: "The endpoint that is the offerer MUST request that the answerer ... send a
-    // certificate": the server asks for the client's certificate, to check its fingerprint.
+    // RFC 5763 §5: both ends present a certificate, so the server asks for the client's (to
+    // check it against the fingerprint).
     const socket: DtlsSocket = role === 'server' ? new DtlsServer({ ...options, certificateRequest: true }) : new DtlsClient(options);
     const current = { socket, transport, role };
     this.dtls = current;
