@@ -11,6 +11,7 @@
  * does not receive (sendonly, inactive; c=0.0.0.0 reads as sendonly), and what a side sends goes
  * through whatever it said, RTCP always (RFC 3264 §5.1: RTCP is sent even when inactive).
  */
+import type { DtmfMapper, Transcoder } from './codecs/index.js';
 import type { Leg } from './leg.js';
 import type { CodecSpec, Direction } from './side.js';
 
@@ -31,20 +32,11 @@ export type BridgePlan =
       readonly dtmf?: { readonly a?: CodecSpec; readonly b?: CodecSpec };
     };
 
-/** Rewrites whole plaintext RTP packets of one codec into another's (media-codecs). */
-export interface Transcoder {
-  transcode(rtp: Buffer): Buffer[];
-  close(): void;
-}
-
-/** Rewrites a telephone-event packet of one side's payload type and clock into the other's. */
-export interface DtmfMapper {
-  map(rtp: Buffer): Buffer | undefined;
-}
-
+/** Transcoders (one per direction of a call without a codec in common) and RFC 4733 event mappers (codecs/). */
 export interface MediaCodecs {
   createTranscoder(from: CodecSpec, to: CodecSpec): Transcoder | undefined;
-  createDtmfMapper?(from: CodecSpec, to: CodecSpec, transcoder?: Transcoder): DtmfMapper | undefined;
+  /** `stream`: the transcoder of the same direction, whose timeline the events join. */
+  createDtmfMapper?(from: CodecSpec, to: CodecSpec, stream?: Transcoder): DtmfMapper | undefined;
 }
 
 /** Does a side that said `d` receive media? */
@@ -165,6 +157,9 @@ export class Bridge {
           return;
         }
         const pt = packet[1]! & 0x7f;
+        // every packet of the stream goes to the transcoder (it counts the sequence numbers of
+        // the ones it does not decode, events and comfort noise, so as not to take them for losses)
+        const outs = transcoder.transcode(packet);
         if (dtmf !== undefined && pt === dtmfFrom!.pt) {
           const mapped = dtmf.map(packet);
           if (mapped !== undefined) {
@@ -177,7 +172,7 @@ export class Bridge {
           counters.dropped++;
           return;
         }
-        for (const out of transcoder.transcode(packet)) {
+        for (const out of outs) {
           count();
           to.sendRtp(out);
         }

@@ -24,8 +24,12 @@ export type UpdatableLeg = Leg & { update?(remote: RemoteSide): void };
 /** Makes legs of the profiles it supports (plain RTP here; WebRTC and SDES from the secure legs). */
 export interface LegFactory {
   supports(profile: MediaProfile): boolean;
-  /** Parley's credentials towards a new side of this profile. */
-  secrets(profile: MediaProfile): LocalSecrets;
+  /**
+   * Parley's credentials towards a new side of this profile, on these ports: for a side Parley
+   * answers (`answering`: its offer), chosen against what it offered (the a=crypto tag and suite,
+   * the DTLS role); else for an offer of Parley's.
+   */
+  secrets(profile: MediaProfile, local: LegAddress, answering?: RemoteSide): LocalSecrets;
   create(profile: MediaProfile, ports: MediaPorts, local: LegAddress, remote: RemoteSide, secrets: LocalSecrets): UpdatableLeg;
 }
 

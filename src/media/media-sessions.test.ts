@@ -1,12 +1,13 @@
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import type { MediaOfferRequest, MediaResult } from '../lib/media-control.js';
-import { audioOf, phoneSdp, plainSdp } from '../../test/support/plain-sdp.js';
+import { audioOf, phoneSdp } from '../../test/support/phone-sdp.js';
 import { RtpPeer, until, udpHandles } from '../../test/support/rtp-peer.js';
 import { legFactory } from './leg-factory.js';
 import { MediaSessions, needsAnchor } from './media-sessions.js';
 import { PortPool } from './port-pool.js';
 import type { SdpFunctions } from './sdp-functions.js';
+import { sdpFunctions } from './sdp-wiring.js';
 
 const SOURCE = { transport: 'udp', address: '127.0.0.1', port: 5060 } as const;
 
@@ -16,7 +17,7 @@ function manager(o: { now?: () => number; minPort?: number; maxPort?: number; ma
     advertise: '127.0.0.1',
     timeoutS: 60,
     maxSessions: o.maxSessions ?? 100,
-    sdp: plainSdp as SdpFunctions,
+    sdp: sdpFunctions as SdpFunctions,
     legs: legFactory(o.now === undefined ? {} : { now: o.now }),
     ...(o.now === undefined ? {} : { now: o.now }),
   });
@@ -268,7 +269,7 @@ describe('MediaSessions', () => {
 
   it('never rejects: a failure inside is a 500', async () => {
     const m = manager();
-    const broken = new MediaSessions({ ...(m as unknown as { options: ConstructorParameters<typeof MediaSessions>[0] }).options, sdp: { ...plainSdp, parse: () => { throw new Error('boom'); } } as unknown as SdpFunctions });
+    const broken = new MediaSessions({ ...(m as unknown as { options: ConstructorParameters<typeof MediaSessions>[0] }).options, sdp: { ...sdpFunctions, parse: () => { throw new Error('boom'); } } as unknown as SdpFunctions });
     const r = await broken.offer(offer('call-500', phoneSdp('127.0.0.1', 4000)));
     assert.deepEqual(r, { ok: false, status: 500, warnCode: 399, warning: 'media plane error' });
   });

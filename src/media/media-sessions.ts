@@ -208,10 +208,10 @@ export class MediaSessions implements MediaControl {
     if (this.sessions.get(s.callId) === s) this.sessions.delete(s.callId);
   }
 
-  private read(sdp: string): { ok: true; session: unknown; remote: RemoteSide } | { ok: false; result: MediaResult } {
+  private read(sdp: string, role: 'offer' | 'answer'): { ok: true; session: unknown; remote: RemoteSide } | { ok: false; result: MediaResult } {
     const parsed = this.options.sdp.parse(sdp);
     if (!parsed.ok) return { ok: false, result: refused(488, parsed.error.warnCode, parsed.error.warning) };
-    const side = this.options.sdp.readSide(parsed.value);
+    const side = this.options.sdp.readSide(parsed.value, role);
     if (!side.ok) return { ok: false, result: refused(488, side.error.warnCode, side.error.warning) };
     if (side.value.family !== this.options.pool.family) {
       return { ok: false, result: refused(488, WARN_ADDRESS_FORMAT, `media is served over IPv${this.options.pool.family} only`) };
@@ -234,7 +234,7 @@ export class MediaSessions implements MediaControl {
       return this.reOffer(existing, request);
     }
     if (request.mode === 'dialog') return { ok: true, anchored: false };
-    const read = this.read(request.sdp);
+    const read = this.read(request.sdp, 'offer');
     if (!read.ok) return read.result;
     const { remote } = read;
     if (request.mode === 'auto' && !needsAnchor(remote, request.source, request.towards)) return { ok: true, anchored: false };
@@ -242,7 +242,7 @@ export class MediaSessions implements MediaControl {
     if (this.sessions.size >= this.options.maxSessions) return refused(503, WARN_MISC, 'too many media sessions');
     const ports = await this.options.pool.allocate(remote.profile !== 'webrtc');
     if (ports === undefined) return refused(503, WARN_MISC, 'no media ports');
-    const a = newSideEnd(remote.profile, ports, this.options.legs.secrets(remote.profile), randomInt(1, 2 ** 32 - 1), newSessionId());
+    const a = newSideEnd(remote.profile, ports, this.options.legs.secrets(remote.profile, { address: this.options.advertise, port: ports.port, rtcpPort: ports.rtcpPort }, remote), randomInt(1, 2 ** 32 - 1), newSessionId());
     a.tag = request.fromTag;
     a.sdp = request.sdp;
     a.session = read.session;
@@ -264,7 +264,7 @@ export class MediaSessions implements MediaControl {
       ports.close();
       return refused(500, WARN_MISC, 'media session closed');
     }
-    const end = newSideEnd(towards, ports, this.options.legs.secrets(towards), randomInt(1, 2 ** 32 - 1), newSessionId());
+    const end = newSideEnd(towards, ports, this.options.legs.secrets(towards, { address: this.options.advertise, port: ports.port, rtcpPort: ports.rtcpPort }), randomInt(1, 2 ** 32 - 1), newSessionId());
     s.branches.get(request.branch)?.ports.close();
     s.branches.set(request.branch, end);
     const codecs = this.options.sdp.offerCodecs(remote.codecs, towards, this.transcodable);
@@ -316,7 +316,7 @@ export class MediaSessions implements MediaControl {
     if (s.pending !== undefined) return this.reAnswer(s, request, key);
     const end = s.branches.get(request.branch);
     if (end === undefined) return refused(488, WARN_MISC, 'answer on a branch that was not offered');
-    const read = this.read(request.sdp);
+    const read = this.read(request.sdp, 'answer');
     if (!read.ok) return read.result;
     const { remote } = read;
     if (remote.profile !== end.profile) return refused(488, WARN_TRANSPORT, `answer in ${remote.profile}, offered ${end.profile}`);
@@ -353,7 +353,7 @@ export class MediaSessions implements MediaControl {
     if (b === undefined) return refused(488, WARN_MISC, 'offer on a call not yet answered');
     const from = request.fromTag === s.a.tag ? 'a' : request.fromTag === b.tag ? 'b' : undefined;
     if (from === undefined) return refused(488, WARN_MISC, 'offer from a tag the call does not know');
-    const read = this.read(request.sdp);
+    const read = this.read(request.sdp, 'offer');
     if (!read.ok) return read.result;
     const { remote } = read;
     const sender = from === 'a' ? s.a : b;
@@ -372,7 +372,7 @@ export class MediaSessions implements MediaControl {
   private reAnswer(s: MediaSession, request: MediaAnswerRequest, key: string): MediaResult {
     const p = s.pending!;
     const b = s.b!;
-    const read = this.read(request.sdp);
+    const read = this.read(request.sdp, 'answer');
     if (!read.ok) return read.result;
     const { remote } = read;
     const offerer = p.from === 'a' ? s.a : b;

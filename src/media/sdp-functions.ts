@@ -29,7 +29,8 @@ export type SdpShape<S> = { readonly kind: 'offer'; readonly origin: Origin } | 
 export interface SdpFunctions<S = unknown> {
   /** Parse SDP text; an SDP that cannot be parsed is refused (399 with the line). */
   parse(text: string): Result<S, SdpRefusal>;
-  readSide(session: S): Result<RemoteSide, SdpRefusal>;
+  /** The anchored stream of an offer or an answer (an answer may not say actpass, RFC 5763 §5). */
+  readSide(session: S, role: 'offer' | 'answer'): Result<RemoteSide, SdpRefusal>;
   writeSide(local: LocalSide, shape: SdpShape<S>): string;
   offerCodecs(offered: readonly CodecSpec[], towards: MediaProfile, transcodable: ReadonlySet<string>): CodecSpec[];
   bridgeCodecs(a: readonly CodecSpec[], b: readonly CodecSpec[]): BridgePlan | SdpRefusal;
