@@ -17,6 +17,7 @@ import type { DnsLookup } from '../sip-server/proxy/dns-resolver.js';
 import { TraceFileSink } from '../routing/trace-store.js';
 import type { ParleyConfig } from './config.js';
 import { CachedSubscriberStore } from '../store/cached-subscriber-store.js';
+import type { MediaControl } from '../lib/media-control.js';
 
 export interface SipCoreParts {
   readonly config: ParleyConfig;
@@ -54,6 +55,10 @@ export interface SipCoreParts {
   readonly tracer?: TraceRecorder;
   /** DNS for the proxy's RFC 3263 lookups (the test harness gives a table). */
   readonly dns?: DnsLookup;
+  /** The media plane the proxy anchors calls in (the media thread's client); none: no call is anchored. */
+  readonly media?: MediaControl;
+  /** The default of the routing's `relay({ media })` (configuration `media.anchor`); default `auto` with a media plane, `off` without. */
+  readonly mediaAnchor?: 'auto' | 'always' | 'off';
 }
 
 export interface SipCore {
@@ -101,7 +106,7 @@ export function buildSipCore(p: SipCoreParts): SipCore {
     algorithms: config.auth.algorithms,
     algorithmsFor: listenerAlgorithms(configuredListeners(config, listeners), config.auth.algorithms),
   });
-  const proxy = new ProxyCore(sip, identity, { clock, timerC: config.proxy.timerC * 1000, maxContextsPerSource: config.proxy.maxContextsPerSource, ...(p.flowTokenSecret ? { flowTokenSecret: p.flowTokenSecret } : {}), ...(p.routeSecret ? { routeSecret: p.routeSecret } : {}), ...(p.connectionFlow ? { connectionFlow: p.connectionFlow } : {}), log: log.child({ module: 'proxy' }), ...(p.dns === undefined ? {} : { dns: p.dns }) });
+  const proxy = new ProxyCore(sip, identity, { clock, timerC: config.proxy.timerC * 1000, maxContextsPerSource: config.proxy.maxContextsPerSource, ...(p.flowTokenSecret ? { flowTokenSecret: p.flowTokenSecret } : {}), ...(p.routeSecret ? { routeSecret: p.routeSecret } : {}), ...(p.connectionFlow ? { connectionFlow: p.connectionFlow } : {}), log: log.child({ module: 'proxy' }), ...(p.dns === undefined ? {} : { dns: p.dns }), ...(p.media === undefined ? {} : { media: p.media }) });
   const registrar = new Registrar(location, identity, { ...config.registrar });
   const trustedPorts = new Set(
     config.sip.listen
@@ -125,6 +130,7 @@ export function buildSipCore(p: SipCoreParts): SipCore {
       ...(p.limiter ? { limiter: p.limiter } : {}),
       outbound: new Map(config.proxy.outbound.map((o) => [o.domain.toLowerCase(), o.uri])),
       rates: new RateCounter(),
+      mediaAnchor: p.media === undefined ? 'off' : (p.mediaAnchor ?? 'auto'),
       auth: {
         authenticate: async (request, source) => {
           const r = await authenticator.authenticate(request, source);

@@ -25,6 +25,18 @@ export interface RelayOptions {
   readonly serial?: boolean;
   /** Send through this proxy (a Route `<uri;lr>` on top): an outbound proxy, an SBC, a trunk's edge. */
   readonly outboundProxy?: string;
+  /**
+   * Anchor the call's media in Parley's media plane [rtpengine_manage / rtpengine_offer]: `auto`
+   * when the two sides differ (a WebSocket client and a SIP phone, no codec in common, a phone
+   * behind NAT), `always`, or `off`. Default: `media.anchor` of the configuration (`off` without a
+   * media plane). The SDP of an anchored INVITE and of its answers is rewritten by the media
+   * plane; an offer it refuses fails that branch with 488 and a Warning. An anchored call is
+   * record-routed even without `recordRoute()`: its re-INVITEs, UPDATEs and BYE must come back
+   * through Parley. Inside a dialog, a request of an anchored call goes to the media plane
+   * unless this is `off`. For INVITEs outside a dialog only; new targets of `onFailure` keep the
+   * request's choice.
+   */
+  readonly media?: 'auto' | 'always' | 'off';
 }
 
 /** The outcome of checking credentials without answering (`checkAuth`). */

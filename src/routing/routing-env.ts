@@ -34,5 +34,10 @@ export interface RoutingEnv {
   readonly outbound: ReadonlyMap<string, string>;
   /** Per-key request counters of `rateLimited` (shared by every version, so a reload keeps the counts). */
   readonly rates: RateCounter;
+  /**
+   * The default of `RelayOptions.media` (configuration `media.anchor`); `off` when absent. Only
+   * meaningful when the proxy has a media plane (ProxyCoreOptions.media).
+   */
+  readonly mediaAnchor?: 'auto' | 'always' | 'off';
   readonly log: Logger;
 }

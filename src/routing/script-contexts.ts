@@ -408,7 +408,7 @@ export class RequestCtx extends EditingCtx implements RequestContext, ResponseOb
     if (tx === undefined) {
       // an ACK for a 2xx: on along its route, statelessly (§16.7 step 5 note, RFC 6026 §7.1)
       if (targets !== undefined) request.requestUri = proxyTargets(targets, undefined)[0]!.uri;
-      this.pendingSend = env.proxy.forwardAck(request);
+      this.pendingSend = env.proxy.forwardAck(request, this.source, options?.media !== 'off');
       this.decision = 'relayed';
       this.trace?.step(this.handler, 'relay', targets === undefined ? undefined : [targets], `ACK → ${request.uri}`);
       return;
@@ -440,7 +440,10 @@ export class RequestCtx extends EditingCtx implements RequestContext, ResponseOb
     this.trace?.step(this.handler, 'relay', targets === undefined ? (options === undefined ? undefined : [null, options]) : [targets, ...(options === undefined ? [] : [options])], describeTargets(list));
     this.forwarded = true;
     this.decision = 'relayed';
-    env.proxy.forward(request, tx, list, { recordRoute: this.rr, observer: this, perSource });
+    // outside a dialog the script's choice or the configured default; inside one, the proxy
+    // follows the route's media flag unless the script says `off`
+    const media = options?.media ?? (this.inDialog ? undefined : env.mediaAnchor);
+    env.proxy.forward(request, tx, list, { recordRoute: this.rr, observer: this, perSource, ...(media === undefined ? {} : { media }) });
   }
 
   reply(status: number, reason?: string, headers?: Headers): void {

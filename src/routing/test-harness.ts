@@ -34,6 +34,7 @@ import { LocationService } from '../sip-server/registrar/location-service.js';
 import { MessagePath, type ListenerInfo, type ResponseTarget, type Wire } from '../sip-server/transport/index.js';
 import { MemorySubscriberStore } from '../store/memory-subscriber-store.js';
 import type { ContactBinding } from '../store/binding-store.js';
+import type { MediaControl } from '../lib/media-control.js';
 import { LoadedScript } from './loaded-script.js';
 import type { RoutingScript } from './routing-api.js';
 import { compileScript, moduleUrl } from './script-compiler.js';
@@ -68,6 +69,10 @@ export interface HarnessOptions {
   readonly algorithms?: ReadonlyArray<'MD5' | 'SHA-256'>;
   /** The `algorithms` of the harness's TCP listener (default: none of its own). */
   readonly tcpAlgorithms?: ReadonlyArray<'MD5' | 'SHA-256'>;
+  /** A media plane for the proxy (a fake one that records the commands, in tests); none: no call is anchored. */
+  readonly media?: MediaControl;
+  /** `media.anchor`: the default of `relay({ media })` (default `auto` with `media`). */
+  readonly mediaAnchor?: 'auto' | 'always' | 'off';
 }
 
 /** What `send` may take besides the request. */
@@ -235,12 +240,14 @@ export class RoutedRequest {
    * the response goes through the core as if it came from that branch's target, and onResponse /
    * onFailure run. Resolves once the routing has settled again.
    */
-  async respond(status: number, o: { branch?: number; reason?: string; headers?: ReadonlyArray<readonly [string, string]>; toTag?: string; settle?: boolean } = {}): Promise<void> {
+  async respond(status: number, o: { branch?: number; reason?: string; headers?: ReadonlyArray<readonly [string, string]>; toTag?: string; body?: string; settle?: boolean } = {}): Promise<void> {
     const branches = this.branches;
     const index = o.branch ?? this.pendingBranch(branches);
     const branch = branches[index];
     if (branch === undefined) throw new Error(`respond(${status}): no branch ${index} (the request was relayed ${branches.length} times)`);
-    const response = createResponse(branch, status, { toTag: o.toTag ?? `harness${index}`, ...(o.reason === undefined ? {} : { reason: o.reason }), ...(o.headers === undefined ? {} : { headers: o.headers }) });
+    // a body (SDP unless a Content-Type says otherwise) with its Content-Type
+    const headers = o.body === undefined || (o.headers ?? []).some(([n]) => n.toLowerCase() === 'content-type') ? o.headers : [...(o.headers ?? []), ['Content-Type', 'application/sdp'] as const];
+    const response = createResponse(branch, status, { toTag: o.toTag ?? `harness${index}`, ...(o.reason === undefined ? {} : { reason: o.reason }), ...(headers === undefined ? {} : { headers }), ...(o.body === undefined ? {} : { body: new TextEncoder().encode(o.body) }) });
     const to = this.harness.sentRecords(this.sentFrom).find((s) => s.message === branch)!.to as Flow;
     this.harness.feed(serializeToString(response), { transport: to.transport, remoteAddress: to.remoteAddress, remotePort: to.remotePort, localAddress: HARNESS_ADDRESS, localPort: HARNESS_PORT });
     // settle: false for a handler the test itself holds back (an onFailure awaiting something)
@@ -347,6 +354,8 @@ export class RoutingHarness {
       ...(limiter === undefined ? {} : { limiter }),
       script,
       dns: tableDns(Object.fromEntries(Object.entries(o.hosts ?? {}).map(([k, v]) => [k.toLowerCase(), v]))),
+      ...(o.media === undefined ? {} : { media: o.media }),
+      ...(o.mediaAnchor === undefined ? {} : { mediaAnchor: o.mediaAnchor }),
       // every request is traced: its steps are what the harness reports
       tracer: recorder,
     });

@@ -3,6 +3,7 @@ import type { FlowTransport, Uri } from '../../sip/index.js';
 import { normalizeAddress } from '../transport/flow.js';
 import type { ListenerInfo } from '../transport/listener-info.js';
 import { ROUTE_SIGNATURE_PARAM } from '../proxy/route-signature.js';
+import { MEDIA_ROUTE_PARAM } from '../proxy/media-anchor.js';
 
 export interface LocalIdentityOptions {
   /** Domains served (AORs `user@domain` are local). Default: the host's names and addresses. */
@@ -70,9 +71,10 @@ export class LocalIdentity {
   /**
    * `<sip:[user@]host:port;transport=x;lr[;rrsig=S]>` for a Record-Route naming this server on
    * `transport`; `user` is a flow token (RFC 5626 §5.2) when the entry faces a WebSocket client,
-   * `signature` the dialog's route signature (proxy/route-signature.ts).
+   * `signature` the dialog's route signature (proxy/route-signature.ts); `media` marks the route
+   * of a call whose media Parley anchors (`;media`, proxy/media-anchor.ts).
    */
-  recordRoute(transport: FlowTransport, user?: string, signature?: string): string {
+  recordRoute(transport: FlowTransport, user?: string, signature?: string, media = false): string {
     const { host, port } = this.sentBy(transport);
     // sip: with transport=tls, as Kamailio writes it: a sips: Record-Route would claim TLS on
     // every hop of the dialog (RFC 3261 §26.2.2), which a dialog bridged to UDP does not have.
@@ -81,7 +83,7 @@ export class LocalIdentity {
     // defines no "wss" (WS and WSS differ in Via only), so a WSS side is transport=ws too, as
     // Kamailio writes it. No client connects to it: its requests all go over its one WebSocket.
     const t = transport === 'udp' ? '' : `;transport=${transport === 'wss' ? 'ws' : transport}`;
-    return `<sip:${user === undefined ? '' : `${user}@`}${host}:${port}${t};lr${signature === undefined ? '' : `;${ROUTE_SIGNATURE_PARAM}=${signature}`}>`;
+    return `<sip:${user === undefined ? '' : `${user}@`}${host}:${port}${t};lr${media ? `;${MEDIA_ROUTE_PARAM}` : ''}${signature === undefined ? '' : `;${ROUTE_SIGNATURE_PARAM}=${signature}`}>`;
   }
 
   /** Transports we listen on. */

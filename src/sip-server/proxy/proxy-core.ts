@@ -2,7 +2,7 @@ import { hash } from 'node:crypto';
 import type { Clock } from '../../lib/clock.js';
 import { silentLogger, type Logger } from '../../lib/logger.js';
 import {
-  MAGIC_COOKIE, parseNameAddr, SipRequest, splitList, type ClientTransactionUser, type Flow, type FlowTransport, type SipMessage, type ServerTransaction, type SipResponse, type Uri,
+  MAGIC_COOKIE, newTag, parseNameAddr, SipRequest, splitList, type ClientTransactionUser, type Flow, type FlowTransport, type SipMessage, type ServerTransaction, type SipResponse, type Uri,
 } from '../../sip/index.js';
 import type { LocalIdentity } from '../core/local-identity.js';
 import { sourcePrefix } from '../transport/source-prefix.js';
@@ -10,6 +10,8 @@ import type { SipServer } from '../sip-server.js';
 import { resolveSipUri, systemDns, type DnsLookup } from './dns-resolver.js';
 import { FlowTokens } from './flow-token.js';
 import { ROUTE_SIGNATURE_PARAM, RouteSignature, routeTarget, type RouteCheck } from './route-signature.js';
+import type { MediaControl } from '../../lib/media-control.js';
+import { MEDIA_ROUTE_PARAM, MediaAnchor, type ContextMedia, type MediaAnchoring } from './media-anchor.js';
 import { Branch, ResponseContext, type BranchLauncher, type ProxyTarget, type ResponseObserver } from './response-context.js';
 
 export interface ProxyCoreOptions {
@@ -33,6 +35,11 @@ export interface ProxyCoreOptions {
    * thread's table.
    */
   readonly connectionFlow?: (id: number) => Flow | undefined;
+  /**
+   * The media plane (src/lib/media-control.ts): the SDP of calls relayed with `media` other than
+   * `off` goes to it and comes back rewritten (media-anchor.ts). None: no call is anchored.
+   */
+  readonly media?: MediaControl;
 }
 
 /** Methods that create a dialog, so the proxy records its route (§16.6 step 4). */
@@ -48,6 +55,14 @@ export interface ForwardOptions {
    * trusted listener, or its credentials were verified.
    */
   readonly perSource?: boolean;
+  /**
+   * Media anchoring of an INVITE outside a dialog [rtpengine_manage]: `auto` (the media plane
+   * anchors when the sides differ), `always`, `off` (default; and whenever the proxy has no media
+   * plane). An anchored call is record-routed whatever `recordRoute` says: its in-dialog requests
+   * must come back through Parley. A request inside a dialog whose route Parley recorded for an
+   * anchored call (`;media`) goes to the media plane in mode `dialog` unless this is `off`.
+   */
+  readonly media?: MediaAnchoring;
 }
 
 /**
@@ -76,6 +91,10 @@ export class ProxyCore implements BranchLauncher {
    * Route value of ours it carried (processRoute), for relay and forwardAck.
    */
   private readonly routeFlows = new WeakMap<SipRequest, number>();
+  /** In-dialog requests whose Route values of ours carried the media flag (processRoute). */
+  private readonly mediaRoutes = new WeakSet<SipRequest>();
+  /** Media anchoring, when there is a media plane. */
+  private readonly media: MediaAnchor | undefined;
   /** Transports Parley listens on, hence can send over (RFC 3263 picks among them). */
   private readonly transports: ReadonlySet<FlowTransport>;
   private readonly connectionFlow: (id: number) => Flow | undefined;
@@ -94,6 +113,7 @@ export class ProxyCore implements BranchLauncher {
     this.routeSignature = new RouteSignature(options.routeSecret);
     this.connectionFlow = options.connectionFlow ?? ((id) => server.transports?.connections.get(id)?.flow());
     this.transports = new Set((['udp', 'tcp', 'tls'] as const).filter((t) => identity.has(t)));
+    this.media = options.media === undefined ? undefined : new MediaAnchor(options.media, this.clock, this.log, (flow) => identity.sentBy(flow.transport).host);
   }
 
   /** Response contexts alive (for metrics and tests). */
@@ -139,6 +159,7 @@ export class ProxyCore implements BranchLauncher {
     if (top > 0) request.removeFirstValues('route', top);
     const flow = this.outgoingFlow(ours, source);
     if (flow !== undefined) this.routeFlows.set(request, flow);
+    if (this.media !== undefined && ours.some((uri) => uri.kind === 'sip' && uri.param(MEDIA_ROUTE_PARAM) !== undefined)) this.mediaRoutes.add(request);
     return this.checkSignatures(ours, request);
   }
 
@@ -235,6 +256,7 @@ export class ProxyCore implements BranchLauncher {
     }
     if (options.recordRoute ?? DIALOG_CREATING.has(request.method)) this.recordRouteFor.set(context, new RecordRouteState());
     this.contexts.set(tx, context);
+    this.media?.begin(context, options.media, this.mediaRoutes.has(request));
     context.start();
     return context;
   }
@@ -288,9 +310,14 @@ export class ProxyCore implements BranchLauncher {
   /**
    * An ACK for a 2xx travels end to end (§13.2.2.4, §16.7 step 5 note): forward it statelessly
    * along its route, with a Via of ours (its branch need not match anything). Resolves once it
-   * is handed to the transport (or dropped); never rejects.
+   * is handed to the transport (or dropped); never rejects. An ACK with the answer to an offer its
+   * 2xx carried goes to the media plane first (unless `media` is false; `source`: where it came
+   * from), and on with the SDP it returns.
    */
-  forwardAck(ack: SipRequest): Promise<void> {
+  forwardAck(ack: SipRequest, source?: Flow, media = true): Promise<void> {
+    // the answer to an offer its 2xx carried (an INVITE without one) goes to the media plane first
+    const answered = media ? this.media?.ack(ack, source) : undefined;
+    if (answered !== undefined) return answered.then(() => this.forwardAck(ack, source, false));
     let flow: Flow | undefined;
     const id = this.routeFlows.get(ack);
     if (id !== undefined) {
@@ -305,7 +332,7 @@ export class ProxyCore implements BranchLauncher {
         this.log.debug({ callId: ack.callId }, 'ACK dropped: next hop does not resolve');
         return;
       }
-      if (!this.prepare(ack, dest, undefined, undefined)) return;
+      if (!this.prepare(ack, dest, undefined, undefined, this.newBranch(ack), false)) return;
       this.server.messages.sendRequest(ack, dest, (e) => this.log.debug({ err: e.message }, 'ACK not sent'));
     }, (e: unknown) => this.log.debug({ err: (e as Error).message }, 'ACK dropped: next hop resolution failed'));
   }
@@ -363,24 +390,73 @@ export class ProxyCore implements BranchLauncher {
           context.onLaunchFailed(503, 'Service Unavailable (next hop does not resolve)');
           return;
         }
-        if (!this.prepare(copy, dest, this.recordRouteFor.get(context), context.serverTx.source)) {
-          context.onLaunchFailed(483);
+        const cm = this.media?.of(context);
+        if (cm === undefined) {
+          this.send(context, target, copy, dest, this.newBranch(copy), false);
           return;
         }
-        const branch = new Branch(target, copy, dest);
-        context.add(branch);
-        try {
-          branch.tx = this.server.transactions.createClientTransaction(copy, dest, new BranchUser(context, branch));
-        } catch (e) {
-          this.log.warn({ err: (e as Error).message }, 'could not create a client transaction');
-          context.onTransportError(branch);
-        }
+        return this.anchorAndSend(context, target, copy, dest, this.media!, cm).catch((e: unknown) => {
+          this.log.error({ err: e, callId: copy.callId }, 'could not anchor the media of a branch');
+          context.onLaunchFailed(500);
+        });
       },
       (e: unknown) => {
         this.log.warn({ err: e }, 'target resolution failed');
         context.onLaunchFailed(500);
       },
     );
+  }
+
+  /**
+   * A branch of a call whose media goes to the media plane: its offer first (one per branch, named
+   * by the branch's Via branch), the media plane's SDP in place of the body; a refusal fails the
+   * branch with its status and a Warning (RFC 3261 §20.43). An anchored call, or
+   * one that may be (an INVITE without an offer), is record-routed with the media flag.
+   */
+  private async anchorAndSend(context: ResponseContext, target: ProxyTarget, copy: SipRequest, dest: Flow, media: MediaAnchor, cm: ContextMedia): Promise<void> {
+    const mf = copy.maxForwards;
+    if (mf !== undefined && mf <= 0) {
+      context.onLaunchFailed(483);
+      return;
+    }
+    const branch = this.newBranch(copy);
+    const r = await media.launch(context, cm, copy, branch, dest);
+    if (r !== undefined && !r.ok) {
+      const source = context.serverTx.source;
+      context.onLaunchFailed(r.status, undefined, [media.warning(r, source)], newTag());
+      return;
+    }
+    const anchored = cm.mode !== 'dialog' && ((r !== undefined && r.anchored) || cm.lateOffer);
+    if (anchored && !this.recordRouteFor.has(context)) this.recordRouteFor.set(context, new RecordRouteState());
+    this.send(context, target, copy, dest, branch, anchored);
+  }
+
+  /** The copy prepared (Max-Forwards, Record-Route, Via) and sent as a new branch of the context. */
+  private send(context: ResponseContext, target: ProxyTarget, copy: SipRequest, dest: Flow, viaBranch: string, media: boolean): void {
+    if (!this.prepare(copy, dest, this.recordRouteFor.get(context), context.serverTx.source, viaBranch, media)) {
+      context.onLaunchFailed(483);
+      return;
+    }
+    const branch = new Branch(target, copy, dest);
+    context.add(branch);
+    try {
+      branch.tx = this.server.transactions.createClientTransaction(copy, dest, new BranchUser(context, branch));
+    } catch (e) {
+      this.log.warn({ err: (e as Error).message }, 'could not create a client transaction');
+      context.onTransportError(branch);
+    }
+  }
+
+  beforeUpstream(context: ResponseContext, branch: Branch, response: SipResponse): Promise<void> | undefined {
+    return this.media?.beforeUpstream(context, branch, response);
+  }
+
+  branchFailed(context: ResponseContext, branch: Branch): void {
+    this.media?.branchFailed(context, branch);
+  }
+
+  contextFailed(context: ResponseContext, status: number): void {
+    this.media?.contextFailed(context, status);
   }
 
   cancelBranch(branch: Branch): void {
@@ -452,10 +528,9 @@ export class ProxyCore implements BranchLauncher {
    * Each entry carries the route signature of the dialog (`;rrsig=`, route-signature.ts), which
    * processRoute checks when the dialog's requests come back.
    */
-  private prepare(request: SipRequest, dest: Flow, recordRoute: RecordRouteState | undefined, inbound: Flow | undefined): boolean {
+  private prepare(request: SipRequest, dest: Flow, recordRoute: RecordRouteState | undefined, inbound: Flow | undefined, branch: string, media: boolean): boolean {
     const mf = request.maxForwards;
     if (mf !== undefined && mf <= 0) return false;
-    const hash = loopHash(request);
     request.set('Max-Forwards', String(mf === undefined ? 70 : mf - 1));
     if (recordRoute !== undefined) {
       const destToken = this.flowTokenOf(dest);
@@ -466,14 +541,22 @@ export class ProxyCore implements BranchLauncher {
       // (every branch copies the same request: signed once per context)
       const signature = (recordRoute.requestSignature ??= this.routeSignature.sign(request.callId, request.from.tag, contactTarget(request)));
       if (inbound !== undefined && (inbound.transport !== dest.transport || destToken !== undefined || inboundToken !== undefined)) {
-        request.prepend('Record-Route', this.identity.recordRoute(inbound.transport, inboundToken, signature));
+        request.prepend('Record-Route', this.identity.recordRoute(inbound.transport, inboundToken, signature, media));
       }
-      request.prepend('Record-Route', this.identity.recordRoute(dest.transport, destToken, signature));
+      request.prepend('Record-Route', this.identity.recordRoute(dest.transport, destToken, signature, media));
     }
     const { host, port } = this.identity.sentBy(dest.transport);
-    const branch = `${MAGIC_COOKIE}P${hash}.${(++this.seq).toString(36)}${Math.random().toString(36).slice(2, 8)}`;
     request.prepend('Via', `SIP/2.0/${dest.transport.toUpperCase()} ${host}:${port};branch=${branch};rport`);
     return true;
+  }
+
+  /**
+   * The branch of the Via Parley puts on a request it forwards (§16.6 step 8): the hash of the
+   * fields loop detection compares (loopDetected), then a unique part. Made before Max-Forwards
+   * changes (it is not among the fields).
+   */
+  private newBranch(request: SipRequest): string {
+    return `${MAGIC_COOKIE}P${loopHash(request)}.${(++this.seq).toString(36)}${Math.random().toString(36).slice(2, 8)}`;
   }
 
   private flowTokenOf(flow: Flow): string | undefined {

@@ -29,6 +29,17 @@ export interface BranchLauncher {
   release(context: ResponseContext): void;
   /** A response is about to go upstream: the proxy may rewrite its Record-Route entries in it (§16.7 step 6). */
   signResponseRoute?(context: ResponseContext, response: SipResponse): void;
+  /**
+   * A branch's provisional or 2xx response is about to go upstream: a promise when its body is
+   * being rewritten (media anchoring: the SDP answer from the media plane). The context sends it,
+   * and every response after it, once the promise settles: a 2xx never overtakes the 183 being
+   * rewritten. Undefined (at once) when there is nothing to wait for.
+   */
+  beforeUpstream?(context: ResponseContext, branch: Branch, response: SipResponse): Promise<void> | undefined;
+  /** A branch ended without a 2xx (a final response ≥ 300, or one of the context's making), after the context acted on it. */
+  branchFailed?(context: ResponseContext, branch: Branch): void;
+  /** The context's final response is ≥ 300 and went upstream (or is queued to). */
+  contextFailed?(context: ResponseContext, status: number): void;
 }
 
 /**
@@ -93,6 +104,11 @@ export class ResponseContext {
   /** Targets handed to the launcher whose branch does not exist yet (the next hop is being resolved). */
   private launching = 0;
   private released = false;
+  /**
+   * Responses waiting to go upstream behind one whose body is being rewritten (beforeUpstream),
+   * as one promise chain; undefined when nothing waits (then responses go at once).
+   */
+  private queue: Promise<void> | undefined;
 
   constructor(
     readonly request: SipRequest,
@@ -150,7 +166,7 @@ export class ResponseContext {
         branch.cancelPending = false;
         this.cancelBranch(branch);
       }
-      if (!this.finalSent) this.sendUpstream(response);
+      if (!this.finalSent) this.sendUpstream(response, branch);
       return;
     }
     this.stopTimerC(branch);
@@ -158,7 +174,7 @@ export class ResponseContext {
       // "Any 2xx response MUST be forwarded immediately" (§16.7 step 5); the others are cancelled.
       const first = branch.final === undefined;
       branch.final = response;
-      this.sendUpstream(response);
+      this.sendUpstream(response, branch);
       this.finalSent = true;
       if (first) this.cancelOthers(branch);
       this.maybeRelease();
@@ -168,6 +184,7 @@ export class ResponseContext {
     branch.final = response;
     if (this.finalSent) {
       this.maybeRelease();
+      this.launcher.branchFailed?.(this, branch);
       return;
     }
     this.finals.push(response);
@@ -178,6 +195,7 @@ export class ResponseContext {
       this.cancelOthers(branch);
     }
     this.maybeFinish();
+    this.launcher.branchFailed?.(this, branch);
   }
 
   /** Timer B/F: the branch gets a 408 of its own making (§16.7 step 1 / §16.8). */
@@ -190,14 +208,17 @@ export class ResponseContext {
     this.synthesize(branch, 503);
   }
 
-  /** No target could even be tried (resolution failed): a branch-less final. */
-  onLaunchFailed(status: number, reason?: string): void {
+  /**
+   * No target could even be tried (resolution failed, the media plane refused the offer): a
+   * branch-less final, with `headers` (a Warning) when it goes upstream.
+   */
+  onLaunchFailed(status: number, reason?: string, headers?: ReadonlyArray<readonly [string, string]>, toTag?: string): void {
     if (this.launching > 0) this.launching--;
     if (this.finalSent) {
       this.maybeRelease();
       return;
     }
-    this.finals.push(createResponse(this.request, status, reason === undefined ? {} : { reason }));
+    this.finals.push(createResponse(this.request, status, { ...(reason === undefined ? {} : { reason }), ...(headers === undefined ? {} : { headers }), ...(toTag === undefined ? {} : { toTag }) }));
     this.maybeFinish();
   }
 
@@ -227,7 +248,8 @@ export class ResponseContext {
     }
     if (outcome.kind === 'response' && !this.cancelled) {
       this.finalSent = true;
-      this.serverTx.respond(outcome.response);
+      this.deliver(outcome.response);
+      if (outcome.response.status >= 300) this.launcher.contextFailed?.(this, outcome.response.status);
       this.maybeRelease();
       return;
     }
@@ -241,6 +263,7 @@ export class ResponseContext {
     branch.final = r;
     if (!this.finalSent) this.finals.push(r);
     this.maybeFinish();
+    this.launcher.branchFailed?.(this, branch);
   }
 
   private cancelOthers(except: Branch): void {
@@ -285,7 +308,8 @@ export class ResponseContext {
       // every branch was cancelled before it answered: the request was terminated
       out = createResponse(this.request, this.cancelled ? 487 : 408);
       this.finalSent = true;
-      this.serverTx.respond(out);
+      this.deliver(out);
+      this.launcher.contextFailed?.(this, out.status);
       this.maybeRelease();
       return;
     }
@@ -294,6 +318,7 @@ export class ResponseContext {
     for (const [name, value] of challengesToMerge(out, this.finals)) out.append(name, value);
     this.sendUpstream(out);
     this.finalSent = true;
+    this.launcher.contextFailed?.(this, out.status);
     this.maybeRelease();
   }
 
@@ -304,11 +329,36 @@ export class ResponseContext {
     for (const t of group) this.launcher.launch(this, t);
   }
 
-  /** Forward a response upstream: remove our Via (§16.7 step 3) unless we built it ourselves. */
-  private sendUpstream(response: SipResponse): void {
+  /**
+   * Forward a response upstream: remove our Via (§16.7 step 3) unless we built it ourselves. A
+   * branch's response may first have its body rewritten (beforeUpstream); responses go upstream
+   * in the order they came, whatever waits.
+   */
+  private sendUpstream(response: SipResponse, branch?: Branch): void {
     if (response.topVia !== undefined && this.isOurBranchResponse(response)) popVia(response);
     this.launcher.signResponseRoute?.(this, response);
-    this.serverTx.respond(response);
+    const rewrite = branch === undefined ? undefined : this.launcher.beforeUpstream?.(this, branch, response);
+    if (rewrite === undefined) {
+      this.deliver(response);
+      return;
+    }
+    this.enqueue(() => rewrite.then(() => this.serverTx.respond(response)));
+  }
+
+  /** Send a response upstream now, or after those waiting. */
+  private deliver(response: SipResponse): void {
+    if (this.queue === undefined) this.serverTx.respond(response);
+    else this.enqueue(() => this.serverTx.respond(response));
+  }
+
+  private enqueue(step: () => void | Promise<void>): void {
+    const next = (this.queue ?? Promise.resolve()).then(step).catch(() => undefined);
+    this.queue = next;
+    void next.then(() => {
+      if (this.queue !== next) return;
+      this.queue = undefined;
+      this.maybeRelease(); // the context waited for its last response to go
+    });
   }
 
   private isOurBranchResponse(response: SipResponse): boolean {
@@ -336,7 +386,7 @@ export class ResponseContext {
   }
 
   private maybeRelease(): void {
-    if (this.finalSent && this.pending() === 0) {
+    if (this.finalSent && this.pending() === 0 && this.queue === undefined) {
       for (const b of this.branches) this.stopTimerC(b);
       this.launcher.release(this);
       if (!this.released) {
