@@ -3,7 +3,8 @@
 // 486) and an offer Parley cannot serve gets 488 with a Warning. Alice's audio is a socket of
 // this test (her SDP names it; media-call.xml writes the port Parley answered into a file), bob
 // is a sipp UAS echoing the RTP it receives (-rtp_echo) back to where it came from: Parley.
-// Parley's open sockets are counted from /proc/<pid>/fd before and after each call.
+// Parley's open sockets are counted from /proc/<pid>/fd before and after each call; a second Parley
+// with media.timeout 1 s frees the ports of a silent call while the call goes on.
 // Run by `npm run test:interop` (builds dist/ first).
 import assert from 'node:assert/strict';
 import { readdirSync, readlinkSync } from 'node:fs';
@@ -141,5 +142,44 @@ describe('media anchored through Parley between sipp phones over UDP', { skip: s
     assert.ok(warning.includes('IPv4'), warning);
     assert.equal(sent(uac.trace, { method: 'ACK' }).length, 2, uac.describe());
     await assertFreed('after the 488');
+  });
+});
+
+describe('a silent anchored call loses its media session after media.timeout', { skip: skipWithoutSipp(), timeout: 60_000 }, () => {
+  let parley: ParleyServer;
+
+  before(async () => {
+    parley = await ParleyServer.start({
+      pool,
+      transports: ['udp'],
+      subscribers: [ALICE, BOB],
+      config: { media: { anchor: 'always', ports: MEDIA_PORTS, timeout: 1 } },
+    });
+  });
+
+  after(() => stopCleanly(parley));
+
+  it('frees the ports of a call without media while the call goes on, and the BYE still gets through', async () => {
+    const bob = await registerPhone(parley, BOB);
+    const idle = openSockets(parley.pid!);
+    const uas = await startUas(parley, bob.endpoint, 'uas-answer.xml', { timeoutSecs: 20, recvTimeoutMs: 12_000 });
+    const alice = await RtpPeer.open(await pool.block(1));
+    const dir = await mkdtemp(join(tmpdir(), 'parley-media-'));
+    try {
+      // alice holds the call 8 s, sending nothing; media.timeout is 1 s
+      const uac = await startSipp(
+        { ...parley.sippTarget('udp'), scenario: 'media-call.xml', calls: 1, timeoutSecs: 20, recvTimeoutMs: 10_000, credentials: [ALICE], service: 'bob', pauseMs: 8000, keys: { rtp_port: String(alice.port), port_file: join(dir, 'port') } },
+        false,
+      );
+      assert.ok(await until(() => openSockets(parley.pid!) >= idle + 4, 500), 'the call took its media ports');
+      assert.ok(await until(() => parley.logs.some((l) => l.msg === 'media session deleted: no media'), 500), `no timeout logged:\n${parley.outputTail()}`);
+      assert.ok(await until(() => openSockets(parley.pid!) <= idle, 200), 'the ports are freed');
+      const [uacRun, uasRun] = await Promise.all([uac.done, uas.done]);
+      assert.equal(uacRun.code, 0, describeCall(uacRun, uasRun));
+      assert.deepEqual(flow(uasRun.trace).slice(-2), ['< BYE', '> 200'], describeCall(uacRun, uasRun));
+    } finally {
+      alice.close();
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });
