@@ -156,7 +156,7 @@ export async function startMediaThread(o: StartMediaOptions): Promise<MediaThrea
     for (const c of clients) c.closed();
     for (const resolve of statsWaiting.values()) resolve({ sessions: 0, sockets: 0, timedOut: 0 });
     statsWaiting.clear();
-    // DEVIATION from the TURN thread: not restarted (its calls' ports and keys are gone with it);
+    // unlike the TURN thread, not restarted: its calls' ports and keys are gone with it, and
     // the proxy answers new anchored calls 503 until Parley restarts
     if (!stopping) log.error({ module: 'media' }, 'the media thread exited: anchored calls are refused (503) until Parley restarts');
   });
