@@ -3,6 +3,7 @@ import { after, describe, it } from 'node:test';
 import type { MediaOfferRequest, MediaResult } from '../lib/media-control.js';
 import { audioOf, phoneSdp } from '../../test/support/phone-sdp.js';
 import { RtpPeer, until, udpHandles } from '../../test/support/rtp-peer.js';
+import { createDtmfMapper, createTranscoder } from './codecs/index.js';
 import { legFactory } from './leg-factory.js';
 import { MediaSessions, needsAnchor } from './media-sessions.js';
 import { PortPool } from './port-pool.js';
@@ -11,7 +12,7 @@ import { sdpFunctions } from './sdp-wiring.js';
 
 const SOURCE = { transport: 'udp', address: '127.0.0.1', port: 5060 } as const;
 
-function manager(o: { now?: () => number; minPort?: number; maxPort?: number; maxSessions?: number } = {}): MediaSessions {
+function manager(o: { now?: () => number; minPort?: number; maxPort?: number; maxSessions?: number; transcode?: boolean } = {}): MediaSessions {
   return new MediaSessions({
     pool: new PortPool({ address: '127.0.0.1', minPort: o.minPort ?? 0, maxPort: o.maxPort ?? 0 }),
     advertise: '127.0.0.1',
@@ -20,6 +21,7 @@ function manager(o: { now?: () => number; minPort?: number; maxPort?: number; ma
     sdp: sdpFunctions as SdpFunctions,
     legs: legFactory(o.now === undefined ? {} : { now: o.now }),
     ...(o.now === undefined ? {} : { now: o.now }),
+    ...(o.transcode === true ? { codecs: { createTranscoder: (from, to) => createTranscoder(from, to), createDtmfMapper } } : {}),
   });
 }
 
@@ -265,6 +267,29 @@ describe('MediaSessions', () => {
     const natted = await m.offer(offer('call-auto-nat', phoneSdp('192.168.1.20', 4000), { mode: 'auto' }));
     assert.ok(natted.ok && natted.anchored);
     m.close();
+  });
+
+  it('transcodes when the sides have no codec in common: Opus from A reaches B as PCMU, PCMU from B reaches A as Opus', async () => {
+    const m = manager({ transcode: true });
+    const a = await peer();
+    const b = await peer();
+    const opus = { pt: 111, name: 'opus', clockRate: 48000, channels: 2 };
+    const pcmu = { pt: 0, name: 'PCMU', clockRate: 8000, channels: 1 };
+    const toB = audioOf(sdpOf(await m.offer(offer('call-tc', phoneSdp('127.0.0.1', a.port, ['111 opus/48000/2'])))));
+    assert.ok(toB.lines.some((l) => l.startsWith('m=audio ') && l.split(' ').includes('0')), `PCMU offered to B for transcoding:\n${toB.lines.join('\n')}`);
+    const toA = audioOf(sdpOf(await m.answer({ callId: 'call-tc', fromTag: 'a-tag', toTag: 'b', branch: 'z9hG4bK-1', sdp: phoneSdp('127.0.0.1', b.port, ['0 PCMU/8000']), source: SOURCE })));
+    assert.ok(toA.lines.includes('a=rtpmap:111 opus/48000/2'), toA.lines.join('\n'));
+    assert.equal(m.session('call-tc')!.plan!.kind, 'transcode');
+    // A's Opus, made from G.711 silence by an encoder of the test's own
+    const encoder = createTranscoder(pcmu, opus)!;
+    for (let i = 0; i < 10; i++) for (const p of encoder.transcode(RtpPeer.packet(0, i))) a.send(p, toA.port);
+    for (let i = 0; i < 10; i++) b.sendRtp(0, toB.port);
+    assert.ok(await until(() => b.received.length >= 8 && a.received.length >= 8), `B got ${b.received.length}, A got ${a.received.length}`);
+    assert.ok(b.received.every((r) => (r.packet[1]! & 0x7f) === 0 && r.packet.length === 12 + 160), 'B hears 20 ms PCMU');
+    assert.ok(a.received.every((r) => (r.packet[1]! & 0x7f) === 111), 'A hears Opus');
+    encoder.close();
+    m.close();
+    assert.equal(m.sockets, 0);
   });
 
   it('never rejects: a failure inside is a 500', async () => {
