@@ -26,6 +26,11 @@ describe('media thread', () => {
     assert.equal(mediaAddresses(configFromObject({ media: { enabled: false } }), []).address, '0.0.0.0');
   });
 
+  it('does not start on an address that is not this host\'s, and says which key', async () => {
+    const bad = configFromObject({ log: { level: 'silent' }, media: { address: '192.0.2.1', ports: { min: 21840, max: 21859 } } });
+    await assert.rejects(startMediaThread({ config: bad, entry: ENTRY, sipAddresses: ['127.0.0.1'], locate: keyOnly, log }), (e: Error) => e.message.includes('media.address') && e.message.includes('192.0.2.1'));
+  });
+
   it('relays a call through the thread for a client of the main thread and one over a SIP worker\'s channel; 503 once it is gone', async () => {
     const thread = await startMediaThread({ config, entry: ENTRY, sipAddresses: ['127.0.0.1'], locate: keyOnly, log });
     assert.ok(thread);
