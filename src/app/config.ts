@@ -73,6 +73,20 @@ export interface ParleyConfig {
   readonly phone: { readonly iceServers: readonly IceServerConfig[] };
   readonly routing: { readonly script?: string; readonly watch: boolean; readonly traceCallIdPrefix?: string };
   readonly turn: TurnConfig;
+  readonly media: MediaConfig;
+}
+
+/** The media plane (src/media): anchored calls' RTP, on a thread of its own. */
+export interface MediaConfig {
+  readonly enabled: boolean;
+  readonly anchor: 'auto' | 'always' | 'off';
+  /** The bind address; default: the first SIP listener's. */
+  readonly address?: string;
+  /** The address written in SDP; default: `address` (a wildcard one: the host's first external address). */
+  readonly advertise?: string;
+  readonly ports: { readonly min: number; readonly max: number };
+  readonly timeout: number;
+  readonly maxSessions: number;
 }
 
 /** One TURN listener (RFC 8656 §3.1: UDP and TCP 3478, TLS 5349). */
@@ -360,6 +374,26 @@ export const CONFIG_SCHEMA: FieldSchema & { kind: 'object' } = {
         restSecrets: { kind: 'strings', default: [], doc: 'Shared secrets of time-limited REST credentials (username `expiry:user`, password base64(HMAC-SHA1(secret, username)), as coturn\'s `use-auth-secret`); several for rotation (the first signs new credentials, every one is accepted). Empty: Parley makes a secret of its own at the first start and keeps it in `dataDir/turn-rest.secret` (mode 0600), so that the phone page gets TURN credentials with no configuration.' },
         restTtl: { kind: 'integer', min: 60, max: 604800, default: 86400, doc: 'Seconds the REST credentials Parley hands out stay valid.' },
         urls: { kind: 'strings', default: [], doc: 'TURN URLs the phone page gets with its credentials (`POST /phone/turn-credentials`, docs/turn.md), e.g. `[turn:turn.example.net:3478?transport=udp, turns:turn.example.net:5349?transport=tcp]`: the public names and ports when the server is behind NAT or a load balancer. Empty: one URL per TURN listener, named by its address, or by the host the page was loaded from when the listener binds a wildcard address.' },
+      },
+    },
+    media: {
+      kind: 'object',
+      doc: 'The media plane (rtpengine\'s job): RTP of anchored calls relayed through Parley, on a thread of its own beside SIP (docs/media.md).',
+      fields: {
+        enabled: { kind: 'boolean', default: true, doc: 'Run the media plane. `false`: no media thread, no media ports; the proxy never rewrites SDP.' },
+        anchor: { kind: 'string', enum: ['auto', 'always', 'off'], default: 'auto', doc: 'Which calls the proxy anchors when the routing script does not say (`RelayOptions.media`): `auto` when the two sides speak differently (a browser and a SIP phone), the caller is behind NAT, or no codec in common is likely; `always`; `off`.' },
+        address: { kind: 'string', minLength: 1, doc: 'Local address the media ports are bound on (one family: offers of the other one are answered 488). Default: the first SIP listener\'s address.' },
+        advertise: { kind: 'string', minLength: 1, doc: 'Address written in the SDP Parley sends (c= and candidates), for a server behind a 1:1 NAT. Default: `address`, or the host\'s first external address when `address` is a wildcard.' },
+        ports: {
+          kind: 'object',
+          doc: 'The UDP port range of media: two ports (RTP on an even port, RTCP on the next) per side of a call towards a phone, one (rtcp-mux) towards a browser.',
+          fields: {
+            min: { kind: 'integer', min: 1024, max: 65535, default: 40000, doc: 'Lowest media port.' },
+            max: { kind: 'integer', min: 1024, max: 65535, default: 49999, doc: 'Highest media port; an offer finding no free port is answered `503` with `Warning: 399 "no media ports"`.' },
+          },
+        },
+        timeout: { kind: 'integer', min: 1, max: 86400, default: 60, doc: 'Seconds without a packet from either side (and without signaling) after which an anchored call\'s media session is deleted and its ports freed; also the longest wait for an answer after an offer.' },
+        maxSessions: { kind: 'integer', min: 1, max: 1000000, default: 2000, doc: 'Most anchored calls at once; one more offer is answered `503` with `Warning: 399 "too many media sessions"`.' },
       },
     },
     routing: {

@@ -29,6 +29,7 @@ import { ScriptHost, type ReloadOutcome } from '../routing/script-host.js';
 import { ControlSocket } from './control-socket.js';
 import { rmSync, writeFileSync } from 'node:fs';
 import { startTurnThread, type TurnThread } from './turn-thread.js';
+import { startMediaThread, type MediaThread } from './media-thread.js';
 import { join } from 'node:path';
 
 export { stdoutLogger } from './logger.js';
@@ -46,6 +47,8 @@ export interface RunningServer {
   readonly workers: number;
   /** The STUN/TURN server's thread, when it runs (`turn.enabled`, and its default port was free). */
   readonly turn: TurnThread | undefined;
+  /** The media plane's thread, when it runs (`media.enabled`). */
+  readonly media: MediaThread | undefined;
   /** The routing script: its active version, and a reload (as `parley reload` and SIGHUP do). */
   readonly script: { readonly version: number; readonly source: string };
   reload(trigger?: 'command' | 'signal' | 'watch'): Promise<ReloadOutcome>;
@@ -189,6 +192,7 @@ export async function runServer(config: ParleyConfig, log: PinoLogger = stdoutLo
   const sip = threads > 0 ? undefined : new SipServer({ path: transports.path, timers: { T1: timers.t1, T2: timers.t2, T4: timers.t4 }, serverName: config.sip.serverName, log });
   let listeners: readonly ListenerInfo[];
   let web: WebServer | undefined;
+  let media: MediaThread | undefined;
   let domain = '';
   // the REST secrets the TURN thread checks and the web server signs with (turnRestSecrets)
   let turnConfig: ParleyConfig;
@@ -221,6 +225,9 @@ export async function runServer(config: ParleyConfig, log: PinoLogger = stdoutLo
       Promise.reject(locateStartError(e, 'http', locate)),
     );
     listeners = [...listeners, ...(web?.listeners ?? [])];
+    // the media plane, on a thread of its own (media never waits behind signaling), before the
+    // SIP cores: each gets a channel to it
+    media = await startMediaThread({ config, entry: siblingModule('media-worker'), sipAddresses: listeners.map((l) => l.address), locate, log });
     if (threads > 0) {
       pool = new SipWorkerPool({
         count: threads,
@@ -241,7 +248,9 @@ export async function runServer(config: ParleyConfig, log: PinoLogger = stdoutLo
           script: scripts.active,
           ...(writer === undefined ? {} : { writer }),
           ...(udp === undefined ? {} : { udp }),
+          ...(media === undefined ? {} : { media: media.channel() }),
         }),
+        transfer: (data) => ((data as SipWorkerData).media === undefined ? [] : [(data as SipWorkerData).media!]),
         ...(config.sip.workerYoungGeneration > 0 ? { resourceLimits: { maxYoungGenerationSizeMb: config.sip.workerYoungGeneration } } : {}),
         writer: {
           entry: siblingModule('binding-writer'),
@@ -262,6 +271,7 @@ export async function runServer(config: ParleyConfig, log: PinoLogger = stdoutLo
     scripts.close();
     await web?.stop();
     await pool?.stop();
+    await media?.stop();
     await sip?.stop();
     await transports.stop();
     await location?.stop();
@@ -290,6 +300,7 @@ export async function runServer(config: ParleyConfig, log: PinoLogger = stdoutLo
       connectionFlow: (id) => transports.connections.get(id)?.flow(),
       ...(limiter ? { limiter } : {}),
       onAuthenticated: (address) => transports.connections.authenticatedSources.mark(address),
+      ...(media === undefined ? {} : { media: media.client(), mediaAnchor: config.media.anchor }),
     });
     identity = core.identity;
     subscriberChanged = core.subscriberChanged;
@@ -366,6 +377,7 @@ export async function runServer(config: ParleyConfig, log: PinoLogger = stdoutLo
     await transports.stop();
     await pool?.stop();
     await sip?.stop();
+    await media?.stop();
     await location?.stop();
   };
 
@@ -419,6 +431,7 @@ export async function runServer(config: ParleyConfig, log: PinoLogger = stdoutLo
       subscribers: await subscribers.count(),
       workers: threads,
       turn: turn?.listeners.map((l) => `${l.transport}:${l.address}:${l.port}`) ?? [],
+      media: media === undefined ? 'off' : `${media.address} ${config.media.ports.min}-${config.media.ports.max} (anchor ${config.media.anchor})`,
       script: scripts.active.version,
       scriptSource: scripts.active.source,
       ...(config.routing.traceCallIdPrefix === undefined ? {} : { traceCallIdPrefix: config.routing.traceCallIdPrefix }),
@@ -432,6 +445,7 @@ export async function runServer(config: ParleyConfig, log: PinoLogger = stdoutLo
     subscribers,
     workers: threads,
     turn,
+    media,
     get script() {
       return scripts.active;
     },

@@ -28,6 +28,7 @@ import { builtinDefault, type ScriptVersion } from '../routing/script-host.js';
 import type { ParleyConfig } from './config.js';
 import { stdoutLogger } from './logger.js';
 import { buildSipCore } from './sip-core.js';
+import { MediaControlClient } from './media-thread.js';
 
 /** What the socket thread gives each worker. */
 export interface SipWorkerData {
@@ -55,6 +56,8 @@ export interface SipWorkerData {
    * through, the socket thread.
    */
   readonly udp?: { readonly counters: SharedArrayBuffer; readonly queue: QueueLimits };
+  /** This worker's channel to the media thread (media-thread.ts); none: media is off. */
+  readonly media?: MessagePort;
 }
 
 /** A version as this worker loads it: the compiled module the main thread wrote, or the built-in default. */
@@ -144,6 +147,7 @@ async function main(port: MessagePort, data: SipWorkerData): Promise<void> {
     if (successes.first(sourcePrefix(address))) out.push({ k: 'auth-success', a: address });
   };
   const script = await loadVersion(data.script);
+  const media = data.media === undefined ? undefined : new MediaControlClient(data.media);
   const { proxy, routing, subscriberChanged } = buildSipCore({
     script,
     core: index,
@@ -159,6 +163,7 @@ async function main(port: MessagePort, data: SipWorkerData): Promise<void> {
     routeSecret: data.routeSecret,
     trustedPorts: data.trustedPorts,
     nonceIssuer: index,
+    ...(media === undefined ? {} : { media, mediaAnchor: config.media.anchor }),
     connectionFlow: (id) => connections.get(id),
     ...(limiter ? { limiter } : {}),
     onAuthenticated,
@@ -231,6 +236,7 @@ async function main(port: MessagePort, data: SipWorkerData): Promise<void> {
     await sip.stop();
     await location.stop();
     forwarding?.close();
+    media?.close();
     wire.close();
     db.close();
     for (const p of peers.values()) p.close();

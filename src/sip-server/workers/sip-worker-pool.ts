@@ -28,6 +28,8 @@ export interface SipWorkerPoolOptions {
    * worker needs to bind its own UDP sockets and hand datagrams to the others (SipWorkerData.udp).
    */
   readonly workerData: (index: number, writer: MessagePort | undefined, udp: { readonly counters: SharedArrayBuffer; readonly queue: QueueLimits } | undefined) => unknown;
+  /** What of a worker's data is transferred rather than copied besides the writer's channel (a channel to the media thread). */
+  readonly transfer?: (workerData: unknown) => readonly MessagePort[];
   /**
    * Each worker binds its own UDP sockets to the UDP listeners (SO_REUSEPORT) and receives and
    * sends its datagrams itself, handing those of other workers' Call-IDs to them directly
@@ -412,9 +414,11 @@ export class SipWorkerPool implements RawReceiver {
   private spawn(index: number): Promise<WorkerReady> {
     const writer = this.writerChannel();
     const handOff = this.handOff;
+    const workerData = this.options.workerData(index, writer, handOff === undefined ? undefined : { counters: handOff.buffer, queue: this.options.queue ?? DEFAULT_QUEUE_LIMITS });
+    const transferList = [...(writer === undefined ? [] : [writer]), ...(this.options.transfer?.(workerData) ?? [])];
     const worker = startWorker(this.options.entry, {
-      workerData: this.options.workerData(index, writer, handOff === undefined ? undefined : { counters: handOff.buffer, queue: this.options.queue ?? DEFAULT_QUEUE_LIMITS }),
-      ...(writer === undefined ? {} : { transferList: [writer] }),
+      workerData,
+      ...(transferList.length === 0 ? {} : { transferList }),
       ...(this.options.resourceLimits === undefined ? {} : { resourceLimits: this.options.resourceLimits }),
       name: `sip-worker-${index}`,
     });

@@ -37,7 +37,9 @@ export interface ParleyOptions {
   /**
    * A configuration (written as JSON into the data directory, `--config`); `--listen` still sets
    * the SIP listeners. Its `turn` section is the TURN server's; without one, TURN is off
-   * (`turn.enabled: false`): parallel test Parleys would all ask for UDP 3478 on 127.0.0.1.
+   * (`turn.enabled: false`): parallel test Parleys would all ask for UDP 3478 on 127.0.0.1. Its
+   * `media` section likewise: without one the media plane is off (`media.enabled: false`), so that
+   * suites written before it see the SDP their peers wrote.
    */
   readonly config?: Readonly<Record<string, unknown>>;
   /** --log-level (default info; debug makes a failing call test print what Parley decided). */
@@ -173,7 +175,7 @@ export class ParleyServer {
     const dataDir = await mkdtemp(join(tmpdir(), 'parley-interop-'));
     try {
       if (options.subscribers !== undefined && options.subscribers.length > 0) await importSubscribers(dataDir, options.subscribers);
-      const config = { ...options.config, turn: options.config?.turn ?? { enabled: false } };
+      const config = { ...options.config, turn: options.config?.turn ?? { enabled: false }, media: options.config?.media ?? { enabled: false } };
       await writeFile(join(dataDir, 'parley.json'), JSON.stringify(config, null, 2));
       const transports = options.transports ?? ['udp', 'tcp', 'tls'];
       let lastError: Error | undefined;

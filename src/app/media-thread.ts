@@ -1,0 +1,195 @@
+/**
+ * The main thread's side of the media thread (media-worker.ts): which address its ports are
+ * bound on and written in SDP, starting it, a MediaControl client over a MessagePort for each
+ * SIP core (one per SIP worker thread, one for the main thread), and stopping it. A client whose
+ * media thread is gone answers every command `503` (MediaControl never rejects).
+ */
+import { networkInterfaces } from 'node:os';
+import { MessageChannel, type MessagePort, type Worker } from 'node:worker_threads';
+import type { Logger as PinoLogger } from 'pino';
+import type { MediaAnswerRequest, MediaControl, MediaDeleteRequest, MediaOfferRequest, MediaResult } from '../lib/media-control.js';
+import { startWorker } from '../sip-server/workers/start-worker.js';
+import type { ConfigLocator, ParleyConfig } from './config.js';
+import { StartError } from './start-error.js';
+import type { FromMediaWorker, MediaReply, MediaRequest, MediaWorkerData, ToMediaWorker } from './media-worker.js';
+
+const WILDCARDS = new Set(['0.0.0.0', '::']);
+
+/** What a client answers once the media thread is gone. */
+const GONE: MediaResult = { ok: false, status: 503, warnCode: 399, warning: 'media plane unavailable' };
+
+/**
+ * MediaControl over a MessagePort to the media thread: each command gets an id, its promise
+ * resolves with the answer of that id, or with 503 when the port closes (the thread ended).
+ */
+export class MediaControlClient implements MediaControl {
+  private nextId = 1;
+  private readonly waiting = new Map<number, (result: MediaResult | null) => void>();
+  private gone = false;
+
+  constructor(private readonly port: MessagePort) {
+    port.on('message', (m: MediaReply) => {
+      const resolve = this.waiting.get(m.id);
+      this.waiting.delete(m.id);
+      resolve?.(m.result);
+    });
+    port.on('close', () => this.closed());
+    // a client waiting for no answer must not keep its thread alive
+    port.unref();
+  }
+
+  /** The media thread is gone: every command waiting, and every later one, gets 503. */
+  closed(): void {
+    this.gone = true;
+    for (const resolve of this.waiting.values()) resolve(GONE);
+    this.waiting.clear();
+  }
+
+  offer(r: MediaOfferRequest): Promise<MediaResult> {
+    return this.ask('offer', r).then((x) => x ?? GONE);
+  }
+
+  answer(r: MediaAnswerRequest): Promise<MediaResult> {
+    return this.ask('answer', r).then((x) => x ?? GONE);
+  }
+
+  delete(r: MediaDeleteRequest): Promise<void> {
+    return this.ask('delete', r).then(() => undefined);
+  }
+
+  /** Close this end (the SIP core stops). */
+  close(): void {
+    this.port.close();
+    this.closed();
+  }
+
+  private ask(op: MediaRequest['op'], r: MediaOfferRequest | MediaAnswerRequest | MediaDeleteRequest): Promise<MediaResult | null> {
+    if (this.gone) return Promise.resolve(GONE);
+    const id = this.nextId++;
+    return new Promise((resolve) => {
+      this.waiting.set(id, resolve);
+      // the port holds the thread open only while an answer is awaited
+      this.port.ref();
+      try {
+        this.port.postMessage({ id, op, r } as MediaRequest);
+      } catch {
+        this.waiting.delete(id);
+        resolve(GONE);
+      }
+    }).finally(() => {
+      if (this.waiting.size === 0) this.port.unref();
+    }) as Promise<MediaResult | null>;
+  }
+}
+
+/** The running media thread. */
+export interface MediaThread {
+  readonly address: string;
+  readonly advertise: string;
+  readonly worker: Worker;
+  /** A client for a SIP core of the main thread. */
+  client(): MediaControlClient;
+  /** A new channel for a SIP worker thread (transfer it with the worker's data; make a MediaControlClient of it there). */
+  channel(): MessagePort;
+  /** Sessions and sockets open now, from the media thread. */
+  stats(): Promise<{ sessions: number; sockets: number; timedOut: number }>;
+  stop(): Promise<void>;
+}
+
+/**
+ * Where the media ports are bound (`media.address`, else the first SIP listener's) and the
+ * address written in SDP (`media.advertise`, else the bound one; for a wildcard, the host's first
+ * external address of its family).
+ */
+export function mediaAddresses(config: ParleyConfig, sipAddresses: readonly string[], interfaces = networkInterfaces()): { address: string; advertise: string } {
+  const address = config.media.address ?? sipAddresses[0] ?? '0.0.0.0';
+  if (config.media.advertise !== undefined) return { address, advertise: config.media.advertise };
+  if (!WILDCARDS.has(address)) return { address, advertise: address };
+  const family = address === '::' ? 'IPv6' : 'IPv4';
+  const external = Object.values(interfaces)
+    .flatMap((list) => list ?? [])
+    .find((i) => !i.internal && i.family === family && !i.address.toLowerCase().startsWith('fe80'));
+  return { address, advertise: external?.address ?? (family === 'IPv6' ? '::1' : '127.0.0.1') };
+}
+
+export interface StartMediaOptions {
+  readonly config: ParleyConfig;
+  readonly entry: URL;
+  /** Addresses the SIP listeners bound, in order. */
+  readonly sipAddresses: readonly string[];
+  readonly locate: ConfigLocator;
+  readonly log: Pick<PinoLogger, 'info' | 'warn' | 'error'>;
+}
+
+/** Start the media thread; undefined when `media.enabled` is false. */
+export async function startMediaThread(o: StartMediaOptions): Promise<MediaThread | undefined> {
+  const { config, log } = o;
+  if (!config.media.enabled) return undefined;
+  if (config.media.ports.min > config.media.ports.max) throw new StartError(o.locate(['media', 'ports', 'min']), `is above media.ports.max (${config.media.ports.min} > ${config.media.ports.max})`);
+  const { address, advertise } = mediaAddresses(config, o.sipAddresses);
+  const data: MediaWorkerData = { config, address, advertise };
+  const worker = startWorker(o.entry, { workerData: data, name: 'media' });
+  const outcome = await new Promise<FromMediaWorker | { k: 'exit'; code: number } | { k: 'error'; error: Error }>((resolve) => {
+    worker.once('message', resolve);
+    worker.once('error', (error) => resolve({ k: 'error', error }));
+    worker.once('exit', (code) => resolve({ k: 'exit', code }));
+  });
+  if (outcome.k !== 'ready') {
+    await worker.terminate();
+    const why = outcome.k === 'failed' ? outcome.error : outcome.k === 'error' ? outcome.error.message : outcome.k === 'exit' ? `exited with code ${outcome.code}` : 'it answered out of turn';
+    throw new StartError(o.locate(config.media.address === undefined ? ['media'] : ['media', 'address']), `the media thread did not start: ${why}`);
+  }
+  log.info({ module: 'media', address, advertise, ports: `${config.media.ports.min}-${config.media.ports.max}` }, 'media plane ready');
+  const clients: MediaControlClient[] = [];
+  let nextStats = 1;
+  const statsWaiting = new Map<number, (s: { sessions: number; sockets: number; timedOut: number }) => void>();
+  worker.on('message', (m: FromMediaWorker) => {
+    if (m.k === 'stats') {
+      statsWaiting.get(m.id)?.({ sessions: m.sessions, sockets: m.sockets, timedOut: m.timedOut });
+      statsWaiting.delete(m.id);
+    }
+  });
+  worker.on('error', (e) => log.error({ module: 'media', err: e }, 'the media thread failed'));
+  let stopping = false;
+  const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
+  void exited.then(() => {
+    for (const c of clients) c.closed();
+    for (const resolve of statsWaiting.values()) resolve({ sessions: 0, sockets: 0, timedOut: 0 });
+    statsWaiting.clear();
+    // unlike the TURN thread, not restarted: its calls' ports and keys are gone with it, and
+    // the proxy answers new anchored calls 503 until Parley restarts
+    if (!stopping) log.error({ module: 'media' }, 'the media thread exited: anchored calls are refused (503) until Parley restarts');
+  });
+  const post = (m: ToMediaWorker, transfer?: MessagePort[]): void => worker.postMessage(m, transfer);
+  const channel = (): MessagePort => {
+    const { port1, port2 } = new MessageChannel();
+    post({ k: 'client', port: port1 }, [port1]);
+    return port2;
+  };
+  return {
+    address,
+    advertise,
+    worker,
+    client: () => {
+      const c = new MediaControlClient(channel());
+      clients.push(c);
+      return c;
+    },
+    channel,
+    stats: () =>
+      new Promise((resolve) => {
+        const id = nextStats++;
+        statsWaiting.set(id, resolve);
+        post({ k: 'stats', id });
+      }),
+    stop: async () => {
+      stopping = true;
+      for (const c of clients) c.close();
+      post({ k: 'stop' });
+      let timer: NodeJS.Timeout | undefined;
+      const inTime = await Promise.race([exited.then(() => true), new Promise<boolean>((r) => (timer = setTimeout(() => r(false), 2000)))]);
+      clearTimeout(timer);
+      if (!inTime) await worker.terminate();
+    },
+  };
+}
