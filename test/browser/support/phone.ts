@@ -155,6 +155,25 @@ export class PhonePage {
     });
   }
 
+  /** The inbound audio stream's counters as Chromium reports them (inbound-rtp, kind audio), and its codec: for assertion messages. */
+  inboundAudio(): Promise<Record<string, unknown> | undefined> {
+    return this.page.evaluate(async () => {
+      const pc = window.parleyPhone.peerConnection;
+      if (pc === undefined) return undefined;
+      const report = await pc.getStats();
+      let found: Record<string, unknown> | undefined;
+      const all = new Map<string, Record<string, unknown>>();
+      report.forEach((r: Record<string, unknown>) => all.set(r.id as string, r));
+      for (const r of all.values()) if (r.type === 'inbound-rtp' && r.kind === 'audio') found = r;
+      if (found === undefined) return undefined;
+      const codec = typeof found.codecId === 'string' ? all.get(found.codecId) : undefined;
+      const keep = ['packetsReceived', 'packetsLost', 'bytesReceived', 'jitter', 'totalAudioEnergy', 'audioLevel', 'totalSamplesReceived', 'concealedSamples', 'silentConcealedSamples', 'packetsDiscarded', 'ssrc'];
+      const out: Record<string, unknown> = { codec: codec === undefined ? undefined : `${codec.mimeType}/${codec.clockRate} pt ${codec.payloadType}` };
+      for (const k of keep) out[k] = found[k];
+      return out;
+    });
+  }
+
   /** The URLs of the ICE servers the current call's RTCPeerConnection was configured with. */
   iceServerUrls(): Promise<Array<string | string[]> | undefined> {
     return this.page.evaluate(() => window.parleyPhone.peerConnection?.getConfiguration().iceServers?.map((i) => i.urls));

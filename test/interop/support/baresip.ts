@@ -50,6 +50,16 @@ export interface BaresipOptions {
   readonly registrar: { readonly host: string; readonly port: number; readonly transport: ParleyTransport };
   /** PEM file of CAs for SIP over TLS (`sip_cafile`); baresip 1.0 does not verify the server with it (see the suite). */
   readonly cafile?: string;
+  /**
+   * What it sends: a WAV file (the `aufile` module; 16-bit PCM, e.g. from writeToneWav) instead
+   * of the default 440 Hz `ausine` tone.
+   */
+  readonly audioFile?: string;
+  /**
+   * Record what it sends and what it decodes into this folder (the `sndfile` module:
+   * dump-<time>-<peer>-enc.wav and -dec.wav per call), for measuring received audio.
+   */
+  readonly recordDir?: string;
   /** baresip's own bound (`-t`), seconds; the watchdog kills it 10 s later. Default 120. */
   readonly lifetimeSecs?: number;
 }
@@ -117,14 +127,16 @@ export class Baresip {
       'call_local_timeout\t60',
       'call_max_calls\t\t4',
       // ausine makes 48 kHz only: baresip resamples it for the codec (PCMU, 8 kHz)
-      'audio_source\t\tausine,440',
-      'ausrc_srate\t\t48000',
-      'ausrc_channels\t\t2',
+      ...(o.audioFile === undefined
+        ? ['audio_source\t\tausine,440', 'ausrc_srate\t\t48000', 'ausrc_channels\t\t2']
+        : [`audio_source\t\taufile,${o.audioFile}`]),
+      ...(o.recordDir === undefined ? [] : [`snd_path\t\t${o.recordDir}`]),
       `rtp_ports\t\t${base + 3}-${base + BLOCK - 1}`,
       'rtp_timeout\t\t0',
       `module_path\t\t${MODULES}`,
       'module\t\t\tg711.so',
-      'module\t\t\tausine.so',
+      o.audioFile === undefined ? 'module\t\t\tausine.so' : 'module\t\t\taufile.so',
+      ...(o.recordDir === undefined ? [] : ['module\t\t\tsndfile.so']),
       'module_app\t\taccount.so',
       'module_app\t\tmenu.so',
       'module_app\t\tctrl_tcp.so',

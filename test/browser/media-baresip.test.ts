@@ -1,0 +1,119 @@
+// The phone page (Chromium, JsSIP over WSS: ICE + DTLS-SRTP + Opus/G.711) and Debian's baresip
+// (SIP over UDP, plain RTP, G.711 only) calling each other through Parley's media gateway, both
+// directions: the call sets up and audio flows both ways — the browser's inbound-rtp packets and
+// audio energy grow (baresip sends a 440 Hz tone), baresip's RTP statistics count the browser's
+// packets — hold and resume change what flows, and the gateway's ports are closed after BYE.
+// Run by `npm run test:browser`, inside a loopback-only network namespace (support/netns.ts).
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { after, before, describe, it } from 'node:test';
+import { Baresip, skipWithoutBaresip } from '../interop/support/baresip.js';
+import { stopCleanly, type ParleyServer } from '../interop/support/parley.js';
+import { portPool, sliceFirst, PORT_SLICES } from '../interop/support/ports.js';
+import { launchChromium, type TestBrowser } from './support/browser.js';
+import { loopbackOnly } from './support/netns.js';
+import { PhonePage, pollUntil } from './support/phone.js';
+import { startPhoneServer } from './support/phone-server.js';
+
+const pool = portPool(import.meta.url);
+const password = (): string => randomBytes(9).toString('base64url');
+const ALICE = { user: 'alice', password: password() };
+const BOB = { user: 'bob', password: password() };
+/** The media gateway's ports: the last 100 of this file's slice (SIP and baresip take the first ones). */
+const MEDIA = { min: sliceFirst(PORT_SLICES['media-baresip.test.ts']!) + 150, max: sliceFirst(PORT_SLICES['media-baresip.test.ts']!) + 249 };
+
+const where = loopbackOnly();
+const skip = where.run ? skipWithoutBaresip() : where.skip;
+
+/** UDP sockets bound on 127.0.0.1 in the media range (from /proc/net/udp: every process of this namespace; only Parley binds there). */
+async function mediaSocketsOpen(): Promise<number> {
+  const table = await readFile('/proc/net/udp', 'utf8');
+  let n = 0;
+  for (const line of table.split('\n').slice(1)) {
+    const local = line.trim().split(/\s+/)[1];
+    if (local === undefined) continue;
+    const port = parseInt(local.split(':')[1] ?? '', 16);
+    if (port >= MEDIA.min && port <= MEDIA.max) n++;
+  }
+  return n;
+}
+
+describe('the phone page and baresip hear each other through the media gateway', { skip, timeout: 240_000 }, () => {
+  let parley: ParleyServer | undefined;
+  let origin: string;
+  let chromium: TestBrowser | undefined;
+  let bob: Baresip | undefined;
+
+  before(async () => {
+    const started = await startPhoneServer({ pool, subscribers: [ALICE, BOB], config: { media: { ports: MEDIA, address: '127.0.0.1' } } });
+    parley = started.parley;
+    origin = started.origin;
+    bob = await Baresip.start({ pool, account: BOB, registrar: { host: parley.host, port: parley.port, transport: 'udp' } });
+    await bob.registered();
+    chromium = await launchChromium();
+  });
+
+  after(async () => {
+    await chromium?.close();
+    await bob?.stop();
+    await stopCleanly(parley);
+  });
+
+  async function aliceInBrowser(): Promise<PhonePage> {
+    const u = await chromium!.newUser('alice');
+    const alice = new PhonePage('alice', u.page, u.log, () => `--- Parley (last 40 lines):\n${parley?.outputTail(40) ?? ''}`);
+    await alice.open(origin, { username: ALICE.user, password: ALICE.password, autoRegister: true });
+    await alice.waitRegistration('registered', 15_000);
+    return alice;
+  }
+
+  async function audioBothWays(alice: PhonePage, context: () => Promise<string>): Promise<void> {
+    const inbound = await pollUntil(() => alice.rtpCounts(), (c) => c.inbound.audio >= 100, 20_000);
+    assert.ok(inbound.ok, `the browser received ${inbound.value.inbound.audio} audio packets from baresip through Parley\n${await context()}`);
+    const energy = await pollUntil(() => alice.mediaReceived(), (m) => m.audioEnergy > 0.01, 10_000);
+    assert.ok(energy.ok, `the browser's received audio is not silence (energy ${energy.value.audioEnergy}): ${JSON.stringify(await alice.inboundAudio())}\n${await context()}`);
+    const counts = await bob!.rtpFlowing(100, 20_000);
+    assert.ok(counts.rx >= 100, `baresip received the browser's audio: ${JSON.stringify(counts)}`);
+  }
+
+  it('the browser calls baresip (UDP, G.711): the call sets up and audio flows both ways, then the ports close', async () => {
+    const before = await mediaSocketsOpen();
+    const alice = await aliceInBrowser();
+    const from = bob!.events.length;
+    const context = async (): Promise<string> => `${await alice.describe()}\n${bob!.describe()}`;
+    try {
+      await alice.call('bob');
+      await bob!.waitEvent((e) => e.type === 'CALL_INCOMING', 15_000, from);
+      await bob!.command('accept');
+      await alice.waitCall('in-call', 15_000);
+      assert.ok((await mediaSocketsOpen()) > before, 'the gateway holds ports during the call');
+      await audioBothWays(alice, context);
+      await alice.hangup();
+      await alice.waitCall('ended', 10_000);
+      await bob!.waitEvent((e) => e.type === 'CALL_CLOSED', 15_000, from);
+      const closed = await pollUntil(() => mediaSocketsOpen(), (n) => n === before, 10_000);
+      assert.ok(closed.ok, `media ports left open after BYE: ${closed.value - before}\n--- Parley:\n${parley!.outputTail(30)}`);
+    } finally {
+      await alice.page.context().close();
+    }
+  });
+
+  it('baresip calls the browser, which answers from the page: audio flows both ways', async () => {
+    const alice = await aliceInBrowser();
+    const from = bob!.events.length;
+    const context = async (): Promise<string> => `${await alice.describe()}\n${bob!.describe()}`;
+    try {
+      await bob!.command('dial', 'sip:alice@127.0.0.1');
+      await alice.waitCall('incoming', 15_000);
+      await alice.answer();
+      await alice.waitCall('in-call', 15_000);
+      await bob!.waitEvent((e) => e.type === 'CALL_ESTABLISHED', 15_000, from);
+      await audioBothWays(alice, context);
+      await bob!.command('hangup');
+      await alice.waitCall('ended', 15_000);
+    } finally {
+      await alice.page.context().close();
+    }
+  });
+});
