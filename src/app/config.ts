@@ -73,6 +73,13 @@ export interface ParleyConfig {
   readonly phone: { readonly iceServers: readonly IceServerConfig[] };
   readonly routing: { readonly script?: string; readonly watch: boolean; readonly traceCallIdPrefix?: string };
   readonly turn: TurnConfig;
+  readonly media: MediaConfig;
+}
+
+/** The media plane (src/media), on a thread of its own. */
+export interface MediaConfig {
+  /** rtpengine's ng control protocol over UDP (src/media/ng), for Kamailio's rtpengine module and the media benchmark. */
+  readonly control: { readonly listen?: string; readonly allowRemote: boolean };
 }
 
 /** One TURN listener (RFC 8656 §3.1: UDP and TCP 3478, TLS 5349). */
@@ -360,6 +367,20 @@ export const CONFIG_SCHEMA: FieldSchema & { kind: 'object' } = {
         restSecrets: { kind: 'strings', default: [], doc: 'Shared secrets of time-limited REST credentials (username `expiry:user`, password base64(HMAC-SHA1(secret, username)), as coturn\'s `use-auth-secret`); several for rotation (the first signs new credentials, every one is accepted). Empty: Parley makes a secret of its own at the first start and keeps it in `dataDir/turn-rest.secret` (mode 0600), so that the phone page gets TURN credentials with no configuration.' },
         restTtl: { kind: 'integer', min: 60, max: 604800, default: 86400, doc: 'Seconds the REST credentials Parley hands out stay valid.' },
         urls: { kind: 'strings', default: [], doc: 'TURN URLs the phone page gets with its credentials (`POST /phone/turn-credentials`, docs/turn.md), e.g. `[turn:turn.example.net:3478?transport=udp, turns:turn.example.net:5349?transport=tcp]`: the public names and ports when the server is behind NAT or a load balancer. Empty: one URL per TURN listener, named by its address, or by the host the page was loaded from when the listener binds a wildcard address.' },
+      },
+    },
+    media: {
+      kind: 'object',
+      doc: 'The media plane: anchored calls (RTP, SDES-SRTP, WebRTC), on a thread of its own.',
+      fields: {
+        control: {
+          kind: 'object',
+          doc: "rtpengine's ng control protocol (a cookie and a bencoded dictionary over UDP: `ping`, `offer`, `answer`, `delete`), so that Kamailio's rtpengine module or a benchmark drives Parley's media plane as it drives rtpengine.",
+          fields: {
+            listen: { kind: 'string', minLength: 1, doc: 'Address and port of the ng control socket, e.g. `127.0.0.1:2223` or `[::1]:2223` (an IP address, not a name). Unset (the default): no control socket. Whoever can send to it can open media relays through Parley, so only a loopback address is accepted unless `allowRemote` is true.' },
+            allowRemote: { kind: 'boolean', default: false, doc: 'Accept a `listen` address that is not loopback (a private interface shared with the SIP proxy); the ng protocol has no authentication, so firewall it.' },
+          },
+        },
       },
     },
     routing: {
