@@ -10,6 +10,7 @@
 #   STEPS="100 300 600" SECS=20 bench/media/media-bench.sh
 #   PARLEY=1 bench/media/media-bench.sh              # Parley too (parley-serve.sh; needs the media runtime and dist/)
 #   PARLEY=1 ONLY=parley bench/media/media-bench.sh  # Parley alone
+#   CASE=transcode STEPS="5 10 20 40" bench/media/media-bench.sh  # Opus (A) <-> PCMU (B), transcoded by the relay
 #
 # Two cores: the server (every thread of it) on SERVER_CPU (0), the generator on GEN_CPU (1), with
 # taskset. Loopback only. Ports: ng on NG_PORT (2223; NG_PORT+1 for Parley), relay ports
@@ -24,7 +25,7 @@ ROOT="$(cd "$HERE/../.." && pwd)"
 if [ "$QUICK" = 1 ]; then : "${STEPS:=50 200}" "${SECS:=3}" "${WARMUP:=1}"; fi
 : "${STEPS:=50 100 200 400 800 1600}" "${SECS:=10}" "${WARMUP:=2}" "${MAX_LOSS:=1}" "${MAX_CALLS:=4000}"
 : "${NG_PORT:=2223}" "${PORT_MIN:=40000}" "${PORT_MAX:=59999}" "${SERVER_CPU:=0}" "${GEN_CPU:=1}"
-: "${PARLEY:=0}" "${ONLY:=}" "${RTPENGINE_THREADS:=}"
+: "${PARLEY:=0}" "${ONLY:=}" "${RTPENGINE_THREADS:=}" "${CASE:=rtp}"
 : "${OUT:=/tmp/parley-media-bench/run-$(date +%Y%m%d-%H%M%S)}"
 NODE="$ROOT/node_modules/.bin/node"
 for cmd in rtpengine taskset timeout ss; do
@@ -78,7 +79,7 @@ SERVERS="rtpengine"
 [ -n "$ONLY" ] && SERVERS="$ONLY"
 steps_csv=$(echo "$STEPS" | tr ' ' ',')
 {
-  echo "media-bench $(date -u +%FT%TZ), $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo '?'): steps $STEPS, ${SECS}-s steps, warm-up ${WARMUP} s, server on CPU $SERVER_CPU, generator on CPU $GEN_CPU"
+  echo "media-bench $(date -u +%FT%TZ), $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo '?'): case $CASE, steps $STEPS, ${SECS}-s steps, warm-up ${WARMUP} s, server on CPU $SERVER_CPU, generator on CPU $GEN_CPU"
   echo "load: $(cut -d' ' -f1-3 /proc/loadavg) (1/5/15 min) before the run"
 } | tee "$OUT/summary.txt"
 for server in $SERVERS; do
@@ -92,12 +93,12 @@ for server in $SERVERS; do
   n_steps=$(echo "$STEPS" | wc -w)
   limit=$(( n_steps * (SECS + WARMUP + 30) + 60 ))
   timeout "$limit" taskset -c "$GEN_CPU" "$NODE" --import tsx "$HERE/media-load.ts" --ng "127.0.0.1:$port" --pid "$pid" --label "$server" \
-    --steps "$steps_csv" --secs "$SECS" --warmup "$WARMUP" --max-loss "$MAX_LOSS" --max-calls "$MAX_CALLS" --max-run "$limit" \
-    --json "$OUT/$server.json" 2>&1 | tee -a "$OUT/summary.txt" || echo "media-bench: the $server run failed (see above)" | tee -a "$OUT/summary.txt"
+    --case "$CASE" --steps "$steps_csv" --secs "$SECS" --warmup "$WARMUP" --max-loss "$MAX_LOSS" --max-calls "$MAX_CALLS" --max-run "$limit" \
+    --json "$OUT/$server-$CASE.json" 2>&1 | tee -a "$OUT/summary.txt" || echo "media-bench: the $server run failed (see above)" | tee -a "$OUT/summary.txt"
   kill "$pid" 2>/dev/null || true
   for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
 done
-if [ -f "$OUT/rtpengine.json" ] && [ -f "$OUT/parley.json" ]; then
-  "$NODE" --import tsx "$HERE/media-load.ts" --compare "$OUT/rtpengine.json" "$OUT/parley.json" | tee -a "$OUT/summary.txt"
+if [ -f "$OUT/rtpengine-$CASE.json" ] && [ -f "$OUT/parley-$CASE.json" ]; then
+  "$NODE" --import tsx "$HERE/media-load.ts" --compare "$OUT/rtpengine-$CASE.json" "$OUT/parley-$CASE.json" | tee -a "$OUT/summary.txt"
 fi
 echo "media-bench: logs and summary in $OUT"

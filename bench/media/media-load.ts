@@ -20,6 +20,7 @@
 import { createSocket, type Socket } from 'node:dgram';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import OpusScript from 'opusscript';
 import { decodeBencode, encodeBencode, type BencodeDict, type BencodeValue } from '../../src/media/ng/bencode.js';
 
 const { values: opts, positionals } = parseArgs({
@@ -36,6 +37,7 @@ const { values: opts, positionals } = parseArgs({
     'max-run': { type: 'string', default: '900' },
     sockets: { type: 'string', default: '32' },
     'transport-protocol': { type: 'string' },
+    case: { type: 'string', default: 'rtp' },
     json: { type: 'string' },
     compare: { type: 'boolean', default: false },
     help: { type: 'boolean', default: false },
@@ -45,6 +47,7 @@ const { values: opts, positionals } = parseArgs({
 if (opts.help) {
   console.log(`media-load.ts [--ng HOST:PORT] [--pid PID] [--label NAME] [--steps 50,100,...] [--secs S] [--warmup S]
   [--max-loss PCT] [--max-calls N] [--max-run S] [--sockets N] [--transport-protocol P] [--json FILE]
+  [--case rtp|transcode]   transcode: A offers Opus only (ng codec transcode PCMU), B answers PCMU only
 media-load.ts --compare BASE.json OTHER.json   ratios OTHER / BASE (capacity, CPU per packet)`);
   process.exit(0);
 }
@@ -70,6 +73,7 @@ interface StepResult {
 
 interface RunResult {
   label: string;
+  case: string;
   ng: string;
   baselineLatencyP50Ms: number;
   steps: StepResult[];
@@ -92,6 +96,10 @@ const maxLoss = Number(opts['max-loss']);
 const maxCalls = Number(opts['max-calls']);
 const runDeadline = performance.now() + Number(opts['max-run']) * 1000;
 const socketsPerSide = Number(opts.sockets);
+if (opts.case !== 'rtp' && opts.case !== 'transcode') throw new Error(`--case ${opts.case}: rtp or transcode`);
+/** Opus <-> PCMU: the payload marker does not survive a transcoder, so each call has its own sockets and is known by them. */
+const transcode = opts.case === 'transcode';
+const OPUS_PT = 111;
 const LOOPBACK = '127.0.0.1';
 
 const PTIME_MS = 20;
@@ -173,6 +181,55 @@ function sdpAudio(sdp: string): { address: string; port: number } | undefined {
   }
   return port === undefined || address === undefined || !Number.isInteger(port) ? undefined : { address, port };
 }
+
+/** A's offer in the transcoding case: Opus only. */
+function opusSdp(port: number, session: number): string {
+  return [
+    'v=0',
+    `o=bench ${session} 1 IN IP4 ${LOOPBACK}`,
+    's=media-load',
+    `c=IN IP4 ${LOOPBACK}`,
+    't=0 0',
+    `m=audio ${port} RTP/AVP ${OPUS_PT}`,
+    `a=rtpmap:${OPUS_PT} opus/48000/2`,
+    `a=fmtp:${OPUS_PT} minptime=10;useinbandfec=1`,
+    'a=ptime:20',
+    'a=sendrecv',
+    '',
+  ].join('\r\n');
+}
+
+/** G.711 mu-law of a 16-bit sample (ITU-T G.711: bias 0x84, segment and mantissa, inverted). */
+function linearToUlaw(sample: number): number {
+  const sign = sample < 0 ? 0x80 : 0;
+  let x = Math.min(32635, Math.abs(sample)) + 0x84;
+  let exponent = 7;
+  for (let mask = 0x4000; (x & mask) === 0 && exponent > 0; mask >>= 1) exponent--;
+  const mantissa = (x >> (exponent + 3)) & 0x0f;
+  return ~(sign | (exponent << 4) | mantissa) & 0xff;
+}
+
+/**
+ * One second of a 440 Hz tone at -12 dBFS as 50 payloads of 20 ms: Opus (48 kHz, mono, encoded
+ * once here with opusscript) for A, PCMU for B. Sent in a loop; a transcoder then decodes and
+ * encodes real audio, not silence.
+ */
+function tonePayloads(): { opus: Buffer[]; pcmu: Buffer[] } {
+  const encoder = new OpusScript(48000, 1, OpusScript.Application.VOIP);
+  const opus: Buffer[] = [];
+  const pcmu: Buffer[] = [];
+  for (let f = 0; f < 50; f++) {
+    const pcm48 = Buffer.alloc(960 * 2);
+    for (let i = 0; i < 960; i++) pcm48.writeInt16LE(Math.round(8192 * Math.sin((2 * Math.PI * 440 * (f * 960 + i)) / 48000)), i * 2);
+    opus.push(Buffer.from(encoder.encode(pcm48, 960)));
+    const u = Buffer.alloc(160);
+    for (let i = 0; i < 160; i++) u[i] = linearToUlaw(Math.round(8192 * Math.sin((2 * Math.PI * 440 * (f * 160 + i)) / 8000)));
+    pcmu.push(u);
+  }
+  encoder.delete();
+  return { opus, pcmu };
+}
+const tones = transcode ? tonePayloads() : undefined;
 
 function offerSdp(port: number, session: number): string {
   return [
@@ -276,7 +333,7 @@ async function baselineLatency(): Promise<number> {
 }
 
 async function runStep(ng: NgClient, n: number, runTag: string): Promise<StepResult> {
-  const sideCount = Math.min(n, socketsPerSide);
+  const sideCount = transcode ? n : Math.min(n, socketsPerSide);
   const sideA = await bindSockets(sideCount);
   const sideB = await bindSockets(sideCount);
   const calls: Call[] = [];
@@ -290,8 +347,9 @@ async function runStep(ng: NgClient, n: number, runTag: string): Promise<StepRes
       const c = calls[next++]!;
       const offerBody: Record<string, BencodeValue> = {
         command: 'offer', 'call-id': c.callId, 'from-tag': `a${c.index}`, 'via-branch': `z9hG4bK${c.index}`,
-        sdp: offerSdp(sideA[c.index % sideCount]!.address().port, c.index), replace: ['origin', 'session-connection'],
+        sdp: (transcode ? opusSdp : offerSdp)(sideA[c.index % sideCount]!.address().port, c.index), replace: ['origin', 'session-connection'],
       };
+      if (transcode) offerBody['codec'] = { transcode: ['PCMU'] };
       if (opts['transport-protocol']) offerBody['transport-protocol'] = opts['transport-protocol'];
       const offer = await ng.command(offerBody);
       const toB = offer?.['result'] === 'ok' && typeof offer['sdp'] === 'string' ? sdpAudio(offer['sdp']) : undefined;
@@ -357,11 +415,62 @@ async function runStep(ng: NgClient, n: number, runTag: string): Promise<StepRes
       if (latCount < latencies.length) latencies[latCount++] = now - sendTime;
     }
   };
-  for (const s of sideA) s.on('message', onMessage(0));
-  for (const s of sideB) s.on('message', onMessage(1));
+  // the transcoding case: the stream is known by its socket; every packet counts from the start
+  // of sending (the window's classification needs the send time in the payload); jitter from the
+  // relay's own timestamps (RFC 3550 A.8 as a receiver computes it), no latency
+  let sentAll = 0;
+  let receivedAll = 0;
+  const onTranscoded = (call: number, side: 0 | 1) => (m: Buffer) => {
+    const now = performance.now();
+    if (m.length < RTP_HEADER) return;
+    const dir = side === 1 ? 0 : 1;
+    const pt = m[1]! & 0x7f;
+    if (pt !== (dir === 0 ? 0 : OPUS_PT)) {
+      misrouted++;
+      return;
+    }
+    const k = call * 2 + dir;
+    receivedAll++;
+    streams.received[k]!++;
+    const rate = dir === 0 ? 8 : 48; // units per ms
+    const transit = now * rate - m.readUInt32BE(4);
+    const last = streams.lastTransit[k]!;
+    if (!Number.isNaN(last)) {
+      let d = transit - last;
+      if (d < 0) d = -d;
+      streams.jitter[k]! += (d / rate - streams.jitter[k]!) / 16;
+    }
+    streams.lastTransit[k] = transit;
+  };
+  if (transcode) {
+    sideA.forEach((s, i) => s.on('message', onTranscoded(i, 0)));
+    sideB.forEach((s, i) => s.on('message', onTranscoded(i, 1)));
+  } else {
+    for (const s of sideA) s.on('message', onMessage(0));
+    for (const s of sideB) s.on('message', onMessage(1));
+  }
 
   // send: tick every 2 ms, each tick sends for the calls of its slot (call index mod SLOTS), both directions
+  const sendTone = (c: Call, dir: 0 | 1, now: number) => {
+    const k = c.index * 2 + dir;
+    const frame = streams.seq[k]! % 50;
+    const payload = dir === 0 ? tones!.opus[frame]! : tones!.pcmu[frame]!;
+    const buf = Buffer.allocUnsafe(RTP_HEADER + payload.length);
+    buf[0] = 0x80;
+    buf[1] = dir === 0 ? OPUS_PT : 0;
+    buf.writeUInt16BE(streams.seq[k]! & 0xffff, 2);
+    buf.writeUInt32BE(streams.ts[k]!, 4);
+    buf.writeUInt32BE(streams.ssrc[k]!, 8);
+    payload.copy(buf, RTP_HEADER);
+    streams.seq[k] = (streams.seq[k]! + 1) >>> 0;
+    streams.ts[k] = (streams.ts[k]! + (dir === 0 ? 960 : 160)) >>> 0;
+    const to = dir === 0 ? c.toRelayFromA! : c.toRelayFromB!;
+    (dir === 0 ? sideA : sideB)[c.index]!.send(buf, to.port, to.address);
+    sentAll++;
+    if (now >= windowStart && now < windowEnd) sentInWindow++;
+  };
   const send = (c: Call, dir: 0 | 1, now: number) => {
+    if (transcode) return sendTone(c, dir, now);
     const k = c.index * 2 + dir;
     const buf = Buffer.allocUnsafe(PACKET);
     buf[0] = 0x80; // V=2
@@ -450,7 +559,8 @@ async function runStep(ng: NgClient, n: number, runTag: string): Promise<StepRes
   const jit: number[] = [];
   for (const c of live) for (const d of [0, 1]) if (streams.received[c.index * 2 + d]! > 1) jit.push(streams.jitter[c.index * 2 + d]!);
   const offeredPps = live.length * 2 * (1000 / PTIME_MS);
-  const lossPct = sentInWindow > 0 ? (100 * (sentInWindow - receivedInWindow)) / sentInWindow : 100;
+  if (transcode) receivedInWindow = sentAll > 0 ? Math.round((receivedAll * sentInWindow) / sentAll) : 0; // the window's share of what arrived
+  const lossPct = transcode ? (sentAll > 0 ? (100 * (sentAll - receivedAll)) / sentAll : 100) : sentInWindow > 0 ? (100 * (sentInWindow - receivedInWindow)) / sentInWindow : 100;
   const serverCpuS = serverPid !== undefined ? (cpu1 - cpu0) / CLK_TCK : NaN;
   const genCpuS = (gen1.user - gen0.user + gen1.system - gen0.system) / 1e6;
   const sentPps = sentInWindow / secs;
@@ -488,8 +598,8 @@ async function main(): Promise<void> {
   const pong = await ng.command({ command: 'ping' });
   if (pong?.['result'] !== 'pong') throw new Error(`no pong from ${opts.ng}`);
   const baseline = await baselineLatency();
-  const run: RunResult = { label: opts.label!, ng: opts.ng!, baselineLatencyP50Ms: baseline, steps: [], capacity: 0, stopReason: 'all steps passed' };
-  console.log(`${run.label}: ng ${opts.ng}, ${secs}-s steps after ${warmupS} s of warm-up, PCMU 20 ms both ways; generator's own path p50 ${f(baseline, 3)} ms`);
+  const run: RunResult = { label: opts.label!, case: opts.case!, ng: opts.ng!, baselineLatencyP50Ms: baseline, steps: [], capacity: 0, stopReason: 'all steps passed' };
+  console.log(`${run.label}: ng ${opts.ng}, ${secs}-s steps after ${warmupS} s of warm-up, ${transcode ? 'Opus (A) <-> PCMU (B), transcoded' : 'PCMU'} 20 ms both ways; generator's own path p50 ${f(baseline, 3)} ms`);
   console.log('  calls  offered/s    sent/s relayed/s  loss%  lat_p50 lat_p99  jit_mean jit_max  srv_cpu%  cpu/call  cpu/pkt  gen_cpu%  note');
   console.log('                                                   (ms)    (ms)      (ms)    (ms)           (ms/s)     (us)');
   const runTag = `${process.pid}-${Date.now() % 1_000_000}`;
