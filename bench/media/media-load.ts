@@ -374,6 +374,7 @@ async function runStep(ng: NgClient, n: number, runTag: string): Promise<StepRes
   };
   await Promise.all(Array.from({ length: 32 }, worker));
   const live = calls.filter((c) => c.toRelayFromA && c.toRelayFromB);
+  setupFailures = n - live.length; // refused, unanswered, or not tried before --max-run
 
   const streams = new Streams(n);
   const latencies = new Float64Array(Math.ceil(n * 2 * (1000 / PTIME_MS) * (secs + 1)) + 1024);
