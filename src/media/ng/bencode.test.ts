@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { prng } from '../../../test/support/prng.js';
 import { decodeBencode, encodeBencode, type BencodeValue } from './bencode.js';
 
 const dec = (text: string, maxDepth?: number) => decodeBencode(Buffer.from(text, 'utf8'), maxDepth === undefined ? {} : { maxDepth });
@@ -93,5 +94,21 @@ describe('bencode (BEP 3)', () => {
   it('refuses to encode what has no encoding', () => {
     assert.throws(() => encodeBencode(1.5), /not a safe integer/);
     assert.throws(() => encodeBencode(true as unknown as BencodeValue), /boolean has no encoding/);
+  });
+
+  it('never throws on mutated and truncated messages (seeded)', () => {
+    const seed = 0x6e67;
+    const random = prng(seed);
+    const base = encodeBencode({ command: 'offer', 'call-id': 'abc', flags: ['a', 'b'], n: 12, sdp: 'v=0\r\nm=audio 4000 RTP/AVP 0\r\n', d: { x: [1, [2, { y: 'z' }]] } });
+    const alphabet = Buffer.from('0123456789ilde:-x ', 'latin1');
+    let decoded = 0;
+    for (let i = 0; i < 5000; i++) {
+      const bytes = Buffer.from(base.subarray(0, Math.floor(random() * (base.length + 1))));
+      for (let m = Math.floor(random() * 4); m > 0 && bytes.length > 0; m--) bytes[Math.floor(random() * bytes.length)] = alphabet[Math.floor(random() * alphabet.length)]!;
+      const r = decodeBencode(bytes); // a throw fails the test, with the seed in its name
+      if (r.ok) decoded++;
+      else assert.ok(r.error.offset >= 0 && r.error.offset <= bytes.length, `seed ${seed}, case ${i}: offset in range`);
+    }
+    assert.ok(decoded > 0, 'some mutations still decode');
   });
 });
