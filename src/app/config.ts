@@ -87,6 +87,8 @@ export interface MediaConfig {
   readonly ports: { readonly min: number; readonly max: number };
   readonly timeout: number;
   readonly maxSessions: number;
+  /** rtpengine's ng control protocol over UDP (src/media/ng), for Kamailio's rtpengine module and the media benchmark. */
+  readonly control: { readonly listen?: string; readonly allowRemote: boolean };
 }
 
 /** One TURN listener (RFC 8656 §3.1: UDP and TCP 3478, TLS 5349). */
@@ -394,6 +396,14 @@ export const CONFIG_SCHEMA: FieldSchema & { kind: 'object' } = {
         },
         timeout: { kind: 'integer', min: 1, max: 86400, default: 60, doc: 'Seconds without a packet from either side (and without signaling) after which an anchored call\'s media session is deleted and its ports freed; also the longest wait for an answer after an offer.' },
         maxSessions: { kind: 'integer', min: 1, max: 1000000, default: 2000, doc: 'Most anchored calls at once; one more offer is answered `503` with `Warning: 399 "too many media sessions"`.' },
+        control: {
+          kind: 'object',
+          doc: "rtpengine's ng control protocol (a cookie and a bencoded dictionary over UDP: `ping`, `offer`, `answer`, `delete`), so that Kamailio's rtpengine module or a benchmark drives Parley's media plane as it drives rtpengine.",
+          fields: {
+            listen: { kind: 'string', minLength: 1, doc: 'Address and port of the ng control socket, e.g. `127.0.0.1:2223` or `[::1]:2223` (an IP address, not a name). Unset (the default): no control socket. Whoever can send to it can open media relays through Parley, so only a loopback address is accepted unless `allowRemote` is true.' },
+            allowRemote: { kind: 'boolean', default: false, doc: 'Accept a `listen` address that is not loopback (a private interface shared with the SIP proxy); the ng protocol has no authentication, so firewall it.' },
+          },
+        },
       },
     },
     routing: {

@@ -136,6 +136,7 @@ export async function startMediaThread(o: StartMediaOptions): Promise<MediaThrea
   });
   if (outcome.k !== 'ready') {
     await worker.terminate();
+    if (outcome.k === 'failed' && outcome.code === 'ng') throw new StartError(o.locate(['media', 'control', 'listen']), outcome.error);
     const why = outcome.k === 'failed' ? outcome.error : outcome.k === 'error' ? outcome.error.message : outcome.k === 'exit' ? `exited with code ${outcome.code}` : 'it answered out of turn';
     throw new StartError(o.locate(config.media.address === undefined ? ['media'] : ['media', 'address']), `the media thread did not start: ${why}`);
   }

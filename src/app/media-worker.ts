@@ -10,6 +10,8 @@ import { loadOrCreateCertificate } from '../media/certificate.js';
 import { createDtmfMapper, createTranscoder } from '../media/codecs/index.js';
 import { legFactory } from '../media/leg-factory.js';
 import { MediaSessions } from '../media/media-sessions.js';
+import { NgControlStartError, startNgControl } from '../media/ng/start-ng-control.js';
+import type { NgControlServer } from '../media/ng/ng-server.js';
 import { PortPool } from '../media/port-pool.js';
 import { sdpFunctions } from '../media/sdp-wiring.js';
 import type { SdpFunctions } from '../media/sdp-functions.js';
@@ -78,6 +80,20 @@ async function main(port: MessagePort, data: MediaWorkerData): Promise<void> {
     codecs: { createTranscoder: (from, to) => createTranscoder(from, to), createDtmfMapper },
     log,
   });
+  // rtpengine's ng protocol on a UDP socket, when configured (Kamailio's rtpengine module, bench/media)
+  let ng: NgControlServer | undefined;
+  const { listen, allowRemote } = config.media.control;
+  if (listen !== undefined) {
+    try {
+      ng = await startNgControl(sessions, { listen, allowRemote, log: log.child({ component: 'ng' }) });
+    } catch (e) {
+      sessions.close();
+      const error = e instanceof NgControlStartError ? e.detail : e instanceof Error ? e.message : String(e);
+      port.postMessage({ k: 'failed', error, ...(e instanceof NgControlStartError ? { code: 'ng' } : {}) } satisfies FromMediaWorker);
+      return;
+    }
+    log.info({ listen }, 'ng control protocol listening');
+  }
   sessions.startTimer();
   const clients: MessagePort[] = [];
   const statsTimer = setInterval(() => {
@@ -92,6 +108,7 @@ async function main(port: MessagePort, data: MediaWorkerData): Promise<void> {
       port.postMessage({ k: 'stats', id: m.id, sessions: sessions.size, sockets: sessions.sockets, timedOut: sessions.timedOut } satisfies FromMediaWorker);
     } else if (m.k === 'stop') {
       clearInterval(statsTimer);
+      ng?.close();
       sessions.close();
       for (const c of clients) c.close();
       port.close();

@@ -49,7 +49,7 @@ describe('the phone page and baresip hear each other through the media gateway',
     const started = await startPhoneServer({ pool, subscribers: [ALICE, BOB], config: { media: { ports: MEDIA, address: '127.0.0.1' } } });
     parley = started.parley;
     origin = started.origin;
-    bob = await Baresip.start({ pool, account: BOB, registrar: { host: parley.host, port: parley.port, transport: 'udp' } });
+    bob = await Baresip.start({ pool, account: BOB, registrar: { host: parley.host, port: parley.portFor('udp'), transport: 'udp' } });
     await bob.registered();
     chromium = await launchChromium();
   });
