@@ -291,6 +291,7 @@ export class MediaSessions implements MediaControl {
       codecs,
       ...(ptime === undefined ? {} : { ptime }),
       ...end.secrets,
+      ...(end.secrets.dtls === undefined ? {} : { dtls: { ...end.secrets.dtls, setup: dtlsSetup(shape.kind, end.secrets.dtls.setup) } }),
       ssrc: end.ssrc,
     };
     const origin = (version: number) => ({ username: 'parley', sessionId: end.originId, version, address: this.options.advertise, family: pool.family });
@@ -414,3 +415,15 @@ function newSessionId(): string {
 }
 
 export type { AnchorMode };
+
+/**
+ * a=setup in what Parley writes to a browser (RFC 8842 §5.5, RFC 5763 §5): every offer, the
+ * first and each re-offer, says `actpass` (Chromium refuses any other value in an offer: "Offerer
+ * must use actpass value for setup attribute"); an answer keeps the role Parley took: the one it
+ * chose answering the browser's first offer, or `passive` after an offer of its own (the
+ * browser answers `active` to an actpass offer), so that the DTLS association stays as it is.
+ */
+export function dtlsSetup(kind: 'offer' | 'answer', chosen: 'active' | 'passive' | 'actpass'): 'active' | 'passive' | 'actpass' {
+  if (kind === 'offer') return 'actpass';
+  return chosen === 'actpass' ? 'passive' : chosen;
+}
