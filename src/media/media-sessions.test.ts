@@ -284,6 +284,14 @@ describe('MediaSessions', () => {
       sdpOf(await m.offer(offer('call-dtls', reoffered, { branch: 'z9hG4bK-a2', mode: 'dialog' })));
       const answerToBrowser = sdpOf(await m.answer({ callId: 'call-dtls', fromTag: 'a-tag', toTag: 'b-tag', branch: 'z9hG4bK-a2', sdp: phoneSdp('127.0.0.1', phone.port), source: SOURCE }));
       assert.equal(setupOf(answerToBrowser), 'a=setup:passive', answerToBrowser);
+      const ufragOf = (sdp: string): string | undefined => sdp.split('\r\n').find((l) => l.startsWith('a=ice-ufrag:'));
+      assert.equal(ufragOf(answerToBrowser), ufragOf(toBrowser), 'a re-offer without an ICE restart keeps Parley\'s credentials');
+      // an ICE restart (RFC 8445 §9): the browser's new ufrag gets new credentials of Parley's in the answer
+      const browserUfrag = ufragOf(browserOffer)!;
+      const restarted = reoffered.replace(/o=(\S+ \S+) (\d+)/, (_x, p: string, v: string) => `o=${p} ${Number(v) + 1}`).replaceAll(browserUfrag, 'a=ice-ufrag:rEsT');
+      sdpOf(await m.offer(offer('call-dtls', restarted, { branch: 'z9hG4bK-a3', mode: 'dialog' })));
+      const afterRestart = sdpOf(await m.answer({ callId: 'call-dtls', fromTag: 'a-tag', toTag: 'b-tag', branch: 'z9hG4bK-a3', sdp: phoneSdp('127.0.0.1', phone.port), source: SOURCE }));
+      assert.notEqual(ufragOf(afterRestart), ufragOf(toBrowser), `new ICE credentials after a restart:\n${afterRestart}`);
     } finally {
       m.close();
     }
