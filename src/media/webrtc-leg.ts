@@ -48,6 +48,8 @@ export interface WebRtcLeg extends Leg {
    */
   update(remote: RemoteSide, ice?: IceCredentials): void;
   readonly dtlsState: DtlsState;
+  /** The last DTLS record the DTLS library could not read: dropped, the association goes on (RFC 6347 §4.1.2.7). */
+  readonly lastDtlsError: string | undefined;
   /** Where media goes (the nominated pair's remote address). */
   readonly selected: TransportAddress | undefined;
 }
@@ -105,6 +107,8 @@ class WebRtcLegImpl implements WebRtcLeg {
   private bytesIn = 0;
   private bytesOut = 0;
   private dropped = 0;
+  /** The last DTLS record werift could not read (for the log and tests); the association goes on. */
+  lastDtlsError: string | undefined;
 
   constructor(options: WebRtcLegOptions) {
     this.socket = options.socket;
@@ -210,7 +214,14 @@ class WebRtcLegImpl implements WebRtcLeg {
           return;
         }
         this.dtlsPeer = source;
-        this.dtls.transport.onData(msg, [rinfo.address, rinfo.port]);
+        try {
+          this.dtls.transport.onData(msg, [rinfo.address, rinfo.port]);
+        } catch {
+          // werift reads records without bounds checks and throws on a short one (a RangeError
+          // from readUInt16BE): a datagram it cannot read is dropped, as RFC 6347 §4.1.2.7 says
+          // of invalid records ("silently discarded"), and the leg goes on
+          this.dropped++;
+        }
         return;
       }
       case 'rtp': {
@@ -269,9 +280,14 @@ class WebRtcLegImpl implements WebRtcLeg {
       if (this.dtls !== current || this.closed) return;
       this.connected(current.socket);
     });
+    // RFC 6347 §4.1.2.7: "invalid records SHOULD be silently discarded, thus preserving the
+    // association". werift reports a record it cannot read (a short or lying one) as an error:
+    // counted and dropped, so that a broken datagram does not end the call's media. A handshake
+    // that never completes leaves the leg not ready, and the session ends by media.timeout.
     socket.onError.subscribe((error) => {
       if (this.dtls !== current || this.closed) return;
-      this.fail(`DTLS failed: ${error instanceof Error ? error.message : String(error)}`);
+      this.dropped++;
+      this.lastDtlsError = error instanceof Error ? error.message : String(error);
     });
     if (role === 'client') {
       // the client starts once a pair is nominated (before, it has nowhere to send); connect()
