@@ -4,7 +4,7 @@ import { after, before, beforeEach, describe, it } from 'node:test';
 import type { MediaAnswerRequest, MediaControl, MediaDeleteRequest, MediaOfferRequest, MediaResult } from '../../lib/media-control.js';
 import { FakeClock } from '../../../test/support/fake-clock.js';
 import { decodeBencode, encodeBencode, type BencodeDict, type BencodeValue } from './bencode.js';
-import { NgControlServer, profileOf } from './ng-server.js';
+import { describeCommand, NgControlServer, profileOf } from './ng-server.js';
 import { NgControlStartError, parseNgListen, startNgControl } from './start-ng-control.js';
 
 /** A MediaControl that records its requests and answers what the test sets. */
@@ -269,5 +269,23 @@ describe('media.control.listen', () => {
     } finally {
       await first.close();
     }
+  });
+});
+
+describe('describeCommand', () => {
+  it("names the command and its keys as Kamailio's rtpengine module sends them, the SDP by its length only", () => {
+    // an offer as Kamailio 5.6's rtpengine module sent it (media-ng.test.ts)
+    const sdp = 'v=0\r\no=- 1 1 IN IP4 192.0.2.7\r\n';
+    const d = describeCommand({
+      command: 'offer', 'call-id': '1-26144@127.0.0.1', 'from-tag': '26144C1', sdp, ICE: 'remove', flags: ['trust-address'],
+      replace: ['origin', 'session-connection'], 'transport-protocol': 'RTP/AVP', 'rtcp-mux': ['demux'], 'received-from': ['IP4', '127.0.0.1'], supports: ['load limit'],
+    });
+    assert.equal(d['command'], 'offer');
+    const keys = d['keys'] as Record<string, unknown>;
+    assert.equal(keys['sdp'], `${sdp.length} bytes`);
+    assert.ok(!JSON.stringify(d).includes('192.0.2.7'), 'the SDP is not logged');
+    assert.deepEqual(keys['flags'], ['trust-address']);
+    assert.equal(keys['transport-protocol'], 'RTP/AVP');
+    assert.equal(keys['call-id'], '1-26144@127.0.0.1');
   });
 });

@@ -130,6 +130,7 @@ export class NgControlServer {
     this.replies.set(key, entry);
     if (this.replies.size > this.maxCachedReplies) this.replies.delete(this.replies.keys().next().value!);
     this.counts.commands++;
+    this.log.debug({ from: `${rinfo.address}:${rinfo.port}`, ...describeCommand(decoded.value) }, 'ng: command');
     void this.command(decoded.value, rinfo).then(
       (reply) => this.finish(entry, cookie, reply, rinfo),
       (e: unknown) => this.finish(entry, cookie, { result: 'error', 'error-reason': `internal error: ${(e as Error)?.message ?? String(e)}` }, rinfo),
@@ -217,6 +218,20 @@ export class NgControlServer {
     await this.control.delete(branch === undefined || branch === '' ? { callId, reason: 'ng delete' } : { callId, branch, reason: 'ng delete' });
     return { result: 'ok' };
   }
+}
+
+/**
+ * What a command asks, for the debug log: its name, the keys it carries and their short values
+ * (flags and the like), never the SDP, whose addresses and keys are the call's.
+ */
+export function describeCommand(req: BencodeDict): Record<string, unknown> {
+  const keys: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(req)) {
+    if (key === 'sdp') keys[key] = typeof value === 'string' ? `${value.length} bytes` : typeof value;
+    else if (typeof value === 'string') keys[key] = value.length > 80 ? `${value.slice(0, 80)}…` : value;
+    else keys[key] = value;
+  }
+  return { command: typeof req['command'] === 'string' ? req['command'] : undefined, keys };
 }
 
 function isDict(v: BencodeValue): v is BencodeDict {
