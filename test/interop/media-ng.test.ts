@@ -11,12 +11,11 @@ import { randomBytes } from 'node:crypto';
 import { readdirSync, readlinkSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { RtpPeer, until } from '../support/rtp-peer.js';
 import { describeCall } from './support/calls.js';
-import { KamailioServer, kamailioMissing } from './support/kamailio.js';
+import { KAMAILIO_RTPENGINE_CFG, KamailioServer, kamailioMissing } from './support/kamailio.js';
 import { ParleyServer, stopCleanly } from './support/parley.js';
 import { portPool, sliceFirst, PORT_SLICES } from './support/ports.js';
 import { register } from './support/registration.js';
@@ -27,8 +26,6 @@ const pool = portPool(import.meta.url);
 const SLICE = sliceFirst(PORT_SLICES['media-ng.test.ts']!);
 /** Parley's media ports: the top 50 of this file's slice (35: 22000-22249); the pool hands out its bottom. */
 const MEDIA_PORTS = { min: SLICE + 200, max: SLICE + 249 };
-/** Kamailio's configuration with the rtpengine module. */
-export const KAMAILIO_RTPENGINE_CFG = resolve(fileURLToPath(import.meta.url), '../support/kamailio-rtpengine.cfg');
 /** Every user's password in that configuration (AUTH_PASSWORD). */
 const PASSWORD = randomBytes(9).toString('base64url');
 const ALICE = { user: 'alice', password: PASSWORD };

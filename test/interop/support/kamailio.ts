@@ -20,6 +20,9 @@ export const KAMAILIO_PASSWORD = 'benchpass';
 
 export const KAMAILIO_CFG = process.env.KAMAILIO_CFG ?? resolve(REPO_ROOT, '../shared/bench/kamailio/kamailio.cfg');
 
+/** The media suites' configuration (this folder's kamailio-rtpengine.cfg): registrar, proxy, WebSocket, the rtpengine module. */
+export const KAMAILIO_RTPENGINE_CFG = resolve(REPO_ROOT, 'test/interop/support/kamailio-rtpengine.cfg');
+
 /** Why Kamailio cannot run here (binary, WebSocket module or configuration missing), or undefined. */
 export function kamailioMissing(config = KAMAILIO_CFG): string | undefined {
   const v = spawnSync('kamailio', ['-v'], { encoding: 'utf8', timeout: 5000 });
