@@ -7,6 +7,11 @@
  * it describes are the ones the other side sees. Across a transcoder it does not pass (its SSRCs
  * and timestamps are not those of the packets the other side gets): Parley sends none itself yet.
  *
+ * SSRC: towards a side Parley announced its own SSRC to (a=ssrc towards a browser), every RTP
+ * packet carries that SSRC, and so does the sender SSRC of each RTCP sender report: Chromium
+ * plays only the SSRC it was told of (a packet of another SSRC gets an unsignaled receive stream
+ * that it decodes but never plays: counted in getStats, silent).
+ *
  * Directions come from each side's SDP (RFC 3264 §6.1): nothing is sent to a side that said it
  * does not receive (sendonly, inactive; c=0.0.0.0 reads as sendonly), and what a side sends goes
  * through whatever it said, RTCP always (RFC 3264 §5.1: RTCP is sent even when inactive).
@@ -46,12 +51,41 @@ export function receives(d: Direction): boolean {
 
 /** One direction of the bridge: from one leg's packets to what the other leg sends. */
 interface Way {
-  readonly to: Leg;
+  readonly to: Sender;
   /** Does the receiving side take media now (its SDP's direction)? */
   open: boolean;
   readonly rtp: (packet: Buffer) => void;
   readonly rtcp: boolean;
   readonly transcoder: Transcoder | undefined;
+}
+
+/** What a way sends through: a leg, or a leg behind an SSRC rewrite. */
+interface Sender {
+  sendRtp(packet: Buffer): void;
+  sendRtcp(packet: Buffer): void;
+}
+
+/**
+ * `leg`, or `leg` with `ssrc` written into each RTP packet (bytes 8-11, RFC 3550 §5.1) and into
+ * the sender SSRC of each sender report of a compound RTCP packet (RFC 3550 §6.4.1). The packets
+ * are the bridge's own buffers (a datagram, a decryption, a transcoder's output): rewritten in place.
+ */
+function withSsrc(leg: Leg, ssrc: number | undefined): Sender {
+  if (ssrc === undefined) return leg;
+  return {
+    sendRtp(packet) {
+      if (packet.length >= 12) packet.writeUInt32BE(ssrc, 8);
+      leg.sendRtp(packet);
+    },
+    sendRtcp(packet) {
+      for (let off = 0; off + 8 <= packet.length; ) {
+        const length = (packet.readUInt16BE(off + 2) + 1) * 4;
+        if (packet[off + 1] === 200) packet.writeUInt32BE(ssrc, off + 4);
+        off += length;
+      }
+      leg.sendRtcp(packet);
+    },
+  };
 }
 
 export interface BridgeCounters {
@@ -73,13 +107,17 @@ export class Bridge {
     plan: BridgePlan,
     directions: { readonly a: Direction; readonly b: Direction },
     codecs?: MediaCodecs,
+    /** The SSRC Parley announced to each side, when it did (towards a browser): what it sends there carries it. */
+    ssrcs: { readonly a?: number; readonly b?: number } = {},
   ) {
-    this.ab = this.way(a, b, plan, 'a', directions.b, codecs);
-    this.ba = this.way(b, a, plan, 'b', directions.a, codecs);
+    const toA = withSsrc(a, ssrcs.a);
+    const toB = withSsrc(b, ssrcs.b);
+    this.ab = this.way(toB, plan, 'a', directions.b, codecs);
+    this.ba = this.way(toA, plan, 'b', directions.a, codecs);
     a.onRtp = this.ab.rtp;
     b.onRtp = this.ba.rtp;
-    a.onRtcp = (p) => this.ab.rtcp && b.sendRtcp(p);
-    b.onRtcp = (p) => this.ba.rtcp && a.sendRtcp(p);
+    a.onRtcp = (p) => this.ab.rtcp && toB.sendRtcp(p);
+    b.onRtcp = (p) => this.ba.rtcp && toA.sendRtcp(p);
   }
 
   /** A re-offer or answer changed a side's direction (hold, resume). */
@@ -98,7 +136,7 @@ export class Bridge {
     this.ba.transcoder?.close();
   }
 
-  private way(from: Leg, to: Leg, plan: BridgePlan, side: 'a' | 'b', toDirection: Direction, codecs: MediaCodecs | undefined): Way {
+  private way(to: Sender, plan: BridgePlan, side: 'a' | 'b', toDirection: Direction, codecs: MediaCodecs | undefined): Way {
     const counters = this.counters;
     const count = side === 'a' ? (): void => void counters.aToB++ : (): void => void counters.bToA++;
     const other = side === 'a' ? 'b' : 'a';

@@ -1,12 +1,16 @@
 // The phone page (Chromium, JsSIP over WSS: ICE + DTLS-SRTP + Opus/G.711) and Debian's baresip
 // (SIP over UDP, plain RTP, G.711 only) calling each other through Parley's media gateway, both
 // directions: the call sets up and audio flows both ways — the browser's inbound-rtp packets and
-// audio energy grow (baresip sends a 440 Hz tone), baresip's RTP statistics count the browser's
-// packets — hold and resume change what flows, and the gateway's ports are closed after BYE.
+// audio energy grow (baresip plays a 440 Hz tone from a WAV file), baresip counts the browser's
+// packets and what it decoded from them is not silence (its sndfile recording, measured with
+// sox) — hold and resume from the page change what flows, and the gateway's ports are closed
+// after BYE.
 // Run by `npm run test:browser`, inside a loopback-only network namespace (support/netns.ts).
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
+import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Baresip, skipWithoutBaresip } from '../interop/support/baresip.js';
 import { stopCleanly, type ParleyServer } from '../interop/support/parley.js';
@@ -14,6 +18,8 @@ import { portPool, sliceFirst, PORT_SLICES } from '../interop/support/ports.js';
 import { launchChromium, type TestBrowser } from './support/browser.js';
 import { loopbackOnly } from './support/netns.js';
 import { PhonePage, pollUntil } from './support/phone.js';
+import { soxStat, skipWithoutSox } from '../interop/support/sox.js';
+import { writeToneWav } from '../support/wav.js';
 import { startPhoneServer } from './support/phone-server.js';
 
 const pool = portPool(import.meta.url);
@@ -24,7 +30,7 @@ const BOB = { user: 'bob', password: password() };
 const MEDIA = { min: sliceFirst(PORT_SLICES['media-baresip.test.ts']!) + 150, max: sliceFirst(PORT_SLICES['media-baresip.test.ts']!) + 249 };
 
 const where = loopbackOnly();
-const skip = where.run ? skipWithoutBaresip() : where.skip;
+const skip = where.run ? skipWithoutBaresip() || skipWithoutSox() : where.skip;
 
 /** UDP sockets bound on 127.0.0.1 in the media range (from /proc/net/udp: every process of this namespace; only Parley binds there). */
 async function mediaSocketsOpen(): Promise<number> {
@@ -44,12 +50,16 @@ describe('the phone page and baresip hear each other through the media gateway',
   let origin: string;
   let chromium: TestBrowser | undefined;
   let bob: Baresip | undefined;
+  let dir: string;
 
   before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'parley-media-baresip-'));
+    const tone = join(dir, 'tone.wav');
+    await writeToneWav(tone, { hz: 440, seconds: 120 });
     const started = await startPhoneServer({ pool, subscribers: [ALICE, BOB], config: { media: { ports: MEDIA, address: '127.0.0.1' } } });
     parley = started.parley;
     origin = started.origin;
-    bob = await Baresip.start({ pool, account: BOB, registrar: { host: parley.host, port: parley.portFor('udp'), transport: 'udp' } });
+    bob = await Baresip.start({ pool, account: BOB, audioFile: tone, recordDir: dir, registrar: { host: parley.host, port: parley.portFor('udp'), transport: 'udp' } });
     await bob.registered();
     chromium = await launchChromium();
   });
@@ -58,7 +68,16 @@ describe('the phone page and baresip hear each other through the media gateway',
     await chromium?.close();
     await bob?.stop();
     await stopCleanly(parley);
+    await rm(dir, { recursive: true, force: true });
   });
+
+  /** What baresip decoded in its latest call (sndfile's dump-…-dec.wav), measured by sox after the first second. */
+  async function bobHeard(): Promise<ReturnType<typeof soxStat>> {
+    const files = (await readdir(dir)).filter((f) => f.endsWith('-dec.wav')).sort();
+    const last = files.at(-1);
+    assert.ok(last !== undefined, `baresip recorded no decoded audio in ${dir}: ${(await readdir(dir)).join(', ')}`);
+    return soxStat(join(dir, last), 1);
+  }
 
   async function aliceInBrowser(): Promise<PhonePage> {
     const u = await chromium!.newUser('alice');
@@ -77,6 +96,13 @@ describe('the phone page and baresip hear each other through the media gateway',
     assert.ok(counts.rx >= 100, `baresip received the browser's audio: ${JSON.stringify(counts)}`);
   }
 
+  /** Inbound audio packets of the page over `ms`. */
+  async function inboundOver(alice: PhonePage, ms: number): Promise<number> {
+    const a = (await alice.rtpCounts()).inbound.audio;
+    await new Promise((r) => setTimeout(r, ms));
+    return (await alice.rtpCounts()).inbound.audio - a;
+  }
+
   it('the browser calls baresip (UDP, G.711): the call sets up and audio flows both ways, then the ports close', async () => {
     const before = await mediaSocketsOpen();
     const alice = await aliceInBrowser();
@@ -89,9 +115,23 @@ describe('the phone page and baresip hear each other through the media gateway',
       await alice.waitCall('in-call', 15_000);
       assert.ok((await mediaSocketsOpen()) > before, 'the gateway holds ports during the call');
       await audioBothWays(alice, context);
+
+      // hold from the page: a=sendonly through the gateway; baresip answers recvonly and stops
+      // sending, so the page receives (almost) nothing; resume: sendrecv, and audio comes back
+      await alice.page.getByTestId('hold').click();
+      await new Promise((r) => setTimeout(r, 1500));
+      const held = await inboundOver(alice, 2000);
+      assert.ok(held < 20, `on hold, the page still received ${held} packets in 2 s\n${await context()}`);
+      await alice.page.getByTestId('hold').click();
+      const resumed = await pollUntil(() => inboundOver(alice, 1000), (n) => n >= 30, 10_000);
+      assert.ok(resumed.ok, `after resume, the page received ${resumed.value} packets in 1 s\n${await context()}`);
+
       await alice.hangup();
       await alice.waitCall('ended', 10_000);
       await bob!.waitEvent((e) => e.type === 'CALL_CLOSED', 15_000, from);
+      // the browser's fake microphone beeps: what baresip decoded from the gateway is not silence
+      const heard = await bobHeard();
+      assert.ok(heard.rms > 0.005, `baresip's decoded audio is silence (sox RMS ${heard.rms}):\n${heard.text}`);
       const closed = await pollUntil(() => mediaSocketsOpen(), (n) => n === before, 10_000);
       assert.ok(closed.ok, `media ports left open after BYE: ${closed.value - before}\n--- Parley:\n${parley!.outputTail(30)}`);
     } finally {
@@ -112,6 +152,9 @@ describe('the phone page and baresip hear each other through the media gateway',
       await audioBothWays(alice, context);
       await bob!.command('hangup');
       await alice.waitCall('ended', 15_000);
+      await bob!.waitEvent((e) => e.type === 'CALL_CLOSED', 15_000, from);
+      const heard = await bobHeard();
+      assert.ok(heard.rms > 0.005, `baresip's decoded audio is silence (sox RMS ${heard.rms}):\n${heard.text}`);
     } finally {
       await alice.page.context().close();
     }
