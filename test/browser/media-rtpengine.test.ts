@@ -4,8 +4,10 @@
 // (test/interop/support/kamailio-rtpengine.cfg) as registrar and proxy, its `rtpengine` module
 // driving Debian's rtpengine-daemon in userspace (`--table=-1`): towards the browser ICE=force
 // RTP/SAVPF DTLS, towards baresip ICE=remove RTP/AVP. The same assertions: the call sets up,
-// the browser's inbound-rtp packets and audio energy grow (baresip sends a 440 Hz tone),
-// baresip's RTP statistics count the browser's packets, rtpengine's ports are closed after BYE.
+// the browser's inbound-rtp packets and audio energy grow (baresip plays a 440 Hz tone from a WAV
+// file), baresip counts the browser's packets and what it decoded from them is not silence (its
+// sndfile recording, measured with sox), hold and resume from the page change what flows, and
+// rtpengine's ports are closed after BYE.
 //
 // The page is served by a Parley (its own origin) and talks SIP over wss://<origin>/sip; here
 // that WebSocket is routed (Playwright's routeWebSocket) to Kamailio's ws:// listener by a
@@ -14,6 +16,9 @@
 // Run by `npm run test:browser`, inside a loopback-only network namespace (support/netns.ts).
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { BrowserContext } from 'playwright-core';
 import { WebSocket } from 'ws';
@@ -22,6 +27,8 @@ import { KAMAILIO_RTPENGINE_CFG, KamailioServer, kamailioMissing } from '../inte
 import { stopCleanly, type ParleyServer } from '../interop/support/parley.js';
 import { portPool, sliceFirst, PORT_SLICES } from '../interop/support/ports.js';
 import { Rtpengine, rtpengineMissing } from '../interop/support/rtpengine.js';
+import { soxStat, skipWithoutSox } from '../interop/support/sox.js';
+import { writeToneWav } from '../support/wav.js';
 import { launchChromium, type TestBrowser } from './support/browser.js';
 import { loopbackOnly } from './support/netns.js';
 import { PhonePage, pollUntil } from './support/phone.js';
@@ -43,7 +50,7 @@ function skipWithoutKamailioAndRtpengine(): string | false {
 }
 
 const where = loopbackOnly();
-const skip = where.run ? skipWithoutBaresip() || skipWithoutKamailioAndRtpengine() : where.skip;
+const skip = where.run ? skipWithoutBaresip() || skipWithoutSox() || skipWithoutKamailioAndRtpengine() : where.skip;
 
 /**
  * The page's SIP WebSocket (wss://<origin>/sip) carried to Kamailio's ws:// listener: each frame
@@ -79,8 +86,12 @@ describe('the phone page and baresip hear each other through Kamailio + rtpengin
   let kamailio: KamailioServer | undefined;
   let chromium: TestBrowser | undefined;
   let bob: Baresip | undefined;
+  let dir: string;
 
   before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'parley-media-rtpengine-'));
+    const tone = join(dir, 'tone.wav');
+    await writeToneWav(tone, { hz: 440, seconds: 120 });
     // the Parley only serves the page: no subscribers, no call goes through it
     const started = await startPhoneServer({ pool, subscribers: [] });
     parley = started.parley;
@@ -91,7 +102,7 @@ describe('the phone page and baresip hear each other through Kamailio + rtpengin
       config: KAMAILIO_RTPENGINE_CFG,
       defines: { NG_SOCKET: `"${rtpengine.ngSocket}"`, AUTH_PASSWORD: `"${PASSWORD}"` },
     });
-    bob = await Baresip.start({ pool, account: BOB, registrar: { host: kamailio.host, port: kamailio.sipPort, transport: 'udp' } });
+    bob = await Baresip.start({ pool, account: BOB, audioFile: tone, recordDir: dir, registrar: { host: kamailio.host, port: kamailio.sipPort, transport: 'udp' } });
     await bob.registered();
     chromium = await launchChromium();
   });
@@ -102,7 +113,23 @@ describe('the phone page and baresip hear each other through Kamailio + rtpengin
     await kamailio?.stop();
     await rtpengine?.stop();
     await stopCleanly(parley);
+    await rm(dir, { recursive: true, force: true });
   });
+
+  /** What baresip decoded in its latest call (sndfile's dump-…-dec.wav), measured by sox after the first second. */
+  async function bobHeard(): Promise<ReturnType<typeof soxStat>> {
+    const files = (await readdir(dir)).filter((f) => f.endsWith('-dec.wav')).sort();
+    const last = files.at(-1);
+    assert.ok(last !== undefined, `baresip recorded no decoded audio in ${dir}: ${(await readdir(dir)).join(', ')}`);
+    return soxStat(join(dir, last), 1);
+  }
+
+  /** Inbound audio packets of the page over `ms`. */
+  async function inboundOver(alice: PhonePage, ms: number): Promise<number> {
+    const a = (await alice.rtpCounts()).inbound.audio;
+    await new Promise((r) => setTimeout(r, ms));
+    return (await alice.rtpCounts()).inbound.audio - a;
+  }
 
   async function aliceInBrowser(): Promise<PhonePage> {
     const u = await chromium!.newUser('alice');
@@ -134,9 +161,23 @@ describe('the phone page and baresip hear each other through Kamailio + rtpengin
       await alice.waitCall('in-call', 15_000);
       assert.ok((await rtpengine!.socketsOpen()) > before, 'rtpengine holds ports during the call');
       await audioBothWays(alice, context);
+
+      // hold from the page: a=sendonly through rtpengine; baresip answers recvonly and stops
+      // sending, so the page receives (almost) nothing; resume: sendrecv, and audio comes back
+      await alice.page.getByTestId('hold').click();
+      await new Promise((r) => setTimeout(r, 1500));
+      const held = await inboundOver(alice, 2000);
+      assert.ok(held < 20, `on hold, the page still received ${held} packets in 2 s\n${await context()}`);
+      await alice.page.getByTestId('hold').click();
+      const resumed = await pollUntil(() => inboundOver(alice, 1000), (n) => n >= 30, 10_000);
+      assert.ok(resumed.ok, `after resume, the page received ${resumed.value} packets in 1 s\n${await context()}`);
+
       await alice.hangup();
       await alice.waitCall('ended', 10_000);
       await bob!.waitEvent((e) => e.type === 'CALL_CLOSED', 15_000, from);
+      // the browser's fake microphone beeps: what baresip decoded from rtpengine is not silence
+      const heard = await bobHeard();
+      assert.ok(heard.rms > 0.005, `baresip's decoded audio is silence (sox RMS ${heard.rms}):\n${heard.text}`);
       const closed = await pollUntil(() => rtpengine!.socketsOpen(), (n) => n === before, 10_000);
       assert.ok(closed.ok, `rtpengine's ports left open after BYE: ${closed.value - before}\n--- Kamailio:\n${kamailio!.outputTail(3000)}`);
     } finally {
@@ -157,6 +198,9 @@ describe('the phone page and baresip hear each other through Kamailio + rtpengin
       await audioBothWays(alice, context);
       await bob!.command('hangup');
       await alice.waitCall('ended', 15_000);
+      await bob!.waitEvent((e) => e.type === 'CALL_CLOSED', 15_000, from);
+      const heard = await bobHeard();
+      assert.ok(heard.rms > 0.005, `baresip's decoded audio is silence (sox RMS ${heard.rms}):\n${heard.text}`);
     } finally {
       await alice.page.context().close();
     }
