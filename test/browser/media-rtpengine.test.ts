@@ -13,6 +13,10 @@
 // that WebSocket is routed (Playwright's routeWebSocket) to Kamailio's ws:// listener by a
 // bridge in this process, and config.json names Kamailio's domain, so the page registers with
 // Kamailio and never with that Parley.
+// The same calls are then made with Kamailio's rtpengine module pointed at Parley's ng control
+// socket (media.control.listen) instead of rtpengine: Parley's media plane standing in for
+// rtpengine behind Kamailio, with a browser on one side (test/interop/media-ng.test.ts does it
+// between sipp phones).
 // Run by `npm run test:browser`, inside a loopback-only network namespace (support/netns.ts).
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
@@ -26,7 +30,7 @@ import { Baresip, skipWithoutBaresip } from '../interop/support/baresip.js';
 import { KAMAILIO_RTPENGINE_CFG, KamailioServer, kamailioMissing } from '../interop/support/kamailio.js';
 import { stopCleanly, type ParleyServer } from '../interop/support/parley.js';
 import { portPool, sliceFirst, PORT_SLICES } from '../interop/support/ports.js';
-import { Rtpengine, rtpengineMissing } from '../interop/support/rtpengine.js';
+import { Rtpengine, rtpengineMissing, udpSocketsInRange } from '../interop/support/rtpengine.js';
 import { soxStat, skipWithoutSox } from '../interop/support/sox.js';
 import { writeToneWav } from '../support/wav.js';
 import { launchChromium, type TestBrowser } from './support/browser.js';
@@ -39,7 +43,7 @@ const pool = portPool(import.meta.url);
 const PASSWORD = randomBytes(9).toString('base64url');
 const ALICE = { user: 'alice', password: PASSWORD };
 const BOB = { user: 'bob', password: PASSWORD };
-/** rtpengine's media ports: the last 100 of this file's slice (36: 22250-22499); the pool hands out its bottom. */
+/** The relay's media ports (rtpengine's, then Parley's): the last 100 of this file's slice (36: 22250-22499); the pool hands out its bottom. */
 const MEDIA = { min: sliceFirst(PORT_SLICES['media-rtpengine.test.ts']!) + 150, max: sliceFirst(PORT_SLICES['media-rtpengine.test.ts']!) + 249 };
 
 /** Kamailio with its rtpengine module, and rtpengine: skipped without them outside CI (CI installs both). */
@@ -79,130 +83,147 @@ async function pointPageAtKamailio(context: BrowserContext, origin: string, kama
   });
 }
 
-describe('the phone page and baresip hear each other through Kamailio + rtpengine (the reference)', { skip, timeout: 240_000 }, () => {
-  let parley: ParleyServer | undefined;
-  let origin: string;
-  let rtpengine: Rtpengine | undefined;
-  let kamailio: KamailioServer | undefined;
-  let chromium: TestBrowser | undefined;
-  let bob: Baresip | undefined;
-  let dir: string;
+/** UDP sockets bound in the media range (every process of this namespace; only the relay binds there). */
+const mediaSocketsOpen = (): Promise<number> => udpSocketsInRange(MEDIA.min, MEDIA.max);
 
-  before(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'parley-media-rtpengine-'));
-    const tone = join(dir, 'tone.wav');
-    await writeToneWav(tone, { hz: 440, seconds: 120 });
-    // the Parley only serves the page: no subscribers, no call goes through it
-    const started = await startPhoneServer({ pool, subscribers: [] });
-    parley = started.parley;
-    origin = started.origin;
-    rtpengine = await Rtpengine.start({ ngPort: await pool.block(1), ports: MEDIA });
-    kamailio = await KamailioServer.start({
-      pool,
-      config: KAMAILIO_RTPENGINE_CFG,
-      defines: { NG_SOCKET: `"${rtpengine.ngSocket}"`, AUTH_PASSWORD: `"${PASSWORD}"` },
+/** Which media relay Kamailio's rtpengine module drives. */
+type Relay = 'rtpengine' | 'parley';
+
+for (const relay of ['rtpengine', 'parley'] as const satisfies readonly Relay[]) {
+  const title = relay === 'rtpengine' ? 'Kamailio + rtpengine (the reference)' : "Kamailio + Parley's media plane over ng (Parley as rtpengine)";
+  describe(`the phone page and baresip hear each other through ${title}`, { skip, timeout: 240_000 }, () => {
+    let parley: ParleyServer | undefined;
+    let origin: string;
+    let rtpengine: Rtpengine | undefined;
+    let kamailio: KamailioServer | undefined;
+    let chromium: TestBrowser | undefined;
+    let bob: Baresip | undefined;
+    let dir: string;
+
+    before(async () => {
+      dir = await mkdtemp(join(tmpdir(), 'parley-media-rtpengine-'));
+      const tone = join(dir, 'tone.wav');
+      await writeToneWav(tone, { hz: 440, seconds: 120 });
+      // the Parley serves the page (no subscribers: no call's signaling goes through it) and, in
+      // the second suite, relays the media as Kamailio's rtpengine module tells it over ng
+      const ngPort = await pool.block(1);
+      const media = { ports: MEDIA, address: '127.0.0.1', control: { listen: `127.0.0.1:${ngPort}` } };
+      const started = await startPhoneServer({ pool, subscribers: [], ...(relay === 'parley' ? { config: { media } } : {}) });
+      parley = started.parley;
+      origin = started.origin;
+      if (relay === 'rtpengine') rtpengine = await Rtpengine.start({ ngPort, ports: MEDIA });
+      kamailio = await KamailioServer.start({
+        pool,
+        config: KAMAILIO_RTPENGINE_CFG,
+        defines: { NG_SOCKET: `"udp:127.0.0.1:${ngPort}"`, AUTH_PASSWORD: `"${PASSWORD}"` },
+      });
+      bob = await Baresip.start({ pool, account: BOB, audioFile: tone, recordDir: dir, registrar: { host: kamailio.host, port: kamailio.sipPort, transport: 'udp' } });
+      await bob.registered();
+      chromium = await launchChromium();
     });
-    bob = await Baresip.start({ pool, account: BOB, audioFile: tone, recordDir: dir, registrar: { host: kamailio.host, port: kamailio.sipPort, transport: 'udp' } });
-    await bob.registered();
-    chromium = await launchChromium();
-  });
 
-  after(async () => {
-    await chromium?.close();
-    await bob?.stop();
-    await kamailio?.stop();
-    await rtpengine?.stop();
-    await stopCleanly(parley);
-    await rm(dir, { recursive: true, force: true });
-  });
+    after(async () => {
+      await chromium?.close();
+      await bob?.stop();
+      await kamailio?.stop();
+      await rtpengine?.stop();
+      await stopCleanly(parley);
+      await rm(dir, { recursive: true, force: true });
+    });
 
-  /** What baresip decoded in its latest call (sndfile's dump-…-dec.wav), measured by sox after the first second. */
-  async function bobHeard(): Promise<ReturnType<typeof soxStat>> {
-    const files = (await readdir(dir)).filter((f) => f.endsWith('-dec.wav')).sort();
-    const last = files.at(-1);
-    assert.ok(last !== undefined, `baresip recorded no decoded audio in ${dir}: ${(await readdir(dir)).join(', ')}`);
-    return soxStat(join(dir, last), 1);
-  }
-
-  /** Inbound audio packets of the page over `ms`. */
-  async function inboundOver(alice: PhonePage, ms: number): Promise<number> {
-    const a = (await alice.rtpCounts()).inbound.audio;
-    await new Promise((r) => setTimeout(r, ms));
-    return (await alice.rtpCounts()).inbound.audio - a;
-  }
-
-  async function aliceInBrowser(): Promise<PhonePage> {
-    const u = await chromium!.newUser('alice');
-    await pointPageAtKamailio(u.context, origin, kamailio!);
-    const alice = new PhonePage('alice', u.page, u.log, () => `--- Kamailio (last 3000 characters):\n${kamailio?.outputTail(3000) ?? ''}`);
-    await alice.open(origin, { username: ALICE.user, password: ALICE.password, autoRegister: true });
-    await alice.waitRegistration('registered', 15_000);
-    return alice;
-  }
-
-  async function audioBothWays(alice: PhonePage, context: () => Promise<string>): Promise<void> {
-    const inbound = await pollUntil(() => alice.rtpCounts(), (c) => c.inbound.audio >= 100, 20_000);
-    assert.ok(inbound.ok, `the browser received ${inbound.value.inbound.audio} audio packets from baresip through rtpengine\n${await context()}`);
-    const energy = await pollUntil(() => alice.mediaReceived(), (m) => m.audioEnergy > 0.01, 10_000);
-    assert.ok(energy.ok, `the browser's received audio is not silence (energy ${energy.value.audioEnergy}): ${JSON.stringify(await alice.inboundAudio())}\n${await context()}`);
-    const counts = await bob!.rtpFlowing(100, 20_000);
-    assert.ok(counts.rx >= 100, `baresip received the browser's audio: ${JSON.stringify(counts)}\n${await context()}`);
-  }
-
-  it('the browser calls baresip (UDP, G.711): the call sets up and audio flows both ways, then the ports close', async () => {
-    const before = await rtpengine!.socketsOpen();
-    const alice = await aliceInBrowser();
-    const from = bob!.events.length;
-    const context = async (): Promise<string> => `${await alice.describe()}\n${bob!.describe()}\n--- Kamailio:\n${kamailio!.outputTail(3000)}\n--- rtpengine:\n${rtpengine!.outputTail(4000)}`;
-    try {
-      await alice.call('bob');
-      await bob!.waitEvent((e) => e.type === 'CALL_INCOMING', 15_000, from);
-      await bob!.command('accept');
-      await alice.waitCall('in-call', 15_000);
-      assert.ok((await rtpengine!.socketsOpen()) > before, 'rtpengine holds ports during the call');
-      await audioBothWays(alice, context);
-
-      // hold from the page: a=sendonly through rtpengine; baresip answers recvonly and stops
-      // sending, so the page receives (almost) nothing; resume: sendrecv, and audio comes back
-      await alice.page.getByTestId('hold').click();
-      await new Promise((r) => setTimeout(r, 1500));
-      const held = await inboundOver(alice, 2000);
-      assert.ok(held < 20, `on hold, the page still received ${held} packets in 2 s\n${await context()}`);
-      await alice.page.getByTestId('hold').click();
-      const resumed = await pollUntil(() => inboundOver(alice, 1000), (n) => n >= 30, 10_000);
-      assert.ok(resumed.ok, `after resume, the page received ${resumed.value} packets in 1 s\n${await context()}`);
-
-      await alice.hangup();
-      await alice.waitCall('ended', 10_000);
-      await bob!.waitEvent((e) => e.type === 'CALL_CLOSED', 15_000, from);
-      // the browser's fake microphone beeps: what baresip decoded from rtpengine is not silence
-      const heard = await bobHeard();
-      assert.ok(heard.rms > 0.005, `baresip's decoded audio is silence (sox RMS ${heard.rms}):\n${heard.text}`);
-      const closed = await pollUntil(() => rtpengine!.socketsOpen(), (n) => n === before, 10_000);
-      assert.ok(closed.ok, `rtpengine's ports left open after BYE: ${closed.value - before}\n--- Kamailio:\n${kamailio!.outputTail(3000)}`);
-    } finally {
-      await alice.page.context().close();
+    /** What baresip decoded in its latest call (sndfile's dump-…-dec.wav), measured by sox after the first second. */
+    async function bobHeard(): Promise<ReturnType<typeof soxStat>> {
+      const files = (await readdir(dir)).filter((f) => f.endsWith('-dec.wav')).sort();
+      const last = files.at(-1);
+      assert.ok(last !== undefined, `baresip recorded no decoded audio in ${dir}: ${(await readdir(dir)).join(', ')}`);
+      return soxStat(join(dir, last), 1);
     }
-  });
 
-  it('baresip calls the browser, which answers from the page: audio flows both ways', async () => {
-    const alice = await aliceInBrowser();
-    const from = bob!.events.length;
-    const context = async (): Promise<string> => `${await alice.describe()}\n${bob!.describe()}\n--- Kamailio:\n${kamailio!.outputTail(3000)}\n--- rtpengine:\n${rtpengine!.outputTail(4000)}`;
-    try {
-      await bob!.command('dial', 'sip:alice@127.0.0.1');
-      await alice.waitCall('incoming', 15_000);
-      await alice.answer();
-      await alice.waitCall('in-call', 15_000);
-      await bob!.waitEvent((e) => e.type === 'CALL_ESTABLISHED', 15_000, from);
-      await audioBothWays(alice, context);
-      await bob!.command('hangup');
-      await alice.waitCall('ended', 15_000);
-      await bob!.waitEvent((e) => e.type === 'CALL_CLOSED', 15_000, from);
-      const heard = await bobHeard();
-      assert.ok(heard.rms > 0.005, `baresip's decoded audio is silence (sox RMS ${heard.rms}):\n${heard.text}`);
-    } finally {
-      await alice.page.context().close();
+    /** Inbound audio packets of the page over `ms`. */
+    async function inboundOver(alice: PhonePage, ms: number): Promise<number> {
+      const a = (await alice.rtpCounts()).inbound.audio;
+      await new Promise((r) => setTimeout(r, ms));
+      return (await alice.rtpCounts()).inbound.audio - a;
     }
+
+    /** The relay's own log, for failure messages. */
+    function relayLog(): string {
+      return relay === 'rtpengine' ? `--- rtpengine:\n${rtpengine?.outputTail(4000) ?? ''}` : `--- Parley:\n${parley?.outputTail(40) ?? ''}`;
+    }
+
+    async function aliceInBrowser(): Promise<PhonePage> {
+      const u = await chromium!.newUser('alice');
+      await pointPageAtKamailio(u.context, origin, kamailio!);
+      const alice = new PhonePage('alice', u.page, u.log, () => `--- Kamailio (last 3000 characters):\n${kamailio?.outputTail(3000) ?? ''}`);
+      await alice.open(origin, { username: ALICE.user, password: ALICE.password, autoRegister: true });
+      await alice.waitRegistration('registered', 15_000);
+      return alice;
+    }
+
+    async function audioBothWays(alice: PhonePage, context: () => Promise<string>): Promise<void> {
+      const inbound = await pollUntil(() => alice.rtpCounts(), (c) => c.inbound.audio >= 100, 20_000);
+      assert.ok(inbound.ok, `the browser received ${inbound.value.inbound.audio} audio packets from baresip through ${relay}\n${await context()}`);
+      const energy = await pollUntil(() => alice.mediaReceived(), (m) => m.audioEnergy > 0.01, 10_000);
+      assert.ok(energy.ok, `the browser's received audio is not silence (energy ${energy.value.audioEnergy}): ${JSON.stringify(await alice.inboundAudio())}\n${await context()}`);
+      const counts = await bob!.rtpFlowing(100, 20_000);
+      assert.ok(counts.rx >= 100, `baresip received the browser's audio: ${JSON.stringify(counts)}\n${await context()}`);
+    }
+
+    it('the browser calls baresip (UDP, G.711): the call sets up and audio flows both ways, then the ports close', async () => {
+      const before = await mediaSocketsOpen();
+      const alice = await aliceInBrowser();
+      const from = bob!.events.length;
+      const context = async (): Promise<string> => `${await alice.describe()}\n${bob!.describe()}\n--- Kamailio:\n${kamailio!.outputTail(3000)}\n${relayLog()}`;
+      try {
+        await alice.call('bob');
+        await bob!.waitEvent((e) => e.type === 'CALL_INCOMING', 15_000, from);
+        await bob!.command('accept');
+        await alice.waitCall('in-call', 15_000);
+        assert.ok((await mediaSocketsOpen()) > before, `${relay} holds ports during the call`);
+        await audioBothWays(alice, context);
+
+        // hold from the page: a=sendonly through the relay; baresip answers recvonly and stops
+        // sending, so the page receives (almost) nothing; resume: sendrecv, and audio comes back
+        await alice.page.getByTestId('hold').click();
+        await new Promise((r) => setTimeout(r, 1500));
+        const held = await inboundOver(alice, 2000);
+        assert.ok(held < 20, `on hold, the page still received ${held} packets in 2 s\n${await context()}`);
+        await alice.page.getByTestId('hold').click();
+        const resumed = await pollUntil(() => inboundOver(alice, 1000), (n) => n >= 30, 10_000);
+        assert.ok(resumed.ok, `after resume, the page received ${resumed.value} packets in 1 s\n${await context()}`);
+
+        await alice.hangup();
+        await alice.waitCall('ended', 10_000);
+        await bob!.waitEvent((e) => e.type === 'CALL_CLOSED', 15_000, from);
+        // the browser's fake microphone beeps: what baresip decoded from the relay is not silence
+        const heard = await bobHeard();
+        assert.ok(heard.rms > 0.005, `baresip's decoded audio is silence (sox RMS ${heard.rms}):\n${heard.text}`);
+        const closed = await pollUntil(() => mediaSocketsOpen(), (n) => n === before, 10_000);
+        assert.ok(closed.ok, `${relay}'s media ports left open after BYE: ${closed.value - before}\n--- Kamailio:\n${kamailio!.outputTail(3000)}\n${relayLog()}`);
+      } finally {
+        await alice.page.context().close();
+      }
+    });
+
+    it('baresip calls the browser, which answers from the page: audio flows both ways', async () => {
+      const alice = await aliceInBrowser();
+      const from = bob!.events.length;
+      const context = async (): Promise<string> => `${await alice.describe()}\n${bob!.describe()}\n--- Kamailio:\n${kamailio!.outputTail(3000)}\n${relayLog()}`;
+      try {
+        await bob!.command('dial', 'sip:alice@127.0.0.1');
+        await alice.waitCall('incoming', 15_000);
+        await alice.answer();
+        await alice.waitCall('in-call', 15_000);
+        await bob!.waitEvent((e) => e.type === 'CALL_ESTABLISHED', 15_000, from);
+        await audioBothWays(alice, context);
+        await bob!.command('hangup');
+        await alice.waitCall('ended', 15_000);
+        await bob!.waitEvent((e) => e.type === 'CALL_CLOSED', 15_000, from);
+        const heard = await bobHeard();
+        assert.ok(heard.rms > 0.005, `baresip's decoded audio is silence (sox RMS ${heard.rms}):\n${heard.text}`);
+      } finally {
+        await alice.page.context().close();
+      }
+    });
   });
-});
+}
