@@ -4,7 +4,8 @@
 // registrar; the Parley here serves only the media (its SIP listener carries no call). Checked:
 // the module's ping is answered; the offer and answer Kamailio forwards name Parley's media
 // ports; RTP goes alice → Parley → bob's sipp (-rtp_echo) → Parley → alice; the module's delete
-// on BYE closes Parley's media sockets (counted from /proc/<pid>/fd).
+// on BYE closes Parley's media sockets (counted from /proc/<pid>/fd); a hold (re-INVITE with
+// a=sendonly) goes through Parley's media plane as a second offer and answer on the same ports.
 // Run by `npm run test:interop` (builds dist/ first).
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
@@ -138,6 +139,50 @@ describe("Kamailio's rtpengine module drives Parley's media plane over ng", { sk
       assert.deepEqual(commands.map((l) => (l as { command?: string }).command), ['offer', 'answer', 'delete'], context());
       const freed = await until(() => openSockets(parley!.pid!) <= idle, 300);
       assert.ok(freed, `after the BYE Parley holds ${openSockets(parley!.pid!)} sockets, ${idle} before the call\n${context()}`);
+    } finally {
+      alice.close();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("carries a hold (re-INVITE, a=sendonly) through Parley's media plane on the same ports", async () => {
+    const bob = await reserveEndpoint(pool);
+    const reg = await register({ sippTarget: () => kamailioTarget() } as unknown as ParleyServer, BOB, { endpoint: bob, expires: 3600 });
+    assert.equal(reg.code, 0, `bob could not register with Kamailio:\n${reg.describe()}`);
+    const idle = openSockets(parley!.pid!);
+    const uas = await startSipp({ ...kamailioTarget(), scenario: 'uas-answer-hold.xml', endpoint: bob, calls: 1, timeoutSecs: 20, recvTimeoutMs: 8000, pauseMs: 100 });
+    const alice = await RtpPeer.open(await pool.block(1));
+    const dir = await mkdtemp(join(tmpdir(), 'parley-media-ng-'));
+    const context = (): string => `--- Kamailio:\n${kamailio!.outputTail(4000)}\n--- Parley:\n${parley!.outputTail(30)}`;
+    try {
+      const uacRun = await startSipp(
+        {
+          ...kamailioTarget(), scenario: 'media-call-hold.xml', calls: 1, timeoutSecs: 20, recvTimeoutMs: 5000,
+          credentials: [ALICE], service: 'bob', pauseMs: 500,
+          keys: { rtp_port: String(alice.port), port_file: join(dir, 'port') },
+        },
+        false,
+      ).then((r) => r.done);
+      const uasRun = await uas.done;
+      const both = `${describeCall(uacRun, uasRun)}\n${context()}`;
+      assert.equal(uacRun.code, 0, both);
+      assert.equal(uasRun.code, 0, both);
+      // bob got two offers from Parley's media plane: the call's and the hold, on the same port
+      const invites = received(uasRun.trace, { method: 'INVITE' });
+      assert.equal(invites.length, 2, both);
+      const portOf = (text: string): number => Number(/m=audio (\d+) /.exec(text)?.[1]);
+      assert.ok(portOf(invites[0]!.text) >= MEDIA_PORTS.min && portOf(invites[0]!.text) <= MEDIA_PORTS.max, invites[0]!.text);
+      assert.equal(portOf(invites[1]!.text), portOf(invites[0]!.text), `the hold moved bob's port:\n${invites[1]!.text}`);
+      assert.ok(invites[1]!.text.includes('a=sendonly'), `the hold reached bob as:\n${invites[1]!.text}`);
+      // alice's hold was answered by Parley (its port, a=recvonly from bob's answer)
+      const oks = received(uacRun.trace, { status: 200 }).filter((m) => (header(m, 'CSeq') ?? '').endsWith('INVITE'));
+      assert.equal(oks.length, 2, both);
+      assert.equal(portOf(oks[1]!.text), portOf(oks[0]!.text), `alice's port changed with the hold:\n${oks[1]!.text}`);
+      assert.ok(oks[1]!.text.includes('a=recvonly'), `alice's hold was answered:\n${oks[1]!.text}`);
+      const callId = header(invites[0]!, 'Call-ID');
+      const commands = parley!.logs.filter((l) => l.msg === 'ng: command' && (l as { keys?: { 'call-id'?: string } }).keys?.['call-id'] === callId);
+      assert.deepEqual(commands.map((l) => (l as { command?: string }).command), ['offer', 'answer', 'offer', 'answer', 'delete'], context());
+      assert.ok(await until(() => openSockets(parley!.pid!) <= idle, 300), `after the BYE Parley holds ${openSockets(parley!.pid!)} sockets, ${idle} before the call\n${context()}`);
     } finally {
       alice.close();
       await rm(dir, { recursive: true, force: true });
