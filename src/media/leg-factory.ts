@@ -68,8 +68,8 @@ export function legFactory(options: LegFactoryOptions = {}): LegFactory {
             ice: { ...iceCredentials(), candidates: [], lite: true },
             dtls: { setup: answering === undefined ? 'actpass' : answering.dtls?.setup === 'passive' ? 'active' : 'passive', fingerprints: [certificate.fingerprint] },
           }),
-          create: (ports, local, remote, secrets) =>
-            createWebRtcLeg({
+          create: (ports, local, remote, secrets) => {
+            const leg = createWebRtcLeg({
               socket: ports.rtp,
               local,
               ice: { ufrag: secrets.ice!.ufrag, pwd: secrets.ice!.pwd },
@@ -77,7 +77,9 @@ export function legFactory(options: LegFactoryOptions = {}): LegFactory {
               remote,
               ...now,
               ...(options.onFailure === undefined ? {} : { onFailure: options.onFailure }),
-            }),
+            });
+            return Object.assign(leg, { restartIce: (r: RemoteSide, ice: { readonly ufrag: string; readonly pwd: string }) => leg.update(r, ice) });
+          },
         };
   const byProfile: Partial<Record<MediaProfile, ProfileLegs>> = { rtp, ...(options.sdes === false ? {} : { sdes }), ...(webrtc === undefined ? {} : { webrtc }) };
   const of = (profile: MediaProfile): ProfileLegs => {

@@ -19,7 +19,11 @@ export interface LocalSecrets {
 }
 
 /** A leg that takes re-offers (a new address, hold, an ICE restart). */
-export type UpdatableLeg = Leg & { update?(remote: RemoteSide): void };
+export type UpdatableLeg = Leg & {
+  update?(remote: RemoteSide): void;
+  /** An ICE restart (a WebRTC leg): the re-offer, and Parley's new ICE credentials. */
+  restartIce?(remote: RemoteSide, ice: { readonly ufrag: string; readonly pwd: string }): void;
+};
 
 /** Makes legs of the profiles it supports (plain RTP here; WebRTC and SDES from the secure legs). */
 export interface LegFactory {
@@ -37,7 +41,8 @@ export interface LegFactory {
 export interface SideEnd {
   readonly profile: MediaProfile;
   readonly ports: MediaPorts;
-  readonly secrets: LocalSecrets;
+  /** Parley's credentials towards the side: ICE ones change on an ICE restart. */
+  secrets: LocalSecrets;
   /** The SSRC Parley sends with towards this side. */
   readonly ssrc: number;
   /** The o= session id and version of what Parley writes to this side. */

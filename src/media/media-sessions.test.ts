@@ -4,7 +4,9 @@ import type { MediaOfferRequest, MediaResult } from '../lib/media-control.js';
 import { audioOf, phoneSdp } from '../../test/support/phone-sdp.js';
 import { RtpPeer, until, udpHandles } from '../../test/support/rtp-peer.js';
 import { createDtmfMapper, createTranscoder } from './codecs/index.js';
+import { createDtlsCertificate } from './certificate.js';
 import { legFactory } from './leg-factory.js';
+import { CHROMIUM_OFFER } from '../sdp/testdata/real-sdps.js';
 import { MediaSessions, needsAnchor } from './media-sessions.js';
 import { PortPool } from './port-pool.js';
 import type { SdpFunctions } from './sdp-functions.js';
@@ -255,6 +257,44 @@ describe('MediaSessions', () => {
     b.sendRtp(0, toB.port);
     assert.ok(await until(() => a.received.length === 1 && b.received.length === 1));
     m.close();
+  });
+
+  it('towards a browser every offer says a=setup:actpass (also a phone\'s re-offer) and every answer the role Parley took (passive)', async () => {
+    const m = new MediaSessions({
+      pool: new PortPool({ address: '127.0.0.1', minPort: 0, maxPort: 0 }),
+      advertise: '127.0.0.1',
+      timeoutS: 60,
+      maxSessions: 10,
+      sdp: sdpFunctions as SdpFunctions,
+      legs: legFactory({ certificate: await createDtlsCertificate() }),
+    });
+    try {
+      const setupOf = (sdp: string): string | undefined => audioOf(sdp).lines.find((l) => l.startsWith('a=setup:'));
+      const phone = await peer();
+      const browserOffer = CHROMIUM_OFFER;
+      await m.offer(offer('call-dtls', browserOffer, { source: { transport: 'wss', address: '127.0.0.1', port: 40000 } }));
+      const toBrowser = sdpOf(await m.answer({ callId: 'call-dtls', fromTag: 'a-tag', toTag: 'b-tag', branch: 'z9hG4bK-1', sdp: phoneSdp('127.0.0.1', phone.port), source: SOURCE }));
+      assert.equal(setupOf(toBrowser), 'a=setup:passive', toBrowser);
+      // the phone puts the browser on hold: Parley's offer to the browser (Chromium refuses any other setup in an offer)
+      const reoffer = sdpOf(await m.offer(offer('call-dtls', phoneSdp('127.0.0.1', phone.port, undefined, 'sendonly'), { fromTag: 'b-tag', branch: 'z9hG4bK-b1', mode: 'dialog' })));
+      assert.equal(setupOf(reoffer), 'a=setup:actpass', reoffer);
+      // the browser's own re-offer (actpass) is answered with the role Parley has
+      await m.answer({ callId: 'call-dtls', fromTag: 'b-tag', toTag: 'a-tag', branch: 'z9hG4bK-b1', sdp: browserOffer.replace('a=setup:actpass', 'a=setup:active'), source: SOURCE });
+      const reoffered = browserOffer.replace(/o=(\S+ \S+) (\d+)/, (_x, p: string, v: string) => `o=${p} ${Number(v) + 1}`);
+      sdpOf(await m.offer(offer('call-dtls', reoffered, { branch: 'z9hG4bK-a2', mode: 'dialog' })));
+      const answerToBrowser = sdpOf(await m.answer({ callId: 'call-dtls', fromTag: 'a-tag', toTag: 'b-tag', branch: 'z9hG4bK-a2', sdp: phoneSdp('127.0.0.1', phone.port), source: SOURCE }));
+      assert.equal(setupOf(answerToBrowser), 'a=setup:passive', answerToBrowser);
+      const ufragOf = (sdp: string): string | undefined => sdp.split('\r\n').find((l) => l.startsWith('a=ice-ufrag:'));
+      assert.equal(ufragOf(answerToBrowser), ufragOf(toBrowser), 'a re-offer without an ICE restart keeps Parley\'s credentials');
+      // an ICE restart (RFC 8445 §9): the browser's new ufrag gets new credentials of Parley's in the answer
+      const browserUfrag = ufragOf(browserOffer)!;
+      const restarted = reoffered.replace(/o=(\S+ \S+) (\d+)/, (_x, p: string, v: string) => `o=${p} ${Number(v) + 1}`).replaceAll(browserUfrag, 'a=ice-ufrag:rEsT');
+      sdpOf(await m.offer(offer('call-dtls', restarted, { branch: 'z9hG4bK-a3', mode: 'dialog' })));
+      const afterRestart = sdpOf(await m.answer({ callId: 'call-dtls', fromTag: 'a-tag', toTag: 'b-tag', branch: 'z9hG4bK-a3', sdp: phoneSdp('127.0.0.1', phone.port), source: SOURCE }));
+      assert.notEqual(ufragOf(afterRestart), ufragOf(toBrowser), `new ICE credentials after a restart:\n${afterRestart}`);
+    } finally {
+      m.close();
+    }
   });
 
   it('in auto mode anchors only what needs it; in dialog mode only a call it knows', async () => {

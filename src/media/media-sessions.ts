@@ -291,6 +291,7 @@ export class MediaSessions implements MediaControl {
       codecs,
       ...(ptime === undefined ? {} : { ptime }),
       ...end.secrets,
+      ...(end.secrets.dtls === undefined ? {} : { dtls: { ...end.secrets.dtls, setup: dtlsSetup(shape.kind, end.secrets.dtls.setup) } }),
       ssrc: end.ssrc,
     };
     const origin = (version: number) => ({ username: 'parley', sessionId: end.originId, version, address: this.options.advertise, family: pool.family });
@@ -383,10 +384,22 @@ export class MediaSessions implements MediaControl {
     if (planFromOfferer.kind === 'transcode' && this.options.codecs === undefined) return refused(488, WARN_MEDIA_FORMAT, 'no codec in common and no transcoder');
     // the offerer's view (its side A) turned to the session's
     const plan = p.from === 'a' ? planFromOfferer : swapped(planFromOfferer);
+    // RFC 8445 §9 (ICE restart): a re-offer with a new ice-ufrag restarts ICE, and "the agent MUST
+    // change the password and the username fragment" of its own in the answer
+    const restart = offerer.secrets.ice !== undefined && p.remote.ice !== undefined && p.remote.ice.ufrag !== offerer.remote?.ice?.ufrag;
+    let ice: { ufrag: string; pwd: string } | undefined;
+    if (restart) {
+      const fresh = this.options.legs.secrets(offerer.profile, localAddress(this.options.advertise, offerer), p.remote).ice;
+      if (fresh !== undefined) {
+        offerer.secrets = { ...offerer.secrets, ice: fresh };
+        ice = { ufrag: fresh.ufrag, pwd: fresh.pwd };
+      }
+    }
     offerer.sdp = p.sdp;
     offerer.session = p.session;
     offerer.remote = p.remote;
-    offerer.leg?.update?.(p.remote);
+    if (ice !== undefined && offerer.leg?.restartIce !== undefined) offerer.leg.restartIce(p.remote, ice);
+    else offerer.leg?.update?.(p.remote);
     answerer.sdp = request.sdp;
     answerer.session = read.session;
     answerer.remote = remote;
@@ -414,3 +427,15 @@ function newSessionId(): string {
 }
 
 export type { AnchorMode };
+
+/**
+ * a=setup in what Parley writes to a browser (RFC 8842 §5.5, RFC 5763 §5): every offer, the
+ * first and each re-offer, says `actpass` (Chromium refuses any other value in an offer: "Offerer
+ * must use actpass value for setup attribute"); an answer keeps the role Parley took: the one it
+ * chose answering the browser's first offer, or `passive` after an offer of its own (the
+ * browser answers `active` to an actpass offer), so that the DTLS association stays as it is.
+ */
+export function dtlsSetup(kind: 'offer' | 'answer', chosen: 'active' | 'passive' | 'actpass'): 'active' | 'passive' | 'actpass' {
+  if (kind === 'offer') return 'actpass';
+  return chosen === 'actpass' ? 'passive' : chosen;
+}
