@@ -4,7 +4,7 @@ import { after, before, beforeEach, describe, it } from 'node:test';
 import type { MediaAnswerRequest, MediaControl, MediaDeleteRequest, MediaOfferRequest, MediaResult } from '../../lib/media-control.js';
 import { FakeClock } from '../../../test/support/fake-clock.js';
 import { decodeBencode, encodeBencode, type BencodeDict, type BencodeValue } from './bencode.js';
-import { NgControlServer, profileOf } from './ng-server.js';
+import { describeCommand, NgControlServer, profileOf } from './ng-server.js';
 import { NgControlStartError, parseNgListen, startNgControl } from './start-ng-control.js';
 
 /** A MediaControl that records its requests and answers what the test sets. */
@@ -145,6 +145,30 @@ describe('NgControlServer (rtpengine ng protocol over UDP)', () => {
     assert.equal(profileOf(undefined), 'rtp');
   });
 
+  it("reads RTP/SAVPF with ICE=force, DTLS or SDES off as WebRTC, as Kamailio's WebRTC examples send it", () => {
+    // the flags of a Kamailio offer towards a browser (rtpengine issue 433's dump)
+    assert.equal(profileOf('RTP/SAVPF', { ice: 'force', dtls: 'passive', sdes: 'no' }), 'webrtc');
+    assert.equal(profileOf('RTP/SAVPF', { ice: 'force' }), 'webrtc');
+    assert.equal(profileOf('RTP/SAVP', { dtls: 'passive' }), 'webrtc');
+    assert.equal(profileOf('RTP/SAVPF', { sdes: ['off'] }), 'webrtc');
+    assert.equal(profileOf('RTP/SAVPF', { ice: 'remove', dtls: 'off' }), 'sdes');
+    assert.equal(profileOf('RTP/AVP', { ice: 'force' }), 'rtp');
+  });
+
+  it('keeps the profile of the offer when no transport-protocol is given', () => {
+    const offer = (proto: string): string => `v=0\r\no=- 1 1 IN IP4 192.0.2.1\r\ns=-\r\nc=IN IP4 192.0.2.1\r\nt=0 0\r\nm=audio 4000 ${proto} 0\r\n`;
+    assert.equal(profileOf(undefined, { sdp: offer('UDP/TLS/RTP/SAVPF') }), 'webrtc');
+    assert.equal(profileOf(undefined, { sdp: offer('RTP/SAVP') }), 'sdes');
+    assert.equal(profileOf(undefined, { sdp: offer('RTP/AVP') }), 'rtp');
+    assert.equal(profileOf(undefined, { sdp: 'v=0\r\n' }), 'rtp');
+  });
+
+  it('hands the offer to the media plane towards WebRTC for RTP/SAVPF with ICE=force', async () => {
+    const reply = await client.command(cookie(), { command: 'offer', 'call-id': 'call-w', 'from-tag': 'ft', sdp: SDP, 'transport-protocol': 'RTP/SAVPF', ICE: 'force', DTLS: 'passive' });
+    assert.equal(reply['result'], 'ok');
+    assert.equal(control.offers.at(-1)?.towards, 'webrtc');
+  });
+
   it('hands an answer to the media plane with both tags', async () => {
     const reply = await client.command(cookie(), { command: 'answer', 'call-id': 'call-1', 'from-tag': 'ft', 'to-tag': 'tt', sdp: SDP, 'via-branch': 'z9hG4bK1' });
     assert.equal(reply['result'], 'ok');
@@ -269,5 +293,23 @@ describe('media.control.listen', () => {
     } finally {
       await first.close();
     }
+  });
+});
+
+describe('describeCommand', () => {
+  it("names the command and its keys as Kamailio's rtpengine module sends them, the SDP by its length only", () => {
+    // an offer as Kamailio 5.6's rtpengine module sent it (media-ng.test.ts)
+    const sdp = 'v=0\r\no=- 1 1 IN IP4 192.0.2.7\r\n';
+    const d = describeCommand({
+      command: 'offer', 'call-id': '1-26144@127.0.0.1', 'from-tag': '26144C1', sdp, ICE: 'remove', flags: ['trust-address'],
+      replace: ['origin', 'session-connection'], 'transport-protocol': 'RTP/AVP', 'rtcp-mux': ['demux'], 'received-from': ['IP4', '127.0.0.1'], supports: ['load limit'],
+    });
+    assert.equal(d['command'], 'offer');
+    const keys = d['keys'] as Record<string, unknown>;
+    assert.equal(keys['sdp'], `${sdp.length} bytes`);
+    assert.ok(!JSON.stringify(d).includes('192.0.2.7'), 'the SDP is not logged');
+    assert.deepEqual(keys['flags'], ['trust-address']);
+    assert.equal(keys['transport-protocol'], 'RTP/AVP');
+    assert.equal(keys['call-id'], '1-26144@127.0.0.1');
   });
 });

@@ -17,9 +17,10 @@
  * the same (per source address and port), and drops a retransmission that arrives while the
  * first copy is still being worked on.
  *
- * Only what the contract can express is read: `flags`, `replace`, `ICE`, `DTLS`, `SDES`,
- * `rtcp-mux`, `direction` and the rest are accepted and ignored (the media plane decides ICE,
- * DTLS and SDES from the profiles of the two sides). `query`, `list`, `statistics` and the other
+ * Only what the contract can express is read: `transport-protocol` with `ICE`, `DTLS` and `SDES`
+ * choose the profile towards the answerer (profileOf); `flags`, `replace`, `rtcp-mux`,
+ * `direction` and the rest are accepted and ignored (the media plane decides ICE, DTLS, SDES and
+ * rtcp-mux from the profiles of the two sides). `query`, `list`, `statistics` and the other
  * commands of rtpengine are answered with an error.
  */
 import type { Socket, RemoteInfo } from 'node:dgram';
@@ -130,6 +131,7 @@ export class NgControlServer {
     this.replies.set(key, entry);
     if (this.replies.size > this.maxCachedReplies) this.replies.delete(this.replies.keys().next().value!);
     this.counts.commands++;
+    this.log.debug({ from: `${rinfo.address}:${rinfo.port}`, ...describeCommand(decoded.value) }, 'ng: command');
     void this.command(decoded.value, rinfo).then(
       (reply) => this.finish(entry, cookie, reply, rinfo),
       (e: unknown) => this.finish(entry, cookie, { result: 'error', 'error-reason': `internal error: ${(e as Error)?.message ?? String(e)}` }, rinfo),
@@ -191,7 +193,7 @@ export class NgControlServer {
       branch: text(req, 'via-branch') ?? '',
       sdp,
       source: signalingSource(req, rinfo),
-      towards: profileOf(text(req, 'transport-protocol')),
+      towards: profileOf(text(req, 'transport-protocol'), { ice: req['ICE'], dtls: req['DTLS'], sdes: req['SDES'], sdp }),
       mode: 'always',
     });
     return reply(result, sdp);
@@ -217,6 +219,20 @@ export class NgControlServer {
     await this.control.delete(branch === undefined || branch === '' ? { callId, reason: 'ng delete' } : { callId, branch, reason: 'ng delete' });
     return { result: 'ok' };
   }
+}
+
+/**
+ * What a command asks, for the debug log: its name, the keys it carries and their short values
+ * (flags and the like), never the SDP, whose addresses and keys are the call's.
+ */
+export function describeCommand(req: BencodeDict): Record<string, unknown> {
+  const keys: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(req)) {
+    if (key === 'sdp') keys[key] = typeof value === 'string' ? `${value.length} bytes` : typeof value;
+    else if (typeof value === 'string') keys[key] = value.length > 80 ? `${value.slice(0, 80)}…` : value;
+    else keys[key] = value;
+  }
+  return { command: typeof req['command'] === 'string' ? req['command'] : undefined, keys };
 }
 
 function isDict(v: BencodeValue): v is BencodeDict {
@@ -245,15 +261,56 @@ function reply(result: MediaResult, received: string): BencodeDict {
   return { result: 'ok', sdp: result.anchored ? result.sdp : received };
 }
 
+/** The keys of an ng offer that say what the side the SDP goes to speaks. */
+export interface ProfileHints {
+  /** `ICE`: `force`, `remove`, `default`, … */
+  readonly ice?: BencodeValue | undefined;
+  /** `DTLS`: `passive`, `active`, `off`, `no`, … */
+  readonly dtls?: BencodeValue | undefined;
+  /** `SDES`: `off`, `no`, or a list of such words. */
+  readonly sdes?: BencodeValue | undefined;
+  /** The offer itself, whose profile stands when no transport-protocol is given. */
+  readonly sdp?: string | undefined;
+}
+
 /**
- * What the side the SDP goes to speaks, from rtpengine's `transport-protocol`: UDP/TLS/RTP/SAVP(F)
- * is WebRTC's DTLS-SRTP, RTP/SAVP(F) is SDES-SRTP, anything else (RTP/AVP, RTP/AVPF, none) plain RTP.
+ * What the side the SDP goes to speaks, from rtpengine's `transport-protocol` and the flags that
+ * go with it:
+ *   UDP/TLS/RTP/SAVP(F)        WebRTC's DTLS-SRTP
+ *   RTP/SAVP(F)                SDES-SRTP, but DTLS-SRTP (WebRTC) with `ICE=force`, with `DTLS`
+ *                              other than off, or with `SDES` off: Kamailio's WebRTC examples
+ *                              write RTP/SAVPF and leave rtpengine to add the fingerprint
+ *   RTP/AVP(F)                 plain RTP
+ *   none                       the offer's own profile (Kamailio's rtpengine module: "If none of
+ *                              them are specified, the protocol given in the SDP is left untouched")
  */
-export function profileOf(transportProtocol: string | undefined): MediaProfile {
-  if (transportProtocol === undefined) return 'rtp';
+export function profileOf(transportProtocol: string | undefined, hints: ProfileHints = {}): MediaProfile {
+  if (transportProtocol === undefined) {
+    const offered = hints.sdp === undefined ? undefined : firstMediaProto(hints.sdp);
+    return offered === undefined ? 'rtp' : profileOf(offered, { ...hints, sdp: undefined });
+  }
   if (transportProtocol.startsWith('UDP/TLS/RTP/SAVP')) return 'webrtc';
-  if (transportProtocol === 'RTP/SAVP' || transportProtocol === 'RTP/SAVPF') return 'sdes';
+  if (transportProtocol === 'RTP/SAVP' || transportProtocol === 'RTP/SAVPF') {
+    const ice = typeof hints.ice === 'string' ? hints.ice : undefined;
+    const dtls = typeof hints.dtls === 'string' ? hints.dtls : undefined;
+    const sdes = typeof hints.sdes === 'string' ? [hints.sdes] : Array.isArray(hints.sdes) ? hints.sdes : [];
+    if (ice === 'force' || ice === 'force-relay') return 'webrtc';
+    if (dtls !== undefined && dtls !== 'off' && dtls !== 'no' && dtls !== 'disable') return 'webrtc';
+    if (sdes.some((w) => w === 'off' || w === 'no' || w === 'disable')) return 'webrtc';
+    return 'sdes';
+  }
   return 'rtp';
+}
+
+/** The proto of the first m= line of an SDP (`RTP/AVP`, `UDP/TLS/RTP/SAVPF`), or undefined. */
+function firstMediaProto(sdp: string): string | undefined {
+  for (const raw of sdp.split('\n')) {
+    const line = raw.endsWith('\r') ? raw.slice(0, -1) : raw;
+    if (!line.startsWith('m=')) continue;
+    const proto = line.split(' ')[2];
+    return proto === undefined || proto === '' ? undefined : proto;
+  }
+  return undefined;
 }
 
 /**

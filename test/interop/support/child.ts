@@ -27,6 +27,8 @@ export interface BoundedOptions {
   readonly timeoutMs: number;
   /** How its output is decoded (default utf8; sipp traces are latin1). */
   readonly encoding?: BufferEncoding;
+  /** Called with each piece of its output (stdout and stderr) as it arrives. */
+  readonly onOutput?: (text: string) => void;
 }
 
 /** Start `command` (stdin /dev/null, stdout and stderr collected) under a watchdog. */
@@ -34,8 +36,16 @@ export function spawnBounded(command: string, args: readonly string[], o: Bounde
   const child = spawn(command, args, { cwd: o.cwd, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
-  child.stdout.on('data', (d: Buffer) => (stdout += d.toString(o.encoding ?? 'utf8')));
-  child.stderr.on('data', (d: Buffer) => (stderr += d.toString(o.encoding ?? 'utf8')));
+  child.stdout.on('data', (d: Buffer) => {
+    const text = d.toString(o.encoding ?? 'utf8');
+    stdout += text;
+    o.onOutput?.(text);
+  });
+  child.stderr.on('data', (d: Buffer) => {
+    const text = d.toString(o.encoding ?? 'utf8');
+    stderr += text;
+    o.onOutput?.(text);
+  });
   const running = (): boolean => child.pid !== undefined && child.exitCode === null && child.signalCode === null;
   const kill = (): void => {
     if (running()) signalPid(child.pid!, 'SIGKILL');

@@ -20,13 +20,16 @@ export const KAMAILIO_PASSWORD = 'benchpass';
 
 export const KAMAILIO_CFG = process.env.KAMAILIO_CFG ?? resolve(REPO_ROOT, '../shared/bench/kamailio/kamailio.cfg');
 
+/** The media suites' configuration (this folder's kamailio-rtpengine.cfg): registrar, proxy, WebSocket, the rtpengine module. */
+export const KAMAILIO_RTPENGINE_CFG = resolve(REPO_ROOT, 'test/interop/support/kamailio-rtpengine.cfg');
+
 /** Why Kamailio cannot run here (binary, WebSocket module or configuration missing), or undefined. */
-export function kamailioMissing(): string | undefined {
+export function kamailioMissing(config = KAMAILIO_CFG): string | undefined {
   const v = spawnSync('kamailio', ['-v'], { encoding: 'utf8', timeout: 5000 });
   if (v.error !== undefined) return 'kamailio is not installed (Debian: apt-get install kamailio kamailio-websocket-modules)';
   const moduleDirs = ['/usr/lib/x86_64-linux-gnu/kamailio/modules', '/usr/lib/aarch64-linux-gnu/kamailio/modules', '/usr/lib/kamailio/modules'];
   if (!moduleDirs.some((d) => existsSync(join(d, 'websocket.so')))) return "kamailio's websocket module is missing (apt-get install kamailio-websocket-modules)";
-  if (!existsSync(KAMAILIO_CFG)) return `the shared Kamailio configuration is missing at ${KAMAILIO_CFG} (set KAMAILIO_CFG)`;
+  if (!existsSync(config)) return `the Kamailio configuration is missing at ${config}${config === KAMAILIO_CFG ? ' (set KAMAILIO_CFG)' : ''}`;
   return undefined;
 }
 
@@ -52,6 +55,10 @@ export interface KamailioOptions {
    * configuration itself is never edited.
    */
   readonly cfg?: ReadonlyArray<readonly [string, string, number]>;
+  /** Another configuration file than the shared one (it must listen on WS_PORT, SIP_PORT and use CTL_SOCKET as that one does). */
+  readonly config?: string;
+  /** More -A NAME=value defines for that configuration (a string value in double quotes, as Kamailio reads it). */
+  readonly defines?: Readonly<Record<string, string>>;
 }
 
 /** The sh guard: starts Kamailio, reports its PID on fd 3, TERMs it if stdin reaches EOF. */
@@ -107,17 +114,18 @@ export class KamailioServer {
   }
 
   static async start(options: KamailioOptions): Promise<KamailioServer> {
-    const missing = kamailioMissing();
+    const missing = kamailioMissing(options.config);
     if (missing !== undefined) throw new Error(missing);
     const dir = await mkdtemp(join(tmpdir(), 'parley-kamailio-'));
     const base = await options.pool.block(3);
     const [sipPort, authPort, wsPort] = [base, base + 1, base + 2];
     const args = [
-      '-f', KAMAILIO_CFG, '-DD', '-E', '-Y', dir, '-P', join(dir, 'kamailio.pid'),
+      '-f', options.config ?? KAMAILIO_CFG, '-DD', '-E', '-Y', dir, '-P', join(dir, 'kamailio.pid'),
       '-m', '64', '-M', '8', '-n', '1', '-N', '2',
       '-A', `SIP_PORT=${sipPort}`, '-A', `AUTH_PORT=${authPort}`, '-A', `WS_PORT=${wsPort}`,
       '-A', `CTL_SOCKET="unix:${join(dir, 'ctl')}"`,
       ...(options.withAuth ? ['-A', 'WITH_AUTH'] : []),
+      ...Object.entries(options.defines ?? {}).flatMap(([name, value]) => ['-A', `${name}=${value}`]),
       ...(options.cfg !== undefined && options.cfg.length > 0 ? ['--loadmodule=cfg_rpc.so'] : []),
     ];
     const guard = spawn('/bin/sh', ['-c', GUARD, 'kamailio-guard', 'kamailio', ...args], { stdio: ['pipe', 'pipe', 'pipe', 'pipe'] });
