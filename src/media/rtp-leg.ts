@@ -4,13 +4,15 @@
  * arrives, then to that packet's source (symmetric RTP, RFC 4961, as rtpengine does by default):
  * a phone behind NAT writes its private address in SDP, but its packets come from the NAT's
  * public address and port, and only packets sent back there reach it. RTCP latches the same way
- * on its own port. Packets from another source once latched are dropped (they would let anyone
- * who guesses the port inject audio), until a re-offer names a new address and latching starts
- * again.
+ * on its own port. For 3 s after the first packet a source matching the SDP better may still take
+ * the latch (latch.ts: a stranger spraying the port range does not keep a phone's stream);
+ * after that, packets from another source are dropped (they would let anyone who guesses the
+ * port inject audio), until a re-offer names a new address and latching starts again.
  */
 import type { RemoteInfo, Socket } from 'node:dgram';
 import { packetKind } from '../stun/demux.js';
 import type { Leg, LegAddress, LegStats } from './leg.js';
+import { Latch } from './latch.js';
 import type { RemoteSide } from './side.js';
 
 /** RFC 3550 §5.1: the fixed header is 12 octets. */
@@ -26,11 +28,6 @@ export interface RtpLegOptions {
   readonly remote: RemoteSide;
   /** performance.now() unless a test moves time. */
   readonly now?: () => number;
-}
-
-interface Target {
-  address: string;
-  port: number;
 }
 
 /**
@@ -61,11 +58,9 @@ export class RtpLeg implements Leg {
   readonly local: LegAddress;
   lastReceived = 0;
   private remote: RemoteSide;
-  /** Where RTP and RTCP go: the SDP's address until latched, then the first valid packet's source. */
-  private rtpTarget: Target | undefined;
-  private rtcpTarget: Target | undefined;
-  private rtpLatched = false;
-  private rtcpLatched = false;
+  /** Where RTP and RTCP go: the SDP's address until latched, then the source learned (latch.ts). */
+  private readonly rtp: Latch;
+  private readonly rtcp: Latch;
   private closed = false;
   private readonly now: () => number;
   private readonly counters = { packetsIn: 0, packetsOut: 0, bytesIn: 0, bytesOut: 0, dropped: 0 };
@@ -74,13 +69,15 @@ export class RtpLeg implements Leg {
     this.local = options.local;
     this.remote = options.remote;
     this.now = options.now ?? (() => performance.now());
+    this.rtp = new Latch(undefined, this.now);
+    this.rtcp = new Latch(undefined, this.now);
     this.aim(options.remote);
     options.rtpSocket.on('message', (msg, rinfo) => this.receive(msg, rinfo, options.rtcpSocket === undefined));
     options.rtcpSocket?.on('message', (msg, rinfo) => this.receiveRtcp(msg, rinfo));
   }
 
   get ready(): boolean {
-    return this.rtpLatched;
+    return this.rtp.latched;
   }
 
   /** The side's SDP as last read. */
@@ -100,15 +97,13 @@ export class RtpLeg implements Leg {
   }
 
   private aim(remote: RemoteSide): void {
-    this.rtpLatched = false;
-    this.rtcpLatched = false;
     if (unusable(remote.address, remote.port)) {
-      this.rtpTarget = undefined;
-      this.rtcpTarget = undefined;
+      this.rtp.reset(undefined);
+      this.rtcp.reset(undefined);
       return;
     }
-    this.rtpTarget = { address: remote.address, port: remote.port };
-    this.rtcpTarget = { address: remote.address, port: remote.rtcpMux ? remote.port : remote.rtcpPort };
+    this.rtp.reset({ address: remote.address, port: remote.port });
+    this.rtcp.reset({ address: remote.address, port: remote.rtcpMux ? remote.port : remote.rtcpPort });
   }
 
   private receive(msg: Buffer, rinfo: RemoteInfo, muxed: boolean): void {
@@ -125,18 +120,12 @@ export class RtpLeg implements Leg {
       this.counters.dropped++;
       return;
     }
-    if (!this.rtpLatched) {
-      this.rtpTarget = { address: rinfo.address, port: rinfo.port };
-      this.rtpLatched = true;
-      // RTCP on the same port follows RTP's latch
-      if (muxed) {
-        this.rtcpTarget = { address: rinfo.address, port: rinfo.port };
-        this.rtcpLatched = true;
-      }
-    } else if (rinfo.port !== this.rtpTarget!.port || rinfo.address !== this.rtpTarget!.address) {
+    if (!this.rtp.accept(rinfo.address, rinfo.port)) {
       this.counters.dropped++;
       return;
     }
+    // RTCP on the same port follows RTP's latch
+    if (muxed) this.rtcp.accept(rinfo.address, rinfo.port);
     this.counters.packetsIn++;
     this.counters.bytesIn += msg.length;
     this.lastReceived = this.now();
@@ -149,10 +138,7 @@ export class RtpLeg implements Leg {
       this.counters.dropped++;
       return;
     }
-    if (!this.rtcpLatched) {
-      this.rtcpTarget = { address: rinfo.address, port: rinfo.port };
-      this.rtcpLatched = true;
-    } else if (rinfo.port !== this.rtcpTarget!.port || rinfo.address !== this.rtcpTarget!.address) {
+    if (!this.rtcp.accept(rinfo.address, rinfo.port)) {
       this.counters.dropped++;
       return;
     }
@@ -163,7 +149,7 @@ export class RtpLeg implements Leg {
   }
 
   sendRtp(packet: Buffer): void {
-    const t = this.rtpTarget;
+    const t = this.rtp.destination;
     if (t === undefined || this.closed) return;
     this.counters.packetsOut++;
     this.counters.bytesOut += packet.length;
@@ -171,7 +157,7 @@ export class RtpLeg implements Leg {
   }
 
   sendRtcp(packet: Buffer): void {
-    const t = this.rtcpTarget;
+    const t = this.rtcp.destination;
     if (t === undefined || this.closed) return;
     this.counters.packetsOut++;
     this.counters.bytesOut += packet.length;
