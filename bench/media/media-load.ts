@@ -590,7 +590,10 @@ async function runStep(ng: NgClient, n: number, runTag: string): Promise<StepRes
   };
 }
 
-const f = (x: number, d = 1) => (Number.isFinite(x) ? x.toFixed(d) : 'n/a');
+/** A number with d decimals, or n/a (a declaration, not a const: --compare runs before the module's body reaches it). */
+function f(x: number, d = 1): string {
+  return Number.isFinite(x) ? x.toFixed(d) : 'n/a';
+}
 
 async function main(): Promise<void> {
   if (!isLoopback(ngHost)) throw new Error(`--ng ${opts.ng}: loopback only`);
@@ -631,22 +634,41 @@ async function main(): Promise<void> {
   if (opts.json) writeFileSync(opts.json, JSON.stringify(run, null, 2));
 }
 
-/** Ratios OTHER / BASE: capacity, and CPU per packet at each call count both measured and passed. */
+/**
+ * Ratios OTHER / BASE, one line each, prefixed `ratio` so that they can be pasted as they are:
+ * capacity (most calls of a passing step; "at least" when a run passed every step it was given),
+ * and at each call count both ran: CPU per relayed packet, latency p50 and p99, loss. Then the
+ * median of the CPU-per-packet ratios over the steps both passed.
+ */
 function compare(basePath: string | undefined, otherPath: string | undefined): void {
   if (!basePath || !otherPath) throw new Error('--compare BASE.json OTHER.json');
   const base = JSON.parse(readFileSync(basePath, 'utf8')) as RunResult;
   const other = JSON.parse(readFileSync(otherPath, 'utf8')) as RunResult;
-  console.log(`${other.label} / ${base.label}`);
-  const capNote = (r: RunResult) => `${r.capacity} calls (${r.stopReason})`;
-  console.log(`  capacity: ${other.label} ${capNote(other)}, ${base.label} ${capNote(base)}: ratio ${base.capacity ? f(other.capacity / base.capacity, 2) : 'n/a'}x`);
+  const tag = `ratio ${other.label}/${base.label} ${other.case}`;
+  const bound = (r: RunResult) => (r.stopReason === 'all steps passed' ? `>= ${r.capacity}` : `${r.capacity}`);
+  const capRatio = base.capacity ? f(other.capacity / base.capacity, 2) : 'n/a';
+  const capNote = base.stopReason === 'all steps passed' && other.stopReason !== 'all steps passed'
+    ? ` (${base.label} passed every step: the ratio is at most this)`
+    : other.stopReason === 'all steps passed' && base.stopReason !== 'all steps passed'
+      ? ` (${other.label} passed every step: the ratio is at least this)`
+      : other.stopReason === 'all steps passed' && base.stopReason === 'all steps passed' ? ' (both passed every step: neither limit reached)' : '';
+  console.log(`${tag}: capacity at <= 1 % loss ${bound(other)} / ${bound(base)} calls = ${capRatio}x${capNote}; ${other.label} stopped: ${other.stopReason}; ${base.label} stopped: ${base.stopReason}`);
+  const cpuRatios: number[] = [];
   for (const o of other.steps) {
     const b = base.steps.find((s) => s.calls === o.calls);
     if (!b) continue;
+    const cpu = o.cpuPerPacketUs / b.cpuPerPacketUs;
+    if (o.passed && b.passed && Number.isFinite(cpu)) cpuRatios.push(cpu);
     console.log(
-      `  ${String(o.calls).padStart(5)} calls: CPU per packet ${f(o.cpuPerPacketUs, 2)} us against ${f(b.cpuPerPacketUs, 2)} us: ${f(o.cpuPerPacketUs / b.cpuPerPacketUs, 2)}x;` +
-        ` loss ${f(o.lossPct, 3)} % / ${f(b.lossPct, 3)} %; latency p99 ${f(o.latencyP99Ms, 3)} / ${f(b.latencyP99Ms, 3)} ms${o.passed && b.passed ? '' : ' (a step failed)'}`,
+      `${tag} ${o.calls} calls: cpu/pkt ${f(o.cpuPerPacketUs, 2)} / ${f(b.cpuPerPacketUs, 2)} us = ${f(cpu, 2)}x;` +
+        ` lat p50 ${f(o.latencyP50Ms, 3)} / ${f(b.latencyP50Ms, 3)} ms, p99 ${f(o.latencyP99Ms, 3)} / ${f(b.latencyP99Ms, 3)} ms;` +
+        ` jitter mean ${f(o.jitterMeanMs, 3)} / ${f(b.jitterMeanMs, 3)} ms; loss ${f(o.lossPct, 3)} / ${f(b.lossPct, 3)} %` +
+        (o.passed && b.passed ? '' : ` (failed: ${o.passed ? '' : other.label}${!o.passed && !b.passed ? ', ' : ''}${b.passed ? '' : base.label})`),
     );
   }
+  cpuRatios.sort((x, y) => x - y);
+  const median = cpuRatios.length ? cpuRatios[Math.floor(cpuRatios.length / 2)]! : NaN;
+  console.log(`${tag}: cpu/pkt median ${f(median, 2)}x over ${cpuRatios.length} steps both passed (capacity from CPU alone: about ${f(1 / median, 2)}x)`);
 }
 
 main().catch((e: unknown) => {
