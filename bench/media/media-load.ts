@@ -22,6 +22,8 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import OpusScript from 'opusscript';
 import { decodeBencode, encodeBencode, type BencodeDict, type BencodeValue } from '../../src/media/ng/bencode.js';
+import { createDtlsCertificate, type DtlsCertificate } from '../../src/media/certificate.js';
+import { readWebRtcAnswer, WebRtcPeer, type WebRtcAnswer } from './webrtc-peer.js';
 
 const { values: opts, positionals } = parseArgs({
   allowPositionals: true,
@@ -38,6 +40,8 @@ const { values: opts, positionals } = parseArgs({
     sockets: { type: 'string', default: '32' },
     'transport-protocol': { type: 'string' },
     case: { type: 'string', default: 'rtp' },
+    handshakes: { type: 'string', default: '16' },
+    dtls: { type: 'string' },
     json: { type: 'string' },
     compare: { type: 'boolean', default: false },
     help: { type: 'boolean', default: false },
@@ -47,7 +51,10 @@ const { values: opts, positionals } = parseArgs({
 if (opts.help) {
   console.log(`media-load.ts [--ng HOST:PORT] [--pid PID] [--label NAME] [--steps 50,100,...] [--secs S] [--warmup S]
   [--max-loss PCT] [--max-calls N] [--max-run S] [--sockets N] [--transport-protocol P] [--json FILE]
-  [--case rtp|transcode]   transcode: A offers Opus only (ng codec transcode PCMU), B answers PCMU only
+  [--case rtp|transcode|webrtc]   transcode: A offers Opus only (ng codec transcode PCMU), B answers PCMU only
+                                  webrtc: A is a WebRTC endpoint (ICE, DTLS-SRTP, rtcp-mux), B plain RTP
+  [--handshakes N]         webrtc: DTLS handshakes in flight at setup (16)
+  [--dtls passive]         webrtc: ng DTLS: passive (the relay the DTLS server); default: the relay's choice
 media-load.ts --compare BASE.json OTHER.json   ratios OTHER / BASE (capacity, CPU per packet)`);
   process.exit(0);
 }
@@ -96,9 +103,23 @@ const maxLoss = Number(opts['max-loss']);
 const maxCalls = Number(opts['max-calls']);
 const runDeadline = performance.now() + Number(opts['max-run']) * 1000;
 const socketsPerSide = Number(opts.sockets);
-if (opts.case !== 'rtp' && opts.case !== 'transcode') throw new Error(`--case ${opts.case}: rtp or transcode`);
+if (opts.case !== 'rtp' && opts.case !== 'transcode' && opts.case !== 'webrtc') throw new Error(`--case ${opts.case}: rtp, transcode or webrtc`);
 /** Opus <-> PCMU: the payload marker does not survive a transcoder, so each call has its own sockets and is known by them. */
 const transcode = opts.case === 'transcode';
+/**
+ * DTLS-SRTP <-> RTP: side A is a WebRTC endpoint per call (webrtc-peer.ts: its own socket, ICE
+ * checks, a DTLS handshake at setup, not measured), B plain RTP. The payload marker is inside the
+ * SRTP payload, so A protects it and unprotects what comes back: each packet is measured as in the
+ * RTP case, the generator's SRTP included in the latency.
+ */
+const webrtc = opts.case === 'webrtc';
+let certificate: DtlsCertificate | undefined;
+/**
+ * --dtls passive: ng `DTLS: passive` on offer and answer (rtpengine the DTLS server, A the client,
+ * as with Parley, which answers actpass with passive on its own). By default rtpengine takes the
+ * client role towards an actpass offerer, and A is then werift's DtlsServer.
+ */
+const dtlsFlag: Record<string, BencodeValue> = opts.dtls === 'passive' ? { DTLS: 'passive' } : {};
 const OPUS_PT = 111;
 const LOOPBACK = '127.0.0.1';
 
@@ -266,6 +287,8 @@ interface Call {
   /** Where each side sends: A to the relay's port for A, B to its port for B. */
   toRelayFromA?: { address: string; port: number };
   toRelayFromB?: { address: string; port: number };
+  /** webrtc: the relay's answer towards A (ICE credentials, fingerprint, DTLS role). */
+  webrtcAnswer?: WebRtcAnswer;
 }
 
 /** Per stream (call x direction) state, in flat arrays indexed by call * 2 + direction (0: A to B, 1: B to A). */
@@ -334,8 +357,11 @@ async function baselineLatency(): Promise<number> {
 
 async function runStep(ng: NgClient, n: number, runTag: string): Promise<StepResult> {
   const sideCount = transcode ? n : Math.min(n, socketsPerSide);
-  const sideA = await bindSockets(sideCount);
+  // webrtc: one socket (one ICE pair, one DTLS association) per call on side A
+  const sideA = await bindSockets(webrtc ? n : sideCount);
   const sideB = await bindSockets(sideCount);
+  const peers = webrtc ? sideA.map((s) => new WebRtcPeer(s, certificate!)) : [];
+  const aSocket = (i: number) => (webrtc ? i : i % sideCount);
   const calls: Call[] = [];
   for (let i = 0; i < n; i++) calls.push({ index: i, callId: `media-load-${runTag}-${n}-${i}` });
 
@@ -347,9 +373,12 @@ async function runStep(ng: NgClient, n: number, runTag: string): Promise<StepRes
       const c = calls[next++]!;
       const offerBody: Record<string, BencodeValue> = {
         command: 'offer', 'call-id': c.callId, 'from-tag': `a${c.index}`, 'via-branch': `z9hG4bK${c.index}`,
-        sdp: (transcode ? opusSdp : offerSdp)(sideA[c.index % sideCount]!.address().port, c.index), replace: ['origin', 'session-connection'],
+        sdp: webrtc ? peers[c.index]!.offerSdp(c.index) : (transcode ? opusSdp : offerSdp)(sideA[aSocket(c.index)]!.address().port, c.index),
+        replace: ['origin', 'session-connection'],
       };
       if (transcode) offerBody['codec'] = { transcode: ['PCMU'] };
+      // towards B (the phone): plain RTP, no ICE, RTCP on its own port
+      if (webrtc) Object.assign(offerBody, { 'transport-protocol': 'RTP/AVP', ICE: 'remove', 'rtcp-mux': ['demux'], ...dtlsFlag });
       if (opts['transport-protocol']) offerBody['transport-protocol'] = opts['transport-protocol'];
       const offer = await ng.command(offerBody);
       const toB = offer?.['result'] === 'ok' && typeof offer['sdp'] === 'string' ? sdpAudio(offer['sdp']) : undefined;
@@ -357,15 +386,22 @@ async function runStep(ng: NgClient, n: number, runTag: string): Promise<StepRes
         setupFailures++;
         continue;
       }
-      const answer = await ng.command({
+      const answerBody: Record<string, BencodeValue> = {
         command: 'answer', 'call-id': c.callId, 'from-tag': `a${c.index}`, 'to-tag': `b${c.index}`, 'via-branch': `z9hG4bK${c.index}`,
         sdp: offerSdp(sideB[c.index % sideCount]!.address().port, c.index + 1_000_000), replace: ['origin', 'session-connection'],
-      });
-      const toA = answer?.['result'] === 'ok' && typeof answer['sdp'] === 'string' ? sdpAudio(answer['sdp']) : undefined;
-      if (!toA) {
+      };
+      // towards A (the browser): DTLS-SRTP with ICE and rtcp-mux; rtpengine the DTLS server, as Parley is
+      if (webrtc) Object.assign(answerBody, { 'transport-protocol': 'UDP/TLS/RTP/SAVPF', ICE: 'force', 'rtcp-mux': ['require'], ...dtlsFlag });
+      const answer = await ng.command(answerBody);
+      const answerSdp = answer?.['result'] === 'ok' && typeof answer['sdp'] === 'string' ? answer['sdp'] : undefined;
+      const toA = answerSdp !== undefined ? sdpAudio(answerSdp) : undefined;
+      const webrtcAnswer = webrtc && answerSdp !== undefined ? readWebRtcAnswer(answerSdp) : undefined;
+      if (!toA || (webrtc && !webrtcAnswer)) {
+        if (webrtc && answerSdp !== undefined && setupFailures === 0) console.error(`media-load: an answer towards A without ICE or DTLS attributes:\n${answerSdp}`);
         setupFailures++;
         continue;
       }
+      c.webrtcAnswer = webrtcAnswer;
       if (!isLoopback(toA.address) || !isLoopback(toB.address)) throw new Error(`the relay named a non-loopback address (${toA.address}, ${toB.address}): loopback only`);
       // A sends to the port the relay gave A (in the answer), B to the one it gave B (in the offer)
       c.toRelayFromA = toA;
@@ -373,6 +409,30 @@ async function runStep(ng: NgClient, n: number, runTag: string): Promise<StepRes
     }
   };
   await Promise.all(Array.from({ length: 32 }, worker));
+  // webrtc: ICE and the DTLS handshake of every call set up, --handshakes in flight, 10 s each at most
+  let handshakeFailures = 0;
+  let handshakeMs = 0;
+  if (webrtc) {
+    const ready = calls.filter((c) => c.webrtcAnswer !== undefined);
+    const h0 = performance.now();
+    let h = 0;
+    let firstError = '';
+    const handshaker = async () => {
+      while (h < ready.length && performance.now() < runDeadline) {
+        const c = ready[h++]!;
+        try {
+          await peers[c.index]!.connect(c.webrtcAnswer!, 10_000);
+        } catch (e) {
+          if (!firstError) firstError = (e as Error).message;
+          handshakeFailures++;
+          c.toRelayFromA = undefined; // not live
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: Number(opts.handshakes) }, handshaker));
+    handshakeMs = performance.now() - h0;
+    if (firstError) console.error(`media-load: ${handshakeFailures} DTLS-SRTP setups failed, the first: ${firstError}`);
+  }
   const live = calls.filter((c) => c.toRelayFromA && c.toRelayFromB);
   setupFailures = n - live.length; // refused, unanswered, or not tried before --max-run
 
@@ -446,6 +506,10 @@ async function runStep(ng: NgClient, n: number, runTag: string): Promise<StepRes
   if (transcode) {
     sideA.forEach((s, i) => s.on('message', onTranscoded(i, 0)));
     sideB.forEach((s, i) => s.on('message', onTranscoded(i, 1)));
+  } else if (webrtc) {
+    const atA = onMessage(0);
+    for (const p of peers) p.onRtp = atA;
+    for (const s of sideB) s.on('message', onMessage(1));
   } else {
     for (const s of sideA) s.on('message', onMessage(0));
     for (const s of sideB) s.on('message', onMessage(1));
@@ -489,8 +553,11 @@ async function runStep(ng: NgClient, n: number, runTag: string): Promise<StepRes
     buf.writeDoubleLE(now, p + 20);
     streams.seq[k] = (streams.seq[k]! + 1) >>> 0;
     streams.ts[k] = (streams.ts[k]! + 160) >>> 0;
-    const to = dir === 0 ? c.toRelayFromA! : c.toRelayFromB!;
-    (dir === 0 ? sideA : sideB)[c.index % sideCount]!.send(buf, to.port, to.address);
+    if (webrtc && dir === 0) peers[c.index]!.sendRtp(buf);
+    else {
+      const to = dir === 0 ? c.toRelayFromA! : c.toRelayFromB!;
+      (dir === 0 ? sideA : sideB)[c.index % sideCount]!.send(buf, to.port, to.address);
+    }
     if (now >= windowStart && now < windowEnd) sentInWindow++;
   };
   const bySlot: Call[][] = Array.from({ length: SLOTS }, () => []);
@@ -554,6 +621,7 @@ async function runStep(ng: NgClient, n: number, runTag: string): Promise<StepRes
     }
   };
   await Promise.all(Array.from({ length: 32 }, deleter));
+  for (const p of peers) p.close();
   for (const s of [...sideA, ...sideB]) s.close();
 
   const lat = latencies.subarray(0, latCount).sort();
@@ -568,6 +636,9 @@ async function runStep(ng: NgClient, n: number, runTag: string): Promise<StepRes
   const notes: string[] = [];
   if (setupFailures) notes.push(`${setupFailures} calls not set up`);
   if (misrouted) notes.push(`${misrouted} packets at the wrong side`);
+  if (webrtc) notes.push(`${live.length} DTLS handshakes in ${f(handshakeMs / 1000, 1)} s${handshakeFailures ? `, ${handshakeFailures} failed` : ''}`);
+  const srtpDropped = peers.reduce((sum, p) => sum + p.dropped, 0);
+  if (srtpDropped) notes.push(`${srtpDropped} SRTP packets at A did not authenticate`);
   if (lateSlots) notes.push(`generator behind: ${lateSlots} slots skipped`);
   const generatorBound = sentPps < offeredPps * 0.98;
   return {
@@ -603,10 +674,11 @@ async function main(): Promise<void> {
   if (pong?.['result'] !== 'pong') throw new Error(`no pong from ${opts.ng}`);
   const baseline = await baselineLatency();
   const run: RunResult = { label: opts.label!, case: opts.case!, ng: opts.ng!, baselineLatencyP50Ms: baseline, steps: [], capacity: 0, stopReason: 'all steps passed' };
-  console.log(`${run.label}: ng ${opts.ng}, ${secs}-s steps after ${warmupS} s of warm-up, ${transcode ? 'Opus (A) <-> PCMU (B), transcoded' : 'PCMU'} 20 ms both ways; generator's own path p50 ${f(baseline, 3)} ms`);
+  console.log(`${run.label}: ng ${opts.ng}, ${secs}-s steps after ${warmupS} s of warm-up, ${transcode ? 'Opus (A) <-> PCMU (B), transcoded' : webrtc ? 'PCMU, DTLS-SRTP (A, ICE, rtcp-mux) <-> RTP (B),' : 'PCMU'} 20 ms both ways; generator's own path p50 ${f(baseline, 3)} ms`);
   console.log('  calls  offered/s    sent/s relayed/s  loss%  lat_p50 lat_p99  jit_mean jit_max  srv_cpu%  cpu/call  cpu/pkt  gen_cpu%  note');
   console.log('                                                   (ms)    (ms)      (ms)    (ms)           (ms/s)     (us)');
   const runTag = `${process.pid}-${Date.now() % 1_000_000}`;
+  if (webrtc) certificate = await createDtlsCertificate();
   for (const n of steps) {
     if (n > maxCalls) {
       run.stopReason = `--max-calls ${maxCalls}`;
