@@ -26,7 +26,7 @@ set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 ROOT="$(cd "$HERE/../.." && pwd)"
 : "${QUICK:=0}"
-if [ "$QUICK" = 1 ]; then : "${STEPS_rtp:=50 200}" "${STEPS_webrtc:=20 50}" "${STEPS_transcode:=5 10}" "${SECS:=3}" "${WARMUP:=1}"; fi
+if [ "$QUICK" = 1 ]; then : "${STEPS_rtp:=${STEPS:-50 200}}" "${STEPS_webrtc:=${STEPS:-20 50}}" "${STEPS_transcode:=${STEPS:-5 10}}" "${SECS:=3}" "${WARMUP:=1}"; fi
 # per case (STEPS, when set, is every case's): the generator itself gives out near 1,600 plain
 # calls, fewer with SRTP on side A; transcoding costs some 30 times a forward
 : "${STEPS_rtp:=${STEPS:-50 100 200 400 800 1600}}" "${STEPS_webrtc:=${STEPS:-50 100 200 400 800}}" "${STEPS_transcode:=${STEPS:-5 10 20 40 80}}"
