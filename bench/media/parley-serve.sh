@@ -5,22 +5,24 @@
 #   PARLEY=1 bench/media/media-bench.sh
 # Runs dist/ (npm run build first); the data directory is a fresh temporary one, removed after Parley exits.
 # NODE_FLAGS: flags for node, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof" (profiles of every thread).
-# MEDIA_PORTS_JSON: the media plane's port-range keys as JSON members, until their names are settled
-# (the runtime's config keys), e.g. '"minPort": 40000, "maxPort": 59999'.
+# MAX_SESSIONS: media.maxSessions (4000: above the bench's largest step).
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 : "${NG_LISTEN:?}" "${PORT_MIN:?}" "${PORT_MAX:?}"
-: "${MEDIA_PORTS_JSON:=}"
+: "${MAX_SESSIONS:=4000}"
 NODE="$ROOT/node_modules/.bin/node"
 DATA="$(mktemp -d /tmp/parley-media-bench-data.XXXXXX)"
-ports=""
-[ -n "$MEDIA_PORTS_JSON" ] && ports="$MEDIA_PORTS_JSON, "
 cat > "$DATA/parley.json" <<JSON
 {
   "log": { "level": "warn" },
   "http": { "listen": [] },
   "turn": { "enabled": false },
-  "media": { $ports"control": { "listen": "$NG_LISTEN" } }
+  "media": {
+    "address": "127.0.0.1",
+    "ports": { "min": $PORT_MIN, "max": $PORT_MAX },
+    "maxSessions": $MAX_SESSIONS,
+    "control": { "listen": "$NG_LISTEN" }
+  }
 }
 JSON
 # exec: the bench measures this PID's CPU, so it must be Parley's; the data directory goes once
