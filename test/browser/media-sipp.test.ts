@@ -12,7 +12,7 @@
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -57,6 +57,25 @@ const OPUS_ONLY = `(() => {
     return createOffer.apply(this, args);
   };
 })();`;
+
+/** UDP sockets bound in the media range (from /proc/net/udp: every process of this namespace; only Parley binds there). */
+async function mediaSocketsOpen(): Promise<number> {
+  const table = await readFile('/proc/net/udp', 'utf8');
+  let n = 0;
+  for (const line of table.split('\n').slice(1)) {
+    const local = line.trim().split(/\s+/)[1];
+    if (local === undefined) continue;
+    const port = parseInt(local.split(':')[1] ?? '', 16);
+    if (port >= MEDIA.min && port <= MEDIA.max) n++;
+  }
+  return n;
+}
+
+/** The media ports Parley held for a call are closed again (polled: the BYE's deletion is asynchronous). */
+async function assertPortsFreed(before: number, what: string, context: () => string): Promise<void> {
+  const closed = await pollUntil(() => mediaSocketsOpen(), (n) => n <= before, 10_000);
+  assert.ok(closed.ok, `${what}: ${closed.value - before} media ports left open\n${context()}`);
+}
 
 /** The page's phone (web/phone/phone.ts), as page.evaluate sees it. */
 interface PageWindow {
@@ -193,8 +212,10 @@ describe('the phone page and SIP phones with plain RTP through the media gateway
     const alice = await aliceInBrowser();
     const context = async (): Promise<string> => `${await alice.describe()}`;
     try {
+      const idle = await mediaSocketsOpen();
       await alice.call('carol');
       await alice.waitCall('in-call', 15_000);
+      assert.ok((await mediaSocketsOpen()) > idle, 'the gateway holds ports during the call');
       await browserHears(alice, context);
       await alice.hangup();
       await alice.waitCall('ended', 10_000);
@@ -206,6 +227,7 @@ describe('the phone page and SIP phones with plain RTP through the media gateway
       const port = Number(/m=audio (\d+) /.exec(invite!.text)![1]);
       assert.ok(port >= MEDIA.min && port <= MEDIA.max, `carol was offered port ${port}, not one of Parley's:\n${invite!.text}`);
       assert.doesNotMatch(invite!.text, /a=fingerprint|a=ice-ufrag/, invite!.text);
+      await assertPortsFreed(idle, 'after the BYE', () => parley!.outputTail(30));
     } finally {
       await alice.page.context().close();
     }
@@ -234,12 +256,12 @@ describe('the phone page and SIP phones with plain RTP through the media gateway
     }
   });
 
-  it('a browser offering Opus only calls a G.711-only baresip: Parley transcodes, and each side decodes sound (sox, getStats)', async () => {
+  it('a browser offering Opus only calls a G.711-only baresip: Parley transcodes, and each side decodes sound (sox, getStats)', async (t) => {
     const dir = await mkdtemp(join(tmpdir(), 'parley-transcode-'));
     const tone = join(dir, 'tone.wav');
     await writeToneWav(tone, { hz: 800, seconds: 60 });
     const recordings = join(dir, 'rec');
-    await import('node:fs/promises').then((fs) => fs.mkdir(recordings));
+    await mkdir(recordings);
     const bob = await Baresip.start({ pool, account: BOB, registrar: { host: parley!.host, port: parley!.portFor('udp'), transport: 'udp' }, audioFile: tone, recordDir: recordings });
     let alice: PhonePage | undefined;
     try {
@@ -251,7 +273,8 @@ describe('the phone page and SIP phones with plain RTP through the media gateway
       await bob.command('accept');
       await alice.waitCall('in-call', 15_000);
       await browserHears(alice, context, 150);
-      const codec = String((await alice.inboundAudio())?.codec ?? '');
+      const heard = await alice.inboundAudio();
+      const codec = String(heard?.codec ?? '');
       assert.match(codec, /^audio\/opus\/48000/i, `the browser receives Opus: ${codec}`);
       const offer = await alice.page.evaluate(() => (globalThis as unknown as PageWindow).parleyPhone.peerConnection?.localDescription?.sdp ?? '');
       assert.equal(payloadTypeOf(offer, 'PCMU/8000'), undefined, `the browser offered no PCMU:\n${offer}`);
@@ -272,6 +295,7 @@ describe('the phone page and SIP phones with plain RTP through the media gateway
       assert.ok(dec !== undefined, `baresip recorded what it decoded: ${files.join(', ')}`);
       const stat = soxStat(join(recordings, dec), 1);
       assert.ok(stat.rms > 0.005, `baresip's decoded audio is silence (sox: RMS ${stat.rms}):\n${stat.text}`);
+      t.diagnostic(`baresip decoded ${stat.seconds} s, RMS ${stat.rms}, about ${stat.frequency} Hz (the browser's fake microphone); the browser: ${JSON.stringify(heard)}`);
     } finally {
       await alice?.page.context().close();
       await bob.stop();
@@ -372,6 +396,7 @@ describe('the phone page and SIP phones with plain RTP through the media gateway
     const alice = await aliceInBrowser();
     const context = async (): Promise<string> => `${await alice.describe()}`;
     try {
+      const idle = await mediaSocketsOpen();
       const uac = startSipp({
         ...parley!.sippTarget('udp'), scenario: join(SCENARIOS, 'call-late.xml'), calls: 1, timeoutSecs: 60, recvTimeoutMs: 20_000,
         credentials: [CAROL], service: 'alice', pauseMs: 12_000, extraArgs: ['-rtp_echo'],
@@ -391,6 +416,7 @@ describe('the phone page and SIP phones with plain RTP through the media gateway
       assert.doesNotMatch(ok!.text, /a=fingerprint|a=ice-ufrag|SAVPF/, ok!.text);
       const [ack] = sent(run.trace, { method: 'ACK' }).slice(-1);
       assert.match(ack!.text, /m=audio \d+ RTP\/AVP 0/, `carol answered in her ACK:\n${ack!.text}`);
+      await assertPortsFreed(idle, 'after the BYE of a late-offer call', () => parley!.outputTail(30));
     } finally {
       await alice.page.context().close();
     }
@@ -400,12 +426,16 @@ describe('the phone page and SIP phones with plain RTP through the media gateway
     const capture = await captureFromMedia();
     const uas = await carolAnswers('uas-rtp-hold.xml', { echo: true });
     const phonePort = uas.endpoint.port + 2;
+    const idle = await mediaSocketsOpen();
     const alice = await aliceInBrowser();
     const context = async (): Promise<string> => `${await alice.describe()}`;
     try {
       await alice.call('carol');
       await alice.waitCall('in-call', 15_000);
       await browserHears(alice, context);
+      const pair = await alice.selectedCandidatePair();
+      const browserPort = Number(pair?.local.split(':').at(-1));
+      assert.ok(capture.packets().some((p) => p.to === browserPort), `tshark saw Parley's packets to the browser's port ${browserPort}: ${JSON.stringify(pair)}`);
 
       // hold: the page's re-INVITE (a=sendonly) is answered (a=recvonly) and the page says so
       await alice.page.getByTestId('hold').click();
@@ -421,7 +451,9 @@ describe('the phone page and SIP phones with plain RTP through the media gateway
       const window = capture.packets().filter((p) => p.time >= t0 && p.time <= t1);
       const toPhone = window.filter((p) => p.to === phonePort).length;
       assert.ok(toPhone >= 50, `on hold, Parley relayed ${toPhone} packets of the browser's audio to the phone (port ${phonePort})`);
-      // what the phone echoes is dropped: the browser said sendonly (a packet or two may have been on its way)
+      // what the phone echoes is dropped by Parley: the browser said sendonly (a packet or two may have been on its way)
+      const toBrowser = window.filter((p) => p.to === browserPort && p.pt < 64).length;
+      assert.ok(toBrowser <= 5, `on hold, Parley sent ${toBrowser} RTP packets to the browser (port ${browserPort})`);
       assert.ok(h1.inbound.audio - h0.inbound.audio <= 5, `on hold, the browser received ${h1.inbound.audio - h0.inbound.audio} packets`);
 
       // resume: sendrecv again, and the echo comes back
@@ -438,6 +470,7 @@ describe('the phone page and SIP phones with plain RTP through the media gateway
       assert.match(invites[1]!.text, /a=sendonly/, `the hold re-INVITE reached carol as sendonly:\n${invites[1]!.text}`);
       assert.match(invites[2]!.text, /a=sendrecv/, `the resume re-INVITE reached carol as sendrecv:\n${invites[2]!.text}`);
       assert.doesNotMatch(invites[2]!.text, /a=sendonly|a=recvonly|a=inactive/, invites[2]!.text);
+      await assertPortsFreed(idle, 'after the BYE of a held and resumed call', () => parley!.outputTail(30));
     } finally {
       await capture.stop();
       await alice.page.context().close();
