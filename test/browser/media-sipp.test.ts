@@ -148,6 +148,11 @@ async function captureFromMedia(): Promise<{ packets: () => Captured[]; stop: ()
   };
 }
 
+/** The SDP the page's peer connection last got from Parley ('' outside a call). */
+function remoteDescription(p: PhonePage): Promise<string> {
+  return p.page.evaluate(() => (globalThis as unknown as PageWindow).parleyPhone.peerConnection?.remoteDescription?.sdp ?? '');
+}
+
 /** The payload type that `sdp` maps to `encoding` (e.g. "telephone-event/8000"), or undefined. */
 function payloadTypeOf(sdp: string, encoding: string): number | undefined {
   for (const line of sdp.split(/\r?\n/)) {
@@ -278,6 +283,9 @@ describe('the phone page and SIP phones with plain RTP through the media gateway
       assert.match(codec, /^audio\/opus\/48000/i, `the browser receives Opus: ${codec}`);
       const offer = await alice.page.evaluate(() => (globalThis as unknown as PageWindow).parleyPhone.peerConnection?.localDescription?.sdp ?? '');
       assert.equal(payloadTypeOf(offer, 'PCMU/8000'), undefined, `the browser offered no PCMU:\n${offer}`);
+      const answer = await remoteDescription(alice);
+      assert.notEqual(payloadTypeOf(answer, 'opus/48000/2'), undefined, `Parley answered the browser Opus:\n${answer}`);
+      assert.equal(payloadTypeOf(answer, 'PCMU/8000'), undefined, `Parley answered the browser no PCMU:\n${answer}`);
       const counts = await bob.rtpFlowing(150, 20_000);
       assert.ok(counts.rx >= 150, `baresip received the browser's audio: ${JSON.stringify(counts)}`);
       // baresip (G.711 only) was offered and speaks PCMU: Parley transcodes between it and Opus
@@ -287,8 +295,6 @@ describe('the phone page and SIP phones with plain RTP through the media gateway
       await alice.waitCall('ended', 10_000);
       await bob.waitEvent((e) => e.type === 'CALL_CLOSED', 15_000);
       await bob.stop();
-      const answer = await alice.page.evaluate(() => (globalThis as unknown as PageWindow).parleyPhone.peerConnection?.remoteDescription?.sdp ?? '');
-      if (answer !== '') assert.notEqual(payloadTypeOf(answer, 'opus/48000/2'), undefined, `Parley answered the browser Opus:\n${answer}`);
       // what baresip decoded from the browser (through Opus → PCMU) is sound, not silence
       const files = await readdir(recordings);
       const dec = files.find((f) => f.endsWith('-dec.wav'));
@@ -345,7 +351,7 @@ describe('the phone page and SIP phones with plain RTP through the media gateway
       await alice.waitCall('in-call', 15_000);
       const pair = await pollUntil(() => alice.selectedCandidatePair(), (p) => p !== undefined, 10_000);
       const browserPort = Number(pair.value?.local.split(':').at(-1));
-      const remote = await alice.page.evaluate(() => (globalThis as unknown as PageWindow).parleyPhone.peerConnection?.remoteDescription?.sdp ?? '');
+      const remote = await remoteDescription(alice);
       const pt = payloadTypeOf(remote, 'telephone-event/8000');
       assert.notEqual(pt, undefined, `Parley's answer to the browser has telephone-event/8000:\n${remote}`);
       // sipp plays key 1's events three times after the ACK
@@ -441,6 +447,9 @@ describe('the phone page and SIP phones with plain RTP through the media gateway
       await alice.page.getByTestId('hold').click();
       const held = await pollUntil(() => alice.callText(), (t) => /On hold: you put carol on hold/.test(t), 10_000);
       assert.ok(held.ok, `the page did not say the call is on hold: ${held.value}\n${await context()}`);
+      // (the page says so at once, JsSIP before its re-INVITE is answered: wait for the answer)
+      const heldAnswer = await pollUntil(() => remoteDescription(alice), (d) => /a=recvonly/.test(d), 10_000);
+      assert.ok(heldAnswer.ok, `Parley answered the page's hold recvonly:\n${heldAnswer.value}`);
       const t0 = Date.now() / 1000;
       const h0 = await alice.rtpCounts();
       // the browser goes on sending (sendonly): 100 packets more
@@ -460,6 +469,8 @@ describe('the phone page and SIP phones with plain RTP through the media gateway
       await alice.page.getByTestId('hold').click();
       const resumed = await pollUntil(() => alice.callText(), (t) => !/On hold/.test(t), 10_000);
       assert.ok(resumed.ok, `the page still says on hold: ${resumed.value}`);
+      const resumedAnswer = await pollUntil(() => remoteDescription(alice), (d) => d !== heldAnswer.value && /a=sendrecv/.test(d), 10_000);
+      assert.ok(resumedAnswer.ok, `Parley answered the resume sendrecv:\n${resumedAnswer.value}`);
       await browserHears(alice, context);
       await alice.hangup();
       await alice.waitCall('ended', 10_000);
