@@ -442,6 +442,7 @@ describe('the phone page and SIP phones with plain RTP through the media gateway
       const pair = await alice.selectedCandidatePair();
       const browserPort = Number(pair?.local.split(':').at(-1));
       assert.ok(capture.packets().some((p) => p.to === browserPort), `tshark saw Parley's packets to the browser's port ${browserPort}: ${JSON.stringify(pair)}`);
+      const first = await remoteDescription(alice);
 
       // hold: the page's re-INVITE (a=sendonly) is answered (a=recvonly) and the page says so
       await alice.page.getByTestId('hold').click();
@@ -478,6 +479,11 @@ describe('the phone page and SIP phones with plain RTP through the media gateway
       assert.equal(run.code, 0, `carol's sipp failed:\n${run.describe()}\n${await context()}`);
       const invites = received(run.trace, { method: 'INVITE' });
       assert.equal(invites.length, 3, run.describe());
+      // RFC 3264 §8: "the version in the origin field MUST increment by one from the previous SDP"
+      const versions = invites.map((i) => Number(/^o=\S+ \S+ (\d+) /m.exec(i.text)?.[1]));
+      assert.deepEqual(versions.slice(1).map((v, i) => v - versions[i]!), [1, 1], `o= versions of Parley's offers to carol: ${versions.join(', ')}`);
+      const browserVersions = [first, heldAnswer.value, resumedAnswer.value].map((d) => Number(/^o=\S+ \S+ (\d+) /m.exec(d)?.[1]));
+      assert.deepEqual(browserVersions.slice(1).map((v, i) => v - browserVersions[i]!), [1, 1], `o= versions of Parley's answers to the browser: ${browserVersions.join(', ')}`);
       assert.match(invites[1]!.text, /a=sendonly/, `the hold re-INVITE reached carol as sendonly:\n${invites[1]!.text}`);
       assert.match(invites[2]!.text, /a=sendrecv/, `the resume re-INVITE reached carol as sendrecv:\n${invites[2]!.text}`);
       assert.doesNotMatch(invites[2]!.text, /a=sendonly|a=recvonly|a=inactive/, invites[2]!.text);
