@@ -82,6 +82,12 @@ interface PageWindow {
   readonly parleyPhone: { readonly peerConnection?: { readonly localDescription: { sdp: string } | null; readonly remoteDescription: { sdp: string } | null } };
 }
 
+/** As OPUS_ONLY, with telephone-event at Opus's clock (48000) beside it: events that must be rescaled for a phone. */
+const OPUS_AND_EVENTS_48K = OPUS_ONLY.replace(
+  "(c) => c.mimeType.toLowerCase() === 'audio/opus'",
+  "(c) => c.mimeType.toLowerCase() === 'audio/opus' || (c.mimeType.toLowerCase() === 'audio/telephone-event' && c.clockRate === 48000)",
+);
+
 /** One RTP packet captured on its way out of one of Parley's media ports. */
 interface Captured {
   readonly time: number;
@@ -180,9 +186,10 @@ describe('the phone page and SIP phones with plain RTP through the media gateway
     await stopCleanly(parley);
   });
 
-  async function aliceInBrowser(o: { opusOnly?: boolean } = {}): Promise<PhonePage> {
+  async function aliceInBrowser(o: { opusOnly?: boolean; script?: string } = {}): Promise<PhonePage> {
     const u = await chromium!.newUser('alice');
     if (o.opusOnly) await u.page.addInitScript(OPUS_ONLY);
+    if (o.script !== undefined) await u.page.addInitScript(o.script);
     const alice = new PhonePage('alice', u.page, u.log, () => `--- Parley (last 40 lines):\n${parley?.outputTail(40) ?? ''}`);
     await alice.open(origin, { username: ALICE.user, password: ALICE.password, autoRegister: true });
     await alice.waitRegistration('registered', 15_000);
@@ -340,35 +347,70 @@ describe('the phone page and SIP phones with plain RTP through the media gateway
     }
   });
 
-  it("sipp's RFC 4733 events reach the page with the page's telephone-event payload type (tshark on Parley's port towards the browser)", async () => {
-    const capture = await captureFromMedia();
-    let packets: Captured[] = [];
-    const uas = await carolAnswers('uas-dtmf.xml');
-    const alice = await aliceInBrowser();
-    const context = async (): Promise<string> => `${await alice.describe()}`;
+  it("a browser offering Opus and telephone-event/48000 only: the keypad's events reach a G.711 baresip through the transcoder, rescaled to 8000 Hz", async () => {
+    const bob = await Baresip.start({ pool, account: BOB, registrar: { host: parley!.host, port: parley!.portFor('udp'), transport: 'udp' } });
+    let alice: PhonePage | undefined;
     try {
-      await alice.call('carol');
+      await bob.registered();
+      alice = await aliceInBrowser({ script: OPUS_AND_EVENTS_48K });
+      await alice.call('bob');
+      await bob.waitEvent((e) => e.type === 'CALL_INCOMING', 15_000);
+      await bob.command('accept');
       await alice.waitCall('in-call', 15_000);
-      const pair = await pollUntil(() => alice.selectedCandidatePair(), (p) => p !== undefined, 10_000);
-      const browserPort = Number(pair.value?.local.split(':').at(-1));
-      const remote = await remoteDescription(alice);
-      const pt = payloadTypeOf(remote, 'telephone-event/8000');
-      assert.notEqual(pt, undefined, `Parley's answer to the browser has telephone-event/8000:\n${remote}`);
-      // sipp plays key 1's events three times after the ACK
-      const seen = await pollUntil(async () => capture.packets().filter((p) => p.to === browserPort && p.pt === pt), (e) => e.length >= 10, 15_000);
+      await bob.rtpFlowing(50, 20_000);
+      const answer = await remoteDescription(alice);
+      assert.notEqual(payloadTypeOf(answer, 'telephone-event/48000'), undefined, `Parley answered the browser telephone-event/48000:\n${answer}`);
+      assert.equal(payloadTypeOf(answer, 'PCMU/8000'), undefined, answer);
+      const from = bob.events.length;
+      await alice.pressKeys('5');
+      const start = await bob.waitEvent((e) => e.type === 'CALL_DTMF_START', 10_000, from);
+      assert.equal(start.param, '5', `baresip heard key ${start.param}`);
+      await bob.waitEvent((e) => e.type === 'CALL_DTMF_END', 10_000, from);
       await alice.hangup();
       await alice.waitCall('ended', 10_000);
-      const run = await uas.done;
-      packets = await capture.stop();
-      const events = packets.filter((p) => p.to === browserPort && p.pt === pt);
-      assert.ok(seen.ok, `Parley relayed ${events.length} RFC 4733 packets (pt ${pt}) to the browser's port ${browserPort}; to it: ${JSON.stringify(packets.filter((p) => p.to === browserPort).slice(0, 20))}\n${run.describe()}\n${await context()}`);
-      assert.equal(run.code, 0, `carol's sipp failed:\n${run.describe()}`);
-      assert.ok(events.some((p) => p.marker), 'an event starts with the marker bit (RFC 4733 §2.5.1.3)');
+      await bob.stop();
+      assert.equal(bob.messages().filter((m) => m.startLine.startsWith('INFO ')).length, 0, 'no SIP INFO reached baresip');
     } finally {
-      await capture.stop();
-      await alice.page.context().close();
+      await alice?.page.context().close();
+      await bob.stop();
     }
   });
+
+  for (const variant of [
+    { name: 'PCMU passed through', script: undefined, clock: 8000 },
+    { name: 'an Opus-only browser (transcoded; events rescaled to 48000 Hz)', script: OPUS_AND_EVENTS_48K, clock: 48000 },
+  ]) {
+    it(`sipp's RFC 4733 events reach the page with the page's telephone-event payload type (tshark on Parley's port towards the browser): ${variant.name}`, async () => {
+      const capture = await captureFromMedia();
+      let packets: Captured[] = [];
+      const uas = await carolAnswers('uas-dtmf.xml');
+      const alice = await aliceInBrowser(variant.script === undefined ? {} : { script: variant.script });
+      const context = async (): Promise<string> => `${await alice.describe()}`;
+      try {
+        await alice.call('carol');
+        await alice.waitCall('in-call', 15_000);
+        const pair = await pollUntil(() => alice.selectedCandidatePair(), (p) => p !== undefined, 10_000);
+        const browserPort = Number(pair.value?.local.split(':').at(-1));
+        const remote = await remoteDescription(alice);
+        const pt = payloadTypeOf(remote, `telephone-event/${variant.clock}`);
+        assert.notEqual(pt, undefined, `Parley's answer to the browser has telephone-event/${variant.clock}:\n${remote}`);
+        // sipp plays key 1's events three times after the ACK
+        const seen = await pollUntil(async () => capture.packets().filter((p) => p.to === browserPort && p.pt === pt), (e) => e.length >= 10, 15_000);
+        await alice.hangup();
+        await alice.waitCall('ended', 10_000);
+        const run = await uas.done;
+        packets = await capture.stop();
+        const events = packets.filter((p) => p.to === browserPort && p.pt === pt);
+        assert.ok(seen.ok, `Parley relayed ${events.length} RFC 4733 packets (pt ${pt}) to the browser's port ${browserPort}; to it: ${JSON.stringify(packets.filter((p) => p.to === browserPort).slice(0, 20))}\n${run.describe()}\n${await context()}`);
+        assert.equal(run.code, 0, `carol's sipp failed:\n${run.describe()}`);
+        assert.ok(events.some((p) => p.marker), 'an event starts with the marker bit (RFC 4733 §2.5.1.3)');
+      } finally {
+        await capture.stop();
+        await alice.page.context().close();
+      }
+    });
+  }
+
   it('early media: a sipp phone answers 183 with SDP and plays PCMA before its 200: the browser hears it before the answer, then the 200 with the same SDP', async () => {
     // sipp's recording lasts 7 s (about 30 packets a second): 3.5 s before the 200, the rest after
     const uas = await carolAnswers('uas-early.xml', { pauseMs: 3500 });
