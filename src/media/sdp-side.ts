@@ -454,17 +454,19 @@ function anchoredMedia(local: LocalSide, proto: string, mid: string | undefined)
   }
   if (local.profile !== 'webrtc') lines.push(a(`ptime:${local.ptime ?? 20}`));
   else if (local.ptime !== undefined) lines.push(a(`ptime:${local.ptime}`));
-  if (local.profile === 'webrtc') {
-    lines.push(a(`ssrc:${local.ssrc} cname:parley-${local.ssrc.toString(16)}`));
-    if (sends(local.direction)) lines.push(a(`ssrc:${local.ssrc} msid:${MSID_STREAM} ${MSID_TRACK}`));
-  }
+  // No a=ssrc towards a browser: what Parley relays carries its source's SSRC (the phone's, or a
+  // transcoder's), which is not known when this is written and changes with the source. An
+  // a=ssrc naming another one binds the browser's track to an SSRC no packet carries: Chromium
+  // then counts the packets in a stream of their own that plays nowhere (received, never
+  // heard). Without it, the packets of the one audio m-line reach its track whatever their SSRC
+  // (RFC 8843 §9.2: by payload type when there is no MID extension).
   return { media: 'audio', port: local.port, proto, formats: local.codecs.map((c) => String(c.pt)), lines };
 }
 
 /**
  * The description Parley sends a side. Towards a browser it is one Chromium takes from an
  * ICE-lite DTLS endpoint: a=ice-lite, BUNDLE of the one audio mid, rtcp-mux, host candidates,
- * fingerprint and setup, a=ssrc with a cname.
+ * fingerprint and setup, a=msid (no a=ssrc: see anchoredMedia).
  */
 export function writeSide(local: LocalSide, shape: SdpShape): string {
   const origin = shape.origin;
