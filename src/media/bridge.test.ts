@@ -53,18 +53,18 @@ function senderReport(ssrc: number): Buffer {
 const PASS = { kind: 'pass' as const, aToB: new Map([[0, 0]]), bToA: new Map([[0, 0]]) };
 
 describe('Bridge', () => {
-  it('writes the SSRC Parley announced to a side into what it sends there, and leaves the other side alone', () => {
+  it('writes Parley\'s own SSRC for a side into what it sends there, and leaves the other side alone', () => {
     const browser = fakeLeg();
     const phone = fakeLeg();
     new Bridge(browser, phone, PASS, { a: 'sendrecv', b: 'sendrecv' }, undefined, { a: 0xabcdef01 });
     phone.onRtp!(rtp(0, 0x11111111, 7));
     browser.onRtp!(rtp(0, 0x22222222, 9));
-    assert.equal(browser.rtp[0]!.readUInt32BE(8), 0xabcdef01, 'towards the browser: the announced SSRC');
+    assert.equal(browser.rtp[0]!.readUInt32BE(8), 0xabcdef01, 'towards the browser: Parley\'s SSRC');
     assert.equal(browser.rtp[0]!.readUInt16BE(2), 7, 'sequence number kept');
     assert.equal(phone.rtp[0]!.readUInt32BE(8), 0x22222222, 'towards the phone: the sender SSRC kept');
     phone.onRtcp!(senderReport(0x11111111));
     const sent = browser.rtcp[0]!;
-    assert.equal(sent.readUInt32BE(4), 0xabcdef01, 'the sender report names the announced SSRC');
+    assert.equal(sent.readUInt32BE(4), 0xabcdef01, 'the sender report names Parley\'s SSRC');
     assert.equal(sent.readUInt32BE(32), 0x11111111, 'the SDES chunk is left as it came');
   });
 

@@ -7,10 +7,12 @@
  * it describes are the ones the other side sees. Across a transcoder it does not pass (its SSRCs
  * and timestamps are not those of the packets the other side gets): Parley sends none itself yet.
  *
- * SSRC: towards a side Parley announced its own SSRC to (a=ssrc towards a browser), every RTP
- * packet carries that SSRC, and so does the sender SSRC of each RTCP sender report: Chromium
- * plays only the SSRC it was told of (a packet of another SSRC gets an unsignaled receive stream
- * that it decodes but never plays: counted in getStats, silent).
+ * SSRC: towards a browser every RTP packet carries one SSRC of Parley's own for the whole call,
+ * and so does the sender SSRC of each RTCP sender report: the phone's SSRC changes when it
+ * restarts its stream (a re-INVITE, a transfer) and a transcoder has its own, while Chromium ties
+ * an m-line's track to one stream (a packet of a new SSRC gets a receive stream of its own;
+ * one that the SDP did not name plays only because it is the m-line's only one). Towards a
+ * phone packets keep their source's SSRC, as RTCP describes them.
  *
  * Directions come from each side's SDP (RFC 3264 §6.1): nothing is sent to a side that said it
  * does not receive (sendonly, inactive; c=0.0.0.0 reads as sendonly), and what a side sends goes
@@ -107,7 +109,7 @@ export class Bridge {
     plan: BridgePlan,
     directions: { readonly a: Direction; readonly b: Direction },
     codecs?: MediaCodecs,
-    /** The SSRC Parley announced to each side, when it did (towards a browser): what it sends there carries it. */
+    /** Parley's own SSRC for a side (towards a browser): what the bridge sends there carries it. */
     ssrcs: { readonly a?: number; readonly b?: number } = {},
   ) {
     const toA = withSsrc(a, ssrcs.a);

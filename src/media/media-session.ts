@@ -116,7 +116,7 @@ export class MediaSession {
     const b = this.b;
     if (this.a.leg === undefined || b?.leg === undefined || this.a.remote === undefined || b.remote === undefined) throw new Error('bridge without two legs');
     this.bridge?.close();
-    // towards a browser Parley wrote a=ssrc (sdp-side.ts): what it sends there carries that SSRC
+    // towards a browser one SSRC of Parley's for the whole call (bridge.ts)
     const ssrcs = { ...(this.a.profile === 'webrtc' ? { a: this.a.ssrc } : {}), ...(b.profile === 'webrtc' ? { b: b.ssrc } : {}) };
     this.bridge = new Bridge(this.a.leg, b.leg, plan, { a: this.a.remote.direction, b: b.remote.direction }, codecs, ssrcs);
     this.plan = plan;
