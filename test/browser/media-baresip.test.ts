@@ -8,17 +8,19 @@
 // Run by `npm run test:browser`, inside a loopback-only network namespace (support/netns.ts).
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Baresip, skipWithoutBaresip } from '../interop/support/baresip.js';
 import { stopCleanly, type ParleyServer } from '../interop/support/parley.js';
 import { portPool, sliceFirst, PORT_SLICES } from '../interop/support/ports.js';
+import { udpSocketsInRange } from '../interop/support/rtpengine.js';
 import { launchChromium, type TestBrowser } from './support/browser.js';
 import { loopbackOnly } from './support/netns.js';
+import { audioBothWays, decodedByBaresip, inboundOver } from './support/audio-checks.js';
 import { PhonePage, pollUntil } from './support/phone.js';
-import { soxStat, skipWithoutSox } from '../interop/support/sox.js';
+import { skipWithoutSox } from '../interop/support/sox.js';
 import { writeToneWav } from '../support/wav.js';
 import { startPhoneServer } from './support/phone-server.js';
 
@@ -26,40 +28,37 @@ const pool = portPool(import.meta.url);
 const password = (): string => randomBytes(9).toString('base64url');
 const ALICE = { user: 'alice', password: password() };
 const BOB = { user: 'bob', password: password() };
+/** carol's baresip encrypts its media with SDES keys (RFC 4568, RTP/SAVP) and takes nothing else. */
+const CAROL = { user: 'carol', password: password() };
 /** The media gateway's ports: the last 100 of this file's slice (SIP and baresip take the first ones). */
 const MEDIA = { min: sliceFirst(PORT_SLICES['media-baresip.test.ts']!) + 150, max: sliceFirst(PORT_SLICES['media-baresip.test.ts']!) + 249 };
 
 const where = loopbackOnly();
 const skip = where.run ? skipWithoutBaresip() || skipWithoutSox() : where.skip;
 
-/** UDP sockets bound on 127.0.0.1 in the media range (from /proc/net/udp: every process of this namespace; only Parley binds there). */
-async function mediaSocketsOpen(): Promise<number> {
-  const table = await readFile('/proc/net/udp', 'utf8');
-  let n = 0;
-  for (const line of table.split('\n').slice(1)) {
-    const local = line.trim().split(/\s+/)[1];
-    if (local === undefined) continue;
-    const port = parseInt(local.split(':')[1] ?? '', 16);
-    if (port >= MEDIA.min && port <= MEDIA.max) n++;
-  }
-  return n;
-}
+/** UDP sockets bound in the media range (only Parley binds there in this namespace). */
+const mediaSocketsOpen = (): Promise<number> => udpSocketsInRange(MEDIA.min, MEDIA.max);
 
 describe('the phone page and baresip hear each other through the media gateway', { skip, timeout: 240_000 }, () => {
   let parley: ParleyServer | undefined;
   let origin: string;
   let chromium: TestBrowser | undefined;
   let bob: Baresip | undefined;
+  let carol: Baresip | undefined;
+  let carolDir: string;
   let dir: string;
 
   before(async () => {
     dir = await mkdtemp(join(tmpdir(), 'parley-media-baresip-'));
     const tone = join(dir, 'tone.wav');
     await writeToneWav(tone, { hz: 440, seconds: 120 });
-    const started = await startPhoneServer({ pool, subscribers: [ALICE, BOB], config: { media: { ports: MEDIA, address: '127.0.0.1' } } });
+    const started = await startPhoneServer({ pool, subscribers: [ALICE, BOB, CAROL], config: { media: { ports: MEDIA, address: '127.0.0.1' } } });
     parley = started.parley;
     origin = started.origin;
     bob = await Baresip.start({ pool, account: BOB, audioFile: tone, recordDir: dir, registrar: { host: parley.host, port: parley.portFor('udp'), transport: 'udp' } });
+    carolDir = await mkdtemp(join(tmpdir(), 'parley-media-baresip-sdes-'));
+    carol = await Baresip.start({ pool, account: CAROL, audioFile: tone, recordDir: carolDir, mediaenc: 'srtp-mand', registrar: { host: parley.host, port: parley.portFor('udp'), transport: 'udp' } });
+    await carol.registered();
     await bob.registered();
     chromium = await launchChromium();
   });
@@ -67,17 +66,12 @@ describe('the phone page and baresip hear each other through the media gateway',
   after(async () => {
     await chromium?.close();
     await bob?.stop();
+    await carol?.stop();
+    if (carolDir !== undefined) await rm(carolDir, { recursive: true, force: true });
     await stopCleanly(parley);
     await rm(dir, { recursive: true, force: true });
   });
 
-  /** What baresip decoded in its latest call (sndfile's dump-…-dec.wav), measured by sox after the first second. */
-  async function bobHeard(): Promise<ReturnType<typeof soxStat>> {
-    const files = (await readdir(dir)).filter((f) => f.endsWith('-dec.wav')).sort();
-    const last = files.at(-1);
-    assert.ok(last !== undefined, `baresip recorded no decoded audio in ${dir}: ${(await readdir(dir)).join(', ')}`);
-    return soxStat(join(dir, last), 1);
-  }
 
   async function aliceInBrowser(): Promise<PhonePage> {
     const u = await chromium!.newUser('alice');
@@ -87,21 +81,7 @@ describe('the phone page and baresip hear each other through the media gateway',
     return alice;
   }
 
-  async function audioBothWays(alice: PhonePage, context: () => Promise<string>): Promise<void> {
-    const inbound = await pollUntil(() => alice.rtpCounts(), (c) => c.inbound.audio >= 100, 20_000);
-    assert.ok(inbound.ok, `the browser received ${inbound.value.inbound.audio} audio packets from baresip through Parley\n${await context()}`);
-    const energy = await pollUntil(() => alice.mediaReceived(), (m) => m.audioEnergy > 0.01, 10_000);
-    assert.ok(energy.ok, `the browser's received audio is not silence (energy ${energy.value.audioEnergy}): ${JSON.stringify(await alice.inboundAudio())}\n${await context()}`);
-    const counts = await bob!.rtpFlowing(100, 20_000);
-    assert.ok(counts.rx >= 100, `baresip received the browser's audio: ${JSON.stringify(counts)}`);
-  }
 
-  /** Inbound audio packets of the page over `ms`. */
-  async function inboundOver(alice: PhonePage, ms: number): Promise<number> {
-    const a = (await alice.rtpCounts()).inbound.audio;
-    await new Promise((r) => setTimeout(r, ms));
-    return (await alice.rtpCounts()).inbound.audio - a;
-  }
 
   it('the browser calls baresip (UDP, G.711): the call sets up and audio flows both ways, then the ports close', async () => {
     const before = await mediaSocketsOpen();
@@ -114,7 +94,7 @@ describe('the phone page and baresip hear each other through the media gateway',
       await bob!.command('accept');
       await alice.waitCall('in-call', 15_000);
       assert.ok((await mediaSocketsOpen()) > before, 'the gateway holds ports during the call');
-      await audioBothWays(alice, context);
+      await audioBothWays(alice, bob!, 'Parley', context);
 
       // hold from the page: a=sendonly through the gateway; baresip answers recvonly and stops
       // sending, so the page receives (almost) nothing; resume: sendrecv, and audio comes back
@@ -130,7 +110,7 @@ describe('the phone page and baresip hear each other through the media gateway',
       await alice.waitCall('ended', 10_000);
       await bob!.waitEvent((e) => e.type === 'CALL_CLOSED', 15_000, from);
       // the browser's fake microphone beeps: what baresip decoded from the gateway is not silence
-      const heard = await bobHeard();
+      const heard = await decodedByBaresip(dir);
       assert.ok(heard.rms > 0.005, `baresip's decoded audio is silence (sox RMS ${heard.rms}):\n${heard.text}`);
       const closed = await pollUntil(() => mediaSocketsOpen(), (n) => n === before, 10_000);
       assert.ok(closed.ok, `media ports left open after BYE: ${closed.value - before}\n--- Parley:\n${parley!.outputTail(30)}`);
@@ -149,12 +129,33 @@ describe('the phone page and baresip hear each other through the media gateway',
       await alice.answer();
       await alice.waitCall('in-call', 15_000);
       await bob!.waitEvent((e) => e.type === 'CALL_ESTABLISHED', 15_000, from);
-      await audioBothWays(alice, context);
+      await audioBothWays(alice, bob!, 'Parley', context);
       await bob!.command('hangup');
       await alice.waitCall('ended', 15_000);
       await bob!.waitEvent((e) => e.type === 'CALL_CLOSED', 15_000, from);
-      const heard = await bobHeard();
+      const heard = await decodedByBaresip(dir);
       assert.ok(heard.rms > 0.005, `baresip's decoded audio is silence (sox RMS ${heard.rms}):\n${heard.text}`);
+    } finally {
+      await alice.page.context().close();
+    }
+  });
+
+  it('baresip with SDES-SRTP (RTP/SAVP, mediaenc=srtp-mand) calls the browser: SDES on one side, DTLS-SRTP on the other, audio both ways', async () => {
+    const alice = await aliceInBrowser();
+    const from = carol!.events.length;
+    const context = async (): Promise<string> => `${await alice.describe()}\n${carol!.describe()}\n--- Parley:\n${parley!.outputTail(30)}`;
+    try {
+      await carol!.command('dial', 'sip:alice@127.0.0.1');
+      await alice.waitCall('incoming', 15_000);
+      await alice.answer();
+      await alice.waitCall('in-call', 15_000);
+      await carol!.waitEvent((e) => e.type === 'CALL_ESTABLISHED', 15_000, from);
+      await audioBothWays(alice, carol!, 'Parley', context);
+      await carol!.command('hangup');
+      await alice.waitCall('ended', 15_000);
+      await carol!.waitEvent((e) => e.type === 'CALL_CLOSED', 15_000, from);
+      const heard = await decodedByBaresip(carolDir);
+      assert.ok(heard.rms > 0.005, `carol's decoded audio is silence (sox RMS ${heard.rms}):\n${heard.text}`);
     } finally {
       await alice.page.context().close();
     }

@@ -20,7 +20,7 @@
 // Run by `npm run test:browser`, inside a loopback-only network namespace (support/netns.ts).
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -31,10 +31,11 @@ import { KAMAILIO_RTPENGINE_CFG, KamailioServer, kamailioMissing } from '../inte
 import { stopCleanly, type ParleyServer } from '../interop/support/parley.js';
 import { portPool, sliceFirst, PORT_SLICES } from '../interop/support/ports.js';
 import { Rtpengine, rtpengineMissing, udpSocketsInRange } from '../interop/support/rtpengine.js';
-import { soxStat, skipWithoutSox } from '../interop/support/sox.js';
+import { skipWithoutSox } from '../interop/support/sox.js';
 import { writeToneWav } from '../support/wav.js';
 import { launchChromium, type TestBrowser } from './support/browser.js';
 import { loopbackOnly } from './support/netns.js';
+import { audioBothWays, decodedByBaresip, inboundOver } from './support/audio-checks.js';
 import { PhonePage, pollUntil } from './support/phone.js';
 import { startPhoneServer } from './support/phone-server.js';
 
@@ -131,20 +132,7 @@ for (const relay of ['rtpengine', 'parley'] as const satisfies readonly Relay[])
       await rm(dir, { recursive: true, force: true });
     });
 
-    /** What baresip decoded in its latest call (sndfile's dump-…-dec.wav), measured by sox after the first second. */
-    async function bobHeard(): Promise<ReturnType<typeof soxStat>> {
-      const files = (await readdir(dir)).filter((f) => f.endsWith('-dec.wav')).sort();
-      const last = files.at(-1);
-      assert.ok(last !== undefined, `baresip recorded no decoded audio in ${dir}: ${(await readdir(dir)).join(', ')}`);
-      return soxStat(join(dir, last), 1);
-    }
 
-    /** Inbound audio packets of the page over `ms`. */
-    async function inboundOver(alice: PhonePage, ms: number): Promise<number> {
-      const a = (await alice.rtpCounts()).inbound.audio;
-      await new Promise((r) => setTimeout(r, ms));
-      return (await alice.rtpCounts()).inbound.audio - a;
-    }
 
     /** The relay's own log, for failure messages. */
     function relayLog(): string {
@@ -160,14 +148,6 @@ for (const relay of ['rtpengine', 'parley'] as const satisfies readonly Relay[])
       return alice;
     }
 
-    async function audioBothWays(alice: PhonePage, context: () => Promise<string>): Promise<void> {
-      const inbound = await pollUntil(() => alice.rtpCounts(), (c) => c.inbound.audio >= 100, 20_000);
-      assert.ok(inbound.ok, `the browser received ${inbound.value.inbound.audio} audio packets from baresip through ${relay}\n${await context()}`);
-      const energy = await pollUntil(() => alice.mediaReceived(), (m) => m.audioEnergy > 0.01, 10_000);
-      assert.ok(energy.ok, `the browser's received audio is not silence (energy ${energy.value.audioEnergy}): ${JSON.stringify(await alice.inboundAudio())}\n${await context()}`);
-      const counts = await bob!.rtpFlowing(100, 20_000);
-      assert.ok(counts.rx >= 100, `baresip received the browser's audio: ${JSON.stringify(counts)}\n${await context()}`);
-    }
 
     it('the browser calls baresip (UDP, G.711): the call sets up and audio flows both ways, then the ports close', async () => {
       const before = await mediaSocketsOpen();
@@ -180,7 +160,7 @@ for (const relay of ['rtpengine', 'parley'] as const satisfies readonly Relay[])
         await bob!.command('accept');
         await alice.waitCall('in-call', 15_000);
         assert.ok((await mediaSocketsOpen()) > before, `${relay} holds ports during the call`);
-        await audioBothWays(alice, context);
+        await audioBothWays(alice, bob!, relay, context);
 
         // hold from the page: a=sendonly through the relay; baresip answers recvonly and stops
         // sending, so the page receives (almost) nothing; resume: sendrecv, and audio comes back
@@ -196,7 +176,7 @@ for (const relay of ['rtpengine', 'parley'] as const satisfies readonly Relay[])
         await alice.waitCall('ended', 10_000);
         await bob!.waitEvent((e) => e.type === 'CALL_CLOSED', 15_000, from);
         // the browser's fake microphone beeps: what baresip decoded from the relay is not silence
-        const heard = await bobHeard();
+        const heard = await decodedByBaresip(dir);
         assert.ok(heard.rms > 0.005, `baresip's decoded audio is silence (sox RMS ${heard.rms}):\n${heard.text}`);
         const closed = await pollUntil(() => mediaSocketsOpen(), (n) => n === before, 10_000);
         assert.ok(closed.ok, `${relay}'s media ports left open after BYE: ${closed.value - before}\n--- Kamailio:\n${kamailio!.outputTail(3000)}\n${relayLog()}`);
@@ -215,11 +195,11 @@ for (const relay of ['rtpengine', 'parley'] as const satisfies readonly Relay[])
         await alice.answer();
         await alice.waitCall('in-call', 15_000);
         await bob!.waitEvent((e) => e.type === 'CALL_ESTABLISHED', 15_000, from);
-        await audioBothWays(alice, context);
+        await audioBothWays(alice, bob!, relay, context);
         await bob!.command('hangup');
         await alice.waitCall('ended', 15_000);
         await bob!.waitEvent((e) => e.type === 'CALL_CLOSED', 15_000, from);
-        const heard = await bobHeard();
+        const heard = await decodedByBaresip(dir);
         assert.ok(heard.rms > 0.005, `baresip's decoded audio is silence (sox RMS ${heard.rms}):\n${heard.text}`);
       } finally {
         await alice.page.context().close();

@@ -60,6 +60,11 @@ export interface BaresipOptions {
    * dump-<time>-<peer>-enc.wav and -dec.wav per call), for measuring received audio.
    */
   readonly recordDir?: string;
+  /**
+   * Media encryption of the account (`mediaenc`, the `srtp` module): `srtp-mand` offers RTP/SAVP
+   * with SDES keys (RFC 4568) and takes nothing else; `srtp` offers RTP/AVP with a=crypto too.
+   */
+  readonly mediaenc?: 'srtp' | 'srtp-mand';
   /** baresip's own bound (`-t`), seconds; the watchdog kills it 10 s later. Default 120. */
   readonly lifetimeSecs?: number;
 }
@@ -117,7 +122,7 @@ export class Baresip {
     const { host, port, transport } = o.registrar;
     // manual answer (the test accepts), registration refreshed every 600 s, Parley as the
     // registrar (the AOR's domain) and as the outbound proxy every request goes to
-    const account = `<sip:${user}@${domain};transport=${transport}>;auth_pass=${password};outbound="sip:${host}:${port};transport=${transport}";regint=600;answermode=manual`;
+    const account = `<sip:${user}@${domain};transport=${transport}>;auth_pass=${password};outbound="sip:${host}:${port};transport=${transport}";regint=600;answermode=manual${o.mediaenc === undefined ? '' : `;mediaenc=${o.mediaenc}`}`;
     const config = [
       'poll_method\t\tepoll',
       `sip_listen\t\t127.0.0.1:${base}`,
@@ -135,6 +140,7 @@ export class Baresip {
       'rtp_timeout\t\t0',
       `module_path\t\t${MODULES}`,
       'module\t\t\tg711.so',
+      ...(o.mediaenc === undefined ? [] : ['module\t\t\tsrtp.so']),
       o.audioFile === undefined ? 'module\t\t\tausine.so' : 'module\t\t\taufile.so',
       ...(o.recordDir === undefined ? [] : ['module\t\t\tsndfile.so']),
       'module_app\t\taccount.so',
