@@ -214,6 +214,24 @@ describe('WebRTC leg against werift RTCPeerConnection', () => {
     track.onReceiveRtp.subscribe((p) => atWerift.push(p));
     c.leg.sendRtp(rtp(800, 4242, 0x41));
     await until('RTP at werift after the restart', () => atWerift.length > 0);
+    const fromWerift: Buffer[] = [];
+    c.leg.onRtp = (p) => fromWerift.push(p);
+    await c.transceiver.sender.sendRtp(rtp(801, 0, 0x42));
+    await until('RTP from werift after the restart', () => fromWerift.length > 0);
+  });
+
+  it('update() with the same SDP changes nothing (a re-INVITE for hold or a codec change)', async () => {
+    const c = await call(certificate);
+    open.push(c);
+    await until('the leg ready', () => c.leg.ready);
+    await until('werift connected', () => c.pc.connectionState === 'connected');
+    c.leg.update({ ...remoteSide(c.offer), direction: 'sendonly' }, LOCAL_ICE);
+    assert.ok(c.leg.ready);
+    assert.equal(c.leg.dtlsState, 'connected');
+    const fromWerift: Buffer[] = [];
+    c.leg.onRtp = (p) => fromWerift.push(p);
+    await c.transceiver.sender.sendRtp(rtp(50, 0, 0x51));
+    await until('RTP from werift after the update', () => fromWerift.length > 0);
   });
 
   it('a DTLS certificate that does not match the SDP fingerprint closes the leg', async () => {
