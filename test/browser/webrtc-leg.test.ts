@@ -2,7 +2,8 @@
 // makes an RTCPeerConnection with a tone from an oscillator, the test answers its offer for the
 // leg (ICE-lite, a=setup:passive, Parley's certificate) and checks that Chromium's ICE checks,
 // DTLS handshake and SRTP agree with ours: the leg decrypts Chromium's RTP (PCMU) and RTCP, and
-// Chromium's getStats counts the RTP the leg sends. Ports are the kernel's (port 0 on 127.0.0.1).
+// Chromium's getStats counts the RTP the leg sends; and the other way round, Parley offering
+// (actpass) and Chromium answering active. Ports are the kernel's (port 0 on 127.0.0.1).
 // Run by `npm run test:browser`, inside a loopback-only network namespace (support/netns.ts).
 import assert from 'node:assert/strict';
 import { createSocket } from 'node:dgram';
@@ -145,5 +146,76 @@ describe('WebRTC leg against Chromium', { skip: where.run ? false : where.skip, 
     await until('RTCP from Chromium', () => rtcpIn.length > 0);
     assert.ok(rtcpIn.every((p) => p[1]! >= 200 && p[1]! <= 207), 'RTCP packet types');
     assert.equal(leg.dtlsState, 'connected');
+  });
+  it('Parley offers (actpass, ICE-lite), Chromium answers active: RTP both ways', async () => {
+    const { page, log } = await chromium!.newUser('answerer');
+    await page.goto(`http://127.0.0.1:${(server!.address() as AddressInfo).port}/`);
+    const socket = createSocket('udp4');
+    socket.bind(0, '127.0.0.1');
+    await once(socket, 'listening');
+    const port = socket.address().port;
+    const certificate = await createDtlsCertificate();
+    const offer = [
+      'v=0', 'o=- 2 1 IN IP4 127.0.0.1', 's=-', 't=0 0', 'a=group:BUNDLE 0', 'a=ice-lite', 'a=msid-semantic: WMS parley',
+      `m=audio ${port} UDP/TLS/RTP/SAVPF 0`, 'c=IN IP4 127.0.0.1', 'a=mid:0', 'a=sendrecv', 'a=rtcp-mux',
+      `a=ice-ufrag:${ICE.ufrag}`, `a=ice-pwd:${ICE.pwd}`, `a=fingerprint:sha-256 ${certificate.fingerprint.value}`, 'a=setup:actpass',
+      'a=rtpmap:0 PCMU/8000', `a=candidate:1 1 udp 2130706431 127.0.0.1 ${port} typ host`, 'a=end-of-candidates',
+      'a=msid:parley audio', 'a=ssrc:4343 cname:parley', 'a=ssrc:4343 msid:parley audio', '',
+    ].join('\r\n');
+    const answer = (await page.evaluate(`(async () => {
+      const stream = await navigator.mediaDevices.getUserMedia({ audio: true });
+      const pc = new RTCPeerConnection();
+      window.pc2 = pc;
+      await pc.setRemoteDescription({ type: 'offer', sdp: ${JSON.stringify(offer)} });
+      pc.addTrack(stream.getAudioTracks()[0], stream);
+      pc.getTransceivers()[0].direction = 'sendrecv';
+      await pc.setLocalDescription(await pc.createAnswer());
+      await new Promise((resolve) => {
+        if (pc.iceGatheringState === 'complete') resolve();
+        pc.onicegatheringstatechange = () => { if (pc.iceGatheringState === 'complete') resolve(); };
+      });
+      return pc.localDescription.sdp;
+    })()`)) as string;
+    const lines = answer.split('\r\n');
+    assert.equal(attribute(lines, 'setup'), 'active', 'Chromium answers actpass with active');
+    const [algorithm, value] = attribute(lines, 'fingerprint').split(' ');
+    const remote: RemoteSide = {
+      profile: 'webrtc', mIndex: 0, mid: '0', address: '127.0.0.1', family: 4, port: 9, rtcpPort: 9, rtcpMux: true, direction: 'sendrecv',
+      codecs: [{ pt: 0, name: 'PCMU', clockRate: 8000, channels: 1 }], ssrcs: [],
+      ice: { ufrag: attribute(lines, 'ice-ufrag'), pwd: attribute(lines, 'ice-pwd'), candidates: [], lite: false },
+      dtls: { setup: 'active', fingerprints: [{ algorithm: algorithm!, value: value! }] },
+    };
+    const failures: string[] = [];
+    const second = createWebRtcLeg({ socket, local: { address: '127.0.0.1', port, rtcpPort: port }, ice: ICE, certificate, remote, onFailure: (r) => failures.push(r) });
+    try {
+      const rtpIn: Buffer[] = [];
+      second.onRtp = (p) => rtpIn.push(p);
+      await until('the leg ready', () => second.ready || failures.length > 0);
+      assert.deepEqual(failures, [], log.lines.join('\n'));
+      await until('RTP from Chromium', () => rtpIn.length >= 20);
+      await until('Chromium connected', async () => (await page.evaluate('window.pc2.connectionState')) === 'connected');
+      let seq = 1;
+      const sender = setInterval(() => {
+        const p = Buffer.alloc(12 + 160, 0x55);
+        p[0] = 0x80;
+        p[1] = 0;
+        p.writeUInt16BE(seq, 2);
+        p.writeUInt32BE(seq * 160, 4);
+        p.writeUInt32BE(4343, 8);
+        seq++;
+        second.sendRtp(p);
+      }, 20);
+      try {
+        await until('Chromium counting our RTP', async () => ((await page.evaluate(`(async () => {
+          let n = 0;
+          (await window.pc2.getStats()).forEach((s) => { if (s.type === 'inbound-rtp' && s.kind === 'audio') n = s.packetsReceived; });
+          return n;
+        })()`)) as number) >= 20);
+      } finally {
+        clearInterval(sender);
+      }
+    } finally {
+      second.close();
+    }
   });
 });
