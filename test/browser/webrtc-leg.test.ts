@@ -1,5 +1,5 @@
 // The media plane's WebRTC leg (src/media/webrtc-leg.ts) against Chromium itself, no SIP: a page
-// makes an RTCPeerConnection with a tone from an oscillator, the test answers its offer for the
+// makes an RTCPeerConnection with the fake microphone, the test answers its offer for the
 // leg (ICE-lite, a=setup:passive, Parley's certificate) and checks that Chromium's ICE checks,
 // DTLS handshake and SRTP agree with ours: the leg decrypts Chromium's RTP (PCMU) and RTCP, and
 // Chromium's getStats counts the RTP the leg sends; and the other way round, Parley offering
