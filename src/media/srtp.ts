@@ -12,7 +12,9 @@
  * between `update` calls, so one cipher object serves every packet): the counter blocks of a
  * packet are encrypted in one call and XORed with the payload. HMAC-SHA1 starts from hash
  * states keyed once (`Hash.copy()` of the inner and outer pads) instead of a new HMAC object per
- * packet. See scripts/srtp-speed.ts (5.5 µs to protect a 172-byte packet, 5.9 to unprotect, against 23 µs with a new cipher and HMAC per packet) for the measurements behind both choices.
+ * packet. scripts/srtp-speed.mts measures both: about 6 µs to protect or unprotect a 172-byte
+ * packet, against 25-50 µs with a new cipher and HMAC per packet and 80 µs with werift's
+ * SrtpSession (loaded machine, Node 24).
  */
 import { createCipheriv, createHash, timingSafeEqual, type Cipheriv, type Hash } from 'node:crypto';
 

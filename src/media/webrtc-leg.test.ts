@@ -9,6 +9,10 @@ import { createSocket, type Socket } from 'node:dgram';
 import { once } from 'node:events';
 import { after, before, describe, it } from 'node:test';
 import { RTCPeerConnection, RTCRtpCodecParameters, RtpHeader, RtpPacket, type RTCRtpTransceiver } from 'werift';
+import { verifyMessageIntegrity } from '../stun/integrity.js';
+import { StunAttr } from '../stun/attribute-types.js';
+import { StunMessageBuilder } from '../stun/builder.js';
+import { newTransactionId, parseStunMessage, StunMethod, type StunMessage } from '../stun/message.js';
 import { createDtlsCertificate, type DtlsCertificate } from './certificate.js';
 import type { RemoteSide } from './side.js';
 import { createWebRtcLeg, type WebRtcLeg } from './webrtc-leg.js';
@@ -27,21 +31,21 @@ function readOffer(sdp: string): { ufrag: string; pwd: string; setup: string; fi
   return { ufrag: value('ice-ufrag'), pwd: value('ice-pwd'), setup: value('setup'), fingerprint: { algorithm: algorithm!, value: fp! }, mid: value('mid') };
 }
 
-function remoteSide(offer: ReturnType<typeof readOffer>, fingerprint = offer.fingerprint): RemoteSide {
+function remoteSide(offer: ReturnType<typeof readOffer>, fingerprint = offer.fingerprint, setup = offer.setup): RemoteSide {
   return {
     profile: 'webrtc', mIndex: 0, mid: offer.mid, address: '127.0.0.1', family: 4, port: 9, rtcpPort: 9, rtcpMux: true,
     direction: 'sendrecv', codecs: [{ pt: 0, name: 'PCMU', clockRate: 8000, channels: 1 }], ssrcs: [],
     ice: { ufrag: offer.ufrag, pwd: offer.pwd, candidates: [], lite: false },
-    dtls: { setup: offer.setup as 'actpass', fingerprints: [fingerprint] },
+    dtls: { setup: setup as 'actpass', fingerprints: [fingerprint] },
   };
 }
 
-function answer(offer: ReturnType<typeof readOffer>, port: number, certificate: DtlsCertificate): string {
+function answer(offer: ReturnType<typeof readOffer>, port: number, certificate: DtlsCertificate, setup = 'passive', ice = LOCAL_ICE): string {
   return [
     'v=0', 'o=- 1 1 IN IP4 127.0.0.1', 's=-', 't=0 0', `a=group:BUNDLE ${offer.mid}`, 'a=ice-lite',
     `m=audio ${port} UDP/TLS/RTP/SAVPF 0`, 'c=IN IP4 127.0.0.1', `a=mid:${offer.mid}`, 'a=sendrecv', 'a=rtcp-mux',
-    `a=ice-ufrag:${LOCAL_ICE.ufrag}`, `a=ice-pwd:${LOCAL_ICE.pwd}`,
-    `a=fingerprint:${certificate.fingerprint.algorithm} ${certificate.fingerprint.value}`, 'a=setup:passive',
+    `a=ice-ufrag:${ice.ufrag}`, `a=ice-pwd:${ice.pwd}`,
+    `a=fingerprint:${certificate.fingerprint.algorithm} ${certificate.fingerprint.value}`, `a=setup:${setup}`,
     'a=rtpmap:0 PCMU/8000', `a=candidate:1 1 udp 2130706431 127.0.0.1 ${port} typ host`, 'a=end-of-candidates',
     'a=ssrc:4242 cname:parley', '',
   ].join('\r\n');
@@ -74,9 +78,14 @@ async function bound(): Promise<Socket> {
 
 interface Call { pc: RTCPeerConnection; transceiver: RTCRtpTransceiver; leg: WebRtcLeg; failures: string[]; offer: ReturnType<typeof readOffer> }
 
-async function call(certificate: DtlsCertificate, tamper = false): Promise<Call> {
+/** `parleyClient`: Parley answers `active` (the side is then `passive`) and is the DTLS client. */
+async function call(certificate: DtlsCertificate, tamper = false, parleyClient = false): Promise<Call> {
   const pc = new RTCPeerConnection({
     codecs: { audio: [new RTCRtpCodecParameters({ mimeType: 'audio/PCMU', clockRate: 8000, channels: 1, payloadType: 0 })] },
+    // a STUN server on loopback (nothing answers): without one werift asks stun.l.google.com
+    iceServers: [{ urls: 'stun:127.0.0.1:9' }], iceStunGatherTimeout: 1,
+    // only the loopback candidate (werift also gathers the other interfaces' addresses)
+    iceFilterCandidatePair: (pair) => pair.localCandidate.host === '127.0.0.1',
     iceUseIpv6: false, iceUseTcp: false, iceInterfaceAddresses: { udp4: '127.0.0.1' }, iceAdditionalHostAddresses: ['127.0.0.1'],
   });
   const transceiver = pc.addTransceiver('audio', { direction: 'sendrecv' });
@@ -89,9 +98,9 @@ async function call(certificate: DtlsCertificate, tamper = false): Promise<Call>
   const fingerprint = tamper ? { algorithm: 'sha-256', value: offer.fingerprint.value.replace(/^../, offer.fingerprint.value.startsWith('00') ? '11' : '00') } : offer.fingerprint;
   const leg = createWebRtcLeg({
     socket, local: { address: '127.0.0.1', port, rtcpPort: port }, ice: LOCAL_ICE, certificate,
-    remote: remoteSide(offer, fingerprint), onFailure: (reason) => failures.push(reason),
+    remote: remoteSide(offer, fingerprint, parleyClient ? 'passive' : offer.setup), onFailure: (reason) => failures.push(reason),
   });
-  await pc.setRemoteDescription({ type: 'answer', sdp: answer(offer, port, certificate) });
+  await pc.setRemoteDescription({ type: 'answer', sdp: answer(offer, port, certificate, parleyClient ? 'active' : 'passive') });
   return { pc, transceiver, leg, failures, offer };
 }
 
@@ -156,6 +165,74 @@ describe('WebRTC leg against werift RTCPeerConnection', () => {
     const stats = c.leg.stats();
     assert.ok(stats.packetsIn >= 21 && stats.packetsOut >= 21);
     assert.ok(c.leg.lastReceived > 0);
+  });
+
+  it('Parley as the DTLS client (the side is passive): keys agree both ways', async () => {
+    const c = await call(certificate, false, true);
+    open.push(c);
+    await until('the leg ready', () => c.leg.ready);
+    await until('werift connected', () => c.pc.connectionState === 'connected');
+    const fromWerift: Buffer[] = [];
+    c.leg.onRtp = (p) => fromWerift.push(p);
+    await c.transceiver.sender.sendRtp(rtp(7, 0, 0x21));
+    await until('RTP from werift', () => fromWerift.length > 0);
+    assert.ok(fromWerift[0]!.subarray(12).every((b) => b === 0x21));
+    const atWerift: RtpPacket[] = [];
+    const track = c.transceiver.receiver.track ?? (await c.pc.onTrack.asPromise(10_000))[0];
+    track.onReceiveRtp.subscribe((p) => atWerift.push(p));
+    c.leg.sendRtp(rtp(9, 4242, 0x22));
+    await until('RTP at werift', () => atWerift.length > 0);
+    assert.ok(atWerift[0]!.payload.every((b) => b === 0x22));
+  });
+
+  it('update() with a new remote ufrag restarts ICE: checks need the new credentials, media keeps its pair and keys', async () => {
+    const c = await call(certificate);
+    open.push(c);
+    await until('the leg ready', () => c.leg.ready);
+    await until('werift connected', () => c.pc.connectionState === 'connected');
+    const selected = c.leg.selected;
+    const fresh = { ufrag: 'prl2', pwd: 'parley-test-password-5678' };
+    c.leg.update(remoteSide({ ...c.offer, ufrag: 'rest', pwd: 'restarted-remote-password' }), fresh);
+    // checks as the browser sends them after the restart, from a socket of the test
+    const probe = await bound();
+    const answers: StunMessage[] = [];
+    probe.on('message', (m) => { const r = parseStunMessage(m); if (r.ok) answers.push(r.value); });
+    const check = (username: string, pwd: string): Uint8Array => new StunMessageBuilder(StunMethod.Binding, 'request', newTransactionId())
+      .addString(StunAttr.USERNAME, username).addUint32(StunAttr.PRIORITY, 1).add(StunAttr.ICE_CONTROLLING, new Uint8Array(8))
+      .addMessageIntegrity(new TextEncoder().encode(pwd)).addFingerprint().build();
+    probe.send(check(`${LOCAL_ICE.ufrag}:${c.offer.ufrag}`, LOCAL_ICE.pwd), c.leg.local.port, '127.0.0.1');
+    await until('an answer to the old credentials', () => answers.length === 1);
+    assert.equal(answers[0]!.class, 'error', 'the old credentials are refused');
+    probe.send(check('prl2:rest', fresh.pwd), c.leg.local.port, '127.0.0.1');
+    await until('an answer to the new credentials', () => answers.length === 2);
+    assert.equal(answers[1]!.class, 'success');
+    assert.ok(verifyMessageIntegrity(answers[1]!, new TextEncoder().encode(fresh.pwd)));
+    probe.close();
+    assert.deepEqual(c.leg.selected, selected, 'the pair stays until a new nomination');
+    assert.equal(c.leg.dtlsState, 'connected', 'same fingerprint, same DTLS association');
+    const atWerift: RtpPacket[] = [];
+    const track = c.transceiver.receiver.track ?? (await c.pc.onTrack.asPromise(10_000))[0];
+    track.onReceiveRtp.subscribe((p) => atWerift.push(p));
+    c.leg.sendRtp(rtp(800, 4242, 0x41));
+    await until('RTP at werift after the restart', () => atWerift.length > 0);
+    const fromWerift: Buffer[] = [];
+    c.leg.onRtp = (p) => fromWerift.push(p);
+    await c.transceiver.sender.sendRtp(rtp(801, 0, 0x42));
+    await until('RTP from werift after the restart', () => fromWerift.length > 0);
+  });
+
+  it('update() with the same SDP changes nothing (a re-INVITE for hold or a codec change)', async () => {
+    const c = await call(certificate);
+    open.push(c);
+    await until('the leg ready', () => c.leg.ready);
+    await until('werift connected', () => c.pc.connectionState === 'connected');
+    c.leg.update({ ...remoteSide(c.offer), direction: 'sendonly' }, LOCAL_ICE);
+    assert.ok(c.leg.ready);
+    assert.equal(c.leg.dtlsState, 'connected');
+    const fromWerift: Buffer[] = [];
+    c.leg.onRtp = (p) => fromWerift.push(p);
+    await c.transceiver.sender.sendRtp(rtp(50, 0, 0x51));
+    await until('RTP from werift after the update', () => fromWerift.length > 0);
   });
 
   it('a DTLS certificate that does not match the SDP fingerprint closes the leg', async () => {

@@ -139,10 +139,12 @@ class WebRtcLegImpl implements WebRtcLeg {
     const before = this.remote;
     this.remote = remote;
     const ufrag = remote.ice?.ufrag;
-    if (ufrag !== before.ice?.ufrag || ice !== undefined) {
-      this.ice.restart(ufrag, ice);
-      this.validated = [];
-    }
+    const current = this.ice.credentials;
+    const newLocal = ice !== undefined && (ice.ufrag !== current.ufrag || ice.pwd !== current.pwd);
+    // Addresses checked before the restart stay valid for media: the browser keeps sending on the
+    // selected pair until it nominates another (RFC 8445 §9), and its checks come back within
+    // seconds.
+    if (ufrag !== before.ice?.ufrag || newLocal) this.ice.restart(ufrag, newLocal ? ice : undefined);
     const sameFingerprints = JSON.stringify(before.dtls?.fingerprints ?? []) === JSON.stringify(remote.dtls?.fingerprints ?? []);
     if (!sameFingerprints || dtlsRoleFor(remote.dtls?.setup) !== this.dtls?.role) {
       this.stopDtls();
