@@ -10,13 +10,14 @@
  *
  * Every command resolves (MediaControl never rejects): a failure inside is a 500.
  */
-import { randomBytes, randomInt } from 'node:crypto';
+import { randomInt } from 'node:crypto';
 import type { AnchorMode, MediaAnswerRequest, MediaControl, MediaDeleteRequest, MediaOfferRequest, MediaProfile, MediaResult, SignalingSource } from '../lib/media-control.js';
 import { silentLogger, type Logger } from '../lib/logger.js';
 import type { BridgePlan, MediaCodecs } from './bridge.js';
 import { MediaSession, newSideEnd, type LegFactory, type SideEnd } from './media-session.js';
 import type { PortPool } from './port-pool.js';
 import type { SdpFunctions, SdpRefusal } from './sdp-functions.js';
+import { randomSessionId } from './sdp-side.js';
 import type { CodecSpec, Direction, LocalSide, RemoteSide } from './side.js';
 
 export interface MediaSessionsOptions {
@@ -242,7 +243,7 @@ export class MediaSessions implements MediaControl {
     if (this.sessions.size >= this.options.maxSessions) return refused(503, WARN_MISC, 'too many media sessions');
     const ports = await this.options.pool.allocate(remote.profile !== 'webrtc');
     if (ports === undefined) return refused(503, WARN_MISC, 'no media ports');
-    const a = newSideEnd(remote.profile, ports, this.options.legs.secrets(remote.profile, { address: this.options.advertise, port: ports.port, rtcpPort: ports.rtcpPort }, remote), randomInt(1, 2 ** 32 - 1), newSessionId());
+    const a = newSideEnd(remote.profile, ports, this.options.legs.secrets(remote.profile, { address: this.options.advertise, port: ports.port, rtcpPort: ports.rtcpPort }, remote), randomInt(1, 2 ** 32 - 1), randomSessionId());
     a.tag = request.fromTag;
     a.sdp = request.sdp;
     a.session = read.session;
@@ -264,7 +265,7 @@ export class MediaSessions implements MediaControl {
       ports.close();
       return refused(500, WARN_MISC, 'media session closed');
     }
-    const end = newSideEnd(towards, ports, this.options.legs.secrets(towards, { address: this.options.advertise, port: ports.port, rtcpPort: ports.rtcpPort }), randomInt(1, 2 ** 32 - 1), newSessionId());
+    const end = newSideEnd(towards, ports, this.options.legs.secrets(towards, { address: this.options.advertise, port: ports.port, rtcpPort: ports.rtcpPort }), randomInt(1, 2 ** 32 - 1), randomSessionId());
     s.branches.get(request.branch)?.ports.close();
     s.branches.set(request.branch, end);
     const codecs = this.options.sdp.offerCodecs(remote.codecs, towards, this.transcodable);
@@ -421,10 +422,6 @@ function localAddress(advertise: string, end: SideEnd): { address: string; port:
   return { address: advertise, port: end.ports.port, rtcpPort: end.ports.rtcpPort };
 }
 
-/** RFC 8866 §5.2: sess-id "a numeric string such that the tuple ... forms a globally unique identifier". */
-function newSessionId(): string {
-  return BigInt('0x' + randomBytes(7).toString('hex')).toString();
-}
 
 export type { AnchorMode };
 

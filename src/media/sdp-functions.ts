@@ -6,22 +6,10 @@
 import type { MediaProfile } from '../lib/media-control.js';
 import type { Result } from '../lib/result.js';
 import type { BridgePlan } from './bridge.js';
+import type { Origin, SdpRefusal } from './sdp-side.js';
 import type { CodecSpec, LocalSide, RemoteSide } from './side.js';
 
-/** Why an SDP cannot be served: a Warning code of RFC 3261 §20.43 (300-399) and its text. */
-export interface SdpRefusal {
-  readonly warnCode: number;
-  readonly warning: string;
-}
-
-/** The o= line Parley writes (RFC 8866 §5.2): its version grows by one on each change (RFC 3264 §8). */
-export interface Origin {
-  readonly username: string;
-  readonly sessionId: string;
-  readonly version: number;
-  readonly address: string;
-  readonly family: 4 | 6;
-}
+export type { Origin, SdpRefusal };
 
 /** A new offer with Parley's audio m-line only, or an answer mirroring the offer's m-lines. */
 export type SdpShape<S> = { readonly kind: 'offer'; readonly origin: Origin } | { readonly kind: 'answer'; readonly origin: Origin; readonly offer: S; readonly mIndex: number };

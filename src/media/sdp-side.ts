@@ -315,11 +315,17 @@ export function readSide(sdp: SessionDescription, role: 'offer' | 'answer' = 'of
  * whose warning is the parser's (`bad SDP: line 4: c= needs "IN IP4|IP6 <address>"`).
  */
 export function readSdpText(text: string, role: 'offer' | 'answer' = 'offer'): Result<{ sdp: SessionDescription; side: RemoteSide }, SdpRefusal> {
-  const parsed = parseSdp(text);
-  if (!parsed.ok) return refuse(399, `bad SDP: ${parsed.error.message}`);
+  const parsed = parseSdpOrRefuse(text);
+  if (!parsed.ok) return parsed;
   const side = readSide(parsed.value, role);
   if (!side.ok) return side;
   return ok({ sdp: parsed.value, side: side.value });
+}
+
+/** Parse a body for the media plane: a description that does not parse is a 399 naming the line. */
+export function parseSdpOrRefuse(text: string): Result<SessionDescription, SdpRefusal> {
+  const parsed = parseSdp(text);
+  return parsed.ok ? parsed : refuse(399, `bad SDP: ${parsed.error.message}`);
 }
 
 /** The o= line Parley writes (RFC 8866 §5.2): `o=parley <sess-id> <sess-version> IN IP4|IP6 <address>`. */
@@ -367,7 +373,7 @@ export class OriginState {
 }
 
 /** RFC 8866 §5.2: "<sess-id> is a numeric string such that the tuple of <username>, <sess-id>, <nettype>, <addrtype>, and <unicast-address> forms a globally unique identifier". */
-function randomSessionId(): string {
+export function randomSessionId(): string {
   const words = globalThis.crypto.getRandomValues(new Uint32Array(2));
   // 53 bits, without a leading zero
   return String((words[0]! & 0x1fffff) * 0x100000000 + words[1]! + 1);
