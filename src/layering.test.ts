@@ -29,12 +29,14 @@ const MAY_IMPORT: Readonly<Record<string, readonly string[]>> = {
   routing: ['lib', 'sip', 'sip-server', 'store'],
   http: ['lib', 'sip-server'],
   web: ['lib', 'store'],
+  // the operator's REST API: routes over the Operations facade the composition root implements
+  api: ['lib', 'store', 'http'],
   // tools beside the servers, each on one protocol library: they test any server alike
   load: ['lib', 'sip'],
   'turn-check': ['lib', 'stun'],
   // the composition root wires the planes; the command line sits on top
-  app: ['lib', 'sip', 'stun', 'sdp', 'store', 'sip-server', 'turn', 'media', 'routing', 'http', 'web'],
-  cli: ['lib', 'sip', 'stun', 'sdp', 'store', 'sip-server', 'turn', 'media', 'routing', 'http', 'web', 'load', 'turn-check', 'app'],
+  app: ['lib', 'sip', 'stun', 'sdp', 'store', 'sip-server', 'turn', 'media', 'routing', 'http', 'web', 'api'],
+  cli: ['lib', 'sip', 'stun', 'sdp', 'store', 'sip-server', 'turn', 'media', 'routing', 'http', 'web', 'api', 'load', 'turn-check', 'app'],
 };
 
 /**

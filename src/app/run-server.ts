@@ -31,6 +31,9 @@ import { rmSync, writeFileSync } from 'node:fs';
 import { startTurnThread, type TurnThread } from './turn-thread.js';
 import { startMediaThread, type MediaThread } from './media-thread.js';
 import { join } from 'node:path';
+import { OpsError, type Operations } from '../api/operations.js';
+import { createOperations } from './ops/index.js';
+import type { CoreAnswer, ServerParts } from './ops/server-parts.js';
 
 export { stdoutLogger } from './logger.js';
 
@@ -52,6 +55,8 @@ export interface RunningServer {
   /** The routing script: its active version, and a reload (as `parley reload` and SIGHUP do). */
   readonly script: { readonly version: number; readonly source: string };
   reload(trigger?: 'command' | 'signal' | 'watch'): Promise<ReloadOutcome>;
+  /** What the API, the control socket and the dashboard ask of it (src/api/operations.ts). */
+  readonly ops: Operations;
   stop(): Promise<void>;
 }
 
@@ -120,6 +125,14 @@ export interface RunServerOptions {
 
 export async function runServer(config: ParleyConfig, log: PinoLogger = stdoutLogger(config.log.level), options: RunServerOptions = {}): Promise<RunningServer> {
   const locate = options.locate ?? keyOnly;
+  const startedAt = Date.now();
+  // the operations exist once every part runs; the web server, which starts before, asks through this
+  let operations: Operations | undefined;
+  const ops = (): Operations => {
+    if (operations === undefined) throw new OpsError(503, 'Parley is starting');
+    return operations;
+  };
+  void ops;
   let db: SqliteDatabase;
   try {
     mkdirSync(config.dataDir, { recursive: true });
@@ -280,6 +293,7 @@ export async function runServer(config: ParleyConfig, log: PinoLogger = stdoutLo
   }
 
   let stats: () => Record<string, unknown>;
+  let askCores: ServerParts['askCores'];
   let identity: LocalIdentity;
   let subscriberChanged: (username?: string, domain?: string) => void;
   if (sip !== undefined && location !== undefined) {
@@ -304,6 +318,13 @@ export async function runServer(config: ParleyConfig, log: PinoLogger = stdoutLo
     });
     identity = core.identity;
     subscriberChanged = core.subscriberChanged;
+    askCores = async (q) => {
+      try {
+        return [{ core: 0, answer: await core.query(q) }];
+      } catch (e) {
+        return [{ core: 0, error: e instanceof Error ? e : new Error(String(e)) } satisfies CoreAnswer];
+      }
+    };
     const { routing } = core;
     // a new script version: loaded, then switched to (script-host.ts)
     scripts.attach({
@@ -345,6 +366,7 @@ export async function runServer(config: ParleyConfig, log: PinoLogger = stdoutLo
       ...(config.sip.advertise ? { advertise: config.sip.advertise } : {}),
     });
     subscriberChanged = (username, domain) => pool?.subscriberChanged(username, domain);
+    askCores = (q, timeoutMs) => workerPool.ask(q, timeoutMs);
     // the SIP counters are in each worker's own stats line
     stats = () => ({ workers: threads, connections: transports.connections.size, script: scripts.active.version, ...pool?.queueStats() });
   }
@@ -414,6 +436,26 @@ export async function runServer(config: ParleyConfig, log: PinoLogger = stdoutLo
     };
   }
 
+  operations = createOperations({
+    config,
+    log,
+    db,
+    subscribers,
+    startedAt,
+    workers: threads,
+    listeners,
+    transports,
+    scripts,
+    web,
+    media,
+    turn: () => turn,
+    askCores,
+    subscriberChanged: (username, domain) => {
+      subscriberChanged(username, domain);
+      turn?.subscriberChanged(username, domain);
+    },
+  });
+
   // a line of counters now and then: what an operator looks at first when something grows
   // (with worker threads, each writes its own line with its transactions and bindings)
   const statsTimer = setInterval(() => {
@@ -450,6 +492,7 @@ export async function runServer(config: ParleyConfig, log: PinoLogger = stdoutLo
       return scripts.active;
     },
     reload: (trigger = 'command') => scripts.reload(trigger),
+    ops: operations,
     domain,
     stop: async () => {
       clearInterval(statsTimer);

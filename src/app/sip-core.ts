@@ -18,6 +18,7 @@ import { TraceFileSink } from '../routing/trace-store.js';
 import type { ParleyConfig } from './config.js';
 import { CachedSubscriberStore } from '../store/cached-subscriber-store.js';
 import type { MediaControl } from '../lib/media-control.js';
+import type { CoreQuery } from '../sip-server/workers/worker-messages.js';
 
 export interface SipCoreParts {
   readonly config: ParleyConfig;
@@ -68,6 +69,8 @@ export interface SipCore {
   readonly routing: ScriptHandler;
   /** A subscriber (or every one, without arguments) changed in the store: forget the cached copy. */
   subscriberChanged(username?: string, domain?: string): void;
+  /** Answer a question of the operator's API (sip-server/workers/worker-messages.ts CoreQuery). */
+  query(q: CoreQuery): Promise<unknown>;
 }
 
 /**
@@ -156,7 +159,13 @@ export function buildSipCore(p: SipCoreParts): SipCore {
   const subscriberChanged = (username?: string, domain?: string): void => {
     if (subscribers instanceof CachedSubscriberStore) subscribers.invalidate(username, domain);
   };
-  return { identity, proxy, routing, subscriberChanged };
+  const query = async (q: CoreQuery): Promise<unknown> => {
+    switch (q.q) {
+      case 'ping':
+        return { ok: true };
+    }
+  };
+  return { identity, proxy, routing, subscriberChanged, query };
 }
 
 /**

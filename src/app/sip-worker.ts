@@ -12,7 +12,7 @@ import { LocationService } from '../sip-server/registrar/location-service.js';
 import { MessagePath, sourcePrefix, type Flow, type ListenerInfo } from '../sip-server/transport/index.js';
 import { OncePerWindow } from '../sip-server/workers/once-per-window.js';
 import { Batcher } from '../sip-server/workers/batcher.js';
-import { MAX_DATAGRAM_QUEUE_MS, type FromWorker, type ScriptAck, type ScriptControl, type ToPeer, type ToWorker } from '../sip-server/workers/worker-messages.js';
+import { MAX_DATAGRAM_QUEUE_MS, type FromWorker, type QueryAnswer, type QueryAsk, type ScriptAck, type ScriptControl, type ToPeer, type ToWorker } from '../sip-server/workers/worker-messages.js';
 import { TookReport } from '../sip-server/workers/took-report.js';
 import { beat, type Heartbeat } from '../sip-server/workers/worker-watchdog.js';
 import { WorkerWire } from '../sip-server/workers/worker-wire.js';
@@ -75,6 +75,7 @@ type Control =
   /** A new channel to the binding writer (it was restarted); none: it could not be (writes fail). */
   | { readonly k: 'writer'; readonly port?: MessagePort }
   | Heartbeat
+  | QueryAsk
   | { readonly k: 'stop' };
 
 async function main(port: MessagePort, data: SipWorkerData): Promise<void> {
@@ -148,7 +149,7 @@ async function main(port: MessagePort, data: SipWorkerData): Promise<void> {
   };
   const script = await loadVersion(data.script);
   const media = data.media === undefined ? undefined : new MediaControlClient(data.media);
-  const { proxy, routing, subscriberChanged } = buildSipCore({
+  const { proxy, routing, subscriberChanged, query } = buildSipCore({
     script,
     core: index,
     config,
@@ -292,6 +293,11 @@ async function main(port: MessagePort, data: SipWorkerData): Promise<void> {
       // the socket thread's watchdog: a timer of this event loop advances a shared counter
       clearInterval(heartbeat);
       heartbeat = beat(m);
+    } else if (m.k === 'ask') {
+      query(m.q).then(
+        (a) => port.postMessage({ k: 'answer', id: m.id, a } satisfies QueryAnswer),
+        (e: unknown) => port.postMessage({ k: 'answer', id: m.id, error: e instanceof Error ? e.message : String(e) } satisfies QueryAnswer),
+      );
     } else if (m.k === 'stop') {
       stop().catch((e: unknown) => log.error({ err: e }, 'SIP worker did not stop cleanly'));
     }

@@ -10,7 +10,8 @@ import { workerOf } from './call-id-hash.js';
 import { exactBytes } from './exact-bytes.js';
 import { DEFAULT_QUEUE_LIMITS, InFlight, type EpisodeEnd, type QueueLimits } from './in-flight.js';
 import { startWorker } from './start-worker.js';
-import type { FromWorker, ScriptAck, ScriptControl, SendsHandled, ToWorker, WorkerFailed, WorkerReady, WriterControl } from './worker-messages.js';
+import type { CoreQuery, EventsOut, FromWorker, QueryAnswer, QueryAsk, ScriptAck, ScriptControl, SendsHandled, ToWorker, WorkerFailed, WorkerReady, WriterControl } from './worker-messages.js';
+import type { ParleyEvent } from '../../lib/events.js';
 import { WorkerWatchdog } from './worker-watchdog.js';
 import { HandOffBound } from './hand-off-bound.js';
 
@@ -46,6 +47,8 @@ export interface SipWorkerPoolOptions {
   /** Counts failed authentications reported by every worker; blocks go to all of them. */
   readonly limiter?: FailureLimiter;
   readonly log?: Logger;
+  /** Events the workers made (EventsOut), as they come. */
+  readonly onEvents?: (events: readonly ParleyEvent[], core: number) => void;
   /** Most restarts of crashed workers in a minute before the pool gives up (and says so). Default 5. */
   readonly maxRestartsPerMinute?: number;
   /** The bound on what is in flight to each worker (in-flight.ts). Default DEFAULT_QUEUE_LIMITS. */
@@ -120,6 +123,9 @@ export class SipWorkerPool implements RawReceiver {
   private stopping = false;
   /** Script steps waiting for a worker's answer, by `step:version:worker`. */
   private readonly scriptWaits = new Map<string, (ack: ScriptAck | Error) => void>();
+  /** Queries (ask) waiting for a worker's answer, by id. */
+  private readonly queryWaits = new Map<number, (answer: QueryAnswer) => void>();
+  private nextQuery = 1;
   /** Versions prepared, and the one every worker was told to switch to (for workers that restart). */
   private readonly preparedScripts = new Map<number, ScriptVersionRef>();
   private activeScript: ScriptVersionRef | undefined;
@@ -365,6 +371,30 @@ export class SipWorkerPool implements RawReceiver {
     return Promise.all(waits).then(() => out);
   }
 
+  /**
+   * Ask every worker `q` (app/sip-core.ts answers it); each worker's answer in core order, or an
+   * Error when it failed there or gave none within `timeoutMs`. Outside the SIP batches: a query
+   * does not wait behind the messages queued for a worker.
+   */
+  async ask(q: CoreQuery, timeoutMs = 5000): Promise<Array<{ readonly core: number; readonly answer: unknown } | { readonly core: number; readonly error: Error }>> {
+    const asks = this.workers().map(
+      (slot) =>
+        new Promise<{ readonly core: number; readonly answer: unknown } | { readonly core: number; readonly error: Error }>((resolve) => {
+          const id = this.nextQuery++;
+          const timer = setTimeout(() => {
+            this.queryWaits.delete(id);
+            resolve({ core: slot.index, error: new Error(`SIP worker ${slot.index} gave no answer to ${q.q} within ${timeoutMs} ms`) });
+          }, timeoutMs);
+          this.queryWaits.set(id, (a) => {
+            clearTimeout(timer);
+            resolve(a.error === undefined ? { core: slot.index, answer: a.a } : { core: slot.index, error: new Error(`SIP worker ${slot.index}: ${a.error}`) });
+          });
+          slot.worker.postMessage({ k: 'ask', id, q } satisfies QueryAsk);
+        }),
+    );
+    return Promise.all(asks);
+  }
+
   // ---- RawReceiver: bytes from the sockets ------------------------------------------------
 
   onBytes(bytes: Uint8Array, flow: Flow, datagram: boolean): void {
@@ -444,9 +474,19 @@ export class SipWorkerPool implements RawReceiver {
     // the worker beats from its event loop once it listens (right before it says it is ready)
     if (this.watchdog !== undefined) worker.postMessage(this.watchdog.heartbeat(index));
     return new Promise<WorkerReady>((resolve, reject) => {
-      worker.on('message', (m: FromWorker[] | WorkerReady | WorkerFailed | ScriptAck) => {
+      worker.on('message', (m: FromWorker[] | WorkerReady | WorkerFailed | ScriptAck | QueryAnswer | EventsOut) => {
         if (Array.isArray(m)) {
           this.fromWorker(index, m, slot);
+          return;
+        }
+        if (m.k === 'answer') {
+          const wait = this.queryWaits.get(m.id);
+          this.queryWaits.delete(m.id);
+          wait?.(m);
+          return;
+        }
+        if (m.k === 'events') {
+          this.options.onEvents?.(m.e, index);
           return;
         }
         if (m.k === 'script-prepared' || m.k === 'script-committed') {

@@ -3,6 +3,7 @@ import type { Flow } from '../transport/flow.js';
 import type { ResponseTarget } from '../transport/response-target.js';
 import type { BindingDelta } from '../registrar/location-service.js';
 import type { ContactBinding } from '../../store/binding-store.js';
+import type { ParleyEvent } from '../../lib/events.js';
 
 /**
  * What the socket thread and the SIP workers tell each other (sip-server/workers). Messages travel in
@@ -129,3 +130,32 @@ export type ScriptControl =
 export type ScriptAck =
   | { readonly k: 'script-prepared'; readonly v: number; readonly error?: string }
   | { readonly k: 'script-committed'; readonly v: number; readonly ok: boolean };
+
+/**
+ * A question the main thread asks every SIP core (issue 18: the operator's API and CLI), answered
+ * by app/sip-core.ts `query`. Each member names what it returns there. Add members here.
+ */
+export type CoreQuery =
+  /** `{ ok: true }`: the core's event loop turns (readyz). */
+  | { readonly q: 'ping' };
+
+/** Socket thread → worker, outside the batches: a CoreQuery, answered with the same `id`. */
+export interface QueryAsk {
+  readonly k: 'ask';
+  readonly id: number;
+  readonly q: CoreQuery;
+}
+
+/** Worker → socket thread: the answer to QueryAsk `id` (`error`: the query failed there). */
+export interface QueryAnswer {
+  readonly k: 'answer';
+  readonly id: number;
+  readonly a?: unknown;
+  readonly error?: string;
+}
+
+/** Worker → socket thread, outside the batches: events the core made (batched, at most one post per 100 ms). */
+export interface EventsOut {
+  readonly k: 'events';
+  readonly e: readonly ParleyEvent[];
+}

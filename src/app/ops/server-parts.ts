@@ -1,0 +1,42 @@
+import type { Logger as PinoLogger } from 'pino';
+import type { ListenerInfo, TransportLayer } from '../../sip-server/transport/index.js';
+import type { CoreQuery } from '../../sip-server/workers/worker-messages.js';
+import type { SqliteDatabase } from '../../store/sqlite/sqlite-database.js';
+import type { SubscriberStore } from '../../store/subscriber-store.js';
+import type { ScriptHost } from '../../routing/script-host.js';
+import type { ParleyConfig } from '../config.js';
+import type { TurnThread } from '../turn-thread.js';
+import type { MediaThread } from '../media-thread.js';
+import type { WebServer } from '../web-server.js';
+
+/** One SIP core's answer to a CoreQuery, or why it gave none. */
+export type CoreAnswer = { readonly core: number; readonly answer: unknown } | { readonly core: number; readonly error: Error };
+
+/**
+ * The running server's parts the operations (src/app/ops/*) work on, handed over by run-server.ts
+ * once everything is up. The same whether the SIP core runs in this thread (one core, 0) or in
+ * worker threads (askCores asks each).
+ */
+export interface ServerParts {
+  readonly config: ParleyConfig;
+  readonly log: PinoLogger;
+  /** The main thread's connection to the database (subscribers, bindings as written, tokens). */
+  readonly db: SqliteDatabase;
+  readonly subscribers: SubscriberStore;
+  /** ms since the epoch. */
+  readonly startedAt: number;
+  /** SIP worker threads (0: the core runs in this thread). */
+  readonly workers: number;
+  /** Every listener as bound: SIP, then the web server's. */
+  readonly listeners: readonly ListenerInfo[];
+  readonly transports: TransportLayer;
+  readonly scripts: ScriptHost;
+  readonly web: WebServer | undefined;
+  readonly media: MediaThread | undefined;
+  /** The TURN thread (it starts last, and may not run). */
+  turn(): TurnThread | undefined;
+  /** Ask every SIP core (app/sip-core.ts `query`). */
+  askCores(q: CoreQuery, timeoutMs?: number): Promise<readonly CoreAnswer[]>;
+  /** A subscriber changed in the store: every core (and TURN) forgets its cached copy. */
+  subscriberChanged(username?: string, domain?: string): void;
+}
