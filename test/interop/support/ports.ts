@@ -67,6 +67,14 @@ export const PORT_SLICES: Readonly<Record<string, number>> = {
   'media-baresip.test.ts': 37, // 22500-22749 (test/browser: the phone page and baresip through the media gateway)
   'media-sipp.test.ts': 38, // 22750-22999 (test/browser: the phone page and sipp with RTP; transcoding; DTMF)
   'phone-layout.test.ts': 39, // 23000-23249 (test/browser: the phone page's layout at phone and laptop sizes)
+  'ops-metrics.test.ts': 40, // 23250-23499: /metrics scraped by Prometheus; the Grafana dashboard's queries
+  'ops-calls.test.ts': 41, // 23500-23749: live calls listed and hung up (sipp)
+  'ops-api.test.ts': 42, // 23750-23999: the REST API: tokens, subscribers, bindings, errors
+  'ops-cli.test.ts': 43, // 24000-24249: the operator's CLI against a running server
+  'dashboard.test.ts': 44, // 24250-24499 (test/browser: the dashboard at phone and laptop sizes)
+  'ops-packaging.test.ts': 45, // 24500-24749: systemd unit, SIGHUP reload of the configuration
+  'ops-events.test.ts': 46, // 24750-24999: the event stream (WebSocket, SSE) and the log lines
+  'ops-bench.test.ts': 47, // 25000-25249: spare for bench/ops smoke runs
 };
 
 /**
