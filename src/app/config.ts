@@ -74,6 +74,7 @@ export interface ParleyConfig {
   readonly routing: { readonly script?: string; readonly watch: boolean; readonly traceCallIdPrefix?: string };
   readonly turn: TurnConfig;
   readonly media: MediaConfig;
+  readonly api: { readonly enabled: boolean; readonly bodyLimit: number; readonly importBodyLimit: number; readonly allowPlainHttp: boolean; readonly cors: { readonly origins: readonly string[] } };
 }
 
 /** The media plane (src/media): anchored calls' RTP, on a thread of its own. */
@@ -413,6 +414,23 @@ export const CONFIG_SCHEMA: FieldSchema & { kind: 'object' } = {
         script: { kind: 'string', doc: 'Routing script file (TypeScript or JavaScript module, relative to the working directory); default: the built-in default script (the stock Kamailio behaviour). `--script` overrides it.' },
         watch: { kind: 'boolean', default: true, doc: 'Reload the script when one of its files changes (besides `parley reload` and SIGHUP).' },
         traceCallIdPrefix: { kind: 'string', minLength: 1, doc: 'Trace requests whose Call-ID starts with this prefix: a JSON report per request in `dataDir/traces/` (`parley trace show CALL-ID`). Unset: nothing is traced.' },
+      },
+    },
+    api: {
+      kind: 'object',
+      doc: 'The REST API on the HTTP listeners (`/api/v1/…`, OpenAPI at `/api/openapi.json`; docs/operations.md).',
+      fields: {
+        enabled: { kind: 'boolean', default: true, doc: 'Serve the REST API (and `/readyz`) on the HTTP listeners of `http.listen`.' },
+        bodyLimit: { kind: 'integer', min: 1024, max: 104857600, default: 1048576, doc: 'Largest request body the API reads, bytes; a larger one is answered 413.' },
+        importBodyLimit: { kind: 'integer', min: 1024, max: 1073741824, default: 16777216, doc: 'Largest body of `POST /api/v1/subscribers/import` (a JSON array or CSV), bytes.' },
+        allowPlainHttp: { kind: 'boolean', default: false, doc: 'Serve the API (and take tokens and passwords) over plain HTTP from requests that do not arrive on a loopback address. Off: such requests are answered 403; use an `https` listener.' },
+        cors: {
+          kind: 'object',
+          doc: 'Cross-origin requests from browsers (CORS).',
+          fields: {
+            origins: { kind: 'strings', default: [], doc: 'Origins (`https://crm.example.com`) whose pages may call the API; `*` any. Empty: no CORS headers, so browsers keep pages of other origins out.' },
+          },
+        },
       },
     },
   },
