@@ -85,6 +85,8 @@ declare module 'fastify' {
      * only, and refused (429) to a source the limiter blocks, like token-authorised routes.
      */
     credentials?: boolean;
+    /** The route takes bodies up to `api.importBodyLimit` (the bulk import). */
+    largeBody?: boolean;
   }
 }
 
@@ -125,7 +127,7 @@ export function apiPlugin(o: ApiPluginOptions): FastifyPluginAsync {
 
     // every route of the API without its own limit gets api.bodyLimit
     app.addHook('onRoute', (route) => {
-      if (route.bodyLimit === undefined) route.bodyLimit = o.settings.bodyLimit;
+      if (route.bodyLimit === undefined) route.bodyLimit = route.config?.largeBody === true ? o.settings.importBodyLimit : o.settings.bodyLimit;
     });
 
     app.addHook('onRequest', async (request, reply) => {

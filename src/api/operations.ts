@@ -310,11 +310,13 @@ export interface TokenView {
   readonly scope: TokenScope;
   readonly createdAt: string;
   readonly lastUsedAt?: string;
+  /** ISO 8601: dashboard sessions expire; operators' tokens do not. */
+  readonly expiresAt?: string;
 }
 
 export interface TokenOps {
   list(): Promise<readonly TokenView[]>;
   /** The secret is in `token`, shown this once. */
-  create(name: string, scope: TokenScope): Promise<TokenView & { readonly token: string }>;
+  create(name: string, scope: TokenScope, options?: { readonly ttlSeconds?: number }): Promise<TokenView & { readonly token: string }>;
   revoke(id: string): Promise<void>;
 }

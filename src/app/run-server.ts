@@ -33,6 +33,9 @@ import { startMediaThread, type MediaThread } from './media-thread.js';
 import { join } from 'node:path';
 import { OpsError, type Operations } from '../api/operations.js';
 import { createOperations } from './ops/index.js';
+import { PARLEY_VERSION } from './ops/server-ops.js';
+import { apiPlugin } from '../api/api-plugin.js';
+import { SqliteTokenStore } from '../store/sqlite/sqlite-token-store.js';
 import type { CoreAnswer, ServerParts } from './ops/server-parts.js';
 
 export { stdoutLogger } from './logger.js';
@@ -132,7 +135,6 @@ export async function runServer(config: ParleyConfig, log: PinoLogger = stdoutLo
     if (operations === undefined) throw new OpsError(503, 'Parley is starting');
     return operations;
   };
-  void ops;
   let db: SqliteDatabase;
   try {
     mkdirSync(config.dataDir, { recursive: true });
@@ -219,7 +221,21 @@ export async function runServer(config: ParleyConfig, log: PinoLogger = stdoutLo
   }
   // what the web server's TURN credentials route needs, once the TURN thread runs
   let turnSource: TurnCredentialSource | undefined;
+  const authLimiter = limiter === undefined ? undefined : { isBlocked: (a: string) => limiter.isBlocked(a), recordFailure: (a: string) => (pool ? pool.recordFailure(a) : limiter.recordFailure(a)) };
   const webPlugins = [
+    // the REST API (src/api): tokens are read from the store at each request
+    ...(config.api.enabled
+      ? [
+          apiPlugin({
+            ops,
+            tokens: new SqliteTokenStore(db),
+            limiter: authLimiter,
+            settings: { bodyLimit: config.api.bodyLimit, importBodyLimit: config.api.importBodyLimit, allowPlainHttp: config.api.allowPlainHttp, corsOrigins: config.api.cors.origins },
+            log,
+            version: PARLEY_VERSION,
+          }),
+        ]
+      : []),
     phonePagePlugin({ domain: () => domain, iceServers: config.phone.iceServers }),
     icePagePlugin(),
     turnCredentialsPlugin({
@@ -227,7 +243,7 @@ export async function runServer(config: ParleyConfig, log: PinoLogger = stdoutLo
       domain: () => domain,
       turn: () => turnSource,
       // the limiter SIP counts in; with workers, a block decided here reaches every worker
-      ...(limiter === undefined ? {} : { limiter: { isBlocked: (a: string) => limiter.isBlocked(a), recordFailure: (a: string) => (pool ? pool.recordFailure(a) : limiter.recordFailure(a)) } }),
+      ...(authLimiter === undefined ? {} : { limiter: authLimiter }),
     }),
   ];
   try {

@@ -163,6 +163,14 @@ export function buildSipCore(p: SipCoreParts): SipCore {
     switch (q.q) {
       case 'ping':
         return { ok: true };
+      case 'unregister': {
+        // every binding of the AOR (expired ones too: they are going anyway), or one contact
+        const before = location.lookup(q.aor);
+        const keep = q.contact === undefined ? [] : before.filter((b) => b.contact !== q.contact);
+        const removed = before.length - keep.length;
+        if (removed > 0) await location.update(q.aor, keep);
+        return { removed };
+      }
     }
   };
   return { identity, proxy, routing, subscriberChanged, query };

@@ -1,10 +1,23 @@
 import type { ApiRoutes } from '../api-routes.js';
+import { bindingRoutes } from './bindings.js';
+import { readyRoutes, serverRoutes } from './server.js';
+import { sessionRoutes } from './session.js';
+import { subscriberRoutes } from './subscribers.js';
+import { tokenRoutes } from './tokens.js';
 
 /**
  * The API's route groups (one file each in this folder), in the order they appear in the
  * OpenAPI document. Registered under `/api/v1` by api-plugin.ts.
  */
-export const API_V1_ROUTES: ReadonlyArray<ApiRoutes> = [];
+export const API_V1_ROUTES: ReadonlyArray<ApiRoutes> = [
+  serverRoutes,
+  subscriberRoutes,
+  bindingRoutes,
+  tokenRoutes,
+  sessionRoutes,
+];
 
 /** Route groups served at the root, outside `/api/v1` (`/metrics`, `/readyz`). */
-export const ROOT_ROUTES: ReadonlyArray<ApiRoutes> = [];
+export const ROOT_ROUTES: ReadonlyArray<ApiRoutes> = [
+  readyRoutes,
+];

@@ -1,25 +1,29 @@
 import { OpsError, type Operations } from '../../api/operations.js';
 import type { ServerParts } from './server-parts.js';
+import { registrarOps } from './registrar-ops.js';
+import { serverOps } from './server-ops.js';
+import { subscriberOps } from './subscriber-ops.js';
+import { tokenOps } from './token-ops.js';
 
 /**
  * The operations of a running server (src/api/operations.ts), each part from its own file here.
  * A part not built yet answers 503 (issue 18 is built in parts; none stays like this).
  */
 export function createOperations(parts: ServerParts): Operations {
-  void parts;
-  return {
-    server: notYet('server'),
+  const ops: Operations = {
+    server: serverOps(parts, () => ops.metrics),
     metrics: notYet('metrics'),
-    registrar: notYet('registrar'),
-    subscribers: notYet('subscribers'),
+    registrar: registrarOps(parts),
+    subscribers: subscriberOps(parts),
     calls: notYet('calls'),
     events: notYet('events'),
     traces: notYet('traces'),
     script: notYet('script'),
     turn: notYet('turn'),
     media: notYet('media'),
-    tokens: notYet('tokens'),
+    tokens: tokenOps(parts),
   };
+  return ops;
 }
 
 function notYet<T extends object>(part: string): T {

@@ -137,7 +137,12 @@ export type ScriptAck =
  */
 export type CoreQuery =
   /** `{ ok: true }`: the core's event loop turns (readyz). */
-  | { readonly q: 'ping' };
+  | { readonly q: 'ping' }
+  /**
+   * Remove bindings of `aor` (`user@domain`): the one of `contact`, or all. Each core removes them
+   * from its replica, which writes the store and tells the others; answers how many it removed.
+   */
+  | { readonly q: 'unregister'; readonly aor: string; readonly contact?: string };
 
 /** Socket thread → worker, outside the batches: a CoreQuery, answered with the same `id`. */
 export interface QueryAsk {
