@@ -87,6 +87,14 @@ describe('parley user', () => {
       await assertPassword('alice', 'example.com', 's3cret');
     });
 
+    it('--admin marks a subscriber who may log in to the dashboard', async () => {
+      const r = await run(['add', 'ops@example.com', '--password', 's3cret', '--admin']);
+      assert.deepEqual(r, { code: 0, stdout: 'added ops@example.com (admin)\n', stderr: '' });
+      await run(['add', 'plain@example.com', '--password', 's3cret']);
+      assert.equal((await withStore((s) => s.get('ops', 'example.com')))?.admin, true);
+      assert.equal((await withStore((s) => s.get('plain', 'example.com')))?.admin, false);
+    });
+
     it('reads one line from a piped stdin', async () => {
       const r = await run(['add', 'bob@example.com'], 'piped pw\r\nsecond line ignored\n');
       assert.equal(r.code, 0, r.stderr);

@@ -74,6 +74,7 @@ const EXAMPLES = {
 Examples:
   parley user add alice@example.com                     # asks for the password
   parley user add bob@example.com --random              # prints a new password
+  parley user add ops@example.com --random --admin      # may log in to the dashboard
   printf '%s\\n' "$PASSWORD" | parley user add carol@example.com
   parley user add dave@192.0.2.10 --password 's3cret' --data-dir /var/lib/parley`,
   list: `
@@ -160,17 +161,18 @@ export function userCommand(options: UserCommandOptions = {}): Command {
     .argument('<user@domain>', 'the new address, e.g. alice@example.com')
     .addOption(passwordOption())
     .addOption(randomOption())
+    .option('--admin', 'may log in to the dashboard (/dashboard) with this password')
     .addOption(dataDirOption())
     .addHelpText('after', `${PASSWORD_HELP}\n${USERNAME_HELP}\n${EXAMPLES.add}\n${EXIT_CODES_HELP}`)
     .action(
-      action('add', async (address: string, opts: PasswordOptions & DataDirOptions) => {
+      action('add', async (address: string, opts: PasswordOptions & DataDirOptions & { admin?: boolean }) => {
         const { username, domain } = parseAddress(address);
         await withStore(opts.dataDir, 'create', async (store) => {
           if (await store.get(username, domain)) throw new CommandFailure(`${username}@${domain} already exists`, EXIT_USAGE);
           const { password, generated } = await obtainPassword(opts, io);
-          const added = await store.add({ username, domain, password });
+          const added = await store.add({ username, domain, password, admin: opts.admin === true });
           await tellServer(opts.dataDir, username, domain);
-          io.stdout.write(`added ${added.username}@${added.domain}\n`);
+          io.stdout.write(`added ${added.username}@${added.domain}${added.admin === true ? ' (admin)' : ''}\n`);
           if (generated) io.stdout.write(`password: ${password}\n`);
         });
       }),
