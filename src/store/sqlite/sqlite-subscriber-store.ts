@@ -53,6 +53,8 @@ export class SqliteSubscriberStore implements SubscriberStore {
   private readonly countAll: StatementSync;
   private readonly updateAdmin: StatementSync;
   private readonly db: DatabaseSync;
+  /** The statements of `page`, by WHERE clause (four at most). */
+  private readonly pageStatements = new Map<string, { rows: StatementSync; count: StatementSync }>();
   private readonly insertAll: (rows: readonly InsertParams[], onProgress?: AddManyProgress) => void;
 
   constructor(database: SqliteDatabase, options: SqliteSubscriberStoreOptions = {}) {
@@ -160,8 +162,13 @@ export class SqliteSubscriberStore implements SubscriberStore {
     }
     const clause = where.length === 0 ? '' : `WHERE ${where.join(' AND ')}`;
     return withStoreErrors(() => {
-      const rows = this.db.prepare(`SELECT ${COLUMNS} FROM subscribers ${clause} ORDER BY domain, username LIMIT ? OFFSET ?`).all(...params, options.limit, options.offset) as unknown as SubscriberRow[];
-      const total = Number((this.db.prepare(`SELECT count(*) AS n FROM subscribers ${clause}`).get(...params) as { n: number }).n);
+      let s = this.pageStatements.get(clause);
+      if (s === undefined) {
+        s = { rows: this.db.prepare(`SELECT ${COLUMNS} FROM subscribers ${clause} ORDER BY domain, username LIMIT ? OFFSET ?`), count: this.db.prepare(`SELECT count(*) AS n FROM subscribers ${clause}`) };
+        this.pageStatements.set(clause, s);
+      }
+      const rows = s.rows.all(...params, options.limit, options.offset) as unknown as SubscriberRow[];
+      const total = Number((s.count.get(...params) as { n: number }).n);
       return { items: rows.map(toSubscriber), total };
     });
   }
