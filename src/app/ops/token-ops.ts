@@ -20,6 +20,10 @@ export function tokenOps(parts: Pick<ServerParts, 'db'>): TokenOps {
       const view: TokenView = tokenJson(made.info);
       return { ...view, token: made.token };
     },
+    verify: async (text: string) => {
+      const t = await store.verify(text);
+      return t === undefined ? undefined : tokenJson(t);
+    },
     revoke: async (id: string) => {
       if (!(await store.revoke(id))) throw new OpsError(404, `no such token ${id}`);
     },
