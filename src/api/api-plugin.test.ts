@@ -104,7 +104,7 @@ describe('the API plugin', () => {
     await start();
     const r = await app.inject({ method: 'GET', url: '/api/v1/subscribers' });
     assert.equal(r.statusCode, 401);
-    assert.match(String(r.headers['www-authenticate']), /^Bearer /u);
+    assert.equal(r.headers['www-authenticate'], 'Bearer realm="parley"');
     assert.ok(typeof r.json().error === 'string');
     assert.deepEqual(failures, []);
   });
@@ -129,8 +129,16 @@ describe('the API plugin', () => {
       assert.equal(r.body, answers[0]!.body);
       assert.equal(r.headers['www-authenticate'], answers[0]!.headers['www-authenticate']);
     }
+    assert.equal(answers[0]!.headers['www-authenticate'], 'Bearer realm="parley", error="invalid_token"');
     assert.equal(failures.length, tries.length);
     assert.equal((await app.inject({ method: 'GET', url: '/api/v1/subscribers', headers: bearer(real) })).statusCode, 200);
+  });
+
+  it('a token in the query only for event streams (Accept: text/event-stream, or a WebSocket upgrade)', async () => {
+    await start();
+    assert.equal((await app.inject({ method: 'GET', url: `/api/v1/status?token=${read}` })).statusCode, 401);
+    const stream = await app.inject({ method: 'GET', url: `/api/v1/status?access_token=${read}`, headers: { accept: 'text/event-stream' } });
+    assert.equal(stream.statusCode, 503, 'past the hook: the server part is missing in this test');
   });
 
   it('403 for a token of a narrower scope: read cannot write, write cannot manage tokens', async () => {

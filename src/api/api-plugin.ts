@@ -150,10 +150,17 @@ export function apiPlugin(o: ApiPluginOptions): FastifyPluginAsync {
       if (scope === 'public') return;
       const token = text === undefined ? undefined : await o.tokens.verify(text);
       if (token === undefined) {
+        const presented = text !== undefined || header !== undefined;
         // no credentials at all is a client's first try; anything else that fails is a failure
-        if (text !== undefined || header !== undefined) o.limiter?.recordFailure(source);
-        return refuse(reply.header('WWW-Authenticate', 'Bearer realm="parley"'), 401, UNAUTHORIZED);
+        if (presented) o.limiter?.recordFailure(source);
+        // RFC 6750 §3.1: "If the request lacks any authentication information ..., the resource
+        // server SHOULD NOT include an error code or other error information." For a token that
+        // failed: "invalid_token ... The access token provided is expired, revoked, malformed, or
+        // invalid for other reasons." One challenge for all of those: unknown and wrong look alike.
+        return refuse(reply.header('WWW-Authenticate', presented ? 'Bearer realm="parley", error="invalid_token"' : 'Bearer realm="parley"'), 401, UNAUTHORIZED);
       }
+      // RFC 6750 §3.1: "insufficient_scope: The request requires higher privileges than provided by
+      // the access token. The resource server SHOULD respond with the HTTP 403 (Forbidden) status code"
       if (!scopeAllows(token.scope, scope)) {
         return refuse(reply.header('WWW-Authenticate', `Bearer realm="parley", error="insufficient_scope", scope="${scope}"`), 403, { error: `this token's scope is ${token.scope}; ${scope} is needed` });
       }
@@ -234,7 +241,11 @@ export function errorAnswer(error: FastifyError | OpsError | Error): { status: n
   return { status: code, body: { error: e.message } };
 }
 
-/** The token of `Authorization: Bearer <token>` (RFC 6750 §2.1), or undefined. */
+/**
+ * The token of `Authorization: Bearer <token>`, or undefined. RFC 6750 §2.1: `credentials =
+ * "Bearer" 1*SP b64token`; the scheme compares case-insensitively (RFC 9110 §11.1). What follows is
+ * not checked against b64token here: the token store takes only its own `pk_…` shape.
+ */
 export function bearerToken(header: string | undefined): string | undefined {
   if (header === undefined || header.length > MAX_TOKEN_LENGTH) return undefined;
   const space = header.indexOf(' ');
@@ -243,11 +254,17 @@ export function bearerToken(header: string | undefined): string | undefined {
   return token === '' ? undefined : token;
 }
 
-/** `?token=` of a URL, or undefined. */
+/**
+ * `?access_token=` (RFC 6750 §2.3, "URI Query Parameter") or `?token=` of a URL, or undefined.
+ * RFC 6750 §2.3: "Because of the security weaknesses associated with the URI method ..., it SHOULD
+ * NOT be used unless it is impossible to transport the access token in the "Authorization"
+ * request header field": taken only for event streams (WebSocket, EventSource), which cannot set it.
+ */
 function queryToken(url: string): string | undefined {
   const q = url.indexOf('?');
   if (q < 0 || url.length - q > 4096) return undefined;
-  const value = new URLSearchParams(url.slice(q + 1)).get('token');
+  const params = new URLSearchParams(url.slice(q + 1));
+  const value = params.get('access_token') ?? params.get('token');
   return value === null || value === '' || value.length > MAX_TOKEN_LENGTH ? undefined : value;
 }
 

@@ -72,8 +72,11 @@ describe('REST API of a running Parley', { skip: skipWithoutSipp(), timeout: 180
     for (const r of answers) {
       assert.equal(r.status, 401);
       assert.equal(r.text, answers[0]!.text);
-      assert.equal(r.headers.get('www-authenticate'), answers[0]!.headers.get('www-authenticate'));
     }
+    // RFC 6750 §3.1: no error code without credentials; invalid_token for both bad ones, alike
+    assert.equal(answers[0]!.headers.get('www-authenticate'), 'Bearer realm="parley"');
+    assert.equal(answers[1]!.headers.get('www-authenticate'), 'Bearer realm="parley", error="invalid_token"');
+    assert.equal(answers[2]!.headers.get('www-authenticate'), answers[1]!.headers.get('www-authenticate'));
     assert.equal((await api('GET', '/api/v1/subscribers', { token: read })).status, 200);
   });
 
