@@ -79,6 +79,8 @@ export function subscriberOps(parts: Pick<ServerParts, 'db' | 'subscriberChanged
         seen.set(key, i);
         if ((await store.get(c.value.username, c.value.domain)) !== undefined) throw new OpsError(409, `item ${i + 1}: ${key} already exists`, `[${i}].username`);
         checked.push(c.value);
+        // a large import must not hold the thread (it carries the server's sockets) for seconds
+        if ((i + 1) % 1000 === 0) await new Promise<void>((resolve) => setImmediate(resolve));
       }
       let imported: number;
       try {

@@ -101,17 +101,23 @@ export class SqliteSubscriberStore implements SubscriberStore {
 
   /**
    * All or nothing, in one IMMEDIATE transaction. Every item is checked (and hashed) before the
-   * transaction starts; the error names the first bad one as `user@domain (item N)`. `onProgress`
-   * (an extension of the interface) reports hashing, then writing, every 1000 rows.
+   * transaction starts (yielding to the event loop every 1000 rows); the error names the first bad
+   * one as `user@domain (item N)`. `onProgress` (an extension of the interface) reports hashing,
+   * then writing, every 1000 rows.
    */
   async addMany(subscribers: readonly NewSubscriber[], onProgress?: AddManyProgress): Promise<number> {
     const total = subscribers.length;
     const report = onProgress && ((done: number): void => onProgress(done, 2 * total));
-    const rows = subscribers.map((s, i) => {
-      const row = this.hashed(s, i, total);
-      if (report && (i + 1) % PROGRESS_EVERY === 0) report(i + 1);
-      return row;
-    });
+    const rows: InsertParams[] = [];
+    for (const [i, s] of subscribers.entries()) {
+      rows.push(this.hashed(s, i, total));
+      if ((i + 1) % PROGRESS_EVERY === 0) {
+        report?.(i + 1);
+        // hashing 100,000 takes about a second: let the thread's other work (sockets, a running
+        // server's requests) run between thousands; the writing below is one transaction
+        await new Promise<void>((resolve) => setImmediate(resolve));
+      }
+    }
     withStoreErrors(() => this.insertAll(rows, report && ((done) => report(total + done))));
     report?.(2 * total);
     return rows.length;
