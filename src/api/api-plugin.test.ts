@@ -362,6 +362,16 @@ describe('the API plugin', () => {
       for (const m of methods) assert.ok(doc.paths[path]?.[m]?.responses, `${m.toUpperCase()} ${path}`);
     }
     assert.deepEqual(doc.paths['/readyz']?.get?.security, []);
+    assert.equal(typeof (doc as unknown as { info: { title: string } }).info.title, 'string');
+    // OpenAPI 3.1 §4.8.12: a path template's every variable is a parameter "in": "path" with "required": true
+    for (const [path, methods] of Object.entries(doc.paths)) {
+      const variables = [...path.matchAll(/\{([^}]+)\}/gu)].map((m) => m[1]);
+      for (const [m, op] of Object.entries(methods) as Array<[string, { parameters?: Array<{ name: string; in: string; required?: boolean }>; summary?: string; tags?: string[]; responses?: Record<string, unknown> }]>) {
+        for (const v of variables) assert.ok(op.parameters?.some((p) => p.in === 'path' && p.name === v && p.required === true), `${m} ${path}: path parameter ${v}`);
+        assert.ok(op.summary && op.tags && op.tags.length > 0, `${m} ${path}: summary and tags`);
+        assert.ok(op.responses && Object.keys(op.responses).every((code) => /^[1-5]\d\d$/u.test(code)), `${m} ${path}: response codes`);
+      }
+    }
     assert.ok(!Object.keys(doc.paths).some((p) => p.startsWith('/api/docs')), 'the docs page is not an operation');
     const page = await app.inject({ method: 'GET', url: '/api/docs/' });
     assert.equal(page.statusCode, 200);
