@@ -158,7 +158,8 @@ export class ProxyCalls {
     const records = this.tracker.withCallId(callId);
     if (records.length === 0) return false;
     for (const record of [...records]) {
-      if (record.hangupRequested) continue;
+      // hung up already, or a BYE of a side is on its way: it ends by itself
+      if (record.hangupRequested || record.state === 'ending') continue;
       record.hangupRequested = true;
       if (record.answeredAt !== undefined) {
         this.byeBoth(record);
