@@ -4,6 +4,7 @@ import { readyRoutes, serverRoutes } from './server.js';
 import { sessionRoutes } from './session.js';
 import { subscriberRoutes } from './subscribers.js';
 import { tokenRoutes } from './tokens.js';
+import { callRoutes } from './calls.js';
 
 /**
  * The API's route groups (one file each in this folder), in the order they appear in the
@@ -15,6 +16,7 @@ export const API_V1_ROUTES: ReadonlyArray<ApiRoutes> = [
   bindingRoutes,
   tokenRoutes,
   sessionRoutes,
+  callRoutes,
 ];
 
 /** Route groups served at the root, outside `/api/v1` (`/metrics`, `/readyz`). */

@@ -4,6 +4,7 @@ import { registrarOps } from './registrar-ops.js';
 import { serverOps } from './server-ops.js';
 import { subscriberOps } from './subscriber-ops.js';
 import { tokenOps } from './token-ops.js';
+import { callOps } from './call-ops.js';
 
 /**
  * The operations of a running server (src/api/operations.ts), each part from its own file here.
@@ -15,7 +16,7 @@ export function createOperations(parts: ServerParts): Operations {
     metrics: notYet('metrics'),
     registrar: registrarOps(parts),
     subscribers: subscriberOps(parts),
-    calls: notYet('calls'),
+    calls: callOps(parts),
     events: notYet('events'),
     traces: notYet('traces'),
     script: notYet('script'),

@@ -142,7 +142,14 @@ export type CoreQuery =
    * Remove bindings of `aor` (`user@domain`): the one of `contact`, or all. Each core removes them
    * from its replica, which writes the store and tells the others; answers how many it removed.
    */
-  | { readonly q: 'unregister'; readonly aor: string; readonly contact?: string };
+  | { readonly q: 'unregister'; readonly aor: string; readonly contact?: string }
+  /**
+   * `{ total, items: CallSnapshot[] }` (proxy/calls/call-tracker.ts `query`): this core's calls
+   * matching `callId` (exact) or `search` (Call-ID, From or To URI), oldest first, at most `limit`.
+   */
+  | { readonly q: 'calls'; readonly callId?: string; readonly search?: string; readonly limit?: number }
+  /** `{ found: boolean }`: this core had the call and is hanging it up (ProxyCore.hangup). */
+  | { readonly q: 'hangup'; readonly callId: string };
 
 /** Socket thread → worker, outside the batches: a CoreQuery, answered with the same `id`. */
 export interface QueryAsk {
