@@ -90,6 +90,10 @@ Examples:
 Examples:
   parley user passwd alice@example.com                  # asks for the new password
   parley user passwd alice@example.com --random`,
+  admin: `
+Examples:
+  parley user admin ops@example.com
+  parley user admin ops@example.com --off`,
   import: `
 Examples:
   parley user import users.csv
@@ -244,6 +248,23 @@ export function userCommand(options: UserCommandOptions = {}): Command {
           await tellServer(opts.dataDir, username, domain);
           io.stdout.write(`changed the password of ${username}@${domain}\n`);
           if (generated) io.stdout.write(`password: ${password}\n`);
+        });
+      }),
+    );
+
+  user
+    .command('admin')
+    .description('Let a subscriber log in to the dashboard (/dashboard) with the password, or (--off) no longer.')
+    .argument('<user@domain>', 'the subscriber')
+    .option('--off', 'take the right away')
+    .addOption(dataDirOption())
+    .addHelpText('after', `${EXAMPLES.admin}\n${EXIT_CODES_HELP}`)
+    .action(
+      action('admin', async (address: string, opts: DataDirOptions & { off?: boolean }) => {
+        const { username, domain } = parseAddress(address);
+        await withStore(opts.dataDir, 'existing', async (store) => {
+          if (!(await store.setAdmin(username, domain, opts.off !== true))) throw new CommandFailure(`no such user ${username}@${domain}`, EXIT_USAGE);
+          io.stdout.write(opts.off === true ? `${username}@${domain} is no longer an admin\n` : `${username}@${domain} is an admin (may log in to the dashboard)\n`);
         });
       }),
     );
