@@ -183,9 +183,12 @@ describe('the dashboard in Chromium at phone and laptop sizes', { skip, timeout:
       const chartBoxes = await Promise.all((await page.locator('[data-chart]').all()).map(async (l) => (await l.boundingBox())!));
       chartBoxes.forEach((a, i) => chartBoxes.slice(i + 1).forEach((b) => assert.ok(!overlap(a, b), `charts overlap: ${JSON.stringify([a, b])}`)));
       await assertTouchTargets(page, 'the overview');
+      // requests/s: from two samples of the counters
+      const rate = await pollUntil(() => page.getByTestId('figure-requests').innerText(), (t) => /^\d/.test(t), 10_000);
+      assert.ok(rate.ok, `requests/s: ${rate.value}`);
       if (SHOTS !== undefined) {
         mkdirSync(SHOTS, { recursive: true });
-        await page.screenshot({ path: join(SHOTS, `dashboard-${size.name}.png`), fullPage: size.name === 'laptop' });
+        await page.screenshot({ path: join(SHOTS, `dashboard-${size.name}.png`) });
       }
 
       // registrations: bob's AOR from the port he registered from; the search filters
@@ -257,8 +260,12 @@ describe('the dashboard in Chromium at phone and laptop sizes', { skip, timeout:
       await assertLayout(page, 'the ladder and its message', ['ladder-scroll', 'message-card'], context);
       await assertTouchTargets(page, 'the traces');
       if (SHOTS !== undefined) {
-        await page.getByTestId('ladder-view').scrollIntoViewIfNeeded();
-        await page.screenshot({ path: join(SHOTS, `dashboard-ladder-${size.name}.png`), fullPage: size.name === 'laptop' });
+        // the ladder from its title, below the sticky bar
+        await page.getByTestId('ladder-view').evaluate((e) => e.scrollIntoView());
+        await page.mouse.wheel(0, -64);
+        await page.mouse.move(1, 1);
+        await page.waitForTimeout(300);
+        await page.screenshot({ path: join(SHOTS, `dashboard-ladder-${size.name}.png`) });
       }
 
       // signing out forgets the token

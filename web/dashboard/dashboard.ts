@@ -8,7 +8,7 @@ import type { ParleyEvent } from '../../src/lib/events.js';
 import { Api, ApiError, createSession } from './api.js';
 import { describeEvent } from './events.js';
 import { layoutLadder } from './ladder-layout.js';
-import { addSample, chartSeries, formatFigure, requestRate, type ChartName } from './series.js';
+import { addSample, chartSeries, formatFigure, formatTick, mergeSamples, requestRate, type ChartName } from './series.js';
 
 const TOKEN_KEY = 'parley.dashboard.token';
 const SCOPE_KEY = 'parley.dashboard.scope';
@@ -165,8 +165,8 @@ class Session {
     this.every(TABLES_EVERY_MS, () => this.refreshView());
     this.api.get<readonly StatsSnapshot[]>('/stats/history').then(
       (h) => {
-        for (const s of h) addSample(this.history, s);
-        this.drawCharts();
+        mergeSamples(this.history, h);
+        this.updateCharts();
       },
       (e: unknown) => this.failed(e),
     );
@@ -301,7 +301,7 @@ class Session {
           legend: { show: false },
           cursor: { drag: { x: false, y: false } },
           scales: { x: { time: true }, y: { range: (_u, min, max) => [Math.min(0, min ?? 0), Math.max(1, max ?? 1)] } },
-          axes: [{ ...axis }, { ...axis, values: (_u, ticks) => ticks.map((t) => formatFigure(t, t % 1 === 0 ? 0 : 1)) }],
+          axes: [{ ...axis }, { ...axis, values: (_u, ticks) => ticks.map(formatTick) }],
           series: [{}, { stroke: colour, width: 2, fill: `${colour}22`, spanGaps: false, points: { show: false } }],
         },
         [data.x, data.y[name]],
@@ -341,6 +341,8 @@ class Session {
     this.socket = socket;
     socket.addEventListener('open', () => {
       state.textContent = 'live';
+      const feed = $('events');
+      if (feed.children.length === 0) feed.append(el('li', { class: 'empty' }, 'No events since you signed in.'));
       delayMs = 1000;
     });
     socket.addEventListener('message', (m) => {
@@ -368,6 +370,7 @@ class Session {
     const li = el('li', { 'data-type': e.type });
     const time = el('time', { datetime: new Date(e.time).toISOString() }, new Date(e.time).toLocaleTimeString());
     li.append(time, el('span', { class: 'type', 'data-kind': d.kind }, d.title), el('span', { class: 'what' }, d.detail));
+    feed.querySelector('.empty')?.remove();
     feed.prepend(li);
     while (feed.children.length > FEED_MAX) feed.lastElementChild!.remove();
   }
@@ -484,10 +487,12 @@ class Session {
     root.dataset.testid = 'ladder-svg';
     for (const c of l.columns) {
       const g = svg('g', { class: 'column', 'data-participant': c.name });
-      g.append(
-        svg('text', { class: 'column-name', x: c.x, y: 16, 'text-anchor': 'middle' }, c.name === 'parley' ? 'Parley' : c.label),
-        svg('line', { class: 'lifeline', x1: c.x, y1: l.top, x2: c.x, y2: l.bottom }),
-      );
+      // a name wider than the space right of the last lifeline ends at the drawing's edge
+      const atEdge = c.x + 58 > l.width;
+      const nameX = atEdge ? l.width - 2 : c.x;
+      const name = svg('text', { class: 'column-name', x: nameX, y: 16, 'text-anchor': atEdge ? 'end' : 'middle' });
+      c.lines.forEach((line, i) => name.append(svg('tspan', { x: nameX, dy: i === 0 ? 0 : 15, class: i === 0 ? '' : 'transport' }, line)));
+      g.append(name, svg('title', {}, c.name), svg('line', { class: 'lifeline', x1: c.x, y1: l.top, x2: c.x, y2: l.bottom }));
       root.append(g);
     }
     for (const r of l.rows) {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { formatOffset, layoutLadder, ROW, TIME_WIDTH } from './ladder-layout.js';
+import { columnLines, formatOffset, layoutLadder, ROW, TIME_WIDTH } from './ladder-layout.js';
 
 const A = 'udp:127.0.0.1:5070';
 const B = 'udp:127.0.0.1:5062';
@@ -29,10 +29,15 @@ describe('the ladder diagram layout', () => {
     assert.deepEqual(l.rows.map((r) => r.time), ['+0.0 ms', '+1.2 ms', '+30.0 ms', '+1.50 s']);
   });
 
-  it('on a narrow screen the columns keep their width (the card scrolls), and arrows to unknown columns are left out', () => {
-    const l = layoutLadder({ ...ladder, arrows: [...ladder.arrows, arrow(2000, 'udp:192.0.2.9:5060', A, 'BYE')] }, 360);
-    assert.ok(l.width > 360);
+  it('three columns fit a phone (370 px); more keep a least width (the card scrolls); arrows to unknown columns are left out', () => {
+    const l = layoutLadder({ ...ladder, arrows: [...ladder.arrows, arrow(2000, 'udp:192.0.2.9:5060', A, 'BYE')] }, 370);
+    assert.ok(l.width <= 370, String(l.width));
     assert.equal(l.rows.length, 4);
+    const wide = layoutLadder({ ...ladder, participants: [A, 'parley', B, 'tcp:192.0.2.9:5060', 'tls:192.0.2.10:5061'] }, 370);
+    assert.ok(wide.width > 370);
+    assert.ok(wide.columns.every((c, i) => i === 0 || c.x - wide.columns[i - 1]!.x >= 100));
+    assert.deepEqual(columnLines(A), ['127.0.0.1:5070', 'udp']);
+    assert.deepEqual(columnLines('parley'), ['Parley']);
   });
 
   it('formats offsets', () => {

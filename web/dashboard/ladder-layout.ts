@@ -4,7 +4,8 @@ import type { Ladder } from '../../src/api/operations.js';
 export interface LadderLayout {
   readonly width: number;
   readonly height: number;
-  readonly columns: ReadonlyArray<{ readonly name: string; readonly label: string; readonly x: number }>;
+  /** Each participant's lifeline at `x`, named in two lines (`127.0.0.1:5060`, `udp`; `Parley`). */
+  readonly columns: ReadonlyArray<{ readonly name: string; readonly lines: readonly string[]; readonly x: number }>;
   /** Where the lifelines start and end. */
   readonly top: number;
   readonly bottom: number;
@@ -23,18 +24,30 @@ export interface LadderLayout {
   }>;
 }
 
-/** Room for the time at the left. */
+/** Room for the time at the left (less on a phone). */
 export const TIME_WIDTH = 72;
+const NARROW_TIME_WIDTH = 56;
+/** Below this width (a phone), columns may be narrower: three fit on 390 px. */
+const NARROW = 600;
 /** Height of one arrow's row (≥ 40 px: a finger can take it). */
 export const ROW = 44;
-const HEAD = 40;
+/** Room for the column names (two lines: address:port, transport). */
+const HEAD = 48;
 const MIN_COLUMN = 150;
+const NARROW_MIN_COLUMN = 100;
 
 /** A time since the first message, as people read it. */
 export function formatOffset(ms: number): string {
   if (ms < 1000) return `+${ms.toFixed(1)} ms`;
   if (ms < 60_000) return `+${(ms / 1000).toFixed(2)} s`;
   return `+${Math.floor(ms / 60_000)} min ${((ms % 60_000) / 1000).toFixed(0)} s`;
+}
+
+/** `udp:127.0.0.1:5060` → [`127.0.0.1:5060`, `udp`]; `parley` → [`Parley`]. */
+export function columnLines(name: string): string[] {
+  if (name === 'parley') return ['Parley'];
+  const colon = name.indexOf(':');
+  return colon < 0 ? [name] : [name.slice(colon + 1), name.slice(0, colon)];
 }
 
 /** A response's class by its label (`180 Ringing`): 1xx/2xx drawn as responses, 3xx-6xx as errors. */
@@ -50,9 +63,11 @@ function kindOf(label: string): 'request' | 'response' | 'error' {
  */
 export function layoutLadder(ladder: Ladder, availableWidth: number): LadderLayout {
   const n = Math.max(1, ladder.participants.length);
-  const columnWidth = Math.max(MIN_COLUMN, Math.floor((availableWidth - TIME_WIDTH) / n));
-  const width = TIME_WIDTH + columnWidth * n;
-  const columns = ladder.participants.map((name, i) => ({ name, label: name, x: TIME_WIDTH + columnWidth * i + columnWidth / 2 }));
+  const narrow = availableWidth < NARROW;
+  const timeWidth = narrow ? NARROW_TIME_WIDTH : TIME_WIDTH;
+  const columnWidth = Math.max(narrow ? NARROW_MIN_COLUMN : MIN_COLUMN, Math.floor((availableWidth - timeWidth) / n));
+  const width = timeWidth + columnWidth * n;
+  const columns = ladder.participants.map((name, i) => ({ name, lines: columnLines(name), x: timeWidth + columnWidth * i + columnWidth / 2 }));
   const xOf = new Map(columns.map((c) => [c.name, c.x]));
   const rows: Array<LadderLayout['rows'][number]> = [];
   ladder.arrows.forEach((a, index) => {

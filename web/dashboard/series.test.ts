@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { StatsSnapshot } from '../../src/api/operations.js';
-import { addSample, chartSeries, formatFigure, requestRate, WINDOW_MS } from './series.js';
+import { addSample, chartSeries, formatFigure, formatTick, mergeSamples, requestRate, WINDOW_MS } from './series.js';
 
 const snap = (time: number, o: Partial<StatsSnapshot> = {}): StatsSnapshot => ({
   time, requests: 0, responses: 0, transactions: 0, registrations: 0, calls: 0, callsAnswered: 0, authFailures: 0, blockedSources: 0,
@@ -32,6 +32,14 @@ describe('chart series from stats snapshots', () => {
     assert.equal(chartSeries([snap(0), snap(WINDOW_MS), snap(WINDOW_MS + 5)]).x.length, 2);
   });
 
+  it('merges the history in when live samples came first', () => {
+    const h: StatsSnapshot[] = [];
+    addSample(h, snap(100_000, { registrations: 9 }));
+    mergeSamples(h, [snap(80_000), snap(90_000), snap(100_000, { registrations: 1 }), snap(100_000 - WINDOW_MS)]);
+    assert.deepEqual(h.map((s) => s.time), [80_000, 90_000, 100_000]);
+    assert.equal(h[2]!.registrations, 9, 'the live sample wins');
+  });
+
   it('requests per second and figures', () => {
     assert.equal(requestRate(snap(2000, { requests: 30 }), snap(0, { requests: 10 })), 10);
     assert.equal(requestRate(snap(2000), undefined), undefined);
@@ -39,5 +47,6 @@ describe('chart series from stats snapshots', () => {
     assert.equal(formatFigure(2.345, 1), '2.3');
     assert.equal(formatFigure(2_500_000), '2.5 M');
     assert.equal(formatFigure(undefined), '–');
+    assert.deepEqual([0, 0.5, 12, 1500, 2_000_000, 3.25e9].map(formatTick), ['0', '0.5', '12', '1.5k', '2M', '3.3G']);
   });
 });

@@ -49,6 +49,15 @@ export function addSample(history: StatsSnapshot[], s: StatsSnapshot): void {
   while (history.length > 0 && history[0]!.time <= s.time - WINDOW_MS) history.shift();
 }
 
+/** Add samples of any time (the history, arriving after live samples): kept in time order, one per time, an hour long. */
+export function mergeSamples(history: StatsSnapshot[], samples: readonly StatsSnapshot[]): void {
+  const byTime = new Map<number, StatsSnapshot>();
+  for (const s of [...samples, ...history]) byTime.set(s.time, s);
+  const merged = [...byTime.values()].sort((a, b) => a.time - b.time);
+  const newest = merged.at(-1)?.time ?? 0;
+  history.splice(0, history.length, ...merged.filter((s) => s.time > newest - WINDOW_MS));
+}
+
 /** Requests per second between two snapshots (requests and responses are counters). */
 export function requestRate(now: StatsSnapshot, before: StatsSnapshot | undefined): number | undefined {
   if (before === undefined) return undefined;
@@ -61,4 +70,13 @@ export function formatFigure(n: number | undefined, decimals = 0): string {
   if (n === undefined || !Number.isFinite(n)) return '–';
   if (Math.abs(n) >= 1e6) return `${(n / 1e6).toFixed(1)} M`;
   return n.toLocaleString('en-US', { maximumFractionDigits: decimals, minimumFractionDigits: decimals });
+}
+
+/** An axis tick in a few characters: 1500 → `1.5k`, 2e6 → `2M`. */
+export function formatTick(n: number): string {
+  const short = (v: number): string => String(Number(v.toFixed(1)));
+  if (Math.abs(n) >= 1e9) return `${short(n / 1e9)}G`;
+  if (Math.abs(n) >= 1e6) return `${short(n / 1e6)}M`;
+  if (Math.abs(n) >= 1e3) return `${short(n / 1e3)}k`;
+  return short(n);
 }
