@@ -54,6 +54,7 @@ const overlap = (a: Box, b: Box): boolean => a.x + a.width > b.x + 0.5 && b.x + 
 /** What runs inside the page (page.evaluate). */
 declare const document: { readonly documentElement: { readonly scrollWidth: number; readonly clientWidth: number } };
 declare const window: { readonly innerWidth: number };
+declare function getComputedStyle(e: unknown): { readonly backgroundColor: string };
 
 /** No horizontal scroll of the page; the boxes of these test ids do not overlap one another. */
 async function assertLayout(page: Page, what: string, ids: readonly string[], context: () => string): Promise<void> {
@@ -185,6 +186,9 @@ describe('the dashboard in Chromium at phone and laptop sizes', { skip, timeout:
       await signIn(page, token);
       await page.getByTestId('tabs').waitFor({ state: 'visible' });
       assert.equal(await page.getByTestId('login').isVisible(), false);
+      // light and dark from the system's setting
+      const background = (): Promise<string> => page.locator('body').evaluate((b) => getComputedStyle(b).backgroundColor);
+      assert.equal(await background(), size.name === 'phone' ? 'rgb(21, 24, 27)' : 'rgb(246, 247, 248)');
 
       // figures and charts
       const registrations = await pollUntil(() => page.getByTestId('figure-registrations').innerText(), (t) => /^\d/.test(t), 10_000);
@@ -277,6 +281,12 @@ describe('the dashboard in Chromium at phone and laptop sizes', { skip, timeout:
       assert.match(await page.getByTestId('message').innerText(), new RegExp(`^INVITE sip:bob@127\\.0\\.0\\.1:${bobPort}`));
       assert.match(await page.getByTestId('message').innerText(), new RegExp(`Call-ID: ${callId.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`));
       await assertLayout(page, 'the ladder and its message', ['ladder-scroll', 'message-card'], context);
+      // from the keyboard too: an arrow takes the focus, Enter opens its message
+      const firstArrow = page.getByTestId('ladder-arrow').first();
+      await firstArrow.focus();
+      await page.keyboard.press('Enter');
+      assert.match(await page.getByTestId('message').innerText(), /^INVITE sip:bob@127\.0\.0\.1:\d+ SIP\/2\.0\n[^]*\nCSeq: 1 INVITE\n/);
+      assert.equal(await firstArrow.getAttribute('aria-pressed'), 'true');
       await assertTouchTargets(page, 'the traces');
       if (SHOTS !== undefined) {
         // the ladder from its title, below the sticky bar
