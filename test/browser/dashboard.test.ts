@@ -308,7 +308,8 @@ describe('the dashboard in Chromium at phone and laptop sizes', { skip, timeout:
   }
 
   it('a live call is listed with both sides and hung up from the page; the event feed shows it', async () => {
-    const { page, context } = await open(SIZES[1], 'operator-calls');
+    // at a phone's width: the table with its button is the widest thing to fit
+    const { page, context } = await open(SIZES[0], 'operator-calls');
     await signIn(page, token);
     await page.getByTestId('tabs').waitFor({ state: 'visible' });
     let uas: SippRun | undefined;
@@ -334,6 +335,11 @@ describe('the dashboard in Chromium at phone and laptop sizes', { skip, timeout:
       const row = page.getByTestId('calls-table').locator('tr', { hasText: liveCallId });
       await row.waitFor({ state: 'visible', timeout: 15_000 });
       assert.match(await row.innerText(), new RegExp(`sip:${ALICE.user}@[^\\s]+\\s+sip:${BOB.user}@`));
+      await assertLayout(page, 'the calls', ['calls-card'], context);
+      const button = (await row.getByTestId('hangup').boundingBox())!;
+      assert.ok(button.x >= 0 && button.x + button.width <= SIZES[0].width, `the hang-up button is off the screen: ${JSON.stringify(button)}`);
+      await assertTouchTargets(page, 'the calls');
+      if (SHOTS !== undefined) await page.screenshot({ path: join(SHOTS, 'dashboard-calls-phone.png') });
       await row.getByTestId('hangup').click();
       await row.waitFor({ state: 'detached', timeout: 15_000 });
       assert.match(await page.getByTestId('calls-count').innerText(), /^0 calls$/);

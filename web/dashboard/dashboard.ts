@@ -392,7 +392,13 @@ class Session {
     tbody.replaceChildren(
       ...page.items.map((b) => {
         const tr = el('tr', { 'data-aor': b.aor });
-        tr.append(el('td', {}, b.aor), el('td', { class: 'mono' }, b.contact), el('td', { class: 'mono' }, b.source), el('td', {}, duration(b.expiresIn)), el('td', {}, b.userAgent ?? ''));
+        tr.append(
+          el('td', { 'data-label': 'AOR' }, b.aor),
+          el('td', { class: 'mono', 'data-label': 'Contact' }, b.contact),
+          el('td', { class: 'mono', 'data-label': 'Source' }, b.source),
+          el('td', { 'data-label': 'Expires in' }, duration(b.expiresIn)),
+          el('td', { 'data-label': 'User agent' }, b.userAgent ?? ''),
+        );
         return tr;
       }),
     );
@@ -410,15 +416,22 @@ class Session {
       ...page.items.map((c) => {
         const tr = el('tr', { 'data-call-id': c.callId });
         const state = el('span', { class: 'state', 'data-state': c.state }, c.state);
-        const actions = el('td');
+        const actions = el('td', { class: 'actions' });
         if (this.scope !== 'read') {
           const hangup = el('button', { type: 'button', class: 'danger', 'data-testid': 'hangup', 'aria-label': `Hang up the call ${c.callId}` }, 'Hang up');
           hangup.addEventListener('click', () => void this.hangup(c.callId, hangup));
           actions.append(hangup);
         }
-        const stateCell = el('td');
+        const stateCell = el('td', { 'data-label': 'State' });
         stateCell.append(state);
-        tr.append(el('td', {}, c.caller.uri), el('td', {}, c.callee.uri), stateCell, el('td', {}, duration(c.answeredAt === undefined ? c.duration : c.talkTime)), el('td', { class: 'mono' }, c.callId), actions);
+        tr.append(
+          el('td', { 'data-label': 'Caller' }, c.caller.uri),
+          el('td', { 'data-label': 'Callee' }, c.callee.uri),
+          stateCell,
+          el('td', { 'data-label': c.answeredAt === undefined ? 'Duration' : 'Talking' }, duration(c.answeredAt === undefined ? c.duration : c.talkTime)),
+          el('td', { class: 'mono', 'data-label': 'Call-ID' }, c.callId),
+          actions,
+        );
         return tr;
       }),
     );
