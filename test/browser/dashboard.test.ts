@@ -72,6 +72,11 @@ async function assertLayout(page: Page, what: string, ids: readonly string[], co
   }
 }
 
+/** The SIP domain Parley serves (its first realm, as its ready line says). */
+function domainOf(p: ParleyServer): string {
+  return String((p.readyLine?.realms as string[] | undefined)?.[0] ?? '127.0.0.1');
+}
+
 /** The status of a GET with a bearer token (the server's development certificate accepted). */
 function statusOf(url: string, bearer: string): Promise<number> {
   return new Promise((resolve) => {
@@ -141,7 +146,7 @@ describe('the dashboard in Chromium at phone and laptop sizes', { skip, timeout:
     assert.ok(written.ok, `${written.value} trace reports of ${callId}`);
 
     if (standIn !== undefined) {
-      const aor = `bob@${String((parley.readyLine?.realms as string[] | undefined)?.[0] ?? '127.0.0.1')}`;
+      const aor = `bob@${domainOf(parley)}`;
       standIn.bindings.push({
         aor, contact: `sip:bob@127.0.0.1:${bobPort};transport=UDP`, expires: new Date(Date.now() + 3_600_000).toISOString(), expiresIn: 3600, q: 1,
         source: `udp:127.0.0.1:${bobPort}`, userAgent: 'sipp', updatedAt: new Date().toISOString(),
@@ -353,13 +358,14 @@ describe('the dashboard in Chromium at phone and laptop sizes', { skip, timeout:
     if (realApi) {
       // an administrator subscriber, made through the API
       admin = { username: 'root', password: password() };
-      const made = await page.evaluate(async ({ a, t }) => {
-        const r = await fetch('/api/v1/subscribers', { method: 'POST', headers: { authorization: `Bearer ${t}`, 'content-type': 'application/json' }, body: JSON.stringify({ username: a.username, password: a.password, admin: true, domain: '127.0.0.1' }) });
+      const made = await page.evaluate(async ({ a, t, d }) => {
+        const r = await fetch('/api/v1/subscribers', { method: 'POST', headers: { authorization: `Bearer ${t}`, 'content-type': 'application/json' }, body: JSON.stringify({ username: a.username, password: a.password, admin: true, domain: d }) });
         return `${r.status} ${await r.text()}`;
-      }, { a: admin, t: token });
+      }, { a: admin, t: token, d: domainOf(parley!) });
       assert.match(made, /^20[01] /, made);
     }
     await page.getByTestId('username').fill(admin!.username);
+    await page.getByTestId('domain').fill(domainOf(parley!));
     await page.getByTestId('password').fill('wrong');
     await page.getByTestId('password-login').click();
     await page.getByTestId('login-error').waitFor({ state: 'visible' });
