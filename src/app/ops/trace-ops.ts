@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { OpsError, type Ladder, type Page, type PageQuery, type TraceOps, type TraceSummary } from '../../api/operations.js';
 import { buildLadder } from '../../routing/trace-ladder.js';
 import type { TraceReportJson } from '../../routing/trace-recorder.js';
-import { listTraces, readTraces } from '../../routing/trace-store.js';
+import { listTracesAsync, readTracesAsync } from '../../routing/trace-store.js';
 import type { ServerParts } from './server-parts.js';
 
 /** PageQuery's bounds (src/api/operations.ts). */
@@ -25,10 +25,10 @@ export function pageBounds(q: PageQuery = {}): { offset: number; limit: number }
 export function createTraceOps(parts: Pick<ServerParts, 'config'>): TraceOps {
   const dir = join(parts.config.dataDir, 'traces');
 
-  const reports = (callId: string): TraceReportJson[] => {
+  const reports = async (callId: string): Promise<TraceReportJson[]> => {
     let found: TraceReportJson[];
     try {
-      found = readTraces(dir, callId);
+      found = await readTracesAsync(dir, callId);
     } catch (e) {
       // a file cut short (written right now) or edited by hand
       throw new OpsError(503, `the trace of ${callId} cannot be read now: ${(e as Error).message}`);
@@ -40,7 +40,7 @@ export function createTraceOps(parts: Pick<ServerParts, 'config'>): TraceOps {
   return {
     list: async (query?: PageQuery): Promise<Page<TraceSummary>> => {
       const { offset, limit } = pageBounds(query);
-      const all = listTraces(dir);
+      const all = await listTracesAsync(dir);
       return {
         items: all.slice(offset, offset + limit).map((c) => ({ callId: c.callId, requests: c.requests, modified: c.modified.toISOString() })),
         total: all.length,
@@ -49,6 +49,6 @@ export function createTraceOps(parts: Pick<ServerParts, 'config'>): TraceOps {
       };
     },
     get: async (callId: string): Promise<readonly unknown[]> => reports(callId),
-    ladder: async (callId: string): Promise<Ladder> => buildLadder(callId, reports(callId)),
+    ladder: async (callId: string): Promise<Ladder> => buildLadder(callId, await reports(callId)),
   };
 }
