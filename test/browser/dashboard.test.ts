@@ -78,9 +78,9 @@ function domainOf(p: ParleyServer): string {
 }
 
 /** The status of a GET with a bearer token (the server's development certificate accepted). */
-function statusOf(url: string, bearer: string): Promise<number> {
+function statusOf(url: string, bearer?: string): Promise<number> {
   return new Promise((resolve) => {
-    const req = httpsGet(url, { headers: { authorization: `Bearer ${bearer}` }, rejectUnauthorized: false, timeout: 5000 }, (res) => {
+    const req = httpsGet(url, { headers: bearer === undefined ? {} : { authorization: `Bearer ${bearer}` }, rejectUnauthorized: false, timeout: 5000 }, (res) => {
       res.resume();
       resolve(res.statusCode ?? 0);
     });
@@ -175,6 +175,13 @@ describe('the dashboard in Chromium at phone and laptop sizes', { skip, timeout:
     await page.getByTestId('token').fill(t);
     await page.getByTestId('token-login').click();
   }
+
+  it('Parley serves the page at /dashboard (and its bundle) on its HTTPS listener', async () => {
+    for (const path of ['/dashboard', '/dashboard/dashboard.js', '/dashboard/dashboard.css', '/dashboard/uPlot.min.css']) {
+      assert.equal(await statusOf(`${parley!.httpsOrigin}${path}`), 200, path);
+    }
+    assert.equal(await statusOf(`${parley!.httpsOrigin}/dashboard/nothing.js`), 404);
+  });
 
   for (const size of SIZES) {
     it(`${size.name} (${size.width}x${size.height}): sign-in, figures and charts, registrations, the traced call's ladder; no sideways scroll, nothing overlapping`, async () => {
