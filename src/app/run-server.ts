@@ -18,6 +18,7 @@ import { stdoutLogger } from './logger.js';
 import { startWebServer, type WebServer } from './web-server.js';
 import { phonePagePlugin } from '../web/phone-page.js';
 import { icePagePlugin } from '../web/ice-page.js';
+import { dashboardPagePlugin } from '../web/dashboard-page.js';
 import { turnCredentialsPlugin, turnUris, type TurnCredentialSource } from '../web/turn-credentials-route.js';
 import { RestSecrets } from '../turn/rest-credentials.js';
 import { loadOrCreateRestSecret } from '../turn/rest-secret-file.js';
@@ -222,6 +223,8 @@ export async function runServer(config: ParleyConfig, log: PinoLogger = stdoutLo
   const webPlugins = [
     phonePagePlugin({ domain: () => domain, iceServers: config.phone.iceServers }),
     icePagePlugin(),
+    // the operator's dashboard: a static page over the REST API (/api/v1)
+    dashboardPagePlugin(),
     turnCredentialsPlugin({
       subscribers,
       domain: () => domain,

@@ -1,5 +1,6 @@
 import type { ApiRoutes } from '../api-routes.js';
 import { callRoutes } from './calls.js';
+import { traceRoutes } from './traces.js';
 
 /**
  * The API's route groups (one file each in this folder), in the order they appear in the
@@ -7,6 +8,7 @@ import { callRoutes } from './calls.js';
  */
 export const API_V1_ROUTES: ReadonlyArray<ApiRoutes> = [
   callRoutes,
+  traceRoutes,
 ];
 
 /** Route groups served at the root, outside `/api/v1` (`/metrics`, `/readyz`). */

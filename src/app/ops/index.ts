@@ -1,6 +1,7 @@
 import { OpsError, type Operations } from '../../api/operations.js';
 import type { ServerParts } from './server-parts.js';
 import { callOps } from './call-ops.js';
+import { createTraceOps } from './trace-ops.js';
 
 /**
  * The operations of a running server (src/api/operations.ts), each part from its own file here.
@@ -15,7 +16,7 @@ export function createOperations(parts: ServerParts): Operations {
     subscribers: notYet('subscribers'),
     calls: callOps(parts),
     events: notYet('events'),
-    traces: notYet('traces'),
+    traces: createTraceOps(parts),
     script: notYet('script'),
     turn: notYet('turn'),
     media: notYet('media'),
