@@ -137,7 +137,9 @@ export type ScriptAck =
  */
 export type CoreQuery =
   /** `{ ok: true }`: the core's event loop turns (readyz). */
-  | { readonly q: 'ping' };
+  | { readonly q: 'ping' }
+  /** The core's Prometheus metrics, `registry.getMetricsAsJSON()` (app/metrics/core-metrics.ts). */
+  | { readonly q: 'metrics' };
 
 /** Socket thread → worker, outside the batches: a CoreQuery, answered with the same `id`. */
 export interface QueryAsk {
