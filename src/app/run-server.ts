@@ -34,6 +34,8 @@ import { join } from 'node:path';
 import { OpsError, type Operations } from '../api/operations.js';
 import { createOperations } from './ops/index.js';
 import type { CoreAnswer, ServerParts } from './ops/server-parts.js';
+import { mainRegistry } from './metrics/main-metrics.js';
+import { interimMetricsPlugin } from './metrics/interim-metrics-plugin.js';
 
 export { stdoutLogger } from './logger.js';
 
@@ -132,7 +134,6 @@ export async function runServer(config: ParleyConfig, log: PinoLogger = stdoutLo
     if (operations === undefined) throw new OpsError(503, 'Parley is starting');
     return operations;
   };
-  void ops;
   let db: SqliteDatabase;
   try {
     mkdirSync(config.dataDir, { recursive: true });
@@ -220,6 +221,8 @@ export async function runServer(config: ParleyConfig, log: PinoLogger = stdoutLo
   // what the web server's TURN credentials route needs, once the TURN thread runs
   let turnSource: TurnCredentialSource | undefined;
   const webPlugins = [
+    // INTERIM(issue 18): until apiPlugin mounts ROOT_ROUTES (remove this line then)
+    interimMetricsPlugin(ops, config.metrics.allowLoopback),
     phonePagePlugin({ domain: () => domain, iceServers: config.phone.iceServers }),
     icePagePlugin(),
     turnCredentialsPlugin({
@@ -436,6 +439,17 @@ export async function runServer(config: ParleyConfig, log: PinoLogger = stdoutLo
     };
   }
 
+  // what the operations hold that must end with the server (timers)
+  const onStop: Array<() => void> = [];
+  const mainMetrics = mainRegistry({
+    connectionsByTransport: () => {
+      const by: Record<string, number> = {};
+      for (const c of transports.connections.values()) by[c.transport] = (by[c.transport] ?? 0) + 1;
+      return by;
+    },
+    ...(limiter === undefined ? {} : { blockedSources: () => limiter.blockedSources().length }),
+    ...(pool === undefined ? {} : { workerQueue: () => pool!.queueStats() }),
+  });
   operations = createOperations({
     config,
     log,
@@ -454,6 +468,9 @@ export async function runServer(config: ParleyConfig, log: PinoLogger = stdoutLo
       subscriberChanged(username, domain);
       turn?.subscriberChanged(username, domain);
     },
+    mainMetrics,
+    turnRestSecrets: turn === undefined ? [] : turnConfig.turn.restSecrets,
+    onStop: (fn) => onStop.push(fn),
   });
 
   // a line of counters now and then: what an operator looks at first when something grows
@@ -496,6 +513,7 @@ export async function runServer(config: ParleyConfig, log: PinoLogger = stdoutLo
     domain,
     stop: async () => {
       clearInterval(statsTimer);
+      for (const fn of onStop) fn();
       await stopCore();
       db.close();
       log.info('Parley stopped');

@@ -1,5 +1,8 @@
 import { OpsError, type Operations } from '../../api/operations.js';
 import type { ServerParts } from './server-parts.js';
+import { createMetricsOps } from './metrics-ops.js';
+import { createTurnOps } from './turn-ops.js';
+import { createMediaOps } from './media-ops.js';
 
 /**
  * The operations of a running server (src/api/operations.ts), each part from its own file here.
@@ -9,15 +12,15 @@ export function createOperations(parts: ServerParts): Operations {
   void parts;
   return {
     server: notYet('server'),
-    metrics: notYet('metrics'),
+    metrics: createMetricsOps(parts),
     registrar: notYet('registrar'),
     subscribers: notYet('subscribers'),
     calls: notYet('calls'),
     events: notYet('events'),
     traces: notYet('traces'),
     script: notYet('script'),
-    turn: notYet('turn'),
-    media: notYet('media'),
+    turn: createTurnOps(parts),
+    media: createMediaOps(parts),
     tokens: notYet('tokens'),
   };
 }
