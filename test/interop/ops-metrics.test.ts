@@ -13,8 +13,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { describeCall, registerPhone } from './support/calls.js';
-import { signalPid, spawnBounded, type BoundedChild } from './support/child.js';
-import { ParleyServer, REPO_ROOT, stopCleanly } from './support/parley.js';
+import { signalPid, spawnBounded, type BoundedChild, type ChildExit } from './support/child.js';
+import { PARLEY_CLI, ParleyServer, REPO_ROOT, stopCleanly } from './support/parley.js';
 import { portPool } from './support/ports.js';
 import { header, type SippTraceEntry } from './support/sip-trace.js';
 import { runSipp, skipWithoutSipp, startSipp, type SippResult } from './support/sipp.js';
@@ -92,6 +92,7 @@ describe('Prometheus scrapes Parley (two SIP workers) after sipp traffic', { ski
   let promBase: string;
   let metricsUrl: string;
   const runs: SippResult[] = [];
+  let turnRun: ChildExit;
 
   before(async () => {
     // TURN and the media plane on (their threads' metrics are in the scrape too), on ports of this
@@ -102,7 +103,8 @@ describe('Prometheus scrapes Parley (two SIP workers) after sipp traffic', { ski
     parley = await ParleyServer.start({
       pool, transports: ['udp'], subscribers: [ALICE, BOB], workers: 2, webSockets: { ws: 'noauth' },
       config: {
-        turn: { listen: [{ transport: 'udp', address: '127.0.0.1', port: turnPort }], minPort: relays, maxPort: relays + 9 },
+        // `parley turn-check` relays to its own loopback peer: allowed here
+        turn: { listen: [{ transport: 'udp', address: '127.0.0.1', port: turnPort }], minPort: relays, maxPort: relays + 9, peers: { allow: ['127.0.0.1/32'] } },
         media: { anchor: 'off', address: '127.0.0.1', ports: { min: media, max: media + 9 } },
       },
     });
@@ -122,6 +124,9 @@ describe('Prometheus scrapes Parley (two SIP workers) after sipp traffic', { ski
     });
     assert.equal(guesses.code, 0, guesses.describe());
     runs.push(guesses);
+    // a TURN allocation that relays both ways, then is released (`parley turn-check`, alice's SIP credentials)
+    turnRun = await spawnBounded(process.execPath, [PARLEY_CLI, 'turn-check', `turn:127.0.0.1:${turnPort}`, '--user', ALICE.user, '--password', ALICE.password, '--json'], { cwd: REPO_ROOT, timeoutMs: 60_000 }).done;
+    assert.equal(turnRun.code, 0, `parley turn-check:\n${turnRun.stdout}${turnRun.stderr}`);
 
     // a Prometheus of the test's own, scraping /metrics every second
     promDir = await mkdtemp(join(tmpdir(), 'parley-prometheus-'));
@@ -174,6 +179,14 @@ describe('Prometheus scrapes Parley (two SIP workers) after sipp traffic', { ski
     const lag = await promApi(promBase, `/api/v1/query?query=${encodeURIComponent('parley_event_loop_lag_seconds')}`);
     const threads = (lag.result as Array<{ metric: { thread: string } }>).map((s) => s.metric.thread).sort();
     assert.deepEqual(threads, ['main', 'media', 'sip-0', 'sip-1', 'turn']);
+  });
+
+  it('TURN: the allocation turn-check made, and the bytes it relayed both ways, counted after its release', async () => {
+    const made = await eventually(() => query(promBase, 'parley_turn_allocations_made_total', []), { '': 1 });
+    assert.deepEqual(made, { '': 1 }, turnRun.stdout);
+    assert.deepEqual(await query(promBase, 'parley_turn_allocations', []), {}, 'the allocation was released');
+    const bytes = await query(promBase, 'parley_turn_relayed_bytes_total', ['direction']);
+    assert.ok((bytes.to_peer ?? 0) > 0 && (bytes.to_client ?? 0) > 0, `relayed bytes: ${JSON.stringify(bytes)}\n${turnRun.stdout}`);
   });
 
   it('`promtool check metrics` accepts the exposition', async () => {
