@@ -39,7 +39,7 @@ async function app(groups: { root?: ApiRoutes[]; v1?: ApiRoutes[] }, asked: unkn
   const f = Fastify();
   f.setErrorHandler((e, _req, reply) => {
     if (e instanceof OpsError) return reply.code(e.status).send({ error: e.message });
-    return reply.code((e as { statusCode?: number }).statusCode ?? 500).send({ error: e.message });
+    return reply.code((e as { statusCode?: number }).statusCode ?? 500).send({ error: (e as Error).message });
   });
   const ops = () => fakeOps(asked);
   for (const g of groups.root ?? []) await f.register(g, { ops });
