@@ -221,8 +221,6 @@ export async function runServer(config: ParleyConfig, log: PinoLogger = stdoutLo
   // what the web server's TURN credentials route needs, once the TURN thread runs
   let turnSource: TurnCredentialSource | undefined;
   const webPlugins = [
-    // INTERIM(issue 18): until apiPlugin mounts ROOT_ROUTES (remove this line then)
-    interimMetricsPlugin(ops, config.metrics.allowLoopback),
     phonePagePlugin({ domain: () => domain, iceServers: config.phone.iceServers }),
     icePagePlugin(),
     turnCredentialsPlugin({
@@ -232,6 +230,8 @@ export async function runServer(config: ParleyConfig, log: PinoLogger = stdoutLo
       // the limiter SIP counts in; with workers, a block decided here reaches every worker
       ...(limiter === undefined ? {} : { limiter: { isBlocked: (a: string) => limiter.isBlocked(a), recordFailure: (a: string) => (pool ? pool.recordFailure(a) : limiter.recordFailure(a)) } }),
     }),
+    // INTERIM(issue 18): `/metrics` until apiPlugin mounts ROOT_ROUTES (it steps aside when the route exists; remove it then)
+    interimMetricsPlugin(ops, config.metrics.allowLoopback),
   ];
   try {
     // SIP listeners first, then the web server's (SIP over WebSocket) as `wss`/`ws`, with the
