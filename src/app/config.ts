@@ -74,6 +74,7 @@ export interface ParleyConfig {
   };
   readonly phone: { readonly iceServers: readonly IceServerConfig[] };
   readonly routing: { readonly script?: string; readonly watch: boolean; readonly traceCallIdPrefix?: string };
+  readonly metrics: { readonly allowLoopback: boolean };
   readonly turn: TurnConfig;
   readonly media: MediaConfig;
 }
@@ -417,6 +418,13 @@ export const CONFIG_SCHEMA: FieldSchema & { kind: 'object' } = {
         script: { kind: 'string', doc: 'Routing script file (TypeScript or JavaScript module, relative to the working directory); default: the built-in default script (the stock Kamailio behaviour). `--script` overrides it.' },
         watch: { kind: 'boolean', default: true, doc: 'Reload the script when one of its files changes (besides `parley reload` and SIGHUP).' },
         traceCallIdPrefix: { kind: 'string', minLength: 1, doc: 'Trace requests whose Call-ID starts with this prefix: a JSON report per request in `dataDir/traces/` (`parley trace show CALL-ID`). Unset: nothing is traced.' },
+      },
+    },
+    metrics: {
+      kind: 'object',
+      doc: 'Prometheus metrics at `/metrics` on the HTTP listeners (docs/operations.md, "Metrics").',
+      fields: {
+        allowLoopback: { kind: 'boolean', default: true, doc: 'Answer `/metrics` without a token to requests from loopback addresses (127.0.0.0/8, ::1), as Kamailio\'s xhttp_prom on a local port; `false`: a `read` API token is always needed.' },
       },
     },
   },

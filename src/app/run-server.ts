@@ -35,6 +35,8 @@ import { join } from 'node:path';
 import { OpsError, type Operations } from '../api/operations.js';
 import { createOperations } from './ops/index.js';
 import type { CoreAnswer, ServerParts } from './ops/server-parts.js';
+import { mainRegistry } from './metrics/main-metrics.js';
+import { interimMetricsPlugin } from './metrics/interim-metrics-plugin.js';
 
 export { stdoutLogger } from './logger.js';
 
@@ -133,7 +135,6 @@ export async function runServer(config: ParleyConfig, log: PinoLogger = stdoutLo
     if (operations === undefined) throw new OpsError(503, 'Parley is starting');
     return operations;
   };
-  void ops;
   let db: SqliteDatabase;
   try {
     mkdirSync(config.dataDir, { recursive: true });
@@ -232,6 +233,8 @@ export async function runServer(config: ParleyConfig, log: PinoLogger = stdoutLo
       // the limiter SIP counts in; with workers, a block decided here reaches every worker
       ...(limiter === undefined ? {} : { limiter: { isBlocked: (a: string) => limiter.isBlocked(a), recordFailure: (a: string) => (pool ? pool.recordFailure(a) : limiter.recordFailure(a)) } }),
     }),
+    // INTERIM(issue 18): `/metrics` until apiPlugin mounts ROOT_ROUTES (it steps aside when the route exists; remove it then)
+    interimMetricsPlugin(ops, config.metrics.allowLoopback),
   ];
   try {
     // SIP listeners first, then the web server's (SIP over WebSocket) as `wss`/`ws`, with the
@@ -439,6 +442,17 @@ export async function runServer(config: ParleyConfig, log: PinoLogger = stdoutLo
     };
   }
 
+  // what the operations hold that must end with the server (timers)
+  const onStop: Array<() => void> = [];
+  const mainMetrics = mainRegistry({
+    connectionsByTransport: () => {
+      const by: Record<string, number> = {};
+      for (const c of transports.connections.values()) by[c.transport] = (by[c.transport] ?? 0) + 1;
+      return by;
+    },
+    ...(limiter === undefined ? {} : { blockedSources: () => limiter.blockedSources().length }),
+    ...(pool === undefined ? {} : { workerQueue: () => pool!.queueStats() }),
+  });
   operations = createOperations({
     config,
     log,
@@ -457,6 +471,9 @@ export async function runServer(config: ParleyConfig, log: PinoLogger = stdoutLo
       subscriberChanged(username, domain);
       turn?.subscriberChanged(username, domain);
     },
+    mainMetrics,
+    turnRestSecrets: turn === undefined ? [] : turnConfig.turn.restSecrets,
+    onStop: (fn) => onStop.push(fn),
   });
 
   // a line of counters now and then: what an operator looks at first when something grows
@@ -499,6 +516,7 @@ export async function runServer(config: ParleyConfig, log: PinoLogger = stdoutLo
     domain,
     stop: async () => {
       clearInterval(statsTimer);
+      for (const fn of onStop) fn();
       await stopCore();
       db.close();
       log.info('Parley stopped');
