@@ -49,6 +49,8 @@ export interface ApiPluginOptions {
   readonly log: Logger;
   /** The version for the OpenAPI document's `info`. */
   readonly version: string;
+  /** `metrics.allowLoopback`, for the `/metrics` route (ApiRouteOptions). */
+  readonly metricsAllowLoopback?: boolean;
   /** Route groups; default the ones of src/api/routes/index.ts (tests pass their own). */
   readonly v1Routes?: readonly ApiRoutes[];
   readonly rootRoutes?: readonly ApiRoutes[];
@@ -98,6 +100,7 @@ export function apiPlugin(o: ApiPluginOptions): FastifyPluginAsync {
   const log = o.log.child({ module: 'api' });
   const audit = o.log.child({ module: 'audit' });
   return async (app) => {
+    const routeOptions = { ops: o.ops, ...(o.metricsAllowLoopback === undefined ? {} : { metricsAllowLoopback: o.metricsAllowLoopback }) };
     app.decorateRequest('apiToken', undefined);
     app.decorateRequest('recordAuthFailure', function (this: FastifyRequest): void {
       o.limiter?.recordFailure(this.raw.socket.remoteAddress ?? '');
@@ -205,11 +208,11 @@ export function apiPlugin(o: ApiPluginOptions): FastifyPluginAsync {
             await docs.register(swaggerUi, { routePrefix: DOCS_PATH.slice('/api'.length), uiConfig: { persistAuthorization: false } });
           },
         );
-        for (const group of o.v1Routes ?? API_V1_ROUTES) await api.register(group, { prefix: '/v1', ops: o.ops });
+        for (const group of o.v1Routes ?? API_V1_ROUTES) await api.register(group, { prefix: '/v1', ...routeOptions });
       },
       { prefix: '/api' },
     );
-    for (const group of o.rootRoutes ?? ROOT_ROUTES) await app.register(group, { ops: o.ops });
+    for (const group of o.rootRoutes ?? ROOT_ROUTES) await app.register(group, routeOptions);
   };
 }
 

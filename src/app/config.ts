@@ -74,6 +74,7 @@ export interface ParleyConfig {
   };
   readonly phone: { readonly iceServers: readonly IceServerConfig[] };
   readonly routing: { readonly script?: string; readonly watch: boolean; readonly traceCallIdPrefix?: string };
+  readonly metrics: { readonly allowLoopback: boolean };
   readonly turn: TurnConfig;
   readonly media: MediaConfig;
   readonly api: { readonly enabled: boolean; readonly bodyLimit: number; readonly importBodyLimit: number; readonly allowPlainHttp: boolean; readonly cors: { readonly origins: readonly string[] } };
@@ -424,7 +425,7 @@ export const CONFIG_SCHEMA: FieldSchema & { kind: 'object' } = {
       kind: 'object',
       doc: 'The REST API on the HTTP listeners (`/api/v1/…`, OpenAPI at `/api/openapi.json`; docs/operations.md).',
       fields: {
-        enabled: { kind: 'boolean', default: true, doc: 'Serve the REST API (and `/readyz`) on the HTTP listeners of `http.listen`.' },
+        enabled: { kind: 'boolean', default: true, doc: 'Serve the REST API, `/metrics` and `/readyz` on the HTTP listeners of `http.listen`.' },
         bodyLimit: { kind: 'integer', min: 1024, max: 104857600, default: 1048576, doc: 'Largest request body the API reads, bytes; a larger one is answered 413.' },
         importBodyLimit: { kind: 'integer', min: 1024, max: 1073741824, default: 16777216, doc: 'Largest body of `POST /api/v1/subscribers/import` (a JSON array or CSV), bytes.' },
         allowPlainHttp: { kind: 'boolean', default: false, doc: 'Serve the API (and take tokens and passwords) over plain HTTP from requests that do not arrive on a loopback address. Off: such requests are answered 403; use an `https` listener.' },
@@ -435,6 +436,13 @@ export const CONFIG_SCHEMA: FieldSchema & { kind: 'object' } = {
             origins: { kind: 'strings', default: [], doc: 'Origins (`https://crm.example.com`) whose pages may call the API; `*` any. Empty: no CORS headers, so browsers keep pages of other origins out.' },
           },
         },
+      },
+    },
+    metrics: {
+      kind: 'object',
+      doc: 'Prometheus metrics at `/metrics` on the HTTP listeners (docs/operations.md, "Metrics").',
+      fields: {
+        allowLoopback: { kind: 'boolean', default: true, doc: 'Answer `/metrics` without a token to requests from loopback addresses (127.0.0.0/8, ::1), as Kamailio\'s xhttp_prom on a local port; `false`: a `read` API token is always needed.' },
       },
     },
   },

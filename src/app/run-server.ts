@@ -18,6 +18,7 @@ import { stdoutLogger } from './logger.js';
 import { startWebServer, type WebServer } from './web-server.js';
 import { phonePagePlugin } from '../web/phone-page.js';
 import { icePagePlugin } from '../web/ice-page.js';
+import { dashboardPagePlugin } from '../web/dashboard-page.js';
 import { turnCredentialsPlugin, turnUris, type TurnCredentialSource } from '../web/turn-credentials-route.js';
 import { RestSecrets } from '../turn/rest-credentials.js';
 import { loadOrCreateRestSecret } from '../turn/rest-secret-file.js';
@@ -37,6 +38,7 @@ import { PARLEY_VERSION } from './ops/server-ops.js';
 import { apiPlugin } from '../api/api-plugin.js';
 import { SqliteTokenStore } from '../store/sqlite/sqlite-token-store.js';
 import type { CoreAnswer, ServerParts } from './ops/server-parts.js';
+import { mainRegistry } from './metrics/main-metrics.js';
 
 export { stdoutLogger } from './logger.js';
 
@@ -233,11 +235,14 @@ export async function runServer(config: ParleyConfig, log: PinoLogger = stdoutLo
             settings: { bodyLimit: config.api.bodyLimit, importBodyLimit: config.api.importBodyLimit, allowPlainHttp: config.api.allowPlainHttp, corsOrigins: config.api.cors.origins },
             log,
             version: PARLEY_VERSION,
+            metricsAllowLoopback: config.metrics.allowLoopback,
           }),
         ]
       : []),
     phonePagePlugin({ domain: () => domain, iceServers: config.phone.iceServers }),
     icePagePlugin(),
+    // the operator's dashboard: a static page over the REST API (/api/v1)
+    dashboardPagePlugin(),
     turnCredentialsPlugin({
       subscribers,
       domain: () => domain,
@@ -452,6 +457,17 @@ export async function runServer(config: ParleyConfig, log: PinoLogger = stdoutLo
     };
   }
 
+  // what the operations hold that must end with the server (timers)
+  const onStop: Array<() => void> = [];
+  const mainMetrics = mainRegistry({
+    connectionsByTransport: () => {
+      const by: Record<string, number> = {};
+      for (const c of transports.connections.values()) by[c.transport] = (by[c.transport] ?? 0) + 1;
+      return by;
+    },
+    ...(limiter === undefined ? {} : { blockedSources: () => limiter.blockedSources().length }),
+    ...(pool === undefined ? {} : { workerQueue: () => pool!.queueStats() }),
+  });
   operations = createOperations({
     config,
     log,
@@ -470,6 +486,9 @@ export async function runServer(config: ParleyConfig, log: PinoLogger = stdoutLo
       subscriberChanged(username, domain);
       turn?.subscriberChanged(username, domain);
     },
+    mainMetrics,
+    turnRestSecrets: turn === undefined ? [] : turnConfig.turn.restSecrets,
+    onStop: (fn) => onStop.push(fn),
   });
 
   // a line of counters now and then: what an operator looks at first when something grows
@@ -512,6 +531,7 @@ export async function runServer(config: ParleyConfig, log: PinoLogger = stdoutLo
     domain,
     stop: async () => {
       clearInterval(statsTimer);
+      for (const fn of onStop) fn();
       await stopCore();
       db.close();
       log.info('Parley stopped');

@@ -5,6 +5,11 @@ import { sessionRoutes } from './session.js';
 import { subscriberRoutes } from './subscribers.js';
 import { tokenRoutes } from './tokens.js';
 import { callRoutes } from './calls.js';
+import { traceRoutes } from './traces.js';
+import { metricsRoutes } from './metrics.js';
+import { statsRoutes } from './stats.js';
+import { turnRoutes } from './turn.js';
+import { mediaRoutes } from './media.js';
 
 /**
  * The API's route groups (one file each in this folder), in the order they appear in the
@@ -17,9 +22,14 @@ export const API_V1_ROUTES: ReadonlyArray<ApiRoutes> = [
   tokenRoutes,
   sessionRoutes,
   callRoutes,
+  traceRoutes,
+  statsRoutes,
+  turnRoutes,
+  mediaRoutes,
 ];
 
 /** Route groups served at the root, outside `/api/v1` (`/metrics`, `/readyz`). */
 export const ROOT_ROUTES: ReadonlyArray<ApiRoutes> = [
+  metricsRoutes,
   readyRoutes,
 ];

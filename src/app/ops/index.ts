@@ -5,6 +5,10 @@ import { serverOps } from './server-ops.js';
 import { subscriberOps } from './subscriber-ops.js';
 import { tokenOps } from './token-ops.js';
 import { callOps } from './call-ops.js';
+import { createTraceOps } from './trace-ops.js';
+import { createMetricsOps } from './metrics-ops.js';
+import { createTurnOps } from './turn-ops.js';
+import { createMediaOps } from './media-ops.js';
 
 /**
  * The operations of a running server (src/api/operations.ts), each part from its own file here.
@@ -13,15 +17,15 @@ import { callOps } from './call-ops.js';
 export function createOperations(parts: ServerParts): Operations {
   const ops: Operations = {
     server: serverOps(parts, () => ops.metrics),
-    metrics: notYet('metrics'),
+    metrics: createMetricsOps(parts),
     registrar: registrarOps(parts),
     subscribers: subscriberOps(parts),
     calls: callOps(parts),
     events: notYet('events'),
-    traces: notYet('traces'),
+    traces: createTraceOps(parts),
     script: notYet('script'),
-    turn: notYet('turn'),
-    media: notYet('media'),
+    turn: createTurnOps(parts),
+    media: createMediaOps(parts),
     tokens: tokenOps(parts),
   };
   return ops;

@@ -149,7 +149,9 @@ export type CoreQuery =
    */
   | { readonly q: 'calls'; readonly callId?: string; readonly search?: string; readonly limit?: number }
   /** `{ found: boolean }`: this core had the call and is hanging it up (ProxyCore.hangup). */
-  | { readonly q: 'hangup'; readonly callId: string };
+  | { readonly q: 'hangup'; readonly callId: string }
+  /** The core's Prometheus metrics, `registry.getMetricsAsJSON()` (app/metrics/core-metrics.ts). */
+  | { readonly q: 'metrics' };
 
 /** Socket thread → worker, outside the batches: a CoreQuery, answered with the same `id`. */
 export interface QueryAsk {
