@@ -1,12 +1,12 @@
 import { OpsError, type Operations } from '../../api/operations.js';
 import type { ServerParts } from './server-parts.js';
+import { scriptOps } from './script-ops.js';
 
 /**
  * The operations of a running server (src/api/operations.ts), each part from its own file here.
  * A part not built yet answers 503 (issue 18 is built in parts; none stays like this).
  */
 export function createOperations(parts: ServerParts): Operations {
-  void parts;
   return {
     server: notYet('server'),
     metrics: notYet('metrics'),
@@ -15,7 +15,7 @@ export function createOperations(parts: ServerParts): Operations {
     calls: notYet('calls'),
     events: notYet('events'),
     traces: notYet('traces'),
-    script: notYet('script'),
+    script: scriptOps(parts.scripts, parts.config.dataDir, parts.config.routing.script),
     turn: notYet('turn'),
     media: notYet('media'),
     tokens: notYet('tokens'),
