@@ -1,7 +1,7 @@
 // The `parley` command line (commander): loaded by main.ts once it has checked the Node version.
 import { readFileSync } from 'node:fs';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { ConfigError, configFromObject, configReference, keyOnly, readConfigFile, type ConfigLocator, type HttpListenConfig, type ListenConfig, type ParleyConfig } from '../app/config.js';
+import { ConfigError, configReference, keyOnly, readConfigEnv, readConfigFile, type ConfigLocator, type HttpListenConfig, type ListenConfig, type ParleyConfig } from '../app/config.js';
 import { randomBytes } from 'node:crypto';
 import { relative } from 'node:path';
 import { isHttpListen, parseListenSpec, runServer, type RunningServer } from '../app/run-server.js';
@@ -39,7 +39,8 @@ program
     let config: ParleyConfig;
     let locate: ConfigLocator = keyOnly;
     try {
-      const read = opts.config ? readConfigFile(opts.config) : { config: configFromObject({}), locate: keyOnly };
+      // file < PARLEY_… environment variables < command line
+      const read = opts.config ? readConfigFile(opts.config, process.env) : readConfigEnv(process.env);
       config = read.config;
       // --listen replaces every listener, SIP and HTTP: only what is named opens
       const listen = opts.listen?.map(parseListenSpec);
