@@ -124,8 +124,10 @@ export interface EnvOverlay {
  * and choices are checked with the whole document (overlayError names the variable then).
  */
 export function overlayEnv(schema: FieldSchema & { kind: 'object' }, document: unknown, env: Readonly<Record<string, string | undefined>>): EnvOverlay {
-  const out = structuredClone(typeof document === 'object' && document !== null && !Array.isArray(document) ? (document as Record<string, unknown>) : {});
   const variables = new Map<string, string>();
+  // a document that is no mapping: the validation says so, with nothing laid over it
+  if (typeof document !== 'object' || document === null || Array.isArray(document)) return { document: document as Record<string, unknown>, variables };
+  const out = structuredClone(document as Record<string, unknown>);
   for (const key of envKeys(schema)) {
     const raw = env[key.name];
     if (raw === undefined) continue;

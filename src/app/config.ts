@@ -529,6 +529,40 @@ export function configReference(): string {
   return ['| key | type | default | meaning |', '| --- | --- | --- | --- |', ...describeSchema(CONFIG_SCHEMA)].join('\n');
 }
 
+/**
+ * Every problem of a configuration file (`parley config check`): its syntax errors, else each key
+ * in error with its line; with `env`, the `PARLEY_…` variables over it. Empty: the server would
+ * take it (what only starting can tell, a port in use or a certificate that cannot be read, aside).
+ */
+export function checkConfigFile(file: string, env: ConfigEnv = {}): ConfigError[] {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    return [new ConfigError('(file)', (e as Error).message, undefined, file)];
+  }
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter, uniqueKeys: true });
+  if (doc.errors.length > 0) return doc.errors.map((e) => new ConfigError('(syntax)', e.message.split('\n')[0]!, e.linePos?.[0]?.line, file));
+  const lineOf = (path: ReadonlyArray<string | number>): number | undefined => {
+    for (let n = path.length; n >= 0; n--) {
+      const node = doc.getIn(path.slice(0, n), true) as { range?: [number, number, number] } | undefined;
+      if (node?.range) return lineCounter.linePos(node.range[0]).line;
+    }
+    return undefined;
+  };
+  let overlay;
+  try {
+    overlay = overlayEnv(CONFIG_SCHEMA, doc.toJS() ?? {}, env);
+  } catch (e) {
+    if (e instanceof ConfigError) return [e];
+    throw e;
+  }
+  const errors: ConfigError[] = [];
+  validateConfig(CONFIG_SCHEMA, overlay.document, lineOf, file, errors);
+  return errors.map((e) => overlayError(e, overlay.variables));
+}
+
 /** The documentation table of every `PARLEY_…` variable (docs/configuration.md holds it). */
 export function envReference(): string {
   const how = (k: ReturnType<typeof envKeys>[number]): string => {

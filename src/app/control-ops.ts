@@ -14,7 +14,7 @@ export const CONTROL_OPS: { readonly [P in keyof Operations]?: { readonly [metho
   subscribers: { list: 1, get: 2, create: 1, update: 3, remove: 2 },
   calls: { list: 1, get: 1, hangup: 1 },
   traces: { list: 1, get: 1, ladder: 1 },
-  script: { info: 0, check: 1, upload: 1, reload: 0, rollback: 1 },
+  script: { info: 0, check: 2, upload: 1, reload: 0, rollback: 1 },
   turn: { allocations: 0 },
   media: { sessions: 0 },
   tokens: { list: 0, revoke: 1 },

@@ -165,7 +165,18 @@ export function sendControl(dataDir: string, request: ControlRequest, timeoutMs 
       }
     });
     s.once('error', (e: NodeJS.ErrnoException) => {
-      reject(new Error(e.code === 'ENOENT' || e.code === 'ECONNREFUSED' ? `no Parley is running with data directory ${dataDir} (no control socket at ${path})` : `${path}: ${e.message}`));
+      reject(e.code === 'ENOENT' || e.code === 'ECONNREFUSED' ? new NoServerError(dataDir, path) : new Error(`${path}: ${e.message}`));
     });
   });
+}
+
+/** No server listens on the data directory's control socket. */
+export class NoServerError extends Error {
+  constructor(
+    readonly dataDir: string,
+    readonly path: string,
+  ) {
+    super(`no Parley is running with data directory ${dataDir} (no control socket at ${path})`);
+    this.name = 'NoServerError';
+  }
 }

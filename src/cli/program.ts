@@ -1,7 +1,7 @@
 // The `parley` command line (commander): loaded by main.ts once it has checked the Node version.
 import { readFileSync } from 'node:fs';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { ConfigError, configReference, keyOnly, readConfigEnv, readConfigFile, type ConfigLocator, type HttpListenConfig, type ListenConfig, type ParleyConfig } from '../app/config.js';
+import { ConfigError, keyOnly, readConfigEnv, readConfigFile, type ConfigLocator, type HttpListenConfig, type ListenConfig, type ParleyConfig } from '../app/config.js';
 import { randomBytes } from 'node:crypto';
 import { relative } from 'node:path';
 import { isHttpListen, parseListenSpec, runServer, type RunningServer } from '../app/run-server.js';
@@ -10,6 +10,8 @@ import { userCommand } from './user-command.js';
 import { reloadCommand } from './reload-command.js';
 import { traceCommand } from './trace-command.js';
 import { turnCheckCommand } from './turn-check-command.js';
+import { configCommand } from './config-command.js';
+import { callsCommand, registrationsCommand, scriptCommand, statsCommand, statusCommand } from './ops-commands.js';
 import { ServeSignals, startedInTerminal } from './serve-signals.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -164,17 +166,17 @@ function selfCommand(): string {
   return `node ${rel.startsWith('..') ? script : rel}`;
 }
 
-program
-  .command('config')
-  .description('Print every configuration key with its type, default and meaning (Markdown).')
-  .action(() => {
-    console.log(configReference());
-  });
 
 program.addCommand(userCommand());
 program.addCommand(loadCommand());
 program.addCommand(reloadCommand());
 program.addCommand(traceCommand());
 program.addCommand(turnCheckCommand());
+program.addCommand(configCommand());
+program.addCommand(statusCommand());
+program.addCommand(registrationsCommand());
+program.addCommand(callsCommand());
+program.addCommand(statsCommand());
+program.addCommand(scriptCommand());
 
 await program.parseAsync(process.argv);

@@ -40,8 +40,9 @@ export function scriptOps(scripts: ScriptHost, dataDir: string, configuredFile: 
 
   return {
     info,
-    async check(code): Promise<ScriptCheck> {
-      const c = await scripts.check(bounded(code));
+    async check(code, name): Promise<ScriptCheck> {
+      if (name !== undefined && (typeof name !== 'string' || name.length > 256)) throw new OpsError(400, 'name is a string of at most 256 characters', 'name');
+      const c = await scripts.check(bounded(code), name);
       if (c.ok) return { ok: true, errors: [] };
       const at = c.error.location;
       return { ok: false, errors: [{ message: c.error.message, ...(at === undefined ? {} : { line: at.line, column: at.column }) }] };
