@@ -217,8 +217,13 @@ export function statsCommand(): Command {
             else print(`${new Date(s.time).toISOString()}\n${statsTable(s, previous)}\n`);
             previous = s;
             await new Promise<void>((resolve) => {
-              wake = resolve;
-              setTimeout(resolve, every * 1000).unref();
+              // the timer keeps the process alive between samples; Ctrl-C clears it
+              const timer = setTimeout(resolve, every * 1000);
+              wake = () => {
+                clearTimeout(timer);
+                resolve();
+              };
+              if (stop) wake();
             });
           }
         } finally {
