@@ -47,10 +47,10 @@ describe('/api/v1/script routes', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  it('every route has a scope: read to look, write to check, admin to change', () => {
+  it('every route has a scope: read to look, admin to check (it runs the script\'s top level) or change', () => {
     assert.deepEqual(Object.fromEntries([...scopes].filter(([k]) => !k.startsWith('HEAD'))), {
       'GET /api/v1/script': 'read',
-      'POST /api/v1/script/check': 'write',
+      'POST /api/v1/script/check': 'admin',
       'PUT /api/v1/script': 'admin',
       'POST /api/v1/script/reload': 'admin',
       'POST /api/v1/script/rollback': 'admin',

@@ -72,12 +72,14 @@ export const scriptRoutes: ApiRoutes = async (app, opts) => {
   app.post(
     '/script/check',
     {
-      config: { scope: 'write' },
+      // admin, not write: loading a script to check it runs its top level in the server, as
+      // activating it does (a write token must not be a way to run code there)
+      config: { scope: 'admin' },
       bodyLimit: SCRIPT_BODY_LIMIT,
       schema: {
         tags: ['routing script'],
         summary: 'Compile and load a routing script without activating it',
-        description: 'Answers 200 with `ok: false` and the errors (line and column) for a script that would be refused.',
+        description: 'Answers 200 with `ok: false` and the errors (line and column) for a script that would be refused. Needs `admin`: loading the script runs its top level in the server.',
         querystring: { type: 'object', additionalProperties: false, properties: { name: { type: 'string', maxLength: 256, description: 'What error messages call the script (default `script.ts`).' } } },
         body: scriptBody,
         response: { 200: scriptCheck, 400: error, 413: error },

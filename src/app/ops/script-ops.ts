@@ -50,9 +50,18 @@ export function scriptOps(scripts: ScriptHost, dataDir: string, configuredFile: 
     async upload(code): Promise<ScriptInfo> {
       const text = bounded(code);
       await mkdir(uploads, { recursive: true });
-      const numbers = (await readdir(uploads)).map((f) => (f.endsWith('.ts') ? Number(f.slice(0, -3)) : NaN)).filter(Number.isInteger);
-      const file = join(uploads, `${Math.max(0, ...numbers) + 1}.ts`);
-      await writeFile(file, text, { mode: 0o600 });
+      // the next free number (`wx`: two uploads at once never write the same file)
+      let file = '';
+      for (let attempt = 0; file === ''; attempt++) {
+        const numbers = (await readdir(uploads)).map((f) => (f.endsWith('.ts') ? Number(f.slice(0, -3)) : NaN)).filter(Number.isInteger);
+        const candidate = join(uploads, `${Math.max(0, ...numbers) + 1}.ts`);
+        try {
+          await writeFile(candidate, text, { mode: 0o600, flag: 'wx' });
+          file = candidate;
+        } catch (e) {
+          if ((e as NodeJS.ErrnoException).code !== 'EEXIST' || attempt >= 10) throw e;
+        }
+      }
       return outcome(await scripts.activateFile(file));
     },
     async reload(): Promise<ScriptInfo> {
