@@ -17,6 +17,7 @@ import { after, before, describe, it, type TestContext } from 'node:test';
 import { startUas, registerPhone } from './support/calls.js';
 import { PARLEY_CLI, ParleyServer, stopCleanly } from './support/parley.js';
 import { portPool } from './support/ports.js';
+import { clearBindings } from './support/registration.js';
 import { received } from './support/sip-trace.js';
 import { runSipp, skipWithoutSipp, startSipp } from './support/sipp.js';
 
@@ -140,6 +141,8 @@ describe('the operator\'s CLI against a running Parley', { skip: skipWithoutSipp
 
   it('parley calls --json shows the held call with both sides; parley calls hangup ends it (CallOps: calls helper)', async (t) => {
     if (!(await needs(t, ['calls'], 'CallOps (calls helper)'))) return;
+    // bob only where his UAS listens (the registrations test left another binding)
+    await clearBindings(parley, BOB);
     const bob = await registerPhone(parley, BOB);
     const uas = await startUas(parley, bob.endpoint, 'uas-answer.xml', { timeoutSecs: 30, recvTimeoutMs: 25_000 });
     // alice holds the call 20 s before her BYE: time for the CLI to see it and hang it up
