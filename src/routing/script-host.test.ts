@@ -206,6 +206,8 @@ describe('ScriptHost', () => {
     const cores = new FakeCores();
     await h.start();
     h.attach(cores);
+    const heard: number[] = [];
+    const stopHearing = h.onOutcome((o) => heard.push(o.version));
     const uploaded = await write('uploaded.ts', GOOD('uploaded'));
     const up = await h.activateFile(uploaded);
     assert.equal(up.ok && up.changed, true);
@@ -216,8 +218,10 @@ describe('ScriptHost', () => {
     assert.equal(refused.ok, false);
     assert.equal(h.active.version, 2, 'a refused upload leaves the running version');
 
+    stopHearing();
     const back = await h.rollback();
     assert.equal(back.ok, true);
+    assert.deepEqual(heard, [2, 2], 'a listener hears until it unsubscribes');
     assert.equal(back.version, 3, 'a rollback is a new version number');
     assert.equal(h.active.source, file);
     assert.equal(cores.loaded?.version, 3);

@@ -125,6 +125,7 @@ export class ScriptHost {
   /** Versions active during this run, oldest first (at most HISTORY_MAX). */
   private readonly activations: Array<ScriptActivation & { readonly url?: string; readonly hash?: string }> = [];
   private checks = 0;
+  private readonly listeners = new Set<(outcome: ReloadOutcome, trigger: ScriptTrigger) => void>();
 
   constructor(private readonly options: ScriptHostOptions) {
     this.log = options.log ?? silentLogger;
@@ -137,6 +138,26 @@ export class ScriptHost {
   /** The version every core runs. */
   get active(): ScriptVersion {
     return this.activeVersion;
+  }
+
+  /**
+   * Be told of every attempt to change the version from now on (as the `onOutcome` option): the
+   * event hub's `script.reloaded`. Returns the unsubscribe.
+   */
+  onOutcome(listener: (outcome: ReloadOutcome, trigger: ScriptTrigger) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  private tell(outcome: ReloadOutcome, trigger: ScriptTrigger): void {
+    this.options.onOutcome?.(outcome, trigger);
+    for (const l of this.listeners) {
+      try {
+        l(outcome, trigger);
+      } catch (e) {
+        this.log.error({ err: (e as Error).message }, 'a listener of routing script outcomes failed');
+      }
+    }
   }
 
   /** The versions active during this run, newest first; the first is the active one. */
@@ -271,7 +292,7 @@ export class ScriptHost {
       const current = this.activeVersion;
       const message = 'no routing script file is configured (routing.script / --script): the built-in default cannot be reloaded';
       const outcome: ReloadOutcome = { ok: false, version: current.version, source: current.source, ms: 0, error: { code: 'ERR_SCRIPT_LOAD', message, detail: 'no routing script file configured' } };
-      this.options.onOutcome?.(outcome, trigger);
+      this.tell(outcome, trigger);
       return outcome;
     }
     const file = this.file;
@@ -287,7 +308,7 @@ export class ScriptHost {
     const ms = (): number => Math.round((performance.now() - started) * 10) / 10;
     const current = this.activeVersion;
     const told = (o: ReloadOutcome): ReloadOutcome => {
-      this.options.onOutcome?.(o, trigger);
+      this.tell(o, trigger);
       return o;
     };
     let built: Built | undefined;
