@@ -5,7 +5,7 @@
  * file (409), a body failing its schema (400), a scope on every route.
  */
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -96,6 +96,7 @@ describe('/api/v1/script routes', () => {
     assert.equal(refused.statusCode, 422);
     assert.match((refused.json() as { error: string }).error, /routing script refused: .*2\.ts:2:17: .*version 2 keeps serving/);
     assert.equal(host.active.version, 2);
+    assert.deepEqual(await readdir(join(dir, 'routing', 'uploaded')), ['1.ts'], 'a refused upload is not kept');
 
     const back = await app.inject({ method: 'POST', url: '/api/v1/script/rollback' });
     assert.equal(back.statusCode, 200);

@@ -1,4 +1,4 @@
-import { mkdir, readdir, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { OpsError, type ScriptCheck, type ScriptInfo, type ScriptOps } from '../../api/operations.js';
 import type { ReloadOutcome, ScriptHost } from '../../routing/script-host.js';
@@ -62,7 +62,10 @@ export function scriptOps(scripts: ScriptHost, dataDir: string, configuredFile: 
           if ((e as NodeJS.ErrnoException).code !== 'EEXIST' || attempt >= 10) throw e;
         }
       }
-      return outcome(await scripts.activateFile(file));
+      const o = await scripts.activateFile(file);
+      // a refused upload is not kept (the numbers of the kept ones are the uploads that ran)
+      if (!o.ok) await rm(file, { force: true });
+      return outcome(o);
     },
     async reload(): Promise<ScriptInfo> {
       if (configuredFile === undefined) throw new OpsError(409, 'no routing script file is configured (routing.script / --script): the built-in default cannot be reloaded');
