@@ -71,6 +71,8 @@ export interface ParleyConfig {
   readonly proxy: {
     readonly timerC: number;
     readonly maxContextsPerSource: number;
+    readonly callTimeout: number;
+    readonly maxCalls: number;
     readonly outbound: ReadonlyArray<{ readonly domain: string; readonly uri: string }>;
     readonly recordRouteSecret?: string;
   };
@@ -284,6 +286,8 @@ export const CONFIG_SCHEMA: FieldSchema & { kind: 'object' } = {
       fields: {
         timerC: { kind: 'integer', min: 181, max: 3600, default: 181, doc: 'Timer C, seconds an INVITE branch may stay without a final response (more than three minutes, §16.6).' },
         maxContextsPerSource: { kind: 'integer', min: 0, max: 1000000, default: 1000, doc: 'Most requests from one source (an IPv4 address, an IPv6 /64) being relayed at once by each SIP core (worker thread), from the request until its final response; one more is answered `503 Service Unavailable` with `Retry-After`. A relayed INVITE holds about 40 kB until its final response (up to Timer C with a ringing phone): 20,000 INVITEs from one stranger to a user whose phone does not answer took 380 MB. Only strangers\' requests count: not those received on a listener with `auth: false` (a trunk, an SBC: many calls from one address), nor those whose credentials were verified. 0: no limit.' },
+        callTimeout: { kind: 'integer', min: 60, max: 604800, default: 43200, doc: 'Seconds a call (an INVITE dialog relayed with Parley\'s Record-Route, listed by `parley calls` and `GET /api/v1/calls`) is kept without its BYE passing through Parley; then it leaves the list with reason `timeout` (no BYE is sent). Kamailio\'s dialog module has the same default (`default_timeout`, 12 hours).' },
+        maxCalls: { kind: 'integer', min: 0, max: 10000000, default: 100000, doc: 'Most calls each SIP core (worker thread) tracks at once (about 1.8 kB of heap each); a call beyond is relayed as usual but not listed, has no call events and cannot be hung up by the operator (a warning is logged). 0: no call is tracked.' },
         recordRouteSecret: { kind: 'string', minLength: 16, doc: 'Key (16 characters or more) of the signature in Parley\'s Record-Route entries, which in-dialog requests must bring back to be relayed; nodes that share dialogs share one. Default: a random key made on first start and kept in `dataDir/record-route.key` (mode 0600), so that calls outlive a restart.' },
         outbound: {
           kind: 'list',

@@ -19,6 +19,7 @@ import type { ParleyConfig } from './config.js';
 import { CachedSubscriberStore } from '../store/cached-subscriber-store.js';
 import type { MediaControl } from '../lib/media-control.js';
 import type { CoreQuery } from '../sip-server/workers/worker-messages.js';
+import type { EventSink } from '../lib/events.js';
 
 export interface SipCoreParts {
   readonly config: ParleyConfig;
@@ -60,6 +61,8 @@ export interface SipCoreParts {
   readonly media?: MediaControl;
   /** The default of the routing's `relay({ media })` (configuration `media.anchor`); default `auto` with a media plane, `off` without. */
   readonly mediaAnchor?: 'auto' | 'always' | 'off';
+  /** Where the core's events go (call.* from the proxy's call tracker); none: they are dropped. */
+  readonly events?: EventSink;
 }
 
 export interface SipCore {
@@ -109,7 +112,7 @@ export function buildSipCore(p: SipCoreParts): SipCore {
     algorithms: config.auth.algorithms,
     algorithmsFor: listenerAlgorithms(configuredListeners(config, listeners), config.auth.algorithms),
   });
-  const proxy = new ProxyCore(sip, identity, { clock, timerC: config.proxy.timerC * 1000, maxContextsPerSource: config.proxy.maxContextsPerSource, ...(p.flowTokenSecret ? { flowTokenSecret: p.flowTokenSecret } : {}), ...(p.routeSecret ? { routeSecret: p.routeSecret } : {}), ...(p.connectionFlow ? { connectionFlow: p.connectionFlow } : {}), log: log.child({ module: 'proxy' }), ...(p.dns === undefined ? {} : { dns: p.dns }), ...(p.media === undefined ? {} : { media: p.media }) });
+  const proxy = new ProxyCore(sip, identity, { clock, timerC: config.proxy.timerC * 1000, maxContextsPerSource: config.proxy.maxContextsPerSource, callTimeout: config.proxy.callTimeout * 1000, maxCalls: config.proxy.maxCalls, ...(p.events === undefined ? {} : { events: p.events }), ...(p.flowTokenSecret ? { flowTokenSecret: p.flowTokenSecret } : {}), ...(p.routeSecret ? { routeSecret: p.routeSecret } : {}), ...(p.connectionFlow ? { connectionFlow: p.connectionFlow } : {}), log: log.child({ module: 'proxy' }), ...(p.dns === undefined ? {} : { dns: p.dns }), ...(p.media === undefined ? {} : { media: p.media }) });
   const registrar = new Registrar(location, identity, { ...config.registrar });
   const trustedPorts = new Set(
     config.sip.listen
@@ -163,6 +166,10 @@ export function buildSipCore(p: SipCoreParts): SipCore {
     switch (q.q) {
       case 'ping':
         return { ok: true };
+      case 'calls':
+        return proxy.calls.query(q);
+      case 'hangup':
+        return { found: proxy.hangup(q.callId) };
     }
   };
   return { identity, proxy, routing, subscriberChanged, query };

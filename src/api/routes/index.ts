@@ -1,5 +1,6 @@
 import type { ApiRoutes } from '../api-routes.js';
 import { scriptRoutes } from './script.js';
+import { callRoutes } from './calls.js';
 
 /**
  * The API's route groups (one file each in this folder), in the order they appear in the
@@ -7,6 +8,7 @@ import { scriptRoutes } from './script.js';
  */
 export const API_V1_ROUTES: ReadonlyArray<ApiRoutes> = [
   scriptRoutes,
+  callRoutes,
 ];
 
 /** Route groups served at the root, outside `/api/v1` (`/metrics`, `/readyz`). */

@@ -1,6 +1,7 @@
 import { OpsError, type Operations } from '../../api/operations.js';
 import type { ServerParts } from './server-parts.js';
 import { scriptOps } from './script-ops.js';
+import { callOps } from './call-ops.js';
 
 /**
  * The operations of a running server (src/api/operations.ts), each part from its own file here.
@@ -12,7 +13,7 @@ export function createOperations(parts: ServerParts): Operations {
     metrics: notYet('metrics'),
     registrar: notYet('registrar'),
     subscribers: notYet('subscribers'),
-    calls: notYet('calls'),
+    calls: callOps(parts),
     events: notYet('events'),
     traces: notYet('traces'),
     script: scriptOps(parts.scripts, parts.config.dataDir, parts.config.routing.script),
