@@ -259,8 +259,8 @@ export interface ScriptInfo {
 
 export interface ScriptOps {
   info(): Promise<ScriptInfo>;
-  /** Compile and load-check without activating. */
-  check(code: string): Promise<ScriptCheck>;
+  /** Compile and load-check without activating; `name` is what error locations call the code (default `script.ts`). */
+  check(code: string, name?: string): Promise<ScriptCheck>;
   /** Check, then activate on every core (a refused script leaves the old one running: 422). */
   upload(code: string): Promise<ScriptInfo>;
   /** Reload the configured file (as `parley reload`). */

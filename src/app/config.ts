@@ -2,6 +2,10 @@ import { readFileSync } from 'node:fs';
 import { LineCounter, parseDocument } from 'yaml';
 import type { DigestAlgorithm } from '../sip/digest/index.js';
 import { ConfigError, describeSchema, formatPath, validateConfig, type FieldSchema } from './config-schema.js';
+import { envKeys, overlayEnv, overlayError } from './config-env.js';
+
+/** The environment a configuration is read with (`PARLEY_…` variables: config-env.ts). */
+export type ConfigEnv = Readonly<Record<string, string | undefined>>;
 
 /** One SIP listener. */
 export interface ListenConfig {
@@ -448,14 +452,39 @@ export function loadConfigFile(file: string): ParleyConfig {
  * (`parley.yaml:7: sip.tls.cert`), for the errors found only when the server starts (a port in
  * use, a certificate that cannot be read). Throws ConfigError like loadConfigFile.
  */
-export function readConfigFile(file: string): { config: ParleyConfig; locate: ConfigLocator } {
+export function readConfigFile(file: string, env: ConfigEnv = {}): { config: ParleyConfig; locate: ConfigLocator } {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
   } catch (e) {
     throw new ConfigError('(file)', (e as Error).message, undefined, file);
   }
-  return readConfigText(text, file);
+  return readConfigText(text, file, env);
+}
+
+/**
+ * No file: the defaults, with what the `PARLEY_…` variables of `env` set (config-env.ts). Throws
+ * ConfigError naming the variable.
+ */
+export function readConfigEnv(env: ConfigEnv): { config: ParleyConfig; locate: ConfigLocator } {
+  const { document, variables } = overlayEnv(CONFIG_SCHEMA, {}, env);
+  let config: ParleyConfig;
+  try {
+    config = validateConfig(CONFIG_SCHEMA, document) as ParleyConfig;
+  } catch (e) {
+    throw e instanceof ConfigError ? overlayError(e, variables) : e;
+  }
+  const locate: ConfigLocator = (path) => envLocation(path, variables) ?? formatPath(path);
+  return { config, locate };
+}
+
+/** `PARLEY_SIP_WORKERS (environment)` when a variable set the key (or the list it is in). */
+function envLocation(path: ReadonlyArray<string | number>, variables: ReadonlyMap<string, string>): string | undefined {
+  for (let n = path.length; n > 0; n--) {
+    const v = variables.get(formatPath(path.slice(0, n)));
+    if (v !== undefined) return `${v} (environment): ${formatPath(path)}`;
+  }
+  return undefined;
 }
 
 export function parseConfigText(text: string, file = 'config'): ParleyConfig {
@@ -472,7 +501,7 @@ export type ConfigLocator = (path: ReadonlyArray<string | number>) => string;
 /** Without a file: the key alone. */
 export const keyOnly: ConfigLocator = (path) => formatPath(path);
 
-function readConfigText(text: string, file: string): { config: ParleyConfig; locate: ConfigLocator } {
+function readConfigText(text: string, file: string, env: ConfigEnv = {}): { config: ParleyConfig; locate: ConfigLocator } {
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, uniqueKeys: true });
   if (doc.errors.length > 0) {
@@ -490,8 +519,17 @@ function readConfigText(text: string, file: string): { config: ParleyConfig; loc
     }
     return undefined;
   };
-  const config = validateConfig(CONFIG_SCHEMA, doc.toJS() ?? {}, lineOf, file) as ParleyConfig;
+  // the environment over the file (file < environment < command line)
+  const { document, variables } = overlayEnv(CONFIG_SCHEMA, doc.toJS() ?? {}, env);
+  let config: ParleyConfig;
+  try {
+    config = validateConfig(CONFIG_SCHEMA, document, lineOf, file) as ParleyConfig;
+  } catch (e) {
+    throw e instanceof ConfigError ? overlayError(e, variables) : e;
+  }
   const locate: ConfigLocator = (path) => {
+    const fromEnv = envLocation(path, variables);
+    if (fromEnv !== undefined) return fromEnv;
     const line = path.length > 0 ? lineAt(path) : undefined;
     return line === undefined ? `${file}: ${formatPath(path)} (default)` : `${file}:${line}: ${formatPath(path)}`;
   };
@@ -501,6 +539,59 @@ function readConfigText(text: string, file: string): { config: ParleyConfig; loc
 /** The documentation table of every key and its default (docs/configuration.md is made from it). */
 export function configReference(): string {
   return ['| key | type | default | meaning |', '| --- | --- | --- | --- |', ...describeSchema(CONFIG_SCHEMA)].join('\n');
+}
+
+/**
+ * Every problem of a configuration file (`parley config check`): its syntax errors, else each key
+ * in error with its line; with `env`, the `PARLEY_…` variables over it. Empty: the server would
+ * take it (what only starting can tell, a port in use or a certificate that cannot be read, aside).
+ */
+export function checkConfigFile(file: string, env: ConfigEnv = {}): ConfigError[] {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    return [new ConfigError('(file)', (e as Error).message, undefined, file)];
+  }
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter, uniqueKeys: true });
+  if (doc.errors.length > 0) return doc.errors.map((e) => new ConfigError('(syntax)', e.message.split('\n')[0]!, e.linePos?.[0]?.line, file));
+  const lineOf = (path: ReadonlyArray<string | number>): number | undefined => {
+    for (let n = path.length; n >= 0; n--) {
+      const node = doc.getIn(path.slice(0, n), true) as { range?: [number, number, number] } | undefined;
+      if (node?.range) return lineCounter.linePos(node.range[0]).line;
+    }
+    return undefined;
+  };
+  let overlay;
+  try {
+    overlay = overlayEnv(CONFIG_SCHEMA, doc.toJS() ?? {}, env);
+  } catch (e) {
+    if (e instanceof ConfigError) return [e];
+    throw e;
+  }
+  const errors: ConfigError[] = [];
+  validateConfig(CONFIG_SCHEMA, overlay.document, lineOf, file, errors);
+  return errors.map((e) => overlayError(e, overlay.variables));
+}
+
+/** The documentation table of every `PARLEY_…` variable (docs/configuration.md holds it). */
+export function envReference(): string {
+  const how = (k: ReturnType<typeof envKeys>[number]): string => {
+    switch (k.schema.kind) {
+      case 'integer':
+        return 'integer';
+      case 'boolean':
+        return '`true` / `false`';
+      case 'strings':
+        return 'JSON list or comma-separated';
+      case 'list':
+        return 'JSON list';
+      case 'string':
+        return k.schema.enum ? k.schema.enum.join(' \\| ') : 'string';
+    }
+  };
+  return ['| variable | key | value |', '| --- | --- | --- |', ...envKeys(CONFIG_SCHEMA).map((k) => `| \`${k.name}\` | \`${k.path.join('.')}\` | ${how(k)} |`)].join('\n');
 }
 
 export { ConfigError };

@@ -28,6 +28,7 @@ import type { SipWorkerData } from './sip-worker.js';
 import type { SubscriberStore } from '../store/subscriber-store.js';
 import { ScriptHost, type ReloadOutcome } from '../routing/script-host.js';
 import { ControlSocket } from './control-socket.js';
+import { runOp } from './control-ops.js';
 import { rmSync, writeFileSync } from 'node:fs';
 import { startTurnThread, type TurnThread } from './turn-thread.js';
 import { startMediaThread, type MediaThread } from './media-thread.js';
@@ -388,6 +389,9 @@ export async function runServer(config: ParleyConfig, log: PinoLogger = stdoutLo
           return { ok: true };
         case 'status':
           return { ok: true, pid: process.pid, workers: threads, script: scripts.active.version, source: scripts.active.source };
+        case 'op':
+          // `parley status|calls|…`: the operations, through the allowlist (503 until they exist)
+          return { ...(await runOp(ops, request)) };
       }
     },
     log,

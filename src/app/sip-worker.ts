@@ -62,7 +62,7 @@ export interface SipWorkerData {
 
 /** A version as this worker loads it: the compiled module the main thread wrote, or the built-in default. */
 async function loadVersion(v: { readonly version: number; readonly source: string; readonly url?: string }): Promise<LoadedScript> {
-  if (v.url === undefined) return builtinDefault();
+  if (v.url === undefined) return builtinDefault(v.version);
   process.setSourceMapsEnabled(true);
   return LoadedScript.import(v.url, v.version, v.source);
 }

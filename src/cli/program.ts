@@ -1,7 +1,7 @@
 // The `parley` command line (commander): loaded by main.ts once it has checked the Node version.
 import { readFileSync } from 'node:fs';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { ConfigError, configFromObject, configReference, keyOnly, readConfigFile, type ConfigLocator, type HttpListenConfig, type ListenConfig, type ParleyConfig } from '../app/config.js';
+import { ConfigError, keyOnly, readConfigEnv, readConfigFile, type ConfigLocator, type HttpListenConfig, type ListenConfig, type ParleyConfig } from '../app/config.js';
 import { randomBytes } from 'node:crypto';
 import { relative } from 'node:path';
 import { isHttpListen, parseListenSpec, runServer, type RunningServer } from '../app/run-server.js';
@@ -11,6 +11,8 @@ import { tokenCommand } from './token-command.js';
 import { reloadCommand } from './reload-command.js';
 import { traceCommand } from './trace-command.js';
 import { turnCheckCommand } from './turn-check-command.js';
+import { configCommand } from './config-command.js';
+import { callsCommand, registrationsCommand, scriptCommand, statsCommand, statusCommand } from './ops-commands.js';
 import { ServeSignals, startedInTerminal } from './serve-signals.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -40,7 +42,8 @@ program
     let config: ParleyConfig;
     let locate: ConfigLocator = keyOnly;
     try {
-      const read = opts.config ? readConfigFile(opts.config) : { config: configFromObject({}), locate: keyOnly };
+      // file < PARLEY_… environment variables < command line
+      const read = opts.config ? readConfigFile(opts.config, process.env) : readConfigEnv(process.env);
       config = read.config;
       // --listen replaces every listener, SIP and HTTP: only what is named opens
       const listen = opts.listen?.map(parseListenSpec);
@@ -164,12 +167,6 @@ function selfCommand(): string {
   return `node ${rel.startsWith('..') ? script : rel}`;
 }
 
-program
-  .command('config')
-  .description('Print every configuration key with its type, default and meaning (Markdown).')
-  .action(() => {
-    console.log(configReference());
-  });
 
 program.addCommand(userCommand());
 program.addCommand(tokenCommand());
@@ -177,5 +174,11 @@ program.addCommand(loadCommand());
 program.addCommand(reloadCommand());
 program.addCommand(traceCommand());
 program.addCommand(turnCheckCommand());
+program.addCommand(configCommand());
+program.addCommand(statusCommand());
+program.addCommand(registrationsCommand());
+program.addCommand(callsCommand());
+program.addCommand(statsCommand());
+program.addCommand(scriptCommand());
 
 await program.parseAsync(process.argv);

@@ -1,4 +1,5 @@
 import type { ApiRoutes } from '../api-routes.js';
+import { scriptRoutes } from './script.js';
 import { callRoutes } from './calls.js';
 import { traceRoutes } from './traces.js';
 import { metricsRoutes } from './metrics.js';
@@ -11,6 +12,7 @@ import { mediaRoutes } from './media.js';
  * OpenAPI document. Registered under `/api/v1` by api-plugin.ts.
  */
 export const API_V1_ROUTES: ReadonlyArray<ApiRoutes> = [
+  scriptRoutes,
   callRoutes,
   traceRoutes,
   statsRoutes,

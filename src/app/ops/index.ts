@@ -1,5 +1,6 @@
 import { OpsError, type Operations } from '../../api/operations.js';
 import type { ServerParts } from './server-parts.js';
+import { scriptOps } from './script-ops.js';
 import { callOps } from './call-ops.js';
 import { createTraceOps } from './trace-ops.js';
 import { createMetricsOps } from './metrics-ops.js';
@@ -11,7 +12,6 @@ import { createMediaOps } from './media-ops.js';
  * A part not built yet answers 503 (issue 18 is built in parts; none stays like this).
  */
 export function createOperations(parts: ServerParts): Operations {
-  void parts;
   return {
     server: notYet('server'),
     metrics: createMetricsOps(parts),
@@ -20,7 +20,7 @@ export function createOperations(parts: ServerParts): Operations {
     calls: callOps(parts),
     events: notYet('events'),
     traces: createTraceOps(parts),
-    script: notYet('script'),
+    script: scriptOps(parts.scripts, parts.config.dataDir, parts.config.routing.script),
     turn: createTurnOps(parts),
     media: createMediaOps(parts),
     tokens: notYet('tokens'),
