@@ -204,10 +204,15 @@ export interface CallOps {
 // ---- events (src/app/ops/event-hub.ts) -------------------------------------------------------
 
 export interface EventOps {
-  /** Events from now on, of these types (all when undefined); returns the unsubscribe. */
-  subscribe(types: ReadonlySet<ParleyEventType> | undefined, listener: (e: ParleyEvent) => void): () => void;
+  /**
+   * Events from now on, of these types (all when undefined); returns the unsubscribe. `id`: the
+   * event's number (growing by one per event published, from 1), as in SSE `id:`.
+   */
+  subscribe(types: ReadonlySet<ParleyEventType> | undefined, listener: (e: ParleyEvent, id: number) => void): () => void;
   /** The last events kept (at most 1000), oldest first. */
   recent(types?: ReadonlySet<ParleyEventType>): readonly ParleyEvent[];
+  /** The kept events numbered above `afterId`, oldest first (a reconnecting stream's Last-Event-ID). */
+  since(afterId: number, types?: ReadonlySet<ParleyEventType>): ReadonlyArray<{ readonly id: number; readonly event: ParleyEvent }>;
 }
 
 // ---- traces (src/app/ops/trace-ops.ts) -------------------------------------------------------

@@ -19,6 +19,7 @@ import type { ParleyConfig } from './config.js';
 import { CachedSubscriberStore } from '../store/cached-subscriber-store.js';
 import type { MediaControl } from '../lib/media-control.js';
 import type { CoreQuery } from '../sip-server/workers/worker-messages.js';
+import type { EventSink } from '../lib/events.js';
 
 export interface SipCoreParts {
   readonly config: ParleyConfig;
@@ -60,6 +61,12 @@ export interface SipCoreParts {
   readonly media?: MediaControl;
   /** The default of the routing's `relay({ media })` (configuration `media.anchor`); default `auto` with a media plane, `off` without. */
   readonly mediaAnchor?: 'auto' | 'always' | 'off';
+  /**
+   * Where this core's events go (lib/events.ts: auth.failed here, call events from the proxy;
+   * registration events come from the LocationService it is given): the hub in the main thread,
+   * a BatchedEventSink in a worker. None: no events.
+   */
+  readonly events?: EventSink;
 }
 
 export interface SipCore {
@@ -104,6 +111,7 @@ export function buildSipCore(p: SipCoreParts): SipCore {
     }),
     ...(p.limiter ? { limiter: p.limiter } : {}),
     ...(p.onAuthenticated ? { onAuthenticated: p.onAuthenticated } : {}),
+    ...(p.events ? { onFailure: p.events } : {}),
     isLocalUri: (uri) => identity.isLocalUri(uri),
     realmOf,
     algorithms: config.auth.algorithms,

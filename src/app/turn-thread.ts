@@ -7,6 +7,7 @@
  * a SIP listener binds (optional: a port in use, e.g. by a coturn on the host or a second Parley,
  * gives a warning and no TURN).
  */
+import type { ParleyEvent } from '../lib/events.js';
 import { networkInterfaces } from 'node:os';
 import type { Worker } from 'node:worker_threads';
 import type { Logger as PinoLogger } from 'pino';
@@ -117,6 +118,8 @@ export interface StartTurnOptions {
   readonly onAuthFailure?: (address: string) => void;
   /** The sources blocked now (the shared limiter's), given to a TURN thread that is restarted. */
   readonly blocked?: () => ReadonlyArray<{ readonly source: string; readonly remainingMs: number }>;
+  /** The TURN thread's events (allocations made and ended), for the event hub. */
+  readonly onEvents?: (events: readonly ParleyEvent[]) => void;
 }
 
 /** Start the TURN thread; undefined when TURN is off, or its default port was taken. */
@@ -188,6 +191,8 @@ export async function startTurnThread(o: StartTurnOptions): Promise<TurnThread |
         waiting.delete(m.id);
       } else if (m.k === 'auth-failure') {
         o.onAuthFailure?.(m.a);
+      } else if (m.k === 'events') {
+        o.onEvents?.(m.e);
       }
     });
     w.on('error', (e) => log.error({ module: 'turn', err: e }, 'the TURN thread failed'));

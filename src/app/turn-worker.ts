@@ -6,6 +6,8 @@
  * domain; USERHASH finds them through an index made on first use), and REST credentials when
  * `turn.restSecrets` has secrets.
  */
+import type { ParleyEvent } from '../lib/events.js';
+import { BatchedEventSink } from './event-sink.js';
 import { createSocket, type Socket } from 'node:dgram';
 import { createServer, type AddressInfo, type Server } from 'node:net';
 import { createServer as createTlsServer } from 'node:tls';
@@ -50,7 +52,9 @@ export type FromTurnWorker =
   | { readonly k: 'failed'; readonly error: string }
   | { readonly k: 'allocations'; readonly id: number; readonly allocations: unknown[] }
   /** A failed authentication from this address: the main thread's limiter (SIP's) counts it. */
-  | { readonly k: 'auth-failure'; readonly a: string };
+  | { readonly k: 'auth-failure'; readonly a: string }
+  /** Allocations made and ended (lib/events.ts), at most one post per 100 ms (event-sink.ts). */
+  | { readonly k: 'events'; readonly e: readonly ParleyEvent[] };
 
 /** Main thread → TURN thread. */
 export type ToTurnWorker =
@@ -146,6 +150,7 @@ async function main(port: MessagePort, data: TurnWorkerData): Promise<void> {
     isBlocked: (address: string) => blocks.isBlocked(address),
     recordFailure: (address: string) => port.postMessage({ k: 'auth-failure', a: address } satisfies FromTurnWorker),
   };
+  const events = new BatchedEventSink((e) => port.postMessage({ k: 'events', e } satisfies FromTurnWorker));
   const server = new TurnServer({
     realm: data.realm,
     credentials: turnCredentials(subscribers, rest, undefined, userHashes),
@@ -157,6 +162,7 @@ async function main(port: MessagePort, data: TurnWorkerData): Promise<void> {
     quotas: turn.quotas,
     bandwidth: turn.bandwidth,
     ...(limiter === undefined ? {} : { limiter }),
+    onEvent: events.sink,
     clock: systemClock,
     log,
   });
@@ -258,6 +264,7 @@ async function main(port: MessagePort, data: TurnWorkerData): Promise<void> {
       clearInterval(tick);
       clearInterval(statsTimer);
       closeAll();
+      events.close();
       port.close();
     } else if (m.k === 'subscriber') {
       subscribers.invalidate(m.u, m.d);

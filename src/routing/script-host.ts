@@ -54,6 +54,11 @@ export interface ScriptHostOptions {
   readonly watch?: boolean;
   /** Quiet time after a change before reloading, ms (editors write in several steps). Default 200. */
   readonly debounceMs?: number;
+  /**
+   * Told of every reload's outcome, whatever its trigger (`watch`, `command`, `signal`, and what
+   * else reloads: `api`), refused ones too: the operator's `script.reloaded` event.
+   */
+  readonly onOutcome?: (outcome: ReloadOutcome, trigger: string) => void;
 }
 
 interface Built {
@@ -140,9 +145,19 @@ export class ScriptHost {
    * the outcome says what happened. Reloads queue behind each other.
    */
   reload(trigger: 'watch' | 'command' | 'signal' = 'command'): Promise<ReloadOutcome> {
-    const run = this.queue.then(() => this.reloadNow(trigger));
+    const run = this.queue.then(() => this.reloadNow(trigger)).then((outcome) => this.notify(outcome, trigger));
     this.queue = run.catch(() => undefined);
     return run;
+  }
+
+  /** Tell `onOutcome` (every way a version is activated or refused goes through here). */
+  private notify(outcome: ReloadOutcome, trigger: string): ReloadOutcome {
+    try {
+      this.options.onOutcome?.(outcome, trigger);
+    } catch (e) {
+      this.log.error({ err: (e as Error).message }, 'onOutcome failed');
+    }
+    return outcome;
   }
 
   close(): void {
