@@ -212,7 +212,13 @@ export interface EventOps {
   /** The last events kept (at most 1000), oldest first. */
   recent(types?: ReadonlySet<ParleyEventType>): readonly ParleyEvent[];
   /** The kept events numbered above `afterId`, oldest first (a reconnecting stream's Last-Event-ID). */
-  since(afterId: number, types?: ReadonlySet<ParleyEventType>): ReadonlyArray<{ readonly id: number; readonly event: ParleyEvent }>;
+  since(afterId: number, types?: ReadonlySet<ParleyEventType>): readonly NumberedEvent[];
+}
+
+/** An event as the hub numbered it: `id` grows by one per event from 1 (SSE `id:`, `Last-Event-ID`). */
+export interface NumberedEvent {
+  readonly id: number;
+  readonly event: ParleyEvent;
 }
 
 // ---- traces (src/app/ops/trace-ops.ts) -------------------------------------------------------

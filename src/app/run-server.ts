@@ -34,6 +34,9 @@ import { join } from 'node:path';
 import { OpsError, type Operations } from '../api/operations.js';
 import { createOperations } from './ops/index.js';
 import type { CoreAnswer, ServerParts } from './ops/server-parts.js';
+import { EventHub } from './ops/event-hub.js';
+import { LOGGED_EVENT_TYPES, logEvent } from './event-log.js';
+import type { ParleyEvent } from '../lib/events.js';
 
 export { stdoutLogger } from './logger.js';
 
@@ -123,7 +126,7 @@ export interface RunServerOptions {
   readonly locate?: ConfigLocator;
 }
 
-export async function runServer(config: ParleyConfig, log: PinoLogger = stdoutLogger(config.log.level), options: RunServerOptions = {}): Promise<RunningServer> {
+export async function runServer(config: ParleyConfig, log: PinoLogger = stdoutLogger(config.log.level, 1, config.log.format), options: RunServerOptions = {}): Promise<RunningServer> {
   const locate = options.locate ?? keyOnly;
   const startedAt = Date.now();
   // the operations exist once every part runs; the web server, which starts before, asks through this
@@ -133,6 +136,11 @@ export async function runServer(config: ParleyConfig, log: PinoLogger = stdoutLo
     return operations;
   };
   void ops;
+  // every event of every thread comes here once (ops/event-hub.ts): the API's stream and the log
+  const events = new EventHub({ maxStreams: config.api.maxEventStreams });
+  const publish = events.publish;
+  const eventLog = log.child({ module: 'events' });
+  events.listen(LOGGED_EVENT_TYPES, (e) => logEvent(eventLog, e));
   let db: SqliteDatabase;
   try {
     mkdirSync(config.dataDir, { recursive: true });
@@ -158,7 +166,10 @@ export async function runServer(config: ParleyConfig, log: PinoLogger = stdoutLo
         blockTime: config.auth.failureLimit.blockTime,
         clock: systemClock,
         logger: log.child({ module: 'auth' }),
-        onBlock: (address, ms) => blockOnTurn?.(address, ms),
+        onBlock: (address, ms) => {
+          publish({ type: 'source.blocked', time: Date.now(), source: address, seconds: Math.round(ms / 1000) });
+          blockOnTurn?.(address, ms);
+        },
       })
     : undefined;
   const listenerOptions: ListenerOptions[] = config.sip.listen.map(({ transport, address, port, auth }) => ({ transport, address, port, ...(auth === false ? { trusted: true } : {}) }));
@@ -173,6 +184,15 @@ export async function runServer(config: ParleyConfig, log: PinoLogger = stdoutLo
     outDir: join(config.dataDir, 'routing'),
     watch: config.routing.watch,
     log: log.child({ module: 'routing' }),
+    onOutcome: (o, trigger) =>
+      publish({
+        type: 'script.reloaded',
+        time: Date.now(),
+        version: o.version,
+        outcome: o.ok ? (o.changed ? 'reloaded' : 'unchanged') : 'refused',
+        trigger,
+        ...(o.ok ? {} : { error: o.error.message }),
+      }),
   });
   let initialScript;
   try {
@@ -199,7 +219,7 @@ export async function runServer(config: ParleyConfig, log: PinoLogger = stdoutLo
     ...(threads > 0 ? { receiver: { onBytes: (b, f, d) => pool?.onBytes(b, f, d), onFramingError: (e, f) => pool?.onFramingError(e, f) } } : {}),
   });
   // without worker threads, the SIP core runs here
-  const location = threads > 0 ? undefined : new LocationService({ clock, store: new SqliteBindingStore(db), log: log.child({ module: 'location' }) });
+  const location = threads > 0 ? undefined : new LocationService({ clock, store: new SqliteBindingStore(db), log: log.child({ module: 'location' }), onEvent: publish });
   let restoredBindings = (await location?.start()) ?? 0;
   const { timers } = config.sip;
   const sip = threads > 0 ? undefined : new SipServer({ path: transports.path, timers: { T1: timers.t1, T2: timers.t2, T4: timers.t4 }, serverName: config.sip.serverName, log });
@@ -227,7 +247,17 @@ export async function runServer(config: ParleyConfig, log: PinoLogger = stdoutLo
       domain: () => domain,
       turn: () => turnSource,
       // the limiter SIP counts in; with workers, a block decided here reaches every worker
-      ...(limiter === undefined ? {} : { limiter: { isBlocked: (a: string) => limiter.isBlocked(a), recordFailure: (a: string) => (pool ? pool.recordFailure(a) : limiter.recordFailure(a)) } }),
+      ...(limiter === undefined
+        ? {}
+        : {
+            limiter: {
+              isBlocked: (a: string) => limiter.isBlocked(a),
+              recordFailure: (a: string) => {
+                publish({ type: 'auth.failed', time: Date.now(), source: a, method: 'HTTP' });
+                return pool ? pool.recordFailure(a) : limiter.recordFailure(a);
+              },
+            },
+          }),
     }),
   ];
   try {
@@ -267,9 +297,12 @@ export async function runServer(config: ParleyConfig, log: PinoLogger = stdoutLo
         ...(config.sip.workerYoungGeneration > 0 ? { resourceLimits: { maxYoungGenerationSizeMb: config.sip.workerYoungGeneration } } : {}),
         writer: {
           entry: siblingModule('binding-writer'),
-          workerData: { dataDir: config.dataDir, logLevel: config.log.level, synchronous: config.registrar.synchronous } satisfies BindingWriterData,
+          workerData: { dataDir: config.dataDir, logLevel: config.log.level, logFormat: config.log.format, synchronous: config.registrar.synchronous } satisfies BindingWriterData,
         },
         ...(limiter ? { limiter } : {}),
+        onEvents: (e: readonly ParleyEvent[]) => {
+          for (const x of e) publish(x);
+        },
         queue: config.sip.workerQueue,
         watchdogMs: config.sip.workerWatchdog * 1000,
         log: log.child({ module: 'workers' }),
@@ -314,6 +347,7 @@ export async function runServer(config: ParleyConfig, log: PinoLogger = stdoutLo
       connectionFlow: (id) => transports.connections.get(id)?.flow(),
       ...(limiter ? { limiter } : {}),
       onAuthenticated: (address) => transports.connections.authenticatedSources.mark(address),
+      events: publish,
       ...(media === undefined ? {} : { media: media.client(), mediaAnchor: config.media.anchor }),
     });
     identity = core.identity;
@@ -414,7 +448,18 @@ export async function runServer(config: ParleyConfig, log: PinoLogger = stdoutLo
       locate,
       log,
       // a TURN failure counts as a SIP one (with workers, a block it decides reaches every worker)
-      ...(limiter === undefined ? {} : { onAuthFailure: (a: string) => (pool ? pool.recordFailure(a) : limiter.recordFailure(a)), blocked: () => limiter.blockedSources() }),
+      ...(limiter === undefined
+        ? {}
+        : {
+            onAuthFailure: (a: string) => {
+              publish({ type: 'auth.failed', time: Date.now(), source: a, method: 'TURN' });
+              return pool ? pool.recordFailure(a) : limiter.recordFailure(a);
+            },
+            blocked: () => limiter.blockedSources(),
+          }),
+      onEvents: (e) => {
+        for (const x of e) publish(x);
+      },
     });
     const running = turn;
     if (running !== undefined && limiter !== undefined) {
@@ -449,6 +494,7 @@ export async function runServer(config: ParleyConfig, log: PinoLogger = stdoutLo
     web,
     media,
     turn: () => turn,
+    events,
     askCores,
     subscriberChanged: (username, domain) => {
       subscriberChanged(username, domain);

@@ -81,7 +81,7 @@ type Control =
 
 async function main(port: MessagePort, data: SipWorkerData): Promise<void> {
   const { config, index } = data;
-  const log = stdoutLogger(config.log.level).child({ worker: index });
+  const log = stdoutLogger(config.log.level, 1, config.log.format).child({ worker: index });
   const clock = systemClock;
   const db = SqliteDatabase.open(config.dataDir, { synchronous: config.registrar.synchronous });
   const subscribers = new SqliteSubscriberStore(db);

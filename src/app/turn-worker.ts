@@ -130,7 +130,7 @@ const LISTENER_BUFFER = 4 * 1024 * 1024;
 async function main(port: MessagePort, data: TurnWorkerData): Promise<void> {
   const { config } = data;
   const turn = config.turn;
-  const log = stdoutLogger(config.log.level).child({ module: 'turn' });
+  const log = stdoutLogger(config.log.level, 1, config.log.format).child({ module: 'turn' });
   const db = SqliteDatabase.open(config.dataDir, { synchronous: config.registrar.synchronous });
   const subscribers = new CachedSubscriberStore(new SqliteSubscriberStore(db), { ttlMs: config.auth.subscriberCache * 1000 });
   const userHashes = new UserHashIndex({

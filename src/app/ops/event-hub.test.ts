@@ -1,7 +1,10 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { ParleyEvent } from '../../lib/events.js';
-import { EventFilterError, EventHub, EventQueue, parseEventFilter } from './event-hub.js';
+import { EventHub } from './event-hub.js';
+import { OpsError } from '../../api/operations.js';
+import { EventQueue } from '../../api/event-queue.js';
+import { EventFilterError, parseEventFilter } from '../../lib/event-filter.js';
 
 const added = (aor: string): ParleyEvent => ({ type: 'registration.added', time: 1, aor, contact: `sip:${aor}`, expires: 60 });
 const blocked = (source: string): ParleyEvent => ({ type: 'source.blocked', time: 1, source, seconds: 300 });
@@ -27,7 +30,7 @@ describe('EventHub', () => {
   });
 
   it('keeps the last events in a ring: recent and since (Last-Event-ID) give them oldest first', () => {
-    const hub = new EventHub(3);
+    const hub = new EventHub({ ringSize: 3 });
     for (let i = 1; i <= 5; i++) hub.publish(added(`u${i}@x`));
     assert.deepEqual(
       hub.recent().map((e) => (e as { aor: string }).aor),
@@ -46,6 +49,18 @@ describe('EventHub', () => {
       hub.recent(new Set(['source.blocked'])).map((e) => e.type),
       ['source.blocked'],
     );
+  });
+
+  it('at most maxStreams subscriptions at once (503 beyond); the server\'s own (listen) are not counted', () => {
+    const hub = new EventHub({ maxStreams: 2 });
+    hub.listen(undefined, () => {});
+    const a = hub.subscribe(undefined, () => {});
+    hub.subscribe(undefined, () => {});
+    assert.throws(() => hub.subscribe(undefined, () => {}), (e: unknown) => e instanceof OpsError && e.status === 503);
+    a();
+    a();
+    assert.equal(hub.openStreams, 1, 'an unsubscribe counts once');
+    hub.subscribe(undefined, () => {});
   });
 
   it('a listener that throws is dropped; the others still get the event', () => {

@@ -1,14 +1,10 @@
-import type { EventOps } from '../../api/operations.js';
-import { EVENT_TYPES, type ParleyEvent, type ParleyEventType } from '../../lib/events.js';
+import { OpsError, type EventOps, type NumberedEvent } from '../../api/operations.js';
+import type { ParleyEvent, ParleyEventType } from '../../lib/events.js';
 
 /** Events kept for `recent` and for a reconnecting stream's `Last-Event-ID` (issue 18: the last 1000). */
 export const EVENT_RING_SIZE = 1000;
 
-/** An event as the hub numbered it: `id` grows by one per event from 1 (SSE `id:`, `Last-Event-ID`). */
-export interface NumberedEvent {
-  readonly id: number;
-  readonly event: ParleyEvent;
-}
+export type { NumberedEvent };
 
 type Listener = (e: ParleyEvent, id: number) => void;
 
@@ -24,8 +20,15 @@ export class EventHub implements EventOps {
   private next = 1;
   private readonly listeners = new Set<{ readonly types: ReadonlySet<ParleyEventType> | undefined; readonly listener: Listener }>();
 
-  constructor(private readonly ringSize = EVENT_RING_SIZE) {
-    this.ring = new Array<NumberedEvent | undefined>(ringSize);
+  private streams = 0;
+  private readonly ringSize: number;
+  private readonly maxStreams: number;
+
+  /** `maxStreams`: subscriptions through `subscribe` (the API's streams) open at once (api.maxEventStreams). */
+  constructor(options: { readonly ringSize?: number; readonly maxStreams?: number } = {}) {
+    this.ringSize = options.ringSize ?? EVENT_RING_SIZE;
+    this.maxStreams = options.maxStreams ?? 100;
+    this.ring = new Array<NumberedEvent | undefined>(this.ringSize);
   }
 
   /** The id the next event will get (the id of the newest is one less). */
@@ -33,9 +36,14 @@ export class EventHub implements EventOps {
     return this.next;
   }
 
-  /** How many streams are subscribed now. */
+  /** How many listeners are subscribed now (streams and the server's own). */
   get subscribers(): number {
     return this.listeners.size;
+  }
+
+  /** How many streams are open now (`subscribe`). */
+  get openStreams(): number {
+    return this.streams;
   }
 
   /** Publish one event: numbered, kept, handed to every subscriber that takes its type. */
@@ -53,7 +61,25 @@ export class EventHub implements EventOps {
     }
   };
 
+  /**
+   * A stream's subscription (the API's WebSocket and SSE streams): at most `maxStreams` at once,
+   * beyond which it throws OpsError 503 (a client retries later).
+   */
   subscribe(types: ReadonlySet<ParleyEventType> | undefined, listener: Listener): () => void {
+    if (this.streams >= this.maxStreams) throw new OpsError(503, `too many event streams (at most ${this.maxStreams}: api.maxEventStreams)`);
+    this.streams++;
+    const off = this.listen(types, listener);
+    let open = true;
+    return () => {
+      if (!open) return;
+      open = false;
+      this.streams--;
+      off();
+    };
+  }
+
+  /** A subscription of the server itself (the log): not counted against `maxStreams`. */
+  listen(types: ReadonlySet<ParleyEventType> | undefined, listener: Listener): () => void {
     const entry = { types, listener };
     this.listeners.add(entry);
     return () => {
@@ -76,73 +102,4 @@ export class EventHub implements EventOps {
     }
     return out;
   }
-}
-
-/**
- * The queue of one event stream whose socket cannot take more for now (a slow client): bounded,
- * so that a client that reads nothing costs a fixed amount of memory. When full, the oldest event
- * goes, and the stream is told how many went before its next event (`dropped`).
- */
-export class EventQueue {
-  private readonly items: NumberedEvent[] = [];
-  private droppedSince = 0;
-
-  constructor(private readonly limit = EVENT_RING_SIZE) {}
-
-  push(item: NumberedEvent): void {
-    if (this.items.length >= this.limit) {
-      this.items.shift();
-      this.droppedSince++;
-    }
-    this.items.push(item);
-  }
-
-  get length(): number {
-    return this.items.length;
-  }
-
-  /** Everything queued, and how many events were dropped before them since the last take. */
-  take(): { readonly events: readonly NumberedEvent[]; readonly dropped: number } {
-    const events = this.items.splice(0);
-    const dropped = this.droppedSince;
-    this.droppedSince = 0;
-    return { events, dropped };
-  }
-}
-
-/** A filter is unknown: the part that is no event type nor prefix of one. */
-export class EventFilterError extends Error {
-  constructor(readonly part: string) {
-    super(`unknown event type "${part}" (types: ${EVENT_TYPES.join(', ')}; or a prefix such as call.*)`);
-    this.name = 'EventFilterError';
-  }
-}
-
-/**
- * The types a filter names: `registration.added,call.ended`, and prefixes `call.*` (every type
- * that starts with `call.`) or `*`. Undefined (every type) for an empty or absent filter. Throws
- * EventFilterError for a part that names none. Read by splitting on commas: no regular expression.
- */
-export function parseEventFilter(filter: string | undefined): ReadonlySet<ParleyEventType> | undefined {
-  if (filter === undefined) return undefined;
-  const parts = filter
-    .split(',')
-    .map((p) => p.trim())
-    .filter((p) => p.length > 0);
-  if (parts.length === 0) return undefined;
-  const types = new Set<ParleyEventType>();
-  for (const part of parts) {
-    if (part === '*') return undefined;
-    if (part.endsWith('.*')) {
-      const prefix = part.slice(0, -1);
-      const matched = EVENT_TYPES.filter((t) => t.startsWith(prefix));
-      if (matched.length === 0) throw new EventFilterError(part);
-      for (const t of matched) types.add(t);
-    } else if ((EVENT_TYPES as readonly string[]).includes(part)) {
-      types.add(part as ParleyEventType);
-    } else {
-      throw new EventFilterError(part);
-    }
-  }
-  return types;
 }

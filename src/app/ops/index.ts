@@ -13,7 +13,7 @@ export function createOperations(parts: ServerParts): Operations {
     registrar: notYet('registrar'),
     subscribers: notYet('subscribers'),
     calls: notYet('calls'),
-    events: notYet('events'),
+    events: parts.events,
     traces: notYet('traces'),
     script: notYet('script'),
     turn: notYet('turn'),
