@@ -124,6 +124,11 @@ export interface RunServerOptions {
    * errors found at start (StartError). Default: the key alone.
    */
   readonly locate?: ConfigLocator;
+  /**
+   * Run once everything is up, before "Parley is ready" is logged (`serve --demo` creates its
+   * users here, so that the ready line counts them).
+   */
+  readonly beforeReady?: (server: { readonly subscribers: SubscriberStore; readonly domain: string }) => Promise<void>;
 }
 
 export async function runServer(config: ParleyConfig, log: PinoLogger = stdoutLogger(config.log.level, 1, config.log.format), options: RunServerOptions = {}): Promise<RunningServer> {
@@ -510,6 +515,17 @@ export async function runServer(config: ParleyConfig, log: PinoLogger = stdoutLo
   }, config.log.statsInterval * 1000);
   statsTimer.unref();
 
+  if (options.beforeReady !== undefined) {
+    try {
+      await options.beforeReady({ subscribers, domain });
+    } catch (e) {
+      clearInterval(statsTimer);
+      await stopCore();
+      db.close();
+      throw e;
+    }
+  }
+  // everything once: what listens, where, with what (the threads' own start lines are at debug)
   log.info(
     {
       dataDir: config.dataDir,
@@ -519,6 +535,7 @@ export async function runServer(config: ParleyConfig, log: PinoLogger = stdoutLo
       subscribers: await subscribers.count(),
       workers: threads,
       turn: turn?.listeners.map((l) => `${l.transport}:${l.address}:${l.port}`) ?? [],
+      ...(turn === undefined ? {} : { turnRealm: turn.realm }),
       media: media === undefined ? 'off' : `${media.address} ${config.media.ports.min}-${config.media.ports.max} (anchor ${config.media.anchor})`,
       script: scripts.active.version,
       scriptSource: scripts.active.source,

@@ -111,7 +111,7 @@ export interface StartTurnOptions {
   readonly domain: string;
   readonly nonceSecret: Uint8Array;
   readonly locate: ConfigLocator;
-  readonly log: Pick<PinoLogger, 'info' | 'warn' | 'error'>;
+  readonly log: Pick<PinoLogger, 'debug' | 'info' | 'warn' | 'error'>;
   /** The port of the default listeners (TURN_PORT; tests take another). */
   readonly defaultPort?: number;
   /** A failed TURN authentication from `address`, for the failed-auth limiter SIP shares. */
@@ -175,7 +175,8 @@ export async function startTurnThread(o: StartTurnOptions): Promise<TurnThread |
     throw new StartError(o.locate(['turn']), `the TURN thread did not start: ${why}`);
   }
   const bound = outcome.listeners;
-  log.info({ module: 'turn', listeners: bound.map((l) => `${l.transport}:${l.address}:${l.port}`), realm, relayAddresses: relays }, 'TURN server ready');
+  // said once, in the ready line (run-server.ts); here at debug
+  log.debug({ module: 'turn', listeners: bound.map((l) => `${l.transport}:${l.address}:${l.port}`), realm, relayAddresses: relays }, 'TURN server ready');
   let nextId = 0;
   const waiting = new Map<number, (a: unknown[]) => void>();
   let current = worker;
