@@ -37,6 +37,9 @@ import type { CoreAnswer, ServerParts } from './ops/server-parts.js';
 import { EventHub } from './ops/event-hub.js';
 import { LOGGED_EVENT_TYPES, logEvent } from './event-log.js';
 import type { ParleyEvent } from '../lib/events.js';
+import { EVENTS_PATH, eventStreamUpgrade } from '../api/routes/events.js';
+import { SqliteTokenStore } from '../store/sqlite/sqlite-token-store.js';
+import { standaloneEventRoutes, tokenAuthorizer } from './event-stream-wiring.js';
 
 export { stdoutLogger } from './logger.js';
 
@@ -140,7 +143,6 @@ export async function runServer(config: ParleyConfig, log: PinoLogger = stdoutLo
     if (operations === undefined) throw new OpsError(503, 'Parley is starting');
     return operations;
   };
-  void ops;
   // every event of every thread comes here once (ops/event-hub.ts): the API's stream and the log
   const events = new EventHub({ maxStreams: config.api.maxEventStreams });
   const publish = events.publish;
@@ -232,6 +234,9 @@ export async function runServer(config: ParleyConfig, log: PinoLogger = stdoutLo
   let web: WebServer | undefined;
   let media: MediaThread | undefined;
   let domain = '';
+  // the event stream's token check (the API plugin's, once merged, takes its place)
+  const authorize = tokenAuthorizer(new SqliteTokenStore(db));
+  const eventSocket = eventStreamUpgrade({ ops, authorize });
   // the REST secrets the TURN thread checks and the web server signs with (turnRestSecrets)
   let turnConfig: ParleyConfig;
   try {
@@ -247,6 +252,7 @@ export async function runServer(config: ParleyConfig, log: PinoLogger = stdoutLo
   const webPlugins = [
     phonePagePlugin({ domain: () => domain, iceServers: config.phone.iceServers }),
     icePagePlugin(),
+    standaloneEventRoutes({ ops, authorize }),
     turnCredentialsPlugin({
       subscribers,
       domain: () => domain,
@@ -273,6 +279,7 @@ export async function runServer(config: ParleyConfig, log: PinoLogger = stdoutLo
       Promise.reject(locateStartError(e, 'http', locate)),
     );
     listeners = [...listeners, ...(web?.listeners ?? [])];
+    web?.http.addUpgradeRoute(EVENTS_PATH, eventSocket);
     // the media plane, on a thread of its own (media never waits behind signaling), before the
     // SIP cores: each gets a channel to it
     media = await startMediaThread({ config, entry: siblingModule('media-worker'), sipAddresses: listeners.map((l) => l.address), locate, log });
@@ -430,6 +437,7 @@ export async function runServer(config: ParleyConfig, log: PinoLogger = stdoutLo
   domain = config.sip.domains[0]?.toLowerCase() ?? defaultDomain(identity, listeners);
   let turn: TurnThread | undefined;
   const stopCore = async (): Promise<void> => {
+    eventSocket.close();
     await turn?.stop();
     scripts.close();
     await control?.close();
