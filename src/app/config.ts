@@ -68,11 +68,14 @@ export interface ParleyConfig {
   readonly proxy: {
     readonly timerC: number;
     readonly maxContextsPerSource: number;
+    readonly callTimeout: number;
+    readonly maxCalls: number;
     readonly outbound: ReadonlyArray<{ readonly domain: string; readonly uri: string }>;
     readonly recordRouteSecret?: string;
   };
   readonly phone: { readonly iceServers: readonly IceServerConfig[] };
   readonly routing: { readonly script?: string; readonly watch: boolean; readonly traceCallIdPrefix?: string };
+  readonly metrics: { readonly allowLoopback: boolean };
   readonly turn: TurnConfig;
   readonly media: MediaConfig;
 }
@@ -289,6 +292,8 @@ export const CONFIG_SCHEMA: FieldSchema & { kind: 'object' } = {
       fields: {
         timerC: { kind: 'integer', min: 181, max: 3600, default: 181, doc: 'Timer C, seconds an INVITE branch may stay without a final response (more than three minutes, §16.6).' },
         maxContextsPerSource: { kind: 'integer', min: 0, max: 1000000, default: 1000, doc: 'Most requests from one source (an IPv4 address, an IPv6 /64) being relayed at once by each SIP core (worker thread), from the request until its final response; one more is answered `503 Service Unavailable` with `Retry-After`. A relayed INVITE holds about 40 kB until its final response (up to Timer C with a ringing phone): 20,000 INVITEs from one stranger to a user whose phone does not answer took 380 MB. Only strangers\' requests count: not those received on a listener with `auth: false` (a trunk, an SBC: many calls from one address), nor those whose credentials were verified. 0: no limit.' },
+        callTimeout: { kind: 'integer', min: 60, max: 604800, default: 43200, doc: 'Seconds a call (an INVITE dialog relayed with Parley\'s Record-Route, listed by `parley calls` and `GET /api/v1/calls`) is kept without its BYE passing through Parley; then it leaves the list with reason `timeout` (no BYE is sent). Kamailio\'s dialog module has the same default (`default_timeout`, 12 hours).' },
+        maxCalls: { kind: 'integer', min: 0, max: 10000000, default: 100000, doc: 'Most calls each SIP core (worker thread) tracks at once (about 1.8 kB of heap each); a call beyond is relayed as usual but not listed, has no call events and cannot be hung up by the operator (a warning is logged). 0: no call is tracked.' },
         recordRouteSecret: { kind: 'string', minLength: 16, doc: 'Key (16 characters or more) of the signature in Parley\'s Record-Route entries, which in-dialog requests must bring back to be relayed; nodes that share dialogs share one. Default: a random key made on first start and kept in `dataDir/record-route.key` (mode 0600), so that calls outlive a restart.' },
         outbound: {
           kind: 'list',
@@ -422,6 +427,13 @@ export const CONFIG_SCHEMA: FieldSchema & { kind: 'object' } = {
         script: { kind: 'string', doc: 'Routing script file (TypeScript or JavaScript module, relative to the working directory); default: the built-in default script (the stock Kamailio behaviour). `--script` overrides it.' },
         watch: { kind: 'boolean', default: true, doc: 'Reload the script when one of its files changes (besides `parley reload` and SIGHUP).' },
         traceCallIdPrefix: { kind: 'string', minLength: 1, doc: 'Trace requests whose Call-ID starts with this prefix: a JSON report per request in `dataDir/traces/` (`parley trace show CALL-ID`). Unset: nothing is traced.' },
+      },
+    },
+    metrics: {
+      kind: 'object',
+      doc: 'Prometheus metrics at `/metrics` on the HTTP listeners (docs/operations.md, "Metrics").',
+      fields: {
+        allowLoopback: { kind: 'boolean', default: true, doc: 'Answer `/metrics` without a token to requests from loopback addresses (127.0.0.0/8, ::1), as Kamailio\'s xhttp_prom on a local port; `false`: a `read` API token is always needed.' },
       },
     },
   },

@@ -25,11 +25,13 @@ export function tokenAuthorizer(tokens: TokenStore): (token: string | undefined,
 /**
  * `GET /api/v1/events` (SSE and the kept events) with its token check (Bearer, or `?token=` for
  * EventSource) and OpsError answers, standing alone: for a server built without the API plugin,
- * which registers eventRoutes itself (API_V1_ROUTES) with its auth hook and error handler; the
- * lead drops this when merging that plugin.
+ * which registers eventRoutes itself (API_V1_ROUTES) with its auth hook and error handler: when
+ * it is registered before this, this adds nothing.
  */
 export function standaloneEventRoutes(o: { readonly ops: () => Operations; readonly authorize: (token: string | undefined, scope: RouteScope) => Promise<boolean> }): FastifyPluginAsync {
   return async (app) => {
+    // the API plugin, registered before, serves it already (with its own hook)
+    if (app.hasRoute({ method: 'GET', url: '/api/v1/events' })) return;
     await app.register(async (scoped) => {
       scoped.setErrorHandler((e, _request, reply) => {
         if (e instanceof OpsError) return reply.code(e.status).send({ error: e.message, ...(e.field === undefined ? {} : { field: e.field }) });

@@ -12,6 +12,7 @@ import { startWorker } from '../sip-server/workers/start-worker.js';
 import type { ConfigLocator, ParleyConfig } from './config.js';
 import { StartError } from './start-error.js';
 import type { FromMediaWorker, MediaReply, MediaRequest, MediaWorkerData, ToMediaWorker } from './media-worker.js';
+import type { MediaSessionInfo } from '../media/media-sessions.js';
 
 const WILDCARDS = new Set(['0.0.0.0', '::']);
 
@@ -93,6 +94,10 @@ export interface MediaThread {
   channel(): MessagePort;
   /** Sessions and sockets open now, from the media thread. */
   stats(): Promise<{ sessions: number; sockets: number; timedOut: number }>;
+  /** The media thread's Prometheus metrics (getMetricsAsJSON); empty when it is gone. */
+  metrics(): Promise<unknown[]>;
+  /** The open media sessions; empty when the thread is gone. */
+  sessions(): Promise<MediaSessionInfo[]>;
   stop(): Promise<void>;
 }
 
@@ -145,10 +150,26 @@ export async function startMediaThread(o: StartMediaOptions): Promise<MediaThrea
   const clients: MediaControlClient[] = [];
   let nextStats = 1;
   const statsWaiting = new Map<number, (s: { sessions: number; sockets: number; timedOut: number }) => void>();
+  // questions answered by id (metrics, sessions): an array each, empty once the thread is gone
+  const listsWaiting = new Map<number, (a: unknown[]) => void>();
+  let exitedNow = false;
+  const askList = <T>(k: 'metrics' | 'sessions'): Promise<T[]> =>
+    new Promise((resolve) => {
+      if (exitedNow) {
+        resolve([]);
+        return;
+      }
+      const id = nextStats++;
+      listsWaiting.set(id, resolve as (a: unknown[]) => void);
+      post({ k, id });
+    });
   worker.on('message', (m: FromMediaWorker) => {
     if (m.k === 'stats') {
       statsWaiting.get(m.id)?.({ sessions: m.sessions, sockets: m.sockets, timedOut: m.timedOut });
       statsWaiting.delete(m.id);
+    } else if (m.k === 'metrics' || m.k === 'sessions') {
+      listsWaiting.get(m.id)?.(m.k === 'metrics' ? m.metrics : m.sessions);
+      listsWaiting.delete(m.id);
     }
   });
   worker.on('error', (e) => log.error({ module: 'media', err: e }, 'the media thread failed'));
@@ -158,6 +179,9 @@ export async function startMediaThread(o: StartMediaOptions): Promise<MediaThrea
     for (const c of clients) c.closed();
     for (const resolve of statsWaiting.values()) resolve({ sessions: 0, sockets: 0, timedOut: 0 });
     statsWaiting.clear();
+    exitedNow = true;
+    for (const resolve of listsWaiting.values()) resolve([]);
+    listsWaiting.clear();
     // unlike the TURN thread, not restarted: its calls' ports and keys are gone with it, and
     // the proxy answers new anchored calls 503 until Parley restarts
     if (!stopping) log.error({ module: 'media' }, 'the media thread exited: anchored calls are refused (503) until Parley restarts');
@@ -184,6 +208,8 @@ export async function startMediaThread(o: StartMediaOptions): Promise<MediaThrea
         statsWaiting.set(id, resolve);
         post({ k: 'stats', id });
       }),
+    metrics: () => askList<unknown>('metrics'),
+    sessions: () => askList<MediaSessionInfo>('sessions'),
     stop: async () => {
       stopping = true;
       for (const c of clients) c.close();

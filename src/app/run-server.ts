@@ -18,6 +18,7 @@ import { stdoutLogger } from './logger.js';
 import { startWebServer, type WebServer } from './web-server.js';
 import { phonePagePlugin } from '../web/phone-page.js';
 import { icePagePlugin } from '../web/ice-page.js';
+import { dashboardPagePlugin } from '../web/dashboard-page.js';
 import { turnCredentialsPlugin, turnUris, type TurnCredentialSource } from '../web/turn-credentials-route.js';
 import { RestSecrets } from '../turn/rest-credentials.js';
 import { loadOrCreateRestSecret } from '../turn/rest-secret-file.js';
@@ -40,6 +41,8 @@ import type { ParleyEvent } from '../lib/events.js';
 import { EVENTS_PATH, eventStreamUpgrade } from '../api/routes/events.js';
 import { SqliteTokenStore } from '../store/sqlite/sqlite-token-store.js';
 import { standaloneEventRoutes, tokenAuthorizer } from './event-stream-wiring.js';
+import { mainRegistry } from './metrics/main-metrics.js';
+import { interimMetricsPlugin } from './metrics/interim-metrics-plugin.js';
 
 export { stdoutLogger } from './logger.js';
 
@@ -253,6 +256,8 @@ export async function runServer(config: ParleyConfig, log: PinoLogger = stdoutLo
     phonePagePlugin({ domain: () => domain, iceServers: config.phone.iceServers }),
     icePagePlugin(),
     standaloneEventRoutes({ ops, authorize }),
+    // the operator's dashboard: a static page over the REST API (/api/v1)
+    dashboardPagePlugin(),
     turnCredentialsPlugin({
       subscribers,
       domain: () => domain,
@@ -270,6 +275,8 @@ export async function runServer(config: ParleyConfig, log: PinoLogger = stdoutLo
             },
           }),
     }),
+    // INTERIM(issue 18): `/metrics` until apiPlugin mounts ROOT_ROUTES (it steps aside when the route exists; remove it then)
+    interimMetricsPlugin(ops, config.metrics.allowLoopback),
   ];
   try {
     // SIP listeners first, then the web server's (SIP over WebSocket) as `wss`/`ws`, with the
@@ -494,6 +501,17 @@ export async function runServer(config: ParleyConfig, log: PinoLogger = stdoutLo
     };
   }
 
+  // what the operations hold that must end with the server (timers)
+  const onStop: Array<() => void> = [];
+  const mainMetrics = mainRegistry({
+    connectionsByTransport: () => {
+      const by: Record<string, number> = {};
+      for (const c of transports.connections.values()) by[c.transport] = (by[c.transport] ?? 0) + 1;
+      return by;
+    },
+    ...(limiter === undefined ? {} : { blockedSources: () => limiter.blockedSources().length }),
+    ...(pool === undefined ? {} : { workerQueue: () => pool!.queueStats() }),
+  });
   operations = createOperations({
     config,
     log,
@@ -513,6 +531,9 @@ export async function runServer(config: ParleyConfig, log: PinoLogger = stdoutLo
       subscriberChanged(username, domain);
       turn?.subscriberChanged(username, domain);
     },
+    mainMetrics,
+    turnRestSecrets: turn === undefined ? [] : turnConfig.turn.restSecrets,
+    onStop: (fn) => onStop.push(fn),
   });
 
   // a line of counters now and then: what an operator looks at first when something grows
@@ -567,6 +588,7 @@ export async function runServer(config: ParleyConfig, log: PinoLogger = stdoutLo
     domain,
     stop: async () => {
       clearInterval(statsTimer);
+      for (const fn of onStop) fn();
       await stopCore();
       db.close();
       log.info('Parley stopped');

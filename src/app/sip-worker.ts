@@ -170,6 +170,7 @@ async function main(port: MessagePort, data: SipWorkerData): Promise<void> {
     routeSecret: data.routeSecret,
     trustedPorts: data.trustedPorts,
     nonceIssuer: index,
+    thread: `sip-${index}`,
     ...(media === undefined ? {} : { media, mediaAnchor: config.media.anchor }),
     connectionFlow: (id) => connections.get(id),
     ...(limiter ? { limiter } : {}),

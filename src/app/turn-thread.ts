@@ -36,6 +36,8 @@ export interface TurnThread {
   readonly worker: Worker;
   /** Snapshots of the allocations (user, counters, duration), from the TURN thread. */
   allocations(): Promise<unknown[]>;
+  /** The TURN thread's Prometheus metrics (getMetricsAsJSON); empty when it is gone. */
+  metrics(): Promise<unknown[]>;
   /** A subscriber changed (`parley user`): its cached key is dropped. */
   subscriberChanged(username?: string, domain?: string): void;
   /** The shared failed-auth limiter blocked `address`'s source for `ms`: TURN refuses it too. */
@@ -187,8 +189,8 @@ export async function startTurnThread(o: StartTurnOptions): Promise<TurnThread |
   const attach = (w: Worker): void => {
     current = w;
     w.on('message', (m: FromTurnWorker) => {
-      if (m.k === 'allocations') {
-        waiting.get(m.id)?.(m.allocations);
+      if (m.k === 'allocations' || m.k === 'metrics') {
+        waiting.get(m.id)?.(m.k === 'allocations' ? m.allocations : m.metrics);
         waiting.delete(m.id);
       } else if (m.k === 'auth-failure') {
         o.onAuthFailure?.(m.a);
@@ -244,6 +246,12 @@ export async function startTurnThread(o: StartTurnOptions): Promise<TurnThread |
         const id = nextId++;
         waiting.set(id, resolve);
         post({ k: 'allocations', id });
+      }),
+    metrics: () =>
+      new Promise((resolve) => {
+        const id = nextId++;
+        waiting.set(id, resolve);
+        post({ k: 'metrics', id });
       }),
     subscriberChanged: (u, d) => post({ k: 'subscriber', ...(u === undefined ? {} : { u }), ...(d === undefined ? {} : { d }) }),
     block: (a, ms) => post({ k: 'block', a, ms }),

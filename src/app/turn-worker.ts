@@ -29,6 +29,7 @@ import { UserHashIndex } from '../turn/user-hashes.js';
 import { keyFromHa1 } from '../stun/credentials.js';
 import { TurnServer, type TurnListener } from '../turn/turn-server.js';
 import type { ParleyConfig, TurnListenConfig } from './config.js';
+import { turnRegistry } from './metrics/turn-metrics.js';
 import { stdoutLogger } from './logger.js';
 
 /** What the main thread gives the TURN thread. */
@@ -51,6 +52,7 @@ export type FromTurnWorker =
   | { readonly k: 'listen-failed'; readonly index: number; readonly code?: string; readonly message: string }
   | { readonly k: 'failed'; readonly error: string }
   | { readonly k: 'allocations'; readonly id: number; readonly allocations: unknown[] }
+  | { readonly k: 'metrics'; readonly id: number; readonly metrics: unknown[] }
   /** A failed authentication from this address: the main thread's limiter (SIP's) counts it. */
   | { readonly k: 'auth-failure'; readonly a: string }
   /** Allocations made and ended (lib/events.ts), at most one post per 100 ms (event-sink.ts). */
@@ -61,6 +63,8 @@ export type ToTurnWorker =
   | { readonly k: 'stop' }
   | { readonly k: 'subscriber'; readonly u?: string; readonly d?: string }
   | { readonly k: 'allocations'; readonly id: number }
+  /** This thread's Prometheus metrics (registry.getMetricsAsJSON()), answered by `metrics`. */
+  | { readonly k: 'metrics'; readonly id: number }
   /** The shared limiter blocked this address's source for `ms` (failures on SIP, HTTP or TURN). */
   | { readonly k: 'block'; readonly a: string; readonly ms: number };
 
@@ -226,6 +230,7 @@ async function main(port: MessagePort, data: TurnWorkerData): Promise<void> {
     server.tick();
     for (const s of streams) s.tick();
   }, 1000);
+  const metrics = turnRegistry({ allocations: () => server.allocationCount, relayedBytes: () => server.relayedBytes(), stats: server.stats });
   const statsTimer = setInterval(() => {
     let up = 0;
     let down = 0;
@@ -273,6 +278,8 @@ async function main(port: MessagePort, data: TurnWorkerData): Promise<void> {
       blocks?.blockFor(m.a, m.ms);
     } else if (m.k === 'allocations') {
       port.postMessage({ k: 'allocations', id: m.id, allocations: server.allocations() } satisfies FromTurnWorker);
+    } else if (m.k === 'metrics') {
+      void metrics.getMetricsAsJSON().then((json) => port.postMessage({ k: 'metrics', id: m.id, metrics: json } satisfies FromTurnWorker));
     }
   });
   port.postMessage({ k: 'ready', listeners: bound } satisfies FromTurnWorker);

@@ -614,8 +614,21 @@ export class TurnServer {
     src.listener.send(this.answers.sign(new StunMessageBuilder(StunMethod.ChannelBind, 'success', m.transactionId), m, auth), src.port, src.address);
   }
 
+  /** Bytes relayed since start, both ways: released allocations' and live ones'. */
+  relayedBytes(): { readonly toPeer: number; readonly fromPeer: number } {
+    let toPeer = this.stats.releasedBytesToPeer;
+    let fromPeer = this.stats.releasedBytesFromPeer;
+    for (const a of this.table.values()) {
+      toPeer += a.counters.bytesToPeer;
+      fromPeer += a.counters.bytesFromPeer;
+    }
+    return { toPeer, fromPeer };
+  }
+
   private release(a: Allocation): void {
     if (!this.table.delete(a)) return;
+    this.stats.releasedBytesToPeer += a.counters.bytesToPeer;
+    this.stats.releasedBytesFromPeer += a.counters.bytesFromPeer;
     a.lease.release();
     a.closeRelays();
     if (this.o.onEvent !== undefined) {

@@ -1,5 +1,10 @@
 import { OpsError, type Operations } from '../../api/operations.js';
 import type { ServerParts } from './server-parts.js';
+import { callOps } from './call-ops.js';
+import { createTraceOps } from './trace-ops.js';
+import { createMetricsOps } from './metrics-ops.js';
+import { createTurnOps } from './turn-ops.js';
+import { createMediaOps } from './media-ops.js';
 
 /**
  * The operations of a running server (src/api/operations.ts), each part from its own file here.
@@ -9,15 +14,15 @@ export function createOperations(parts: ServerParts): Operations {
   void parts;
   return {
     server: notYet('server'),
-    metrics: notYet('metrics'),
+    metrics: createMetricsOps(parts),
     registrar: notYet('registrar'),
     subscribers: notYet('subscribers'),
-    calls: notYet('calls'),
+    calls: callOps(parts),
     events: parts.events,
-    traces: notYet('traces'),
+    traces: createTraceOps(parts),
     script: notYet('script'),
-    turn: notYet('turn'),
-    media: notYet('media'),
+    turn: createTurnOps(parts),
+    media: createMediaOps(parts),
     tokens: notYet('tokens'),
   };
 }
