@@ -32,7 +32,8 @@ export interface HttpListenConfig {
 /** Parley's configuration after validation, with every default filled in. */
 export interface ParleyConfig {
   readonly dataDir: string;
-  readonly log: { readonly level: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent'; readonly statsInterval: number };
+  readonly log: { readonly level: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent'; readonly format: 'auto' | 'json' | 'pretty'; readonly statsInterval: number };
+  readonly api: { readonly maxEventStreams: number };
   readonly sip: {
     readonly listen: readonly ListenConfig[];
     readonly tls: { readonly cert?: string; readonly key?: string };
@@ -168,8 +169,16 @@ export const CONFIG_SCHEMA: FieldSchema & { kind: 'object' } = {
       kind: 'object',
       doc: 'Logging.',
       fields: {
-        level: { kind: 'string', default: 'info', enum: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], doc: 'Least severe level written (JSON lines on stdout).' },
-        statsInterval: { kind: 'integer', min: 1, max: 86400, default: 60, doc: 'Seconds between "stats" lines (transactions, proxy contexts, bindings, connections, counters, memory) at info level.' },
+        level: { kind: 'string', default: 'info', enum: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], doc: 'Least severe level written (on stdout).' },
+        format: { kind: 'string', default: 'auto', enum: ['auto', 'json', 'pretty'], doc: 'How lines are written: `json` (one JSON object per line, for journald, Loki, jq), `pretty` (one readable line each: time, level, message, fields), `auto` (pretty when stdout is a terminal, JSON otherwise). Every thread writes the same format.' },
+        statsInterval: { kind: 'integer', min: 1, max: 86400, default: 900, doc: 'Seconds between "stats" lines (transactions, proxy contexts, bindings, connections, counters, memory) at info level: every 15 minutes by default (the counters are on demand at `/metrics` and `parley stats`).' },
+      },
+    },
+    api: {
+      kind: 'object',
+      doc: 'The operator\'s REST API (`/api/v1`).',
+      fields: {
+        maxEventStreams: { kind: 'integer', min: 1, max: 10000, default: 100, doc: 'Event streams (`/api/v1/events`, WebSocket and SSE) open at once; one more is answered 503.' },
       },
     },
     sip: {

@@ -74,22 +74,55 @@ program
     // process.stdout is left unmade (making it would change fd 1's mode under the logger)
     process.stderr.on('error', () => {});
     let server: RunningServer;
+    // --demo: alice and bob are made before the ready line, which counts them
+    let demoUsers: DemoUser[] = [];
     try {
-      server = await runServer(config, undefined, { locate });
+      server = await runServer(config, undefined, {
+        locate,
+        ...(opts.demo === true
+          ? {
+              beforeReady: async ({ subscribers, domain }) => {
+                demoUsers = await createDemoUsers(subscribers, domain);
+              },
+            }
+          : {}),
+      });
     } catch (e) {
       console.error(`parley: could not start: ${(e as Error).message}`);
       process.exit(1);
     }
     signals.started(server);
     if (signals.stopRequested) return;
-    await printWelcome(server, config, opts.demo === true);
+    await printWelcome(server, config, opts.demo === true ? demoUsers : undefined);
   });
+
+/** A demo user: made now (with its password), or there from an earlier start. */
+interface DemoUser {
+  readonly user: 'alice' | 'bob';
+  readonly other: 'alice' | 'bob';
+  readonly password?: string;
+}
+
+/** alice and bob with random passwords, unless they exist. */
+async function createDemoUsers(subscribers: RunningServer['subscribers'], domain: string): Promise<DemoUser[]> {
+  const out: DemoUser[] = [];
+  for (const [user, other] of [['alice', 'bob'], ['bob', 'alice']] as const) {
+    if ((await subscribers.get(user, domain)) !== undefined) {
+      out.push({ user, other });
+      continue;
+    }
+    const password = randomBytes(9).toString('base64url');
+    await subscribers.add({ username: user, domain, password });
+    out.push({ user, other, password });
+  }
+  return out;
+}
 
 /**
  * What a newcomer needs after start: where to register, and how to add users (or, with --demo,
  * two users to try). Written to stderr so that stdout stays JSON log lines.
  */
-async function printWelcome(server: RunningServer, config: ParleyConfig, demo: boolean): Promise<void> {
+async function printWelcome(server: RunningServer, config: ParleyConfig, demo: readonly DemoUser[] | undefined): Promise<void> {
   const domain = server.domain;
   const where = server.listeners.map((l) => `${l.transport} ${l.address}:${l.port}`).join(', ');
   const lines = [`Parley is listening on ${where}; domain ${domain}; data in ${config.dataDir}`];
@@ -106,19 +139,16 @@ async function printWelcome(server: RunningServer, config: ParleyConfig, demo: b
     const turn = server.turn.listeners.map((l) => `${l.transport} ${l.address.includes(':') ? `[${l.address}]` : l.address}:${l.port}`).join(', ');
     lines.push(`  STUN/TURN: ${turn} (realm ${server.turn.realm}; subscribers log in with their SIP password)`);
   }
-  if (demo) {
+  if (demo !== undefined) {
     const links: string[] = [];
-    for (const [user, other] of [['alice', 'bob'], ['bob', 'alice']] as const) {
-      const existing = await server.subscribers.get(user, domain);
+    for (const { user, other, password } of demo) {
       // a demo link carries the password after # (never sent to the server; the page removes it)
       const link = (password?: string): string => `${phone}?username=${user}&target=${other}&autoregister=1${password === undefined ? '' : `#password=${encodeURIComponent(password)}`}`;
-      if (existing !== undefined) {
+      if (password === undefined) {
         lines.push(`  demo user ${user}@${domain} exists already (change its password: ${selfCommand()} user passwd ${user}@${domain} --data-dir ${config.dataDir})`);
         if (phone !== undefined) links.push(`    ${user}: ${link()}  (type the password)`);
         continue;
       }
-      const password = randomBytes(9).toString('base64url');
-      await server.subscribers.add({ username: user, domain, password });
       lines.push(`  demo user: username ${user}, password ${password}, domain ${domain}`);
       if (phone !== undefined) links.push(`    ${user}: ${link(password)}`);
     }

@@ -155,6 +155,24 @@ describe('ScriptHost', () => {
     h.close();
   });
 
+  it('onOutcome is told of every reload, its trigger, and refused ones too', async () => {
+    const file = await write('told.ts', GOOD('a'));
+    const told: string[] = [];
+    const h = new ScriptHost({ file, outDir: join(dir, 'out-told'), watch: false, onOutcome: (o, trigger) => told.push(`${trigger} ${o.ok ? (o.changed ? 'reloaded' : 'unchanged') : 'refused'} ${o.version}`) });
+    await h.start();
+    await write('told.ts', GOOD('b'));
+    await h.reload('command');
+    await h.reload('signal');
+    await write('told.ts', `export function onRequest(ctx) {\n  ctx.reply(200\n}\n`);
+    await h.reload('watch');
+    assert.deepEqual(told, ['command reloaded 2', 'signal unchanged 2', 'watch refused 2']);
+    h.close();
+    const builtin = new ScriptHost({ outDir: join(dir, 'out-told2'), watch: false, onOutcome: (o, trigger) => told.push(`${trigger} ${o.ok ? 'ok' : 'refused'} ${o.version}`) });
+    await builtin.start();
+    await builtin.reload('command');
+    assert.equal(told.at(-1), 'command refused 1');
+  });
+
   it('concurrent reloads run one after the other', async () => {
     const file = await write('queued.ts', GOOD('a'));
     const h = host(file);

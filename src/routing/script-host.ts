@@ -150,8 +150,7 @@ export class ScriptHost {
   }
 
   private tell(outcome: ReloadOutcome, trigger: ScriptTrigger): void {
-    this.options.onOutcome?.(outcome, trigger);
-    for (const l of this.listeners) {
+    for (const l of this.options.onOutcome === undefined ? this.listeners : [this.options.onOutcome, ...this.listeners]) {
       try {
         l(outcome, trigger);
       } catch (e) {

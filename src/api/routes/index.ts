@@ -6,6 +6,7 @@ import { metricsRoutes } from './metrics.js';
 import { statsRoutes } from './stats.js';
 import { turnRoutes } from './turn.js';
 import { mediaRoutes } from './media.js';
+import { eventRoutes } from './events.js';
 
 /**
  * The API's route groups (one file each in this folder), in the order they appear in the
@@ -18,6 +19,7 @@ export const API_V1_ROUTES: ReadonlyArray<ApiRoutes> = [
   statsRoutes,
   turnRoutes,
   mediaRoutes,
+  eventRoutes,
 ];
 
 /** Route groups served at the root, outside `/api/v1` (`/metrics`, `/readyz`). */

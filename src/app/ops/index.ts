@@ -18,7 +18,7 @@ export function createOperations(parts: ServerParts): Operations {
     registrar: notYet('registrar'),
     subscribers: notYet('subscribers'),
     calls: callOps(parts),
-    events: notYet('events'),
+    events: parts.events,
     traces: createTraceOps(parts),
     script: scriptOps(parts.scripts, parts.config.dataDir, parts.config.routing.script),
     turn: createTurnOps(parts),
