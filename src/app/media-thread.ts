@@ -123,7 +123,7 @@ export interface StartMediaOptions {
   /** Addresses the SIP listeners bound, in order. */
   readonly sipAddresses: readonly string[];
   readonly locate: ConfigLocator;
-  readonly log: Pick<PinoLogger, 'info' | 'warn' | 'error'>;
+  readonly log: Pick<PinoLogger, 'debug' | 'info' | 'warn' | 'error'>;
 }
 
 /** Start the media thread; undefined when `media.enabled` is false. */
@@ -145,7 +145,8 @@ export async function startMediaThread(o: StartMediaOptions): Promise<MediaThrea
     const why = outcome.k === 'failed' ? outcome.error : outcome.k === 'error' ? outcome.error.message : outcome.k === 'exit' ? `exited with code ${outcome.code}` : 'it answered out of turn';
     throw new StartError(o.locate(config.media.address === undefined ? ['media'] : ['media', 'address']), `the media thread did not start: ${why}`);
   }
-  log.info({ module: 'media', address, advertise, ports: `${config.media.ports.min}-${config.media.ports.max}` }, 'media plane ready');
+  // said once, in the ready line (run-server.ts); here at debug
+  log.debug({ module: 'media', address, advertise, ports: `${config.media.ports.min}-${config.media.ports.max}` }, 'media plane ready');
   const clients: MediaControlClient[] = [];
   let nextStats = 1;
   const statsWaiting = new Map<number, (s: { sessions: number; sockets: number; timedOut: number }) => void>();

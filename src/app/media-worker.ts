@@ -68,7 +68,7 @@ export function serveClient(sessions: MediaSessions, port: MessagePort): void {
 
 async function main(port: MessagePort, data: MediaWorkerData): Promise<void> {
   const { config } = data;
-  const log = stdoutLogger(config.log.level).child({ module: 'media' });
+  const log = stdoutLogger(config.log.level, 1, config.log.format).child({ module: 'media' });
   // a promise of the DTLS library's rejected with nobody waiting (a handshake timer firing after
   // its leg closed, say) is logged, not fatal: the thread carries every call's media
   process.on('unhandledRejection', (reason) => log.warn({ err: reason instanceof Error ? reason.message : String(reason) }, 'media: unhandled rejection'));

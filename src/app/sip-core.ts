@@ -62,7 +62,11 @@ export interface SipCoreParts {
   readonly media?: MediaControl;
   /** The default of the routing's `relay({ media })` (configuration `media.anchor`); default `auto` with a media plane, `off` without. */
   readonly mediaAnchor?: 'auto' | 'always' | 'off';
-  /** Where the core's events go (call.* from the proxy's call tracker); none: they are dropped. */
+  /**
+   * Where this core's events go (lib/events.ts: auth.failed here, call events from the proxy;
+   * registration events come from the LocationService it is given): the hub in the main thread,
+   * a BatchedEventSink in a worker. None: no events.
+   */
   readonly events?: EventSink;
   /** The thread's name in `parley_event_loop_lag_seconds` (`sip-0`…); none in the main thread, which has its own. */
   readonly thread?: string;
@@ -120,6 +124,7 @@ export function buildSipCore(p: SipCoreParts): SipCore {
     }),
     limiter: countingLimiter,
     ...(p.onAuthenticated ? { onAuthenticated: p.onAuthenticated } : {}),
+    ...(p.events ? { onFailure: p.events } : {}),
     isLocalUri: (uri) => identity.isLocalUri(uri),
     realmOf,
     algorithms: config.auth.algorithms,

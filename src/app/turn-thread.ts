@@ -7,6 +7,7 @@
  * a SIP listener binds (optional: a port in use, e.g. by a coturn on the host or a second Parley,
  * gives a warning and no TURN).
  */
+import type { ParleyEvent } from '../lib/events.js';
 import { networkInterfaces } from 'node:os';
 import type { Worker } from 'node:worker_threads';
 import type { Logger as PinoLogger } from 'pino';
@@ -112,13 +113,15 @@ export interface StartTurnOptions {
   readonly domain: string;
   readonly nonceSecret: Uint8Array;
   readonly locate: ConfigLocator;
-  readonly log: Pick<PinoLogger, 'info' | 'warn' | 'error'>;
+  readonly log: Pick<PinoLogger, 'debug' | 'info' | 'warn' | 'error'>;
   /** The port of the default listeners (TURN_PORT; tests take another). */
   readonly defaultPort?: number;
   /** A failed TURN authentication from `address`, for the failed-auth limiter SIP shares. */
   readonly onAuthFailure?: (address: string) => void;
   /** The sources blocked now (the shared limiter's), given to a TURN thread that is restarted. */
   readonly blocked?: () => ReadonlyArray<{ readonly source: string; readonly remainingMs: number }>;
+  /** The TURN thread's events (allocations made and ended), for the event hub. */
+  readonly onEvents?: (events: readonly ParleyEvent[]) => void;
 }
 
 /** Start the TURN thread; undefined when TURN is off, or its default port was taken. */
@@ -174,7 +177,8 @@ export async function startTurnThread(o: StartTurnOptions): Promise<TurnThread |
     throw new StartError(o.locate(['turn']), `the TURN thread did not start: ${why}`);
   }
   const bound = outcome.listeners;
-  log.info({ module: 'turn', listeners: bound.map((l) => `${l.transport}:${l.address}:${l.port}`), realm, relayAddresses: relays }, 'TURN server ready');
+  // said once, in the ready line (run-server.ts); here at debug
+  log.debug({ module: 'turn', listeners: bound.map((l) => `${l.transport}:${l.address}:${l.port}`), realm, relayAddresses: relays }, 'TURN server ready');
   let nextId = 0;
   const waiting = new Map<number, (a: unknown[]) => void>();
   let current = worker;
@@ -190,6 +194,8 @@ export async function startTurnThread(o: StartTurnOptions): Promise<TurnThread |
         waiting.delete(m.id);
       } else if (m.k === 'auth-failure') {
         o.onAuthFailure?.(m.a);
+      } else if (m.k === 'events') {
+        o.onEvents?.(m.e);
       }
     });
     w.on('error', (e) => log.error({ module: 'turn', err: e }, 'the TURN thread failed'));

@@ -6,6 +6,8 @@
  * domain; USERHASH finds them through an index made on first use), and REST credentials when
  * `turn.restSecrets` has secrets.
  */
+import type { ParleyEvent } from '../lib/events.js';
+import { BatchedEventSink } from './event-sink.js';
 import { createSocket, type Socket } from 'node:dgram';
 import { createServer, type AddressInfo, type Server } from 'node:net';
 import { createServer as createTlsServer } from 'node:tls';
@@ -52,7 +54,9 @@ export type FromTurnWorker =
   | { readonly k: 'allocations'; readonly id: number; readonly allocations: unknown[] }
   | { readonly k: 'metrics'; readonly id: number; readonly metrics: unknown[] }
   /** A failed authentication from this address: the main thread's limiter (SIP's) counts it. */
-  | { readonly k: 'auth-failure'; readonly a: string };
+  | { readonly k: 'auth-failure'; readonly a: string }
+  /** Allocations made and ended (lib/events.ts), at most one post per 100 ms (event-sink.ts). */
+  | { readonly k: 'events'; readonly e: readonly ParleyEvent[] };
 
 /** Main thread → TURN thread. */
 export type ToTurnWorker =
@@ -130,7 +134,7 @@ const LISTENER_BUFFER = 4 * 1024 * 1024;
 async function main(port: MessagePort, data: TurnWorkerData): Promise<void> {
   const { config } = data;
   const turn = config.turn;
-  const log = stdoutLogger(config.log.level).child({ module: 'turn' });
+  const log = stdoutLogger(config.log.level, 1, config.log.format).child({ module: 'turn' });
   const db = SqliteDatabase.open(config.dataDir, { synchronous: config.registrar.synchronous });
   const subscribers = new CachedSubscriberStore(new SqliteSubscriberStore(db), { ttlMs: config.auth.subscriberCache * 1000 });
   const userHashes = new UserHashIndex({
@@ -150,6 +154,7 @@ async function main(port: MessagePort, data: TurnWorkerData): Promise<void> {
     isBlocked: (address: string) => blocks.isBlocked(address),
     recordFailure: (address: string) => port.postMessage({ k: 'auth-failure', a: address } satisfies FromTurnWorker),
   };
+  const events = new BatchedEventSink((e) => port.postMessage({ k: 'events', e } satisfies FromTurnWorker));
   const server = new TurnServer({
     realm: data.realm,
     credentials: turnCredentials(subscribers, rest, undefined, userHashes),
@@ -161,6 +166,7 @@ async function main(port: MessagePort, data: TurnWorkerData): Promise<void> {
     quotas: turn.quotas,
     bandwidth: turn.bandwidth,
     ...(limiter === undefined ? {} : { limiter }),
+    onEvent: events.sink,
     clock: systemClock,
     log,
   });
@@ -263,6 +269,7 @@ async function main(port: MessagePort, data: TurnWorkerData): Promise<void> {
       clearInterval(tick);
       clearInterval(statsTimer);
       closeAll();
+      events.close();
       port.close();
     } else if (m.k === 'subscriber') {
       subscribers.invalidate(m.u, m.d);

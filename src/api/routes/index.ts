@@ -4,12 +4,14 @@ import { readyRoutes, serverRoutes } from './server.js';
 import { sessionRoutes } from './session.js';
 import { subscriberRoutes } from './subscribers.js';
 import { tokenRoutes } from './tokens.js';
+import { scriptRoutes } from './script.js';
 import { callRoutes } from './calls.js';
 import { traceRoutes } from './traces.js';
 import { metricsRoutes } from './metrics.js';
 import { statsRoutes } from './stats.js';
 import { turnRoutes } from './turn.js';
 import { mediaRoutes } from './media.js';
+import { eventRoutes } from './events.js';
 
 /**
  * The API's route groups (one file each in this folder), in the order they appear in the
@@ -21,11 +23,13 @@ export const API_V1_ROUTES: ReadonlyArray<ApiRoutes> = [
   bindingRoutes,
   tokenRoutes,
   sessionRoutes,
+  scriptRoutes,
   callRoutes,
   traceRoutes,
   statsRoutes,
   turnRoutes,
   mediaRoutes,
+  eventRoutes,
 ];
 
 /** Route groups served at the root, outside `/api/v1` (`/metrics`, `/readyz`). */

@@ -4,6 +4,7 @@ import { registrarOps } from './registrar-ops.js';
 import { serverOps } from './server-ops.js';
 import { subscriberOps } from './subscriber-ops.js';
 import { tokenOps } from './token-ops.js';
+import { scriptOps } from './script-ops.js';
 import { callOps } from './call-ops.js';
 import { createTraceOps } from './trace-ops.js';
 import { createMetricsOps } from './metrics-ops.js';
@@ -21,9 +22,9 @@ export function createOperations(parts: ServerParts): Operations {
     registrar: registrarOps(parts),
     subscribers: subscriberOps(parts),
     calls: callOps(parts),
-    events: notYet('events'),
+    events: parts.events,
     traces: createTraceOps(parts),
-    script: notYet('script'),
+    script: scriptOps(parts.scripts, parts.config.dataDir, parts.config.routing.script),
     turn: createTurnOps(parts),
     media: createMediaOps(parts),
     tokens: tokenOps(parts),

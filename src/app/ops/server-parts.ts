@@ -9,6 +9,7 @@ import type { TurnThread } from '../turn-thread.js';
 import type { MediaThread } from '../media-thread.js';
 import type { WebServer } from '../web-server.js';
 import type { Registry } from 'prom-client';
+import type { EventHub } from './event-hub.js';
 
 /** One SIP core's answer to a CoreQuery, or why it gave none. */
 export type CoreAnswer = { readonly core: number; readonly answer: unknown } | { readonly core: number; readonly error: Error };
@@ -36,6 +37,8 @@ export interface ServerParts {
   readonly media: MediaThread | undefined;
   /** The TURN thread (it starts last, and may not run). */
   turn(): TurnThread | undefined;
+  /** Every event of the server, published once (the API's stream subscribes; ops/event-hub.ts). */
+  readonly events: EventHub;
   /** Ask every SIP core (app/sip-core.ts `query`). */
   askCores(q: CoreQuery, timeoutMs?: number): Promise<readonly CoreAnswer[]>;
   /** A subscriber changed in the store: every core (and TURN) forgets its cached copy. */
