@@ -43,7 +43,7 @@ import { EventHub } from './ops/event-hub.js';
 import { LOGGED_EVENT_TYPES, logEvent } from './event-log.js';
 import type { ParleyEvent } from '../lib/events.js';
 import { EVENTS_PATH, eventStreamUpgrade } from '../api/routes/events.js';
-import { standaloneEventRoutes, tokenAuthorizer } from './event-stream-wiring.js';
+import { tokenAuthorizer } from './event-stream-wiring.js';
 import { mainRegistry } from './metrics/main-metrics.js';
 
 export { stdoutLogger } from './logger.js';
@@ -239,9 +239,6 @@ export async function runServer(config: ParleyConfig, log: PinoLogger = stdoutLo
   let web: WebServer | undefined;
   let media: MediaThread | undefined;
   let domain = '';
-  // the token check of the event stream's WebSocket upgrade (outside fastify, so outside the API plugin's hook)
-  const authorize = tokenAuthorizer(new SqliteTokenStore(db));
-  const eventSocket = eventStreamUpgrade({ ops, authorize });
   // the REST secrets the TURN thread checks and the web server signs with (turnRestSecrets)
   let turnConfig: ParleyConfig;
   try {
@@ -266,6 +263,8 @@ export async function runServer(config: ParleyConfig, log: PinoLogger = stdoutLo
             return pool ? pool.recordFailure(a) : limiter.recordFailure(a);
           },
         };
+  // the token check of the event stream's WebSocket upgrade (outside fastify, so outside the API plugin's hook)
+  const eventSocket = eventStreamUpgrade({ ops, authorize: tokenAuthorizer(new SqliteTokenStore(db), authLimiter) });
   const webPlugins = [
     // the REST API (src/api): tokens are read from the store at each request
     ...(config.api.enabled
@@ -283,7 +282,6 @@ export async function runServer(config: ParleyConfig, log: PinoLogger = stdoutLo
       : []),
     phonePagePlugin({ domain: () => domain, iceServers: config.phone.iceServers }),
     icePagePlugin(),
-    standaloneEventRoutes({ ops, authorize }),
     // the operator's dashboard: a static page over the REST API (/api/v1)
     dashboardPagePlugin(),
     turnCredentialsPlugin({
@@ -302,7 +300,7 @@ export async function runServer(config: ParleyConfig, log: PinoLogger = stdoutLo
       Promise.reject(locateStartError(e, 'http', locate)),
     );
     listeners = [...listeners, ...(web?.listeners ?? [])];
-    web?.http.addUpgradeRoute(EVENTS_PATH, eventSocket);
+    if (config.api.enabled) web?.http.addUpgradeRoute(EVENTS_PATH, eventSocket);
     // the media plane, on a thread of its own (media never waits behind signaling), before the
     // SIP cores: each gets a channel to it
     media = await startMediaThread({ config, entry: siblingModule('media-worker'), sipAddresses: listeners.map((l) => l.address), locate, log });
