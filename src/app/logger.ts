@@ -73,10 +73,10 @@ function join(family: LoggerFamily, member: PinoLogger): void {
  * and all children of it, made before or after): `log.level` (configuration reload). A logger
  * whose stdout went away stays silent. Returns false when `log` is not of a stdoutLogger.
  */
-export function setLogLevel(log: PinoLogger, level: string): boolean {
-  const family = families.get(log);
+export function setLogLevel(log: object, level: string): boolean {
+  const family = families.get(log as PinoLogger);
   if (family === undefined) {
-    log.level = level;
+    if ('level' in log) (log as { level: string }).level = level;
     return false;
   }
   if (family.muted) return true;

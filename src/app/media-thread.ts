@@ -93,6 +93,8 @@ export interface MediaThread {
   channel(): MessagePort;
   /** Sessions and sockets open now, from the media thread. */
   stats(): Promise<{ sessions: number; sockets: number; timedOut: number }>;
+  /** log.level changed (a configuration reload). */
+  setLogLevel(level: string): void;
   stop(): Promise<void>;
 }
 
@@ -183,6 +185,7 @@ export async function startMediaThread(o: StartMediaOptions): Promise<MediaThrea
         statsWaiting.set(id, resolve);
         post({ k: 'stats', id });
       }),
+    setLogLevel: (level) => post({ k: 'log-level', level }),
     stop: async () => {
       stopping = true;
       for (const c of clients) c.close();

@@ -16,7 +16,7 @@ import { PortPool } from '../media/port-pool.js';
 import { sdpFunctions } from '../media/sdp-wiring.js';
 import type { SdpFunctions } from '../media/sdp-functions.js';
 import type { ParleyConfig } from './config.js';
-import { stdoutLogger } from './logger.js';
+import { setLogLevel, stdoutLogger } from './logger.js';
 
 /** What the main thread gives the media thread. */
 export interface MediaWorkerData {
@@ -40,6 +40,8 @@ export interface MediaReply {
 export type ToMediaWorker =
   | { readonly k: 'client'; readonly port: MessagePort }
   | { readonly k: 'stats'; readonly id: number }
+  /** log.level changed (a configuration reload). */
+  | { readonly k: 'log-level'; readonly level: string }
   | { readonly k: 'stop' };
 
 /** Media thread → main thread. */
@@ -109,6 +111,8 @@ async function main(port: MessagePort, data: MediaWorkerData): Promise<void> {
       serveClient(sessions, m.port);
     } else if (m.k === 'stats') {
       port.postMessage({ k: 'stats', id: m.id, sessions: sessions.size, sockets: sessions.sockets, timedOut: sessions.timedOut } satisfies FromMediaWorker);
+    } else if (m.k === 'log-level') {
+      setLogLevel(log, m.level);
     } else if (m.k === 'stop') {
       clearInterval(statsTimer);
       ng?.close();

@@ -14,7 +14,8 @@ import { SqliteDatabase } from '../store/sqlite/sqlite-database.js';
 import { SqliteSubscriberStore } from '../store/sqlite/sqlite-subscriber-store.js';
 import { keyOnly, type ConfigLocator, type HttpListenConfig, type ListenConfig, type ParleyConfig } from './config.js';
 import { locateStartError, StartError } from './start-error.js';
-import { stdoutLogger } from './logger.js';
+import { setLogLevel, stdoutLogger } from './logger.js';
+import { changedKeys, keyPath, LIVE_KEYS, refusedOutcome, withKeys, type ConfigReloadOutcome } from './config-reload.js';
 import { startWebServer, type WebServer } from './web-server.js';
 import { phonePagePlugin } from '../web/phone-page.js';
 import { icePagePlugin } from '../web/ice-page.js';
@@ -55,6 +56,14 @@ export interface RunningServer {
   /** The routing script: its active version, and a reload (as `parley reload` and SIGHUP do). */
   readonly script: { readonly version: number; readonly source: string };
   reload(trigger?: 'command' | 'signal' | 'watch'): Promise<ReloadOutcome>;
+  /**
+   * Read the configuration file again (RunServerOptions.reread) and apply what changed and can
+   * change live (config-reload.ts LIVE_KEYS); other changes are logged as needing a restart. A
+   * file that fails its check changes nothing. Never rejects.
+   */
+  reloadConfig(trigger?: 'command' | 'signal'): Promise<ConfigReloadOutcome>;
+  /** The configuration in force: the one started with, and what reloads applied since. */
+  readonly config: ParleyConfig;
   /** What the API, the control socket and the dashboard ask of it (src/api/operations.ts). */
   readonly ops: Operations;
   stop(): Promise<void>;
@@ -121,10 +130,17 @@ export interface RunServerOptions {
    * errors found at start (StartError). Default: the key alone.
    */
   readonly locate?: ConfigLocator;
+  /**
+   * Read the configuration again, as at start (the file, then the command line's options over
+   * it), for a configuration reload; throws ConfigError. Without it, a reload has nothing to read.
+   */
+  readonly reread?: () => { readonly config: ParleyConfig; readonly locate: ConfigLocator; readonly file: string };
 }
 
 export async function runServer(config: ParleyConfig, log: PinoLogger = stdoutLogger(config.log.level), options: RunServerOptions = {}): Promise<RunningServer> {
   const locate = options.locate ?? keyOnly;
+  /** The configuration in force: `config`, then what configuration reloads applied. */
+  let effective: ParleyConfig = config;
   const startedAt = Date.now();
   // the operations exist once every part runs; the web server, which starts before, asks through this
   let operations: Operations | undefined;
@@ -249,7 +265,8 @@ export async function runServer(config: ParleyConfig, log: PinoLogger = stdoutLo
         workerData: (index, writer, udp): SipWorkerData => ({
           index,
           count: threads,
-          config,
+          // a worker (re)started after a configuration reload gets the values in force
+          config: effective,
           listeners,
           nonceSecret: typeof nonceSecret === 'string' ? new TextEncoder().encode(nonceSecret) : nonceSecret,
           flowTokenSecret,
@@ -374,8 +391,11 @@ export async function runServer(config: ParleyConfig, log: PinoLogger = stdoutLo
     config.dataDir,
     async (request) => {
       switch (request.cmd) {
-        case 'reload':
-          return { ...(await scripts.reload('command')) };
+        case 'reload': {
+          // the configuration first: a new routing.script is the file the script reload compiles
+          const configOutcome = await reloadConfig('command');
+          return { ...(await scripts.reload('command')), config: configOutcome };
+        }
         case 'subscriber-changed':
           subscriberChanged(request.username, request.domain);
           turn?.subscriberChanged(request.username, request.domain);
@@ -436,6 +456,61 @@ export async function runServer(config: ParleyConfig, log: PinoLogger = stdoutLo
     };
   }
 
+  // one configuration reload at a time
+  let configQueue: Promise<unknown> = Promise.resolve();
+  const reloadConfigNow = async (trigger: 'command' | 'signal'): Promise<ConfigReloadOutcome> => {
+    if (options.reread === undefined) {
+      log.info({ trigger }, 'configuration: the server was started without a configuration file: nothing to read again');
+      return { ok: true, file: undefined, applied: [], restart: [] };
+    }
+    let read: { config: ParleyConfig; locate: ConfigLocator; file: string };
+    try {
+      read = options.reread();
+    } catch (e) {
+      const outcome = refusedOutcome(e, '(configuration file)');
+      if (!outcome.ok) log.error({ trigger, file: outcome.file, line: outcome.line, key: outcome.key, err: outcome.error }, 'configuration refused; the running configuration stays');
+      return outcome;
+    }
+    const next = read.config;
+    const changed = changedKeys(effective, next);
+    const applied: string[] = [];
+    const restart: string[] = [];
+    for (const key of changed) {
+      if (!LIVE_KEYS.includes(key)) {
+        restart.push(key);
+        continue;
+      }
+      if (key === 'log.level') {
+        const level = next.log.level;
+        setLogLevel(log, level);
+        // every SIP core (in this thread, or each worker's), the TURN and media threads
+        await askCores({ q: 'log-level', level }, 2000);
+        turn?.setLogLevel(level);
+        media?.setLogLevel(level);
+        applied.push(key);
+      } else if (key.startsWith('auth.failureLimit.')) {
+        // without a limiter (auth.failureLimit.enabled false at start) there is nothing to change: its values wait for a restart with it on
+        if (limiter === undefined) restart.push(key);
+        else {
+          limiter.setLimits({ maxFailures: next.auth.failureLimit.maxFailures, window: next.auth.failureLimit.window, blockTime: next.auth.failureLimit.blockTime });
+          applied.push(key);
+        }
+      } else if (key === 'routing.script') {
+        if (next.routing.script !== undefined && scripts.useFile(next.routing.script)) applied.push(key);
+        else restart.push(key);
+      }
+    }
+    effective = withKeys(effective, next, applied);
+    log.info({ trigger, file: read.file, applied, restart }, changed.length === 0 ? 'configuration unchanged' : applied.length > 0 ? 'configuration reloaded' : 'configuration reloaded: nothing applies before a restart');
+    for (const key of restart) log.warn({ key, where: read.locate(keyPath(key)), file: read.file }, `configuration: ${key} changed: restart to apply (the running value stays)`);
+    return { ok: true, file: read.file, applied, restart };
+  };
+  const reloadConfig = (trigger: 'command' | 'signal' = 'command'): Promise<ConfigReloadOutcome> => {
+    const run = configQueue.then(() => reloadConfigNow(trigger));
+    configQueue = run.catch(() => undefined);
+    return run;
+  };
+
   operations = createOperations({
     config,
     log,
@@ -492,6 +567,10 @@ export async function runServer(config: ParleyConfig, log: PinoLogger = stdoutLo
       return scripts.active;
     },
     reload: (trigger = 'command') => scripts.reload(trigger),
+    reloadConfig,
+    get config() {
+      return effective;
+    },
     ops: operations,
     domain,
     stop: async () => {

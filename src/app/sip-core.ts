@@ -1,3 +1,4 @@
+import { setLogLevel } from './logger.js';
 import { join } from 'node:path';
 import type { Logger as PinoLogger } from 'pino';
 import type { SipRequest } from '../sip/index.js';
@@ -162,6 +163,9 @@ export function buildSipCore(p: SipCoreParts): SipCore {
   const query = async (q: CoreQuery): Promise<unknown> => {
     switch (q.q) {
       case 'ping':
+        return { ok: true };
+      case 'log-level':
+        setLogLevel(log, q.level);
         return { ok: true };
     }
   };

@@ -38,20 +38,27 @@ program
   .action(async (opts: { config?: string; dataDir?: string; listen?: string[]; logLevel?: ParleyConfig['log']['level']; demo?: boolean; workers?: number; script?: string }) => {
     let config: ParleyConfig;
     let locate: ConfigLocator = keyOnly;
-    try {
+    // the configuration as the server runs it: the file, then the command line's options over it
+    // (read again, the same way, by a configuration reload: SIGHUP, `parley reload`)
+    const effective = (): { config: ParleyConfig; locate: ConfigLocator } => {
       const read = opts.config ? readConfigFile(opts.config) : { config: configFromObject({}), locate: keyOnly };
-      config = read.config;
+      const fromFile = read.config;
       // --listen replaces every listener, SIP and HTTP: only what is named opens
       const listen = opts.listen?.map(parseListenSpec);
-      locate = commandLineLocator(read.locate, opts, listen);
-      config = {
-        ...config,
-        ...(opts.dataDir ? { dataDir: opts.dataDir } : {}),
-        log: { ...config.log, level: opts.logLevel ?? config.log.level },
-        sip: { ...config.sip, listen: listen ? listen.filter((l) => !isHttpListen(l)) : config.sip.listen, workers: opts.workers ?? config.sip.workers },
-        http: { ...config.http, listen: listen ? listen.filter(isHttpListen) : config.http.listen },
-        routing: { ...config.routing, ...(opts.script === undefined ? {} : { script: opts.script }) },
+      return {
+        locate: commandLineLocator(read.locate, opts, listen),
+        config: {
+          ...fromFile,
+          ...(opts.dataDir ? { dataDir: opts.dataDir } : {}),
+          log: { ...fromFile.log, level: opts.logLevel ?? fromFile.log.level },
+          sip: { ...fromFile.sip, listen: listen ? listen.filter((l) => !isHttpListen(l)) : fromFile.sip.listen, workers: opts.workers ?? fromFile.sip.workers },
+          http: { ...fromFile.http, listen: listen ? listen.filter(isHttpListen) : fromFile.http.listen },
+          routing: { ...fromFile.routing, ...(opts.script === undefined ? {} : { script: opts.script }) },
+        },
       };
+    };
+    try {
+      ({ config, locate } = effective());
     } catch (e) {
       if (e instanceof ConfigError) {
         console.error(`parley: bad configuration: ${e.message}`);
@@ -71,7 +78,8 @@ program
     process.stderr.on('error', () => {});
     let server: RunningServer;
     try {
-      server = await runServer(config, undefined, { locate });
+      const file = opts.config;
+      server = await runServer(config, undefined, { locate, ...(file === undefined ? {} : { reread: () => ({ ...effective(), file }) }) });
     } catch (e) {
       console.error(`parley: could not start: ${(e as Error).message}`);
       process.exit(1);

@@ -137,7 +137,9 @@ export type ScriptAck =
  */
 export type CoreQuery =
   /** `{ ok: true }`: the core's event loop turns (readyz). */
-  | { readonly q: 'ping' };
+  | { readonly q: 'ping' }
+  /** `{ ok: true }`: every logger of the core's thread now writes at `level` (a configuration reload). */
+  | { readonly q: 'log-level'; readonly level: string };
 
 /** Socket thread → worker, outside the batches: a CoreQuery, answered with the same `id`. */
 export interface QueryAsk {
