@@ -13,10 +13,24 @@ import { ConfigError } from './config-schema.js';
  *   auth.failureLimit.maxFailures  the failed-auth limiter (main thread; it decides for SIP, HTTP and TURN)
  *   auth.failureLimit.window
  *   auth.failureLimit.blockTime
+ *   registrar.minExpires           every SIP core's registrar, for REGISTERs from now on
+ *   registrar.maxExpires
+ *   registrar.defaultExpires
+ *   proxy.outbound                 every SIP core's outbound routes (what ctx.outboundRoute answers)
  *   routing.script                 another file: the reload of the routing script that follows
  *                                  compiles it (to or from the built-in default: restart)
  */
-export const LIVE_KEYS: readonly string[] = ['log.level', 'auth.failureLimit.maxFailures', 'auth.failureLimit.window', 'auth.failureLimit.blockTime', 'routing.script'];
+export const LIVE_KEYS: readonly string[] = [
+  'log.level',
+  'auth.failureLimit.maxFailures',
+  'auth.failureLimit.window',
+  'auth.failureLimit.blockTime',
+  'registrar.minExpires',
+  'registrar.maxExpires',
+  'registrar.defaultExpires',
+  'proxy.outbound',
+  'routing.script',
+];
 
 /** What a configuration reload did. */
 export type ConfigReloadOutcome =

@@ -35,6 +35,7 @@ import { join } from 'node:path';
 import { OpsError, type Operations } from '../api/operations.js';
 import { createOperations } from './ops/index.js';
 import type { CoreAnswer, ServerParts } from './ops/server-parts.js';
+import type { CoreQuery } from '../sip-server/workers/worker-messages.js';
 
 export { stdoutLogger } from './logger.js';
 
@@ -475,6 +476,8 @@ export async function runServer(config: ParleyConfig, log: PinoLogger = stdoutLo
     const changed = changedKeys(effective, next);
     const applied: string[] = [];
     const restart: string[] = [];
+    // what every SIP core (in this thread, or each worker's) is told, in one question
+    let reconfigure: Extract<CoreQuery, { q: 'reconfigure' }> = { q: 'reconfigure' };
     for (const key of changed) {
       if (!LIVE_KEYS.includes(key)) {
         restart.push(key);
@@ -483,10 +486,16 @@ export async function runServer(config: ParleyConfig, log: PinoLogger = stdoutLo
       if (key === 'log.level') {
         const level = next.log.level;
         setLogLevel(log, level);
-        // every SIP core (in this thread, or each worker's), the TURN and media threads
-        await askCores({ q: 'log-level', level }, 2000);
         turn?.setLogLevel(level);
         media?.setLogLevel(level);
+        reconfigure = { ...reconfigure, logLevel: level };
+        applied.push(key);
+      } else if (key.startsWith('registrar.') && key.endsWith('Expires')) {
+        const { minExpires, maxExpires, defaultExpires } = next.registrar;
+        reconfigure = { ...reconfigure, expiry: { minExpires, maxExpires, defaultExpires } };
+        applied.push(key);
+      } else if (key === 'proxy.outbound') {
+        reconfigure = { ...reconfigure, outbound: next.proxy.outbound };
         applied.push(key);
       } else if (key.startsWith('auth.failureLimit.')) {
         // without a limiter (auth.failureLimit.enabled false at start) there is nothing to change: its values wait for a restart with it on
@@ -500,6 +509,10 @@ export async function runServer(config: ParleyConfig, log: PinoLogger = stdoutLo
         else restart.push(key);
       }
     }
+    if (Object.keys(reconfigure).length > 1) {
+      const answers = await askCores(reconfigure, 5000);
+      for (const a of answers) if ('error' in a) log.error({ core: a.core, err: a.error.message }, 'a SIP core did not take the reloaded configuration (a worker started later gets it)');
+    }
     effective = withKeys(effective, next, applied);
     log.info({ trigger, file: read.file, applied, restart }, changed.length === 0 ? 'configuration unchanged' : applied.length > 0 ? 'configuration reloaded' : 'configuration reloaded: nothing applies before a restart');
     for (const key of restart) log.warn({ key, where: read.locate(keyPath(key)), file: read.file }, `configuration: ${key} changed: restart to apply (the running value stays)`);
@@ -512,7 +525,10 @@ export async function runServer(config: ParleyConfig, log: PinoLogger = stdoutLo
   };
 
   operations = createOperations({
-    config,
+    // the configuration in force (a configuration reload changes it: ServerOps.config shows that)
+    get config() {
+      return effective;
+    },
     log,
     db,
     subscribers,

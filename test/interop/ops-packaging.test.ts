@@ -115,6 +115,26 @@ function strayResponse(): Buffer {
   );
 }
 
+/** A request from the probe at `probePort` (UDP), with a fresh Call-ID. */
+function request(method: string, uri: string, to: string, probePort: number, extra: readonly string[] = []): Buffer {
+  const branch = `z9hG4bK-${method.toLowerCase()}-${Math.random().toString(36).slice(2)}`;
+  return Buffer.from(
+    [
+      `${method} ${uri} SIP/2.0`,
+      `Via: SIP/2.0/UDP 127.0.0.1:${probePort};branch=${branch};rport`,
+      'Max-Forwards: 70',
+      `From: <sip:probe@127.0.0.1>;tag=${branch.slice(-8)}`,
+      `To: <${to}>`,
+      `Call-ID: ${branch}@127.0.0.1`,
+      `CSeq: 1 ${method}`,
+      ...extra,
+      'Content-Length: 0',
+      '',
+      '',
+    ].join('\r\n'),
+  );
+}
+
 function options(port: number, probePort: number): Buffer {
   const branch = `z9hG4bK-reload-${Math.random().toString(36).slice(2)}`;
   return Buffer.from(
@@ -136,6 +156,8 @@ function options(port: number, probePort: number): Buffer {
 describe('configuration reload (SIGHUP, parley reload)', { timeout: 300_000 }, () => {
   let dir: string;
   let probe: UdpProbe;
+  /** The next hop of an outbound route a reload adds. */
+  let nextHop: UdpProbe;
   let child: ChildProcess | undefined;
   const logs: LogLine[] = [];
   const other: string[] = [];
@@ -144,10 +166,12 @@ describe('configuration reload (SIGHUP, parley reload)', { timeout: 300_000 }, (
   before(async () => {
     dir = await mkdtemp(join(tmpdir(), 'parley-reload-'));
     probe = await openUdpProbe(pool);
+    nextHop = await openUdpProbe(pool);
   });
   after(async () => {
     if (child?.pid !== undefined && child.exitCode === null) signalPid(child.pid, 'SIGKILL');
     await probe?.close();
+    await nextHop?.close();
     await rm(dir, { recursive: true, force: true });
   });
 
@@ -168,14 +192,26 @@ describe('configuration reload (SIGHUP, parley reload)', { timeout: 300_000 }, (
     });
   }
 
-  it('applies log.level at once in every thread, names a restart-only key, refuses a bad file with file, line and key', async () => {
+  /** The first answer of Parley's trusted listener to `message` (resent up to 5 times), or ''. */
+  async function trusted(port: number, message: () => Buffer): Promise<string> {
+    for (let i = 0; i < 5; i++) {
+      const got = await probe.exchange(message(), '127.0.0.1', port, 500);
+      if (got.length > 0) return got[0]!.toString();
+    }
+    return '';
+  }
+  const register = (port: number): Buffer => request('REGISTER', 'sip:127.0.0.1', 'sip:carol@127.0.0.1', probe.port, [`Contact: <sip:carol@127.0.0.1:${probe.port}>`, 'Expires: 90']);
+  const message = (): Buffer => request('MESSAGE', 'sip:bob@elsewhere.example', 'sip:bob@elsewhere.example', probe.port);
+
+  it('applies log.level, registrar and outbound at once in every thread, names a restart-only key, refuses a bad file with file, line and key', async () => {
     const port = await pool.block(1);
+    const trustedPort = await pool.block(1);
     const data = join(dir, 'data');
     const config = join(dir, 'parley.yaml');
     const base = 'turn: { enabled: false }\nmedia: { enabled: false }\nrouting: { watch: false }\n';
     await writeFile(config, `log:\n  level: info\n${base}`);
     // no --log-level: the file's log.level is the one in force
-    child = spawn(process.execPath, [PARLEY_CLI, 'serve', '--config', config, '--listen', `udp:127.0.0.1:${port}`, `tcp:127.0.0.1:${port}`, '--data-dir', data, '--workers', '1'], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+    child = spawn(process.execPath, [PARLEY_CLI, 'serve', '--config', config, '--listen', `udp:127.0.0.1:${port}`, `tcp:127.0.0.1:${port}`, `udp:127.0.0.1:${trustedPort};noauth`, '--data-dir', data, '--workers', '1'], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
     const pid = child.pid!;
     createInterface({ input: child.stdout! }).on('line', (l) => {
       try {
@@ -194,13 +230,19 @@ describe('configuration reload (SIGHUP, parley reload)', { timeout: 300_000 }, (
     await touchTcp(port);
     assert.match((await ask(port)) ?? 'no answer', /^SIP\/2\.0 200 [^]*\r\nServer: Parley\r\n/i);
     assert.equal(logs.filter((l) => l.level === 20).length, 0, `debug lines at info:\n${output()}`);
+    // registrar.minExpires 60: 90 s granted; no outbound route: another domain is refused
+    assert.match(await trusted(trustedPort, () => register(trustedPort)), /^SIP\/2\.0 200 /);
+    assert.match(await trusted(trustedPort, message), /^SIP\/2\.0 403 /);
 
     // debug, a stricter limiter (both live), and another Server header (only after a restart)
-    await writeFile(config, `log:\n  level: debug\nauth:\n  failureLimit: { maxFailures: 5 }\nsip:\n  serverName: Renamed\n${base}`);
+    await writeFile(
+      config,
+      `log:\n  level: debug\nauth:\n  failureLimit: { maxFailures: 5 }\nsip:\n  serverName: Renamed\nregistrar:\n  minExpires: 120\nproxy:\n  outbound: [{ domain: elsewhere.example, uri: "sip:127.0.0.1:${nextHop.port}" }]\n${base}`,
+    );
     signalPid(pid, 'SIGHUP');
     await until('the configuration reload', () => logs.some((l) => l.msg === 'configuration reloaded'), output);
     const reloaded = logs.find((l) => l.msg === 'configuration reloaded')!;
-    assert.deepEqual([...(reloaded.applied as string[])].sort(), ['auth.failureLimit.maxFailures', 'log.level']);
+    assert.deepEqual([...(reloaded.applied as string[])].sort(), ['auth.failureLimit.maxFailures', 'log.level', 'proxy.outbound', 'registrar.minExpires']);
     assert.deepEqual(reloaded.restart, ['sip.serverName']);
     assert.equal(reloaded.trigger, 'signal');
     const warning = logs.find((l) => l.key === 'sip.serverName' && l.level === 40);
@@ -215,6 +257,15 @@ describe('configuration reload (SIGHUP, parley reload)', { timeout: 300_000 }, (
     await until('a debug line of the main thread', () => logs.some((l) => l.level === 20 && l.worker === undefined), output);
     // the restart-only key kept its running value
     assert.match((await ask(port)) ?? 'no answer', /^SIP\/2\.0 200 [^]*\r\nServer: Parley\r\n/i);
+    // the SIP core's registrar has the new bound: 90 s is too brief now
+    assert.match(await trusted(trustedPort, () => register(trustedPort)), /^SIP\/2\.0 423 [^]*\r\nMin-Expires: 120\r\n/i);
+    // and its outbound route: the MESSAGE goes to the next hop
+    nextHop.inbox.length = 0;
+    await probe.exchange(message(), '127.0.0.1', trustedPort, 200);
+    const relayedMessage = (): string => nextHop.inbox.map((m) => m.toString()).find((m) => m.startsWith('MESSAGE ')) ?? '';
+    await until('the MESSAGE at the next hop', () => relayedMessage() !== '', output);
+    const relayed = relayedMessage();
+    assert.match(relayed, /^MESSAGE sip:bob@elsewhere\.example SIP\/2\.0\r\n/, `the outbound route was not taken:\n${output()}`);
 
     // a file that fails its check: `parley reload` prints file, line and key, exits 1; nothing changes
     await writeFile(config, `log:\n  level: loud\n${base}`);
@@ -230,7 +281,8 @@ describe('configuration reload (SIGHUP, parley reload)', { timeout: 300_000 }, (
     await writeFile(config, `log:\n  level: info\n${base}`);
     const ok = await spawnBounded(process.execPath, [PARLEY_CLI, 'reload', '--data-dir', data], { cwd: dir, timeoutMs: BOUND_MS }).done;
     assert.equal(ok.code, 0, `parley reload: ${ok.stdout}${ok.stderr}`);
-    assert.match(ok.stdout, /configuration reloaded \(.*\): applied (log\.level, auth\.failureLimit\.maxFailures|auth\.failureLimit\.maxFailures, log\.level)/);
+    assert.match(ok.stdout, /configuration reloaded \(.*\): applied .*log\.level/);
+    for (const key of ['auth.failureLimit.maxFailures', 'registrar.minExpires', 'proxy.outbound']) assert.ok(ok.stdout.includes(key), ok.stdout);
     assert.match(ok.stdout, /routing script: the built-in default/);
 
     signalPid(pid, 'SIGTERM');

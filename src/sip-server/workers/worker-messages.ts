@@ -138,8 +138,16 @@ export type ScriptAck =
 export type CoreQuery =
   /** `{ ok: true }`: the core's event loop turns (readyz). */
   | { readonly q: 'ping' }
-  /** `{ ok: true }`: every logger of the core's thread now writes at `level` (a configuration reload). */
-  | { readonly q: 'log-level'; readonly level: string };
+  /**
+   * `{ ok: true }`: a configuration reload's live values for this core: every logger of its thread
+   * at `logLevel`, the registrar's expiry bounds, the outbound routes (each only when given).
+   */
+  | {
+      readonly q: 'reconfigure';
+      readonly logLevel?: string;
+      readonly expiry?: { readonly minExpires: number; readonly maxExpires: number; readonly defaultExpires: number };
+      readonly outbound?: ReadonlyArray<{ readonly domain: string; readonly uri: string }>;
+    };
 
 /** Socket thread → worker, outside the batches: a CoreQuery, answered with the same `id`. */
 export interface QueryAsk {
