@@ -7,6 +7,7 @@ import { relative } from 'node:path';
 import { isHttpListen, parseListenSpec, runServer, type RunningServer } from '../app/run-server.js';
 import { loadCommand } from './load-command.js';
 import { userCommand } from './user-command.js';
+import { tokenCommand } from './token-command.js';
 import { reloadCommand } from './reload-command.js';
 import { traceCommand } from './trace-command.js';
 import { turnCheckCommand } from './turn-check-command.js';
@@ -179,6 +180,7 @@ program
   });
 
 program.addCommand(userCommand());
+program.addCommand(tokenCommand());
 program.addCommand(loadCommand());
 program.addCommand(reloadCommand());
 program.addCommand(traceCommand());

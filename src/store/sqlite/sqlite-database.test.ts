@@ -32,7 +32,7 @@ describe('SqliteDatabase', () => {
       assert.equal(db.schemaVersion, SQLITE_SCHEMA_VERSION);
       if (process.platform !== 'win32') assert.equal(statSync(db.file).mode & 0o777, 0o600);
       const tables = column(db.handle, "SELECT name FROM sqlite_master WHERE type IN ('table', 'index') ORDER BY name");
-      assert.deepEqual(tables, ['bindings', 'bindings_expires', 'schema_version', 'sqlite_autoindex_bindings_1', 'subscribers']);
+      assert.deepEqual(tables, ['api_tokens', 'bindings', 'bindings_expires', 'schema_version', 'sqlite_autoindex_bindings_1', 'subscribers']);
     } finally {
       db.close();
     }

@@ -52,6 +52,24 @@ export const SQLITE_MIGRATIONS: readonly SqliteMigration[] = [
     // 'source' for the rows already stored: they keep going where they went (ContactBinding.sendTo)
     sql: `ALTER TABLE bindings ADD COLUMN send_to TEXT NOT NULL DEFAULT 'source';`,
   },
+  {
+    version: 3,
+    description: 'api_tokens; subscribers.admin (may log in to the dashboard)',
+    // secret_sha256: SHA-256 of the token's secret, lower-case hex (src/store/token-store.ts)
+    sql: `
+      CREATE TABLE api_tokens (
+        id            TEXT    NOT NULL PRIMARY KEY,
+        name          TEXT    NOT NULL,
+        scope         TEXT    NOT NULL CHECK (scope IN ('read', 'write', 'admin')),
+        secret_sha256 TEXT    NOT NULL,
+        created_at    INTEGER NOT NULL,
+        last_used_at  INTEGER,
+        revoked_at    INTEGER,
+        expires_at    INTEGER
+      ) WITHOUT ROWID;
+      ALTER TABLE subscribers ADD COLUMN admin INTEGER NOT NULL DEFAULT 0;
+    `,
+  },
 ];
 
 /** The newest schema version this build knows. */
