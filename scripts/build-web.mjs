@@ -3,6 +3,7 @@
 // (JsSIP included, no CDN), with its HTML and CSS copied beside it. Run by `npm run build`.
 //   web/phone/{index.html, phone.css, phone.ts}  ->  dist/web/phone/{index.html, phone.css, phone.js}
 //   web/ice/{index.html, ice.css, ice.ts}        ->  dist/web/ice/{index.html, ice.css, ice.js}
+//   web/dashboard/{index.html, dashboard.css, dashboard.ts} (+ uPlot's stylesheet)  ->  dist/web/dashboard/
 import { build } from 'esbuild';
 import { copyFile, mkdir, rm } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
@@ -13,6 +14,8 @@ const pages = [
   { name: 'phone', entry: 'phone.ts', assets: ['index.html', 'phone.css'] },
   // the ICE check page: no JsSIP, its own small bundle
   { name: 'ice', entry: 'ice.ts', assets: ['index.html', 'ice.css'] },
+  // the operator's dashboard: uPlot for the charts (its stylesheet copied from the package)
+  { name: 'dashboard', entry: 'dashboard.ts', assets: ['index.html', 'dashboard.css'], packageAssets: ['uplot/dist/uPlot.min.css'] },
 ];
 
 for (const page of pages) {
@@ -36,5 +39,6 @@ for (const page of pages) {
     logLevel: 'warning',
   });
   for (const a of page.assets) await copyFile(join(src, a), join(out, a));
+  for (const a of page.packageAssets ?? []) await copyFile(join(root, 'node_modules', a), join(out, a.slice(a.lastIndexOf('/') + 1)));
   console.log(`web: ${page.name} -> ${out.slice(root.length + 1)}`);
 }

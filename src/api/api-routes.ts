@@ -8,6 +8,8 @@ import type { Operations, TokenScope } from './operations.js';
  */
 export interface ApiRouteOptions {
   readonly ops: () => Operations;
+  /** `metrics.allowLoopback` (default true): `/metrics` is answered without a token from loopback. */
+  readonly metricsAllowLoopback?: boolean;
 }
 
 /** A group of routes: a fastify plugin, registered under `/api/v1` (or at the root) by api-plugin.ts. */
@@ -23,5 +25,10 @@ export type RouteScope = TokenScope | 'public';
 declare module 'fastify' {
   interface FastifyContextConfig {
     scope?: RouteScope;
+    /**
+     * The auth hook lets a request without a token through when it comes from a loopback address
+     * (127.0.0.0/8, ::1): `/metrics` with `metrics.allowLoopback` (a Prometheus on the same host).
+     */
+    loopbackAnonymous?: boolean;
   }
 }

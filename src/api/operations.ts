@@ -204,10 +204,21 @@ export interface CallOps {
 // ---- events (src/app/ops/event-hub.ts) -------------------------------------------------------
 
 export interface EventOps {
-  /** Events from now on, of these types (all when undefined); returns the unsubscribe. */
-  subscribe(types: ReadonlySet<ParleyEventType> | undefined, listener: (e: ParleyEvent) => void): () => void;
+  /**
+   * Events from now on, of these types (all when undefined); returns the unsubscribe. `id`: the
+   * event's number (growing by one per event published, from 1), as in SSE `id:`.
+   */
+  subscribe(types: ReadonlySet<ParleyEventType> | undefined, listener: (e: ParleyEvent, id: number) => void): () => void;
   /** The last events kept (at most 1000), oldest first. */
   recent(types?: ReadonlySet<ParleyEventType>): readonly ParleyEvent[];
+  /** The kept events numbered above `afterId`, oldest first (a reconnecting stream's Last-Event-ID). */
+  since(afterId: number, types?: ReadonlySet<ParleyEventType>): readonly NumberedEvent[];
+}
+
+/** An event as the hub numbered it: `id` grows by one per event from 1 (SSE `id:`, `Last-Event-ID`). */
+export interface NumberedEvent {
+  readonly id: number;
+  readonly event: ParleyEvent;
 }
 
 // ---- traces (src/app/ops/trace-ops.ts) -------------------------------------------------------
@@ -259,8 +270,8 @@ export interface ScriptInfo {
 
 export interface ScriptOps {
   info(): Promise<ScriptInfo>;
-  /** Compile and load-check without activating. */
-  check(code: string): Promise<ScriptCheck>;
+  /** Compile and load-check without activating; `name` is what error locations call the code (default `script.ts`). */
+  check(code: string, name?: string): Promise<ScriptCheck>;
   /** Check, then activate on every core (a refused script leaves the old one running: 422). */
   upload(code: string): Promise<ScriptInfo>;
   /** Reload the configured file (as `parley reload`). */

@@ -13,7 +13,7 @@ import { parentPort, receiveMessageOnPort, workerData, type MessagePort } from '
 import type { FromWriter, ToWriter, WriterControl } from '../sip-server/workers/worker-messages.js';
 import { SqliteBindingStore } from '../store/sqlite/sqlite-binding-store.js';
 import { SqliteDatabase, type Synchronous } from '../store/sqlite/sqlite-database.js';
-import { stdoutLogger } from './logger.js';
+import { stdoutLogger, type LogFormat } from './logger.js';
 
 /** Least time between two commits of the writer, ms (see commitSoon). */
 const MIN_COMMIT_INTERVAL_MS = 2;
@@ -22,12 +22,14 @@ const MIN_COMMIT_INTERVAL_MS = 2;
 export interface BindingWriterData {
   readonly dataDir: string;
   readonly logLevel: string;
+  /** `log.format` (default json). */
+  readonly logFormat?: LogFormat;
   /** PRAGMA synchronous of the writer's connection (`store.synchronous`). */
   readonly synchronous: Synchronous;
 }
 
 function main(control: MessagePort, data: BindingWriterData): void {
-  const log = stdoutLogger(data.logLevel).child({ module: 'binding-writer' });
+  const log = stdoutLogger(data.logLevel, 1, data.logFormat ?? 'json').child({ module: 'binding-writer' });
   const db = SqliteDatabase.open(data.dataDir, { synchronous: data.synchronous });
   const store = new SqliteBindingStore(db);
   const channels = new Set<MessagePort>();

@@ -26,9 +26,26 @@ export class ConfigError extends Error {
 /** Where a key path is in the source file, if the parser knows. */
 export type LineOf = (path: ReadonlyArray<string | number>) => number | undefined;
 
-export function validateConfig(schema: FieldSchema & { kind: 'object' }, input: unknown, lineOf: LineOf = () => undefined, file?: string): unknown {
+/**
+ * Check `input` against `schema` and fill in the defaults. Throws the first ConfigError; with
+ * `collect`, gathers every one there instead (a field in error is skipped, the others checked:
+ * `parley config check`) and returns what it could.
+ */
+export function validateConfig(schema: FieldSchema & { kind: 'object' }, input: unknown, lineOf: LineOf = () => undefined, file?: string, collect?: ConfigError[]): unknown {
   const fail = (path: ReadonlyArray<string | number>, detail: string): never => {
-    throw new ConfigError(formatPath(path), detail, lineOf(path), file);
+    const e = new ConfigError(formatPath(path), detail, lineOf(path), file);
+    if (collect === undefined) throw e;
+    collect.push(e);
+    throw SKIP;
+  };
+  /** In collect mode: a field whose check failed is left out, and the next one checked. */
+  const guard = <T>(step: () => T): T | undefined => {
+    try {
+      return step();
+    } catch (e) {
+      if (e === SKIP) return undefined;
+      throw e;
+    }
   };
 
   const visit = (s: FieldSchema, v: unknown, path: Array<string | number>): unknown => {
@@ -59,21 +76,24 @@ export function validateConfig(schema: FieldSchema & { kind: 'object' }, input: 
         return v;
       case 'list':
         if (!Array.isArray(v)) fail(path, `must be a list (got ${show(v)})`);
-        return (v as unknown[]).map((x, i) => visit(s.item, x, [...path, i]));
+        return (v as unknown[]).map((x, i) => guard(() => visit(s.item, x, [...path, i])));
       case 'object': {
         if (typeof v !== 'object' || Array.isArray(v)) fail(path, `must be a mapping (got ${show(v)})`);
         const obj = v as Record<string, unknown>;
         for (const k of Object.keys(obj)) {
-          if (!(k in s.fields)) fail([...path, k], `unknown key (known here: ${Object.keys(s.fields).join(', ')})`);
+          if (!(k in s.fields)) guard(() => fail([...path, k], `unknown key (known here: ${Object.keys(s.fields).join(', ')})`));
         }
         const out: Record<string, unknown> = {};
-        for (const [k, fs] of Object.entries(s.fields)) out[k] = visit(fs, obj[k], [...path, k]);
+        for (const [k, fs] of Object.entries(s.fields)) out[k] = guard(() => visit(fs, obj[k], [...path, k]));
         return out;
       }
     }
   };
-  return visit(schema, input, []);
+  return guard(() => visit(schema, input, []));
 }
+
+/** Thrown inside validateConfig's collect mode to leave a field; never escapes it. */
+const SKIP = Symbol('skip');
 
 function show(v: unknown): string {
   const s = JSON.stringify(v);

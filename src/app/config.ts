@@ -2,6 +2,10 @@ import { readFileSync } from 'node:fs';
 import { LineCounter, parseDocument } from 'yaml';
 import type { DigestAlgorithm } from '../sip/digest/index.js';
 import { ConfigError, describeSchema, formatPath, validateConfig, type FieldSchema } from './config-schema.js';
+import { envKeys, overlayEnv, overlayError } from './config-env.js';
+
+/** The environment a configuration is read with (`PARLEY_…` variables: config-env.ts). */
+export type ConfigEnv = Readonly<Record<string, string | undefined>>;
 
 /** One SIP listener. */
 export interface ListenConfig {
@@ -28,7 +32,8 @@ export interface HttpListenConfig {
 /** Parley's configuration after validation, with every default filled in. */
 export interface ParleyConfig {
   readonly dataDir: string;
-  readonly log: { readonly level: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent'; readonly statsInterval: number };
+  readonly log: { readonly level: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent'; readonly format: 'auto' | 'json' | 'pretty'; readonly statsInterval: number };
+  readonly api: { readonly maxEventStreams: number };
   readonly sip: {
     readonly listen: readonly ListenConfig[];
     readonly tls: { readonly cert?: string; readonly key?: string };
@@ -67,11 +72,14 @@ export interface ParleyConfig {
   readonly proxy: {
     readonly timerC: number;
     readonly maxContextsPerSource: number;
+    readonly callTimeout: number;
+    readonly maxCalls: number;
     readonly outbound: ReadonlyArray<{ readonly domain: string; readonly uri: string }>;
     readonly recordRouteSecret?: string;
   };
   readonly phone: { readonly iceServers: readonly IceServerConfig[] };
   readonly routing: { readonly script?: string; readonly watch: boolean; readonly traceCallIdPrefix?: string };
+  readonly metrics: { readonly allowLoopback: boolean };
   readonly turn: TurnConfig;
   readonly media: MediaConfig;
 }
@@ -161,8 +169,16 @@ export const CONFIG_SCHEMA: FieldSchema & { kind: 'object' } = {
       kind: 'object',
       doc: 'Logging.',
       fields: {
-        level: { kind: 'string', default: 'info', enum: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], doc: 'Least severe level written (JSON lines on stdout).' },
-        statsInterval: { kind: 'integer', min: 1, max: 86400, default: 60, doc: 'Seconds between "stats" lines (transactions, proxy contexts, bindings, connections, counters, memory) at info level.' },
+        level: { kind: 'string', default: 'info', enum: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], doc: 'Least severe level written (on stdout).' },
+        format: { kind: 'string', default: 'auto', enum: ['auto', 'json', 'pretty'], doc: 'How lines are written: `json` (one JSON object per line, for journald, Loki, jq), `pretty` (one readable line each: time, level, message, fields), `auto` (pretty when stdout is a terminal, JSON otherwise). Every thread writes the same format.' },
+        statsInterval: { kind: 'integer', min: 1, max: 86400, default: 900, doc: 'Seconds between "stats" lines (transactions, proxy contexts, bindings, connections, counters, memory) at info level: every 15 minutes by default (the counters are on demand at `/metrics` and `parley stats`).' },
+      },
+    },
+    api: {
+      kind: 'object',
+      doc: 'The operator\'s REST API (`/api/v1`).',
+      fields: {
+        maxEventStreams: { kind: 'integer', min: 1, max: 10000, default: 100, doc: 'Event streams (`/api/v1/events`, WebSocket and SSE) open at once; one more is answered 503.' },
       },
     },
     sip: {
@@ -280,6 +296,8 @@ export const CONFIG_SCHEMA: FieldSchema & { kind: 'object' } = {
       fields: {
         timerC: { kind: 'integer', min: 181, max: 3600, default: 181, doc: 'Timer C, seconds an INVITE branch may stay without a final response (more than three minutes, §16.6).' },
         maxContextsPerSource: { kind: 'integer', min: 0, max: 1000000, default: 1000, doc: 'Most requests from one source (an IPv4 address, an IPv6 /64) being relayed at once by each SIP core (worker thread), from the request until its final response; one more is answered `503 Service Unavailable` with `Retry-After`. A relayed INVITE holds about 40 kB until its final response (up to Timer C with a ringing phone): 20,000 INVITEs from one stranger to a user whose phone does not answer took 380 MB. Only strangers\' requests count: not those received on a listener with `auth: false` (a trunk, an SBC: many calls from one address), nor those whose credentials were verified. 0: no limit.' },
+        callTimeout: { kind: 'integer', min: 60, max: 604800, default: 43200, doc: 'Seconds a call (an INVITE dialog relayed with Parley\'s Record-Route, listed by `parley calls` and `GET /api/v1/calls`) is kept without its BYE passing through Parley; then it leaves the list with reason `timeout` (no BYE is sent). Kamailio\'s dialog module has the same default (`default_timeout`, 12 hours).' },
+        maxCalls: { kind: 'integer', min: 0, max: 10000000, default: 100000, doc: 'Most calls each SIP core (worker thread) tracks at once (about 1.8 kB of heap each); a call beyond is relayed as usual but not listed, has no call events and cannot be hung up by the operator (a warning is logged). 0: no call is tracked.' },
         recordRouteSecret: { kind: 'string', minLength: 16, doc: 'Key (16 characters or more) of the signature in Parley\'s Record-Route entries, which in-dialog requests must bring back to be relayed; nodes that share dialogs share one. Default: a random key made on first start and kept in `dataDir/record-route.key` (mode 0600), so that calls outlive a restart.' },
         outbound: {
           kind: 'list',
@@ -415,6 +433,13 @@ export const CONFIG_SCHEMA: FieldSchema & { kind: 'object' } = {
         traceCallIdPrefix: { kind: 'string', minLength: 1, doc: 'Trace requests whose Call-ID starts with this prefix: a JSON report per request in `dataDir/traces/` (`parley trace show CALL-ID`). Unset: nothing is traced.' },
       },
     },
+    metrics: {
+      kind: 'object',
+      doc: 'Prometheus metrics at `/metrics` on the HTTP listeners (docs/operations.md, "Metrics").',
+      fields: {
+        allowLoopback: { kind: 'boolean', default: true, doc: 'Answer `/metrics` without a token to requests from loopback addresses (127.0.0.0/8, ::1), as Kamailio\'s xhttp_prom on a local port; `false`: a `read` API token is always needed.' },
+      },
+    },
   },
 };
 
@@ -436,14 +461,39 @@ export function loadConfigFile(file: string): ParleyConfig {
  * (`parley.yaml:7: sip.tls.cert`), for the errors found only when the server starts (a port in
  * use, a certificate that cannot be read). Throws ConfigError like loadConfigFile.
  */
-export function readConfigFile(file: string): { config: ParleyConfig; locate: ConfigLocator } {
+export function readConfigFile(file: string, env: ConfigEnv = {}): { config: ParleyConfig; locate: ConfigLocator } {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
   } catch (e) {
     throw new ConfigError('(file)', (e as Error).message, undefined, file);
   }
-  return readConfigText(text, file);
+  return readConfigText(text, file, env);
+}
+
+/**
+ * No file: the defaults, with what the `PARLEY_…` variables of `env` set (config-env.ts). Throws
+ * ConfigError naming the variable.
+ */
+export function readConfigEnv(env: ConfigEnv): { config: ParleyConfig; locate: ConfigLocator } {
+  const { document, variables } = overlayEnv(CONFIG_SCHEMA, {}, env);
+  let config: ParleyConfig;
+  try {
+    config = validateConfig(CONFIG_SCHEMA, document) as ParleyConfig;
+  } catch (e) {
+    throw e instanceof ConfigError ? overlayError(e, variables) : e;
+  }
+  const locate: ConfigLocator = (path) => envLocation(path, variables) ?? formatPath(path);
+  return { config, locate };
+}
+
+/** `PARLEY_SIP_WORKERS (environment)` when a variable set the key (or the list it is in). */
+function envLocation(path: ReadonlyArray<string | number>, variables: ReadonlyMap<string, string>): string | undefined {
+  for (let n = path.length; n > 0; n--) {
+    const v = variables.get(formatPath(path.slice(0, n)));
+    if (v !== undefined) return `${v} (environment): ${formatPath(path)}`;
+  }
+  return undefined;
 }
 
 export function parseConfigText(text: string, file = 'config'): ParleyConfig {
@@ -460,7 +510,7 @@ export type ConfigLocator = (path: ReadonlyArray<string | number>) => string;
 /** Without a file: the key alone. */
 export const keyOnly: ConfigLocator = (path) => formatPath(path);
 
-function readConfigText(text: string, file: string): { config: ParleyConfig; locate: ConfigLocator } {
+function readConfigText(text: string, file: string, env: ConfigEnv = {}): { config: ParleyConfig; locate: ConfigLocator } {
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, uniqueKeys: true });
   if (doc.errors.length > 0) {
@@ -478,8 +528,17 @@ function readConfigText(text: string, file: string): { config: ParleyConfig; loc
     }
     return undefined;
   };
-  const config = validateConfig(CONFIG_SCHEMA, doc.toJS() ?? {}, lineOf, file) as ParleyConfig;
+  // the environment over the file (file < environment < command line)
+  const { document, variables } = overlayEnv(CONFIG_SCHEMA, doc.toJS() ?? {}, env);
+  let config: ParleyConfig;
+  try {
+    config = validateConfig(CONFIG_SCHEMA, document, lineOf, file) as ParleyConfig;
+  } catch (e) {
+    throw e instanceof ConfigError ? overlayError(e, variables) : e;
+  }
   const locate: ConfigLocator = (path) => {
+    const fromEnv = envLocation(path, variables);
+    if (fromEnv !== undefined) return fromEnv;
     const line = path.length > 0 ? lineAt(path) : undefined;
     return line === undefined ? `${file}: ${formatPath(path)} (default)` : `${file}:${line}: ${formatPath(path)}`;
   };
@@ -489,6 +548,59 @@ function readConfigText(text: string, file: string): { config: ParleyConfig; loc
 /** The documentation table of every key and its default (docs/configuration.md is made from it). */
 export function configReference(): string {
   return ['| key | type | default | meaning |', '| --- | --- | --- | --- |', ...describeSchema(CONFIG_SCHEMA)].join('\n');
+}
+
+/**
+ * Every problem of a configuration file (`parley config check`): its syntax errors, else each key
+ * in error with its line; with `env`, the `PARLEY_…` variables over it. Empty: the server would
+ * take it (what only starting can tell, a port in use or a certificate that cannot be read, aside).
+ */
+export function checkConfigFile(file: string, env: ConfigEnv = {}): ConfigError[] {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    return [new ConfigError('(file)', (e as Error).message, undefined, file)];
+  }
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter, uniqueKeys: true });
+  if (doc.errors.length > 0) return doc.errors.map((e) => new ConfigError('(syntax)', e.message.split('\n')[0]!, e.linePos?.[0]?.line, file));
+  const lineOf = (path: ReadonlyArray<string | number>): number | undefined => {
+    for (let n = path.length; n >= 0; n--) {
+      const node = doc.getIn(path.slice(0, n), true) as { range?: [number, number, number] } | undefined;
+      if (node?.range) return lineCounter.linePos(node.range[0]).line;
+    }
+    return undefined;
+  };
+  let overlay;
+  try {
+    overlay = overlayEnv(CONFIG_SCHEMA, doc.toJS() ?? {}, env);
+  } catch (e) {
+    if (e instanceof ConfigError) return [e];
+    throw e;
+  }
+  const errors: ConfigError[] = [];
+  validateConfig(CONFIG_SCHEMA, overlay.document, lineOf, file, errors);
+  return errors.map((e) => overlayError(e, overlay.variables));
+}
+
+/** The documentation table of every `PARLEY_…` variable (docs/configuration.md holds it). */
+export function envReference(): string {
+  const how = (k: ReturnType<typeof envKeys>[number]): string => {
+    switch (k.schema.kind) {
+      case 'integer':
+        return 'integer';
+      case 'boolean':
+        return '`true` / `false`';
+      case 'strings':
+        return 'JSON list or comma-separated';
+      case 'list':
+        return 'JSON list';
+      case 'string':
+        return k.schema.enum ? k.schema.enum.join(' \\| ') : 'string';
+    }
+  };
+  return ['| variable | key | value |', '| --- | --- | --- |', ...envKeys(CONFIG_SCHEMA).map((k) => `| \`${k.name}\` | \`${k.path.join('.')}\` | ${how(k)} |`)].join('\n');
 }
 
 export { ConfigError };

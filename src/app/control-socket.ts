@@ -2,6 +2,7 @@ import { chmodSync, existsSync, unlinkSync } from 'node:fs';
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
 import type { Logger } from '../lib/logger.js';
+import type { OpRequest } from './control-ops.js';
 
 /** The control socket of a server, in its data directory. */
 export function controlSocketPath(dataDir: string): string {
@@ -16,7 +17,15 @@ export type ControlRequest =
   | { readonly cmd: 'reload' }
   | { readonly cmd: 'status' }
   /** `parley user` changed a subscriber (`username`@`domain`; neither: many) in the database. */
-  | { readonly cmd: 'subscriber-changed'; readonly username?: string; readonly domain?: string };
+  | { readonly cmd: 'subscriber-changed'; readonly username?: string; readonly domain?: string }
+  /** An operation of src/api/operations.ts from the allowlist (control-ops.ts). */
+  | OpRequest;
+
+/**
+ * The longest request line: the old commands are short; an operation may carry a routing script
+ * (script-ops.ts takes up to 1 MiB of text, which JSON may escape to more).
+ */
+export const MAX_REQUEST_BYTES = 4 * 1024 * 1024;
 export type ControlHandler = (request: ControlRequest) => Promise<Record<string, unknown>>;
 
 /**
@@ -71,24 +80,35 @@ export class ControlSocket {
 }
 
 function serve(socket: Socket, handle: ControlHandler, log: Logger): void {
-  let buffered = '';
-  socket.setEncoding('utf8');
+  const chunks: Buffer[] = [];
+  let length = 0;
+  let done = false;
   socket.on('error', () => {});
-  socket.on('data', (chunk: string) => {
-    buffered += chunk;
-    if (buffered.length > 4096) socket.destroy();
-    const nl = buffered.indexOf('\n');
+  socket.on('data', (chunk: Buffer) => {
+    if (done) return;
+    const nl = chunk.indexOf(0x0a);
+    const take = nl < 0 ? chunk : chunk.subarray(0, nl);
+    length += take.length;
+    if (length > MAX_REQUEST_BYTES) {
+      done = true;
+      socket.end(JSON.stringify({ ok: false, status: 413, error: `control request longer than ${MAX_REQUEST_BYTES} bytes` }) + '\n');
+      return;
+    }
+    chunks.push(take);
     if (nl < 0) return;
-    const line = buffered.slice(0, nl);
-    buffered = '';
+    done = true;
+    const line = Buffer.concat(chunks).toString('utf8');
     let request: ControlRequest;
     try {
       request = JSON.parse(line) as ControlRequest;
-      if (request.cmd !== 'reload' && request.cmd !== 'status' && request.cmd !== 'subscriber-changed') {
+      if (request.cmd !== 'reload' && request.cmd !== 'status' && request.cmd !== 'subscriber-changed' && request.cmd !== 'op') {
         throw new Error(`unknown command ${JSON.stringify((request as { cmd?: unknown }).cmd)}`);
       }
       if (request.cmd === 'subscriber-changed' && (!optionalString(request.username) || !optionalString(request.domain))) {
         throw new Error('subscriber-changed: username and domain are strings');
+      }
+      if (request.cmd === 'op' && (typeof request.part !== 'string' || typeof request.method !== 'string' || (request.args !== undefined && !Array.isArray(request.args)))) {
+        throw new Error('op: part and method are strings, args a list');
       }
     } catch (e) {
       socket.end(JSON.stringify({ ok: false, error: { message: `bad control request: ${(e as Error).message}` } }) + '\n');
@@ -145,7 +165,18 @@ export function sendControl(dataDir: string, request: ControlRequest, timeoutMs 
       }
     });
     s.once('error', (e: NodeJS.ErrnoException) => {
-      reject(new Error(e.code === 'ENOENT' || e.code === 'ECONNREFUSED' ? `no Parley is running with data directory ${dataDir} (no control socket at ${path})` : `${path}: ${e.message}`));
+      reject(e.code === 'ENOENT' || e.code === 'ECONNREFUSED' ? new NoServerError(dataDir, path) : new Error(`${path}: ${e.message}`));
     });
   });
+}
+
+/** No server listens on the data directory's control socket. */
+export class NoServerError extends Error {
+  constructor(
+    readonly dataDir: string,
+    readonly path: string,
+  ) {
+    super(`no Parley is running with data directory ${dataDir} (no control socket at ${path})`);
+    this.name = 'NoServerError';
+  }
 }

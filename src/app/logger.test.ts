@@ -80,6 +80,56 @@ describe('stdoutLogger: an output that fails for good', () => {
   });
 });
 
+describe('stdoutLogger: formats (log.format)', () => {
+  async function written(format: 'json' | 'pretty' | 'auto', lines: number, write: (log: ReturnType<typeof stdoutLogger>) => void): Promise<string> {
+    const dir = await mkdtemp(join(tmpdir(), 'parley-logger-'));
+    const file = join(dir, 'out.log');
+    const fd = openSync(file, 'w');
+    try {
+      const log = stdoutLogger('info', fd, format);
+      write(log);
+      // the writes are asynchronous: wait (bounded) until every line is in the file
+      for (let i = 0; i < 100 && readFileSync(file, 'utf8').split('\n').length <= lines; i++) await new Promise((r) => setTimeout(r, 20));
+      return readFileSync(file, 'utf8');
+    } finally {
+      closeSync(fd);
+      await rm(dir, { recursive: true, force: true });
+    }
+  }
+
+  it('pretty: one readable line per entry (time, level, module: message, fields), not JSON', async () => {
+    const text = await written('pretty', 2, (log) => {
+      log.child({ module: 'events' }).info({ event: 'registration.added', aor: 'alice@example.com' }, 'registered alice@example.com');
+      log.warn('second');
+    });
+    const lines = text.split('\n').filter((l) => l.length > 0);
+    assert.equal(lines.length, 2, text);
+    assert.throws(() => JSON.parse(lines[0]!), SyntaxError);
+    assert.match(lines[0]!, /INFO.*events: registered alice@example\.com .*"aor":"alice@example\.com"/);
+    assert.match(lines[1]!, /WARN.*second/);
+  });
+
+  it('json, and auto on a file (not a terminal): JSON lines', async () => {
+    for (const format of ['json', 'auto'] as const) {
+      const text = await written(format, 1, (log) => log.info({ a: 1 }, 'hello'));
+      const line = JSON.parse(text.trim()) as { msg: string; a: number };
+      assert.equal(line.msg, 'hello');
+      assert.equal(line.a, 1);
+    }
+  });
+
+  it('a pretty logger whose output fails mutes itself too (flushThenMute reaches the real destination)', async () => {
+    const { fd, done } = await unwritableFd();
+    try {
+      const log = stdoutLogger('info', fd, 'pretty');
+      log.info('a line');
+      await new Promise<void>((res) => flushThenMute(log, 200, res));
+    } finally {
+      await done();
+    }
+  });
+});
+
 describe('setLogLevel (a configuration reload changes log.level)', () => {
   it('reaches the logger, its children and grandchildren made before, and children made after', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'parley-logger-'));

@@ -1,4 +1,6 @@
+import { isatty } from 'node:tty';
 import { destination as pinoDestination, pino, symbols, type Logger as PinoLogger } from 'pino';
+import { prettyFactory } from 'pino-pretty';
 
 /** The part of pino's destination (sonic-boom) that a muted stream replaces. */
 interface Destination {
@@ -32,15 +34,53 @@ function mute(stream: Destination): void {
   stream.end = noop;
 }
 
+/** `log.format`: JSON lines, readable lines, or readable when the output is a terminal. */
+export type LogFormat = 'auto' | 'json' | 'pretty';
+
+/** The format `auto` means for descriptor `fd`: pretty on a terminal (every thread decides alike: fd 1 is the process's). */
+export function resolveLogFormat(format: LogFormat, fd = 1): 'json' | 'pretty' {
+  if (format !== 'auto') return format;
+  return isatty(fd) ? 'pretty' : 'json';
+}
+
+/** Where a pretty logger keeps the destination it writes through (flushThenMute mutes that one). */
+const inner = Symbol('parley.destination');
+
 /**
- * JSON lines on stdout, written asynchronously. If stdout goes away (the reader of a pipe exits,
+ * A destination that turns each JSON line into one readable line (pino-pretty's formatter, run
+ * here synchronously: no transport thread) and writes it to `dest`: time, level, `module: message`,
+ * then the other fields as JSON on the same line. Colours only on a terminal.
+ */
+function prettyDestination(dest: Destination, colorize: boolean): Destination {
+  const format = prettyFactory({
+    colorize,
+    singleLine: true,
+    translateTime: 'SYS:HH:MM:ss.l',
+    ignore: 'pid,hostname,module',
+    messageFormat: '{if module}{module}: {end}{msg}',
+  });
+  const pretty: Destination & { [inner]: Destination } = {
+    [inner]: dest,
+    write: (line) => dest.write(format(line)),
+    flush: (cb) => dest.flush(cb),
+    flushSync: () => dest.flushSync(),
+    end: () => dest.end(),
+    on: (event, listener) => dest.on(event, listener),
+  };
+  return pretty;
+}
+
+/**
+ * Lines on stdout, written asynchronously: JSON lines, or with `format` pretty (or auto on a
+ * terminal) one readable line each. If stdout goes away (the reader of a pipe exits,
  * the terminal closes), logging stops and the server keeps serving: a log line never blocks SIP,
  * and never keeps the process from exiting (see `mute`). Worker threads make their own (fd 1 is
  * the process's). `fd`: another descriptor than stdout (tests).
  */
-export function stdoutLogger(level: string, fd = 1): PinoLogger {
+export function stdoutLogger(level: string, fd = 1, format: LogFormat = 'json'): PinoLogger {
   const destination = pinoDestination({ dest: fd, sync: false }) as unknown as Destination;
   const family: LoggerFamily = { members: new Set(), muted: false };
+  const pretty = resolveLogFormat(format, fd) === 'pretty';
   destination.on('error', () => {
     // EPIPE, EIO and friends: nothing more can be written; drop this and further lines (also
     // those of child loggers, which share the destination but not the level)
@@ -48,9 +88,10 @@ export function stdoutLogger(level: string, fd = 1): PinoLogger {
     log.level = 'silent';
     mute(destination);
   });
+  const out = pretty ? prettyDestination(destination, isatty(fd)) : destination;
   // every child (and its children) is remembered, so that setLogLevel reaches them all: a pino
   // child copies its parent's level when it is made and does not follow it afterwards
-  const log = pino({ level, onChild: (child) => join(family, child) }, destination as unknown as Parameters<typeof pino>[1]);
+  const log = pino({ level, onChild: (child) => join(family, child) }, out as unknown as Parameters<typeof pino>[1]);
   join(family, log);
   return log;
 }
@@ -94,7 +135,8 @@ export function setLogLevel(log: object, level: string): boolean {
  * not wait on stdout (a forced stop).
  */
 export function flushThenMute(log: PinoLogger, boundMs: number, done: () => void): void {
-  const stream = (log as unknown as Record<symbol, unknown>)[symbols.streamSym] as Destination | undefined;
+  const outer = (log as unknown as Record<symbol, unknown>)[symbols.streamSym] as (Destination & { [inner]?: Destination }) | undefined;
+  const stream = outer?.[inner] ?? outer;
   let called = false;
   const finish = (): void => {
     if (called) return;

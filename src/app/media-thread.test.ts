@@ -7,7 +7,7 @@ import { configFromObject, keyOnly } from './config.js';
 import { MediaControlClient, mediaAddresses, startMediaThread } from './media-thread.js';
 
 const ENTRY = new URL('./media-worker.ts', import.meta.url);
-const log = { info: () => {}, warn: () => {}, error: () => {} };
+const log = { debug: () => {}, info: () => {}, warn: () => {}, error: () => {} };
 const SOURCE = { transport: 'udp', address: '127.0.0.1', port: 5060 } as const;
 // media ports of this file: 21840-21859 (slice 34 of test/interop/support/ports.ts)
 const config = configFromObject({ log: { level: 'silent' }, media: { ports: { min: 21840, max: 21859 } } });

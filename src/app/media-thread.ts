@@ -12,6 +12,7 @@ import { startWorker } from '../sip-server/workers/start-worker.js';
 import type { ConfigLocator, ParleyConfig } from './config.js';
 import { StartError } from './start-error.js';
 import type { FromMediaWorker, MediaReply, MediaRequest, MediaWorkerData, ToMediaWorker } from './media-worker.js';
+import type { MediaSessionInfo } from '../media/media-sessions.js';
 
 const WILDCARDS = new Set(['0.0.0.0', '::']);
 
@@ -95,6 +96,10 @@ export interface MediaThread {
   stats(): Promise<{ sessions: number; sockets: number; timedOut: number }>;
   /** log.level changed (a configuration reload). */
   setLogLevel(level: string): void;
+  /** The media thread's Prometheus metrics (getMetricsAsJSON); empty when it is gone. */
+  metrics(): Promise<unknown[]>;
+  /** The open media sessions; empty when the thread is gone. */
+  sessions(): Promise<MediaSessionInfo[]>;
   stop(): Promise<void>;
 }
 
@@ -120,7 +125,7 @@ export interface StartMediaOptions {
   /** Addresses the SIP listeners bound, in order. */
   readonly sipAddresses: readonly string[];
   readonly locate: ConfigLocator;
-  readonly log: Pick<PinoLogger, 'info' | 'warn' | 'error'>;
+  readonly log: Pick<PinoLogger, 'debug' | 'info' | 'warn' | 'error'>;
 }
 
 /** Start the media thread; undefined when `media.enabled` is false. */
@@ -142,14 +147,31 @@ export async function startMediaThread(o: StartMediaOptions): Promise<MediaThrea
     const why = outcome.k === 'failed' ? outcome.error : outcome.k === 'error' ? outcome.error.message : outcome.k === 'exit' ? `exited with code ${outcome.code}` : 'it answered out of turn';
     throw new StartError(o.locate(config.media.address === undefined ? ['media'] : ['media', 'address']), `the media thread did not start: ${why}`);
   }
-  log.info({ module: 'media', address, advertise, ports: `${config.media.ports.min}-${config.media.ports.max}` }, 'media plane ready');
+  // said once, in the ready line (run-server.ts); here at debug
+  log.debug({ module: 'media', address, advertise, ports: `${config.media.ports.min}-${config.media.ports.max}` }, 'media plane ready');
   const clients: MediaControlClient[] = [];
   let nextStats = 1;
   const statsWaiting = new Map<number, (s: { sessions: number; sockets: number; timedOut: number }) => void>();
+  // questions answered by id (metrics, sessions): an array each, empty once the thread is gone
+  const listsWaiting = new Map<number, (a: unknown[]) => void>();
+  let exitedNow = false;
+  const askList = <T>(k: 'metrics' | 'sessions'): Promise<T[]> =>
+    new Promise((resolve) => {
+      if (exitedNow) {
+        resolve([]);
+        return;
+      }
+      const id = nextStats++;
+      listsWaiting.set(id, resolve as (a: unknown[]) => void);
+      post({ k, id });
+    });
   worker.on('message', (m: FromMediaWorker) => {
     if (m.k === 'stats') {
       statsWaiting.get(m.id)?.({ sessions: m.sessions, sockets: m.sockets, timedOut: m.timedOut });
       statsWaiting.delete(m.id);
+    } else if (m.k === 'metrics' || m.k === 'sessions') {
+      listsWaiting.get(m.id)?.(m.k === 'metrics' ? m.metrics : m.sessions);
+      listsWaiting.delete(m.id);
     }
   });
   worker.on('error', (e) => log.error({ module: 'media', err: e }, 'the media thread failed'));
@@ -159,6 +181,9 @@ export async function startMediaThread(o: StartMediaOptions): Promise<MediaThrea
     for (const c of clients) c.closed();
     for (const resolve of statsWaiting.values()) resolve({ sessions: 0, sockets: 0, timedOut: 0 });
     statsWaiting.clear();
+    exitedNow = true;
+    for (const resolve of listsWaiting.values()) resolve([]);
+    listsWaiting.clear();
     // unlike the TURN thread, not restarted: its calls' ports and keys are gone with it, and
     // the proxy answers new anchored calls 503 until Parley restarts
     if (!stopping) log.error({ module: 'media' }, 'the media thread exited: anchored calls are refused (503) until Parley restarts');
@@ -186,6 +211,8 @@ export async function startMediaThread(o: StartMediaOptions): Promise<MediaThrea
         post({ k: 'stats', id });
       }),
     setLogLevel: (level) => post({ k: 'log-level', level }),
+    metrics: () => askList<unknown>('metrics'),
+    sessions: () => askList<MediaSessionInfo>('sessions'),
     stop: async () => {
       stopping = true;
       for (const c of clients) c.close();

@@ -17,6 +17,8 @@ import { sdpFunctions } from '../media/sdp-wiring.js';
 import type { SdpFunctions } from '../media/sdp-functions.js';
 import type { ParleyConfig } from './config.js';
 import { setLogLevel, stdoutLogger } from './logger.js';
+import { mediaRegistry } from './metrics/media-metrics.js';
+import type { MediaSessionInfo } from '../media/media-sessions.js';
 
 /** What the main thread gives the media thread. */
 export interface MediaWorkerData {
@@ -42,13 +44,19 @@ export type ToMediaWorker =
   | { readonly k: 'stats'; readonly id: number }
   /** log.level changed (a configuration reload). */
   | { readonly k: 'log-level'; readonly level: string }
+  /** This thread's Prometheus metrics (registry.getMetricsAsJSON()), answered by `metrics`. */
+  | { readonly k: 'metrics'; readonly id: number }
+  /** The open sessions (MediaSessions.list), answered by `sessions`. */
+  | { readonly k: 'sessions'; readonly id: number }
   | { readonly k: 'stop' };
 
 /** Media thread → main thread. */
 export type FromMediaWorker =
   | { readonly k: 'ready'; readonly address: string; readonly advertise: string }
   | { readonly k: 'failed'; readonly error: string; readonly code?: string }
-  | { readonly k: 'stats'; readonly id: number; readonly sessions: number; readonly sockets: number; readonly timedOut: number };
+  | { readonly k: 'stats'; readonly id: number; readonly sessions: number; readonly sockets: number; readonly timedOut: number }
+  | { readonly k: 'metrics'; readonly id: number; readonly metrics: unknown[] }
+  | { readonly k: 'sessions'; readonly id: number; readonly sessions: MediaSessionInfo[] };
 
 /** Serve MediaControl's commands arriving on `port`. */
 export function serveClient(sessions: MediaSessions, port: MessagePort): void {
@@ -62,7 +70,7 @@ export function serveClient(sessions: MediaSessions, port: MessagePort): void {
 
 async function main(port: MessagePort, data: MediaWorkerData): Promise<void> {
   const { config } = data;
-  const log = stdoutLogger(config.log.level).child({ module: 'media' });
+  const log = stdoutLogger(config.log.level, 1, config.log.format).child({ module: 'media' });
   // a promise of the DTLS library's rejected with nobody waiting (a handshake timer firing after
   // its leg closed, say) is logged, not fatal: the thread carries every call's media
   process.on('unhandledRejection', (reason) => log.warn({ err: reason instanceof Error ? reason.message : String(reason) }, 'media: unhandled rejection'));
@@ -100,6 +108,7 @@ async function main(port: MessagePort, data: MediaWorkerData): Promise<void> {
     log.info({ listen }, 'ng control protocol listening');
   }
   sessions.startTimer();
+  const metrics = mediaRegistry({ sessions: () => sessions.size, sockets: () => sessions.sockets, timedOut: () => sessions.timedOut, packets: () => sessions.packets() });
   const clients: MessagePort[] = [];
   const statsTimer = setInterval(() => {
     log.info({ sessions: sessions.size, sockets: sessions.sockets, timedOut: sessions.timedOut, heapUsedMB: Math.round(process.memoryUsage().heapUsed / 1048576) }, 'stats');
@@ -113,6 +122,10 @@ async function main(port: MessagePort, data: MediaWorkerData): Promise<void> {
       port.postMessage({ k: 'stats', id: m.id, sessions: sessions.size, sockets: sessions.sockets, timedOut: sessions.timedOut } satisfies FromMediaWorker);
     } else if (m.k === 'log-level') {
       setLogLevel(log, m.level);
+    } else if (m.k === 'metrics') {
+      void metrics.getMetricsAsJSON().then((json) => port.postMessage({ k: 'metrics', id: m.id, metrics: json } satisfies FromMediaWorker));
+    } else if (m.k === 'sessions') {
+      port.postMessage({ k: 'sessions', id: m.id, sessions: sessions.list() } satisfies FromMediaWorker);
     } else if (m.k === 'stop') {
       clearInterval(statsTimer);
       ng?.close();

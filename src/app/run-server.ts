@@ -19,6 +19,7 @@ import { changedKeys, keyPath, LIVE_KEYS, refusedOutcome, withKeys, type ConfigR
 import { startWebServer, type WebServer } from './web-server.js';
 import { phonePagePlugin } from '../web/phone-page.js';
 import { icePagePlugin } from '../web/ice-page.js';
+import { dashboardPagePlugin } from '../web/dashboard-page.js';
 import { turnCredentialsPlugin, turnUris, type TurnCredentialSource } from '../web/turn-credentials-route.js';
 import { RestSecrets } from '../turn/rest-credentials.js';
 import { loadOrCreateRestSecret } from '../turn/rest-secret-file.js';
@@ -28,6 +29,7 @@ import type { SipWorkerData } from './sip-worker.js';
 import type { SubscriberStore } from '../store/subscriber-store.js';
 import { ScriptHost, type ReloadOutcome } from '../routing/script-host.js';
 import { ControlSocket } from './control-socket.js';
+import { runOp } from './control-ops.js';
 import { rmSync, writeFileSync } from 'node:fs';
 import { startTurnThread, type TurnThread } from './turn-thread.js';
 import { startMediaThread, type MediaThread } from './media-thread.js';
@@ -36,6 +38,14 @@ import { OpsError, type Operations } from '../api/operations.js';
 import { createOperations } from './ops/index.js';
 import type { CoreAnswer, ServerParts } from './ops/server-parts.js';
 import type { CoreQuery } from '../sip-server/workers/worker-messages.js';
+import { EventHub } from './ops/event-hub.js';
+import { LOGGED_EVENT_TYPES, logEvent } from './event-log.js';
+import type { ParleyEvent } from '../lib/events.js';
+import { EVENTS_PATH, eventStreamUpgrade } from '../api/routes/events.js';
+import { SqliteTokenStore } from '../store/sqlite/sqlite-token-store.js';
+import { standaloneEventRoutes, tokenAuthorizer } from './event-stream-wiring.js';
+import { mainRegistry } from './metrics/main-metrics.js';
+import { interimMetricsPlugin } from './metrics/interim-metrics-plugin.js';
 
 export { stdoutLogger } from './logger.js';
 
@@ -136,9 +146,14 @@ export interface RunServerOptions {
    * it), for a configuration reload; throws ConfigError. Without it, a reload has nothing to read.
    */
   readonly reread?: () => { readonly config: ParleyConfig; readonly locate: ConfigLocator; readonly file: string };
+  /**
+   * Run once everything is up, before "Parley is ready" is logged (`serve --demo` creates its
+   * users here, so that the ready line counts them).
+   */
+  readonly beforeReady?: (server: { readonly subscribers: SubscriberStore; readonly domain: string }) => Promise<void>;
 }
 
-export async function runServer(config: ParleyConfig, log: PinoLogger = stdoutLogger(config.log.level), options: RunServerOptions = {}): Promise<RunningServer> {
+export async function runServer(config: ParleyConfig, log: PinoLogger = stdoutLogger(config.log.level, 1, config.log.format), options: RunServerOptions = {}): Promise<RunningServer> {
   const locate = options.locate ?? keyOnly;
   /** The configuration in force: `config`, then what configuration reloads applied. */
   let effective: ParleyConfig = config;
@@ -149,7 +164,11 @@ export async function runServer(config: ParleyConfig, log: PinoLogger = stdoutLo
     if (operations === undefined) throw new OpsError(503, 'Parley is starting');
     return operations;
   };
-  void ops;
+  // every event of every thread comes here once (ops/event-hub.ts): the API's stream and the log
+  const events = new EventHub({ maxStreams: config.api.maxEventStreams });
+  const publish = events.publish;
+  const eventLog = log.child({ module: 'events' });
+  events.listen(LOGGED_EVENT_TYPES, (e) => logEvent(eventLog, e));
   let db: SqliteDatabase;
   try {
     mkdirSync(config.dataDir, { recursive: true });
@@ -175,7 +194,10 @@ export async function runServer(config: ParleyConfig, log: PinoLogger = stdoutLo
         blockTime: config.auth.failureLimit.blockTime,
         clock: systemClock,
         logger: log.child({ module: 'auth' }),
-        onBlock: (address, ms) => blockOnTurn?.(address, ms),
+        onBlock: (address, ms) => {
+          publish({ type: 'source.blocked', time: Date.now(), source: address, seconds: Math.round(ms / 1000) });
+          blockOnTurn?.(address, ms);
+        },
       })
     : undefined;
   const listenerOptions: ListenerOptions[] = config.sip.listen.map(({ transport, address, port, auth }) => ({ transport, address, port, ...(auth === false ? { trusted: true } : {}) }));
@@ -190,6 +212,15 @@ export async function runServer(config: ParleyConfig, log: PinoLogger = stdoutLo
     outDir: join(config.dataDir, 'routing'),
     watch: config.routing.watch,
     log: log.child({ module: 'routing' }),
+    onOutcome: (o, trigger) =>
+      publish({
+        type: 'script.reloaded',
+        time: Date.now(),
+        version: o.version,
+        outcome: o.ok ? (o.changed ? 'reloaded' : 'unchanged') : 'refused',
+        trigger,
+        ...(o.ok ? {} : { error: o.error.message }),
+      }),
   });
   let initialScript;
   try {
@@ -216,7 +247,7 @@ export async function runServer(config: ParleyConfig, log: PinoLogger = stdoutLo
     ...(threads > 0 ? { receiver: { onBytes: (b, f, d) => pool?.onBytes(b, f, d), onFramingError: (e, f) => pool?.onFramingError(e, f) } } : {}),
   });
   // without worker threads, the SIP core runs here
-  const location = threads > 0 ? undefined : new LocationService({ clock, store: new SqliteBindingStore(db), log: log.child({ module: 'location' }) });
+  const location = threads > 0 ? undefined : new LocationService({ clock, store: new SqliteBindingStore(db), log: log.child({ module: 'location' }), onEvent: publish });
   let restoredBindings = (await location?.start()) ?? 0;
   const { timers } = config.sip;
   const sip = threads > 0 ? undefined : new SipServer({ path: transports.path, timers: { T1: timers.t1, T2: timers.t2, T4: timers.t4 }, serverName: config.sip.serverName, log });
@@ -224,6 +255,9 @@ export async function runServer(config: ParleyConfig, log: PinoLogger = stdoutLo
   let web: WebServer | undefined;
   let media: MediaThread | undefined;
   let domain = '';
+  // the event stream's token check (the API plugin's, once merged, takes its place)
+  const authorize = tokenAuthorizer(new SqliteTokenStore(db));
+  const eventSocket = eventStreamUpgrade({ ops, authorize });
   // the REST secrets the TURN thread checks and the web server signs with (turnRestSecrets)
   let turnConfig: ParleyConfig;
   try {
@@ -239,13 +273,28 @@ export async function runServer(config: ParleyConfig, log: PinoLogger = stdoutLo
   const webPlugins = [
     phonePagePlugin({ domain: () => domain, iceServers: config.phone.iceServers }),
     icePagePlugin(),
+    standaloneEventRoutes({ ops, authorize }),
+    // the operator's dashboard: a static page over the REST API (/api/v1)
+    dashboardPagePlugin(),
     turnCredentialsPlugin({
       subscribers,
       domain: () => domain,
       turn: () => turnSource,
       // the limiter SIP counts in; with workers, a block decided here reaches every worker
-      ...(limiter === undefined ? {} : { limiter: { isBlocked: (a: string) => limiter.isBlocked(a), recordFailure: (a: string) => (pool ? pool.recordFailure(a) : limiter.recordFailure(a)) } }),
+      ...(limiter === undefined
+        ? {}
+        : {
+            limiter: {
+              isBlocked: (a: string) => limiter.isBlocked(a),
+              recordFailure: (a: string) => {
+                publish({ type: 'auth.failed', time: Date.now(), source: a, method: 'HTTP' });
+                return pool ? pool.recordFailure(a) : limiter.recordFailure(a);
+              },
+            },
+          }),
     }),
+    // INTERIM(issue 18): `/metrics` until apiPlugin mounts ROOT_ROUTES (it steps aside when the route exists; remove it then)
+    interimMetricsPlugin(ops, config.metrics.allowLoopback),
   ];
   try {
     // SIP listeners first, then the web server's (SIP over WebSocket) as `wss`/`ws`, with the
@@ -255,6 +304,7 @@ export async function runServer(config: ParleyConfig, log: PinoLogger = stdoutLo
       Promise.reject(locateStartError(e, 'http', locate)),
     );
     listeners = [...listeners, ...(web?.listeners ?? [])];
+    web?.http.addUpgradeRoute(EVENTS_PATH, eventSocket);
     // the media plane, on a thread of its own (media never waits behind signaling), before the
     // SIP cores: each gets a channel to it
     media = await startMediaThread({ config, entry: siblingModule('media-worker'), sipAddresses: listeners.map((l) => l.address), locate, log });
@@ -285,9 +335,12 @@ export async function runServer(config: ParleyConfig, log: PinoLogger = stdoutLo
         ...(config.sip.workerYoungGeneration > 0 ? { resourceLimits: { maxYoungGenerationSizeMb: config.sip.workerYoungGeneration } } : {}),
         writer: {
           entry: siblingModule('binding-writer'),
-          workerData: { dataDir: config.dataDir, logLevel: config.log.level, synchronous: config.registrar.synchronous } satisfies BindingWriterData,
+          workerData: { dataDir: config.dataDir, logLevel: config.log.level, logFormat: config.log.format, synchronous: config.registrar.synchronous } satisfies BindingWriterData,
         },
         ...(limiter ? { limiter } : {}),
+        onEvents: (e: readonly ParleyEvent[]) => {
+          for (const x of e) publish(x);
+        },
         queue: config.sip.workerQueue,
         watchdogMs: config.sip.workerWatchdog * 1000,
         log: log.child({ module: 'workers' }),
@@ -332,6 +385,7 @@ export async function runServer(config: ParleyConfig, log: PinoLogger = stdoutLo
       connectionFlow: (id) => transports.connections.get(id)?.flow(),
       ...(limiter ? { limiter } : {}),
       onAuthenticated: (address) => transports.connections.authenticatedSources.mark(address),
+      events: publish,
       ...(media === undefined ? {} : { media: media.client(), mediaAnchor: config.media.anchor }),
     });
     identity = core.identity;
@@ -403,6 +457,9 @@ export async function runServer(config: ParleyConfig, log: PinoLogger = stdoutLo
           return { ok: true };
         case 'status':
           return { ok: true, pid: process.pid, workers: threads, script: scripts.active.version, source: scripts.active.source };
+        case 'op':
+          // `parley status|calls|…`: the operations, through the allowlist (503 until they exist)
+          return { ...(await runOp(ops, request)) };
       }
     },
     log,
@@ -412,6 +469,7 @@ export async function runServer(config: ParleyConfig, log: PinoLogger = stdoutLo
   domain = config.sip.domains[0]?.toLowerCase() ?? defaultDomain(identity, listeners);
   let turn: TurnThread | undefined;
   const stopCore = async (): Promise<void> => {
+    eventSocket.close();
     await turn?.stop();
     scripts.close();
     await control?.close();
@@ -435,7 +493,18 @@ export async function runServer(config: ParleyConfig, log: PinoLogger = stdoutLo
       locate,
       log,
       // a TURN failure counts as a SIP one (with workers, a block it decides reaches every worker)
-      ...(limiter === undefined ? {} : { onAuthFailure: (a: string) => (pool ? pool.recordFailure(a) : limiter.recordFailure(a)), blocked: () => limiter.blockedSources() }),
+      ...(limiter === undefined
+        ? {}
+        : {
+            onAuthFailure: (a: string) => {
+              publish({ type: 'auth.failed', time: Date.now(), source: a, method: 'TURN' });
+              return pool ? pool.recordFailure(a) : limiter.recordFailure(a);
+            },
+            blocked: () => limiter.blockedSources(),
+          }),
+      onEvents: (e) => {
+        for (const x of e) publish(x);
+      },
     });
     const running = turn;
     if (running !== undefined && limiter !== undefined) {
@@ -524,6 +593,17 @@ export async function runServer(config: ParleyConfig, log: PinoLogger = stdoutLo
     return run;
   };
 
+  // what the operations hold that must end with the server (timers)
+  const onStop: Array<() => void> = [];
+  const mainMetrics = mainRegistry({
+    connectionsByTransport: () => {
+      const by: Record<string, number> = {};
+      for (const c of transports.connections.values()) by[c.transport] = (by[c.transport] ?? 0) + 1;
+      return by;
+    },
+    ...(limiter === undefined ? {} : { blockedSources: () => limiter.blockedSources().length }),
+    ...(pool === undefined ? {} : { workerQueue: () => pool!.queueStats() }),
+  });
   operations = createOperations({
     // the configuration in force (a configuration reload changes it: ServerOps.config shows that)
     get config() {
@@ -540,11 +620,15 @@ export async function runServer(config: ParleyConfig, log: PinoLogger = stdoutLo
     web,
     media,
     turn: () => turn,
+    events,
     askCores,
     subscriberChanged: (username, domain) => {
       subscriberChanged(username, domain);
       turn?.subscriberChanged(username, domain);
     },
+    mainMetrics,
+    turnRestSecrets: turn === undefined ? [] : turnConfig.turn.restSecrets,
+    onStop: (fn) => onStop.push(fn),
   });
 
   // a line of counters now and then: what an operator looks at first when something grows
@@ -555,6 +639,17 @@ export async function runServer(config: ParleyConfig, log: PinoLogger = stdoutLo
   }, config.log.statsInterval * 1000);
   statsTimer.unref();
 
+  if (options.beforeReady !== undefined) {
+    try {
+      await options.beforeReady({ subscribers, domain });
+    } catch (e) {
+      clearInterval(statsTimer);
+      await stopCore();
+      db.close();
+      throw e;
+    }
+  }
+  // everything once: what listens, where, with what (the threads' own start lines are at debug)
   log.info(
     {
       dataDir: config.dataDir,
@@ -564,6 +659,7 @@ export async function runServer(config: ParleyConfig, log: PinoLogger = stdoutLo
       subscribers: await subscribers.count(),
       workers: threads,
       turn: turn?.listeners.map((l) => `${l.transport}:${l.address}:${l.port}`) ?? [],
+      ...(turn === undefined ? {} : { turnRealm: turn.realm }),
       media: media === undefined ? 'off' : `${media.address} ${config.media.ports.min}-${config.media.ports.max} (anchor ${config.media.anchor})`,
       script: scripts.active.version,
       scriptSource: scripts.active.source,
@@ -591,6 +687,7 @@ export async function runServer(config: ParleyConfig, log: PinoLogger = stdoutLo
     domain,
     stop: async () => {
       clearInterval(statsTimer);
+      for (const fn of onStop) fn();
       await stopCore();
       db.close();
       log.info('Parley stopped');

@@ -20,6 +20,8 @@ import type { ParleyConfig } from './config.js';
 import { CachedSubscriberStore } from '../store/cached-subscriber-store.js';
 import type { MediaControl } from '../lib/media-control.js';
 import type { CoreQuery } from '../sip-server/workers/worker-messages.js';
+import type { EventSink } from '../lib/events.js';
+import { coreRegistry, type CoreCounters } from './metrics/core-metrics.js';
 
 export interface SipCoreParts {
   readonly config: ParleyConfig;
@@ -61,6 +63,14 @@ export interface SipCoreParts {
   readonly media?: MediaControl;
   /** The default of the routing's `relay({ media })` (configuration `media.anchor`); default `auto` with a media plane, `off` without. */
   readonly mediaAnchor?: 'auto' | 'always' | 'off';
+  /**
+   * Where this core's events go (lib/events.ts: auth.failed here, call events from the proxy;
+   * registration events come from the LocationService it is given): the hub in the main thread,
+   * a BatchedEventSink in a worker. None: no events.
+   */
+  readonly events?: EventSink;
+  /** The thread's name in `parley_event_loop_lag_seconds` (`sip-0`…); none in the main thread, which has its own. */
+  readonly thread?: string;
 }
 
 export interface SipCore {
@@ -95,6 +105,16 @@ export function buildSipCore(p: SipCoreParts): SipCore {
     const uri = request.method === 'REGISTER' ? request.to.uri : request.from.uri;
     return uri.kind === 'sip' && identity.servesDomain(uri.host) ? uri.host.toLowerCase().replace(/^\[(.*)\]$/, '$1') : realms[0]!;
   };
+  // counted where the work is done, read by the metrics endpoint (metrics/core-metrics.ts)
+  const counters: CoreCounters = { authFailures: 0, scriptErrors: 0 };
+  // the authenticator tells its limiter of each failure: counted on the way (with or without a limiter)
+  const countingLimiter: Pick<FailureLimiter, 'isBlocked' | 'recordFailure'> = {
+    isBlocked: (address) => p.limiter?.isBlocked(address) ?? false,
+    recordFailure: (address) => {
+      counters.authFailures++;
+      return p.limiter?.recordFailure(address) ?? false;
+    },
+  };
   const authenticator = new DigestAuthenticator({
     realms,
     subscribers,
@@ -103,14 +123,15 @@ export function buildSipCore(p: SipCoreParts): SipCore {
       secret: p.nonceSecret,
       ...(p.nonceIssuer === undefined ? {} : { issuer: p.nonceIssuer }),
     }),
-    ...(p.limiter ? { limiter: p.limiter } : {}),
+    limiter: countingLimiter,
     ...(p.onAuthenticated ? { onAuthenticated: p.onAuthenticated } : {}),
+    ...(p.events ? { onFailure: p.events } : {}),
     isLocalUri: (uri) => identity.isLocalUri(uri),
     realmOf,
     algorithms: config.auth.algorithms,
     algorithmsFor: listenerAlgorithms(configuredListeners(config, listeners), config.auth.algorithms),
   });
-  const proxy = new ProxyCore(sip, identity, { clock, timerC: config.proxy.timerC * 1000, maxContextsPerSource: config.proxy.maxContextsPerSource, ...(p.flowTokenSecret ? { flowTokenSecret: p.flowTokenSecret } : {}), ...(p.routeSecret ? { routeSecret: p.routeSecret } : {}), ...(p.connectionFlow ? { connectionFlow: p.connectionFlow } : {}), log: log.child({ module: 'proxy' }), ...(p.dns === undefined ? {} : { dns: p.dns }), ...(p.media === undefined ? {} : { media: p.media }) });
+  const proxy = new ProxyCore(sip, identity, { clock, timerC: config.proxy.timerC * 1000, maxContextsPerSource: config.proxy.maxContextsPerSource, callTimeout: config.proxy.callTimeout * 1000, maxCalls: config.proxy.maxCalls, ...(p.events === undefined ? {} : { events: p.events }), ...(p.flowTokenSecret ? { flowTokenSecret: p.flowTokenSecret } : {}), ...(p.routeSecret ? { routeSecret: p.routeSecret } : {}), ...(p.connectionFlow ? { connectionFlow: p.connectionFlow } : {}), log: log.child({ module: 'proxy' }), ...(p.dns === undefined ? {} : { dns: p.dns }), ...(p.media === undefined ? {} : { media: p.media }) });
   const registrar = new Registrar(location, identity, { ...config.registrar });
   const trustedPorts = new Set(
     config.sip.listen
@@ -154,6 +175,7 @@ export function buildSipCore(p: SipCoreParts): SipCore {
         },
       },
       log: routingLog,
+      counters,
     },
     p.script,
     { ...(tracer === undefined ? {} : { tracer }), logEachRequest: log.isLevelEnabled('debug') },
@@ -162,6 +184,16 @@ export function buildSipCore(p: SipCoreParts): SipCore {
   const subscriberChanged = (username?: string, domain?: string): void => {
     if (subscribers instanceof CachedSubscriberStore) subscribers.invalidate(username, domain);
   };
+  const metrics = coreRegistry({
+    counts: sip.messages.counts,
+    counters,
+    transactions: () => sip.transactions.size,
+    proxyContexts: () => proxy.size,
+    bindings: () => location.bindingCount,
+    parseErrors: () => sip.stats.parseErrors + sip.stats.lateParseErrors,
+    calls: () => ({ open: proxy.calls.size, started: proxy.calls.started, answered: proxy.calls.answered, untracked: proxy.calls.untracked }),
+    ...(p.thread === undefined ? {} : { thread: p.thread }),
+  });
   const query = async (q: CoreQuery): Promise<unknown> => {
     switch (q.q) {
       case 'ping':
@@ -177,6 +209,12 @@ export function buildSipCore(p: SipCoreParts): SipCore {
           for (const o of q.outbound) outbound.set(o.domain.toLowerCase(), o.uri);
         }
         return { ok: true };
+      case 'calls':
+        return proxy.calls.query(q);
+      case 'hangup':
+        return { found: proxy.hangup(q.callId) };
+      case 'metrics':
+        return metrics.getMetricsAsJSON();
     }
   };
   return { identity, proxy, routing, subscriberChanged, query };

@@ -12,7 +12,7 @@ import { LocationService } from '../sip-server/registrar/location-service.js';
 import { MessagePath, sourcePrefix, type Flow, type ListenerInfo } from '../sip-server/transport/index.js';
 import { OncePerWindow } from '../sip-server/workers/once-per-window.js';
 import { Batcher } from '../sip-server/workers/batcher.js';
-import { MAX_DATAGRAM_QUEUE_MS, type FromWorker, type QueryAnswer, type QueryAsk, type ScriptAck, type ScriptControl, type ToPeer, type ToWorker } from '../sip-server/workers/worker-messages.js';
+import { MAX_DATAGRAM_QUEUE_MS, type FromWorker, type EventsOut, type QueryAnswer, type QueryAsk, type ScriptAck, type ScriptControl, type ToPeer, type ToWorker } from '../sip-server/workers/worker-messages.js';
 import { TookReport } from '../sip-server/workers/took-report.js';
 import { beat, type Heartbeat } from '../sip-server/workers/worker-watchdog.js';
 import { WorkerWire } from '../sip-server/workers/worker-wire.js';
@@ -29,6 +29,7 @@ import type { ParleyConfig } from './config.js';
 import { stdoutLogger } from './logger.js';
 import { buildSipCore } from './sip-core.js';
 import { MediaControlClient } from './media-thread.js';
+import { BatchedEventSink } from './event-sink.js';
 
 /** What the socket thread gives each worker. */
 export interface SipWorkerData {
@@ -62,7 +63,7 @@ export interface SipWorkerData {
 
 /** A version as this worker loads it: the compiled module the main thread wrote, or the built-in default. */
 async function loadVersion(v: { readonly version: number; readonly source: string; readonly url?: string }): Promise<LoadedScript> {
-  if (v.url === undefined) return builtinDefault();
+  if (v.url === undefined) return builtinDefault(v.version);
   process.setSourceMapsEnabled(true);
   return LoadedScript.import(v.url, v.version, v.source);
 }
@@ -80,7 +81,7 @@ type Control =
 
 async function main(port: MessagePort, data: SipWorkerData): Promise<void> {
   const { config, index } = data;
-  const log = stdoutLogger(config.log.level).child({ worker: index });
+  const log = stdoutLogger(config.log.level, 1, config.log.format).child({ worker: index });
   const clock = systemClock;
   const db = SqliteDatabase.open(config.dataDir, { synchronous: config.registrar.synchronous });
   const subscribers = new SqliteSubscriberStore(db);
@@ -93,10 +94,15 @@ async function main(port: MessagePort, data: SipWorkerData): Promise<void> {
   const toPeers = new Batcher<ToPeer>((items) => {
     for (const p of peers.values()) p.postMessage(items);
   });
+  // the operator's events (lib/events.ts), to the main thread's hub at most every 100 ms
+  const events = new BatchedEventSink((e) => port.postMessage({ k: 'events', e } satisfies EventsOut));
   const location = new LocationService({
     clock,
     store: bindingStore,
     log: log.child({ module: 'location' }),
+    onEvent: events.sink,
+    // expiry and closed connections happen in every replica: worker 0 tells of them
+    reportsSharedChanges: index === 0,
     onChange: (d) => toPeers.push({ k: 'bindings', d }),
     // connection ids only grow: one this worker was told of and is not open any more has closed
     isConnectionOpen: (id) => connections.has(id) || id > lastOpened,
@@ -164,10 +170,12 @@ async function main(port: MessagePort, data: SipWorkerData): Promise<void> {
     routeSecret: data.routeSecret,
     trustedPorts: data.trustedPorts,
     nonceIssuer: index,
+    thread: `sip-${index}`,
     ...(media === undefined ? {} : { media, mediaAnchor: config.media.anchor }),
     connectionFlow: (id) => connections.get(id),
     ...(limiter ? { limiter } : {}),
     onAuthenticated,
+    events: events.sink,
   });
 
   /** Datagrams dropped because they waited too long for this worker (overload). */
@@ -232,6 +240,7 @@ async function main(port: MessagePort, data: SipWorkerData): Promise<void> {
   const stop = async (): Promise<void> => {
     clearInterval(statsTimer);
     clearInterval(heartbeat);
+    events.close();
     took.close();
     await udp?.close();
     await sip.stop();

@@ -50,7 +50,7 @@ describe('TURN thread: a port in use', () => {
   let port: number;
   let dir: string;
   const warnings: unknown[] = [];
-  const log = { info: () => {}, error: () => {}, warn: (o: unknown) => warnings.push(o) } as never;
+  const log = { debug: () => {}, info: () => {}, error: () => {}, warn: (o: unknown) => warnings.push(o) } as never;
 
   before(async () => {
     dir = await mkdtemp(join(tmpdir(), 'parley-turn-thread-'));
@@ -139,7 +139,7 @@ function stunTransact(port: number, bytes: Uint8Array): Promise<StunMessage | un
 
 describe('TURN thread: the failed-auth limiter it shares with SIP', () => {
   let dir: string;
-  const log = { info: () => {}, error: () => {}, warn: () => {} } as never;
+  const log = { debug: () => {}, info: () => {}, error: () => {}, warn: () => {} } as never;
   before(async () => {
     dir = await mkdtemp(join(tmpdir(), 'parley-turn-thread-'));
   });

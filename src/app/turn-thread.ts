@@ -7,6 +7,7 @@
  * a SIP listener binds (optional: a port in use, e.g. by a coturn on the host or a second Parley,
  * gives a warning and no TURN).
  */
+import type { ParleyEvent } from '../lib/events.js';
 import { networkInterfaces } from 'node:os';
 import type { Worker } from 'node:worker_threads';
 import type { Logger as PinoLogger } from 'pino';
@@ -35,6 +36,8 @@ export interface TurnThread {
   readonly worker: Worker;
   /** Snapshots of the allocations (user, counters, duration), from the TURN thread. */
   allocations(): Promise<unknown[]>;
+  /** The TURN thread's Prometheus metrics (getMetricsAsJSON); empty when it is gone. */
+  metrics(): Promise<unknown[]>;
   /** A subscriber changed (`parley user`): its cached key is dropped. */
   subscriberChanged(username?: string, domain?: string): void;
   /** The shared failed-auth limiter blocked `address`'s source for `ms`: TURN refuses it too. */
@@ -112,13 +115,15 @@ export interface StartTurnOptions {
   readonly domain: string;
   readonly nonceSecret: Uint8Array;
   readonly locate: ConfigLocator;
-  readonly log: Pick<PinoLogger, 'info' | 'warn' | 'error'>;
+  readonly log: Pick<PinoLogger, 'debug' | 'info' | 'warn' | 'error'>;
   /** The port of the default listeners (TURN_PORT; tests take another). */
   readonly defaultPort?: number;
   /** A failed TURN authentication from `address`, for the failed-auth limiter SIP shares. */
   readonly onAuthFailure?: (address: string) => void;
   /** The sources blocked now (the shared limiter's), given to a TURN thread that is restarted. */
   readonly blocked?: () => ReadonlyArray<{ readonly source: string; readonly remainingMs: number }>;
+  /** The TURN thread's events (allocations made and ended), for the event hub. */
+  readonly onEvents?: (events: readonly ParleyEvent[]) => void;
 }
 
 /** Start the TURN thread; undefined when TURN is off, or its default port was taken. */
@@ -174,7 +179,8 @@ export async function startTurnThread(o: StartTurnOptions): Promise<TurnThread |
     throw new StartError(o.locate(['turn']), `the TURN thread did not start: ${why}`);
   }
   const bound = outcome.listeners;
-  log.info({ module: 'turn', listeners: bound.map((l) => `${l.transport}:${l.address}:${l.port}`), realm, relayAddresses: relays }, 'TURN server ready');
+  // said once, in the ready line (run-server.ts); here at debug
+  log.debug({ module: 'turn', listeners: bound.map((l) => `${l.transport}:${l.address}:${l.port}`), realm, relayAddresses: relays }, 'TURN server ready');
   let nextId = 0;
   const waiting = new Map<number, (a: unknown[]) => void>();
   let current = worker;
@@ -187,11 +193,13 @@ export async function startTurnThread(o: StartTurnOptions): Promise<TurnThread |
   const attach = (w: Worker): void => {
     current = w;
     w.on('message', (m: FromTurnWorker) => {
-      if (m.k === 'allocations') {
-        waiting.get(m.id)?.(m.allocations);
+      if (m.k === 'allocations' || m.k === 'metrics') {
+        waiting.get(m.id)?.(m.k === 'allocations' ? m.allocations : m.metrics);
         waiting.delete(m.id);
       } else if (m.k === 'auth-failure') {
         o.onAuthFailure?.(m.a);
+      } else if (m.k === 'events') {
+        o.onEvents?.(m.e);
       }
     });
     w.on('error', (e) => log.error({ module: 'turn', err: e }, 'the TURN thread failed'));
@@ -243,6 +251,12 @@ export async function startTurnThread(o: StartTurnOptions): Promise<TurnThread |
         const id = nextId++;
         waiting.set(id, resolve);
         post({ k: 'allocations', id });
+      }),
+    metrics: () =>
+      new Promise((resolve) => {
+        const id = nextId++;
+        waiting.set(id, resolve);
+        post({ k: 'metrics', id });
       }),
     subscriberChanged: (u, d) => post({ k: 'subscriber', ...(u === undefined ? {} : { u }), ...(d === undefined ? {} : { d }) }),
     block: (a, ms) => post({ k: 'block', a, ms }),

@@ -6,6 +6,8 @@
  * domain; USERHASH finds them through an index made on first use), and REST credentials when
  * `turn.restSecrets` has secrets.
  */
+import type { ParleyEvent } from '../lib/events.js';
+import { BatchedEventSink } from './event-sink.js';
 import { createSocket, type Socket } from 'node:dgram';
 import { createServer, type AddressInfo, type Server } from 'node:net';
 import { createServer as createTlsServer } from 'node:tls';
@@ -28,6 +30,7 @@ import { keyFromHa1 } from '../stun/credentials.js';
 import { TurnServer, type TurnListener } from '../turn/turn-server.js';
 import type { ParleyConfig, TurnListenConfig } from './config.js';
 import { setLogLevel, stdoutLogger } from './logger.js';
+import { turnRegistry } from './metrics/turn-metrics.js';
 
 /** What the main thread gives the TURN thread. */
 export interface TurnWorkerData {
@@ -49,14 +52,19 @@ export type FromTurnWorker =
   | { readonly k: 'listen-failed'; readonly index: number; readonly code?: string; readonly message: string }
   | { readonly k: 'failed'; readonly error: string }
   | { readonly k: 'allocations'; readonly id: number; readonly allocations: unknown[] }
+  | { readonly k: 'metrics'; readonly id: number; readonly metrics: unknown[] }
   /** A failed authentication from this address: the main thread's limiter (SIP's) counts it. */
-  | { readonly k: 'auth-failure'; readonly a: string };
+  | { readonly k: 'auth-failure'; readonly a: string }
+  /** Allocations made and ended (lib/events.ts), at most one post per 100 ms (event-sink.ts). */
+  | { readonly k: 'events'; readonly e: readonly ParleyEvent[] };
 
 /** Main thread → TURN thread. */
 export type ToTurnWorker =
   | { readonly k: 'stop' }
   | { readonly k: 'subscriber'; readonly u?: string; readonly d?: string }
   | { readonly k: 'allocations'; readonly id: number }
+  /** This thread's Prometheus metrics (registry.getMetricsAsJSON()), answered by `metrics`. */
+  | { readonly k: 'metrics'; readonly id: number }
   /** The shared limiter blocked this address's source for `ms` (failures on SIP, HTTP or TURN). */
   | { readonly k: 'block'; readonly a: string; readonly ms: number }
   /** log.level changed (a configuration reload). */
@@ -128,7 +136,7 @@ const LISTENER_BUFFER = 4 * 1024 * 1024;
 async function main(port: MessagePort, data: TurnWorkerData): Promise<void> {
   const { config } = data;
   const turn = config.turn;
-  const log = stdoutLogger(config.log.level).child({ module: 'turn' });
+  const log = stdoutLogger(config.log.level, 1, config.log.format).child({ module: 'turn' });
   const db = SqliteDatabase.open(config.dataDir, { synchronous: config.registrar.synchronous });
   const subscribers = new CachedSubscriberStore(new SqliteSubscriberStore(db), { ttlMs: config.auth.subscriberCache * 1000 });
   const userHashes = new UserHashIndex({
@@ -148,6 +156,7 @@ async function main(port: MessagePort, data: TurnWorkerData): Promise<void> {
     isBlocked: (address: string) => blocks.isBlocked(address),
     recordFailure: (address: string) => port.postMessage({ k: 'auth-failure', a: address } satisfies FromTurnWorker),
   };
+  const events = new BatchedEventSink((e) => port.postMessage({ k: 'events', e } satisfies FromTurnWorker));
   const server = new TurnServer({
     realm: data.realm,
     credentials: turnCredentials(subscribers, rest, undefined, userHashes),
@@ -159,6 +168,7 @@ async function main(port: MessagePort, data: TurnWorkerData): Promise<void> {
     quotas: turn.quotas,
     bandwidth: turn.bandwidth,
     ...(limiter === undefined ? {} : { limiter }),
+    onEvent: events.sink,
     clock: systemClock,
     log,
   });
@@ -222,6 +232,7 @@ async function main(port: MessagePort, data: TurnWorkerData): Promise<void> {
     server.tick();
     for (const s of streams) s.tick();
   }, 1000);
+  const metrics = turnRegistry({ allocations: () => server.allocationCount, relayedBytes: () => server.relayedBytes(), stats: server.stats });
   const statsTimer = setInterval(() => {
     let up = 0;
     let down = 0;
@@ -260,6 +271,7 @@ async function main(port: MessagePort, data: TurnWorkerData): Promise<void> {
       clearInterval(tick);
       clearInterval(statsTimer);
       closeAll();
+      events.close();
       port.close();
     } else if (m.k === 'subscriber') {
       subscribers.invalidate(m.u, m.d);
@@ -270,6 +282,8 @@ async function main(port: MessagePort, data: TurnWorkerData): Promise<void> {
       setLogLevel(log, m.level);
     } else if (m.k === 'allocations') {
       port.postMessage({ k: 'allocations', id: m.id, allocations: server.allocations() } satisfies FromTurnWorker);
+    } else if (m.k === 'metrics') {
+      void metrics.getMetricsAsJSON().then((json) => port.postMessage({ k: 'metrics', id: m.id, metrics: json } satisfies FromTurnWorker));
     }
   });
   port.postMessage({ k: 'ready', listeners: bound } satisfies FromTurnWorker);

@@ -1,7 +1,7 @@
 // The `parley` command line (commander): loaded by main.ts once it has checked the Node version.
 import { readFileSync } from 'node:fs';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { ConfigError, configFromObject, configReference, keyOnly, readConfigFile, type ConfigLocator, type HttpListenConfig, type ListenConfig, type ParleyConfig } from '../app/config.js';
+import { ConfigError, keyOnly, readConfigEnv, readConfigFile, type ConfigLocator, type HttpListenConfig, type ListenConfig, type ParleyConfig } from '../app/config.js';
 import { randomBytes } from 'node:crypto';
 import { relative } from 'node:path';
 import { isHttpListen, parseListenSpec, runServer, type RunningServer } from '../app/run-server.js';
@@ -11,6 +11,8 @@ import { tokenCommand } from './token-command.js';
 import { reloadCommand } from './reload-command.js';
 import { traceCommand } from './trace-command.js';
 import { turnCheckCommand } from './turn-check-command.js';
+import { configCommand } from './config-command.js';
+import { callsCommand, registrationsCommand, scriptCommand, statsCommand, statusCommand } from './ops-commands.js';
 import { ServeSignals, startedInTerminal } from './serve-signals.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -39,10 +41,10 @@ program
   .action(async (opts: { config?: string; dataDir?: string; listen?: string[]; logLevel?: ParleyConfig['log']['level']; demo?: boolean; workers?: number; script?: string }) => {
     let config: ParleyConfig;
     let locate: ConfigLocator = keyOnly;
-    // the configuration as the server runs it: the file, then the command line's options over it
-    // (read again, the same way, by a configuration reload: SIGHUP, `parley reload`)
+    // the configuration as the server runs it: the file < PARLEY_… environment variables < the
+    // command line (read again, the same way, by a configuration reload: SIGHUP, `parley reload`)
     const effective = (): { config: ParleyConfig; locate: ConfigLocator } => {
-      const read = opts.config ? readConfigFile(opts.config) : { config: configFromObject({}), locate: keyOnly };
+      const read = opts.config ? readConfigFile(opts.config, process.env) : readConfigEnv(process.env);
       const fromFile = read.config;
       // --listen replaces every listener, SIP and HTTP: only what is named opens
       const listen = opts.listen?.map(parseListenSpec);
@@ -78,23 +80,57 @@ program
     // process.stdout is left unmade (making it would change fd 1's mode under the logger)
     process.stderr.on('error', () => {});
     let server: RunningServer;
+    // --demo: alice and bob are made before the ready line, which counts them
+    let demoUsers: DemoUser[] = [];
     try {
       const file = opts.config;
-      server = await runServer(config, undefined, { locate, ...(file === undefined ? {} : { reread: () => ({ ...effective(), file }) }) });
+      server = await runServer(config, undefined, {
+        locate,
+        ...(file === undefined ? {} : { reread: () => ({ ...effective(), file }) }),
+        ...(opts.demo === true
+          ? {
+              beforeReady: async ({ subscribers, domain }) => {
+                demoUsers = await createDemoUsers(subscribers, domain);
+              },
+            }
+          : {}),
+      });
     } catch (e) {
       console.error(`parley: could not start: ${(e as Error).message}`);
       process.exit(1);
     }
     signals.started(server);
     if (signals.stopRequested) return;
-    await printWelcome(server, config, opts.demo === true);
+    await printWelcome(server, config, opts.demo === true ? demoUsers : undefined);
   });
+
+/** A demo user: made now (with its password), or there from an earlier start. */
+interface DemoUser {
+  readonly user: 'alice' | 'bob';
+  readonly other: 'alice' | 'bob';
+  readonly password?: string;
+}
+
+/** alice and bob with random passwords, unless they exist. */
+async function createDemoUsers(subscribers: RunningServer['subscribers'], domain: string): Promise<DemoUser[]> {
+  const out: DemoUser[] = [];
+  for (const [user, other] of [['alice', 'bob'], ['bob', 'alice']] as const) {
+    if ((await subscribers.get(user, domain)) !== undefined) {
+      out.push({ user, other });
+      continue;
+    }
+    const password = randomBytes(9).toString('base64url');
+    await subscribers.add({ username: user, domain, password });
+    out.push({ user, other, password });
+  }
+  return out;
+}
 
 /**
  * What a newcomer needs after start: where to register, and how to add users (or, with --demo,
  * two users to try). Written to stderr so that stdout stays JSON log lines.
  */
-async function printWelcome(server: RunningServer, config: ParleyConfig, demo: boolean): Promise<void> {
+async function printWelcome(server: RunningServer, config: ParleyConfig, demo: readonly DemoUser[] | undefined): Promise<void> {
   const domain = server.domain;
   const where = server.listeners.map((l) => `${l.transport} ${l.address}:${l.port}`).join(', ');
   const lines = [`Parley is listening on ${where}; domain ${domain}; data in ${config.dataDir}`];
@@ -111,19 +147,16 @@ async function printWelcome(server: RunningServer, config: ParleyConfig, demo: b
     const turn = server.turn.listeners.map((l) => `${l.transport} ${l.address.includes(':') ? `[${l.address}]` : l.address}:${l.port}`).join(', ');
     lines.push(`  STUN/TURN: ${turn} (realm ${server.turn.realm}; subscribers log in with their SIP password)`);
   }
-  if (demo) {
+  if (demo !== undefined) {
     const links: string[] = [];
-    for (const [user, other] of [['alice', 'bob'], ['bob', 'alice']] as const) {
-      const existing = await server.subscribers.get(user, domain);
+    for (const { user, other, password } of demo) {
       // a demo link carries the password after # (never sent to the server; the page removes it)
       const link = (password?: string): string => `${phone}?username=${user}&target=${other}&autoregister=1${password === undefined ? '' : `#password=${encodeURIComponent(password)}`}`;
-      if (existing !== undefined) {
+      if (password === undefined) {
         lines.push(`  demo user ${user}@${domain} exists already (change its password: ${selfCommand()} user passwd ${user}@${domain} --data-dir ${config.dataDir})`);
         if (phone !== undefined) links.push(`    ${user}: ${link()}  (type the password)`);
         continue;
       }
-      const password = randomBytes(9).toString('base64url');
-      await server.subscribers.add({ username: user, domain, password });
       lines.push(`  demo user: username ${user}, password ${password}, domain ${domain}`);
       if (phone !== undefined) links.push(`    ${user}: ${link(password)}`);
     }
@@ -172,12 +205,6 @@ function selfCommand(): string {
   return `node ${rel.startsWith('..') ? script : rel}`;
 }
 
-program
-  .command('config')
-  .description('Print every configuration key with its type, default and meaning (Markdown).')
-  .action(() => {
-    console.log(configReference());
-  });
 
 program.addCommand(userCommand());
 program.addCommand(tokenCommand());
@@ -185,5 +212,11 @@ program.addCommand(loadCommand());
 program.addCommand(reloadCommand());
 program.addCommand(traceCommand());
 program.addCommand(turnCheckCommand());
+program.addCommand(configCommand());
+program.addCommand(statusCommand());
+program.addCommand(registrationsCommand());
+program.addCommand(callsCommand());
+program.addCommand(statsCommand());
+program.addCommand(scriptCommand());
 
 await program.parseAsync(process.argv);

@@ -1,21 +1,27 @@
 import { Command } from 'commander';
-import { ConfigError, loadConfigFile } from '../app/config.js';
+import { ConfigError, readConfigFile } from '../app/config.js';
+import { envName } from '../app/config-env.js';
 import { sendControl } from '../app/control-socket.js';
 import type { ReloadOutcome } from '../routing/script-host.js';
 import type { ConfigReloadOutcome } from '../app/config-reload.js';
 
-/** The data directory a command talks about: --data-dir, else the configuration file's, else the default. */
-export function dataDirOf(opts: { dataDir?: string; config?: string }): string {
+/**
+ * The data directory a command talks about: --data-dir, else the configuration file's (with the
+ * environment over it), else PARLEY_DATA_DIR, else the default: where `parley serve` with the
+ * same file and environment puts it.
+ */
+export function dataDirOf(opts: { dataDir?: string; config?: string }, env: NodeJS.ProcessEnv = process.env): string {
   if (opts.dataDir !== undefined) return opts.dataDir;
   if (opts.config !== undefined) {
     try {
-      return loadConfigFile(opts.config).dataDir;
+      return readConfigFile(opts.config, env).config.dataDir;
     } catch (e) {
       if (e instanceof ConfigError) throw new Error(`bad configuration: ${e.message}`);
       throw e;
     }
   }
-  return './parley-data';
+  const fromEnv = env[envName(['dataDir'])];
+  return fromEnv !== undefined && fromEnv !== '' ? fromEnv : './parley-data';
 }
 
 /** What `parley reload` prints for an outcome, and its exit status (0 loaded or unchanged, 1 refused). */

@@ -74,7 +74,7 @@ export function turnCheckCommand(): Command {
       let config: ParleyConfig | undefined;
       if (opts.config !== undefined) {
         try {
-          config = readConfigFile(opts.config).config;
+          config = readConfigFile(opts.config, process.env).config;
         } catch (e) {
           usage(`bad configuration: ${(e as Error).message}`);
         }

@@ -89,6 +89,8 @@ export class MediaSession {
   /** performance.now() of the last offer or answer: no media since then for `timeout` ends the session. */
   lastSignal: number;
   closed = false;
+  /** ms since the epoch of the first offer (for the operator's list of sessions). */
+  readonly startedAt = Date.now();
 
   constructor(
     readonly callId: string,

@@ -75,6 +75,27 @@ describe('MediaSessions', () => {
     assert.ok(await until(() => udpHandles() <= before + 4), 'the legs\' sockets are closed (the peers\' 4 remain)');
   });
 
+  it('counts packets of open sessions and keeps those of deleted ones (packets); lists the open sessions (list)', async () => {
+    const m = manager();
+    const { a, b, toA, toB } = await call(m, 'call-count');
+    for (let i = 0; i < 4; i++) a.sendRtp(0, toA.port);
+    for (let i = 0; i < 2; i++) b.sendRtp(0, toB.port);
+    assert.ok(await until(() => b.received.length === 4 && a.received.length === 2));
+    // each packet is received on one leg and sent on the other
+    assert.deepEqual(m.packets(), { in: 6, out: 6 });
+    const [listed, ...others] = m.list();
+    assert.equal(others.length, 0);
+    assert.equal(listed!.callId, 'call-count');
+    assert.deepEqual(listed!.legs.map((l) => [l.tag, l.protocol, l.codec, l.packetsIn, l.packetsOut, l.remote]), [
+      ['a-tag', 'rtp', 'PCMU', 4, 2, `127.0.0.1:${a.port}`],
+      ['b-tag', 'rtp', 'PCMU', 2, 4, `127.0.0.1:${b.port}`],
+    ]);
+    assert.deepEqual(listed!.legs.map((l) => l.local), [`127.0.0.1:${toA.port}`, `127.0.0.1:${toB.port}`]);
+    await m.delete({ callId: 'call-count', reason: 'bye' });
+    assert.deepEqual(m.list(), []);
+    assert.deepEqual(m.packets(), { in: 6, out: 6 });
+  });
+
   it('maps payload types between the sides (telephone-event 101 on one, 96 on the other) and drops types not negotiated', async () => {
     const m = manager();
     const { a, b, toA } = await call(m, 'call-pt', ['0 PCMU/8000', '96 telephone-event/8000']);

@@ -121,6 +121,8 @@ export class MediaSessions implements MediaControl {
   private timer: NodeJS.Timeout | undefined;
   /** Sessions deleted for lack of media or of an answer, since the start. */
   timedOut = 0;
+  /** Packets of the legs of closed sessions (packets()). */
+  private readonly closedPackets = { in: 0, out: 0 };
 
   constructor(private readonly options: MediaSessionsOptions) {
     this.log = options.log ?? silentLogger;
@@ -131,6 +133,44 @@ export class MediaSessions implements MediaControl {
   /** Sessions open now. */
   get size(): number {
     return this.sessions.size;
+  }
+
+  /**
+   * Packets received from the sides and sent to them since start: the legs of closed sessions
+   * (counted when their session closes) and of open ones.
+   */
+  packets(): { readonly in: number; readonly out: number } {
+    let packetsIn = this.closedPackets.in;
+    let packetsOut = this.closedPackets.out;
+    for (const s of this.sessions.values()) {
+      for (const end of sideEnds(s)) {
+        const st = end.leg?.stats();
+        if (st === undefined) continue;
+        packetsIn += st.packetsIn;
+        packetsOut += st.packetsOut;
+      }
+    }
+    return { in: packetsIn, out: packetsOut };
+  }
+
+  /** The open sessions as plain data (the operator's API: MediaOps.sessions). */
+  list(): MediaSessionInfo[] {
+    return [...this.sessions.values()].map((s) => ({
+      callId: s.callId,
+      startedAt: s.startedAt,
+      legs: [...sideEnds(s)].map((end) => {
+        const st = end.leg?.stats();
+        return {
+          tag: end.tag ?? '',
+          local: end.local === undefined ? '' : hostPort(end.local.address, end.local.port),
+          ...(end.remote === undefined ? {} : { remote: hostPort(end.remote.address, end.remote.port) }),
+          protocol: end.profile,
+          ...(end.remote?.codecs[0] === undefined ? {} : { codec: end.remote.codecs[0].name }),
+          packetsIn: st?.packetsIn ?? 0,
+          packetsOut: st?.packetsOut ?? 0,
+        };
+      }),
+    }));
   }
 
   /** Sockets open now (the port pool's count). */
@@ -205,6 +245,14 @@ export class MediaSessions implements MediaControl {
   }
 
   private remove(s: MediaSession): void {
+    if (!s.closed) {
+      for (const end of sideEnds(s)) {
+        const st = end.leg?.stats();
+        if (st === undefined) continue;
+        this.closedPackets.in += st.packetsIn;
+        this.closedPackets.out += st.packetsOut;
+      }
+    }
     s.close();
     if (this.sessions.get(s.callId) === s) this.sessions.delete(s.callId);
   }
@@ -435,4 +483,22 @@ export type { AnchorMode };
 export function dtlsSetup(kind: 'offer' | 'answer', chosen: 'active' | 'passive' | 'actpass'): 'active' | 'passive' | 'actpass' {
   if (kind === 'offer') return 'actpass';
   return chosen === 'actpass' ? 'passive' : chosen;
+}
+
+/** One open session as MediaSessions.list gives it. */
+export interface MediaSessionInfo {
+  readonly callId: string;
+  /** ms since the epoch. */
+  readonly startedAt: number;
+  readonly legs: ReadonlyArray<{ readonly tag: string; readonly local: string; readonly remote?: string; readonly protocol: string; readonly codec?: string; readonly packetsIn: number; readonly packetsOut: number }>;
+}
+
+/** Side A's end, then each branch's. */
+function* sideEnds(s: MediaSession): Generator<SideEnd> {
+  yield s.a;
+  yield* s.branches.values();
+}
+
+function hostPort(address: string, port: number): string {
+  return address.includes(':') ? `[${address}]:${port}` : `${address}:${port}`;
 }

@@ -40,4 +40,6 @@ export interface RoutingEnv {
    */
   readonly mediaAnchor?: 'auto' | 'always' | 'off';
   readonly log: Logger;
+  /** Counted here for the metrics endpoint: exceptions the script threw (a SipReply is an answer, not one). */
+  readonly counters?: { scriptErrors: number };
 }

@@ -546,6 +546,7 @@ export class RequestCtx extends EditingCtx implements RequestContext, ResponseOb
   /** Log a script's exception with its stack and the version, and trace it. */
   scriptThrew(handler: HandlerName, e: unknown): void {
     const err = e instanceof Error ? e : new Error(String(e));
+    if (this.env.counters !== undefined) this.env.counters.scriptErrors++;
     this.env.log.error({ callId: this.callId, method: this.request.method, script: this.script.version, source: this.script.source, handler, err: err.stack ?? err.message }, 'routing script threw');
     this.trace?.mark(handler, 'throw', this._vars, this.script.dumpVars, { error: err.name, message: err.message });
   }

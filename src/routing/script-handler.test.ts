@@ -93,6 +93,18 @@ describe('ScriptHandler: a script that throws or decides nothing', () => {
     assert.equal(next.branches.length, 1, 'the next request is routed as usual');
   });
 
+  it('each exception is counted for the metrics (parley_routing_script_errors_total); a SipReply is an answer, not one', async () => {
+    const counters = h.handler.env.counters;
+    assert.ok(counters, 'the SIP core gives the handler its counters');
+    const before = counters.scriptErrors;
+    mode = 'throw';
+    await h.send(h.request('INVITE', 'sip:x@example.com', { from: 'sip:y@elsewhere.example.org' }));
+    mode = 'reply';
+    await h.send(h.request('INVITE', 'sip:x@example.com', { from: 'sip:y@elsewhere.example.org' }));
+    await h.send(h.request('OPTIONS', 'sip:x@example.com', { headers: [['X-Test', 'stateless-throw']] }));
+    assert.equal(counters.scriptErrors - before, 2);
+  });
+
   it('an exception after an await: 500 as well', async () => {
     mode = 'async-throw';
     const r = await h.send(h.request('MESSAGE', 'sip:x@example.com', { from: 'sip:y@elsewhere.example.org' }));

@@ -109,6 +109,7 @@ export class ScriptHandler implements RequestHandler, RoutingDone {
         ctx.answer = { status: e.status, headers: e.headers, ...(e.reason === undefined ? {} : { reason: e.reason }) };
       } else if (!SipReply.is(e)) {
         const err = e instanceof Error ? e : new Error(String(e));
+        if (this.env.counters !== undefined) this.env.counters.scriptErrors++;
         this.env.log.error({ callId: request.callId, method: request.method, script: script.version, source: script.source, handler: 'onStateless', err: err.stack ?? err.message }, 'routing script threw');
         trace?.mark('onStateless', 'throw', undefined, undefined, { error: err.name, message: err.message });
         if (request.method !== 'ACK') ctx.answer = { status: 500, headers: [] };

@@ -171,6 +171,24 @@ describe('ScriptHost', () => {
     assert.equal((await builtin.reload()).ok, false, 'still the built-in default');
   });
 
+  it('onOutcome is told of every reload, its trigger, and refused ones too', async () => {
+    const file = await write('told.ts', GOOD('a'));
+    const told: string[] = [];
+    const h = new ScriptHost({ file, outDir: join(dir, 'out-told'), watch: false, onOutcome: (o, trigger) => told.push(`${trigger} ${o.ok ? (o.changed ? 'reloaded' : 'unchanged') : 'refused'} ${o.version}`) });
+    await h.start();
+    await write('told.ts', GOOD('b'));
+    await h.reload('command');
+    await h.reload('signal');
+    await write('told.ts', `export function onRequest(ctx) {\n  ctx.reply(200\n}\n`);
+    await h.reload('watch');
+    assert.deepEqual(told, ['command reloaded 2', 'signal unchanged 2', 'watch refused 2']);
+    h.close();
+    const builtin = new ScriptHost({ outDir: join(dir, 'out-told2'), watch: false, onOutcome: (o, trigger) => told.push(`${trigger} ${o.ok ? 'ok' : 'refused'} ${o.version}`) });
+    await builtin.start();
+    await builtin.reload('command');
+    assert.equal(told.at(-1), 'command refused 1');
+  });
+
   it('concurrent reloads run one after the other', async () => {
     const file = await write('queued.ts', GOOD('a'));
     const h = host(file);
@@ -191,6 +209,84 @@ describe('ScriptHost', () => {
     const deadline = Date.now() + 5000;
     while (h.active.version === 1 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 25));
     assert.equal(h.active.version, 2);
+    h.close();
+  });
+
+  it('check: a broken script is refused with its line and column, naming the given name, and nothing is activated', async () => {
+    const file = await write('checked.ts', GOOD('running'));
+    const h = host(file);
+    const cores = new FakeCores();
+    await h.start();
+    h.attach(cores);
+    const bad = await h.check(`import type { RequestContext } from 'parley/routing';\nexport function onRequest(ctx: RequestContext): void {\n  ctx.reply(200,;\n}\n`, 'new-routes.ts');
+    assert.equal(bad.ok, false);
+    assert.ok(!bad.ok);
+    assert.deepEqual(bad.error.location, { file: 'new-routes.ts', line: 3, column: 17 });
+    assert.match(bad.error.message, /^new-routes\.ts:3:17: Unexpected ";"/);
+    const noHandler = await h.check('export const x = 1;\n');
+    assert.ok(!noHandler.ok);
+    assert.match(noHandler.error.message, /exports an onRequest function/);
+    const good = await h.check(GOOD('checked'));
+    assert.deepEqual(good, { ok: true });
+    assert.deepEqual(cores.events, [], 'a check activates nothing');
+    assert.equal(h.active.version, 1);
+    h.close();
+  });
+
+  it('activateFile, rollback and history: an upload becomes the next version, rollback runs an earlier module again, an outcome hook is told', async () => {
+    const file = await write('configured.ts', GOOD('configured'));
+    const told: string[] = [];
+    const h = new ScriptHost({ file, outDir: join(dir, 'out'), watch: false, onOutcome: (o, t) => told.push(`${t} ${o.ok} ${o.version}`) });
+    const cores = new FakeCores();
+    await h.start();
+    h.attach(cores);
+    const heard: number[] = [];
+    const stopHearing = h.onOutcome((o) => heard.push(o.version));
+    const uploaded = await write('uploaded.ts', GOOD('uploaded'));
+    const up = await h.activateFile(uploaded);
+    assert.equal(up.ok && up.changed, true);
+    assert.equal(up.version, 2);
+    assert.equal(h.active.source, uploaded);
+    const broken = await write('broken-upload.ts', 'export function onRequest(: void {}\n');
+    const refused = await h.activateFile(broken);
+    assert.equal(refused.ok, false);
+    assert.equal(h.active.version, 2, 'a refused upload leaves the running version');
+
+    stopHearing();
+    const back = await h.rollback();
+    assert.equal(back.ok, true);
+    assert.deepEqual(heard, [2, 2], 'a listener hears until it unsubscribes');
+    assert.equal(back.version, 3, 'a rollback is a new version number');
+    assert.equal(h.active.source, file);
+    assert.equal(cores.loaded?.version, 3);
+    assert.deepEqual(
+      h.history.map((a) => [a.version, a.source, a.rollbackOf]),
+      [
+        [3, file, 1],
+        [2, uploaded, undefined],
+        [1, file, undefined],
+      ],
+    );
+    const toTwo = await h.rollback(2);
+    assert.equal(toTwo.ok && h.active.source === uploaded, true);
+    const none = await h.rollback(99);
+    assert.equal(none.ok, false);
+    assert.ok(!none.ok && /no version 99/.test(none.error.message));
+    assert.deepEqual(told, ['upload true 2', 'upload false 2', 'rollback true 3', 'rollback true 4']);
+    h.close();
+  });
+
+  it('rollback to the built-in default', async () => {
+    const h = host(undefined);
+    const cores = new FakeCores();
+    await h.start();
+    h.attach(cores);
+    const uploaded = await write('over-default.ts', GOOD('x'));
+    assert.equal((await h.activateFile(uploaded)).ok, true);
+    const back = await h.rollback(1);
+    assert.equal(back.ok, true);
+    assert.equal(h.active.source, 'builtin:default');
+    assert.equal(cores.loaded?.version, back.version);
     h.close();
   });
 });

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from '../lib/logger.js';
 import { silentLogger } from '../lib/logger.js';
@@ -91,6 +91,52 @@ export function listTraces(dir: string): TracedCall[] {
     calls.push({ callId, requests: files.length, modified });
   }
   return calls.sort((a, b) => b.modified.getTime() - a.modified.getTime());
+}
+
+/**
+ * The traced calls under `dir`, newest first, without blocking the thread (the API's
+ * `GET /api/v1/traces` runs in the main thread): as listTraces.
+ */
+export async function listTracesAsync(dir: string): Promise<TracedCall[]> {
+  let names: string[];
+  try {
+    names = await readdir(dir);
+  } catch {
+    return [];
+  }
+  const calls: TracedCall[] = [];
+  for (const name of names) {
+    const path = join(dir, name);
+    let files: string[];
+    try {
+      files = (await readdir(path)).filter((f) => f.endsWith('.json'));
+    } catch {
+      continue;
+    }
+    if (files.length === 0) continue;
+    const times = await Promise.all(files.map((f) => stat(join(path, f)).then((s) => s.mtimeMs, () => 0)));
+    let callId = name;
+    try {
+      callId = (JSON.parse(await readFile(join(path, files.sort()[0]!), 'utf8')) as TraceReportJson).callId;
+    } catch {
+      // keep the directory name
+    }
+    calls.push({ callId, requests: files.length, modified: new Date(Math.max(...times)) });
+  }
+  return calls.sort((a, b) => b.modified.getTime() - a.modified.getTime());
+}
+
+/** Every report of a call, in order, without blocking the thread; empty when the call has none. */
+export async function readTracesAsync(dir: string, callId: string): Promise<TraceReportJson[]> {
+  const path = join(dir, traceDirName(callId));
+  let files: string[];
+  try {
+    files = (await readdir(path)).filter((f) => f.endsWith('.json')).sort();
+  } catch {
+    return [];
+  }
+  const texts = await Promise.all(files.map((f) => readFile(join(path, f), 'utf8')));
+  return texts.map((t) => JSON.parse(t) as TraceReportJson);
 }
 
 /** Every report of a call, in order; empty when the call has none. */

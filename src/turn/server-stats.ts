@@ -13,8 +13,11 @@ export interface TurnStats {
   allocationsExpired: number;
   /** Error responses sent, by code. */
   errors: Record<number, number>;
+  /** Bytes relayed by allocations released since start (the live ones keep their own counters). */
+  releasedBytesToPeer: number;
+  releasedBytesFromPeer: number;
 }
 
 export function newTurnStats(): TurnStats {
-  return { requests: 0, dropped: 0, amplificationDrops: 0, relayDropped: 0, faults: 0, allocationsMade: 0, allocationsExpired: 0, errors: {} };
+  return { requests: 0, dropped: 0, amplificationDrops: 0, relayDropped: 0, faults: 0, allocationsMade: 0, allocationsExpired: 0, errors: {}, releasedBytesToPeer: 0, releasedBytesFromPeer: 0 };
 }

@@ -1,6 +1,7 @@
 // The TURN server's decisions (RFC 8656, RFC 8489 §9.2): requests built with src/stun as a client
 // would, answers read back; relay sockets and the peer are real UDP sockets on loopback, the
 // client side is the listener's send (recorded), time is a FakeClock.
+import type { TurnAllocationEvent } from '../lib/events.js';
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import { createSocket, type Socket } from 'node:dgram';
@@ -336,6 +337,24 @@ describe('TurnServer', () => {
     const [info] = server.allocations();
     assert.deepEqual([info!.counters.packetsToPeer, info!.counters.bytesToPeer, info!.counters.packetsFromPeer, info!.counters.bytesFromPeer], [1, 10, 1, 12]);
     assert.equal(info!.user, 'alice');
+  });
+
+  it('tells of each allocation made and ended (the operator\'s events), with the bytes relayed each way', async () => {
+    const events: TurnAllocationEvent[] = [];
+    start({ onEvent: (e) => events.push(e) });
+    const c = client();
+    const relayed = xor(await c.allocate(), StunAttr.XOR_RELAYED_ADDRESS);
+    assert.equal(code(await c.transact(c.signed(StunMethod.ChannelBind, (b) => (channel(0x4001)(b), peerAttr('127.0.0.1', peerPort)(b))))), 200);
+    c.send(channelData(0x4001, Buffer.from('hello peer')));
+    await until(() => peerGot.length === 1);
+    assert.equal(code(await c.transact(c.signed(StunMethod.Refresh, (b) => b.addUint32(StunAttr.LIFETIME, 0)))), 200);
+    assert.deepEqual(
+      events.map((e) => [e.type, e.username, e.client, e.relayed, e.bytesToPeer, e.bytesToClient]),
+      [
+        ['turn.allocation.created', 'alice', `udp:${c.address}:${c.port}`, `127.0.0.1:${relayed.port}`, undefined, undefined],
+        ['turn.allocation.ended', 'alice', `udp:${c.address}:${c.port}`, `127.0.0.1:${relayed.port}`, 10, 0],
+      ],
+    );
   });
 
   it('relays a Send indication only with a permission, and the peer\'s answer as a Data indication', async () => {

@@ -12,6 +12,7 @@
  * Requests are authenticated by authentication.ts, answered through answers.ts; the peer of a
  * request is checked by peer-address.ts.
  */
+import type { TurnAllocationEvent } from '../lib/events.js';
 import type { Clock } from '../lib/clock.js';
 import { silentLogger, type Logger } from '../lib/logger.js';
 import { randomBytesFromPool } from '../lib/random-pool.js';
@@ -55,6 +56,8 @@ export interface TurnServerOptions {
   readonly tcpConnectTimeoutMs?: number;
   readonly clock: Clock;
   readonly log?: Logger;
+  /** Told of each allocation made and ended (the operator's events, lib/events.ts). */
+  readonly onEvent?: (event: TurnAllocationEvent) => void;
 }
 
 /** RFC 8656 §14.7: REQUESTED-TRANSPORT protocol number of UDP. */
@@ -487,6 +490,10 @@ export class TurnServer {
     }
     this.table.add(a);
     this.stats.allocationsMade++;
+    if (this.o.onEvent !== undefined) {
+      const info = a.info(now);
+      this.o.onEvent({ type: 'turn.allocation.created', time: Date.now(), username: a.username, client: info.client, relayed: info.relayed });
+    }
     this.log.debug({ client: `${src.address}:${src.port}`, relayed: a.info(now).relayed, transport: tcp === undefined ? 'udp' : 'tcp', user: auth.user, lifetime }, 'TURN allocation made');
     src.listener.send(response, src.port, src.address);
     return true;
@@ -607,10 +614,27 @@ export class TurnServer {
     src.listener.send(this.answers.sign(new StunMessageBuilder(StunMethod.ChannelBind, 'success', m.transactionId), m, auth), src.port, src.address);
   }
 
+  /** Bytes relayed since start, both ways: released allocations' and live ones'. */
+  relayedBytes(): { readonly toPeer: number; readonly fromPeer: number } {
+    let toPeer = this.stats.releasedBytesToPeer;
+    let fromPeer = this.stats.releasedBytesFromPeer;
+    for (const a of this.table.values()) {
+      toPeer += a.counters.bytesToPeer;
+      fromPeer += a.counters.bytesFromPeer;
+    }
+    return { toPeer, fromPeer };
+  }
+
   private release(a: Allocation): void {
     if (!this.table.delete(a)) return;
+    this.stats.releasedBytesToPeer += a.counters.bytesToPeer;
+    this.stats.releasedBytesFromPeer += a.counters.bytesFromPeer;
     a.lease.release();
     a.closeRelays();
+    if (this.o.onEvent !== undefined) {
+      const info = a.info(this.o.clock.now());
+      this.o.onEvent({ type: 'turn.allocation.ended', time: Date.now(), username: a.username, client: info.client, relayed: info.relayed, bytesToPeer: a.counters.bytesToPeer, bytesToClient: a.counters.bytesFromPeer });
+    }
     this.log.debug({ client: `${a.fiveTuple.clientAddress}:${a.fiveTuple.clientPort}`, user: a.user, ...a.counters }, 'TURN allocation released');
   }
 }

@@ -1,10 +1,28 @@
 import type { ApiRoutes } from '../api-routes.js';
+import { scriptRoutes } from './script.js';
+import { callRoutes } from './calls.js';
+import { traceRoutes } from './traces.js';
+import { metricsRoutes } from './metrics.js';
+import { statsRoutes } from './stats.js';
+import { turnRoutes } from './turn.js';
+import { mediaRoutes } from './media.js';
+import { eventRoutes } from './events.js';
 
 /**
  * The API's route groups (one file each in this folder), in the order they appear in the
  * OpenAPI document. Registered under `/api/v1` by api-plugin.ts.
  */
-export const API_V1_ROUTES: ReadonlyArray<ApiRoutes> = [];
+export const API_V1_ROUTES: ReadonlyArray<ApiRoutes> = [
+  scriptRoutes,
+  callRoutes,
+  traceRoutes,
+  statsRoutes,
+  turnRoutes,
+  mediaRoutes,
+  eventRoutes,
+];
 
 /** Route groups served at the root, outside `/api/v1` (`/metrics`, `/readyz`). */
-export const ROOT_ROUTES: ReadonlyArray<ApiRoutes> = [];
+export const ROOT_ROUTES: ReadonlyArray<ApiRoutes> = [
+  metricsRoutes,
+];

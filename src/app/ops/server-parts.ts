@@ -8,6 +8,8 @@ import type { ParleyConfig } from '../config.js';
 import type { TurnThread } from '../turn-thread.js';
 import type { MediaThread } from '../media-thread.js';
 import type { WebServer } from '../web-server.js';
+import type { Registry } from 'prom-client';
+import type { EventHub } from './event-hub.js';
 
 /** One SIP core's answer to a CoreQuery, or why it gave none. */
 export type CoreAnswer = { readonly core: number; readonly answer: unknown } | { readonly core: number; readonly error: Error };
@@ -35,8 +37,16 @@ export interface ServerParts {
   readonly media: MediaThread | undefined;
   /** The TURN thread (it starts last, and may not run). */
   turn(): TurnThread | undefined;
+  /** Every event of the server, published once (the API's stream subscribes; ops/event-hub.ts). */
+  readonly events: EventHub;
   /** Ask every SIP core (app/sip-core.ts `query`). */
   askCores(q: CoreQuery, timeoutMs?: number): Promise<readonly CoreAnswer[]>;
   /** A subscriber changed in the store: every core (and TURN) forgets its cached copy. */
   subscriberChanged(username?: string, domain?: string): void;
+  /** The main thread's Prometheus metrics (metrics/main-metrics.ts): its sockets, limiter, worker queues, process. */
+  readonly mainMetrics: Registry;
+  /** The secrets TURN checks REST credentials with (`turn.restSecrets`, else the data directory's); empty when TURN is off. */
+  readonly turnRestSecrets: readonly string[];
+  /** Call `fn` when the server stops (timers of the operations). */
+  onStop(fn: () => void): void;
 }

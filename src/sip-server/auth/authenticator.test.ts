@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { describe, it } from 'node:test';
+import type { AuthFailedEvent } from '../../lib/events.js';
 import { FakeClock } from '../../../test/support/fake-clock.js';
 import { createResponse, parseAuthValue, parseMessage, serializeToString, SipRequest, type Uri } from '../../sip/index.js';
 import type { NewSubscriber, Subscriber, SubscriberStore } from '../../store/subscriber-store.js';
@@ -62,6 +63,8 @@ interface Setup {
   limiter: FailureLimiter;
   /** Sources told to onAuthenticated, in order. */
   authenticated: string[];
+  /** auth.failed events, in order. */
+  failures: AuthFailedEvent[];
 }
 
 /** Both algorithms offered unless `algorithms` says otherwise (the default, MD5 alone, has its own tests). */
@@ -73,8 +76,10 @@ async function setup(options: { realms?: string[]; isLocalUri?: (u: Uri) => bool
   const clock = new FakeClock();
   const limiter = new FailureLimiter({ clock, maxFailures: options.maxFailures ?? 10 });
   const authenticated: string[] = [];
+  const failures: AuthFailedEvent[] = [];
   const auth = new DigestAuthenticator({
     onAuthenticated: (address) => authenticated.push(address),
+    onFailure: (e) => failures.push(e),
     realms: options.realms ?? ['example.com'],
     subscribers: store,
     nonces: options.nonces ?? new NonceManager({ now: () => wall.now, secret: 'test secret, thirty-two bytes!!' }),
@@ -83,7 +88,7 @@ async function setup(options: { realms?: string[]; isLocalUri?: (u: Uri) => bool
     algorithms: options.algorithms ?? ['MD5', 'SHA-256'],
     ...(options.algorithmsFor === undefined ? {} : { algorithmsFor: options.algorithmsFor }),
   });
-  return { auth, store, wall, clock, limiter, authenticated };
+  return { auth, store, wall, clock, limiter, authenticated, failures };
 }
 
 function request(method: string, ruri: string, extra: string[] = [], from = '<sip:alice@example.com>;tag=1', to = '<sip:alice@example.com>'): SipRequest {
@@ -259,6 +264,14 @@ describe('DigestAuthenticator: failures look alike', () => {
     assert.match(b.reason, /unknown user/);
     assert.equal(s.store.gets, 2, 'the unknown user was looked up too');
     assert.deepEqual(s.authenticated, [], 'a failure is no success');
+    // the operator's auth.failed events: one each, with the username tried
+    assert.deepEqual(
+      s.failures.map((e) => [e.type, e.source, e.username, e.realm, e.method]),
+      [
+        ['auth.failed', '192.0.2.10', 'alice', 'example.com', 'REGISTER'],
+        ['auth.failed', '192.0.2.10', 'mallory', 'example.com', 'REGISTER'],
+      ],
+    );
   });
 
   it('counts wrong digests in the limiter, then answers 403 without touching the store', async () => {

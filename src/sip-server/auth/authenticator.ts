@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import type { AuthFailedEvent } from '../../lib/events.js';
 import { ParleyError } from '../../lib/errors.js';
 import { parseUri, uriEquals, type AuthValue, type SipRequest, type Uri } from '../../sip/index.js';
 import {
@@ -66,6 +67,8 @@ export interface DigestAuthenticatorOptions {
    * table keeps a reserve of connections for such sources (ConnectionTable.admitInbound).
    */
   readonly onAuthenticated?: (address: string) => void;
+  /** Told of every wrong password or unknown user in credentials (the operator's `auth.failed` event). */
+  readonly onFailure?: (event: AuthFailedEvent) => void;
 }
 
 /** The source a request came from (a transport `Flow` is one). */
@@ -133,6 +136,7 @@ export class DigestAuthenticator {
   private readonly opaque: string | undefined;
   private readonly algorithmsFor: (source: AuthSource | undefined) => readonly DigestAlgorithm[];
   private readonly onAuthenticated: ((address: string) => void) | undefined;
+  private readonly onFailure: ((event: AuthFailedEvent) => void) | undefined;
   /** HA1 used for unknown users, so that they cost the same hashing as known ones. */
   private readonly decoyHa1: Readonly<Record<DigestAlgorithm, string>>;
 
@@ -151,6 +155,7 @@ export class DigestAuthenticator {
     const perSource = options.algorithmsFor;
     this.algorithmsFor = perSource === undefined ? () => algorithms : (source) => (source === undefined ? algorithms : perSource(source));
     this.onAuthenticated = options.onAuthenticated;
+    this.onFailure = options.onFailure;
     const seed = randomBytes(32).toString('hex');
     this.decoyHa1 = { MD5: digestHash('MD5', seed), 'SHA-256': digestHash('SHA-256', seed) };
   }
@@ -218,6 +223,7 @@ export class DigestAuthenticator {
     const digestOk = digestResponseEquals(expected, c.response);
     if (!digestOk || subscriber === undefined) {
       this.limiter?.recordFailure(source.remoteAddress);
+      this.onFailure?.({ type: 'auth.failed', time: Date.now(), source: source.remoteAddress, username: c.username, realm, method: request.method });
       return this.challenge(kind, realm, false, `${subscriber === undefined ? 'unknown user' : 'wrong password'} ${c.username}@${realm}`, source);
     }
 

@@ -13,6 +13,9 @@ import { ROUTE_SIGNATURE_PARAM, RouteSignature, routeTarget, type RouteCheck } f
 import type { MediaControl } from '../../lib/media-control.js';
 import { MEDIA_ROUTE_PARAM, MediaAnchor, type ContextMedia, type MediaAnchoring } from './media-anchor.js';
 import { Branch, ResponseContext, type BranchLauncher, type ProxyTarget, type ResponseObserver } from './response-context.js';
+import type { EventSink } from '../../lib/events.js';
+import { CallTracker } from './calls/call-tracker.js';
+import { ProxyCalls } from './calls/proxy-calls.js';
 
 export interface ProxyCoreOptions {
   readonly clock: Clock;
@@ -40,6 +43,12 @@ export interface ProxyCoreOptions {
    * `off` goes to it and comes back rewritten (media-anchor.ts). None: no call is anchored.
    */
   readonly media?: MediaControl;
+  /** Calls (INVITE dialogs relayed with Parley's Record-Route) open after this long end (`timeout`); ms. Default 12 h. */
+  readonly callTimeout?: number;
+  /** Most calls tracked at once; one more is relayed untracked. Default 100,000. */
+  readonly maxCalls?: number;
+  /** Where call.started / call.answered / call.ended go. */
+  readonly events?: EventSink;
 }
 
 /** Methods that create a dialog, so the proxy records its route (§16.6 step 4). */
@@ -98,6 +107,8 @@ export class ProxyCore implements BranchLauncher {
   /** Transports Parley listens on, hence can send over (RFC 3263 picks among them). */
   private readonly transports: ReadonlySet<FlowTransport>;
   private readonly connectionFlow: (id: number) => Flow | undefined;
+  /** The calls this core relays (calls/call-tracker.ts), and what the proxy tells it. */
+  private readonly callsOf: ProxyCalls;
 
   constructor(
     private readonly server: SipServer,
@@ -114,6 +125,27 @@ export class ProxyCore implements BranchLauncher {
     this.connectionFlow = options.connectionFlow ?? ((id) => server.transports?.connections.get(id)?.flow());
     this.transports = new Set((['udp', 'tcp', 'tls'] as const).filter((t) => identity.has(t)));
     this.media = options.media === undefined ? undefined : new MediaAnchor(options.media, this.clock, this.log, (flow) => identity.sentBy(flow.transport).host);
+    const tracker = new CallTracker({
+      clock: this.clock,
+      ...(options.callTimeout === undefined ? {} : { timeoutMs: options.callTimeout }),
+      ...(options.maxCalls === undefined ? {} : { maxCalls: options.maxCalls }),
+      ...(options.events === undefined ? {} : { events: options.events }),
+      log: this.log,
+    });
+    this.callsOf = new ProxyCalls(tracker, server, identity, this.media, this.log);
+  }
+
+  /** The calls in progress (their records, counts for metrics: `calls.size`, `started`, `answered`, `untracked`). */
+  get calls(): CallTracker {
+    return this.callsOf.tracker;
+  }
+
+  /**
+   * The operator hangs up the call(s) with this Call-ID (calls/proxy-calls.ts): BYE to both sides
+   * when answered, CANCEL downstream and 487 upstream before. False when this core has none.
+   */
+  hangup(callId: string): boolean {
+    return this.callsOf.hangup(callId);
   }
 
   /** Response contexts alive (for metrics and tests). */
@@ -257,6 +289,7 @@ export class ProxyCore implements BranchLauncher {
     if (options.recordRoute ?? DIALOG_CREATING.has(request.method)) this.recordRouteFor.set(context, new RecordRouteState());
     this.contexts.set(tx, context);
     this.media?.begin(context, options.media, this.mediaRoutes.has(request));
+    this.callsOf.forwarded(context, this.recordRouteFor.has(context));
     context.start();
     return context;
   }
@@ -427,7 +460,10 @@ export class ProxyCore implements BranchLauncher {
       return;
     }
     const anchored = cm.mode !== 'dialog' && ((r !== undefined && r.anchored) || cm.lateOffer);
-    if (anchored && !this.recordRouteFor.has(context)) this.recordRouteFor.set(context, new RecordRouteState());
+    if (anchored && !this.recordRouteFor.has(context)) {
+      this.recordRouteFor.set(context, new RecordRouteState());
+      this.callsOf.forwarded(context, true);
+    }
     this.send(context, target, copy, dest, branch, anchored);
   }
 
@@ -440,7 +476,7 @@ export class ProxyCore implements BranchLauncher {
     const branch = new Branch(target, copy, dest);
     context.add(branch);
     try {
-      branch.tx = this.server.transactions.createClientTransaction(copy, dest, new BranchUser(context, branch));
+      branch.tx = this.server.transactions.createClientTransaction(copy, dest, new BranchUser(context, branch, this.callsOf));
     } catch (e) {
       this.log.warn({ err: (e as Error).message }, 'could not create a client transaction');
       context.onTransportError(branch);
@@ -457,6 +493,7 @@ export class ProxyCore implements BranchLauncher {
 
   contextFailed(context: ResponseContext, status: number): void {
     this.media?.contextFailed(context, status);
+    this.callsOf.contextFailed(context, status);
   }
 
   cancelBranch(branch: Branch): void {
@@ -480,6 +517,7 @@ export class ProxyCore implements BranchLauncher {
 
   release(context: ResponseContext): void {
     this.contexts.delete(context.serverTx);
+    this.callsOf.released(context);
     const source = this.sourceOf.get(context);
     if (source === undefined) return;
     this.sourceOf.delete(context);
@@ -569,9 +607,11 @@ class BranchUser implements ClientTransactionUser {
   constructor(
     private readonly context: ResponseContext,
     private readonly branch: Branch,
+    private readonly calls: ProxyCalls,
   ) {}
 
   onResponse(response: SipResponse): void {
+    this.calls.branchResponse(this.context, this.branch, response);
     this.context.onResponse(this.branch, response);
   }
 

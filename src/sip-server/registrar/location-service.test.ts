@@ -3,6 +3,7 @@ import { describe, it } from 'node:test';
 import { FakeClock } from '../../../test/support/fake-clock.js';
 import type { ContactBinding } from '../../store/binding-store.js';
 import { LocationService, type BindingDelta } from './location-service.js';
+import type { RegistrationEvent } from '../../lib/events.js';
 
 const NOW = 1_700_000_000_000;
 
@@ -145,3 +146,49 @@ describe('LocationService group commit', () => {
   });
 });
 
+
+describe('LocationService: registration events (issue 18)', () => {
+  it('update tells of added, refreshed and removed bindings, with the source and seconds granted', async () => {
+    const events: RegistrationEvent[] = [];
+    let now = NOW;
+    const s = new LocationService({ clock: new FakeClock(), now: () => now, onEvent: (e) => events.push(e) });
+    const a = binding('alice@x', 'sip:alice@192.0.2.7', { userAgent: 'phone/1', expires: NOW + 60_000, received: { transport: 'udp', address: '192.0.2.7', port: 5060 } });
+    await s.update('alice@x', [a]);
+    now += 1000;
+    await s.update('alice@x', [{ ...a, expires: now + 3600_000, updatedAt: now }]);
+    await s.update('alice@x', []);
+    assert.deepEqual(
+      events.map((e) => [e.type, e.aor, e.contact, e.expires, e.source, e.userAgent]),
+      [
+        ['registration.added', 'alice@x', 'sip:alice@192.0.2.7', 60, 'udp:192.0.2.7:5060', 'phone/1'],
+        ['registration.refreshed', 'alice@x', 'sip:alice@192.0.2.7', 3600, 'udp:192.0.2.7:5060', 'phone/1'],
+        ['registration.removed', 'alice@x', 'sip:alice@192.0.2.7', 0, 'udp:192.0.2.7:5060', 'phone/1'],
+      ],
+    );
+  });
+
+  it('the sweep tells of expired bindings, and a closed connection of removed ones, only where reportsSharedChanges', async () => {
+    let now = NOW;
+    const told: RegistrationEvent[] = [];
+    const quiet: RegistrationEvent[] = [];
+    const reporter = new LocationService({ clock: new FakeClock(), now: () => now, onEvent: (e) => told.push(e) });
+    const replica = new LocationService({ clock: new FakeClock(), now: () => now, onEvent: (e) => quiet.push(e), reportsSharedChanges: false });
+    for (const s of [reporter, replica]) {
+      s.applyRemote({ aor: 'bob@x', save: [binding('bob@x', 'sip:bob@192.0.2.8', { expires: NOW + 60_000 })], remove: [] });
+      s.applyRemote({ aor: 'carol@x', save: [binding('carol@x', 'sip:carol@192.0.2.9', { connectionId: 7, expires: NOW + 3600_000 })], remove: [] });
+    }
+    now += 61_000;
+    await reporter.sweep();
+    await replica.sweep();
+    await reporter.removeConnection(7);
+    await replica.removeConnection(7);
+    assert.deepEqual(
+      told.map((e) => [e.type, e.aor]),
+      [
+        ['registration.expired', 'bob@x'],
+        ['registration.removed', 'carol@x'],
+      ],
+    );
+    assert.deepEqual(quiet, []);
+  });
+});

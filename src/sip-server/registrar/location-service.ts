@@ -1,6 +1,7 @@
 import type { Clock, TimerHandle } from '../../lib/clock.js';
 import { silentLogger, type Logger } from '../../lib/logger.js';
 import type { BindingStore, ContactBinding } from '../../store/binding-store.js';
+import type { RegistrationEvent } from '../../lib/events.js';
 
 export interface LocationServiceOptions {
   /** Where bindings are written through; none keeps them in memory only. */
@@ -33,6 +34,18 @@ export interface LocationServiceOptions {
    * travel on different channels), and such a binding is not kept. Default: every one is.
    */
   readonly isConnectionOpen?: (connectionId: number) => boolean;
+  /**
+   * Told of each binding added, refreshed or removed by `update` (the registrar, the API), and,
+   * when `reportsSharedChanges`, of each one removed because its connection closed or expired:
+   * the operator's events (lib/events.ts).
+   */
+  readonly onEvent?: (event: RegistrationEvent) => void;
+  /**
+   * Whether this replica reports the changes every replica makes for itself (expiry, a closed
+   * connection): one of them does (sip-server/workers: worker 0), so that each is told once.
+   * Default true.
+   */
+  readonly reportsSharedChanges?: boolean;
 }
 
 /** One change of an AOR's bindings: upserted by contact, removed by contact. */
@@ -92,6 +105,8 @@ export class LocationService {
   commits = 0;
   private readonly onChange: ((delta: BindingDelta) => void) | undefined;
   private readonly isConnectionOpen: (connectionId: number) => boolean;
+  private readonly onEvent: ((event: RegistrationEvent) => void) | undefined;
+  private readonly reportsShared: boolean;
 
   constructor(options: LocationServiceOptions) {
     this.store = options.store;
@@ -102,6 +117,8 @@ export class LocationService {
     this.schedule = options.schedule ?? setImmediate;
     this.onChange = options.onChange;
     this.isConnectionOpen = options.isConnectionOpen ?? (() => true);
+    this.onEvent = options.onEvent;
+    this.reportsShared = options.reportsSharedChanges ?? true;
   }
 
   /**
@@ -274,6 +291,7 @@ export class LocationService {
     const before = this.bindings.get(aor) ?? [];
     if (next.length === 0) this.bindings.delete(aor);
     else this.bindings.set(aor, [...next]);
+    if (this.onEvent !== undefined && (replicate || this.reportsShared)) this.report(before, next);
     if (!this.store && this.onChange === undefined) return;
     const keep = new Set(next.map((b) => b.contact));
     const remove: string[] = [];
@@ -296,6 +314,25 @@ export class LocationService {
     if (this.uncommitted.get(aor) !== batch) {
       this.uncommitted.set(aor, batch);
       batch.aors.push(aor);
+    }
+  }
+
+  /**
+   * The events of one change: a contact new (or whose binding had expired) is added, one kept is
+   * refreshed, one gone is removed.
+   */
+  private report(before: readonly ContactBinding[], next: readonly ContactBinding[]): void {
+    const now = this.now();
+    const time = Date.now();
+    for (const b of next) {
+      const old = before.find((x) => x.contact === b.contact);
+      if (old === b) continue;
+      const type = old === undefined || old.expires <= now ? 'registration.added' : 'registration.refreshed';
+      this.onEvent!(registrationEvent(type, b, Math.max(0, Math.round((b.expires - now) / 1000)), time));
+    }
+    for (const b of before) {
+      if (b.expires <= now) continue; // expired already: the sweep tells of it
+      if (!next.some((x) => x.contact === b.contact)) this.onEvent!(registrationEvent('registration.removed', b, 0, time));
     }
   }
 
@@ -334,6 +371,10 @@ export class LocationService {
       const keep = list.filter((b) => b.expires > now);
       if (keep.length !== list.length) {
         n += list.length - keep.length;
+        if (this.onEvent !== undefined && this.reportsShared) {
+          const time = Date.now();
+          for (const b of list) if (b.expires <= now) this.onEvent({ type: 'registration.expired', time, aor: b.aor, contact: b.contact, expires: 0, ...(b.userAgent === undefined ? {} : { userAgent: b.userAgent }) });
+        }
         if (keep.length === 0) this.bindings.delete(aor);
         else this.bindings.set(aor, keep);
       }
@@ -345,4 +386,11 @@ export class LocationService {
     if (n > 0) this.log.debug({ expired: n }, 'expired bindings removed');
     return n;
   }
+}
+
+/** A binding's event: `source` is where its REGISTER came from. */
+function registrationEvent(type: RegistrationEvent['type'], b: ContactBinding, expires: number, time: number): RegistrationEvent {
+  const r = b.received;
+  const host = r.address.includes(':') ? `[${r.address}]` : r.address;
+  return { type, time, aor: b.aor, contact: b.contact, expires, source: `${r.transport}:${host}:${r.port}`, ...(b.userAgent === undefined ? {} : { userAgent: b.userAgent }) };
 }

@@ -5,6 +5,7 @@
  */
 export { TransportLayer, type TransportLayerDelegate, type TransportLayerOptions, type ListenerOptions, type TlsOptions, type RawReceiver } from './transport-layer.js';
 export { MessagePath, type MessagePathOptions, type MessageObserver } from './message-path.js';
+export { SipMessageCounts, COUNTED_METHODS, STATUS_CLASSES, methodIndex, type CountedMethod } from './message-counts.js';
 export type { Wire } from './wire.js';
 export { ConnectionTable, reservedConnections, type SipConnection, type ConnectionTableEvents, type ConnectionRefusal } from './connection-table.js';
 export { AuthenticatedSources } from './authenticated-sources.js';

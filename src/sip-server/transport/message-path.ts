@@ -7,6 +7,7 @@ import type { Flow } from './flow.js';
 import { addReceivedParameters } from './received-parameters.js';
 import { responseTarget, sourceTarget, type ResponseTarget } from './response-target.js';
 import { TransportError } from './transport-error.js';
+import { SipMessageCounts } from './message-counts.js';
 import type { Wire } from './wire.js';
 
 /** What the transport layer hands up (to the transaction layer, RFC 3261 §18.1.2, §18.2.1). */
@@ -62,6 +63,8 @@ export interface MessagePathOptions {
 export class MessagePath {
   delegate: TransportLayerDelegate | undefined;
   observer: MessageObserver | undefined;
+  /** The messages that crossed this path, by direction, method and status class (`/metrics`). */
+  readonly counts = new SipMessageCounts();
   private readonly wire: Wire;
   private readonly limits: { readonly maxMessageSize: number; readonly maxHeaders: number };
   private readonly log: Logger;
@@ -117,6 +120,8 @@ export class MessagePath {
         return;
       }
     }
+    if (message.isRequest) this.counts.request('in', message.method);
+    else this.counts.response('in', message.cseq.method, message.status);
     const observer = this.observer;
     if (observer !== undefined) this.safely('observer', () => observer.onReceived(message, flow));
     const delegate = this.delegate;
@@ -157,6 +162,7 @@ export class MessagePath {
     // here; the Via (and so the choice of transport) belongs to the caller.
     const bytes = serializeOrFail(request, onError);
     if (bytes === undefined) return;
+    this.counts.request('out', request.method);
     const observer = this.observer;
     if (observer !== undefined) {
       this.safely('observer', () => observer.onSent(request, bytes, { transport: destination.transport, host: destination.remoteAddress, port: destination.remotePort }));
@@ -190,6 +196,8 @@ export class MessagePath {
     }
     const bytes = serializeOrFail(response, onError);
     if (bytes === undefined) return undefined;
+    const method = response.cseq.method;
+    this.counts.response('out', method, response.status);
     const observer = this.observer;
     if (observer !== undefined) this.safely('observer', () => observer.onSent(response, bytes, target));
     this.wire.sendToTarget(bytes, target, onError);
@@ -197,7 +205,7 @@ export class MessagePath {
     // kept by a transaction until its Timer J or K: a host cut from the request's Via would keep
     // the request's text alive as long
     const kept = mayKeepParent(target.host) ? { ...target, host: ownString(target.host) } : target;
-    const sent: PathSentResponse = { sentResponse: true, bytes, target: kept, message: observer === undefined ? undefined : response };
+    const sent: PathSentResponse = { sentResponse: true, bytes, target: kept, message: observer === undefined ? undefined : response, method, status: response.status };
     return sent;
   }
 
@@ -210,6 +218,7 @@ export class MessagePath {
     const bytes = serializeOrFail(response, onError);
     if (bytes === undefined) return;
     const target = sourceTarget(source);
+    this.countSentResponse(response);
     const observer = this.observer;
     if (observer !== undefined) this.safely('observer', () => observer.onSent(response, bytes, target));
     this.wire.sendToTarget(bytes, target, onError);
@@ -217,10 +226,22 @@ export class MessagePath {
 
   /** Send the bytes of an earlier `sendResponse` again, to the same target (RFC 3261 §17.2). */
   resendResponse(sent: SentResponse, onError: (error: TransportError) => void): void {
-    const { bytes, target, message } = sent as PathSentResponse;
+    const { bytes, target, message, method, status } = sent as PathSentResponse;
+    this.counts.response('out', method, status);
     const observer = this.observer;
     if (observer !== undefined && message !== undefined) this.safely('observer', () => observer.onSent(message, bytes, target));
     this.wire.sendToTarget(bytes, target, onError);
+  }
+
+  /** A stateless answer to a malformed request: its CSeq may be what is malformed (then `other`). */
+  private countSentResponse(response: SipResponse): void {
+    let method: string;
+    try {
+      method = response.cseq.method;
+    } catch {
+      method = '';
+    }
+    this.counts.response('out', method, response.status);
   }
 
   /**
@@ -237,6 +258,9 @@ interface PathSentResponse extends SentResponse {
   readonly bytes: Uint8Array;
   readonly target: ResponseTarget;
   readonly message: SipResponse | undefined;
+  /** CSeq method and status, to count a retransmission. */
+  readonly method: string;
+  readonly status: number;
 }
 
 function serializeOrFail(message: AnySipMessage, onError: (error: TransportError) => void): Uint8Array | undefined {

@@ -147,7 +147,16 @@ export type CoreQuery =
       readonly logLevel?: string;
       readonly expiry?: { readonly minExpires: number; readonly maxExpires: number; readonly defaultExpires: number };
       readonly outbound?: ReadonlyArray<{ readonly domain: string; readonly uri: string }>;
-    };
+    }
+  /**
+   * `{ total, items: CallSnapshot[] }` (proxy/calls/call-tracker.ts `query`): this core's calls
+   * matching `callId` (exact) or `search` (Call-ID, From or To URI), oldest first, at most `limit`.
+   */
+  | { readonly q: 'calls'; readonly callId?: string; readonly search?: string; readonly limit?: number }
+  /** `{ found: boolean }`: this core had the call and is hanging it up (ProxyCore.hangup). */
+  | { readonly q: 'hangup'; readonly callId: string }
+  /** The core's Prometheus metrics, `registry.getMetricsAsJSON()` (app/metrics/core-metrics.ts). */
+  | { readonly q: 'metrics' };
 
 /** Socket thread → worker, outside the batches: a CoreQuery, answered with the same `id`. */
 export interface QueryAsk {
