@@ -528,7 +528,7 @@ export async function runServer(config: ParleyConfig, log: PinoLogger = stdoutLo
 
   // one configuration reload at a time
   let configQueue: Promise<unknown> = Promise.resolve();
-  const reloadConfigNow = async (trigger: 'command' | 'signal'): Promise<ConfigReloadOutcome> => {
+  const reloadConfigNow = async (trigger: 'command' | 'signal' | 'api'): Promise<ConfigReloadOutcome> => {
     if (options.reread === undefined) {
       log.info({ trigger }, 'configuration: the server was started without a configuration file: nothing to read again');
       return { ok: true, file: undefined, applied: [], restart: [] };
@@ -587,7 +587,7 @@ export async function runServer(config: ParleyConfig, log: PinoLogger = stdoutLo
     for (const key of restart) log.warn({ key, where: read.locate(keyPath(key)), file: read.file }, `configuration: ${key} changed: restart to apply (the running value stays)`);
     return { ok: true, file: read.file, applied, restart };
   };
-  const reloadConfig = (trigger: 'command' | 'signal' = 'command'): Promise<ConfigReloadOutcome> => {
+  const reloadConfig = (trigger: 'command' | 'signal' | 'api' = 'command'): Promise<ConfigReloadOutcome> => {
     const run = configQueue.then(() => reloadConfigNow(trigger));
     configQueue = run.catch(() => undefined);
     return run;
@@ -629,6 +629,7 @@ export async function runServer(config: ParleyConfig, log: PinoLogger = stdoutLo
     mainMetrics,
     turnRestSecrets: turn === undefined ? [] : turnConfig.turn.restSecrets,
     onStop: (fn) => onStop.push(fn),
+    reloadConfig,
   });
 
   // a line of counters now and then: what an operator looks at first when something grows
