@@ -343,11 +343,18 @@ export interface TokenView {
   readonly scope: TokenScope;
   readonly createdAt: string;
   readonly lastUsedAt?: string;
+  /** ISO 8601: dashboard sessions expire; operators' tokens do not. */
+  readonly expiresAt?: string;
 }
 
 export interface TokenOps {
   list(): Promise<readonly TokenView[]>;
   /** The secret is in `token`, shown this once. */
-  create(name: string, scope: TokenScope): Promise<TokenView & { readonly token: string }>;
+  create(name: string, scope: TokenScope, options?: { readonly ttlSeconds?: number }): Promise<TokenView & { readonly token: string }>;
   revoke(id: string): Promise<void>;
+  /**
+   * The token this text is, when valid (not revoked or expired), else undefined: for checks outside
+   * the API plugin's hook (a WebSocket upgrade, the control socket). Unknown and wrong take one path.
+   */
+  verify(text: string): Promise<TokenView | undefined>;
 }

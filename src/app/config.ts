@@ -33,7 +33,6 @@ export interface HttpListenConfig {
 export interface ParleyConfig {
   readonly dataDir: string;
   readonly log: { readonly level: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent'; readonly format: 'auto' | 'json' | 'pretty'; readonly statsInterval: number };
-  readonly api: { readonly maxEventStreams: number };
   readonly sip: {
     readonly listen: readonly ListenConfig[];
     readonly tls: { readonly cert?: string; readonly key?: string };
@@ -82,6 +81,7 @@ export interface ParleyConfig {
   readonly metrics: { readonly allowLoopback: boolean };
   readonly turn: TurnConfig;
   readonly media: MediaConfig;
+  readonly api: { readonly enabled: boolean; readonly bodyLimit: number; readonly importBodyLimit: number; readonly allowPlainHttp: boolean; readonly maxEventStreams: number; readonly cors: { readonly origins: readonly string[] } };
 }
 
 /** The media plane (src/media): anchored calls' RTP, on a thread of its own. */
@@ -172,13 +172,6 @@ export const CONFIG_SCHEMA: FieldSchema & { kind: 'object' } = {
         level: { kind: 'string', default: 'info', enum: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], doc: 'Least severe level written (on stdout).' },
         format: { kind: 'string', default: 'auto', enum: ['auto', 'json', 'pretty'], doc: 'How lines are written: `json` (one JSON object per line, for journald, Loki, jq), `pretty` (one readable line each: time, level, message, fields), `auto` (pretty when stdout is a terminal, JSON otherwise). Every thread writes the same format.' },
         statsInterval: { kind: 'integer', min: 1, max: 86400, default: 900, doc: 'Seconds between "stats" lines (transactions, proxy contexts, bindings, connections, counters, memory) at info level: every 15 minutes by default (the counters are on demand at `/metrics` and `parley stats`).' },
-      },
-    },
-    api: {
-      kind: 'object',
-      doc: 'The operator\'s REST API (`/api/v1`).',
-      fields: {
-        maxEventStreams: { kind: 'integer', min: 1, max: 10000, default: 100, doc: 'Event streams (`/api/v1/events`, WebSocket and SSE) open at once; one more is answered 503.' },
       },
     },
     sip: {
@@ -431,6 +424,24 @@ export const CONFIG_SCHEMA: FieldSchema & { kind: 'object' } = {
         script: { kind: 'string', doc: 'Routing script file (TypeScript or JavaScript module, relative to the working directory); default: the built-in default script (the stock Kamailio behaviour). `--script` overrides it.' },
         watch: { kind: 'boolean', default: true, doc: 'Reload the script when one of its files changes (besides `parley reload` and SIGHUP).' },
         traceCallIdPrefix: { kind: 'string', minLength: 1, doc: 'Trace requests whose Call-ID starts with this prefix: a JSON report per request in `dataDir/traces/` (`parley trace show CALL-ID`). Unset: nothing is traced.' },
+      },
+    },
+    api: {
+      kind: 'object',
+      doc: 'The REST API on the HTTP listeners (`/api/v1/…`, OpenAPI at `/api/openapi.json`; docs/operations.md).',
+      fields: {
+        enabled: { kind: 'boolean', default: true, doc: 'Serve the REST API, `/metrics` and `/readyz` on the HTTP listeners of `http.listen`.' },
+        bodyLimit: { kind: 'integer', min: 1024, max: 104857600, default: 1048576, doc: 'Largest request body the API reads, bytes; a larger one is answered 413.' },
+        importBodyLimit: { kind: 'integer', min: 1024, max: 1073741824, default: 16777216, doc: 'Largest body of `POST /api/v1/subscribers/import` (a JSON array or CSV), bytes.' },
+        allowPlainHttp: { kind: 'boolean', default: false, doc: 'Serve the API (and take tokens and passwords) over plain HTTP from requests that do not arrive on a loopback address. Off: such requests are answered 403; use an `https` listener.' },
+        maxEventStreams: { kind: 'integer', min: 1, max: 10000, default: 100, doc: 'Event streams (`/api/v1/events`, WebSocket and SSE) open at once; one more is answered 503.' },
+        cors: {
+          kind: 'object',
+          doc: 'Cross-origin requests from browsers (CORS).',
+          fields: {
+            origins: { kind: 'strings', default: [], doc: 'Origins (`https://crm.example.com`) whose pages may call the API; `*` any. Empty: no CORS headers, so browsers keep pages of other origins out.' },
+          },
+        },
       },
     },
     metrics: {

@@ -147,3 +147,36 @@ describe('parley serve: POST /phone/turn-credentials with the TURN thread runnin
     }
   });
 });
+
+describe('parley serve: the REST API on the HTTP listener', () => {
+  for (const enabled of [true, false]) {
+    it(`api.enabled: ${enabled}`, async () => {
+      const dir = mkdtempSync(join(tmpdir(), 'parley-api-'));
+      const config = configFromObject({
+        dataDir: dir,
+        sip: { listen: [{ transport: 'udp', address: '127.0.0.1', port: 0 }], workers: 0, domains: ['example.com'] },
+        http: { listen: [{ transport: 'http', address: '127.0.0.1', port: 0 }] },
+        turn: { enabled: false },
+        media: { enabled: false },
+        routing: { watch: false },
+        api: { enabled },
+      });
+      const server = await runServer(config, pino({ level: 'silent' }));
+      try {
+        const base = `http://127.0.0.1:${server.web!.listeners[0]!.port}`;
+        const token = (await server.ops.tokens.create('test', 'read')).token;
+        const status = await fetch(`${base}/api/v1/status`, { headers: { authorization: `Bearer ${token}` } });
+        const ready = await fetch(`${base}/readyz`);
+        if (enabled) {
+          assert.equal(status.status, 200);
+          assert.deepEqual([((await status.json()) as { workers: number }).workers, ready.status], [0, 200]);
+        } else {
+          assert.deepEqual([status.status, ready.status], [404, 404]);
+        }
+      } finally {
+        await server.stop();
+        rmSync(dir, { recursive: true, force: true });
+      }
+    });
+  }
+});

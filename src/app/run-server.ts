@@ -36,16 +36,17 @@ import { startMediaThread, type MediaThread } from './media-thread.js';
 import { join } from 'node:path';
 import { OpsError, type Operations } from '../api/operations.js';
 import { createOperations } from './ops/index.js';
+import { PARLEY_VERSION } from './ops/server-ops.js';
+import { apiPlugin } from '../api/api-plugin.js';
+import { SqliteTokenStore } from '../store/sqlite/sqlite-token-store.js';
 import type { CoreAnswer, ServerParts } from './ops/server-parts.js';
 import type { CoreQuery } from '../sip-server/workers/worker-messages.js';
 import { EventHub } from './ops/event-hub.js';
 import { LOGGED_EVENT_TYPES, logEvent } from './event-log.js';
 import type { ParleyEvent } from '../lib/events.js';
 import { EVENTS_PATH, eventStreamUpgrade } from '../api/routes/events.js';
-import { SqliteTokenStore } from '../store/sqlite/sqlite-token-store.js';
-import { standaloneEventRoutes, tokenAuthorizer } from './event-stream-wiring.js';
+import { tokenAuthorizer } from './event-stream-wiring.js';
 import { mainRegistry } from './metrics/main-metrics.js';
-import { interimMetricsPlugin } from './metrics/interim-metrics-plugin.js';
 
 export { stdoutLogger } from './logger.js';
 
@@ -255,9 +256,6 @@ export async function runServer(config: ParleyConfig, log: PinoLogger = stdoutLo
   let web: WebServer | undefined;
   let media: MediaThread | undefined;
   let domain = '';
-  // the event stream's token check (the API plugin's, once merged, takes its place)
-  const authorize = tokenAuthorizer(new SqliteTokenStore(db));
-  const eventSocket = eventStreamUpgrade({ ops, authorize });
   // the REST secrets the TURN thread checks and the web server signs with (turnRestSecrets)
   let turnConfig: ParleyConfig;
   try {
@@ -270,10 +268,37 @@ export async function runServer(config: ParleyConfig, log: PinoLogger = stdoutLo
   }
   // what the web server's TURN credentials route needs, once the TURN thread runs
   let turnSource: TurnCredentialSource | undefined;
+  // the limiter SIP counts in, for the web server's logins (API tokens, the dashboard's, the phone's
+  // TURN credentials): with workers, a block decided here reaches every worker; each failure is an event
+  const authLimiter =
+    limiter === undefined
+      ? undefined
+      : {
+          isBlocked: (a: string) => limiter.isBlocked(a),
+          recordFailure: (a: string) => {
+            publish({ type: 'auth.failed', time: Date.now(), source: a, method: 'HTTP' });
+            return pool ? pool.recordFailure(a) : limiter.recordFailure(a);
+          },
+        };
+  // the token check of the event stream's WebSocket upgrade (outside fastify, so outside the API plugin's hook)
+  const eventSocket = eventStreamUpgrade({ ops, authorize: tokenAuthorizer(new SqliteTokenStore(db), authLimiter) });
   const webPlugins = [
+    // the REST API (src/api): tokens are read from the store at each request
+    ...(config.api.enabled
+      ? [
+          apiPlugin({
+            ops,
+            tokens: new SqliteTokenStore(db),
+            limiter: authLimiter,
+            settings: { bodyLimit: config.api.bodyLimit, importBodyLimit: config.api.importBodyLimit, allowPlainHttp: config.api.allowPlainHttp, corsOrigins: config.api.cors.origins },
+            log,
+            version: PARLEY_VERSION,
+            metricsAllowLoopback: config.metrics.allowLoopback,
+          }),
+        ]
+      : []),
     phonePagePlugin({ domain: () => domain, iceServers: config.phone.iceServers }),
     icePagePlugin(),
-    standaloneEventRoutes({ ops, authorize }),
     // the operator's dashboard: a static page over the REST API (/api/v1)
     dashboardPagePlugin(),
     turnCredentialsPlugin({
@@ -281,20 +306,8 @@ export async function runServer(config: ParleyConfig, log: PinoLogger = stdoutLo
       domain: () => domain,
       turn: () => turnSource,
       // the limiter SIP counts in; with workers, a block decided here reaches every worker
-      ...(limiter === undefined
-        ? {}
-        : {
-            limiter: {
-              isBlocked: (a: string) => limiter.isBlocked(a),
-              recordFailure: (a: string) => {
-                publish({ type: 'auth.failed', time: Date.now(), source: a, method: 'HTTP' });
-                return pool ? pool.recordFailure(a) : limiter.recordFailure(a);
-              },
-            },
-          }),
+      ...(authLimiter === undefined ? {} : { limiter: authLimiter }),
     }),
-    // INTERIM(issue 18): `/metrics` until apiPlugin mounts ROOT_ROUTES (it steps aside when the route exists; remove it then)
-    interimMetricsPlugin(ops, config.metrics.allowLoopback),
   ];
   try {
     // SIP listeners first, then the web server's (SIP over WebSocket) as `wss`/`ws`, with the
@@ -304,7 +317,7 @@ export async function runServer(config: ParleyConfig, log: PinoLogger = stdoutLo
       Promise.reject(locateStartError(e, 'http', locate)),
     );
     listeners = [...listeners, ...(web?.listeners ?? [])];
-    web?.http.addUpgradeRoute(EVENTS_PATH, eventSocket);
+    if (config.api.enabled) web?.http.addUpgradeRoute(EVENTS_PATH, eventSocket);
     // the media plane, on a thread of its own (media never waits behind signaling), before the
     // SIP cores: each gets a channel to it
     media = await startMediaThread({ config, entry: siblingModule('media-worker'), sipAddresses: listeners.map((l) => l.address), locate, log });

@@ -209,6 +209,14 @@ export function buildSipCore(p: SipCoreParts): SipCore {
           for (const o of q.outbound) outbound.set(o.domain.toLowerCase(), o.uri);
         }
         return { ok: true };
+      case 'unregister': {
+        // every binding of the AOR (expired ones too: they are going anyway), or one contact
+        const before = location.lookup(q.aor);
+        const keep = q.contact === undefined ? [] : before.filter((b) => b.contact !== q.contact);
+        const removed = before.length - keep.length;
+        if (removed > 0) await location.update(q.aor, keep);
+        return { removed };
+      }
       case 'calls':
         return proxy.calls.query(q);
       case 'hangup':

@@ -87,6 +87,25 @@ describe('parley user', () => {
       await assertPassword('alice', 'example.com', 's3cret');
     });
 
+    it('--admin marks a subscriber who may log in to the dashboard', async () => {
+      const r = await run(['add', 'ops@example.com', '--password', 's3cret', '--admin']);
+      assert.deepEqual(r, { code: 0, stdout: 'added ops@example.com (admin)\n', stderr: '' });
+      await run(['add', 'plain@example.com', '--password', 's3cret']);
+      assert.equal((await withStore((s) => s.get('ops', 'example.com')))?.admin, true);
+      assert.equal((await withStore((s) => s.get('plain', 'example.com')))?.admin, false);
+    });
+
+    it('admin sets and clears the flag of an existing subscriber; exits 2 for an unknown one', async () => {
+      await run(['add', 'ops@example.com', '--password', 's3cret']);
+      assert.deepEqual(await run(['admin', 'ops@example.com']), { code: 0, stdout: 'ops@example.com is an admin (may log in to the dashboard)\n', stderr: '' });
+      assert.equal((await withStore((s) => s.get('ops', 'example.com')))?.admin, true);
+      assert.equal((await run(['admin', 'ops@example.com', '--off'])).code, 0);
+      assert.equal((await withStore((s) => s.get('ops', 'example.com')))?.admin, false);
+      const unknown = await run(['admin', 'nobody@example.com']);
+      assert.equal(unknown.code, 2);
+      assert.match(unknown.stderr, /no such user/u);
+    });
+
     it('reads one line from a piped stdin', async () => {
       const r = await run(['add', 'bob@example.com'], 'piped pw\r\nsecond line ignored\n');
       assert.equal(r.code, 0, r.stderr);

@@ -5,10 +5,10 @@ import { Command, CommanderError, Option } from 'commander';
 import { controlSocketPath, sendControl } from '../app/control-socket.js';
 import { StoreError } from '../store/store-error.js';
 import type { NewSubscriber } from '../store/subscriber-store.js';
-import { checkDomain, checkPassword, checkSubscriber, checkUsername } from '../store/check-subscriber.js';
+import { checkDomain, checkPassword, checkUsername } from '../store/check-subscriber.js';
 import { SqliteDatabase } from '../store/sqlite/sqlite-database.js';
 import { SqliteSubscriberStore } from '../store/sqlite/sqlite-subscriber-store.js';
-import { parseCsv, type CsvRecord } from './csv.js';
+import { readSubscriberCsv, stripScheme, type LineProblem } from '../store/subscriber-csv.js';
 
 /** The streams `parley user` talks through (the process's own, or a test's). */
 export interface UserCommandIo {
@@ -74,6 +74,7 @@ const EXAMPLES = {
 Examples:
   parley user add alice@example.com                     # asks for the password
   parley user add bob@example.com --random              # prints a new password
+  parley user add ops@example.com --random --admin      # may log in to the dashboard
   printf '%s\\n' "$PASSWORD" | parley user add carol@example.com
   parley user add dave@192.0.2.10 --password 's3cret' --data-dir /var/lib/parley`,
   list: `
@@ -89,6 +90,10 @@ Examples:
 Examples:
   parley user passwd alice@example.com                  # asks for the new password
   parley user passwd alice@example.com --random`,
+  admin: `
+Examples:
+  parley user admin ops@example.com
+  parley user admin ops@example.com --off`,
   import: `
 Examples:
   parley user import users.csv
@@ -160,17 +165,18 @@ export function userCommand(options: UserCommandOptions = {}): Command {
     .argument('<user@domain>', 'the new address, e.g. alice@example.com')
     .addOption(passwordOption())
     .addOption(randomOption())
+    .option('--admin', 'may log in to the dashboard (/dashboard) with this password')
     .addOption(dataDirOption())
     .addHelpText('after', `${PASSWORD_HELP}\n${USERNAME_HELP}\n${EXAMPLES.add}\n${EXIT_CODES_HELP}`)
     .action(
-      action('add', async (address: string, opts: PasswordOptions & DataDirOptions) => {
+      action('add', async (address: string, opts: PasswordOptions & DataDirOptions & { admin?: boolean }) => {
         const { username, domain } = parseAddress(address);
         await withStore(opts.dataDir, 'create', async (store) => {
           if (await store.get(username, domain)) throw new CommandFailure(`${username}@${domain} already exists`, EXIT_USAGE);
           const { password, generated } = await obtainPassword(opts, io);
-          const added = await store.add({ username, domain, password });
+          const added = await store.add({ username, domain, password, admin: opts.admin === true });
           await tellServer(opts.dataDir, username, domain);
-          io.stdout.write(`added ${added.username}@${added.domain}\n`);
+          io.stdout.write(`added ${added.username}@${added.domain}${added.admin === true ? ' (admin)' : ''}\n`);
           if (generated) io.stdout.write(`password: ${password}\n`);
         });
       }),
@@ -242,6 +248,23 @@ export function userCommand(options: UserCommandOptions = {}): Command {
           await tellServer(opts.dataDir, username, domain);
           io.stdout.write(`changed the password of ${username}@${domain}\n`);
           if (generated) io.stdout.write(`password: ${password}\n`);
+        });
+      }),
+    );
+
+  user
+    .command('admin')
+    .description('Let a subscriber log in to the dashboard (/dashboard) with the password, or (--off) no longer.')
+    .argument('<user@domain>', 'the subscriber')
+    .option('--off', 'take the right away')
+    .addOption(dataDirOption())
+    .addHelpText('after', `${EXAMPLES.admin}\n${EXIT_CODES_HELP}`)
+    .action(
+      action('admin', async (address: string, opts: DataDirOptions & { off?: boolean }) => {
+        const { username, domain } = parseAddress(address);
+        await withStore(opts.dataDir, 'existing', async (store) => {
+          if (!(await store.setAdmin(username, domain, opts.off !== true))) throw new CommandFailure(`no such user ${username}@${domain}`, EXIT_USAGE);
+          io.stdout.write(opts.off === true ? `${username}@${domain} is no longer an admin\n` : `${username}@${domain} is an admin (may log in to the dashboard)\n`);
         });
       }),
     );
@@ -345,102 +368,6 @@ interface PasswordOptions {
   random?: boolean;
 }
 
-/** One thing wrong with one CSV line. */
-interface LineProblem {
-  readonly line: number;
-  readonly field: string;
-  readonly problem: string;
-}
-
-type Layout = 'address' | 'split';
-
-const LAYOUTS: Record<Layout, { readonly fields: readonly string[]; readonly text: string }> = {
-  address: { fields: ['user@domain', 'password'], text: 'user@domain,password' },
-  split: { fields: ['username', 'domain', 'password'], text: 'username,domain,password' },
-};
-
-/**
- * Turn CSV bytes into subscribers (with their line numbers), and the problems of every bad line.
- * Checks each line alone and against the lines before it; not against the database.
- */
-function readSubscriberCsv(bytes: Buffer, defaultDomain: string | undefined): { subscribers: Array<[number, NewSubscriber]>; problems: LineProblem[] } {
-  let text: string;
-  let validUtf8 = true;
-  try {
-    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
-  } catch {
-    text = new TextDecoder('utf-8').decode(bytes);
-    validUtf8 = false;
-  }
-  const csv = parseCsv(text);
-  const problems: LineProblem[] = csv.errors.map((e) => ({ line: e.line, field: 'record', problem: e.message }));
-  const records: CsvRecord[] = [...csv.records];
-
-  let layout: Layout | undefined;
-  const header = records[0]?.fields.map((f) => f.trim().toLowerCase()).join(',');
-  if (header === LAYOUTS.address.text) layout = 'address';
-  else if (header === LAYOUTS.split.text) layout = 'split';
-  if (layout) records.shift();
-  else layout = records.find((r) => r.fields.length === 2 || r.fields.length === 3)?.fields.length === 3 ? 'split' : 'address';
-  const shape = LAYOUTS[layout];
-
-  const subscribers: Array<[number, NewSubscriber]> = [];
-  const firstLine = new Map<string, number>();
-  for (const { line, fields } of records) {
-    const bad = (field: string, problem: string): void => void problems.push({ line, field, problem });
-    if (fields.length > shape.fields.length) {
-      bad('record', `${fields.length} fields, expected ${shape.fields.length} (${shape.text})`);
-      continue;
-    }
-    if (fields.length < shape.fields.length) {
-      bad(shape.fields[fields.length]!, `missing (lines in this file are ${shape.text})`);
-      continue;
-    }
-    if (!validUtf8) {
-      const at = fields.findIndex((f) => f.includes('\ufffd'));
-      if (at >= 0) {
-        bad(shape.fields[at]!, 'not valid UTF-8');
-        continue;
-      }
-    }
-    let username: string;
-    let domain: string;
-    let password: string;
-    if (layout === 'address') {
-      const address = stripScheme(fields[0]!);
-      const at = address.indexOf('@');
-      password = fields[1]!;
-      username = at < 0 ? address : address.slice(0, at);
-      if (at < 0 && defaultDomain === undefined) {
-        bad(address === '' ? 'user@domain' : 'domain', address === '' ? 'missing' : `missing in ${JSON.stringify(address)} (write user@domain, or pass --domain)`);
-        continue;
-      }
-      domain = at < 0 ? defaultDomain! : address.slice(at + 1);
-    } else {
-      [username, domain, password] = fields as [string, string, string];
-      if (domain === '' && defaultDomain !== undefined) domain = defaultDomain;
-    }
-    const empty = username === '' ? 'username' : domain === '' ? 'domain' : password === '' ? 'password' : undefined;
-    if (empty !== undefined) {
-      bad(empty, 'missing');
-      continue;
-    }
-    const result = checkSubscriber({ username, domain, password });
-    if (!result.ok) {
-      bad(result.error.field, result.error.problem);
-      continue;
-    }
-    const key = `${result.value.username}@${result.value.domain}`;
-    const earlier = firstLine.get(key);
-    if (earlier !== undefined) {
-      bad('username', `${key} is already on line ${earlier}`);
-      continue;
-    }
-    firstLine.set(key, line);
-    subscribers.push([line, result.value]);
-  }
-  return { subscribers, problems };
-}
 
 function reportProblems(file: string, problems: LineProblem[], io: UserCommandIo, usage: string): void {
   problems.sort((a, b) => a.line - b.line);
@@ -461,9 +388,6 @@ function parseAddress(text: string): { username: string; domain: string } {
   };
 }
 
-function stripScheme(text: string): string {
-  return text.replace(/^sips?:/iu, '');
-}
 
 function checked(field: string, result: { ok: true; value: string } | { ok: false; error: string }): string {
   if (!result.ok) throw new CommandFailure(`${field}: ${result.error}`, EXIT_USAGE);

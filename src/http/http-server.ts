@@ -115,8 +115,11 @@ export class HttpServer {
     }
     // fastify's own server is never listened on: ours hand their requests to app.routing
     this.app = fastify({ logger: false, return503OnClosing: true });
-    this.app.addHook('onError', async (request, _reply, error) => {
-      this.log.warn({ method: request.method, url: request.url.slice(0, 200), err: error.message }, 'HTTP request failed');
+    this.app.addHook('onError', async (request, reply, error) => {
+      // runs after the error handler: a 4xx is the client's mistake, answered as meant (the REST
+      // API's 400, 404, 409, …), not a failure of the server
+      const log = reply.statusCode < 500 ? this.log.debug : this.log.warn;
+      log.call(this.log, { method: request.method, url: request.url.slice(0, 200), status: reply.statusCode, err: error.message }, 'HTTP request failed');
     });
     for (const plugin of options.plugins ?? []) void this.app.register(plugin);
     this.addBuiltInRoutes();

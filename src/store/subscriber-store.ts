@@ -11,6 +11,8 @@ export interface Subscriber {
   readonly ha1Sha256: string;
   /** Milliseconds since the epoch. */
   readonly createdAt: number;
+  /** May log in to the dashboard with the password (stores without the flag: false). */
+  readonly admin?: boolean;
 }
 
 /** A subscriber to add, with the clear password (hashed before it is stored). */
@@ -18,6 +20,8 @@ export interface NewSubscriber {
   readonly username: string;
   readonly domain: string;
   readonly password: string;
+  /** Default false. */
+  readonly admin?: boolean;
 }
 
 /**

@@ -173,6 +173,14 @@ describe('Prometheus scrapes Parley (two SIP workers) after sipp traffic', { ski
     assert.ok((expected.requests['in INVITE'] ?? 0) >= CALLS && (expected.responses['out REGISTER 2xx'] ?? 0) >= 1, JSON.stringify(expected));
   });
 
+  it('calls: every call sipp made tracked, answered and ended', async () => {
+    assert.deepEqual(await eventually(() => query(promBase, 'sum(parley_calls_total)', []), { '': CALLS }), { '': CALLS });
+    assert.deepEqual(await eventually(() => query(promBase, 'sum(parley_calls_answered_total)', []), { '': CALLS }), { '': CALLS });
+    // none in progress any more: the series is there (one target), its value 0 (query() leaves zeros out)
+    assert.deepEqual(await query(promBase, 'count(parley_calls)', []), { '': 1 });
+    assert.deepEqual(await eventually(() => query(promBase, 'sum(parley_calls)', []), {}), {});
+  });
+
   it('registrations, authentication failures, per-thread event-loop lag', async () => {
     assert.deepEqual(await eventually(() => query(promBase, 'parley_registrations', []), { '': 1 }), { '': 1 });
     assert.deepEqual(await eventually(() => query(promBase, 'parley_auth_failures_total', []), { '': WRONG_PASSWORDS }), { '': WRONG_PASSWORDS });
@@ -224,7 +232,7 @@ describe('Prometheus scrapes Parley (two SIP workers) after sipp traffic', { ski
     }
     // what each panel shows, by the metric it reads
     const names = new Set(exprs.flatMap((e) => e.match(/\bparley_[a-z0-9_]+/g) ?? []));
-    for (const want of ['parley_sip_requests_total', 'parley_sip_responses_total', 'parley_registrations', 'parley_proxy_contexts', 'parley_auth_failures_total', 'parley_blocked_sources', 'parley_event_loop_lag_seconds', 'parley_turn_allocations', 'parley_turn_relayed_bytes_total', 'parley_media_sessions', 'parley_media_packets_total']) {
+    for (const want of ['parley_sip_requests_total', 'parley_sip_responses_total', 'parley_registrations', 'parley_calls', 'parley_calls_answered_total', 'parley_auth_failures_total', 'parley_blocked_sources', 'parley_event_loop_lag_seconds', 'parley_turn_allocations', 'parley_turn_relayed_bytes_total', 'parley_media_sessions', 'parley_media_packets_total']) {
       assert.ok(names.has(want), `no panel reads ${want}`);
     }
     // Grafana's variables as Grafana would fill them in

@@ -163,9 +163,10 @@ class Session {
   start(): void {
     this.every(STATS_EVERY_MS, () => this.refreshStats());
     this.every(TABLES_EVERY_MS, () => this.refreshView());
-    this.api.get<readonly StatsSnapshot[]>('/stats/history').then(
+    // GET /stats/history answers {intervalSeconds, samples} (src/api/routes/stats.ts)
+    this.api.get<{ readonly samples: readonly StatsSnapshot[] }>('/stats/history').then(
       (h) => {
-        mergeSamples(this.history, h);
+        mergeSamples(this.history, h.samples);
         this.updateCharts();
       },
       (e: unknown) => this.failed(e),

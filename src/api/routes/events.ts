@@ -110,7 +110,7 @@ export const eventRoutes: ApiRoutes = async (app, opts) => {
   app.get(
     '/events',
     {
-      config: { scope: 'read' },
+      config: { scope: 'read', queryToken: true },
       schema: {
         tags: ['events'],
         summary: 'Live events (SSE, or a WebSocket at the same path), or the last ones kept (JSON)',

@@ -1,4 +1,9 @@
 import type { ApiRoutes } from '../api-routes.js';
+import { bindingRoutes } from './bindings.js';
+import { readyRoutes, serverRoutes } from './server.js';
+import { sessionRoutes } from './session.js';
+import { subscriberRoutes } from './subscribers.js';
+import { tokenRoutes } from './tokens.js';
 import { scriptRoutes } from './script.js';
 import { callRoutes } from './calls.js';
 import { traceRoutes } from './traces.js';
@@ -14,6 +19,11 @@ import { configurationRoutes } from './configuration.js';
  * OpenAPI document. Registered under `/api/v1` by api-plugin.ts.
  */
 export const API_V1_ROUTES: ReadonlyArray<ApiRoutes> = [
+  serverRoutes,
+  subscriberRoutes,
+  bindingRoutes,
+  tokenRoutes,
+  sessionRoutes,
   scriptRoutes,
   callRoutes,
   traceRoutes,
@@ -27,4 +37,5 @@ export const API_V1_ROUTES: ReadonlyArray<ApiRoutes> = [
 /** Route groups served at the root, outside `/api/v1` (`/metrics`, `/readyz`). */
 export const ROOT_ROUTES: ReadonlyArray<ApiRoutes> = [
   metricsRoutes,
+  readyRoutes,
 ];

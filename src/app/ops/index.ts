@@ -1,5 +1,9 @@
 import { OpsError, type Operations } from '../../api/operations.js';
 import type { ServerParts } from './server-parts.js';
+import { registrarOps } from './registrar-ops.js';
+import { serverOps } from './server-ops.js';
+import { subscriberOps } from './subscriber-ops.js';
+import { tokenOps } from './token-ops.js';
 import { scriptOps } from './script-ops.js';
 import { callOps } from './call-ops.js';
 import { createTraceOps } from './trace-ops.js';
@@ -13,20 +17,21 @@ import { configurationOps } from './configuration-ops.js';
  * A part not built yet answers 503 (issue 18 is built in parts; none stays like this).
  */
 export function createOperations(parts: ServerParts): Operations {
-  return {
-    server: notYet('server'),
+  const ops: Operations = {
+    server: serverOps(parts, () => ops.metrics),
     metrics: createMetricsOps(parts),
-    registrar: notYet('registrar'),
-    subscribers: notYet('subscribers'),
+    registrar: registrarOps(parts),
+    subscribers: subscriberOps(parts),
     calls: callOps(parts),
     events: parts.events,
     traces: createTraceOps(parts),
     script: scriptOps(parts.scripts, parts.config.dataDir, parts.config.routing.script),
     turn: createTurnOps(parts),
     media: createMediaOps(parts),
-    tokens: notYet('tokens'),
+    tokens: tokenOps(parts),
     configuration: configurationOps(parts),
   };
+  return ops;
 }
 
 function notYet<T extends object>(part: string): T {

@@ -149,6 +149,11 @@ export type CoreQuery =
       readonly outbound?: ReadonlyArray<{ readonly domain: string; readonly uri: string }>;
     }
   /**
+   * Remove bindings of `aor` (`user@domain`): the one of `contact`, or all. Each core removes them
+   * from its replica, which writes the store and tells the others; answers how many it removed.
+   */
+  | { readonly q: 'unregister'; readonly aor: string; readonly contact?: string }
+  /**
    * `{ total, items: CallSnapshot[] }` (proxy/calls/call-tracker.ts `query`): this core's calls
    * matching `callId` (exact) or `search` (Call-ID, From or To URI), oldest first, at most `limit`.
    */

@@ -32,7 +32,7 @@ describe('SqliteDatabase', () => {
       assert.equal(db.schemaVersion, SQLITE_SCHEMA_VERSION);
       if (process.platform !== 'win32') assert.equal(statSync(db.file).mode & 0o777, 0o600);
       const tables = column(db.handle, "SELECT name FROM sqlite_master WHERE type IN ('table', 'index') ORDER BY name");
-      assert.deepEqual(tables, ['api_tokens', 'bindings', 'bindings_expires', 'schema_version', 'sqlite_autoindex_bindings_1', 'subscribers']);
+      assert.deepEqual(tables, ['api_tokens', 'bindings', 'bindings_expires', 'schema_version', 'sqlite_autoindex_bindings_1', 'subscribers', 'subscribers_domain_username']);
     } finally {
       db.close();
     }
@@ -73,14 +73,16 @@ describe('SqliteDatabase', () => {
   it('applies later migrations in order on an existing database', () => {
     const db = SqliteDatabase.open(dir);
     try {
+      const n = SQLITE_SCHEMA_VERSION;
       const next = [
-        { version: 1, description: 'already applied', sql: 'SELECT 1' },
-        { version: 2, description: 'a column', sql: 'ALTER TABLE subscribers ADD COLUMN note TEXT' },
-        { version: 3, description: 'an index', sql: 'CREATE INDEX subscribers_domain ON subscribers (domain)' },
+        ...SQLITE_MIGRATIONS,
+        { version: n + 1, description: 'a column', sql: 'ALTER TABLE subscribers ADD COLUMN note TEXT' },
+        { version: n + 2, description: 'an index', sql: 'CREATE INDEX subscribers_note ON subscribers (note)' },
       ];
-      assert.equal(migrateSqliteSchema(db.handle, next), 3);
-      assert.equal(migrateSqliteSchema(db.handle, next), 3);
-      assert.deepEqual(column(db.handle, 'SELECT version FROM schema_version ORDER BY version'), [1, 2, 3]);
+      assert.equal(migrateSqliteSchema(db.handle, next), n + 2);
+      assert.equal(migrateSqliteSchema(db.handle, next), n + 2);
+      assert.deepEqual(column(db.handle, 'SELECT version FROM schema_version ORDER BY version'), next.map((m) => m.version));
+      assert.equal(column(db.handle, "SELECT count(*) FROM pragma_table_info('subscribers') WHERE name = 'note'")[0], 1);
     } finally {
       db.close();
     }

@@ -35,6 +35,7 @@ describe('SqliteSubscriberStore', () => {
       ha1Md5: computeHa1('MD5', 'alice', 'example.com', 'secret'),
       ha1Sha256: computeHa1('SHA-256', 'alice', 'example.com', 'secret'),
       createdAt: 1_800_000_000_000,
+      admin: false,
     });
     assert.deepEqual(await store.get('alice', 'EXAMPLE.com'), added);
     const raw = JSON.stringify(db.handle.prepare('SELECT * FROM subscribers').all());
@@ -132,5 +133,29 @@ describe('SqliteSubscriberStore', () => {
     db.close();
     await assert.rejects(store.get('alice', 'example.com'), storeError('ERR_STORE_IO', /^database: /));
     await assert.rejects(store.add({ username: 'alice', domain: 'example.com', password: 'pw' }), storeError('ERR_STORE_IO', /^database: /));
+  });
+
+  it('keeps the admin flag (add, setAdmin) and pages with a filter, a search and the total', async () => {
+    await store.add({ username: 'boss', domain: 'example.com', password: 'secret', admin: true });
+    await store.addMany([
+      { username: 'alice', domain: 'example.com', password: 'p' },
+      { username: 'al_x', domain: 'example.com', password: 'p' },
+      { username: 'alan', domain: 'other.org', password: 'p' },
+    ]);
+    assert.equal((await store.get('boss', 'example.com'))?.admin, true);
+    assert.equal((await store.get('alice', 'example.com'))?.admin, false);
+    assert.equal(await store.setAdmin('alice', 'EXAMPLE.com', true), true);
+    assert.equal((await store.get('alice', 'example.com'))?.admin, true);
+    assert.equal(await store.setAdmin('nobody', 'example.com', true), false);
+    const all = await store.page({ limit: 2, offset: 1 });
+    assert.equal(all.total, 4);
+    assert.deepEqual(all.items.map((s) => s.username), ['alice', 'boss']);
+    const al = await store.page({ search: 'AL', limit: 10, offset: 0 });
+    assert.deepEqual(al.items.map((s) => `${s.username}@${s.domain}`), ['al_x@example.com', 'alice@example.com', 'alan@other.org']);
+    // % and _ are themselves, not wildcards
+    assert.deepEqual((await store.page({ search: 'l_', limit: 10, offset: 0 })).items.map((s) => s.username), ['al_x']);
+    assert.equal((await store.page({ search: '%', limit: 10, offset: 0 })).total, 0);
+    const other = await store.page({ domain: 'Other.org', search: 'al', limit: 10, offset: 0 });
+    assert.deepEqual([other.total, other.items[0]?.username], [1, 'alan']);
   });
 });

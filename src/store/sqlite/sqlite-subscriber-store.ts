@@ -1,4 +1,4 @@
-import type { StatementSync } from 'node:sqlite';
+import type { DatabaseSync, StatementSync } from 'node:sqlite';
 import { computeHa1 } from '../../sip/digest/hash.js';
 import { StoreError } from '../store-error.js';
 import type { NewSubscriber, Subscriber, SubscriberStore } from '../subscriber-store.js';
@@ -22,11 +22,18 @@ interface SubscriberRow {
   ha1_md5: string;
   ha1_sha256: string;
   created_at: number;
+  admin: number;
 }
 
-type InsertParams = [username: string, domain: string, ha1Md5: string, ha1Sha256: string, createdAt: number];
+type InsertParams = [username: string, domain: string, ha1Md5: string, ha1Sha256: string, createdAt: number, admin: number];
 
-const COLUMNS = 'username, domain, ha1_md5, ha1_sha256, created_at';
+const COLUMNS = 'username, domain, ha1_md5, ha1_sha256, created_at, admin';
+
+/** A page of subscribers and how many match in all (SqliteSubscriberStore.page). */
+export interface SubscriberPage {
+  readonly items: Subscriber[];
+  readonly total: number;
+}
 const PROGRESS_EVERY = 1000;
 
 /**
@@ -44,13 +51,19 @@ export class SqliteSubscriberStore implements SubscriberStore {
   private readonly selectPage: StatementSync;
   private readonly selectDomainPage: StatementSync;
   private readonly countAll: StatementSync;
+  private readonly updateAdmin: StatementSync;
+  private readonly db: DatabaseSync;
+  /** The statements of `page`, by WHERE clause (four at most). */
+  private readonly pageStatements = new Map<string, { rows: StatementSync; count: StatementSync }>();
   private readonly insertAll: (rows: readonly InsertParams[], onProgress?: AddManyProgress) => void;
 
   constructor(database: SqliteDatabase, options: SqliteSubscriberStoreOptions = {}) {
     const db = database.handle;
     this.now = options.now ?? Date.now;
     this.selectOne = db.prepare(`SELECT ${COLUMNS} FROM subscribers WHERE username = ? AND domain = ?`);
-    this.insert = db.prepare(`INSERT INTO subscribers (${COLUMNS}) VALUES (?, ?, ?, ?, ?)`);
+    this.insert = db.prepare(`INSERT INTO subscribers (${COLUMNS}) VALUES (?, ?, ?, ?, ?, ?)`);
+    this.updateAdmin = db.prepare('UPDATE subscribers SET admin = ? WHERE username = ? AND domain = ?');
+    this.db = db;
     this.deleteOne = db.prepare('DELETE FROM subscribers WHERE username = ? AND domain = ?');
     this.updateHa1 = db.prepare('UPDATE subscribers SET ha1_md5 = ?, ha1_sha256 = ? WHERE username = ? AND domain = ?');
     // LIMIT -1 is SQLite for "no limit"
@@ -88,17 +101,23 @@ export class SqliteSubscriberStore implements SubscriberStore {
 
   /**
    * All or nothing, in one IMMEDIATE transaction. Every item is checked (and hashed) before the
-   * transaction starts; the error names the first bad one as `user@domain (item N)`. `onProgress`
-   * (an extension of the interface) reports hashing, then writing, every 1000 rows.
+   * transaction starts (yielding to the event loop every 1000 rows); the error names the first bad
+   * one as `user@domain (item N)`. `onProgress` (an extension of the interface) reports hashing,
+   * then writing, every 1000 rows.
    */
   async addMany(subscribers: readonly NewSubscriber[], onProgress?: AddManyProgress): Promise<number> {
     const total = subscribers.length;
     const report = onProgress && ((done: number): void => onProgress(done, 2 * total));
-    const rows = subscribers.map((s, i) => {
-      const row = this.hashed(s, i, total);
-      if (report && (i + 1) % PROGRESS_EVERY === 0) report(i + 1);
-      return row;
-    });
+    const rows: InsertParams[] = [];
+    for (const [i, s] of subscribers.entries()) {
+      rows.push(this.hashed(s, i, total));
+      if ((i + 1) % PROGRESS_EVERY === 0) {
+        report?.(i + 1);
+        // hashing 100,000 takes about a second: let the thread's other work (sockets, a running
+        // server's requests) run between thousands; the writing below is one transaction
+        await new Promise<void>((resolve) => setImmediate(resolve));
+      }
+    }
     withStoreErrors(() => this.insertAll(rows, report && ((done) => report(total + done))));
     report?.(2 * total);
     return rows.length;
@@ -127,6 +146,39 @@ export class SqliteSubscriberStore implements SubscriberStore {
     return (rows as unknown as SubscriberRow[]).map(toSubscriber);
   }
 
+  /** Returns false when there is no such user. */
+  async setAdmin(username: string, domain: string, admin: boolean): Promise<boolean> {
+    return Number(withStoreErrors(() => this.updateAdmin.run(admin ? 1 : 0, username, canonicalOrAsIs(domain))).changes) > 0;
+  }
+
+  /**
+   * A page of subscribers ordered by domain then username, with how many match in all: `domain`
+   * exact, `search` a substring of `username@domain` (case-insensitive for ASCII, as SQLite's LIKE).
+   */
+  async page(options: { readonly domain?: string; readonly search?: string; readonly limit: number; readonly offset: number }): Promise<SubscriberPage> {
+    const where: string[] = [];
+    const params: string[] = [];
+    if (options.domain !== undefined) {
+      where.push('domain = ?');
+      params.push(canonicalOrAsIs(options.domain));
+    }
+    if (options.search !== undefined && options.search !== '') {
+      where.push("(username || '@' || domain) LIKE ? ESCAPE '\\'");
+      params.push(`%${escapeLike(options.search)}%`);
+    }
+    const clause = where.length === 0 ? '' : `WHERE ${where.join(' AND ')}`;
+    return withStoreErrors(() => {
+      let s = this.pageStatements.get(clause);
+      if (s === undefined) {
+        s = { rows: this.db.prepare(`SELECT ${COLUMNS} FROM subscribers ${clause} ORDER BY domain, username LIMIT ? OFFSET ?`), count: this.db.prepare(`SELECT count(*) AS n FROM subscribers ${clause}`) };
+        this.pageStatements.set(clause, s);
+      }
+      const rows = s.rows.all(...params, options.limit, options.offset) as unknown as SubscriberRow[];
+      const total = Number((s.count.get(...params) as { n: number }).n);
+      return { items: rows.map(toSubscriber), total };
+    });
+  }
+
   async count(): Promise<number> {
     return Number((withStoreErrors(() => this.countAll.get()) as { n: number } | undefined)?.n ?? 0);
   }
@@ -138,7 +190,7 @@ export class SqliteSubscriberStore implements SubscriberStore {
       throw new StoreError('ERR_STORE_INVALID', `${which}${checked.error.field}: ${checked.error.problem}`);
     }
     const { username, domain, password } = checked.value;
-    return [username, domain, computeHa1('MD5', username, domain, password), computeHa1('SHA-256', username, domain, password), this.now()];
+    return [username, domain, computeHa1('MD5', username, domain, password), computeHa1('SHA-256', username, domain, password), this.now(), subscriber.admin === true ? 1 : 0];
   }
 }
 
@@ -149,10 +201,17 @@ function canonicalOrAsIs(domain: string): string {
 }
 
 
-function rowObject([username, domain, ha1Md5, ha1Sha256, createdAt]: InsertParams): SubscriberRow {
-  return { username, domain, ha1_md5: ha1Md5, ha1_sha256: ha1Sha256, created_at: createdAt };
+function rowObject([username, domain, ha1Md5, ha1Sha256, createdAt, admin]: InsertParams): SubscriberRow {
+  return { username, domain, ha1_md5: ha1Md5, ha1_sha256: ha1Sha256, created_at: createdAt, admin };
 }
 
 function toSubscriber(row: SubscriberRow): Subscriber {
-  return { username: row.username, domain: row.domain, ha1Md5: row.ha1_md5, ha1Sha256: row.ha1_sha256, createdAt: row.created_at };
+  return { username: row.username, domain: row.domain, ha1Md5: row.ha1_md5, ha1Sha256: row.ha1_sha256, createdAt: row.created_at, admin: row.admin === 1 };
+}
+
+/** `text` for a LIKE pattern with ESCAPE '\': its % and _ (and \) match themselves. */
+function escapeLike(text: string): string {
+  let out = '';
+  for (const ch of text) out += ch === '%' || ch === '_' || ch === '\\' ? `\\${ch}` : ch;
+  return out;
 }

@@ -1,5 +1,5 @@
 /**
- * A small CSV reader for `parley user import` (RFC 4180, with the leniencies spreadsheets need).
+ * A small CSV reader for `parley user import` and the API's subscriber import (RFC 4180, with the leniencies spreadsheets need).
  *
  * - Fields are separated by `,` or `;`: the first one found outside quotes on the first non-blank
  *   line decides for the whole text (`,` when there is none), unless `separator` is given.
