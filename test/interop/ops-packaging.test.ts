@@ -4,7 +4,7 @@
 // and `parley reload` ask for, on a spawned daemon: log.level applies at once in the main thread
 // and the SIP worker (debug lines appear), a changed key that needs a restart is named in a
 // warning and keeps its running value, and a file that fails its check is refused with its file,
-// line and key while the server keeps serving.
+// line and key while the server keeps serving; POST /api/v1/config/reload does the same.
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { after, before, describe, it } from 'node:test';
 import { loadConfigFile } from '../../src/app/config.js';
+import { apiToken } from './support/api-token.js';
 import { signalPid, spawnBounded } from './support/child.js';
 import { PARLEY_CLI, REPO_ROOT, type LogLine } from './support/parley.js';
 import { portPool } from './support/ports.js';
@@ -206,12 +207,13 @@ describe('configuration reload (SIGHUP, parley reload)', { timeout: 300_000 }, (
   it('applies log.level, registrar and outbound at once in every thread, names a restart-only key, refuses a bad file with file, line and key', async () => {
     const port = await pool.block(1);
     const trustedPort = await pool.block(1);
+    const httpPort = await pool.block(1);
     const data = join(dir, 'data');
     const config = join(dir, 'parley.yaml');
     const base = 'turn: { enabled: false }\nmedia: { enabled: false }\nrouting: { watch: false }\n';
     await writeFile(config, `log:\n  level: info\n${base}`);
     // no --log-level: the file's log.level is the one in force
-    child = spawn(process.execPath, [PARLEY_CLI, 'serve', '--config', config, '--listen', `udp:127.0.0.1:${port}`, `tcp:127.0.0.1:${port}`, `udp:127.0.0.1:${trustedPort};noauth`, '--data-dir', data, '--workers', '1'], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+    child = spawn(process.execPath, [PARLEY_CLI, 'serve', '--config', config, '--listen', `udp:127.0.0.1:${port}`, `tcp:127.0.0.1:${port}`, `udp:127.0.0.1:${trustedPort};noauth`, `http:127.0.0.1:${httpPort}`, '--data-dir', data, '--workers', '1'], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
     const pid = child.pid!;
     createInterface({ input: child.stdout! }).on('line', (l) => {
       try {
@@ -277,6 +279,13 @@ describe('configuration reload (SIGHUP, parley reload)', { timeout: 300_000 }, (
     assert.deepEqual({ file: refused.file, line: refused.line, key: refused.key, trigger: refused.trigger }, { file: config, line: 2, key: 'log.level', trigger: 'command' });
     assert.match((await ask(port)) ?? 'no answer', /^SIP\/2\.0 200 /);
 
+    // the same through the API: 422 naming the key
+    const token = apiToken(data, 'admin');
+    const viaApi = (): Promise<Response> => fetch(`http://127.0.0.1:${httpPort}/api/v1/config/reload`, { method: 'POST', headers: { authorization: `Bearer ${token}` }, signal: AbortSignal.timeout(BOUND_MS) });
+    const refusedByApi = await viaApi();
+    assert.equal(refusedByApi.status, 422, await refusedByApi.clone().text());
+    assert.equal(((await refusedByApi.json()) as { field?: string }).field, 'log.level');
+
     // fixed again, through `parley reload`: back to info, said on stdout, status 0
     await writeFile(config, `log:\n  level: info\n${base}`);
     const ok = await spawnBounded(process.execPath, [PARLEY_CLI, 'reload', '--data-dir', data], { cwd: dir, timeoutMs: BOUND_MS }).done;
@@ -284,6 +293,10 @@ describe('configuration reload (SIGHUP, parley reload)', { timeout: 300_000 }, (
     assert.match(ok.stdout, /configuration reloaded \(.*\): applied .*log\.level/);
     for (const key of ['auth.failureLimit.maxFailures', 'registrar.minExpires', 'proxy.outbound']) assert.ok(ok.stdout.includes(key), ok.stdout);
     assert.match(ok.stdout, /routing script: the built-in default/);
+    // and the API: nothing changed since
+    const unchanged = await viaApi();
+    assert.equal(unchanged.status, 200, await unchanged.clone().text());
+    assert.deepEqual(await unchanged.json(), { file: config, applied: [], restart: [] });
 
     signalPid(pid, 'SIGTERM');
     let timer: NodeJS.Timeout | undefined;
