@@ -21,6 +21,7 @@ export interface Operations {
   readonly turn: TurnOps;
   readonly media: MediaOps;
   readonly tokens: TokenOps;
+  readonly configuration: ConfigurationOps;
 }
 
 /** An error the caller caused: `status` is what HTTP answers (404, 409, 400, …); the CLI exits 1. */
@@ -278,6 +279,27 @@ export interface ScriptOps {
   reload(): Promise<ScriptInfo>;
   /** Activate the version before the active one (or `version`). */
   rollback(version?: number): Promise<ScriptInfo>;
+}
+
+// ---- configuration file (src/app/ops/configuration-ops.ts) -----------------------------------
+
+/** What a configuration reload applied (docs/configuration.md, "Reloading the file"). */
+export interface ConfigReloadView {
+  /** The file read again. */
+  readonly file: string;
+  /** Keys changed and applied now. */
+  readonly applied: readonly string[];
+  /** Keys changed that apply only after a restart (the running value stays). */
+  readonly restart: readonly string[];
+}
+
+export interface ConfigurationOps {
+  /**
+   * Read the configuration file again, as SIGHUP and `parley reload` do, and apply what can change
+   * live. A file that fails its check: 422 naming `file:line: key` (field: the key), nothing
+   * changes. A server started without a file: 409.
+   */
+  reload(): Promise<ConfigReloadView>;
 }
 
 // ---- TURN and media (src/app/ops/turn-ops.ts, media-ops.ts) ---------------------------------

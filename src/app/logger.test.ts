@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { symbols } from 'pino';
-import { flushThenMute, stdoutLogger } from './logger.js';
+import { flushThenMute, setLogLevel, stdoutLogger } from './logger.js';
 
 async function unwritableFd(): Promise<{ fd: number; done: () => Promise<void> }> {
   const dir = await mkdtemp(join(tmpdir(), 'parley-logger-'));
@@ -126,6 +126,37 @@ describe('stdoutLogger: formats (log.format)', () => {
       await new Promise<void>((res) => flushThenMute(log, 200, res));
     } finally {
       await done();
+    }
+  });
+});
+
+describe('setLogLevel (a configuration reload changes log.level)', () => {
+  it('reaches the logger, its children and grandchildren made before, and children made after', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'parley-logger-'));
+    const file = join(dir, 'log');
+    const fd = openSync(file, 'w');
+    try {
+      const log = stdoutLogger('info', fd);
+      const child = log.child({ module: 'routing' });
+      const grandchild = child.child({ part: 'host' });
+      grandchild.debug('before');
+      // asked through any member of the family: the whole family changes
+      assert.equal(setLogLevel(grandchild, 'debug'), true);
+      const later = log.child({ module: 'later' });
+      log.debug('root');
+      child.debug('child');
+      grandchild.debug('grandchild');
+      later.debug('later');
+      setLogLevel(log, 'warn');
+      child.info('after warn');
+      log.warn('last');
+      // the destination writes asynchronously: wait (bounded) for the last line
+      for (let i = 0; i < 100 && !readFileSync(file, 'utf8').includes('"last"'); i++) await new Promise((res) => setTimeout(res, 20));
+      const msgs = readFileSync(file, 'utf8').trim().split('\n').map((l) => (JSON.parse(l) as { msg: string }).msg);
+      assert.deepEqual(msgs, ['root', 'child', 'grandchild', 'later', 'last']);
+    } finally {
+      closeSync(fd);
+      await rm(dir, { recursive: true, force: true });
     }
   });
 });

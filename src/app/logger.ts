@@ -79,16 +79,54 @@ function prettyDestination(dest: Destination, colorize: boolean): Destination {
  */
 export function stdoutLogger(level: string, fd = 1, format: LogFormat = 'json'): PinoLogger {
   const destination = pinoDestination({ dest: fd, sync: false }) as unknown as Destination;
+  const family: LoggerFamily = { members: new Set(), muted: false };
   const pretty = resolveLogFormat(format, fd) === 'pretty';
   destination.on('error', () => {
     // EPIPE, EIO and friends: nothing more can be written; drop this and further lines (also
     // those of child loggers, which share the destination but not the level)
+    family.muted = true;
     log.level = 'silent';
     mute(destination);
   });
   const out = pretty ? prettyDestination(destination, isatty(fd)) : destination;
-  const log = pino({ level }, out as unknown as Parameters<typeof pino>[1]);
+  // every child (and its children) is remembered, so that setLogLevel reaches them all: a pino
+  // child copies its parent's level when it is made and does not follow it afterwards
+  const log = pino({ level, onChild: (child) => join(family, child) }, out as unknown as Parameters<typeof pino>[1]);
+  join(family, log);
   return log;
+}
+
+/** A logger of stdoutLogger and every logger made from it. */
+interface LoggerFamily {
+  readonly members: Set<WeakRef<PinoLogger>>;
+  muted: boolean;
+}
+
+const families = new WeakMap<PinoLogger, LoggerFamily>();
+
+function join(family: LoggerFamily, member: PinoLogger): void {
+  family.members.add(new WeakRef(member));
+  families.set(member, family);
+}
+
+/**
+ * Change the level of `log` and of every logger of its family (the stdoutLogger it comes from,
+ * and all children of it, made before or after): `log.level` (configuration reload). A logger
+ * whose stdout went away stays silent. Returns false when `log` is not of a stdoutLogger.
+ */
+export function setLogLevel(log: object, level: string): boolean {
+  const family = families.get(log as PinoLogger);
+  if (family === undefined) {
+    if ('level' in log) (log as { level: string }).level = level;
+    return false;
+  }
+  if (family.muted) return true;
+  for (const ref of family.members) {
+    const member = ref.deref();
+    if (member === undefined) family.members.delete(ref);
+    else member.level = level;
+  }
+  return true;
 }
 
 /**

@@ -94,6 +94,8 @@ export interface MediaThread {
   channel(): MessagePort;
   /** Sessions and sockets open now, from the media thread. */
   stats(): Promise<{ sessions: number; sockets: number; timedOut: number }>;
+  /** log.level changed (a configuration reload). */
+  setLogLevel(level: string): void;
   /** The media thread's Prometheus metrics (getMetricsAsJSON); empty when it is gone. */
   metrics(): Promise<unknown[]>;
   /** The open media sessions; empty when the thread is gone. */
@@ -208,6 +210,7 @@ export async function startMediaThread(o: StartMediaOptions): Promise<MediaThrea
         statsWaiting.set(id, resolve);
         post({ k: 'stats', id });
       }),
+    setLogLevel: (level) => post({ k: 'log-level', level }),
     metrics: () => askList<unknown>('metrics'),
     sessions: () => askList<MediaSessionInfo>('sessions'),
     stop: async () => {

@@ -16,7 +16,7 @@ import { PortPool } from '../media/port-pool.js';
 import { sdpFunctions } from '../media/sdp-wiring.js';
 import type { SdpFunctions } from '../media/sdp-functions.js';
 import type { ParleyConfig } from './config.js';
-import { stdoutLogger } from './logger.js';
+import { setLogLevel, stdoutLogger } from './logger.js';
 import { mediaRegistry } from './metrics/media-metrics.js';
 import type { MediaSessionInfo } from '../media/media-sessions.js';
 
@@ -42,6 +42,8 @@ export interface MediaReply {
 export type ToMediaWorker =
   | { readonly k: 'client'; readonly port: MessagePort }
   | { readonly k: 'stats'; readonly id: number }
+  /** log.level changed (a configuration reload). */
+  | { readonly k: 'log-level'; readonly level: string }
   /** This thread's Prometheus metrics (registry.getMetricsAsJSON()), answered by `metrics`. */
   | { readonly k: 'metrics'; readonly id: number }
   /** The open sessions (MediaSessions.list), answered by `sessions`. */
@@ -118,6 +120,8 @@ async function main(port: MessagePort, data: MediaWorkerData): Promise<void> {
       serveClient(sessions, m.port);
     } else if (m.k === 'stats') {
       port.postMessage({ k: 'stats', id: m.id, sessions: sessions.size, sockets: sessions.sockets, timedOut: sessions.timedOut } satisfies FromMediaWorker);
+    } else if (m.k === 'log-level') {
+      setLogLevel(log, m.level);
     } else if (m.k === 'metrics') {
       void metrics.getMetricsAsJSON().then((json) => port.postMessage({ k: 'metrics', id: m.id, metrics: json } satisfies FromMediaWorker));
     } else if (m.k === 'sessions') {

@@ -14,7 +14,8 @@ import { SqliteDatabase } from '../store/sqlite/sqlite-database.js';
 import { SqliteSubscriberStore } from '../store/sqlite/sqlite-subscriber-store.js';
 import { keyOnly, type ConfigLocator, type HttpListenConfig, type ListenConfig, type ParleyConfig } from './config.js';
 import { locateStartError, StartError } from './start-error.js';
-import { stdoutLogger } from './logger.js';
+import { setLogLevel, stdoutLogger } from './logger.js';
+import { changedKeys, keyPath, LIVE_KEYS, refusedOutcome, withKeys, type ConfigReloadOutcome } from './config-reload.js';
 import { startWebServer, type WebServer } from './web-server.js';
 import { phonePagePlugin } from '../web/phone-page.js';
 import { icePagePlugin } from '../web/ice-page.js';
@@ -39,6 +40,7 @@ import { PARLEY_VERSION } from './ops/server-ops.js';
 import { apiPlugin } from '../api/api-plugin.js';
 import { SqliteTokenStore } from '../store/sqlite/sqlite-token-store.js';
 import type { CoreAnswer, ServerParts } from './ops/server-parts.js';
+import type { CoreQuery } from '../sip-server/workers/worker-messages.js';
 import { EventHub } from './ops/event-hub.js';
 import { LOGGED_EVENT_TYPES, logEvent } from './event-log.js';
 import type { ParleyEvent } from '../lib/events.js';
@@ -66,6 +68,14 @@ export interface RunningServer {
   /** The routing script: its active version, and a reload (as `parley reload` and SIGHUP do). */
   readonly script: { readonly version: number; readonly source: string };
   reload(trigger?: 'command' | 'signal' | 'watch'): Promise<ReloadOutcome>;
+  /**
+   * Read the configuration file again (RunServerOptions.reread) and apply what changed and can
+   * change live (config-reload.ts LIVE_KEYS); other changes are logged as needing a restart. A
+   * file that fails its check changes nothing. Never rejects.
+   */
+  reloadConfig(trigger?: 'command' | 'signal'): Promise<ConfigReloadOutcome>;
+  /** The configuration in force: the one started with, and what reloads applied since. */
+  readonly config: ParleyConfig;
   /** What the API, the control socket and the dashboard ask of it (src/api/operations.ts). */
   readonly ops: Operations;
   stop(): Promise<void>;
@@ -133,6 +143,11 @@ export interface RunServerOptions {
    */
   readonly locate?: ConfigLocator;
   /**
+   * Read the configuration again, as at start (the file, then the command line's options over
+   * it), for a configuration reload; throws ConfigError. Without it, a reload has nothing to read.
+   */
+  readonly reread?: () => { readonly config: ParleyConfig; readonly locate: ConfigLocator; readonly file: string };
+  /**
    * Run once everything is up, before "Parley is ready" is logged (`serve --demo` creates its
    * users here, so that the ready line counts them).
    */
@@ -141,6 +156,8 @@ export interface RunServerOptions {
 
 export async function runServer(config: ParleyConfig, log: PinoLogger = stdoutLogger(config.log.level, 1, config.log.format), options: RunServerOptions = {}): Promise<RunningServer> {
   const locate = options.locate ?? keyOnly;
+  /** The configuration in force: `config`, then what configuration reloads applied. */
+  let effective: ParleyConfig = config;
   const startedAt = Date.now();
   // the operations exist once every part runs; the web server, which starts before, asks through this
   let operations: Operations | undefined;
@@ -312,7 +329,8 @@ export async function runServer(config: ParleyConfig, log: PinoLogger = stdoutLo
         workerData: (index, writer, udp): SipWorkerData => ({
           index,
           count: threads,
-          config,
+          // a worker (re)started after a configuration reload gets the values in force
+          config: effective,
           listeners,
           nonceSecret: typeof nonceSecret === 'string' ? new TextEncoder().encode(nonceSecret) : nonceSecret,
           flowTokenSecret,
@@ -441,8 +459,11 @@ export async function runServer(config: ParleyConfig, log: PinoLogger = stdoutLo
     config.dataDir,
     async (request) => {
       switch (request.cmd) {
-        case 'reload':
-          return { ...(await scripts.reload('command')) };
+        case 'reload': {
+          // the configuration first: a new routing.script is the file the script reload compiles
+          const configOutcome = await reloadConfig('command');
+          return { ...(await scripts.reload('command')), config: configOutcome };
+        }
         case 'subscriber-changed':
           subscriberChanged(request.username, request.domain);
           turn?.subscriberChanged(request.username, request.domain);
@@ -518,6 +539,73 @@ export async function runServer(config: ParleyConfig, log: PinoLogger = stdoutLo
     };
   }
 
+  // one configuration reload at a time
+  let configQueue: Promise<unknown> = Promise.resolve();
+  const reloadConfigNow = async (trigger: 'command' | 'signal' | 'api'): Promise<ConfigReloadOutcome> => {
+    if (options.reread === undefined) {
+      log.info({ trigger }, 'configuration: the server was started without a configuration file: nothing to read again');
+      return { ok: true, file: undefined, applied: [], restart: [] };
+    }
+    let read: { config: ParleyConfig; locate: ConfigLocator; file: string };
+    try {
+      read = options.reread();
+    } catch (e) {
+      const outcome = refusedOutcome(e, '(configuration file)');
+      if (!outcome.ok) log.error({ trigger, file: outcome.file, line: outcome.line, key: outcome.key, err: outcome.error }, 'configuration refused; the running configuration stays');
+      return outcome;
+    }
+    const next = read.config;
+    const changed = changedKeys(effective, next);
+    const applied: string[] = [];
+    const restart: string[] = [];
+    // what every SIP core (in this thread, or each worker's) is told, in one question
+    let reconfigure: Extract<CoreQuery, { q: 'reconfigure' }> = { q: 'reconfigure' };
+    for (const key of changed) {
+      if (!LIVE_KEYS.includes(key)) {
+        restart.push(key);
+        continue;
+      }
+      if (key === 'log.level') {
+        const level = next.log.level;
+        setLogLevel(log, level);
+        turn?.setLogLevel(level);
+        media?.setLogLevel(level);
+        reconfigure = { ...reconfigure, logLevel: level };
+        applied.push(key);
+      } else if (key.startsWith('registrar.') && key.endsWith('Expires')) {
+        const { minExpires, maxExpires, defaultExpires } = next.registrar;
+        reconfigure = { ...reconfigure, expiry: { minExpires, maxExpires, defaultExpires } };
+        applied.push(key);
+      } else if (key === 'proxy.outbound') {
+        reconfigure = { ...reconfigure, outbound: next.proxy.outbound };
+        applied.push(key);
+      } else if (key.startsWith('auth.failureLimit.')) {
+        // without a limiter (auth.failureLimit.enabled false at start) there is nothing to change: its values wait for a restart with it on
+        if (limiter === undefined) restart.push(key);
+        else {
+          limiter.setLimits({ maxFailures: next.auth.failureLimit.maxFailures, window: next.auth.failureLimit.window, blockTime: next.auth.failureLimit.blockTime });
+          applied.push(key);
+        }
+      } else if (key === 'routing.script') {
+        if (next.routing.script !== undefined && scripts.useFile(next.routing.script)) applied.push(key);
+        else restart.push(key);
+      }
+    }
+    if (Object.keys(reconfigure).length > 1) {
+      const answers = await askCores(reconfigure, 5000);
+      for (const a of answers) if ('error' in a) log.error({ core: a.core, err: a.error.message }, 'a SIP core did not take the reloaded configuration (a worker started later gets it)');
+    }
+    effective = withKeys(effective, next, applied);
+    log.info({ trigger, file: read.file, applied, restart }, changed.length === 0 ? 'configuration unchanged' : applied.length > 0 ? 'configuration reloaded' : 'configuration reloaded: nothing applies before a restart');
+    for (const key of restart) log.warn({ key, where: read.locate(keyPath(key)), file: read.file }, `configuration: ${key} changed: restart to apply (the running value stays)`);
+    return { ok: true, file: read.file, applied, restart };
+  };
+  const reloadConfig = (trigger: 'command' | 'signal' | 'api' = 'command'): Promise<ConfigReloadOutcome> => {
+    const run = configQueue.then(() => reloadConfigNow(trigger));
+    configQueue = run.catch(() => undefined);
+    return run;
+  };
+
   // what the operations hold that must end with the server (timers)
   const onStop: Array<() => void> = [];
   const mainMetrics = mainRegistry({
@@ -530,7 +618,10 @@ export async function runServer(config: ParleyConfig, log: PinoLogger = stdoutLo
     ...(pool === undefined ? {} : { workerQueue: () => pool!.queueStats() }),
   });
   operations = createOperations({
-    config,
+    // the configuration in force (a configuration reload changes it: ServerOps.config shows that)
+    get config() {
+      return effective;
+    },
     log,
     db,
     subscribers,
@@ -551,6 +642,7 @@ export async function runServer(config: ParleyConfig, log: PinoLogger = stdoutLo
     mainMetrics,
     turnRestSecrets: turn === undefined ? [] : turnConfig.turn.restSecrets,
     onStop: (fn) => onStop.push(fn),
+    reloadConfig,
   });
 
   // a line of counters now and then: what an operator looks at first when something grows
@@ -601,6 +693,10 @@ export async function runServer(config: ParleyConfig, log: PinoLogger = stdoutLo
       return scripts.active;
     },
     reload: (trigger = 'command') => scripts.reload(trigger),
+    reloadConfig,
+    get config() {
+      return effective;
+    },
     ops: operations,
     domain,
     stop: async () => {

@@ -1,3 +1,4 @@
+import { setLogLevel } from './logger.js';
 import { join } from 'node:path';
 import type { Logger as PinoLogger } from 'pino';
 import type { SipRequest } from '../sip/index.js';
@@ -139,6 +140,8 @@ export function buildSipCore(p: SipCoreParts): SipCore {
   );
   for (const port of p.trustedPorts ?? []) trustedPorts.add(port);
   const routingLog = log.child({ module: 'routing' });
+  // the outbound routes, refilled in place by a configuration reload (reconfigure)
+  const outbound = new Map(config.proxy.outbound.map((o) => [o.domain.toLowerCase(), o.uri]));
   const prefix = config.routing.traceCallIdPrefix;
   const tracer = p.tracer ?? (prefix === undefined ? undefined : new TraceRecorder(prefix, new TraceFileSink(join(config.dataDir, 'traces'), routingLog), p.core ?? 0));
   if (tracer !== undefined) sip.messages.observer = tracer;
@@ -152,7 +155,7 @@ export function buildSipCore(p: SipCoreParts): SipCore {
       subscribers,
       trustedPorts,
       ...(p.limiter ? { limiter: p.limiter } : {}),
-      outbound: new Map(config.proxy.outbound.map((o) => [o.domain.toLowerCase(), o.uri])),
+      outbound,
       rates: new RateCounter(),
       mediaAnchor: p.media === undefined ? 'off' : (p.mediaAnchor ?? 'auto'),
       auth: {
@@ -194,6 +197,17 @@ export function buildSipCore(p: SipCoreParts): SipCore {
   const query = async (q: CoreQuery): Promise<unknown> => {
     switch (q.q) {
       case 'ping':
+        return { ok: true };
+      case 'reconfigure':
+        if (q.logLevel !== undefined) {
+          setLogLevel(log, q.logLevel);
+          routing.logEachRequest = log.isLevelEnabled('debug');
+        }
+        if (q.expiry !== undefined) registrar.setExpiry(q.expiry);
+        if (q.outbound !== undefined) {
+          outbound.clear();
+          for (const o of q.outbound) outbound.set(o.domain.toLowerCase(), o.uri);
+        }
         return { ok: true };
       case 'unregister': {
         // every binding of the AOR (expired ones too: they are going anyway), or one contact

@@ -42,6 +42,8 @@ export interface TurnThread {
   subscriberChanged(username?: string, domain?: string): void;
   /** The shared failed-auth limiter blocked `address`'s source for `ms`: TURN refuses it too. */
   block(address: string, ms: number): void;
+  /** log.level changed (a configuration reload); a restarted thread gets it too. */
+  setLogLevel(level: string): void;
   stop(): Promise<void>;
 }
 
@@ -184,6 +186,8 @@ export async function startTurnThread(o: StartTurnOptions): Promise<TurnThread |
   let current = worker;
   let exited: Promise<void> = Promise.resolve();
   let stopping = false;
+  /** log.level set by a configuration reload, for a restarted thread. */
+  let logLevel: string | undefined;
   /** When the thread was restarted within the last minute (at most RESTARTS_PER_MINUTE). */
   let restarts: number[] = [];
   const attach = (w: Worker): void => {
@@ -227,6 +231,7 @@ export async function startTurnThread(o: StartTurnOptions): Promise<TurnThread |
       attach(w);
       // the blocks the dead thread applied (a source key, an IPv4 address or an IPv6 prefix, blocks as itself)
       for (const b of o.blocked?.() ?? []) w.postMessage({ k: 'block', a: b.source, ms: b.remainingMs } satisfies ToTurnWorker);
+      if (logLevel !== undefined) w.postMessage({ k: 'log-level', level: logLevel } satisfies ToTurnWorker);
       log.info({ module: 'turn' }, 'TURN thread restarted');
     } else {
       await w.terminate();
@@ -255,6 +260,10 @@ export async function startTurnThread(o: StartTurnOptions): Promise<TurnThread |
       }),
     subscriberChanged: (u, d) => post({ k: 'subscriber', ...(u === undefined ? {} : { u }), ...(d === undefined ? {} : { d }) }),
     block: (a, ms) => post({ k: 'block', a, ms }),
+    setLogLevel: (level) => {
+      logLevel = level;
+      post({ k: 'log-level', level });
+    },
     stop: async () => {
       stopping = true;
       post({ k: 'stop' });

@@ -29,8 +29,8 @@ import { UserHashIndex } from '../turn/user-hashes.js';
 import { keyFromHa1 } from '../stun/credentials.js';
 import { TurnServer, type TurnListener } from '../turn/turn-server.js';
 import type { ParleyConfig, TurnListenConfig } from './config.js';
+import { setLogLevel, stdoutLogger } from './logger.js';
 import { turnRegistry } from './metrics/turn-metrics.js';
-import { stdoutLogger } from './logger.js';
 
 /** What the main thread gives the TURN thread. */
 export interface TurnWorkerData {
@@ -66,7 +66,9 @@ export type ToTurnWorker =
   /** This thread's Prometheus metrics (registry.getMetricsAsJSON()), answered by `metrics`. */
   | { readonly k: 'metrics'; readonly id: number }
   /** The shared limiter blocked this address's source for `ms` (failures on SIP, HTTP or TURN). */
-  | { readonly k: 'block'; readonly a: string; readonly ms: number };
+  | { readonly k: 'block'; readonly a: string; readonly ms: number }
+  /** log.level changed (a configuration reload). */
+  | { readonly k: 'log-level'; readonly level: string };
 
 /**
  * Subscribers' long-term keys (their stored HA1: MD5 for the MD5 key, SHA-256 for the SHA-256
@@ -276,6 +278,8 @@ async function main(port: MessagePort, data: TurnWorkerData): Promise<void> {
       userHashes.invalidate(m.u, m.d);
     } else if (m.k === 'block') {
       blocks?.blockFor(m.a, m.ms);
+    } else if (m.k === 'log-level') {
+      setLogLevel(log, m.level);
     } else if (m.k === 'allocations') {
       port.postMessage({ k: 'allocations', id: m.id, allocations: server.allocations() } satisfies FromTurnWorker);
     } else if (m.k === 'metrics') {

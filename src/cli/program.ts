@@ -41,21 +41,27 @@ program
   .action(async (opts: { config?: string; dataDir?: string; listen?: string[]; logLevel?: ParleyConfig['log']['level']; demo?: boolean; workers?: number; script?: string }) => {
     let config: ParleyConfig;
     let locate: ConfigLocator = keyOnly;
-    try {
-      // file < PARLEY_… environment variables < command line
+    // the configuration as the server runs it: the file < PARLEY_… environment variables < the
+    // command line (read again, the same way, by a configuration reload: SIGHUP, `parley reload`)
+    const effective = (): { config: ParleyConfig; locate: ConfigLocator } => {
       const read = opts.config ? readConfigFile(opts.config, process.env) : readConfigEnv(process.env);
-      config = read.config;
+      const fromFile = read.config;
       // --listen replaces every listener, SIP and HTTP: only what is named opens
       const listen = opts.listen?.map(parseListenSpec);
-      locate = commandLineLocator(read.locate, opts, listen);
-      config = {
-        ...config,
-        ...(opts.dataDir ? { dataDir: opts.dataDir } : {}),
-        log: { ...config.log, level: opts.logLevel ?? config.log.level },
-        sip: { ...config.sip, listen: listen ? listen.filter((l) => !isHttpListen(l)) : config.sip.listen, workers: opts.workers ?? config.sip.workers },
-        http: { ...config.http, listen: listen ? listen.filter(isHttpListen) : config.http.listen },
-        routing: { ...config.routing, ...(opts.script === undefined ? {} : { script: opts.script }) },
+      return {
+        locate: commandLineLocator(read.locate, opts, listen),
+        config: {
+          ...fromFile,
+          ...(opts.dataDir ? { dataDir: opts.dataDir } : {}),
+          log: { ...fromFile.log, level: opts.logLevel ?? fromFile.log.level },
+          sip: { ...fromFile.sip, listen: listen ? listen.filter((l) => !isHttpListen(l)) : fromFile.sip.listen, workers: opts.workers ?? fromFile.sip.workers },
+          http: { ...fromFile.http, listen: listen ? listen.filter(isHttpListen) : fromFile.http.listen },
+          routing: { ...fromFile.routing, ...(opts.script === undefined ? {} : { script: opts.script }) },
+        },
       };
+    };
+    try {
+      ({ config, locate } = effective());
     } catch (e) {
       if (e instanceof ConfigError) {
         console.error(`parley: bad configuration: ${e.message}`);
@@ -77,8 +83,10 @@ program
     // --demo: alice and bob are made before the ready line, which counts them
     let demoUsers: DemoUser[] = [];
     try {
+      const file = opts.config;
       server = await runServer(config, undefined, {
         locate,
+        ...(file === undefined ? {} : { reread: () => ({ ...effective(), file }) }),
         ...(opts.demo === true
           ? {
               beforeReady: async ({ subscribers, domain }) => {

@@ -34,6 +34,10 @@ function fakeServer(): Fake {
     finishStop: () => finish(),
     server: {
       log,
+      reloadConfig: async (trigger?: string) => {
+        fake.reloads.push(`config ${trigger ?? 'command'}`);
+        return { ok: true, file: undefined, applied: [], restart: [] };
+      },
       reload: async (trigger?: string) => {
         fake.reloads.push(trigger ?? 'command');
         return { ok: true };
@@ -98,23 +102,25 @@ describe('parley serve: what each signal does', () => {
     assert.ok(f.lines.some((l) => l.action === 'exit' && l.boundMs === 50));
   });
 
-  it('SIGHUP reloads a daemon (no terminal), logged; it does not stop it', () => {
+  it('SIGHUP reloads a daemon (no terminal): the configuration, then the routing script, logged; it does not stop it', async () => {
     const f = fakeServer();
     const { s, exits } = signals({ foreground: false, terminalPresent: () => false });
     s.started(f.server);
     s.handle('SIGHUP');
-    assert.deepEqual(f.reloads, ['signal']);
+    await new Promise((res) => setImmediate(res));
+    assert.deepEqual(f.reloads, ['config signal', 'signal']);
     assert.equal(f.stops, 0);
     assert.deepEqual(exits, []);
     assert.ok(f.lines.some((l) => l.signal === 'SIGHUP' && l.action === 'reload'));
   });
 
-  it('SIGHUP reloads a foreground server whose terminal is still there (kill -HUP)', () => {
+  it('SIGHUP reloads a foreground server whose terminal is still there (kill -HUP)', async () => {
     const f = fakeServer();
     const { s } = signals({ foreground: true, terminalPresent: () => true });
     s.started(f.server);
     s.handle('SIGHUP');
-    assert.deepEqual(f.reloads, ['signal']);
+    await new Promise((res) => setImmediate(res));
+    assert.deepEqual(f.reloads, ['config signal', 'signal']);
     assert.equal(f.stops, 0);
   });
 

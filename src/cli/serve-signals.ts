@@ -3,8 +3,8 @@
 //   SIGINT, SIGTERM   stop: listeners closed, workers stopped, the store closed; exit 0. A stop
 //                     that has not finished after STOP_BOUND_MS exits with status 1; so does a
 //                     second SIGINT/SIGTERM during the stop, at once.
-//   SIGHUP            reload the routing script, unless Parley is a foreground server whose
-//                     terminal has closed: then it is a stop as above.
+//   SIGHUP            reload the configuration file and the routing script, unless Parley is a
+//                     foreground server whose terminal has closed: then it is a stop as above.
 //
 // A foreground server is one started in a terminal: it had a controlling terminal (/dev/tty
 // opened) and a terminal on stdin, stdout or stderr. A closed terminal window, a dropped ssh
@@ -105,8 +105,9 @@ export class ServeSignals {
           this.report('parley: SIGHUP while starting: nothing to reload yet (ignored)');
           return;
         }
-        server.log.info({ signal, action: 'reload', foreground: this.options.foreground }, 'SIGHUP: reloading the routing script');
-        void server.reload('signal');
+        server.log.info({ signal, action: 'reload', foreground: this.options.foreground }, 'SIGHUP: reloading the configuration and the routing script');
+        // the configuration first: a changed routing.script is the file the script reload compiles
+        void server.reloadConfig('signal').then(() => server.reload('signal'));
         return;
       }
       this.stopping = signal;

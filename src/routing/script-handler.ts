@@ -38,7 +38,7 @@ export class ScriptHandler implements RequestHandler, RoutingDone {
   /** Requests handled per script version (new requests and ACKs, stateless answers included). */
   readonly handled = new Map<number, number>();
   private readonly tracer: TraceRecorder | undefined;
-  private readonly logEach: boolean;
+  private logEach: boolean;
   /** Reports begun by onStateless for a request that went on to a transaction. */
   private readonly pendingTraces = new WeakMap<SipRequest, TraceReport>();
   private readonly optionsAnswer = (): ReadonlyArray<readonly [string, string]> => optionsHeaders(this);
@@ -51,6 +51,11 @@ export class ScriptHandler implements RequestHandler, RoutingDone {
     this.current = initial;
     this.tracer = options.tracer;
     this.logEach = options.logEachRequest ?? false;
+  }
+
+  /** Log every request at debug (set when the log level changes: a configuration reload). */
+  set logEachRequest(on: boolean) {
+    this.logEach = on;
   }
 
   /** The active version. */

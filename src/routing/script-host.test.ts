@@ -155,6 +155,22 @@ describe('ScriptHost', () => {
     h.close();
   });
 
+  it('useFile: the next reload compiles the other file; the built-in default takes no file', async () => {
+    const first = await write('first.ts', GOOD('first'));
+    const second = await write('second.ts', GOOD('second'));
+    const h = host(first);
+    await h.start();
+    h.attach(new FakeCores());
+    assert.equal(h.useFile(second), true);
+    const o = await h.reload();
+    assert.deepEqual({ ok: o.ok, version: o.version, source: o.source }, { ok: true, version: 2, source: second });
+    h.close();
+    const builtin = host(undefined);
+    await builtin.start();
+    assert.equal(builtin.useFile(second), false);
+    assert.equal((await builtin.reload()).ok, false, 'still the built-in default');
+  });
+
   it('onOutcome is told of every reload, its trigger, and refused ones too', async () => {
     const file = await write('told.ts', GOOD('a'));
     const told: string[] = [];

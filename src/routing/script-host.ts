@@ -111,7 +111,7 @@ function errorJson(e: unknown): ScriptErrorJson {
  */
 export class ScriptHost {
   private readonly log: Logger;
-  private readonly file: string | undefined;
+  private file: string | undefined;
   private activeVersion: ScriptVersion;
   private activeHash: string | undefined;
   private counter = 0;
@@ -192,6 +192,17 @@ export class ScriptHost {
     if (this.options.watch ?? true) this.follow(inputs!);
     this.log.info({ script: version.version, source: version.source }, 'routing script loaded');
     return loaded;
+  }
+
+  /**
+   * Take the routing script from `file` from the next reload on (routing.script changed in a
+   * configuration reload). Only from a file to a file: false (nothing changes) when the server
+   * runs the built-in default, whose cores were never given a file.
+   */
+  useFile(file: string): boolean {
+    if (this.file === undefined) return false;
+    this.file = resolve(file);
+    return true;
   }
 
   /** The cores to keep on the active version (set once they exist). */

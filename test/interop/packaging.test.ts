@@ -1,7 +1,8 @@
 // A packed Parley, installed as a user installs it: `npm pack` of this repository (its dist/, as
 // `npm run build` left it), `npm install parley-x.tgz` in a new directory (dependencies from npm's
 // cache, else the registry), then the installed `parley` command run on the `node` first on PATH
-// (the one running this test). Then the signals (docs/configuration.md, "Signals"): SIGINT and
+// (the one running this test): OPTIONS answered, GET /healthz, what operators install beside it
+// (packaging/), the size of the tarball. Then the signals (docs/configuration.md, "Signals"): SIGINT and
 // SIGTERM stop it; SIGHUP reloads a daemon and stops a foreground server whose terminal closed; a
 // second SIGTERM during a slow stop exits at once; a daemon whose terminal went away (stdout gives
 // EIO) still stops on SIGTERM. Terminals are real ones: util-linux `script` runs Parley on a
@@ -9,7 +10,7 @@
 // does.
 import assert from 'node:assert/strict';
 import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { delimiter, dirname, join } from 'node:path';
@@ -113,14 +114,16 @@ describe('packed and installed Parley', { timeout: 900_000 }, () => {
   let dir: string;
   let bin: string;
   let probe: UdpProbe;
+  let tarballSize: { size: number; unpackedSize: number; entryCount: number };
   /** PIDs of every process started here, killed (SIGKILL) at the end should one be left. */
   const started: number[] = [];
 
   before(async () => {
     if (!existsSync(PARLEY_CLI)) throw new Error(`${PARLEY_CLI} is missing: run "npm run build" first (npm run test:interop does)`);
     dir = await mkdtemp(join(tmpdir(), 'parley-pack-'));
-    const packed = JSON.parse(execFileSync('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', dir], { cwd: REPO_ROOT, encoding: 'utf8', env: ENV, timeout: 120_000 })) as Array<{ filename: string }>;
+    const packed = JSON.parse(execFileSync('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', dir], { cwd: REPO_ROOT, encoding: 'utf8', env: ENV, timeout: 120_000 })) as Array<{ filename: string; size: number; unpackedSize: number; entryCount: number }>;
     const tarball = join(dir, packed[0]!.filename);
+    tarballSize = packed[0]!;
     const inst = join(dir, 'inst');
     execFileSync('mkdir', ['-p', inst]);
     await writeFile(join(inst, 'package.json'), JSON.stringify({ name: 'parley-install-test', private: true }));
@@ -149,6 +152,18 @@ describe('packed and installed Parley', { timeout: 900_000 }, () => {
     }
     assert.ok(!existsSync(join(pkg, 'dist/cli/main.test.js')) && !existsSync(join(pkg, 'src/routing/scripts/default.test.ts')), 'tests are packed');
     assert.match(readFileSync(join(pkg, 'dist/cli/main.js'), 'utf8'), /^#!\/usr\/bin\/env node\n/);
+  });
+
+  it('holds what operators install beside it: everything under packaging/ (systemd unit, sysusers.d, example configuration, Grafana dashboard), and the dashboard page when built', (t) => {
+    const pkg = join(dir, 'inst', 'node_modules', 'parley');
+    const wanted = ['packaging/systemd/parley.service', 'packaging/systemd/parley.sysusers.conf', 'packaging/systemd/parley.yaml'];
+    // what the other parts of issue 18 add, once they are there: every file of packaging/, the dashboard's page
+    const walk = (d: string): string[] => readdirSync(join(REPO_ROOT, d), { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? walk(join(d, e.name)) : [join(d, e.name)]));
+    for (const f of new Set([...wanted, ...walk('packaging')])) assert.ok(existsSync(join(pkg, f)), `${f} is not in the package`);
+    if (existsSync(join(REPO_ROOT, 'dist/web/dashboard/index.html'))) assert.ok(existsSync(join(pkg, 'dist/web/dashboard/index.html')), 'the dashboard page is not in the package');
+    // small: no test, no source map of the tests, no bench data
+    t.diagnostic(`npm pack: ${(tarballSize.size / 1e6).toFixed(2)} MB packed, ${(tarballSize.unpackedSize / 1e6).toFixed(2)} MB unpacked, ${tarballSize.entryCount} files`);
+    assert.ok(tarballSize.size < 5_000_000, `the package is ${tarballSize.size} bytes`);
   });
 
   it('parley --help, --version, user add and user list', () => {
@@ -181,10 +196,11 @@ describe('packed and installed Parley', { timeout: 900_000 }, () => {
     output(): string;
   }
 
-  async function startDaemon(name: string, extra: readonly string[] = []): Promise<Daemon> {
+  async function startDaemon(name: string, extra: readonly string[] = [], httpPort?: number): Promise<Daemon> {
     const port = await pool.block(1);
     const data = join(dir, `data-${name}`);
-    const child = spawn(bin, ['serve', '--listen', `udp:127.0.0.1:${port}`, '--data-dir', data, '--log-level', 'info', ...extra], { cwd: dir, env: ENV, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+    const listen = [`udp:127.0.0.1:${port}`, ...(httpPort === undefined ? [] : [`ws:127.0.0.1:${httpPort}`])];
+    const child = spawn(bin, ['serve', '--listen', ...listen, '--data-dir', data, '--log-level', 'info', ...extra], { cwd: dir, env: ENV, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
     started.push(child.pid!);
     const logs: LogLine[] = [];
     const other: string[] = [];
@@ -225,6 +241,16 @@ describe('packed and installed Parley', { timeout: 900_000 }, () => {
       assert.ok(d.logs.some((l) => l.msg === 'Parley stopped'), d.output());
     });
   }
+
+  it('parley serve from the installed package answers OPTIONS and GET /healthz (plain HTTP on loopback); SIGTERM stops it', async () => {
+    const httpPort = await pool.block(1);
+    const d = await startDaemon('healthz', [], httpPort);
+    assert.match((await ask(probe, d.port)) ?? 'no answer', /^SIP\/2\.0 200 /);
+    const health = await fetch(`http://127.0.0.1:${httpPort}/healthz`, { signal: AbortSignal.timeout(10_000) });
+    assert.equal(health.status, 200, await health.text());
+    signalPid(d.pid, 'SIGTERM');
+    assert.equal(await exitOf(d, 'SIGTERM'), 0, d.output());
+  });
 
   it('a daemon reloads its routing script on SIGHUP, still answers, and SIGTERM stops it', async () => {
     const script = join(dir, 'routes.ts');

@@ -12,6 +12,7 @@ import { statsRoutes } from './stats.js';
 import { turnRoutes } from './turn.js';
 import { mediaRoutes } from './media.js';
 import { eventRoutes } from './events.js';
+import { configurationRoutes } from './configuration.js';
 
 /**
  * The API's route groups (one file each in this folder), in the order they appear in the
@@ -30,6 +31,7 @@ export const API_V1_ROUTES: ReadonlyArray<ApiRoutes> = [
   turnRoutes,
   mediaRoutes,
   eventRoutes,
+  configurationRoutes,
 ];
 
 /** Route groups served at the root, outside `/api/v1` (`/metrics`, `/readyz`). */

@@ -10,6 +10,7 @@ import { createTraceOps } from './trace-ops.js';
 import { createMetricsOps } from './metrics-ops.js';
 import { createTurnOps } from './turn-ops.js';
 import { createMediaOps } from './media-ops.js';
+import { configurationOps } from './configuration-ops.js';
 
 /**
  * The operations of a running server (src/api/operations.ts), each part from its own file here.
@@ -28,6 +29,7 @@ export function createOperations(parts: ServerParts): Operations {
     turn: createTurnOps(parts),
     media: createMediaOps(parts),
     tokens: tokenOps(parts),
+    configuration: configurationOps(parts),
   };
   return ops;
 }

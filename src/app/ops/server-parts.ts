@@ -5,6 +5,7 @@ import type { SqliteDatabase } from '../../store/sqlite/sqlite-database.js';
 import type { SubscriberStore } from '../../store/subscriber-store.js';
 import type { ScriptHost } from '../../routing/script-host.js';
 import type { ParleyConfig } from '../config.js';
+import type { ConfigReloadOutcome } from '../config-reload.js';
 import type { TurnThread } from '../turn-thread.js';
 import type { MediaThread } from '../media-thread.js';
 import type { WebServer } from '../web-server.js';
@@ -47,6 +48,8 @@ export interface ServerParts {
   readonly mainMetrics: Registry;
   /** The secrets TURN checks REST credentials with (`turn.restSecrets`, else the data directory's); empty when TURN is off. */
   readonly turnRestSecrets: readonly string[];
+  /** Read the configuration file again and apply what can change live (run-server.ts; config-reload.ts). */
+  reloadConfig(trigger: 'command' | 'signal' | 'api'): Promise<ConfigReloadOutcome>;
   /** Call `fn` when the server stops (timers of the operations). */
   onStop(fn: () => void): void;
 }

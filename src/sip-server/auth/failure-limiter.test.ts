@@ -40,6 +40,28 @@ describe('FailureLimiter', () => {
     assert.deepEqual(blocks, [['2001:db8::2', 30_000]]);
   });
 
+  it('setLimits: the new threshold, window and block time apply from the next failure; a bad limit changes nothing', () => {
+    const clock = new FakeClock();
+    const limiter = new FailureLimiter({ clock, maxFailures: 5, window: 60, blockTime: 300 });
+    limiter.recordFailure('192.0.2.7');
+    assert.equal(limiter.recordFailure('192.0.2.7'), false);
+    assert.throws(() => limiter.setLimits({ maxFailures: 0 }), /maxFailures must be positive/);
+    assert.equal(limiter.blockDurationMs, 300_000);
+    limiter.setLimits({ maxFailures: 3, window: 10, blockTime: 20 });
+    assert.equal(limiter.blockDurationMs, 20_000);
+    // the two counted failures stay: the third blocks, for the new 20 s
+    assert.equal(limiter.recordFailure('192.0.2.7'), true);
+    clock.advance(19_999);
+    assert.equal(limiter.isBlocked('192.0.2.7'), true);
+    clock.advance(1);
+    assert.equal(limiter.isBlocked('192.0.2.7'), false);
+    // the new window: failures 11 s apart never reach three
+    for (let i = 0; i < 5; i++) {
+      assert.equal(limiter.recordFailure('192.0.2.8'), false);
+      clock.advance(11_000);
+    }
+  });
+
   it('unblocks after the block time', () => {
     const clock = new FakeClock();
     const limiter = new FailureLimiter({ clock, maxFailures: 3, window: 60, blockTime: 300 });

@@ -52,9 +52,9 @@ export interface BlockedSource {
  * at most `maxSources` blocks; the least recently touched entry is evicted first.
  */
 export class FailureLimiter {
-  private readonly maxFailures: number;
-  private readonly windowMs: number;
-  private readonly blockMs: number;
+  private maxFailures: number;
+  private windowMs: number;
+  private blockMs: number;
   private readonly maxSources: number;
   private readonly ipv6PrefixLength: number;
   private readonly clock: Clock;
@@ -134,6 +134,23 @@ export class FailureLimiter {
   /** How long a block lasts, ms. */
   get blockDurationMs(): number {
     return this.blockMs;
+  }
+
+  /**
+   * New limits from now on (a configuration reload): failures already counted stay and are read
+   * with the new window and threshold at the next failure of their source; blocks in force keep
+   * their end. A limit that is not positive is refused (ERR_INVALID_ARGUMENT) and nothing changes.
+   */
+  setLimits(limits: Pick<FailureLimiterOptions, 'maxFailures' | 'window' | 'blockTime'>): void {
+    const maxFailures = limits.maxFailures ?? this.maxFailures;
+    const windowMs = limits.window === undefined ? this.windowMs : limits.window * 1000;
+    const blockMs = limits.blockTime === undefined ? this.blockMs : limits.blockTime * 1000;
+    for (const [name, v] of [['maxFailures', maxFailures], ['window', windowMs], ['blockTime', blockMs]] as const) {
+      if (!(v >= 1)) throw new ParleyError('ERR_INVALID_ARGUMENT', `FailureLimiter: ${name} must be positive`);
+    }
+    this.maxFailures = maxFailures;
+    this.windowMs = windowMs;
+    this.blockMs = blockMs;
   }
 
   /** End a block early (an operator's decision). Returns false when the source was not blocked. */

@@ -46,9 +46,9 @@ const SUPPORTED = new Set(['path', 'outbound']);
  * it decides the bindings of the AOR in To and writes them through the location service.
  */
 export class Registrar {
-  private readonly min: number;
-  private readonly max: number;
-  private readonly def: number;
+  private min: number;
+  private max: number;
+  private def: number;
   private readonly node: string;
   private readonly now: () => number;
   private readonly natDetection: NatDetection;
@@ -64,6 +64,13 @@ export class Registrar {
     this.node = options.node ?? 'local';
     this.now = options.now ?? Date.now;
     this.natDetection = options.natDetection ?? 'auto';
+  }
+
+  /** New expiry bounds from now on (a configuration reload); bindings granted before keep theirs. */
+  setExpiry(bounds: Pick<RegistrarOptions, 'minExpires' | 'maxExpires' | 'defaultExpires'>): void {
+    this.min = bounds.minExpires ?? this.min;
+    this.max = bounds.maxExpires ?? this.max;
+    this.def = bounds.defaultExpires ?? this.def;
   }
 
   get minExpires(): number {

@@ -139,6 +139,16 @@ export type CoreQuery =
   /** `{ ok: true }`: the core's event loop turns (readyz). */
   | { readonly q: 'ping' }
   /**
+   * `{ ok: true }`: a configuration reload's live values for this core: every logger of its thread
+   * at `logLevel`, the registrar's expiry bounds, the outbound routes (each only when given).
+   */
+  | {
+      readonly q: 'reconfigure';
+      readonly logLevel?: string;
+      readonly expiry?: { readonly minExpires: number; readonly maxExpires: number; readonly defaultExpires: number };
+      readonly outbound?: ReadonlyArray<{ readonly domain: string; readonly uri: string }>;
+    }
+  /**
    * Remove bindings of `aor` (`user@domain`): the one of `contact`, or all. Each core removes them
    * from its replica, which writes the store and tells the others; answers how many it removed.
    */
