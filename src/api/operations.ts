@@ -300,6 +300,16 @@ export interface ConfigurationOps {
    * changes. A server started without a file: 409.
    */
   reload(): Promise<ConfigReloadView>;
+  /**
+   * Check a configuration's text as `parley config check` checks a file (nothing is applied):
+   * every key in error with its line, empty when the server would take it.
+   */
+  check(text: string): ConfigCheckView;
+}
+
+export interface ConfigCheckView {
+  readonly ok: boolean;
+  readonly errors: ReadonlyArray<{ readonly key: string; readonly line?: number; readonly error: string; readonly message: string }>;
 }
 
 // ---- TURN and media (src/app/ops/turn-ops.ts, media-ops.ts) ---------------------------------

@@ -573,6 +573,11 @@ export function checkConfigFile(file: string, env: ConfigEnv = {}): ConfigError[
   } catch (e) {
     return [new ConfigError('(file)', (e as Error).message, undefined, file)];
   }
+  return checkConfigText(text, file, env);
+}
+
+/** The same for a configuration's text (`POST /api/v1/config/check`); `file` names it in the errors. */
+export function checkConfigText(text: string, file = 'config', env: ConfigEnv = {}): ConfigError[] {
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, uniqueKeys: true });
   if (doc.errors.length > 0) return doc.errors.map((e) => new ConfigError('(syntax)', e.message.split('\n')[0]!, e.linePos?.[0]?.line, file));

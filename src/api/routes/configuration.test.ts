@@ -62,3 +62,29 @@ describe('POST /api/v1/config/reload', () => {
     await app.close();
   });
 });
+
+describe('POST /api/v1/config/check', () => {
+  it('a good text: ok with no errors; a bad one: each key in error with its line, as `parley config check`; admin scope', async () => {
+    const scopes = new Map<string, unknown>();
+    const app = await serve({ ok: true, file: undefined, applied: [], restart: [] }, [], scopes);
+    const good = await app.inject({ method: 'POST', url: '/api/v1/config/check', headers: { 'content-type': 'text/plain' }, payload: 'log:\n  level: debug\n' });
+    assert.equal(good.statusCode, 200);
+    assert.deepEqual(good.json(), { ok: true, errors: [] });
+    const bad = await app.inject({ method: 'POST', url: '/api/v1/config/check', payload: { text: 'log:\n  level: loud\nsip:\n  workers: two\n' } });
+    assert.equal(bad.statusCode, 200);
+    const body = bad.json() as { ok: boolean; errors: Array<{ key: string; line?: number; message: string }> };
+    assert.equal(body.ok, false);
+    assert.deepEqual(
+      body.errors.map((e) => [e.key, e.line]),
+      [
+        ['log.level', 2],
+        ['sip.workers', 4],
+      ],
+    );
+    assert.match(body.errors[0]!.message, /^config:2: log\.level/);
+    const syntax = await app.inject({ method: 'POST', url: '/api/v1/config/check', headers: { 'content-type': 'text/plain' }, payload: 'log: [\n' });
+    assert.equal((syntax.json() as { ok: boolean }).ok, false);
+    assert.equal(scopes.get('POST /api/v1/config/check'), 'admin');
+    await app.close();
+  });
+});

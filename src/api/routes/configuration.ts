@@ -34,4 +34,40 @@ export const configurationRoutes: ApiRoutes = async (app, opts) => {
     },
     async () => opts.ops().configuration.reload(),
   );
+  app.post(
+    '/config/check',
+    {
+      config: { scope: 'admin' },
+      schema: {
+        tags: ['configuration'],
+        summary: 'Check a configuration file\'s text without applying it (as `parley config check FILE`)',
+        description: 'The body is the YAML text (`text/plain`, or JSON `{ "text": … }`). The answer lists every key in error with its line; `ok` when the server would take it.',
+        consumes: ['text/plain', 'application/json'],
+        body: {
+          anyOf: [{ type: 'string', maxLength: 1048576 }, { type: 'object', required: ['text'], additionalProperties: false, properties: { text: { type: 'string', maxLength: 1048576 } } }],
+        },
+        response: {
+          200: {
+            type: 'object',
+            required: ['ok', 'errors'],
+            properties: {
+              ok: { type: 'boolean' },
+              errors: {
+                type: 'array',
+                items: {
+                  type: 'object',
+                  required: ['key', 'error', 'message'],
+                  properties: { key: { type: 'string' }, line: { type: 'integer' }, error: { type: 'string' }, message: { type: 'string', description: '`config:LINE: KEY: what is wrong`' } },
+                },
+              },
+            },
+          },
+        },
+      },
+    },
+    async (request) => {
+      const body = request.body as string | { text: string };
+      return opts.ops().configuration.check(typeof body === 'string' ? body : body.text);
+    },
+  );
 };

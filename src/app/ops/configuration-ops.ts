@@ -1,4 +1,5 @@
-import { OpsError, type ConfigReloadView, type ConfigurationOps } from '../../api/operations.js';
+import { OpsError, type ConfigCheckView, type ConfigReloadView, type ConfigurationOps } from '../../api/operations.js';
+import { checkConfigText } from '../config.js';
 import type { ServerParts } from './server-parts.js';
 
 /**
@@ -13,6 +14,11 @@ export function configurationOps(parts: Pick<ServerParts, 'reloadConfig'>): Conf
       if (!o.ok) throw new OpsError(422, o.error, o.key);
       if (o.file === undefined) throw new OpsError(409, 'the server was started without a configuration file (--config): nothing to read again');
       return { file: o.file, applied: o.applied, restart: o.restart };
+    },
+    // the environment's PARLEY_ variables are the server's business, not the text's: not applied
+    check: (text: string): ConfigCheckView => {
+      const errors = checkConfigText(text, 'config').sort((a, b) => (a.line ?? Infinity) - (b.line ?? Infinity));
+      return { ok: errors.length === 0, errors: errors.map((e) => ({ key: e.key, ...(e.line === undefined ? {} : { line: e.line }), error: e.detail, message: e.message })) };
     },
   };
 }
