@@ -143,6 +143,11 @@ async function printWelcome(server: RunningServer, config: ParleyConfig, demo: r
   const web = server.listeners.find((l) => l.transport === 'wss') ?? server.listeners.find((l) => l.transport === 'ws');
   const phone = web === undefined ? undefined : `${web.transport === 'wss' ? 'https' : 'http'}://${web.address === '0.0.0.0' || web.address === '::' ? 'localhost' : web.address.includes(':') ? `[${web.address}]` : web.address}:${web.port}/phone`;
   if (phone !== undefined) lines.push(`  browser phone: ${phone}`);
+  if (phone !== undefined && config.api.enabled) {
+    const base = phone.slice(0, -'/phone'.length);
+    lines.push(`  dashboard: ${base}/dashboard · REST API: ${base}/api/docs · Prometheus: ${base}/metrics`);
+    lines.push(`    (an API token: ${selfCommand()} token create --name me --scope admin --data-dir ${config.dataDir})`);
+  }
   if (server.turn !== undefined) {
     const turn = server.turn.listeners.map((l) => `${l.transport} ${l.address.includes(':') ? `[${l.address}]` : l.address}:${l.port}`).join(', ');
     lines.push(`  STUN/TURN: ${turn} (realm ${server.turn.realm}; subscribers log in with their SIP password)`);
