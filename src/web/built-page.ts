@@ -22,10 +22,32 @@ export interface BuiltPage {
   readonly root: string;
   /** What the 503 calls the page when it is not built: `The phone page`. */
   readonly title: string;
-  /** Headers of index.html (Content-Security-Policy, …), in this order. */
-  readonly headers: ReadonlyArray<readonly [name: string, value: string]>;
+  /** Content-Security-Policy of index.html (ownOriginCsp). */
+  readonly csp: string;
+  /** More headers of index.html (after the CSP, Referrer-Policy, X-Content-Type-Options and Cache-Control). */
+  readonly headers?: ReadonlyArray<readonly [name: string, value: string]>;
   /** Leave the index routes out of the OpenAPI document. Default false. */
   readonly hidden?: boolean;
+}
+
+/**
+ * A Content-Security-Policy that lets a page load and connect to its own origin only (a `wss:`
+ * to its own host is `'self'` in CSP Level 3), with `more` directives (`media-src …`), no
+ * plugins, no <base>, no form posts and no frames.
+ */
+export function ownOriginCsp(...more: string[]): string {
+  return [
+    "default-src 'self'",
+    "script-src 'self'",
+    "style-src 'self'",
+    "connect-src 'self'",
+    ...more,
+    "img-src 'self' data:",
+    "object-src 'none'",
+    "base-uri 'none'",
+    "form-action 'none'",
+    "frame-ancestors 'none'",
+  ].join('; ');
 }
 
 /**
@@ -48,7 +70,12 @@ export async function registerBuiltPage(app: FastifyInstance, page: BuiltPage): 
     } catch {
       return reply.code(503).type('text/plain; charset=utf-8').send(`${page.title} is not built (${join(root, 'index.html')} is missing): run "npm run build".\n`);
     }
-    for (const [header, value] of page.headers) reply.header(header, value);
+    reply.header('Content-Security-Policy', page.csp);
+    // a link to the phone may carry a password in its fragment: never send a page's address anywhere
+    reply.header('Referrer-Policy', 'no-referrer');
+    reply.header('X-Content-Type-Options', 'nosniff');
+    reply.header('Cache-Control', 'no-cache');
+    for (const [header, value] of page.headers ?? []) reply.header(header, value);
     return reply.type('text/html; charset=utf-8').send(html);
   };
   const routeOptions = page.hidden === true ? { schema: { hide: true } } : {};

@@ -9,7 +9,7 @@
  * files are the build's (`npm run build` bundles web/dashboard into dist/web/dashboard).
  */
 import type { FastifyInstance, FastifyPluginAsync } from 'fastify';
-import { defaultBuiltRoot, registerBuiltPage } from './built-page.js';
+import { defaultBuiltRoot, ownOriginCsp, registerBuiltPage } from './built-page.js';
 
 export interface DashboardPageOptions {
   /** The built page (index.html, dashboard.js, dashboard.css); default: dist/web/dashboard. */
@@ -26,29 +26,11 @@ export function defaultDashboardRoot(): string {
  * WebSocket to its own origin (`'self'` covers `wss:` to the same host in CSP Level 3), no frames:
  * a page that holds an admin token runs nothing from elsewhere.
  */
-export const DASHBOARD_CSP = [
-  "default-src 'self'",
-  "script-src 'self'",
-  "style-src 'self'",
-  "connect-src 'self'",
-  "img-src 'self' data:",
-  "object-src 'none'",
-  "base-uri 'none'",
-  "form-action 'none'",
-  "frame-ancestors 'none'",
-].join('; ');
-
-const PAGE_HEADERS = [
-  ['Content-Security-Policy', DASHBOARD_CSP],
-  ['Referrer-Policy', 'no-referrer'],
-  ['X-Content-Type-Options', 'nosniff'],
-  ['X-Frame-Options', 'DENY'],
-  ['Cache-Control', 'no-cache'],
-] as const;
+export const DASHBOARD_CSP = ownOriginCsp();
 
 /** Register the dashboard's routes on `app` (before `app.listen`). */
 export async function registerDashboardPage(app: FastifyInstance, o: DashboardPageOptions = {}): Promise<void> {
-  await registerBuiltPage(app, { name: 'dashboard', root: o.root ?? defaultDashboardRoot(), title: 'The dashboard', headers: PAGE_HEADERS, hidden: true });
+  await registerBuiltPage(app, { name: 'dashboard', root: o.root ?? defaultDashboardRoot(), title: 'The dashboard', csp: DASHBOARD_CSP, headers: [['X-Frame-Options', 'DENY']], hidden: true });
 }
 
 /** The dashboard's routes as a fastify plugin, for the web server's `plugins` (src/app/web-server.ts). */

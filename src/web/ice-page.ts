@@ -26,13 +26,8 @@ export async function registerIcePage(app: FastifyInstance, o: { readonly root?:
     name: 'ice',
     root: o.root ?? defaultIceRoot(),
     title: 'The ICE page',
-    headers: [
-      ['Content-Security-Policy', PHONE_CSP],
-      ['Referrer-Policy', 'no-referrer'],
-      ['X-Content-Type-Options', 'nosniff'],
-      ['Cache-Control', 'no-cache'],
-      ['Permissions-Policy', ICE_PERMISSIONS],
-    ],
+    csp: PHONE_CSP,
+    headers: [['Permissions-Policy', ICE_PERMISSIONS]],
   });
 }
 

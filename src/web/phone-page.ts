@@ -11,7 +11,7 @@
  * of the same server.
  */
 import type { FastifyInstance, FastifyPluginAsync } from 'fastify';
-import { defaultBuiltRoot, registerBuiltPage } from './built-page.js';
+import { defaultBuiltRoot, ownOriginCsp, registerBuiltPage } from './built-page.js';
 
 /** An ICE server as RTCPeerConnection takes it (RTCIceServer). */
 export interface PhoneIceServer {
@@ -51,27 +51,7 @@ export function defaultPhoneRoot(): string {
  * Content-Security-Policy of the page: its own scripts, styles and connections only (a
  * `wss:` to its own host is `'self'` in CSP Level 3); camera streams are `blob:`/`mediastream:`.
  */
-export const PHONE_CSP = [
-  "default-src 'self'",
-  "script-src 'self'",
-  "style-src 'self'",
-  "connect-src 'self'",
-  "media-src 'self' blob: mediastream:",
-  "img-src 'self' data:",
-  "object-src 'none'",
-  "base-uri 'none'",
-  "form-action 'none'",
-  "frame-ancestors 'none'",
-].join('; ');
-
-const PAGE_HEADERS = [
-  ['Content-Security-Policy', PHONE_CSP],
-  // a test link may carry a password in its fragment: never send the page's address anywhere
-  ['Referrer-Policy', 'no-referrer'],
-  ['X-Content-Type-Options', 'nosniff'],
-  ['Cache-Control', 'no-cache'],
-  ['Permissions-Policy', 'camera=(self), microphone=(self)'],
-] as const;
+export const PHONE_CSP = ownOriginCsp("media-src 'self' blob: mediastream:");
 
 /** Register the phone's routes on `app` (call before `app.listen`). */
 export async function registerPhonePage(app: FastifyInstance, o: PhonePageOptions): Promise<void> {
@@ -115,7 +95,7 @@ export async function registerPhonePage(app: FastifyInstance, o: PhonePageOption
   );
 
   // the page, and phone.js, phone.css, phone.js.map
-  await registerBuiltPage(app, { name: 'phone', root, title: 'The phone page', headers: PAGE_HEADERS });
+  await registerBuiltPage(app, { name: 'phone', root, title: 'The phone page', csp: PHONE_CSP, headers: [['Permissions-Policy', 'camera=(self), microphone=(self)']] });
 }
 
 /** The phone's routes as a fastify plugin, for HttpServer's `plugins` (src/app/web-server.ts). */
