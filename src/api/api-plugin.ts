@@ -22,6 +22,7 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { FastifyError, FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from '../lib/logger.js';
+import { isLoopbackAddress } from '../lib/loopback-address.js';
 import { scopeAllows, type ApiToken, type TokenStore } from '../store/token-store.js';
 import type { ApiRoutes } from './api-routes.js';
 import { OpsError, type Operations } from './operations.js';
@@ -276,14 +277,6 @@ function wantsStream(request: FastifyRequest): boolean {
   const upgrade = request.headers.upgrade;
   const accept = request.headers.accept;
   return (typeof upgrade === 'string' && upgrade.toLowerCase() === 'websocket') || (typeof accept === 'string' && accept.includes('text/event-stream'));
-}
-
-/** Loopback (127.0.0.0/8, ::1, and their IPv4-mapped form). */
-export function isLoopbackAddress(address: string | undefined): boolean {
-  if (address === undefined) return false;
-  const a = address.toLowerCase();
-  const v4 = a.startsWith('::ffff:') ? a.slice(7) : a;
-  return v4.startsWith('127.') || a === '::1';
 }
 
 /** For tests and routes: the fastify instance type the plugin registers on. */

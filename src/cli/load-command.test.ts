@@ -1,17 +1,9 @@
 import assert from 'node:assert/strict';
-import { Writable } from 'node:stream';
 import { describe, it } from 'node:test';
+import { CaptureStream } from '../../test/support/capture-stream.js';
 import { FakeClock } from '../../test/support/fake-clock.js';
 import { MemoryRegistrar } from '../load/testdata/memory-registrar.js';
 import { LOAD_EXIT, runLoadCommand, type LoadCommandOptions } from './load-command.js';
-
-class Capture extends Writable {
-  text = '';
-  override _write(chunk: Buffer, _encoding: BufferEncoding, callback: () => void): void {
-    this.text += chunk.toString('utf8');
-    callback();
-  }
-}
 
 interface Outcome {
   code: number;
@@ -20,8 +12,8 @@ interface Outcome {
 }
 
 async function run(args: string[], hooks: Partial<LoadCommandOptions> = {}): Promise<Outcome> {
-  const stdout = new Capture();
-  const stderr = new Capture();
+  const stdout = new CaptureStream();
+  const stderr = new CaptureStream();
   const code = await runLoadCommand(args, {
     stdout,
     stderr,

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import cliProgress from 'cli-progress';
-import { Command, CommanderError, Option } from 'commander';
+import { Command, Option } from 'commander';
 import type { Clock, TimerHandle } from '../lib/clock.js';
 import type { ClientConnection } from '../load/client-connection.js';
 import { fdLimitProblem, readFdLimit, type FdLimit } from '../load/fd-limit.js';
@@ -9,6 +9,7 @@ import { LOAD_DEFAULTS, LoadUsageError, parseLoadOptions, type LoadOptions, type
 import { nonLoopbackReason, type AddressLookup } from '../load/loopback.js';
 import { UdpSipConnection } from '../load/udp-sip-connection.js';
 import { WsSipConnection } from '../load/ws-sip-connection.js';
+import { commandOutput, processHooks, runCommand, type CommandHooks } from './command-hooks.js';
 
 /** The streams and hooks `parley load` uses (the process's own, or a test's). */
 export interface LoadCommandIo {
@@ -16,11 +17,8 @@ export interface LoadCommandIo {
   readonly stderr: NodeJS.WritableStream & { readonly isTTY?: boolean };
 }
 
-export interface LoadCommandOptions extends Partial<LoadCommandIo> {
-  /** Receives the exit status when the run is over. Default: sets `process.exitCode`. */
-  readonly setExitCode?: (code: number) => void;
-  /** Called after --help or a usage error with 0 or 2; must not return. Default: `process.exit`. */
-  readonly exit?: (code: number) => never;
+/** setExitCode receives the exit status when the run is over. */
+export interface LoadCommandOptions extends Partial<LoadCommandIo>, CommandHooks {
   /** Opens user i's flow (tests); default a WebSocket connection to the target. */
   readonly connect?: (options: LoadOptions, index: number) => Promise<ClientConnection>;
   /** Resolves host names for the loopback check (tests). */
@@ -83,19 +81,11 @@ report of what was done is still printed).`;
  */
 export function loadCommand(options: LoadCommandOptions = {}): Command {
   const io: LoadCommandIo = { stdout: options.stdout ?? process.stdout, stderr: options.stderr ?? process.stderr };
-  const setExitCode = options.setExitCode ?? ((code: number): void => void (process.exitCode = code));
-  const exit = options.exit ?? ((code: number): never => process.exit(code));
+  const { setExitCode, exit } = processHooks(options);
 
-  const cmd = new Command('load')
+  const cmd = commandOutput(new Command('load'), io, exit, LOAD_EXIT.usage)
     .usage('--target ws[s]://HOST:PORT/PATH [options]')
     .description('Register many SIP users over WebSocket (WSS) at a given rate, hold them, and report rates, latencies and failures.')
-    .configureOutput({
-      writeOut: (s) => void io.stdout.write(s),
-      writeErr: (s) => void io.stderr.write(s),
-      getOutHelpWidth: () => 100,
-      getErrHelpWidth: () => 100,
-    })
-    .exitOverride((e: CommanderError) => exit(e.exitCode === 0 ? LOAD_EXIT.ok : LOAD_EXIT.usage))
     .showHelpAfterError(`${USAGE_LINE}\n(run "parley load --help" for every option and examples)`)
     .option('-t, --target <url>', 'the SIP WebSocket server: wss://HOST:PORT/PATH or ws://HOST:PORT/PATH (or a SIP server over UDP: udp://HOST:PORT)')
     .addOption(new Option('--transport <name>', 'wss, ws or udp: the scheme of a --target given as HOST:PORT').choices(['wss', 'ws', 'udp']))
@@ -284,32 +274,5 @@ function version(): string {
  * resolve to the exit status (tests: nothing touches process.exit or process.exitCode).
  */
 export async function runLoadCommand(args: readonly string[], options: LoadCommandOptions & LoadCommandIo): Promise<number> {
-  let status: number = LOAD_EXIT.ok;
-  class Exit {
-    constructor(readonly code: number) {}
-  }
-  const program = new Command('parley').exitOverride().configureOutput({
-    writeOut: (s) => void options.stdout.write(s),
-    writeErr: (s) => void options.stderr.write(s),
-  });
-  program.addCommand(
-    loadCommand({
-      handleSignals: false,
-      ...options,
-      setExitCode: (code) => {
-        status = code;
-      },
-      exit: (code) => {
-        throw new Exit(code);
-      },
-    }),
-  );
-  try {
-    await program.parseAsync(['load', ...args], { from: 'user' });
-  } catch (e) {
-    if (e instanceof Exit) return e.code;
-    if (e instanceof CommanderError) return e.exitCode === 0 ? LOAD_EXIT.ok : LOAD_EXIT.usage;
-    throw e;
-  }
-  return status;
+  return runCommand('load', args, options, LOAD_EXIT.usage, (hooks) => loadCommand({ handleSignals: false, ...options, ...hooks }));
 }

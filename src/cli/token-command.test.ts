@@ -2,19 +2,11 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { afterEach, beforeEach, describe, it } from 'node:test';
+import { CaptureStream } from '../../test/support/capture-stream.js';
 import { SqliteDatabase } from '../store/sqlite/sqlite-database.js';
 import { SqliteTokenStore } from '../store/sqlite/sqlite-token-store.js';
 import { runTokenCommand } from './token-command.js';
-
-class Capture extends Writable {
-  text = '';
-  override _write(chunk: Buffer, _encoding: BufferEncoding, callback: () => void): void {
-    this.text += chunk.toString('utf8');
-    callback();
-  }
-}
 
 describe('parley token', () => {
   let dir: string;
@@ -26,8 +18,8 @@ describe('parley token', () => {
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
   async function run(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-    const stdout = new Capture();
-    const stderr = new Capture();
+    const stdout = new CaptureStream();
+    const stderr = new CaptureStream();
     const code = await runTokenCommand([...args, '--data-dir', dataDir], { stdout, stderr });
     return { code, stdout: stdout.text, stderr: stderr.text };
   }

@@ -1,32 +1,20 @@
-import { existsSync } from 'node:fs';
-import { Command, CommanderError, Option } from 'commander';
-import { StoreError } from '../store/store-error.js';
-import { SqliteDatabase } from '../store/sqlite/sqlite-database.js';
+import { Command, Option } from 'commander';
 import { SqliteTokenStore } from '../store/sqlite/sqlite-token-store.js';
 import { API_TOKEN_SCOPES, tokenJson, type ApiTokenScope } from '../store/token-store.js';
+import { commandOutput, processHooks, runCommand, type CommandHooks, type CommandOutput } from './command-hooks.js';
+import { CommandFailure, dataDirOption, EXIT_USAGE, storeActions, withDatabase, type DataDirOptions } from './store-command.js';
 
 /** The streams `parley token` writes to (the process's own, or a test's). */
-export interface TokenCommandIo {
-  readonly stdout: NodeJS.WritableStream;
-  readonly stderr: NodeJS.WritableStream;
-}
+export type TokenCommandIo = CommandOutput;
 
 /** How `tokenCommand` reaches the world. Every field defaults to the process's. */
-export interface TokenCommandOptions extends Partial<TokenCommandIo> {
-  /** Receives the exit status of a finished subcommand. Default: sets `process.exitCode`. */
-  readonly setExitCode?: (code: number) => void;
-  /** Called by commander after `--help` or a usage error, with 0 or 2; must not return. Default: `process.exit`. */
-  readonly exit?: (code: number) => never;
-}
+export interface TokenCommandOptions extends Partial<TokenCommandIo>, CommandHooks {}
 
-/** Exit statuses of `parley token …` (as `parley user`). */
-export const EXIT_OK = 0;
-/** The database could not be opened, read or written. */
-export const EXIT_FAILURE = 1;
-/** Bad usage or input: an argument, a token that does not exist (revoke). */
-export const EXIT_USAGE = 2;
-
-const DEFAULT_DATA_DIR = './parley-data';
+/**
+ * Exit statuses of `parley token …` (as `parley user`): 0 done; 1 the database failed; 2 bad
+ * usage or input (an argument, a token that does not exist for revoke).
+ */
+export { EXIT_FAILURE, EXIT_OK, EXIT_USAGE } from './store-command.js';
 
 const TOKENS_HELP = `
 An API token is Authorization: Bearer pk_<id>_<secret> for the REST API (/api/v1/…) and /metrics.
@@ -52,57 +40,20 @@ Examples:
   parley token revoke 3f9a0c1b2d4e`,
 } as const;
 
-class CommandFailure {
-  constructor(
-    readonly message: string,
-    readonly exitCode: number,
-  ) {}
-}
-
-interface DataDirOptions {
-  dataDir: string;
-}
-
 /**
  * `parley token`: create, list and revoke API tokens in the SQLite database of a data directory.
  * Register it with `program.addCommand(tokenCommand())`; tests call `runTokenCommand`.
  */
 export function tokenCommand(options: TokenCommandOptions = {}): Command {
   const io: TokenCommandIo = { stdout: options.stdout ?? process.stdout, stderr: options.stderr ?? process.stderr };
-  const setExitCode =
-    options.setExitCode ??
-    ((code: number): void => {
-      process.exitCode = code;
-    });
-  const exit = options.exit ?? ((code: number): never => process.exit(code));
+  const { setExitCode, exit } = processHooks(options);
 
-  const token = new Command('token')
+  const token = commandOutput(new Command('token'), io, exit, EXIT_USAGE)
     .description('Manage API tokens: who may use the REST API and /metrics (stored in <data-dir>/parley.db).')
-    .configureOutput({
-      writeOut: (s) => void io.stdout.write(s),
-      writeErr: (s) => void io.stderr.write(s),
-      getOutHelpWidth: () => 100,
-      getErrHelpWidth: () => 100,
-    })
-    .exitOverride((e: CommanderError) => exit(e.exitCode === 0 ? EXIT_OK : EXIT_USAGE))
     .showHelpAfterError('(run with --help for usage)')
     .addHelpText('after', TOKENS_HELP);
 
-  const dataDirOption = (): Option => new Option('-d, --data-dir <dir>', 'data directory').default(DEFAULT_DATA_DIR);
-
-  const action =
-    <A extends unknown[]>(name: string, body: (...args: A) => Promise<void>) =>
-    async (...args: A): Promise<void> => {
-      let code = EXIT_OK;
-      try {
-        await body(...args);
-      } catch (e) {
-        const failure = asFailure(e);
-        if (failure.message !== '') io.stderr.write(`parley token ${name}: ${failure.message}\n`);
-        code = failure.exitCode;
-      }
-      setExitCode(code);
-    };
+  const action = storeActions('token', io.stderr, setExitCode);
 
   token
     .command('create')
@@ -179,50 +130,10 @@ export function tokenCommand(options: TokenCommandOptions = {}): Command {
  * the exit status. For tests: nothing touches process.exit or process.exitCode.
  */
 export async function runTokenCommand(args: readonly string[], io: TokenCommandIo): Promise<number> {
-  let status = EXIT_OK;
-  class Exit {
-    constructor(readonly code: number) {}
-  }
-  const program = new Command('parley').exitOverride().configureOutput({
-    writeOut: (s) => void io.stdout.write(s),
-    writeErr: (s) => void io.stderr.write(s),
-  });
-  program.addCommand(
-    tokenCommand({
-      ...io,
-      setExitCode: (code) => {
-        status = code;
-      },
-      exit: (code) => {
-        throw new Exit(code);
-      },
-    }),
-  );
-  try {
-    await program.parseAsync(['token', ...args], { from: 'user' });
-  } catch (e) {
-    if (e instanceof Exit) return e.code;
-    if (e instanceof CommanderError) return e.exitCode === 0 ? EXIT_OK : EXIT_USAGE;
-    throw e;
-  }
-  return status;
+  return runCommand('token', args, io, EXIT_USAGE, (hooks) => tokenCommand({ ...io, ...hooks }));
 }
 
+/** Open the token store of a data directory for the length of `body`. */
 async function withStore(dataDir: string, mode: 'create' | 'existing', body: (store: SqliteTokenStore) => Promise<void>): Promise<void> {
-  const file = SqliteDatabase.fileIn(dataDir);
-  if (mode === 'existing' && !existsSync(file)) {
-    throw new CommandFailure(`no database at ${file} (no token or user added yet, or the wrong --data-dir?)`, EXIT_USAGE);
-  }
-  const db = SqliteDatabase.open(dataDir);
-  try {
-    await body(new SqliteTokenStore(db));
-  } finally {
-    db.close();
-  }
-}
-
-function asFailure(e: unknown): CommandFailure {
-  if (e instanceof CommandFailure) return e;
-  if (e instanceof StoreError) return new CommandFailure(e.message, e.storeCode === 'ERR_STORE_IO' ? EXIT_FAILURE : EXIT_USAGE);
-  return new CommandFailure(e instanceof Error ? e.message : String(e), EXIT_FAILURE);
+  await withDatabase(dataDir, mode, 'no token or user added yet, or the wrong --data-dir?', (db) => body(new SqliteTokenStore(db)));
 }

@@ -12,9 +12,9 @@ export function traceCommand(): Command {
   const where = (c: Command): Command =>
     c.option('-d, --data-dir <dir>', 'the server\'s data directory (default ./parley-data)').option('-c, --config <file>', 'the server\'s configuration file (for its dataDir)');
 
-  where(trace.command('list').description('Traced calls, newest first: Call-ID, requests traced, last change.')).action((opts: { dataDir?: string; config?: string }) => {
+  where(trace.command('list').description('Traced calls, newest first: Call-ID, requests traced, last change.')).action(async (opts: { dataDir?: string; config?: string }) => {
     const dir = join(dataDirOf(opts), 'traces');
-    const calls = listTraces(dir);
+    const calls = await listTraces(dir);
     if (calls.length === 0) {
       console.log(`no traced calls in ${dir}`);
       return;
@@ -24,9 +24,9 @@ export function traceCommand(): Command {
 
   where(trace.command('show').argument('<call-id>', 'the Call-ID of the traced call').description('Every request of a traced call: the routing steps (handler, action, arguments, result), dumped variables and the messages sent, with times.'))
     .option('--json', 'the reports as JSON (an array, one per request)')
-    .action((callId: string, opts: { dataDir?: string; config?: string; json?: boolean }) => {
+    .action(async (callId: string, opts: { dataDir?: string; config?: string; json?: boolean }) => {
       const dir = join(dataDirOf(opts), 'traces');
-      const reports = readTraces(dir, callId);
+      const reports = await readTraces(dir, callId);
       if (reports.length === 0) {
         console.error(`parley trace: no trace of call ${callId} in ${dir} (see parley trace list)`);
         process.exitCode = 1;

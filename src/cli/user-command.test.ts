@@ -3,22 +3,15 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PassThrough, Readable, Writable } from 'node:stream';
+import { PassThrough, Readable } from 'node:stream';
 import { afterEach, beforeEach, describe, it } from 'node:test';
+import { CaptureStream } from '../../test/support/capture-stream.js';
 import { fileURLToPath } from 'node:url';
 import { computeHa1 } from '../sip/digest/hash.js';
 import { SqliteDatabase } from '../store/sqlite/sqlite-database.js';
 import { SqliteSubscriberStore } from '../store/sqlite/sqlite-subscriber-store.js';
 import type { Subscriber } from '../store/subscriber-store.js';
 import { runUserCommand, type UserCommandIo } from './user-command.js';
-
-class Capture extends Writable {
-  text = '';
-  override _write(chunk: Buffer, _encoding: BufferEncoding, callback: () => void): void {
-    this.text += chunk.toString('utf8');
-    callback();
-  }
-}
 
 /** A terminal on stdin: raw mode is recorded, keys are what the test types. */
 class FakeTty extends PassThrough {
@@ -48,8 +41,8 @@ describe('parley user', () => {
 
   /** Run `parley user <args> --data-dir <temp>`; stdin is a pipe with `input` (empty: nothing), or a given stream. */
   async function run(args: string[], stdin: string | UserCommandIo['stdin'] = ''): Promise<Outcome> {
-    const stdout = new Capture();
-    const stderr = new Capture();
+    const stdout = new CaptureStream();
+    const stderr = new CaptureStream();
     const input = typeof stdin === 'string' ? Readable.from(stdin === '' ? [] : [Buffer.from(stdin)]) : stdin;
     const code = await runUserCommand([...args, '--data-dir', dataDir], { stdin: input, stdout, stderr });
     return { code, stdout: stdout.text, stderr: stderr.text };
@@ -350,8 +343,8 @@ describe('parley user', () => {
       assert.match(r.stdout, /--data-dir <dir>/);
     }
     // `parley user` alone: the list of subcommands, as a usage error
-    const stderr = new Capture();
-    const code = await runUserCommand([], { stdin: Readable.from([]), stdout: new Capture(), stderr });
+    const stderr = new CaptureStream();
+    const code = await runUserCommand([], { stdin: Readable.from([]), stdout: new CaptureStream(), stderr });
     assert.equal(code, 2);
     assert.match(stderr.text, /Commands:\n  add /);
   });

@@ -1,14 +1,15 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { Command, CommanderError, Option } from 'commander';
+import { Command, Option } from 'commander';
 import { controlSocketPath, sendControl } from '../app/control-socket.js';
-import { StoreError } from '../store/store-error.js';
 import type { NewSubscriber } from '../store/subscriber-store.js';
 import { checkDomain, checkPassword, checkUsername } from '../store/check-subscriber.js';
 import { SqliteDatabase } from '../store/sqlite/sqlite-database.js';
 import { SqliteSubscriberStore } from '../store/sqlite/sqlite-subscriber-store.js';
 import { readSubscriberCsv, stripScheme, type LineProblem } from '../store/subscriber-csv.js';
+import { commandOutput, processHooks, runCommand, type CommandHooks } from './command-hooks.js';
+import { CommandFailure, dataDirOption, EXIT_USAGE, storeActions, withDatabase, type DataDirOptions } from './store-command.js';
 
 /** The streams `parley user` talks through (the process's own, or a test's). */
 export interface UserCommandIo {
@@ -18,25 +19,18 @@ export interface UserCommandIo {
 }
 
 /** How `userCommand` reaches the world. Every field defaults to the process's. */
-export interface UserCommandOptions extends Partial<UserCommandIo> {
-  /** Receives the exit status of a finished subcommand. Default: sets `process.exitCode`. */
-  readonly setExitCode?: (code: number) => void;
-  /** Called by commander after `--help` or a usage error, with 0 or 2; must not return. Default: `process.exit`. */
-  readonly exit?: (code: number) => never;
-}
+export interface UserCommandOptions extends Partial<UserCommandIo>, CommandHooks {}
 
-/** Exit statuses of `parley user …`. */
-export const EXIT_OK = 0;
-/** The database could not be opened, read or written; or something unexpected. */
-export const EXIT_FAILURE = 1;
-/** Bad usage or input: an argument, a CSV line, a user that exists (add) or does not (remove, passwd). */
-export const EXIT_USAGE = 2;
+/**
+ * Exit statuses of `parley user …`: 0 done; 1 the database failed, or something unexpected; 2 bad
+ * usage or input (an argument, a CSV line, a user that exists for add or does not for remove, passwd).
+ */
+export { EXIT_FAILURE, EXIT_OK, EXIT_USAGE } from './store-command.js';
 
 /** At most this many bad CSV lines are printed (the rest are counted). */
 const MAX_REPORTED_LINES = 20;
 /** Files with at least this many records get a progress bar (when stderr is a terminal). */
 const PROGRESS_MIN_RECORDS = 2000;
-const DEFAULT_DATA_DIR = './parley-data';
 
 const EXIT_CODES_HELP = `
 Exit status: 0 done; 1 the database failed; 2 bad usage or input (including a user that already
@@ -101,14 +95,6 @@ Examples:
   parley user import users.csv --data-dir /var/lib/parley`,
 } as const;
 
-/** The reason a subcommand stops early: what to print (nothing when empty) and the exit status. */
-class CommandFailure {
-  constructor(
-    readonly message: string,
-    readonly exitCode: number,
-  ) {}
-}
-
 /**
  * `parley user`: add, list, remove, passwd and import subscribers in the SQLite database of a data
  * directory. Register it with `program.addCommand(userCommand())`. Tests pass their own streams
@@ -120,44 +106,18 @@ export function userCommand(options: UserCommandOptions = {}): Command {
     stdout: options.stdout ?? process.stdout,
     stderr: options.stderr ?? process.stderr,
   };
-  const setExitCode =
-    options.setExitCode ??
-    ((code: number): void => {
-      process.exitCode = code;
-    });
-  const exit = options.exit ?? ((code: number): never => process.exit(code));
+  const { setExitCode, exit } = processHooks(options);
 
-  const user = new Command('user')
+  const user = commandOutput(new Command('user'), io, exit, EXIT_USAGE)
     .description('Manage subscribers: the users who may register and call (stored in <data-dir>/parley.db).')
-    .configureOutput({
-      writeOut: (s) => void io.stdout.write(s),
-      writeErr: (s) => void io.stderr.write(s),
-      getOutHelpWidth: () => 100,
-      getErrHelpWidth: () => 100,
-    })
-    // commander's own exits (help, usage errors) get Parley's statuses: 0, or 2 for bad usage
-    .exitOverride((e: CommanderError) => exit(e.exitCode === 0 ? EXIT_OK : EXIT_USAGE))
     .showHelpAfterError('(run with --help for usage)')
     .addHelpText('after', `${USERNAME_HELP}\n${EXIT_CODES_HELP}`);
 
-  const dataDirOption = (): Option => new Option('-d, --data-dir <dir>', 'data directory').default(DEFAULT_DATA_DIR);
   const passwordOption = (): Option => new Option('-p, --password <password>', 'the password (see below for safer ways)');
   const randomOption = (): Option => new Option('-r, --random', 'generate a random password and print it').conflicts('password');
 
   /** Run a subcommand body, print its failure, and hand its status to setExitCode. */
-  const action =
-    <A extends unknown[]>(name: string, body: (...args: A) => Promise<void>) =>
-    async (...args: A): Promise<void> => {
-      let code = EXIT_OK;
-      try {
-        await body(...args);
-      } catch (e) {
-        const failure = asFailure(e);
-        if (failure.message !== '') io.stderr.write(`parley user ${name}: ${failure.message}\n`);
-        code = failure.exitCode;
-      }
-      setExitCode(code);
-    };
+  const action = storeActions('user', io.stderr, setExitCode);
 
   user
     .command('add')
@@ -330,37 +290,7 @@ export function userCommand(options: UserCommandOptions = {}): Command {
  * exit status. For tests: nothing touches process.exit or process.exitCode.
  */
 export async function runUserCommand(args: readonly string[], io: UserCommandIo): Promise<number> {
-  let status = EXIT_OK;
-  class Exit {
-    constructor(readonly code: number) {}
-  }
-  const program = new Command('parley').exitOverride().configureOutput({
-    writeOut: (s) => void io.stdout.write(s),
-    writeErr: (s) => void io.stderr.write(s),
-  });
-  program.addCommand(
-    userCommand({
-      ...io,
-      setExitCode: (code) => {
-        status = code;
-      },
-      exit: (code) => {
-        throw new Exit(code);
-      },
-    }),
-  );
-  try {
-    await program.parseAsync(['user', ...args], { from: 'user' });
-  } catch (e) {
-    if (e instanceof Exit) return e.code;
-    if (e instanceof CommanderError) return e.exitCode === 0 ? EXIT_OK : EXIT_USAGE;
-    throw e;
-  }
-  return status;
-}
-
-interface DataDirOptions {
-  dataDir: string;
+  return runCommand('user', args, io, EXIT_USAGE, (hooks) => userCommand({ ...io, ...hooks }));
 }
 
 interface PasswordOptions {
@@ -411,22 +341,7 @@ async function tellServer(dataDir: string, username?: string, domain?: string): 
 
 /** Open the subscriber store of a data directory for the length of `body`. */
 async function withStore(dataDir: string, mode: 'create' | 'existing', body: (store: SqliteSubscriberStore) => Promise<void>): Promise<void> {
-  const file = SqliteDatabase.fileIn(dataDir);
-  if (mode === 'existing' && !existsSync(file)) {
-    throw new CommandFailure(`no database at ${file} (no user added yet, or the wrong --data-dir?)`, EXIT_USAGE);
-  }
-  const db = SqliteDatabase.open(dataDir);
-  try {
-    await body(new SqliteSubscriberStore(db));
-  } finally {
-    db.close();
-  }
-}
-
-function asFailure(e: unknown): CommandFailure {
-  if (e instanceof CommandFailure) return e;
-  if (e instanceof StoreError) return new CommandFailure(e.message, e.storeCode === 'ERR_STORE_IO' ? EXIT_FAILURE : EXIT_USAGE);
-  return new CommandFailure(e instanceof Error ? e.message : String(e), EXIT_FAILURE);
+  await withDatabase(dataDir, mode, 'no user added yet, or the wrong --data-dir?', (db) => body(new SqliteSubscriberStore(db)));
 }
 
 function commandPath(cmd: Command): string {

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { TraceReportJson } from './trace-recorder.js';
-import { formatTrace, listTraces, listTracesAsync, readTraces, readTracesAsync, traceDirName, TraceFileSink } from './trace-store.js';
+import { formatTrace, listTraces, readTraces, traceDirName, TraceFileSink } from './trace-store.js';
 
 function report(callId: string, seq: number, method = 'INVITE'): TraceReportJson {
   return {
@@ -50,16 +50,12 @@ describe('trace files', () => {
     assert.deepEqual(await readdir(join(dir, traceDirName(id))), ['0001-INVITE.json', '0002-BYE.json']);
     const again = new TraceFileSink(dir);
     assert.equal(again.nextSeq(id), 3, 'a new process goes on after the files there');
-    const back = readTraces(dir, id);
+    const back = await readTraces(dir, id);
     assert.deepEqual(back.map((r) => `${r.seq} ${r.method}`), ['1 INVITE', '2 BYE']);
     assert.deepEqual(JSON.parse(await readFile(join(dir, traceDirName(id), '0001-INVITE.json'), 'utf8')), report(id, 1));
-    assert.deepEqual(listTraces(dir).map((c) => [c.callId, c.requests]), [[id, 2]]);
-    assert.deepEqual(readTraces(dir, 'no-such-call'), []);
-    // the same without blocking the thread (the API's)
-    assert.deepEqual(await listTracesAsync(dir), listTraces(dir));
-    assert.deepEqual(await readTracesAsync(dir, id), back);
-    assert.deepEqual(await readTracesAsync(dir, 'no-such-call'), []);
-    assert.deepEqual(await listTracesAsync(join(dir, 'nowhere')), []);
+    assert.deepEqual((await listTraces(dir)).map((c) => [c.callId, c.requests]), [[id, 2]]);
+    assert.deepEqual(await readTraces(dir, 'no-such-call'), []);
+    assert.deepEqual(await listTraces(join(dir, 'nowhere')), []);
   });
 
   it('formats a report as a timeline', () => {

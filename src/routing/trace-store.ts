@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { mkdirSync, readdirSync } from 'node:fs';
 import { mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from '../lib/logger.js';
@@ -63,41 +63,11 @@ export interface TracedCall {
   readonly modified: Date;
 }
 
-/** The traced calls under `dir`, newest first. */
-export function listTraces(dir: string): TracedCall[] {
-  let names: string[];
-  try {
-    names = readdirSync(dir);
-  } catch {
-    return [];
-  }
-  const calls: TracedCall[] = [];
-  for (const name of names) {
-    const path = join(dir, name);
-    let files: string[];
-    try {
-      files = readdirSync(path).filter((f) => f.endsWith('.json'));
-    } catch {
-      continue;
-    }
-    if (files.length === 0) continue;
-    const modified = new Date(Math.max(...files.map((f) => statSync(join(path, f)).mtimeMs)));
-    let callId = name;
-    try {
-      callId = (JSON.parse(readFileSync(join(path, files[0]!), 'utf8')) as TraceReportJson).callId;
-    } catch {
-      // keep the directory name
-    }
-    calls.push({ callId, requests: files.length, modified });
-  }
-  return calls.sort((a, b) => b.modified.getTime() - a.modified.getTime());
-}
-
 /**
  * The traced calls under `dir`, newest first, without blocking the thread (the API's
- * `GET /api/v1/traces` runs in the main thread): as listTraces.
+ * `GET /api/v1/traces` runs in the main thread); none when there is no such directory.
  */
-export async function listTracesAsync(dir: string): Promise<TracedCall[]> {
+export async function listTraces(dir: string): Promise<TracedCall[]> {
   let names: string[];
   try {
     names = await readdir(dir);
@@ -127,7 +97,7 @@ export async function listTracesAsync(dir: string): Promise<TracedCall[]> {
 }
 
 /** Every report of a call, in order, without blocking the thread; empty when the call has none. */
-export async function readTracesAsync(dir: string, callId: string): Promise<TraceReportJson[]> {
+export async function readTraces(dir: string, callId: string): Promise<TraceReportJson[]> {
   const path = join(dir, traceDirName(callId));
   let files: string[];
   try {
@@ -137,18 +107,6 @@ export async function readTracesAsync(dir: string, callId: string): Promise<Trac
   }
   const texts = await Promise.all(files.map((f) => readFile(join(path, f), 'utf8')));
   return texts.map((t) => JSON.parse(t) as TraceReportJson);
-}
-
-/** Every report of a call, in order; empty when the call has none. */
-export function readTraces(dir: string, callId: string): TraceReportJson[] {
-  const path = join(dir, traceDirName(callId));
-  let files: string[];
-  try {
-    files = readdirSync(path).filter((f) => f.endsWith('.json')).sort();
-  } catch {
-    return [];
-  }
-  return files.map((f) => JSON.parse(readFileSync(join(path, f), 'utf8')) as TraceReportJson);
 }
 
 const show = (v: unknown): string => (typeof v === 'string' ? JSON.stringify(v) : JSON.stringify(v) ?? 'undefined');

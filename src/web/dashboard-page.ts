@@ -8,12 +8,8 @@
  * pastes or gets from POST /api/v1/session), so the page itself needs no authentication. The
  * files are the build's (`npm run build` bundles web/dashboard into dist/web/dashboard).
  */
-import { existsSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import fastifyStatic from '@fastify/static';
-import type { FastifyInstance, FastifyPluginAsync, FastifyReply } from 'fastify';
+import type { FastifyInstance, FastifyPluginAsync } from 'fastify';
+import { defaultBuiltRoot, ownOriginCsp, registerBuiltPage } from './built-page.js';
 
 export interface DashboardPageOptions {
   /** The built page (index.html, dashboard.js, dashboard.css); default: dist/web/dashboard. */
@@ -22,9 +18,7 @@ export interface DashboardPageOptions {
 
 /** dist/web/dashboard beside the compiled module, or the repository's when running from the sources. */
 export function defaultDashboardRoot(): string {
-  const here = dirname(fileURLToPath(import.meta.url));
-  const candidates = [join(here, 'dashboard'), resolve(here, '../../dist/web/dashboard')];
-  return candidates.find((c) => existsSync(join(c, 'index.html'))) ?? candidates[0]!;
+  return defaultBuiltRoot('dashboard');
 }
 
 /**
@@ -32,54 +26,11 @@ export function defaultDashboardRoot(): string {
  * WebSocket to its own origin (`'self'` covers `wss:` to the same host in CSP Level 3), no frames:
  * a page that holds an admin token runs nothing from elsewhere.
  */
-export const DASHBOARD_CSP = [
-  "default-src 'self'",
-  "script-src 'self'",
-  "style-src 'self'",
-  "connect-src 'self'",
-  "img-src 'self' data:",
-  "object-src 'none'",
-  "base-uri 'none'",
-  "form-action 'none'",
-  "frame-ancestors 'none'",
-].join('; ');
-
-function pageHeaders(reply: FastifyReply): void {
-  reply.header('Content-Security-Policy', DASHBOARD_CSP);
-  reply.header('Referrer-Policy', 'no-referrer');
-  reply.header('X-Content-Type-Options', 'nosniff');
-  reply.header('X-Frame-Options', 'DENY');
-  reply.header('Cache-Control', 'no-cache');
-}
+export const DASHBOARD_CSP = ownOriginCsp();
 
 /** Register the dashboard's routes on `app` (before `app.listen`). */
 export async function registerDashboardPage(app: FastifyInstance, o: DashboardPageOptions = {}): Promise<void> {
-  const root = o.root ?? defaultDashboardRoot();
-  const sendIndex = async (reply: FastifyReply): Promise<FastifyReply> => {
-    let html: Buffer;
-    try {
-      html = await readFile(join(root, 'index.html'));
-    } catch {
-      return reply.code(503).type('text/plain; charset=utf-8').send(`The dashboard is not built (${join(root, 'index.html')} is missing): run "npm run build".\n`);
-    }
-    pageHeaders(reply);
-    return reply.type('text/html; charset=utf-8').send(html);
-  };
-  app.get('/dashboard', { schema: { hide: true } }, (_req, reply) => sendIndex(reply));
-  app.get('/dashboard/', { schema: { hide: true } }, (_req, reply) => sendIndex(reply));
-  app.get('/dashboard/index.html', { schema: { hide: true } }, (_req, reply) => sendIndex(reply));
-  await app.register(fastifyStatic, {
-    root,
-    prefix: '/dashboard/',
-    decorateReply: false,
-    index: false,
-    dotfiles: 'deny',
-    cacheControl: false,
-    setHeaders: (res) => {
-      res.setHeader('Cache-Control', 'no-cache');
-      res.setHeader('X-Content-Type-Options', 'nosniff');
-    },
-  });
+  await registerBuiltPage(app, { name: 'dashboard', root: o.root ?? defaultDashboardRoot(), title: 'The dashboard', csp: DASHBOARD_CSP, headers: [['X-Frame-Options', 'DENY']], hidden: true });
 }
 
 /** The dashboard's routes as a fastify plugin, for the web server's `plugins` (src/app/web-server.ts). */

@@ -10,12 +10,8 @@
  * module's compiled file). The page talks SIP over `wss://<same host>/sip`, the WebSocket route
  * of the same server.
  */
-import { existsSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import fastifyStatic from '@fastify/static';
-import type { FastifyInstance, FastifyPluginAsync, FastifyReply } from 'fastify';
+import type { FastifyInstance, FastifyPluginAsync } from 'fastify';
+import { defaultBuiltRoot, ownOriginCsp, registerBuiltPage } from './built-page.js';
 
 /** An ICE server as RTCPeerConnection takes it (RTCIceServer). */
 export interface PhoneIceServer {
@@ -48,36 +44,14 @@ export interface PhoneClientConfig {
  * or, when running from the sources (tests with tsx), the repository's dist/web/phone.
  */
 export function defaultPhoneRoot(): string {
-  const here = dirname(fileURLToPath(import.meta.url));
-  const candidates = [join(here, 'phone'), resolve(here, '../../dist/web/phone')];
-  return candidates.find((c) => existsSync(join(c, 'index.html'))) ?? candidates[0]!;
+  return defaultBuiltRoot('phone');
 }
 
 /**
  * Content-Security-Policy of the page: its own scripts, styles and connections only (a
  * `wss:` to its own host is `'self'` in CSP Level 3); camera streams are `blob:`/`mediastream:`.
  */
-export const PHONE_CSP = [
-  "default-src 'self'",
-  "script-src 'self'",
-  "style-src 'self'",
-  "connect-src 'self'",
-  "media-src 'self' blob: mediastream:",
-  "img-src 'self' data:",
-  "object-src 'none'",
-  "base-uri 'none'",
-  "form-action 'none'",
-  "frame-ancestors 'none'",
-].join('; ');
-
-function pageHeaders(set: (name: string, value: string) => void): void {
-  set('Content-Security-Policy', PHONE_CSP);
-  // a test link may carry a password in its fragment: never send the page's address anywhere
-  set('Referrer-Policy', 'no-referrer');
-  set('X-Content-Type-Options', 'nosniff');
-  set('Cache-Control', 'no-cache');
-  set('Permissions-Policy', 'camera=(self), microphone=(self)');
-}
+export const PHONE_CSP = ownOriginCsp("media-src 'self' blob: mediastream:");
 
 /** Register the phone's routes on `app` (call before `app.listen`). */
 export async function registerPhonePage(app: FastifyInstance, o: PhonePageOptions): Promise<void> {
@@ -91,21 +65,6 @@ export async function registerPhonePage(app: FastifyInstance, o: PhonePageOption
       ...(s.credential === undefined ? {} : { credential: s.credential }),
     })),
   };
-
-  const sendIndex = async (reply: FastifyReply): Promise<FastifyReply> => {
-    let html: Buffer;
-    try {
-      html = await readFile(join(root, 'index.html'));
-    } catch {
-      return reply.code(503).type('text/plain; charset=utf-8').send(`The phone page is not built (${join(root, 'index.html')} is missing): run "npm run build".\n`);
-    }
-    pageHeaders((k, v) => void reply.header(k, v));
-    return reply.type('text/html; charset=utf-8').send(html);
-  };
-
-  app.get('/phone', (_req, reply) => sendIndex(reply));
-  app.get('/phone/', (_req, reply) => sendIndex(reply));
-  app.get('/phone/index.html', (_req, reply) => sendIndex(reply));
 
   app.get(
     '/phone/config.json',
@@ -135,19 +94,8 @@ export async function registerPhonePage(app: FastifyInstance, o: PhonePageOption
     (_req, reply) => reply.header('Cache-Control', 'no-store').send({ domain: domainOf(), ...clientConfig } satisfies PhoneClientConfig),
   );
 
-  // phone.js, phone.css, phone.js.map: content types, ETag and Last-Modified from @fastify/static
-  await app.register(fastifyStatic, {
-    root,
-    prefix: '/phone/',
-    decorateReply: false,
-    index: false,
-    dotfiles: 'deny',
-    cacheControl: false,
-    setHeaders: (res) => {
-      res.setHeader('Cache-Control', 'no-cache');
-      res.setHeader('X-Content-Type-Options', 'nosniff');
-    },
-  });
+  // the page, and phone.js, phone.css, phone.js.map
+  await registerBuiltPage(app, { name: 'phone', root, title: 'The phone page', csp: PHONE_CSP, headers: [['Permissions-Policy', 'camera=(self), microphone=(self)']] });
 }
 
 /** The phone's routes as a fastify plugin, for HttpServer's `plugins` (src/app/web-server.ts). */

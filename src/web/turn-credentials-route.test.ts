@@ -8,7 +8,6 @@ import { MemorySubscriberStore } from '../store/memory-subscriber-store.js';
 import { RestSecrets, checkRestUsername, restPassword } from '../turn/rest-credentials.js';
 import {
   TURN_CREDENTIALS_PATH,
-  isLoopbackAddress,
   mayCarryPassword,
   pageHost,
   parseBasicAuthorization,
@@ -76,7 +75,7 @@ describe('who may carry a password: TLS, or plain HTTP between loopback ends', (
     assert.equal(mayCarryPassword({ localAddress: '192.0.2.1', remoteAddress: '198.51.100.7' }), false);
     assert.equal(mayCarryPassword({ localAddress: '0.0.0.0', remoteAddress: '127.0.0.1' }), false);
     assert.equal(mayCarryPassword({ remoteAddress: '127.0.0.1' }), false);
-    assert.equal(isLoopbackAddress('::ffff:10.0.0.1'), false);
+    assert.equal(mayCarryPassword({ localAddress: '::ffff:10.0.0.1', remoteAddress: '::ffff:127.0.0.1' }), false);
   });
 });
 

@@ -21,6 +21,7 @@
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import { isLoopbackAddress } from '../lib/loopback-address.js';
 import type { Subscriber } from '../store/subscriber-store.js';
 
 /** The route's path. */
@@ -117,14 +118,6 @@ function equalHex(digest: Buffer, hex: string): boolean {
     return false;
   }
   return timingSafeEqual(digest, stored);
-}
-
-/** Loopback (127.0.0.0/8, ::1, and their IPv4-mapped form). */
-export function isLoopbackAddress(address: string | undefined): boolean {
-  if (address === undefined) return false;
-  const a = address.toLowerCase();
-  const v4 = a.startsWith('::ffff:') ? a.slice(7) : a;
-  return v4.startsWith('127.') || a === '::1';
 }
 
 /**

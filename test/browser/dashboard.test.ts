@@ -142,7 +142,7 @@ describe('the dashboard in Chromium at phone and laptop sizes', { skip, timeout:
     const via = header(invite, 'Via')!;
     alicePort = Number(via.slice(via.lastIndexOf(':') + 1).split(';')[0]);
     // the reports are written once each request's routing is over: INVITE, ACK, INVITE, ACK, BYE
-    const written = await pollUntil(async () => listTraces(join(parley!.dataDir, 'traces')).find((c) => c.callId === callId)?.requests ?? 0, (n) => n >= 5, 10_000);
+    const written = await pollUntil(async () => (await listTraces(join(parley!.dataDir, 'traces'))).find((c) => c.callId === callId)?.requests ?? 0, (n) => n >= 5, 10_000);
     assert.ok(written.ok, `${written.value} trace reports of ${callId}`);
 
     if (standIn !== undefined) {

@@ -1,6 +1,7 @@
 // the OpenAPI fields of a route schema (tags, summary, description) are typed by @fastify/swagger
 import type {} from '@fastify/swagger';
 import type { ApiRoutes } from '../api-routes.js';
+import { ERROR_SCHEMA, PAGE_QUERY, pageOf } from './schemas.js';
 
 /** One side of a call (CallLegView). */
 const leg = {
@@ -32,12 +33,6 @@ const call = {
   },
 } as const;
 
-const error = {
-  type: 'object',
-  required: ['error'],
-  properties: { error: { type: 'string' }, field: { type: 'string' } },
-} as const;
-
 const callIdParams = {
   type: 'object',
   required: ['callId'],
@@ -62,16 +57,11 @@ export const callRoutes: ApiRoutes = async (app, opts) => {
           additionalProperties: false,
           properties: {
             search: { type: 'string', maxLength: 256 },
-            offset: { type: 'integer', minimum: 0, default: 0 },
-            limit: { type: 'integer', minimum: 1, maximum: 1000, default: 100 },
+            ...PAGE_QUERY,
           },
         },
         response: {
-          200: {
-            type: 'object',
-            required: ['items', 'total', 'offset', 'limit'],
-            properties: { items: { type: 'array', items: call }, total: { type: 'integer' }, offset: { type: 'integer' }, limit: { type: 'integer' } },
-          },
+          200: pageOf(call),
         },
       },
     },
@@ -82,7 +72,7 @@ export const callRoutes: ApiRoutes = async (app, opts) => {
     '/calls/:callId',
     {
       config: { scope: 'read' },
-      schema: { tags: ['calls'], summary: 'One call in progress', params: callIdParams, response: { 200: call, 404: error } },
+      schema: { tags: ['calls'], summary: 'One call in progress', params: callIdParams, response: { 200: call, 404: ERROR_SCHEMA } },
     },
     (request) => opts.ops().calls.get(request.params.callId),
   );
@@ -96,7 +86,7 @@ export const callRoutes: ApiRoutes = async (app, opts) => {
         summary: 'Hang up a call',
         description: 'An answered call: Parley sends BYE to both sides and frees its media session. Before the answer: CANCEL to the callee\'s branches and 487 to the caller. Answers 204 once the BYEs (or CANCELs) are on their way; the call leaves the list when they are answered.',
         params: callIdParams,
-        response: { 204: { type: 'null', description: 'Hanging up.' }, 404: error },
+        response: { 204: { type: 'null', description: 'Hanging up.' }, 404: ERROR_SCHEMA },
       },
     },
     async (request, reply) => {

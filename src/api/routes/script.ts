@@ -1,4 +1,5 @@
 import type { ApiRoutes } from '../api-routes.js';
+import { ERROR_SCHEMA } from './schemas.js';
 
 /** The longest script a request may carry (ScriptOps takes 1 MiB of text; JSON escapes add some). */
 const SCRIPT_BODY_LIMIT = 2 * 1024 * 1024;
@@ -36,12 +37,6 @@ const scriptCheck = {
       },
     },
   },
-} as const;
-
-const error = {
-  type: 'object',
-  required: ['error'],
-  properties: { error: { type: 'string' }, field: { type: 'string' } },
 } as const;
 
 /** A script as the body: `text/plain` (the file as it is) or JSON `{ "code": "…" }`. */
@@ -83,7 +78,7 @@ export const scriptRoutes: ApiRoutes = async (app, opts) => {
         querystring: { type: 'object', additionalProperties: false, properties: { name: { type: 'string', maxLength: 256, description: 'What error messages call the script (default `script.ts`).' } } },
         consumes: ['text/plain', 'application/json'],
         body: scriptBody,
-        response: { 200: scriptCheck, 400: error, 413: error },
+        response: { 200: scriptCheck, 400: ERROR_SCHEMA, 413: ERROR_SCHEMA },
       },
     },
     async (req) => {
@@ -103,7 +98,7 @@ export const scriptRoutes: ApiRoutes = async (app, opts) => {
         description: 'Kept as `<dataDir>/routing/uploaded/N.ts`; every core loads it, then all switch (as `parley reload`). A script that does not compile, load or export the handlers is refused with 422 and the running version keeps serving. A change to the configured, watched script file replaces it again.',
         consumes: ['text/plain', 'application/json'],
         body: scriptBody,
-        response: { 200: scriptInfo, 400: error, 413: error, 422: error },
+        response: { 200: scriptInfo, 400: ERROR_SCHEMA, 413: ERROR_SCHEMA, 422: ERROR_SCHEMA },
       },
     },
     async (req) => opts.ops().script.upload(codeOf(req.body)),
@@ -116,7 +111,7 @@ export const scriptRoutes: ApiRoutes = async (app, opts) => {
       schema: {
         tags: ['routing script'],
         summary: 'Reload the configured routing script file (as `parley reload` and SIGHUP)',
-        response: { 200: scriptInfo, 409: error, 422: error },
+        response: { 200: scriptInfo, 409: ERROR_SCHEMA, 422: ERROR_SCHEMA },
       },
     },
     async () => opts.ops().script.reload(),
@@ -134,7 +129,7 @@ export const scriptRoutes: ApiRoutes = async (app, opts) => {
         tags: ['routing script'],
         summary: 'Activate an earlier version of this run again (default: the one before the active one)',
         body: { type: 'object', additionalProperties: false, properties: { version: { type: 'integer', minimum: 1 } } },
-        response: { 200: scriptInfo, 404: error, 409: error, 422: error },
+        response: { 200: scriptInfo, 404: ERROR_SCHEMA, 409: ERROR_SCHEMA, 422: ERROR_SCHEMA },
       },
     },
     async (req) => {

@@ -1,6 +1,7 @@
 // the OpenAPI fields of a route schema (tags, summary), from @fastify/swagger's types
 import type {} from '@fastify/swagger';
 import type { ApiRoutes } from '../api-routes.js';
+import { ERROR_SCHEMA, PAGE_QUERY, pageOf } from './schemas.js';
 
 /**
  * Routing traces of test calls (routing.traceCallIdPrefix; Kamailio's cfgt), as `parley trace`
@@ -17,7 +18,6 @@ export const traceRoutes: ApiRoutes = async (app, opts) => {
     required: ['callId'],
     properties: { callId: { type: 'string', minLength: 1, maxLength: 1024, description: 'The Call-ID of the traced call (URL-encoded).' } },
   } as const;
-  const error = { type: 'object', required: ['error'], properties: { error: { type: 'string' }, field: { type: 'string' } } } as const;
 
   // OpsError (404 for an unknown call) becomes its status and `{ error, field }` in api-plugin.ts's error handler
   app.get<{ Querystring: { offset?: number; limit?: number } }>(
@@ -30,27 +30,15 @@ export const traceRoutes: ApiRoutes = async (app, opts) => {
         querystring: {
           type: 'object',
           additionalProperties: false,
-          properties: { offset: { type: 'integer', minimum: 0, default: 0 }, limit: { type: 'integer', minimum: 1, maximum: 1000, default: 100 } },
+          properties: PAGE_QUERY,
         },
         response: {
-          200: {
+          200: pageOf({
             type: 'object',
-            required: ['items', 'total', 'offset', 'limit'],
-            properties: {
-              items: {
-                type: 'array',
-                items: {
-                  type: 'object',
-                  required: ['callId', 'requests', 'modified'],
-                  properties: { callId: { type: 'string' }, requests: { type: 'integer' }, modified: { type: 'string', format: 'date-time' } },
-                },
-              },
-              total: { type: 'integer' },
-              offset: { type: 'integer' },
-              limit: { type: 'integer' },
-            },
-          },
-          400: error,
+            required: ['callId', 'requests', 'modified'],
+            properties: { callId: { type: 'string' }, requests: { type: 'integer' }, modified: { type: 'string', format: 'date-time' } },
+          }),
+          400: ERROR_SCHEMA,
         },
       },
     },
@@ -68,7 +56,7 @@ export const traceRoutes: ApiRoutes = async (app, opts) => {
         params: callIdParams,
         response: {
           200: { type: 'array', items: { type: 'object', additionalProperties: true, properties: { format: { type: 'string' }, seq: { type: 'integer' }, method: { type: 'string' } } } },
-          404: error,
+          404: ERROR_SCHEMA,
         },
       },
     },
@@ -106,7 +94,7 @@ export const traceRoutes: ApiRoutes = async (app, opts) => {
               },
             },
           },
-          404: error,
+          404: ERROR_SCHEMA,
         },
       },
     },

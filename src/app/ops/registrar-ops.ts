@@ -1,5 +1,6 @@
 import type { StatementSync } from 'node:sqlite';
 import { OpsError, type BindingView, type Page, type RegistrarOps } from '../../api/operations.js';
+import { containsPattern } from '../../store/sqlite/like-pattern.js';
 import type { ServerParts } from './server-parts.js';
 import { pageOf } from './subscriber-ops.js';
 
@@ -48,7 +49,7 @@ export function registrarOps(parts: Pick<ServerParts, 'db' | 'askCores'>, now: (
       }
       if (query.search !== undefined && query.search !== '') {
         where.push("(aor LIKE ? ESCAPE '\\' OR contact LIKE ? ESCAPE '\\' OR user_agent LIKE ? ESCAPE '\\')");
-        const pattern = `%${escapeLike(query.search)}%`;
+        const pattern = containsPattern(query.search);
         params.push(pattern, pattern, pattern);
       }
       const s = prepared(where.join(' AND '));
@@ -104,10 +105,4 @@ function view(r: BindingRow, now: number): BindingView {
     ...(r.reg_id === null ? {} : { regId: r.reg_id }),
     updatedAt: new Date(r.updated_at).toISOString(),
   };
-}
-
-function escapeLike(text: string): string {
-  let out = '';
-  for (const ch of text) out += ch === '%' || ch === '_' || ch === '\\' ? `\\${ch}` : ch;
-  return out;
 }

@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { OpsError, type Ladder, type Page, type PageQuery, type TraceOps, type TraceSummary } from '../../api/operations.js';
 import { buildLadder } from '../../routing/trace-ladder.js';
 import type { TraceReportJson } from '../../routing/trace-recorder.js';
-import { listTracesAsync, readTracesAsync } from '../../routing/trace-store.js';
+import { listTraces, readTraces } from '../../routing/trace-store.js';
 import type { ServerParts } from './server-parts.js';
 
 /** PageQuery's bounds (src/api/operations.ts). */
@@ -28,7 +28,7 @@ export function createTraceOps(parts: Pick<ServerParts, 'config'>): TraceOps {
   const reports = async (callId: string): Promise<TraceReportJson[]> => {
     let found: TraceReportJson[];
     try {
-      found = await readTracesAsync(dir, callId);
+      found = await readTraces(dir, callId);
     } catch (e) {
       // a file cut short (written right now) or edited by hand
       throw new OpsError(503, `the trace of ${callId} cannot be read now: ${(e as Error).message}`);
@@ -40,7 +40,7 @@ export function createTraceOps(parts: Pick<ServerParts, 'config'>): TraceOps {
   return {
     list: async (query?: PageQuery): Promise<Page<TraceSummary>> => {
       const { offset, limit } = pageBounds(query);
-      const all = await listTracesAsync(dir);
+      const all = await listTraces(dir);
       return {
         items: all.slice(offset, offset + limit).map((c) => ({ callId: c.callId, requests: c.requests, modified: c.modified.toISOString() })),
         total: all.length,

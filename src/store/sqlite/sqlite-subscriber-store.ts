@@ -4,6 +4,7 @@ import { StoreError } from '../store-error.js';
 import type { NewSubscriber, Subscriber, SubscriberStore } from '../subscriber-store.js';
 import { checkDomain, checkPassword, checkSubscriber } from '../check-subscriber.js';
 import type { SqliteDatabase } from './sqlite-database.js';
+import { containsPattern } from './like-pattern.js';
 import { toStoreError, withStoreErrors } from './to-store-error.js';
 import { inTransaction } from './transaction.js';
 
@@ -164,7 +165,7 @@ export class SqliteSubscriberStore implements SubscriberStore {
     }
     if (options.search !== undefined && options.search !== '') {
       where.push("(username || '@' || domain) LIKE ? ESCAPE '\\'");
-      params.push(`%${escapeLike(options.search)}%`);
+      params.push(containsPattern(options.search));
     }
     const clause = where.length === 0 ? '' : `WHERE ${where.join(' AND ')}`;
     return withStoreErrors(() => {
@@ -207,11 +208,4 @@ function rowObject([username, domain, ha1Md5, ha1Sha256, createdAt, admin]: Inse
 
 function toSubscriber(row: SubscriberRow): Subscriber {
   return { username: row.username, domain: row.domain, ha1Md5: row.ha1_md5, ha1Sha256: row.ha1_sha256, createdAt: row.created_at, admin: row.admin === 1 };
-}
-
-/** `text` for a LIKE pattern with ESCAPE '\': its % and _ (and \) match themselves. */
-function escapeLike(text: string): string {
-  let out = '';
-  for (const ch of text) out += ch === '%' || ch === '_' || ch === '\\' ? `\\${ch}` : ch;
-  return out;
 }
