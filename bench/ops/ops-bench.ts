@@ -34,6 +34,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import WebSocket from 'ws';
+import { FEED_TYPES } from '../../web/dashboard/events.js';
 import { SqliteDatabase } from '../../src/store/sqlite/sqlite-database.js';
 import { SqliteBindingStore } from '../../src/store/sqlite/sqlite-binding-store.js';
 import type { ContactBinding } from '../../src/store/binding-store.js';
@@ -54,6 +55,7 @@ const { values: opt } = parseArgs({
     rate: { type: 'string', default: '2000' },
     seconds: { type: 'string', default: '20' },
     rounds: { type: 'string', default: '2' },
+    'all-events': { type: 'boolean', default: false },
     workers: { type: 'string', default: 'auto' },
     out: { type: 'string' },
     keep: { type: 'boolean', default: false },
@@ -69,6 +71,7 @@ if (opt.help) {
   --rate R          REGISTER/s offered by sipp (default 2000)
   --seconds S       length of each REGISTER run (default 20)
   --rounds K        without/with pairs (default 2)
+  --all-events      the attached event stream takes every type (the dashboard leaves out registration.refreshed)
   --workers W       parley serve --workers (default auto)
   --out DIR         where results go (default /tmp/parley-bench/ops-<time>)
   --keep            keep the data directory`);
@@ -381,7 +384,10 @@ function attach(): () => Promise<string> {
     setInterval(() => call('/api/v1/stats/history', 'requests'), 60_000),
   ];
   call('/api/v1/stats/history', 'requests');
-  const ws = new WebSocket(`ws://${HOST}:${httpPort}/api/v1/events${token === undefined ? '' : `?token=${encodeURIComponent(token)}`}`);
+  // the dashboard's feed (web/dashboard/api.ts): every type but registration.refreshed; --all-events: every one
+  const types = opt['all-events'] === true ? '' : `types=${FEED_TYPES.join(',')}`;
+  const query = [types, token === undefined ? '' : `token=${encodeURIComponent(token)}`].filter((q) => q !== '').join('&');
+  const ws = new WebSocket(`ws://${HOST}:${httpPort}/api/v1/events${query === '' ? '' : `?${query}`}`);
   let wsState = 'connecting';
   ws.on('open', () => (wsState = 'open'));
   ws.on('message', () => counts.events++);
@@ -462,6 +468,13 @@ if (runs.length > 0) {
   };
   const without = avg(false, (r) => r.cpuMsPer1000);
   const withA = avg(true, (r) => r.cpuMsPer1000);
+  // runs alternate without, with: the drift of a shared machine between two neighbours is smallest
+  const pairs: number[] = [];
+  for (let i = 0; i + 1 < runs.length; i += 2) pairs.push(((runs[i + 1]!.cpuMsPer1000 - runs[i]!.cpuMsPer1000) / runs[i]!.cpuMsPer1000) * 100);
+  const median = (xs: readonly number[]): number => {
+    const o = [...xs].sort((a, b) => a - b);
+    return o.length === 0 ? NaN : o.length % 2 === 1 ? o[(o.length - 1) / 2]! : (o[o.length / 2 - 1]! + o[o.length / 2]!) / 2;
+  };
   lines.push(
     '',
     `REGISTER at ${cfg.rate}/s for ${cfg.seconds} s (sipp, no auth), ${cfg.rounds} round(s):`,
@@ -471,6 +484,7 @@ if (runs.length > 0) {
     ...runs.map((r) => `| ${r.attached ? 'dashboard + scraper' : 'nothing'} | ${r.ok} | ${r.failed} | ${r.achieved.toFixed(0)} | ${r.cpuPct.toFixed(0)} | ${r.cpuMsPer1000.toFixed(1)} | ${r.clients ?? ''} |`),
     '',
     `cost of attaching: ${(((withA - without) / without) * 100).toFixed(1)} % CPU per REGISTER (${without.toFixed(1)} → ${withA.toFixed(1)} ms per 1000), achieved ${avg(false, (r) => r.achieved).toFixed(0)} → ${avg(true, (r) => r.achieved).toFixed(0)} REGISTER/s`,
+    `each round's own difference (with against the without just before it): ${pairs.map((d) => `${d >= 0 ? '+' : ''}${d.toFixed(1)} %`).join(', ')}; median ${median(pairs).toFixed(1)} %`,
   );
 }
 const notOk = [...rest, scrape].filter((t) => Object.keys(t.statuses).some((k) => k !== '200'));

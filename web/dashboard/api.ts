@@ -1,3 +1,4 @@
+import { FEED_TYPES } from './events.js';
 /** The REST API as the dashboard calls it: bearer token, JSON, errors with the API's message. */
 
 export class ApiError extends Error {
@@ -38,10 +39,13 @@ export class Api {
     await answer<void>(await fetch(`/api/v1${path}`, { method: 'DELETE', headers: this.headers() }));
   }
 
-  /** The live event stream (`/api/v1/events`): WebSocket, the token in the query (browsers cannot set headers on one). */
+  /**
+   * The live event stream (`/api/v1/events`) of the feed's types: WebSocket, the token in the
+   * query (browsers cannot set headers on one).
+   */
   eventSocket(): WebSocket {
     const scheme = location.protocol === 'https:' ? 'wss' : 'ws';
-    return new WebSocket(`${scheme}://${location.host}/api/v1/events?token=${encodeURIComponent(this.token)}`);
+    return new WebSocket(`${scheme}://${location.host}/api/v1/events?types=${FEED_TYPES.join(',')}&token=${encodeURIComponent(this.token)}`);
   }
 }
 

@@ -7,6 +7,13 @@ export interface EventLine {
   readonly kind: 'good' | 'bad' | 'neutral';
 }
 
+/**
+ * The event types the feed subscribes to (`?types=`): every one but `registration.refreshed`.
+ * A phone refreshes its registration every minute or so, a thousand phones many times a second:
+ * a feed of them is unreadable, and the registrations table shows when each was refreshed.
+ */
+export const FEED_TYPES = ['registration.added', 'registration.removed', 'registration.expired', 'auth.*', 'source.*', 'call.*', 'script.*', 'turn.*'] as const;
+
 const bytes = (n: number): string => (n >= 1_048_576 ? `${(n / 1_048_576).toFixed(1)} MB` : n >= 1024 ? `${(n / 1024).toFixed(1)} kB` : `${n} B`);
 
 /** How the dashboard's feed shows an event. */
