@@ -39,12 +39,13 @@ export function readRtpPacket(datagram: Uint8Array): Result<RtpPacketHeader, Not
   // RFC 7983 §7: "If the value is in between 128 and 191 (inclusive) then the packet is RTP (or
   // RTCP, if both RTCP and RTP are being multiplexed over the same destination port)."
   if (b0 < 128 || b0 > 191) return err(kindByFirstOctet(b0));
-  if (datagram.length < RTP_FIXED_HEADER_BYTES) return err('short');
+  if (datagram.length < 2) return err('short');
   const b1 = datagram[1]!;
-  // RFC 5761 §4: "RTP payload types 64-95 ... conflict with the RTCP packet types"; the second
-  // octet of RTCP (its packet type, 192..223 for SR, RR, SDES, BYE, APP and feedback) is read as
-  // marker and payload type 64..95, which an RTP stream on a shared port does not use.
+  // RFC 5761 §4: the second octet of RTCP (its packet type, 192..223 for SR, RR, SDES, BYE, APP
+  // and feedback) reads as marker and payload type 64..95, which "conflict with the RTCP packet
+  // types" and which an RTP stream on a shared port does not use.
   if (b1 >= 192 && b1 <= 223) return err('rtcp');
+  if (datagram.length < RTP_FIXED_HEADER_BYTES) return err('short');
   let start = RTP_FIXED_HEADER_BYTES + (b0 & 0x0f) * 4;
   if (b0 & 0x10) {
     // RFC 3550 §5.3.1: a 16-bit profile field, a 16-bit length in 32-bit words, then the words.

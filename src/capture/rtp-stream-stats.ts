@@ -5,8 +5,8 @@
  *
  * - expected and lost (RFC 3550 §6.4.1, A.3): expected = last sequence number seen (extended by
  *   the wrap-arounds counted) − first + 1; lost = expected − received. Late and duplicated
- *   packets make "lost" smaller, possibly negative, as in RFC 3550 ("the number of packets lost
- *   ... may be negative if there are duplicates").
+ *   packets make "lost" smaller, possibly negative, as in RFC 3550 §6.4.1 ("the loss may be negative
+ *   if there are duplicates").
  * - sequence errors: how many packets did not follow their predecessor (a gap, a late packet, a
  *   duplicate).
  * - delta: the arrival time since the previous packet in time order, in ms.
