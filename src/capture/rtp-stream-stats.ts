@@ -103,8 +103,10 @@ export class RtpStreamStats {
       : 0xffffffff - this.firstTimestamp + header.timestamp < HALF_TIMESTAMP_RANGE;
     let wrongSequence = false;
 
-    // RFC 3550 A.1 counts "sequence number cycles"; here, as Wireshark does: a number below the
-    // first starts a new cycle, one above the first ends the wrap.
+    // DEVIATION(RFC 3550 A.1): A.1 keeps a "shifted count of seq. number cycles" from the
+    // highest number seen, with a probation for new sources and MAX_DROPOUT/MAX_MISORDER bounds;
+    // here, as Wireshark does (its figures are the ones compared): a number below the first
+    // starts a cycle, a number above the first ends the wrap.
     if (inTimeOrder && !this.wrapped && (seq < this.firstSequence || (seq === 0 && this.lastSequence === 65535))) {
       this.cycles++;
       this.wrapped = true;
@@ -128,7 +130,8 @@ export class RtpStreamStats {
     const afterComfortNoise = isComfortNoise(this.payloadType);
     this.payloadType = header.payloadType;
     const clockRate = isTelephoneEvent(format) ? 0 : (format?.clockRate ?? 0);
-    // Wireshark divides by the clock rate in whole kHz (44100 Hz: 44).
+    // DEVIATION(RFC 3550 A.8): A.8 works in timestamp units; here, as Wireshark, in ms, the
+    // timestamp spacing divided by the clock rate in whole kHz (44100 Hz: 44, 11025 Hz: 11).
     const kHz = Math.trunc(clockRate / 1000);
 
     let currentJitterMs = 0;
@@ -138,7 +141,7 @@ export class RtpStreamStats {
         const nominalMs = ((header.timestamp - this.firstTimestamp) >>> 0) / kHz;
         const expectedMs = this.lastArrivalMs + (nominalMs - this.lastNominalMs);
         const d = Math.abs(arrivalMs - expectedMs);
-        // RFC 3550 A.8: "jitter += (1./16.) * ((double)d - jitter);"
+        // RFC 3550 A.8: "s->jitter += (1./16.) * ((double)d - s->jitter);"
         currentJitterMs = (15 * this.jitterMs + d) / 16;
         this.deltaMs = arrivalMs - this.lastArrivalMs;
         this.jitterMs = currentJitterMs;
@@ -167,6 +170,9 @@ export class RtpStreamStats {
   }
 
   figures(): RtpStreamFigures {
+    // DEVIATION(RFC 3550 A.3): "expected = extended_max - s->base_seq + 1" uses the highest
+    // sequence number received; Wireshark, whose figures these are, uses the last one (the same
+    // unless the last packet came late).
     const expected = this.packets === 0 ? 0 : this.lastSequence + this.cycles * 65536 - this.firstSequence + 1;
     const lost = expected - this.packets;
     return {
