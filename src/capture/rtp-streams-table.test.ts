@@ -24,6 +24,18 @@ describe('formatRtpStreamsTable', () => {
     assert.equal(lines[3], '==============================================================');
   });
 
+  it('lists the stream that began last first, as tshark does', () => {
+    const a = new RtpStreams();
+    for (const ssrc of [1, 2, 3]) {
+      const b = Buffer.alloc(12);
+      b[0] = 0x80;
+      b.writeUInt32BE(ssrc, 8);
+      a.add({ time: BigInt(ssrc), src: '192.0.2.1', srcPort: 1, dst: '192.0.2.2', dstPort: 2, payload: b });
+    }
+    const rows = formatRtpStreamsTable(a.reports()).split('\n').slice(2, 5);
+    assert.deepEqual(rows.map((r) => r.slice(72, 82)), ['0x00000003', '0x00000002', '0x00000001']);
+  });
+
   it("rounds as C's printf: exact ties to even, everything else to nearest", () => {
     assert.equal(fixed(0.125, 2), '0.12'); // an exact tie (0.125 is a binary fraction)
     assert.equal(fixed(0.375, 2), '0.38');

@@ -1,7 +1,7 @@
 /**
  * The RTP streams as the text table `tshark -q -z rtp,streams` prints (Wireshark 4.0's
- * ui/cli/tap-rtp.c: the same columns, widths and decimals), so that the two outputs can be put
- * side by side or diffed.
+ * ui/cli/tap-rtp.c: the same columns, widths and decimals, and its order: the stream that began
+ * last comes first), so that the two outputs can be put side by side or diffed.
  */
 import type { RtpStreamReport } from './rtp-streams.js';
 
@@ -31,7 +31,7 @@ export function formatRtpStreamsTable(reports: readonly RtpStreamReport[]): stri
       'Problems?',
     ].join(' '),
   );
-  for (const r of reports) {
+  for (const r of [...reports].reverse()) {
     lines.push(
       [
         pad(fixed(r.startSeconds, 6), 13),

@@ -14,7 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { type RtpStreamReport, RtpStreams } from '../../src/capture/rtp-streams.js';
-import { fixed } from '../../src/capture/rtp-streams-table.js';
+import { fixed, formatRtpStreamsTable } from '../../src/capture/rtp-streams-table.js';
 
 const hasTshark = spawnSync('sh', ['-c', 'command -v tshark']).status === 0;
 const SIPP_PCAPS = '/usr/share/sip-tester';
@@ -32,12 +32,16 @@ interface TsharkRow {
   readonly problem: boolean;
 }
 
-/** tshark's table (Wireshark 4.0 columns: start, end, src, port, dst, port, SSRC, payload, …). */
-function tsharkStreams(file: string): Map<string, TsharkRow> {
-  const out = execFileSync('tshark', ['-n', '-q', '--enable-heuristic', 'rtp_udp', '-z', 'rtp,streams', '-r', file], {
+function tsharkTable(file: string): string {
+  return execFileSync('tshark', ['-n', '-q', '--enable-heuristic', 'rtp_udp', '-z', 'rtp,streams', '-r', file], {
     encoding: 'utf8',
     stdio: ['ignore', 'pipe', 'ignore'],
   });
+}
+
+/** tshark's table (Wireshark 4.0 columns: start, end, src, port, dst, port, SSRC, payload, …). */
+function tsharkStreams(file: string): Map<string, TsharkRow> {
+  const out = tsharkTable(file);
   const rows = new Map<string, TsharkRow>();
   for (const line of out.split('\n')) {
     const words = line.trim().split(/\s+/);
@@ -276,10 +280,13 @@ function ipv6Bytes(address: string): Buffer {
 
 describe('RTP streams: our figures against tshark -z rtp,streams', { skip: hasTshark ? false : 'tshark is not installed' }, () => {
   it("sipp's G.711 A-law capture (real RTP)", { skip: existsSync(`${SIPP_PCAPS}/g711a.pcap`) ? false : 'sipp (sip-tester) pcaps not installed' }, () => {
-    const ours = compare(`${SIPP_PCAPS}/g711a.pcap`);
+    const analyzer = new RtpStreams();
+    const ours = compare(`${SIPP_PCAPS}/g711a.pcap`, analyzer);
     const [only] = [...ours.values()];
     assert.equal(only?.payloadNames, 'g711A');
     assert.equal(only?.packets, 236);
+    // and the table, character for character
+    assert.equal(formatRtpStreamsTable(analyzer.reports()), tsharkTable(`${SIPP_PCAPS}/g711a.pcap`));
   });
 
   it("sipp's RFC 4733 DTMF captures (end packets repeated: negative loss, no jitter without a clock)", { skip: existsSync(`${SIPP_PCAPS}/dtmf_2833_1.pcap`) ? false : 'sipp (sip-tester) pcaps not installed' }, () => {
