@@ -34,6 +34,8 @@ const MAY_IMPORT: Readonly<Record<string, readonly string[]>> = {
   // tools beside the servers, each on one protocol library: they test any server alike
   load: ['lib', 'sip'],
   'turn-check': ['lib', 'stun'],
+  // the analysis of captured traffic (issue 19: RTP streams; calls, HEP to come)
+  capture: ['lib'],
   // the composition root wires the planes; the command line sits on top
   app: ['lib', 'sip', 'stun', 'sdp', 'store', 'sip-server', 'turn', 'media', 'routing', 'http', 'web', 'api'],
   cli: ['lib', 'sip', 'stun', 'sdp', 'store', 'sip-server', 'turn', 'media', 'routing', 'http', 'web', 'api', 'load', 'turn-check', 'app'],
