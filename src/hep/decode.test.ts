@@ -3,6 +3,7 @@ import { describe, it } from 'node:test';
 import { HepChunkType, HepIpFamily, HepIpProtocol, HepProtocolType } from './chunk-types.js';
 import { decodeHep, isHep3 } from './decode.js';
 import { encodeHep } from './encode.js';
+import { KAMAILIO_SIPTRACE_OPTIONS_HEX, KAMAILIO_SIPTRACE_OPTIONS_PAYLOAD } from './testdata/kamailio-siptrace.js';
 
 function hex(s: string): Uint8Array {
   return Uint8Array.from(Buffer.from(s.replace(/\s+/g, ''), 'hex'));
@@ -152,5 +153,20 @@ describe('decodeHep: hand-made vectors, field by field', () => {
     assert.equal(isHep3(new TextEncoder().encode('OPTIONS sip:x SIP/2.0')), false);
     assert.equal(isHep3(hex('0210')), false);
     assert.equal(HepChunkType.PAYLOAD, 0x000f);
+  });
+});
+
+describe("decodeHep: Kamailio's siptrace (a real packet, testdata/kamailio-siptrace.ts)", () => {
+  it('reads every chunk, and encodeHep writes the packet back byte for byte (the same chunk order)', () => {
+    const bytes = hex(KAMAILIO_SIPTRACE_OPTIONS_HEX);
+    const r = decodeHep(bytes);
+    assert.ok(r.ok, r.ok ? '' : r.error.reason);
+    const { payload, ...fields } = r.value;
+    assert.deepEqual(fields, {
+      ipFamily: 2, ipProtocol: 17, sourceIpv4: '127.0.0.1', destinationIpv4: '127.0.0.1', sourcePort: 25993, destinationPort: 25992,
+      timeSeconds: 0x6b1687c0, timeMicroseconds: 0x0007b8bf, protocolType: 1, captureAgentId: 2001,
+    });
+    assert.equal(text(payload), KAMAILIO_SIPTRACE_OPTIONS_PAYLOAD);
+    assert.equal(Buffer.from(encodeHep(r.value)).toString('hex'), KAMAILIO_SIPTRACE_OPTIONS_HEX);
   });
 });

@@ -1,18 +1,20 @@
 /**
- * Kamailio's own HEPv3 decoder (the sipcapture module, Debian's kamailio package) reads what
- * src/hep encodes: Parley's packets sent over UDP to Kamailio listening as a HEP collector
- * (support/kamailio-sipcapture.cfg), each generic chunk printed by Kamailio's `$hep(0x...)` and
- * compared with what was encoded. Kamailio's `$hep()` reads chunks 0x0001-0x000f and 0x0011 only
- * (not the VLAN, 0x0012, nor the node name, 0x0013): those are checked by tshark
- * (hep-tshark.test.ts) and the unit vectors.
+ * src/hep against Kamailio's HEPv3 (Debian's kamailio package), both ways:
+ * - Kamailio's decoder (the sipcapture module) reads what src/hep encodes: Parley's packets sent
+ *   over UDP to Kamailio listening as a HEP collector (support/kamailio-sipcapture.cfg), each
+ *   generic chunk printed by Kamailio's `$hep(0x...)` and compared with what was encoded.
+ *   Kamailio's `$hep()` reads chunks 0x0001-0x000f and 0x0011 only (not the VLAN, 0x0012, nor the
+ *   node name, 0x0013): those are checked by tshark (hep-tshark.test.ts) and the unit vectors.
+ * - decodeHep reads what Kamailio's siptrace module sends (support/kamailio-siptrace.cfg) for a
+ *   request the test sends it: addresses and ports as on the wire, SIP, capture ID, the message.
  */
 import assert from 'node:assert/strict';
-import { createSocket } from 'node:dgram';
+import { createSocket, type Socket } from 'node:dgram';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { encodeHep, HepIpFamily, HepIpProtocol, HepProtocolType, type HepPacket } from '../../src/hep/index.js';
+import { decodeHep, encodeHep, HepIpFamily, HepIpProtocol, HepProtocolType, type HepPacket } from '../../src/hep/index.js';
 import { signalPid, spawnBounded, type BoundedChild } from './support/child.js';
 import { kamailioMissing } from './support/kamailio.js';
 import { REPO_ROOT } from './support/parley.js';
@@ -58,6 +60,20 @@ function expected(p: HepPacket): string[] {
   ];
 }
 
+/** Kamailio on a configuration of this folder, its output collected; stopped by its PID (SIGTERM: it ends its children). */
+function startKamailio(config: string, dir: string, defines: readonly string[], onOutput: (text: string) => void): BoundedChild {
+  return spawnBounded(
+    'kamailio',
+    ['-f', join(REPO_ROOT, 'test/interop/support', config), '-DD', '-E', '-Y', dir, '-P', join(dir, 'kamailio.pid'), '-m', '32', '-M', '8', ...defines.flatMap((d) => ['-A', d])],
+    { cwd: dir, timeoutMs: 120_000, onOutput },
+  );
+}
+
+async function stopKamailio(k: BoundedChild | undefined): Promise<void> {
+  if (k?.pid !== undefined && k.running()) signalPid(k.pid, 'SIGTERM');
+  await k?.done.catch(() => undefined);
+}
+
 describe("Kamailio's sipcapture module decodes what src/hep encodes", { skip }, () => {
   let dir = '';
   let port = 0;
@@ -68,19 +84,14 @@ describe("Kamailio's sipcapture module decodes what src/hep encodes", { skip }, 
     dir = await mkdtemp(join(tmpdir(), 'parley-hep-kamailio-'));
     await mkdir(join(dir, 'db'));
     port = await pool.block(1);
-    kamailio = spawnBounded(
-      'kamailio',
-      ['-f', CONFIG, '-DD', '-E', '-Y', dir, '-P', join(dir, 'kamailio.pid'), '-m', '32', '-M', '8', '-A', `HEP_PORT=${port}`, '-A', `DB_URL="text://${join(dir, 'db')}"`],
-      { cwd: dir, timeoutMs: 120_000, onOutput: (t) => (output += t) },
-    );
+    kamailio = startKamailio('kamailio-sipcapture.cfg', dir, [`HEP_PORT=${port}`, `DB_URL="text://${join(dir, 'db')}"`], (t) => (output += t));
     // no readiness line to wait for: the test sends again until Kamailio has printed the packets
     await new Promise((r) => setTimeout(r, 200));
     assert.ok(kamailio.running(), `kamailio did not start:\n${output}`);
   });
 
   after(async () => {
-    if (kamailio?.pid !== undefined && kamailio.running()) signalPid(kamailio.pid, 'SIGTERM');
-    await kamailio?.done.catch(() => undefined);
+    await stopKamailio(kamailio);
     await rm(dir, { recursive: true, force: true });
   });
 
@@ -106,5 +117,62 @@ describe("Kamailio's sipcapture module decodes what src/hep encodes", { skip }, 
     // Kamailio prints "<null>" for a chunk the packet lacks
     const got = printed.map((cells) => cells.map((c) => (c === '<null>' ? '' : c)));
     assert.deepEqual(got, PACKETS.map(expected));
+  });
+});
+
+describe("decodeHep reads what Kamailio's siptrace module sends", { skip }, () => {
+  let dir = '';
+  let kamailio: BoundedChild | undefined;
+  let output = '';
+  let hepSocket: Socket | undefined;
+  let sipSocket: Socket | undefined;
+  const received: Uint8Array[] = [];
+  let sipPort = 0;
+  let hepPort = 0;
+  let clientPort = 0;
+
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'parley-hep-siptrace-'));
+    const base = await pool.block(3);
+    [sipPort, hepPort, clientPort] = [base, base + 1, base + 2];
+    hepSocket = createSocket('udp4');
+    hepSocket.on('message', (m) => received.push(Uint8Array.from(m)));
+    await new Promise<void>((res) => hepSocket!.bind(hepPort, '127.0.0.1', res));
+    sipSocket = createSocket('udp4');
+    await new Promise<void>((res) => sipSocket!.bind(clientPort, '127.0.0.1', res));
+    kamailio = startKamailio('kamailio-siptrace.cfg', dir, [`SIP_PORT=${sipPort}`, `HEP_URI="sip:127.0.0.1:${hepPort}"`], (t) => (output += t));
+    await new Promise((r) => setTimeout(r, 200));
+    assert.ok(kamailio.running(), `kamailio did not start:\n${output}`);
+  });
+
+  after(async () => {
+    await stopKamailio(kamailio);
+    hepSocket?.close();
+    sipSocket?.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('an OPTIONS request: its addresses and ports as on the wire, SIP, capture ID 2001, the message', async () => {
+    const callId = `hep-siptrace-${clientPort}`;
+    const options = [
+      `OPTIONS sip:k@127.0.0.1:${sipPort} SIP/2.0`, `Via: SIP/2.0/UDP 127.0.0.1:${clientPort};branch=z9hG4bK-hep-1`, 'From: <sip:t@127.0.0.1>;tag=1',
+      'To: <sip:k@127.0.0.1>', `Call-ID: ${callId}`, 'CSeq: 1 OPTIONS', 'Max-Forwards: 70', 'Content-Length: 0', '', '',
+    ].join('\r\n');
+    // sent again until a HEP packet comes (Kamailio's socket may not be up yet), bounded
+    for (let round = 0; round < 100 && received.length === 0; round++) {
+      if (round % 10 === 0) sipSocket!.send(options, sipPort, '127.0.0.1');
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    assert.ok(received.length > 0, `no HEP from Kamailio:\n${output}`);
+    const r = decodeHep(received[0]!);
+    assert.ok(r.ok, r.ok ? '' : `${r.error.reason} at ${r.error.offset}`);
+    const { payload, timeSeconds, timeMicroseconds, ...fields } = r.value;
+    assert.deepEqual(fields, {
+      ipFamily: HepIpFamily.IPV4, ipProtocol: HepIpProtocol.UDP, sourceIpv4: '127.0.0.1', destinationIpv4: '127.0.0.1', sourcePort: clientPort,
+      destinationPort: sipPort, protocolType: HepProtocolType.SIP, captureAgentId: 2001,
+    });
+    assert.ok(timeSeconds !== undefined && timeSeconds > 1_600_000_000, `time ${timeSeconds}`);
+    assert.ok(timeMicroseconds !== undefined && timeMicroseconds < 1_000_000, `microseconds ${timeMicroseconds}`);
+    assert.equal(Buffer.from(payload ?? []).toString('utf8'), options);
   });
 });
