@@ -7,3 +7,4 @@ export { HEP3_MAGIC, HEP_HEADER_SIZE, HEP_CHUNK_HEADER_SIZE, HEP_MAX_SIZE, type 
 export { decodeHep, isHep3, hepTotalLength } from './decode.js';
 export { encodeHep, hepEncodedSize } from './encode.js';
 export { HepStreamFramer } from './stream-framer.js';
+export { hepAddressFields, hepSource, hepDestination, type HepEndpoint } from './addresses.js';
