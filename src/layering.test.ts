@@ -20,6 +20,8 @@ const MAY_IMPORT: Readonly<Record<string, readonly string[]>> = {
   sip: ['lib'],
   stun: ['lib'],
   sdp: ['lib'],
+  // HEPv3 (Homer's capture protocol): encode, decode, the TCP framer
+  hep: ['lib'],
   store: ['lib', 'sip'],
   // the servers, one per plane; neither imports the other
   'sip-server': ['lib', 'sip', 'stun', 'store'],
@@ -37,8 +39,8 @@ const MAY_IMPORT: Readonly<Record<string, readonly string[]>> = {
   // the analysis of captured traffic (issue 19: RTP streams; calls, HEP to come)
   capture: ['lib'],
   // the composition root wires the planes; the command line sits on top
-  app: ['lib', 'sip', 'stun', 'sdp', 'store', 'sip-server', 'turn', 'media', 'routing', 'http', 'web', 'api'],
-  cli: ['lib', 'sip', 'stun', 'sdp', 'store', 'sip-server', 'turn', 'media', 'routing', 'http', 'web', 'api', 'load', 'turn-check', 'app'],
+  app: ['lib', 'sip', 'stun', 'sdp', 'hep', 'store', 'sip-server', 'turn', 'media', 'routing', 'http', 'web', 'api'],
+  cli: ['lib', 'sip', 'stun', 'sdp', 'hep', 'store', 'sip-server', 'turn', 'media', 'routing', 'http', 'web', 'api', 'load', 'turn-check', 'app'],
 };
 
 /**

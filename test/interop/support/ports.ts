@@ -75,6 +75,7 @@ export const PORT_SLICES: Readonly<Record<string, number>> = {
   'ops-packaging.test.ts': 45, // 24500-24749: systemd unit, SIGHUP reload of the configuration
   'ops-events.test.ts': 46, // 24750-24999: the event stream (WebSocket, SSE) and the log lines
   'ops-bench.test.ts': 47, // 25000-25249: spare for bench/ops smoke runs
+  'hep-kamailio.test.ts': 48, // 25250-25499: Kamailio's sipcapture module decodes Parley's HEP
 };
 
 /**

@@ -1,0 +1,15 @@
+/**
+ * A real HEPv3 packet, as Kamailio's siptrace module sends it (Kamailio 5.6.3, Debian 12's
+ * kamailio package; modparams hep_mode_on=1, hep_version=3, hep_capture_id=2001; `sip_trace()`
+ * in the request route): the OPTIONS request below, received by Kamailio on 127.0.0.1:25992 from
+ * 127.0.0.1:25993, captured on loopback as the UDP payload that reached the collector's socket.
+ * Chunks, in Kamailio's order: 0x0001-0x0004, 0x0007-0x000c, 0x000f.
+ */
+export const KAMAILIO_SIPTRACE_OPTIONS_HEX =
+  '48455033013f000000010007020000000200071100000003000a7f00000100000004000a7f0000010000000700086589000000080008658800000009000a6b1687c00000000a000a0007b8bf0000000b0007010000000c000a000007d10000000f00e2' +
+  '4f5054494f4e53207369703a6b403132372e302e302e313a3235393932205349502f322e300d0a5669613a205349502f322e302f554450203132372e302e302e313a32353939333b6272616e63683d7a39684734624b2d310d0a46726f6d3a203c7369703a74403132372e302e302e313e3b7461673d310d0a546f3a203c7369703a6b403132372e302e302e313e0d0a43616c6c2d49443a206865702d6b616d2d310d0a435365713a2031204f5054494f4e530d0a4d61782d466f7277617264733a2037300d0a436f6e74656e742d4c656e6774683a20300d0a0d0a';
+
+/** The SIP message inside it. */
+export const KAMAILIO_SIPTRACE_OPTIONS_PAYLOAD =
+  'OPTIONS sip:k@127.0.0.1:25992 SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:25993;branch=z9hG4bK-1\r\nFrom: <sip:t@127.0.0.1>;tag=1\r\nTo: <sip:k@127.0.0.1>\r\n' +
+  'Call-ID: hep-kam-1\r\nCSeq: 1 OPTIONS\r\nMax-Forwards: 70\r\nContent-Length: 0\r\n\r\n';
