@@ -20,6 +20,8 @@ const MAY_IMPORT: Readonly<Record<string, readonly string[]>> = {
   sip: ['lib'],
   stun: ['lib'],
   sdp: ['lib'],
+  // capture files (pcap, pcapng) down to UDP and TCP: `parley pcap` reads through it
+  pcap: ['lib'],
   store: ['lib', 'sip'],
   // the servers, one per plane; neither imports the other
   'sip-server': ['lib', 'sip', 'stun', 'store'],
