@@ -102,7 +102,6 @@ export class CaptureReader {
   /** The file has ended: an error if it ended inside a unit (or held nothing). */
   end(): Result<CaptureSummary, CaptureError> {
     if (this.failure !== undefined) return err(this.failure);
-    if (this.format === undefined && this.carry.length === 0) return this.fail(captureError('not-a-capture', 0, 'not a pcap or pcapng file: the file is empty'));
     if (this.carry.length > 0) {
       const n = this.carryNeed!;
       const left = this.carry.length;
@@ -111,6 +110,7 @@ export class CaptureReader {
         : `truncated ${n.what} at offset ${this.offset}: ${n.need} bytes expected, ${left} left`;
       return this.fail(captureError('truncated', this.offset, message));
     }
+    if (this.format === undefined) return this.fail(captureError('not-a-capture', 0, 'not a pcap or pcapng file: the file is empty'));
     return ok({ format: this.format.name, records: this.records, bytes: this.offset });
   }
 

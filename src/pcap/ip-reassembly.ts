@@ -9,8 +9,8 @@
  * per RFC 8200 §4.5 by source, destination and Identification (the protocol is the first
  * fragment's Next Header). Overlapping fragments that disagree drop the datagram (RFC 5722 §4:
  * "the entire datagram (and any constituent fragments ...) MUST be silently discarded"); for IPv4
- * the same is done, as no answer is sure then. A fragment repeated byte for byte (a
- * retransmission, or the same packet captured on two interfaces) is harmless.
+ * the same is done (DEVIATION below). A fragment repeated byte for byte (a retransmission, or the
+ * same packet captured on two interfaces) is harmless.
  */
 import type { IpFragment } from './ip-packet.js';
 
@@ -106,6 +106,10 @@ export class IpReassembler {
       const end = Math.min(p.offset + p.bytes.length, entry.total);
       for (let i = p.offset; i < end; i++) {
         const v = p.bytes[i - p.offset]!;
+        // DEVIATION(RFC 791 §3.2): the RFC's reassembly copies each fragment's data into the buffer,
+        // so a later fragment overwrites an earlier one; a reader of a capture cannot know which
+        // copy the receiving host kept (hosts differ), so a datagram whose overlaps disagree is
+        // dropped and counted (`invalid`), as RFC 5722 has it for IPv6.
         if (filled[i] === 1 && out[i] !== v) {
           this.drop(key, 'invalid');
           this.counts.invalid++;
