@@ -59,6 +59,11 @@ export class CaptureReader {
     return this.format?.name;
   }
 
+  /** Bytes kept between chunks: the unfinished record or block, never more than one. */
+  get pendingBytes(): number {
+    return this.carry.length;
+  }
+
   /** The next chunk of the file. */
   push(chunk: Uint8Array): Result<void, CaptureError> {
     if (this.failure !== undefined) return err(this.failure);

@@ -4,19 +4,24 @@
 // mergecap (a pcapng with two interfaces of different link types); each file read through
 // PacketDecoder in small and large chunks and compared with what `tshark -T fields` prints on the
 // same file: the same packets, times, addresses, ports and payloads. Also: every prefix of a small
-// pcap and pcapng file is read without a throw, and the error of a cut one names its offset.
+// pcap and pcapng file is read without a throw, and the error of a cut one names its offset; and
+// real traffic on the loopback (UDP over IPv4 and IPv6, a TCP connection) captured by dumpcap on
+// `lo` (Ethernet) and on `any` (Linux cooked v1 and v2).
 import assert from 'node:assert/strict';
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { createReadStream, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createSocket } from 'node:dgram';
+import { once } from 'node:events';
+import { createConnection, createServer } from 'node:net';
 import { after, describe, it } from 'node:test';
 import { CaptureReader, readCapture } from '../../src/pcap/capture-reader.js';
 import type { CaptureRecord } from '../../src/pcap/capture-record.js';
 import { PacketDecoder } from '../../src/pcap/packet-decoder.js';
 
-const TOOLS = ['tshark', 'text2pcap', 'editcap', 'mergecap'];
+const TOOLS = ['tshark', 'text2pcap', 'editcap', 'mergecap', 'dumpcap'];
 const missing = TOOLS.filter((t) => spawnSync(t, ['-v'], { stdio: 'ignore' }).error !== undefined);
 const skip = missing.length === 0 ? false : process.env.CI ? false : `${missing.join(', ')} not installed (Debian package tshark); skipped outside CI`;
 
@@ -58,12 +63,10 @@ function ipv6Fragment(next: number, offset: number, more: boolean, id: number, d
 }
 const MAC_A = [2, 0, 0, 0, 0, 1];
 const MAC_B = [2, 0, 0, 0, 0, 2];
+/** Destination, source, then each VLAN tag (TPID, TCI), then the EtherType. */
 function ethernet(type: number, payload: number[], vlans: { tpid: number; id: number }[] = []): number[] {
-  const tags = vlans.flatMap((v, i) => [...u16(v.tpid), ...u16(v.id)].concat(i === vlans.length - 1 ? [] : []));
-  // TPID, TCI of each tag, then the next type: [dst][src][tpid1][tci1][tpid2][tci2][type]
   const out = [...MAC_B, ...MAC_A];
   for (const v of vlans) out.push(...u16(v.tpid), ...u16(v.id));
-  void tags;
   return [...out, ...u16(type), ...payload];
 }
 function sll(type: number, payload: number[]): number[] {
@@ -309,6 +312,99 @@ describe('src/pcap reads what Wireshark writes, as tshark does', { skip }, () =>
       assert.match(t.stderr, /cut short|truncated|appears to be damaged/i);
     }
   });
+});
+
+/** Can dumpcap capture on the loopback here (root, or the capture capabilities)? */
+function canCapture(): string | false {
+  if (skip !== false) return skip;
+  const r = spawnSync('dumpcap', ['-i', 'lo', '-L'], { encoding: 'utf8' });
+  if (r.status === 0) return false;
+  return process.env.CI ? false : `dumpcap cannot capture on lo here (${(r.stderr ?? '').trim().split('\n')[0]}); skipped outside CI`;
+}
+
+/**
+ * Real traffic on the loopback, captured by dumpcap with `args`: UDP datagrams over IPv4 and IPv6
+ * (one of 3000 bytes) and a TCP connection carrying two writes, to ports the system hands out.
+ */
+async function captureLoopback(args: string[], file: string): Promise<void> {
+  const receiver = createSocket('udp4');
+  const receiver6 = createSocket('udp6');
+  const server = createServer((c) => c.resume());
+  receiver.bind(0, '127.0.0.1');
+  receiver6.bind(0, '::1');
+  server.listen(0, '127.0.0.1');
+  await Promise.all([once(receiver, 'listening'), once(receiver6, 'listening'), once(server, 'listening')]);
+  const ports = [receiver.address().port, receiver6.address().port, (server.address() as { port: number }).port];
+  const filter = ports.map((p) => `port ${p}`).join(' or ');
+  const dumpcap = spawn('dumpcap', [...args, '-f', filter, '-w', file], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  try {
+    // dumpcap names its file ("File: …") once the capture is open: after that, every packet is in.
+    await new Promise<void>((resolve, reject) => {
+      dumpcap.stderr.on('data', (d: Buffer) => {
+        stderr += d.toString();
+        if (stderr.includes('File: ')) resolve();
+      });
+      dumpcap.on('exit', (code) => reject(new Error(`dumpcap exited (${code}): ${stderr}`)));
+    });
+    const sender = createSocket('udp4');
+    const sender6 = createSocket('udp6');
+    let received = 0;
+    const allReceived = new Promise<void>((resolve) => {
+      const count = (): void => {
+        if (++received === 4) resolve();
+      };
+      receiver.on('message', count);
+      receiver6.on('message', count);
+    });
+    for (const size of [5, 300, 3000]) sender.send(Buffer.alloc(size, 0x41), ports[0]!, '127.0.0.1');
+    sender6.send(Buffer.from('over IPv6'), ports[1]!, '::1');
+    const client = createConnection(ports[2]!, '127.0.0.1');
+    await once(client, 'connect');
+    client.write('REGISTER sip:example.com SIP/2.0\r\n');
+    await new Promise((r) => setTimeout(r, 50));
+    client.end('Content-Length: 0\r\n\r\n');
+    await once(client, 'close');
+    await allReceived;
+    // libpcap hands packets to dumpcap in blocks, after a timeout: a last datagram is sent until
+    // dumpcap's file holds it (bounded), so that everything before it is in too.
+    const marker = Buffer.from('end of capture');
+    let written = false;
+    for (let attempt = 0; attempt < 100 && !written; attempt++) {
+      sender.send(marker, ports[0]!, '127.0.0.1');
+      await new Promise((r) => setTimeout(r, 100));
+      written = spawnSync('tshark', ['-r', file, '-Y', `udp.payload == ${[...marker].map((b) => b.toString(16).padStart(2, '0')).join(':')}`], { encoding: 'utf8' }).stdout.trim() !== '';
+    }
+    assert.ok(written, 'dumpcap never wrote the last datagram');
+    sender.close();
+    sender6.close();
+  } finally {
+    dumpcap.kill('SIGTERM');
+    if (dumpcap.exitCode === null) await once(dumpcap, 'exit');
+    receiver.close();
+    receiver6.close();
+    server.close();
+  }
+}
+
+describe('src/pcap reads what dumpcap captures of real traffic, as tshark does', { skip: canCapture() }, () => {
+  const cases: [string, string[]][] = [
+    ['lo (Ethernet), pcapng', ['-i', 'lo']],
+    ['any (Linux cooked v2), pcapng', ['-i', 'any', '-y', 'LINUX_SLL2']],
+    ['any (Linux cooked v1), pcap', ['-i', 'any', '-y', 'LINUX_SLL', '-P']],
+  ];
+  for (const [name, args] of cases) {
+    it(name, async () => {
+      const file = join(dir, `live-${++serial}`);
+      await captureLoopback(args, file);
+      const lines = tsharkLines(file);
+      // 4 datagrams, the TCP handshake, 2 writes, their ACKs and the close: at least 10 packets
+      assert.ok(lines.length >= 10, `tshark sees ${lines.length} packets`);
+      await assertSameAsTshark(file, lines.length);
+      assert.ok(lines.some((l) => l.includes(' ::1 ::1 ')), 'the IPv6 datagram');
+      assert.ok(lines.some((l) => l.endsWith(digest(Buffer.alloc(3000, 0x41).toString('hex')))), 'the 3000-byte datagram');
+    });
+  }
 });
 
 /** A little-endian microsecond pcap rewritten in big-endian order (the header's and each record's fields). */
