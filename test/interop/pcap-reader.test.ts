@@ -324,7 +324,9 @@ function canCapture(): string | false {
 
 /**
  * Real traffic on the loopback, captured by dumpcap with `args`: UDP datagrams over IPv4 and IPv6
- * (one of 3000 bytes) and a TCP connection carrying two writes, to ports the system hands out.
+ * (one of 3000 bytes) and a TCP connection carrying two writes, to ports the system hands out
+ * (port 0: the ephemeral range, above the suites' slices of 20000-32749, so this file needs none;
+ * the capture filter keeps other suites' packets out).
  */
 async function captureLoopback(args: string[], file: string): Promise<void> {
   const receiver = createSocket('udp4');
