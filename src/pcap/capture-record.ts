@@ -37,5 +37,5 @@ export interface CaptureFormat {
 
 /** Wireshark's largest snapshot length (WTAP_MAX_PACKET_SIZE_STANDARD): a record saying more is damaged. */
 export const DEFAULT_MAX_CAPTURED = 262_144;
-/** The largest pcapng block the reader accepts (Wireshark's MAX_BLOCK_SIZE is 16 MiB as well). */
+/** The largest pcapng block the reader accepts (our limit: a larger length is taken as damage). */
 export const DEFAULT_MAX_BLOCK = 16 * 1024 * 1024;

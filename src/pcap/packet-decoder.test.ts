@@ -29,6 +29,11 @@ describe('PacketDecoder', () => {
     const frame = [...ether(0x0800, ipv4(17, udp(5060, 5061, [1, 2, 3]))), 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0];
     const s = segment(new PacketDecoder().decode(record(1, frame)));
     assert.deepEqual([s.protocol, s.src, s.dst, s.srcPort, s.dstPort, s.payload, s.truncated], ['udp', '192.0.2.1', '192.0.2.2', 5060, 5061, [1, 2, 3], false]);
+    // TCP has no length of its own: a bare ACK padded to Ethernet's 60 bytes carries no data
+    const ack = [...u16(5060), ...u16(40000), ...u32(1), ...u32(2), 0x50, 0x10, ...u16(512), 0, 0, 0, 0];
+    const padded = [...ether(0x0800, ipv4(6, ack)), 0, 0, 0, 0, 0, 0];
+    assert.equal(padded.length, 60);
+    assert.deepEqual(segment(new PacketDecoder().decode(record(1, padded))).payload, []);
   });
 
   it('gives a cut packet as truncated, with what was captured', () => {

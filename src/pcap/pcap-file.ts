@@ -5,7 +5,7 @@
  * nanoseconds (draft-ietf-opsawg-pcap §4: "If the Magic Number has the value 0xA1B23C4D ... the
  * time stamps in Packet Records are in seconds and nanoseconds").
  */
-import { captureError, hex32 } from './capture-error.js';
+import { captureError } from './capture-error.js';
 import type { CaptureFormat, CaptureRecord, FormatStep } from './capture-record.js';
 
 export const PCAP_MAGIC_MICROSECONDS = 0xa1b2c3d4;
