@@ -22,6 +22,8 @@ const MAY_IMPORT: Readonly<Record<string, readonly string[]>> = {
   sdp: ['lib'],
   // HEPv3 (Homer's capture protocol): encode, decode, the TCP framer
   hep: ['lib'],
+  // capture files (pcap, pcapng) down to UDP and TCP: `parley pcap` reads through it
+  pcap: ['lib'],
   store: ['lib', 'sip'],
   // the servers, one per plane; neither imports the other
   'sip-server': ['lib', 'sip', 'stun', 'store'],
