@@ -1,8 +1,5 @@
 import type { RouteScope } from '../api/api-routes.js';
-import type { TokenStore } from '../store/token-store.js';
-
-/** read < write < admin: a token of a wider scope may use a narrower route. */
-const RANK: Record<RouteScope, number> = { public: 0, read: 1, write: 2, admin: 3 };
+import { scopeAllows, type TokenStore } from '../store/token-store.js';
 
 /** The failed-auth limiter the API's logins count in (run-server.ts `authLimiter`). */
 export interface AuthLimiter {
@@ -13,7 +10,7 @@ export interface AuthLimiter {
 /**
  * The token check of the event stream's WebSocket (`/api/v1/events` as an upgrade: outside
  * fastify, so outside the API plugin's hook), with the same rules: the token store's verify (the
- * same path for an unknown and a wrong token), then its scope; a blocked source is refused before
+ * same path for an unknown and a wrong token), then its scope (scopeAllows, as the plugin's hook); a blocked source is refused before
  * its token is looked at, and a refused token counts as a failed login of its source, as in the
  * API plugin.
  */
@@ -26,6 +23,6 @@ export function tokenAuthorizer(tokens: TokenStore, limiter?: AuthLimiter): (tok
       limiter?.recordFailure(source);
       return false;
     }
-    return RANK[t.scope] >= RANK[scope];
+    return scopeAllows(t.scope, scope);
   };
 }

@@ -1,4 +1,4 @@
-import { OpsError, type Operations } from '../../api/operations.js';
+import type { Operations } from '../../api/operations.js';
 import type { ServerParts } from './server-parts.js';
 import { registrarOps } from './registrar-ops.js';
 import { serverOps } from './server-ops.js';
@@ -12,10 +12,7 @@ import { createTurnOps } from './turn-ops.js';
 import { createMediaOps } from './media-ops.js';
 import { configurationOps } from './configuration-ops.js';
 
-/**
- * The operations of a running server (src/api/operations.ts), each part from its own file here.
- * A part not built yet answers 503 (issue 18 is built in parts; none stays like this).
- */
+/** The operations of a running server (src/api/operations.ts), each part from its own file here. */
 export function createOperations(parts: ServerParts): Operations {
   const ops: Operations = {
     server: serverOps(parts, () => ops.metrics),
@@ -32,12 +29,4 @@ export function createOperations(parts: ServerParts): Operations {
     configuration: configurationOps(parts),
   };
   return ops;
-}
-
-function notYet<T extends object>(part: string): T {
-  return new Proxy({} as T, {
-    get: (_t, name) => () => {
-      throw new OpsError(503, `${part}.${String(name)} is not available in this build`);
-    },
-  });
 }
