@@ -39,10 +39,10 @@ const MAY_IMPORT: Readonly<Record<string, readonly string[]>> = {
   load: ['lib', 'sip'],
   'turn-check': ['lib', 'stun'],
   // the analysis of captured traffic (issue 19: RTP streams; calls, HEP to come)
-  capture: ['lib'],
+  capture: ['lib', 'sip', 'sdp', 'pcap', 'hep'],
   // the composition root wires the planes; the command line sits on top
   app: ['lib', 'sip', 'stun', 'sdp', 'hep', 'store', 'sip-server', 'turn', 'media', 'routing', 'http', 'web', 'api'],
-  cli: ['lib', 'sip', 'stun', 'sdp', 'hep', 'store', 'sip-server', 'turn', 'media', 'routing', 'http', 'web', 'api', 'load', 'turn-check', 'app'],
+  cli: ['lib', 'sip', 'stun', 'sdp', 'hep', 'pcap', 'capture', 'store', 'sip-server', 'turn', 'media', 'routing', 'http', 'web', 'api', 'load', 'turn-check', 'app'],
 };
 
 /**

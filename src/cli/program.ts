@@ -12,6 +12,8 @@ import { reloadCommand } from './reload-command.js';
 import { traceCommand } from './trace-command.js';
 import { turnCheckCommand } from './turn-check-command.js';
 import { configCommand } from './config-command.js';
+import { pcapCommand } from './pcap/pcap-command.js';
+import { hepCommand } from './hep/hep-command.js';
 import { callsCommand, registrationsCommand, scriptCommand, statsCommand, statusCommand } from './ops-commands.js';
 import { ServeSignals, startedInTerminal } from './serve-signals.js';
 
@@ -223,5 +225,7 @@ program.addCommand(registrationsCommand());
 program.addCommand(callsCommand());
 program.addCommand(statsCommand());
 program.addCommand(scriptCommand());
+program.addCommand(pcapCommand());
+program.addCommand(hepCommand());
 
 await program.parseAsync(process.argv);

@@ -1,9 +1,9 @@
 // The loopback ports of the interop suites, and the one allocator every helper takes them from.
 //
-// Scheme: the suites use 127.0.0.1 ports 20000-32749 only (never 5060/5061, 3478/5349; below Linux's
+// Scheme: the suites use 127.0.0.1 ports 15000-32749 only (never 5060/5061, 3478/5349; below Linux's
 // ephemeral ports, 32768 up). The range is cut in slices of 250 ports, and each test file owns one
 // (PORT_SLICES, keyed by the file's name): slices 0-26 are 26000-32749, slices 27-50 are
-// 20000-25999 (sliceFirst).
+// 20000-25999, slices 51-70 are 15000-19999 (sliceFirst).
 // Node's test runner runs each file in a process of its own, in parallel with the others: as no
 // two files share a slice, they never hand out the same port. Inside a file one PortPool hands
 // out every port (Parley's listeners, sipp's -p/-cp/-mp, the TLS relay, UDP probes), each once.
@@ -15,13 +15,14 @@ import { createServer } from 'node:net';
 import { basename } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-export const PORT_RANGE = { first: 20000, last: 32749 } as const;
+export const PORT_RANGE = { first: 15000, last: 32749 } as const;
 export const SLICE_SIZE = 250;
 
-/** The first port of slice i: 26000 + 250 i for slices 0-26, 20000 + 250 (i - 27) for slices 27-50. */
+/** The first port of slice i: 26000 + 250 i for slices 0-26, 20000 + 250 (i - 27) for 27-50, 15000 + 250 (i - 51) for 51-70. */
 export function sliceFirst(slice: number): number {
-  if (!Number.isInteger(slice) || slice < 0 || slice > 50) throw new Error(`port slice ${slice} does not exist (0-50)`);
-  return slice < 27 ? 26000 + slice * SLICE_SIZE : 20000 + (slice - 27) * SLICE_SIZE;
+  if (!Number.isInteger(slice) || slice < 0 || slice > 70) throw new Error(`port slice ${slice} does not exist (0-70)`);
+  if (slice < 27) return 26000 + slice * SLICE_SIZE;
+  return slice < 51 ? 20000 + (slice - 27) * SLICE_SIZE : 15000 + (slice - 51) * SLICE_SIZE;
 }
 
 /** The slice of each test file (sliceFirst gives its ports). */
@@ -76,6 +77,14 @@ export const PORT_SLICES: Readonly<Record<string, number>> = {
   'ops-events.test.ts': 46, // 24750-24999: the event stream (WebSocket, SSE) and the log lines
   'ops-bench.test.ts': 47, // 25000-25249: spare for bench/ops smoke runs
   'hep-kamailio.test.ts': 48, // 25250-25499: Kamailio's sipcapture module decodes Parley's HEP
+  'hep-send.test.ts': 49, // 25500-25749: Parley sends its SIP messages and RTCP over HEP
+  'hep-listen.test.ts': 50, // 25750-25999: `parley hep listen` collects Kamailio's siptrace
+  'pcap-calls.test.ts': 51, // 15000-15249: `parley pcap calls|ladder` against captures of sipp calls (UDP, TCP, WS)
+  'pcap-streams.test.ts': 52, // 15250-15499: `parley pcap streams` against tshark's rtp,streams
+  'pcap-srtp.test.ts': 53, // 15500-15749: `parley pcap crypto|decrypt` on SRTP captures
+  'pcap-wav.test.ts': 54, // 15750-15999: `parley pcap wav|split`
+  'hep-dashboard.test.ts': 55, // 16000-16249 (test/browser: HEP-captured calls on the dashboard's ladder)
+  'pcap-bench.test.ts': 56, // 16250-16499: spare for bench/pcap smoke runs
 };
 
 /**
