@@ -263,6 +263,11 @@ export interface CaptureSummary {
   /** The first and the last message's capture time. */
   readonly firstAt: string;
   readonly lastAt: string;
+  /** The From and To URIs of the call's first message that has them. */
+  readonly from?: string;
+  readonly to?: string;
+  /** The request methods seen, sorted (`ACK`, `BYE`, `INVITE`). */
+  readonly methods: readonly string[];
 }
 
 export interface CaptureQuery extends PageQuery {

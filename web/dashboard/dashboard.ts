@@ -484,10 +484,10 @@ class Session {
       // no collector here: the view says how to run one instead of an error banner
       if (!(e instanceof ApiError && e.status === 503)) throw e;
       count.textContent = '';
-      return this.emptyRow(tbody, 3, `No HEP collector: ${e.message}`);
+      return this.emptyRow(tbody, 5, `No HEP collector: ${e.message}`);
     }
     count.textContent = `${page.total} call${page.total === 1 ? '' : 's'}`;
-    if (page.items.length === 0) return this.emptyRow(tbody, 3, q === '' ? 'No captured calls.' : `No captured call matches “${q}”.`);
+    if (page.items.length === 0) return this.emptyRow(tbody, 5, q === '' ? 'No captured calls.' : `No captured call matches “${q}”.`);
     tbody.replaceChildren(
       ...page.items.map((c) => {
         const tr = el('tr', { class: 'pick', 'data-call-id': c.callId, 'aria-selected': String(this.ladderOf === 'captures' && this.ladder.callId === c.callId) });
@@ -495,7 +495,13 @@ class Session {
         open.addEventListener('click', () => (location.hash = `#captures/${encodeURIComponent(c.callId)}`));
         const first = el('td', { 'data-label': 'Call-ID' });
         first.append(open);
-        tr.append(first, el('td', { 'data-label': 'Messages' }, String(c.messages)), el('td', { 'data-label': 'Last message' }, new Date(c.lastAt).toLocaleString()));
+        tr.append(
+          first,
+          el('td', { 'data-label': 'From' }, c.from ?? ''),
+          el('td', { 'data-label': 'To' }, c.to ?? ''),
+          el('td', { 'data-label': 'Messages' }, String(c.messages)),
+          el('td', { 'data-label': 'Last message' }, new Date(c.lastAt).toLocaleString()),
+        );
         tr.addEventListener('click', (ev) => {
           if (ev.target !== open) open.click();
         });

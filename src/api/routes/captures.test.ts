@@ -32,7 +32,7 @@ describe('/api/v1/captures', () => {
   it('GET lists a page with search, offset and limit (numbers); both routes need the read scope', async () => {
     const seen: unknown[] = [];
     const scopes: Record<string, unknown> = {};
-    const item = { callId: 'c1@host', messages: 9, firstAt: '2026-12-07T12:00:00.000Z', lastAt: '2026-12-07T12:00:05.000Z' };
+    const item = { callId: 'c1@host', messages: 9, firstAt: '2026-12-07T12:00:00.000Z', lastAt: '2026-12-07T12:00:05.000Z', from: 'sip:alice@x', to: 'sip:bob@x', methods: ['ACK', 'BYE', 'INVITE'] };
     const f = await app({ list: async () => ({ items: [item], total: 1, offset: 5, limit: 10 }) }, seen, scopes);
     const r = await f.inject({ method: 'GET', url: '/api/v1/captures?search=c1&offset=5&limit=10' });
     assert.equal(r.statusCode, 200);

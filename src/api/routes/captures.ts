@@ -54,12 +54,15 @@ export const captureRoutes: ApiRoutes = async (app, opts) => {
         response: {
           200: pageOf({
             type: 'object',
-            required: ['callId', 'messages', 'firstAt', 'lastAt'],
+            required: ['callId', 'messages', 'firstAt', 'lastAt', 'methods'],
             properties: {
               callId: { type: 'string' },
-              messages: { type: 'integer', description: 'SIP messages captured' },
+              messages: { type: 'integer', description: 'Messages captured (SIP, and RTCP or logs the agent tied to the call)' },
               firstAt: { type: 'string', format: 'date-time' },
               lastAt: { type: 'string', format: 'date-time' },
+              from: { type: 'string', description: "The From URI of the call's first message that has one" },
+              to: { type: 'string', description: "The To URI of the call's first message that has one" },
+              methods: { type: 'array', items: { type: 'string' }, description: 'Request methods seen, sorted' },
             },
           }),
           400: ERROR_SCHEMA,

@@ -16,7 +16,7 @@ const INVITE: StoredCaptureMessage = {
 
 function source(seen: unknown[] = []): CaptureSource {
   return {
-    calls: async (q) => (seen.push(q), { items: [{ callId: 'c1', messages: 1, firstAt: INVITE.at, lastAt: INVITE.at + 1000 }], total: 7 }),
+    calls: async (q) => (seen.push(q), { items: [{ callId: 'c1', messages: 1, firstAt: INVITE.at, lastAt: INVITE.at + 1000, from: 'sip:alice@example.com', methods: ['INVITE'] }], total: 7 }),
     messages: async (id) => (id === 'c1' ? [INVITE] : []),
   };
 }
@@ -26,7 +26,7 @@ describe('captures operations', () => {
     const seen: unknown[] = [];
     const ops = createCaptureOps(source(seen));
     const page = await ops.list({ search: ' c1 ', offset: 2, limit: 5 });
-    assert.deepEqual(page, { items: [{ callId: 'c1', messages: 1, firstAt: '2026-12-07T12:00:00.000Z', lastAt: '2026-12-07T12:00:01.000Z' }], total: 7, offset: 2, limit: 5 });
+    assert.deepEqual(page, { items: [{ callId: 'c1', messages: 1, firstAt: '2026-12-07T12:00:00.000Z', lastAt: '2026-12-07T12:00:01.000Z', from: 'sip:alice@example.com', methods: ['INVITE'] }], total: 7, offset: 2, limit: 5 });
     await ops.list({ search: '  ' });
     assert.deepEqual(seen, [{ search: 'c1', offset: 2, limit: 5 }, { offset: 0, limit: 100 }]);
   });

@@ -8,6 +8,9 @@ export interface StoredCallSummary {
   readonly messages: number;
   readonly firstAt: number;
   readonly lastAt: number;
+  readonly from?: string;
+  readonly to?: string;
+  readonly methods: readonly string[];
 }
 
 /** A captured message as stored, with what the API shows besides the ladder. */
@@ -47,7 +50,15 @@ export function createCaptureOps(source: CaptureSource | undefined): CaptureOps 
       if (search !== undefined && search.length > MAX_SEARCH) throw new OpsError(400, `search is at most ${MAX_SEARCH} characters`, 'search');
       const page = await need().calls({ ...(search === undefined || search === '' ? {} : { search }), offset, limit });
       return {
-        items: page.items.map((c) => ({ callId: c.callId, messages: c.messages, firstAt: iso(c.firstAt), lastAt: iso(c.lastAt) })),
+        items: page.items.map((c) => ({
+          callId: c.callId,
+          messages: c.messages,
+          firstAt: iso(c.firstAt),
+          lastAt: iso(c.lastAt),
+          ...(c.from === undefined ? {} : { from: c.from }),
+          ...(c.to === undefined ? {} : { to: c.to }),
+          methods: c.methods,
+        })),
         total: page.total,
         offset,
         limit,
