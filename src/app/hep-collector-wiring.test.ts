@@ -26,7 +26,7 @@ function sip(line: string, callId: string, cseq: string): string {
   return `${line}\r\nVia: SIP/2.0/UDP 192.0.2.1:5062;branch=z9hG4bK-1\r\nFrom: <sip:alice@example.com>;tag=a\r\nTo: <sip:bob@example.com>\r\nCall-ID: ${callId}\r\nCSeq: ${cseq}\r\nContent-Length: 0\r\n\r\n`;
 }
 
-function packet(seconds: number, payload: string, from: [string, number], to: [string, number], protocolType = HepProtocolType.SIP, correlationId?: string): Uint8Array {
+function packet(seconds: number, payload: string, from: [string, number], to: [string, number], protocolType: number = HepProtocolType.SIP, correlationId?: string): Uint8Array {
   const p: HepPacket = {
     ipFamily: HepIpFamily.IPV4, ipProtocol: HepIpProtocol.UDP, sourceIpv4: from[0], sourcePort: from[1], destinationIpv4: to[0], destinationPort: to[1],
     timeSeconds: seconds, timeMicroseconds: 500, protocolType, captureAgentId: 7, payload: enc.encode(payload),
