@@ -81,7 +81,7 @@ export class LadderView {
         svg('text', { class: 'time', x: 6, y: r.y + 4 }, r.time),
         svg('line', { x1: r.x1, y1: r.y, x2: tip - dir * 8, y2: r.y }),
         svg('polygon', { points: `${tip},${r.y} ${tip - dir * 9},${r.y - 4.5} ${tip - dir * 9},${r.y + 4.5}` }),
-        svg('text', { class: 'label', x: (r.x1 + r.x2) / 2, y: r.y - 7, 'text-anchor': 'middle' }, r.label),
+        svg('text', { class: 'label', x: (r.x1 + r.x2) / 2, y: r.y - 7, 'text-anchor': 'middle' }, r.text),
       );
       const pick = (): void => this.showMessage(r.index);
       g.addEventListener('click', pick);

@@ -40,13 +40,20 @@ export async function assertTouchTargets(page: Page, what: string): Promise<void
 /**
  * The ladder diagram drawn in the page: its columns (participants, left to right) and its arrows
  * (`from>to label`, top to bottom, names through `who`), each checked to start on its `from`
- * column's lifeline and point at its `to` column's (on the SVG's geometry).
+ * column's lifeline and point at its `to` column's (on the SVG's geometry); the columns' names
+ * do not run into one another.
  */
 export async function drawnLadder(page: Page, who: (participant: string) => string = (p) => p): Promise<{ columns: string[]; arrows: string[] }> {
   const columns = new Map<string, number>();
   for (const g of await page.locator('g.column').all()) {
     const p = (await g.getAttribute('data-participant'))!;
     columns.set(p, Number(await g.locator('line.lifeline').getAttribute('x1')));
+  }
+  const names: Box[] = [];
+  for (const t of await page.locator('g.column text.column-name').all()) {
+    const b = (await t.boundingBox())!;
+    for (const other of names) assert.ok(!overlap(b, other), `two column names overlap: ${JSON.stringify([b, other])}`);
+    names.push(b);
   }
   const arrows: string[] = [];
   for (const g of await page.getByTestId('ladder-arrow').all()) {
