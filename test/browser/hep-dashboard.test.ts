@@ -10,6 +10,7 @@
 // touch targets of 40 px. SCREENSHOTS=1 writes docs/images/dashboard-captured-*.png.
 // Run by `npm run test:browser`, inside a loopback-only network namespace (support/netns.ts).
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { get as httpsGet } from 'node:https';
@@ -22,7 +23,7 @@ import type { CaptureSummary, CapturedCall, Page as ApiPage } from '../../src/ap
 import { apiToken } from '../interop/support/api-token.js';
 import { signalPid, spawnBounded, type BoundedChild } from '../interop/support/child.js';
 import { kamailioMissing } from '../interop/support/kamailio.js';
-import { REPO_ROOT, stopCleanly, type ParleyServer } from '../interop/support/parley.js';
+import { PARLEY_CLI, REPO_ROOT, stopCleanly, type ParleyServer } from '../interop/support/parley.js';
 import { portPool } from '../interop/support/ports.js';
 import { reserveEndpoint, runSipp, skipWithoutSipp, startSipp, type SippResult } from '../interop/support/sipp.js';
 import { launchChromium, type PageLog, type TestBrowser } from './support/browser.js';
@@ -151,6 +152,15 @@ describe('calls captured over HEP on the dashboard, in Chromium at phone and lap
     assertInOrder(captured!.ladder.arrows.map((a) => `${who(a.from)}>${who(a.to)} ${a.label}`), EXPECTED);
     // an unknown call: 404
     assert.equal((await api(`/captures/${encodeURIComponent('no-such-call')}`)).status, 404);
+  });
+
+  it('`parley captures` lists the call and `parley captures CALL-ID` prints its messages (through the control socket)', () => {
+    const cli = (...args: string[]): string => execFileSync(process.execPath, [PARLEY_CLI, 'captures', ...args, '--data-dir', parley!.dataDir], { encoding: 'utf8', timeout: 30_000 });
+    const list = JSON.parse(cli('--search', callId, '--json')) as ApiPage<CaptureSummary>;
+    assert.deepEqual(list.items.map((c) => c.callId), [callId]);
+    const lines = cli(callId).trim().split('\n');
+    assert.equal(lines[0], `${callId}: ${captured!.ladder.arrows.length} SIP messages`);
+    assert.match(lines[1]!, new RegExp(`^\\s+\\+0\\.0 ms  ${caller} → ${proxy}  INVITE$`));
   });
 
   const pageContext = (log: PageLog) => (): string => `--- page:\n${log.lines.slice(-30).join('\n')}\n--- Parley (last 25 lines):\n${parley?.outputTail(25) ?? ''}`;
