@@ -48,12 +48,20 @@ async function runListen(o: ListenOptions): Promise<number> {
   const tcp = both ? { host: HEP_DEFAULT_HOST, port: HEP_PORT } : o.tcp;
   let store: CaptureStore;
   try {
-    store = CaptureStore.open(o.db);
+    store = CaptureStore.open(o.db, { onError: (e) => process.stderr.write(`parley hep listen: ${e.message}\n`) });
   } catch (e) {
     process.stderr.write(`parley hep listen: ${(e as Error).message}\n`);
     return 1;
   }
   let drops = 0;
+  // a reader that goes away (`| head`) ends the lines, not the collector
+  let printing = o.quiet !== true;
+  process.stdout.on('error', () => {
+    printing = false;
+  });
+  const print = (line: string): void => {
+    if (printing) process.stdout.write(`${line}\n`);
+  };
   const collector = new HepCollector({
     ...(udp ? { udp } : {}),
     ...(tcp ? { tcp } : {}),
@@ -61,7 +69,7 @@ async function runListen(o: ListenOptions): Promise<number> {
     maxConnections: o.maxConnections,
     idleTimeoutMs: o.idleTimeout * 1000,
     store,
-    onMessage: o.quiet === true ? undefined : o.json === true ? (m) => process.stdout.write(`${JSON.stringify(messageJson(m))}\n`) : (m) => process.stdout.write(`${messageLine(m)}\n`),
+    onMessage: o.json === true ? (m) => print(JSON.stringify(messageJson(m))) : (m) => print(messageLine(m)),
     onDrop: (reason: DropReason, detail: string, from: string) => {
       drops++;
       if (drops <= DROPS_REPORTED) process.stderr.write(`parley hep listen: dropped (${reason}) from ${from}: ${detail}\n`);
@@ -126,8 +134,8 @@ export function messageJson(m: CapturedMessage): Record<string, unknown> {
 }
 
 function statsLine(s: HepCollectorStats, stored: number): string {
-  const dropped = s.badPacket + s.tooLarge + s.authFailed + s.noPayload;
+  const dropped = s.badPacket + s.tooLarge + s.authFailed + s.noPayload + s.storeError;
   return `${s.packets} packets (${s.datagrams} datagrams, ${s.tcpConnections} TCP connections), ${s.kept} kept, ${stored} stored, ${dropped} dropped ` +
-    `(bad ${s.badPacket}, too large ${s.tooLarge}, auth ${s.authFailed}, no payload ${s.noPayload}), ${s.framingError} TCP framing errors, ` +
+    `(bad ${s.badPacket}, too large ${s.tooLarge}, auth ${s.authFailed}, no payload ${s.noPayload}, store ${s.storeError}), ${s.framingError} TCP framing errors, ` +
     `${s.tcpRejected} connections refused, ${s.tcpIdleClosed} closed idle`;
 }
