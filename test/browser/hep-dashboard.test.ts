@@ -1,13 +1,14 @@
 // The dashboard's Captured view in Chromium, at a phone's size (390x844) and a laptop's
-// (1366x768): a real Parley with `hep.listen` (its HEP collector), and a real HEP agent sending to
-// it: Kamailio's siptrace (support/kamailio-siptrace-proxy.cfg) on a Kamailio that proxies a sipp
-// call (caller → Kamailio → callee, record-routed), every message it receives and sends copied
-// over HEP. Then through the API (read token): the call is listed with its From and To, its
-// messages have the addresses as on the wire; in the page: the Captured tab lists the call (the
-// search finds it, a wrong search says so), its ladder has a column per socket address (caller,
+// (1366x768): a real Parley with `hep.listen` (its HEP collector), and a real HEP agent sending
+// to it: Kamailio's siptrace (test/interop/support/kamailio-hep-proxy.cfg, shared with
+// hep-listen.test.ts) on a Kamailio that proxies a sipp call (caller → Kamailio → callee,
+// record-routed), every message it receives and sends copied over HEP. Then through the API
+// (read token): the call is listed with its From and To, its messages have the addresses as on
+// the wire; `parley captures` prints it; in the page: the Captured tab lists the call (the search
+// finds it, a wrong search says so), its ladder has a column per socket address (caller,
 // Kamailio, callee) and the INVITE/180/200/ACK/BYE/200 arrows between the right columns (on the
 // SVG's geometry), an arrow opens its message. Layout, by element geometry: no sideways scroll,
-// touch targets of 40 px. SCREENSHOTS=1 writes docs/images/dashboard-captured-*.png.
+// column names apart, touch targets of 40 px. SCREENSHOTS=1 writes docs/images/dashboard-captured-*.png.
 // Run by `npm run test:browser`, inside a loopback-only network namespace (support/netns.ts).
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -33,7 +34,7 @@ import { pollUntil } from './support/phone.js';
 import { startPhoneServer } from './support/phone-server.js';
 
 const pool = portPool(import.meta.url);
-const KAMAILIO_CONFIG = join(REPO_ROOT, 'test/interop/support/kamailio-siptrace-proxy.cfg');
+const KAMAILIO_CONFIG = join(REPO_ROOT, 'test/interop/support/kamailio-hep-proxy.cfg');
 const SHOTS = process.env.SCREENSHOTS === '1' ? join(REPO_ROOT, 'docs/images') : undefined;
 
 const SIZES = [
@@ -94,7 +95,7 @@ describe('calls captured over HEP on the dashboard, in Chromium at phone and lap
     const sipPort = await pool.block(1);
     const uas = await reserveEndpoint(pool);
     kamailioDir = await mkdtemp(join(tmpdir(), 'parley-hep-dashboard-'));
-    const defines = [`SIP_PORT=${sipPort}`, `UAS_URI="sip:127.0.0.1:${uas.port}"`, `HEP_URI="sip:127.0.0.1:${hepPort}"`];
+    const defines = [`SIP_PORT=${sipPort}`, `UAS_UDP="sip:127.0.0.1:${uas.port}"`, `UAS_TCP="sip:127.0.0.1:${uas.port};transport=tcp"`, `HEP_URI="sip:127.0.0.1:${hepPort}"`];
     kamailio = spawnBounded(
       'kamailio',
       ['-f', KAMAILIO_CONFIG, '-DD', '-E', '-Y', kamailioDir, '-P', join(kamailioDir, 'kamailio.pid'), '-m', '32', '-M', '8', ...defines.flatMap((d) => ['-A', d])],
@@ -146,7 +147,7 @@ describe('calls captured over HEP on the dashboard, in Chromium at phone and lap
     assert.equal(first.source, `127.0.0.1:${uac!.endpoint.port}`);
     assert.equal(first.destination, proxy.slice('udp:'.length));
     assert.equal(first.transport, 'udp');
-    assert.equal(first.agentId, 2001);
+    assert.equal(first.agentId, 2002);
     assert.match(first.message, new RegExp(`^INVITE sip:bob@127\\.0\\.0\\.1:\\d+ SIP/2\\.0\r\n`));
     assert.deepEqual(captured!.ladder.participants, [caller, proxy, callee]);
     assertInOrder(captured!.ladder.arrows.map((a) => `${who(a.from)}>${who(a.to)} ${a.label}`), EXPECTED);
