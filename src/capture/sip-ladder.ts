@@ -25,6 +25,8 @@ export interface LadderStep {
   /** "INVITE (SDP)", "180 Ringing", "200 OK (SDP)". */
   readonly label: string;
   readonly callId: string;
+  /** "2 INVITE". */
+  readonly cseq: string;
   readonly transport: string;
   readonly isRequest: boolean;
   /** The message as text (UTF-8, invalid bytes replaced). */
@@ -84,6 +86,7 @@ export function buildLadder(messages: readonly CapturedSipMessage[]): Ladder {
       to: column(c.dst, c.dstPort),
       label: messageLabel(c.message),
       callId,
+      cseq: `${c.message.cseq.seq} ${c.message.cseq.method}`,
       transport: c.transport,
       isRequest: c.message.isRequest,
       text: decoder.decode(c.bytes),
