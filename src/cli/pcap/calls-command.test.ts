@@ -145,3 +145,26 @@ describe('parley pcap ladder', () => {
     assert.match(o2.err(), /no SIP message with Call-ID nope/);
   });
 });
+
+describe('parley pcap calls on a terminal', () => {
+  it('draws a progress bar on stderr for a big file (never with --json)', async () => {
+    const big = join(dir, 'big.pcap');
+    const filler = pcapRecord(T0, udpFrame(A, Buffer.alloc(60_000, 0x80))!);
+    const records = [pcapRecord(T0, udpFrame(A, Buffer.from(sipInvite('tty-1')))!)];
+    for (let i = 0; i < 150; i++) records.push(filler); // 9 MB: past PROGRESS_MIN_BYTES
+    writeFileSync(big, Buffer.concat([pcapFileHeader(), ...records]));
+    const tty = () => {
+      const o = io();
+      Object.assign(o.stdout, { isTTY: true, columns: 120 });
+      Object.assign(o.stderr, { isTTY: true, columns: 120 });
+      return o;
+    };
+    const o = tty();
+    assert.equal(await runPcapCalls([big], o), 0);
+    assert.match(o.err(), /reading \[.*\] 100% \| 9\/9 MB \| 1 SIP messages/);
+    assert.match(o.out(), /tty-1/);
+    const j = tty();
+    assert.equal(await runPcapCalls([big, '--json'], j), 0);
+    assert.doesNotMatch(j.err(), /reading/);
+  });
+});
