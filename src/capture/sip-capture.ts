@@ -138,6 +138,11 @@ export class SipCapture {
     return this.tcp.counts;
   }
 
+  /** Bytes TCP holds out of order now, and the directions it tracks. */
+  get tcpHeld(): { readonly bytes: number; readonly flows: number } {
+    return { bytes: this.tcp.heldBytes, flows: this.tcp.flowCount };
+  }
+
   /** One decoded segment; `time` its capture time (ns), `offset` its record's file offset. */
   add(segment: TransportSegment, time: bigint, offset: number): void {
     this.offset = offset;
