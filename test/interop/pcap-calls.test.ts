@@ -298,6 +298,9 @@ describe('parley pcap calls and ladder agree with tshark on captured sipp and We
     assert.deepEqual(new Set(ids), new Set(theirs.map((r) => r.callId)), 'the same Call-IDs');
     const ours = parleyRows(capture.file, ids);
     assert.ok(theirs.length >= 40, `tshark sees ${theirs.length} SIP messages`);
+    // the audio is in the capture too (and none of it was taken for SIP)
+    const rtp = spawnSync('tshark', ['-r', capture.file, '-o', 'rtp.heuristic_rtp:TRUE', '-Y', 'rtp', '-T', 'fields', '-e', 'frame.number'], { encoding: 'utf8' });
+    assert.ok(rtp.stdout.trim().split('\n').length >= 50, `tshark sees ${rtp.stdout.trim().split('\n').length} RTP packets`);
     assert.deepEqual(ours.map(rowKey).sort(), theirs.map(rowKey).sort());
   });
 
