@@ -1,0 +1,153 @@
+// `parley pcap wav` against independent decoders, on captures of real calls: the WAV samples equal
+// what sox (an independent G.711 decoder: `sox -t al`) makes of the payloads tshark extracts.
+// 1. sipp's shipped g711a.pcap (one A-law stream, no loss).
+// 2. A real call captured by dumpcap on lo: a sipp UAC plays g711a.pcap (play_pcap_audio) to a
+//    sipp UAS that echoes it back (-rtp_echo); both directions decode to what was sent, and the
+//    mixed file is their sum aligned on capture time.
+import assert from 'node:assert/strict';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import { PARLEY_CLI } from './support/parley.js';
+import { portPool } from './support/ports.js';
+import { reserveEndpoint, skipWithoutSipp, startSipp } from './support/sipp.js';
+import { skipWithoutSox } from './support/sox.js';
+
+const SIPP_AUDIO = '/usr/share/sip-tester/g711a.pcap';
+const hasTools = ['tshark', 'dumpcap'].every((t) => spawnSync(t, ['-v'], { stdio: 'ignore' }).error === undefined);
+const skip = skipWithoutSox() || skipWithoutSipp() || (hasTools ? false : process.env.CI ? false : 'tshark/dumpcap not installed; skipped outside CI');
+
+const dir = mkdtempSync(join(tmpdir(), 'parley-pcap-wav-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
+const pool = portPool(import.meta.url);
+
+interface WavJson {
+  calls: Array<{
+    call: string;
+    mixed?: string;
+    mixError?: string;
+    streams: Array<{ src: string; srcPort: number; dst: string; dstPort: number; ssrc: number; file?: string; codec?: string; samples: number; startTime?: string; decodedPackets: number; telephoneEventPackets: number }>;
+  }>;
+}
+
+function parleyWav(file: string, out: string, ...extra: string[]): WavJson {
+  const r = spawnSync(process.execPath, [PARLEY_CLI, 'pcap', 'wav', file, '--out', out, '--json', ...extra], { encoding: 'utf8', timeout: 60_000 });
+  assert.equal(r.status, 0, r.stderr);
+  return JSON.parse(r.stdout) as WavJson;
+}
+
+/** The data samples of a WAV file (ours: the 44-byte header; sox's: found by its "data" chunk). */
+function wavSamples(path: string): Int16Array {
+  const b = readFileSync(path);
+  let at = 12;
+  while (at + 8 <= b.length && b.toString('latin1', at, at + 4) !== 'data') at += 8 + b.readUInt32LE(at + 4);
+  const n = b.readUInt32LE(at + 4) / 2;
+  const out = new Int16Array(n);
+  for (let i = 0; i < n; i++) out[i] = b.readInt16LE(at + 8 + i * 2);
+  return out;
+}
+
+/** What sox decodes from the RTP payloads of one stream (SSRC and source port) of `file`, in sequence order. */
+function soxOfPayloads(file: string, stream: { ssrc: number; srcPort: number }, name: string, decodeAs = ['-d', 'udp.port==2006,rtp']): Int16Array {
+  const lines = execFileSync('tshark', ['-n', '-r', file, ...decodeAs, '-Y', `rtp.ssrc == ${stream.ssrc} && udp.srcport == ${stream.srcPort}`, '-T', 'fields', '-e', 'rtp.seq', '-e', 'rtp.payload'], {
+    encoding: 'utf8',
+    maxBuffer: 64 << 20,
+  })
+    .trim()
+    .split('\n')
+    .map((l) => l.split('\t'))
+    .sort((a, b) => Number(a[0]) - Number(b[0]));
+  const raw = join(dir, `${name}.al`);
+  writeFileSync(raw, Buffer.concat(lines.map(([, hex]) => Buffer.from(hex!.replaceAll(':', ''), 'hex'))));
+  const wav = join(dir, `${name}.sox.wav`);
+  execFileSync('sox', ['-t', 'al', '-r', '8000', '-c', '1', raw, '-b', '16', wav]);
+  return wavSamples(wav);
+}
+
+function firstDifference(a: Int16Array, b: Int16Array): string {
+  if (a.length !== b.length) return `lengths ${a.length} and ${b.length}`;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return `sample ${i}: ${a[i]} and ${b[i]}`;
+  return 'none';
+}
+
+describe('parley pcap wav (G.711 against sox)', { skip }, () => {
+  it("decodes sipp's g711a.pcap to the samples sox decodes from its payloads", () => {
+    const out = join(dir, 'shipped');
+    const report = parleyWav(SIPP_AUDIO, out);
+    assert.equal(report.calls.length, 1);
+    const [stream] = report.calls[0]!.streams;
+    assert.equal(stream!.codec, 'g711A');
+    assert.equal(stream!.decodedPackets, 236);
+    const ours = wavSamples(stream!.file!);
+    const sox = soxOfPayloads(SIPP_AUDIO, stream!, 'shipped');
+    assert.equal(sox.length, 236 * 240);
+    assert.equal(firstDifference(ours, sox), 'none');
+    // one stream: the mix is that stream
+    assert.equal(firstDifference(wavSamples(report.calls[0]!.mixed!), sox), 'none');
+  });
+
+  it('decodes both directions of a captured sipp call (play_pcap_audio, -rtp_echo) and mixes them on capture time', async () => {
+    const capture = join(dir, 'call.pcapng');
+    const uas = await reserveEndpoint(pool);
+    const uac = await reserveEndpoint(pool);
+    const ports = [uas.port, uac.port];
+    const filter = ports.flatMap((p) => [`port ${p}`, `port ${p + 2}`]).join(' or ');
+    const dumpcap = spawn('dumpcap', ['-i', 'lo', '-f', filter, '-w', capture], { stdio: ['ignore', 'ignore', 'pipe'] });
+    try {
+      await new Promise<void>((resolve, reject) => {
+        let text = '';
+        dumpcap.stderr.on('data', (d: Buffer) => {
+          text += d.toString();
+          if (text.includes('File:')) resolve();
+        });
+        dumpcap.on('exit', (code) => reject(new Error(`dumpcap exited (${code}): ${text}`)));
+      });
+      const server = await startSipp({
+        scenario: 'pcap-wav-uas.xml', host: '127.0.0.1', port: uac.port, transport: 'udp', pool, endpoint: uas, calls: 1,
+        timeoutSecs: 30, recvTimeoutMs: 20_000, extraArgs: ['-rtp_echo'],
+      });
+      const client = await startSipp(
+        {
+          scenario: 'pcap-wav-uac.xml', host: '127.0.0.1', port: uas.port, transport: 'udp', pool, endpoint: uac, calls: 1,
+          timeoutSecs: 30, keys: { audio_pcap: SIPP_AUDIO },
+        },
+        false,
+      );
+      const [c, s] = await Promise.all([client.done, server.done]);
+      assert.equal(c.code, 0, c.describe());
+      assert.equal(s.code, 0, s.describe());
+      await new Promise((r) => setTimeout(r, 300)); // the last packets into the file
+    } finally {
+      dumpcap.kill('SIGTERM');
+      await new Promise((r) => dumpcap.once('exit', r));
+    }
+
+    const out = join(dir, 'call');
+    const report = parleyWav(capture, out);
+    assert.equal(report.calls.length, 1, JSON.stringify(report));
+    const call = report.calls[0]!;
+    assert.equal(call.streams.length, 2);
+    const decodeAs = ports.flatMap((p) => ['-d', `udp.port==${p + 2},rtp`]);
+    for (const [k, stream] of call.streams.entries()) {
+      assert.equal(stream.codec, 'g711A');
+      const ours = wavSamples(stream.file!);
+      const sox = soxOfPayloads(capture, stream, `call-${k}`, decodeAs);
+      assert.equal(sox.length, 236 * 240);
+      assert.equal(firstDifference(ours, sox), 'none', `${stream.src}:${stream.srcPort} -> ${stream.dst}:${stream.dstPort}`);
+    }
+    // the echo starts a little after the original: the mix is their sum at that offset
+    const [a, b] = call.streams.map((s) => wavSamples(s.file!));
+    const offset = Math.round((Number(BigInt(call.streams[1]!.startTime!) - BigInt(call.streams[0]!.startTime!)) * 8000) / 1e9);
+    assert.ok(offset >= 0 && offset < 800, `echo offset ${offset} samples`);
+    const mixed = wavSamples(call.mixed!);
+    assert.equal(mixed.length, Math.max(a!.length, offset + b!.length));
+    for (let i = 0; i < mixed.length; i++) {
+      const sum = (a![i] ?? 0) + (i >= offset ? (b![i - offset] ?? 0) : 0);
+      const clipped = Math.max(-32768, Math.min(32767, sum));
+      if (mixed[i] !== clipped) assert.fail(`mixed sample ${i}: ${mixed[i]}, expected ${clipped}`);
+    }
+    assert.deepEqual(readdirSync(out).sort(), [...call.streams.map((s) => s.file!.slice(out.length + 1)), call.mixed!.slice(out.length + 1)].sort());
+  });
+});
