@@ -4,15 +4,22 @@
 // 2. A real call captured by dumpcap on lo: a sipp UAC plays g711a.pcap (play_pcap_audio) to a
 //    sipp UAS that echoes it back (-rtp_echo); both directions decode to what was sent, and the
 //    mixed file is their sum aligned on capture time.
+// 3. G.722 from a real encoder: Debian's baresip (its g722 module, on spandsp) sends a 1 kHz tone
+//    (ausine) to a sipp UAS that echoes it; our WAV of the echo equals, sample for sample, what
+//    baresip's own decoder made of it (its sndfile module records the decoded audio), and the
+//    tone's level equals the level of what baresip encoded (recorded too) within 0.5 dB.
 import assert from 'node:assert/strict';
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { PARLEY_CLI } from './support/parley.js';
 import { portPool } from './support/ports.js';
 import { reserveEndpoint, skipWithoutSipp, startSipp } from './support/sipp.js';
+import { skipWithoutBaresip } from './support/baresip.js';
+import { spawnBounded } from './support/child.js';
+import { goertzel } from '../../src/media/codecs/testdata/audio.js';
 import { skipWithoutSox } from './support/sox.js';
 
 const SIPP_AUDIO = '/usr/share/sip-tester/g711a.pcap';
@@ -66,6 +73,28 @@ function soxOfPayloads(file: string, stream: { ssrc: number; srcPort: number }, 
   return wavSamples(wav);
 }
 
+/** Runs `calls` with dumpcap capturing lo on `ports` (each with its +2 media port) into `file`. */
+async function captured(file: string, ports: readonly number[], calls: () => Promise<void>): Promise<void> {
+  const filter = ports.flatMap((p) => [`port ${p}`, `port ${p + 2}`]).join(' or ');
+  const dumpcap = spawn('dumpcap', ['-i', 'lo', '-f', filter, '-w', file], { stdio: ['ignore', 'ignore', 'pipe'] });
+  try {
+    // dumpcap names its file ("File: …") once the capture is open: after that, every packet is in
+    await new Promise<void>((resolve, reject) => {
+      let text = '';
+      dumpcap.stderr.on('data', (d: Buffer) => {
+        text += d.toString();
+        if (text.includes('File:')) resolve();
+      });
+      dumpcap.on('exit', (code) => reject(new Error(`dumpcap exited (${code}): ${text}`)));
+    });
+    await calls();
+    await new Promise((r) => setTimeout(r, 300)); // the last packets into the file
+  } finally {
+    dumpcap.kill('SIGTERM');
+    await new Promise((r) => dumpcap.once('exit', r));
+  }
+}
+
 function firstDifference(a: Int16Array, b: Int16Array): string {
   if (a.length !== b.length) return `lengths ${a.length} and ${b.length}`;
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return `sample ${i}: ${a[i]} and ${b[i]}`;
@@ -93,20 +122,10 @@ describe('parley pcap wav (G.711 against sox)', { skip }, () => {
     const uas = await reserveEndpoint(pool);
     const uac = await reserveEndpoint(pool);
     const ports = [uas.port, uac.port];
-    const filter = ports.flatMap((p) => [`port ${p}`, `port ${p + 2}`]).join(' or ');
-    const dumpcap = spawn('dumpcap', ['-i', 'lo', '-f', filter, '-w', capture], { stdio: ['ignore', 'ignore', 'pipe'] });
-    try {
-      await new Promise<void>((resolve, reject) => {
-        let text = '';
-        dumpcap.stderr.on('data', (d: Buffer) => {
-          text += d.toString();
-          if (text.includes('File:')) resolve();
-        });
-        dumpcap.on('exit', (code) => reject(new Error(`dumpcap exited (${code}): ${text}`)));
-      });
+    await captured(capture, ports, async () => {
       const server = await startSipp({
         scenario: 'pcap-wav-uas.xml', host: '127.0.0.1', port: uac.port, transport: 'udp', pool, endpoint: uas, calls: 1,
-        timeoutSecs: 30, recvTimeoutMs: 20_000, extraArgs: ['-rtp_echo'],
+        timeoutSecs: 30, recvTimeoutMs: 20_000, extraArgs: ['-rtp_echo'], keys: { answer_pt: '8', answer_rtpmap: 'PCMA/8000' },
       });
       const client = await startSipp(
         {
@@ -118,11 +137,7 @@ describe('parley pcap wav (G.711 against sox)', { skip }, () => {
       const [c, s] = await Promise.all([client.done, server.done]);
       assert.equal(c.code, 0, c.describe());
       assert.equal(s.code, 0, s.describe());
-      await new Promise((r) => setTimeout(r, 300)); // the last packets into the file
-    } finally {
-      dumpcap.kill('SIGTERM');
-      await new Promise((r) => dumpcap.once('exit', r));
-    }
+    });
 
     const out = join(dir, 'call');
     const report = parleyWav(capture, out);
@@ -149,5 +164,62 @@ describe('parley pcap wav (G.711 against sox)', { skip }, () => {
       if (mixed[i] !== clipped) assert.fail(`mixed sample ${i}: ${mixed[i]}, expected ${clipped}`);
     }
     assert.deepEqual(readdirSync(out).sort(), [...call.streams.map((s) => s.file!.slice(out.length + 1)), call.mixed!.slice(out.length + 1)].sort());
+  });
+});
+
+describe('parley pcap wav (G.722 against baresip)', { skip: skip || skipWithoutBaresip() }, () => {
+  it("decodes baresip's G.722 as baresip decodes it, at the level baresip encoded", async () => {
+    const capture = join(dir, 'g722.pcapng');
+    const uas = await reserveEndpoint(pool);
+    const base = await pool.block(10); // baresip: SIP at base, RTP in base + 3 … base + 9
+    const conf = join(dir, 'baresip');
+    const rec = join(conf, 'rec');
+    mkdirSync(rec, { recursive: true });
+    // only the g722 codec module: G.722 is all it offers; ausine's 1 kHz tone at 48 kHz, resampled to 16 kHz
+    writeFileSync(join(conf, 'config'), [
+      'poll_method\tepoll', `sip_listen\t127.0.0.1:${base}`, 'net_interface\t127.0.0.1',
+      'audio_source\tausine,1000', 'ausrc_srate\t48000', 'ausrc_channels\t2', `rtp_ports\t${base + 3}-${base + 9}`, 'rtp_timeout\t0',
+      'module_path\t/usr/lib/baresip/modules', 'module\tg722.so', 'module\tausine.so', 'module\tsndfile.so', `snd_path\t${rec}`,
+      'module_app\taccount.so', 'module_app\tmenu.so', '',
+    ].join('\n'));
+    writeFileSync(join(conf, 'accounts'), '<sip:alice@127.0.0.1>;regint=0\n');
+    writeFileSync(join(conf, 'contacts'), '');
+    let baresipOutput = '';
+    // sipp's SIP and media ports carry both directions of everything
+    await captured(capture, [uas.port], async () => {
+      const server = await startSipp({
+        scenario: 'pcap-wav-uas.xml', host: '127.0.0.1', port: base, transport: 'udp', pool, endpoint: uas, calls: 1,
+        timeoutSecs: 30, recvTimeoutMs: 20_000, extraArgs: ['-rtp_echo'], keys: { answer_pt: '9', answer_rtpmap: 'G722/8000' },
+      });
+      // -t 4: baresip quits after 4 s, hanging up (BYE) first
+      const phone = spawnBounded('baresip', ['-f', conf, '-t', '4', '-e', `/dial sip:wav@127.0.0.1:${uas.port}`], { cwd: conf, timeoutMs: 20_000 });
+      const [p, s] = await Promise.all([phone.done, server.done]);
+      baresipOutput = `${p.stdout}${p.stderr}`;
+      assert.equal(s.code, 0, `${s.describe()}\n${baresipOutput}`);
+    });
+
+    const report = parleyWav(capture, join(dir, 'g722'));
+    assert.equal(report.calls.length, 1, JSON.stringify(report));
+    const streams = report.calls[0]!.streams;
+    assert.equal(streams.length, 2);
+    assert.ok(streams.every((s) => s.codec === 'g722' && s.decodedPackets > 150), JSON.stringify(streams));
+    const echo = streams.find((s) => s.dstPort !== uas.port + 2)!; // sipp → baresip
+    const sent = streams.find((s) => s.dstPort === uas.port + 2)!; // baresip → sipp
+    const ours = wavSamples(echo.file!);
+    const recordings = readdirSync(rec);
+    const decoded = wavSamples(join(rec, recordings.find((f) => f.endsWith('-dec.wav'))!));
+    const encoded = wavSamples(join(rec, recordings.find((f) => f.endsWith('-enc.wav'))!));
+    assert.ok(decoded.length > 16000, `baresip decoded ${decoded.length} samples`);
+    // baresip's recording starts with the first packet it played: find where in ours
+    let offset = -1;
+    for (let off = 0; off < 8000 && offset < 0; off++) if (decoded.slice(0, 320).every((v, i) => v === ours[off + i])) offset = off;
+    assert.ok(offset >= 0, 'baresip’s first 20 ms are nowhere in our first 0.5 s');
+    assert.equal(firstDifference(ours.slice(offset, offset + decoded.length), decoded), 'none');
+    // the two directions carry the same octets (sipp echoes them)
+    assert.equal(firstDifference(wavSamples(sent.file!), ours), 'none');
+    // and the tone is at the level baresip encoded
+    const level = (pcm: Int16Array): number => goertzel(pcm, 1000, 16000, 3200, pcm.length - 3200);
+    const db = 20 * Math.log10(level(ours) / level(encoded));
+    assert.ok(Math.abs(db) < 0.5, `1 kHz: ours ${level(ours).toFixed(0)}, baresip encoded ${level(encoded).toFixed(0)} (${db.toFixed(2)} dB)`);
   });
 });
