@@ -5,7 +5,7 @@ import type { AudioTrackReport } from './rtp-audio.js';
 
 function track(ssrc: number, startMs: number | undefined, rate = 8000, samples = 800, codec = 'g711U'): AudioTrackReport {
   return {
-    src: 'a', srcPort: 1, dst: 'b', dstPort: 2, ssrc, codec, sampleRate: startMs === undefined ? undefined : rate,
+    src: 'a', srcPort: 1, dst: 'b', dstPort: 2, ssrc, firstTime: 0n, codec, sampleRate: startMs === undefined ? undefined : rate,
     startTime: startMs === undefined ? undefined : 1_000_000_000_000n + BigInt(startMs) * 1_000_000n, samples: startMs === undefined ? 0 : samples,
     decodedPackets: 1, telephoneEventPackets: 0, comfortNoisePackets: 0, undecodable: {}, skippedPackets: 0, timestampJumps: 0,
   };

@@ -34,6 +34,8 @@ export interface PcmSink {
 export const MAX_TIMESTAMP_DRIFT_SECONDS = 2;
 
 export interface AudioTrackReport extends RtpStreamId {
+  /** Capture time of the stream's first packet, of any payload type (ns since the epoch). */
+  readonly firstTime: bigint;
   /** The decoded codec (the first decodable payload format's name), or undefined when none was. */
   readonly codec: string | undefined;
   readonly sampleRate: number | undefined;
@@ -76,6 +78,7 @@ export class RtpAudioTrack {
 
   constructor(
     readonly id: RtpStreamId,
+    private readonly firstTime: bigint,
     private readonly formatOf: (payloadType: number) => PayloadFormat | undefined,
     private readonly newDecoder: AudioDecoderFactory,
     private readonly openSink: (sampleRate: number) => PcmSink,
@@ -153,6 +156,7 @@ export class RtpAudioTrack {
   report(): AudioTrackReport {
     return {
       ...this.id,
+      firstTime: this.firstTime,
       codec: this.codec,
       sampleRate: this.sampleRate,
       startTime: this.startTime,
@@ -171,10 +175,10 @@ export interface RtpAudioOptions {
   readonly decoders: AudioDecoderFactory;
   /** The sink of a stream's samples, opened at its first decodable packet. */
   readonly openSink: (id: RtpStreamId, sampleRate: number) => PcmSink;
-  /** Which streams to keep (default: every one). */
-  readonly select?: (id: RtpStreamId) => boolean;
-  /** A payload type's format on a stream (from SDP); RFC 3551's static types otherwise. */
-  readonly formatOf?: (id: RtpStreamId, payloadType: number) => PayloadFormat | undefined;
+  /** Which streams to keep (default: every one), asked at a stream's first packet (`time`). */
+  readonly select?: (id: RtpStreamId, time: bigint) => boolean;
+  /** A payload type's format on a stream (from SDP), asked at its first packet (`time`); RFC 3551's static types otherwise. */
+  readonly formatOf?: (id: RtpStreamId, payloadType: number, time: bigint) => PayloadFormat | undefined;
 }
 
 /** Every selected RTP stream of a capture, each its own RtpAudioTrack. */
@@ -193,8 +197,9 @@ export class RtpAudio {
     if (track === undefined) {
       const id: RtpStreamId = { src: datagram.src, srcPort: datagram.srcPort, dst: datagram.dst, dstPort: datagram.dstPort, ssrc: header.ssrc };
       const { select, formatOf, decoders, openSink } = this.options;
-      track = select === undefined || select(id)
-        ? new RtpAudioTrack(id, (pt) => formatOf?.(id, pt) ?? STATIC_PAYLOAD_FORMATS.get(pt), decoders, (rate) => openSink(id, rate))
+      const time = datagram.time;
+      track = select === undefined || select(id, time)
+        ? new RtpAudioTrack(id, time, (pt) => formatOf?.(id, pt, time) ?? STATIC_PAYLOAD_FORMATS.get(pt), decoders, (rate) => openSink(id, rate))
         : null;
       this.tracks.set(key, track);
     }

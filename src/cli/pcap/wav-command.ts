@@ -10,7 +10,7 @@ import { type AudioTrackReport, RtpAudio } from '../../capture/rtp-audio.js';
 import type { RtpStreamId } from '../../capture/rtp-streams.js';
 import { mixWavFiles, WavFileWriter } from '../../capture/wav-file.js';
 import { audioDecoders, DECODED_CODECS } from './audio-decoders.js';
-import { fileSafe, readCaptureFile, recordTime } from './capture-file.js';
+import { fileSafe, readCaptureCalls, readCaptureFile, recordTime } from './capture-file.js';
 
 export interface WavOptions {
   readonly out: string;
@@ -26,7 +26,7 @@ export interface WavStreamResult extends AudioTrackReport {
 }
 
 export interface WavCallResult {
-  /** The call's name: its Call-ID, or "session-N" for streams tied by their endpoints only. */
+  /** The call's Call-ID, or "session-N" for streams no SDP announced (grouped by their endpoints). */
   readonly call: string;
   readonly streams: readonly WavStreamResult[];
   readonly mixed: string | undefined;
@@ -62,16 +62,29 @@ export async function pcapWav(file: string, options: WavOptions): Promise<{ ok: 
   mkdirSync(tmp, { recursive: true });
   const writers = new Map<string, WavFileWriter>();
   const keyOf = (id: RtpStreamId): string => `${id.src}|${id.srcPort}|${id.dst}|${id.dstPort}|${id.ssrc}`;
-  const audio = new RtpAudio({
-    decoders: audioDecoders,
-    select: options.ssrc === undefined ? undefined : (id) => id.ssrc === options.ssrc,
-    openSink: (id, rate) => {
-      const w = new WavFileWriter(join(tmp, `${writers.size}.wav`), rate);
-      writers.set(keyOf(id), w);
-      return w;
-    },
-  });
   try {
+    // first pass: the calls, and the media endpoints and payload types their SDP announced
+    const sip = await readCaptureCalls(file, { progress: options.progress });
+    if (!sip.ok) return { ok: false, error: sip.error.message };
+    const { calls: sipCalls, index } = sip.value;
+    if (options.call !== undefined && !sipCalls.some((c) => c.callId === options.call)) {
+      return { ok: false, error: `no call with Call-ID ${options.call} (parley pcap calls lists them)` };
+    }
+    const callOf = (id: RtpStreamId, time: bigint) => index.callOf(id.src, id.srcPort, id.dst, id.dstPort, time);
+    const audio = new RtpAudio({
+      decoders: audioDecoders,
+      select: (id, time) => (options.ssrc === undefined || id.ssrc === options.ssrc) && (options.call === undefined || callOf(id, time)?.callId === options.call),
+      formatOf: (id, pt, time) => {
+        const p = callOf(id, time)?.media.payloadTypes.find((f) => f.payloadType === pt);
+        return p === undefined || p.name === '' ? undefined : { name: p.name, clockRate: p.clockRate };
+      },
+      openSink: (id, rate) => {
+        const w = new WavFileWriter(join(tmp, `${writers.size}.wav`), rate);
+        writers.set(keyOf(id), w);
+        return w;
+      },
+    });
+    // second pass: the RTP
     const read = await readCaptureFile(
       file,
       (record, decoded) => {
@@ -83,12 +96,26 @@ export async function pcapWav(file: string, options: WavOptions): Promise<{ ok: 
     );
     for (const w of writers.values()) w.close();
     if (!read.ok) return { ok: false, error: read.error.message };
-    if (options.call !== undefined) return { ok: false, error: '--call needs the SIP dialogs of the capture (not yet built): pick a stream with --ssrc' };
 
-    const groups = groupByEndpoints(audio.reports());
+    // streams by call (their SDP), the others by their endpoints
+    const reports = audio.reports();
+    const byCall = new Map<string, AudioTrackReport[]>();
+    const loose: AudioTrackReport[] = [];
+    for (const t of reports) {
+      const callId = callOf(t, t.firstTime)?.callId;
+      if (callId === undefined) loose.push(t);
+      else {
+        const list = byCall.get(callId);
+        if (list === undefined) byCall.set(callId, [t]);
+        else list.push(t);
+      }
+    }
+    const groups: Array<[string, AudioTrackReport[]]> = [
+      ...sipCalls.filter((c) => byCall.has(c.callId)).map((c): [string, AudioTrackReport[]] => [c.callId, byCall.get(c.callId)!]),
+      ...groupByEndpoints(loose).map((g, k): [string, AudioTrackReport[]] => [`session-${k + 1}`, g]),
+    ];
     const calls: WavCallResult[] = [];
-    groups.forEach((tracks, g) => {
-      const call = `session-${g + 1}`;
+    for (const [call, tracks] of groups) {
       const streams: WavStreamResult[] = tracks.map((t) => {
         const w = writers.get(keyOf(t));
         let path: string | undefined;
@@ -111,9 +138,10 @@ export async function pcapWav(file: string, options: WavOptions): Promise<{ ok: 
         );
       }
       calls.push({ call, streams, mixed, mixError });
-    });
+    }
     return { ok: true, value: { file, out: options.out, calls } };
   } finally {
+    for (const w of writers.values()) w.close();
     rmSync(tmp, { recursive: true, force: true });
   }
 }
