@@ -8,9 +8,13 @@
 //    (ausine) to a sipp UAS that echoes it; our WAV of the echo equals, sample for sample, what
 //    baresip's own decoder made of it (its sndfile module records the decoded audio), and the
 //    tone's level equals the level of what baresip encoded (recorded too) within 0.5 dB.
+// 4. `parley pcap split` on the two calls' captures and sipp's g711a.pcap (RTP of no call) merged by
+//    mergecap: each call's pcap holds exactly the frames tshark finds for it (its Call-ID's SIP,
+//    UDP to or from the ports its SDP announced, and the next ones, RTCP), byte for byte (tshark's
+//    MD5 of each frame), no-call.pcap the rest, and the files add up to the capture.
 import assert from 'node:assert/strict';
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -23,7 +27,7 @@ import { goertzel } from '../../src/media/codecs/testdata/audio.js';
 import { skipWithoutSox } from './support/sox.js';
 
 const SIPP_AUDIO = '/usr/share/sip-tester/g711a.pcap';
-const hasTools = ['tshark', 'dumpcap'].every((t) => spawnSync(t, ['-v'], { stdio: 'ignore' }).error === undefined);
+const hasTools = ['tshark', 'dumpcap', 'mergecap'].every((t) => spawnSync(t, ['-v'], { stdio: 'ignore' }).error === undefined);
 const skip = skipWithoutSox() || skipWithoutSipp() || (hasTools ? false : process.env.CI ? false : 'tshark/dumpcap not installed; skipped outside CI');
 
 const dir = mkdtempSync(join(tmpdir(), 'parley-pcap-wav-'));
@@ -223,5 +227,51 @@ describe('parley pcap wav (G.722 against baresip)', { skip: skip || skipWithoutB
     const level = (pcm: Int16Array): number => goertzel(pcm, 1000, 16000, 3200, pcm.length - 3200);
     const db = 20 * Math.log10(level(ours) / level(encoded));
     assert.ok(Math.abs(db) < 0.5, `1 kHz: ours ${level(ours).toFixed(0)}, baresip encoded ${level(encoded).toFixed(0)} (${db.toFixed(2)} dB)`);
+  });
+});
+
+/** Each frame of `file` matching `filter` as tshark shows it: time, length and the MD5 of its bytes. */
+function frames(file: string, filter?: string): string[] {
+  const out = execFileSync('tshark', ['-n', '-o', 'frame.generate_md5_hash:TRUE', '-r', file, ...(filter === undefined ? [] : ['-Y', filter]), '-T', 'fields', '-e', 'frame.time_epoch', '-e', 'frame.len', '-e', 'frame.md5_hash'], {
+    encoding: 'utf8',
+    maxBuffer: 64 << 20,
+  }).trim();
+  return out === '' ? [] : out.split('\n');
+}
+
+describe('parley pcap split', { skip }, () => {
+  it('writes each call’s frames to its own pcap, exactly those tshark ties to it, and the rest to no-call.pcap', () => {
+    const captures = ['call.pcapng', 'g722.pcapng'].map((f) => join(dir, f)).filter((f) => existsSync(f));
+    assert.ok(captures.length > 0, 'the captures of the calls above');
+    const merged = join(dir, 'merged.pcapng');
+    execFileSync('mergecap', ['-w', merged, ...captures, SIPP_AUDIO]);
+    const out = join(dir, 'split');
+    const r = spawnSync(process.execPath, [PARLEY_CLI, 'pcap', 'split', merged, '--out', out, '--json'], { encoding: 'utf8', timeout: 60_000 });
+    assert.equal(r.status, 0, r.stderr);
+    const report = JSON.parse(r.stdout) as { packets: number; calls: Array<{ callId: string; file: string; packets: number }>; noCall?: { file: string; packets: number } };
+
+    const callIds = execFileSync('tshark', ['-n', '-r', merged, '-Y', 'sip.Method == "INVITE"', '-T', 'fields', '-e', 'sip.Call-ID'], { encoding: 'utf8' }).trim().split('\n');
+    assert.deepEqual(report.calls.map((c) => c.callId).sort(), [...new Set(callIds)].sort());
+    assert.equal(report.calls.length, captures.length);
+    const all = frames(merged);
+    assert.equal(report.packets, all.length);
+    const filters: string[] = [];
+    for (const call of report.calls) {
+      const ports = execFileSync('tshark', ['-n', '-r', merged, '-Y', `sip.Call-ID == "${call.callId}" && sdp`, '-T', 'fields', '-e', 'sdp.media.port'], { encoding: 'utf8' })
+        .trim()
+        .split('\n')
+        .map(Number);
+      assert.equal(ports.length, 2, `offer and answer of ${call.callId}`);
+      const filter = `sip.Call-ID == "${call.callId}" || ${ports.map((p) => `udp.port == ${p} || udp.port == ${p + 1}`).join(' || ')}`;
+      filters.push(`(${filter})`);
+      const expected = frames(merged, filter);
+      assert.ok(expected.length > 300, `${expected.length} frames of ${call.callId}`);
+      assert.deepEqual(frames(call.file), expected, call.callId);
+      assert.equal(call.packets, expected.length);
+    }
+    const rest = frames(merged, `!(${filters.join(' || ')})`);
+    assert.equal(rest.length, 236, 'the RTP of sipp’s g711a.pcap');
+    assert.deepEqual(frames(report.noCall!.file), rest);
+    assert.equal(report.calls.reduce((n, c) => n + c.packets, 0) + report.noCall!.packets, all.length);
   });
 });

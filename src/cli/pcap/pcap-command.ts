@@ -2,6 +2,7 @@
 // tshark. One file per subcommand in this folder; each is added here.
 import { Command } from 'commander';
 import { wavCommand } from './wav-command.js';
+import { splitCommand } from './split-command.js';
 
 export function pcapCommand(): Command {
   const pcap = new Command('pcap')
@@ -9,5 +10,6 @@ export function pcapCommand(): Command {
     .addHelpText('after', '\nEvery subcommand streams the file (constant memory), shows a progress bar on a terminal and takes --json.');
   // subcommands (one line each, in the order of `parley pcap --help`):
   pcap.addCommand(wavCommand());
+  pcap.addCommand(splitCommand());
   return pcap;
 }
