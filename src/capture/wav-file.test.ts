@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { mixWavFiles, WAV_HEADER_BYTES, WavFileWriter, wavHeader } from './wav-file.js';
+import { MAX_OPEN_WAV_FILES, mixWavFiles, WAV_HEADER_BYTES, WavFileWriter, wavHeader } from './wav-file.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'parley-wav-file-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -63,5 +63,14 @@ describe('WAV files', () => {
       const expect = (i < 20000 ? long[i]! : 0) + (i >= 16380 ? long[i - 16380]! : 0);
       assert.equal(mixed[i], expect, `sample ${i}`);
     }
+  });
+
+  it(`keeps at most ${MAX_OPEN_WAV_FILES} files open: more writers than that still write every sample`, () => {
+    const n = MAX_OPEN_WAV_FILES + 40;
+    const writers = Array.from({ length: n }, (_v, k) => new WavFileWriter(join(dir, `many-${k}.wav`), 8000));
+    for (let round = 0; round < 3; round++) writers.forEach((w, k) => w.write(round * 2, Int16Array.of(k, 1000 - k)));
+    for (const w of writers) w.close();
+    writers.forEach((w, k) => assert.deepEqual(samplesOf(w.path), [k, 1000 - k, k, 1000 - k, k, 1000 - k], w.path));
+    assert.ok(readdirSync(dir).length >= n);
   });
 });

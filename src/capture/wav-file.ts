@@ -5,7 +5,8 @@
  *
  * `WavFileWriter` writes samples at any position (RTP puts them where their timestamp says, in
  * any order): positions never written read back as zeros, which is how a lost packet becomes
- * silence. Memory stays constant; the header is written last, when the length is known.
+ * silence. Memory stays constant, and at most MAX_OPEN_WAV_FILES files are open at once (the least
+ * recently written is closed, and reopened when written again); the header is written last.
  * `mixWavFiles` sums finished files, each from its own offset, in fixed-size chunks.
  */
 import { closeSync, openSync, readSync, writeSync } from 'node:fs';
@@ -48,8 +49,12 @@ function littleEndian(samples: Int16Array): Uint8Array {
 }
 const LITTLE_ENDIAN = new Uint8Array(Int16Array.of(1).buffer)[0] === 1;
 
+/** At most this many writers keep their file open; the least recently written is closed and reopened when written again. */
+export const MAX_OPEN_WAV_FILES = 256;
+const open = new Set<WavFileWriter>();
+
 export class WavFileWriter {
-  private readonly fd: number;
+  private fd: number | undefined;
   private samples = 0;
   private closed = false;
 
@@ -57,8 +62,7 @@ export class WavFileWriter {
     readonly path: string,
     readonly sampleRate: number,
   ) {
-    this.fd = openSync(path, 'w');
-    writeSync(this.fd, wavHeader(sampleRate, 0), 0, WAV_HEADER_BYTES, 0);
+    writeSync(this.handle('w'), wavHeader(sampleRate, 0), 0, WAV_HEADER_BYTES, 0);
   }
 
   /** Samples written so far: the highest position written plus its length. */
@@ -66,11 +70,11 @@ export class WavFileWriter {
     return this.samples;
   }
 
-  /** Writes `pcm` from sample position `at` (≥ 0); returns false past RIFF's 4 GiB limit. */
+  /** Writes `pcm` from sample position `at` (≥ 0); returns false past RIFF's 4 GiB limit or once closed. */
   write(at: number, pcm: Int16Array): boolean {
-    if (at < 0 || (at + pcm.length) * 2 > MAX_DATA_BYTES) return false;
+    if (this.closed || at < 0 || (at + pcm.length) * 2 > MAX_DATA_BYTES) return false;
     const bytes = littleEndian(pcm);
-    writeSync(this.fd, bytes, 0, bytes.length, WAV_HEADER_BYTES + at * 2);
+    writeSync(this.handle('r+'), bytes, 0, bytes.length, WAV_HEADER_BYTES + at * 2);
     if (at + pcm.length > this.samples) this.samples = at + pcm.length;
     return true;
   }
@@ -78,9 +82,29 @@ export class WavFileWriter {
   /** Writes the header with the final length and closes the file. */
   close(): void {
     if (this.closed) return;
+    writeSync(this.handle('r+'), wavHeader(this.sampleRate, this.samples), 0, WAV_HEADER_BYTES, 0);
     this.closed = true;
-    writeSync(this.fd, wavHeader(this.sampleRate, this.samples), 0, WAV_HEADER_BYTES, 0);
+    this.release();
+  }
+
+  /** The open file (the most recently used now), opened with `flags` if it was not. */
+  private handle(flags: 'w' | 'r+'): number {
+    if (this.fd !== undefined) {
+      open.delete(this);
+      open.add(this);
+      return this.fd;
+    }
+    if (open.size >= MAX_OPEN_WAV_FILES) open.values().next().value!.release();
+    this.fd = openSync(this.path, flags);
+    open.add(this);
+    return this.fd;
+  }
+
+  private release(): void {
+    if (this.fd === undefined) return;
     closeSync(this.fd);
+    this.fd = undefined;
+    open.delete(this);
   }
 }
 
