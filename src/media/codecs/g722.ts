@@ -126,9 +126,13 @@ export class G722Decoder {
   private nbh = 0;
   private detl = 32;
   private deth = 8;
-  /** The receive QMF's delay lines: the last 12 XD = RL − RH and XS = RL + RH, newest last. */
-  private readonly xd = new Int32Array(12);
-  private readonly xs = new Int32Array(12);
+  /**
+   * The receive QMF's delay lines: the last 12 XD = RL − RH and XS = RL + RH, each a ring written
+   * twice (at `pos` and `pos` + 12) so that the 12 latest are always 12 consecutive entries.
+   */
+  private readonly xd = new Int32Array(24);
+  private readonly xs = new Int32Array(24);
+  private pos = 0;
 
   /** Decodes `codes` into `out` (at least 2 × codes.length samples); returns the sample count. */
   decode(codes: Uint8Array, out: Int16Array): number {
@@ -162,15 +166,18 @@ export class G722Decoder {
       this.high.update(dh);
 
       // Receive QMF (§4.4): two output samples per sample pair.
-      this.xd.copyWithin(0, 1);
-      this.xs.copyWithin(0, 1);
-      this.xd[11] = rl - rh;
-      this.xs[11] = rl + rh;
+      const xd = this.xd;
+      const xs = this.xs;
+      const p = this.pos;
+      xd[p] = xd[p + 12] = rl - rh;
+      xs[p] = xs[p + 12] = rl + rh;
+      this.pos = p === 11 ? 0 : p + 1;
+      // the i-th latest (i = 0: this one) is at p + 12 − i
       let xout1 = 0;
       let xout2 = 0;
       for (let i = 0; i < 12; i++) {
-        xout1 += this.xd[11 - i]! * QMF_EVEN[i]!;
-        xout2 += this.xs[11 - i]! * QMF_EVEN[11 - i]!;
+        xout1 += xd[p + 12 - i]! * QMF_EVEN[i]!;
+        xout2 += xs[p + 12 - i]! * QMF_EVEN[11 - i]!;
       }
       // DEVIATION(ITU-T G.722 §4.4): the Recommendation's output is 14-bit; we keep 16 bits (a
       // shift of 11, not 13), full scale for a WAV file, as other 16-bit decoders do.
