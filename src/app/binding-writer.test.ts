@@ -78,8 +78,10 @@ describe('the binding writer thread', () => {
     assert.equal((await stored(dir)).length, 40, 'what was answered is in the file (read by another connection)');
     assert.equal(viaA.waiting + viaB.waiting, 0);
     await viaA.remove('a0@example.com', 'sip:a0@192.0.2.1:5060');
-    // sent right behind the stop: the writer must still commit it
+    // sent right behind the stop (posted now rather than at the end of the turn, with this
+    // turn's other writes): the writer must still commit it
     void viaB.save(binding('last', far)).catch(() => {});
+    viaB.flush();
     const exited = new Promise<number>((resolve) => writer.once('exit', resolve));
     writer.postMessage({ k: 'stop' } satisfies WriterControl);
     assert.equal(await exited, 0);

@@ -83,6 +83,7 @@ export class ForwardingBindingStore implements BindingStore {
 
   /** Close the channel (the worker stops; its last writes have been answered). */
   close(): void {
+    this.post();
     this.port?.close();
     this.port = undefined;
   }
@@ -127,6 +128,11 @@ export class ForwardingBindingStore implements BindingStore {
         setImmediate(this.post);
       }
     });
+  }
+
+  /** Post this turn's writes now, before the end of the turn (before a message that must follow them). */
+  flush(): void {
+    this.post();
   }
 
   /** The end of the turn: this turn's writes to the writer, in one message. */
