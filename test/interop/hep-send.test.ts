@@ -5,7 +5,8 @@
  * for calls through Parley (over UDP, and over TCP) reaches each collector exactly once, in its
  * direction, with the addresses and ports of the wire, the transport, and times in the order the
  * messages went; OPTIONS sampled at 0 never arrive; and a TCP collector that never reads costs
- * capture (drops counted in /metrics), never an answer.
+ * capture (drops counted in /metrics), never an answer. RTCP of a call whose media Parley anchors
+ * reaches the collector as Homer's JSON report (type 5) with the Call-ID, and RTP headers (type 4).
  */
 import assert from 'node:assert/strict';
 import { createSocket, type Socket as UdpSocket } from 'node:dgram';
@@ -13,13 +14,17 @@ import { once } from 'node:events';
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { RtpPeer } from '../support/rtp-peer.js';
 import { decodeHep, HepIpProtocol, HepProtocolType, HepStreamFramer, hepDestination, hepSource, type HepPacket } from '../../src/hep/index.js';
 import { call, registerPhone, startUas } from './support/calls.js';
 import { ParleyServer, stopCleanly } from './support/parley.js';
 import { portPool } from './support/ports.js';
 import { clearBindings, register } from './support/registration.js';
 import { header, type SippTraceEntry } from './support/sip-trace.js';
-import { runSipp, skipWithoutSipp, type SippResult } from './support/sipp.js';
+import { runSipp, skipWithoutSipp, startSipp, type SippResult } from './support/sipp.js';
 
 const ALICE = { user: 'alice', password: 'secret1' };
 const BOB = { user: 'bob', password: 'secret2' };
@@ -250,5 +255,102 @@ describe('HEP out of Parley: a TCP collector that never reads', { skip: skipWith
       assert.equal(run.code, 0, `every OPTIONS answered while the collector does not read:\n${run.describe().slice(0, 3000)}`);
     }
     assert.ok((await dropped()) > 0, 'drops counted');
+  });
+});
+
+/** Parley's media ports: the top of this file's slice (49: 25500-25749), apart from the blocks the pool hands out at its bottom. */
+const MEDIA_PORTS = { min: 25700, max: 25749 };
+
+describe('HEP out of Parley: RTCP and RTP headers of an anchored call', { skip: skipWithoutSipp(), timeout: 120_000 }, () => {
+  let parley: ParleyServer;
+  let udp: Awaited<ReturnType<typeof udpCollector>>;
+
+  before(async () => {
+    udp = await udpCollector(await pool.block(1));
+    parley = await ParleyServer.start({
+      pool, transports: ['udp'], subscribers: [ALICE, BOB], workers: 2,
+      config: {
+        media: { anchor: 'always', address: '127.0.0.1', ports: MEDIA_PORTS },
+        hep: { collectors: [`udp:127.0.0.1:${udp.socket.address().port}`], captureId: CAPTURE_ID, rtpHeaders: true },
+      },
+    });
+  });
+
+  after(async () => {
+    await stopCleanly(parley);
+    udp?.socket.close();
+  });
+
+  it('an RTCP sender report from alice: type 5, JSON report, the Call-ID, addresses and ports of the wire; RTP: its 12-byte header, type 4', async () => {
+    const callId = 'hep-media@interop';
+    const bob = await registerPhone(parley, BOB);
+    const uas = await startSipp({ ...parley.sippTarget('udp'), scenario: 'uas-answer.xml', endpoint: bob.endpoint, calls: 1, timeoutSecs: 20, recvTimeoutMs: 8000, extraArgs: ['-rtp_echo'] });
+    // alice's RTP socket and, on the next port, her RTCP socket (RFC 3550 §11: RTCP on RTP + 1)
+    const base = await pool.block(2);
+    const alice = await RtpPeer.open(base);
+    const aliceRtcp = await RtpPeer.open(base + 1);
+    const dir = await mkdtemp(join(tmpdir(), 'parley-hep-media-'));
+    const portFile = join(dir, 'port');
+    try {
+      const uac = await startSipp(
+        {
+          ...parley.sippTarget('udp'), scenario: 'media-call.xml', calls: 1, timeoutSecs: 20, recvTimeoutMs: 5000,
+          credentials: [ALICE], service: 'bob', pauseMs: 2000, callId, keys: { rtp_port: String(base), port_file: portFile },
+        },
+        false,
+      );
+      let port = 0;
+      for (let i = 0; i < 200 && !(port > 0); i++) {
+        port = Number((await readFile(portFile, 'utf8').catch(() => '0')).trim());
+        if (!(port > 0)) await sleep(50);
+      }
+      assert.ok(port >= MEDIA_PORTS.min && port <= MEDIA_PORTS.max, `alice was answered port ${port}`);
+      for (let i = 0; i < 3; i++) alice.sendRtp(0, port);
+      // an SR (RFC 3550 §6.4.1) with one report block
+      const sr = Buffer.alloc(52);
+      sr[0] = 0x81;
+      sr[1] = 200;
+      sr.writeUInt16BE(12, 2);
+      sr.writeUInt32BE(0x11223344, 4);
+      sr.writeUInt32BE(1000, 24); // octets
+      sr.writeUInt32BE(7, 20); // packets
+      sr.writeUInt32BE(0x55667788, 28);
+      sr[32] = 3;
+      sr.writeUInt32BE(42, 40); // jitter
+      aliceRtcp.send(sr, port + 1);
+      const media = (): HepPacket[] => udp.c.packets.filter((p) => p.protocolType === HepProtocolType.RTCP || p.protocolType === HepProtocolType.RTP);
+      await until(() => media().some((p) => p.protocolType === HepProtocolType.RTCP) && media().filter((p) => p.protocolType === HepProtocolType.RTP).length >= 3);
+      const [uacRun, uasRun] = await Promise.all([uac.done, uas.done]);
+      assert.equal(uacRun.code, 0, uacRun.describe());
+      assert.equal(uasRun.code, 0, uasRun.describe());
+
+      const rtcp = media().filter((p) => p.protocolType === HepProtocolType.RTCP && hepSource(p)?.port === base + 1);
+      assert.equal(rtcp.length, 1, `alice's one SR:\n${media().map(line).join('\n')}`);
+      const r = rtcp[0]!;
+      assert.equal(r.correlationId, callId);
+      assert.deepEqual(hepSource(r), { address: '127.0.0.1', port: base + 1 });
+      assert.deepEqual(hepDestination(r), { address: '127.0.0.1', port: port + 1 });
+      assert.equal(r.ipProtocol, HepIpProtocol.UDP);
+      assert.equal(r.captureAgentId, CAPTURE_ID);
+      const report = JSON.parse(td.decode(r.payload)) as { ssrc: number; type: number; sender_information: { packets: number; octets: number }; report_blocks: { source_ssrc: number; fraction_lost: number; ia_jitter: number }[] };
+      assert.equal(report.type, 200);
+      assert.equal(report.ssrc, 0x11223344);
+      assert.deepEqual([report.sender_information.packets, report.sender_information.octets], [7, 1000]);
+      assert.deepEqual(report.report_blocks.map((b) => [b.source_ssrc, b.fraction_lost, b.ia_jitter]), [[0x55667788, 3, 42]]);
+
+      // alice's RTP, and bob's echo of it, as headers only
+      const rtp = media().filter((p) => p.protocolType === HepProtocolType.RTP);
+      const fromAlice = rtp.filter((p) => hepSource(p)?.port === base);
+      assert.equal(fromAlice.length, 3);
+      for (const p of rtp) {
+        assert.equal(p.payload!.length, 12);
+        assert.equal(p.correlationId, callId);
+      }
+      assert.ok(rtp.some((p) => hepSource(p)?.port !== base), 'bob\'s echo, as Parley received it from him');
+    } finally {
+      alice.close();
+      aliceRtcp.close();
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });
