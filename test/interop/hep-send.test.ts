@@ -7,6 +7,7 @@
  * messages went; OPTIONS sampled at 0 never arrive; and a TCP collector that never reads costs
  * capture (drops counted in /metrics), never an answer. RTCP of a call whose media Parley anchors
  * reaches the collector as Homer's JSON report (type 5) with the Call-ID, and RTP headers (type 4).
+ * And Kamailio's sipcapture module, as the collector, reads what Parley sends of a registration.
  */
 import assert from 'node:assert/strict';
 import { createSocket, type Socket as UdpSocket } from 'node:dgram';
@@ -14,13 +15,15 @@ import { once } from 'node:events';
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { RtpPeer } from '../support/rtp-peer.js';
 import { decodeHep, HepIpProtocol, HepProtocolType, HepStreamFramer, hepDestination, hepSource, type HepPacket } from '../../src/hep/index.js';
 import { call, registerPhone, startUas } from './support/calls.js';
-import { ParleyServer, stopCleanly } from './support/parley.js';
+import { signalPid, spawnBounded, type BoundedChild } from './support/child.js';
+import { kamailioMissing } from './support/kamailio.js';
+import { ParleyServer, REPO_ROOT, stopCleanly } from './support/parley.js';
 import { portPool } from './support/ports.js';
 import { clearBindings, register } from './support/registration.js';
 import { header, type SippTraceEntry } from './support/sip-trace.js';
@@ -352,5 +355,61 @@ describe('HEP out of Parley: RTCP and RTP headers of an anchored call', { skip: 
       aliceRtcp.close();
       await rm(dir, { recursive: true, force: true });
     }
+  });
+});
+
+const SIPCAPTURE_CFG = join(REPO_ROOT, 'test/interop/support/kamailio-sipcapture.cfg');
+const kamailioWhy = kamailioMissing(SIPCAPTURE_CFG);
+// kamailioMissing also asks for the WebSocket module, which sipcapture's configuration does not load
+const noKamailio = kamailioWhy !== undefined && !kamailioWhy.includes('websocket') ? (process.env.CI ? false : `${kamailioWhy}; skipped outside CI`) : false;
+
+describe("HEP out of Parley: Kamailio's sipcapture module as the collector", { skip: skipWithoutSipp() || noKamailio, timeout: 120_000 }, () => {
+  let parley: ParleyServer;
+  let kamailio: BoundedChild | undefined;
+  let dir = '';
+  let output = '';
+
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'parley-hep-sipcapture-'));
+    await mkdir(join(dir, 'db'));
+    const port = await pool.block(1);
+    kamailio = spawnBounded(
+      'kamailio',
+      ['-f', SIPCAPTURE_CFG, '-DD', '-E', '-Y', dir, '-P', join(dir, 'kamailio.pid'), '-m', '32', '-M', '8', '-A', `HEP_PORT=${port}`, '-A', `DB_URL="text://${join(dir, 'db')}"`],
+      { cwd: dir, timeoutMs: 120_000, onOutput: (t) => (output += t) },
+    );
+    parley = await ParleyServer.start({ pool, transports: ['udp'], subscribers: [ALICE], workers: 2, config: { hep: { collectors: [`udp:127.0.0.1:${port}`], captureId: CAPTURE_ID, authKey: 'parley-key' } } });
+  });
+
+  after(async () => {
+    await stopCleanly(parley);
+    if (kamailio?.pid !== undefined && kamailio.running()) signalPid(kamailio.pid, 'SIGTERM');
+    await kamailio?.done.catch(() => undefined);
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('prints the four messages of a REGISTER with authentication: addresses, ports, UDP, SIP, capture id, auth key', async () => {
+    const callId = 'hep-sipcapture@interop';
+    // Kamailio's socket may come up after Parley's first messages: registered again until it printed them, bounded
+    let run: SippResult | undefined;
+    const printed = (): string[][] =>
+      [...output.matchAll(/HEP\{([\s\S]*?)\}HEP/g)].map((m) => m[1]!.split('|')).filter((c) => c.slice(16).join('|').includes(callId));
+    for (let i = 0; i < 5 && printed().length < 4; i++) {
+      run = await register(parley, ALICE, { callId });
+      assert.equal(run.code, 0, run.describe());
+      await until(() => printed().length >= 4);
+    }
+    const rows = printed().slice(-4);
+    assert.equal(rows.length, 4, `Kamailio printed:\n${output.slice(-5000)}`);
+    const sippPort = String(run!.endpoint.port);
+    const parleyPort = String(parley.port);
+    // version|family|proto|src4|dst4|src6|dst6|sport|dport|sec|usec|type|capture id|keepalive|auth key|correlation|payload
+    const steps = rows.map((c) => [c[0], c[1], c[2], c[3], c[4], c[7], c[8], c[11], c[12], c[14], c.slice(16).join('|').split(' ')[c.slice(16).join('|').startsWith('SIP/2.0') ? 1 : 0]]);
+    assert.deepEqual(steps, [
+      ['3', '2', '17', '127.0.0.1', '127.0.0.1', sippPort, parleyPort, '1', String(CAPTURE_ID), 'parley-key', 'REGISTER'],
+      ['3', '2', '17', '127.0.0.1', '127.0.0.1', parleyPort, sippPort, '1', String(CAPTURE_ID), 'parley-key', '401'],
+      ['3', '2', '17', '127.0.0.1', '127.0.0.1', sippPort, parleyPort, '1', String(CAPTURE_ID), 'parley-key', 'REGISTER'],
+      ['3', '2', '17', '127.0.0.1', '127.0.0.1', parleyPort, sippPort, '1', String(CAPTURE_ID), 'parley-key', '200'],
+    ]);
   });
 });

@@ -1,4 +1,4 @@
-import { encodeHep, hepAddressFields, hepEncodedSize, HEP_MAX_SIZE, HepIpProtocol, HepProtocolType, type HepPacket } from '../../hep/index.js';
+import { HepIpProtocol, HepProtocolType } from '../../hep/index.js';
 import type { Logger } from '../../lib/logger.js';
 import { setWireTap, type FlowTransport } from '../../sip-server/transport/index.js';
 import type { HepConfig } from '../config.js';
@@ -7,6 +7,7 @@ import { hepCounts, type HepCounts } from './hep-counts.js';
 import { openOutlet, type HepOutlet } from './hep-outlet.js';
 import { HepQueue, type Schedule } from './hep-queue.js';
 import { MethodSampling } from './method-sampling.js';
+import { HepWriter } from './hep-writer.js';
 
 const CR = 0x0d;
 const LF = 0x0a;
@@ -39,17 +40,13 @@ export class HepCapture {
   private readonly queue: HepQueue;
   private readonly counts: HepCounts;
   private readonly clock: HepClock;
-  private readonly common: Pick<HepPacket, 'captureAgentId' | 'authKey' | 'nodeName'>;
+  private readonly writer: HepWriter;
 
   constructor(private readonly options: HepCaptureOptions) {
     this.counts = options.counts ?? hepCounts;
     this.clock = options.clock ?? hepNow;
     const c = options.config;
-    this.common = {
-      captureAgentId: c.captureId,
-      ...(c.authKey === undefined ? {} : { authKey: c.authKey }),
-      ...(c.nodeName === undefined ? {} : { nodeName: c.nodeName }),
-    };
+    this.writer = new HepWriter({ captureAgentId: c.captureId, authKey: c.authKey, nodeName: c.nodeName });
     const outlets = options.outlets;
     this.queue = new HepQueue(
       c.queue,
@@ -72,16 +69,9 @@ export class HepCapture {
       return;
     }
     const t = this.clock();
-    this.add({
-      ...this.addresses(sourceAddress, sourcePort, destinationAddress, destinationPort),
-      // TLS and WebSocket ride on TCP; HEP has no chunk for what is above IP
-      ipProtocol: transport === 'udp' ? HepIpProtocol.UDP : HepIpProtocol.TCP,
-      timeSeconds: t.seconds,
-      timeMicroseconds: t.microseconds,
-      protocolType: HepProtocolType.SIP,
-      ...this.common,
-      payload: bytes,
-    });
+    // TLS and WebSocket ride on TCP; HEP has no chunk for what is above IP
+    const protocol = transport === 'udp' ? HepIpProtocol.UDP : HepIpProtocol.TCP;
+    this.add(this.writer.write(bytes, protocol, HepProtocolType.SIP, sourceAddress, sourcePort, destinationAddress, destinationPort, t.seconds, t.microseconds));
   };
 
   /**
@@ -91,16 +81,7 @@ export class HepCapture {
    */
   media(bytes: Uint8Array, protocolType: number, callId: string, sourceAddress: string, sourcePort: number, destinationAddress: string, destinationPort: number): void {
     const t = this.clock();
-    this.add({
-      ...this.addresses(sourceAddress, sourcePort, destinationAddress, destinationPort),
-      ipProtocol: HepIpProtocol.UDP,
-      timeSeconds: t.seconds,
-      timeMicroseconds: t.microseconds,
-      protocolType,
-      ...this.common,
-      correlationId: callId,
-      payload: bytes,
-    });
+    this.add(this.writer.write(bytes, HepIpProtocol.UDP, protocolType, sourceAddress, sourcePort, destinationAddress, destinationPort, t.seconds, t.microseconds, callId));
   }
 
   /** Send what waits now. */
@@ -113,21 +94,10 @@ export class HepCapture {
     for (const o of this.options.outlets) o.close();
   }
 
-  private addresses(sa: string, sp: number, da: string, dp: number): ReturnType<typeof hepAddressFields> | undefined {
-    try {
-      return hepAddressFields({ address: sa, port: sp }, { address: da, port: dp });
-    } catch {
-      // an address Node gave that is not one (never seen): the packet goes without addresses
-      return undefined;
-    }
-  }
-
-  private add(p: HepPacket): void {
-    if (hepEncodedSize(p) > HEP_MAX_SIZE) {
-      this.counts.dropped += this.options.outlets.length;
-      return;
-    }
-    this.queue.push(encodeHep(p));
+  /** A packet for the collectors; none (an address that is not one, over 65535 bytes): dropped and counted. */
+  private add(packet: Uint8Array | undefined): void {
+    if (packet === undefined) this.counts.dropped += this.options.outlets.length;
+    else this.queue.push(packet);
   }
 }
 
