@@ -11,6 +11,7 @@
 #   BENCH=register_auth RATE=3000 bench/sip/request-cost.sh
 #   BENCH=call RATE=600 bench/sip/request-cost.sh              # INVITE/180/200/ACK/BYE through the proxy
 #   ONLY=parley NODE_FLAGS="--cpu-prof --cpu-prof-dir=/tmp/prof" bench/sip/request-cost.sh
+#   ONLY=parley PARLEY_CONFIG=/tmp/hep.json bench/sip/request-cost.sh   # Parley with a configuration file (e.g. {"hep":{"collectors":["udp:127.0.0.1:9060"]}})
 #
 # BENCH: register | register_auth | call | call_auth. A request is one sipp "call": one REGISTER
 # (two with the 401 for register_auth), or one call (INVITE, ACK, BYE and their responses).
@@ -64,7 +65,7 @@ start_parley() {
   node "$ROOT/dist/cli/main.js" user import "$OUT/users.csv" --data-dir "$OUT/parley-data" >/dev/null
   # shellcheck disable=SC2086
   node $NODE_FLAGS "$ROOT/dist/cli/main.js" serve --listen "udp:127.0.0.1:$PORT;noauth" "udp:127.0.0.1:$((PORT + 1))" \
-    --data-dir "$OUT/parley-data" --log-level warn > "$OUT/parley.log" 2>&1 &
+    --data-dir "$OUT/parley-data" --log-level warn ${PARLEY_CONFIG:+--config "$PARLEY_CONFIG"} > "$OUT/parley.log" 2>&1 &
   SUT_PID=$!
 }
 

@@ -81,6 +81,7 @@ export interface ParleyConfig {
   readonly metrics: { readonly allowLoopback: boolean };
   readonly turn: TurnConfig;
   readonly media: MediaConfig;
+  readonly hep: HepConfig;
   readonly api: { readonly enabled: boolean; readonly bodyLimit: number; readonly importBodyLimit: number; readonly allowPlainHttp: boolean; readonly maxEventStreams: number; readonly cors: { readonly origins: readonly string[] } };
   readonly hep: HepConfig;
 }
@@ -95,6 +96,21 @@ export interface HepConfig {
     /** When set, packets whose auth key chunk (0x000e) differs are dropped. */
     readonly authKey?: string;
   };
+}
+
+/** HEPv3 copies of the SIP messages Parley receives and sends, and of RTCP, to Homer-style collectors (app/hep). */
+export interface HepConfig {
+  /** `udp:HOST:PORT` or `tcp:HOST:PORT` (`[v6]` in brackets); empty: HEP is off. */
+  readonly collectors: readonly string[];
+  readonly captureId: number;
+  readonly authKey?: string;
+  readonly nodeName?: string;
+  /** `METHOD:PERCENT`, e.g. `OPTIONS:0`. */
+  readonly sampling: readonly string[];
+  readonly queue: number;
+  readonly maxWriteBuffer: number;
+  readonly rtcp: boolean;
+  readonly rtpHeaders: boolean;
 }
 
 /** The media plane (src/media): anchored calls' RTP, on a thread of its own. */
@@ -455,6 +471,21 @@ export const CONFIG_SCHEMA: FieldSchema & { kind: 'object' } = {
             origins: { kind: 'strings', default: [], doc: 'Origins (`https://crm.example.com`) whose pages may call the API; `*` any. Empty: no CORS headers, so browsers keep pages of other origins out.' },
           },
         },
+      },
+    },
+    hep: {
+      kind: 'object',
+      doc: 'HEPv3 capture (Homer): a copy of every SIP message Parley receives and sends, with the addresses, ports and transport of the socket and the time it was read or written, and RTCP of anchored calls, to HEP collectors (docs/operations.md, "HEP capture"). Off while `collectors` is empty.',
+      fields: {
+        collectors: { kind: 'strings', default: [], doc: 'Collectors, each `udp:HOST:PORT` or `tcp:HOST:PORT` (an IPv6 address in brackets, `tcp:[2001:db8::5]:9061`), as Kamailio\'s siptrace `duplicate_uri` without `sip:`; every thread that sees SIP (the socket thread, each SIP worker) and the media thread sends with a socket or connection of its own, every packet to each collector. Empty (the default): nothing is captured.' },
+        captureId: { kind: 'integer', min: 0, max: 4294967295, default: 2001, doc: 'The capture agent ID (HEP chunk 0x000c) Homer shows as the node.' },
+        authKey: { kind: 'string', minLength: 1, doc: 'The auth key (HEP chunk 0x000e, as heplify-server\'s `HEPAuth`); unset: none is sent.' },
+        nodeName: { kind: 'string', minLength: 1, doc: 'The node name (HEP chunk 0x0013); unset: none is sent.' },
+        sampling: { kind: 'strings', default: [], doc: 'Per-method sampling as `METHOD:PERCENT`, e.g. `[OPTIONS:0, NOTIFY:10]`: the percentage of requests of that method, and of the responses to them (by CSeq method), that are sent. A percentage between 0 and 100 keeps whole Call-IDs (a hash of the Call-ID decides). Unlisted methods: 100.' },
+        queue: { kind: 'integer', min: 1, max: 1000000, default: 10000, doc: 'Most packets a thread holds for the collectors between two sends (they leave in batches once per event-loop turn); more are dropped and counted (`parley_hep_packets_total{result="dropped"}`).' },
+        maxWriteBuffer: { kind: 'integer', min: 1024, max: 1073741824, default: 4194304, doc: 'TCP collectors: bytes a connection may hold unwritten (the collector is not reading); a batch that would pass it is dropped and counted. SIP never waits for a collector.' },
+        rtcp: { kind: 'boolean', default: true, doc: 'Send the RTCP of anchored calls (HEP protocol type 5, correlated by the Call-ID), as it passes through the media thread.' },
+        rtpHeaders: { kind: 'boolean', default: false, doc: 'Also send the 12-byte header of each RTP packet of anchored calls (HEP protocol type 4, no payload, correlated by the Call-ID). Costly at high packet rates.' },
       },
     },
     metrics: {

@@ -18,6 +18,9 @@ import type { SdpFunctions } from '../media/sdp-functions.js';
 import type { ParleyConfig } from './config.js';
 import { setLogLevel, stdoutLogger } from './logger.js';
 import { mediaRegistry } from './metrics/media-metrics.js';
+import { startHepCapture, stopHepCapture } from './hep/hep-capture.js';
+import { hepMediaTap } from './hep/hep-media.js';
+import { setMediaTap } from '../media/media-tap.js';
 import type { MediaSessionInfo } from '../media/media-sessions.js';
 
 /** What the main thread gives the media thread. */
@@ -71,6 +74,9 @@ export function serveClient(sessions: MediaSessions, port: MessagePort): void {
 async function main(port: MessagePort, data: MediaWorkerData): Promise<void> {
   const { config } = data;
   const log = stdoutLogger(config.log.level, 1, config.log.format).child({ module: 'media' });
+  // RTCP (and RTP headers) of anchored calls to the HEP collectors, when configured (app/hep)
+  const hep = config.hep.rtcp || config.hep.rtpHeaders ? startHepCapture(config.hep, log.child({ component: 'hep' }), { sip: false }) : undefined;
+  if (hep !== undefined) setMediaTap(hepMediaTap(hep, config.hep));
   // a promise of the DTLS library's rejected with nobody waiting (a handshake timer firing after
   // its leg closed, say) is logged, not fatal: the thread carries every call's media
   process.on('unhandledRejection', (reason) => log.warn({ err: reason instanceof Error ? reason.message : String(reason) }, 'media: unhandled rejection'));
@@ -128,6 +134,8 @@ async function main(port: MessagePort, data: MediaWorkerData): Promise<void> {
       port.postMessage({ k: 'sessions', id: m.id, sessions: sessions.list() } satisfies FromMediaWorker);
     } else if (m.k === 'stop') {
       clearInterval(statsTimer);
+      setMediaTap(undefined);
+      stopHepCapture(hep);
       ng?.close();
       sessions.close();
       for (const c of clients) c.close();

@@ -48,6 +48,7 @@ import type { ParleyEvent } from '../lib/events.js';
 import { EVENTS_PATH, eventStreamUpgrade } from '../api/routes/events.js';
 import { tokenAuthorizer } from './event-stream-wiring.js';
 import { mainRegistry } from './metrics/main-metrics.js';
+import { startHepCapture, stopHepCapture } from './hep/hep-capture.js';
 
 export { stdoutLogger } from './logger.js';
 
@@ -234,6 +235,8 @@ export async function runServer(config: ParleyConfig, log: PinoLogger = stdoutLo
   let pool: SipWorkerPool | undefined;
   // each worker reads and writes its own UDP sockets (SO_REUSEPORT), this thread only the streams
   const ownUdp = threads > 0 && config.sip.workerUdp && reusePortAvailable();
+  // HEP copies of what this thread's SIP sockets read and write (app/hep); none without collectors
+  const hep = startHepCapture(config.hep, log.child({ module: 'hep' }));
   const transports = new TransportLayer({
     listeners: listenerOptions,
     tls,
@@ -490,6 +493,7 @@ export async function runServer(config: ParleyConfig, log: PinoLogger = stdoutLo
     rmSync(pidFile, { force: true });
     await web?.stop();
     await transports.stop();
+    stopHepCapture(hep);
     await pool?.stop();
     await sip?.stop();
     await media?.stop();

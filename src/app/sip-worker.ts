@@ -30,6 +30,7 @@ import { stdoutLogger } from './logger.js';
 import { buildSipCore } from './sip-core.js';
 import { MediaControlClient } from './media-thread.js';
 import { BatchedEventSink } from './event-sink.js';
+import { startHepCapture, stopHepCapture } from './hep/hep-capture.js';
 
 /** What the socket thread gives each worker. */
 export interface SipWorkerData {
@@ -83,6 +84,7 @@ async function main(port: MessagePort, data: SipWorkerData): Promise<void> {
   const { config, index } = data;
   const log = stdoutLogger(config.log.level, 1, config.log.format).child({ worker: index });
   const clock = systemClock;
+  const hep = startHepCapture(config.hep, log.child({ module: 'hep' }));
   const db = SqliteDatabase.open(config.dataDir, { synchronous: config.registrar.synchronous });
   const subscribers = new SqliteSubscriberStore(db);
   const peers = new Map<number, MessagePort>();
@@ -243,6 +245,7 @@ async function main(port: MessagePort, data: SipWorkerData): Promise<void> {
     events.close();
     took.close();
     await udp?.close();
+    stopHepCapture(hep);
     await sip.stop();
     await location.stop();
     forwarding?.close();

@@ -29,6 +29,8 @@ export interface Leg {
   sendRtp(packet: Buffer): void;
   sendRtcp(packet: Buffer): void;
   readonly local: LegAddress;
+  /** The call it carries, for capture (media-tap.ts: plain RTP legs, whose RTCP is readable on the wire). */
+  callId?: string | undefined;
   /** performance.now() of the last packet received from the side (0: none yet), for the no-media timeout. */
   readonly lastReceived: number;
   /** The leg can carry media: latched (rtp/sdes) or ICE nominated and DTLS connected (webrtc). */

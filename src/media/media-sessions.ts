@@ -389,6 +389,7 @@ export class MediaSessions implements MediaControl {
     if (end.leg === undefined) end.leg = this.options.legs.create(end.profile, end.ports, localAddress(this.options.advertise, end), remote, end.secrets);
     else end.leg.update?.(remote);
     a.leg ??= this.options.legs.create(a.profile, a.ports, localAddress(this.options.advertise, a), a.remote!, a.secrets);
+    end.leg.callId = a.leg.callId = s.callId;
     s.chosen = request.branch;
     const sdp = this.write(a, this.options.sdp.answerCodecs(a.remote!.codecs, chosenCodecs(plan, 'a', a.remote!.codecs)), mirrored(remote.direction), remote.ptime, { kind: 'answer', offer: a.session, mIndex: a.remote!.mIndex });
     s.startBridge(plan, this.options.codecs);

@@ -14,6 +14,7 @@ import { packetKind } from '../stun/demux.js';
 import type { Leg, LegAddress, LegStats } from './leg.js';
 import { Latch } from './latch.js';
 import type { RemoteSide } from './side.js';
+import { mediaTap } from './media-tap.js';
 
 /** RFC 3550 §5.1: the fixed header is 12 octets. */
 const RTP_HEADER = 12;
@@ -47,6 +48,16 @@ export function isRtcpPacketType(secondByte: number): boolean {
   return secondByte >= 192 && secondByte <= 223;
 }
 
+/** A bound socket's specific address (not a wildcard one), or undefined. */
+function boundAddressOf(socket: Socket): string | undefined {
+  try {
+    const a = socket.address().address;
+    return a === '0.0.0.0' || a === '::' ? undefined : a;
+  } catch {
+    return undefined;
+  }
+}
+
 /** The SDP's address is no address to send to: c=0.0.0.0 (RFC 3264 §8.4's old hold), port 0. */
 function unusable(address: string, port: number): boolean {
   return port === 0 || address === '0.0.0.0' || address === '::';
@@ -56,6 +67,10 @@ export class RtpLeg implements Leg {
   onRtp: ((packet: Buffer) => void) | undefined;
   onRtcp: ((packet: Buffer) => void) | undefined;
   readonly local: LegAddress;
+  /** The call this leg carries, for capture (media-tap.ts); set by the session. */
+  callId: string | undefined;
+  /** The address the sockets are bound to (what a capture says packets went to), else the advertised one. */
+  private readonly boundAddress: string;
   lastReceived = 0;
   private remote: RemoteSide;
   /** Where RTP and RTCP go: the SDP's address until latched, then the source learned (latch.ts). */
@@ -67,6 +82,7 @@ export class RtpLeg implements Leg {
 
   constructor(private readonly options: RtpLegOptions) {
     this.local = options.local;
+    this.boundAddress = boundAddressOf(options.rtpSocket) ?? options.local.address;
     this.remote = options.remote;
     this.now = options.now ?? (() => performance.now());
     this.rtp = new Latch(undefined, this.now);
@@ -129,6 +145,7 @@ export class RtpLeg implements Leg {
     this.counters.packetsIn++;
     this.counters.bytesIn += msg.length;
     this.lastReceived = this.now();
+    if (mediaTap !== undefined && mediaTap.rtp && this.callId !== undefined) mediaTap.packet(msg, false, this.callId, rinfo.address, rinfo.port, this.boundAddress, this.local.port);
     this.onRtp?.(msg);
   }
 
@@ -145,6 +162,7 @@ export class RtpLeg implements Leg {
     this.counters.packetsIn++;
     this.counters.bytesIn += msg.length;
     this.lastReceived = this.now();
+    if (mediaTap !== undefined && this.callId !== undefined) mediaTap.packet(msg, true, this.callId, rinfo.address, rinfo.port, this.boundAddress, this.options.rtcpSocket === undefined ? this.local.port : this.local.rtcpPort);
     this.onRtcp?.(msg);
   }
 

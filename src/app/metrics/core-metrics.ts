@@ -1,6 +1,7 @@
 import { Counter, Gauge, Registry } from 'prom-client';
 import type { SipMessageCounts } from '../../sip-server/transport/message-counts.js';
 import { registerEventLoopLag } from './lag.js';
+import { registerHepMetrics } from './hep-metrics.js';
 
 /** Counters of a SIP core kept as plain numbers where the work is done (app/sip-core.ts). */
 export interface CoreCounters {
@@ -37,6 +38,8 @@ export interface CoreMetricSources {
 export function coreRegistry(s: CoreMetricSources): Registry {
   const registry = new Registry();
   const registers = [registry];
+  // a worker's own HEP capture; the main thread's core shares the main registry's
+  if (s.thread !== undefined) registerHepMetrics(registers);
   new Counter({
     name: 'parley_sip_requests_total',
     help: 'SIP requests received (direction="in") and sent (direction="out"), retransmissions included, by method (RFC methods, else "other")',

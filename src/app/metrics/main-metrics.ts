@@ -1,5 +1,6 @@
 import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
 import { registerEventLoopLag } from './lag.js';
+import { registerHepMetrics } from './hep-metrics.js';
 
 /** What the main thread's metrics read when scraped. */
 export interface MainMetricSources {
@@ -22,6 +23,7 @@ const STREAM_TRANSPORTS = ['tcp', 'tls', 'ws', 'wss'] as const;
 export function mainRegistry(s: MainMetricSources): Registry {
   const registry = new Registry();
   const registers = [registry];
+  registerHepMetrics(registers);
   collectDefaultMetrics({ register: registry });
   // gauges named like counters (promtool check metrics refuses them); `nodejs_active_handles` and
   // the others without the suffix say the same by type

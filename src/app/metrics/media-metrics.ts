@@ -1,5 +1,6 @@
 import { Counter, Gauge, Registry } from 'prom-client';
 import { registerEventLoopLag } from './lag.js';
+import { registerHepMetrics } from './hep-metrics.js';
 
 /** What the media thread's metrics read when scraped (media-worker.ts). */
 export interface MediaMetricSources {
@@ -14,6 +15,7 @@ export interface MediaMetricSources {
 export function mediaRegistry(s: MediaMetricSources): Registry {
   const registry = new Registry();
   const registers = [registry];
+  registerHepMetrics(registers);
   new Gauge({
     name: 'parley_media_sessions',
     help: 'Anchored calls with a media session now',

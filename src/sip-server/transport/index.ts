@@ -23,3 +23,4 @@ export { malformedResponse, malformedStatus, malformedWarning, readableTopVia, t
 export { addReceivedParameters } from './received-parameters.js';
 export { WsTransport, SIP_SUBPROTOCOL, type WsTransportOptions } from './ws-transport.js';
 export { WsConnection } from './ws-connection.js';
+export { setWireTap, type WireTap } from './wire-tap.js';

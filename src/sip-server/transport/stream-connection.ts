@@ -6,6 +6,7 @@ import { TransportError } from './transport-error.js';
 import { onceError } from './once-error.js';
 import type { TransportLimits } from './transport-limits.js';
 import type { Logger } from '../../lib/logger.js';
+import { wireTap } from './wire-tap.js';
 
 /** What a StreamConnection reports to its owner (the transport layer). */
 export interface StreamConnectionDelegate {
@@ -161,6 +162,7 @@ export class StreamConnection implements SipConnection {
 
   private write(bytes: Uint8Array, fail: (error: TransportError) => void): void {
     this.pending.add(fail);
+    if (wireTap !== undefined) wireTap(bytes, this.transport, this.localAddress, this.localPort, this.remoteAddress, this.remotePort);
     this.socket.write(bytes, (err) => {
       this.pending.delete(fail);
       if (err) fail(new TransportError(`connection ${this.id}: ${err.message}`, { cause: err }));
@@ -220,6 +222,7 @@ export class StreamConnection implements SipConnection {
       if (this.closed) return;
       if (ev.type === 'message') {
         completed = true;
+        if (wireTap !== undefined) wireTap(ev.bytes, this.transport, this.remoteAddress, this.remotePort, this.localAddress, this.localPort);
         this.delegate.onMessage(ev.bytes, this);
       } else if (ev.type === 'ping') {
         // "When a server receives a double CRLF ("ping") on a connection-oriented transport, it

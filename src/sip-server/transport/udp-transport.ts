@@ -8,6 +8,7 @@ import { answerStun, newStunKeepaliveStats, type StunKeepaliveStats } from './st
 import { TransportError } from './transport-error.js';
 import type { ListenerInfo } from './listener-info.js';
 import type { Logger } from '../../lib/logger.js';
+import { wireTap } from './wire-tap.js';
 
 /** What the UDP transport reports to its owner. */
 export interface UdpTransportDelegate {
@@ -84,6 +85,7 @@ export class UdpTransport {
             this.answerStun(socket, bytes, rinfo.address, rinfo.port);
             return;
           }
+          if (wireTap !== undefined) wireTap(bytes, 'udp', rinfo.address, rinfo.port, listener.address, listener.port);
           this.delegate.onDatagram(bytes, {
             transport: 'udp',
             remoteAddress: normalizeAddress(rinfo.address),
@@ -112,6 +114,7 @@ export class UdpTransport {
     }
     // a dual-stack IPv6 socket reaches IPv4 peers through IPv4-mapped addresses
     const target = listener.family === 6 && isIPv4(address) ? `::ffff:${address}` : address;
+    if (wireTap !== undefined) wireTap(bytes, 'udp', listener.address, listener.port, address, destination.port);
     try {
       // DEVIATION(RFC 3261 §17.1.4): only a send that fails at once is reported (see below).
       // No completion callback: without one Node tries the send at once (uv_udp_try_send) and

@@ -6,6 +6,7 @@ import { TransportError } from './transport-error.js';
 import { onceError } from './once-error.js';
 import type { TransportLimits } from './transport-limits.js';
 import type { Logger } from '../../lib/logger.js';
+import { wireTap } from './wire-tap.js';
 
 /** What a WsConnection reports to its owner (the WebSocket transport). */
 export interface WsConnectionDelegate {
@@ -124,6 +125,7 @@ export class WsConnection implements SipConnection {
       this.shutdown('write buffer full', false);
       return;
     }
+    if (wireTap !== undefined) wireTap(bytes, this.transport, this.localAddress, this.localPort, this.remoteAddress, this.remotePort);
     try {
       this.socket.send(bytes, { binary: !isUtf8(bytes) }, (err) => {
         if (err) fail(new TransportError(`connection ${this.id}: ${err.message}`, { cause: err }));
@@ -184,6 +186,7 @@ export class WsConnection implements SipConnection {
       if (bytes.equals(CRLF_CRLF)) this.send(CRLF);
       return;
     }
+    if (wireTap !== undefined) wireTap(bytes, this.transport, this.remoteAddress, this.remotePort, this.localAddress, this.localPort);
     this.delegate.onMessage(bytes, this);
   }
 
