@@ -83,22 +83,13 @@ export interface ParleyConfig {
   readonly media: MediaConfig;
   readonly hep: HepConfig;
   readonly api: { readonly enabled: boolean; readonly bodyLimit: number; readonly importBodyLimit: number; readonly allowPlainHttp: boolean; readonly maxEventStreams: number; readonly cors: { readonly origins: readonly string[] } };
-  readonly hep: HepConfig;
 }
 
-/** HEP (the Homer Encapsulation Protocol, src/hep): Parley as a collector of what capture agents send. */
-export interface HepConfig {
-  /** The collector inside `parley serve`: stores captured SIP messages by Call-ID (the dashboard's Captured view). */
-  readonly listen: {
-    /** `127.0.0.1:9060`, `[::]:9060`; unset: no collector. */
-    readonly address?: string;
-    readonly transports: ReadonlyArray<'udp' | 'tcp'>;
-    /** When set, packets whose auth key chunk (0x000e) differs are dropped. */
-    readonly authKey?: string;
-  };
-}
-
-/** HEPv3 copies of the SIP messages Parley receives and sends, and of RTCP, to Homer-style collectors (app/hep). */
+/**
+ * HEP (the Homer Encapsulation Protocol, src/hep): HEPv3 copies of the SIP messages Parley receives
+ * and sends, and of RTCP, to Homer-style collectors (app/hep); and Parley as a collector of what
+ * capture agents send (`listen`, src/collector).
+ */
 export interface HepConfig {
   /** `udp:HOST:PORT` or `tcp:HOST:PORT` (`[v6]` in brackets); empty: HEP is off. */
   readonly collectors: readonly string[];
@@ -111,6 +102,14 @@ export interface HepConfig {
   readonly maxWriteBuffer: number;
   readonly rtcp: boolean;
   readonly rtpHeaders: boolean;
+  /** The collector inside `parley serve`: stores captured SIP messages by Call-ID (the dashboard's Captured view). */
+  readonly listen: {
+    /** `127.0.0.1:9060`, `[::]:9060`; unset: no collector. */
+    readonly address?: string;
+    readonly transports: ReadonlyArray<'udp' | 'tcp'>;
+    /** When set, packets whose auth key chunk (0x000e) differs are dropped. */
+    readonly authKey?: string;
+  };
 }
 
 /** The media plane (src/media): anchored calls' RTP, on a thread of its own. */
@@ -475,7 +474,7 @@ export const CONFIG_SCHEMA: FieldSchema & { kind: 'object' } = {
     },
     hep: {
       kind: 'object',
-      doc: 'HEPv3 capture (Homer): a copy of every SIP message Parley receives and sends, with the addresses, ports and transport of the socket and the time it was read or written, and RTCP of anchored calls, to HEP collectors (docs/operations.md, "HEP capture"). Off while `collectors` is empty.',
+      doc: 'HEPv3 capture (Homer): as an agent, a copy of every SIP message Parley receives and sends, with the addresses, ports and transport of the socket and the time it was read or written, and RTCP of anchored calls, to HEP collectors (docs/operations.md, "HEP capture"), off while `collectors` is empty; as a collector (`listen`), the messages other agents send.',
       fields: {
         collectors: { kind: 'strings', default: [], doc: 'Collectors, each `udp:HOST:PORT` or `tcp:HOST:PORT` (an IPv6 address in brackets, `tcp:[2001:db8::5]:9061`), as Kamailio\'s siptrace `duplicate_uri` without `sip:`; every thread that sees SIP (the socket thread, each SIP worker) and the media thread sends with a socket or connection of its own, every packet to each collector. Empty (the default): nothing is captured.' },
         captureId: { kind: 'integer', min: 0, max: 4294967295, default: 2001, doc: 'The capture agent ID (HEP chunk 0x000c) Homer shows as the node.' },
@@ -486,19 +485,6 @@ export const CONFIG_SCHEMA: FieldSchema & { kind: 'object' } = {
         maxWriteBuffer: { kind: 'integer', min: 1024, max: 1073741824, default: 4194304, doc: 'TCP collectors: bytes a connection may hold unwritten (the collector is not reading); a batch that would pass it is dropped and counted. SIP never waits for a collector.' },
         rtcp: { kind: 'boolean', default: true, doc: 'Send the RTCP of anchored calls (HEP protocol type 5, correlated by the Call-ID), as it passes through the media thread.' },
         rtpHeaders: { kind: 'boolean', default: false, doc: 'Also send the 12-byte header of each RTP packet of anchored calls (HEP protocol type 4, no payload, correlated by the Call-ID). Costly at high packet rates.' },
-      },
-    },
-    metrics: {
-      kind: 'object',
-      doc: 'Prometheus metrics at `/metrics` on the HTTP listeners (docs/operations.md, "Metrics").',
-      fields: {
-        allowLoopback: { kind: 'boolean', default: true, doc: 'Answer `/metrics` without a token to requests from loopback addresses (127.0.0.0/8, ::1), as Kamailio\'s xhttp_prom on a local port; `false`: a `read` API token is always needed.' },
-      },
-    },
-    hep: {
-      kind: 'object',
-      doc: 'HEP, the Homer Encapsulation Protocol (HEPv3): copies of SIP messages between capture agents and collectors such as Homer.',
-      fields: {
         listen: {
           kind: 'object',
           doc: "A HEP collector inside `parley serve`: the SIP messages capture agents (Kamailio's siptrace, another Parley, heplify) send are stored by Call-ID in the data directory, listed at `GET /api/v1/captures` and drawn as ladders in the dashboard's Captured view.",
@@ -508,6 +494,13 @@ export const CONFIG_SCHEMA: FieldSchema & { kind: 'object' } = {
             authKey: { kind: 'string', minLength: 1, doc: 'When set, a packet whose auth key chunk (0x000e; Kamailio siptrace\'s `auth_key` parameter) is missing or differs is dropped and counted. HEP sends the key in clear: it sorts agents, it does not secure them (keep the collector on a private network).' },
           },
         },
+      },
+    },
+    metrics: {
+      kind: 'object',
+      doc: 'Prometheus metrics at `/metrics` on the HTTP listeners (docs/operations.md, "Metrics").',
+      fields: {
+        allowLoopback: { kind: 'boolean', default: true, doc: 'Answer `/metrics` without a token to requests from loopback addresses (127.0.0.0/8, ::1), as Kamailio\'s xhttp_prom on a local port; `false`: a `read` API token is always needed.' },
       },
     },
   },

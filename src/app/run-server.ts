@@ -612,9 +612,9 @@ export async function runServer(config: ParleyConfig, log: PinoLogger = stdoutLo
   };
 
   // the HEP collector (`hep.listen`): what capture agents send, stored by Call-ID for the dashboard
-  let hep: RunningHepCollector | undefined;
+  let hepCollector: RunningHepCollector | undefined;
   try {
-    hep = await startHepCollector(config, locate, log);
+    hepCollector = await startHepCollector(config, locate, log);
   } catch (e) {
     await stopCore();
     db.close();
@@ -658,7 +658,7 @@ export async function runServer(config: ParleyConfig, log: PinoLogger = stdoutLo
     turnRestSecrets: turn === undefined ? [] : turnConfig.turn.restSecrets,
     onStop: (fn) => onStop.push(fn),
     reloadConfig,
-    ...(hep === undefined ? {} : { captures: hep.source }),
+    ...(hepCollector === undefined ? {} : { captures: hepCollector.source }),
   });
 
   // a line of counters now and then: what an operator looks at first when something grows
@@ -674,7 +674,7 @@ export async function runServer(config: ParleyConfig, log: PinoLogger = stdoutLo
       await options.beforeReady({ subscribers, domain });
     } catch (e) {
       clearInterval(statsTimer);
-      await hep?.stop();
+      await hepCollector?.stop();
       await stopCore();
       db.close();
       throw e;
@@ -695,7 +695,7 @@ export async function runServer(config: ParleyConfig, log: PinoLogger = stdoutLo
       script: scripts.active.version,
       scriptSource: scripts.active.source,
       ...(config.routing.traceCallIdPrefix === undefined ? {} : { traceCallIdPrefix: config.routing.traceCallIdPrefix }),
-      ...(hep === undefined ? {} : { hep: hep.listening }),
+      ...(hepCollector === undefined ? {} : { hep: hepCollector.listening }),
     },
     'Parley is ready',
   );
@@ -720,7 +720,7 @@ export async function runServer(config: ParleyConfig, log: PinoLogger = stdoutLo
     stop: async () => {
       clearInterval(statsTimer);
       for (const fn of onStop) fn();
-      await hep?.stop();
+      await hepCollector?.stop();
       await stopCore();
       db.close();
       log.info('Parley stopped');
