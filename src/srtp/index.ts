@@ -16,3 +16,4 @@ export {
 export { SrtpContext, estimateRoc, rtpHeaderLength, type SrtpContextOptions } from './srtp-context.js';
 export { aesCounterModeKeystream, deriveSessionKey } from './aes-counter-mode.js';
 export { AesGcmTransform, type GcmSessionKeys } from './aes-gcm-transform.js';
+export { parseSdesKeyParam, parseSdesKeyParams, type SdesKey } from './sdes-key-params.js';

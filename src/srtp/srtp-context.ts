@@ -21,6 +21,11 @@ export interface SrtpContextOptions {
   readonly local: SrtpMasterKey;
   /** Keys of what the side sends (unprotect). */
   readonly remote: SrtpMasterKey;
+  /**
+   * Refuse replayed packets (RFC 3711 §3.3.2; default true). A capture reader turns it off: a
+   * capture holds duplicates the network made, and each is decrypted as tshark counts it.
+   */
+  readonly replayProtection?: boolean;
 }
 
 const RTP_HEADER_LENGTH = 12;
@@ -99,6 +104,7 @@ export class SrtpContext {
   private readonly in: SrtpTransform;
   private readonly localMki: Uint8Array;
   private readonly remoteMki: Uint8Array | undefined;
+  private readonly replayProtection: boolean;
   private readonly sendRtp = new Map<number, RtpStream>();
   private readonly recvRtp = new Map<number, RtpStream>();
   private readonly sendRtcp = new Map<number, RtcpStream>();
@@ -112,6 +118,7 @@ export class SrtpContext {
     this.rtpTagLength = this.out.rtpTagLength;
     this.localMki = options.local.mki ?? NO_MKI;
     this.remoteMki = options.remote.mki;
+    this.replayProtection = options.replayProtection ?? true;
   }
 
   /** RFC 3711 §3.1: the MKI, when keys are named, sits where the transform puts it; a packet naming another key is not ours. */
@@ -163,7 +170,7 @@ export class SrtpContext {
     const v = estimateRoc(roc, known?.seq ?? -1, seq);
     if (v < 0 || v > 0xffffffff) return undefined;
     const index = v * 65536 + seq;
-    if (known !== undefined && !known.replay.check(index)) return undefined;
+    if (this.replayProtection && known !== undefined && !known.replay.check(index)) return undefined;
     const out = this.in.openRtp(packet, h, ssrc, v, seq, mkiLength);
     if (out === undefined) return undefined;
     const s = known ?? getStream(this.recvRtp, ssrc, () => new RtpStream());
@@ -209,7 +216,7 @@ export class SrtpContext {
     const encrypted = word >= 0x80000000;
     const index = word & 0x7fffffff;
     const known = this.recvRtcp.get(ssrc);
-    if (known !== undefined && !known.replay.check(index)) return undefined;
+    if (this.replayProtection && known !== undefined && !known.replay.check(index)) return undefined;
     const out = this.in.openRtcp(packet, ssrc, index, encrypted, mkiLength);
     if (out === undefined) return undefined;
     const s = known ?? getStream(this.recvRtcp, ssrc, () => new RtcpStream());
