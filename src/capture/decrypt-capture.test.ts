@@ -12,7 +12,7 @@ import { ProtectionProfileAeadAes128Gcm, ProtectionProfileAes128CmHmacSha1_80, R
 import { PacketDecoder, readCapture } from '../pcap/index.js';
 import { pcapFileHeader, pcapRecord, udpFrame } from '../pcap/pcap-writer.js';
 import { SRTP_SUITE_PARAMETERS, type SrtpSuite } from '../srtp/index.js';
-import { decryptCapture } from './decrypt-capture.js';
+import { decryptCapture, learnSdesKeys } from './decrypt-capture.js';
 import { sdesKeysOfMessage } from './sdes-keys.js';
 import { SrtpDecryptor, type DecryptKey } from './srtp-decrypt.js';
 
@@ -156,6 +156,23 @@ for (const [suite, profile] of [
       assert.deepEqual([rtcpStream.srcPort, rtcpStream.decrypted, rtcpStream.failed], [A.port + 1, 1, 0]);
       const other = streams.find((s) => s.ssrc === 0x0badcafe)!;
       assert.deepEqual([other.decrypted, other.failed, other.suite], [0, 1, undefined]);
+    });
+
+    it('reads the keys first when the media comes before its SDP; RTCP in the clear is counted as such, not failed', async () => {
+      const clear = rtcp(ssrc);
+      clear.writeUInt16BE(6, 2); // 28 bytes: (6 + 1) * 4, the whole datagram
+      const early = capture([wire[1]!, { from: { ...A, port: A.port + 1 }, to: B, payload: clear }, ...wire]);
+      const single = await run(early, [], true);
+      assert.equal(single.report.find((s) => s.kind === 'srtp' && s.ssrc === ssrc)!.failed, 1, 'one pass: the first packet has no key yet');
+      const decryptor = new SrtpDecryptor();
+      await learnSdesKeys(chunks(early, 1000), decryptor);
+      assert.equal(decryptor.keyCount, 1);
+      const r = await decryptCapture(chunks(early, 1000), () => undefined, { decryptor });
+      assert.ok(r.ok);
+      assert.equal(r.counts.decrypted, 13);
+      const streams = decryptor.report();
+      assert.deepEqual(streams.filter((s) => s.ssrc === ssrc).map((s) => [s.kind, s.failed]), [['srtp', 0], ['srtcp', 0], ['srtcp', 0]]);
+      assert.equal(streams.find((s) => s.kind === 'srtcp' && s.plain === 1)?.srcPort, A.port + 1);
     });
 
     it('with --no-auto and no key nothing decrypts; a wrong key fails authentication; the right one by SSRC works', async () => {

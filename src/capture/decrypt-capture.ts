@@ -12,7 +12,24 @@
  */
 import { CaptureReader, networkLayer, PacketDecoder, type CaptureError, type CaptureRecord } from '../pcap/index.js';
 import { pcapFileHeader, pcapRecord, udpFrame } from '../pcap/pcap-writer.js';
+import { sdesKeysOfMessage } from './sdes-keys.js';
 import type { SrtpDecryptor, UdpSegment } from './srtp-decrypt.js';
+
+/**
+ * The first pass over a file: every SDES key its SIP carries, given to the decryptor before any
+ * packet is tried. Media often comes before the SDP that keys it reaches the capture (the
+ * answerer sends as soon as it has answered; the 200 is captured after), so one pass would miss
+ * the first packets. Stdin has one pass only, the keys learned as they go by.
+ */
+export async function learnSdesKeys(source: AsyncIterable<Uint8Array>, decryptor: SrtpDecryptor): Promise<void> {
+  const decoder = new PacketDecoder();
+  const reader = new CaptureReader((record) => {
+    const d = decoder.decode(record);
+    if (d.kind === 'segment') for (const k of sdesKeysOfMessage(d.segment)) decryptor.addKey(k);
+  });
+  for await (const chunk of source) if (!reader.push(chunk).ok) return; // the second pass reports the error
+  reader.end();
+}
 
 export interface DecryptCaptureCounts {
   readonly records: number;

@@ -44,13 +44,16 @@ export interface DecryptStreamReport {
   readonly decrypted: number;
   /** Packets no key authenticated (wrong key, damaged, or not SRTP at all). */
   readonly failed: number;
+  /** RTCP sent in the clear (a compound whose lengths fill the datagram, no SRTCP trailer): copied, not failed. */
+  readonly plain: number;
 }
 
 interface StreamState {
-  readonly report: Omit<DecryptStreamReport, 'suite' | 'key' | 'packets' | 'decrypted' | 'failed'>;
+  readonly report: Omit<DecryptStreamReport, 'suite' | 'key' | 'packets' | 'decrypted' | 'failed' | 'plain'>;
   packets: number;
   decrypted: number;
   failed: number;
+  plain: number;
   bound: number; // index into keys, -1 when none
   /** Failures in a row with no key bound, and the key count when it gave up trying. */
   misses: number;
@@ -64,6 +67,20 @@ const MAX_MISSES = 16;
 /** RFC 5761 §4: RTCP packet types 192-223 (SR 200, RR 201, SDES, BYE, APP, RTPFB, PSFB, XR) where RTP's marker and payload type would be. */
 function isRtcpType(b1: number): boolean {
   return b1 >= 192 && b1 <= 223;
+}
+
+/**
+ * RFC 3550 §6.1: a compound RTCP packet is RTCP packets back to back, each with version 2 and its
+ * length in 32-bit words less one. When they fill the datagram exactly there is no SRTCP trailer
+ * (E+index and tag): RTCP in the clear, as some endpoints send their first packet or a last BYE.
+ */
+export function isPlainRtcp(p: Uint8Array): boolean {
+  let at = 0;
+  while (at + 4 <= p.length) {
+    if ((p[at]! >>> 6) !== 2 || !isRtcpType(p[at + 1]!)) return false;
+    at += (((p[at + 2]! << 8) | p[at + 3]!) + 1) * 4;
+  }
+  return at === p.length;
 }
 
 /** RTP version 2 and at least a fixed header: RTP, RTCP, SRTP and SRTCP all start so (STUN, DTLS, SIP do not). */
@@ -103,7 +120,7 @@ export class SrtpDecryptor {
    */
   decrypt(segment: UdpSegment): Buffer | undefined {
     const p = segment.payload;
-    if (!looksLikeRtp(p) || this.keys.length === 0) return undefined;
+    if (!looksLikeRtp(p)) return undefined;
     const rtcp = isRtcpType(p[1]!);
     const ssrc = rtcp ? ((p[4]! << 24) | (p[5]! << 16) | (p[6]! << 8) | p[7]!) >>> 0 : ((p[8]! << 24) | (p[9]! << 16) | (p[10]! << 8) | p[11]!) >>> 0;
     const id = `${rtcp ? 'c' : 'p'} ${segment.src} ${segment.srcPort} ${segment.dst} ${segment.dstPort} ${ssrc}`;
@@ -114,6 +131,7 @@ export class SrtpDecryptor {
         packets: 0,
         decrypted: 0,
         failed: 0,
+        plain: 0,
         bound: -1,
         misses: 0,
         gaveUpAt: -1,
@@ -124,7 +142,8 @@ export class SrtpDecryptor {
     s.packets++;
     // a stream no key opened in MAX_MISSES packets is not tried again until a new key comes
     if (s.bound < 0 && s.gaveUpAt === this.keys.length) {
-      s.failed++;
+      if (rtcp && isPlainRtcp(p)) s.plain++;
+      else s.failed++;
       return undefined;
     }
     // the bound key first; then every other candidate (a re-INVITE may have changed the key)
@@ -137,6 +156,10 @@ export class SrtpDecryptor {
         s.decrypted++;
         return plain;
       }
+    }
+    if (rtcp && isPlainRtcp(p)) {
+      s.plain++;
+      return undefined;
     }
     s.failed++;
     if (s.bound < 0 && ++s.misses >= MAX_MISSES) s.gaveUpAt = this.keys.length;
@@ -172,7 +195,7 @@ export class SrtpDecryptor {
   report(): DecryptStreamReport[] {
     return [...this.streams.values()].map((s) => {
       const k = s.bound >= 0 ? this.keys[s.bound] : undefined;
-      return { ...s.report, suite: k?.suite, key: k?.origin, packets: s.packets, decrypted: s.decrypted, failed: s.failed };
+      return { ...s.report, suite: k?.suite, key: k?.origin, packets: s.packets, decrypted: s.decrypted, failed: s.failed, plain: s.plain };
     });
   }
 }

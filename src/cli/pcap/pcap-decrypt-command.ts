@@ -5,7 +5,7 @@ import { createReadStream, createWriteStream, statSync } from 'node:fs';
 import { once } from 'node:events';
 import cliProgress from 'cli-progress';
 import { Command, InvalidArgumentError } from 'commander';
-import { decryptCapture } from '../../capture/decrypt-capture.js';
+import { decryptCapture, learnSdesKeys } from '../../capture/decrypt-capture.js';
 import { sdesKeysOfMessage } from '../../capture/sdes-keys.js';
 import { SrtpDecryptor, type DecryptKey, type DecryptStreamReport } from '../../capture/srtp-decrypt.js';
 import { isSrtpSuite, parseSdesKeyParam, SRTP_SUITES } from '../../srtp/index.js';
@@ -128,9 +128,10 @@ export async function runPcapDecrypt(o: PcapDecryptOptions, io: PcapDecryptIo): 
     !o.json && size > 0 && io.stderr.isTTY === true
       ? new cliProgress.SingleBar({ format: 'decrypting [{bar}] {percentage}% | {value}/{total} MB | eta {eta_formatted}', stream: io.stderr, hideCursor: true, fps: 4 }, cliProgress.Presets.shades_classic)
       : undefined;
-  bar?.start(Math.ceil(size / 1e6), 0);
   let result;
   try {
+    if (o.auto && o.file !== '-') await learnSdesKeys(createReadStream(o.file, { highWaterMark: 1 << 20 }), decryptor);
+    bar?.start(Math.ceil(size / 1e6), 0);
     result = await decryptCapture(source, write, {
       decryptor,
       onSegment: o.auto ? (s) => {
@@ -167,7 +168,7 @@ function formatSummary(s: PcapDecryptSummary): string {
   const lines = [`${s.out}: ${s.records} records, ${s.decrypted} decrypted, ${s.copied} copied${s.notIp > 0 ? `, ${s.notIp} without IP left out` : ''}; ${s.keys} key${s.keys === 1 ? '' : 's'}`];
   if (s.keys === 0) lines.push('no keys: give --key, or capture the SIP with its SDES a=crypto (DTLS-SRTP keys are not in a capture)');
   if (s.streams.length > 0) {
-    const head = ['kind', 'source', 'destination', 'SSRC', 'suite', 'packets', 'decrypted', 'failed', 'key'];
+    const head = ['kind', 'source', 'destination', 'SSRC', 'suite', 'packets', 'decrypted', 'failed', 'clear', 'key'];
     const rows = s.streams.map((r) => [
       r.kind,
       `${r.src}:${r.srcPort}`,
@@ -177,6 +178,7 @@ function formatSummary(s: PcapDecryptSummary): string {
       String(r.packets),
       String(r.decrypted),
       String(r.failed),
+      String(r.plain),
       r.key ?? '-',
     ]);
     const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
