@@ -223,9 +223,21 @@ export class Registrar {
       headers.push(['Contact', `<${b.contact}>;expires=${left}${b.q !== 1 ? `;q=${b.q}` : ''}`]);
     }
     if (request.supported.some((s) => s.toLowerCase() === 'path')) for (const p of request.getAll('path')) headers.push(['Path', p]);
-    headers.push(['Date', new Date(now).toUTCString()]);
+    headers.push(['Date', sipDate(now)]);
     return { status: 200, headers, aor };
   }
+}
+
+/** The Date header value of the second `now` falls in (RFC 3261 §20.17: RFC 1123 time in GMT), made once a second. */
+let dateSecond = -1;
+let dateText = '';
+function sipDate(now: number): string {
+  const second = Math.floor(now / 1000);
+  if (second !== dateSecond) {
+    dateSecond = second;
+    dateText = new Date(second * 1000).toUTCString();
+  }
+  return dateText;
 }
 
 function sameBinding(b: ContactBinding, c: Contact, text: string, key: string): boolean {

@@ -1,0 +1,135 @@
+/**
+ * The SIP core alone, in one thread, without sockets or threads: REGISTERs (as the shared
+ * harness's sipp scenario sends them) handed to a MessagePath as datagrams, answered by the
+ * built-in default script's registrar, the responses caught by a wire that keeps nothing. Prints
+ * the CPU time per REGISTER and, with --alloc, where the bytes allocated per REGISTER come from
+ * (V8's sampling heap profiler, garbage included). For finding work to cut on the request path
+ * on a shared machine: one thread, many iterations, the same run for before and after.
+ *
+ *   node --import tsx bench/sip/core-bench.ts [--count 200000] [--users 10000] [--alloc | --live]
+ *
+ * --alloc: every byte allocated (garbage included); --live: what is still alive at the end (the
+ * objects a request leaves behind: transactions in Timer J, bindings, caches).
+ */
+import { randomBytes } from 'node:crypto';
+import { Session } from 'node:inspector/promises';
+import { parseArgs } from 'node:util';
+import { pino } from 'pino';
+import { configFromObject } from '../../src/app/config.js';
+import { buildSipCore } from '../../src/app/sip-core.js';
+import { systemClock } from '../../src/lib/clock.js';
+import { builtinDefault } from '../../src/routing/script-host.js';
+import { SipServer } from '../../src/sip-server/sip-server.js';
+import { LocationService } from '../../src/sip-server/registrar/location-service.js';
+import { MessagePath, type Flow, type ListenerInfo, type Wire } from '../../src/sip-server/transport/index.js';
+import { MemorySubscriberStore } from '../../src/store/memory-subscriber-store.js';
+import type { BindingStore, ContactBinding } from '../../src/store/binding-store.js';
+
+const { values } = parseArgs({ options: { count: { type: 'string', default: '200000' }, users: { type: 'string', default: '10000' }, alloc: { type: 'boolean', default: false }, live: { type: 'boolean', default: false } } });
+const COUNT = Number(values.count);
+const USERS = Number(values.users);
+const PORT = 5270;
+
+/** Commits at once, as a binding writer that answered immediately would (no SQLite here). */
+class InstantStore implements BindingStore {
+  async save(): Promise<void> {}
+  async apply(): Promise<void> {}
+  async remove(): Promise<void> {}
+  async removeAor(): Promise<void> {}
+  async loadAll(): Promise<ContactBinding[]> {
+    return [];
+  }
+  async purgeExpired(): Promise<number> {
+    return 0;
+  }
+}
+
+let responses = 0;
+let statusOk = 0;
+const wire: Wire = {
+  sendBytes: () => {},
+  sendToTarget: (bytes) => {
+    responses++;
+    // "SIP/2.0 200"
+    if (bytes[8] === 0x32 && bytes[9] === 0x30 && bytes[10] === 0x30) statusOk++;
+  },
+};
+
+const config = configFromObject({ sip: { ...(process.env.T1 ? { timers: { t1: Number(process.env.T1) } } : {}), domains: ['127.0.0.1'], listen: [{ transport: 'udp', address: '127.0.0.1', port: PORT, auth: false }] } });
+const listeners: ListenerInfo[] = [{ transport: 'udp', address: '127.0.0.1', port: PORT }];
+const log = pino({ level: 'silent' });
+const path = new MessagePath({ wire, limits: { maxMessageSize: 65535, maxHeaders: 256 } });
+const sip = new SipServer({ path, log });
+const subscribers = new MemorySubscriberStore();
+const location = new LocationService({ clock: systemClock, store: new InstantStore() });
+await location.start();
+buildSipCore({ config, sip, listeners, subscribers, location, clock: systemClock, log, nonceSecret: randomBytes(32), script: builtinDefault() });
+await sip.start?.();
+
+/** sipp's REGISTER of the harness's register.xml, for user i, call number n. */
+function register(i: number, n: number, port: number): Uint8Array {
+  const user = `user${String(i).padStart(6, '0')}`;
+  const text =
+    `REGISTER sip:127.0.0.1:${PORT} SIP/2.0\r\n` +
+    `Via: SIP/2.0/UDP 127.0.0.1:${port};branch=z9hG4bK-${n}-1-0\r\n` +
+    `From: <sip:${user}@127.0.0.1>;tag=${n}SIPpTag00${n}\r\n` +
+    `To: <sip:${user}@127.0.0.1>\r\n` +
+    `Call-ID: ${i}-reg@127.0.0.1\r\n` +
+    `CSeq: ${n + 1} REGISTER\r\n` +
+    `Contact: <sip:${user}@127.0.0.1:${port}>\r\n` +
+    `Max-Forwards: 70\r\n` +
+    `Expires: 3600\r\n` +
+    `User-Agent: SIPp\r\n` +
+    `Content-Length: 0\r\n\r\n`;
+  return Buffer.from(text, 'latin1');
+}
+
+const flow: Flow = { transport: 'udp', remoteAddress: '127.0.0.1', remotePort: 5371, localAddress: '127.0.0.1', localPort: PORT };
+const messages = Array.from({ length: 4096 }, (_, k) => register(k % USERS, k, 5371));
+
+async function run(count: number, offset: number): Promise<void> {
+  for (let k = 0; k < count; k++) {
+    const n = offset + k;
+    // a fresh message per request (as off a socket), from a pool of texts with their own branch
+    const base = messages[n % messages.length]!;
+    const bytes = n < messages.length ? base : register(n % USERS, n, 5371);
+    path.receiveDatagram(bytes, flow);
+    if ((k & 63) === 63) await new Promise((r) => setImmediate(r));
+  }
+  await new Promise((r) => setImmediate(r));
+}
+
+// warm-up
+await run(20000, 1_000_000);
+let session: Session | undefined;
+if (values.alloc || values.live) {
+  session = new Session();
+  session.connect();
+  await session.post('HeapProfiler.startSampling', { samplingInterval: 4096, includeObjectsCollectedByMajorGC: !values.live, includeObjectsCollectedByMinorGC: !values.live });
+}
+responses = 0;
+statusOk = 0;
+const c0 = process.cpuUsage();
+const t0 = performance.now();
+await run(COUNT, 2_000_000);
+const wall = performance.now() - t0;
+const cpu = process.cpuUsage(c0);
+console.log(`${COUNT} REGISTERs, ${responses} responses (${statusOk} 200): ${((cpu.user + cpu.system) / COUNT).toFixed(2)} µs CPU and ${((wall * 1000) / COUNT).toFixed(2)} µs wall per REGISTER (CPU: the whole process, V8 helper threads included)`);
+if (session !== undefined) {
+  const { profile } = (await session.post('HeapProfiler.stopSampling')) as { profile: { head: Node } };
+  interface Node { callFrame: { functionName: string; url: string; lineNumber: number }; selfSize: number; children: Node[] }
+  const self = new Map<string, number>();
+  let total = 0;
+  const walk = (n: Node): void => {
+    const k = `${n.callFrame.functionName || '(anon)'} ${n.callFrame.url.split('/').slice(-2).join('/')}:${n.callFrame.lineNumber + 1}`;
+    self.set(k, (self.get(k) ?? 0) + n.selfSize);
+    total += n.selfSize;
+    for (const c of n.children) walk(c);
+  };
+  walk(profile.head);
+  console.log(`${values.live ? 'alive at the end' : 'allocated'} ≈ ${(total / COUNT).toFixed(0)} bytes per REGISTER (sampled); by allocating function:`);
+  for (const [k, v] of [...self.entries()].sort((a, b) => b[1] - a[1]).slice(0, 40)) console.log(`${(v / COUNT).toFixed(0).padStart(7)} B  ${k}`);
+}
+await sip.stop();
+await location.stop();
+process.exit(0);
