@@ -14,6 +14,7 @@ import { pcapFileHeader, pcapRecord, udpFrame } from '../pcap/pcap-writer.js';
 import { SRTP_SUITE_PARAMETERS, type SrtpSuite } from '../srtp/index.js';
 import { decryptCapture, learnSdesKeys } from './decrypt-capture.js';
 import { sdesKeysOfMessage } from './sdes-keys.js';
+import { SipCapture } from './sip-capture.js';
 import { SrtpDecryptor, type DecryptKey } from './srtp-decrypt.js';
 
 const A = { address: '10.0.0.1', port: 4000 };
@@ -98,10 +99,11 @@ async function payloads(file: Buffer): Promise<Buffer[]> {
 
 async function run(file: Buffer, keys: DecryptKey[], auto: boolean) {
   const decryptor = new SrtpDecryptor(keys);
+  const live = new SipCapture((m) => sdesKeysOfMessage(m).forEach((k) => decryptor.addKey(k)));
   const written: Uint8Array[] = [];
   const r = await decryptCapture(chunks(file, 333), (b) => void written.push(Buffer.from(b)), {
     decryptor,
-    onSegment: auto ? (s) => sdesKeysOfMessage(s).forEach((k) => decryptor.addKey(k)) : undefined,
+    onSegment: auto ? (s, time, offset) => live.add(s, time, offset) : undefined,
   });
   assert.ok(r.ok);
   return { counts: r.counts, out: Buffer.concat(written), report: decryptor.report() };

@@ -10,25 +10,23 @@
  * counted. An SRTP datagram that came in IP fragments is written whole, after its fragments
  * (which are copied as captured).
  */
-import { CaptureReader, networkLayer, PacketDecoder, type CaptureError, type CaptureRecord } from '../pcap/index.js';
+import { CaptureReader, networkLayer, PacketDecoder, type CaptureError, type CaptureRecord, type TransportSegment } from '../pcap/index.js';
 import { pcapFileHeader, pcapRecord, udpFrame } from '../pcap/pcap-writer.js';
 import { sdesKeysOfMessage } from './sdes-keys.js';
-import type { SrtpDecryptor, UdpSegment } from './srtp-decrypt.js';
+import { readSipMessages } from './sip-capture.js';
+import type { SrtpDecryptor } from './srtp-decrypt.js';
 
 /**
- * The first pass over a file: every SDES key its SIP carries, given to the decryptor before any
- * packet is tried. Media often comes before the SDP that keys it reaches the capture (the
- * answerer sends as soon as it has answered; the 200 is captured after), so one pass would miss
- * the first packets. Stdin has one pass only, the keys learned as they go by.
+ * The first pass over a file: every SDES key its SIP carries (UDP, TCP reassembled, WebSocket:
+ * sip-capture.ts), given to the decryptor before any packet is tried. Media often comes before
+ * the SDP that keys it reaches the capture (the answerer sends as soon as it has answered; the
+ * 200 is captured after), so one pass would miss the first packets. Stdin has one pass only, the
+ * keys learned as they go by (`SipCapture` fed through `onSegment`).
  */
 export async function learnSdesKeys(source: AsyncIterable<Uint8Array>, decryptor: SrtpDecryptor): Promise<void> {
-  const decoder = new PacketDecoder();
-  const reader = new CaptureReader((record) => {
-    const d = decoder.decode(record);
-    if (d.kind === 'segment') for (const k of sdesKeysOfMessage(d.segment)) decryptor.addKey(k);
+  await readSipMessages(source, (m) => {
+    for (const k of sdesKeysOfMessage(m)) decryptor.addKey(k);
   });
-  for await (const chunk of source) if (!reader.push(chunk).ok) return; // the second pass reports the error
-  reader.end();
 }
 
 export interface DecryptCaptureCounts {
@@ -43,8 +41,8 @@ export interface DecryptCaptureCounts {
 
 export interface DecryptCaptureOptions {
   readonly decryptor: SrtpDecryptor;
-  /** Each UDP or TCP segment before it is decrypted (to learn keys from the capture's SIP). */
-  readonly onSegment?: (segment: UdpSegment & { readonly protocol: 'udp' | 'tcp'; readonly timeNs: bigint }) => void;
+  /** Each UDP or TCP segment before it is decrypted (to learn keys from the capture's SIP: SipCapture.add). */
+  readonly onSegment?: (segment: TransportSegment, timeNs: bigint, offset: number) => void;
   /** Bytes read so far, for a progress bar. */
   readonly onProgress?: (bytesRead: number) => void;
 }
@@ -72,7 +70,7 @@ export async function decryptCapture(
     const d = decoder.decode(record);
     if (d.kind === 'segment') {
       const s = d.segment;
-      options.onSegment?.({ ...s, timeNs });
+      options.onSegment?.(s, timeNs, record.offset);
       if (s.protocol === 'udp' && !s.truncated) {
         const plain = options.decryptor.decrypt(s);
         const frame = plain === undefined ? undefined : udpFrame({ src: s.src, srcPort: s.srcPort, dst: s.dst, dstPort: s.dstPort }, plain);

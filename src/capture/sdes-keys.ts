@@ -1,110 +1,130 @@
 /**
- * What a captured SDP says about media security (`parley pcap crypto`, and the keys `parley pcap
- * decrypt` takes from the capture): per media line its address and port, each SDES a=crypto
- * (RFC 4568 §9.1: tag, suite, key-params, session-params) with its keys read, and DTLS-SRTP's
- * a=fingerprint and a=setup (RFC 8122 §5, §4), whose keys no capture holds.
+ * The SDES keys of a capture's SDP (media-hints.ts reads the a=crypto lines): for `parley pcap
+ * crypto`, each line with its key and salt, lifetime and MKI read (RFC 4568 §9.1); for `parley
+ * pcap decrypt`, the keys bound to the sender they protect (RFC 4568 §6.1: "the key ... in the
+ * offer/answer is the key used by the sender of that SDP": the address and port of its media
+ * line, RTCP at its RTCP port).
  */
-import { parseMessage } from '../sip/index.js';
-import { getAttributes, getAttribute, hasAttribute, parseSdp, type SessionDescription } from '../sdp/index.js';
+import { parseSdp } from '../sdp/index.js';
 import { isSrtpSuite, parseSdesKeyParams, type SdesKey } from '../srtp/index.js';
+import { mediaOf, sdpBody, type CryptoHint, type MediaHint } from './media-hints.js';
+import type { CapturedSipMessage } from './sip-capture.js';
 import type { DecryptKey } from './srtp-decrypt.js';
 
-export interface SdesCrypto {
+export interface SdesCryptoReport {
   readonly tag: number;
   readonly suite: string;
-  /** The key-params as written ("inline:…|2^31|1:4"). */
+  /** The key-params as written. */
   readonly keyParams: string;
   readonly sessionParams: readonly string[];
-  /** Its keys, when the suite is one Parley knows and the key-params are well formed. */
-  readonly keys: readonly SdesKey[];
-  /** Why there are no keys. */
+  /** Each key: key ‖ salt in base64 as written, the key and the salt in hex, lifetime and MKI. */
+  readonly keys: readonly {
+    readonly keySalt: string;
+    readonly key: string;
+    readonly salt: string;
+    readonly lifetime?: string;
+    readonly mki?: number;
+    readonly mkiLength?: number;
+  }[];
+  /** Why the keys could not be read (a suite Parley does not know, bad base64, a wrong length). */
   readonly problem?: string;
 }
 
-export interface MediaSecurity {
+/** One a=crypto line read. */
+export function cryptoReport(c: CryptoHint): SdesCryptoReport {
+  const base = { tag: c.tag, suite: c.suite, keyParams: c.keyParams, sessionParams: c.sessionParams };
+  if (!isSrtpSuite(c.suite)) return { ...base, keys: [], problem: `suite ${c.suite} is not one Parley reads` };
+  const keys = parseSdesKeyParams(c.suite, c.keyParams);
+  if (!keys.ok) return { ...base, keys: [], problem: keys.error };
+  return {
+    ...base,
+    keys: keys.value.map((k: SdesKey) => ({
+      keySalt: k.keySalt,
+      key: Buffer.from(k.key).toString('hex'),
+      salt: Buffer.from(k.salt).toString('hex'),
+      ...(k.lifetime === undefined ? {} : { lifetime: k.lifetime }),
+      ...(k.mkiValue === undefined ? {} : { mki: k.mkiValue, mkiLength: k.mkiLength }),
+    })),
+  };
+}
+
+/** The decryption keys of one SDP's media lines, each bound to the sender it protects. */
+export function sdesKeysOfMedia(media: readonly MediaHint[]): DecryptKey[] {
+  const keys: DecryptKey[] = [];
+  for (const m of media) {
+    if (m.port === 0) continue;
+    for (const c of m.crypto) {
+      if (!isSrtpSuite(c.suite)) continue;
+      const parsed = parseSdesKeyParams(c.suite, c.keyParams);
+      if (!parsed.ok) continue;
+      for (const k of parsed.value) {
+        keys.push({
+          suite: c.suite,
+          master: k,
+          source: { address: m.address, port: m.port },
+          rtcpSource: { address: m.rtcpAddress, port: m.rtcpPort },
+          origin: `a=crypto:${c.tag} of ${m.address}:${m.port}`,
+        });
+      }
+    }
+  }
+  return keys;
+}
+
+/** The decryption keys a captured SIP message's SDP carries (none without SDP or a=crypto). */
+export function sdesKeysOfMessage(c: CapturedSipMessage): DecryptKey[] {
+  const text = sdpBody(c.message);
+  if (text === undefined || !text.includes('a=crypto:')) return [];
+  const sdp = parseSdp(text);
+  return sdp.ok ? sdesKeysOfMedia(mediaOf(sdp.value)) : [];
+}
+
+/** DTLS-SRTP (RFC 5764) keys come out of the DTLS handshake: a capture holds neither them nor the secrets they are made from. */
+export const DTLS_KEYS_NOTE = 'DTLS-SRTP: the keys come from the DTLS handshake and are not in the capture (they need the endpoints\' key log)';
+
+export interface MediaSecurityReport {
   readonly media: string;
   readonly address: string;
   readonly port: number;
   readonly proto: string;
-  readonly rtcpMux: boolean;
-  readonly crypto: readonly SdesCrypto[];
-  readonly fingerprints: readonly { readonly algorithm: string; readonly value: string }[];
+  readonly crypto: readonly SdesCryptoReport[];
+  readonly fingerprint: string | undefined;
   readonly setup: string | undefined;
+  /** DTLS_KEYS_NOTE when the line offers DTLS-SRTP (a fingerprint). */
+  readonly note?: string;
 }
 
-/** RFC 4568 §9.1: "a=crypto:<tag> <crypto-suite> <key-params> [<session-params>]". */
-export function parseCryptoAttribute(value: string): SdesCrypto | undefined {
-  const words = value.split(' ').filter((w) => w !== '');
-  if (words.length < 3) return undefined;
-  const tag = Number(words[0]);
-  if (!Number.isInteger(tag) || tag < 0 || tag > 999_999_999) return undefined;
-  const suite = words[1]!;
-  const keyParams = words[2]!;
-  const sessionParams = words.slice(3);
-  if (!isSrtpSuite(suite)) return { tag, suite, keyParams, sessionParams, keys: [], problem: `suite ${suite} is not one Parley decrypts` };
-  const keys = parseSdesKeyParams(suite, keyParams);
-  if (!keys.ok) return { tag, suite, keyParams, sessionParams, keys: [], problem: keys.error };
-  return { tag, suite, keyParams, sessionParams, keys: keys.value };
+export interface SdpSecurityReport {
+  readonly role: 'offer' | 'answer';
+  readonly carriedBy: string;
+  /** Capture time, ns since 1970, as a decimal string (JSON has no bigint). */
+  readonly time: string;
+  readonly src: string;
+  readonly srcPort: number;
+  readonly dst: string;
+  readonly dstPort: number;
+  readonly media: readonly MediaSecurityReport[];
 }
 
-/** Each media line's security, the session-level fingerprint and setup applying where the media line has none (RFC 8122 §5). */
-export function sdpSecurity(sdp: SessionDescription): MediaSecurity[] {
-  const sessionFingerprints = getAttributes(sdp, 'fingerprint');
-  const sessionSetup = getAttribute(sdp, 'setup');
-  return sdp.media.map((m) => {
-    const crypto: SdesCrypto[] = [];
-    for (const v of getAttributes(m, 'crypto')) {
-      const c = parseCryptoAttribute(v);
-      if (c !== undefined) crypto.push(c);
-    }
-    const fp = getAttributes(m, 'fingerprint');
-    const fingerprints = (fp.length > 0 ? fp : sessionFingerprints).map((f) => {
-      const space = f.indexOf(' ');
-      return space < 0 ? { algorithm: f, value: '' } : { algorithm: f.slice(0, space), value: f.slice(space + 1).trim() };
-    });
-    return {
+/** What each SDP of a call says about its media's security, in capture order. */
+export function sdpSecurity(sdps: readonly import('./media-hints.js').SdpHint[]): SdpSecurityReport[] {
+  return sdps.map((s) => ({
+    role: s.role,
+    carriedBy: s.carriedBy,
+    time: String(s.time),
+    src: s.src,
+    srcPort: s.srcPort,
+    dst: s.dst,
+    dstPort: s.dstPort,
+    media: s.media.map((m) => ({
       media: m.media,
-      address: (m.connection ?? sdp.connection)?.address ?? '',
+      address: m.address,
       port: m.port,
       proto: m.proto,
-      rtcpMux: hasAttribute(m, 'rtcp-mux'),
-      crypto,
-      fingerprints,
-      setup: getAttribute(m, 'setup') ?? sessionSetup,
-    };
-  });
-}
-
-const A_CRYPTO = Buffer.from('a=crypto:');
-
-/** The SDP body of a SIP message in one datagram or segment, if it has one with a=crypto. */
-export function sdpOfSipPayload(payload: Uint8Array, datagram: boolean): SessionDescription | undefined {
-  const b0 = payload[0] ?? 0;
-  if (b0 < 0x41 || b0 > 0x5a) return undefined; // a SIP start line begins with a method or "SIP/2.0"
-  if (Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength).indexOf(A_CRYPTO) < 0) return undefined;
-  const m = parseMessage(payload, { datagram });
-  if (!m.ok) return undefined;
-  const type = m.message.get('content-type');
-  if (type === undefined || !type.toLowerCase().startsWith('application/sdp')) return undefined;
-  const sdp = parseSdp(Buffer.from(m.message.body).toString('utf8'));
-  return sdp.ok ? sdp.value : undefined;
-}
-
-/**
- * The SDES keys a captured SIP message carries (RFC 4568 §6.1: each protects what the SDP's
- * writer sends, from its media line's address and port), for the decryptor. A message split
- * over TCP segments is not joined here: its keys come from --key.
- */
-export function sdesKeysOfMessage(segment: { readonly protocol: 'udp' | 'tcp'; readonly payload: Uint8Array }): DecryptKey[] {
-  const sdp = sdpOfSipPayload(segment.payload, segment.protocol === 'udp');
-  if (sdp === undefined) return [];
-  const keys: DecryptKey[] = [];
-  for (const m of sdpSecurity(sdp)) {
-    if (m.port === 0) continue;
-    for (const c of m.crypto) {
-      if (!isSrtpSuite(c.suite)) continue;
-      for (const k of c.keys) keys.push({ suite: c.suite, master: k, source: { address: m.address, port: m.port }, origin: `a=crypto:${c.tag} of ${m.address}:${m.port}` });
-    }
-  }
-  return keys;
+      crypto: m.crypto.map(cryptoReport),
+      fingerprint: m.fingerprint,
+      setup: m.setup,
+      ...(m.fingerprint === undefined ? {} : { note: DTLS_KEYS_NOTE }),
+    })),
+  }));
 }

@@ -14,8 +14,9 @@ import { isSrtpSuite, SrtpContext, type SrtpMasterKey, type SrtpSuite } from '..
 export interface DecryptKey {
   readonly suite: SrtpSuite;
   readonly master: SrtpMasterKey;
-  /** Only for packets sent from this address and port (RTCP: this port or the next). */
+  /** Only for packets sent from this address and port (RTCP: `rtcpSource`, else this port or the next). */
   readonly source?: { readonly address: string; readonly port: number };
+  readonly rtcpSource?: { readonly address: string; readonly port: number };
   /** Only for this SSRC. */
   readonly ssrc?: number;
   /** Where the key came from, for the report ("--key 1", "a=crypto:1 of 127.0.0.1:4000"). */
@@ -185,6 +186,7 @@ export class SrtpDecryptor {
       if (k.ssrc !== undefined && k.ssrc !== ssrc) return;
       const src = k.source;
       if (src === undefined) open.push(i);
+      else if (rtcp && k.rtcpSource !== undefined) (k.rtcpSource.address === segment.src && k.rtcpSource.port === segment.srcPort ? exact : other).push(i);
       else if (src.address === segment.src && (segment.srcPort === src.port || (rtcp && segment.srcPort === src.port + 1))) exact.push(i);
       else other.push(i);
     });

@@ -133,6 +133,17 @@ describe('SrtpContext', () => {
     assert.equal(b.unprotectRtcp(r1), undefined, 'replay');
   });
 
+  it('with replayProtection off (a capture reader) a duplicate decrypts again', () => {
+    const ka = master();
+    const a = new SrtpContext({ suite: 'AES_CM_128_HMAC_SHA1_80', local: ka, remote: ka });
+    const b = new SrtpContext({ suite: 'AES_CM_128_HMAC_SHA1_80', local: ka, remote: ka, replayProtection: false });
+    const wire = a.protectRtp(rtp(9))!;
+    assert.deepEqual(b.unprotectRtp(wire), rtp(9));
+    assert.deepEqual(b.unprotectRtp(wire), rtp(9));
+    const report = a.protectRtcp(rtcp())!;
+    assert.ok(b.unprotectRtcp(report) && b.unprotectRtcp(report));
+  });
+
   it('accepts packets out of order inside the window, once each', () => {
     const { a, b } = pair();
     const wires = [0, 1, 2, 3, 4, 5].map((s) => a.protectRtp(rtp(s))!);

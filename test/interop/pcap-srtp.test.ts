@@ -1,7 +1,8 @@
-// `parley pcap decrypt` on a real SRTP capture with known keys: two Debian baresips (the srtp
+// `parley pcap crypto` and `parley pcap decrypt` on a real SRTP capture with known keys: two Debian baresips (the srtp
 // module, `mediaenc=srtp-mand`: RTP/SAVP with SDES keys, RFC 4568, libre's own SRTP) call each
 // other through Parley over UDP, alice sending baresip's 440 Hz sine tone in G.711 µ-law, while
 // dumpcap captures the loopback (the file's port slice). Then:
+// - `parley pcap crypto` lists the call's offer and answer with the keys tshark reads in them;
 // - `parley pcap decrypt` with the keys of the capture's own a=crypto lines writes a pcap in
 //   which tshark (`-z rtp,streams`) finds the same streams with the same packet counts as in
 //   the SRTP capture, every packet decrypted, none failed;
@@ -99,6 +100,7 @@ describe('parley pcap decrypt on a baresip SDES call captured by dumpcap', { ski
   let bob: Baresip;
   let aliceMediaPort = 0;
   let aliceKey = '';
+  let bobKey = '';
   let suite = '';
 
   before(async () => {
@@ -150,6 +152,7 @@ describe('parley pcap decrypt on a baresip SDES call captured by dumpcap', { ski
     suite = chosen[1]!;
     const mine = offer[3]!.split(';').find((a) => a.startsWith(`crypto:${tag} ${suite} `))!;
     aliceKey = mine.split(' ')[2]!.slice('inline:'.length).split('|')[0]!;
+    bobKey = chosen[2]!.slice('inline:'.length).split('|')[0]!;
   });
   after(() => stopCleanly(server));
 
@@ -175,6 +178,23 @@ describe('parley pcap decrypt on a baresip SDES call captured by dumpcap', { ski
     assert.equal(before.size, 2, `tshark's streams of the SRTP capture: ${JSON.stringify([...before])}`);
     assert.deepEqual([...afterDecrypt].sort(), [...before].sort());
     for (const s of srtp) assert.equal(before.get([...before.keys()].find((k) => k.startsWith(`${s.src} ${s.srcPort} `) && k.endsWith(` ${s.ssrc}`))!), s.packets);
+  });
+
+  it('parley pcap crypto lists the offer\'s and the answer\'s a=crypto as tshark reads them', () => {
+    const r = parley(['pcap', 'crypto', capture, '--json']);
+    assert.equal(r.code, 0, `${r.stdout}\n${r.stderr}`);
+    const report = JSON.parse(r.stdout) as { calls: { sdps: { role: string; media: { port: number; crypto: { tag: number; suite: string; keys: { keySalt: string; key: string; salt: string }[] }[] }[] }[] }[] };
+    assert.equal(report.calls.length, 1, r.stdout);
+    const sdps = report.calls[0]!.sdps;
+    const offer = sdps.find((s) => s.role === 'offer' && s.media[0]!.port === aliceMediaPort)!;
+    const answer = sdps.find((s) => s.role === 'answer')!;
+    assert.ok(offer !== undefined && answer !== undefined, r.stdout);
+    const offered = offer.media[0]!.crypto.find((c) => c.suite === suite)!;
+    assert.equal(offered.keys[0]!.keySalt, aliceKey);
+    assert.equal(offered.keys[0]!.key + offered.keys[0]!.salt, Buffer.from(aliceKey, 'base64').toString('hex'));
+    assert.equal(answer.media[0]!.crypto[0]!.keys[0]!.keySalt, bobKey);
+    const text = parley(['pcap', 'crypto', capture]);
+    assert.ok(text.stdout.includes(`a=crypto:${offered.tag} ${suite} ${aliceKey}`), text.stdout);
   });
 
   it('the decrypted payload is the 440 Hz tone alice sent; the encrypted one is not', async () => {

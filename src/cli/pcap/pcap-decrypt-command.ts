@@ -7,6 +7,7 @@ import cliProgress from 'cli-progress';
 import { Command, InvalidArgumentError } from 'commander';
 import { decryptCapture, learnSdesKeys } from '../../capture/decrypt-capture.js';
 import { sdesKeysOfMessage } from '../../capture/sdes-keys.js';
+import { SipCapture } from '../../capture/sip-capture.js';
 import { SrtpDecryptor, type DecryptKey, type DecryptStreamReport } from '../../capture/srtp-decrypt.js';
 import { isSrtpSuite, parseSdesKeyParam, SRTP_SUITES } from '../../srtp/index.js';
 
@@ -128,15 +129,15 @@ export async function runPcapDecrypt(o: PcapDecryptOptions, io: PcapDecryptIo): 
     !o.json && size > 0 && io.stderr.isTTY === true
       ? new cliProgress.SingleBar({ format: 'decrypting [{bar}] {percentage}% | {value}/{total} MB | eta {eta_formatted}', stream: io.stderr, hideCursor: true, fps: 4 }, cliProgress.Presets.shades_classic)
       : undefined;
+  // stdin: one pass, the keys learned from the SIP as it goes by
+  const live = o.auto && o.file === '-' ? new SipCapture((m) => sdesKeysOfMessage(m).forEach((k) => decryptor.addKey(k))) : undefined;
   let result;
   try {
     if (o.auto && o.file !== '-') await learnSdesKeys(createReadStream(o.file, { highWaterMark: 1 << 20 }), decryptor);
     bar?.start(Math.ceil(size / 1e6), 0);
     result = await decryptCapture(source, write, {
       decryptor,
-      onSegment: o.auto ? (s) => {
-        for (const k of sdesKeysOfMessage(s)) decryptor.addKey(k);
-      } : undefined,
+      onSegment: live === undefined ? undefined : (s, time, offset) => live.add(s, time, offset),
       onProgress: bar === undefined ? undefined : (n) => bar.update(Math.floor(n / 1e6)),
     });
     sink.end();
