@@ -50,7 +50,8 @@ export function parseKeyOption(text: string, n: number): DecryptKey {
     return { suite, master: k.value, ssrc, origin };
   }
   const portAt = which.lastIndexOf(':');
-  const address = portAt < 0 ? '' : which.slice(0, portAt);
+  const host = portAt < 0 ? '' : which.slice(0, portAt);
+  const address = host.startsWith('[') && host.endsWith(']') ? host.slice(1, -1) : host;
   const port = Number(which.slice(portAt + 1));
   if (address === '' || !Number.isInteger(port) || port < 1 || port > 65535) throw new InvalidArgumentError(`"${which}" is not ADDRESS:PORT or ssrc=N`);
   return { suite, master: k.value, source: { address, port }, origin };
