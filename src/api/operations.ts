@@ -22,6 +22,7 @@ export interface Operations {
   readonly media: MediaOps;
   readonly tokens: TokenOps;
   readonly configuration: ConfigurationOps;
+  readonly captures: CaptureOps;
 }
 
 /** An error the caller caused: `status` is what HTTP answers (404, 409, 400, …); the CLI exits 1. */
@@ -251,6 +252,55 @@ export interface Ladder {
     readonly label: string;
     readonly message: string;
   }>;
+}
+
+// ---- calls captured over HEP (src/app/ops/captures.ts) ---------------------------------------
+
+/** A call whose messages the HEP collector (`hep.listen`) stored, grouped by Call-ID. */
+export interface CaptureSummary {
+  readonly callId: string;
+  readonly messages: number;
+  /** The first and the last message's capture time. */
+  readonly firstAt: string;
+  readonly lastAt: string;
+  /** The From and To URIs of the call's first message that has them. */
+  readonly from?: string;
+  readonly to?: string;
+  /** The request methods seen, sorted (`ACK`, `BYE`, `INVITE`). */
+  readonly methods: readonly string[];
+}
+
+export interface CaptureQuery extends PageQuery {
+  /** Part of the Call-ID (any case). */
+  readonly search?: string;
+}
+
+/** One SIP message as a capture agent sent it over HEP. */
+export interface CapturedMessage {
+  /** The capture agent's time of the message (HEP chunks 0x0009/0x000a), ISO 8601. */
+  readonly time: string;
+  /** `udp`, `tcp`, `tls`, `ws`, `wss`, `sctp` (HEP's IP protocol; TLS and WS when the agent says so). */
+  readonly transport: string;
+  /** `198.51.100.7:5060`, `[2001:db8::1]:5060`. */
+  readonly source: string;
+  readonly destination: string;
+  /** HEP's capture agent id (chunk 0x000c), when sent. */
+  readonly agentId?: number;
+  readonly message: string;
+}
+
+export interface CapturedCall {
+  readonly callId: string;
+  readonly messages: readonly CapturedMessage[];
+  /** The same diagram as a traced call's: a column per `transport:address:port`. */
+  readonly ladder: Ladder;
+}
+
+export interface CaptureOps {
+  /** Captured calls, the latest first; OpsError 503 when no collector runs (`hep.listen`). */
+  list(query?: CaptureQuery): Promise<Page<CaptureSummary>>;
+  /** One call's messages in capture order, and its ladder; OpsError 404 when none. */
+  get(callId: string): Promise<CapturedCall>;
 }
 
 // ---- routing script (src/app/ops/script-ops.ts) ----------------------------------------------

@@ -82,6 +82,19 @@ export interface ParleyConfig {
   readonly turn: TurnConfig;
   readonly media: MediaConfig;
   readonly api: { readonly enabled: boolean; readonly bodyLimit: number; readonly importBodyLimit: number; readonly allowPlainHttp: boolean; readonly maxEventStreams: number; readonly cors: { readonly origins: readonly string[] } };
+  readonly hep: HepConfig;
+}
+
+/** HEP (the Homer Encapsulation Protocol, src/hep): Parley as a collector of what capture agents send. */
+export interface HepConfig {
+  /** The collector inside `parley serve`: stores captured SIP messages by Call-ID (the dashboard's Captured view). */
+  readonly listen: {
+    /** `127.0.0.1:9060`, `[::]:9060`; unset: no collector. */
+    readonly address?: string;
+    readonly transports: ReadonlyArray<'udp' | 'tcp'>;
+    /** When set, packets whose auth key chunk (0x000e) differs are dropped. */
+    readonly authKey?: string;
+  };
 }
 
 /** The media plane (src/media): anchored calls' RTP, on a thread of its own. */
@@ -449,6 +462,21 @@ export const CONFIG_SCHEMA: FieldSchema & { kind: 'object' } = {
       doc: 'Prometheus metrics at `/metrics` on the HTTP listeners (docs/operations.md, "Metrics").',
       fields: {
         allowLoopback: { kind: 'boolean', default: true, doc: 'Answer `/metrics` without a token to requests from loopback addresses (127.0.0.0/8, ::1), as Kamailio\'s xhttp_prom on a local port; `false`: a `read` API token is always needed.' },
+      },
+    },
+    hep: {
+      kind: 'object',
+      doc: 'HEP, the Homer Encapsulation Protocol (HEPv3): copies of SIP messages between capture agents and collectors such as Homer.',
+      fields: {
+        listen: {
+          kind: 'object',
+          doc: "A HEP collector inside `parley serve`: the SIP messages capture agents (Kamailio's siptrace, another Parley, heplify) send are stored by Call-ID in the data directory, listed at `GET /api/v1/captures` and drawn as ladders in the dashboard's Captured view.",
+          fields: {
+            address: { kind: 'string', minLength: 1, doc: 'Address and port the collector listens on, e.g. `127.0.0.1:9060` or `[::]:9060` (an IP address, not a name; 9060 is HEP\'s usual port). Unset (the default): no collector.' },
+            transports: { kind: 'strings', enum: ['udp', 'tcp'], default: ['udp', 'tcp'], minItems: 1, unique: true, doc: 'Transports the collector takes HEP on, both on `address`\'s port: `udp` (a packet per datagram) and `tcp` (packets back to back).' },
+            authKey: { kind: 'string', minLength: 1, doc: 'When set, a packet whose auth key chunk (0x000e; Kamailio siptrace\'s `auth_key` parameter) is missing or differs is dropped and counted. HEP sends the key in clear: it sorts agents, it does not secure them (keep the collector on a private network).' },
+          },
+        },
       },
     },
   },

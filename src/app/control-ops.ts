@@ -18,6 +18,7 @@ export const CONTROL_OPS: { readonly [P in keyof Operations]?: { readonly [metho
   turn: { allocations: 0 },
   media: { sessions: 0 },
   tokens: { list: 0, revoke: 1 },
+  captures: { list: 1, get: 1 },
 };
 
 /** An operation asked over the control socket. */

@@ -36,6 +36,7 @@ import { startMediaThread, type MediaThread } from './media-thread.js';
 import { join } from 'node:path';
 import { OpsError, type Operations } from '../api/operations.js';
 import { createOperations } from './ops/index.js';
+import { startHepCollector, type RunningHepCollector } from './hep-collector-wiring.js';
 import { PARLEY_VERSION } from './ops/server-ops.js';
 import { apiPlugin } from '../api/api-plugin.js';
 import { SqliteTokenStore } from '../store/sqlite/sqlite-token-store.js';
@@ -606,6 +607,16 @@ export async function runServer(config: ParleyConfig, log: PinoLogger = stdoutLo
     return run;
   };
 
+  // the HEP collector (`hep.listen`): what capture agents send, stored by Call-ID for the dashboard
+  let hep: RunningHepCollector | undefined;
+  try {
+    hep = await startHepCollector(config, locate, log);
+  } catch (e) {
+    await stopCore();
+    db.close();
+    throw e;
+  }
+
   // what the operations hold that must end with the server (timers)
   const onStop: Array<() => void> = [];
   const mainMetrics = mainRegistry({
@@ -643,6 +654,7 @@ export async function runServer(config: ParleyConfig, log: PinoLogger = stdoutLo
     turnRestSecrets: turn === undefined ? [] : turnConfig.turn.restSecrets,
     onStop: (fn) => onStop.push(fn),
     reloadConfig,
+    ...(hep === undefined ? {} : { captures: hep.source }),
   });
 
   // a line of counters now and then: what an operator looks at first when something grows
@@ -658,6 +670,7 @@ export async function runServer(config: ParleyConfig, log: PinoLogger = stdoutLo
       await options.beforeReady({ subscribers, domain });
     } catch (e) {
       clearInterval(statsTimer);
+      await hep?.stop();
       await stopCore();
       db.close();
       throw e;
@@ -678,6 +691,7 @@ export async function runServer(config: ParleyConfig, log: PinoLogger = stdoutLo
       script: scripts.active.version,
       scriptSource: scripts.active.source,
       ...(config.routing.traceCallIdPrefix === undefined ? {} : { traceCallIdPrefix: config.routing.traceCallIdPrefix }),
+      ...(hep === undefined ? {} : { hep: hep.listening }),
     },
     'Parley is ready',
   );
@@ -702,6 +716,7 @@ export async function runServer(config: ParleyConfig, log: PinoLogger = stdoutLo
     stop: async () => {
       clearInterval(statsTimer);
       for (const fn of onStop) fn();
+      await hep?.stop();
       await stopCore();
       db.close();
       log.info('Parley stopped');

@@ -64,7 +64,19 @@ describe('SipCalls', () => {
     ]);
   });
 
-  it('non-INVITE groups: flagged by method, status of the first request, no answer', () => {
+  it('an INVITE challenged (407) and sent again with credentials: the second one\'s answer counts', () => {
+    const calls = new SipCalls();
+    calls.add(msg(sipInvite('auth'), 1n));
+    calls.add(msg(sipResponse('auth', 407, 'Proxy Authentication Required'), 2n, false));
+    calls.add(msg(sipRequest('ACK', 'auth', 1, ';tag=b1'), 3n));
+    calls.add(msg(sipRequest('INVITE', 'auth', 2, ''), 4n));
+    calls.add(msg(sipResponse('auth', 200, 'OK', 'INVITE', 2), 5n, false));
+    calls.add(msg(sipRequest('BYE', 'auth', 3), 7n));
+    const c = calls.get('auth')!;
+    assert.deepEqual([c.state, c.status, c.start, c.answer, c.end], ['completed', 200, 1n, 5n, 7n]);
+  });
+
+  it('non-INVITE groups: flagged by method, the status of the last attempt, no answer', () => {
     const calls = new SipCalls();
     calls.add(msg(sipRequest('REGISTER', 'r1', 1, ''), 1n));
     calls.add(msg(sipResponse('r1', 401, 'Unauthorized', 'REGISTER', 1), 2n, false));
@@ -72,7 +84,7 @@ describe('SipCalls', () => {
     calls.add(msg(sipResponse('r1', 200, 'OK', 'REGISTER', 2), 4n, false));
     calls.add(msg(sipRequest('OPTIONS', 'o1', 1, ''), 5n));
     const [r, o] = calls.list();
-    assert.deepEqual([r!.method, r!.state, r!.status, r!.answer, r!.end], ['REGISTER', 'done', 401, undefined, 2n]);
+    assert.deepEqual([r!.method, r!.state, r!.status, r!.answer, r!.end], ['REGISTER', 'done', 200, undefined, 4n]);
     assert.deepEqual([o!.method, o!.state, o!.status], ['OPTIONS', 'pending', undefined]);
   });
 

@@ -150,6 +150,17 @@ export class SipCalls {
     if (this.keep) c.messages.push(captured);
     const cseq = m.cseq;
     if (m.isRequest) {
+      // A new out-of-dialog request of the group's method (no To tag, another CSeq) before an
+      // answer starts the attempt over: the INVITE sent again with credentials after a 401 or
+      // 407 (RFC 3261 §22.2: "the client SHOULD retry the request with the same Call-ID"), a
+      // REGISTER refresh. Its final response is the group's status.
+      if (m.method === c.method && cseq.seq !== c.cseq && c.answer === undefined && m.to.tag === undefined) {
+        c.cseq = cseq.seq;
+        c.status = undefined;
+        c.reason = undefined;
+        c.end = undefined;
+        c.cancelled = false;
+      }
       if (m.method === 'CANCEL' && c.status === undefined) c.cancelled = true;
       if (m.method === 'BYE' && c.byeAt === undefined) c.byeAt = captured.time;
       return;
@@ -158,6 +169,7 @@ export class SipCalls {
     const status = m.status;
     if (status < 200 || cseq.method !== c.method || cseq.seq !== c.cseq) return;
     if (status < 300) {
+      if (c.method !== 'INVITE') c.end ??= captured.time;
       if (c.answer === undefined) c.answer = captured.time;
       if (c.status === undefined || c.status >= 300) {
         c.status = status;

@@ -87,7 +87,10 @@ export function looksLikeSip(b: Uint8Array): boolean {
   while (i < b.length && (b[i] === 0x0d || b[i] === 0x0a)) i++;
   if (i === b.length) return false;
   const c = b[i]!;
-  if (c < 0x41 || c > 0x5a) return false; // methods are upper case in practice; so is SIP/2.0
+  // DEVIATION(RFC 3261 §7.1): methods are case-sensitive tokens and may be lower case; this
+  // first look (so that a capture's other traffic never reaches the parser) takes upper case only,
+  // as every method of the RFCs is, and as tshark's SIP heuristic does.
+  if (c < 0x41 || c > 0x5a) return false;
   const limit = Math.min(b.length, i + FIRST_LINE_MAX);
   let eol = i;
   while (eol < limit && b[eol] !== 0x0d && b[eol] !== 0x0a) eol++;
@@ -133,6 +136,11 @@ export class SipCapture {
 
   get tcpCounts(): TcpReassemblyCounts {
     return this.tcp.counts;
+  }
+
+  /** Bytes TCP holds out of order now, and the directions it tracks. */
+  get tcpHeld(): { readonly bytes: number; readonly flows: number } {
+    return { bytes: this.tcp.heldBytes, flows: this.tcp.flowCount };
   }
 
   /** One decoded segment; `time` its capture time (ns), `offset` its record's file offset. */

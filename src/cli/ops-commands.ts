@@ -21,7 +21,7 @@ interface Json {
 }
 
 /** --data-dir and --config, as `parley reload` finds its server, and --json. */
-function serverCommand(name: string, description: string): Command {
+export function serverCommand(name: string, description: string): Command {
   return new Command(name)
     .description(description)
     .option('-d, --data-dir <dir>', 'the server\'s data directory (default: PARLEY_DATA_DIR, else ./parley-data)')
@@ -29,9 +29,9 @@ function serverCommand(name: string, description: string): Command {
     .option('--json', 'print the answer as JSON (as the REST API gives it)');
 }
 
-const terminal = (): boolean => process.stdout.isTTY === true;
+export const terminal = (): boolean => process.stdout.isTTY === true;
 
-function print(text: string): void {
+export function print(text: string): void {
   process.stdout.write(text.endsWith('\n') ? text : text + '\n');
 }
 
@@ -39,7 +39,7 @@ function print(text: string): void {
  * Run a command's talk with the server: a refusal or no server is one line on stderr and exit
  * status 1, never a stack trace.
  */
-async function talking(name: string, opts: Where, run: (client: OpsClient) => Promise<void>): Promise<void> {
+export async function talking(name: string, opts: Where, run: (client: OpsClient) => Promise<void>): Promise<void> {
   let client: OpsClient;
   try {
     client = opsClient(dataDirOf(opts));
@@ -63,14 +63,14 @@ const nonNegative = (what: string) => (v: string): number => {
   return n;
 };
 
-function paging(c: Command): Command {
+export function paging(c: Command): Command {
   return c
     .option('--search <text>', 'only those whose text holds this')
     .option('--limit <n>', 'at most this many (default 100, at most 1000)', nonNegative('--limit'))
     .option('--offset <n>', 'skip this many first (paging)', nonNegative('--offset'));
 }
 
-function pageFooter(shown: number, offset: number, total: number, what: string): string {
+export function pageFooter(shown: number, offset: number, total: number, what: string): string {
   if (total === 0) return `no ${what}`;
   return shown === total ? `${total} ${what}` : `${offset + 1}-${offset + shown} of ${total} ${what} (--offset, --limit for more)`;
 }

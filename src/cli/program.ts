@@ -10,6 +10,7 @@ import { userCommand } from './user-command.js';
 import { tokenCommand } from './token-command.js';
 import { reloadCommand } from './reload-command.js';
 import { traceCommand } from './trace-command.js';
+import { capturesCommand } from './captures-command.js';
 import { turnCheckCommand } from './turn-check-command.js';
 import { configCommand } from './config-command.js';
 import { pcapCommand } from './pcap/pcap-command.js';
@@ -227,5 +228,6 @@ program.addCommand(statsCommand());
 program.addCommand(scriptCommand());
 program.addCommand(pcapCommand());
 program.addCommand(hepCommand());
+program.addCommand(capturesCommand());
 
 await program.parseAsync(process.argv);

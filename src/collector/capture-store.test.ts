@@ -66,7 +66,7 @@ describe('CaptureStore', () => {
       s.add(msg({ callId: 'x', timeUs: 1 }));
       s.add(msg({ callId: 'x', timeUs: 2 }));
       assert.equal(onDisk(), 0, 'queued');
-      assert.deepEqual(s.stats, { stored: 0, pending: 2, batches: 0 });
+      assert.deepEqual(s.stats, { stored: 0, pending: 2, batches: 0, failures: 0 });
       s.add(msg({ callId: 'x', timeUs: 3 }));
       assert.equal(onDisk(), 3, 'the third fills the batch');
       s.add(msg({ callId: 'x', timeUs: 4 }));
@@ -90,7 +90,27 @@ describe('CaptureStore', () => {
     const s = CaptureStore.open(':memory:', { flushIntervalMs: 5 });
     s.add(msg({ callId: 'x', timeUs: 1 }));
     for (let i = 0; i < 200 && s.stats.pending > 0; i++) await new Promise((r) => setTimeout(r, 10));
-    assert.deepEqual(s.stats, { stored: 1, pending: 0, batches: 1 });
+    assert.deepEqual(s.stats, { stored: 1, pending: 0, batches: 1, failures: 0 });
+    s.close();
+  });
+
+  it('writes that fail keep the batch for the next try, bounded by maxQueued; a failing timer write is reported, not thrown', async () => {
+    const errors: Error[] = [];
+    const s = CaptureStore.open(':memory:', { batchSize: 2, maxQueued: 4, flushIntervalMs: 5, onError: (e) => errors.push(e) });
+    // another connection cannot be had on :memory:; a trigger makes every insert fail instead
+    const db = (s as unknown as { db: DatabaseSync }).db;
+    db.exec("CREATE TRIGGER refuse BEFORE INSERT ON hep_messages BEGIN SELECT RAISE(FAIL, 'disk full (test)'); END");
+    s.add(msg({ callId: 'x', timeUs: 1 }));
+    for (let i = 0; i < 200 && errors.length === 0; i++) await new Promise((r) => setTimeout(r, 10));
+    assert.match(errors[0]!.message, /disk full/, 'the timer reports, the process goes on');
+    assert.throws(() => s.add(msg({ callId: 'x', timeUs: 2 })), /disk full/);
+    s.add(msg({ callId: 'x', timeUs: 3 }));
+    assert.throws(() => s.add(msg({ callId: 'x', timeUs: 4 })), /disk full/);
+    assert.throws(() => s.add(msg({ callId: 'x', timeUs: 5 })), /4 messages wait/);
+    assert.equal(s.stats.pending, 4);
+    db.exec('DROP TRIGGER refuse');
+    assert.equal(s.count(), 4, 'nothing lost that was queued');
+    assert.equal(s.stats.failures >= 3, true);
     s.close();
   });
 

@@ -11,6 +11,7 @@
  */
 import { closeSync, openSync } from 'node:fs';
 import { DatabaseSync, type SQLInputValue, type StatementSync } from 'node:sqlite';
+import { StoreError } from '../store/store-error.js';
 import { withStoreErrors } from '../store/sqlite/to-store-error.js';
 import { inTransaction } from '../store/sqlite/transaction.js';
 import type { CaptureTransport, CapturedMessage } from './captured-message.js';
@@ -105,6 +106,10 @@ export interface CaptureStoreOptions {
   readonly batchSize?: number;
   /** The longest a queued message waits for its commit, ms; 0: only by size, query and close. Default 200. */
   readonly flushIntervalMs?: number;
+  /** Messages queued at most while writes fail (a full disk, a locked file); past it `add` refuses. Default 50,000. */
+  readonly maxQueued?: number;
+  /** A write the timer started failed (the batch stays queued for the next try). Default: nothing. */
+  readonly onError?: (e: Error) => void;
 }
 
 /** The counters of a store. */
@@ -112,6 +117,8 @@ export interface CaptureStoreStats {
   readonly stored: number;
   readonly pending: number;
   readonly batches: number;
+  /** Batches that could not be written (tried again with the next). */
+  readonly failures: number;
 }
 
 const FAR_PAST = -Number.MAX_SAFE_INTEGER;
@@ -127,6 +134,9 @@ export class CaptureStore {
   private readonly countAll: StatementSync;
   private readonly batchSize: number;
   private readonly flushIntervalMs: number;
+  private readonly maxQueued: number;
+  private readonly onError: ((e: Error) => void) | undefined;
+  private failures = 0;
   private queue: CapturedMessage[] = [];
   private timer: NodeJS.Timeout | undefined;
   private stored = 0;
@@ -165,6 +175,8 @@ export class CaptureStore {
     this.db = db;
     this.batchSize = Math.max(1, options.batchSize ?? 500);
     this.flushIntervalMs = options.flushIntervalMs ?? 200;
+    this.maxQueued = Math.max(this.batchSize, options.maxQueued ?? 50_000);
+    this.onError = options.onError;
     this.insert = db.prepare(`INSERT INTO hep_messages (${COLUMNS.join(', ')}) VALUES (${COLUMNS.map(() => '?').join(', ')})`);
     const firstOf = (column: string): string =>
       `(SELECT ${column} FROM hep_messages f WHERE f.call_id = m.call_id AND f.${column} IS NOT NULL ORDER BY f.time_us, f.id LIMIT 1)`;
@@ -180,14 +192,22 @@ export class CaptureStore {
     this.countAll = db.prepare('SELECT count(*) AS n FROM hep_messages');
   }
 
-  /** Queue a message; written with its batch. */
+  /**
+   * Queue a message; written with its batch. Throws StoreError ERR_STORE_IO when its batch cannot
+   * be written (the message stays queued) or when `maxQueued` are waiting already (it is not queued).
+   */
   add(m: CapturedMessage): void {
+    if (this.queue.length >= this.maxQueued) throw new StoreError('ERR_STORE_IO', `${this.queue.length} messages wait for the database: this one is dropped`);
     this.queue.push(m);
-    if (this.queue.length >= this.batchSize) this.flush();
+    if (this.queue.length % this.batchSize === 0) this.flush();
     else if (this.timer === undefined && this.flushIntervalMs > 0) {
       this.timer = setTimeout(() => {
         this.timer = undefined;
-        this.flush();
+        try {
+          this.flush();
+        } catch (e) {
+          this.onError?.(e as Error);
+        }
       }, this.flushIntervalMs);
       this.timer.unref();
     }
@@ -201,22 +221,27 @@ export class CaptureStore {
     }
     if (this.queue.length === 0) return;
     const batch = this.queue;
-    withStoreErrors(() =>
-      inTransaction(
-        this.db,
-        () => {
-          for (const m of batch) this.insert.run(...toRow(m));
-        },
-        'immediate',
-      ),
-    );
+    try {
+      withStoreErrors(() =>
+        inTransaction(
+          this.db,
+          () => {
+            for (const m of batch) this.insert.run(...toRow(m));
+          },
+          'immediate',
+        ),
+      );
+    } catch (e) {
+      this.failures++;
+      throw e;
+    }
     this.queue = [];
     this.stored += batch.length;
     this.batches++;
   }
 
   get stats(): CaptureStoreStats {
-    return { stored: this.stored, pending: this.queue.length, batches: this.batches };
+    return { stored: this.stored, pending: this.queue.length, batches: this.batches, failures: this.failures };
   }
 
   /** Messages in the file (written ones). */

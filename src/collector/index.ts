@@ -7,3 +7,4 @@ export {
   CaptureStore, CAPTURE_SCHEMA_VERSION, type CallSummary, type CaptureStoreOptions, type CaptureStoreStats, type StoredMessage, type TimeRange,
 } from './capture-store.js';
 export { HepCollector, DEFAULT_HEP_PORT, type DropReason, type HepCollectorOptions, type HepCollectorStats, type ListenAddress } from './hep-collector.js';
+export { writeCapturePcap, type PcapExportCounts } from './pcap-export.js';

@@ -30,6 +30,7 @@ import { skipWithoutSipp, type SippRun } from '../interop/support/sipp.js';
 import { launchChromium, type PageLog, type TestBrowser } from './support/browser.js';
 import { startStandIn, type StandIn } from './support/dashboard-standin.js';
 import { loopbackOnly } from './support/netns.js';
+import { assertInOrder, assertLayout, assertTouchTargets, drawnLadder, overlap } from './support/page-layout.js';
 import { pollUntil } from './support/phone.js';
 import { startPhoneServer } from './support/phone-server.js';
 
@@ -48,29 +49,8 @@ const SIZES = [
 const where = loopbackOnly();
 const skip = where.run ? skipWithoutSipp() : where.skip;
 
-type Box = { x: number; y: number; width: number; height: number };
-const overlap = (a: Box, b: Box): boolean => a.x + a.width > b.x + 0.5 && b.x + b.width > a.x + 0.5 && a.y + a.height > b.y + 0.5 && b.y + b.height > a.y + 0.5;
-
 /** What runs inside the page (page.evaluate). */
-declare const document: { readonly documentElement: { readonly scrollWidth: number; readonly clientWidth: number } };
-declare const window: { readonly innerWidth: number };
 declare function getComputedStyle(e: unknown): { readonly backgroundColor: string };
-
-/** No horizontal scroll of the page; the boxes of these test ids do not overlap one another. */
-async function assertLayout(page: Page, what: string, ids: readonly string[], context: () => string): Promise<void> {
-  const widths = await page.evaluate(() => ({ scroll: document.documentElement.scrollWidth, client: document.documentElement.clientWidth, inner: window.innerWidth }));
-  assert.ok(widths.scroll <= widths.client, `${what}: the page scrolls sideways (${JSON.stringify(widths)})\n${context()}`);
-  for (const id of ids) {
-    const boxes: Box[] = [];
-    for (const l of await page.getByTestId(id).all()) {
-      if (!(await l.isVisible())) continue;
-      const b = (await l.boundingBox())!;
-      assert.ok(b.x >= -0.5 && b.x + b.width <= widths.client + 0.5, `${what}: ${id} sticks out of the viewport: ${JSON.stringify(b)}`);
-      for (const other of boxes) assert.ok(!overlap(b, other), `${what}: two ${id} overlap: ${JSON.stringify([b, other])}`);
-      boxes.push(b);
-    }
-  }
-}
 
 /** The SIP domain Parley serves (its first realm, as its ready line says). */
 function domainOf(p: ParleyServer): string {
@@ -87,16 +67,6 @@ function statusOf(url: string, bearer?: string): Promise<number> {
     req.on('error', () => resolve(0));
     req.on('timeout', () => req.destroy());
   });
-}
-
-/** Every visible button, link of the tabs and input at least 40 px high (and buttons 40 px wide). */
-async function assertTouchTargets(page: Page, what: string): Promise<void> {
-  for (const l of await page.locator('button, nav a, input').all()) {
-    if (!(await l.isVisible())) continue;
-    const b = (await l.boundingBox())!;
-    const name = (await l.getAttribute('data-testid')) ?? (await l.innerText().catch(() => '')) ?? '';
-    assert.ok(b.height >= 40, `${what}: "${name}" is ${b.height} px high, under 40`);
-  }
 }
 
 describe('the dashboard in Chromium at phone and laptop sizes', { skip, timeout: 300_000 }, () => {
@@ -252,22 +222,9 @@ describe('the dashboard in Chromium at phone and laptop sizes', { skip, timeout:
       assert.deepEqual(ladder.participants, [alice, 'parley', bob], JSON.stringify(ladder.participants));
 
       // the columns' x in the drawing, and each arrow's ends on them
-      const columns = new Map<string, number>();
-      for (const g of await page.locator('g.column').all()) {
-        const p = (await g.getAttribute('data-participant'))!;
-        columns.set(p, Number(await g.locator('line.lifeline').getAttribute('x1')));
-      }
-      assert.deepEqual([...columns.keys()], [alice, 'parley', bob]);
       const who = (p: string): string => (p === alice ? 'alice' : p === bob ? 'bob' : p);
-      const drawn: string[] = [];
-      for (const g of await page.getByTestId('ladder-arrow').all()) {
-        const [from, to, label] = await Promise.all([g.getAttribute('data-from'), g.getAttribute('data-to'), g.getAttribute('data-label')]);
-        const line = g.locator('line');
-        const x1 = Number(await line.getAttribute('x1'));
-        const tip = Number((await g.locator('polygon').getAttribute('points'))!.split(',')[0]);
-        assert.ok(Math.abs(x1 - columns.get(from!)!) < 1 && Math.abs(tip - columns.get(to!)!) < 2, `${label} ${from} → ${to} is drawn from ${x1} to ${tip}: ${JSON.stringify([...columns])}`);
-        drawn.push(`${who(from!)}>${who(to!)} ${label}`);
-      }
+      const drawn = await drawnLadder(page, who);
+      assert.deepEqual(drawn.columns, [alice, 'parley', bob]);
       const expected = [
         'alice>parley INVITE', 'parley>alice 407 Proxy Authentication Required', 'alice>parley ACK',
         'alice>parley INVITE', 'parley>bob INVITE', 'bob>parley 180 Ringing', 'parley>alice 180 Ringing',
@@ -276,12 +233,7 @@ describe('the dashboard in Chromium at phone and laptop sizes', { skip, timeout:
       ];
       // in this order; a 100 Trying comes in between only when the callee is silent for 200 ms
       // (RFC 3261 §17.2.1), and retransmissions may
-      let at = 0;
-      for (const e of expected) {
-        const i = drawn.indexOf(e, at);
-        assert.ok(i >= 0, `no "${e}" after arrow ${at} in the ladder:\n${drawn.join('\n')}`);
-        at = i + 1;
-      }
+      assertInOrder(drawn.arrows, expected);
       // the page lays the ladder out in its card: the card scrolls, not the page
       await assertLayout(page, 'the ladder', ['ladder-scroll', 'traces-card'], context);
       const inviteToBob = page.getByTestId('ladder-arrow').and(page.locator(`[data-from="parley"][data-to="${bob}"][data-label="INVITE"]`));

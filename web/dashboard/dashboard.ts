@@ -1,13 +1,13 @@
 // Parley's dashboard (/dashboard): sign in with an API token or as an administrator subscriber,
 // then live figures, the last hour in charts, the event stream, registrations and calls with
-// search (hang up), and the ladder diagram of traced calls. Everything comes from the REST API
+// search (hang up), and the ladder diagram of traced calls and of calls captured over HEP. Everything comes from the REST API
 // (/api/v1) with the token kept in sessionStorage.
 import uPlot from 'uplot';
-import type { BindingView, CallView, Ladder, Page, StatsSnapshot, TraceSummary } from '../../src/api/operations.js';
+import type { BindingView, CallView, CaptureSummary, CapturedCall, Ladder, Page, StatsSnapshot, TraceSummary } from '../../src/api/operations.js';
 import type { ParleyEvent } from '../../src/lib/events.js';
 import { Api, ApiError, createSession } from './api.js';
 import { describeEvent } from './events.js';
-import { layoutLadder } from './ladder-layout.js';
+import { LadderView } from './ladder-view.js';
 import { addSample, chartSeries, formatFigure, formatTick, mergeSamples, requestRate, type ChartName } from './series.js';
 
 const TOKEN_KEY = 'parley.dashboard.token';
@@ -16,8 +16,11 @@ const STATS_EVERY_MS = 3000;
 const TABLES_EVERY_MS = 5000;
 const FEED_MAX = 100;
 
-type View = 'overview' | 'registrations' | 'calls' | 'traces';
-const VIEWS: readonly View[] = ['overview', 'registrations', 'calls', 'traces'];
+type View = 'overview' | 'registrations' | 'calls' | 'traces' | 'captures';
+const VIEWS: readonly View[] = ['overview', 'registrations', 'calls', 'traces', 'captures'];
+/** The views that draw a call's ladder (`#traces/<Call-ID>`, `#captures/<Call-ID>`). */
+type LadderViewName = 'traces' | 'captures';
+const hasLadder = (v: View): v is LadderViewName => v === 'traces' || v === 'captures';
 
 const $ = <T extends HTMLElement = HTMLElement>(id: string): T => {
   const e = document.getElementById(id);
@@ -27,13 +30,6 @@ const $ = <T extends HTMLElement = HTMLElement>(id: string): T => {
 const el = <K extends keyof HTMLElementTagNameMap>(tag: K, attrs: Record<string, string> = {}, text?: string): HTMLElementTagNameMap[K] => {
   const e = document.createElement(tag);
   for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, v);
-  if (text !== undefined) e.textContent = text;
-  return e;
-};
-const SVG = 'http://www.w3.org/2000/svg';
-const svg = (tag: string, attrs: Record<string, string | number> = {}, text?: string): SVGElement => {
-  const e = document.createElementNS(SVG, tag);
-  for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, String(v));
   if (text !== undefined) e.textContent = text;
   return e;
 };
@@ -147,11 +143,12 @@ class Session {
   private lastStats: StatsSnapshot | undefined;
   private readonly charts = new Map<ChartName, uPlot>();
   private view: View = 'overview';
-  private selectedArrow: number | undefined;
-  private ladder: Ladder | undefined;
+  private readonly ladder = new LadderView();
+  /** The view whose call the ladder draws. */
+  private ladderOf: LadderViewName | undefined;
   private readonly resize = (): void => {
     this.sizeCharts();
-    if (this.ladder !== undefined) this.drawLadder(this.ladder);
+    this.ladder.redraw();
   };
 
   constructor(
@@ -176,6 +173,7 @@ class Session {
     const search = (v: 'registrations' | 'calls'): (() => void) => debounce(() => this.refresh(v), 250);
     this.onInput('registrations-search', search('registrations'));
     this.onInput('calls-search', search('calls'));
+    this.onInput('captures-search', debounce(() => this.refresh('captures'), 250));
   }
 
   private readonly inputs: Array<[HTMLElement, () => void]> = [];
@@ -195,8 +193,8 @@ class Session {
     for (const c of this.charts.values()) c.destroy();
     this.charts.clear();
     $('events').replaceChildren();
-    for (const id of ['registrations', 'calls', 'traces']) $(id).querySelector('tbody')!.replaceChildren();
-    $('ladder-view').hidden = true;
+    for (const id of ['registrations', 'calls', 'traces', 'captures']) $(id).querySelector('tbody')!.replaceChildren();
+    this.ladder.hide();
   }
 
   private every(ms: number, fn: () => Promise<void>): void {
@@ -220,7 +218,7 @@ class Session {
     showError(undefined);
   }
 
-  show(view: View, traceCallId?: string): void {
+  show(view: View, ladderCallId?: string): void {
     this.view = view;
     document.body.dataset.view = view;
     for (const v of VIEWS) $(v).hidden = v !== view;
@@ -229,10 +227,10 @@ class Session {
       else a.removeAttribute('aria-current');
     }
     if (view === 'overview') this.drawCharts();
-    if (view === 'traces' && traceCallId !== undefined) void this.openTrace(traceCallId);
-    if (view === 'traces' && traceCallId === undefined) {
-      $('ladder-view').hidden = true;
-      this.ladder = undefined;
+    if (hasLadder(view) && ladderCallId !== undefined) void this.openLadder(view, ladderCallId);
+    else if (hasLadder(view) || this.ladderOf !== undefined) {
+      this.ladder.hide();
+      this.ladderOf = undefined;
     }
     void this.refresh(view);
   }
@@ -246,6 +244,7 @@ class Session {
       if (view === 'registrations') await this.refreshRegistrations();
       else if (view === 'calls') await this.refreshCalls();
       else if (view === 'traces') await this.refreshTraces();
+      else if (view === 'captures') await this.refreshCaptures();
       else await this.refreshCallCount();
       this.worked();
     } catch (e) {
@@ -460,7 +459,7 @@ class Session {
     if (page.items.length === 0) return this.emptyRow(tbody, 3, 'No traced calls.');
     tbody.replaceChildren(
       ...page.items.map((t) => {
-        const tr = el('tr', { class: 'pick', 'data-call-id': t.callId, 'aria-selected': String(this.ladder?.callId === t.callId) });
+        const tr = el('tr', { class: 'pick', 'data-call-id': t.callId, 'aria-selected': String(this.ladderOf === 'traces' && this.ladder.callId === t.callId) });
         const open = el('button', { type: 'button', class: 'link', 'data-testid': 'open-trace' }, t.callId);
         open.addEventListener('click', () => (location.hash = `#traces/${encodeURIComponent(t.callId)}`));
         const first = el('td');
@@ -474,77 +473,60 @@ class Session {
     );
   }
 
-  // ---- the ladder of a traced call
-
-  private async openTrace(callId: string): Promise<void> {
+  private async refreshCaptures(): Promise<void> {
+    const q = $<HTMLInputElement>('captures-search').value.trim();
+    const tbody = $('captures').querySelector('tbody')!;
+    const count = $('captures').querySelector('[data-testid=captures-count]')!;
+    let page: Page<CaptureSummary>;
     try {
-      const ladder = await this.api.get<Ladder>(`/traces/${encodeURIComponent(callId)}/ladder`);
-      this.ladder = ladder;
-      this.selectedArrow = undefined;
-      $('ladder-call').textContent = callId;
-      $('ladder-view').hidden = false;
-      (document.querySelector('[data-testid=message-card]') as HTMLElement).hidden = true;
-      this.drawLadder(ladder);
-      for (const tr of $('traces').querySelectorAll<HTMLElement>('tr[data-call-id]')) tr.setAttribute('aria-selected', String(tr.dataset.callId === callId));
+      page = await this.api.get<Page<CaptureSummary>>(`/captures?limit=200${q === '' ? '' : `&search=${encodeURIComponent(q)}`}`);
+    } catch (e) {
+      // no collector here: the view says how to run one instead of an error banner
+      if (!(e instanceof ApiError && e.status === 503)) throw e;
+      count.textContent = '';
+      return this.emptyRow(tbody, 5, `No HEP collector: ${e.message}`);
+    }
+    count.textContent = `${page.total} call${page.total === 1 ? '' : 's'}`;
+    if (page.items.length === 0) return this.emptyRow(tbody, 5, q === '' ? 'No captured calls.' : `No captured call matches “${q}”.`);
+    tbody.replaceChildren(
+      ...page.items.map((c) => {
+        const tr = el('tr', { class: 'pick', 'data-call-id': c.callId, 'aria-selected': String(this.ladderOf === 'captures' && this.ladder.callId === c.callId) });
+        const open = el('button', { type: 'button', class: 'link', 'data-testid': 'open-capture' }, c.callId);
+        open.addEventListener('click', () => (location.hash = `#captures/${encodeURIComponent(c.callId)}`));
+        const first = el('td', { 'data-label': 'Call-ID' });
+        first.append(open);
+        tr.append(
+          first,
+          el('td', { 'data-label': 'From' }, c.from ?? ''),
+          el('td', { 'data-label': 'To' }, c.to ?? ''),
+          el('td', { 'data-label': 'Messages' }, String(c.messages)),
+          el('td', { 'data-label': 'Last message' }, new Date(c.lastAt).toLocaleString()),
+        );
+        tr.addEventListener('click', (ev) => {
+          if (ev.target !== open) open.click();
+        });
+        return tr;
+      }),
+    );
+  }
+
+  // ---- the ladder of a traced or captured call (ladder-view.ts draws both)
+
+  private async openLadder(view: LadderViewName, callId: string): Promise<void> {
+    try {
+      const ladder =
+        view === 'traces'
+          ? await this.api.get<Ladder>(`/traces/${encodeURIComponent(callId)}/ladder`)
+          : (await this.api.get<CapturedCall>(`/captures/${encodeURIComponent(callId)}`)).ladder;
+      if (this.view !== view) return;
+      this.ladderOf = view;
+      this.ladder.show(ladder, $(view));
+      for (const tr of $(view).querySelectorAll<HTMLElement>('tr[data-call-id]')) tr.setAttribute('aria-selected', String(tr.dataset.callId === callId));
       this.worked();
     } catch (e) {
-      if (e instanceof ApiError && e.status === 404) showError(`No trace of call ${callId}.`);
+      if (e instanceof ApiError && e.status === 404) showError(view === 'traces' ? `No trace of call ${callId}.` : `No captured call ${callId}.`);
       else this.failed(e);
     }
-  }
-
-  private drawLadder(ladder: Ladder): void {
-    const host = $('ladder');
-    const available = host.parentElement?.clientWidth ?? 600;
-    const l = layoutLadder(ladder, available - 2);
-    const root = svg('svg', { class: 'ladder-svg', width: l.width, height: l.height, viewBox: `0 0 ${l.width} ${l.height}`, role: 'group', 'aria-label': `Ladder diagram of ${ladder.callId}` });
-    root.dataset.testid = 'ladder-svg';
-    for (const c of l.columns) {
-      const g = svg('g', { class: 'column', 'data-participant': c.name });
-      // a name wider than the space right of the last lifeline ends at the drawing's edge
-      const atEdge = c.x + 58 > l.width;
-      const nameX = atEdge ? l.width - 2 : c.x;
-      const name = svg('text', { class: 'column-name', x: nameX, y: 16, 'text-anchor': atEdge ? 'end' : 'middle' });
-      c.lines.forEach((line, i) => name.append(svg('tspan', { x: nameX, dy: i === 0 ? 0 : 15, class: i === 0 ? '' : 'transport' }, line)));
-      g.append(name, svg('title', {}, c.name), svg('line', { class: 'lifeline', x1: c.x, y1: l.top, x2: c.x, y2: l.bottom }));
-      root.append(g);
-    }
-    for (const r of l.rows) {
-      const a = ladder.arrows[r.index]!;
-      const g = svg('g', { class: 'arrow', 'data-kind': r.kind, 'data-from': a.from, 'data-to': a.to, 'data-label': r.label, tabindex: 0, role: 'button', 'aria-pressed': String(this.selectedArrow === r.index), 'aria-label': `${r.label} from ${a.from} to ${a.to}, ${r.time}` });
-      g.dataset.testid = 'ladder-arrow';
-      const dir = r.x2 > r.x1 ? 1 : -1;
-      const tip = r.x2 - dir * 1;
-      g.append(
-        svg('rect', { class: 'hit', x: r.hit.x, y: r.hit.y, width: r.hit.width, height: r.hit.height, rx: 4 }),
-        svg('text', { class: 'time', x: 6, y: r.y + 4 }, r.time),
-        svg('line', { x1: r.x1, y1: r.y, x2: tip - dir * 8, y2: r.y }),
-        svg('polygon', { points: `${tip},${r.y} ${tip - dir * 9},${r.y - 4.5} ${tip - dir * 9},${r.y + 4.5}` }),
-        svg('text', { class: 'label', x: (r.x1 + r.x2) / 2, y: r.y - 7, 'text-anchor': 'middle' }, r.label),
-      );
-      const pick = (): void => this.showMessage(r.index);
-      g.addEventListener('click', pick);
-      g.addEventListener('keydown', (ev) => {
-        if ((ev as KeyboardEvent).key === 'Enter' || (ev as KeyboardEvent).key === ' ') {
-          ev.preventDefault();
-          pick();
-        }
-      });
-      root.append(g);
-    }
-    host.replaceChildren(root);
-  }
-
-  private showMessage(index: number): void {
-    const a = this.ladder?.arrows[index];
-    if (a === undefined) return;
-    this.selectedArrow = index;
-    for (const g of $('ladder').querySelectorAll<SVGElement>('g.arrow')) g.setAttribute('aria-pressed', 'false');
-    $('ladder').querySelectorAll<SVGElement>('g.arrow')[index]?.setAttribute('aria-pressed', 'true');
-    const card = document.querySelector<HTMLElement>('[data-testid=message-card]')!;
-    $('message-title').textContent = `${a.label} · ${a.from} → ${a.to} · +${a.t.toFixed(1)} ms`;
-    $('message').textContent = a.message.replaceAll('\r\n', '\n');
-    card.hidden = false;
   }
 }
 
@@ -560,14 +542,14 @@ function start(api: Api, scope: string | undefined): void {
   route();
 }
 
-/** `#overview`, `#registrations`, `#calls`, `#traces`, `#traces/<Call-ID>`. */
+/** `#overview`, `#registrations`, `#calls`, `#traces`, `#traces/<Call-ID>`, `#captures`, `#captures/<Call-ID>`. */
 function route(): void {
   if (session === undefined) return;
   const hash = decodeURIComponent(location.hash.slice(1));
   const slash = hash.indexOf('/');
   const name = (slash < 0 ? hash : hash.slice(0, slash)) as View;
   const view = VIEWS.includes(name) ? name : 'overview';
-  session.show(view, view === 'traces' && slash >= 0 ? hash.slice(slash + 1) : undefined);
+  session.show(view, hasLadder(view) && slash >= 0 ? hash.slice(slash + 1) : undefined);
 }
 
 window.addEventListener('hashchange', route);

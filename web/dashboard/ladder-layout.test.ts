@@ -40,6 +40,20 @@ describe('the ladder diagram layout', () => {
     assert.deepEqual(columnLines('parley'), ['Parley']);
   });
 
+  it('three socket addresses on a phone: each port under its address, so that the names do not run into each other; long labels cut to their arrow', () => {
+    const C = 'udp:127.0.0.1:16217';
+    const l = layoutLadder({ callId: 'c', participants: [A, B, C], arrows: [arrow(0, B, A, '100 trying -- your call is important to us'), arrow(1, A, C, '100 trying -- your call is important to us')] }, 388);
+    assert.deepEqual(l.columns.map((c) => c.lines), [['127.0.0.1', ':5070 udp'], ['127.0.0.1', ':5062 udp'], ['127.0.0.1', ':16217 udp']]);
+    const [near, far] = l.rows;
+    assert.equal(near!.label, '100 trying -- your call is important to us');
+    assert.ok(near!.text.endsWith('…') && near!.text.length * 6.6 <= Math.abs(near!.x2 - near!.x1), near!.text);
+    assert.ok(far!.text.length > near!.text.length, far!.text);
+    // wide enough: one line each, labels whole
+    const wide = layoutLadder({ callId: 'c', participants: [A, B, C], arrows: [arrow(0, B, A, '180 Ringing')] }, 1300);
+    assert.deepEqual(wide.columns.map((c) => c.lines[0]), ['127.0.0.1:5070', '127.0.0.1:5062', '127.0.0.1:16217']);
+    assert.equal(wide.rows[0]!.text, '180 Ringing');
+  });
+
   it('formats offsets', () => {
     assert.equal(formatOffset(0), '+0.0 ms');
     assert.equal(formatOffset(999.94), '+999.9 ms');

@@ -18,6 +18,8 @@ export interface LadderLayout {
     /** The clickable band around the arrow (at least ROW high: a touch target). */
     readonly hit: { readonly x: number; readonly y: number; readonly width: number; readonly height: number };
     readonly label: string;
+    /** The label as drawn: cut with `…` where it is wider than its arrow (the full one is `label`). */
+    readonly text: string;
     /** `+12.3 ms`, `+1.20 s`. */
     readonly time: string;
     readonly kind: 'request' | 'response' | 'error';
@@ -35,6 +37,9 @@ export const ROW = 44;
 const HEAD = 48;
 const MIN_COLUMN = 150;
 const NARROW_MIN_COLUMN = 100;
+/** Rough widths of a character of a column's name (12 px, bold) and of an arrow's label (12 px), for fitting text without measuring it. */
+const NAME_CHAR = 7.4;
+const LABEL_CHAR = 6.6;
 
 /** A time since the first message, as people read it. */
 export function formatOffset(ms: number): string {
@@ -43,11 +48,26 @@ export function formatOffset(ms: number): string {
   return `+${Math.floor(ms / 60_000)} min ${((ms % 60_000) / 1000).toFixed(0)} s`;
 }
 
-/** `udp:127.0.0.1:5060` → [`127.0.0.1:5060`, `udp`]; `parley` → [`Parley`]. */
-export function columnLines(name: string): string[] {
+/**
+ * `udp:127.0.0.1:5060` → [`127.0.0.1:5060`, `udp`]; `parley` → [`Parley`]. With `splitPort` (a
+ * name wider than its column: three socket addresses on a phone) the port goes to the second
+ * line: [`127.0.0.1`, `:5060 udp`].
+ */
+export function columnLines(name: string, splitPort = false): string[] {
   if (name === 'parley') return ['Parley'];
   const colon = name.indexOf(':');
-  return colon < 0 ? [name] : [name.slice(colon + 1), name.slice(0, colon)];
+  if (colon < 0) return [name];
+  const transport = name.slice(0, colon);
+  const hostPort = name.slice(colon + 1);
+  const portAt = hostPort.lastIndexOf(':');
+  if (!splitPort || portAt <= 0) return [hostPort, transport];
+  return [hostPort.slice(0, portAt), `${hostPort.slice(portAt)} ${transport}`];
+}
+
+/** `label` cut with `…` to what fits in `width` px. */
+function fit(label: string, width: number): string {
+  const chars = Math.max(4, Math.floor((width - 8) / LABEL_CHAR));
+  return label.length <= chars ? label : `${label.slice(0, chars - 1)}…`;
 }
 
 /** A response's class by its label (`180 Ringing`): 1xx/2xx drawn as responses, 3xx-6xx as errors. */
@@ -67,7 +87,9 @@ export function layoutLadder(ladder: Ladder, availableWidth: number): LadderLayo
   const timeWidth = narrow ? NARROW_TIME_WIDTH : TIME_WIDTH;
   const columnWidth = Math.max(narrow ? NARROW_MIN_COLUMN : MIN_COLUMN, Math.floor((availableWidth - timeWidth) / n));
   const width = timeWidth + columnWidth * n;
-  const columns = ladder.participants.map((name, i) => ({ name, lines: columnLines(name), x: timeWidth + columnWidth * i + columnWidth / 2 }));
+  // one layout for every name: all on one line when each fits its column, else every port under its address
+  const splitPort = ladder.participants.some((name) => (columnLines(name)[0]!.length * NAME_CHAR) > columnWidth - 8);
+  const columns = ladder.participants.map((name, i) => ({ name, lines: columnLines(name, splitPort), x: timeWidth + columnWidth * i + columnWidth / 2 }));
   const xOf = new Map(columns.map((c) => [c.name, c.x]));
   const rows: Array<LadderLayout['rows'][number]> = [];
   ladder.arrows.forEach((a, index) => {
@@ -83,6 +105,7 @@ export function layoutLadder(ladder: Ladder, availableWidth: number): LadderLayo
       y,
       hit: { x: left - 8, y: y - ROW + 10, width: Math.abs(x2 - x1) + 16, height: ROW },
       label: a.label,
+      text: fit(a.label, Math.abs(x2 - x1)),
       time: formatOffset(a.t),
       kind: kindOf(a.label),
     });

@@ -13,6 +13,7 @@ import { turnRoutes } from './turn.js';
 import { mediaRoutes } from './media.js';
 import { eventRoutes } from './events.js';
 import { configurationRoutes } from './configuration.js';
+import { captureRoutes } from './captures.js';
 
 /**
  * The API's route groups (one file each in this folder), in the order they appear in the
@@ -32,6 +33,7 @@ export const API_V1_ROUTES: ReadonlyArray<ApiRoutes> = [
   mediaRoutes,
   eventRoutes,
   configurationRoutes,
+  captureRoutes,
 ];
 
 /** Route groups served at the root, outside `/api/v1` (`/metrics`, `/readyz`). */

@@ -11,6 +11,7 @@ import { createMetricsOps } from './metrics-ops.js';
 import { createTurnOps } from './turn-ops.js';
 import { createMediaOps } from './media-ops.js';
 import { configurationOps } from './configuration-ops.js';
+import { createCaptureOps } from './captures.js';
 
 /** The operations of a running server (src/api/operations.ts), each part from its own file here. */
 export function createOperations(parts: ServerParts): Operations {
@@ -27,6 +28,7 @@ export function createOperations(parts: ServerParts): Operations {
     media: createMediaOps(parts),
     tokens: tokenOps(parts),
     configuration: configurationOps(parts),
+    captures: createCaptureOps(parts.captures),
   };
   return ops;
 }

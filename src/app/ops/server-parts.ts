@@ -11,6 +11,7 @@ import type { MediaThread } from '../media-thread.js';
 import type { WebServer } from '../web-server.js';
 import type { Registry } from 'prom-client';
 import type { EventHub } from './event-hub.js';
+import type { CaptureSource } from './captures.js';
 
 /** One SIP core's answer to a CoreQuery, or why it gave none. */
 export type CoreAnswer = { readonly core: number; readonly answer: unknown } | { readonly core: number; readonly error: Error };
@@ -50,6 +51,8 @@ export interface ServerParts {
   readonly turnRestSecrets: readonly string[];
   /** Read the configuration file again and apply what can change live (run-server.ts; config-reload.ts). */
   reloadConfig(trigger: 'command' | 'signal' | 'api'): Promise<ConfigReloadOutcome>;
+  /** The store of the HEP collector (`hep.listen`); undefined when none runs. */
+  readonly captures?: CaptureSource;
   /** Call `fn` when the server stops (timers of the operations). */
   onStop(fn: () => void): void;
 }

@@ -1,6 +1,8 @@
 // `parley pcap`: reading capture files (pcap, pcapng) as a VoIP engineer reads them with sngrep and
 // tshark. One file per subcommand in this folder; each is added here.
 import { Command } from 'commander';
+import { callsCommand } from './calls-command.js';
+import { ladderCommand } from './ladder-command.js';
 import { pcapCryptoCommand } from './pcap-crypto-command.js';
 import { pcapDecryptCommand } from './pcap-decrypt-command.js';
 
@@ -9,6 +11,8 @@ export function pcapCommand(): Command {
     .description('Read capture files (pcap, pcapng): SIP calls and their ladders, RTP/SRTP streams, SRTP keys and decryption, WAV, one file per call.')
     .addHelpText('after', '\nEvery subcommand streams the file (constant memory), shows a progress bar on a terminal and takes --json.');
   // subcommands (one line each, in the order of `parley pcap --help`):
+  pcap.addCommand(callsCommand());
+  pcap.addCommand(ladderCommand());
   pcap.addCommand(pcapCryptoCommand());
   pcap.addCommand(pcapDecryptCommand());
   return pcap;
