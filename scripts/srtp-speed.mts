@@ -4,7 +4,7 @@
  * packets per variant; werift's SrtpSession last. Run: ./node_modules/.bin/node --import tsx scripts/srtp-speed.mts
  */
 import { createCipheriv, createHmac, randomBytes } from 'node:crypto';
-import { SrtpContext } from '../src/media/srtp.js';
+import { SrtpContext } from '../src/srtp/index.js';
 
 const N = 50_000;
 const packet = Buffer.alloc(172, 0xd5);

@@ -24,12 +24,14 @@ const MAY_IMPORT: Readonly<Record<string, readonly string[]>> = {
   hep: ['lib'],
   // capture files (pcap, pcapng) down to UDP and TCP: `parley pcap` reads through it
   pcap: ['lib'],
+  // SRTP and SRTCP (RFC 3711, RFC 7714): the media plane protects with it, `parley pcap decrypt` reads with it
+  srtp: ['lib'],
   store: ['lib', 'sip'],
   // the servers, one per plane; neither imports the other
   'sip-server': ['lib', 'sip', 'stun', 'store'],
   turn: ['lib', 'stun'],
   // the media plane (rtpengine's job): sockets, ICE-lite, DTLS-SRTP, relay, transcoding
-  media: ['lib', 'stun', 'sdp'],
+  media: ['lib', 'stun', 'sdp', 'srtp'],
   routing: ['lib', 'sip', 'sip-server', 'store'],
   http: ['lib', 'sip-server'],
   web: ['lib', 'store'],
@@ -39,12 +41,12 @@ const MAY_IMPORT: Readonly<Record<string, readonly string[]>> = {
   load: ['lib', 'sip'],
   'turn-check': ['lib', 'stun'],
   // the analysis of captured traffic (issue 19: RTP streams; calls, HEP to come)
-  capture: ['lib', 'sip', 'sdp', 'pcap', 'hep'],
+  capture: ['lib', 'sip', 'sdp', 'pcap', 'hep', 'srtp'],
   // the HEP collector (`parley hep listen`): listeners, SIP summaries, its own SQLite file
   collector: ['lib', 'hep', 'sip', 'pcap', 'store'],
   // the composition root wires the planes; the command line sits on top
-  app: ['lib', 'sip', 'stun', 'sdp', 'hep', 'store', 'sip-server', 'turn', 'media', 'routing', 'http', 'web', 'api', 'collector'],
-  cli: ['lib', 'sip', 'stun', 'sdp', 'hep', 'pcap', 'capture', 'store', 'sip-server', 'turn', 'media', 'routing', 'http', 'web', 'api', 'load', 'turn-check', 'app', 'collector'],
+  app: ['lib', 'sip', 'stun', 'sdp', 'hep', 'srtp', 'store', 'sip-server', 'turn', 'media', 'routing', 'http', 'web', 'api', 'collector'],
+  cli: ['lib', 'sip', 'stun', 'sdp', 'hep', 'srtp', 'pcap', 'capture', 'store', 'sip-server', 'turn', 'media', 'routing', 'http', 'web', 'api', 'load', 'turn-check', 'app', 'collector'],
 };
 
 /**

@@ -40,7 +40,7 @@ const ROOT = fileURLToPath(new URL('..', import.meta.url));
  * the TURN server (peer addresses, usernames), and src/lib (source addresses, shared by both servers).
  * Configuration parsing (src/app, src/cli) is exempt.
  */
-const NETWORK_FOLDERS = ['src/sip', 'src/stun', 'src/sip-server', 'src/http', 'src/routing', 'src/load', 'src/turn', 'src/turn-check', 'src/lib', 'src/sdp', 'src/media', 'src/capture', 'src/pcap', 'src/hep'];
+const NETWORK_FOLDERS = ['src/sip', 'src/stun', 'src/sip-server', 'src/http', 'src/routing', 'src/load', 'src/turn', 'src/turn-check', 'src/lib', 'src/sdp', 'src/media', 'src/capture', 'src/pcap', 'src/hep', 'src/srtp', 'src/collector'];
 
 /** file → its regular expressions, as written, with what they see. Reviewed for issue 14. */
 const AUDITED: Record<string, Record<string, string>> = {

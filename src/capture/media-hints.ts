@@ -79,7 +79,7 @@ export interface CallMedia {
 }
 
 /** Does the message carry an SDP body (Content-Type application/sdp)? */
-function sdpBody(m: AnySipMessage): string | undefined {
+export function sdpBody(m: AnySipMessage): string | undefined {
   if (m.bodyLength === 0) return undefined;
   let type: string | undefined;
   try {

@@ -13,7 +13,7 @@ import type { MediaPorts } from './port-pool.js';
 import { createRtpLeg } from './rtp-leg.js';
 import { chooseRemoteCrypto, createSdesLeg, newSdesCrypto } from './sdes-leg.js';
 import type { RemoteSide } from './side.js';
-import { isSrtpSuite } from './srtp.js';
+import { isAesCmSuite } from '../srtp/index.js';
 import { createWebRtcLeg } from './webrtc-leg.js';
 
 /** A maker of one profile's legs and of Parley's credentials towards such a side. */
@@ -51,8 +51,8 @@ export function legFactory(options: LegFactoryOptions = {}): LegFactory {
     // tag and suite and a key of its own
     secrets: (_local, answering) => {
       if (answering === undefined) return { crypto: [newSdesCrypto()] };
-      const chosen = (answering.crypto ?? []).find((c) => isSrtpSuite(c.suite) && chooseRemoteCrypto([c], c.suite) !== undefined);
-      return chosen === undefined || !isSrtpSuite(chosen.suite) ? { crypto: [newSdesCrypto()] } : { crypto: [newSdesCrypto(chosen.suite, chosen.tag)] };
+      const chosen = (answering.crypto ?? []).find((c) => isAesCmSuite(c.suite) && chooseRemoteCrypto([c], c.suite) !== undefined);
+      return chosen === undefined || !isAesCmSuite(chosen.suite) ? { crypto: [newSdesCrypto()] } : { crypto: [newSdesCrypto(chosen.suite, chosen.tag)] };
     },
     create: (ports, local, remote, secrets) =>
       createSdesLeg({ rtpSocket: ports.rtp, ...(ports.rtcp === undefined ? {} : { rtcpSocket: ports.rtcp }), local, localKey: secrets.crypto![0]!, remote, ...now }),

@@ -12,7 +12,7 @@ import type { TransportAddress } from '../stun/address.js';
 import type { Leg, LegAddress, LegStats } from './leg.js';
 import type { RemoteSide, SdesCrypto } from './side.js';
 import { isRtcp } from './rtcp-mux.js';
-import { isSrtpSuite, MASTER_KEY_LENGTH, MASTER_SALT_LENGTH, SrtpContext, type SrtpMasterKey, type SrtpSuite } from './srtp.js';
+import { isAesCmSuite, MASTER_KEY_LENGTH, MASTER_SALT_LENGTH, SrtpContext, type SrtpMasterKey, type SrtpSuite } from '../srtp/index.js';
 
 export interface SdesLegOptions {
   /** UDP sockets bound by the caller; the leg owns them from here (and closes them). */
@@ -48,7 +48,7 @@ export function newSdesCrypto(suite: SrtpSuite = 'AES_CM_128_HMAC_SHA1_80', tag 
  * one, as its packets would carry a field srtp.ts does not read).
  */
 export function sdesMasterKey(crypto: SdesCrypto): SrtpMasterKey | undefined {
-  if (!isSrtpSuite(crypto.suite)) return undefined;
+  if (!isAesCmSuite(crypto.suite)) return undefined;
   if (crypto.rest !== undefined && crypto.rest.includes(':')) return undefined; // |MKI:length
   const bytes = Buffer.from(crypto.keySalt, 'base64');
   if (bytes.length !== MASTER_KEY_LENGTH + MASTER_SALT_LENGTH) return undefined;

@@ -22,7 +22,7 @@ import type { RemoteSide } from './side.js';
 import { fingerprintMatches, type DtlsCertificate } from './certificate.js';
 import { IceLiteAgent, type IceCredentials } from './ice-lite.js';
 import { isRtcp } from './rtcp-mux.js';
-import { MASTER_KEY_LENGTH, MASTER_SALT_LENGTH, SrtpContext } from './srtp.js';
+import { MASTER_KEY_LENGTH, MASTER_SALT_LENGTH, SrtpContext } from '../srtp/index.js';
 
 export interface WebRtcLegOptions {
   /** A UDP socket bound by the caller; the leg owns it from here (and closes it). */

@@ -5,6 +5,8 @@ import { callsCommand } from './calls-command.js';
 import { ladderCommand } from './ladder-command.js';
 import { wavCommand } from './wav-command.js';
 import { splitCommand } from './split-command.js';
+import { pcapCryptoCommand } from './pcap-crypto-command.js';
+import { pcapDecryptCommand } from './pcap-decrypt-command.js';
 
 export function pcapCommand(): Command {
   const pcap = new Command('pcap')
@@ -15,5 +17,7 @@ export function pcapCommand(): Command {
   pcap.addCommand(ladderCommand());
   pcap.addCommand(wavCommand());
   pcap.addCommand(splitCommand());
+  pcap.addCommand(pcapCryptoCommand());
+  pcap.addCommand(pcapDecryptCommand());
   return pcap;
 }

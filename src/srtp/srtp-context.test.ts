@@ -1,13 +1,15 @@
 /**
- * SRTP/SRTCP (srtp.ts): RFC 3711 Appendix B.2 (AES-CM keystream) and B.3 (key derivation)
- * vectors, round trips, werift's SrtpSession/SrtcpSession as an independent implementation in
- * both directions, replay and tampering refused, the rollover counter across 65535 → 0.
+ * SRTP/SRTCP (srtp-context.ts): RFC 3711 Appendix B.2 (AES-CM keystream) and B.3 (key derivation)
+ * vectors, round trips in every suite (with and without MKI), werift's SrtpSession/SrtcpSession as
+ * an independent implementation in both directions (AES_CM_128_HMAC_SHA1_80 and AEAD_AES_128_GCM,
+ * the suites werift has), replay and tampering refused, the rollover counter across 65535 → 0.
+ * The RFC 7714 vectors are in aes-gcm-transform.test.ts.
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { describe, it } from 'node:test';
-import { ProtectionProfileAes128CmHmacSha1_80, RtpHeader, SrtcpSession, SrtpSession } from 'werift';
-import { aesCounterModeKeystream, deriveSessionKey, estimateRoc, SrtpContext, type SrtpMasterKey, type SrtpSuite } from './srtp.js';
+import { ProtectionProfileAeadAes128Gcm, ProtectionProfileAes128CmHmacSha1_80, RtpHeader, SrtcpSession, SrtpSession } from 'werift';
+import { aesCounterModeKeystream, deriveSessionKey, estimateRoc, SRTP_SUITE_PARAMETERS, SRTP_SUITES, SrtpContext, type SrtpMasterKey, type SrtpSuite } from './index.js';
 
 const hex = (s: string): Buffer => Buffer.from(s.replaceAll(' ', ''), 'hex');
 
@@ -31,13 +33,14 @@ function rtcp(ssrc = 0x11223344): Buffer {
   return p;
 }
 
-function master(): SrtpMasterKey {
-  return { key: randomBytes(16), salt: randomBytes(14) };
+function master(suite: SrtpSuite = 'AES_CM_128_HMAC_SHA1_80', mki?: Uint8Array): SrtpMasterKey {
+  const p = SRTP_SUITE_PARAMETERS[suite];
+  return { key: randomBytes(p.keyLength), salt: randomBytes(p.saltLength), ...(mki === undefined ? {} : { mki }) };
 }
 
-function pair(suite: SrtpSuite = 'AES_CM_128_HMAC_SHA1_80'): { a: SrtpContext; b: SrtpContext } {
-  const ka = master();
-  const kb = master();
+function pair(suite: SrtpSuite = 'AES_CM_128_HMAC_SHA1_80', mki?: Uint8Array): { a: SrtpContext; b: SrtpContext } {
+  const ka = master(suite, mki);
+  const kb = master(suite, mki);
   return { a: new SrtpContext({ suite, local: ka, remote: kb }), b: new SrtpContext({ suite, local: kb, remote: ka }) };
 }
 
@@ -60,22 +63,45 @@ describe('RFC 3711 Appendix B vectors', () => {
 });
 
 describe('SrtpContext', () => {
-  for (const suite of ['AES_CM_128_HMAC_SHA1_80', 'AES_CM_128_HMAC_SHA1_32'] as const) {
+  for (const suite of SRTP_SUITES) {
     it(`${suite}: RTP and RTCP round trip, payload encrypted, tag appended`, () => {
       const { a, b } = pair(suite);
+      const p = SRTP_SUITE_PARAMETERS[suite];
       for (let seq = 1000; seq < 1010; seq++) {
         const plain = rtp(seq);
         const wire = a.protectRtp(plain)!;
-        assert.equal(wire.length, plain.length + (suite.endsWith('80') ? 10 : 4));
+        assert.equal(wire.length, plain.length + p.rtpTagLength);
         assert.deepEqual(wire.subarray(0, 12), plain.subarray(0, 12));
         assert.notDeepEqual(wire.subarray(12, plain.length), plain.subarray(12));
         assert.deepEqual(b.unprotectRtp(wire), plain);
       }
       const report = rtcp();
       const wire = a.protectRtcp(report)!;
-      assert.equal(wire.length, report.length + 4 + 10);
-      assert.equal(wire[report.length]! & 0x80, 0x80, 'E bit set');
+      assert.equal(wire.length, report.length + 4 + p.rtcpTagLength);
+      const e = p.transform === 'aes-cm' ? report.length : wire.length - 4;
+      assert.equal(wire[e]! & 0x80, 0x80, 'E bit set');
       assert.deepEqual(b.unprotectRtcp(wire), report);
+    });
+
+    it(`${suite}: with a 4-byte MKI, written where RFC 3711 §3.1 / RFC 7714 §8.1 put it and checked`, () => {
+      const mki = Buffer.from([0, 0, 0, 7]);
+      const { a, b } = pair(suite, mki);
+      const p = SRTP_SUITE_PARAMETERS[suite];
+      const plain = rtp(5);
+      const wire = a.protectRtp(plain)!;
+      assert.equal(wire.length, plain.length + 4 + p.rtpTagLength);
+      const at = p.transform === 'aes-cm' ? plain.length : wire.length - 4;
+      assert.deepEqual(wire.subarray(at, at + 4), mki);
+      assert.deepEqual(b.unprotectRtp(wire), plain);
+      const report = rtcp();
+      const sr = a.protectRtcp(report)!;
+      assert.equal(sr.length, report.length + 4 + 4 + p.rtcpTagLength);
+      assert.deepEqual(b.unprotectRtcp(sr), report);
+      // a packet naming another key is not ours
+      const other = Buffer.from(a.protectRtp(rtp(6))!);
+      other[at]! ^= 1;
+      assert.equal(b.unprotectRtp(other), undefined);
+      assert.throws(() => new SrtpContext({ suite, local: master(suite), remote: { key: randomBytes(3), salt: randomBytes(14) } }), TypeError);
     });
   }
 
@@ -105,6 +131,17 @@ describe('SrtpContext', () => {
     assert.ok(b.unprotectRtcp(r2));
     assert.ok(b.unprotectRtcp(r1), 'out of order but new');
     assert.equal(b.unprotectRtcp(r1), undefined, 'replay');
+  });
+
+  it('with replayProtection off (a capture reader) a duplicate decrypts again', () => {
+    const ka = master();
+    const a = new SrtpContext({ suite: 'AES_CM_128_HMAC_SHA1_80', local: ka, remote: ka });
+    const b = new SrtpContext({ suite: 'AES_CM_128_HMAC_SHA1_80', local: ka, remote: ka, replayProtection: false });
+    const wire = a.protectRtp(rtp(9))!;
+    assert.deepEqual(b.unprotectRtp(wire), rtp(9));
+    assert.deepEqual(b.unprotectRtp(wire), rtp(9));
+    const report = a.protectRtcp(rtcp())!;
+    assert.ok(b.unprotectRtcp(report) && b.unprotectRtcp(report));
   });
 
   it('accepts packets out of order inside the window, once each', () => {
@@ -158,14 +195,15 @@ describe('SrtpContext', () => {
   });
 });
 
-describe('against werift (an independent SRTP implementation)', () => {
+for (const suite of ['AES_CM_128_HMAC_SHA1_80', 'AEAD_AES_128_GCM'] as const)
+describe(`${suite} against werift (an independent SRTP implementation)`, () => {
   function sessions(): { ours: SrtpContext; theirs: SrtpSession; theirsRtcp: SrtcpSession } {
-    const ka = master();
-    const kb = master();
-    const ours = new SrtpContext({ suite: 'AES_CM_128_HMAC_SHA1_80', local: ka, remote: kb });
+    const ka = master(suite);
+    const kb = master(suite);
+    const ours = new SrtpContext({ suite, local: ka, remote: kb });
     const config = {
       keys: { localMasterKey: Buffer.from(kb.key), localMasterSalt: Buffer.from(kb.salt), remoteMasterKey: Buffer.from(ka.key), remoteMasterSalt: Buffer.from(ka.salt) },
-      profile: ProtectionProfileAes128CmHmacSha1_80,
+      profile: suite === 'AEAD_AES_128_GCM' ? ProtectionProfileAeadAes128Gcm : ProtectionProfileAes128CmHmacSha1_80,
     };
     return { ours, theirs: new SrtpSession(config), theirsRtcp: new SrtcpSession(config) };
   }
