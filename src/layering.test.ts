@@ -40,9 +40,11 @@ const MAY_IMPORT: Readonly<Record<string, readonly string[]>> = {
   'turn-check': ['lib', 'stun'],
   // the analysis of captured traffic (issue 19: RTP streams; calls, HEP to come)
   capture: ['lib', 'sip', 'sdp', 'pcap', 'hep'],
+  // the HEP collector (`parley hep listen`): listeners, SIP summaries, its own SQLite file
+  collector: ['lib', 'hep', 'sip', 'pcap', 'store'],
   // the composition root wires the planes; the command line sits on top
-  app: ['lib', 'sip', 'stun', 'sdp', 'hep', 'store', 'sip-server', 'turn', 'media', 'routing', 'http', 'web', 'api'],
-  cli: ['lib', 'sip', 'stun', 'sdp', 'hep', 'pcap', 'capture', 'store', 'sip-server', 'turn', 'media', 'routing', 'http', 'web', 'api', 'load', 'turn-check', 'app'],
+  app: ['lib', 'sip', 'stun', 'sdp', 'hep', 'store', 'sip-server', 'turn', 'media', 'routing', 'http', 'web', 'api', 'collector'],
+  cli: ['lib', 'sip', 'stun', 'sdp', 'hep', 'pcap', 'capture', 'store', 'sip-server', 'turn', 'media', 'routing', 'http', 'web', 'api', 'load', 'turn-check', 'app', 'collector'],
 };
 
 /**
