@@ -17,7 +17,7 @@ import { formatIpv6, ipv4Bytes, ipv6Bytes } from '../lib/ip-address.js';
 import type { CaptureRecord } from '../pcap/capture-record.js';
 import { LinkType } from '../pcap/link-layer.js';
 import { PacketDecoder, type TransportSegment } from '../pcap/packet-decoder.js';
-import { type PayloadFormat, STATIC_PAYLOAD_FORMATS, UNKNOWN_PAYLOAD_NAME } from './payload-formats.js';
+import { type PayloadFormat, STATIC_PAYLOAD_FORMATS, unknownPayloadName } from './payload-formats.js';
 import { type MutableRtpHeader, readRtpHeaderAt } from './rtp-packet.js';
 import { RtpStreamStats } from './rtp-stream-stats.js';
 import type { RtpStreamReport } from './rtp-streams.js';
@@ -174,7 +174,7 @@ export class CaptureStreams {
         ssrc: s.ssrc,
         ...s.stats.figures(),
         payloadTypes,
-        payloadNames: payloadTypes.map((pt) => s.formats.get(pt)?.name ?? UNKNOWN_PAYLOAD_NAME).join(', '),
+        payloadNames: payloadTypes.map((pt) => s.formats.get(pt)?.name ?? unknownPayloadName(pt)).join(', '),
         firstTime: first,
         lastTime: last,
         startSeconds: Number(first - origin) / 1e9,

@@ -5,6 +5,8 @@
 import { Command, Option } from 'commander';
 import { type CaptureStreamReport, CaptureStreams, type CaptureStreamsCounts } from '../../capture/capture-streams.js';
 import { fixed, formatRtpStreamsTable } from '../../capture/rtp-streams-table.js';
+import { addSdpMediaEndpoints } from '../../capture/sdp-media-endpoints.js';
+import { SipCapture } from '../../capture/sip-capture.js';
 import { commandOutput, type CommandHooks, processHooks, runCommand } from '../command-hooks.js';
 import { formatTable } from '../table.js';
 import { readCaptureFile } from './read-capture-file.js';
@@ -58,7 +60,13 @@ export async function runPcapStreamsCommand(args: readonly string[], options: Pa
 }
 
 async function runStreams(file: string, o: StreamsOptions, io: PcapStreamsIo): Promise<number> {
-  const analysis = new CaptureStreams({ anyUdp: o.anyUdp === true });
+  // One pass: the SIP the scan hands on (TCP, and UDP that may be SIP) is read as it comes, and
+  // its SDP's media endpoints make the later datagrams to and from them RTP.
+  const sip = new SipCapture((message) => addSdpMediaEndpoints(analysis, message));
+  const analysis: CaptureStreams = new CaptureStreams({
+    anyUdp: o.anyUdp === true,
+    onSegment: (segment, record) => sip.add(segment, BigInt(record.seconds) * 1_000_000_000n + BigInt(record.nanoseconds), record.offset),
+  });
   const terminal = io.stderr.isTTY === true && o.json !== true;
   let read;
   try {
@@ -73,7 +81,7 @@ async function runStreams(file: string, o: StreamsOptions, io: PcapStreamsIo): P
       file,
       format: read.ok ? read.value.format : undefined,
       error: read.ok ? undefined : read.error,
-      counts: analysis.counts,
+      counts: { ...analysis.counts, sipMessages: sip.counts.messages },
       streams: streams.map(streamJson),
     };
     io.stdout.write(`${JSON.stringify(body, null, 2)}\n`);
@@ -81,7 +89,7 @@ async function runStreams(file: string, o: StreamsOptions, io: PcapStreamsIo): P
     io.stdout.write(formatRtpStreamsTable(streams));
   } else {
     io.stdout.write(`${streamsTable(streams, io.stdout.isTTY === true)}\n`);
-    io.stdout.write(summaryLine(streams.length, analysis.counts));
+    io.stdout.write(summaryLine(streams.length, analysis.counts, sip.counts.messages));
   }
   if (analysis.firstMalformed !== undefined && o.json !== true) {
     io.stderr.write(`parley pcap streams: ${analysis.counts.malformed} damaged packet(s) left out; the first: ${analysis.firstMalformed}\n`);
@@ -122,6 +130,6 @@ function endpoint(address: string, port: number): string {
   return address.includes(':') ? `[${address}]:${port}` : `${address}:${port}`;
 }
 
-function summaryLine(shown: number, c: CaptureStreamsCounts): string {
-  return `${shown} stream(s); ${c.records} packets read, ${c.rtp} RTP, ${c.notRtpOnMedia} other on media ports (RTCP, STUN, …)\n`;
+function summaryLine(shown: number, c: CaptureStreamsCounts, sipMessages: number): string {
+  return `${shown} stream(s); ${c.records} packets read, ${sipMessages} SIP messages, ${c.rtp} RTP, ${c.notRtpOnMedia} other on media ports (RTCP, STUN, …)\n`;
 }
