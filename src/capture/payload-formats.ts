@@ -65,7 +65,7 @@ export function isTelephoneEvent(format: PayloadFormat | undefined): boolean {
   return format !== undefined && format.name.toLowerCase().startsWith('telephone-event');
 }
 
-/** The name of a payload type with no known format: tshark's word for it. */
+/** The name of a payload type with no known format (superseded by unknownPayloadName, which names it as tshark does). */
 export const UNKNOWN_PAYLOAD_NAME = 'Unknown';
 
 /**
