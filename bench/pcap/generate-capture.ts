@@ -19,6 +19,8 @@ export interface GenerateOptions {
   readonly minSeconds?: number;
   readonly maxSeconds?: number;
   readonly seed?: number;
+  /** The m= line's transport protocol (default RTP/AVP; RTP/SAVP: SRTP, whose header is RTP's, RFC 3711 §3.1). */
+  readonly proto?: string;
 }
 
 export interface GenerateSummary {
@@ -92,7 +94,7 @@ class Out {
   }
 }
 
-function sdp(address: string, port: number, pt: number, sessionId: number): string {
+function sdp(address: string, port: number, pt: number, sessionId: number, proto: string): string {
   const codec = pt === 0 ? 'PCMU' : 'PCMA';
   return [
     'v=0',
@@ -100,7 +102,7 @@ function sdp(address: string, port: number, pt: number, sessionId: number): stri
     's=-',
     `c=IN IP4 ${address}`,
     't=0 0',
-    `m=audio ${port} RTP/AVP ${pt} 101`,
+    `m=audio ${port} ${proto} ${pt} 101`,
     `a=rtpmap:${pt} ${codec}/8000`,
     'a=rtpmap:101 telephone-event/8000',
     'a=fmtp:101 0-16',
@@ -136,6 +138,7 @@ export function generateCapture(path: string, options: GenerateOptions): Generat
   const minTicks = Math.round(((options.minSeconds ?? 20) * 1e9) / TICK_NS);
   const maxTicks = Math.round(((options.maxSeconds ?? 60) * 1e9) / TICK_NS);
   const random = lcg(options.seed ?? 19);
+  const proto = options.proto ?? 'RTP/AVP';
   const fd = openSync(path, 'w');
   const out = new Out(fd);
   out.write(pcapFileHeader());
@@ -183,8 +186,8 @@ export function generateCapture(path: string, options: GenerateOptions): Generat
     const toCallee = { src: a, srcPort: 5060, dst: b, dstPort: 5060 };
     const toCaller = { src: b, srcPort: 5060, dst: a, dstPort: 5060 };
     const at = (ms: number) => timeOf(tick, ms * 1e6);
-    out.record(at(0), udpFrame(toCallee, sip(`INVITE sip:callee${index}@${b} SIP/2.0`, call, '1 INVITE', fromTag, undefined, sdp(a, aPort, pt, index)))!);
-    out.record(at(2), udpFrame(toCaller, sip('SIP/2.0 200 OK', call, '1 INVITE', fromTag, toTag, sdp(b, bPort, pt, index + 1)))!);
+    out.record(at(0), udpFrame(toCallee, sip(`INVITE sip:callee${index}@${b} SIP/2.0`, call, '1 INVITE', fromTag, undefined, sdp(a, aPort, pt, index, proto)))!);
+    out.record(at(2), udpFrame(toCaller, sip('SIP/2.0 200 OK', call, '1 INVITE', fromTag, toTag, sdp(b, bPort, pt, index + 1, proto)))!);
     out.record(at(4), udpFrame(toCallee, sip(`ACK sip:callee${index}@${b} SIP/2.0`, call, '1 ACK', fromTag, toTag))!);
     active.push(call);
   };

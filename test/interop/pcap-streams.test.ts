@@ -5,7 +5,7 @@
 //   sipp's shipped G.711 A-law audio and an RFC 4733 digit (PCMA and telephone-event in the SDP),
 //   echoed back by the UAS (-rtp_echo): streams both ways, tied to the call by its SDP.
 // - The capture bench/pcap generates (a few MB: concurrent calls with SIP, SDP, loss, jitter and
-//   late packets), as `npm run bench:pcap` compares it at 1 GB.
+//   late packets), as `npm run bench:pcap` compares it at 1 GB; and the same with SRTP (RTP/SAVP).
 // Both as tshark reads RTP by default (only what SDP announced) and with its RTP heuristic on
 // every UDP datagram (--any-udp / --enable-heuristic rtp_udp).
 import assert from 'node:assert/strict';
@@ -128,5 +128,13 @@ describe('parley pcap streams agrees with tshark -z rtp,streams', () => {
       assert.ok(ours.length >= 2 * g.calls - 2, `${ours.length} streams of ${g.calls} calls`);
       assert.ok(ours.some((s) => s.lost > 0) && ours.some((s) => s.sequenceErrors > s.lost), 'loss and late packets');
     }
+  });
+
+  it('on SRTP (RTP/SAVP in the SDP: tshark lists its streams by the clear header, RFC 3711 §3.1)', { skip: skipTools, timeout: 60_000 }, () => {
+    const file = join(dir, 'srtp.pcap');
+    generateCapture(file, { bytes: 1_000_000, calls: 10, minSeconds: 1, maxSeconds: 2, proto: 'RTP/SAVP' });
+    const { ours, tsharkStreams } = compare(file, false);
+    assert.equal(ours.length, tsharkStreams);
+    assert.ok(ours.length >= 20 && ours.every((s) => s.callId !== undefined), `${ours.length} streams`);
   });
 });
