@@ -65,5 +65,16 @@ export function isTelephoneEvent(format: PayloadFormat | undefined): boolean {
   return format !== undefined && format.name.toLowerCase().startsWith('telephone-event');
 }
 
-/** The name of a payload type with no known format: tshark's word for it. */
+/** The name of a payload type with no known format (superseded by unknownPayloadName, which names it as tshark does). */
 export const UNKNOWN_PAYLOAD_NAME = 'Unknown';
+
+/**
+ * What tshark's Payload column prints for a payload type with no known format (Wireshark 4.0's
+ * short payload type names): "RTPType-N" for the dynamic range 96-127 (RFC 3551 §3), the RTCP
+ * conflict range 72-76 (RFC 5761 §4) named as such, "Unassigned" for the rest.
+ */
+export function unknownPayloadName(payloadType: number): string {
+  if (payloadType >= 96 && payloadType <= 127) return `RTPType-${payloadType}`;
+  if (payloadType >= 72 && payloadType <= 76) return 'Reserved for RTCP conflict avoidance';
+  return 'Unassigned';
+}

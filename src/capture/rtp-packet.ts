@@ -34,37 +34,58 @@ export type NotRtp =
   | 'other'; // none of the above
 
 export function readRtpPacket(datagram: Uint8Array): Result<RtpPacketHeader, NotRtp> {
-  if (datagram.length === 0) return err('other');
-  const b0 = datagram[0]!;
+  const header: MutableRtpHeader = { marker: false, payloadType: 0, sequence: 0, timestamp: 0, ssrc: 0, payloadBytes: 0 };
+  const why = readRtpHeaderAt(datagram, 0, datagram.length, header);
+  return why === undefined ? ok(header) : err(why);
+}
+
+/** A header `readRtpHeaderAt` fills in: one object reused for every packet of a capture. */
+export interface MutableRtpHeader {
+  marker: boolean;
+  payloadType: number;
+  sequence: number;
+  timestamp: number;
+  ssrc: number;
+  payloadBytes: number;
+}
+
+/**
+ * readRtpPacket over buf[start, end) without a copy or a view, into `out`: undefined when the
+ * bytes are RTP (`out` then holds its header), else why not (`out` is left as it was or partly
+ * written). For the capture scan, which reads millions of datagrams in place.
+ */
+export function readRtpHeaderAt(buf: Uint8Array, start: number, end: number, out: MutableRtpHeader): NotRtp | undefined {
+  const length = end - start;
+  if (length <= 0) return 'other';
+  const b0 = buf[start]!;
   // RFC 7983 §7: "If the value is in between 128 and 191 (inclusive) then the packet is RTP (or
   // RTCP, if both RTCP and RTP are being multiplexed over the same destination port)."
-  if (b0 < 128 || b0 > 191) return err(kindByFirstOctet(b0));
-  if (datagram.length < 2) return err('short');
-  const b1 = datagram[1]!;
+  if (b0 < 128 || b0 > 191) return kindByFirstOctet(b0);
+  if (length < 2) return 'short';
+  const b1 = buf[start + 1]!;
   // RFC 5761 §4: the second octet of RTCP (its packet type, 192..223 for SR, RR, SDES, BYE, APP
   // and feedback) reads as marker and payload type 64..95, which "conflict with the RTCP packet
   // types" and which an RTP stream on a shared port does not use.
-  if (b1 >= 192 && b1 <= 223) return err('rtcp');
-  if (datagram.length < RTP_FIXED_HEADER_BYTES) return err('short');
-  let start = RTP_FIXED_HEADER_BYTES + (b0 & 0x0f) * 4;
+  if (b1 >= 192 && b1 <= 223) return 'rtcp';
+  if (length < RTP_FIXED_HEADER_BYTES) return 'short';
+  let payloadStart = start + RTP_FIXED_HEADER_BYTES + (b0 & 0x0f) * 4;
   if (b0 & 0x10) {
     // RFC 3550 §5.3.1: a 16-bit profile field, a 16-bit length in 32-bit words, then the words.
-    if (datagram.length < start + 4) return err('short');
-    start += 4 + ((datagram[start + 2]! << 8) | datagram[start + 3]!) * 4;
+    if (end < payloadStart + 4) return 'short';
+    payloadStart += 4 + ((buf[payloadStart + 2]! << 8) | buf[payloadStart + 3]!) * 4;
   }
-  let end = datagram.length;
+  let payloadEnd = end;
   // RFC 3550 §5.1: "The last octet of the padding contains a count of how many padding octets
   // should be ignored, including itself."
-  if (b0 & 0x20) end -= datagram[end - 1]!;
-  if (end < start) return err('short');
-  return ok({
-    marker: (b1 & 0x80) !== 0,
-    payloadType: b1 & 0x7f,
-    sequence: (datagram[2]! << 8) | datagram[3]!,
-    timestamp: ((datagram[4]! << 24) | (datagram[5]! << 16) | (datagram[6]! << 8) | datagram[7]!) >>> 0,
-    ssrc: ((datagram[8]! << 24) | (datagram[9]! << 16) | (datagram[10]! << 8) | datagram[11]!) >>> 0,
-    payloadBytes: end - start,
-  });
+  if (b0 & 0x20) payloadEnd -= buf[end - 1]!;
+  if (payloadEnd < payloadStart) return 'short';
+  out.marker = (b1 & 0x80) !== 0;
+  out.payloadType = b1 & 0x7f;
+  out.sequence = (buf[start + 2]! << 8) | buf[start + 3]!;
+  out.timestamp = ((buf[start + 4]! << 24) | (buf[start + 5]! << 16) | (buf[start + 6]! << 8) | buf[start + 7]!) >>> 0;
+  out.ssrc = ((buf[start + 8]! << 24) | (buf[start + 9]! << 16) | (buf[start + 10]! << 8) | buf[start + 11]!) >>> 0;
+  out.payloadBytes = payloadEnd - payloadStart;
+  return undefined;
 }
 
 function kindByFirstOctet(b0: number): NotRtp {

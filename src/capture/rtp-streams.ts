@@ -14,7 +14,7 @@
  *
  * Memory grows with the number of streams, not packets.
  */
-import { type PayloadFormat, STATIC_PAYLOAD_FORMATS, UNKNOWN_PAYLOAD_NAME } from './payload-formats.js';
+import { type PayloadFormat, STATIC_PAYLOAD_FORMATS, unknownPayloadName } from './payload-formats.js';
 import { readRtpPacket } from './rtp-packet.js';
 import { type RtpStreamFigures, RtpStreamStats } from './rtp-stream-stats.js';
 
@@ -128,7 +128,7 @@ export class RtpStreams {
         ...entry.id,
         ...entry.stats.figures(),
         payloadTypes,
-        payloadNames: payloadTypes.map((pt) => entry.formats.get(pt)?.name ?? UNKNOWN_PAYLOAD_NAME).join(', '),
+        payloadNames: payloadTypes.map((pt) => entry.formats.get(pt)?.name ?? unknownPayloadName(pt)).join(', '),
         firstTime: entry.firstTime,
         lastTime: entry.lastTime,
         startSeconds: Number(entry.firstTime - origin) / 1e9,

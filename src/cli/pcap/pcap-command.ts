@@ -7,6 +7,7 @@ import { wavCommand } from './wav-command.js';
 import { splitCommand } from './split-command.js';
 import { pcapCryptoCommand } from './pcap-crypto-command.js';
 import { pcapDecryptCommand } from './pcap-decrypt-command.js';
+import { pcapStreamsCommand } from './streams-command.js';
 
 export function pcapCommand(): Command {
   const pcap = new Command('pcap')
@@ -15,6 +16,7 @@ export function pcapCommand(): Command {
   // subcommands (one line each, in the order of `parley pcap --help`):
   pcap.addCommand(callsCommand());
   pcap.addCommand(ladderCommand());
+  pcap.addCommand(pcapStreamsCommand());
   pcap.addCommand(wavCommand());
   pcap.addCommand(splitCommand());
   pcap.addCommand(pcapCryptoCommand());
