@@ -4,6 +4,9 @@
  * problems), and compared with `parley pcap streams --json`: the bench and the interop test use it.
  */
 
+import type { RtpStreamFigures } from '../../src/capture/rtp-stream-stats.js';
+import type { RtpStreamId } from '../../src/capture/rtp-streams.js';
+
 /** One row of tshark's table. */
 export interface TsharkStreamRow {
   /** "src srcPort dst dstPort ssrc" (SSRC in decimal). */
@@ -40,27 +43,15 @@ export function parseTsharkRtpStreams(out: string): Map<string, TsharkStreamRow>
   return rows;
 }
 
-/** A stream of `parley pcap streams --json`, as far as the comparison needs it. */
-export interface ParleyStreamJson {
-  readonly callId?: string;
-  readonly src: string;
-  readonly srcPort: number;
-  readonly dst: string;
-  readonly dstPort: number;
-  readonly ssrc: number;
-  readonly codec: string;
-  readonly packets: number;
-  readonly lost: number;
-  readonly lostPercent: number;
-  readonly sequenceErrors: number;
-  readonly minDeltaMs: number;
-  readonly meanDeltaMs: number;
-  readonly maxDeltaMs: number;
-  readonly minJitterMs: number;
-  readonly meanJitterMs: number;
-  readonly maxJitterMs: number;
-  readonly problem: boolean;
-}
+/**
+ * A stream of `parley pcap streams --json` (streamJson in src/cli/pcap/streams-command.ts), as far as
+ * the comparison needs it: who the stream is, its codec, and the figures tshark prints too.
+ */
+export type ParleyStreamJson = RtpStreamId &
+  Pick<RtpStreamFigures, 'packets' | 'lost' | 'lostPercent' | 'sequenceErrors' | 'minDeltaMs' | 'meanDeltaMs' | 'maxDeltaMs' | 'minJitterMs' | 'meanJitterMs' | 'maxJitterMs' | 'problem'> & {
+    readonly callId?: string;
+    readonly codec: string;
+  };
 
 /**
  * Every difference between ours and tshark's: the same streams, codec, packets, lost, problems

@@ -5,18 +5,9 @@ import { LinkType } from '../pcap/link-layer.js';
 import { tcpFrame, udpFrame, type FrameEndpoints } from '../pcap/pcap-writer.js';
 import { CaptureStreams } from './capture-streams.js';
 import { RtpStreams, type UdpDatagram } from './rtp-streams.js';
+import { rtpPacket as rtp } from './testdata/rtp-packet.js';
 
 const T0 = 1_765_000_000;
-
-function rtp(pt: number, seq: number, ts: number, ssrc: number, marker = false): Uint8Array {
-  const b = Buffer.alloc(12 + 160, 0xd5);
-  b[0] = 0x80;
-  b[1] = (marker ? 0x80 : 0) | pt;
-  b.writeUInt16BE(seq & 0xffff, 2);
-  b.writeUInt32BE(ts >>> 0, 4);
-  b.writeUInt32BE(ssrc >>> 0, 8);
-  return b;
-}
 
 function record(ns: number, data: Uint8Array, linkType: number = LinkType.RAW): CaptureRecord {
   const seconds = T0 + Math.floor(ns / 1e9);

@@ -1,15 +1,10 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { RtpStreams, type UdpDatagram } from './rtp-streams.js';
+import { rtpPacket } from './testdata/rtp-packet.js';
 
 function rtp(pt: number, seq: number, ts: number, ssrc: number): Uint8Array {
-  const b = Buffer.alloc(12 + 20);
-  b[0] = 0x80;
-  b[1] = pt;
-  b.writeUInt16BE(seq, 2);
-  b.writeUInt32BE(ts, 4);
-  b.writeUInt32BE(ssrc, 8);
-  return b;
+  return rtpPacket(pt, seq, ts, ssrc, false, new Uint8Array(20));
 }
 
 const T0 = 1_700_000_000_123_456_789n;

@@ -8,23 +8,12 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { TransportSegment } from '../pcap/index.js';
 import { TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN } from '../pcap/index.js';
+import { seededRandom } from '../lib/testdata/seeded-random.js';
 import { callMedia } from './media-hints.js';
 import { SipCalls } from './sip-calls.js';
 import { SipCapture } from './sip-capture.js';
 import { buildLadder, ladderHtml, ladderText } from './sip-ladder.js';
 import { ANSWER, OFFER, sipInvite, sipRequest, sipResponse, wsFrame } from './testdata/frames.js';
-
-function rng(seed: number): () => number {
-  let x = seed >>> 0 || 1;
-  return () => {
-    x ^= x << 13;
-    x >>>= 0;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    x >>>= 0;
-    return x / 4294967296;
-  };
-}
 
 const ENDS = { src: '192.0.2.1', srcPort: 40000, dst: '192.0.2.2', dstPort: 5060 };
 
@@ -41,7 +30,7 @@ function damage(b: Uint8Array, random: () => number): Uint8Array {
 
 describe('SIP in damaged captures', () => {
   it('never throws; holds a bounded amount; what comes out is read through', () => {
-    const random = rng(0x5eed);
+    const random = seededRandom(0x5eed);
     const calls = new SipCalls();
     const capture = new SipCapture((m) => calls.add(m), { tcp: { maxHeldPerFlow: 4096, maxHeldTotal: 16384, maxFlows: 8 } });
     const messages = [sipInvite('f', OFFER), sipResponse('f', 180, 'Ringing'), sipResponse('f', 200, 'OK', 'INVITE', 1, ANSWER), sipRequest('BYE', 'f', 2), sipRequest('ACK', 'f', 1, ';tag=b1', ANSWER)];

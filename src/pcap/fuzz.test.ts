@@ -5,22 +5,10 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { seededRandom } from '../lib/testdata/seeded-random.js';
 import { CaptureReader } from './capture-reader.js';
 import { PacketDecoder } from './packet-decoder.js';
 import { concat, enhancedPacket, interfaceDescription, pcapHeader, pcapRecord, sectionHeader, simplePacket } from './testdata/capture-bytes.js';
-
-/** xorshift32: a small seeded generator. */
-function rng(seed: number): () => number {
-  let x = seed >>> 0 || 1;
-  return () => {
-    x ^= x << 13;
-    x >>>= 0;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    x >>>= 0;
-    return x / 4294967296;
-  };
-}
 
 const u16 = (v: number): number[] => [(v >> 8) & 0xff, v & 0xff];
 const udp = (data: number[]): number[] => [...u16(5060), ...u16(5060), ...u16(8 + data.length), 0, 0, ...data];
@@ -59,7 +47,7 @@ function readAll(file: Uint8Array, next: () => number): void {
 
 describe('capture reader and decoder on damaged input', () => {
   it('never throw on valid files with bytes changed or cut short, read in random chunks', () => {
-    const next = rng(19);
+    const next = seededRandom(19);
     let runs = 0;
     for (const file of files()) {
       for (let round = 0; round < 1500; round++) {

@@ -5,6 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { xorshift32 } from '../lib/testdata/seeded-random.js';
 import { readAddress, readXorAddress } from './address.js';
 import { StunAttr } from './attribute-types.js';
 import { StunMessageBuilder } from './builder.js';
@@ -17,19 +18,6 @@ import { StunStreamFramer } from './stream-framer.js';
 import { readAddressErrorCode, readText, readUnknownAttributes } from './attribute-values.js';
 import { readPasswordAlgorithms, nonceFeatures } from './credentials.js';
 import { hex, SAMPLE_IPV4_RESPONSE, SAMPLE_IPV6_RESPONSE, SAMPLE_LONG_TERM_REQUEST, SAMPLE_REQUEST } from './testdata/rfc5769.js';
-
-/** xorshift32: a small deterministic generator */
-function generator(seed: number): () => number {
-  let x = seed >>> 0 || 1;
-  return () => {
-    x ^= x << 13;
-    x >>>= 0;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    x >>>= 0;
-    return x;
-  };
-}
 
 const key = new TextEncoder().encode('key');
 const built = new StunMessageBuilder(StunMethod.Allocate, 'error', hex('0102030405060708090a0b0c'))
@@ -66,7 +54,7 @@ function exercise(bytes: Uint8Array): void {
 
 describe('fuzz: truncations and byte flips of valid messages', () => {
   it('never throws (20 000 inputs)', () => {
-    const next = generator(0x5eed);
+    const next = xorshift32(0x5eed);
     let parsedCount = 0;
     for (let i = 0; i < 20_000; i++) {
       const seed = SEEDS[next() % SEEDS.length]!;
@@ -83,7 +71,7 @@ describe('fuzz: truncations and byte flips of valid messages', () => {
 
 describe('fuzz: ChannelData and the stream framer', () => {
   it('never throw on random bytes cut at random (2 000 streams)', () => {
-    const next = generator(0xc0ffee);
+    const next = xorshift32(0xc0ffee);
     for (let i = 0; i < 2000; i++) {
       // mostly plausible frames: a STUN vector, or a header with a channel number, then noise
       const seed = SEEDS[next() % SEEDS.length]!;

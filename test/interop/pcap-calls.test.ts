@@ -6,15 +6,14 @@
 // calls' start, answer, end and status are the ones computed from tshark's rows. Run by
 // `npm run test:interop` (builds dist/ first).
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
-import { createSocket } from 'node:dgram';
-import { once } from 'node:events';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { call, registerPhone } from './support/calls.js';
 import { PARLEY_CLI, ParleyServer, stopCleanly } from './support/parley.js';
+import { Dumpcap, skipWithoutLoopbackCapture } from './support/dumpcap.js';
 import { portPool } from './support/ports.js';
 import { clearBindings } from './support/registration.js';
 import { startSipp, skipWithoutSipp } from './support/sipp.js';
@@ -32,9 +31,7 @@ function skipReason(): string | false {
   const sipp = skipWithoutSipp();
   if (sipp !== false) return sipp;
   if (missing.length > 0) return process.env.CI ? false : `${missing.join(', ')} not installed (Debian package tshark); skipped outside CI`;
-  const r = spawnSync('dumpcap', ['-i', 'lo', '-L'], { encoding: 'utf8' });
-  if (r.status === 0) return false;
-  return process.env.CI ? false : `dumpcap cannot capture on lo here (${(r.stderr ?? '').trim().split('\n')[0]}); skipped outside CI`;
+  return skipWithoutLoopbackCapture();
 }
 
 const dir = mkdtempSync(join(tmpdir(), 'parley-pcap-calls-'));
@@ -43,53 +40,9 @@ after(() => rmSync(dir, { recursive: true, force: true }));
 /** This file's slice: Parley, sipp, and every RTP port sipp opens are in it. */
 const SLICE = `portrange ${pool.first}-${pool.last}`;
 
-interface Capture {
-  readonly file: string;
-  stop(): Promise<void>;
-  /** Stop dumpcap at once (after a failure). */
-  kill(): Promise<void>;
-}
-
 /** dumpcap on lo, the slice's ports only, into a pcapng file; resolves once the capture is open. */
-async function startCapture(name: string): Promise<Capture> {
-  const file = join(dir, `${name}.pcapng`);
-  const dumpcap = spawn('dumpcap', ['-i', 'lo', '-f', SLICE, '-w', file], { stdio: ['ignore', 'ignore', 'pipe'] });
-  let stderr = '';
-  await new Promise<void>((resolve, reject) => {
-    dumpcap.stderr.on('data', (d: Buffer) => {
-      stderr += d.toString();
-      if (stderr.includes('File: ')) resolve();
-    });
-    dumpcap.on('exit', (code) => reject(new Error(`dumpcap exited (${code}): ${stderr}`)));
-  });
-  const kill = async (): Promise<void> => {
-    if (dumpcap.exitCode !== null || dumpcap.signalCode !== null) return;
-    dumpcap.kill('SIGTERM');
-    await once(dumpcap, 'exit');
-  };
-  return {
-    file,
-    kill,
-    async stop() {
-      // libpcap hands packets over in blocks: a marker datagram is sent until the file holds it
-      // (bounded), so that everything before it is in too
-      const port = await pool.block(1);
-      const sender = createSocket('udp4');
-      const marker = Buffer.from('end of capture');
-      let written = false;
-      try {
-        for (let attempt = 0; attempt < 100 && !written; attempt++) {
-          sender.send(marker, port, '127.0.0.1');
-          await new Promise((r) => setTimeout(r, 100));
-          written = spawnSync('tshark', ['-r', file, '-Y', `udp.port == ${port}`], { encoding: 'utf8' }).stdout.trim() !== '';
-        }
-      } finally {
-        sender.close();
-        await kill();
-      }
-      assert.ok(written, 'dumpcap never wrote the last datagram');
-    },
-  };
+async function startCapture(name: string): Promise<Dumpcap> {
+  return Dumpcap.start({ file: join(dir, `${name}.pcapng`), filter: SLICE });
 }
 
 function parley(args: string[]): { status: number | null; stdout: string; stderr: string } {
@@ -229,7 +182,7 @@ function callsFromTshark(rows: Row[]): Map<string, { start: bigint; answer?: big
 
 describe('parley pcap calls and ladder agree with tshark on captured sipp and WebSocket calls', { skip: skipReason(), timeout: 180_000 }, () => {
   let server: ParleyServer;
-  let capture: Capture;
+  let capture: Dumpcap;
   const decodeAs: string[] = [];
 
   before(async () => {
@@ -240,10 +193,9 @@ describe('parley pcap calls and ladder agree with tshark on captured sipp and We
     capture = await startCapture('calls');
     try {
       await makeCalls();
+      await capture.flush(await pool.block(1));
+    } finally {
       await capture.stop();
-    } catch (e) {
-      await capture.kill();
-      throw e;
     }
   });
 

@@ -8,7 +8,7 @@
 // real traffic on the loopback (UDP over IPv4 and IPv6, a TCP connection) captured by dumpcap on
 // `lo` (Ethernet) and on `any` (Linux cooked v1 and v2).
 import assert from 'node:assert/strict';
-import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { createReadStream, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -20,6 +20,7 @@ import { after, describe, it } from 'node:test';
 import { CaptureReader, readCapture } from '../../src/pcap/capture-reader.js';
 import type { CaptureRecord } from '../../src/pcap/capture-record.js';
 import { PacketDecoder } from '../../src/pcap/packet-decoder.js';
+import { Dumpcap, skipWithoutLoopbackCapture } from './support/dumpcap.js';
 
 const TOOLS = ['tshark', 'text2pcap', 'editcap', 'mergecap', 'dumpcap'];
 const missing = TOOLS.filter((t) => spawnSync(t, ['-v'], { stdio: 'ignore' }).error !== undefined);
@@ -317,9 +318,7 @@ describe('src/pcap reads what Wireshark writes, as tshark does', { skip }, () =>
 /** Can dumpcap capture on the loopback here (root, or the capture capabilities)? */
 function canCapture(): string | false {
   if (skip !== false) return skip;
-  const r = spawnSync('dumpcap', ['-i', 'lo', '-L'], { encoding: 'utf8' });
-  if (r.status === 0) return false;
-  return process.env.CI ? false : `dumpcap cannot capture on lo here (${(r.stderr ?? '').trim().split('\n')[0]}); skipped outside CI`;
+  return skipWithoutLoopbackCapture();
 }
 
 /**
@@ -338,17 +337,9 @@ async function captureLoopback(args: string[], file: string): Promise<void> {
   await Promise.all([once(receiver, 'listening'), once(receiver6, 'listening'), once(server, 'listening')]);
   const ports = [receiver.address().port, receiver6.address().port, (server.address() as { port: number }).port];
   const filter = ports.map((p) => `port ${p}`).join(' or ');
-  const dumpcap = spawn('dumpcap', [...args, '-f', filter, '-w', file], { stdio: ['ignore', 'ignore', 'pipe'] });
-  let stderr = '';
+  let dumpcap: Dumpcap | undefined;
   try {
-    // dumpcap names its file ("File: …") once the capture is open: after that, every packet is in.
-    await new Promise<void>((resolve, reject) => {
-      dumpcap.stderr.on('data', (d: Buffer) => {
-        stderr += d.toString();
-        if (stderr.includes('File: ')) resolve();
-      });
-      dumpcap.on('exit', (code) => reject(new Error(`dumpcap exited (${code}): ${stderr}`)));
-    });
+    dumpcap = await Dumpcap.start({ file, filter, interfaceArgs: args });
     const sender = createSocket('udp4');
     const sender6 = createSocket('udp6');
     let received = 0;
@@ -368,21 +359,11 @@ async function captureLoopback(args: string[], file: string): Promise<void> {
     client.end('Content-Length: 0\r\n\r\n');
     await once(client, 'close');
     await allReceived;
-    // libpcap hands packets to dumpcap in blocks, after a timeout: a last datagram is sent until
-    // dumpcap's file holds it (bounded), so that everything before it is in too.
-    const marker = Buffer.from('end of capture');
-    let written = false;
-    for (let attempt = 0; attempt < 100 && !written; attempt++) {
-      sender.send(marker, ports[0]!, '127.0.0.1');
-      await new Promise((r) => setTimeout(r, 100));
-      written = spawnSync('tshark', ['-r', file, '-Y', `udp.payload == ${[...marker].map((b) => b.toString(16).padStart(2, '0')).join(':')}`], { encoding: 'utf8' }).stdout.trim() !== '';
-    }
-    assert.ok(written, 'dumpcap never wrote the last datagram');
     sender.close();
     sender6.close();
+    await dumpcap.flush(ports[0]!);
   } finally {
-    dumpcap.kill('SIGTERM');
-    if (dumpcap.exitCode === null) await once(dumpcap, 'exit');
+    await dumpcap?.stop();
     receiver.close();
     receiver6.close();
     server.close();

@@ -14,14 +14,14 @@
 //   crossings), which the still encrypted payload is not.
 // Port slice 53 (test/interop/support/ports.ts).
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
-import { once } from 'node:events';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { PacketDecoder, readCapture } from '../../src/pcap/index.js';
 import { Baresip, skipWithoutBaresip } from './support/baresip.js';
+import { Dumpcap, skipWithoutLoopbackCapture } from './support/dumpcap.js';
 import { PARLEY_CLI, ParleyServer, stopCleanly } from './support/parley.js';
 import { portPool, sliceFirst, SLICE_SIZE, PORT_SLICES } from './support/ports.js';
 
@@ -37,9 +37,7 @@ function canCapture(): string | false {
   const skip = skipWithoutBaresip();
   if (skip !== false) return skip;
   for (const tool of ['tshark', 'dumpcap']) if (spawnSync('sh', ['-c', `command -v ${tool}`]).status !== 0) return `${tool} is not installed`;
-  const r = spawnSync('dumpcap', ['-i', 'lo', '-L'], { encoding: 'utf8' });
-  if (r.status === 0) return false;
-  return process.env.CI ? false : `dumpcap cannot capture on lo here (${(r.stderr ?? '').trim().split('\n')[0]}); skipped outside CI`;
+  return skipWithoutLoopbackCapture();
 }
 
 /** tshark's RTP streams: "src srcport dst dstport ssrc" → packets. */
@@ -108,16 +106,8 @@ describe('parley pcap decrypt on a baresip SDES call captured by dumpcap', { ski
     const registrar = { host: server.host, port: server.portFor('udp'), transport: 'udp' as const };
     alice = await Baresip.start({ pool, account: ALICE, registrar, mediaenc: 'srtp-mand', lifetimeSecs: 90 });
     bob = await Baresip.start({ pool, account: BOB, registrar, mediaenc: 'srtp-mand', lifetimeSecs: 90 });
-    const dumpcap = spawn('dumpcap', ['-i', 'lo', '-f', `udp portrange ${FIRST}-${FIRST + SLICE_SIZE - 1}`, '-w', capture], { stdio: ['ignore', 'ignore', 'pipe'] });
-    let stderr = '';
+    const dumpcap = await Dumpcap.start({ file: capture, filter: `udp portrange ${FIRST}-${FIRST + SLICE_SIZE - 1}` });
     try {
-      await new Promise<void>((resolve, reject) => {
-        dumpcap.stderr.on('data', (d: Buffer) => {
-          stderr += d.toString();
-          if (stderr.includes('File: ')) resolve();
-        });
-        dumpcap.on('exit', (code) => reject(new Error(`dumpcap exited (${code}): ${stderr}`)));
-      });
       await Promise.all([alice.registered(), bob.registered()]);
       const from = { alice: alice.events.length, bob: bob.events.length };
       await alice.command('dial', 'sip:bob@127.0.0.1');
@@ -136,8 +126,7 @@ describe('parley pcap decrypt on a baresip SDES call captured by dumpcap', { ski
       }
       assert.ok(complete, 'the capture never held the end of the call');
     } finally {
-      dumpcap.kill('SIGTERM');
-      if (dumpcap.exitCode === null) await once(dumpcap, 'exit');
+      await dumpcap.stop();
       await Promise.all([alice.stop(), bob.stop()]);
     }
     // the offer and answer as tshark reads them: alice's key (the suite bob chose) and her port

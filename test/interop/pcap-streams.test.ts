@@ -9,9 +9,7 @@
 // Both as tshark reads RTP by default (only what SDP announced) and with its RTP heuristic on
 // every UDP datagram (--any-udp / --enable-heuristic rtp_udp).
 import assert from 'node:assert/strict';
-import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { createSocket } from 'node:dgram';
-import { once } from 'node:events';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -20,6 +18,7 @@ import { generateCapture } from '../../bench/pcap/generate-capture.js';
 import { compareWithTshark, type ParleyStreamJson, parseTsharkRtpStreams } from '../../bench/pcap/tshark-table.js';
 import { fixed } from '../../src/capture/rtp-streams-table.js';
 import { REPO_ROOT } from './support/parley.js';
+import { Dumpcap, skipWithoutLoopbackCapture } from './support/dumpcap.js';
 import { portPool } from './support/ports.js';
 import { reserveEndpoint, runSipp, skipWithoutSipp, startSipp } from './support/sipp.js';
 
@@ -57,9 +56,7 @@ function canCapture(): string | false {
   if (skipTools !== false) return skipTools;
   const sipp = skipWithoutSipp();
   if (sipp !== false) return sipp;
-  const r = spawnSync('dumpcap', ['-i', 'lo', '-L'], { encoding: 'utf8' });
-  if (r.status === 0) return false;
-  return process.env.CI ? false : `dumpcap cannot capture on lo here (${(r.stderr ?? '').trim().split('\n')[0]}); skipped outside CI`;
+  return skipWithoutLoopbackCapture();
 }
 
 describe('parley pcap streams agrees with tshark -z rtp,streams', () => {
@@ -69,17 +66,8 @@ describe('parley pcap streams agrees with tshark -z rtp,streams', () => {
     const markerPort = await pool.block(1);
     const file = join(dir, 'sipp-call.pcapng');
     const filter = `udp and (portrange ${uas.port}-${uas.port + 4} or portrange ${uac.port}-${uac.port + 4} or port ${markerPort})`;
-    const dumpcap = spawn('dumpcap', ['-i', 'lo', '-f', filter, '-w', file], { stdio: ['ignore', 'ignore', 'pipe'] });
-    let stderr = '';
+    const dumpcap = await Dumpcap.start({ file, filter });
     try {
-      // dumpcap names its file ("File: …") once the capture is open: after that, every packet is in.
-      await new Promise<void>((resolve, reject) => {
-        dumpcap.stderr.on('data', (d: Buffer) => {
-          stderr += d.toString();
-          if (stderr.includes('File: ')) resolve();
-        });
-        dumpcap.on('exit', (code) => reject(new Error(`dumpcap exited (${code}): ${stderr}`)));
-      });
       const callee = await startSipp({
         scenario: 'uas-answer.xml', host: '127.0.0.1', port: uac.port, transport: 'udp', pool, endpoint: uas,
         calls: 1, timeoutSecs: 40, recvTimeoutMs: 30_000, pauseMs: 50, extraArgs: ['-rtp_echo'],
@@ -91,21 +79,9 @@ describe('parley pcap streams agrees with tshark -z rtp,streams', () => {
       assert.equal(caller.code, 0, caller.describe());
       const answered = await callee.done;
       assert.equal(answered.code, 0, answered.describe());
-      // libpcap hands packets to dumpcap in blocks, after a timeout: a last datagram is sent until
-      // dumpcap's file holds it (bounded), so that everything before it is in too.
-      const sender = createSocket('udp4');
-      const marker = Buffer.from('end of capture');
-      let written = false;
-      for (let attempt = 0; attempt < 100 && !written; attempt++) {
-        sender.send(marker, markerPort, '127.0.0.1');
-        await new Promise((r) => setTimeout(r, 100));
-        written = spawnSync('tshark', ['-r', file, '-Y', `udp.dstport == ${markerPort}`], { encoding: 'utf8' }).stdout.trim() !== '';
-      }
-      sender.close();
-      assert.ok(written, 'dumpcap never wrote the last datagram');
+      await dumpcap.flush(markerPort);
     } finally {
-      dumpcap.kill('SIGTERM');
-      if (dumpcap.exitCode === null) await once(dumpcap, 'exit');
+      await dumpcap.stop();
     }
     for (const anyUdp of [false, true]) {
       const { ours } = compare(file, anyUdp);

@@ -13,12 +13,13 @@
 //    UDP to or from the ports its SDP announced, and the next ones, RTCP), byte for byte (tshark's
 //    MD5 of each frame), no-call.pcap the rest, and the files add up to the capture.
 import assert from 'node:assert/strict';
-import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { PARLEY_CLI } from './support/parley.js';
+import { Dumpcap } from './support/dumpcap.js';
 import { portPool } from './support/ports.js';
 import { reserveEndpoint, skipWithoutSipp, startSipp } from './support/sipp.js';
 import { skipWithoutBaresip } from './support/baresip.js';
@@ -80,22 +81,14 @@ function soxOfPayloads(file: string, stream: { ssrc: number; srcPort: number }, 
 /** Runs `calls` with dumpcap capturing lo on `ports` (each with its +2 media port) into `file`. */
 async function captured(file: string, ports: readonly number[], calls: () => Promise<void>): Promise<void> {
   const filter = ports.flatMap((p) => [`port ${p}`, `port ${p + 2}`]).join(' or ');
-  const dumpcap = spawn('dumpcap', ['-i', 'lo', '-f', filter, '-w', file], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const dumpcap = await Dumpcap.start({ file, filter });
   try {
-    // dumpcap names its file ("File: …") once the capture is open: after that, every packet is in
-    await new Promise<void>((resolve, reject) => {
-      let text = '';
-      dumpcap.stderr.on('data', (d: Buffer) => {
-        text += d.toString();
-        if (text.includes('File:')) resolve();
-      });
-      dumpcap.on('exit', (code) => reject(new Error(`dumpcap exited (${code}): ${text}`)));
-    });
     await calls();
-    await new Promise((r) => setTimeout(r, 300)); // the last packets into the file
+    // the last packets into the file; not Dumpcap.flush: its marker datagram would be one more
+    // frame in the split test's no-call.pcap
+    await new Promise((r) => setTimeout(r, 300));
   } finally {
-    dumpcap.kill('SIGTERM');
-    await new Promise((r) => dumpcap.once('exit', r));
+    await dumpcap.stop();
   }
 }
 

@@ -15,6 +15,7 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { type RtpStreamReport, RtpStreams } from '../../src/capture/rtp-streams.js';
 import { fixed, formatRtpStreamsTable } from '../../src/capture/rtp-streams-table.js';
+import { rtpPacket as rtp } from '../../src/capture/testdata/rtp-packet.js';
 
 const hasTshark = spawnSync('sh', ['-c', 'command -v tshark']).status === 0;
 const SIPP_PCAPS = '/usr/share/sip-tester';
@@ -118,16 +119,6 @@ interface Datagram {
   readonly dst: string;
   readonly dstPort: number;
   readonly payload: Uint8Array;
-}
-
-function rtp(pt: number, seq: number, ts: number, ssrc: number, marker = false, payloadBytes = 160): Uint8Array {
-  const b = Buffer.alloc(12 + payloadBytes, 0xd5);
-  b[0] = 0x80;
-  b[1] = (marker ? 0x80 : 0) | pt;
-  b.writeUInt16BE(seq & 0xffff, 2);
-  b.writeUInt32BE(ts >>> 0, 4);
-  b.writeUInt32BE(ssrc >>> 0, 8);
-  return b;
 }
 
 /** A deterministic generator (a 32-bit LCG): the same capture every run. */

@@ -1,31 +1,7 @@
 // the OpenAPI fields of a route schema (tags, summary), from @fastify/swagger's types
 import type {} from '@fastify/swagger';
 import type { ApiRoutes } from '../api-routes.js';
-import { ERROR_SCHEMA, PAGE_QUERY, pageOf } from './schemas.js';
-
-/** A ladder diagram (columns and arrows), as GET /traces/:callId/ladder answers it too. */
-const LADDER_SCHEMA = {
-  type: 'object',
-  required: ['callId', 'participants', 'arrows'],
-  properties: {
-    callId: { type: 'string' },
-    participants: { type: 'array', items: { type: 'string' }, description: '`udp:198.51.100.7:5060` for each socket address, in order of appearance.' },
-    arrows: {
-      type: 'array',
-      items: {
-        type: 'object',
-        required: ['t', 'from', 'to', 'label', 'message'],
-        properties: {
-          t: { type: 'number', description: 'ms since the first message' },
-          from: { type: 'string' },
-          to: { type: 'string' },
-          label: { type: 'string', description: '`INVITE`, `180 Ringing`, …' },
-          message: { type: 'string' },
-        },
-      },
-    },
-  },
-} as const;
+import { ERROR_SCHEMA, LADDER_SCHEMA, PAGE_QUERY, pageOf } from './schemas.js';
 
 /**
  * Calls captured over HEP by the collector `parley serve` runs with `hep.listen` (messages grouped

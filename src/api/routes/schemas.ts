@@ -26,6 +26,37 @@ export function errorResponses(...codes: number[]): Record<number, unknown> {
   return out;
 }
 
+/**
+ * A call's ladder diagram: participants (columns) and messages (arrows) in time order, as
+ * GET /traces/:callId/ladder and GET /captures/:callId answer it.
+ */
+export const LADDER_SCHEMA = {
+  type: 'object',
+  required: ['callId', 'participants', 'arrows'],
+  properties: {
+    callId: { type: 'string' },
+    participants: {
+      type: 'array',
+      items: { type: 'string' },
+      description: '`udp:198.51.100.7:5060` for each socket address in order of appearance (a traced call also has `parley`).',
+    },
+    arrows: {
+      type: 'array',
+      items: {
+        type: 'object',
+        required: ['t', 'from', 'to', 'label', 'message'],
+        properties: {
+          t: { type: 'number', description: 'ms since the first message' },
+          from: { type: 'string' },
+          to: { type: 'string' },
+          label: { type: 'string', description: '`INVITE`, `180 Ringing`, …' },
+          message: { type: 'string' },
+        },
+      },
+    },
+  },
+} as const;
+
 /** `offset` and `limit` of a list. */
 export const PAGE_QUERY = {
   offset: { type: 'integer', minimum: 0, default: 0, description: 'Items to skip.' },

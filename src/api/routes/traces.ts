@@ -1,7 +1,7 @@
 // the OpenAPI fields of a route schema (tags, summary), from @fastify/swagger's types
 import type {} from '@fastify/swagger';
 import type { ApiRoutes } from '../api-routes.js';
-import { ERROR_SCHEMA, PAGE_QUERY, pageOf } from './schemas.js';
+import { ERROR_SCHEMA, LADDER_SCHEMA, PAGE_QUERY, pageOf } from './schemas.js';
 
 /**
  * Routing traces of test calls (routing.traceCallIdPrefix; Kamailio's cfgt), as `parley trace`
@@ -72,28 +72,7 @@ export const traceRoutes: ApiRoutes = async (app, opts) => {
         summary: "A traced call's ladder diagram: participants (columns) and messages (arrows) in time order",
         params: callIdParams,
         response: {
-          200: {
-            type: 'object',
-            required: ['callId', 'participants', 'arrows'],
-            properties: {
-              callId: { type: 'string' },
-              participants: { type: 'array', items: { type: 'string' }, description: '`udp:198.51.100.7:5060` for each peer, and `parley`.' },
-              arrows: {
-                type: 'array',
-                items: {
-                  type: 'object',
-                  required: ['t', 'from', 'to', 'label', 'message'],
-                  properties: {
-                    t: { type: 'number', description: 'ms since the first message' },
-                    from: { type: 'string' },
-                    to: { type: 'string' },
-                    label: { type: 'string', description: '`INVITE`, `180 Ringing`, …' },
-                    message: { type: 'string' },
-                  },
-                },
-              },
-            },
-          },
+          200: LADDER_SCHEMA,
           404: ERROR_SCHEMA,
         },
       },

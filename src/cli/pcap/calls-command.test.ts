@@ -2,12 +2,12 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PassThrough } from 'node:stream';
 import { after, describe, it } from 'node:test';
 import { ANSWER, OFFER, sipInvite, sipRequest, sipResponse } from '../../capture/testdata/frames.js';
 import { pcapFileHeader, pcapRecord, tcpFrame, udpFrame } from '../../pcap/pcap-writer.js';
 import { runPcapCalls } from './calls-command.js';
 import { runPcapLadder } from './ladder-command.js';
+import { capturedIo } from './testdata/captured-io.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'parley-pcap-calls-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -41,15 +41,7 @@ function capture(): string {
   return file;
 }
 
-function io() {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = '';
-  let err = '';
-  stdout.on('data', (d: Buffer) => (out += d.toString()));
-  stderr.on('data', (d: Buffer) => (err += d.toString()));
-  return { stdout, stderr, out: () => out, err: () => err };
-}
+const io = capturedIo;
 
 describe('parley pcap calls', () => {
   const file = capture();

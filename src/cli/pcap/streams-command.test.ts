@@ -2,10 +2,11 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PassThrough } from 'node:stream';
 import { after, describe, it } from 'node:test';
+import { rtpPacket as rtp } from '../../capture/testdata/rtp-packet.js';
 import { pcapFileHeader, pcapRecord, udpFrame, type FrameEndpoints } from '../../pcap/pcap-writer.js';
 import { runPcapStreamsCommand } from './streams-command.js';
+import { capturedIo } from './testdata/captured-io.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'parley-pcap-streams-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -13,16 +14,6 @@ after(() => rmSync(dir, { recursive: true, force: true }));
 const T0 = 1_765_000_000_000_000_000n;
 const A: FrameEndpoints = { src: '192.0.2.10', srcPort: 40000, dst: '198.51.100.20', dstPort: 50000 };
 const B: FrameEndpoints = { src: '198.51.100.20', srcPort: 50000, dst: '192.0.2.10', dstPort: 40000 };
-
-function rtp(pt: number, seq: number, ts: number, ssrc: number): Uint8Array {
-  const b = Buffer.alloc(12 + 160, 0xd5);
-  b[0] = 0x80;
-  b[1] = pt;
-  b.writeUInt16BE(seq, 2);
-  b.writeUInt32BE(ts, 4);
-  b.writeUInt32BE(ssrc, 8);
-  return b;
-}
 
 const CALL_ID = 'a84b4c76e66710@pc33.example.com';
 
@@ -66,14 +57,9 @@ function capture(signalled: boolean): { bytes: Buffer; offsets: number[] } {
 }
 
 async function run(args: string[]): Promise<{ status: number; out: string; err: string }> {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = '';
-  let err = '';
-  stdout.on('data', (d: Buffer) => (out += d.toString()));
-  stderr.on('data', (d: Buffer) => (err += d.toString()));
-  const status = await runPcapStreamsCommand(args, { stdout, stderr });
-  return { status, out, err };
+  const io = capturedIo();
+  const status = await runPcapStreamsCommand(args, io);
+  return { status, out: io.out(), err: io.err() };
 }
 
 describe('parley pcap streams', () => {

@@ -3,6 +3,7 @@ import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
+import { rtpPacket } from '../../capture/testdata/rtp-packet.js';
 import { LinkType } from '../../pcap/link-layer.js';
 import { pcapFileHeader, pcapRecord, udpFrame } from '../../pcap/pcap-writer.js';
 import { fileSafe } from './capture-file.js';
@@ -26,15 +27,7 @@ function ok(callId: string, sdpPort: number): string {
   return `SIP/2.0 200 OK\r\nVia: SIP/2.0/UDP ${A}:5060;branch=z9hG4bK1\r\nFrom: <sip:a@${A}>;tag=1\r\nTo: <sip:b@${B}>;tag=2\r\nCall-ID: ${callId}\r\nCSeq: 1 INVITE\r\nContact: <sip:b@${B}>\r\nContent-Type: application/sdp\r\nContent-Length: ${sdp.length}\r\n\r\n${sdp}`;
 }
 function rtp(pt: number, seq: number, ts: number, ssrc: number, payload: Uint8Array): Uint8Array {
-  const b = new Uint8Array(12 + payload.length);
-  const v = new DataView(b.buffer);
-  b[0] = 0x80;
-  b[1] = pt;
-  v.setUint16(2, seq);
-  v.setUint32(4, ts);
-  v.setUint32(8, ssrc);
-  b.set(payload, 12);
-  return b;
+  return rtpPacket(pt, seq, ts, ssrc, false, payload);
 }
 
 /**
