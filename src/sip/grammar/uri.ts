@@ -204,11 +204,17 @@ export function parseSipUri(text: string): SipUri {
   return sipUriIn(text, 0, text.length, text);
 }
 
+/** Where the last URI read by sipUriIn with `angle` ended: the index of its ">". */
+export const uriEnd = { pos: 0 };
+
 /**
  * Parse the SIP or SIPS URI at `src[start, end)` in place (inside a header value or the header
- * section: no copy is scanned). `raw` is its text when the caller has it already.
+ * section: no copy is scanned). `raw` is its text when the caller has it already. With `angle`,
+ * the URI is the one inside `<…>` of a name-addr and ends at the first ">" (left in
+ * `uriEnd.pos`): found while reading it, not by a search before (">" is in none of the URI's
+ * character classes, so the URI read is the same).
  */
-export function sipUriIn(src: string, start: number, end: number, raw?: string): SipUri {
+export function sipUriIn(src: string, start: number, end: number, raw?: string, angle = false): SipUri {
   const text = src;
   let p: number;
   let scheme: 'sip' | 'sips';
@@ -234,6 +240,8 @@ export function sipUriIn(src: string, start: number, end: number, raw?: string):
       at = i;
       break;
     }
+    // ">" is in no class of a URI: an "@" after it is not this URI's (and the URI fails there)
+    if (c === 0x3e) break;
   }
   if (at >= 0) {
     // userinfo = ( user / telephone-subscriber ) [ ":" password ] "@"
@@ -300,7 +308,14 @@ export function sipUriIn(src: string, start: number, end: number, raw?: string):
   }
 
   // uri-parameters = *( ";" uri-parameter ); uri-parameter = pname [ "=" pvalue ]
-  if (p === n) return new SipUri(scheme, user, password, host, port, NO_PARAMS, NO_HEADERS, raw ?? text.slice(start, end));
+  if (angle && p < n && text.charCodeAt(p) === 0x3e) {
+    uriEnd.pos = p;
+    return new SipUri(scheme, user, password, host, port, NO_PARAMS, NO_HEADERS, raw ?? text.slice(start, p));
+  }
+  if (p === n) {
+    if (angle) fail('unterminated <', p - start);
+    return new SipUri(scheme, user, password, host, port, NO_PARAMS, NO_HEADERS, raw ?? text.slice(start, end));
+  }
   const list: Array<string | null> = [];
   while (p < n && text.charCodeAt(p) === 0x3b) {
     const nameStart = ++p;
@@ -325,11 +340,23 @@ export function sipUriIn(src: string, start: number, end: number, raw?: string):
       }
       value = text.slice(valueStart, p);
     }
-    if (p < n && text.charCodeAt(p) !== 0x3b && text.charCodeAt(p) !== 0x3f) fail('bad character in URI parameter', p - start);
+    if (p < n && text.charCodeAt(p) !== 0x3b && text.charCodeAt(p) !== 0x3f && !(angle && text.charCodeAt(p) === 0x3e)) fail('bad character in URI parameter', p - start);
     list.push(name, value);
   }
   const params = paramsOf(list);
 
+  if (angle) {
+    if (p < n && text.charCodeAt(p) === 0x3e) {
+      uriEnd.pos = p;
+      return new SipUri(scheme, user, password, host, port, params, NO_HEADERS, raw ?? text.slice(start, p));
+    }
+    // headers (rare): up to the ">"
+    let close = p;
+    while (close < n && text.charCodeAt(close) !== 0x3e) close++;
+    if (close >= n) fail('unterminated <', p - start);
+    uriEnd.pos = close;
+    return new SipUri(scheme, user, password, host, port, params, readUriHeaders(text.slice(p, close), p - start), raw ?? text.slice(start, close));
+  }
   if (p === n) return new SipUri(scheme, user, password, host, port, params, NO_HEADERS, raw ?? text.slice(start, end));
   // headers: rare, read from their own copy
   const rest = text.slice(p, n);
@@ -358,12 +385,18 @@ function readUriHeaders(text: string, offset: number): ReadonlyMap<string, strin
   return headers;
 }
 
-/** Parse the URI at `src[start, end)` in place (see sipUriIn); other schemes from their own copy. */
-export function parseUriIn(src: string, start: number, end: number): Uri {
+/** "sip:" or "sips:" (any case) at src[start], within `end`. */
+export function isSipSchemeAt(src: string, start: number, end: number): boolean {
   if (end - start >= 4 && (src.charCodeAt(start) | 0x20) === 0x73 && (src.charCodeAt(start + 1) | 0x20) === 0x69 && (src.charCodeAt(start + 2) | 0x20) === 0x70) {
     const c3 = src.charCodeAt(start + 3);
-    if (c3 === 0x3a || ((c3 | 0x20) === 0x73 && end - start >= 5 && src.charCodeAt(start + 4) === 0x3a)) return sipUriIn(src, start, end);
+    return c3 === 0x3a || ((c3 | 0x20) === 0x73 && end - start >= 5 && src.charCodeAt(start + 4) === 0x3a);
   }
+  return false;
+}
+
+/** Parse the URI at `src[start, end)` in place (see sipUriIn); other schemes from their own copy. */
+export function parseUriIn(src: string, start: number, end: number): Uri {
+  if (isSipSchemeAt(src, start, end)) return sipUriIn(src, start, end);
   return parseUri(src.slice(start, end));
 }
 

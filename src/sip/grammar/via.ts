@@ -1,7 +1,7 @@
 import { GrammarError } from '../errors.js';
 import { HOSTCHAR } from './chars.js';
 import { formatParams, indexIn, Params, readParams } from './params.js';
-import { Scanner } from './scanner.js';
+import { listEnd, Scanner } from './scanner.js';
 import { hostKind } from './uri.js';
 
 /** The magic cookie that marks an RFC 3261 branch (§8.1.1.7). */
@@ -94,8 +94,11 @@ function sip20At(src: string, p: number, end: number): boolean {
   );
 }
 
-/** Parse the Via value at `src[start, end)` in place; `raw` is its text when the caller has it. */
-export function viaIn(src: string, start: number, end: number, raw?: string): Via {
+/**
+ * Parse the Via value at `src[start, end)` in place; `raw` is its text when the caller has it.
+ * With `list`, up to the comma after it, left in `listEnd.pos` (see addressIn).
+ */
+export function viaIn(src: string, start: number, end: number, raw?: string, list = false): Via {
   const s = new Scanner(src, start, end);
   let name = 'SIP';
   let version = '2.0';
@@ -154,10 +157,15 @@ export function viaIn(src: string, start: number, end: number, raw?: string): Vi
     s.pos = p;
   }
   const params = readParams(s);
+  const stop = s.pos;
   s.skipWs();
-  if (!s.done) s.fail('unexpected text in Via');
+  if (list) {
+    if (s.peek() === 0x2c /* , */) listEnd.pos = s.pos;
+    else if (s.done) listEnd.pos = -1;
+    else s.fail('unexpected text in Via');
+  } else if (!s.done) s.fail('unexpected text in Via');
   // via-received = "received" EQUAL (IPv4address / IPv6address); via-ttl = 0-255; rport digits
-  const text = raw ?? src.slice(start, end);
+  const text = raw ?? src.slice(start, list ? stop : end);
   if (params.size === 0) return new Via(transport, host, port, params, name === 'SIP' && version === '2.0' ? 'SIP/2.0' : `${name}/${version}`, text);
   const received = params.get('received');
   if (received !== undefined && (received === null || !IPV4_OR_6(received))) throw new GrammarError('bad received', 0);
