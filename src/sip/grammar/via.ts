@@ -1,5 +1,5 @@
 import { GrammarError } from '../errors.js';
-import { HOSTCHAR } from './chars.js';
+import { HOSTCHAR, TOKEN } from './chars.js';
 import { formatParams, indexIn, Params, readParams } from './params.js';
 import { listEnd, Scanner } from './scanner.js';
 import { hostKind } from './uri.js';
@@ -80,6 +80,31 @@ const IPV4_OR_6 = (h: string): boolean => {
   return k === 'ipv4' || k === 'ipv6';
 };
 
+const TRANSPORTS = ['UDP', 'TCP', 'TLS', 'WS', 'WSS', 'SCTP'];
+
+/** The transport token at the scanner, upper-case; a usual one as its shared literal (no string per Via). */
+function transportAt(s: Scanner): string {
+  const t = s.text;
+  const start = s.pos;
+  let p = start;
+  while (p < s.end) {
+    const c = t.charCodeAt(p);
+    if (c > 127 || TOKEN[c] !== 1) break;
+    p++;
+  }
+  if (p === start) s.fail('expected transport');
+  s.pos = p;
+  for (let i = 0; i < TRANSPORTS.length; i++) {
+    const name = TRANSPORTS[i]!;
+    if (name.length !== p - start) continue;
+    let j = 0;
+    while (j < name.length && t.charCodeAt(start + j) === name.charCodeAt(j)) j++;
+    if (j === name.length) return name;
+  }
+  const v = t.slice(start, p);
+  return hasLower(v) ? v.toUpperCase() : v;
+}
+
 /** Parse one Via value (one element of the comma-separated list). Throws GrammarError. */
 export function parseVia(text: string): Via {
   return viaIn(text, 0, text.length, text);
@@ -106,8 +131,7 @@ export function viaIn(src: string, start: number, end: number, raw?: string, lis
   if (sip20At(src, start, end)) {
     // the usual spelling, without whitespace around the slashes
     s.pos = start + 8;
-    transport = s.token('transport');
-    if (hasLower(transport)) transport = transport.toUpperCase();
+    transport = transportAt(s);
   } else {
     s.skipWs();
     name = s.token('protocol name');

@@ -1,7 +1,7 @@
 import { SipParseError } from '../errors.js';
 import { isToken, TOKEN } from '../grammar/chars.js';
 import { isMethod } from '../grammar/cseq.js';
-import { parseUri } from '../grammar/uri.js';
+import { checkSipUri, isSipSchemeAt, parseUri, type Uri } from '../grammar/uri.js';
 import { headerKey, canonicalName } from './header-names.js';
 import { DEFAULT_LIMITS, type ParseLimits } from './limits.js';
 import { ReceivedField, SipRequest, SipResponse, type AnySipMessage, type HeaderField } from './sip-message.js';
@@ -322,14 +322,24 @@ function parseUnsafe(input: Uint8Array | string, options: ParseOptions): ParseRe
       if (!isSipVersionShape(version, 0, version.length)) return fail('start-line/version', `bad version "${version.slice(0, 20)}"`, partialRequest(startLine, fields, body, bodyBytes, bodyStart));
       if (version.toUpperCase() !== 'SIP/2.0') versionError = version;
     }
-    let parsedUri;
+    // A SIP or SIPS Request-URI is checked here and built when the request reads it (a proxy
+    // forwarding on a Route, or answering from the top Via, never does); others are built now.
+    let parsedUri: Uri | string;
+    let uriHeaders: boolean;
     try {
-      parsedUri = parseUri(uri);
+      if (isSipSchemeAt(uri, 0, uri.length)) {
+        uriHeaders = checkSipUri(uri);
+        parsedUri = uri;
+      } else {
+        const u = parseUri(uri);
+        uriHeaders = u.kind === 'sip' && u.headers.size > 0;
+        parsedUri = u;
+      }
     } catch (e) {
       return fail('start-line/request-uri', (e as Error).message, partialRequest(startLine, fields, body, bodyBytes, bodyStart));
     }
     // RFC 3261 §19.1.1, Table 1: URI headers are "not allowed" in a Request-URI.
-    if (parsedUri.kind === 'sip' && parsedUri.headers.size > 0) {
+    if (uriHeaders) {
       return fail('start-line/request-uri', 'headers are not allowed in a Request-URI', partialRequest(startLine, fields, body, bodyBytes, bodyStart));
     }
     message = new SipRequest(method, parsedUri, fields, body, startLine);
