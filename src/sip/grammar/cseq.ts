@@ -23,7 +23,7 @@ for (const m of ['INVITE', 'ACK', 'BYE', 'CANCEL', 'REGISTER', 'OPTIONS', 'PRACK
 }
 
 /** The method at t[start, end): a common one as its shared literal, any other a slice. */
-function methodAt(t: string, start: number, end: number): string {
+export function methodAt(t: string, start: number, end: number): string {
   const candidates = COMMON_METHODS[end - start];
   if (candidates !== undefined) {
     for (let i = 0; i < candidates.length; i++) {
