@@ -1,4 +1,3 @@
-import { isAscii } from 'node:buffer';
 import { SipParseError } from '../errors.js';
 import { isToken, TOKEN } from '../grammar/chars.js';
 import { isMethod, methodAt } from '../grammar/cseq.js';
@@ -194,7 +193,7 @@ function parseUnsafe(input: Uint8Array | string, options: ParseOptions): ParseRe
     // no second decoding. Anything else takes the byte path below.
     const window = latin1Window(input);
     let end = window === undefined ? -1 : findHeadEndLatin1(window);
-    if (end >= 0 && isAscii(input.subarray(0, end))) {
+    if (end >= 0 && nodeIsAscii!(input.subarray(0, end))) {
       text = window!;
       head = text.slice(0, end);
     } else {
@@ -491,10 +490,17 @@ type NodeBufferLike = Uint8Array & { utf8Slice?: (start: number, end: number) =>
 /** How much of a datagram is read as Latin-1 to find its header section (a larger one takes the byte path). */
 const LATIN1_WINDOW = 4096;
 
+/**
+ * Node's `isAscii` (SIMD), looked up at run time rather than imported: this folder runs in the
+ * browser phone too, where it is absent and the byte path is taken.
+ */
+const nodeIsAscii = (globalThis as { process?: { getBuiltinModule?: (id: string) => { isAscii?: (b: Uint8Array) => boolean } | undefined } })
+  .process?.getBuiltinModule?.('node:buffer')?.isAscii;
+
 /** The first bytes of a Node Buffer as Latin-1 text (one character per byte), or undefined. */
 function latin1Window(b: Uint8Array): string | undefined {
   const nb = b as NodeBufferLike;
-  if (typeof nb.latin1Slice !== 'function') return undefined;
+  if (typeof nb.latin1Slice !== 'function' || nodeIsAscii === undefined) return undefined;
   return nb.latin1Slice(0, Math.min(b.length, LATIN1_WINDOW));
 }
 
