@@ -258,8 +258,8 @@ export function sipUriIn(src: string, start: number, end: number, raw?: string, 
       at = i;
       break;
     }
-    // ">" is in no class of a URI: an "@" after it is not this URI's (and the URI fails there)
-    if (c === 0x3e) break;
+    // inside <…> the URI ends at the first ">": an "@" after it is not this URI's
+    if (c === 0x3e && angle) break;
   }
   if (at >= 0) {
     // userinfo = ( user / telephone-subscriber ) [ ":" password ] "@"
