@@ -66,9 +66,12 @@ export function parseContact(text: string): Contact {
   return contactIn(text, 0, text.length, text);
 }
 
-/** Parse the Contact value at `src[start, end)` in place; `raw` is its text when the caller has it. */
-export function contactIn(src: string, start: number, end: number, raw?: string): Contact {
-  const c = addressIn(src, start, end, Contact, raw);
+/**
+ * Parse the Contact value at `src[start, end)` in place; `raw` is its text when the caller has
+ * it. With `list`, up to the comma after it (see addressIn).
+ */
+export function contactIn(src: string, start: number, end: number, raw?: string, list = false): Contact {
+  const c = addressIn(src, start, end, Contact, raw, list);
   const params = c.params;
   if (params.size === 0) return c;
   const q = params.get('q');

@@ -13,9 +13,33 @@ export interface CSeq {
 }
 
 export function parseCSeq(text: string): CSeq {
-  const t = text;
-  const n = t.length;
-  let p = skipWsAt(t, 0);
+  return cseqIn(text, 0, text.length);
+}
+
+/** Methods common enough to be shared as literals, by length (no string made per CSeq). */
+const COMMON_METHODS: string[][] = [];
+for (const m of ['INVITE', 'ACK', 'BYE', 'CANCEL', 'REGISTER', 'OPTIONS', 'PRACK', 'SUBSCRIBE', 'NOTIFY', 'PUBLISH', 'INFO', 'REFER', 'MESSAGE', 'UPDATE']) {
+  (COMMON_METHODS[m.length] ??= []).push(m);
+}
+
+/** The method at t[start, end): a common one as its shared literal, any other a slice. */
+export function methodAt(t: string, start: number, end: number): string {
+  const candidates = COMMON_METHODS[end - start];
+  if (candidates !== undefined) {
+    for (let i = 0; i < candidates.length; i++) {
+      const m = candidates[i]!;
+      let j = 0;
+      while (j < m.length && t.charCodeAt(start + j) === m.charCodeAt(j)) j++;
+      if (j === m.length) return m;
+    }
+  }
+  return t.slice(start, end);
+}
+
+/** Parse the CSeq value at `t[start, end)` in place (whitespace around it allowed). */
+export function cseqIn(t: string, start: number, end: number): CSeq {
+  const n = end;
+  let p = skipWsAt(t, start, n);
   const digitsStart = p;
   let seq = 0;
   while (p < n) {
@@ -27,7 +51,7 @@ export function parseCSeq(text: string): CSeq {
   if (p === digitsStart) throw new GrammarError('expected sequence number', p);
   if (p - digitsStart > 10 || seq > 2 ** 32 - 1) throw new GrammarError('sequence number must be a 32-bit unsigned integer', p);
   const before = p;
-  p = skipWsAt(t, p);
+  p = skipWsAt(t, p, n);
   if (p === before) throw new GrammarError('expected whitespace after sequence number', p);
   const methodStart = p;
   while (p < n) {
@@ -36,13 +60,13 @@ export function parseCSeq(text: string): CSeq {
     p++;
   }
   if (p === methodStart) throw new GrammarError('expected method', p);
-  const method = t.slice(methodStart, p);
-  if (skipWsAt(t, p) !== n) throw new GrammarError('unexpected text after method', p);
+  const method = methodAt(t, methodStart, p);
+  if (skipWsAt(t, p, n) !== n) throw new GrammarError('unexpected text after method', p);
   return { seq, method };
 }
 
-function skipWsAt(t: string, p: number): number {
-  while (p < t.length) {
+function skipWsAt(t: string, p: number, n = t.length): number {
+  while (p < n) {
     const c = t.charCodeAt(p);
     if (c !== 0x20 && c !== 0x09) break;
     p++;
@@ -66,9 +90,13 @@ export function readDigits(s: Scanner, what: string): string {
  * no larger than `max` (Max-Forwards ≤ 255, Content-Length, delta-seconds ≤ 2**32-1).
  */
 export function parseUnsigned(text: string, max: number, what: string): number {
-  const t = text;
-  const n = t.length;
-  let p = skipWsAt(t, 0);
+  return unsignedIn(text, 0, text.length, max, what);
+}
+
+/** parseUnsigned of the value at `t[start, end)`, read in place. */
+export function unsignedIn(t: string, start: number, end: number, max: number, what: string): number {
+  const n = end;
+  let p = skipWsAt(t, start, n);
   const digitsStart = p;
   // leading zeros do not count towards the length: "0068" is 68 (RFC 4475 §3.1.1.1)
   while (p < n - 1 && t.charCodeAt(p) === 0x30) {
@@ -86,7 +114,7 @@ export function parseUnsigned(text: string, max: number, what: string): number {
   }
   if (p === digitsStart) throw new GrammarError(`expected ${what}`, p);
   const digitsEnd = p;
-  if (skipWsAt(t, p) !== n) throw new GrammarError(`unexpected text after ${what}`, p);
+  if (skipWsAt(t, p, n) !== n) throw new GrammarError(`unexpected text after ${what}`, p);
   if (digitsEnd - significant > 16 || v > max) throw new GrammarError(`${what} out of range (at most ${max})`, n);
   return v;
 }

@@ -79,7 +79,7 @@ export function authIn(src: string, start: number, end: number, raw?: string): A
   }
   if (p === schemeStart) throw new GrammarError('expected auth scheme', p);
   const scheme = t.slice(schemeStart, p);
-  const digest = scheme.length === 6 && scheme.toLowerCase() === 'digest';
+  const digest = p - schemeStart === 6 && isDigestAt(t, schemeStart);
   const list: string[] = [];
   const at = readAuthParams(t, p, n, list);
   const text = raw ?? src.slice(start, end);
@@ -88,6 +88,13 @@ export function authIn(src: string, start: number, end: number, raw?: string): A
     return new AuthValue(scheme, new Params<string>([]), text);
   }
   return new AuthValue(scheme, paramsOf(list), text);
+}
+
+/** "Digest" in any case at t[p] (compared in place: no lower-case copy per credentials). */
+function isDigestAt(t: string, p: number): boolean {
+  const d = 'digest';
+  for (let i = 0; i < 6; i++) if ((t.charCodeAt(p + i) | 0x20) !== d.charCodeAt(i)) return false;
+  return true;
 }
 
 const AUTH_ERRORS = ['expected whitespace after scheme', 'expected ,', 'expected auth-param name', 'expected =', 'unterminated quoted-string', 'expected auth-param value'];
@@ -133,8 +140,21 @@ function readAuthParams(t: string, p: number, n: number, list: string[]): number
     while (p < n && (t.charCodeAt(p) === 0x20 || t.charCodeAt(p) === 0x09)) p++;
     let value: string;
     if (p < n && t.charCodeAt(p) === 0x22) {
-      // quoted-string: one walk to the closing quote; a quoted-pair's second character does not end it
       const vStart = p + 1;
+      // the usual quoted-string, without a quoted-pair: found by the native search for its closing
+      // quote (bounded: the search stops at the next quote, and a value that holds a backslash
+      // is walked again below from its start)
+      const close = t.indexOf('"', vStart);
+      if (close >= 0 && close < n) {
+        value = t.slice(vStart, close);
+        if (value.indexOf('\\') < 0) {
+          list.push(name, value);
+          p = close + 1;
+          while (p < n && (t.charCodeAt(p) === 0x20 || t.charCodeAt(p) === 0x09)) p++;
+          continue;
+        }
+      }
+      // quoted-string: one walk to the closing quote; a quoted-pair's second character does not end it
       let q = vStart;
       let escaped = false;
       while (q < n) {

@@ -10,26 +10,18 @@ export function parseCallId(text: string): string {
 
 /** Check the Call-ID at `src[start, end)` (trimmed) in place and return its text. */
 export function callIdIn(src: string, start: number, end: number): string {
+  // one pass: word characters with at most one "@", which has a word on each side ("@" is not a word character)
   let at = -1;
-  for (let i = start; i < end; i++) {
-    if (src.charCodeAt(i) === 0x40) {
+  let ok = end > start;
+  for (let i = start; ok && i < end; i++) {
+    const c = src.charCodeAt(i);
+    if (c === 0x40) {
+      ok = at < 0 && i > start && i < end - 1;
       at = i;
-      break;
-    }
+    } else if (c > 127 || WORD[c] !== 1) ok = false;
   }
-  const ok = at < 0 ? isWordRange(src, start, end) : isWordRange(src, start, at) && isWordRange(src, at + 1, end);
   if (!ok) throw new GrammarError('Call-ID must be word["@"word]', 0);
   return start === 0 && end === src.length ? src : src.slice(start, end);
-}
-
-/** s[from, to) is a word: one or more word characters. */
-function isWordRange(s: string, from: number, to: number): boolean {
-  if (to <= from) return false;
-  for (let i = from; i < to; i++) {
-    const c = s.charCodeAt(i);
-    if (c > 127 || WORD[c] !== 1) return false;
-  }
-  return true;
 }
 
 /** A comma-separated list of tokens (Allow, Supported, Require, Proxy-Require, Unsupported). */

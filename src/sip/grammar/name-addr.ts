@@ -1,7 +1,8 @@
+import { GrammarError } from '../errors.js';
 import { TOKEN } from './chars.js';
 import { formatParams, indexIn, Params, readParams } from './params.js';
-import { Scanner } from './scanner.js';
-import { parseUriIn, type Uri } from './uri.js';
+import { listEnd, Scanner } from './scanner.js';
+import { isSipSchemeAt, parseUriIn, sipUriIn, uriEnd, type Uri } from './uri.js';
 
 /**
  * A name-addr or addr-spec with header parameters, as in From, To, Contact, Route,
@@ -63,8 +64,13 @@ export function parseAddressAs<T extends NameAddr>(text: string, make: AddressCl
   return addressIn(text, 0, text.length, make, text);
 }
 
-/** Parse the element at `src[start, end)` in place, as parseAddressAs; `raw` is its text when the caller has it. */
-export function addressIn<T extends NameAddr>(src: string, start: number, end: number, make: AddressClass<T>, raw?: string): T {
+/**
+ * Parse the element at `src[start, end)` in place, as parseAddressAs; `raw` is its text when the
+ * caller has it. With `list`, `src[start, end)` is the rest of a list: the element ends at the
+ * comma after it (whitespace around it allowed, RFC 3261 §7.3.1), which is left in
+ * `listEnd.pos` (-1 when the element ran to `end`).
+ */
+export function addressIn<T extends NameAddr>(src: string, start: number, end: number, make: AddressClass<T>, raw?: string, list = false): T {
   const s = new Scanner(src, start, end);
   const t = src;
   let displayName: string | undefined;
@@ -102,10 +108,21 @@ export function addressIn<T extends NameAddr>(src: string, start: number, end: n
   if (s.peek() === 0x3c) {
     // LAQUOT = SWS "<" and RAQUOT = ">" SWS: no whitespace inside the brackets.
     const open = s.pos + 1;
-    const close = indexIn(t, 0x3e /* > */, open, end);
-    if (close < 0) s.fail('unterminated <');
-    uri = uriAt(s, open, close);
-    s.pos = close + 1;
+    if (isSipSchemeAt(t, open, end)) {
+      // the usual SIP URI: read up to its ">" in one pass (sipUriIn with angle)
+      try {
+        uri = sipUriIn(t, open, end, undefined, true);
+      } catch (e) {
+        // the errors of the search-then-parse reading: no ">" at all first
+        throw indexIn(t, 0x3e /* > */, open, end) < 0 ? new GrammarError('unterminated <', open - 1) : new GrammarError(`bad URI: ${(e as Error).message}`, open);
+      }
+      s.pos = uriEnd.pos + 1;
+    } else {
+      const close = indexIn(t, 0x3e /* > */, open, end);
+      if (close < 0) s.fail('unterminated <');
+      uri = uriAt(s, open, close);
+      s.pos = close + 1;
+    }
   } else {
     // addr-spec
     const specStart = s.pos;
@@ -120,9 +137,18 @@ export function addressIn<T extends NameAddr>(src: string, start: number, end: n
     uri = uriAt(s, specStart, p);
   }
   const params = readParams(s);
-  if (s.pos < end) {
+  const stop = s.pos;
+  if (stop < end) {
     s.skipWs();
+    if (list && s.peek() === 0x2c /* , */) {
+      listEnd.pos = s.pos;
+      return new make(uri, displayName, params, raw ?? src.slice(start, stop));
+    }
     if (!s.done) s.fail('unexpected text after address');
+  }
+  if (list) {
+    listEnd.pos = -1;
+    return new make(uri, displayName, params, raw ?? src.slice(start, stop));
   }
   return new make(uri, displayName, params, raw ?? src.slice(start, end));
 }

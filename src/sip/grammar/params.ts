@@ -165,7 +165,19 @@ function readSimpleParams(s: Scanner, into: Array<string | null>): void {
     const nameEnd = q;
     let value: string | null = null;
     const c = q < n ? t.charCodeAt(q) : -1;
-    if (c === 0x3d /* = */) {
+    if (c === 0x3d /* = */ && q + 1 < n && t.charCodeAt(q + 1) === 0x22) {
+      // a quoted value without a quoted-pair (+sip.instance="<urn:…>"): its closing quote by the
+      // native search, bounded to the value; kept with its quotes, as readGenValue keeps it
+      const vStart = q + 1;
+      const close = t.indexOf('"', vStart + 1);
+      if (close < 0 || close >= n) return;
+      const v = t.slice(vStart, close + 1);
+      if (v.indexOf('\\') >= 0) return;
+      q = close + 1;
+      const e = q < n ? t.charCodeAt(q) : -1;
+      if (e !== -1 && e !== 0x3b && e !== 0x2c && e !== 0x3e) return;
+      value = v;
+    } else if (c === 0x3d /* = */) {
       const vStart = ++q;
       while (q < n) {
         const d = t.charCodeAt(q);

@@ -170,6 +170,14 @@ export class Scanner {
 }
 
 /**
+ * Where the last list element read in list mode (addressIn, contactIn, viaIn with `list`) ended:
+ * the index of the comma that separates it from the next element, or -1 when it ran to the end
+ * of the value. A list is read in one pass, each element parsed up to its separator, instead of
+ * a scan for the separators followed by a parse of each element.
+ */
+export const listEnd = { pos: -1 };
+
+/**
  * Index of the next comma at or after `from` that separates list elements, or -1: a comma inside
  * a quoted-string or inside `<…>` is not a separator (RFC 3261 §7.3.1).
  */

@@ -173,11 +173,16 @@ function isHex(c: number): boolean {
 
 /** IPv4address = 1*3DIGIT "." 1*3DIGIT "." 1*3DIGIT "." 1*3DIGIT, each at most 255. */
 function isIPv4(s: string): boolean {
+  return isIPv4In(s, 0, s.length);
+}
+
+/** isIPv4 of s[start, end), read in place. */
+function isIPv4In(s: string, start: number, end: number): boolean {
   let parts = 0;
   let v = -1;
   let digits = 0;
-  for (let i = 0; i <= s.length; i++) {
-    const c = i < s.length ? s.charCodeAt(i) : 0x2e;
+  for (let i = start; i <= end; i++) {
+    const c = i < end ? s.charCodeAt(i) : 0x2e;
     if (c === 0x2e) {
       if (v < 0 || v > 255) return false;
       parts++;
@@ -204,11 +209,30 @@ export function parseSipUri(text: string): SipUri {
   return sipUriIn(text, 0, text.length, text);
 }
 
+/** What sipUriIn with `check` returns: the URI is well-formed, without or with headers (never read further). */
+const CHECKED = new SipUri('sip', undefined, undefined, '', undefined);
+const CHECKED_WITH_HEADERS = new SipUri('sip', undefined, undefined, '', undefined, NO_PARAMS, new Map([['', '']]));
+
+/**
+ * Check the SIP or SIPS URI `text` as parseSipUri reads it, without building it (no strings, no
+ * parameters): throws GrammarError as parseSipUri does, else returns whether it has headers. The
+ * parser checks the Request-URI with it; the request parses it when it is first read.
+ */
+export function checkSipUri(text: string): boolean {
+  return sipUriIn(text, 0, text.length, text, false, true) === CHECKED_WITH_HEADERS;
+}
+
+/** Where the last URI read by sipUriIn with `angle` ended: the index of its ">". */
+export const uriEnd = { pos: 0 };
+
 /**
  * Parse the SIP or SIPS URI at `src[start, end)` in place (inside a header value or the header
- * section: no copy is scanned). `raw` is its text when the caller has it already.
+ * section: no copy is scanned). `raw` is its text when the caller has it already. With `angle`,
+ * the URI is the one inside `<…>` of a name-addr and ends at the first ">" (left in
+ * `uriEnd.pos`): found while reading it, not by a search before (">" is in none of the URI's
+ * character classes, so the URI read is the same).
  */
-export function sipUriIn(src: string, start: number, end: number, raw?: string): SipUri {
+export function sipUriIn(src: string, start: number, end: number, raw?: string, angle = false, check = false): SipUri {
   const text = src;
   let p: number;
   let scheme: 'sip' | 'sips';
@@ -234,6 +258,8 @@ export function sipUriIn(src: string, start: number, end: number, raw?: string):
       at = i;
       break;
     }
+    // inside <…> the URI ends at the first ">": an "@" after it is not this URI's
+    if (c === 0x3e && angle) break;
   }
   if (at >= 0) {
     // userinfo = ( user / telephone-subscriber ) [ ":" password ] "@"
@@ -249,11 +275,13 @@ export function sipUriIn(src: string, start: number, end: number, raw?: string):
       if (c > 127 || table[c] !== 1) fail(colon < 0 ? 'bad character in user' : 'bad character in password', i - start);
       if (c === 0x25 && (i + 2 >= at || !isHex(text.charCodeAt(i + 1)) || !isHex(text.charCodeAt(i + 2)))) fail('bad escape in userinfo', i - start);
     }
-    if (colon >= 0) {
+    if ((colon >= 0 ? colon : at) === p) fail('empty user', p - start);
+    if (check) {
+      // nothing is kept
+    } else if (colon >= 0) {
       user = text.slice(p, colon);
       password = text.slice(colon + 1, at);
     } else user = text.slice(p, at);
-    if (user.length === 0) fail('empty user', p - start);
     p = at + 1;
   }
 
@@ -281,9 +309,10 @@ export function sipUriIn(src: string, start: number, end: number, raw?: string):
       p++;
     }
     if (p === hostStart) fail('missing host', p - start);
-    host = text.slice(hostStart, p);
     // a host of digits and dots must be an IPv4address; a name must not start with "-" or "."
-    if (numeric ? !isIPv4(host) : host.charCodeAt(0) === 0x2d || host.charCodeAt(0) === 0x2e) fail('bad host', hostStart - start);
+    const h0 = text.charCodeAt(hostStart);
+    if (numeric ? !isIPv4In(text, hostStart, p) : h0 === 0x2d || h0 === 0x2e) fail('bad host', hostStart - start);
+    host = check ? '' : text.slice(hostStart, p);
   }
   let port: number | undefined;
   if (p < n && text.charCodeAt(p) === 0x3a) {
@@ -300,7 +329,15 @@ export function sipUriIn(src: string, start: number, end: number, raw?: string):
   }
 
   // uri-parameters = *( ";" uri-parameter ); uri-parameter = pname [ "=" pvalue ]
-  if (p === n) return new SipUri(scheme, user, password, host, port, NO_PARAMS, NO_HEADERS, raw ?? text.slice(start, end));
+  if (check && p === n) return CHECKED;
+  if (angle && p < n && text.charCodeAt(p) === 0x3e) {
+    uriEnd.pos = p;
+    return new SipUri(scheme, user, password, host, port, NO_PARAMS, NO_HEADERS, raw ?? text.slice(start, p));
+  }
+  if (p === n) {
+    if (angle) fail('unterminated <', p - start);
+    return new SipUri(scheme, user, password, host, port, NO_PARAMS, NO_HEADERS, raw ?? text.slice(start, end));
+  }
   const list: Array<string | null> = [];
   while (p < n && text.charCodeAt(p) === 0x3b) {
     const nameStart = ++p;
@@ -313,7 +350,7 @@ export function sipUriIn(src: string, start: number, end: number, raw?: string):
       p++;
     }
     if (p === nameStart) fail('empty URI parameter', nameStart - start);
-    const name = upper ? text.slice(nameStart, p).toLowerCase() : paramName(text, nameStart, p);
+    const name = check ? '' : upper ? text.slice(nameStart, p).toLowerCase() : paramName(text, nameStart, p);
     let value: string | null = null;
     if (p < n && text.charCodeAt(p) === 0x3d) {
       const valueStart = ++p;
@@ -323,18 +360,32 @@ export function sipUriIn(src: string, start: number, end: number, raw?: string):
         if (c === 0x25 && (p + 2 >= n || !isHex(text.charCodeAt(p + 1)) || !isHex(text.charCodeAt(p + 2)))) fail('bad escape in URI parameter', p - start);
         p++;
       }
-      value = text.slice(valueStart, p);
+      if (!check) value = text.slice(valueStart, p);
     }
-    if (p < n && text.charCodeAt(p) !== 0x3b && text.charCodeAt(p) !== 0x3f) fail('bad character in URI parameter', p - start);
-    list.push(name, value);
+    if (p < n && text.charCodeAt(p) !== 0x3b && text.charCodeAt(p) !== 0x3f && !(angle && text.charCodeAt(p) === 0x3e)) fail('bad character in URI parameter', p - start);
+    if (!check) list.push(name, value);
   }
+  if (check && p === n) return CHECKED;
   const params = paramsOf(list);
 
+  if (angle) {
+    if (p < n && text.charCodeAt(p) === 0x3e) {
+      uriEnd.pos = p;
+      return new SipUri(scheme, user, password, host, port, params, NO_HEADERS, raw ?? text.slice(start, p));
+    }
+    // headers (rare): up to the ">"
+    let close = p;
+    while (close < n && text.charCodeAt(close) !== 0x3e) close++;
+    if (close >= n) fail('unterminated <', p - start);
+    uriEnd.pos = close;
+    return new SipUri(scheme, user, password, host, port, params, readUriHeaders(text.slice(p, close), p - start), raw ?? text.slice(start, close));
+  }
   if (p === n) return new SipUri(scheme, user, password, host, port, params, NO_HEADERS, raw ?? text.slice(start, end));
   // headers: rare, read from their own copy
   const rest = text.slice(p, n);
   const uriText = raw ?? text.slice(start, end);
   const headers = readUriHeaders(rest, p - start);
+  if (check) return CHECKED_WITH_HEADERS;
   return new SipUri(scheme, user, password, host, port, params, headers, uriText);
 }
 
@@ -358,12 +409,18 @@ function readUriHeaders(text: string, offset: number): ReadonlyMap<string, strin
   return headers;
 }
 
-/** Parse the URI at `src[start, end)` in place (see sipUriIn); other schemes from their own copy. */
-export function parseUriIn(src: string, start: number, end: number): Uri {
+/** "sip:" or "sips:" (any case) at src[start], within `end`. */
+export function isSipSchemeAt(src: string, start: number, end: number): boolean {
   if (end - start >= 4 && (src.charCodeAt(start) | 0x20) === 0x73 && (src.charCodeAt(start + 1) | 0x20) === 0x69 && (src.charCodeAt(start + 2) | 0x20) === 0x70) {
     const c3 = src.charCodeAt(start + 3);
-    if (c3 === 0x3a || ((c3 | 0x20) === 0x73 && end - start >= 5 && src.charCodeAt(start + 4) === 0x3a)) return sipUriIn(src, start, end);
+    return c3 === 0x3a || ((c3 | 0x20) === 0x73 && end - start >= 5 && src.charCodeAt(start + 4) === 0x3a);
   }
+  return false;
+}
+
+/** Parse the URI at `src[start, end)` in place (see sipUriIn); other schemes from their own copy. */
+export function parseUriIn(src: string, start: number, end: number): Uri {
+  if (isSipSchemeAt(src, start, end)) return sipUriIn(src, start, end);
   return parseUri(src.slice(start, end));
 }
 

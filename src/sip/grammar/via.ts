@@ -1,7 +1,7 @@
 import { GrammarError } from '../errors.js';
-import { HOSTCHAR } from './chars.js';
+import { HOSTCHAR, TOKEN } from './chars.js';
 import { formatParams, indexIn, Params, readParams } from './params.js';
-import { Scanner } from './scanner.js';
+import { listEnd, Scanner } from './scanner.js';
 import { hostKind } from './uri.js';
 
 /** The magic cookie that marks an RFC 3261 branch (§8.1.1.7). */
@@ -80,6 +80,31 @@ const IPV4_OR_6 = (h: string): boolean => {
   return k === 'ipv4' || k === 'ipv6';
 };
 
+const TRANSPORTS = ['UDP', 'TCP', 'TLS', 'WS', 'WSS', 'SCTP'];
+
+/** The transport token at the scanner, upper-case; a usual one as its shared literal (no string per Via). */
+function transportAt(s: Scanner): string {
+  const t = s.text;
+  const start = s.pos;
+  let p = start;
+  while (p < s.end) {
+    const c = t.charCodeAt(p);
+    if (c > 127 || TOKEN[c] !== 1) break;
+    p++;
+  }
+  if (p === start) s.fail('expected transport');
+  s.pos = p;
+  for (let i = 0; i < TRANSPORTS.length; i++) {
+    const name = TRANSPORTS[i]!;
+    if (name.length !== p - start) continue;
+    let j = 0;
+    while (j < name.length && t.charCodeAt(start + j) === name.charCodeAt(j)) j++;
+    if (j === name.length) return name;
+  }
+  const v = t.slice(start, p);
+  return hasLower(v) ? v.toUpperCase() : v;
+}
+
 /** Parse one Via value (one element of the comma-separated list). Throws GrammarError. */
 export function parseVia(text: string): Via {
   return viaIn(text, 0, text.length, text);
@@ -94,8 +119,11 @@ function sip20At(src: string, p: number, end: number): boolean {
   );
 }
 
-/** Parse the Via value at `src[start, end)` in place; `raw` is its text when the caller has it. */
-export function viaIn(src: string, start: number, end: number, raw?: string): Via {
+/**
+ * Parse the Via value at `src[start, end)` in place; `raw` is its text when the caller has it.
+ * With `list`, up to the comma after it, left in `listEnd.pos` (see addressIn).
+ */
+export function viaIn(src: string, start: number, end: number, raw?: string, list = false): Via {
   const s = new Scanner(src, start, end);
   let name = 'SIP';
   let version = '2.0';
@@ -103,8 +131,7 @@ export function viaIn(src: string, start: number, end: number, raw?: string): Vi
   if (sip20At(src, start, end)) {
     // the usual spelling, without whitespace around the slashes
     s.pos = start + 8;
-    transport = s.token('transport');
-    if (hasLower(transport)) transport = transport.toUpperCase();
+    transport = transportAt(s);
   } else {
     s.skipWs();
     name = s.token('protocol name');
@@ -154,10 +181,15 @@ export function viaIn(src: string, start: number, end: number, raw?: string): Vi
     s.pos = p;
   }
   const params = readParams(s);
+  const stop = s.pos;
   s.skipWs();
-  if (!s.done) s.fail('unexpected text in Via');
+  if (list) {
+    if (s.peek() === 0x2c /* , */) listEnd.pos = s.pos;
+    else if (s.done) listEnd.pos = -1;
+    else s.fail('unexpected text in Via');
+  } else if (!s.done) s.fail('unexpected text in Via');
   // via-received = "received" EQUAL (IPv4address / IPv6address); via-ttl = 0-255; rport digits
-  const text = raw ?? src.slice(start, end);
+  const text = raw ?? src.slice(start, list ? stop : end);
   if (params.size === 0) return new Via(transport, host, port, params, name === 'SIP' && version === '2.0' ? 'SIP/2.0' : `${name}/${version}`, text);
   const received = params.get('received');
   if (received !== undefined && (received === null || !IPV4_OR_6(received))) throw new GrammarError('bad received', 0);

@@ -1,7 +1,7 @@
 import { SipParseError } from '../errors.js';
 import { isToken, TOKEN } from '../grammar/chars.js';
-import { isMethod } from '../grammar/cseq.js';
-import { parseUri } from '../grammar/uri.js';
+import { isMethod, methodAt } from '../grammar/cseq.js';
+import { checkSipUri, isSipSchemeAt, parseUri, type Uri } from '../grammar/uri.js';
 import { headerKey, canonicalName } from './header-names.js';
 import { DEFAULT_LIMITS, type ParseLimits } from './limits.js';
 import { ReceivedField, SipRequest, SipResponse, type AnySipMessage, type HeaderField } from './sip-message.js';
@@ -147,6 +147,8 @@ function parseUnsafe(input: Uint8Array | string, options: ParseOptions): ParseRe
   const datagram = options.datagram ?? true;
 
   let head: string;
+  // the text the fields are read from (see below)
+  let text: string;
   let body: Uint8Array | string;
   // a body received as bytes: its range in `input`, handed to the message without a view
   let bodyBytes: Uint8Array | undefined;
@@ -171,6 +173,7 @@ function parseUnsafe(input: Uint8Array | string, options: ParseOptions): ParseRe
       end = input.length - 2;
     }
     head = input.slice(0, end);
+    text = input;
     const bodyStart = input.charCodeAt(end) === 0x0d ? end + 4 : end + 2;
     body = bodyStart >= input.length ? '' : input.slice(bodyStart);
   } else {
@@ -184,14 +187,26 @@ function parseUnsafe(input: Uint8Array | string, options: ParseOptions): ParseRe
       while (input[p] === 0x0d || input[p] === 0x0a) p++;
       input = input.subarray(p);
     }
-    let end = findHeadEndBytes(input);
-    if (end < 0) {
-      const n = input.length;
-      if (limitError !== undefined) return limitFail(limitError);
-      if (!datagram || n < 2 || input[n - 2] !== 0x0d || input[n - 1] !== 0x0a) return fail('headers', 'no empty line after the header fields');
-      end = n - 2;
+    // The usual datagram: its first bytes read as Latin-1 (one character per byte, so offsets
+    // are the same), the end of the header section found in that text, and when the header
+    // section is ASCII (checked) its UTF-8 reading is the same text: no search byte by byte and
+    // no second decoding. Anything else takes the byte path below.
+    const window = latin1Window(input);
+    let end = window === undefined ? -1 : findHeadEndLatin1(window);
+    if (end >= 0 && nodeIsAscii!(input.subarray(0, end))) {
+      text = window!;
+      head = text.slice(0, end);
+    } else {
+      end = findHeadEndBytes(input);
+      if (end < 0) {
+        const n = input.length;
+        if (limitError !== undefined) return limitFail(limitError);
+        if (!datagram || n < 2 || input[n - 2] !== 0x0d || input[n - 1] !== 0x0a) return fail('headers', 'no empty line after the header fields');
+        end = n - 2;
+      }
+      head = decodeHead(input, end);
+      text = head;
     }
-    head = decodeHead(input, end);
     bodyStart = input[end] === 0x0d ? end + 4 : input[end + 1] === 0x0a ? end + 2 : end + 3;
     body = EMPTY_BODY;
     bodyBytes = input;
@@ -200,7 +215,6 @@ function parseUnsafe(input: Uint8Array | string, options: ParseOptions): ParseRe
   // Fields are read from `text`, the received string itself for string input (a slice of it
   // would make every character read go through the slice), the decoded header section for bytes;
   // either way only its first head.length characters are the header section.
-  const text = typeof input === 'string' ? input : head;
   const n = head.length;
   let eol = text.indexOf('\n');
   if (eol < 0 || eol > n) eol = n;
@@ -314,7 +328,8 @@ function parseUnsafe(input: Uint8Array | string, options: ParseOptions): ParseRe
     if (sp1 <= 0 || sp2 < 0 || sp2 === sp1 + 1 || sp2 === startLine.length - 1 || startLine.indexOf(' ', sp2 + 1) >= 0) {
       return fail('start-line', 'request line must be "Method SP Request-URI SP SIP-Version"', partialRequest(startLine, fields, body, bodyBytes, bodyStart));
     }
-    const method = startLine.slice(0, sp1);
+    // a common method as its shared literal (the CSeq's is the same object: compared by identity)
+    const method = methodAt(startLine, 0, sp1);
     const uri = startLine.slice(sp1 + 1, sp2);
     const version = startLine.slice(sp2 + 1);
     if (!isMethod(method)) return fail('start-line/method', `bad method "${method.slice(0, 40)}"`);
@@ -322,14 +337,24 @@ function parseUnsafe(input: Uint8Array | string, options: ParseOptions): ParseRe
       if (!isSipVersionShape(version, 0, version.length)) return fail('start-line/version', `bad version "${version.slice(0, 20)}"`, partialRequest(startLine, fields, body, bodyBytes, bodyStart));
       if (version.toUpperCase() !== 'SIP/2.0') versionError = version;
     }
-    let parsedUri;
+    // A SIP or SIPS Request-URI is checked here and built when the request reads it (a proxy
+    // forwarding on a Route, or answering from the top Via, never does); others are built now.
+    let parsedUri: Uri | string;
+    let uriHeaders: boolean;
     try {
-      parsedUri = parseUri(uri);
+      if (isSipSchemeAt(uri, 0, uri.length)) {
+        uriHeaders = checkSipUri(uri);
+        parsedUri = uri;
+      } else {
+        const u = parseUri(uri);
+        uriHeaders = u.kind === 'sip' && u.headers.size > 0;
+        parsedUri = u;
+      }
     } catch (e) {
       return fail('start-line/request-uri', (e as Error).message, partialRequest(startLine, fields, body, bodyBytes, bodyStart));
     }
     // RFC 3261 §19.1.1, Table 1: URI headers are "not allowed" in a Request-URI.
-    if (parsedUri.kind === 'sip' && parsedUri.headers.size > 0) {
+    if (uriHeaders) {
       return fail('start-line/request-uri', 'headers are not allowed in a Request-URI', partialRequest(startLine, fields, body, bodyBytes, bodyStart));
     }
     message = new SipRequest(method, parsedUri, fields, body, startLine);
@@ -460,7 +485,40 @@ function findHeadEndBytes(b: Uint8Array): number {
   return -1;
 }
 
-type NodeBufferLike = Uint8Array & { utf8Slice?: (start: number, end: number) => string };
+type NodeBufferLike = Uint8Array & { utf8Slice?: (start: number, end: number) => string; latin1Slice?: (start: number, end: number) => string };
+
+/** How much of a datagram is read as Latin-1 to find its header section (a larger one takes the byte path). */
+const LATIN1_WINDOW = 4096;
+
+/**
+ * Node's `isAscii` (SIMD), looked up at run time rather than imported: this folder runs in the
+ * browser phone too, where it is absent and the byte path is taken.
+ */
+const nodeIsAscii = (globalThis as { process?: { getBuiltinModule?: (id: string) => { isAscii?: (b: Uint8Array) => boolean } | undefined } })
+  .process?.getBuiltinModule?.('node:buffer')?.isAscii;
+
+/** The first bytes of a Node Buffer as Latin-1 text (one character per byte), or undefined. */
+function latin1Window(b: Uint8Array): string | undefined {
+  const nb = b as NodeBufferLike;
+  if (typeof nb.latin1Slice !== 'function' || nodeIsAscii === undefined) return undefined;
+  return nb.latin1Slice(0, Math.min(b.length, LATIN1_WINDOW));
+}
+
+/**
+ * findHeadEndBytes on the Latin-1 reading of the bytes (the same offsets): the first LF followed
+ * by LF or CRLF. A match cut by the end of the window is not seen: then -1, and the byte path
+ * finds it.
+ */
+function findHeadEndLatin1(s: string): number {
+  let i = s.indexOf('\n');
+  while (i >= 0) {
+    const next = s.charCodeAt(i + 1);
+    if (next === 0x0a) return i;
+    if (next === 0x0d && s.charCodeAt(i + 2) === 0x0a) return i >= 1 && s.charCodeAt(i - 1) === 0x0d ? i - 1 : i;
+    i = s.indexOf('\n', i + 1);
+  }
+  return -1;
+}
 
 function decodeHead(b: Uint8Array, end: number): string {
   // Node's Buffer decodes UTF-8 several times faster than TextDecoder for short strings.

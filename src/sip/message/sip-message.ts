@@ -1,12 +1,11 @@
 import { GrammarError, SipParseError } from '../errors.js';
 import { contactIn, parseContact, type Contact, MAX_DELTA_SECONDS } from '../grammar/contact.js';
-import { parseCSeq, parseUnsigned, type CSeq } from '../grammar/cseq.js';
+import { cseqIn, parseUnsigned, unsignedIn, type CSeq } from '../grammar/cseq.js';
 import { authIn, parseAuthValue, type AuthValue } from '../grammar/digest.js';
 import { parseMediaType, type MediaType } from '../grammar/media-type.js';
 import { callIdIn, parseDate, parseTokenList } from '../grammar/misc.js';
 import { addressIn, NameAddr, parseNameAddr } from '../grammar/name-addr.js';
-import { indexIn } from '../grammar/params.js';
-import { nextSeparator, splitList } from '../grammar/scanner.js';
+import { listEnd, splitList } from '../grammar/scanner.js';
 import { trimWs } from '../grammar/chars.js';
 import { parseUri, type Uri } from '../grammar/uri.js';
 import { parseVia, viaIn, type Via } from '../grammar/via.js';
@@ -370,33 +369,17 @@ export abstract class SipMessage {
     return undefined;
   }
 
-  /** Parse a single-valued header with `parse`, mapping grammar errors to the header's place. */
-  private single<T>(key: string, parse: (v: string) => T): T | undefined {
-    const v = this.first(key);
-    if (v === undefined) return undefined;
-    try {
-      return parse(v);
-    } catch (e) {
-      if (e instanceof GrammarError) throw new SipParseError(`header/${canonicalName(key)}`, e.message);
-      throw e;
-    }
-  }
-
-  private mandatory<T>(key: string, parse: (v: string) => T): T {
-    const v = this.single(key, parse);
-    if (v === undefined) throw new SipParseError(`header/${canonicalName(key)}`, 'missing');
-    return v;
-  }
-
   /**
    * Parse every list element of every field of `key` (a `*` Contact is left to the caller),
    * without the intermediate arrays of `valuesOf` and `splitList`: a received field is read in
-   * place with `parseIn`, any other from its value with `parse`.
+   * place, any other from its value. `parseList` reads one element from its start up to the comma
+   * after it and leaves that comma's index in `listEnd.pos` (-1 at the end of the value): one pass
+   * over the value, not a scan for the separators and then a parse of each element.
    */
-  private elements<T>(key: string, parseIn: (src: string, start: number, end: number) => T): T[];
-  private elements<T>(key: string, parseIn: (src: string, start: number, end: number) => T, star: true): T[] | undefined;
+  private elements<T>(key: string, parseList: (src: string, start: number, end: number) => T): T[];
+  private elements<T>(key: string, parseList: (src: string, start: number, end: number) => T, star: true): T[] | undefined;
   /** With `star`, an element that is `*` stops the reading: undefined (the caller checks `Contact: *`). */
-  private elements<T>(key: string, parseIn: (src: string, start: number, end: number) => T, star = false): T[] | undefined {
+  private elements<T>(key: string, parseList: (src: string, start: number, end: number) => T, star = false): T[] | undefined {
     const out: T[] = [];
     const fs = this.fields;
     try {
@@ -416,15 +399,16 @@ export abstract class SipMessage {
           to = src.length;
         }
         for (;;) {
-          const comma = nextSeparator(src, from, to);
-          const elementEnd = comma < 0 ? to : comma;
           // list elements are trimmed (LWS around COMMA, §7.3.1)
           let a = from;
-          let b = elementEnd;
-          while (a < b && (src.charCodeAt(a) === 0x20 || src.charCodeAt(a) === 0x09)) a++;
-          while (b > a && (src.charCodeAt(b - 1) === 0x20 || src.charCodeAt(b - 1) === 0x09)) b--;
-          if (star && b === a + 1 && src.charCodeAt(a) === 0x2a) return undefined;
-          out.push(parseIn(src, a, b));
+          while (a < to && (src.charCodeAt(a) === 0x20 || src.charCodeAt(a) === 0x09)) a++;
+          if (star && a < to && src.charCodeAt(a) === 0x2a /* * */) {
+            let b = a + 1;
+            while (b < to && (src.charCodeAt(b) === 0x20 || src.charCodeAt(b) === 0x09)) b++;
+            if (b === to || src.charCodeAt(b) === 0x2c) return undefined;
+          }
+          out.push(parseList(src, a, to));
+          const comma = listEnd.pos;
           if (comma < 0) break;
           from = comma + 1;
         }
@@ -509,16 +493,16 @@ export abstract class SipMessage {
   }
 
   get cseq(): CSeq {
-    return (this._cseq ??= this.mandatory('cseq', parseCSeq));
+    return (this._cseq ??= this.firstIn('cseq', cseqIn) ?? missing('cseq'));
   }
 
   get maxForwards(): number | undefined {
-    if (this._maxForwards === null) this._maxForwards = this.single('max-forwards', parseMaxForwards);
+    if (this._maxForwards === null) this._maxForwards = this.firstIn('max-forwards', maxForwardsIn);
     return this._maxForwards;
   }
 
   get contentLength(): number | undefined {
-    if (this._contentLength === null) this._contentLength = this.single('content-length', parseContentLength);
+    if (this._contentLength === null) this._contentLength = this.firstIn('content-length', contentLengthIn);
     return this._contentLength;
   }
 
@@ -533,7 +517,7 @@ export abstract class SipMessage {
 
   private contacts(): Contact[] {
     // `Contact: *` (§10.2.2) must stand alone: a `*` element sends the values to the checking path
-    const contacts = this.elements('contact', contactIn, true);
+    const contacts = this.elements('contact', contactListIn, true);
     if (contacts !== undefined) return contacts;
     try {
       return parseContacts(this.valuesOf('contact'));
@@ -550,11 +534,11 @@ export abstract class SipMessage {
   }
 
   get route(): NameAddr[] {
-    return (this._route ??= this.elements('route', nameAddrIn));
+    return (this._route ??= this.elements('route', nameAddrListIn));
   }
 
   get recordRoute(): NameAddr[] {
-    return (this._recordRoute ??= this.elements('record-route', nameAddrIn));
+    return (this._recordRoute ??= this.elements('record-route', nameAddrListIn));
   }
 
   /** Path (RFC 3327). */
@@ -563,7 +547,7 @@ export abstract class SipMessage {
   }
 
   get expires(): number | undefined {
-    if (this._expires === null) this._expires = this.single('expires', parseExpires);
+    if (this._expires === null) this._expires = this.firstIn('expires', expiresIn);
     return this._expires;
   }
 
@@ -664,14 +648,15 @@ const ACCESSORS: Record<string, (m: SipMessage) => unknown> = {
 type ByteLength = (s: string, enc: 'utf8') => number;
 const nodeByteLength: ByteLength | undefined = (globalThis as { Buffer?: { byteLength: ByteLength } }).Buffer?.byteLength;
 
-/** The first Via value of a field, read in place. */
+/** The first Via value of a field, read in place up to the comma after it (the others are not read). */
 function topViaIn(src: string, start: number, end: number): Via {
-  if (indexIn(src, 0x2c /* , */, start, end) < 0) return viaIn(src, start, end);
-  let b = nextSeparator(src, start, end);
-  if (b < 0) b = end;
-  while (b > start && (src.charCodeAt(b - 1) === 0x20 || src.charCodeAt(b - 1) === 0x09)) b--;
-  return viaIn(src, start, b);
+  return viaIn(src, start, end, undefined, true);
 }
+
+/** One element of a Route or Record-Route list, up to the comma after it (see SipMessage.elements). */
+const nameAddrListIn = (src: string, start: number, end: number): NameAddr => addressIn(src, start, end, NameAddr, undefined, true);
+/** One element of a Contact list, up to the comma after it. */
+const contactListIn = (src: string, start: number, end: number): Contact => contactIn(src, start, end, undefined, true);
 
 const nameAddrIn = (src: string, start: number, end: number): NameAddr => addressIn(src, start, end, NameAddr);
 
@@ -688,9 +673,9 @@ function parseField<T>(f: HeaderField, parseIn: (src: string, start: number, end
 function missing(key: string): never {
   throw new SipParseError(`header/${canonicalName(key)}`, 'missing');
 }
-const parseMaxForwards = (v: string): number => parseUnsigned(v, 255, 'Max-Forwards');
-const parseExpires = (v: string): number => parseUnsigned(v, MAX_DELTA_SECONDS, 'Expires');
-const parseContentLength = (v: string): number => parseUnsigned(v, 2 ** 31 - 1, 'Content-Length');
+const maxForwardsIn = (t: string, a: number, b: number): number => unsignedIn(t, a, b, 255, 'Max-Forwards');
+const expiresIn = (t: string, a: number, b: number): number => unsignedIn(t, a, b, MAX_DELTA_SECONDS, 'Expires');
+const contentLengthIn = (t: string, a: number, b: number): number => unsignedIn(t, a, b, 2 ** 31 - 1, 'Content-Length');
 
 /** Bytes of the UTF-8 encoding of `s` (lone surrogates count as U+FFFD, as TextEncoder writes them). */
 export function utf8Length(s: string): number {
