@@ -17,7 +17,8 @@ import { Command } from 'commander';
 import { pcapFileHeader, pcapRecord } from '../../pcap/pcap-writer.js';
 import { PacketDecoder } from '../../pcap/index.js';
 import { readCaptureCalls } from './capture-calls.js';
-import { type CaptureInput, captureProblem, type PcapIo, quietIo, withCaptureInput } from './capture-input.js';
+import { commandOutput, processHooks } from '../command-hooks.js';
+import { type CaptureInput, captureProblem, PCAP_EXIT, type PcapIo, quietIo, withCaptureInput } from './capture-input.js';
 import { recordTime } from './capture-time.js';
 import { fileSafe } from './file-safe.js';
 
@@ -175,13 +176,14 @@ export function formatSplitReport(r: SplitReport): string {
 }
 
 export function splitCommand(): Command {
-  return new Command('split')
+  const io: PcapIo = { stdout: process.stdout, stderr: process.stderr };
+  return commandOutput(new Command('split'), io, processHooks({}).exit, PCAP_EXIT.usage)
     .description('Write one pcap per call (its SIP and the media its SDP announced, frames as captured) and no-call.pcap with the rest.')
     .argument('<file>', 'a pcap or pcapng file')
     .requiredOption('--out <dir>', 'the directory for the pcap files (created if missing)')
     .option('--json', 'print the report as JSON (no progress bar)')
     .action(async (file: string, opts: { out: string; json?: boolean }) => {
-      const r = await pcapSplit(file, { out: opts.out, io: { stdout: process.stdout, stderr: process.stderr }, json: opts.json === true });
+      const r = await pcapSplit(file, { out: opts.out, io, json: opts.json === true });
       if (!r.ok) {
         console.error(`parley pcap split: ${r.error}`);
         process.exitCode = 1;

@@ -12,7 +12,8 @@ import { mixWavFiles, WavFileWriter } from '../../capture/wav-file.js';
 import { audioDecoders, DECODED_CODECS } from './audio-decoders.js';
 import { PacketDecoder } from '../../pcap/index.js';
 import { readCaptureCalls } from './capture-calls.js';
-import { type CaptureInput, captureProblem, type PcapIo, quietIo, withCaptureInput } from './capture-input.js';
+import { commandOutput, processHooks } from '../command-hooks.js';
+import { type CaptureInput, captureProblem, PCAP_EXIT, type PcapIo, quietIo, withCaptureInput } from './capture-input.js';
 import { recordTime } from './capture-time.js';
 import { fileSafe } from './file-safe.js';
 
@@ -187,7 +188,8 @@ export function formatWavReport(report: WavReport): string {
 }
 
 export function wavCommand(): Command {
-  return new Command('wav')
+  const io: PcapIo = { stdout: process.stdout, stderr: process.stderr };
+  return commandOutput(new Command('wav'), io, processHooks({}).exit, PCAP_EXIT.usage)
     .description(`Write the audio of RTP streams as WAV files: one per direction and one mixed per call (${DECODED_CODECS}).`)
     .argument('<file>', 'a pcap or pcapng file')
     .requiredOption('--out <dir>', 'the directory for the WAV files (created if missing)')
@@ -200,7 +202,7 @@ export function wavCommand(): Command {
         ssrc = parseSsrc(opts.ssrc);
         if (ssrc === undefined) cmd.error(`parley pcap wav: --ssrc ${opts.ssrc}: not an SSRC (0x… hex or decimal, 32 bits)`, { exitCode: 2 });
       }
-      const r = await pcapWav(file, { out: opts.out, ssrc, call: opts.call, io: { stdout: process.stdout, stderr: process.stderr }, json: opts.json === true });
+      const r = await pcapWav(file, { out: opts.out, ssrc, call: opts.call, io, json: opts.json === true });
       if (!r.ok) {
         console.error(`parley pcap wav: ${r.error}`);
         process.exitCode = 1;
