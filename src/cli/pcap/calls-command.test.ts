@@ -153,7 +153,7 @@ describe('parley pcap calls on a terminal', () => {
     };
     const o = tty();
     assert.equal(await runPcapCalls([big], o), 0);
-    assert.match(o.err(), /reading \[.*\] 100% \| 9\/9 MB \| 1 SIP messages/);
+    assert.match(o.err(), /reading \[.*\] 100% \| 9\.0 of 9\.0 MB/);
     assert.match(o.out(), /tty-1/);
     const j = tty();
     assert.equal(await runPcapCalls([big, '--json'], j), 0);

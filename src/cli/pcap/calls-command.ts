@@ -4,10 +4,11 @@ import { Command } from 'commander';
 import { SipCalls, type SipCall } from '../../capture/sip-calls.js';
 import { commandOutput, processHooks, runCommand, type CommandHooks } from '../command-hooks.js';
 import { formatTable } from '../table.js';
-import { formatTime, formatTimeOfDay, isoNs, readSipFile, type PcapIo } from './read-sip.js';
+import { readSipMessages } from '../../capture/sip-capture.js';
+import { PCAP_EXIT, type PcapIo, withCaptureInput } from './capture-input.js';
+import { formatTime, formatTimeOfDay, isoNs } from './capture-time.js';
 
-/** Read: 0. The file could not be read whole (the calls before the fault are listed): 1. Bad usage: 2. */
-export const PCAP_EXIT = { ok: 0, failed: 1, usage: 2 } as const;
+export { PCAP_EXIT };
 
 export interface PcapCommandOptions extends Partial<PcapIo>, CommandHooks {}
 
@@ -45,12 +46,12 @@ export function callsCommand(options: PcapCommandOptions = {}): Command {
 
 async function runCalls(file: string, o: CallsOptions, io: PcapIo): Promise<number> {
   const calls = new SipCalls({ keepMessages: false });
-  const read = await readSipFile(file, io, o.json === true, (m) => calls.add(m));
+  const read = await withCaptureInput(file, io, { json: o.json === true }, (input) => readSipMessages(input.chunks(), (m) => calls.add(m)));
   if (!read.ok) {
-    io.stderr.write(`parley pcap calls: ${read.message}\n`);
+    io.stderr.write(`parley pcap calls: ${read.error}\n`);
     return PCAP_EXIT.failed;
   }
-  const { result } = read;
+  const result = read.value;
   const needle = o.filter?.toLowerCase();
   const rows = calls.list().filter((c) => (o.all === true || c.method === 'INVITE') && (needle === undefined || matches(c, needle)));
   const counts = { ...result.sip.counts, tcp: result.sip.tcpCounts, malformedPackets: result.malformedPackets.length };

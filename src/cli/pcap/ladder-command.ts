@@ -6,7 +6,9 @@ import type { CapturedSipMessage } from '../../capture/sip-capture.js';
 import { buildLadder, ladderHtml, ladderText } from '../../capture/sip-ladder.js';
 import { commandOutput, processHooks, runCommand } from '../command-hooks.js';
 import { PCAP_EXIT, type PcapCommandOptions } from './calls-command.js';
-import { isoNs, readSipFile, type PcapIo } from './read-sip.js';
+import { readSipMessages } from '../../capture/sip-capture.js';
+import { type PcapIo, withCaptureInput } from './capture-input.js';
+import { isoNs } from './capture-time.js';
 
 interface LadderOptions {
   readonly html?: string;
@@ -38,14 +40,16 @@ export function ladderCommand(options: PcapCommandOptions = {}): Command {
 async function runLadder(file: string, callIdArg: string, o: LadderOptions, io: PcapIo): Promise<number> {
   const wanted = new Set(callIdArg.split(',').map((s) => s.trim()).filter((s) => s !== ''));
   const messages: CapturedSipMessage[] = [];
-  const read = await readSipFile(file, io, o.json === true, (m) => {
-    if (wanted.has(m.message.callId)) messages.push(m);
-  });
+  const read = await withCaptureInput(file, io, { json: o.json === true }, (input) =>
+    readSipMessages(input.chunks(), (m) => {
+      if (wanted.has(m.message.callId)) messages.push(m);
+    }),
+  );
   if (!read.ok) {
-    io.stderr.write(`parley pcap ladder: ${read.message}\n`);
+    io.stderr.write(`parley pcap ladder: ${read.error}\n`);
     return PCAP_EXIT.failed;
   }
-  const error = read.result.error;
+  const error = read.value.error;
   if (messages.length === 0) {
     io.stderr.write(`parley pcap ladder: no SIP message with Call-ID ${[...wanted].join(', ')} in ${file} (parley pcap calls ${file} lists them)\n`);
     if (error !== undefined) io.stderr.write(`parley pcap ladder: ${file}: ${error.message}\n`);

@@ -1,21 +1,16 @@
 // `parley pcap crypto FILE`: per call, each SDP's SDES a=crypto (tag, suite, key and salt,
 // lifetime, MKI) and DTLS-SRTP a=fingerprint / a=setup, from the capture's SIP
 // (src/capture: sip-capture.ts, sip-calls.ts, media-hints.ts, sdes-keys.ts).
-import { createReadStream, statSync } from 'node:fs';
-import cliProgress from 'cli-progress';
 import { Command } from 'commander';
 import { callMedia } from '../../capture/media-hints.js';
 import { sdpSecurity, type SdpSecurityReport } from '../../capture/sdes-keys.js';
 import { SipCalls } from '../../capture/sip-calls.js';
 import { readSipMessages } from '../../capture/sip-capture.js';
+import { commandOutput, processHooks } from '../command-hooks.js';
+import { PCAP_EXIT, type PcapIo, withCaptureInput } from './capture-input.js';
 
-/** 0: read (whether or not there were keys); 2: bad usage or a file that cannot be read. */
-export const PCAP_CRYPTO_EXIT = { ok: 0, error: 2 } as const;
-
-export interface PcapCryptoIo {
-  readonly stdout: NodeJS.WritableStream & { readonly isTTY?: boolean };
-  readonly stderr: NodeJS.WritableStream & { readonly isTTY?: boolean };
-}
+/** 0: read (whether or not there were keys); 1: a file that cannot be read whole; 2: bad usage. */
+export const PCAP_CRYPTO_EXIT = { ok: PCAP_EXIT.ok, error: PCAP_EXIT.failed, usage: PCAP_EXIT.usage } as const;
 
 export interface CallCryptoReport {
   readonly callId: string;
@@ -37,44 +32,25 @@ Examples:
   parley pcap crypto call.pcap --json`;
 
 export function pcapCryptoCommand(): Command {
-  return new Command('crypto')
+  const io: PcapIo = { stdout: process.stdout, stderr: process.stderr };
+  return commandOutput(new Command('crypto'), io, processHooks({}).exit, PCAP_CRYPTO_EXIT.usage)
     .description("Each call's SRTP keying from the capture's SDP: SDES a=crypto offers and answers (suite, key, lifetime, MKI) and DTLS fingerprints.")
     .argument('<file>', 'a pcap or pcapng file ("-" for stdin)')
     .option('--json', 'print JSON (no progress bar)')
     .addHelpText('after', HELP_AFTER)
     .action(async (file: string, opts: { json?: boolean }) => {
-      process.exitCode = await runPcapCrypto(file, opts.json === true, { stdout: process.stdout, stderr: process.stderr });
+      process.exitCode = await runPcapCrypto(file, opts.json === true, io);
     });
 }
 
-export async function runPcapCrypto(file: string, json: boolean, io: PcapCryptoIo): Promise<number> {
-  let source: AsyncIterable<Uint8Array>;
-  let size = 0;
-  try {
-    if (file === '-') source = process.stdin;
-    else {
-      size = statSync(file).size;
-      source = createReadStream(file, { highWaterMark: 1 << 20 });
-    }
-  } catch (e) {
-    io.stderr.write(`parley pcap crypto: ${(e as Error).message}\n`);
-    return PCAP_CRYPTO_EXIT.error;
-  }
-  const bar =
-    !json && size > 0 && io.stderr.isTTY === true
-      ? new cliProgress.SingleBar({ format: 'reading [{bar}] {percentage}% | {value}/{total} MB', stream: io.stderr, hideCursor: true, fps: 4 }, cliProgress.Presets.shades_classic)
-      : undefined;
-  bar?.start(Math.ceil(size / 1e6), 0);
+export async function runPcapCrypto(file: string, json: boolean, io: PcapIo): Promise<number> {
   const calls = new SipCalls();
-  let result;
-  try {
-    result = await readSipMessages(source, (m) => calls.add(m), { onProgress: bar === undefined ? undefined : (n) => bar.update(Math.floor(n / 1e6)) });
-  } catch (e) {
-    bar?.stop();
-    io.stderr.write(`parley pcap crypto: ${file}: ${(e as Error).message}\n`);
+  const read = await withCaptureInput(file, io, { json }, (input) => readSipMessages(input.chunks(), (m) => calls.add(m)));
+  if (!read.ok) {
+    io.stderr.write(`parley pcap crypto: ${read.error}\n`);
     return PCAP_CRYPTO_EXIT.error;
   }
-  bar?.stop();
+  const result = read.value;
   const reports: CallCryptoReport[] = calls
     .list()
     .filter((c) => c.method === 'INVITE')

@@ -1,18 +1,19 @@
 // `parley pcap decrypt FILE --out OUT.pcap`: the capture with its SRTP and SRTCP replaced by the
 // plaintext RTP and RTCP (src/capture/decrypt-capture.ts), keys from --key or from the capture's
 // SDES a=crypto lines.
-import { createReadStream, createWriteStream, statSync } from 'node:fs';
+import { createWriteStream } from 'node:fs';
 import { once } from 'node:events';
-import cliProgress from 'cli-progress';
 import { Command, InvalidArgumentError } from 'commander';
 import { decryptCapture, learnSdesKeys } from '../../capture/decrypt-capture.js';
 import { sdesKeysOfMessage } from '../../capture/sdes-keys.js';
 import { SipCapture } from '../../capture/sip-capture.js';
 import { SrtpDecryptor, type DecryptKey, type DecryptStreamReport } from '../../capture/srtp-decrypt.js';
 import { isSrtpSuite, parseSdesKeyParam, SRTP_SUITES } from '../../srtp/index.js';
+import { commandOutput, processHooks } from '../command-hooks.js';
+import { fileProblem, PCAP_EXIT, type PcapIo, withCaptureInput } from './capture-input.js';
 
-/** 0: written, every stream that was tried decrypted; 1: written, but some packets failed authentication or no key opened a stream; 2: bad usage or an unreadable file. */
-export const PCAP_DECRYPT_EXIT = { ok: 0, failures: 1, error: 2 } as const;
+/** 0: written, every stream that was tried decrypted; 1: a file that cannot be read whole or written; 2: bad usage; 3: written, but some packets failed authentication or no key opened a stream. */
+export const PCAP_DECRYPT_EXIT = { ok: PCAP_EXIT.ok, error: PCAP_EXIT.failed, usage: PCAP_EXIT.usage, failures: 3 } as const;
 
 export interface PcapDecryptOptions {
   readonly file: string;
@@ -21,11 +22,6 @@ export interface PcapDecryptOptions {
   /** Also take the keys of the capture's a=crypto lines (default true). */
   readonly auto: boolean;
   readonly json: boolean;
-}
-
-export interface PcapDecryptIo {
-  readonly stdout: NodeJS.WritableStream & { readonly isTTY?: boolean };
-  readonly stderr: NodeJS.WritableStream & { readonly isTTY?: boolean };
 }
 
 /**
@@ -69,8 +65,8 @@ The output is a pcap of raw IP (LINKTYPE_RAW): each SRTP or SRTCP datagram a key
 becomes its plaintext RTP or RTCP; everything else is copied as captured (records that carry no
 IP are left out). tshark reads it: tshark -r OUT.pcap -q -z rtp,streams --enable-heuristic rtp_udp
 
-Exit status: 0 every stream a key was tried on decrypted; 1 some packets or streams did not;
-2 bad usage or a file that cannot be read.
+Exit status: 0 every stream a key was tried on decrypted; 1 a file that cannot be read whole
+or written; 2 bad usage; 3 some packets or streams did not decrypt.
 
 Examples:
   parley pcap decrypt call.pcapng --out plain.pcap
@@ -78,7 +74,8 @@ Examples:
 
 export function pcapDecryptCommand(): Command {
   const keys: DecryptKey[] = [];
-  return new Command('decrypt')
+  const io: PcapIo = { stdout: process.stdout, stderr: process.stderr };
+  return commandOutput(new Command('decrypt'), io, processHooks({}).exit, PCAP_DECRYPT_EXIT.usage)
     .description('Write the capture with its SRTP/SRTCP decrypted (keys from --key or the capture\'s a=crypto), and count per stream what decrypted and what failed authentication.')
     .argument('<file>', 'a pcap or pcapng file ("-" for stdin)')
     .requiredOption('-o, --out <file>', 'the decrypted pcap to write')
@@ -90,7 +87,7 @@ export function pcapDecryptCommand(): Command {
     .option('--json', 'print the summary as JSON (no progress bar)')
     .addHelpText('after', HELP_AFTER)
     .action(async (file: string, opts: { out: string; auto: boolean; json?: boolean }) => {
-      process.exitCode = await runPcapDecrypt({ file, out: opts.out, keys, auto: opts.auto, json: opts.json === true }, { stdout: process.stdout, stderr: process.stderr });
+      process.exitCode = await runPcapDecrypt({ file, out: opts.out, keys, auto: opts.auto, json: opts.json === true }, io);
     });
 }
 
@@ -106,49 +103,39 @@ export interface PcapDecryptSummary {
   readonly error?: string;
 }
 
-export async function runPcapDecrypt(o: PcapDecryptOptions, io: PcapDecryptIo): Promise<number> {
+export async function runPcapDecrypt(o: PcapDecryptOptions, io: PcapIo): Promise<number> {
   const decryptor = new SrtpDecryptor(o.keys);
-  let source: AsyncIterable<Uint8Array>;
-  let size = 0;
-  try {
-    if (o.file === '-') source = process.stdin;
-    else {
-      size = statSync(o.file).size;
-      source = createReadStream(o.file, { highWaterMark: 1 << 20 });
+  const read = await withCaptureInput(o.file, io, { json: o.json }, async (input) => {
+    const sink = createWriteStream(o.out);
+    let sinkFailed = false;
+    const failed = new Promise<never>((_, reject) => sink.once('error', reject));
+    failed.catch(() => (sinkFailed = true));
+    const write = async (bytes: Uint8Array): Promise<void> => {
+      if (!sink.write(bytes)) await Promise.race([once(sink, 'drain'), failed]);
+    };
+    // stdin: one pass, the keys learned from the SIP as it goes by; a file: a first pass for them
+    const live = o.auto && o.file === '-' ? new SipCapture((m) => sdesKeysOfMessage(m).forEach((k) => decryptor.addKey(k))) : undefined;
+    try {
+      if (o.auto && o.file !== '-') await learnSdesKeys(input.chunks({ label: 'SDES keys' }), decryptor);
+      const result = await decryptCapture(input.chunks({ label: 'decrypting' }), write, {
+        decryptor,
+        onSegment: live === undefined ? undefined : (s, time, offset) => live.add(s, time, offset),
+      });
+      sink.end();
+      await Promise.race([once(sink, 'finish'), failed]);
+      return { ok: true as const, result };
+    } catch (e) {
+      sink.destroy();
+      if (sinkFailed) return { ok: false as const, error: fileProblem(o.out, e) };
+      throw e;
     }
-  } catch (e) {
-    io.stderr.write(`parley pcap decrypt: ${(e as Error).message}\n`);
+  });
+  const outcome = read.ok ? read.value : read;
+  if (!outcome.ok) {
+    io.stderr.write(`parley pcap decrypt: ${outcome.error}\n`);
     return PCAP_DECRYPT_EXIT.error;
   }
-  const sink = createWriteStream(o.out);
-  const failed = new Promise<never>((_, reject) => sink.once('error', reject));
-  failed.catch(() => undefined);
-  const write = async (bytes: Uint8Array): Promise<void> => {
-    if (!sink.write(bytes)) await Promise.race([once(sink, 'drain'), failed]);
-  };
-  const bar =
-    !o.json && size > 0 && io.stderr.isTTY === true
-      ? new cliProgress.SingleBar({ format: 'decrypting [{bar}] {percentage}% | {value}/{total} MB | eta {eta_formatted}', stream: io.stderr, hideCursor: true, fps: 4 }, cliProgress.Presets.shades_classic)
-      : undefined;
-  // stdin: one pass, the keys learned from the SIP as it goes by
-  const live = o.auto && o.file === '-' ? new SipCapture((m) => sdesKeysOfMessage(m).forEach((k) => decryptor.addKey(k))) : undefined;
-  let result;
-  try {
-    if (o.auto && o.file !== '-') await learnSdesKeys(createReadStream(o.file, { highWaterMark: 1 << 20 }), decryptor);
-    bar?.start(Math.ceil(size / 1e6), 0);
-    result = await decryptCapture(source, write, {
-      decryptor,
-      onSegment: live === undefined ? undefined : (s, time, offset) => live.add(s, time, offset),
-      onProgress: bar === undefined ? undefined : (n) => bar.update(Math.floor(n / 1e6)),
-    });
-    sink.end();
-    await Promise.race([once(sink, 'finish'), failed]);
-  } catch (e) {
-    bar?.stop();
-    io.stderr.write(`parley pcap decrypt: ${o.out}: ${(e as Error).message}\n`);
-    return PCAP_DECRYPT_EXIT.error;
-  }
-  bar?.stop();
+  const { result } = outcome;
   const streams = decryptor.report();
   const summary: PcapDecryptSummary = {
     file: o.file,

@@ -15,7 +15,12 @@ import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Command } from 'commander';
 import { pcapFileHeader, pcapRecord } from '../../pcap/pcap-writer.js';
-import { fileSafe, readCaptureCalls, readCaptureFile, recordTime } from './capture-file.js';
+import { PacketDecoder } from '../../pcap/index.js';
+import { readCaptureCalls } from './capture-calls.js';
+import { commandOutput, processHooks } from '../command-hooks.js';
+import { type CaptureInput, captureProblem, PCAP_EXIT, type PcapIo, quietIo, withCaptureInput } from './capture-input.js';
+import { recordTime } from './capture-time.js';
+import { fileSafe } from './file-safe.js';
 
 export interface SplitFileResult {
   readonly file: string;
@@ -85,9 +90,22 @@ class PcapFileSet {
 
 const NO_CALL = 'no-call';
 
-export async function pcapSplit(file: string, options: { out: string; progress?: NodeJS.WritableStream }): Promise<{ ok: true; value: SplitReport } | { ok: false; error: string }> {
-  const sip = await readCaptureCalls(file, { progress: options.progress });
-  if (!sip.ok) return { ok: false, error: sip.error.message };
+export interface SplitOptions {
+  readonly out: string;
+  /** Where a progress bar may be drawn (the rule of capture-input.ts); none without. */
+  readonly io?: PcapIo;
+  readonly json?: boolean;
+}
+
+/** Writes one pcap per call into `options.out`; resolves to the report or the error message ("FILE: what"). */
+export async function pcapSplit(file: string, options: SplitOptions): Promise<{ ok: true; value: SplitReport } | { ok: false; error: string }> {
+  const r = await withCaptureInput(file, options.io ?? quietIo(), { json: options.io === undefined || options.json === true }, (input) => splitOf(file, input, options));
+  return r.ok ? r.value : r;
+}
+
+async function splitOf(file: string, input: CaptureInput, options: SplitOptions): Promise<{ ok: true; value: SplitReport } | { ok: false; error: string }> {
+  const sip = await readCaptureCalls(input);
+  if (!sip.ok) return { ok: false, error: captureProblem(file, sip.error) };
   const { calls, index, sipRecords } = sip.value;
   mkdirSync(options.out, { recursive: true });
   // file names: the Call-ID made safe, made unique
@@ -107,9 +125,10 @@ export async function pcapSplit(file: string, options: { out: string; progress?:
   const put = (name: string, record: { linkType: number; data: Uint8Array; originalLength: number }, time: bigint): void => {
     files.write(name, join(options.out, `${name}.pcap`), record.linkType, time, record.data, record.originalLength);
   };
-  const read = await readCaptureFile(
-    file,
-    (record, decoded) => {
+  const decoder = new PacketDecoder();
+  const read = await input.records(
+    (record) => {
+      const decoded = decoder.decode(record);
       packets++;
       const time = recordTime(record);
       const sipCalls = sipRecords.get(record.offset);
@@ -132,10 +151,9 @@ export async function pcapSplit(file: string, options: { out: string; progress?:
       }
       put(NO_CALL, record, time);
     },
-    { progress: options.progress },
   );
   files.flush();
-  if (!read.ok) return { ok: false, error: read.error.message };
+  if (!read.ok) return { ok: false, error: captureProblem(file, read.error) };
   return {
     ok: true,
     value: {
@@ -158,16 +176,16 @@ export function formatSplitReport(r: SplitReport): string {
 }
 
 export function splitCommand(): Command {
-  return new Command('split')
+  const io: PcapIo = { stdout: process.stdout, stderr: process.stderr };
+  return commandOutput(new Command('split'), io, processHooks({}).exit, PCAP_EXIT.usage)
     .description('Write one pcap per call (its SIP and the media its SDP announced, frames as captured) and no-call.pcap with the rest.')
     .argument('<file>', 'a pcap or pcapng file')
     .requiredOption('--out <dir>', 'the directory for the pcap files (created if missing)')
     .option('--json', 'print the report as JSON (no progress bar)')
     .action(async (file: string, opts: { out: string; json?: boolean }) => {
-      const progress = !opts.json && process.stderr.isTTY ? process.stderr : undefined;
-      const r = await pcapSplit(file, { out: opts.out, progress });
+      const r = await pcapSplit(file, { out: opts.out, io, json: opts.json === true });
       if (!r.ok) {
-        console.error(`parley pcap split: ${file}: ${r.error}`);
+        console.error(`parley pcap split: ${r.error}`);
         process.exitCode = 1;
         return;
       }

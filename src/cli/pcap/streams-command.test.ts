@@ -126,7 +126,7 @@ describe('parley pcap streams', () => {
     assert.match(r.err, /not a pcap or pcapng file: magic 0x47494638 at offset 0/);
     const m = await run([join(dir, 'none.pcap')]);
     assert.equal(m.status, 1);
-    assert.match(m.err, /ENOENT/);
+    assert.match(m.err, /none\.pcap: no such file/);
     assert.equal(await run(['--json', '--tshark', file]).then((x) => x.status), 2);
   });
 });

@@ -9,15 +9,11 @@ import { addSdpMediaEndpoints } from '../../capture/sdp-media-endpoints.js';
 import { SipCapture } from '../../capture/sip-capture.js';
 import { commandOutput, type CommandHooks, processHooks, runCommand } from '../command-hooks.js';
 import { formatTable } from '../table.js';
-import { readCaptureFile } from './read-capture-file.js';
-
-export interface PcapStreamsIo {
-  readonly stdout: NodeJS.WritableStream & { readonly isTTY?: boolean };
-  readonly stderr: NodeJS.WritableStream & { readonly isTTY?: boolean };
-}
+import { PCAP_EXIT, type PcapIo, withCaptureInput } from './capture-input.js';
+import { recordTime } from './capture-time.js';
 
 /** Read the whole file: 0. The file is damaged or not a capture (what was read is still printed): 1. Bad usage: 2. */
-export const PCAP_STREAMS_EXIT = { ok: 0, captureError: 1, usage: 2 } as const;
+export const PCAP_STREAMS_EXIT = { ok: PCAP_EXIT.ok, captureError: PCAP_EXIT.failed, usage: PCAP_EXIT.usage } as const;
 
 interface StreamsOptions {
   readonly json?: boolean;
@@ -36,8 +32,8 @@ read as RTP; --any-udp reads every UDP datagram that looks like RTP (tshark's
 diff with it. The file is read in 4 MiB chunks (constant memory); a progress bar is drawn on
 stderr when it is a terminal.`;
 
-export function pcapStreamsCommand(options: Partial<PcapStreamsIo> & CommandHooks = {}): Command {
-  const io: PcapStreamsIo = { stdout: options.stdout ?? process.stdout, stderr: options.stderr ?? process.stderr };
+export function pcapStreamsCommand(options: Partial<PcapIo> & CommandHooks = {}): Command {
+  const io: PcapIo = { stdout: options.stdout ?? process.stdout, stderr: options.stderr ?? process.stderr };
   const hooks = processHooks(options);
   const cmd = new Command('streams')
     .description('RTP/SRTP streams per SSRC, tied to their call by SDP: codec, packets, lost, sequence errors, max delta, jitter (as tshark -z rtp,streams).')
@@ -54,27 +50,26 @@ export function pcapStreamsCommand(options: Partial<PcapStreamsIo> & CommandHook
 }
 
 /** Run `parley pcap streams <args…>` as the command line would (tests); resolves to the exit status. */
-export async function runPcapStreamsCommand(args: readonly string[], options: Partial<PcapStreamsIo> & CommandHooks = {}): Promise<number> {
-  const io: PcapStreamsIo = { stdout: options.stdout ?? process.stdout, stderr: options.stderr ?? process.stderr };
+export async function runPcapStreamsCommand(args: readonly string[], options: Partial<PcapIo> & CommandHooks = {}): Promise<number> {
+  const io: PcapIo = { stdout: options.stdout ?? process.stdout, stderr: options.stderr ?? process.stderr };
   return runCommand('streams', args, io, PCAP_STREAMS_EXIT.usage, (hooks) => pcapStreamsCommand({ ...io, ...hooks }));
 }
 
-async function runStreams(file: string, o: StreamsOptions, io: PcapStreamsIo): Promise<number> {
+async function runStreams(file: string, o: StreamsOptions, io: PcapIo): Promise<number> {
   // One pass: the SIP the scan hands on (TCP, and UDP that may be SIP) is read as it comes, and
   // its SDP's media endpoints make the later datagrams to and from them RTP.
   const sip = new SipCapture((message) => addSdpMediaEndpoints(analysis, message));
   const analysis: CaptureStreams = new CaptureStreams({
     anyUdp: o.anyUdp === true,
-    onSegment: (segment, record) => sip.add(segment, BigInt(record.seconds) * 1_000_000_000n + BigInt(record.nanoseconds), record.offset),
+    onSegment: (segment, record) => sip.add(segment, recordTime(record), record.offset),
   });
-  const terminal = io.stderr.isTTY === true && o.json !== true;
-  let read;
-  try {
-    read = await readCaptureFile(file, (record) => analysis.add(record), { progress: terminal ? io.stderr : undefined });
-  } catch (e) {
-    io.stderr.write(`parley pcap streams: ${(e as Error).message}\n`);
+  // the fast path: CaptureStreams and SipCapture keep no bytes of a record, so one buffer is reused
+  const opened = await withCaptureInput(file, io, { json: o.json === true }, (input) => input.records((record) => analysis.add(record), { reuseBuffer: true }));
+  if (!opened.ok) {
+    io.stderr.write(`parley pcap streams: ${opened.error}\n`);
     return PCAP_STREAMS_EXIT.captureError;
   }
+  const read = opened.value;
   const streams = analysis.reports().filter((s) => o.call === undefined || s.callId === o.call);
   if (o.json === true) {
     const body = {

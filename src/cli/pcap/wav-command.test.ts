@@ -6,7 +6,7 @@ import { after, describe, it } from 'node:test';
 import { rtpPacket } from '../../capture/testdata/rtp-packet.js';
 import { LinkType } from '../../pcap/link-layer.js';
 import { pcapFileHeader, pcapRecord, udpFrame } from '../../pcap/pcap-writer.js';
-import { fileSafe } from './capture-file.js';
+import { fileSafe } from './file-safe.js';
 import { pcapSplit } from './split-command.js';
 import { parseSsrc, pcapWav } from './wav-command.js';
 

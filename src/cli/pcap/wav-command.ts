@@ -10,13 +10,20 @@ import { type AudioTrackReport, RtpAudio } from '../../capture/rtp-audio.js';
 import type { RtpStreamId } from '../../capture/rtp-streams.js';
 import { mixWavFiles, WavFileWriter } from '../../capture/wav-file.js';
 import { audioDecoders, DECODED_CODECS } from './audio-decoders.js';
-import { fileSafe, readCaptureCalls, readCaptureFile, recordTime } from './capture-file.js';
+import { PacketDecoder } from '../../pcap/index.js';
+import { readCaptureCalls } from './capture-calls.js';
+import { commandOutput, processHooks } from '../command-hooks.js';
+import { type CaptureInput, captureProblem, PCAP_EXIT, type PcapIo, quietIo, withCaptureInput } from './capture-input.js';
+import { recordTime } from './capture-time.js';
+import { fileSafe } from './file-safe.js';
 
 export interface WavOptions {
   readonly out: string;
   readonly ssrc?: number;
   readonly call?: string;
-  readonly progress?: NodeJS.WritableStream;
+  /** Where a progress bar may be drawn (the rule of capture-input.ts); none without. */
+  readonly io?: PcapIo;
+  readonly json?: boolean;
 }
 
 export interface WavStreamResult extends AudioTrackReport {
@@ -55,8 +62,13 @@ function streamName(id: RtpStreamId): string {
   return fileSafe(`${id.src}_${id.srcPort}-${id.dst}_${id.dstPort}-0x${id.ssrc.toString(16).padStart(8, '0')}`);
 }
 
-/** Decodes the capture's streams into `options.out`; resolves to the report or the capture's error message. */
+/** Decodes the capture's streams into `options.out`; resolves to the report or the error message ("FILE: what"). */
 export async function pcapWav(file: string, options: WavOptions): Promise<{ ok: true; value: WavReport } | { ok: false; error: string }> {
+  const r = await withCaptureInput(file, options.io ?? quietIo(), { json: options.io === undefined || options.json === true }, (input) => wavOf(file, input, options));
+  return r.ok ? r.value : r;
+}
+
+async function wavOf(file: string, input: CaptureInput, options: WavOptions): Promise<{ ok: true; value: WavReport } | { ok: false; error: string }> {
   mkdirSync(options.out, { recursive: true });
   const tmp = join(options.out, `.parley-wav-${process.pid}`);
   mkdirSync(tmp, { recursive: true });
@@ -64,11 +76,11 @@ export async function pcapWav(file: string, options: WavOptions): Promise<{ ok: 
   const keyOf = (id: RtpStreamId): string => `${id.src}|${id.srcPort}|${id.dst}|${id.dstPort}|${id.ssrc}`;
   try {
     // first pass: the calls, and the media endpoints and payload types their SDP announced
-    const sip = await readCaptureCalls(file, { progress: options.progress });
-    if (!sip.ok) return { ok: false, error: sip.error.message };
+    const sip = await readCaptureCalls(input);
+    if (!sip.ok) return { ok: false, error: captureProblem(file, sip.error) };
     const { calls: sipCalls, index } = sip.value;
     if (options.call !== undefined && !sipCalls.some((c) => c.callId === options.call)) {
-      return { ok: false, error: `no call with Call-ID ${options.call} (parley pcap calls lists them)` };
+      return { ok: false, error: `${file}: no call with Call-ID ${options.call} (parley pcap calls lists them)` };
     }
     const callOf = (id: RtpStreamId, time: bigint) => index.callOf(id.src, id.srcPort, id.dst, id.dstPort, time);
     const audio = new RtpAudio({
@@ -85,17 +97,17 @@ export async function pcapWav(file: string, options: WavOptions): Promise<{ ok: 
       },
     });
     // second pass: the RTP
-    const read = await readCaptureFile(
-      file,
-      (record, decoded) => {
+    const decoder = new PacketDecoder();
+    const read = await input.records(
+      (record) => {
+        const decoded = decoder.decode(record);
         if (decoded.kind !== 'segment' || decoded.segment.protocol !== 'udp') return;
         const s = decoded.segment;
         audio.add({ time: recordTime(record), src: s.src, srcPort: s.srcPort, dst: s.dst, dstPort: s.dstPort, payload: s.payload });
       },
-      { progress: options.progress },
     );
     for (const w of writers.values()) w.close();
-    if (!read.ok) return { ok: false, error: read.error.message };
+    if (!read.ok) return { ok: false, error: captureProblem(file, read.error) };
 
     // streams by call (their SDP), the others by their endpoints
     const reports = audio.reports();
@@ -176,7 +188,8 @@ export function formatWavReport(report: WavReport): string {
 }
 
 export function wavCommand(): Command {
-  return new Command('wav')
+  const io: PcapIo = { stdout: process.stdout, stderr: process.stderr };
+  return commandOutput(new Command('wav'), io, processHooks({}).exit, PCAP_EXIT.usage)
     .description(`Write the audio of RTP streams as WAV files: one per direction and one mixed per call (${DECODED_CODECS}).`)
     .argument('<file>', 'a pcap or pcapng file')
     .requiredOption('--out <dir>', 'the directory for the WAV files (created if missing)')
@@ -189,10 +202,9 @@ export function wavCommand(): Command {
         ssrc = parseSsrc(opts.ssrc);
         if (ssrc === undefined) cmd.error(`parley pcap wav: --ssrc ${opts.ssrc}: not an SSRC (0x… hex or decimal, 32 bits)`, { exitCode: 2 });
       }
-      const progress = !opts.json && process.stderr.isTTY ? process.stderr : undefined;
-      const r = await pcapWav(file, { out: opts.out, ssrc, call: opts.call, progress });
+      const r = await pcapWav(file, { out: opts.out, ssrc, call: opts.call, io, json: opts.json === true });
       if (!r.ok) {
-        console.error(`parley pcap wav: ${file}: ${r.error}`);
+        console.error(`parley pcap wav: ${r.error}`);
         process.exitCode = 1;
         return;
       }
