@@ -71,7 +71,7 @@ describe('writeCapturePcap', () => {
   });
 
   it('tshark dissects every frame as SIP, checksums good, no TCP analysis warnings', (t) => {
-    if (spawnSync('tshark', ['--version']).status !== 0) return t.skip('tshark is not installed');
+    if (spawnSync('tshark', ['--version']).status !== 0 && !process.env.CI) return t.skip('tshark is not installed (installed in CI, where its absence fails)');
     const dir = mkdtempSync(join(tmpdir(), 'parley-hep-export-'));
     try {
       const file = join(dir, 'out.pcap');

@@ -7,6 +7,7 @@
  */
 import { captureError } from './capture-error.js';
 import type { CaptureFormat, CaptureRecord, FormatStep } from './capture-record.js';
+import { DataViewCache } from './data-view-cache.js';
 
 export const PCAP_MAGIC_MICROSECONDS = 0xa1b2c3d4;
 export const PCAP_MAGIC_NANOSECONDS = 0xa1b23c4d;
@@ -39,19 +40,10 @@ export class PcapFile implements CaptureFormat {
     private readonly maxCaptured: number,
   ) {}
 
-  private viewBuf: Uint8Array | undefined;
-  private view: DataView | undefined;
-
-  private viewOf(buf: Uint8Array): DataView {
-    if (this.viewBuf !== buf || this.view === undefined) {
-      this.viewBuf = buf;
-      this.view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
-    }
-    return this.view;
-  }
+  private readonly views = new DataViewCache();
 
   step(buf: Uint8Array, pos: number, end: number, offset: number): FormatStep {
-    const view = this.viewOf(buf);
+    const view = this.views.of(buf);
     if (!this.headerRead) {
       if (end - pos < PCAP_FILE_HEADER_SIZE) return { kind: 'need', need: PCAP_FILE_HEADER_SIZE, what: 'pcap file header', said: false };
       const magicLe = view.getUint32(pos, true);

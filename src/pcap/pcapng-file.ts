@@ -9,6 +9,7 @@
  */
 import { captureError, hex32, type CaptureError } from './capture-error.js';
 import type { CaptureFormat, CaptureRecord, FormatStep } from './capture-record.js';
+import { DataViewCache } from './data-view-cache.js';
 
 /** §4.1: "Block Type: The block type of the Section Header Block is the integer corresponding to the 4-char string "\n\r\r\n" (0x0A0D0D0A)". */
 export const PCAPNG_SECTION_HEADER = 0x0a0d0d0a;
@@ -51,8 +52,7 @@ export class PcapngFile implements CaptureFormat {
   readonly name = 'pcapng';
   private littleEndian = false;
   private interfaces: PcapngInterface[] = [];
-  private viewBuf: Uint8Array | undefined;
-  private view: DataView | undefined;
+  private readonly views = new DataViewCache();
   /** Sections seen (each Section Header Block starts one). */
   sections = 0;
 
@@ -67,16 +67,8 @@ export class PcapngFile implements CaptureFormat {
     return this.interfaces.map((i) => i.linkType);
   }
 
-  private viewOf(buf: Uint8Array): DataView {
-    if (this.viewBuf !== buf || this.view === undefined) {
-      this.viewBuf = buf;
-      this.view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
-    }
-    return this.view;
-  }
-
   step(buf: Uint8Array, pos: number, end: number, offset: number): FormatStep {
-    const view = this.viewOf(buf);
+    const view = this.views.of(buf);
     const have = end - pos;
     if (have < 8) return { kind: 'need', need: 8, what: 'block header', said: false };
     let type = view.getUint32(pos, this.littleEndian);

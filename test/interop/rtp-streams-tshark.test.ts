@@ -13,7 +13,7 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { type RtpStreamReport, RtpStreams } from '../../src/capture/rtp-streams.js';
+import { type RtpStreamReport, RtpStreams, type UdpDatagram } from '../../src/capture/rtp-streams.js';
 import { fixed, formatRtpStreamsTable } from '../../src/capture/rtp-streams-table.js';
 import { rtpPacket as rtp } from '../../src/capture/testdata/rtp-packet.js';
 
@@ -112,14 +112,7 @@ function compare(file: string, analyzer = new RtpStreams()): Map<string, RtpStre
 
 // ---------------------------------------------------------------- a capture with known faults
 
-interface Datagram {
-  readonly time: bigint;
-  readonly src: string;
-  readonly srcPort: number;
-  readonly dst: string;
-  readonly dstPort: number;
-  readonly payload: Uint8Array;
-}
+type Datagram = UdpDatagram;
 
 /** A deterministic generator (a 32-bit LCG): the same capture every run. */
 function lcg(seed: number): () => number {

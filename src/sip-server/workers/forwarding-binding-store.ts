@@ -83,7 +83,7 @@ export class ForwardingBindingStore implements BindingStore {
 
   /** Close the channel (the worker stops; its last writes have been answered). */
   close(): void {
-    this.post();
+    this.flush();
     this.port?.close();
     this.port = undefined;
   }
@@ -125,18 +125,16 @@ export class ForwardingBindingStore implements BindingStore {
       this.batch.push(message);
       if (!this.scheduled) {
         this.scheduled = true;
-        setImmediate(this.post);
+        setImmediate(this.flush);
       }
     });
   }
 
-  /** Post this turn's writes now, before the end of the turn (before a message that must follow them). */
-  flush(): void {
-    this.post();
-  }
-
-  /** The end of the turn: this turn's writes to the writer, in one message. */
-  private readonly post = (): void => {
+  /**
+   * This turn's writes to the writer, in one message: at the end of the turn, or now (before a
+   * message that must follow them).
+   */
+  readonly flush = (): void => {
     this.scheduled = false;
     const batch = this.batch;
     if (batch.length === 0) return;
