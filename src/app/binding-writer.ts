@@ -1,7 +1,7 @@
 /**
  * The entry of the binding writer thread (sip-server/workers): with SIP worker threads, the one
  * thread that writes location bindings to SQLite. Every worker sends it the writes of its
- * location service over a channel of its own (ForwardingBindingStore; a turn's writes in one message) and waits for the answer
+ * location service over a channel of its own (ForwardingBindingStore) and waits for the answer
  * before it says 200 to a REGISTER. Group commit: when a write arrives, the writer takes every
  * write waiting on every channel and commits them in one transaction, then answers each channel
  * once (the highest number it committed of that channel's). A transaction that fails is tried
@@ -10,7 +10,7 @@
  * last writes answered) it commits what is still queued, closes the database and ends.
  */
 import { parentPort, receiveMessageOnPort, workerData, type MessagePort } from 'node:worker_threads';
-import type { FromWriter, ToWriter, ToWriterBatch, WriterControl } from '../sip-server/workers/worker-messages.js';
+import type { FromWriter, ToWriter, WriterControl } from '../sip-server/workers/worker-messages.js';
 import { SqliteBindingStore } from '../store/sqlite/sqlite-binding-store.js';
 import { SqliteDatabase, type Synchronous } from '../store/sqlite/sqlite-database.js';
 import { stdoutLogger, type LogFormat } from './logger.js';
@@ -98,9 +98,7 @@ function main(control: MessagePort, data: BindingWriterData): void {
   const collect = (first: ReadonlyArray<readonly [MessagePort, ToWriter]> = []): Array<readonly [MessagePort, ToWriter]> => {
     const writes: Array<readonly [MessagePort, ToWriter]> = [...first];
     for (const port of channels) {
-      for (let next = receiveMessageOnPort(port); next !== undefined; next = receiveMessageOnPort(port)) {
-        for (const w of next.message as ToWriterBatch) writes.push([port, w]);
-      }
+      for (let next = receiveMessageOnPort(port); next !== undefined; next = receiveMessageOnPort(port)) writes.push([port, next.message as ToWriter]);
     }
     return writes;
   };
@@ -109,8 +107,8 @@ function main(control: MessagePort, data: BindingWriterData): void {
     if (m.k === 'port') {
       const port = m.port;
       channels.add(port);
-      port.on('message', (ws: ToWriterBatch) => {
-        for (const w of ws) waiting.push([port, w]);
+      port.on('message', (w: ToWriter) => {
+        waiting.push([port, w]);
         commitSoon();
       });
       port.on('close', () => channels.delete(port));

@@ -1,7 +1,7 @@
 import type { MessagePort } from 'node:worker_threads';
 import type { BindingStore, ContactBinding } from '../../store/binding-store.js';
 import { StoreError } from '../../store/store-error.js';
-import type { FromWriter, ToWriter, ToWriterBatch } from './worker-messages.js';
+import type { FromWriter, ToWriter } from './worker-messages.js';
 
 /** Options of a ForwardingBindingStore. */
 export interface ForwardingBindingStoreOptions {
@@ -32,7 +32,6 @@ interface Unanswered {
  * that commits, too. Measured with two workers at 4,000 REGISTER/s: batch commits of 5-15 ms
  * every few hundred ms in each worker, and a burst of late responses after each.
  *
- * The writes of one event-loop turn go to the writer in one message, at the end of the turn.
  * A write resolves once the writer has committed it (it answers by number over the same
  * channel), so the registrar's 200 (OK) follows the commit. When the writer dies, the socket
  * thread starts another and gives this store a new channel (`setWriter`): every write not yet
@@ -45,9 +44,6 @@ export class ForwardingBindingStore implements BindingStore {
   private next = 1;
   /** By number, in the order sent. */
   private readonly unanswered = new Map<number, Unanswered>();
-  /** Writes of this event-loop turn, posted together at its end (ToWriterBatch). */
-  private batch: ToWriter[] = [];
-  private scheduled = false;
   private readonly timeoutMs: number;
 
   constructor(
@@ -76,14 +72,11 @@ export class ForwardingBindingStore implements BindingStore {
       return;
     }
     port.on('message', (m: FromWriter) => this.answered(m));
-    // the writes of this turn not posted yet are unanswered too: they go now, with the others
-    this.batch = [];
-    if (this.unanswered.size > 0) port.postMessage([...this.unanswered.values()].map((u) => u.message) satisfies ToWriterBatch);
+    for (const u of this.unanswered.values()) port.postMessage(u.message);
   }
 
   /** Close the channel (the worker stops; its last writes have been answered). */
   close(): void {
-    this.flush();
     this.port?.close();
     this.port = undefined;
   }
@@ -122,26 +115,9 @@ export class ForwardingBindingStore implements BindingStore {
       u.timer = setTimeout(() => this.fail(message.n, u, new StoreError('ERR_STORE_IO', `the binding writer did not answer within ${this.timeoutMs} ms`), false), this.timeoutMs);
       u.timer.unref();
       this.unanswered.set(message.n, u);
-      this.batch.push(message);
-      if (!this.scheduled) {
-        this.scheduled = true;
-        setImmediate(this.flush);
-      }
+      port.postMessage(message);
     });
   }
-
-  /**
-   * This turn's writes to the writer, in one message: at the end of the turn, or now (before a
-   * message that must follow them).
-   */
-  readonly flush = (): void => {
-    this.scheduled = false;
-    const batch = this.batch;
-    if (batch.length === 0) return;
-    this.batch = [];
-    // a writer gone since: setWriter failed or will resend them
-    this.port?.postMessage(batch satisfies ToWriterBatch);
-  };
 
   /** Every write up to `m.n` is committed, but `m.n` itself when the writer says why not. */
   private answered(m: FromWriter): void {

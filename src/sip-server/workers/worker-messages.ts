@@ -90,13 +90,6 @@ export type ToWriter =
   | { readonly k: 'purge'; readonly n: number; readonly now: number };
 
 /**
- * A worker → the binding writer: the writes of one event-loop turn, in order, in one message (a
- * postMessage costs 3-5 µs on each side whatever it carries: one per REGISTER was a tenth of a
- * worker's time at 4,000/s; under load a turn carries many).
- */
-export type ToWriterBatch = readonly ToWriter[];
-
-/**
  * The binding writer → a worker, over the same channel: every write numbered up to `n` has been
  * committed, but write `n` itself when `error` says why it could not be (it was rolled back).
  * Writes are answered in the order they were sent.

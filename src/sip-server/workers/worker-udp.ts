@@ -7,20 +7,18 @@ import { TransportError } from '../transport/transport-error.js';
 import { UdpTransport } from '../transport/udp-transport.js';
 import { Batcher } from './batcher.js';
 import { workerOf } from './call-id-hash.js';
+import { exactBytes } from './exact-bytes.js';
 import type { HandOffBound } from './hand-off-bound.js';
 import { MAX_DATAGRAM_QUEUE_MS } from './worker-messages.js';
 
 /**
  * Datagrams handed from one worker to another (over their channel, worker-messages.ts `ToPeer`):
- * the raw bytes of a batch end to end in one array (one ArrayBuffer to clone, not one per
- * datagram: each is an allocation on both sides and work for the garbage collector), the length
- * of each, where each came from, and through which of the UDP listeners (the index in the
- * listener list every worker binds in the same order).
+ * the raw bytes, where each came from, and through
+ * which of the UDP listeners (the index in the listener list every worker binds in the same order).
  */
 export interface HandedDatagrams {
   readonly k: 'dgrams';
-  readonly b: Uint8Array;
-  readonly n: number[];
+  readonly b: Uint8Array[];
   readonly a: string[];
   readonly p: number[];
   readonly l: number[];
@@ -94,12 +92,12 @@ export class WorkerUdp {
     this.peers.set(
       k,
       new Batcher<Uint8Array>((b) => {
-        const m: HandedDatagrams = { k: 'dgrams', ...pack(b), a: meta.a, p: meta.p, l: meta.l, t: Date.now() };
+        const m: HandedDatagrams = { k: 'dgrams', b, a: meta.a, p: meta.p, l: meta.l, t: Date.now() };
         meta.a = [];
         meta.p = [];
         meta.l = [];
         // copied (structured clone), not transferred: for datagrams of SIP's sizes a transfer cost
-        // as much or more (measured: about 3 µs per message either way, docs/architecture.md)
+        // as much or more (measured: about 3 µs per datagram either way, docs/architecture.md)
         port.postMessage(m);
       }),
     );
@@ -124,23 +122,19 @@ export class WorkerUdp {
 
   /** Datagrams another worker handed to this one. */
   takeOver(m: HandedDatagrams): void {
-    const count = m.n.length;
-    this.options.bound.took(this.options.index, count, m.b.byteLength);
-    this.takenOver += count;
+    let bytes = 0;
+    for (const b of m.b) bytes += b.byteLength;
+    this.options.bound.took(this.options.index, m.b.length, bytes);
+    this.takenOver += m.b.length;
     // waited too long (this worker is overloaded): its sender has retransmitted by now
     if (Date.now() - m.t > MAX_DATAGRAM_QUEUE_MS) {
-      this.stale += count;
+      this.stale += m.b.length;
       return;
     }
-    // views into the batch: the parser keeps none of the bytes it reads (sip/message/parse.ts)
-    let at = 0;
-    for (let i = 0; i < count; i++) {
-      const end = at + m.n[i]!;
+    for (let i = 0; i < m.b.length; i++) {
       const via = this.listeners[m.l[i]!];
-      if (via !== undefined) {
-        this.options.receive(m.b.subarray(at, end), { transport: 'udp', remoteAddress: m.a[i]!, remotePort: m.p[i]!, localAddress: via.localAddress, localPort: via.localPort });
-      }
-      at = end;
+      if (via === undefined) continue;
+      this.options.receive(m.b[i]!, { transport: 'udp', remoteAddress: m.a[i]!, remotePort: m.p[i]!, localAddress: via.localAddress, localPort: via.localPort });
     }
   }
 
@@ -163,7 +157,7 @@ export class WorkerUdp {
     meta.a.push(flow.remoteAddress);
     meta.p.push(flow.remotePort);
     meta.l.push(this.listenerIndex(flow));
-    peer.push(bytes);
+    peer.push(exactBytes(bytes));
   }
 
   private listenerIndex(flow: Flow): number {
@@ -171,18 +165,4 @@ export class WorkerUdp {
     for (let i = 0; i < ls.length; i++) if (ls[i]!.localPort === flow.localPort && ls[i]!.localAddress === flow.localAddress) return i;
     return 0;
   }
-}
-
-/** A batch's datagrams end to end in one array, and their lengths. */
-function pack(datagrams: readonly Uint8Array[]): { b: Uint8Array; n: number[] } {
-  let total = 0;
-  const n: number[] = new Array<number>(datagrams.length);
-  for (let i = 0; i < datagrams.length; i++) total += n[i] = datagrams[i]!.byteLength;
-  const b = new Uint8Array(total);
-  let at = 0;
-  for (const d of datagrams) {
-    b.set(d, at);
-    at += d.byteLength;
-  }
-  return { b, n };
 }

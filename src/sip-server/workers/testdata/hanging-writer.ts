@@ -7,7 +7,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { BroadcastChannel, parentPort, workerData, type MessagePort } from 'node:worker_threads';
-import type { ToWriterBatch, WriterControl } from '../worker-messages.js';
+import type { ToWriter, WriterControl } from '../worker-messages.js';
 
 const control = parentPort!;
 const report = new BroadcastChannel('hanging-writer');
@@ -20,12 +20,10 @@ control.on('message', (m: WriterControl) => {
     return;
   }
   const port: MessagePort = m.port;
-  port.on('message', (ws: ToWriterBatch) => {
-    for (const w of ws) {
-      const hang = existsSync(join(dataDir, 'hang'));
-      report.postMessage({ k: 'got', n: w.n, hang });
-      if (!hang) port.postMessage({ k: 'done', n: w.n });
-    }
+  port.on('message', (w: ToWriter) => {
+    const hang = existsSync(join(dataDir, 'hang'));
+    report.postMessage({ k: 'got', n: w.n, hang });
+    if (!hang) port.postMessage({ k: 'done', n: w.n });
   });
 });
 control.postMessage({ k: 'ready' });
