@@ -6,10 +6,12 @@
  * (V8's sampling heap profiler, garbage included). For finding work to cut on the request path
  * on a shared machine: one thread, many iterations, the same run for before and after.
  *
- *   node --import tsx bench/sip/core-bench.ts [--count 200000] [--users 10000] [--alloc | --live]
+ *   node --import tsx bench/sip/core-bench.ts [--count 200000] [--users 10000] [--alloc | --live | --promoted]
  *
  * --alloc: every byte allocated (garbage included); --live: what is still alive at the end (the
- * objects a request leaves behind: transactions in Timer J, bindings, caches).
+ * objects a request leaves behind: transactions in Timer J, bindings, caches); --promoted: what
+ * outlived the young generation (alive at the end, or collected by a mark-compact: the bytes
+ * the garbage collector copied to the old generation and marked there).
  */
 import { randomBytes } from 'node:crypto';
 import { Session } from 'node:inspector/promises';
@@ -25,7 +27,7 @@ import { MessagePath, type Flow, type ListenerInfo, type Wire } from '../../src/
 import { MemorySubscriberStore } from '../../src/store/memory-subscriber-store.js';
 import type { BindingStore, ContactBinding } from '../../src/store/binding-store.js';
 
-const { values } = parseArgs({ options: { count: { type: 'string', default: '200000' }, users: { type: 'string', default: '10000' }, alloc: { type: 'boolean', default: false }, live: { type: 'boolean', default: false } } });
+const { values } = parseArgs({ options: { count: { type: 'string', default: '200000' }, users: { type: 'string', default: '10000' }, alloc: { type: 'boolean', default: false }, live: { type: 'boolean', default: false }, promoted: { type: 'boolean', default: false } } });
 const COUNT = Number(values.count);
 const USERS = Number(values.users);
 const PORT = 5270;
@@ -102,10 +104,11 @@ async function run(count: number, offset: number): Promise<void> {
 // warm-up
 await run(20000, 1_000_000);
 let session: Session | undefined;
-if (values.alloc || values.live) {
+if (values.alloc || values.live || values.promoted) {
   session = new Session();
   session.connect();
-  await session.post('HeapProfiler.startSampling', { samplingInterval: 4096, includeObjectsCollectedByMajorGC: !values.live, includeObjectsCollectedByMinorGC: !values.live });
+  // --promoted: what outlived the young generation (collected by a mark-compact later, or alive)
+  await session.post('HeapProfiler.startSampling', { samplingInterval: 4096, includeObjectsCollectedByMajorGC: !values.live, includeObjectsCollectedByMinorGC: values.alloc });
 }
 responses = 0;
 statusOk = 0;
@@ -127,7 +130,7 @@ if (session !== undefined) {
     for (const c of n.children) walk(c);
   };
   walk(profile.head);
-  console.log(`${values.live ? 'alive at the end' : 'allocated'} ≈ ${(total / COUNT).toFixed(0)} bytes per REGISTER (sampled); by allocating function:`);
+  console.log(`${values.live ? 'alive at the end' : values.promoted ? 'promoted (alive, or collected by a mark-compact)' : 'allocated'} ≈ ${(total / COUNT).toFixed(0)} bytes per REGISTER (sampled); by allocating function:`);
   for (const [k, v] of [...self.entries()].sort((a, b) => b[1] - a[1]).slice(0, 40)) console.log(`${(v / COUNT).toFixed(0).padStart(7)} B  ${k}`);
 }
 await sip.stop();

@@ -6,6 +6,7 @@ import { mayKeepParent, ownString } from '../../lib/own-string.js';
 import type { Flow } from './flow.js';
 import { addReceivedParameters } from './received-parameters.js';
 import { responseTarget, sourceTarget, type ResponseTarget } from './response-target.js';
+import { packSentResponse, unpackSentResponse, type PathSentResponse } from './packed-response.js';
 import { TransportError } from './transport-error.js';
 import { SipMessageCounts } from './message-counts.js';
 import type { Wire } from './wire.js';
@@ -233,6 +234,18 @@ export class MessagePath {
     this.wire.sendToTarget(bytes, target, onError);
   }
 
+  /** `sent` as bytes for a completed transaction (TransactionTransport.packResponse). */
+  packResponse(sent: SentResponse, into: Uint8Array, at: number, room: number): number {
+    return packSentResponse(sent as PathSentResponse, into, at, room);
+  }
+
+  /** Send again a response packed by packResponse (it had no observer: none is told). */
+  resendPacked(record: Uint8Array, onError: (error: TransportError) => void): void {
+    const { bytes, target, method, status } = unpackSentResponse(record);
+    this.counts.response('out', method, status);
+    this.wire.sendToTarget(bytes, target, onError);
+  }
+
   /** A stateless answer to a malformed request: its CSeq may be what is malformed (then `other`). */
   private countSentResponse(response: SipResponse): void {
     let method: string;
@@ -251,16 +264,6 @@ export class MessagePath {
   sendRaw(bytes: Uint8Array, destination: Flow, onError: (error: TransportError) => void): void {
     this.wire.sendBytes(bytes, destination, onError);
   }
-}
-
-/** What a MessagePath keeps of a response it sent, to send it again. */
-interface PathSentResponse extends SentResponse {
-  readonly bytes: Uint8Array;
-  readonly target: ResponseTarget;
-  readonly message: SipResponse | undefined;
-  /** CSeq method and status, to count a retransmission. */
-  readonly method: string;
-  readonly status: number;
 }
 
 function serializeOrFail(message: AnySipMessage, onError: (error: TransportError) => void): Uint8Array | undefined {

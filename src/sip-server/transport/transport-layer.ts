@@ -248,6 +248,16 @@ export class TransportLayer implements Wire {
     this.path.resendResponse(sent, onError);
   }
 
+  /** A sent response as bytes (see MessagePath.packResponse). */
+  packResponse(sent: SentResponse, into: Uint8Array, at: number, room: number): number {
+    return this.path.packResponse(sent, into, at, room);
+  }
+
+  /** Send again a packed response (see MessagePath.resendPacked). */
+  resendPacked(record: Uint8Array, onError: (error: TransportError) => void): void {
+    this.path.resendPacked(record, onError);
+  }
+
   /**
    * Send bytes that are not a SIP message (a STUN answer, a keepalive) over a flow, with the
    * same connection reuse as sendRequest. `destination.remoteAddress` may be a host name (resolved with

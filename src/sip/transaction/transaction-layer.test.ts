@@ -8,11 +8,11 @@ import { InviteServerTransaction } from './invite-server-transaction.js';
 import { NonInviteClientTransaction } from './non-invite-client-transaction.js';
 import { NonInviteServerTransaction } from './non-invite-server-transaction.js';
 import { TransactionLayer, type TransactionLayerOptions } from './transaction-layer.js';
-import { BRANCH, RecordingTransport, RecordingUser, request, response, TCP, UDP } from './testdata/fixtures.js';
+import { BRANCH, PackingTransport, RecordingTransport, RecordingUser, request, response, TCP, UDP } from './testdata/fixtures.js';
 
-function setup(options: Partial<TransactionLayerOptions> = {}) {
+function setup(options: Partial<TransactionLayerOptions> = {}, Transport: typeof RecordingTransport = RecordingTransport) {
   const clock = new FakeClock();
-  const transport = new RecordingTransport(clock);
+  const transport = new Transport(clock);
   const serverUser = new RecordingUser();
   const layer = new TransactionLayer({ clock, transport, serverUser, ...options });
   return { clock, transport, serverUser, layer };
@@ -286,75 +286,80 @@ test('TransactionLayer derives the transactions\' timers from its T1, T2 and T4'
 });
 
 // ---- Completed non-INVITE server transactions over UDP (CompletedTable) ------------------------
+// Run with a transport that keeps objects and with one that packs responses into bytes (as
+// MessagePath does: CompletedTable then keeps them in PackedRecords).
+for (const [name, Transport] of [['objects', RecordingTransport], ['packed', PackingTransport]] as const) {
+  test(`${name}: TransactionLayer keeps a completed non-INVITE UDP transaction as its response until Timer J: retransmissions get it again`, () => {
+    const { clock, layer, transport, serverUser } = setup({}, Transport);
+    const first = layer.receiveRequest(request({ method: 'REGISTER' }), UDP);
+    assert.equal(first.kind, 'new');
+    const tx = first.tx!;
+    tx.respond(createResponse(tx.request, 401, { toTag: 'x' }));
+    // the object is done with: the TU hears onTerminated now, not after Timer J
+    assert.equal(tx.state, 'terminated');
+    assert.deepEqual(serverUser.events, ['terminated']);
+    assert.equal(layer.size, 1);
+    // with a packing transport the response is kept as bytes, not as the object
+    assert.equal(transport instanceof PackingTransport ? transport.packed : 0, name === 'packed' ? 1 : 0);
+    // §17.2.2: a retransmission in Completed gets the final response again, the same bytes
+    clock.advance(31_000);
+    assert.deepEqual(layer.receiveRequest(request({ method: 'REGISTER' }), UDP), { kind: 'absorbed' });
+    assert.deepEqual(transport.lines, ['401', '401']);
+    assert.equal(transport.sent[1]!.message, transport.sent[0]!.message);
+    // a later final response from the TU is discarded, as in Completed
+    tx.respond(createResponse(tx.request, 200, { toTag: 'x' }));
+    assert.deepEqual(transport.lines, ['401', '401']);
+    // Timer J (64*T1 = 32 s) ends it: the same branch is then a new transaction
+    clock.advance(1_500);
+    assert.equal(layer.size, 0);
+    assert.equal(layer.receiveRequest(request({ method: 'REGISTER' }), UDP).kind, 'new');
+  });
 
-test('TransactionLayer keeps a completed non-INVITE UDP transaction as its response until Timer J: retransmissions get it again', () => {
-  const { clock, layer, transport, serverUser } = setup();
-  const first = layer.receiveRequest(request({ method: 'REGISTER' }), UDP);
-  assert.equal(first.kind, 'new');
-  const tx = first.tx!;
-  tx.respond(createResponse(tx.request, 401, { toTag: 'x' }));
-  // the object is done with: the TU hears onTerminated now, not after Timer J
-  assert.equal(tx.state, 'terminated');
-  assert.deepEqual(serverUser.events, ['terminated']);
-  assert.equal(layer.size, 1);
-  // §17.2.2: a retransmission in Completed gets the final response again, the same bytes
-  clock.advance(31_000);
-  assert.deepEqual(layer.receiveRequest(request({ method: 'REGISTER' }), UDP), { kind: 'absorbed' });
-  assert.deepEqual(transport.lines, ['401', '401']);
-  assert.equal(transport.sent[1]!.message, transport.sent[0]!.message);
-  // a later final response from the TU is discarded, as in Completed
-  tx.respond(createResponse(tx.request, 200, { toTag: 'x' }));
-  assert.deepEqual(transport.lines, ['401', '401']);
-  // Timer J (64*T1 = 32 s) ends it: the same branch is then a new transaction
-  clock.advance(1_500);
-  assert.equal(layer.size, 0);
-  assert.equal(layer.receiveRequest(request({ method: 'REGISTER' }), UDP).kind, 'new');
-});
+  test(`${name}: TransactionLayer expires completed UDP transactions in order, each after its own Timer J`, () => {
+    const { clock, layer, transport } = setup({ timers: { T1: 100 } }, Transport); // Timer J = 6.4 s
+    for (const branch of ['z9hG4bKa', 'z9hG4bKb', 'z9hG4bKc']) {
+      const r = layer.receiveRequest(request({ method: 'OPTIONS', branch }), UDP);
+      r.tx!.respond(createResponse(r.tx!.request, 200, { toTag: 't' }));
+      clock.advance(2_000);
+    }
+    // a at 0 s, b at 2 s, c at 4 s; now 6 s
+    assert.equal(layer.size, 3);
+    clock.advance(1_000); // 7 s: a has expired (at 6.4 s)
+    assert.equal(layer.receiveRequest(request({ method: 'OPTIONS', branch: 'z9hG4bKa' }), UDP).kind, 'new');
+    assert.deepEqual(layer.receiveRequest(request({ method: 'OPTIONS', branch: 'z9hG4bKb' }), UDP), { kind: 'absorbed' });
+    clock.advance(4_000); // 11 s: b (8.4 s) and c (10.4 s) have expired
+    assert.equal(layer.receiveRequest(request({ method: 'OPTIONS', branch: 'z9hG4bKc' }), UDP).kind, 'new');
+    assert.deepEqual(transport.lines, ['200', '200', '200', '200']);
+  });
 
-test('TransactionLayer expires completed UDP transactions in order, each after its own Timer J', () => {
-  const { clock, layer, transport } = setup({ timers: { T1: 100 } }); // Timer J = 6.4 s
-  for (const branch of ['z9hG4bKa', 'z9hG4bKb', 'z9hG4bKc']) {
-    const r = layer.receiveRequest(request({ method: 'OPTIONS', branch }), UDP);
+  test(`${name}: TransactionLayer keeps reliable, RFC 2543 and INVITE transactions as objects in Completed`, () => {
+    const { layer } = setup({}, Transport);
+    const tcp = layer.receiveRequest(request({ method: 'OPTIONS', branch: 'z9hG4bKtcp' }), TCP);
+    const legacy = layer.receiveRequest(request({ method: 'OPTIONS', via: LEGACY_VIA }), UDP);
+    const invite = layer.receiveRequest(request({ branch: 'z9hG4bKinv' }), UDP);
+    for (const r of [tcp, legacy, invite]) r.tx!.respond(createResponse(r.tx!.request, 486, { toTag: 't' }));
+    assert.equal(tcp.tx!.state, 'completed');
+    assert.equal(legacy.tx!.state, 'completed');
+    assert.equal(invite.tx!.state, 'completed');
+    assert.deepEqual(layer.receiveRequest(request({ method: 'OPTIONS', via: LEGACY_VIA }), UDP), { kind: 'absorbed', tx: legacy.tx });
+  });
+
+  test(`${name}: TransactionLayer does not keep a UDP transaction whose final response could not be sent`, () => {
+    const { layer, transport, serverUser } = setup({}, Transport);
+    transport.failure = new Error('unreachable');
+    const r = layer.receiveRequest(request({ method: 'REGISTER' }), UDP);
     r.tx!.respond(createResponse(r.tx!.request, 200, { toTag: 't' }));
-    clock.advance(2_000);
-  }
-  // a at 0 s, b at 2 s, c at 4 s; now 6 s
-  assert.equal(layer.size, 3);
-  clock.advance(1_000); // 7 s: a has expired (at 6.4 s)
-  assert.equal(layer.receiveRequest(request({ method: 'OPTIONS', branch: 'z9hG4bKa' }), UDP).kind, 'new');
-  assert.deepEqual(layer.receiveRequest(request({ method: 'OPTIONS', branch: 'z9hG4bKb' }), UDP), { kind: 'absorbed' });
-  clock.advance(4_000); // 11 s: b (8.4 s) and c (10.4 s) have expired
-  assert.equal(layer.receiveRequest(request({ method: 'OPTIONS', branch: 'z9hG4bKc' }), UDP).kind, 'new');
-  assert.deepEqual(transport.lines, ['200', '200', '200', '200']);
-});
+    assert.equal(r.tx!.state, 'terminated');
+    assert.equal(layer.size, 0);
+    assert.deepEqual(serverUser.events, ['transport error: unreachable', 'terminated']);
+  });
 
-test('TransactionLayer keeps reliable, RFC 2543 and INVITE transactions as objects in Completed', () => {
-  const { layer } = setup();
-  const tcp = layer.receiveRequest(request({ method: 'OPTIONS', branch: 'z9hG4bKtcp' }), TCP);
-  const legacy = layer.receiveRequest(request({ method: 'OPTIONS', via: LEGACY_VIA }), UDP);
-  const invite = layer.receiveRequest(request({ branch: 'z9hG4bKinv' }), UDP);
-  for (const r of [tcp, legacy, invite]) r.tx!.respond(createResponse(r.tx!.request, 486, { toTag: 't' }));
-  assert.equal(tcp.tx!.state, 'completed');
-  assert.equal(legacy.tx!.state, 'completed');
-  assert.equal(invite.tx!.state, 'completed');
-  assert.deepEqual(layer.receiveRequest(request({ method: 'OPTIONS', via: LEGACY_VIA }), UDP), { kind: 'absorbed', tx: legacy.tx });
-});
-
-test('TransactionLayer does not keep a UDP transaction whose final response could not be sent', () => {
-  const { layer, transport, serverUser } = setup();
-  transport.failure = new Error('unreachable');
-  const r = layer.receiveRequest(request({ method: 'REGISTER' }), UDP);
-  r.tx!.respond(createResponse(r.tx!.request, 200, { toTag: 't' }));
-  assert.equal(r.tx!.state, 'terminated');
-  assert.equal(layer.size, 0);
-  assert.deepEqual(serverUser.events, ['transport error: unreachable', 'terminated']);
-});
-
-test('TransactionLayer.close forgets completed UDP transactions', () => {
-  const { clock, layer } = setup();
-  const r = layer.receiveRequest(request({ method: 'REGISTER' }), UDP);
-  r.tx!.respond(createResponse(r.tx!.request, 200, { toTag: 't' }));
-  layer.close();
-  assert.equal(layer.size, 0);
-  assert.equal(clock.size, 0);
-});
+  test(`${name}: TransactionLayer.close forgets completed UDP transactions`, () => {
+    const { clock, layer } = setup({}, Transport);
+    const r = layer.receiveRequest(request({ method: 'REGISTER' }), UDP);
+    r.tx!.respond(createResponse(r.tx!.request, 200, { toTag: 't' }));
+    layer.close();
+    assert.equal(layer.size, 0);
+    assert.equal(clock.size, 0);
+  });
+}

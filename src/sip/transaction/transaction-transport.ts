@@ -37,6 +37,15 @@ export interface TransactionTransport {
    * message object while it waits.
    */
   resendResponse(sent: SentResponse, onError: (error: Error) => void): void;
+  /**
+   * Optional: write what `resendPacked` needs to send `sent` again into `into` at `at`, in at most
+   * `room` bytes, so that a completed transaction keeps bytes instead of objects (CompletedTable).
+   * Returns the length written; minus the length needed when `room` is too small; 0 when this
+   * response cannot be put in bytes (it is then kept as the object).
+   */
+  packResponse?(sent: SentResponse, into: Uint8Array, at: number, room: number): number;
+  /** Send again a response packed by `packResponse`; `record` is only valid during the call. */
+  resendPacked?(record: Uint8Array, onError: (error: Error) => void): void;
 }
 
 /** A response as the transport sent it (its bytes and target), opaque to the transaction layer. */

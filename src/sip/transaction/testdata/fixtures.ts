@@ -110,6 +110,29 @@ export class RecordingTransport implements TransactionTransport {
   }
 }
 
+/**
+ * A RecordingTransport that can put a sent response in bytes (TransactionTransport.packResponse),
+ * as MessagePath does: the bytes are the number of the response in its own list.
+ */
+export class PackingTransport extends RecordingTransport {
+  private readonly kept: SentResponse[] = [];
+
+  /** Responses packed. */
+  get packed(): number {
+    return this.kept.length;
+  }
+
+  packResponse(sent: SentResponse, into: Uint8Array, at: number, room: number): number {
+    if (room < 4) return -4;
+    new DataView(into.buffer, into.byteOffset + at, 4).setUint32(0, this.kept.push(sent) - 1, true);
+    return 4;
+  }
+
+  resendPacked(record: Uint8Array, onError: (error: Error) => void): void {
+    this.resendResponse(this.kept[new DataView(record.buffer, record.byteOffset, 4).getUint32(0, true)]!, onError);
+  }
+}
+
 /** A TU for either side that writes down what it hears, in order. */
 export class RecordingUser implements ClientTransactionUser, ServerTransactionUser {
   readonly events: string[] = [];
