@@ -28,6 +28,26 @@ function replicas(n: number) {
 const contactsOf = (s: LocationService, aor: string): string[] => s.lookup(aor).map((b) => b.contact).sort();
 
 describe('LocationService replicas (worker threads)', () => {
+  it('a replica keeps a refreshed binding with the values of the one it replaces wherever they are equal', async () => {
+    const { services, deliver } = replicas(2);
+    await services[0]!.update('bob@x', [binding('bob@x', 'sip:a@h', { userAgent: 'UA' })]);
+    deliver();
+    const [before] = services[1]!.lookup('bob@x');
+    await services[0]!.update('bob@x', [binding('bob@x', 'sip:a@h', { userAgent: 'UA', cseq: 2, expires: NOW + 7_200_000 })]);
+    deliver();
+    const [after] = services[1]!.lookup('bob@x');
+    assert.notEqual(after, before);
+    assert.equal(after!.received, before!.received, 'the replica\'s own object, not the copy that came over');
+    assert.equal(after!.path, before!.path);
+    assert.deepEqual({ cseq: after!.cseq, expires: after!.expires, userAgent: after!.userAgent }, { cseq: 2, expires: NOW + 7_200_000, userAgent: 'UA' });
+    // a change of source is taken as it came
+    await services[0]!.update('bob@x', [binding('bob@x', 'sip:a@h', { cseq: 3, received: { transport: 'udp', address: '192.0.2.9', port: 5062 } })]);
+    deliver();
+    const [moved] = services[1]!.lookup('bob@x');
+    assert.deepEqual(moved!.received, { transport: 'udp', address: '192.0.2.9', port: 5062 });
+    assert.equal(moved!.userAgent, undefined);
+  });
+
   it('reports every change update makes as a delta: saved and removed contacts', async () => {
     const deltas: BindingDelta[] = [];
     const s = new LocationService({ clock: new FakeClock(), now: () => NOW, onChange: (d) => deltas.push(d) });

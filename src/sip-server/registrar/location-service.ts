@@ -279,10 +279,13 @@ export class LocationService {
    * replaces the earlier one of its contact but is not kept (the close came first here).
    */
   applyRemote(delta: BindingDelta): void {
-    const list = (this.bindings.get(delta.aor) ?? []).filter(
-      (b) => !delta.remove.includes(b.contact) && !delta.save.some((s) => s.contact === b.contact),
-    );
-    for (const b of delta.save) if (b.connectionId === undefined || this.isConnectionOpen(b.connectionId)) list.push(b);
+    const before = this.bindings.get(delta.aor) ?? [];
+    const list = before.filter((b) => !delta.remove.includes(b.contact) && !delta.save.some((s) => s.contact === b.contact));
+    for (const b of delta.save) {
+      if (b.connectionId !== undefined && !this.isConnectionOpen(b.connectionId)) continue;
+      const old = before.find((x) => x.contact === b.contact);
+      list.push(old === undefined ? b : sharing(b, old));
+    }
     if (list.length === 0) this.bindings.delete(delta.aor);
     else this.bindings.set(delta.aor, list);
   }
@@ -393,4 +396,27 @@ function registrationEvent(type: RegistrationEvent['type'], b: ContactBinding, e
   const r = b.received;
   const host = r.address.includes(':') ? `[${r.address}]` : r.address;
   return { type, time, aor: b.aor, contact: b.contact, expires, source: `${r.transport}:${host}:${r.port}`, ...(b.userAgent === undefined ? {} : { userAgent: b.userAgent }) };
+}
+
+/**
+ * `fresh` (a binding received from another thread: every string a new copy) with the strings and
+ * objects of `old`, the binding of the same contact it replaces, wherever the values are equal:
+ * a refresh then keeps nothing new but its own object, instead of a copy of every value for the
+ * garbage collector to promote and mark (the registrar shares them the same way).
+ */
+function sharing(fresh: ContactBinding, old: ContactBinding): ContactBinding {
+  const r = fresh.received;
+  const o = old.received;
+  const sameReceived = r.transport === o.transport && r.address === o.address && r.port === o.port && r.localAddress === o.localAddress && r.localPort === o.localPort;
+  return {
+    ...fresh,
+    aor: old.aor === fresh.aor ? old.aor : fresh.aor,
+    contact: old.contact,
+    callId: old.callId === fresh.callId ? old.callId : fresh.callId,
+    path: fresh.path.length === old.path.length && fresh.path.every((p, i) => p === old.path[i]) ? old.path : fresh.path,
+    ...(fresh.instance !== undefined && fresh.instance === old.instance ? { instance: old.instance } : {}),
+    received: sameReceived ? o : r,
+    node: old.node === fresh.node ? old.node : fresh.node,
+    ...(fresh.userAgent !== undefined && fresh.userAgent === old.userAgent ? { userAgent: old.userAgent } : {}),
+  };
 }

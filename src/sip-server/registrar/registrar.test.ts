@@ -129,6 +129,25 @@ describe('Registrar (RFC 3261 §10.3)', () => {
     assert.equal(store.rows.size, 0);
   });
 
+  it('a refresh shares what is unchanged with the binding it replaces (where it came from), and not what changed', async () => {
+    await registrar.register(register({ cseq: 1, extra: ['User-Agent: Phone/1'] }), UDP);
+    const [first] = location.lookup('bob@example.com');
+    await registrar.register(register({ cseq: 2, extra: ['User-Agent: Phone/1'] }), UDP);
+    const [second] = location.lookup('bob@example.com');
+    assert.notEqual(second, first, 'a new binding');
+    assert.equal(second!.cseq, 2);
+    assert.equal(second!.received, first!.received, 'the same object: nothing new for the garbage collector');
+    assert.equal(second!.path, first!.path);
+    assert.equal(second!.userAgent, 'Phone/1');
+    // another source port: its own, and a new User-Agent is kept as sent
+    await registrar.register(register({ cseq: 3, extra: ['User-Agent: Phone/2'] }), { ...UDP, remotePort: 40002 });
+    const [third] = location.lookup('bob@example.com');
+    assert.notEqual(third!.received, second!.received);
+    assert.equal(third!.received.port, 40002);
+    assert.equal(third!.userAgent, 'Phone/2');
+    assert.equal(third!.contact, 'sip:bob@192.0.2.50:40000');
+  });
+
   it('keeps several contacts with their q values', async () => {
     const r = await registrar.register(register({ contacts: ['<sip:bob@192.0.2.1>;q=0.5', '<sip:bob@192.0.2.2>;q=1.0'] }), UDP);
     assert.deepEqual(contactsOf(r.headers).sort(), ['<sip:bob@192.0.2.1>;expires=3600;q=0.5', '<sip:bob@192.0.2.2>;expires=3600']);

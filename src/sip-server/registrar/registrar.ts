@@ -95,13 +95,15 @@ export class Registrar {
     // Step 5: "extract the address-of-record from the To header field … If the address-of-record
     // is not valid for the domain in the Request-URI, the registrar MUST send a 404 (Not Found)"
     const found = addressOfRecord(request.to.uri);
-    const aor = found === undefined ? undefined : ownString(found);
-    if (aor === undefined || request.to.uri.kind !== 'sip' || !this.identity.servesDomain(request.to.uri.host)) {
+    if (found === undefined || request.to.uri.kind !== 'sip' || !this.identity.servesDomain(request.to.uri.host)) {
       return { status: 404, reason: 'Not Found (AOR not in a served domain)', headers: [] };
     }
 
     const now = this.now();
-    const current = this.location.lookup(aor);
+    const current = this.location.lookup(found);
+    // the AOR's own string, from its bindings when it has any (see `binding` on why it is shared)
+    const held = current[0]?.aor;
+    const aor = held === found ? held : ownString(found);
     const callId = request.callId;
     const cseq = request.cseq.seq;
 
@@ -145,13 +147,16 @@ export class Registrar {
       // Step 7: the binding of this contact: the same URI, or (RFC 5626 §6) the same
       // +sip.instance and reg-id, which replaces the earlier binding of that instance.
       const text = c.uri.toString();
-      const key = uriMatchKey(c.uri);
+      const key = new LazyKey(c);
       const existing = next.find((b) => sameBinding(b, c, text, key));
       if (existing !== undefined && existing.callId === callId && cseq <= existing.cseq) return outOfOrder();
       next = next.filter((b) => b !== existing);
       if (expires === 0) continue;
-      const made = this.binding(aor, c, expires, request, source, path, now, natDetection);
-      matchKeys.set(made, key);
+      const made = this.binding(aor, c, text, expires, request, source, path, now, natDetection, existing);
+      // the key of the binding it replaces when the URI is the same text (a refresh), else the
+      // one made for the comparisons, if any was: no key is made for a refresh
+      const kept = existing !== undefined && existing.contact === made.contact ? matchKeys.get(existing) : key.made;
+      if (kept !== undefined) matchKeys.set(made, kept);
       next.push(made);
     }
     return this.store(aor, next, request);
@@ -175,36 +180,50 @@ export class Registrar {
   }
 
   /**
-   * The binding of contact `c`. Its strings are copies of their own (ownString): cut from the
-   * request, each would keep the request's whole text alive for as long as the binding lives.
+   * The binding of contact `c` (`text`: its URI as text). Its strings are copies of their own
+   * (ownString): cut from the request, each would keep the request's whole text alive for as long
+   * as the binding lives.
+   *
+   * A refresh shares with the binding it replaces (`existing`) every string and object whose
+   * value is the same (contact, Call-ID, User-Agent, Path, instance, where it came from): a
+   * binding lives until the next refresh, seconds to an hour, so what it holds is copied into
+   * the old generation and marked there; fresh copies of the same values at every refresh were
+   * most of what a REGISTER left for the garbage collector (and the replicas in other workers
+   * do the same with what they receive: location-service.ts, applyRemote).
    */
-  private binding(aor: string, c: Contact, expires: number, request: SipRequest, source: Flow, path: readonly string[], now: number, natDetection: NatDetection): ContactBinding {
+  private binding(
+    aor: string,
+    c: Contact,
+    text: string,
+    expires: number,
+    request: SipRequest,
+    source: Flow,
+    path: readonly string[],
+    now: number,
+    natDetection: NatDetection,
+    existing: ContactBinding | undefined,
+  ): ContactBinding {
     const instance = c.instance;
     const regId = c.regId;
     const ua = request.userAgent;
+    const callId = request.callId;
     return {
       aor,
-      contact: ownString(c.uri.toString()),
+      contact: existing?.contact === text ? existing.contact : ownString(text),
       expires: now + expires * 1000,
       q: c.q ?? 1,
-      callId: ownString(request.callId),
+      callId: existing?.callId === callId ? existing.callId : ownString(callId),
       cseq: request.cseq.seq,
-      path,
-      ...(instance === undefined ? {} : { instance: ownString(instance) }),
+      path: existing !== undefined && sameStrings(existing.path, path) ? existing.path : path,
+      ...(instance === undefined ? {} : { instance: existing?.instance === instance ? existing.instance : ownString(instance) }),
       ...(regId === undefined ? {} : { regId }),
-      received: {
-        transport: source.transport,
-        address: source.remoteAddress,
-        port: source.remotePort,
-        ...(source.localAddress === undefined ? {} : { localAddress: source.localAddress }),
-        ...(source.localPort === undefined ? {} : { localPort: source.localPort }),
-      },
+      received: existing !== undefined && cameFrom(existing.received, source) ? existing.received : receivedOf(source),
       // where requests to it go: the source when NAT is detected, the flow of a connection or of
       // RFC 5626 outbound, the Contact otherwise (nat-detection.ts)
       sendTo: sendToOf(request, c, source, natDetection),
       ...(source.connectionId === undefined ? {} : { connectionId: source.connectionId }),
       node: this.node,
-      ...(ua === undefined ? {} : { userAgent: ownString(ua) }),
+      ...(ua === undefined ? {} : { userAgent: existing?.userAgent === ua ? existing.userAgent : ownString(ua) }),
       updatedAt: now,
     };
   }
@@ -240,11 +259,42 @@ function sipDate(now: number): string {
   return dateText;
 }
 
-function sameBinding(b: ContactBinding, c: Contact, text: string, key: string): boolean {
+/** Where a REGISTER came from, as a binding keeps it. */
+function receivedOf(source: Flow): ContactBinding['received'] {
+  return {
+    transport: source.transport,
+    address: source.remoteAddress,
+    port: source.remotePort,
+    ...(source.localAddress === undefined ? {} : { localAddress: source.localAddress }),
+    ...(source.localPort === undefined ? {} : { localPort: source.localPort }),
+  };
+}
+
+function cameFrom(r: ContactBinding['received'], source: Flow): boolean {
+  return r.transport === source.transport && r.address === source.remoteAddress && r.port === source.remotePort && r.localAddress === source.localAddress && r.localPort === source.localPort;
+}
+
+function sameStrings(a: readonly string[], b: readonly string[]): boolean {
+  if (a === b) return true;
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+/** A contact's uriMatchKey, made the first time a comparison needs it (a refresh needs none). */
+class LazyKey {
+  made: string | undefined = undefined;
+  constructor(private readonly contact: Contact) {}
+  get value(): string {
+    return (this.made ??= uriMatchKey(this.contact.uri));
+  }
+}
+
+function sameBinding(b: ContactBinding, c: Contact, text: string, key: LazyKey): boolean {
   const instance = c.instance;
   if (instance !== undefined && b.instance === instance && (b.regId ?? null) === (c.regId ?? null)) return true;
   if (b.contact === text) return true; // a refresh from the same phone: the common case
-  if (matchKey(b) !== key) return false; // another user, host or port: not the same URI
+  if (matchKey(b) !== key.value) return false; // another user, host or port: not the same URI
   try {
     return uriEquals(parseUri(b.contact), c.uri);
   } catch {
