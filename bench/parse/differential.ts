@@ -62,7 +62,7 @@ function snap(v: unknown, depth = 0): unknown {
       out[k] = attempt(() => snap(d.get!.call(v), depth + 1));
     }
   }
-  if (typeof (v as { toString?: unknown }).toString === 'function' && !(v instanceof Map)) out.toString = attempt(() => String(v));
+  if (typeof (v as { toString?: unknown }).toString === 'function' && !(v instanceof Map)) out['toString()'] = attempt(() => String(v));
   if (v.constructor?.name === 'Params') out.entries = [...(v as Map<string, unknown>)];
   return out;
 }
