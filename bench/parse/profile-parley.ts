@@ -1,6 +1,6 @@
 /**
  * Parley alone on the bench messages, for profiling (`node --cpu-prof --import tsx bench/parse/profile-parley.ts`):
- * parse + the same field reads as the bench adapter, a fixed count per message, rate printed.
+ * parse + the same field reads as the bench adapter, a fixed count per message, rate and CPU time per message printed.
  *   node --import tsx bench/parse/profile-parley.ts [count] [message,...] [--buffer]
  */
 import { readFileSync } from 'node:fs';
@@ -22,7 +22,12 @@ for (const name of names) {
   let acc = 0;
   for (let i = 0; i < 20_000; i++) acc += checksum(adapter.extract(pool[i & 7]!));
   const t0 = performance.now();
+  const c0 = process.cpuUsage();
   for (let i = 0; i < count; i++) acc += checksum(adapter.extract(pool[i & 7]!));
   const ms = performance.now() - t0;
-  console.log(`${name}: ${Math.round((count * 1000) / ms).toLocaleString('en-US')} msgs/s (${((ms * 1000) / count).toFixed(2)} us) ${acc}`);
+  // CPU time of the process (GC helper threads included): less disturbed than the wall time
+  // when other work shares the cores
+  const c = process.cpuUsage(c0);
+  const cpuUs = (c.user + c.system) / count;
+  console.log(`${name}: ${Math.round((count * 1000) / ms).toLocaleString('en-US')} msgs/s (${((ms * 1000) / count).toFixed(2)} us) cpu ${cpuUs.toFixed(2)} us ${acc}`);
 }

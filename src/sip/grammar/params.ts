@@ -131,23 +131,26 @@ export function paramsOf<V extends string | null>(list: Array<string | V>): Para
 
 /** Read `;name[=value]…` from the scanner until something that is not a parameter. */
 export function readParams(s: Scanner): Params {
-  const list: Array<string | null> = [];
-  readSimpleParams(s, list);
+  let list = readSimpleParams(s);
   while (s.eat(0x3b /* ; */)) {
     const name = lowerCase(s.token('parameter name'));
     let value: string | null = null;
     if (s.eat(0x3d /* = */)) value = readGenValue(s);
-    list.push(name, value);
+    if (list === undefined) list = [name, value];
+    else list.push(name, value);
   }
-  return paramsOf(list);
+  return list === undefined ? NO_PARAMS : paramsOf(list);
 }
 
 /**
  * Fast path for the usual `;name=value;flag` with no whitespace and no quotes: consumes what it
  * can and leaves the scanner at the first parameter it cannot read this way (the general loop
- * goes on from there, so both paths give the same result).
+ * goes on from there, so both paths give the same result). Returns the pairs read, or undefined
+ * when none: the list starts as a two-element literal, not as `[]` (whose first push reserves
+ * room for 19 elements, kept as long as the message: most values have one or two parameters).
  */
-function readSimpleParams(s: Scanner, into: Array<string | null>): void {
+function readSimpleParams(s: Scanner): Array<string | null> | undefined {
+  let into: Array<string | null> | undefined;
   const t = s.text;
   const n = s.end;
   let p = s.pos;
@@ -161,7 +164,7 @@ function readSimpleParams(s: Scanner, into: Array<string | null>): void {
       if (c >= 0x41 && c <= 0x5a) upper = true;
       q++;
     }
-    if (q === nameStart) return;
+    if (q === nameStart) return into;
     const nameEnd = q;
     let value: string | null = null;
     const c = q < n ? t.charCodeAt(q) : -1;
@@ -170,12 +173,12 @@ function readSimpleParams(s: Scanner, into: Array<string | null>): void {
       // native search, bounded to the value; kept with its quotes, as readGenValue keeps it
       const vStart = q + 1;
       const close = t.indexOf('"', vStart + 1);
-      if (close < 0 || close >= n) return;
+      if (close < 0 || close >= n) return into;
       const v = t.slice(vStart, close + 1);
-      if (v.indexOf('\\') >= 0) return;
+      if (v.indexOf('\\') >= 0) return into;
       q = close + 1;
       const e = q < n ? t.charCodeAt(q) : -1;
-      if (e !== -1 && e !== 0x3b && e !== 0x2c && e !== 0x3e) return;
+      if (e !== -1 && e !== 0x3b && e !== 0x2c && e !== 0x3e) return into;
       value = v;
     } else if (c === 0x3d /* = */) {
       const vStart = ++q;
@@ -184,15 +187,18 @@ function readSimpleParams(s: Scanner, into: Array<string | null>): void {
         if (d > 127 || (TOKEN[d] !== 1 && HOSTCHAR[d] !== 1 && d !== 0x3a)) break;
         q++;
       }
-      if (q === vStart) return;
+      if (q === vStart) return into;
       const e = q < n ? t.charCodeAt(q) : -1;
-      if (e !== -1 && e !== 0x3b && e !== 0x2c && e !== 0x3e) return;
+      if (e !== -1 && e !== 0x3b && e !== 0x2c && e !== 0x3e) return into;
       value = t.slice(vStart, q);
-    } else if (c !== -1 && c !== 0x3b && c !== 0x2c && c !== 0x3e) return;
-    into.push(upper ? t.slice(nameStart, nameEnd).toLowerCase() : paramName(t, nameStart, nameEnd), value);
+    } else if (c !== -1 && c !== 0x3b && c !== 0x2c && c !== 0x3e) return into;
+    const name = upper ? t.slice(nameStart, nameEnd).toLowerCase() : paramName(t, nameStart, nameEnd);
+    if (into === undefined) into = [name, value];
+    else into.push(name, value);
     p = q;
     s.pos = p;
   }
+  return into;
 }
 
 /** gen-value = token / host / quoted-string; the quoted form is returned with its quotes. */
@@ -233,11 +239,14 @@ export function indexIn(t: string, c: number, from: number, end: number): number
   return -1;
 }
 
-/** Parameter names common enough to be worth sharing, by length. */
+/**
+ * Parameter names common enough to be worth sharing, by length and first character (one
+ * candidate, sometimes two, instead of every name of that length).
+ */
 const COMMON_NAMES: string[][] = [];
 for (const n of ['tag', 'lr', 'branch', 'rport', 'received', 'transport', 'expires', 'q', 'maddr', 'reg-id', 'user', 'ttl',
   'username', 'realm', 'nonce', 'uri', 'response', 'algorithm', 'qop', 'nc', 'cnonce', 'opaque', 'ob', '+sip.instance']) {
-  (COMMON_NAMES[n.length] ??= []).push(n);
+  (COMMON_NAMES[(n.length << 7) | n.charCodeAt(0)] ??= []).push(n);
 }
 
 /**
@@ -245,13 +254,17 @@ for (const n of ['tag', 'lr', 'branch', 'rport', 'received', 'transport', 'expir
  * made per parameter, and a lookup by that literal compares by identity), any other a slice.
  */
 export function paramName(t: string, start: number, end: number): string {
-  const candidates = COMMON_NAMES[end - start];
-  if (candidates !== undefined) {
-    for (let i = 0; i < candidates.length; i++) {
-      const n = candidates[i]!;
-      let j = 0;
-      while (j < n.length && t.charCodeAt(start + j) === n.charCodeAt(j)) j++;
-      if (j === n.length) return n;
+  const len = end - start;
+  const c0 = t.charCodeAt(start);
+  if (len < 16 && c0 < 128) {
+    const candidates = COMMON_NAMES[(len << 7) | c0];
+    if (candidates !== undefined) {
+      for (let i = 0; i < candidates.length; i++) {
+        const n = candidates[i]!;
+        let j = 1;
+        while (j < len && t.charCodeAt(start + j) === n.charCodeAt(j)) j++;
+        if (j === len) return n;
+      }
     }
   }
   return t.slice(start, end);

@@ -338,7 +338,8 @@ export function sipUriIn(src: string, start: number, end: number, raw?: string, 
     if (angle) fail('unterminated <', p - start);
     return new SipUri(scheme, user, password, host, port, NO_PARAMS, NO_HEADERS, raw ?? text.slice(start, end));
   }
-  const list: Array<string | null> = [];
+  // a two-element literal first, not `[]` (see readSimpleParams in params.ts)
+  let list: Array<string | null> | undefined;
   while (p < n && text.charCodeAt(p) === 0x3b) {
     const nameStart = ++p;
     let upper = false;
@@ -363,10 +364,12 @@ export function sipUriIn(src: string, start: number, end: number, raw?: string, 
       if (!check) value = text.slice(valueStart, p);
     }
     if (p < n && text.charCodeAt(p) !== 0x3b && text.charCodeAt(p) !== 0x3f && !(angle && text.charCodeAt(p) === 0x3e)) fail('bad character in URI parameter', p - start);
-    if (!check) list.push(name, value);
+    if (check) continue;
+    if (list === undefined) list = [name, value];
+    else list.push(name, value);
   }
   if (check && p === n) return CHECKED;
-  const params = paramsOf(list);
+  const params = list === undefined ? NO_PARAMS : paramsOf(list);
 
   if (angle) {
     if (p < n && text.charCodeAt(p) === 0x3e) {

@@ -193,7 +193,9 @@ function parseUnsafe(input: Uint8Array | string, options: ParseOptions): ParseRe
     // no second decoding. Anything else takes the byte path below.
     const window = latin1Window(input);
     let end = window === undefined ? -1 : findHeadEndLatin1(window);
-    if (end >= 0 && nodeIsAscii!(input.subarray(0, end))) {
+    // the whole datagram when it fits the window (its body is usually ASCII too): no subarray,
+    // whose view object costs as much as the check itself
+    if (end >= 0 && ((input.length <= LATIN1_WINDOW && nodeIsAscii!(input)) || nodeIsAscii!(input.subarray(0, end)))) {
       text = window!;
       head = text.slice(0, end);
     } else {
@@ -301,7 +303,6 @@ function parseUnsafe(input: Uint8Array | string, options: ParseOptions): ParseRe
     // Status-Line = SIP-Version SP Status-Code SP Reason-Phrase CRLF
     const sp1 = startLine.indexOf(' ');
     if (sp1 < 0) return fail('start-line', 'status line without a status code');
-    const version = startLine.slice(0, sp1);
     let sp2 = startLine.indexOf(' ', sp1 + 1);
     if (sp2 < 0) sp2 = startLine.length; // tolerate a missing SP before an empty reason
     // Status-Code = 3DIGIT, 100 to 699 (§7.2, §21)
@@ -317,7 +318,10 @@ function parseUnsafe(input: Uint8Array | string, options: ParseOptions): ParseRe
       const c = reason.charCodeAt(i);
       if ((c < 0x20 && c !== 0x09) || c === 0x7f) return fail('start-line/reason', 'control character in reason phrase');
     }
-    if (version !== 'SIP/2.0' && version.toUpperCase() !== 'SIP/2.0') versionError = version;
+    if (!isSip20In(startLine, 0, sp1)) {
+      const version = startLine.slice(0, sp1);
+      if (version.toUpperCase() !== 'SIP/2.0') versionError = version;
+    }
     message = new SipResponse(c0 * 100 + c1 * 10 + c2, reason, fields, body, startLine);
   } else {
     // Request-Line = Method SP Request-URI SP SIP-Version CRLF
@@ -331,9 +335,10 @@ function parseUnsafe(input: Uint8Array | string, options: ParseOptions): ParseRe
     // a common method as its shared literal (the CSeq's is the same object: compared by identity)
     const method = methodAt(startLine, 0, sp1);
     const uri = startLine.slice(sp1 + 1, sp2);
-    const version = startLine.slice(sp2 + 1);
     if (!isMethod(method)) return fail('start-line/method', `bad method "${method.slice(0, 40)}"`);
-    if (version !== 'SIP/2.0') {
+    // the usual version compared in place (a slice of fewer than 13 characters is a copy)
+    if (!isSip20In(startLine, sp2 + 1, startLine.length)) {
+      const version = startLine.slice(sp2 + 1);
       if (!isSipVersionShape(version, 0, version.length)) return fail('start-line/version', `bad version "${version.slice(0, 20)}"`, partialRequest(startLine, fields, body, bodyBytes, bodyStart));
       if (version.toUpperCase() !== 'SIP/2.0') versionError = version;
     }
@@ -429,6 +434,15 @@ function partialRequestUri(line: string): string | undefined {
   if (start >= lastSp) return '';
   const wordEnd = line.indexOf(' ', start);
   return line.slice(start, wordEnd < 0 || wordEnd > lastSp ? lastSp : wordEnd);
+}
+
+/** line[start, end) is exactly "SIP/2.0". */
+function isSip20In(line: string, start: number, end: number): boolean {
+  return (
+    end - start === 7 && line.charCodeAt(start) === 0x53 && line.charCodeAt(start + 1) === 0x49 &&
+    line.charCodeAt(start + 2) === 0x50 && line.charCodeAt(start + 3) === 0x2f && line.charCodeAt(start + 4) === 0x32 &&
+    line.charCodeAt(start + 5) === 0x2e && line.charCodeAt(start + 6) === 0x30
+  );
 }
 
 /** line[start, end) is "SIP/" 1*DIGIT "." 1*DIGIT, "SIP" in any case. */

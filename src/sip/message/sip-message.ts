@@ -380,7 +380,9 @@ export abstract class SipMessage {
   private elements<T>(key: string, parseList: (src: string, start: number, end: number) => T, star: true): T[] | undefined;
   /** With `star`, an element that is `*` stops the reading: undefined (the caller checks `Contact: *`). */
   private elements<T>(key: string, parseList: (src: string, start: number, end: number) => T, star = false): T[] | undefined {
-    const out: T[] = [];
+    // the first element as a one-element literal, not a push on `[]` (which reserves 17 slots,
+    // kept with the message): most lists have one element
+    let out: T[] | undefined;
     const fs = this.fields;
     try {
       for (let i = 0; i < fs.length; i++) {
@@ -407,7 +409,9 @@ export abstract class SipMessage {
             while (b < to && (src.charCodeAt(b) === 0x20 || src.charCodeAt(b) === 0x09)) b++;
             if (b === to || src.charCodeAt(b) === 0x2c) return undefined;
           }
-          out.push(parseList(src, a, to));
+          const el = parseList(src, a, to);
+          if (out === undefined) out = [el];
+          else out.push(el);
           const comma = listEnd.pos;
           if (comma < 0) break;
           from = comma + 1;
@@ -417,7 +421,7 @@ export abstract class SipMessage {
       if (e instanceof GrammarError) throw new SipParseError(`header/${canonicalName(key)}`, e.message);
       throw e;
     }
-    return out;
+    return out ?? [];
   }
 
   /** The first field of `key` parsed with `parseIn`, in place when it was received unfolded; undefined when absent. */
