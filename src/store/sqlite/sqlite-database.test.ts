@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import { DatabaseSync } from 'node:sqlite';
 import { StoreError } from '../store-error.js';
-import { IN_MEMORY, SqliteDatabase } from './sqlite-database.js';
+import { IN_MEMORY, SqliteDatabase, WAL_AUTOCHECKPOINT_PAGES } from './sqlite-database.js';
 import { migrateSqliteSchema, SQLITE_MIGRATIONS, SQLITE_SCHEMA_VERSION } from './sqlite-migrations.js';
 import { SqliteSubscriberStore } from './sqlite-subscriber-store.js';
 
@@ -29,10 +29,13 @@ describe('SqliteDatabase', () => {
       assert.equal(column(db.handle, 'PRAGMA journal_mode')[0], 'wal');
       assert.equal(column(db.handle, 'PRAGMA synchronous')[0], 1); // NORMAL
       assert.equal(column(db.handle, 'PRAGMA busy_timeout')[0], 5000);
+      assert.equal(column(db.handle, 'PRAGMA wal_autocheckpoint')[0], WAL_AUTOCHECKPOINT_PAGES);
       assert.equal(db.schemaVersion, SQLITE_SCHEMA_VERSION);
       if (process.platform !== 'win32') assert.equal(statSync(db.file).mode & 0o777, 0o600);
       const tables = column(db.handle, "SELECT name FROM sqlite_master WHERE type IN ('table', 'index') ORDER BY name");
-      assert.deepEqual(tables, ['api_tokens', 'bindings', 'bindings_expires', 'schema_version', 'sqlite_autoindex_bindings_1', 'subscribers', 'subscribers_domain_username']);
+      // bindings WITHOUT ROWID, no index on expires (migration 5): no autoindex, no bindings_expires
+      assert.deepEqual(tables, ['api_tokens', 'bindings', 'schema_version', 'subscribers', 'subscribers_domain_username']);
+      assert.equal(column(db.handle, "SELECT sql LIKE '%WITHOUT ROWID%' FROM sqlite_master WHERE name = 'bindings'")[0], 1);
     } finally {
       db.close();
     }
