@@ -105,6 +105,22 @@ describe('the binding writer thread', () => {
     viaB.close();
     await writer.terminate();
   });
+
+  it('purges expired rows at most once per interval, whichever worker asks (a purge scans the table)', async () => {
+    const writer = await readyWriter(dir);
+    const viaA = new ForwardingBindingStore(noReader, channelTo(writer));
+    const viaB = new ForwardingBindingStore(noReader, channelTo(writer));
+    const soon = Date.now() + 60_000;
+    await viaA.save(binding('gone', soon));
+    await viaA.purgeExpired(soon + 1); // the first purge runs
+    assert.deepEqual(await stored(dir), []);
+    await viaB.save(binding('kept', soon));
+    await viaB.purgeExpired(soon + 1); // another worker's, right after: skipped, answered all the same
+    assert.deepEqual(await stored(dir), ['kept@example.com']);
+    viaA.close();
+    viaB.close();
+    await writer.terminate();
+  });
 });
 
 describe('ForwardingBindingStore', () => {

@@ -18,6 +18,14 @@ import { stdoutLogger, type LogFormat } from './logger.js';
 /** Least time between two commits of the writer, ms (see commitSoon). */
 const MIN_COMMIT_INTERVAL_MS = 2;
 
+/**
+ * Least time between two purges of expired rows, ms. Every worker sweeps its replica every 10 s
+ * and sends a purge; the bindings table has no index on expires (migration 5: a refresh would
+ * move its entry), so a purge scans it, about 20 ms for 100,000 rows. One scan per interval does
+ * for all workers: a purge is housekeeping (loading skips expired rows), never a REGISTER's answer.
+ */
+const MIN_PURGE_INTERVAL_MS = 5_000;
+
 /** What the socket thread gives the writer. */
 export interface BindingWriterData {
   readonly dataDir: string;
@@ -34,11 +42,15 @@ function main(control: MessagePort, data: BindingWriterData): void {
   const store = new SqliteBindingStore(db);
   const channels = new Set<MessagePort>();
   let failures = 0;
+  let lastPurge = -Infinity;
 
   const run = (m: ToWriter): void => {
     if (m.k === 'apply') store.applyRows(m);
     else if (m.k === 'remove-aor') store.removeAorRows(m.aor);
-    else store.purgeRows(m.now);
+    else if (performance.now() - lastPurge >= MIN_PURGE_INTERVAL_MS) {
+      store.purgeRows(m.now);
+      lastPurge = performance.now();
+    }
   };
 
   /** Commit these writes (in order) and answer their channels. */
@@ -75,8 +87,9 @@ function main(control: MessagePort, data: BindingWriterData): void {
   };
 
   // Writes that arrived, committed together at most every MIN_COMMIT_INTERVAL_MS: each commit
-  // writes whole pages to the log and checkpoints come every thousand pages, so a commit per
-  // arriving write (a few rows each under load) cost far more per row than one every few ms.
+  // writes whole pages to the log and checkpoints come every WAL_AUTOCHECKPOINT_PAGES
+  // (sqlite-database.ts), so a commit per arriving write (a few rows each under load) cost far
+  // more per row than one every few ms.
   // When the writer has been idle that long, a write is committed at once (no added latency).
   const waiting: Array<readonly [MessagePort, ToWriter]> = [];
   let lastCommit = 0;

@@ -148,6 +148,39 @@ describe('SqliteBindingStore', () => {
     }
   });
 
+  it('keeps every binding, field for field, when migration 5 rebuilds the table WITHOUT ROWID', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'parley-bindings-'));
+    try {
+      const old = new DatabaseSync(join(dir, 'parley.db'));
+      migrateSqliteSchema(old, SQLITE_MIGRATIONS.filter((m) => m.version <= 4));
+      const insert = old.prepare(`INSERT INTO bindings (aor, contact, expires, q, call_id, cseq, path, instance, reg_id, received, send_to, connection_id, node, user_agent, updated_at)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
+      const expired = binding({ contact: 'sip:alice@192.0.2.10:5070', expires: T0 - 1, sendTo: 'contact' });
+      for (const b of [FULL, binding(), expired]) {
+        insert.run(b.aor, b.contact, b.expires, b.q, b.callId, b.cseq, JSON.stringify(b.path), b.instance ?? null, b.regId ?? null,
+          JSON.stringify(b.received), b.sendTo ?? 'source', b.connectionId ?? null, b.node, b.userAgent ?? null, b.updatedAt);
+      }
+      old.close();
+      const db = SqliteDatabase.open(dir);
+      try {
+        const schema = db.handle.prepare("SELECT name, sql FROM sqlite_master WHERE tbl_name = 'bindings' ORDER BY name").all() as Array<{ name: string; sql: string | null }>;
+        assert.deepEqual(schema.map((r) => r.name), ['bindings'], 'no autoindex, no index on expires');
+        assert.match(schema[0]!.sql ?? '', /WITHOUT ROWID/);
+        const migrated = new SqliteBindingStore(db);
+        assert.deepEqual(await migrated.loadAll(T0 - 2), [binding(), expired, FULL]);
+        // the refresh of a migrated row updates it in place (one row per aor and contact)
+        await migrated.save(binding({ cseq: 2, expires: T0 + 7200_000 }));
+        assert.deepEqual(await migrated.loadAll(T0), [binding({ cseq: 2, expires: T0 + 7200_000 }), FULL]);
+        assert.equal(await migrated.purgeExpired(T0), 1);
+        assert.equal((db.handle.prepare('SELECT count(*) AS n FROM bindings').get() as { n: number }).n, 2);
+      } finally {
+        db.close();
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('keeps bindings across a restart (file database)', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'parley-bindings-'));
     try {

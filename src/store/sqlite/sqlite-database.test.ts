@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import { DatabaseSync } from 'node:sqlite';
 import { StoreError } from '../store-error.js';
-import { IN_MEMORY, SqliteDatabase } from './sqlite-database.js';
+import { IN_MEMORY, NEW_DATABASE_PAGE_SIZE, SqliteDatabase, WAL_AUTOCHECKPOINT_PAGES } from './sqlite-database.js';
 import { migrateSqliteSchema, SQLITE_MIGRATIONS, SQLITE_SCHEMA_VERSION } from './sqlite-migrations.js';
 import { SqliteSubscriberStore } from './sqlite-subscriber-store.js';
 
@@ -29,10 +29,28 @@ describe('SqliteDatabase', () => {
       assert.equal(column(db.handle, 'PRAGMA journal_mode')[0], 'wal');
       assert.equal(column(db.handle, 'PRAGMA synchronous')[0], 1); // NORMAL
       assert.equal(column(db.handle, 'PRAGMA busy_timeout')[0], 5000);
+      assert.equal(column(db.handle, 'PRAGMA wal_autocheckpoint')[0], WAL_AUTOCHECKPOINT_PAGES);
+      assert.equal(column(db.handle, 'PRAGMA page_size')[0], NEW_DATABASE_PAGE_SIZE);
       assert.equal(db.schemaVersion, SQLITE_SCHEMA_VERSION);
       if (process.platform !== 'win32') assert.equal(statSync(db.file).mode & 0o777, 0o600);
       const tables = column(db.handle, "SELECT name FROM sqlite_master WHERE type IN ('table', 'index') ORDER BY name");
-      assert.deepEqual(tables, ['api_tokens', 'bindings', 'bindings_expires', 'schema_version', 'sqlite_autoindex_bindings_1', 'subscribers', 'subscribers_domain_username']);
+      // bindings WITHOUT ROWID, no index on expires (migration 5): no autoindex, no bindings_expires
+      assert.deepEqual(tables, ['api_tokens', 'bindings', 'schema_version', 'subscribers', 'subscribers_domain_username']);
+      assert.equal(column(db.handle, "SELECT sql LIKE '%WITHOUT ROWID%' FROM sqlite_master WHERE name = 'bindings'")[0], 1);
+    } finally {
+      db.close();
+    }
+  });
+
+  it('a database made with other pages keeps them (the page size is set for new files only)', async () => {
+    const raw = new DatabaseSync(join(dir, 'parley.db'));
+    raw.exec('PRAGMA page_size = 4096; CREATE TABLE made_before (x)');
+    raw.close();
+    const db = SqliteDatabase.open(dir);
+    try {
+      assert.equal(column(db.handle, 'PRAGMA page_size')[0], 4096);
+      await new SqliteSubscriberStore(db).add({ username: 'alice', domain: 'example.com', password: 'pw' });
+      assert.equal(await new SqliteSubscriberStore(db).count(), 1);
     } finally {
       db.close();
     }

@@ -76,6 +76,41 @@ export const SQLITE_MIGRATIONS: readonly SqliteMigration[] = [
     // the primary key is (username, domain): without this, a page of 100 out of 100,000 sorted them all
     sql: `CREATE INDEX subscribers_domain_username ON subscribers (domain, username);`,
   },
+  {
+    version: 5,
+    description: 'bindings WITHOUT ROWID, without the index on expires (cheaper refreshes)',
+    // Every REGISTER refresh rewrites its row. As a rowid table with an index on expires, that
+    // was three b-trees per row (the table, the (aor, contact) key's autoindex, and a delete plus
+    // an insert in the expires index, whose value changes at every refresh), each a page in the
+    // log at the next commit. Keyed by (aor, contact) alone it is one. The purge of expired rows
+    // scans the table instead: every few seconds, not every REGISTER (docs/architecture.md).
+    // SQLite cannot turn a table WITHOUT ROWID in place: a new one, the rows copied, the old dropped
+    // (its index with it).
+    sql: `
+      CREATE TABLE bindings_v5 (
+        aor           TEXT    NOT NULL,
+        contact       TEXT    NOT NULL,
+        expires       INTEGER NOT NULL,
+        q             REAL    NOT NULL,
+        call_id       TEXT    NOT NULL,
+        cseq          INTEGER NOT NULL,
+        path          TEXT    NOT NULL, -- JSON array of strings
+        instance      TEXT,
+        reg_id        INTEGER,
+        received      TEXT    NOT NULL, -- JSON object
+        send_to       TEXT    NOT NULL DEFAULT 'source',
+        connection_id INTEGER,
+        node          TEXT    NOT NULL,
+        user_agent    TEXT,
+        updated_at    INTEGER NOT NULL,
+        PRIMARY KEY (aor, contact)
+      ) WITHOUT ROWID;
+      INSERT INTO bindings_v5 (aor, contact, expires, q, call_id, cseq, path, instance, reg_id, received, send_to, connection_id, node, user_agent, updated_at)
+        SELECT aor, contact, expires, q, call_id, cseq, path, instance, reg_id, received, send_to, connection_id, node, user_agent, updated_at FROM bindings;
+      DROP TABLE bindings;
+      ALTER TABLE bindings_v5 RENAME TO bindings;
+    `,
+  },
 ];
 
 /** The newest schema version this build knows. */
