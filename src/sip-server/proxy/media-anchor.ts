@@ -3,6 +3,7 @@ import type { Logger } from '../../lib/logger.js';
 import type { AnchorMode, MediaControl, MediaProfile, MediaResult, SignalingSource } from '../../lib/media-control.js';
 import type { Flow, SipMessage, SipRequest, SipResponse } from '../../sip/index.js';
 import type { Branch, ResponseContext } from './response-context.js';
+import { RenewingMap } from '../../lib/renewing-map.js';
 
 /**
  * What the routing asks of the media plane for a call it relays (RelayOptions.media): anchor when
@@ -88,7 +89,7 @@ interface PendingAnswer {
 export class MediaAnchor {
   private readonly contexts = new WeakMap<ResponseContext, ContextMedia>();
   /** Offers made in responses, by Call-ID, the offerer's tag and the answerer's tag. */
-  private readonly pending = new Map<string, PendingAnswer>();
+  private readonly pending = new RenewingMap<string, PendingAnswer>();
 
   constructor(
     readonly media: MediaControl,

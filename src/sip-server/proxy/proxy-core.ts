@@ -16,6 +16,7 @@ import { Branch, ResponseContext, type BranchLauncher, type ProxyTarget, type Re
 import type { EventSink } from '../../lib/events.js';
 import { CallTracker } from './calls/call-tracker.js';
 import { ProxyCalls } from './calls/proxy-calls.js';
+import { RenewingMap } from '../../lib/renewing-map.js';
 
 export interface ProxyCoreOptions {
   readonly clock: Clock;
@@ -85,7 +86,7 @@ export class ProxyCore implements BranchLauncher {
   readonly timerC: number;
   private readonly dns: DnsLookup;
   private readonly log: Logger;
-  private readonly contexts = new Map<ServerTransaction, ResponseContext>();
+  private readonly contexts = new RenewingMap<ServerTransaction, ResponseContext>();
   /** The Record-Route state of each context that records the route (absent: it does not). */
   private readonly recordRouteFor = new WeakMap<ResponseContext, RecordRouteState>();
   private readonly maxContextsPerSource: number;

@@ -2,6 +2,7 @@ import type { Clock, TimerHandle } from '../../lib/clock.js';
 import { silentLogger, type Logger } from '../../lib/logger.js';
 import type { BindingStore, ContactBinding } from '../../store/binding-store.js';
 import type { RegistrationEvent } from '../../lib/events.js';
+import { RenewingMap } from '../../lib/renewing-map.js';
 
 export interface LocationServiceOptions {
   /** Where bindings are written through; none keeps them in memory only. */
@@ -97,9 +98,10 @@ export class LocationService {
   /** The batch the pending changes will be committed in (undefined: nothing pending). */
   private open: Batch | undefined;
   /** Batches handed to the store and not settled yet, oldest first. */
-  private readonly inFlight = new Set<Batch>();
+  /** Batches in the store's hands (an array, not a Set: see lib/renewing-map.ts on churning tables). */
+  private readonly inFlight: Batch[] = [];
   /** The batch holding the latest uncommitted change of each AOR. */
-  private readonly uncommitted = new Map<string, Batch>();
+  private readonly uncommitted = new RenewingMap<string, Batch>();
   private failures = 0;
   /** Batches handed to the store so far (the stats line: commits per second against REGISTERs). */
   commits = 0;
@@ -168,7 +170,7 @@ export class LocationService {
   async flush(): Promise<void> {
     const batch = this.open;
     if (batch !== undefined) this.commit(batch);
-    const all = [...this.inFlight].map((b) => b.done.catch(() => {}));
+    const all = this.inFlight.map((b) => b.done.catch(() => {}));
     await Promise.all(all);
     if (batch !== undefined) await batch.done;
   }
@@ -193,7 +195,7 @@ export class LocationService {
     if (batch === undefined) {
       const opened = new Batch();
       this.open = batch = opened;
-      if (this.inFlight.size === 0) this.schedule(() => this.commit(opened));
+      if (this.inFlight.length === 0) this.schedule(() => this.commit(opened));
     }
     return batch;
   }
@@ -212,10 +214,11 @@ export class LocationService {
         remove.push([key.slice(0, i), key.slice(i + 1)]);
       }
     }
-    this.inFlight.add(batch);
+    this.inFlight.push(batch);
     this.commits++;
     const settled = (error?: unknown): void => {
-      this.inFlight.delete(batch);
+      const at = this.inFlight.indexOf(batch);
+      if (at >= 0) this.inFlight.splice(at, 1);
       for (const aor of batch.aors) if (this.uncommitted.get(aor) === batch) this.uncommitted.delete(aor);
       if (error !== undefined && this.failures++ % 1000 === 0) {
         this.log.error({ err: error, bindings: save.length + remove.length, failures: this.failures }, 'could not commit bindings; the REGISTERs that made them are answered 500');
@@ -225,7 +228,7 @@ export class LocationService {
       batch.settle(error);
       // the changes made meanwhile: their turn now
       const next = this.open;
-      if (next !== undefined && this.inFlight.size === 0) this.schedule(() => this.commit(next));
+      if (next !== undefined && this.inFlight.length === 0) this.schedule(() => this.commit(next));
     };
     let applied: Promise<void>;
     try {

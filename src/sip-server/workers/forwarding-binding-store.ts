@@ -2,6 +2,7 @@ import type { MessagePort } from 'node:worker_threads';
 import type { BindingStore, ContactBinding } from '../../store/binding-store.js';
 import { StoreError } from '../../store/store-error.js';
 import type { FromWriter, ToWriter } from './worker-messages.js';
+import { RenewingMap } from '../../lib/renewing-map.js';
 
 /** Options of a ForwardingBindingStore. */
 export interface ForwardingBindingStoreOptions {
@@ -43,7 +44,7 @@ export class ForwardingBindingStore implements BindingStore {
   private port: MessagePort | undefined;
   private next = 1;
   /** By number, in the order sent. */
-  private readonly unanswered = new Map<number, Unanswered>();
+  private readonly unanswered = new RenewingMap<number, Unanswered>();
   private readonly timeoutMs: number;
 
   constructor(

@@ -14,6 +14,7 @@ import { Timers, type TimerConfig } from './timers.js';
 import type { Transaction, TransactionDump, TransactionEnvironment } from './transaction.js';
 import type { Flow, TransactionTransport } from './transaction-transport.js';
 import type { ClientTransactionUser, ServerTransactionUser } from './transaction-user.js';
+import { RenewingMap } from '../../lib/renewing-map.js';
 
 export interface TransactionLayerOptions {
   readonly clock: Clock;
@@ -69,10 +70,11 @@ export class TransactionLayer {
   private readonly env: TransactionEnvironment;
   private readonly serverUser: ServerTransactionUser;
   private readonly autoTrying: boolean;
-  private readonly clients = new Map<string, ClientTransaction>();
-  private readonly servers = new Map<string, ServerTransaction>();
+  // RenewingMap: transactions come and go by the thousand a second (lib/renewing-map.ts on why)
+  private readonly clients = new RenewingMap<string, ClientTransaction>();
+  private readonly servers = new RenewingMap<string, ServerTransaction>();
   /** RFC 2543 server transactions (no magic cookie), by Call-ID and CSeq number. */
-  private readonly legacy = new Map<string, ServerTransaction[]>();
+  private readonly legacy = new RenewingMap<string, ServerTransaction[]>();
   /** Completed non-INVITE server transactions over UDP with RFC 3261 branches, until Timer J. */
   private readonly completed: CompletedTable;
 

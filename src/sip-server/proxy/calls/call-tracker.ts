@@ -2,6 +2,7 @@ import type { Clock } from '../../../lib/clock.js';
 import type { EventSink } from '../../../lib/events.js';
 import { silentLogger, type Logger } from '../../../lib/logger.js';
 import { CallRecord, type CallEndReason, type CallSide, type CallSnapshot } from './call-record.js';
+import { RenewingMap } from '../../../lib/renewing-map.js';
 
 export interface CallTrackerOptions {
   readonly clock: Clock;
@@ -39,7 +40,7 @@ export interface CallStart {
  * the messages of each call say.
  */
 export class CallTracker {
-  private readonly byCallId = new Map<string, CallRecord[]>();
+  private readonly byCallId = new RenewingMap<string, CallRecord[]>();
   private count = 0;
   private readonly clock: Clock;
   private readonly now: () => number;

@@ -7,6 +7,7 @@ import type { Branch, ResponseContext } from '../response-context.js';
 import type { CallRecord, CallSide } from './call-record.js';
 import type { CallTracker } from './call-tracker.js';
 import { routeSetsOf } from './route-sets.js';
+import { RenewingMap } from '../../../lib/renewing-map.js';
 
 /**
  * The proxy's side of call tracking: what the messages of a call relayed with Parley's
@@ -33,7 +34,7 @@ export class ProxyCalls {
   /** Contexts of BYEs relayed in a call. */
   private readonly byes = new WeakMap<ResponseContext, CallRecord>();
   /** Contexts of calls not answered yet, for a hang-up (by record). */
-  private readonly pending = new Map<CallRecord, ResponseContext>();
+  private readonly pending = new RenewingMap<CallRecord, ResponseContext>();
 
   constructor(
     readonly tracker: CallTracker,
