@@ -3,6 +3,7 @@ import { silentLogger, type Logger } from '../../lib/logger.js';
 import type { BindingStore, ContactBinding } from '../../store/binding-store.js';
 import type { RegistrationEvent } from '../../lib/events.js';
 import { RenewingMap } from '../../lib/renewing-map.js';
+import { sharing } from './binding-reuse.js';
 
 export interface LocationServiceOptions {
   /** Where bindings are written through; none keeps them in memory only. */
@@ -97,8 +98,10 @@ export class LocationService {
   private pending = new Map<string, ContactBinding | null>();
   /** The batch the pending changes will be committed in (undefined: nothing pending). */
   private open: Batch | undefined;
-  /** Batches handed to the store and not settled yet, oldest first. */
-  /** Batches in the store's hands (an array, not a Set: see lib/renewing-map.ts on churning tables). */
+  /**
+   * Batches handed to the store and not settled yet, oldest first (an array, not a Set: see
+   * lib/renewing-map.ts on long-lived tables with entries that come and go).
+   */
   private readonly inFlight: Batch[] = [];
   /** The batch holding the latest uncommitted change of each AOR. */
   private readonly uncommitted = new RenewingMap<string, Batch>();
@@ -399,27 +402,4 @@ function registrationEvent(type: RegistrationEvent['type'], b: ContactBinding, e
   const r = b.received;
   const host = r.address.includes(':') ? `[${r.address}]` : r.address;
   return { type, time, aor: b.aor, contact: b.contact, expires, source: `${r.transport}:${host}:${r.port}`, ...(b.userAgent === undefined ? {} : { userAgent: b.userAgent }) };
-}
-
-/**
- * `fresh` (a binding received from another thread: every string a new copy) with the strings and
- * objects of `old`, the binding of the same contact it replaces, wherever the values are equal:
- * a refresh then keeps nothing new but its own object, instead of a copy of every value for the
- * garbage collector to promote and mark (the registrar shares them the same way).
- */
-function sharing(fresh: ContactBinding, old: ContactBinding): ContactBinding {
-  const r = fresh.received;
-  const o = old.received;
-  const sameReceived = r.transport === o.transport && r.address === o.address && r.port === o.port && r.localAddress === o.localAddress && r.localPort === o.localPort;
-  return {
-    ...fresh,
-    aor: old.aor === fresh.aor ? old.aor : fresh.aor,
-    contact: old.contact,
-    callId: old.callId === fresh.callId ? old.callId : fresh.callId,
-    path: fresh.path.length === old.path.length && fresh.path.every((p, i) => p === old.path[i]) ? old.path : fresh.path,
-    ...(fresh.instance !== undefined && fresh.instance === old.instance ? { instance: old.instance } : {}),
-    received: sameReceived ? o : r,
-    node: old.node === fresh.node ? old.node : fresh.node,
-    ...(fresh.userAgent !== undefined && fresh.userAgent === old.userAgent ? { userAgent: old.userAgent } : {}),
-  };
 }

@@ -3,6 +3,7 @@ import type { ContactBinding } from '../../store/binding-store.js';
 import { parseUri, uriEquals, uriMatchKey, type Contact, type Flow, type SipRequest } from '../../sip/index.js';
 import type { LocalIdentity } from '../core/local-identity.js';
 import { addressOfRecord } from './address-of-record.js';
+import { cameFrom, sameStrings } from './binding-reuse.js';
 import { sendToOf, type NatDetection } from './nat-detection.js';
 import type { LocationService } from './location-service.js';
 
@@ -185,11 +186,8 @@ export class Registrar {
    * as the binding lives.
    *
    * A refresh shares with the binding it replaces (`existing`) every string and object whose
-   * value is the same (contact, Call-ID, User-Agent, Path, instance, where it came from): a
-   * binding lives until the next refresh, seconds to an hour, so what it holds is copied into
-   * the old generation and marked there; fresh copies of the same values at every refresh were
-   * most of what a REGISTER left for the garbage collector (and the replicas in other workers
-   * do the same with what they receive: location-service.ts, applyRemote).
+   * value is the same (contact, Call-ID, User-Agent, Path, instance, where it came from): see
+   * binding-reuse.ts for why.
    */
   private binding(
     aor: string,
@@ -268,17 +266,6 @@ function receivedOf(source: Flow): ContactBinding['received'] {
     ...(source.localAddress === undefined ? {} : { localAddress: source.localAddress }),
     ...(source.localPort === undefined ? {} : { localPort: source.localPort }),
   };
-}
-
-function cameFrom(r: ContactBinding['received'], source: Flow): boolean {
-  return r.transport === source.transport && r.address === source.remoteAddress && r.port === source.remotePort && r.localAddress === source.localAddress && r.localPort === source.localPort;
-}
-
-function sameStrings(a: readonly string[], b: readonly string[]): boolean {
-  if (a === b) return true;
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
 }
 
 /** A contact's uriMatchKey, made the first time a comparison needs it (a refresh needs none). */

@@ -117,6 +117,8 @@ export class PackedRecords {
       if (at >= 0) return at;
       if (this.ring.byteLength < this.maxBytes) this.grow();
       else if (this.records > 0) {
+        // DEVIATION(RFC 3261 §17.2.2): a completed transaction goes before Timer J when the ring
+        // is at its bound (a flood must not grow memory without bound)
         this.dropOldest();
         this.evicted++;
       } else return -1;
