@@ -45,13 +45,29 @@ export interface ContactBinding {
 }
 
 /**
+ * A refresh of a stored binding that changes nothing but when it expires, its CSeq, when it was
+ * refreshed and its Call-ID: most REGISTERs are such refreshes, and a store updates four columns
+ * of the row it has instead of writing the whole binding again (a tuple, not an object: it crosses a thread
+ * boundary as it is, sip-server/workers). A touch of a row the store does not have changes
+ * nothing: the binding was removed meanwhile (by another thread) and stays removed.
+ */
+export type BindingTouch = readonly [aor: string, contact: string, expires: number, cseq: number, updatedAt: number, callId: string];
+
+/** Changes committed together (`BindingStore.apply`): saves, touches, then removals. */
+export interface BindingChanges {
+  readonly save: readonly ContactBinding[];
+  readonly touch?: readonly BindingTouch[];
+  readonly remove: ReadonlyArray<readonly [aor: string, contact: string]>;
+}
+
+/**
  * Persistence of bindings. The location service keeps them in memory and writes through, so
  * a restart reloads every registration. Keyed by (aor, contact).
  */
 export interface BindingStore {
   save(binding: ContactBinding): Promise<void>;
-  /** Apply many changes at once (one transaction where the store has them): saves, then removals. */
-  apply(changes: { readonly save: readonly ContactBinding[]; readonly remove: ReadonlyArray<readonly [aor: string, contact: string]> }): Promise<void>;
+  /** Apply many changes at once (one transaction where the store has them): saves, touches, then removals. */
+  apply(changes: BindingChanges): Promise<void>;
   remove(aor: string, contact: string): Promise<void>;
   removeAor(aor: string): Promise<void>;
   /** Every binding not expired at `now`. */

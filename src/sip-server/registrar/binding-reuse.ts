@@ -44,3 +44,40 @@ export function sharing(fresh: ContactBinding, old: ContactBinding): ContactBind
     ...(fresh.userAgent !== undefined && fresh.userAgent === old.userAgent ? { userAgent: old.userAgent } : {}),
   };
 }
+
+/**
+ * Every field of a binding, and whether `onlyRefreshes` compares it: a field added to
+ * ContactBinding fails to compile here until it is compared there too.
+ */
+const FIELDS = {
+  aor: 'compared', contact: 'compared', q: 'compared', callId: 'touched', path: 'compared', instance: 'compared', regId: 'compared',
+  received: 'compared', sendTo: 'compared', connectionId: 'compared', node: 'compared', userAgent: 'compared',
+  expires: 'touched', cseq: 'touched', updatedAt: 'touched',
+} as const satisfies Record<keyof ContactBinding, 'compared' | 'touched'>;
+void FIELDS;
+
+/**
+ * Whether `fresh` differs from `old` in nothing but `expires`, `cseq`, `updatedAt` and `callId` (a
+ * phone that registers again with a new Call-ID, as sipp does): a refresh that the store and the
+ * other threads' replicas can take as a touch (BindingTouch) instead of the whole binding.
+ */
+export function onlyRefreshes(fresh: ContactBinding, old: ContactBinding): boolean {
+  return (
+    fresh.aor === old.aor &&
+    fresh.contact === old.contact &&
+    fresh.q === old.q &&
+    sameStrings(fresh.path, old.path) &&
+    fresh.instance === old.instance &&
+    fresh.regId === old.regId &&
+    sameReceived(fresh.received, old.received) &&
+    (fresh.sendTo ?? 'source') === (old.sendTo ?? 'source') &&
+    fresh.connectionId === old.connectionId &&
+    fresh.node === old.node &&
+    fresh.userAgent === old.userAgent
+  );
+}
+
+/** `old` refreshed by a touch: the same binding with new `expires`, `cseq`, `updatedAt` and `callId`. */
+export function touched(old: ContactBinding, expires: number, cseq: number, updatedAt: number, callId: string): ContactBinding {
+  return { ...old, expires, cseq, updatedAt, callId: old.callId === callId ? old.callId : callId };
+}

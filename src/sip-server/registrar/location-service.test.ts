@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { FakeClock } from '../../../test/support/fake-clock.js';
-import type { ContactBinding } from '../../store/binding-store.js';
+import type { BindingChanges, ContactBinding } from '../../store/binding-store.js';
 import { LocationService, type BindingDelta } from './location-service.js';
 import type { RegistrationEvent } from '../../lib/events.js';
 
@@ -93,6 +93,27 @@ describe('LocationService replicas (worker threads)', () => {
     assert.deepEqual(deltas, []);
   });
 
+  it('a refresh reaches the replicas as a touch (expiry, CSeq, time, Call-ID); a touch of a contact a replica lacks adds nothing', async () => {
+    const deltas: BindingDelta[] = [];
+    const s = new LocationService({ clock: new FakeClock(), now: () => NOW, onChange: (d) => deltas.push(structuredClone(d)) });
+    const r = new LocationService({ clock: new FakeClock(), now: () => NOW });
+    const first = binding('bob@x', 'sip:a@h', { userAgent: 'UA' });
+    await s.update('bob@x', [first]);
+    await s.update('bob@x', [{ ...first, cseq: 1, callId: 'new-call', expires: NOW + 60_000, updatedAt: NOW + 5 }]);
+    assert.deepEqual(deltas[1], { aor: 'bob@x', save: [], touch: [['sip:a@h', NOW + 60_000, 1, NOW + 5, 'new-call']], remove: [] });
+    for (const d of deltas) r.applyRemote(d);
+    const [got] = r.lookup('bob@x');
+    assert.deepEqual(got, { ...first, callId: 'new-call', expires: NOW + 60_000, updatedAt: NOW + 5 });
+    // anything else changed: the whole binding
+    await s.update('bob@x', [{ ...first, userAgent: 'UA 2', cseq: 2 }]);
+    assert.equal(deltas[2]!.save.length, 1);
+    assert.equal(deltas[2]!.touch, undefined);
+    // a replica that removed the contact meanwhile does not get it back from a touch
+    const lacking = new LocationService({ clock: new FakeClock(), now: () => NOW });
+    lacking.applyRemote(deltas[1]!);
+    assert.equal(lacking.known('bob@x'), false);
+  });
+
   it('a delta that arrives after the close of its connection does not bring the binding back', async () => {
     const open = new Set<number>([7]);
     const w1 = new LocationService({ clock: new FakeClock(), now: () => NOW, isConnectionOpen: (id) => open.has(id) });
@@ -112,7 +133,7 @@ describe('LocationService replicas (worker threads)', () => {
 describe('LocationService group commit', () => {
   /** A store whose batches wait until the test commits or fails them; `scheduled` runs the commits of a turn. */
   function heldStore() {
-    const batches: Array<{ save: readonly ContactBinding[]; remove: ReadonlyArray<readonly [string, string]>; done: (e?: Error) => void }> = [];
+    const batches: Array<BindingChanges & { done: (e?: Error) => void }> = [];
     const store = {
       batches,
       save: async () => {},
@@ -120,7 +141,7 @@ describe('LocationService group commit', () => {
       removeAor: async () => {},
       loadAll: async () => [],
       purgeExpired: async () => 0,
-      apply: (c: { save: readonly ContactBinding[]; remove: ReadonlyArray<readonly [string, string]> }) =>
+      apply: (c: BindingChanges) =>
         new Promise<void>((resolve, reject) => batches.push({ ...c, done: (e) => (e === undefined ? resolve() : reject(e)) })),
     };
     return store;
@@ -163,6 +184,57 @@ describe('LocationService group commit', () => {
     assert.deepEqual(store.batches[1]!.remove, [['a@x', 'sip:a@h']]);
     store.batches[1]!.done();
     await next;
+  });
+
+  it('a refresh that changes only expiry, CSeq, time and Call-ID is committed as a touch, any other change as a save', async () => {
+    const store = heldStore();
+    const s = new LocationService({ clock: new FakeClock(), now: () => NOW, store, schedule: (r) => runs.push(r) });
+    const first = binding('a@x', 'sip:a@h');
+    const made = s.update('a@x', [first]);
+    turn();
+    store.batches[0]!.done();
+    await made;
+    const refresh = s.update('a@x', [{ ...first, expires: NOW + 60_000, cseq: 2, callId: 'c2', updatedAt: NOW + 1 }]);
+    turn();
+    assert.deepEqual([store.batches[1]!.save, store.batches[1]!.touch], [[], [['a@x', 'sip:a@h', NOW + 60_000, 2, NOW + 1, 'c2']]]);
+    store.batches[1]!.done();
+    await refresh;
+    for (const change of [{ q: 0.5 }, { path: ['<sip:edge;lr>'] }, { received: { transport: 'udp' as const, address: '192.0.2.1', port: 5062 } }, { sendTo: 'contact' as const }, { userAgent: 'x' }, { instance: '<urn:uuid:1>' }]) {
+      const changed = s.update('a@x', [{ ...s.lookup('a@x')[0]!, ...change, cseq: 3 }]);
+      turn();
+      const batch = store.batches.at(-1)!;
+      assert.equal(batch.save.length, 1, JSON.stringify(change));
+      assert.equal(batch.touch, undefined);
+      batch.done();
+      await changed;
+    }
+  });
+
+  it('after a failed commit, the bindings it held are saved whole, also a refresh already waiting in the next batch', async () => {
+    const store = heldStore();
+    const s = new LocationService({ clock: new FakeClock(), now: () => NOW, store, schedule: (r) => runs.push(r) });
+    const first = binding('a@x', 'sip:a@h');
+    const made = s.update('a@x', [first]);
+    turn();
+    // a refresh while the first save is being committed: a touch, in the next batch
+    const refresh = s.update('a@x', [{ ...first, cseq: 2, expires: NOW + 60_000 }]);
+    store.batches[0]!.done(new Error('disk I/O error'));
+    await assert.rejects(made);
+    turn();
+    assert.deepEqual([store.batches[1]!.save.map((b) => b.cseq), store.batches[1]!.touch], [[2], undefined], 'saved whole: the store may lack the row');
+    store.batches[1]!.done(new Error('disk I/O error'));
+    await assert.rejects(refresh);
+    // and the next refresh again, until a save has been committed
+    const again = s.update('a@x', [{ ...first, cseq: 3, expires: NOW + 90_000 }]);
+    turn();
+    assert.deepEqual([store.batches[2]!.save.map((b) => b.cseq), store.batches[2]!.touch], [[3], undefined]);
+    store.batches[2]!.done();
+    await again;
+    const touch = s.update('a@x', [{ ...first, cseq: 4, expires: NOW + 90_000 }]);
+    turn();
+    assert.deepEqual([store.batches[3]!.save, store.batches[3]!.touch?.length], [[], 1]);
+    store.batches[3]!.done();
+    await touch;
   });
 });
 

@@ -1,9 +1,9 @@
 import type { Clock, TimerHandle } from '../../lib/clock.js';
 import { silentLogger, type Logger } from '../../lib/logger.js';
-import type { BindingStore, ContactBinding } from '../../store/binding-store.js';
+import type { BindingStore, BindingTouch, ContactBinding } from '../../store/binding-store.js';
 import type { RegistrationEvent } from '../../lib/events.js';
 import { RenewingMap } from '../../lib/renewing-map.js';
-import { sharing } from './binding-reuse.js';
+import { onlyRefreshes, sharing, touched } from './binding-reuse.js';
 
 export interface LocationServiceOptions {
   /** Where bindings are written through; none keeps them in memory only. */
@@ -50,10 +50,23 @@ export interface LocationServiceOptions {
   readonly reportsSharedChanges?: boolean;
 }
 
-/** One change of an AOR's bindings: upserted by contact, removed by contact. */
+/**
+ * How long after a binding expired its row may still be purged from the store, ms: a refresh
+ * that comes just before the binding expires is a touch (an UPDATE of the row), which must not
+ * find the row purged already by another thread's sweep (a touch of a missing row changes
+ * nothing). Loading skips expired rows, so a row kept this much longer changes nothing else.
+ */
+export const PURGE_GRACE_MS = 60_000;
+
+/** One change of an AOR's bindings: upserted by contact, refreshed by contact, removed by contact. */
 export interface BindingDelta {
   readonly aor: string;
   readonly save: readonly ContactBinding[];
+  /**
+   * Bindings this replica has that were refreshed and changed in nothing else: contact, new
+   * expiry, CSeq, refresh time and Call-ID (a tuple: cheaper across threads than the whole binding).
+   */
+  readonly touch?: ReadonlyArray<readonly [contact: string, expires: number, cseq: number, updatedAt: number, callId: string]>;
   /** Contact URIs (as registered) whose bindings went. */
   readonly remove: readonly string[];
 }
@@ -96,6 +109,13 @@ export class LocationService {
   private readonly schedule: (run: () => void) => void;
   /** Changes not yet handed to the store: key `aor\0contact` → the binding to save, or null to remove. */
   private pending = new Map<string, ContactBinding | null>();
+  /** Keys of `pending` whose binding only refreshes the stored one: a touch, not a save. */
+  private touchOnly = new Set<string>();
+  /**
+   * Keys whose latest save or touch failed to commit: memory has the binding, the store may not,
+   * so its next refresh is saved whole (a touch of a row the store lacks changes nothing).
+   */
+  private readonly unstored = new Set<string>();
   /** The batch the pending changes will be committed in (undefined: nothing pending). */
   private open: Batch | undefined;
   /**
@@ -207,12 +227,17 @@ export class LocationService {
     if (this.open !== batch) return; // committed already (flush came first)
     this.open = undefined;
     const changes = this.pending;
+    const touchOnly = this.touchOnly;
     this.pending = new Map();
+    this.touchOnly = new Set();
     const save: ContactBinding[] = [];
+    const touch: BindingTouch[] = [];
     const remove: Array<[string, string]> = [];
     for (const [key, b] of changes) {
-      if (b !== null) save.push(b);
-      else {
+      if (b !== null) {
+        if (touchOnly.has(key)) touch.push([b.aor, b.contact, b.expires, b.cseq, b.updatedAt, b.callId]);
+        else save.push(b);
+      } else {
         const i = key.indexOf('\0');
         remove.push([key.slice(0, i), key.slice(i + 1)]);
       }
@@ -223,8 +248,17 @@ export class LocationService {
       const at = this.inFlight.indexOf(batch);
       if (at >= 0) this.inFlight.splice(at, 1);
       for (const aor of batch.aors) if (this.uncommitted.get(aor) === batch) this.uncommitted.delete(aor);
+      if (error !== undefined) {
+        // what this batch saved or touched may not be stored: saved whole next time, and so is
+        // a refresh of it waiting in the next batch
+        for (const [key, b] of changes) {
+          if (b === null) continue;
+          this.unstored.add(key);
+          this.touchOnly.delete(key);
+        }
+      }
       if (error !== undefined && this.failures++ % 1000 === 0) {
-        this.log.error({ err: error, bindings: save.length + remove.length, failures: this.failures }, 'could not commit bindings; the REGISTERs that made them are answered 500');
+        this.log.error({ err: error, bindings: save.length + touch.length + remove.length, failures: this.failures }, 'could not commit bindings; the REGISTERs that made them are answered 500');
       }
       // this replica keeps the changes either way; the others learn of them now
       if (this.onChange !== undefined) for (const d of batch.deltas) this.onChange(d);
@@ -236,7 +270,7 @@ export class LocationService {
     let applied: Promise<void>;
     try {
       // BindingStore.apply commits in call order: batches handed over together (flush) settle in order
-      applied = this.store!.apply({ save, remove });
+      applied = this.store!.apply(touch.length === 0 ? { save, remove } : { save, touch, remove });
     } catch (e) {
       applied = Promise.reject(e);
     }
@@ -286,11 +320,17 @@ export class LocationService {
    */
   applyRemote(delta: BindingDelta): void {
     const before = this.bindings.get(delta.aor) ?? [];
-    const list = before.filter((b) => !delta.remove.includes(b.contact) && !delta.save.some((s) => s.contact === b.contact));
+    const touches = delta.touch ?? [];
+    const list = before.filter((b) => !delta.remove.includes(b.contact) && !delta.save.some((s) => s.contact === b.contact) && !touches.some((t) => t[0] === b.contact));
     for (const b of delta.save) {
       if (b.connectionId !== undefined && !this.isConnectionOpen(b.connectionId)) continue;
       const old = before.find((x) => x.contact === b.contact);
       list.push(old === undefined ? b : sharing(b, old));
+    }
+    // a refresh of a binding this replica does not have (removed here meanwhile) stays removed
+    for (const [contact, expires, cseq, updatedAt, callId] of touches) {
+      const old = before.find((x) => x.contact === contact);
+      if (old !== undefined) list.push(touched(old, expires, cseq, updatedAt, callId));
     }
     if (list.length === 0) this.bindings.delete(delta.aor);
     else this.bindings.set(delta.aor, list);
@@ -305,19 +345,43 @@ export class LocationService {
     const keep = new Set(next.map((b) => b.contact));
     const remove: string[] = [];
     const save: ContactBinding[] = [];
+    const touch: Array<readonly [string, number, number, number, string]> = [];
+    const refreshed: ContactBinding[] = [];
     for (const b of before) if (!keep.has(b.contact)) remove.push(b.contact);
     for (const b of next) {
       const old = before.find((x) => x.contact === b.contact);
-      if (old !== b) save.push(b);
+      if (old === b) continue;
+      if (old !== undefined && onlyRefreshes(b, old)) {
+        touch.push([b.contact, b.expires, b.cseq, b.updatedAt, b.callId]);
+        refreshed.push(b);
+      } else save.push(b);
     }
-    if (save.length === 0 && remove.length === 0) return;
-    const delta = replicate && this.onChange !== undefined ? { aor, save, remove } : undefined;
+    if (save.length === 0 && touch.length === 0 && remove.length === 0) return;
+    const delta = replicate && this.onChange !== undefined ? (touch.length === 0 ? { aor, save, remove } : { aor, save, touch, remove }) : undefined;
     if (!this.store) {
       if (delta !== undefined) this.onChange!(delta);
       return;
     }
-    for (const c of remove) this.pending.set(`${aor}\0${c}`, null);
-    for (const b of save) this.pending.set(`${aor}\0${b.contact}`, b);
+    for (const c of remove) {
+      const key = `${aor}\0${c}`;
+      this.pending.set(key, null);
+      this.touchOnly.delete(key);
+      this.unstored.delete(key);
+    }
+    for (const b of save) {
+      const key = `${aor}\0${b.contact}`;
+      this.pending.set(key, b);
+      this.touchOnly.delete(key);
+      this.unstored.delete(key);
+    }
+    // a touch only when nothing else of that contact waits in this batch (a save, a removal) and
+    // its last write did not fail
+    for (const b of refreshed) {
+      const key = `${aor}\0${b.contact}`;
+      if (this.unstored.delete(key)) this.touchOnly.delete(key);
+      else if (!this.pending.has(key) || this.touchOnly.has(key)) this.touchOnly.add(key);
+      this.pending.set(key, b);
+    }
     const batch = this.openBatch();
     if (delta !== undefined) batch.deltas.push(delta);
     if (this.uncommitted.get(aor) !== batch) {
@@ -388,9 +452,15 @@ export class LocationService {
         else this.bindings.set(aor, keep);
       }
     }
+    // a binding that expired needs no whole save any more
+    for (const key of this.unstored) {
+      const i = key.indexOf('\0');
+      const contact = key.slice(i + 1);
+      if (!(this.bindings.get(key.slice(0, i)) ?? []).some((b) => b.contact === contact)) this.unstored.delete(key);
+    }
     if (this.store) {
       await this.flush();
-      await this.store.purgeExpired(now);
+      await this.store.purgeExpired(now - PURGE_GRACE_MS);
     }
     if (n > 0) this.log.debug({ expired: n }, 'expired bindings removed');
     return n;

@@ -2,9 +2,9 @@ import assert from 'node:assert/strict';
 import { beforeEach, describe, it } from 'node:test';
 import { FakeClock } from '../../../test/support/fake-clock.js';
 import { parseMessage, SipRequest, type Flow } from '../../sip/index.js';
-import type { BindingStore, ContactBinding } from '../../store/binding-store.js';
+import type { BindingChanges, BindingStore, ContactBinding } from '../../store/binding-store.js';
 import { LocalIdentity } from '../core/local-identity.js';
-import { LocationService } from './location-service.js';
+import { LocationService, PURGE_GRACE_MS } from './location-service.js';
 import { Registrar } from './registrar.js';
 
 const UDP: Flow = { transport: 'udp', remoteAddress: '192.0.2.50', remotePort: 40000, localAddress: '127.0.0.1', localPort: 5060 };
@@ -41,9 +41,14 @@ class MemoryBindings implements BindingStore {
     this.rows.delete(`${aor} ${contact}`);
   }
   applied = 0;
-  async apply(changes: { save: readonly ContactBinding[]; remove: ReadonlyArray<readonly [string, string]> }) {
+  async apply(changes: BindingChanges) {
     this.applied++;
     for (const b of changes.save) await this.save(b);
+    for (const [aor, contact, expires, cseq, updatedAt, callId] of changes.touch ?? []) {
+      const key = `${aor} ${contact}`;
+      const row = this.rows.get(key);
+      if (row !== undefined) this.rows.set(key, { ...row, expires, cseq, updatedAt, callId });
+    }
     for (const [aor, contact] of changes.remove) await this.remove(aor, contact);
   }
   async removeAor(aor: string) {
@@ -223,6 +228,12 @@ describe('Registrar (RFC 3261 §10.3)', () => {
     now += 121_000;
     assert.deepEqual(again.lookup('bob@example.com'), [], 'an expired binding is never returned');
     assert.equal(await again.sweep(), 1);
+    assert.equal(store.rows.size, 1, 'its row is purged PURGE_GRACE_MS after it expired, not before');
+    const third = new LocationService({ clock, store, now: () => now });
+    assert.equal(await third.start(), 0, 'and is not loaded meanwhile');
+    await third.stop();
+    now += PURGE_GRACE_MS;
+    await again.sweep();
     assert.equal(store.rows.size, 0);
     await again.stop();
   });
@@ -263,8 +274,8 @@ describe('Registrar (RFC 3261 §10.3)', () => {
 
 /** A BindingStore whose commits the test completes (`commitNext`) or fails (`failNext`), one batch at a time. */
 class HeldBindings extends MemoryBindings {
-  readonly waiting: Array<{ changes: { save: readonly ContactBinding[]; remove: ReadonlyArray<readonly [string, string]> }; done: (e?: Error) => void }> = [];
-  override apply(changes: { save: readonly ContactBinding[]; remove: ReadonlyArray<readonly [string, string]> }): Promise<void> {
+  readonly waiting: Array<{ changes: BindingChanges; done: (e?: Error) => void }> = [];
+  override apply(changes: BindingChanges): Promise<void> {
     return new Promise((resolve, reject) => this.waiting.push({ changes, done: (e) => (e === undefined ? resolve() : reject(e)) }));
   }
   async commitNext(): Promise<void> {

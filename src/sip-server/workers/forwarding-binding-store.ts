@@ -1,5 +1,5 @@
 import type { MessagePort } from 'node:worker_threads';
-import type { BindingStore, ContactBinding } from '../../store/binding-store.js';
+import type { BindingChanges, BindingStore, ContactBinding } from '../../store/binding-store.js';
 import { StoreError } from '../../store/store-error.js';
 import type { FromWriter, ToWriter } from './worker-messages.js';
 import { RenewingMap } from '../../lib/renewing-map.js';
@@ -86,8 +86,8 @@ export class ForwardingBindingStore implements BindingStore {
     return this.send({ k: 'apply', n: this.next++, save: [binding], remove: [] });
   }
 
-  apply(changes: { readonly save: readonly ContactBinding[]; readonly remove: ReadonlyArray<readonly [string, string]> }): Promise<void> {
-    return this.send({ k: 'apply', n: this.next++, save: changes.save, remove: changes.remove });
+  apply(changes: BindingChanges): Promise<void> {
+    return this.send({ k: 'apply', n: this.next++, save: changes.save, remove: changes.remove, ...(changes.touch === undefined || changes.touch.length === 0 ? {} : { touch: changes.touch }) });
   }
 
   async remove(aor: string, contact: string): Promise<void> {

@@ -2,7 +2,7 @@ import type { MessagePort } from 'node:worker_threads';
 import type { Flow } from '../transport/flow.js';
 import type { ResponseTarget } from '../transport/response-target.js';
 import type { BindingDelta } from '../registrar/location-service.js';
-import type { ContactBinding } from '../../store/binding-store.js';
+import type { BindingTouch, ContactBinding } from '../../store/binding-store.js';
 import type { ParleyEvent } from '../../lib/events.js';
 
 /**
@@ -85,7 +85,7 @@ export type ToPeer = { readonly k: 'bindings'; readonly d: BindingDelta };
  * own: the writes of its location service, in order, numbered (`n`, growing) for the answer.
  */
 export type ToWriter =
-  | { readonly k: 'apply'; readonly n: number; readonly save: readonly ContactBinding[]; readonly remove: ReadonlyArray<readonly [string, string]> }
+  | { readonly k: 'apply'; readonly n: number; readonly save: readonly ContactBinding[]; readonly touch?: readonly BindingTouch[]; readonly remove: ReadonlyArray<readonly [string, string]> }
   | { readonly k: 'remove-aor'; readonly n: number; readonly aor: string }
   | { readonly k: 'purge'; readonly n: number; readonly now: number };
 

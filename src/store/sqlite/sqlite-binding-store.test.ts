@@ -79,6 +79,15 @@ describe('SqliteBindingStore', () => {
     assert.equal((await store.loadAll(T0)).length, 3);
   });
 
+  it('touches a row: expiry, CSeq, refresh time and Call-ID change, every other column stays; a touch of a missing row adds nothing', async () => {
+    await store.save(FULL);
+    await store.apply({ save: [], touch: [[FULL.aor, FULL.contact, T0 + 7200_000, 9, T0 + 5, 'other-call@h'], [FULL.aor, 'sip:gone@192.0.2.9', T0 + 7200_000, 1, T0, 'x']], remove: [] });
+    assert.deepEqual(await store.loadAll(T0), [{ ...FULL, expires: T0 + 7200_000, cseq: 9, updatedAt: T0 + 5, callId: 'other-call@h' }]);
+    // a bad touch names its field and rolls the batch back
+    await assert.rejects(store.apply({ save: [binding()], touch: [[FULL.aor, FULL.contact, Number.NaN, 1, T0, 'c']], remove: [] }), /expires/);
+    assert.equal((await store.loadAll(T0)).length, 1);
+  });
+
   it('removes one contact, or every contact of an AOR', async () => {
     await store.save(binding());
     await store.save(binding({ contact: 'sip:alice@192.0.2.11' }));

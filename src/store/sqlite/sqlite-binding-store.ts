@@ -1,5 +1,5 @@
 import type { DatabaseSync, SQLInputValue, StatementSync } from 'node:sqlite';
-import type { BindingStore, ContactBinding } from '../binding-store.js';
+import type { BindingChanges, BindingStore, BindingTouch, ContactBinding } from '../binding-store.js';
 import { StoreError } from '../store-error.js';
 import type { SqliteDatabase } from './sqlite-database.js';
 import { withStoreErrors } from './to-store-error.js';
@@ -53,6 +53,7 @@ const SEND_TO: ReadonlySet<string> = new Set(['source', 'contact']);
  */
 export class SqliteBindingStore implements BindingStore {
   private readonly upsert: StatementSync;
+  private readonly touchOne: StatementSync;
   private readonly deleteOne: StatementSync;
   private readonly deleteAor: StatementSync;
   private readonly selectLive: StatementSync;
@@ -72,6 +73,7 @@ export class SqliteBindingStore implements BindingStore {
          .map((c) => `${c} = excluded.${c}`)
          .join(', ')}`,
     );
+    this.touchOne = db.prepare('UPDATE bindings SET expires = ?, cseq = ?, updated_at = ?, call_id = ? WHERE aor = ? AND contact = ?');
     this.deleteOne = db.prepare('DELETE FROM bindings WHERE aor = ? AND contact = ?');
     this.deleteAor = db.prepare('DELETE FROM bindings WHERE aor = ?');
     this.selectLive = db.prepare(`SELECT ${COLUMNS.join(', ')} FROM bindings WHERE expires > ? ORDER BY aor, contact`);
@@ -85,7 +87,7 @@ export class SqliteBindingStore implements BindingStore {
   }
 
   /** Saves and removals in one SQLite transaction: one commit for a whole batch. */
-  async apply(changes: { readonly save: readonly ContactBinding[]; readonly remove: ReadonlyArray<readonly [string, string]> }): Promise<void> {
+  async apply(changes: BindingChanges): Promise<void> {
     this.transaction(() => this.applyRows(changes));
   }
 
@@ -106,10 +108,13 @@ export class SqliteBindingStore implements BindingStore {
   }
 
   /** The writes of `apply`, synchronously, in the caller's transaction (`transaction`). Throws StoreError. */
-  applyRows(changes: { readonly save: readonly ContactBinding[]; readonly remove: ReadonlyArray<readonly [string, string]> }): void {
+  applyRows(changes: BindingChanges): void {
     const rows = changes.save.map(toValues);
+    const touches = changes.touch ?? [];
+    for (const t of touches) checkTouch(t);
     withStoreErrors(() => {
       for (const values of rows) this.upsert.run(...values);
+      for (const [aor, contact, expires, cseq, updatedAt, callId] of touches) this.touchOne.run(expires, cseq, updatedAt, callId, aor, contact);
       for (const [aor, contact] of changes.remove) this.deleteOne.run(aor, contact);
     });
   }
@@ -136,6 +141,16 @@ export class SqliteBindingStore implements BindingStore {
 
 function invalid(field: string, problem: string): StoreError {
   return new StoreError('ERR_STORE_INVALID', `${field}: ${problem}`);
+}
+
+/** Throws StoreError ERR_STORE_INVALID naming a bad field of a touch. */
+function checkTouch([aor, contact, expires, cseq, updatedAt, callId]: BindingTouch): void {
+  if (aor.length === 0) throw invalid('aor', 'must not be empty');
+  if (contact.length === 0) throw invalid('contact', 'must not be empty');
+  if (!Number.isFinite(expires)) throw invalid('expires', 'must be a finite number of ms since the epoch');
+  if (!Number.isFinite(updatedAt)) throw invalid('updatedAt', 'must be a finite number of ms since the epoch');
+  if (!Number.isSafeInteger(cseq) || cseq < 0) throw invalid('cseq', 'must be a non-negative integer');
+  if (typeof callId !== 'string') throw invalid('callId', 'must be a string');
 }
 
 /** The upsert's parameters: the row of `b` in COLUMNS order. Throws StoreError ERR_STORE_INVALID naming a bad field. */
