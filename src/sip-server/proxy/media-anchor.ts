@@ -232,7 +232,7 @@ export class MediaAnchor {
     const viaBranch = branch.request.topVia?.branch;
     if (cm === undefined || cm.callDeleted || viaBranch === undefined || !cm.anchored.has(viaBranch)) return;
     cm.anchored.delete(viaBranch);
-    const reason = `failure ${branch.final?.status ?? 0}`;
+    const reason = `failure ${branch.finalStatus ?? 0}`;
     void this.media.delete({ callId: context.request.callId, branch: viaBranch, reason }).catch((e: unknown) => this.failed('delete', e));
   }
 

@@ -73,7 +73,13 @@ export const MAX_FAILURE_ROUNDS = 16;
 export class Branch {
   tx: ClientTransaction | undefined;
   provisional = false;
+  /**
+   * Its final response; undefined before it has one, and again once the context is released
+   * (then `finalStatus` tells it had one: the response itself need not outlive the context's work).
+   */
   final: SipResponse | undefined;
+  /** The status of its final response, once it has one. */
+  finalStatus: number | undefined;
   /** A CANCEL was asked for before any provisional response: send it when one comes (§9.1). */
   cancelPending = false;
   cancelled = false;
@@ -172,16 +178,18 @@ export class ResponseContext {
     this.stopTimerC(branch);
     if (status < 300) {
       // "Any 2xx response MUST be forwarded immediately" (§16.7 step 5); the others are cancelled.
-      const first = branch.final === undefined;
+      const first = branch.finalStatus === undefined;
       branch.final = response;
+      branch.finalStatus = status;
       this.sendUpstream(response, branch);
       this.finalSent = true;
       if (first) this.cancelOthers(branch);
       this.maybeRelease();
       return;
     }
-    if (branch.final !== undefined) return;
+    if (branch.finalStatus !== undefined) return;
     branch.final = response;
+    branch.finalStatus = status;
     if (this.finalSent) {
       this.maybeRelease();
       this.launcher.branchFailed?.(this, branch);
@@ -226,7 +234,7 @@ export class ResponseContext {
   cancel(): void {
     this.cancelled = true;
     this.groups = [];
-    for (const b of this.branches) if (b.final === undefined) this.cancelBranch(b);
+    for (const b of this.branches) if (b.finalStatus === undefined) this.cancelBranch(b);
     // a failure route still running is overtaken: the request ends now (its resume is ignored)
     this.suspended = false;
     this.maybeFinish();
@@ -258,9 +266,10 @@ export class ResponseContext {
 
   private synthesize(branch: Branch, status: number): void {
     this.stopTimerC(branch);
-    if (branch.final !== undefined) return;
+    if (branch.finalStatus !== undefined) return;
     const r = createResponse(this.request, status);
     branch.final = r;
+    branch.finalStatus = status;
     if (!this.finalSent) this.finals.push(r);
     this.maybeFinish();
     this.launcher.branchFailed?.(this, branch);
@@ -268,7 +277,7 @@ export class ResponseContext {
 
   private cancelOthers(except: Branch): void {
     this.groups = [];
-    for (const b of this.branches) if (b !== except && b.final === undefined) this.cancelBranch(b);
+    for (const b of this.branches) if (b !== except && b.finalStatus === undefined) this.cancelBranch(b);
   }
 
   /** §9.1: "If no provisional response has been received, the CANCEL request MUST NOT be sent." */
@@ -285,7 +294,7 @@ export class ResponseContext {
   private pending(): number {
     // a target still being resolved counts: its branch is on its way
     let n = this.launching;
-    for (const b of this.branches) if (b.final === undefined) n++;
+    for (const b of this.branches) if (b.finalStatus === undefined) n++;
     return n;
   }
 
@@ -397,7 +406,7 @@ export class ResponseContext {
         this.request.dropParsed();
         for (const b of this.branches) {
           b.request.dropParsed();
-          b.final?.dropParsed();
+          b.final = undefined;
         }
         this.finals.length = 0;
       }

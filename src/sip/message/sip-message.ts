@@ -296,6 +296,14 @@ export abstract class SipMessage {
    * a transaction waiting out Timer L or M: its text stays, its object graph goes.
    */
   dropParsed(): void {
+    // a received body is a view of its datagram: kept on its own, the datagram (its whole
+    // ArrayBuffer) goes (`_bodySrc`: read later, the view would keep all of it)
+    if (this._bodySrc !== undefined && this._body === undefined) this.body;
+    const body = this._body;
+    if (body !== undefined && body.byteLength < body.buffer.byteLength) {
+      this._body = new Uint8Array(body);
+      this._bodySrc = undefined;
+    }
     this._topVia = null;
     this._from = undefined;
     this._to = undefined;

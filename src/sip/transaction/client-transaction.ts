@@ -7,8 +7,11 @@ import type { ClientTransactionUser } from './transaction-user.js';
  * What the INVITE and non-INVITE client transactions share (RFC 3261 §17.1): the destination,
  * the TU delegate, and the way timeouts and transport failures end the transaction.
  */
+/** The TU of a transaction that will tell it nothing more (retireUser). */
+const RETIRED: ClientTransactionUser = { onResponse() {}, onTimeout() {}, onTransportError() {} };
+
 export abstract class ClientTransaction<S extends ActiveState = ActiveState> extends Transaction<S> {
-  protected readonly user: ClientTransactionUser;
+  protected user: ClientTransactionUser;
 
   protected constructor(request: SipRequest, destination: Flow, env: TransactionEnvironment, user: ClientTransactionUser, initial: S) {
     super(request, destination, env, initial);
@@ -53,6 +56,14 @@ export abstract class ClientTransaction<S extends ActiveState = ActiveState> ext
     } finally {
       this.terminate();
     }
+  }
+
+  /**
+   * The TU will hear of nothing more but the end: let go of it unless it wants to hear of that
+   * (a proxy branch's TU holds its whole response context, which Timer K would keep for T4).
+   */
+  protected retireUser(): void {
+    if (this.user.onTerminated === undefined) this.user = RETIRED;
   }
 
   protected notifyTerminated(): void {

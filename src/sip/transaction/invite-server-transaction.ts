@@ -95,10 +95,12 @@ export class InviteServerTransaction extends ServerTransaction<'proceeding' | 'a
         this.startTimer('H', this.env.timers.timerH, () => this.onTimerH());
       }
       this.send(response);
+      if (status >= 200 && status < 300) this.forgetSent();
     } else if (this.state === 'accepted' && status >= 200 && status < 300) {
       // "While in the 'Accepted' state, if the TU passes a 2xx response, the server transaction
       //  MUST pass the response to the transport layer for transmission." (RFC 6026 §8.7)
       this.send(response);
+      this.forgetSent();
     }
   }
 

@@ -77,6 +77,8 @@ export class NonInviteClientTransaction extends ClientTransaction<'trying' | 'pr
       this.startTimer('K', this.env.timers.timerK(this.reliable), () => this.terminate());
     }
     this.user.onResponse(response, this);
+    // Completed only absorbs retransmissions: nothing more goes up
+    if (response.status >= 200) this.retireUser();
   }
 
   /**

@@ -69,6 +69,14 @@ export abstract class ServerTransaction<S extends ActiveState = ActiveState> ext
     this.last = this.env.transport.sendResponse(response, this.flow, this.onSendError);
   }
 
+  /**
+   * Let go of the last response: a machine that will not resend it (INVITE, Accepted: 2xx
+   * retransmissions come from the TU, RFC 6026 §7.1) need not keep its bytes for Timer L.
+   */
+  protected forgetSent(): void {
+    this.last = undefined;
+  }
+
   /** Resend the last response, if there is one. */
   protected resend(): void {
     if (this.last !== undefined) this.env.transport.resendResponse(this.last, this.onSendError);
