@@ -74,11 +74,9 @@ export class Branch {
   tx: ClientTransaction | undefined;
   provisional = false;
   /**
-   * Its final response; undefined before it has one, and again once the context is released
-   * (then `finalStatus` tells it had one: the response itself need not outlive the context's work).
+   * The status of its final response, once it has one (the response itself is not kept: the
+   * context's `finals` hold what the best response is chosen from).
    */
-  final: SipResponse | undefined;
-  /** The status of its final response, once it has one. */
   finalStatus: number | undefined;
   /** A CANCEL was asked for before any provisional response: send it when one comes (§9.1). */
   cancelPending = false;
@@ -179,7 +177,6 @@ export class ResponseContext {
     if (status < 300) {
       // "Any 2xx response MUST be forwarded immediately" (§16.7 step 5); the others are cancelled.
       const first = branch.finalStatus === undefined;
-      branch.final = response;
       branch.finalStatus = status;
       this.sendUpstream(response, branch);
       this.finalSent = true;
@@ -188,7 +185,6 @@ export class ResponseContext {
       return;
     }
     if (branch.finalStatus !== undefined) return;
-    branch.final = response;
     branch.finalStatus = status;
     if (this.finalSent) {
       this.maybeRelease();
@@ -268,7 +264,6 @@ export class ResponseContext {
     this.stopTimerC(branch);
     if (branch.finalStatus !== undefined) return;
     const r = createResponse(this.request, status);
-    branch.final = r;
     branch.finalStatus = status;
     if (!this.finalSent) this.finals.push(r);
     this.maybeFinish();
@@ -404,10 +399,7 @@ export class ResponseContext {
         // The INVITE transactions outlive the context by Timers L and M (32 s, RFC 6026), and
         // keep its messages: only their text, from here on.
         this.request.dropParsed();
-        for (const b of this.branches) {
-          b.request.dropParsed();
-          b.final = undefined;
-        }
+        for (const b of this.branches) b.request.dropParsed();
         this.finals.length = 0;
       }
     }

@@ -58,6 +58,9 @@ export interface LocationServiceOptions {
  */
 export const PURGE_GRACE_MS = 60_000;
 
+/** A refresh of one of an AOR's bindings, for the replicas: BindingTouch without the AOR. */
+export type ReplicaTouch = readonly [contact: string, expires: number, cseq: number, updatedAt: number, callId: string];
+
 /** One change of an AOR's bindings: upserted by contact, refreshed by contact, removed by contact. */
 export interface BindingDelta {
   readonly aor: string;
@@ -66,7 +69,7 @@ export interface BindingDelta {
    * Bindings this replica has that were refreshed and changed in nothing else: contact, new
    * expiry, CSeq, refresh time and Call-ID (a tuple: cheaper across threads than the whole binding).
    */
-  readonly touch?: ReadonlyArray<readonly [contact: string, expires: number, cseq: number, updatedAt: number, callId: string]>;
+  readonly touch?: readonly ReplicaTouch[];
   /** Contact URIs (as registered) whose bindings went. */
   readonly remove: readonly string[];
 }
@@ -345,7 +348,7 @@ export class LocationService {
     const keep = new Set(next.map((b) => b.contact));
     const remove: string[] = [];
     const save: ContactBinding[] = [];
-    const touch: Array<readonly [string, number, number, number, string]> = [];
+    const touch: ReplicaTouch[] = [];
     const refreshed: ContactBinding[] = [];
     for (const b of before) if (!keep.has(b.contact)) remove.push(b.contact);
     for (const b of next) {

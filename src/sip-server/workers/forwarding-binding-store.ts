@@ -87,7 +87,7 @@ export class ForwardingBindingStore implements BindingStore {
   }
 
   apply(changes: BindingChanges): Promise<void> {
-    return this.send({ k: 'apply', n: this.next++, save: changes.save, remove: changes.remove, ...(changes.touch === undefined || changes.touch.length === 0 ? {} : { touch: changes.touch }) });
+    return this.send({ k: 'apply', n: this.next++, save: changes.save, remove: changes.remove, ...(changes.touch === undefined ? {} : { touch: changes.touch }) });
   }
 
   async remove(aor: string, contact: string): Promise<void> {

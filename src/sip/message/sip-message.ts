@@ -298,8 +298,7 @@ export abstract class SipMessage {
   dropParsed(): void {
     // a received body is a view of its datagram: kept on its own, the datagram (its whole
     // ArrayBuffer) goes (`_bodySrc`: read later, the view would keep all of it)
-    if (this._bodySrc !== undefined && this._body === undefined) this.body;
-    const body = this._body;
+    const body = this._body ?? (this._bodySrc === undefined ? undefined : this.body);
     if (body !== undefined && body.byteLength < body.buffer.byteLength) {
       this._body = new Uint8Array(body);
       this._bodySrc = undefined;
