@@ -84,6 +84,20 @@ describe('the ladder of a traced call', () => {
     assert.equal(labels.length, 13 + 2);
   });
 
+  it('orders messages of two reports less than 1 ms apart by their precise start (atMs), not the whole ms of `at`', () => {
+    // the INVITE arrives at …00.0008, its 407 goes 0.3 ms later (…00.0011); the ACK for it comes
+    // 0.2 ms after that (…00.0013): by the whole ms of `at` the ACK would be drawn before the 407
+    const invite = { ...report(1, 'INVITE', '2026-01-01T00:00:00.000Z', msg(0, ALICE, 'INVITE sip:bob@example.com SIP/2.0'), [msg(0.3, ALICE, 'SIP/2.0 407 Proxy Authentication Required')]), atMs: Date.UTC(2026, 0, 1) + 0.8 };
+    const ack = { ...report(2, 'ACK', '2026-01-01T00:00:00.001Z', msg(0, ALICE, 'ACK sip:bob@example.com SIP/2.0'), []), atMs: Date.UTC(2026, 0, 1) + 1.3 };
+    const ladder = buildLadder('c1', [ack, invite]);
+    assert.deepEqual(ladder.arrows.map(line), [
+      `${ALICE} -> parley INVITE`,
+      `parley -> ${ALICE} 407 Proxy Authentication Required`,
+      `${ALICE} -> parley ACK`,
+    ]);
+    assert.deepEqual(ladder.arrows.map((a) => a.t), [0, 0.3, 0.5]);
+  });
+
   it('takes one column per peer whatever the case of its transport; no reports, only parley', () => {
     const [invite] = basicCall();
     const upper = report(2, 'ACK', '2026-01-01T00:00:01.010Z', msg(0, ALICE.toUpperCase(), 'ACK sip:bob@198.51.100.7:5062 SIP/2.0'), []);

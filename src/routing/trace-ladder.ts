@@ -67,7 +67,8 @@ interface Timed {
 /**
  * The ladder of a traced call from its reports (each request's report: the request received,
  * what was sent for it, the responses its branches got), in time order. A report's times are ms
- * since its request was received (`at`), so each message's time is `at` + `t`. A message found
+ * since its request was received (`atMs`, or `at` in older reports), so each message's time is
+ * that + `t`. A message found
  * in two reports (same direction, peer and text, within a few ms) is drawn once; a retransmission, sent
  * again later, is drawn again, as on the wire.
  */
@@ -88,7 +89,7 @@ export function buildLadder(callId: string, reports: readonly TraceReportJson[])
     timed.push({ at, order: order++, from, to, message: m.message });
   };
   for (const r of reports) {
-    const base = Date.parse(r.at);
+    const base = r.atMs ?? Date.parse(r.at);
     if (!Number.isFinite(base)) continue;
     add(base, r.received, true);
     for (const m of r.sent) add(base, m, false);

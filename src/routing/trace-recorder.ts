@@ -33,8 +33,14 @@ export interface TraceReportJson {
   readonly seq: number;
   readonly method: string;
   readonly cseq: number;
-  /** When it was received (ISO 8601). */
+  /** When it was received (ISO 8601, whole ms). */
   readonly at: string;
+  /**
+   * The same instant in ms since the epoch, with its fraction: the ladder orders messages of
+   * different reports by it (a 407 and the ACK for it can be less than 1 ms apart on loopback).
+   * Absent in reports written before it existed.
+   */
+  readonly atMs?: number;
   /** The SIP core that routed it (0: the main thread). */
   readonly core: number;
   readonly script: { readonly version: number; readonly source: string };
@@ -93,7 +99,8 @@ export class TraceReport {
     this.method = request.method;
     this.cseq = request.cseq.seq;
     this.startedAt = recorder.now();
-    this.wall = Date.now();
+    // sub-ms wall clock; timeOrigin + now() agrees across worker threads
+    this.wall = performance.timeOrigin + performance.now();
     this.received = { t: 0, peer: `${source.transport}:${source.remoteAddress}:${source.remotePort}`, message: serializeToString(request) };
   }
 
@@ -139,7 +146,8 @@ export class TraceReport {
       seq: this.seq,
       method: this.method,
       cseq: this.cseq,
-      at: new Date(this.wall).toISOString(),
+      at: new Date(Math.floor(this.wall)).toISOString(),
+      atMs: round(this.wall),
       core: this.recorder.core,
       script: { version: this.script.version, source: this.script.source },
       received: this.received,

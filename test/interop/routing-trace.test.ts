@@ -69,7 +69,12 @@ for (const workers of [0, undefined]) {
         const times = [...r.steps.map((s) => s.t), ...r.sent.map((m) => m.t)];
         assert.ok(times.every((t) => t >= 0 && t <= r.durationMs + 1), `times within the report: ${JSON.stringify(times)} / ${r.durationMs}`);
         assert.deepEqual(r.steps.map((s) => s.t), [...r.steps.map((s) => s.t)].sort((x, y) => x - y), 'steps in time order');
+        // the precise start and the ISO one name the same ms
+        assert.equal(typeof r.atMs, 'number');
+        assert.equal(new Date(Math.floor(r.atMs!)).toISOString(), r.at);
       }
+      // each request arrived after the one before it (the ACK for the 407 can be under 1 ms after it)
+      for (let i = 1; i < reports.length; i++) assert.ok(reports[i]!.atMs! > reports[i - 1]!.atMs!, `report ${i + 1} starts after report ${i}`);
       const [invite1, ack1, invite2, ack2, bye] = reports as [TraceReportJson, TraceReportJson, TraceReportJson, TraceReportJson, TraceReportJson];
 
       // 1. the INVITE without credentials: challenged before any transaction (onStateless)
