@@ -31,6 +31,43 @@ describe('media thread', () => {
     await assert.rejects(startMediaThread({ config: bad, entry: ENTRY, sipAddresses: ['127.0.0.1'], locate: keyOnly, log }), (e: Error) => e.message.includes('media.address') && e.message.includes('192.0.2.1'));
   });
 
+  it('a SIP core\'s client decides the first auto offers the thread would not anchor; the others, and every later offer of a call asked about, go to the thread', async () => {
+    const thread = await startMediaThread({ config, entry: ENTRY, sipAddresses: ['127.0.0.1'], locate: keyOnly, log });
+    assert.ok(thread);
+    assert.deepEqual(thread.plane, { family: 4, profiles: ['rtp', 'sdes', 'webrtc'] });
+    // as a SIP worker makes it: its channel and the plane from its worker data
+    const client = new MediaControlClient(thread.channel(), thread.plane);
+    const auto = (callId: string, address: string, branch = 'z9hG4bK-1'): Parameters<MediaControlClient['offer']>[0] =>
+      ({ callId, fromTag: 'a', branch, sdp: phoneSdp(address, 4000), source: SOURCE, towards: 'rtp', mode: 'auto' });
+    try {
+      // a phone on its own address, to a phone: not anchored, without a word to the thread
+      assert.deepEqual(await client.offer(auto('alike', '127.0.0.1')), { ok: true, anchored: false });
+      assert.deepEqual(client.offers, { decidedHere: 1, asked: 0 });
+      assert.equal((await thread.stats()).sessions, 0);
+      // behind NAT (a UDP source whose SDP names another address): the thread anchors it
+      sdpOf(await client.offer(auto('natted', '127.0.0.2')));
+      assert.deepEqual(client.offers, { decidedHere: 1, asked: 1 });
+      // a later branch of that call goes to the thread too, though alone it would not be anchored:
+      // the call has a session there, and the thread adds the branch to it
+      sdpOf(await client.offer(auto('natted', '127.0.0.1', 'z9hG4bK-2')));
+      assert.deepEqual(client.offers, { decidedHere: 1, asked: 2 });
+      assert.equal((await thread.stats()).sessions, 1);
+      // once the whole call is deleted there, its next first offer is decided here again
+      await client.delete({ callId: 'natted', reason: 'failure 486' });
+      assert.deepEqual(await client.offer(auto('natted', '127.0.0.1', 'z9hG4bK-3')), { ok: true, anchored: false });
+      assert.deepEqual(client.offers, { decidedHere: 2, asked: 2 });
+      // an SDP the thread refuses goes there, for its 488 and Warning; `always` always goes
+      const bad = await client.offer({ ...auto('bad', '127.0.0.1'), sdp: 'v=0\r\nnonsense' });
+      assert.ok(!bad.ok && bad.status === 488, JSON.stringify(bad));
+      sdpOf(await client.offer({ ...auto('always', '127.0.0.1'), mode: 'always' }));
+      assert.deepEqual(client.offers, { decidedHere: 2, asked: 4 });
+      await client.delete({ callId: 'always', reason: 'bye' });
+    } finally {
+      client.close();
+      await thread.stop();
+    }
+  });
+
   it('relays a call through the thread for a client of the main thread and one over a SIP worker\'s channel; 503 once it is gone', async () => {
     const thread = await startMediaThread({ config, entry: ENTRY, sipAddresses: ['127.0.0.1'], locate: keyOnly, log });
     assert.ok(thread);

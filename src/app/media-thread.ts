@@ -13,22 +13,35 @@ import type { ConfigLocator, ParleyConfig } from './config.js';
 import { StartError } from './start-error.js';
 import type { FromMediaWorker, MediaReply, MediaRequest, MediaWorkerData, ToMediaWorker } from './media-worker.js';
 import type { MediaSessionInfo } from '../media/media-sessions.js';
+import { FirstOffers, firstAutoOfferAnchors, type MediaPlaneInfo } from '../media/first-offer.js';
+import { sdpFunctions } from '../media/sdp-wiring.js';
+import type { SdpFunctions } from '../media/sdp-functions.js';
 
 const WILDCARDS = new Set(['0.0.0.0', '::']);
 
 /** What a client answers once the media thread is gone. */
 const GONE: MediaResult = { ok: false, status: 503, warnCode: 399, warning: 'media plane unavailable' };
+const NOT_ANCHORED: MediaResult = { ok: true, anchored: false };
 
 /**
  * MediaControl over a MessagePort to the media thread: each command gets an id, its promise
  * resolves with the answer of that id, or with 503 when the port closes (the thread ended).
+ * Given the media plane's family and profiles (`plane`), it answers the first `auto` offers of a
+ * call that the thread would not anchor itself, without asking (media/first-offer.ts); those
+ * calls then never reach the thread, also when it is gone.
  */
 export class MediaControlClient implements MediaControl {
   private nextId = 1;
   private readonly waiting = new Map<number, (result: MediaResult | null) => void>();
   private gone = false;
+  private readonly firstOffers = new FirstOffers();
+  /** Offers decided here and offers sent to the thread (tests, stats). */
+  readonly offers = { decidedHere: 0, asked: 0 };
 
-  constructor(private readonly port: MessagePort) {
+  constructor(
+    private readonly port: MessagePort,
+    private readonly plane?: MediaPlaneInfo,
+  ) {
     port.on('message', (m: MediaReply) => {
       const resolve = this.waiting.get(m.id);
       this.waiting.delete(m.id);
@@ -47,6 +60,12 @@ export class MediaControlClient implements MediaControl {
   }
 
   offer(r: MediaOfferRequest): Promise<MediaResult> {
+    if (this.plane !== undefined && r.mode === 'auto' && !this.firstOffers.asked(r.callId) && firstAutoOfferAnchors(sdpFunctions as SdpFunctions, this.plane, r) === false) {
+      this.offers.decidedHere++;
+      return Promise.resolve(NOT_ANCHORED);
+    }
+    this.offers.asked++;
+    this.firstOffers.ask(r.callId);
     return this.ask('offer', r).then((x) => x ?? GONE);
   }
 
@@ -55,6 +74,8 @@ export class MediaControlClient implements MediaControl {
   }
 
   delete(r: MediaDeleteRequest): Promise<void> {
+    // the thread deletes the call's session: its next first offer may be decided here again
+    if (r.branch === undefined) this.firstOffers.forget(r.callId);
     return this.ask('delete', r).then(() => undefined);
   }
 
@@ -87,6 +108,8 @@ export class MediaControlClient implements MediaControl {
 export interface MediaThread {
   readonly address: string;
   readonly advertise: string;
+  /** Its family and profiles: a SIP worker's client decides with them (MediaControlClient's `plane`). */
+  readonly plane: MediaPlaneInfo;
   readonly worker: Worker;
   /** A client for a SIP core of the main thread. */
   client(): MediaControlClient;
@@ -147,6 +170,7 @@ export async function startMediaThread(o: StartMediaOptions): Promise<MediaThrea
     const why = outcome.k === 'failed' ? outcome.error : outcome.k === 'error' ? outcome.error.message : outcome.k === 'exit' ? `exited with code ${outcome.code}` : 'it answered out of turn';
     throw new StartError(o.locate(config.media.address === undefined ? ['media'] : ['media', 'address']), `the media thread did not start: ${why}`);
   }
+  const plane = outcome.plane;
   // said once, in the ready line (run-server.ts); here at debug
   log.debug({ module: 'media', address, advertise, ports: `${config.media.ports.min}-${config.media.ports.max}` }, 'media plane ready');
   const clients: MediaControlClient[] = [];
@@ -198,8 +222,9 @@ export async function startMediaThread(o: StartMediaOptions): Promise<MediaThrea
     address,
     advertise,
     worker,
+    plane,
     client: () => {
-      const c = new MediaControlClient(channel());
+      const c = new MediaControlClient(channel(), plane);
       clients.push(c);
       return c;
     },

@@ -22,6 +22,8 @@ import { startHepCapture, stopHepCapture } from './hep/hep-capture.js';
 import { hepMediaTap } from './hep/hep-media.js';
 import { setMediaTap } from '../media/media-tap.js';
 import type { MediaSessionInfo } from '../media/media-sessions.js';
+import type { MediaPlaneInfo } from '../media/first-offer.js';
+import type { MediaProfile } from '../lib/media-control.js';
 
 /** What the main thread gives the media thread. */
 export interface MediaWorkerData {
@@ -55,7 +57,8 @@ export type ToMediaWorker =
 
 /** Media thread → main thread. */
 export type FromMediaWorker =
-  | { readonly k: 'ready'; readonly address: string; readonly advertise: string }
+  /** `plane`: what the SIP cores need to decide the offers the thread would not anchor (media/first-offer.ts). */
+  | { readonly k: 'ready'; readonly address: string; readonly advertise: string; readonly plane: MediaPlaneInfo }
   | { readonly k: 'failed'; readonly error: string; readonly code?: string }
   | { readonly k: 'stats'; readonly id: number; readonly sessions: number; readonly sockets: number; readonly timedOut: number }
   | { readonly k: 'metrics'; readonly id: number; readonly metrics: unknown[] }
@@ -89,13 +92,15 @@ async function main(port: MessagePort, data: MediaWorkerData): Promise<void> {
   }
   probe.close();
   const certificate = await loadOrCreateCertificate();
+  const legs = legFactory({ certificate, onFailure: (reason) => log.info({ reason }, 'a WebRTC leg failed') });
+  const profiles = (['rtp', 'sdes', 'webrtc'] as const satisfies readonly MediaProfile[]).filter((p) => legs.supports(p));
   const sessions = new MediaSessions({
     pool,
     advertise: data.advertise,
     timeoutS: config.media.timeout,
     maxSessions: config.media.maxSessions,
     sdp: sdpFunctions as SdpFunctions,
-    legs: legFactory({ certificate, onFailure: (reason) => log.info({ reason }, 'a WebRTC leg failed') }),
+    legs,
     codecs: { createTranscoder: (from, to) => createTranscoder(from, to), createDtmfMapper },
     log,
   });
@@ -142,7 +147,7 @@ async function main(port: MessagePort, data: MediaWorkerData): Promise<void> {
       port.close();
     }
   });
-  port.postMessage({ k: 'ready', address: data.address, advertise: data.advertise } satisfies FromMediaWorker);
+  port.postMessage({ k: 'ready', address: data.address, advertise: data.advertise, plane: { family: pool.family, profiles } } satisfies FromMediaWorker);
 }
 
 if (parentPort !== null) {

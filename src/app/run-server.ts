@@ -346,7 +346,7 @@ export async function runServer(config: ParleyConfig, log: PinoLogger = stdoutLo
           script: scripts.active,
           ...(writer === undefined ? {} : { writer }),
           ...(udp === undefined ? {} : { udp }),
-          ...(media === undefined ? {} : { media: media.channel() }),
+          ...(media === undefined ? {} : { media: media.channel(), mediaPlane: media.plane }),
         }),
         transfer: (data) => ((data as SipWorkerData).media === undefined ? [] : [(data as SipWorkerData).media!]),
         ...(config.sip.workerYoungGeneration > 0 ? { resourceLimits: { maxYoungGenerationSizeMb: config.sip.workerYoungGeneration } } : {}),

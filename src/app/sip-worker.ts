@@ -29,6 +29,7 @@ import type { ParleyConfig } from './config.js';
 import { stdoutLogger } from './logger.js';
 import { buildSipCore } from './sip-core.js';
 import { MediaControlClient } from './media-thread.js';
+import type { MediaPlaneInfo } from '../media/first-offer.js';
 import { BatchedEventSink } from './event-sink.js';
 import { startHepCapture, stopHepCapture } from './hep/hep-capture.js';
 
@@ -60,6 +61,8 @@ export interface SipWorkerData {
   readonly udp?: { readonly counters: SharedArrayBuffer; readonly queue: QueueLimits };
   /** This worker's channel to the media thread (media-thread.ts); none: media is off. */
   readonly media?: MessagePort;
+  /** The media thread's family and profiles (MediaThread.plane), with `media`. */
+  readonly mediaPlane?: MediaPlaneInfo;
 }
 
 /** A version as this worker loads it: the compiled module the main thread wrote, or the built-in default. */
@@ -156,7 +159,7 @@ async function main(port: MessagePort, data: SipWorkerData): Promise<void> {
     if (successes.first(sourcePrefix(address))) out.push({ k: 'auth-success', a: address });
   };
   const script = await loadVersion(data.script);
-  const media = data.media === undefined ? undefined : new MediaControlClient(data.media);
+  const media = data.media === undefined ? undefined : new MediaControlClient(data.media, data.mediaPlane);
   const { proxy, routing, subscriberChanged, query } = buildSipCore({
     script,
     core: index,

@@ -89,6 +89,24 @@ export function needsAnchor(remote: RemoteSide, source: SignalingSource, towards
   return false;
 }
 
+/** A side's SDP as the media plane reads it, or the 488 it refuses it with. */
+export type RemoteRead = { readonly ok: true; readonly session: unknown; readonly remote: RemoteSide } | { readonly ok: false; readonly result: MediaResult };
+
+/**
+ * Read the SDP of one side (`role`: an offer or an answer): parsed, its anchored stream read, in
+ * the family the media ports are bound in (`family`) and of a profile Parley serves (`supports`);
+ * anything else is refused with 488 and a Warning that says why.
+ */
+export function readRemote(sdp: SdpFunctions, text: string, role: 'offer' | 'answer', family: 4 | 6, supports: (profile: MediaProfile) => boolean): RemoteRead {
+  const parsed = sdp.parse(text);
+  if (!parsed.ok) return { ok: false, result: refused(488, parsed.error.warnCode, parsed.error.warning) };
+  const side = sdp.readSide(parsed.value, role);
+  if (!side.ok) return { ok: false, result: refused(488, side.error.warnCode, side.error.warning) };
+  if (side.value.family !== family) return { ok: false, result: refused(488, WARN_ADDRESS_FORMAT, `media is served over IPv${family} only`) };
+  if (!supports(side.value.profile)) return { ok: false, result: refused(488, WARN_TRANSPORT, `media profile ${side.value.profile} is not served`) };
+  return { ok: true, session: parsed.value, remote: side.value };
+}
+
 /** The direction Parley writes towards one side: what the other side said (Parley only relays). */
 function mirrored(d: Direction): Direction {
   return d;
@@ -257,16 +275,8 @@ export class MediaSessions implements MediaControl {
     if (this.sessions.get(s.callId) === s) this.sessions.delete(s.callId);
   }
 
-  private read(sdp: string, role: 'offer' | 'answer'): { ok: true; session: unknown; remote: RemoteSide } | { ok: false; result: MediaResult } {
-    const parsed = this.options.sdp.parse(sdp);
-    if (!parsed.ok) return { ok: false, result: refused(488, parsed.error.warnCode, parsed.error.warning) };
-    const side = this.options.sdp.readSide(parsed.value, role);
-    if (!side.ok) return { ok: false, result: refused(488, side.error.warnCode, side.error.warning) };
-    if (side.value.family !== this.options.pool.family) {
-      return { ok: false, result: refused(488, WARN_ADDRESS_FORMAT, `media is served over IPv${this.options.pool.family} only`) };
-    }
-    if (!this.options.legs.supports(side.value.profile)) return { ok: false, result: refused(488, WARN_TRANSPORT, `media profile ${side.value.profile} is not served`) };
-    return { ok: true, session: parsed.value, remote: side.value };
+  private read(sdp: string, role: 'offer' | 'answer'): RemoteRead {
+    return readRemote(this.options.sdp, sdp, role, this.options.pool.family, (p) => this.options.legs.supports(p));
   }
 
   private async doOffer(request: MediaOfferRequest): Promise<MediaResult> {
