@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { copyFile, mkdtemp, rm } from 'node:fs/promises';
+import { DatabaseSync } from 'node:sqlite';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, it } from 'node:test';
@@ -29,8 +30,8 @@ const binding = (user: string, expires: number): ContactBinding => ({
 const startWriter = (data: BindingWriterData) => startWorker(new URL('./binding-writer.ts', import.meta.url), { workerData: data });
 
 /** A writer thread, ready. */
-async function readyWriter(dir: string) {
-  const writer = startWriter({ dataDir: dir, logLevel: 'silent', synchronous: 'normal' });
+async function readyWriter(dir: string, checkpointer?: boolean) {
+  const writer = startWriter({ dataDir: dir, logLevel: 'silent', synchronous: 'normal', ...(checkpointer === undefined ? {} : { checkpointer }) });
   const ready = await new Promise<{ k: string }>((resolve, reject) => {
     writer.once('message', resolve);
     writer.once('error', reject);
@@ -52,6 +53,21 @@ async function stored(dir: string): Promise<string[]> {
     return (await new SqliteBindingStore(db).loadAll(Date.now())).map((r) => r.aor).sort();
   } finally {
     db.close();
+  }
+}
+
+/** Rows of bindings in the database file alone (a copy without its write-ahead log): what a checkpoint copied there. */
+async function inFileAlone(dir: string): Promise<number> {
+  const copy = join(dir, 'copy.db');
+  await copyFile(join(dir, SqliteDatabase.FILE_NAME), copy);
+  const db = new DatabaseSync(copy);
+  try {
+    // before the first checkpoint even the schema is only in the log
+    const table = db.prepare("SELECT 1 FROM sqlite_schema WHERE name = 'bindings'").get();
+    return table === undefined ? 0 : (db.prepare('SELECT count(*) AS n FROM bindings').get() as { n: number }).n;
+  } finally {
+    db.close();
+    await rm(copy, { force: true });
   }
 }
 
@@ -88,6 +104,29 @@ describe('the binding writer thread', () => {
     const rows = await stored(dir);
     assert.equal(rows.length, 40);
     assert.ok(rows.includes('last@example.com') && !rows.includes('a0@example.com'));
+  });
+
+  it('copies the log into the database file from a thread of its own, not in its commits (and ends it at stop)', async () => {
+    for (const checkpointer of [true, false]) {
+      const d = join(dir, String(checkpointer));
+      const writer = await readyWriter(d, checkpointer);
+      const via = new ForwardingBindingStore(noReader, channelTo(writer));
+      await Promise.all(Array.from({ length: 20 }, (_, i) => via.save(binding(`u${i}`, far))));
+      // a few pages of log: far below the automatic checkpoint's threshold, so only the
+      // checkpointer thread (every 500 ms) copies them into the file
+      let rows = 0;
+      for (let i = 0; i < 30 && rows < 20; i++) {
+        await new Promise((r) => setTimeout(r, 100));
+        rows = await inFileAlone(d);
+      }
+      assert.equal(rows, checkpointer ? 20 : 0, `checkpointer ${checkpointer}: ${rows} rows in the file without its log`);
+      const exited = new Promise<number>((resolve) => writer.once('exit', resolve));
+      writer.postMessage({ k: 'stop' } satisfies WriterControl);
+      assert.equal(await exited, 0);
+      via.close();
+      // the last connection closed checkpointed the rest: the file holds everything
+      assert.equal(await inFileAlone(d), 20);
+    }
   });
 
   it('a write that cannot be committed fails alone: the others of its group commit are committed and answered', async () => {

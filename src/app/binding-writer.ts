@@ -11,9 +11,11 @@
  */
 import { parentPort, receiveMessageOnPort, workerData, type MessagePort } from 'node:worker_threads';
 import type { FromWriter, ToWriter, WriterControl } from '../sip-server/workers/worker-messages.js';
+import { startWorker } from '../sip-server/workers/start-worker.js';
 import { SqliteBindingStore } from '../store/sqlite/sqlite-binding-store.js';
-import { SqliteDatabase, type Synchronous } from '../store/sqlite/sqlite-database.js';
+import { SqliteDatabase, WAL_AUTOCHECKPOINT_PAGES, type Synchronous } from '../store/sqlite/sqlite-database.js';
 import { stdoutLogger, type LogFormat } from './logger.js';
+import type { FromCheckpointer, ToCheckpointer, WalCheckpointerData } from './wal-checkpointer.js';
 
 /** Least time between two commits of the writer, ms (see commitSoon). */
 const MIN_COMMIT_INTERVAL_MS = 2;
@@ -26,6 +28,15 @@ const MIN_COMMIT_INTERVAL_MS = 2;
  */
 const MIN_PURGE_INTERVAL_MS = 5_000;
 
+/** How often the checkpointer thread copies the log into the database file, ms (wal-checkpointer.ts). */
+const CHECKPOINT_INTERVAL_MS = 500;
+
+/**
+ * The writer's own automatic checkpoint while the checkpointer runs: a backstop only (the log
+ * never gets that long while it keeps up), so that the log stays bounded should it be gone.
+ */
+const BACKSTOP_AUTOCHECKPOINT_PAGES = 4 * WAL_AUTOCHECKPOINT_PAGES;
+
 /** What the socket thread gives the writer. */
 export interface BindingWriterData {
   readonly dataDir: string;
@@ -34,11 +45,55 @@ export interface BindingWriterData {
   readonly logFormat?: LogFormat;
   /** PRAGMA synchronous of the writer's connection (`store.synchronous`). */
   readonly synchronous: Synchronous;
+  /** Checkpoint in a thread of its own (default true; false: the commits checkpoint, as SQLite does by itself). */
+  readonly checkpointer?: boolean;
+}
+
+/** The checkpointer thread of the writer's database. */
+interface Checkpointer {
+  /** Ask it to close its connection and end; after `timeoutMs`, end it. */
+  stop(timeoutMs?: number): Promise<void>;
+}
+
+/**
+ * Start the checkpointer thread of `db` (wal-checkpointer.ts) and make the writer's own automatic
+ * checkpoint a backstop; should the thread fail or end, the writer checkpoints as before.
+ */
+function startCheckpointer(db: SqliteDatabase, log: ReturnType<typeof stdoutLogger>): Checkpointer {
+  const entry = new URL(import.meta.url.endsWith('.ts') ? './wal-checkpointer.ts' : './wal-checkpointer.js', import.meta.url);
+  const worker = startWorker(entry, { workerData: { file: db.file, intervalMs: CHECKPOINT_INTERVAL_MS } satisfies WalCheckpointerData, name: 'wal-checkpointer' });
+  db.handle.exec(`PRAGMA wal_autocheckpoint = ${BACKSTOP_AUTOCHECKPOINT_PAGES}`);
+  let stopping = false;
+  const fallBack = (why: string): void => {
+    if (stopping || !db.isOpen) return;
+    stopping = true;
+    db.handle.exec(`PRAGMA wal_autocheckpoint = ${WAL_AUTOCHECKPOINT_PAGES}`);
+    log.warn({ why }, 'the checkpointer thread is gone: the binding writer checkpoints the log itself');
+  };
+  worker.on('message', (m: FromCheckpointer) => {
+    if (m.k === 'failed') fallBack(m.error);
+  });
+  worker.on('error', (e) => fallBack(e.message));
+  worker.on('exit', (code) => fallBack(`exited with code ${code}`));
+  return {
+    stop: (timeoutMs = 2000) => {
+      stopping = true;
+      return new Promise((resolve) => {
+        const timer = setTimeout(() => void worker.terminate().finally(resolve), timeoutMs);
+        worker.once('exit', () => {
+          clearTimeout(timer);
+          resolve();
+        });
+        worker.postMessage({ k: 'stop' } satisfies ToCheckpointer);
+      });
+    },
+  };
 }
 
 function main(control: MessagePort, data: BindingWriterData): void {
   const log = stdoutLogger(data.logLevel, 1, data.logFormat ?? 'json').child({ module: 'binding-writer' });
   const db = SqliteDatabase.open(data.dataDir, { synchronous: data.synchronous });
+  const checkpointer = data.checkpointer === false ? undefined : startCheckpointer(db, log);
   const store = new SqliteBindingStore(db);
   const channels = new Set<MessagePort>();
   let failures = 0;
@@ -132,8 +187,12 @@ function main(control: MessagePort, data: BindingWriterData): void {
     const writes = collect(waiting.splice(0));
     if (writes.length > 0) commit(writes);
     for (const port of channels) port.close();
-    db.close();
-    control.close();
+    // the checkpointer's connection first: the last one to close checkpoints the log and removes it
+    const closing = checkpointer === undefined ? Promise.resolve() : checkpointer.stop();
+    void closing.then(() => {
+      db.close();
+      control.close();
+    });
   });
   control.postMessage({ k: 'ready' });
 }
