@@ -11,7 +11,7 @@
  */
 import { parentPort, receiveMessageOnPort, workerData, type MessagePort } from 'node:worker_threads';
 import type { FromWriter, ToWriter, WriterControl } from '../sip-server/workers/worker-messages.js';
-import { startWorker } from '../sip-server/workers/start-worker.js';
+import { siblingModule, startWorker } from '../sip-server/workers/start-worker.js';
 import { SqliteBindingStore } from '../store/sqlite/sqlite-binding-store.js';
 import { SqliteDatabase, WAL_AUTOCHECKPOINT_PAGES, type Synchronous } from '../store/sqlite/sqlite-database.js';
 import { stdoutLogger, type LogFormat } from './logger.js';
@@ -30,6 +30,9 @@ const MIN_PURGE_INTERVAL_MS = 5_000;
 
 /** How often the checkpointer thread copies the log into the database file, ms (wal-checkpointer.ts). */
 const CHECKPOINT_INTERVAL_MS = 500;
+
+/** How long the checkpointer gets to close its connection at stop before it is ended, ms. */
+const CHECKPOINTER_STOP_MS = 2000;
 
 /**
  * The writer's own automatic checkpoint while the checkpointer runs: a backstop only (the log
@@ -51,8 +54,8 @@ export interface BindingWriterData {
 
 /** The checkpointer thread of the writer's database. */
 interface Checkpointer {
-  /** Ask it to close its connection and end; after `timeoutMs`, end it. */
-  stop(timeoutMs?: number): Promise<void>;
+  /** Ask it to close its connection and end; after CHECKPOINTER_STOP_MS, end it. */
+  stop(): Promise<void>;
 }
 
 /**
@@ -60,8 +63,7 @@ interface Checkpointer {
  * checkpoint a backstop; should the thread fail or end, the writer checkpoints as before.
  */
 function startCheckpointer(db: SqliteDatabase, log: ReturnType<typeof stdoutLogger>): Checkpointer {
-  const entry = new URL(import.meta.url.endsWith('.ts') ? './wal-checkpointer.ts' : './wal-checkpointer.js', import.meta.url);
-  const worker = startWorker(entry, { workerData: { file: db.file, intervalMs: CHECKPOINT_INTERVAL_MS } satisfies WalCheckpointerData, name: 'wal-checkpointer' });
+  const worker = startWorker(siblingModule(import.meta.url, 'wal-checkpointer'), { workerData: { file: db.file, intervalMs: CHECKPOINT_INTERVAL_MS } satisfies WalCheckpointerData, name: 'wal-checkpointer' });
   db.handle.exec(`PRAGMA wal_autocheckpoint = ${BACKSTOP_AUTOCHECKPOINT_PAGES}`);
   let stopping = false;
   const fallBack = (why: string): void => {
@@ -70,16 +72,14 @@ function startCheckpointer(db: SqliteDatabase, log: ReturnType<typeof stdoutLogg
     db.handle.exec(`PRAGMA wal_autocheckpoint = ${WAL_AUTOCHECKPOINT_PAGES}`);
     log.warn({ why }, 'the checkpointer thread is gone: the binding writer checkpoints the log itself');
   };
-  worker.on('message', (m: FromCheckpointer) => {
-    if (m.k === 'failed') fallBack(m.error);
-  });
+  worker.on('message', (m: FromCheckpointer) => fallBack(m.error));
   worker.on('error', (e) => fallBack(e.message));
   worker.on('exit', (code) => fallBack(`exited with code ${code}`));
   return {
-    stop: (timeoutMs = 2000) => {
+    stop: () => {
       stopping = true;
       return new Promise((resolve) => {
-        const timer = setTimeout(() => void worker.terminate().finally(resolve), timeoutMs);
+        const timer = setTimeout(() => void worker.terminate().finally(resolve), CHECKPOINTER_STOP_MS);
         worker.once('exit', () => {
           clearTimeout(timer);
           resolve();

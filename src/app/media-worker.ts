@@ -22,8 +22,7 @@ import { startHepCapture, stopHepCapture } from './hep/hep-capture.js';
 import { hepMediaTap } from './hep/hep-media.js';
 import { setMediaTap } from '../media/media-tap.js';
 import type { MediaSessionInfo } from '../media/media-sessions.js';
-import type { MediaPlaneInfo } from '../media/first-offer.js';
-import type { MediaProfile } from '../lib/media-control.js';
+import { mediaPlaneInfo, type MediaPlaneInfo } from '../media/first-offer.js';
 
 /** What the main thread gives the media thread. */
 export interface MediaWorkerData {
@@ -93,7 +92,6 @@ async function main(port: MessagePort, data: MediaWorkerData): Promise<void> {
   probe.close();
   const certificate = await loadOrCreateCertificate();
   const legs = legFactory({ certificate, onFailure: (reason) => log.info({ reason }, 'a WebRTC leg failed') });
-  const profiles = (['rtp', 'sdes', 'webrtc'] as const satisfies readonly MediaProfile[]).filter((p) => legs.supports(p));
   const sessions = new MediaSessions({
     pool,
     advertise: data.advertise,
@@ -147,7 +145,7 @@ async function main(port: MessagePort, data: MediaWorkerData): Promise<void> {
       port.close();
     }
   });
-  port.postMessage({ k: 'ready', address: data.address, advertise: data.advertise, plane: { family: pool.family, profiles } } satisfies FromMediaWorker);
+  port.postMessage({ k: 'ready', address: data.address, advertise: data.advertise, plane: mediaPlaneInfo(pool.family, legs) } satisfies FromMediaWorker);
 }
 
 if (parentPort !== null) {

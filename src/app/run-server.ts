@@ -33,6 +33,7 @@ import { runOp } from './control-ops.js';
 import { rmSync, writeFileSync } from 'node:fs';
 import { startTurnThread, type TurnThread } from './turn-thread.js';
 import { startMediaThread, type MediaThread } from './media-thread.js';
+import { siblingModule } from '../sip-server/workers/start-worker.js';
 import { join } from 'node:path';
 import { OpsError, type Operations } from '../api/operations.js';
 import { createOperations } from './ops/index.js';
@@ -133,10 +134,6 @@ export function workerCount(configured: number, cores = availableParallelism()):
  * sockets and connections (TransportLayer with a SipWorkerPool as its receiver) and each worker
  * builds a SIP core (src/app/sip-worker.ts) around a replica of the registrations.
  */
-/** A module beside this one, as the thread entries are run: `.ts` under tsx, `.js` from dist/. */
-function siblingModule(name: string): URL {
-  return new URL(`./${name}${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url);
-}
 
 export interface RunServerOptions {
   /**
@@ -324,11 +321,11 @@ export async function runServer(config: ParleyConfig, log: PinoLogger = stdoutLo
     if (config.api.enabled) web?.http.addUpgradeRoute(EVENTS_PATH, eventSocket);
     // the media plane, on a thread of its own (media never waits behind signaling), before the
     // SIP cores: each gets a channel to it
-    media = await startMediaThread({ config, entry: siblingModule('media-worker'), sipAddresses: listeners.map((l) => l.address), locate, log });
+    media = await startMediaThread({ config, entry: siblingModule(import.meta.url, 'media-worker'), sipAddresses: listeners.map((l) => l.address), locate, log });
     if (threads > 0) {
       pool = new SipWorkerPool({
         count: threads,
-        entry: siblingModule('sip-worker'),
+        entry: siblingModule(import.meta.url, 'sip-worker'),
         ownUdp,
         workerData: (index, writer, udp): SipWorkerData => ({
           index,
@@ -351,7 +348,7 @@ export async function runServer(config: ParleyConfig, log: PinoLogger = stdoutLo
         transfer: (data) => ((data as SipWorkerData).media === undefined ? [] : [(data as SipWorkerData).media!]),
         ...(config.sip.workerYoungGeneration > 0 ? { resourceLimits: { maxYoungGenerationSizeMb: config.sip.workerYoungGeneration } } : {}),
         writer: {
-          entry: siblingModule('binding-writer'),
+          entry: siblingModule(import.meta.url, 'binding-writer'),
           workerData: { dataDir: config.dataDir, logLevel: config.log.level, logFormat: config.log.format, synchronous: config.registrar.synchronous } satisfies BindingWriterData,
         },
         ...(limiter ? { limiter } : {}),
@@ -504,7 +501,7 @@ export async function runServer(config: ParleyConfig, log: PinoLogger = stdoutLo
   try {
     turn = await startTurnThread({
       config: turnConfig,
-      entry: siblingModule('turn-worker'),
+      entry: siblingModule(import.meta.url, 'turn-worker'),
       sipAddresses: listeners.map((l) => l.address),
       domain,
       nonceSecret: randomBytes(32),

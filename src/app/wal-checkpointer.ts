@@ -19,8 +19,11 @@ export interface WalCheckpointerData {
   readonly intervalMs: number;
 }
 
-/** Checkpointer → writer. */
-export type FromCheckpointer = { readonly k: 'ready' } | { readonly k: 'failed'; readonly error: string };
+/** Checkpointer → writer: it could not start. */
+export interface FromCheckpointer {
+  readonly k: 'failed';
+  readonly error: string;
+}
 
 /** Writer → checkpointer. */
 export interface ToCheckpointer {
@@ -43,7 +46,6 @@ function main(port: MessagePort, data: WalCheckpointerData): void {
     db.close();
     port.close();
   });
-  port.postMessage({ k: 'ready' } satisfies FromCheckpointer);
 }
 
 if (parentPort !== null) {

@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import type { MediaOfferRequest, SignalingSource } from '../lib/media-control.js';
 import { phoneSdp } from '../../test/support/phone-sdp.js';
 import { CHROMIUM_OFFER } from '../sdp/testdata/real-sdps.js';
-import { FirstOffers, firstAutoOfferAnchors, type MediaPlaneInfo } from './first-offer.js';
+import { FirstOffers, firstAutoOfferAnchors, mediaPlaneInfo } from './first-offer.js';
 import { createDtlsCertificate } from './certificate.js';
 import { legFactory } from './leg-factory.js';
 import { MediaSessions } from './media-sessions.js';
@@ -47,7 +47,7 @@ describe('the first auto offer of a call, decided in the SIP core', () => {
       sdp,
       legs,
     });
-    const plane: MediaPlaneInfo = { family: 4, profiles: (['rtp', 'sdes', 'webrtc'] as const).filter((p) => legs.supports(p)) };
+    const plane = mediaPlaneInfo(4, legs);
     const seen = new Set<string>();
     try {
       for (const [what, r] of CASES) {

@@ -14,6 +14,7 @@
  * offered by a Kamailio over ng is not a set-up Parley supports.
  */
 import type { MediaOfferRequest, MediaProfile } from '../lib/media-control.js';
+import type { LegFactory } from './media-session.js';
 import { needsAnchor, readRemote } from './media-sessions.js';
 import type { SdpFunctions } from './sdp-functions.js';
 
@@ -23,6 +24,11 @@ export interface MediaPlaneInfo {
   readonly family: 4 | 6;
   /** The profiles the media thread makes legs of (LegFactory.supports). */
   readonly profiles: readonly MediaProfile[];
+}
+
+/** The plane of a media thread whose ports are bound in `family` and whose legs are `legs`. */
+export function mediaPlaneInfo(family: 4 | 6, legs: Pick<LegFactory, 'supports'>): MediaPlaneInfo {
+  return { family, profiles: (['rtp', 'sdes', 'webrtc'] as const satisfies readonly MediaProfile[]).filter((p) => legs.supports(p)) };
 }
 
 /**
