@@ -1,3 +1,4 @@
+import { EvictionMap } from '../lib/eviction-map.js';
 import type { NewSubscriber, Subscriber, SubscriberStore } from './subscriber-store.js';
 
 export interface CachedSubscriberStoreOptions {
@@ -25,7 +26,8 @@ interface Entry {
  * which tells every SIP thread); anything else is seen once the entry expires, within `ttlMs`.
  */
 export class CachedSubscriberStore implements SubscriberStore {
-  private readonly entries = new Map<string, Entry>();
+  /** Oldest first; evicting the oldest of a full cache is cheap in an EvictionMap (lib/eviction-map.ts), not in a Map. */
+  private readonly entries = new EvictionMap<string, Entry>();
   private readonly ttl: number;
   private readonly max: number;
   private readonly now: () => number;
@@ -45,8 +47,8 @@ export class CachedSubscriberStore implements SubscriberStore {
     const hit = this.entries.get(key);
     if (hit !== undefined && hit.expires > now) return hit.subscriber;
     const subscriber = await this.inner.get(username, domain);
-    if (hit !== undefined) this.entries.delete(key); // re-inserted last: Map order is age order
-    else if (this.entries.size >= this.max) this.entries.delete(this.entries.keys().next().value!);
+    if (hit !== undefined) this.entries.delete(key); // re-inserted last: the order is age order
+    else if (this.entries.size >= this.max) this.entries.shift();
     this.entries.set(key, { subscriber, expires: now + this.ttl });
     return subscriber;
   }

@@ -2,6 +2,7 @@ import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { randomBytesFromPool } from '../../lib/random-pool.js';
 import { ownString } from '../../lib/own-string.js';
 import { HmacSha256 } from './hmac-sha256.js';
+import { EvictionMap } from '../../lib/eviction-map.js';
 import { ParleyError } from '../../lib/errors.js';
 
 export interface NonceManagerOptions {
@@ -85,8 +86,12 @@ export class NonceManager {
   private readonly maxTracked: number;
   private readonly maxSkew: number;
   private readonly issuer: number | undefined;
-  /** nonce → highest accepted nc; Map order is least recently used first. */
-  private readonly nc = new Map<string, NcEntry>();
+  /**
+   * nonce → highest accepted nc, least recently used first. An EvictionMap, not a Map: once the
+   * table is full every new nonce evicts the oldest, and finding it in a Map stepped over the holes
+   * its deletions left (lib/eviction-map.ts).
+   */
+  private readonly nc = new EvictionMap<string, NcEntry>();
   /** Latest issue time of an evicted, unexpired nonce: older nonces missing from `nc` are refused. */
   private horizon = -Infinity;
 
@@ -164,8 +169,7 @@ export class NonceManager {
     if (entry !== undefined) {
       if (nc <= entry.highest) return 'replay';
       entry.highest = nc;
-      this.nc.delete(nonce);
-      this.nc.set(entry.nonce, entry);
+      this.nc.touch(entry.nonce);
       return 'ok';
     }
     if (issuedAt <= this.horizon) return 'forgotten';
@@ -177,16 +181,15 @@ export class NonceManager {
 
   /** Drop expired entries at the front, then the least recently used while over the limit. */
   private sweep(now: number): void {
-    let n = 0;
-    for (const [key, e] of this.nc) {
-      if (n++ >= SWEEP || e.expiresAt >= now) break;
-      this.nc.delete(key);
+    for (let n = 0; n < SWEEP; n++) {
+      const first = this.nc.oldest();
+      if (first === undefined || first[1].expiresAt >= now) break;
+      this.nc.shift();
     }
     while (this.nc.size >= this.maxTracked) {
-      const first = this.nc.entries().next().value;
+      const first = this.nc.shift();
       if (first === undefined) break;
-      const [key, e] = first;
-      this.nc.delete(key);
+      const e = first[1];
       if (e.expiresAt >= now) this.horizon = Math.max(this.horizon, e.expiresAt - this.lifetimeMs);
     }
   }
