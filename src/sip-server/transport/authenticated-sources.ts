@@ -1,4 +1,5 @@
 import { systemClock, type Clock } from '../../lib/clock.js';
+import { EvictionMap } from '../../lib/eviction-map.js';
 import { sourcePrefix } from './source-prefix.js';
 
 export interface AuthenticatedSourcesOptions {
@@ -24,8 +25,12 @@ export class AuthenticatedSources {
   private readonly ttlMs: number;
   private readonly maxSources: number;
   private readonly clock: Clock;
-  /** source → when its mark runs out; Map order is least recently marked first. */
-  private readonly until = new Map<string, number>();
+  /**
+   * source → when its mark runs out, least recently marked first. An EvictionMap: every
+   * authenticated request re-marks its source, and evicting the oldest of a full Map stepped over
+   * the holes those re-marks left (lib/eviction-map.ts).
+   */
+  private readonly until = new EvictionMap<string, number>();
 
   constructor(options: AuthenticatedSourcesOptions) {
     this.ttlMs = options.ttlMs;
@@ -36,14 +41,14 @@ export class AuthenticatedSources {
   /** A request from `address` passed authentication now. */
   mark(address: string): void {
     const key = sourcePrefix(address);
-    if (!this.until.delete(key)) {
-      while (this.until.size >= this.maxSources) {
-        const oldest = this.until.keys().next().value;
-        if (oldest === undefined) break;
-        this.until.delete(oldest);
-      }
+    const until = this.clock.now() + this.ttlMs;
+    if (this.until.has(key)) {
+      this.until.set(key, until);
+      this.until.touch(key);
+      return;
     }
-    this.until.set(key, this.clock.now() + this.ttlMs);
+    while (this.until.size >= this.maxSources) if (this.until.shift() === undefined) break;
+    this.until.set(key, until);
   }
 
   /** True when `address` (its IPv4 address or IPv6 /64) authenticated within the time to live. */
