@@ -42,9 +42,8 @@ export class AuthenticatedSources {
   mark(address: string): void {
     const key = sourcePrefix(address);
     const until = this.clock.now() + this.ttlMs;
-    if (this.until.has(key)) {
+    if (this.until.touch(key)) {
       this.until.set(key, until);
-      this.until.touch(key);
       return;
     }
     while (this.until.size >= this.maxSources) if (this.until.shift() === undefined) break;
